@@ -1,0 +1,212 @@
+#include "http/httpmessage.h"
+
+#include <QBuffer>
+#include <QFile>
+#include <QTemporaryFile>
+
+namespace tarmac {
+
+void HttpHeaders::add(QByteArray name, QByteArray value)
+{
+    m_fields.append({ std::move(name).toLower(), std::move(value) });
+}
+
+void HttpHeaders::set(const QByteArray &name, QByteArray value)
+{
+    remove(name);
+    add(name, std::move(value));
+}
+
+void HttpHeaders::remove(const QByteArray &name)
+{
+    const QByteArray lower = name.toLower();
+    m_fields.removeIf([&](const Field &f) { return f.first == lower; });
+}
+
+bool HttpHeaders::contains(const QByteArray &name) const
+{
+    for (const Field &f : m_fields) {
+        if (f.first.size() == name.size() && f.first.compare(name, Qt::CaseInsensitive) == 0)
+            return true;
+    }
+    return false;
+}
+
+QByteArray HttpHeaders::value(const QByteArray &name) const
+{
+    for (const Field &f : m_fields) {
+        if (f.first.size() == name.size() && f.first.compare(name, Qt::CaseInsensitive) == 0)
+            return f.second;
+    }
+    return {};
+}
+
+HttpBody::HttpBody(QByteArray data) : m_data(std::move(data)) { }
+
+HttpBody HttpBody::fromFile(std::shared_ptr<QTemporaryFile> file, qint64 size)
+{
+    HttpBody b;
+    b.m_file = std::move(file);
+    b.m_fileSize = size;
+    return b;
+}
+
+QByteArray HttpBody::toByteArray() const
+{
+    if (!m_file)
+        return m_data;
+    QFile f(m_file->fileName());
+    if (!f.open(QIODevice::ReadOnly))
+        return {};
+    return f.readAll();
+}
+
+std::unique_ptr<QIODevice> HttpBody::open() const
+{
+    if (m_file) {
+        auto f = std::make_unique<QFile>(m_file->fileName());
+        if (!f->open(QIODevice::ReadOnly))
+            return nullptr;
+        return f;
+    }
+    auto buffer = std::make_unique<QBuffer>();
+    buffer->setData(m_data);
+    buffer->open(QIODevice::ReadOnly);
+    return buffer;
+}
+
+QString HttpBody::filePath() const
+{
+    return m_file ? m_file->fileName() : QString();
+}
+
+static int hexValue(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+QByteArray percentDecode(const QByteArray &in, bool plusAsSpace)
+{
+    if (!in.contains('%') && !(plusAsSpace && in.contains('+')))
+        return in;
+    QByteArray out;
+    out.reserve(in.size());
+    for (qsizetype i = 0; i < in.size(); ++i) {
+        const char c = in.at(i);
+        if (c == '%' && i + 2 < in.size() + 0 && hexValue(in.at(i + 1)) >= 0
+            && hexValue(in.at(i + 2)) >= 0) {
+            out.append(char(hexValue(in.at(i + 1)) * 16 + hexValue(in.at(i + 2))));
+            i += 2;
+        } else if (c == '+' && plusAsSpace) {
+            out.append(' ');
+        } else {
+            out.append(c);
+        }
+    }
+    return out;
+}
+
+QByteArray HttpRequest::decodedPath() const
+{
+    return percentDecode(path, false);
+}
+
+QList<std::pair<QByteArray, QByteArray>> HttpRequest::queryItems() const
+{
+    QList<std::pair<QByteArray, QByteArray>> items;
+    if (query.isEmpty())
+        return items;
+    for (const QByteArray &part : query.split('&')) {
+        if (part.isEmpty())
+            continue;
+        const qsizetype eq = part.indexOf('=');
+        if (eq < 0)
+            items.append({ percentDecode(part, true), QByteArray() });
+        else
+            items.append({ percentDecode(part.left(eq), true), percentDecode(part.mid(eq + 1), true) });
+    }
+    return items;
+}
+
+QByteArray HttpRequest::queryItem(const QByteArray &name) const
+{
+    for (const auto &[k, v] : queryItems()) {
+        if (k == name)
+            return v;
+    }
+    return {};
+}
+
+bool HttpRequest::hasQueryItem(const QByteArray &name) const
+{
+    for (const auto &item : queryItems()) {
+        if (item.first == name)
+            return true;
+    }
+    return false;
+}
+
+HttpResponse HttpResponse::json(int status, QByteArray body)
+{
+    HttpResponse r;
+    r.status = status;
+    r.headers.add("content-type", "application/json");
+    r.body = std::move(body);
+    return r;
+}
+
+HttpResponse HttpResponse::text(int status, QByteArray body, QByteArray contentType)
+{
+    HttpResponse r;
+    r.status = status;
+    r.headers.add("content-type", std::move(contentType));
+    r.body = std::move(body);
+    return r;
+}
+
+QByteArray reasonPhrase(int status)
+{
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+    }
+}
+
+} // namespace tarmac

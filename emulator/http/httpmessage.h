@@ -1,0 +1,109 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHostAddress>
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <utility>
+
+class QIODevice;
+class QTemporaryFile;
+
+namespace tarmac {
+
+// Header fields in arrival order. Names are stored lower-cased (HTTP names are
+// case-insensitive); values are kept byte for byte.
+class HttpHeaders
+{
+public:
+    using Field = std::pair<QByteArray, QByteArray>;
+
+    void add(QByteArray name, QByteArray value);
+    // Replaces every field of that name with one.
+    void set(const QByteArray &name, QByteArray value);
+    void remove(const QByteArray &name);
+    bool contains(const QByteArray &name) const;
+    // The first value of that name, or an empty array.
+    QByteArray value(const QByteArray &name) const;
+    const QList<Field> &fields() const { return m_fields; }
+    qsizetype size() const { return m_fields.size(); }
+    void clear() { m_fields.clear(); }
+
+private:
+    QList<Field> m_fields;
+};
+
+// A request body: in memory when small, spooled to a temporary file when large.
+class HttpBody
+{
+public:
+    HttpBody() = default;
+    explicit HttpBody(QByteArray data);
+    static HttpBody fromFile(std::shared_ptr<QTemporaryFile> file, qint64 size);
+
+    qint64 size() const { return m_file ? m_fileSize : m_data.size(); }
+    bool isEmpty() const { return size() == 0; }
+    bool isSpooled() const { return bool(m_file); }
+    // The in-memory bytes; for a spooled body this reads the whole file (avoid on big bodies).
+    QByteArray toByteArray() const;
+    // A fresh device positioned at the start of the body, opened for reading.
+    std::unique_ptr<QIODevice> open() const;
+    // The spooled file's path, or empty for an in-memory body.
+    QString filePath() const;
+
+private:
+    QByteArray m_data;
+    std::shared_ptr<QTemporaryFile> m_file;
+    qint64 m_fileSize = 0;
+};
+
+struct HttpRequest
+{
+    QByteArray method;      // "GET", "PUT", ... as sent
+    QByteArray target;      // the raw request target: "/bucket/key?list-type=2"
+    QByteArray path;        // the raw (still percent-encoded) path part of target
+    QByteArray query;       // the raw query string without '?'
+    int versionMajor = 1;
+    int versionMinor = 1;
+    HttpHeaders headers;
+    HttpBody body;
+    bool keepAlive = true;
+    QHostAddress peerAddress;
+    quint16 localPort = 0;
+    qint64 receivedNs = 0;  // monotonic time the request head completed
+
+    QByteArray header(const QByteArray &name) const { return headers.value(name); }
+    // The path with percent-escapes decoded (not '+' in paths).
+    QByteArray decodedPath() const;
+    // The value of a query parameter, decoded ('+' as space); hasQueryItem for presence.
+    QByteArray queryItem(const QByteArray &name) const;
+    bool hasQueryItem(const QByteArray &name) const;
+    QList<std::pair<QByteArray, QByteArray>> queryItems() const;
+};
+
+// A response. The body is either bytes or a range of a file, which the connection streams
+// with back-pressure (large S3 objects never sit whole in memory).
+struct HttpResponse
+{
+    int status = 200;
+    HttpHeaders headers;
+    QByteArray body;
+    QString bodyFile;        // when set, the body is this file's [bodyOffset, bodyOffset+bodyLength)
+    qint64 bodyOffset = 0;
+    qint64 bodyLength = -1;  // -1: to the end of the file
+    bool closeConnection = false;
+
+    // What the front door's span records: the service and operation that handled it.
+    QString service;
+    QString operation;
+
+    static HttpResponse json(int status, QByteArray body);
+    static HttpResponse text(int status, QByteArray body, QByteArray contentType = "text/plain; charset=utf-8");
+};
+
+QByteArray reasonPhrase(int status);
+QByteArray percentDecode(const QByteArray &in, bool plusAsSpace);
+
+} // namespace tarmac

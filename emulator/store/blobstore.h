@@ -1,0 +1,51 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QByteArray>
+#include <QString>
+
+class QIODevice;
+
+namespace tarmac {
+
+// Content-addressed blob folder: a blob's name is the hex SHA-256 of its bytes, stored at
+// ROOT/ab/cdef…. A write is durable when put() returns: written to a temporary file in
+// ROOT/tmp, fsync'ed, renamed into place, and the directory fsync'ed. Only then may the
+// caller commit the row that refers to it. Identical content is stored once. Blobs that no
+// row refers to are removed by garbageCollect(); the blob store itself keeps no index.
+// Thread-safe: distinct puts may run on different threads.
+class BlobStore
+{
+public:
+    struct Stored
+    {
+        QByteArray sha256Hex; // the blob's id
+        QByteArray md5Hex;    // computed in the same pass, for ETags
+        qint64 size = 0;
+    };
+
+    explicit BlobStore(QString root, bool sync = true);
+
+    Result<void> init(); // creates ROOT and ROOT/tmp, removes leftover temporaries
+    QString root() const { return m_root; }
+
+    Result<Stored> put(const QByteArray &data);
+    // Streams from a device in bounded memory (64 KiB chunks).
+    Result<Stored> put(QIODevice &source);
+    // Moves an already-written file into the store (no copy when on the same filesystem).
+    Result<Stored> adoptFile(const QString &path);
+
+    bool contains(const QByteArray &sha256Hex) const;
+    QString pathFor(const QByteArray &sha256Hex) const;
+    Result<QByteArray> read(const QByteArray &sha256Hex) const;
+    // Verifies a stored blob's bytes still hash to its name.
+    bool verify(const QByteArray &sha256Hex) const;
+    Result<void> remove(const QByteArray &sha256Hex);
+
+private:
+    QString m_root;
+    bool m_sync;
+};
+
+} // namespace tarmac
