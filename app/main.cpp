@@ -1,1 +1,320 @@
-int main() { return 0; }
+// The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
+// line"). Parsing and wiring only; the engine does the work.
+#include "core/engine.h"
+#include "core/json.h"
+#include "trace/otlpexport.h"
+#include "trace/tracer.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSocketNotifier>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
+#ifdef TARMAC_HAVE_UI
+#include "ui/desktop.h"
+#endif
+
+using namespace tarmac;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1; // a command ran and failed
+constexpr int kExitUsage = 2;   // bad arguments, or the engine could not start
+
+int g_signalPipe[2] = { -1, -1 };
+
+void onSignal(int sig)
+{
+    const char c = char(sig);
+    [[maybe_unused]] auto n = ::write(g_signalPipe[1], &c, 1);
+}
+
+void printErr(const QString &line)
+{
+    std::fprintf(stderr, "tarmac: %s\n", qPrintable(line));
+    std::fflush(stderr);
+}
+
+const char kMainHelp[] = R"(Usage: tarmac [PROJECT] [options]            the desktop app (serve when there is no display)
+       tarmac <command> [arguments]
+
+Tarmac runs a serverless application locally: AWS service APIs on one edge port, the
+application's HTTP routes on an API port, functions as child processes, state in SQLite.
+
+Commands:
+  serve [PROJECT] [options]      run everything headless until SIGINT/SIGTERM
+  traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
+
+PROJECT is a folder holding template.yaml, or a template file; without one Tarmac starts
+empty and resources are created through the APIs.
+
+Run `tarmac <command> --help` for a command's options.
+Exit status: 0 success, 1 the command failed, 2 bad arguments or Tarmac could not start.
+)";
+
+void addServeOptions(QCommandLineParser &p)
+{
+    p.addOption({ QStringLiteral("port"), QStringLiteral("Edge port for the AWS APIs (0: any free port)."),
+                  QStringLiteral("N"), QStringLiteral("4566") });
+    p.addOption({ QStringLiteral("api-port"), QStringLiteral("API Gateway port (0: any free port)."),
+                  QStringLiteral("N"), QStringLiteral("3000") });
+    p.addOption({ QStringLiteral("ide-port"), QStringLiteral("IDE WebSocket port (0: any free port)."),
+                  QStringLiteral("N"), QStringLiteral("4567") });
+    p.addOption({ QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
+                  QStringLiteral("DIR") });
+    p.addOption({ QStringLiteral("ephemeral"),
+                  QStringLiteral("Keep state in a temporary folder, removed at exit.") });
+    p.addOption({ QStringLiteral("host"), QStringLiteral("Address to bind (default 127.0.0.1)."),
+                  QStringLiteral("ADDR"), QStringLiteral("127.0.0.1") });
+    p.addOption({ QStringLiteral("parameter-overrides"),
+                  QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V") });
+    p.addOption({ QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
+                  QStringLiteral("N"), QStringLiteral("2") });
+    p.addPositionalArgument(QStringLiteral("PROJECT"),
+                            QStringLiteral("Folder with template.yaml, or a template file."),
+                            QStringLiteral("[PROJECT]"));
+    p.addHelpOption();
+}
+
+bool parsePort(const QString &text, int *port)
+{
+    bool ok = false;
+    const int v = text.toInt(&ok);
+    if (!ok || v < 0 || v > 65535)
+        return false;
+    *port = v;
+    return true;
+}
+
+// Returns the options, or an error line.
+Result<Engine::Options> engineOptions(const QCommandLineParser &p)
+{
+    Engine::Options o;
+    const QStringList positional = p.positionalArguments();
+    if (positional.size() > 1)
+        return makeError(QStringLiteral("Usage"), QStringLiteral("more than one PROJECT given"));
+    if (!positional.isEmpty()) {
+        o.projectPath = QFileInfo(positional.first()).absoluteFilePath();
+        if (!QFileInfo::exists(o.projectPath))
+            return makeError(QStringLiteral("Usage"),
+                             QStringLiteral("no such project: %1").arg(positional.first()));
+    }
+    const std::pair<const char *, int *> ports[] = { { "port", &o.edgePort },
+                                                     { "api-port", &o.apiPort },
+                                                     { "ide-port", &o.idePort } };
+    for (const auto &[name, target] : ports) {
+        const QString opt = QString::fromLatin1(name);
+        if (!parsePort(p.value(opt), target))
+            return makeError(QStringLiteral("Usage"),
+                             QStringLiteral("--%1 takes a port number from 0 to 65535, not '%2'")
+                                     .arg(opt, p.value(opt)));
+    }
+    if (!o.host.setAddress(p.value(QStringLiteral("host")))) {
+        if (p.value(QStringLiteral("host")) == QLatin1String("localhost"))
+            o.host = QHostAddress(QHostAddress::LocalHost);
+        else
+            return makeError(QStringLiteral("Usage"),
+                             QStringLiteral("--host takes an IP address, not '%1'").arg(p.value(QStringLiteral("host"))));
+    }
+    o.stateDir = p.value(QStringLiteral("state"));
+    o.ephemeral = p.isSet(QStringLiteral("ephemeral"));
+    if (o.ephemeral && !o.stateDir.isEmpty())
+        return makeError(QStringLiteral("Usage"), QStringLiteral("--ephemeral and --state exclude each other"));
+    o.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
+    bool ok = false;
+    o.ioThreads = p.value(QStringLiteral("io-threads")).toInt(&ok);
+    if (!ok || o.ioThreads < 0 || o.ioThreads > 64)
+        return makeError(QStringLiteral("Usage"), QStringLiteral("--io-threads takes 0 to 64"));
+    return o;
+}
+
+void installSignalHandlers(QCoreApplication &app, Engine &engine)
+{
+    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return;
+    struct sigaction sa = {};
+    sa.sa_handler = onSignal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
+    QObject::connect(notifier, &QSocketNotifier::activated, &app, [&engine, &app] {
+        char c;
+        while (::read(g_signalPipe[0], &c, 1) == 1) { }
+        static int received = 0;
+        if (++received > 1) {
+            printErr(QStringLiteral("second signal: exiting at once"));
+            std::_Exit(kExitFailure);
+        }
+        engine.stop();
+        // In-flight requests get a bounded grace period.
+        QTimer::singleShot(10'000, &app, [] {
+            printErr(QStringLiteral("requests still running after 10 s: exiting"));
+            QCoreApplication::exit(kExitFailure);
+        });
+    });
+}
+
+int runServe(QCoreApplication &app, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+            "Run Tarmac headless until SIGINT or SIGTERM. When every port listens it prints one "
+            "line to stdout:\n  tarmac ready edge=http://HOST:PORT api=http://HOST:PORT ide=ws://HOST:PORT\n"
+            "GET /_tarmac/health on the edge port answers each service's state."));
+    addServeOptions(p);
+    if (!p.parse(args)) {
+        printErr(p.errorText());
+        return kExitUsage;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return kExitOk;
+    }
+    auto options = engineOptions(p);
+    if (!options) {
+        printErr(options.error().message);
+        return kExitUsage;
+    }
+    Engine engine(std::move(*options));
+    if (auto r = engine.start(); !r) {
+        printErr(r.error().message);
+        return kExitUsage;
+    }
+    installSignalHandlers(app, engine);
+    QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(kExitOk); });
+    const QByteArray line = engine.readyLine() + '\n';
+    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    std::fflush(stdout);
+    return app.exec();
+}
+
+int runTracesExport(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Write the stored traces and logs to stdout."));
+    p.addOption({ QStringLiteral("format"), QStringLiteral("Output format: otlp-json."), QStringLiteral("FORMAT"),
+                  QStringLiteral("otlp-json") });
+    p.addOption({ QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
+                  QStringLiteral("DIR") });
+    p.addOption({ QStringLiteral("trace"), QStringLiteral("Only this trace id (32 hex digits)."),
+                  QStringLiteral("ID") });
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The project folder."),
+                            QStringLiteral("[PROJECT]"));
+    p.addHelpOption();
+    if (!p.parse(args)) {
+        printErr(p.errorText());
+        return kExitUsage;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return kExitOk;
+    }
+    if (p.value(QStringLiteral("format")) != QLatin1String("otlp-json")) {
+        printErr(QStringLiteral("unknown format '%1' (known: otlp-json)").arg(p.value(QStringLiteral("format"))));
+        return kExitUsage;
+    }
+    QString state = p.value(QStringLiteral("state"));
+    if (state.isEmpty()) {
+        QString project = p.positionalArguments().value(0, QDir::currentPath());
+        if (QFileInfo(project).isFile())
+            project = QFileInfo(project).absolutePath();
+        state = QDir(project).absoluteFilePath(QStringLiteral(".tarmac"));
+    }
+    const QString path = QDir(state).absoluteFilePath(QStringLiteral("traces.db"));
+    if (!QFileInfo::exists(path)) {
+        printErr(QStringLiteral("no traces at %1").arg(path));
+        return kExitFailure;
+    }
+    auto tracer = Tracer::open(path);
+    if (!tracer) {
+        printErr(tracer.error().message);
+        return kExitFailure;
+    }
+    Tracer::Query q;
+    q.traceId = p.value(QStringLiteral("trace")).toLatin1();
+    auto spans = (*tracer)->spans(q);
+    auto logs = (*tracer)->logs(q);
+    if (!spans || !logs) {
+        printErr(spans ? logs.error().message : spans.error().message);
+        return kExitFailure;
+    }
+    QFile out;
+    if (!out.open(stdout, QIODevice::WriteOnly)) {
+        printErr(QStringLiteral("cannot write to stdout"));
+        return kExitFailure;
+    }
+    if (auto r = otlp::writeDocument(&out, *spans, *logs); !r) {
+        printErr(r.error().message);
+        return kExitFailure;
+    }
+    out.write("\n");
+    return kExitOk;
+}
+
+bool hasDisplay()
+{
+    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+            || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    QStringList args;
+    for (int i = 0; i < argc; ++i)
+        args.append(QString::fromLocal8Bit(argv[i]));
+    const QString command = args.value(1);
+
+    if (command == QLatin1String("--help") || command == QLatin1String("-h")) {
+        std::fputs(kMainHelp, stdout);
+        return kExitOk;
+    }
+    if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
+        std::puts("tarmac " TARMAC_VERSION);
+        return kExitOk;
+    }
+    if (command == QLatin1String("serve")) {
+        QCoreApplication app(argc, argv);
+        args.removeAt(1);
+        return runServe(app, args);
+    }
+    if (command == QLatin1String("traces")) {
+        if (args.value(2) != QLatin1String("export")) {
+            printErr(QStringLiteral("usage: tarmac traces export [--format otlp-json] [--state DIR] [PROJECT]"));
+            return kExitUsage;
+        }
+        QCoreApplication app(argc, argv);
+        args.remove(1, 2);
+        return runTracesExport(args);
+    }
+    if (command == QLatin1String("invoke") || command == QLatin1String("replay")
+        || command == QLatin1String("events") || command == QLatin1String("check")) {
+        printErr(QStringLiteral("'%1' is not available in this build yet").arg(command));
+        return kExitUsage;
+    }
+    if (!command.isEmpty() && !command.startsWith(u'-') && !QFileInfo::exists(command)) {
+        printErr(QStringLiteral("unknown command or project '%1' (see tarmac --help)").arg(command));
+        return kExitUsage;
+    }
+
+    // `tarmac [PROJECT] [options]`: the desktop app, or serve where there is no display.
+#ifdef TARMAC_HAVE_UI
+    if (hasDisplay())
+        return runDesktop(argc, argv);
+#endif
+    printErr(QStringLiteral("no display: running headless, as `tarmac serve`"));
+    QCoreApplication app(argc, argv);
+    return runServe(app, args);
+}

@@ -99,7 +99,7 @@ QByteArray percentDecode(const QByteArray &in, bool plusAsSpace)
     out.reserve(in.size());
     for (qsizetype i = 0; i < in.size(); ++i) {
         const char c = in.at(i);
-        if (c == '%' && i + 2 < in.size() + 0 && hexValue(in.at(i + 1)) >= 0
+        if (c == '%' && i + 2 < in.size() && hexValue(in.at(i + 1)) >= 0
             && hexValue(in.at(i + 2)) >= 0) {
             out.append(char(hexValue(in.at(i + 1)) * 16 + hexValue(in.at(i + 2))));
             i += 2;

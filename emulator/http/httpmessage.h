@@ -72,7 +72,12 @@ struct HttpRequest
     bool keepAlive = true;
     QHostAddress peerAddress;
     quint16 localPort = 0;
-    qint64 receivedNs = 0;  // monotonic time the request head completed
+    // Set by the front door: the request id answered to the client, and the request's
+    // place in a trace (32 and 16 lower-case hex digits).
+    QByteArray requestId;
+    QByteArray traceId;
+    QByteArray spanId;
+    QByteArray parentSpanId;
 
     QByteArray header(const QByteArray &name) const { return headers.value(name); }
     // The path with percent-escapes decoded (not '+' in paths).

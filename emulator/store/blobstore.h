@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include <functional>
+
 class QIODevice;
 
 namespace tarmac {
@@ -14,7 +16,8 @@ namespace tarmac {
 // ROOT/tmp, fsync'ed, renamed into place, and the directory fsync'ed. Only then may the
 // caller commit the row that refers to it. Identical content is stored once. Blobs that no
 // row refers to are removed by garbageCollect(); the blob store itself keeps no index.
-// Thread-safe: distinct puts may run on different threads.
+// Thread-safe: distinct puts may run on different threads. Anything not a hex SHA-256 is
+// refused as a name, so no key from a client can ever become a path.
 class BlobStore
 {
 public:
@@ -42,8 +45,19 @@ public:
     // Verifies a stored blob's bytes still hash to its name.
     bool verify(const QByteArray &sha256Hex) const;
     Result<void> remove(const QByteArray &sha256Hex);
+    // Removes every blob for which isReferenced returns false; returns how many. The caller
+    // must make sure no put() whose row is still uncommitted is in flight.
+    Result<int> garbageCollect(
+        const std::function<bool(const QByteArray &sha256Hex)> &isReferenced);
+
+    // Whether s is a 64-character lower-case hex SHA-256, the only thing that becomes a path.
+    static bool isValidName(const QByteArray &sha256Hex);
 
 private:
+    QString newTemporaryPath() const;
+    // Renames a synced file to its name and syncs the directories that changed.
+    Result<Stored> publish(const QString &source, const Stored &stored);
+
     QString m_root;
     bool m_sync;
 };

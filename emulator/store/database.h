@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -56,9 +57,12 @@ public:
 private:
     friend class Database;
     Statement(sqlite3_stmt *stmt, Database *db) : m_stmt(stmt), m_db(db) { }
+    bool beginBind();
+    Statement &endBind(int rc);
     sqlite3_stmt *m_stmt = nullptr;
     Database *m_db = nullptr;
     bool m_needsReset = false;
+    int m_bindError = 0; // the first failed bind, reported by the next step()
 };
 
 // One SQLite connection (WAL). Not thread-safe: a connection belongs to one thread at a
@@ -92,6 +96,8 @@ public:
 
     // PRAGMA integrity_check: "ok" or the first problem.
     Result<QString> integrityCheck();
+    // PRAGMA user_version: the number of the last migration applied.
+    Result<int> userVersion();
 
     Error lastError(const QString &context = {}) const;
 
@@ -124,6 +130,8 @@ private:
 
 // Numbered schema migrations: each runs once, in order, in its own transaction, and
 // records its number in PRAGMA user_version. A database newer than the code is an error.
+// Versions must be ascending and start above 0. Because each runs inside BEGIN IMMEDIATE,
+// a migration cannot change journal_mode or VACUUM.
 struct Migration
 {
     int version;

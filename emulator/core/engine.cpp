@@ -1,0 +1,223 @@
+#include "core/engine.h"
+
+#include "core/clock.h"
+#include "core/serviceregistry.h"
+#include "http/edgerouter.h"
+#include "http/httpserver.h"
+#include "ide/ideserver.h"
+#include "services/apigateway/apigatewayport.h"
+#include "store/blobstore.h"
+#include "store/database.h"
+#include "trace/tracer.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLockFile>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+
+namespace tarmac {
+
+namespace {
+
+// The engine's own tables; each service adds its migrations through its own module later.
+const std::vector<Migration> kEngineMigrations = {
+    { 1, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" },
+};
+
+QString hostForUrl(const QHostAddress &host)
+{
+    if (host.protocol() == QAbstractSocket::IPv6Protocol)
+        return u'[' + host.toString() + u']';
+    return host.toString();
+}
+
+Error startError(const QString &message)
+{
+    return makeError(QStringLiteral("StartFailed"), message, 500);
+}
+
+} // namespace
+
+Engine::Engine(Options options, Clock *clock, QObject *parent)
+    : QObject(parent), m_options(std::move(options)), m_clock(clock)
+{
+    if (!m_clock) {
+        m_ownClock = std::make_unique<SystemClock>();
+        m_clock = m_ownClock.get();
+    }
+    m_registry = std::make_unique<ServiceRegistry>();
+}
+
+Engine::~Engine()
+{
+    // Servers first: their connections call into the handlers and the tracer.
+    m_edge.reset();
+    m_api.reset();
+    m_ide.reset();
+    m_tracer.reset();
+}
+
+Result<void> Engine::openState()
+{
+    if (m_options.ephemeral) {
+        m_tempState = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/tarmac-state-XXXXXX"));
+        if (!m_tempState->isValid())
+            return startError(QStringLiteral("cannot create a temporary state folder: %1")
+                                      .arg(m_tempState->errorString()));
+        m_stateDir = m_tempState->path();
+    } else if (!m_options.stateDir.isEmpty()) {
+        m_stateDir = QDir(m_options.stateDir).absolutePath();
+    } else {
+        QString project = m_options.projectPath.isEmpty() ? QDir::currentPath() : m_options.projectPath;
+        const QFileInfo info(project);
+        if (info.isFile())
+            project = info.absolutePath();
+        m_stateDir = QDir(project).absoluteFilePath(QStringLiteral(".tarmac"));
+    }
+
+    if (!QDir().mkpath(m_stateDir) || !QDir().mkpath(m_stateDir + QStringLiteral("/tmp")))
+        return startError(QStringLiteral("cannot create the state folder %1").arg(m_stateDir));
+    QFile probe(m_stateDir + QStringLiteral("/.write-probe"));
+    if (!probe.open(QIODevice::WriteOnly))
+        return startError(QStringLiteral("the state folder %1 is not writable").arg(m_stateDir));
+    probe.close();
+    probe.remove();
+    // Two engines on one state folder would each think they own it.
+    m_lock = std::make_unique<QLockFile>(m_stateDir + QStringLiteral("/lock"));
+    m_lock->setStaleLockTime(0);
+    if (!m_lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        m_lock->getLockInfo(&pid, &host, &app);
+        return startError(QStringLiteral("the state folder %1 is in use by another tarmac (pid %2)")
+                                  .arg(m_stateDir)
+                                  .arg(pid));
+    }
+
+    auto db = Database::open(m_stateDir + QStringLiteral("/tarmac.db"));
+    if (!db)
+        return startError(QStringLiteral("cannot open the state database: %1").arg(db.error().message));
+    m_db = std::move(*db);
+    if (auto r = migrate(*m_db, kEngineMigrations); !r)
+        return startError(QStringLiteral("cannot migrate the state database: %1").arg(r.error().message));
+
+    m_blobs = std::make_unique<BlobStore>(m_stateDir + QStringLiteral("/blobs"));
+    if (auto r = m_blobs->init(); !r)
+        return startError(QStringLiteral("cannot open the blob folder: %1").arg(r.error().message));
+
+    auto tracer = Tracer::open(m_stateDir + QStringLiteral("/traces.db"));
+    if (!tracer)
+        return startError(QStringLiteral("cannot open the trace store: %1").arg(tracer.error().message));
+    m_tracer = std::move(*tracer);
+
+    // The IDE token stays the same across restarts so that a connected editor reconnects.
+    QFile tokenFile(m_stateDir + QStringLiteral("/ide-token"));
+    if (tokenFile.open(QIODevice::ReadOnly))
+        m_ideToken = QString::fromLatin1(tokenFile.readAll().trimmed());
+    tokenFile.close();
+    if (m_ideToken.size() < 32) {
+        QByteArray raw(16, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), 4);
+        m_ideToken = QString::fromLatin1(raw.toHex());
+        if (!tokenFile.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return startError(QStringLiteral("cannot write %1").arg(tokenFile.fileName()));
+        tokenFile.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+        tokenFile.write(m_ideToken.toLatin1() + '\n');
+    }
+    return {};
+}
+
+Result<void> Engine::listen()
+{
+    HttpServer::Options http;
+    http.limits.spoolDir = m_stateDir + QStringLiteral("/tmp");
+    HttpServer::Options edgeOptions = http;
+    edgeOptions.ioThreads = m_options.ioThreads;
+
+    m_edgeRouter = std::make_unique<EdgeRouter>(m_registry.get(), m_tracer.get(), m_clock);
+    m_apiHandler = std::make_unique<ApiGatewayPort>(m_tracer.get(), m_clock);
+    m_edge = std::make_unique<HttpServer>(m_edgeRouter.get(), edgeOptions);
+    m_api = std::make_unique<HttpServer>(m_apiHandler.get(), http);
+    m_ide = std::make_unique<IdeServer>(m_ideToken.toLatin1(), m_registry.get());
+
+    const auto bindError = [this](const char *what, int port, const QString &why) {
+        return startError(QStringLiteral("cannot listen on %1:%2 (%3 port): %4")
+                                  .arg(hostForUrl(m_options.host))
+                                  .arg(port)
+                                  .arg(QLatin1String(what), why));
+    };
+    if (!m_edge->listen(m_options.host, quint16(m_options.edgePort)))
+        return bindError("edge", m_options.edgePort, m_edge->errorString());
+    if (!m_api->listen(m_options.host, quint16(m_options.apiPort)))
+        return bindError("API", m_options.apiPort, m_api->errorString());
+    if (auto r = m_ide->listen(m_options.host, quint16(m_options.idePort)); !r)
+        return bindError("IDE", m_options.idePort, r.error().message);
+    connect(m_edge.get(), &HttpServer::drained, this, &Engine::onServerDrained);
+    connect(m_api.get(), &HttpServer::drained, this, &Engine::onServerDrained);
+    return {};
+}
+
+Result<void> Engine::start()
+{
+    for (const char *name : { "store", "traces", "edge", "apigateway", "ide" })
+        m_registry->add(QString::fromLatin1(name));
+    if (auto r = openState(); !r)
+        return r;
+    m_registry->setState(QStringLiteral("store"), ServiceState::Running);
+    m_registry->setState(QStringLiteral("traces"), ServiceState::Running);
+    if (auto r = listen(); !r)
+        return r;
+    for (const char *name : { "edge", "apigateway", "ide" })
+        m_registry->setState(QString::fromLatin1(name), ServiceState::Running);
+    m_running = true;
+    return {};
+}
+
+void Engine::stop()
+{
+    if (!m_running || m_stopping)
+        return;
+    m_stopping = true;
+    for (const char *name : { "edge", "apigateway", "ide" })
+        m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
+    m_ide->close();
+    m_draining = 2;
+    m_edge->shutdown();
+    m_api->shutdown();
+}
+
+void Engine::onServerDrained()
+{
+    if (--m_draining > 0)
+        return;
+    m_tracer->flush();
+    for (const auto &e : m_registry->entries())
+        m_registry->setState(e.name, ServiceState::Stopped);
+    m_running = false;
+    emit stopped();
+}
+
+QUrl Engine::edgeUrl() const
+{
+    return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_edge ? m_edge->serverPort() : 0));
+}
+
+QUrl Engine::apiUrl() const
+{
+    return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_api ? m_api->serverPort() : 0));
+}
+
+QUrl Engine::ideUrl() const
+{
+    return QUrl(QStringLiteral("ws://%1:%2").arg(hostForUrl(m_options.host)).arg(m_ide ? m_ide->port() : 0));
+}
+
+QByteArray Engine::readyLine() const
+{
+    return "tarmac ready edge=" + edgeUrl().toString().toUtf8() + " api=" + apiUrl().toString().toUtf8()
+            + " ide=" + ideUrl().toString().toUtf8();
+}
+
+} // namespace tarmac

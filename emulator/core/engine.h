@@ -1,0 +1,102 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QStringList>
+#include <QUrl>
+
+#include <memory>
+
+class QLockFile;
+class QTemporaryDir;
+
+namespace tarmac {
+
+class ApiGatewayPort;
+class BlobStore;
+class Clock;
+class Database;
+class EdgeRouter;
+class HttpServer;
+class IdeServer;
+class ServiceRegistry;
+class Tracer;
+
+// The one facade over a running Tarmac: it opens the state folder (SQLite state, blobs,
+// traces), starts the services, and listens on the edge, API and IDE ports. The GUI, the
+// IDE server and `tarmac serve` all drive it through this API. Wiring only: the parts it
+// wires hold the logic.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        QString projectPath;   // folder or template; empty: an empty project
+        QString stateDir;      // empty: PROJECT/.tarmac (or ./.tarmac)
+        bool ephemeral = false; // state in a temporary folder, removed at exit
+        QHostAddress host = QHostAddress(QHostAddress::LocalHost);
+        int edgePort = 4566;    // 0: any free port
+        int apiPort = 3000;
+        int idePort = 4567;
+        QStringList parameterOverrides;
+        int ioThreads = 2;      // edge I/O threads
+    };
+
+    explicit Engine(Options options, Clock *clock = nullptr, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Opens the state and binds every port. Errors are one line, fit for a user.
+    Result<void> start();
+    // Graceful: stop accepting, let in-flight requests finish, flush traces; emits stopped().
+    void stop();
+    bool isRunning() const { return m_running; }
+
+    QUrl edgeUrl() const;
+    QUrl apiUrl() const;
+    QUrl ideUrl() const;
+    QString stateDir() const { return m_stateDir; }
+    QString ideToken() const { return m_ideToken; }
+    const Options &options() const { return m_options; }
+
+    Clock *clock() const { return m_clock; }
+    ServiceRegistry *services() const { return m_registry.get(); }
+    Tracer *tracer() const { return m_tracer.get(); }
+    Database *database() const { return m_db.get(); }
+    BlobStore *blobs() const { return m_blobs.get(); }
+
+    // "tarmac ready edge=… api=… ide=…"
+    QByteArray readyLine() const;
+
+signals:
+    void stopped();
+
+private:
+    Result<void> openState();
+    Result<void> listen();
+    void onServerDrained();
+
+    Options m_options;
+    Clock *m_clock;
+    std::unique_ptr<Clock> m_ownClock;
+    std::unique_ptr<QTemporaryDir> m_tempState;
+    QString m_stateDir;
+    std::unique_ptr<QLockFile> m_lock;
+    QString m_ideToken;
+    std::unique_ptr<ServiceRegistry> m_registry;
+    std::unique_ptr<Database> m_db;
+    std::unique_ptr<BlobStore> m_blobs;
+    std::unique_ptr<Tracer> m_tracer;
+    std::unique_ptr<EdgeRouter> m_edgeRouter;
+    std::unique_ptr<ApiGatewayPort> m_apiHandler;
+    std::unique_ptr<HttpServer> m_edge;
+    std::unique_ptr<HttpServer> m_api;
+    std::unique_ptr<IdeServer> m_ide;
+    bool m_running = false;
+    bool m_stopping = false;
+    int m_draining = 0;
+};
+
+} // namespace tarmac

@@ -1,0 +1,130 @@
+#include "http/edgerouter.h"
+
+#include "core/clock.h"
+#include "core/serviceregistry.h"
+#include "http/awserror.h"
+#include "http/servicedetector.h"
+#include "trace/tracecontext.h"
+#include "trace/tracer.h"
+
+namespace tarmac {
+
+namespace {
+
+constexpr qint64 kMiB = 1024 * 1024;
+constexpr qint64 kS3MaxPut = 5LL * 1024 * kMiB; // AWS's single-PUT limit
+constexpr qint64 kApiBodyLimit = 16 * kMiB;     // Lambda's 6 MB payload plus base64 room
+
+} // namespace
+
+void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Tracer *tracer,
+                      const Clock *clock, const QString &service, const QString &operation)
+{
+    auto context = TraceContext::fromHeaders(request.header("x-amzn-trace-id"),
+                                             request.header("traceparent"));
+    TraceContext trace = context ? *context : TraceContext::newTrace(*clock);
+    request.requestId = newRequestId();
+    request.traceId = trace.traceId;
+    request.parentSpanId = trace.parentSpanId;
+    request.spanId = TraceContext::newSpanId();
+
+    const qint64 startNs = clock->nowNs();
+    responder.onSend([tracer, clock, startNs, service, operation, method = request.method,
+                      path = request.path, requestId = request.requestId,
+                      traceId = request.traceId, spanId = request.spanId,
+                      parent = request.parentSpanId](HttpResponse &response) {
+        if (!response.headers.contains("x-amzn-requestid") && !response.headers.contains("x-amz-request-id"))
+            response.headers.add("x-amzn-requestid", requestId);
+        if (!tracer)
+            return;
+        Span span;
+        span.traceId = traceId;
+        span.spanId = spanId;
+        span.parentSpanId = parent;
+        span.service = response.service.isEmpty() ? service : response.service;
+        span.operation = response.operation.isEmpty() ? operation : response.operation;
+        span.name = span.operation.isEmpty() ? span.service + u' ' + QString::fromLatin1(method)
+                                             : span.service + u' ' + span.operation;
+        span.kind = SpanKindServer;
+        span.startNs = startNs;
+        span.endNs = qMax(startNs, clock->nowNs());
+        span.statusCode = response.status >= 500 ? SpanStatusError : SpanStatusUnset;
+        span.attributes = {
+            { QStringLiteral("http.request.method"), QString::fromLatin1(method) },
+            { QStringLiteral("url.path"), QString::fromUtf8(path) },
+            { QStringLiteral("http.response.status_code"), response.status },
+            { QStringLiteral("aws.request_id"), QString::fromLatin1(requestId) },
+        };
+        tracer->record(std::move(span));
+    });
+}
+
+EdgeRouter::EdgeRouter(ServiceRegistry *registry, Tracer *tracer, const Clock *clock)
+    : m_registry(registry), m_tracer(tracer), m_clock(clock)
+{
+}
+
+void EdgeRouter::addInternalRoute(const QByteArray &prefix, HttpHandler *handler)
+{
+    m_internal.append({ prefix, handler });
+}
+
+qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
+{
+    if (head.path.startsWith("/_tarmac/"))
+        return kApiBodyLimit;
+    const ServiceMatch match = detectService(head);
+    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+        return handler->maxBodySize(head);
+    return match.service == QLatin1String("s3") ? kS3MaxPut : kApiBodyLimit;
+}
+
+void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
+{
+    if (request.path.startsWith("/_tarmac/")) {
+        beginRequestSpan(request, responder, m_tracer, m_clock, QStringLiteral("tarmac"),
+                         QString::fromLatin1(request.path.mid(9)));
+        if (request.path == "/_tarmac/health") {
+            HttpResponse r = HttpResponse::json(200, m_registry->healthJson());
+            r.operation = QStringLiteral("Health");
+            responder.send(std::move(r));
+            return;
+        }
+        for (const auto &[prefix, handler] : std::as_const(m_internal)) {
+            if (request.path.startsWith(prefix)) {
+                handler->handle(std::move(request), std::move(responder));
+                return;
+            }
+        }
+        responder.send(HttpResponse::json(404, QByteArrayLiteral(
+                R"({"__type":"NotFound","message":"No such Tarmac endpoint"})")));
+        return;
+    }
+
+    const ServiceMatch match = detectService(request);
+    const QString service = match.service.isEmpty() ? QStringLiteral("unknown") : match.service;
+    beginRequestSpan(request, responder, m_tracer, m_clock, service, match.operation);
+
+    if (match.service.isEmpty()) {
+        const Error error = makeError(QStringLiteral("UnknownServiceException"),
+                                      QStringLiteral("Tarmac cannot tell which AWS service this "
+                                                     "request is for"),
+                                      400);
+        responder.send(awsErrorResponse(AwsProtocol::Json, error, request.requestId));
+        return;
+    }
+    if (HttpHandler *handler = m_registry->handlerFor(match.service)) {
+        handler->handle(std::move(request), std::move(responder));
+        return;
+    }
+    const bool known = m_registry->contains(match.service);
+    const Error error = makeError(
+            known ? QStringLiteral("ServiceUnavailable") : QStringLiteral("NotImplemented"),
+            known ? QStringLiteral("The %1 service is not running").arg(match.service)
+                  : QStringLiteral("Tarmac does not emulate the %1 service").arg(match.service),
+            known ? 503 : 501);
+    responder.send(awsErrorResponse(protocolFromName(match.protocol), error, request.requestId,
+                                    request.path));
+}
+
+} // namespace tarmac

@@ -1,0 +1,41 @@
+#pragma once
+
+#include "http/httphandler.h"
+
+namespace tarmac {
+
+class Clock;
+class ServiceRegistry;
+class Tracer;
+
+// The edge port's handler: the front door's pipeline of small stages. For each request:
+// Tarmac's own endpoints (/_tarmac/…) → pick the service (credential scope, X-Amz-Target,
+// Action, path, host; S3 last) → trace context (X-Amzn-Trace-Id or traceparent, else a new
+// trace) and a request id → the service's handler → on the way out, common headers and one
+// span for the request (service, operation, status, duration).
+// A service that is not running answers in its own protocol's error shape; an unknown one
+// gets a JSON UnknownServiceException (400).
+class EdgeRouter : public HttpHandler
+{
+public:
+    EdgeRouter(ServiceRegistry *registry, Tracer *tracer, const Clock *clock);
+
+    qint64 maxBodySize(const HttpRequest &head) const override;
+    void handle(HttpRequest &&request, HttpResponder responder) override;
+
+    // Extra handlers for /_tarmac/<name>… (the dispatcher's controls, later).
+    void addInternalRoute(const QByteArray &prefix, HttpHandler *handler);
+
+private:
+    ServiceRegistry *m_registry;
+    Tracer *m_tracer;
+    const Clock *m_clock;
+    QList<std::pair<QByteArray, HttpHandler *>> m_internal;
+};
+
+// Opens the span of a request and closes it on the way out; shared by every port's handler.
+// Sets request.requestId/traceId/spanId/parentSpanId and returns the hook for onSend().
+void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Tracer *tracer,
+                      const Clock *clock, const QString &service, const QString &operation);
+
+} // namespace tarmac

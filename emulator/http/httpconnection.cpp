@@ -1,0 +1,383 @@
+#include "http/httpconnection.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QMutex>
+#include <QTcpSocket>
+#include <QThread>
+
+#include <ctime>
+
+namespace tarmac {
+
+// Shared by the copies of one HttpResponder. The connection clears `connection` when it
+// goes away, under the mutex, so a late send from another thread finds nothing to call.
+struct ResponderState
+{
+    ResponderState(HttpConnection *c, quint64 seq) : connection(c), sequence(seq) { }
+    ~ResponderState()
+    {
+        if (!done.exchange(true))
+            deliver(HttpResponse::text(500, QByteArrayLiteral("The handler did not answer\n")));
+    }
+
+    void deliver(HttpResponse response)
+    {
+        if (hook)
+            hook(response);
+        QMutexLocker lock(&mutex);
+        HttpConnection *c = connection;
+        if (!c)
+            return;
+        if (QThread::currentThread() == c->thread()) {
+            lock.unlock();
+            c->finishResponse(sequence, std::move(response));
+            return;
+        }
+        const quint64 seq = sequence;
+        QMetaObject::invokeMethod(
+                c, [c, seq, r = std::move(response)]() mutable { c->finishResponse(seq, std::move(r)); },
+                Qt::QueuedConnection);
+    }
+
+    QMutex mutex;
+    HttpConnection *connection;
+    const quint64 sequence;
+    std::atomic<bool> done { false };
+    std::atomic<bool> cancelled { false };
+    std::function<void(HttpResponse &)> hook;
+};
+
+void HttpResponder::send(HttpResponse response) const
+{
+    if (!m_state || m_state->done.exchange(true))
+        return;
+    m_state->deliver(std::move(response));
+}
+
+void HttpResponder::onSend(std::function<void(HttpResponse &)> hook) const
+{
+    if (m_state)
+        m_state->hook = std::move(hook);
+}
+
+bool HttpResponder::isCancelled() const
+{
+    return !m_state || m_state->cancelled.load();
+}
+
+HttpHandler::~HttpHandler() = default;
+
+qint64 HttpHandler::maxBodySize(const HttpRequest &) const
+{
+    return 16 * 1024 * 1024;
+}
+
+namespace {
+
+constexpr qint64 kWriteHighWater = 1024 * 1024;
+constexpr qint64 kFileChunk = 256 * 1024;
+
+// The Date header, formatted once a second per thread.
+const QByteArray &httpDate()
+{
+    thread_local QByteArray cached;
+    thread_local std::time_t cachedAt = 0;
+    const std::time_t now = std::time(nullptr);
+    if (now != cachedAt) {
+        cachedAt = now;
+        cached = QDateTime::fromSecsSinceEpoch(now, Qt::UTC)
+                         .toString(QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"))
+                         .toLatin1();
+    }
+    return cached;
+}
+
+bool statusHasNoBody(int status)
+{
+    return (status >= 100 && status < 200) || status == 204 || status == 304;
+}
+
+} // namespace
+
+HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
+    : m_server(server), m_options(server->options()), m_parser(server->options().limits)
+{
+    m_socket = new QTcpSocket(this);
+    m_socket->setReadBufferSize(256 * 1024);
+    m_timer.setSingleShot(true);
+    m_timer.setTimerType(Qt::CoarseTimer);
+    connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
+    connect(m_socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
+    connect(m_socket, &QTcpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
+    connect(m_socket, &QTcpSocket::disconnected, this, &HttpConnection::closeNow);
+    connect(server, &HttpServer::shutdownRequested, this, &HttpConnection::beginShutdown);
+    HttpHandler *handler = server->handler();
+    m_parser.setHeadCallback([handler](const HttpRequest &head) { return handler->maxBodySize(head); });
+    if (!m_socket->setSocketDescriptor(socketDescriptor)) {
+        m_closed = true;
+        m_server->connectionClosed();
+        deleteLater();
+        return;
+    }
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    armTimer(m_options.headerTimeoutMs);
+    if (server->m_shuttingDown.load())
+        beginShutdown();
+}
+
+HttpConnection::~HttpConnection()
+{
+    if (auto state = m_responder.lock()) {
+        QMutexLocker lock(&state->mutex);
+        state->connection = nullptr;
+        state->cancelled = true;
+    }
+    if (!m_closed)
+        m_server->connectionClosed();
+}
+
+void HttpConnection::armTimer(int ms)
+{
+    if (ms > 0)
+        m_timer.start(ms);
+    else
+        m_timer.stop();
+}
+
+void HttpConnection::onReadyRead()
+{
+    if (m_phase == Phase::Reading && m_parser.state() == HttpRequestParser::State::Body)
+        armTimer(m_options.bodyIdleTimeoutMs); // the body makes progress
+    processInput();
+}
+
+void HttpConnection::processInput()
+{
+    if (m_processing || m_closed)
+        return;
+    m_processing = true;
+    while (!m_closed && (m_phase == Phase::Idle || m_phase == Phase::Reading)) {
+        // A client that pipelines without reading its answers waits for them to drain.
+        if (m_socket->bytesToWrite() > kWriteHighWater)
+            break;
+        if (m_inOffset >= m_in.size()) {
+            m_in.clear();
+            m_inOffset = 0;
+            if (m_socket->bytesAvailable() <= 0)
+                break;
+            m_in = m_socket->readAll();
+            if (m_in.isEmpty())
+                break;
+        }
+        const qsizetype used = m_parser.feed(m_in.constData() + m_inOffset, m_in.size() - m_inOffset);
+        m_inOffset += used;
+        if (m_phase == Phase::Idle && m_parser.hasPartialRequest()) {
+            m_phase = Phase::Reading;
+            armTimer(m_options.headerTimeoutMs);
+        }
+        switch (m_parser.state()) {
+        case HttpRequestParser::State::Error:
+            sendErrorAndClose(m_parser.errorStatus(), m_parser.errorReason());
+            break;
+        case HttpRequestParser::State::Body:
+            if (m_parser.expectsContinue() && !m_sentContinue) {
+                m_sentContinue = true;
+                m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+                armTimer(m_options.bodyIdleTimeoutMs);
+            } else if (used > 0 && m_parser.bodyBytesReceived() == 0) {
+                armTimer(m_options.bodyIdleTimeoutMs); // the head is in: now the body clock
+            }
+            break;
+        case HttpRequestParser::State::Complete:
+            dispatch();
+            break;
+        case HttpRequestParser::State::Head:
+            break;
+        }
+    }
+    m_processing = false;
+}
+
+void HttpConnection::dispatch()
+{
+    HttpRequest request = m_parser.takeRequest();
+    m_parser.reset();
+    m_sentContinue = false;
+    request.peerAddress = m_socket->peerAddress();
+    request.localPort = m_socket->localPort();
+    m_closeAfterResponse = !request.keepAlive || m_shuttingDown;
+    m_headRequest = request.method == "HEAD";
+    m_phase = Phase::Handling;
+    m_timer.stop();
+    auto state = std::make_shared<ResponderState>(this, ++m_sequence);
+    m_responder = state;
+    m_server->handler()->handle(std::move(request), HttpResponder(std::move(state)));
+}
+
+void HttpConnection::finishResponse(quint64 sequence, HttpResponse response)
+{
+    if (m_closed || sequence != m_sequence || m_phase != Phase::Handling)
+        return;
+    m_responder.reset();
+    if (response.closeConnection)
+        m_closeAfterResponse = true;
+    writeResponse(response, m_headRequest);
+    if (m_file) {
+        m_phase = Phase::Writing;
+        armTimer(m_options.writeIdleTimeoutMs);
+        streamFile();
+        return;
+    }
+    afterResponse();
+}
+
+void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
+{
+    const bool noBody = statusHasNoBody(response.status);
+    qint64 length = response.body.size();
+    if (!response.bodyFile.isEmpty() && !noBody) {
+        auto file = std::make_unique<QFile>(response.bodyFile);
+        if (!file->open(QIODevice::ReadOnly) || !file->seek(response.bodyOffset)) {
+            response = HttpResponse::text(500, QByteArrayLiteral("Cannot read the response body\n"));
+            length = response.body.size();
+        } else {
+            const qint64 available = file->size() - response.bodyOffset;
+            length = response.bodyLength < 0 ? available : qMin(response.bodyLength, available);
+            if (!headRequest) {
+                m_file = std::move(file);
+                m_fileRemaining = length;
+            }
+        }
+    }
+
+    QByteArray out;
+    out.reserve(256 + response.headers.size() * 48 + (headRequest ? 0 : response.body.size()));
+    out += "HTTP/1.1 ";
+    out += QByteArray::number(response.status);
+    out += ' ';
+    out += reasonPhrase(response.status);
+    out += "\r\nserver: tarmac\r\ndate: ";
+    out += httpDate();
+    out += "\r\n";
+    bool hasLength = false;
+    for (const auto &[name, value] : response.headers.fields()) {
+        if (name == "content-length") {
+            // A HEAD answer may state the length of the body it would have sent.
+            if (!headRequest || noBody)
+                continue;
+            hasLength = true;
+        }
+        if (name == "connection" || name == "transfer-encoding")
+            continue;
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
+    }
+    if (!noBody && !hasLength) {
+        out += "content-length: ";
+        out += QByteArray::number(length);
+        out += "\r\n";
+    }
+    if (m_closeAfterResponse)
+        out += "connection: close\r\n";
+    out += "\r\n";
+    if (!headRequest && !noBody && response.bodyFile.isEmpty())
+        out += response.body;
+    m_socket->write(out);
+}
+
+void HttpConnection::streamFile()
+{
+    while (m_file && m_fileRemaining > 0 && m_socket->bytesToWrite() < kWriteHighWater) {
+        const QByteArray chunk = m_file->read(qMin(kFileChunk, m_fileRemaining));
+        if (chunk.isEmpty()) {
+            // The file shrank under us: the length is already promised, so close.
+            m_file.reset();
+            m_closeAfterResponse = true;
+            break;
+        }
+        m_fileRemaining -= chunk.size();
+        m_socket->write(chunk);
+    }
+    if (m_file && m_fileRemaining > 0)
+        return;
+    m_file.reset();
+    afterResponse();
+}
+
+void HttpConnection::onBytesWritten()
+{
+    if (m_phase == Phase::Writing) {
+        armTimer(m_options.writeIdleTimeoutMs);
+        streamFile();
+    } else if (m_phase == Phase::Idle || m_phase == Phase::Reading) {
+        processInput(); // resume a pipeline held back by the write high-water mark
+    }
+}
+
+void HttpConnection::afterResponse()
+{
+    if (m_closeAfterResponse) {
+        m_phase = Phase::Closing;
+        armTimer(m_options.writeIdleTimeoutMs);
+        m_socket->disconnectFromHost(); // sends what is buffered, then closes
+        return;
+    }
+    m_phase = m_parser.hasPartialRequest() ? Phase::Reading : Phase::Idle;
+    armTimer(m_phase == Phase::Idle ? m_options.keepAliveTimeoutMs : m_options.headerTimeoutMs);
+    processInput();
+}
+
+void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
+{
+    m_closeAfterResponse = true;
+    HttpResponse response = HttpResponse::json(
+            status, QByteArray("{\"message\":\"") + reason + QByteArray("\"}"));
+    m_phase = Phase::Handling;
+    writeResponse(response, false);
+    afterResponse();
+}
+
+void HttpConnection::onTimeout()
+{
+    switch (m_phase) {
+    case Phase::Reading:
+        sendErrorAndClose(408, QByteArrayLiteral("Request timed out"));
+        break;
+    case Phase::Handling:
+        break; // the handler owns the time (a function may run for minutes)
+    case Phase::Idle:
+    case Phase::Writing:
+    case Phase::Closing:
+        m_socket->abort();
+        closeNow();
+        break;
+    }
+}
+
+void HttpConnection::beginShutdown()
+{
+    m_shuttingDown = true;
+    m_closeAfterResponse = true;
+    if (m_phase == Phase::Idle && !m_parser.hasPartialRequest()) {
+        m_socket->disconnectFromHost();
+        if (m_socket->state() == QAbstractSocket::UnconnectedState)
+            closeNow();
+    }
+}
+
+void HttpConnection::closeNow()
+{
+    if (m_closed)
+        return;
+    m_closed = true;
+    m_timer.stop();
+    if (auto state = m_responder.lock())
+        state->cancelled = true;
+    m_server->connectionClosed();
+    deleteLater();
+}
+
+} // namespace tarmac

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "http/httpserver.h"
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QPointer>
+#include <QTimer>
+
+#include <memory>
+
+class QFile;
+class QTcpSocket;
+
+namespace tarmac {
+
+// One client connection, living on one I/O thread. Reads, parses one request at a time,
+// hands it to the handler, writes the response, then goes on with any pipelined bytes.
+class HttpConnection : public QObject
+{
+    Q_OBJECT
+public:
+    HttpConnection(qintptr socketDescriptor, HttpServer *server);
+    ~HttpConnection() override;
+
+    // Called (on this connection's thread) when the server shuts down.
+    void beginShutdown();
+    // Called by a responder (on this connection's thread).
+    void finishResponse(quint64 sequence, HttpResponse response);
+
+private:
+    enum class Phase { Idle, Reading, Handling, Writing, Closing };
+
+    void onReadyRead();
+    void processInput();
+    void dispatch();
+    void writeResponse(HttpResponse &response, bool headRequest);
+    void sendErrorAndClose(int status, const QByteArray &reason);
+    void streamFile();
+    void onBytesWritten();
+    void afterResponse();
+    void armTimer(int ms);
+    void onTimeout();
+    void closeNow();
+
+    HttpServer *m_server;
+    const HttpServer::Options &m_options;
+    QTcpSocket *m_socket = nullptr;
+    QTimer m_timer;
+    HttpRequestParser m_parser;
+    QByteArray m_in;
+    qsizetype m_inOffset = 0;
+    Phase m_phase = Phase::Idle;
+    bool m_sentContinue = false;
+    bool m_closeAfterResponse = false;
+    bool m_shuttingDown = false;
+    bool m_processing = false;
+    bool m_closed = false;
+    quint64 m_sequence = 0;
+    std::weak_ptr<ResponderState> m_responder;
+    bool m_headRequest = false;
+
+    // A file body being streamed.
+    std::unique_ptr<QFile> m_file;
+    qint64 m_fileRemaining = 0;
+};
+
+} // namespace tarmac

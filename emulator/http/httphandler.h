@@ -1,0 +1,49 @@
+#pragma once
+
+#include "http/httpmessage.h"
+
+#include <functional>
+#include <memory>
+
+namespace tarmac {
+
+class HttpConnection;
+struct ResponderState;
+
+// Completes one request. Copyable and thread-safe: a handler may keep it and answer later
+// from any thread (a Lambda invoke waits for its function). The first send() wins; if every
+// copy is dropped without a send, the client gets a 500 rather than a hang.
+class HttpResponder
+{
+public:
+    HttpResponder() = default;
+    void send(HttpResponse response) const;
+    bool isValid() const { return bool(m_state); }
+    // Runs on the sending thread just before the response goes out: the front door uses it
+    // to add common headers and close the request's span. Set it before handing the
+    // responder on; one hook per request.
+    void onSend(std::function<void(HttpResponse &)> hook) const;
+    // The request is no longer wanted (the client went away or the server is stopping).
+    bool isCancelled() const;
+
+private:
+    friend class HttpConnection;
+    explicit HttpResponder(std::shared_ptr<ResponderState> state) : m_state(std::move(state)) { }
+    std::shared_ptr<ResponderState> m_state;
+};
+
+// What a port serves. Called on the connection's I/O thread: implementations used with more
+// than one I/O thread must be thread-safe.
+class HttpHandler
+{
+public:
+    virtual ~HttpHandler();
+
+    // The head has arrived, the body has not: the largest body accepted for this request.
+    // A declared or streamed body above it is refused with 413 before it is read.
+    virtual qint64 maxBodySize(const HttpRequest &head) const;
+    // A complete request. Must lead to exactly one responder.send().
+    virtual void handle(HttpRequest &&request, HttpResponder responder) = 0;
+};
+
+} // namespace tarmac

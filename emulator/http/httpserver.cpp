@@ -1,0 +1,74 @@
+#include "http/httpserver.h"
+
+#include "http/httpconnection.h"
+
+#include <QThread>
+
+#include <unistd.h>
+
+namespace tarmac {
+
+HttpServer::HttpServer(HttpHandler *handler, Options options, QObject *parent)
+    : QTcpServer(parent), m_handler(handler), m_options(std::move(options))
+{
+    setMaxPendingConnections(1024);
+    for (int i = 0; i < m_options.ioThreads; ++i) {
+        auto *thread = new QThread(this);
+        thread->setObjectName(QStringLiteral("tarmac-io-%1").arg(i));
+        auto *context = new QObject; // parent of that thread's connections
+        context->moveToThread(thread);
+        connect(thread, &QThread::finished, context, &QObject::deleteLater);
+        m_threads.append(thread);
+        m_threadContexts.append(context);
+        thread->start();
+    }
+    if (m_threadContexts.isEmpty())
+        m_threadContexts.append(new QObject(this));
+}
+
+HttpServer::~HttpServer()
+{
+    close();
+    for (QThread *thread : std::as_const(m_threads)) {
+        thread->quit();
+        thread->wait();
+    }
+}
+
+void HttpServer::incomingConnection(qintptr socketDescriptor)
+{
+    if (m_shuttingDown.load() || m_connections.load() >= m_options.maxConnections) {
+        ::close(int(socketDescriptor));
+        return;
+    }
+    ++m_connections;
+    QObject *context = m_threadContexts.at(m_nextThread++ % m_threadContexts.size());
+    if (m_threads.isEmpty()) {
+        (new HttpConnection(socketDescriptor, this))->setParent(context);
+        return;
+    }
+    QMetaObject::invokeMethod(
+            context,
+            [this, context, socketDescriptor] {
+                (new HttpConnection(socketDescriptor, this))->setParent(context);
+            },
+            Qt::QueuedConnection);
+}
+
+void HttpServer::shutdown()
+{
+    if (m_shuttingDown.exchange(true))
+        return;
+    close();
+    emit shutdownRequested();
+    if (m_connections.load() == 0)
+        QMetaObject::invokeMethod(this, &HttpServer::drained, Qt::QueuedConnection);
+}
+
+void HttpServer::connectionClosed()
+{
+    if (--m_connections == 0 && m_shuttingDown.load())
+        QMetaObject::invokeMethod(this, &HttpServer::drained, Qt::QueuedConnection);
+}
+
+} // namespace tarmac

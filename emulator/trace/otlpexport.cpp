@@ -1,0 +1,248 @@
+#include "trace/otlpexport.h"
+
+#include <QHash>
+#include <QIODevice>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace tarmac::otlp {
+
+namespace {
+
+std::string utf8(const QString &s)
+{
+    return s.toStdString();
+}
+
+std::string latin1(const QByteArray &s)
+{
+    return std::string(s.constData(), size_t(s.size()));
+}
+
+// OTLP/JSON writes 64-bit integers as decimal strings: JavaScript readers would lose
+// precision on nanosecond timestamps otherwise.
+std::string int64String(qint64 v)
+{
+    return std::to_string(v);
+}
+
+// The OpenTelemetry default when a service has no name.
+QString serviceName(const QString &name)
+{
+    return name.isEmpty() ? QStringLiteral("unknown_service") : name;
+}
+
+Json resourceJson(const QString &service, const ExportOptions &options)
+{
+    Json attributes = Json::array();
+    attributes.push_back(
+        { { "key", "service.name" }, { "value", { { "stringValue", utf8(serviceName(service)) } } } });
+    for (const Attribute &a : options.resourceAttributes)
+        attributes.push_back({ { "key", utf8(a.key) }, { "value", anyValue(a.value) } });
+    return { { "attributes", std::move(attributes) } };
+}
+
+Json scopeJson(const ExportOptions &options)
+{
+    return { { "name", utf8(options.scopeName) }, { "version", utf8(options.scopeVersion) } };
+}
+
+// Groups record indexes by service in order of first appearance, so the output follows the
+// order records were given in and is stable for golden comparisons.
+template<typename T, typename KeyOf>
+std::vector<std::pair<QString, std::vector<qsizetype>>> groupBy(const QList<T> &records,
+                                                                 KeyOf keyOf)
+{
+    std::vector<std::pair<QString, std::vector<qsizetype>>> groups;
+    QHash<QString, size_t> indexOf;
+    for (qsizetype i = 0; i < records.size(); ++i) {
+        const QString &key = keyOf(records.at(i));
+        auto it = indexOf.constFind(key);
+        if (it == indexOf.cend()) {
+            it = indexOf.insert(key, groups.size());
+            groups.emplace_back(key, std::vector<qsizetype>());
+        }
+        groups[*it].second.push_back(i);
+    }
+    return groups;
+}
+
+const QString &spanService(const Span &s)
+{
+    return s.service;
+}
+
+const QString &logSource(const LogRecord &l)
+{
+    return l.source;
+}
+
+Json spanGroupJson(const QString &service, const std::vector<qsizetype> &indexes,
+                   const QList<Span> &spans, const ExportOptions &options)
+{
+    Json list = Json::array();
+    for (qsizetype i : indexes)
+        list.push_back(spanToJson(spans.at(i)));
+    Json scope = { { "scope", scopeJson(options) }, { "spans", std::move(list) } };
+    return { { "resource", resourceJson(service, options) },
+             { "scopeSpans", Json::array({ std::move(scope) }) } };
+}
+
+Json logGroupJson(const QString &source, const std::vector<qsizetype> &indexes,
+                  const QList<LogRecord> &logs, const ExportOptions &options)
+{
+    Json list = Json::array();
+    for (qsizetype i : indexes)
+        list.push_back(logRecordToJson(logs.at(i)));
+    Json scope = { { "scope", scopeJson(options) }, { "logRecords", std::move(list) } };
+    return { { "resource", resourceJson(source, options) },
+             { "scopeLogs", Json::array({ std::move(scope) }) } };
+}
+
+bool writeAll(QIODevice *out, const char *data, qint64 size)
+{
+    return out->write(data, size) == size;
+}
+
+bool writeAll(QIODevice *out, const std::string &s)
+{
+    return writeAll(out, s.data(), qint64(s.size()));
+}
+
+std::string dump(const Json &j)
+{
+    // Replace rather than throw on invalid UTF-8: a log line must not abort an export.
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+} // namespace
+
+Json anyValue(const AttributeValue &value)
+{
+    return std::visit(
+        [](const auto &v) -> Json {
+            using V = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<V, QString>) {
+                return { { "stringValue", utf8(v) } };
+            } else if constexpr (std::is_same_v<V, qint64>) {
+                return { { "intValue", int64String(v) } };
+            } else if constexpr (std::is_same_v<V, double>) {
+                // Proto JSON spells the non-finite doubles as strings; a bare NaN is not JSON.
+                if (std::isnan(v))
+                    return { { "doubleValue", "NaN" } };
+                if (std::isinf(v))
+                    return { { "doubleValue", v > 0 ? "Infinity" : "-Infinity" } };
+                return { { "doubleValue", v } };
+            } else {
+                return { { "boolValue", v } };
+            }
+        },
+        value);
+}
+
+Json attributesToJson(const Attributes &attributes)
+{
+    Json out = Json::array();
+    for (const Attribute &a : attributes)
+        out.push_back({ { "key", utf8(a.key) }, { "value", anyValue(a.value) } });
+    return out;
+}
+
+Json spanToJson(const Span &span)
+{
+    Json j = Json::object();
+    j["traceId"] = latin1(span.traceId);
+    j["spanId"] = latin1(span.spanId);
+    if (!span.parentSpanId.isEmpty())
+        j["parentSpanId"] = latin1(span.parentSpanId);
+    j["name"] = utf8(span.name);
+    j["kind"] = span.kind;
+    j["startTimeUnixNano"] = int64String(span.startNs);
+    j["endTimeUnixNano"] = int64String(span.endNs);
+    Json attributes = attributesToJson(span.attributes);
+    if (!span.operation.isEmpty()) {
+        attributes.push_back({ { "key", "tarmac.operation" },
+                               { "value", { { "stringValue", utf8(span.operation) } } } });
+    }
+    if (!attributes.empty())
+        j["attributes"] = std::move(attributes);
+    Json status = { { "code", span.statusCode } };
+    if (!span.statusMessage.isEmpty())
+        status["message"] = utf8(span.statusMessage);
+    j["status"] = std::move(status);
+    return j;
+}
+
+Json logRecordToJson(const LogRecord &log)
+{
+    Json j = Json::object();
+    j["timeUnixNano"] = int64String(log.timeNs);
+    j["severityNumber"] = log.severity;
+    j["body"] = { { "stringValue", utf8(log.text) } };
+    if (!log.traceId.isEmpty())
+        j["traceId"] = latin1(log.traceId);
+    if (!log.spanId.isEmpty())
+        j["spanId"] = latin1(log.spanId);
+    if (!log.requestId.isEmpty()) {
+        j["attributes"] = Json::array({ { { "key", "faas.invocation_id" },
+                                          { "value", { { "stringValue", utf8(log.requestId) } } } } });
+    }
+    return j;
+}
+
+Json tracesToJson(const QList<Span> &spans, const ExportOptions &options)
+{
+    Json resources = Json::array();
+    for (const auto &[service, indexes] : groupBy(spans, spanService))
+        resources.push_back(spanGroupJson(service, indexes, spans, options));
+    return { { "resourceSpans", std::move(resources) } };
+}
+
+Json logsToJson(const QList<LogRecord> &logs, const ExportOptions &options)
+{
+    Json resources = Json::array();
+    for (const auto &[source, indexes] : groupBy(logs, logSource))
+        resources.push_back(logGroupJson(source, indexes, logs, options));
+    return { { "resourceLogs", std::move(resources) } };
+}
+
+Result<void> writeDocument(QIODevice *out, const QList<Span> &spans,
+                           const QList<LogRecord> &logs, const ExportOptions &options)
+{
+    const auto failed = [out] {
+        return makeError(QStringLiteral("ExportFailed"),
+                         QStringLiteral("Could not write the OTLP document: ")
+                             + (out ? out->errorString() : QStringLiteral("no device")),
+                         500);
+    };
+    if (!out || !out->isWritable())
+        return failed();
+
+    if (!writeAll(out, std::string("{\"resourceSpans\":[")))
+        return failed();
+    bool first = true;
+    for (const auto &[service, indexes] : groupBy(spans, spanService)) {
+        if (!first && !writeAll(out, ",", 1))
+            return failed();
+        first = false;
+        if (!writeAll(out, dump(spanGroupJson(service, indexes, spans, options))))
+            return failed();
+    }
+    if (!writeAll(out, std::string("],\"resourceLogs\":[")))
+        return failed();
+    first = true;
+    for (const auto &[source, indexes] : groupBy(logs, logSource)) {
+        if (!first && !writeAll(out, ",", 1))
+            return failed();
+        first = false;
+        if (!writeAll(out, dump(logGroupJson(source, indexes, logs, options))))
+            return failed();
+    }
+    if (!writeAll(out, std::string("]}\n")))
+        return failed();
+    return {};
+}
+
+} // namespace tarmac::otlp

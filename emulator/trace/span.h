@@ -1,0 +1,101 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QMetaType>
+#include <QString>
+
+#include <variant>
+
+namespace tarmac {
+
+// OTLP Span.SpanKind; the values are the wire integers.
+enum SpanKind : int {
+    SpanKindUnspecified = 0,
+    SpanKindInternal = 1,
+    SpanKindServer = 2,
+    SpanKindClient = 3,
+    SpanKindProducer = 4,
+    SpanKindConsumer = 5,
+};
+
+// OTLP Status.StatusCode.
+enum SpanStatus : int {
+    SpanStatusUnset = 0,
+    SpanStatusOk = 1,
+    SpanStatusError = 2,
+};
+
+// OTLP SeverityNumber: the first value of each range (TRACE 1–4, DEBUG 5–8, …).
+enum LogSeverity : int {
+    LogSeverityUnspecified = 0,
+    LogSeverityTrace = 1,
+    LogSeverityDebug = 5,
+    LogSeverityInfo = 9,
+    LogSeverityWarn = 13,
+    LogSeverityError = 17,
+    LogSeverityFatal = 21,
+};
+
+using AttributeValue = std::variant<QString, qint64, double, bool>;
+
+// One key/value of a span. The constructors exist so that a string literal cannot quietly
+// become a bool (the variant's choice for a const char *); write QStringLiteral.
+struct Attribute
+{
+    QString key;
+    AttributeValue value;
+
+    Attribute() = default;
+    Attribute(QString k, QString v) : key(std::move(k)), value(std::move(v)) { }
+    Attribute(QString k, qint64 v) : key(std::move(k)), value(v) { }
+    Attribute(QString k, int v) : key(std::move(k)), value(qint64(v)) { }
+    Attribute(QString k, double v) : key(std::move(k)), value(v) { }
+    Attribute(QString k, bool v) : key(std::move(k)), value(v) { }
+    Attribute(QString k, const char *v) = delete;
+
+    friend bool operator==(const Attribute &, const Attribute &) = default;
+};
+
+using Attributes = QList<Attribute>;
+
+// A finished span, as the engine records it and OTLP exports it. Ids are lower-case hex
+// (32 digits for the trace, 16 for spans); a root span has an empty parentSpanId. Times are
+// epoch nanoseconds. Events and links are not modelled.
+struct Span
+{
+    QByteArray traceId;
+    QByteArray spanId;
+    QByteArray parentSpanId;
+    QString name;      // "my-fn invoke", "S3 PutObject"
+    QString service;   // the resource it is exported under (OTLP service.name)
+    QString operation; // "PutObject", "Invoke"; exported as attribute tarmac.operation
+    int kind = SpanKindInternal;
+    qint64 startNs = 0;
+    qint64 endNs = 0;
+    int statusCode = SpanStatusUnset;
+    QString statusMessage;
+    Attributes attributes;
+
+    friend bool operator==(const Span &, const Span &) = default;
+};
+
+// One log line: a function's stdout/stderr line or an emulator message, tied to the
+// invocation's request and span when it has one (empty ids otherwise).
+struct LogRecord
+{
+    qint64 timeNs = 0;
+    QByteArray traceId;
+    QByteArray spanId;
+    QString source;    // function name or service; exported as service.name
+    QString requestId; // exported as attribute faas.invocation_id
+    int severity = LogSeverityInfo;
+    QString text;
+
+    friend bool operator==(const LogRecord &, const LogRecord &) = default;
+};
+
+} // namespace tarmac
+
+Q_DECLARE_METATYPE(tarmac::Span)
+Q_DECLARE_METATYPE(tarmac::LogRecord)

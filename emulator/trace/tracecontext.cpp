@@ -1,0 +1,274 @@
+#include "trace/tracecontext.h"
+
+#include "core/clock.h"
+
+#include <QRandomGenerator>
+
+#include <array>
+#include <random>
+
+namespace tarmac {
+
+namespace {
+
+// Far above anything AWS sends (Root, Parent, Sampled, Lineage, Self); a longer value is
+// not a trace header worth forwarding.
+constexpr qsizetype MaxXRayHeader = 1024;
+
+constexpr char HexDigits[] = "0123456789abcdef";
+
+bool isLowerHex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+bool isLowerHex(QByteArrayView v)
+{
+    for (char c : v) {
+        if (!isLowerHex(c))
+            return false;
+    }
+    return true;
+}
+
+int hexValue(char c)
+{
+    return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+bool isAllZero(QByteArrayView v)
+{
+    for (char c : v) {
+        if (c != '0')
+            return false;
+    }
+    return true;
+}
+
+// X-Ray ids are hex without a stated case; upper case is accepted there and folded, so the
+// stored form is always the lower-case one W3C demands.
+bool appendLowerHex(QByteArray &out, QByteArrayView v)
+{
+    for (char c : v) {
+        if (c >= 'A' && c <= 'F')
+            c = char(c - 'A' + 'a');
+        else if (!isLowerHex(c))
+            return false;
+        out.append(c);
+    }
+    return true;
+}
+
+void writeHex(char *out, quint64 value, int digits)
+{
+    for (int i = digits - 1; i >= 0; --i) {
+        out[i] = HexDigits[value & 0xf];
+        value >>= 4;
+    }
+}
+
+// One engine per thread: ids are drawn on every request from many threads, and a shared
+// generator would serialise them on its lock. Seeded from the system source so threads
+// (and runs) never share a sequence.
+std::mt19937_64 &randomEngine()
+{
+    thread_local std::mt19937_64 engine = [] {
+        std::array<quint32, 8> seed;
+        QRandomGenerator::system()->fillRange(seed.data(), seed.size());
+        std::seed_seq seq(seed.begin(), seed.end());
+        return std::mt19937_64(seq);
+    }();
+    return engine;
+}
+
+quint64 nonZeroRandom()
+{
+    quint64 v = 0;
+    while (v == 0)
+        v = randomEngine()();
+    return v;
+}
+
+} // namespace
+
+std::optional<TraceContext> TraceContext::fromXRay(QByteArrayView header)
+{
+    if (header.size() > MaxXRayHeader)
+        return std::nullopt;
+
+    TraceContext ctx;
+    bool haveRoot = false;
+    bool haveParent = false;
+    bool haveSampled = false;
+    qsizetype pos = 0;
+    while (pos <= header.size()) {
+        qsizetype end = header.indexOf(';', pos);
+        if (end < 0)
+            end = header.size();
+        const QByteArrayView field = header.sliced(pos, end - pos).trimmed();
+        pos = end + 1;
+        if (field.isEmpty())
+            continue; // tolerate "a;;b" and a trailing ';'
+
+        const qsizetype eq = field.indexOf('=');
+        if (eq <= 0)
+            return std::nullopt;
+        const QByteArrayView key = field.first(eq).trimmed();
+        const QByteArrayView value = field.sliced(eq + 1).trimmed();
+
+        // Keys are case-sensitive, as AWS treats them: "root=" is some other field.
+        if (key == "Root") {
+            // 1-<8 hex>-<24 hex>
+            if (haveRoot || value.size() != 35 || !value.startsWith("1-") || value[10] != '-')
+                return std::nullopt;
+            ctx.traceId.reserve(32);
+            if (!appendLowerHex(ctx.traceId, value.sliced(2, 8))
+                || !appendLowerHex(ctx.traceId, value.sliced(11, 24))
+                || isAllZero(ctx.traceId)) {
+                return std::nullopt;
+            }
+            haveRoot = true;
+        } else if (key == "Parent") {
+            if (haveParent || value.size() != 16)
+                return std::nullopt;
+            ctx.parentSpanId.reserve(16);
+            if (!appendLowerHex(ctx.parentSpanId, value) || isAllZero(ctx.parentSpanId))
+                return std::nullopt;
+            haveParent = true;
+        } else if (key == "Sampled") {
+            if (haveSampled)
+                return std::nullopt;
+            if (value == "1" || value == "?")
+                ctx.sampled = true;
+            else if (value == "0")
+                ctx.sampled = false;
+            else
+                return std::nullopt;
+            haveSampled = true;
+        } else {
+            if (key.isEmpty())
+                return std::nullopt;
+            if (!ctx.extra.isEmpty())
+                ctx.extra.append(';');
+            ctx.extra.append(key).append('=').append(value);
+        }
+    }
+    if (!haveRoot)
+        return std::nullopt;
+    return ctx;
+}
+
+std::optional<TraceContext> TraceContext::fromTraceparent(QByteArrayView header)
+{
+    // Surrounding OWS is HTTP's, not part of the value; inside, the format is exact.
+    header = header.trimmed();
+    // version "-" trace-id "-" parent-id "-" flags: 2+1+32+1+16+1+2
+    constexpr qsizetype V00Length = 55;
+    if (header.size() < V00Length)
+        return std::nullopt;
+    const QByteArrayView version = header.first(2);
+    if (!isLowerHex(version) || version == "ff")
+        return std::nullopt;
+    // Version 00 is exactly 55 characters. A later version may append fields after another
+    // '-', and a parser that knows only 00 reads the prefix (W3C Trace Context §3.2.4).
+    if (version == "00" ? header.size() != V00Length
+                        : header.size() > V00Length && header[V00Length] != '-') {
+        return std::nullopt;
+    }
+    if (header[2] != '-' || header[35] != '-' || header[52] != '-')
+        return std::nullopt;
+    const QByteArrayView traceId = header.sliced(3, 32);
+    const QByteArrayView parentId = header.sliced(36, 16);
+    const QByteArrayView flags = header.sliced(53, 2);
+    if (!isLowerHex(traceId) || isAllZero(traceId) || !isLowerHex(parentId)
+        || isAllZero(parentId) || !isLowerHex(flags)) {
+        return std::nullopt;
+    }
+
+    TraceContext ctx;
+    ctx.traceId = traceId.toByteArray();
+    ctx.parentSpanId = parentId.toByteArray();
+    ctx.sampled = (hexValue(flags[1]) & 1) != 0; // bit 0 of trace-flags
+    return ctx;
+}
+
+std::optional<TraceContext> TraceContext::fromHeaders(QByteArrayView xray,
+                                                      QByteArrayView traceparent)
+{
+    if (!xray.isEmpty()) {
+        if (auto ctx = fromXRay(xray))
+            return ctx;
+    }
+    if (!traceparent.isEmpty())
+        return fromTraceparent(traceparent);
+    return std::nullopt;
+}
+
+TraceContext TraceContext::newTrace(const Clock &clock)
+{
+    TraceContext ctx;
+    ctx.traceId = QByteArray(32, Qt::Uninitialized);
+    char *out = ctx.traceId.data();
+    // The X-Ray epoch field is 32 bits; past 2106 it wraps rather than widening the id.
+    const quint64 seconds = quint64(clock.nowNs() / 1'000'000'000) & 0xffffffffu;
+    writeHex(out, seconds, 8);
+    std::mt19937_64 &rng = randomEngine();
+    quint64 hi = 0;
+    quint64 lo = 0;
+    // The random part alone is kept non-zero, so even a clock at the epoch yields a valid id.
+    while (hi == 0 && lo == 0) {
+        hi = rng() & 0xffffffffu;
+        lo = rng();
+    }
+    writeHex(out + 8, hi, 8);
+    writeHex(out + 16, lo, 16);
+    return ctx;
+}
+
+QByteArray TraceContext::newSpanId()
+{
+    QByteArray id(16, Qt::Uninitialized);
+    writeHex(id.data(), nonZeroRandom(), 16);
+    return id;
+}
+
+TraceContext TraceContext::withParent(QByteArray spanId) const
+{
+    TraceContext ctx = *this;
+    ctx.parentSpanId = std::move(spanId);
+    return ctx;
+}
+
+QByteArray TraceContext::toXRay() const
+{
+    if (!isValid())
+        return {};
+    QByteArray out;
+    out.reserve(5 + 35 + 8 + 16 + 10 + (extra.isEmpty() ? 0 : extra.size() + 1));
+    out.append("Root=1-", 7)
+        .append(traceId.constData(), 8)
+        .append('-')
+        .append(traceId.constData() + 8, 24);
+    if (!parentSpanId.isEmpty())
+        out.append(";Parent=", 8).append(parentSpanId);
+    out.append(sampled ? ";Sampled=1" : ";Sampled=0", 10);
+    if (!extra.isEmpty())
+        out.append(';').append(extra);
+    return out;
+}
+
+QByteArray TraceContext::toTraceparent() const
+{
+    if (!isValid() || parentSpanId.size() != 16)
+        return {};
+    QByteArray out;
+    out.reserve(55);
+    out.append("00-", 3)
+        .append(traceId)
+        .append('-')
+        .append(parentSpanId)
+        .append(sampled ? "-01" : "-00", 3);
+    return out;
+}
+
+} // namespace tarmac

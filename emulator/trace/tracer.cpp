@@ -1,0 +1,414 @@
+#include "trace/tracer.h"
+
+#include "core/json.h"
+#include "store/database.h"
+
+#include <QDeadlineTimer>
+#include <QLoggingCategory>
+#include <QThread>
+
+#include <cmath>
+
+namespace tarmac {
+
+Q_LOGGING_CATEGORY(lcTracer, "tarmac.trace")
+
+namespace {
+
+const std::vector<Migration> &migrations()
+{
+    // Ids are kept as the hex text they travel as, so a stored id reads back byte for byte
+    // and can be matched by hand in the sqlite3 shell.
+    static const std::vector<Migration> list = {
+        { 1, R"sql(
+CREATE TABLE spans (
+    id INTEGER PRIMARY KEY,
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    parent_span_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    service TEXT NOT NULL,
+    operation TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    start_ns INTEGER NOT NULL,
+    end_ns INTEGER NOT NULL,
+    status_code INTEGER NOT NULL,
+    status_message TEXT NOT NULL,
+    attributes TEXT
+);
+CREATE INDEX spans_trace_id ON spans(trace_id);
+CREATE INDEX spans_start_ns ON spans(start_ns);
+CREATE INDEX spans_end_ns ON spans(end_ns);
+CREATE TABLE logs (
+    id INTEGER PRIMARY KEY,
+    time_ns INTEGER NOT NULL,
+    trace_id TEXT NOT NULL,
+    span_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    severity INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX logs_trace_id ON logs(trace_id);
+CREATE INDEX logs_time_ns ON logs(time_ns);
+)sql" },
+    };
+    return list;
+}
+
+constexpr std::string_view InsertSpanSql =
+    "INSERT INTO spans (trace_id, span_id, parent_span_id, name, service, operation, kind, "
+    "start_ns, end_ns, status_code, status_message, attributes) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+constexpr std::string_view InsertLogSql =
+    "INSERT INTO logs (time_ns, trace_id, span_id, source, request_id, severity, body) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+std::string_view view(const QByteArray &bytes)
+{
+    return std::string_view(bytes.constData(), size_t(bytes.size()));
+}
+
+// Attributes are stored as a JSON array of [key, type, value] triples: the explicit type
+// keeps an int64 from reading back as a double (and non-finite doubles, which JSON cannot
+// hold as numbers, travel as strings).
+QByteArray encodeAttributes(const Attributes &attributes)
+{
+    Json list = Json::array();
+    for (const Attribute &a : attributes) {
+        Json item = Json::array();
+        item.push_back(a.key.toStdString());
+        std::visit(
+            [&item](const auto &v) {
+                using V = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<V, QString>) {
+                    item.push_back("s");
+                    item.push_back(v.toStdString());
+                } else if constexpr (std::is_same_v<V, qint64>) {
+                    item.push_back("i");
+                    item.push_back(v);
+                } else if constexpr (std::is_same_v<V, double>) {
+                    item.push_back("d");
+                    if (std::isfinite(v))
+                        item.push_back(v);
+                    else
+                        item.push_back(std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+                } else {
+                    item.push_back("b");
+                    item.push_back(v);
+                }
+            },
+            a.value);
+        list.push_back(std::move(item));
+    }
+    return toJsonBytes(list);
+}
+
+Attributes decodeAttributes(const QByteArray &text)
+{
+    Attributes out;
+    if (text.isEmpty())
+        return out;
+    Result<Json> parsed = parseJson(text);
+    if (!parsed || !parsed->is_array())
+        return out;
+    for (const Json &item : *parsed) {
+        if (!item.is_array() || item.size() != 3 || !item[0].is_string() || !item[1].is_string())
+            continue;
+        const QString key = fromStd(item[0].get<std::string>());
+        const std::string type = item[1].get<std::string>();
+        const Json &v = item[2];
+        if (type == "s" && v.is_string()) {
+            out.append(Attribute(key, fromStd(v.get<std::string>())));
+        } else if (type == "i" && v.is_number_integer()) {
+            out.append(Attribute(key, v.get<qint64>()));
+        } else if (type == "d" && v.is_number()) {
+            out.append(Attribute(key, v.get<double>()));
+        } else if (type == "d" && v.is_string()) {
+            const std::string s = v.get<std::string>();
+            out.append(Attribute(key, s == "NaN" ? std::nan("")
+                                                 : s == "Infinity" ? HUGE_VAL : -HUGE_VAL));
+        } else if (type == "b" && v.is_boolean()) {
+            out.append(Attribute(key, v.get<bool>()));
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Tracer::Tracer(QString path, Options options, QObject *parent)
+    : QObject(parent), m_path(std::move(path)), m_options(options)
+{
+}
+
+Result<std::unique_ptr<Tracer>> Tracer::open(const QString &path, const Options &options,
+                                             QObject *parent)
+{
+    qRegisterMetaType<QList<Span>>();
+    qRegisterMetaType<QList<LogRecord>>();
+
+    Result<std::unique_ptr<Database>> writeDb = Database::open(path);
+    if (!writeDb)
+        return writeDb.error();
+    if (Result<void> migrated = migrate(**writeDb, migrations()); !migrated)
+        return migrated.error();
+    Result<Statement> insertSpan = (*writeDb)->prepare(InsertSpanSql);
+    if (!insertSpan)
+        return insertSpan.error();
+    Result<Statement> insertLog = (*writeDb)->prepare(InsertLogSql);
+    if (!insertLog)
+        return insertLog.error();
+
+    Database::Options readOptions;
+    readOptions.readOnly = true;
+    Result<std::unique_ptr<Database>> readDb = Database::open(path, readOptions);
+    if (!readDb)
+        return readDb.error();
+
+    std::unique_ptr<Tracer> tracer(new Tracer(path, options, parent));
+    tracer->m_writeDb = std::move(*writeDb);
+    tracer->m_insertSpan = std::make_unique<Statement>(std::move(*insertSpan));
+    tracer->m_insertLog = std::make_unique<Statement>(std::move(*insertLog));
+    tracer->m_readDb = std::move(*readDb);
+    // From here on the write connection and its statements belong to the writer thread.
+    Tracer *self = tracer.get();
+    tracer->m_writer.reset(QThread::create([self] { self->writerLoop(); }));
+    tracer->m_writer->setObjectName(QStringLiteral("tarmac-trace-writer"));
+    tracer->m_writer->start();
+    return Result<std::unique_ptr<Tracer>>(std::move(tracer));
+}
+
+Tracer::~Tracer()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        m_stop = true;
+        m_wakeWriter.wakeOne();
+    }
+    m_writer->wait();
+}
+
+void Tracer::record(Span span)
+{
+    QMutexLocker lock(&m_mutex);
+    const qsizetype pending = m_pendingSpans.size() + m_pendingLogs.size();
+    if (pending >= m_options.maxPending) {
+        ++m_dropped;
+        return;
+    }
+    m_pendingSpans.append(std::move(span));
+    ++m_accepted;
+    // Wake the writer only on the edges it waits for: the first record of a batch (it sleeps
+    // untimed when idle) and a full batch; everything in between costs no system call.
+    if (pending == 0 || pending + 1 == m_options.batchSize)
+        m_wakeWriter.wakeOne();
+}
+
+void Tracer::record(LogRecord log)
+{
+    QMutexLocker lock(&m_mutex);
+    const qsizetype pending = m_pendingSpans.size() + m_pendingLogs.size();
+    if (pending >= m_options.maxPending) {
+        ++m_dropped;
+        return;
+    }
+    m_pendingLogs.append(std::move(log));
+    ++m_accepted;
+    if (pending == 0 || pending + 1 == m_options.batchSize)
+        m_wakeWriter.wakeOne();
+}
+
+void Tracer::flush()
+{
+    if (QThread::currentThread() == m_writer.get())
+        return;
+    QMutexLocker lock(&m_mutex);
+    const quint64 target = m_accepted;
+    if (m_done >= target)
+        return;
+    m_flushTarget = qMax(m_flushTarget, target);
+    m_wakeWriter.wakeOne();
+    while (m_done < target)
+        m_batchDone.wait(&m_mutex);
+}
+
+quint64 Tracer::droppedCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_dropped;
+}
+
+quint64 Tracer::failedCount() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_failed;
+}
+
+void Tracer::writerLoop()
+{
+    QMutexLocker lock(&m_mutex);
+    const auto pendingCount = [this] { return m_pendingSpans.size() + m_pendingLogs.size(); };
+    for (;;) {
+        while (!m_stop && pendingCount() == 0)
+            m_wakeWriter.wait(&m_mutex);
+        if (pendingCount() == 0)
+            break; // stopping, and nothing left to write
+
+        // Let the batch fill for one interval, unless it is already full or someone waits.
+        const QDeadlineTimer deadline(m_options.flushIntervalMs);
+        while (!m_stop && pendingCount() < m_options.batchSize && m_flushTarget <= m_done
+               && !deadline.hasExpired()) {
+            m_wakeWriter.wait(&m_mutex, deadline);
+        }
+
+        QList<Span> spans;
+        QList<LogRecord> logs;
+        spans.swap(m_pendingSpans);
+        logs.swap(m_pendingLogs);
+        const quint64 upTo = m_accepted;
+        lock.unlock();
+
+        const Result<void> written = writeBatch(spans, logs);
+        if (written) {
+            emit batchWritten(spans, logs);
+        } else {
+            qCWarning(lcTracer).noquote()
+                << "dropped a batch of" << (spans.size() + logs.size())
+                << "trace records:" << written.error().message;
+        }
+
+        lock.relock();
+        if (!written)
+            m_failed += quint64(spans.size() + logs.size());
+        m_done = upTo;
+        m_batchDone.wakeAll();
+    }
+}
+
+Result<void> Tracer::writeBatch(const QList<Span> &spans, const QList<LogRecord> &logs)
+{
+    Transaction tx(*m_writeDb);
+    if (!tx.began())
+        return tx.began().error();
+
+    for (const Span &s : spans) {
+        const QByteArray attributes =
+            s.attributes.isEmpty() ? QByteArray() : encodeAttributes(s.attributes);
+        Statement &st = *m_insertSpan;
+        st.bind(1, view(s.traceId))
+            .bind(2, view(s.spanId))
+            .bind(3, view(s.parentSpanId))
+            .bind(4, s.name)
+            .bind(5, s.service)
+            .bind(6, s.operation)
+            .bind(7, s.kind)
+            .bind(8, s.startNs)
+            .bind(9, s.endNs)
+            .bind(10, s.statusCode)
+            .bind(11, s.statusMessage);
+        if (attributes.isEmpty())
+            st.bindNull(12);
+        else
+            st.bind(12, view(attributes));
+        if (Result<void> r = st.exec(); !r)
+            return r;
+    }
+    for (const LogRecord &l : logs) {
+        Statement &st = *m_insertLog;
+        st.bind(1, l.timeNs)
+            .bind(2, view(l.traceId))
+            .bind(3, view(l.spanId))
+            .bind(4, l.source)
+            .bind(5, l.requestId)
+            .bind(6, l.severity)
+            .bind(7, l.text);
+        if (Result<void> r = st.exec(); !r)
+            return r;
+    }
+    return tx.commit();
+}
+
+Result<QList<Span>> Tracer::spans(const Query &query) const
+{
+    std::string sql =
+        "SELECT trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, "
+        "end_ns, status_code, status_message, attributes FROM spans "
+        "WHERE start_ns <= ?1 AND end_ns >= ?2";
+    if (!query.traceId.isEmpty())
+        sql += " AND trace_id = ?4";
+    sql += " ORDER BY start_ns, id LIMIT ?3";
+
+    QMutexLocker lock(&m_readMutex);
+    Result<Statement> st = m_readDb->prepare(sql);
+    if (!st)
+        return st.error();
+    st->bind(1, query.toNs).bind(2, query.fromNs).bind(3, qint64(query.limit));
+    if (!query.traceId.isEmpty())
+        st->bind(4, view(query.traceId));
+
+    QList<Span> out;
+    for (;;) {
+        Result<bool> row = st->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        Span s;
+        s.traceId = st->text(0).toLatin1();
+        s.spanId = st->text(1).toLatin1();
+        s.parentSpanId = st->text(2).toLatin1();
+        s.name = st->text(3);
+        s.service = st->text(4);
+        s.operation = st->text(5);
+        s.kind = int(st->int64(6));
+        s.startNs = st->int64(7);
+        s.endNs = st->int64(8);
+        s.statusCode = int(st->int64(9));
+        s.statusMessage = st->text(10);
+        if (!st->isNull(11))
+            s.attributes = decodeAttributes(st->text(11).toUtf8());
+        out.append(std::move(s));
+    }
+    return out;
+}
+
+Result<QList<LogRecord>> Tracer::logs(const Query &query) const
+{
+    std::string sql =
+        "SELECT time_ns, trace_id, span_id, source, request_id, severity, body FROM logs "
+        "WHERE time_ns >= ?1 AND time_ns <= ?2";
+    if (!query.traceId.isEmpty())
+        sql += " AND trace_id = ?4";
+    sql += " ORDER BY time_ns, id LIMIT ?3";
+
+    QMutexLocker lock(&m_readMutex);
+    Result<Statement> st = m_readDb->prepare(sql);
+    if (!st)
+        return st.error();
+    st->bind(1, query.fromNs).bind(2, query.toNs).bind(3, qint64(query.limit));
+    if (!query.traceId.isEmpty())
+        st->bind(4, view(query.traceId));
+
+    QList<LogRecord> out;
+    for (;;) {
+        Result<bool> row = st->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            break;
+        LogRecord l;
+        l.timeNs = st->int64(0);
+        l.traceId = st->text(1).toLatin1();
+        l.spanId = st->text(2).toLatin1();
+        l.source = st->text(3);
+        l.requestId = st->text(4);
+        l.severity = int(st->int64(5));
+        l.text = st->text(6);
+        out.append(std::move(l));
+    }
+    return out;
+}
+
+} // namespace tarmac
