@@ -73,6 +73,9 @@ qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
 {
     if (head.path.startsWith("/_tarmac/"))
         return kApiBodyLimit;
+    // A query-protocol form names its service in the body, which has not arrived yet.
+    if (head.header("content-type").startsWith("application/x-www-form-urlencoded"))
+        return kApiBodyLimit;
     const ServiceMatch match = detectService(head);
     if (HttpHandler *handler = m_registry->handlerFor(match.service))
         return handler->maxBodySize(head);

@@ -121,7 +121,8 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
         return;
     }
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    armTimer(m_options.headerTimeoutMs);
+    // Until a first byte arrives the connection is idle; then the head's deadline runs.
+    armTimer(m_options.keepAliveTimeoutMs);
     if (server->m_shuttingDown.load())
         beginShutdown();
 }

@@ -3,6 +3,8 @@
 #include <QDir>
 #include <QTemporaryFile>
 
+#include <cstring>
+
 namespace tarmac {
 
 namespace {
@@ -43,6 +45,20 @@ bool isValidUtf8(const QByteArray &bytes)
             || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         i += extra + 1;
+    }
+    return true;
+}
+
+// RFC 9110 token characters: what a header field name may be made of.
+bool isToken(const QByteArray &name)
+{
+    if (name.isEmpty())
+        return false;
+    for (const char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+        if (!ok)
+            return false;
     }
     return true;
 }
@@ -183,7 +199,9 @@ int HttpRequestParser::onHeaderField(http_parser *p, const char *at, size_t len)
 int HttpRequestParser::onHeaderValue(http_parser *p, const char *at, size_t len)
 {
     auto *s = self(p);
-    if (!s->countHeaderBytes(len + 4)) // name/value separators count too
+    // The name/value separators count too, once per field: http_parser may deliver a value
+    // in several pieces, and the limit must not depend on how the bytes arrived.
+    if (!s->countHeaderBytes(len + (s->m_lastWasValue ? 0 : 4)))
         return 1;
     s->m_value.append(at, qsizetype(len));
     s->m_lastWasValue = true;
@@ -195,9 +213,19 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
     auto *s = self(p);
     s->commitHeader();
     HttpRequest &r = s->m_request;
+    if (p->http_major == 0) {
+        s->fail(400, QByteArrayLiteral("Malformed request line"));
+        return -1;
+    }
     if (p->http_major != 1) {
         s->fail(505, QByteArrayLiteral("HTTP version not supported"));
         return -1;
+    }
+    for (const auto &[name, value] : r.headers.fields()) {
+        if (!isToken(name) || value.contains('\0') || value.contains('\r') || value.contains('\n')) {
+            s->fail(400, QByteArrayLiteral("Malformed header field"));
+            return -1;
+        }
     }
     r.versionMajor = p->http_major;
     r.versionMinor = p->http_minor;

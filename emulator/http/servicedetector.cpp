@@ -23,34 +23,34 @@ struct ServiceInfo
 {
     QByteArrayView service;
     QByteArrayView signingName;
-    QByteArrayView endpointPrefix;  // the host prefix of its regional endpoint
-    QByteArrayView targetPrefix;    // X-Amz-Target prefix of json services
+    QByteArrayView endpointPrefix; // the host prefix of its regional endpoint
+    QByteArrayView targetPrefix; // X-Amz-Target prefix of json services
     QByteArrayView protocol;
 };
 
 // Entries sharing a signing name are told apart by target prefix; the first is the default.
 constexpr ServiceInfo kServices[] = {
-    { "s3", "s3", "s3", "", "rest-xml" },
-    { "sqs", "sqs", "sqs", "AmazonSQS", "json" },
-    { "dynamodb", "dynamodb", "dynamodb", "DynamoDB_20120810", "json" },
-    { "dynamodbstreams", "dynamodb", "streams.dynamodb", "DynamoDBStreams_20120810", "json" },
-    { "lambda", "lambda", "lambda", "", "rest-json" },
-    { "sts", "sts", "sts", "", "query" },
-    { "iam", "iam", "iam", "", "query" },
-    { "events", "events", "events", "AWSEvents", "json" },
-    { "logs", "logs", "logs", "Logs_20140328", "json" },
-    { "scheduler", "scheduler", "scheduler", "", "rest-json" },
-    { "sns", "sns", "sns", "", "query" },
-    { "kinesis", "kinesis", "kinesis", "Kinesis_20131202", "json" },
-    { "firehose", "firehose", "firehose", "Firehose_20150804", "json" },
-    { "ssm", "ssm", "ssm", "AmazonSSM", "json" },
-    { "secretsmanager", "secretsmanager", "secretsmanager", "secretsmanager", "json" },
-    { "kms", "kms", "kms", "TrentService", "json" },
-    { "stepfunctions", "states", "states", "AWSStepFunctions", "json" },
-    { "cloudwatch", "monitoring", "monitoring", "GraniteServiceVersion20100801", "query" },
-    { "cloudformation", "cloudformation", "cloudformation", "", "query" },
-    { "xray", "xray", "xray", "", "rest-json" },
-    { "apigateway", "apigateway", "apigateway", "", "rest-json" },
+    {"s3", "s3", "s3", "", "rest-xml"},
+    {"sqs", "sqs", "sqs", "AmazonSQS", "json"},
+    {"dynamodb", "dynamodb", "dynamodb", "DynamoDB_20120810", "json"},
+    {"dynamodbstreams", "dynamodb", "streams.dynamodb", "DynamoDBStreams_20120810", "json"},
+    {"lambda", "lambda", "lambda", "", "rest-json"},
+    {"sts", "sts", "sts", "", "query"},
+    {"iam", "iam", "iam", "", "query"},
+    {"events", "events", "events", "AWSEvents", "json"},
+    {"logs", "logs", "logs", "Logs_20140328", "json"},
+    {"scheduler", "scheduler", "scheduler", "", "rest-json"},
+    {"sns", "sns", "sns", "", "query"},
+    {"kinesis", "kinesis", "kinesis", "Kinesis_20131202", "json"},
+    {"firehose", "firehose", "firehose", "Firehose_20150804", "json"},
+    {"ssm", "ssm", "ssm", "AmazonSSM", "json"},
+    {"secretsmanager", "secretsmanager", "secretsmanager", "secretsmanager", "json"},
+    {"kms", "kms", "kms", "TrentService", "json"},
+    {"stepfunctions", "states", "states", "AWSStepFunctions", "json"},
+    {"cloudwatch", "monitoring", "monitoring", "GraniteServiceVersion20100801", "query"},
+    {"cloudformation", "cloudformation", "cloudformation", "", "query"},
+    {"xray", "xray", "xray", "", "rest-json"},
+    {"apigateway", "apigateway", "apigateway", "", "rest-json"},
 };
 
 const ServiceInfo &serviceInfo(QByteArrayView service)
@@ -70,22 +70,37 @@ struct QueryVersion
 };
 
 constexpr QueryVersion kQueryVersions[] = {
-    { "2012-11-05", "sqs" },         { "2011-06-15", "sts" },
-    { "2010-05-08", "iam" },         { "2010-03-31", "sns" },
-    { "2010-05-15", "cloudformation" }, { "2010-08-01", "cloudwatch" },
+    {"2012-11-05", "sqs"},
+    {"2011-06-15", "sts"},
+    {"2010-05-08", "iam"},
+    {"2010-03-31", "sns"},
+    {"2010-05-15", "cloudformation"},
+    {"2010-08-01", "cloudwatch"},
 };
 
 // Lambda's REST resources; each lives under the API date it was introduced with.
 constexpr QByteArrayView kLambdaResources[] = {
-    "functions",         "event-source-mappings", "layers",
-    "tags",              "account-settings",      "code-signing-configs",
-    "capacity-providers", "durable-executions",   "durable-execution-callbacks",
+    "functions",
+    "event-source-mappings",
+    "layers",
+    "tags",
+    "account-settings",
+    "code-signing-configs",
+    "capacity-providers",
+    "durable-executions",
+    "durable-execution-callbacks",
 };
 
 // X-Ray's paths are capitalised, so they can never be an S3 bucket.
 constexpr QByteArrayView kXRayPaths[] = {
-    "/TraceSegments", "/TelemetryRecords", "/Traces",         "/TraceSummaries",
-    "/TraceGraph",    "/ServiceGraph",     "/GetSamplingRules", "/SamplingTargets",
+    "/TraceSegments",
+    "/TelemetryRecords",
+    "/Traces",
+    "/TraceSummaries",
+    "/TraceGraph",
+    "/ServiceGraph",
+    "/GetSamplingRules",
+    "/SamplingTargets",
 };
 
 bool isDigit(char c)
@@ -93,9 +108,20 @@ bool isDigit(char c)
     return c >= '0' && c <= '9';
 }
 
+// QByteArrayView::lastIndexOf in Qt 6.4 looks one byte past the end of the view.
+qsizetype lastIndexOf(QByteArrayView s, char c)
+{
+    for (qsizetype i = s.size() - 1; i >= 0; --i) {
+        if (s.at(i) == c)
+            return i;
+    }
+    return -1;
+}
+
 bool startsWithCaseInsensitive(QByteArrayView s, QByteArrayView prefix)
 {
-    return s.size() >= prefix.size() && s.first(prefix.size()).compare(prefix, Qt::CaseInsensitive) == 0;
+    return s.size() >= prefix.size()
+        && s.first(prefix.size()).compare(prefix, Qt::CaseInsensitive) == 0;
 }
 
 // The first path segment after `from` (which must point at a '/'), without the slash.
@@ -117,8 +143,7 @@ std::optional<QByteArray> formValue(QByteArrayView form, QByteArrayView name)
         if (end < 0)
             end = form.size();
         const QByteArrayView pair = form.sliced(pos, end - pos);
-        if (pair.startsWith(name)
-            && (pair.size() == name.size() || pair.at(name.size()) == '=')) {
+        if (pair.startsWith(name) && (pair.size() == name.size() || pair.at(name.size()) == '=')) {
             const QByteArrayView raw = pair.sliced(qMin(name.size() + 1, pair.size()));
             return percentDecode(raw.toByteArray(), true);
         }
@@ -132,7 +157,7 @@ QByteArrayView fieldFromEnd(QByteArrayView s, int index)
 {
     qsizetype end = s.size();
     for (int i = 0;; ++i) {
-        const qsizetype slash = end > 0 ? s.first(end).lastIndexOf("/") : -1;
+        const qsizetype slash = lastIndexOf(s.first(end), '/');
         if (i == index)
             return s.sliced(slash + 1, end - slash - 1);
         if (slash < 0)
@@ -233,8 +258,7 @@ public:
         , path(request.path)
         , method(request.method)
         , m_request(request)
-    {
-    }
+    { }
 
     bool isForm() const
     {
@@ -287,13 +311,13 @@ private:
 
 QByteArrayView targetPrefix(QByteArrayView target)
 {
-    const qsizetype dot = target.lastIndexOf(".");
+    const qsizetype dot = lastIndexOf(target, '.');
     return dot < 0 ? target : target.first(dot);
 }
 
 QByteArrayView targetOperation(QByteArrayView target)
 {
-    const qsizetype dot = target.lastIndexOf(".");
+    const qsizetype dot = lastIndexOf(target, '.');
     return dot < 0 ? QByteArrayView() : target.sliced(dot + 1);
 }
 
@@ -341,7 +365,7 @@ bool isLambdaPath(QByteArrayView path)
     const QByteArrayView date = segmentAt(path, 0);
     if (date.size() != 10 || date.at(4) != '-' || date.at(7) != '-')
         return false;
-    for (qsizetype i : { 0, 1, 2, 3, 5, 6, 8, 9 }) {
+    for (qsizetype i : {0, 1, 2, 3, 5, 6, 8, 9}) {
         if (!isDigit(date.at(i)))
             return false;
     }
@@ -353,7 +377,7 @@ bool isLambdaPath(QByteArrayView path)
     return false;
 }
 
-// "/<12-digit account>/<queue name>", the path of an SQS queue URL.
+// "/<12-digit account>/<queue name>", the path of an SQS queue URL (names: 80 chars incl. .fifo).
 bool isQueuePath(QByteArrayView path)
 {
     const QByteArrayView account = segmentAt(path, 0);
@@ -367,11 +391,11 @@ bool isQueuePath(QByteArrayView path)
     if (rest.endsWith('/'))
         rest.chop(1);
     const QByteArrayView queue = segmentAt(rest, 0);
-    if (queue.isEmpty() || queue.size() != rest.size() - 1 || queue.size() > 80 + 5)
+    if (queue.isEmpty() || queue.size() != rest.size() - 1 || queue.size() > 80)
         return false;
     for (char c : queue) {
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || isDigit(c) || c == '-' || c == '_'
-              || c == '.'))
+                || c == '.'))
             return false;
     }
     return true;
@@ -458,7 +482,8 @@ CredentialScope credentialScope(const HttpRequest &request)
                 break;
             }
         }
-        return parseScope(credential, sigV4a, request.header(QByteArrayLiteral("x-amz-region-set")));
+        return parseScope(
+            credential, sigV4a, request.header(QByteArrayLiteral("x-amz-region-set")));
     }
 
     // Presigned URL: same scope, percent-encoded in the query.
@@ -466,8 +491,10 @@ CredentialScope credentialScope(const HttpRequest &request)
         return {};
     const QByteArray algorithm = formValue(request.query, "X-Amz-Algorithm").value_or(QByteArray());
     const bool sigV4a = algorithm == "AWS4-ECDSA-P256-SHA256";
-    const QByteArray credential = formValue(request.query, "X-Amz-Credential").value_or(QByteArray());
-    const QByteArray regionSet = formValue(request.query, "X-Amz-Region-Set").value_or(QByteArray());
+    const QByteArray credential
+        = formValue(request.query, "X-Amz-Credential").value_or(QByteArray());
+    const QByteArray regionSet
+        = formValue(request.query, "X-Amz-Region-Set").value_or(QByteArray());
     return parseScope(credential, sigV4a, regionSet);
 }
 
@@ -475,8 +502,8 @@ ServiceMatch detectService(const HttpRequest &request)
 {
     const RequestFacts facts(request);
     const CredentialScope scope = credentialScope(request);
-    QString region = QString::fromLatin1(isRegionLike(scope.region) ? QByteArrayView(scope.region)
-                                                                     : kDefaultRegion);
+    QString region = QString::fromLatin1(
+        isRegionLike(scope.region) ? QByteArrayView(scope.region) : kDefaultRegion);
 
     // 1. The signing name. A signed request for a service we do not know stays unknown: every
     //    rule below is a guess, and the signature already said what it is not.
@@ -524,7 +551,8 @@ ServiceMatch detectService(const HttpRequest &request)
     if (isLambdaPath(facts.path))
         return finish(serviceInfo("lambda"), facts, region);
     if (isQueuePath(facts.path)
-        && (facts.queryHasAction() || (facts.method == "POST" && (facts.isForm() || facts.isAwsJson()))))
+        && (facts.queryHasAction()
+            || (facts.method == "POST" && (facts.isForm() || facts.isAwsJson()))))
         return finish(serviceInfo("sqs"), facts, region);
     if (isSchedulerPath(facts.path))
         return finish(serviceInfo("scheduler"), facts, region);
@@ -571,8 +599,8 @@ QString s3BucketFromHost(QByteArrayView hostHeader)
         return QString::fromLatin1(QByteArrayView(host).first(s3 - 1));
     if (s3 == 0)
         return {};
-    for (QByteArrayView base : { QByteArrayView(".localhost.localstack.cloud"),
-                                 QByteArrayView(".localhost") }) {
+    for (QByteArrayView base :
+        {QByteArrayView(".localhost.localstack.cloud"), QByteArrayView(".localhost")}) {
         if (host.size() > base.size() && host.endsWith(base))
             return QString::fromLatin1(QByteArrayView(host).chopped(base.size()));
     }

@@ -30,7 +30,7 @@ Error blobError(const QString &message)
 Error errnoError(const QString &what, const QString &path, int error)
 {
     return blobError(what % QLatin1Char(' ') % path % QStringLiteral(": ")
-                     % QString::fromLocal8Bit(std::strerror(error)));
+        % QString::fromLocal8Bit(std::strerror(error)));
 }
 
 // Both digests in one pass over the bytes, so an upload is read once.
@@ -46,12 +46,12 @@ public:
 
     BlobStore::Stored result() const
     {
-        return { m_sha.result().toHex(), m_md5.result().toHex(), m_size };
+        return {m_sha.result().toHex(), m_md5.result().toHex(), m_size};
     }
 
 private:
-    QCryptographicHash m_sha { QCryptographicHash::Sha256 };
-    QCryptographicHash m_md5 { QCryptographicHash::Md5 };
+    QCryptographicHash m_sha {QCryptographicHash::Sha256};
+    QCryptographicHash m_md5 {QCryptographicHash::Md5};
     qint64 m_size = 0;
 };
 
@@ -82,15 +82,15 @@ Result<BlobStore::Stored> hashFile(const QString &path)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
-        return blobError(QStringLiteral("cannot open ") % path % QStringLiteral(": ")
-                         % file.errorString());
+        return blobError(
+            QStringLiteral("cannot open ") % path % QStringLiteral(": ") % file.errorString());
     Digest digest;
     QByteArray buffer(chunkSize, Qt::Uninitialized);
     for (;;) {
         const qint64 n = file.read(buffer.data(), chunkSize);
         if (n < 0)
-            return blobError(QStringLiteral("cannot read ") % path % QStringLiteral(": ")
-                             % file.errorString());
+            return blobError(
+                QStringLiteral("cannot read ") % path % QStringLiteral(": ") % file.errorString());
         if (n == 0)
             break;
         digest.add(buffer.constData(), n);
@@ -103,16 +103,14 @@ Result<BlobStore::Stored> hashFile(const QString &path)
 BlobStore::BlobStore(QString root, bool sync)
     : m_root(QDir::cleanPath(root))
     , m_sync(sync)
-{
-}
+{ }
 
 bool BlobStore::isValidName(const QByteArray &sha256Hex)
 {
     if (sha256Hex.size() != 64)
         return false;
-    return std::all_of(sha256Hex.cbegin(), sha256Hex.cend(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    });
+    return std::all_of(sha256Hex.cbegin(), sha256Hex.cend(),
+        [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Result<void> BlobStore::init()
@@ -166,8 +164,8 @@ Result<BlobStore::Stored> BlobStore::publish(const QString &source, const Stored
     // rename(2) replaces atomically: a concurrent put of the same bytes is harmless.
     if (::rename(QFile::encodeName(source).constData(), QFile::encodeName(target).constData())
         != 0) {
-        return errnoError(QStringLiteral("cannot move ") + source + QStringLiteral(" to"), target,
-                          errno);
+        return errnoError(
+            QStringLiteral("cannot move ") + source + QStringLiteral(" to"), target, errno);
     }
     if (m_sync) {
         if (Result<void> synced = syncDirectory(dir); !synced)
@@ -192,11 +190,11 @@ Result<BlobStore::Stored> BlobStore::put(const QByteArray &data)
     const QString tmpPath = newTemporaryPath();
     QFile tmp(tmpPath);
     if (!tmp.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered))
-        return blobError(QStringLiteral("cannot create ") % tmpPath % QStringLiteral(": ")
-                         % tmp.errorString());
+        return blobError(
+            QStringLiteral("cannot create ") % tmpPath % QStringLiteral(": ") % tmp.errorString());
     if (tmp.write(data) != data.size()) {
-        const Error error = blobError(QStringLiteral("cannot write ") % tmpPath
-                                      % QStringLiteral(": ") % tmp.errorString());
+        const Error error = blobError(
+            QStringLiteral("cannot write ") % tmpPath % QStringLiteral(": ") % tmp.errorString());
         tmp.remove();
         return error;
     }
@@ -218,8 +216,8 @@ Result<BlobStore::Stored> BlobStore::put(QIODevice &source)
     const QString tmpPath = newTemporaryPath();
     QFile tmp(tmpPath);
     if (!tmp.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered))
-        return blobError(QStringLiteral("cannot create ") % tmpPath % QStringLiteral(": ")
-                         % tmp.errorString());
+        return blobError(
+            QStringLiteral("cannot create ") % tmpPath % QStringLiteral(": ") % tmp.errorString());
     const auto fail = [&tmp](Error error) {
         tmp.remove();
         return error;
@@ -232,14 +230,14 @@ Result<BlobStore::Stored> BlobStore::put(QIODevice &source)
         // A sequential device reports its end as -1 (QIODevice::readData's contract), so
         // only a random-access device's -1 is an error.
         if (n < 0 && !source.isSequential())
-            return fail(blobError(QStringLiteral("cannot read the source: ")
-                                  + source.errorString()));
+            return fail(
+                blobError(QStringLiteral("cannot read the source: ") + source.errorString()));
         if (n <= 0)
             break;
         digest.add(buffer.constData(), n);
         if (tmp.write(buffer.constData(), n) != n)
-            return fail(blobError(QStringLiteral("cannot write ") % tmpPath
-                                  % QStringLiteral(": ") % tmp.errorString()));
+            return fail(blobError(QStringLiteral("cannot write ") % tmpPath % QStringLiteral(": ")
+                % tmp.errorString()));
     }
     const Stored stored = digest.result();
     if (contains(stored.sha256Hex)) {
@@ -269,8 +267,8 @@ Result<BlobStore::Stored> BlobStore::adoptFile(const QString &path)
         // rename(2) cannot cross filesystems: copy through tmp instead.
         QFile file(path);
         if (!file.open(QIODevice::ReadOnly))
-            return blobError(QStringLiteral("cannot open ") % path % QStringLiteral(": ")
-                             % file.errorString());
+            return blobError(
+                QStringLiteral("cannot open ") % path % QStringLiteral(": ") % file.errorString());
         Result<Stored> copied = put(file);
         file.close();
         if (copied)
@@ -291,8 +289,8 @@ Result<BlobStore::Stored> BlobStore::adoptFile(const QString &path)
         // published under its name.
         QFile file(path);
         if (!file.open(QIODevice::ReadOnly))
-            return blobError(QStringLiteral("cannot open ") % path % QStringLiteral(": ")
-                             % file.errorString());
+            return blobError(
+                QStringLiteral("cannot open ") % path % QStringLiteral(": ") % file.errorString());
         if (Result<void> synced = syncFile(file); !synced)
             return synced.error();
     }
@@ -307,7 +305,7 @@ Result<QByteArray> BlobStore::read(const QByteArray &sha256Hex) const
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return blobError(QStringLiteral("cannot read blob ") % QLatin1String(sha256Hex)
-                         % QStringLiteral(": ") % file.errorString());
+            % QStringLiteral(": ") % file.errorString());
     return file.readAll();
 }
 

@@ -19,11 +19,10 @@ Error storeError(sqlite3 *db, const QString &context)
 {
     // With extended result codes the message alone can be vague ("disk I/O error"), so the
     // numeric code goes along for whoever has to read the log.
-    const QString message = db ? QString::fromUtf8(sqlite3_errmsg(db))
-                               : QStringLiteral("out of memory");
+    const QString message
+        = db ? QString::fromUtf8(sqlite3_errmsg(db)) : QStringLiteral("out of memory");
     const int code = db ? sqlite3_extended_errcode(db) : SQLITE_NOMEM;
-    QString text = message % QStringLiteral(" (sqlite ") % QString::number(code)
-        % QLatin1Char(')');
+    QString text = message % QStringLiteral(" (sqlite ") % QString::number(code) % QLatin1Char(')');
     if (!context.isEmpty())
         text = context % QStringLiteral(": ") % text;
     return makeError(QStringLiteral("StoreError"), text, 500);
@@ -41,9 +40,8 @@ QString sqlForMessage(std::string_view sql)
 
 bool isBlankTail(const char *tail, const char *end)
 {
-    return std::all_of(tail, end, [](char c) {
-        return c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t';
-    });
+    return std::all_of(tail, end,
+        [](char c) { return c == ';' || c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
 }
 
 } // namespace
@@ -60,8 +58,7 @@ Statement::Statement(Statement &&other) noexcept
     , m_db(std::exchange(other.m_db, nullptr))
     , m_needsReset(std::exchange(other.m_needsReset, false))
     , m_bindError(std::exchange(other.m_bindError, SQLITE_OK))
-{
-}
+{ }
 
 Statement &Statement::operator=(Statement &&other) noexcept
 {
@@ -118,8 +115,8 @@ Statement &Statement::bind(int index, const QByteArray &value)
     // sqlite3_bind_blob with a null pointer binds NULL; an empty QByteArray is an empty BLOB.
     if (value.isEmpty())
         return endBind(sqlite3_bind_zeroblob(m_stmt, index, 0));
-    return endBind(sqlite3_bind_blob64(m_stmt, index, value.constData(),
-                                       sqlite3_uint64(value.size()), SQLITE_TRANSIENT));
+    return endBind(sqlite3_bind_blob64(
+        m_stmt, index, value.constData(), sqlite3_uint64(value.size()), SQLITE_TRANSIENT));
 }
 
 Statement &Statement::bind(int index, std::string_view text)
@@ -128,8 +125,7 @@ Statement &Statement::bind(int index, std::string_view text)
         return *this;
     // A null data pointer would bind NULL; empty text is still TEXT.
     return endBind(sqlite3_bind_text64(m_stmt, index, text.empty() ? "" : text.data(),
-                                       sqlite3_uint64(text.size()), SQLITE_TRANSIENT,
-                                       SQLITE_UTF8));
+        sqlite3_uint64(text.size()), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
 Statement &Statement::bindNull(int index)
@@ -142,16 +138,16 @@ Statement &Statement::bindNull(int index)
 Result<bool> Statement::step()
 {
     if (!m_stmt)
-        return makeError(QStringLiteral("StoreError"), QStringLiteral("step on an empty statement"),
-                         500);
+        return makeError(
+            QStringLiteral("StoreError"), QStringLiteral("step on an empty statement"), 500);
     sqlite3 *db = sqlite3_db_handle(m_stmt);
     if (m_bindError != SQLITE_OK) {
         const int rc = std::exchange(m_bindError, SQLITE_OK);
         reset();
         return makeError(QStringLiteral("StoreError"),
-                         QStringLiteral("bind failed: ") % QString::fromUtf8(sqlite3_errstr(rc))
-                             % QStringLiteral(" in: ") % sqlForMessage(sqlite3_sql(m_stmt)),
-                         500);
+            QStringLiteral("bind failed: ") % QString::fromUtf8(sqlite3_errstr(rc))
+                % QStringLiteral(" in: ") % sqlForMessage(sqlite3_sql(m_stmt)),
+            500);
     }
     const int rc = sqlite3_step(m_stmt);
     if (rc == SQLITE_ROW) {
@@ -237,8 +233,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &path, const Opti
 {
     std::unique_ptr<Database> db(new Database);
     db->m_path = path;
-    const int flags = (options.readOnly ? SQLITE_OPEN_READONLY
-                                        : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+    const int flags
+        = (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
     const int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &db->m_db, flags, nullptr);
     if (rc != SQLITE_OK)
@@ -258,15 +254,14 @@ Result<std::unique_ptr<Database>> Database::open(const QString &path, const Opti
         wal->reset();
         if (mode != QLatin1String("wal") && mode != QLatin1String("memory")) {
             return makeError(QStringLiteral("StoreError"),
-                             QStringLiteral("cannot use WAL for ") % path
-                                 % QStringLiteral(" (journal mode is ") % mode
-                                 % QLatin1Char(')'),
-                             500);
+                QStringLiteral("cannot use WAL for ") % path % QStringLiteral(" (journal mode is ")
+                    % mode % QLatin1Char(')'),
+                500);
         }
     }
     const Result<void> pragmas = db->exec(options.synchronousFull
-                                              ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
-                                              : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
+            ? "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON"
+            : "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON");
     if (!pragmas)
         return pragmas.error();
     return db;
@@ -280,8 +275,9 @@ Result<void> Database::exec(std::string_view sql)
         sqlite3_stmt *raw = nullptr;
         const char *tail = nullptr;
         if (sqlite3_prepare_v2(m_db, pos, int(end - pos), &raw, &tail) != SQLITE_OK) {
-            return storeError(m_db, QStringLiteral("prepare ")
-                                        + sqlForMessage(std::string_view(pos, size_t(end - pos))));
+            return storeError(m_db,
+                QStringLiteral("prepare ")
+                    + sqlForMessage(std::string_view(pos, size_t(end - pos))));
         }
         if (!raw) // only whitespace or a comment was left
             break;
@@ -303,14 +299,12 @@ Result<Statement> Database::prepare(std::string_view sql)
     Statement statement(raw, this);
     if (!raw) {
         return makeError(QStringLiteral("StoreError"),
-                         QStringLiteral("prepare: no statement in: ") + sqlForMessage(sql), 500);
+            QStringLiteral("prepare: no statement in: ") + sqlForMessage(sql), 500);
     }
     // Anything after the first statement would be silently ignored; that is a bug.
     if (!isBlankTail(tail, sql.data() + sql.size())) {
         return makeError(QStringLiteral("StoreError"),
-                         QStringLiteral("prepare takes one statement, got more in: ")
-                             + sqlForMessage(sql),
-                         500);
+            QStringLiteral("prepare takes one statement, got more in: ") + sqlForMessage(sql), 500);
     }
     return statement;
 }
@@ -362,8 +356,7 @@ Transaction::Transaction(Database &db)
     : m_db(db)
     , m_began(db.exec("BEGIN IMMEDIATE"))
     , m_open(m_began.ok())
-{
-}
+{ }
 
 Transaction::~Transaction()
 {
@@ -376,7 +369,7 @@ Result<void> Transaction::commit()
         return m_began.error();
     if (!m_open) {
         return makeError(QStringLiteral("StoreError"),
-                         QStringLiteral("commit: the transaction has already ended"), 500);
+            QStringLiteral("commit: the transaction has already ended"), 500);
     }
     const Result<void> committed = m_db.exec("COMMIT");
     // A failed COMMIT (e.g. busy) leaves the transaction open: the destructor rolls it back.
@@ -407,11 +400,11 @@ Result<void> migrate(Database &db, const std::vector<Migration> &migrations)
     for (const Migration &m : migrations) {
         if (m.version <= previous) {
             return makeError(QStringLiteral("StoreError"),
-                             QStringLiteral("migrations must be numbered from 1 upwards; %1 "
-                                            "follows %2")
-                                 .arg(m.version)
-                                 .arg(previous),
-                             500);
+                QStringLiteral("migrations must be numbered from 1 upwards; %1 "
+                               "follows %2")
+                    .arg(m.version)
+                    .arg(previous),
+                500);
         }
         previous = m.version;
     }
@@ -422,12 +415,12 @@ Result<void> migrate(Database &db, const std::vector<Migration> &migrations)
         return current.error();
     if (*current > latest) {
         return makeError(QStringLiteral("StoreError"),
-                         QStringLiteral("%1 has schema version %2 but this Tarmac knows only up "
-                                        "to %3; it was written by a newer Tarmac")
-                             .arg(db.path())
-                             .arg(*current)
-                             .arg(latest),
-                         500);
+            QStringLiteral("%1 has schema version %2 but this Tarmac knows only up "
+                           "to %3; it was written by a newer Tarmac")
+                .arg(db.path())
+                .arg(*current)
+                .arg(latest),
+            500);
     }
 
     for (const Migration &m : migrations) {

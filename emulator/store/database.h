@@ -85,7 +85,10 @@ public:
     Database &operator=(const Database &) = delete;
 
     static Result<std::unique_ptr<Database>> open(const QString &path, const Options &options);
-    static Result<std::unique_ptr<Database>> open(const QString &path) { return open(path, Options {}); }
+    static Result<std::unique_ptr<Database>> open(const QString &path)
+    {
+        return open(path, Options {});
+    }
 
     Result<void> exec(std::string_view sql); // one or more statements, no rows
     Result<Statement> prepare(std::string_view sql);

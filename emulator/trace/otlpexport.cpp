@@ -38,22 +38,22 @@ Json resourceJson(const QString &service, const ExportOptions &options)
 {
     Json attributes = Json::array();
     attributes.push_back(
-        { { "key", "service.name" }, { "value", { { "stringValue", utf8(serviceName(service)) } } } });
+        {{"key", "service.name"}, {"value", {{"stringValue", utf8(serviceName(service))}}}});
     for (const Attribute &a : options.resourceAttributes)
-        attributes.push_back({ { "key", utf8(a.key) }, { "value", anyValue(a.value) } });
-    return { { "attributes", std::move(attributes) } };
+        attributes.push_back({{"key", utf8(a.key)}, {"value", anyValue(a.value)}});
+    return {{"attributes", std::move(attributes)}};
 }
 
 Json scopeJson(const ExportOptions &options)
 {
-    return { { "name", utf8(options.scopeName) }, { "version", utf8(options.scopeVersion) } };
+    return {{"name", utf8(options.scopeName)}, {"version", utf8(options.scopeVersion)}};
 }
 
 // Groups record indexes by service in order of first appearance, so the output follows the
 // order records were given in and is stable for golden comparisons.
 template<typename T, typename KeyOf>
-std::vector<std::pair<QString, std::vector<qsizetype>>> groupBy(const QList<T> &records,
-                                                                 KeyOf keyOf)
+std::vector<std::pair<QString, std::vector<qsizetype>>> groupBy(
+    const QList<T> &records, KeyOf keyOf)
 {
     std::vector<std::pair<QString, std::vector<qsizetype>>> groups;
     QHash<QString, size_t> indexOf;
@@ -80,41 +80,92 @@ const QString &logSource(const LogRecord &l)
 }
 
 Json spanGroupJson(const QString &service, const std::vector<qsizetype> &indexes,
-                   const QList<Span> &spans, const ExportOptions &options)
+    const QList<Span> &spans, const ExportOptions &options)
 {
     Json list = Json::array();
     for (qsizetype i : indexes)
         list.push_back(spanToJson(spans.at(i)));
-    Json scope = { { "scope", scopeJson(options) }, { "spans", std::move(list) } };
-    return { { "resource", resourceJson(service, options) },
-             { "scopeSpans", Json::array({ std::move(scope) }) } };
+    Json scope = {{"scope", scopeJson(options)}, {"spans", std::move(list)}};
+    return {{"resource", resourceJson(service, options)},
+        {"scopeSpans", Json::array({std::move(scope)})}};
 }
 
 Json logGroupJson(const QString &source, const std::vector<qsizetype> &indexes,
-                  const QList<LogRecord> &logs, const ExportOptions &options)
+    const QList<LogRecord> &logs, const ExportOptions &options)
 {
     Json list = Json::array();
     for (qsizetype i : indexes)
         list.push_back(logRecordToJson(logs.at(i)));
-    Json scope = { { "scope", scopeJson(options) }, { "logRecords", std::move(list) } };
-    return { { "resource", resourceJson(source, options) },
-             { "scopeLogs", Json::array({ std::move(scope) }) } };
-}
-
-bool writeAll(QIODevice *out, const char *data, qint64 size)
-{
-    return out->write(data, size) == size;
-}
-
-bool writeAll(QIODevice *out, const std::string &s)
-{
-    return writeAll(out, s.data(), qint64(s.size()));
+    Json scope = {{"scope", scopeJson(options)}, {"logRecords", std::move(list)}};
+    return {{"resource", resourceJson(source, options)},
+        {"scopeLogs", Json::array({std::move(scope)})}};
 }
 
 std::string dump(const Json &j)
 {
     // Replace rather than throw on invalid UTF-8: a log line must not abort an export.
     return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Gathers output into chunks of some tens of KiB: a device write per record would be slow on
+// a pipe, and one write per document would hold a large export in memory twice.
+class ChunkWriter
+{
+public:
+    explicit ChunkWriter(QIODevice *out)
+        : m_out(out)
+    {
+        m_buffer.reserve(ChunkSize + 4096);
+    }
+
+    void raw(std::string_view s)
+    {
+        m_buffer.append(s);
+        if (m_buffer.size() >= ChunkSize)
+            flush();
+    }
+    void json(const Json &j) { raw(dump(j)); }
+
+    bool flush()
+    {
+        if (m_ok && !m_buffer.empty()) {
+            const qint64 size = qint64(m_buffer.size());
+            m_ok = m_out->write(m_buffer.data(), size) == size;
+            m_buffer.clear();
+        }
+        return m_ok;
+    }
+
+private:
+    static constexpr size_t ChunkSize = 64 * 1024;
+    QIODevice *m_out;
+    std::string m_buffer;
+    bool m_ok = true;
+};
+
+// One resource group record by record, the same document spanGroupJson/logGroupJson build.
+template<typename T, typename ToJson>
+void writeGroup(ChunkWriter &w, const QString &service, const std::vector<qsizetype> &indexes,
+    const QList<T> &records, const ExportOptions &options, std::string_view scopesKey,
+    std::string_view recordsKey, ToJson toJson)
+{
+    w.raw(R"({"resource":)");
+    w.json(resourceJson(service, options));
+    w.raw(R"(,")");
+    w.raw(scopesKey);
+    w.raw(R"(":[{"scope":)");
+    w.json(scopeJson(options));
+    w.raw(R"(,")");
+    w.raw(recordsKey);
+    w.raw(R"(":[)");
+    bool first = true;
+    for (qsizetype i : indexes) {
+        if (!first)
+            w.raw(",");
+        first = false;
+        w.json(toJson(records.at(i)));
+    }
+    w.raw("]}]}");
 }
 
 } // namespace
@@ -125,18 +176,18 @@ Json anyValue(const AttributeValue &value)
         [](const auto &v) -> Json {
             using V = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<V, QString>) {
-                return { { "stringValue", utf8(v) } };
+                return {{"stringValue", utf8(v)}};
             } else if constexpr (std::is_same_v<V, qint64>) {
-                return { { "intValue", int64String(v) } };
+                return {{"intValue", int64String(v)}};
             } else if constexpr (std::is_same_v<V, double>) {
                 // Proto JSON spells the non-finite doubles as strings; a bare NaN is not JSON.
                 if (std::isnan(v))
-                    return { { "doubleValue", "NaN" } };
+                    return {{"doubleValue", "NaN"}};
                 if (std::isinf(v))
-                    return { { "doubleValue", v > 0 ? "Infinity" : "-Infinity" } };
-                return { { "doubleValue", v } };
+                    return {{"doubleValue", v > 0 ? "Infinity" : "-Infinity"}};
+                return {{"doubleValue", v}};
             } else {
-                return { { "boolValue", v } };
+                return {{"boolValue", v}};
             }
         },
         value);
@@ -146,7 +197,7 @@ Json attributesToJson(const Attributes &attributes)
 {
     Json out = Json::array();
     for (const Attribute &a : attributes)
-        out.push_back({ { "key", utf8(a.key) }, { "value", anyValue(a.value) } });
+        out.push_back({{"key", utf8(a.key)}, {"value", anyValue(a.value)}});
     return out;
 }
 
@@ -163,12 +214,12 @@ Json spanToJson(const Span &span)
     j["endTimeUnixNano"] = int64String(span.endNs);
     Json attributes = attributesToJson(span.attributes);
     if (!span.operation.isEmpty()) {
-        attributes.push_back({ { "key", "tarmac.operation" },
-                               { "value", { { "stringValue", utf8(span.operation) } } } });
+        attributes.push_back(
+            {{"key", "tarmac.operation"}, {"value", {{"stringValue", utf8(span.operation)}}}});
     }
     if (!attributes.empty())
         j["attributes"] = std::move(attributes);
-    Json status = { { "code", span.statusCode } };
+    Json status = {{"code", span.statusCode}};
     if (!span.statusMessage.isEmpty())
         status["message"] = utf8(span.statusMessage);
     j["status"] = std::move(status);
@@ -180,14 +231,14 @@ Json logRecordToJson(const LogRecord &log)
     Json j = Json::object();
     j["timeUnixNano"] = int64String(log.timeNs);
     j["severityNumber"] = log.severity;
-    j["body"] = { { "stringValue", utf8(log.text) } };
+    j["body"] = {{"stringValue", utf8(log.text)}};
     if (!log.traceId.isEmpty())
         j["traceId"] = latin1(log.traceId);
     if (!log.spanId.isEmpty())
         j["spanId"] = latin1(log.spanId);
     if (!log.requestId.isEmpty()) {
-        j["attributes"] = Json::array({ { { "key", "faas.invocation_id" },
-                                          { "value", { { "stringValue", utf8(log.requestId) } } } } });
+        j["attributes"] = Json::array(
+            {{{"key", "faas.invocation_id"}, {"value", {{"stringValue", utf8(log.requestId)}}}}});
     }
     return j;
 }
@@ -197,7 +248,7 @@ Json tracesToJson(const QList<Span> &spans, const ExportOptions &options)
     Json resources = Json::array();
     for (const auto &[service, indexes] : groupBy(spans, spanService))
         resources.push_back(spanGroupJson(service, indexes, spans, options));
-    return { { "resourceSpans", std::move(resources) } };
+    return {{"resourceSpans", std::move(resources)}};
 }
 
 Json logsToJson(const QList<LogRecord> &logs, const ExportOptions &options)
@@ -205,43 +256,39 @@ Json logsToJson(const QList<LogRecord> &logs, const ExportOptions &options)
     Json resources = Json::array();
     for (const auto &[source, indexes] : groupBy(logs, logSource))
         resources.push_back(logGroupJson(source, indexes, logs, options));
-    return { { "resourceLogs", std::move(resources) } };
+    return {{"resourceLogs", std::move(resources)}};
 }
 
-Result<void> writeDocument(QIODevice *out, const QList<Span> &spans,
-                           const QList<LogRecord> &logs, const ExportOptions &options)
+Result<void> writeDocument(QIODevice *out, const QList<Span> &spans, const QList<LogRecord> &logs,
+    const ExportOptions &options)
 {
-    const auto failed = [out] {
+    if (!out || !out->isWritable()) {
         return makeError(QStringLiteral("ExportFailed"),
-                         QStringLiteral("Could not write the OTLP document: ")
-                             + (out ? out->errorString() : QStringLiteral("no device")),
-                         500);
-    };
-    if (!out || !out->isWritable())
-        return failed();
+            QStringLiteral("Could not write the OTLP document: the device is not writable"), 500);
+    }
 
-    if (!writeAll(out, std::string("{\"resourceSpans\":[")))
-        return failed();
+    ChunkWriter w(out);
+    w.raw(R"({"resourceSpans":[)");
     bool first = true;
     for (const auto &[service, indexes] : groupBy(spans, spanService)) {
-        if (!first && !writeAll(out, ",", 1))
-            return failed();
+        if (!first)
+            w.raw(",");
         first = false;
-        if (!writeAll(out, dump(spanGroupJson(service, indexes, spans, options))))
-            return failed();
+        writeGroup(w, service, indexes, spans, options, "scopeSpans", "spans", spanToJson);
     }
-    if (!writeAll(out, std::string("],\"resourceLogs\":[")))
-        return failed();
+    w.raw(R"(],"resourceLogs":[)");
     first = true;
     for (const auto &[source, indexes] : groupBy(logs, logSource)) {
-        if (!first && !writeAll(out, ",", 1))
-            return failed();
+        if (!first)
+            w.raw(",");
         first = false;
-        if (!writeAll(out, dump(logGroupJson(source, indexes, logs, options))))
-            return failed();
+        writeGroup(w, source, indexes, logs, options, "scopeLogs", "logRecords", logRecordToJson);
     }
-    if (!writeAll(out, std::string("]}\n")))
-        return failed();
+    w.raw("]}");
+    if (!w.flush()) {
+        return makeError(QStringLiteral("ExportFailed"),
+            QStringLiteral("Could not write the OTLP document: ") + out->errorString(), 500);
+    }
     return {};
 }
 

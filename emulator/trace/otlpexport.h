@@ -37,10 +37,10 @@ Json spanToJson(const Span &span);
 Json logRecordToJson(const LogRecord &log);
 
 // Writes one document {"resourceSpans":[…],"resourceLogs":[…]} to `out` (what
-// `tarmac traces export` prints). Each resource group is serialised and written on its own,
-// so the whole document never sits in memory twice.
-Result<void> writeDocument(QIODevice *out, const QList<Span> &spans,
-                           const QList<LogRecord> &logs, const ExportOptions &options = {});
+// `tarmac traces export` prints). Records are serialised one at a time and written in chunks,
+// so a large export never sits in memory twice.
+Result<void> writeDocument(QIODevice *out, const QList<Span> &spans, const QList<LogRecord> &logs,
+    const ExportOptions &options = {});
 
 } // namespace otlp
 } // namespace tarmac

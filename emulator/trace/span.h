@@ -47,11 +47,26 @@ struct Attribute
     AttributeValue value;
 
     Attribute() = default;
-    Attribute(QString k, QString v) : key(std::move(k)), value(std::move(v)) { }
-    Attribute(QString k, qint64 v) : key(std::move(k)), value(v) { }
-    Attribute(QString k, int v) : key(std::move(k)), value(qint64(v)) { }
-    Attribute(QString k, double v) : key(std::move(k)), value(v) { }
-    Attribute(QString k, bool v) : key(std::move(k)), value(v) { }
+    Attribute(QString k, QString v)
+        : key(std::move(k))
+        , value(std::move(v))
+    { }
+    Attribute(QString k, qint64 v)
+        : key(std::move(k))
+        , value(v)
+    { }
+    Attribute(QString k, int v)
+        : key(std::move(k))
+        , value(qint64(v))
+    { }
+    Attribute(QString k, double v)
+        : key(std::move(k))
+        , value(v)
+    { }
+    Attribute(QString k, bool v)
+        : key(std::move(k))
+        , value(v)
+    { }
     Attribute(QString k, const char *v) = delete;
 
     friend bool operator==(const Attribute &, const Attribute &) = default;
@@ -67,8 +82,8 @@ struct Span
     QByteArray traceId;
     QByteArray spanId;
     QByteArray parentSpanId;
-    QString name;      // "my-fn invoke", "S3 PutObject"
-    QString service;   // the resource it is exported under (OTLP service.name)
+    QString name; // "my-fn invoke", "S3 PutObject"
+    QString service; // the resource it is exported under (OTLP service.name)
     QString operation; // "PutObject", "Invoke"; exported as attribute tarmac.operation
     int kind = SpanKindInternal;
     qint64 startNs = 0;
@@ -87,7 +102,7 @@ struct LogRecord
     qint64 timeNs = 0;
     QByteArray traceId;
     QByteArray spanId;
-    QString source;    // function name or service; exported as service.name
+    QString source; // function name or service; exported as service.name
     QString requestId; // exported as attribute faas.invocation_id
     int severity = LogSeverityInfo;
     QString text;

@@ -123,8 +123,7 @@ std::optional<TraceContext> TraceContext::fromXRay(QByteArrayView header)
                 return std::nullopt;
             ctx.traceId.reserve(32);
             if (!appendLowerHex(ctx.traceId, value.sliced(2, 8))
-                || !appendLowerHex(ctx.traceId, value.sliced(11, 24))
-                || isAllZero(ctx.traceId)) {
+                || !appendLowerHex(ctx.traceId, value.sliced(11, 24)) || isAllZero(ctx.traceId)) {
                 return std::nullopt;
             }
             haveRoot = true;
@@ -180,8 +179,8 @@ std::optional<TraceContext> TraceContext::fromTraceparent(QByteArrayView header)
     const QByteArrayView traceId = header.sliced(3, 32);
     const QByteArrayView parentId = header.sliced(36, 16);
     const QByteArrayView flags = header.sliced(53, 2);
-    if (!isLowerHex(traceId) || isAllZero(traceId) || !isLowerHex(parentId)
-        || isAllZero(parentId) || !isLowerHex(flags)) {
+    if (!isLowerHex(traceId) || isAllZero(traceId) || !isLowerHex(parentId) || isAllZero(parentId)
+        || !isLowerHex(flags)) {
         return std::nullopt;
     }
 
@@ -192,8 +191,8 @@ std::optional<TraceContext> TraceContext::fromTraceparent(QByteArrayView header)
     return ctx;
 }
 
-std::optional<TraceContext> TraceContext::fromHeaders(QByteArrayView xray,
-                                                      QByteArrayView traceparent)
+std::optional<TraceContext> TraceContext::fromHeaders(
+    QByteArrayView xray, QByteArrayView traceparent)
 {
     if (!xray.isEmpty()) {
         if (auto ctx = fromXRay(xray))

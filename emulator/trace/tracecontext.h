@@ -19,7 +19,7 @@ class Clock;
 // trace, so an undecided `Sampled=?` (or no Sampled field) is read as sampled.
 struct TraceContext
 {
-    QByteArray traceId;      // 32 lower-case hex digits
+    QByteArray traceId; // 32 lower-case hex digits
     QByteArray parentSpanId; // 16 lower-case hex digits, or empty on the first hop
     bool sampled = true;
     // X-Ray fields other than Root/Parent/Sampled ("Lineage=…;Self=…"), `;`-joined, kept

@@ -20,7 +20,7 @@ const std::vector<Migration> &migrations()
     // Ids are kept as the hex text they travel as, so a stored id reads back byte for byte
     // and can be matched by hand in the sqlite3 shell.
     static const std::vector<Migration> list = {
-        { 1, R"sql(
+        {1, R"sql(
 CREATE TABLE spans (
     id INTEGER PRIMARY KEY,
     trace_id TEXT NOT NULL,
@@ -51,19 +51,19 @@ CREATE TABLE logs (
 );
 CREATE INDEX logs_trace_id ON logs(trace_id);
 CREATE INDEX logs_time_ns ON logs(time_ns);
-)sql" },
+)sql"},
     };
     return list;
 }
 
-constexpr std::string_view InsertSpanSql =
-    "INSERT INTO spans (trace_id, span_id, parent_span_id, name, service, operation, kind, "
-    "start_ns, end_ns, status_code, status_message, attributes) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+constexpr std::string_view InsertSpanSql
+    = "INSERT INTO spans (trace_id, span_id, parent_span_id, name, service, operation, kind, "
+      "start_ns, end_ns, status_code, status_message, attributes) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
 
-constexpr std::string_view InsertLogSql =
-    "INSERT INTO logs (time_ns, trace_id, span_id, source, request_id, severity, body) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+constexpr std::string_view InsertLogSql
+    = "INSERT INTO logs (time_ns, trace_id, span_id, source, request_id, severity, body) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
 std::string_view view(const QByteArray &bytes)
 {
@@ -127,8 +127,10 @@ Attributes decodeAttributes(const QByteArray &text)
             out.append(Attribute(key, v.get<double>()));
         } else if (type == "d" && v.is_string()) {
             const std::string s = v.get<std::string>();
-            out.append(Attribute(key, s == "NaN" ? std::nan("")
-                                                 : s == "Infinity" ? HUGE_VAL : -HUGE_VAL));
+            out.append(Attribute(key,
+                s == "NaN"            ? std::nan("")
+                    : s == "Infinity" ? HUGE_VAL
+                                      : -HUGE_VAL));
         } else if (type == "b" && v.is_boolean()) {
             out.append(Attribute(key, v.get<bool>()));
         }
@@ -139,12 +141,13 @@ Attributes decodeAttributes(const QByteArray &text)
 } // namespace
 
 Tracer::Tracer(QString path, Options options, QObject *parent)
-    : QObject(parent), m_path(std::move(path)), m_options(options)
-{
-}
+    : QObject(parent)
+    , m_path(std::move(path))
+    , m_options(options)
+{ }
 
-Result<std::unique_ptr<Tracer>> Tracer::open(const QString &path, const Options &options,
-                                             QObject *parent)
+Result<std::unique_ptr<Tracer>> Tracer::open(
+    const QString &path, const Options &options, QObject *parent)
 {
     qRegisterMetaType<QList<Span>>();
     qRegisterMetaType<QList<LogRecord>>();
@@ -259,7 +262,7 @@ void Tracer::writerLoop()
         // Let the batch fill for one interval, unless it is already full or someone waits.
         const QDeadlineTimer deadline(m_options.flushIntervalMs);
         while (!m_stop && pendingCount() < m_options.batchSize && m_flushTarget <= m_done
-               && !deadline.hasExpired()) {
+            && !deadline.hasExpired()) {
             m_wakeWriter.wait(&m_mutex, deadline);
         }
 
@@ -274,9 +277,8 @@ void Tracer::writerLoop()
         if (written) {
             emit batchWritten(spans, logs);
         } else {
-            qCWarning(lcTracer).noquote()
-                << "dropped a batch of" << (spans.size() + logs.size())
-                << "trace records:" << written.error().message;
+            qCWarning(lcTracer).noquote() << "dropped a batch of" << (spans.size() + logs.size())
+                                          << "trace records:" << written.error().message;
         }
 
         lock.relock();
@@ -294,8 +296,8 @@ Result<void> Tracer::writeBatch(const QList<Span> &spans, const QList<LogRecord>
         return tx.began().error();
 
     for (const Span &s : spans) {
-        const QByteArray attributes =
-            s.attributes.isEmpty() ? QByteArray() : encodeAttributes(s.attributes);
+        const QByteArray attributes
+            = s.attributes.isEmpty() ? QByteArray() : encodeAttributes(s.attributes);
         Statement &st = *m_insertSpan;
         st.bind(1, view(s.traceId))
             .bind(2, view(s.spanId))
@@ -332,10 +334,10 @@ Result<void> Tracer::writeBatch(const QList<Span> &spans, const QList<LogRecord>
 
 Result<QList<Span>> Tracer::spans(const Query &query) const
 {
-    std::string sql =
-        "SELECT trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, "
-        "end_ns, status_code, status_message, attributes FROM spans "
-        "WHERE start_ns <= ?1 AND end_ns >= ?2";
+    std::string sql
+        = "SELECT trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, "
+          "end_ns, status_code, status_message, attributes FROM spans "
+          "WHERE start_ns <= ?1 AND end_ns >= ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += " ORDER BY start_ns, id LIMIT ?3";
@@ -376,9 +378,9 @@ Result<QList<Span>> Tracer::spans(const Query &query) const
 
 Result<QList<LogRecord>> Tracer::logs(const Query &query) const
 {
-    std::string sql =
-        "SELECT time_ns, trace_id, span_id, source, request_id, severity, body FROM logs "
-        "WHERE time_ns >= ?1 AND time_ns <= ?2";
+    std::string sql
+        = "SELECT time_ns, trace_id, span_id, source, request_id, severity, body FROM logs "
+          "WHERE time_ns >= ?1 AND time_ns <= ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += " ORDER BY time_ns, id LIMIT ?3";

@@ -53,8 +53,8 @@ public:
     };
 
     // Opens (creating and migrating) the traces database at `path` and starts the writer.
-    static Result<std::unique_ptr<Tracer>> open(const QString &path, const Options &options,
-                                                QObject *parent = nullptr);
+    static Result<std::unique_ptr<Tracer>> open(
+        const QString &path, const Options &options, QObject *parent = nullptr);
     static Result<std::unique_ptr<Tracer>> open(const QString &path)
     {
         return open(path, Options {});
@@ -103,7 +103,7 @@ private:
     QList<Span> m_pendingSpans;
     QList<LogRecord> m_pendingLogs;
     quint64 m_accepted = 0; // records ever accepted; a flush waits for m_done to reach it
-    quint64 m_done = 0;     // records the writer has finished with (committed or failed)
+    quint64 m_done = 0; // records the writer has finished with (committed or failed)
     quint64 m_flushTarget = 0;
     quint64 m_dropped = 0;
     quint64 m_failed = 0;

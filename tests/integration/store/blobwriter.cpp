@@ -15,7 +15,7 @@ using namespace tarmac;
 namespace {
 
 const std::vector<Migration> migrations = {
-    { 1, "CREATE TABLE objects(id INTEGER PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL)" },
+    {1, "CREATE TABLE objects(id INTEGER PRIMARY KEY, sha TEXT NOT NULL, size INTEGER NOT NULL)"},
 };
 
 int fail(const Error &error)
@@ -40,8 +40,8 @@ int main(int argc, char *argv[])
         return 1;
     }
 
-    Result<std::unique_ptr<Database>> opened = Database::open(
-        state.filePath(QStringLiteral("tarmac.db")));
+    Result<std::unique_ptr<Database>> opened
+        = Database::open(state.filePath(QStringLiteral("tarmac.db")));
     if (!opened)
         return fail(opened.error());
     Database &db = **opened;
@@ -71,11 +71,10 @@ int main(int argc, char *argv[])
         if (!transaction.began())
             return fail(transaction.began().error());
         const QByteArray &sha = stored->sha256Hex;
-        const Result<void> inserted = insert
-                                          ->bind(1, std::string_view(sha.constData(),
-                                                                     size_t(sha.size())))
-                                          .bind(2, stored->size)
-                                          .exec();
+        const Result<void> inserted
+            = insert->bind(1, std::string_view(sha.constData(), size_t(sha.size())))
+                  .bind(2, stored->size)
+                  .exec();
         if (!inserted)
             return fail(inserted.error());
         if (const Result<void> committed = transaction.commit(); !committed)

@@ -44,7 +44,7 @@ private:
             const qint64 size = parts.at(2).toLongLong(&sizeOk);
             if (!sizeOk)
                 return false;
-            acks.append({ parts.at(1), size });
+            acks.append({parts.at(1), size});
         }
         return true;
     }
@@ -63,15 +63,15 @@ private slots:
             const qsizetype before = acked.size();
 
             QProcess process;
-            process.start(writer, { state.path() });
+            process.start(writer, {state.path()});
             QVERIFY2(process.waitForStarted(), qPrintable(process.errorString()));
             QByteArray pending;
             while (acked.size() - before < killAfter) {
                 if (!process.waitForReadyRead(60000)) {
-                    QFAIL(qPrintable(QStringLiteral("blobwriter stopped in round %1: %2")
-                                         .arg(round)
-                                         .arg(QString::fromLocal8Bit(
-                                             process.readAllStandardError()))));
+                    QFAIL(qPrintable(
+                        QStringLiteral("blobwriter stopped in round %1: %2")
+                            .arg(round)
+                            .arg(QString::fromLocal8Bit(process.readAllStandardError()))));
                 }
                 pending += process.readAllStandardOutput();
                 QVERIFY2(takeAcks(pending, acked), pending.constData());
@@ -83,8 +83,8 @@ private slots:
             pending += process.readAllStandardOutput();
             QVERIFY2(takeAcks(pending, acked), pending.constData());
             qInfo("round %d: killed after %lld acks (%lld in all)", round,
-                  static_cast<long long>(acked.size() - before),
-                  static_cast<long long>(acked.size()));
+                static_cast<long long>(acked.size() - before),
+                static_cast<long long>(acked.size()));
 
             verifyState(state.path(), acked);
             if (QTest::currentTestFailed())
@@ -110,7 +110,8 @@ private:
         QCOMPARE(*check, QStringLiteral("ok"));
 
         const BlobStore blobs(state.filePath(QStringLiteral("blobs")));
-        Result<Statement> find = db.prepare("SELECT count(*) FROM objects WHERE sha = ? AND size = ?");
+        Result<Statement> find
+            = db.prepare("SELECT count(*) FROM objects WHERE sha = ? AND size = ?");
         QVERIFY(find);
         for (const Ack &ack : acked) {
             find->bind(1, std::string_view(ack.sha.constData(), size_t(ack.sha.size())))

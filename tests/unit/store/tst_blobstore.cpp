@@ -26,7 +26,9 @@ QByteArray randomBytes(qsizetype size, quint32 seed)
 class GeneratedDevice : public QIODevice
 {
 public:
-    explicit GeneratedDevice(qint64 size) : m_size(size) { }
+    explicit GeneratedDevice(qint64 size)
+        : m_size(size)
+    { }
 
     bool isSequential() const override { return true; }
     qint64 largestRead() const { return m_largestRead; }
@@ -120,8 +122,8 @@ private slots:
         QCOMPARE(stored->size, data.size());
 
         QVERIFY(m_store->contains(sha));
-        const QString expectedPath = m_store->root() % QLatin1Char('/')
-            % QLatin1String(sha.left(2)) % QLatin1Char('/') % QLatin1String(sha.mid(2));
+        const QString expectedPath = m_store->root() % QLatin1Char('/') % QLatin1String(sha.left(2))
+            % QLatin1Char('/') % QLatin1String(sha.mid(2));
         QCOMPARE(m_store->pathFor(sha), expectedPath);
         QVERIFY(QFileInfo::exists(expectedPath));
         const Result<QByteArray> read = m_store->read(sha);
@@ -140,8 +142,8 @@ private slots:
         QVERIFY(buffer.open(QIODevice::ReadOnly));
         const Result<BlobStore::Stored> stored = m_store->put(buffer);
         QVERIFY(stored);
-        QCOMPARE(stored->sha256Hex,
-                 QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex());
+        QCOMPARE(
+            stored->sha256Hex, QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex());
         QCOMPARE(stored->md5Hex, QCryptographicHash::hash(data, QCryptographicHash::Md5).toHex());
         QCOMPARE(stored->size, data.size());
         QCOMPARE(*m_store->read(stored->sha256Hex), data);
@@ -153,7 +155,7 @@ private slots:
         const Result<BlobStore::Stored> stored = m_store->put(QByteArray());
         QVERIFY(stored);
         QCOMPARE(stored->sha256Hex,
-                 QByteArray("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+            QByteArray("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
         QCOMPARE(stored->md5Hex, QByteArray("d41d8cd98f00b204e9800998ecf8427e"));
         QCOMPARE(stored->size, 0);
         QCOMPARE(QFileInfo(m_store->pathFor(stored->sha256Hex)).size(), 0);
@@ -169,7 +171,8 @@ private slots:
         QVERIFY(stored);
         QCOMPARE(stored->size, size);
         QCOMPARE(stored->sha256Hex, device.expectedSha256());
-        QVERIFY2(device.largestRead() <= 64 * 1024, QByteArray::number(device.largestRead()).constData());
+        QVERIFY2(device.largestRead() <= 64 * 1024,
+            QByteArray::number(device.largestRead()).constData());
         QCOMPARE(QFileInfo(m_store->pathFor(stored->sha256Hex)).size(), size);
         QVERIFY(m_store->verify(stored->sha256Hex));
         QVERIFY(leftovers().isEmpty());
@@ -191,10 +194,10 @@ private slots:
         QCOMPARE(third->sha256Hex, first->sha256Hex);
         QCOMPARE(second->md5Hex, first->md5Hex);
 
-        const QStringList shards = QDir(m_store->root())
-                                       .entryList(QDir::Dirs | QDir::NoDotAndDotDot);
-        QCOMPARE(shards, (QStringList { QString::fromLatin1(first->sha256Hex.left(2)),
-                                        QStringLiteral("tmp") }));
+        const QStringList shards
+            = QDir(m_store->root()).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        QCOMPARE(shards,
+            (QStringList {QString::fromLatin1(first->sha256Hex.left(2)), QStringLiteral("tmp")}));
         const QDir shard(m_store->root() + QLatin1Char('/') + shards.first());
         QCOMPARE(shard.entryList(QDir::Files).size(), 1);
         QVERIFY(leftovers().isEmpty());
@@ -211,8 +214,8 @@ private slots:
 
         const Result<BlobStore::Stored> stored = m_store->adoptFile(path);
         QVERIFY(stored);
-        QCOMPARE(stored->sha256Hex,
-                 QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex());
+        QCOMPARE(
+            stored->sha256Hex, QCryptographicHash::hash(data, QCryptographicHash::Sha256).toHex());
         QCOMPARE(stored->md5Hex, QCryptographicHash::hash(data, QCryptographicHash::Md5).toHex());
         QCOMPARE(stored->size, data.size());
         QVERIFY(!QFileInfo::exists(path));
@@ -278,8 +281,8 @@ private slots:
     {
         const Result<BlobStore::Stored> kept = m_store->put(QByteArray("keep me"));
         QVERIFY(kept);
-        for (const QString &name : { QStringLiteral("0123abcd-deadbeef"),
-                                     QStringLiteral(".hidden"), QStringLiteral("partial") }) {
+        for (const QString &name : {QStringLiteral("0123abcd-deadbeef"), QStringLiteral(".hidden"),
+                 QStringLiteral("partial")}) {
             QFile leftover(tmpDir() + QLatin1Char('/') + name);
             QVERIFY(leftover.open(QIODevice::WriteOnly));
             leftover.write("half a blob");
@@ -302,7 +305,8 @@ private slots:
         QTest::newRow("long") << QByteArray(65, 'a');
         QTest::newRow("upper case") << QByteArray(64, 'A');
         QTest::newRow("not hex") << QByteArray(64, 'g');
-        QTest::newRow("slash inside") << QByteArray(QByteArray(31, 'a') + '/' + QByteArray(32, 'a'));
+        QTest::newRow("slash inside")
+            << QByteArray(QByteArray(31, 'a') + '/' + QByteArray(32, 'a'));
         QTest::newRow("nul inside") << QByteArray(QByteArray(63, 'a') + '\0');
     }
 
@@ -333,8 +337,8 @@ private slots:
         const QByteArray live = m_store->put(QByteArray("live"))->sha256Hex;
         const QByteArray dead1 = m_store->put(QByteArray("dead one"))->sha256Hex;
         const QByteArray dead2 = m_store->put(QByteArray("dead two"))->sha256Hex;
-        const Result<int> removed = m_store->garbageCollect(
-            [&live](const QByteArray &sha) { return sha == live; });
+        const Result<int> removed
+            = m_store->garbageCollect([&live](const QByteArray &sha) { return sha == live; });
         QVERIFY(removed);
         QCOMPARE(*removed, 2);
         QVERIFY(m_store->contains(live));

@@ -27,8 +27,8 @@ private:
 
     QString dbPath() const { return m_dir.filePath(QStringLiteral("test.db")); }
 
-    static std::unique_ptr<Database> openOrFail(const QString &path,
-                                                const Database::Options &options = {})
+    static std::unique_ptr<Database> openOrFail(
+        const QString &path, const Database::Options &options = {})
     {
         Result<std::unique_ptr<Database>> db = Database::open(path, options);
         if (!db) {
@@ -112,20 +112,26 @@ private slots:
         QTest::addColumn<Kind>("kind");
         QTest::addColumn<QVariant>("value");
         QTest::addColumn<QString>("sqlType");
-        QTest::newRow("int64 zero") << Kind::Int64 << QVariant(qint64(0)) << QStringLiteral("integer");
-        QTest::newRow("int64 max") << Kind::Int64
-                                   << QVariant(std::numeric_limits<qint64>::max()) << QStringLiteral("integer");
-        QTest::newRow("int64 min") << Kind::Int64
-                                   << QVariant(std::numeric_limits<qint64>::min()) << QStringLiteral("integer");
+        QTest::newRow("int64 zero")
+            << Kind::Int64 << QVariant(qint64(0)) << QStringLiteral("integer");
+        QTest::newRow("int64 max") << Kind::Int64 << QVariant(std::numeric_limits<qint64>::max())
+                                   << QStringLiteral("integer");
+        QTest::newRow("int64 min") << Kind::Int64 << QVariant(std::numeric_limits<qint64>::min())
+                                   << QStringLiteral("integer");
         QTest::newRow("real") << Kind::Real << QVariant(3.25) << QStringLiteral("real");
         QTest::newRow("real negative") << Kind::Real << QVariant(-1e300) << QStringLiteral("real");
         QTest::newRow("string") << Kind::String << QVariant(QStringLiteral("héllo wörld ✈"))
                                 << QStringLiteral("text");
-        QTest::newRow("string empty") << Kind::String << QVariant(QString()) << QStringLiteral("text");
-        QTest::newRow("blob") << Kind::Blob << QVariant(QByteArray("a\0b\xff", 4)) << QStringLiteral("blob");
-        QTest::newRow("blob empty") << Kind::Blob << QVariant(QByteArray()) << QStringLiteral("blob");
-        QTest::newRow("text view") << Kind::Text << QVariant(QByteArray("plain text")) << QStringLiteral("text");
-        QTest::newRow("text view empty") << Kind::Text << QVariant(QByteArray()) << QStringLiteral("text");
+        QTest::newRow("string empty")
+            << Kind::String << QVariant(QString()) << QStringLiteral("text");
+        QTest::newRow("blob") << Kind::Blob << QVariant(QByteArray("a\0b\xff", 4))
+                              << QStringLiteral("blob");
+        QTest::newRow("blob empty")
+            << Kind::Blob << QVariant(QByteArray()) << QStringLiteral("blob");
+        QTest::newRow("text view")
+            << Kind::Text << QVariant(QByteArray("plain text")) << QStringLiteral("text");
+        QTest::newRow("text view empty")
+            << Kind::Text << QVariant(QByteArray()) << QStringLiteral("text");
         QTest::newRow("null") << Kind::Null << QVariant() << QStringLiteral("null");
     }
 
@@ -140,14 +146,24 @@ private slots:
         QVERIFY(insert->isValid());
         const QByteArray bytes = value.toByteArray();
         switch (kind) {
-        case Kind::Int64: insert->bind(1, value.toLongLong()); break;
-        case Kind::Real: insert->bind(1, value.toDouble()); break;
-        case Kind::String: insert->bind(1, value.toString()); break;
-        case Kind::Blob: insert->bind(1, bytes); break;
+        case Kind::Int64:
+            insert->bind(1, value.toLongLong());
+            break;
+        case Kind::Real:
+            insert->bind(1, value.toDouble());
+            break;
+        case Kind::String:
+            insert->bind(1, value.toString());
+            break;
+        case Kind::Blob:
+            insert->bind(1, bytes);
+            break;
         case Kind::Text:
             insert->bind(1, std::string_view(bytes.constData(), size_t(bytes.size())));
             break;
-        case Kind::Null: insert->bindNull(1); break;
+        case Kind::Null:
+            insert->bindNull(1);
+            break;
         }
         QVERIFY(insert->exec());
         QCOMPARE(m_db->changes(), 1);
@@ -162,12 +178,24 @@ private slots:
         QCOMPARE(select->text(1), sqlType);
         QCOMPARE(select->isNull(0), kind == Kind::Null);
         switch (kind) {
-        case Kind::Int64: QCOMPARE(select->int64(0), value.toLongLong()); break;
-        case Kind::Real: QCOMPARE(select->real(0), value.toDouble()); break;
-        case Kind::String: QCOMPARE(select->text(0), value.toString()); break;
-        case Kind::Blob: QCOMPARE(select->blob(0), bytes); break;
-        case Kind::Text: QCOMPARE(select->text(0), QString::fromUtf8(bytes)); break;
-        case Kind::Null: QVERIFY(select->blob(0).isEmpty()); break;
+        case Kind::Int64:
+            QCOMPARE(select->int64(0), value.toLongLong());
+            break;
+        case Kind::Real:
+            QCOMPARE(select->real(0), value.toDouble());
+            break;
+        case Kind::String:
+            QCOMPARE(select->text(0), value.toString());
+            break;
+        case Kind::Blob:
+            QCOMPARE(select->blob(0), bytes);
+            break;
+        case Kind::Text:
+            QCOMPARE(select->text(0), QString::fromUtf8(bytes));
+            break;
+        case Kind::Null:
+            QVERIFY(select->blob(0).isEmpty());
+            break;
         }
         const Result<bool> done = select->step();
         QVERIFY(done);
@@ -187,7 +215,7 @@ private slots:
 
         Result<Statement> lookup = m_db->prepare("SELECT v FROM t WHERE k = ?");
         QVERIFY(lookup);
-        for (int k : { 7, 42, 99 }) {
+        for (int k : {7, 42, 99}) {
             // Bound after a step that returned a row: the statement resets itself.
             lookup->bind(1, k);
             const Result<bool> row = lookup->step();
@@ -207,7 +235,7 @@ private slots:
                     break;
                 keys.append(all->int64(0));
             }
-            QCOMPARE(keys, (QList<qint64> { 1, 2, 3 }));
+            QCOMPARE(keys, (QList<qint64> {1, 2, 3}));
         }
 
         // A moved-from statement is empty; the moved-to one works.
@@ -224,9 +252,12 @@ private slots:
         QTest::addColumn<QByteArray>("sql");
         QTest::addColumn<QString>("messagePart");
         QTest::newRow("syntax") << QByteArray("SELEC 1") << QStringLiteral("syntax error");
-        QTest::newRow("no table") << QByteArray("SELECT * FROM nowhere") << QStringLiteral("no such table");
-        QTest::newRow("no column") << QByteArray("SELECT nope FROM t") << QStringLiteral("no such column");
-        QTest::newRow("two statements") << QByteArray("SELECT 1; SELECT 2") << QStringLiteral("one statement");
+        QTest::newRow("no table") << QByteArray("SELECT * FROM nowhere")
+                                  << QStringLiteral("no such table");
+        QTest::newRow("no column")
+            << QByteArray("SELECT nope FROM t") << QStringLiteral("no such column");
+        QTest::newRow("two statements")
+            << QByteArray("SELECT 1; SELECT 2") << QStringLiteral("one statement");
         QTest::newRow("empty") << QByteArray("  ") << QStringLiteral("no statement");
     }
 
@@ -240,8 +271,8 @@ private slots:
         QVERIFY(!prepared);
         QCOMPARE(prepared.error().code, QStringLiteral("StoreError"));
         QCOMPARE(prepared.error().httpStatus, 500);
-        QVERIFY2(prepared.error().message.contains(messagePart),
-                 qPrintable(prepared.error().message));
+        QVERIFY2(
+            prepared.error().message.contains(messagePart), qPrintable(prepared.error().message));
     }
 
     void execErrorsAreResults()
@@ -249,7 +280,7 @@ private slots:
         const Result<void> bad = m_db->exec("CREATE TABLE t(k INTEGER PRIMARY KEY); SELEC 1");
         QVERIFY(!bad);
         QVERIFY2(bad.error().message.contains(QStringLiteral("syntax error")),
-                 qPrintable(bad.error().message));
+            qPrintable(bad.error().message));
         // Statements before the bad one ran; exec is not a transaction.
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM t"), qint64(0));
     }
@@ -263,11 +294,11 @@ private slots:
         const Result<void> duplicate = insert->bind(1, 1).bind(2, QStringLiteral("b")).exec();
         QVERIFY(!duplicate);
         QVERIFY2(duplicate.error().message.contains(QStringLiteral("UNIQUE")),
-                 qPrintable(duplicate.error().message));
+            qPrintable(duplicate.error().message));
         const Result<void> nullValue = insert->bind(1, 2).bindNull(2).exec();
         QVERIFY(!nullValue);
         QVERIFY2(nullValue.error().message.contains(QStringLiteral("NOT NULL")),
-                 qPrintable(nullValue.error().message));
+            qPrintable(nullValue.error().message));
         // The statement is still usable after errors.
         QVERIFY(insert->bind(1, 3).bind(2, QStringLiteral("c")).exec());
 
@@ -275,7 +306,7 @@ private slots:
         const Result<void> badIndex = insert->bind(7, 1).exec();
         QVERIFY(!badIndex);
         QVERIFY2(badIndex.error().message.contains(QStringLiteral("bind")),
-                 qPrintable(badIndex.error().message));
+            qPrintable(badIndex.error().message));
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM t"), qint64(2));
     }
 
@@ -337,9 +368,9 @@ private slots:
     {
         // Each migration depends on the previous one, and re-running migration 1 would fail.
         const std::vector<Migration> migrations = {
-            { 1, "CREATE TABLE log(step INTEGER)" },
-            { 2, "INSERT INTO log VALUES (2)" },
-            { 3, "INSERT INTO log VALUES (3); CREATE TABLE other(x)" },
+            {1, "CREATE TABLE log(step INTEGER)"},
+            {2, "INSERT INTO log VALUES (2)"},
+            {3, "INSERT INTO log VALUES (3); CREATE TABLE other(x)"},
         };
         const Result<void> first = migrate(*m_db, migrations);
         QVERIFY2(first, first ? "" : qPrintable(first.error().message));
@@ -356,7 +387,7 @@ private slots:
         QVERIFY(migrate(*m_db, migrations));
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM log"), qint64(2));
         std::vector<Migration> more = migrations;
-        more.push_back({ 4, "INSERT INTO log VALUES (4)" });
+        more.push_back({4, "INSERT INTO log VALUES (4)"});
         QVERIFY(migrate(*m_db, more));
         QCOMPARE(*m_db->userVersion(), 4);
         QCOMPARE(scalar(*m_db, "SELECT group_concat(step) = '2,3,4' FROM log"), qint64(1));
@@ -365,15 +396,15 @@ private slots:
     void failingMigrationRollsBack()
     {
         const std::vector<Migration> migrations = {
-            { 1, "CREATE TABLE a(x)" },
-            { 2, "CREATE TABLE b(x); INSERT INTO a VALUES (1); INSERT INTO nowhere VALUES (1)" },
-            { 3, "CREATE TABLE c(x)" },
+            {1, "CREATE TABLE a(x)"},
+            {2, "CREATE TABLE b(x); INSERT INTO a VALUES (1); INSERT INTO nowhere VALUES (1)"},
+            {3, "CREATE TABLE c(x)"},
         };
         const Result<void> result = migrate(*m_db, migrations);
         QVERIFY(!result);
         QCOMPARE(result.error().code, QStringLiteral("StoreError"));
         QVERIFY2(result.error().message.contains(QStringLiteral("migration 2")),
-                 qPrintable(result.error().message));
+            qPrintable(result.error().message));
         QCOMPARE(*m_db->userVersion(), 1);
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM sqlite_schema WHERE name = 'b'"), qint64(0));
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM sqlite_schema WHERE name = 'c'"), qint64(0));
@@ -383,10 +414,10 @@ private slots:
     void newerDatabaseIsRefused()
     {
         QVERIFY(m_db->exec("PRAGMA user_version = 7"));
-        const Result<void> result = migrate(*m_db, { { 1, "CREATE TABLE a(x)" } });
+        const Result<void> result = migrate(*m_db, {{1, "CREATE TABLE a(x)"}});
         QVERIFY(!result);
         QVERIFY2(result.error().message.contains(QStringLiteral("newer")),
-                 qPrintable(result.error().message));
+            qPrintable(result.error().message));
         QCOMPARE(*m_db->userVersion(), 7);
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM sqlite_schema"), qint64(0));
     }
@@ -404,8 +435,8 @@ private slots:
     {
         QFETCH(int, firstVersion);
         QFETCH(int, secondVersion);
-        const Result<void> result = migrate(*m_db, { { firstVersion, "CREATE TABLE a(x)" },
-                                                     { secondVersion, "CREATE TABLE b(x)" } });
+        const Result<void> result = migrate(
+            *m_db, {{firstVersion, "CREATE TABLE a(x)"}, {secondVersion, "CREATE TABLE b(x)"}});
         QVERIFY(!result);
         QCOMPARE(*m_db->userVersion(), 0);
     }
@@ -421,7 +452,7 @@ private slots:
         const Result<void> write = reader->exec("INSERT INTO t VALUES (2)");
         QVERIFY(!write);
         QVERIFY2(write.error().message.contains(QStringLiteral("readonly")),
-                 qPrintable(write.error().message));
+            qPrintable(write.error().message));
         QVERIFY(!reader->exec("CREATE TABLE u(x)"));
         QCOMPARE(scalar(*m_db, "SELECT count(*) FROM t"), qint64(1));
 
@@ -469,7 +500,7 @@ private slots:
         Transaction blocked(*other);
         QVERIFY(!blocked.began());
         QVERIFY2(blocked.began().error().message.contains(QStringLiteral("locked")),
-                 qPrintable(blocked.began().error().message));
+            qPrintable(blocked.began().error().message));
     }
 
     void statementOutlivesDatabase()

@@ -44,22 +44,20 @@ private slots:
             << QByteArray("Root=" + Root + ";Parent=" + Parent + ";Sampled=0") << true << TraceId
             << Parent << false << none;
         QTest::newRow("sampled undecided")
-            << QByteArray("Root=" + Root + ";Sampled=?") << true << TraceId << none << true
-            << none;
-        QTest::newRow("root only") << QByteArray("Root=" + Root) << true << TraceId << none << true
-                                   << none;
-        QTest::newRow("any order")
-            << QByteArray("Sampled=0;Parent=" + Parent + ";Root=" + Root) << true << TraceId
-            << Parent << false << none;
+            << QByteArray("Root=" + Root + ";Sampled=?") << true << TraceId << none << true << none;
+        QTest::newRow("root only")
+            << QByteArray("Root=" + Root) << true << TraceId << none << true << none;
+        QTest::newRow("any order") << QByteArray("Sampled=0;Parent=" + Parent + ";Root=" + Root)
+                                   << true << TraceId << Parent << false << none;
         QTest::newRow("whitespace")
             << QByteArray("  Root = " + Root + " ;\tParent=" + Parent + " ; Sampled=1 ") << true
             << TraceId << Parent << true << none;
         QTest::newRow("trailing and empty fields")
-            << QByteArray("Root=" + Root + ";;Parent=" + Parent + ";") << true << TraceId
-            << Parent << true << none;
+            << QByteArray("Root=" + Root + ";;Parent=" + Parent + ";") << true << TraceId << Parent
+            << true << none;
         QTest::newRow("extra fields kept in order")
             << QByteArray("Root=" + Root + ";Self=1-67891233-12456789abcdef012345678;Parent="
-                          + Parent + ";Sampled=1;Lineage=a87bd80c:1|68fd508a:5")
+                   + Parent + ";Sampled=1;Lineage=a87bd80c:1|68fd508a:5")
             << true << TraceId << Parent << true
             << QByteArray("Self=1-67891233-12456789abcdef012345678;Lineage=a87bd80c:1|68fd508a:5");
         QTest::newRow("upper-case hex folded")
@@ -67,18 +65,16 @@ private slots:
             << true << TraceId << Parent << true << none;
 
         QTest::newRow("empty") << QByteArray() << false << none << none << true << none;
-        QTest::newRow("only separators") << QByteArray(" ; ;") << false << none << none << true
-                                         << none;
+        QTest::newRow("only separators")
+            << QByteArray(" ; ;") << false << none << none << true << none;
         QTest::newRow("missing root") << QByteArray("Parent=" + Parent + ";Sampled=1") << false
                                       << none << none << true << none;
         QTest::newRow("keys are case-sensitive")
             << QByteArray("root=" + Root) << false << none << none << true << none;
-        QTest::newRow("root version 2")
-            << QByteArray("Root=2-5759e988-bd862e3fe1be46a994272793") << false << none << none
-            << true << none;
-        QTest::newRow("root without dashes")
-            << QByteArray("Root=15759e988bd862e3fe1be46a994272793") << false << none << none
-            << true << none;
+        QTest::newRow("root version 2") << QByteArray("Root=2-5759e988-bd862e3fe1be46a994272793")
+                                        << false << none << none << true << none;
+        QTest::newRow("root without dashes") << QByteArray("Root=15759e988bd862e3fe1be46a994272793")
+                                             << false << none << none << true << none;
         QTest::newRow("root dash misplaced")
             << QByteArray("Root=1-5759e988b-d862e3fe1be46a99427279") << false << none << none
             << true << none;
@@ -86,30 +82,26 @@ private slots:
                                     << false << none << none << true << none;
         QTest::newRow("root long") << QByteArray("Root=1-5759e988-bd862e3fe1be46a9942727930")
                                    << false << none << none << true << none;
-        QTest::newRow("root non-hex")
-            << QByteArray("Root=1-5759e988-bd862e3fe1be46a99427279z") << false << none << none
-            << true << none;
-        QTest::newRow("root all zero")
-            << QByteArray("Root=1-00000000-000000000000000000000000") << false << none << none
-            << true << none;
-        QTest::newRow("root twice") << QByteArray("Root=" + Root + ";Root=" + Root) << false
-                                    << none << none << true << none;
+        QTest::newRow("root non-hex") << QByteArray("Root=1-5759e988-bd862e3fe1be46a99427279z")
+                                      << false << none << none << true << none;
+        QTest::newRow("root all zero") << QByteArray("Root=1-00000000-000000000000000000000000")
+                                       << false << none << none << true << none;
+        QTest::newRow("root twice") << QByteArray("Root=" + Root + ";Root=" + Root) << false << none
+                                    << none << true << none;
         QTest::newRow("parent short") << QByteArray("Root=" + Root + ";Parent=53995c3f42cd8ad")
                                       << false << none << none << true << none;
-        QTest::newRow("parent non-hex")
-            << QByteArray("Root=" + Root + ";Parent=53995c3f42cd8adg") << false << none << none
-            << true << none;
-        QTest::newRow("parent all zero")
-            << QByteArray("Root=" + Root + ";Parent=0000000000000000") << false << none << none
-            << true << none;
-        QTest::newRow("parent empty") << QByteArray("Root=" + Root + ";Parent=") << false << none
-                                      << none << true << none;
-        QTest::newRow("sampled garbage") << QByteArray("Root=" + Root + ";Sampled=yes") << false
-                                         << none << none << true << none;
-        QTest::newRow("field without value") << QByteArray("Root=" + Root + ";Lineage") << false
-                                             << none << none << true << none;
-        QTest::newRow("field without key") << QByteArray("Root=" + Root + ";=x") << false << none
-                                           << none << true << none;
+        QTest::newRow("parent non-hex") << QByteArray("Root=" + Root + ";Parent=53995c3f42cd8adg")
+                                        << false << none << none << true << none;
+        QTest::newRow("parent all zero") << QByteArray("Root=" + Root + ";Parent=0000000000000000")
+                                         << false << none << none << true << none;
+        QTest::newRow("parent empty")
+            << QByteArray("Root=" + Root + ";Parent=") << false << none << none << true << none;
+        QTest::newRow("sampled garbage")
+            << QByteArray("Root=" + Root + ";Sampled=yes") << false << none << none << true << none;
+        QTest::newRow("field without value")
+            << QByteArray("Root=" + Root + ";Lineage") << false << none << none << true << none;
+        QTest::newRow("field without key")
+            << QByteArray("Root=" + Root + ";=x") << false << none << none << true << none;
         QTest::newRow("oversized") << QByteArray("Root=" + Root + ";Pad=" + QByteArray(2000, 'x'))
                                    << false << none << none << true << none;
     }
@@ -141,25 +133,25 @@ private slots:
 
         QTest::newRow("sampled") << QByteArray("00-" + TraceId + "-" + Parent + "-01") << true
                                  << true;
-        QTest::newRow("not sampled") << QByteArray("00-" + TraceId + "-" + Parent + "-00") << true
-                                     << false;
-        QTest::newRow("other flag bits") << QByteArray("00-" + TraceId + "-" + Parent + "-03")
-                                         << true << true;
+        QTest::newRow("not sampled")
+            << QByteArray("00-" + TraceId + "-" + Parent + "-00") << true << false;
+        QTest::newRow("other flag bits")
+            << QByteArray("00-" + TraceId + "-" + Parent + "-03") << true << true;
         QTest::newRow("flag bit 0 of hex letter")
             << QByteArray("00-" + TraceId + "-" + Parent + "-0b") << true << true;
         QTest::newRow("outer whitespace")
             << QByteArray(" \t00-" + TraceId + "-" + Parent + "-01 ") << true << true;
-        QTest::newRow("future version") << QByteArray("01-" + TraceId + "-" + Parent + "-01")
-                                        << true << true;
+        QTest::newRow("future version")
+            << QByteArray("01-" + TraceId + "-" + Parent + "-01") << true << true;
         QTest::newRow("future version with more fields")
             << QByteArray("cc-" + TraceId + "-" + Parent + "-01-what-the-future-holds") << true
             << true;
 
         QTest::newRow("empty") << QByteArray() << false << false;
-        QTest::newRow("version ff") << QByteArray("ff-" + TraceId + "-" + Parent + "-01") << false
-                                    << false;
-        QTest::newRow("version upper") << QByteArray("0A-" + TraceId + "-" + Parent + "-01")
-                                       << false << false;
+        QTest::newRow("version ff")
+            << QByteArray("ff-" + TraceId + "-" + Parent + "-01") << false << false;
+        QTest::newRow("version upper")
+            << QByteArray("0A-" + TraceId + "-" + Parent + "-01") << false << false;
         QTest::newRow("version 00 with more fields")
             << QByteArray("00-" + TraceId + "-" + Parent + "-01-extra") << false << false;
         QTest::newRow("future version no dash after flags")
@@ -168,22 +160,22 @@ private slots:
             << QByteArray("00-" + TraceId.toUpper() + "-" + Parent + "-01") << false << false;
         QTest::newRow("upper-case parent id")
             << QByteArray("00-" + TraceId + "-" + Parent.toUpper() + "-01") << false << false;
-        QTest::newRow("upper-case flags") << QByteArray("00-" + TraceId + "-" + Parent + "-0B")
-                                          << false << false;
+        QTest::newRow("upper-case flags")
+            << QByteArray("00-" + TraceId + "-" + Parent + "-0B") << false << false;
         QTest::newRow("all-zero trace id")
             << QByteArray("00-" + QByteArray(32, '0') + "-" + Parent + "-01") << false << false;
         QTest::newRow("all-zero parent id")
             << QByteArray("00-" + TraceId + "-" + QByteArray(16, '0') + "-01") << false << false;
         QTest::newRow("short trace id")
             << QByteArray("00-" + TraceId.left(31) + "-" + Parent + "-01") << false << false;
-        QTest::newRow("long parent id") << QByteArray("00-" + TraceId + "-" + Parent + "0-01")
-                                        << false << false;
-        QTest::newRow("short flags") << QByteArray("00-" + TraceId + "-" + Parent + "-1") << false
-                                     << false;
+        QTest::newRow("long parent id")
+            << QByteArray("00-" + TraceId + "-" + Parent + "0-01") << false << false;
+        QTest::newRow("short flags")
+            << QByteArray("00-" + TraceId + "-" + Parent + "-1") << false << false;
         QTest::newRow("non-hex trace id")
             << QByteArray("00-" + TraceId.left(31) + "g-" + Parent + "-01") << false << false;
-        QTest::newRow("wrong separator") << QByteArray("00_" + TraceId + "-" + Parent + "-01")
-                                         << false << false;
+        QTest::newRow("wrong separator")
+            << QByteArray("00_" + TraceId + "-" + Parent + "-01") << false << false;
         QTest::newRow("x-ray form") << QByteArray("Root=" + Root) << false << false;
     }
 
@@ -259,7 +251,8 @@ private slots:
 
     void formattingKeepsExtraAndDecidesSampling()
     {
-        const auto ctx = TraceContext::fromXRay(QByteArray("Lineage=a:1;Root=" + Root + ";Sampled=?"));
+        const auto ctx
+            = TraceContext::fromXRay(QByteArray("Lineage=a:1;Root=" + Root + ";Sampled=?"));
         QVERIFY(ctx);
         // No parent: X-Ray can say so, traceparent cannot.
         QCOMPARE(ctx->toXRay(), QByteArray("Root=" + Root + ";Sampled=1;Lineage=a:1"));
@@ -267,7 +260,7 @@ private slots:
 
         const TraceContext child = ctx->withParent(QByteArrayLiteral("00f067aa0ba902b7"));
         QCOMPARE(child.toXRay(),
-                 QByteArray("Root=" + Root + ";Parent=00f067aa0ba902b7;Sampled=1;Lineage=a:1"));
+            QByteArray("Root=" + Root + ";Parent=00f067aa0ba902b7;Sampled=1;Lineage=a:1"));
         QCOMPARE(child.toTraceparent(), QByteArray("00-" + TraceId + "-00f067aa0ba902b7-01"));
         QVERIFY(TraceContext().toXRay().isEmpty());
     }
@@ -326,7 +319,8 @@ private slots:
     void parseIsCheap()
     {
         const QByteArray xray = "Root=" + Root + ";Parent=" + Parent + ";Sampled=1";
-        QBENCHMARK {
+        QBENCHMARK
+        {
             auto ctx = TraceContext::fromXRay(xray);
             Q_UNUSED(ctx);
         }

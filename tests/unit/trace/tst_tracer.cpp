@@ -126,7 +126,7 @@ private slots:
         auto tracer = openTracer();
         QVERIFY(tracer);
         Span s = makeSpan(1, 1, 0, 1);
-        s.attributes = { Attribute(QStringLiteral("nan"), std::nan("")) };
+        s.attributes = {Attribute(QStringLiteral("nan"), std::nan(""))};
         tracer->record(s);
         tracer->flush();
         const auto spans = tracer->spans({});
@@ -234,7 +234,7 @@ private slots:
             QList<int> out;
             const auto spans = tracer->spans(q);
             if (!spans)
-                return QList<int> { -1 };
+                return QList<int> {-1};
             for (const Span &s : *spans)
                 out.append(int(s.spanId.toInt(nullptr, 16)));
             return out;
@@ -243,7 +243,7 @@ private slots:
             QStringList out;
             const auto logs = tracer->logs(q);
             if (!logs)
-                return QStringList { QStringLiteral("error") };
+                return QStringList {QStringLiteral("error")};
             for (const LogRecord &l : *logs)
                 out.append(l.text);
             return out;
@@ -251,29 +251,29 @@ private slots:
 
         Tracer::Query trace1;
         trace1.traceId = hexId(1, 32);
-        QCOMPARE(spanIds(trace1), (QList<int> { 1, 3 }));
-        QCOMPARE(logTexts(trace1), (QStringList { QStringLiteral("a"), QStringLiteral("c") }));
+        QCOMPARE(spanIds(trace1), (QList<int> {1, 3}));
+        QCOMPARE(logTexts(trace1), (QStringList {QStringLiteral("a"), QStringLiteral("c")}));
 
         // Spans overlapping [210, 320]: span 2 (150–400) and span 3 (300–350).
         Tracer::Query range;
         range.fromNs = 210;
         range.toNs = 320;
-        QCOMPARE(spanIds(range), (QList<int> { 2, 3 }));
-        QCOMPARE(logTexts(range), (QStringList { QStringLiteral("c") }));
+        QCOMPARE(spanIds(range), (QList<int> {2, 3}));
+        QCOMPARE(logTexts(range), (QStringList {QStringLiteral("c")}));
 
         // Boundaries are inclusive.
         range.fromNs = 200;
         range.toNs = 500;
-        QCOMPARE(spanIds(range), (QList<int> { 1, 2, 3, 4 }));
+        QCOMPARE(spanIds(range), (QList<int> {1, 2, 3, 4}));
 
         Tracer::Query both = range;
         both.traceId = hexId(2, 32);
-        QCOMPARE(spanIds(both), (QList<int> { 2, 4 }));
+        QCOMPARE(spanIds(both), (QList<int> {2, 4}));
 
         Tracer::Query limited;
         limited.limit = 2;
-        QCOMPARE(spanIds(limited), (QList<int> { 1, 2 }));
-        QCOMPARE(logTexts(limited), (QStringList { QStringLiteral("a"), QStringLiteral("b") }));
+        QCOMPARE(spanIds(limited), (QList<int> {1, 2}));
+        QCOMPARE(logTexts(limited), (QStringList {QStringLiteral("a"), QStringLiteral("b")}));
 
         Tracer::Query unknown;
         unknown.traceId = hexId(7, 32);
@@ -291,12 +291,12 @@ private slots:
         QThread *receiverThread = nullptr;
         // A context object on this thread makes the connection queued.
         connect(tracer.get(), &Tracer::batchWritten, this,
-                [&](const QList<Span> &spans, const QList<LogRecord> &logs) {
-                    receiverThread = QThread::currentThread();
-                    ++batches;
-                    seenSpans += spans;
-                    seenLogs += logs;
-                });
+            [&](const QList<Span> &spans, const QList<LogRecord> &logs) {
+                receiverThread = QThread::currentThread();
+                ++batches;
+                seenSpans += spans;
+                seenLogs += logs;
+            });
         for (int i = 0; i < 5000; ++i)
             tracer->record(makeSpan(1, quint64(i) + 1, i, i));
         tracer->record(makeLog(1, 0, QStringLiteral("x")));
@@ -313,7 +313,7 @@ private slots:
     {
         Tracer::Options options;
         options.maxPending = 10;
-        options.batchSize = 1000;        // never full, so the writer waits out the interval
+        options.batchSize = 1000; // never full, so the writer waits out the interval
         options.flushIntervalMs = 60'000; // and nothing is written until flush()
         auto tracer = openTracer(options);
         QVERIFY(tracer);
@@ -382,22 +382,8 @@ private slots:
 
     void openFailsOnBadPath()
     {
-        const auto tracer =
-            Tracer::open(m_dir.filePath(QStringLiteral("missing/dir/traces.db")));
+        const auto tracer = Tracer::open(m_dir.filePath(QStringLiteral("missing/dir/traces.db")));
         QVERIFY(!tracer);
-    }
-
-    void recordIsCheap()
-    {
-        Tracer::Options options;
-        options.maxPending = 1'000'000;
-        auto tracer = openTracer(options);
-        QVERIFY(tracer);
-        const Span span = makeSpan(1, 1, 0, 1);
-        QBENCHMARK {
-            tracer->record(span);
-        }
-        tracer->flush();
     }
 };
 

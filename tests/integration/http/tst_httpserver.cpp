@@ -1,0 +1,466 @@
+// The front door driven over raw sockets: what real clients and hostile ones send.
+#include "http/httpserver.h"
+
+#include <QCryptographicHash>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+#include <QTimer>
+
+#include <sys/resource.h>
+
+using namespace tarmac;
+
+namespace {
+
+// Echoes what it received: method, path, body size and SHA-256, whether the body was spooled.
+// /slow answers after 300 ms from another thread; /file streams a file.
+class EchoHandler : public HttpHandler
+{
+public:
+    QString filePath;
+    qint64 maxBodySize(const HttpRequest &head) const override
+    {
+        return head.path == "/small" ? 1024 : 200LL * 1024 * 1024;
+    }
+    void handle(HttpRequest &&request, HttpResponder responder) override
+    {
+        if (request.path == "/slow") {
+            QThread *t = QThread::create([responder] {
+                QThread::msleep(300);
+                responder.send(HttpResponse::text(200, "slow done"));
+            });
+            QObject::connect(t, &QThread::finished, t, &QObject::deleteLater);
+            t->start();
+            return;
+        }
+        if (request.path == "/file") {
+            HttpResponse r;
+            r.bodyFile = filePath;
+            responder.send(std::move(r));
+            return;
+        }
+        QCryptographicHash sha(QCryptographicHash::Sha256);
+        auto device = request.body.open();
+        while (device && !device->atEnd())
+            sha.addData(device->read(1 << 16));
+        const QByteArray body = request.method + ' ' + request.target + ' '
+                + QByteArray::number(request.body.size()) + ' ' + sha.result().toHex() + ' '
+                + (request.body.isSpooled() ? "spooled" : "memory");
+        HttpResponse r = HttpResponse::text(200, body);
+        r.headers.add("x-path", request.path);
+        responder.send(std::move(r));
+    }
+};
+
+class ServerThread : public QThread
+{
+public:
+    HttpServer::Options options;
+    EchoHandler handler;
+    std::atomic<quint16> port { 0 };
+    std::atomic<bool> drained { false };
+    HttpServer *server = nullptr;
+
+    void run() override
+    {
+        HttpServer s(&handler, options);
+        server = &s;
+        QObject::connect(&s, &HttpServer::drained, [this] { drained = true; });
+        if (!s.listen(QHostAddress::LocalHost, 0))
+            return;
+        port = s.serverPort();
+        exec();
+        server = nullptr;
+    }
+    void shutdownServer()
+    {
+        QMetaObject::invokeMethod(server, [s = server] { s->shutdown(); });
+    }
+};
+
+struct Response
+{
+    int status = 0;
+    QByteArray head;
+    QByteArray body;
+    bool closed = false;
+    QByteArray header(const QByteArray &name) const
+    {
+        for (const QByteArray &line : head.split('\n')) {
+            const qsizetype colon = line.indexOf(':');
+            if (colon > 0 && line.left(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
+                return line.mid(colon + 1).trimmed();
+        }
+        return {};
+    }
+};
+
+// Reads one response from a blocking socket, leaving later bytes in `buffer`.
+bool readResponse(QTcpSocket &s, QByteArray &buffer, Response *out, bool headRequest = false,
+                  int timeoutMs = 5000)
+{
+    QElapsedTimer t;
+    t.start();
+    auto more = [&] {
+        if (s.bytesAvailable() == 0 && !s.waitForReadyRead(qMax(1, int(timeoutMs - t.elapsed()))))
+            return false;
+        buffer += s.readAll();
+        return true;
+    };
+    qsizetype end;
+    while ((end = buffer.indexOf("\r\n\r\n")) < 0) {
+        if (!more())
+            return false;
+    }
+    out->head = buffer.left(end);
+    buffer.remove(0, end + 4);
+    out->status = out->head.mid(9, 3).toInt();
+    const qint64 length = headRequest ? 0 : out->header("content-length").toLongLong();
+    while (buffer.size() < length) {
+        if (!more())
+            return false;
+    }
+    out->body = buffer.left(length);
+    buffer.remove(0, length);
+    return true;
+}
+
+bool waitClosed(QTcpSocket &s, int timeoutMs)
+{
+    QElapsedTimer t;
+    t.start();
+    while (s.state() == QAbstractSocket::ConnectedState && t.elapsed() < timeoutMs) {
+        s.waitForReadyRead(50);
+        s.readAll();
+    }
+    return s.state() != QAbstractSocket::ConnectedState;
+}
+
+qint64 rssKiB()
+{
+    QFile f(QStringLiteral("/proc/self/status"));
+    if (!f.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : f.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    return 0;
+}
+
+} // namespace
+
+class TestHttpServer : public QObject
+{
+    Q_OBJECT
+
+    ServerThread *m_server = nullptr;
+    QTemporaryDir m_dir;
+
+    void connectTo(QTcpSocket &s)
+    {
+        s.connectToHost(QHostAddress::LocalHost, m_server->port);
+        QVERIFY(s.waitForConnected(3000));
+    }
+
+private slots:
+    void initTestCase()
+    {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        m_server = new ServerThread;
+        m_server->options.ioThreads = 2;
+        m_server->options.headerTimeoutMs = 400;
+        m_server->options.bodyIdleTimeoutMs = 400;
+        m_server->options.limits.spoolDir = m_dir.path();
+        m_server->options.limits.maxHeaderBytes = 16 * 1024;
+        m_server->start();
+        QTRY_VERIFY(m_server->port != 0);
+    }
+
+    void cleanupTestCase()
+    {
+        m_server->quit();
+        m_server->wait();
+        delete m_server;
+    }
+
+    void keepAliveAndPipelining()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET /one HTTP/1.1\r\nHost: x\r\n\r\n"
+                "POST /two HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                "GET /three?q=1 HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.startsWith("GET /one 0 "));
+        QVERIFY(readResponse(s, buffer, &r));
+        QVERIFY(r.body.startsWith(QByteArray("POST /two 3 " + QCryptographicHash::hash("abc", QCryptographicHash::Sha256).toHex())));
+        QVERIFY(readResponse(s, buffer, &r));
+        QVERIFY(r.body.startsWith("GET /three?q=1 0"));
+        QCOMPARE(r.header("x-path"), QByteArray("/three"));
+        // Still open for more.
+        s.write("GET /four HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(readResponse(s, buffer, &r));
+        QVERIFY(r.body.startsWith("GET /four"));
+    }
+
+    void expectContinueIsAnsweredAtOnce()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        QElapsedTimer t;
+        t.start();
+        s.write("PUT /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 100);
+        QVERIFY2(t.elapsed() < 200, "100 Continue must not wait for a timeout");
+        s.write("hello");
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.startsWith("PUT /up 5 "));
+    }
+
+    void expectContinueRefusedWhenTooLarge()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("PUT /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 413);
+        QVERIFY(waitClosed(s, 2000));
+    }
+
+    void chunkedBodies()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nx-trailer: t\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.startsWith(QByteArray("POST /c 12 "
+                                  + QCryptographicHash::hash("hello, world", QCryptographicHash::Sha256).toHex())));
+        // A streamed body past the route's limit is refused mid-way.
+        s.write("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        const QByteArray chunk = QByteArray::number(600, 16) + "\r\n" + QByteArray(600, 'a') + "\r\n";
+        s.write(chunk + chunk);
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 413);
+        QVERIFY(waitClosed(s, 2000));
+    }
+
+    void largeBodyIsSpooledInBoundedMemory()
+    {
+        const qint64 size = 50LL * 1024 * 1024;
+        QTcpSocket s;
+        connectTo(s);
+        const qint64 before = rssKiB();
+        s.write("PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(size) + "\r\n\r\n");
+        QByteArray block(1 << 16, '\0');
+        for (int i = 0; i < block.size(); ++i)
+            block[i] = char(i * 7);
+        QCryptographicHash sha(QCryptographicHash::Sha256);
+        qint64 peak = before;
+        for (qint64 sent = 0; sent < size; sent += block.size()) {
+            s.write(block);
+            sha.addData(block);
+            while (s.bytesToWrite() > (1 << 20))
+                s.waitForBytesWritten(1000);
+            if ((sent & ((1 << 22) - 1)) == 0)
+                peak = qMax(peak, rssKiB());
+        }
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r, false, 30000));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, "PUT /big " + QByteArray::number(size) + ' ' + sha.result().toHex() + " spooled");
+        qInfo("RSS before %lld KiB, peak while sending %lld KiB", before, peak);
+        QVERIFY2(peak - before < 24 * 1024, "a 50 MiB body must not sit in memory");
+    }
+
+    void oversizedHeadersGet431()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + QByteArray(20000, 'a') + "\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 431);
+        QVERIFY(waitClosed(s, 2000));
+    }
+
+    void stalledClientIsDropped()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET /stall HTTP/1.1\r\nHost: x\r\nX-Partial: ");
+        QElapsedTimer t;
+        t.start();
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r, false, 3000));
+        QCOMPARE(r.status, 408);
+        QVERIFY(waitClosed(s, 2000));
+        QVERIFY(t.elapsed() < 2000);
+        // Trickling a header byte at a time does not extend the head's deadline.
+        QTcpSocket slow;
+        connectTo(slow);
+        slow.write("GET /slowloris HTTP/1.1\r\n");
+        t.restart();
+        bool closed = false;
+        while (t.elapsed() < 3000 && !closed) {
+            slow.write("X");
+            slow.waitForBytesWritten(100);
+            QTest::qWait(100);
+            closed = slow.state() != QAbstractSocket::ConnectedState;
+            slow.readAll();
+        }
+        QVERIFY(closed);
+        QVERIFY(t.elapsed() < 2000);
+    }
+
+    void headHasLengthButNoBody()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("HEAD /h HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r, true));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.header("content-length").toInt() > 0);
+        QVERIFY(readResponse(s, buffer, &r));
+        QVERIFY(r.body.startsWith("GET /after"));
+    }
+
+    void fileBodiesStream()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("file.bin"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const QByteArray data(3 * 1024 * 1024 + 17, 'z');
+        f.write(data);
+        f.close();
+        m_server->handler.filePath = path;
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.body.size(), data.size());
+        QCOMPARE(r.body, data);
+    }
+
+    void badInputGets400AndClose_data()
+    {
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        QTest::newRow("garbage request line") << QByteArray("HELLO\r\n\r\n") << 400;
+        QTest::newRow("no version") << QByteArray("GET /\r\n\r\n") << 400;
+        QTest::newRow("bad version") << QByteArray("GET / HTTP/9.9\r\nHost: x\r\n\r\n") << 505;
+        QTest::newRow("space in header name") << QByteArray("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n") << 400;
+        QTest::newRow("header without colon") << QByteArray("GET / HTTP/1.1\r\nNoColon\r\n\r\n") << 400;
+        QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") << 400;
+        QTest::newRow("two CLs") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd") << 400;
+        QTest::newRow("negative CL") << QByteArray("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") << 400;
+        QTest::newRow("huge CL") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n") << 400;
+        QTest::newRow("CL over route limit") << QByteArray("POST /small HTTP/1.1\r\nContent-Length: 5000\r\n\r\n") << 413;
+        QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n") << 400;
+        QTest::newRow("chunk size overflow") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n") << 400;
+        QTest::newRow("non-UTF-8 path") << QByteArray("GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+        QTest::newRow("overlong UTF-8 path") << QByteArray("GET /\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+        QTest::newRow("unknown expectation") << QByteArray("GET / HTTP/1.1\r\nExpect: magic\r\n\r\n") << 417;
+        QTest::newRow("NUL in path") << QByteArray("GET /a\0b HTTP/1.1\r\n\r\n", 22) << 400;
+    }
+
+    void badInputGets400AndClose()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        QTcpSocket s;
+        connectTo(s);
+        s.write(request);
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, status);
+        QVERIFY(waitClosed(s, 2000));
+    }
+
+    void thousandConcurrentKeepAliveConnections()
+    {
+        const int kCount = qEnvironmentVariableIntValue("KCOUNT") ? qEnvironmentVariableIntValue("KCOUNT") : 1000;
+        std::vector<std::unique_ptr<QTcpSocket>> sockets;
+        for (int i = 0; i < kCount; ++i) {
+            auto s = std::make_unique<QTcpSocket>();
+            s->connectToHost(QHostAddress::LocalHost, m_server->port);
+            sockets.push_back(std::move(s));
+        }
+        for (auto &s : sockets)
+            QVERIFY(s->waitForConnected(5000));
+        for (int round = 0; round < 2; ++round) {
+            for (int i = 0; i < kCount; ++i)
+            {
+                sockets[i]->write("GET /c" + QByteArray::number(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+                sockets[i]->flush(); // no event loop here to send it
+            }
+            for (int i = 0; i < kCount; ++i) {
+                QByteArray buffer;
+                Response r;
+                QVERIFY2(readResponse(*sockets[i], buffer, &r), qPrintable(QString::number(i)));
+                QCOMPARE(r.status, 200);
+                QVERIFY(r.body.startsWith(QByteArray("GET /c" + QByteArray::number(i) + ' ')));
+            }
+        }
+        for (auto &s : sockets)
+            QCOMPARE(s->state(), QAbstractSocket::ConnectedState);
+    }
+
+    // Last: it stops the server.
+    void gracefulShutdownFinishesInFlightRequests()
+    {
+        QTcpSocket busy, idle;
+        connectTo(busy);
+        connectTo(idle);
+        idle.write("GET /warm HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray idleBuffer;
+        Response r;
+        QVERIFY(readResponse(idle, idleBuffer, &r));
+        busy.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
+        QTest::qWait(50);
+        m_server->shutdownServer();
+        QVERIFY(waitClosed(idle, 2000));
+        QByteArray buffer;
+        QVERIFY(readResponse(busy, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, QByteArray("slow done"));
+        QCOMPARE(r.header("connection"), QByteArray("close"));
+        QVERIFY(waitClosed(busy, 2000));
+        QTRY_VERIFY(m_server->drained.load());
+        QTcpSocket late;
+        late.connectToHost(QHostAddress::LocalHost, m_server->port);
+        QVERIFY(!late.waitForConnected(500) || waitClosed(late, 1000));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHttpServer)
+#include "tst_httpserver.moc"
