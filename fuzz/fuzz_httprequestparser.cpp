@@ -87,7 +87,9 @@ void checkComplete(HttpRequestParser &parser, QList<Outcome> &outcomes)
     HttpRequest request = parser.takeRequest();
 
     FUZZ_CHECK(!request.method.isEmpty());
-    FUZZ_CHECK(request.path.startsWith('/') || request.path.startsWith('*'));
+    FUZZ_CHECK(request.path.startsWith('/') || request.path == "*");
+    FUZZ_CHECK(!request.path.contains('?') && !request.path.contains('#'));
+    FUZZ_CHECK(!request.query.contains('#'));
     FUZZ_CHECK(request.versionMajor == 1);
     FUZZ_CHECK(request.body.size() == received);
     FUZZ_CHECK(request.body.isSpooled() == (received > SpoolThreshold));

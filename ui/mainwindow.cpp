@@ -33,10 +33,15 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
 
 void MainWindow::showStarted(const QString &readyLine, const QString &stateDir)
 {
+    // "tarmac ready edge=URL api=URL ide=URL" → one row per port.
+    QString text = tr("<b>Tarmac is running.</b><table>");
     const QStringList parts = readyLine.split(u' ');
-    QString text = tr("<b>Tarmac is running.</b><br>");
-    for (const QString &part : parts.mid(2))
-        text += part.toHtmlEscaped() + QStringLiteral("<br>");
+    for (const QString &part : parts.mid(2)) {
+        const qsizetype eq = part.indexOf(u'=');
+        text += QStringLiteral("<tr><td>%1&nbsp;&nbsp;</td><td>%2</td></tr>")
+                        .arg(part.left(eq).toHtmlEscaped(), part.mid(eq + 1).toHtmlEscaped());
+    }
+    text += tr("<tr><td>state&nbsp;&nbsp;</td><td>%1</td></tr></table>").arg(stateDir.toHtmlEscaped());
     m_status->setText(text);
     statusBar()->showMessage(tr("State: %1").arg(stateDir));
 }

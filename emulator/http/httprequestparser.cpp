@@ -241,9 +241,21 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
     if (!target.startsWith('/') && target != "*") {
         const qsizetype scheme = target.indexOf("://");
         if (scheme > 0) {
-            const qsizetype slash = target.indexOf('/', scheme + 3);
-            target = slash < 0 ? QByteArrayLiteral("/") : target.mid(slash);
+            // The authority ends at the first '/', '?' or '#'; an empty path is "/".
+            qsizetype end = scheme + 3;
+            while (end < target.size() && target.at(end) != '/' && target.at(end) != '?'
+                   && target.at(end) != '#')
+                ++end;
+            if (end < target.size() && target.at(end) == '/')
+                target = target.mid(end);
+            else
+                target = QByteArrayLiteral("/") + target.mid(end);
         }
+    }
+    // Authority-form (CONNECT) and anything else that is not a path: we are no proxy.
+    if (!target.startsWith('/') && target != "*") {
+        s->fail(400, QByteArrayLiteral("Invalid request target"));
+        return -1;
     }
     const qsizetype hash = target.indexOf('#');
     if (hash >= 0)
