@@ -231,6 +231,13 @@ Database::~Database()
 
 Result<std::unique_ptr<Database>> Database::open(const QString &path, const Options &options)
 {
+    // Before the first connection: no global memory statistics, whose mutex every allocation
+    // of every connection would otherwise take.
+    static const bool configured = [] {
+        sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+        return true;
+    }();
+    Q_UNUSED(configured);
     std::unique_ptr<Database> db(new Database);
     db->m_path = path;
     const int flags
