@@ -5,12 +5,14 @@
 //           bytes, the way TCP segments arrive, so the incremental paths are exercised;
 //   byte 1  picks the limits: the body limit the head callback returns (bits 0-1) and the
 //           header limit (bits 2-3), small enough for 413 and 431 to be reached.
-// A second parser gets each request's bytes in one piece. Both handle pipelined requests
+// A second parser gets the whole stream at once. Both handle pipelined requests
 // (reset and go on after Complete), stop at the first error and end with finish(), and
 // must agree on every request and error: how the bytes were split must not matter.
 // Bodies above 1 KiB are spooled to a temporary folder, so the spool path is fuzzed too.
 //
-// Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash.
+// Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash. The seed
+// inputs in corpus/httprequestparser/ start with the two control bytes too ("a@" is: no
+// body limit, 64 KiB of headers).
 
 #include "http/httprequestparser.h"
 

@@ -6,8 +6,8 @@
 #include "http/httpserver.h"
 #include "ide/ideserver.h"
 #include "services/apigateway/apigatewayport.h"
-#include "store/blobstore.h"
-#include "store/database.h"
+#include "core/servicemodule.h"
+#include "store/store.h"
 #include "trace/tracer.h"
 
 #include <QDir>
@@ -20,11 +20,6 @@
 namespace tarmac {
 
 namespace {
-
-// The engine's own tables; each service adds its migrations through its own module later.
-const std::vector<Migration> kEngineMigrations = {
-    { 1, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);" },
-};
 
 QString hostForUrl(const QHostAddress &host)
 {
@@ -48,6 +43,7 @@ Engine::Engine(Options options, Clock *clock, QObject *parent)
         m_clock = m_ownClock.get();
     }
     m_registry = std::make_unique<ServiceRegistry>();
+    m_modules = createServiceModules();
 }
 
 Engine::~Engine()
@@ -56,7 +52,40 @@ Engine::~Engine()
     m_edge.reset();
     m_api.reset();
     m_ide.reset();
+    for (auto &module : m_modules)
+        module->stop();
+    m_modules.clear();
     m_tracer.reset();
+}
+
+ServiceModule *Engine::module(const QString &name) const
+{
+    for (const auto &m : m_modules) {
+        if (m->name() == name)
+            return m.get();
+    }
+    return nullptr;
+}
+
+Result<void> Engine::startModules()
+{
+    EngineContext context;
+    context.clock = m_clock;
+    context.store = m_store.get();
+    context.tracer = m_tracer.get();
+    context.registry = m_registry.get();
+    context.stateDir = m_stateDir;
+    context.edgeUrl = edgeUrl();
+    for (const auto &module : m_modules) {
+        m_registry->setState(module->name(), ServiceState::Starting);
+        context.deliveries = m_deliveries;
+        if (auto r = module->start(context); !r) {
+            m_registry->setState(module->name(), ServiceState::Error, r.error().message);
+            return startError(QStringLiteral("the %1 service cannot start: %2").arg(module->name(), r.error().message));
+        }
+        m_registry->setState(module->name(), ServiceState::Running);
+    }
+    return {};
 }
 
 Result<void> Engine::openState()
@@ -96,16 +125,10 @@ Result<void> Engine::openState()
                                   .arg(pid));
     }
 
-    auto db = Database::open(m_stateDir + QStringLiteral("/tarmac.db"));
-    if (!db)
-        return startError(QStringLiteral("cannot open the state database: %1").arg(db.error().message));
-    m_db = std::move(*db);
-    if (auto r = migrate(*m_db, kEngineMigrations); !r)
-        return startError(QStringLiteral("cannot migrate the state database: %1").arg(r.error().message));
-
-    m_blobs = std::make_unique<BlobStore>(m_stateDir + QStringLiteral("/blobs"));
-    if (auto r = m_blobs->init(); !r)
-        return startError(QStringLiteral("cannot open the blob folder: %1").arg(r.error().message));
+    auto store = Store::open(m_stateDir);
+    if (!store)
+        return startError(QStringLiteral("cannot open the state in %1: %2").arg(m_stateDir, store.error().message));
+    m_store = std::move(*store);
 
     auto tracer = Tracer::open(m_stateDir + QStringLiteral("/traces.db"));
     if (!tracer)
@@ -163,6 +186,8 @@ Result<void> Engine::start()
 {
     for (const char *name : { "store", "traces", "edge", "apigateway", "ide" })
         m_registry->add(QString::fromLatin1(name));
+    for (const auto &module : m_modules)
+        m_registry->add(module->name(), module->edgeHandler());
     if (auto r = openState(); !r)
         return r;
     m_registry->setState(QStringLiteral("store"), ServiceState::Running);
@@ -171,6 +196,8 @@ Result<void> Engine::start()
         return r;
     for (const char *name : { "edge", "apigateway", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Running);
+    if (auto r = startModules(); !r)
+        return r;
     m_running = true;
     return {};
 }
@@ -183,6 +210,8 @@ void Engine::stop()
     for (const char *name : { "edge", "apigateway", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
     m_ide->close();
+    for (auto &module : m_modules)
+        module->stop();
     m_draining = 2;
     m_edge->shutdown();
     m_api->shutdown();

@@ -8,6 +8,7 @@
 #include <QUrl>
 
 #include <memory>
+#include <vector>
 
 class QLockFile;
 class QTemporaryDir;
@@ -15,13 +16,14 @@ class QTemporaryDir;
 namespace tarmac {
 
 class ApiGatewayPort;
-class BlobStore;
 class Clock;
-class Database;
+class DeliverySink;
 class EdgeRouter;
 class HttpServer;
 class IdeServer;
+class ServiceModule;
 class ServiceRegistry;
+class Store;
 class Tracer;
 
 // The one facade over a running Tarmac: it opens the state folder (SQLite state, blobs,
@@ -64,8 +66,12 @@ public:
     Clock *clock() const { return m_clock; }
     ServiceRegistry *services() const { return m_registry.get(); }
     Tracer *tracer() const { return m_tracer.get(); }
-    Database *database() const { return m_db.get(); }
-    BlobStore *blobs() const { return m_blobs.get(); }
+    Store *store() const { return m_store.get(); }
+    // The module of that name ("s3", "lambda"), or null.
+    ServiceModule *module(const QString &name) const;
+    // Where events for functions go; set by the module that runs functions.
+    void setDeliverySink(DeliverySink *sink) { m_deliveries = sink; }
+    DeliverySink *deliverySink() const { return m_deliveries; }
 
     // "tarmac ready edge=… api=… ide=…"
     QByteArray readyLine() const;
@@ -76,6 +82,7 @@ signals:
 private:
     Result<void> openState();
     Result<void> listen();
+    Result<void> startModules();
     void onServerDrained();
 
     Options m_options;
@@ -86,8 +93,9 @@ private:
     std::unique_ptr<QLockFile> m_lock;
     QString m_ideToken;
     std::unique_ptr<ServiceRegistry> m_registry;
-    std::unique_ptr<Database> m_db;
-    std::unique_ptr<BlobStore> m_blobs;
+    std::unique_ptr<Store> m_store;
+    std::vector<std::unique_ptr<ServiceModule>> m_modules;
+    DeliverySink *m_deliveries = nullptr;
     std::unique_ptr<Tracer> m_tracer;
     std::unique_ptr<EdgeRouter> m_edgeRouter;
     std::unique_ptr<ApiGatewayPort> m_apiHandler;

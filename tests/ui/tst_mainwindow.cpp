@@ -29,7 +29,7 @@ private slots:
         }));
         auto *tree = window.findChild<QTreeWidget *>();
         QVERIFY(tree);
-        QTRY_COMPARE(tree->topLevelItemCount(), 5);
+        QTRY_VERIFY(tree->topLevelItemCount() >= 5);
         for (int i = 0; i < tree->topLevelItemCount(); ++i)
             QCOMPARE(tree->topLevelItem(i)->text(1), QStringLiteral("running"));
         QTest::qWait(50); // let the layout take the new text

@@ -1,0 +1,60 @@
+#pragma once
+
+#include "core/result.h"
+
+#include <QObject>
+#include <QString>
+#include <QUrl>
+
+#include <memory>
+#include <vector>
+
+namespace tarmac {
+
+class Clock;
+class DeliverySink;
+class HttpHandler;
+class ServiceRegistry;
+class Store;
+class Tracer;
+
+// What a service gets from the engine when it starts.
+struct EngineContext
+{
+    Clock *clock = nullptr;
+    Store *store = nullptr;
+    Tracer *tracer = nullptr;
+    ServiceRegistry *registry = nullptr;
+    DeliverySink *deliveries = nullptr; // where events for functions go (the Dispatcher)
+    QString stateDir;
+    QUrl edgeUrl; // what functions get as AWS_ENDPOINT_URL
+    QString region = QStringLiteral("us-east-1");
+    QString accountId = QStringLiteral("000000000000");
+};
+
+// A service Tarmac runs (S3, SQS, Lambda, …): its model plus, for services clients reach on
+// the edge port, the wire API. The engine starts modules after its ports listen and before
+// it prints the ready line; requests that arrive for a module still starting get 503.
+class ServiceModule : public QObject
+{
+    Q_OBJECT
+public:
+    using QObject::QObject;
+    ~ServiceModule() override;
+
+    // The registry name, as the edge router's service detection names it ("s3", "lambda").
+    virtual QString name() const = 0;
+    // The wire API on the edge port, or null. Called on I/O threads: must be thread-safe.
+    virtual HttpHandler *edgeHandler() { return nullptr; }
+    // Creates tables (Store::migrateModule), loads state. Called on the engine's thread.
+    virtual Result<void> start(const EngineContext &context) = 0;
+    // Before the engine stops: finish or abandon work; no new work after this. May be called
+    // more than once.
+    virtual void stop() { }
+};
+
+// Every module this build has, in start order. Each service adds one line in
+// servicemodules.cpp.
+std::vector<std::unique_ptr<ServiceModule>> createServiceModules();
+
+} // namespace tarmac

@@ -1,0 +1,81 @@
+#include "store/store.h"
+
+namespace tarmac {
+
+namespace {
+
+const std::vector<Migration> kStoreMigrations = {
+    { 1, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+         "CREATE TABLE schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL);" },
+};
+
+} // namespace
+
+Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
+{
+    std::unique_ptr<Store> store(new Store);
+    auto db = Database::open(stateDir + QStringLiteral("/tarmac.db"));
+    if (!db)
+        return db.error();
+    store->m_db = std::move(*db);
+    if (auto r = migrate(*store->m_db, kStoreMigrations); !r)
+        return r.error();
+    store->m_blobs = std::make_unique<BlobStore>(stateDir + QStringLiteral("/blobs"));
+    if (auto r = store->m_blobs->init(); !r)
+        return r.error();
+    return store;
+}
+
+Result<std::unique_ptr<Database>> Store::openReader() const
+{
+    Database::Options options;
+    options.readOnly = true;
+    return Database::open(m_db->path(), options);
+}
+
+Result<void> Store::migrateModule(const QString &module, const std::vector<Migration> &migrations)
+{
+    QMutexLocker lock(&m_mutex);
+    Database &db = *m_db;
+    for (const Migration &m : migrations) {
+        Transaction tx(db);
+        if (!tx.began())
+            return tx.began().error();
+        auto current = db.prepare("SELECT version FROM schema_versions WHERE module = ?1");
+        if (!current)
+            return current.error();
+        current->bind(1, module);
+        auto row = current->step();
+        if (!row)
+            return row.error();
+        const qint64 version = *row ? current->int64(0) : 0;
+        current->reset();
+        if (m.version <= version)
+            continue;
+        if (m.version != version + 1)
+            return makeError(QStringLiteral("StoreError"),
+                             QStringLiteral("migration %1 of %2 follows version %3")
+                                     .arg(m.version)
+                                     .arg(module)
+                                     .arg(version),
+                             500);
+        if (auto r = db.exec(m.sql); !r)
+            return makeError(QStringLiteral("StoreError"),
+                             QStringLiteral("migration %1 of %2 failed: %3")
+                                     .arg(m.version)
+                                     .arg(module, r.error().message),
+                             500);
+        auto record = db.prepare("INSERT INTO schema_versions (module, version) VALUES (?1, ?2) "
+                                 "ON CONFLICT (module) DO UPDATE SET version = excluded.version");
+        if (!record)
+            return record.error();
+        record->bind(1, module).bind(2, qint64(m.version));
+        if (auto r = record->exec(); !r)
+            return r;
+        if (auto r = tx.commit(); !r)
+            return r;
+    }
+    return {};
+}
+
+} // namespace tarmac

@@ -1,0 +1,88 @@
+#include "store/store.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+#include <QThread>
+
+using namespace tarmac;
+
+class TestStore : public QObject
+{
+    Q_OBJECT
+private slots:
+    void modulesMigrateIndependently()
+    {
+        QTemporaryDir dir;
+        {
+            auto store = Store::open(dir.path());
+            QVERIFY(store);
+            const std::vector<Migration> a = { { 1, "CREATE TABLE a1 (x);" }, { 2, "CREATE TABLE a2 (x);" } };
+            const std::vector<Migration> b = { { 1, "CREATE TABLE b1 (x);" } };
+            QVERIFY((*store)->migrateModule(QStringLiteral("a"), a));
+            QVERIFY((*store)->migrateModule(QStringLiteral("b"), b));
+            // Applying again is a no-op (tables would already exist otherwise).
+            QVERIFY((*store)->migrateModule(QStringLiteral("a"), a));
+            const std::vector<Migration> a3 = { { 1, "CREATE TABLE a1 (x);" }, { 2, "CREATE TABLE a2 (x);" },
+                                                { 3, "CREATE TABLE a3 (x);" } };
+            QVERIFY((*store)->migrateModule(QStringLiteral("a"), a3));
+        }
+        auto store = Store::open(dir.path());
+        QVERIFY(store);
+        const qint64 tables = (*store)->write([](Database &db) {
+            auto st = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('a1','a2','a3','b1')");
+            return st && *st->step() ? st->int64(0) : -1;
+        });
+        QCOMPARE(tables, qint64(4));
+    }
+
+    void failingMigrationLeavesNothing()
+    {
+        QTemporaryDir dir;
+        auto store = Store::open(dir.path());
+        QVERIFY(store);
+        const std::vector<Migration> bad = { { 1, "CREATE TABLE ok (x);" }, { 2, "CREATE TABLE broken (;" } };
+        const auto r = (*store)->migrateModule(QStringLiteral("m"), bad);
+        QVERIFY(!r);
+        QVERIFY(r.error().message.contains(QLatin1String("migration 2 of m")));
+        const qint64 version = (*store)->write([](Database &db) {
+            auto st = db.prepare("SELECT version FROM schema_versions WHERE module = 'm'");
+            return st && *st->step() ? st->int64(0) : -1;
+        });
+        QCOMPARE(version, qint64(1));
+        // A gap in the numbering is refused.
+        const std::vector<Migration> gap = { { 3, "CREATE TABLE g (x);" } };
+        QVERIFY(!(*store)->migrateModule(QStringLiteral("m"), gap));
+    }
+
+    void writesFromManyThreadsAreSerialised()
+    {
+        QTemporaryDir dir;
+        auto opened = Store::open(dir.path());
+        QVERIFY(opened);
+        Store &store = **opened;
+        QVERIFY(store.migrateModule(QStringLiteral("t"), { { 1, "CREATE TABLE t (n INTEGER);" } }));
+        QList<QThread *> threads;
+        for (int i = 0; i < 4; ++i) {
+            threads.append(QThread::create([&store] {
+                for (int k = 0; k < 250; ++k) {
+                    const bool ok = store.write([](Database &db) { return db.exec("INSERT INTO t VALUES (1)").ok(); });
+                    Q_ASSERT(ok);
+                    Q_UNUSED(ok);
+                }
+            }));
+            threads.last()->start();
+        }
+        for (QThread *t : threads) {
+            t->wait();
+            delete t;
+        }
+        auto reader = store.openReader();
+        QVERIFY(reader);
+        auto st = (*reader)->prepare("SELECT count(*) FROM t");
+        QVERIFY(st && *st->step());
+        QCOMPARE(st->int64(0), qint64(1000));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStore)
+#include "tst_store.moc"
