@@ -83,6 +83,8 @@ Result<void> Engine::startModules()
             m_registry->setState(module->name(), ServiceState::Error, r.error().message);
             return startError(QStringLiteral("the %1 service cannot start: %2").arg(module->name(), r.error().message));
         }
+        if (DeliverySink *sink = module->deliverySink())
+            m_deliveries = sink;
         m_registry->setState(module->name(), ServiceState::Running);
     }
     return {};

@@ -69,8 +69,8 @@ public:
     Store *store() const { return m_store.get(); }
     // The module of that name ("s3", "lambda"), or null.
     ServiceModule *module(const QString &name) const;
-    // Where events for functions go; set by the module that runs functions.
-    void setDeliverySink(DeliverySink *sink) { m_deliveries = sink; }
+    // Where events for functions go (the Dispatcher), once the module that runs functions
+    // has started; null before.
     DeliverySink *deliverySink() const { return m_deliveries; }
 
     // "tarmac ready edge=… api=… ide=…"

@@ -46,6 +46,9 @@ public:
     virtual QString name() const = 0;
     // The wire API on the edge port, or null. Called on I/O threads: must be thread-safe.
     virtual HttpHandler *edgeHandler() { return nullptr; }
+    // The module that runs functions offers the sink every event source submits to; the
+    // modules started after it find it in EngineContext::deliveries.
+    virtual DeliverySink *deliverySink() { return nullptr; }
     // Creates tables (Store::migrateModule), loads state. Called on the engine's thread.
     virtual Result<void> start(const EngineContext &context) = 0;
     // Before the engine stops: finish or abandon work; no new work after this. May be called
