@@ -76,6 +76,7 @@ Result<void> Engine::startModules()
     context.registry = m_registry.get();
     context.stateDir = m_stateDir;
     context.edgeUrl = edgeUrl();
+    context.edgeRouter = m_edgeRouter.get();
     for (const auto &module : m_modules) {
         m_registry->setState(module->name(), ServiceState::Starting);
         context.deliveries = m_deliveries;

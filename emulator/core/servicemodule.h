@@ -13,6 +13,7 @@ namespace tarmac {
 
 class Clock;
 class DeliverySink;
+class EdgeRouter;
 class HttpHandler;
 class ServiceRegistry;
 class Store;
@@ -26,6 +27,7 @@ struct EngineContext
     Tracer *tracer = nullptr;
     ServiceRegistry *registry = nullptr;
     DeliverySink *deliveries = nullptr; // where events for functions go (the Dispatcher)
+    EdgeRouter *edgeRouter = nullptr;   // for Tarmac's own endpoints: addInternalRoute()
     QString stateDir;
     QUrl edgeUrl; // what functions get as AWS_ENDPOINT_URL
     QString region = QStringLiteral("us-east-1");

@@ -23,7 +23,8 @@ public:
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
 
-    // Extra handlers for /_tarmac/<name>… (the dispatcher's controls, later).
+    // Extra handlers for /_tarmac/<name>… (the dispatcher's controls). Add them before the
+    // engine prints its ready line (module start): the list is not locked.
     void addInternalRoute(const QByteArray &prefix, HttpHandler *handler);
 
 private:
