@@ -4,6 +4,7 @@
 #include <QCryptographicHash>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QMutex>
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
@@ -22,6 +23,14 @@ class EchoHandler : public HttpHandler
 {
 public:
     QString filePath;
+    QMutex threadsMutex;
+    std::vector<std::unique_ptr<QThread>> threads;
+
+    ~EchoHandler() override
+    {
+        for (auto &t : threads)
+            t->wait();
+    }
     qint64 maxBodySize(const HttpRequest &head) const override
     {
         return head.path == "/small" ? 1024 : 200LL * 1024 * 1024;
@@ -29,12 +38,13 @@ public:
     void handle(HttpRequest &&request, HttpResponder responder) override
     {
         if (request.path == "/slow") {
-            QThread *t = QThread::create([responder] {
+            std::unique_ptr<QThread> t(QThread::create([responder] {
                 QThread::msleep(300);
                 responder.send(HttpResponse::text(200, "slow done"));
-            });
-            QObject::connect(t, &QThread::finished, t, &QObject::deleteLater);
+            }));
             t->start();
+            QMutexLocker lock(&threadsMutex);
+            threads.push_back(std::move(t));
             return;
         }
         if (request.path == "/file") {
@@ -292,7 +302,12 @@ private slots:
         QCOMPARE(r.status, 200);
         QCOMPARE(r.body, "PUT /big " + QByteArray::number(size) + ' ' + sha.result().toHex() + " spooled");
         qInfo("RSS before %lld KiB, peak while sending %lld KiB", before, peak);
+#if defined(__SANITIZE_ADDRESS__)
+        // AddressSanitizer's quarantine and shadow memory make RSS say nothing about us.
+        Q_UNUSED(peak);
+#else
         QVERIFY2(peak - before < 24 * 1024, "a 50 MiB body must not sit in memory");
+#endif
     }
 
     void oversizedHeadersGet431()
