@@ -14,6 +14,7 @@
 #include <QTimer>
 
 #include <csignal>
+#include <optional>
 #include <cstdio>
 #include <fcntl.h>
 #include <unistd.h>
@@ -83,6 +84,21 @@ void addServeOptions(QCommandLineParser &p)
                             QStringLiteral("Folder with template.yaml, or a template file."),
                             QStringLiteral("[PROJECT]"));
     p.addHelpOption();
+}
+
+// Parses a command's arguments. Returns the exit status when the command ends here: bad
+// arguments (reported), or --help (printed).
+std::optional<int> parseCommandLine(QCommandLineParser &p, const QStringList &args)
+{
+    if (!p.parse(args)) {
+        printErr(p.errorText());
+        return kExitUsage;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return kExitOk;
+    }
+    return std::nullopt;
 }
 
 bool parsePort(const QString &text, int *port)
@@ -173,14 +189,8 @@ int runServe(QCoreApplication &app, const QStringList &args)
             "line to stdout:\n  tarmac ready edge=http://HOST:PORT api=http://HOST:PORT ide=ws://HOST:PORT\n"
             "GET /_tarmac/health on the edge port answers each service's state."));
     addServeOptions(p);
-    if (!p.parse(args)) {
-        printErr(p.errorText());
-        return kExitUsage;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return kExitOk;
-    }
+    if (auto done = parseCommandLine(p, args))
+        return *done;
     auto options = engineOptions(p);
     if (!options) {
         printErr(options.error().message);
@@ -212,14 +222,8 @@ int runTracesExport(const QStringList &args)
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The project folder."),
                             QStringLiteral("[PROJECT]"));
     p.addHelpOption();
-    if (!p.parse(args)) {
-        printErr(p.errorText());
-        return kExitUsage;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return kExitOk;
-    }
+    if (auto done = parseCommandLine(p, args))
+        return *done;
     if (p.value(QStringLiteral("format")) != QLatin1String("otlp-json")) {
         printErr(QStringLiteral("unknown format '%1' (known: otlp-json)").arg(p.value(QStringLiteral("format"))));
         return kExitUsage;
