@@ -88,14 +88,20 @@ void addServeOptions(QCommandLineParser &p)
 
 // Parses a command's arguments. Returns the exit status when the command ends here: bad
 // arguments (reported), or --help (printed).
-std::optional<int> parseCommandLine(QCommandLineParser &p, const QStringList &args)
+std::optional<int> parseCommandLine(QCommandLineParser &p, const QStringList &args,
+                                    const QString &command)
 {
     if (!p.parse(args)) {
         printErr(p.errorText());
         return kExitUsage;
     }
     if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
+        // Qt names the program by its path; the usage line should name the command.
+        QString help = p.helpText();
+        const qsizetype end = help.indexOf(QLatin1String(" ["));
+        if (help.startsWith(QLatin1String("Usage: ")) && end > 0)
+            help.replace(7, end - 7, QStringLiteral("tarmac ") + command);
+        std::fputs(qPrintable(help), stdout);
         return kExitOk;
     }
     return std::nullopt;
@@ -189,7 +195,7 @@ int runServe(QCoreApplication &app, const QStringList &args)
             "line to stdout:\n  tarmac ready edge=http://HOST:PORT api=http://HOST:PORT ide=ws://HOST:PORT\n"
             "GET /_tarmac/health on the edge port answers each service's state."));
     addServeOptions(p);
-    if (auto done = parseCommandLine(p, args))
+    if (auto done = parseCommandLine(p, args, QStringLiteral("serve")))
         return *done;
     auto options = engineOptions(p);
     if (!options) {
@@ -222,7 +228,7 @@ int runTracesExport(const QStringList &args)
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The project folder."),
                             QStringLiteral("[PROJECT]"));
     p.addHelpOption();
-    if (auto done = parseCommandLine(p, args))
+    if (auto done = parseCommandLine(p, args, QStringLiteral("traces export")))
         return *done;
     if (p.value(QStringLiteral("format")) != QLatin1String("otlp-json")) {
         printErr(QStringLiteral("unknown format '%1' (known: otlp-json)").arg(p.value(QStringLiteral("format"))));
