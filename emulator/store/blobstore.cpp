@@ -297,6 +297,25 @@ Result<BlobStore::Stored> BlobStore::adoptFile(const QString &path)
     return publish(path, stored);
 }
 
+Result<BlobStore::Stored> BlobStore::adoptHashedFile(const QString &path, const Stored &digest)
+{
+    if (!isValidName(digest.sha256Hex))
+        return blobError(QStringLiteral("not a blob name: ") + QString::fromLatin1(digest.sha256Hex));
+    if (contains(digest.sha256Hex)) {
+        QFile::remove(path);
+        return digest;
+    }
+    if (m_sync) {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly))
+            return blobError(
+                QStringLiteral("cannot open ") % path % QStringLiteral(": ") % file.errorString());
+        if (Result<void> synced = syncFile(file); !synced)
+            return synced.error();
+    }
+    return publish(path, digest);
+}
+
 Result<QByteArray> BlobStore::read(const QByteArray &sha256Hex) const
 {
     const QString path = pathFor(sha256Hex);

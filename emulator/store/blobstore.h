@@ -38,6 +38,9 @@ public:
     Result<Stored> put(QIODevice &source);
     // Moves an already-written file into the store (no copy when on the same filesystem).
     Result<Stored> adoptFile(const QString &path);
+    // Like adoptFile, for a caller that digested the file while writing it (S3 uploads): a
+    // second pass over a large body would cost more than receiving it. The digest is trusted.
+    Result<Stored> adoptHashedFile(const QString &path, const Stored &digest);
 
     bool contains(const QByteArray &sha256Hex) const;
     QString pathFor(const QByteArray &sha256Hex) const;

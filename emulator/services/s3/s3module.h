@@ -1,0 +1,36 @@
+#pragma once
+
+#include "core/servicemodule.h"
+
+#include <memory>
+
+namespace tarmac {
+
+class S3Notifier;
+class S3RestApi;
+class S3Store;
+
+// Tarmac's S3: the model (S3Store), its wire API on the edge port (S3RestApi) and the bridge
+// from object events to function deliveries (S3Notifier), wired at start.
+class S3Module : public ServiceModule
+{
+    Q_OBJECT
+public:
+    explicit S3Module(QObject *parent = nullptr);
+    ~S3Module() override;
+
+    QString name() const override { return QStringLiteral("s3"); }
+    HttpHandler *edgeHandler() override;
+    Result<void> start(const EngineContext &context) override;
+    void stop() override;
+
+    S3Store *store() const { return m_store.get(); }
+
+private:
+    std::unique_ptr<S3Store> m_store;
+    std::unique_ptr<S3Notifier> m_notifier;
+    std::unique_ptr<S3RestApi> m_api;
+    std::unique_ptr<HttpHandler> m_proxy;
+};
+
+} // namespace tarmac

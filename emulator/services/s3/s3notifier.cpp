@@ -1,0 +1,173 @@
+#include "services/s3/s3notifier.h"
+
+#include "core/clock.h"
+#include "core/delivery.h"
+#include "core/json.h"
+#include "trace/tracecontext.h"
+#include "trace/tracer.h"
+
+namespace tarmac {
+
+S3Notifier::S3Notifier(S3Store *store, DeliverySink *sink, Tracer *tracer, const Clock *clock,
+                       QString region, QString accountId)
+    : m_store(store)
+    , m_sink(sink)
+    , m_tracer(tracer)
+    , m_clock(clock)
+    , m_region(std::move(region))
+    , m_accountId(std::move(accountId))
+{
+}
+
+void S3Notifier::invalidate(const QString &bucket)
+{
+    QMutexLocker lock(&m_mutex);
+    m_cache.remove(bucket);
+}
+
+std::shared_ptr<const s3xml::NotificationConfiguration> S3Notifier::configuration(
+        const QString &bucket)
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        const auto it = m_cache.constFind(bucket);
+        if (it != m_cache.constEnd())
+            return *it;
+    }
+    std::shared_ptr<const s3xml::NotificationConfiguration> config;
+    const auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Notification);
+    if (document && !document->isEmpty()) {
+        if (auto parsed = s3xml::parseNotification(*document))
+            config = std::make_shared<const s3xml::NotificationConfiguration>(std::move(*parsed));
+    }
+    QMutexLocker lock(&m_mutex);
+    m_cache.insert(bucket, config);
+    return config;
+}
+
+QByteArray S3Notifier::encodeKey(const QByteArray &key)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    QByteArray out;
+    out.reserve(key.size() + 8);
+    for (const char ch : key) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+            || c == '_' || c == '.' || c == '~' || c == '/') {
+            out += char(c);
+        } else if (c == ' ') {
+            out += '+';
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    return out;
+}
+
+QByteArray S3Notifier::record(const S3Event &event, const QString &configurationId,
+                              const QString &region)
+{
+    const std::string principal = "AWS:000000000000";
+    Json object = { { "key", encodeKey(event.key).toStdString() },
+                    { "sequencer", event.sequencer.toStdString() } };
+    if (event.eventName.startsWith(QLatin1String("ObjectCreated:"))) {
+        object["size"] = event.size;
+        object["eTag"] = event.etag.toStdString();
+    }
+    const std::string bucket = event.bucket.toStdString();
+    Json record = {
+        { "eventVersion", "2.1" },
+        { "eventSource", "aws:s3" },
+        { "awsRegion", region.toStdString() },
+        { "eventTime", s3xml::isoTime(event.timeNs).toStdString() },
+        { "eventName", event.eventName.toStdString() },
+        { "userIdentity", { { "principalId", principal } } },
+        { "requestParameters",
+          { { "sourceIPAddress",
+              event.origin.sourceIp.isEmpty() ? std::string("127.0.0.1")
+                                              : event.origin.sourceIp.toStdString() } } },
+        { "responseElements",
+          { { "x-amz-request-id", event.origin.requestId.toStdString() },
+            { "x-amz-id-2", event.origin.requestId.toStdString() } } },
+        { "s3",
+          { { "s3SchemaVersion", "1.0" },
+            { "configurationId", configurationId.toStdString() },
+            { "bucket",
+              { { "name", bucket },
+                { "ownerIdentity", { { "principalId", "A3NL1KOZZKExample" } } },
+                { "arn", "arn:aws:s3:::" + bucket } } },
+            { "object", object } } },
+    };
+    return toJsonBytes(Json { { "Records", Json::array({ record }) } });
+}
+
+void S3Notifier::onEvent(const S3Event &event)
+{
+    const auto config = configuration(event.bucket);
+    if (!config)
+        return;
+    for (const s3xml::NotificationTarget &target : config->targets) {
+        if (target.kind != QLatin1String("CloudFunction"))
+            continue;
+        bool matches = false;
+        for (const QString &e : target.events)
+            matches = matches || s3xml::eventMatches(e, event.eventName);
+        if (!matches)
+            continue;
+        const QString key = QString::fromUtf8(event.key);
+        if (!key.startsWith(target.prefix) || !key.endsWith(target.suffix))
+            continue;
+
+        // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        const QStringList arn = target.arn.split(u':');
+        const qsizetype at = arn.indexOf(QStringLiteral("function"));
+        Delivery d;
+        d.functionName = at >= 0 && at + 1 < arn.size() ? arn[at + 1] : arn.last();
+        if (at >= 0 && at + 2 < arn.size())
+            d.qualifier = arn[at + 2];
+        d.payload = record(event, target.id, m_region);
+        d.origin = QStringLiteral("s3");
+        d.async = true;
+        d.traceId = event.origin.traceId;
+        d.parentSpanId = event.origin.spanId;
+        if (m_sink) {
+            m_sink->submit(std::move(d));
+            continue;
+        }
+        if (!m_tracer)
+            continue;
+        // No functions module: the event has nowhere to go. Say so where the user looks.
+        const qint64 now = m_clock->nowNs();
+        Span span;
+        span.traceId = event.origin.traceId;
+        span.spanId = TraceContext::newSpanId();
+        span.parentSpanId = event.origin.spanId;
+        span.service = QStringLiteral("s3");
+        span.operation = QStringLiteral("Notify");
+        span.name = QStringLiteral("S3 notify ") + d.functionName;
+        span.kind = SpanKindProducer;
+        span.startNs = now;
+        span.endNs = now;
+        span.statusCode = SpanStatusError;
+        span.statusMessage = QStringLiteral("undeliverable: no functions module is running");
+        span.attributes = { { QStringLiteral("aws.s3.bucket"), event.bucket },
+                            { QStringLiteral("aws.s3.key"), key },
+                            { QStringLiteral("s3.event"), event.eventName },
+                            { QStringLiteral("faas.invoked_name"), d.functionName } };
+        LogRecord log;
+        log.timeNs = now;
+        log.traceId = span.traceId;
+        log.spanId = span.spanId;
+        log.source = QStringLiteral("s3");
+        log.severity = LogSeverityWarn;
+        log.text = QStringLiteral("S3 event %1 for s3://%2/%3 is undeliverable to function %4: "
+                                  "no functions module is running")
+                           .arg(event.eventName, event.bucket, key, d.functionName);
+        m_tracer->record(std::move(span));
+        m_tracer->record(std::move(log));
+    }
+}
+
+} // namespace tarmac

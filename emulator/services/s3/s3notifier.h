@@ -1,0 +1,52 @@
+#pragma once
+
+#include "services/s3/s3store.h"
+#include "services/s3/s3xml.h"
+
+#include <QHash>
+#include <QMutex>
+
+#include <memory>
+
+namespace tarmac {
+
+class Clock;
+class DeliverySink;
+class Tracer;
+
+// Turns the model's object events into S3 event notification records (PROTOCOLS.md §3.3,
+// AWS's exact shape) for the functions a bucket's notification configuration names, and
+// submits each as an asynchronous Delivery on the trace of the request that caused it.
+// Queue and topic targets are not delivered yet. With no delivery sink (no functions module
+// running) a matching event is recorded as undeliverable: a log line and an error span.
+// Thread-safe; bucket configurations are cached and re-read after invalidate().
+class S3Notifier
+{
+public:
+    S3Notifier(S3Store *store, DeliverySink *sink, Tracer *tracer, const Clock *clock,
+               QString region, QString accountId);
+
+    void onEvent(const S3Event &event);
+    // The bucket's configuration changed (or the bucket is gone).
+    void invalidate(const QString &bucket);
+
+    // The record for one event and one configuration ({"Records":[…]}).
+    static QByteArray record(const S3Event &event, const QString &configurationId,
+                             const QString &region);
+    // Form-style URL encoding of keys in records ("red flower.jpg" → "red+flower.jpg").
+    static QByteArray encodeKey(const QByteArray &key);
+
+private:
+    std::shared_ptr<const s3xml::NotificationConfiguration> configuration(const QString &bucket);
+
+    S3Store *m_store;
+    DeliverySink *m_sink;
+    Tracer *m_tracer;
+    const Clock *m_clock;
+    QString m_region;
+    QString m_accountId;
+    QMutex m_mutex;
+    QHash<QString, std::shared_ptr<const s3xml::NotificationConfiguration>> m_cache;
+};
+
+} // namespace tarmac

@@ -1,0 +1,1674 @@
+#include "services/s3/s3restapi.h"
+
+#include "core/clock.h"
+#include "http/awserror.h"
+#include "http/servicedetector.h"
+#include "services/s3/s3bodystager.h"
+#include "services/s3/s3errors.h"
+#include "services/s3/s3notifier.h"
+#include "services/s3/s3xml.h"
+#include "trace/tracecontext.h"
+#include "trace/tracer.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QXmlStreamWriter>
+
+#include <ctime>
+
+namespace tarmac {
+
+namespace {
+
+constexpr qint64 kMiB = 1024 * 1024;
+constexpr qint64 kXmlBodyLimit = 8 * kMiB;
+const QByteArray kOwnerId =
+        QByteArrayLiteral("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a");
+const QString kOwnerName = QStringLiteral("tarmac");
+
+// The query flags that pick a bucket or object sub-resource.
+enum Flag : quint32 {
+    FlagNone = 0,
+    FlagAcl = 1 << 0,
+    FlagCors = 1 << 1,
+    FlagDelete = 1 << 2,
+    FlagLocation = 1 << 3,
+    FlagNotification = 1 << 4,
+    FlagTagging = 1 << 5,
+    FlagUploads = 1 << 6,
+    FlagUploadId = 1 << 7,
+    FlagPartNumber = 1 << 8,
+    FlagListType = 1 << 9,
+    FlagVersioning = 1 << 10,
+    FlagVersions = 1 << 11,
+    FlagObjectLock = 1 << 12,
+    FlagUnsupported = 1 << 13, // policy, lifecycle, website, … : NotImplemented
+    FlagRetention = 1 << 14,
+    FlagLegalHold = 1 << 15,
+    FlagVersionId = 1 << 16,
+};
+
+struct FlagName
+{
+    const char *name;
+    quint32 flag;
+};
+
+constexpr FlagName kFlags[] = {
+    { "acl", FlagAcl },
+    { "cors", FlagCors },
+    { "delete", FlagDelete },
+    { "location", FlagLocation },
+    { "notification", FlagNotification },
+    { "tagging", FlagTagging },
+    { "uploads", FlagUploads },
+    { "uploadId", FlagUploadId },
+    { "partNumber", FlagPartNumber },
+    { "list-type", FlagListType },
+    { "versioning", FlagVersioning },
+    { "versions", FlagVersions },
+    { "object-lock", FlagObjectLock },
+    { "retention", FlagRetention },
+    { "legal-hold", FlagLegalHold },
+    { "versionId", FlagVersionId },
+    { "policy", FlagUnsupported },
+    { "policyStatus", FlagUnsupported },
+    { "lifecycle", FlagUnsupported },
+    { "website", FlagUnsupported },
+    { "replication", FlagUnsupported },
+    { "encryption", FlagUnsupported },
+    { "logging", FlagUnsupported },
+    { "requestPayment", FlagUnsupported },
+    { "accelerate", FlagUnsupported },
+    { "inventory", FlagUnsupported },
+    { "analytics", FlagUnsupported },
+    { "metrics", FlagUnsupported },
+    { "intelligent-tiering", FlagUnsupported },
+    { "ownershipControls", FlagUnsupported },
+    { "publicAccessBlock", FlagUnsupported },
+    { "restore", FlagUnsupported },
+    { "select", FlagUnsupported },
+    { "attributes", FlagUnsupported },
+    { "torrent", FlagUnsupported },
+};
+
+QByteArray httpDate(qint64 ns)
+{
+    static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+    static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    const std::time_t t = std::time_t(ns / 1'000'000'000);
+    std::tm tm {};
+    gmtime_r(&t, &tm);
+    char buf[40];
+    const int n = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                                days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
+                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return QByteArray(buf, n);
+}
+
+// RFC 7231 dates (and the two obsolete forms Qt understands); 0 when unparseable.
+qint64 parseHttpDate(const QByteArray &value)
+{
+    if (value.isEmpty())
+        return 0;
+    QDateTime dt = QDateTime::fromString(QString::fromLatin1(value), Qt::RFC2822Date);
+    if (!dt.isValid())
+        dt = QDateTime::fromString(QString::fromLatin1(value), Qt::ISODate);
+    return dt.isValid() ? dt.toMSecsSinceEpoch() * 1'000'000 : 0;
+}
+
+QByteArray unquote(QByteArray etag)
+{
+    etag = etag.trimmed();
+    if (etag.startsWith("W/"))
+        etag = etag.mid(2);
+    if (etag.size() >= 2 && etag.startsWith('"') && etag.endsWith('"'))
+        etag = etag.mid(1, etag.size() - 2);
+    return etag;
+}
+
+bool etagListMatches(const QByteArray &header, const QByteArray &etag)
+{
+    for (const QByteArray &item : header.split(',')) {
+        const QByteArray e = unquote(item);
+        if (e == "*" || e == etag)
+            return true;
+    }
+    return false;
+}
+
+// encoding-type=url: everything but unreserved characters and '/' escaped (botocore decodes
+// with unquote_plus, so '+' and ' ' must both be escaped).
+QString urlEncodeKey(const QByteArray &key)
+{
+    return QString::fromLatin1(key.toPercentEncoding("/"));
+}
+
+bool isTrue(const QByteArray &v)
+{
+    return v.compare("true", Qt::CaseInsensitive) == 0;
+}
+
+const QByteArray kSystemHeaders[] = { "content-type", "cache-control", "content-disposition",
+                                      "content-encoding", "content-language", "expires",
+                                      "x-amz-website-redirect-location" };
+
+} // namespace
+
+// One request on its way through the API.
+struct S3Call
+{
+    HttpRequest request;
+    QString bucket;
+    QByteArray key;
+    quint32 flags = FlagNone;
+    QList<std::pair<QByteArray, QByteArray>> query;
+    QString operation;
+    qint64 startNs = 0;
+    qint64 size = -1; // bytes stored or served, for the span
+
+    QByteArray queryValue(const char *name) const
+    {
+        for (const auto &[k, v] : query) {
+            if (k == name)
+                return v;
+        }
+        return {};
+    }
+    bool hasQuery(const char *name) const
+    {
+        for (const auto &q : query) {
+            if (q.first == name)
+                return true;
+        }
+        return false;
+    }
+    QByteArray header(const char *name) const { return request.header(QByteArray(name)); }
+    QByteArray resource() const
+    {
+        QByteArray r = '/' + bucket.toUtf8();
+        if (!key.isEmpty())
+            r += '/' + key;
+        return r;
+    }
+    S3Origin origin() const
+    {
+        return { request.requestId, request.traceId, request.spanId,
+                 request.peerAddress.toString() };
+    }
+};
+
+S3RestApi::S3RestApi(S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock,
+                     QString region)
+    : m_store(store)
+    , m_notifier(notifier)
+    , m_tracer(tracer)
+    , m_clock(clock)
+    , m_region(std::move(region))
+{
+}
+
+S3RestApi::~S3RestApi() = default;
+
+qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
+{
+    if (head.method == "PUT" || head.method == "POST") {
+        const bool upload = head.method == "PUT" && !head.header("x-amz-copy-source").size()
+                && !head.query.contains("tagging") && !head.query.contains("cors")
+                && !head.query.contains("notification");
+        if (upload) {
+            // aws-chunked framing adds a few bytes per chunk on top of the 5 GiB.
+            const bool chunked = head.header("x-amz-content-sha256").startsWith("STREAMING-")
+                    || head.header("content-encoding").contains("aws-chunked");
+            return chunked ? S3Store::kMaxPutSize + S3Store::kMaxPutSize / 16
+                           : S3Store::kMaxPutSize;
+        }
+        return kXmlBodyLimit;
+    }
+    return kXmlBodyLimit;
+}
+
+void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
+{
+    S3Call call;
+    call.startNs = m_clock->nowNs();
+    call.request = std::move(request);
+    const HttpRequest &r = call.request;
+
+    // Address: virtual host first, then the path.
+    QByteArrayView path = r.path;
+    if (path.startsWith('/'))
+        path = path.sliced(1);
+    const QByteArray host = r.header("host");
+    QString hostBucket;
+    if (!host.isEmpty() && !(host.front() >= '0' && host.front() <= '9'))
+        hostBucket = s3BucketFromHost(host);
+    if (!hostBucket.isEmpty()) {
+        call.bucket = hostBucket;
+        call.key = percentDecode(path.toByteArray(), false);
+    } else {
+        const qsizetype slash = path.indexOf('/');
+        call.bucket = QString::fromUtf8(
+                percentDecode((slash < 0 ? path : path.first(slash)).toByteArray(), false));
+        if (slash >= 0)
+            call.key = percentDecode(path.sliced(slash + 1).toByteArray(), false);
+    }
+    if (!r.query.isEmpty()) {
+        call.query = r.queryItems();
+        for (const auto &[k, v] : std::as_const(call.query)) {
+            for (const FlagName &f : kFlags) {
+                if (k == f.name) {
+                    call.flags |= f.flag;
+                    break;
+                }
+            }
+        }
+    }
+
+    HttpResponse response = dispatch(call);
+    if (!call.request.header("origin").isEmpty() && !call.bucket.isEmpty())
+        addCorsHeaders(call, response);
+    response.headers.add("x-amz-request-id", call.request.requestId);
+    response.headers.add("x-amz-id-2", call.request.requestId);
+    response.service = QStringLiteral("s3");
+    response.operation = call.operation;
+
+    if (m_tracer) {
+        Span span;
+        span.traceId = call.request.traceId;
+        span.spanId = TraceContext::newSpanId();
+        span.parentSpanId = call.request.spanId;
+        span.service = QStringLiteral("s3");
+        span.operation = call.operation;
+        span.name = QStringLiteral("S3 ") + call.operation;
+        span.kind = SpanKindInternal;
+        span.startNs = call.startNs;
+        span.endNs = qMax(call.startNs, m_clock->nowNs());
+        span.statusCode = response.status >= 500 ? SpanStatusError : SpanStatusUnset;
+        span.attributes.reserve(5);
+        if (!call.bucket.isEmpty())
+            span.attributes.append({ QStringLiteral("aws.s3.bucket"), call.bucket });
+        if (!call.key.isEmpty())
+            span.attributes.append({ QStringLiteral("aws.s3.key"), QString::fromUtf8(call.key) });
+        if (call.size >= 0)
+            span.attributes.append({ QStringLiteral("s3.size"), call.size });
+        span.attributes.append({ QStringLiteral("http.response.status_code"), response.status });
+        m_tracer->record(std::move(span));
+    }
+    responder.send(std::move(response));
+}
+
+HttpResponse S3RestApi::error(const S3Call &call, const Error &e) const
+{
+    HttpResponse r;
+    if (e.httpStatus == 304) {
+        r.status = 304;
+        return r;
+    }
+    r = awsErrorResponse(AwsProtocol::RestXml, e, call.request.requestId, call.resource());
+    r.headers.remove("x-amz-request-id"); // handle() adds them once for every answer
+    r.headers.remove("x-amz-id-2");
+    if (e.code == QLatin1String("InvalidRange")) {
+        // The size is the message's last number; the header lets clients resume.
+        const qsizetype at = e.message.lastIndexOf(u' ');
+        r.headers.add("content-range", "bytes */" + e.message.mid(at + 1).chopped(1).toLatin1());
+    }
+    if (e.code == QLatin1String("NoSuchBucket") || e.code == QLatin1String("NoSuchKey")) {
+        // Add the element S3 names the missing thing with.
+        const QByteArray element = e.code == QLatin1String("NoSuchBucket")
+                ? QByteArray("<BucketName>" + xmlEscape(call.bucket.toUtf8()) + "</BucketName>")
+                : QByteArray("<Key>" + xmlEscape(call.key) + "</Key>");
+        r.body.replace(QByteArrayLiteral("<Resource>"), QByteArray(element + "<Resource>"));
+    }
+    return r;
+}
+
+HttpResponse S3RestApi::dispatch(S3Call &call)
+{
+    const QByteArray &method = call.request.method;
+    const quint32 f = call.flags;
+    const auto unsupported = [&](const char *what) {
+        call.operation = QStringLiteral("Unsupported");
+        return error(call, s3errors::notImplemented(QString::fromLatin1(what)));
+    };
+
+    if (method == "OPTIONS") {
+        call.operation = QStringLiteral("PreflightRequest");
+        return preflight(call);
+    }
+    if (call.bucket.isEmpty()) {
+        if (method == "GET") {
+            call.operation = QStringLiteral("ListBuckets");
+            return listBuckets(call);
+        }
+        call.operation = QStringLiteral("Unknown");
+        return error(call, s3errors::methodNotAllowed());
+    }
+    if (f & (FlagVersioning | FlagVersions))
+        return unsupported("bucket versioning");
+    if (f & (FlagObjectLock | FlagRetention | FlagLegalHold))
+        return unsupported("object lock");
+    if (f & FlagVersionId) {
+        const QByteArray v = call.queryValue("versionId");
+        if (!v.isEmpty() && v != "null")
+            return unsupported("object versions");
+    }
+
+    if (call.key.isEmpty()) {
+        if (method == "GET") {
+            if (f & FlagLocation) {
+                call.operation = QStringLiteral("GetBucketLocation");
+                return bucketLocation(call);
+            }
+            if (f & (FlagCors | FlagTagging | FlagNotification))
+                return getBucketDocument(call);
+            if (f & FlagUploads) {
+                call.operation = QStringLiteral("ListMultipartUploads");
+                return listUploads(call);
+            }
+            if (f & FlagAcl) {
+                call.operation = QStringLiteral("GetBucketAcl");
+                return objectAcl(call);
+            }
+            if (f & FlagUnsupported)
+                return unsupported("this bucket sub-resource");
+            const bool v2 = call.queryValue("list-type") == "2";
+            call.operation = v2 ? QStringLiteral("ListObjectsV2") : QStringLiteral("ListObjects");
+            return listObjects(call, v2);
+        }
+        if (method == "PUT") {
+            if (f & (FlagCors | FlagTagging | FlagNotification))
+                return putBucketDocument(call);
+            if (f & (FlagUnsupported | FlagAcl))
+                return unsupported("this bucket sub-resource");
+            call.operation = QStringLiteral("CreateBucket");
+            return createBucket(call);
+        }
+        if (method == "HEAD") {
+            call.operation = QStringLiteral("HeadBucket");
+            return headBucket(call);
+        }
+        if (method == "DELETE") {
+            if (f & (FlagCors | FlagTagging))
+                return deleteBucketDocument(call);
+            if (f & FlagUnsupported)
+                return unsupported("this bucket sub-resource");
+            call.operation = QStringLiteral("DeleteBucket");
+            return deleteBucket(call);
+        }
+        if (method == "POST") {
+            if (f & FlagDelete) {
+                call.operation = QStringLiteral("DeleteObjects");
+                return deleteObjects(call);
+            }
+            return unsupported("browser form POST uploads");
+        }
+        call.operation = QStringLiteral("Unknown");
+        return error(call, s3errors::methodNotAllowed());
+    }
+
+    if (method == "GET" || method == "HEAD") {
+        if (method == "GET" && (f & FlagUploadId)) {
+            call.operation = QStringLiteral("ListParts");
+            return listParts(call);
+        }
+        if (method == "GET" && (f & FlagTagging)) {
+            call.operation = QStringLiteral("GetObjectTagging");
+            return objectTagging(call);
+        }
+        if (method == "GET" && (f & FlagAcl)) {
+            call.operation = QStringLiteral("GetObjectAcl");
+            return objectAcl(call);
+        }
+        if (f & FlagUnsupported)
+            return unsupported("this object sub-resource");
+        const bool head = method == "HEAD";
+        call.operation = head ? QStringLiteral("HeadObject") : QStringLiteral("GetObject");
+        return getObject(call, head);
+    }
+    if (method == "PUT") {
+        if ((f & FlagUploadId) && (f & FlagPartNumber)) {
+            if (!call.header("x-amz-copy-source").isEmpty()) {
+                call.operation = QStringLiteral("UploadPartCopy");
+                return uploadPartCopy(call);
+            }
+            call.operation = QStringLiteral("UploadPart");
+            return uploadPart(call);
+        }
+        if (f & FlagTagging) {
+            call.operation = QStringLiteral("PutObjectTagging");
+            return putObjectTagging(call);
+        }
+        if (f & (FlagUnsupported | FlagAcl))
+            return unsupported("this object sub-resource");
+        if (!call.header("x-amz-copy-source").isEmpty()) {
+            call.operation = QStringLiteral("CopyObject");
+            return copyObject(call);
+        }
+        call.operation = QStringLiteral("PutObject");
+        return putObject(call);
+    }
+    if (method == "DELETE") {
+        if (f & FlagUploadId) {
+            call.operation = QStringLiteral("AbortMultipartUpload");
+            return abortUpload(call);
+        }
+        if (f & FlagTagging) {
+            call.operation = QStringLiteral("DeleteObjectTagging");
+            return deleteObjectTagging(call);
+        }
+        call.operation = QStringLiteral("DeleteObject");
+        return deleteObject(call);
+    }
+    if (method == "POST") {
+        if (f & FlagUploads) {
+            call.operation = QStringLiteral("CreateMultipartUpload");
+            return createUpload(call);
+        }
+        if (f & FlagUploadId) {
+            call.operation = QStringLiteral("CompleteMultipartUpload");
+            return completeUpload(call);
+        }
+        return unsupported("this object POST");
+    }
+    call.operation = QStringLiteral("Unknown");
+    return error(call, s3errors::methodNotAllowed());
+}
+
+// ---- Service and buckets ----
+
+namespace {
+
+HttpResponse xmlResponse(QByteArray body, int status = 200)
+{
+    HttpResponse r;
+    r.status = status;
+    r.headers.add("content-type", "application/xml");
+    r.body = std::move(body);
+    return r;
+}
+
+HttpResponse emptyResponse(int status = 200)
+{
+    HttpResponse r;
+    r.status = status;
+    return r;
+}
+
+void writeOwner(QXmlStreamWriter &w, const QString &element = QStringLiteral("Owner"))
+{
+    w.writeStartElement(element);
+    w.writeTextElement(QStringLiteral("ID"), QString::fromLatin1(kOwnerId));
+    w.writeTextElement(QStringLiteral("DisplayName"), kOwnerName);
+    w.writeEndElement();
+}
+
+} // namespace
+
+HttpResponse S3RestApi::listBuckets(S3Call &call)
+{
+    const QByteArray prefix = call.queryValue("prefix");
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("ListAllMyBucketsResult"));
+    writeOwner(w);
+    w.writeStartElement(QStringLiteral("Buckets"));
+    for (const S3Bucket &b : m_store->listBuckets()) {
+        if (!prefix.isEmpty() && !b.name.startsWith(QString::fromUtf8(prefix)))
+            continue;
+        w.writeStartElement(QStringLiteral("Bucket"));
+        w.writeTextElement(QStringLiteral("Name"), b.name);
+        w.writeTextElement(QStringLiteral("CreationDate"), s3xml::isoTime(b.createdNs));
+        w.writeTextElement(QStringLiteral("BucketRegion"), b.region);
+        w.writeEndElement();
+    }
+    w.writeEndElement();
+    if (!prefix.isEmpty())
+        w.writeTextElement(QStringLiteral("Prefix"), QString::fromUtf8(prefix));
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::createBucket(S3Call &call)
+{
+    if (!S3Store::isValidBucketName(call.bucket))
+        return error(call, s3errors::invalidBucketName(call.bucket));
+    auto location = s3xml::parseCreateBucketConfiguration(call.request.body.toByteArray());
+    if (!location)
+        return error(call, location.error());
+    const QString region = location->isEmpty() ? m_region : *location;
+    if (auto r = m_store->createBucket(call.bucket, region); !r)
+        return error(call, r.error());
+    HttpResponse response = emptyResponse();
+    response.headers.add("location", '/' + call.bucket.toUtf8());
+    return response;
+}
+
+HttpResponse S3RestApi::headBucket(S3Call &call)
+{
+    auto b = m_store->bucket(call.bucket);
+    if (!b)
+        return error(call, b.error());
+    HttpResponse response = emptyResponse();
+    response.headers.add("x-amz-bucket-region", b->region.toUtf8());
+    response.headers.add("x-amz-access-point-alias", "false");
+    return response;
+}
+
+HttpResponse S3RestApi::deleteBucket(S3Call &call)
+{
+    if (auto r = m_store->deleteBucket(call.bucket); !r)
+        return error(call, r.error());
+    invalidateBucketCaches(call.bucket);
+    return emptyResponse(204);
+}
+
+HttpResponse S3RestApi::bucketLocation(S3Call &call)
+{
+    auto b = m_store->bucket(call.bucket);
+    if (!b)
+        return error(call, b.error());
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    w.writeStartDocument();
+    w.writeStartElement(QStringLiteral("LocationConstraint"));
+    w.writeDefaultNamespace(QStringLiteral("http://s3.amazonaws.com/doc/2006-03-01/"));
+    if (b->region != QLatin1String("us-east-1"))
+        w.writeCharacters(b->region);
+    w.writeEndElement();
+    w.writeEndDocument();
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::putBucketDocument(S3Call &call)
+{
+    const QByteArray body = call.request.body.toByteArray();
+    S3Store::BucketDocument which;
+    QByteArray document;
+    if (call.flags & FlagCors) {
+        call.operation = QStringLiteral("PutBucketCors");
+        which = S3Store::BucketDocument::Cors;
+        auto rules = s3xml::parseCors(body);
+        if (!rules)
+            return error(call, rules.error());
+        document = s3xml::renderCors(*rules);
+    } else if (call.flags & FlagTagging) {
+        call.operation = QStringLiteral("PutBucketTagging");
+        which = S3Store::BucketDocument::Tagging;
+        auto tags = s3xml::parseTagging(body, 50);
+        if (!tags)
+            return error(call, tags.error());
+        document = s3xml::renderTagging(*tags);
+    } else {
+        call.operation = QStringLiteral("PutBucketNotificationConfiguration");
+        which = S3Store::BucketDocument::Notification;
+        auto config = s3xml::parseNotification(body);
+        if (!config)
+            return error(call, config.error());
+        if (!config->targets.isEmpty() || config->eventBridge)
+            document = s3xml::renderNotification(*config);
+    }
+    if (auto r = m_store->setBucketDocument(call.bucket, which, document); !r)
+        return error(call, r.error());
+    invalidateBucketCaches(call.bucket);
+    return emptyResponse(which == S3Store::BucketDocument::Tagging ? 204 : 200);
+}
+
+HttpResponse S3RestApi::getBucketDocument(S3Call &call)
+{
+    S3Store::BucketDocument which = S3Store::BucketDocument::Notification;
+    if (call.flags & FlagCors) {
+        call.operation = QStringLiteral("GetBucketCors");
+        which = S3Store::BucketDocument::Cors;
+    } else if (call.flags & FlagTagging) {
+        call.operation = QStringLiteral("GetBucketTagging");
+        which = S3Store::BucketDocument::Tagging;
+    } else {
+        call.operation = QStringLiteral("GetBucketNotificationConfiguration");
+    }
+    auto document = m_store->bucketDocument(call.bucket, which);
+    if (!document)
+        return error(call, document.error());
+    if (document->isEmpty()) {
+        if (which == S3Store::BucketDocument::Cors)
+            return error(call, makeError(QStringLiteral("NoSuchCORSConfiguration"),
+                                         QStringLiteral("The CORS configuration does not exist"),
+                                         404));
+        if (which == S3Store::BucketDocument::Tagging)
+            return error(call, makeError(QStringLiteral("NoSuchTagSet"),
+                                         QStringLiteral("The TagSet does not exist"), 404));
+        return xmlResponse(s3xml::renderNotification({}));
+    }
+    return xmlResponse(*document);
+}
+
+HttpResponse S3RestApi::deleteBucketDocument(S3Call &call)
+{
+    S3Store::BucketDocument which = S3Store::BucketDocument::Tagging;
+    call.operation = QStringLiteral("DeleteBucketTagging");
+    if (call.flags & FlagCors) {
+        which = S3Store::BucketDocument::Cors;
+        call.operation = QStringLiteral("DeleteBucketCors");
+    }
+    if (auto r = m_store->setBucketDocument(call.bucket, which, {}); !r)
+        return error(call, r.error());
+    invalidateBucketCaches(call.bucket);
+    return emptyResponse(204);
+}
+
+HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
+{
+    S3ListQuery q;
+    q.prefix = call.queryValue("prefix");
+    q.delimiter = call.queryValue("delimiter");
+    bool ok = true;
+    q.maxKeys = call.hasQuery("max-keys") ? call.queryValue("max-keys").toInt(&ok) : 1000;
+    if (!ok || q.maxKeys < 0)
+        return error(call, s3errors::invalidArgument(QStringLiteral("max-keys must be a "
+                                                                    "non-negative integer")));
+    const QByteArray encoding = call.queryValue("encoding-type");
+    if (!encoding.isEmpty() && encoding != "url")
+        return error(call, s3errors::invalidArgument(QStringLiteral("Invalid Encoding Method "
+                                                                    "specified in Request")));
+    const bool url = encoding == "url";
+    const QByteArray token = call.queryValue("continuation-token");
+    const QByteArray startAfter = call.queryValue("start-after");
+    const QByteArray marker = call.queryValue("marker");
+    if (v2) {
+        if (call.hasQuery("continuation-token")) {
+            q.after = QByteArray::fromBase64(token, QByteArray::Base64UrlEncoding);
+            if (token.isEmpty() || q.after.isEmpty() || !q.after.startsWith('k'))
+                return error(call, s3errors::invalidArgument(
+                                           QStringLiteral("The continuation token provided is "
+                                                          "incorrect")));
+            q.after = q.after.mid(1);
+        } else {
+            q.after = startAfter;
+        }
+    } else {
+        q.after = marker;
+    }
+    auto listed = m_store->listObjects(call.bucket, q);
+    if (!listed)
+        return error(call, listed.error());
+    const auto text = [url](const QByteArray &value) {
+        return url ? urlEncodeKey(value) : QString::fromUtf8(value);
+    };
+    const bool fetchOwner = !v2 || isTrue(call.queryValue("fetch-owner"));
+
+    QByteArray out;
+    out.reserve(256 + listed->objects.size() * 300);
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("ListBucketResult"));
+    w.writeTextElement(QStringLiteral("Name"), call.bucket);
+    w.writeTextElement(QStringLiteral("Prefix"), text(q.prefix));
+    if (v2) {
+        if (call.hasQuery("continuation-token"))
+            w.writeTextElement(QStringLiteral("ContinuationToken"), QString::fromLatin1(token));
+        if (!startAfter.isEmpty())
+            w.writeTextElement(QStringLiteral("StartAfter"), text(startAfter));
+        w.writeTextElement(QStringLiteral("KeyCount"),
+                           QString::number(listed->objects.size() + listed->commonPrefixes.size()));
+    } else {
+        w.writeTextElement(QStringLiteral("Marker"), text(marker));
+        if (listed->truncated)
+            w.writeTextElement(QStringLiteral("NextMarker"), text(listed->last));
+    }
+    w.writeTextElement(QStringLiteral("MaxKeys"), QString::number(q.maxKeys));
+    if (!q.delimiter.isEmpty())
+        w.writeTextElement(QStringLiteral("Delimiter"), text(q.delimiter));
+    w.writeTextElement(QStringLiteral("IsTruncated"),
+                       listed->truncated ? QStringLiteral("true") : QStringLiteral("false"));
+    if (v2 && listed->truncated)
+        w.writeTextElement(QStringLiteral("NextContinuationToken"),
+                           QString::fromLatin1(QByteArray('k' + listed->last)
+                                                       .toBase64(QByteArray::Base64UrlEncoding)));
+    if (url)
+        w.writeTextElement(QStringLiteral("EncodingType"), QStringLiteral("url"));
+    for (const S3Object &o : std::as_const(listed->objects)) {
+        w.writeStartElement(QStringLiteral("Contents"));
+        w.writeTextElement(QStringLiteral("Key"), text(o.key));
+        w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(o.lastModifiedNs));
+        w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(o.etag) + u'"');
+        w.writeTextElement(QStringLiteral("Size"), QString::number(o.size));
+        if (fetchOwner)
+            writeOwner(w);
+        w.writeTextElement(QStringLiteral("StorageClass"),
+                           o.storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                                    : QString::fromLatin1(o.storageClass));
+        if (o.checksumAlgorithm != ChecksumAlgorithm::None)
+            w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
+                               QString::fromLatin1(checksumAlgorithmName(o.checksumAlgorithm)));
+        w.writeEndElement();
+    }
+    for (const QByteArray &p : std::as_const(listed->commonPrefixes)) {
+        w.writeStartElement(QStringLiteral("CommonPrefixes"));
+        w.writeTextElement(QStringLiteral("Prefix"), text(p));
+        w.writeEndElement();
+    }
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::deleteObjects(S3Call &call)
+{
+    const QByteArray body = call.request.body.toByteArray();
+    const QByteArray md5 = call.header("content-md5");
+    if (!md5.isEmpty()
+        && QByteArray::fromBase64(md5) != QCryptographicHash::hash(body, QCryptographicHash::Md5))
+        return error(call, s3errors::badDigest(QStringLiteral("The Content-MD5 you specified did "
+                                                              "not match what we received.")));
+    auto request = s3xml::parseDelete(body);
+    if (!request)
+        return error(call, request.error());
+    if (auto b = m_store->bucket(call.bucket); !b)
+        return error(call, b.error());
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("DeleteResult"));
+    for (const QByteArray &key : std::as_const(request->keys)) {
+        Result<bool> deleted = S3Store::checkKey(key).ok() ? m_store->deleteObject(call.bucket, key,
+                                                                                   call.origin())
+                                                           : Result<bool>(S3Store::checkKey(key).error());
+        if (deleted) {
+            if (!request->quiet) {
+                w.writeStartElement(QStringLiteral("Deleted"));
+                w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(key));
+                w.writeEndElement();
+            }
+        } else {
+            w.writeStartElement(QStringLiteral("Error"));
+            w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(key));
+            w.writeTextElement(QStringLiteral("Code"), deleted.error().code);
+            w.writeTextElement(QStringLiteral("Message"), deleted.error().message);
+            w.writeEndElement();
+        }
+    }
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::listUploads(S3Call &call)
+{
+    bool truncated = false;
+    bool ok = true;
+    const int max = call.hasQuery("max-uploads") ? call.queryValue("max-uploads").toInt(&ok) : 1000;
+    if (!ok)
+        return error(call, s3errors::invalidArgument(QStringLiteral("max-uploads must be a number")));
+    const QByteArray prefix = call.queryValue("prefix");
+    auto uploads = m_store->listUploads(call.bucket, prefix, max, &truncated);
+    if (!uploads)
+        return error(call, uploads.error());
+    const bool url = call.queryValue("encoding-type") == "url";
+    const auto text = [url](const QByteArray &v) {
+        return url ? urlEncodeKey(v) : QString::fromUtf8(v);
+    };
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("ListMultipartUploadsResult"));
+    w.writeTextElement(QStringLiteral("Bucket"), call.bucket);
+    w.writeTextElement(QStringLiteral("KeyMarker"), QString());
+    w.writeTextElement(QStringLiteral("UploadIdMarker"), QString());
+    if (truncated && !uploads->isEmpty()) {
+        w.writeTextElement(QStringLiteral("NextKeyMarker"), text(uploads->last().key));
+        w.writeTextElement(QStringLiteral("NextUploadIdMarker"),
+                           QString::fromLatin1(uploads->last().uploadId));
+    }
+    w.writeTextElement(QStringLiteral("Prefix"), text(prefix));
+    w.writeTextElement(QStringLiteral("MaxUploads"), QString::number(max));
+    w.writeTextElement(QStringLiteral("IsTruncated"),
+                       truncated ? QStringLiteral("true") : QStringLiteral("false"));
+    if (url)
+        w.writeTextElement(QStringLiteral("EncodingType"), QStringLiteral("url"));
+    for (const S3Upload &u : std::as_const(*uploads)) {
+        w.writeStartElement(QStringLiteral("Upload"));
+        w.writeTextElement(QStringLiteral("Key"), text(u.key));
+        w.writeTextElement(QStringLiteral("UploadId"), QString::fromLatin1(u.uploadId));
+        writeOwner(w, QStringLiteral("Initiator"));
+        writeOwner(w);
+        w.writeTextElement(QStringLiteral("StorageClass"),
+                           u.storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                                    : QString::fromLatin1(u.storageClass));
+        w.writeTextElement(QStringLiteral("Initiated"), s3xml::isoTime(u.initiatedNs));
+        if (u.checksumAlgorithm != ChecksumAlgorithm::None)
+            w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
+                               QString::fromLatin1(checksumAlgorithmName(u.checksumAlgorithm)));
+        w.writeEndElement();
+    }
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+// ---- CORS ----
+
+std::shared_ptr<const QList<s3xml::CorsRule>> S3RestApi::corsRules(const QString &bucket)
+{
+    {
+        QMutexLocker lock(&m_corsMutex);
+        const auto it = m_cors.constFind(bucket);
+        if (it != m_cors.constEnd())
+            return *it;
+    }
+    std::shared_ptr<const QList<s3xml::CorsRule>> rules;
+    auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Cors);
+    if (document && !document->isEmpty()) {
+        if (auto parsed = s3xml::parseCors(*document))
+            rules = std::make_shared<const QList<s3xml::CorsRule>>(std::move(*parsed));
+    }
+    QMutexLocker lock(&m_corsMutex);
+    m_cors.insert(bucket, rules);
+    return rules;
+}
+
+void S3RestApi::invalidateBucketCaches(const QString &bucket)
+{
+    {
+        QMutexLocker lock(&m_corsMutex);
+        m_cors.remove(bucket);
+    }
+    if (m_notifier)
+        m_notifier->invalidate(bucket);
+}
+
+namespace {
+
+bool wildcardMatch(const QString &pattern, const QString &value)
+{
+    // CORS rules allow one '*' wildcard.
+    const qsizetype star = pattern.indexOf(u'*');
+    if (star < 0)
+        return pattern.compare(value, Qt::CaseInsensitive) == 0;
+    return value.size() >= pattern.size() - 1
+            && value.startsWith(QStringView(pattern).first(star), Qt::CaseInsensitive)
+            && value.endsWith(QStringView(pattern).sliced(star + 1), Qt::CaseInsensitive);
+}
+
+const s3xml::CorsRule *matchRule(const QList<s3xml::CorsRule> &rules, const QString &origin,
+                                 const QString &method, const QStringList &headers)
+{
+    for (const s3xml::CorsRule &rule : rules) {
+        bool originOk = false;
+        for (const QString &o : rule.allowedOrigins)
+            originOk = originOk || wildcardMatch(o, origin);
+        if (!originOk || !rule.allowedMethods.contains(method))
+            continue;
+        bool headersOk = true;
+        for (const QString &h : headers) {
+            bool one = false;
+            for (const QString &allowed : rule.allowedHeaders)
+                one = one || wildcardMatch(allowed, h);
+            headersOk = headersOk && one;
+        }
+        if (headersOk)
+            return &rule;
+    }
+    return nullptr;
+}
+
+void addRuleHeaders(const s3xml::CorsRule &rule, const QByteArray &origin, HttpResponse &r)
+{
+    const bool any = rule.allowedOrigins.contains(QStringLiteral("*"));
+    r.headers.set("access-control-allow-origin", any ? QByteArray("*") : origin);
+    r.headers.set("access-control-allow-methods", rule.allowedMethods.join(u", ").toLatin1());
+    if (!rule.exposeHeaders.isEmpty())
+        r.headers.set("access-control-expose-headers", rule.exposeHeaders.join(u", ").toLatin1());
+    if (rule.maxAgeSeconds >= 0)
+        r.headers.set("access-control-max-age", QByteArray::number(rule.maxAgeSeconds));
+    if (!any)
+        r.headers.set("access-control-allow-credentials", "true");
+    r.headers.set("vary", "Origin, Access-Control-Request-Headers, Access-Control-Request-Method");
+}
+
+} // namespace
+
+void S3RestApi::addCorsHeaders(const S3Call &call, HttpResponse &response)
+{
+    if (call.request.method == "OPTIONS")
+        return;
+    const auto rules = corsRules(call.bucket);
+    if (!rules)
+        return;
+    const QByteArray origin = call.header("origin");
+    if (const auto *rule = matchRule(*rules, QString::fromUtf8(origin),
+                                     QString::fromLatin1(call.request.method), {}))
+        addRuleHeaders(*rule, origin, response);
+}
+
+HttpResponse S3RestApi::preflight(S3Call &call)
+{
+    const QByteArray origin = call.header("origin");
+    const QByteArray method = call.header("access-control-request-method");
+    const auto forbidden = [&](const QString &message) {
+        return error(call, makeError(QStringLiteral("AccessForbidden"), message, 403));
+    };
+    if (origin.isEmpty() || method.isEmpty())
+        return error(call, s3errors::invalidRequest(QStringLiteral(
+                                   "Insufficient information. Origin request header needed.")));
+    if (auto b = m_store->bucket(call.bucket); !b)
+        return error(call, b.error());
+    const auto rules = corsRules(call.bucket);
+    if (!rules)
+        return forbidden(QStringLiteral("CORSResponse: CORS is not enabled for this bucket."));
+    QStringList headers;
+    for (const QByteArray &h : call.header("access-control-request-headers").split(',')) {
+        const QByteArray t = h.trimmed();
+        if (!t.isEmpty())
+            headers.append(QString::fromLatin1(t).toLower());
+    }
+    const auto *rule = matchRule(*rules, QString::fromUtf8(origin), QString::fromLatin1(method),
+                                 headers);
+    if (!rule)
+        return forbidden(QStringLiteral("CORSResponse: This CORS request is not allowed. This is "
+                                        "usually because the evalution of Origin, request method / "
+                                        "Access-Control-Request-Method or "
+                                        "Access-Control-Request-Headers are not whitelisted by the "
+                                        "resource's CORS spec."));
+    HttpResponse r = emptyResponse();
+    addRuleHeaders(*rule, origin, r);
+    if (!headers.isEmpty())
+        r.headers.set("access-control-allow-headers", headers.join(u", ").toLatin1());
+    return r;
+}
+
+// ---- Objects ----
+
+Result<S3ObjectAttributes> S3RestApi::attributesFrom(const S3Call &call) const
+{
+    S3ObjectAttributes a;
+    qsizetype metadataBytes = 0;
+    for (const auto &[name, value] : call.request.headers.fields()) {
+        bool keep = name.startsWith("x-amz-meta-");
+        if (keep)
+            metadataBytes += name.size() - 11 + value.size();
+        for (const QByteArray &h : kSystemHeaders)
+            keep = keep || name == h;
+        if (!keep)
+            continue;
+        if (name == "content-encoding") {
+            // aws-chunked is the transfer's, not the object's.
+            QList<QByteArray> codings;
+            for (const QByteArray &c : value.split(',')) {
+                const QByteArray t = c.trimmed();
+                if (!t.isEmpty() && t != "aws-chunked")
+                    codings.append(t);
+            }
+            if (codings.isEmpty())
+                continue;
+            a.headers.append({ name, codings.join(',') });
+            continue;
+        }
+        a.headers.append({ name, value });
+    }
+    if (metadataBytes > 2048)
+        return makeError(QStringLiteral("MetadataTooLarge"),
+                         QStringLiteral("Your metadata headers exceed the maximum allowed metadata "
+                                        "size (2 KB)"),
+                         400);
+    a.storageClass = call.header("x-amz-storage-class");
+    if (a.storageClass == "STANDARD")
+        a.storageClass.clear();
+    static const QList<QByteArray> classes = { "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
+                                               "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE",
+                                               "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE" };
+    if (!a.storageClass.isEmpty() && !classes.contains(a.storageClass))
+        return makeError(QStringLiteral("InvalidStorageClass"),
+                         QStringLiteral("The storage class you specified is not valid"), 400);
+    const QByteArray tagging = call.header("x-amz-tagging");
+    if (!tagging.isEmpty()) {
+        auto tags = s3xml::parseTaggingHeader(tagging);
+        if (!tags)
+            return tags.error();
+        a.tagging = s3xml::taggingToHeader(*tags);
+    }
+    return a;
+}
+
+Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uploadAlgorithm,
+                                            bool *ownsFile)
+{
+    const HttpRequest &r = call.request;
+    const QByteArray contentSha = r.header("x-amz-content-sha256");
+    S3BodyStager::Options options;
+    options.awsChunked = contentSha.startsWith("STREAMING-")
+            || r.header("content-encoding").contains("aws-chunked");
+    const QByteArray decodedLength = r.header("x-amz-decoded-content-length");
+    if (!decodedLength.isEmpty()) {
+        bool ok = false;
+        const qint64 declared = decodedLength.toLongLong(&ok);
+        if (!ok || declared < 0)
+            return s3errors::invalidArgument(QStringLiteral("x-amz-decoded-content-length is not "
+                                                            "a number"));
+        if (declared > S3Store::kMaxPutSize)
+            return s3errors::entityTooLarge(declared, S3Store::kMaxPutSize);
+    }
+    if (!options.awsChunked && r.body.size() > S3Store::kMaxPutSize)
+        return s3errors::entityTooLarge(r.body.size(), S3Store::kMaxPutSize);
+
+    // Which flexible checksum to compute: the one the client sent (header or trailer), or the
+    // upload's algorithm for parts.
+    ChecksumAlgorithm algorithm = uploadAlgorithm;
+    QByteArray claimed;
+    for (const auto &[name, value] : r.headers.fields()) {
+        if (name.startsWith("x-amz-checksum-") && name != "x-amz-checksum-type"
+            && name != "x-amz-checksum-algorithm" && name != "x-amz-checksum-mode") {
+            algorithm = checksumAlgorithmFromName(QByteArrayView(name).sliced(15));
+            if (algorithm == ChecksumAlgorithm::None)
+                return s3errors::invalidRequest(QStringLiteral("Unsupported checksum: ")
+                                                + QString::fromLatin1(name));
+            claimed = value;
+        }
+    }
+    const QByteArray trailer = r.header("x-amz-trailer").trimmed().toLower();
+    if (!trailer.isEmpty()) {
+        if (!trailer.startsWith("x-amz-checksum-")
+            || checksumAlgorithmFromName(QByteArrayView(trailer).sliced(15))
+                    == ChecksumAlgorithm::None)
+            return s3errors::invalidRequest(QStringLiteral("Unsupported trailer: ")
+                                            + QString::fromLatin1(trailer));
+        algorithm = checksumAlgorithmFromName(QByteArrayView(trailer).sliced(15));
+    }
+    if (algorithm == ChecksumAlgorithm::None) {
+        const QByteArray sdk = r.header("x-amz-sdk-checksum-algorithm");
+        if (!sdk.isEmpty())
+            algorithm = checksumAlgorithmFromName(sdk);
+    }
+    options.checksumAlgorithm = algorithm;
+
+    auto staged = S3BodyStager::stage(r.body, m_store->newStagingPath(), options);
+    if (!staged)
+        return staged.error();
+    *ownsFile = staged->ownsFile;
+    S3StagedBody &body = staged->body;
+    const auto refuse = [&](Error e) {
+        if (staged->ownsFile)
+            QFile::remove(body.path);
+        return e;
+    };
+    if (!decodedLength.isEmpty() && decodedLength.toLongLong() != body.size)
+        return refuse(s3errors::invalidRequest(QStringLiteral("The decoded body's length does "
+                                                              "not match "
+                                                              "x-amz-decoded-content-length")));
+    const QByteArray md5 = r.header("content-md5");
+    if (!md5.isEmpty()) {
+        const QByteArray raw = QByteArray::fromBase64(md5);
+        if (raw.size() != 16)
+            return refuse(s3errors::invalidDigest(QStringLiteral("The Content-MD5 you specified "
+                                                                 "is not valid.")));
+        if (raw != body.md5)
+            return refuse(s3errors::badDigest(QStringLiteral("The Content-MD5 you specified did "
+                                                             "not match what we received.")));
+    }
+    if (contentSha.size() == 64 && contentSha.toLower() != body.sha256Hex)
+        return refuse(makeError(QStringLiteral("XAmzContentSHA256Mismatch"),
+                                QStringLiteral("The provided 'x-amz-content-sha256' header does "
+                                               "not match what was computed."),
+                                400));
+    if (!trailer.isEmpty()) {
+        claimed.clear();
+        for (const auto &[name, value] : staged->trailers) {
+            if (name == trailer)
+                claimed = value;
+        }
+        if (claimed.isEmpty())
+            return refuse(makeError(QStringLiteral("MalformedTrailerError"),
+                                    QStringLiteral("The request's declared trailer %1 is "
+                                                   "missing")
+                                            .arg(QString::fromLatin1(trailer)),
+                                    400));
+    }
+    if (!claimed.isEmpty() && claimed != body.checksum.toBase64())
+        return refuse(s3errors::badDigest(QStringLiteral("The %1 you specified did not match the "
+                                                         "calculated checksum.")
+                                                  .arg(QString::fromLatin1(
+                                                          checksumAlgorithmName(algorithm)))));
+    call.size = body.size;
+    return std::move(body);
+}
+
+HttpResponse S3RestApi::putObject(S3Call &call)
+{
+    if (auto r = S3Store::checkKey(call.key); !r)
+        return error(call, r.error());
+    auto attributes = attributesFrom(call);
+    if (!attributes)
+        return error(call, attributes.error());
+    if (auto b = m_store->bucket(call.bucket); !b)
+        return error(call, b.error());
+    bool ownsFile = true;
+    auto body = stageUpload(call, ChecksumAlgorithm::None, &ownsFile);
+    if (!body)
+        return error(call, body.error());
+    S3Conditions conditions;
+    conditions.ifNoneMatch = unquote(call.header("if-none-match"));
+    conditions.ifMatch = unquote(call.header("if-match"));
+    auto stored = m_store->putObject(call.bucket, call.key, *body, *attributes, conditions,
+                                     call.origin());
+    if (!stored) {
+        if (ownsFile)
+            QFile::remove(body->path);
+        return error(call, stored.error());
+    }
+    HttpResponse r = emptyResponse();
+    r.headers.add("etag", '"' + stored->etag + '"');
+    if (stored->checksumAlgorithm != ChecksumAlgorithm::None) {
+        r.headers.add(checksumHeaderName(stored->checksumAlgorithm), stored->checksum);
+        r.headers.add("x-amz-checksum-type", "FULL_OBJECT");
+    }
+    return r;
+}
+
+HttpResponse S3RestApi::getObject(S3Call &call, bool head)
+{
+    auto found = m_store->object(call.bucket, call.key);
+    if (!found)
+        return error(call, found.error());
+    const S3Object &o = *found;
+    const HttpRequest &req = call.request;
+
+    // Conditions, in RFC 7232 order.
+    const QByteArray ifMatch = req.header("if-match");
+    const QByteArray ifNoneMatch = req.header("if-none-match");
+    if (!ifMatch.isEmpty()) {
+        if (!etagListMatches(ifMatch, o.etag))
+            return error(call, s3errors::preconditionFailed(QStringLiteral("If-Match")));
+    } else if (const qint64 t = parseHttpDate(req.header("if-unmodified-since"));
+               t && o.lastModifiedNs / 1'000'000'000 > t / 1'000'000'000) {
+        return error(call, s3errors::preconditionFailed(QStringLiteral("If-Unmodified-Since")));
+    }
+    bool notModified = false;
+    if (!ifNoneMatch.isEmpty()) {
+        notModified = etagListMatches(ifNoneMatch, o.etag);
+    } else if (const qint64 t = parseHttpDate(req.header("if-modified-since"));
+               t && o.lastModifiedNs / 1'000'000'000 <= t / 1'000'000'000) {
+        notModified = true;
+    }
+
+    HttpResponse r;
+    r.headers.add("etag", '"' + o.etag + '"');
+    r.headers.add("last-modified", httpDate(o.lastModifiedNs));
+    if (notModified) {
+        r.status = 304;
+        return r;
+    }
+
+    // Range.
+    qint64 from = 0;
+    qint64 length = o.size;
+    bool partial = false;
+    if (call.flags & FlagPartNumber) {
+        const int part = call.queryValue("partNumber").toInt();
+        if (o.partsCount > 0)
+            return error(call, s3errors::notImplemented(QStringLiteral("GET of one part of a "
+                                                                       "multipart object")));
+        if (part != 1)
+            return error(call, makeError(QStringLiteral("InvalidPartNumber"),
+                                         QStringLiteral("The requested partnumber is not "
+                                                        "satisfiable"),
+                                         416));
+    }
+    const QByteArray range = req.header("range");
+    if (range.startsWith("bytes=") && !range.contains(',')) {
+        const QByteArray spec = range.mid(6).trimmed();
+        const qsizetype dash = spec.indexOf('-');
+        bool okA = true;
+        bool okB = true;
+        if (dash >= 0) {
+            const QByteArray a = spec.left(dash).trimmed();
+            const QByteArray b = spec.mid(dash + 1).trimmed();
+            qint64 first = a.isEmpty() ? -1 : a.toLongLong(&okA);
+            qint64 last = b.isEmpty() ? -1 : b.toLongLong(&okB);
+            if (okA && okB && !(a.isEmpty() && b.isEmpty()) && first >= -1 && last >= -1) {
+                if (a.isEmpty()) { // suffix: the last N bytes
+                    if (last == 0)
+                        return error(call, s3errors::invalidRange(o.size));
+                    first = qMax<qint64>(0, o.size - last);
+                    last = o.size - 1;
+                } else if (b.isEmpty() || last >= o.size) {
+                    last = o.size - 1;
+                }
+                if (first >= o.size || (last >= 0 && last < first))
+                    return error(call, s3errors::invalidRange(o.size));
+                from = first;
+                length = last - first + 1;
+                partial = true;
+            }
+        }
+    }
+
+    r.status = partial ? 206 : 200;
+    r.headers.add("accept-ranges", "bytes");
+    bool hasType = false;
+    qsizetype at = 0;
+    const QByteArray &stored = o.headers;
+    while (at < stored.size()) {
+        qsizetype nl = stored.indexOf('\n', at);
+        if (nl < 0)
+            nl = stored.size();
+        const qsizetype colon = stored.indexOf(':', at);
+        if (colon > at && colon < nl) {
+            QByteArray name = stored.mid(at, colon - at);
+            hasType = hasType || name == "content-type";
+            r.headers.add(std::move(name), stored.mid(colon + 1, nl - colon - 1));
+        }
+        at = nl + 1;
+    }
+    if (!hasType)
+        r.headers.add("content-type", "binary/octet-stream");
+    if (!o.storageClass.isEmpty())
+        r.headers.add("x-amz-storage-class", o.storageClass);
+    if (const int tags = o.tagCount())
+        r.headers.add("x-amz-tagging-count", QByteArray::number(tags));
+    if (o.partsCount > 0 && (call.flags & FlagPartNumber))
+        r.headers.add("x-amz-mp-parts-count", QByteArray::number(o.partsCount));
+    if (partial) {
+        r.headers.add("content-range", "bytes " + QByteArray::number(from) + '-'
+                              + QByteArray::number(from + length - 1) + '/'
+                              + QByteArray::number(o.size));
+    } else if (o.checksumAlgorithm != ChecksumAlgorithm::None
+               && req.header("x-amz-checksum-mode").compare("ENABLED", Qt::CaseInsensitive) == 0) {
+        r.headers.add(checksumHeaderName(o.checksumAlgorithm), o.checksum);
+        r.headers.add("x-amz-checksum-type",
+                      o.checksum.contains('-') ? QByteArray("COMPOSITE") : QByteArray("FULL_OBJECT"));
+    }
+    // response-* overrides (presigned download links use them).
+    if (!call.query.isEmpty()) {
+        static const std::pair<const char *, const char *> overrides[] = {
+            { "response-content-type", "content-type" },
+            { "response-content-language", "content-language" },
+            { "response-expires", "expires" },
+            { "response-cache-control", "cache-control" },
+            { "response-content-disposition", "content-disposition" },
+            { "response-content-encoding", "content-encoding" },
+        };
+        for (const auto &[param, header] : overrides) {
+            if (call.hasQuery(param))
+                r.headers.set(header, call.queryValue(param));
+        }
+    }
+    call.size = length;
+    if (head) {
+        r.headers.add("content-length", QByteArray::number(length));
+        return r;
+    }
+    if (length == 0)
+        return r;
+    r.bodyFile = m_store->blobPath(o.blob);
+    r.bodyOffset = from;
+    r.bodyLength = length;
+    return r;
+}
+
+HttpResponse S3RestApi::deleteObject(S3Call &call)
+{
+    if (auto r = S3Store::checkKey(call.key); !r)
+        return error(call, r.error());
+    auto deleted = m_store->deleteObject(call.bucket, call.key, call.origin());
+    if (!deleted)
+        return error(call, deleted.error());
+    return emptyResponse(204);
+}
+
+namespace {
+
+// x-amz-copy-source: "/bucket/key" or "bucket/key", url-encoded, maybe "?versionId=…".
+bool parseCopySource(QByteArray source, QString *bucket, QByteArray *key, QByteArray *version)
+{
+    if (const qsizetype q = source.indexOf('?'); q >= 0) {
+        const QByteArray query = source.mid(q + 1);
+        source.truncate(q);
+        if (query.startsWith("versionId="))
+            *version = query.mid(10);
+    }
+    source = percentDecode(source, false);
+    if (source.startsWith('/'))
+        source.remove(0, 1);
+    const qsizetype slash = source.indexOf('/');
+    if (slash <= 0 || slash == source.size() - 1)
+        return false;
+    *bucket = QString::fromUtf8(source.left(slash));
+    *key = source.mid(slash + 1);
+    return true;
+}
+
+} // namespace
+
+HttpResponse S3RestApi::copyObject(S3Call &call)
+{
+    if (auto r = S3Store::checkKey(call.key); !r)
+        return error(call, r.error());
+    QString sourceBucket;
+    QByteArray sourceKey;
+    QByteArray version;
+    if (!parseCopySource(call.header("x-amz-copy-source"), &sourceBucket, &sourceKey, &version))
+        return error(call, s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
+                                                                    "source bucket and key: "
+                                                                    "sourcebucket/sourcekey")));
+    if (!version.isEmpty() && version != "null")
+        return error(call, s3errors::notImplemented(QStringLiteral("copying object versions")));
+    const QByteArray directive = call.header("x-amz-metadata-directive").toUpper();
+    const QByteArray taggingDirective = call.header("x-amz-tagging-directive").toUpper();
+    if ((!directive.isEmpty() && directive != "COPY" && directive != "REPLACE")
+        || (!taggingDirective.isEmpty() && taggingDirective != "COPY"
+            && taggingDirective != "REPLACE"))
+        return error(call, s3errors::invalidArgument(QStringLiteral("Unknown metadata or tagging "
+                                                                    "directive")));
+    auto attributes = attributesFrom(call);
+    if (!attributes)
+        return error(call, attributes.error());
+    const bool replace = directive == "REPLACE";
+    // The storage class may change under COPY too (that makes a copy onto itself legal).
+    S3ObjectAttributes *changed = replace ? &*attributes : nullptr;
+    std::optional<S3ObjectAttributes> withClass;
+    if (!replace && !call.header("x-amz-storage-class").isEmpty()) {
+        auto source = m_store->object(sourceBucket, sourceKey);
+        if (!source)
+            return error(call, source.error());
+        withClass = S3ObjectAttributes { S3Store::parseHeaders(source->headers),
+                                         attributes->storageClass, {} };
+        changed = &*withClass;
+    }
+    const QByteArray tagging = attributes->tagging;
+    S3Conditions conditions;
+    conditions.ifMatch = unquote(call.header("x-amz-copy-source-if-match"));
+    conditions.ifNoneMatch = unquote(call.header("x-amz-copy-source-if-none-match"));
+    conditions.ifModifiedSinceNs = parseHttpDate(call.header("x-amz-copy-source-if-modified-since"));
+    conditions.ifUnmodifiedSinceNs =
+            parseHttpDate(call.header("x-amz-copy-source-if-unmodified-since"));
+    auto copied = m_store->copyObject(sourceBucket, sourceKey, call.bucket, call.key, changed,
+                                      taggingDirective == "REPLACE" ? &tagging : nullptr,
+                                      conditions, call.origin());
+    if (!copied)
+        return error(call, copied.error());
+    call.size = copied->size;
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("CopyObjectResult"));
+    w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(copied->lastModifiedNs));
+    w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(copied->etag) + u'"');
+    if (copied->checksumAlgorithm != ChecksumAlgorithm::None)
+        w.writeTextElement(QString::fromLatin1(checksumXmlElementName(copied->checksumAlgorithm)),
+                           QString::fromLatin1(copied->checksum));
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::objectTagging(S3Call &call)
+{
+    auto tagging = m_store->objectTagging(call.bucket, call.key);
+    if (!tagging)
+        return error(call, tagging.error());
+    auto tags = s3xml::parseTaggingHeader(*tagging);
+    return xmlResponse(s3xml::renderTagging(tags ? *tags : QList<s3xml::Tag>()));
+}
+
+HttpResponse S3RestApi::putObjectTagging(S3Call &call)
+{
+    auto tags = s3xml::parseTagging(call.request.body.toByteArray(), 10);
+    if (!tags)
+        return error(call, tags.error());
+    if (auto r = m_store->setObjectTagging(call.bucket, call.key, s3xml::taggingToHeader(*tags)); !r)
+        return error(call, r.error());
+    return emptyResponse();
+}
+
+HttpResponse S3RestApi::deleteObjectTagging(S3Call &call)
+{
+    if (auto r = m_store->setObjectTagging(call.bucket, call.key, {}); !r)
+        return error(call, r.error());
+    return emptyResponse(204);
+}
+
+HttpResponse S3RestApi::objectAcl(S3Call &call)
+{
+    // One owner with full control: what every Tarmac bucket and object effectively has.
+    if (call.key.isEmpty()) {
+        if (auto b = m_store->bucket(call.bucket); !b)
+            return error(call, b.error());
+    } else if (auto o = m_store->object(call.bucket, call.key); !o) {
+        return error(call, o.error());
+    }
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("AccessControlPolicy"));
+    writeOwner(w);
+    w.writeStartElement(QStringLiteral("AccessControlList"));
+    w.writeStartElement(QStringLiteral("Grant"));
+    w.writeStartElement(QStringLiteral("Grantee"));
+    w.writeNamespace(QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"),
+                     QStringLiteral("xsi"));
+    w.writeAttribute(QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"),
+                     QStringLiteral("type"), QStringLiteral("CanonicalUser"));
+    w.writeTextElement(QStringLiteral("ID"), QString::fromLatin1(kOwnerId));
+    w.writeTextElement(QStringLiteral("DisplayName"), kOwnerName);
+    w.writeEndElement();
+    w.writeTextElement(QStringLiteral("Permission"), QStringLiteral("FULL_CONTROL"));
+    w.writeEndElement();
+    w.writeEndElement();
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+// ---- Multipart ----
+
+HttpResponse S3RestApi::createUpload(S3Call &call)
+{
+    auto attributes = attributesFrom(call);
+    if (!attributes)
+        return error(call, attributes.error());
+    QByteArray algorithmName = call.header("x-amz-checksum-algorithm");
+    const ChecksumAlgorithm algorithm = checksumAlgorithmFromName(algorithmName);
+    if (!algorithmName.isEmpty() && algorithm == ChecksumAlgorithm::None)
+        return error(call, s3errors::invalidRequest(QStringLiteral("Unsupported checksum "
+                                                                   "algorithm")));
+    auto upload = m_store->createUpload(call.bucket, call.key, *attributes, algorithm);
+    if (!upload)
+        return error(call, upload.error());
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("InitiateMultipartUploadResult"));
+    w.writeTextElement(QStringLiteral("Bucket"), call.bucket);
+    w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(call.key));
+    w.writeTextElement(QStringLiteral("UploadId"), QString::fromLatin1(upload->uploadId));
+    s3xml::endDocument(w);
+    HttpResponse r = xmlResponse(out);
+    if (algorithm != ChecksumAlgorithm::None) {
+        r.headers.add("x-amz-checksum-algorithm", checksumAlgorithmName(algorithm));
+        r.headers.add("x-amz-checksum-type", "COMPOSITE");
+    }
+    return r;
+}
+
+HttpResponse S3RestApi::uploadPart(S3Call &call)
+{
+    bool ok = false;
+    const int partNumber = call.queryValue("partNumber").toInt(&ok);
+    if (!ok || partNumber < 1 || partNumber > S3Store::kMaxParts)
+        return error(call, s3errors::invalidArgument(QStringLiteral("Part number must be an "
+                                                                    "integer between 1 and 10000, "
+                                                                    "inclusive")));
+    const QByteArray uploadId = call.queryValue("uploadId");
+    auto upload = m_store->upload(call.bucket, call.key, uploadId);
+    if (!upload)
+        return error(call, upload.error());
+    bool ownsFile = true;
+    auto body = stageUpload(call, upload->checksumAlgorithm, &ownsFile);
+    if (!body)
+        return error(call, body.error());
+    auto part = m_store->uploadPart(call.bucket, call.key, uploadId, partNumber, *body);
+    if (!part) {
+        if (ownsFile)
+            QFile::remove(body->path);
+        return error(call, part.error());
+    }
+    HttpResponse r = emptyResponse();
+    r.headers.add("etag", '"' + part->etag + '"');
+    if (body->checksumAlgorithm != ChecksumAlgorithm::None)
+        r.headers.add(checksumHeaderName(body->checksumAlgorithm), body->checksum.toBase64());
+    return r;
+}
+
+HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
+{
+    bool ok = false;
+    const int partNumber = call.queryValue("partNumber").toInt(&ok);
+    if (!ok || partNumber < 1 || partNumber > S3Store::kMaxParts)
+        return error(call, s3errors::invalidArgument(QStringLiteral("Part number must be an "
+                                                                    "integer between 1 and 10000, "
+                                                                    "inclusive")));
+    const QByteArray uploadId = call.queryValue("uploadId");
+    auto upload = m_store->upload(call.bucket, call.key, uploadId);
+    if (!upload)
+        return error(call, upload.error());
+    QString sourceBucket;
+    QByteArray sourceKey;
+    QByteArray version;
+    if (!parseCopySource(call.header("x-amz-copy-source"), &sourceBucket, &sourceKey, &version))
+        return error(call, s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
+                                                                    "source bucket and key")));
+    auto source = m_store->object(sourceBucket, sourceKey);
+    if (!source)
+        return error(call, source.error());
+    qint64 from = 0;
+    qint64 length = source->size;
+    const QByteArray range = call.header("x-amz-copy-source-range");
+    if (!range.isEmpty()) {
+        const QByteArray spec = range.startsWith("bytes=") ? range.mid(6) : QByteArray();
+        const qsizetype dash = spec.indexOf('-');
+        bool okA = false;
+        bool okB = false;
+        const qint64 a = dash > 0 ? spec.left(dash).toLongLong(&okA) : -1;
+        const qint64 b = dash > 0 ? spec.mid(dash + 1).toLongLong(&okB) : -1;
+        if (!okA || !okB || a < 0 || b < a || b >= source->size)
+            return error(call, s3errors::invalidRange(source->size));
+        from = a;
+        length = b - a + 1;
+    }
+    // Stage the range as a part body: read it from the source blob, digest it as it is copied.
+    const QString staging = m_store->newStagingPath();
+    QFile in(m_store->blobPath(source->blob));
+    QFile out(staging);
+    if (!in.open(QIODevice::ReadOnly) || !in.seek(from)
+        || !out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
+        return error(call, s3errors::internalError(QStringLiteral("cannot copy the source range")));
+    BodyDigest digest(upload->checksumAlgorithm);
+    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    qint64 remaining = length;
+    while (remaining > 0) {
+        const qint64 n = in.read(buffer.data(), qMin<qint64>(remaining, buffer.size()));
+        if (n <= 0 || out.write(buffer.constData(), n) != n) {
+            out.remove();
+            return error(call, s3errors::internalError(QStringLiteral("cannot copy the source "
+                                                                      "range")));
+        }
+        digest.add(buffer.constData(), n);
+        remaining -= n;
+    }
+    out.close();
+    digest.finish();
+    S3StagedBody body { staging, digest.size(), digest.md5(), digest.sha256Hex(),
+                        digest.checksumAlgorithm(), digest.checksum() };
+    auto part = m_store->uploadPart(call.bucket, call.key, uploadId, partNumber, body);
+    if (!part) {
+        QFile::remove(staging);
+        return error(call, part.error());
+    }
+    call.size = length;
+    QByteArray xml;
+    QXmlStreamWriter w(&xml);
+    s3xml::beginDocument(w, QStringLiteral("CopyPartResult"));
+    w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(part->lastModifiedNs));
+    w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(part->etag) + u'"');
+    if (!part->checksum.isEmpty())
+        w.writeTextElement(QString::fromLatin1(checksumXmlElementName(upload->checksumAlgorithm)),
+                           QString::fromLatin1(part->checksum));
+    s3xml::endDocument(w);
+    return xmlResponse(xml);
+}
+
+HttpResponse S3RestApi::completeUpload(S3Call &call)
+{
+    auto parts = s3xml::parseCompleteMultipartUpload(call.request.body.toByteArray());
+    if (!parts)
+        return error(call, parts.error());
+    auto done = m_store->completeUpload(call.bucket, call.key, call.queryValue("uploadId"), *parts,
+                                        call.origin());
+    if (!done)
+        return error(call, done.error());
+    call.size = done->size;
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("CompleteMultipartUploadResult"));
+    const QByteArray host = call.header("host");
+    w.writeTextElement(QStringLiteral("Location"),
+                       QStringLiteral("http://") + QString::fromLatin1(host) + u'/' + call.bucket
+                               + u'/' + urlEncodeKey(call.key));
+    w.writeTextElement(QStringLiteral("Bucket"), call.bucket);
+    w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(call.key));
+    w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(done->etag) + u'"');
+    if (done->checksumAlgorithm != ChecksumAlgorithm::None) {
+        w.writeTextElement(QString::fromLatin1(checksumXmlElementName(done->checksumAlgorithm)),
+                           QString::fromLatin1(done->checksum));
+        w.writeTextElement(QStringLiteral("ChecksumType"), QStringLiteral("COMPOSITE"));
+    }
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::abortUpload(S3Call &call)
+{
+    if (auto r = m_store->abortUpload(call.bucket, call.key, call.queryValue("uploadId")); !r)
+        return error(call, r.error());
+    return emptyResponse(204);
+}
+
+HttpResponse S3RestApi::listParts(S3Call &call)
+{
+    bool truncated = false;
+    const int after = call.queryValue("part-number-marker").toInt();
+    const int max = call.hasQuery("max-parts") ? call.queryValue("max-parts").toInt() : 1000;
+    const QByteArray uploadId = call.queryValue("uploadId");
+    auto upload = m_store->upload(call.bucket, call.key, uploadId);
+    if (!upload)
+        return error(call, upload.error());
+    auto parts = m_store->listParts(call.bucket, call.key, uploadId, after, max, &truncated);
+    if (!parts)
+        return error(call, parts.error());
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("ListPartsResult"));
+    w.writeTextElement(QStringLiteral("Bucket"), call.bucket);
+    w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(call.key));
+    w.writeTextElement(QStringLiteral("UploadId"), QString::fromLatin1(uploadId));
+    writeOwner(w, QStringLiteral("Initiator"));
+    writeOwner(w);
+    w.writeTextElement(QStringLiteral("StorageClass"),
+                       upload->storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                                      : QString::fromLatin1(upload->storageClass));
+    w.writeTextElement(QStringLiteral("PartNumberMarker"), QString::number(after));
+    if (!parts->isEmpty())
+        w.writeTextElement(QStringLiteral("NextPartNumberMarker"),
+                           QString::number(parts->last().partNumber));
+    w.writeTextElement(QStringLiteral("MaxParts"), QString::number(max));
+    w.writeTextElement(QStringLiteral("IsTruncated"),
+                       truncated ? QStringLiteral("true") : QStringLiteral("false"));
+    if (upload->checksumAlgorithm != ChecksumAlgorithm::None)
+        w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
+                           QString::fromLatin1(checksumAlgorithmName(upload->checksumAlgorithm)));
+    for (const S3Part &p : std::as_const(*parts)) {
+        w.writeStartElement(QStringLiteral("Part"));
+        w.writeTextElement(QStringLiteral("PartNumber"), QString::number(p.partNumber));
+        w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(p.lastModifiedNs));
+        w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(p.etag) + u'"');
+        w.writeTextElement(QStringLiteral("Size"), QString::number(p.size));
+        if (!p.checksum.isEmpty())
+            w.writeTextElement(
+                    QString::fromLatin1(checksumXmlElementName(upload->checksumAlgorithm)),
+                    QString::fromLatin1(p.checksum));
+        w.writeEndElement();
+    }
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+} // namespace tarmac

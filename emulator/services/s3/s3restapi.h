@@ -1,0 +1,92 @@
+#pragma once
+
+#include "http/httphandler.h"
+#include "services/s3/s3store.h"
+
+#include <QHash>
+#include <QMutex>
+
+#include <memory>
+
+namespace tarmac {
+
+class Clock;
+class S3Notifier;
+class Tracer;
+struct S3Call;
+namespace s3xml { struct CorsRule; }
+
+// S3's REST-XML wire protocol on the edge port (PROTOCOLS.md §4): picks the operation from
+// method, path (path-style or virtual-host bucket) and query flags, reads headers and bodies
+// into model calls, and writes S3's answers and XML errors. Upload bodies are decoded
+// (aws-chunked) and digested while they are staged to disk; GET bodies are streamed from the
+// blob file. Content-MD5, x-amz-content-sha256 and x-amz-checksum-* are checked.
+//
+// Called on the edge's I/O threads: it keeps no per-request state outside the call, and its
+// caches (CORS rules) are behind a mutex. It does not verify signatures (any credentials are
+// accepted), and versioning, object lock, ACLs, policies and website hosting answer
+// NotImplemented.
+class S3RestApi : public HttpHandler
+{
+public:
+    S3RestApi(S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock,
+              QString region);
+    ~S3RestApi() override;
+
+    qint64 maxBodySize(const HttpRequest &head) const override;
+    void handle(HttpRequest &&request, HttpResponder responder) override;
+
+private:
+    HttpResponse dispatch(S3Call &call);
+    HttpResponse error(const S3Call &call, const Error &error) const;
+
+    // Service and buckets.
+    HttpResponse listBuckets(S3Call &call);
+    HttpResponse createBucket(S3Call &call);
+    HttpResponse headBucket(S3Call &call);
+    HttpResponse deleteBucket(S3Call &call);
+    HttpResponse bucketLocation(S3Call &call);
+    HttpResponse putBucketDocument(S3Call &call);
+    HttpResponse getBucketDocument(S3Call &call);
+    HttpResponse deleteBucketDocument(S3Call &call);
+    HttpResponse listObjects(S3Call &call, bool v2);
+    HttpResponse deleteObjects(S3Call &call);
+    HttpResponse listUploads(S3Call &call);
+    HttpResponse preflight(S3Call &call);
+
+    // Objects.
+    HttpResponse putObject(S3Call &call);
+    HttpResponse getObject(S3Call &call, bool head);
+    HttpResponse deleteObject(S3Call &call);
+    HttpResponse copyObject(S3Call &call);
+    HttpResponse objectTagging(S3Call &call);
+    HttpResponse putObjectTagging(S3Call &call);
+    HttpResponse deleteObjectTagging(S3Call &call);
+    HttpResponse objectAcl(S3Call &call);
+
+    // Multipart.
+    HttpResponse createUpload(S3Call &call);
+    HttpResponse uploadPart(S3Call &call);
+    HttpResponse uploadPartCopy(S3Call &call);
+    HttpResponse completeUpload(S3Call &call);
+    HttpResponse abortUpload(S3Call &call);
+    HttpResponse listParts(S3Call &call);
+
+    // Shared steps.
+    Result<S3StagedBody> stageUpload(S3Call &call, ChecksumAlgorithm uploadAlgorithm,
+                                     bool *ownsFile);
+    Result<S3ObjectAttributes> attributesFrom(const S3Call &call) const;
+    void addCorsHeaders(const S3Call &call, HttpResponse &response);
+    std::shared_ptr<const QList<s3xml::CorsRule>> corsRules(const QString &bucket);
+    void invalidateBucketCaches(const QString &bucket);
+
+    S3Store *m_store;
+    S3Notifier *m_notifier;
+    Tracer *m_tracer;
+    const Clock *m_clock;
+    QString m_region;
+    QMutex m_corsMutex;
+    QHash<QString, std::shared_ptr<const QList<s3xml::CorsRule>>> m_cors;
+};
+
+} // namespace tarmac

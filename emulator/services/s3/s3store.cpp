@@ -1,0 +1,1150 @@
+#include "services/s3/s3store.h"
+
+#include "core/clock.h"
+#include "services/s3/s3errors.h"
+#include "store/store.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QDirIterator>
+#include <QFile>
+#include <QRandomGenerator>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace tarmac {
+
+namespace {
+
+const std::vector<Migration> kMigrations = {
+    { 1,
+      "CREATE TABLE s3_buckets (name TEXT PRIMARY KEY, region TEXT NOT NULL,"
+      "  created_ns INTEGER NOT NULL, tagging BLOB, cors BLOB, notification BLOB) WITHOUT ROWID;"
+      "CREATE TABLE s3_objects (bucket TEXT NOT NULL, key BLOB NOT NULL, blob TEXT NOT NULL,"
+      "  size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+      "  headers BLOB NOT NULL, storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL,"
+      "  checksum TEXT NOT NULL, parts INTEGER NOT NULL, tagging BLOB NOT NULL,"
+      "  PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+      "CREATE INDEX s3_objects_blob ON s3_objects(blob);"
+      "CREATE TABLE s3_uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
+      "  key BLOB NOT NULL, initiated_ns INTEGER NOT NULL, headers BLOB NOT NULL,"
+      "  storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL, tagging BLOB NOT NULL);"
+      "CREATE INDEX s3_uploads_bucket ON s3_uploads(bucket, key, initiated_ns);"
+      "CREATE TABLE s3_parts (upload_id TEXT NOT NULL, part_number INTEGER NOT NULL,"
+      "  file TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, md5 BLOB NOT NULL,"
+      "  checksum TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+      "  PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;" },
+};
+
+constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
+                                  " checksum_alg, checksum, parts, tagging";
+
+S3Object readObject(Statement &s, const QString &bucket)
+{
+    S3Object o;
+    o.bucket = bucket;
+    o.key = s.blob(0);
+    o.blob = s.blob(1);
+    o.size = s.int64(2);
+    o.etag = s.blob(3);
+    o.lastModifiedNs = s.int64(4);
+    o.headers = s.blob(5);
+    o.storageClass = s.blob(6);
+    o.checksumAlgorithm = checksumAlgorithmFromName(s.blob(7));
+    o.checksum = s.blob(8);
+    o.partsCount = int(s.int64(9));
+    o.tagging = s.blob(10);
+    return o;
+}
+
+QByteArray randomHex(int bytes)
+{
+    QByteArray raw(bytes, Qt::Uninitialized);
+    for (int i = 0; i < bytes; ++i)
+        raw[i] = char(QRandomGenerator::global()->generate() & 0xFF);
+    return raw.toHex();
+}
+
+bool isHexId(const QByteArray &id)
+{
+    if (id.size() != 32)
+        return false;
+    for (const char c : id) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+            return false;
+    }
+    return true;
+}
+
+Error storeError(const Error &e)
+{
+    return makeError(QStringLiteral("InternalError"), e.message, 500);
+}
+
+Result<void> syncPath(const QString &path)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return makeError(QStringLiteral("InternalError"), QStringLiteral("cannot open ") + path, 500);
+    const int rc = ::fdatasync(fd);
+    ::close(fd);
+    if (rc != 0)
+        return makeError(QStringLiteral("InternalError"), QStringLiteral("cannot sync ") + path, 500);
+    return {};
+}
+
+const char *documentColumn(S3Store::BucketDocument which)
+{
+    switch (which) {
+    case S3Store::BucketDocument::Tagging: return "tagging";
+    case S3Store::BucketDocument::Cors: return "cors";
+    case S3Store::BucketDocument::Notification: return "notification";
+    }
+    return "tagging";
+}
+
+} // namespace
+
+int S3Object::tagCount() const
+{
+    return tagging.isEmpty() ? 0 : int(tagging.count('&')) + 1;
+}
+
+// Prepared statements for the hot paths; only touched inside Store::write.
+struct S3Store::Statements
+{
+    Statement getObject;
+    Statement bucketExists;
+    Statement upsertObject;
+    Statement deleteObject;
+    Statement listRange;
+    Statement listRangeBounded;
+};
+
+S3Store::S3Store(Store *store, const Clock *clock, QString stateDir)
+    : m_store(store)
+    , m_clock(clock)
+    , m_stateDir(std::move(stateDir))
+    , m_stagingDir(m_stateDir + QStringLiteral("/s3/tmp"))
+    , m_partsRoot(m_stateDir + QStringLiteral("/s3/parts"))
+{
+}
+
+S3Store::~S3Store()
+{
+    if (m_sql)
+        m_store->write([this](Database &) { m_sql.reset(); });
+}
+
+Result<void> S3Store::open()
+{
+    if (auto r = m_store->migrateModule(QStringLiteral("s3"), kMigrations); !r)
+        return r;
+    if (!QDir().mkpath(m_stagingDir) || !QDir().mkpath(m_partsRoot))
+        return makeError(QStringLiteral("InternalError"),
+                         QStringLiteral("cannot create ") + m_stagingDir, 500);
+    // Staged bodies that were never committed belong to requests that never got an answer.
+    QDirIterator staged(m_stagingDir, QDir::Files | QDir::Hidden);
+    while (staged.hasNext())
+        QFile::remove(staged.next());
+
+    auto prepared = m_store->write([this](Database &db) -> Result<void> {
+        auto sql = std::make_unique<Statements>();
+        const auto prep = [&db](Statement &into, const QByteArray &text) -> Result<void> {
+            auto s = db.prepare(std::string_view(text.constData(), size_t(text.size())));
+            if (!s)
+                return s.error();
+            into = std::move(*s);
+            return {};
+        };
+        const QByteArray columns(kObjectColumns);
+        Result<void> r = prep(sql->getObject, "SELECT " + columns
+                                      + " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+        if (r)
+            r = prep(sql->bucketExists, "SELECT 1 FROM s3_buckets WHERE name = ?1");
+        if (r)
+            r = prep(sql->upsertObject,
+                     "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
+                     " storage_class, checksum_alg, checksum, parts, tagging)"
+                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+                     " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
+                     " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
+                     " size = excluded.size, etag = excluded.etag,"
+                     " modified_ns = excluded.modified_ns, headers = excluded.headers,"
+                     " storage_class = excluded.storage_class,"
+                     " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
+                     " parts = excluded.parts, tagging = excluded.tagging");
+        if (r)
+            r = prep(sql->deleteObject,
+                     "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 RETURNING size, etag");
+        if (r)
+            r = prep(sql->listRange, "SELECT " + columns
+                             + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2"
+                               " ORDER BY key LIMIT ?3");
+        if (r)
+            r = prep(sql->listRangeBounded,
+                     "SELECT " + columns
+                             + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND key < ?4"
+                               " ORDER BY key LIMIT ?3");
+        if (!r)
+            return r;
+        m_sql = std::move(sql);
+        return {};
+    });
+    if (!prepared)
+        return prepared;
+
+    // Part files whose row never committed (a crash mid-UploadPart), and folders of uploads
+    // that no longer exist.
+    QSet<QString> known;
+    m_store->write([&known](Database &db) {
+        auto s = db.prepare("SELECT upload_id, file FROM s3_parts");
+        if (!s)
+            return;
+        while (s->step().ok() && s->columnCount() > 0 && !s->isNull(0))
+            known.insert(s->text(0) + u'/' + s->text(1));
+    });
+    const QStringList uploads = QDir(m_partsRoot).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    for (const QString &uploadId : uploads) {
+        QDir dir(m_partsRoot + u'/' + uploadId);
+        const QStringList files = dir.entryList(QDir::Files | QDir::Hidden);
+        for (const QString &file : files) {
+            if (!known.contains(uploadId + u'/' + file))
+                dir.remove(file);
+        }
+        if (dir.isEmpty())
+            dir.removeRecursively();
+    }
+    return {};
+}
+
+QString S3Store::newStagingPath() const
+{
+    return m_stagingDir + u'/' + QString::fromLatin1(randomHex(12));
+}
+
+QString S3Store::blobPath(const QByteArray &blob) const
+{
+    return m_store->blobs().pathFor(blob);
+}
+
+QString S3Store::partsDir(const QByteArray &uploadId) const
+{
+    return m_partsRoot + u'/' + QString::fromLatin1(uploadId);
+}
+
+bool S3Store::isValidBucketName(const QString &name)
+{
+    // 3–63 characters, lower-case letters, digits, dots and hyphens, starting and ending with
+    // a letter or digit, no "..", not an IP address.
+    if (name.size() < 3 || name.size() > 63)
+        return false;
+    for (const QChar c : name) {
+        const char16_t u = c.unicode();
+        if (!((u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '.' || u == '-'))
+            return false;
+    }
+    const auto alnum = [](QChar c) { return c.isDigit() || (c >= u'a' && c <= u'z'); };
+    if (!alnum(name.front()) || !alnum(name.back()))
+        return false;
+    if (name.contains(QLatin1String("..")) || name.contains(QLatin1String(".-"))
+        || name.contains(QLatin1String("-.")))
+        return false;
+    const QStringList parts = name.split(u'.');
+    if (parts.size() == 4) {
+        bool allNumbers = true;
+        for (const QString &p : parts) {
+            bool ok = false;
+            p.toInt(&ok);
+            allNumbers = allNumbers && ok;
+        }
+        if (allNumbers)
+            return false;
+    }
+    return !name.startsWith(QLatin1String("xn--")) && !name.endsWith(QLatin1String("-s3alias"));
+}
+
+QList<S3Bucket> S3Store::listBuckets()
+{
+    return m_store->write([](Database &db) {
+        QList<S3Bucket> out;
+        auto s = db.prepare("SELECT name, region, created_ns FROM s3_buckets ORDER BY name");
+        if (!s)
+            return out;
+        while (true) {
+            auto row = s->step();
+            if (!row || !*row)
+                break;
+            out.append({ s->text(0), s->text(1), s->int64(2) });
+        }
+        return out;
+    });
+}
+
+Result<void> S3Store::createBucket(const QString &name, const QString &region)
+{
+    if (!isValidBucketName(name))
+        return s3errors::invalidBucketName(name);
+    const qint64 now = m_clock->nowNs();
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("INSERT INTO s3_buckets (name, region, created_ns) VALUES (?1, ?2, ?3)"
+                            " ON CONFLICT (name) DO NOTHING");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, name).bind(2, region).bind(3, now);
+        if (auto r = s->exec(); !r)
+            return storeError(r.error());
+        if (db.changes() == 0)
+            return s3errors::bucketAlreadyOwnedByYou(name);
+        return {};
+    });
+}
+
+Result<S3Bucket> S3Store::bucket(const QString &name)
+{
+    return m_store->write([&](Database &db) -> Result<S3Bucket> {
+        auto s = db.prepare("SELECT region, created_ns FROM s3_buckets WHERE name = ?1");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, name);
+        auto row = s->step();
+        if (!row)
+            return storeError(row.error());
+        if (!*row)
+            return s3errors::noSuchBucket(name);
+        return S3Bucket { name, s->text(0), s->int64(1) };
+    });
+}
+
+Result<void> S3Store::deleteBucket(const QString &name)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        Transaction tx(db);
+        if (!tx.began())
+            return storeError(tx.began().error());
+        auto exists = db.prepare("SELECT 1 FROM s3_buckets WHERE name = ?1");
+        auto used = db.prepare("SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)"
+                               " OR EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1)");
+        auto del = db.prepare("DELETE FROM s3_buckets WHERE name = ?1");
+        if (!exists || !used || !del)
+            return storeError(Error { QString(), QStringLiteral("cannot prepare"), 500 });
+        exists->bind(1, name);
+        auto row = exists->step();
+        if (!row || !*row)
+            return s3errors::noSuchBucket(name);
+        used->bind(1, name);
+        row = used->step();
+        if (row && *row && used->int64(0) != 0)
+            return s3errors::bucketNotEmpty(name);
+        del->bind(1, name);
+        if (auto r = del->exec(); !r)
+            return storeError(r.error());
+        if (auto r = tx.commit(); !r)
+            return storeError(r.error());
+        return {};
+    });
+}
+
+Result<QByteArray> S3Store::bucketDocument(const QString &bucket, BucketDocument which)
+{
+    return m_store->write([&](Database &db) -> Result<QByteArray> {
+        auto s = db.prepare(std::string("SELECT ") + documentColumn(which)
+                            + " FROM s3_buckets WHERE name = ?1");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket);
+        auto row = s->step();
+        if (!row || !*row)
+            return s3errors::noSuchBucket(bucket);
+        return s->isNull(0) ? QByteArray() : s->blob(0);
+    });
+}
+
+Result<void> S3Store::setBucketDocument(const QString &bucket, BucketDocument which,
+                                        const QByteArray &document)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare(std::string("UPDATE s3_buckets SET ") + documentColumn(which)
+                            + " = ?2 WHERE name = ?1");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket);
+        if (document.isEmpty())
+            s->bindNull(2);
+        else
+            s->bind(2, document);
+        if (auto r = s->exec(); !r)
+            return storeError(r.error());
+        if (db.changes() == 0)
+            return s3errors::noSuchBucket(bucket);
+        return {};
+    });
+}
+
+Result<void> S3Store::checkKey(const QByteArray &key)
+{
+    if (key.isEmpty())
+        return makeError(QStringLiteral("InvalidArgument"), QStringLiteral("The key is empty"), 400);
+    if (key.size() > kMaxKeyBytes)
+        return s3errors::keyTooLong(key.size());
+    return {};
+}
+
+QByteArray S3Store::nextSequencer()
+{
+    const quint64 n = m_sequence.fetch_add(1, std::memory_order_relaxed);
+    return QByteArray::number(qint64(m_clock->nowNs()), 16).toUpper().rightJustified(16, '0')
+            + QByteArray::number(n & 0xFF, 16).toUpper().rightJustified(2, '0');
+}
+
+void S3Store::emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin)
+{
+    if (!m_listener)
+        return;
+    S3Event e;
+    e.eventName = eventName;
+    e.bucket = object.bucket;
+    e.key = object.key;
+    e.size = object.size;
+    e.etag = object.etag;
+    e.sequencer = nextSequencer();
+    e.timeNs = object.lastModifiedNs ? object.lastModifiedNs : m_clock->nowNs();
+    e.origin = origin;
+    m_listener(e);
+}
+
+Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QByteArray &ifMatch,
+                                       const QString &eventName, const S3Origin &origin)
+{
+    auto committed = m_store->write([&](Database &db) -> Result<void> {
+        if (requireAbsent || !ifMatch.isEmpty()) {
+            Statement &get = m_sql->getObject;
+            get.bind(1, o.bucket).bind(2, o.key);
+            auto row = get.step();
+            if (!row)
+                return storeError(row.error());
+            const bool exists = *row;
+            const QByteArray etag = exists ? get.blob(3) : QByteArray();
+            get.reset();
+            if (requireAbsent && exists)
+                return s3errors::preconditionFailed(QStringLiteral("If-None-Match"));
+            if (!ifMatch.isEmpty() && (!exists || (ifMatch != "*" && ifMatch != etag)))
+                return exists ? s3errors::preconditionFailed(QStringLiteral("If-Match"))
+                              : s3errors::noSuchKey(o.key);
+        }
+        Statement &s = m_sql->upsertObject;
+        s.bind(1, o.bucket).bind(2, o.key).bind(3, o.blob).bind(4, o.size).bind(5, o.etag)
+                .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
+                .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
+                .bind(11, o.partsCount).bind(12, o.tagging);
+        if (auto r = s.exec(); !r)
+            return storeError(r.error());
+        if (db.changes() == 0)
+            return s3errors::noSuchBucket(o.bucket);
+        return {};
+    });
+    if (!committed)
+        return committed.error();
+    emitEvent(eventName, o, origin);
+    return o;
+}
+
+Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key,
+                                    const S3StagedBody &body,
+                                    const S3ObjectAttributes &attributes,
+                                    const S3Conditions &conditions, const S3Origin &origin)
+{
+    if (auto r = checkKey(key); !r)
+        return r.error();
+    if (body.size > kMaxPutSize)
+        return s3errors::entityTooLarge(body.size, kMaxPutSize);
+    // The bytes are made durable first: the row that names them is committed only after.
+    auto stored = m_store->blobs().adoptHashedFile(
+            body.path, BlobStore::Stored { body.sha256Hex, body.md5.toHex(), body.size });
+    if (!stored)
+        return storeError(stored.error());
+    S3Object o;
+    o.bucket = bucket;
+    o.key = key;
+    o.size = body.size;
+    o.etag = body.md5.toHex();
+    o.lastModifiedNs = m_clock->nowNs();
+    o.blob = body.sha256Hex;
+    o.headers = serializeHeaders(attributes.headers);
+    o.storageClass = attributes.storageClass;
+    o.checksumAlgorithm = body.checksumAlgorithm;
+    o.checksum = body.checksum.toBase64();
+    o.tagging = attributes.tagging;
+    return commitObject(std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch,
+                        QStringLiteral("ObjectCreated:Put"), origin);
+}
+
+Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
+{
+    return m_store->write([&](Database &) -> Result<S3Object> {
+        Statement &get = m_sql->getObject;
+        get.bind(1, bucket).bind(2, key);
+        auto row = get.step();
+        if (!row)
+            return storeError(row.error());
+        if (*row) {
+            S3Object o = readObject(get, bucket);
+            get.reset();
+            return o;
+        }
+        Statement &exists = m_sql->bucketExists;
+        exists.bind(1, bucket);
+        row = exists.step();
+        const bool bucketExists = row && *row;
+        exists.reset();
+        if (!bucketExists)
+            return s3errors::noSuchBucket(bucket);
+        return s3errors::noSuchKey(key);
+    });
+}
+
+Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
+                                   const S3Origin &origin)
+{
+    S3Object removed;
+    auto result = m_store->write([&](Database &) -> Result<bool> {
+        Statement &exists = m_sql->bucketExists;
+        exists.bind(1, bucket);
+        auto row = exists.step();
+        const bool bucketExists = row && *row;
+        exists.reset();
+        if (!bucketExists)
+            return s3errors::noSuchBucket(bucket);
+        Statement &del = m_sql->deleteObject;
+        del.bind(1, bucket).bind(2, key);
+        row = del.step();
+        if (!row)
+            return storeError(row.error());
+        if (!*row)
+            return false;
+        removed.size = del.int64(0);
+        removed.etag = del.blob(1);
+        // RETURNING rows are produced before the delete completes: step to the end.
+        while (true) {
+            auto more = del.step();
+            if (!more)
+                return storeError(more.error());
+            if (!*more)
+                break;
+        }
+        return true;
+    });
+    if (result && *result) {
+        removed.bucket = bucket;
+        removed.key = key;
+        removed.lastModifiedNs = m_clock->nowNs();
+        emitEvent(QStringLiteral("ObjectRemoved:Delete"), removed, origin);
+    }
+    return result;
+}
+
+Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArray &sourceKey,
+                                     const QString &bucket, const QByteArray &key,
+                                     const S3ObjectAttributes *attributes,
+                                     const QByteArray *tagging,
+                                     const S3Conditions &sourceConditions,
+                                     const S3Origin &origin)
+{
+    if (auto r = checkKey(key); !r)
+        return r.error();
+    auto source = object(sourceBucket, sourceKey);
+    if (!source)
+        return source.error();
+    const S3Object &src = *source;
+    if (!sourceConditions.ifMatch.isEmpty() && sourceConditions.ifMatch != "*"
+        && sourceConditions.ifMatch != src.etag)
+        return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-match"));
+    if (!sourceConditions.ifNoneMatch.isEmpty()
+        && (sourceConditions.ifNoneMatch == "*" || sourceConditions.ifNoneMatch == src.etag))
+        return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-none-match"));
+    if (sourceConditions.ifUnmodifiedSinceNs
+        && src.lastModifiedNs / 1'000'000'000 > sourceConditions.ifUnmodifiedSinceNs / 1'000'000'000)
+        return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-unmodified-since"));
+    if (sourceConditions.ifModifiedSinceNs
+        && src.lastModifiedNs / 1'000'000'000 <= sourceConditions.ifModifiedSinceNs / 1'000'000'000)
+        return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-modified-since"));
+    if (sourceBucket == bucket && sourceKey == key && !attributes && !tagging)
+        return s3errors::invalidRequest(QStringLiteral(
+                "This copy request is illegal because it is trying to copy an object to itself "
+                "without changing the object's metadata, storage class, website redirect "
+                "location or encryption attributes."));
+    S3Object o = src;
+    o.bucket = bucket;
+    o.key = key;
+    o.lastModifiedNs = m_clock->nowNs();
+    if (attributes) {
+        o.headers = serializeHeaders(attributes->headers);
+        o.storageClass = attributes->storageClass;
+    }
+    if (tagging)
+        o.tagging = *tagging;
+    if (o.partsCount > 0) {
+        // A copy is a single-part object: its ETag is the MD5 of its bytes. The blob store
+        // knows no MD5 of a concatenated object, so compute it once here.
+        QFile file(blobPath(o.blob));
+        if (!file.open(QIODevice::ReadOnly))
+            return s3errors::internalError(QStringLiteral("cannot read the source object"));
+        QCryptographicHash md5(QCryptographicHash::Md5);
+        md5.addData(&file);
+        o.etag = md5.result().toHex();
+        o.partsCount = 0;
+        if (o.checksum.contains('-')) {
+            o.checksumAlgorithm = ChecksumAlgorithm::None;
+            o.checksum.clear();
+        }
+    }
+    return commitObject(std::move(o), false, {}, QStringLiteral("ObjectCreated:Copy"), origin);
+}
+
+Result<QByteArray> S3Store::objectTagging(const QString &bucket, const QByteArray &key)
+{
+    auto o = object(bucket, key);
+    if (!o)
+        return o.error();
+    return o->tagging;
+}
+
+Result<void> S3Store::setObjectTagging(const QString &bucket, const QByteArray &key,
+                                       const QByteArray &tagging)
+{
+    auto done = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("UPDATE s3_objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket).bind(2, key).bind(3, tagging);
+        if (auto r = s->exec(); !r)
+            return storeError(r.error());
+        return db.changes() > 0 ? Result<void>() : Result<void>(Error {});
+    });
+    if (done)
+        return done;
+    auto o = object(bucket, key); // which error: NoSuchBucket or NoSuchKey
+    return o ? Result<void>(s3errors::noSuchKey(key)) : Result<void>(o.error());
+}
+
+QByteArray S3Store::prefixSuccessor(const QByteArray &prefix)
+{
+    QByteArray s = prefix;
+    while (!s.isEmpty()) {
+        const auto last = static_cast<unsigned char>(s.back());
+        if (last != 0xFF) {
+            s.back() = char(last + 1);
+            return s;
+        }
+        s.chop(1);
+    }
+    return {};
+}
+
+Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQuery &query)
+{
+    const int maxKeys = qBound(0, query.maxKeys, 1000);
+    const QByteArray upper = prefixSuccessor(query.prefix);
+    const bool bounded = !query.prefix.isEmpty() && !upper.isEmpty();
+    // The first key that may be listed: at the prefix, and past the marker.
+    QByteArray lower = query.prefix;
+    if (!query.after.isEmpty()) {
+        const QByteArray past = query.after + '\0';
+        if (past > lower)
+            lower = past;
+    }
+    return m_store->write([&](Database &) -> Result<S3ListResult> {
+        Statement &exists = m_sql->bucketExists;
+        exists.bind(1, bucket);
+        auto row = exists.step();
+        const bool bucketExists = row && *row;
+        exists.reset();
+        if (!bucketExists)
+            return s3errors::noSuchBucket(bucket);
+
+        S3ListResult result;
+        int count = 0;
+        QByteArray from = lower;
+        bool exhausted = false;
+        while (!exhausted && count <= maxKeys) {
+            Statement &s = bounded ? m_sql->listRangeBounded : m_sql->listRange;
+            s.bind(1, bucket).bind(2, from).bind(3, maxKeys - count + 1);
+            if (bounded)
+                s.bind(4, upper);
+            int rows = 0;
+            bool reseek = false;
+            while (true) {
+                auto r = s.step();
+                if (!r)
+                    return storeError(r.error());
+                if (!*r)
+                    break;
+                ++rows;
+                const QByteArray key = s.blob(0);
+                if (!query.delimiter.isEmpty()) {
+                    const qsizetype at = key.indexOf(query.delimiter, query.prefix.size());
+                    if (at >= 0) {
+                        const QByteArray prefix = key.left(at + query.delimiter.size());
+                        from = prefixSuccessor(prefix);
+                        reseek = true;
+                        // A common prefix at or before the marker was returned already.
+                        if (query.after.isEmpty() || prefix > query.after) {
+                            if (count == maxKeys) {
+                                result.truncated = true;
+                                break;
+                            }
+                            result.commonPrefixes.append(prefix);
+                            result.last = prefix;
+                            ++count;
+                        }
+                        if (from.isEmpty())
+                            exhausted = true;
+                        break;
+                    }
+                }
+                if (count == maxKeys) {
+                    result.truncated = true;
+                    break;
+                }
+                S3Object o = readObject(s, bucket);
+                result.last = o.key;
+                result.objects.append(std::move(o));
+                ++count;
+            }
+            s.reset();
+            if (result.truncated)
+                break;
+            if (!reseek)
+                exhausted = true;
+            if (rows == 0)
+                exhausted = true;
+        }
+        return result;
+    });
+}
+
+bool S3Store::isBlobReferenced(const QByteArray &blob)
+{
+    return m_store->write([&](Database &db) {
+        auto s = db.prepare("SELECT 1 FROM s3_objects WHERE blob = ?1 LIMIT 1");
+        if (!s)
+            return true; // when unsure, keep it
+        s->bind(1, blob);
+        auto row = s->step();
+        return !row || *row;
+    });
+}
+
+QByteArray S3Store::serializeHeaders(const QList<std::pair<QByteArray, QByteArray>> &headers)
+{
+    QByteArray out;
+    for (const auto &[name, value] : headers) {
+        out += name;
+        out += ':';
+        out += value;
+        out += '\n';
+    }
+    return out;
+}
+
+QList<std::pair<QByteArray, QByteArray>> S3Store::parseHeaders(const QByteArray &serialized)
+{
+    QList<std::pair<QByteArray, QByteArray>> out;
+    qsizetype pos = 0;
+    while (pos < serialized.size()) {
+        qsizetype nl = serialized.indexOf('\n', pos);
+        if (nl < 0)
+            nl = serialized.size();
+        const qsizetype colon = serialized.indexOf(':', pos);
+        if (colon > pos && colon < nl)
+            out.append({ serialized.mid(pos, colon - pos), serialized.mid(colon + 1, nl - colon - 1) });
+        pos = nl + 1;
+    }
+    return out;
+}
+
+QByteArray S3Store::multipartEtag(const QList<QByteArray> &partMd5s)
+{
+    QCryptographicHash md5(QCryptographicHash::Md5);
+    for (const QByteArray &m : partMd5s)
+        md5.addData(m);
+    return md5.result().toHex() + '-' + QByteArray::number(partMd5s.size());
+}
+
+// Multipart uploads.
+
+Result<S3Upload> S3Store::createUpload(const QString &bucket, const QByteArray &key,
+                                       const S3ObjectAttributes &attributes,
+                                       ChecksumAlgorithm checksumAlgorithm)
+{
+    if (auto r = checkKey(key); !r)
+        return r.error();
+    S3Upload u;
+    u.uploadId = randomHex(16);
+    u.bucket = bucket;
+    u.key = key;
+    u.initiatedNs = m_clock->nowNs();
+    u.storageClass = attributes.storageClass;
+    u.checksumAlgorithm = checksumAlgorithm;
+    auto done = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("INSERT INTO s3_uploads (upload_id, bucket, key, initiated_ns, headers,"
+                            " storage_class, checksum_alg, tagging)"
+                            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
+                            " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?2)");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, u.uploadId).bind(2, bucket).bind(3, key).bind(4, u.initiatedNs)
+                .bind(5, serializeHeaders(attributes.headers)).bind(6, attributes.storageClass)
+                .bind(7, checksumAlgorithmName(checksumAlgorithm)).bind(8, attributes.tagging);
+        if (auto r = s->exec(); !r)
+            return storeError(r.error());
+        if (db.changes() == 0)
+            return s3errors::noSuchBucket(bucket);
+        return {};
+    });
+    if (!done)
+        return done.error();
+    return u;
+}
+
+Result<S3Upload> S3Store::upload(const QString &bucket, const QByteArray &key,
+                                 const QByteArray &uploadId)
+{
+    if (!isHexId(uploadId))
+        return s3errors::noSuchUpload(uploadId);
+    return m_store->write([&](Database &db) -> Result<S3Upload> {
+        auto s = db.prepare("SELECT initiated_ns, storage_class, checksum_alg FROM s3_uploads"
+                            " WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, uploadId).bind(2, bucket).bind(3, key);
+        auto row = s->step();
+        if (!row)
+            return storeError(row.error());
+        if (!*row)
+            return s3errors::noSuchUpload(uploadId);
+        S3Upload u;
+        u.uploadId = uploadId;
+        u.bucket = bucket;
+        u.key = key;
+        u.initiatedNs = s->int64(0);
+        u.storageClass = s->blob(1);
+        u.checksumAlgorithm = checksumAlgorithmFromName(s->blob(2));
+        return u;
+    });
+}
+
+Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
+                                   const QByteArray &uploadId, int partNumber,
+                                   const S3StagedBody &body)
+{
+    if (partNumber < 1 || partNumber > kMaxParts)
+        return s3errors::invalidArgument(
+                QStringLiteral("Part number must be an integer between 1 and 10000, inclusive"));
+    if (body.size > kMaxPutSize)
+        return s3errors::entityTooLarge(body.size, kMaxPutSize);
+    auto u = upload(bucket, key, uploadId);
+    if (!u)
+        return u.error();
+    const QString dir = partsDir(uploadId);
+    const QString fileName = QString::number(partNumber) + u'-' + QString::fromLatin1(randomHex(6));
+    QDir().mkpath(dir);
+    if (auto r = syncPath(body.path); !r)
+        return r.error();
+    if (::rename(QFile::encodeName(body.path).constData(),
+                 QFile::encodeName(dir + u'/' + fileName).constData())
+        != 0)
+        return s3errors::internalError(QStringLiteral("cannot store the part"));
+    S3Part part;
+    part.partNumber = partNumber;
+    part.size = body.size;
+    part.etag = body.md5.toHex();
+    part.checksum = body.checksum.toBase64();
+    part.lastModifiedNs = m_clock->nowNs();
+    QString oldFile;
+    auto done = m_store->write([&](Database &db) -> Result<void> {
+        Transaction tx(db);
+        if (!tx.began())
+            return storeError(tx.began().error());
+        auto exists = db.prepare("SELECT 1 FROM s3_uploads WHERE upload_id = ?1");
+        auto old = db.prepare("SELECT file FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2");
+        auto put = db.prepare(
+                "INSERT INTO s3_parts (upload_id, part_number, file, size, etag, md5, checksum,"
+                " modified_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                " ON CONFLICT (upload_id, part_number) DO UPDATE SET file = excluded.file,"
+                " size = excluded.size, etag = excluded.etag, md5 = excluded.md5,"
+                " checksum = excluded.checksum, modified_ns = excluded.modified_ns");
+        if (!exists || !old || !put)
+            return s3errors::internalError(QStringLiteral("cannot prepare"));
+        exists->bind(1, uploadId);
+        auto row = exists->step();
+        if (!row || !*row)
+            return s3errors::noSuchUpload(uploadId);
+        old->bind(1, uploadId).bind(2, partNumber);
+        row = old->step();
+        if (row && *row)
+            oldFile = old->text(0);
+        put->bind(1, uploadId).bind(2, partNumber).bind(3, fileName).bind(4, part.size)
+                .bind(5, part.etag).bind(6, body.md5).bind(7, part.checksum)
+                .bind(8, part.lastModifiedNs);
+        if (auto r = put->exec(); !r)
+            return storeError(r.error());
+        return tx.commit();
+    });
+    if (!done) {
+        QFile::remove(dir + u'/' + fileName);
+        return done.error();
+    }
+    if (!oldFile.isEmpty())
+        QFile::remove(dir + u'/' + oldFile);
+    return part;
+}
+
+Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray &key,
+                                         const QByteArray &uploadId,
+                                         const QList<S3CompletedPart> &parts,
+                                         const S3Origin &origin)
+{
+    auto u = upload(bucket, key, uploadId);
+    if (!u)
+        return u.error();
+    if (parts.isEmpty())
+        return s3errors::malformedXml(QStringLiteral("no parts"));
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        if (parts[i].partNumber <= parts[i - 1].partNumber)
+            return s3errors::invalidPartOrder();
+    }
+    struct Stored
+    {
+        QString file;
+        qint64 size;
+        QByteArray etag;
+        QByteArray md5;
+        QByteArray checksum;
+    };
+    QHash<int, Stored> stored;
+    auto loaded = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT part_number, file, size, etag, md5, checksum FROM s3_parts"
+                            " WHERE upload_id = ?1");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, uploadId);
+        while (true) {
+            auto row = s->step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                break;
+            stored.insert(int(s->int64(0)),
+                          { s->text(1), s->int64(2), s->blob(3), s->blob(4), s->blob(5) });
+        }
+        return {};
+    });
+    if (!loaded)
+        return loaded.error();
+    QList<QByteArray> md5s;
+    QByteArray checksums;
+    qint64 total = 0;
+    for (qsizetype i = 0; i < parts.size(); ++i) {
+        const auto it = stored.constFind(parts[i].partNumber);
+        if (it == stored.constEnd() || it->etag != parts[i].etag)
+            return s3errors::invalidPart(parts[i].partNumber);
+        if (i + 1 < parts.size() && it->size < kMinPartSize)
+            return s3errors::entityTooSmall();
+        md5s.append(it->md5);
+        checksums += QByteArray::fromBase64(it->checksum);
+        total += it->size;
+    }
+    if (total > kMaxObjectSize)
+        return s3errors::entityTooLarge(total, kMaxObjectSize);
+
+    // One file for the object, so a GET streams one file: concatenate the parts, hashing the
+    // result for its blob name, in bounded memory.
+    const QString target = newStagingPath();
+    QFile out(target);
+    if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
+        return s3errors::internalError(QStringLiteral("cannot create ") + target);
+    Checksum sha(ChecksumAlgorithm::Sha256);
+    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    const QString dir = partsDir(uploadId);
+    for (const S3CompletedPart &p : parts) {
+        QFile in(dir + u'/' + stored.value(p.partNumber).file);
+        if (!in.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
+            out.remove();
+            return s3errors::internalError(QStringLiteral("a part's file is missing"));
+        }
+        while (true) {
+            const qint64 n = in.read(buffer.data(), buffer.size());
+            if (n <= 0)
+                break;
+            sha.add(buffer.constData(), n);
+            if (out.write(buffer.constData(), n) != n) {
+                out.remove();
+                return s3errors::internalError(QStringLiteral("cannot write the object"));
+            }
+        }
+    }
+    out.close();
+    buffer = QByteArray();
+    S3Object o;
+    o.bucket = bucket;
+    o.key = key;
+    o.size = total;
+    o.etag = multipartEtag(md5s);
+    o.blob = sha.result().toHex();
+    o.partsCount = int(parts.size());
+    o.storageClass = u->storageClass;
+    if (u->checksumAlgorithm != ChecksumAlgorithm::None
+        && checksums.size() == parts.size() * checksumSize(u->checksumAlgorithm)) {
+        o.checksumAlgorithm = u->checksumAlgorithm;
+        o.checksum = Checksum::compute(u->checksumAlgorithm, checksums).toBase64() + '-'
+                + QByteArray::number(parts.size());
+    }
+    auto published = m_store->blobs().adoptHashedFile(
+            target, BlobStore::Stored { o.blob, QByteArray(), o.size });
+    if (!published) {
+        QFile::remove(target);
+        return storeError(published.error());
+    }
+    o.lastModifiedNs = m_clock->nowNs();
+    auto done = m_store->write([&](Database &db) -> Result<void> {
+        Transaction tx(db);
+        if (!tx.began())
+            return storeError(tx.began().error());
+        auto meta = db.prepare("SELECT headers, tagging FROM s3_uploads WHERE upload_id = ?1");
+        if (!meta)
+            return storeError(meta.error());
+        meta->bind(1, uploadId);
+        auto row = meta->step();
+        if (!row || !*row)
+            return s3errors::noSuchUpload(uploadId); // completed or aborted meanwhile
+        o.headers = meta->blob(0);
+        o.tagging = meta->blob(1);
+        meta->reset();
+        Statement &s = m_sql->upsertObject;
+        s.bind(1, o.bucket).bind(2, o.key).bind(3, o.blob).bind(4, o.size).bind(5, o.etag)
+                .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
+                .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
+                .bind(11, o.partsCount).bind(12, o.tagging);
+        if (auto r = s.exec(); !r)
+            return storeError(r.error());
+        if (db.changes() == 0)
+            return s3errors::noSuchBucket(bucket);
+        for (const char *sql : { "DELETE FROM s3_parts WHERE upload_id = ?1",
+                                 "DELETE FROM s3_uploads WHERE upload_id = ?1" }) {
+            auto del = db.prepare(sql);
+            if (!del)
+                return storeError(del.error());
+            del->bind(1, uploadId);
+            if (auto r = del->exec(); !r)
+                return storeError(r.error());
+        }
+        return tx.commit();
+    });
+    if (!done)
+        return done.error();
+    QDir(dir).removeRecursively();
+    emitEvent(QStringLiteral("ObjectCreated:CompleteMultipartUpload"), o, origin);
+    return o;
+}
+
+Result<void> S3Store::abortUpload(const QString &bucket, const QByteArray &key,
+                                  const QByteArray &uploadId)
+{
+    auto u = upload(bucket, key, uploadId);
+    if (!u)
+        return u.error();
+    auto done = m_store->write([&](Database &db) -> Result<void> {
+        Transaction tx(db);
+        if (!tx.began())
+            return storeError(tx.began().error());
+        for (const char *sql : { "DELETE FROM s3_parts WHERE upload_id = ?1",
+                                 "DELETE FROM s3_uploads WHERE upload_id = ?1" }) {
+            auto del = db.prepare(sql);
+            if (!del)
+                return storeError(del.error());
+            del->bind(1, uploadId);
+            if (auto r = del->exec(); !r)
+                return storeError(r.error());
+        }
+        return tx.commit();
+    });
+    if (!done)
+        return done;
+    QDir(partsDir(uploadId)).removeRecursively();
+    return {};
+}
+
+Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray &key,
+                                         const QByteArray &uploadId, int afterPart,
+                                         int maxParts, bool *truncated)
+{
+    auto u = upload(bucket, key, uploadId);
+    if (!u)
+        return u.error();
+    maxParts = qBound(0, maxParts, 1000);
+    return m_store->write([&](Database &db) -> Result<QList<S3Part>> {
+        auto s = db.prepare("SELECT part_number, size, etag, checksum, modified_ns FROM s3_parts"
+                            " WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number"
+                            " LIMIT ?3");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, uploadId).bind(2, afterPart).bind(3, maxParts + 1);
+        QList<S3Part> out;
+        *truncated = false;
+        while (true) {
+            auto row = s->step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                break;
+            if (out.size() == maxParts) {
+                *truncated = true;
+                break;
+            }
+            out.append({ int(s->int64(0)), s->int64(1), s->blob(2), s->blob(3), s->int64(4) });
+        }
+        return out;
+    });
+}
+
+Result<QList<S3Upload>> S3Store::listUploads(const QString &bucket, const QByteArray &prefix,
+                                             int maxUploads, bool *truncated)
+{
+    if (auto b = this->bucket(bucket); !b)
+        return b.error();
+    maxUploads = qBound(0, maxUploads, 1000);
+    return m_store->write([&](Database &db) -> Result<QList<S3Upload>> {
+        auto s = db.prepare("SELECT upload_id, key, initiated_ns, storage_class, checksum_alg"
+                            " FROM s3_uploads WHERE bucket = ?1 AND substr(key, 1, ?3) = ?2"
+                            " ORDER BY key, initiated_ns LIMIT ?4");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket).bind(2, prefix).bind(3, int(prefix.size())).bind(4, maxUploads + 1);
+        QList<S3Upload> out;
+        *truncated = false;
+        while (true) {
+            auto row = s->step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                break;
+            if (out.size() == maxUploads) {
+                *truncated = true;
+                break;
+            }
+            S3Upload u;
+            u.uploadId = s->blob(0);
+            u.bucket = bucket;
+            u.key = s->blob(1);
+            u.initiatedNs = s->int64(2);
+            u.storageClass = s->blob(3);
+            u.checksumAlgorithm = checksumAlgorithmFromName(s->blob(4));
+            out.append(u);
+        }
+        return out;
+    });
+}
+
+} // namespace tarmac

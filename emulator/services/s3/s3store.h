@@ -1,0 +1,278 @@
+#pragma once
+
+#include "core/result.h"
+#include "services/s3/s3checksum.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QMutex>
+#include <QReadWriteLock>
+#include <QString>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace tarmac {
+
+class Clock;
+class Statement;
+class Store;
+
+// A bucket as ListBuckets and HeadBucket see it.
+struct S3Bucket
+{
+    QString name;
+    QString region;
+    qint64 createdNs = 0;
+};
+
+// What the client decides about an object when it writes one: the headers S3 returns on
+// GET (Content-Type, Cache-Control, Content-Disposition, Content-Encoding, Content-Language,
+// Expires, x-amz-meta-*; names lower-case, in the order given), its storage class and tags.
+struct S3ObjectAttributes
+{
+    QList<std::pair<QByteArray, QByteArray>> headers;
+    QByteArray storageClass; // empty: STANDARD
+    QByteArray tagging;      // the x-amz-tagging form: url-encoded k=v&k=v
+};
+
+// One stored object. `headers` is the attributes' headers serialised as "name:value\n"
+// lines, so that a GET copies them out without parsing anything.
+struct S3Object
+{
+    QString bucket;
+    QByteArray key;
+    qint64 size = 0;
+    QByteArray etag; // without quotes: md5 hex, or "<hex>-N" for multipart objects
+    qint64 lastModifiedNs = 0;
+    QByteArray blob; // the blob store name (sha-256 hex)
+    QByteArray headers;
+    QByteArray storageClass;
+    ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
+    QByteArray checksum; // base64; "<base64>-N" for a composite multipart checksum
+    int partsCount = 0;
+    QByteArray tagging;
+    int tagCount() const;
+};
+
+// A body written to a file and digested in the same pass, ready to be adopted by the store.
+struct S3StagedBody
+{
+    QString path;
+    qint64 size = 0;
+    QByteArray md5;       // raw
+    QByteArray sha256Hex;
+    ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
+    QByteArray checksum;  // raw; empty when no algorithm
+};
+
+// Who asked for a change, for the event records it produces (S3 puts the requester's request
+// id and address into them, and Tarmac keeps the trace).
+struct S3Origin
+{
+    QByteArray requestId;
+    QByteArray traceId;
+    QByteArray spanId;
+    QString sourceIp;
+};
+
+// An object was created or removed: what the model tells its listener, which turns it into
+// notification records. The model knows nothing about where events go.
+struct S3Event
+{
+    QString eventName; // "ObjectCreated:Put", "ObjectRemoved:Delete", … (no "s3:" prefix)
+    QString bucket;
+    QByteArray key;
+    qint64 size = 0;
+    QByteArray etag;
+    QByteArray sequencer;
+    qint64 timeNs = 0;
+    S3Origin origin;
+};
+
+struct S3ListQuery
+{
+    QByteArray prefix;
+    QByteArray delimiter;
+    QByteArray after; // exclusive: a start-after, marker or the last item of a previous page
+    int maxKeys = 1000;
+};
+
+struct S3ListResult
+{
+    QList<S3Object> objects; // key, size, etag, lastModifiedNs, storageClass filled
+    QList<QByteArray> commonPrefixes;
+    bool truncated = false;
+    QByteArray last; // the last key or common prefix returned (the next page starts after it)
+};
+
+struct S3Upload
+{
+    QByteArray uploadId;
+    QString bucket;
+    QByteArray key;
+    qint64 initiatedNs = 0;
+    QByteArray storageClass;
+    ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
+};
+
+struct S3Part
+{
+    int partNumber = 0;
+    qint64 size = 0;
+    QByteArray etag; // md5 hex
+    QByteArray checksum; // base64, when the upload has an algorithm
+    qint64 lastModifiedNs = 0;
+};
+
+struct S3CompletedPart
+{
+    int partNumber = 0;
+    QByteArray etag; // as the client sent it, quotes removed
+};
+
+// Conditions a write or read is made under (If-Match and friends).
+struct S3Conditions
+{
+    QByteArray ifMatch;      // etag or "*"; empty: none
+    QByteArray ifNoneMatch;
+    qint64 ifModifiedSinceNs = 0;   // 0: none
+    qint64 ifUnmodifiedSinceNs = 0;
+};
+
+// S3's state and semantics, for the wire API, the GUI and the IDE (DESIGN.md: the model).
+// Buckets, objects, tags, CORS and notification documents, multipart uploads and their parts
+// live in the state database (tables s3_*); object bodies are blobs in the content-addressed
+// blob store, and parts of unfinished uploads are files under STATE/s3/parts/<upload id>/.
+// Every write makes its body durable before it commits the row that names it, so a crash
+// loses nothing acknowledged and never shows an object whose bytes are missing.
+//
+// Thread-safe: the edge serves it from several I/O threads. Rows go through Store::write
+// (one writer connection behind a mutex) with prepared statements kept for the hot paths;
+// bodies are hashed and written outside the lock.
+//
+// Known limits (Tarmac warns about these):
+// - one account and one region per bucket, no ACLs, bucket policies or public access blocks:
+//   every request may do everything;
+// - no versioning and no object lock (their APIs answer NotImplemented), so versionId is never
+//   set and DeleteMarkerCreated never happens;
+// - no lifecycle rules, replication, website hosting, inventory, analytics, or S3 Select;
+// - browser form POST uploads (ObjectCreated:Post) are not accepted;
+// - checksums of multipart objects are composite ("<base64>-N"), as S3's default; CRC64NVME
+//   full-object multipart checksums are not computed;
+// - the bodies of deleted or overwritten objects stay in the blob folder (other services may
+//   share a blob with the same bytes) until the engine's blob garbage collection reclaims them.
+class S3Store
+{
+public:
+    static constexpr qint64 kMaxObjectSize = 5LL * 1024 * 1024 * 1024 * 1024; // 5 TiB
+    static constexpr qint64 kMaxPutSize = 5LL * 1024 * 1024 * 1024;          // single PUT
+    static constexpr qint64 kMinPartSize = 5LL * 1024 * 1024;
+    static constexpr int kMaxKeyBytes = 1024;
+    static constexpr int kMaxParts = 10000;
+
+    using EventListener = std::function<void(const S3Event &)>;
+
+    S3Store(Store *store, const Clock *clock, QString stateDir);
+    ~S3Store();
+
+    // Creates the tables and the folders, removes staging leftovers. Call once, before use.
+    Result<void> open();
+    // Called (on the writer's thread, after the commit) for every object created or removed.
+    void setEventListener(EventListener listener) { m_listener = std::move(listener); }
+
+    // Where the API writes upload bodies before handing them over: same filesystem as the blob
+    // store, so adopting a body is a rename.
+    QString stagingDir() const { return m_stagingDir; }
+    QString newStagingPath() const;
+    // The file of a stored blob, for streaming GET bodies.
+    QString blobPath(const QByteArray &blob) const;
+
+    // Buckets.
+    static bool isValidBucketName(const QString &name);
+    QList<S3Bucket> listBuckets();
+    Result<void> createBucket(const QString &name, const QString &region);
+    Result<S3Bucket> bucket(const QString &name);
+    Result<void> deleteBucket(const QString &name);
+    // Bucket sub-documents (tagging, cors, notification) stored as the XML the API rendered;
+    // empty: none set.
+    enum class BucketDocument { Tagging, Cors, Notification };
+    Result<QByteArray> bucketDocument(const QString &bucket, BucketDocument which);
+    Result<void> setBucketDocument(const QString &bucket, BucketDocument which,
+                                   const QByteArray &document);
+
+    // Objects.
+    static Result<void> checkKey(const QByteArray &key);
+    Result<S3Object> putObject(const QString &bucket, const QByteArray &key,
+                               const S3StagedBody &body, const S3ObjectAttributes &attributes,
+                               const S3Conditions &conditions = {}, const S3Origin &origin = {});
+    Result<S3Object> object(const QString &bucket, const QByteArray &key);
+    // Deleting a missing key succeeds (S3 answers 204); returns whether something was removed.
+    Result<bool> deleteObject(const QString &bucket, const QByteArray &key,
+                              const S3Origin &origin = {});
+    // `attributes` null: COPY (keep the source's headers and tags), else REPLACE.
+    Result<S3Object> copyObject(const QString &sourceBucket, const QByteArray &sourceKey,
+                                const QString &bucket, const QByteArray &key,
+                                const S3ObjectAttributes *attributes,
+                                const QByteArray *tagging, // null: keep the source's tags
+                                const S3Conditions &sourceConditions = {},
+                                const S3Origin &origin = {});
+    Result<QByteArray> objectTagging(const QString &bucket, const QByteArray &key);
+    Result<void> setObjectTagging(const QString &bucket, const QByteArray &key,
+                                  const QByteArray &tagging);
+    Result<S3ListResult> listObjects(const QString &bucket, const S3ListQuery &query);
+
+    // Multipart uploads.
+    Result<S3Upload> createUpload(const QString &bucket, const QByteArray &key,
+                                  const S3ObjectAttributes &attributes,
+                                  ChecksumAlgorithm checksumAlgorithm);
+    Result<S3Upload> upload(const QString &bucket, const QByteArray &key,
+                            const QByteArray &uploadId);
+    Result<S3Part> uploadPart(const QString &bucket, const QByteArray &key,
+                              const QByteArray &uploadId, int partNumber,
+                              const S3StagedBody &body);
+    Result<S3Object> completeUpload(const QString &bucket, const QByteArray &key,
+                                    const QByteArray &uploadId,
+                                    const QList<S3CompletedPart> &parts,
+                                    const S3Origin &origin = {});
+    Result<void> abortUpload(const QString &bucket, const QByteArray &key,
+                             const QByteArray &uploadId);
+    Result<QList<S3Part>> listParts(const QString &bucket, const QByteArray &key,
+                                    const QByteArray &uploadId, int afterPart, int maxParts,
+                                    bool *truncated);
+    Result<QList<S3Upload>> listUploads(const QString &bucket, const QByteArray &prefix,
+                                        int maxUploads, bool *truncated);
+
+    // Whether any S3 row names this blob (for the engine's blob garbage collection).
+    bool isBlobReferenced(const QByteArray &blob);
+
+    static QByteArray serializeHeaders(const QList<std::pair<QByteArray, QByteArray>> &headers);
+    static QList<std::pair<QByteArray, QByteArray>> parseHeaders(const QByteArray &serialized);
+    // Multipart ETag: hex(md5(md5(part1) ‖ … ‖ md5(partN))) + "-N".
+    static QByteArray multipartEtag(const QList<QByteArray> &partMd5s);
+    // The smallest byte string greater than every string starting with `prefix`; empty when
+    // there is none (the prefix is all 0xFF).
+    static QByteArray prefixSuccessor(const QByteArray &prefix);
+
+private:
+    struct Statements;
+    Result<S3Object> commitObject(S3Object object, bool requireAbsent, const QByteArray &ifMatch,
+                                  const QString &eventName, const S3Origin &origin);
+    void emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin);
+    QByteArray nextSequencer();
+    QString partsDir(const QByteArray &uploadId) const;
+
+    Store *m_store;
+    const Clock *m_clock;
+    QString m_stateDir;
+    QString m_stagingDir;
+    QString m_partsRoot;
+    std::unique_ptr<Statements> m_sql; // used only inside Store::write
+    EventListener m_listener;
+    std::atomic<quint64> m_sequence { 0 };
+};
+
+} // namespace tarmac
