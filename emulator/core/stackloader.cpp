@@ -243,12 +243,22 @@ private:
         return root.contains(name) ? root[name] : none;
     }
 
+    // The keys of `object` (written at `path`) in template order; keys the document does
+    // not know at that path (merged from Globals, or a JSON file read without positions)
+    // come last, sorted.
     QStringList keysOf(const QString &path, const Json &object) const
     {
-        QStringList keys = m_doc.keys(path);
-        if (keys.isEmpty() && object.is_object()) {
-            for (auto it = object.begin(); it != object.end(); ++it)
-                keys.append(qs(it.key()));
+        QStringList keys;
+        if (!object.is_object())
+            return keys;
+        for (const QString &k : m_doc.keys(path)) {
+            if (object.contains(k.toStdString()))
+                keys.append(k);
+        }
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            const QString k = qs(it.key());
+            if (!keys.contains(k))
+                keys.append(k);
         }
         return keys;
     }
@@ -616,7 +626,9 @@ private:
 
     Result<void> expandEvents(qsizetype index)
     {
-        const Json events = m_resources[index].rawProperties.value("Events", Json::object());
+        if (!m_resources[index].rawProperties.contains("Events"))
+            return {};
+        const Json events = m_resources[index].rawProperties["Events"];
         const QString id = m_resources[index].logicalId;
         const QString eventsPath = m_resources[index].propertyPaths.value(QStringLiteral("Events"));
         if (!events.is_object())
