@@ -14,6 +14,8 @@
 #include <QFile>
 #include <QXmlStreamWriter>
 
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 
 namespace tarmac {
@@ -112,6 +114,21 @@ qint64 parseHttpDate(const QByteArray &value)
 {
     if (value.isEmpty())
         return 0;
+    // IMF-fixdate, what every SDK sends: "Sun, 06 Nov 1994 08:49:37 GMT".
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char day[4] = {};
+    char month[4] = {};
+    std::tm tm {};
+    if (std::sscanf(value.constData(), "%3s, %d %3s %d %d:%d:%d GMT", day, &tm.tm_mday, month,
+                    &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec)
+        == 7) {
+        const char *m = std::strstr(months, month);
+        if (m && (m - months) % 3 == 0) {
+            tm.tm_mon = int(m - months) / 3;
+            tm.tm_year -= 1900;
+            return qint64(timegm(&tm)) * 1'000'000'000;
+        }
+    }
     QDateTime dt = QDateTime::fromString(QString::fromLatin1(value), Qt::RFC2822Date);
     if (!dt.isValid())
         dt = QDateTime::fromString(QString::fromLatin1(value), Qt::ISODate);
@@ -1579,8 +1596,8 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
     s3xml::beginDocument(w, QStringLiteral("CopyPartResult"));
     w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(part->lastModifiedNs));
     w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(part->etag) + u'"');
-    if (!part->checksum.isEmpty())
-        w.writeTextElement(QString::fromLatin1(checksumXmlElementName(upload->checksumAlgorithm)),
+    if (part->checksumAlgorithm != ChecksumAlgorithm::None)
+        w.writeTextElement(QString::fromLatin1(checksumXmlElementName(part->checksumAlgorithm)),
                            QString::fromLatin1(part->checksum));
     s3xml::endDocument(w);
     return xmlResponse(xml);
@@ -1661,10 +1678,9 @@ HttpResponse S3RestApi::listParts(S3Call &call)
         w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(p.lastModifiedNs));
         w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(p.etag) + u'"');
         w.writeTextElement(QStringLiteral("Size"), QString::number(p.size));
-        if (!p.checksum.isEmpty())
-            w.writeTextElement(
-                    QString::fromLatin1(checksumXmlElementName(upload->checksumAlgorithm)),
-                    QString::fromLatin1(p.checksum));
+        if (p.checksumAlgorithm != ChecksumAlgorithm::None)
+            w.writeTextElement(QString::fromLatin1(checksumXmlElementName(p.checksumAlgorithm)),
+                               QString::fromLatin1(p.checksum));
         w.writeEndElement();
     }
     s3xml::endDocument(w);

@@ -33,7 +33,7 @@ const std::vector<Migration> kMigrations = {
       "CREATE INDEX s3_uploads_bucket ON s3_uploads(bucket, key, initiated_ns);"
       "CREATE TABLE s3_parts (upload_id TEXT NOT NULL, part_number INTEGER NOT NULL,"
       "  file TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, md5 BLOB NOT NULL,"
-      "  checksum TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+      "  checksum_alg TEXT NOT NULL, checksum TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
       "  PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;" },
 };
 
@@ -861,6 +861,7 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
     part.size = body.size;
     part.etag = body.md5.toHex();
     part.checksum = body.checksum.toBase64();
+    part.checksumAlgorithm = body.checksumAlgorithm;
     part.lastModifiedNs = m_clock->nowNs();
     QString oldFile;
     auto done = m_store->write([&](Database &db) -> Result<void> {
@@ -871,10 +872,11 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
         auto old = db.prepare("SELECT file FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2");
         auto put = db.prepare(
                 "INSERT INTO s3_parts (upload_id, part_number, file, size, etag, md5, checksum,"
-                " modified_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+                " modified_ns, checksum_alg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
                 " ON CONFLICT (upload_id, part_number) DO UPDATE SET file = excluded.file,"
                 " size = excluded.size, etag = excluded.etag, md5 = excluded.md5,"
-                " checksum = excluded.checksum, modified_ns = excluded.modified_ns");
+                " checksum = excluded.checksum, modified_ns = excluded.modified_ns,"
+                " checksum_alg = excluded.checksum_alg");
         if (!exists || !old || !put)
             return s3errors::internalError(QStringLiteral("cannot prepare"));
         exists->bind(1, uploadId);
@@ -887,7 +889,8 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
             oldFile = old->text(0);
         put->bind(1, uploadId).bind(2, partNumber).bind(3, fileName).bind(4, part.size)
                 .bind(5, part.etag).bind(6, body.md5).bind(7, part.checksum)
-                .bind(8, part.lastModifiedNs);
+                .bind(8, part.lastModifiedNs)
+                .bind(9, checksumAlgorithmName(part.checksumAlgorithm));
         if (auto r = put->exec(); !r)
             return storeError(r.error());
         return tx.commit();
@@ -925,8 +928,8 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     };
     QHash<int, Stored> stored;
     auto loaded = m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("SELECT part_number, file, size, etag, md5, checksum FROM s3_parts"
-                            " WHERE upload_id = ?1");
+        auto s = db.prepare("SELECT part_number, file, size, etag, md5, checksum, checksum_alg"
+                            " FROM s3_parts WHERE upload_id = ?1");
         if (!s)
             return storeError(s.error());
         s->bind(1, uploadId);
@@ -936,8 +939,10 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
                 return storeError(row.error());
             if (!*row)
                 break;
-            stored.insert(int(s->int64(0)),
-                          { s->text(1), s->int64(2), s->blob(3), s->blob(4), s->blob(5) });
+            const bool sameAlgorithm =
+                    checksumAlgorithmFromName(s->blob(6)) == u->checksumAlgorithm;
+            stored.insert(int(s->int64(0)), { s->text(1), s->int64(2), s->blob(3), s->blob(4),
+                                              sameAlgorithm ? s->blob(5) : QByteArray() });
         }
         return {};
     });
@@ -946,10 +951,13 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     QList<QByteArray> md5s;
     QByteArray checksums;
     qint64 total = 0;
+    for (const S3CompletedPart &p : parts) {
+        const auto it = stored.constFind(p.partNumber);
+        if (it == stored.constEnd() || it->etag != p.etag)
+            return s3errors::invalidPart(p.partNumber);
+    }
     for (qsizetype i = 0; i < parts.size(); ++i) {
         const auto it = stored.constFind(parts[i].partNumber);
-        if (it == stored.constEnd() || it->etag != parts[i].etag)
-            return s3errors::invalidPart(parts[i].partNumber);
         if (i + 1 < parts.size() && it->size < kMinPartSize)
             return s3errors::entityTooSmall();
         md5s.append(it->md5);
@@ -1085,7 +1093,8 @@ Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray
         return u.error();
     maxParts = qBound(0, maxParts, 1000);
     return m_store->write([&](Database &db) -> Result<QList<S3Part>> {
-        auto s = db.prepare("SELECT part_number, size, etag, checksum, modified_ns FROM s3_parts"
+        auto s = db.prepare("SELECT part_number, size, etag, checksum, modified_ns, checksum_alg"
+                            " FROM s3_parts"
                             " WHERE upload_id = ?1 AND part_number > ?2 ORDER BY part_number"
                             " LIMIT ?3");
         if (!s)
@@ -1103,7 +1112,8 @@ Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray
                 *truncated = true;
                 break;
             }
-            out.append({ int(s->int64(0)), s->int64(1), s->blob(2), s->blob(3), s->int64(4) });
+            out.append({ int(s->int64(0)), s->int64(1), s->blob(2), s->blob(3), s->int64(4),
+                         checksumAlgorithmFromName(s->blob(5)) });
         }
         return out;
     });

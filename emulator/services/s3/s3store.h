@@ -124,8 +124,9 @@ struct S3Part
     int partNumber = 0;
     qint64 size = 0;
     QByteArray etag; // md5 hex
-    QByteArray checksum; // base64, when the upload has an algorithm
+    QByteArray checksum; // base64, when the client sent or the upload names an algorithm
     qint64 lastModifiedNs = 0;
+    ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
 };
 
 struct S3CompletedPart
