@@ -1,7 +1,11 @@
 // The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
 // line"). Parsing and wiring only; the engine does the work.
+#include "core/delivery.h"
 #include "core/engine.h"
 #include "core/json.h"
+#include "core/stackloader.h"
+#include "functions/functionrunner.h"
+#include "services/lambda/lambdamodule.h"
 #include "trace/otlpexport.h"
 #include "trace/tracer.h"
 
@@ -53,6 +57,7 @@ application's HTTP routes on an API port, functions as child processes, state in
 
 Commands:
   serve [PROJECT] [options]      run everything headless until SIGINT/SIGTERM
+  invoke FUNCTION [PROJECT]      run one invocation; result on stdout, logs on stderr
   traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
 
 PROJECT is a folder holding template.yaml, or a template file; without one Tarmac starts
@@ -272,7 +277,176 @@ int runTracesExport(const QStringList &args)
     return kExitOk;
 }
 
-bool hasDisplay()
+// `tarmac invoke FUNCTION [PROJECT]`: one invocation in an engine of its own (ephemeral
+// state, ports chosen by the system), so that calls the function makes to AWS services reach
+// this Tarmac. The function comes from the project's template, or from the command line.
+int runInvoke(QCoreApplication &app, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+            "Invoke a function once. The event comes from --event (a file, or - for stdin; {} "
+            "when absent); the function's result is printed on stdout, its logs on stderr. "
+            "Exit status 1 when the function fails."));
+    p.addPositionalArgument(QStringLiteral("FUNCTION"), QStringLiteral("Logical id or name of the function."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"),
+                            QStringLiteral("Folder with template.yaml, or a template (default: here)."),
+                            QStringLiteral("[PROJECT]"));
+    p.addOption({ QStringLiteral("event"), QStringLiteral("The event: a JSON file, or - for stdin."), QStringLiteral("FILE") });
+    p.addOption({ QStringLiteral("runtime"), QStringLiteral("Define the function here: its runtime (python3.12, nodejs20.x, provided.al2023)."),
+                  QStringLiteral("RUNTIME") });
+    p.addOption({ QStringLiteral("handler"), QStringLiteral("… its handler (app.handler)."), QStringLiteral("HANDLER") });
+    p.addOption({ QStringLiteral("code"), QStringLiteral("… its code folder."), QStringLiteral("DIR") });
+    p.addOption({ QStringLiteral("timeout"), QStringLiteral("… its timeout in seconds (3)."), QStringLiteral("S"), QStringLiteral("3") });
+    p.addOption({ QStringLiteral("memory"), QStringLiteral("… its memory in MB (128)."), QStringLiteral("MB"), QStringLiteral("128") });
+    p.addOption({ QStringLiteral("env"), QStringLiteral("… an environment variable (repeatable)."), QStringLiteral("K=V") });
+    p.addOption({ QStringLiteral("parameter-overrides"), QStringLiteral("Template parameter values, K=V (repeatable)."),
+                  QStringLiteral("K=V") });
+    p.addHelpOption();
+    if (!p.parse(args)) {
+        printErr(p.errorText());
+        return kExitUsage;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return kExitOk;
+    }
+    const QStringList positional = p.positionalArguments();
+    if (positional.isEmpty() || positional.size() > 2) {
+        printErr(QStringLiteral("usage: tarmac invoke FUNCTION [PROJECT] [--event FILE|-] "
+                                "[--runtime R --handler H --code DIR]"));
+        return kExitUsage;
+    }
+
+    FunctionConfig config;
+    config.name = positional[0];
+    if (p.isSet(QStringLiteral("code")) || p.isSet(QStringLiteral("runtime"))) {
+        config.runtime = p.value(QStringLiteral("runtime"));
+        config.handler = p.value(QStringLiteral("handler"));
+        config.codeDir = QFileInfo(p.value(QStringLiteral("code"))).absoluteFilePath();
+        if (config.runtime.isEmpty() || p.value(QStringLiteral("code")).isEmpty()) {
+            printErr(QStringLiteral("--runtime and --code go together (and --handler, except for provided runtimes)"));
+            return kExitUsage;
+        }
+        bool ok1 = false, ok2 = false;
+        config.timeoutSeconds = p.value(QStringLiteral("timeout")).toInt(&ok1);
+        config.memoryMb = p.value(QStringLiteral("memory")).toInt(&ok2);
+        if (!ok1 || !ok2) {
+            printErr(QStringLiteral("--timeout and --memory take numbers"));
+            return kExitUsage;
+        }
+        for (const QString &kv : p.values(QStringLiteral("env"))) {
+            const qsizetype eq = kv.indexOf(u'=');
+            if (eq <= 0) {
+                printErr(QStringLiteral("--env takes K=V, not '%1'").arg(kv));
+                return kExitUsage;
+            }
+            config.environment.insert(kv.left(eq), kv.mid(eq + 1));
+        }
+    } else {
+        const QString project = positional.value(1, QDir::currentPath());
+        const QString templatePath = StackLoader::findTemplate(project);
+        if (templatePath.isEmpty()) {
+            printErr(QStringLiteral("no template in %1 (give PROJECT, or --runtime/--handler/--code)").arg(project));
+            return kExitUsage;
+        }
+        StackLoader::Options options;
+        options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
+        auto stack = StackLoader::loadFile(templatePath, options);
+        if (!stack) {
+            printErr(stack.error().message);
+            return kExitUsage;
+        }
+        const FunctionSpec *spec = stack->function(config.name);
+        for (const FunctionSpec &f : stack->functions) {
+            if (!spec && f.name == config.name)
+                spec = &f;
+        }
+        if (!spec) {
+            QStringList names;
+            for (const FunctionSpec &f : stack->functions)
+                names.append(f.logicalId);
+            printErr(QStringLiteral("%1 has no function %2 (it has: %3)")
+                             .arg(templatePath, config.name, names.join(QStringLiteral(", "))));
+            return kExitUsage;
+        }
+        if (spec->codeDir.isEmpty()) {
+            printErr(QStringLiteral("function %1 has inline code, which tarmac invoke does not run yet").arg(spec->logicalId));
+            return kExitUsage;
+        }
+        config.name = spec->name.isEmpty() ? spec->logicalId : spec->name;
+        config.runtime = spec->runtime;
+        config.handler = spec->handler;
+        config.codeDir = spec->codeDir;
+        config.timeoutSeconds = spec->timeoutSeconds;
+        config.memoryMb = spec->memoryMb;
+        config.environment = spec->environment;
+    }
+
+    QByteArray event = QByteArrayLiteral("{}");
+    if (p.isSet(QStringLiteral("event"))) {
+        QFile in;
+        const QString source = p.value(QStringLiteral("event"));
+        const bool opened = source == QLatin1String("-") ? in.open(stdin, QIODevice::ReadOnly)
+                                                         : (in.setFileName(source), in.open(QIODevice::ReadOnly));
+        if (!opened) {
+            printErr(QStringLiteral("cannot read the event %1: %2").arg(source, in.errorString()));
+            return kExitUsage;
+        }
+        event = in.readAll();
+        if (!parseJson(event)) {
+            printErr(QStringLiteral("the event %1 is not JSON").arg(source));
+            return kExitUsage;
+        }
+    }
+
+    Engine::Options options;
+    options.ephemeral = true;
+    options.edgePort = options.apiPort = options.idePort = 0;
+    options.ioThreads = 1;
+    Engine engine(options);
+    if (auto r = engine.start(); !r) {
+        printErr(r.error().message);
+        return kExitUsage;
+    }
+    auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
+    if (!lambda || !engine.deliverySink()) {
+        printErr(QStringLiteral("this build has no lambda module"));
+        return kExitFailure;
+    }
+    if (auto r = lambda->putFunction(config); !r) {
+        printErr(r.error().message);
+        return kExitUsage;
+    }
+    QObject::connect(lambda->runner(), &FunctionRunner::logRecorded, &app, [](const LogRecord &record) {
+        const QByteArray line = record.text.toUtf8() + '\n';
+        std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
+    });
+    installSignalHandlers(app, engine);
+
+    int status = kExitFailure;
+    bool finished = false;
+    Delivery d;
+    d.functionName = config.name;
+    d.payload = event;
+    d.origin = QStringLiteral("invoke");
+    d.done = [&status, &finished, &engine](const DeliveryResult &result) {
+        QByteArray out = result.payload;
+        if (!result.delivered && out.isEmpty())
+            out = toJsonBytes(Json { { "errorType", toStd(result.errorType) }, { "errorMessage", toStd(result.errorMessage) } });
+        out += '\n';
+        std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+        std::fflush(stdout);
+        status = result.delivered && !result.functionError ? kExitOk : kExitFailure;
+        finished = true;
+        QMetaObject::invokeMethod(&engine, [&engine] { engine.stop(); }, Qt::QueuedConnection);
+    };
+    QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(0); });
+    engine.deliverySink()->submit(std::move(d));
+    app.exec();
+    return finished ? status : kExitFailure;
+}
+
+[[maybe_unused]] bool hasDisplay()
 {
     return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
             || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
@@ -312,7 +486,13 @@ int main(int argc, char **argv)
         args.remove(1, 2);
         return runTracesExport(args);
     }
-    if (command == QLatin1String("invoke") || command == QLatin1String("replay")
+    if (command == QLatin1String("invoke")) {
+        qputenv("QT_NO_GLIB", "1");
+        QCoreApplication app(argc, argv);
+        args.removeAt(1);
+        return runInvoke(app, args);
+    }
+    if (command == QLatin1String("replay")
         || command == QLatin1String("events") || command == QLatin1String("check")) {
         printErr(QStringLiteral("'%1' is not available in this build yet").arg(command));
         return kExitUsage;

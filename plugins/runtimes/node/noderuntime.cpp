@@ -1,0 +1,48 @@
+#include "noderuntime.h"
+
+#include "../common/runtimesupport.h"
+
+#include <QRegularExpression>
+
+namespace tarmac {
+
+Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_program.isEmpty()) {
+        const QString found = QStandardPaths::findExecutable(QStringLiteral("node"));
+        if (found.isEmpty())
+            return makeError(QStringLiteral("Runtime.InvalidRuntime"),
+                             QStringLiteral("no node on PATH for %1").arg(request.runtime));
+        auto out = runtimes::probe(found, { QStringLiteral("-p"),
+                                            QStringLiteral("process.execPath+'\\n'+process.versions.node") });
+        if (!out)
+            return out.error();
+        const QList<QByteArray> lines = out->trimmed().split('\n');
+        m_program = QString::fromLocal8Bit(lines.value(0).trimmed());
+        if (m_program.isEmpty())
+            m_program = found;
+        m_version = QString::fromLatin1(lines.value(1).trimmed());
+    }
+    auto source = runtimes::readResource(QStringLiteral(":/tarmac/runtimes/node/bootstrap.mjs"));
+    if (!source)
+        return source.error();
+    auto bootstrap = runtimes::installFile(request.runtimeDir, QStringLiteral("bootstrap.mjs"), *source);
+    if (!bootstrap)
+        return bootstrap.error();
+
+    RuntimeLaunch launch;
+    launch.program = m_program;
+    launch.arguments = { *bootstrap };
+    launch.environment.insert(QStringLiteral("AWS_EXECUTION_ENV"), QStringLiteral("AWS_Lambda_") + request.runtime);
+    launch.environment.insert(QStringLiteral("NODE_PATH"),
+                              request.codeDir + QStringLiteral("/node_modules:") + request.codeDir);
+    static const QRegularExpression major(QStringLiteral("^nodejs(\\d+)"));
+    const auto m = major.match(request.runtime);
+    if (m.hasMatch() && !m_version.startsWith(m.captured(1) + u'.'))
+        launch.warnings.append(QStringLiteral("%1 asks for Node %2, but the node on PATH is %3")
+                                       .arg(request.runtime, m.captured(1), m_version));
+    return launch;
+}
+
+} // namespace tarmac
