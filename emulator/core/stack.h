@@ -22,6 +22,8 @@ struct TemplateLocation
     bool isValid() const { return line > 0; }
     // "template.yaml:12:5", or just the file name without a position.
     QString toString() const;
+
+    friend bool operator==(const TemplateLocation &, const TemplateLocation &) = default;
 };
 
 // One thing in a template that Tarmac does not run the way AWS would.

@@ -1,6 +1,7 @@
 #include "core/templatedocument.h"
 
 #include <QRegularExpression>
+#include <QStringDecoder>
 
 #include <yaml-cpp/yaml.h>
 
@@ -195,6 +196,18 @@ Result<TemplateDocument> TemplateDocument::parse(const QByteArray &text, const Q
         return templateError(fileName, QStringLiteral("the template is larger than %1 bytes").arg(kMaxBytes));
     if (text.trimmed().isEmpty())
         return templateError(fileName, QStringLiteral("the template is empty"));
+    // CloudFormation reads templates as UTF-8; refusing anything else here also means every
+    // key survives the trip through QString unchanged.
+    {
+        QStringDecoder utf8(QStringDecoder::Utf8);
+        const QString decoded = utf8(text);
+        if (utf8.hasError()) {
+            const qsizetype bad = decoded.indexOf(QChar::ReplacementCharacter);
+            const qsizetype line = bad < 0 ? 0 : decoded.left(bad).count(u'\n') + 1;
+            return templateError(line > 0 ? QStringLiteral("%1:%2").arg(fileName).arg(line) : fileName,
+                                 QStringLiteral("the template is not valid UTF-8"));
+        }
+    }
     // yaml-cpp reports with exceptions; they stop here.
     try {
         const YAML::Node root = YAML::Load(text.toStdString());

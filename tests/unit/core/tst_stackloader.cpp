@@ -720,6 +720,17 @@ void TestStackLoader::errors_data()
             << QStringLiteral("template.yaml:5:19: Fn::Select: index 2 is out of range");
     QTest::newRow("unknown resource attribute") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket, Propertes: {}}\n")
                                                 << QStringLiteral("Invalid template resource property 'Propertes'");
+    QTest::newRow("not utf-8") << QByteArray("Resources:\n  A: {Type: \"AWS::S3::Bucket\xff\"}\n")
+                               << QStringLiteral("template.yaml:2: the template is not valid UTF-8");
+    QTest::newRow("nested too deep") << QByteArray("Resources: ") + QByteArray(200, '[') + QByteArray(200, ']') + '\n'
+                                     << QStringLiteral("nests deeper than 128 levels");
+    {
+        // Each line doubles the one before: 2^30 values once the aliases are expanded.
+        QByteArray bomb = "a0: &a0 [x, x]\n";
+        for (int i = 1; i <= 30; ++i)
+            bomb += QStringLiteral("a%1: &a%1 [*a%2, *a%2]\n").arg(i).arg(i - 1).toLatin1();
+        QTest::newRow("alias bomb") << bomb << QStringLiteral("the template is too large");
+    }
     QTest::newRow("bad output") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  O: {Value: {a: 1}}\n")
                                 << QStringLiteral("Every Value member of Outputs must be a string");
 }
