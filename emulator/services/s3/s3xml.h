@@ -51,6 +51,8 @@ struct Tag
 {
     QString key;
     QString value;
+
+    friend bool operator==(const Tag &, const Tag &) = default;
 };
 // `maxTags`: 10 for objects, 50 for buckets.
 Result<QList<Tag>> parseTagging(const QByteArray &document, int maxTags);

@@ -1,0 +1,389 @@
+#include "services/s3/s3store.h"
+
+#include "core/clock.h"
+#include "store/store.h"
+
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <algorithm>
+
+using namespace tarmac;
+
+namespace {
+
+// The listing S3 defines, computed the obvious way: the reference the model is checked against.
+S3ListResult referenceListing(QList<QByteArray> keys, const S3ListQuery &q)
+{
+    std::sort(keys.begin(), keys.end());
+    S3ListResult r;
+    int count = 0;
+    for (const QByteArray &key : std::as_const(keys)) {
+        if (!key.startsWith(q.prefix) || (!q.after.isEmpty() && key <= q.after))
+            continue;
+        QByteArray item = key;
+        bool isPrefix = false;
+        if (!q.delimiter.isEmpty()) {
+            const qsizetype at = key.indexOf(q.delimiter, q.prefix.size());
+            if (at >= 0) {
+                item = key.left(at + q.delimiter.size());
+                isPrefix = true;
+                if ((!r.commonPrefixes.isEmpty() && r.commonPrefixes.last() == item)
+                    || (!q.after.isEmpty() && item <= q.after))
+                    continue;
+            }
+        }
+        if (count == q.maxKeys) {
+            r.truncated = true;
+            break;
+        }
+        if (isPrefix) {
+            r.commonPrefixes.append(item);
+        } else {
+            S3Object o;
+            o.key = key;
+            r.objects.append(o);
+        }
+        r.last = item;
+        ++count;
+    }
+    return r;
+}
+
+QString describe(const S3ListResult &r)
+{
+    QStringList objects;
+    for (const S3Object &o : r.objects)
+        objects.append(QString::fromUtf8(o.key));
+    QStringList prefixes;
+    for (const QByteArray &p : r.commonPrefixes)
+        prefixes.append(QString::fromUtf8(p));
+    return objects.join(u',') + u'|' + prefixes.join(u',') + (r.truncated ? u"|more" : u"|end");
+}
+
+const QList<QByteArray> kKeys = {
+    "a", "a/b", "a/b/c", "a/c", "b", "b/", "b//x", "c%d", "photos/2024/a.jpg",
+    "photos/2024/b.jpg", "photos/2025/a.jpg", "photos/x.jpg", "z", "\xc3\xa9t\xc3\xa9", "\xef\xbc\xa1",
+    "~", "a b", "a+b",
+};
+
+} // namespace
+
+class TestS3Store : public QObject
+{
+    Q_OBJECT
+private slots:
+    void initTestCase();
+    void cleanupTestCase();
+    void buckets();
+    void listing_data();
+    void listing();
+    void paginationMatchesReference_data();
+    void paginationMatchesReference();
+    void objectsAndConditions();
+    void multipartEtagAndRules();
+    void events();
+    void reopenKeepsState();
+
+private:
+    S3StagedBody stage(const QByteArray &data, ChecksumAlgorithm algorithm = ChecksumAlgorithm::None);
+    void putKeys(const QString &bucket, const QList<QByteArray> &keys);
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ManualClock> m_clock;
+    std::unique_ptr<Store> m_db;
+    std::unique_ptr<S3Store> m_s3;
+};
+
+void TestS3Store::initTestCase()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_clock = std::make_unique<ManualClock>();
+    auto store = Store::open(m_dir->path());
+    QVERIFY(store);
+    m_db = std::move(*store);
+    m_s3 = std::make_unique<S3Store>(m_db.get(), m_clock.get(), m_dir->path());
+    QVERIFY(m_s3->open());
+    // One bucket of keys for every listing row: blob writes are synced, so they are slow.
+    QVERIFY(m_s3->createBucket(QStringLiteral("list"), QStringLiteral("us-east-1")));
+    putKeys(QStringLiteral("list"), kKeys);
+}
+
+void TestS3Store::cleanupTestCase()
+{
+    m_s3.reset();
+    m_db.reset();
+    m_dir.reset();
+}
+
+S3StagedBody TestS3Store::stage(const QByteArray &data, ChecksumAlgorithm algorithm)
+{
+    S3StagedBody body;
+    body.path = m_s3->newStagingPath();
+    QFile f(body.path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(data) != data.size())
+        qFatal("cannot stage");
+    BodyDigest d(algorithm);
+    d.add(data);
+    d.finish();
+    body.size = d.size();
+    body.md5 = d.md5();
+    body.sha256Hex = d.sha256Hex();
+    body.checksumAlgorithm = algorithm;
+    body.checksum = d.checksum();
+    return body;
+}
+
+void TestS3Store::putKeys(const QString &bucket, const QList<QByteArray> &keys)
+{
+    for (const QByteArray &k : keys)
+        QVERIFY(m_s3->putObject(bucket, k, stage(k), {}));
+}
+
+void TestS3Store::buckets()
+{
+    QVERIFY(m_s3->createBucket(QStringLiteral("b-one"), QStringLiteral("us-east-1")));
+    auto again = m_s3->createBucket(QStringLiteral("b-one"), QStringLiteral("us-east-1"));
+    QCOMPARE(again.error().code, QStringLiteral("BucketAlreadyOwnedByYou"));
+    QCOMPARE(m_s3->createBucket(QStringLiteral("Bad_Name"), {}).error().code,
+             QStringLiteral("InvalidBucketName"));
+    for (const char *bad : { "ab", "-ab", "ab-", "a..b", "10.0.0.1", "xn--abc", "a.-b" })
+        QVERIFY2(!S3Store::isValidBucketName(QString::fromLatin1(bad)), bad);
+    for (const char *good : { "abc", "my.bucket-1", "0ab", "a-b.c" })
+        QVERIFY2(S3Store::isValidBucketName(QString::fromLatin1(good)), good);
+    QVERIFY(m_s3->putObject(QStringLiteral("b-one"), "k", stage("v"), {}));
+    QCOMPARE(m_s3->deleteBucket(QStringLiteral("b-one")).error().code, QStringLiteral("BucketNotEmpty"));
+    QVERIFY(m_s3->deleteObject(QStringLiteral("b-one"), "k"));
+    QVERIFY(m_s3->deleteBucket(QStringLiteral("b-one")));
+    QCOMPARE(m_s3->bucket(QStringLiteral("b-one")).error().code, QStringLiteral("NoSuchBucket"));
+    QCOMPARE(m_s3->putObject(QStringLiteral("b-one"), "k", stage("v"), {}).error().code,
+             QStringLiteral("NoSuchBucket"));
+}
+
+void TestS3Store::listing_data()
+{
+    QTest::addColumn<QByteArray>("prefix");
+    QTest::addColumn<QByteArray>("delimiter");
+    QTest::addColumn<QByteArray>("after");
+    QTest::addColumn<int>("maxKeys");
+    QTest::addColumn<QString>("expected"); // objects|prefixes|more-or-end
+    QTest::newRow("photos/ by /") << QByteArray("photos/") << QByteArray("/") << QByteArray() << 1000
+                                  << "photos/x.jpg|photos/2024/,photos/2025/|end";
+    QTest::newRow("top level") << QByteArray() << QByteArray("/") << QByteArray() << 1000
+                               << "a,a b,a+b,b,c%d,z,~,\xc3\xa9t\xc3\xa9,\xef\xbc\xa1|a/,b/,photos/|end";
+    QTest::newRow("prefix without delimiter") << QByteArray("a/") << QByteArray() << QByteArray()
+                                              << 1000 << "a/b,a/b/c,a/c||end";
+    QTest::newRow("first two") << QByteArray() << QByteArray() << QByteArray() << 2 << "a,a b||more";
+    QTest::newRow("prefix is a whole key") << QByteArray("b/") << QByteArray("/") << QByteArray()
+                                           << 1000 << "b/|b//|end";
+    QTest::newRow("after a common prefix") << QByteArray() << QByteArray("/") << QByteArray("a/")
+                                           << 3 << "b,c%d|b/|more";
+    QTest::newRow("marker inside a common prefix")
+            << QByteArray("photos/") << QByteArray("/") << QByteArray("photos/2024/a.jpg") << 1000
+            << "photos/x.jpg|photos/2025/|end";
+    QTest::newRow("multi-byte delimiter") << QByteArray("photos/") << QByteArray("/a") << QByteArray()
+                                          << 1000
+                                          << "photos/2024/b.jpg,photos/x.jpg|photos/2024/a,photos/2025/a|end";
+    QTest::newRow("zero keys") << QByteArray() << QByteArray() << QByteArray() << 0 << "||more";
+    QTest::newRow("no match") << QByteArray("nothing") << QByteArray("/") << QByteArray() << 10
+                              << "||end";
+    QTest::newRow("utf-8 order") << QByteArray() << QByteArray() << QByteArray("~") << 10
+                                 << "\xc3\xa9t\xc3\xa9,\xef\xbc\xa1||end";
+}
+
+void TestS3Store::listing()
+{
+    QFETCH(QByteArray, prefix);
+    QFETCH(QByteArray, delimiter);
+    QFETCH(QByteArray, after);
+    QFETCH(int, maxKeys);
+    QFETCH(QString, expected);
+    const S3ListQuery q { prefix, delimiter, after, maxKeys };
+    const auto listed = m_s3->listObjects(QStringLiteral("list"), q);
+    QVERIFY(listed);
+    QCOMPARE(describe(*listed), expected);
+    QCOMPARE(describe(*listed), describe(referenceListing(kKeys, q)));
+}
+
+void TestS3Store::paginationMatchesReference_data()
+{
+    QTest::addColumn<QByteArray>("prefix");
+    QTest::addColumn<QByteArray>("delimiter");
+    for (int pageSize : { 1, 2, 3, 7 }) {
+        const QByteArray size = QByteArray::number(pageSize);
+        QTest::newRow(QByteArray("all, page " + size).constData()) << QByteArray() << QByteArray();
+        QTest::newRow(QByteArray("by /, page " + size).constData()) << QByteArray() << QByteArray("/");
+        QTest::newRow(QByteArray("photos by /, page " + size).constData())
+                << QByteArray("photos/") << QByteArray("/");
+        QTest::newRow(QByteArray("by b, page " + size).constData()) << QByteArray("a") << QByteArray("b");
+    }
+}
+
+void TestS3Store::paginationMatchesReference()
+{
+    QFETCH(QByteArray, prefix);
+    QFETCH(QByteArray, delimiter);
+    const int pageSize = QTest::currentDataTag()[qstrlen(QTest::currentDataTag()) - 1] - '0';
+    // Walking the pages, each starting after the last item of the one before, gives exactly
+    // the full listing.
+    S3ListResult all;
+    S3ListQuery q { prefix, delimiter, {}, pageSize };
+    for (int pages = 0; pages < 100; ++pages) {
+        const auto page = m_s3->listObjects(QStringLiteral("list"), q);
+        QVERIFY(page);
+        QVERIFY(page->objects.size() + page->commonPrefixes.size() <= pageSize);
+        all.objects += page->objects;
+        all.commonPrefixes += page->commonPrefixes;
+        if (!page->truncated)
+            break;
+        q.after = page->last;
+    }
+    const S3ListResult expected = referenceListing(kKeys, { prefix, delimiter, {}, 1000 });
+    QCOMPARE(describe(all), describe(expected));
+}
+
+void TestS3Store::objectsAndConditions()
+{
+    const QString b = QStringLiteral("objs");
+    QVERIFY(m_s3->createBucket(b, QStringLiteral("us-east-1")));
+    S3ObjectAttributes attributes;
+    attributes.headers = { { "content-type", "text/plain" }, { "x-amz-meta-a", "1" } };
+    attributes.tagging = "t=1&u=2";
+    auto put = m_s3->putObject(b, "k", stage("hello world", ChecksumAlgorithm::Crc32), attributes);
+    QVERIFY(put);
+    QCOMPARE(put->etag, QByteArray("5eb63bbbe01eeed093cb22bb8f5acdc3"));
+    auto got = m_s3->object(b, "k");
+    QVERIFY(got);
+    QCOMPARE(got->size, 11);
+    QCOMPARE(got->checksum, QByteArray("DUoRhQ=="));
+    QCOMPARE(got->tagCount(), 2);
+    QCOMPARE(S3Store::parseHeaders(got->headers), attributes.headers);
+    QFile blob(m_s3->blobPath(got->blob));
+    QVERIFY(blob.open(QIODevice::ReadOnly));
+    QCOMPARE(blob.readAll(), QByteArray("hello world"));
+
+    S3Conditions absent;
+    absent.ifNoneMatch = "*";
+    QCOMPARE(m_s3->putObject(b, "k", stage("x"), {}, absent).error().httpStatus, 412);
+    S3Conditions match;
+    match.ifMatch = "nope";
+    QCOMPARE(m_s3->putObject(b, "k", stage("x"), {}, match).error().code,
+             QStringLiteral("PreconditionFailed"));
+    QCOMPARE(m_s3->object(b, "missing").error().code, QStringLiteral("NoSuchKey"));
+    QCOMPARE(m_s3->object(QStringLiteral("nobucket"), "k").error().code, QStringLiteral("NoSuchBucket"));
+    QCOMPARE(S3Store::checkKey(QByteArray(1025, 'k')).error().code, QStringLiteral("KeyTooLongError"));
+    QVERIFY(S3Store::checkKey(QByteArray(1024, 'k')));
+
+    auto copy = m_s3->copyObject(b, "k", b, "copy", nullptr, nullptr);
+    QVERIFY(copy);
+    QCOMPARE(copy->blob, got->blob); // content-addressed: no second copy of the bytes
+    QCOMPARE(m_s3->copyObject(b, "k", b, "k", nullptr, nullptr).error().code,
+             QStringLiteral("InvalidRequest"));
+    QCOMPARE(*m_s3->deleteObject(b, "copy"), true);
+    QCOMPARE(*m_s3->deleteObject(b, "copy"), false);
+}
+
+void TestS3Store::multipartEtagAndRules()
+{
+    const QString b = QStringLiteral("mpu");
+    QVERIFY(m_s3->createBucket(b, QStringLiteral("us-east-1")));
+    auto upload = m_s3->createUpload(b, "big", {}, ChecksumAlgorithm::Crc32);
+    QVERIFY(upload);
+    const QByteArray one(S3Store::kMinPartSize, 'x');
+    auto p1 = m_s3->uploadPart(b, "big", upload->uploadId, 1, stage(one, ChecksumAlgorithm::Crc32));
+    auto p2 = m_s3->uploadPart(b, "big", upload->uploadId, 2, stage("two", ChecksumAlgorithm::Crc32));
+    QVERIFY(p1 && p2);
+    QCOMPARE(m_s3->completeUpload(b, "big", upload->uploadId, { { 2, p2->etag }, { 1, p1->etag } })
+                     .error().code,
+             QStringLiteral("InvalidPartOrder"));
+    QCOMPARE(m_s3->completeUpload(b, "big", upload->uploadId, { { 1, p2->etag } }).error().code,
+             QStringLiteral("InvalidPart"));
+    QCOMPARE(m_s3->uploadPart(b, "big", "0123456789abcdef0123456789abcdef", 1, stage("x")).error().code,
+             QStringLiteral("NoSuchUpload"));
+    QCOMPARE(m_s3->uploadPart(b, "big", "../../etc", 1, stage("x")).error().code,
+             QStringLiteral("NoSuchUpload"));
+    QCOMPARE(m_s3->uploadPart(b, "big", upload->uploadId, 10001, stage("x")).error().code,
+             QStringLiteral("InvalidArgument"));
+
+    // A small part that is not the last one.
+    auto small = m_s3->createUpload(b, "small", {}, ChecksumAlgorithm::None);
+    auto s1 = m_s3->uploadPart(b, "small", small->uploadId, 1, stage("a"));
+    auto s2 = m_s3->uploadPart(b, "small", small->uploadId, 2, stage("b"));
+    QCOMPARE(m_s3->completeUpload(b, "small", small->uploadId, { { 1, s1->etag }, { 2, s2->etag } })
+                     .error().code,
+             QStringLiteral("EntityTooSmall"));
+    QVERIFY(m_s3->abortUpload(b, "small", small->uploadId));
+    QCOMPARE(m_s3->abortUpload(b, "small", small->uploadId).error().code,
+             QStringLiteral("NoSuchUpload"));
+
+    bool truncated = true;
+    auto parts = m_s3->listParts(b, "big", upload->uploadId, 0, 1, &truncated);
+    QVERIFY(parts);
+    QCOMPARE(parts->size(), 1);
+    QVERIFY(truncated);
+
+    auto done = m_s3->completeUpload(b, "big", upload->uploadId, { { 1, p1->etag }, { 2, p2->etag } });
+    QVERIFY(done);
+    const QByteArray expected = S3Store::multipartEtag(
+            { QCryptographicHash::hash(one, QCryptographicHash::Md5),
+              QCryptographicHash::hash("two", QCryptographicHash::Md5) });
+    QCOMPARE(done->etag, expected);
+    QVERIFY(done->etag.endsWith("-2"));
+    QCOMPARE(done->size, one.size() + 3);
+    // Composite checksum: the CRC32 of the parts' CRC32s, then "-N".
+    const QByteArray crcs = Checksum::compute(ChecksumAlgorithm::Crc32, one)
+            + Checksum::compute(ChecksumAlgorithm::Crc32, "two");
+    QCOMPARE(done->checksum, Checksum::compute(ChecksumAlgorithm::Crc32, crcs).toBase64() + "-2");
+    QFile blob(m_s3->blobPath(done->blob));
+    QCOMPARE(blob.size(), one.size() + 3);
+    QCOMPARE(m_s3->upload(b, "big", upload->uploadId).error().code, QStringLiteral("NoSuchUpload"));
+    QVERIFY(QDir(m_dir->path() + QStringLiteral("/s3/parts")).isEmpty());
+}
+
+void TestS3Store::events()
+{
+    QList<S3Event> seen;
+    m_s3->setEventListener([&seen](const S3Event &e) { seen.append(e); });
+    const auto stopListening = qScopeGuard([this] { m_s3->setEventListener({}); });
+    const QString b = QStringLiteral("evts");
+    QVERIFY(m_s3->createBucket(b, QStringLiteral("us-east-1")));
+    S3Origin origin { "req-1", QByteArray(32, 'a'), QByteArray(16, 'b'), QStringLiteral("127.0.0.1") };
+    QVERIFY(m_s3->putObject(b, "k", stage("abc"), {}, {}, origin));
+    QVERIFY(m_s3->copyObject(b, "k", b, "k2", nullptr, nullptr, {}, origin));
+    QVERIFY(m_s3->deleteObject(b, "k", origin));
+    QVERIFY(m_s3->deleteObject(b, "never-there", origin)); // no event for nothing removed
+    QCOMPARE(seen.size(), 3);
+    QCOMPARE(seen[0].eventName, QStringLiteral("ObjectCreated:Put"));
+    QCOMPARE(seen[0].size, 3);
+    QCOMPARE(seen[0].etag, QByteArray("900150983cd24fb0d6963f7d28e17f72"));
+    QCOMPARE(seen[0].origin.requestId, QByteArray("req-1"));
+    QCOMPARE(seen[1].eventName, QStringLiteral("ObjectCreated:Copy"));
+    QCOMPARE(seen[2].eventName, QStringLiteral("ObjectRemoved:Delete"));
+    QVERIFY(seen[0].sequencer < seen[1].sequencer || seen[0].key != seen[1].key);
+}
+
+void TestS3Store::reopenKeepsState()
+{
+    const QString b = QStringLiteral("persist");
+    QVERIFY(m_s3->createBucket(b, QStringLiteral("eu-west-1")));
+    QVERIFY(m_s3->putObject(b, "k", stage("persisted"), {}));
+    auto upload = m_s3->createUpload(b, "u", {}, ChecksumAlgorithm::None);
+    QVERIFY(m_s3->uploadPart(b, "u", upload->uploadId, 1, stage("part")));
+    // A part file whose row never committed (a crash in the middle of UploadPart).
+    QFile orphan(m_dir->path() + QStringLiteral("/s3/parts/") + QString::fromLatin1(upload->uploadId)
+                 + QStringLiteral("/7-orphan"));
+    QVERIFY(orphan.open(QIODevice::WriteOnly));
+    orphan.close();
+    m_s3.reset();
+    m_s3 = std::make_unique<S3Store>(m_db.get(), m_clock.get(), m_dir->path());
+    QVERIFY(m_s3->open());
+    QCOMPARE(m_s3->bucket(b)->region, QStringLiteral("eu-west-1"));
+    QCOMPARE(m_s3->object(b, "k")->size, 9);
+    bool truncated = false;
+    QCOMPARE(m_s3->listParts(b, "u", upload->uploadId, 0, 100, &truncated)->size(), 1);
+    QVERIFY(!orphan.exists());
+}
+
+QTEST_GUILESS_MAIN(TestS3Store)
+#include "tst_s3store.moc"
