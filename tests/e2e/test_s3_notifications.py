@@ -1,0 +1,143 @@
+"""S3 event notifications to a function: `aws s3 cp` into a bucket whose notification targets a
+Python function; the function receives the record in AWS's shape and calls back into S3 with
+boto3 and no endpoint in its code; the export shows one trace from the upload to that call."""
+import io
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+import zipfile
+
+from harness import Tarmac, boto3_client, run_tarmac
+
+HANDLER = r'''
+import json
+import urllib.parse
+
+import boto3
+
+s3 = boto3.client("s3")  # no endpoint: AWS_ENDPOINT_URL comes from the environment
+
+
+def handler(event, context):
+    record = event["Records"][0]
+    key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+    if key.startswith("seen/"):
+        return {"skipped": key}
+    s3.put_object(Bucket=record["s3"]["bucket"]["name"], Key="seen/" + key,
+                  Body=json.dumps(event).encode())
+    return {"ok": key}
+'''
+
+
+def zip_of(name, text):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr(name, text)
+    return buf.getvalue()
+
+
+class S3NotificationTest(unittest.TestCase):
+    def test_object_created_invokes_python_function(self):
+        with Tarmac() as t:
+            services = t.get_json("/_tarmac/health")[1].get("services", {})
+            if "lambda" not in services:
+                self.skipTest("the functions module (lambda) is not in this build")
+            lam = boto3_client(t, "lambda")
+            s3 = boto3_client(t, "s3")
+            fn = lam.create_function(FunctionName="on-upload", Runtime="python3.11",
+                                     Role="arn:aws:iam::000000000000:role/r", Handler="app.handler",
+                                     Code={"ZipFile": zip_of("app.py", HANDLER)}, Timeout=30)
+            s3.create_bucket(Bucket="uploads")
+            s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration={
+                "LambdaFunctionConfigurations": [{
+                    "Id": "on-upload-rule", "LambdaFunctionArn": fn["FunctionArn"],
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})
+            config = s3.get_bucket_notification_configuration(Bucket="uploads")
+            self.assertEqual(config["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"],
+                             fn["FunctionArn"])
+            self.assertEqual(config["LambdaFunctionConfigurations"][0]["Events"],
+                             ["s3:ObjectCreated:*"])
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "red flower.jpg")
+                with open(path, "wb") as f:
+                    f.write(b"x" * 1234)
+                r = subprocess.run(["aws", "s3", "cp", path, "s3://uploads/in/red flower.jpg"],
+                                   env=t.client_env(), capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                # Outside the filter's prefix: no event.
+                r = subprocess.run(["aws", "s3", "cp", path, "s3://uploads/other.jpg"],
+                                   env=t.client_env(), capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0, r.stderr)
+
+            deadline = time.monotonic() + 60
+            seen = None
+            while time.monotonic() < deadline:
+                try:
+                    seen = json.loads(s3.get_object(Bucket="uploads",
+                                                    Key="seen/in/red flower.jpg")["Body"].read())
+                    break
+                except s3.exceptions.NoSuchKey:
+                    time.sleep(0.25)
+            self.assertIsNotNone(seen, "the function never wrote its record back:\n"
+                                 + "\n".join(t.stderr_lines[-30:]))
+
+            # Field by field against AWS's documented sample (PROTOCOLS.md §3.3).
+            self.assertEqual(list(seen), ["Records"])
+            self.assertEqual(len(seen["Records"]), 1)
+            rec = seen["Records"][0]
+            self.assertEqual(rec["eventVersion"], "2.1")
+            self.assertEqual(rec["eventSource"], "aws:s3")
+            self.assertEqual(rec["awsRegion"], "us-east-1")
+            self.assertRegex(rec["eventTime"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+            self.assertEqual(rec["eventName"], "ObjectCreated:Put")
+            self.assertIn("principalId", rec["userIdentity"])
+            self.assertEqual(rec["requestParameters"]["sourceIPAddress"], "127.0.0.1")
+            self.assertTrue(rec["responseElements"]["x-amz-request-id"])
+            self.assertIn("x-amz-id-2", rec["responseElements"])
+            s3rec = rec["s3"]
+            self.assertEqual(s3rec["s3SchemaVersion"], "1.0")
+            self.assertEqual(s3rec["configurationId"], "on-upload-rule")
+            self.assertEqual(s3rec["bucket"]["name"], "uploads")
+            self.assertEqual(s3rec["bucket"]["arn"], "arn:aws:s3:::uploads")
+            self.assertIn("principalId", s3rec["bucket"]["ownerIdentity"])
+            obj = s3rec["object"]
+            self.assertEqual(obj["key"], "in/red+flower.jpg")  # form-encoded, as S3 sends it
+            self.assertEqual(obj["size"], 1234)
+            self.assertIsInstance(obj["size"], int)
+            head = s3.head_object(Bucket="uploads", Key="in/red flower.jpg")
+            self.assertEqual(obj["eTag"], head["ETag"].strip('"'))  # no quotes
+            self.assertRegex(obj["sequencer"], r"^[0-9A-F]+$")
+            self.assertNotIn("versionId", obj)
+            with self.assertRaises(s3.exceptions.ClientError):
+                s3.head_object(Bucket="uploads", Key="seen/other.jpg")
+
+            # One trace from the upload to the function's own PutObject.
+            upload_trace = None
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                out = run_tarmac("traces", "export", "--state", t.state)
+                spans = [s for rs in json.loads(out.stdout)["resourceSpans"]
+                         for ss in rs["scopeSpans"] for s in ss["spans"]]
+
+                def attr(span, key):
+                    for a in span.get("attributes", []):
+                        if a["key"] == key:
+                            return list(a["value"].values())[0]
+                    return None
+                puts = {attr(s, "aws.s3.key"): s for s in spans if s["name"] == "S3 PutObject"}
+                if "in/red flower.jpg" in puts and "seen/in/red flower.jpg" in puts:
+                    upload_trace = puts["in/red flower.jpg"]["traceId"]
+                    callback_trace = puts["seen/in/red flower.jpg"]["traceId"]
+                    break
+                time.sleep(0.3)
+            self.assertIsNotNone(upload_trace, "spans of both PutObjects never showed up")
+            self.assertEqual(callback_trace, upload_trace)
+
+
+if __name__ == "__main__":
+    unittest.main()
