@@ -1,5 +1,7 @@
 #include "services/s3/s3checksum.h"
 
+#include <QStringBuilder>
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
