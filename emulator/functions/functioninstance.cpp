@@ -247,6 +247,8 @@ void FunctionInstance::nextInvocation(HttpResponder responder)
             m_parkedNext.send(runtimeApiError(403, "InvalidStateTransition",
                                               QByteArrayLiteral("a newer /next replaced this one")));
         m_parkedNext = std::move(responder);
+        if (!m_current)
+            emit idle();
         return;
     case State::Invoking:
         if (m_current && !m_currentSent) {

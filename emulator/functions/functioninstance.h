@@ -86,8 +86,12 @@ public:
     QByteArray id() const { return m_id; }
     const FunctionConfig &config() const { return m_config; }
     State state() const { return m_state; }
-    // Ready and holding no invocation: invoke() would be accepted.
-    bool isIdle() const { return m_state == State::Ready && !m_current; }
+    // Ready, holding no invocation, and the runtime is waiting in /next: invoke() would be
+    // accepted. An instance that has just answered is Ready but not idle until its runtime
+    // asks for more (it may also exit instead, as a runtime does after a fatal error).
+    bool isIdle() const { return m_state == State::Ready && !m_current && m_parkedNext.isValid(); }
+    // Ready, holding no invocation, and its runtime not yet back in /next.
+    bool isReturning() const { return m_state == State::Ready && !m_current && !m_parkedNext.isValid(); }
     qint64 pid() const;
     quint16 runtimeApiPort() const;
     // From spawn to the runtime's first /next; 0 until then.
@@ -104,6 +108,8 @@ public:
 
 signals:
     void stateChanged(tarmac::FunctionInstance::State state);
+    // A Ready instance's runtime is back in /next: it is idle again.
+    void idle();
     // A line the process wrote (without its newline; over-long lines come in pieces).
     void output(const QByteArray &line, tarmac::FunctionInstance::Stream stream);
     void invocationFinished(const tarmac::FunctionInstance::Outcome &outcome);

@@ -366,7 +366,7 @@ void FunctionRunner::deliverHere(Delivery delivery)
     active->delivery = std::move(delivery);
 
     const int limit = limitOf(*pool);
-    int live = 0, starting = 0;
+    int live = 0, coming = 0;
     bool idle = false;
     for (auto &slot : pool->workers) {
         if (slot->removed)
@@ -377,12 +377,12 @@ void FunctionRunner::deliverHere(Delivery delivery)
         ++live;
         if (slot->generation != pool->generation)
             continue;
-        if (state == FunctionInstance::State::Starting)
-            ++starting;
+        if (state == FunctionInstance::State::Starting || slot->instance->isReturning())
+            ++coming;
         else if (slot->instance->isIdle())
             idle = true;
     }
-    const bool capacity = idle || live < limit || starting > qsizetype(pool->queue.size());
+    const bool capacity = idle || live < limit || coming > qsizetype(pool->queue.size());
     if ((!capacity && !active->delivery.async) || qsizetype(pool->queue.size()) >= m_options.maxQueued) {
         failDelivery(active->delivery, QStringLiteral("TooManyRequestsException"),
                      limit == 0 ? QStringLiteral("Rate Exceeded. The function's reserved concurrency is 0.")
@@ -405,7 +405,9 @@ void FunctionRunner::pump(Pool &pool)
         pool.pumpAgain = false;
         while (!pool.queue.empty() && !m_stopped && !pool.removed) {
             Slot *best = nullptr;
-            int live = 0, starting = 0;
+            // Instances starting, and instances whose runtime is on its way back to /next,
+            // will be idle in a moment: waiting for them beats a cold start.
+            int live = 0, coming = 0;
             for (auto &slot : pool.workers) {
                 if (slot->removed)
                     continue;
@@ -415,8 +417,8 @@ void FunctionRunner::pump(Pool &pool)
                 ++live;
                 if (slot->generation != pool.generation)
                     continue;
-                if (state == FunctionInstance::State::Starting)
-                    ++starting;
+                if (state == FunctionInstance::State::Starting || slot->instance->isReturning())
+                    ++coming;
                 // The most recently used idle instance: the others stay idle long enough to
                 // be reaped when traffic drops.
                 if (slot->instance->isIdle() && (!best || slot->lastUsed > best->lastUsed))
@@ -428,12 +430,49 @@ void FunctionRunner::pump(Pool &pool)
                 startInvocation(pool, *best, std::move(active));
                 continue;
             }
-            if (starting >= qsizetype(pool.queue.size()) || live >= limitOf(pool))
+            if (coming >= qsizetype(pool.queue.size()) || live >= limitOf(pool))
                 break;
             spawn(pool);
         }
     } while (pool.pumpAgain);
     pool.pumping = false;
+}
+
+// Layers are where Lambda's runtimes look under /opt: python/ and
+// python/lib/pythonX.Y/site-packages, nodejs/node_modules and nodejs/nodeNN/node_modules,
+// bin/ and lib/. Each variable only matters to the runtimes that read it.
+void FunctionRunner::addLayerPaths(QProcessEnvironment &env, const QStringList &layerDirs)
+{
+    if (layerDirs.isEmpty())
+        return;
+    QStringList python, node, bin, lib;
+    for (const QString &dir : layerDirs) {
+        const QDir layer(dir);
+        python.append(layer.filePath(QStringLiteral("python")));
+        const QDir pythonLib(layer.filePath(QStringLiteral("python/lib")));
+        for (const QString &version : pythonLib.entryList({ QStringLiteral("python3*") }, QDir::Dirs))
+            python.append(pythonLib.filePath(version + QStringLiteral("/site-packages")));
+        node.append(layer.filePath(QStringLiteral("nodejs/node_modules")));
+        const QDir nodeDir(layer.filePath(QStringLiteral("nodejs")));
+        for (const QString &version : nodeDir.entryList({ QStringLiteral("node[0-9]*") }, QDir::Dirs))
+            node.append(nodeDir.filePath(version + QStringLiteral("/node_modules")));
+        bin.append(layer.filePath(QStringLiteral("bin")));
+        lib.append(layer.filePath(QStringLiteral("lib")));
+    }
+    const auto join = [&env](const char *key, QStringList paths, bool first) {
+        const QString existing = env.value(QLatin1String(key));
+        if (!existing.isEmpty()) {
+            if (first)
+                paths.append(existing);
+            else
+                paths.prepend(existing);
+        }
+        env.insert(QLatin1String(key), paths.join(u':'));
+    };
+    join("PYTHONPATH", python, true);
+    join("NODE_PATH", node, false); // after the function's own node_modules
+    join("PATH", bin, true);
+    join("LD_LIBRARY_PATH", lib, true);
 }
 
 QProcessEnvironment FunctionRunner::environmentFor(const FunctionConfig &config,
@@ -477,6 +516,7 @@ QProcessEnvironment FunctionRunner::environmentFor(const FunctionConfig &config,
         set("AWS_ENDPOINT_URL", m_options.edgeUrl.toString());
     for (auto it = launch.environment.cbegin(); it != launch.environment.cend(); ++it)
         env.insert(it.key(), it.value());
+    addLayerPaths(env, config.layerDirs);
     for (auto it = config.environment.cbegin(); it != config.environment.cend(); ++it) {
         if (!isReservedFunctionVariable(it.key()))
             env.insert(it.key(), it.value());
@@ -495,6 +535,11 @@ bool FunctionRunner::spawn(Pool &pool)
                     + pool.config.version.toUtf8(), LogSeverityInfo);
         log(pool, active.get(), full.toUtf8() + '\n' + type.toUtf8(), LogSeverityError);
         log(pool, active.get(), "END RequestId: " + active->requestId, LogSeverityInfo);
+        log(pool, active.get(),
+            "REPORT RequestId: " + active->requestId + "\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: "
+                    + QByteArray::number(pool.config.memoryMb) + " MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: "
+                    + type.toUtf8(),
+            LogSeverityInfo);
         DeliveryResult r;
         r.delivered = true;
         r.functionError = true;
@@ -537,6 +582,8 @@ bool FunctionRunner::spawn(Pool &pool)
     });
     connect(instance, &FunctionInstance::stateChanged, this,
             [this, p, instance](FunctionInstance::State s) { onInstanceState(p, instance, s); });
+    connect(instance, &FunctionInstance::idle, this,
+            [this, p, instance] { onInstanceIdle(p, instance); });
     connect(instance, &FunctionInstance::output, this,
             [this, p, instance](const QByteArray &line, FunctionInstance::Stream stream) {
                 onInstanceOutput(p, instance, line, stream);
@@ -710,12 +757,7 @@ void FunctionRunner::onInstanceState(Pool *pool, FunctionInstance *instance, Fun
         return;
     switch (state) {
     case FunctionInstance::State::Ready:
-        if (slot->generation != pool->generation || m_stopped) {
-            instance->stop(QStringLiteral("the function's code or configuration changed"));
-            return;
-        }
-        slot->idleTimer->start();
-        pump(*pool);
+        onInstanceIdle(pool, instance);
         return;
     case FunctionInstance::State::Invoking:
         slot->idleTimer->stop();
@@ -751,6 +793,19 @@ void FunctionRunner::onInstanceState(Pool *pool, FunctionInstance *instance, Fun
     case FunctionInstance::State::Failed:
         return;
     }
+}
+
+void FunctionRunner::onInstanceIdle(Pool *pool, FunctionInstance *instance)
+{
+    Slot *slot = slotFor(*pool, instance);
+    if (!slot || !instance->isIdle())
+        return; // answered, and not yet back in /next: idle() follows (or an exit)
+    if (slot->generation != pool->generation || m_stopped) {
+        instance->stop(QStringLiteral("the function's code or configuration changed"));
+        return;
+    }
+    slot->idleTimer->start();
+    pump(*pool);
 }
 
 void FunctionRunner::onInstanceOutput(Pool *pool, FunctionInstance *instance, const QByteArray &line,

@@ -112,6 +112,7 @@ private:
     void failDelivery(Delivery &delivery, const QString &errorType, const QString &message,
                       bool functionError, const QByteArray &document = {});
     void onInstanceState(Pool *pool, FunctionInstance *instance, FunctionInstance::State state);
+    void onInstanceIdle(Pool *pool, FunctionInstance *instance);
     void onInstanceOutput(Pool *pool, FunctionInstance *instance, const QByteArray &line,
                           FunctionInstance::Stream stream);
     void onInitFailed(Pool *pool, FunctionInstance *instance, const FunctionInstance::Outcome &outcome);
@@ -122,6 +123,7 @@ private:
     int limitOf(const Pool &pool) const;
     QProcessEnvironment environmentFor(const FunctionConfig &config, const RuntimeLaunch &launch,
                                        const QString &runtimeDir) const;
+    static void addLayerPaths(QProcessEnvironment &env, const QStringList &layerDirs);
 
     RuntimeRegistry *m_runtimes;
     Tracer *m_tracer;

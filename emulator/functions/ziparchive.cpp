@@ -52,7 +52,7 @@ std::optional<QString> cleanName(QByteArrayView raw, bool utf8)
 
 } // namespace
 
-Result<ZipArchive> ZipArchive::open(QByteArrayView data, Limits limits)
+Result<ZipArchive> ZipArchive::open(const QByteArray &data, Limits limits)
 {
     if (data.size() < 22)
         return zipError(QStringLiteral("Could not unzip uploaded file. Please check your file, then try to upload again."));
@@ -103,7 +103,7 @@ Result<ZipArchive> ZipArchive::open(QByteArrayView data, Limits limits)
         const qsizetype next = at + 46 + nameLength + extraLength + commentLength;
         if (next > end)
             return zipError(QStringLiteral("Could not unzip uploaded file: a central directory entry is damaged."));
-        const QByteArrayView rawName = data.sliced(at + 46, nameLength);
+        const QByteArrayView rawName = QByteArrayView(data).sliced(at + 46, nameLength);
         if (e.compressedSize == 0xFFFFFFFFu || e.size == 0xFFFFFFFFu || e.localHeaderOffset == 0xFFFFFFFFu)
             return zipError(QStringLiteral("zip64 archives are not supported."));
         if (e.flags & 0x1)
@@ -135,7 +135,7 @@ Result<QByteArray> ZipArchive::read(const Entry &e, qint64 maxSize) const
     const qsizetype start = local + 30 + u16(m_data, local + 26) + u16(m_data, local + 28);
     if (start > m_data.size() || qint64(e.compressedSize) > m_data.size() - start)
         return zipError(QStringLiteral("Could not unzip uploaded file: the entry %1 is truncated.").arg(e.name));
-    const QByteArrayView compressed = m_data.sliced(start, qsizetype(e.compressedSize));
+    const QByteArrayView compressed = QByteArrayView(m_data).sliced(start, qsizetype(e.compressedSize));
     QByteArray out;
     if (e.method == 0) {
         if (qint64(compressed.size()) > maxSize)

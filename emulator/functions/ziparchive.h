@@ -39,9 +39,9 @@ public:
         int maxEntries = 100'000;
     };
 
-    // Parses the central directory. The view must outlive the archive.
-    static Result<ZipArchive> open(QByteArrayView data, Limits limits);
-    static Result<ZipArchive> open(QByteArrayView data) { return open(data, Limits {}); }
+    // Parses the central directory. The archive shares `data` (no copy).
+    static Result<ZipArchive> open(const QByteArray &data, Limits limits);
+    static Result<ZipArchive> open(const QByteArray &data) { return open(data, Limits {}); }
 
     const QList<Entry> &entries() const { return m_entries; }
     // An entry's bytes, inflated and checked against its CRC, at most `maxSize` of them.
@@ -50,7 +50,7 @@ public:
     Result<void> extractTo(const QString &folder) const;
 
 private:
-    QByteArrayView m_data;
+    QByteArray m_data;
     Limits m_limits;
     QList<Entry> m_entries;
 };

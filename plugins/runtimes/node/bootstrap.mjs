@@ -174,8 +174,13 @@ function run(handler, event, context) {
 }
 
 let activePath = null;
+let exiting = false;
+const never = new Promise(() => {});
 
 async function failAndExit(type, error) {
+  if (exiting) return;
+  // No more work for this process: the loop must not take another invocation meanwhile.
+  exiting = true;
   const doc = errorDocument(error);
   if (type) doc.errorType = type;
   logError(type === 'Runtime.UnhandledPromiseRejection' ? 'Unhandled Promise Rejection' : 'Uncaught Exception', doc);
@@ -201,6 +206,7 @@ async function main() {
     process.exit(1);
   }
   for (;;) {
+    if (exiting) await never;
     const next = await request('GET', `${BASE}/invocation/next`);
     if (next.status !== 200) {
       process.stderr.write(`tarmac runtime: /next answered ${next.status}\n`);
@@ -232,8 +238,10 @@ async function main() {
         await postError(`${activePath}/error`, doc);
         continue;
       }
+      if (exiting) await never;
       await request('POST', `${activePath}/response`, body, { 'Content-Type': 'application/json' });
     } catch (e) {
+      if (exiting) await never;
       const doc = errorDocument(e);
       logError('Invoke Error', doc);
       await postError(`${activePath}/error`, doc);
