@@ -3,6 +3,8 @@
 #include "core/delivery.h"
 #include "core/engine.h"
 #include "core/json.h"
+#include "core/stackapplier.h"
+#include "core/stackcommands.h"
 #include "core/stackloader.h"
 #include "functions/functionrunner.h"
 #include "services/lambda/lambdamodule.h"
@@ -58,6 +60,8 @@ application's HTTP routes on an API port, functions as child processes, state in
 Commands:
   serve [PROJECT] [options]      run everything headless until SIGINT/SIGTERM
   invoke FUNCTION [PROJECT]      run one invocation; result on stdout, logs on stderr
+  check [PROJECT]                list what of the template Tarmac does not emulate
+  events generate SOURCE         print a sample event (s3-put, s3-delete)
   traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
 
 PROJECT is a folder holding template.yaml, or a template file; without one Tarmac starts
@@ -214,7 +218,9 @@ int runServe(QCoreApplication &app, const QStringList &args)
     }
     installSignalHandlers(app, engine);
     QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(kExitOk); });
-    const QByteArray line = engine.readyLine() + '\n';
+    QByteArray line = engine.readyLine() + '\n';
+    if (engine.stack())
+        line += engine.stack()->outputsText();
     std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
     std::fflush(stdout);
     return app.exec();
@@ -446,6 +452,66 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     return finished ? status : kExitFailure;
 }
 
+int printResult(const CommandResult &r)
+{
+    std::fwrite(r.out.constData(), 1, size_t(r.out.size()), stdout);
+    std::fwrite(r.err.constData(), 1, size_t(r.err.size()), stderr);
+    return r.status;
+}
+
+int runCheck(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+            "Load the project's template as serve would and list every resource type, property, "
+            "event and intrinsic function Tarmac does not emulate, with its place in the "
+            "template. Exit status 1 when something is not emulated or the template is invalid; "
+            "what Tarmac accepts and ignores (IAM, …) is listed without failing."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"),
+                            QStringLiteral("Folder with template.yaml, or a template (default: here)."),
+                            QStringLiteral("[PROJECT]"));
+    p.addOption({ QStringLiteral("parameter-overrides"), QStringLiteral("Template parameter values, K=V (repeatable)."),
+                  QStringLiteral("K=V") });
+    p.addOption({ QStringLiteral("json"), QStringLiteral("Print the report as JSON.") });
+    p.addHelpOption();
+    if (auto done = parseCommandLine(p, args, QStringLiteral("check")))
+        return *done;
+    if (p.positionalArguments().size() > 1) {
+        printErr(QStringLiteral("usage: tarmac check [PROJECT] [--json]"));
+        return kExitUsage;
+    }
+    return printResult(checkProject(p.positionalArguments().value(0), p.values(QStringLiteral("parameter-overrides")),
+                                    p.isSet(QStringLiteral("json"))));
+}
+
+int runEventsGenerate(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("Print a sample event in the shape AWS delivers it. Sources: ")
+                                + sampleEventSources().join(QStringLiteral(", ")) + u'.');
+    p.addPositionalArgument(QStringLiteral("SOURCE"), QStringLiteral("The kind of event."));
+    const std::pair<const char *, const char *> options[] = { { "bucket", "The bucket (example-bucket)." },
+                                                              { "key", "The object key (test/key)." },
+                                                              { "size", "The object size in bytes (1024)." },
+                                                              { "region", "The region (us-east-1)." } };
+    for (const auto &[name, help] : options)
+        p.addOption({ QLatin1String(name), QLatin1String(help), QStringLiteral("VALUE") });
+    p.addHelpOption();
+    if (auto done = parseCommandLine(p, args, QStringLiteral("events generate")))
+        return *done;
+    if (p.positionalArguments().size() != 1) {
+        printErr(QStringLiteral("usage: tarmac events generate SOURCE [options] (sources: %1)")
+                         .arg(sampleEventSources().join(QStringLiteral(", "))));
+        return kExitUsage;
+    }
+    QMap<QString, QString> values;
+    for (const auto &[name, help] : options) {
+        if (p.isSet(QLatin1String(name)))
+            values.insert(QLatin1String(name), p.value(QLatin1String(name)));
+    }
+    return printResult(generateSampleEvent(p.positionalArguments().first(), values));
+}
+
 [[maybe_unused]] bool hasDisplay()
 {
     return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
@@ -492,8 +558,21 @@ int main(int argc, char **argv)
         args.removeAt(1);
         return runInvoke(app, args);
     }
-    if (command == QLatin1String("replay")
-        || command == QLatin1String("events") || command == QLatin1String("check")) {
+    if (command == QLatin1String("check")) {
+        QCoreApplication app(argc, argv);
+        args.removeAt(1);
+        return runCheck(args);
+    }
+    if (command == QLatin1String("events")) {
+        if (args.value(2) != QLatin1String("generate")) {
+            printErr(QStringLiteral("usage: tarmac events generate SOURCE [options]"));
+            return kExitUsage;
+        }
+        QCoreApplication app(argc, argv);
+        args.remove(1, 2);
+        return runEventsGenerate(args);
+    }
+    if (command == QLatin1String("replay")) {
         printErr(QStringLiteral("'%1' is not available in this build yet").arg(command));
         return kExitUsage;
     }

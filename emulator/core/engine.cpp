@@ -7,6 +7,8 @@
 #include "ide/ideserver.h"
 #include "services/apigateway/apigatewayport.h"
 #include "core/servicemodule.h"
+#include "core/stackapplier.h"
+#include "core/stackloader.h"
 #include "store/store.h"
 #include "trace/tracer.h"
 
@@ -52,6 +54,7 @@ Engine::~Engine()
     m_edge.reset();
     m_api.reset();
     m_ide.reset();
+    m_stack.reset(); // it holds the modules
     for (auto &module : m_modules)
         module->stop();
     m_modules.clear();
@@ -201,6 +204,14 @@ Result<void> Engine::start()
         m_registry->setState(QString::fromLatin1(name), ServiceState::Running);
     if (auto r = startModules(); !r)
         return r;
+    // The project's template, once the services it creates resources in are running.
+    const QString templatePath = m_options.projectPath.isEmpty() ? QString()
+                                                                 : StackLoader::findTemplate(m_options.projectPath);
+    if (!templatePath.isEmpty()) {
+        m_stack = std::make_unique<StackApplier>(this, templatePath);
+        if (auto r = m_stack->start(); !r)
+            return startError(r.error().message);
+    }
     m_running = true;
     return {};
 }
@@ -213,6 +224,8 @@ void Engine::stop()
     for (const char *name : { "edge", "apigateway", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
     m_ide->close();
+    if (m_stack)
+        m_stack->stop();
     for (auto &module : m_modules)
         module->stop();
     m_draining = 2;

@@ -23,6 +23,7 @@ class HttpServer;
 class IdeServer;
 class ServiceModule;
 class ServiceRegistry;
+class StackApplier;
 class Store;
 class Tracer;
 
@@ -72,6 +73,9 @@ public:
     // Where events for functions go (the Dispatcher), once the module that runs functions
     // has started; null before.
     DeliverySink *deliverySink() const { return m_deliveries; }
+    // The project's template as it runs (resources, outputs, fidelity report), or null when
+    // the project has none.
+    StackApplier *stack() const { return m_stack.get(); }
 
     // "tarmac ready edge=… api=… ide=…"
     QByteArray readyLine() const;
@@ -102,6 +106,7 @@ private:
     std::unique_ptr<HttpServer> m_edge;
     std::unique_ptr<HttpServer> m_api;
     std::unique_ptr<IdeServer> m_ide;
+    std::unique_ptr<StackApplier> m_stack;
     bool m_running = false;
     bool m_stopping = false;
     int m_draining = 0;

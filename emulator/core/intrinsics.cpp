@@ -335,7 +335,7 @@ Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json 
         return unsupported(name, path, QStringLiteral("there are no other stacks to import from; the value is empty"),
                            Json(""));
     if (name == QLatin1String("Fn::Cidr"))
-        return unsupported(name, path, QStringLiteral("not computed; the value is an empty list"), Json::array());
+        return cidr(arg, path);
     if (name == QLatin1String("Fn::Transform"))
         return unsupported(name, path, QStringLiteral("macros and AWS::Include are not run; the value is left out"),
                            noValue());
@@ -417,6 +417,54 @@ Result<Json> IntrinsicResolver::sub(const Json &arg, const QString &path)
         out += s;
     }
     return Json(out.toStdString());
+}
+
+Result<Json> IntrinsicResolver::cidr(const Json &arg, const QString &path)
+{
+    if (!isArrayOf(arg, 3, 3))
+        return error(path, QStringLiteral("Fn::Cidr takes [ipBlock, count, cidrBits]"));
+    QString parts[3];
+    for (int i = 0; i < 3; ++i) {
+        auto s = resolveString(arg[size_t(i)], TemplateDocument::childPath(path, i), "Fn::Cidr");
+        if (!s)
+            return s.error();
+        parts[i] = *s;
+    }
+    const QStringList block = parts[0].split(u'/');
+    const QStringList octets = block.value(0).split(u'.');
+    bool ok = block.size() == 2 && octets.size() == 4;
+    quint32 base = 0;
+    for (const QString &o : octets) {
+        bool octetOk = false;
+        const uint v = o.toUInt(&octetOk);
+        ok = ok && octetOk && v <= 255;
+        base = (base << 8) | (v & 0xFF);
+    }
+    bool prefixOk = false, countOk = false, bitsOk = false;
+    const int prefix = block.value(1).toInt(&prefixOk);
+    const int count = parts[1].toInt(&countOk);
+    const int bits = parts[2].toInt(&bitsOk);
+    if (!ok || !prefixOk || prefix < 0 || prefix > 32) {
+        if (parts[0].contains(u':'))
+            return unsupported(QStringLiteral("Fn::Cidr"), path, QStringLiteral("IPv6 blocks are not computed; the value is an empty list"),
+                               Json::array());
+        return error(path, QStringLiteral("Fn::Cidr: '%1' is not an IPv4 CIDR block").arg(parts[0]));
+    }
+    if (!countOk || count < 1 || count > 256 || !bitsOk || bits < 1 || bits > 32 - prefix)
+        return error(path, QStringLiteral("Fn::Cidr: count must be 1 to 256 and cidrBits 1 to %1").arg(32 - prefix));
+    if (quint64(count) << bits > (quint64(1) << (32 - prefix)))
+        return error(path, QStringLiteral("Fn::Cidr: %1 blocks of %2 bits do not fit in %3").arg(count).arg(bits).arg(parts[0]));
+    const quint32 mask = prefix == 0 ? 0 : ~quint32(0) << (32 - prefix);
+    base &= mask;
+    Json out = Json::array();
+    for (int i = 0; i < count; ++i) {
+        const quint32 a = base + (quint32(i) << bits);
+        out.push_back(QStringLiteral("%1.%2.%3.%4/%5")
+                              .arg(a >> 24).arg((a >> 16) & 0xFF).arg((a >> 8) & 0xFF).arg(a & 0xFF)
+                              .arg(32 - bits)
+                              .toStdString());
+    }
+    return out;
 }
 
 Result<Json> IntrinsicResolver::findInMap(const Json &arg, const QString &path)

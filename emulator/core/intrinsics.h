@@ -40,9 +40,9 @@ struct IntrinsicReference
 // Resolves CloudFormation intrinsic functions in a value of the template: Ref, Fn::GetAtt,
 // Fn::Sub (both forms, `${!Literal}`), Fn::Join, Fn::Select, Fn::Split, Fn::If, Fn::Equals,
 // Fn::Not, Fn::And, Fn::Or, Fn::FindInMap (with DefaultValue), Fn::GetAZs, Fn::Base64,
-// Fn::Length, Fn::ToJsonString. `Ref AWS::NoValue` (and an Fn::If branch that gives it)
+// Fn::Length, Fn::ToJsonString, Fn::Cidr (IPv4). `Ref AWS::NoValue` (and an Fn::If branch that gives it)
 // removes the value: resolve() returns a discarded Json (isNoValue), and objects and lists
-// drop such members. Fn::ImportValue, Fn::Cidr and Fn::Transform are not emulated: they go
+// drop such members. Fn::ImportValue and Fn::Transform are not emulated: they go
 // into the fidelity report and resolve to nothing useful. Errors carry the template
 // position: "template.yaml:12:5: Fn::Select: index 5 is out of range …".
 class IntrinsicResolver
@@ -80,6 +80,7 @@ private:
     Result<Json> sub(const Json &arg, const QString &path);
     Result<Json> getAtt(const Json &arg, const QString &path);
     Result<Json> findInMap(const Json &arg, const QString &path);
+    Result<Json> cidr(const Json &arg, const QString &path);
     Result<Json> unsupported(const QString &name, const QString &path, const QString &note, Json value);
 
     const TemplateDocument &m_document;

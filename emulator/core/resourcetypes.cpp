@@ -73,7 +73,7 @@ const QList<ResourceTypeInfo> &types()
             { "CorsConfiguration", E, "" },
             { "Tags", E, "" },
             { "NotificationConfiguration", E, "" },
-            { "VersioningConfiguration", E, "" },
+            { "VersioningConfiguration", U, "S3 versioning is not emulated" },
             { "BucketEncryption", I, "objects are stored unencrypted" },
             { "PublicAccessBlockConfiguration", I, "access control is not enforced" },
             { "OwnershipControls", I, "access control is not enforced" },

@@ -70,6 +70,17 @@ QList<ServiceRegistry::Entry> ServiceRegistry::entries() const
     return m_entries;
 }
 
+void ServiceRegistry::setHealthField(const QString &key, const QByteArray &json)
+{
+    QMutexLocker lock(&m_mutex);
+    m_healthFields.erase(std::remove_if(m_healthFields.begin(), m_healthFields.end(),
+                                        [&](const auto &f) { return f.first == key; }),
+                         m_healthFields.end());
+    if (!json.isEmpty())
+        m_healthFields.append({ key, json });
+    m_healthCache.clear();
+}
+
 QByteArray ServiceRegistry::healthJson() const
 {
     QMutexLocker lock(&m_mutex);
@@ -81,9 +92,13 @@ QByteArray ServiceRegistry::healthJson() const
         services[e.name.toStdString()] = serviceStateName(e.state).toStdString();
         anyError = anyError || e.state == ServiceState::Error;
     }
-    const Json health = { { "status", anyError ? "error" : "ok" },
-                          { "version", TARMAC_VERSION },
-                          { "services", services } };
+    Json health = { { "status", anyError ? "error" : "ok" },
+                    { "version", TARMAC_VERSION },
+                    { "services", services } };
+    for (const auto &[key, json] : m_healthFields) {
+        if (auto value = parseJson(json))
+            health[key.toStdString()] = std::move(*value);
+    }
     m_healthCache = toJsonBytes(health);
     return m_healthCache;
 }

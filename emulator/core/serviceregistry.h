@@ -39,6 +39,9 @@ public:
     // {"status":"ok","version":…,"services":{name: state}}; status is "error" when any
     // service is in Error. Cached until a state changes.
     QByteArray healthJson() const;
+    // An extra top-level field of the health document, next to status/version/services
+    // (e.g. "template": the loaded stack and its fidelity report). A JSON text; empty removes.
+    void setHealthField(const QString &key, const QByteArray &json);
 
 signals:
     void stateChanged(const QString &name, tarmac::ServiceState state);
@@ -46,6 +49,7 @@ signals:
 private:
     mutable QMutex m_mutex;
     QList<Entry> m_entries;
+    QList<std::pair<QString, QByteArray>> m_healthFields;
     mutable QByteArray m_healthCache;
 };
 

@@ -309,20 +309,21 @@ private:
                                      .arg(qs(it.key())));
         }
         const Json &transform = section("Transform");
-        QStringList transforms;
+        QList<std::pair<QString, QString>> transforms; // name, path
         if (transform.is_string())
-            transforms.append(qs(transform.get<std::string>()));
+            transforms.append({ qs(transform.get<std::string>()), QStringLiteral("/Transform") });
         else if (transform.is_array()) {
-            for (const Json &t : transform)
-                transforms.append(t.is_string() ? qs(t.get<std::string>()) : QStringLiteral("(macro)"));
+            for (size_t i = 0; i < transform.size(); ++i)
+                transforms.append({ transform[i].is_string() ? qs(transform[i].get<std::string>()) : QStringLiteral("(macro)"),
+                                    TemplateDocument::childPath(QStringLiteral("/Transform"), qsizetype(i)) });
         } else if (!transform.is_null()) {
             return error(QStringLiteral("/Transform"), QStringLiteral("Transform takes a name or a list of names"));
         }
-        for (const QString &t : std::as_const(transforms)) {
+        for (const auto &[t, path] : std::as_const(transforms)) {
             if (t == kSamTransform)
                 m_sam = true;
             else if (t != QLatin1String("AWS::LanguageExtensions"))
-                report(Level::Unsupported, Kind::Section, t, QStringLiteral("/Transform"),
+                report(Level::Unsupported, Kind::Section, t, path,
                        QStringLiteral("macros are not run; the template is used as written"));
         }
         if (!section("Rules").is_null())
@@ -879,7 +880,7 @@ private:
                 continue;
             report(p ? (p->support == Support::Ignored ? Level::Ignored : Level::Unsupported) : Level::Unsupported,
                    Kind::Property, key, r.propertyPaths.value(key),
-                   p ? QLatin1String(p->note) : QStringLiteral("not emulated: it has no effect locally"));
+                   p ? QLatin1String(p->note) : QStringLiteral("not emulated: Tarmac goes on without it"));
         }
     }
 

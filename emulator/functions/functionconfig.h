@@ -2,6 +2,7 @@
 
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 namespace tarmac {
 
@@ -21,6 +22,9 @@ struct FunctionConfig
     int timeoutSeconds = 3;
     int memoryMb = 128;
     QMap<QString, QString> environment; // the function's own variables
+    // Layer folders, each laid out as Lambda extracts a layer to /opt (python/, nodejs/,
+    // bin/, lib/): put on the runtime's search paths in this order.
+    QStringList layerDirs;
     // Reserved concurrency: the most instances at once. -1: not reserved (the runner's
     // default, 10 locally); 0: every invocation is throttled.
     int reservedConcurrency = -1;

@@ -76,6 +76,12 @@ Result<void> S3Module::start(const EngineContext &context)
     return {};
 }
 
+void S3Module::bucketSettingsChanged(const QString &bucket)
+{
+    if (m_api)
+        m_api->invalidateBucketCaches(bucket);
+}
+
 void S3Module::stop()
 {
     // In-flight requests finish against the API; it stays until destruction.

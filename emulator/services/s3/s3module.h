@@ -25,6 +25,9 @@ public:
     void stop() override;
 
     S3Store *store() const { return m_store.get(); }
+    // Bucket settings (CORS, notification) were changed through the store, not the wire API
+    // (the template loader does that): forget the copies the API and the notifier cache.
+    void bucketSettingsChanged(const QString &bucket);
 
 private:
     std::unique_ptr<S3Store> m_store;

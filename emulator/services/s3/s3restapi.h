@@ -36,6 +36,9 @@ public:
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
 
+    // The bucket's settings changed in the store: drop cached CORS rules and notifications.
+    void invalidateBucketCaches(const QString &bucket);
+
 private:
     HttpResponse dispatch(S3Call &call);
     HttpResponse error(const S3Call &call, const Error &error) const;
@@ -78,7 +81,6 @@ private:
     Result<S3ObjectAttributes> attributesFrom(const S3Call &call) const;
     void addCorsHeaders(const S3Call &call, HttpResponse &response);
     std::shared_ptr<const QList<s3xml::CorsRule>> corsRules(const QString &bucket);
-    void invalidateBucketCaches(const QString &bucket);
 
     S3Store *m_store;
     S3Notifier *m_notifier;

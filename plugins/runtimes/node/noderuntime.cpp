@@ -35,8 +35,13 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
     launch.program = m_program;
     launch.arguments = { *bootstrap };
     launch.environment.insert(QStringLiteral("AWS_EXECUTION_ENV"), QStringLiteral("AWS_Lambda_") + request.runtime);
-    launch.environment.insert(QStringLiteral("NODE_PATH"),
-                              request.codeDir + QStringLiteral("/node_modules:") + request.codeDir);
+    // Lambda's Node runtimes resolve modules of their own (the AWS SDK for JavaScript v3)
+    // after the function's; locally they come from TARMAC_NODE_RUNTIME_MODULES, if set.
+    QString nodePath = request.codeDir + QStringLiteral("/node_modules:") + request.codeDir;
+    const QString runtimeModules = qEnvironmentVariable("TARMAC_NODE_RUNTIME_MODULES");
+    if (!runtimeModules.isEmpty())
+        nodePath += u':' + runtimeModules;
+    launch.environment.insert(QStringLiteral("NODE_PATH"), nodePath);
     static const QRegularExpression major(QStringLiteral("^nodejs(\\d+)"));
     const auto m = major.match(request.runtime);
     if (m.hasMatch() && !m_version.startsWith(m.captured(1) + u'.'))

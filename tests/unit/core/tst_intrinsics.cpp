@@ -162,6 +162,9 @@ void TestIntrinsics::resolve_data()
     QTest::newRow("base64 of sub") << QByteArray("{'Fn::Base64': !Sub '${Stage}'}") << QByteArray(R"("ZGV2")");
     QTest::newRow("length") << QByteArray("{'Fn::Length': !Ref Zones}") << QByteArray("2");
     QTest::newRow("tojsonstring") << QByteArray("{'Fn::ToJsonString': {a: !Ref Stage}}") << QByteArray(R"("{\"a\":\"dev\"}")");
+    QTest::newRow("cidr") << QByteArray("!Cidr [10.0.0.0/16, 3, 8]") << QByteArray(R"(["10.0.0.0/24","10.0.1.0/24","10.0.2.0/24"])");
+    QTest::newRow("cidr masks the block") << QByteArray("!Select [1, !Cidr ['192.168.7.9/24', 2, 4]]") << QByteArray(R"("192.168.7.16/28")");
+    QTest::newRow("cidr too many") << QByteArray("!Cidr [10.0.0.0/24, 3, 7]") << QByteArray("error: do not fit");
     QTest::newRow("unknown function") << QByteArray("{'Fn::Nope': 1}") << QByteArray("error: unknown intrinsic function Fn::Nope");
     QTest::newRow("two keys are not a function") << QByteArray("{Ref: Stage, Other: 1}") << QByteArray(R"({"Other":1,"Ref":"Stage"})");
     QTest::newRow("condition key is data") << QByteArray("{Condition: {StringEquals: {a: b}}}")
@@ -256,7 +259,7 @@ void TestIntrinsics::errorsNamePositions()
 void TestIntrinsics::unsupportedGoToTheReport()
 {
     auto doc = TemplateDocument::parse("A: !ImportValue shared-vpc\n"
-                                       "B: !Cidr [10.0.0.0/16, 4, 8]\n"
+                                       "B: !Cidr ['2001:db8::/56', 4, 64]\n"
                                        "C: {'Fn::Transform': {Name: 'AWS::Include'}}\n",
                                        QStringLiteral("t.yaml"));
     QVERIFY(doc);

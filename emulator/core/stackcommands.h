@@ -1,0 +1,32 @@
+#pragma once
+
+#include <QByteArray>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+namespace tarmac {
+
+// The template and event commands of the `tarmac` executable, without the command line:
+// app/main.cpp parses arguments and prints what these return. Each result carries the exit
+// status (0 success, 1 the command found a problem, 2 bad arguments) and the text for stdout
+// and stderr.
+struct CommandResult
+{
+    int status = 0;
+    QByteArray out;
+    QByteArray err;
+};
+
+// `tarmac check [PROJECT]`: loads the template as `serve` would and prints the fidelity
+// report. Status 1 when the template does not load or uses something Tarmac does not
+// emulate; what it accepts and ignores (IAM, …) is listed but does not fail the check.
+// `json`: the report as one JSON document instead of text.
+CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json);
+
+// `tarmac events generate SOURCE`: a sample event in AWS's exact shape, pretty-printed.
+// Sources: s3-put, s3-delete (options bucket, key, size, region). Each service adds its own.
+QStringList sampleEventSources();
+CommandResult generateSampleEvent(const QString &source, const QMap<QString, QString> &options);
+
+} // namespace tarmac
