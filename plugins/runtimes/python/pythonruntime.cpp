@@ -49,6 +49,12 @@ Result<RuntimeLaunch> PythonRuntime::launch(const RuntimeLaunchRequest &request)
             return resolved.error();
         it = m_interpreters.insert(request.runtime, *resolved);
     }
+    // The runtime is a module, so that Python caches its bytecode; bootstrap.py imports it.
+    auto module = runtimes::readResource(QStringLiteral(":/tarmac/runtimes/python/_tarmac_lambda_runtime.py"));
+    if (!module)
+        return module.error();
+    if (auto r = runtimes::installFile(request.runtimeDir, QStringLiteral("_tarmac_lambda_runtime.py"), *module); !r)
+        return r.error();
     auto source = runtimes::readResource(QStringLiteral(":/tarmac/runtimes/python/bootstrap.py"));
     if (!source)
         return source.error();

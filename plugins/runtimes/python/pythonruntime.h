@@ -8,8 +8,8 @@
 
 namespace tarmac {
 
-// Runs `python3.x` functions with a bootstrap of its own (bootstrap.py, standard library
-// only) under the Python found on PATH: `python3.12` when the runtime asks for 3.12 and it
+// Runs `python3.x` functions with a runtime of its own (_tarmac_lambda_runtime.py, standard
+// library only) under the Python found on PATH: `python3.12` when the runtime asks for 3.12 and it
 // is installed, else `python3` with a warning. Version managers' shims (pyenv) are resolved
 // once to the real interpreter, which saves their start-up cost on every cold start. It
 // installs no packages: a function's dependencies come with its code, or from the
