@@ -1,0 +1,90 @@
+"""The demo app (fixtures/demo) end to end: `tarmac serve fixtures/demo`, `aws s3 cp` a file
+in, the Python function's summary and the Node function's index entry appear, and one trace
+links the upload to both invocations."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+from harness import Tarmac, boto3_client, run_tarmac
+from lambda_support import JS_MODULES, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEMO = os.path.normpath(os.path.join(HERE, "..", "..", "fixtures", "demo"))
+
+
+def spans_of(state):
+    out = run_tarmac("traces", "export", "--state", state)
+    if out.returncode != 0:
+        return []
+    return [s for rs in json.loads(out.stdout)["resourceSpans"]
+            for ss in rs["scopeSpans"] for s in ss["spans"]]
+
+
+def attr(span, key):
+    for a in span.get("attributes", []):
+        if a["key"] == key:
+            return list(a["value"].values())[0]
+    return None
+
+
+class Demo(unittest.TestCase):
+    @unittest.skipUnless(os.path.isdir(os.path.join(JS_MODULES, "@aws-sdk", "client-s3")),
+                         "the AWS SDK for JavaScript is not installed in tests/e2e/js")
+    def test_upload_is_summarised_and_indexed_on_one_trace(self):
+        # Lambda's Node runtime provides the AWS SDK; locally it comes from here.
+        with Tarmac(project=DEMO, env={"TARMAC_NODE_RUNTIME_MODULES": JS_MODULES}) as t:
+            # The outputs follow the ready line.
+            wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
+            self.assertEqual(t.stdout_lines[1], "Outputs:")
+            self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
+            self.assertIn("tarmac: template.yaml: stack demo, 4 resource(s), everything emulated", t.stderr_lines)
+
+            sample = os.path.join(DEMO, "sample.txt")
+            r = subprocess.run(["aws", "s3", "cp", sample, "s3://demo-uploads/notes/sample.txt"],
+                               env=t.client_env(), capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+
+            s3 = boto3_client(t, "s3")
+
+            def get(key):
+                try:
+                    return s3.get_object(Bucket="demo-summaries", Key=key)
+                except s3.exceptions.NoSuchKey:
+                    return None
+            summary = wait_for(lambda: get("summaries/notes/sample.txt.txt"), timeout=60,
+                               what="the summary:\n" + "\n".join(t.stderr_lines[-20:]))
+            text = summary["Body"].read().decode()
+            self.assertIn("lines: 3\nwords: 32\n", text)
+            self.assertEqual(summary["Metadata"], {"source": "s3://demo-uploads/notes/sample.txt"})
+            entry = wait_for(lambda: get("index/notes/sample.txt.json"), timeout=60,
+                             what="the index entry:\n" + "\n".join(t.stderr_lines[-20:]))
+            entry = json.loads(entry["Body"].read())
+            self.assertEqual((entry["summary"], entry["source"], entry["words"], entry["lines"]),
+                             ("summaries/notes/sample.txt.txt", "s3://demo-uploads/notes/sample.txt", 32, 3))
+
+            # One trace: the upload, both invocations, and the functions' own S3 calls.
+            def linked():
+                spans = spans_of(t.state)
+                uploads = [s for s in spans if s["name"] == "S3 PutObject"
+                           and attr(s, "aws.s3.key") == "notes/sample.txt"]
+                if not uploads:
+                    return None
+                trace = [s for s in spans if s["traceId"] == uploads[0]["traceId"]]
+                invocations = sorted(s["name"] for s in trace if s["name"].endswith(" invoke"))
+                index_put = [s for s in trace if s["name"] == "S3 PutObject"
+                             and attr(s, "aws.s3.key") == "index/notes/sample.txt.json"]
+                return (invocations, trace) if len(invocations) == 2 and index_put else None
+            found = wait_for(linked, timeout=15, what="one trace with both invocations")
+            invocations, trace = found
+            self.assertRegex(invocations[0], r"^demo-IndexFunction-[A-Z0-9]{13} invoke$")
+            self.assertRegex(invocations[1], r"^demo-SummarizeFunction-[A-Z0-9]{13} invoke$")
+            ids = {s["spanId"] for s in trace}
+            roots = [s for s in trace if not s.get("parentSpanId")]
+            self.assertEqual(len(roots), 1, "one root: the upload")
+            self.assertTrue(all(s.get("parentSpanId") in ids for s in trace if s not in roots))
+
+
+if __name__ == "__main__":
+    unittest.main()
