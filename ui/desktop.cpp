@@ -1,5 +1,6 @@
 #include "ui/desktop.h"
 
+#include "ui/automation.h"
 #include "ui/enginehost.h"
 #include "ui/mainwindow.h"
 
@@ -8,6 +9,7 @@
 #include <QFileInfo>
 
 #include <cstdio>
+#include <memory>
 
 using namespace tarmac;
 
@@ -15,12 +17,15 @@ int runDesktop(int argc, char **argv)
 {
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("Tarmac"));
+    QApplication::setOrganizationName(QStringLiteral("Tarmac"));
     QCommandLineParser p;
     p.addOption({ QStringLiteral("state"), QStringLiteral("State folder."), QStringLiteral("DIR") });
     p.addOption({ QStringLiteral("ephemeral"), QStringLiteral("Temporary state.") });
     p.addOption({ QStringLiteral("port"), QStringLiteral("Edge port."), QStringLiteral("N"), QStringLiteral("4566") });
     p.addOption({ QStringLiteral("api-port"), QStringLiteral("API port."), QStringLiteral("N"), QStringLiteral("3000") });
     p.addOption({ QStringLiteral("ide-port"), QStringLiteral("IDE port."), QStringLiteral("N"), QStringLiteral("4567") });
+    p.addOption({ QStringLiteral("automation"),
+                  QStringLiteral("Take commands on standard input (screenshots, tests).") });
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("Project folder or template."));
     p.addHelpOption();
     p.process(app);
@@ -40,6 +45,9 @@ int runDesktop(int argc, char **argv)
         std::printf("%s\n", qPrintable(line));
         std::fflush(stdout);
     });
+    std::unique_ptr<Automation> automation;
+    if (p.isSet(QStringLiteral("automation")))
+        automation = std::make_unique<Automation>(&window);
     window.show();
     host.start();
     return app.exec();

@@ -1,54 +1,230 @@
 #include "ui/mainwindow.h"
 
 #include "ui/enginehost.h"
+#include "ui/inspectorwidget.h"
+#include "ui/lanemodel.h"
+#include "ui/livefeed.h"
+#include "ui/logmodel.h"
+#include "ui/logview.h"
+#include "ui/notificationbar.h"
+#include "ui/queryrunner.h"
+#include "ui/spanselection.h"
+#include "ui/timelinesession.h"
+#include "ui/timelineview.h"
+#include "ui/timelinewidget.h"
+#include "ui/zoomstate.h"
 
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
+#include <QMenuBar>
+#include <QSettings>
+#include <QSplitter>
 #include <QStatusBar>
+#include <QToolBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
 
 namespace tarmac {
 
+namespace {
+
+constexpr qsizetype kLogHistory = 20'000;
+
+} // namespace
+
 MainWindow::MainWindow(EngineHost *host, QWidget *parent)
-    : QMainWindow(parent), m_host(host), m_status(new QLabel), m_services(new QTreeWidget)
+    : QMainWindow(parent)
+    , m_host(host)
+    , m_zoom(new ZoomState(this))
+    , m_lanes(new LaneModel(this))
+    , m_runner(new QueryRunner(this))
+    , m_session(new TimelineSession(m_zoom, m_lanes, m_runner, this))
+    , m_selection(new SpanSelection(this))
+    , m_feed(new LiveFeed(250, this))
+    , m_logs(new LogModel(this))
+    , m_notifications(new NotificationBar)
+    , m_timeline(new TimelineView(m_zoom, m_session, m_lanes, m_selection))
+    , m_logView(new LogView(m_logs, m_selection))
+    , m_inspector(new InspectorWidget(m_runner, m_selection))
+    , m_mainSplit(new QSplitter(Qt::Vertical))
+    , m_bottomSplit(new QSplitter(Qt::Horizontal))
+    , m_services(new QTreeWidget)
+    , m_status(new QLabel)
+    , m_endpoints(new QLabel)
+    , m_counts(new QLabel)
 {
     setWindowTitle(QStringLiteral("Tarmac"));
+    setObjectName(QStringLiteral("mainWindow"));
+
+    m_bottomSplit->setObjectName(QStringLiteral("bottomSplitter"));
+    m_bottomSplit->addWidget(m_logView);
+    m_bottomSplit->addWidget(m_inspector);
+    m_bottomSplit->setStretchFactor(0, 3);
+    m_bottomSplit->setStretchFactor(1, 2);
+    m_mainSplit->setObjectName(QStringLiteral("mainSplitter"));
+    m_mainSplit->addWidget(m_timeline);
+    m_mainSplit->addWidget(m_bottomSplit);
+    m_mainSplit->setStretchFactor(0, 3);
+    m_mainSplit->setStretchFactor(1, 2);
+
     auto *central = new QWidget;
     auto *layout = new QVBoxLayout(central);
-    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_status->setWordWrap(true);
+    layout->setContentsMargins(4, 4, 4, 0);
+    layout->setSpacing(4);
+    m_notifications->setObjectName(QStringLiteral("notifications"));
+    layout->addWidget(m_notifications);
+    m_status->setObjectName(QStringLiteral("engineStatus"));
     m_status->setText(tr("Starting…"));
+    m_status->setWordWrap(true);
+    layout->addWidget(m_status);
+    layout->addWidget(m_mainSplit, 1);
+    setCentralWidget(central);
+
+    // The services the engine runs, until the resources tree takes this place.
+    m_services->setObjectName(QStringLiteral("services"));
     m_services->setHeaderLabels({ tr("Service"), tr("State") });
     m_services->setRootIsDecorated(false);
     m_services->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    layout->addWidget(m_status);
-    layout->addWidget(m_services, 1);
-    setCentralWidget(central);
-    resize(720, 420);
+    auto *dock = new QDockWidget(tr("Resources"));
+    dock->setObjectName(QStringLiteral("resourcesDock"));
+    dock->setWidget(m_services);
+    addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+    m_endpoints->setObjectName(QStringLiteral("endpoints"));
+    m_endpoints->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_counts->setObjectName(QStringLiteral("counts"));
+    statusBar()->addWidget(m_endpoints, 1);
+    statusBar()->addPermanentWidget(m_counts);
+
+    m_timeline->tracks()->setEmptyText(tr("Waiting for Tarmac to start…"));
+    buildActions();
+
     connect(host, &EngineHost::started, this, &MainWindow::showStarted);
     connect(host, &EngineHost::failed, this, &MainWindow::showFailed);
     connect(host, &EngineHost::servicesChanged, this, &MainWindow::showServices);
+    connect(host, &EngineHost::stopped, this, &MainWindow::onEngineStopped);
+    connect(host, &EngineHost::traceBatch, m_feed, &LiveFeed::add);
+    connect(m_feed, &LiveFeed::batch, this, [this](const QList<Span> &spans, const QList<LogRecord> &logs) {
+        if (!logs.isEmpty() && m_firstLiveLogNs == 0)
+            m_firstLiveLogNs = logs.first().timeNs;
+        m_session->addLive(spans, logs);
+        m_logs->append(logs);
+    });
+    connect(m_session, &TimelineSession::failed, this,
+            [this](const QString &message) { m_notifications->notify(NotificationBar::Warning, message); });
+    connect(m_session, &TimelineSession::dataChanged, this, [this] {
+        const TimelineData &d = m_session->data();
+        m_counts->setText(tr("%n span(s) in view", nullptr, int(std::min<qsizetype>(d.spanCount(), INT_MAX)))
+                          + (m_session->isLoading() ? tr(" · loading…") : QString()));
+    });
+    restoreSettings();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildActions()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    QAction *open = file->addAction(tr("&Open project…"), this, &MainWindow::chooseProject);
+    open->setShortcut(QKeySequence::Open);
+    file->addSeparator();
+    QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+    quit->setShortcut(QKeySequence::Quit);
+
+    QToolBar *bar = addToolBar(tr("Timeline"));
+    bar->setObjectName(QStringLiteral("timelineToolBar"));
+    bar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    m_back = bar->addAction(tr("◀ Back"), m_zoom, &ZoomState::back);
+    m_back->setShortcut(QKeySequence::Back);
+    m_back->setToolTip(tr("Previous zoom (Alt+Left)"));
+    m_forward = bar->addAction(tr("Forward ▶"), m_zoom, &ZoomState::forward);
+    m_forward->setShortcut(QKeySequence::Forward);
+    m_forward->setToolTip(tr("Next zoom (Alt+Right)"));
+    QAction *fit = bar->addAction(tr("Fit session"), m_zoom, &ZoomState::zoomToFit);
+    fit->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+    fit->setToolTip(tr("Show the whole session (Ctrl+0)"));
+    m_follow = bar->addAction(tr("Follow live"));
+    m_follow->setObjectName(QStringLiteral("followLive"));
+    m_follow->setCheckable(true);
+    m_follow->setChecked(m_zoom->followLive());
+    m_follow->setToolTip(tr("Keep the newest requests in view; scrolling away turns this off"));
+    connect(m_follow, &QAction::toggled, m_zoom, &ZoomState::setFollowLive);
+    connect(m_zoom, &ZoomState::followLiveChanged, m_follow, &QAction::setChecked);
+    const auto history = [this] {
+        m_back->setEnabled(m_zoom->canGoBack());
+        m_forward->setEnabled(m_zoom->canGoForward());
+    };
+    connect(m_zoom, &ZoomState::historyChanged, this, history);
+    history();
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_back);
+    view->addAction(m_forward);
+    view->addAction(fit);
+    view->addAction(m_follow);
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        view->addAction(dock->toggleViewAction());
 }
 
 void MainWindow::showStarted(const QString &readyLine, const QString &stateDir)
 {
-    // "tarmac ready edge=URL api=URL ide=URL" → one row per port.
-    QString text = tr("<b>Tarmac is running.</b><table>");
-    const QStringList parts = readyLine.split(u' ');
-    for (const QString &part : parts.mid(2)) {
-        const qsizetype eq = part.indexOf(u'=');
-        text += QStringLiteral("<tr><td>%1&nbsp;&nbsp;</td><td>%2</td></tr>")
-                        .arg(part.left(eq).toHtmlEscaped(), part.mid(eq + 1).toHtmlEscaped());
-    }
-    text += tr("<tr><td>state&nbsp;&nbsp;</td><td>%1</td></tr></table>").arg(stateDir.toHtmlEscaped());
-    m_status->setText(text);
-    statusBar()->showMessage(tr("State: %1").arg(stateDir));
+    // "tarmac ready edge=URL api=URL ide=URL" → one line in the status bar.
+    QStringList parts;
+    for (const QString &part : readyLine.split(u' ').mid(2))
+        parts.append(part.section(u'=', 0, 0) + u' ' + part.section(u'=', 1));
+    m_endpoints->setText(parts.join(QStringLiteral(" · ")) + tr(" · state %1").arg(stateDir));
+    const QString edge = m_host->endpoint(QStringLiteral("edge"));
+    const QString project = m_host->options().projectPath;
+    m_status->setText(tr("<b>Tarmac is running</b> %1 — clients reach it at %2")
+                              .arg(project.isEmpty() ? tr("with an empty project")
+                                                     : tr("on %1").arg(project.toHtmlEscaped()),
+                                   edge.toHtmlEscaped()));
+    setWindowTitle(project.isEmpty() ? QStringLiteral("Tarmac")
+                                     : QStringLiteral("%1 — Tarmac").arg(QFileInfo(project).fileName()));
+    m_timeline->tracks()->setEmptyText(
+            tr("No requests yet.\n\nPoint an AWS client at %1, for example\n"
+               "aws --endpoint-url %1 s3 mb s3://my-bucket\n"
+               "and every request, invocation and log line appears here.")
+                    .arg(edge));
+
+    m_runner->open(m_host->tracesPath());
+    m_session->reload();
+    loadLogHistory();
+}
+
+void MainWindow::loadLogHistory()
+{
+    TraceQuery::LogQuery q;
+    q.limit = kLogHistory;
+    q.newest = true;
+    // Lines that already came live are not read twice.
+    if (m_firstLiveLogNs != 0)
+        q.toNs = m_firstLiveLogNs - 1;
+    m_runner->run<Result<QList<LogRecord>>>(
+            QueryRunner::Logs, this,
+            [q](TraceQuery *query, const QueryRunner::Cancelled &) -> Result<QList<LogRecord>> {
+                if (!query)
+                    return QList<LogRecord>();
+                return query->logs(q);
+            },
+            [this](Result<QList<LogRecord>> logs) {
+                if (logs)
+                    m_logs->prepend(*logs);
+            });
 }
 
 void MainWindow::showFailed(const QString &message)
 {
     m_status->setText(tr("<b>Tarmac could not start:</b> %1").arg(message.toHtmlEscaped()));
+    m_notifications->notify(NotificationBar::Error, tr("Tarmac could not start: %1").arg(message));
+    m_timeline->tracks()->setEmptyText(tr("Tarmac is not running. Fix the problem above, then use "
+                                          "File › Open project… to try again."));
 }
 
 void MainWindow::showServices(const QList<QPair<QString, QString>> &services)
@@ -56,6 +232,74 @@ void MainWindow::showServices(const QList<QPair<QString, QString>> &services)
     m_services->clear();
     for (const auto &[name, state] : services)
         m_services->addTopLevelItem(new QTreeWidgetItem({ name, state }));
+}
+
+void MainWindow::onEngineStopped()
+{
+    m_feed->clear();
+    m_runner->close();
+    m_session->clear();
+    m_lanes->clear();
+    m_zoom->reset();
+    m_logs->clear();
+    m_selection->clear();
+    m_firstLiveLogNs = 0;
+    m_endpoints->clear();
+    m_services->clear();
+    m_status->setText(tr("Starting…"));
+}
+
+void MainWindow::chooseProject()
+{
+    const QString start = m_host->options().projectPath;
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a project folder (with template.yaml)"), start);
+    if (!dir.isEmpty())
+        openProject(dir);
+}
+
+void MainWindow::openProject(const QString &path)
+{
+    Engine::Options o = m_host->options();
+    o.projectPath = QFileInfo(path).absoluteFilePath();
+    // Each project keeps its own state folder (PROJECT/.tarmac) unless the run is ephemeral.
+    o.stateDir.clear();
+    saveSettings();
+    m_host->restart(o);
+    QSettings().setValue(QStringLiteral("session/lastProject"), o.projectPath);
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveSettings();
+    // Stop the engine while the window is still here: its functions are stopped before the
+    // process exits, so none is left running.
+    m_host->stop();
+    event->accept();
+}
+
+void MainWindow::saveSettings() const
+{
+    QSettings s;
+    s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s.setValue(QStringLiteral("window/state"), saveState());
+    s.setValue(QStringLiteral("window/mainSplitter"), m_mainSplit->saveState());
+    s.setValue(QStringLiteral("window/bottomSplitter"), m_bottomSplit->saveState());
+    s.setValue(QStringLiteral("window/timelineSplitter"), m_timeline->splitter()->saveState());
+    s.setValue(QStringLiteral("logs/filters"), m_logView->saveState());
+    s.setValue(QStringLiteral("timeline/collapsedLanes"), m_lanes->collapsedKeys());
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings s;
+    if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1280, 820);
+    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    m_mainSplit->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
+    m_bottomSplit->restoreState(s.value(QStringLiteral("window/bottomSplitter")).toByteArray());
+    m_timeline->splitter()->restoreState(s.value(QStringLiteral("window/timelineSplitter")).toByteArray());
+    m_logView->restoreState(s.value(QStringLiteral("logs/filters")).toMap());
+    m_lanes->setCollapsedKeys(s.value(QStringLiteral("timeline/collapsedLanes")).toStringList());
 }
 
 } // namespace tarmac
