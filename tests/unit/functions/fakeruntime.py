@@ -55,6 +55,7 @@ while True:
              {"Lambda-Runtime-Function-Error-Type": "Unhandled"})
         continue
     call("POST", "/2018-06-01/runtime/invocation/%s/response" % rid,
-         json.dumps({"echo": event, "deadline": headers["Lambda-Runtime-Deadline-Ms"],
+         json.dumps({"echo": event, "pid": os.getpid(), "env": os.environ.get("FAKE_ENV"),
+                     "deadline": headers["Lambda-Runtime-Deadline-Ms"],
                      "arn": headers["Lambda-Runtime-Invoked-Function-Arn"],
                      "trace": headers.get("Lambda-Runtime-Trace-Id")}))
