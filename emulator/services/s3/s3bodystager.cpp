@@ -3,23 +3,76 @@
 #include "http/httpmessage.h"
 #include "services/s3/s3errors.h"
 
+#include <QCryptographicHash>
 #include <QFile>
 #include <QIODevice>
+
+#include <thread>
+
+#include <unistd.h>
 
 namespace tarmac {
 
 namespace {
 
 constexpr qint64 kChunk = 1024 * 1024;
+// Below this, a second thread costs more than it saves.
+constexpr qint64 kParallelDigest = 1024 * 1024;
 
-void finishInto(BodyDigest &digest, S3StagedBody &body)
+// MD5 (the ETag) cannot be split, and SHA-256 plus a CRC take about as long: on a large body
+// they run side by side, MD5 on a helper thread. `alongside`, when set, runs on a third
+// thread meanwhile (the file's writeback, so the blob store's sync finds nothing left to do).
+void digest(const char *data, qint64 size, ChecksumAlgorithm algorithm, S3StagedBody &out,
+            const std::function<void()> &alongside = {})
 {
-    digest.finish();
-    body.size = digest.size();
-    body.md5 = digest.md5();
-    body.sha256Hex = digest.sha256Hex();
-    body.checksumAlgorithm = digest.checksumAlgorithm();
-    body.checksum = digest.checksum();
+    QByteArray md5;
+    const auto md5Job = [&md5, data, size] {
+        QCryptographicHash h(QCryptographicHash::Md5);
+        h.addData(QByteArrayView(data, size));
+        md5 = h.result();
+    };
+    std::thread helper;
+    std::thread third;
+    if (alongside)
+        third = std::thread(alongside);
+    if (size >= kParallelDigest)
+        helper = std::thread(md5Job);
+    else
+        md5Job();
+    Checksum sha(ChecksumAlgorithm::Sha256);
+    Checksum checksum(algorithm);
+    sha.add(data, size);
+    checksum.add(data, size);
+    if (helper.joinable())
+        helper.join();
+    if (third.joinable())
+        third.join();
+    out.size = size;
+    out.md5 = md5;
+    out.sha256Hex = sha.result().toHex();
+    out.checksumAlgorithm = algorithm;
+    out.checksum = checksum.result();
+}
+
+Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3StagedBody &out)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return s3errors::internalError(QStringLiteral("cannot read the body: ") + file.errorString());
+    const qint64 size = file.size();
+    const int fd = file.handle();
+    const auto writeback = [fd] { ::fdatasync(fd); };
+    if (size == 0) {
+        digest(nullptr, 0, algorithm, out);
+        return {};
+    }
+    uchar *map = file.map(0, size);
+    if (!map)
+        return s3errors::internalError(QStringLiteral("cannot map the body"));
+    digest(reinterpret_cast<const char *>(map), size, algorithm, out, writeback);
+    file.unmap(map);
+    out.path = path;
+    return {};
 }
 
 } // namespace
@@ -28,75 +81,97 @@ Result<S3BodyStager::Staged> S3BodyStager::stage(const HttpBody &body, const QSt
                                                   const Options &options)
 {
     Staged staged;
-    BodyDigest digest(options.checksumAlgorithm);
+    S3StagedBody &out = staged.body;
 
-    if (!options.awsChunked && body.isSpooled()) {
-        // Already on disk: digest it in place and let the store rename it.
-        auto in = body.open();
-        QByteArray buffer(kChunk, Qt::Uninitialized);
-        while (true) {
-            const qint64 n = in->read(buffer.data(), kChunk);
-            if (n < 0)
-                return s3errors::internalError(QStringLiteral("cannot read the spooled body"));
-            if (n == 0)
-                break;
-            digest.add(buffer.constData(), n);
+    if (!options.awsChunked) {
+        if (body.size() > options.maxSize)
+            return s3errors::entityTooLarge(body.size(), options.maxSize);
+        if (body.isSpooled()) {
+            // Already on disk: digest it in place and let the store rename it.
+            staged.ownsFile = false;
+            if (auto r = digestFile(body.filePath(), options.checksumAlgorithm, out); !r)
+                return r.error();
+            return staged;
         }
-        staged.body.path = body.filePath();
-        staged.ownsFile = false;
-        finishInto(digest, staged.body);
+        const QByteArray data = body.toByteArray();
+        if (data.size() <= S3Store::kInlineLimit) {
+            digest(data.constData(), data.size(), options.checksumAlgorithm, out);
+            out.data = data;
+            return staged;
+        }
+        QFile file(stagingPath);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered))
+            return s3errors::internalError(QStringLiteral("cannot create ") + stagingPath);
+        bool written = false;
+        digest(data.constData(), data.size(), options.checksumAlgorithm, out, [&] {
+            written = file.write(data) == data.size() && ::fdatasync(file.handle()) == 0;
+        });
+        if (!written) {
+            file.remove();
+            return s3errors::internalError(QStringLiteral("cannot write the staged body"));
+        }
+        out.path = stagingPath;
         return staged;
     }
 
-    QFile out(stagingPath);
-    if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered))
-        return s3errors::internalError(QStringLiteral("cannot create ") + stagingPath);
-    const auto fail = [&out](Error e) {
-        out.remove();
-        return e;
-    };
+    // aws-chunked: decode into memory while the body is small, into the staging file beyond.
+    QByteArray small;
+    QFile file(stagingPath);
+    bool spilled = false;
     bool writeFailed = false;
     qint64 written = 0;
-    const auto write = [&](const char *data, qsizetype n) {
-        digest.add(data, n);
+    const auto sink = [&](const char *data, qsizetype n) {
         written += n;
-        if (written > options.maxSize)
-            return; // refused below; stop writing
-        if (out.write(data, n) != n)
+        if (written > options.maxSize || writeFailed)
+            return; // refused below; stop storing
+        if (!spilled && small.size() + n <= S3Store::kInlineLimit) {
+            small.append(data, n);
+            return;
+        }
+        if (!spilled) {
+            spilled = true;
+            if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered)
+                || file.write(small) != small.size()) {
+                writeFailed = true;
+                return;
+            }
+            small = QByteArray();
+        }
+        if (file.write(data, n) != n)
             writeFailed = true;
     };
-
-    if (!options.awsChunked) {
-        const QByteArray data = body.toByteArray(); // in memory: small
-        write(data.constData(), data.size());
-    } else {
-        AwsChunkedDecoder decoder(options.signing);
-        auto in = body.open();
-        QByteArray buffer(kChunk, Qt::Uninitialized);
-        while (true) {
-            const qint64 n = in->read(buffer.data(), kChunk);
-            if (n < 0 && !in->isSequential())
-                return fail(s3errors::internalError(QStringLiteral("cannot read the body")));
-            if (n <= 0)
-                break;
-            if (auto r = decoder.feed(QByteArrayView(buffer.constData(), n), write); !r)
-                return fail(r.error());
-            if (written > options.maxSize)
-                break;
-        }
-        if (written <= options.maxSize) {
-            if (auto r = decoder.finish(); !r)
-                return fail(r.error());
-        }
-        staged.trailers = decoder.trailers();
+    const auto fail = [&](Error e) {
+        if (spilled)
+            file.remove();
+        return e;
+    };
+    AwsChunkedDecoder decoder(options.signing);
+    auto in = body.open();
+    QByteArray buffer(kChunk, Qt::Uninitialized);
+    while (true) {
+        const qint64 n = in->read(buffer.data(), kChunk);
+        if (n < 0 && !in->isSequential())
+            return fail(s3errors::internalError(QStringLiteral("cannot read the body")));
+        if (n <= 0)
+            break;
+        if (auto r = decoder.feed(QByteArrayView(buffer.constData(), n), sink); !r)
+            return fail(r.error());
+        if (written > options.maxSize)
+            return fail(s3errors::entityTooLarge(written, options.maxSize));
     }
-    if (written > options.maxSize)
-        return fail(s3errors::entityTooLarge(written, options.maxSize));
+    if (auto r = decoder.finish(); !r)
+        return fail(r.error());
     if (writeFailed)
         return fail(s3errors::internalError(QStringLiteral("cannot write the staged body")));
-    out.close();
-    staged.body.path = stagingPath;
-    finishInto(digest, staged.body);
+    staged.trailers = decoder.trailers();
+    if (!spilled) {
+        digest(small.constData(), small.size(), options.checksumAlgorithm, out);
+        out.data = small;
+        return staged;
+    }
+    file.close();
+    if (auto r = digestFile(stagingPath, options.checksumAlgorithm, out); !r)
+        return fail(r.error());
     return staged;
 }
 

@@ -10,6 +10,7 @@
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
+#include <QBuffer>
 #include <QDateTime>
 #include <QFile>
 #include <QXmlStreamWriter>
@@ -1098,7 +1099,7 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
     *ownsFile = staged->ownsFile;
     S3StagedBody &body = staged->body;
     const auto refuse = [&](Error e) {
-        if (staged->ownsFile)
+        if (staged->ownsFile && !body.path.isEmpty())
             QFile::remove(body.path);
         return e;
     };
@@ -1150,7 +1151,7 @@ HttpResponse S3RestApi::putObject(S3Call &call)
     auto attributes = attributesFrom(call);
     if (!attributes)
         return error(call, attributes.error());
-    if (auto b = m_store->bucket(call.bucket); !b)
+    if (auto b = m_store->checkBucket(call.bucket); !b)
         return error(call, b.error());
     bool ownsFile = true;
     auto body = stageUpload(call, ChecksumAlgorithm::None, &ownsFile);
@@ -1310,6 +1311,10 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     }
     if (length == 0)
         return r;
+    if (o.blob.isEmpty()) {
+        r.body = partial ? o.data.mid(from, length) : o.data;
+        return r;
+    }
     r.bodyFile = m_store->blobPath(o.blob);
     r.bodyOffset = from;
     r.bodyLength = length;
@@ -1563,7 +1568,11 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
     }
     // Stage the range as a part body: read it from the source blob, digest it as it is copied.
     const QString staging = m_store->newStagingPath();
-    QFile in(m_store->blobPath(source->blob));
+    QBuffer inlineSource;
+    QFile blobSource(source->blob.isEmpty() ? QString() : m_store->blobPath(source->blob));
+    QIODevice &in = source->blob.isEmpty() ? static_cast<QIODevice &>(inlineSource)
+                                           : static_cast<QIODevice &>(blobSource);
+    inlineSource.setData(source->data);
     QFile out(staging);
     if (!in.open(QIODevice::ReadOnly) || !in.seek(from)
         || !out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
@@ -1583,7 +1592,7 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
     }
     out.close();
     digest.finish();
-    S3StagedBody body { staging, digest.size(), digest.md5(), digest.sha256Hex(),
+    S3StagedBody body { {}, staging, digest.size(), digest.md5(), digest.sha256Hex(),
                         digest.checksumAlgorithm(), digest.checksum() };
     auto part = m_store->uploadPart(call.bucket, call.key, uploadId, partNumber, body);
     if (!part) {

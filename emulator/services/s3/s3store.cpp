@@ -35,6 +35,9 @@ const std::vector<Migration> kMigrations = {
       "  file TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, md5 BLOB NOT NULL,"
       "  checksum_alg TEXT NOT NULL, checksum TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
       "  PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;" },
+    // Bodies up to kInlineLimit move into their rows; the blob index cost every write a second
+    // b-tree update for a lookup only garbage collection makes.
+    { 2, "ALTER TABLE s3_objects ADD COLUMN data BLOB; DROP INDEX s3_objects_blob;" },
 };
 
 constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
@@ -55,6 +58,8 @@ S3Object readObject(Statement &s, const QString &bucket)
     o.checksum = s.blob(8);
     o.partsCount = int(s.int64(9));
     o.tagging = s.blob(10);
+    if (s.columnCount() > 11 && !s.isNull(11))
+        o.data = s.blob(11);
     return o;
 }
 
@@ -160,16 +165,17 @@ Result<void> S3Store::open()
         };
         const QByteArray columns(kObjectColumns);
         Result<void> r = prep(sql->getObject, "SELECT " + columns
-                                      + " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+                                      + ", data FROM s3_objects WHERE bucket = ?1 AND key = ?2");
         if (r)
             r = prep(sql->bucketExists, "SELECT 1 FROM s3_buckets WHERE name = ?1");
         if (r)
             r = prep(sql->upsertObject,
                      "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
-                     " storage_class, checksum_alg, checksum, parts, tagging)"
-                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12"
+                     " storage_class, checksum_alg, checksum, parts, tagging, data)"
+                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13"
                      " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
                      " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
+                     " data = excluded.data,"
                      " size = excluded.size, etag = excluded.etag,"
                      " modified_ns = excluded.modified_ns, headers = excluded.headers,"
                      " storage_class = excluded.storage_class,"
@@ -317,6 +323,20 @@ Result<S3Bucket> S3Store::bucket(const QString &name)
     });
 }
 
+Result<void> S3Store::checkBucket(const QString &name)
+{
+    return m_store->write([&](Database &) -> Result<void> {
+        Statement &exists = m_sql->bucketExists;
+        exists.bind(1, name);
+        auto row = exists.step();
+        const bool found = row && *row;
+        exists.reset();
+        if (!row)
+            return storeError(row.error());
+        return found ? Result<void>() : Result<void>(s3errors::noSuchBucket(name));
+    });
+}
+
 Result<void> S3Store::deleteBucket(const QString &name)
 {
     return m_store->write([&](Database &db) -> Result<void> {
@@ -438,6 +458,10 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
                 .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
                 .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
                 .bind(11, o.partsCount).bind(12, o.tagging);
+        if (o.blob.isEmpty())
+            s.bind(13, o.data);
+        else
+            s.bindNull(13);
         if (auto r = s.exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)
@@ -459,18 +483,22 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
         return r.error();
     if (body.size > kMaxPutSize)
         return s3errors::entityTooLarge(body.size, kMaxPutSize);
-    // The bytes are made durable first: the row that names them is committed only after.
-    auto stored = m_store->blobs().adoptHashedFile(
-            body.path, BlobStore::Stored { body.sha256Hex, body.md5.toHex(), body.size });
-    if (!stored)
-        return storeError(stored.error());
     S3Object o;
+    if (body.path.isEmpty()) {
+        o.data = body.data; // committed with the row
+    } else {
+        // The bytes are made durable first: the row that names them is committed only after.
+        auto stored = m_store->blobs().adoptHashedFile(
+                body.path, BlobStore::Stored { body.sha256Hex, body.md5.toHex(), body.size });
+        if (!stored)
+            return storeError(stored.error());
+        o.blob = body.sha256Hex;
+    }
     o.bucket = bucket;
     o.key = key;
     o.size = body.size;
     o.etag = body.md5.toHex();
     o.lastModifiedNs = m_clock->nowNs();
-    o.blob = body.sha256Hex;
     o.headers = serializeHeaders(attributes.headers);
     o.storageClass = attributes.storageClass;
     o.checksumAlgorithm = body.checksumAlgorithm;
@@ -850,12 +878,20 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
     const QString dir = partsDir(uploadId);
     const QString fileName = QString::number(partNumber) + u'-' + QString::fromLatin1(randomHex(6));
     QDir().mkpath(dir);
-    if (auto r = syncPath(body.path); !r)
-        return r.error();
-    if (::rename(QFile::encodeName(body.path).constData(),
-                 QFile::encodeName(dir + u'/' + fileName).constData())
-        != 0)
-        return s3errors::internalError(QStringLiteral("cannot store the part"));
+    if (body.path.isEmpty()) {
+        QFile file(dir + u'/' + fileName);
+        if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly)
+            || file.write(body.data) != body.data.size() || !file.flush()
+            || ::fdatasync(file.handle()) != 0)
+            return s3errors::internalError(QStringLiteral("cannot store the part"));
+    } else {
+        if (auto r = syncPath(body.path); !r)
+            return r.error();
+        if (::rename(QFile::encodeName(body.path).constData(),
+                     QFile::encodeName(dir + u'/' + fileName).constData())
+            != 0)
+            return s3errors::internalError(QStringLiteral("cannot store the part"));
+    }
     S3Part part;
     part.partNumber = partNumber;
     part.size = body.size;
@@ -1035,6 +1071,10 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
                 .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
                 .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
                 .bind(11, o.partsCount).bind(12, o.tagging);
+        if (o.blob.isEmpty())
+            s.bind(13, o.data);
+        else
+            s.bindNull(13);
         if (auto r = s.exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)

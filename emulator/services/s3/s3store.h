@@ -48,7 +48,8 @@ struct S3Object
     qint64 size = 0;
     QByteArray etag; // without quotes: md5 hex, or "<hex>-N" for multipart objects
     qint64 lastModifiedNs = 0;
-    QByteArray blob; // the blob store name (sha-256 hex)
+    QByteArray blob; // the blob store name (sha-256 hex); empty when the body is inline
+    QByteArray data; // the body itself, for bodies up to kInlineLimit (read by object() only)
     QByteArray headers;
     QByteArray storageClass;
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
@@ -58,9 +59,11 @@ struct S3Object
     int tagCount() const;
 };
 
-// A body written to a file and digested in the same pass, ready to be adopted by the store.
+// An upload's body, digested, ready to be adopted by the store: in memory when it is small
+// (`path` empty), else written to a file on the state's filesystem.
 struct S3StagedBody
 {
+    QByteArray data; // the bytes, when the body is small enough to live in its row
     QString path;
     qint64 size = 0;
     QByteArray md5;       // raw
@@ -148,8 +151,11 @@ struct S3Conditions
 // Buckets, objects, tags, CORS and notification documents, multipart uploads and their parts
 // live in the state database (tables s3_*); object bodies are blobs in the content-addressed
 // blob store, and parts of unfinished uploads are files under STATE/s3/parts/<upload id>/.
-// Every write makes its body durable before it commits the row that names it, so a crash
-// loses nothing acknowledged and never shows an object whose bytes are missing.
+// Bodies up to kInlineLimit live in their object's row instead: one SQLite write rather than
+// a file create, sync and rename per small PUT, and a GET answers from the row (small objects
+// are most of a typical application's traffic). Every write makes its body durable before it
+// commits the row that names it (or with it), so a crash loses nothing acknowledged and never
+// shows an object whose bytes are missing.
 //
 // Thread-safe: the edge serves it from several I/O threads. Rows go through Store::write
 // (one writer connection behind a mutex) with prepared statements kept for the hot paths;
@@ -174,6 +180,7 @@ public:
     static constexpr qint64 kMinPartSize = 5LL * 1024 * 1024;
     static constexpr int kMaxKeyBytes = 1024;
     static constexpr int kMaxParts = 10000;
+    static constexpr qint64 kInlineLimit = 64 * 1024;
 
     using EventListener = std::function<void(const S3Event &)>;
 
@@ -197,6 +204,8 @@ public:
     QList<S3Bucket> listBuckets();
     Result<void> createBucket(const QString &name, const QString &region);
     Result<S3Bucket> bucket(const QString &name);
+    // NoSuchBucket unless it exists (a prepared statement: for every upload).
+    Result<void> checkBucket(const QString &name);
     Result<void> deleteBucket(const QString &name);
     // Bucket sub-documents (tagging, cors, notification) stored as the XML the API rendered;
     // empty: none set.
