@@ -56,21 +56,49 @@ void digest(const char *data, qint64 size, ChecksumAlgorithm algorithm, S3Staged
 
 Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3StagedBody &out)
 {
+    // Read, not mapped: mapped pages count as the process's resident memory, and several
+    // large uploads at once would add up (the 1 GiB multipart goal is 60 MB of RSS).
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly))
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
         return s3errors::internalError(QStringLiteral("cannot read the body: ") + file.errorString());
     const qint64 size = file.size();
     const int fd = file.handle();
-    const auto writeback = [fd] { ::fdatasync(fd); };
-    if (size == 0) {
-        digest(nullptr, 0, algorithm, out);
-        return {};
+    std::thread writeback([fd] { ::fdatasync(fd); });
+    QByteArray md5;
+    bool md5Failed = false;
+    std::thread helper([&] {
+        QFile again(path);
+        QCryptographicHash h(QCryptographicHash::Md5);
+        if (!again.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
+            md5Failed = true;
+            return;
+        }
+        QByteArray buffer(kChunk, Qt::Uninitialized);
+        qint64 n;
+        while ((n = again.read(buffer.data(), kChunk)) > 0)
+            h.addData(QByteArrayView(buffer.constData(), n));
+        md5Failed = n < 0;
+        md5 = h.result();
+    });
+    Checksum sha(ChecksumAlgorithm::Sha256);
+    Checksum checksum(algorithm);
+    QByteArray buffer(kChunk, Qt::Uninitialized);
+    qint64 total = 0;
+    qint64 n;
+    while ((n = file.read(buffer.data(), kChunk)) > 0) {
+        sha.add(buffer.constData(), n);
+        checksum.add(buffer.constData(), n);
+        total += n;
     }
-    uchar *map = file.map(0, size);
-    if (!map)
-        return s3errors::internalError(QStringLiteral("cannot map the body"));
-    digest(reinterpret_cast<const char *>(map), size, algorithm, out, writeback);
-    file.unmap(map);
+    helper.join();
+    writeback.join();
+    if (n < 0 || md5Failed || total != size)
+        return s3errors::internalError(QStringLiteral("cannot read the body"));
+    out.size = size;
+    out.md5 = md5;
+    out.sha256Hex = sha.result().toHex();
+    out.checksumAlgorithm = algorithm;
+    out.checksum = checksum.result();
     out.path = path;
     return {};
 }
