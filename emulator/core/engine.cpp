@@ -80,6 +80,7 @@ Result<void> Engine::startModules()
     context.stateDir = m_stateDir;
     context.edgeUrl = edgeUrl();
     context.edgeRouter = m_edgeRouter.get();
+    context.module = [this](const QString &name) { return module(name); };
     for (const auto &module : m_modules) {
         m_registry->setState(module->name(), ServiceState::Starting);
         context.deliveries = m_deliveries;

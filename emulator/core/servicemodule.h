@@ -6,6 +6,7 @@
 #include <QString>
 #include <QUrl>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -15,6 +16,7 @@ class Clock;
 class DeliverySink;
 class EdgeRouter;
 class HttpHandler;
+class ServiceModule;
 class ServiceRegistry;
 class Store;
 class Tracer;
@@ -28,6 +30,10 @@ struct EngineContext
     ServiceRegistry *registry = nullptr;
     DeliverySink *deliveries = nullptr; // where events for functions go (the Dispatcher)
     EdgeRouter *edgeRouter = nullptr;   // for Tarmac's own endpoints: addInternalRoute()
+    // Another module by name ("s3"), or null. For the few read-only hand-offs AWS itself makes
+    // between services (Lambda reading a deployment package from S3); events go through the
+    // Dispatcher instead. The module may not have started yet when this is called at start.
+    std::function<ServiceModule *(const QString &name)> module;
     QString stateDir;
     QUrl edgeUrl; // what functions get as AWS_ENDPOINT_URL
     QString region = QStringLiteral("us-east-1");

@@ -237,6 +237,29 @@ def handler(event, context):
         self.assertTrue(any(n.lower().startswith("s3 put") for n in names), names)
 
 
+    def test_create_function_from_a_package_in_tarmac_s3(self):
+        with Tarmac() as t:
+            if "s3" not in t.get_json("/_tarmac/health")[1]["services"]:
+                self.skipTest("this build has no S3 service")
+            s3 = boto3_client(t, "s3")
+            s3.create_bucket(Bucket="packages")
+            s3.put_object(Bucket="packages", Key="fn/v1.zip", Body=make_zip({"app.py": PYTHON_APP}))
+            client = lambda_client(t)
+            created = client.create_function(FunctionName="from-s3", Runtime="python3.11", Handler="app.handler",
+                                             Role=ROLE, Code={"S3Bucket": "packages", "S3Key": "fn/v1.zip"})
+            self.assertGreater(created["CodeSize"], 0)
+            r = client.invoke(FunctionName="from-s3", Payload=b'{"via": "s3"}')
+            self.assertEqual(json.loads(r["Payload"].read())["event"], {"via": "s3"})
+            s3.put_object(Bucket="packages", Key="fn/v2.zip",
+                          Body=make_zip({"app.py": "def handler(e, c):\n    return 'v2'\n"}))
+            client.update_function_code(FunctionName="from-s3", S3Bucket="packages", S3Key="fn/v2.zip")
+            self.assertEqual(json.loads(client.invoke(FunctionName="from-s3")["Payload"].read()), "v2")
+            with self.assertRaises(client.exceptions.InvalidParameterValueException) as ctx:
+                client.create_function(FunctionName="nope", Runtime="python3.11", Handler="app.handler", Role=ROLE,
+                                       Code={"S3Bucket": "packages", "S3Key": "missing.zip"})
+            self.assertIn("NoSuchKey", str(ctx.exception))
+
+
 class ManagementTest(unittest.TestCase):
     def test_get_list_update_concurrency_delete(self):
         with Tarmac() as t:

@@ -8,6 +8,9 @@
 #include "services/lambda/asyncinvoker.h"
 #include "services/lambda/lambdarestapi.h"
 #include "services/lambda/lambdaservice.h"
+#include "services/s3/s3module.h"
+#include "services/s3/s3store.h"
+#include "store/store.h"
 
 #include <QDir>
 
@@ -93,7 +96,30 @@ Result<void> LambdaModule::start(const EngineContext &context)
     if (auto r = m_async->open(m_dispatcher.get()); !r)
         return r;
 
-    m_api->attach(m_functions.get(), m_async.get(), m_dispatcher.get(), context.edgeUrl);
+    // Lambda reads a package named by S3Bucket/S3Key from S3, as AWS's Lambda does: here
+    // from the S3 model, read-only, when this build has one.
+    auto lookup = context.module;
+    Store *store = context.store;
+    auto fetch = [lookup, store](const QString &bucket, const QString &key, const QString &) -> Result<QByteArray> {
+        auto *s3 = lookup ? qobject_cast<S3Module *>(lookup(QStringLiteral("s3"))) : nullptr;
+        if (!s3 || !s3->store())
+            return makeError(QStringLiteral("InvalidParameterValueException"),
+                             QStringLiteral("Tarmac's S3 is not running: upload the zip (ZipFile) instead"), 400);
+        auto object = s3->store()->object(bucket, key.toUtf8());
+        if (!object)
+            return makeError(QStringLiteral("InvalidParameterValueException"),
+                             QStringLiteral("Error occurred while GetObject. S3 Error Code: %1. S3 Error Message: %2")
+                                     .arg(object.error().code, object.error().message),
+                             400);
+        if (object->size > 262'144'000)
+            return makeError(QStringLiteral("InvalidParameterValueException"),
+                             QStringLiteral("The package in s3://%1/%2 is larger than Lambda accepts").arg(bucket, key),
+                             400);
+        if (!object->blob.isEmpty())
+            return store->blobs().read(object->blob);
+        return object->data;
+    };
+    m_api->attach(m_functions.get(), m_async.get(), m_dispatcher.get(), context.edgeUrl, fetch);
     m_packages = std::make_unique<LambdaRestApi::PackageDownload>(m_api.get());
     if (context.edgeRouter) {
         context.edgeRouter->addInternalRoute(QByteArray(DispatcherApi::prefix), m_dispatcherApi.get());

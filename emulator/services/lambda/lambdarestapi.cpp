@@ -110,7 +110,7 @@ Result<QMap<QString, QString>> variablesFrom(const Json *environment)
     return out;
 }
 
-Result<QByteArray> zipFrom(const Json *code)
+Result<QByteArray> zipFrom(const Json *code, const LambdaRestApi::PackageFetcher &fetch)
 {
     if (!code)
         return invalidParameter(QStringLiteral("Code is required"));
@@ -125,9 +125,19 @@ Result<QByteArray> zipFrom(const Json *code)
                                                    "to upload again."));
         return *decoded;
     }
-    if (code->contains("S3Bucket") || code->contains("S3Key"))
-        return invalidParameter(QStringLiteral("Tarmac cannot read deployment packages from S3 in this build: "
-                                               "upload the zip (ZipFile / --zip-file) instead"));
+    if (code->contains("S3Bucket") || code->contains("S3Key")) {
+        const auto text = [code](const char *key) {
+            auto it = code->find(key);
+            return it != code->end() && it->is_string() ? fromStd(it->get<std::string>()) : QString();
+        };
+        const QString bucket = text("S3Bucket"), key = text("S3Key");
+        if (bucket.isEmpty() || key.isEmpty())
+            return invalidParameter(QStringLiteral("Code needs both S3Bucket and S3Key"));
+        if (!fetch)
+            return invalidParameter(QStringLiteral("Tarmac has no S3 service to read the package from: upload the "
+                                                   "zip (ZipFile / --zip-file) instead"));
+        return fetch(bucket, key, text("S3ObjectVersion"));
+    }
     return invalidParameter(QStringLiteral("Code must have ZipFile"));
 }
 
@@ -166,12 +176,14 @@ QList<QByteArray> pathSegments(const QByteArray &path)
 
 } // namespace
 
-void LambdaRestApi::attach(LambdaService *functions, AsyncInvoker *async, DeliverySink *sink, QUrl edgeUrl)
+void LambdaRestApi::attach(LambdaService *functions, AsyncInvoker *async, DeliverySink *sink, QUrl edgeUrl,
+                           PackageFetcher fetchPackage)
 {
     m_functions = functions;
     m_async = async;
     m_sink = sink;
     m_edgeUrl = std::move(edgeUrl);
+    m_fetchPackage = std::move(fetchPackage);
 }
 
 qint64 LambdaRestApi::maxBodySize(const HttpRequest &head) const
@@ -271,7 +283,7 @@ HttpResponse LambdaRestApi::route(HttpRequest &request, HttpResponder &responder
                 const Json *code = f.object("Code");
                 if (f.error)
                     return errorResponse(*f.error, rid, op);
-                auto zip = zipFrom(code);
+                auto zip = zipFrom(code, m_fetchPackage);
                 if (!zip)
                     return errorResponse(zip.error(), rid, op);
                 auto created = m_functions->create(std::move(fn), *zip);
@@ -410,7 +422,7 @@ HttpResponse LambdaRestApi::route(HttpRequest &request, HttpResponder &responder
                                                                   "Revision Id."),
                                                    412),
                                          rid, op);
-                auto zip = zipFrom(&*json);
+                auto zip = zipFrom(&*json, m_fetchPackage);
                 if (!zip)
                     return errorResponse(zip.error(), rid, op);
                 if (json->value("DryRun", false)) {

@@ -1,8 +1,11 @@
 #pragma once
 
+#include "core/result.h"
 #include "http/httphandler.h"
 
 #include <QUrl>
+
+#include <functional>
 
 namespace tarmac {
 
@@ -12,7 +15,8 @@ class LambdaService;
 
 // The Lambda API on the edge port (rest-json, PROTOCOLS.md §2): Invoke (RequestResponse,
 // Event, DryRun, LogType Tail), CreateFunction from a zip, Get/List/Delete, Update code and
-// configuration, concurrency, event invoke configuration, tags. It parses and shapes the
+// configuration, concurrency, event invoke configuration, tags. Packages come as ZipFile, or
+// from Tarmac's own S3 (S3Bucket/S3Key) through the fetcher the module gives it. It parses and shapes the
 // wire; the LambdaService decides, synchronous invokes go through the Dispatcher (`sink`),
 // asynchronous ones through the AsyncInvoker. Thread-safe; attach() before the first request.
 class LambdaRestApi : public HttpHandler
@@ -21,7 +25,12 @@ public:
     static constexpr qint64 kMaxSyncPayload = 6 * 1024 * 1024;  // 6291456, Invoke's limit
     static constexpr qint64 kMaxAsyncPayload = 256 * 1024;      // Event invocations
 
-    void attach(LambdaService *functions, AsyncInvoker *async, DeliverySink *sink, QUrl edgeUrl);
+    // Reads a deployment package named by Code.S3Bucket/S3Key/S3ObjectVersion.
+    using PackageFetcher = std::function<Result<QByteArray>(const QString &bucket, const QString &key,
+                                                            const QString &version)>;
+
+    void attach(LambdaService *functions, AsyncInvoker *async, DeliverySink *sink, QUrl edgeUrl,
+                PackageFetcher fetchPackage = {});
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
@@ -45,6 +54,7 @@ private:
     AsyncInvoker *m_async = nullptr;
     DeliverySink *m_sink = nullptr;
     QUrl m_edgeUrl;
+    PackageFetcher m_fetchPackage;
 };
 
 } // namespace tarmac
