@@ -89,6 +89,12 @@ void addServeOptions(QCommandLineParser &p)
                   QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V") });
     p.addOption({ QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
                   QStringLiteral("N"), QStringLiteral("2") });
+    p.addOption({ QStringLiteral("verify-signatures"),
+                  QStringLiteral("Check SigV4 signatures of S3 requests against --credentials.") });
+    p.addOption({ QStringLiteral("credentials"),
+                  QStringLiteral("Credentials file ([profile] aws_access_key_id / "
+                                 "aws_secret_access_key) for --verify-signatures."),
+                  QStringLiteral("FILE") });
     p.addPositionalArgument(QStringLiteral("PROJECT"),
                             QStringLiteral("Folder with template.yaml, or a template file."),
                             QStringLiteral("[PROJECT]"));
@@ -165,6 +171,15 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
     o.ioThreads = p.value(QStringLiteral("io-threads")).toInt(&ok);
     if (!ok || o.ioThreads < 0 || o.ioThreads > 64)
         return makeError(QStringLiteral("Usage"), QStringLiteral("--io-threads takes 0 to 64"));
+    if (p.isSet(QStringLiteral("verify-signatures"))) {
+        const QString credentials = p.value(QStringLiteral("credentials"));
+        if (credentials.isEmpty() || !QFileInfo(credentials).isReadable())
+            return makeError(QStringLiteral("Usage"),
+                             QStringLiteral("--verify-signatures needs a readable --credentials FILE"));
+        // The S3 module reads it when it starts.
+        qputenv("TARMAC_VERIFY_SIGNATURES_CREDENTIALS",
+                QFile::encodeName(QFileInfo(credentials).absoluteFilePath()));
+    }
     return o;
 }
 

@@ -4,6 +4,7 @@
 #include "http/awserror.h"
 #include "services/s3/s3notifier.h"
 #include "services/s3/s3restapi.h"
+#include "services/s3/s3signature.h"
 #include "services/s3/s3store.h"
 
 #include <atomic>
@@ -72,6 +73,15 @@ Result<void> S3Module::start(const EngineContext &context)
     });
     m_api = std::make_unique<S3RestApi>(m_store.get(), m_notifier.get(), context.tracer,
                                         context.clock, context.region);
+    // `tarmac serve --verify-signatures --credentials FILE` puts the file's path here.
+    const QString credentials = qEnvironmentVariable("TARMAC_VERIFY_SIGNATURES_CREDENTIALS");
+    if (!credentials.isEmpty()) {
+        auto verifier = S3SignatureVerifier::fromCredentialsFile(credentials);
+        if (!verifier)
+            return verifier.error();
+        m_api->setSignatureVerifier(
+                std::make_shared<const S3SignatureVerifier>(std::move(*verifier)));
+    }
     static_cast<ForwardingHandler *>(m_proxy.get())->setTarget(m_api.get());
     return {};
 }

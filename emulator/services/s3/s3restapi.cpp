@@ -6,6 +6,7 @@
 #include "services/s3/s3bodystager.h"
 #include "services/s3/s3errors.h"
 #include "services/s3/s3notifier.h"
+#include "services/s3/s3signature.h"
 #include "services/s3/s3xml.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
@@ -185,6 +186,7 @@ struct S3Call
     QString operation;
     qint64 startNs = 0;
     qint64 size = -1; // bytes stored or served, for the span
+    std::optional<AwsChunkedDecoder::Signing> chunkSigning; // signed aws-chunked, when verifying
 
     QByteArray queryValue(const char *name) const
     {
@@ -228,6 +230,11 @@ S3RestApi::S3RestApi(S3Store *store, S3Notifier *notifier, Tracer *tracer, const
 }
 
 S3RestApi::~S3RestApi() = default;
+
+void S3RestApi::setSignatureVerifier(std::shared_ptr<const S3SignatureVerifier> verifier)
+{
+    m_verifier = std::move(verifier);
+}
 
 qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
 {
@@ -284,7 +291,20 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
         }
     }
 
-    HttpResponse response = dispatch(call);
+    HttpResponse response;
+    bool verified = true;
+    if (m_verifier && call.request.method != "OPTIONS") {
+        auto v = m_verifier->verify(call.request, m_clock->nowNs() / 1'000'000'000);
+        if (!v) {
+            verified = false;
+            call.operation = QStringLiteral("Unauthorized");
+            response = error(call, v.error());
+        } else {
+            call.chunkSigning = v->chunkSigning;
+        }
+    }
+    if (verified)
+        response = dispatch(call);
     if (!call.request.header("origin").isEmpty() && !call.bucket.isEmpty())
         addCorsHeaders(call, response);
     response.headers.add("x-amz-request-id", call.request.requestId);
@@ -1092,6 +1112,7 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
             algorithm = checksumAlgorithmFromName(sdk);
     }
     options.checksumAlgorithm = algorithm;
+    options.signing = call.chunkSigning;
 
     auto staged = S3BodyStager::stage(r.body, m_store->newStagingPath(), options);
     if (!staged)

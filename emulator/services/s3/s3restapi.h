@@ -12,6 +12,7 @@ namespace tarmac {
 
 class Clock;
 class S3Notifier;
+class S3SignatureVerifier;
 class Tracer;
 struct S3Call;
 namespace s3xml { struct CorsRule; }
@@ -23,9 +24,9 @@ namespace s3xml { struct CorsRule; }
 // blob file. Content-MD5, x-amz-content-sha256 and x-amz-checksum-* are checked.
 //
 // Called on the edge's I/O threads: it keeps no per-request state outside the call, and its
-// caches (CORS rules) are behind a mutex. It does not verify signatures (any credentials are
-// accepted), and versioning, object lock, ACLs, policies and website hosting answer
-// NotImplemented.
+// caches (CORS rules) are behind a mutex. Signatures are not verified (any credentials are
+// accepted) unless a verifier is set; versioning, object lock, ACLs, policies and website
+// hosting answer NotImplemented.
 class S3RestApi : public HttpHandler
 {
 public:
@@ -35,6 +36,10 @@ public:
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
+
+    // Checks SigV4 on every request (CORS preflights excepted: browsers send them unsigned).
+    // Set before the API serves requests.
+    void setSignatureVerifier(std::shared_ptr<const S3SignatureVerifier> verifier);
 
     // The bucket's settings changed in the store: drop cached CORS rules and notifications.
     void invalidateBucketCaches(const QString &bucket);
@@ -87,6 +92,7 @@ private:
     Tracer *m_tracer;
     const Clock *m_clock;
     QString m_region;
+    std::shared_ptr<const S3SignatureVerifier> m_verifier;
     QMutex m_corsMutex;
     QHash<QString, std::shared_ptr<const QList<s3xml::CorsRule>>> m_cors;
 };

@@ -1,0 +1,328 @@
+#include "services/s3/s3signature.h"
+
+#include "http/httpmessage.h"
+#include "http/servicedetector.h"
+#include "services/s3/s3checksum.h"
+#include "services/s3/s3errors.h"
+
+#include <QDateTime>
+#include <QFile>
+
+#include <algorithm>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+namespace tarmac {
+
+namespace {
+
+bool constantTimeEqual(const QByteArray &a, const QByteArray &b)
+{
+    if (a.size() != b.size())
+        return false;
+    unsigned char diff = 0;
+    for (qsizetype i = 0; i < a.size(); ++i)
+        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+// "Credential=AKID/20240115/us-east-1/s3/aws4_request, SignedHeaders=a;b, Signature=hex"
+struct AuthFields
+{
+    QByteArray accessKey, date, region, service, signedHeaders, signature, amzDate;
+};
+
+Error denied(const QString &message)
+{
+    return s3errors::accessDenied(message);
+}
+
+QByteArray collapseSpaces(QByteArray value)
+{
+    value = value.trimmed();
+    QByteArray out;
+    out.reserve(value.size());
+    bool space = false;
+    for (const char c : value) {
+        if (c == ' ' || c == '\t') {
+            space = true;
+            continue;
+        }
+        if (space && !out.isEmpty())
+            out += ' ';
+        space = false;
+        out += c;
+    }
+    return out;
+}
+
+QByteArray hmacSha1(const QByteArray &key, const QByteArray &data)
+{
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    HMAC(EVP_sha1(), key.constData(), int(key.size()),
+         reinterpret_cast<const unsigned char *>(data.constData()), size_t(data.size()), out, &n);
+    return QByteArray(reinterpret_cast<const char *>(out), int(n));
+}
+
+// The query parameters that take part in a SigV2 canonical resource (botocore's
+// HmacV1Auth.QSAOfInterest).
+bool isSubresource(const QByteArray &name)
+{
+    static const QList<QByteArray> names = {
+        "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber",
+        "policy", "requestPayment", "torrent", "versioning", "versionId", "versions", "website",
+        "uploads", "uploadId", "response-content-type", "response-content-language",
+        "response-expires", "response-cache-control", "response-content-disposition",
+        "response-content-encoding", "delete", "lifecycle", "tagging", "restore", "storageClass",
+        "notification", "replication", "analytics", "metrics", "inventory", "select",
+        "select-type", "object-lock",
+    };
+    return names.contains(name);
+}
+
+} // namespace
+
+Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
+        const HttpRequest &request, qint64 nowSeconds) const
+{
+    const QByteArray accessKey = request.queryItem("AWSAccessKeyId");
+    const auto secret = m_secrets.constFind(accessKey);
+    if (secret == m_secrets.constEnd())
+        return s3errors::invalidAccessKeyId();
+    bool ok = false;
+    const qint64 expires = request.queryItem("Expires").toLongLong(&ok);
+    if (!ok)
+        return denied(QStringLiteral("Malformed Expires"));
+    if (expires < nowSeconds)
+        return denied(QStringLiteral("Request has expired"));
+    QByteArray resource;
+    const QString hostBucket = s3BucketFromHost(request.header("host"));
+    if (!hostBucket.isEmpty())
+        resource = '/' + hostBucket.toUtf8();
+    resource += request.path;
+    QList<std::pair<QByteArray, QByteArray>> sub;
+    for (const auto &[name, value] : request.queryItems()) {
+        if (isSubresource(name))
+            sub.append({ name, value });
+    }
+    std::sort(sub.begin(), sub.end());
+    for (qsizetype i = 0; i < sub.size(); ++i) {
+        resource += i == 0 ? '?' : '&';
+        resource += sub[i].first;
+        if (!sub[i].second.isEmpty() || request.query.contains(QByteArray(sub[i].first + '=')))
+            resource += '=' + sub[i].second;
+    }
+    QList<std::pair<QByteArray, QByteArray>> amz;
+    for (const auto &[name, value] : request.headers.fields()) {
+        if (name.startsWith("x-amz-"))
+            amz.append({ name, value.trimmed() });
+    }
+    std::sort(amz.begin(), amz.end());
+    QByteArray amzHeaders;
+    for (const auto &[name, value] : std::as_const(amz))
+        amzHeaders += name + ':' + value + '\n';
+    const QByteArray toSign = request.method + '\n' + request.header("content-md5") + '\n'
+            + request.header("content-type") + '\n' + QByteArray::number(expires) + '\n'
+            + amzHeaders + resource;
+    const QByteArray expected = hmacSha1(*secret, toSign).toBase64();
+    if (!constantTimeEqual(expected, request.queryItem("Signature")))
+        return s3errors::signatureDoesNotMatch(
+                QStringLiteral("The request signature we calculated does not match the signature "
+                               "you provided. Check your key and signing method."));
+    return Verified {};
+}
+
+QByteArray S3SignatureVerifier::uriEncode(const QByteArray &bytes, bool keepSlash)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    QByteArray out;
+    out.reserve(bytes.size() * 3);
+    for (const char ch : bytes) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'
+            || c == '_' || c == '.' || c == '~' || (keepSlash && c == '/')) {
+            out += char(c);
+        } else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 0xF];
+        }
+    }
+    return out;
+}
+
+QByteArray S3SignatureVerifier::signingKey(const QByteArray &secret, const QByteArray &date,
+                                           const QByteArray &region, const QByteArray &service)
+{
+    QByteArray k = hmacSha256(QByteArray("AWS4" + secret), date);
+    k = hmacSha256(k, region);
+    k = hmacSha256(k, service);
+    return hmacSha256(k, "aws4_request");
+}
+
+Result<S3SignatureVerifier> S3SignatureVerifier::fromCredentialsFile(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
+        return makeError(QStringLiteral("Usage"),
+                         QStringLiteral("cannot read the credentials file %1: %2")
+                                 .arg(path, file.errorString()));
+    S3SignatureVerifier v;
+    QByteArray key;
+    QByteArray secret;
+    const auto flush = [&] {
+        if (!key.isEmpty() && !secret.isEmpty())
+            v.addCredentials(key, secret);
+        key.clear();
+        secret.clear();
+    };
+    while (!file.atEnd()) {
+        const QByteArray line = file.readLine().trimmed();
+        if (line.startsWith('[')) {
+            flush();
+            continue;
+        }
+        const qsizetype eq = line.indexOf('=');
+        if (line.startsWith('#') || line.startsWith(';') || eq < 0)
+            continue;
+        const QByteArray name = line.left(eq).trimmed().toLower();
+        const QByteArray value = line.mid(eq + 1).trimmed();
+        if (name == "aws_access_key_id")
+            key = value;
+        else if (name == "aws_secret_access_key")
+            secret = value;
+    }
+    flush();
+    if (v.m_secrets.isEmpty())
+        return makeError(QStringLiteral("Usage"),
+                         QStringLiteral("no aws_access_key_id / aws_secret_access_key pair in %1")
+                                 .arg(path));
+    return v;
+}
+
+void S3SignatureVerifier::addCredentials(const QByteArray &accessKeyId, const QByteArray &secret)
+{
+    m_secrets.insert(accessKeyId, secret);
+}
+
+Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequest &request,
+                                                                  qint64 nowSeconds) const
+{
+    AuthFields f;
+    const QByteArray authorization = request.header("authorization");
+    if (authorization.isEmpty() && request.hasQueryItem("AWSAccessKeyId")
+        && request.hasQueryItem("Signature"))
+        return verifyV2Query(request, nowSeconds); // botocore's default for presigned S3 URLs
+    const bool presigned = authorization.isEmpty() && request.hasQueryItem("X-Amz-Signature");
+    QByteArray payloadHash;
+    if (presigned) {
+        if (request.queryItem("X-Amz-Algorithm") != "AWS4-HMAC-SHA256")
+            return denied(QStringLiteral("Only AWS4-HMAC-SHA256 presigned URLs are accepted"));
+        const QList<QByteArray> scope = request.queryItem("X-Amz-Credential").split('/');
+        if (scope.size() != 5 || scope[4] != "aws4_request")
+            return denied(QStringLiteral("Malformed X-Amz-Credential"));
+        f.accessKey = scope[0];
+        f.date = scope[1];
+        f.region = scope[2];
+        f.service = scope[3];
+        f.signedHeaders = request.queryItem("X-Amz-SignedHeaders");
+        f.signature = request.queryItem("X-Amz-Signature").toLower();
+        f.amzDate = request.queryItem("X-Amz-Date");
+        payloadHash = "UNSIGNED-PAYLOAD";
+        bool ok = false;
+        const qint64 expires = request.queryItem("X-Amz-Expires").toLongLong(&ok);
+        const QDateTime signedAt =
+                QDateTime::fromString(QString::fromLatin1(f.amzDate), QStringLiteral("yyyyMMddTHHmmssZ"));
+        if (!ok || !signedAt.isValid())
+            return denied(QStringLiteral("Malformed X-Amz-Date or X-Amz-Expires"));
+        QDateTime utc = signedAt;
+        utc.setTimeSpec(Qt::UTC);
+        if (utc.toSecsSinceEpoch() + expires < nowSeconds)
+            return denied(QStringLiteral("Request has expired"));
+    } else {
+        if (!authorization.startsWith("AWS4-HMAC-SHA256 "))
+            return denied(authorization.isEmpty()
+                                  ? QStringLiteral("Anonymous requests are refused: signature "
+                                                   "verification is on")
+                                  : QStringLiteral("Only AWS4-HMAC-SHA256 signatures are accepted"));
+        for (const QByteArray &part : authorization.mid(17).split(',')) {
+            const QByteArray p = part.trimmed();
+            if (p.startsWith("Credential=")) {
+                const QList<QByteArray> scope = p.mid(11).split('/');
+                if (scope.size() != 5 || scope[4] != "aws4_request")
+                    return denied(QStringLiteral("Malformed Credential"));
+                f.accessKey = scope[0];
+                f.date = scope[1];
+                f.region = scope[2];
+                f.service = scope[3];
+            } else if (p.startsWith("SignedHeaders=")) {
+                f.signedHeaders = p.mid(14);
+            } else if (p.startsWith("Signature=")) {
+                f.signature = p.mid(10).toLower();
+            }
+        }
+        f.amzDate = request.header("x-amz-date");
+        payloadHash = request.header("x-amz-content-sha256");
+        if (payloadHash.isEmpty())
+            payloadHash = "UNSIGNED-PAYLOAD";
+    }
+    if (f.accessKey.isEmpty() || f.signature.size() != 64 || f.signedHeaders.isEmpty()
+        || f.amzDate.size() != 16)
+        return denied(QStringLiteral("Malformed SigV4 authorization"));
+    const auto secret = m_secrets.constFind(f.accessKey);
+    if (secret == m_secrets.constEnd())
+        return s3errors::invalidAccessKeyId();
+
+    // Canonical query: every parameter but the signature, names and values encoded, sorted.
+    QList<std::pair<QByteArray, QByteArray>> query;
+    for (const auto &[name, value] : request.queryItems()) {
+        if (presigned && name == "X-Amz-Signature")
+            continue;
+        query.append({ uriEncode(name, false), uriEncode(value, false) });
+    }
+    std::sort(query.begin(), query.end());
+    QByteArray canonicalQuery;
+    for (const auto &[name, value] : std::as_const(query)) {
+        if (!canonicalQuery.isEmpty())
+            canonicalQuery += '&';
+        canonicalQuery += name + '=' + value;
+    }
+    // Canonical headers, in SignedHeaders order (already sorted and lower-case by the client).
+    QByteArray canonicalHeaders;
+    for (const QByteArray &name : f.signedHeaders.split(';')) {
+        QByteArray values;
+        bool found = false;
+        for (const auto &[n, v] : request.headers.fields()) {
+            if (n != name)
+                continue;
+            if (found)
+                values += ',';
+            values += collapseSpaces(v);
+            found = true;
+        }
+        if (!found)
+            return makeError(QStringLiteral("SignatureDoesNotMatch"),
+                             QStringLiteral("A signed header is missing: ") + QString::fromLatin1(name),
+                             403);
+        canonicalHeaders += name + ':' + values + '\n';
+    }
+    const QByteArray canonicalRequest = request.method + '\n' + request.path + '\n' + canonicalQuery
+            + '\n' + canonicalHeaders + '\n' + f.signedHeaders + '\n' + payloadHash;
+    const QByteArray scope = f.date + '/' + f.region + '/' + f.service + "/aws4_request";
+    const QByteArray toSign = "AWS4-HMAC-SHA256\n" + f.amzDate + '\n' + scope + '\n'
+            + sha256Hex(canonicalRequest);
+    const QByteArray key = signingKey(*secret, f.date, f.region, f.service);
+    const QByteArray expected = hmacSha256(key, toSign).toHex();
+    if (!constantTimeEqual(expected, f.signature))
+        return s3errors::signatureDoesNotMatch(
+                QStringLiteral("The request signature we calculated does not match the signature "
+                               "you provided. Check your key and signing method."));
+    Verified v;
+    if (payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+        v.chunkSigning = AwsChunkedDecoder::Signing { key, f.amzDate, scope, f.signature };
+    return v;
+}
+
+} // namespace tarmac

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "core/result.h"
+#include "services/s3/awschunkeddecoder.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QString>
+
+#include <optional>
+
+namespace tarmac {
+
+struct HttpRequest;
+
+// Verifies AWS Signature Version 4 on S3 requests when the user asks for it (`tarmac serve
+// --verify-signatures --credentials FILE`): the Authorization header form and presigned URLs
+// (PROTOCOLS.md §8.1), with S3's canonical URI rules (the path as sent, not normalised). For
+// signed aws-chunked uploads it hands back the seed context the body's chunk signatures chain
+// from. Secrets come from a shared-credentials style file: [profile] sections with
+// aws_access_key_id and aws_secret_access_key.
+//
+// SigV2 is accepted for presigned URLs only (boto3 still makes those by default); SigV4a and
+// SigV2 Authorization headers are refused as AccessDenied when verifying. It does not
+// enforce the 15-minute clock skew on header-signed requests; presigned URLs are refused once
+// they expire.
+class S3SignatureVerifier
+{
+public:
+    static Result<S3SignatureVerifier> fromCredentialsFile(const QString &path);
+    void addCredentials(const QByteArray &accessKeyId, const QByteArray &secret);
+
+    struct Verified
+    {
+        // Set for STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) bodies.
+        std::optional<AwsChunkedDecoder::Signing> chunkSigning;
+    };
+    // `nowSeconds` is the Unix time, for presigned URL expiry.
+    Result<Verified> verify(const HttpRequest &request, qint64 nowSeconds) const;
+
+    // The derived signing key: HMAC chain over date, region, service, "aws4_request".
+    static QByteArray signingKey(const QByteArray &secret, const QByteArray &date,
+                                 const QByteArray &region, const QByteArray &service);
+    // RFC 3986 encoding as SigV4 wants it (unreserved characters kept; '/' kept when asked).
+    static QByteArray uriEncode(const QByteArray &bytes, bool keepSlash);
+
+private:
+    // Presigned URLs in the legacy SigV2 query form (AWSAccessKeyId, Expires, Signature), which
+    // is what boto3 still generates for S3 by default.
+    Result<Verified> verifyV2Query(const HttpRequest &request, qint64 nowSeconds) const;
+
+    QHash<QByteArray, QByteArray> m_secrets; // access key id → secret
+};
+
+} // namespace tarmac
