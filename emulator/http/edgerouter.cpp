@@ -82,6 +82,14 @@ qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
     return match.service == QLatin1String("s3") ? kS3MaxPut : kApiBodyLimit;
 }
 
+HttpResponse EdgeRouter::bodyTooLarge(const HttpRequest &head) const
+{
+    const ServiceMatch match = detectService(head);
+    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+        return handler->bodyTooLarge(head);
+    return HttpHandler::bodyTooLarge(head);
+}
+
 void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
 {
     if (request.path.startsWith("/_tarmac/")) {

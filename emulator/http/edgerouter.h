@@ -21,6 +21,7 @@ public:
     EdgeRouter(ServiceRegistry *registry, Tracer *tracer, const Clock *clock);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
+    HttpResponse bodyTooLarge(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
 
     // Extra handlers for /_tarmac/<name>… (the dispatcher's controls). Add them before the

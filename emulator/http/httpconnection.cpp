@@ -73,6 +73,11 @@ qint64 HttpHandler::maxBodySize(const HttpRequest &) const
     return 16 * 1024 * 1024;
 }
 
+HttpResponse HttpHandler::bodyTooLarge(const HttpRequest &) const
+{
+    return HttpResponse::json(413, QByteArrayLiteral("{\"message\":\"Request body too large\"}"));
+}
+
 namespace {
 
 constexpr qint64 kWriteHighWater = 1024 * 1024;
@@ -179,6 +184,14 @@ void HttpConnection::processInput()
         }
         switch (m_parser.state()) {
         case HttpRequestParser::State::Error:
+            if (m_parser.errorStatus() == 413) {
+                m_closeAfterResponse = true;
+                HttpResponse refusal = m_server->handler()->bodyTooLarge(m_parser.request());
+                m_phase = Phase::Handling;
+                writeResponse(refusal, false);
+                afterResponse();
+                break;
+            }
             sendErrorAndClose(m_parser.errorStatus(), m_parser.errorReason());
             break;
         case HttpRequestParser::State::Body:

@@ -42,6 +42,9 @@ public:
     // The head has arrived, the body has not: the largest body accepted for this request.
     // A declared or streamed body above it is refused with 413 before it is read.
     virtual qint64 maxBodySize(const HttpRequest &head) const;
+    // The answer when a body exceeds maxBodySize(head) (sent before the body is read, then the
+    // connection closes), so a service can refuse in its own error shape. Default: JSON 413.
+    virtual HttpResponse bodyTooLarge(const HttpRequest &head) const;
     // A complete request. Must lead to exactly one responder.send().
     virtual void handle(HttpRequest &&request, HttpResponder responder) = 0;
 };

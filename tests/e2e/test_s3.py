@@ -7,6 +7,7 @@ import datetime
 import hashlib
 import http.client
 import os
+import socket
 import unittest
 import urllib.parse
 import zlib
@@ -302,6 +303,28 @@ class S3Boto3Test(unittest.TestCase):
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             self.s3.put_object(Bucket=b, Key="r", Body=b"new", IfNoneMatch="*")
         self.assertEqual(status_of(ctx), 412)
+
+    def test_entity_too_large(self):
+        b = self.bucket("too-large")
+        # A declared 5 GiB + 1 body is refused before a byte of it is read.
+        sock = socket.create_connection((self.host, int(self.port)), timeout=10)
+        sock.sendall(b"PUT /%s/huge HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                     % (b.encode(), 5 * 1024 ** 3 + 1))
+        answer = b""
+        while b"</Error>" not in answer:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+        sock.close()
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:100])
+        self.assertIn(b"<Code>EntityTooLarge</Code>", answer)
+        # The same through aws-chunked framing, where the decoded length says so.
+        status, _, data = self.raw("PUT", "/%s/huge2" % b, body=b"0\r\n\r\n", headers={
+            "x-amz-content-sha256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+            "x-amz-decoded-content-length": str(5 * 1024 ** 3 + 1)})
+        self.assertEqual(status, 400)
+        self.assertIn(b"<Code>EntityTooLarge</Code>", data)
 
     def test_no_such_key_and_delete(self):
         b = self.bucket("deletes")

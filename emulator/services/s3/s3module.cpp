@@ -26,6 +26,12 @@ public:
         return t ? t->maxBodySize(head) : 16 * 1024 * 1024;
     }
 
+    HttpResponse bodyTooLarge(const HttpRequest &head) const override
+    {
+        HttpHandler *t = m_target.load(std::memory_order_acquire);
+        return t ? t->bodyTooLarge(head) : HttpHandler::bodyTooLarge(head);
+    }
+
     void handle(HttpRequest &&request, HttpResponder responder) override
     {
         if (HttpHandler *t = m_target.load(std::memory_order_acquire)) {

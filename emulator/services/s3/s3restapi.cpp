@@ -254,6 +254,21 @@ qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
     return kXmlBodyLimit;
 }
 
+HttpResponse S3RestApi::bodyTooLarge(const HttpRequest &head) const
+{
+    const QByteArray declared = head.header("x-amz-decoded-content-length").isEmpty()
+            ? head.header("content-length")
+            : head.header("x-amz-decoded-content-length");
+    const bool upload = head.method == "PUT" && maxBodySize(head) >= S3Store::kMaxPutSize;
+    const Error e = upload ? s3errors::entityTooLarge(declared.toLongLong(), S3Store::kMaxPutSize)
+                           : makeError(QStringLiteral("MaxMessageLengthExceeded"),
+                                       QStringLiteral("Your request was too big."), 400);
+    const QByteArray requestId = newRequestId();
+    HttpResponse r = awsErrorResponse(AwsProtocol::RestXml, e, requestId, head.path);
+    r.service = QStringLiteral("s3");
+    return r;
+}
+
 void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
 {
     S3Call call;

@@ -35,6 +35,8 @@ public:
     ~S3RestApi() override;
 
     qint64 maxBodySize(const HttpRequest &head) const override;
+    // EntityTooLarge for uploads over 5 GiB (answered before the body is read).
+    HttpResponse bodyTooLarge(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
 
     // Checks SigV4 on every request (CORS preflights excepted: browsers send them unsigned).
