@@ -64,9 +64,15 @@ __attribute__((target("sse4.2"))) quint32 crc32cHardware(quint32 crc, const unsi
 const bool kHasSse42 = __builtin_cpu_supports("sse4.2");
 #endif
 
+// Fetched once: OpenSSL 3 would otherwise look the implementation up again on every init,
+// which costs more than hashing a small object.
 const EVP_MD *evpFor(ChecksumAlgorithm algorithm)
 {
-    return algorithm == ChecksumAlgorithm::Sha1 ? EVP_sha1() : EVP_sha256();
+    static EVP_MD *const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    static EVP_MD *const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (algorithm == ChecksumAlgorithm::Sha1)
+        return sha1 ? sha1 : EVP_sha1();
+    return sha256 ? sha256 : EVP_sha256();
 }
 
 bool isSha(ChecksumAlgorithm algorithm)
