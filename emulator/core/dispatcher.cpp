@@ -80,6 +80,25 @@ Dispatcher::Dispatcher(Store *store, Tracer *tracer, const Clock *clock, QObject
 Dispatcher::~Dispatcher()
 {
     shutdown();
+    // Finalized under the store's lock, like every other use of them.
+    if (m_store)
+        m_store->write([this](Database &) {
+            m_insert.reset();
+            m_finish.reset();
+        });
+}
+
+Statement *Dispatcher::prepared(Database &db, std::unique_ptr<Statement> &cache, const char *sql)
+{
+    if (!cache) {
+        auto s = db.prepare(sql);
+        if (!s) {
+            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
+            return nullptr;
+        }
+        cache = std::make_unique<Statement>(std::move(*s));
+    }
+    return cache.get();
 }
 
 Result<void> Dispatcher::open()
@@ -106,13 +125,12 @@ qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
         return 0;
     const Delivery &d = e.delivery;
     return m_store->write([&](Database &db) -> qint64 {
-        auto s = db.prepare("INSERT INTO dispatcher_deliveries (id, function, qualifier, origin, async, status, "
-                            "payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, started_ns) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-        if (!s) {
-            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
+        Statement *s = prepared(db, m_insert,
+                                "INSERT INTO dispatcher_deliveries (id, function, qualifier, origin, async, status, "
+                                "payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, started_ns) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+        if (!s)
             return 0;
-        }
         s->bind(1, QString::fromLatin1(d.id))
                 .bind(2, d.functionName)
                 .bind(3, d.qualifier)
@@ -135,14 +153,22 @@ qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
     });
 }
 
-void Dispatcher::updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind)
+void Dispatcher::updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind,
+                              std::unique_ptr<Statement> *cache)
 {
     if (!m_store || sequence <= 0)
         return;
     m_store->write([&](Database &db) {
-        auto s = db.prepare(sql);
+        std::optional<Statement> once;
+        Statement *s = nullptr;
+        if (cache) {
+            s = prepared(db, *cache, sql);
+        } else if (auto p = db.prepare(sql)) {
+            once = std::move(*p);
+            s = &*once;
+        }
         if (!s) {
-            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
+            qWarning("tarmac: dispatcher: cannot prepare an update");
             return;
         }
         bind(*s);
@@ -290,7 +316,8 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
                  [&](Statement &s) {
                      s.bind(2, status).bind(3, finishedNs).bind(4, r.durationNs).bind(5, r.payload)
                              .bind(6, r.errorType).bind(7, r.errorMessage);
-                 });
+                 },
+                 &m_finish);
     if (m_tracer) {
         Span span;
         span.traceId = e.delivery.traceId;

@@ -9,11 +9,13 @@
 #include <QObject>
 
 #include <functional>
+#include <memory>
 #include <optional>
 
 namespace tarmac {
 
 class Clock;
+class Database;
 class Statement;
 class Store;
 class Tracer;
@@ -149,7 +151,10 @@ private:
                 const std::function<void(const DeliveryResult &)> &done);
     void complete(Entry entry, const QString &status, const QString &errorType, const QString &message);
     qint64 insertRecord(const Entry &entry, const QString &status);
-    void updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind);
+    void updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind,
+                      std::unique_ptr<Statement> *cache = nullptr);
+    // A statement prepared once and kept (under the store's lock, like every use of it).
+    Statement *prepared(Database &db, std::unique_ptr<Statement> &cache, const char *sql);
     static PendingDelivery toPending(const Entry &entry);
 
     Store *m_store;
@@ -163,6 +168,10 @@ private:
     QList<Breakpoint> m_breakpoints;
     int m_nextBreakpointId = 1;
     QList<Entry> m_pending; // in submission order
+
+    // The two writes every delivery makes; used only inside Store::write.
+    std::unique_ptr<Statement> m_insert;
+    std::unique_ptr<Statement> m_finish;
 };
 
 } // namespace tarmac

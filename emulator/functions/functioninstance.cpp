@@ -376,7 +376,7 @@ void FunctionInstance::finishInvocation(Outcome outcome, State next)
     outcome.durationNs = m_invokeTimer.nsecsElapsed();
     qint64 peak = 0;
     if (m_process && m_process->state() == QProcess::Running)
-        currentRss(&peak);
+        currentRss(&peak, false); // the memory poll adds the children while it runs
     m_peakRss = qMax(m_peakRss, peak);
     outcome.maxRssBytes = m_peakRss;
     m_current.reset();
@@ -443,7 +443,7 @@ void FunctionInstance::pollMemory()
     }
 }
 
-qint64 FunctionInstance::currentRss(qint64 *peak) const
+qint64 FunctionInstance::currentRss(qint64 *peak, bool withChildren) const
 {
     const qint64 pid = m_process ? m_process->processId() : 0;
     if (pid <= 0)
@@ -453,6 +453,8 @@ qint64 FunctionInstance::currentRss(qint64 *peak) const
     qint64 rss = statusField(status, "VmRSS:");
     if (peak)
         *peak = qMax(statusField(status, "VmHWM:"), rss);
+    if (!withChildren)
+        return rss;
     // Direct children count too: a shell bootstrap that runs the real runtime as a child.
     const QByteArray children = readProcFile(base + "/task/" + QByteArray::number(pid) + "/children");
     for (const QByteArray &child : children.split(' ')) {

@@ -139,7 +139,7 @@ private:
     void readOutput(Stream stream);
     void drainOutput();
     void killGroup();
-    qint64 currentRss(qint64 *peak) const;
+    qint64 currentRss(qint64 *peak, bool withChildren = true) const;
     Outcome failure(const char *errorType, const QString &message) const;
 
     const QByteArray m_id;
