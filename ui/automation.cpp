@@ -3,10 +3,12 @@
 #include "ui/logview.h"
 #include "ui/mainwindow.h"
 #include "ui/spanselection.h"
+#include "ui/steppercontroller.h"
 #include "ui/timelinesession.h"
 #include "ui/zoomstate.h"
 
 #include <QApplication>
+#include <QDockWidget>
 #include <QSocketNotifier>
 #include <QTimer>
 
@@ -70,20 +72,46 @@ QByteArray Automation::run(const QByteArray &line)
         zoom->zoomToFit();
         return "ok fit";
     }
+    if (command == "window") {
+        // "window FROM_NS TO_NS": epoch nanoseconds.
+        const QList<QByteArray> range = arg.split(' ');
+        if (range.size() != 2)
+            return "error window FROM_NS TO_NS";
+        zoom->setWindow({ range[0].toLongLong(), range[1].toLongLong() });
+        return "ok window";
+    }
+    if (command == "deselect") {
+        m_window->selection()->clear();
+        return "ok deselect";
+    }
+    if (command == "zoom") {
+        // Around the centre: "zoom 4" shows four times as much.
+        const timeline::TimeWindow w = zoom->window();
+        zoom->setWindow(timeline::zoomedAround(w, w.start + w.duration() / 2, arg.toDouble()));
+        return "ok zoom";
+    }
     if (command == "follow") {
         zoom->setFollowLive(arg == "on");
         return "ok follow";
     }
-    if (command == "select" || command == "select-error") {
+    if (command == "select" || command == "select-error" || command == "select-last" || command == "select-visible") {
         const QString text = QString::fromUtf8(arg);
+        const bool last = command == "select-last";
+        const bool visible = command == "select-visible";
+        const timeline::TimeWindow w = zoom->window();
+        // select-visible: the matching span nearest the middle of the window.
+        const qint64 middle = w.start + w.duration() / 2;
         for (int pass = command == "select-error" ? 0 : 1; pass < 2; ++pass) {
-            for (qsizetype i = 0; i < data.size(); ++i) {
+            for (qsizetype n = 0; n < data.size(); ++n) {
+                const qsizetype i = last ? data.size() - 1 - n : n;
                 const TimelineData::Info &info = data.infoAt(i);
                 if (info.flags & TimelineData::Summary)
                     continue;
                 if (pass == 0 && !(info.flags & TimelineData::Error))
                     continue;
                 if (!data.names().value(info.name).contains(text, Qt::CaseInsensitive))
+                    continue;
+                if (visible && (info.endNs < middle || info.startNs > w.end))
                     continue;
                 m_window->selection()->select(data.traceIds().value(info.trace), data.spanIdHex(info),
                                               nullptr, info.startNs);
@@ -106,6 +134,31 @@ QByteArray Automation::run(const QByteArray &line)
                                       : arg == "span" ? LogView::SelectedSpan
                                                       : LogView::AllLines);
         return "ok logs";
+    }
+    if (command == "pause") {
+        m_window->stepper()->pause();
+        return "ok pause";
+    }
+    if (command == "resume") {
+        m_window->stepper()->resume();
+        return "ok resume";
+    }
+    if (command == "step") {
+        m_window->stepper()->step();
+        return "ok step";
+    }
+    if (command == "pending")
+        return "ok pending " + QByteArray::number(m_window->stepper()->pending().size());
+    if (command == "raise") {
+        // A dock by its title: resources, services, stepper.
+        for (QDockWidget *dock : m_window->findChildren<QDockWidget *>()) {
+            if (dock->windowTitle().compare(QString::fromUtf8(arg), Qt::CaseInsensitive) == 0) {
+                dock->show();
+                dock->raise();
+                return "ok raise";
+            }
+        }
+        return "error no dock " + arg;
     }
     if (command == "spans")
         return "ok spans " + QByteArray::number(data.spanCount());

@@ -14,11 +14,16 @@ class MainWindow;
 //
 //   shot FILE            grabs the window (QWidget::grab) into a PNG
 //   resize W H           resizes the window
-//   fit | follow on|off  timeline zoom
+//   fit | follow on|off  timeline zoom; "zoom F" scales the window by F around its centre
 //   select TEXT          selects the first span whose name contains TEXT (errors first
-//                        with "select-error")
+//                        with "select-error", the last with "select-last", the first
+//                        that reaches the middle of the window with "select-visible")
 //   zoom-trace           zooms the timeline to the selected span's trace
+//   window FROM TO       shows that time range (epoch nanoseconds); "deselect" clears the
+//                        selection
 //   logs all|trace|span  which log lines the table shows
+//   pause | step | resume the stepper; "pending" prints how many deliveries wait
+//   raise TITLE          brings a dock (Resources, Services, Stepper) to the front
 //   spans                prints how many spans the timeline holds
 //   quit                 closes the window (stopping the engine)
 //

@@ -1,6 +1,7 @@
 #include "ui/enginehost.h"
 
 #include "core/serviceregistry.h"
+#include "core/stackapplier.h"
 #include "trace/tracer.h"
 
 namespace tarmac {
@@ -46,6 +47,7 @@ void EngineHost::stop()
     // The engine's objects belong to its thread: delete them there. Its destructor stops
     // the services, and with them the function processes.
     QMetaObject::invokeMethod(e, [e] { delete e; }, Qt::BlockingQueuedConnection);
+    m_clock.reset();
     emit stopped();
 }
 
@@ -64,7 +66,8 @@ void EngineHost::start()
         return;
     ++m_generation;
     const quint64 generation = m_generation;
-    m_engine = new Engine(m_options);
+    m_clock = std::make_unique<ControlledClock>();
+    m_engine = new Engine(m_options, m_clock.get());
     m_engine->moveToThread(&m_thread);
     QPointer<EngineHost> self(this);
     QMetaObject::invokeMethod(m_engine, [this, self, generation, e = m_engine] {
@@ -87,6 +90,10 @@ void EngineHost::start()
         // Live spans and logs: the Tracer emits on its writer thread; this connection
         // queues them to the GUI thread where EngineHost lives.
         connect(e->tracer(), &Tracer::batchWritten, this, &EngineHost::traceBatch);
+        if (StackApplier *stack = e->stack()) {
+            connect(stack, &StackApplier::reloaded, this, &EngineHost::templateReloaded);
+            connect(stack, &StackApplier::reloadFailed, this, &EngineHost::templateReloadFailed);
+        }
         const QString line = QString::fromUtf8(e->readyLine());
         const QString stateDir = e->stateDir();
         QMetaObject::invokeMethod(this, [this, self, generation, line, stateDir] {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/controlledclock.h"
 #include "core/engine.h"
 #include "trace/span.h"
 
@@ -20,7 +21,7 @@ namespace tarmac {
 //
 // restart() replaces the engine (another project): the old one is destroyed on its thread
 // first, which stops its services and their function processes. Results of calls made to
-// the old engine are dropped.
+// the old engine are dropped. Each engine runs on a ControlledClock of its own.
 class EngineHost : public QObject
 {
     Q_OBJECT
@@ -34,6 +35,9 @@ public:
     void stop();
 
     const Engine::Options &options() const { return m_options; }
+    // The engine's clock: the stepper freezes and advances it. Thread-safe; null before
+    // start().
+    ControlledClock *clock() const { return m_clock.get(); }
     bool isRunning() const { return m_running; }
     QString stateDir() const { return m_stateDir; }
     QString tracesPath() const;
@@ -74,11 +78,15 @@ signals:
     void traceBatch(const QList<tarmac::Span> &spans, const QList<tarmac::LogRecord> &logs);
     // The engine is gone (stop() or the first half of restart()).
     void stopped();
+    // The project's template changed on disk and was applied, or could not be.
+    void templateReloaded(const QStringList &changes);
+    void templateReloadFailed(const QString &error);
 
 private:
     Engine::Options m_options;
     QThread m_thread;
     Engine *m_engine = nullptr;
+    std::unique_ptr<ControlledClock> m_clock;
     bool m_running = false;
     quint64 m_generation = 0;
     QString m_stateDir;

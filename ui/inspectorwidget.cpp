@@ -1,6 +1,10 @@
 #include "ui/inspectorwidget.h"
 
+#include "core/dispatcher.h"
 #include "core/json.h"
+#include "services/lambda/lambdamodule.h"
+#include "trace/tracecontext.h"
+#include "ui/enginehost.h"
 #include "trace/tracequery.h"
 #include "ui/format.h"
 #include "ui/logmodel.h"
@@ -17,6 +21,7 @@
 #include <QHeaderView>
 #include <QLabel>
 #include <QPlainTextEdit>
+#include <QPointer>
 #include <QPushButton>
 #include <QSplitter>
 #include <QTabWidget>
@@ -172,10 +177,7 @@ InspectorWidget::InspectorWidget(QueryRunner *runner, SpanSelection *selection, 
 
     connect(selection, &SpanSelection::changed, this, &InspectorWidget::onSelectionChanged);
     connect(m_copy, &QPushButton::clicked, this, &InspectorWidget::copyJson);
-    connect(m_replay, &QPushButton::clicked, this, [this] {
-        if (const Span *s = selectedSpan(); s && m_replayHandler)
-            m_replayHandler(*s);
-    });
+    connect(m_replay, &QPushButton::clicked, this, &InspectorWidget::replay);
     connect(m_tree, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
         if (!item || m_syncing)
             return;
@@ -185,12 +187,98 @@ InspectorWidget::InspectorWidget(QueryRunner *runner, SpanSelection *selection, 
     });
 }
 
-void InspectorWidget::setReplayHandler(std::function<bool(const Span &)> canReplay,
-                                       std::function<void(const Span &)> replay)
+void InspectorWidget::setEngine(EngineHost *host)
 {
-    m_canReplay = std::move(canReplay);
-    m_replayHandler = std::move(replay);
+    m_host = host;
     showSpan();
+}
+
+QByteArray InspectorWidget::deliveryIdFor(const Span &span, const QList<Span> &trace)
+{
+    const auto attribute = [](const Span &s, QLatin1String key) -> QString {
+        for (const Attribute &a : s.attributes) {
+            if (a.key == key) {
+                if (const QString *v = std::get_if<QString>(&a.value))
+                    return *v;
+            }
+        }
+        return {};
+    };
+    const QLatin1String key("tarmac.delivery_id");
+    if (const QString own = attribute(span, key); !own.isEmpty())
+        return own.toLatin1();
+    const QString function = TraceQuery::functionOf(span);
+    if (function.isEmpty())
+        return {};
+    for (const Span &s : trace) {
+        if (TraceQuery::functionOf(s) == function && s.startNs <= span.endNs && s.endNs >= span.startNs) {
+            if (const QString id = attribute(s, key); !id.isEmpty())
+                return id.toLatin1();
+        }
+    }
+    return {};
+}
+
+void InspectorWidget::loadDelivery(const QByteArray &id)
+{
+    if (!m_host || id.isEmpty() || id == m_deliveryId)
+        return;
+    m_deliveryId = id;
+    m_deliveryPayload.clear();
+    m_deliveryFunction.clear();
+    m_host->call<Result<DeliveryRecord>>(
+            this,
+            [id](Engine &engine) -> Result<DeliveryRecord> {
+                auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
+                if (!lambda || !lambda->dispatcher())
+                    return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
+                return lambda->dispatcher()->record(id);
+            },
+            [this, id](Result<DeliveryRecord> r) {
+                if (id != m_deliveryId || !r)
+                    return;
+                m_deliveryFunction = r->functionName;
+                m_deliveryPayload = r->payload;
+                QString event = LogView::prettyText(QString::fromUtf8(r->payload));
+                if (!r->originalPayload.isEmpty())
+                    event += tr("\n\n--- as submitted, before it was edited ---\n")
+                            + LogView::prettyText(QString::fromUtf8(r->originalPayload));
+                m_payload->setPlainText(event);
+                QString response = LogView::prettyText(QString::fromUtf8(r->result));
+                if (!r->errorType.isEmpty())
+                    response = tr("%1: %2\n\n").arg(r->errorType, r->errorMessage) + response;
+                m_response->setPlainText(tr("status: %1\n\n").arg(r->status) + response);
+                m_replay->setEnabled(!m_deliveryFunction.isEmpty());
+                emit deliveryLoaded();
+            });
+}
+
+void InspectorWidget::replay()
+{
+    if (!m_host || m_deliveryFunction.isEmpty())
+        return;
+    const QString function = m_deliveryFunction;
+    const QByteArray payload = m_deliveryPayload;
+    QPointer<InspectorWidget> guard(this);
+    m_host->call<QByteArray>(
+            this,
+            [function, payload](Engine &engine) -> QByteArray {
+                DeliverySink *sink = engine.deliverySink();
+                if (!sink)
+                    return {};
+                Delivery d;
+                d.functionName = function;
+                d.payload = payload;
+                d.origin = QStringLiteral("replay");
+                d.traceId = TraceContext::newTrace(*engine.clock()).traceId;
+                const QByteArray trace = d.traceId;
+                sink->submit(std::move(d));
+                return trace;
+            },
+            [this](QByteArray trace) {
+                if (!trace.isEmpty())
+                    emit replayed(trace);
+            });
 }
 
 QStringList InspectorWidget::payloadKeys()
@@ -317,10 +405,11 @@ void InspectorWidget::showSpan()
 {
     const Span *s = selectedSpan();
     m_copy->setEnabled(s != nullptr);
-    m_replay->setEnabled(s && m_replayHandler && (!m_canReplay || m_canReplay(*s)));
+    m_replay->setEnabled(false);
     m_attributes->clear();
     m_payload->clear();
     m_response->clear();
+    m_deliveryId.clear();
     if (!s) {
         m_title->setText(m_selection->isEmpty() ? tr("<b>Nothing selected</b>") : tr("<b>Loading…</b>"));
         if (m_selection->isEmpty())
@@ -355,6 +444,8 @@ void InspectorWidget::showSpan()
 
     m_payload->setPlainText(LogView::prettyText(attributeValue(*s, payloadKeys())));
     m_response->setPlainText(LogView::prettyText(attributeValue(*s, responseKeys())));
+    // A function's span: its delivery holds the event and the response.
+    loadDelivery(deliveryIdFor(*s, m_trace));
 
     // Keep the tree's current row on the selected span.
     m_syncing = true;

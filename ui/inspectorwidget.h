@@ -15,14 +15,15 @@ class QTreeWidgetItem;
 
 namespace tarmac {
 
+class EngineHost;
 class QueryRunner;
 class SpanSelection;
 
 // What the user selected, in full: the span's name, timings and status, its trace as an
 // indented tree (click a row to select that span), its attributes, the event payload and the
 // response or error when the span recorded them, and the trace's log lines. "Copy as JSON"
-// puts the span and its trace on the clipboard; "Replay" hands the event back to whoever
-// can deliver it (the stepper), when there is one.
+// puts the span and its trace on the clipboard; "Replay" delivers the same event to the same
+// function again (as a new delivery, origin "replay", on a new trace).
 //
 // It reads the trace off the GUI thread (QueryRunner) and ignores answers for a selection
 // that has since changed.
@@ -32,10 +33,13 @@ class InspectorWidget : public QWidget
 public:
     InspectorWidget(QueryRunner *runner, SpanSelection *selection, QWidget *parent = nullptr);
 
-    // Called with the selected span when the user asks to replay it; without a handler the
-    // button stays disabled. `canReplay` says which spans carry a replayable event.
-    void setReplayHandler(std::function<bool(const Span &)> canReplay,
-                          std::function<void(const Span &)> replay);
+    // Where deliveries are read (their event and response) and replayed. Without it the
+    // Event and Response tabs show what the span's attributes hold and Replay is disabled.
+    void setEngine(EngineHost *host);
+    // The delivery a span belongs to: its own tarmac.delivery_id, or that of the dispatch
+    // span of the same function in the trace that overlaps it.
+    static QByteArray deliveryIdFor(const Span &span, const QList<Span> &trace);
+    void replay();
 
     // The selected span and its trace as a JSON document (what Copy as JSON copies).
     QByteArray selectedJson() const;
@@ -50,6 +54,8 @@ public:
 
 signals:
     void loaded();
+    void deliveryLoaded();
+    void replayed(const QByteArray &traceId); // the replay's new trace
 
 private:
     void onSelectionChanged(const QByteArray &traceId, const QByteArray &spanId, QObject *origin);
@@ -73,8 +79,12 @@ private:
     QByteArray m_traceId;
     QList<Span> m_trace;
     QList<LogRecord> m_traceLogs;
-    std::function<bool(const Span &)> m_canReplay;
-    std::function<void(const Span &)> m_replayHandler;
+    void loadDelivery(const QByteArray &id);
+
+    EngineHost *m_host = nullptr;
+    QByteArray m_deliveryId;
+    QString m_deliveryFunction;
+    QByteArray m_deliveryPayload;
     bool m_syncing = false;
 };
 

@@ -72,8 +72,9 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
     m_table->horizontalHeader()->setHighlightSections(false);
     const QFontMetrics fm = fontMetrics();
     m_table->setColumnWidth(LogModel::TimeColumn, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 16);
-    m_table->setColumnWidth(LogModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("resize-image-fn")) + 16);
-    m_table->setColumnWidth(LogModel::RequestColumn, fm.horizontalAdvance(QStringLiteral("00000000-0000-00")) + 16);
+    m_table->setColumnWidth(LogModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("resize-image")) + 16);
+    m_table->setColumnWidth(LogModel::RequestColumn, fm.horizontalAdvance(QStringLiteral("00000000-00")) + 16);
+    m_table->setTextElideMode(Qt::ElideMiddle);
     m_table->setColumnWidth(LogModel::LevelColumn, fm.horizontalAdvance(QStringLiteral("ERROR")) + 16);
 
     m_details->setReadOnly(true);

@@ -8,6 +8,10 @@
 #include "ui/logview.h"
 #include "ui/notificationbar.h"
 #include "ui/queryrunner.h"
+#include "ui/resourcemodel.h"
+#include "ui/resourcesview.h"
+#include "ui/steppercontroller.h"
+#include "ui/stepperpanel.h"
 #include "ui/spanselection.h"
 #include "ui/timelinesession.h"
 #include "ui/timelineview.h"
@@ -48,16 +52,21 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     , m_selection(new SpanSelection(this))
     , m_feed(new LiveFeed(250, this))
     , m_logs(new LogModel(this))
+    , m_stepper(new StepperController(host, this))
+    , m_resources(new ResourceModel(this))
     , m_notifications(new NotificationBar)
     , m_timeline(new TimelineView(m_zoom, m_session, m_lanes, m_selection))
     , m_logView(new LogView(m_logs, m_selection))
     , m_inspector(new InspectorWidget(m_runner, m_selection))
+    , m_stepperPanel(new StepperPanel(m_stepper))
+    , m_resourcesView(new ResourcesView(host, m_resources))
     , m_mainSplit(new QSplitter(Qt::Vertical))
     , m_bottomSplit(new QSplitter(Qt::Horizontal))
     , m_services(new QTreeWidget)
     , m_status(new QLabel)
     , m_endpoints(new QLabel)
     , m_counts(new QLabel)
+    , m_stepperStatus(new QLabel)
 {
     setWindowTitle(QStringLiteral("Tarmac"));
     setObjectName(QStringLiteral("mainWindow"));
@@ -86,20 +95,43 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     layout->addWidget(m_mainSplit, 1);
     setCentralWidget(central);
 
-    // The services the engine runs, until the resources tree takes this place.
+    m_inspector->setEngine(host);
+    auto *resourcesDock = new QDockWidget(tr("Resources"));
+    resourcesDock->setObjectName(QStringLiteral("resourcesDock"));
+    resourcesDock->setWidget(m_resourcesView);
+    addDockWidget(Qt::LeftDockWidgetArea, resourcesDock);
+    // The services the engine runs and their state.
     m_services->setObjectName(QStringLiteral("services"));
     m_services->setHeaderLabels({ tr("Service"), tr("State") });
     m_services->setRootIsDecorated(false);
     m_services->header()->setSectionResizeMode(0, QHeaderView::Stretch);
-    auto *dock = new QDockWidget(tr("Resources"));
-    dock->setObjectName(QStringLiteral("resourcesDock"));
-    dock->setWidget(m_services);
-    addDockWidget(Qt::LeftDockWidgetArea, dock);
+    auto *servicesDock = new QDockWidget(tr("Services"));
+    servicesDock->setObjectName(QStringLiteral("servicesDock"));
+    servicesDock->setWidget(m_services);
+    addDockWidget(Qt::LeftDockWidgetArea, servicesDock);
+    tabifyDockWidget(resourcesDock, servicesDock);
+    resourcesDock->raise();
+    auto *stepperDock = new QDockWidget(tr("Stepper"));
+    stepperDock->setObjectName(QStringLiteral("stepperDock"));
+    stepperDock->setWidget(m_stepperPanel);
+    addDockWidget(Qt::LeftDockWidgetArea, stepperDock);
+    tabifyDockWidget(servicesDock, stepperDock);
+    resourcesDock->raise();
+    resizeDocks({ resourcesDock }, { 400 }, Qt::Horizontal);
+    // Held deliveries want attention: show the stepper when the first one arrives.
+    connect(m_stepper, &StepperController::changed, this, [this, stepperDock] {
+        const qsizetype waiting = m_stepper->pending().size();
+        if (waiting > 0 && m_lastWaiting == 0)
+            stepperDock->raise();
+        m_lastWaiting = waiting;
+    });
 
     m_endpoints->setObjectName(QStringLiteral("endpoints"));
     m_endpoints->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_counts->setObjectName(QStringLiteral("counts"));
     statusBar()->addWidget(m_endpoints, 1);
+    m_stepperStatus->setObjectName(QStringLiteral("stepperStatus"));
+    statusBar()->addPermanentWidget(m_stepperStatus);
     statusBar()->addPermanentWidget(m_counts);
 
     m_timeline->tracks()->setEmptyText(tr("Waiting for Tarmac to start…"));
@@ -115,6 +147,21 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
             m_firstLiveLogNs = logs.first().timeNs;
         m_session->addLive(spans, logs);
         m_logs->append(logs);
+        m_resources->addLiveSpans(spans);
+    });
+    connect(m_stepper, &StepperController::failed, this,
+            [this](const QString &message) { m_notifications->notify(NotificationBar::Warning, message); });
+    connect(m_stepper, &StepperController::changed, this, &MainWindow::updateStepperStatus);
+    connect(m_stepper, &StepperController::availableChanged, this, &MainWindow::updateStepperStatus);
+    connect(host, &EngineHost::templateReloaded, this, [this](const QStringList &changes) {
+        if (!changes.isEmpty())
+            m_notifications->notify(NotificationBar::Info, tr("Template reloaded: %1").arg(changes.join(QStringLiteral(", "))));
+        m_resources->refresh(m_host);
+    });
+    connect(host, &EngineHost::templateReloadFailed, this, [this](const QString &error) {
+        m_notifications->notify(NotificationBar::Error,
+                                tr("The template did not load; the app runs as before: %1").arg(error));
+        m_resources->refresh(m_host);
     });
     connect(m_session, &TimelineSession::failed, this,
             [this](const QString &message) { m_notifications->notify(NotificationBar::Warning, message); });
@@ -156,6 +203,31 @@ void MainWindow::buildActions()
     m_follow->setToolTip(tr("Keep the newest requests in view; scrolling away turns this off"));
     connect(m_follow, &QAction::toggled, m_zoom, &ZoomState::setFollowLive);
     connect(m_zoom, &ZoomState::followLiveChanged, m_follow, &QAction::setChecked);
+    QToolBar *stepper = addToolBar(tr("Stepper"));
+    stepper->setObjectName(QStringLiteral("stepperToolBar"));
+    stepper->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    QAction *pause = stepper->addAction(tr("Pause"), m_stepper, &StepperController::pause);
+    pause->setObjectName(QStringLiteral("actionPause"));
+    pause->setToolTip(tr("Hold events for functions (F6)"));
+    pause->setShortcut(QKeySequence(Qt::Key_F6));
+    QAction *step = stepper->addAction(tr("Step"), m_stepper, &StepperController::step);
+    step->setObjectName(QStringLiteral("actionStep"));
+    step->setToolTip(tr("Deliver the oldest waiting event (F10)"));
+    step->setShortcut(QKeySequence(Qt::Key_F10));
+    QAction *resume = stepper->addAction(tr("▶ Resume"), m_stepper, &StepperController::resume);
+    resume->setObjectName(QStringLiteral("actionResume"));
+    resume->setToolTip(tr("Deliver everything waiting and stop holding (F5)"));
+    resume->setShortcut(QKeySequence(Qt::Key_F5));
+    const auto stepperActions = [this, pause, step, resume] {
+        const bool on = m_stepper->isAvailable();
+        pause->setEnabled(on && !m_stepper->isPaused());
+        step->setEnabled(on && !m_stepper->pending().isEmpty());
+        resume->setEnabled(on && (m_stepper->isPaused() || !m_stepper->pending().isEmpty()));
+    };
+    connect(m_stepper, &StepperController::changed, this, stepperActions);
+    connect(m_stepper, &StepperController::availableChanged, this, stepperActions);
+    stepperActions();
+
     const auto history = [this] {
         m_back->setEnabled(m_zoom->canGoBack());
         m_forward->setEnabled(m_zoom->canGoForward());
@@ -196,6 +268,40 @@ void MainWindow::showStarted(const QString &readyLine, const QString &stateDir)
     m_runner->open(m_host->tracesPath());
     m_session->reload();
     loadLogHistory();
+    loadInvocationCounts();
+}
+
+void MainWindow::loadInvocationCounts()
+{
+    m_runner->run<Result<QHash<QString, TraceQuery::Invocations>>>(
+            QueryRunner::Counts, this,
+            [](TraceQuery *q, const QueryRunner::Cancelled &) -> Result<QHash<QString, TraceQuery::Invocations>> {
+                if (!q)
+                    return QHash<QString, TraceQuery::Invocations>();
+                return q->invocationsByFunction();
+            },
+            [this](Result<QHash<QString, TraceQuery::Invocations>> counts) {
+                if (!counts)
+                    return;
+                // Live spans counted meanwhile are in the store too: the store's count wins,
+                // plus what arrives from now on.
+                m_resources->setInvocations(*counts);
+            });
+}
+
+void MainWindow::updateStepperStatus()
+{
+    if (!m_stepper->isAvailable()) {
+        m_stepperStatus->clear();
+        return;
+    }
+    const qsizetype waiting = m_stepper->pending().size();
+    if (m_stepper->isPaused())
+        m_stepperStatus->setText(tr("Paused · %n waiting", nullptr, int(waiting)));
+    else if (waiting)
+        m_stepperStatus->setText(tr("%n held by breakpoints", nullptr, int(waiting)));
+    else
+        m_stepperStatus->setText(tr("delivering"));
 }
 
 void MainWindow::loadLogHistory()
@@ -222,6 +328,7 @@ void MainWindow::loadLogHistory()
 void MainWindow::showFailed(const QString &message)
 {
     m_status->setText(tr("<b>Tarmac could not start:</b> %1").arg(message.toHtmlEscaped()));
+    m_resources->setStartError(message);
     m_notifications->notify(NotificationBar::Error, tr("Tarmac could not start: %1").arg(message));
     m_timeline->tracks()->setEmptyText(tr("Tarmac is not running. Fix the problem above, then use "
                                           "File › Open project… to try again."));
@@ -243,6 +350,7 @@ void MainWindow::onEngineStopped()
     m_zoom->reset();
     m_logs->clear();
     m_selection->clear();
+    m_resources->clear();
     m_firstLiveLogNs = 0;
     m_endpoints->clear();
     m_services->clear();

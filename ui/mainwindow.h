@@ -19,7 +19,11 @@ class LogModel;
 class LogView;
 class NotificationBar;
 class QueryRunner;
+class ResourceModel;
+class ResourcesView;
 class SpanSelection;
+class StepperController;
+class StepperPanel;
 class TimelineSession;
 class TimelineView;
 class ZoomState;
@@ -45,6 +49,10 @@ public:
     NotificationBar *notifications() const { return m_notifications; }
     LiveFeed *liveFeed() const { return m_feed; }
     QueryRunner *queryRunner() const { return m_runner; }
+    StepperController *stepper() const { return m_stepper; }
+    StepperPanel *stepperPanel() const { return m_stepperPanel; }
+    ResourceModel *resources() const { return m_resources; }
+    ResourcesView *resourcesView() const { return m_resourcesView; }
 
     // Opens another project (a folder or a template): the engine restarts on it.
     void openProject(const QString &path);
@@ -59,6 +67,8 @@ private:
     void showServices(const QList<QPair<QString, QString>> &services);
     void onEngineStopped();
     void loadLogHistory();
+    void loadInvocationCounts();
+    void updateStepperStatus();
     void chooseProject();
     void saveSettings() const;
     void restoreSettings();
@@ -71,21 +81,27 @@ private:
     SpanSelection *m_selection;
     LiveFeed *m_feed;
     LogModel *m_logs;
+    StepperController *m_stepper;
+    ResourceModel *m_resources;
 
     NotificationBar *m_notifications;
     TimelineView *m_timeline;
     LogView *m_logView;
     InspectorWidget *m_inspector;
+    StepperPanel *m_stepperPanel;
+    ResourcesView *m_resourcesView;
     QSplitter *m_mainSplit;
     QSplitter *m_bottomSplit;
     QTreeWidget *m_services;
     QLabel *m_status;
     QLabel *m_endpoints;
     QLabel *m_counts;
+    QLabel *m_stepperStatus;
     QAction *m_follow = nullptr;
     QAction *m_back = nullptr;
     QAction *m_forward = nullptr;
     qint64 m_firstLiveLogNs = 0;
+    qsizetype m_lastWaiting = 0;
 };
 
 } // namespace tarmac

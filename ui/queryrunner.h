@@ -32,6 +32,7 @@ public:
         Trace,
         Span,
         Logs,
+        Counts,
         KindCount
     };
 

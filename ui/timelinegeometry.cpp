@@ -109,24 +109,44 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
 
     const timeline::IndexRange range = timeline::visibleRange(starts, data.maxEnds(), o.window.start, o.window.end);
     const bool anyTrace = o.selectedTrace >= 0;
+    // timeline::pixelSpan, inlined: this loop runs once per span in view.
+    const qint64 windowStart = o.window.start;
+    const double scale = double(o.width) / double(o.window.duration());
+    const double maxX = double(o.width) + 1;
+    std::vector<char> expanded(laneExpanded.begin(), laneExpanded.end());
+    std::vector<int> labelRight(runs.size(), std::numeric_limits<int>::min());
     for (qsizetype i = range.first; i < range.last; ++i) {
-        if (ends[size_t(i)] < o.window.start)
+        if (ends[size_t(i)] < windowStart)
             continue;
         const int lane = lanes[size_t(i)];
         const int top = laneTop[size_t(lane)];
         if (top == LaneLayout::kHidden)
             continue;
         ++g.m_visited;
-        const int row = laneExpanded[size_t(lane)] ? rows[size_t(i)] : 0;
+        const int row = expanded[size_t(lane)] ? rows[size_t(i)] : 0;
+        const double lx = std::max(-1.0, double(starts[size_t(i)] - windowStart) * scale);
+        const double rx = std::min(maxX, double(ends[size_t(i)] - windowStart) * scale);
+        timeline::PixelSpan px;
+        px.left = lx < 0 ? -1 : int(lx);
+        int right = int(rx);
+        if (double(right) < rx)
+            ++right;
+        px.right = std::max(px.left + 1, right);
+        Run &run = runs[size_t(lane) * TimelineData::kMaxRows + size_t(row)];
+        // The common case far out: another sliver in the same pixel run.
+        if (!anyTrace && px.right - px.left <= kNarrow && run.right >= run.left && px.left <= run.right
+            && run.key == colours[size_t(i)] * 2) {
+            run.right = std::max(run.right, px.right);
+            run.error = run.error || (flags[size_t(i)] & TimelineData::Error);
+            continue;
+        }
         const int y = top + row * rowHeight + 1;
-        const timeline::PixelSpan px = timeline::pixelSpan(starts[size_t(i)], ends[size_t(i)], o.window, o.width);
         bool inTrace = false;
         if (anyTrace)
             inTrace = data.infoAt(i).trace == o.selectedTrace;
         const bool dim = anyTrace && !inTrace;
         const int key = colours[size_t(i)] * 2 + (dim ? 1 : 0);
         const bool error = flags[size_t(i)] & TimelineData::Error;
-        Run &run = runs[size_t(lane) * TimelineData::kMaxRows + size_t(row)];
 
         if (px.right - px.left <= kNarrow && !inTrace) {
             if (run.right >= run.left && run.key == key && px.left <= run.right) {
@@ -149,8 +169,13 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
             g.m_traceOutlines.append(r);
         if (o.selectedInfo >= 0 && qint32(data.infoIndexes()[size_t(i)]) == o.selectedInfo)
             g.m_selected = r;
-        if (r.width() >= o.minLabelWidth)
+        // One label at a time in a row: a box that starts under the previous label (rows
+        // are shared when more spans overlap than there are rows) keeps quiet.
+        int &labelEnd = labelRight[size_t(lane) * TimelineData::kMaxRows + size_t(row)];
+        if (r.width() >= o.minLabelWidth && r.left() >= labelEnd) {
             g.m_labels.append({ r, qint32(data.infoIndexes()[size_t(i)]), dim });
+            labelEnd = r.right() + 1;
+        }
     }
     for (Run &run : runs)
         flush(run);
@@ -191,13 +216,16 @@ void TimelineGeometry::paint(QPainter *p, const TimelineData &data) const
     p->save();
     p->setRenderHint(QPainter::Antialiasing, false);
     p->setPen(Qt::NoPen);
-    for (size_t key = 0; key < m_fills.size(); ++key) {
-        const QList<QRect> &rects = m_fills[key];
-        if (rects.isEmpty())
-            continue;
-        const int colour = int(key / 2);
-        p->setBrush(key % 2 ? TimelinePalette::dimmed(colour) : TimelinePalette::colour(colour));
-        p->drawRects(rects.constData(), int(rects.size()));
+    // Dimmed boxes first: where rows are shared, the selected trace stays on top.
+    for (const size_t dimmed : { 1, 0 }) {
+        for (size_t key = dimmed; key < m_fills.size(); key += 2) {
+            const QList<QRect> &rects = m_fills[key];
+            if (rects.isEmpty())
+                continue;
+            const int colour = int(key / 2);
+            p->setBrush(dimmed ? TimelinePalette::dimmed(colour) : TimelinePalette::colour(colour));
+            p->drawRects(rects.constData(), int(rects.size()));
+        }
     }
     if (!m_errorMarks.isEmpty()) {
         p->setBrush(TimelinePalette::error());
@@ -235,6 +263,13 @@ void TimelineGeometry::paint(QPainter *p, const TimelineData &data) const
                 text = QStringLiteral("%1 spans").arg(info.count);
             else
                 text = names.value(info.name);
+            // In a function's own lane its name is in the lane title: "dispatch", "invoke".
+            const QString &function = data.laneKeys().value(info.lane).function;
+            if (!function.isEmpty() && text.contains(function)) {
+                const QString shorter = QString(text).remove(function).simplified();
+                if (!shorter.isEmpty())
+                    text = shorter;
+            }
             const QRect textRect = l.rect.adjusted(4, 0, -3, 0);
             const QString elided = fm.elidedText(text, Qt::ElideRight, textRect.width());
             if (elided.size() < 2)

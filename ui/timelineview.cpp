@@ -37,7 +37,7 @@ TimelineView::TimelineView(ZoomState *zoom, TimelineSession *session, LaneModel 
     m_lanes->setVerticalScrollMode(QAbstractItemView::ScrollPerPixel);
     m_lanes->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_lanes->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_lanes->setTextElideMode(Qt::ElideRight);
+    m_lanes->setTextElideMode(Qt::ElideMiddle);
     m_lanes->setIconSize(QSize(10, 10));
     m_lanes->header()->setFixedHeight(TimelineWidget::kAxisHeight);
     m_lanes->header()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
@@ -58,7 +58,7 @@ TimelineView::TimelineView(ZoomState *zoom, TimelineSession *session, LaneModel 
     m_split->addWidget(right);
     m_split->setStretchFactor(0, 0);
     m_split->setStretchFactor(1, 1);
-    m_split->setSizes({ 170, 900 });
+    m_split->setSizes({ 240, 900 });
     m_split->setCollapsible(1, false);
 
     auto *layout = new QVBoxLayout(this);

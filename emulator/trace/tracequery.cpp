@@ -372,4 +372,27 @@ Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
     return out;
 }
 
+bool TraceQuery::isInvocation(const Span &span)
+{
+    return span.kind == SpanKindServer && span.operation == QLatin1String("Invoke") && !functionOf(span).isEmpty();
+}
+
+Result<QHash<QString, TraceQuery::Invocations>> TraceQuery::invocationsByFunction()
+{
+    auto st = m_db->prepare("SELECT " TARMAC_FUNCTION_SQL " AS fn, count(*), sum(status_code = 2) FROM spans "
+                            "WHERE operation = 'Invoke' AND kind = 2 AND fn != '' GROUP BY fn");
+    if (!st)
+        return st.error();
+    QHash<QString, Invocations> out;
+    for (;;) {
+        auto r = st->step();
+        if (!r)
+            return r.error();
+        if (!*r)
+            break;
+        out.insert(st->text(0), { st->int64(1), st->int64(2) });
+    }
+    return out;
+}
+
 } // namespace tarmac

@@ -4,6 +4,7 @@
 #include "trace/span.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 
@@ -105,6 +106,16 @@ public:
     Result<std::optional<Span>> span(const QByteArray &traceId, const QByteArray &spanId);
 
     Result<QList<LogRecord>> logs(const LogQuery &query);
+
+    // Invocations per function (the function runner's Invoke spans) and how many failed.
+    struct Invocations
+    {
+        qint64 count = 0;
+        qint64 errors = 0;
+    };
+    Result<QHash<QString, Invocations>> invocationsByFunction();
+    // Whether a span is one of those (for counting live spans the same way).
+    static bool isInvocation(const Span &span);
 
     // The function a span ran in, as scanSpans() reports it; for spans that arrive live.
     static QString functionOf(const Span &span);

@@ -228,6 +228,33 @@ private slots:
         QVERIFY(none && !none->has_value());
     }
 
+    void invocationsPerFunction()
+    {
+        for (int i = 0; i < 5; ++i) {
+            Span s = makeSpan(quint64(i + 1), quint64(i + 1), i, i + 1, QStringLiteral("resize"), QStringLiteral("resize"));
+            s.operation = QStringLiteral("Invoke");
+            s.kind = SpanKindServer;
+            s.statusCode = i == 0 ? SpanStatusError : SpanStatusUnset;
+            m_tracer->record(s);
+            QVERIFY(TraceQuery::isInvocation(s));
+        }
+        // The Lambda API's own Invoke request and the dispatcher's span do not count.
+        Span api = makeSpan(9, 9, 0, 1, QStringLiteral("lambda"));
+        api.operation = QStringLiteral("Invoke");
+        api.kind = SpanKindServer;
+        m_tracer->record(api);
+        QVERIFY(!TraceQuery::isInvocation(api));
+        Span dispatch = makeSpan(9, 10, 0, 1, QStringLiteral("tarmac"), QStringLiteral("resize"));
+        dispatch.operation = QStringLiteral("Dispatch");
+        m_tracer->record(dispatch);
+        m_tracer->flush();
+        auto counts = m_query->invocationsByFunction();
+        QVERIFY(counts);
+        QCOMPARE(counts->size(), 1);
+        QCOMPARE(counts->value(QStringLiteral("resize")).count, 5);
+        QCOMPARE(counts->value(QStringLiteral("resize")).errors, 1);
+    }
+
     void newestLogsComeOldestFirst()
     {
         for (int i = 0; i < 10; ++i) {

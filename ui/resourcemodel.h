@@ -1,0 +1,130 @@
+#pragma once
+
+#include "trace/span.h"
+#include "trace/tracequery.h"
+
+#include <QAbstractItemModel>
+#include <QHash>
+#include <QVariantMap>
+
+#include <memory>
+#include <vector>
+
+namespace tarmac {
+
+class Engine;
+class EngineHost;
+
+// One resource as the tree shows it: a name and the counts its kind reports.
+struct ResourceItem
+{
+    QString name;
+    QVariantMap counts;  // "warm", "objects", "bytes", …
+    QString tooltip;
+    QString warning;     // something wrong with it (a runtime that is not installed)
+    friend bool operator==(const ResourceItem &, const ResourceItem &) = default;
+};
+
+// A kind of resource in the tree (functions, buckets, …). A service adds its kind by
+// implementing this and registering it with ResourceModel::addKind(): collect() runs on the
+// engine's thread and reads the service's model; the rest describes what it found.
+class ResourceKind
+{
+public:
+    virtual ~ResourceKind() = default;
+    virtual QString id() const = 0;        // "function"
+    virtual QString title() const = 0;     // "Functions"
+    virtual QString emptyText() const = 0; // what to do to have one
+    virtual QList<ResourceItem> collect(Engine &engine) const = 0;
+    virtual QString statusText(const ResourceItem &item) const = 0;
+};
+
+// Functions: warm instances (busy ones), and, from the traces, invocations and errors.
+class FunctionResources : public ResourceKind
+{
+public:
+    QString id() const override { return QStringLiteral("function"); }
+    QString title() const override;
+    QString emptyText() const override;
+    QList<ResourceItem> collect(Engine &engine) const override;
+    QString statusText(const ResourceItem &item) const override;
+};
+
+// Buckets: objects and bytes (counted up to a limit, then "10,000+").
+class BucketResources : public ResourceKind
+{
+public:
+    static constexpr int kCountLimit = 10'000;
+    QString id() const override { return QStringLiteral("bucket"); }
+    QString title() const override;
+    QString emptyText() const override;
+    QList<ResourceItem> collect(Engine &engine) const override;
+    QString statusText(const ResourceItem &item) const override;
+};
+
+// The tree beside the timeline: a group per kind with its resources and live counts, and
+// the project's template with its fidelity report (what Tarmac does not emulate). Empty
+// groups say what to do next. refresh() collects everything on the engine's thread; the
+// tree is then updated in place so that selection and expansion survive. Invocation counts
+// come from the trace store once and from live spans after that.
+class ResourceModel : public QAbstractItemModel
+{
+    Q_OBJECT
+public:
+    enum Role {
+        KindRole = Qt::UserRole + 1, // "function", "bucket", "template", "group", "empty"
+        NameRole,
+        StatusRole, // the live counts, one line ("2 warm · 14 invocations")
+    };
+
+    struct TemplateInfo
+    {
+        bool running = false;   // an engine is running
+        QString path;           // the template, or empty (no project)
+        QString stackName;
+        QString error;          // the last reload error
+        int resources = 0;
+        QList<QPair<QString, QString>> fidelity; // (level, text)
+        QString startError;     // the engine did not start
+    };
+
+    explicit ResourceModel(QObject *parent = nullptr);
+    ~ResourceModel() override;
+
+    void addKind(std::unique_ptr<ResourceKind> kind);
+
+    QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
+    QModelIndex parent(const QModelIndex &child) const override;
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+
+    // Collects every kind's resources and the template on the engine's thread.
+    void refresh(EngineHost *host);
+    // What refresh() delivers (public for tests).
+    void setResources(const QString &kind, const QList<ResourceItem> &items);
+    void setTemplate(const TemplateInfo &info);
+    void setInvocations(const QHash<QString, TraceQuery::Invocations> &counts);
+    void addLiveSpans(const QList<Span> &spans);
+    void setStartError(const QString &message);
+    void clear();
+
+    const QList<ResourceItem> &items(const QString &kind) const;
+    TraceQuery::Invocations invocations(const QString &function) const { return m_invocations.value(function); }
+
+private:
+    struct Group;
+    int groupOf(const QModelIndex &index) const;
+    void updateGroup(int group, const QList<ResourceItem> &items);
+    QString templateRowText(int row) const;
+    int templateRows() const;
+
+    std::vector<std::unique_ptr<ResourceKind>> m_kinds;
+    std::vector<QList<ResourceItem>> m_items;
+    TemplateInfo m_template;
+    bool m_templateHidden = false; // between removing and inserting the template's rows
+    QHash<QString, TraceQuery::Invocations> m_invocations;
+};
+
+} // namespace tarmac

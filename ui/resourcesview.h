@@ -1,0 +1,44 @@
+#pragma once
+
+#include <QWidget>
+
+class QPushButton;
+class QTimer;
+class QTreeView;
+
+namespace tarmac {
+
+class EngineHost;
+class ResourceModel;
+
+// The resources panel: the tree (ResourceModel) with Invoke… for a function and Browse… for
+// a bucket (double-click does the same), refreshed every two seconds while visible and after
+// anything done from here. Opens the dialogs; owns no data.
+class ResourcesView : public QWidget
+{
+    Q_OBJECT
+public:
+    ResourcesView(EngineHost *host, ResourceModel *model, QWidget *parent = nullptr);
+
+    QTreeView *tree() const { return m_tree; }
+    // The dialogs (tests and automation).
+    QWidget *invoke(const QString &function);
+    QWidget *browse(const QString &bucket);
+
+protected:
+    void showEvent(QShowEvent *event) override;
+    void hideEvent(QHideEvent *event) override;
+
+private:
+    void activate(const QModelIndex &index);
+    void updateButtons();
+
+    EngineHost *m_host;
+    ResourceModel *m_model;
+    QTreeView *m_tree;
+    QPushButton *m_invoke;
+    QPushButton *m_browse;
+    QTimer *m_timer;
+};
+
+} // namespace tarmac
