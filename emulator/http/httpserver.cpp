@@ -29,6 +29,11 @@ HttpServer::HttpServer(HttpHandler *handler, Options options, QObject *parent)
 HttpServer::~HttpServer()
 {
     close();
+    // Connections on the server's own thread are children of a context object the QObject
+    // base would delete later, when this is no longer an HttpServer for their destructors'
+    // connectionClosed() call: delete them now.
+    if (m_threads.isEmpty())
+        qDeleteAll(std::exchange(m_threadContexts, {}));
     for (QThread *thread : std::as_const(m_threads)) {
         thread->quit();
         thread->wait();
