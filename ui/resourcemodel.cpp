@@ -365,11 +365,11 @@ void ResourceModel::updateGroup(int group, const QList<ResourceItem> &next)
         const int newRows = std::max<int>(1, int(withCounts.size()));
         if (oldRows > 1) {
             beginRemoveRows(parent, 1, oldRows - 1);
-            items = withCounts.mid(0, std::min<qsizetype>(1, withCounts.size()));
+            items = items.mid(0, 1);
             endRemoveRows();
-        } else {
-            items = withCounts.mid(0, std::min<qsizetype>(1, withCounts.size()));
         }
+        // Row 0 now becomes the new first item (or the empty state).
+        items = withCounts.mid(0, std::min<qsizetype>(1, withCounts.size()));
         emit dataChanged(index(0, 0, parent), index(0, 0, parent));
         if (newRows > 1) {
             beginInsertRows(parent, 1, newRows - 1);

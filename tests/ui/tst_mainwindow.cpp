@@ -4,6 +4,7 @@
 #include "ui/logview.h"
 #include "ui/mainwindow.h"
 #include "ui/notificationbar.h"
+#include "ui/resourcemodel.h"
 #include "ui/spanselection.h"
 #include "ui/timelinesession.h"
 #include "ui/timelineview.h"
@@ -159,6 +160,42 @@ private slots:
         QVERIFY(window.windowTitle().contains(QFileInfo(project.path()).fileName()));
         QVERIFY(get(host.endpoint(QStringLiteral("edge")) + QStringLiteral("/_tarmac/health")));
         QTRY_VERIFY_WITH_TIMEOUT(window.timelineSession()->data().spanCount() > 0, 10000);
+    }
+
+    void aBrokenTemplateIsShownAndTheWindowStaysUsable()
+    {
+        QTemporaryDir broken;
+        {
+            QFile t(broken.filePath(QStringLiteral("template.yaml")));
+            QVERIFY(t.open(QIODevice::WriteOnly));
+            t.write("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: [unclosed\n");
+        }
+        QTemporaryDir good;
+        EngineHost host(ephemeral());
+        MainWindow window(&host);
+        QSignalSpy started(&host, &EngineHost::started);
+        QSignalSpy failed(&host, &EngineHost::failed);
+        window.show();
+        host.start();
+        QVERIFY(started.wait(10000));
+
+        window.openProject(broken.path());
+        QVERIFY(failed.wait(10000));
+        QVERIFY(window.isVisible());
+        QVERIFY(!window.notifications()->messages().isEmpty());
+        QVERIFY(window.notifications()->messages().last().contains(QLatin1String("template.yaml")));
+        // The resources tree says why, and the window goes on working.
+        const ResourceModel *resources = window.resources();
+        const QModelIndex templ = resources->index(resources->rowCount() - 1, 0);
+        QVERIFY(resources->index(0, 0, templ).data().toString().contains(QLatin1String("did not start")));
+        window.zoomState()->setSession({ 1, 1'000'000'000 });
+        window.zoomState()->zoomToFit();
+        QApplication::processEvents();
+
+        // Another project opens fine after that.
+        window.openProject(good.path());
+        QVERIFY(started.wait(10000));
+        QVERIFY(get(host.endpoint(QStringLiteral("edge")) + QStringLiteral("/_tarmac/health")));
     }
 
     void layoutAndFiltersPersist()
