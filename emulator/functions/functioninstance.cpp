@@ -389,6 +389,8 @@ void FunctionInstance::finishInvocation(Outcome outcome, State next)
 
 void FunctionInstance::failInit(Outcome outcome)
 {
+    if (m_initDurationNs == 0 && m_spawnTimer.isValid())
+        m_initDurationNs = m_spawnTimer.nsecsElapsed(); // how long the failed init took
     m_startupTimer.stop();
     m_memoryTimer.stop();
     if (!transition(State::Failed))

@@ -832,6 +832,8 @@ void FunctionRunner::onInitFailed(Pool *pool, FunctionInstance *instance, const 
     if (slot)
         active->tail = slot->initLog;
     active->startNs = m_clock->nowNs();
+    active->coldStart = true;
+    active->initDurationNs = instance->initDurationNs();
     active->traceId = active->delivery.traceId.size() == 32 ? active->delivery.traceId
                                                             : TraceContext::newTrace(*m_clock).traceId;
     active->spanId = TraceContext::newSpanId();
@@ -847,7 +849,7 @@ void FunctionRunner::onInitFailed(Pool *pool, FunctionInstance *instance, const 
         }
     }
     o.ok = false;
-    o.durationNs = instance->initDurationNs();
+    o.durationNs = 0; // the invocation itself never ran; the init time is in Init Duration
     if (slot) {
         slot->active = std::move(active);
         finishActive(*slot, o);
