@@ -401,6 +401,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         config.timeoutSeconds = spec->timeoutSeconds;
         config.memoryMb = spec->memoryMb;
         config.environment = spec->environment;
+        config.layerDirs = spec->layerDirs;
     }
 
     QByteArray event = QByteArrayLiteral("{}");
