@@ -340,6 +340,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
 
     FunctionConfig config;
     config.name = positional[0];
+    QString projectTemplate; // the whole stack runs, so that the function finds its resources
     if (p.isSet(QStringLiteral("code")) || p.isSet(QStringLiteral("runtime"))) {
         config.runtime = p.value(QStringLiteral("runtime"));
         config.handler = p.value(QStringLiteral("handler"));
@@ -402,6 +403,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         config.memoryMb = spec->memoryMb;
         config.environment = spec->environment;
         config.layerDirs = spec->layerDirs;
+        projectTemplate = templatePath;
     }
 
     QByteArray event = QByteArrayLiteral("{}");
@@ -425,6 +427,8 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     options.ephemeral = true;
     options.edgePort = options.apiPort = options.idePort = 0;
     options.ioThreads = 1;
+    options.projectPath = projectTemplate;
+    options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
     Engine engine(options);
     if (auto r = engine.start(); !r) {
         printErr(r.error().message);

@@ -570,6 +570,23 @@ class InvokeCommandTest(unittest.TestCase):
             self.assertEqual(missing.returncode, 2)
             self.assertIn("HelloFunction", missing.stderr)
 
+    def test_a_project_function_finds_the_project_resources(self):
+        with tempfile.TemporaryDirectory() as project:
+            os.makedirs(os.path.join(project, "src"))
+            with open(os.path.join(project, "src", "app.py"), "w") as f:
+                f.write("import boto3, os\n\ndef handler(event, context):\n"
+                        "    boto3.client('s3').head_bucket(Bucket=os.environ['BUCKET'])\n"
+                        "    return {'bucket': os.environ['BUCKET']}\n")
+            with open(os.path.join(project, "template.yaml"), "w") as f:
+                f.write("Transform: AWS::Serverless-2016-10-31\nResources:\n"
+                        "  Uploads:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: invoke-uploads\n"
+                        "  Check:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n"
+                        "      Handler: app.handler\n      Runtime: python3.11\n      Timeout: 20\n"
+                        "      Environment:\n        Variables:\n          BUCKET: !Ref Uploads\n")
+            r = run_tarmac("invoke", "Check", project)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertEqual(json.loads(r.stdout), {"bucket": "invoke-uploads"})
+
 
 if __name__ == "__main__":
     unittest.main()
