@@ -101,6 +101,7 @@ void HttpRequestParser::reset()
     m_bodyBuffer.clear();
     m_spool.reset();
     m_expectContinue = false;
+    m_spoolAtOnce = false;
     m_errorStatus = 0;
     m_errorReason.clear();
 }
@@ -282,6 +283,9 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
     if (hasLength && p->content_length > 0
         && qint64(p->content_length) <= s->m_limits.spoolThreshold)
         s->m_bodyBuffer.reserve(qsizetype(p->content_length));
+    // A body declared larger than the threshold goes to disk from its first byte, rather than
+    // after up to a threshold's worth of it has sat in memory (concurrent uploads add up).
+    s->m_spoolAtOnce = hasLength && qint64(p->content_length) > s->m_limits.spoolThreshold;
     s->m_state = State::Body;
     return 0;
 }
@@ -293,7 +297,7 @@ bool HttpRequestParser::appendBody(const char *at, qsizetype len)
         fail(413, QByteArrayLiteral("Request body too large"));
         return false;
     }
-    if (!m_spool && m_bodySize > m_limits.spoolThreshold) {
+    if (!m_spool && (m_spoolAtOnce || m_bodySize > m_limits.spoolThreshold)) {
         const QString dir = m_limits.spoolDir.isEmpty() ? QDir::tempPath() : m_limits.spoolDir;
         auto file = std::make_shared<QTemporaryFile>(dir + QStringLiteral("/tarmac-body-XXXXXX"));
         if (!file->open()) {

@@ -94,6 +94,7 @@ private:
     QByteArray m_bodyBuffer;
     std::shared_ptr<QTemporaryFile> m_spool;
     bool m_expectContinue = false;
+    bool m_spoolAtOnce = false; // the declared length is above the threshold: no memory stage
     int m_errorStatus = 0;
     QByteArray m_errorReason;
 };

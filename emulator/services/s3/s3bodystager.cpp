@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -54,46 +55,64 @@ void digest(const char *data, qint64 size, ChecksumAlgorithm algorithm, S3Staged
     out.checksum = checksum.result();
 }
 
+// Feeds `file`'s bytes to `consume` through a read-only mapping, one window at a time, and
+// drops each window's pages from the mapping once consumed: no copies into buffers, and the
+// resident memory it adds stays at one window however large the file (several large uploads
+// at once must stay within the 1 GiB multipart memory goal).
+bool forEachWindow(int fd, qint64 size, const std::function<void(const char *, qint64)> &consume)
+{
+    if (size == 0)
+        return true;
+    void *map = ::mmap(nullptr, size_t(size), PROT_READ, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED)
+        return false;
+    ::madvise(map, size_t(size), MADV_SEQUENTIAL);
+    const char *base = static_cast<const char *>(map);
+    constexpr qint64 window = 2 * kChunk;
+    for (qint64 at = 0; at < size; at += window) {
+        const qint64 n = qMin(window, size - at);
+        consume(base + at, n);
+        ::madvise(const_cast<char *>(base) + at, size_t(n), MADV_DONTNEED);
+    }
+    ::munmap(map, size_t(size));
+    return true;
+}
+
 Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3StagedBody &out)
 {
-    // Read, not mapped: mapped pages count as the process's resident memory, and several
-    // large uploads at once would add up (the 1 GiB multipart goal is 60 MB of RSS).
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
         return s3errors::internalError(QStringLiteral("cannot read the body: ") + file.errorString());
     const qint64 size = file.size();
     const int fd = file.handle();
+    // The writeback starts now, so the blob store's sync finds little left to wait for.
     std::thread writeback([fd] { ::fdatasync(fd); });
     QByteArray md5;
-    bool md5Failed = false;
-    std::thread helper([&] {
-        QFile again(path);
+    bool md5Ok = true;
+    const auto md5Job = [&] {
         QCryptographicHash h(QCryptographicHash::Md5);
-        if (!again.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
-            md5Failed = true;
-            return;
-        }
-        QByteArray buffer(kChunk, Qt::Uninitialized);
-        qint64 n;
-        while ((n = again.read(buffer.data(), kChunk)) > 0)
-            h.addData(QByteArrayView(buffer.constData(), n));
-        md5Failed = n < 0;
+        md5Ok = forEachWindow(fd, size, [&h](const char *data, qint64 n) {
+            h.addData(QByteArrayView(data, n));
+        });
         md5 = h.result();
-    });
+    };
+    // MD5 cannot be split, and SHA-256 plus a CRC take about as long: side by side.
+    std::thread helper;
+    if (size >= kParallelDigest)
+        helper = std::thread(md5Job);
+    else
+        md5Job();
     Checksum sha(ChecksumAlgorithm::Sha256);
     Checksum checksum(algorithm);
-    QByteArray buffer(kChunk, Qt::Uninitialized);
-    qint64 total = 0;
-    qint64 n;
-    while ((n = file.read(buffer.data(), kChunk)) > 0) {
-        sha.add(buffer.constData(), n);
-        checksum.add(buffer.constData(), n);
-        total += n;
-    }
-    helper.join();
+    const bool ok = forEachWindow(fd, size, [&](const char *data, qint64 n) {
+        sha.add(data, n);
+        checksum.add(data, n);
+    });
+    if (helper.joinable())
+        helper.join();
     writeback.join();
-    if (n < 0 || md5Failed || total != size)
-        return s3errors::internalError(QStringLiteral("cannot read the body"));
+    if (!ok || !md5Ok)
+        return s3errors::internalError(QStringLiteral("cannot map the body"));
     out.size = size;
     out.md5 = md5;
     out.sha256Hex = sha.result().toHex();
