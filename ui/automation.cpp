@@ -80,6 +80,25 @@ QByteArray Automation::run(const QByteArray &line)
         zoom->setWindow({ range[0].toLongLong(), range[1].toLongLong() });
         return "ok window";
     }
+    if (command == "window-busiest") {
+        // "window-busiest SECONDS": the stretch of that length where the most spans start.
+        const qint64 length = qint64(arg.toDouble() * 1e9);
+        const auto &starts = data.starts();
+        if (length <= 0 || starts.empty())
+            return "error window-busiest needs a length and some spans";
+        size_t best = 0, bestCount = 0;
+        for (size_t first = 0, last = 0; first < starts.size(); ++first) {
+            while (last < starts.size() && starts[last] < starts[first] + length)
+                ++last;
+            if (last - first > bestCount) {
+                bestCount = last - first;
+                best = first;
+            }
+        }
+        const qint64 from = starts[best] - length / 20;
+        zoom->setWindow({ from, from + length });
+        return "ok window-busiest " + QByteArray::number(qint64(bestCount));
+    }
     if (command == "deselect") {
         m_window->selection()->clear();
         return "ok deselect";

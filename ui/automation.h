@@ -19,7 +19,8 @@ class MainWindow;
 //                        with "select-error", the last with "select-last", the first
 //                        that reaches the middle of the window with "select-visible")
 //   zoom-trace           zooms the timeline to the selected span's trace
-//   window FROM TO       shows that time range (epoch nanoseconds); "deselect" clears the
+//   window FROM TO       shows that time range (epoch nanoseconds); "window-busiest S"
+//                        the S seconds where the most spans start; "deselect" clears the
 //                        selection
 //   logs all|trace|span  which log lines the table shows
 //   pause | step | resume the stepper; "pending" prints how many deliveries wait

@@ -172,7 +172,8 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
         // One label at a time in a row: a box that starts under the previous label (rows
         // are shared when more spans overlap than there are rows) keeps quiet.
         int &labelEnd = labelRight[size_t(lane) * TimelineData::kMaxRows + size_t(row)];
-        if (r.width() >= o.minLabelWidth && r.left() >= labelEnd) {
+        // With a trace selected only its boxes are named: the rest is context.
+        if (r.width() >= o.minLabelWidth && r.left() >= labelEnd && !dim) {
             g.m_labels.append({ r, qint32(data.infoIndexes()[size_t(i)]), dim });
             labelEnd = r.right() + 1;
         }

@@ -261,7 +261,8 @@ private slots:
         o.selectedInfo = d.findSpan(2);
         const TimelineGeometry g = TimelineGeometry::build(d, layout, o);
         QCOMPARE(g.rectCount(), 2);
-        QCOMPARE(g.labels().size(), 2);
+        QCOMPARE(g.labels().size(), 1); // only the selected trace is named
+        QCOMPARE(g.labels().first().rect.left(), 500);
         // The unselected trace is dimmed, the selected one outlined.
         QCOMPARE(g.fills()[TimelineData::ColourS3 * 2 + 1].size(), 1);
         QCOMPARE(g.fills()[TimelineData::ColourS3 * 2].size(), 1);
