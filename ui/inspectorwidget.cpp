@@ -259,7 +259,6 @@ void InspectorWidget::replay()
         return;
     const QString function = m_deliveryFunction;
     const QByteArray payload = m_deliveryPayload;
-    QPointer<InspectorWidget> guard(this);
     m_host->call<QByteArray>(
             this,
             [function, payload](Engine &engine) -> QByteArray {

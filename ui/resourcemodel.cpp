@@ -452,9 +452,7 @@ void ResourceModel::clear()
 
 void ResourceModel::refresh(EngineHost *host)
 {
-    std::vector<const ResourceKind *> kinds;
-    for (const auto &k : m_kinds)
-        kinds.push_back(k.get());
+    const std::vector<std::shared_ptr<const ResourceKind>> kinds = m_kinds;
     QStringList ids;
     for (const auto &k : m_kinds)
         ids.append(k->id());
@@ -462,7 +460,7 @@ void ResourceModel::refresh(EngineHost *host)
             this,
             [kinds](Engine &engine) {
                 Snapshot s;
-                for (const ResourceKind *k : kinds)
+                for (const auto &k : kinds)
                     s.kinds.append(k->collect(engine));
                 TemplateInfo &t = s.templateInfo;
                 t.running = true;

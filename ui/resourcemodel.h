@@ -120,7 +120,8 @@ private:
     QString templateRowText(int row) const;
     int templateRows() const;
 
-    std::vector<std::unique_ptr<ResourceKind>> m_kinds;
+    // Shared with collections running on the engine's thread, which may outlive the model.
+    std::vector<std::shared_ptr<const ResourceKind>> m_kinds;
     std::vector<QList<ResourceItem>> m_items;
     TemplateInfo m_template;
     bool m_templateHidden = false; // between removing and inserting the template's rows

@@ -39,23 +39,19 @@ StepperController::StepperController(EngineHost *host, QObject *parent) : QObjec
 
 void StepperController::attach()
 {
-    // Connect to the Dispatcher's signals from its own thread; they arrive here queued.
-    m_host->call<bool>(
-            this,
-            [this](Engine &engine) {
-                Dispatcher *d = dispatcherOf(engine);
+    // Find the Dispatcher on its thread; connect to it here (the engine cannot go away while
+    // this runs: only the GUI thread stops it, and results for a stopped engine are dropped).
+    m_host->call<Dispatcher *>(
+            this, [](Engine &engine) { return dispatcherOf(engine); },
+            [this](Dispatcher *d) {
                 if (!d)
-                    return false;
+                    return;
                 connect(d, &Dispatcher::held, this, &StepperController::refresh);
                 connect(d, &Dispatcher::released, this, &StepperController::refresh);
                 connect(d, &Dispatcher::pausedChanged, this, &StepperController::refresh);
                 connect(d, &Dispatcher::finished, this, &StepperController::deliveryFinished);
                 connect(d, &Dispatcher::finished, this, &StepperController::refresh);
-                return true;
-            },
-            [this](bool found) {
-                if (found)
-                    fetch();
+                fetch();
             });
     emit clockChanged();
 }
