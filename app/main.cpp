@@ -603,8 +603,21 @@ int main(int argc, char **argv)
 
     // `tarmac [PROJECT] [options]`: the desktop app, or serve where there is no display.
 #ifdef TARMAC_HAVE_UI
-    if (hasDisplay())
-        return runDesktop(argc, argv);
+    if (hasDisplay()) {
+        // The desktop takes serve's options, checked the same way, and one of its own.
+        QCommandLineParser p;
+        addServeOptions(p);
+        p.addOption({ QStringLiteral("automation"),
+                      QStringLiteral("Take commands on standard input (screenshots, tests).") });
+        if (auto done = parseCommandLine(p, args, QString()))
+            return *done;
+        auto options = engineOptions(p);
+        if (!options) {
+            printErr(options.error().message);
+            return kExitUsage;
+        }
+        return runDesktop(argc, argv, *options, p.isSet(QStringLiteral("automation")));
+    }
 #endif
     printErr(QStringLiteral("no display: running headless, as `tarmac serve`"));
     qputenv("QT_NO_GLIB", "1");
