@@ -373,7 +373,6 @@ void MainWindow::openProject(const QString &path)
     o.stateDir.clear();
     saveSettings();
     m_host->restart(o);
-    QSettings().setValue(QStringLiteral("session/lastProject"), o.projectPath);
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)
