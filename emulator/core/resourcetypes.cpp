@@ -125,11 +125,11 @@ QString hashSuffix(const QString &seed, int length, bool lowerCase)
 {
     // Base 36 of a SHA-256: the same seed gives the same name on every start.
     const QByteArray digest = QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha256);
-    static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-    static const char lower[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    const char *alphabet = lowerCase ? "abcdefghijklmnopqrstuvwxyz0123456789" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const auto *bytes = reinterpret_cast<const quint8 *>(digest.constData());
     QString out;
     for (int i = 0; i < length; ++i)
-        out += QLatin1Char((lowerCase ? lower : upper)[quint8(digest[i % digest.size()]) % 36]);
+        out += QLatin1Char(alphabet[bytes[i % digest.size()] % 36]);
     return out;
 }
 

@@ -304,7 +304,8 @@ Result<void> StackApplier::putFunction(const FunctionSpec &spec)
     f.tags = spec.tags;
     f.ephemeralStorageMb = spec.ephemeralStorageMb;
     f.persistent = false; // the template defines it again on every start
-    f.role = QStringLiteral("arn:aws:iam::000000000000:role/") + spec.logicalId + QStringLiteral("Role");
+    // The role SAM would make (IAM is not enforced; GetFunction shows it).
+    f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role").arg(spec.arn.section(u':', 4, 4), spec.logicalId);
     if (spec.eventInvokeConfig) {
         EventInvokeConfig config;
         config.maximumRetryAttempts = spec.eventInvokeConfig->maximumRetryAttempts.value_or(2);

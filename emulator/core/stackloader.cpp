@@ -1064,6 +1064,8 @@ private:
                 return tags.error();
             f.tags = *tags;
         }
+        if (sam)
+            f.tags.insert(QStringLiteral("lambda:createdBy"), QStringLiteral("SAM")); // as the SAM transform tags it
         if (p.contains("Layers")) {
             const QString layersPath = propPath(r, "Layers");
             if (!p["Layers"].is_array())

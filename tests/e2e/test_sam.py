@@ -108,6 +108,13 @@ class TemplatesRun(unittest.TestCase):
             self.assertEqual(config["Description"], "Production greeter")
             self.assertEqual(config["Timeout"], 5)
             self.assertEqual(config["Runtime"], "nodejs20.x")
+            self.assertEqual(lam.get_function_concurrency(FunctionName="sam-globals-layers-greet-prod")
+                             ["ReservedConcurrentExecutions"], 10)
+            invoke_config = lam.get_function_event_invoke_config(FunctionName="sam-globals-layers-greet-prod")
+            self.assertEqual((invoke_config["MaximumRetryAttempts"], invoke_config["MaximumEventAgeInSeconds"]),
+                             (0, 60))
+            tags = lam.list_tags(Resource=config["FunctionArn"])["Tags"]
+            self.assertEqual(tags, {"project": "tarmac-e2e", "lambda:createdBy": "SAM"})
 
     def test_json_template(self):
         with Tarmac(project=os.path.join(template("json-template"), "template.json")) as t:
