@@ -9,7 +9,10 @@
 
 #include <memory>
 
+#include <sys/types.h>
+
 class QFile;
+class QSocketNotifier;
 class QTcpSocket;
 
 namespace tarmac {
@@ -37,6 +40,8 @@ private:
     void writeResponse(HttpResponse &response, bool headRequest);
     void sendErrorAndClose(int status, const QByteArray &reason);
     void streamFile();
+    bool sendFileBody();
+    bool copyFileBody();
     void onBytesWritten();
     void afterResponse();
     void armTimer(int ms);
@@ -62,7 +67,12 @@ private:
 
     // A file body being streamed.
     std::unique_ptr<QFile> m_file;
+    off_t m_fileOffset = 0;
     qint64 m_fileRemaining = 0;
+    bool m_streaming = false;
+    bool m_useSendfile = true;
+    bool m_sentWithSendfile = false;
+    QSocketNotifier *m_writeNotifier = nullptr;
 };
 
 } // namespace tarmac

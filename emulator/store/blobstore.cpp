@@ -1,6 +1,7 @@
 #include "store/blobstore.h"
 
-#include <QCryptographicHash>
+#include "store/digest.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -34,24 +35,24 @@ Error errnoError(const QString &what, const QString &path, int error)
 }
 
 // Both digests in one pass over the bytes, so an upload is read once.
-class Digest
+class BlobDigest
 {
 public:
     void add(const char *data, qint64 size)
     {
-        m_sha.addData(QByteArrayView(data, size));
-        m_md5.addData(QByteArrayView(data, size));
+        m_sha.add(data, size);
+        m_md5.add(data, size);
         m_size += size;
     }
 
-    BlobStore::Stored result() const
+    BlobStore::Stored result()
     {
         return {m_sha.result().toHex(), m_md5.result().toHex(), m_size};
     }
 
 private:
-    QCryptographicHash m_sha {QCryptographicHash::Sha256};
-    QCryptographicHash m_md5 {QCryptographicHash::Md5};
+    Digest m_sha {Digest::Algorithm::Sha256};
+    Digest m_md5 {Digest::Algorithm::Md5};
     qint64 m_size = 0;
 };
 
@@ -84,7 +85,7 @@ Result<BlobStore::Stored> hashFile(const QString &path)
     if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
         return blobError(
             QStringLiteral("cannot open ") % path % QStringLiteral(": ") % file.errorString());
-    Digest digest;
+    BlobDigest digest;
     QByteArray buffer(chunkSize, Qt::Uninitialized);
     for (;;) {
         const qint64 n = file.read(buffer.data(), chunkSize);
@@ -180,7 +181,7 @@ Result<BlobStore::Stored> BlobStore::publish(const QString &source, const Stored
 
 Result<BlobStore::Stored> BlobStore::put(const QByteArray &data)
 {
-    Digest digest;
+    BlobDigest digest;
     digest.add(data.constData(), data.size());
     const Stored stored = digest.result();
     // The bytes are already in memory, so hashing first lets a duplicate skip the write.
@@ -223,7 +224,7 @@ Result<BlobStore::Stored> BlobStore::put(QIODevice &source)
         return error;
     };
 
-    Digest digest;
+    BlobDigest digest;
     QByteArray buffer(chunkSize, Qt::Uninitialized);
     for (;;) {
         const qint64 n = source.read(buffer.data(), chunkSize);

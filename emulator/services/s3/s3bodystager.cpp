@@ -2,8 +2,8 @@
 
 #include "http/httpmessage.h"
 #include "services/s3/s3errors.h"
+#include "store/digest.h"
 
-#include <QCryptographicHash>
 #include <QFile>
 #include <QIODevice>
 
@@ -28,8 +28,8 @@ void digest(const char *data, qint64 size, ChecksumAlgorithm algorithm, S3Staged
 {
     QByteArray md5;
     const auto md5Job = [&md5, data, size] {
-        QCryptographicHash h(QCryptographicHash::Md5);
-        h.addData(QByteArrayView(data, size));
+        Digest h(Digest::Algorithm::Md5);
+        h.add(data, size);
         md5 = h.result();
     };
     std::thread helper;
@@ -90,9 +90,9 @@ Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3Stag
     QByteArray md5;
     bool md5Ok = true;
     const auto md5Job = [&] {
-        QCryptographicHash h(QCryptographicHash::Md5);
+        Digest h(Digest::Algorithm::Md5);
         md5Ok = forEachWindow(fd, size, [&h](const char *data, qint64 n) {
-            h.addData(QByteArrayView(data, n));
+            h.add(data, n);
         });
         md5 = h.result();
     };

@@ -255,7 +255,7 @@ BodyDigest::~BodyDigest() = default;
 
 void BodyDigest::add(const char *data, qsizetype size)
 {
-    m_md5.addData(QByteArrayView(data, size));
+    m_md5.add(data, size);
     m_sha256.add(data, size);
     m_checksum.add(data, size);
     m_size += size;

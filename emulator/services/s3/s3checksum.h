@@ -2,7 +2,8 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
-#include <QCryptographicHash>
+
+#include "store/digest.h"
 
 #include <memory>
 
@@ -74,7 +75,7 @@ public:
     const QByteArray &checksum() const { return m_checksumResult; } // raw digest
 
 private:
-    QCryptographicHash m_md5 { QCryptographicHash::Md5 };
+    Digest m_md5 { Digest::Algorithm::Md5 };
     Checksum m_sha256 { ChecksumAlgorithm::Sha256 };
     Checksum m_checksum;
     qint64 m_size = 0;

@@ -809,7 +809,7 @@ HttpResponse S3RestApi::deleteObjects(S3Call &call)
     const QByteArray body = call.request.body.toByteArray();
     const QByteArray md5 = call.header("content-md5");
     if (!md5.isEmpty()
-        && QByteArray::fromBase64(md5) != QCryptographicHash::hash(body, QCryptographicHash::Md5))
+        && QByteArray::fromBase64(md5) != Digest::hash(Digest::Algorithm::Md5, body))
         return error(call, s3errors::badDigest(QStringLiteral("The Content-MD5 you specified did "
                                                               "not match what we received.")));
     auto request = s3xml::parseDelete(body);

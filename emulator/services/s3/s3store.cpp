@@ -4,11 +4,13 @@
 #include "services/s3/s3errors.h"
 #include "store/store.h"
 
-#include <QCryptographicHash>
+#include "store/digest.h"
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QRandomGenerator>
+
+#include <cerrno>
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -38,6 +40,8 @@ const std::vector<Migration> kMigrations = {
     // Bodies up to kInlineLimit move into their rows; the blob index cost every write a second
     // b-tree update for a lookup only garbage collection makes.
     { 2, "ALTER TABLE s3_objects ADD COLUMN data BLOB; DROP INDEX s3_objects_blob;" },
+    // A part's SHA-256, so a completed upload's blob is named without hashing it again.
+    { 3, "ALTER TABLE s3_parts ADD COLUMN sha256 TEXT;" },
 };
 
 constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
@@ -99,6 +103,58 @@ Result<void> syncPath(const QString &path)
     return {};
 }
 
+// SHA-256 (hex) of an open file from its start, for parts stored before their hash was kept.
+QByteArray hashFileSha256(QFile &in)
+{
+    Digest sha(Digest::Algorithm::Sha256);
+    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    for (qint64 n; (n = in.read(buffer.data(), buffer.size())) > 0;)
+        sha.add(buffer.constData(), n);
+    in.seek(0);
+    return sha.result().toHex();
+}
+
+// Appends all of `in` to `out` inside the kernel; through a buffer where the file system
+// cannot (copy_file_range across file systems on old kernels, or not supported).
+bool appendFile(QFile &in, QFile &out)
+{
+    const int from = in.handle();
+    const int to = out.handle();
+    qint64 remaining = in.size();
+    while (remaining > 0) {
+        const ssize_t n = ::copy_file_range(from, nullptr, to, nullptr, size_t(remaining), 0);
+        if (n > 0) {
+            remaining -= n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0 || errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP)
+            break;
+        return false;
+    }
+    if (remaining == 0)
+        return true;
+    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    while (remaining > 0) {
+        const ssize_t n = ::read(from, buffer.data(), size_t(qMin<qint64>(buffer.size(), remaining)));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        for (ssize_t done = 0; done < n;) {
+            const ssize_t w = ::write(to, buffer.constData() + done, size_t(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return false;
+            done += w;
+        }
+        remaining -= n;
+    }
+    return true;
+}
+
 const char *documentColumn(S3Store::BucketDocument which)
 {
     switch (which) {
@@ -120,7 +176,6 @@ int S3Object::tagCount() const
 struct S3Store::Statements
 {
     Statement getObject;
-    Statement bucketExists;
     Statement upsertObject;
     Statement deleteObject;
     Statement listRange;
@@ -167,8 +222,6 @@ Result<void> S3Store::open()
         Result<void> r = prep(sql->getObject, "SELECT " + columns
                                       + ", data FROM s3_objects WHERE bucket = ?1 AND key = ?2");
         if (r)
-            r = prep(sql->bucketExists, "SELECT 1 FROM s3_buckets WHERE name = ?1");
-        if (r)
             r = prep(sql->upsertObject,
                      "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
                      " storage_class, checksum_alg, checksum, parts, tagging, data)"
@@ -195,6 +248,20 @@ Result<void> S3Store::open()
                                " ORDER BY key LIMIT ?3");
         if (!r)
             return r;
+        auto names = db.prepare("SELECT name FROM s3_buckets");
+        if (!names)
+            return names.error();
+        QSet<QString> buckets;
+        while (true) {
+            auto row = names->step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                break;
+            buckets.insert(names->text(0));
+        }
+        QWriteLocker lock(&m_bucketNamesLock);
+        m_bucketNames = std::move(buckets);
         m_sql = std::move(sql);
         return {};
     });
@@ -303,6 +370,8 @@ Result<void> S3Store::createBucket(const QString &name, const QString &region)
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::bucketAlreadyOwnedByYou(name);
+        QWriteLocker lock(&m_bucketNamesLock);
+        m_bucketNames.insert(name);
         return {};
     });
 }
@@ -323,18 +392,19 @@ Result<S3Bucket> S3Store::bucket(const QString &name)
     });
 }
 
+bool S3Store::hasBucket(const QString &name) const
+{
+    QReadLocker lock(&m_bucketNamesLock);
+    return m_bucketNames.contains(name);
+}
+
 Result<void> S3Store::checkBucket(const QString &name)
 {
-    return m_store->write([&](Database &) -> Result<void> {
-        Statement &exists = m_sql->bucketExists;
-        exists.bind(1, name);
-        auto row = exists.step();
-        const bool found = row && *row;
-        exists.reset();
-        if (!row)
-            return storeError(row.error());
-        return found ? Result<void>() : Result<void>(s3errors::noSuchBucket(name));
-    });
+    // From memory: a check before every upload must not take the writer's lock (a bucket
+    // deleted right after this check still fails the upload's commit, which re-checks).
+    if (hasBucket(name))
+        return {};
+    return s3errors::noSuchBucket(name);
 }
 
 Result<void> S3Store::deleteBucket(const QString &name)
@@ -362,6 +432,8 @@ Result<void> S3Store::deleteBucket(const QString &name)
             return storeError(r.error());
         if (auto r = tx.commit(); !r)
             return storeError(r.error());
+        QWriteLocker lock(&m_bucketNamesLock);
+        m_bucketNames.remove(name);
         return {};
     });
 }
@@ -521,12 +593,7 @@ Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
             get.reset();
             return o;
         }
-        Statement &exists = m_sql->bucketExists;
-        exists.bind(1, bucket);
-        row = exists.step();
-        const bool bucketExists = row && *row;
-        exists.reset();
-        if (!bucketExists)
+        if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
         return s3errors::noSuchKey(key);
     });
@@ -537,16 +604,11 @@ Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
 {
     S3Object removed;
     auto result = m_store->write([&](Database &) -> Result<bool> {
-        Statement &exists = m_sql->bucketExists;
-        exists.bind(1, bucket);
-        auto row = exists.step();
-        const bool bucketExists = row && *row;
-        exists.reset();
-        if (!bucketExists)
+        if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
         Statement &del = m_sql->deleteObject;
         del.bind(1, bucket).bind(2, key);
-        row = del.step();
+        auto row = del.step();
         if (!row)
             return storeError(row.error());
         if (!*row)
@@ -618,8 +680,10 @@ Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArr
         QFile file(blobPath(o.blob));
         if (!file.open(QIODevice::ReadOnly))
             return s3errors::internalError(QStringLiteral("cannot read the source object"));
-        QCryptographicHash md5(QCryptographicHash::Md5);
-        md5.addData(&file);
+        Digest md5(Digest::Algorithm::Md5);
+        QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+        for (qint64 n; (n = file.read(buffer.data(), buffer.size())) > 0;)
+            md5.add(buffer.constData(), n);
         o.etag = md5.result().toHex();
         o.partsCount = 0;
         if (o.checksum.contains('-')) {
@@ -683,12 +747,7 @@ Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQue
             lower = past;
     }
     return m_store->write([&](Database &) -> Result<S3ListResult> {
-        Statement &exists = m_sql->bucketExists;
-        exists.bind(1, bucket);
-        auto row = exists.step();
-        const bool bucketExists = row && *row;
-        exists.reset();
-        if (!bucketExists)
+        if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
 
         S3ListResult result;
@@ -794,9 +853,9 @@ QList<std::pair<QByteArray, QByteArray>> S3Store::parseHeaders(const QByteArray 
 
 QByteArray S3Store::multipartEtag(const QList<QByteArray> &partMd5s)
 {
-    QCryptographicHash md5(QCryptographicHash::Md5);
+    Digest md5(Digest::Algorithm::Md5);
     for (const QByteArray &m : partMd5s)
-        md5.addData(m);
+        md5.add(m);
     return md5.result().toHex() + '-' + QByteArray::number(partMd5s.size());
 }
 
@@ -908,11 +967,12 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
         auto old = db.prepare("SELECT file FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2");
         auto put = db.prepare(
                 "INSERT INTO s3_parts (upload_id, part_number, file, size, etag, md5, checksum,"
-                " modified_ns, checksum_alg) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+                " modified_ns, checksum_alg, sha256)"
+                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
                 " ON CONFLICT (upload_id, part_number) DO UPDATE SET file = excluded.file,"
                 " size = excluded.size, etag = excluded.etag, md5 = excluded.md5,"
                 " checksum = excluded.checksum, modified_ns = excluded.modified_ns,"
-                " checksum_alg = excluded.checksum_alg");
+                " checksum_alg = excluded.checksum_alg, sha256 = excluded.sha256");
         if (!exists || !old || !put)
             return s3errors::internalError(QStringLiteral("cannot prepare"));
         exists->bind(1, uploadId);
@@ -926,7 +986,7 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
         put->bind(1, uploadId).bind(2, partNumber).bind(3, fileName).bind(4, part.size)
                 .bind(5, part.etag).bind(6, body.md5).bind(7, part.checksum)
                 .bind(8, part.lastModifiedNs)
-                .bind(9, checksumAlgorithmName(part.checksumAlgorithm));
+                .bind(9, checksumAlgorithmName(part.checksumAlgorithm)).bind(10, body.sha256Hex);
         if (auto r = put->exec(); !r)
             return storeError(r.error());
         return tx.commit();
@@ -961,11 +1021,12 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         QByteArray etag;
         QByteArray md5;
         QByteArray checksum;
+        QByteArray sha256Hex; // empty for parts stored before Tarmac kept it
     };
     QHash<int, Stored> stored;
     auto loaded = m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("SELECT part_number, file, size, etag, md5, checksum, checksum_alg"
-                            " FROM s3_parts WHERE upload_id = ?1");
+        auto s = db.prepare("SELECT part_number, file, size, etag, md5, checksum, checksum_alg,"
+                            " sha256 FROM s3_parts WHERE upload_id = ?1");
         if (!s)
             return storeError(s.error());
         s->bind(1, uploadId);
@@ -978,7 +1039,8 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
             const bool sameAlgorithm =
                     checksumAlgorithmFromName(s->blob(6)) == u->checksumAlgorithm;
             stored.insert(int(s->int64(0)), { s->text(1), s->int64(2), s->blob(3), s->blob(4),
-                                              sameAlgorithm ? s->blob(5) : QByteArray() });
+                                              sameAlgorithm ? s->blob(5) : QByteArray(),
+                                              s->blob(7) });
         }
         return {};
     });
@@ -1003,40 +1065,39 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     if (total > kMaxObjectSize)
         return s3errors::entityTooLarge(total, kMaxObjectSize);
 
-    // One file for the object, so a GET streams one file: concatenate the parts, hashing the
-    // result for its blob name, in bounded memory.
+    // One file for the object, so a GET streams one file: the parts are concatenated inside the
+    // kernel (copy_file_range), never through this process's memory. The blob is named by a
+    // tree hash, SHA-256 over the parts' SHA-256s and sizes: derived from the content like any
+    // blob name, and known without reading the object again (on 1 GiB that read cost seconds).
     const QString target = newStagingPath();
     QFile out(target);
     if (!out.open(QIODevice::WriteOnly | QIODevice::Unbuffered))
         return s3errors::internalError(QStringLiteral("cannot create ") + target);
-    Checksum sha(ChecksumAlgorithm::Sha256);
-    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    Digest tree(Digest::Algorithm::Sha256);
+    tree.add("tarmac-multipart-v1");
     const QString dir = partsDir(uploadId);
     for (const S3CompletedPart &p : parts) {
-        QFile in(dir + u'/' + stored.value(p.partNumber).file);
+        const Stored &part = stored[p.partNumber];
+        QFile in(dir + u'/' + part.file);
         if (!in.open(QIODevice::ReadOnly | QIODevice::Unbuffered)) {
             out.remove();
             return s3errors::internalError(QStringLiteral("a part's file is missing"));
         }
-        while (true) {
-            const qint64 n = in.read(buffer.data(), buffer.size());
-            if (n <= 0)
-                break;
-            sha.add(buffer.constData(), n);
-            if (out.write(buffer.constData(), n) != n) {
-                out.remove();
-                return s3errors::internalError(QStringLiteral("cannot write the object"));
-            }
+        const QByteArray partSha = part.sha256Hex.size() == 64 ? part.sha256Hex : hashFileSha256(in);
+        tree.add(partSha);
+        tree.add(QByteArray(QByteArray::number(part.size) + '\n'));
+        if (!appendFile(in, out)) {
+            out.remove();
+            return s3errors::internalError(QStringLiteral("cannot write the object"));
         }
     }
     out.close();
-    buffer = QByteArray();
     S3Object o;
     o.bucket = bucket;
     o.key = key;
     o.size = total;
     o.etag = multipartEtag(md5s);
-    o.blob = sha.result().toHex();
+    o.blob = tree.result().toHex();
     o.partsCount = int(parts.size());
     o.storageClass = u->storageClass;
     if (u->checksumAlgorithm != ChecksumAlgorithm::None

@@ -8,6 +8,7 @@
 #include <QList>
 #include <QMutex>
 #include <QReadWriteLock>
+#include <QSet>
 #include <QString>
 
 #include <atomic>
@@ -280,7 +281,13 @@ private:
     QString m_stateDir;
     QString m_stagingDir;
     QString m_partsRoot;
+    bool hasBucket(const QString &name) const;
+
     std::unique_ptr<Statements> m_sql; // used only inside Store::write
+    // The buckets that exist, so checkBucket needs no database round trip; changed only
+    // inside Store::write, after the row changed.
+    mutable QReadWriteLock m_bucketNamesLock;
+    QSet<QString> m_bucketNames;
     EventListener m_listener;
     std::atomic<quint64> m_sequence { 0 };
 };
