@@ -6,6 +6,7 @@
 #include "services/s3/s3bodystager.h"
 #include "services/s3/s3errors.h"
 #include "services/s3/s3notifier.h"
+#include "services/s3/s3postobject.h"
 #include "services/s3/s3signature.h"
 #include "services/s3/s3xml.h"
 #include "trace/tracecontext.h"
@@ -249,6 +250,10 @@ qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
             return chunked ? S3Store::kMaxPutSize + S3Store::kMaxPutSize / 16
                            : S3Store::kMaxPutSize;
         }
+        // A browser form upload: up to 5 GiB of file plus the fields (at most 20 KiB) around it.
+        if (head.method == "POST" && !head.query.contains("delete")
+            && head.header("content-type").trimmed().toLower().startsWith("multipart/form-data"))
+            return S3Store::kMaxPutSize + kMiB;
         return kXmlBodyLimit;
     }
     return kXmlBodyLimit;
@@ -259,7 +264,7 @@ HttpResponse S3RestApi::bodyTooLarge(const HttpRequest &head) const
     const QByteArray declared = head.header("x-amz-decoded-content-length").isEmpty()
             ? head.header("content-length")
             : head.header("x-amz-decoded-content-length");
-    const bool upload = head.method == "PUT" && maxBodySize(head) >= S3Store::kMaxPutSize;
+    const bool upload = maxBodySize(head) >= S3Store::kMaxPutSize;
     const Error e = upload ? s3errors::entityTooLarge(declared.toLongLong(), S3Store::kMaxPutSize)
                            : makeError(QStringLiteral("MaxMessageLengthExceeded"),
                                        QStringLiteral("Your request was too big."), 400);
@@ -308,7 +313,10 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
 
     HttpResponse response;
     bool verified = true;
-    if (m_verifier && call.request.method != "OPTIONS") {
+    // A browser form POST carries its signature in the form (PostObject verifies it there).
+    const bool formPost = call.request.method == "POST" && call.key.isEmpty()
+            && !(call.flags & FlagDelete) && call.request.header("authorization").isEmpty();
+    if (m_verifier && call.request.method != "OPTIONS" && !formPost) {
         auto v = m_verifier->verify(call.request, m_clock->nowNs() / 1'000'000'000);
         if (!v) {
             verified = false;
@@ -455,7 +463,8 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
                 call.operation = QStringLiteral("DeleteObjects");
                 return deleteObjects(call);
             }
-            return unsupported("browser form POST uploads");
+            call.operation = QStringLiteral("PostObject");
+            return postObject(call);
         }
         call.operation = QStringLiteral("Unknown");
         return error(call, s3errors::methodNotAllowed());
@@ -1209,6 +1218,21 @@ HttpResponse S3RestApi::putObject(S3Call &call)
         r.headers.add(checksumHeaderName(stored->checksumAlgorithm), stored->checksum);
         r.headers.add("x-amz-checksum-type", "FULL_OBJECT");
     }
+    return r;
+}
+
+HttpResponse S3RestApi::postObject(S3Call &call)
+{
+    S3PostObject post(m_store, m_verifier.get(), m_clock);
+    S3PostObject::Outcome outcome = post.run(call.request, call.bucket, call.origin());
+    call.key = outcome.key;
+    call.size = outcome.size;
+    if (!outcome.error)
+        return std::move(outcome.response);
+    HttpResponse r = error(call, *outcome.error);
+    if (!outcome.errorElements.isEmpty())
+        r.body.replace(QByteArrayLiteral("<Resource>"),
+                       QByteArray(outcome.errorElements + "<Resource>"));
     return r;
 }
 

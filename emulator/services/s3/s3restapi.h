@@ -66,6 +66,7 @@ private:
 
     // Objects.
     HttpResponse putObject(S3Call &call);
+    HttpResponse postObject(S3Call &call); // browser form upload (s3postobject.cpp)
     HttpResponse getObject(S3Call &call, bool head);
     HttpResponse deleteObject(S3Call &call);
     HttpResponse copyObject(S3Call &call);

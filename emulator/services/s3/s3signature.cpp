@@ -325,4 +325,42 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequ
     return v;
 }
 
+Result<void> S3SignatureVerifier::verifyPostPolicy(const QByteArray &policy,
+                                                   const PostSignature &fields) const
+{
+    const auto mismatch = [] {
+        return s3errors::signatureDoesNotMatch(
+                QStringLiteral("The request signature we calculated does not match the signature "
+                               "you provided. Check your key and signing method."));
+    };
+    if (!fields.accessKeyId.isEmpty() || !fields.signatureV2.isEmpty()) {
+        const auto secret = m_secrets.constFind(fields.accessKeyId);
+        if (secret == m_secrets.constEnd())
+            return s3errors::invalidAccessKeyId();
+        if (!constantTimeEqual(hmacSha1(*secret, policy).toBase64(), fields.signatureV2))
+            return mismatch();
+        return {};
+    }
+    if (fields.algorithm.isEmpty() && fields.credential.isEmpty() && fields.signature.isEmpty())
+        return denied(QStringLiteral("Anonymous requests are refused: signature verification is "
+                                     "on"));
+    if (fields.algorithm != "AWS4-HMAC-SHA256")
+        return s3errors::invalidArgument(QStringLiteral("Only AWS4-HMAC-SHA256 is supported for "
+                                                        "x-amz-algorithm"));
+    const QList<QByteArray> scope = fields.credential.split('/');
+    if (scope.size() != 5 || scope[4] != "aws4_request")
+        return s3errors::invalidArgument(QStringLiteral("Error parsing the X-Amz-Credential "
+                                                        "parameter; the Credential is mal-formed; "
+                                                        "expecting "
+                                                        "\"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/"
+                                                        "aws4_request\"."));
+    const auto secret = m_secrets.constFind(scope[0]);
+    if (secret == m_secrets.constEnd())
+        return s3errors::invalidAccessKeyId();
+    const QByteArray key = signingKey(*secret, scope[1], scope[2], scope[3]);
+    if (!constantTimeEqual(hmacSha256(key, policy).toHex(), fields.signature.toLower()))
+        return mismatch();
+    return {};
+}
+
 } // namespace tarmac

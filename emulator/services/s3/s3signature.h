@@ -38,6 +38,20 @@ public:
     // `nowSeconds` is the Unix time, for presigned URL expiry.
     Result<Verified> verify(const HttpRequest &request, qint64 nowSeconds) const;
 
+    // A browser form POST (PostObject) signs its base64 policy document, not the request:
+    // SigV4 x-amz-signature = hex(HMAC-SHA256(signing key of x-amz-credential's scope,
+    // policy)); SigV2 signature = base64(HMAC-SHA1(secret, policy)) with AWSAccessKeyId.
+    // Field values as the form sent them; empty when absent.
+    struct PostSignature
+    {
+        QByteArray algorithm;  // x-amz-algorithm
+        QByteArray credential; // x-amz-credential
+        QByteArray signature;  // x-amz-signature
+        QByteArray accessKeyId; // AWSAccessKeyId (SigV2)
+        QByteArray signatureV2; // signature (SigV2)
+    };
+    Result<void> verifyPostPolicy(const QByteArray &policy, const PostSignature &fields) const;
+
     // The derived signing key: HMAC chain over date, region, service, "aws4_request".
     static QByteArray signingKey(const QByteArray &secret, const QByteArray &date,
                                  const QByteArray &region, const QByteArray &service);

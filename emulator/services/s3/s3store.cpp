@@ -549,7 +549,8 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
 Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key,
                                     const S3StagedBody &body,
                                     const S3ObjectAttributes &attributes,
-                                    const S3Conditions &conditions, const S3Origin &origin)
+                                    const S3Conditions &conditions, const S3Origin &origin,
+                                    const QString &eventName)
 {
     if (auto r = checkKey(key); !r)
         return r.error();
@@ -577,7 +578,7 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     o.checksum = body.checksum.toBase64();
     o.tagging = attributes.tagging;
     return commitObject(std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch,
-                        QStringLiteral("ObjectCreated:Put"), origin);
+                        eventName, origin);
 }
 
 Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)

@@ -168,7 +168,8 @@ struct S3Conditions
 // - no versioning and no object lock (their APIs answer NotImplemented), so versionId is never
 //   set and DeleteMarkerCreated never happens;
 // - no lifecycle rules, replication, website hosting, inventory, analytics, or S3 Select;
-// - browser form POST uploads (ObjectCreated:Post) are not accepted;
+// - browser form POST uploads (ObjectCreated:Post) check their policy and, when signatures
+//   are verified, its signature, but ACLs they name are accepted and not applied;
 // - checksums of multipart objects are composite ("<base64>-N"), as S3's default; CRC64NVME
 //   full-object multipart checksums are not computed;
 // - the bodies of deleted or overwritten objects stay in the blob folder (other services may
@@ -219,7 +220,8 @@ public:
     static Result<void> checkKey(const QByteArray &key);
     Result<S3Object> putObject(const QString &bucket, const QByteArray &key,
                                const S3StagedBody &body, const S3ObjectAttributes &attributes,
-                               const S3Conditions &conditions = {}, const S3Origin &origin = {});
+                               const S3Conditions &conditions = {}, const S3Origin &origin = {},
+                               const QString &eventName = QStringLiteral("ObjectCreated:Put"));
     Result<S3Object> object(const QString &bucket, const QByteArray &key);
     // Deleting a missing key succeeds (S3 answers 204); returns whether something was removed.
     Result<bool> deleteObject(const QString &bucket, const QByteArray &key,
