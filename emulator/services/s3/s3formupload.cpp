@@ -158,6 +158,7 @@ Result<void> MultipartFormParser::fail(Error error)
 {
     m_state = State::Failed;
     m_buffer = QByteArray();
+    m_pos = 0;
     return error;
 }
 
@@ -180,6 +181,8 @@ Result<void> MultipartFormParser::feed(QByteArrayView data, const Handler &handl
         if (auto r = step(handler, &progress); !r)
             return fail(r.error());
     }
+    m_buffer.remove(0, m_pos);
+    m_pos = 0;
     return {};
 }
 
@@ -234,26 +237,32 @@ Result<void> MultipartFormParser::headersDone()
 
 Result<void> MultipartFormParser::step(const Handler &handler, bool *progress)
 {
+    // The unread bytes are m_buffer[m_pos, size): consuming moves m_pos, and feed() drops the
+    // consumed prefix once per call (removing it per part would copy the rest of a 1 MiB
+    // read for every small part).
     const qsizetype keep = m_delimiter.size() - 1;
+    const qsizetype available = m_buffer.size() - m_pos;
+    const char *at0 = m_buffer.constData() + m_pos;
     switch (m_state) {
     case State::Preamble: {
-        const qsizetype at = m_matcher.indexIn(m_buffer);
+        const qsizetype at = m_matcher.indexIn(m_buffer, m_pos);
         if (at < 0) {
-            if (m_buffer.size() > keep)
-                m_buffer.remove(0, m_buffer.size() - keep);
+            if (available > keep)
+                m_pos = m_buffer.size() - keep;
             return {};
         }
-        m_buffer.remove(0, at + m_delimiter.size());
+        m_pos = at + m_delimiter.size();
         m_state = State::AfterDelimiter;
         *progress = true;
         return {};
     }
     case State::AfterDelimiter:
-        if (m_buffer.size() < 2)
+        if (available < 2)
             return {};
-        if (m_buffer.startsWith("--")) {
+        if (at0[0] == '-' && at0[1] == '-') {
             m_state = State::Epilogue;
             m_buffer = QByteArray();
+            m_pos = 0;
             return {};
         }
         m_state = State::Padding;
@@ -261,15 +270,14 @@ Result<void> MultipartFormParser::step(const Handler &handler, bool *progress)
         return {};
     case State::Padding: {
         // Transport padding (RFC 2046: linear white space) before the delimiter's CRLF.
-        qsizetype spaces = 0;
-        while (spaces < m_buffer.size() && isSpace(m_buffer[spaces]))
-            ++spaces;
-        m_buffer.remove(0, spaces);
-        if (m_buffer.size() < 2)
-            return m_buffer.isEmpty() || m_buffer[0] == '\r' ? Result<void>() : malformed();
-        if (!m_buffer.startsWith("\r\n"))
+        while (m_pos < m_buffer.size() && isSpace(m_buffer[m_pos]))
+            ++m_pos;
+        const qsizetype left = m_buffer.size() - m_pos;
+        if (left < 2)
+            return left == 0 || m_buffer[m_pos] == '\r' ? Result<void>() : malformed();
+        if (m_buffer[m_pos] != '\r' || m_buffer[m_pos + 1] != '\n')
             return malformed();
-        m_buffer.remove(0, 2);
+        m_pos += 2;
         m_state = State::Headers;
         m_part = PartHeaders();
         m_headerBytes = 0;
@@ -278,17 +286,18 @@ Result<void> MultipartFormParser::step(const Handler &handler, bool *progress)
         return {};
     }
     case State::Headers: {
-        const qsizetype at = m_buffer.indexOf("\r\n");
+        const qsizetype at = m_buffer.indexOf("\r\n", m_pos);
         if (at < 0) {
-            if (m_headerBytes + m_buffer.size() > m_maxHeaderBytes)
+            if (m_headerBytes + available > m_maxHeaderBytes)
                 return tooMuchFormData();
             return {};
         }
-        m_headerBytes += at + 2;
+        const qsizetype length = at - m_pos;
+        m_headerBytes += length + 2;
         if (m_headerBytes > m_maxHeaderBytes)
             return tooMuchFormData();
-        const QByteArray line = m_buffer.left(at);
-        m_buffer.remove(0, at + 2);
+        const QByteArrayView line(at0, length);
+        m_pos = at + 2;
         *progress = true;
         if (!line.isEmpty())
             return headerLine(line);
@@ -299,23 +308,24 @@ Result<void> MultipartFormParser::step(const Handler &handler, bool *progress)
         return handler.partBegin(m_part);
     }
     case State::Body: {
-        const qsizetype at = m_matcher.indexIn(m_buffer);
+        const qsizetype at = m_matcher.indexIn(m_buffer, m_pos);
         if (at < 0) {
-            if (m_buffer.size() > keep) {
-                const qsizetype n = m_buffer.size() - keep;
-                if (auto r = handler.partData(m_buffer.constData(), n); !r)
+            if (available > keep) {
+                const qsizetype n = available - keep;
+                m_pos += n;
+                if (auto r = handler.partData(at0, n); !r)
                     return r;
-                m_buffer.remove(0, n);
             }
             return {};
         }
-        if (at > 0) {
-            if (auto r = handler.partData(m_buffer.constData(), at); !r)
+        const qsizetype n = at - m_pos;
+        m_pos = at + m_delimiter.size();
+        if (n > 0) {
+            if (auto r = handler.partData(at0, n); !r)
                 return r;
         }
         if (auto r = handler.partEnd(); !r)
             return r;
-        m_buffer.remove(0, at + m_delimiter.size());
         m_state = State::AfterDelimiter;
         *progress = true;
         return {};

@@ -66,6 +66,7 @@ private:
     qsizetype m_maxHeaderBytes;
     State m_state = State::Preamble;
     QByteArray m_buffer;
+    qsizetype m_pos = 0; // the first unread byte of m_buffer
     qsizetype m_headerBytes = 0;
     PartHeaders m_part;
     QList<QByteArray> m_headers; // the part's header lines so far, folded lines joined

@@ -5,6 +5,8 @@
 
 #include <QDateTime>
 
+#include <limits>
+
 namespace tarmac {
 
 namespace {
@@ -114,7 +116,11 @@ Result<S3PostPolicy> S3PostPolicy::parse(const QByteArray &base64)
     QDateTime at = QDateTime::fromString(text, Qt::ISODateWithMs);
     if (!at.isValid() || !text.endsWith(u'Z'))
         return invalidPolicy(QStringLiteral("Invalid 'expiration' value: '%1'").arg(text));
-    policy.m_expirationNs = at.toMSecsSinceEpoch() * 1'000'000;
+    // Nanoseconds end in 2262: a policy valid beyond that never expires here (fuzzing found
+    // the overflow).
+    constexpr qint64 kLimitMs = std::numeric_limits<qint64>::max() / 1'000'000;
+    const qint64 ms = qBound(-kLimitMs, at.toMSecsSinceEpoch(), kLimitMs);
+    policy.m_expirationNs = ms * 1'000'000;
 
     const auto conditions = doc.find("conditions");
     if (conditions == doc.end())

@@ -75,6 +75,15 @@ private slots:
         QCOMPARE(p->expirationNs(), kExpiresNs);
     }
 
+    // Beyond 2262 nanoseconds overflow: such a policy simply has not expired.
+    void farFutureExpiration()
+    {
+        auto p = S3PostPolicy::parse(policy(R"(["starts-with", "$key", ""])", "2330-01-01T00:00:00Z"));
+        QVERIFY(p);
+        QVERIFY(p->expirationNs() > kExpiresNs);
+        QVERIFY(p->check(form({ { "key", "k" } }), QStringLiteral("b"), kExpiresNs));
+    }
+
     void check_data()
     {
         QTest::addColumn<QByteArray>("conditions");
