@@ -209,6 +209,15 @@ void HttpConnection::processInput()
             }
             break;
         case HttpRequestParser::State::Complete:
+            // A request that asked for 100-continue gets it even when its body is empty (or
+            // came unasked): RFC 9110 lets a server skip it then, but botocore takes a final
+            // answer in its place as an "early response" and keeps that status for the next
+            // request on the connection, which then reads the wrong status line and hangs
+            // for its 60 s read timeout (seen with `aws s3 sync` of an empty file).
+            if (m_parser.expectsContinue() && !m_sentContinue && m_parser.request().versionMinor >= 1) {
+                m_sentContinue = true;
+                m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+            }
             dispatch();
             break;
         case HttpRequestParser::State::Head:
