@@ -1,6 +1,7 @@
 #include "trace/tracequery.h"
 
 #include "core/json.h"
+#include "trace/attributecodec.h"
 #include "store/database.h"
 
 #include <cmath>
@@ -25,37 +26,6 @@ static_assert(sizeof kFunctionMarker - 1 == 18, "TARMAC_FUNCTION_SQL skips 18 ch
 std::string_view view(const QByteArray &bytes)
 {
     return std::string_view(bytes.constData(), size_t(bytes.size()));
-}
-
-// The same encoding Tracer writes; the round trip is checked in tst_tracequery.
-Attributes decodeAttributes(const QByteArray &text)
-{
-    Attributes out;
-    if (text.isEmpty())
-        return out;
-    Result<Json> parsed = parseJson(text);
-    if (!parsed || !parsed->is_array())
-        return out;
-    for (const Json &item : *parsed) {
-        if (!item.is_array() || item.size() != 3 || !item[0].is_string() || !item[1].is_string())
-            continue;
-        const QString key = fromStd(item[0].get<std::string>());
-        const std::string type = item[1].get<std::string>();
-        const Json &v = item[2];
-        if (type == "s" && v.is_string())
-            out.append(Attribute(key, fromStd(v.get<std::string>())));
-        else if (type == "i" && v.is_number_integer())
-            out.append(Attribute(key, v.get<qint64>()));
-        else if (type == "d" && v.is_number())
-            out.append(Attribute(key, v.get<double>()));
-        else if (type == "d" && v.is_string())
-            out.append(Attribute(key, v.get<std::string>() == "NaN" ? std::nan("")
-                                       : v.get<std::string>() == "Infinity" ? HUGE_VAL
-                                                                            : -HUGE_VAL));
-        else if (type == "b" && v.is_boolean())
-            out.append(Attribute(key, v.get<bool>()));
-    }
-    return out;
 }
 
 constexpr std::string_view kSpanColumns
