@@ -1138,7 +1138,12 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
     options.checksumAlgorithm = algorithm;
     options.signing = call.chunkSigning;
 
-    auto staged = S3BodyStager::stage(r.body, m_store->newStagingPath(), options);
+    // A staging file is only made for an in-memory body too large for its row, or a decoded
+    // aws-chunked one (spooled bodies are adopted where they lie).
+    const bool mayStage = options.awsChunked
+            || (!r.body.isSpooled() && r.body.size() > S3Store::kInlineLimit);
+    auto staged = S3BodyStager::stage(r.body, mayStage ? m_store->newStagingPath() : QString(),
+                                      options);
     if (!staged)
         return staged.error();
     *ownsFile = staged->ownsFile;
