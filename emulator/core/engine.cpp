@@ -214,7 +214,36 @@ Result<void> Engine::start()
             return startError(r.error().message);
     }
     m_running = true;
+    m_blobGcTimer = new QTimer(this);
+    m_blobGcTimer->setSingleShot(false);
+    connect(m_blobGcTimer, &QTimer::timeout, this, [this] {
+        collectBlobGarbage();
+        m_blobGcTimer->setInterval(60 * 60 * 1000);
+    });
+    m_blobGcTimer->start(2000); // out of the way of start-up, then hourly
     return {};
+}
+
+void Engine::collectBlobGarbage()
+{
+    if (!m_running || m_stopping || !m_store)
+        return;
+    QSet<QByteArray> live;
+    for (const auto &module : m_modules) {
+        if (auto r = module->addBlobReferences(live); !r) {
+            qWarning("tarmac: blob garbage collection skipped: %s", qPrintable(r.error().message));
+            return; // never remove what a module could not account for
+        }
+    }
+    // A blob is published just before the row naming it commits: young blobs are kept.
+    bool ok = false;
+    qint64 minAge = qEnvironmentVariableIntValue("TARMAC_BLOB_GC_MIN_AGE_S", &ok);
+    if (!ok || minAge < 0)
+        minAge = 10 * 60;
+    auto removed = m_store->blobs().garbageCollect(
+            [&live](const QByteArray &sha) { return live.contains(sha); }, minAge);
+    if (!removed)
+        qWarning("tarmac: blob garbage collection: %s", qPrintable(removed.error().message));
 }
 
 void Engine::stop()
@@ -222,6 +251,8 @@ void Engine::stop()
     if (!m_running || m_stopping)
         return;
     m_stopping = true;
+    if (m_blobGcTimer)
+        m_blobGcTimer->stop();
     for (const char *name : { "edge", "apigateway", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
     m_ide->close();

@@ -5,6 +5,7 @@
 #include <QHostAddress>
 #include <QObject>
 #include <QStringList>
+#include <QTimer>
 #include <QUrl>
 
 #include <memory>
@@ -88,6 +89,9 @@ private:
     Result<void> listen();
     Result<void> startModules();
     void onServerDrained();
+    // Removes the blobs no module refers to (overwritten and deleted objects, replaced
+    // function packages). Runs on the engine's thread soon after start, then hourly.
+    void collectBlobGarbage();
 
     Options m_options;
     Clock *m_clock;
@@ -107,6 +111,7 @@ private:
     std::unique_ptr<HttpServer> m_api;
     std::unique_ptr<IdeServer> m_ide;
     std::unique_ptr<StackApplier> m_stack;
+    QTimer *m_blobGcTimer = nullptr;
     bool m_running = false;
     bool m_stopping = false;
     int m_draining = 0;

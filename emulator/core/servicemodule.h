@@ -2,7 +2,9 @@
 
 #include "core/result.h"
 
+#include <QByteArray>
 #include <QObject>
+#include <QSet>
 #include <QString>
 #include <QUrl>
 
@@ -62,6 +64,14 @@ public:
     // Before the engine stops: finish or abandon work; no new work after this. May be called
     // more than once.
     virtual void stop() { }
+    // Adds the blob store names (hex SHA-256) this module's state refers to: the engine's
+    // garbage collection removes the blobs no module names. Called on the engine's thread
+    // after start; must read committed state only.
+    virtual Result<void> addBlobReferences(QSet<QByteArray> &live) const
+    {
+        Q_UNUSED(live);
+        return {};
+    }
 };
 
 // Every module this build has, in start order. Each service adds one line in

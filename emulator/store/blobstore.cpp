@@ -2,6 +2,7 @@
 
 #include "store/digest.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -350,9 +351,10 @@ Result<void> BlobStore::remove(const QByteArray &sha256Hex)
 }
 
 Result<int> BlobStore::garbageCollect(
-    const std::function<bool(const QByteArray &sha256Hex)> &isReferenced)
+    const std::function<bool(const QByteArray &sha256Hex)> &isReferenced, qint64 minAgeSeconds)
 {
     int removed = 0;
+    const QDateTime youngest = QDateTime::currentDateTimeUtc().addSecs(-minAgeSeconds);
     const QDir root(m_root);
     const QStringList shards = root.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     for (const QString &shard : shards) {
@@ -362,6 +364,10 @@ Result<int> BlobStore::garbageCollect(
         for (const QString &name : names) {
             const QByteArray sha = (shard + name).toLatin1();
             if (!isValidName(sha) || isReferenced(sha))
+                continue;
+            if (minAgeSeconds > 0
+                && QFileInfo(root.filePath(shard + u'/' + name)).lastModified()
+                        > youngest)
                 continue;
             if (Result<void> gone = remove(sha); !gone)
                 return gone.error();

@@ -50,8 +50,11 @@ public:
     Result<void> remove(const QByteArray &sha256Hex);
     // Removes every blob for which isReferenced returns false; returns how many. The caller
     // must make sure no put() whose row is still uncommitted is in flight.
+    // Blobs written less than minAgeSeconds ago are kept whatever isReferenced says: their row
+    // may still be on its way (a blob is published just before the row that names it).
     Result<int> garbageCollect(
-        const std::function<bool(const QByteArray &sha256Hex)> &isReferenced);
+        const std::function<bool(const QByteArray &sha256Hex)> &isReferenced,
+        qint64 minAgeSeconds = 0);
 
     // Whether s is a 64-character lower-case hex SHA-256, the only thing that becomes a path.
     static bool isValidName(const QByteArray &sha256Hex);

@@ -15,7 +15,41 @@ import botocore.exceptions
 from harness import Tarmac, boto3_client
 
 
+def blob_names(state):
+    root = os.path.join(state, "blobs")
+    return {shard + name for shard in os.listdir(root) if len(shard) == 2
+            for name in os.listdir(os.path.join(root, shard))}
+
+
 class S3DurabilityTest(unittest.TestCase):
+    def test_unreferenced_blobs_are_collected(self):
+        from lambda_support import ROLE, make_zip
+        # Bodies over 64 KiB live in the blob folder, named by their SHA-256.
+        a, b, c = (os.urandom(200 * 1024) for _ in range(3))
+        sha = {k: hashlib.sha256(v).hexdigest() for k, v in (("a", a), ("b", b), ("c", c))}
+        with Tarmac(env={"TARMAC_BLOB_GC_MIN_AGE_S": "0"}) as t:
+            s3 = boto3_client(t, "s3")
+            s3.create_bucket(Bucket="gc-bucket")
+            s3.put_object(Bucket="gc-bucket", Key="kept", Body=a)
+            s3.put_object(Bucket="gc-bucket", Key="kept", Body=b)      # a is no longer referenced
+            s3.put_object(Bucket="gc-bucket", Key="deleted", Body=c)
+            s3.delete_object(Bucket="gc-bucket", Key="deleted")         # neither is c
+            zip_bytes = make_zip({"app.py": "def handler(e, c):\n    return 1\n" + "#" * 70000})
+            boto3_client(t, "lambda").create_function(
+                FunctionName="gc-fn", Runtime="python3.11", Handler="app.handler", Role=ROLE,
+                Code={"ZipFile": zip_bytes})
+            package = hashlib.sha256(zip_bytes).hexdigest()
+            self.assertTrue({sha["a"], sha["b"], sha["c"], package} <= blob_names(t.state))
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and blob_names(t.state) & {sha["a"], sha["c"]}:
+                time.sleep(0.2)
+            left = blob_names(t.state)
+            self.assertNotIn(sha["a"], left)
+            self.assertNotIn(sha["c"], left)
+            self.assertIn(sha["b"], left)
+            self.assertIn(package, left)
+            self.assertEqual(s3.get_object(Bucket="gc-bucket", Key="kept")["Body"].read(), b)
+
     def test_restart_keeps_everything(self):
         tmp = tempfile.TemporaryDirectory(prefix="tarmac-s3-restart-")
         self.addCleanup(tmp.cleanup)

@@ -128,6 +128,17 @@ Result<void> LambdaModule::start(const EngineContext &context)
     return {};
 }
 
+Result<void> LambdaModule::addBlobReferences(QSet<QByteArray> &live) const
+{
+    if (m_functions) {
+        for (const LambdaFunction &f : m_functions->list()) {
+            if (!f.zipBlob.isEmpty())
+                live.insert(f.zipBlob);
+        }
+    }
+    return {};
+}
+
 void LambdaModule::stop()
 {
     if (m_async)

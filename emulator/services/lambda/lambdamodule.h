@@ -43,6 +43,7 @@ public:
     DeliverySink *deliverySink() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
 
     // Defines (or redefines) a function whose code is the folder config.codeDir, watched
     // for changes when config.watchCode. Not written to the state unless `persistent`: a

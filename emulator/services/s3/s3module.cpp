@@ -98,6 +98,11 @@ void S3Module::bucketSettingsChanged(const QString &bucket)
         m_api->invalidateBucketCaches(bucket);
 }
 
+Result<void> S3Module::addBlobReferences(QSet<QByteArray> &live) const
+{
+    return m_store ? m_store->addBlobReferences(live) : Result<void>();
+}
+
 void S3Module::stop()
 {
     // In-flight requests finish against the API; it stays until destruction.

@@ -23,6 +23,7 @@ public:
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
 
     S3Store *store() const { return m_store.get(); }
     // Bucket settings (CORS, notification) were changed through the store, not the wire API

@@ -735,6 +735,23 @@ QByteArray S3Store::prefixSuccessor(const QByteArray &prefix)
     return {};
 }
 
+Result<void> S3Store::addBlobReferences(QSet<QByteArray> &live)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT DISTINCT blob FROM s3_objects WHERE blob <> ''");
+        if (!s)
+            return storeError(s.error());
+        while (true) {
+            auto row = s->step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                return {};
+            live.insert(s->blob(0));
+        }
+    });
+}
+
 Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQuery &query)
 {
     const int maxKeys = qBound(0, query.maxKeys, 1000);
@@ -809,18 +826,6 @@ Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQue
                 exhausted = true;
         }
         return result;
-    });
-}
-
-bool S3Store::isBlobReferenced(const QByteArray &blob)
-{
-    return m_store->write([&](Database &db) {
-        auto s = db.prepare("SELECT 1 FROM s3_objects WHERE blob = ?1 LIMIT 1");
-        if (!s)
-            return true; // when unsure, keep it
-        s->bind(1, blob);
-        auto row = s->step();
-        return !row || *row;
     });
 }
 

@@ -173,7 +173,8 @@ struct S3Conditions
 // - checksums of multipart objects are composite ("<base64>-N"), as S3's default; CRC64NVME
 //   full-object multipart checksums are not computed;
 // - the bodies of deleted or overwritten objects stay in the blob folder (other services may
-//   share a blob with the same bytes) until the engine's blob garbage collection reclaims them.
+//   share a blob with the same bytes) until the engine's blob garbage collection reclaims them
+//   (two seconds after start, then hourly, once they are ten minutes old).
 class S3Store
 {
 public:
@@ -237,6 +238,8 @@ public:
     Result<void> setObjectTagging(const QString &bucket, const QByteArray &key,
                                   const QByteArray &tagging);
     Result<S3ListResult> listObjects(const QString &bucket, const S3ListQuery &query);
+    // Adds the blob names objects refer to (for the engine's blob garbage collection).
+    Result<void> addBlobReferences(QSet<QByteArray> &live);
 
     // Multipart uploads.
     Result<S3Upload> createUpload(const QString &bucket, const QByteArray &key,
@@ -258,9 +261,6 @@ public:
                                     bool *truncated);
     Result<QList<S3Upload>> listUploads(const QString &bucket, const QByteArray &prefix,
                                         int maxUploads, bool *truncated);
-
-    // Whether any S3 row names this blob (for the engine's blob garbage collection).
-    bool isBlobReferenced(const QByteArray &blob);
 
     static QByteArray serializeHeaders(const QList<std::pair<QByteArray, QByteArray>> &headers);
     static QList<std::pair<QByteArray, QByteArray>> parseHeaders(const QByteArray &serialized);

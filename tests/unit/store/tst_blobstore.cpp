@@ -3,6 +3,7 @@
 #include <QBuffer>
 #include <QCryptographicHash>
 #include <QDir>
+#include <QDateTime>
 #include <QFile>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -344,6 +345,25 @@ private slots:
         QVERIFY(m_store->contains(live));
         QVERIFY(!m_store->contains(dead1));
         QVERIFY(!m_store->contains(dead2));
+    }
+
+    // A blob younger than the minimum age may still be waiting for its row: kept.
+    void garbageCollectKeepsYoungBlobs()
+    {
+        const QByteArray young = m_store->put(QByteArray("young and unreferenced"))->sha256Hex;
+        const QByteArray old = m_store->put(QByteArray("old and unreferenced"))->sha256Hex;
+        const QString oldPath = m_store->pathFor(old);
+        QFile file(oldPath);
+        QVERIFY(file.open(QIODevice::ReadWrite));
+        QVERIFY(file.setFileTime(QDateTime::currentDateTimeUtc().addSecs(-7200),
+                                 QFileDevice::FileModificationTime));
+        file.close();
+        const Result<int> removed
+            = m_store->garbageCollect([](const QByteArray &) { return false; }, 3600);
+        QVERIFY(removed);
+        QCOMPARE(*removed, 1);
+        QVERIFY(m_store->contains(young));
+        QVERIFY(!m_store->contains(old));
     }
 
     void unsyncedStoreWorks()
