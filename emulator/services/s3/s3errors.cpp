@@ -149,6 +149,19 @@ Error invalidDigest(const QString &message)
     return e("InvalidDigest", message, 400);
 }
 
+Result<void> checkContentMd5(const QByteArray &header, const QByteArray &md5)
+{
+    if (header.isEmpty())
+        return {};
+    const QByteArray raw = QByteArray::fromBase64(header);
+    if (raw.size() != 16)
+        return invalidDigest(QStringLiteral("The Content-MD5 you specified is not valid."));
+    if (raw != md5)
+        return badDigest(QStringLiteral("The Content-MD5 you specified did not match what we "
+                                        "received."));
+    return {};
+}
+
 Error methodNotAllowed()
 {
     return e("MethodNotAllowed",

@@ -29,6 +29,9 @@ Error invalidArgument(const QString &message);
 Error invalidRequest(const QString &message);
 Error badDigest(const QString &message);
 Error invalidDigest(const QString &message);
+// A Content-MD5 value (base64, empty when not sent) against the body's raw MD5: InvalidDigest
+// when it is not an MD5 at all, BadDigest when it differs.
+Result<void> checkContentMd5(const QByteArray &header, const QByteArray &md5);
 Error methodNotAllowed();
 Error signatureDoesNotMatch(const QString &message);
 Error invalidAccessKeyId();

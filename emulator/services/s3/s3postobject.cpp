@@ -219,16 +219,9 @@ S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QStrin
                                                      QByteArray::number(range.second))));
         }
     }
-    const QByteArray md5 = upload->form.value("content-md5");
-    if (!md5.isEmpty()) {
-        const QByteArray raw = QByteArray::fromBase64(md5);
-        if (raw.size() != 16)
-            return refuse(s3errors::invalidDigest(QStringLiteral("The Content-MD5 you specified "
-                                                                 "is not valid.")));
-        if (raw != body.md5)
-            return refuse(s3errors::badDigest(QStringLiteral("The Content-MD5 you specified did "
-                                                             "not match what we received.")));
-    }
+    if (auto checked = s3errors::checkContentMd5(upload->form.value("content-md5"), body.md5);
+        !checked)
+        return refuse(checked.error());
     if (!claimedChecksum.isEmpty() && claimedChecksum != body.checksum.toBase64())
         return refuse(s3errors::badDigest(
                 QStringLiteral("The %1 you specified did not match the calculated checksum.")

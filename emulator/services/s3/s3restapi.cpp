@@ -816,11 +816,10 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
 HttpResponse S3RestApi::deleteObjects(S3Call &call)
 {
     const QByteArray body = call.request.body.toByteArray();
-    const QByteArray md5 = call.header("content-md5");
-    if (!md5.isEmpty()
-        && QByteArray::fromBase64(md5) != Digest::hash(Digest::Algorithm::Md5, body))
-        return error(call, s3errors::badDigest(QStringLiteral("The Content-MD5 you specified did "
-                                                              "not match what we received.")));
+    if (auto r = s3errors::checkContentMd5(call.header("content-md5"),
+                                           Digest::hash(Digest::Algorithm::Md5, body));
+        !r)
+        return error(call, r.error());
     auto request = s3xml::parseDelete(body);
     if (!request)
         return error(call, request.error());
@@ -1157,16 +1156,8 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
         return refuse(s3errors::invalidRequest(QStringLiteral("The decoded body's length does "
                                                               "not match "
                                                               "x-amz-decoded-content-length")));
-    const QByteArray md5 = r.header("content-md5");
-    if (!md5.isEmpty()) {
-        const QByteArray raw = QByteArray::fromBase64(md5);
-        if (raw.size() != 16)
-            return refuse(s3errors::invalidDigest(QStringLiteral("The Content-MD5 you specified "
-                                                                 "is not valid.")));
-        if (raw != body.md5)
-            return refuse(s3errors::badDigest(QStringLiteral("The Content-MD5 you specified did "
-                                                             "not match what we received.")));
-    }
+    if (auto checked = s3errors::checkContentMd5(r.header("content-md5"), body.md5); !checked)
+        return refuse(checked.error());
     if (contentSha.size() == 64 && contentSha.toLower() != body.sha256Hex)
         return refuse(makeError(QStringLiteral("XAmzContentSHA256Mismatch"),
                                 QStringLiteral("The provided 'x-amz-content-sha256' header does "
