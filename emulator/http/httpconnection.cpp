@@ -203,6 +203,7 @@ void HttpConnection::processInput()
             if (m_parser.expectsContinue() && !m_sentContinue) {
                 m_sentContinue = true;
                 m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+                m_socket->flush();
                 armTimer(m_options.bodyIdleTimeoutMs);
             } else if (used > 0 && m_parser.bodyBytesReceived() == 0) {
                 armTimer(m_options.bodyIdleTimeoutMs); // the head is in: now the body clock
@@ -217,6 +218,7 @@ void HttpConnection::processInput()
             if (m_parser.expectsContinue() && !m_sentContinue && m_parser.request().versionMinor >= 1) {
                 m_sentContinue = true;
                 m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+                m_socket->flush();
             }
             dispatch();
             break;
@@ -315,6 +317,9 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     if (!headRequest && !noBody && response.bodyFile.isEmpty())
         out += response.body;
     m_socket->write(out);
+    // Out now, not on the next turn of the event loop: QTcpSocket would otherwise wait for a
+    // write notification, one more poll and wake-up per response.
+    m_socket->flush();
 }
 
 void HttpConnection::streamFile()
