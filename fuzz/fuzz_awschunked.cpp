@@ -10,6 +10,8 @@
 
 #include "services/s3/awschunkeddecoder.h"
 
+#include "fuzzsupport.h"
+
 #include <QByteArray>
 
 #include <cstddef>
@@ -18,12 +20,6 @@
 using tarmac::AwsChunkedDecoder;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 struct Outcome
 {
@@ -51,22 +47,17 @@ Outcome run(QByteArrayView input, bool sign, unsigned seed)
         FUZZ_CHECK(n > 0);
         out.payload.append(data, n);
     };
-    qsizetype at = 0;
-    unsigned state = seed;
-    while (at < input.size()) {
-        qsizetype step = input.size() - at;
-        if (seed != 0) {
-            state = state * 1103515245u + 12345u;
-            step = qMin<qsizetype>(step, 1 + (state >> 16) % 130);
-        }
-        auto r = decoder.feed(input.sliced(at, step), sink);
-        at += step;
+    const bool fed = tarmac::fuzz::feedInPieces(input, seed, 130, [&](QByteArrayView piece) {
+        auto r = decoder.feed(piece, sink);
         if (!r) {
             out.ok = false;
             out.code = r.error().code;
-            FUZZ_CHECK(!decoder.feed("0\r\n\r\n", sink));
-            return out;
         }
+        return r.ok();
+    });
+    if (!fed) {
+        FUZZ_CHECK(!decoder.feed("0\r\n\r\n", sink));
+        return out;
     }
     auto r = decoder.finish();
     out.ok = r.ok();

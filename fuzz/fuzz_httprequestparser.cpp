@@ -16,6 +16,8 @@
 
 #include "http/httprequestparser.h"
 
+#include "fuzzsupport.h"
+
 #include <QByteArray>
 #include <QTemporaryDir>
 
@@ -27,12 +29,6 @@ using tarmac::HttpRequest;
 using tarmac::HttpRequestParser;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 constexpr qint64 SpoolThreshold = 1024;
 

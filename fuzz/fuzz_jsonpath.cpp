@@ -4,14 +4,10 @@
 // must neither crash nor take long (wildcards over wide documents are bounded).
 #include "core/jsonpath.h"
 
+#include "fuzzsupport.h"
+
 #include <cstddef>
 #include <cstdint>
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -15,6 +15,8 @@
 #include "services/s3/s3formupload.h"
 #include "services/s3/s3postpolicy.h"
 
+#include "fuzzsupport.h"
+
 #include <QByteArray>
 #include <QCryptographicHash>
 #include <QDir>
@@ -25,12 +27,6 @@
 using namespace tarmac;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 struct Outcome
 {
@@ -67,22 +63,17 @@ Outcome run(const QByteArray &boundary, QByteArrayView body, unsigned seed)
         inFile = false;
         return {};
     };
-    qsizetype at = 0;
-    unsigned state = seed;
-    while (at < body.size()) {
-        qsizetype step = body.size() - at;
-        if (seed != 0) {
-            state = state * 1103515245u + 12345u;
-            step = qMin<qsizetype>(step, 1 + (state >> 16) % 300);
-        }
-        auto r = parser.feed(body.sliced(at, step), h);
-        at += step;
+    const bool fed = fuzz::feedInPieces(body, seed, 300, [&](QByteArrayView piece) {
+        auto r = parser.feed(piece, h);
         if (!r) {
             out.ok = false;
             out.code = r.error().code;
-            FUZZ_CHECK(!parser.feed("--", h));
-            return out;
         }
+        return r.ok();
+    });
+    if (!fed) {
+        FUZZ_CHECK(!parser.feed("--", h));
+        return out;
     }
     auto r = parser.finish();
     out.ok = r.ok();

@@ -8,6 +8,8 @@
 
 #include "services/s3/s3xml.h"
 
+#include "fuzzsupport.h"
+
 #include <QByteArray>
 
 #include <cstddef>
@@ -16,12 +18,6 @@
 using namespace tarmac;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 void checkError(const Error &e)
 {

@@ -13,6 +13,8 @@
 #include "core/stackloader.h"
 #include "core/templatedocument.h"
 
+#include "fuzzsupport.h"
+
 #include <QDir>
 #include <QTemporaryDir>
 
@@ -23,12 +25,6 @@
 using namespace tarmac;
 
 namespace {
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 std::unique_ptr<QTemporaryDir> projectDir;
 

@@ -5,18 +5,14 @@
 // fresh folder, and must never create anything outside it.
 #include "functions/ziparchive.h"
 
+#include "fuzzsupport.h"
+
 #include <QDir>
 #include <QDirIterator>
 #include <QTemporaryDir>
 
 #include <cstddef>
 #include <cstdint>
-
-#define FUZZ_CHECK(cond)                                                                           \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            __builtin_trap();                                                                      \
-    } while (false)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
