@@ -518,6 +518,24 @@ class S3Boto3Test(unittest.TestCase):
         self.assertEqual(got["Body"].read(), part1 + part2 + part3)
         self.assertEqual(got["ContentType"], "video/mp4")
         self.assertEqual(got["Metadata"], {"m": "v"})
+        # One part at a time (GetObject/HeadObject PartNumber), as SDK multipart downloads read.
+        total = 10 * mib + 4
+        p2 = self.s3.get_object(Bucket=b, Key="big", PartNumber=2)
+        self.assertEqual(p2["ResponseMetadata"]["HTTPStatusCode"], 206)
+        self.assertEqual(p2["Body"].read(), part2)
+        self.assertEqual(p2["PartsCount"], 3)
+        self.assertEqual(p2["ContentRange"], "bytes %d-%d/%d" % (5 * mib, 10 * mib - 1, total))
+        self.assertEqual(p2["ETag"], done["ETag"])
+        h3 = self.s3.head_object(Bucket=b, Key="big", PartNumber=3)
+        self.assertEqual((h3["ContentLength"], h3["PartsCount"]), (4, 3))
+        self.assertEqual(self.s3.get_object(Bucket=b, Key="big", PartNumber=3)["Body"].read(),
+                         b"tail")
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            self.s3.get_object(Bucket=b, Key="big", PartNumber=4)
+        self.assertEqual((code_of(ctx), status_of(ctx)), ("InvalidPartNumber", 416))
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            self.s3.get_object(Bucket=b, Key="big", PartNumber=1, Range="bytes=0-9")
+        self.assertEqual(code_of(ctx), "InvalidRequest")
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             self.s3.list_parts(Bucket=b, Key="big", UploadId=uid)
         self.assertEqual(code_of(ctx), "NoSuchUpload")

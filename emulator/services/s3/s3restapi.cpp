@@ -1270,19 +1270,35 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     qint64 from = 0;
     qint64 length = o.size;
     bool partial = false;
+    const QByteArray range = req.header("range");
     if (call.flags & FlagPartNumber) {
-        const int part = call.queryValue("partNumber").toInt();
-        if (o.partsCount > 0)
-            return error(call, s3errors::notImplemented(QStringLiteral("GET of one part of a "
-                                                                       "multipart object")));
-        if (part != 1)
+        // One part of a multipart object, as a ranged GET of its bytes; a simple object is
+        // its own part 1.
+        bool ok = false;
+        const int part = call.queryValue("partNumber").toInt(&ok);
+        if (!ok || part < 1 || part > S3Store::kMaxParts)
+            return error(call, s3errors::invalidArgument(QStringLiteral(
+                    "Part number must be an integer between 1 and 10000, inclusive")));
+        if (!range.isEmpty())
+            return error(call, s3errors::invalidRequest(QStringLiteral(
+                    "Cannot specify both Range header and partNumber query parameter")));
+        const int parts = o.partsCount > 0 ? o.partsCount : 1;
+        if (part > parts)
             return error(call, makeError(QStringLiteral("InvalidPartNumber"),
                                          QStringLiteral("The requested partnumber is not "
                                                         "satisfiable"),
                                          416));
-    }
-    const QByteArray range = req.header("range");
-    if (range.startsWith("bytes=") && !range.contains(',')) {
+        if (o.partsCount > 0) {
+            if (o.partSizes.size() != o.partsCount) // completed before Tarmac kept part sizes
+                return error(call, s3errors::notImplemented(QStringLiteral(
+                        "GET of one part of a multipart object completed by an older Tarmac")));
+            from = 0;
+            for (int i = 0; i < part - 1; ++i)
+                from += o.partSizes[i];
+            length = o.partSizes[part - 1];
+            partial = true;
+        }
+    } else if (range.startsWith("bytes=") && !range.contains(',')) {
         const QByteArray spec = range.mid(6).trimmed();
         const qsizetype dash = spec.indexOf('-');
         bool okA = true;

@@ -42,10 +42,12 @@ const std::vector<Migration> kMigrations = {
     { 2, "ALTER TABLE s3_objects ADD COLUMN data BLOB; DROP INDEX s3_objects_blob;" },
     // A part's SHA-256, so a completed upload's blob is named without hashing it again.
     { 3, "ALTER TABLE s3_parts ADD COLUMN sha256 TEXT;" },
+    // A multipart object's part sizes ("5242880,5242880,4"), for GET ?partNumber=.
+    { 4, "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT;" },
 };
 
 constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
-                                  " checksum_alg, checksum, parts, tagging";
+                                  " checksum_alg, checksum, parts, tagging, part_sizes";
 
 S3Object readObject(Statement &s, const QString &bucket)
 {
@@ -62,9 +64,24 @@ S3Object readObject(Statement &s, const QString &bucket)
     o.checksum = s.blob(8);
     o.partsCount = int(s.int64(9));
     o.tagging = s.blob(10);
-    if (s.columnCount() > 11 && !s.isNull(11))
-        o.data = s.blob(11);
+    if (!s.isNull(11)) {
+        for (const QByteArray &size : s.blob(11).split(','))
+            o.partSizes.append(size.toLongLong());
+    }
+    if (s.columnCount() > 12 && !s.isNull(12))
+        o.data = s.blob(12);
     return o;
+}
+
+QByteArray joinSizes(const QList<qint64> &sizes)
+{
+    QByteArray out;
+    for (const qint64 size : sizes) {
+        if (!out.isEmpty())
+            out += ',';
+        out += QByteArray::number(size);
+    }
+    return out;
 }
 
 QByteArray randomHex(int bytes)
@@ -224,8 +241,8 @@ Result<void> S3Store::open()
         if (r)
             r = prep(sql->upsertObject,
                      "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
-                     " storage_class, checksum_alg, checksum, parts, tagging, data)"
-                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13"
+                     " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes)"
+                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
                      " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
                      " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
                      " data = excluded.data,"
@@ -233,7 +250,8 @@ Result<void> S3Store::open()
                      " modified_ns = excluded.modified_ns, headers = excluded.headers,"
                      " storage_class = excluded.storage_class,"
                      " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
-                     " parts = excluded.parts, tagging = excluded.tagging");
+                     " parts = excluded.parts, tagging = excluded.tagging,"
+                     " part_sizes = excluded.part_sizes");
         if (r)
             r = prep(sql->deleteObject,
                      "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 RETURNING size, etag");
@@ -534,6 +552,10 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
             s.bind(13, o.data);
         else
             s.bindNull(13);
+        if (o.partsCount > 0 && o.partSizes.size() == o.partsCount)
+            s.bind(14, joinSizes(o.partSizes));
+        else
+            s.bindNull(14);
         if (auto r = s.exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)
@@ -1053,6 +1075,7 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     if (!loaded)
         return loaded.error();
     QList<QByteArray> md5s;
+    QList<qint64> partSizes;
     QByteArray checksums;
     qint64 total = 0;
     for (const S3CompletedPart &p : parts) {
@@ -1067,6 +1090,7 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         md5s.append(it->md5);
         checksums += QByteArray::fromBase64(it->checksum);
         total += it->size;
+        partSizes.append(it->size);
     }
     if (total > kMaxObjectSize)
         return s3errors::entityTooLarge(total, kMaxObjectSize);
@@ -1105,6 +1129,7 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     o.etag = multipartEtag(md5s);
     o.blob = tree.result().toHex();
     o.partsCount = int(parts.size());
+    o.partSizes = partSizes;
     o.storageClass = u->storageClass;
     if (u->checksumAlgorithm != ChecksumAlgorithm::None
         && checksums.size() == parts.size() * checksumSize(u->checksumAlgorithm)) {
@@ -1142,6 +1167,10 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
             s.bind(13, o.data);
         else
             s.bindNull(13);
+        if (o.partsCount > 0 && o.partSizes.size() == o.partsCount)
+            s.bind(14, joinSizes(o.partSizes));
+        else
+            s.bindNull(14);
         if (auto r = s.exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)

@@ -56,6 +56,7 @@ struct S3Object
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
     QByteArray checksum; // base64; "<base64>-N" for a composite multipart checksum
     int partsCount = 0;
+    QList<qint64> partSizes; // a multipart object's part sizes, in order; empty otherwise
     QByteArray tagging;
     int tagCount() const;
 };
