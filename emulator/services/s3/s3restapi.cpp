@@ -220,6 +220,21 @@ struct S3Call
     }
 };
 
+namespace {
+
+// The partNumber query parameter (UploadPart, UploadPartCopy, GetObject): 1 to 10,000.
+Result<int> partNumberOf(const S3Call &call)
+{
+    bool ok = false;
+    const int part = call.queryValue("partNumber").toInt(&ok);
+    if (!ok || part < 1 || part > S3Store::kMaxParts)
+        return s3errors::invalidArgument(QStringLiteral("Part number must be an integer between 1 "
+                                                        "and 10000, inclusive"));
+    return part;
+}
+
+} // namespace
+
 S3RestApi::S3RestApi(S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock,
                      QString region)
     : m_store(store)
@@ -1274,11 +1289,10 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     if (call.flags & FlagPartNumber) {
         // One part of a multipart object, as a ranged GET of its bytes; a simple object is
         // its own part 1.
-        bool ok = false;
-        const int part = call.queryValue("partNumber").toInt(&ok);
-        if (!ok || part < 1 || part > S3Store::kMaxParts)
-            return error(call, s3errors::invalidArgument(QStringLiteral(
-                    "Part number must be an integer between 1 and 10000, inclusive")));
+        const Result<int> number = partNumberOf(call);
+        if (!number)
+            return error(call, number.error());
+        const int part = *number;
         if (!range.isEmpty())
             return error(call, s3errors::invalidRequest(QStringLiteral(
                     "Cannot specify both Range header and partNumber query parameter")));
@@ -1575,12 +1589,10 @@ HttpResponse S3RestApi::createUpload(S3Call &call)
 
 HttpResponse S3RestApi::uploadPart(S3Call &call)
 {
-    bool ok = false;
-    const int partNumber = call.queryValue("partNumber").toInt(&ok);
-    if (!ok || partNumber < 1 || partNumber > S3Store::kMaxParts)
-        return error(call, s3errors::invalidArgument(QStringLiteral("Part number must be an "
-                                                                    "integer between 1 and 10000, "
-                                                                    "inclusive")));
+    const Result<int> number = partNumberOf(call);
+    if (!number)
+        return error(call, number.error());
+    const int partNumber = *number;
     const QByteArray uploadId = call.queryValue("uploadId");
     auto upload = m_store->upload(call.bucket, call.key, uploadId);
     if (!upload)
@@ -1604,12 +1616,10 @@ HttpResponse S3RestApi::uploadPart(S3Call &call)
 
 HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
 {
-    bool ok = false;
-    const int partNumber = call.queryValue("partNumber").toInt(&ok);
-    if (!ok || partNumber < 1 || partNumber > S3Store::kMaxParts)
-        return error(call, s3errors::invalidArgument(QStringLiteral("Part number must be an "
-                                                                    "integer between 1 and 10000, "
-                                                                    "inclusive")));
+    const Result<int> number = partNumberOf(call);
+    if (!number)
+        return error(call, number.error());
+    const int partNumber = *number;
     const QByteArray uploadId = call.queryValue("uploadId");
     auto upload = m_store->upload(call.bucket, call.key, uploadId);
     if (!upload)

@@ -524,6 +524,25 @@ void S3Store::emitEvent(const QString &eventName, const S3Object &object, const 
     m_listener(e);
 }
 
+// Writes the object's row (inside Store::write). Zero changes: the bucket does not exist.
+Result<void> S3Store::upsertObject(const S3Object &o)
+{
+    Statement &s = m_sql->upsertObject;
+    s.bind(1, o.bucket).bind(2, o.key).bind(3, o.blob).bind(4, o.size).bind(5, o.etag)
+            .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
+            .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
+            .bind(11, o.partsCount).bind(12, o.tagging);
+    if (o.blob.isEmpty())
+        s.bind(13, o.data);
+    else
+        s.bindNull(13);
+    if (o.partsCount > 0 && o.partSizes.size() == o.partsCount)
+        s.bind(14, joinSizes(o.partSizes));
+    else
+        s.bindNull(14);
+    return s.exec();
+}
+
 Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QByteArray &ifMatch,
                                        const QString &eventName, const S3Origin &origin)
 {
@@ -543,20 +562,7 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
                 return exists ? s3errors::preconditionFailed(QStringLiteral("If-Match"))
                               : s3errors::noSuchKey(o.key);
         }
-        Statement &s = m_sql->upsertObject;
-        s.bind(1, o.bucket).bind(2, o.key).bind(3, o.blob).bind(4, o.size).bind(5, o.etag)
-                .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
-                .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
-                .bind(11, o.partsCount).bind(12, o.tagging);
-        if (o.blob.isEmpty())
-            s.bind(13, o.data);
-        else
-            s.bindNull(13);
-        if (o.partsCount > 0 && o.partSizes.size() == o.partsCount)
-            s.bind(14, joinSizes(o.partSizes));
-        else
-            s.bindNull(14);
-        if (auto r = s.exec(); !r)
+        if (auto r = upsertObject(o); !r)
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::noSuchBucket(o.bucket);
@@ -1158,20 +1164,7 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         o.headers = meta->blob(0);
         o.tagging = meta->blob(1);
         meta->reset();
-        Statement &s = m_sql->upsertObject;
-        s.bind(1, o.bucket).bind(2, o.key).bind(3, o.blob).bind(4, o.size).bind(5, o.etag)
-                .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
-                .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
-                .bind(11, o.partsCount).bind(12, o.tagging);
-        if (o.blob.isEmpty())
-            s.bind(13, o.data);
-        else
-            s.bindNull(13);
-        if (o.partsCount > 0 && o.partSizes.size() == o.partsCount)
-            s.bind(14, joinSizes(o.partSizes));
-        else
-            s.bindNull(14);
-        if (auto r = s.exec(); !r)
+        if (auto r = upsertObject(o); !r)
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::noSuchBucket(bucket);

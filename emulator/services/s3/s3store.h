@@ -285,6 +285,7 @@ private:
     QString m_stagingDir;
     QString m_partsRoot;
     bool hasBucket(const QString &name) const;
+    Result<void> upsertObject(const S3Object &o);
 
     std::unique_ptr<Statements> m_sql; // used only inside Store::write
     // The buckets that exist, so checkBucket needs no database round trip; changed only
