@@ -18,8 +18,26 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "templates")
 
 
+_PREPARED = {}
+
+
 def template(name):
-    return os.path.join(TEMPLATES, name)
+    """The template folder to serve. sam-globals-layers is laid out as its layer would be
+    deployed (layers/greeting/nodejs/node_modules/greeting/index.js) in a temporary copy, so
+    that no node_modules folder is kept in the repository."""
+    if name != "sam-globals-layers":
+        return os.path.join(TEMPLATES, name)
+    if name not in _PREPARED:
+        tmp = tempfile.TemporaryDirectory(prefix="tarmac-e2e-layers-")
+        root = os.path.join(tmp.name, name)
+        shutil.copytree(os.path.join(TEMPLATES, name), root)
+        module = os.path.join(root, "layers", "greeting", "nodejs", "node_modules", "greeting")
+        os.makedirs(module, exist_ok=True)
+        shutil.move(os.path.join(root, "layer-module", "greeting.js"),
+                    os.path.join(module, "index.js"))
+        os.rmdir(os.path.join(root, "layer-module"))
+        _PREPARED[name] = (tmp, root)
+    return _PREPARED[name][1]
 
 
 def stack_health(t):
