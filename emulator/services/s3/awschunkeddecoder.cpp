@@ -28,15 +28,6 @@ bool isHex(QByteArrayView s)
     return true;
 }
 
-bool constantTimeEqual(QByteArrayView a, QByteArrayView b)
-{
-    if (a.size() != b.size())
-        return false;
-    unsigned char diff = 0;
-    for (qsizetype i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
 
 } // namespace
 

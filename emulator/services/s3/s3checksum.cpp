@@ -2,6 +2,7 @@
 
 #include <QStringBuilder>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <zlib.h>
@@ -271,6 +272,11 @@ void BodyDigest::finish()
 QByteArray sha256Hex(QByteArrayView data)
 {
     return Checksum::compute(ChecksumAlgorithm::Sha256, data).toHex();
+}
+
+bool constantTimeEqual(QByteArrayView a, QByteArrayView b)
+{
+    return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), size_t(a.size())) == 0;
 }
 
 QByteArray hmacSha256(QByteArrayView key, QByteArrayView data)

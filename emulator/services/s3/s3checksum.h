@@ -86,5 +86,7 @@ private:
 
 QByteArray sha256Hex(QByteArrayView data);
 QByteArray hmacSha256(QByteArrayView key, QByteArrayView data);
+// Compares signatures without leaking, through timing, how many leading bytes matched.
+bool constantTimeEqual(QByteArrayView a, QByteArrayView b);
 
 } // namespace tarmac

@@ -24,11 +24,6 @@ const QByteArray kCannedAcls[] = { "private", "public-read", "public-read-write"
                                    "aws-exec-read", "authenticated-read", "bucket-owner-read",
                                    "bucket-owner-full-control", "log-delivery-write" };
 
-const QByteArray kStorageClasses[] = { "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA",
-                                       "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-                                       "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW",
-                                       "EXPRESS_ONEZONE" };
-
 QByteArray element(const char *name, const QByteArray &value)
 {
     return '<' + QByteArray(name) + '>' + value + "</" + QByteArray(name) + '>';
@@ -49,19 +44,12 @@ Result<S3ObjectAttributes> attributesFrom(const S3Form &form)
     }
     if (!form.contains("content-type") && !form.fileContentType.isEmpty())
         a.headers.prepend({ "content-type", form.fileContentType });
-    if (metadataBytes > 2048)
-        return makeError(QStringLiteral("MetadataTooLarge"),
-                         QStringLiteral("Your metadata headers exceed the maximum allowed metadata "
-                                        "size (2 KB)"),
-                         400);
-    a.storageClass = form.value("x-amz-storage-class");
-    if (!a.storageClass.isEmpty()
-        && std::find(std::begin(kStorageClasses), std::end(kStorageClasses), a.storageClass)
-                == std::end(kStorageClasses))
-        return makeError(QStringLiteral("InvalidStorageClass"),
-                         QStringLiteral("The storage class you specified is not valid"), 400);
-    if (a.storageClass == "STANDARD")
-        a.storageClass.clear();
+    if (auto r = S3Store::checkMetadataSize(metadataBytes); !r)
+        return r.error();
+    auto storageClass = S3Store::checkStorageClass(form.value("x-amz-storage-class"));
+    if (!storageClass)
+        return storageClass.error();
+    a.storageClass = *storageClass;
     const QByteArray acl = form.value("acl");
     if (!acl.isEmpty()
         && std::find(std::begin(kCannedAcls), std::end(kCannedAcls), acl) == std::end(kCannedAcls))

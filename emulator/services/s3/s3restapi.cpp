@@ -1076,20 +1076,12 @@ Result<S3ObjectAttributes> S3RestApi::attributesFrom(const S3Call &call) const
         }
         a.headers.append({ name, value });
     }
-    if (metadataBytes > 2048)
-        return makeError(QStringLiteral("MetadataTooLarge"),
-                         QStringLiteral("Your metadata headers exceed the maximum allowed metadata "
-                                        "size (2 KB)"),
-                         400);
-    a.storageClass = call.header("x-amz-storage-class");
-    if (a.storageClass == "STANDARD")
-        a.storageClass.clear();
-    static const QList<QByteArray> classes = { "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA",
-                                               "INTELLIGENT_TIERING", "GLACIER", "DEEP_ARCHIVE",
-                                               "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE" };
-    if (!a.storageClass.isEmpty() && !classes.contains(a.storageClass))
-        return makeError(QStringLiteral("InvalidStorageClass"),
-                         QStringLiteral("The storage class you specified is not valid"), 400);
+    if (auto r = S3Store::checkMetadataSize(metadataBytes); !r)
+        return r.error();
+    auto storageClass = S3Store::checkStorageClass(call.header("x-amz-storage-class"));
+    if (!storageClass)
+        return storageClass.error();
+    a.storageClass = *storageClass;
     const QByteArray tagging = call.header("x-amz-tagging");
     if (!tagging.isEmpty()) {
         auto tags = s3xml::parseTaggingHeader(tagging);

@@ -17,16 +17,6 @@ namespace tarmac {
 
 namespace {
 
-bool constantTimeEqual(const QByteArray &a, const QByteArray &b)
-{
-    if (a.size() != b.size())
-        return false;
-    unsigned char diff = 0;
-    for (qsizetype i = 0; i < a.size(); ++i)
-        diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
 // "Credential=AKID/20240115/us-east-1/s3/aws4_request, SignedHeaders=a;b, Signature=hex"
 struct AuthFields
 {

@@ -10,6 +10,7 @@
 #include <QFile>
 #include <QRandomGenerator>
 
+#include <algorithm>
 #include <cerrno>
 
 #include <fcntl.h>
@@ -490,6 +491,30 @@ Result<void> S3Store::setBucketDocument(const QString &bucket, BucketDocument wh
             return s3errors::noSuchBucket(bucket);
         return {};
     });
+}
+
+Result<QByteArray> S3Store::checkStorageClass(const QByteArray &storageClass)
+{
+    static const QByteArray known[] = { "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA",
+                                        "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+                                        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW",
+                                        "EXPRESS_ONEZONE" };
+    if (storageClass.isEmpty() || storageClass == "STANDARD")
+        return QByteArray();
+    if (std::find(std::begin(known), std::end(known), storageClass) == std::end(known))
+        return makeError(QStringLiteral("InvalidStorageClass"),
+                         QStringLiteral("The storage class you specified is not valid"), 400);
+    return storageClass;
+}
+
+Result<void> S3Store::checkMetadataSize(qint64 bytes)
+{
+    if (bytes > 2048)
+        return makeError(QStringLiteral("MetadataTooLarge"),
+                         QStringLiteral("Your metadata headers exceed the maximum allowed metadata "
+                                        "size (2 KB)"),
+                         400);
+    return {};
 }
 
 Result<void> S3Store::checkKey(const QByteArray &key)

@@ -220,6 +220,11 @@ public:
 
     // Objects.
     static Result<void> checkKey(const QByteArray &key);
+    // A storage class as sent (header or form field): InvalidStorageClass unless S3 knows it;
+    // STANDARD, the default, comes back empty.
+    static Result<QByteArray> checkStorageClass(const QByteArray &storageClass);
+    // The user metadata's total size (names and values of x-amz-meta-*): at most 2 KB.
+    static Result<void> checkMetadataSize(qint64 bytes);
     Result<S3Object> putObject(const QString &bucket, const QByteArray &key,
                                const S3StagedBody &body, const S3ObjectAttributes &attributes,
                                const S3Conditions &conditions = {}, const S3Origin &origin = {},
