@@ -225,6 +225,8 @@ QByteArray Statement::blob(int column) const
 
 Database::~Database()
 {
+    for (sqlite3_stmt *control : m_control)
+        sqlite3_finalize(control);
     // close_v2 defers the close until Statements that outlive us are finalized.
     sqlite3_close_v2(m_db);
 }
@@ -297,6 +299,23 @@ Result<void> Database::exec(std::string_view sql)
     return {};
 }
 
+Result<void> Database::exec(Control which)
+{
+    static constexpr std::string_view kSql[] = { "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK" };
+    const auto index = size_t(which);
+    sqlite3_stmt *&statement = m_control[index];
+    if (!statement
+        && sqlite3_prepare_v3(m_db, kSql[index].data(), int(kSql[index].size()),
+                              SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+        return storeError(m_db, QStringLiteral("prepare ") + QLatin1StringView(kSql[index]));
+    }
+    const int rc = sqlite3_step(statement);
+    sqlite3_reset(statement);
+    if (rc != SQLITE_DONE)
+        return storeError(m_db, QLatin1StringView(kSql[index]));
+    return {};
+}
+
 Result<Statement> Database::prepare(std::string_view sql)
 {
     sqlite3_stmt *raw = nullptr;
@@ -361,7 +380,7 @@ Error Database::lastError(const QString &context) const
 
 Transaction::Transaction(Database &db)
     : m_db(db)
-    , m_began(db.exec("BEGIN IMMEDIATE"))
+    , m_began(db.exec(Database::Control::BeginImmediate))
     , m_open(m_began.ok())
 { }
 
@@ -378,7 +397,7 @@ Result<void> Transaction::commit()
         return makeError(QStringLiteral("StoreError"),
             QStringLiteral("commit: the transaction has already ended"), 500);
     }
-    const Result<void> committed = m_db.exec("COMMIT");
+    const Result<void> committed = m_db.exec(Database::Control::Commit);
     // A failed COMMIT (e.g. busy) leaves the transaction open: the destructor rolls it back.
     if (committed)
         m_open = false;
@@ -394,7 +413,7 @@ void Transaction::rollback()
     // only report "no transaction is active".
     if (sqlite3_get_autocommit(m_db.handle()))
         return;
-    const Result<void> rolledBack = m_db.exec("ROLLBACK");
+    const Result<void> rolledBack = m_db.exec(Database::Control::Rollback);
     if (!rolledBack)
         qCWarning(lcStore, "%s", qUtf8Printable(rolledBack.error().message));
 }

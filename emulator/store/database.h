@@ -92,6 +92,10 @@ public:
 
     Result<void> exec(std::string_view sql); // one or more statements, no rows
     Result<Statement> prepare(std::string_view sql);
+    // The statements every transaction runs, prepared once per connection instead of
+    // parsed per call (Transaction uses them).
+    enum class Control { BeginImmediate, Commit, Rollback };
+    Result<void> exec(Control which);
     qint64 lastInsertRowId() const;
     int changes() const;
     QString path() const { return m_path; }
@@ -107,6 +111,7 @@ public:
 private:
     Database() = default;
     sqlite3 *m_db = nullptr;
+    sqlite3_stmt *m_control[3] = {};
     QString m_path;
 };
 
