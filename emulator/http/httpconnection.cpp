@@ -4,13 +4,17 @@
 #include <QFile>
 #include <QMutex>
 #include <QSocketNotifier>
-#include <QTcpSocket>
 #include <QThread>
 
 #include <cerrno>
 #include <ctime>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace tarmac {
 
@@ -86,6 +90,10 @@ namespace {
 
 constexpr qint64 kWriteHighWater = 1024 * 1024;
 constexpr qint64 kFileChunk = 256 * 1024;
+// Unparsed input held at most: a request's body streams through the parser in pieces of
+// this size, and a client that pipelines while a request is handled stops being read here.
+constexpr qsizetype kReadAhead = 256 * 1024;
+constexpr qsizetype kReadChunk = 64 * 1024;
 
 // The Date header, formatted once a second per thread.
 const QByteArray &httpDate()
@@ -112,24 +120,39 @@ bool statusHasNoBody(int status)
 HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
     : m_server(server), m_options(server->options()), m_parser(server->options().limits)
 {
-    m_socket = new QTcpSocket(this);
-    m_socket->setReadBufferSize(256 * 1024);
+    m_fd = int(socketDescriptor);
     m_timer.setSingleShot(true);
     m_timer.setTimerType(Qt::CoarseTimer);
     connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
-    connect(m_socket, &QTcpSocket::readyRead, this, &HttpConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &HttpConnection::onBytesWritten);
-    connect(m_socket, &QTcpSocket::disconnected, this, &HttpConnection::closeNow);
     connect(server, &HttpServer::shutdownRequested, this, &HttpConnection::beginShutdown);
     HttpHandler *handler = server->handler();
     m_parser.setHeadCallback([handler](const HttpRequest &head) { return handler->maxBodySize(head); });
-    if (!m_socket->setSocketDescriptor(socketDescriptor)) {
+    const int flags = ::fcntl(m_fd, F_GETFL);
+    if (flags < 0 || ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        ::close(m_fd);
+        m_fd = -1;
         m_closed = true;
         m_server->connectionClosed();
         deleteLater();
         return;
     }
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    const int one = 1;
+    ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    sockaddr_storage address {};
+    socklen_t length = sizeof address;
+    if (::getpeername(m_fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
+        m_peerAddress.setAddress(reinterpret_cast<const sockaddr *>(&address));
+    length = sizeof address;
+    if (::getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &length) == 0) {
+        m_localPort = address.ss_family == AF_INET6
+                ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
+                : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
+    }
+    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
+    connect(m_readNotifier, &QSocketNotifier::activated, this, &HttpConnection::onReadable);
+    m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
+    m_writeNotifier->setEnabled(false);
+    connect(m_writeNotifier, &QSocketNotifier::activated, this, &HttpConnection::onWritable);
     // Until a first byte arrives the connection is idle; then the head's deadline runs.
     armTimer(m_options.keepAliveTimeoutMs);
     if (server->m_shuttingDown.load())
@@ -138,7 +161,11 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
 
 HttpConnection::~HttpConnection()
 {
-    delete m_writeNotifier; // before the socket (created first, deleted first) closes its fd
+    // The notifiers go before the descriptor is closed (and can be reused by another socket).
+    delete m_readNotifier;
+    delete m_writeNotifier;
+    if (m_fd >= 0)
+        ::close(m_fd);
     if (auto state = m_responder.lock()) {
         QMutexLocker lock(&state->mutex);
         state->connection = nullptr;
@@ -156,11 +183,143 @@ void HttpConnection::armTimer(int ms)
         m_timer.stop();
 }
 
-void HttpConnection::onReadyRead()
+void HttpConnection::onReadable()
 {
-    if (m_phase == Phase::Reading && m_parser.state() == HttpRequestParser::State::Body)
+    if (m_closed)
+        return;
+    const qsizetype before = m_in.size() - m_inOffset;
+    const bool open = fillInput();
+    if (m_in.size() - m_inOffset > before && m_phase == Phase::Reading
+        && m_parser.state() == HttpRequestParser::State::Body)
         armTimer(m_options.bodyIdleTimeoutMs); // the body makes progress
     processInput();
+    if (!open)
+        closeNow(); // the peer closed or reset: what it sent before that has been handled
+}
+
+// Reads what the kernel has, up to kReadAhead bytes of unparsed input. Returns false once
+// the peer has closed its side or the connection failed. While kReadAhead bytes wait (a
+// request being handled, a client pipelining), the descriptor is not watched for reading.
+bool HttpConnection::fillInput()
+{
+    if (m_inOffset > 0) {
+        m_in.remove(0, m_inOffset);
+        m_inOffset = 0;
+    }
+    bool open = true;
+    while (m_in.size() < kReadAhead) {
+        const qsizetype had = m_in.size();
+        const qsizetype room = qMin(kReadChunk, kReadAhead - had);
+        m_in.resize(had + room);
+        const ssize_t n = ::read(m_fd, m_in.data() + had, size_t(room));
+        m_in.resize(had + qMax<ssize_t>(n, 0));
+        if (n > 0) {
+            if (n < room)
+                break; // drained: the notifier says when more comes
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        open = false; // end of stream, or an error such as a reset
+        break;
+    }
+    m_readNotifier->setEnabled(open && m_in.size() < kReadAhead);
+    return open;
+}
+
+// Writes from `data` what the kernel takes now: the count, or -1 once the peer is gone.
+qsizetype HttpConnection::writeNow(const char *data, qsizetype size)
+{
+    qsizetype done = 0;
+    while (done < size) {
+        const ssize_t n = ::send(m_fd, data + done, size_t(size - done), MSG_NOSIGNAL);
+        if (n > 0) {
+            done += n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        return -1;
+    }
+    return done;
+}
+
+// Writes now what the kernel takes; the rest waits in m_out for the write notifier.
+void HttpConnection::sendBytes(const QByteArray &bytes)
+{
+    if (m_closed || bytes.isEmpty())
+        return;
+    qsizetype done = 0;
+    if (bytesToWrite() == 0) {
+        done = writeNow(bytes.constData(), bytes.size());
+        if (done < 0) {
+            // The peer is gone; whoever wrote learns it from the closed connection.
+            QMetaObject::invokeMethod(this, &HttpConnection::closeNow, Qt::QueuedConnection);
+            return;
+        }
+        if (done == bytes.size())
+            return;
+        m_out.clear();
+        m_outOffset = 0;
+    }
+    m_out.append(bytes.constData() + done, bytes.size() - done);
+    m_writeNotifier->setEnabled(true);
+}
+
+// Returns whether everything pending is out.
+bool HttpConnection::flushOutput()
+{
+    const qsizetype n = writeNow(m_out.constData() + m_outOffset, bytesToWrite());
+    if (n >= 0 && n < bytesToWrite()) {
+        m_outOffset += n;
+        return false;
+    }
+    m_out.clear();
+    m_outOffset = 0;
+    if (n < 0) {
+        closeNow();
+        return false;
+    }
+    return true;
+}
+
+void HttpConnection::onWritable()
+{
+    if (m_closed)
+        return;
+    m_writeNotifier->setEnabled(false);
+    if (!flushOutput()) {
+        if (!m_closed)
+            m_writeNotifier->setEnabled(true);
+        return;
+    }
+    if (m_closeWhenFlushed) {
+        closeNow();
+        return;
+    }
+    if (m_phase == Phase::Writing) {
+        armTimer(m_options.writeIdleTimeoutMs);
+        streamFile();
+    } else if (m_phase == Phase::Idle || m_phase == Phase::Reading) {
+        processInput(); // resume a pipeline held back by the write high-water mark
+    }
+}
+
+// Sends what is pending, then closes.
+void HttpConnection::closeAfterFlush()
+{
+    if (m_closed)
+        return;
+    if (bytesToWrite() == 0) {
+        closeNow();
+        return;
+    }
+    m_closeWhenFlushed = true;
+    m_readNotifier->setEnabled(false);
 }
 
 void HttpConnection::processInput()
@@ -170,16 +329,22 @@ void HttpConnection::processInput()
     m_processing = true;
     while (!m_closed && (m_phase == Phase::Idle || m_phase == Phase::Reading)) {
         // A client that pipelines without reading its answers waits for them to drain.
-        if (m_socket->bytesToWrite() > kWriteHighWater)
+        if (bytesToWrite() > kWriteHighWater)
             break;
         if (m_inOffset >= m_in.size()) {
             m_in.clear();
             m_inOffset = 0;
-            if (m_socket->bytesAvailable() <= 0)
+            // Input held back (kReadAhead) is read again now that it has been consumed.
+            if (!m_readNotifier->isEnabled() && !m_closeWhenFlushed) {
+                if (!fillInput()) {
+                    QMetaObject::invokeMethod(this, &HttpConnection::closeNow, Qt::QueuedConnection);
+                    break;
+                }
+                if (m_in.isEmpty())
+                    break;
+            } else {
                 break;
-            m_in = m_socket->readAll();
-            if (m_in.isEmpty())
-                break;
+            }
         }
         const qsizetype used = m_parser.feed(m_in.constData() + m_inOffset, m_in.size() - m_inOffset);
         m_inOffset += used;
@@ -202,8 +367,7 @@ void HttpConnection::processInput()
         case HttpRequestParser::State::Body:
             if (m_parser.expectsContinue() && !m_sentContinue) {
                 m_sentContinue = true;
-                m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
-                m_socket->flush();
+                sendBytes(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
                 armTimer(m_options.bodyIdleTimeoutMs);
             } else if (used > 0 && m_parser.bodyBytesReceived() == 0) {
                 armTimer(m_options.bodyIdleTimeoutMs); // the head is in: now the body clock
@@ -217,8 +381,7 @@ void HttpConnection::processInput()
             // for its 60 s read timeout (seen with `aws s3 sync` of an empty file).
             if (m_parser.expectsContinue() && !m_sentContinue && m_parser.request().versionMinor >= 1) {
                 m_sentContinue = true;
-                m_socket->write(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
-                m_socket->flush();
+                sendBytes(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
             }
             dispatch();
             break;
@@ -234,8 +397,8 @@ void HttpConnection::dispatch()
     HttpRequest request = m_parser.takeRequest();
     m_parser.reset();
     m_sentContinue = false;
-    request.peerAddress = m_socket->peerAddress();
-    request.localPort = m_socket->localPort();
+    request.peerAddress = m_peerAddress;
+    request.localPort = m_localPort;
     m_closeAfterResponse = !request.keepAlive || m_shuttingDown;
     m_headRequest = request.method == "HEAD";
     m_phase = Phase::Handling;
@@ -316,10 +479,7 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     out += "\r\n";
     if (!headRequest && !noBody && response.bodyFile.isEmpty())
         out += response.body;
-    m_socket->write(out);
-    // Out now, not on the next turn of the event loop: QTcpSocket would otherwise wait for a
-    // write notification, one more poll and wake-up per response.
-    m_socket->flush();
+    sendBytes(out);
 }
 
 void HttpConnection::streamFile()
@@ -333,8 +493,6 @@ void HttpConnection::streamFile()
     if (!done)
         return;
     m_file.reset();
-    if (m_writeNotifier)
-        m_writeNotifier->setEnabled(false);
     afterResponse();
 }
 
@@ -344,11 +502,9 @@ void HttpConnection::streamFile()
 // body is done; otherwise the socket's write notifier calls back.
 bool HttpConnection::sendFileBody()
 {
-    if (m_socket->bytesToWrite() > 0)
-        m_socket->flush(); // the head goes first
-    if (m_socket->bytesToWrite() > 0)
-        return false; // bytesWritten calls back once the head is out
-    const int socketFd = int(m_socket->socketDescriptor());
+    if (bytesToWrite() > 0)
+        return false; // the head goes first: the write notifier calls back once it is out
+    const int socketFd = m_fd;
     constexpr qint64 kMaxPerCall = 16 * 1024 * 1024;
     while (m_fileRemaining > 0) {
         const ssize_t n = ::sendfile(socketFd, m_file->handle(), &m_fileOffset,
@@ -361,14 +517,6 @@ bool HttpConnection::sendFileBody()
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!m_writeNotifier) {
-                m_writeNotifier = new QSocketNotifier(socketFd, QSocketNotifier::Write, this);
-                connect(m_writeNotifier, &QSocketNotifier::activated, this, [this] {
-                    m_writeNotifier->setEnabled(false);
-                    armTimer(m_options.writeIdleTimeoutMs);
-                    streamFile();
-                });
-            }
             m_writeNotifier->setEnabled(true);
             return false;
         }
@@ -389,7 +537,7 @@ bool HttpConnection::sendFileBody()
 
 bool HttpConnection::copyFileBody()
 {
-    while (m_file && m_fileRemaining > 0 && m_socket->bytesToWrite() < kWriteHighWater) {
+    while (m_file && m_fileRemaining > 0 && bytesToWrite() < kWriteHighWater) {
         const QByteArray chunk = m_file->read(qMin(kFileChunk, m_fileRemaining));
         if (chunk.isEmpty()) {
             // The file shrank under us: the length is already promised, so close.
@@ -397,19 +545,9 @@ bool HttpConnection::copyFileBody()
             return true;
         }
         m_fileRemaining -= chunk.size();
-        m_socket->write(chunk);
+        sendBytes(chunk);
     }
     return m_fileRemaining <= 0;
-}
-
-void HttpConnection::onBytesWritten()
-{
-    if (m_phase == Phase::Writing) {
-        armTimer(m_options.writeIdleTimeoutMs);
-        streamFile();
-    } else if (m_phase == Phase::Idle || m_phase == Phase::Reading) {
-        processInput(); // resume a pipeline held back by the write high-water mark
-    }
 }
 
 void HttpConnection::afterResponse()
@@ -417,7 +555,7 @@ void HttpConnection::afterResponse()
     if (m_closeAfterResponse) {
         m_phase = Phase::Closing;
         armTimer(m_options.writeIdleTimeoutMs);
-        m_socket->disconnectFromHost(); // sends what is buffered, then closes
+        closeAfterFlush();
         return;
     }
     m_phase = m_parser.hasPartialRequest() ? Phase::Reading : Phase::Idle;
@@ -446,7 +584,6 @@ void HttpConnection::onTimeout()
     case Phase::Idle:
     case Phase::Writing:
     case Phase::Closing:
-        m_socket->abort();
         closeNow();
         break;
     }
@@ -456,11 +593,8 @@ void HttpConnection::beginShutdown()
 {
     m_shuttingDown = true;
     m_closeAfterResponse = true;
-    if (m_phase == Phase::Idle && !m_parser.hasPartialRequest()) {
-        m_socket->disconnectFromHost();
-        if (m_socket->state() == QAbstractSocket::UnconnectedState)
-            closeNow();
-    }
+    if (m_phase == Phase::Idle && !m_parser.hasPartialRequest())
+        closeAfterFlush();
 }
 
 void HttpConnection::closeNow()
@@ -469,8 +603,18 @@ void HttpConnection::closeNow()
         return;
     m_closed = true;
     m_timer.stop();
-    delete m_writeNotifier; // before the socket's descriptor can be closed and reused
+    // Off before the descriptor closes: a level-triggered notifier on a closed stream would
+    // fire on every turn of the loop. Deleted later, as this may run inside their signal.
+    for (QSocketNotifier *notifier : { m_readNotifier, m_writeNotifier }) {
+        notifier->setEnabled(false);
+        notifier->deleteLater();
+    }
+    m_readNotifier = nullptr;
     m_writeNotifier = nullptr;
+    if (m_fd >= 0) {
+        ::close(m_fd);
+        m_fd = -1;
+    }
     if (auto state = m_responder.lock())
         state->cancelled = true;
     m_server->connectionClosed();

@@ -3,6 +3,7 @@
 #include "http/httpserver.h"
 
 #include <QElapsedTimer>
+#include <QHostAddress>
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
@@ -13,7 +14,6 @@
 
 class QFile;
 class QSocketNotifier;
-class QTcpSocket;
 
 namespace tarmac {
 
@@ -34,7 +34,14 @@ public:
 private:
     enum class Phase { Idle, Reading, Handling, Writing, Closing };
 
-    void onReadyRead();
+    void onReadable();
+    bool fillInput();
+    qsizetype writeNow(const char *data, qsizetype size);
+    void sendBytes(const QByteArray &bytes);
+    bool flushOutput();
+    void onWritable();
+    void closeAfterFlush();
+    qint64 bytesToWrite() const { return m_out.size() - m_outOffset; }
     void processInput();
     void dispatch();
     void writeResponse(HttpResponse &response, bool headRequest);
@@ -50,7 +57,16 @@ private:
 
     HttpServer *m_server;
     const HttpServer::Options &m_options;
-    QTcpSocket *m_socket = nullptr;
+    // The socket itself, non-blocking, read and written with system calls: QTcpSocket would
+    // add an ioctl per read, a copy through its ring buffers each way and a signal per event.
+    int m_fd = -1;
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr; // output pending, or a file body waiting
+    QByteArray m_out; // output the kernel did not take yet, from m_outOffset
+    qsizetype m_outOffset = 0;
+    bool m_closeWhenFlushed = false;
+    QHostAddress m_peerAddress;
+    quint16 m_localPort = 0;
     QTimer m_timer;
     HttpRequestParser m_parser;
     QByteArray m_in;
@@ -72,7 +88,6 @@ private:
     bool m_streaming = false;
     bool m_useSendfile = true;
     bool m_sentWithSendfile = false;
-    QSocketNotifier *m_writeNotifier = nullptr;
 };
 
 } // namespace tarmac

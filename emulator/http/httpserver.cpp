@@ -12,6 +12,9 @@ HttpServer::HttpServer(HttpHandler *handler, Options options, QObject *parent)
     : QTcpServer(parent), m_handler(handler), m_options(std::move(options))
 {
     setMaxPendingConnections(1024);
+    // The kernel's accept queue: with Qt's default of 50, a burst of clients connecting faster
+    // than this thread wakes up overflows it, and each dropped SYN costs its client a second.
+    setListenBacklogSize(1024);
     for (int i = 0; i < m_options.ioThreads; ++i) {
         auto *thread = new QThread(this);
         thread->setObjectName(QStringLiteral("tarmac-io-%1").arg(i));

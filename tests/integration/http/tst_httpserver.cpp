@@ -11,6 +11,8 @@
 #include <QThread>
 #include <QTimer>
 
+#include <optional>
+
 #include <sys/resource.h>
 
 using namespace tarmac;
@@ -25,6 +27,7 @@ public:
     QString filePath;
     QMutex threadsMutex;
     std::vector<std::unique_ptr<QThread>> threads;
+    std::optional<HttpResponder> held;
 
     ~EchoHandler() override
     {
@@ -45,6 +48,18 @@ public:
             t->start();
             QMutexLocker lock(&threadsMutex);
             threads.push_back(std::move(t));
+            return;
+        }
+        if (request.path == "/hold") {
+            QMutexLocker lock(&threadsMutex);
+            held = responder; // answered (or found cancelled) by the test
+            return;
+        }
+        if (request.path == "/large-answer") {
+            QByteArray body(8 * 1024 * 1024, Qt::Uninitialized);
+            for (qsizetype i = 0; i < body.size(); ++i)
+                body[i] = char('a' + i % 23);
+            responder.send(HttpResponse::text(200, body));
             return;
         }
         if (request.path == "/file") {
@@ -223,6 +238,70 @@ private slots:
         s.write("GET /four HTTP/1.1\r\nHost: x\r\n\r\n");
         QVERIFY(readResponse(s, buffer, &r));
         QVERIFY(r.body.startsWith("GET /four"));
+    }
+
+    // More pipelined requests than the connection reads ahead (256 KiB): all answered, in
+    // order, once the client starts reading.
+    void pipelineLargerThanReadAhead()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        const QByteArray body(2000, 'p');
+        QByteArray requests;
+        const int count = 400; // about 800 KB
+        for (int i = 0; i < count; ++i) {
+            requests += "POST /p" + QByteArray::number(i) + " HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                    + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        }
+        s.write(requests);
+        QByteArray buffer;
+        for (int i = 0; i < count; ++i) {
+            Response r;
+            QVERIFY2(readResponse(s, buffer, &r), qPrintable(QString::number(i)));
+            QCOMPARE(r.status, 200);
+            QVERIFY(r.body.startsWith(QByteArray("POST /p" + QByteArray::number(i) + " 2000 ")));
+        }
+    }
+
+    // A response larger than the socket takes at once waits for a client that reads slowly.
+    void largeResponseToSlowReader()
+    {
+        QTcpSocket s;
+        s.setReadBufferSize(64 * 1024);
+        connectTo(s);
+        s.write("GET /large-answer HTTP/1.1\r\nHost: x\r\n\r\nGET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+        QThread::msleep(300); // the server fills the socket and waits
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r, false, 20000));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body.size(), 8 * 1024 * 1024);
+        QCOMPARE(r.body.at(8 * 1024 * 1024 - 1), char('a' + (8 * 1024 * 1024 - 1) % 23));
+        QVERIFY(readResponse(s, buffer, &r));
+        QVERIFY(r.body.startsWith(QByteArrayLiteral("GET /one ")));
+    }
+
+    // A client that goes away while its request is handled: the handler can tell, and a late
+    // answer goes nowhere.
+    void clientGoneWhileHandling()
+    {
+        {
+            QMutexLocker lock(&m_server->handler.threadsMutex);
+            m_server->handler.held.reset();
+        }
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET /hold HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(s.waitForBytesWritten(1000));
+        const auto held = [this] {
+            QMutexLocker lock(&m_server->handler.threadsMutex);
+            return m_server->handler.held;
+        };
+        QTRY_VERIFY(held().has_value());
+        QVERIFY(!held()->isCancelled());
+        s.abort();
+        QTRY_VERIFY(held()->isCancelled());
+        held()->send(HttpResponse::text(200, "too late"));
     }
 
     void expectContinueIsAnsweredAtOnce()
