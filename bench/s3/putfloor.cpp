@@ -1,0 +1,156 @@
+// The least an HTTP server must do for a botocore PutObject, and nothing more: one thread,
+// epoll, read the head, answer `100 Continue`, read the body, answer 200. It stores nothing
+// and computes nothing. bench/s3/run measures its CPU per 4 KiB PUT next to Tarmac's, as the
+// floor of HTTP and the loopback kernel work on this machine (nginx answers before reading
+// the body, so it costs less than any server that stores what it is sent).
+//
+//   bench_putfloor PORT
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace {
+
+struct Connection
+{
+    int fd = -1;
+    std::string in;
+    long long bodyLeft = -1; // -1: reading a head
+};
+
+bool headerHas(std::string_view head, std::string_view needle)
+{
+    auto lower = [](char c) { return char(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    for (size_t i = 0; i + needle.size() <= head.size(); ++i) {
+        size_t j = 0;
+        while (j < needle.size() && lower(head[i + j]) == needle[j])
+            ++j;
+        if (j == needle.size())
+            return true;
+    }
+    return false;
+}
+
+long long contentLength(std::string_view head)
+{
+    static constexpr std::string_view kName = "\r\ncontent-length:";
+    auto lower = [](char c) { return char(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+    for (size_t i = 0; i + kName.size() <= head.size(); ++i) {
+        size_t j = 0;
+        while (j < kName.size() && lower(head[i + j]) == kName[j])
+            ++j;
+        if (j == kName.size())
+            return std::atoll(std::string(head.substr(i + j, 24)).c_str());
+    }
+    return 0;
+}
+
+void sendAll(int fd, std::string_view bytes)
+{
+    while (!bytes.empty()) {
+        const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+        if (n <= 0)
+            return; // a bench client that goes away
+        bytes.remove_prefix(size_t(n));
+    }
+}
+
+// Returns false when the connection is done.
+bool serve(Connection &c)
+{
+    char buffer[65536];
+    for (;;) {
+        const ssize_t n = ::read(c.fd, buffer, sizeof buffer);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+            return false;
+        if (n < 0)
+            return true;
+        c.in.append(buffer, size_t(n));
+        for (;;) {
+            if (c.bodyLeft < 0) {
+                const size_t end = c.in.find("\r\n\r\n");
+                if (end == std::string::npos)
+                    break;
+                const std::string_view head(c.in.data(), end + 2);
+                c.bodyLeft = contentLength(head);
+                if (headerHas(head, "100-continue"))
+                    sendAll(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
+                c.in.erase(0, end + 4);
+            }
+            if (c.bodyLeft > 0) {
+                const long long take = std::min<long long>(c.bodyLeft, (long long)c.in.size());
+                c.in.erase(0, size_t(take));
+                c.bodyLeft -= take;
+                if (c.bodyLeft > 0)
+                    break;
+            }
+            c.bodyLeft = -1;
+            sendAll(c.fd, "HTTP/1.1 200 OK\r\nserver: floor\r\ncontent-length: 0\r\n"
+                          "etag: \"00000000000000000000000000000000\"\r\n\r\n");
+        }
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: bench_putfloor PORT\n");
+        return 2;
+    }
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address {};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(uint16_t(std::atoi(argv[1])));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0
+        || ::listen(listener, 1024) != 0) {
+        std::perror("bench_putfloor: listen");
+        return 1;
+    }
+    const int poller = ::epoll_create1(EPOLL_CLOEXEC);
+    epoll_event event {};
+    event.events = EPOLLIN;
+    event.data.ptr = nullptr;
+    ::epoll_ctl(poller, EPOLL_CTL_ADD, listener, &event);
+    std::printf("listening on 127.0.0.1:%s\n", argv[1]);
+    std::fflush(stdout);
+    for (;;) {
+        epoll_event events[64];
+        const int ready = ::epoll_wait(poller, events, 64, -1);
+        for (int i = 0; i < ready; ++i) {
+            auto *c = static_cast<Connection *>(events[i].data.ptr);
+            if (!c) {
+                const int fd = ::accept4(listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0)
+                    continue;
+                ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                c = new Connection;
+                c->fd = fd;
+                epoll_event add {};
+                add.events = EPOLLIN;
+                add.data.ptr = c;
+                ::epoll_ctl(poller, EPOLL_CTL_ADD, fd, &add);
+                continue;
+            }
+            if (!serve(*c)) {
+                ::close(c->fd);
+                delete c;
+            }
+        }
+    }
+}
