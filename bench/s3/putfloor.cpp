@@ -29,7 +29,8 @@ struct Connection
     long long bodyLeft = -1; // -1: reading a head
 };
 
-bool headerHas(std::string_view head, std::string_view needle)
+// Where `needle` (lower case) starts in `head`, ignoring case; npos when it does not.
+size_t findCaseless(std::string_view head, std::string_view needle)
 {
     auto lower = [](char c) { return char(c >= 'A' && c <= 'Z' ? c + 32 : c); };
     for (size_t i = 0; i + needle.size() <= head.size(); ++i) {
@@ -37,23 +38,18 @@ bool headerHas(std::string_view head, std::string_view needle)
         while (j < needle.size() && lower(head[i + j]) == needle[j])
             ++j;
         if (j == needle.size())
-            return true;
+            return i;
     }
-    return false;
+    return std::string_view::npos;
 }
 
 long long contentLength(std::string_view head)
 {
     static constexpr std::string_view kName = "\r\ncontent-length:";
-    auto lower = [](char c) { return char(c >= 'A' && c <= 'Z' ? c + 32 : c); };
-    for (size_t i = 0; i + kName.size() <= head.size(); ++i) {
-        size_t j = 0;
-        while (j < kName.size() && lower(head[i + j]) == kName[j])
-            ++j;
-        if (j == kName.size())
-            return std::atoll(std::string(head.substr(i + j, 24)).c_str());
-    }
-    return 0;
+    const size_t at = findCaseless(head, kName);
+    return at == std::string_view::npos
+            ? 0
+            : std::atoll(std::string(head.substr(at + kName.size(), 24)).c_str());
 }
 
 void sendAll(int fd, std::string_view bytes)
@@ -84,7 +80,7 @@ bool serve(Connection &c)
                     break;
                 const std::string_view head(c.in.data(), end + 2);
                 c.bodyLeft = contentLength(head);
-                if (headerHas(head, "100-continue"))
+                if (findCaseless(head, "100-continue") != std::string_view::npos)
                     sendAll(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
                 c.in.erase(0, end + 4);
             }
