@@ -332,7 +332,7 @@ void HttpConnection::processInput()
         if (bytesToWrite() > kWriteHighWater)
             break;
         if (m_inOffset >= m_in.size()) {
-            m_in.clear();
+            m_in.resize(0); // keeps its capacity while a request streams through
             m_inOffset = 0;
             // Input held back (kReadAhead) is read again now that it has been consumed.
             if (!m_readNotifier->isEnabled() && !m_closeWhenFlushed) {
@@ -561,6 +561,10 @@ void HttpConnection::afterResponse()
     m_phase = m_parser.hasPartialRequest() ? Phase::Reading : Phase::Idle;
     armTimer(m_phase == Phase::Idle ? m_options.keepAliveTimeoutMs : m_options.headerTimeoutMs);
     processInput();
+    if (m_phase == Phase::Idle && !m_closed && m_inOffset >= m_in.size()) {
+        m_in = QByteArray(); // an idle keep-alive connection holds no buffer
+        m_inOffset = 0;
+    }
 }
 
 void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
