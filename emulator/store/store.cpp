@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <sqlite3.h>
+
 namespace tarmac {
 
 namespace {
@@ -23,7 +25,65 @@ Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
     store->m_blobs = std::make_unique<BlobStore>(stateDir + QStringLiteral("/blobs"));
     if (auto r = store->m_blobs->init(); !r)
         return r.error();
+    auto checkpointDb = Database::open(store->m_db->path());
+    if (!checkpointDb)
+        return checkpointDb.error();
+    store->m_checkpointDb = std::move(*checkpointDb);
+    // Replaces SQLite's automatic checkpoint, which would run inside the committing call.
+    sqlite3_wal_hook(store->m_db->handle(), &Store::onWalCommit, store.get());
+    store->m_checkpointer = std::thread([s = store.get()] { s->checkpointLoop(); });
     return store;
+}
+
+Store::~Store()
+{
+    if (m_checkpointer.joinable()) {
+        {
+            std::lock_guard lock(m_checkpointMutex);
+            m_stopping = true;
+        }
+        m_checkpointWake.notify_one();
+        m_checkpointer.join();
+    }
+    m_checkpointDb.reset();
+    // The writer goes last: closing the last connection checkpoints and removes the WAL.
+    m_db.reset();
+}
+
+// Called by SQLite after each commit on the writer connection, with the WAL's size in frames.
+int Store::onWalCommit(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    auto *store = static_cast<Store *>(arg);
+    if (frames >= kWriterCheckpointFrames) {
+        // The checkpointer cannot keep up (or a reader pins the WAL): bound the WAL here.
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    } else if (frames >= kCheckpointFrames) {
+        {
+            std::lock_guard lock(store->m_checkpointMutex);
+            if (store->m_checkpointWanted)
+                return SQLITE_OK;
+            store->m_checkpointWanted = true;
+        }
+        store->m_checkpointWake.notify_one();
+    }
+    return SQLITE_OK;
+}
+
+void Store::checkpointLoop()
+{
+    std::unique_lock lock(m_checkpointMutex);
+    for (;;) {
+        m_checkpointWake.wait(lock, [this] { return m_checkpointWanted || m_stopping; });
+        if (m_stopping)
+            return;
+        lock.unlock();
+        // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
+        // The writer starts the WAL over at its next commit once everything is copied.
+        sqlite3_wal_checkpoint_v2(m_checkpointDb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                  nullptr, nullptr);
+        lock.lock();
+        m_checkpointWanted = false;
+    }
 }
 
 Result<std::unique_ptr<Database>> Store::openReader() const

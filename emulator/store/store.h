@@ -7,7 +7,10 @@
 #include <QMutex>
 #include <QString>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 namespace tarmac {
 
@@ -38,11 +41,32 @@ public:
     // order, in its own transaction, recorded in schema_versions(module, version).
     Result<void> migrateModule(const QString &module, const std::vector<Migration> &migrations);
 
+    ~Store();
+    Store(const Store &) = delete;
+    Store &operator=(const Store &) = delete;
+
+    // WAL frames after which the checkpointer thread copies the WAL into the database, and
+    // after which the writer does it itself because the checkpointer fell behind.
+    static constexpr int kCheckpointFrames = 1000;
+    static constexpr int kWriterCheckpointFrames = 16 * kCheckpointFrames;
+
 private:
     Store() = default;
+    static int onWalCommit(void *store, sqlite3 *db, const char *name, int frames);
+    void checkpointLoop();
+
     QMutex m_mutex;
     std::unique_ptr<Database> m_db;
     std::unique_ptr<BlobStore> m_blobs;
+
+    // Checkpoints run on their own thread and connection: copying the WAL back and syncing
+    // both files (milliseconds) no longer stalls the request whose commit crossed the mark.
+    std::unique_ptr<Database> m_checkpointDb;
+    std::thread m_checkpointer;
+    std::mutex m_checkpointMutex;
+    std::condition_variable m_checkpointWake;
+    bool m_checkpointWanted = false;
+    bool m_stopping = false;
 };
 
 } // namespace tarmac

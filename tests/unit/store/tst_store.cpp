@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
@@ -52,6 +53,41 @@ private slots:
         // A gap in the numbering is refused.
         const std::vector<Migration> gap = { { 3, "CREATE TABLE g (x);" } };
         QVERIFY(!(*store)->migrateModule(QStringLiteral("m"), gap));
+    }
+
+    // The WAL is copied back into the database by the checkpointer thread, not by the
+    // committing writer: after a burst past kCheckpointFrames (and far below the mark where
+    // the writer steps in itself), the database file fills while nobody writes.
+    void checkpointerCopiesTheWalBack()
+    {
+        QTemporaryDir dir;
+        const QString database = dir.path() + QStringLiteral("/tarmac.db");
+        const QByteArray value(3000, 'w');
+        const int commits = Store::kCheckpointFrames + Store::kCheckpointFrames / 2;
+        {
+            auto store = Store::open(dir.path());
+            QVERIFY(store);
+            QVERIFY((*store)->write([](Database &db) { return db.exec("CREATE TABLE t (n, v)").ok(); }));
+            const qint64 before = QFileInfo(database).size();
+            for (int i = 0; i < commits; ++i) {
+                const bool ok = (*store)->write([&](Database &db) {
+                    auto insert = db.prepare("INSERT INTO t VALUES (?1, ?2)");
+                    return insert && insert->bind(1, qint64(i)).bind(2, value).exec().ok();
+                });
+                QVERIFY(ok);
+            }
+            QVERIFY(QFileInfo(dir.path() + QStringLiteral("/tarmac.db-wal")).size()
+                    > qint64(Store::kCheckpointFrames) * 4096);
+            QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(database).size() > before + qint64(commits) * 3000 / 2,
+                                     10000);
+        }
+        auto store = Store::open(dir.path());
+        QVERIFY(store);
+        const qint64 rows = (*store)->write([](Database &db) -> qint64 {
+            auto count = db.prepare("SELECT count(*) FROM t");
+            return count && count->step().ok() ? count->int64(0) : -1;
+        });
+        QCOMPARE(rows, qint64(commits));
     }
 
     void writesFromManyThreadsAreSerialised()
