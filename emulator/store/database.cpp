@@ -166,17 +166,6 @@ Result<bool> Statement::step()
     return error;
 }
 
-Result<void> Statement::exec()
-{
-    for (;;) {
-        const Result<bool> row = step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            return {};
-    }
-}
-
 void Statement::reset()
 {
     if (m_stmt)

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 struct sqlite3;
@@ -44,7 +45,31 @@ public:
     // Steps once: true when a row is available, false when done. Errors come back as Error.
     Result<bool> step();
     // Steps to completion (for statements that return no rows).
-    Result<void> exec();
+    Result<void> exec()
+    {
+        return forEachRow([] { });
+    }
+    // Calls row() for each row (it reads the columns from this statement); a row() that
+    // returns bool stops the walk by returning false.
+    template<typename F>
+    Result<void> forEachRow(F &&row)
+    {
+        for (;;) {
+            const Result<bool> more = step();
+            if (!more)
+                return more.error();
+            if (!*more)
+                return {};
+            if constexpr (std::is_same_v<std::invoke_result_t<F>, bool>) {
+                if (!row()) {
+                    reset();
+                    return {};
+                }
+            } else {
+                row();
+            }
+        }
+    }
     void reset();
 
     int columnCount() const;

@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "trace/attributecodec.h"
+#include "trace/tracerows.h"
 #include "store/database.h"
 
 #include <cmath>
@@ -22,34 +23,6 @@ static_assert(sizeof kFunctionMarker - 1 == 18, "TARMAC_FUNCTION_SQL skips 18 ch
     "substr(attributes, instr(attributes, '[\"faas.name\",\"s\",\"') + 18, "                 \
     "instr(substr(attributes, instr(attributes, '[\"faas.name\",\"s\",\"') + 18), '\"') - 1) " \
     "ELSE '' END"
-
-std::string_view view(const QByteArray &bytes)
-{
-    return std::string_view(bytes.constData(), size_t(bytes.size()));
-}
-
-constexpr std::string_view kSpanColumns
-        = "trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, end_ns, "
-          "status_code, status_message, attributes";
-
-Span readSpan(Statement &st)
-{
-    Span s;
-    s.traceId = st.text(0).toLatin1();
-    s.spanId = st.text(1).toLatin1();
-    s.parentSpanId = st.text(2).toLatin1();
-    s.name = st.text(3);
-    s.service = st.text(4);
-    s.operation = st.text(5);
-    s.kind = int(st.int64(6));
-    s.startNs = st.int64(7);
-    s.endNs = st.int64(8);
-    s.statusCode = int(st.int64(9));
-    s.statusMessage = st.text(10);
-    if (!st.isNull(11))
-        s.attributes = decodeAttributes(st.text(11).toUtf8());
-    return s;
-}
 
 // from - duration without wrapping below qint64's minimum.
 qint64 saturatingSub(qint64 a, qint64 b)
@@ -183,12 +156,7 @@ Result<qint64> TraceQuery::scanSpans(qint64 fromNs, qint64 toNs, qsizetype limit
     st->bind(1, saturatingSub(fromNs, *maxDuration)).bind(2, toNs).bind(3, fromNs).bind(4, qint64(limit));
     qint64 n = 0;
     SpanSummary s;
-    for (;;) {
-        auto r = st->step();
-        if (!r)
-            return r.error();
-        if (!*r)
-            break;
+    auto walked = st->forEachRow([&] {
         s.traceId = st->text(0).toLatin1();
         s.spanId = st->text(1).toLatin1();
         s.parentSpanId = st->text(2).toLatin1();
@@ -200,9 +168,10 @@ Result<qint64> TraceQuery::scanSpans(qint64 fromNs, qint64 toNs, qsizetype limit
         s.statusCode = int(st->int64(8));
         s.function = st->text(9);
         ++n;
-        if (!row(s))
-            break;
-    }
+        return row(s);
+    });
+    if (!walked)
+        return walked.error();
     return n;
 }
 
@@ -225,12 +194,7 @@ Result<QList<TraceQuery::SpanBucket>> TraceQuery::aggregateSpans(qint64 fromNs, 
         return st.error();
     st->bind(1, saturatingSub(fromNs, *maxDuration)).bind(2, toNs).bind(3, fromNs).bind(4, bucketNs);
     QList<SpanBucket> out;
-    for (;;) {
-        auto r = st->step();
-        if (!r)
-            return r.error();
-        if (!*r)
-            break;
+    auto r = st->forEachRow([&] {
         SpanBucket b;
         b.service = st->text(0);
         b.function = st->text(1);
@@ -239,7 +203,9 @@ Result<QList<TraceQuery::SpanBucket>> TraceQuery::aggregateSpans(qint64 fromNs, 
         b.count = st->int64(5);
         b.errors = st->int64(6);
         out.append(std::move(b));
-    }
+    });
+    if (!r)
+        return r.error();
     return out;
 }
 
@@ -258,18 +224,15 @@ Result<TraceQuery::Histogram> TraceQuery::histogram(qint64 fromNs, qint64 toNs, 
     if (!st)
         return st.error();
     st->bind(1, fromNs).bind(2, toNs).bind(3, width);
-    for (;;) {
-        auto r = st->step();
-        if (!r)
-            return r.error();
-        if (!*r)
-            break;
+    auto r = st->forEachRow([&] {
         const qint64 b = st->int64(0);
-        if (b < 0 || b >= buckets)
-            continue;
-        h.counts[b] = st->int64(1);
-        h.errors[b] = st->int64(2);
-    }
+        if (b >= 0 && b < buckets) {
+            h.counts[b] = st->int64(1);
+            h.errors[b] = st->int64(2);
+        }
+    });
+    if (!r)
+        return r.error();
     return h;
 }
 
@@ -281,14 +244,8 @@ Result<QList<Span>> TraceQuery::trace(const QByteArray &traceId)
         return st.error();
     st->bind(1, view(traceId));
     QList<Span> out;
-    for (;;) {
-        auto r = st->step();
-        if (!r)
-            return r.error();
-        if (!*r)
-            break;
-        out.append(readSpan(*st));
-    }
+    if (auto r = st->forEachRow([&] { out.append(readSpan(*st)); }); !r)
+        return r.error();
     return out;
 }
 
@@ -309,8 +266,8 @@ Result<std::optional<Span>> TraceQuery::span(const QByteArray &traceId, const QB
 
 Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
 {
-    std::string sql = "SELECT time_ns, trace_id, span_id, source, request_id, severity, body, id "
-                      "FROM logs WHERE time_ns BETWEEN ?1 AND ?2";
+    std::string sql = "SELECT " + std::string(kLogColumns)
+            + " FROM logs WHERE time_ns BETWEEN ?1 AND ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += query.newest ? " ORDER BY time_ns DESC, id DESC LIMIT ?3" : " ORDER BY time_ns, id LIMIT ?3";
@@ -321,22 +278,8 @@ Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
     if (!query.traceId.isEmpty())
         st->bind(4, view(query.traceId));
     QList<LogRecord> out;
-    for (;;) {
-        auto r = st->step();
-        if (!r)
-            return r.error();
-        if (!*r)
-            break;
-        LogRecord l;
-        l.timeNs = st->int64(0);
-        l.traceId = st->text(1).toLatin1();
-        l.spanId = st->text(2).toLatin1();
-        l.source = st->text(3);
-        l.requestId = st->text(4);
-        l.severity = int(st->int64(5));
-        l.text = st->text(6);
-        out.append(std::move(l));
-    }
+    if (auto r = st->forEachRow([&] { out.append(readLog(*st)); }); !r)
+        return r.error();
     if (query.newest)
         std::reverse(out.begin(), out.end());
     return out;
@@ -354,14 +297,8 @@ Result<QHash<QString, TraceQuery::Invocations>> TraceQuery::invocationsByFunctio
     if (!st)
         return st.error();
     QHash<QString, Invocations> out;
-    for (;;) {
-        auto r = st->step();
-        if (!r)
-            return r.error();
-        if (!*r)
-            break;
-        out.insert(st->text(0), { st->int64(1), st->int64(2) });
-    }
+    if (auto r = st->forEachRow([&] { out.insert(st->text(0), { st->int64(1), st->int64(2) }); }); !r)
+        return r.error();
     return out;
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/json.h"
 #include "trace/attributecodec.h"
+#include "trace/tracerows.h"
 #include "store/database.h"
 
 #include <QDeadlineTimer>
@@ -65,11 +66,6 @@ constexpr std::string_view InsertSpanSql
 constexpr std::string_view InsertLogSql
     = "INSERT INTO logs (time_ns, trace_id, span_id, source, request_id, severity, body) "
       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-
-std::string_view view(const QByteArray &bytes)
-{
-    return std::string_view(bytes.constData(), size_t(bytes.size()));
-}
 
 } // namespace
 
@@ -271,10 +267,8 @@ Result<void> Tracer::writeBatch(const QList<Span> &spans, const QList<LogRecord>
 
 Result<QList<Span>> Tracer::spans(const Query &query) const
 {
-    std::string sql
-        = "SELECT trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, "
-          "end_ns, status_code, status_message, attributes FROM spans "
-          "WHERE start_ns <= ?1 AND end_ns >= ?2";
+    std::string sql = "SELECT " + std::string(kSpanColumns)
+            + " FROM spans WHERE start_ns <= ?1 AND end_ns >= ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += " ORDER BY start_ns, id LIMIT ?3";
@@ -286,38 +280,16 @@ Result<QList<Span>> Tracer::spans(const Query &query) const
     st->bind(1, query.toNs).bind(2, query.fromNs).bind(3, qint64(query.limit));
     if (!query.traceId.isEmpty())
         st->bind(4, view(query.traceId));
-
     QList<Span> out;
-    for (;;) {
-        Result<bool> row = st->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        Span s;
-        s.traceId = st->text(0).toLatin1();
-        s.spanId = st->text(1).toLatin1();
-        s.parentSpanId = st->text(2).toLatin1();
-        s.name = st->text(3);
-        s.service = st->text(4);
-        s.operation = st->text(5);
-        s.kind = int(st->int64(6));
-        s.startNs = st->int64(7);
-        s.endNs = st->int64(8);
-        s.statusCode = int(st->int64(9));
-        s.statusMessage = st->text(10);
-        if (!st->isNull(11))
-            s.attributes = decodeAttributes(st->text(11).toUtf8());
-        out.append(std::move(s));
-    }
+    if (Result<void> r = st->forEachRow([&] { out.append(readSpan(*st)); }); !r)
+        return r.error();
     return out;
 }
 
 Result<QList<LogRecord>> Tracer::logs(const Query &query) const
 {
-    std::string sql
-        = "SELECT time_ns, trace_id, span_id, source, request_id, severity, body FROM logs "
-          "WHERE time_ns >= ?1 AND time_ns <= ?2";
+    std::string sql = "SELECT " + std::string(kLogColumns)
+            + " FROM logs WHERE time_ns >= ?1 AND time_ns <= ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += " ORDER BY time_ns, id LIMIT ?3";
@@ -329,24 +301,9 @@ Result<QList<LogRecord>> Tracer::logs(const Query &query) const
     st->bind(1, query.fromNs).bind(2, query.toNs).bind(3, qint64(query.limit));
     if (!query.traceId.isEmpty())
         st->bind(4, view(query.traceId));
-
     QList<LogRecord> out;
-    for (;;) {
-        Result<bool> row = st->step();
-        if (!row)
-            return row.error();
-        if (!*row)
-            break;
-        LogRecord l;
-        l.timeNs = st->int64(0);
-        l.traceId = st->text(1).toLatin1();
-        l.spanId = st->text(2).toLatin1();
-        l.source = st->text(3);
-        l.requestId = st->text(4);
-        l.severity = int(st->int64(5));
-        l.text = st->text(6);
-        out.append(std::move(l));
-    }
+    if (Result<void> r = st->forEachRow([&] { out.append(readLog(*st)); }); !r)
+        return r.error();
     return out;
 }
 
