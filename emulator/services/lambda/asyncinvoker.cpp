@@ -138,11 +138,9 @@ void AsyncInvoker::setStatus(const QByteArray &id, const char *status, int attem
                  qPrintable(r.error().message));
 }
 
-void AsyncInvoker::attempt(const QByteArray &id)
+Result<std::optional<AsyncInvoker::Row>> AsyncInvoker::readRow(const QByteArray &id)
 {
-    if (m_stopped || !m_sink)
-        return;
-    auto row = m_store->write([&](Database &db) -> Result<std::optional<Row>> {
+    return m_store->write([&](Database &db) -> Result<std::optional<Row>> {
         auto s = db.prepare("SELECT function, qualifier, payload, trace_id, parent_span_id, client_context, origin, "
                             "attempts, enqueued_ns, status FROM lambda_async_events WHERE id = ?1");
         if (!s)
@@ -167,6 +165,13 @@ void AsyncInvoker::attempt(const QByteArray &id)
         r.status = s->text(9);
         return std::optional<Row>(std::move(r));
     });
+}
+
+void AsyncInvoker::attempt(const QByteArray &id)
+{
+    if (m_stopped || !m_sink)
+        return;
+    auto row = readRow(id);
     if (!row || !*row || ((*row)->status != QLatin1String("queued") && (*row)->status != QLatin1String("running")))
         return;
     const Row &r = **row;
@@ -198,28 +203,7 @@ void AsyncInvoker::attempt(const QByteArray &id)
 void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
 {
     --m_inFlight;
-    auto row = m_store->write([&](Database &db) -> Result<std::optional<Row>> {
-        auto s = db.prepare("SELECT function, qualifier, payload, attempts, enqueued_ns, trace_id, origin "
-                            "FROM lambda_async_events WHERE id = ?1");
-        if (!s)
-            return s.error();
-        s->bind(1, QString::fromLatin1(id));
-        auto step = s->step();
-        if (!step)
-            return step.error();
-        if (!*step)
-            return std::optional<Row>();
-        Row r;
-        r.event.id = id;
-        r.event.function = s->text(0);
-        r.event.qualifier = s->text(1);
-        r.event.payload = s->blob(2);
-        r.attempts = int(s->int64(3));
-        r.enqueuedNs = s->int64(4);
-        r.event.traceId = s->text(5).toLatin1();
-        r.event.origin = s->text(6);
-        return std::optional<Row>(std::move(r));
-    });
+    auto row = readRow(id);
     if (!row || !*row)
         return;
     Row r = **row;

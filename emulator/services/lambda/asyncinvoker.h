@@ -6,6 +6,8 @@
 #include <QList>
 #include <QObject>
 
+#include <optional>
+
 namespace tarmac {
 
 class Clock;
@@ -61,6 +63,7 @@ public:
 
 private:
     struct Row;
+    Result<std::optional<Row>> readRow(const QByteArray &id);
     void attempt(const QByteArray &id);
     void onResult(const QByteArray &id, const DeliveryResult &result);
     void sendToDestination(const Row &row, const DeliveryResult &result, bool success);

@@ -173,6 +173,21 @@ bool appendFile(QFile &in, QFile &out)
     return true;
 }
 
+// Removes an upload's rows and its parts' rows (inside a transaction of the caller's).
+Result<void> forgetUpload(Database &db, const QByteArray &uploadId)
+{
+    for (const char *sql : { "DELETE FROM s3_parts WHERE upload_id = ?1",
+                             "DELETE FROM s3_uploads WHERE upload_id = ?1" }) {
+        auto del = db.prepare(sql);
+        if (!del)
+            return storeError(del.error());
+        del->bind(1, uploadId);
+        if (auto r = del->exec(); !r)
+            return storeError(r.error());
+    }
+    return {};
+}
+
 const char *documentColumn(S3Store::BucketDocument which)
 {
     switch (which) {
@@ -1193,15 +1208,8 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::noSuchBucket(bucket);
-        for (const char *sql : { "DELETE FROM s3_parts WHERE upload_id = ?1",
-                                 "DELETE FROM s3_uploads WHERE upload_id = ?1" }) {
-            auto del = db.prepare(sql);
-            if (!del)
-                return storeError(del.error());
-            del->bind(1, uploadId);
-            if (auto r = del->exec(); !r)
-                return storeError(r.error());
-        }
+        if (auto r = forgetUpload(db, uploadId); !r)
+            return r;
         return tx.commit();
     });
     if (!done)
@@ -1221,15 +1229,8 @@ Result<void> S3Store::abortUpload(const QString &bucket, const QByteArray &key,
         Transaction tx(db);
         if (!tx.began())
             return storeError(tx.began().error());
-        for (const char *sql : { "DELETE FROM s3_parts WHERE upload_id = ?1",
-                                 "DELETE FROM s3_uploads WHERE upload_id = ?1" }) {
-            auto del = db.prepare(sql);
-            if (!del)
-                return storeError(del.error());
-            del->bind(1, uploadId);
-            if (auto r = del->exec(); !r)
-                return storeError(r.error());
-        }
+        if (auto r = forgetUpload(db, uploadId); !r)
+            return r;
         return tx.commit();
     });
     if (!done)
