@@ -288,17 +288,12 @@ void FunctionInstance::invocationResponse(const QByteArray &requestId, HttpReque
     finishInvocation(std::move(o), State::Ready);
 }
 
-void FunctionInstance::invocationError(const QByteArray &requestId, HttpRequest &&request,
-                                       HttpResponder responder)
+// The error a runtime posted (to /invocation/ID/error or /init/error): its errorType and
+// errorMessage, or, when the body is not that shape, the body itself as the message.
+// `fallbackType` names an error whose type neither the body nor the header gives.
+FunctionInstance::Outcome FunctionInstance::errorOutcome(const HttpRequest &request,
+                                                         const QString &fallbackType)
 {
-    if (m_state != State::Invoking || !m_current || !m_currentSent || requestId != m_current->requestId) {
-        responder.send(runtimeApiError(400, "InvalidRequestID", QByteArrayLiteral("Invalid request ID")));
-        return;
-    }
-    responder.send(HttpResponse::json(202, QByteArrayLiteral(R"({"status":"OK"})")));
-    drainOutput();
-    if (m_state != State::Invoking || !m_current || m_current->requestId != requestId)
-        return;
     Outcome o;
     o.ok = false;
     o.payload = request.body.toByteArray();
@@ -318,8 +313,22 @@ void FunctionInstance::invocationError(const QByteArray &requestId, HttpRequest 
         o.payload = toJsonBytes(Json { { "errorType", toStd(type) },
                                        { "errorMessage", toStd(o.errorMessage) } });
     }
-    o.errorType = type.isEmpty() ? QStringLiteral("Unhandled") : type;
-    finishInvocation(std::move(o), State::Ready);
+    o.errorType = type.isEmpty() ? fallbackType : type;
+    return o;
+}
+
+void FunctionInstance::invocationError(const QByteArray &requestId, HttpRequest &&request,
+                                       HttpResponder responder)
+{
+    if (m_state != State::Invoking || !m_current || !m_currentSent || requestId != m_current->requestId) {
+        responder.send(runtimeApiError(400, "InvalidRequestID", QByteArrayLiteral("Invalid request ID")));
+        return;
+    }
+    responder.send(HttpResponse::json(202, QByteArrayLiteral(R"({"status":"OK"})")));
+    drainOutput();
+    if (m_state != State::Invoking || !m_current || m_current->requestId != requestId)
+        return;
+    finishInvocation(errorOutcome(request, QStringLiteral("Unhandled")), State::Ready);
 }
 
 void FunctionInstance::initError(HttpRequest &&request, HttpResponder responder)
@@ -334,26 +343,7 @@ void FunctionInstance::initError(HttpRequest &&request, HttpResponder responder)
     drainOutput();
     if (m_state != State::Starting)
         return;
-    Outcome o;
-    o.ok = false;
-    o.payload = request.body.toByteArray();
-    o.contentType = QByteArrayLiteral("application/json");
-    QString type = QString::fromUtf8(request.header("lambda-runtime-function-error-type"));
-    auto doc = parseJson(o.payload);
-    if (doc && doc->is_object()) {
-        if (doc->contains("errorType") && (*doc)["errorType"].is_string())
-            type = fromStd((*doc)["errorType"].get<std::string>());
-        if (doc->contains("errorMessage") && (*doc)["errorMessage"].is_string())
-            o.errorMessage = fromStd((*doc)["errorMessage"].get<std::string>());
-    } else {
-        if (type.isEmpty())
-            type = QStringLiteral("Runtime.Unknown");
-        o.errorMessage = QString::fromUtf8(o.payload.left(4096));
-        o.payload = toJsonBytes(Json { { "errorType", toStd(type) },
-                                       { "errorMessage", toStd(o.errorMessage) } });
-    }
-    o.errorType = type.isEmpty() ? QStringLiteral("Runtime.Unknown") : type;
-    failInit(std::move(o));
+    failInit(errorOutcome(request, QStringLiteral("Runtime.Unknown")));
 }
 
 void FunctionInstance::responseTooLarge(const QByteArray &requestId)

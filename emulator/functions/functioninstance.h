@@ -129,6 +129,7 @@ private:
 
     bool transition(State to);
     void sendInvocation();
+    static Outcome errorOutcome(const HttpRequest &request, const QString &fallbackType);
     void finishInvocation(Outcome outcome, State next);
     void failInit(Outcome outcome);
     void onProcessFinished(int exitCode, int exitStatus);
