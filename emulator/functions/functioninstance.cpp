@@ -268,17 +268,26 @@ void FunctionInstance::nextInvocation(HttpResponder responder)
                     + " to InvocationNext failed for runtime."));
 }
 
-void FunctionInstance::invocationResponse(const QByteArray &requestId, HttpRequest &&request,
-                                          HttpResponder responder)
+// What a runtime's answer to the current invocation goes through: an unknown request id gets
+// Lambda's 400; otherwise 202, the process's pending output is read, and the answer counts
+// only if the invocation is still current (the process may have died meanwhile, which ended
+// it).
+bool FunctionInstance::acceptAnswer(const QByteArray &requestId, const HttpResponder &responder)
 {
     if (m_state != State::Invoking || !m_current || !m_currentSent || requestId != m_current->requestId) {
         responder.send(runtimeApiError(400, "InvalidRequestID", QByteArrayLiteral("Invalid request ID")));
-        return;
+        return false;
     }
     responder.send(HttpResponse::json(202, QByteArrayLiteral(R"({"status":"OK"})")));
     drainOutput();
-    if (m_state != State::Invoking || !m_current || m_current->requestId != requestId)
-        return; // the process died while its output was read, and that ended the invocation
+    return m_state == State::Invoking && m_current && m_current->requestId == requestId;
+}
+
+void FunctionInstance::invocationResponse(const QByteArray &requestId, HttpRequest &&request,
+                                          HttpResponder responder)
+{
+    if (!acceptAnswer(requestId, responder))
+        return;
     Outcome o;
     o.ok = true;
     o.payload = request.body.toByteArray();
@@ -320,13 +329,7 @@ FunctionInstance::Outcome FunctionInstance::errorOutcome(const HttpRequest &requ
 void FunctionInstance::invocationError(const QByteArray &requestId, HttpRequest &&request,
                                        HttpResponder responder)
 {
-    if (m_state != State::Invoking || !m_current || !m_currentSent || requestId != m_current->requestId) {
-        responder.send(runtimeApiError(400, "InvalidRequestID", QByteArrayLiteral("Invalid request ID")));
-        return;
-    }
-    responder.send(HttpResponse::json(202, QByteArrayLiteral(R"({"status":"OK"})")));
-    drainOutput();
-    if (m_state != State::Invoking || !m_current || m_current->requestId != requestId)
+    if (!acceptAnswer(requestId, responder))
         return;
     finishInvocation(errorOutcome(request, QStringLiteral("Unhandled")), State::Ready);
 }

@@ -129,6 +129,7 @@ private:
 
     bool transition(State to);
     void sendInvocation();
+    bool acceptAnswer(const QByteArray &requestId, const HttpResponder &responder);
     static Outcome errorOutcome(const HttpRequest &request, const QString &fallbackType);
     void finishInvocation(Outcome outcome, State next);
     void failInit(Outcome outcome);
