@@ -4,6 +4,7 @@
 
 #include <QThread>
 
+#include <signal.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -11,6 +12,17 @@ namespace tarmac {
 HttpServer::HttpServer(HttpHandler *handler, Options options, QObject *parent)
     : QTcpServer(parent), m_handler(handler), m_options(std::move(options))
 {
+    // A client that resets its connection makes the next write to it fail with EPIPE, and
+    // raise SIGPIPE, whose default action ends the process. send() is told not to raise it
+    // (MSG_NOSIGNAL), but sendfile() cannot be: a download cut off mid-body would take the
+    // whole emulator down. The error code says everything the connection needs to know.
+    static const bool sigpipeIgnored = [] {
+        struct sigaction ignore = {};
+        ignore.sa_handler = SIG_IGN;
+        sigemptyset(&ignore.sa_mask);
+        return ::sigaction(SIGPIPE, &ignore, nullptr) == 0;
+    }();
+    Q_UNUSED(sigpipeIgnored);
     setMaxPendingConnections(1024);
     // The kernel's accept queue: with Qt's default of 50, a burst of clients connecting faster
     // than this thread wakes up overflows it, and each dropped SYN costs its client a second.

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import os
 import socket
+import struct
 import time
 import unittest
 import urllib.parse
@@ -190,6 +191,21 @@ class S3Boto3Test(unittest.TestCase):
         self.assertLess(time.monotonic() - started, 4)
         self.assertEqual(s3.get_object(Bucket=bucket, Key="full-2")["Body"].read(), b"x" * 1000)
         self.assertEqual(s3.head_object(Bucket=bucket, Key="empty-2")["ContentLength"], 0)
+
+    def test_client_reset_during_large_get(self):
+        # A download cut off by a reset makes the server's next sendfile() fail with EPIPE,
+        # which raises SIGPIPE: unless ignored, that ended the whole emulator (rc -13).
+        b = self.bucket("reset-get")
+        self.s3.put_object(Bucket=b, Key="big", Body=os.urandom(32 << 20))
+        for _ in range(10):
+            with socket.create_connection((self.host, int(self.port)), timeout=5) as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.sendall(("GET /%s/big HTTP/1.1\r\nHost: x\r\n\r\n" % b).encode())
+                s.recv(1000)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            time.sleep(0.05)
+        self.assertIsNone(self.tarmac.proc.poll(), "tarmac exited: %s" % self.tarmac.proc.poll())
+        self.assertEqual(self.s3.head_object(Bucket=b, Key="big")["ContentLength"], 32 << 20)
 
     def test_flexible_checksums(self):
         b = self.bucket("checksums")

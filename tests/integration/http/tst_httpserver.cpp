@@ -14,6 +14,7 @@
 #include <optional>
 
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 using namespace tarmac;
 
@@ -192,6 +193,19 @@ class TestHttpServer : public QObject
         QVERIFY(s.waitForConnected(3000));
     }
 
+    // The status of the answer to `request` on a new connection; 0 when none came.
+    int statusOf(const QByteArray &request)
+    {
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, m_server->port);
+        if (!s.waitForConnected(3000))
+            return 0;
+        s.write(request);
+        QByteArray buffer;
+        Response r;
+        return readResponse(s, buffer, &r) ? r.status : 0;
+    }
+
 private slots:
     void initTestCase()
     {
@@ -261,6 +275,34 @@ private slots:
             QCOMPARE(r.status, 200);
             QVERIFY(r.body.startsWith(QByteArray("POST /p" + QByteArray::number(i) + " 2000 ")));
         }
+    }
+
+    // A client that resets its connection in the middle of a file body (sendfile) costs the
+    // server that connection and nothing else. (QtTest ignores SIGPIPE in its own process, so
+    // e2e_s3 checks the real binary for that: test_client_reset_during_large_get.)
+    void clientResetDuringFileBody()
+    {
+        const QString path = m_dir.filePath(QStringLiteral("reset.bin"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        QVERIFY(f.resize(32 * 1024 * 1024));
+        f.close();
+        m_server->handler.filePath = path;
+        for (int i = 0; i < 10; ++i) {
+            QTcpSocket s;
+            s.setReadBufferSize(4096);
+            connectTo(s);
+            s.write("GET /file HTTP/1.1\r\nHost: x\r\n\r\n");
+            QVERIFY(s.waitForReadyRead(2000));
+            s.read(1024);
+            // SO_LINGER 0: the close sends a reset, and the server's next send fails with EPIPE.
+            const struct linger reset = { 1, 0 };
+            QCOMPARE(::setsockopt(int(s.socketDescriptor()), SOL_SOCKET, SO_LINGER, &reset,
+                                  sizeof reset), 0);
+            s.abort();
+            QTest::qWait(20);
+        }
+        QCOMPARE(statusOf("GET /after HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
     }
 
     // A response larger than the socket takes at once waits for a client that reads slowly.
