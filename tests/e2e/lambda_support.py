@@ -28,6 +28,18 @@ def make_zip(files):
     return buf.getvalue()
 
 
+def python_function(test, tarmac, name, app_py):
+    """Creates the python3.11 function `name` from one app.py (handler app.handler) and returns
+    CreateFunction's answer; skips `test` when this build has no functions module."""
+    services = tarmac.get_json("/_tarmac/health")[1].get("services", {})
+    if "lambda" not in services:
+        test.skipTest("the functions module (lambda) is not in this build")
+    from harness import boto3_client
+    return boto3_client(tarmac, "lambda").create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": app_py})}, Timeout=30)
+
+
 def tarmac_json(tarmac, path, method="GET", body=None, timeout=10):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(tarmac.edge + path, data=data, method=method,

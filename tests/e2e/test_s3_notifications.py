@@ -1,16 +1,15 @@
 """S3 event notifications to a function: `aws s3 cp` into a bucket whose notification targets a
 Python function; the function receives the record in AWS's shape and calls back into S3 with
 boto3 and no endpoint in its code; the export shows one trace from the upload to that call."""
-import io
 import json
 import os
 import subprocess
 import tempfile
 import time
 import unittest
-import zipfile
 
 from harness import Tarmac, boto3_client, run_tarmac
+from lambda_support import python_function
 
 HANDLER = r'''
 import json
@@ -32,24 +31,11 @@ def handler(event, context):
 '''
 
 
-def zip_of(name, text):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(name, text)
-    return buf.getvalue()
-
-
 class S3NotificationTest(unittest.TestCase):
     def test_object_created_invokes_python_function(self):
         with Tarmac() as t:
-            services = t.get_json("/_tarmac/health")[1].get("services", {})
-            if "lambda" not in services:
-                self.skipTest("the functions module (lambda) is not in this build")
-            lam = boto3_client(t, "lambda")
+            fn = python_function(self, t, "on-upload", HANDLER)
             s3 = boto3_client(t, "s3")
-            fn = lam.create_function(FunctionName="on-upload", Runtime="python3.11",
-                                     Role="arn:aws:iam::000000000000:role/r", Handler="app.handler",
-                                     Code={"ZipFile": zip_of("app.py", HANDLER)}, Timeout=30)
             s3.create_bucket(Bucket="uploads")
             s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration={
                 "LambdaFunctionConfigurations": [{

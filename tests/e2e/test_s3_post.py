@@ -16,12 +16,12 @@ import unittest
 import urllib.parse
 import uuid
 import xml.etree.ElementTree as ET
-import zipfile
 
 import boto3
 import botocore.config
 
 from harness import Tarmac, boto3_client
+from lambda_support import python_function
 
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
 KEY, SECRET = "AKIDTARMACPOST", "p0st/s3cr3t+chars"
@@ -71,13 +71,6 @@ def post_form(presigned, content=b"hello from a form", file_name="notes.txt", ex
 def error_of(body):
     root = ET.fromstring(body)
     return root.findtext("Code"), root.findtext("Message"), root
-
-
-def zip_of(name, text):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(name, text)
-    return buf.getvalue()
 
 
 class S3PostObjectTest(unittest.TestCase):
@@ -370,15 +363,8 @@ def handler(event, context):
 class S3PostNotificationTest(unittest.TestCase):
     def test_object_created_post_reaches_a_function(self):
         with Tarmac() as t:
-            services = t.get_json("/_tarmac/health")[1].get("services", {})
-            if "lambda" not in services:
-                self.skipTest("the functions module (lambda) is not in this build")
-            lam = boto3_client(t, "lambda")
+            fn = python_function(self, t, "on-post", HANDLER)
             s3 = boto3_client(t, "s3")
-            fn = lam.create_function(FunctionName="on-post", Runtime="python3.11",
-                                     Role="arn:aws:iam::000000000000:role/r",
-                                     Handler="app.handler",
-                                     Code={"ZipFile": zip_of("app.py", HANDLER)}, Timeout=30)
             s3.create_bucket(Bucket="inbox")
             s3.create_bucket(Bucket="seen")
             s3.put_bucket_notification_configuration(Bucket="inbox", NotificationConfiguration={
