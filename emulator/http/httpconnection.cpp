@@ -334,17 +334,16 @@ void HttpConnection::processInput()
         if (m_inOffset >= m_in.size()) {
             m_in.resize(0); // keeps its capacity while a request streams through
             m_inOffset = 0;
-            // Input held back (kReadAhead) is read again now that it has been consumed.
-            if (!m_readNotifier->isEnabled() && !m_closeWhenFlushed) {
-                if (!fillInput()) {
-                    QMetaObject::invokeMethod(this, &HttpConnection::closeNow, Qt::QueuedConnection);
-                    break;
-                }
-                if (m_in.isEmpty())
-                    break;
-            } else {
+            // Input held back at kReadAhead is read again now that it has been consumed;
+            // otherwise the read notifier says when more comes.
+            if (m_readNotifier->isEnabled() || m_closeWhenFlushed)
+                break;
+            if (!fillInput()) {
+                QMetaObject::invokeMethod(this, &HttpConnection::closeNow, Qt::QueuedConnection);
                 break;
             }
+            if (m_in.isEmpty())
+                break;
         }
         const qsizetype used = m_parser.feed(m_in.constData() + m_inOffset, m_in.size() - m_inOffset);
         m_inOffset += used;
@@ -504,10 +503,9 @@ bool HttpConnection::sendFileBody()
 {
     if (bytesToWrite() > 0)
         return false; // the head goes first: the write notifier calls back once it is out
-    const int socketFd = m_fd;
     constexpr qint64 kMaxPerCall = 16 * 1024 * 1024;
     while (m_fileRemaining > 0) {
-        const ssize_t n = ::sendfile(socketFd, m_file->handle(), &m_fileOffset,
+        const ssize_t n = ::sendfile(m_fd, m_file->handle(), &m_fileOffset,
                                      size_t(qMin(m_fileRemaining, kMaxPerCall)));
         if (n > 0) {
             m_fileRemaining -= n;
