@@ -217,14 +217,14 @@ Result<void> Engine::start()
     m_blobGcTimer = new QTimer(this);
     m_blobGcTimer->setSingleShot(false);
     connect(m_blobGcTimer, &QTimer::timeout, this, [this] {
-        collectBlobGarbage();
+        collectGarbage();
         m_blobGcTimer->setInterval(60 * 60 * 1000);
     });
     m_blobGcTimer->start(2000); // out of the way of start-up, then hourly
     return {};
 }
 
-void Engine::collectBlobGarbage()
+void Engine::collectGarbage()
 {
     if (!m_running || m_stopping || !m_store)
         return;
@@ -244,6 +244,11 @@ void Engine::collectBlobGarbage()
             [&live](const QByteArray &sha) { return live.contains(sha); }, minAge);
     if (!removed)
         qWarning("tarmac: blob garbage collection: %s", qPrintable(removed.error().message));
+    for (const auto &module : m_modules) {
+        if (auto r = module->reclaimSpace(); !r)
+            qWarning("tarmac: %s: reclaiming space: %s", qPrintable(module->name()),
+                     qPrintable(r.error().message));
+    }
 }
 
 void Engine::stop()

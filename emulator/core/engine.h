@@ -90,8 +90,9 @@ private:
     Result<void> startModules();
     void onServerDrained();
     // Removes the blobs no module refers to (overwritten and deleted objects, replaced
-    // function packages). Runs on the engine's thread soon after start, then hourly.
-    void collectBlobGarbage();
+    // function packages), then lets each module reclaim its own files' dead space. Runs on
+    // the engine's thread soon after start, then hourly.
+    void collectGarbage();
 
     Options m_options;
     Clock *m_clock;

@@ -72,6 +72,9 @@ public:
         Q_UNUSED(live);
         return {};
     }
+    // Reclaims space the module's own files hold for deleted data (S3's segment log). Called
+    // with the blob garbage collection, on the engine's thread, while requests are served.
+    virtual Result<void> reclaimSpace() { return {}; }
 };
 
 // Every module this build has, in start order. Each service adds one line in

@@ -46,6 +46,7 @@ Store::~Store()
         m_checkpointer.join();
     }
     m_checkpointDb.reset();
+    runCheckpointHooks(); // closing the writer checkpoints what is left
     // The writer goes last: closing the last connection checkpoints and removes the WAL.
     m_db.reset();
 }
@@ -56,6 +57,7 @@ int Store::onWalCommit(void *arg, sqlite3 *db, const char *name, int frames)
     auto *store = static_cast<Store *>(arg);
     if (frames >= kWriterCheckpointFrames) {
         // The checkpointer cannot keep up (or a reader pins the WAL): bound the WAL here.
+        store->runCheckpointHooks();
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (frames >= kCheckpointFrames) {
         {
@@ -77,6 +79,7 @@ void Store::checkpointLoop()
         if (m_stopping)
             return;
         lock.unlock();
+        runCheckpointHooks();
         // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
         // The writer starts the WAL over at its next commit once everything is copied.
         sqlite3_wal_checkpoint_v2(m_checkpointDb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
@@ -84,6 +87,23 @@ void Store::checkpointLoop()
         lock.lock();
         m_checkpointWanted = false;
     }
+}
+
+void Store::addCheckpointHook(std::function<void()> hook)
+{
+    std::lock_guard lock(m_checkpointMutex);
+    m_checkpointHooks.push_back(std::move(hook));
+}
+
+void Store::runCheckpointHooks()
+{
+    std::vector<std::function<void()>> hooks;
+    {
+        std::lock_guard lock(m_checkpointMutex);
+        hooks = m_checkpointHooks;
+    }
+    for (const auto &hook : hooks)
+        hook();
 }
 
 Result<std::unique_ptr<Database>> Store::openReader() const

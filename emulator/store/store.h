@@ -8,9 +8,11 @@
 #include <QString>
 
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace tarmac {
 
@@ -37,6 +39,11 @@ public:
     QString databasePath() const { return m_db->path(); }
     Result<std::unique_ptr<Database>> openReader() const;
 
+    // Runs before every checkpoint copies committed rows into the database file, on the
+    // checkpointing thread: a module syncs there the files its rows name (SegmentLog::sync),
+    // so nothing in the database file can name bytes a power loss would take back.
+    void addCheckpointHook(std::function<void()> hook);
+
     // The numbered migrations of one module (a service's tables), each applied once, in
     // order, in its own transaction, recorded in schema_versions(module, version).
     Result<void> migrateModule(const QString &module, const std::vector<Migration> &migrations);
@@ -54,6 +61,7 @@ private:
     Store() = default;
     static int onWalCommit(void *store, sqlite3 *db, const char *name, int frames);
     void checkpointLoop();
+    void runCheckpointHooks();
 
     QMutex m_mutex;
     std::unique_ptr<Database> m_db;
@@ -66,6 +74,7 @@ private:
     std::mutex m_checkpointMutex;
     std::condition_variable m_checkpointWake;
     bool m_checkpointWanted = false;
+    std::vector<std::function<void()>> m_checkpointHooks; // under m_checkpointMutex
     bool m_stopping = false;
 };
 

@@ -50,6 +50,36 @@ class S3DurabilityTest(unittest.TestCase):
             self.assertIn(package, left)
             self.assertEqual(s3.get_object(Bucket="gc-bucket", Key="kept")["Body"].read(), b)
 
+    def test_small_body_log_is_compacted(self):
+        # Bodies up to 64 KiB are records in STATE/s3/log; 4 KiB segments make each 3 KiB
+        # body a segment of its own.
+        tmp = tempfile.TemporaryDirectory(prefix="tarmac-s3-log-")
+        self.addCleanup(tmp.cleanup)
+        state = os.path.join(tmp.name, "state")
+        env = {"TARMAC_S3_LOG_SEGMENT_BYTES": "4096"}
+        log = os.path.join(state, "s3", "log")
+        bodies = {"k%02d" % i: os.urandom(3000) for i in range(30)}
+        with Tarmac(state=state, env=env) as t:
+            s3 = boto3_client(t, "s3")
+            s3.create_bucket(Bucket="log")
+            for key, body in bodies.items():
+                s3.put_object(Bucket="log", Key=key, Body=body)
+            for i in range(20):
+                s3.delete_object(Bucket="log", Key="k%02d" % i)
+                del bodies["k%02d" % i]
+            self.assertGreaterEqual(len(os.listdir(log)), 30)
+        # The next start's collection (two seconds in) removes the 20 dead segments.
+        with Tarmac(state=state, env=env) as t:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and len(os.listdir(log)) > 10:
+                time.sleep(0.2)
+            self.assertEqual(len(os.listdir(log)), 10)
+            s3 = boto3_client(t, "s3")
+            for key, body in bodies.items():
+                self.assertEqual(s3.get_object(Bucket="log", Key=key)["Body"].read(), body)
+            s3.put_object(Bucket="log", Key="after", Body=b"after")
+            self.assertEqual(s3.get_object(Bucket="log", Key="after")["Body"].read(), b"after")
+
     def test_restart_keeps_everything(self):
         tmp = tempfile.TemporaryDirectory(prefix="tarmac-s3-restart-")
         self.addCleanup(tmp.cleanup)

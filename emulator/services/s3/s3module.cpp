@@ -69,7 +69,12 @@ HttpHandler *S3Module::edgeHandler()
 
 Result<void> S3Module::start(const EngineContext &context)
 {
-    m_store = std::make_unique<S3Store>(context.store, context.clock, context.stateDir);
+    // Segments of the small-body log start over at 64 MiB (tests make them smaller).
+    bool ok = false;
+    const qint64 segmentBytes = qEnvironmentVariable("TARMAC_S3_LOG_SEGMENT_BYTES").toLongLong(&ok);
+    m_store = std::make_unique<S3Store>(context.store, context.clock, context.stateDir,
+                                        ok && segmentBytes > 0 ? segmentBytes
+                                                               : 64LL * 1024 * 1024);
     if (auto r = m_store->open(); !r)
         return r;
     m_notifier = std::make_unique<S3Notifier>(m_store.get(), context.deliveries, context.tracer,
@@ -101,6 +106,16 @@ void S3Module::bucketSettingsChanged(const QString &bucket)
 Result<void> S3Module::addBlobReferences(QSet<QByteArray> &live) const
 {
     return m_store ? m_store->addBlobReferences(live) : Result<void>();
+}
+
+Result<void> S3Module::reclaimSpace()
+{
+    if (!m_store)
+        return {};
+    auto removed = m_store->compactLog();
+    if (!removed)
+        return removed.error();
+    return {};
 }
 
 void S3Module::stop()

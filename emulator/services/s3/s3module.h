@@ -24,6 +24,7 @@ public:
     Result<void> start(const EngineContext &context) override;
     void stop() override;
     Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
+    Result<void> reclaimSpace() override;
 
     S3Store *store() const { return m_store.get(); }
     // Bucket settings (CORS, notification) were changed through the store, not the wire API

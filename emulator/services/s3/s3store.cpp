@@ -2,9 +2,10 @@
 
 #include "core/clock.h"
 #include "services/s3/s3errors.h"
+#include "store/digest.h"
+#include "store/segmentlog.h"
 #include "store/store.h"
 
-#include "store/digest.h"
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
@@ -45,6 +46,9 @@ const std::vector<Migration> kMigrations = {
     { 3, "ALTER TABLE s3_parts ADD COLUMN sha256 TEXT;" },
     // A multipart object's part sizes ("5242880,5242880,4"), for GET ?partNumber=.
     { 4, "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT;" },
+    // Small bodies move from the row to the segment log (rows written before keep `data`).
+    { 5, "ALTER TABLE s3_objects ADD COLUMN log_segment INTEGER;"
+         "ALTER TABLE s3_objects ADD COLUMN log_offset INTEGER;" },
 };
 
 constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
@@ -69,8 +73,14 @@ S3Object readObject(Statement &s, const QString &bucket)
         for (const QByteArray &size : s.blob(11).split(','))
             o.partSizes.append(size.toLongLong());
     }
-    if (s.columnCount() > 12 && !s.isNull(12))
-        o.data = s.blob(12);
+    if (s.columnCount() > 14) { // getObject: the small body's place
+        if (!s.isNull(12))
+            o.data = s.blob(12);
+        if (!s.isNull(13)) {
+            o.logSegment = s.int64(13);
+            o.logOffset = s.int64(14);
+        }
+    }
     return o;
 }
 
@@ -215,12 +225,13 @@ struct S3Store::Statements
     Statement listRangeBounded;
 };
 
-S3Store::S3Store(Store *store, const Clock *clock, QString stateDir)
+S3Store::S3Store(Store *store, const Clock *clock, QString stateDir, qint64 logSegmentLimit)
     : m_store(store)
     , m_clock(clock)
     , m_stateDir(std::move(stateDir))
     , m_stagingDir(m_stateDir + QStringLiteral("/s3/tmp"))
     , m_partsRoot(m_stateDir + QStringLiteral("/s3/parts"))
+    , m_log(std::make_shared<SegmentLog>(m_stateDir + QStringLiteral("/s3/log"), logSegmentLimit))
 {
 }
 
@@ -237,6 +248,12 @@ Result<void> S3Store::open()
     if (!QDir().mkpath(m_stagingDir) || !QDir().mkpath(m_partsRoot))
         return makeError(QStringLiteral("InternalError"),
                          QStringLiteral("cannot create ") + m_stagingDir, 500);
+    if (auto r = m_log->open(); !r)
+        return storeError(r.error());
+    m_store->addCheckpointHook([log = m_log] {
+        if (auto r = log->sync(); !r)
+            qWarning("tarmac: s3: %s", qPrintable(r.error().message));
+    });
     // Staged bodies that were never committed belong to requests that never got an answer.
     QDirIterator staged(m_stagingDir, QDir::Files | QDir::Hidden);
     while (staged.hasNext())
@@ -253,12 +270,14 @@ Result<void> S3Store::open()
         };
         const QByteArray columns(kObjectColumns);
         Result<void> r = prep(sql->getObject, "SELECT " + columns
-                                      + ", data FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+                                      + ", data, log_segment, log_offset FROM s3_objects"
+                                        " WHERE bucket = ?1 AND key = ?2");
         if (r)
             r = prep(sql->upsertObject,
                      "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
-                     " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes)"
-                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14"
+                     " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes,"
+                     " log_segment, log_offset)"
+                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
                      " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
                      " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
                      " data = excluded.data,"
@@ -267,7 +286,8 @@ Result<void> S3Store::open()
                      " storage_class = excluded.storage_class,"
                      " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
                      " parts = excluded.parts, tagging = excluded.tagging,"
-                     " part_sizes = excluded.part_sizes");
+                     " part_sizes = excluded.part_sizes, log_segment = excluded.log_segment,"
+                     " log_offset = excluded.log_offset");
         if (r)
             r = prep(sql->deleteObject,
                      "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 RETURNING size, etag");
@@ -572,7 +592,7 @@ Result<void> S3Store::upsertObject(const S3Object &o)
             .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
             .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
             .bind(11, o.partsCount).bind(12, o.tagging);
-    if (o.blob.isEmpty())
+    if (o.blob.isEmpty() && o.logSegment == 0)
         s.bind(13, o.data);
     else
         s.bindNull(13);
@@ -580,6 +600,10 @@ Result<void> S3Store::upsertObject(const S3Object &o)
         s.bind(14, joinSizes(o.partSizes));
     else
         s.bindNull(14);
+    if (o.logSegment != 0)
+        s.bind(15, o.logSegment).bind(16, o.logOffset);
+    else
+        s.bindNull(15).bindNull(16);
     return s.exec();
 }
 
@@ -601,6 +625,14 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
             if (!ifMatch.isEmpty() && (!exists || (ifMatch != "*" && ifMatch != etag)))
                 return exists ? s3errors::preconditionFailed(QStringLiteral("If-Match"))
                               : s3errors::noSuchKey(o.key);
+        }
+        if (o.blob.isEmpty() && !o.data.isEmpty()) {
+            // Appended inside the write section: compactLog() sees every record's row.
+            auto at = m_log->append(o.data);
+            if (!at)
+                return storeError(at.error());
+            o.logSegment = at->segment;
+            o.logOffset = at->offset;
         }
         if (auto r = upsertObject(o); !r)
             return storeError(r.error());
@@ -651,7 +683,10 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
 
 Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
 {
-    return m_store->write([&](Database &) -> Result<S3Object> {
+    // The segment is taken in the same write section as the row: compactLog() removes a
+    // segment in a write section too, and a taken segment stays readable after removal.
+    std::shared_ptr<const SegmentLog::Segment> segment;
+    auto found = m_store->write([&](Database &) -> Result<S3Object> {
         Statement &get = m_sql->getObject;
         get.bind(1, bucket).bind(2, key);
         auto row = get.step();
@@ -660,12 +695,26 @@ Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
         if (*row) {
             S3Object o = readObject(get, bucket);
             get.reset();
+            if (o.logSegment != 0)
+                segment = m_log->segment(o.logSegment);
             return o;
         }
         if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
         return s3errors::noSuchKey(key);
     });
+    if (!found || found->logSegment == 0)
+        return found;
+    auto data = segment ? SegmentLog::read(*segment, found->logOffset, found->size)
+                        : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
+                                                       QStringLiteral("segment %1 is missing")
+                                                               .arg(found->logSegment),
+                                                       500));
+    if (!data)
+        return s3errors::internalError(QStringLiteral("The object's body cannot be read: ")
+                                       + data.error().message);
+    found->data = std::move(*data);
+    return found;
 }
 
 Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
@@ -818,6 +867,103 @@ Result<void> S3Store::addBlobReferences(QSet<QByteArray> &live)
             live.insert(s->blob(0));
         }
     });
+}
+
+Result<int> S3Store::compactLog(double maxLiveFraction)
+{
+    // Appends happen inside write sections, so every row naming a sealed segment committed
+    // before the segment was sealed: a snapshot taken after listing them sees them all. Rows
+    // only ever move out of sealed segments.
+    const QList<qint64> sealed = m_log->sealedSegments();
+    if (sealed.isEmpty())
+        return 0;
+    auto reader = m_store->openReader();
+    if (!reader)
+        return storeError(reader.error());
+    QHash<qint64, qint64> liveBytes;
+    {
+        auto live = (*reader)->prepare("SELECT log_segment, SUM(size), COUNT(*) FROM s3_objects"
+                                       " WHERE log_segment IS NOT NULL GROUP BY log_segment");
+        if (!live)
+            return storeError(live.error());
+        if (auto r = live->forEachRow([&] {
+                liveBytes[live->int64(0)] = live->int64(1)
+                        + live->int64(2) * SegmentLog::kHeaderSize;
+            });
+            !r)
+            return storeError(r.error());
+    }
+    QSet<qint64> drop;    // nothing lives there
+    QSet<qint64> rewrite; // little lives there: copy it forward first
+    for (const qint64 id : sealed) {
+        const qint64 live = liveBytes.value(id, 0);
+        if (live == 0)
+            drop.insert(id);
+        else if (double(live) <= maxLiveFraction * double(m_log->segmentSize(id)))
+            rewrite.insert(id);
+    }
+    struct Move
+    {
+        QString bucket;
+        QByteArray key;
+        qint64 segment;
+        qint64 offset;
+        qint64 size;
+    };
+    QList<Move> moves;
+    if (!rewrite.isEmpty()) {
+        auto rows = (*reader)->prepare("SELECT bucket, key, log_segment, log_offset, size"
+                                       " FROM s3_objects WHERE log_segment IS NOT NULL");
+        if (!rows)
+            return storeError(rows.error());
+        if (auto r = rows->forEachRow([&] {
+                if (rewrite.contains(rows->int64(2)))
+                    moves.append({ rows->text(0), rows->blob(1), rows->int64(2),
+                                   rows->int64(3), rows->int64(4) });
+            });
+            !r)
+            return storeError(r.error());
+    }
+    constexpr qsizetype kBatch = 256; // rows per write section: requests wait at most that long
+    for (qsizetype first = 0; first < moves.size(); first += kBatch) {
+        auto moved = m_store->write([&](Database &db) -> Result<void> {
+            auto update = db.prepare("UPDATE s3_objects SET log_segment = ?5, log_offset = ?6"
+                                     " WHERE bucket = ?1 AND key = ?2 AND log_segment = ?3"
+                                     " AND log_offset = ?4");
+            if (!update)
+                return update.error();
+            Transaction tx(db);
+            if (!tx.began())
+                return tx.began().error();
+            for (qsizetype i = first; i < qMin(first + kBatch, moves.size()); ++i) {
+                const Move &m = moves[i];
+                auto data = m_log->read({ m.segment, m.offset }, m.size);
+                if (!data)
+                    return data.error();
+                auto at = m_log->append(*data);
+                if (!at)
+                    return at.error();
+                update->bind(1, m.bucket).bind(2, m.key).bind(3, m.segment).bind(4, m.offset)
+                        .bind(5, at->segment).bind(6, at->offset);
+                if (auto r = update->exec(); !r)
+                    return r;
+            }
+            return tx.commit();
+        });
+        if (!moved)
+            return storeError(moved.error());
+    }
+    // Rows that named these segments have moved, or were overwritten or deleted since.
+    int removed = 0;
+    for (const qint64 id : sealed) {
+        if (!drop.contains(id) && !rewrite.contains(id))
+            continue;
+        auto gone = m_store->write([&](Database &) { return m_log->remove(id); });
+        if (!gone)
+            return storeError(gone.error());
+        ++removed;
+    }
+    return removed;
 }
 
 Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQuery &query)

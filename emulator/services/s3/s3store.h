@@ -19,6 +19,7 @@
 namespace tarmac {
 
 class Clock;
+class SegmentLog;
 class Statement;
 class Store;
 
@@ -49,8 +50,12 @@ struct S3Object
     qint64 size = 0;
     QByteArray etag; // without quotes: md5 hex, or "<hex>-N" for multipart objects
     qint64 lastModifiedNs = 0;
-    QByteArray blob; // the blob store name (sha-256 hex); empty when the body is inline
-    QByteArray data; // the body itself, for bodies up to kInlineLimit (read by object() only)
+    QByteArray blob; // the blob store name (sha-256 hex); empty when the body is small
+    // A small body's bytes (up to kInlineLimit): filled by object() only. They live in the
+    // S3 segment log at (logSegment, logOffset) (rows written before the log existed keep them in the row).
+    QByteArray data;
+    qint64 logSegment = 0; // 0: not in the log
+    qint64 logOffset = 0;
     QByteArray headers;
     QByteArray storageClass;
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
@@ -153,11 +158,16 @@ struct S3Conditions
 // Buckets, objects, tags, CORS and notification documents, multipart uploads and their parts
 // live in the state database (tables s3_*); object bodies are blobs in the content-addressed
 // blob store, and parts of unfinished uploads are files under STATE/s3/parts/<upload id>/.
-// Bodies up to kInlineLimit live in their object's row instead: one SQLite write rather than
-// a file create, sync and rename per small PUT, and a GET answers from the row (small objects
-// are most of a typical application's traffic). Every write makes its body durable before it
-// commits the row that names it (or with it), so a crash loses nothing acknowledged and never
-// shows an object whose bytes are missing.
+// Bodies up to kInlineLimit are records in a segment log (STATE/s3/log, SegmentLog) instead:
+// one append rather than a file create, sync and rename per small PUT, and the row stays small
+// (a body in the row cost SQLite an overflow page, a grown file and their WAL frames per PUT;
+// small objects are most of a typical application's traffic). Every write makes its body
+// durable before it commits the row that names it, so a crash loses nothing acknowledged and
+// never shows an object whose bytes are missing: blobs are synced before the commit; log
+// records are appended inside the commit's write section (they survive the process being
+// killed like the WAL does) and synced before a checkpoint moves their rows into the
+// database file. The log records of deleted and overwritten objects are garbage until
+// compactLog() copies a mostly-dead segment's live records forward and removes it.
 //
 // Thread-safe: the edge serves it from several I/O threads. Rows go through Store::write
 // (one writer connection behind a mutex) with prepared statements kept for the hot paths;
@@ -175,7 +185,8 @@ struct S3Conditions
 //   full-object multipart checksums are not computed;
 // - the bodies of deleted or overwritten objects stay in the blob folder (other services may
 //   share a blob with the same bytes) until the engine's blob garbage collection reclaims them
-//   (two seconds after start, then hourly, once they are ten minutes old).
+//   (two seconds after start, then hourly, once they are ten minutes old); small bodies stay
+//   in the segment log until compactLog() runs at the same times.
 class S3Store
 {
 public:
@@ -188,7 +199,10 @@ public:
 
     using EventListener = std::function<void(const S3Event &)>;
 
-    S3Store(Store *store, const Clock *clock, QString stateDir);
+    // `logSegmentLimit`: the size at which the segment log starts a new segment (tests use
+    // small ones to see compaction work).
+    S3Store(Store *store, const Clock *clock, QString stateDir,
+            qint64 logSegmentLimit = 64LL * 1024 * 1024);
     ~S3Store();
 
     // Creates the tables and the folders, removes staging leftovers. Call once, before use.
@@ -246,6 +260,11 @@ public:
     Result<S3ListResult> listObjects(const QString &bucket, const S3ListQuery &query);
     // Adds the blob names objects refer to (for the engine's blob garbage collection).
     Result<void> addBlobReferences(QSet<QByteArray> &live);
+    // Reclaims the segment log's garbage: removes sealed segments no row names, and copies the
+    // live records of sealed segments at most `maxLiveFraction` live to the active segment,
+    // then removes them. Returns how many segments were removed. Safe while requests run.
+    Result<int> compactLog(double maxLiveFraction = 0.5);
+    SegmentLog &log() { return *m_log; }
 
     // Multipart uploads.
     Result<S3Upload> createUpload(const QString &bucket, const QByteArray &key,
@@ -289,6 +308,7 @@ private:
     QString m_stateDir;
     QString m_stagingDir;
     QString m_partsRoot;
+    std::shared_ptr<SegmentLog> m_log; // shared with the store's checkpoint hook
     bool hasBucket(const QString &name) const;
     Result<void> upsertObject(const S3Object &o);
 

@@ -1,13 +1,18 @@
 #include "services/s3/s3store.h"
 
 #include "core/clock.h"
+#include "store/segmentlog.h"
 #include "store/store.h"
 
+#include <QCryptographicHash>
+#include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 using namespace tarmac;
 
@@ -85,9 +90,14 @@ private slots:
     void multipartEtagAndRules();
     void events();
     void reopenKeepsState();
+    void smallBodiesLiveInTheSegmentLog();
+    void compactionReclaimsSegments();
+    void compactionWhileServing();
 
 private:
     S3StagedBody stage(const QByteArray &data, ChecksumAlgorithm algorithm = ChecksumAlgorithm::None);
+    // A body the API keeps in memory (up to kInlineLimit): it goes to the segment log.
+    static S3StagedBody stageSmall(const QByteArray &data);
     void putKeys(const QString &bucket, const QList<QByteArray> &keys);
 
     std::unique_ptr<QTemporaryDir> m_dir;
@@ -132,6 +142,19 @@ S3StagedBody TestS3Store::stage(const QByteArray &data, ChecksumAlgorithm algori
     body.sha256Hex = d.sha256Hex();
     body.checksumAlgorithm = algorithm;
     body.checksum = d.checksum();
+    return body;
+}
+
+S3StagedBody TestS3Store::stageSmall(const QByteArray &data)
+{
+    S3StagedBody body;
+    body.data = data;
+    BodyDigest d;
+    d.add(data);
+    d.finish();
+    body.size = d.size();
+    body.md5 = d.md5();
+    body.sha256Hex = d.sha256Hex();
     return body;
 }
 
@@ -383,6 +406,221 @@ void TestS3Store::reopenKeepsState()
     bool truncated = false;
     QCOMPARE(m_s3->listParts(b, "u", upload->uploadId, 0, 100, &truncated)->size(), 1);
     QVERIFY(!orphan.exists());
+}
+
+namespace {
+
+// Where a row keeps its body: "log", "row" or "blob".
+QByteArray placeOf(Store &store, const QString &bucket, const QByteArray &key)
+{
+    auto reader = store.openReader();
+    if (!reader)
+        return "no reader";
+    auto s = (*reader)->prepare("SELECT blob, data IS NOT NULL, log_segment IS NOT NULL"
+                                " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+    if (!s)
+        return "no statement";
+    s->bind(1, bucket).bind(2, key);
+    auto row = s->step();
+    if (!row || !*row)
+        return "no row";
+    const QByteArray place = !s->blob(0).isEmpty() ? "blob" : s->int64(2) ? "log"
+                                                          : s->int64(1) ? "row"
+                                                                        : "nowhere";
+    s->reset();
+    return place;
+}
+
+QByteArray bodyOf(int i, int version, int size = 3000)
+{
+    QByteArray out = QByteArray::number(i) + '.' + QByteArray::number(version) + ':';
+    while (out.size() < size)
+        out += char('a' + (i * 7 + version * 3 + out.size()) % 26);
+    return out;
+}
+
+} // namespace
+
+void TestS3Store::smallBodiesLiveInTheSegmentLog()
+{
+    const QString b = QStringLiteral("small");
+    QVERIFY(m_s3->createBucket(b, QStringLiteral("us-east-1")));
+    const QByteArray body(4096, 'x');
+    auto put = m_s3->putObject(b, "four-k", stageSmall(body), {});
+    QVERIFY(put);
+    QVERIFY(put->logSegment > 0);
+    QCOMPARE(placeOf(*m_db, b, "four-k"), QByteArray("log"));
+    QCOMPARE(m_s3->object(b, "four-k")->data, body);
+    QCOMPARE(m_s3->object(b, "four-k")->etag,
+             QCryptographicHash::hash(body, QCryptographicHash::Md5).toHex());
+    // Empty bodies need no record.
+    QVERIFY(m_s3->putObject(b, "empty", stageSmall({}), {}));
+    QCOMPARE(placeOf(*m_db, b, "empty"), QByteArray("row"));
+    QCOMPARE(m_s3->object(b, "empty")->data, QByteArray());
+    // A copy gets a record of its own; overwriting the source leaves the copy as it was.
+    QVERIFY(m_s3->copyObject(b, "four-k", b, "copy", nullptr, nullptr));
+    QCOMPARE(placeOf(*m_db, b, "copy"), QByteArray("log"));
+    QVERIFY(m_s3->putObject(b, "four-k", stageSmall("changed"), {}));
+    QCOMPARE(m_s3->object(b, "four-k")->data, QByteArray("changed"));
+    QCOMPARE(m_s3->object(b, "copy")->data, body);
+    // Rows written before the log existed keep their bodies in the row, and still read.
+    QVERIFY(m_db->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("UPDATE s3_objects SET data = ?3, size = length(?3), log_segment = NULL,"
+                            " log_offset = NULL WHERE bucket = ?1 AND key = ?2");
+        if (!s)
+            return s.error();
+        s->bind(1, b).bind(2, QByteArray("copy")).bind(3, QByteArray("old style"));
+        return s->exec();
+    }));
+    QCOMPARE(placeOf(*m_db, b, "copy"), QByteArray("row"));
+    QCOMPARE(m_s3->object(b, "copy")->data, QByteArray("old style"));
+    // ... and a copy of one goes to the log.
+    QVERIFY(m_s3->copyObject(b, "copy", b, "copy2", nullptr, nullptr));
+    QCOMPARE(placeOf(*m_db, b, "copy2"), QByteArray("log"));
+    QCOMPARE(m_s3->object(b, "copy2")->data, QByteArray("old style"));
+    // Large bodies are blobs.
+    QVERIFY(m_s3->putObject(b, "large", stage(QByteArray(100, 'L')), {}));
+    QCOMPARE(placeOf(*m_db, b, "large"), QByteArray("blob"));
+    // A reopened store reads the log it left.
+    m_s3.reset();
+    m_s3 = std::make_unique<S3Store>(m_db.get(), m_clock.get(), m_dir->path());
+    QVERIFY(m_s3->open());
+    QCOMPARE(m_s3->object(b, "four-k")->data, QByteArray("changed"));
+    QCOMPARE(m_s3->object(b, "copy2")->data, QByteArray("old style"));
+    auto more = m_s3->putObject(b, "after", stageSmall("after reopen"), {});
+    QVERIFY(more);
+    QCOMPARE(m_s3->object(b, "after")->data, QByteArray("after reopen"));
+    // A damaged record is S3's InternalError, not other bytes.
+    QFile segment(m_dir->path() + QStringLiteral("/s3/log/%1.seg").arg(more->logSegment, 8, 10,
+                                                                         QLatin1Char('0')));
+    QVERIFY(segment.open(QIODevice::ReadWrite));
+    QVERIFY(segment.seek(more->logOffset + SegmentLog::kHeaderSize));
+    QVERIFY(segment.putChar('A'));
+    segment.close();
+    auto damaged = m_s3->object(b, "after");
+    QVERIFY(!damaged);
+    QCOMPARE(damaged.error().code, QStringLiteral("InternalError"));
+    QCOMPARE(damaged.error().httpStatus, 500);
+    QVERIFY(m_s3->deleteObject(b, "after"));
+}
+
+void TestS3Store::compactionReclaimsSegments()
+{
+    QTemporaryDir dir;
+    auto opened = Store::open(dir.path());
+    QVERIFY(opened);
+    std::unique_ptr<Store> store = std::move(*opened);
+    constexpr qint64 kLimit = 64 * 1024; // 21 records of 3,016 bytes per segment
+    auto s3 = std::make_unique<S3Store>(store.get(), m_clock.get(), dir.path(), kLimit);
+    QVERIFY(s3->open());
+    const QString b = QStringLiteral("compact");
+    QVERIFY(s3->createBucket(b, QStringLiteral("us-east-1")));
+    QHash<QByteArray, QByteArray> expected;
+    for (int i = 0; i < 105; ++i) { // segments 1–5, full
+        const QByteArray key = "k" + QByteArray::number(i);
+        QVERIFY(s3->putObject(b, key, stageSmall(bodyOf(i, 0)), {}));
+        expected[key] = bodyOf(i, 0);
+    }
+    QCOMPARE(s3->log().activeSegment(), 5);
+    QVERIFY(s3->compactLog()); // nothing to reclaim: everything sealed is live
+    QCOMPARE(s3->log().sealedSegments().size(), 4);
+    // Overwrite the first 63 (segments 1–3 become garbage), delete 10 of segment 4.
+    for (int i = 0; i < 63; ++i) {
+        const QByteArray key = "k" + QByteArray::number(i);
+        QVERIFY(s3->putObject(b, key, stageSmall(bodyOf(i, 1)), {}));
+        expected[key] = bodyOf(i, 1);
+    }
+    for (int i = 63; i < 73; ++i) {
+        const QByteArray key = "k" + QByteArray::number(i);
+        QVERIFY(s3->deleteObject(b, key));
+        expected.remove(key);
+    }
+    const QString logDir = dir.path() + QStringLiteral("/s3/log");
+    const int filesBefore = QDir(logDir).entryList(QDir::Files).size();
+    QCOMPARE(filesBefore, 8);
+    auto removed = s3->compactLog();
+    QVERIFY2(removed, qPrintable(removed ? QString() : removed.error().message));
+    // Segments 1–3 held nothing live; segment 4 held 11 of 21 records (over half: kept).
+    QCOMPARE(*removed, 3);
+    QCOMPARE(QDir(logDir).entryList(QDir::Files).size(), 5);
+    const auto checkAll = [&](S3Store &s) {
+        for (auto it = expected.cbegin(); it != expected.cend(); ++it) {
+            auto o = s.object(b, it.key());
+            QVERIFY2(o, it.key().constData());
+            QCOMPARE(o->data, it.value());
+        }
+    };
+    checkAll(*s3);
+    // Delete more of segment 4: now under half live, its records move forward.
+    for (int i = 73; i < 80; ++i) {
+        const QByteArray key = "k" + QByteArray::number(i);
+        QVERIFY(s3->deleteObject(b, key));
+        expected.remove(key);
+    }
+    removed = s3->compactLog();
+    QVERIFY(removed);
+    QCOMPARE(*removed, 1);
+    QVERIFY(!QFile::exists(logDir + QStringLiteral("/00000004.seg")));
+    checkAll(*s3);
+    for (int i = 80; i < 84; ++i)
+        QVERIFY(s3->object(b, "k" + QByteArray::number(i))->logSegment >= 8);
+    // After a restart everything still reads, and appends go on in the newest segment.
+    s3.reset();
+    s3 = std::make_unique<S3Store>(store.get(), m_clock.get(), dir.path(), kLimit);
+    QVERIFY(s3->open());
+    checkAll(*s3);
+    QVERIFY(s3->putObject(b, "new", stageSmall("new"), {}));
+    QCOMPARE(s3->object(b, "new")->data, QByteArray("new"));
+}
+
+void TestS3Store::compactionWhileServing()
+{
+    QTemporaryDir dir;
+    auto opened = Store::open(dir.path());
+    QVERIFY(opened);
+    std::unique_ptr<Store> store = std::move(*opened);
+    auto s3 = std::make_unique<S3Store>(store.get(), m_clock.get(), dir.path(), 32 * 1024);
+    QVERIFY(s3->open());
+    const QString b = QStringLiteral("busy");
+    QVERIFY(s3->createBucket(b, QStringLiteral("us-east-1")));
+    constexpr int kKeys = 40;
+    for (int i = 0; i < kKeys; ++i)
+        QVERIFY(s3->putObject(b, "k" + QByteArray::number(i), stageSmall(bodyOf(i, 0)), {}));
+    // One thread overwrites and reads back; this one compacts meanwhile. Every read must see
+    // a whole body of some version of its key.
+    std::atomic<bool> done { false };
+    std::atomic<int> bad { 0 };
+    std::atomic<int> reads { 0 };
+    std::thread writer([&] {
+        for (int round = 1; round <= 30; ++round) {
+            for (int i = 0; i < kKeys; ++i) {
+                const QByteArray key = "k" + QByteArray::number(i);
+                if (!s3->putObject(b, key, stageSmall(bodyOf(i, round)), {}))
+                    ++bad;
+                auto o = s3->object(b, key);
+                if (!o || !o->data.startsWith(QByteArray(QByteArray::number(i) + '.'))
+                    || o->data.size() != 3000)
+                    ++bad;
+                ++reads;
+            }
+        }
+        done = true;
+    });
+    int removed = 0;
+    while (!done) {
+        auto r = s3->compactLog();
+        QVERIFY(r);
+        removed += *r;
+    }
+    writer.join();
+    QCOMPARE(bad.load(), 0);
+    QCOMPARE(reads.load(), 30 * kKeys);
+    removed += *s3->compactLog();
+    QVERIFY(removed > 0);
+    for (int i = 0; i < kKeys; ++i)
+        QCOMPARE(s3->object(b, "k" + QByteArray::number(i))->data, bodyOf(i, 30));
+    // 40 live records of 3 KiB need at most a few segments once compacted.
+    QVERIFY(s3->log().sealedSegments().size() <= 8);
 }
 
 QTEST_GUILESS_MAIN(TestS3Store)

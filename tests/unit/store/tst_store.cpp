@@ -5,6 +5,8 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
+
 using namespace tarmac;
 
 class TestStore : public QObject
@@ -64,11 +66,18 @@ private slots:
         const QString database = dir.path() + QStringLiteral("/tarmac.db");
         const QByteArray value(3000, 'w');
         const int commits = Store::kCheckpointFrames + Store::kCheckpointFrames / 2;
+        std::atomic<int> hookCalls { 0 };
+        std::atomic<qint64> sizeAtFirstHook { -1 };
         {
             auto store = Store::open(dir.path());
             QVERIFY(store);
             QVERIFY((*store)->write([](Database &db) { return db.exec("CREATE TABLE t (n, v)").ok(); }));
             const qint64 before = QFileInfo(database).size();
+            // Hooks run before the checkpoint copies anything (a module syncs its files there).
+            (*store)->addCheckpointHook([&] {
+                if (hookCalls++ == 0)
+                    sizeAtFirstHook = QFileInfo(database).size();
+            });
             for (int i = 0; i < commits; ++i) {
                 const bool ok = (*store)->write([&](Database &db) {
                     auto insert = db.prepare("INSERT INTO t VALUES (?1, ?2)");
@@ -80,7 +89,10 @@ private slots:
                     > qint64(Store::kCheckpointFrames) * 4096);
             QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(database).size() > before + qint64(commits) * 3000 / 2,
                                      10000);
+            QCOMPARE(sizeAtFirstHook.load(), before);
+            QVERIFY(hookCalls >= 1);
         }
+        QVERIFY(hookCalls >= 2); // and once more when the store closes
         auto store = Store::open(dir.path());
         QVERIFY(store);
         const qint64 rows = (*store)->write([](Database &db) -> qint64 {
