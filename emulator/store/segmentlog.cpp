@@ -96,12 +96,138 @@ Result<void> SegmentLog::open()
     if (m_segments.empty())
         return startSegment(1);
     m_active = m_segments.rbegin()->first;
+    const int fd = m_segments.rbegin()->second->fd();
     struct stat st {};
-    if (::fstat(m_segments.rbegin()->second->fd(), &st) != 0)
+    if (::fstat(fd, &st) != 0)
         return errnoError(QStringLiteral("cannot stat"), pathOf(m_active), errno);
-    // A record torn by a crash may end the file; nothing names it, and appends go after it.
-    m_end = st.st_size;
+    // A record torn by a crash may end the file. Nothing names it; cut it off, so the next
+    // record follows the last whole one and a scan never stops short of later records.
+    auto end = wholeRecordsEnd(fd, st.st_size);
+    if (!end)
+        return end.error();
+    if (*end < st.st_size && ::ftruncate(fd, off_t(*end)) != 0)
+        return errnoError(QStringLiteral("cannot truncate"), pathOf(m_active), errno);
+    m_end = *end;
     return {};
+}
+
+namespace {
+
+// Reads a segment front to back through a buffer (a scan of 64 MiB makes 256 reads).
+class SegmentReader
+{
+public:
+    SegmentReader(int fd, qint64 fileSize) : m_fd(fd), m_size(fileSize) { }
+
+    // The bytes at [offset, offset + n), or an empty view when the file ends first.
+    Result<QByteArrayView> at(qint64 offset, qint64 n)
+    {
+        if (offset < 0 || n < 0 || offset + n > m_size)
+            return QByteArrayView();
+        if (offset < m_start || offset + n > m_start + m_buffer.size()) {
+            m_buffer.resize(qMax<qint64>(n, kChunk));
+            m_start = offset;
+            qint64 done = 0;
+            const qint64 want = qMin<qint64>(m_buffer.size(), m_size - offset);
+            while (done < want) {
+                const ssize_t r = ::pread(m_fd, m_buffer.data() + done, size_t(want - done),
+                                          off_t(offset + done));
+                if (r < 0 && errno == EINTR)
+                    continue;
+                if (r < 0)
+                    return errnoError(QStringLiteral("cannot read"), QStringLiteral("segment"),
+                                      errno);
+                if (r == 0)
+                    break;
+                done += r;
+            }
+            m_buffer.resize(done);
+            if (done < n)
+                return QByteArrayView();
+        }
+        return QByteArrayView(m_buffer.constData() + (offset - m_start), n);
+    }
+
+private:
+    static constexpr qint64 kChunk = 256 * 1024;
+    int m_fd;
+    qint64 m_size;
+    qint64 m_start = 0;
+    QByteArray m_buffer;
+};
+
+bool headerIsWhole(QByteArrayView h)
+{
+    return std::memcmp(h.data(), kMagic, 4) == 0 && getU32(h.data() + 12) == crcOf(h.data(), 12);
+}
+
+} // namespace
+
+Result<qint64> SegmentLog::wholeRecordsEnd(int fd, qint64 fileSize)
+{
+    SegmentReader reader(fd, fileSize);
+    qint64 offset = 0;
+    for (;;) {
+        auto header = reader.at(offset, kHeaderSize);
+        if (!header)
+            return header.error();
+        if (header->isEmpty() || !headerIsWhole(*header))
+            return offset;
+        const qint64 next = offset + kHeaderSize + getU32(header->data() + 4);
+        if (next > fileSize)
+            return offset;
+        offset = next;
+    }
+}
+
+Result<void> SegmentLog::scan(const Location &from,
+                              const std::function<void(const Location &, const QByteArray &)> &f) const
+{
+    std::vector<std::shared_ptr<Segment>> segments;
+    qint64 activeEnd = 0;
+    qint64 active = 0;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto it = m_segments.lower_bound(from.segment); it != m_segments.end(); ++it)
+            segments.push_back(it->second);
+        activeEnd = m_end;
+        active = m_active;
+    }
+    for (const auto &segment : segments) {
+        qint64 size = activeEnd;
+        if (segment->id() != active) {
+            struct stat st {};
+            if (::fstat(segment->fd(), &st) != 0)
+                return errnoError(QStringLiteral("cannot stat"), pathOf(segment->id()), errno);
+            size = st.st_size;
+        }
+        SegmentReader reader(segment->fd(), size);
+        qint64 offset = segment->id() == from.segment ? from.offset : 0;
+        for (;;) {
+            auto header = reader.at(offset, kHeaderSize);
+            if (!header)
+                return header.error();
+            if (header->isEmpty() || !headerIsWhole(*header))
+                break;
+            const qint64 length = getU32(header->data() + 4);
+            const quint32 crc = getU32(header->data() + 8);
+            auto payload = reader.at(offset + kHeaderSize, length);
+            if (!payload)
+                return payload.error();
+            if (payload->size() != length)
+                break;
+            if (crc == crcOf(payload->data(), length))
+                f(Location { segment->id(), offset }, payload->toByteArray());
+            offset += kHeaderSize + length;
+        }
+    }
+    return {};
+}
+
+SegmentLog::Location SegmentLog::end() const
+{
+    std::lock_guard lock(m_mutex);
+    return { m_active, m_end };
 }
 
 Result<void> SegmentLog::startSegment(qint64 id)

@@ -6,6 +6,7 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,7 +58,8 @@ public:
 
     explicit SegmentLog(QString dir, qint64 segmentLimit = kDefaultSegmentLimit);
 
-    // Creates DIR, opens every segment; appends continue at the end of the newest.
+    // Creates DIR, opens every segment; appends continue after the newest segment's last whole
+    // record (a record torn by a crash ends the file: it is cut off).
     Result<void> open();
     QString dir() const { return m_dir; }
 
@@ -69,6 +71,14 @@ public:
     // The payload of the record at `offset`, which must hold `size` bytes.
     static Result<QByteArray> read(const Segment &segment, qint64 offset, qint64 size);
     Result<QByteArray> read(const Location &at, qint64 size) const;
+
+    // Calls f(location, payload) for each whole record from `from` to the end of the log, in
+    // order, across segments (a removed segment is skipped). A damaged record is skipped when
+    // its header still gives its length; otherwise the rest of its segment is.
+    Result<void> scan(const Location &from,
+                      const std::function<void(const Location &, const QByteArray &)> &f) const;
+    // Where the next record will go.
+    Location end() const;
 
     qint64 activeSegment() const;
     // Segments no append will ever write again (all but the active one), oldest first.
@@ -82,6 +92,8 @@ public:
 
 private:
     QString pathOf(qint64 id) const;
+    // Where the whole records at the start of a segment file end.
+    static Result<qint64> wholeRecordsEnd(int fd, qint64 fileSize);
     Result<void> startSegment(qint64 id); // with m_mutex held
 
     QString m_dir;

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <pthread.h>
+
 namespace tarmac {
 
 namespace {
@@ -73,6 +75,7 @@ int Store::onWalCommit(void *arg, sqlite3 *db, const char *name, int frames)
 
 void Store::checkpointLoop()
 {
+    pthread_setname_np(pthread_self(), "tarmac-ckpt");
     std::unique_lock lock(m_checkpointMutex);
     for (;;) {
         m_checkpointWake.wait(lock, [this] { return m_checkpointWanted || m_stopping; });

@@ -15,6 +15,7 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -46,9 +47,14 @@ const std::vector<Migration> kMigrations = {
     { 3, "ALTER TABLE s3_parts ADD COLUMN sha256 TEXT;" },
     // A multipart object's part sizes ("5242880,5242880,4"), for GET ?partNumber=.
     { 4, "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT;" },
-    // Small bodies move from the row to the segment log (rows written before keep `data`).
+    // Small bodies move from the row to the segment log (rows written before keep `data`):
+    // the record's place and payload size. s3_log: how far the log's PUT records are applied.
     { 5, "ALTER TABLE s3_objects ADD COLUMN log_segment INTEGER;"
-         "ALTER TABLE s3_objects ADD COLUMN log_offset INTEGER;" },
+         "ALTER TABLE s3_objects ADD COLUMN log_offset INTEGER;"
+         "ALTER TABLE s3_objects ADD COLUMN log_size INTEGER;"
+         "CREATE TABLE s3_log (id INTEGER PRIMARY KEY CHECK (id = 1),"
+         "  applied_segment INTEGER NOT NULL, applied_offset INTEGER NOT NULL);"
+         "INSERT INTO s3_log VALUES (1, 0, 0);" },
 };
 
 constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
@@ -73,12 +79,13 @@ S3Object readObject(Statement &s, const QString &bucket)
         for (const QByteArray &size : s.blob(11).split(','))
             o.partSizes.append(size.toLongLong());
     }
-    if (s.columnCount() > 14) { // getObject: the small body's place
+    if (s.columnCount() > 15) { // getObject: the small body's place
         if (!s.isNull(12))
             o.data = s.blob(12);
         if (!s.isNull(13)) {
             o.logSegment = s.int64(13);
             o.logOffset = s.int64(14);
+            o.logSize = s.int64(15);
         }
     }
     return o;
@@ -93,6 +100,119 @@ QByteArray joinSizes(const QList<qint64> &sizes)
         out += QByteArray::number(size);
     }
     return out;
+}
+
+// Segment log records (payloads): 'B' and the body, or 'P', the length of the row's fields,
+// the fields and the body. A 'P' record is a PutObject whose row may not be committed yet:
+// open() applies those past s3_log's mark. Every other body is a 'B' record.
+constexpr char kBodyRecord = 'B';
+constexpr char kPutRecord = 'P';
+
+void appendU32(QByteArray &out, quint32 v)
+{
+    for (int i = 0; i < 4; ++i)
+        out += char((v >> (8 * i)) & 0xFF);
+}
+
+void appendField(QByteArray &out, const QByteArray &field)
+{
+    appendU32(out, quint32(field.size()));
+    out += field;
+}
+
+void appendNumber(QByteArray &out, qint64 v)
+{
+    appendField(out, QByteArray::number(v));
+}
+
+QByteArray putRecord(const S3Object &o, const QByteArray &body)
+{
+    QByteArray fields;
+    appendField(fields, o.bucket.toUtf8());
+    appendField(fields, o.key);
+    appendNumber(fields, o.size);
+    appendField(fields, o.etag);
+    appendNumber(fields, o.lastModifiedNs);
+    appendField(fields, o.headers);
+    appendField(fields, o.storageClass);
+    appendField(fields, checksumAlgorithmName(o.checksumAlgorithm));
+    appendField(fields, o.checksum);
+    appendField(fields, o.tagging);
+    QByteArray out;
+    out.reserve(5 + fields.size() + body.size());
+    out += kPutRecord;
+    appendU32(out, quint32(fields.size()));
+    out += fields;
+    out += body;
+    return out;
+}
+
+// The row a 'P' record carries (without its body), or nothing when it is not one.
+std::optional<S3Object> parsePutRecord(const QByteArray &payload)
+{
+    QByteArrayView in(payload);
+    bool ok = true;
+    const auto u32 = [&]() -> quint32 {
+        if (in.size() < 4) {
+            ok = false;
+            return 0;
+        }
+        quint32 v = 0;
+        for (int i = 3; i >= 0; --i)
+            v = (v << 8) | quint32(static_cast<unsigned char>(in[i]));
+        in = in.sliced(4);
+        return v;
+    };
+    const auto field = [&]() -> QByteArray {
+        const quint32 n = u32();
+        if (!ok || in.size() < qsizetype(n)) {
+            ok = false;
+            return {};
+        }
+        QByteArray out = in.first(n).toByteArray();
+        in = in.sliced(n);
+        return out;
+    };
+    if (in.isEmpty() || in[0] != kPutRecord)
+        return std::nullopt;
+    in = in.sliced(1);
+    const quint32 fieldsSize = u32();
+    if (!ok || in.size() < qsizetype(fieldsSize))
+        return std::nullopt;
+    const qsizetype bodySize = in.size() - fieldsSize;
+    in = in.first(fieldsSize);
+    S3Object o;
+    o.bucket = QString::fromUtf8(field());
+    o.key = field();
+    o.size = field().toLongLong();
+    o.etag = field();
+    o.lastModifiedNs = field().toLongLong();
+    o.headers = field();
+    o.storageClass = field();
+    o.checksumAlgorithm = checksumAlgorithmFromName(field());
+    o.checksum = field();
+    o.tagging = field();
+    if (!ok || !in.isEmpty() || o.size != bodySize)
+        return std::nullopt;
+    return o;
+}
+
+QByteArray bodyRecord(const QByteArray &body)
+{
+    QByteArray out;
+    out.reserve(1 + body.size());
+    out += kBodyRecord;
+    out += body;
+    return out;
+}
+
+// The body inside a record's payload (its last `size` bytes).
+Result<QByteArray> bodyOf(const QByteArray &payload, qint64 size)
+{
+    if (payload.isEmpty() || (payload[0] != kBodyRecord && payload[0] != kPutRecord)
+        || payload.size() < 1 + size)
+        return makeError(QStringLiteral("StoreError"), QStringLiteral("not an object record"), 500);
+    return payload.right(size);
 }
 
 QByteArray randomHex(int bytes)
@@ -223,6 +343,7 @@ struct S3Store::Statements
     Statement deleteObject;
     Statement listRange;
     Statement listRangeBounded;
+    Statement setApplied;
 };
 
 S3Store::S3Store(Store *store, const Clock *clock, QString stateDir, qint64 logSegmentLimit)
@@ -237,8 +358,21 @@ S3Store::S3Store(Store *store, const Clock *clock, QString stateDir, qint64 logS
 
 S3Store::~S3Store()
 {
-    if (m_sql)
-        m_store->write([this](Database &) { m_sql.reset(); });
+    if (m_indexer.joinable()) {
+        {
+            std::lock_guard lock(m_indexMutex);
+            m_indexStop = true;
+        }
+        m_indexWake.notify_one();
+        m_indexer.join();
+    }
+    if (m_sql) {
+        m_store->write([this](Database &db) {
+            if (auto r = applyPending(db); !r)
+                qWarning("tarmac: s3: %s", qPrintable(r.error().message));
+            m_sql.reset();
+        });
+    }
 }
 
 Result<void> S3Store::open()
@@ -270,14 +404,15 @@ Result<void> S3Store::open()
         };
         const QByteArray columns(kObjectColumns);
         Result<void> r = prep(sql->getObject, "SELECT " + columns
-                                      + ", data, log_segment, log_offset FROM s3_objects"
+                                      + ", data, log_segment, log_offset, log_size FROM s3_objects"
                                         " WHERE bucket = ?1 AND key = ?2");
         if (r)
             r = prep(sql->upsertObject,
                      "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
                      " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes,"
-                     " log_segment, log_offset)"
-                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16"
+                     " log_segment, log_offset, log_size)"
+                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                     " ?17"
                      " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
                      " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
                      " data = excluded.data,"
@@ -287,7 +422,10 @@ Result<void> S3Store::open()
                      " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
                      " parts = excluded.parts, tagging = excluded.tagging,"
                      " part_sizes = excluded.part_sizes, log_segment = excluded.log_segment,"
-                     " log_offset = excluded.log_offset");
+                     " log_offset = excluded.log_offset, log_size = excluded.log_size");
+        if (r)
+            r = prep(sql->setApplied,
+                     "UPDATE s3_log SET applied_segment = ?1, applied_offset = ?2");
         if (r)
             r = prep(sql->deleteObject,
                      "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 RETURNING size, etag");
@@ -321,6 +459,9 @@ Result<void> S3Store::open()
     });
     if (!prepared)
         return prepared;
+    if (auto r = replayLog(); !r)
+        return r;
+    m_indexer = std::thread([this] { indexLoop(); });
 
     // Part files whose row never committed (a crash mid-UploadPart), and folders of uploads
     // that no longer exist.
@@ -344,6 +485,41 @@ Result<void> S3Store::open()
             dir.removeRecursively();
     }
     return {};
+}
+
+// PUTs acknowledged before a crash whose rows the indexer had not committed yet: their 'P'
+// records follow s3_log's mark. Applied in log order, so the last PUT of a key wins.
+Result<void> S3Store::replayLog()
+{
+    return m_store->write([this](Database &db) -> Result<void> {
+        auto mark = db.prepare("SELECT applied_segment, applied_offset FROM s3_log");
+        if (!mark)
+            return storeError(mark.error());
+        auto row = mark->step();
+        if (!row || !*row)
+            return storeError(row ? Error { QString(), QStringLiteral("no s3_log row"), 500 }
+                                  : row.error());
+        const SegmentLog::Location from { mark->int64(0), mark->int64(1) };
+        mark->reset();
+        m_pendingEnd = from;
+        auto scanned = m_log->scan(from, [this](const SegmentLog::Location &at,
+                                                const QByteArray &payload) {
+            auto o = parsePutRecord(payload);
+            if (!o)
+                return;
+            o->logSegment = at.segment;
+            o->logOffset = at.offset;
+            o->logSize = payload.size();
+            m_pending.append(std::move(*o));
+            m_pendingEnd = { at.segment, at.offset + SegmentLog::kHeaderSize + payload.size() };
+        });
+        if (!scanned)
+            return storeError(scanned.error());
+        if (!m_pending.isEmpty())
+            qInfo("tarmac: s3: %lld acknowledged PUTs recovered from the log",
+                  qint64(m_pending.size()));
+        return applyPending(db);
+    });
 }
 
 QString S3Store::newStagingPath() const
@@ -463,7 +639,7 @@ Result<void> S3Store::checkBucket(const QString &name)
 
 Result<void> S3Store::deleteBucket(const QString &name)
 {
-    return m_store->write([&](Database &db) -> Result<void> {
+    return withObjects([&](Database &db) -> Result<void> {
         Transaction tx(db);
         if (!tx.began())
             return storeError(tx.began().error());
@@ -601,16 +777,16 @@ Result<void> S3Store::upsertObject(const S3Object &o)
     else
         s.bindNull(14);
     if (o.logSegment != 0)
-        s.bind(15, o.logSegment).bind(16, o.logOffset);
+        s.bind(15, o.logSegment).bind(16, o.logOffset).bind(17, o.logSize);
     else
-        s.bindNull(15).bindNull(16);
+        s.bindNull(15).bindNull(16).bindNull(17);
     return s.exec();
 }
 
 Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QByteArray &ifMatch,
                                        const QString &eventName, const S3Origin &origin)
 {
-    auto committed = m_store->write([&](Database &db) -> Result<void> {
+    auto committed = withObjects([&](Database &db) -> Result<void> {
         if (requireAbsent || !ifMatch.isEmpty()) {
             Statement &get = m_sql->getObject;
             get.bind(1, o.bucket).bind(2, o.key);
@@ -627,12 +803,8 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
                               : s3errors::noSuchKey(o.key);
         }
         if (o.blob.isEmpty() && !o.data.isEmpty()) {
-            // Appended inside the write section: compactLog() sees every record's row.
-            auto at = m_log->append(o.data);
-            if (!at)
-                return storeError(at.error());
-            o.logSegment = at->segment;
-            o.logOffset = at->offset;
+            if (auto r = logRecord(o, bodyRecord(o.data)); !r)
+                return r.error();
         }
         if (auto r = upsertObject(o); !r)
             return storeError(r.error());
@@ -677,8 +849,96 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     o.checksumAlgorithm = body.checksumAlgorithm;
     o.checksum = body.checksum.toBase64();
     o.tagging = attributes.tagging;
-    return commitObject(std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch,
-                        eventName, origin);
+    if (o.data.isEmpty() || conditions.ifNoneMatch == "*" || !conditions.ifMatch.isEmpty())
+        return commitObject(std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch,
+                            eventName, origin);
+    // A small unconditional PUT is acknowledged once its 'P' record (row and body) is in the
+    // log; the indexer commits its row with the next batch, and every reader of the objects
+    // table commits pending rows first (withObjects), so no one can tell it is not there.
+    bool wake = false;
+    auto logged = m_store->write([&](Database &) -> Result<void> {
+        if (!hasBucket(o.bucket))
+            return s3errors::noSuchBucket(o.bucket);
+        auto end = logRecord(o, putRecord(o, o.data));
+        if (!end)
+            return end.error();
+        S3Object row = o;
+        row.data.clear();
+        m_pending.append(std::move(row));
+        m_pendingEnd = *end;
+        m_pendingCount.store(int(m_pending.size()), std::memory_order_relaxed);
+        // The first PUT of a batch starts the indexer's wait; a full batch ends it early.
+        wake = m_pending.size() == 1 || m_pending.size() == kIndexBatch;
+        return {};
+    });
+    if (!logged)
+        return logged.error();
+    if (wake) {
+        {
+            std::lock_guard lock(m_indexMutex);
+            m_indexWanted = true;
+        }
+        m_indexWake.notify_one();
+    }
+    emitEvent(eventName, o, origin);
+    return o;
+}
+
+// Appends an object's record (inside Store::write, so compactLog() sees every record's row)
+// and points the object at it; returns where the record ends.
+Result<SegmentLog::Location> S3Store::logRecord(S3Object &o, const QByteArray &record)
+{
+    auto at = m_log->append(record);
+    if (!at)
+        return storeError(at.error());
+    o.logSegment = at->segment;
+    o.logOffset = at->offset;
+    o.logSize = record.size();
+    return SegmentLog::Location { at->segment, at->offset + SegmentLog::kHeaderSize + record.size() };
+}
+
+Result<void> S3Store::applyPending(Database &db)
+{
+    if (m_pending.isEmpty())
+        return {};
+    Transaction tx(db);
+    if (!tx.began())
+        return storeError(tx.began().error());
+    for (const S3Object &o : std::as_const(m_pending)) {
+        if (auto r = upsertObject(o); !r)
+            return storeError(r.error());
+    }
+    Statement &mark = m_sql->setApplied;
+    mark.bind(1, m_pendingEnd.segment).bind(2, m_pendingEnd.offset);
+    if (auto r = mark.exec(); !r)
+        return storeError(r.error());
+    if (auto r = tx.commit(); !r)
+        return storeError(r.error());
+    m_pending.clear();
+    m_pendingCount.store(0, std::memory_order_relaxed);
+    return {};
+}
+
+void S3Store::indexLoop()
+{
+    pthread_setname_np(pthread_self(), "tarmac-s3-index");
+    std::unique_lock lock(m_indexMutex);
+    for (;;) {
+        m_indexWake.wait(lock, [this] { return m_indexWanted || m_indexStop; });
+        if (m_indexStop)
+            return;
+        // Let a batch gather: one commit for every PUT of the next few milliseconds.
+        m_indexWake.wait_for(lock, std::chrono::milliseconds(kIndexDelayMs), [this] {
+            return m_indexStop || m_pendingCount.load(std::memory_order_relaxed) >= kIndexBatch;
+        });
+        m_indexWanted = false;
+        lock.unlock();
+        m_store->write([this](Database &db) {
+            if (auto r = applyPending(db); !r)
+                qWarning("tarmac: s3: %s", qPrintable(r.error().message));
+        });
+        lock.lock();
+    }
 }
 
 Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
@@ -686,7 +946,7 @@ Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
     // The segment is taken in the same write section as the row: compactLog() removes a
     // segment in a write section too, and a taken segment stays readable after removal.
     std::shared_ptr<const SegmentLog::Segment> segment;
-    auto found = m_store->write([&](Database &) -> Result<S3Object> {
+    auto found = withObjects([&](Database &) -> Result<S3Object> {
         Statement &get = m_sql->getObject;
         get.bind(1, bucket).bind(2, key);
         auto row = get.step();
@@ -705,11 +965,12 @@ Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
     });
     if (!found || found->logSegment == 0)
         return found;
-    auto data = segment ? SegmentLog::read(*segment, found->logOffset, found->size)
-                        : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
-                                                       QStringLiteral("segment %1 is missing")
-                                                               .arg(found->logSegment),
-                                                       500));
+    auto payload = segment ? SegmentLog::read(*segment, found->logOffset, found->logSize)
+                           : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
+                                                          QStringLiteral("segment %1 is missing")
+                                                                  .arg(found->logSegment),
+                                                          500));
+    auto data = payload ? bodyOf(*payload, found->size) : Result<QByteArray>(payload.error());
     if (!data)
         return s3errors::internalError(QStringLiteral("The object's body cannot be read: ")
                                        + data.error().message);
@@ -721,7 +982,7 @@ Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
                                    const S3Origin &origin)
 {
     S3Object removed;
-    auto result = m_store->write([&](Database &) -> Result<bool> {
+    auto result = withObjects([&](Database &) -> Result<bool> {
         if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
         Statement &del = m_sql->deleteObject;
@@ -823,7 +1084,7 @@ Result<QByteArray> S3Store::objectTagging(const QString &bucket, const QByteArra
 Result<void> S3Store::setObjectTagging(const QString &bucket, const QByteArray &key,
                                        const QByteArray &tagging)
 {
-    auto done = m_store->write([&](Database &db) -> Result<void> {
+    auto done = withObjects([&](Database &db) -> Result<void> {
         auto s = db.prepare("UPDATE s3_objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2");
         if (!s)
             return storeError(s.error());
@@ -854,7 +1115,7 @@ QByteArray S3Store::prefixSuccessor(const QByteArray &prefix)
 
 Result<void> S3Store::addBlobReferences(QSet<QByteArray> &live)
 {
-    return m_store->write([&](Database &db) -> Result<void> {
+    return withObjects([&](Database &db) -> Result<void> {
         auto s = db.prepare("SELECT DISTINCT blob FROM s3_objects WHERE blob <> ''");
         if (!s)
             return storeError(s.error());
@@ -874,6 +1135,10 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
     // Appends happen inside write sections, so every row naming a sealed segment committed
     // before the segment was sealed: a snapshot taken after listing them sees them all. Rows
     // only ever move out of sealed segments.
+    // Pending rows first: then every 'P' record in a sealed segment is applied, and the
+    // records copied forward below are 'B' records, which open() never applies again.
+    if (auto r = withObjects([](Database &) -> Result<void> { return {}; }); !r)
+        return r.error();
     const QList<qint64> sealed = m_log->sealedSegments();
     if (sealed.isEmpty())
         return 0;
@@ -882,7 +1147,7 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
         return storeError(reader.error());
     QHash<qint64, qint64> liveBytes;
     {
-        auto live = (*reader)->prepare("SELECT log_segment, SUM(size), COUNT(*) FROM s3_objects"
+        auto live = (*reader)->prepare("SELECT log_segment, SUM(log_size), COUNT(*) FROM s3_objects"
                                        " WHERE log_segment IS NOT NULL GROUP BY log_segment");
         if (!live)
             return storeError(live.error());
@@ -909,17 +1174,18 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
         qint64 segment;
         qint64 offset;
         qint64 size;
+        qint64 logSize;
     };
     QList<Move> moves;
     if (!rewrite.isEmpty()) {
-        auto rows = (*reader)->prepare("SELECT bucket, key, log_segment, log_offset, size"
-                                       " FROM s3_objects WHERE log_segment IS NOT NULL");
+        auto rows = (*reader)->prepare("SELECT bucket, key, log_segment, log_offset, size,"
+                                       " log_size FROM s3_objects WHERE log_segment IS NOT NULL");
         if (!rows)
             return storeError(rows.error());
         if (auto r = rows->forEachRow([&] {
                 if (rewrite.contains(rows->int64(2)))
                     moves.append({ rows->text(0), rows->blob(1), rows->int64(2),
-                                   rows->int64(3), rows->int64(4) });
+                                   rows->int64(3), rows->int64(4), rows->int64(5) });
             });
             !r)
             return storeError(r.error());
@@ -927,9 +1193,9 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
     constexpr qsizetype kBatch = 256; // rows per write section: requests wait at most that long
     for (qsizetype first = 0; first < moves.size(); first += kBatch) {
         auto moved = m_store->write([&](Database &db) -> Result<void> {
-            auto update = db.prepare("UPDATE s3_objects SET log_segment = ?5, log_offset = ?6"
-                                     " WHERE bucket = ?1 AND key = ?2 AND log_segment = ?3"
-                                     " AND log_offset = ?4");
+            auto update = db.prepare("UPDATE s3_objects SET log_segment = ?5, log_offset = ?6,"
+                                     " log_size = ?7 WHERE bucket = ?1 AND key = ?2"
+                                     " AND log_segment = ?3 AND log_offset = ?4");
             if (!update)
                 return update.error();
             Transaction tx(db);
@@ -937,14 +1203,18 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
                 return tx.began().error();
             for (qsizetype i = first; i < qMin(first + kBatch, moves.size()); ++i) {
                 const Move &m = moves[i];
-                auto data = m_log->read({ m.segment, m.offset }, m.size);
-                if (!data)
-                    return data.error();
-                auto at = m_log->append(*data);
+                auto payload = m_log->read({ m.segment, m.offset }, m.logSize);
+                if (!payload)
+                    return payload.error();
+                auto body = bodyOf(*payload, m.size);
+                if (!body)
+                    return body.error();
+                const QByteArray record = bodyRecord(*body);
+                auto at = m_log->append(record);
                 if (!at)
                     return at.error();
                 update->bind(1, m.bucket).bind(2, m.key).bind(3, m.segment).bind(4, m.offset)
-                        .bind(5, at->segment).bind(6, at->offset);
+                        .bind(5, at->segment).bind(6, at->offset).bind(7, qint64(record.size()));
                 if (auto r = update->exec(); !r)
                     return r;
             }
@@ -978,7 +1248,7 @@ Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQue
         if (past > lower)
             lower = past;
     }
-    return m_store->write([&](Database &) -> Result<S3ListResult> {
+    return withObjects([&](Database &) -> Result<S3ListResult> {
         if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
 
@@ -1336,7 +1606,7 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         return storeError(published.error());
     }
     o.lastModifiedNs = m_clock->nowNs();
-    auto done = m_store->write([&](Database &db) -> Result<void> {
+    auto done = withObjects([&](Database &db) -> Result<void> {
         Transaction tx(db);
         if (!tx.began())
             return storeError(tx.began().error());

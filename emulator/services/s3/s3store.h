@@ -2,6 +2,8 @@
 
 #include "core/result.h"
 #include "services/s3/s3checksum.h"
+#include "store/segmentlog.h"
+#include "store/store.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -12,16 +14,16 @@
 #include <QString>
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace tarmac {
 
 class Clock;
-class SegmentLog;
-class Statement;
-class Store;
 
 // A bucket as ListBuckets and HeadBucket see it.
 struct S3Bucket
@@ -55,7 +57,8 @@ struct S3Object
     // S3 segment log at (logSegment, logOffset) (rows written before the log existed keep them in the row).
     QByteArray data;
     qint64 logSegment = 0; // 0: not in the log
-    qint64 logOffset = 0;
+    qint64 logOffset = 0;  // of the record
+    qint64 logSize = 0;    // of the record's payload
     QByteArray headers;
     QByteArray storageClass;
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
@@ -164,10 +167,16 @@ struct S3Conditions
 // small objects are most of a typical application's traffic). Every write makes its body
 // durable before it commits the row that names it, so a crash loses nothing acknowledged and
 // never shows an object whose bytes are missing: blobs are synced before the commit; log
-// records are appended inside the commit's write section (they survive the process being
-// killed like the WAL does) and synced before a checkpoint moves their rows into the
-// database file. The log records of deleted and overwritten objects are garbage until
-// compactLog() copies a mostly-dead segment's live records forward and removes it.
+// records are appended inside Store::write (they survive the process being killed like the
+// WAL does) and synced before a checkpoint moves rows into the database file.
+//
+// A small unconditional PutObject goes further: its record carries the row too ('P' record),
+// it is acknowledged once appended, and an indexer thread commits the rows of the PUTs of the
+// last kIndexDelayMs in one transaction. Every read or write of the objects table commits the
+// pending rows first (withObjects), so clients see their writes at once; after a crash,
+// open() applies the 'P' records past the last committed batch (table s3_log), in log order.
+// The records of deleted and overwritten objects are garbage until compactLog() copies a
+// mostly-dead segment's live records forward and removes it.
 //
 // Thread-safe: the edge serves it from several I/O threads. Rows go through Store::write
 // (one writer connection behind a mutex) with prepared statements kept for the hot paths;
@@ -186,7 +195,11 @@ struct S3Conditions
 // - the bodies of deleted or overwritten objects stay in the blob folder (other services may
 //   share a blob with the same bytes) until the engine's blob garbage collection reclaims them
 //   (two seconds after start, then hourly, once they are ten minutes old); small bodies stay
-//   in the segment log until compactLog() runs at the same times.
+//   in the segment log until compactLog() runs at the same times;
+// - SQL readers on their own connections (Store::openReader) see a small PUT's row up to
+//   kIndexDelayMs after it was acknowledged; everything that goes through this class sees it
+//   at once. As with SQLite's synchronous=NORMAL, a power loss (not a killed process) may take
+//   back the writes of the moments before it.
 class S3Store
 {
 public:
@@ -295,8 +308,28 @@ public:
     // there is none (the prefix is all 0xFF).
     static QByteArray prefixSuccessor(const QByteArray &prefix);
 
+    // Milliseconds the indexer lets small PUTs gather before it commits their rows together,
+    // unless kIndexBatch of them are waiting first.
+    static constexpr int kIndexDelayMs = 50;
+    static constexpr int kIndexBatch = 256;
+
 private:
     struct Statements;
+    // Runs f(Database &) inside Store::write after committing pending PUT rows: every reader
+    // and writer of s3_objects goes through it. f returns a Result.
+    template<typename F>
+    auto withObjects(F &&f)
+    {
+        return m_store->write([&](Database &db) -> decltype(f(db)) {
+            if (auto r = applyPending(db); !r)
+                return r.error();
+            return f(db);
+        });
+    }
+    Result<void> applyPending(Database &db); // inside Store::write
+    Result<SegmentLog::Location> logRecord(S3Object &o, const QByteArray &record);
+    Result<void> replayLog();
+    void indexLoop();
     Result<S3Object> commitObject(S3Object object, bool requireAbsent, const QByteArray &ifMatch,
                                   const QString &eventName, const S3Origin &origin);
     void emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin);
@@ -309,6 +342,16 @@ private:
     QString m_stagingDir;
     QString m_partsRoot;
     std::shared_ptr<SegmentLog> m_log; // shared with the store's checkpoint hook
+    // Small PUTs whose 'P' records are logged and whose rows are not committed yet, and where
+    // the last one's record ends (s3_log's mark once they are). Only inside Store::write.
+    QList<S3Object> m_pending;
+    SegmentLog::Location m_pendingEnd;
+    std::atomic<int> m_pendingCount { 0 }; // m_pending.size(), for the indexer's wait
+    std::thread m_indexer;
+    std::mutex m_indexMutex;
+    std::condition_variable m_indexWake;
+    bool m_indexWanted = false;
+    bool m_indexStop = false;
     bool hasBucket(const QString &name) const;
     Result<void> upsertObject(const S3Object &o);
 

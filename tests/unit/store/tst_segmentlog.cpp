@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
@@ -20,6 +21,22 @@ QByteArray randomBytes(qsizetype n, quint32 seed)
     for (qsizetype i = 0; i < n; ++i)
         out[i] = char(g.generate() & 0xFF);
     return out;
+}
+
+using Written = QList<std::pair<SegmentLog::Location, QByteArray>>;
+
+// Appends n records of `size` random bytes.
+Written appendRecords(SegmentLog &log, int n, qsizetype size)
+{
+    Written written;
+    for (int i = 0; i < n; ++i) {
+        const QByteArray data = randomBytes(size, quint32(i));
+        auto at = log.append(data);
+        if (!at)
+            qFatal("append failed");
+        written.append({ *at, data });
+    }
+    return written;
 }
 
 QString segmentPath(const QString &dir, qint64 id)
@@ -41,6 +58,7 @@ private slots:
     void removeKeepsTakenSegmentsReadable();
     void syncAndEmptyRecords();
     void concurrentAppends();
+    void scanWalksRecordsInOrder();
 };
 
 void TestSegmentLog::appendAndRead()
@@ -77,13 +95,7 @@ void TestSegmentLog::rollsOverAtTheLimit()
     const QString path = dir.path() + QStringLiteral("/log");
     SegmentLog log(path, 10'000);
     QVERIFY(log.open());
-    QList<std::pair<SegmentLog::Location, QByteArray>> written;
-    for (int i = 0; i < 40; ++i) {
-        const QByteArray data = randomBytes(3000, quint32(i));
-        auto at = log.append(data);
-        QVERIFY(at);
-        written.append({ *at, data });
-    }
+    const Written written = appendRecords(log, 40, 3000);
     // Three 3,016-byte records fit under 10,000 bytes; the fourth starts a segment.
     QCOMPARE(written[2].first.segment, 1);
     QCOMPARE(written[3].first.segment, 2);
@@ -122,10 +134,12 @@ void TestSegmentLog::reopenAppendsAfterATornTail()
     QCOMPARE(*log.read(first, a.size()), a);
     QVERIFY(!log.read(torn, b.size()));
     const QByteArray c = randomBytes(777, 3);
+    // The torn record was cut off: the next one follows the last whole record.
+    QCOMPARE(QFileInfo(segmentPath(path, 1)).size(), torn.offset);
     auto next = log.append(c);
     QVERIFY(next);
     QCOMPARE(next->segment, 1);
-    QCOMPARE(next->offset, torn.offset + 2500);
+    QCOMPARE(next->offset, torn.offset);
     QCOMPARE(*log.read(*next, c.size()), c);
     QCOMPARE(*log.read(first, a.size()), a);
     // Files that are not segments are left alone.
@@ -232,6 +246,46 @@ void TestSegmentLog::concurrentAppends()
             QCOMPARE(*back, data);
         }
     }
+}
+
+void TestSegmentLog::scanWalksRecordsInOrder()
+{
+    QTemporaryDir dir;
+    const QString path = dir.path() + QStringLiteral("/log");
+    SegmentLog log(path, 10'000);
+    QVERIFY(log.open());
+    const Written written = appendRecords(log, 12, 3000); // four segments of three records
+    QCOMPARE(log.end().segment, 4);
+    QCOMPARE(log.end().offset, 3 * 3016);
+    const auto scanFrom = [&](const SegmentLog::Location &from) {
+        Written seen;
+        auto r = log.scan(from, [&](const SegmentLog::Location &at, const QByteArray &payload) {
+            seen.append({ at, payload });
+        });
+        return r ? seen : Written();
+    };
+    const auto same = [](const auto &a, const auto &b) {
+        if (a.size() != b.size())
+            return false;
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            if (a[i].first.segment != b[i].first.segment || a[i].first.offset != b[i].first.offset
+                || a[i].second != b[i].second)
+                return false;
+        }
+        return true;
+    };
+    QVERIFY(same(scanFrom({ 0, 0 }), written));
+    QVERIFY(same(scanFrom(written[4].first), written.mid(4)));
+    QVERIFY(scanFrom(log.end()).isEmpty());
+    // A removed segment is skipped; a damaged payload is skipped, its neighbours are not.
+    QVERIFY(log.remove(2));
+    QFile file(segmentPath(path, 3));
+    QVERIFY(file.open(QIODevice::ReadWrite));
+    QVERIFY(file.seek(written[7].first.offset + SegmentLog::kHeaderSize + 10));
+    QVERIFY(file.putChar('!'));
+    file.close();
+    auto expected = written.mid(0, 3) + written.mid(6, 1) + written.mid(8);
+    QVERIFY(same(scanFrom({ 1, 0 }), expected));
 }
 
 QTEST_GUILESS_MAIN(TestSegmentLog)
