@@ -1241,7 +1241,8 @@ HttpResponse S3RestApi::postObject(S3Call &call)
 
 HttpResponse S3RestApi::getObject(S3Call &call, bool head)
 {
-    auto found = m_store->object(call.bucket, call.key);
+    auto found = m_store->object(call.bucket, call.key,
+                                 head ? S3Store::Body::Skip : S3Store::Body::Load);
     if (!found)
         return error(call, found.error());
     const S3Object &o = *found;
@@ -1461,7 +1462,7 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     S3ObjectAttributes *changed = replace ? &*attributes : nullptr;
     std::optional<S3ObjectAttributes> withClass;
     if (!replace && !call.header("x-amz-storage-class").isEmpty()) {
-        auto source = m_store->object(sourceBucket, sourceKey);
+        auto source = m_store->object(sourceBucket, sourceKey, S3Store::Body::Skip);
         if (!source)
             return error(call, source.error());
         withClass = S3ObjectAttributes { S3Store::parseHeaders(source->headers),
@@ -1525,7 +1526,7 @@ HttpResponse S3RestApi::objectAcl(S3Call &call)
     if (call.key.isEmpty()) {
         if (auto b = m_store->bucket(call.bucket); !b)
             return error(call, b.error());
-    } else if (auto o = m_store->object(call.bucket, call.key); !o) {
+    } else if (auto o = m_store->object(call.bucket, call.key, S3Store::Body::Skip); !o) {
         return error(call, o.error());
     }
     QByteArray out;

@@ -941,7 +941,7 @@ void S3Store::indexLoop()
     }
 }
 
-Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
+Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key, Body body)
 {
     // The segment is taken in the same write section as the row: compactLog() removes a
     // segment in a write section too, and a taken segment stays readable after removal.
@@ -963,7 +963,7 @@ Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key)
             return s3errors::noSuchBucket(bucket);
         return s3errors::noSuchKey(key);
     });
-    if (!found || found->logSegment == 0)
+    if (!found || found->logSegment == 0 || body == Body::Skip)
         return found;
     auto payload = segment ? SegmentLog::read(*segment, found->logOffset, found->logSize)
                            : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
@@ -1075,7 +1075,7 @@ Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArr
 
 Result<QByteArray> S3Store::objectTagging(const QString &bucket, const QByteArray &key)
 {
-    auto o = object(bucket, key);
+    auto o = object(bucket, key, Body::Skip);
     if (!o)
         return o.error();
     return o->tagging;
@@ -1095,7 +1095,7 @@ Result<void> S3Store::setObjectTagging(const QString &bucket, const QByteArray &
     });
     if (done)
         return done;
-    auto o = object(bucket, key); // which error: NoSuchBucket or NoSuchKey
+    auto o = object(bucket, key, Body::Skip); // which error: NoSuchBucket or NoSuchKey
     return o ? Result<void>(s3errors::noSuchKey(key)) : Result<void>(o.error());
 }
 

@@ -256,7 +256,10 @@ public:
                                const S3StagedBody &body, const S3ObjectAttributes &attributes,
                                const S3Conditions &conditions = {}, const S3Origin &origin = {},
                                const QString &eventName = QStringLiteral("ObjectCreated:Put"));
-    Result<S3Object> object(const QString &bucket, const QByteArray &key);
+    // The object's row, and its body in `data` when it is small (Body::Skip: not read, for
+    // callers that only need the metadata, such as HEAD).
+    enum class Body { Load, Skip };
+    Result<S3Object> object(const QString &bucket, const QByteArray &key, Body body = Body::Load);
     // Deleting a missing key succeeds (S3 answers 204); returns whether something was removed.
     Result<bool> deleteObject(const QString &bucket, const QByteArray &key,
                               const S3Origin &origin = {});

@@ -508,6 +508,11 @@ void TestS3Store::smallBodiesLiveInTheSegmentLog()
     QVERIFY(!damaged);
     QCOMPARE(damaged.error().code, QStringLiteral("InternalError"));
     QCOMPARE(damaged.error().httpStatus, 500);
+    // Metadata alone (HEAD) does not read the body.
+    auto head = m_s3->object(b, "after", S3Store::Body::Skip);
+    QVERIFY(head);
+    QCOMPARE(head->size, 12);
+    QVERIFY(head->data.isEmpty());
     QVERIFY(m_s3->deleteObject(b, "after"));
 }
 
