@@ -2,8 +2,6 @@
 
 #include <sqlite3.h>
 
-#include <pthread.h>
-
 namespace tarmac {
 
 namespace {
@@ -33,20 +31,14 @@ Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
     store->m_checkpointDb = std::move(*checkpointDb);
     // Replaces SQLite's automatic checkpoint, which would run inside the committing call.
     sqlite3_wal_hook(store->m_db->handle(), &Store::onWalCommit, store.get());
-    store->m_checkpointer = std::thread([s = store.get()] { s->checkpointLoop(); });
+    store->m_checkpointer = std::make_unique<WakeableThread>(
+            "tarmac-ckpt", [s = store.get()] { s->checkpoint(); });
     return store;
 }
 
 Store::~Store()
 {
-    if (m_checkpointer.joinable()) {
-        {
-            std::lock_guard lock(m_checkpointMutex);
-            m_stopping = true;
-        }
-        m_checkpointWake.notify_one();
-        m_checkpointer.join();
-    }
+    m_checkpointer.reset();
     m_checkpointDb.reset();
     runCheckpointHooks(); // closing the writer checkpoints what is left
     // The writer goes last: closing the last connection checkpoints and removes the WAL.
@@ -62,39 +54,23 @@ int Store::onWalCommit(void *arg, sqlite3 *db, const char *name, int frames)
         store->runCheckpointHooks();
         sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     } else if (frames >= kCheckpointFrames) {
-        {
-            std::lock_guard lock(store->m_checkpointMutex);
-            if (store->m_checkpointWanted)
-                return SQLITE_OK;
-            store->m_checkpointWanted = true;
-        }
-        store->m_checkpointWake.notify_one();
+        store->m_checkpointer->wake();
     }
     return SQLITE_OK;
 }
 
-void Store::checkpointLoop()
+void Store::checkpoint()
 {
-    pthread_setname_np(pthread_self(), "tarmac-ckpt");
-    std::unique_lock lock(m_checkpointMutex);
-    for (;;) {
-        m_checkpointWake.wait(lock, [this] { return m_checkpointWanted || m_stopping; });
-        if (m_stopping)
-            return;
-        lock.unlock();
-        runCheckpointHooks();
-        // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
-        // The writer starts the WAL over at its next commit once everything is copied.
-        sqlite3_wal_checkpoint_v2(m_checkpointDb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                  nullptr, nullptr);
-        lock.lock();
-        m_checkpointWanted = false;
-    }
+    runCheckpointHooks();
+    // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
+    // The writer starts the WAL over at its next commit once everything is copied.
+    sqlite3_wal_checkpoint_v2(m_checkpointDb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                              nullptr, nullptr);
 }
 
 void Store::addCheckpointHook(std::function<void()> hook)
 {
-    std::lock_guard lock(m_checkpointMutex);
+    std::lock_guard lock(m_hooksMutex);
     m_checkpointHooks.push_back(std::move(hook));
 }
 
@@ -102,7 +78,7 @@ void Store::runCheckpointHooks()
 {
     std::vector<std::function<void()>> hooks;
     {
-        std::lock_guard lock(m_checkpointMutex);
+        std::lock_guard lock(m_hooksMutex);
         hooks = m_checkpointHooks;
     }
     for (const auto &hook : hooks)

@@ -1,17 +1,16 @@
 #pragma once
 
 #include "core/result.h"
+#include "core/wakeablethread.h"
 #include "store/blobstore.h"
 #include "store/database.h"
 
 #include <QMutex>
 #include <QString>
 
-#include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace tarmac {
@@ -60,7 +59,7 @@ public:
 private:
     Store() = default;
     static int onWalCommit(void *store, sqlite3 *db, const char *name, int frames);
-    void checkpointLoop();
+    void checkpoint(); // on the checkpointer thread
     void runCheckpointHooks();
 
     QMutex m_mutex;
@@ -70,12 +69,9 @@ private:
     // Checkpoints run on their own thread and connection: copying the WAL back and syncing
     // both files (milliseconds) no longer stalls the request whose commit crossed the mark.
     std::unique_ptr<Database> m_checkpointDb;
-    std::thread m_checkpointer;
-    std::mutex m_checkpointMutex;
-    std::condition_variable m_checkpointWake;
-    bool m_checkpointWanted = false;
-    std::vector<std::function<void()>> m_checkpointHooks; // under m_checkpointMutex
-    bool m_stopping = false;
+    std::unique_ptr<WakeableThread> m_checkpointer;
+    std::mutex m_hooksMutex;
+    std::vector<std::function<void()>> m_checkpointHooks; // under m_hooksMutex
 };
 
 } // namespace tarmac

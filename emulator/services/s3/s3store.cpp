@@ -15,7 +15,6 @@
 #include <cerrno>
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -358,14 +357,7 @@ S3Store::S3Store(Store *store, const Clock *clock, QString stateDir, qint64 logS
 
 S3Store::~S3Store()
 {
-    if (m_indexer.joinable()) {
-        {
-            std::lock_guard lock(m_indexMutex);
-            m_indexStop = true;
-        }
-        m_indexWake.notify_one();
-        m_indexer.join();
-    }
+    m_indexer.reset();
     if (m_sql) {
         m_store->write([this](Database &db) {
             if (auto r = applyPending(db); !r)
@@ -461,7 +453,15 @@ Result<void> S3Store::open()
         return prepared;
     if (auto r = replayLog(); !r)
         return r;
-    m_indexer = std::thread([this] { indexLoop(); });
+    m_indexer = std::make_unique<WakeableThread>(
+            "tarmac-s3-index",
+            [this] {
+                m_store->write([this](Database &db) {
+                    if (auto r = applyPending(db); !r)
+                        qWarning("tarmac: s3: %s", qPrintable(r.error().message));
+                });
+            },
+            std::chrono::milliseconds(kIndexDelayMs));
 
     // Part files whose row never committed (a crash mid-UploadPart), and folders of uploads
     // that no longer exist.
@@ -855,7 +855,7 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     // A small unconditional PUT is acknowledged once its 'P' record (row and body) is in the
     // log; the indexer commits its row with the next batch, and every reader of the objects
     // table commits pending rows first (withObjects), so no one can tell it is not there.
-    bool wake = false;
+    qsizetype pendingNow = 0;
     auto logged = m_store->write([&](Database &) -> Result<void> {
         if (!hasBucket(o.bucket))
             return s3errors::noSuchBucket(o.bucket);
@@ -866,20 +866,16 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
         row.data.clear();
         m_pending.append(std::move(row));
         m_pendingEnd = *end;
-        m_pendingCount.store(int(m_pending.size()), std::memory_order_relaxed);
-        // The first PUT of a batch starts the indexer's wait; a full batch ends it early.
-        wake = m_pending.size() == 1 || m_pending.size() == kIndexBatch;
+        pendingNow = m_pending.size();
         return {};
     });
     if (!logged)
         return logged.error();
-    if (wake) {
-        {
-            std::lock_guard lock(m_indexMutex);
-            m_indexWanted = true;
-        }
-        m_indexWake.notify_one();
-    }
+    // The first PUT of a batch starts the indexer's wait; a full batch ends it early.
+    if (pendingNow == kIndexBatch)
+        m_indexer->hurry();
+    else if (pendingNow == 1)
+        m_indexer->wake();
     emitEvent(eventName, o, origin);
     return o;
 }
@@ -915,30 +911,7 @@ Result<void> S3Store::applyPending(Database &db)
     if (auto r = tx.commit(); !r)
         return storeError(r.error());
     m_pending.clear();
-    m_pendingCount.store(0, std::memory_order_relaxed);
     return {};
-}
-
-void S3Store::indexLoop()
-{
-    pthread_setname_np(pthread_self(), "tarmac-s3-index");
-    std::unique_lock lock(m_indexMutex);
-    for (;;) {
-        m_indexWake.wait(lock, [this] { return m_indexWanted || m_indexStop; });
-        if (m_indexStop)
-            return;
-        // Let a batch gather: one commit for every PUT of the next few milliseconds.
-        m_indexWake.wait_for(lock, std::chrono::milliseconds(kIndexDelayMs), [this] {
-            return m_indexStop || m_pendingCount.load(std::memory_order_relaxed) >= kIndexBatch;
-        });
-        m_indexWanted = false;
-        lock.unlock();
-        m_store->write([this](Database &db) {
-            if (auto r = applyPending(db); !r)
-                qWarning("tarmac: s3: %s", qPrintable(r.error().message));
-        });
-        lock.lock();
-    }
 }
 
 Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key, Body body)

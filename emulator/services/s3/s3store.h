@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/result.h"
+#include "core/wakeablethread.h"
 #include "services/s3/s3checksum.h"
 #include "store/segmentlog.h"
 #include "store/store.h"
@@ -14,12 +15,9 @@
 #include <QString>
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 namespace tarmac {
 
@@ -332,7 +330,6 @@ private:
     Result<void> applyPending(Database &db); // inside Store::write
     Result<SegmentLog::Location> logRecord(S3Object &o, const QByteArray &record);
     Result<void> replayLog();
-    void indexLoop();
     Result<S3Object> commitObject(S3Object object, bool requireAbsent, const QByteArray &ifMatch,
                                   const QString &eventName, const S3Origin &origin);
     void emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin);
@@ -349,12 +346,7 @@ private:
     // the last one's record ends (s3_log's mark once they are). Only inside Store::write.
     QList<S3Object> m_pending;
     SegmentLog::Location m_pendingEnd;
-    std::atomic<int> m_pendingCount { 0 }; // m_pending.size(), for the indexer's wait
-    std::thread m_indexer;
-    std::mutex m_indexMutex;
-    std::condition_variable m_indexWake;
-    bool m_indexWanted = false;
-    bool m_indexStop = false;
+    std::unique_ptr<WakeableThread> m_indexer; // commits m_pending, kIndexDelayMs after a wake
     bool hasBucket(const QString &name) const;
     Result<void> upsertObject(const S3Object &o);
 
