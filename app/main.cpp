@@ -1,13 +1,12 @@
 // The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
 // line"). Parsing and wiring only; the engine does the work.
-#include "core/delivery.h"
-#include "core/engine.h"
-#include "core/json.h"
-#include "core/stackapplier.h"
-#include "core/stackcommands.h"
-#include "core/stackloader.h"
+#include "functions/delivery.h"
+#include "engine/engine.h"
+#include "base/json.h"
+#include "engine/stackapplier.h"
+#include "engine/stackcommands.h"
+#include "engine/stackloader.h"
 #include "functions/functionrunner.h"
-#include "services/lambda/lambdamodule.h"
 #include "trace/otlpexport.h"
 #include "trace/tracer.h"
 
@@ -176,9 +175,8 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
         if (credentials.isEmpty() || !QFileInfo(credentials).isReadable())
             return makeError(QStringLiteral("Usage"),
                              QStringLiteral("--verify-signatures needs a readable --credentials FILE"));
-        // The S3 module reads it when it starts.
-        qputenv("TARMAC_VERIFY_SIGNATURES_CREDENTIALS",
-                QFile::encodeName(QFileInfo(credentials).absoluteFilePath()));
+        o.serviceOptions.insert(QStringLiteral("s3.signatureCredentials"),
+                                QFileInfo(credentials).absoluteFilePath());
     }
     return o;
 }
@@ -391,18 +389,9 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
                              .arg(templatePath, config.name, names.join(QStringLiteral(", "))));
             return kExitUsage;
         }
-        if (spec->codeDir.isEmpty()) {
-            printErr(QStringLiteral("function %1 has inline code, which tarmac invoke does not run yet").arg(spec->logicalId));
-            return kExitUsage;
-        }
+        // The engine runs the whole stack, which defines the function exactly as `serve`
+        // does (inline code, layers, environment): only its physical name is needed here.
         config.name = spec->name.isEmpty() ? spec->logicalId : spec->name;
-        config.runtime = spec->runtime;
-        config.handler = spec->handler;
-        config.codeDir = spec->codeDir;
-        config.timeoutSeconds = spec->timeoutSeconds;
-        config.memoryMb = spec->memoryMb;
-        config.environment = spec->environment;
-        config.layerDirs = spec->layerDirs;
         projectTemplate = templatePath;
     }
 
@@ -434,16 +423,13 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         printErr(r.error().message);
         return kExitUsage;
     }
-    auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
-    if (!lambda || !engine.deliverySink()) {
-        printErr(QStringLiteral("this build has no lambda module"));
-        return kExitFailure;
+    if (projectTemplate.isEmpty()) {
+        if (auto r = engine.functionRunner()->defineFunction(config); !r) {
+            printErr(r.error().message);
+            return kExitUsage;
+        }
     }
-    if (auto r = lambda->putFunction(config); !r) {
-        printErr(r.error().message);
-        return kExitUsage;
-    }
-    QObject::connect(lambda->runner(), &FunctionRunner::logRecorded, &app, [](const LogRecord &record) {
+    QObject::connect(engine.functionRunner(), &FunctionRunner::logRecorded, &app, [](const LogRecord &record) {
         const QByteArray line = record.text.toUtf8() + '\n';
         std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
     });

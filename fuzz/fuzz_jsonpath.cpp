@@ -2,7 +2,7 @@
 // /_tarmac/dispatch/breakpoints. Input: a path, a newline, then a JSON document. A path that
 // parses must keep its text; selecting from any document and testing every predicate on it
 // must neither crash nor take long (wildcards over wide documents are bounded).
-#include "core/jsonpath.h"
+#include "base/jsonpath.h"
 
 #include "fuzzsupport.h"
 

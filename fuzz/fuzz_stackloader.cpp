@@ -10,8 +10,8 @@
 //
 // Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash.
 
-#include "core/stackloader.h"
-#include "core/templatedocument.h"
+#include "engine/stackloader.h"
+#include "template/templatedocument.h"
 
 #include "fuzzsupport.h"
 

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/engine.h"
+#include "engine/engine.h"
 
 // Runs the desktop app: `tarmac [PROJECT] [serve options]` with a display. The options are
 // parsed by the command line (app/main.cpp), as for `serve`; `automation` takes commands on

@@ -1,7 +1,7 @@
 #include "ui/enginehost.h"
 
-#include "core/serviceregistry.h"
-#include "core/stackapplier.h"
+#include "http/serviceregistry.h"
+#include "engine/stackapplier.h"
 #include "trace/tracer.h"
 
 namespace tarmac {

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/controlledclock.h"
-#include "core/engine.h"
+#include "base/controlledclock.h"
+#include "engine/engine.h"
 #include "trace/span.h"
 
 #include <QObject>

@@ -1,8 +1,7 @@
 #include "ui/inspectorwidget.h"
 
-#include "core/dispatcher.h"
-#include "core/json.h"
-#include "services/lambda/lambdamodule.h"
+#include "engine/dispatcher.h"
+#include "base/json.h"
 #include "trace/tracecontext.h"
 #include "ui/enginehost.h"
 #include "trace/tracequery.h"
@@ -229,10 +228,9 @@ void InspectorWidget::loadDelivery(const QByteArray &id)
     m_host->call<Result<DeliveryRecord>>(
             this,
             [id](Engine &engine) -> Result<DeliveryRecord> {
-                auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
-                if (!lambda || !lambda->dispatcher())
+                if (!engine.dispatcher())
                     return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
-                return lambda->dispatcher()->record(id);
+                return engine.dispatcher()->record(id);
             },
             [this, id](Result<DeliveryRecord> r) {
                 if (id != m_deliveryId || !r)

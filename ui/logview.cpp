@@ -1,6 +1,6 @@
 #include "ui/logview.h"
 
-#include "core/json.h"
+#include "base/json.h"
 #include "ui/format.h"
 #include "ui/logmodel.h"
 #include "ui/spanselection.h"

@@ -1,7 +1,7 @@
 #include "ui/resourcedialogs.h"
 
-#include "core/json.h"
-#include "core/stackcommands.h"
+#include "base/json.h"
+#include "engine/stackcommands.h"
 #include "services/s3/s3module.h"
 #include "services/s3/s3store.h"
 #include "trace/tracecontext.h"

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/delivery.h"
+#include "functions/delivery.h"
 
 #include <QDialog>
 

@@ -1,9 +1,8 @@
 #include "ui/resourcemodel.h"
 
-#include "core/engine.h"
-#include "core/stackapplier.h"
+#include "engine/engine.h"
+#include "engine/stackapplier.h"
 #include "functions/functionrunner.h"
-#include "services/lambda/lambdamodule.h"
 #include "services/s3/s3module.h"
 #include "services/s3/s3store.h"
 #include "ui/enginehost.h"
@@ -48,10 +47,9 @@ QString FunctionResources::emptyText() const
 QList<ResourceItem> FunctionResources::collect(Engine &engine) const
 {
     QList<ResourceItem> out;
-    auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
-    if (!lambda || !lambda->runner())
+    FunctionRunner *runner = engine.functionRunner();
+    if (!runner)
         return out;
-    FunctionRunner *runner = lambda->runner();
     QStringList names = runner->functionNames();
     names.sort();
     const QList<FunctionRunner::InstanceInfo> instances = runner->instances();

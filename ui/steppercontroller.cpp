@@ -1,7 +1,7 @@
 #include "ui/steppercontroller.h"
 
 #include "functions/functionrunner.h"
-#include "services/lambda/lambdamodule.h"
+#include "engine/dispatcher.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
 
@@ -11,8 +11,7 @@ namespace {
 
 Dispatcher *dispatcherOf(Engine &engine)
 {
-    auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
-    return lambda ? lambda->dispatcher() : nullptr;
+    return engine.dispatcher();
 }
 
 struct State
@@ -87,9 +86,8 @@ void StepperController::fetch()
                 s.paused = d->isPaused();
                 s.pending = d->pending();
                 s.breakpoints = d->breakpoints();
-                if (auto *lambda = qobject_cast<LambdaModule *>(engine.module(QStringLiteral("lambda")));
-                    lambda && lambda->runner())
-                    s.functions = lambda->runner()->functionNames();
+                if (FunctionRunner *runner = engine.functionRunner())
+                    s.functions = runner->functionNames();
                 s.functions.sort();
                 return s;
             },

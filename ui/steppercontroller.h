@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/dispatcher.h"
+#include "engine/dispatcher.h"
 
 #include <QAbstractTableModel>
 #include <QObject>

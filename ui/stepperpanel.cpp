@@ -1,6 +1,6 @@
 #include "ui/stepperpanel.h"
 
-#include "core/json.h"
+#include "base/json.h"
 #include "ui/format.h"
 #include "ui/steppercontroller.h"
 

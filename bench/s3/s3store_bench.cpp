@@ -4,7 +4,7 @@
 //
 //   s3store_bench [N]
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "services/s3/s3store.h"
 #include "store/store.h"
 

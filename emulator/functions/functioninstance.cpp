@@ -1,6 +1,6 @@
 #include "functions/functioninstance.h"
 
-#include "core/json.h"
+#include "base/json.h"
 
 #include <QFile>
 #include <QProcess>

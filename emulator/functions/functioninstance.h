@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/result.h"
+#include "base/result.h"
 #include "functions/functionconfig.h"
 #include "functions/runtimeapi.h"
 #include "functions/runtimeplugin.h"

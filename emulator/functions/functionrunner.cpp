@@ -1,10 +1,10 @@
 #include "functions/functionrunner.h"
 
-#include "core/clock.h"
-#include "core/json.h"
+#include "base/clock.h"
+#include "base/json.h"
 #include "functions/codewatcher.h"
 #include "functions/runtimeregistry.h"
-#include "http/awserror.h"
+#include "base/ids.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 

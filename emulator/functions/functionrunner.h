@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/delivery.h"
-#include "core/result.h"
+#include "functions/delivery.h"
+#include "base/result.h"
 #include "functions/functionconfig.h"
 #include "functions/functioninstance.h"
 #include "trace/span.h"

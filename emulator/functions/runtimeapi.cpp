@@ -1,6 +1,6 @@
 #include "functions/runtimeapi.h"
 
-#include "core/json.h"
+#include "base/json.h"
 #include "http/httpserver.h"
 
 #include <QHostAddress>

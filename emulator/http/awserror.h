@@ -1,6 +1,7 @@
 #pragma once
 
-#include "core/result.h"
+#include "base/ids.h" // newRequestId(), which every error answer carries
+#include "base/result.h"
 #include "http/httpmessage.h"
 
 namespace tarmac {
@@ -16,6 +17,5 @@ HttpResponse awsErrorResponse(AwsProtocol protocol, const Error &error,
                               const QByteArray &requestId, const QByteArray &resource = {});
 
 QByteArray xmlEscape(const QByteArray &text);
-QByteArray newRequestId(); // a random UUID string, as AWS request ids look
 
 } // namespace tarmac

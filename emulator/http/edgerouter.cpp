@@ -1,7 +1,7 @@
 #include "http/edgerouter.h"
 
-#include "core/clock.h"
-#include "core/serviceregistry.h"
+#include "base/clock.h"
+#include "http/serviceregistry.h"
 #include "http/awserror.h"
 #include "http/servicedetector.h"
 #include "trace/tracecontext.h"

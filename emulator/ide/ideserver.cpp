@@ -1,7 +1,7 @@
 #include "ide/ideserver.h"
 
-#include "core/json.h"
-#include "core/serviceregistry.h"
+#include "base/json.h"
+#include "http/serviceregistry.h"
 
 #include <QUrlQuery>
 #include <QWebSocket>

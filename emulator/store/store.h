@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/result.h"
-#include "core/wakeablethread.h"
+#include "base/result.h"
+#include "base/wakeablethread.h"
 #include "store/blobstore.h"
 #include "store/database.h"
 

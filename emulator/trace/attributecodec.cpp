@@ -1,6 +1,6 @@
 #include "trace/attributecodec.h"
 
-#include "core/json.h"
+#include "base/json.h"
 
 #include <cmath>
 #include <cstdio>

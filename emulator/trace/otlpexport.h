@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/json.h"
-#include "core/result.h"
+#include "base/json.h"
+#include "base/result.h"
 #include "trace/span.h"
 
 #include <QList>

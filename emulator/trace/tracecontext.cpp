@@ -1,6 +1,6 @@
 #include "trace/tracecontext.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 
 #include <QRandomGenerator>
 

@@ -1,6 +1,6 @@
 #include "trace/tracequery.h"
 
-#include "core/json.h"
+#include "base/json.h"
 #include "trace/attributecodec.h"
 #include "trace/tracerows.h"
 #include "store/database.h"

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import Tarmac, boto3_client, run_tarmac
-from lambda_support import python_function
+from lambda_support import deliveries, python_function, tarmac_json, wait_for
 
 HANDLER = r'''
 import json
@@ -123,6 +123,84 @@ class S3NotificationTest(unittest.TestCase):
                 time.sleep(0.3)
             self.assertIsNotNone(upload_trace, "spans of both PutObjects never showed up")
             self.assertEqual(callback_trace, upload_trace)
+
+    def _notify(self, s3, bucket, fn):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+            "LambdaFunctionConfigurations": [{
+                "Id": "rule", "LambdaFunctionArn": fn["FunctionArn"],
+                "Events": ["s3:ObjectCreated:*"]}]})
+
+    def test_failing_function_is_retried_then_sent_to_on_failure(self):
+        """S3 invokes asynchronously: on AWS a failing function is retried twice and the
+        event then goes to its OnFailure destination, as for any asynchronous source."""
+        with Tarmac(env={"TARMAC_ASYNC_RETRY_DELAYS_MS": "200,300"}) as t:
+            failing = python_function(self, t, "s3-fails", "def handler(event, context):\n"
+                                      "    raise ValueError('no thanks')\n")
+            sink = python_function(self, t, "s3-failures", "def handler(event, context):\n"
+                                   "    return {'got': event['requestContext']['condition']}\n")
+            lam = boto3_client(t, "lambda")
+            lam.put_function_event_invoke_config(
+                FunctionName="s3-fails",
+                DestinationConfig={"OnFailure": {"Destination": sink["FunctionArn"]}})
+            s3 = boto3_client(t, "s3")
+            self._notify(s3, "retried", failing)
+            s3.put_object(Bucket="retried", Key="a.txt", Body=b"hello")
+
+            record = wait_for(lambda: [d for d in deliveries(t, "s3-failures")
+                                       if d["status"] == "succeeded"],
+                              timeout=30, what="the on-failure destination's delivery")[0]
+            attempts = [d for d in deliveries(t, "s3-fails")]
+            self.assertEqual(len(attempts), 3, attempts)  # the first try and two retries
+            for d in attempts:
+                self.assertEqual(d["origin"], "s3")
+                self.assertEqual(d["status"], "failed")
+            self.assertEqual(len({d["id"] for d in attempts}), 1)  # one event, three attempts
+            self.assertEqual(record["origin"], "destination")
+            payload = json.loads(record["payload"])
+            self.assertEqual(payload["requestContext"]["condition"], "RetriesExhausted")
+            self.assertEqual(payload["requestContext"]["approximateInvokeCount"], 3)
+            self.assertEqual(payload["requestContext"]["functionArn"],
+                             failing["FunctionArn"] + ":$LATEST")
+            self.assertEqual(payload["responseContext"]["functionError"], "Unhandled")
+            self.assertEqual(payload["requestPayload"]["Records"][0]["s3"]["object"]["key"],
+                             "a.txt")
+            time.sleep(0.5)  # nothing more comes
+            self.assertEqual(len(deliveries(t, "s3-fails")), 3)
+
+    def test_held_delivery_survives_kill9(self):
+        """A notification held at a breakpoint when Tarmac is killed is delivered after the
+        restart: it was stored before the PutObject was answered."""
+        with tempfile.TemporaryDirectory() as tmp:
+            state = os.path.join(tmp, "state")
+            with Tarmac(state=state) as t:
+                fn = python_function(self, t, "s3-held", HANDLER)
+                s3 = boto3_client(t, "s3")
+                self._notify(s3, "held", fn)
+                status, bp = tarmac_json(t, "/_tarmac/dispatch/breakpoints", "POST",
+                                         {"function": "s3-held"})
+                self.assertEqual(status, 201, bp)
+                s3.put_object(Bucket="held", Key="k.txt", Body=b"kept")
+                pending = wait_for(lambda: tarmac_json(t, "/_tarmac/dispatch/pending")[1]["pending"],
+                                   what="the held delivery")
+                self.assertEqual(pending[0]["origin"], "s3")
+                self.assertEqual(pending[0]["reason"], "breakpoint")
+                t.kill9()
+            with Tarmac(state=state) as t:
+                s3 = boto3_client(t, "s3")
+                seen = wait_for(lambda: self._get(s3, "held", "seen/k.txt"), timeout=30,
+                                what="the function's write after the restart")
+                self.assertEqual(json.loads(seen)["Records"][0]["s3"]["object"]["key"], "k.txt")
+                done = [d for d in deliveries(t, "s3-held") if d["status"] == "succeeded"]
+                self.assertEqual(len(done), 1, done)
+                self.assertEqual(done[0]["origin"], "s3")
+
+    @staticmethod
+    def _get(s3, bucket, key):
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except s3.exceptions.NoSuchKey:
+            return None
 
 
 if __name__ == "__main__":

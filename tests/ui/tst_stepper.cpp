@@ -3,7 +3,7 @@
 // clock frozen and advanced; and closing while the function runs leaves no process behind.
 
 #include "functions/functionrunner.h"
-#include "services/lambda/lambdamodule.h"
+#include "functions/functionrunner.h"
 #include "ui/enginehost.h"
 #include "ui/steppercontroller.h"
 #include "ui/stepperpanel.h"
@@ -276,8 +276,7 @@ private slots:
                     host->call<qint64>(
                             this,
                             [](Engine &e) -> qint64 {
-                                auto *lambda = qobject_cast<LambdaModule *>(e.module(QStringLiteral("lambda")));
-                                for (const auto &i : lambda->runner()->instances(QStringLiteral("echo"))) {
+                                for (const auto &i : e.functionRunner()->instances(QStringLiteral("echo"))) {
                                     if (i.state == FunctionInstance::State::Invoking)
                                         return i.pid;
                                 }

@@ -1,10 +1,9 @@
 #include "services/lambda/lambdarestapi.h"
 
-#include "core/delivery.h"
-#include "core/json.h"
+#include "functions/delivery.h"
+#include "base/json.h"
 #include "functions/ziparchive.h"
 #include "http/awserror.h"
-#include "services/lambda/asyncinvoker.h"
 #include "services/lambda/lambdaservice.h"
 
 #include <QFileInfo>
@@ -176,11 +175,9 @@ QList<QByteArray> pathSegments(const QByteArray &path)
 
 } // namespace
 
-void LambdaRestApi::attach(LambdaService *functions, AsyncInvoker *async, DeliverySink *sink, QUrl edgeUrl,
-                           PackageFetcher fetchPackage)
+void LambdaRestApi::attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage)
 {
     m_functions = functions;
-    m_async = async;
     m_sink = sink;
     m_edgeUrl = std::move(edgeUrl);
     m_fetchPackage = std::move(fetchPackage);
@@ -663,24 +660,6 @@ void LambdaRestApi::invoke(HttpRequest &&request, HttpResponder responder, const
         responder.send(emptyResponse(204, op));
         return;
     }
-    if (async) {
-        AsyncInvoker::Event e;
-        e.id = rid;
-        e.function = name;
-        e.qualifier = qualifier;
-        e.payload = payload;
-        e.traceId = request.traceId;
-        e.parentSpanId = request.spanId;
-        e.clientContext = request.header("x-amz-client-context");
-        if (auto r = m_async->enqueue(std::move(e)); !r) {
-            responder.send(errorResponse(r.error(), rid, op));
-            return;
-        }
-        HttpResponse r = emptyResponse(202, op);
-        responder.send(std::move(r));
-        return;
-    }
-
     Delivery d;
     d.id = rid;
     d.functionName = name;
@@ -690,6 +669,15 @@ void LambdaRestApi::invoke(HttpRequest &&request, HttpResponder responder, const
     d.traceId = request.traceId;
     d.parentSpanId = request.spanId;
     d.clientContext = request.header("x-amz-client-context");
+    if (async) {
+        // Stored by the engine's asynchronous policy before the 202.
+        if (auto r = m_sink->submitAsync(std::move(d)); !r) {
+            responder.send(errorResponse(r.error(), rid, op));
+            return;
+        }
+        responder.send(emptyResponse(202, op));
+        return;
+    }
     d.tailLogs = request.header("x-amz-log-type") == "Tail";
     d.done = [responder, rid, tail = d.tailLogs, op](const DeliveryResult &result) {
         if (!result.delivered && result.errorType != QLatin1String("Tarmac.Dropped")) {

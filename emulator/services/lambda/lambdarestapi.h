@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/result.h"
+#include "base/result.h"
 #include "http/httphandler.h"
 
 #include <QUrl>
@@ -9,7 +9,6 @@
 
 namespace tarmac {
 
-class AsyncInvoker;
 class DeliverySink;
 class LambdaService;
 
@@ -17,8 +16,8 @@ class LambdaService;
 // Event, DryRun, LogType Tail), CreateFunction from a zip, Get/List/Delete, Update code and
 // configuration, concurrency, event invoke configuration, tags. Packages come as ZipFile, or
 // from Tarmac's own S3 (S3Bucket/S3Key) through the fetcher the module gives it. It parses and shapes the
-// wire; the LambdaService decides, synchronous invokes go through the Dispatcher (`sink`),
-// asynchronous ones through the AsyncInvoker. Thread-safe; attach() before the first request.
+// wire; the LambdaService decides, invokes go to the engine's Dispatcher (`sink`):
+// synchronous ones with submit(), asynchronous ones with submitAsync(). Thread-safe; attach() before the first request.
 class LambdaRestApi : public HttpHandler
 {
 public:
@@ -29,8 +28,7 @@ public:
     using PackageFetcher = std::function<Result<QByteArray>(const QString &bucket, const QString &key,
                                                             const QString &version)>;
 
-    void attach(LambdaService *functions, AsyncInvoker *async, DeliverySink *sink, QUrl edgeUrl,
-                PackageFetcher fetchPackage = {});
+    void attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage = {});
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
@@ -51,7 +49,6 @@ private:
     HttpResponse route(HttpRequest &request, HttpResponder &responder, bool *answered);
 
     LambdaService *m_functions = nullptr;
-    AsyncInvoker *m_async = nullptr;
     DeliverySink *m_sink = nullptr;
     QUrl m_edgeUrl;
     PackageFetcher m_fetchPackage;

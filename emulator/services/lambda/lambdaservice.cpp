@@ -1,6 +1,6 @@
 #include "services/lambda/lambdaservice.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "functions/functionrunner.h"
 #include "functions/ziparchive.h"
 #include "http/awserror.h"

@@ -1,7 +1,8 @@
 #pragma once
 
-#include "core/json.h"
-#include "core/result.h"
+#include "base/json.h"
+#include "base/result.h"
+#include "functions/delivery.h"
 #include "functions/functionconfig.h"
 
 #include <QMap>
@@ -16,16 +17,6 @@ namespace tarmac {
 class Clock;
 class FunctionRunner;
 class Store;
-
-// PutFunctionEventInvokeConfig: what happens to an asynchronous invocation that fails.
-struct EventInvokeConfig
-{
-    int maximumRetryAttempts = 2;          // 0 to 2
-    int maximumEventAgeSeconds = 21'600;   // 60 to 21600
-    QString onSuccess;                     // destination ARNs, or empty
-    QString onFailure;
-    qint64 lastModifiedNs = 0;
-};
 
 // A function as the Lambda API sees it: the runner's FunctionConfig plus the API's own
 // metadata.
@@ -57,7 +48,7 @@ struct LambdaFunction
 // Known limits: no versions or aliases (only $LATEST), no layers, no container images, no
 // VPC or file systems, no resource policies; deployment packages from S3 only when the S3
 // service offers a way to read objects (it does not yet in this build).
-class LambdaService
+class LambdaService : public EventInvokeConfigs
 {
 public:
     LambdaService(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
@@ -66,7 +57,7 @@ public:
     // Creates the tables, loads the functions and defines them in the runner.
     Result<void> open();
 
-    QString arnFor(const QString &name) const;
+    QString arnFor(const QString &name) const override;
     // "my-fn", "my-fn:qualifier", "arn:aws:lambda:r:acct:function:my-fn[:q]" or
     // "acct:function:my-fn[:q]": the name and qualifier ("" when none).
     static Result<std::pair<QString, QString>> parseFunctionName(const QString &raw);
@@ -87,7 +78,7 @@ public:
     // -1 removes the reservation.
     Result<LambdaFunction> setReservedConcurrency(const QString &name, int reserved);
     Result<EventInvokeConfig> setEventInvokeConfig(const QString &name, std::optional<EventInvokeConfig> config);
-    std::optional<EventInvokeConfig> eventInvokeConfig(const QString &name) const;
+    std::optional<EventInvokeConfig> eventInvokeConfig(const QString &name) const override;
 
     // The zip bytes of a function's package, for GetFunction's download link.
     Result<QString> packagePath(const QString &name) const;

@@ -1,11 +1,12 @@
 #include "services/s3/s3module.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "http/awserror.h"
 #include "services/s3/s3notifier.h"
 #include "services/s3/s3restapi.h"
 #include "services/s3/s3signature.h"
 #include "services/s3/s3store.h"
+#include "store/store.h"
 
 #include <atomic>
 
@@ -70,6 +71,7 @@ HttpHandler *S3Module::edgeHandler()
 Result<void> S3Module::start(const EngineContext &context)
 {
     // Segments of the small-body log start over at 64 MiB (tests make them smaller).
+    m_state = context.store;
     bool ok = false;
     const qint64 segmentBytes = qEnvironmentVariable("TARMAC_S3_LOG_SEGMENT_BYTES").toLongLong(&ok);
     m_store = std::make_unique<S3Store>(context.store, context.clock, context.stateDir,
@@ -84,8 +86,8 @@ Result<void> S3Module::start(const EngineContext &context)
     });
     m_api = std::make_unique<S3RestApi>(m_store.get(), m_notifier.get(), context.tracer,
                                         context.clock, context.region);
-    // `tarmac serve --verify-signatures --credentials FILE` puts the file's path here.
-    const QString credentials = qEnvironmentVariable("TARMAC_VERIFY_SIGNATURES_CREDENTIALS");
+    // `tarmac serve --verify-signatures --credentials FILE`
+    const QString credentials = context.options.value(QStringLiteral("s3.signatureCredentials"));
     if (!credentials.isEmpty()) {
         auto verifier = S3SignatureVerifier::fromCredentialsFile(credentials);
         if (!verifier)
@@ -116,6 +118,31 @@ Result<void> S3Module::reclaimSpace()
     if (!removed)
         return removed.error();
     return {};
+}
+
+Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) const
+{
+    if (!m_store)
+        return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("S3 has not started"), 503);
+    // s3://BUCKET/KEY, the key as it is (not URL-encoded)
+    const qsizetype slash = uri.indexOf(u'/', 5);
+    if (!uri.startsWith(QLatin1String("s3://")) || slash <= 5)
+        return makeError(QStringLiteral("InvalidURI"), QStringLiteral("not an s3://bucket/key URI: %1").arg(uri), 400);
+    const QString bucket = uri.mid(5, slash - 5);
+    const QByteArray key = uri.mid(slash + 1).toUtf8();
+    auto object = m_store->object(bucket, key, S3Store::Body::Skip);
+    if (!object)
+        return object.error();
+    if (object->size > maxBytes)
+        return makeError(QStringLiteral("EntityTooLarge"),
+                         QStringLiteral("%1 is %2 bytes, more than %3").arg(uri).arg(object->size).arg(maxBytes),
+                         400);
+    if (!object->blob.isEmpty())
+        return m_state->blobs().read(object->blob);
+    auto whole = m_store->object(bucket, key);
+    if (!whole)
+        return whole.error();
+    return whole->data;
 }
 
 void S3Module::stop()

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/servicemodule.h"
+#include "services/servicemodule.h"
 
 #include <memory>
 
@@ -9,6 +9,7 @@ namespace tarmac {
 class S3Notifier;
 class S3RestApi;
 class S3Store;
+class Store;
 
 // Tarmac's S3: the model (S3Store), its wire API on the edge port (S3RestApi) and the bridge
 // from object events to function deliveries (S3Notifier), wired at start.
@@ -25,6 +26,8 @@ public:
     void stop() override;
     Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
     Result<void> reclaimSpace() override;
+    // s3://bucket/key: the object's bytes, with S3's error codes (NoSuchBucket, NoSuchKey).
+    Result<QByteArray> readObject(const QString &uri, qint64 maxBytes) const override;
 
     S3Store *store() const { return m_store.get(); }
     // Bucket settings (CORS, notification) were changed through the store, not the wire API
@@ -32,6 +35,7 @@ public:
     void bucketSettingsChanged(const QString &bucket);
 
 private:
+    Store *m_state = nullptr;
     std::unique_ptr<S3Store> m_store;
     std::unique_ptr<S3Notifier> m_notifier;
     std::unique_ptr<S3RestApi> m_api;

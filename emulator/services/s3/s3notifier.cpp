@@ -1,8 +1,8 @@
 #include "services/s3/s3notifier.h"
 
-#include "core/clock.h"
-#include "core/delivery.h"
-#include "core/json.h"
+#include "base/clock.h"
+#include "functions/delivery.h"
+#include "base/json.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
@@ -132,13 +132,18 @@ void S3Notifier::onEvent(const S3Event &event)
         d.async = true;
         d.traceId = event.origin.traceId;
         d.parentSpanId = event.origin.spanId;
+        // An asynchronous invocation, as S3 makes it on AWS: stored by the engine's policy,
+        // then retried and sent to the function's destinations like any other.
+        QString undeliverable = QStringLiteral("no functions module is running");
         if (m_sink) {
-            m_sink->submit(std::move(d));
-            continue;
+            auto queued = m_sink->submitAsync(d);
+            if (queued)
+                continue;
+            undeliverable = queued.error().message;
         }
         if (!m_tracer)
             continue;
-        // No functions module: the event has nowhere to go. Say so where the user looks.
+        // The event has nowhere to go. Say so where the user looks.
         const qint64 now = m_clock->nowNs();
         Span span;
         span.traceId = event.origin.traceId;
@@ -151,7 +156,7 @@ void S3Notifier::onEvent(const S3Event &event)
         span.startNs = now;
         span.endNs = now;
         span.statusCode = SpanStatusError;
-        span.statusMessage = QStringLiteral("undeliverable: no functions module is running");
+        span.statusMessage = QStringLiteral("undeliverable: ") + undeliverable;
         span.attributes = { { QStringLiteral("aws.s3.bucket"), event.bucket },
                             { QStringLiteral("aws.s3.key"), key },
                             { QStringLiteral("s3.event"), event.eventName },
@@ -162,9 +167,8 @@ void S3Notifier::onEvent(const S3Event &event)
         log.spanId = span.spanId;
         log.source = QStringLiteral("s3");
         log.severity = LogSeverityWarn;
-        log.text = QStringLiteral("S3 event %1 for s3://%2/%3 is undeliverable to function %4: "
-                                  "no functions module is running")
-                           .arg(event.eventName, event.bucket, key, d.functionName);
+        log.text = QStringLiteral("S3 event %1 for s3://%2/%3 is undeliverable to function %4: %5")
+                           .arg(event.eventName, event.bucket, key, d.functionName, undeliverable);
         m_tracer->record(std::move(span));
         m_tracer->record(std::move(log));
     }

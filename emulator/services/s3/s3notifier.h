@@ -16,9 +16,10 @@ class Tracer;
 
 // Turns the model's object events into S3 event notification records (PROTOCOLS.md §3.3,
 // AWS's exact shape) for the functions a bucket's notification configuration names, and
-// submits each as an asynchronous Delivery on the trace of the request that caused it.
-// Queue and topic targets are not delivered yet. With no delivery sink (no functions module
-// running) a matching event is recorded as undeliverable: a log line and an error span.
+// submits each as an asynchronous invocation (DeliverySink::submitAsync: stored, retried,
+// sent to destinations) on the trace of the request that caused it. Queue and topic targets
+// are not delivered yet. An event that cannot be queued (no delivery sink, a failed write)
+// is recorded as undeliverable: a log line and an error span.
 // Thread-safe; bucket configurations are cached and re-read after invalidate().
 class S3Notifier
 {

@@ -1,6 +1,6 @@
 #include "services/s3/s3postobject.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "http/servicedetector.h"
 #include "services/s3/s3errors.h"
 #include "services/s3/s3formupload.h"

@@ -1,6 +1,6 @@
 #include "services/s3/s3postpolicy.h"
 
-#include "core/json.h"
+#include "base/json.h"
 #include "services/s3/s3formupload.h"
 
 #include <QDateTime>

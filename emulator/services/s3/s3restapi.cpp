@@ -1,6 +1,6 @@
 #include "services/s3/s3restapi.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "http/awserror.h"
 #include "http/servicedetector.h"
 #include "services/s3/s3bodystager.h"

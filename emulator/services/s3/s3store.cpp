@@ -1,6 +1,6 @@
 #include "services/s3/s3store.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "services/s3/s3errors.h"
 #include "store/digest.h"
 #include "store/segmentlog.h"

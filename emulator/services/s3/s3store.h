@@ -1,7 +1,7 @@
 #pragma once
 
-#include "core/result.h"
-#include "core/wakeablethread.h"
+#include "base/result.h"
+#include "base/wakeablethread.h"
 #include "services/s3/s3checksum.h"
 #include "store/segmentlog.h"
 #include "store/store.h"

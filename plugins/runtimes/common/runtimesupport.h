@@ -2,7 +2,7 @@
 
 // Small helpers the runtime plugins share (header-only: each plugin is its own library).
 
-#include "core/result.h"
+#include "base/result.h"
 
 #include <QDir>
 #include <QFile>

@@ -1,8 +1,8 @@
 // FunctionRunner: the pool (reuse, concurrency, throttling, queueing), idle reaping, hot
 // reload and redefinition, logs and results. Instances run fakeruntime.py through a runtime
 // plugin registered in-process.
-#include "core/clock.h"
-#include "core/json.h"
+#include "base/clock.h"
+#include "base/json.h"
 #include "functions/functionrunner.h"
 #include "functions/runtimeregistry.h"
 

@@ -1,4 +1,4 @@
-#include "core/json.h"
+#include "base/json.h"
 #include "http/awserror.h"
 
 #include <QRegularExpression>

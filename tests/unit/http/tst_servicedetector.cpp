@@ -1,4 +1,4 @@
-#include "core/json.h"
+#include "base/json.h"
 #include "http/httpmessage.h"
 #include "http/servicedetector.h"
 

@@ -1,6 +1,6 @@
 #include "services/s3/s3store.h"
 
-#include "core/clock.h"
+#include "base/clock.h"
 #include "store/segmentlog.h"
 #include "store/store.h"
 

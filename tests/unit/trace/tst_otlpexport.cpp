@@ -1,4 +1,4 @@
-#include "core/json.h"
+#include "base/json.h"
 #include "trace/otlpexport.h"
 
 #include <QBuffer>

@@ -1,0 +1,84 @@
+#pragma once
+
+#include "base/result.h"
+#include "functions/delivery.h"
+
+#include <QList>
+#include <QObject>
+
+#include <optional>
+
+namespace tarmac {
+
+class Clock;
+class Store;
+
+// Asynchronous invocations, the way Lambda's internal queue treats them, for every source
+// (Invoke with InvocationType Event, S3 notifications, …; the Dispatcher's submitAsync()
+// lands here): each is
+// written to the state (table lambda_async_events) before Invoke answers 202, so nothing
+// acknowledged is lost across a crash; it is delivered through the Dispatcher; a failed
+// attempt is retried up to the function's MaximumRetryAttempts (2 unless configured) after a
+// back-off, within MaximumEventAgeInSeconds; then the invocation record goes to the
+// OnSuccess / OnFailure destination when one is configured. Invocations left unfinished by
+// a previous run are resumed by open().
+//
+// Lambda waits about one and then two minutes between attempts; locally that is too slow to
+// watch, so the delays are Options (1 s and 2 s by default). Destinations that are Lambda
+// functions are invoked (asynchronously, through this queue); SQS, SNS and EventBridge
+// destinations are not delivered in this build: the event is logged and marked as such.
+class AsyncInvoker : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        QList<int> retryDelaysMs { 1000, 2000 };
+    };
+
+    struct Event
+    {
+        QByteArray id; // the invocation's request id
+        QString function;
+        QString qualifier;
+        QByteArray payload;
+        QByteArray traceId;
+        QByteArray parentSpanId;
+        QByteArray clientContext;
+        QString origin = QStringLiteral("invoke");
+    };
+
+    AsyncInvoker(Store *store, const Clock *clock, Options options, QObject *parent = nullptr);
+    ~AsyncInvoker() override;
+
+    // Creates the table and resumes what a previous run left queued (or held at a breakpoint,
+    // or running when Tarmac was killed); deliveries go to `sink` (the Dispatcher). `configs`
+    // (the functions' retry and destination settings, null: AWS's defaults) must outlive it.
+    Result<void> open(DeliverySink *sink, const EventInvokeConfigs *configs);
+    // Durable when it returns without error.
+    Result<void> enqueue(Event event);
+    Result<void> enqueue(const Delivery &delivery);
+    // No new attempts after this; queued events stay queued for the next start.
+    void stop();
+
+    int inFlight() const;
+
+private:
+    struct Row;
+    Result<std::optional<Row>> readRow(const QByteArray &id);
+    void attempt(const QByteArray &id);
+    void onResult(const QByteArray &id, const DeliveryResult &result);
+    void sendToDestination(const Row &row, const DeliveryResult &result, bool success);
+    void setStatus(const QByteArray &id, const char *status, int attempts, qint64 nextNs,
+                   const QString &lastError);
+
+    Store *m_store;
+    const Clock *m_clock;
+    const EventInvokeConfigs *m_configs = nullptr;
+    const Options m_options;
+    DeliverySink *m_sink = nullptr;
+    bool m_stopped = false;
+    int m_inFlight = 0;
+};
+
+} // namespace tarmac

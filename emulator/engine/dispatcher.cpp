@@ -1,0 +1,581 @@
+#include "engine/dispatcher.h"
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "store/store.h"
+#include "trace/tracecontext.h"
+#include "trace/tracer.h"
+
+namespace tarmac {
+
+namespace {
+
+const std::vector<Migration> kMigrations = {
+    { 1, R"(
+CREATE TABLE dispatcher_deliveries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    function TEXT NOT NULL,
+    qualifier TEXT NOT NULL DEFAULT '',
+    origin TEXT NOT NULL DEFAULT '',
+    async INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    payload BLOB,
+    original_payload BLOB,
+    trace_id TEXT,
+    span_id TEXT,
+    parent_span_id TEXT,
+    submitted_ns INTEGER NOT NULL,
+    started_ns INTEGER NOT NULL DEFAULT 0,
+    finished_ns INTEGER NOT NULL DEFAULT 0,
+    duration_ns INTEGER NOT NULL DEFAULT 0,
+    result BLOB,
+    error_type TEXT NOT NULL DEFAULT '',
+    error_message TEXT NOT NULL DEFAULT '',
+    breakpoint_id INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX dispatcher_deliveries_by_id ON dispatcher_deliveries(id);
+CREATE INDEX dispatcher_deliveries_by_function ON dispatcher_deliveries(function, seq);
+)" },
+};
+
+const char kSelect[] = "SELECT seq, id, function, qualifier, origin, async, status, payload, original_payload, "
+                       "trace_id, span_id, parent_span_id, submitted_ns, started_ns, finished_ns, duration_ns, "
+                       "result, error_type, error_message, breakpoint_id FROM dispatcher_deliveries ";
+
+DeliveryRecord readRecord(Statement &s)
+{
+    DeliveryRecord r;
+    r.sequence = s.int64(0);
+    r.id = s.text(1).toLatin1();
+    r.functionName = s.text(2);
+    r.qualifier = s.text(3);
+    r.origin = s.text(4);
+    r.async = s.int64(5) != 0;
+    r.status = s.text(6);
+    r.payload = s.blob(7);
+    r.originalPayload = s.blob(8);
+    r.traceId = s.text(9).toLatin1();
+    r.spanId = s.text(10).toLatin1();
+    r.parentSpanId = s.text(11).toLatin1();
+    r.submittedNs = s.int64(12);
+    r.startedNs = s.int64(13);
+    r.finishedNs = s.int64(14);
+    r.durationNs = s.int64(15);
+    r.result = s.blob(16);
+    r.errorType = s.text(17);
+    r.errorMessage = s.text(18);
+    r.breakpointId = int(s.int64(19));
+    return r;
+}
+
+} // namespace
+
+Dispatcher::Dispatcher(Store *store, Tracer *tracer, const Clock *clock, QObject *parent)
+    : QObject(parent), m_store(store), m_tracer(tracer), m_clock(clock)
+{
+    qRegisterMetaType<tarmac::PendingDelivery>();
+}
+
+Dispatcher::~Dispatcher()
+{
+    shutdown();
+    // Finalized under the store's lock, like every other use of them.
+    if (m_store)
+        m_store->write([this](Database &) {
+            m_insert.reset();
+            m_finish.reset();
+        });
+}
+
+Statement *Dispatcher::prepared(Database &db, std::unique_ptr<Statement> &cache, const char *sql)
+{
+    if (!cache) {
+        auto s = db.prepare(sql);
+        if (!s) {
+            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
+            return nullptr;
+        }
+        cache = std::make_unique<Statement>(std::move(*s));
+    }
+    return cache.get();
+}
+
+Result<void> Dispatcher::open()
+{
+    if (!m_store)
+        return {};
+    if (auto r = m_store->migrateModule(QStringLiteral("dispatcher"), kMigrations); !r)
+        return r;
+    return m_store->write([](Database &db) -> Result<void> {
+        return db.exec("UPDATE dispatcher_deliveries SET status = 'interrupted' "
+                       "WHERE status IN ('held', 'delivering')");
+    });
+}
+
+void Dispatcher::setTarget(Target target)
+{
+    QMutexLocker lock(&m_mutex);
+    m_target = std::move(target);
+}
+
+qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
+{
+    if (!m_store)
+        return 0;
+    const Delivery &d = e.delivery;
+    return m_store->write([&](Database &db) -> qint64 {
+        Statement *s = prepared(db, m_insert,
+                                "INSERT INTO dispatcher_deliveries (id, function, qualifier, origin, async, status, "
+                                "payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, started_ns) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+        if (!s)
+            return 0;
+        s->bind(1, QString::fromLatin1(d.id))
+                .bind(2, d.functionName)
+                .bind(3, d.qualifier)
+                .bind(4, d.origin)
+                .bind(5, d.async ? 1 : 0)
+                .bind(6, status)
+                .bind(7, d.payload)
+                .bind(8, QString::fromLatin1(d.traceId))
+                .bind(9, QString::fromLatin1(e.spanId))
+                .bind(10, QString::fromLatin1(d.parentSpanId))
+                .bind(11, e.submittedNs)
+                .bind(12, e.breakpointId)
+                .bind(13, status == QLatin1String("delivering") ? e.submittedNs : qint64(0));
+        if (auto r = s->exec(); !r) {
+            qWarning("tarmac: dispatcher: cannot record delivery %s: %s", d.id.constData(),
+                     qPrintable(r.error().message));
+            return 0;
+        }
+        return db.lastInsertRowId();
+    });
+}
+
+void Dispatcher::updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind,
+                              std::unique_ptr<Statement> *cache)
+{
+    if (!m_store || sequence <= 0)
+        return;
+    m_store->write([&](Database &db) {
+        std::optional<Statement> once;
+        Statement *s = nullptr;
+        if (cache) {
+            s = prepared(db, *cache, sql);
+        } else if (auto p = db.prepare(sql)) {
+            once = std::move(*p);
+            s = &*once;
+        }
+        if (!s) {
+            qWarning("tarmac: dispatcher: cannot prepare an update");
+            return;
+        }
+        bind(*s);
+        s->bind(1, sequence);
+        if (auto r = s->exec(); !r)
+            qWarning("tarmac: dispatcher: cannot update delivery %lld: %s", sequence, qPrintable(r.error().message));
+    });
+}
+
+int Dispatcher::matchBreakpoint(const Delivery &d)
+{
+    // Under m_mutex. The payload is parsed only when a breakpoint looks into it.
+    std::optional<Result<Json>> parsed;
+    for (Breakpoint &bp : m_breakpoints) {
+        if (!bp.enabled)
+            continue;
+        if (!bp.functionName.isEmpty() && bp.functionName != d.functionName)
+            continue;
+        if (!bp.origin.isEmpty() && bp.origin != d.origin)
+            continue;
+        if (bp.predicate) {
+            if (!parsed)
+                parsed = parseJson(d.payload);
+            if (!*parsed || !bp.predicate->matches(parsed->value()))
+                continue;
+        }
+        ++bp.hits;
+        return bp.id;
+    }
+    return 0;
+}
+
+PendingDelivery Dispatcher::toPending(const Entry &e)
+{
+    PendingDelivery p;
+    p.id = e.delivery.id;
+    p.functionName = e.delivery.functionName;
+    p.qualifier = e.delivery.qualifier;
+    p.origin = e.delivery.origin;
+    p.async = e.delivery.async;
+    p.payload = e.delivery.payload;
+    p.traceId = e.delivery.traceId;
+    p.submittedNs = e.submittedNs;
+    p.breakpointId = e.breakpointId;
+    return p;
+}
+
+void Dispatcher::setAsyncQueue(AsyncQueue queue)
+{
+    QMutexLocker lock(&m_mutex);
+    m_asyncQueue = std::move(queue);
+}
+
+Result<void> Dispatcher::submitAsync(Delivery delivery)
+{
+    AsyncQueue queue;
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_shutdown)
+            return makeError(QStringLiteral("ServiceException"), QStringLiteral("Tarmac is stopping"), 503);
+        queue = m_asyncQueue;
+    }
+    if (!queue)
+        return makeError(QStringLiteral("ServiceException"),
+                         QStringLiteral("asynchronous invocations are not accepted: no queue is running"), 503);
+    delivery.async = true;
+    return queue(delivery);
+}
+
+void Dispatcher::submit(Delivery delivery)
+{
+    Entry e;
+    if (delivery.id.isEmpty())
+        delivery.id = newRequestId();
+    if (delivery.qualifier.isEmpty())
+        delivery.qualifier = QStringLiteral("$LATEST");
+    if (delivery.traceId.size() != 32)
+        delivery.traceId = TraceContext::newTrace(*m_clock).traceId;
+    e.submittedNs = m_clock->nowNs();
+    e.spanId = TraceContext::newSpanId();
+    e.delivery = std::move(delivery);
+
+    bool hold = false;
+    bool refused = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        refused = m_shutdown;
+        if (!refused) {
+            e.breakpointId = m_paused ? 0 : matchBreakpoint(e.delivery);
+            hold = m_paused || e.breakpointId != 0;
+        }
+    }
+    if (refused) {
+        e.sequence = insertRecord(e, QStringLiteral("undelivered"));
+        complete(std::move(e), QStringLiteral("undelivered"), QStringLiteral("ServiceException"),
+                 QStringLiteral("Tarmac is stopping"));
+        return;
+    }
+    if (!hold) {
+        e.sequence = insertRecord(e, QStringLiteral("delivering"));
+        dispatch(std::move(e), true);
+        return;
+    }
+    e.sequence = insertRecord(e, QStringLiteral("held"));
+    const PendingDelivery pending = toPending(e);
+    {
+        QMutexLocker lock(&m_mutex);
+        if (!m_shutdown) {
+            m_pending.append(std::move(e));
+            lock.unlock();
+            emit held(pending);
+            return;
+        }
+    }
+    complete(std::move(e), QStringLiteral("dropped"), QStringLiteral("Tarmac.Dropped"),
+             QStringLiteral("Tarmac stopped before the delivery was released"));
+}
+
+void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
+{
+    Target target;
+    {
+        QMutexLocker lock(&m_mutex);
+        target = m_target;
+    }
+    const qint64 startedNs = recordedAsDelivering ? e.submittedNs : m_clock->nowNs();
+    if (!recordedAsDelivering) {
+        updateRecord(e.sequence,
+                     "UPDATE dispatcher_deliveries SET status = 'delivering', started_ns = ?2, payload = ?3, "
+                     "original_payload = ?4 WHERE seq = ?1",
+                     [&](Statement &s) {
+                         s.bind(2, startedNs).bind(3, e.delivery.payload);
+                         if (e.originalPayload.isNull())
+                             s.bindNull(4);
+                         else
+                             s.bind(4, e.originalPayload);
+                     });
+    }
+    if (!target) {
+        complete(std::move(e), QStringLiteral("undelivered"), QStringLiteral("ServiceException"),
+                 QStringLiteral("no function runner is attached to the dispatcher"));
+        return;
+    }
+    Delivery out = e.delivery;
+    auto done = std::move(e.delivery.done);
+    e.delivery.done = nullptr;
+    e.delivery.payload.clear(); // the record has it; the entry below only needs ids
+    out.parentSpanId = e.spanId;
+    out.done = [this, entry = std::move(e), startedNs, done = std::move(done)](const DeliveryResult &r) {
+        finish(entry, r, startedNs, done);
+    };
+    target(std::move(out));
+}
+
+void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedNs,
+                        const std::function<void(const DeliveryResult &)> &done)
+{
+    const qint64 finishedNs = m_clock->nowNs();
+    QString status;
+    if (r.delivered)
+        status = r.functionError ? QStringLiteral("failed") : QStringLiteral("succeeded");
+    else
+        status = r.errorType == QLatin1String("Tarmac.Dropped") ? QStringLiteral("dropped") : QStringLiteral("undelivered");
+    updateRecord(e.sequence,
+                 "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, duration_ns = ?4, result = ?5, "
+                 "error_type = ?6, error_message = ?7 WHERE seq = ?1",
+                 [&](Statement &s) {
+                     s.bind(2, status).bind(3, finishedNs).bind(4, r.durationNs).bind(5, r.payload)
+                             .bind(6, r.errorType).bind(7, r.errorMessage);
+                 },
+                 &m_finish);
+    if (m_tracer) {
+        Span span;
+        span.traceId = e.delivery.traceId;
+        span.spanId = e.spanId;
+        span.parentSpanId = e.delivery.parentSpanId;
+        span.name = QStringLiteral("dispatch ") + e.delivery.functionName;
+        span.service = QStringLiteral("tarmac");
+        span.operation = QStringLiteral("Dispatch");
+        span.kind = SpanKindInternal;
+        span.startNs = e.submittedNs;
+        span.endNs = qMax(e.submittedNs, finishedNs);
+        span.statusCode = status == QLatin1String("succeeded") ? SpanStatusUnset : SpanStatusError;
+        if (span.statusCode == SpanStatusError)
+            span.statusMessage = r.errorType.isEmpty() ? status : r.errorType;
+        span.attributes = {
+            { QStringLiteral("tarmac.delivery_id"), QString::fromLatin1(e.delivery.id) },
+            { QStringLiteral("tarmac.origin"), e.delivery.origin },
+            { QStringLiteral("tarmac.status"), status },
+            { QStringLiteral("faas.name"), e.delivery.functionName },
+            { QStringLiteral("tarmac.held_ns"), startedNs - e.submittedNs },
+        };
+        if (e.breakpointId)
+            span.attributes.append({ QStringLiteral("tarmac.breakpoint"), e.breakpointId });
+        m_tracer->record(std::move(span));
+    }
+    emit finished(e.delivery.id, status);
+    if (done)
+        done(r);
+}
+
+void Dispatcher::complete(Entry e, const QString &status, const QString &errorType, const QString &message)
+{
+    DeliveryResult r;
+    r.delivered = false;
+    r.errorType = errorType;
+    r.errorMessage = message;
+    r.requestId = e.delivery.id;
+    const qint64 now = m_clock->nowNs();
+    updateRecord(e.sequence,
+                 "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, error_type = ?4, "
+                 "error_message = ?5 WHERE seq = ?1",
+                 [&](Statement &s) { s.bind(2, status).bind(3, now).bind(4, errorType).bind(5, message); });
+    emit finished(e.delivery.id, status);
+    if (e.delivery.done)
+        std::exchange(e.delivery.done, nullptr)(r);
+}
+
+void Dispatcher::pause()
+{
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_paused)
+            return;
+        m_paused = true;
+    }
+    emit pausedChanged(true);
+}
+
+void Dispatcher::resume()
+{
+    QList<Entry> released;
+    bool changed = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        changed = m_paused;
+        m_paused = false;
+        released = std::exchange(m_pending, {});
+    }
+    if (changed)
+        emit pausedChanged(false);
+    for (Entry &e : released) {
+        emit this->released(e.delivery.id);
+        dispatch(std::move(e), false);
+    }
+}
+
+bool Dispatcher::isPaused() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_paused;
+}
+
+Result<Breakpoint> Dispatcher::addBreakpoint(Breakpoint bp)
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_breakpoints.size() >= 1000)
+        return makeError(QStringLiteral("LimitExceeded"), QStringLiteral("at most 1000 breakpoints"), 400);
+    bp.id = m_nextBreakpointId++;
+    bp.hits = 0;
+    m_breakpoints.append(bp);
+    return bp;
+}
+
+Result<void> Dispatcher::removeBreakpoint(int id)
+{
+    QMutexLocker lock(&m_mutex);
+    for (qsizetype i = 0; i < m_breakpoints.size(); ++i) {
+        if (m_breakpoints[i].id == id) {
+            m_breakpoints.removeAt(i);
+            return {};
+        }
+    }
+    return makeError(QStringLiteral("NotFound"), QStringLiteral("no breakpoint %1").arg(id), 404);
+}
+
+QList<Breakpoint> Dispatcher::breakpoints() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_breakpoints;
+}
+
+QList<PendingDelivery> Dispatcher::pending() const
+{
+    QMutexLocker lock(&m_mutex);
+    QList<PendingDelivery> out;
+    out.reserve(m_pending.size());
+    for (const Entry &e : m_pending)
+        out.append(toPending(e));
+    return out;
+}
+
+Result<QByteArray> Dispatcher::step()
+{
+    Entry e;
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_pending.isEmpty())
+            return makeError(QStringLiteral("NoPendingDelivery"), QStringLiteral("no delivery is pending"), 404);
+        e = m_pending.takeFirst();
+    }
+    const QByteArray id = e.delivery.id;
+    emit released(id);
+    dispatch(std::move(e), false);
+    return id;
+}
+
+Result<void> Dispatcher::release(const QByteArray &id, std::optional<QByteArray> payload)
+{
+    Entry e;
+    {
+        QMutexLocker lock(&m_mutex);
+        qsizetype at = -1;
+        for (qsizetype i = 0; i < m_pending.size() && at < 0; ++i) {
+            if (m_pending[i].delivery.id == id)
+                at = i;
+        }
+        if (at < 0)
+            return makeError(QStringLiteral("NotFound"),
+                             QStringLiteral("no pending delivery %1").arg(QString::fromLatin1(id)), 404);
+        e = m_pending.takeAt(at);
+    }
+    if (payload && *payload != e.delivery.payload) {
+        e.originalPayload = e.delivery.payload;
+        if (e.originalPayload.isNull())
+            e.originalPayload = QByteArray("");
+        e.delivery.payload = *payload;
+    }
+    emit released(id);
+    dispatch(std::move(e), false);
+    return {};
+}
+
+Result<void> Dispatcher::drop(const QByteArray &id)
+{
+    Entry e;
+    {
+        QMutexLocker lock(&m_mutex);
+        qsizetype at = -1;
+        for (qsizetype i = 0; i < m_pending.size() && at < 0; ++i) {
+            if (m_pending[i].delivery.id == id)
+                at = i;
+        }
+        if (at < 0)
+            return makeError(QStringLiteral("NotFound"),
+                             QStringLiteral("no pending delivery %1").arg(QString::fromLatin1(id)), 404);
+        e = m_pending.takeAt(at);
+    }
+    complete(std::move(e), QStringLiteral("dropped"), QStringLiteral("Tarmac.Dropped"),
+             QStringLiteral("The delivery was dropped in Tarmac's dispatcher"));
+    return {};
+}
+
+void Dispatcher::shutdown()
+{
+    QList<Entry> dropped;
+    {
+        QMutexLocker lock(&m_mutex);
+        m_shutdown = true;
+        dropped = std::exchange(m_pending, {});
+    }
+    for (Entry &e : dropped)
+        complete(std::move(e), QStringLiteral("dropped"), QStringLiteral("Tarmac.Dropped"),
+                 QStringLiteral("Tarmac stopped before the delivery was released"));
+}
+
+Result<QList<DeliveryRecord>> Dispatcher::records(const QString &function, int limit) const
+{
+    if (!m_store)
+        return QList<DeliveryRecord>();
+    return m_store->write([&](Database &db) -> Result<QList<DeliveryRecord>> {
+        auto s = db.prepare(std::string(kSelect)
+                            + (function.isEmpty() ? "WHERE ?1 = '' " : "WHERE function = ?1 ")
+                            + "ORDER BY seq DESC LIMIT ?2");
+        if (!s)
+            return s.error();
+        s->bind(1, function).bind(2, qBound(1, limit, 10'000));
+        QList<DeliveryRecord> out;
+        while (true) {
+            auto row = s->step();
+            if (!row)
+                return row.error();
+            if (!*row)
+                break;
+            out.append(readRecord(*s));
+        }
+        return out;
+    });
+}
+
+Result<DeliveryRecord> Dispatcher::record(const QByteArray &id) const
+{
+    if (!m_store)
+        return makeError(QStringLiteral("NotFound"), QStringLiteral("no store"), 404);
+    return m_store->write([&](Database &db) -> Result<DeliveryRecord> {
+        auto s = db.prepare(std::string(kSelect) + "WHERE id = ?1 ORDER BY seq DESC LIMIT 1");
+        if (!s)
+            return s.error();
+        s->bind(1, QString::fromLatin1(id));
+        auto row = s->step();
+        if (!row)
+            return row.error();
+        if (!*row)
+            return makeError(QStringLiteral("NotFound"),
+                             QStringLiteral("no delivery %1").arg(QString::fromLatin1(id)), 404);
+        return readRecord(*s);
+    });
+}
+
+} // namespace tarmac

@@ -1,0 +1,389 @@
+#include "engine/engine.h"
+
+#include "base/clock.h"
+#include "engine/asyncinvoker.h"
+#include "engine/dispatcher.h"
+#include "engine/dispatcherapi.h"
+#include "engine/servicemodules.h"
+#include "engine/stackapplier.h"
+#include "engine/stackloader.h"
+#include "functions/functionrunner.h"
+#include "functions/runtimeregistry.h"
+#include "http/edgerouter.h"
+#include "http/httpserver.h"
+#include "http/serviceregistry.h"
+#include "ide/ideserver.h"
+#include "services/apigateway/apigatewayport.h"
+#include "store/store.h"
+#include "trace/tracer.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QLockFile>
+#include <QRandomGenerator>
+#include <QTemporaryDir>
+
+namespace tarmac {
+
+namespace {
+
+QString hostForUrl(const QHostAddress &host)
+{
+    if (host.protocol() == QAbstractSocket::IPv6Protocol)
+        return u'[' + host.toString() + u']';
+    return host.toString();
+}
+
+Error startError(const QString &message)
+{
+    return makeError(QStringLiteral("StartFailed"), message, 500);
+}
+
+} // namespace
+
+Engine::Engine(Options options, Clock *clock, QObject *parent)
+    : QObject(parent), m_options(std::move(options)), m_clock(clock)
+{
+    if (!m_clock) {
+        m_ownClock = std::make_unique<SystemClock>();
+        m_clock = m_ownClock.get();
+    }
+    m_registry = std::make_unique<ServiceRegistry>();
+    m_modules = createServiceModules();
+}
+
+Engine::~Engine()
+{
+    // Servers first: their connections call into the handlers and the tracer.
+    m_edge.reset();
+    m_api.reset();
+    m_ide.reset();
+    m_stack.reset(); // it holds the modules
+    if (m_async)
+        m_async->stop();
+    for (auto &module : m_modules)
+        module->stop();
+    if (m_dispatcher)
+        m_dispatcher->shutdown();
+    if (m_runner)
+        m_runner->stopAll();
+    // Sources may still hold the sink: the policy and the Dispatcher go before the runner,
+    // the modules (and the configurations they offer the policy) after the policy.
+    m_async.reset();
+    m_modules.clear();
+    m_dispatcher.reset();
+    m_runner.reset();
+    m_tracer.reset();
+}
+
+ServiceModule *Engine::module(const QString &name) const
+{
+    for (const auto &m : m_modules) {
+        if (m->name() == name)
+            return m.get();
+    }
+    return nullptr;
+}
+
+DeliverySink *Engine::deliverySink() const
+{
+    return m_dispatcher.get();
+}
+
+Result<void> Engine::startFunctions()
+{
+    m_runtimes = std::make_unique<RuntimeRegistry>();
+    m_runtimes->loadFrom(RuntimeRegistry::defaultSearchPaths());
+    for (const QString &error : m_runtimes->loadErrors())
+        qWarning("tarmac: runtime plugin: %s", qPrintable(error));
+    if (m_runtimes->isEmpty())
+        qWarning("tarmac: no runtime plugins found (looked in %s): functions cannot run",
+                 qPrintable(RuntimeRegistry::defaultSearchPaths().join(QStringLiteral(", "))));
+
+    FunctionRunner::Options runner;
+    runner.edgeUrl = edgeUrl();
+    runner.runtimeRoot = QDir(m_stateDir).filePath(QStringLiteral("runtimes"));
+    runner.spoolDir = QDir(m_stateDir).filePath(QStringLiteral("tmp"));
+    int idle = m_options.functionIdleMs;
+    if (idle < 0) {
+        bool ok = false;
+        idle = qEnvironmentVariableIntValue("TARMAC_FUNCTION_IDLE_MS", &ok);
+        if (!ok || idle <= 0)
+            idle = 10 * 60 * 1000;
+    }
+    runner.idleTimeoutMs = idle;
+    m_runner = std::make_unique<FunctionRunner>(m_runtimes.get(), m_tracer.get(), m_clock, runner);
+
+    m_dispatcher = std::make_unique<Dispatcher>(m_store.get(), m_tracer.get(), m_clock);
+    if (auto r = m_dispatcher->open(); !r)
+        return startError(QStringLiteral("the dispatcher cannot start: %1").arg(r.error().message));
+    FunctionRunner *runnerPtr = m_runner.get();
+    m_dispatcher->setTarget([runnerPtr](Delivery d) { runnerPtr->deliver(std::move(d)); });
+    m_dispatcherApi = std::make_unique<DispatcherApi>(m_dispatcher.get());
+    m_edgeRouter->addInternalRoute(QByteArray(DispatcherApi::prefix), m_dispatcherApi.get());
+
+    AsyncInvoker::Options async;
+    async.retryDelaysMs = m_options.asyncRetryDelaysMs;
+    if (async.retryDelaysMs.isEmpty()) {
+        const QString env = qEnvironmentVariable("TARMAC_ASYNC_RETRY_DELAYS_MS");
+        for (const QString &part : env.split(u',', Qt::SkipEmptyParts)) {
+            bool ok = false;
+            const int ms = part.trimmed().toInt(&ok);
+            if (ok && ms >= 0)
+                async.retryDelaysMs.append(ms);
+        }
+    }
+    if (async.retryDelaysMs.isEmpty())
+        async.retryDelaysMs = { 1000, 2000 };
+    m_async = std::make_unique<AsyncInvoker>(m_store.get(), m_clock, async);
+    AsyncInvoker *asyncPtr = m_async.get();
+    m_dispatcher->setAsyncQueue([asyncPtr](const Delivery &d) { return asyncPtr->enqueue(d); });
+    return {};
+}
+
+Result<void> Engine::startModules()
+{
+    EngineContext context;
+    context.clock = m_clock;
+    context.store = m_store.get();
+    context.tracer = m_tracer.get();
+    context.registry = m_registry.get();
+    context.deliveries = m_dispatcher.get();
+    context.runner = m_runner.get();
+    context.stateDir = m_stateDir;
+    context.edgeUrl = edgeUrl();
+    context.edgeRouter = m_edgeRouter.get();
+    context.options = m_options.serviceOptions;
+    context.module = [this](const QString &name) { return module(name); };
+    const EventInvokeConfigs *configs = nullptr;
+    for (const auto &module : m_modules) {
+        m_registry->setState(module->name(), ServiceState::Starting);
+        if (auto r = module->start(context); !r) {
+            m_registry->setState(module->name(), ServiceState::Error, r.error().message);
+            return startError(QStringLiteral("the %1 service cannot start: %2").arg(module->name(), r.error().message));
+        }
+        if (!configs)
+            configs = module->eventInvokeConfigs();
+        m_registry->setState(module->name(), ServiceState::Running);
+    }
+    // Last: what a previous run left queued, held or running is delivered again now that
+    // every function is defined.
+    if (auto r = m_async->open(m_dispatcher.get(), configs); !r)
+        return startError(QStringLiteral("the asynchronous invocation queue cannot start: %1").arg(r.error().message));
+    return {};
+}
+
+Result<void> Engine::openState()
+{
+    if (m_options.ephemeral) {
+        m_tempState = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/tarmac-state-XXXXXX"));
+        if (!m_tempState->isValid())
+            return startError(QStringLiteral("cannot create a temporary state folder: %1")
+                                      .arg(m_tempState->errorString()));
+        m_stateDir = m_tempState->path();
+    } else if (!m_options.stateDir.isEmpty()) {
+        m_stateDir = QDir(m_options.stateDir).absolutePath();
+    } else {
+        QString project = m_options.projectPath.isEmpty() ? QDir::currentPath() : m_options.projectPath;
+        const QFileInfo info(project);
+        if (info.isFile())
+            project = info.absolutePath();
+        m_stateDir = QDir(project).absoluteFilePath(QStringLiteral(".tarmac"));
+    }
+
+    if (!QDir().mkpath(m_stateDir) || !QDir().mkpath(m_stateDir + QStringLiteral("/tmp")))
+        return startError(QStringLiteral("cannot create the state folder %1").arg(m_stateDir));
+    QFile probe(m_stateDir + QStringLiteral("/.write-probe"));
+    if (!probe.open(QIODevice::WriteOnly))
+        return startError(QStringLiteral("the state folder %1 is not writable").arg(m_stateDir));
+    probe.close();
+    probe.remove();
+    // Two engines on one state folder would each think they own it.
+    m_lock = std::make_unique<QLockFile>(m_stateDir + QStringLiteral("/lock"));
+    m_lock->setStaleLockTime(0);
+    if (!m_lock->tryLock(0)) {
+        qint64 pid = 0;
+        QString host, app;
+        m_lock->getLockInfo(&pid, &host, &app);
+        return startError(QStringLiteral("the state folder %1 is in use by another tarmac (pid %2)")
+                                  .arg(m_stateDir)
+                                  .arg(pid));
+    }
+
+    auto store = Store::open(m_stateDir);
+    if (!store)
+        return startError(QStringLiteral("cannot open the state in %1: %2").arg(m_stateDir, store.error().message));
+    m_store = std::move(*store);
+
+    auto tracer = Tracer::open(m_stateDir + QStringLiteral("/traces.db"));
+    if (!tracer)
+        return startError(QStringLiteral("cannot open the trace store: %1").arg(tracer.error().message));
+    m_tracer = std::move(*tracer);
+
+    // The IDE token stays the same across restarts so that a connected editor reconnects.
+    QFile tokenFile(m_stateDir + QStringLiteral("/ide-token"));
+    if (tokenFile.open(QIODevice::ReadOnly))
+        m_ideToken = QString::fromLatin1(tokenFile.readAll().trimmed());
+    tokenFile.close();
+    if (m_ideToken.size() < 32) {
+        QByteArray raw(16, Qt::Uninitialized);
+        QRandomGenerator::system()->fillRange(reinterpret_cast<quint32 *>(raw.data()), 4);
+        m_ideToken = QString::fromLatin1(raw.toHex());
+        if (!tokenFile.open(QIODevice::WriteOnly | QIODevice::Truncate))
+            return startError(QStringLiteral("cannot write %1").arg(tokenFile.fileName()));
+        tokenFile.setPermissions(QFile::ReadOwner | QFile::WriteOwner);
+        tokenFile.write(m_ideToken.toLatin1() + '\n');
+    }
+    return {};
+}
+
+Result<void> Engine::listen()
+{
+    HttpServer::Options http;
+    http.limits.spoolDir = m_stateDir + QStringLiteral("/tmp");
+    HttpServer::Options edgeOptions = http;
+    edgeOptions.ioThreads = m_options.ioThreads;
+
+    m_edgeRouter = std::make_unique<EdgeRouter>(m_registry.get(), m_tracer.get(), m_clock);
+    m_apiHandler = std::make_unique<ApiGatewayPort>(m_tracer.get(), m_clock);
+    m_edge = std::make_unique<HttpServer>(m_edgeRouter.get(), edgeOptions);
+    m_api = std::make_unique<HttpServer>(m_apiHandler.get(), http);
+    m_ide = std::make_unique<IdeServer>(m_ideToken.toLatin1(), m_registry.get());
+
+    const auto bindError = [this](const char *what, int port, const QString &why) {
+        return startError(QStringLiteral("cannot listen on %1:%2 (%3 port): %4")
+                                  .arg(hostForUrl(m_options.host))
+                                  .arg(port)
+                                  .arg(QLatin1String(what), why));
+    };
+    if (!m_edge->listen(m_options.host, quint16(m_options.edgePort)))
+        return bindError("edge", m_options.edgePort, m_edge->errorString());
+    if (!m_api->listen(m_options.host, quint16(m_options.apiPort)))
+        return bindError("API", m_options.apiPort, m_api->errorString());
+    if (auto r = m_ide->listen(m_options.host, quint16(m_options.idePort)); !r)
+        return bindError("IDE", m_options.idePort, r.error().message);
+    connect(m_edge.get(), &HttpServer::drained, this, &Engine::onServerDrained);
+    connect(m_api.get(), &HttpServer::drained, this, &Engine::onServerDrained);
+    return {};
+}
+
+Result<void> Engine::start()
+{
+    for (const char *name : { "store", "traces", "edge", "apigateway", "ide" })
+        m_registry->add(QString::fromLatin1(name));
+    for (const auto &module : m_modules)
+        m_registry->add(module->name(), module->edgeHandler());
+    if (auto r = openState(); !r)
+        return r;
+    m_registry->setState(QStringLiteral("store"), ServiceState::Running);
+    m_registry->setState(QStringLiteral("traces"), ServiceState::Running);
+    if (auto r = listen(); !r)
+        return r;
+    for (const char *name : { "edge", "apigateway", "ide" })
+        m_registry->setState(QString::fromLatin1(name), ServiceState::Running);
+    if (auto r = startFunctions(); !r)
+        return r;
+    if (auto r = startModules(); !r)
+        return r;
+    // The project's template, once the services it creates resources in are running.
+    const QString templatePath = m_options.projectPath.isEmpty() ? QString()
+                                                                 : StackLoader::findTemplate(m_options.projectPath);
+    if (!templatePath.isEmpty()) {
+        m_stack = std::make_unique<StackApplier>(this, templatePath);
+        if (auto r = m_stack->start(); !r)
+            return startError(r.error().message);
+    }
+    m_running = true;
+    m_blobGcTimer = new QTimer(this);
+    m_blobGcTimer->setSingleShot(false);
+    connect(m_blobGcTimer, &QTimer::timeout, this, [this] {
+        collectGarbage();
+        m_blobGcTimer->setInterval(60 * 60 * 1000);
+    });
+    m_blobGcTimer->start(2000); // out of the way of start-up, then hourly
+    return {};
+}
+
+void Engine::collectGarbage()
+{
+    if (!m_running || m_stopping || !m_store)
+        return;
+    QSet<QByteArray> live;
+    for (const auto &module : m_modules) {
+        if (auto r = module->addBlobReferences(live); !r) {
+            qWarning("tarmac: blob garbage collection skipped: %s", qPrintable(r.error().message));
+            return; // never remove what a module could not account for
+        }
+    }
+    // A blob is published just before the row naming it commits: young blobs are kept.
+    bool ok = false;
+    qint64 minAge = qEnvironmentVariableIntValue("TARMAC_BLOB_GC_MIN_AGE_S", &ok);
+    if (!ok || minAge < 0)
+        minAge = 10 * 60;
+    auto removed = m_store->blobs().garbageCollect(
+            [&live](const QByteArray &sha) { return live.contains(sha); }, minAge);
+    if (!removed)
+        qWarning("tarmac: blob garbage collection: %s", qPrintable(removed.error().message));
+    for (const auto &module : m_modules) {
+        if (auto r = module->reclaimSpace(); !r)
+            qWarning("tarmac: %s: reclaiming space: %s", qPrintable(module->name()),
+                     qPrintable(r.error().message));
+    }
+}
+
+void Engine::stop()
+{
+    if (!m_running || m_stopping)
+        return;
+    m_stopping = true;
+    if (m_blobGcTimer)
+        m_blobGcTimer->stop();
+    for (const char *name : { "edge", "apigateway", "ide" })
+        m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
+    m_ide->close();
+    if (m_stack)
+        m_stack->stop();
+    m_async->stop();
+    for (auto &module : m_modules)
+        module->stop();
+    m_dispatcher->shutdown();
+    m_runner->stopAll();
+    m_draining = 2;
+    m_edge->shutdown();
+    m_api->shutdown();
+}
+
+void Engine::onServerDrained()
+{
+    if (--m_draining > 0)
+        return;
+    m_tracer->flush();
+    for (const auto &e : m_registry->entries())
+        m_registry->setState(e.name, ServiceState::Stopped);
+    m_running = false;
+    emit stopped();
+}
+
+QUrl Engine::edgeUrl() const
+{
+    return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_edge ? m_edge->serverPort() : 0));
+}
+
+QUrl Engine::apiUrl() const
+{
+    return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_api ? m_api->serverPort() : 0));
+}
+
+QUrl Engine::ideUrl() const
+{
+    return QUrl(QStringLiteral("ws://%1:%2").arg(hostForUrl(m_options.host)).arg(m_ide ? m_ide->port() : 0));
+}
+
+QByteArray Engine::readyLine() const
+{
+    return "tarmac ready edge=" + edgeUrl().toString().toUtf8() + " api=" + apiUrl().toString().toUtf8()
+            + " ide=" + ideUrl().toString().toUtf8();
+}
+
+} // namespace tarmac

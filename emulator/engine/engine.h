@@ -1,0 +1,139 @@
+#pragma once
+
+#include "base/result.h"
+
+#include <QHash>
+#include <QHostAddress>
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+#include <QUrl>
+
+#include <memory>
+#include <vector>
+
+class QLockFile;
+class QTemporaryDir;
+
+namespace tarmac {
+
+class ApiGatewayPort;
+class AsyncInvoker;
+class Clock;
+class DeliverySink;
+class Dispatcher;
+class DispatcherApi;
+class FunctionRunner;
+class RuntimeRegistry;
+class EdgeRouter;
+class HttpServer;
+class IdeServer;
+class ServiceModule;
+class ServiceRegistry;
+class StackApplier;
+class Store;
+class Tracer;
+
+// The one facade over a running Tarmac: it opens the state folder (SQLite state, blobs,
+// traces), starts the services, and listens on the edge, API and IDE ports. The GUI, the
+// IDE server and `tarmac serve` all drive it through this API. Wiring only: the parts it
+// wires hold the logic.
+class Engine : public QObject
+{
+    Q_OBJECT
+public:
+    struct Options
+    {
+        QString projectPath;   // folder or template; empty: an empty project
+        QString stateDir;      // empty: PROJECT/.tarmac (or ./.tarmac)
+        bool ephemeral = false; // state in a temporary folder, removed at exit
+        QHostAddress host = QHostAddress(QHostAddress::LocalHost);
+        int edgePort = 4566;    // 0: any free port
+        int apiPort = 3000;
+        int idePort = 4567;
+        QStringList parameterOverrides;
+        int ioThreads = 2;      // edge I/O threads
+        int functionIdleMs = -1;        // -1: $TARMAC_FUNCTION_IDLE_MS, else 10 minutes
+        QList<int> asyncRetryDelaysMs;  // empty: $TARMAC_ASYNC_RETRY_DELAYS_MS ("1000,2000"), else 1 s, 2 s
+        // Services' own settings, by "service.setting" (e.g. "s3.signatureCredentials": the
+        // credentials file against which S3 verifies request signatures).
+        QHash<QString, QString> serviceOptions;
+    };
+
+    explicit Engine(Options options, Clock *clock = nullptr, QObject *parent = nullptr);
+    ~Engine() override;
+
+    // Opens the state and binds every port. Errors are one line, fit for a user.
+    Result<void> start();
+    // Graceful: stop accepting, let in-flight requests finish, flush traces; emits stopped().
+    void stop();
+    bool isRunning() const { return m_running; }
+
+    QUrl edgeUrl() const;
+    QUrl apiUrl() const;
+    QUrl ideUrl() const;
+    QString stateDir() const { return m_stateDir; }
+    QString ideToken() const { return m_ideToken; }
+    const Options &options() const { return m_options; }
+
+    Clock *clock() const { return m_clock; }
+    ServiceRegistry *services() const { return m_registry.get(); }
+    Tracer *tracer() const { return m_tracer.get(); }
+    Store *store() const { return m_store.get(); }
+    // The module of that name ("s3", "lambda"), or null.
+    ServiceModule *module(const QString &name) const;
+    // Every event for a function goes through the Dispatcher (DESIGN.md, "The way an event
+    // travels"); the FunctionRunner runs them. Both exist from start() on; null before.
+    Dispatcher *dispatcher() const { return m_dispatcher.get(); }
+    DeliverySink *deliverySink() const;
+    FunctionRunner *functionRunner() const { return m_runner.get(); }
+    // The project's template as it runs (resources, outputs, fidelity report), or null when
+    // the project has none.
+    StackApplier *stack() const { return m_stack.get(); }
+
+    // "tarmac ready edge=… api=… ide=…"
+    QByteArray readyLine() const;
+
+signals:
+    void stopped();
+
+private:
+    Result<void> openState();
+    Result<void> listen();
+    Result<void> startFunctions();
+    Result<void> startModules();
+    void onServerDrained();
+    // Removes the blobs no module refers to (overwritten and deleted objects, replaced
+    // function packages), then lets each module reclaim its own files' dead space. Runs on
+    // the engine's thread soon after start, then hourly.
+    void collectGarbage();
+
+    Options m_options;
+    Clock *m_clock;
+    std::unique_ptr<Clock> m_ownClock;
+    std::unique_ptr<QTemporaryDir> m_tempState;
+    QString m_stateDir;
+    std::unique_ptr<QLockFile> m_lock;
+    QString m_ideToken;
+    std::unique_ptr<ServiceRegistry> m_registry;
+    std::unique_ptr<Store> m_store;
+    std::unique_ptr<Tracer> m_tracer;
+    std::unique_ptr<RuntimeRegistry> m_runtimes;
+    std::unique_ptr<FunctionRunner> m_runner;
+    std::unique_ptr<Dispatcher> m_dispatcher;
+    std::unique_ptr<DispatcherApi> m_dispatcherApi;
+    std::unique_ptr<AsyncInvoker> m_async;
+    std::vector<std::unique_ptr<ServiceModule>> m_modules;
+    std::unique_ptr<EdgeRouter> m_edgeRouter;
+    std::unique_ptr<ApiGatewayPort> m_apiHandler;
+    std::unique_ptr<HttpServer> m_edge;
+    std::unique_ptr<HttpServer> m_api;
+    std::unique_ptr<IdeServer> m_ide;
+    std::unique_ptr<StackApplier> m_stack;
+    QTimer *m_blobGcTimer = nullptr;
+    bool m_running = false;
+    bool m_stopping = false;
+    int m_draining = 0;
+};
+
+} // namespace tarmac

@@ -1,0 +1,48 @@
+#pragma once
+
+#include "base/result.h"
+#include "template/stack.h"
+
+#include <QByteArray>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+namespace tarmac {
+
+// Turns an AWS SAM / CloudFormation template into a Stack, the way CloudFormation would
+// before creating anything: Transform and Globals, Parameters (defaults, AllowedValues,
+// AllowedPattern, lengths and ranges, overrides), Mappings, Conditions on resources,
+// properties and outputs, pseudo parameters, resources in dependency order (DependsOn and
+// references; a cycle is an error that names it), intrinsic functions, the SAM expansion
+// of the types Tarmac runs (implicit roles, S3 events → bucket notifications), Outputs,
+// and the fidelity report of everything Tarmac does not emulate, with positions.
+//
+// Errors are what CloudFormation or the SAM transform would refuse, as one line with the
+// position: "template.yaml:12:5: …". Pure: it reads the template (and checks that code
+// folders exist) and starts nothing; StackApplier runs the result.
+class StackLoader
+{
+public:
+    struct Options
+    {
+        QString stackName; // empty: from the project folder's name
+        QString region = QStringLiteral("us-east-1");
+        QString accountId = QStringLiteral("000000000000");
+        // "Key=Value" items (each may hold several, space separated, as SAM CLI takes
+        // them), or "ParameterKey=K,ParameterValue=V".
+        QStringList parameterOverrides;
+    };
+
+    // The template of a project: the file itself, or template.yaml / template.yml /
+    // template.json in the folder. Empty when there is none.
+    static QString findTemplate(const QString &projectPath);
+    static QString defaultStackName(const QString &templatePath);
+    static Result<QMap<QString, QString>> parseParameterOverrides(const QStringList &overrides);
+
+    static Result<Stack> loadFile(const QString &templatePath, const Options &options);
+    // `templatePath` names the file in errors and anchors relative code folders.
+    static Result<Stack> load(const QByteArray &text, const QString &templatePath, const Options &options);
+};
+
+} // namespace tarmac

@@ -1,0 +1,124 @@
+#include "template/stack.h"
+
+#include <QSet>
+
+namespace tarmac {
+
+QString TemplateLocation::toString() const
+{
+    if (!isValid())
+        return file;
+    return QStringLiteral("%1:%2:%3").arg(file).arg(line).arg(column);
+}
+
+namespace {
+
+QString kindName(FidelityItem::Kind kind)
+{
+    switch (kind) {
+    case FidelityItem::Kind::ResourceType: return QStringLiteral("resource type");
+    case FidelityItem::Kind::Property: return QStringLiteral("property");
+    case FidelityItem::Kind::EventType: return QStringLiteral("event type");
+    case FidelityItem::Kind::Intrinsic: return QStringLiteral("intrinsic function");
+    case FidelityItem::Kind::Section: return QStringLiteral("section");
+    case FidelityItem::Kind::Value: return QStringLiteral("value");
+    }
+    return {};
+}
+
+} // namespace
+
+int FidelityReport::count(FidelityItem::Level level) const
+{
+    return int(std::count_if(items.cbegin(), items.cend(), [level](const FidelityItem &i) { return i.level == level; }));
+}
+
+void FidelityReport::add(FidelityItem item)
+{
+    for (const FidelityItem &i : std::as_const(items)) {
+        if (i.subject == item.subject && i.path == item.path && i.kind == item.kind)
+            return;
+    }
+    items.append(std::move(item));
+}
+
+QStringList FidelityReport::lines() const
+{
+    QStringList out;
+    for (const FidelityItem &i : items) {
+        QString line = QStringLiteral("  %1  %2 %3 %4")
+                               .arg(i.location.toString(),
+                                    i.level == FidelityItem::Level::Unsupported ? QStringLiteral("unsupported")
+                                                                                : QStringLiteral("ignored"),
+                                    kindName(i.kind), i.subject);
+        if (!i.path.isEmpty())
+            line += QStringLiteral(" (%1)").arg(i.path);
+        if (!i.note.isEmpty())
+            line += QStringLiteral(": ") + i.note;
+        out.append(line);
+    }
+    return out;
+}
+
+Json FidelityReport::toJson() const
+{
+    Json list = Json::array();
+    for (const FidelityItem &i : items) {
+        list.push_back({ { "level", i.level == FidelityItem::Level::Unsupported ? "unsupported" : "ignored" },
+                         { "kind", kindName(i.kind).toStdString() },
+                         { "subject", i.subject.toStdString() },
+                         { "path", i.path.toStdString() },
+                         { "note", i.note.toStdString() },
+                         { "file", i.location.file.toStdString() },
+                         { "line", i.location.line },
+                         { "column", i.location.column } });
+    }
+    return list;
+}
+
+const StackResource *Stack::resource(const QString &logicalId) const
+{
+    for (const StackResource &r : resources) {
+        if (r.logicalId == logicalId)
+            return &r;
+    }
+    return nullptr;
+}
+
+const FunctionSpec *Stack::function(const QString &logicalId) const
+{
+    for (const FunctionSpec &f : functions) {
+        if (f.logicalId == logicalId)
+            return &f;
+    }
+    return nullptr;
+}
+
+const BucketSpec *Stack::bucket(const QString &logicalId) const
+{
+    for (const BucketSpec &b : buckets) {
+        if (b.logicalId == logicalId)
+            return &b;
+    }
+    return nullptr;
+}
+
+QStringList Stack::codeDirs() const
+{
+    QStringList dirs;
+    QSet<QString> seen;
+    for (const FunctionSpec &f : functions) {
+        QStringList all = f.layerDirs;
+        if (!f.codeDir.isEmpty())
+            all.prepend(f.codeDir);
+        for (const QString &d : std::as_const(all)) {
+            if (!seen.contains(d)) {
+                seen.insert(d);
+                dirs.append(d);
+            }
+        }
+    }
+    return dirs;
+}
+
+} // namespace tarmac

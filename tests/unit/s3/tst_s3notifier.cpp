@@ -1,0 +1,168 @@
+#include "services/s3/s3notifier.h"
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "functions/delivery.h"
+#include "store/store.h"
+#include "trace/tracer.h"
+#include "trace/tracequery.h"
+
+#include <QMutex>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tarmac;
+
+namespace {
+
+// Takes what the notifier submits; refuses asynchronous ones when told to.
+class RecordingSink : public DeliverySink
+{
+public:
+    void submit(Delivery delivery) override { sync.append(std::move(delivery)); }
+    Result<void> submitAsync(Delivery delivery) override
+    {
+        if (!refuse.isEmpty())
+            return makeError(QStringLiteral("ServiceException"), refuse, 500);
+        async.append(std::move(delivery));
+        return {};
+    }
+
+    QList<Delivery> sync;
+    QList<Delivery> async;
+    QString refuse;
+};
+
+const QByteArray kConfig =
+        "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+        "<CloudFunctionConfiguration><Id>thumbs</Id>"
+        "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:resize:live</CloudFunction>"
+        "<Event>s3:ObjectCreated:*</Event><Filter><S3Key>"
+        "<FilterRule><Name>Prefix</Name><Value>images/</Value></FilterRule>"
+        "<FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>"
+        "</CloudFunctionConfiguration>"
+        "<CloudFunctionConfiguration><Id>audit</Id>"
+        "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:audit</CloudFunction>"
+        "<Event>s3:ObjectRemoved:*</Event></CloudFunctionConfiguration>"
+        "</NotificationConfiguration>";
+
+S3Event event(const QString &name, const QByteArray &key)
+{
+    S3Event e;
+    e.eventName = name;
+    e.bucket = QStringLiteral("photos");
+    e.key = key;
+    e.size = 1234;
+    e.etag = "0123456789abcdef0123456789abcdef";
+    e.sequencer = "0055AED6DCD90281E5";
+    e.timeNs = 1'700'000'000'123'000'000;
+    e.origin.requestId = "REQ";
+    e.origin.traceId = "0123456789abcdef0123456789abcdef";
+    e.origin.spanId = "0123456789abcdef";
+    e.origin.sourceIp = QStringLiteral("127.0.0.1");
+    return e;
+}
+
+} // namespace
+
+class TestS3Notifier : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        auto store = Store::open(m_dir->path());
+        QVERIFY2(store, qPrintable(store ? QString() : store.error().message));
+        m_state = std::move(*store);
+        m_s3 = std::make_unique<S3Store>(m_state.get(), &m_clock, m_dir->path());
+        QVERIFY(m_s3->open());
+        QVERIFY(m_s3->createBucket(QStringLiteral("photos"), QStringLiteral("us-east-1")));
+        QVERIFY(m_s3->setBucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification, kConfig));
+    }
+    void cleanup()
+    {
+        m_s3.reset();
+        m_state.reset();
+        m_dir.reset();
+    }
+
+    void matchingEventIsSubmittedAsynchronously()
+    {
+        RecordingSink sink;
+        S3Notifier notifier(m_s3.get(), &sink, nullptr, &m_clock, QStringLiteral("us-east-1"),
+                            QStringLiteral("000000000000"));
+        notifier.onEvent(event(QStringLiteral("ObjectCreated:Put"), "images/cat 1.jpg"));
+        QCOMPARE(sink.sync.size(), 0); // S3 invokes asynchronously, never synchronously
+        QCOMPARE(sink.async.size(), 1);
+        const Delivery &d = sink.async.first();
+        QCOMPARE(d.functionName, QStringLiteral("resize"));
+        QCOMPARE(d.qualifier, QStringLiteral("live"));
+        QCOMPARE(d.origin, QStringLiteral("s3"));
+        QVERIFY(d.async);
+        QCOMPARE(d.traceId, QByteArray("0123456789abcdef0123456789abcdef"));
+        QCOMPARE(d.parentSpanId, QByteArray("0123456789abcdef"));
+        auto payload = parseJson(d.payload);
+        QVERIFY(payload);
+        const Json &record = (*payload)["Records"][0];
+        QCOMPARE(record["eventName"], Json("ObjectCreated:Put"));
+        QCOMPARE(record["eventSource"], Json("aws:s3"));
+        QCOMPARE(record["s3"]["configurationId"], Json("thumbs"));
+        QCOMPARE(record["s3"]["object"]["key"], Json("images/cat+1.jpg"));
+        QCOMPARE(record["s3"]["object"]["size"], Json(1234));
+    }
+
+    void filtersAndEventTypesDecide_data()
+    {
+        QTest::addColumn<QString>("eventName");
+        QTest::addColumn<QByteArray>("key");
+        QTest::addColumn<QString>("function");
+        QTest::newRow("prefix and suffix") << "ObjectCreated:Copy" << QByteArray("images/a.jpg") << "resize";
+        QTest::newRow("wrong suffix") << "ObjectCreated:Put" << QByteArray("images/a.png") << "";
+        QTest::newRow("wrong prefix") << "ObjectCreated:Put" << QByteArray("docs/a.jpg") << "";
+        QTest::newRow("removal") << "ObjectRemoved:Delete" << QByteArray("docs/a.jpg") << "audit";
+    }
+    void filtersAndEventTypesDecide()
+    {
+        QFETCH(QString, eventName);
+        QFETCH(QByteArray, key);
+        QFETCH(QString, function);
+        RecordingSink sink;
+        S3Notifier notifier(m_s3.get(), &sink, nullptr, &m_clock, QStringLiteral("us-east-1"),
+                            QStringLiteral("000000000000"));
+        notifier.onEvent(event(eventName, key));
+        QCOMPARE(sink.async.size(), function.isEmpty() ? 0 : 1);
+        if (!function.isEmpty())
+            QCOMPARE(sink.async.first().functionName, function);
+    }
+
+    void refusedEventIsReportedWhereTheUserLooks()
+    {
+        auto tracer = Tracer::open(m_dir->filePath(QStringLiteral("traces.db")));
+        QVERIFY(tracer);
+        RecordingSink sink;
+        sink.refuse = QStringLiteral("disk full");
+        S3Notifier notifier(m_s3.get(), &sink, tracer->get(), &m_clock, QStringLiteral("us-east-1"),
+                            QStringLiteral("000000000000"));
+        notifier.onEvent(event(QStringLiteral("ObjectCreated:Put"), "images/a.jpg"));
+        QCOMPARE(sink.async.size(), 0);
+        (*tracer)->flush();
+        auto query = TraceQuery::open(m_dir->filePath(QStringLiteral("traces.db")));
+        QVERIFY(query);
+        auto logs = (*query)->logs({});
+        QVERIFY(logs);
+        QCOMPARE(logs->size(), 1);
+        QVERIFY2(logs->first().text.contains(QStringLiteral("undeliverable to function resize: disk full")),
+                 qPrintable(logs->first().text));
+    }
+
+private:
+    ManualClock m_clock;
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<Store> m_state;
+    std::unique_ptr<S3Store> m_s3;
+};
+
+QTEST_GUILESS_MAIN(TestS3Notifier)
+#include "tst_s3notifier.moc"
