@@ -18,6 +18,7 @@
 #include <QSocketNotifier>
 #include <QTimer>
 
+#include <algorithm>
 #include <csignal>
 #include <optional>
 #include <cstdio>
@@ -60,7 +61,7 @@ Commands:
   serve [PROJECT] [options]      run everything headless until SIGINT/SIGTERM
   invoke FUNCTION [PROJECT]      run one invocation; result on stdout, logs on stderr
   check [PROJECT]                list what of the template Tarmac does not emulate
-  events generate SOURCE         print a sample event (s3-put, s3-delete)
+  events generate SOURCE         print a sample event (tarmac events generate --help lists them)
   traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
 
 PROJECT is a folder holding template.yaml, or a template file; without one Tarmac starts
@@ -496,12 +497,16 @@ int runEventsGenerate(const QStringList &args)
     p.setApplicationDescription(QStringLiteral("Print a sample event in the shape AWS delivers it. Sources: ")
                                 + sampleEventSources().join(QStringLiteral(", ")) + u'.');
     p.addPositionalArgument(QStringLiteral("SOURCE"), QStringLiteral("The kind of event."));
-    const std::pair<const char *, const char *> options[] = { { "bucket", "The bucket (example-bucket)." },
-                                                              { "key", "The object key (test/key)." },
-                                                              { "size", "The object size in bytes (1024)." },
-                                                              { "region", "The region (us-east-1)." } };
+    // Every option any service's sample events take.
+    QList<std::pair<QString, QString>> options;
+    for (const SampleEvent &e : sampleEvents()) {
+        for (const auto &option : e.options) {
+            if (std::none_of(options.begin(), options.end(), [&](const auto &o) { return o.first == option.first; }))
+                options.append(option);
+        }
+    }
     for (const auto &[name, help] : options)
-        p.addOption({ QLatin1String(name), QLatin1String(help), QStringLiteral("VALUE") });
+        p.addOption({ name, help, QStringLiteral("VALUE") });
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("events generate")))
         return *done;
@@ -512,8 +517,8 @@ int runEventsGenerate(const QStringList &args)
     }
     QMap<QString, QString> values;
     for (const auto &[name, help] : options) {
-        if (p.isSet(QLatin1String(name)))
-            values.insert(QLatin1String(name), p.value(QLatin1String(name)));
+        if (p.isSet(name))
+            values.insert(name, p.value(name));
     }
     return printResult(generateSampleEvent(p.positionalArguments().first(), values));
 }

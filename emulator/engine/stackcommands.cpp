@@ -3,7 +3,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "engine/stackloader.h"
-#include "services/s3/s3notifier.h"
+#include "engine/servicemodules.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -82,31 +82,33 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
     return r;
 }
 
+QList<SampleEvent> sampleEvents()
+{
+    QList<SampleEvent> out;
+    for (const auto &module : createServiceModules())
+        out += module->sampleEvents();
+    return out;
+}
+
 QStringList sampleEventSources()
 {
-    return { QStringLiteral("s3-put"), QStringLiteral("s3-delete") };
+    QStringList out;
+    for (const SampleEvent &e : sampleEvents())
+        out.append(e.source);
+    return out;
 }
 
 CommandResult generateSampleEvent(const QString &source, const QMap<QString, QString> &options)
 {
-    if (source == QLatin1String("s3-put") || source == QLatin1String("s3-delete")) {
-        S3Event event;
-        event.eventName = source == QLatin1String("s3-put") ? QStringLiteral("ObjectCreated:Put")
-                                                            : QStringLiteral("ObjectRemoved:Delete");
-        event.bucket = options.value(QStringLiteral("bucket"), QStringLiteral("example-bucket"));
-        event.key = options.value(QStringLiteral("key"), QStringLiteral("test/key")).toUtf8();
-        bool ok = false;
-        event.size = options.value(QStringLiteral("size"), QStringLiteral("1024")).toLongLong(&ok);
-        if (!ok || event.size < 0)
-            return usage(QStringLiteral("--size takes a number of bytes"));
-        if (event.bucket.isEmpty() || event.key.isEmpty())
-            return usage(QStringLiteral("--bucket and --key must not be empty"));
-        event.etag = QByteArrayLiteral("0123456789abcdef0123456789abcdef");
-        event.sequencer = QByteArrayLiteral("0A1B2C3D4E5F678901");
-        event.timeNs = SystemClock().nowNs();
-        event.origin.requestId = QByteArrayLiteral("EXAMPLE123456789");
-        const QString region = options.value(QStringLiteral("region"), QStringLiteral("us-east-1"));
-        auto parsed = parseJson(S3Notifier::record(event, QStringLiteral("testConfigRule"), region));
+    for (const SampleEvent &e : sampleEvents()) {
+        if (e.source != source)
+            continue;
+        auto event = e.generate(options);
+        if (!event)
+            return usage(event.error().message);
+        auto parsed = parseJson(*event);
+        if (!parsed)
+            return CommandResult { 1, {}, parsed.error().message.toUtf8() + '\n' };
         return CommandResult { 0, toJsonBytes(*parsed, 2) + '\n', {} };
     }
     return usage(QStringLiteral("unknown event source '%1' (known: %2)")

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "services/servicemodule.h"
+
 #include <QByteArray>
 #include <QMap>
 #include <QString>
@@ -25,7 +27,8 @@ struct CommandResult
 CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json);
 
 // `tarmac events generate SOURCE`: a sample event in AWS's exact shape, pretty-printed.
-// Sources: s3-put, s3-delete (options bucket, key, size, region). Each service adds its own.
+// Each service offers its own (ServiceModule::sampleEvents()).
+QList<SampleEvent> sampleEvents();
 QStringList sampleEventSources();
 CommandResult generateSampleEvent(const QString &source, const QMap<QString, QString> &options);
 

@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QMap>
 #include <QObject>
 #include <QSet>
 #include <QString>
@@ -48,6 +49,17 @@ struct EngineContext
     QString accountId = QStringLiteral("000000000000");
 };
 
+// A sample event a service offers (`tarmac events generate`, the desktop's Invoke dialog):
+// AWS's exact shape for one source, filled from options that all have defaults.
+struct SampleEvent
+{
+    QString source;      // "s3-put"
+    QString description; // one line
+    QList<std::pair<QString, QString>> options; // name and help ("bucket", "The bucket (example-bucket).")
+    // The event as a function receives it; a bad option value is an error naming it.
+    std::function<Result<QByteArray>(const QMap<QString, QString> &options)> generate;
+};
+
 // A service Tarmac runs (S3, SQS, Lambda, …): its model plus, for services clients reach on
 // the edge port, the wire API. The engine starts modules after its ports listen and before
 // it prints the ready line; requests that arrive for a module still starting get 503.
@@ -86,6 +98,9 @@ public:
     // Reclaims space the module's own files hold for deleted data (S3's segment log). Called
     // with the blob garbage collection, on the engine's thread, while requests are served.
     virtual Result<void> reclaimSpace() { return {}; }
+    // The sample events this service's event sources deliver. Needs no start(); callable on
+    // any thread.
+    virtual QList<SampleEvent> sampleEvents() const { return {}; }
 };
 
 } // namespace tarmac

@@ -145,6 +145,42 @@ Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) con
     return whole->data;
 }
 
+QList<SampleEvent> S3Module::sampleEvents() const
+{
+    const QList<std::pair<QString, QString>> options = {
+        { QStringLiteral("bucket"), QStringLiteral("The bucket (example-bucket).") },
+        { QStringLiteral("key"), QStringLiteral("The object key (test/key).") },
+        { QStringLiteral("size"), QStringLiteral("The object size in bytes (1024).") },
+        { QStringLiteral("region"), QStringLiteral("The region (us-east-1).") },
+    };
+    const auto generator = [](const QString &eventName) {
+        return [eventName](const QMap<QString, QString> &o) -> Result<QByteArray> {
+            S3Event event;
+            event.eventName = eventName;
+            event.bucket = o.value(QStringLiteral("bucket"), QStringLiteral("example-bucket"));
+            event.key = o.value(QStringLiteral("key"), QStringLiteral("test/key")).toUtf8();
+            bool ok = false;
+            event.size = o.value(QStringLiteral("size"), QStringLiteral("1024")).toLongLong(&ok);
+            if (!ok || event.size < 0)
+                return makeError(QStringLiteral("Usage"), QStringLiteral("--size takes a number of bytes"));
+            if (event.bucket.isEmpty() || event.key.isEmpty())
+                return makeError(QStringLiteral("Usage"), QStringLiteral("--bucket and --key must not be empty"));
+            event.etag = QByteArrayLiteral("0123456789abcdef0123456789abcdef");
+            event.sequencer = QByteArrayLiteral("0A1B2C3D4E5F678901");
+            event.timeNs = SystemClock().nowNs();
+            event.origin.requestId = QByteArrayLiteral("EXAMPLE123456789");
+            return S3Notifier::record(event, QStringLiteral("testConfigRule"),
+                                      o.value(QStringLiteral("region"), QStringLiteral("us-east-1")));
+        };
+    };
+    return {
+        { QStringLiteral("s3-put"), QStringLiteral("an object was created (ObjectCreated:Put)"), options,
+          generator(QStringLiteral("ObjectCreated:Put")) },
+        { QStringLiteral("s3-delete"), QStringLiteral("an object was deleted (ObjectRemoved:Delete)"), options,
+          generator(QStringLiteral("ObjectRemoved:Delete")) },
+    };
+}
+
 void S3Module::stop()
 {
     // In-flight requests finish against the API; it stays until destruction.

@@ -28,6 +28,8 @@ public:
     Result<void> reclaimSpace() override;
     // s3://bucket/key: the object's bytes, with S3's error codes (NoSuchBucket, NoSuchKey).
     Result<QByteArray> readObject(const QString &uri, qint64 maxBytes) const override;
+    // s3-put, s3-delete
+    QList<SampleEvent> sampleEvents() const override;
 
     S3Store *store() const { return m_store.get(); }
     // Bucket settings (CORS, notification) were changed through the store, not the wire API

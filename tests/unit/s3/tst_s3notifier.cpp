@@ -46,7 +46,7 @@ const QByteArray kConfig =
         "<Event>s3:ObjectRemoved:*</Event></CloudFunctionConfiguration>"
         "</NotificationConfiguration>";
 
-S3Event event(const QString &name, const QByteArray &key)
+S3Event makeEvent(const QString &name, const QByteArray &key)
 {
     S3Event e;
     e.eventName = name;
@@ -93,7 +93,7 @@ private slots:
         RecordingSink sink;
         S3Notifier notifier(m_s3.get(), &sink, nullptr, &m_clock, QStringLiteral("us-east-1"),
                             QStringLiteral("000000000000"));
-        notifier.onEvent(event(QStringLiteral("ObjectCreated:Put"), "images/cat 1.jpg"));
+        notifier.onEvent(makeEvent(QStringLiteral("ObjectCreated:Put"), "images/cat 1.jpg"));
         QCOMPARE(sink.sync.size(), 0); // S3 invokes asynchronously, never synchronously
         QCOMPARE(sink.async.size(), 1);
         const Delivery &d = sink.async.first();
@@ -106,11 +106,11 @@ private slots:
         auto payload = parseJson(d.payload);
         QVERIFY(payload);
         const Json &record = (*payload)["Records"][0];
-        QCOMPARE(record["eventName"], Json("ObjectCreated:Put"));
-        QCOMPARE(record["eventSource"], Json("aws:s3"));
-        QCOMPARE(record["s3"]["configurationId"], Json("thumbs"));
-        QCOMPARE(record["s3"]["object"]["key"], Json("images/cat+1.jpg"));
-        QCOMPARE(record["s3"]["object"]["size"], Json(1234));
+        QVERIFY(record["eventName"] == Json("ObjectCreated:Put"));
+        QVERIFY(record["eventSource"] == Json("aws:s3"));
+        QVERIFY(record["s3"]["configurationId"] == Json("thumbs"));
+        QVERIFY(record["s3"]["object"]["key"] == Json("images/cat+1.jpg"));
+        QVERIFY(record["s3"]["object"]["size"] == Json(1234));
     }
 
     void filtersAndEventTypesDecide_data()
@@ -131,7 +131,7 @@ private slots:
         RecordingSink sink;
         S3Notifier notifier(m_s3.get(), &sink, nullptr, &m_clock, QStringLiteral("us-east-1"),
                             QStringLiteral("000000000000"));
-        notifier.onEvent(event(eventName, key));
+        notifier.onEvent(makeEvent(eventName, key));
         QCOMPARE(sink.async.size(), function.isEmpty() ? 0 : 1);
         if (!function.isEmpty())
             QCOMPARE(sink.async.first().functionName, function);
@@ -145,7 +145,7 @@ private slots:
         sink.refuse = QStringLiteral("disk full");
         S3Notifier notifier(m_s3.get(), &sink, tracer->get(), &m_clock, QStringLiteral("us-east-1"),
                             QStringLiteral("000000000000"));
-        notifier.onEvent(event(QStringLiteral("ObjectCreated:Put"), "images/a.jpg"));
+        notifier.onEvent(makeEvent(QStringLiteral("ObjectCreated:Put"), "images/a.jpg"));
         QCOMPARE(sink.async.size(), 0);
         (*tracer)->flush();
         auto query = TraceQuery::open(m_dir->filePath(QStringLiteral("traces.db")));
