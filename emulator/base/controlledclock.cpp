@@ -16,7 +16,12 @@ qint64 ControlledClock::steadyNs()
     return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-qint64 ControlledClock::nowNs() const
+ControlledClock::~ControlledClock()
+{
+    stopTimers();
+}
+
+qint64 ControlledClock::currentNs() const
 {
     if (m_frozen.load())
         return m_frozenNow.load();
@@ -30,14 +35,30 @@ qint64 ControlledClock::monotonicNs() const
     return steadyNs() + m_monoOffset.load();
 }
 
+Clock::TimerMode ControlledClock::timerMode() const
+{
+    return m_frozen.load() ? TimerMode::Held : TimerMode::RealTime;
+}
+
 qint64 ControlledClock::offsetNs() const
 {
-    return nowNs() - systemNs();
+    return currentNs() - systemNs();
+}
+
+void ControlledClock::raiseFrozenTo(qint64 ns)
+{
+    QMutexLocker lock(&m_writer);
+    const qint64 by = ns - m_frozenNow.load();
+    if (!m_frozen.load() || by <= 0)
+        return;
+    m_frozenNow.fetch_add(by);
+    m_frozenMono.fetch_add(by);
 }
 
 void ControlledClock::freeze()
 {
     {
+        QMutexLocker moving(&m_moving);
         QMutexLocker lock(&m_writer);
         if (m_frozen.load())
             return;
@@ -45,19 +66,29 @@ void ControlledClock::freeze()
         m_frozenMono.store(steadyNs() + m_monoOffset.load());
         m_frozen.store(true);
     }
+    timersChanged(); // held from now on
     emit jumped();
 }
 
 void ControlledClock::resume()
 {
     {
-        QMutexLocker lock(&m_writer);
-        if (!m_frozen.load())
-            return;
-        // Carry on from the frozen time: the pause is not made up for.
-        m_offset.store(m_frozenNow.load() - systemNs());
-        m_monoOffset.store(m_frozenMono.load() - steadyNs());
-        m_frozen.store(false);
+        QMutexLocker moving(&m_moving);
+        // Taken before the clock runs again, so that real-time firing does not overtake the
+        // timers that fell due while frozen.
+        TimerStep step(this);
+        qint64 frozenAt = 0;
+        {
+            QMutexLocker lock(&m_writer);
+            if (!m_frozen.load())
+                return;
+            frozenAt = m_frozenNow.load();
+            // Carry on from the frozen time: the pause is not made up for.
+            m_offset.store(frozenAt - systemNs());
+            m_monoOffset.store(m_frozenMono.load() - steadyNs());
+            m_frozen.store(false);
+        }
+        step.runDue(frozenAt);
     }
     emit jumped();
 }
@@ -67,14 +98,21 @@ void ControlledClock::advanceNs(qint64 ns)
     if (ns <= 0)
         return;
     {
-        QMutexLocker lock(&m_writer);
-        if (m_frozen.load()) {
-            m_frozenNow.fetch_add(ns);
-            m_frozenMono.fetch_add(ns);
-        } else {
-            m_offset.fetch_add(ns);
-            m_monoOffset.fetch_add(ns);
+        QMutexLocker moving(&m_moving);
+        TimerStep step(this);
+        qint64 target = 0;
+        {
+            QMutexLocker lock(&m_writer);
+            if (m_frozen.load()) {
+                target = m_frozenNow.load() + ns; // reached a timer at a time, below
+            } else {
+                m_offset.fetch_add(ns);
+                m_monoOffset.fetch_add(ns);
+                target = systemNs() + m_offset.load();
+            }
         }
+        step.runDue(target, [this](qint64 due) { raiseFrozenTo(due); });
+        raiseFrozenTo(target);
     }
     emit jumped();
 }

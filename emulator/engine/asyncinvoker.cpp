@@ -7,7 +7,6 @@
 
 #include <QPointer>
 #include <QThread>
-#include <QTimer>
 
 namespace tarmac {
 
@@ -80,11 +79,9 @@ Result<void> AsyncInvoker::open(DeliverySink *sink, const EventInvokeConfigs *co
     });
     if (!ids)
         return ids.error();
-    const qint64 now = m_clock->nowNs();
-    for (const auto &[id, nextNs] : *ids) {
-        const qint64 waitMs = qMax<qint64>(0, (nextNs - now) / 1'000'000);
-        QTimer::singleShot(int(qMin<qint64>(waitMs, 3'600'000)), this, [this, id = id] { attempt(id); });
-    }
+    // Due at their recorded time (now, for a first attempt or one cut short by the stop).
+    for (const auto &[id, nextNs] : *ids)
+        m_clock->scheduleAt(nextNs, this, [this, id = id] { attempt(id); });
     return {};
 }
 
@@ -248,8 +245,11 @@ void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
     if (retriesUsed < config.maximumRetryAttempts && ageS < config.maximumEventAgeSeconds && !m_stopped) {
         const int delay = m_options.retryDelaysMs.value(retriesUsed, m_options.retryDelaysMs.value(
                                                                              m_options.retryDelaysMs.size() - 1, 1000));
-        setStatus(id, "queued", attempts, m_clock->nowNs() + qint64(delay) * 1'000'000, error);
-        QTimer::singleShot(delay, this, [this, id] { attempt(id); });
+        // On the engine's clock: the stepper's frozen clock holds a retry, an advance past
+        // the back-off sends it.
+        const qint64 nextNs = m_clock->nowNs() + qint64(delay) * 1'000'000;
+        setStatus(id, "queued", attempts, nextNs, error);
+        m_clock->scheduleAt(nextNs, this, [this, id] { attempt(id); });
         return;
     }
     if (m_stopped) {

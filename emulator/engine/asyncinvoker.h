@@ -24,9 +24,11 @@ class Store;
 // a previous run are resumed by open().
 //
 // Lambda waits about one and then two minutes between attempts; locally that is too slow to
-// watch, so the delays are Options (1 s and 2 s by default). Destinations that are Lambda
-// functions are invoked (asynchronously, through this queue); SQS, SNS and EventBridge
-// destinations are not delivered in this build: the event is logged and marked as such.
+// watch, so the delays are Options (1 s and 2 s by default). They are timers of the Clock's:
+// a frozen clock holds a retry and an advance past its back-off sends it. Destinations that
+// are Lambda functions are invoked (asynchronously, through this queue); SQS, SNS and
+// EventBridge destinations are not delivered in this build: the event is logged and marked
+// as such.
 class AsyncInvoker : public QObject
 {
     Q_OBJECT

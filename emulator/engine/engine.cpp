@@ -295,14 +295,22 @@ Result<void> Engine::start()
             return startError(r.error().message);
     }
     m_running = true;
-    m_blobGcTimer = new QTimer(this);
-    m_blobGcTimer->setSingleShot(false);
-    connect(m_blobGcTimer, &QTimer::timeout, this, [this] {
-        collectGarbage();
-        m_blobGcTimer->setInterval(60 * 60 * 1000);
-    });
-    m_blobGcTimer->start(2000); // out of the way of start-up, then hourly
+    scheduleGarbageCollection(2'000'000'000); // out of the way of start-up, then hourly
     return {};
+}
+
+// On the engine's clock, like the rest of the engine's time-driven work: the desktop's frozen
+// clock holds it (nothing it reclaims is urgent) and an advance past the hour runs it. That
+// cannot remove a blob too young to be referenced yet: the age check reads the file's real
+// modification time.
+void Engine::scheduleGarbageCollection(qint64 delayNs)
+{
+    m_gcTimer = m_clock->scheduleAfter(delayNs, this, [this] {
+        m_gcTimer = 0;
+        collectGarbage();
+        if (m_running && !m_stopping)
+            scheduleGarbageCollection(qint64(60 * 60) * 1'000'000'000);
+    });
 }
 
 void Engine::collectGarbage()
@@ -337,8 +345,7 @@ void Engine::stop()
     if (!m_running || m_stopping)
         return;
     m_stopping = true;
-    if (m_blobGcTimer)
-        m_blobGcTimer->stop();
+    m_clock->cancel(std::exchange(m_gcTimer, 0));
     for (const char *name : { "edge", "apigateway", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
     m_ide->close();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/clock.h"
 #include "base/result.h"
 
 #include <QHash>
@@ -19,7 +20,6 @@ namespace tarmac {
 
 class ApiGatewayPort;
 class AsyncInvoker;
-class Clock;
 class DeliverySink;
 class Dispatcher;
 class DispatcherApi;
@@ -107,6 +107,7 @@ private:
     // function packages), then lets each module reclaim its own files' dead space. Runs on
     // the engine's thread soon after start, then hourly.
     void collectGarbage();
+    void scheduleGarbageCollection(qint64 delayNs);
 
     Options m_options;
     Clock *m_clock;
@@ -130,7 +131,7 @@ private:
     std::unique_ptr<HttpServer> m_api;
     std::unique_ptr<IdeServer> m_ide;
     std::unique_ptr<StackApplier> m_stack;
-    QTimer *m_blobGcTimer = nullptr;
+    Clock::TimerId m_gcTimer = 0;
     bool m_running = false;
     bool m_stopping = false;
     int m_draining = 0;

@@ -162,6 +162,9 @@ private:
     Outcome m_initError;
     bool m_hasInitError = false;
     bool m_memoryExceeded = false;
+    // Real time, not the engine's Clock: these bound a process that really runs, so a frozen
+    // clock must not let a hung function run forever, nor an advance kill one that has run
+    // for a few milliseconds.
     QTimer m_startupTimer;
     QTimer m_deadlineTimer;
     QTimer m_memoryTimer;

@@ -105,7 +105,7 @@ struct FunctionRunner::Slot
     std::unique_ptr<Active> active;
     int invocations = 0;
     quint64 lastUsed = 0;
-    QTimer *idleTimer = nullptr;
+    Clock::TimerId idleTimer = 0;
     QByteArray initLog;
     bool removed = false;
 };
@@ -572,14 +572,7 @@ bool FunctionRunner::spawn(Pool &pool)
     auto slot = std::make_unique<Slot>();
     slot->instance = instance;
     slot->generation = pool.generation;
-    slot->idleTimer = new QTimer(instance);
-    slot->idleTimer->setSingleShot(true);
-    slot->idleTimer->setInterval(m_options.idleTimeoutMs);
     Pool *p = &pool;
-    connect(slot->idleTimer, &QTimer::timeout, instance, [instance] {
-        if (instance->isIdle())
-            instance->stop(QStringLiteral("idle"));
-    });
     connect(instance, &FunctionInstance::stateChanged, this,
             [this, p, instance](FunctionInstance::State s) { onInstanceState(p, instance, s); });
     connect(instance, &FunctionInstance::idle, this,
@@ -632,7 +625,7 @@ void FunctionRunner::log(Pool &pool, Active *active, const QByteArray &text, int
 void FunctionRunner::startInvocation(Pool &pool, Slot &slot, std::unique_ptr<Active> active)
 {
     FunctionInstance *instance = slot.instance;
-    slot.idleTimer->stop();
+    stopIdleTimer(slot);
     slot.lastUsed = ++pool.useCounter;
     active->coldStart = slot.invocations == 0;
     active->initDurationNs = instance->initDurationNs();
@@ -760,11 +753,11 @@ void FunctionRunner::onInstanceState(Pool *pool, FunctionInstance *instance, Fun
         onInstanceIdle(pool, instance);
         return;
     case FunctionInstance::State::Invoking:
-        slot->idleTimer->stop();
+        stopIdleTimer(*slot);
         return;
     case FunctionInstance::State::Stopped: {
         slot->removed = true;
-        slot->idleTimer->stop();
+        stopIdleTimer(*slot);
         // Removed later: this runs inside the instance's own call stack.
         QMetaObject::invokeMethod(
                 this,
@@ -804,8 +797,28 @@ void FunctionRunner::onInstanceIdle(Pool *pool, FunctionInstance *instance)
         instance->stop(QStringLiteral("the function's code or configuration changed"));
         return;
     }
-    slot->idleTimer->start();
+    startIdleTimer(*slot);
     pump(*pool);
+}
+
+// Idle time is the engine clock's, not real time: an instance is reaped when emulated time has
+// passed its idle timeout, so advancing the stepper's clock past it shows the cold start that
+// Lambda would have had, and a frozen clock keeps instances warm, as no time passes for them.
+// (Timeouts and start-up limits stay on real time: there a process really runs.)
+void FunctionRunner::startIdleTimer(Slot &slot)
+{
+    m_clock->cancel(slot.idleTimer);
+    FunctionInstance *instance = slot.instance;
+    slot.idleTimer = m_clock->scheduleAfter(qint64(m_options.idleTimeoutMs) * 1'000'000, instance,
+                                            [instance] {
+                                                if (instance->isIdle())
+                                                    instance->stop(QStringLiteral("idle"));
+                                            });
+}
+
+void FunctionRunner::stopIdleTimer(Slot &slot)
+{
+    m_clock->cancel(std::exchange(slot.idleTimer, 0));
 }
 
 void FunctionRunner::onInstanceOutput(Pool *pool, FunctionInstance *instance, const QByteArray &line,

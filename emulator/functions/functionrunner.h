@@ -24,9 +24,10 @@ class Tracer;
 
 // Runs functions: a pool of warm instances per function (FunctionInstance), started on
 // demand (cold start), reused while warm, bounded by the function's concurrency (reserved
-// concurrency, else Options::defaultConcurrency), reaped after idleTimeoutMs, and replaced
-// when the function's definition or (with watchCode) a file under its code folder changes:
-// new invocations then get new instances while running ones finish.
+// concurrency, else Options::defaultConcurrency), reaped after idleTimeoutMs of the Clock's
+// time (a frozen clock keeps them, an advance past it reaps them), and replaced when the
+// function's definition or (with watchCode) a file under its code folder changes: new
+// invocations then get new instances while running ones finish.
 //
 // deliver() takes a Delivery (the Dispatcher's output) and finishes it through
 // Delivery::done with what Lambda would report: the response, or the error document with
@@ -113,6 +114,8 @@ private:
                       bool functionError, const QByteArray &document = {});
     void onInstanceState(Pool *pool, FunctionInstance *instance, FunctionInstance::State state);
     void onInstanceIdle(Pool *pool, FunctionInstance *instance);
+    void startIdleTimer(Slot &slot);
+    void stopIdleTimer(Slot &slot);
     void onInstanceOutput(Pool *pool, FunctionInstance *instance, const QByteArray &line,
                           FunctionInstance::Stream stream);
     void onInitFailed(Pool *pool, FunctionInstance *instance, const FunctionInstance::Outcome &outcome);
