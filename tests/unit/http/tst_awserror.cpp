@@ -1,5 +1,6 @@
 #include "core/json.h"
 #include "http/awserror.h"
+#include "services/s3/s3restapi.h"
 
 #include <QRegularExpression>
 #include <QTest>
@@ -58,6 +59,31 @@ private slots:
                                         "req-3");
         QVERIFY(r.body.contains("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameterValue</Code>"));
         QVERIFY(r.body.contains("<RequestId>req-3</RequestId>"));
+    }
+
+    // What the exception barrier answers for each service: its own 500.
+    void internalErrorShapes()
+    {
+        HttpRequest head;
+        head.method = "GET";
+        head.path = "/bucket/key";
+        // No request id: the barrier around the whole router has none, so one is made.
+        const S3RestApi s3(nullptr, nullptr, nullptr, nullptr, QStringLiteral("us-east-1"));
+        HttpResponse r = s3.internalError(head, QStringLiteral("boom"));
+        QCOMPARE(r.status, 500);
+        QVERIFY(r.body.contains("<Code>InternalError</Code><Message>boom</Message>"));
+        QVERIFY(r.body.contains("<Resource>/bucket/key</Resource>"));
+        QCOMPARE(r.headers.value("x-amz-request-id").size(), 36);
+
+        struct Plain : HttpHandler
+        {
+            void handle(HttpRequest &&, HttpResponder) override { }
+        } plain;
+        r = plain.internalError(head, QStringLiteral("boom"));
+        QCOMPARE(r.status, 500);
+        const auto body = parseJson(r.body);
+        QVERIFY(body && body->is_object());
+        QCOMPARE(body->value("__type", std::string()), std::string("InternalFailure"));
     }
 
     void requestIdsAreVersion4Uuids()
