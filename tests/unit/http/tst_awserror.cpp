@@ -1,5 +1,6 @@
 #include "core/json.h"
 #include "http/awserror.h"
+#include "services/lambda/lambdarestapi.h"
 #include "services/s3/s3restapi.h"
 
 #include <QRegularExpression>
@@ -65,11 +66,25 @@ private slots:
     void internalErrorShapes()
     {
         HttpRequest head;
-        head.method = "GET";
+        head.method = "PUT";
+        head.path = "/2015-03-31/functions/f/configuration";
+        head.requestId = "req-4";
+        const LambdaRestApi lambda;
+        HttpResponse r = lambda.internalError(head, QStringLiteral("boom"));
+        QCOMPARE(r.status, 500);
+        QCOMPARE(r.headers.value("x-amzn-errortype"), QByteArray("ServiceException"));
+        QCOMPARE(r.headers.value("x-amzn-requestid"), QByteArray("req-4"));
+        QCOMPARE(r.operation, QStringLiteral("UpdateFunctionConfiguration"));
+        auto body = parseJson(r.body);
+        QVERIFY(body && body->is_object());
+        QCOMPARE(body->value("__type", std::string()), std::string("ServiceException"));
+        QCOMPARE(body->value("Type", std::string()), std::string("Service"));
+        QCOMPARE(body->value("message", std::string()), std::string("boom"));
+
         head.path = "/bucket/key";
-        // No request id: the barrier around the whole router has none, so one is made.
+        head.requestId.clear(); // the barrier around the whole router has none: one is made
         const S3RestApi s3(nullptr, nullptr, nullptr, nullptr, QStringLiteral("us-east-1"));
-        HttpResponse r = s3.internalError(head, QStringLiteral("boom"));
+        r = s3.internalError(head, QStringLiteral("boom"));
         QCOMPARE(r.status, 500);
         QVERIFY(r.body.contains("<Code>InternalError</Code><Message>boom</Message>"));
         QVERIFY(r.body.contains("<Resource>/bucket/key</Resource>"));
@@ -81,7 +96,7 @@ private slots:
         } plain;
         r = plain.internalError(head, QStringLiteral("boom"));
         QCOMPARE(r.status, 500);
-        const auto body = parseJson(r.body);
+        body = parseJson(r.body);
         QVERIFY(body && body->is_object());
         QCOMPARE(body->value("__type", std::string()), std::string("InternalFailure"));
     }
