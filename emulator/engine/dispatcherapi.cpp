@@ -106,20 +106,25 @@ Json recordJson(const DeliveryRecord &r, bool withBodies)
     return j;
 }
 
+Error invalidRequest(const QString &message)
+{
+    return makeError(QStringLiteral("InvalidRequest"), message, 400);
+}
+
 Result<Breakpoint> breakpointFromJson(const Json &body)
 {
     if (!body.is_object())
-        return makeError(QStringLiteral("InvalidRequest"), QStringLiteral("a breakpoint is a JSON object"), 400);
+        return invalidRequest(QStringLiteral("a breakpoint is a JSON object"));
     Breakpoint bp;
-    const auto text = [&body](const char *key) -> QString {
-        auto it = body.find(key);
-        return it != body.end() && it->is_string() ? fromStd(it->get<std::string>()) : QString();
-    };
-    bp.functionName = text("function");
-    bp.origin = text("origin");
-    if (auto it = body.find("enabled"); it != body.end() && it->is_boolean())
-        bp.enabled = it->get<bool>();
-    const QString path = text("path");
+    JsonFields f(body);
+    bp.functionName = f.string("function").value_or(QString());
+    bp.origin = f.string("origin").value_or(QString());
+    bp.enabled = f.boolean("enabled").value_or(bp.enabled);
+    const QString path = f.string("path").value_or(QString());
+    const QString opText = f.string("op").value_or(QString());
+    const Json *value = f.value("value");
+    if (!f.ok())
+        return invalidRequest(f.error()->message());
     if (!path.isEmpty()) {
         auto parsed = JsonPath::parse(path);
         if (!parsed)
@@ -127,7 +132,6 @@ Result<Breakpoint> breakpointFromJson(const Json &body)
         JsonPredicate predicate;
         predicate.path = std::move(*parsed);
         const bool hasValue = body.contains("value");
-        const QString opText = text("op");
         if (opText.isEmpty()) {
             predicate.op = hasValue ? JsonPredicate::Op::Equals : JsonPredicate::Op::Exists;
         } else {
@@ -142,7 +146,8 @@ Result<Breakpoint> breakpointFromJson(const Json &body)
             if (!hasValue)
                 return makeError(QStringLiteral("InvalidRequest"),
                                  QStringLiteral("op %1 needs a value").arg(JsonPredicate::opName(predicate.op)), 400);
-            predicate.value = body["value"];
+            // A null value is a value to compare with, unlike a null field elsewhere.
+            predicate.value = value ? *value : Json();
         }
         bp.predicate = std::move(predicate);
     } else if (body.contains("op") || body.contains("value")) {
@@ -235,11 +240,15 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
                 if (!json || !json->is_object())
                     return errorResponse(400, "InvalidRequest",
                                          QStringLiteral("the body is a JSON object: {\"payload\": …} or {}"));
+                JsonFields f(*json);
                 std::optional<QByteArray> payload;
+                const std::optional<QByteArray> text = f.bytes("payloadText");
+                if (!f.ok())
+                    return errorResponse(invalidRequest(f.error()->message()));
                 if (auto it = json->find("payload"); it != json->end())
                     payload = toJsonBytes(*it);
-                else if (auto t = json->find("payloadText"); t != json->end() && t->is_string())
-                    payload = QByteArray::fromStdString(t->get<std::string>());
+                else if (text)
+                    payload = text;
                 if (auto r = m_dispatcher->release(id, payload); !r)
                     return errorResponse(r.error());
                 return jsonResponse(200, Json { { "delivered", id.toStdString() }, { "edited", payload.has_value() } });

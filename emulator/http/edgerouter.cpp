@@ -90,6 +90,16 @@ HttpResponse EdgeRouter::bodyTooLarge(const HttpRequest &head) const
     return HttpHandler::bodyTooLarge(head);
 }
 
+HttpResponse EdgeRouter::internalError(const HttpRequest &head, const QString &message) const
+{
+    if (head.path.startsWith("/_tarmac/"))
+        return HttpHandler::internalError(head, message);
+    const ServiceMatch match = detectService(head);
+    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+        return handler->internalError(head, message);
+    return HttpHandler::internalError(head, message);
+}
+
 void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
 {
     if (request.path.startsWith("/_tarmac/")) {
@@ -103,7 +113,8 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         }
         for (const auto &[prefix, handler] : std::as_const(m_internal)) {
             if (request.path.startsWith(prefix)) {
-                handler->handle(std::move(request), std::move(responder));
+                handleGuarded(handler, std::move(request), std::move(responder),
+                              QStringLiteral("tarmac"));
                 return;
             }
         }
@@ -125,7 +136,9 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
     if (HttpHandler *handler = m_registry->handlerFor(match.service)) {
-        handler->handle(std::move(request), std::move(responder));
+        // Here rather than only around the whole router: the request id is set, and the
+        // service answers in its own shape.
+        handleGuarded(handler, std::move(request), std::move(responder), match.service);
         return;
     }
     const bool known = m_registry->contains(match.service);

@@ -11,8 +11,9 @@ class Tracer;
 // The edge port's handler: the front door's pipeline of small stages. For each request:
 // Tarmac's own endpoints (/_tarmac/…) → pick the service (credential scope, X-Amz-Target,
 // Action, path, host; S3 last) → trace context (X-Amzn-Trace-Id or traceparent, else a new
-// trace) and a request id → the service's handler → on the way out, common headers and one
-// span for the request (service, operation, status, duration).
+// trace) and a request id → the service's handler, behind an exception barrier
+// (handleGuarded) → on the way out, common headers and one span for the request (service,
+// operation, status, duration).
 // A service that is not running answers in its own protocol's error shape; an unknown one
 // gets a JSON UnknownServiceException (400).
 class EdgeRouter : public HttpHandler
@@ -23,6 +24,8 @@ public:
     qint64 maxBodySize(const HttpRequest &head) const override;
     HttpResponse bodyTooLarge(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
+    // The service's own InternalError shape, as for bodyTooLarge().
+    HttpResponse internalError(const HttpRequest &head, const QString &message) const override;
 
     // Extra handlers for /_tarmac/<name>… (the dispatcher's controls). Add them before the
     // engine prints its ready line (module start): the list is not locked.

@@ -1,5 +1,7 @@
 #include "http/httpconnection.h"
 
+#include "base/json.h"
+
 #include <QDateTime>
 #include <QFile>
 #include <QMutex>
@@ -69,6 +71,11 @@ void HttpResponder::onSend(std::function<void(HttpResponse &)> hook) const
         m_state->hook = std::move(hook);
 }
 
+bool HttpResponder::isAnswered() const
+{
+    return m_state && m_state->done.load();
+}
+
 bool HttpResponder::isCancelled() const
 {
     return !m_state || m_state->cancelled.load();
@@ -84,6 +91,46 @@ qint64 HttpHandler::maxBodySize(const HttpRequest &) const
 HttpResponse HttpHandler::bodyTooLarge(const HttpRequest &) const
 {
     return HttpResponse::json(413, QByteArrayLiteral("{\"message\":\"Request body too large\"}"));
+}
+
+HttpResponse HttpHandler::internalError(const HttpRequest &, const QString &message) const
+{
+    return HttpResponse::json(500, toJsonBytes(Json { { "__type", "InternalFailure" },
+                                                      { "message", toStd(message) } }));
+}
+
+void handleGuarded(HttpHandler *handler, HttpRequest &&request, HttpResponder responder,
+                   const QString &service)
+{
+    // handle() may move the request away; the answer and the log need its head. Copies share
+    // their data, so this costs a few reference counts per request.
+    HttpRequest head = request;
+    head.body = HttpBody();
+    const HttpResponder answer = responder;
+    QString what;
+    try {
+        handler->handle(std::move(request), std::move(responder));
+        return;
+    } catch (const std::exception &e) {
+        what = QString::fromLocal8Bit(e.what());
+    } catch (...) {
+        what = QStringLiteral("an exception that is not a std::exception");
+    }
+    const bool answered = answer.isAnswered();
+    qWarning("tarmac: %s: %s %s: the handler threw: %s (%s)",
+             service.isEmpty() ? "http" : qPrintable(service), head.method.constData(),
+             head.path.left(300).constData(), qPrintable(what),
+             answered ? "after it had answered" : "answered 500");
+    if (answered)
+        return;
+    const QString message = QStringLiteral("Tarmac failed on this request: ") + what;
+    HttpResponse response;
+    try {
+        response = handler->internalError(head, message);
+    } catch (...) {
+        response = HttpResponse::text(500, QByteArrayLiteral("Internal error\n"));
+    }
+    answer.send(std::move(response));
 }
 
 namespace {
@@ -404,7 +451,7 @@ void HttpConnection::dispatch()
     m_timer.stop();
     auto state = std::make_shared<ResponderState>(this, ++m_sequence);
     m_responder = state;
-    m_server->handler()->handle(std::move(request), HttpResponder(std::move(state)));
+    handleGuarded(m_server->handler(), std::move(request), HttpResponder(std::move(state)));
 }
 
 void HttpConnection::finishResponse(quint64 sequence, HttpResponse response)

@@ -25,9 +25,11 @@ def tarmac_binary():
 
 
 class Tarmac:
-    def __init__(self, *args, state=None, project=None, env=None, ready_timeout=15.0):
+    def __init__(self, *args, state=None, project=None, env=None, ready_timeout=15.0,
+                 ephemeral=False):
         self.args = list(args)
         self.state = state
+        self.ephemeral = ephemeral
         self.project = project
         self.env = dict(os.environ, **(env or {}))
         self.ready_timeout = ready_timeout
@@ -41,10 +43,14 @@ class Tarmac:
         cmd = [TARMAC, "serve"]
         if self.project:
             cmd.append(self.project)
-        if self.state is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="tarmac-e2e-")
-            self.state = os.path.join(self._tmp.name, "state")
-        cmd += ["--state", self.state, "--port", "0", "--api-port", "0", "--ide-port", "0"]
+        if self.ephemeral:
+            cmd.append("--ephemeral")  # a state of its own, removed when it stops
+        else:
+            if self.state is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="tarmac-e2e-")
+                self.state = os.path.join(self._tmp.name, "state")
+            cmd += ["--state", self.state]
+        cmd += ["--port", "0", "--api-port", "0", "--ide-port", "0"]
         cmd += self.args
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

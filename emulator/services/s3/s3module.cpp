@@ -33,6 +33,12 @@ public:
         return t ? t->bodyTooLarge(head) : HttpHandler::bodyTooLarge(head);
     }
 
+    HttpResponse internalError(const HttpRequest &head, const QString &message) const override
+    {
+        HttpHandler *t = m_target.load(std::memory_order_acquire);
+        return t ? t->internalError(head, message) : HttpHandler::internalError(head, message);
+    }
+
     void handle(HttpRequest &&request, HttpResponder responder) override
     {
         if (HttpHandler *t = m_target.load(std::memory_order_acquire)) {

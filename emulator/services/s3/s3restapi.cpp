@@ -289,6 +289,15 @@ HttpResponse S3RestApi::bodyTooLarge(const HttpRequest &head) const
     return r;
 }
 
+HttpResponse S3RestApi::internalError(const HttpRequest &head, const QString &message) const
+{
+    const QByteArray requestId = head.requestId.isEmpty() ? newRequestId() : head.requestId;
+    HttpResponse r = awsErrorResponse(AwsProtocol::RestXml, s3errors::internalError(message),
+                                      requestId, head.path);
+    r.service = QStringLiteral("s3");
+    return r;
+}
+
 void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
 {
     S3Call call;

@@ -38,6 +38,8 @@ public:
     // EntityTooLarge for uploads over 5 GiB (answered before the body is read).
     HttpResponse bodyTooLarge(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
+    // S3's XML InternalError (500).
+    HttpResponse internalError(const HttpRequest &head, const QString &message) const override;
 
     // Checks SigV4 on every request (CORS preflights excepted: browsers send them unsigned).
     // Set before the API serves requests.

@@ -12,6 +12,7 @@
 #include <QTimer>
 
 #include <optional>
+#include <stdexcept>
 
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -21,7 +22,8 @@ using namespace tarmac;
 namespace {
 
 // Echoes what it received: method, path, body size and SHA-256, whether the body was spooled.
-// /slow answers after 300 ms from another thread; /file streams a file.
+// /slow answers after 300 ms from another thread; /file streams a file; /throw… throw from
+// handle(), and internalError() answers in a shape of its own (the default for /throw-default).
 class EchoHandler : public HttpHandler
 {
 public:
@@ -39,8 +41,27 @@ public:
     {
         return head.path == "/small" ? 1024 : 200LL * 1024 * 1024;
     }
+    HttpResponse internalError(const HttpRequest &head, const QString &message) const override
+    {
+        if (head.path == "/throw-default")
+            return HttpHandler::internalError(head, message);
+        HttpResponse r = HttpResponse::text(500, "echo failed: " + message.toUtf8());
+        r.headers.add("x-shape", "echo");
+        r.headers.add("x-path", head.path);
+        return r;
+    }
     void handle(HttpRequest &&request, HttpResponder responder) override
     {
+        if (request.path.startsWith("/throw")) {
+            const HttpRequest moved = std::move(request); // the barrier must not need it
+            if (moved.path == "/throw-int")
+                throw 42;
+            throw std::runtime_error("bad input");
+        }
+        if (request.path == "/answer-then-throw") {
+            responder.send(HttpResponse::text(200, "answered"));
+            throw std::logic_error("after the answer");
+        }
         if (request.path == "/slow") {
             std::unique_ptr<QThread> t(QThread::create([responder] {
                 QThread::msleep(300);
@@ -252,6 +273,52 @@ private slots:
         s.write("GET /four HTTP/1.1\r\nHost: x\r\n\r\n");
         QVERIFY(readResponse(s, buffer, &r));
         QVERIFY(r.body.startsWith("GET /four"));
+    }
+
+    // An exception from a handler is that request's 500, in the handler's own shape, and
+    // nothing more: the connection and the server go on.
+    void throwingHandlerAnswers500AndServerGoesOn()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET /throw HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /after-throw HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 500);
+        QCOMPARE(r.header("x-shape"), QByteArray("echo"));
+        QCOMPARE(r.header("x-path"), QByteArray("/throw")); // the head survived the move
+        QVERIFY2(r.body.contains("bad input"), r.body.constData());
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.startsWith("GET /after-throw"));
+
+        // Not a std::exception: caught all the same.
+        s.write("GET /throw-int HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 500);
+        QCOMPARE(r.header("x-shape"), QByteArray("echo"));
+
+        // The default shape: JSON InternalFailure.
+        s.write("GET /throw-default HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 500);
+        QVERIFY(r.header("content-type").startsWith("application/json"));
+        QVERIFY2(r.body.contains("\"__type\":\"InternalFailure\""), r.body.constData());
+
+        // Answered, then threw: the first answer stands, and nothing else is written.
+        s.write("GET /answer-then-throw HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /after-answer HTTP/1.1\r\nHost: x\r\n\r\n");
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.body, QByteArray("answered"));
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QVERIFY(r.body.startsWith("GET /after-answer"));
+
+        // And a new connection is served as before.
+        QCOMPARE(statusOf("GET /fresh HTTP/1.1\r\nHost: x\r\n\r\n"), 200);
     }
 
     // More pipelined requests than the connection reads ahead (256 KiB): all answered, in

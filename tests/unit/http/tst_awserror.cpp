@@ -1,5 +1,7 @@
 #include "base/json.h"
 #include "http/awserror.h"
+#include "services/lambda/lambdarestapi.h"
+#include "services/s3/s3restapi.h"
 
 #include <QRegularExpression>
 #include <QTest>
@@ -58,6 +60,45 @@ private slots:
                                         "req-3");
         QVERIFY(r.body.contains("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameterValue</Code>"));
         QVERIFY(r.body.contains("<RequestId>req-3</RequestId>"));
+    }
+
+    // What the exception barrier answers for each service: its own 500.
+    void internalErrorShapes()
+    {
+        HttpRequest head;
+        head.method = "PUT";
+        head.path = "/2015-03-31/functions/f/configuration";
+        head.requestId = "req-4";
+        const LambdaRestApi lambda;
+        HttpResponse r = lambda.internalError(head, QStringLiteral("boom"));
+        QCOMPARE(r.status, 500);
+        QCOMPARE(r.headers.value("x-amzn-errortype"), QByteArray("ServiceException"));
+        QCOMPARE(r.headers.value("x-amzn-requestid"), QByteArray("req-4"));
+        QCOMPARE(r.operation, QStringLiteral("UpdateFunctionConfiguration"));
+        auto body = parseJson(r.body);
+        QVERIFY(body && body->is_object());
+        QCOMPARE(body->value("__type", std::string()), std::string("ServiceException"));
+        QCOMPARE(body->value("Type", std::string()), std::string("Service"));
+        QCOMPARE(body->value("message", std::string()), std::string("boom"));
+
+        head.path = "/bucket/key";
+        head.requestId.clear(); // the barrier around the whole router has none: one is made
+        const S3RestApi s3(nullptr, nullptr, nullptr, nullptr, QStringLiteral("us-east-1"));
+        r = s3.internalError(head, QStringLiteral("boom"));
+        QCOMPARE(r.status, 500);
+        QVERIFY(r.body.contains("<Code>InternalError</Code><Message>boom</Message>"));
+        QVERIFY(r.body.contains("<Resource>/bucket/key</Resource>"));
+        QCOMPARE(r.headers.value("x-amz-request-id").size(), 36);
+
+        struct Plain : HttpHandler
+        {
+            void handle(HttpRequest &&, HttpResponder) override { }
+        } plain;
+        r = plain.internalError(head, QStringLiteral("boom"));
+        QCOMPARE(r.status, 500);
+        body = parseJson(r.body);
+        QVERIFY(body && body->is_object());
+        QCOMPARE(body->value("__type", std::string()), std::string("InternalFailure"));
     }
 
     void requestIdsAreVersion4Uuids()
