@@ -60,6 +60,16 @@ Result<std::pair<QString, QString>> functionName(const LambdaCall &call)
     return LambdaService::parseFunctionName(call.params.text("FunctionName"));
 }
 
+// The function a call's {FunctionName} names (a name, a partial or a full ARN), or Lambda's
+// error; a qualifier is accepted and ignored, as every function is only $LATEST.
+Result<LambdaFunction> functionOf(const LambdaCall &call, const LambdaService &functions)
+{
+    auto parsed = functionName(call);
+    if (!parsed)
+        return parsed.error();
+    return functions.get(parsed->first);
+}
+
 Json tagsJson(const QMap<QString, QString> &tags)
 {
     Json out = Json::object();
@@ -246,10 +256,7 @@ std::optional<HttpResponse> LambdaRestApi::listFunctions(LambdaCall &call)
 std::optional<HttpResponse> LambdaRestApi::getFunction(LambdaCall &call)
 {
     // A qualifier is accepted and ignored: every function is only $LATEST.
-    auto parsed = functionName(call);
-    if (!parsed)
-        return errorResponse(call, parsed.error());
-    auto fn = m_functions->get(parsed->first);
+    auto fn = functionOf(call, *m_functions);
     if (!fn)
         return errorResponse(call, fn.error());
     Json code = { { "RepositoryType", fn->localCode ? "Local" : "S3" } };
@@ -267,10 +274,7 @@ std::optional<HttpResponse> LambdaRestApi::getFunction(LambdaCall &call)
 
 std::optional<HttpResponse> LambdaRestApi::getFunctionConfiguration(LambdaCall &call)
 {
-    auto parsed = functionName(call);
-    if (!parsed)
-        return errorResponse(call, parsed.error());
-    auto fn = m_functions->get(parsed->first);
+    auto fn = functionOf(call, *m_functions);
     if (!fn)
         return errorResponse(call, fn.error());
     return jsonResponse(200, m_functions->configurationJson(*fn));
@@ -500,10 +504,7 @@ std::optional<HttpResponse> LambdaRestApi::putFunctionConcurrency(LambdaCall &ca
 
 std::optional<HttpResponse> LambdaRestApi::getFunctionConcurrency(LambdaCall &call)
 {
-    auto parsed = functionName(call);
-    if (!parsed)
-        return errorResponse(call, parsed.error());
-    auto fn = m_functions->get(parsed->first);
+    auto fn = functionOf(call, *m_functions);
     if (!fn)
         return errorResponse(call, fn.error());
     Json body = Json::object();
@@ -559,10 +560,7 @@ std::optional<HttpResponse> LambdaRestApi::storeEventInvokeConfig(LambdaCall &ca
 
 std::optional<HttpResponse> LambdaRestApi::getEventInvokeConfig(LambdaCall &call)
 {
-    auto parsed = functionName(call);
-    if (!parsed)
-        return errorResponse(call, parsed.error());
-    auto fn = m_functions->get(parsed->first);
+    auto fn = functionOf(call, *m_functions);
     if (!fn)
         return errorResponse(call, fn.error());
     if (!fn->eventInvokeConfig)
