@@ -60,6 +60,18 @@ Engine::~Engine()
     m_api.reset();
     m_ide.reset();
     m_stack.reset(); // it holds the modules
+    stopWork();
+    // Sources may still hold the sink: the policy and the Dispatcher go before the runner,
+    // the modules (and the configurations they offer the policy) after the policy.
+    m_async.reset();
+    m_modules.clear();
+    m_dispatcher.reset();
+    m_runner.reset();
+    m_tracer.reset();
+}
+
+void Engine::stopWork()
+{
     if (m_async)
         m_async->stop();
     for (auto &module : m_modules)
@@ -68,13 +80,6 @@ Engine::~Engine()
         m_dispatcher->shutdown();
     if (m_runner)
         m_runner->stopAll();
-    // Sources may still hold the sink: the policy and the Dispatcher go before the runner,
-    // the modules (and the configurations they offer the policy) after the policy.
-    m_async.reset();
-    m_modules.clear();
-    m_dispatcher.reset();
-    m_runner.reset();
-    m_tracer.reset();
 }
 
 ServiceModule *Engine::module(const QString &name) const
@@ -351,11 +356,7 @@ void Engine::stop()
     m_ide->close();
     if (m_stack)
         m_stack->stop();
-    m_async->stop();
-    for (auto &module : m_modules)
-        module->stop();
-    m_dispatcher->shutdown();
-    m_runner->stopAll();
+    stopWork();
     m_draining = 2;
     m_edge->shutdown();
     m_api->shutdown();

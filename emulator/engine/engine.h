@@ -103,6 +103,9 @@ private:
     Result<void> startFunctions();
     Result<void> startModules();
     void onServerDrained();
+    // No new work: the asynchronous policy stops retrying, the modules stop, pending
+    // deliveries are dropped and function instances stopped. Safe before start().
+    void stopWork();
     // Removes the blobs no module refers to (overwritten and deleted objects, replaced
     // function packages), then lets each module reclaim its own files' dead space. Runs on
     // the engine's thread soon after start, then hourly.

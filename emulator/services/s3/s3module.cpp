@@ -136,7 +136,8 @@ Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) con
         return makeError(QStringLiteral("InvalidURI"), QStringLiteral("not an s3://bucket/key URI: %1").arg(uri), 400);
     const QString bucket = uri.mid(5, slash - 5);
     const QByteArray key = uri.mid(slash + 1).toUtf8();
-    auto object = m_store->object(bucket, key, S3Store::Body::Skip);
+    // A small body comes with its row; a large one is only named (its blob), not read.
+    auto object = m_store->object(bucket, key);
     if (!object)
         return object.error();
     if (object->size > maxBytes)
@@ -145,10 +146,7 @@ Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) con
                          400);
     if (!object->blob.isEmpty())
         return m_state->blobs().read(object->blob);
-    auto whole = m_store->object(bucket, key);
-    if (!whole)
-        return whole.error();
-    return whole->data;
+    return object->data;
 }
 
 QList<SampleEvent> S3Module::sampleEvents() const
