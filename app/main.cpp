@@ -145,8 +145,9 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
             return makeError(QStringLiteral("Usage"),
                              QStringLiteral("no such project: %1").arg(positional.first()));
     }
+    int apiPort = 0; // the API Gateway module's port ("api")
     const std::pair<const char *, int *> ports[] = { { "port", &o.edgePort },
-                                                     { "api-port", &o.apiPort },
+                                                     { "api-port", &apiPort },
                                                      { "ide-port", &o.idePort } };
     for (const auto &[name, target] : ports) {
         const QString opt = QString::fromLatin1(name);
@@ -155,6 +156,7 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
                              QStringLiteral("--%1 takes a port number from 0 to 65535, not '%2'")
                                      .arg(opt, p.value(opt)));
     }
+    o.ports.insert(QStringLiteral("api"), apiPort);
     if (!o.host.setAddress(p.value(QStringLiteral("host")))) {
         if (p.value(QStringLiteral("host")) == QLatin1String("localhost"))
             o.host = QHostAddress(QHostAddress::LocalHost);
@@ -370,29 +372,33 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
             printErr(QStringLiteral("no template in %1 (give PROJECT, or --runtime/--handler/--code)").arg(project));
             return kExitUsage;
         }
-        StackLoader::Options options;
-        options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
-        auto stack = StackLoader::loadFile(templatePath, options);
+        auto stack = loadStack(templatePath, p.values(QStringLiteral("parameter-overrides")));
         if (!stack) {
             printErr(stack.error().message);
             return kExitUsage;
         }
-        const FunctionSpec *spec = stack->function(config.name);
-        for (const FunctionSpec &f : stack->functions) {
-            if (!spec && f.name == config.name)
-                spec = &f;
+        // By logical id, else by the function's name.
+        const QList<const StackResource *> functions = stack->resourcesOf(QStringLiteral("function"));
+        const StackResource *spec = nullptr;
+        for (const StackResource *f : functions) {
+            if (f->logicalId == config.name)
+                spec = f;
+        }
+        for (const StackResource *f : functions) {
+            if (!spec && f->physicalId == config.name)
+                spec = f;
         }
         if (!spec) {
             QStringList names;
-            for (const FunctionSpec &f : stack->functions)
-                names.append(f.logicalId);
+            for (const StackResource *f : functions)
+                names.append(f->logicalId);
             printErr(QStringLiteral("%1 has no function %2 (it has: %3)")
                              .arg(templatePath, config.name, names.join(QStringLiteral(", "))));
             return kExitUsage;
         }
         // The engine runs the whole stack, which defines the function exactly as `serve`
         // does (inline code, layers, environment): only its physical name is needed here.
-        config.name = spec->name.isEmpty() ? spec->logicalId : spec->name;
+        config.name = spec->physicalId.isEmpty() ? spec->logicalId : spec->physicalId;
         projectTemplate = templatePath;
     }
 
@@ -415,7 +421,8 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
 
     Engine::Options options;
     options.ephemeral = true;
-    options.edgePort = options.apiPort = options.idePort = 0;
+    options.edgePort = options.idePort = 0;
+    options.ports.insert(QStringLiteral("api"), 0);
     options.ioThreads = 1;
     options.projectPath = projectTemplate;
     options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));

@@ -3,14 +3,18 @@
 //
 // The input is the template text itself. Whatever it holds, loading must end with a Stack
 // or an Error (never a crash, a hang or an exception escaping), and what it returns must
-// hold together: an error names the template file; a stack's resources, functions and
-// buckets agree with each other; every report item has a level and a subject. Relative
+// hold together: an error names the template file; every function has a spec within
+// Lambda's limits; a bucket that loaded is one S3 can apply; resources come after what they
+// depend on; every report item has a level and a subject. Lambda's and S3's types and S3's
+// event are offered as the engine offers them. Relative
 // code folders resolve against a temporary folder holding src/ and layer/, so templates
 // that name them get past the folder checks.
 //
 // Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash.
 
 #include "engine/stackloader.h"
+#include "services/lambda/lambdaresources.h"
+#include "services/s3/s3resources.h"
 #include "template/templatedocument.h"
 
 #include "fuzzsupport.h"
@@ -43,7 +47,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const QByteArray text(reinterpret_cast<const char *>(data), qsizetype(size));
     const QString templatePath = projectDir->path() + QStringLiteral("/demo/template.yaml");
 
-    const StackLoader::Options options;
+    StackLoader::Options options;
+    options.resourceTypes = lambdaresources::types();
+    options.resourceTypes += { &s3resources::bucketType(), &s3resources::bucketPolicyType() };
+    options.eventTypes = { &s3resources::s3EventType() };
     Result<Stack> stack = StackLoader::load(text, templatePath, options);
     if (!stack) {
         FUZZ_CHECK(stack.error().code == QLatin1String("ValidationError"));
@@ -52,18 +59,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(stack->name == QLatin1String("demo"));
     FUZZ_CHECK(!stack->resources.isEmpty());
-    for (const FunctionSpec &f : stack->functions) {
-        const StackResource *r = stack->resource(f.logicalId);
-        FUZZ_CHECK(r && r->physicalId == f.name);
-        FUZZ_CHECK(f.timeoutSeconds >= 1 && f.timeoutSeconds <= 900);
-        FUZZ_CHECK(!f.codeDir.isEmpty() || !f.inlineCode.isNull());
+    for (const StackResource *r : stack->resourcesOf(QStringLiteral("function"))) {
+        const auto f = lambdaresources::functionSpec(*r);
+        FUZZ_CHECK(f && !r->physicalId.isEmpty());
+        if (!f->runnable)
+            continue;
+        FUZZ_CHECK(f->timeoutSeconds >= 1 && f->timeoutSeconds <= 900);
+        FUZZ_CHECK(!f->codeDir.isEmpty() || !f->inlineCode.isNull());
     }
-    for (const BucketSpec &b : stack->buckets) {
-        const StackResource *r = stack->resource(b.logicalId);
-        FUZZ_CHECK(r && r->physicalId == b.name);
+    for (const StackResource &r : stack->resources) {
+        if (r.type == QLatin1String("AWS::S3::Bucket"))
+            FUZZ_CHECK(s3resources::readBucket(r.logicalId, r.properties, nullptr));
     }
-    for (const BucketNotification &n : stack->notifications)
-        FUZZ_CHECK(stack->bucket(n.bucketLogicalId) != nullptr);
     // Each resource comes after everything it depends on.
     for (qsizetype i = 0; i < stack->resources.size(); ++i) {
         for (const QString &d : stack->resources[i].dependsOn) {

@@ -2,8 +2,7 @@
 
 #include "base/json.h"
 #include "engine/stackcommands.h"
-#include "services/s3/s3module.h"
-#include "services/s3/s3store.h"
+#include "engine/engine.h"
 #include "trace/tracecontext.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
@@ -33,48 +32,12 @@ namespace tarmac {
 
 namespace {
 
-S3Store *s3Of(Engine &engine)
+// The module that shows resources of `kind`, or an error to show.
+Result<ServiceModule *> ownerOf(Engine &engine, const QString &kind)
 {
-    auto *s3 = qobject_cast<S3Module *>(engine.module(QStringLiteral("s3")));
-    return s3 ? s3->store() : nullptr;
-}
-
-Error noS3()
-{
-    return makeError(QStringLiteral("Unavailable"), QObject::tr("S3 is not running"));
-}
-
-// Copies `file` to `staging` (or reads it, when small) computing what S3Store wants to know.
-Result<S3StagedBody> stageFile(const QString &file, const QString &staging)
-{
-    QFile in(file);
-    if (!in.open(QIODevice::ReadOnly))
-        return makeError(QStringLiteral("ReadFailed"), QObject::tr("cannot read %1: %2").arg(file, in.errorString()));
-    S3StagedBody body;
-    QCryptographicHash md5(QCryptographicHash::Md5);
-    QCryptographicHash sha(QCryptographicHash::Sha256);
-    const bool small = in.size() <= S3Store::kInlineLimit;
-    QFile out(staging);
-    if (!small && !out.open(QIODevice::WriteOnly))
-        return makeError(QStringLiteral("WriteFailed"), QObject::tr("cannot write %1: %2").arg(staging, out.errorString()));
-    QByteArray buffer;
-    while (!(buffer = in.read(1 << 20)).isEmpty()) {
-        md5.addData(buffer);
-        sha.addData(buffer);
-        body.size += buffer.size();
-        if (small)
-            body.data += buffer;
-        else if (out.write(buffer) != buffer.size())
-            return makeError(QStringLiteral("WriteFailed"), out.errorString());
-    }
-    if (!small) {
-        if (!out.flush())
-            return makeError(QStringLiteral("WriteFailed"), out.errorString());
-        body.path = staging;
-    }
-    body.md5 = md5.result();
-    body.sha256Hex = sha.result().toHex();
-    return body;
+    if (ServiceModule *m = engine.catalogModule(kind))
+        return m;
+    return makeError(QStringLiteral("Unavailable"), QObject::tr("no running service shows %1 resources").arg(kind));
 }
 
 } // namespace
@@ -200,18 +163,18 @@ void InvokeDialog::showResult(const DeliveryResult &r)
     emit finished(r);
 }
 
-BucketBrowser::BucketBrowser(EngineHost *host, const QString &bucket, QWidget *parent)
-    : QDialog(parent), m_host(host), m_bucket(bucket), m_table(new QTableWidget), m_status(new QLabel)
+ItemBrowser::ItemBrowser(EngineHost *host, const QString &kind, const QString &name, QWidget *parent)
+    : QDialog(parent), m_host(host), m_kind(kind), m_name(name), m_table(new QTableWidget), m_status(new QLabel)
 {
-    setWindowTitle(tr("s3://%1").arg(bucket));
-    setObjectName(QStringLiteral("bucketBrowser"));
+    setWindowTitle(kind == QLatin1String("bucket") ? tr("s3://%1").arg(name) : tr("%1 %2").arg(kind, name));
+    setObjectName(QStringLiteral("itemBrowser"));
     m_table->setColumnCount(3);
     m_table->setHorizontalHeaderLabels({ tr("Key"), tr("Size"), tr("Last modified") });
     m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->setObjectName(QStringLiteral("objects"));
+    m_table->setObjectName(QStringLiteral("items"));
     auto *uploadButton = new QPushButton(tr("Upload…"));
     auto *downloadButton = new QPushButton(tr("Download…"));
     auto *deleteButton = new QPushButton(tr("Delete"));
@@ -227,122 +190,95 @@ BucketBrowser::BucketBrowser(EngineHost *host, const QString &bucket, QWidget *p
     layout->addWidget(m_table, 1);
     layout->addWidget(m_status);
     resize(640, 420);
-    connect(uploadButton, &QPushButton::clicked, this, &BucketBrowser::chooseUpload);
-    connect(downloadButton, &QPushButton::clicked, this, &BucketBrowser::chooseDownload);
-    connect(deleteButton, &QPushButton::clicked, this, &BucketBrowser::removeSelected);
-    connect(refreshButton, &QPushButton::clicked, this, &BucketBrowser::refresh);
-    connect(this, &BucketBrowser::changed, this, &BucketBrowser::refresh);
-    connect(this, &BucketBrowser::failed, m_status, &QLabel::setText);
+    connect(uploadButton, &QPushButton::clicked, this, &ItemBrowser::chooseUpload);
+    connect(downloadButton, &QPushButton::clicked, this, &ItemBrowser::chooseDownload);
+    connect(deleteButton, &QPushButton::clicked, this, &ItemBrowser::removeSelected);
+    connect(refreshButton, &QPushButton::clicked, this, &ItemBrowser::refresh);
+    connect(this, &ItemBrowser::changed, this, &ItemBrowser::refresh);
+    connect(this, &ItemBrowser::failed, m_status, &QLabel::setText);
     refresh();
 }
 
-void BucketBrowser::refresh()
+void ItemBrowser::refresh()
 {
-    const QString bucket = m_bucket;
-    m_host->call<Result<S3ListResult>>(
+    const QString kind = m_kind;
+    const QString name = m_name;
+    m_host->call<Result<CatalogPage>>(
             this,
-            [bucket](Engine &engine) -> Result<S3ListResult> {
-                S3Store *s3 = s3Of(engine);
-                if (!s3)
-                    return noS3();
-                S3ListQuery q;
-                q.maxKeys = 1000;
-                return s3->listObjects(bucket, q);
+            [kind, name](Engine &engine) -> Result<CatalogPage> {
+                auto owner = ownerOf(engine, kind);
+                if (!owner)
+                    return owner.error();
+                return (*owner)->browse(kind, name, QString(), 1000);
             },
-            [this](Result<S3ListResult> r) {
+            [this](Result<CatalogPage> r) {
                 if (!r) {
                     emit failed(r.error().message);
                     return;
                 }
-                m_table->setRowCount(int(r->objects.size()));
-                for (int i = 0; i < r->objects.size(); ++i) {
-                    const S3Object &o = r->objects[i];
-                    m_table->setItem(i, 0, new QTableWidgetItem(QString::fromUtf8(o.key)));
+                m_table->setRowCount(int(r->items.size()));
+                for (int i = 0; i < r->items.size(); ++i) {
+                    const CatalogItem &o = r->items[i];
+                    m_table->setItem(i, 0, new QTableWidgetItem(o.key));
                     auto *size = new QTableWidgetItem(QLocale().formattedDataSize(o.size, 1, QLocale::DataSizeTraditionalFormat));
                     size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
                     m_table->setItem(i, 1, size);
-                    m_table->setItem(i, 2, new QTableWidgetItem(format::clock(o.lastModifiedNs, 0)));
+                    m_table->setItem(i, 2, new QTableWidgetItem(o.modifiedNs ? format::clock(o.modifiedNs, 0) : QString()));
                 }
-                m_status->setText(r->objects.isEmpty() ? tr("The bucket is empty. Upload… puts a file in it.")
-                                  : r->truncated        ? tr("The first %1 objects.").arg(r->objects.size())
-                                                        : tr("%n object(s).", nullptr, int(r->objects.size())));
+                m_status->setText(r->items.isEmpty() ? tr("It is empty. Upload… puts a file in it.")
+                                  : r->truncated      ? tr("The first %1 items.").arg(r->items.size())
+                                                      : tr("%n item(s).", nullptr, int(r->items.size())));
                 emit listed();
             });
 }
 
-void BucketBrowser::upload(const QString &file, const QString &key)
+void ItemBrowser::upload(const QString &file, const QString &key)
 {
-    const QString bucket = m_bucket;
-    QPointer<BucketBrowser> guard(this);
-    EngineHost *host = m_host;
+    const QString kind = m_kind;
+    const QString name = m_name;
+    QPointer<ItemBrowser> guard(this);
     m_status->setText(tr("Uploading %1…").arg(key));
-    // 1. Where to stage (the store's filesystem), 2. stage off the GUI thread, 3. commit.
-    host->call<QString>(
-            this, [](Engine &engine) { S3Store *s3 = s3Of(engine); return s3 ? s3->newStagingPath() : QString(); },
-            [guard, host, bucket, file, key](QString staging) {
+    // The service stages the file off its thread and calls back on it; the answer comes here.
+    m_host->post([kind, name, key, file, guard](Engine &engine) {
+        const auto report = [guard](Result<void> r) {
+            QMetaObject::invokeMethod(qApp, [guard, r] {
                 if (!guard)
                     return;
-                if (staging.isEmpty()) {
-                    emit guard->failed(noS3().message);
-                    return;
-                }
-                QThreadPool::globalInstance()->start([guard, host, bucket, file, key, staging] {
-                    auto staged = stageFile(file, staging);
-                    QMetaObject::invokeMethod(qApp, [guard, host, bucket, key, staged, file] {
-                        if (!guard)
-                            return;
-                        if (!staged) {
-                            emit guard->failed(staged.error().message);
-                            return;
-                        }
-                        const QString type = QMimeDatabase().mimeTypeForFile(file).name();
-                        host->call<Result<S3Object>>(
-                                guard,
-                                [bucket, key, staged, type](Engine &engine) -> Result<S3Object> {
-                                    S3Store *s3 = s3Of(engine);
-                                    if (!s3)
-                                        return noS3();
-                                    S3ObjectAttributes attributes;
-                                    attributes.headers.append({ QByteArrayLiteral("content-type"), type.toUtf8() });
-                                    return s3->putObject(bucket, key.toUtf8(), *staged, attributes);
-                                },
-                                [guard](Result<S3Object> r) {
-                                    if (!r)
-                                        emit guard->failed(r.error().message);
-                                    else
-                                        emit guard->changed();
-                                });
-                    }, Qt::QueuedConnection);
-                });
-            });
+                if (!r)
+                    emit guard->failed(r.error().message);
+                else
+                    emit guard->changed();
+            }, Qt::QueuedConnection);
+        };
+        auto owner = ownerOf(engine, kind);
+        if (!owner)
+            return report(owner.error());
+        (*owner)->putItem(kind, name, key, file, report);
+    });
 }
 
-void BucketBrowser::download(const QString &key, const QString &file)
+void ItemBrowser::download(const QString &key, const QString &file)
 {
-    const QString bucket = m_bucket;
-    QPointer<BucketBrowser> guard(this);
-    // The body is inline (small) or a blob file to copy.
-    m_host->call<Result<std::pair<QByteArray, QString>>>(
+    const QString kind = m_kind;
+    const QString name = m_name;
+    QPointer<ItemBrowser> guard(this);
+    // The body is inline (small) or a file to copy.
+    m_host->call<Result<CatalogItemBody>>(
             this,
-            [bucket, key](Engine &engine) -> Result<std::pair<QByteArray, QString>> {
-                S3Store *s3 = s3Of(engine);
-                if (!s3)
-                    return noS3();
-                auto o = s3->object(bucket, key.toUtf8());
-                if (!o)
-                    return o.error();
-                if (o->blob.isEmpty())
-                    return std::pair<QByteArray, QString>(o->data, QString());
-                return std::pair<QByteArray, QString>(QByteArray(), s3->blobPath(o->blob));
+            [kind, name, key](Engine &engine) -> Result<CatalogItemBody> {
+                auto owner = ownerOf(engine, kind);
+                if (!owner)
+                    return owner.error();
+                return (*owner)->readItem(kind, name, key);
             },
-            [guard, file](Result<std::pair<QByteArray, QString>> r) {
+            [guard, file](Result<CatalogItemBody> r) {
                 if (!guard)
                     return;
                 if (!r) {
                     emit guard->failed(r.error().message);
                     return;
                 }
-                QThreadPool::globalInstance()->start([guard, file, data = r->first, blob = r->second] {
+                QThreadPool::globalInstance()->start([guard, file, data = r->data, blob = r->file] {
                     QString error;
                     QFile::remove(file);
                     if (blob.isEmpty()) {
@@ -364,18 +300,19 @@ void BucketBrowser::download(const QString &key, const QString &file)
             });
 }
 
-void BucketBrowser::remove(const QString &key)
+void ItemBrowser::remove(const QString &key)
 {
-    const QString bucket = m_bucket;
-    m_host->call<Result<bool>>(
+    const QString kind = m_kind;
+    const QString name = m_name;
+    m_host->call<Result<void>>(
             this,
-            [bucket, key](Engine &engine) -> Result<bool> {
-                S3Store *s3 = s3Of(engine);
-                if (!s3)
-                    return noS3();
-                return s3->deleteObject(bucket, key.toUtf8());
+            [kind, name, key](Engine &engine) -> Result<void> {
+                auto owner = ownerOf(engine, kind);
+                if (!owner)
+                    return owner.error();
+                return (*owner)->deleteItem(kind, name, key);
             },
-            [this](Result<bool> r) {
+            [this](Result<void> r) {
                 if (!r)
                     emit failed(r.error().message);
                 else
@@ -383,14 +320,14 @@ void BucketBrowser::remove(const QString &key)
             });
 }
 
-void BucketBrowser::chooseUpload()
+void ItemBrowser::chooseUpload()
 {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Upload a file to s3://%1").arg(m_bucket));
+    const QString file = QFileDialog::getOpenFileName(this, tr("Upload a file to %1").arg(windowTitle()));
     if (!file.isEmpty())
         upload(file, QFileInfo(file).fileName());
 }
 
-void BucketBrowser::chooseDownload()
+void ItemBrowser::chooseDownload()
 {
     const int row = m_table->currentRow();
     if (row < 0)
@@ -401,7 +338,7 @@ void BucketBrowser::chooseDownload()
         download(key, file);
 }
 
-void BucketBrowser::removeSelected()
+void ItemBrowser::removeSelected()
 {
     const int row = m_table->currentRow();
     if (row >= 0)

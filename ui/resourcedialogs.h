@@ -47,14 +47,15 @@ private:
     QPlainTextEdit *m_result;
 };
 
-// The objects of one bucket (the first thousand keys from a prefix), with Upload…,
-// Download… and Delete. Works on the S3 model on the engine's thread; a file being uploaded
-// is staged off the GUI thread first.
-class BucketBrowser : public QDialog
+// The items a resource holds (a bucket's objects, …; its "browse" action in the resource
+// catalog), the first thousand by key, with Upload…, Download… and Delete. Works through the
+// owning service's catalog interface (ServiceModule::browse, readItem, putItem, deleteItem)
+// on the engine's thread, so it knows no service; file copies happen off the GUI thread.
+class ItemBrowser : public QDialog
 {
     Q_OBJECT
 public:
-    BucketBrowser(EngineHost *host, const QString &bucket, QWidget *parent = nullptr);
+    ItemBrowser(EngineHost *host, const QString &kind, const QString &name, QWidget *parent = nullptr);
 
     QTableWidget *table() const { return m_table; }
     void refresh();
@@ -74,7 +75,8 @@ private:
     void removeSelected();
 
     EngineHost *m_host;
-    QString m_bucket;
+    QString m_kind;
+    QString m_name;
     QTableWidget *m_table;
     QLabel *m_status;
 };

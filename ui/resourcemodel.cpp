@@ -3,8 +3,6 @@
 #include "engine/engine.h"
 #include "engine/stackapplier.h"
 #include "functions/functionrunner.h"
-#include "services/s3/s3module.h"
-#include "services/s3/s3store.h"
 #include "ui/enginehost.h"
 #include "ui/timelinedata.h"
 #include "ui/timelinegeometry.h"
@@ -28,6 +26,8 @@ QString plural(qint64 n, const char *one, const char *many)
 struct Snapshot
 {
     QList<QList<ResourceItem>> kinds;
+    QList<CatalogKind> catalogKinds;
+    QList<CatalogEntry> catalog;
     ResourceModel::TemplateInfo templateInfo;
 };
 
@@ -94,71 +94,43 @@ QString FunctionResources::statusText(const ResourceItem &item) const
     return parts.join(QStringLiteral(" · "));
 }
 
-QString BucketResources::title() const
-{
-    return QObject::tr("Buckets");
-}
-
-QString BucketResources::emptyText() const
-{
-    return QObject::tr("No buckets yet: aws s3 mb s3://my-bucket, or a template with an AWS::S3::Bucket.");
-}
-
-QList<ResourceItem> BucketResources::collect(Engine &engine) const
+QList<ResourceItem> CatalogResources::itemsOf(const QList<CatalogEntry> &entries, const QString &kind)
 {
     QList<ResourceItem> out;
-    auto *s3 = qobject_cast<S3Module *>(engine.module(QStringLiteral("s3")));
-    if (!s3 || !s3->store())
-        return out;
-    S3Store *store = s3->store();
-    for (const S3Bucket &b : store->listBuckets()) {
+    for (const CatalogEntry &e : entries) {
+        if (e.kind != kind)
+            continue;
         ResourceItem item;
-        item.name = b.name;
-        qint64 objects = 0, bytes = 0;
-        bool more = false;
-        S3ListQuery q;
-        q.maxKeys = 1000;
-        // Counted through the listing, up to a limit, so that a huge bucket costs little.
-        while (objects < kCountLimit) {
-            auto page = store->listObjects(b.name, q);
-            if (!page)
-                break;
-            for (const S3Object &o : page->objects) {
-                ++objects;
-                bytes += o.size;
-            }
-            if (!page->truncated)
-                break;
-            q.after = page->last;
-            more = objects >= kCountLimit;
-        }
-        item.counts = { { QStringLiteral("objects"), objects }, { QStringLiteral("bytes"), bytes },
-                        { QStringLiteral("more"), more } };
-        item.tooltip = QObject::tr("s3://%1 in %2").arg(b.name, b.region);
+        item.name = e.name;
+        item.counts = e.counts;
+        item.status = e.status;
+        item.tooltip = e.tooltip;
+        if (!e.arn.isEmpty())
+            item.tooltip += (item.tooltip.isEmpty() ? QString() : QStringLiteral("\n")) + e.arn;
+        item.warning = e.warning;
+        item.actions = e.actions;
         out.append(item);
     }
     return out;
 }
 
-QString BucketResources::statusText(const ResourceItem &item) const
+QList<ResourceItem> CatalogResources::collect(Engine &engine) const
 {
-    const qint64 objects = item.counts.value(QStringLiteral("objects")).toLongLong();
-    const qint64 bytes = item.counts.value(QStringLiteral("bytes")).toLongLong();
-    const bool more = item.counts.value(QStringLiteral("more")).toBool();
-    QString text = plural(objects, "object", "objects");
-    if (more)
-        text = QObject::tr("%1+ objects").arg(QLocale().toString(objects));
-    return text + QStringLiteral(" · ") + QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat)
-            + (more ? QStringLiteral("+") : QString());
+    return itemsOf(engine.catalog(), m_kind.id);
 }
 
 ResourceModel::ResourceModel(QObject *parent) : QAbstractItemModel(parent)
 {
     addKind(std::make_unique<FunctionResources>());
-    addKind(std::make_unique<BucketResources>());
+    // The services' kinds (buckets, …) join at the first refresh, from the engine's catalog.
 }
 
 ResourceModel::~ResourceModel() = default;
+
+bool ResourceModel::hasKind(const QString &id) const
+{
+    return std::any_of(m_kinds.cbegin(), m_kinds.cend(), [&](const auto &k) { return k->id() == id; });
+}
 
 void ResourceModel::addKind(std::unique_ptr<ResourceKind> kind)
 {
@@ -316,6 +288,8 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
         return kind.id();
     case NameRole:
         return item.name;
+    case ActionsRole:
+        return kind.id() == QLatin1String("function") ? QStringList { QStringLiteral("invoke") } : item.actions;
     default:
         return {};
     }
@@ -458,8 +432,15 @@ void ResourceModel::refresh(EngineHost *host)
             this,
             [kinds](Engine &engine) {
                 Snapshot s;
-                for (const auto &k : kinds)
-                    s.kinds.append(k->collect(engine));
+                s.catalogKinds = engine.catalogKinds();
+                s.catalog = engine.catalog();
+                for (const auto &k : kinds) {
+                    // The catalog's kinds from the one catalog read above.
+                    if (dynamic_cast<const CatalogResources *>(k.get()))
+                        s.kinds.append(CatalogResources::itemsOf(s.catalog, k->id()));
+                    else
+                        s.kinds.append(k->collect(engine));
+                }
                 TemplateInfo &t = s.templateInfo;
                 t.running = true;
                 if (StackApplier *stack = engine.stack()) {
@@ -489,6 +470,12 @@ void ResourceModel::refresh(EngineHost *host)
             [this, ids](Snapshot s) {
                 for (qsizetype i = 0; i < ids.size() && i < s.kinds.size(); ++i)
                     setResources(ids[i], s.kinds[i]);
+                for (const CatalogKind &k : std::as_const(s.catalogKinds)) {
+                    if (hasKind(k.id))
+                        continue;
+                    addKind(std::make_unique<CatalogResources>(k));
+                    setResources(k.id, CatalogResources::itemsOf(s.catalog, k.id));
+                }
                 const TemplateInfo &t = s.templateInfo;
                 if (t.path != m_template.path || t.error != m_template.error || t.fidelity != m_template.fidelity
                     || t.running != m_template.running || t.resources != m_template.resources

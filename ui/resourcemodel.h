@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/servicemodule.h"
 #include "trace/span.h"
 #include "trace/tracequery.h"
 
@@ -22,6 +23,8 @@ struct ResourceItem
     QVariantMap counts;  // "warm", "objects", "bytes", …
     QString tooltip;
     QString warning;     // something wrong with it (a runtime that is not installed)
+    QString status;      // the counts as one line, when the kind's source says it itself
+    QStringList actions; // "browse", …: what the resource offers
     friend bool operator==(const ResourceItem &, const ResourceItem &) = default;
 };
 
@@ -50,16 +53,23 @@ public:
     QString statusText(const ResourceItem &item) const override;
 };
 
-// Buckets: objects and bytes (counted up to a limit, then "10,000+").
-class BucketResources : public ResourceKind
+// A kind a service shows in the resource catalog (buckets, queues, tables, …): its entries,
+// counts, status line and actions come from the service through the engine
+// (Engine::catalog()), so the tree needs no service's header.
+class CatalogResources : public ResourceKind
 {
 public:
-    static constexpr int kCountLimit = 10'000;
-    QString id() const override { return QStringLiteral("bucket"); }
-    QString title() const override;
-    QString emptyText() const override;
+    explicit CatalogResources(CatalogKind kind) : m_kind(std::move(kind)) { }
+    QString id() const override { return m_kind.id; }
+    QString title() const override { return m_kind.title; }
+    QString emptyText() const override { return m_kind.emptyText; }
     QList<ResourceItem> collect(Engine &engine) const override;
-    QString statusText(const ResourceItem &item) const override;
+    QString statusText(const ResourceItem &item) const override { return item.status; }
+    // The catalog's entries of `kind` as the tree's items.
+    static QList<ResourceItem> itemsOf(const QList<CatalogEntry> &entries, const QString &kind);
+
+private:
+    CatalogKind m_kind;
 };
 
 // The tree beside the timeline: a group per kind with its resources and live counts, and
@@ -74,6 +84,7 @@ public:
     enum Role {
         KindRole = Qt::UserRole + 1, // "function", "bucket", "template", "group", "empty"
         NameRole,
+        ActionsRole, // QStringList: what the resource offers ("browse")
         StatusRole, // the live counts, one line ("2 warm · 14 invocations")
     };
 
@@ -92,6 +103,7 @@ public:
     ~ResourceModel() override;
 
     void addKind(std::unique_ptr<ResourceKind> kind);
+    bool hasKind(const QString &id) const;
 
     QModelIndex index(int row, int column, const QModelIndex &parent = {}) const override;
     QModelIndex parent(const QModelIndex &child) const override;

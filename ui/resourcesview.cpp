@@ -103,7 +103,7 @@ ResourcesView::ResourcesView(EngineHost *host, ResourceModel *model, QWidget *pa
     m_invoke->setObjectName(QStringLiteral("resourceInvoke"));
     m_browse->setObjectName(QStringLiteral("resourceBrowse"));
     m_invoke->setToolTip(tr("Send an event to the selected function"));
-    m_browse->setToolTip(tr("List, upload, download and delete the selected bucket's objects"));
+    m_browse->setToolTip(tr("List, upload, download and delete what the selected resource holds"));
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_invoke);
     buttons->addWidget(m_browse);
@@ -152,9 +152,9 @@ void ResourcesView::hideEvent(QHideEvent *event)
 
 void ResourcesView::updateButtons()
 {
-    const QString kind = m_tree->currentIndex().data(ResourceModel::KindRole).toString();
-    m_invoke->setEnabled(kind == QLatin1String("function"));
-    m_browse->setEnabled(kind == QLatin1String("bucket"));
+    const QStringList actions = m_tree->currentIndex().data(ResourceModel::ActionsRole).toStringList();
+    m_invoke->setEnabled(actions.contains(QLatin1String("invoke")));
+    m_browse->setEnabled(actions.contains(QLatin1String("browse")));
 }
 
 QWidget *ResourcesView::invoke(const QString &function)
@@ -166,11 +166,11 @@ QWidget *ResourcesView::invoke(const QString &function)
     return dialog;
 }
 
-QWidget *ResourcesView::browse(const QString &bucket)
+QWidget *ResourcesView::browse(const QString &kind, const QString &name)
 {
-    auto *dialog = new BucketBrowser(m_host, bucket, this);
+    auto *dialog = new ItemBrowser(m_host, kind, name, this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
-    connect(dialog, &BucketBrowser::changed, this, [this] { m_model->refresh(m_host); });
+    connect(dialog, &ItemBrowser::changed, this, [this] { m_model->refresh(m_host); });
     dialog->show();
     return dialog;
 }
@@ -179,10 +179,11 @@ void ResourcesView::activate(const QModelIndex &index)
 {
     const QString kind = index.data(ResourceModel::KindRole).toString();
     const QString name = index.siblingAtColumn(0).data(ResourceModel::NameRole).toString();
+    const QStringList actions = index.siblingAtColumn(0).data(ResourceModel::ActionsRole).toStringList();
     if (kind == QLatin1String("function"))
         invoke(name);
-    else if (kind == QLatin1String("bucket"))
-        browse(name);
+    else if (actions.contains(QLatin1String("browse")))
+        browse(kind, name);
 }
 
 } // namespace tarmac

@@ -23,7 +23,8 @@ public:
     QTreeView *tree() const { return m_tree; }
     // The dialogs (tests and automation).
     QWidget *invoke(const QString &function);
-    QWidget *browse(const QString &bucket);
+    // The item browser of a resource that offers "browse".
+    QWidget *browse(const QString &kind, const QString &name);
 
 protected:
     void showEvent(QShowEvent *event) override;

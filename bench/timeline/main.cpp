@@ -334,7 +334,8 @@ void benchGui(const QString &stateDir, int frames)
     const qint64 start = rssKiB();
     Engine::Options o;
     o.stateDir = stateDir;
-    o.edgePort = o.apiPort = o.idePort = 0;
+    o.edgePort = o.idePort = 0;
+    o.ports.insert(QStringLiteral("api"), 0);
     EngineHost host(o);
     MainWindow window(&host);
     window.resize(kWidth, kHeight + 300);

@@ -67,14 +67,11 @@ Result<void> AsyncInvoker::open(DeliverySink *sink, const EventInvokeConfigs *co
         if (!s)
             return s.error();
         QList<std::pair<QByteArray, qint64>> out;
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        const Result<void> walked = s->forEachRow([&] {
             out.append({ s->text(0).toLatin1(), s->int64(1) });
-        }
+        });
+        if (!walked)
+            return walked.error();
         return out;
     });
     if (!ids)

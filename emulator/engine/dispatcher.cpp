@@ -341,26 +341,24 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
                  },
                  &m_finish);
     if (m_tracer) {
-        Span span;
-        span.traceId = e.delivery.traceId;
-        span.spanId = e.spanId;
-        span.parentSpanId = e.delivery.parentSpanId;
-        span.name = QStringLiteral("dispatch ") + e.delivery.functionName;
-        span.service = QStringLiteral("tarmac");
-        span.operation = QStringLiteral("Dispatch");
-        span.kind = SpanKindInternal;
-        span.startNs = e.submittedNs;
-        span.endNs = qMax(e.submittedNs, finishedNs);
-        span.statusCode = status == QLatin1String("succeeded") ? SpanStatusUnset : SpanStatusError;
-        if (span.statusCode == SpanStatusError)
-            span.statusMessage = r.errorType.isEmpty() ? status : r.errorType;
-        span.attributes = {
-            { QStringLiteral("tarmac.delivery_id"), QString::fromLatin1(e.delivery.id) },
-            { QStringLiteral("tarmac.origin"), e.delivery.origin },
-            { QStringLiteral("tarmac.status"), status },
-            { QStringLiteral("faas.name"), e.delivery.functionName },
-            { QStringLiteral("tarmac.held_ns"), startedNs - e.submittedNs },
-        };
+        const bool succeeded = status == QLatin1String("succeeded");
+        Span span = makeSpan({ .traceId = e.delivery.traceId,
+                               .spanId = e.spanId,
+                               .parentSpanId = e.delivery.parentSpanId,
+                               .service = QStringLiteral("tarmac"),
+                               .operation = QStringLiteral("Dispatch"),
+                               .name = QStringLiteral("dispatch ") + e.delivery.functionName,
+                               .kind = SpanKindInternal,
+                               .startNs = e.submittedNs,
+                               .endNs = finishedNs,
+                               .error = succeeded ? QString() : (r.errorType.isEmpty() ? status : r.errorType),
+                               .attributes = {
+                                       { QStringLiteral("tarmac.delivery_id"), QString::fromLatin1(e.delivery.id) },
+                                       { QStringLiteral("tarmac.origin"), e.delivery.origin },
+                                       { QStringLiteral("tarmac.status"), status },
+                                       { QStringLiteral("faas.name"), e.delivery.functionName },
+                                       { QStringLiteral("tarmac.held_ns"), startedNs - e.submittedNs },
+                               } });
         if (e.breakpointId)
             span.attributes.append({ QStringLiteral("tarmac.breakpoint"), e.breakpointId });
         m_tracer->record(std::move(span));
@@ -547,14 +545,11 @@ Result<QList<DeliveryRecord>> Dispatcher::records(const QString &function, int l
             return s.error();
         s->bind(1, function).bind(2, qBound(1, limit, 10'000));
         QList<DeliveryRecord> out;
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        const Result<void> walked = s->forEachRow([&] {
             out.append(readRecord(*s));
-        }
+        });
+        if (!walked)
+            return walked.error();
         return out;
     });
 }

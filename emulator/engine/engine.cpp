@@ -13,7 +13,6 @@
 #include "http/httpserver.h"
 #include "http/serviceregistry.h"
 #include "ide/ideserver.h"
-#include "services/apigateway/apigatewayport.h"
 #include "store/store.h"
 #include "trace/tracer.h"
 
@@ -57,7 +56,7 @@ Engine::~Engine()
 {
     // Servers first: their connections call into the handlers and the tracer.
     m_edge.reset();
-    m_api.reset();
+    m_ports.clear();
     m_ide.reset();
     m_stack.reset(); // it holds the modules
     stopWork();
@@ -89,6 +88,14 @@ ServiceModule *Engine::module(const QString &name) const
             return m.get();
     }
     return nullptr;
+}
+
+QList<ServiceModule *> Engine::modules() const
+{
+    QList<ServiceModule *> out;
+    for (const auto &m : m_modules)
+        out.append(m.get());
+    return out;
 }
 
 DeliverySink *Engine::deliverySink() const
@@ -147,7 +154,7 @@ Result<void> Engine::startFunctions()
     return {};
 }
 
-Result<void> Engine::startModules()
+EngineContext Engine::context() const
 {
     EngineContext context;
     context.clock = m_clock;
@@ -161,6 +168,12 @@ Result<void> Engine::startModules()
     context.edgeRouter = m_edgeRouter.get();
     context.options = m_options.serviceOptions;
     context.module = [this](const QString &name) { return module(name); };
+    return context;
+}
+
+Result<void> Engine::startModules()
+{
+    const EngineContext context = this->context();
     const EventInvokeConfigs *configs = nullptr;
     for (const auto &module : m_modules) {
         m_registry->setState(module->name(), ServiceState::Starting);
@@ -251,9 +264,12 @@ Result<void> Engine::listen()
     edgeOptions.ioThreads = m_options.ioThreads;
 
     m_edgeRouter = std::make_unique<EdgeRouter>(m_registry.get(), m_tracer.get(), m_clock);
-    m_apiHandler = std::make_unique<ApiGatewayPort>(m_tracer.get(), m_clock);
     m_edge = std::make_unique<HttpServer>(m_edgeRouter.get(), edgeOptions);
-    m_api = std::make_unique<HttpServer>(m_apiHandler.get(), http);
+    const EngineContext early = context();
+    for (const auto &module : m_modules) {
+        for (const ServicePort &port : module->ports(early))
+            m_ports.push_back(Port { port, std::make_unique<HttpServer>(port.handler, http) });
+    }
     m_ide = std::make_unique<IdeServer>(m_ideToken.toLatin1(), m_registry.get());
 
     const auto bindError = [this](const char *what, int port, const QString &why) {
@@ -264,18 +280,21 @@ Result<void> Engine::listen()
     };
     if (!m_edge->listen(m_options.host, quint16(m_options.edgePort)))
         return bindError("edge", m_options.edgePort, m_edge->errorString());
-    if (!m_api->listen(m_options.host, quint16(m_options.apiPort)))
-        return bindError("API", m_options.apiPort, m_api->errorString());
+    for (Port &p : m_ports) {
+        const int number = m_options.ports.value(p.port.name, p.port.defaultPort);
+        if (!p.server->listen(m_options.host, quint16(number)))
+            return bindError(qPrintable(p.port.label), number, p.server->errorString());
+        connect(p.server.get(), &HttpServer::drained, this, &Engine::onServerDrained);
+    }
     if (auto r = m_ide->listen(m_options.host, quint16(m_options.idePort)); !r)
         return bindError("IDE", m_options.idePort, r.error().message);
     connect(m_edge.get(), &HttpServer::drained, this, &Engine::onServerDrained);
-    connect(m_api.get(), &HttpServer::drained, this, &Engine::onServerDrained);
     return {};
 }
 
 Result<void> Engine::start()
 {
-    for (const char *name : { "store", "traces", "edge", "apigateway", "ide" })
+    for (const char *name : { "store", "traces", "edge", "ide" })
         m_registry->add(QString::fromLatin1(name));
     for (const auto &module : m_modules)
         m_registry->add(module->name(), module->edgeHandler());
@@ -285,7 +304,7 @@ Result<void> Engine::start()
     m_registry->setState(QStringLiteral("traces"), ServiceState::Running);
     if (auto r = listen(); !r)
         return r;
-    for (const char *name : { "edge", "apigateway", "ide" })
+    for (const char *name : { "edge", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Running);
     if (auto r = startFunctions(); !r)
         return r;
@@ -351,15 +370,16 @@ void Engine::stop()
         return;
     m_stopping = true;
     m_clock->cancel(std::exchange(m_gcTimer, 0));
-    for (const char *name : { "edge", "apigateway", "ide" })
+    for (const char *name : { "edge", "ide" })
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
     m_ide->close();
     if (m_stack)
         m_stack->stop();
     stopWork();
-    m_draining = 2;
+    m_draining = 1 + int(m_ports.size());
     m_edge->shutdown();
-    m_api->shutdown();
+    for (Port &p : m_ports)
+        p.server->shutdown();
 }
 
 void Engine::onServerDrained()
@@ -378,9 +398,39 @@ QUrl Engine::edgeUrl() const
     return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_edge ? m_edge->serverPort() : 0));
 }
 
-QUrl Engine::apiUrl() const
+QUrl Engine::portUrl(const QString &name) const
 {
-    return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_api ? m_api->serverPort() : 0));
+    for (const Port &p : m_ports) {
+        if (p.port.name == name)
+            return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(p.server->serverPort()));
+    }
+    return {};
+}
+
+QList<CatalogKind> Engine::catalogKinds() const
+{
+    QList<CatalogKind> out;
+    for (const auto &module : m_modules)
+        out += module->catalogKinds();
+    return out;
+}
+
+QList<CatalogEntry> Engine::catalog() const
+{
+    QList<CatalogEntry> out;
+    for (const auto &module : m_modules)
+        out += module->catalog();
+    return out;
+}
+
+ServiceModule *Engine::catalogModule(const QString &kind) const
+{
+    for (const auto &module : m_modules) {
+        const QList<CatalogKind> kinds = module->catalogKinds();
+        if (std::any_of(kinds.cbegin(), kinds.cend(), [&](const CatalogKind &k) { return k.id == kind; }))
+            return module.get();
+    }
+    return nullptr;
 }
 
 QUrl Engine::ideUrl() const
@@ -390,8 +440,10 @@ QUrl Engine::ideUrl() const
 
 QByteArray Engine::readyLine() const
 {
-    return "tarmac ready edge=" + edgeUrl().toString().toUtf8() + " api=" + apiUrl().toString().toUtf8()
-            + " ide=" + ideUrl().toString().toUtf8();
+    QByteArray line = "tarmac ready edge=" + edgeUrl().toString().toUtf8();
+    for (const Port &p : m_ports)
+        line += ' ' + p.port.name.toUtf8() + '=' + portUrl(p.port.name).toString().toUtf8();
+    return line + " ide=" + ideUrl().toString().toUtf8();
 }
 
 } // namespace tarmac

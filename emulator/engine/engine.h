@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "services/servicemodule.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -18,7 +19,6 @@ class QTemporaryDir;
 
 namespace tarmac {
 
-class ApiGatewayPort;
 class AsyncInvoker;
 class DeliverySink;
 class Dispatcher;
@@ -49,8 +49,10 @@ public:
         bool ephemeral = false; // state in a temporary folder, removed at exit
         QHostAddress host = QHostAddress(QHostAddress::LocalHost);
         int edgePort = 4566;    // 0: any free port
-        int apiPort = 3000;
         int idePort = 4567;
+        // The modules' own ports by name (ServicePort::name: "api" → 3000 unless set here);
+        // 0: any free port.
+        QHash<QString, int> ports;
         QStringList parameterOverrides;
         int ioThreads = 2;      // edge I/O threads
         int functionIdleMs = -1;        // -1: $TARMAC_FUNCTION_IDLE_MS, else 10 minutes
@@ -70,7 +72,8 @@ public:
     bool isRunning() const { return m_running; }
 
     QUrl edgeUrl() const;
-    QUrl apiUrl() const;
+    // A module's port by its name ("api"); an empty URL when no module has one so named.
+    QUrl portUrl(const QString &name) const;
     QUrl ideUrl() const;
     QString stateDir() const { return m_stateDir; }
     QString ideToken() const { return m_ideToken; }
@@ -82,6 +85,8 @@ public:
     Store *store() const { return m_store.get(); }
     // The module of that name ("s3", "lambda"), or null.
     ServiceModule *module(const QString &name) const;
+    // Every module, in start order.
+    QList<ServiceModule *> modules() const;
     // Every event for a function goes through the Dispatcher (DESIGN.md, "The way an event
     // travels"); the FunctionRunner runs them. Both exist from start() on; null before.
     Dispatcher *dispatcher() const { return m_dispatcher.get(); }
@@ -90,6 +95,13 @@ public:
     // The project's template as it runs (resources, outputs, fidelity report), or null when
     // the project has none.
     StackApplier *stack() const { return m_stack.get(); }
+
+    // Every resource the modules show (ServiceModule::catalog()), and their kinds, in module
+    // order. On the engine's thread.
+    QList<CatalogKind> catalogKinds() const;
+    QList<CatalogEntry> catalog() const;
+    // The module that shows resources of that kind, or null.
+    ServiceModule *catalogModule(const QString &kind) const;
 
     // "tarmac ready edge=… api=… ide=…"
     QByteArray readyLine() const;
@@ -100,6 +112,7 @@ signals:
 private:
     Result<void> openState();
     Result<void> listen();
+    EngineContext context() const;
     Result<void> startFunctions();
     Result<void> startModules();
     void onServerDrained();
@@ -129,9 +142,13 @@ private:
     std::unique_ptr<AsyncInvoker> m_async;
     std::vector<std::unique_ptr<ServiceModule>> m_modules;
     std::unique_ptr<EdgeRouter> m_edgeRouter;
-    std::unique_ptr<ApiGatewayPort> m_apiHandler;
     std::unique_ptr<HttpServer> m_edge;
-    std::unique_ptr<HttpServer> m_api;
+    struct Port
+    {
+        ServicePort port;
+        std::unique_ptr<HttpServer> server;
+    };
+    std::vector<Port> m_ports;
     std::unique_ptr<IdeServer> m_ide;
     std::unique_ptr<StackApplier> m_stack;
     Clock::TimerId m_gcTimer = 0;

@@ -3,18 +3,13 @@
 #include "engine/engine.h"
 #include "http/serviceregistry.h"
 #include "engine/stackloader.h"
-#include "services/lambda/lambdamodule.h"
-#include "services/lambda/lambdaservice.h"
-#include "services/s3/s3module.h"
-#include "services/s3/s3store.h"
-#include "services/s3/s3xml.h"
+#include "store/database.h"
 #include "store/store.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QFileSystemWatcher>
-#include <QSaveFile>
 #include <QTimer>
 
 #include <cstdio>
@@ -37,69 +32,19 @@ Error applyError(const QString &message)
     return makeError(QStringLiteral("StackError"), message, 500);
 }
 
-template<typename T>
-T withoutLocation(T value)
-{
-    value.location = {};
-    return value;
-}
-
-QList<BucketNotification> notificationsOf(const Stack &stack, const QString &bucketLogicalId)
-{
-    QList<BucketNotification> out;
-    for (const BucketNotification &n : stack.notifications) {
-        if (n.bucketLogicalId == bucketLogicalId)
-            out.append(withoutLocation(n));
-    }
-    return out;
-}
-
-QStringList stringList(const Json &value)
-{
-    QStringList out;
-    if (value.is_array()) {
-        for (const Json &v : value) {
-            if (v.is_string())
-                out.append(QString::fromStdString(v.get<std::string>()));
-        }
-    } else if (value.is_string()) {
-        out.append(QString::fromStdString(value.get<std::string>()));
-    }
-    return out;
-}
-
-Result<QList<s3xml::CorsRule>> corsRules(const BucketSpec &spec)
-{
-    QList<s3xml::CorsRule> rules;
-    for (const Json &r : spec.corsRules) {
-        if (!r.is_object())
-            return applyError(QStringLiteral("bucket %1: a CORS rule is a map").arg(spec.logicalId));
-        s3xml::CorsRule rule;
-        if (r.contains("Id") && r["Id"].is_string())
-            rule.id = QString::fromStdString(r["Id"].get<std::string>());
-        rule.allowedOrigins = stringList(r.value("AllowedOrigins", Json()));
-        rule.allowedMethods = stringList(r.value("AllowedMethods", Json()));
-        rule.allowedHeaders = stringList(r.value("AllowedHeaders", Json()));
-        rule.exposeHeaders = stringList(r.value("ExposedHeaders", Json()));
-        if (r.contains("MaxAge") && r["MaxAge"].is_number_integer())
-            rule.maxAgeSeconds = int(r["MaxAge"].get<qint64>());
-        else if (r.contains("MaxAge") && r["MaxAge"].is_string())
-            rule.maxAgeSeconds = QString::fromStdString(r["MaxAge"].get<std::string>()).toInt();
-        if (rule.allowedOrigins.isEmpty() || rule.allowedMethods.isEmpty())
-            return applyError(QStringLiteral("bucket %1: a CORS rule needs AllowedOrigins and AllowedMethods")
-                                      .arg(spec.logicalId));
-        rules.append(rule);
-    }
-    return rules;
-}
-
 } // namespace
 
 StackApplier::StackApplier(Engine *engine, QString templatePath, QObject *parent)
     : QObject(parent), m_engine(engine), m_templatePath(std::move(templatePath))
 {
-    m_s3 = qobject_cast<S3Module *>(engine->module(QStringLiteral("s3")));
-    m_lambda = qobject_cast<LambdaModule *>(engine->module(QStringLiteral("lambda")));
+    for (ServiceModule *module : engine->modules()) {
+        for (const ResourceType *type : module->resourceTypes()) {
+            // Types a service accepts and ignores (a bucket policy) are not created.
+            if (type->info().support == Support::Emulated)
+                m_owners.insert(QLatin1String(type->info().type), module);
+            m_nouns.insert(QLatin1String(type->info().type), QLatin1String(type->info().noun));
+        }
+    }
 }
 
 StackApplier::~StackApplier() = default;
@@ -108,6 +53,10 @@ Result<Stack> StackApplier::load() const
 {
     StackLoader::Options options;
     options.parameterOverrides = m_engine->options().parameterOverrides;
+    for (ServiceModule *module : m_engine->modules()) {
+        options.resourceTypes += module->resourceTypes();
+        options.eventTypes += module->functionEventTypes();
+    }
     return StackLoader::loadFile(m_templatePath, options);
 }
 
@@ -129,20 +78,23 @@ Result<void> StackApplier::start()
     auto changes = apply(*next);
     if (!changes)
         return changes.error();
-    // Buckets an earlier run created that the template no longer has.
-    auto recorded = recordedBuckets();
+    // Resources an earlier run created that the template no longer has.
+    auto recorded = recordedResources();
     if (!recorded)
         return recorded.error();
-    for (const auto &[logicalId, name] : std::as_const(*recorded)) {
-        const BucketSpec *now = next->bucket(logicalId);
-        const bool nameInUse = std::any_of(next->buckets.cbegin(), next->buckets.cend(),
-                                           [&](const BucketSpec &b) { return b.name == name; });
-        if ((!now || now->name != name) && !nameInUse)
-            printErr(QStringLiteral("tarmac: %1 (not in the template since the last run)")
-                             .arg(removeBucket(logicalId, name, false)));
+    for (const StackResource &was : std::as_const(*recorded)) {
+        const StackResource *now = next->resource(was.logicalId);
+        const bool inUse = std::any_of(next->resources.cbegin(), next->resources.cend(), [&](const StackResource &r) {
+            return r.type == was.type && r.physicalId == was.physicalId;
+        });
+        if ((now && now->type == was.type && now->physicalId == was.physicalId) || inUse)
+            continue;
+        StackResource gone = was;
+        gone.deletionPolicy.clear(); // the policy it had is not known any more
+        printErr(QStringLiteral("tarmac: %1 (not in the template since the last run)").arg(removeOffered(gone)));
     }
     m_stack = std::move(*next);
-    if (auto r = recordBuckets(*m_stack); !r)
+    if (auto r = recordResources(*m_stack); !r)
         return r;
     publishHealth();
     watch();
@@ -180,7 +132,7 @@ Result<QStringList> StackApplier::reload()
     m_lastError.clear();
     m_lastChanges = *changes;
     m_stack = std::move(*next);
-    if (auto r = recordBuckets(*m_stack); !r)
+    if (auto r = recordResources(*m_stack); !r)
         printErr(QStringLiteral("tarmac: %1").arg(r.error().message));
     printErr(QStringLiteral("tarmac: %1 reloaded: %2")
                      .arg(QFileInfo(m_templatePath).fileName(),
@@ -196,59 +148,34 @@ Result<QStringList> StackApplier::apply(const Stack &next)
     QStringList changes;
     QStringList errors;
 
-    if (!next.functions.isEmpty() && !m_lambda)
-        return applyError(QStringLiteral("this build has no lambda module: the template's functions cannot run"));
-    if (!next.buckets.isEmpty() && !m_s3)
-        return applyError(QStringLiteral("this build has no s3 module: the template's buckets cannot be created"));
-
     // Create and update in dependency order, as CloudFormation does; remove afterwards.
     for (const StackResource &r : next.resources) {
-        if (const FunctionSpec *spec = next.function(r.logicalId)) {
-            const FunctionSpec *old = prev ? prev->function(r.logicalId) : nullptr;
-            if (old && withoutLocation(*old) == withoutLocation(*spec))
+        if (ServiceModule *owner = ownerOf(r.type)) {
+            const StackResource *old = prev ? prev->resource(r.logicalId) : nullptr;
+            if (old && (old->type != r.type || old->physicalId != r.physicalId))
+                old = nullptr; // replaced: the new one first, the old one goes with the removals
+            // Unchanged: the same properties, and the same made of them (a layer's folder).
+            if (old && old->properties == r.properties && old->details == r.details)
                 continue;
-            if (auto put = putFunction(*spec); !put) {
-                errors.append(put.error().message);
-                continue;
-            }
-            if (prev)
-                changes.append(QStringLiteral("function %1 %2").arg(spec->logicalId,
-                                                                    old ? QStringLiteral("updated") : QStringLiteral("added")));
-        } else if (const BucketSpec *spec = next.bucket(r.logicalId)) {
-            const BucketSpec *old = prev ? prev->bucket(r.logicalId) : nullptr;
-            const QList<BucketNotification> notifications = notificationsOf(next, r.logicalId);
-            const bool created = !old || old->name != spec->name;
-            if (!created && withoutLocation(*old) == withoutLocation(*spec)
-                && notificationsOf(*prev, r.logicalId) == notifications)
-                continue;
-            if (auto put = putBucket(*spec, notifications, created); !put) {
-                errors.append(put.error().message);
+            if (auto put = owner->putResource(r, old); !put) {
+                errors.append(QStringLiteral("%1: %2 (%3): %4")
+                                      .arg(r.location.toString(), named(r), r.physicalId, put.error().message));
                 continue;
             }
             if (prev)
-                changes.append(QStringLiteral("bucket %1 %2").arg(spec->logicalId,
-                                                                  created ? QStringLiteral("added") : QStringLiteral("updated")));
+                changes.append(QStringLiteral("%1 %2").arg(named(r), old ? QStringLiteral("updated") : QStringLiteral("added")));
         }
     }
     if (prev) {
         for (auto it = prev->resources.crbegin(); it != prev->resources.crend(); ++it) {
-            if (const FunctionSpec *old = prev->function(it->logicalId)) {
-                const FunctionSpec *now = next.function(old->logicalId);
-                const bool nameInUse = std::any_of(next.functions.cbegin(), next.functions.cend(),
-                                                   [&](const FunctionSpec &f) { return f.name == old->name; });
-                if ((now && now->name == old->name) || nameInUse)
+            if (ownerOf(it->type)) {
+                const StackResource *now = next.resource(it->logicalId);
+                const bool inUse = std::any_of(next.resources.cbegin(), next.resources.cend(), [&](const StackResource &r) {
+                    return r.type == it->type && r.physicalId == it->physicalId;
+                });
+                if ((now && now->type == it->type && now->physicalId == it->physicalId) || inUse)
                     continue;
-                if (auto r = removeFunction(*old); !r)
-                    errors.append(r.error().message);
-                else
-                    changes.append(QStringLiteral("function %1 removed").arg(old->logicalId));
-            } else if (const BucketSpec *old = prev->bucket(it->logicalId)) {
-                const BucketSpec *now = next.bucket(old->logicalId);
-                const bool nameInUse = std::any_of(next.buckets.cbegin(), next.buckets.cend(),
-                                                   [&](const BucketSpec &b) { return b.name == old->name; });
-                if ((now && now->name == old->name) || nameInUse)
-                    continue;
-                changes.append(removeBucket(old->logicalId, old->name, old->retainOnDelete));
+                changes.append(removeOffered(*it));
             }
         }
     }
@@ -257,154 +184,48 @@ Result<QStringList> StackApplier::apply(const Stack &next)
     return changes;
 }
 
-Result<QString> StackApplier::inlineCodeDir(const FunctionSpec &spec) const
+QString StackApplier::named(const StackResource &resource) const
 {
-    // Lambda unpacks ZipFile / InlineCode as the handler's module: index.handler → index.py.
-    const QString dir = QDir(m_engine->stateDir()).filePath(QStringLiteral("stack/inline/") + spec.name);
-    if (!QDir().mkpath(dir))
-        return applyError(QStringLiteral("cannot create %1").arg(dir));
-    const qsizetype dot = spec.handler.lastIndexOf(u'.');
-    const QString module = dot > 0 ? spec.handler.left(dot) : QStringLiteral("index");
-    const QString extension = spec.runtime.startsWith(QLatin1String("nodejs")) ? QStringLiteral(".js")
-            : spec.runtime.startsWith(QLatin1String("python"))                  ? QStringLiteral(".py")
-                                                                                : QString();
-    const QString path = QDir(dir).filePath(extension.isEmpty() ? QStringLiteral("bootstrap") : module + extension);
-    QFile existing(path);
-    if (existing.open(QIODevice::ReadOnly) && existing.readAll() == spec.inlineCode)
-        return dir; // unchanged: do not wake the code watcher
-    existing.close();
-    QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly) || out.write(spec.inlineCode) != spec.inlineCode.size() || !out.commit())
-        return applyError(QStringLiteral("cannot write the inline code of %1 to %2").arg(spec.logicalId, path));
-    if (extension.isEmpty())
-        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
-    return dir;
+    const QString noun = m_nouns.value(resource.type);
+    return noun.isEmpty() ? resource.logicalId : noun + u' ' + resource.logicalId;
 }
 
-Result<void> StackApplier::putFunction(const FunctionSpec &spec)
+QString StackApplier::removeOffered(const StackResource &resource)
 {
-    LambdaFunction f;
-    f.config.name = spec.name;
-    f.config.runtime = spec.runtime;
-    f.config.handler = spec.handler;
-    f.config.codeDir = spec.codeDir;
-    if (f.config.codeDir.isEmpty()) {
-        auto dir = inlineCodeDir(spec);
-        if (!dir)
-            return dir.error();
-        f.config.codeDir = *dir;
-    }
-    f.config.timeoutSeconds = spec.timeoutSeconds;
-    f.config.memoryMb = spec.memoryMb;
-    f.config.environment = spec.environment;
-    f.config.reservedConcurrency = spec.reservedConcurrency.value_or(-1);
-    f.config.layerDirs = spec.layerDirs;
-    f.config.watchCode = true;
-    f.description = spec.description;
-    f.tags = spec.tags;
-    f.ephemeralStorageMb = spec.ephemeralStorageMb;
-    f.persistent = false; // the template defines it again on every start
-    // The role SAM would make (IAM is not enforced; GetFunction shows it).
-    f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role").arg(spec.arn.section(u':', 4, 4), spec.logicalId);
-    if (spec.eventInvokeConfig) {
-        EventInvokeConfig config;
-        config.maximumRetryAttempts = spec.eventInvokeConfig->maximumRetryAttempts.value_or(2);
-        config.maximumEventAgeSeconds = spec.eventInvokeConfig->maximumEventAgeSeconds.value_or(21'600);
-        config.onSuccess = spec.eventInvokeConfig->onSuccess;
-        config.onFailure = spec.eventInvokeConfig->onFailure;
-        f.eventInvokeConfig = config;
-    }
-    auto r = m_lambda->functions()->putLocalFunction(std::move(f));
+    if (resource.deletionPolicy.startsWith(QLatin1String("Retain")))
+        return QStringLiteral("%1 retained (DeletionPolicy: %2)").arg(named(resource), resource.deletionPolicy);
+    ServiceModule *owner = ownerOf(resource.type);
+    if (!owner)
+        return QStringLiteral("%1 left as it is (no service runs %2 now)").arg(named(resource), resource.type);
+    auto r = owner->deleteResource(resource);
     if (!r)
-        return applyError(QStringLiteral("%1: function %2: %3")
-                                  .arg(spec.location.toString(), spec.logicalId, r.error().message));
-    return {};
+        return QStringLiteral("%1 not removed: %2").arg(named(resource), r.error().message);
+    return QStringLiteral("%1 %2").arg(named(resource), *r);
 }
 
-Result<void> StackApplier::removeFunction(const FunctionSpec &spec)
-{
-    auto r = m_lambda->functions()->remove(spec.name);
-    if (!r && r.error().code != QLatin1String("ResourceNotFoundException"))
-        return applyError(QStringLiteral("function %1: %2").arg(spec.logicalId, r.error().message));
-    return {};
-}
-
-Result<void> StackApplier::putBucket(const BucketSpec &spec, const QList<BucketNotification> &notifications,
-                                     bool created)
-{
-    S3Store *store = m_s3->store();
-    const auto fail = [&](const Error &e) {
-        return applyError(QStringLiteral("%1: bucket %2 (%3): %4")
-                                  .arg(spec.location.toString(), spec.logicalId, spec.name, e.message));
-    };
-    if (created) {
-        auto r = store->createBucket(spec.name, StackLoader::Options().region);
-        if (!r && r.error().code != QLatin1String("BucketAlreadyOwnedByYou"))
-            return fail(r.error());
-    }
-    auto cors = corsRules(spec);
-    if (!cors)
-        return cors.error();
-    QList<s3xml::Tag> tags;
-    for (auto it = spec.tags.cbegin(); it != spec.tags.cend(); ++it)
-        tags.append({ it.key(), it.value() });
-    s3xml::NotificationConfiguration config;
-    for (const BucketNotification &n : notifications)
-        config.targets.append({ n.id, QStringLiteral("CloudFunction"), n.functionArn, n.events, n.prefix, n.suffix });
-    const std::pair<S3Store::BucketDocument, QByteArray> documents[] = {
-        { S3Store::BucketDocument::Cors, cors->isEmpty() ? QByteArray() : s3xml::renderCors(*cors) },
-        { S3Store::BucketDocument::Tagging, tags.isEmpty() ? QByteArray() : s3xml::renderTagging(tags) },
-        { S3Store::BucketDocument::Notification,
-          config.targets.isEmpty() ? QByteArray() : s3xml::renderNotification(config) },
-    };
-    for (const auto &[which, document] : documents) {
-        if (auto r = store->setBucketDocument(spec.name, which, document); !r)
-            return fail(r.error());
-    }
-    m_s3->bucketSettingsChanged(spec.name);
-    return {};
-}
-
-QString StackApplier::removeBucket(const QString &logicalId, const QString &name, bool retain)
-{
-    if (retain)
-        return QStringLiteral("bucket %1 retained (DeletionPolicy: Retain)").arg(logicalId);
-    if (!m_s3)
-        return QStringLiteral("bucket %1 left as it is (no s3 module)").arg(logicalId);
-    auto r = m_s3->store()->deleteBucket(name);
-    if (r || r.error().code == QLatin1String("NoSuchBucket")) {
-        m_s3->bucketSettingsChanged(name);
-        return QStringLiteral("bucket %1 removed").arg(logicalId);
-    }
-    if (r.error().code == QLatin1String("BucketNotEmpty"))
-        return QStringLiteral("bucket %1 kept: %2 is not empty, and CloudFormation does not delete a bucket that "
-                              "holds objects")
-                .arg(logicalId, name);
-    return QStringLiteral("bucket %1 not removed: %2").arg(logicalId, r.error().message);
-}
-
-Result<QList<std::pair<QString, QString>>> StackApplier::recordedBuckets() const
+Result<QList<StackResource>> StackApplier::recordedResources() const
 {
     const QString stackName = m_stack ? m_stack->name : StackLoader::defaultStackName(m_templatePath);
-    return m_engine->store()->write([&](Database &db) -> Result<QList<std::pair<QString, QString>>> {
-        auto s = db.prepare("SELECT logical_id, physical_id FROM stack_resources WHERE stack = ?1 AND type = ?2");
+    return m_engine->store()->write([&](Database &db) -> Result<QList<StackResource>> {
+        auto s = db.prepare("SELECT logical_id, type, physical_id FROM stack_resources WHERE stack = ?1");
         if (!s)
             return s.error();
-        s->bind(1, stackName).bind(2, QStringLiteral("AWS::S3::Bucket"));
-        QList<std::pair<QString, QString>> out;
-        for (;;) {
-            auto row = s->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
-            out.append({ s->text(0), s->text(1) });
-        }
+        s->bind(1, stackName);
+        QList<StackResource> out;
+        auto walked = s->forEachRow([&] {
+            StackResource r;
+            r.logicalId = s->text(0);
+            r.type = s->text(1);
+            r.physicalId = s->text(2);
+            out.append(r);
+        });
+        if (!walked)
+            return walked.error();
         return out;
     });
 }
 
-Result<void> StackApplier::recordBuckets(const Stack &stack)
+Result<void> StackApplier::recordResources(const Stack &stack)
 {
     return m_engine->store()->write([&](Database &db) -> Result<void> {
         Transaction tx(db);
@@ -419,10 +240,12 @@ Result<void> StackApplier::recordBuckets(const Stack &stack)
         clear->bind(1, stack.name);
         if (auto r = clear->exec(); !r)
             return r;
-        for (const BucketSpec &b : stack.buckets) {
-            insert->bind(1, stack.name).bind(2, b.logicalId).bind(3, QStringLiteral("AWS::S3::Bucket")).bind(4, b.name);
-            if (auto r = insert->exec(); !r)
-                return r;
+        for (const StackResource &r : stack.resources) {
+            if (!ownerOf(r.type))
+                continue;
+            insert->bind(1, stack.name).bind(2, r.logicalId).bind(3, r.type).bind(4, r.physicalId);
+            if (auto e = insert->exec(); !e)
+                return e;
         }
         return tx.commit();
     });

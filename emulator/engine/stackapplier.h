@@ -3,6 +3,7 @@
 #include "base/result.h"
 #include "template/stack.h"
 
+#include <QHash>
 #include <QObject>
 #include <QString>
 #include <QStringList>
@@ -16,12 +17,12 @@ class QTimer;
 namespace tarmac {
 
 class Engine;
-class LambdaModule;
-class S3Module;
+class ServiceModule;
 
-// Runs a project's template: loads it (StackLoader), creates its functions and buckets
-// through the Lambda and S3 models (never their wire APIs), sets the buckets' CORS, tags and
-// notifications, and keeps them in step with the file. When the template changes it loads it
+// Runs a project's template: loads it (StackLoader, with the resource and SAM event types the
+// services offer), creates each resource through the service that offers its type
+// (ServiceModule::putResource: functions through Lambda's model, buckets through S3's, never
+// a wire API), and keeps them in step with the file. When the template changes it loads it
 // again and applies only the difference: new resources are created, changed ones updated in
 // place (a bucket keeps its objects; a function's instances are replaced), removed ones
 // deleted, unless DeletionPolicy is Retain or, as on AWS, a bucket still holds objects. A
@@ -29,9 +30,9 @@ class S3Module;
 // Changes to a function's code are the runner's business (FunctionConfig::watchCode).
 //
 // It reports on stderr (the fidelity report at start, every reload), in /_tarmac/health
-// (field "template"), and through its signals. Which buckets it created is kept in the state
-// (table stack_resources), so a bucket removed from the template while Tarmac was not running
-// is removed at the next start. Lives on the engine's thread; it does not parse templates or
+// (field "template"), and through its signals. Which services' resources it created is kept
+// in the state (table stack_resources), so one removed from the template while Tarmac was not
+// running is removed at the next start. Lives on the engine's thread; it does not parse templates or
 // know any wire protocol.
 class StackApplier : public QObject
 {
@@ -65,14 +66,17 @@ signals:
 private:
     Result<Stack> load() const;
     Result<QStringList> apply(const Stack &next);
-    Result<void> putFunction(const FunctionSpec &spec);
-    Result<void> removeFunction(const FunctionSpec &spec);
-    Result<void> putBucket(const BucketSpec &spec, const QList<BucketNotification> &notifications, bool created);
-    // Deletes a bucket the stack no longer has; the phrase says what happened.
-    QString removeBucket(const QString &logicalId, const QString &name, bool retain);
-    Result<QString> inlineCodeDir(const FunctionSpec &spec) const;
-    Result<QList<std::pair<QString, QString>>> recordedBuckets() const;
-    Result<void> recordBuckets(const Stack &stack);
+    // "bucket Photos", or just the logical id when its type has no noun.
+    QString named(const StackResource &resource) const;
+    // The module that offers and creates the type, or null.
+    ServiceModule *ownerOf(const QString &type) const { return m_owners.value(type); }
+    // Deletes a resource of a service's type that the stack no longer has; the phrase says
+    // what happened.
+    QString removeOffered(const StackResource &resource);
+    // What the last run created that a start must clean up if the template lost it: buckets
+    // and the services' resources (logical id, type, physical id).
+    Result<QList<StackResource>> recordedResources() const;
+    Result<void> recordResources(const Stack &stack);
     void watch();
     void onFileChanged();
     void publishHealth();
@@ -80,8 +84,8 @@ private:
 
     Engine *m_engine;
     QString m_templatePath;
-    S3Module *m_s3 = nullptr;
-    LambdaModule *m_lambda = nullptr;
+    QHash<QString, ServiceModule *> m_owners; // resource type → the module that creates it
+    QHash<QString, QString> m_nouns;          // resource type → "bucket"
     std::optional<Stack> m_stack;
     QString m_lastError;
     QStringList m_lastChanges;

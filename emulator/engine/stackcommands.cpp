@@ -19,15 +19,25 @@ CommandResult usage(const QString &message)
 
 } // namespace
 
+Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides)
+{
+    StackLoader::Options options;
+    options.parameterOverrides = parameterOverrides;
+    const auto modules = createServiceModules();
+    for (const auto &module : modules) {
+        options.resourceTypes += module->resourceTypes();
+        options.eventTypes += module->functionEventTypes();
+    }
+    return StackLoader::loadFile(templatePath, options);
+}
+
 CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json)
 {
     const QString path = project.isEmpty() ? QDir::currentPath() : project;
     const QString templatePath = StackLoader::findTemplate(path);
     if (templatePath.isEmpty())
         return usage(QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
-    StackLoader::Options options;
-    options.parameterOverrides = parameterOverrides;
-    auto stack = StackLoader::loadFile(templatePath, options);
+    auto stack = loadStack(templatePath, parameterOverrides);
     const QString file = QFileInfo(templatePath).fileName();
     CommandResult r;
     if (!stack) {
@@ -60,13 +70,23 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
         return r;
     }
     qsizetype resources = 0;
-    for (const StackResource &res : stack->resources)
-        resources += res.implicit ? 0 : 1;
-    QString text = QStringLiteral("%1: stack %2, %3 resource(s), %4 function(s), %5 bucket(s)\n")
-                           .arg(file, stack->name)
-                           .arg(resources)
-                           .arg(stack->functions.size())
-                           .arg(stack->buckets.size());
+    QList<std::pair<QString, int>> counts; // "function", 2: in dependency order
+    for (const StackResource &res : stack->resources) {
+        if (res.implicit)
+            continue;
+        ++resources;
+        if (res.noun.isEmpty())
+            continue;
+        auto it = std::find_if(counts.begin(), counts.end(), [&](const auto &c) { return c.first == res.noun; });
+        if (it == counts.end())
+            counts.append({ res.noun, 1 });
+        else
+            ++it->second;
+    }
+    QString text = QStringLiteral("%1: stack %2, %3 resource(s)").arg(file, stack->name).arg(resources);
+    for (const auto &[noun, n] : std::as_const(counts))
+        text += QStringLiteral(", %1 %2(s)").arg(n).arg(noun);
+    text += u'\n';
     for (const QString &line : stack->report.lines())
         text += line + u'\n';
     if (unsupported > 0)

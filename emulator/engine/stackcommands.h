@@ -1,6 +1,7 @@
 #pragma once
 
 #include "services/servicemodule.h"
+#include "template/stack.h"
 
 #include <QByteArray>
 #include <QMap>
@@ -19,6 +20,9 @@ struct CommandResult
     QByteArray out;
     QByteArray err;
 };
+
+// The template as `serve` loads it: with every service's resource and SAM event types.
+Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides);
 
 // `tarmac check [PROJECT]`: loads the template as `serve` would and prints the fidelity
 // report. Status 1 when the template does not load or uses something Tarmac does not

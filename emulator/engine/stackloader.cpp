@@ -18,8 +18,6 @@ namespace {
 
 const QLatin1String kSamTransform("AWS::Serverless-2016-10-31");
 const QLatin1String kSamFunction("AWS::Serverless::Function");
-const QLatin1String kLambdaFunction("AWS::Lambda::Function");
-const QLatin1String kBucket("AWS::S3::Bucket");
 
 using Level = FidelityItem::Level;
 using Kind = FidelityItem::Kind;
@@ -49,17 +47,6 @@ struct Resource
     bool resolved = false;
     Json properties = Json::object();
     ResourceIdentity identity;
-};
-
-// A SAM function's `S3` event: becomes a notification of its bucket.
-struct S3Event
-{
-    QString functionLogicalId;
-    QString eventName;
-    QString bucketLogicalId;
-    Json events;
-    Json filter;
-    QString path;
 };
 
 // SAM Globals merge: maps merge, lists add up, anything else (and any intrinsic) is
@@ -111,21 +98,6 @@ bool toInt(const Json &v, qint64 *out)
         return ok;
     }
     return false;
-}
-
-QString functionNameFromArn(const QString &arn)
-{
-    // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-    const QStringList parts = arn.split(u':');
-    if (parts.size() >= 7 && parts[0] == QLatin1String("arn") && parts[5] == QLatin1String("function"))
-        return parts[6];
-    return arn; // a plain name is accepted where an ARN is
-}
-
-bool runtimeIsEmulated(const QString &runtime)
-{
-    return runtime.startsWith(QLatin1String("python3")) || runtime.startsWith(QLatin1String("nodejs"))
-            || runtime == QLatin1String("provided") || runtime.startsWith(QLatin1String("provided."));
 }
 
 class Loader : public IntrinsicContext
@@ -644,36 +616,9 @@ private:
             const QString propsPath = TemplateDocument::childPath(path, QStringLiteral("Properties"));
             if (!props.is_object())
                 return error(propsPath, QStringLiteral("the Properties of an event are a map"));
-            if (type == QLatin1String("S3")) {
-                const Json bucket = props.value("Bucket", Json());
-                const QString bucketPath = TemplateDocument::childPath(propsPath, QStringLiteral("Bucket"));
-                const QString target = bucket.is_object() && bucket.size() == 1 && bucket.contains("Ref")
-                                && bucket["Ref"].is_string()
-                        ? qs(bucket["Ref"].get<std::string>())
-                        : QString();
-                const auto it = m_index.constFind(target);
-                if (target.isEmpty() || it == m_index.cend() || m_resources[*it].type != kBucket)
-                    return error(bucketPath.isEmpty() ? path : bucketPath,
-                                 QStringLiteral("Event with id [%1] is invalid. S3 events must reference an S3 "
-                                                "bucket in the same template.")
-                                         .arg(name));
-                if (!props.contains("Events"))
-                    return error(propsPath, QStringLiteral("the S3 event %1 needs Events").arg(name));
-                for (auto p = props.begin(); p != props.end(); ++p) {
-                    if (p.key() != "Bucket" && p.key() != "Events" && p.key() != "Filter")
-                        report(Level::Unsupported, Kind::Property, qs(p.key()),
-                               TemplateDocument::childPath(propsPath, qs(p.key())),
-                               QStringLiteral("not a property Tarmac knows for S3 events"));
-                }
-                if (!m_resources[*it].included)
-                    continue;
-                m_s3Events.append(S3Event { id, name, target, props["Events"], props.value("Filter", Json()), propsPath });
-                const QString permission = id + name + QStringLiteral("Permission");
-                addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path, { id });
-                // As in SAM: the bucket's notification names the function, so the bucket
-                // depends on it (and a function that refers to that bucket makes a cycle).
-                m_resources[*it].dependsOn.append(id);
-                m_resources[*it].dependsOn.append(permission);
+            if (const FunctionEventType *offered = eventType(type)) {
+                if (auto r = expandOffered(*offered, id, name, props, path, propsPath); !r)
+                    return r;
                 continue;
             }
             if (type == QLatin1String("Api") && !props.contains("RestApiId"))
@@ -682,6 +627,103 @@ private:
                 addImplicit(QStringLiteral("ServerlessHttpApi"), QStringLiteral("AWS::Serverless::HttpApi"), path, {});
             report(Level::Unsupported, Kind::EventType, type, path,
                    QStringLiteral("the function is not triggered by %1 events yet").arg(type));
+        }
+        return {};
+    }
+
+    const FunctionEventType *eventType(const QString &type) const
+    {
+        for (const FunctionEventType *t : m_options.eventTypes) {
+            if (t->type() == type)
+                return t;
+        }
+        return nullptr;
+    }
+
+    const ResourceType *offeredType(const QString &type) const
+    {
+        for (const ResourceType *t : m_options.resourceTypes) {
+            if (QLatin1String(t->info().type) == type)
+                return t;
+        }
+        return nullptr;
+    }
+
+    const ResourceTypeInfo *typeInfo(const QString &type) const
+    {
+        if (const ResourceType *t = offeredType(type))
+            return &t->info();
+        return resourceTypeInfo(type);
+    }
+
+    // An event type a service offers: the resources its expansion makes join the template as
+    // the SAM transform's own (their references make their dependencies), and its additions
+    // go into the resources they name.
+    Result<void> expandOffered(const FunctionEventType &type, const QString &functionId, const QString &name,
+                               const Json &props, const QString &path, const QString &propsPath)
+    {
+        FunctionEvent event { functionId, name, props, [this](const QString &logicalId) {
+                                 const auto it = m_index.constFind(logicalId);
+                                 return it == m_index.cend() ? QString() : m_resources[*it].type;
+                             } };
+        auto expanded = type.expand(event);
+        if (!expanded)
+            return error(path, QStringLiteral("Event with id [%1] is invalid. %2").arg(name, expanded.error().message));
+        for (const auto &[property, note] : std::as_const(expanded->unsupported))
+            report(Level::Unsupported, Kind::Property, property, TemplateDocument::childPath(propsPath, property), note);
+        QStringList made;
+        for (const ExpandedResource &e : std::as_const(expanded->resources)) {
+            if (m_index.contains(e.logicalId))
+                return error(path, QStringLiteral("the event %1 makes a resource %2, and the template has one so named")
+                                           .arg(name, e.logicalId));
+            if (!isAlphanumeric(e.logicalId) || !e.properties.is_object())
+                return error(path, QStringLiteral("the %1 event type made an invalid resource %2")
+                                           .arg(type.type(), e.logicalId));
+            Resource r;
+            r.logicalId = e.logicalId;
+            r.type = e.type;
+            r.path = path;
+            r.implicit = true;
+            r.rawProperties = e.properties;
+            for (auto it = e.properties.begin(); it != e.properties.end(); ++it) {
+                r.propertyOrder.append(qs(it.key()));
+                r.propertyPaths.insert(qs(it.key()), propsPath);
+            }
+            m_index.insert(r.logicalId, m_resources.size());
+            m_resources.append(std::move(r));
+            made.append(e.logicalId);
+        }
+        for (const EventExpansion::Addition &a : std::as_const(expanded->additions)) {
+            const auto it = m_index.constFind(a.logicalId);
+            if (it == m_index.cend() || a.property.isEmpty())
+                return error(path, QStringLiteral("the %1 event type added to a resource %2 the template does not have")
+                                           .arg(type.type(), a.logicalId));
+            Resource &target = m_resources[*it];
+            if (!target.included)
+                continue;
+            const QString top = a.property.first();
+            if (!target.rawProperties.contains(top.toStdString())) {
+                target.propertyOrder.append(top);
+                target.propertyPaths.insert(top, propsPath);
+            }
+            Json *at = &target.rawProperties;
+            for (qsizetype i = 0; i < a.property.size(); ++i) {
+                Json &next = (*at)[a.property[i].toStdString()];
+                if (next.is_null())
+                    next = i + 1 == a.property.size() ? Json::array() : Json::object();
+                at = &next;
+            }
+            if (!at->is_array())
+                return error(target.propertyPaths.value(top), QStringLiteral("%1 must be a list").arg(a.property.join(u'.')));
+            at->push_back(a.value);
+            // The resource names the function, so it comes after it (and after what the
+            // event made); a function that refers to the resource makes a cycle, as in SAM.
+            for (const QString &d : QStringList { functionId } + made) {
+                if (!target.dependsOn.contains(d))
+                    target.dependsOn.append(d);
+            }
+            if (!expanded->cycleHint.isEmpty())
+                m_cycleHints.insert(a.logicalId, expanded->cycleHint);
         }
         return {};
     }
@@ -710,7 +752,7 @@ private:
     Result<void> findDependencies()
     {
         for (Resource &r : m_resources) {
-            if (r.implicit)
+            if (r.implicit && r.propertyOrder.isEmpty())
                 continue;
             if (r.body.contains("DependsOn")) {
                 const Json &d = r.body["DependsOn"];
@@ -796,11 +838,12 @@ private:
         cycle.append(current);
         const Resource &first = m_resources[m_index.value(cycle.first())];
         QString message = QStringLiteral("Circular dependency between resources: %1").arg(cycle.join(QLatin1String(" -> ")));
-        bool s3 = std::any_of(m_s3Events.cbegin(), m_s3Events.cend(),
-                              [&](const S3Event &e) { return cycle.contains(e.bucketLogicalId); });
-        if (s3)
-            message += QStringLiteral(" (a function that refers to the bucket whose events trigger it: give the bucket "
-                                      "a fixed BucketName and build the name with !Sub in the function)");
+        for (const QString &id : std::as_const(cycle)) {
+            if (m_cycleHints.contains(id)) {
+                message += QStringLiteral(" (%1)").arg(m_cycleHints.value(id));
+                break;
+            }
+        }
         return error(first.path, message);
     }
 
@@ -828,7 +871,10 @@ private:
                 props[key.toStdString()] = std::move(*v);
         }
         r.properties = std::move(props);
-        r.identity = resourceIdentity(r.type, r.logicalId, r.properties, m_naming);
+        if (const ResourceType *offered = offeredType(r.type))
+            r.identity = offered->identity(r.logicalId, r.properties, m_naming);
+        else
+            r.identity = resourceIdentity(r.type, r.logicalId, r.properties, m_naming);
         r.resolved = true;
 
         if (!r.implicit)
@@ -845,18 +891,14 @@ private:
         out.location = m_doc.locate(r.path);
         m_stack.resources.append(out);
 
-        if (r.type == kSamFunction || r.type == kLambdaFunction)
-            return buildFunction(r);
-        if (r.type == kBucket)
-            return buildBucket(r);
-        if (r.type == QLatin1String("AWS::Serverless::LayerVersion") || r.type == QLatin1String("AWS::Lambda::LayerVersion"))
-            return buildLayer(r);
+        if (const ResourceType *offered = offeredType(r.type))
+            return checkOffered(*offered, r);
         return {};
     }
 
     void reportType(const Resource &r)
     {
-        const ResourceTypeInfo *info = resourceTypeInfo(r.type);
+        const ResourceTypeInfo *info = typeInfo(r.type);
         if (!info) {
             const bool custom = r.type.startsWith(QLatin1String("Custom::"))
                     || r.type == QLatin1String("AWS::CloudFormation::CustomResource");
@@ -884,392 +926,53 @@ private:
         }
     }
 
-    void unsupportedValue(const QString &subject, const QString &path, const QString &note)
+    // A service's type checks its resolved properties; errors and reports get positions, and
+    // what the check made of the resource is kept with it for the service's putResource.
+    Result<void> checkOffered(const ResourceType &type, const Resource &r)
     {
-        report(Level::Unsupported, Kind::Value, subject, path, note);
-    }
-
-    QString propPath(const Resource &r, const char *key) const
-    {
-        return r.propertyPaths.value(QLatin1String(key), TemplateDocument::childPath(r.path, QStringLiteral("Properties")));
-    }
-
-    Result<int> intProperty(const Resource &r, const char *key, int fallback, int min, int max)
-    {
-        if (!r.properties.contains(key))
-            return fallback;
-        qint64 v = 0;
-        if (!toInt(r.properties[key], &v) || v < min || v > max)
-            return error(propPath(r, key), QStringLiteral("%1 must be a whole number from %2 to %3")
-                                                   .arg(QLatin1String(key))
-                                                   .arg(min)
-                                                   .arg(max));
-        return int(v);
-    }
-
-    Result<QMap<QString, QString>> stringMap(const Json &value, const QString &path, const char *what)
-    {
-        QMap<QString, QString> out;
-        if (!value.is_object())
-            return error(path, QStringLiteral("%1 must be a map of strings").arg(QLatin1String(what)));
-        for (auto it = value.begin(); it != value.end(); ++it) {
-            QString s;
-            if (!IntrinsicResolver::scalarToString(it.value(), &s))
-                return error(TemplateDocument::childPath(path, qs(it.key())),
-                             QStringLiteral("%1: the value of %2 must be a string").arg(QLatin1String(what), qs(it.key())));
-            out.insert(qs(it.key()), s);
-        }
-        return out;
-    }
-
-    Result<QMap<QString, QString>> tagList(const Json &value, const QString &path)
-    {
-        QMap<QString, QString> out;
-        if (!value.is_array())
-            return error(path, QStringLiteral("Tags must be a list of {Key, Value}"));
-        for (size_t i = 0; i < value.size(); ++i) {
-            const Json &t = value[i];
-            QString k, v;
-            if (!t.is_object() || !t.contains("Key") || !IntrinsicResolver::scalarToString(t["Key"], &k)
-                || (t.contains("Value") && !IntrinsicResolver::scalarToString(t["Value"], &v)))
-                return error(TemplateDocument::childPath(path, qsizetype(i)), QStringLiteral("a tag is {Key, Value}"));
-            out.insert(k, v);
-        }
-        return out;
-    }
-
-    Result<QString> codeFolder(const QString &uri, const QString &path, const char *property)
-    {
-        const QString dir = QDir::cleanPath(QDir(m_stack.baseDir).absoluteFilePath(uri));
-        const QFileInfo info(dir);
-        if (!info.exists())
-            return error(path, QStringLiteral("%1 %2 does not exist (looked in %3)").arg(QLatin1String(property), uri, dir));
-        if (!info.isDir()) {
-            unsupportedValue(QStringLiteral("%1: %2").arg(QLatin1String(property), uri), path,
-                             QStringLiteral("archives are not unpacked: point it at the folder"));
-            return QString();
-        }
-        return dir;
-    }
-
-    Result<void> buildFunction(const Resource &r)
-    {
-        FunctionSpec f;
-        f.logicalId = r.logicalId;
-        f.type = r.type;
-        f.name = r.identity.physicalId;
-        f.arn = qs(r.identity.attributes.value(QStringLiteral("Arn")).get<std::string>());
-        f.location = m_doc.locate(r.path);
-        const Json &p = r.properties;
-        const bool sam = r.type == kSamFunction;
-
-        if (p.contains("PackageType") && p["PackageType"] != "Zip") {
-            unsupportedValue(QStringLiteral("PackageType: Image"), propPath(r, "PackageType"),
-                             QStringLiteral("container image functions are not run"));
-            return {};
-        }
-        // Code: a local folder, or inline.
-        bool runnable = true;
-        if (sam) {
-            if (p.contains("InlineCode") && p["InlineCode"].is_string()) {
-                f.inlineCode = QByteArray::fromStdString(p["InlineCode"].get<std::string>());
-            } else if (p.contains("CodeUri") && p["CodeUri"].is_string()
-                       && !qs(p["CodeUri"].get<std::string>()).startsWith(QLatin1String("s3://"))) {
-                auto dir = codeFolder(qs(p["CodeUri"].get<std::string>()), propPath(r, "CodeUri"), "CodeUri");
-                if (!dir)
-                    return dir.error();
-                f.codeDir = *dir;
-                runnable = !dir->isEmpty();
-            } else if (p.contains("CodeUri")) {
-                unsupportedValue(QStringLiteral("CodeUri in S3"), propPath(r, "CodeUri"),
-                                 QStringLiteral("code is read from local folders only; the function is not created"));
-                runnable = false;
-            } else {
-                return error(r.path, QStringLiteral("the function %1 needs CodeUri or InlineCode").arg(r.logicalId));
+        class Check : public ResourceCheck
+        {
+        public:
+            Check(Loader &loader, const Resource &r) : m_loader(loader), m_resource(r) { }
+            QString pathOf(const QStringList &property) const
+            {
+                if (property.isEmpty())
+                    return m_resource.path;
+                QString path = m_resource.propertyPaths.value(
+                        property.first(), TemplateDocument::childPath(m_resource.path, QStringLiteral("Properties")));
+                for (qsizetype i = 1; i < property.size(); ++i)
+                    path = TemplateDocument::childPath(path, property[i]);
+                return path;
             }
-        } else {
-            const Json code = p.value("Code", Json());
-            if (code.is_string()) {
-                auto dir = codeFolder(qs(code.get<std::string>()), propPath(r, "Code"), "Code");
-                if (!dir)
-                    return dir.error();
-                f.codeDir = *dir;
-                runnable = !dir->isEmpty();
-            } else if (code.is_object() && code.contains("ZipFile") && code["ZipFile"].is_string()) {
-                f.inlineCode = QByteArray::fromStdString(code["ZipFile"].get<std::string>());
-            } else if (code.is_object()) {
-                unsupportedValue(code.contains("ImageUri") ? QStringLiteral("Code.ImageUri") : QStringLiteral("Code.S3Bucket"),
-                                 propPath(r, "Code"),
-                                 QStringLiteral("code is read from local folders or ZipFile only; the function is "
-                                                "not created"));
-                runnable = false;
-            } else {
-                return error(r.path, QStringLiteral("the function %1 needs Code").arg(r.logicalId));
+            void unsupported(const QString &subject, const QStringList &property, const QString &note,
+                             bool value) override
+            {
+                m_loader.report(Level::Unsupported, value ? Kind::Value : Kind::Property, subject, pathOf(property), note);
             }
-        }
-
-        f.runtime = p.contains("Runtime") && p["Runtime"].is_string() ? qs(p["Runtime"].get<std::string>()) : QString();
-        f.handler = p.contains("Handler") && p["Handler"].is_string() ? qs(p["Handler"].get<std::string>()) : QString();
-        if (f.runtime.isEmpty())
-            return error(r.path, QStringLiteral("the function %1 needs a Runtime").arg(r.logicalId));
-        if (!runtimeIsEmulated(f.runtime)) {
-            unsupportedValue(QStringLiteral("Runtime: ") + f.runtime, propPath(r, "Runtime"),
-                             QStringLiteral("Tarmac runs python3.*, nodejs* and provided.* functions; this one is "
-                                            "not created"));
-            runnable = false;
-        }
-        if (f.handler.isEmpty() && !f.runtime.startsWith(QLatin1String("provided")))
-            return error(r.path, QStringLiteral("the function %1 needs a Handler").arg(r.logicalId));
-        if (p.contains("Description") && p["Description"].is_string())
-            f.description = qs(p["Description"].get<std::string>());
-
-        auto timeout = intProperty(r, "Timeout", 3, 1, 900);
-        if (!timeout)
-            return timeout.error();
-        f.timeoutSeconds = *timeout;
-        auto memory = intProperty(r, "MemorySize", 128, 128, 10240);
-        if (!memory)
-            return memory.error();
-        f.memoryMb = *memory;
-        if (p.contains("EphemeralStorage")) {
-            qint64 size = 0;
-            if (!p["EphemeralStorage"].is_object() || !toInt(p["EphemeralStorage"].value("Size", Json()), &size)
-                || size < 512 || size > 10240)
-                return error(propPath(r, "EphemeralStorage"),
-                             QStringLiteral("EphemeralStorage is {Size: 512 to 10240}"));
-            f.ephemeralStorageMb = int(size);
-        }
-        if (p.contains("ReservedConcurrentExecutions")) {
-            auto reserved = intProperty(r, "ReservedConcurrentExecutions", 0, 0, 1000);
-            if (!reserved)
-                return reserved.error();
-            f.reservedConcurrency = *reserved;
-        }
-        if (p.contains("Environment")) {
-            const QString envPath = propPath(r, "Environment");
-            if (!p["Environment"].is_object())
-                return error(envPath, QStringLiteral("Environment is {Variables: {…}}"));
-            if (p["Environment"].contains("Variables")) {
-                auto vars = stringMap(p["Environment"]["Variables"],
-                                      TemplateDocument::childPath(envPath, QStringLiteral("Variables")),
-                                      "Environment.Variables");
-                if (!vars)
-                    return vars.error();
-                f.environment = *vars;
+            Error error(const QStringList &property, const QString &message) const override
+            {
+                return m_loader.error(pathOf(property), message);
             }
-        }
-        if (p.contains("Tags")) {
-            auto tags = sam ? stringMap(p["Tags"], propPath(r, "Tags"), "Tags") : tagList(p["Tags"], propPath(r, "Tags"));
-            if (!tags)
-                return tags.error();
-            f.tags = *tags;
-        }
-        if (sam)
-            f.tags.insert(QStringLiteral("lambda:createdBy"), QStringLiteral("SAM")); // as the SAM transform tags it
-        if (p.contains("Layers")) {
-            const QString layersPath = propPath(r, "Layers");
-            if (!p["Layers"].is_array())
-                return error(layersPath, QStringLiteral("Layers is a list of layer version ARNs"));
-            for (size_t i = 0; i < p["Layers"].size(); ++i) {
-                const Json &l = p["Layers"][i];
-                const QString arn = l.is_string() ? qs(l.get<std::string>()) : QString();
-                if (m_layerDirs.contains(arn))
-                    f.layerDirs.append(m_layerDirs.value(arn));
-                else
-                    unsupportedValue(QStringLiteral("layer ") + arn, TemplateDocument::childPath(layersPath, qsizetype(i)),
-                                     QStringLiteral("only layers built from local folders in this template are "
-                                                    "available"));
-            }
-        }
-        if (sam && p.contains("EventInvokeConfig")) {
-            auto config = invokeConfig(p["EventInvokeConfig"], propPath(r, "EventInvokeConfig"));
-            if (!config)
-                return config.error();
-            f.eventInvokeConfig = *config;
-        }
-        if (runnable)
-            m_stack.functions.append(f);
-        return {};
-    }
-
-    Result<FunctionSpec::InvokeConfig> invokeConfig(const Json &c, const QString &path)
-    {
-        FunctionSpec::InvokeConfig config;
-        if (!c.is_object())
-            return error(path, QStringLiteral("EventInvokeConfig is a map"));
-        qint64 v = 0;
-        if (c.contains("MaximumRetryAttempts")) {
-            if (!toInt(c["MaximumRetryAttempts"], &v) || v < 0 || v > 2)
-                return error(TemplateDocument::childPath(path, QStringLiteral("MaximumRetryAttempts")),
-                             QStringLiteral("MaximumRetryAttempts must be 0, 1 or 2"));
-            config.maximumRetryAttempts = int(v);
-        }
-        if (c.contains("MaximumEventAgeInSeconds")) {
-            if (!toInt(c["MaximumEventAgeInSeconds"], &v) || v < 60 || v > 21600)
-                return error(TemplateDocument::childPath(path, QStringLiteral("MaximumEventAgeInSeconds")),
-                             QStringLiteral("MaximumEventAgeInSeconds must be from 60 to 21600"));
-            config.maximumEventAgeSeconds = int(v);
-        }
-        if (c.contains("DestinationConfig")) {
-            const Json &d = c["DestinationConfig"];
-            const QString dpath = TemplateDocument::childPath(path, QStringLiteral("DestinationConfig"));
-            for (const char *which : { "OnSuccess", "OnFailure" }) {
-                if (!d.is_object() || !d.contains(which))
-                    continue;
-                const Json &dest = d[which];
-                QString type, arn;
-                if (!dest.is_object() || !IntrinsicResolver::scalarToString(dest.value("Destination", Json()), &arn))
-                    return error(TemplateDocument::childPath(dpath, QLatin1String(which)),
-                                 QStringLiteral("%1 is {Type, Destination}").arg(QLatin1String(which)));
-                IntrinsicResolver::scalarToString(dest.value("Type", Json()), &type);
-                if (qstrcmp(which, "OnSuccess") == 0) {
-                    config.onSuccessType = type;
-                    config.onSuccess = arn;
-                } else {
-                    config.onFailureType = type;
-                    config.onFailure = arn;
+            QString baseDir() const override { return m_loader.m_stack.baseDir; }
+            const StackResource *loaded(const QString &physicalId) const override
+            {
+                for (const StackResource &s : m_loader.m_stack.resources) {
+                    if (s.physicalId == physicalId)
+                        return &s;
                 }
+                return nullptr;
             }
-        }
-        return config;
-    }
 
-    Result<BucketNotification> notification(const QString &bucketId, const QString &bucketName, const Json &events,
-                                            const Json &filter, const QString &functionArn, const QString &path,
-                                            const QString &configId)
-    {
-        BucketNotification n;
-        n.id = configId;
-        n.bucketLogicalId = bucketId;
-        n.bucketName = bucketName;
-        n.functionArn = functionArn;
-        n.functionName = functionNameFromArn(functionArn);
-        n.location = m_doc.locate(path);
-        const Json list = events.is_array() ? events : Json::array({ events });
-        for (const Json &e : list) {
-            QString s;
-            if (!IntrinsicResolver::scalarToString(e, &s) || !s.startsWith(QLatin1String("s3:")))
-                return error(path, QStringLiteral("S3 event names look like s3:ObjectCreated:*"));
-            n.events.append(s);
-        }
-        if (!filter.is_null()) {
-            const Json rules = filter.is_object() && filter.contains("S3Key") && filter["S3Key"].is_object()
-                    ? filter["S3Key"].value("Rules", Json::array())
-                    : Json();
-            if (!rules.is_array())
-                return error(path, QStringLiteral("Filter is {S3Key: {Rules: [{Name: prefix|suffix, Value}]}}"));
-            for (const Json &rule : rules) {
-                QString name, value;
-                if (!rule.is_object() || !IntrinsicResolver::scalarToString(rule.value("Name", Json()), &name)
-                    || !IntrinsicResolver::scalarToString(rule.value("Value", Json()), &value))
-                    return error(path, QStringLiteral("a filter rule is {Name: prefix|suffix, Value}"));
-                if (name.compare(QLatin1String("prefix"), Qt::CaseInsensitive) == 0)
-                    n.prefix = value;
-                else if (name.compare(QLatin1String("suffix"), Qt::CaseInsensitive) == 0)
-                    n.suffix = value;
-                else
-                    return error(path, QStringLiteral("filter rule names are prefix and suffix, not %1").arg(name));
-            }
-        }
-        return n;
-    }
-
-    Result<void> buildBucket(const Resource &r)
-    {
-        BucketSpec b;
-        b.logicalId = r.logicalId;
-        b.name = r.identity.physicalId;
-        b.arn = qs(r.identity.attributes.value(QStringLiteral("Arn")).get<std::string>());
-        b.location = m_doc.locate(r.path);
-        b.retainOnDelete = r.deletionPolicy.startsWith(QLatin1String("Retain"));
-        const Json &p = r.properties;
-        if (p.contains("CorsConfiguration")) {
-            const Json &cors = p["CorsConfiguration"];
-            if (!cors.is_object() || !cors.contains("CorsRules") || !cors["CorsRules"].is_array())
-                return error(propPath(r, "CorsConfiguration"), QStringLiteral("CorsConfiguration is {CorsRules: [...]}"));
-            b.corsRules = cors["CorsRules"];
-        }
-        if (p.contains("Tags")) {
-            auto tags = tagList(p["Tags"], propPath(r, "Tags"));
-            if (!tags)
-                return tags.error();
-            b.tags = *tags;
-        }
-        if (p.contains("VersioningConfiguration")) {
-            const Json &v = p["VersioningConfiguration"];
-            const std::string status = v.is_object() && v.contains("Status") && v["Status"].is_string()
-                    ? v["Status"].get<std::string>()
-                    : std::string();
-            if (status != "Enabled" && status != "Suspended")
-                return error(propPath(r, "VersioningConfiguration"),
-                             QStringLiteral("VersioningConfiguration is {Status: Enabled|Suspended}"));
-            b.versioning = status == "Enabled";
-        }
-        if (p.contains("NotificationConfiguration")) {
-            const Json &nc = p["NotificationConfiguration"];
-            const QString ncPath = propPath(r, "NotificationConfiguration");
-            if (!nc.is_object())
-                return error(ncPath, QStringLiteral("NotificationConfiguration is a map"));
-            for (auto it = nc.begin(); it != nc.end(); ++it) {
-                const QString key = qs(it.key());
-                const QString keyPath = TemplateDocument::childPath(ncPath, key);
-                if (key != QLatin1String("LambdaConfigurations")) {
-                    report(Level::Unsupported, Kind::Property, QStringLiteral("NotificationConfiguration.") + key,
-                           keyPath, QStringLiteral("only notifications to functions are sent"));
-                    continue;
-                }
-                if (!it.value().is_array())
-                    return error(keyPath, QStringLiteral("LambdaConfigurations is a list"));
-                for (size_t i = 0; i < it.value().size(); ++i) {
-                    const Json &c = it.value()[i];
-                    const QString cPath = TemplateDocument::childPath(keyPath, qsizetype(i));
-                    QString fn;
-                    if (!c.is_object() || !c.contains("Event") || !IntrinsicResolver::scalarToString(c.value("Function", Json()), &fn))
-                        return error(cPath, QStringLiteral("a LambdaConfiguration is {Event, Function, Filter}"));
-                    auto n = notification(r.logicalId, b.name, c["Event"], c.value("Filter", Json()), fn, cPath,
-                                          QStringLiteral("%1-lambda-%2").arg(r.logicalId).arg(i));
-                    if (!n)
-                        return n.error();
-                    m_stack.notifications.append(*n);
-                }
-            }
-        }
-        for (const S3Event &e : std::as_const(m_s3Events)) {
-            if (e.bucketLogicalId != r.logicalId)
-                continue;
-            const Resource &fn = m_resources[m_index.value(e.functionLogicalId)];
-            auto events = m_resolver.resolve(e.events, TemplateDocument::childPath(e.path, QStringLiteral("Events")));
-            if (!events)
-                return events.error();
-            auto filter = m_resolver.resolve(e.filter, TemplateDocument::childPath(e.path, QStringLiteral("Filter")));
-            if (!filter)
-                return filter.error();
-            auto n = notification(r.logicalId, b.name, *events, IntrinsicResolver::isNoValue(*filter) ? Json() : *filter,
-                                  qs(fn.identity.attributes.value(QStringLiteral("Arn")).get<std::string>()), e.path,
-                                  e.functionLogicalId + e.eventName);
-            if (!n)
-                return n.error();
-            m_stack.notifications.append(*n);
-        }
-        m_stack.buckets.append(b);
-        return {};
-    }
-
-    Result<void> buildLayer(const Resource &r)
-    {
-        const bool sam = r.type == QLatin1String("AWS::Serverless::LayerVersion");
-        const char *key = sam ? "ContentUri" : "Content";
-        const Json content = r.properties.value(key, Json());
-        if (!content.is_string() || qs(content.get<std::string>()).startsWith(QLatin1String("s3://"))) {
-            unsupportedValue(QLatin1String(key), propPath(r, key),
-                             QStringLiteral("layers are read from local folders only"));
-            return {};
-        }
-        auto dir = codeFolder(qs(content.get<std::string>()), propPath(r, key), key);
-        if (!dir)
-            return dir.error();
-        if (!dir->isEmpty())
-            m_layerDirs.insert(r.identity.physicalId, *dir);
+        private:
+            Loader &m_loader;
+            const Resource &m_resource;
+        } check(*this, r);
+        StackResource &out = m_stack.resources.last(); // this resource, just added
+        out.noun = type.info().noun ? QLatin1String(type.info().noun) : QString();
+        auto details = type.check(out, check);
+        if (!details)
+            return details.error();
+        out.details = std::move(*details);
         return {};
     }
 
@@ -1343,8 +1046,7 @@ private:
     QList<Resource> m_resources;
     QHash<QString, qsizetype> m_index;
     QList<qsizetype> m_order;
-    QList<S3Event> m_s3Events;
-    QHash<QString, QString> m_layerDirs; // layer version ARN → folder
+    QHash<QString, QString> m_cycleHints; // resource → how to break a cycle through it
     QHash<QString, bool> m_conditionValues;
     QSet<QString> m_conditionsInProgress;
     QStringList m_conditionStack;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "base/result.h"
+#include "template/resourcetype.h"
 #include "template/stack.h"
 
 #include <QByteArray>
@@ -32,6 +33,10 @@ public:
         // "Key=Value" items (each may hold several, space separated, as SAM CLI takes
         // them), or "ParameterKey=K,ParameterValue=V".
         QStringList parameterOverrides;
+        // The types and SAM event types the services offer (ServiceModule::resourceTypes(),
+        // functionEventTypes()); they come before the engine's own table.
+        QList<const ResourceType *> resourceTypes;
+        QList<const FunctionEventType *> eventTypes;
     };
 
     // The template of a project: the file itself, or template.yaml / template.yml /

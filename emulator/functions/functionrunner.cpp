@@ -701,19 +701,17 @@ void FunctionRunner::finishActive(Slot &slot, const FunctionInstance::Outcome &o
     }
 
     if (m_tracer) {
-        Span span;
-        span.traceId = active->traceId;
-        span.spanId = active->spanId;
-        span.parentSpanId = active->delivery.parentSpanId;
-        span.name = config.name + QStringLiteral(" invoke");
-        span.service = config.name;
-        span.operation = QStringLiteral("Invoke");
-        span.kind = SpanKindServer;
-        span.startNs = active->startNs;
-        span.endNs = qMax(active->startNs, m_clock->nowNs());
-        span.statusCode = outcome.ok ? SpanStatusUnset : SpanStatusError;
-        if (!outcome.ok)
-            span.statusMessage = outcome.errorType;
+        Span span = makeSpan({ .traceId = active->traceId,
+                               .spanId = active->spanId,
+                               .parentSpanId = active->delivery.parentSpanId,
+                               .service = config.name,
+                               .operation = QStringLiteral("Invoke"),
+                               .name = config.name + QStringLiteral(" invoke"),
+                               .kind = SpanKindServer,
+                               .startNs = active->startNs,
+                               .endNs = m_clock->nowNs(),
+                               .failed = !outcome.ok,
+                               .error = outcome.ok ? QString() : outcome.errorType });
         span.attributes = {
             { QStringLiteral("faas.invocation_id"), QString::fromLatin1(active->requestId) },
             { QStringLiteral("faas.name"), config.name },

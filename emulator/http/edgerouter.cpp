@@ -37,25 +37,26 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
             response.headers.add("x-amzn-requestid", requestId);
         if (!tracer)
             return;
-        Span span;
-        span.traceId = traceId;
-        span.spanId = spanId;
-        span.parentSpanId = parent;
-        span.service = response.service.isEmpty() ? service : response.service;
-        span.operation = response.operation.isEmpty() ? operation : response.operation;
-        span.name = span.operation.isEmpty() ? span.service + u' ' + QString::fromLatin1(method)
-                                             : span.service + u' ' + span.operation;
-        span.kind = SpanKindServer;
-        span.startNs = startNs;
-        span.endNs = qMax(startNs, clock->nowNs());
-        span.statusCode = response.status >= 500 ? SpanStatusError : SpanStatusUnset;
-        span.attributes = {
-            { QStringLiteral("http.request.method"), QString::fromLatin1(method) },
-            { QStringLiteral("url.path"), QString::fromUtf8(path) },
-            { QStringLiteral("http.response.status_code"), response.status },
-            { QStringLiteral("aws.request_id"), QString::fromLatin1(requestId) },
-        };
-        tracer->record(std::move(span));
+        const QString spanService = response.service.isEmpty() ? service : response.service;
+        const QString spanOperation = response.operation.isEmpty() ? operation : response.operation;
+        tracer->record(makeSpan({ .traceId = traceId,
+                                  .spanId = spanId,
+                                  .parentSpanId = parent,
+                                  .service = spanService,
+                                  .operation = spanOperation,
+                                  // Without an operation: "s3 GET".
+                                  .name = spanOperation.isEmpty() ? spanService + u' ' + QString::fromLatin1(method)
+                                                                  : QString(),
+                                  .kind = SpanKindServer,
+                                  .startNs = startNs,
+                                  .endNs = clock->nowNs(),
+                                  .failed = response.status >= 500,
+                                  .attributes = {
+                                          { QStringLiteral("http.request.method"), QString::fromLatin1(method) },
+                                          { QStringLiteral("url.path"), QString::fromUtf8(path) },
+                                          { QStringLiteral("http.response.status_code"), response.status },
+                                          { QStringLiteral("aws.request_id"), QString::fromLatin1(requestId) },
+                                  } }));
     });
 }
 

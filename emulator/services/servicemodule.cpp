@@ -1,5 +1,9 @@
 #include "services/servicemodule.h"
 
+#include "template/stack.h"
+
+#include <QMutex>
+
 namespace tarmac {
 
 ServiceModule::~ServiceModule() = default;
@@ -10,6 +14,101 @@ Result<QByteArray> ServiceModule::readObject(const QString &uri, qint64 maxBytes
     return makeError(QStringLiteral("NotImplemented"),
                      QStringLiteral("the %1 service stores no objects to read %2").arg(name(), uri),
                      501);
+}
+
+namespace {
+
+Error noCatalogAction(const ServiceModule &module, const QString &kind, const char *what)
+{
+    return makeError(QStringLiteral("NotImplemented"),
+                     QStringLiteral("the %1 service cannot %2 a %3").arg(module.name(), QLatin1String(what), kind), 501);
+}
+
+QMutex g_factoriesMutex;
+QList<ServiceModuleFactory> &factories()
+{
+    static QList<ServiceModuleFactory> list;
+    return list;
+}
+
+} // namespace
+
+Result<void> ServiceModule::putResource(const StackResource &resource, const StackResource *previous)
+{
+    Q_UNUSED(previous);
+    return makeError(QStringLiteral("NotImplemented"),
+                     QStringLiteral("the %1 service cannot create %2").arg(name(), resource.type), 501);
+}
+
+Result<QString> ServiceModule::deleteResource(const StackResource &resource)
+{
+    return makeError(QStringLiteral("NotImplemented"),
+                     QStringLiteral("the %1 service cannot delete %2").arg(name(), resource.type), 501);
+}
+
+Result<CatalogPage> ServiceModule::browse(const QString &kind, const QString &, const QString &, int) const
+{
+    return noCatalogAction(*this, kind, "browse");
+}
+
+Result<CatalogItemBody> ServiceModule::readItem(const QString &kind, const QString &, const QString &) const
+{
+    return noCatalogAction(*this, kind, "read an item of");
+}
+
+Result<void> ServiceModule::deleteItem(const QString &kind, const QString &, const QString &)
+{
+    return noCatalogAction(*this, kind, "delete an item of");
+}
+
+void ServiceModule::putItem(const QString &kind, const QString &, const QString &, const QString &,
+                            std::function<void(Result<void>)> done)
+{
+    done(noCatalogAction(*this, kind, "put an item in"));
+}
+
+Json CatalogEntry::toJson() const
+{
+    Json j = Json::object();
+    j["kind"] = kind.toStdString();
+    j["name"] = name.toStdString();
+    if (!arn.isEmpty())
+        j["arn"] = arn.toStdString();
+    Json c = Json::object();
+    for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
+        const QVariant &v = it.value();
+        if (v.typeId() == QMetaType::Bool)
+            c[it.key().toStdString()] = v.toBool();
+        else if (v.canConvert<qlonglong>() && v.typeId() != QMetaType::QString)
+            c[it.key().toStdString()] = v.toLongLong();
+        else
+            c[it.key().toStdString()] = v.toString().toStdString();
+    }
+    j["counts"] = c;
+    j["status"] = status.toStdString();
+    Json p = Json::object();
+    for (const auto &[k, v] : properties)
+        p[k.toStdString()] = v.toStdString();
+    j["properties"] = p;
+    Json a = Json::array();
+    for (const QString &action : actions)
+        a.push_back(action.toStdString());
+    j["actions"] = a;
+    if (!warning.isEmpty())
+        j["warning"] = warning.toStdString();
+    return j;
+}
+
+void addServiceModuleFactory(ServiceModuleFactory factory)
+{
+    QMutexLocker lock(&g_factoriesMutex);
+    factories().append(std::move(factory));
+}
+
+QList<ServiceModuleFactory> extraServiceModuleFactories()
+{
+    QMutexLocker lock(&g_factoriesMutex);
+    return factories();
 }
 
 } // namespace tarmac

@@ -1,6 +1,8 @@
 #pragma once
 
+#include "base/json.h"
 #include "base/result.h"
+#include "template/resourcetype.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -9,6 +11,7 @@
 #include <QSet>
 #include <QString>
 #include <QUrl>
+#include <QVariantMap>
 
 #include <functional>
 #include <memory>
@@ -25,6 +28,7 @@ class HttpHandler;
 class ServiceModule;
 class ServiceRegistry;
 class Store;
+struct StackResource;
 class Tracer;
 
 // What a service gets from the engine when it starts.
@@ -58,6 +62,66 @@ struct SampleEvent
     QList<std::pair<QString, QString>> options; // name and help ("bucket", "The bucket (example-bucket).")
     // The event as a function receives it; a bad option value is an error naming it.
     std::function<Result<QByteArray>(const QMap<QString, QString> &options)> generate;
+};
+
+// A port a module listens on besides the edge port (API Gateway's application port). The
+// engine binds it before the modules start and names it in the ready line.
+struct ServicePort
+{
+    QString name;    // "api": the ready line's key and Engine::Options::ports' key
+    QString label;   // "API", for errors ("cannot listen on 127.0.0.1:3000 (API port)")
+    int defaultPort = 0;
+    HttpHandler *handler = nullptr; // owned by the module; called on I/O threads
+};
+
+// A kind of resource a service shows in the resource catalog: the desktop's resource tree
+// and the IDE API render it without knowing the service.
+struct CatalogKind
+{
+    QString id;        // "bucket"
+    QString title;     // "Buckets"
+    QString emptyText; // what to do to have one
+};
+
+// One live resource in the catalog.
+struct CatalogEntry
+{
+    QString kind;  // CatalogKind::id
+    QString name;
+    QString arn;
+    QVariantMap counts; // "objects": 12, "bytes": 4096
+    QString status;     // the counts as one line: "12 objects · 4 KB"
+    QString tooltip;
+    QList<std::pair<QString, QString>> properties; // what it is set to ("Region", "us-east-1")
+    QStringList actions; // what it offers: "browse" (its items), "invoke", "purge", "redrive"
+    QString warning;     // something wrong with it
+
+    Json toJson() const;
+    friend bool operator==(const CatalogEntry &, const CatalogEntry &) = default;
+};
+
+// An item a resource holds (a bucket's object, a queue's message, a table's item), for the
+// "browse" action.
+struct CatalogItem
+{
+    QString key;
+    qint64 size = 0;
+    qint64 modifiedNs = 0; // 0: not known
+    QString detail;        // one line more, or empty
+};
+
+struct CatalogPage
+{
+    QList<CatalogItem> items;
+    bool truncated = false; // more after the last
+};
+
+// An item's content: a small one in `data`, a big one as a file to copy (off the engine's
+// thread; it stays until the item changes).
+struct CatalogItemBody
+{
+    QByteArray data;
+    QString file;
 };
 
 // A service Tarmac runs (S3, SQS, Lambda, …): its model plus, for services clients reach on
@@ -101,6 +165,49 @@ public:
     // The sample events this service's event sources deliver. Needs no start(); callable on
     // any thread.
     virtual QList<SampleEvent> sampleEvents() const { return {}; }
+
+    // --- ports ------------------------------------------------------------------------
+    // The ports this module listens on besides the edge port. Called once, before start(),
+    // with a context whose clock, tracer, store and registry are set.
+    virtual QList<ServicePort> ports(const EngineContext &context)
+    {
+        Q_UNUSED(context);
+        return {};
+    }
+
+    // --- templates --------------------------------------------------------------------
+    // The CloudFormation types this service creates from a template, and the SAM function
+    // event types it wires. Needs no start(); the objects live as long as the module.
+    virtual QList<const ResourceType *> resourceTypes() const { return {}; }
+    virtual QList<const FunctionEventType *> functionEventTypes() const { return {}; }
+    // Creates a resource of one of its types from the resolved properties, or brings the one
+    // `previous` made (as last applied; null when new) in line with them. On the engine's
+    // thread, after start(). An error is one line for the user.
+    virtual Result<void> putResource(const StackResource &resource, const StackResource *previous);
+    // Deletes a resource the template no longer has (also one that went while Tarmac was not
+    // running: then only its logical id, type and physical id are known). The answer is
+    // what happened, as a phrase ("removed", "kept: it is not empty").
+    virtual Result<QString> deleteResource(const StackResource &resource);
+
+    // --- the resource catalog ----------------------------------------------------------
+    // The kinds of resources this service shows, and each live resource with its counts and
+    // actions. catalog() runs on the engine's thread and reads committed state.
+    virtual QList<CatalogKind> catalogKinds() const { return {}; }
+    virtual QList<CatalogEntry> catalog() const { return {}; }
+    // The "browse" action: a resource's items in key order after `after`, at most `max`;
+    // one item's content; deleting one; putting a file's content as one (`done` is called
+    // on the engine's thread; slow work happens off it). On the engine's thread.
+    virtual Result<CatalogPage> browse(const QString &kind, const QString &name, const QString &after, int max) const;
+    virtual Result<CatalogItemBody> readItem(const QString &kind, const QString &name, const QString &key) const;
+    virtual Result<void> deleteItem(const QString &kind, const QString &name, const QString &key);
+    virtual void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
+                         std::function<void(Result<void>)> done);
 };
+
+// Modules beyond the build's own list (a test's own service): every engine created after this
+// call also has one made by `factory`, after the build's modules.
+using ServiceModuleFactory = std::function<std::unique_ptr<ServiceModule>()>;
+void addServiceModuleFactory(ServiceModuleFactory factory);
+QList<ServiceModuleFactory> extraServiceModuleFactories();
 
 } // namespace tarmac

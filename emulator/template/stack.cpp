@@ -85,40 +85,14 @@ const StackResource *Stack::resource(const QString &logicalId) const
     return nullptr;
 }
 
-const FunctionSpec *Stack::function(const QString &logicalId) const
+QList<const StackResource *> Stack::resourcesOf(const QString &noun) const
 {
-    for (const FunctionSpec &f : functions) {
-        if (f.logicalId == logicalId)
-            return &f;
+    QList<const StackResource *> out;
+    for (const StackResource &r : resources) {
+        if (r.noun == noun)
+            out.append(&r);
     }
-    return nullptr;
-}
-
-const BucketSpec *Stack::bucket(const QString &logicalId) const
-{
-    for (const BucketSpec &b : buckets) {
-        if (b.logicalId == logicalId)
-            return &b;
-    }
-    return nullptr;
-}
-
-QStringList Stack::codeDirs() const
-{
-    QStringList dirs;
-    QSet<QString> seen;
-    for (const FunctionSpec &f : functions) {
-        QStringList all = f.layerDirs;
-        if (!f.codeDir.isEmpty())
-            all.prepend(f.codeDir);
-        for (const QString &d : std::as_const(all)) {
-            if (!seen.contains(d)) {
-                seen.insert(d);
-                dirs.append(d);
-            }
-        }
-    }
-    return dirs;
+    return out;
 }
 
 } // namespace tarmac

@@ -60,70 +60,6 @@ struct FidelityReport
     Json toJson() const;
 };
 
-// An S3 → function trigger: from a SAM `S3` event or a bucket's
-// NotificationConfiguration.LambdaConfigurations.
-struct BucketNotification
-{
-    QString id;              // configuration id, stable across reloads
-    QString bucketLogicalId;
-    QString bucketName;
-    QString functionArn;     // as written (the function may be outside this stack)
-    QString functionName;    // resolved from the ARN
-    QStringList events;      // "s3:ObjectCreated:*", …
-    QString prefix;
-    QString suffix;
-    TemplateLocation location;
-
-    friend bool operator==(const BucketNotification &, const BucketNotification &) = default;
-};
-
-struct FunctionSpec
-{
-    QString logicalId;
-    QString type;         // AWS::Serverless::Function or AWS::Lambda::Function
-    QString name;         // the physical FunctionName
-    QString arn;
-    QString runtime;
-    QString handler;
-    QString codeDir;      // absolute folder; empty when the code is inline
-    QByteArray inlineCode; // InlineCode / Code.ZipFile
-    QString description;
-    int timeoutSeconds = 3;
-    int memoryMb = 128;
-    int ephemeralStorageMb = 512;
-    QMap<QString, QString> environment;
-    QStringList layerDirs;  // absolute folders, in the order the template lists the layers
-    std::optional<int> reservedConcurrency;
-    QMap<QString, QString> tags;
-
-    struct InvokeConfig
-    {
-        std::optional<int> maximumRetryAttempts;   // 0–2; AWS default 2
-        std::optional<int> maximumEventAgeSeconds;  // 60–21600; AWS default 21600
-        QString onSuccessType, onSuccess;           // destination type ("Lambda", "SQS", …) and ARN
-        QString onFailureType, onFailure;
-        friend bool operator==(const InvokeConfig &, const InvokeConfig &) = default;
-    };
-    std::optional<InvokeConfig> eventInvokeConfig;
-    TemplateLocation location;
-
-    friend bool operator==(const FunctionSpec &, const FunctionSpec &) = default;
-};
-
-struct BucketSpec
-{
-    QString logicalId;
-    QString name;
-    QString arn;
-    Json corsRules = Json::array(); // CorsConfiguration.CorsRules, as the template has them
-    QMap<QString, QString> tags;
-    std::optional<bool> versioning; // VersioningConfiguration.Status Enabled / Suspended
-    bool retainOnDelete = false;    // DeletionPolicy: Retain
-    TemplateLocation location;
-
-    friend bool operator==(const BucketSpec &, const BucketSpec &) = default;
-};
-
 // One resource of the template after conditions, Globals and intrinsic functions.
 struct StackResource
 {
@@ -135,6 +71,10 @@ struct StackResource
     QString deletionPolicy;
     bool implicit = false;            // made by the SAM transform (FunctionRole, …)
     TemplateLocation location;
+    // What the service that offers the type made of it when the template was loaded
+    // (ResourceType::check: a function's absolute code folder, …), for putResource.
+    Json details;
+    QString noun;                     // the type's noun ("function", "bucket"), or empty
 };
 
 struct StackOutput
@@ -159,17 +99,12 @@ struct Stack
     QMap<QString, Json> parameters;
 
     QList<StackResource> resources; // dependency order
-    QList<FunctionSpec> functions;  // dependency order
-    QList<BucketSpec> buckets;
-    QList<BucketNotification> notifications;
     QList<StackOutput> outputs;     // template order
     FidelityReport report;
 
     const StackResource *resource(const QString &logicalId) const;
-    const FunctionSpec *function(const QString &logicalId) const;
-    const BucketSpec *bucket(const QString &logicalId) const;
-    // Every folder whose files make up the app's code (CodeUri, layers), for live reload.
-    QStringList codeDirs() const;
+    // The resources whose type has that noun ("function"), in dependency order.
+    QList<const StackResource *> resourcesOf(const QString &noun) const;
 };
 
 } // namespace tarmac

@@ -95,6 +95,27 @@ struct Span
     friend bool operator==(const Span &, const Span &) = default;
 };
 
+// What a span is made of, for makeSpan(): the one way spans are built, so that every span
+// follows the same rules (a new span id unless one is given, the name "service operation"
+// unless one is given, the end never before the start, an error status with its message).
+// Designated initializers name the fields at the call site.
+struct SpanSpec
+{
+    QByteArray traceId;
+    QByteArray spanId;       // empty: a new one
+    QByteArray parentSpanId;
+    QString service;
+    QString operation;
+    QString name;            // empty: "service operation"
+    int kind = SpanKindInternal;
+    qint64 startNs = 0;
+    qint64 endNs = 0;        // raised to startNs when earlier
+    bool failed = false;     // status error
+    QString error;           // status error with this message (implies failed)
+    Attributes attributes;
+};
+Span makeSpan(SpanSpec spec);
+
 // One log line: a function's stdout/stderr line or an emulator message, tied to the
 // invocation's request and span when it has one (empty ids otherwise).
 struct LogRecord

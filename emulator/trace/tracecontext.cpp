@@ -1,6 +1,7 @@
 #include "trace/tracecontext.h"
 
 #include "base/clock.h"
+#include "trace/span.h"
 
 #include <QRandomGenerator>
 
@@ -268,6 +269,26 @@ QByteArray TraceContext::toTraceparent() const
         .append(parentSpanId)
         .append(sampled ? "-01" : "-00", 3);
     return out;
+}
+
+Span makeSpan(SpanSpec spec)
+{
+    Span span;
+    span.traceId = std::move(spec.traceId);
+    span.spanId = spec.spanId.isEmpty() ? TraceContext::newSpanId() : std::move(spec.spanId);
+    span.parentSpanId = std::move(spec.parentSpanId);
+    span.name = spec.name.isEmpty() ? spec.service + u' ' + spec.operation : std::move(spec.name);
+    span.service = std::move(spec.service);
+    span.operation = std::move(spec.operation);
+    span.kind = spec.kind;
+    span.startNs = spec.startNs;
+    span.endNs = qMax(spec.startNs, spec.endNs);
+    if (spec.failed || !spec.error.isEmpty()) {
+        span.statusCode = SpanStatusError;
+        span.statusMessage = std::move(spec.error);
+    }
+    span.attributes = std::move(spec.attributes);
+    return span;
 }
 
 } // namespace tarmac

@@ -30,7 +30,8 @@ Engine::Options ephemeral()
 {
     Engine::Options o;
     o.ephemeral = true;
-    o.edgePort = o.apiPort = o.idePort = 0;
+    o.edgePort = o.idePort = 0;
+    o.ports.insert(QStringLiteral("api"), 0);
     return o;
 }
 

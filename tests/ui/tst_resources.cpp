@@ -194,7 +194,8 @@ private slots:
         Engine::Options o;
         o.projectPath = m_project.path();
         o.ephemeral = true;
-        o.edgePort = o.apiPort = o.idePort = 0;
+        o.edgePort = o.idePort = 0;
+        o.ports.insert(QStringLiteral("api"), 0);
         EngineHost host(o);
         ResourceModel model;
         QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -240,9 +241,9 @@ private slots:
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(QByteArray(300 * 1024, 'x')); // above the inline limit: staged as a file
         }
-        BucketBrowser browser(&host, QStringLiteral("files"));
-        QSignalSpy listed(&browser, &BucketBrowser::listed);
-        QSignalSpy failed(&browser, &BucketBrowser::failed);
+        ItemBrowser browser(&host, QStringLiteral("bucket"), QStringLiteral("files"));
+        QSignalSpy listed(&browser, &ItemBrowser::listed);
+        QSignalSpy failed(&browser, &ItemBrowser::failed);
         QVERIFY(listed.wait(10000));
         QCOMPARE(browser.table()->rowCount(), 0);
         browser.upload(small, QStringLiteral("notes/small.txt"));
@@ -250,7 +251,7 @@ private slots:
         browser.upload(big, QStringLiteral("big.bin"));
         QTRY_COMPARE_WITH_TIMEOUT(browser.table()->rowCount(), 2, 10000);
         QCOMPARE(failed.size(), 0);
-        QSignalSpy downloaded(&browser, &BucketBrowser::downloaded);
+        QSignalSpy downloaded(&browser, &ItemBrowser::downloaded);
         const QString back = files.filePath(QStringLiteral("back.bin"));
         browser.download(QStringLiteral("big.bin"), back);
         QVERIFY(downloaded.wait(10000));
@@ -276,7 +277,8 @@ private slots:
         Engine::Options o;
         o.projectPath = m_project.path();
         o.ephemeral = true;
-        o.edgePort = o.apiPort = o.idePort = 0;
+        o.edgePort = o.idePort = 0;
+        o.ports.insert(QStringLiteral("api"), 0);
         EngineHost host(o);
         QSignalSpy started(&host, &EngineHost::started);
         host.start();

@@ -103,7 +103,8 @@ class TestStepper : public QObject
         Engine::Options o;
         o.projectPath = m_project.path();
         o.ephemeral = true;
-        o.edgePort = o.apiPort = o.idePort = 0;
+        o.edgePort = o.idePort = 0;
+        o.ports.insert(QStringLiteral("api"), 0);
         return o;
     }
 

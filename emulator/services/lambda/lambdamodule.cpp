@@ -1,8 +1,14 @@
 #include "services/lambda/lambdamodule.h"
 
 #include "http/edgerouter.h"
+#include "services/lambda/lambdaresources.h"
 #include "services/lambda/lambdarestapi.h"
 #include "services/lambda/lambdaservice.h"
+#include "template/stack.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSaveFile>
 
 namespace tarmac {
 
@@ -25,6 +31,7 @@ const EventInvokeConfigs *LambdaModule::eventInvokeConfigs() const
 
 Result<void> LambdaModule::start(const EngineContext &context)
 {
+    m_stateDir = context.stateDir;
     m_functions = std::make_unique<LambdaService>(context.store, context.clock, context.runner, context.stateDir,
                                                   context.region, context.accountId);
     if (auto r = m_functions->open(); !r)
@@ -80,6 +87,110 @@ Result<void> LambdaModule::putFunction(const FunctionConfig &config, bool persis
     if (!r)
         return r.error();
     return {};
+}
+
+namespace {
+
+Error notStarted()
+{
+    return makeError(QStringLiteral("ServiceException"), QStringLiteral("the lambda module has not started"), 503);
+}
+
+// Lambda unpacks ZipFile / InlineCode as the handler's module: index.handler → index.py. The
+// folder is rewritten only when the code changed, so that the code watcher stays quiet.
+Result<QString> writeInlineCode(const QString &stateDir, const QString &name, const lambdaresources::FunctionSpec &spec)
+{
+    const QString dir = QDir(stateDir).filePath(QStringLiteral("stack/inline/") + name);
+    if (!QDir().mkpath(dir))
+        return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(dir), 500);
+    const qsizetype dot = spec.handler.lastIndexOf(u'.');
+    const QString module = dot > 0 ? spec.handler.left(dot) : QStringLiteral("index");
+    const QString extension = spec.runtime.startsWith(QLatin1String("nodejs")) ? QStringLiteral(".js")
+            : spec.runtime.startsWith(QLatin1String("python"))                  ? QStringLiteral(".py")
+                                                                                : QString();
+    const QString path = QDir(dir).filePath(extension.isEmpty() ? QStringLiteral("bootstrap") : module + extension);
+    QFile existing(path);
+    if (existing.open(QIODevice::ReadOnly) && existing.readAll() == spec.inlineCode)
+        return dir;
+    existing.close();
+    QSaveFile out(path);
+    if (!out.open(QIODevice::WriteOnly) || out.write(spec.inlineCode) != spec.inlineCode.size() || !out.commit())
+        return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot write the inline code to %1").arg(path),
+                         500);
+    if (extension.isEmpty())
+        QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    return dir;
+}
+
+} // namespace
+
+QList<const ResourceType *> LambdaModule::resourceTypes() const
+{
+    return lambdaresources::types();
+}
+
+Result<void> LambdaModule::putResource(const StackResource &resource, const StackResource *previous)
+{
+    const auto spec = lambdaresources::functionSpec(resource);
+    if (!spec)
+        return {}; // a layer: its folder is in the functions' specs
+    if (!m_functions)
+        return notStarted();
+    if (!spec->runnable) {
+        // Reported when the template was loaded, and not created; one that ran before goes.
+        if (previous)
+            (void)m_functions->remove(resource.physicalId);
+        return {};
+    }
+    LambdaFunction f;
+    f.config.name = resource.physicalId;
+    f.config.runtime = spec->runtime;
+    f.config.handler = spec->handler;
+    f.config.codeDir = spec->codeDir;
+    if (f.config.codeDir.isEmpty()) {
+        auto dir = writeInlineCode(m_stateDir, resource.physicalId, *spec);
+        if (!dir)
+            return dir.error();
+        f.config.codeDir = *dir;
+    }
+    f.config.timeoutSeconds = spec->timeoutSeconds;
+    f.config.memoryMb = spec->memoryMb;
+    f.config.environment = spec->environment;
+    f.config.reservedConcurrency = spec->reservedConcurrency.value_or(-1);
+    f.config.layerDirs = spec->layerDirs;
+    f.config.watchCode = true;
+    f.description = spec->description;
+    f.tags = spec->tags;
+    f.ephemeralStorageMb = spec->ephemeralStorageMb;
+    f.persistent = false; // the template defines it again on every start
+    // The role SAM would make (IAM is not enforced; GetFunction shows it).
+    f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role").arg(m_functions->arnFor(resource.physicalId).section(u':', 4, 4),
+                                                               resource.logicalId);
+    if (spec->eventInvokeConfig) {
+        EventInvokeConfig config;
+        config.maximumRetryAttempts = spec->eventInvokeConfig->maximumRetryAttempts.value_or(2);
+        config.maximumEventAgeSeconds = spec->eventInvokeConfig->maximumEventAgeSeconds.value_or(21'600);
+        config.onSuccess = spec->eventInvokeConfig->onSuccess;
+        config.onFailure = spec->eventInvokeConfig->onFailure;
+        f.eventInvokeConfig = config;
+    }
+    // A function is defined whole each time (`previous` or not): its instances are replaced.
+    auto r = m_functions->putLocalFunction(std::move(f));
+    if (!r)
+        return r.error();
+    return {};
+}
+
+Result<QString> LambdaModule::deleteResource(const StackResource &resource)
+{
+    if (!lambdaresources::isFunctionType(resource.type))
+        return QStringLiteral("removed");
+    if (!m_functions)
+        return notStarted();
+    auto r = m_functions->remove(resource.physicalId);
+    if (!r && r.error().code != QLatin1String("ResourceNotFoundException"))
+        return r.error();
+    return QStringLiteral("removed");
 }
 
 } // namespace tarmac

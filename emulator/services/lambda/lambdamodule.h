@@ -31,6 +31,12 @@ public:
     const EventInvokeConfigs *eventInvokeConfigs() const override;
     Result<void> start(const EngineContext &context) override;
     Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
+    // Functions and layers in templates (lambdaresources): a function is defined from the
+    // spec its check made (inline code is written out as its folder under the state); a
+    // layer is its folder, read by the functions that list it.
+    QList<const ResourceType *> resourceTypes() const override;
+    Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
+    Result<QString> deleteResource(const StackResource &resource) override;
 
     // Defines (or redefines) a function whose code is the folder config.codeDir, watched
     // for changes when config.watchCode. Not written to the state unless `persistent`: a
@@ -43,6 +49,7 @@ private:
     std::unique_ptr<LambdaRestApi> m_api;
     std::unique_ptr<LambdaService> m_functions;
     std::unique_ptr<HttpHandler> m_packages;
+    QString m_stateDir;
 };
 
 } // namespace tarmac

@@ -305,14 +305,11 @@ Result<void> LambdaService::open()
         if (!s)
             return s.error();
         QList<QByteArray> docs;
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        const Result<void> walked = s->forEachRow([&] {
             docs.append(s->text(0).toUtf8());
-        }
+        });
+        if (!walked)
+            return walked.error();
         return docs;
     });
     if (!rows)

@@ -3,16 +3,65 @@
 #include "base/clock.h"
 #include "http/awserror.h"
 #include "services/s3/s3notifier.h"
+#include "services/s3/s3resources.h"
 #include "services/s3/s3restapi.h"
 #include "services/s3/s3signature.h"
 #include "services/s3/s3store.h"
 #include "store/store.h"
+#include "template/stack.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QLocale>
+#include <QMimeDatabase>
+#include <QPointer>
+#include <QThreadPool>
 
 #include <atomic>
 
 namespace tarmac {
 
 namespace {
+
+const QLatin1String kBucketKind("bucket");
+
+Error notRunning()
+{
+    return makeError(QStringLiteral("Unavailable"), QStringLiteral("S3 is not running"), 503);
+}
+
+// Copies `file` to `staging` (or reads it, when small), computing what S3Store wants to know.
+Result<S3StagedBody> stageFile(const QString &file, const QString &staging)
+{
+    QFile in(file);
+    if (!in.open(QIODevice::ReadOnly))
+        return makeError(QStringLiteral("ReadFailed"), QStringLiteral("cannot read %1: %2").arg(file, in.errorString()));
+    S3StagedBody body;
+    QCryptographicHash md5(QCryptographicHash::Md5);
+    QCryptographicHash sha(QCryptographicHash::Sha256);
+    const bool small = in.size() <= S3Store::kInlineLimit;
+    QFile out(staging);
+    if (!small && !out.open(QIODevice::WriteOnly))
+        return makeError(QStringLiteral("WriteFailed"), QStringLiteral("cannot write %1: %2").arg(staging, out.errorString()));
+    QByteArray buffer;
+    while (!(buffer = in.read(1 << 20)).isEmpty()) {
+        md5.addData(buffer);
+        sha.addData(buffer);
+        body.size += buffer.size();
+        if (small)
+            body.data += buffer;
+        else if (out.write(buffer) != buffer.size())
+            return makeError(QStringLiteral("WriteFailed"), out.errorString());
+    }
+    if (!small) {
+        if (!out.flush())
+            return makeError(QStringLiteral("WriteFailed"), out.errorString());
+        body.path = staging;
+    }
+    body.md5 = md5.result();
+    body.sha256Hex = sha.result().toHex();
+    return body;
+}
 
 // The engine registers edge handlers before modules start, so the module hands out this
 // stable forwarder and points it at the API once the model is open.
@@ -76,6 +125,7 @@ HttpHandler *S3Module::edgeHandler()
 
 Result<void> S3Module::start(const EngineContext &context)
 {
+    m_region = context.region;
     // Segments of the small-body log start over at 64 MiB (tests make them smaller).
     m_state = context.store;
     bool ok = false;
@@ -188,6 +238,187 @@ QList<SampleEvent> S3Module::sampleEvents() const
 void S3Module::stop()
 {
     // In-flight requests finish against the API; it stays until destruction.
+}
+
+QList<const ResourceType *> S3Module::resourceTypes() const
+{
+    return { &s3resources::bucketType(), &s3resources::bucketPolicyType() };
+}
+
+QList<const FunctionEventType *> S3Module::functionEventTypes() const
+{
+    return { &s3resources::s3EventType() };
+}
+
+Result<void> S3Module::putResource(const StackResource &resource, const StackResource *previous)
+{
+    if (resource.type != QLatin1String("AWS::S3::Bucket"))
+        return ServiceModule::putResource(resource, previous);
+    if (!m_store)
+        return notRunning();
+    auto settings = s3resources::readBucket(resource.logicalId, resource.properties, nullptr);
+    if (!settings)
+        return settings.error();
+    const QString &name = resource.physicalId;
+    if (!previous) {
+        auto r = m_store->createBucket(name, m_region);
+        if (!r && r.error().code != QLatin1String("BucketAlreadyOwnedByYou"))
+            return r.error();
+    }
+    const std::pair<S3Store::BucketDocument, QByteArray> documents[] = {
+        { S3Store::BucketDocument::Cors, settings->cors.isEmpty() ? QByteArray() : s3xml::renderCors(settings->cors) },
+        { S3Store::BucketDocument::Tagging, settings->tags.isEmpty() ? QByteArray() : s3xml::renderTagging(settings->tags) },
+        { S3Store::BucketDocument::Notification, settings->notification.targets.isEmpty()
+                  ? QByteArray()
+                  : s3xml::renderNotification(settings->notification) },
+    };
+    for (const auto &[which, document] : documents) {
+        if (auto r = m_store->setBucketDocument(name, which, document); !r)
+            return r.error();
+    }
+    bucketSettingsChanged(name);
+    return {};
+}
+
+Result<QString> S3Module::deleteResource(const StackResource &resource)
+{
+    if (resource.type != QLatin1String("AWS::S3::Bucket"))
+        return ServiceModule::deleteResource(resource);
+    if (!m_store)
+        return notRunning();
+    const QString &name = resource.physicalId;
+    auto r = m_store->deleteBucket(name);
+    if (r || r.error().code == QLatin1String("NoSuchBucket")) {
+        bucketSettingsChanged(name);
+        return QStringLiteral("removed");
+    }
+    if (r.error().code == QLatin1String("BucketNotEmpty"))
+        return QStringLiteral("kept: %1 is not empty, and CloudFormation does not delete a bucket that holds objects")
+                .arg(name);
+    return r.error();
+}
+
+QList<CatalogKind> S3Module::catalogKinds() const
+{
+    return { CatalogKind { kBucketKind, tr("Buckets"),
+                           tr("No buckets yet: aws s3 mb s3://my-bucket, or a template with an AWS::S3::Bucket.") } };
+}
+
+QList<CatalogEntry> S3Module::catalog() const
+{
+    QList<CatalogEntry> out;
+    if (!m_store)
+        return out;
+    const QLocale locale;
+    for (const S3Bucket &b : m_store->listBuckets()) {
+        CatalogEntry e;
+        e.kind = kBucketKind;
+        e.name = b.name;
+        e.arn = QStringLiteral("arn:aws:s3:::") + b.name;
+        qint64 objects = 0, bytes = 0;
+        bool more = false;
+        S3ListQuery q;
+        q.maxKeys = 1000;
+        while (objects < kCountLimit) {
+            auto page = m_store->listObjects(b.name, q);
+            if (!page)
+                break;
+            for (const S3Object &o : page->objects) {
+                ++objects;
+                bytes += o.size;
+            }
+            if (!page->truncated)
+                break;
+            q.after = page->last;
+            more = objects >= kCountLimit;
+        }
+        e.counts = { { QStringLiteral("objects"), objects }, { QStringLiteral("bytes"), bytes },
+                     { QStringLiteral("more"), more } };
+        const QString size = locale.formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
+        e.status = more ? tr("%1+ objects · %2+").arg(locale.toString(objects), size)
+                        : tr("%n object(s)", nullptr, int(objects)) + QStringLiteral(" · ") + size;
+        e.tooltip = tr("s3://%1 in %2").arg(b.name, b.region);
+        e.properties = { { QStringLiteral("Region"), b.region } };
+        e.actions = { QStringLiteral("browse") };
+        out.append(e);
+    }
+    return out;
+}
+
+Result<CatalogPage> S3Module::browse(const QString &kind, const QString &name, const QString &after, int max) const
+{
+    if (kind != kBucketKind)
+        return ServiceModule::browse(kind, name, after, max);
+    if (!m_store)
+        return notRunning();
+    S3ListQuery q;
+    q.maxKeys = std::clamp(max, 1, 1000);
+    q.after = after.toUtf8();
+    auto page = m_store->listObjects(name, q);
+    if (!page)
+        return page.error();
+    CatalogPage out;
+    out.truncated = page->truncated;
+    for (const S3Object &o : page->objects)
+        out.items.append(CatalogItem { QString::fromUtf8(o.key), o.size, o.lastModifiedNs, QString() });
+    return out;
+}
+
+Result<CatalogItemBody> S3Module::readItem(const QString &kind, const QString &name, const QString &key) const
+{
+    if (kind != kBucketKind)
+        return ServiceModule::readItem(kind, name, key);
+    if (!m_store)
+        return notRunning();
+    auto o = m_store->object(name, key.toUtf8());
+    if (!o)
+        return o.error();
+    if (o->blob.isEmpty())
+        return CatalogItemBody { o->data, QString() };
+    return CatalogItemBody { QByteArray(), m_store->blobPath(o->blob) };
+}
+
+Result<void> S3Module::deleteItem(const QString &kind, const QString &name, const QString &key)
+{
+    if (kind != kBucketKind)
+        return ServiceModule::deleteItem(kind, name, key);
+    if (!m_store)
+        return notRunning();
+    auto r = m_store->deleteObject(name, key.toUtf8());
+    if (!r)
+        return r.error();
+    return {};
+}
+
+void S3Module::putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
+                       std::function<void(Result<void>)> done)
+{
+    if (kind != kBucketKind)
+        return ServiceModule::putItem(kind, name, key, file, std::move(done));
+    if (!m_store)
+        return done(notRunning());
+    // Staged off the engine's thread (a big file takes a while), committed on it.
+    const QString staging = m_store->newStagingPath();
+    QPointer<S3Module> self(this);
+    QThreadPool::globalInstance()->start([self, name, key, file, staging, done = std::move(done)]() mutable {
+        auto staged = stageFile(file, staging);
+        const QString type = QMimeDatabase().mimeTypeForFile(file).name();
+        QMetaObject::invokeMethod(
+                self.data(),
+                [self, name, key, staged = std::move(staged), type, done = std::move(done)] {
+                    if (!self || !self->m_store)
+                        return done(notRunning());
+                    if (!staged)
+                        return done(staged.error());
+                    S3ObjectAttributes attributes;
+                    attributes.headers.append({ QByteArrayLiteral("content-type"), type.toUtf8() });
+                    auto put = self->m_store->putObject(name, key.toUtf8(), *staged, attributes);
+                    if (!put)
+                        return done(put.error());
+                    done({});
+                },
+                Qt::QueuedConnection);
+    });
 }
 
 } // namespace tarmac

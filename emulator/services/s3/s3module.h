@@ -30,6 +30,22 @@ public:
     Result<QByteArray> readObject(const QString &uri, qint64 maxBytes) const override;
     // s3-put, s3-delete
     QList<SampleEvent> sampleEvents() const override;
+    // AWS::S3::Bucket (and BucketPolicy, accepted) in templates, and SAM's S3 event.
+    QList<const ResourceType *> resourceTypes() const override;
+    QList<const FunctionEventType *> functionEventTypes() const override;
+    Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
+    // A bucket that still holds objects is kept, as CloudFormation keeps it.
+    Result<QString> deleteResource(const StackResource &resource) override;
+    // Buckets in the resource catalog, with their objects to browse.
+    QList<CatalogKind> catalogKinds() const override;
+    QList<CatalogEntry> catalog() const override;
+    Result<CatalogPage> browse(const QString &kind, const QString &name, const QString &after, int max) const override;
+    Result<CatalogItemBody> readItem(const QString &kind, const QString &name, const QString &key) const override;
+    Result<void> deleteItem(const QString &kind, const QString &name, const QString &key) override;
+    void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
+                 std::function<void(Result<void>)> done) override;
+    // A bucket's objects are counted up to this many, so that a huge bucket costs little.
+    static constexpr int kCountLimit = 10'000;
 
     S3Store *store() const { return m_store.get(); }
     // Bucket settings (CORS, notification) were changed through the store, not the wire API
@@ -38,6 +54,7 @@ public:
 
 private:
     Store *m_state = nullptr;
+    QString m_region = QStringLiteral("us-east-1");
     std::unique_ptr<S3Store> m_store;
     std::unique_ptr<S3Notifier> m_notifier;
     std::unique_ptr<S3RestApi> m_api;

@@ -145,22 +145,19 @@ void S3Notifier::onEvent(const S3Event &event)
             continue;
         // The event has nowhere to go. Say so where the user looks.
         const qint64 now = m_clock->nowNs();
-        Span span;
-        span.traceId = event.origin.traceId;
-        span.spanId = TraceContext::newSpanId();
-        span.parentSpanId = event.origin.spanId;
-        span.service = QStringLiteral("s3");
-        span.operation = QStringLiteral("Notify");
-        span.name = QStringLiteral("S3 notify ") + d.functionName;
-        span.kind = SpanKindProducer;
-        span.startNs = now;
-        span.endNs = now;
-        span.statusCode = SpanStatusError;
-        span.statusMessage = QStringLiteral("undeliverable: ") + undeliverable;
-        span.attributes = { { QStringLiteral("aws.s3.bucket"), event.bucket },
-                            { QStringLiteral("aws.s3.key"), key },
-                            { QStringLiteral("s3.event"), event.eventName },
-                            { QStringLiteral("faas.invoked_name"), d.functionName } };
+        Span span = makeSpan({ .traceId = event.origin.traceId,
+                               .parentSpanId = event.origin.spanId,
+                               .service = QStringLiteral("s3"),
+                               .operation = QStringLiteral("Notify"),
+                               .name = QStringLiteral("S3 notify ") + d.functionName,
+                               .kind = SpanKindProducer,
+                               .startNs = now,
+                               .endNs = now,
+                               .error = QStringLiteral("undeliverable: ") + undeliverable,
+                               .attributes = { { QStringLiteral("aws.s3.bucket"), event.bucket },
+                                               { QStringLiteral("aws.s3.key"), key },
+                                               { QStringLiteral("s3.event"), event.eventName },
+                                               { QStringLiteral("faas.invoked_name"), d.functionName } } });
         LogRecord log;
         log.timeNs = now;
         log.traceId = span.traceId;

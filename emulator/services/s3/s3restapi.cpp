@@ -360,17 +360,15 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
     response.operation = call.operation;
 
     if (m_tracer) {
-        Span span;
-        span.traceId = call.request.traceId;
-        span.spanId = TraceContext::newSpanId();
-        span.parentSpanId = call.request.spanId;
-        span.service = QStringLiteral("s3");
-        span.operation = call.operation;
-        span.name = QStringLiteral("S3 ") + call.operation;
-        span.kind = SpanKindInternal;
-        span.startNs = call.startNs;
-        span.endNs = qMax(call.startNs, m_clock->nowNs());
-        span.statusCode = response.status >= 500 ? SpanStatusError : SpanStatusUnset;
+        Span span = makeSpan({ .traceId = call.request.traceId,
+                               .parentSpanId = call.request.spanId,
+                               .service = QStringLiteral("s3"),
+                               .operation = call.operation,
+                               .name = QStringLiteral("S3 ") + call.operation,
+                               .kind = SpanKindInternal,
+                               .startNs = call.startNs,
+                               .endNs = m_clock->nowNs(),
+                               .failed = response.status >= 500 });
         span.attributes.reserve(5);
         if (!call.bucket.isEmpty())
             span.attributes.append({ QStringLiteral("aws.s3.bucket"), call.bucket });

@@ -436,14 +436,11 @@ Result<void> S3Store::open()
         if (!names)
             return names.error();
         QSet<QString> buckets;
-        while (true) {
-            auto row = names->step();
-            if (!row)
-                return row.error();
-            if (!*row)
-                break;
+        const Result<void> walked = names->forEachRow([&] {
             buckets.insert(names->text(0));
-        }
+        });
+        if (!walked)
+            return walked.error();
         QWriteLocker lock(&m_bucketNamesLock);
         m_bucketNames = std::move(buckets);
         m_sql = std::move(sql);
@@ -470,8 +467,7 @@ Result<void> S3Store::open()
         auto s = db.prepare("SELECT upload_id, file FROM s3_parts");
         if (!s)
             return;
-        while (s->step().ok() && s->columnCount() > 0 && !s->isNull(0))
-            known.insert(s->text(0) + u'/' + s->text(1));
+        (void)s->forEachRow([&] { known.insert(s->text(0) + u'/' + s->text(1)); });
     });
     const QStringList uploads = QDir(m_partsRoot).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
     for (const QString &uploadId : uploads) {
@@ -575,12 +571,7 @@ QList<S3Bucket> S3Store::listBuckets()
         auto s = db.prepare("SELECT name, region, created_ns FROM s3_buckets ORDER BY name");
         if (!s)
             return out;
-        while (true) {
-            auto row = s->step();
-            if (!row || !*row)
-                break;
-            out.append({ s->text(0), s->text(1), s->int64(2) });
-        }
+        (void)s->forEachRow([&] { out.append({ s->text(0), s->text(1), s->int64(2) }); });
         return out;
     });
 }
@@ -968,13 +959,8 @@ Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
         removed.size = del.int64(0);
         removed.etag = del.blob(1);
         // RETURNING rows are produced before the delete completes: step to the end.
-        while (true) {
-            auto more = del.step();
-            if (!more)
-                return storeError(more.error());
-            if (!*more)
-                break;
-        }
+        if (auto rest = del.exec(); !rest)
+            return storeError(rest.error());
         return true;
     });
     if (result && *result) {
@@ -1092,14 +1078,10 @@ Result<void> S3Store::addBlobReferences(QSet<QByteArray> &live)
         auto s = db.prepare("SELECT DISTINCT blob FROM s3_objects WHERE blob <> ''");
         if (!s)
             return storeError(s.error());
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return storeError(row.error());
-            if (!*row)
-                return {};
-            live.insert(s->blob(0));
-        }
+        const Result<void> walked = s->forEachRow([&] { live.insert(s->blob(0)); });
+        if (!walked)
+            return storeError(walked.error());
+        return {};
     });
 }
 
@@ -1493,18 +1475,15 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         if (!s)
             return storeError(s.error());
         s->bind(1, uploadId);
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return storeError(row.error());
-            if (!*row)
-                break;
+        const Result<void> walked = s->forEachRow([&] {
             const bool sameAlgorithm =
                     checksumAlgorithmFromName(s->blob(6)) == u->checksumAlgorithm;
             stored.insert(int(s->int64(0)), { s->text(1), s->int64(2), s->blob(3), s->blob(4),
                                               sameAlgorithm ? s->blob(5) : QByteArray(),
                                               s->blob(7) });
-        }
+        });
+        if (!walked)
+            return storeError(walked.error());
         return {};
     });
     if (!loaded)
@@ -1646,19 +1625,17 @@ Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray
         s->bind(1, uploadId).bind(2, afterPart).bind(3, maxParts + 1);
         QList<S3Part> out;
         *truncated = false;
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return storeError(row.error());
-            if (!*row)
-                break;
+        const Result<void> walked = s->forEachRow([&] {
             if (out.size() == maxParts) {
                 *truncated = true;
-                break;
+                return false;
             }
             out.append({ int(s->int64(0)), s->int64(1), s->blob(2), s->blob(3), s->int64(4),
                          checksumAlgorithmFromName(s->blob(5)) });
-        }
+            return true;
+        });
+        if (!walked)
+            return storeError(walked.error());
         return out;
     });
 }
@@ -1678,15 +1655,10 @@ Result<QList<S3Upload>> S3Store::listUploads(const QString &bucket, const QByteA
         s->bind(1, bucket).bind(2, prefix).bind(3, int(prefix.size())).bind(4, maxUploads + 1);
         QList<S3Upload> out;
         *truncated = false;
-        while (true) {
-            auto row = s->step();
-            if (!row)
-                return storeError(row.error());
-            if (!*row)
-                break;
+        const Result<void> walked = s->forEachRow([&] {
             if (out.size() == maxUploads) {
                 *truncated = true;
-                break;
+                return false;
             }
             S3Upload u;
             u.uploadId = s->blob(0);
@@ -1696,7 +1668,10 @@ Result<QList<S3Upload>> S3Store::listUploads(const QString &bucket, const QByteA
             u.storageClass = s->blob(3);
             u.checksumAlgorithm = checksumAlgorithmFromName(s->blob(4));
             out.append(u);
-        }
+            return true;
+        });
+        if (!walked)
+            return storeError(walked.error());
         return out;
     });
 }

@@ -18,7 +18,8 @@ Engine::Options options(const QString &stateDir)
 {
     Engine::Options o;
     o.stateDir = stateDir;
-    o.edgePort = o.apiPort = o.idePort = 0;
+    o.edgePort = o.idePort = 0;
+    o.ports.insert(QStringLiteral("api"), 0);
     o.ioThreads = 1;
     return o;
 }

@@ -84,7 +84,8 @@ private slots:
         Engine::Options o;
         o.projectPath = m_project->path();
         o.stateDir = m_project->filePath(QStringLiteral(".tarmac"));
-        o.edgePort = o.apiPort = o.idePort = 0;
+        o.edgePort = o.idePort = 0;
+        o.ports.insert(QStringLiteral("api"), 0);
         o.ioThreads = 1;
         m_engine = std::make_unique<Engine>(o);
         auto started = m_engine->start();

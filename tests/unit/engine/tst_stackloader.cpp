@@ -2,6 +2,8 @@
 // cycles, Ref/GetAtt values per type, S3 events, the fidelity report, and errors with
 // positions.
 #include "engine/stackloader.h"
+#include "services/lambda/lambdaresources.h"
+#include "services/s3/s3resources.h"
 #include "template/templatedocument.h"
 
 #include <QDir>
@@ -15,6 +17,42 @@ namespace {
 
 const QByteArray kHeader = "AWSTemplateFormatVersion: '2010-09-09'\n"
                            "Transform: AWS::Serverless-2016-10-31\n";
+
+// Lambda's and S3's types and S3's event, as the engine passes every module's.
+StackLoader::Options serviceTypes()
+{
+    StackLoader::Options o;
+    o.resourceTypes = lambdaresources::types();
+    o.resourceTypes += { &s3resources::bucketType(), &s3resources::bucketPolicyType() };
+    o.eventTypes = { &s3resources::s3EventType() };
+    return o;
+}
+
+using lambdaresources::FunctionSpec;
+
+// A function's spec as Lambda's check made it (empty for another resource).
+FunctionSpec specOf(const Stack &stack, const QString &logicalId)
+{
+    const StackResource *r = stack.resource(logicalId);
+    return r ? lambdaresources::functionSpec(*r).value_or(FunctionSpec()) : FunctionSpec();
+}
+
+const StackResource &firstFunction(const Stack &stack)
+{
+    static const StackResource none;
+    const auto functions = stack.resourcesOf(QStringLiteral("function"));
+    return functions.isEmpty() ? none : *functions.first();
+}
+
+FunctionSpec firstSpec(const Stack &stack)
+{
+    return lambdaresources::functionSpec(firstFunction(stack)).value_or(FunctionSpec());
+}
+
+QString arnOf(const StackResource &function)
+{
+    return QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:") + function.physicalId;
+}
 
 // A project folder "demo" with code folders src/ and layer/.
 class Project
@@ -35,7 +73,7 @@ public:
             return makeError(QStringLiteral("Test"), QStringLiteral("cannot write template"));
         f.write(text);
         f.close();
-        StackLoader::Options o;
+        StackLoader::Options o = serviceTypes();
         o.parameterOverrides = overrides;
         return StackLoader::loadFile(templatePath(), o);
     }
@@ -51,6 +89,16 @@ QString outputValue(const Stack &stack, const QString &name)
             return o.value;
     }
     return QStringLiteral("<missing>");
+}
+
+// The bucket's notification targets, as S3 reads them from its resolved properties.
+QList<s3xml::NotificationTarget> notificationsOf(const Stack &stack, const QString &bucket)
+{
+    const StackResource *r = stack.resource(bucket);
+    if (!r)
+        return {};
+    auto settings = s3resources::readBucket(r->logicalId, r->properties, nullptr);
+    return settings ? settings->notification.targets : QList<s3xml::NotificationTarget>();
 }
 
 QStringList order(const Stack &stack)
@@ -181,15 +229,16 @@ void TestStackLoader::generatedNamesAreStable()
     auto a = p.load(text);
     auto b = p.load(text);
     QVERIFY2(a && b, qPrintable(a ? QString() : a.error().message));
-    const BucketSpec &bucket = a->buckets.first();
-    QCOMPARE(bucket.name, b->buckets.first().name);
-    QVERIFY(bucket.name.size() <= 63);
-    QCOMPARE(bucket.name, bucket.name.toLower());
-    QVERIFY2(bucket.name.startsWith(QLatin1String("demo-uploadsbucket")), qPrintable(bucket.name));
-    const FunctionSpec &fn = a->functions.first();
-    QVERIFY2(fn.name.startsWith(QLatin1String("demo-ThumbnailFunction-")), qPrintable(fn.name));
-    QCOMPARE(fn.name.size(), qsizetype(QStringLiteral("demo-ThumbnailFunction-").size() + 13));
-    QCOMPARE(fn.name, b->functions.first().name);
+    const QString id = QStringLiteral("UploadsBucketWithAVeryLongLogicalIdThatGoesOnAndOnAndOnForever");
+    const QString bucket = a->resource(id)->physicalId;
+    QCOMPARE(bucket, b->resource(id)->physicalId);
+    QVERIFY(bucket.size() <= 63);
+    QCOMPARE(bucket, bucket.toLower());
+    QVERIFY2(bucket.startsWith(QLatin1String("demo-uploadsbucket")), qPrintable(bucket));
+    const QString fn = firstFunction(*a).physicalId;
+    QVERIFY2(fn.startsWith(QLatin1String("demo-ThumbnailFunction-")), qPrintable(fn));
+    QCOMPARE(fn.size(), qsizetype(QStringLiteral("demo-ThumbnailFunction-").size() + 13));
+    QCOMPARE(fn, firstFunction(*b).physicalId);
 }
 
 void TestStackLoader::functionSpec()
@@ -222,8 +271,9 @@ void TestStackLoader::functionSpec()
                                   "      Runtime: python3.12\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     QCOMPARE(order(*stack), QStringList({ QStringLiteral("Other"), QStringLiteral("Fn") }));
-    const FunctionSpec *fn = stack->function(QStringLiteral("Fn"));
-    QVERIFY(fn);
+    const FunctionSpec spec = specOf(*stack, QStringLiteral("Fn"));
+    const FunctionSpec *fn = &spec;
+    const QString otherArn = arnOf(*stack->resource(QStringLiteral("Other")));
     QCOMPARE(fn->codeDir, QDir::cleanPath(p.path() + QStringLiteral("/src")));
     QCOMPARE(fn->handler, QStringLiteral("app.handler"));
     QCOMPARE(fn->runtime, QStringLiteral("python3.12"));
@@ -233,14 +283,15 @@ void TestStackLoader::functionSpec()
     QCOMPARE(fn->reservedConcurrency, std::optional<int>(2));
     QCOMPARE(fn->environment.value(QStringLiteral("RETRIES")), QStringLiteral("3"));
     QCOMPARE(fn->environment.value(QStringLiteral("DEBUG")), QStringLiteral("true"));
-    QCOMPARE(fn->environment.value(QStringLiteral("ARN")), stack->function(QStringLiteral("Other"))->arn);
+    QCOMPARE(fn->environment.value(QStringLiteral("ARN")), otherArn);
     QVERIFY(fn->eventInvokeConfig);
     QCOMPARE(fn->eventInvokeConfig->maximumRetryAttempts, std::optional<int>(1));
     QCOMPARE(fn->eventInvokeConfig->maximumEventAgeSeconds, std::optional<int>(120));
     QCOMPARE(fn->eventInvokeConfig->onFailureType, QStringLiteral("Lambda"));
-    QCOMPARE(fn->eventInvokeConfig->onFailure, stack->function(QStringLiteral("Other"))->arn);
+    QCOMPARE(fn->eventInvokeConfig->onFailure, otherArn);
     QCOMPARE(fn->tags.value(QStringLiteral("team")), QStringLiteral("blue"));
-    const FunctionSpec *other = stack->function(QStringLiteral("Other"));
+    const FunctionSpec otherSpec = specOf(*stack, QStringLiteral("Other"));
+    const FunctionSpec *other = &otherSpec;
     QCOMPARE(other->inlineCode, QByteArray("def handler(e, c):\n    return 1\n"));
     QVERIFY(other->codeDir.isEmpty());
     QCOMPARE(other->timeoutSeconds, 3);
@@ -272,9 +323,11 @@ void TestStackLoader::globals()
                                   "    Type: AWS::Serverless::Function\n"
                                   "    Properties: {Handler: b.handler, Runtime: nodejs20.x}\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    const FunctionSpec *a = stack->function(QStringLiteral("A"));
-    const FunctionSpec *b = stack->function(QStringLiteral("B"));
-    QVERIFY(a && b);
+    const FunctionSpec specA = specOf(*stack, QStringLiteral("A"));
+    const FunctionSpec specB = specOf(*stack, QStringLiteral("B"));
+    const FunctionSpec *a = &specA;
+    const FunctionSpec *b = &specB;
+    QVERIFY(!a->runtime.isEmpty() && !b->runtime.isEmpty());
     QCOMPARE(a->runtime, QStringLiteral("python3.12"));
     QCOMPARE(a->timeoutSeconds, 20);
     QCOMPARE(a->environment.value(QStringLiteral("STAGE")), QStringLiteral("dev"));
@@ -393,9 +446,8 @@ void TestStackLoader::conditionsAndMappings()
                                       "  Mode: {Value: !If [IsDev, development, production]}\n";
     auto dev = p.load(text);
     QVERIFY2(dev, qPrintable(dev ? QString() : dev.error().message));
-    QCOMPARE(dev->functions.first().memoryMb, 128);
-    QVERIFY(!dev->functions.first().reservedConcurrency);
-    QVERIFY(!dev->bucket(QStringLiteral("Archive")));
+    QCOMPARE(firstSpec(*dev).memoryMb, 128);
+    QVERIFY(!firstSpec(*dev).reservedConcurrency);
     QVERIFY(!dev->resource(QStringLiteral("Archive")));
     QCOMPARE(dev->outputs.size(), 1);
     QCOMPARE(outputValue(*dev, QStringLiteral("Mode")), QStringLiteral("development"));
@@ -403,11 +455,11 @@ void TestStackLoader::conditionsAndMappings()
 
     auto prod = p.load(text, { QStringLiteral("Stage=prod") });
     QVERIFY2(prod, qPrintable(prod ? QString() : prod.error().message));
-    QCOMPARE(prod->functions.first().memoryMb, 1024);
-    QCOMPARE(prod->functions.first().reservedConcurrency, std::optional<int>(10));
-    QVERIFY(prod->bucket(QStringLiteral("Archive")));
+    QCOMPARE(firstSpec(*prod).memoryMb, 1024);
+    QCOMPARE(firstSpec(*prod).reservedConcurrency, std::optional<int>(10));
+    QVERIFY(prod->resource(QStringLiteral("Archive")));
     QCOMPARE(outputValue(*prod, QStringLiteral("Mode")), QStringLiteral("production"));
-    QCOMPARE(outputValue(*prod, QStringLiteral("ArchiveName")), prod->bucket(QStringLiteral("Archive"))->name);
+    QCOMPARE(outputValue(*prod, QStringLiteral("ArchiveName")), prod->resource(QStringLiteral("Archive"))->physicalId);
 
     // A reference to a resource its condition leaves out is an error.
     auto broken = p.load(kHeader + "Conditions:\n"
@@ -529,11 +581,11 @@ void TestStackLoader::s3EventsBecomeNotifications()
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     // The bucket names the function in its notification, so it comes after it.
     QCOMPARE(order(*stack), QStringList({ QStringLiteral("Fn"), QStringLiteral("Uploads") }));
-    QCOMPARE(stack->notifications.size(), 1);
-    const BucketNotification &n = stack->notifications.first();
-    QCOMPARE(n.bucketName, QStringLiteral("demo-uploads"));
-    QCOMPARE(n.functionName, stack->functions.first().name);
-    QCOMPARE(n.functionArn, stack->functions.first().arn);
+    QCOMPARE(stack->resource(QStringLiteral("Uploads"))->physicalId, QStringLiteral("demo-uploads"));
+    const auto notifications = notificationsOf(*stack, QStringLiteral("Uploads"));
+    QCOMPARE(notifications.size(), 1);
+    const s3xml::NotificationTarget &n = notifications.first();
+    QCOMPARE(n.arn, arnOf(firstFunction(*stack)));
     QCOMPARE(n.events, QStringList({ QStringLiteral("s3:ObjectCreated:*"), QStringLiteral("s3:ObjectRemoved:*") }));
     QCOMPARE(n.prefix, QStringLiteral("incoming/"));
     QCOMPARE(n.suffix, QStringLiteral(".txt"));
@@ -587,11 +639,12 @@ void TestStackLoader::cfnNotificationConfiguration()
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     QCOMPARE(order(*stack), QStringList({ QStringLiteral("Role"), QStringLiteral("Fn"), QStringLiteral("Permission"),
                                           QStringLiteral("Bucket") }));
-    QCOMPARE(stack->functions.first().inlineCode, QByteArray("def handler(event, context):\n    return event\n"));
-    QCOMPARE(stack->notifications.size(), 1);
-    QCOMPARE(stack->notifications.first().functionName, stack->functions.first().name);
-    QCOMPARE(stack->notifications.first().events, QStringList { QStringLiteral("s3:ObjectCreated:Put") });
-    QCOMPARE(stack->notifications.first().suffix, QStringLiteral(".csv"));
+    QCOMPARE(firstSpec(*stack).inlineCode, QByteArray("def handler(event, context):\n    return event\n"));
+    const auto notifications = notificationsOf(*stack, QStringLiteral("Bucket"));
+    QCOMPARE(notifications.size(), 1);
+    QCOMPARE(notifications.first().arn, arnOf(firstFunction(*stack)));
+    QCOMPARE(notifications.first().events, QStringList { QStringLiteral("s3:ObjectCreated:Put") });
+    QCOMPARE(notifications.first().suffix, QStringLiteral(".csv"));
     // The queue notification is listed; IAM and the permission are accepted and ignored.
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 1);
     const auto unsupported = std::find_if(stack->report.items.cbegin(), stack->report.items.cend(), [](const FidelityItem &i) {
@@ -620,7 +673,7 @@ void TestStackLoader::layers()
                                   "      Runtime: python3.12\n"
                                   "      Layers: [arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:40]\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(stack->functions.first().layerDirs, QStringList { QDir::cleanPath(p.path() + QStringLiteral("/layer")) });
+    QCOMPARE(firstSpec(*stack).layerDirs, QStringList { QDir::cleanPath(p.path() + QStringLiteral("/layer")) });
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 1);
     QVERIFY(stack->report.items.first().subject.startsWith(QLatin1String("layer arn:aws:lambda:us-east-1:017000801446")));
     QCOMPARE(stack->codeDirs(), QStringList({ QDir::cleanPath(p.path() + QStringLiteral("/src")),
@@ -767,12 +820,12 @@ void TestStackLoader::jsonTemplate()
 )");
     f.close();
     QCOMPARE(StackLoader::findTemplate(p.path()), p.path() + QStringLiteral("/template.json"));
-    auto stack = StackLoader::loadFile(p.path() + QStringLiteral("/template.json"), {});
+    auto stack = StackLoader::loadFile(p.path() + QStringLiteral("/template.json"), serviceTypes());
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(stack->functions.first().environment.value(QStringLiteral("B")), QStringLiteral("demo-x-us-east-1"));
+    QCOMPARE(firstSpec(*stack).environment.value(QStringLiteral("B")), QStringLiteral("demo-x-us-east-1"));
     QCOMPARE(outputValue(*stack, QStringLiteral("Zone")), QStringLiteral("us-east-1a"));
-    QCOMPARE(outputValue(*stack, QStringLiteral("Arn")), stack->functions.first().arn);
-    QCOMPARE(stack->functions.first().location.line, 5);
+    QCOMPARE(outputValue(*stack, QStringLiteral("Arn")), arnOf(firstFunction(*stack)));
+    QCOMPARE(firstFunction(*stack).location.line, 5);
 }
 
 void TestStackLoader::findTemplateAndStackName()

@@ -1,0 +1,293 @@
+#include "services/s3/s3resources.h"
+
+#include "template/stack.h"
+
+namespace tarmac::s3resources {
+
+namespace {
+
+constexpr Support E = Support::Emulated;
+constexpr Support I = Support::Ignored;
+constexpr Support U = Support::Unsupported;
+
+QString qs(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+// A scalar as CloudFormation turns it into a string (numbers and booleans too).
+bool scalar(const Json &v, QString *out)
+{
+    if (v.is_string())
+        *out = qs(v.get<std::string>());
+    else if (v.is_boolean())
+        *out = v.get<bool>() ? QStringLiteral("true") : QStringLiteral("false");
+    else if (v.is_number_integer())
+        *out = QString::number(v.get<qint64>());
+    else if (v.is_number())
+        *out = QString::number(v.get<double>());
+    else
+        return false;
+    return true;
+}
+
+QStringList stringList(const Json &value)
+{
+    QStringList out;
+    QString s;
+    if (value.is_array()) {
+        for (const Json &v : value) {
+            if (scalar(v, &s))
+                out.append(s);
+        }
+    } else if (scalar(value, &s)) {
+        out.append(s);
+    }
+    return out;
+}
+
+class BucketType : public ResourceType
+{
+public:
+    const ResourceTypeInfo &info() const override
+    {
+        static const ResourceTypeInfo info { "AWS::S3::Bucket", E, "", {
+            { "BucketName", E, "" },
+            { "CorsConfiguration", E, "" },
+            { "Tags", E, "" },
+            { "NotificationConfiguration", E, "" },
+            { "VersioningConfiguration", U, "S3 versioning is not emulated" },
+            { "BucketEncryption", I, "objects are stored unencrypted" },
+            { "PublicAccessBlockConfiguration", I, "access control is not enforced" },
+            { "OwnershipControls", I, "access control is not enforced" },
+            { "AccessControl", I, "access control is not enforced" },
+            { "AccelerateConfiguration", I, "there is nothing to accelerate locally" },
+            { "MetricsConfigurations", I, "no CloudWatch metrics" },
+        }, "bucket" };
+        return info;
+    }
+
+    ResourceIdentity identity(const QString &logicalId, const Json &properties, const StackNaming &n) const override
+    {
+        ResourceIdentity id;
+        const QString given = stringProperty(properties, "BucketName");
+        id.physicalId = given.isEmpty() ? generatedPhysicalName(n, logicalId, 63, true) : given;
+        const QString b = id.physicalId;
+        const auto str = [](const QString &s) { return Json(s.toStdString()); };
+        id.ref = str(b);
+        id.attributes.insert(QStringLiteral("Arn"), str(QStringLiteral("arn:aws:s3:::") + b));
+        id.attributes.insert(QStringLiteral("DomainName"), str(b + QStringLiteral(".s3.amazonaws.com")));
+        id.attributes.insert(QStringLiteral("RegionalDomainName"),
+                             str(QStringLiteral("%1.s3.%2.amazonaws.com").arg(b, n.region)));
+        id.attributes.insert(QStringLiteral("DualStackDomainName"),
+                             str(QStringLiteral("%1.s3.dualstack.%2.amazonaws.com").arg(b, n.region)));
+        id.attributes.insert(QStringLiteral("WebsiteURL"),
+                             str(QStringLiteral("http://%1.s3-website-%2.amazonaws.com").arg(b, n.region)));
+        return id;
+    }
+
+    Result<Json> check(const StackResource &resource, ResourceCheck &check) const override
+    {
+        auto settings = readBucket(resource.logicalId, resource.properties, &check);
+        if (!settings)
+            return settings.error();
+        return Json();
+    }
+};
+
+class BucketPolicyType : public ResourceType
+{
+public:
+    const ResourceTypeInfo &info() const override
+    {
+        static const ResourceTypeInfo info { "AWS::S3::BucketPolicy", I, "bucket policies are not enforced", {} };
+        return info;
+    }
+    ResourceIdentity identity(const QString &logicalId, const Json &, const StackNaming &n) const override
+    {
+        ResourceIdentity id;
+        id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
+        id.ref = Json(id.physicalId.toStdString());
+        return id;
+    }
+};
+
+// `Events: {Upload: {Type: S3, Properties: {Bucket: !Ref B, Events: …, Filter: …}}}`
+class S3EventType : public FunctionEventType
+{
+public:
+    QString type() const override { return QStringLiteral("S3"); }
+
+    Result<EventExpansion> expand(const FunctionEvent &e) const override
+    {
+        const Json &p = e.properties;
+        const Json bucket = p.value("Bucket", Json());
+        const QString target = bucket.is_object() && bucket.size() == 1 && bucket.contains("Ref") && bucket["Ref"].is_string()
+                ? qs(bucket["Ref"].get<std::string>())
+                : QString();
+        if (target.isEmpty() || e.typeOf(target) != QLatin1String("AWS::S3::Bucket"))
+            return makeError(QStringLiteral("InvalidEvent"),
+                             QStringLiteral("S3 events must reference an S3 bucket in the same template."));
+        if (!p.contains("Events"))
+            return makeError(QStringLiteral("InvalidEvent"), QStringLiteral("The S3 event needs Events."));
+        EventExpansion out;
+        for (auto it = p.begin(); it != p.end(); ++it) {
+            if (it.key() != "Bucket" && it.key() != "Events" && it.key() != "Filter")
+                out.unsupported.append({ qs(it.key()), QStringLiteral("not a property Tarmac knows for S3 events") });
+        }
+        const std::string fn = e.functionLogicalId.toStdString();
+        const QString permission = e.functionLogicalId + e.name + QStringLiteral("Permission");
+        out.resources.append(ExpandedResource {
+                permission, QStringLiteral("AWS::Lambda::Permission"),
+                Json { { "Action", "lambda:InvokeFunction" },
+                       { "FunctionName", { { "Ref", fn } } },
+                       { "Principal", "s3.amazonaws.com" },
+                       { "SourceAccount", { { "Ref", "AWS::AccountId" } } } } });
+        Json configuration = { { "Id", QString(e.functionLogicalId + e.name).toStdString() },
+                               { "Event", p["Events"] },
+                               { "Function", { { "Fn::GetAtt", Json::array({ fn, "Arn" }) } } } };
+        if (p.contains("Filter"))
+            configuration["Filter"] = p["Filter"];
+        out.additions.append({ target, { QStringLiteral("NotificationConfiguration"), QStringLiteral("LambdaConfigurations") },
+                               configuration });
+        out.cycleHint = QStringLiteral("a function that refers to the bucket whose events trigger it: give the bucket a "
+                                       "fixed BucketName and build the name with !Sub in the function");
+        return out;
+    }
+};
+
+const BucketType g_bucket;
+const BucketPolicyType g_policy;
+const S3EventType g_event;
+
+} // namespace
+
+const ResourceType &bucketType()
+{
+    return g_bucket;
+}
+
+const ResourceType &bucketPolicyType()
+{
+    return g_policy;
+}
+
+const FunctionEventType &s3EventType()
+{
+    return g_event;
+}
+
+Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, ResourceCheck *check)
+{
+    const auto fail = [&](const QStringList &property, const QString &message) -> Error {
+        if (check)
+            return check->error(property, message);
+        return makeError(QStringLiteral("ValidationError"),
+                         QStringLiteral("bucket %1: %2: %3").arg(logicalId, property.join(u'.'), message));
+    };
+    BucketSettings out;
+    if (p.contains("CorsConfiguration")) {
+        const Json &cors = p["CorsConfiguration"];
+        if (!cors.is_object() || !cors.contains("CorsRules") || !cors["CorsRules"].is_array())
+            return fail({ QStringLiteral("CorsConfiguration") }, QStringLiteral("CorsConfiguration is {CorsRules: [...]}"));
+        const Json &rules = cors["CorsRules"];
+        for (size_t i = 0; i < rules.size(); ++i) {
+            const Json &r = rules[i];
+            const QStringList at { QStringLiteral("CorsConfiguration"), QStringLiteral("CorsRules"), QString::number(i) };
+            if (!r.is_object())
+                return fail(at, QStringLiteral("a CORS rule is a map"));
+            s3xml::CorsRule rule;
+            if (r.contains("Id") && r["Id"].is_string())
+                rule.id = qs(r["Id"].get<std::string>());
+            rule.allowedOrigins = stringList(r.value("AllowedOrigins", Json()));
+            rule.allowedMethods = stringList(r.value("AllowedMethods", Json()));
+            rule.allowedHeaders = stringList(r.value("AllowedHeaders", Json()));
+            rule.exposeHeaders = stringList(r.value("ExposedHeaders", Json()));
+            QString maxAge;
+            if (r.contains("MaxAge") && scalar(r["MaxAge"], &maxAge))
+                rule.maxAgeSeconds = maxAge.toInt();
+            if (rule.allowedOrigins.isEmpty() || rule.allowedMethods.isEmpty())
+                return fail(at, QStringLiteral("a CORS rule needs AllowedOrigins and AllowedMethods"));
+            out.cors.append(rule);
+        }
+    }
+    if (p.contains("Tags")) {
+        const Json &tags = p["Tags"];
+        if (!tags.is_array())
+            return fail({ QStringLiteral("Tags") }, QStringLiteral("Tags must be a list of {Key, Value}"));
+        for (size_t i = 0; i < tags.size(); ++i) {
+            const Json &t = tags[i];
+            s3xml::Tag tag;
+            if (!t.is_object() || !t.contains("Key") || !scalar(t["Key"], &tag.key)
+                || (t.contains("Value") && !scalar(t["Value"], &tag.value)))
+                return fail({ QStringLiteral("Tags"), QString::number(i) }, QStringLiteral("a tag is {Key, Value}"));
+            out.tags.append(tag);
+        }
+    }
+    if (p.contains("VersioningConfiguration")) {
+        const Json &v = p["VersioningConfiguration"];
+        const std::string status = v.is_object() && v.contains("Status") && v["Status"].is_string()
+                ? v["Status"].get<std::string>()
+                : std::string();
+        if (status != "Enabled" && status != "Suspended")
+            return fail({ QStringLiteral("VersioningConfiguration") },
+                        QStringLiteral("VersioningConfiguration is {Status: Enabled|Suspended}"));
+    }
+    if (p.contains("NotificationConfiguration")) {
+        const Json &nc = p["NotificationConfiguration"];
+        const QString ncName = QStringLiteral("NotificationConfiguration");
+        if (!nc.is_object())
+            return fail({ ncName }, QStringLiteral("NotificationConfiguration is a map"));
+        for (auto it = nc.begin(); it != nc.end(); ++it) {
+            const QString key = qs(it.key());
+            if (key != QLatin1String("LambdaConfigurations")) {
+                if (check)
+                    check->unsupported(ncName + u'.' + key, { ncName, key }, QStringLiteral("only notifications to functions are sent"));
+                continue;
+            }
+            if (!it.value().is_array())
+                return fail({ ncName, key }, QStringLiteral("LambdaConfigurations is a list"));
+            for (size_t i = 0; i < it.value().size(); ++i) {
+                const Json &c = it.value()[i];
+                const QStringList at { ncName, key, QString::number(i) };
+                s3xml::NotificationTarget target;
+                target.kind = QStringLiteral("CloudFunction");
+                if (!c.is_object() || !c.contains("Event") || !scalar(c.value("Function", Json()), &target.arn))
+                    return fail(at, QStringLiteral("a LambdaConfiguration is {Event, Function, Filter}"));
+                target.id = c.contains("Id") && c["Id"].is_string() ? qs(c["Id"].get<std::string>())
+                                                                   : QStringLiteral("%1-lambda-%2").arg(logicalId).arg(i);
+                const Json events = c["Event"].is_array() ? c["Event"] : Json::array({ c["Event"] });
+                for (const Json &e : events) {
+                    QString s;
+                    if (!scalar(e, &s) || !s.startsWith(QLatin1String("s3:")))
+                        return fail(at, QStringLiteral("S3 event names look like s3:ObjectCreated:*"));
+                    target.events.append(s);
+                }
+                const Json filter = c.value("Filter", Json());
+                if (!filter.is_null()) {
+                    const Json rules = filter.is_object() && filter.contains("S3Key") && filter["S3Key"].is_object()
+                            ? filter["S3Key"].value("Rules", Json::array())
+                            : Json();
+                    if (!rules.is_array())
+                        return fail(at, QStringLiteral("Filter is {S3Key: {Rules: [{Name: prefix|suffix, Value}]}}"));
+                    for (const Json &rule : rules) {
+                        QString name, value;
+                        if (!rule.is_object() || !scalar(rule.value("Name", Json()), &name)
+                            || !scalar(rule.value("Value", Json()), &value))
+                            return fail(at, QStringLiteral("a filter rule is {Name: prefix|suffix, Value}"));
+                        if (name.compare(QLatin1String("prefix"), Qt::CaseInsensitive) == 0)
+                            target.prefix = value;
+                        else if (name.compare(QLatin1String("suffix"), Qt::CaseInsensitive) == 0)
+                            target.suffix = value;
+                        else
+                            return fail(at, QStringLiteral("filter rule names are prefix and suffix, not %1").arg(name));
+                    }
+                }
+                out.notification.targets.append(target);
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace tarmac::s3resources

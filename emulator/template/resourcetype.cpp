@@ -1,0 +1,61 @@
+#include "template/resourcetype.h"
+
+#include <QCryptographicHash>
+
+namespace tarmac {
+
+ResourceType::~ResourceType() = default;
+ResourceCheck::~ResourceCheck() = default;
+FunctionEventType::~FunctionEventType() = default;
+
+const PropertySupport *ResourceTypeInfo::property(const QString &name) const
+{
+    for (const PropertySupport &p : properties) {
+        if (name == QLatin1String(p.name))
+            return &p;
+    }
+    return nullptr;
+}
+
+QString StackNaming::arn(const char *service, const QString &resource) const
+{
+    return QStringLiteral("arn:aws:%1:%2:%3:%4").arg(QLatin1String(service), region, accountId, resource);
+}
+
+QString stableSuffix(const QString &seed, int length, bool lowerCase)
+{
+    // Base 36 of a SHA-256: the same seed gives the same name on every start.
+    const QByteArray digest = QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha256);
+    const char *alphabet = lowerCase ? "abcdefghijklmnopqrstuvwxyz0123456789" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const auto *bytes = reinterpret_cast<const quint8 *>(digest.constData());
+    QString out;
+    for (int i = 0; i < length; ++i)
+        out += QLatin1Char(alphabet[bytes[i % digest.size()] % 36]);
+    return out;
+}
+
+QString stringProperty(const Json &properties, const char *name)
+{
+    if (properties.is_object() && properties.contains(name) && properties[name].is_string())
+        return QString::fromStdString(properties[name].get<std::string>());
+    return {};
+}
+
+QString generatedPhysicalName(const StackNaming &naming, const QString &logicalId, int maxLength, bool lowerCase)
+{
+    const QString suffix = stableSuffix(naming.stackName + u'/' + logicalId, 13, lowerCase);
+    // Like CloudFormation: stack name and logical id give way so that the suffix fits.
+    const int room = std::max(2, maxLength - int(suffix.size()) - 2);
+    QString stack = naming.stackName;
+    QString logical = logicalId;
+    while (stack.size() + logical.size() > room) {
+        if (stack.size() >= logical.size())
+            stack.chop(1);
+        else
+            logical.chop(1);
+    }
+    QString name = stack + u'-' + logical + u'-' + suffix;
+    return lowerCase ? name.toLower() : name;
+}
+
+} // namespace tarmac

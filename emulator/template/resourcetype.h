@@ -1,0 +1,170 @@
+#pragma once
+
+#include "base/json.h"
+#include "base/result.h"
+#include "template/stack.h"
+
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+
+namespace tarmac {
+
+// What Tarmac does with a resource type or a property of one.
+enum class Support {
+    Emulated,    // runs as on AWS
+    Ignored,     // accepted, deliberately without effect locally (IAM, encryption, …)
+    Unsupported, // not emulated
+};
+
+struct PropertySupport
+{
+    const char *name;
+    Support support;
+    const char *note; // for Ignored: what happens instead
+};
+
+// One CloudFormation / SAM resource type as Tarmac knows it: whether it is emulated, and for
+// emulated types which properties are (anything not listed is unsupported). It does not
+// create anything.
+struct ResourceTypeInfo
+{
+    const char *type;
+    Support support;
+    const char *note;
+    QList<PropertySupport> properties;
+    const char *noun = nullptr; // "bucket": "bucket Photos added"; null: "Photos added"
+
+    const PropertySupport *property(const QString &name) const;
+};
+
+struct StackNaming
+{
+    QString stackName;
+    QString stackId;
+    QString region;
+    QString accountId;
+
+    // "arn:aws:{service}:{region}:{account}:{resource}"
+    QString arn(const char *service, const QString &resource) const;
+};
+
+// What `Ref` and `Fn::GetAtt` give for a resource, the values AWS gives for its type.
+struct ResourceIdentity
+{
+    QString physicalId;
+    Json ref;
+    QMap<QString, Json> attributes;
+    bool attributesKnown = true; // false for unknown types: any attribute is accepted
+};
+
+// The name CloudFormation gives a resource that does not name itself:
+// "{stack}-{logicalId}-{13 characters}", cut to maxLength, lower-cased for buckets. The
+// suffix is derived from the stack and logical id, so the name (and the data behind it)
+// stays the same from one start to the next.
+QString generatedPhysicalName(const StackNaming &naming, const QString &logicalId, int maxLength,
+                              bool lowerCase);
+// `length` characters of base 36 derived from `seed`: the same seed gives the same text.
+QString stableSuffix(const QString &seed, int length, bool lowerCase);
+// The string property `name`, or empty.
+QString stringProperty(const Json &properties, const char *name);
+
+// What a ResourceType's check() may say about a resource while the template is loaded. A
+// property is a path of keys and list indexes from Properties: {"Tags", "0", "Key"}.
+class ResourceCheck
+{
+public:
+    virtual ~ResourceCheck();
+    // An item of the fidelity report (something Tarmac does not emulate) at the property:
+    // the property itself, or (`value`) a value of it ("Runtime: java21").
+    virtual void unsupported(const QString &subject, const QStringList &property, const QString &note,
+                             bool value = false) = 0;
+    // The error CloudFormation would give for the property (the resource itself when empty),
+    // with its position.
+    virtual Error error(const QStringList &property, const QString &message) const = 0;
+    // The folder relative code and content paths start from (the template's).
+    virtual QString baseDir() const = 0;
+    // A resource loaded before this one (everything it refers to is), by physical id (what
+    // Ref gives: a layer version's ARN), or null.
+    virtual const StackResource *loaded(const QString &physicalId) const = 0;
+};
+
+// A resource type a service runs, as the template engine needs it: what Tarmac emulates of
+// it (for the fidelity report), what Ref and Fn::GetAtt give, and what CloudFormation
+// refuses in its properties. The service that offers it creates, updates and deletes such
+// resources (ServiceModule::putResource).
+class ResourceType
+{
+public:
+    virtual ~ResourceType();
+    virtual const ResourceTypeInfo &info() const = 0;
+    virtual ResourceIdentity identity(const QString &logicalId, const Json &properties,
+                                      const StackNaming &naming) const = 0;
+    // Checks the resolved properties when the template is loaded, so that a mistake is an
+    // error with its position before anything is created. What it returns is kept with the
+    // resource (StackResource::details) for putResource: what the check made of it that needs
+    // the template (an absolute code folder); null when nothing.
+    virtual Result<Json> check(const StackResource &resource, ResourceCheck &check) const
+    {
+        Q_UNUSED(resource);
+        Q_UNUSED(check);
+        return Json();
+    }
+};
+
+// An event a SAM function declares: `Events: {Name: {Type: SQS, Properties: …}}`.
+struct FunctionEvent
+{
+    QString functionLogicalId;
+    QString name;
+    Json properties = Json::object(); // as written: may hold intrinsic functions
+    // The type of the template's resource of that logical id; empty when there is none.
+    std::function<QString(const QString &logicalId)> typeOf;
+};
+
+// A resource the SAM transform makes of an event, as CloudFormation then gets it. Its
+// properties may hold intrinsic functions; `{"Fn::GetAtt": [Fn, "Arn"]}` names the function.
+struct ExpandedResource
+{
+    QString logicalId;
+    QString type;
+    Json properties = Json::object();
+};
+
+// What the SAM transform makes of one event.
+struct EventExpansion
+{
+    QList<ExpandedResource> resources; // new resources (an event source mapping, a permission)
+    // Additions to a resource the template has (S3: the bucket's notification names the
+    // function): `value` is appended to the list at `property` (a path of map keys), and
+    // the resource then depends on the function and on `resources`. Skipped when the
+    // resource's Condition leaves it out.
+    struct Addition
+    {
+        QString logicalId;
+        QStringList property;
+        Json value;
+    };
+    QList<Addition> additions;
+    // Properties of the event Tarmac does not know (for the fidelity report): name and note.
+    QList<std::pair<QString, QString>> unsupported;
+    // Said after a circular dependency that runs through an addition's resource: how to
+    // break it.
+    QString cycleHint;
+};
+
+// An event type SAM functions may declare, offered by the service whose resources it wires
+// (SQS → an AWS::Lambda::EventSourceMapping): expands the event the way the SAM transform
+// does. An error is a sentence CloudFormation would say; the loader adds the position.
+class FunctionEventType
+{
+public:
+    virtual ~FunctionEventType();
+    virtual QString type() const = 0; // "SQS"
+    virtual Result<EventExpansion> expand(const FunctionEvent &event) const = 0;
+};
+
+} // namespace tarmac
