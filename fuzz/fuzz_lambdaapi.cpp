@@ -1,7 +1,8 @@
 // libFuzzer target for the Lambda API's request reading (services/lambda/lambdarequests): every
 // operation that takes a body or headers, on whatever bytes arrive.
 //
-// The input's first byte picks the operation, the second the Invoke headers; the rest is the
+// The input's first byte picks the operation (the event-source mappings' also go through the
+// registry's checks of a request), the second the Invoke headers; the rest is the
 // body (JSON, mostly: the seeds and lambdaapi.dict steer the mutator to the requests' field
 // names with values of every type). Whatever comes, reading must end with a request or with
 // Lambda's own 4xx error (never an exception, which the emulator would die of, or a crash), and
@@ -62,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    const unsigned operation = data[0] % 8;
+    const unsigned operation = data[0] % 10;
     const unsigned headers = data[1];
     HttpRequest request;
     request.method = "POST";
@@ -144,6 +145,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         auto r = lambdarequests::tags(*body);
         if (failed(r))
             return 0;
+        break;
+    }
+    case 8:   // CreateEventSourceMapping
+    case 9: { // UpdateEventSourceMapping: then the registry's checks of what was sent
+        const bool create = operation == 8;
+        auto r = lambdarequests::eventSourceMapping(*body, create);
+        if (failed(r))
+            return 0;
+        const EventSourceMappingRequest &s = r->settings;
+        FUZZ_CHECK(create || (!s.eventSourceArn && !s.startingPosition && !s.tags));
+        FUZZ_CHECK(s.maximumConcurrency || !body->contains("ScalingConfig")
+                   || !(*body)["ScalingConfig"].is_object());
+        if (failed(EventSourceMappings::checkRequest(s)))
+            return 0;
+        FUZZ_CHECK(!s.batchSize || (*s.batchSize >= 1 && *s.batchSize <= 10000));
         break;
     }
     }
