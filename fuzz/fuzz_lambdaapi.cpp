@@ -2,7 +2,7 @@
 // operation that takes a body or headers, on whatever bytes arrive.
 //
 // The input's first byte picks the operation (the event-source mappings' also go through the
-// registry's checks of a request), the second the Invoke headers; the rest is the
+// registry's pure rules: the model's checks, the kinds of source, the filter patterns), the second the Invoke headers; the rest is the
 // body (JSON, mostly: the seeds and lambdaapi.dict steer the mutator to the requests' field
 // names with values of every type). Whatever comes, reading must end with a request or with
 // Lambda's own 4xx error (never an exception, which the emulator would die of, or a crash), and
@@ -33,7 +33,7 @@ void checkError(const Error &e)
                || e.code == QLatin1String("RequestEntityTooLargeException"));
     // A validation message says which field: "... at 'ephemeralStorage.size' failed ...".
     if (e.message.startsWith(QLatin1String("1 validation error detected")))
-        FUZZ_CHECK(e.message.contains(QLatin1String("' at '"))
+        FUZZ_CHECK(e.message.contains(QLatin1String(" at '"))
                    && e.message.contains(QLatin1String("' failed to satisfy constraint: ")));
 }
 
@@ -160,6 +160,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (failed(EventSourceMappings::checkRequest(s)))
             return 0;
         FUZZ_CHECK(!s.batchSize || (*s.batchSize >= 1 && *s.batchSize <= 10000));
+        // The filter patterns that passed, matched against the body itself as a record.
+        if (s.filterPatterns)
+            (void)matchesFilters(*s.filterPatterns, *body);
+        // And the rules of either kind of source over the request's settings.
+        EventSourceMapping mapping;
+        mapping.batchSize = s.batchSize.value_or(0);
+        mapping.startingPosition = s.startingPosition.value_or(QString());
+        mapping.maximumRetryAttempts = s.maximumRetryAttempts;
+        for (const auto kind : { EventSource::Kind::Queue, EventSource::Kind::Stream }) {
+            EventSourceMapping m = mapping;
+            if (!failed(EventSourceMappings::applyKindRules(m, kind)))
+                FUZZ_CHECK(m.batchSize >= 1 && m.batchSize <= 10000);
+        }
         break;
     }
     }

@@ -23,9 +23,8 @@ struct EventSourceMapping;
 // BatchSize records, hands the event ({"Records": […]}) to the Dispatcher as a synchronous
 // delivery, and tells the source what came of it (batchOutcome(): success, whole failure, or
 // the ReportBatchItemFailures list); records that FilterCriteria hold back count as done
-// without the function. At most ScalingConfig.MaximumConcurrency batches of a
-// mapping are in flight (the source's default when not set); a disabled or deleted mapping
-// is not polled.
+// without the function. At most ScalingConfig.MaximumConcurrency batches of a mapping are in
+// flight (the source's default when not set); a disabled or deleted mapping is not polled.
 //
 // Nothing polls in a loop: a mapping is looked at when it changes, when its source wakes the
 // registry, when a batch finishes, and at the times it waits for (a batching window, the

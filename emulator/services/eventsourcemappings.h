@@ -129,8 +129,8 @@ struct EventSourceReadiness
 // what the function made of them. The source calls EventSourceMappings::wake() when records
 // arrive, so nobody polls in a loop.
 //
-// check() is called on the API's I/O threads; readiness(), receive(), complete() and
-// forget() on the poller's (the engine's) thread. The source keeps itself thread-safe
+// check() and forget() are called on the API's I/O threads; readiness(), receive() and
+// complete() on the poller's (the engine's) thread. The source keeps itself thread-safe
 // against its own API.
 class EventSource
 {
@@ -158,7 +158,8 @@ public:
     virtual std::optional<EventBatch> receive(const EventSourceMapping &mapping, int maxRecords) = 0;
     virtual void complete(const EventSourceMapping &mapping, const EventBatch &batch,
                           const BatchOutcome &outcome) = 0;
-    // The mapping is deleted: drop what was kept for it (a stream's iterators).
+    // The mapping is deleted: drop what was kept for it (a stream's iterators). Batches of it
+    // still in flight are completed afterwards all the same.
     virtual void forget(const EventSourceMapping &mapping) { Q_UNUSED(mapping); }
 };
 
@@ -211,8 +212,12 @@ public:
 
     static Error notFound();
     // The model's checks of what a request sent (ranges, enums, filter patterns), before any
-    // mapping or source is looked at. Pure, for the fuzzer too.
+    // mapping or source is looked at. Pure (eventsourcerules.cpp, as the next), for the fuzzer too.
     static Result<void> checkRequest(const EventSourceMappingRequest &request);
+    // AWS's rules for a kind of source: a queue's default batch of 10, no StartingPosition or
+    // stream settings, a batching window above 10 records; a stream's batch of 100, a required
+    // StartingPosition, its settings' defaults.
+    static Result<void> applyKindRules(EventSourceMapping &mapping, EventSource::Kind kind);
 
 signals:
     // A mapping was created, changed or deleted. Emitted on the caller's thread.

@@ -101,6 +101,24 @@ Result<Page> pageOf(const HttpRequest &request, qsizetype total, int defaultMaxI
     return page;
 }
 
+// A listing's answer: the page of `items` the query asks for, under `key`, with NextMarker
+// when more follow.
+template<typename T, typename ToJson>
+HttpResponse pagedList(const LambdaCall &call, const QList<T> &items, const char *key,
+                       int defaultMaxItems, ToJson toJson)
+{
+    auto page = pageOf(call.request, items.size(), defaultMaxItems);
+    if (!page)
+        return errorResponse(call, page.error());
+    Json list = Json::array();
+    for (qsizetype i = page->start; i < page->end; ++i)
+        list.push_back(toJson(items[i]));
+    Json body = { { key, list } };
+    if (!page->nextMarker.isEmpty())
+        body["NextMarker"] = page->nextMarker.toStdString();
+    return jsonResponse(200, body);
+}
+
 Json tagsJson(const QMap<QString, QString> &tags)
 {
     Json out = Json::object();
@@ -283,17 +301,9 @@ std::optional<HttpResponse> LambdaRestApi::createFunction(LambdaCall &call)
 
 std::optional<HttpResponse> LambdaRestApi::listFunctions(LambdaCall &call)
 {
-    const QList<LambdaFunction> all = m_functions->list();
-    auto page = pageOf(call.request, all.size(), 50);
-    if (!page)
-        return errorResponse(call, page.error());
-    Json list = Json::array();
-    for (qsizetype i = page->start; i < page->end; ++i)
-        list.push_back(m_functions->configurationJson(all[i]));
-    Json body = { { "Functions", list } };
-    if (!page->nextMarker.isEmpty())
-        body["NextMarker"] = page->nextMarker.toStdString();
-    return jsonResponse(200, body);
+    return pagedList(call, m_functions->list(), "Functions", 50, [this](const LambdaFunction &f) {
+        return m_functions->configurationJson(f);
+    });
 }
 
 std::optional<HttpResponse> LambdaRestApi::getFunction(LambdaCall &call)
@@ -743,16 +753,9 @@ std::optional<HttpResponse> LambdaRestApi::listEventSourceMappings(LambdaCall &c
             continue;
         matching.append(std::move(m));
     }
-    auto page = pageOf(call.request, matching.size(), 100);
-    if (!page)
-        return errorResponse(call, page.error());
-    Json list = Json::array();
-    for (qsizetype i = page->start; i < page->end; ++i)
-        list.push_back(m_mappings->toJson(matching[i]));
-    Json body = { { "EventSourceMappings", list } };
-    if (!page->nextMarker.isEmpty())
-        body["NextMarker"] = page->nextMarker.toStdString();
-    return jsonResponse(200, body);
+    return pagedList(call, matching, "EventSourceMappings", 100, [this](const EventSourceMapping &m) {
+        return m_mappings->toJson(m);
+    });
 }
 
 std::optional<HttpResponse> LambdaRestApi::getEventSourceMapping(LambdaCall &call)
