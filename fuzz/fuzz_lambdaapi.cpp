@@ -1,7 +1,8 @@
 // libFuzzer target for the Lambda API's request reading (services/lambda/lambdarequests): every
 // operation that takes a body or headers, on whatever bytes arrive.
 //
-// The input's first byte picks the operation, the second the Invoke headers; the rest is the
+// The input's first byte picks the operation (the event-source mappings' also go through the
+// registry's pure rules: the model's checks, the kinds of source, the filter patterns), the second the Invoke headers; the rest is the
 // body (JSON, mostly: the seeds and lambdaapi.dict steer the mutator to the requests' field
 // names with values of every type). Whatever comes, reading must end with a request or with
 // Lambda's own 4xx error (never an exception, which the emulator would die of, or a crash), and
@@ -32,7 +33,7 @@ void checkError(const Error &e)
                || e.code == QLatin1String("RequestEntityTooLargeException"));
     // A validation message says which field: "... at 'ephemeralStorage.size' failed ...".
     if (e.message.startsWith(QLatin1String("1 validation error detected")))
-        FUZZ_CHECK(e.message.contains(QLatin1String("' at '"))
+        FUZZ_CHECK(e.message.contains(QLatin1String(" at '"))
                    && e.message.contains(QLatin1String("' failed to satisfy constraint: ")));
 }
 
@@ -62,7 +63,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 2)
         return 0;
-    const unsigned operation = data[0] % 8;
+    const unsigned operation = data[0] % 10;
     const unsigned headers = data[1];
     HttpRequest request;
     request.method = "POST";
@@ -144,6 +145,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         auto r = lambdarequests::tags(*body);
         if (failed(r))
             return 0;
+        break;
+    }
+    case 8:   // CreateEventSourceMapping
+    case 9: { // UpdateEventSourceMapping: then the registry's checks of what was sent
+        const bool create = operation == 8;
+        auto r = lambdarequests::eventSourceMapping(*body, create);
+        if (failed(r))
+            return 0;
+        const EventSourceMappingRequest &s = r->settings;
+        FUZZ_CHECK(create || (!s.eventSourceArn && !s.startingPosition && !s.tags));
+        FUZZ_CHECK(s.maximumConcurrency || !body->contains("ScalingConfig")
+                   || !(*body)["ScalingConfig"].is_object());
+        if (failed(EventSourceMappings::checkRequest(s)))
+            return 0;
+        FUZZ_CHECK(!s.batchSize || (*s.batchSize >= 1 && *s.batchSize <= 10000));
+        // The filter patterns that passed, matched against the body itself as a record.
+        if (s.filterPatterns)
+            (void)matchesFilters(*s.filterPatterns, *body);
+        // And the rules of either kind of source over the request's settings.
+        EventSourceMapping mapping;
+        mapping.batchSize = s.batchSize.value_or(0);
+        mapping.startingPosition = s.startingPosition.value_or(QString());
+        mapping.maximumRetryAttempts = s.maximumRetryAttempts;
+        for (const auto kind : { EventSource::Kind::Queue, EventSource::Kind::Stream }) {
+            EventSourceMapping m = mapping;
+            if (!failed(EventSourceMappings::applyKindRules(m, kind)))
+                FUZZ_CHECK(m.batchSize >= 1 && m.batchSize <= 10000);
+        }
         break;
     }
     }

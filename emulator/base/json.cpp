@@ -154,6 +154,17 @@ std::optional<bool> JsonFields::boolean(const char *key)
     return std::nullopt;
 }
 
+std::optional<double> JsonFields::number(const char *key)
+{
+    const Json *v = find(key);
+    if (!v)
+        return std::nullopt;
+    if (v->is_number())
+        return v->get<double>();
+    fail(pathOf(key), *v, QStringLiteral("Member must be a number"));
+    return std::nullopt;
+}
+
 std::optional<QStringList> JsonFields::stringList(const char *key)
 {
     const Json *v = find(key);
@@ -207,6 +218,30 @@ JsonFields JsonFields::object(const char *key)
         v = nullptr;
     }
     return JsonFields(v, pathOf(key), m_error);
+}
+
+bool JsonFields::forEachObject(const char *key, const std::function<void(JsonFields &item)> &each)
+{
+    const Json *v = find(key);
+    if (!v)
+        return false;
+    if (!v->is_array()) {
+        fail(pathOf(key), *v, QStringLiteral("Member must be a list of objects"));
+        return true;
+    }
+    int number = 0;
+    for (const Json &item : *v) {
+        const QString path = pathOf(key) + QStringLiteral(".%1.member").arg(++number);
+        if (!item.is_object()) {
+            fail(path, item, QStringLiteral("Member must be an object"));
+            return true;
+        }
+        JsonFields reader(&item, path, m_error);
+        each(reader);
+        if (!ok())
+            return true;
+    }
+    return true;
 }
 
 } // namespace tarmac

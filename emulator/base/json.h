@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <optional>
 
 namespace tarmac {
@@ -66,12 +67,18 @@ public:
     // A whole number in int's range; 3.0 is 3, 3.5 is an error.
     std::optional<int> integer(const char *key);
     std::optional<bool> boolean(const char *key);
+    // Any number, as a double (a timestamp in epoch seconds, as rest-json sends them).
+    std::optional<double> number(const char *key);
     std::optional<QStringList> stringList(const char *key);
     std::optional<QMap<QString, QString>> stringMap(const char *key);
     // Any value, for what the API passes on untouched (a payload).
     const Json *value(const char *key) const { return find(key); }
     // The nested object `key`; not set (isSet() false) when absent, null or of another type.
     JsonFields object(const char *key);
+    // Calls each() with a reader for every object of the list `key`, in order ("filters.1.member"
+    // in messages); false when the list is absent or null. An item that is not an object, or a
+    // value that is not a list, is this reader's error and ends the walk.
+    bool forEachObject(const char *key, const std::function<void(JsonFields &item)> &each);
 
     bool ok() const { return !m_error->has_value(); }
     const std::optional<JsonFieldError> &error() const { return *m_error; }

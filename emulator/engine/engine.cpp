@@ -4,6 +4,7 @@
 #include "engine/asyncinvoker.h"
 #include "engine/dispatcher.h"
 #include "engine/dispatcherapi.h"
+#include "engine/eventsourcepoller.h"
 #include "engine/servicemodules.h"
 #include "engine/stackapplier.h"
 #include "engine/stackloader.h"
@@ -13,6 +14,7 @@
 #include "http/httpserver.h"
 #include "http/serviceregistry.h"
 #include "ide/ideserver.h"
+#include "services/eventsourcemappings.h"
 #include "store/store.h"
 #include "trace/tracer.h"
 
@@ -61,9 +63,13 @@ Engine::~Engine()
     m_stack.reset(); // it holds the modules
     stopWork();
     // Sources may still hold the sink: the policy and the Dispatcher go before the runner,
-    // the modules (and the configurations they offer the policy) after the policy.
+    // the modules (and the configurations they offer the policy) after the policy. The
+    // poller calls the modules' event sources, so it goes before them; the mappings, which
+    // modules remove their sources from, after them.
     m_async.reset();
+    m_poller.reset();
     m_modules.clear();
+    m_mappings.reset();
     m_dispatcher.reset();
     m_runner.reset();
     m_tracer.reset();
@@ -73,6 +79,8 @@ void Engine::stopWork()
 {
     if (m_async)
         m_async->stop();
+    if (m_poller)
+        m_poller->stop();
     for (auto &module : m_modules)
         module->stop();
     if (m_dispatcher)
@@ -151,6 +159,12 @@ Result<void> Engine::startFunctions()
     m_async = std::make_unique<AsyncInvoker>(m_store.get(), m_clock, async);
     AsyncInvoker *asyncPtr = m_async.get();
     m_dispatcher->setAsyncQueue([asyncPtr](const Delivery &d) { return asyncPtr->enqueue(d); });
+
+    const EngineContext where; // the region and account every module answers for
+    m_mappings = std::make_unique<EventSourceMappings>(m_store.get(), m_clock, where.region, where.accountId);
+    if (auto r = m_mappings->open(); !r)
+        return startError(QStringLiteral("the event-source mappings cannot be read: %1").arg(r.error().message));
+    m_poller = std::make_unique<EventSourcePoller>(m_mappings.get(), m_dispatcher.get(), m_clock);
     return {};
 }
 
@@ -168,6 +182,7 @@ EngineContext Engine::context() const
     context.edgeRouter = m_edgeRouter.get();
     context.options = m_options.serviceOptions;
     context.module = [this](const QString &name) { return module(name); };
+    context.mappings = m_mappings.get();
     return context;
 }
 
@@ -189,6 +204,8 @@ Result<void> Engine::startModules()
     // every function is defined.
     if (auto r = m_async->open(m_dispatcher.get(), configs); !r)
         return startError(QStringLiteral("the asynchronous invocation queue cannot start: %1").arg(r.error().message));
+    // Once the modules have registered their sources.
+    m_poller->start();
     return {};
 }
 

@@ -26,6 +26,8 @@ class DispatcherApi;
 class FunctionRunner;
 class RuntimeRegistry;
 class EdgeRouter;
+class EventSourceMappings;
+class EventSourcePoller;
 class HttpServer;
 class IdeServer;
 class ServiceModule;
@@ -92,6 +94,8 @@ public:
     Dispatcher *dispatcher() const { return m_dispatcher.get(); }
     DeliverySink *deliverySink() const;
     FunctionRunner *functionRunner() const { return m_runner.get(); }
+    // Lambda's event-source mappings and the sources services register; null before start().
+    EventSourceMappings *eventSourceMappings() const { return m_mappings.get(); }
     // The project's template as it runs (resources, outputs, fidelity report), or null when
     // the project has none.
     StackApplier *stack() const { return m_stack.get(); }
@@ -140,6 +144,8 @@ private:
     std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<DispatcherApi> m_dispatcherApi;
     std::unique_ptr<AsyncInvoker> m_async;
+    std::unique_ptr<EventSourceMappings> m_mappings;
+    std::unique_ptr<EventSourcePoller> m_poller;
     std::vector<std::unique_ptr<ServiceModule>> m_modules;
     std::unique_ptr<EdgeRouter> m_edgeRouter;
     std::unique_ptr<HttpServer> m_edge;

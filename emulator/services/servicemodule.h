@@ -23,6 +23,7 @@ class Clock;
 class DeliverySink;
 class EdgeRouter;
 class EventInvokeConfigs;
+class EventSourceMappings;
 class FunctionRunner;
 class HttpHandler;
 class ServiceModule;
@@ -41,6 +42,9 @@ struct EngineContext
     DeliverySink *deliveries = nullptr; // where events for functions go (the Dispatcher)
     FunctionRunner *runner = nullptr;   // runs functions' instances; the Dispatcher's target
     EdgeRouter *edgeRouter = nullptr;   // for Tarmac's own endpoints: addInternalRoute()
+    // Event-source mappings (services/eventsourcemappings.h): Lambda's API keeps them there,
+    // and a queue or stream service registers the EventSource for the ARNs it owns.
+    EventSourceMappings *mappings = nullptr;
     // Another module by name ("s3"), or null. For the few read-only hand-offs AWS itself makes
     // between services (Lambda reading a deployment package from S3); events go through the
     // Dispatcher instead. The module may not have started yet when this is called at start.

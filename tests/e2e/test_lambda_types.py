@@ -231,6 +231,48 @@ class TypeConfusionTest(unittest.TestCase):
             self.each_type(operation, method, path, lambda: {"MaximumRetryAttempts": 1}, fields)
         self.check("DeleteFunctionEventInvokeConfig", "DELETE", path)
 
+    def test_event_source_mappings(self):
+        # No service owns a source in this build, so a well-typed Create is still refused (400),
+        # and the UUID of Update does not exist (404): what matters is that every type of
+        # every field is answered in Lambda's shape.
+        fields = [("FunctionName",), ("EventSourceArn",), ("Enabled",), ("BatchSize",),
+                  ("MaximumBatchingWindowInSeconds",), ("FunctionResponseTypes",),
+                  ("FunctionResponseTypes", 0), ("ScalingConfig",), ("ScalingConfig", "MaximumConcurrency"),
+                  ("FilterCriteria",), ("FilterCriteria", "Filters"), ("FilterCriteria", "Filters", 0),
+                  ("FilterCriteria", "Filters", 0, "Pattern"), ("ParallelizationFactor",),
+                  ("MaximumRetryAttempts",), ("MaximumRecordAgeInSeconds",), ("BisectBatchOnFunctionError",),
+                  ("TumblingWindowInSeconds",), ("DestinationConfig",), ("DestinationConfig", "OnFailure"),
+                  ("DestinationConfig", "OnFailure", "Destination"), ("DestinationConfig", "OnSuccess"),
+                  ("DestinationConfig", "OnSuccess", "Destination"), ("Topics",), ("Queues",),
+                  ("SourceAccessConfigurations",), ("SourceAccessConfigurations", 0),
+                  ("SourceAccessConfigurations", 0, "Type"), ("SelfManagedEventSource",), ("KMSKeyArn",)]
+        create_only = [("StartingPosition",), ("StartingPositionTimestamp",), ("Tags",), ("Tags", "team")]
+        queue = "arn:aws:sqs:us-east-1:000000000000:typed-queue"
+        for path in ("/2015-03-31/event-source-mappings", "/2015-03-31/event-source-mappings/"):
+            self.each_type("CreateEventSourceMapping", "POST", path,
+                           lambda: {"FunctionName": FUNCTION, "EventSourceArn": queue}, fields + create_only)
+        self.each_type("UpdateEventSourceMapping", "PUT",
+                       "/2015-03-31/event-source-mappings/6f0d4c1e-0000-4000-8000-000000000000",
+                       lambda: {"BatchSize": 5}, fields)
+        status, body = self.check("BatchSize=x", "POST", "/2015-03-31/event-source-mappings",
+                                  {"FunctionName": FUNCTION, "EventSourceArn": queue, "BatchSize": "x"})
+        self.assertEqual((status, body["__type"]), (400, "InvalidParameterValueException"))
+        self.assertIn("'batchSize'", body["message"])
+        status, body = self.check("Filters.1=p", "POST", "/2015-03-31/event-source-mappings",
+                                  {"FunctionName": FUNCTION, "EventSourceArn": queue,
+                                   "FilterCriteria": {"Filters": ["p"]}})
+        self.assertEqual(status, 400)
+        self.assertIn("'filterCriteria.filters.1.member'", body["message"])
+        for query in ("MaxItems=x", "MaxItems=-1", "Marker=x", "Marker=99999999999", "FunctionName=%00",
+                      "FunctionName=" + "x" * 300, "EventSourceArn=%FF"):
+            with self.subTest("ListEventSourceMappings " + query):
+                self.check("ListEventSourceMappings " + query, "GET", "/2015-03-31/event-source-mappings?" + query)
+        for uuid in ("nope", "%00", "x" * 300):
+            for method in ("GET", "DELETE"):
+                with self.subTest("%s event-source-mappings/%s" % (method, uuid[:20])):
+                    status, _ = self.check(method + " mapping", method, "/2015-03-31/event-source-mappings/" + uuid)
+                    self.assertEqual(status, 404)
+
     def test_tags(self):
         path = "/2017-03-31/tags/%s" % urllib.parse.quote(ARN, safe="")
         self.each_type("TagResource", "POST", path, lambda: {"Tags": {"team": "a"}},

@@ -57,7 +57,7 @@ Result<void> LambdaModule::start(const EngineContext &context)
                                  .arg(object.error().code, object.error().message),
                          400);
     };
-    m_api->attach(m_functions.get(), context.deliveries, context.edgeUrl, fetch);
+    m_api->attach(m_functions.get(), context.deliveries, context.edgeUrl, fetch, context.mappings);
     m_packages = std::make_unique<LambdaRestApi::PackageDownload>(m_api.get());
     if (context.edgeRouter)
         context.edgeRouter->addInternalRoute(QByteArrayLiteral("/_tarmac/lambda/"), m_packages.get());

@@ -243,6 +243,70 @@ Result<EventInvokeConfig> eventInvokeConfig(const Json &body, EventInvokeConfig 
     return base;
 }
 
+Result<EventSourceMappingWrite> eventSourceMapping(const Json &body, bool create)
+{
+    JsonFields f(body);
+    EventSourceMappingWrite out;
+    EventSourceMappingRequest &s = out.settings;
+    out.functionName = f.string("FunctionName");
+    s.enabled = f.boolean("Enabled");
+    s.batchSize = f.integer("BatchSize");
+    s.maximumBatchingWindowInSeconds = f.integer("MaximumBatchingWindowInSeconds");
+    s.functionResponseTypes = f.stringList("FunctionResponseTypes");
+    JsonFields scaling = f.object("ScalingConfig");
+    if (scaling.isSet())
+        s.maximumConcurrency = scaling.integer("MaximumConcurrency").value_or(0);
+    JsonFields criteria = f.object("FilterCriteria");
+    if (criteria.isSet()) {
+        QStringList patterns;
+        (void)criteria.forEachObject("Filters", [&patterns](JsonFields &filter) {
+            patterns.append(filter.string("Pattern").value_or(QString()));
+        });
+        s.filterPatterns = patterns;
+    }
+    s.parallelizationFactor = f.integer("ParallelizationFactor");
+    s.maximumRetryAttempts = f.integer("MaximumRetryAttempts");
+    s.maximumRecordAgeInSeconds = f.integer("MaximumRecordAgeInSeconds");
+    s.bisectBatchOnFunctionError = f.boolean("BisectBatchOnFunctionError");
+    s.tumblingWindowInSeconds = f.integer("TumblingWindowInSeconds");
+    JsonFields destinations = f.object("DestinationConfig");
+    JsonFields onFailure = destinations.object("OnFailure");
+    if (onFailure.isSet())
+        s.onFailureDestination = onFailure.string("Destination").value_or(QString());
+    JsonFields onSuccess = destinations.object("OnSuccess");
+    const bool onSuccessSet = onSuccess.isSet() && onSuccess.string("Destination").has_value();
+    if (create) {
+        s.eventSourceArn = f.string("EventSourceArn");
+        s.startingPosition = f.string("StartingPosition");
+        s.startingPositionTimestamp = f.number("StartingPositionTimestamp");
+        s.tags = f.stringMap("Tags");
+    }
+    // The sources Tarmac has no service for: their settings are refused once their types pass.
+    bool unsupported = false;
+    for (const char *key : { "Topics", "Queues" })
+        unsupported |= f.stringList(key).has_value();
+    for (const char *key : { "SelfManagedEventSource", "AmazonManagedKafkaEventSourceConfig",
+                             "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig",
+                             "MetricsConfig", "ProvisionedPollerConfig" })
+        unsupported |= f.object(key).isSet();
+    (void)f.forEachObject("SourceAccessConfigurations", [&unsupported](JsonFields &access) {
+        (void)access.string("Type");
+        (void)access.string("URI");
+        unsupported = true;
+    });
+    (void)f.string("KMSKeyArn");
+    if (!f.ok())
+        return fieldError(f);
+    if (onSuccessSet)
+        return invalidParameter(QStringLiteral("Unsupported DestinationConfig parameter for given "
+                                               "event source mapping type."));
+    if (unsupported)
+        return invalidParameter(QStringLiteral("Tarmac's event-source mappings read SQS queues and "
+                                               "Kinesis and DynamoDB streams only: Kafka, Amazon MQ "
+                                               "and DocumentDB settings are not supported"));
+    return out;
+}
+
 Result<QMap<QString, QString>> tags(const Json &body)
 {
     JsonFields f(body);

@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/result.h"
 #include "http/httpmessage.h"
+#include "services/eventsourcemappings.h"
 #include "services/lambda/lambdaservice.h"
 
 #include <QMap>
@@ -80,6 +81,16 @@ Result<int> reservedConcurrency(const Json &body);
 
 // Put (over defaults) and Update (over the current one) FunctionEventInvokeConfig.
 Result<EventInvokeConfig> eventInvokeConfig(const Json &body, EventInvokeConfig base);
+
+// CreateEventSourceMapping (`create`) and UpdateEventSourceMapping: the fields sent, and the
+// FunctionName as sent, for the API to resolve. Fields Tarmac has no source for (Kafka, MQ,
+// DocumentDB, KMS, metrics) are checked for their type and refused when set.
+struct EventSourceMappingWrite
+{
+    std::optional<QString> functionName;
+    EventSourceMappingRequest settings;
+};
+Result<EventSourceMappingWrite> eventSourceMapping(const Json &body, bool create);
 
 // TagResource: the Tags map.
 Result<QMap<QString, QString>> tags(const Json &body);

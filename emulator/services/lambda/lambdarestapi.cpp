@@ -4,6 +4,7 @@
 #include "base/json.h"
 #include "functions/ziparchive.h"
 #include "http/awserror.h"
+#include "services/eventsourcemappings.h"
 #include "services/lambda/lambdaservice.h"
 
 #include <QFileInfo>
@@ -68,6 +69,54 @@ Result<LambdaFunction> functionOf(const LambdaCall &call, const LambdaService &f
     if (!parsed)
         return parsed.error();
     return functions.get(parsed->first);
+}
+
+// One page of a listing, from the Marker (the offset where the page starts, as the previous
+// page's NextMarker said) and MaxItems of the query.
+struct Page
+{
+    qsizetype start = 0;
+    qsizetype end = 0;     // one past the page's last item
+    QByteArray nextMarker; // empty on the last page
+};
+
+Result<Page> pageOf(const HttpRequest &request, qsizetype total, int defaultMaxItems)
+{
+    bool ok = false;
+    int maxItems = request.queryItem("MaxItems").toInt(&ok);
+    if (!ok || maxItems <= 0)
+        maxItems = defaultMaxItems;
+    maxItems = qMin(maxItems, 10'000);
+    const QByteArray marker = request.queryItem("Marker");
+    Page page;
+    if (!marker.isEmpty()) {
+        page.start = marker.toInt(&ok);
+        if (!ok || page.start < 0)
+            return invalidParameter(QStringLiteral("Marker is not valid"));
+    }
+    page.start = qMin(page.start, total);
+    page.end = qMin(total, page.start + maxItems);
+    if (page.end < total)
+        page.nextMarker = QByteArray::number(page.end);
+    return page;
+}
+
+// A listing's answer: the page of `items` the query asks for, under `key`, with NextMarker
+// when more follow.
+template<typename T, typename ToJson>
+HttpResponse pagedList(const LambdaCall &call, const QList<T> &items, const char *key,
+                       int defaultMaxItems, ToJson toJson)
+{
+    auto page = pageOf(call.request, items.size(), defaultMaxItems);
+    if (!page)
+        return errorResponse(call, page.error());
+    Json list = Json::array();
+    for (qsizetype i = page->start; i < page->end; ++i)
+        list.push_back(toJson(items[i]));
+    Json body = { { key, list } };
+    if (!page->nextMarker.isEmpty())
+        body["NextMarker"] = page->nextMarker.toStdString();
+    return jsonResponse(200, body);
 }
 
 Json tagsJson(const QMap<QString, QString> &tags)
@@ -139,15 +188,30 @@ const RestRoutes<LambdaRestApi::Operation> &LambdaRestApi::routes()
               &Api::untagResource);
         r.add("GET", "/2016-08-19/account-settings", QStringLiteral("GetAccountSettings"),
               &Api::getAccountSettings);
+        // Event-source mappings (the model's paths for Create and List end in a slash; the
+        // table ignores it).
+        const QByteArrayView mappings = "/2015-03-31/event-source-mappings";
+        const QByteArrayView mapping = "/2015-03-31/event-source-mappings/{UUID}";
+        r.add("POST", mappings, QStringLiteral("CreateEventSourceMapping"),
+              &Api::createEventSourceMapping);
+        r.add("GET", mappings, QStringLiteral("ListEventSourceMappings"),
+              &Api::listEventSourceMappings);
+        r.add("GET", mapping, QStringLiteral("GetEventSourceMapping"),
+              &Api::getEventSourceMapping);
+        r.add("PUT", mapping, QStringLiteral("UpdateEventSourceMapping"),
+              &Api::updateEventSourceMapping);
+        r.add("DELETE", mapping, QStringLiteral("DeleteEventSourceMapping"),
+              &Api::deleteEventSourceMapping);
         return r;
     }();
     return table;
 }
 
 void LambdaRestApi::attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl,
-                           PackageFetcher fetchPackage)
+                           PackageFetcher fetchPackage, EventSourceMappings *mappings)
 {
     m_functions = functions;
+    m_mappings = mappings;
     m_sink = sink;
     m_edgeUrl = std::move(edgeUrl);
     m_fetchPackage = std::move(fetchPackage);
@@ -183,6 +247,12 @@ void LambdaRestApi::handle(HttpRequest &&request, HttpResponder responder)
                                                    QString::fromUtf8(request.path.left(200))),
                                       404);
         responder.send(marked(errorResponse(error, request.requestId), {}));
+        return;
+    }
+    if (!m_mappings && match->route->name.contains(QLatin1String("EventSourceMapping"))) {
+        const Error none = makeError(QStringLiteral("ServiceException"),
+                                     QStringLiteral("Tarmac runs no event-source mappings here"), 503);
+        responder.send(marked(errorResponse(none, request.requestId), match->route->name));
         return;
     }
     LambdaCall call { std::move(request), responder, std::move(match->params) };
@@ -231,26 +301,9 @@ std::optional<HttpResponse> LambdaRestApi::createFunction(LambdaCall &call)
 
 std::optional<HttpResponse> LambdaRestApi::listFunctions(LambdaCall &call)
 {
-    const QList<LambdaFunction> all = m_functions->list();
-    bool ok = false;
-    int maxItems = call.request.queryItem("MaxItems").toInt(&ok);
-    if (!ok || maxItems <= 0)
-        maxItems = 50;
-    maxItems = qMin(maxItems, 10'000);
-    const QByteArray marker = call.request.queryItem("Marker");
-    int start = 0;
-    if (!marker.isEmpty()) {
-        start = marker.toInt(&ok);
-        if (!ok || start < 0)
-            return errorResponse(call, invalidParameter(QStringLiteral("Marker is not valid")));
-    }
-    Json list = Json::array();
-    for (qsizetype i = start; i < all.size() && i < qsizetype(start) + maxItems; ++i)
-        list.push_back(m_functions->configurationJson(all[i]));
-    Json body = { { "Functions", list } };
-    if (qsizetype(start) + maxItems < all.size())
-        body["NextMarker"] = std::to_string(start + maxItems);
-    return jsonResponse(200, body);
+    return pagedList(call, m_functions->list(), "Functions", 50, [this](const LambdaFunction &f) {
+        return m_functions->configurationJson(f);
+    });
 }
 
 std::optional<HttpResponse> LambdaRestApi::getFunction(LambdaCall &call)
@@ -640,6 +693,111 @@ std::optional<HttpResponse> LambdaRestApi::untagResource(LambdaCall &call)
     if (!updated)
         return errorResponse(call, updated.error());
     return emptyResponse(204);
+}
+
+// ---- Event-source mappings ----
+
+Result<QString> LambdaRestApi::mappedFunctionArn(const QString &functionName) const
+{
+    auto parsed = LambdaService::parseFunctionName(functionName);
+    if (!parsed)
+        return parsed.error();
+    const auto &[name, qualifier] = *parsed;
+    // What Lambda answers for a function (or a version or alias of it) that does not exist.
+    const Error missing = invalidParameter(QStringLiteral("Function does not exist"));
+    auto fn = m_functions->get(name);
+    if (!fn || (!qualifier.isEmpty() && qualifier != QLatin1String("$LATEST")))
+        return missing;
+    return qualifier.isEmpty() ? fn->arn : fn->arn + u':' + qualifier;
+}
+
+std::optional<HttpResponse> LambdaRestApi::createEventSourceMapping(LambdaCall &call)
+{
+    auto body = lambdarequests::bodyObject(call.request);
+    if (!body)
+        return errorResponse(call, body.error());
+    auto request = lambdarequests::eventSourceMapping(*body, true);
+    if (!request)
+        return errorResponse(call, request.error());
+    if (!request->functionName || request->functionName->isEmpty())
+        return errorResponse(call, invalidParameter(QStringLiteral(
+                                           "1 validation error detected: Value null at "
+                                           "'functionName' failed to satisfy constraint: Member "
+                                           "must not be null")));
+    auto functionArn = mappedFunctionArn(*request->functionName);
+    if (!functionArn)
+        return errorResponse(call, functionArn.error());
+    auto created = m_mappings->create(*functionArn, request->settings);
+    if (!created)
+        return errorResponse(call, created.error());
+    return jsonResponse(202, m_mappings->toJson(*created));
+}
+
+std::optional<HttpResponse> LambdaRestApi::listEventSourceMappings(LambdaCall &call)
+{
+    const QString sourceArn = QString::fromUtf8(call.request.queryItem("EventSourceArn"));
+    std::optional<std::pair<QString, QString>> function;
+    if (call.request.hasQueryItem("FunctionName")) {
+        auto parsed = LambdaService::parseFunctionName(
+                QString::fromUtf8(call.request.queryItem("FunctionName")));
+        if (!parsed)
+            return errorResponse(call, parsed.error());
+        function = *parsed;
+    }
+    QList<EventSourceMapping> matching;
+    for (EventSourceMapping &m : m_mappings->list()) {
+        if (!sourceArn.isEmpty() && m.eventSourceArn != sourceArn)
+            continue;
+        if (function && (m.functionName() != function->first
+                         || (!function->second.isEmpty() && m.qualifier() != function->second)))
+            continue;
+        matching.append(std::move(m));
+    }
+    return pagedList(call, matching, "EventSourceMappings", 100, [this](const EventSourceMapping &m) {
+        return m_mappings->toJson(m);
+    });
+}
+
+std::optional<HttpResponse> LambdaRestApi::getEventSourceMapping(LambdaCall &call)
+{
+    auto mapping = m_mappings->get(call.params.text("UUID"));
+    if (!mapping)
+        return errorResponse(call, mapping.error());
+    return jsonResponse(200, m_mappings->toJson(*mapping));
+}
+
+std::optional<HttpResponse> LambdaRestApi::updateEventSourceMapping(LambdaCall &call)
+{
+    auto body = lambdarequests::bodyObject(call.request);
+    if (!body)
+        return errorResponse(call, body.error());
+    auto request = lambdarequests::eventSourceMapping(*body, false);
+    if (!request)
+        return errorResponse(call, request.error());
+    if (auto checked = EventSourceMappings::checkRequest(request->settings); !checked)
+        return errorResponse(call, checked.error());
+    const QString uuid = call.params.text("UUID");
+    if (auto existing = m_mappings->get(uuid); !existing)
+        return errorResponse(call, existing.error());
+    QString functionArn;
+    if (request->functionName) {
+        auto resolved = mappedFunctionArn(*request->functionName);
+        if (!resolved)
+            return errorResponse(call, resolved.error());
+        functionArn = *resolved;
+    }
+    auto updated = m_mappings->update(uuid, functionArn, request->settings);
+    if (!updated)
+        return errorResponse(call, updated.error());
+    return jsonResponse(202, m_mappings->toJson(*updated));
+}
+
+std::optional<HttpResponse> LambdaRestApi::deleteEventSourceMapping(LambdaCall &call)
+{
+    auto removed = m_mappings->remove(call.params.text("UUID"));
+    if (!removed)
+        return errorResponse(call, removed.error());
+    return jsonResponse(202, m_mappings->toJson(*removed));
 }
 
 void LambdaRestApi::PackageDownload::handle(HttpRequest &&request, HttpResponder responder)

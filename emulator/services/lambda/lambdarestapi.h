@@ -13,17 +13,19 @@
 namespace tarmac {
 
 class DeliverySink;
+class EventSourceMappings;
 class LambdaService;
 struct LambdaCall;
 
 // The Lambda API on the edge port (rest-json, PROTOCOLS.md §2): Invoke (RequestResponse,
 // Event, DryRun, LogType Tail), CreateFunction from a zip, Get/List/Delete, Update code and
-// configuration, concurrency, event invoke configuration, tags. Packages come as ZipFile, or
-// from Tarmac's own S3 (S3Bucket/S3Key) through the fetcher the module gives it. One route
-// table maps method and path to one member function per operation; request bodies are read
-// by lambdarequests, never with a throwing JSON call. It parses and shapes the wire; the
-// LambdaService decides; invokes go to the engine's Dispatcher (`sink`): synchronous ones with
-// submit(), asynchronous ones with submitAsync(). Thread-safe; attach() before the first request.
+// configuration, concurrency, event invoke configuration, tags, and event-source mappings
+// (kept by the engine's EventSourceMappings). Packages come as ZipFile, or from Tarmac's own
+// S3 (S3Bucket/S3Key) through the fetcher the module gives it. One route table maps method and
+// path to one member function per operation; request bodies are read by lambdarequests, never
+// with a throwing JSON call. It parses and shapes the wire; the LambdaService decides; invokes
+// go to the engine's Dispatcher (`sink`): synchronous ones with submit(), asynchronous ones
+// with submitAsync(). Thread-safe; attach() before the first request.
 class LambdaRestApi : public HttpHandler
 {
 public:
@@ -34,7 +36,9 @@ public:
     using PackageFetcher = std::function<Result<QByteArray>(
             const QString &bucket, const QString &key, const QString &version)>;
 
-    void attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage = {});
+    // `mappings`: the engine's event-source mappings (null: those operations answer 503).
+    void attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage = {},
+                EventSourceMappings *mappings = nullptr);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
@@ -90,12 +94,23 @@ private:
     std::optional<HttpResponse> tagResource(LambdaCall &call);
     std::optional<HttpResponse> untagResource(LambdaCall &call);
 
+    // Event-source mappings, kept by the engine's registry.
+    std::optional<HttpResponse> createEventSourceMapping(LambdaCall &call);
+    std::optional<HttpResponse> listEventSourceMappings(LambdaCall &call);
+    std::optional<HttpResponse> getEventSourceMapping(LambdaCall &call);
+    std::optional<HttpResponse> updateEventSourceMapping(LambdaCall &call);
+    std::optional<HttpResponse> deleteEventSourceMapping(LambdaCall &call);
+    // A mapping's FunctionArn from a FunctionName (name, ARN, partial ARN, name:qualifier) of
+    // a function that exists.
+    Result<QString> mappedFunctionArn(const QString &functionName) const;
+
     Result<QByteArray> package(const lambdarequests::CodeSource &code) const;
 
     LambdaService *m_functions = nullptr;
     DeliverySink *m_sink = nullptr;
     QUrl m_edgeUrl;
     PackageFetcher m_fetchPackage;
+    EventSourceMappings *m_mappings = nullptr;
 };
 
 } // namespace tarmac

@@ -160,6 +160,8 @@ private slots:
                 (void)f.boolean("F");
                 (void)f.stringList("F");
                 (void)f.stringMap("F");
+                (void)f.number("F");
+                (void)f.forEachObject("F", [](JsonFields &item) { (void)item.string("F"); });
                 JsonFields nested = f.object("F");
                 (void)nested.string("F");
                 (void)f.value("F");
@@ -168,6 +170,34 @@ private slots:
             }
             QVERIFY2(!f.ok() || doc["F"].is_null(), v); // no value fits every getter
         }
+    }
+
+    // number(): any JSON number; forEachObject(): each object of a list, with its member path.
+    void numbersAndListsOfObjects()
+    {
+        const Json doc = json(R"({"T":1700000000.5,"I":3,"S":"x","L":[{"P":"a"},{"P":"b"}],
+                                  "Bad":[{"P":"a"},{"P":1}],"NotObjects":["a"]})");
+        JsonFields f(doc);
+        QCOMPARE(f.number("T"), 1700000000.5);
+        QCOMPARE(f.number("I"), 3.0);
+        QVERIFY(!f.number("Absent"));
+        QStringList seen;
+        QVERIFY(f.forEachObject("L", [&](JsonFields &item) { seen.append(*item.string("P")); }));
+        QCOMPARE(seen, QStringList({ QStringLiteral("a"), QStringLiteral("b") }));
+        QVERIFY(!f.forEachObject("Absent", [](JsonFields &) { QFAIL("called"); }));
+        QVERIFY(f.ok());
+        QVERIFY(!f.number("S"));
+        QCOMPARE(f.error()->constraint, QStringLiteral("Member must be a number"));
+
+        JsonFields g(doc);
+        (void)g.forEachObject("Bad", [](JsonFields &item) { (void)item.string("P"); });
+        QCOMPARE(g.error()->path, QStringLiteral("bad.2.member.p"));
+        JsonFields h(doc);
+        (void)h.forEachObject("NotObjects", [](JsonFields &) { QFAIL("called"); });
+        QCOMPARE(h.error()->path, QStringLiteral("notObjects.1.member"));
+        JsonFields k(doc);
+        (void)k.forEachObject("S", [](JsonFields &) { QFAIL("called"); });
+        QCOMPARE(k.error()->constraint, QStringLiteral("Member must be a list of objects"));
     }
 };
 
