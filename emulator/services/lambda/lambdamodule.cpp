@@ -3,7 +3,7 @@
 #include "http/edgerouter.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/lambda/lambdarestapi.h"
-#include "services/lambda/lambdaservice.h"
+#include "services/lambda/lambdastore.h"
 #include "template/stack.h"
 
 #include <QDir>
@@ -32,7 +32,7 @@ const EventInvokeConfigs *LambdaModule::eventInvokeConfigs() const
 Result<void> LambdaModule::start(const EngineContext &context)
 {
     m_stateDir = context.stateDir;
-    m_functions = std::make_unique<LambdaService>(context.store, context.clock, context.runner, context.stateDir,
+    m_functions = std::make_unique<LambdaStore>(context.store, context.clock, context.runner, context.stateDir,
                                                   context.region, context.accountId);
     if (auto r = m_functions->open(); !r)
         return r;

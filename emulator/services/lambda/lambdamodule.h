@@ -8,10 +8,10 @@
 namespace tarmac {
 
 class LambdaRestApi;
-class LambdaService;
+class LambdaStore;
 struct LambdaFunction;
 
-// Lambda: the model of functions (LambdaService: their packages and API-level settings, kept
+// Lambda: the model of functions (LambdaStore: their packages and API-level settings, kept
 // in the state and defined in the engine's FunctionRunner) and its wire API on the edge port.
 // The engine owns what runs functions and every event's way to them (FunctionRunner,
 // Dispatcher, the asynchronous policy); this module offers the policy each function's
@@ -43,11 +43,11 @@ public:
     // project defines its functions again on every start. Thread-safe.
     Result<void> putFunction(const FunctionConfig &config, bool persistent = false);
 
-    LambdaService *functions() const { return m_functions.get(); }
+    LambdaStore *functions() const { return m_functions.get(); }
 
 private:
     std::unique_ptr<LambdaRestApi> m_api;
-    std::unique_ptr<LambdaService> m_functions;
+    std::unique_ptr<LambdaStore> m_functions;
     std::unique_ptr<HttpHandler> m_packages;
     QString m_stateDir;
 };

@@ -4,7 +4,7 @@
 #include "base/result.h"
 #include "http/httpmessage.h"
 #include "services/eventsourcemappings.h"
-#include "services/lambda/lambdaservice.h"
+#include "services/lambda/lambdastore.h"
 
 #include <QMap>
 #include <QString>

@@ -5,7 +5,7 @@
 #include "functions/ziparchive.h"
 #include "http/awserror.h"
 #include "services/eventsourcemappings.h"
-#include "services/lambda/lambdaservice.h"
+#include "services/lambda/lambdastore.h"
 
 #include <QFileInfo>
 
@@ -58,12 +58,12 @@ HttpResponse marked(HttpResponse r, const QString &operation)
 
 Result<std::pair<QString, QString>> functionName(const LambdaCall &call)
 {
-    return LambdaService::parseFunctionName(call.params.text("FunctionName"));
+    return LambdaStore::parseFunctionName(call.params.text("FunctionName"));
 }
 
 // The function a call's {FunctionName} names (a name, a partial or a full ARN), or Lambda's
 // error; a qualifier is accepted and ignored, as every function is only $LATEST.
-Result<LambdaFunction> functionOf(const LambdaCall &call, const LambdaService &functions)
+Result<LambdaFunction> functionOf(const LambdaCall &call, const LambdaStore &functions)
 {
     auto parsed = functionName(call);
     if (!parsed)
@@ -207,7 +207,7 @@ const RestRoutes<LambdaRestApi::Operation> &LambdaRestApi::routes()
     return table;
 }
 
-void LambdaRestApi::attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl,
+void LambdaRestApi::attach(LambdaStore *functions, DeliverySink *sink, QUrl edgeUrl,
                            PackageFetcher fetchPackage, EventSourceMappings *mappings)
 {
     m_functions = functions;
@@ -608,7 +608,7 @@ std::optional<HttpResponse> LambdaRestApi::storeEventInvokeConfig(LambdaCall &ca
     auto stored = m_functions->setEventInvokeConfig(parsed->first, *config);
     if (!stored)
         return errorResponse(call, stored.error());
-    return jsonResponse(200, LambdaService::eventInvokeConfigJson(*stored, fn->arn));
+    return jsonResponse(200, LambdaStore::eventInvokeConfigJson(*stored, fn->arn));
 }
 
 std::optional<HttpResponse> LambdaRestApi::getEventInvokeConfig(LambdaCall &call)
@@ -622,7 +622,7 @@ std::optional<HttpResponse> LambdaRestApi::getEventInvokeConfig(LambdaCall &call
                                                             "EventInvokeConfig")
                                                      .arg(fn->arn + QStringLiteral(":$LATEST")),
                                              404));
-    return jsonResponse(200, LambdaService::eventInvokeConfigJson(*fn->eventInvokeConfig, fn->arn));
+    return jsonResponse(200, LambdaStore::eventInvokeConfigJson(*fn->eventInvokeConfig, fn->arn));
 }
 
 std::optional<HttpResponse> LambdaRestApi::deleteEventInvokeConfig(LambdaCall &call)
@@ -641,7 +641,7 @@ std::optional<HttpResponse> LambdaRestApi::deleteEventInvokeConfig(LambdaCall &c
 
 std::optional<HttpResponse> LambdaRestApi::listTags(LambdaCall &call)
 {
-    auto parsed = LambdaService::parseFunctionName(call.params.text("Resource"));
+    auto parsed = LambdaStore::parseFunctionName(call.params.text("Resource"));
     if (!parsed)
         return errorResponse(call, parsed.error());
     auto fn = m_functions->get(parsed->first);
@@ -652,7 +652,7 @@ std::optional<HttpResponse> LambdaRestApi::listTags(LambdaCall &call)
 
 std::optional<HttpResponse> LambdaRestApi::tagResource(LambdaCall &call)
 {
-    auto parsed = LambdaService::parseFunctionName(call.params.text("Resource"));
+    auto parsed = LambdaStore::parseFunctionName(call.params.text("Resource"));
     if (!parsed)
         return errorResponse(call, parsed.error());
     auto body = lambdarequests::bodyObject(call.request);
@@ -673,7 +673,7 @@ std::optional<HttpResponse> LambdaRestApi::tagResource(LambdaCall &call)
 
 std::optional<HttpResponse> LambdaRestApi::untagResource(LambdaCall &call)
 {
-    auto parsed = LambdaService::parseFunctionName(call.params.text("Resource"));
+    auto parsed = LambdaStore::parseFunctionName(call.params.text("Resource"));
     if (!parsed)
         return errorResponse(call, parsed.error());
     // The keys come in the query; a body, if any, must still be JSON.
@@ -699,7 +699,7 @@ std::optional<HttpResponse> LambdaRestApi::untagResource(LambdaCall &call)
 
 Result<QString> LambdaRestApi::mappedFunctionArn(const QString &functionName) const
 {
-    auto parsed = LambdaService::parseFunctionName(functionName);
+    auto parsed = LambdaStore::parseFunctionName(functionName);
     if (!parsed)
         return parsed.error();
     const auto &[name, qualifier] = *parsed;
@@ -738,7 +738,7 @@ std::optional<HttpResponse> LambdaRestApi::listEventSourceMappings(LambdaCall &c
     const QString sourceArn = QString::fromUtf8(call.request.queryItem("EventSourceArn"));
     std::optional<std::pair<QString, QString>> function;
     if (call.request.hasQueryItem("FunctionName")) {
-        auto parsed = LambdaService::parseFunctionName(
+        auto parsed = LambdaStore::parseFunctionName(
                 QString::fromUtf8(call.request.queryItem("FunctionName")));
         if (!parsed)
             return errorResponse(call, parsed.error());

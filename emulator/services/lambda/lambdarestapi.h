@@ -14,7 +14,7 @@ namespace tarmac {
 
 class DeliverySink;
 class EventSourceMappings;
-class LambdaService;
+class LambdaStore;
 struct LambdaCall;
 
 // The Lambda API on the edge port (rest-json, PROTOCOLS.md §2): Invoke (RequestResponse,
@@ -23,7 +23,7 @@ struct LambdaCall;
 // (kept by the engine's EventSourceMappings). Packages come as ZipFile, or from Tarmac's own
 // S3 (S3Bucket/S3Key) through the fetcher the module gives it. One route table maps method and
 // path to one member function per operation; request bodies are read by lambdarequests, never
-// with a throwing JSON call. It parses and shapes the wire; the LambdaService decides; invokes
+// with a throwing JSON call. It parses and shapes the wire; the LambdaStore decides; invokes
 // go to the engine's Dispatcher (`sink`): synchronous ones with submit(), asynchronous ones
 // with submitAsync(). Thread-safe; attach() before the first request.
 class LambdaRestApi : public HttpHandler
@@ -37,7 +37,7 @@ public:
             const QString &bucket, const QString &key, const QString &version)>;
 
     // `mappings`: the engine's event-source mappings (null: those operations answer 503).
-    void attach(LambdaService *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage = {},
+    void attach(LambdaStore *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage = {},
                 EventSourceMappings *mappings = nullptr);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
@@ -106,7 +106,7 @@ private:
 
     Result<QByteArray> package(const lambdarequests::CodeSource &code) const;
 
-    LambdaService *m_functions = nullptr;
+    LambdaStore *m_functions = nullptr;
     DeliverySink *m_sink = nullptr;
     QUrl m_edgeUrl;
     PackageFetcher m_fetchPackage;

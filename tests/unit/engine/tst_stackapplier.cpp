@@ -3,7 +3,7 @@
 #include "engine/engine.h"
 #include "functions/functionrunner.h"
 #include "http/serviceregistry.h"
-#include "services/lambda/lambdaservice.h"
+#include "services/lambda/lambdastore.h"
 #include "services/s3/s3module.h"
 #include "services/s3/s3store.h"
 #include "store/digest.h"

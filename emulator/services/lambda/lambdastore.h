@@ -48,10 +48,10 @@ struct LambdaFunction
 // Known limits: no versions or aliases (only $LATEST), no layers, no container images, no
 // VPC or file systems, no resource policies; deployment packages from S3 only when the S3
 // service offers a way to read objects (it does not yet in this build).
-class LambdaService : public EventInvokeConfigs
+class LambdaStore : public EventInvokeConfigs
 {
 public:
-    LambdaService(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
+    LambdaStore(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
                   QString region, QString accountId);
 
     // Creates the tables, loads the functions and defines them in the runner.

@@ -1,4 +1,4 @@
-#include "services/lambda/lambdaservice.h"
+#include "services/lambda/lambdastore.h"
 
 #include "base/clock.h"
 #include "functions/functionrunner.h"
@@ -66,7 +66,7 @@ bool validName(const QString &name)
 
 } // namespace
 
-LambdaService::LambdaService(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
+LambdaStore::LambdaStore(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
                              QString region, QString accountId)
     : m_store(store)
     , m_clock(clock)
@@ -77,17 +77,17 @@ LambdaService::LambdaService(Store *store, const Clock *clock, FunctionRunner *r
 {
 }
 
-QString LambdaService::arnFor(const QString &name) const
+QString LambdaStore::arnFor(const QString &name) const
 {
     return QStringLiteral("arn:aws:lambda:%1:%2:function:%3").arg(m_region, m_accountId, name);
 }
 
-QString LambdaService::newRevision() const
+QString LambdaStore::newRevision() const
 {
     return QString::fromLatin1(newRequestId());
 }
 
-Result<std::pair<QString, QString>> LambdaService::parseFunctionName(const QString &raw)
+Result<std::pair<QString, QString>> LambdaStore::parseFunctionName(const QString &raw)
 {
     QString rest = raw;
     if (rest.startsWith(QLatin1String("arn:"))) {
@@ -113,7 +113,7 @@ Result<std::pair<QString, QString>> LambdaService::parseFunctionName(const QStri
     return std::make_pair(name, qualifier);
 }
 
-Result<void> LambdaService::validate(const LambdaFunction &f)
+Result<void> LambdaStore::validate(const LambdaFunction &f)
 {
     const FunctionConfig &c = f.config;
     if (!validName(c.name))
@@ -165,7 +165,7 @@ Result<void> LambdaService::validate(const LambdaFunction &f)
     return {};
 }
 
-Json LambdaService::eventInvokeConfigJson(const EventInvokeConfig &c, const QString &functionArn)
+Json LambdaStore::eventInvokeConfigJson(const EventInvokeConfig &c, const QString &functionArn)
 {
     Json destinations = Json::object();
     if (!c.onSuccess.isEmpty())
@@ -183,7 +183,7 @@ Json LambdaService::eventInvokeConfigJson(const EventInvokeConfig &c, const QStr
                   { "DestinationConfig", destinations } };
 }
 
-Json LambdaService::configurationJson(const LambdaFunction &f) const
+Json LambdaStore::configurationJson(const LambdaFunction &f) const
 {
     Json env = Json::object();
     for (auto it = f.config.environment.cbegin(); it != f.config.environment.cend(); ++it)
@@ -220,7 +220,7 @@ Json LambdaService::configurationJson(const LambdaFunction &f) const
     return j;
 }
 
-Json LambdaService::toDocument(const LambdaFunction &f) const
+Json LambdaStore::toDocument(const LambdaFunction &f) const
 {
     Json j = configurationJson(f);
     j["CodeDir"] = toStd(f.config.codeDir);
@@ -240,7 +240,7 @@ Json LambdaService::toDocument(const LambdaFunction &f) const
     return j;
 }
 
-LambdaFunction LambdaService::fromDocument(const Json &j) const
+LambdaFunction LambdaStore::fromDocument(const Json &j) const
 {
     LambdaFunction f;
     f.config.name = fromStd(str(j, "FunctionName"));
@@ -296,7 +296,7 @@ LambdaFunction LambdaService::fromDocument(const Json &j) const
     return f;
 }
 
-Result<void> LambdaService::open()
+Result<void> LambdaStore::open()
 {
     if (auto r = m_store->migrateModule(QStringLiteral("lambda"), kMigrations); !r)
         return r;
@@ -345,7 +345,7 @@ Result<void> LambdaService::open()
     return {};
 }
 
-Result<LambdaService::Package> LambdaService::storePackage(const QByteArray &zip)
+Result<LambdaStore::Package> LambdaStore::storePackage(const QByteArray &zip)
 {
     auto archive = ZipArchive::open(zip);
     if (!archive)
@@ -379,7 +379,7 @@ Result<LambdaService::Package> LambdaService::storePackage(const QByteArray &zip
     return p;
 }
 
-Result<void> LambdaService::persist(const LambdaFunction &f)
+Result<void> LambdaStore::persist(const LambdaFunction &f)
 {
     if (!f.persistent)
         return {};
@@ -394,7 +394,7 @@ Result<void> LambdaService::persist(const LambdaFunction &f)
     });
 }
 
-Result<void> LambdaService::unpersist(const QString &name)
+Result<void> LambdaStore::unpersist(const QString &name)
 {
     return m_store->write([&](Database &db) -> Result<void> {
         auto s = db.prepare("DELETE FROM lambda_functions WHERE name = ?1");
@@ -405,7 +405,7 @@ Result<void> LambdaService::unpersist(const QString &name)
     });
 }
 
-Result<LambdaFunction> LambdaService::create(LambdaFunction f, const QByteArray &zip)
+Result<LambdaFunction> LambdaStore::create(LambdaFunction f, const QByteArray &zip)
 {
     f.arn = arnFor(f.config.name);
     f.config.codeDir.clear();
@@ -443,7 +443,7 @@ Result<LambdaFunction> LambdaService::create(LambdaFunction f, const QByteArray 
     return f;
 }
 
-Result<LambdaFunction> LambdaService::putLocalFunction(LambdaFunction f)
+Result<LambdaFunction> LambdaStore::putLocalFunction(LambdaFunction f)
 {
     f.arn = arnFor(f.config.name);
     f.localCode = true;
@@ -466,7 +466,7 @@ Result<LambdaFunction> LambdaService::putLocalFunction(LambdaFunction f)
     return f;
 }
 
-Result<LambdaFunction> LambdaService::get(const QString &name) const
+Result<LambdaFunction> LambdaStore::get(const QString &name) const
 {
     QMutexLocker lock(&m_mutex);
     auto it = m_functions.constFind(name);
@@ -475,13 +475,13 @@ Result<LambdaFunction> LambdaService::get(const QString &name) const
     return *it;
 }
 
-QList<LambdaFunction> LambdaService::list() const
+QList<LambdaFunction> LambdaStore::list() const
 {
     QMutexLocker lock(&m_mutex);
     return m_functions.values();
 }
 
-Result<void> LambdaService::remove(const QString &name)
+Result<void> LambdaStore::remove(const QString &name)
 {
     QMutexLocker lock(&m_mutex);
     auto it = m_functions.find(name);
@@ -496,7 +496,7 @@ Result<void> LambdaService::remove(const QString &name)
     return {};
 }
 
-Result<LambdaFunction> LambdaService::updateCode(const QString &name, const QByteArray &zip)
+Result<LambdaFunction> LambdaStore::updateCode(const QString &name, const QByteArray &zip)
 {
     {
         QMutexLocker lock(&m_mutex);
@@ -527,7 +527,7 @@ Result<LambdaFunction> LambdaService::updateCode(const QString &name, const QByt
     return f;
 }
 
-Result<LambdaFunction> LambdaService::updateConfiguration(const QString &name,
+Result<LambdaFunction> LambdaStore::updateConfiguration(const QString &name,
                                                           const std::function<Result<void>(LambdaFunction &)> &change)
 {
     QMutexLocker lock(&m_mutex);
@@ -549,7 +549,7 @@ Result<LambdaFunction> LambdaService::updateConfiguration(const QString &name,
     return f;
 }
 
-Result<LambdaFunction> LambdaService::setReservedConcurrency(const QString &name, int reserved)
+Result<LambdaFunction> LambdaStore::setReservedConcurrency(const QString &name, int reserved)
 {
     return updateConfiguration(name, [reserved](LambdaFunction &f) -> Result<void> {
         f.config.reservedConcurrency = reserved;
@@ -557,7 +557,7 @@ Result<LambdaFunction> LambdaService::setReservedConcurrency(const QString &name
     });
 }
 
-Result<EventInvokeConfig> LambdaService::setEventInvokeConfig(const QString &name, std::optional<EventInvokeConfig> config)
+Result<EventInvokeConfig> LambdaStore::setEventInvokeConfig(const QString &name, std::optional<EventInvokeConfig> config)
 {
     if (config) {
         if (config->maximumRetryAttempts < 0 || config->maximumRetryAttempts > 2)
@@ -586,14 +586,14 @@ Result<EventInvokeConfig> LambdaService::setEventInvokeConfig(const QString &nam
     return config.value_or(EventInvokeConfig {});
 }
 
-std::optional<EventInvokeConfig> LambdaService::eventInvokeConfig(const QString &name) const
+std::optional<EventInvokeConfig> LambdaStore::eventInvokeConfig(const QString &name) const
 {
     QMutexLocker lock(&m_mutex);
     auto it = m_functions.constFind(name);
     return it == m_functions.cend() ? std::nullopt : it->eventInvokeConfig;
 }
 
-Result<QString> LambdaService::packagePath(const QString &name) const
+Result<QString> LambdaStore::packagePath(const QString &name) const
 {
     QMutexLocker lock(&m_mutex);
     auto it = m_functions.constFind(name);
