@@ -58,7 +58,7 @@ ResourceIdentity resourceIdentity(const QString &type, const QString &logicalId,
     };
     const auto str = [](const QString &s) { return Json(s.toStdString()); };
 
-    if (type == QLatin1String("AWS::IAM::Role")) {    } else if (type == QLatin1String("AWS::IAM::Role")) {
+    if (type == QLatin1String("AWS::IAM::Role")) {
         id.physicalId = named("RoleName", 64, false);
         id.attributes.insert(QStringLiteral("Arn"),
                              str(QStringLiteral("arn:aws:iam::%1:role/%2").arg(n.accountId, id.physicalId)));

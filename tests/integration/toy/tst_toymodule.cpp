@@ -12,6 +12,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <future>
+
 using namespace tarmac;
 
 namespace {
@@ -49,8 +51,9 @@ bool writeFile(const QString &path, const QByteArray &bytes)
     return f.open(QIODevice::WriteOnly | QIODevice::Truncate) && f.write(bytes) == bytes.size();
 }
 
-// GET /_tarmac/health on the edge port, as a client sees it.
-QByteArray fetchHealth(const QUrl &edge)
+// GET /_tarmac/health on the edge port, as a client sees it; on a thread of its own, since
+// the server accepts on this thread's event loop.
+QByteArray fetchHealthBlocking(const QUrl &edge)
 {
     QTcpSocket socket;
     socket.connectToHost(edge.host(), quint16(edge.port()));
@@ -64,6 +67,13 @@ QByteArray fetchHealth(const QUrl &edge)
         response += socket.readAll();
     }
     return response.mid(response.indexOf("\r\n\r\n") + 4);
+}
+
+QByteArray fetchHealth(const QUrl &edge)
+{
+    auto body = std::async(std::launch::async, fetchHealthBlocking, edge);
+    (void)QTest::qWaitFor([&] { return body.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 20000);
+    return body.get();
 }
 
 ToyModule *toyOf(Engine &engine)

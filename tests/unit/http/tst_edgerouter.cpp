@@ -15,6 +15,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <future>
 #include <stdexcept>
 
 using namespace tarmac;
@@ -70,7 +71,9 @@ struct Answer
     }
 };
 
-Answer exchange(quint16 port, const QByteArray &request)
+// On a thread of its own: the server accepts on this thread's event loop, which keeps
+// running while the answer is awaited.
+Answer exchangeBlocking(quint16 port, const QByteArray &request)
 {
     QTcpSocket socket;
     socket.connectToHost(QStringLiteral("127.0.0.1"), port);
@@ -86,6 +89,14 @@ Answer exchange(quint16 port, const QByteArray &request)
     a.body = all.mid(end + 4);
     a.status = a.head.mid(9, 3).toInt();
     return a;
+}
+
+Answer exchange(quint16 port, const QByteArray &request)
+{
+    auto answer = std::async(std::launch::async, exchangeBlocking, port, request);
+    (void)QTest::qWaitFor([&] { return answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
+                          20000);
+    return answer.get();
 }
 
 QByteArray request(const QByteArray &method, const QByteArray &path, const QByteArray &headers = {},
