@@ -79,26 +79,6 @@ bool isAlphanumeric(const QString &s)
     });
 }
 
-bool toInt(const Json &v, qint64 *out)
-{
-    if (v.is_number_integer()) {
-        *out = v.get<qint64>();
-        return true;
-    }
-    if (v.is_number_float()) {
-        const double d = v.get<double>();
-        if (d != std::floor(d) || std::fabs(d) > 1e15)
-            return false;
-        *out = qint64(d);
-        return true;
-    }
-    if (v.is_string()) {
-        bool ok = false;
-        *out = qs(v.get<std::string>()).trimmed().toLongLong(&ok);
-        return ok;
-    }
-    return false;
-}
 
 class Loader : public IntrinsicContext
 {
@@ -415,15 +395,15 @@ private:
                 if (!ok)
                     return fail(QStringLiteral("must be a number, not '%1'").arg(item));
                 qint64 bound = 0;
-                if (p.contains("MinValue") && toInt(p["MinValue"], &bound) && v < double(bound))
+                if (p.contains("MinValue") && wholeNumber(p["MinValue"], &bound) && v < double(bound))
                     return fail(QStringLiteral("must be at least %1").arg(bound));
-                if (p.contains("MaxValue") && toInt(p["MaxValue"], &bound) && v > double(bound))
+                if (p.contains("MaxValue") && wholeNumber(p["MaxValue"], &bound) && v > double(bound))
                     return fail(QStringLiteral("must be at most %1").arg(bound));
             } else {
                 qint64 bound = 0;
-                if (p.contains("MinLength") && toInt(p["MinLength"], &bound) && item.size() < bound)
+                if (p.contains("MinLength") && wholeNumber(p["MinLength"], &bound) && item.size() < bound)
                     return fail(QStringLiteral("must be at least %1 characters long").arg(bound));
-                if (p.contains("MaxLength") && toInt(p["MaxLength"], &bound) && item.size() > bound)
+                if (p.contains("MaxLength") && wholeNumber(p["MaxLength"], &bound) && item.size() > bound)
                     return fail(QStringLiteral("must be at most %1 characters long").arg(bound));
             }
             if (p.contains("AllowedValues")) {

@@ -2,6 +2,8 @@
 
 #include <QCryptographicHash>
 
+#include <cmath>
+
 namespace tarmac {
 
 ResourceType::~ResourceType() = default;
@@ -39,6 +41,27 @@ QString stringProperty(const Json &properties, const char *name)
     if (properties.is_object() && properties.contains(name) && properties[name].is_string())
         return QString::fromStdString(properties[name].get<std::string>());
     return {};
+}
+
+bool wholeNumber(const Json &v, qint64 *out)
+{
+    if (v.is_number_integer()) {
+        *out = v.get<qint64>();
+        return true;
+    }
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (d != std::floor(d) || std::fabs(d) > 1e15)
+            return false;
+        *out = qint64(d);
+        return true;
+    }
+    if (v.is_string()) {
+        bool ok = false;
+        *out = QString::fromStdString(v.get<std::string>()).trimmed().toLongLong(&ok);
+        return ok;
+    }
+    return false;
 }
 
 QString generatedPhysicalName(const StackNaming &naming, const QString &logicalId, int maxLength, bool lowerCase)

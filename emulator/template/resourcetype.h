@@ -71,6 +71,8 @@ QString generatedPhysicalName(const StackNaming &naming, const QString &logicalI
 QString stableSuffix(const QString &seed, int length, bool lowerCase);
 // The string property `name`, or empty.
 QString stringProperty(const Json &properties, const char *name);
+// A whole number as CloudFormation takes one: a number without a fraction, or its text ("30").
+bool wholeNumber(const Json &value, qint64 *out);
 
 // What a ResourceType's check() may say about a resource while the template is loaded. A
 // property is a path of keys and list indexes from Properties: {"Tags", "0", "Key"}.

@@ -1,5 +1,6 @@
 #include "services/lambda/lambdaresources.h"
 
+#include "template/intrinsics.h"
 #include "template/stack.h"
 
 #include <QDir>
@@ -28,41 +29,7 @@ QString qs(const std::string &s)
     return QString::fromStdString(s);
 }
 
-// A scalar as CloudFormation turns it into a string (numbers and booleans too).
-bool scalar(const Json &v, QString *out)
-{
-    if (v.is_string())
-        *out = qs(v.get<std::string>());
-    else if (v.is_boolean())
-        *out = v.get<bool>() ? QStringLiteral("true") : QStringLiteral("false");
-    else if (v.is_number_integer())
-        *out = QString::number(v.get<qint64>());
-    else if (v.is_number())
-        *out = QString::number(v.get<double>());
-    else
-        return false;
-    return true;
-}
 
-// A whole number, also when written as a string ("30"), as CloudFormation accepts it.
-bool toInt(const Json &v, qint64 *out)
-{
-    if (v.is_number_integer()) {
-        *out = v.get<qint64>();
-        return true;
-    }
-    if (v.is_number_float()) {
-        const double d = v.get<double>();
-        *out = qint64(d);
-        return double(*out) == d;
-    }
-    if (v.is_string()) {
-        bool ok = false;
-        *out = qs(v.get<std::string>()).trimmed().toLongLong(&ok);
-        return ok;
-    }
-    return false;
-}
 
 bool runtimeIsEmulated(const QString &runtime)
 {
@@ -139,7 +106,7 @@ public:
         f.memoryMb = *memory;
         if (m_p.contains("EphemeralStorage")) {
             qint64 size = 0;
-            if (!m_p["EphemeralStorage"].is_object() || !toInt(m_p["EphemeralStorage"].value("Size", Json()), &size)
+            if (!m_p["EphemeralStorage"].is_object() || !wholeNumber(m_p["EphemeralStorage"].value("Size", Json()), &size)
                 || size < 512 || size > 10240)
                 return m_check.error({ QStringLiteral("EphemeralStorage") },
                                      QStringLiteral("EphemeralStorage is {Size: 512 to 10240}"));
@@ -272,7 +239,7 @@ private:
         if (!m_p.contains(key))
             return fallback;
         qint64 v = 0;
-        if (!toInt(m_p[key], &v) || v < min || v > max)
+        if (!wholeNumber(m_p[key], &v) || v < min || v > max)
             return m_check.error({ QLatin1String(key) }, QStringLiteral("%1 must be a whole number from %2 to %3")
                                                                   .arg(QLatin1String(key))
                                                                   .arg(min)
@@ -287,7 +254,7 @@ private:
             return m_check.error(at, QStringLiteral("%1 must be a map of strings").arg(QLatin1String(what)));
         for (auto it = value.begin(); it != value.end(); ++it) {
             QString s;
-            if (!scalar(it.value(), &s))
+            if (!IntrinsicResolver::scalarToString(it.value(), &s))
                 return m_check.error(at + QStringList { qs(it.key()) },
                                      QStringLiteral("%1: the value of %2 must be a string").arg(QLatin1String(what), qs(it.key())));
             out.insert(qs(it.key()), s);
@@ -303,7 +270,7 @@ private:
         for (size_t i = 0; i < value.size(); ++i) {
             const Json &t = value[i];
             QString k, v;
-            if (!t.is_object() || !t.contains("Key") || !scalar(t["Key"], &k) || (t.contains("Value") && !scalar(t["Value"], &v)))
+            if (!t.is_object() || !t.contains("Key") || !IntrinsicResolver::scalarToString(t["Key"], &k) || (t.contains("Value") && !IntrinsicResolver::scalarToString(t["Value"], &v)))
                 return m_check.error({ QStringLiteral("Tags"), QString::number(i) }, QStringLiteral("a tag is {Key, Value}"));
             out.insert(k, v);
         }
@@ -318,13 +285,13 @@ private:
             return m_check.error({ at }, QStringLiteral("EventInvokeConfig is a map"));
         qint64 v = 0;
         if (c.contains("MaximumRetryAttempts")) {
-            if (!toInt(c["MaximumRetryAttempts"], &v) || v < 0 || v > 2)
+            if (!wholeNumber(c["MaximumRetryAttempts"], &v) || v < 0 || v > 2)
                 return m_check.error({ at, QStringLiteral("MaximumRetryAttempts") },
                                      QStringLiteral("MaximumRetryAttempts must be 0, 1 or 2"));
             config.maximumRetryAttempts = int(v);
         }
         if (c.contains("MaximumEventAgeInSeconds")) {
-            if (!toInt(c["MaximumEventAgeInSeconds"], &v) || v < 60 || v > 21600)
+            if (!wholeNumber(c["MaximumEventAgeInSeconds"], &v) || v < 60 || v > 21600)
                 return m_check.error({ at, QStringLiteral("MaximumEventAgeInSeconds") },
                                      QStringLiteral("MaximumEventAgeInSeconds must be from 60 to 21600"));
             config.maximumEventAgeSeconds = int(v);
@@ -336,10 +303,10 @@ private:
                     continue;
                 const Json &dest = d[which];
                 QString type, arn;
-                if (!dest.is_object() || !scalar(dest.value("Destination", Json()), &arn))
+                if (!dest.is_object() || !IntrinsicResolver::scalarToString(dest.value("Destination", Json()), &arn))
                     return m_check.error({ at, QStringLiteral("DestinationConfig"), QLatin1String(which) },
                                          QStringLiteral("%1 is {Type, Destination}").arg(QLatin1String(which)));
-                scalar(dest.value("Type", Json()), &type);
+                IntrinsicResolver::scalarToString(dest.value("Type", Json()), &type);
                 if (qstrcmp(which, "OnSuccess") == 0) {
                     config.onSuccessType = type;
                     config.onSuccess = arn;

@@ -335,8 +335,8 @@ QList<CatalogEntry> S3Module::catalog() const
         e.counts = { { QStringLiteral("objects"), objects }, { QStringLiteral("bytes"), bytes },
                      { QStringLiteral("more"), more } };
         const QString size = locale.formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-        e.status = more ? tr("%1+ objects · %2+").arg(locale.toString(objects), size)
-                        : tr("%n object(s)", nullptr, int(objects)) + QStringLiteral(" · ") + size;
+        const QString count = objects == 1 ? tr("1 object") : tr("%1 objects").arg(locale.toString(objects));
+        e.status = more ? tr("%1+ objects · %2+").arg(locale.toString(objects), size) : count + QStringLiteral(" · ") + size;
         e.tooltip = tr("s3://%1 in %2").arg(b.name, b.region);
         e.properties = { { QStringLiteral("Region"), b.region } };
         e.actions = { QStringLiteral("browse") };

@@ -1,5 +1,6 @@
 #include "services/s3/s3resources.h"
 
+#include "template/intrinsics.h"
 #include "template/stack.h"
 
 namespace tarmac::s3resources {
@@ -15,21 +16,6 @@ QString qs(const std::string &s)
     return QString::fromStdString(s);
 }
 
-// A scalar as CloudFormation turns it into a string (numbers and booleans too).
-bool scalar(const Json &v, QString *out)
-{
-    if (v.is_string())
-        *out = qs(v.get<std::string>());
-    else if (v.is_boolean())
-        *out = v.get<bool>() ? QStringLiteral("true") : QStringLiteral("false");
-    else if (v.is_number_integer())
-        *out = QString::number(v.get<qint64>());
-    else if (v.is_number())
-        *out = QString::number(v.get<double>());
-    else
-        return false;
-    return true;
-}
 
 QStringList stringList(const Json &value)
 {
@@ -37,10 +23,10 @@ QStringList stringList(const Json &value)
     QString s;
     if (value.is_array()) {
         for (const Json &v : value) {
-            if (scalar(v, &s))
+            if (IntrinsicResolver::scalarToString(v, &s))
                 out.append(s);
         }
-    } else if (scalar(value, &s)) {
+    } else if (IntrinsicResolver::scalarToString(value, &s)) {
         out.append(s);
     }
     return out;
@@ -204,7 +190,7 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
             rule.allowedHeaders = stringList(r.value("AllowedHeaders", Json()));
             rule.exposeHeaders = stringList(r.value("ExposedHeaders", Json()));
             QString maxAge;
-            if (r.contains("MaxAge") && scalar(r["MaxAge"], &maxAge))
+            if (r.contains("MaxAge") && IntrinsicResolver::scalarToString(r["MaxAge"], &maxAge))
                 rule.maxAgeSeconds = maxAge.toInt();
             if (rule.allowedOrigins.isEmpty() || rule.allowedMethods.isEmpty())
                 return fail(at, QStringLiteral("a CORS rule needs AllowedOrigins and AllowedMethods"));
@@ -218,8 +204,8 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
         for (size_t i = 0; i < tags.size(); ++i) {
             const Json &t = tags[i];
             s3xml::Tag tag;
-            if (!t.is_object() || !t.contains("Key") || !scalar(t["Key"], &tag.key)
-                || (t.contains("Value") && !scalar(t["Value"], &tag.value)))
+            if (!t.is_object() || !t.contains("Key") || !IntrinsicResolver::scalarToString(t["Key"], &tag.key)
+                || (t.contains("Value") && !IntrinsicResolver::scalarToString(t["Value"], &tag.value)))
                 return fail({ QStringLiteral("Tags"), QString::number(i) }, QStringLiteral("a tag is {Key, Value}"));
             out.tags.append(tag);
         }
@@ -252,14 +238,14 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
                 const QStringList at { ncName, key, QString::number(i) };
                 s3xml::NotificationTarget target;
                 target.kind = QStringLiteral("CloudFunction");
-                if (!c.is_object() || !c.contains("Event") || !scalar(c.value("Function", Json()), &target.arn))
+                if (!c.is_object() || !c.contains("Event") || !IntrinsicResolver::scalarToString(c.value("Function", Json()), &target.arn))
                     return fail(at, QStringLiteral("a LambdaConfiguration is {Event, Function, Filter}"));
                 target.id = c.contains("Id") && c["Id"].is_string() ? qs(c["Id"].get<std::string>())
                                                                    : QStringLiteral("%1-lambda-%2").arg(logicalId).arg(i);
                 const Json events = c["Event"].is_array() ? c["Event"] : Json::array({ c["Event"] });
                 for (const Json &e : events) {
                     QString s;
-                    if (!scalar(e, &s) || !s.startsWith(QLatin1String("s3:")))
+                    if (!IntrinsicResolver::scalarToString(e, &s) || !s.startsWith(QLatin1String("s3:")))
                         return fail(at, QStringLiteral("S3 event names look like s3:ObjectCreated:*"));
                     target.events.append(s);
                 }
@@ -272,8 +258,8 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
                         return fail(at, QStringLiteral("Filter is {S3Key: {Rules: [{Name: prefix|suffix, Value}]}}"));
                     for (const Json &rule : rules) {
                         QString name, value;
-                        if (!rule.is_object() || !scalar(rule.value("Name", Json()), &name)
-                            || !scalar(rule.value("Value", Json()), &value))
+                        if (!rule.is_object() || !IntrinsicResolver::scalarToString(rule.value("Name", Json()), &name)
+                            || !IntrinsicResolver::scalarToString(rule.value("Value", Json()), &value))
                             return fail(at, QStringLiteral("a filter rule is {Name: prefix|suffix, Value}"));
                         if (name.compare(QLatin1String("prefix"), Qt::CaseInsensitive) == 0)
                             target.prefix = value;
