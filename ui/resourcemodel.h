@@ -1,6 +1,6 @@
 #pragma once
 
-#include "services/servicemodule.h"
+#include "engine/engine.h"
 #include "trace/span.h"
 #include "trace/tracequery.h"
 
@@ -13,7 +13,6 @@
 
 namespace tarmac {
 
-class Engine;
 class EngineHost;
 
 // One resource as the tree shows it: a name and the counts its kind reports.

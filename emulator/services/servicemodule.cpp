@@ -67,38 +67,6 @@ void ServiceModule::putItem(const QString &kind, const QString &, const QString 
     done(noCatalogAction(*this, kind, "put an item in"));
 }
 
-Json CatalogEntry::toJson() const
-{
-    Json j = Json::object();
-    j["kind"] = kind.toStdString();
-    j["name"] = name.toStdString();
-    if (!arn.isEmpty())
-        j["arn"] = arn.toStdString();
-    Json c = Json::object();
-    for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
-        const QVariant &v = it.value();
-        if (v.typeId() == QMetaType::Bool)
-            c[it.key().toStdString()] = v.toBool();
-        else if (v.canConvert<qlonglong>() && v.typeId() != QMetaType::QString)
-            c[it.key().toStdString()] = v.toLongLong();
-        else
-            c[it.key().toStdString()] = v.toString().toStdString();
-    }
-    j["counts"] = c;
-    j["status"] = status.toStdString();
-    Json p = Json::object();
-    for (const auto &[k, v] : properties)
-        p[k.toStdString()] = v.toStdString();
-    j["properties"] = p;
-    Json a = Json::array();
-    for (const QString &action : actions)
-        a.push_back(action.toStdString());
-    j["actions"] = a;
-    if (!warning.isEmpty())
-        j["warning"] = warning.toStdString();
-    return j;
-}
-
 void addServiceModuleFactory(ServiceModuleFactory factory)
 {
     QMutexLocker lock(&g_factoriesMutex);

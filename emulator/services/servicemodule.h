@@ -100,7 +100,6 @@ struct CatalogEntry
     QStringList actions; // what it offers: "browse" (its items), "invoke", "purge", "redrive"
     QString warning;     // something wrong with it
 
-    Json toJson() const;
     friend bool operator==(const CatalogEntry &, const CatalogEntry &) = default;
 };
 

@@ -7,6 +7,14 @@
 namespace tarmac {
 
 ResourceType::~ResourceType() = default;
+
+ResourceIdentity ResourceType::identity(const QString &logicalId, const Json &, const StackNaming &naming) const
+{
+    ResourceIdentity id;
+    id.physicalId = generatedPhysicalName(naming, logicalId, 128, false);
+    id.ref = Json(id.physicalId.toStdString());
+    return id;
+}
 ResourceCheck::~ResourceCheck() = default;
 FunctionEventType::~FunctionEventType() = default;
 

@@ -103,8 +103,10 @@ class ResourceType
 public:
     virtual ~ResourceType();
     virtual const ResourceTypeInfo &info() const = 0;
+    // Default: a type that takes no name and has no attributes (a permission, a policy): Ref
+    // is a name CloudFormation would generate.
     virtual ResourceIdentity identity(const QString &logicalId, const Json &properties,
-                                      const StackNaming &naming) const = 0;
+                                      const StackNaming &naming) const;
     // Checks the resolved properties when the template is loaded, so that a mistake is an
     // error with its position before anything is created. What it returns is kept with the
     // resource (StackResource::details) for putResource: what the check made of it that needs

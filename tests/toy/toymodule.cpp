@@ -42,13 +42,6 @@ public:
         } };
         return info;
     }
-    ResourceIdentity identity(const QString &logicalId, const Json &, const StackNaming &naming) const override
-    {
-        ResourceIdentity id;
-        id.physicalId = generatedPhysicalName(naming, logicalId, 128, false);
-        id.ref = Json(id.physicalId.toStdString());
-        return id;
-    }
 };
 
 // `Events: {Poke: {Type: Toy, Properties: {Thing: !Ref T}}}` → a subscription of the function.

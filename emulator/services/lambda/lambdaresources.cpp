@@ -438,13 +438,6 @@ public:
         static const ResourceTypeInfo info { "AWS::Lambda::Permission", I, "invoke permissions are not checked", {} };
         return info;
     }
-    ResourceIdentity identity(const QString &logicalId, const Json &, const StackNaming &n) const override
-    {
-        ResourceIdentity id;
-        id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
-        id.ref = Json(id.physicalId.toStdString());
-        return id;
-    }
 };
 
 const FunctionType g_samFunction(true);

@@ -89,13 +89,6 @@ public:
         static const ResourceTypeInfo info { "AWS::S3::BucketPolicy", I, "bucket policies are not enforced", {} };
         return info;
     }
-    ResourceIdentity identity(const QString &logicalId, const Json &, const StackNaming &n) const override
-    {
-        ResourceIdentity id;
-        id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
-        id.ref = Json(id.physicalId.toStdString());
-        return id;
-    }
 };
 
 // `Events: {Upload: {Type: S3, Properties: {Bucket: !Ref B, Events: …, Filter: …}}}`
