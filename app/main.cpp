@@ -1,11 +1,11 @@
 // The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
 // line"). Parsing and wiring only; the engine does the work.
-#include "functions/delivery.h"
-#include "engine/engine.h"
 #include "base/json.h"
+#include "engine/engine.h"
 #include "engine/stackapplier.h"
 #include "engine/stackcommands.h"
 #include "engine/stackloader.h"
+#include "functions/delivery.h"
 #include "functions/functionrunner.h"
 #include "trace/otlpexport.h"
 #include "trace/tracer.h"
@@ -20,9 +20,9 @@
 
 #include <algorithm>
 #include <csignal>
-#include <optional>
 #include <cstdio>
 #include <fcntl.h>
+#include <optional>
 #include <unistd.h>
 
 #ifdef TARMAC_HAVE_UI
@@ -35,9 +35,9 @@ namespace {
 
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1; // a command ran and failed
-constexpr int kExitUsage = 2;   // bad arguments, or the engine could not start
+constexpr int kExitUsage = 2; // bad arguments, or the engine could not start
 
-int g_signalPipe[2] = { -1, -1 };
+int g_signalPipe[2] = {-1, -1};
 
 void onSignal(int sig)
 {
@@ -51,7 +51,8 @@ void printErr(const QString &line)
     std::fflush(stderr);
 }
 
-const char kMainHelp[] = R"(Usage: tarmac [PROJECT] [options]            the desktop app (serve when there is no display)
+const char kMainHelp[]
+    = R"(Usage: tarmac [PROJECT] [options]            the desktop app (serve when there is no display)
        tarmac <command> [arguments]
 
 Tarmac runs a serverless application locally: AWS service APIs on one edge port, the
@@ -73,38 +74,40 @@ Exit status: 0 success, 1 the command failed, 2 bad arguments or Tarmac could no
 
 void addServeOptions(QCommandLineParser &p)
 {
-    p.addOption({ QStringLiteral("port"), QStringLiteral("Edge port for the AWS APIs (0: any free port)."),
-                  QStringLiteral("N"), QStringLiteral("4566") });
-    p.addOption({ QStringLiteral("api-port"), QStringLiteral("API Gateway port (0: any free port)."),
-                  QStringLiteral("N"), QStringLiteral("3000") });
-    p.addOption({ QStringLiteral("ide-port"), QStringLiteral("IDE WebSocket port (0: any free port)."),
-                  QStringLiteral("N"), QStringLiteral("4567") });
-    p.addOption({ QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
-                  QStringLiteral("DIR") });
-    p.addOption({ QStringLiteral("ephemeral"),
-                  QStringLiteral("Keep state in a temporary folder, removed at exit.") });
-    p.addOption({ QStringLiteral("host"), QStringLiteral("Address to bind (default 127.0.0.1)."),
-                  QStringLiteral("ADDR"), QStringLiteral("127.0.0.1") });
-    p.addOption({ QStringLiteral("parameter-overrides"),
-                  QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V") });
-    p.addOption({ QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
-                  QStringLiteral("N"), QStringLiteral("2") });
-    p.addOption({ QStringLiteral("verify-signatures"),
-                  QStringLiteral("Check SigV4 signatures of S3 requests against --credentials.") });
-    p.addOption({ QStringLiteral("credentials"),
-                  QStringLiteral("Credentials file ([profile] aws_access_key_id / "
-                                 "aws_secret_access_key) for --verify-signatures."),
-                  QStringLiteral("FILE") });
+    p.addOption(
+        {QStringLiteral("port"), QStringLiteral("Edge port for the AWS APIs (0: any free port)."),
+            QStringLiteral("N"), QStringLiteral("4566")});
+    p.addOption({QStringLiteral("api-port"), QStringLiteral("API Gateway port (0: any free port)."),
+        QStringLiteral("N"), QStringLiteral("3000")});
+    p.addOption(
+        {QStringLiteral("ide-port"), QStringLiteral("IDE WebSocket port (0: any free port)."),
+            QStringLiteral("N"), QStringLiteral("4567")});
+    p.addOption({QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("ephemeral"),
+        QStringLiteral("Keep state in a temporary folder, removed at exit.")});
+    p.addOption({QStringLiteral("host"), QStringLiteral("Address to bind (default 127.0.0.1)."),
+        QStringLiteral("ADDR"), QStringLiteral("127.0.0.1")});
+    p.addOption({QStringLiteral("parameter-overrides"),
+        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
+        QStringLiteral("N"), QStringLiteral("2")});
+    p.addOption({QStringLiteral("verify-signatures"),
+        QStringLiteral("Check SigV4 signatures of S3 requests against --credentials.")});
+    p.addOption({QStringLiteral("credentials"),
+        QStringLiteral("Credentials file ([profile] aws_access_key_id / "
+                       "aws_secret_access_key) for --verify-signatures."),
+        QStringLiteral("FILE")});
     p.addPositionalArgument(QStringLiteral("PROJECT"),
-                            QStringLiteral("Folder with template.yaml, or a template file."),
-                            QStringLiteral("[PROJECT]"));
+        QStringLiteral("Folder with template.yaml, or a template file."),
+        QStringLiteral("[PROJECT]"));
     p.addHelpOption();
 }
 
 // Parses a command's arguments. Returns the exit status when the command ends here: bad
 // arguments (reported), or --help (printed).
-std::optional<int> parseCommandLine(QCommandLineParser &p, const QStringList &args,
-                                    const QString &command)
+std::optional<int> parseCommandLine(
+    QCommandLineParser &p, const QStringList &args, const QString &command)
 {
     if (!p.parse(args)) {
         printErr(p.errorText());
@@ -143,18 +146,17 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
         o.projectPath = QFileInfo(positional.first()).absoluteFilePath();
         if (!QFileInfo::exists(o.projectPath))
             return makeError(QStringLiteral("Usage"),
-                             QStringLiteral("no such project: %1").arg(positional.first()));
+                QStringLiteral("no such project: %1").arg(positional.first()));
     }
     int apiPort = 0; // the API Gateway module's port ("api")
-    const std::pair<const char *, int *> ports[] = { { "port", &o.edgePort },
-                                                     { "api-port", &apiPort },
-                                                     { "ide-port", &o.idePort } };
+    const std::pair<const char *, int *> ports[]
+        = {{"port", &o.edgePort}, {"api-port", &apiPort}, {"ide-port", &o.idePort}};
     for (const auto &[name, target] : ports) {
         const QString opt = QString::fromLatin1(name);
         if (!parsePort(p.value(opt), target))
             return makeError(QStringLiteral("Usage"),
-                             QStringLiteral("--%1 takes a port number from 0 to 65535, not '%2'")
-                                     .arg(opt, p.value(opt)));
+                QStringLiteral("--%1 takes a port number from 0 to 65535, not '%2'")
+                    .arg(opt, p.value(opt)));
     }
     o.ports.insert(QStringLiteral("api"), apiPort);
     if (!o.host.setAddress(p.value(QStringLiteral("host")))) {
@@ -162,12 +164,14 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
             o.host = QHostAddress(QHostAddress::LocalHost);
         else
             return makeError(QStringLiteral("Usage"),
-                             QStringLiteral("--host takes an IP address, not '%1'").arg(p.value(QStringLiteral("host"))));
+                QStringLiteral("--host takes an IP address, not '%1'")
+                    .arg(p.value(QStringLiteral("host"))));
     }
     o.stateDir = p.value(QStringLiteral("state"));
     o.ephemeral = p.isSet(QStringLiteral("ephemeral"));
     if (o.ephemeral && !o.stateDir.isEmpty())
-        return makeError(QStringLiteral("Usage"), QStringLiteral("--ephemeral and --state exclude each other"));
+        return makeError(
+            QStringLiteral("Usage"), QStringLiteral("--ephemeral and --state exclude each other"));
     o.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
     bool ok = false;
     o.ioThreads = p.value(QStringLiteral("io-threads")).toInt(&ok);
@@ -177,9 +181,9 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
         const QString credentials = p.value(QStringLiteral("credentials"));
         if (credentials.isEmpty() || !QFileInfo(credentials).isReadable())
             return makeError(QStringLiteral("Usage"),
-                             QStringLiteral("--verify-signatures needs a readable --credentials FILE"));
-        o.serviceOptions.insert(QStringLiteral("s3.signatureCredentials"),
-                                QFileInfo(credentials).absoluteFilePath());
+                QStringLiteral("--verify-signatures needs a readable --credentials FILE"));
+        o.serviceOptions.insert(
+            QStringLiteral("s3.signatureCredentials"), QFileInfo(credentials).absoluteFilePath());
     }
     return o;
 }
@@ -216,9 +220,10 @@ int runServe(QCoreApplication &app, const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-            "Run Tarmac headless until SIGINT or SIGTERM. When every port listens it prints one "
-            "line to stdout:\n  tarmac ready edge=http://HOST:PORT api=http://HOST:PORT ide=ws://HOST:PORT\n"
-            "GET /_tarmac/health on the edge port answers each service's state."));
+        "Run Tarmac headless until SIGINT or SIGTERM. When every port listens it prints one "
+        "line to stdout:\n  tarmac ready edge=http://HOST:PORT api=http://HOST:PORT "
+        "ide=ws://HOST:PORT\n"
+        "GET /_tarmac/health on the edge port answers each service's state."));
     addServeOptions(p);
     if (auto done = parseCommandLine(p, args, QStringLiteral("serve")))
         return *done;
@@ -246,19 +251,20 @@ int runTracesExport(const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("Write the stored traces and logs to stdout."));
-    p.addOption({ QStringLiteral("format"), QStringLiteral("Output format: otlp-json."), QStringLiteral("FORMAT"),
-                  QStringLiteral("otlp-json") });
-    p.addOption({ QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
-                  QStringLiteral("DIR") });
-    p.addOption({ QStringLiteral("trace"), QStringLiteral("Only this trace id (32 hex digits)."),
-                  QStringLiteral("ID") });
+    p.addOption({QStringLiteral("format"), QStringLiteral("Output format: otlp-json."),
+        QStringLiteral("FORMAT"), QStringLiteral("otlp-json")});
+    p.addOption({QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("trace"), QStringLiteral("Only this trace id (32 hex digits)."),
+        QStringLiteral("ID")});
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The project folder."),
-                            QStringLiteral("[PROJECT]"));
+        QStringLiteral("[PROJECT]"));
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("traces export")))
         return *done;
     if (p.value(QStringLiteral("format")) != QLatin1String("otlp-json")) {
-        printErr(QStringLiteral("unknown format '%1' (known: otlp-json)").arg(p.value(QStringLiteral("format"))));
+        printErr(QStringLiteral("unknown format '%1' (known: otlp-json)")
+                     .arg(p.value(QStringLiteral("format"))));
         return kExitUsage;
     }
     QString state = p.value(QStringLiteral("state"));
@@ -306,23 +312,32 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-            "Invoke a function once. The event comes from --event (a file, or - for stdin; {} "
-            "when absent); the function's result is printed on stdout, its logs on stderr. "
-            "Exit status 1 when the function fails."));
-    p.addPositionalArgument(QStringLiteral("FUNCTION"), QStringLiteral("Logical id or name of the function."));
+        "Invoke a function once. The event comes from --event (a file, or - for stdin; {} "
+        "when absent); the function's result is printed on stdout, its logs on stderr. "
+        "Exit status 1 when the function fails."));
+    p.addPositionalArgument(
+        QStringLiteral("FUNCTION"), QStringLiteral("Logical id or name of the function."));
     p.addPositionalArgument(QStringLiteral("PROJECT"),
-                            QStringLiteral("Folder with template.yaml, or a template (default: here)."),
-                            QStringLiteral("[PROJECT]"));
-    p.addOption({ QStringLiteral("event"), QStringLiteral("The event: a JSON file, or - for stdin."), QStringLiteral("FILE") });
-    p.addOption({ QStringLiteral("runtime"), QStringLiteral("Define the function here: its runtime (python3.12, nodejs20.x, provided.al2023)."),
-                  QStringLiteral("RUNTIME") });
-    p.addOption({ QStringLiteral("handler"), QStringLiteral("… its handler (app.handler)."), QStringLiteral("HANDLER") });
-    p.addOption({ QStringLiteral("code"), QStringLiteral("… its code folder."), QStringLiteral("DIR") });
-    p.addOption({ QStringLiteral("timeout"), QStringLiteral("… its timeout in seconds (3)."), QStringLiteral("S"), QStringLiteral("3") });
-    p.addOption({ QStringLiteral("memory"), QStringLiteral("… its memory in MB (128)."), QStringLiteral("MB"), QStringLiteral("128") });
-    p.addOption({ QStringLiteral("env"), QStringLiteral("… an environment variable (repeatable)."), QStringLiteral("K=V") });
-    p.addOption({ QStringLiteral("parameter-overrides"), QStringLiteral("Template parameter values, K=V (repeatable)."),
-                  QStringLiteral("K=V") });
+        QStringLiteral("Folder with template.yaml, or a template (default: here)."),
+        QStringLiteral("[PROJECT]"));
+    p.addOption({QStringLiteral("event"), QStringLiteral("The event: a JSON file, or - for stdin."),
+        QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("runtime"),
+        QStringLiteral(
+            "Define the function here: its runtime (python3.12, nodejs20.x, provided.al2023)."),
+        QStringLiteral("RUNTIME")});
+    p.addOption({QStringLiteral("handler"), QStringLiteral("… its handler (app.handler)."),
+        QStringLiteral("HANDLER")});
+    p.addOption(
+        {QStringLiteral("code"), QStringLiteral("… its code folder."), QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("timeout"), QStringLiteral("… its timeout in seconds (3)."),
+        QStringLiteral("S"), QStringLiteral("3")});
+    p.addOption({QStringLiteral("memory"), QStringLiteral("… its memory in MB (128)."),
+        QStringLiteral("MB"), QStringLiteral("128")});
+    p.addOption({QStringLiteral("env"), QStringLiteral("… an environment variable (repeatable)."),
+        QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("parameter-overrides"),
+        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
     p.addHelpOption();
     if (!p.parse(args)) {
         printErr(p.errorText());
@@ -347,7 +362,8 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         config.handler = p.value(QStringLiteral("handler"));
         config.codeDir = QFileInfo(p.value(QStringLiteral("code"))).absoluteFilePath();
         if (config.runtime.isEmpty() || p.value(QStringLiteral("code")).isEmpty()) {
-            printErr(QStringLiteral("--runtime and --code go together (and --handler, except for provided runtimes)"));
+            printErr(QStringLiteral(
+                "--runtime and --code go together (and --handler, except for provided runtimes)"));
             return kExitUsage;
         }
         bool ok1 = false, ok2 = false;
@@ -369,7 +385,9 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         const QString project = positional.value(1, QDir::currentPath());
         const QString templatePath = StackLoader::findTemplate(project);
         if (templatePath.isEmpty()) {
-            printErr(QStringLiteral("no template in %1 (give PROJECT, or --runtime/--handler/--code)").arg(project));
+            printErr(
+                QStringLiteral("no template in %1 (give PROJECT, or --runtime/--handler/--code)")
+                    .arg(project));
             return kExitUsage;
         }
         auto stack = loadStack(templatePath, p.values(QStringLiteral("parameter-overrides")));
@@ -378,7 +396,8 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
             return kExitUsage;
         }
         // By logical id, else by the function's name.
-        const QList<const StackResource *> functions = stack->resourcesOf(QStringLiteral("function"));
+        const QList<const StackResource *> functions
+            = stack->resourcesOf(QStringLiteral("function"));
         const StackResource *spec = nullptr;
         for (const StackResource *f : functions) {
             if (f->logicalId == config.name)
@@ -393,7 +412,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
             for (const StackResource *f : functions)
                 names.append(f->logicalId);
             printErr(QStringLiteral("%1 has no function %2 (it has: %3)")
-                             .arg(templatePath, config.name, names.join(QStringLiteral(", "))));
+                         .arg(templatePath, config.name, names.join(QStringLiteral(", "))));
             return kExitUsage;
         }
         // The engine runs the whole stack, which defines the function exactly as `serve`
@@ -406,8 +425,9 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     if (p.isSet(QStringLiteral("event"))) {
         QFile in;
         const QString source = p.value(QStringLiteral("event"));
-        const bool opened = source == QLatin1String("-") ? in.open(stdin, QIODevice::ReadOnly)
-                                                         : (in.setFileName(source), in.open(QIODevice::ReadOnly));
+        const bool opened = source == QLatin1String("-")
+            ? in.open(stdin, QIODevice::ReadOnly)
+            : (in.setFileName(source), in.open(QIODevice::ReadOnly));
         if (!opened) {
             printErr(QStringLiteral("cannot read the event %1: %2").arg(source, in.errorString()));
             return kExitUsage;
@@ -437,10 +457,11 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
             return kExitUsage;
         }
     }
-    QObject::connect(engine.functionRunner(), &FunctionRunner::logRecorded, &app, [](const LogRecord &record) {
-        const QByteArray line = record.text.toUtf8() + '\n';
-        std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
-    });
+    QObject::connect(
+        engine.functionRunner(), &FunctionRunner::logRecorded, &app, [](const LogRecord &record) {
+            const QByteArray line = record.text.toUtf8() + '\n';
+            std::fwrite(line.constData(), 1, size_t(line.size()), stderr);
+        });
     installSignalHandlers(app, engine);
 
     int status = kExitFailure;
@@ -452,13 +473,15 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     d.done = [&status, &finished, &engine](const DeliveryResult &result) {
         QByteArray out = result.payload;
         if (!result.delivered && out.isEmpty())
-            out = toJsonBytes(Json { { "errorType", toStd(result.errorType) }, { "errorMessage", toStd(result.errorMessage) } });
+            out = toJsonBytes(Json {{"errorType", toStd(result.errorType)},
+                {"errorMessage", toStd(result.errorMessage)}});
         out += '\n';
         std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
         std::fflush(stdout);
         status = result.delivered && !result.functionError ? kExitOk : kExitFailure;
         finished = true;
-        QMetaObject::invokeMethod(&engine, [&engine] { engine.stop(); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            &engine, [&engine] { engine.stop(); }, Qt::QueuedConnection);
     };
     QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(0); });
     engine.deliverySink()->submit(std::move(d));
@@ -477,16 +500,16 @@ int runCheck(const QStringList &args)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-            "Load the project's template as serve would and list every resource type, property, "
-            "event and intrinsic function Tarmac does not emulate, with its place in the "
-            "template. Exit status 1 when something is not emulated or the template is invalid; "
-            "what Tarmac accepts and ignores (IAM, …) is listed without failing."));
+        "Load the project's template as serve would and list every resource type, property, "
+        "event and intrinsic function Tarmac does not emulate, with its place in the "
+        "template. Exit status 1 when something is not emulated or the template is invalid; "
+        "what Tarmac accepts and ignores (IAM, …) is listed without failing."));
     p.addPositionalArgument(QStringLiteral("PROJECT"),
-                            QStringLiteral("Folder with template.yaml, or a template (default: here)."),
-                            QStringLiteral("[PROJECT]"));
-    p.addOption({ QStringLiteral("parameter-overrides"), QStringLiteral("Template parameter values, K=V (repeatable)."),
-                  QStringLiteral("K=V") });
-    p.addOption({ QStringLiteral("json"), QStringLiteral("Print the report as JSON.") });
+        QStringLiteral("Folder with template.yaml, or a template (default: here)."),
+        QStringLiteral("[PROJECT]"));
+    p.addOption({QStringLiteral("parameter-overrides"),
+        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("Print the report as JSON.")});
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("check")))
         return *done;
@@ -494,32 +517,34 @@ int runCheck(const QStringList &args)
         printErr(QStringLiteral("usage: tarmac check [PROJECT] [--json]"));
         return kExitUsage;
     }
-    return printResult(checkProject(p.positionalArguments().value(0), p.values(QStringLiteral("parameter-overrides")),
-                                    p.isSet(QStringLiteral("json"))));
+    return printResult(checkProject(p.positionalArguments().value(0),
+        p.values(QStringLiteral("parameter-overrides")), p.isSet(QStringLiteral("json"))));
 }
 
 int runEventsGenerate(const QStringList &args)
 {
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral("Print a sample event in the shape AWS delivers it. Sources: ")
-                                + sampleEventSources().join(QStringLiteral(", ")) + u'.');
+    p.setApplicationDescription(
+        QStringLiteral("Print a sample event in the shape AWS delivers it. Sources: ")
+        + sampleEventSources().join(QStringLiteral(", ")) + u'.');
     p.addPositionalArgument(QStringLiteral("SOURCE"), QStringLiteral("The kind of event."));
     // Every option any service's sample events take.
     QList<std::pair<QString, QString>> options;
     for (const SampleEvent &e : sampleEvents()) {
         for (const auto &option : e.options) {
-            if (std::none_of(options.begin(), options.end(), [&](const auto &o) { return o.first == option.first; }))
+            if (std::none_of(options.begin(), options.end(),
+                    [&](const auto &o) { return o.first == option.first; }))
                 options.append(option);
         }
     }
     for (const auto &[name, help] : options)
-        p.addOption({ name, help, QStringLiteral("VALUE") });
+        p.addOption({name, help, QStringLiteral("VALUE")});
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("events generate")))
         return *done;
     if (p.positionalArguments().size() != 1) {
         printErr(QStringLiteral("usage: tarmac events generate SOURCE [options] (sources: %1)")
-                         .arg(sampleEventSources().join(QStringLiteral(", "))));
+                     .arg(sampleEventSources().join(QStringLiteral(", "))));
         return kExitUsage;
     }
     QMap<QString, QString> values;
@@ -532,8 +557,9 @@ int runEventsGenerate(const QStringList &args)
 
 [[maybe_unused]] bool hasDisplay()
 {
-    return !qEnvironmentVariableIsEmpty("DISPLAY") || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
-            || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
+    return !qEnvironmentVariableIsEmpty("DISPLAY")
+        || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
+        || !qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM");
 }
 
 } // namespace
@@ -563,7 +589,8 @@ int main(int argc, char **argv)
     }
     if (command == QLatin1String("traces")) {
         if (args.value(2) != QLatin1String("export")) {
-            printErr(QStringLiteral("usage: tarmac traces export [--format otlp-json] [--state DIR] [PROJECT]"));
+            printErr(QStringLiteral(
+                "usage: tarmac traces export [--format otlp-json] [--state DIR] [PROJECT]"));
             return kExitUsage;
         }
         QCoreApplication app(argc, argv);
@@ -595,7 +622,8 @@ int main(int argc, char **argv)
         return kExitUsage;
     }
     if (!command.isEmpty() && !command.startsWith(u'-') && !QFileInfo::exists(command)) {
-        printErr(QStringLiteral("unknown command or project '%1' (see tarmac --help)").arg(command));
+        printErr(
+            QStringLiteral("unknown command or project '%1' (see tarmac --help)").arg(command));
         return kExitUsage;
     }
 
@@ -605,8 +633,8 @@ int main(int argc, char **argv)
         // The desktop takes serve's options, checked the same way, and one of its own.
         QCommandLineParser p;
         addServeOptions(p);
-        p.addOption({ QStringLiteral("automation"),
-                      QStringLiteral("Take commands on standard input (screenshots, tests).") });
+        p.addOption({QStringLiteral("automation"),
+            QStringLiteral("Take commands on standard input (screenshots, tests).")});
         if (auto done = parseCommandLine(p, args, QString()))
             return *done;
         auto options = engineOptions(p);

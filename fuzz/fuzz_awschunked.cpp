@@ -36,7 +36,7 @@ std::optional<AwsChunkedDecoder::Signing> signing(bool on)
     return AwsChunkedDecoder::Signing {
         QByteArray::fromHex("dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"),
         "20130524T000000Z", "20130524/us-east-1/s3/aws4_request",
-        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9" };
+        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"};
 }
 
 Outcome run(QByteArrayView input, bool sign, unsigned seed)

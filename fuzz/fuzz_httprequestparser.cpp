@@ -56,7 +56,9 @@ struct Outcome
 class Splitter
 {
 public:
-    explicit Splitter(uint8_t seed) : m_state(0x9E3779B9u ^ (uint32_t(seed) * 0x01000193u)) { }
+    explicit Splitter(uint8_t seed)
+        : m_state(0x9E3779B9u ^ (uint32_t(seed) * 0x01000193u))
+    { }
 
     qsizetype next()
     {
@@ -121,7 +123,7 @@ void checkError(const HttpRequestParser &parser, QList<Outcome> &outcomes)
 // Unconsumed bytes stay buffered, as in HttpConnection.
 template<typename NextPiece>
 QList<Outcome> runConnection(const QByteArray &stream, HttpRequestParser::Limits limits,
-                             qint64 bodyLimit, NextPiece nextPiece)
+    qint64 bodyLimit, NextPiece nextPiece)
 {
     HttpRequestParser parser(std::move(limits));
     parser.setHeadCallback([bodyLimit](const HttpRequest &head) {
@@ -218,8 +220,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t limitBits = data[1];
     const QByteArray stream(reinterpret_cast<const char *>(data + 2), qsizetype(size - 2));
 
-    static constexpr qint64 bodyLimits[] = { -1, 0, 100, 3000 };
-    static constexpr qint64 headerLimits[] = { 64 * 1024, 64, 300, 1500 };
+    static constexpr qint64 bodyLimits[] = {-1, 0, 100, 3000};
+    static constexpr qint64 headerLimits[] = {64 * 1024, 64, 300, 1500};
     const qint64 bodyLimit = bodyLimits[limitBits & 3];
     HttpRequestParser::Limits limits;
     limits.maxHeaderBytes = headerLimits[(limitBits >> 2) & 3];
@@ -227,10 +229,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     limits.spoolDir = spoolDir->path();
 
     Splitter splitter(splitSeed);
-    const QList<Outcome> split =
-        runConnection(stream, limits, bodyLimit, [&splitter] { return splitter.next(); });
-    const QList<Outcome> whole =
-        runConnection(stream, limits, bodyLimit, [&stream] { return stream.size(); });
+    const QList<Outcome> split
+        = runConnection(stream, limits, bodyLimit, [&splitter] { return splitter.next(); });
+    const QList<Outcome> whole
+        = runConnection(stream, limits, bodyLimit, [&stream] { return stream.size(); });
     FUZZ_CHECK(sameOutcomes(split, whole));
     return 0;
 }

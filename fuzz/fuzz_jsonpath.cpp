@@ -28,8 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const auto found = path->select(*document);
     for (const auto *value : found)
         FUZZ_CHECK(value != nullptr);
-    for (auto op : { tarmac::JsonPredicate::Op::Exists, tarmac::JsonPredicate::Op::Equals,
-                     tarmac::JsonPredicate::Op::NotEquals, tarmac::JsonPredicate::Op::Contains }) {
+    for (auto op : {tarmac::JsonPredicate::Op::Exists, tarmac::JsonPredicate::Op::Equals,
+             tarmac::JsonPredicate::Op::NotEquals, tarmac::JsonPredicate::Op::Contains}) {
         tarmac::JsonPredicate predicate;
         predicate.path = *path;
         predicate.op = op;

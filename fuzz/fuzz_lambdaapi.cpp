@@ -2,13 +2,13 @@
 // operation that takes a body or headers, on whatever bytes arrive.
 //
 // The input's first byte picks the operation (the event-source mappings' also go through the
-// registry's pure rules: the model's checks, the kinds of source, the filter patterns), the second the Invoke headers; the rest is the
-// body (JSON, mostly: the seeds and lambdaapi.dict steer the mutator to the requests' field
-// names with values of every type). Whatever comes, reading must end with a request or with
-// Lambda's own 4xx error (never an exception, which the emulator would die of, or a crash), and
-// what it returns must hold together: an error has a code, a client status and a message, and
-// a validation message names the field; a CreateFunction names its function and a package; a
-// configuration update applies without touching what was not sent.
+// registry's pure rules: the model's checks, the kinds of source, the filter patterns), the second
+// the Invoke headers; the rest is the body (JSON, mostly: the seeds and lambdaapi.dict steer the
+// mutator to the requests' field names with values of every type). Whatever comes, reading must end
+// with a request or with Lambda's own 4xx error (never an exception, which the emulator would die
+// of, or a crash), and what it returns must hold together: an error has a code, a client status and
+// a message, and a validation message names the field; a CreateFunction names its function and a
+// package; a configuration update applies without touching what was not sent.
 //
 // Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash; so does an
 // escaping exception (std::terminate).
@@ -29,12 +29,12 @@ void checkError(const Error &e)
     FUZZ_CHECK(!e.code.isEmpty() && !e.message.isEmpty());
     FUZZ_CHECK(e.httpStatus >= 400 && e.httpStatus < 500);
     FUZZ_CHECK(e.code == QLatin1String("InvalidParameterValueException")
-               || e.code == QLatin1String("InvalidRequestContentException")
-               || e.code == QLatin1String("RequestEntityTooLargeException"));
+        || e.code == QLatin1String("InvalidRequestContentException")
+        || e.code == QLatin1String("RequestEntityTooLargeException"));
     // A validation message says which field: "... at 'ephemeralStorage.size' failed ...".
     if (e.message.startsWith(QLatin1String("1 validation error detected")))
         FUZZ_CHECK(e.message.contains(QLatin1String(" at '"))
-                   && e.message.contains(QLatin1String("' failed to satisfy constraint: ")));
+            && e.message.contains(QLatin1String("' failed to satisfy constraint: ")));
 }
 
 template<typename T>
@@ -54,8 +54,8 @@ void checkCode(const lambdarequests::CodeSource &code)
         FUZZ_CHECK(code.s3Key.isEmpty() && code.s3ObjectVersion.isEmpty());
 }
 
-const QByteArray kInvocationTypes[] = { {}, "RequestResponse", "Event", "DryRun", "event", "\x01" };
-const QByteArray kLogTypes[] = { {}, "None", "Tail", "tail" };
+const QByteArray kInvocationTypes[] = {{}, "RequestResponse", "Event", "DryRun", "event", "\x01"};
+const QByteArray kLogTypes[] = {{}, "None", "Tail", "tail"};
 
 } // namespace
 
@@ -67,8 +67,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const unsigned headers = data[1];
     HttpRequest request;
     request.method = "POST";
-    request.body = HttpBody(
-            QByteArray(reinterpret_cast<const char *>(data + 2), qsizetype(size - 2)));
+    request.body
+        = HttpBody(QByteArray(reinterpret_cast<const char *>(data + 2), qsizetype(size - 2)));
 
     if (operation == 7) { // Invoke: its headers, then its payload
         request.headers.add("x-amz-invocation-type", kInvocationTypes[headers % 6]);
@@ -127,7 +127,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(*r >= 0);
         break;
     }
-    case 4:   // PutFunctionEventInvokeConfig
+    case 4: // PutFunctionEventInvokeConfig
     case 5: { // UpdateFunctionEventInvokeConfig, over a configuration with destinations
         EventInvokeConfig base;
         if (operation == 5) {
@@ -147,7 +147,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             return 0;
         break;
     }
-    case 8:   // CreateEventSourceMapping
+    case 8: // CreateEventSourceMapping
     case 9: { // UpdateEventSourceMapping: then the registry's checks of what was sent
         const bool create = operation == 8;
         auto r = lambdarequests::eventSourceMapping(*body, create);
@@ -156,7 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const EventSourceMappingRequest &s = r->settings;
         FUZZ_CHECK(create || (!s.eventSourceArn && !s.startingPosition && !s.tags));
         FUZZ_CHECK(s.maximumConcurrency || !body->contains("ScalingConfig")
-                   || !(*body)["ScalingConfig"].is_object());
+            || !(*body)["ScalingConfig"].is_object());
         if (failed(EventSourceMappings::checkRequest(s)))
             return 0;
         FUZZ_CHECK(!s.batchSize || (*s.batchSize >= 1 && *s.batchSize <= 10000));
@@ -168,7 +168,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mapping.batchSize = s.batchSize.value_or(0);
         mapping.startingPosition = s.startingPosition.value_or(QString());
         mapping.maximumRetryAttempts = s.maximumRetryAttempts;
-        for (const auto kind : { EventSource::Kind::Queue, EventSource::Kind::Stream }) {
+        for (const auto kind : {EventSource::Kind::Queue, EventSource::Kind::Stream}) {
             EventSourceMapping m = mapping;
             if (!failed(EventSourceMappings::applyKindRules(m, kind)))
                 FUZZ_CHECK(m.batchSize >= 1 && m.batchSize <= 10000);

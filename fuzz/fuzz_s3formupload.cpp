@@ -45,8 +45,8 @@ Outcome run(const QByteArray &boundary, QByteArrayView body, unsigned seed)
     bool sawFile = false;
     MultipartFormParser::Handler h;
     h.partBegin = [&](const MultipartFormParser::PartHeaders &p) -> Result<void> {
-        out.events.append(p.name + '\0' + p.fileName + '\0' + p.contentType
-                          + (p.hasFileName ? "+" : "-"));
+        out.events.append(
+            p.name + '\0' + p.fileName + '\0' + p.contentType + (p.hasFileName ? "+" : "-"));
         inFile = !sawFile && p.name.compare("file", Qt::CaseInsensitive) == 0;
         sawFile = sawFile || inFile;
         return {};
@@ -95,10 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < size_t(2 + boundaryLength))
         return 0;
     const QByteArray boundary = boundaryLength == 0
-            ? QByteArray("b0undary")
-            : QByteArray(reinterpret_cast<const char *>(data) + 2, boundaryLength);
+        ? QByteArray("b0undary")
+        : QByteArray(reinterpret_cast<const char *>(data) + 2, boundaryLength);
     const QByteArray body(reinterpret_cast<const char *>(data) + 2 + boundaryLength,
-                          qsizetype(size) - 2 - boundaryLength);
+        qsizetype(size) - 2 - boundaryLength);
 
     // The Content-Type parser sees the boundary too.
     (void)MultipartFormParser::boundaryFrom("multipart/form-data; boundary=\"" + boundary + '"');
@@ -117,16 +117,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     S3Form seen;
     qint64 fileSize = -1;
     auto upload = S3FormUpload::read(
-            HttpBody(body), boundary, staging,
-            [&](const S3Form &form) -> Result<S3FormUpload::FileOptions> {
-                seen = form;
-                S3FormUpload::FileOptions options;
-                options.checksumAlgorithm = ChecksumAlgorithm::Crc32c;
-                if (capped)
-                    options.maxSize = 16;
-                return options;
-            },
-            &fileSize);
+        HttpBody(body), boundary, staging,
+        [&](const S3Form &form) -> Result<S3FormUpload::FileOptions> {
+            seen = form;
+            S3FormUpload::FileOptions options;
+            options.checksumAlgorithm = ChecksumAlgorithm::Crc32c;
+            if (capped)
+                options.maxSize = 16;
+            return options;
+        },
+        &fileSize);
     if (upload) {
         FUZZ_CHECK(whole.ok);
         FUZZ_CHECK(upload->form.hasFile);
@@ -161,7 +161,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     // And the body itself as a policy (base64 JSON), for the JSON shapes.
     if (auto policy = S3PostPolicy::parse(body.toBase64()); policy) {
         S3Form form;
-        form.fields = { { "key", "k" }, { "content-type", "a, b" } };
+        form.fields = {{"key", "k"}, {"content-type", "a, b"}};
         (void)policy->check(form, QStringLiteral("b"), 1);
         (void)policy->contentLengthRange();
     }

@@ -21,9 +21,8 @@ namespace {
 
 void checkError(const Error &e)
 {
-    static const QStringList known = { QStringLiteral("MalformedXML"), QStringLiteral("InvalidTag"),
-                                       QStringLiteral("InvalidRequest"),
-                                       QStringLiteral("InvalidArgument") };
+    static const QStringList known = {QStringLiteral("MalformedXML"), QStringLiteral("InvalidTag"),
+        QStringLiteral("InvalidRequest"), QStringLiteral("InvalidArgument")};
     FUZZ_CHECK(known.contains(e.code));
     FUZZ_CHECK(e.httpStatus == 400);
 }

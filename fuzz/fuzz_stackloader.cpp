@@ -49,8 +49,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     StackLoader::Options options;
     options.resourceTypes = lambdaresources::types();
-    options.resourceTypes += { &s3resources::bucketType(), &s3resources::bucketPolicyType() };
-    options.eventTypes = { &s3resources::s3EventType() };
+    options.resourceTypes += {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
+    options.eventTypes = {&s3resources::s3EventType()};
     Result<Stack> stack = StackLoader::load(text, templatePath, options);
     if (!stack) {
         FUZZ_CHECK(stack.error().code == QLatin1String("ValidationError"));

@@ -28,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(!entry.name.isEmpty());
         FUZZ_CHECK(!entry.name.startsWith(u'/'));
         for (const QString &part : entry.name.split(u'/'))
-            FUZZ_CHECK(!part.isEmpty() && part != QLatin1String(".") && part != QLatin1String(".."));
+            FUZZ_CHECK(
+                !part.isEmpty() && part != QLatin1String(".") && part != QLatin1String(".."));
         if (entry.isDir)
             continue;
         auto content = archive->read(entry, 64 * 1024);
@@ -40,9 +41,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         QTemporaryDir dir(parent.path() + QStringLiteral("/x-XXXXXX"));
         (void)archive->extractTo(dir.path());
         // Nothing outside the folder: the parent holds only the folder itself.
-        FUZZ_CHECK(QDir(parent.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).size() == 1);
-        QDirIterator it(dir.path(), QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System,
-                        QDirIterator::Subdirectories);
+        FUZZ_CHECK(QDir(parent.path())
+                       .entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden)
+                       .size()
+            == 1);
+        QDirIterator it(dir.path(),
+            QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden | QDir::System,
+            QDirIterator::Subdirectories);
         while (it.hasNext()) {
             it.next();
             FUZZ_CHECK(it.fileInfo().absoluteFilePath().startsWith(dir.path() + u'/'));

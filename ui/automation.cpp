@@ -18,7 +18,9 @@
 namespace tarmac {
 
 Automation::Automation(MainWindow *window, QObject *parent)
-    : QObject(parent), m_window(window), m_notifier(new QSocketNotifier(STDIN_FILENO, QSocketNotifier::Read, this))
+    : QObject(parent)
+    , m_window(window)
+    , m_notifier(new QSocketNotifier(STDIN_FILENO, QSocketNotifier::Read, this))
 {
     connect(m_notifier, &QSocketNotifier::activated, this, &Automation::readInput);
 }
@@ -77,7 +79,7 @@ QByteArray Automation::run(const QByteArray &line)
         const QList<QByteArray> range = arg.split(' ');
         if (range.size() != 2)
             return "error window FROM_NS TO_NS";
-        zoom->setWindow({ range[0].toLongLong(), range[1].toLongLong() });
+        zoom->setWindow({range[0].toLongLong(), range[1].toLongLong()});
         return "ok window";
     }
     if (command == "window-busiest") {
@@ -96,7 +98,7 @@ QByteArray Automation::run(const QByteArray &line)
             }
         }
         const qint64 from = starts[best] - length / 20;
-        zoom->setWindow({ from, from + length });
+        zoom->setWindow({from, from + length});
         return "ok window-busiest " + QByteArray::number(qint64(bestCount));
     }
     if (command == "deselect") {
@@ -113,7 +115,8 @@ QByteArray Automation::run(const QByteArray &line)
         zoom->setFollowLive(arg == "on");
         return "ok follow";
     }
-    if (command == "select" || command == "select-error" || command == "select-last" || command == "select-visible") {
+    if (command == "select" || command == "select-error" || command == "select-last"
+        || command == "select-visible") {
         const QString text = QString::fromUtf8(arg);
         const bool last = command == "select-last";
         const bool visible = command == "select-visible";
@@ -132,8 +135,8 @@ QByteArray Automation::run(const QByteArray &line)
                     continue;
                 if (visible && (info.endNs < middle || info.startNs > w.end))
                     continue;
-                m_window->selection()->select(data.traceIds().value(info.trace), data.spanIdHex(info),
-                                              nullptr, info.startNs);
+                m_window->selection()->select(
+                    data.traceIds().value(info.trace), data.spanIdHex(info), nullptr, info.startNs);
                 return "ok select " + data.names().value(info.name).toUtf8();
             }
         }
@@ -145,13 +148,13 @@ QByteArray Automation::run(const QByteArray &line)
             return "error nothing selected";
         const timeline::TimeWindow w = data.traceWindow(trace);
         const qint64 pad = std::max<qint64>(w.duration() / 8, timeline::kMinWindowNs);
-        zoom->setWindow({ w.start - pad, w.end + pad });
+        zoom->setWindow({w.start - pad, w.end + pad});
         return "ok zoom-trace";
     }
     if (command == "logs") {
         m_window->logView()->setScope(arg == "trace" ? LogView::SelectedTrace
-                                      : arg == "span" ? LogView::SelectedSpan
-                                                      : LogView::AllLines);
+                : arg == "span"                      ? LogView::SelectedSpan
+                                                     : LogView::AllLines);
         return "ok logs";
     }
     if (command == "pause") {

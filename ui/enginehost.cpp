@@ -1,13 +1,14 @@
 #include "ui/enginehost.h"
 
-#include "http/serviceregistry.h"
 #include "engine/stackapplier.h"
+#include "http/serviceregistry.h"
 #include "trace/tracer.h"
 
 namespace tarmac {
 
 EngineHost::EngineHost(Engine::Options options, QObject *parent)
-    : QObject(parent), m_options(std::move(options))
+    : QObject(parent)
+    , m_options(std::move(options))
 {
     qRegisterMetaType<QList<Span>>();
     qRegisterMetaType<QList<LogRecord>>();
@@ -46,7 +47,8 @@ void EngineHost::stop()
     m_running = false;
     // The engine's objects belong to its thread: delete them there. Its destructor stops
     // the services, and with them the function processes.
-    QMetaObject::invokeMethod(e, [e] { delete e; }, Qt::BlockingQueuedConnection);
+    QMetaObject::invokeMethod(
+        e, [e] { delete e; }, Qt::BlockingQueuedConnection);
     m_clock.reset();
     emit stopped();
 }
@@ -74,17 +76,20 @@ void EngineHost::start()
         auto report = [this, e] {
             QList<QPair<QString, QString>> list;
             for (const auto &entry : e->services()->entries())
-                list.append({ entry.name, serviceStateName(entry.state) });
+                list.append({entry.name, serviceStateName(entry.state)});
             emit servicesChanged(list);
         };
         connect(e->services(), &ServiceRegistry::stateChanged, e, report);
         auto r = e->start();
         if (!r) {
             const QString message = r.error().message;
-            QMetaObject::invokeMethod(this, [this, self, generation, message] {
-                if (self && m_generation == generation)
-                    emit failed(message);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this,
+                [this, self, generation, message] {
+                    if (self && m_generation == generation)
+                        emit failed(message);
+                },
+                Qt::QueuedConnection);
             return;
         }
         // Live spans and logs: the Tracer emits on its writer thread; this connection
@@ -96,14 +101,17 @@ void EngineHost::start()
         }
         const QString line = QString::fromUtf8(e->readyLine());
         const QString stateDir = e->stateDir();
-        QMetaObject::invokeMethod(this, [this, self, generation, line, stateDir] {
-            if (!self || m_generation != generation)
-                return;
-            m_running = true;
-            m_stateDir = stateDir;
-            m_readyLine = line;
-            emit started(line, stateDir);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, self, generation, line, stateDir] {
+                if (!self || m_generation != generation)
+                    return;
+                m_running = true;
+                m_stateDir = stateDir;
+                m_readyLine = line;
+                emit started(line, stateDir);
+            },
+            Qt::QueuedConnection);
         report();
     });
 }

@@ -57,16 +57,17 @@ public:
         const quint64 generation = m_generation;
         QPointer<QObject> guard(context);
         QPointer<EngineHost> self(this);
-        QMetaObject::invokeMethod(e, [e, fn = std::move(fn), done = std::move(done), guard, self, generation] {
-            auto result = std::make_shared<R>(fn(*e));
-            QMetaObject::invokeMethod(
+        QMetaObject::invokeMethod(
+            e, [e, fn = std::move(fn), done = std::move(done), guard, self, generation] {
+                auto result = std::make_shared<R>(fn(*e));
+                QMetaObject::invokeMethod(
                     guard.data(),
                     [result, done, guard, self, generation] {
                         if (guard && self && self->m_generation == generation)
                             done(std::move(*result));
                     },
                     Qt::QueuedConnection);
-        });
+            });
     }
     // The same without a result.
     void post(std::function<void(Engine &)> fn);

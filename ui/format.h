@@ -26,8 +26,14 @@ inline QString duration(qint64 ns)
         return three(double(a) / 1e9, u"s");
     const qint64 s = a / 1'000'000'000;
     if (s < 3600)
-        return QStringLiteral("%1%2 min %3 s").arg(sign).arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-    return QStringLiteral("%1%2 h %3 min").arg(sign).arg(s / 3600).arg((s / 60) % 60, 2, 10, QLatin1Char('0'));
+        return QStringLiteral("%1%2 min %3 s")
+            .arg(sign)
+            .arg(s / 60)
+            .arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1%2 h %3 min")
+        .arg(sign)
+        .arg(s / 3600)
+        .arg((s / 60) % 60, 2, 10, QLatin1Char('0'));
 }
 
 // Local wall-clock time of an epoch-nanosecond instant with `digits` decimals of a second:

@@ -1,10 +1,10 @@
 #include "ui/inspectorwidget.h"
 
-#include "engine/dispatcher.h"
 #include "base/json.h"
+#include "engine/dispatcher.h"
 #include "trace/tracecontext.h"
-#include "ui/enginehost.h"
 #include "trace/tracequery.h"
+#include "ui/enginehost.h"
 #include "ui/format.h"
 #include "ui/logmodel.h"
 #include "ui/logview.h"
@@ -42,31 +42,31 @@ struct TraceResult
 QString valueText(const AttributeValue &v)
 {
     return std::visit(
-            [](const auto &x) -> QString {
-                using V = std::decay_t<decltype(x)>;
-                if constexpr (std::is_same_v<V, QString>)
-                    return x;
-                else if constexpr (std::is_same_v<V, bool>)
-                    return x ? QStringLiteral("true") : QStringLiteral("false");
-                else
-                    return QString::number(x);
-            },
-            v);
+        [](const auto &x) -> QString {
+            using V = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<V, QString>)
+                return x;
+            else if constexpr (std::is_same_v<V, bool>)
+                return x ? QStringLiteral("true") : QStringLiteral("false");
+            else
+                return QString::number(x);
+        },
+        v);
 }
 
 Json valueJson(const AttributeValue &v)
 {
     return std::visit(
-            [](const auto &x) -> Json {
-                using V = std::decay_t<decltype(x)>;
-                if constexpr (std::is_same_v<V, QString>)
-                    return toStd(x);
-                else if constexpr (std::is_same_v<V, double>)
-                    return std::isfinite(x) ? Json(x) : Json(toStd(QString::number(x)));
-                else
-                    return Json(x);
-            },
-            v);
+        [](const auto &x) -> Json {
+            using V = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<V, QString>)
+                return toStd(x);
+            else if constexpr (std::is_same_v<V, double>)
+                return std::isfinite(x) ? Json(x) : Json(toStd(QString::number(x)));
+            else
+                return Json(x);
+        },
+        v);
 }
 
 Json spanJson(const Span &s)
@@ -75,18 +75,18 @@ Json spanJson(const Span &s)
     for (const Attribute &a : s.attributes)
         attributes[toStd(a.key)] = valueJson(a.value);
     Json j = {
-        { "traceId", s.traceId.toStdString() },
-        { "spanId", s.spanId.toStdString() },
-        { "parentSpanId", s.parentSpanId.toStdString() },
-        { "name", toStd(s.name) },
-        { "service", toStd(s.service) },
-        { "operation", toStd(s.operation) },
-        { "kind", s.kind },
-        { "startTimeUnixNano", std::to_string(s.startNs) },
-        { "endTimeUnixNano", std::to_string(s.endNs) },
-        { "durationNs", s.endNs - s.startNs },
-        { "status", { { "code", s.statusCode }, { "message", toStd(s.statusMessage) } } },
-        { "attributes", attributes },
+        {"traceId", s.traceId.toStdString()},
+        {"spanId", s.spanId.toStdString()},
+        {"parentSpanId", s.parentSpanId.toStdString()},
+        {"name", toStd(s.name)},
+        {"service", toStd(s.service)},
+        {"operation", toStd(s.operation)},
+        {"kind", s.kind},
+        {"startTimeUnixNano", std::to_string(s.startNs)},
+        {"endTimeUnixNano", std::to_string(s.endNs)},
+        {"durationNs", s.endNs - s.startNs},
+        {"status", {{"code", s.statusCode}, {"message", toStd(s.statusMessage)}}},
+        {"attributes", attributes},
     };
     return j;
 }
@@ -141,17 +141,17 @@ InspectorWidget::InspectorWidget(QueryRunner *runner, SpanSelection *selection, 
     buttons->addWidget(m_replay);
 
     m_tree->setObjectName(QStringLiteral("inspectorTrace"));
-    m_tree->setHeaderLabels({ tr("Span"), tr("Start"), tr("Duration"), tr("Status") });
+    m_tree->setHeaderLabels({tr("Span"), tr("Start"), tr("Duration"), tr("Status")});
     m_tree->setRootIsDecorated(true);
     m_tree->setUniformRowHeights(true);
     m_tree->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_tree->header()->setStretchLastSection(false);
     m_attributes->setObjectName(QStringLiteral("inspectorAttributes"));
-    m_attributes->setHeaderLabels({ tr("Attribute"), tr("Value") });
+    m_attributes->setHeaderLabels({tr("Attribute"), tr("Value")});
     m_attributes->setRootIsDecorated(false);
     m_attributes->header()->setStretchLastSection(true);
     const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    for (QPlainTextEdit *e : { m_payload, m_response, m_logs }) {
+    for (QPlainTextEdit *e : {m_payload, m_response, m_logs}) {
         e->setReadOnly(true);
         e->setFont(mono);
     }
@@ -210,7 +210,8 @@ QByteArray InspectorWidget::deliveryIdFor(const Span &span, const QList<Span> &t
     if (function.isEmpty())
         return {};
     for (const Span &s : trace) {
-        if (TraceQuery::functionOf(s) == function && s.startNs <= span.endNs && s.endNs >= span.startNs) {
+        if (TraceQuery::functionOf(s) == function && s.startNs <= span.endNs
+            && s.endNs >= span.startNs) {
             if (const QString id = attribute(s, key); !id.isEmpty())
                 return id.toLatin1();
         }
@@ -226,29 +227,30 @@ void InspectorWidget::loadDelivery(const QByteArray &id)
     m_deliveryPayload.clear();
     m_deliveryFunction.clear();
     m_host->call<Result<DeliveryRecord>>(
-            this,
-            [id](Engine &engine) -> Result<DeliveryRecord> {
-                if (!engine.dispatcher())
-                    return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
-                return engine.dispatcher()->record(id);
-            },
-            [this, id](Result<DeliveryRecord> r) {
-                if (id != m_deliveryId || !r)
-                    return;
-                m_deliveryFunction = r->functionName;
-                m_deliveryPayload = r->payload;
-                QString event = LogView::prettyText(QString::fromUtf8(r->payload));
-                if (!r->originalPayload.isEmpty())
-                    event += tr("\n\n--- as submitted, before it was edited ---\n")
-                            + LogView::prettyText(QString::fromUtf8(r->originalPayload));
-                m_payload->setPlainText(event);
-                QString response = LogView::prettyText(QString::fromUtf8(r->result));
-                if (!r->errorType.isEmpty())
-                    response = tr("%1: %2\n\n").arg(r->errorType, r->errorMessage) + response;
-                m_response->setPlainText(tr("status: %1\n\n").arg(r->status) + response);
-                m_replay->setEnabled(!m_deliveryFunction.isEmpty());
-                emit deliveryLoaded();
-            });
+        this,
+        [id](Engine &engine) -> Result<DeliveryRecord> {
+            if (!engine.dispatcher())
+                return makeError(
+                    QStringLiteral("Unavailable"), tr("no function runtime is running"));
+            return engine.dispatcher()->record(id);
+        },
+        [this, id](Result<DeliveryRecord> r) {
+            if (id != m_deliveryId || !r)
+                return;
+            m_deliveryFunction = r->functionName;
+            m_deliveryPayload = r->payload;
+            QString event = LogView::prettyText(QString::fromUtf8(r->payload));
+            if (!r->originalPayload.isEmpty())
+                event += tr("\n\n--- as submitted, before it was edited ---\n")
+                    + LogView::prettyText(QString::fromUtf8(r->originalPayload));
+            m_payload->setPlainText(event);
+            QString response = LogView::prettyText(QString::fromUtf8(r->result));
+            if (!r->errorType.isEmpty())
+                response = tr("%1: %2\n\n").arg(r->errorType, r->errorMessage) + response;
+            m_response->setPlainText(tr("status: %1\n\n").arg(r->status) + response);
+            m_replay->setEnabled(!m_deliveryFunction.isEmpty());
+            emit deliveryLoaded();
+        });
 }
 
 void InspectorWidget::replay()
@@ -258,36 +260,36 @@ void InspectorWidget::replay()
     const QString function = m_deliveryFunction;
     const QByteArray payload = m_deliveryPayload;
     m_host->call<QByteArray>(
-            this,
-            [function, payload](Engine &engine) -> QByteArray {
-                DeliverySink *sink = engine.deliverySink();
-                if (!sink)
-                    return {};
-                Delivery d;
-                d.functionName = function;
-                d.payload = payload;
-                d.origin = QStringLiteral("replay");
-                d.traceId = TraceContext::newTrace(*engine.clock()).traceId;
-                const QByteArray trace = d.traceId;
-                sink->submit(std::move(d));
-                return trace;
-            },
-            [this](QByteArray trace) {
-                if (!trace.isEmpty())
-                    emit replayed(trace);
-            });
+        this,
+        [function, payload](Engine &engine) -> QByteArray {
+            DeliverySink *sink = engine.deliverySink();
+            if (!sink)
+                return {};
+            Delivery d;
+            d.functionName = function;
+            d.payload = payload;
+            d.origin = QStringLiteral("replay");
+            d.traceId = TraceContext::newTrace(*engine.clock()).traceId;
+            const QByteArray trace = d.traceId;
+            sink->submit(std::move(d));
+            return trace;
+        },
+        [this](QByteArray trace) {
+            if (!trace.isEmpty())
+                emit replayed(trace);
+        });
 }
 
 QStringList InspectorWidget::payloadKeys()
 {
-    return { QStringLiteral("tarmac.payload"), QStringLiteral("tarmac.event"),
-             QStringLiteral("faas.payload"), QStringLiteral("http.request.body") };
+    return {QStringLiteral("tarmac.payload"), QStringLiteral("tarmac.event"),
+        QStringLiteral("faas.payload"), QStringLiteral("http.request.body")};
 }
 
 QStringList InspectorWidget::responseKeys()
 {
-    return { QStringLiteral("tarmac.response"), QStringLiteral("tarmac.result"),
-             QStringLiteral("tarmac.error"), QStringLiteral("http.response.body") };
+    return {QStringLiteral("tarmac.response"), QStringLiteral("tarmac.result"),
+        QStringLiteral("tarmac.error"), QStringLiteral("http.response.body")};
 }
 
 const Span *InspectorWidget::selectedSpan() const
@@ -320,30 +322,30 @@ void InspectorWidget::load(const QByteArray &traceId)
 {
     m_traceId = traceId;
     m_runner->run<Result<TraceResult>>(
-            QueryRunner::Trace, this,
-            [traceId](TraceQuery *q, const QueryRunner::Cancelled &) -> Result<TraceResult> {
-                if (!q)
-                    return makeError(QStringLiteral("NoStore"), QStringLiteral("no trace store"));
-                TraceResult r;
-                auto spans = q->trace(traceId);
-                if (!spans)
-                    return spans.error();
-                r.spans = std::move(*spans);
-                TraceQuery::LogQuery lq;
-                lq.traceId = traceId;
-                lq.limit = 5000;
-                if (auto logs = q->logs(lq))
-                    r.logs = std::move(*logs);
-                return r;
-            },
-            [this](Result<TraceResult> r) {
-                if (!r) {
-                    showTrace({}, {});
-                    m_subtitle->setText(tr("Could not read the trace: %1").arg(r.error().message));
-                    return;
-                }
-                showTrace(r->spans, r->logs);
-            });
+        QueryRunner::Trace, this,
+        [traceId](TraceQuery *q, const QueryRunner::Cancelled &) -> Result<TraceResult> {
+            if (!q)
+                return makeError(QStringLiteral("NoStore"), QStringLiteral("no trace store"));
+            TraceResult r;
+            auto spans = q->trace(traceId);
+            if (!spans)
+                return spans.error();
+            r.spans = std::move(*spans);
+            TraceQuery::LogQuery lq;
+            lq.traceId = traceId;
+            lq.limit = 5000;
+            if (auto logs = q->logs(lq))
+                r.logs = std::move(*logs);
+            return r;
+        },
+        [this](Result<TraceResult> r) {
+            if (!r) {
+                showTrace({}, {});
+                m_subtitle->setText(tr("Could not read the trace: %1").arg(r.error().message));
+                return;
+            }
+            showTrace(r->spans, r->logs);
+        });
 }
 
 void InspectorWidget::showTrace(const QList<Span> &spans, const QList<LogRecord> &logs)
@@ -368,14 +370,14 @@ void InspectorWidget::showTrace(const QList<Span> &spans, const QList<LogRecord>
         if (s.statusCode == SpanStatusError)
             item->setForeground(3, TimelinePalette::error());
         item->setData(0, Qt::DecorationRole,
-                      TimelinePalette::colour(TimelineData::colourFor(s.service, TraceQuery::functionOf(s))));
+            TimelinePalette::colour(TimelineData::colourFor(s.service, TraceQuery::functionOf(s))));
         item->setData(0, kSpanIdRole, s.spanId);
         item->setToolTip(0, s.service + QStringLiteral(" · ") + QString::fromLatin1(s.spanId));
         items.insert(s.spanId, item);
         if (QTreeWidgetItem *parent = items.value(s.parentSpanId))
             parent->addChild(item);
         else
-            orphans.append({ item, s.parentSpanId });
+            orphans.append({item, s.parentSpanId});
     }
     for (const auto &[item, parentId] : orphans) {
         if (QTreeWidgetItem *parent = items.value(parentId); parent && parent != item)
@@ -389,8 +391,8 @@ void InspectorWidget::showTrace(const QList<Span> &spans, const QList<LogRecord>
 
     QString logText;
     for (const LogRecord &l : logs) {
-        logText += format::clock(l.timeNs, 3) + u' ' + l.source + u' ' + LogModel::levelName(l.severity)
-                + u' ' + l.text + u'\n';
+        logText += format::clock(l.timeNs, 3) + u' ' + l.source + u' '
+            + LogModel::levelName(l.severity) + u' ' + l.text + u'\n';
     }
     m_logs->setPlainText(logText);
     m_syncing = false;
@@ -408,24 +410,26 @@ void InspectorWidget::showSpan()
     m_response->clear();
     m_deliveryId.clear();
     if (!s) {
-        m_title->setText(m_selection->isEmpty() ? tr("<b>Nothing selected</b>") : tr("<b>Loading…</b>"));
+        m_title->setText(
+            m_selection->isEmpty() ? tr("<b>Nothing selected</b>") : tr("<b>Loading…</b>"));
         if (m_selection->isEmpty())
             m_subtitle->setText(tr("Click a span in the timeline or a log line to inspect it."));
         return;
     }
     const bool error = s->statusCode == SpanStatusError;
-    m_title->setText(QStringLiteral("<b>%1</b> · %2 · %3")
-                             .arg(s->name.toHtmlEscaped(), format::duration(s->endNs - s->startNs),
-                                  error ? tr("<span style='color:#d93025'><b>error</b></span>") : tr("ok")));
+    m_title->setText(
+        QStringLiteral("<b>%1</b> · %2 · %3")
+            .arg(s->name.toHtmlEscaped(), format::duration(s->endNs - s->startNs),
+                error ? tr("<span style='color:#d93025'><b>error</b></span>") : tr("ok")));
     QString sub = tr("%1 → %2 · trace %3 · span %4")
-                          .arg(format::clock(s->startNs, 6), format::clock(s->endNs, 6),
-                               QString::fromLatin1(s->traceId), QString::fromLatin1(s->spanId));
+                      .arg(format::clock(s->startNs, 6), format::clock(s->endNs, 6),
+                          QString::fromLatin1(s->traceId), QString::fromLatin1(s->spanId));
     if (error && !s->statusMessage.isEmpty())
         sub += u'\n' + s->statusMessage;
     m_subtitle->setText(sub);
 
     const auto row = [this](const QString &k, const QString &v) {
-        auto *item = new QTreeWidgetItem({ k, v });
+        auto *item = new QTreeWidgetItem({k, v});
         item->setToolTip(1, v.left(2000));
         m_attributes->addTopLevelItem(item);
     };
@@ -461,7 +465,7 @@ QByteArray InspectorWidget::toJson(const Span &span, const QList<Span> &trace)
     Json spans = Json::array();
     for (const Span &s : trace)
         spans.push_back(spanJson(s));
-    const Json doc = { { "span", spanJson(span) }, { "trace", spans } };
+    const Json doc = {{"span", spanJson(span)}, {"trace", spans}};
     return toJsonBytes(doc, 2);
 }
 

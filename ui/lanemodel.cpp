@@ -5,7 +5,9 @@
 
 namespace tarmac {
 
-LaneModel::LaneModel(QObject *parent) : QAbstractListModel(parent) { }
+LaneModel::LaneModel(QObject *parent)
+    : QAbstractListModel(parent)
+{ }
 
 int LaneModel::rowCount(const QModelIndex &parent) const
 {
@@ -17,16 +19,16 @@ QString LaneModel::displayName(const TimelineData::LaneKey &key)
     if (!key.function.isEmpty())
         return QStringLiteral("λ ") + key.function;
     static const QHash<QString, QString> names = {
-        { QStringLiteral("s3"), QStringLiteral("S3") },
-        { QStringLiteral("lambda"), QStringLiteral("Lambda API") },
-        { QStringLiteral("apigateway"), QStringLiteral("API Gateway") },
-        { QStringLiteral("sqs"), QStringLiteral("SQS") },
-        { QStringLiteral("sns"), QStringLiteral("SNS") },
-        { QStringLiteral("dynamodb"), QStringLiteral("DynamoDB") },
-        { QStringLiteral("scheduler"), QStringLiteral("Scheduler") },
-        { QStringLiteral("events"), QStringLiteral("EventBridge") },
-        { QStringLiteral("tarmac"), QStringLiteral("Tarmac") },
-        { QStringLiteral("sts"), QStringLiteral("STS") },
+        {QStringLiteral("s3"), QStringLiteral("S3")},
+        {QStringLiteral("lambda"), QStringLiteral("Lambda API")},
+        {QStringLiteral("apigateway"), QStringLiteral("API Gateway")},
+        {QStringLiteral("sqs"), QStringLiteral("SQS")},
+        {QStringLiteral("sns"), QStringLiteral("SNS")},
+        {QStringLiteral("dynamodb"), QStringLiteral("DynamoDB")},
+        {QStringLiteral("scheduler"), QStringLiteral("Scheduler")},
+        {QStringLiteral("events"), QStringLiteral("EventBridge")},
+        {QStringLiteral("tarmac"), QStringLiteral("Tarmac")},
+        {QStringLiteral("sts"), QStringLiteral("STS")},
     };
     return names.value(key.service, key.service);
 }
@@ -52,13 +54,14 @@ QVariant LaneModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole: {
         const bool foldable = m_rows.value(lane) > 1;
         const QString arrow = !foldable ? QStringLiteral("   ")
-                              : isExpanded(lane) ? QStringLiteral("▾ ")
-                                                 : QStringLiteral("▸ ");
+            : isExpanded(lane)          ? QStringLiteral("▾ ")
+                                        : QStringLiteral("▸ ");
         return QString(arrow + displayName(key));
     }
     case Qt::ToolTipRole:
         if (!key.function.isEmpty())
-            return tr("Function %1: its invocations and the log lines they wrote").arg(key.function);
+            return tr("Function %1: its invocations and the log lines they wrote")
+                .arg(key.function);
         return tr("Requests to %1").arg(displayName(key));
     case Qt::DecorationRole:
         return TimelinePalette::colour(TimelineData::colourFor(key.service, key.function));
@@ -148,12 +151,12 @@ void LaneModel::updateRows(const TimelineData &data, bool growOnly)
         ensureLane(data.laneKeys()[i]);
     bool changed = false;
     for (int lane = 0; lane < m_keys.size(); ++lane) {
-        const int rows = std::max({ 1, data.rowCount(lane), growOnly ? m_rows[lane] : 1 });
+        const int rows = std::max({1, data.rowCount(lane), growOnly ? m_rows[lane] : 1});
         if (rows != m_rows[lane]) {
             m_rows[lane] = rows;
             changed = true;
             const QModelIndex i = index(rowOfLane(lane));
-            emit dataChanged(i, i, { Qt::SizeHintRole, Qt::DisplayRole, RowCountRole });
+            emit dataChanged(i, i, {Qt::SizeHintRole, Qt::DisplayRole, RowCountRole});
         }
     }
     if (changed)
@@ -170,7 +173,7 @@ void LaneModel::setExpanded(int lane, bool expanded)
     if (!expanded)
         m_collapsed.append(k);
     const QModelIndex i = index(rowOfLane(lane));
-    emit dataChanged(i, i, { Qt::SizeHintRole, Qt::DisplayRole, ExpandedRole });
+    emit dataChanged(i, i, {Qt::SizeHintRole, Qt::DisplayRole, ExpandedRole});
     emit layoutChangedHeights();
 }
 
@@ -180,7 +183,7 @@ void LaneModel::setRowHeight(int height)
         return;
     m_rowHeight = height;
     if (!m_order.isEmpty())
-        emit dataChanged(index(0), index(int(m_order.size()) - 1), { Qt::SizeHintRole });
+        emit dataChanged(index(0), index(int(m_order.size()) - 1), {Qt::SizeHintRole});
     emit layoutChangedHeights();
 }
 

@@ -76,11 +76,11 @@ private:
     static int sortGroup(const TimelineData::LaneKey &key);
 
     QList<TimelineData::LaneKey> m_keys; // by lane id
-    QHash<QString, int> m_index;         // key() → lane id
-    QList<int> m_order;                  // model row → lane id
-    QList<int> m_rows;                   // by lane id
-    QList<bool> m_expanded;              // by lane id
-    QStringList m_collapsed;             // restored state for lanes not seen yet
+    QHash<QString, int> m_index; // key() → lane id
+    QList<int> m_order; // model row → lane id
+    QList<int> m_rows; // by lane id
+    QList<bool> m_expanded; // by lane id
+    QStringList m_collapsed; // restored state for lanes not seen yet
     int m_rowHeight = 20;
 };
 

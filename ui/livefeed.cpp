@@ -2,7 +2,8 @@
 
 namespace tarmac {
 
-LiveFeed::LiveFeed(int intervalMs, QObject *parent) : QObject(parent)
+LiveFeed::LiveFeed(int intervalMs, QObject *parent)
+    : QObject(parent)
 {
     m_timer.setSingleShot(true);
     m_timer.setInterval(intervalMs);

@@ -7,7 +7,9 @@
 
 namespace tarmac {
 
-LogModel::LogModel(QObject *parent) : QAbstractTableModel(parent) { }
+LogModel::LogModel(QObject *parent)
+    : QAbstractTableModel(parent)
+{ }
 
 int LogModel::rowCount(const QModelIndex &parent) const
 {
@@ -185,7 +187,9 @@ QStringList LogModel::sources() const
     return m_sources;
 }
 
-LogFilterModel::LogFilterModel(QObject *parent) : QSortFilterProxyModel(parent) { }
+LogFilterModel::LogFilterModel(QObject *parent)
+    : QSortFilterProxyModel(parent)
+{ }
 
 void LogFilterModel::setText(const QString &text)
 {

@@ -71,11 +71,15 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
     m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->horizontalHeader()->setHighlightSections(false);
     const QFontMetrics fm = fontMetrics();
-    m_table->setColumnWidth(LogModel::TimeColumn, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 16);
-    m_table->setColumnWidth(LogModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("resize-image")) + 16);
-    m_table->setColumnWidth(LogModel::RequestColumn, fm.horizontalAdvance(QStringLiteral("00000000-00")) + 16);
+    m_table->setColumnWidth(
+        LogModel::TimeColumn, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 16);
+    m_table->setColumnWidth(
+        LogModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("resize-image")) + 16);
+    m_table->setColumnWidth(
+        LogModel::RequestColumn, fm.horizontalAdvance(QStringLiteral("00000000-00")) + 16);
     m_table->setTextElideMode(Qt::ElideMiddle);
-    m_table->setColumnWidth(LogModel::LevelColumn, fm.horizontalAdvance(QStringLiteral("ERROR")) + 16);
+    m_table->setColumnWidth(
+        LogModel::LevelColumn, fm.horizontalAdvance(QStringLiteral("ERROR")) + 16);
 
     m_details->setReadOnly(true);
     m_details->setObjectName(QStringLiteral("logDetails"));
@@ -97,13 +101,14 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
 
     connect(m_text, &QLineEdit::textChanged, m_filter, &LogFilterModel::setText);
     connect(m_source, &QComboBox::currentIndexChanged, this,
-            [this] { m_filter->setSource(m_source->currentData().toString()); });
+        [this] { m_filter->setSource(m_source->currentData().toString()); });
     connect(m_level, &QComboBox::currentIndexChanged, this,
-            [this] { m_filter->setMinSeverity(m_level->currentData().toInt()); });
+        [this] { m_filter->setMinSeverity(m_level->currentData().toInt()); });
     connect(m_scopeBox, &QComboBox::currentIndexChanged, this,
-            [this] { setScope(Scope(m_scopeBox->currentData().toInt())); });
+        [this] { setScope(Scope(m_scopeBox->currentData().toInt())); });
     connect(model, &LogModel::sourcesChanged, this, &LogView::refreshSources);
-    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &LogView::onCurrentChanged);
+    connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        &LogView::onCurrentChanged);
     connect(selection, &SpanSelection::changed, this, &LogView::onSelectionChanged);
 
     // Stay at the bottom while the user is there.
@@ -121,7 +126,8 @@ QString LogView::prettyText(const QString &text)
 {
     const QString trimmed = text.trimmed();
     if (trimmed.startsWith(u'{') || trimmed.startsWith(u'[')) {
-        if (auto json = parseJson(trimmed.toUtf8()); json && (json->is_object() || json->is_array()))
+        if (auto json = parseJson(trimmed.toUtf8());
+            json && (json->is_object() || json->is_array()))
             return QString::fromUtf8(toJsonBytes(*json, 2));
     }
     // Lambda's text lines put the JSON after a timestamp, request id and level.
@@ -142,7 +148,9 @@ void LogView::onCurrentChanged()
     }
     const QModelIndex source = m_filter->mapToSource(current);
     const LogRecord &r = m_model->record(source.row());
-    QString header = QStringLiteral("%1  %2  %3").arg(format::clock(r.timeNs, 6), r.source, LogModel::levelName(r.severity));
+    QString header
+        = QStringLiteral("%1  %2  %3")
+              .arg(format::clock(r.timeNs, 6), r.source, LogModel::levelName(r.severity));
     if (!r.requestId.isEmpty())
         header += QStringLiteral("  request %1").arg(r.requestId);
     m_details->setPlainText(header + QStringLiteral("\n\n") + prettyText(r.text));
@@ -153,7 +161,8 @@ void LogView::onCurrentChanged()
     m_syncing = false;
 }
 
-void LogView::onSelectionChanged(const QByteArray &traceId, const QByteArray &spanId, QObject *origin)
+void LogView::onSelectionChanged(
+    const QByteArray &traceId, const QByteArray &spanId, QObject *origin)
 {
     applyScope();
     if (origin == this || traceId.isEmpty())
@@ -234,10 +243,10 @@ void LogView::refreshSources()
 QVariantMap LogView::saveState() const
 {
     return {
-        { QStringLiteral("text"), m_text->text() },
-        { QStringLiteral("source"), m_source->currentData().toString() },
-        { QStringLiteral("level"), m_level->currentData().toInt() },
-        { QStringLiteral("scope"), int(m_scope) },
+        {QStringLiteral("text"), m_text->text()},
+        {QStringLiteral("source"), m_source->currentData().toString()},
+        {QStringLiteral("level"), m_level->currentData().toInt()},
+        {QStringLiteral("scope"), int(m_scope)},
     };
 }
 

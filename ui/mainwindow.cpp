@@ -10,9 +10,9 @@
 #include "ui/queryrunner.h"
 #include "ui/resourcemodel.h"
 #include "ui/resourcesview.h"
+#include "ui/spanselection.h"
 #include "ui/steppercontroller.h"
 #include "ui/stepperpanel.h"
-#include "ui/spanselection.h"
 #include "ui/timelinesession.h"
 #include "ui/timelineview.h"
 #include "ui/timelinewidget.h"
@@ -102,7 +102,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     addDockWidget(Qt::LeftDockWidgetArea, resourcesDock);
     // The services the engine runs and their state.
     m_services->setObjectName(QStringLiteral("services"));
-    m_services->setHeaderLabels({ tr("Service"), tr("State") });
+    m_services->setHeaderLabels({tr("Service"), tr("State")});
     m_services->setRootIsDecorated(false);
     m_services->header()->setSectionResizeMode(0, QHeaderView::Stretch);
     auto *servicesDock = new QDockWidget(tr("Services"));
@@ -117,7 +117,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     addDockWidget(Qt::LeftDockWidgetArea, stepperDock);
     tabifyDockWidget(servicesDock, stepperDock);
     resourcesDock->raise();
-    resizeDocks({ resourcesDock }, { 400 }, Qt::Horizontal);
+    resizeDocks({resourcesDock}, {400}, Qt::Horizontal);
     // Held deliveries want attention: show the stepper when the first one arrives.
     connect(m_stepper, &StepperController::changed, this, [this, stepperDock] {
         const qsizetype waiting = m_stepper->pending().size();
@@ -142,33 +142,39 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     connect(host, &EngineHost::servicesChanged, this, &MainWindow::showServices);
     connect(host, &EngineHost::stopped, this, &MainWindow::onEngineStopped);
     connect(host, &EngineHost::traceBatch, m_feed, &LiveFeed::add);
-    connect(m_feed, &LiveFeed::batch, this, [this](const QList<Span> &spans, const QList<LogRecord> &logs) {
-        if (!logs.isEmpty() && m_firstLiveLogNs == 0)
-            m_firstLiveLogNs = logs.first().timeNs;
-        m_session->addLive(spans, logs);
-        m_logs->append(logs);
-        m_resources->addLiveSpans(spans);
+    connect(m_feed, &LiveFeed::batch, this,
+        [this](const QList<Span> &spans, const QList<LogRecord> &logs) {
+            if (!logs.isEmpty() && m_firstLiveLogNs == 0)
+                m_firstLiveLogNs = logs.first().timeNs;
+            m_session->addLive(spans, logs);
+            m_logs->append(logs);
+            m_resources->addLiveSpans(spans);
+        });
+    connect(m_stepper, &StepperController::failed, this, [this](const QString &message) {
+        m_notifications->notify(NotificationBar::Warning, message);
     });
-    connect(m_stepper, &StepperController::failed, this,
-            [this](const QString &message) { m_notifications->notify(NotificationBar::Warning, message); });
     connect(m_stepper, &StepperController::changed, this, &MainWindow::updateStepperStatus);
-    connect(m_stepper, &StepperController::availableChanged, this, &MainWindow::updateStepperStatus);
+    connect(
+        m_stepper, &StepperController::availableChanged, this, &MainWindow::updateStepperStatus);
     connect(host, &EngineHost::templateReloaded, this, [this](const QStringList &changes) {
         if (!changes.isEmpty())
-            m_notifications->notify(NotificationBar::Info, tr("Template reloaded: %1").arg(changes.join(QStringLiteral(", "))));
+            m_notifications->notify(NotificationBar::Info,
+                tr("Template reloaded: %1").arg(changes.join(QStringLiteral(", "))));
         m_resources->refresh(m_host);
     });
     connect(host, &EngineHost::templateReloadFailed, this, [this](const QString &error) {
         m_notifications->notify(NotificationBar::Error,
-                                tr("The template did not load; the app runs as before: %1").arg(error));
+            tr("The template did not load; the app runs as before: %1").arg(error));
         m_resources->refresh(m_host);
     });
-    connect(m_session, &TimelineSession::failed, this,
-            [this](const QString &message) { m_notifications->notify(NotificationBar::Warning, message); });
+    connect(m_session, &TimelineSession::failed, this, [this](const QString &message) {
+        m_notifications->notify(NotificationBar::Warning, message);
+    });
     connect(m_session, &TimelineSession::dataChanged, this, [this] {
         const TimelineData &d = m_session->data();
-        m_counts->setText(tr("%n span(s) in view", nullptr, int(std::min<qsizetype>(d.spanCount(), INT_MAX)))
-                          + (m_session->isLoading() ? tr(" · loading…") : QString()));
+        m_counts->setText(
+            tr("%n span(s) in view", nullptr, int(std::min<qsizetype>(d.spanCount(), INT_MAX)))
+            + (m_session->isLoading() ? tr(" · loading…") : QString()));
     });
     restoreSettings();
 }
@@ -254,16 +260,17 @@ void MainWindow::showStarted(const QString &readyLine, const QString &stateDir)
     const QString edge = m_host->endpoint(QStringLiteral("edge"));
     const QString project = m_host->options().projectPath;
     m_status->setText(tr("<b>Tarmac is running</b> %1 — clients reach it at %2")
-                              .arg(project.isEmpty() ? tr("with an empty project")
-                                                     : tr("on %1").arg(project.toHtmlEscaped()),
-                                   edge.toHtmlEscaped()));
-    setWindowTitle(project.isEmpty() ? QStringLiteral("Tarmac")
-                                     : QStringLiteral("%1 — Tarmac").arg(QFileInfo(project).fileName()));
+                          .arg(project.isEmpty() ? tr("with an empty project")
+                                                 : tr("on %1").arg(project.toHtmlEscaped()),
+                              edge.toHtmlEscaped()));
+    setWindowTitle(project.isEmpty()
+            ? QStringLiteral("Tarmac")
+            : QStringLiteral("%1 — Tarmac").arg(QFileInfo(project).fileName()));
     m_timeline->tracks()->setEmptyText(
-            tr("No requests yet.\n\nPoint an AWS client at %1, for example\n"
-               "aws --endpoint-url %1 s3 mb s3://my-bucket\n"
-               "and every request, invocation and log line appears here.")
-                    .arg(edge));
+        tr("No requests yet.\n\nPoint an AWS client at %1, for example\n"
+           "aws --endpoint-url %1 s3 mb s3://my-bucket\n"
+           "and every request, invocation and log line appears here.")
+            .arg(edge));
 
     m_runner->open(m_host->tracesPath());
     m_session->reload();
@@ -274,19 +281,20 @@ void MainWindow::showStarted(const QString &readyLine, const QString &stateDir)
 void MainWindow::loadInvocationCounts()
 {
     m_runner->run<Result<QHash<QString, TraceQuery::Invocations>>>(
-            QueryRunner::Counts, this,
-            [](TraceQuery *q, const QueryRunner::Cancelled &) -> Result<QHash<QString, TraceQuery::Invocations>> {
-                if (!q)
-                    return QHash<QString, TraceQuery::Invocations>();
-                return q->invocationsByFunction();
-            },
-            [this](Result<QHash<QString, TraceQuery::Invocations>> counts) {
-                if (!counts)
-                    return;
-                // Live spans counted meanwhile are in the store too: the store's count wins,
-                // plus what arrives from now on.
-                m_resources->setInvocations(*counts);
-            });
+        QueryRunner::Counts, this,
+        [](TraceQuery *q,
+            const QueryRunner::Cancelled &) -> Result<QHash<QString, TraceQuery::Invocations>> {
+            if (!q)
+                return QHash<QString, TraceQuery::Invocations>();
+            return q->invocationsByFunction();
+        },
+        [this](Result<QHash<QString, TraceQuery::Invocations>> counts) {
+            if (!counts)
+                return;
+            // Live spans counted meanwhile are in the store too: the store's count wins,
+            // plus what arrives from now on.
+            m_resources->setInvocations(*counts);
+        });
 }
 
 void MainWindow::updateStepperStatus()
@@ -313,16 +321,16 @@ void MainWindow::loadLogHistory()
     if (m_firstLiveLogNs != 0)
         q.toNs = m_firstLiveLogNs - 1;
     m_runner->run<Result<QList<LogRecord>>>(
-            QueryRunner::Logs, this,
-            [q](TraceQuery *query, const QueryRunner::Cancelled &) -> Result<QList<LogRecord>> {
-                if (!query)
-                    return QList<LogRecord>();
-                return query->logs(q);
-            },
-            [this](Result<QList<LogRecord>> logs) {
-                if (logs)
-                    m_logs->prepend(*logs);
-            });
+        QueryRunner::Logs, this,
+        [q](TraceQuery *query, const QueryRunner::Cancelled &) -> Result<QList<LogRecord>> {
+            if (!query)
+                return QList<LogRecord>();
+            return query->logs(q);
+        },
+        [this](Result<QList<LogRecord>> logs) {
+            if (logs)
+                m_logs->prepend(*logs);
+        });
 }
 
 void MainWindow::showFailed(const QString &message)
@@ -338,7 +346,7 @@ void MainWindow::showServices(const QList<QPair<QString, QString>> &services)
 {
     m_services->clear();
     for (const auto &[name, state] : services)
-        m_services->addTopLevelItem(new QTreeWidgetItem({ name, state }));
+        m_services->addTopLevelItem(new QTreeWidgetItem({name, state}));
 }
 
 void MainWindow::onEngineStopped()
@@ -360,7 +368,8 @@ void MainWindow::onEngineStopped()
 void MainWindow::chooseProject()
 {
     const QString start = m_host->options().projectPath;
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open a project folder (with template.yaml)"), start);
+    const QString dir = QFileDialog::getExistingDirectory(
+        this, tr("Open a project folder (with template.yaml)"), start);
     if (!dir.isEmpty())
         openProject(dir);
 }
@@ -404,7 +413,8 @@ void MainWindow::restoreSettings()
     restoreState(s.value(QStringLiteral("window/state")).toByteArray());
     m_mainSplit->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_bottomSplit->restoreState(s.value(QStringLiteral("window/bottomSplitter")).toByteArray());
-    m_timeline->splitter()->restoreState(s.value(QStringLiteral("window/timelineSplitter")).toByteArray());
+    m_timeline->splitter()->restoreState(
+        s.value(QStringLiteral("window/timelineSplitter")).toByteArray());
     m_logView->restoreState(s.value(QStringLiteral("logs/filters")).toMap());
     m_lanes->setCollapsedKeys(s.value(QStringLiteral("timeline/collapsedLanes")).toStringList());
 }

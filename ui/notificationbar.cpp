@@ -17,7 +17,9 @@ constexpr int kInfoMs = 8000;
 
 } // namespace
 
-NotificationBar::NotificationBar(QWidget *parent) : QWidget(parent), m_layout(new QVBoxLayout(this))
+NotificationBar::NotificationBar(QWidget *parent)
+    : QWidget(parent)
+    , m_layout(new QVBoxLayout(this))
 {
     m_layout->setContentsMargins(0, 0, 0, 0);
     m_layout->setSpacing(2);
@@ -33,9 +35,11 @@ void NotificationBar::notify(Level level, const QString &text)
     }
     auto *frame = new QFrame;
     frame->setObjectName(QStringLiteral("notification"));
-    const char *colours[] = { "#e8f0fe; color: #174ea6", "#fef7e0; color: #7a4f01", "#fce8e6; color: #a50e0e" };
-    frame->setStyleSheet(QStringLiteral("QFrame#notification { background: %1; border-radius: 3px; }")
-                                 .arg(QLatin1String(colours[level])));
+    const char *colours[]
+        = {"#e8f0fe; color: #174ea6", "#fef7e0; color: #7a4f01", "#fce8e6; color: #a50e0e"};
+    frame->setStyleSheet(
+        QStringLiteral("QFrame#notification { background: %1; border-radius: 3px; }")
+            .arg(QLatin1String(colours[level])));
     auto *row = new QHBoxLayout(frame);
     row->setContentsMargins(8, 3, 3, 3);
     auto *label = new QLabel(text);
@@ -74,7 +78,8 @@ QStringList NotificationBar::messages() const
 {
     QStringList out;
     for (int i = 0; i < m_layout->count(); ++i) {
-        if (auto *label = m_layout->itemAt(i)->widget()->findChild<QLabel *>(QStringLiteral("notificationText")))
+        if (auto *label = m_layout->itemAt(i)->widget()->findChild<QLabel *>(
+                QStringLiteral("notificationText")))
             out.append(label->text());
     }
     return out;

@@ -5,7 +5,8 @@
 namespace tarmac {
 
 QueryRunner::QueryRunner(QObject *parent)
-    : QObject(parent), m_latest(std::make_shared<Counters>())
+    : QObject(parent)
+    , m_latest(std::make_shared<Counters>())
 {
     for (auto &c : *m_latest)
         c.store(0);

@@ -25,16 +25,7 @@ class QueryRunner : public QObject
 {
     Q_OBJECT
 public:
-    enum Kind {
-        Window,
-        Extent,
-        Histogram,
-        Trace,
-        Span,
-        Logs,
-        Counts,
-        KindCount
-    };
+    enum Kind { Window, Extent, Histogram, Trace, Span, Logs, Counts, KindCount };
 
     using Cancelled = std::function<bool()>;
 
@@ -52,25 +43,25 @@ public:
     // the job reports that as its own result.
     template<typename R>
     quint64 run(Kind kind, QObject *context, std::function<R(TraceQuery *, const Cancelled &)> job,
-                std::function<void(R)> done)
+        std::function<void(R)> done)
     {
         const quint64 id = ++m_latest->at(kind);
         auto latest = m_latest;
         const Cancelled cancelled = [latest, kind, id] { return latest->at(kind).load() != id; };
         post([this, kind, id, cancelled, latest, job = std::move(job), done = std::move(done),
-              guard = QPointer<QObject>(context)]() mutable {
+                 guard = QPointer<QObject>(context)]() mutable {
             if (cancelled())
                 return;
             auto result = std::make_shared<R>(job(query(), cancelled));
             if (cancelled())
                 return;
             QMetaObject::invokeMethod(
-                    guard.data(),
-                    [guard, latest, kind, id, result, done = std::move(done)] {
-                        if (guard && latest->at(kind).load() == id)
-                            done(std::move(*result));
-                    },
-                    Qt::QueuedConnection);
+                guard.data(),
+                [guard, latest, kind, id, result, done = std::move(done)] {
+                    if (guard && latest->at(kind).load() == id)
+                        done(std::move(*result));
+                },
+                Qt::QueuedConnection);
         });
         return id;
     }

@@ -1,8 +1,8 @@
 #include "ui/resourcedialogs.h"
 
 #include "base/json.h"
-#include "engine/stackcommands.h"
 #include "engine/engine.h"
+#include "engine/stackcommands.h"
 #include "trace/tracecontext.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
@@ -37,7 +37,8 @@ Result<ServiceModule *> ownerOf(Engine &engine, const QString &kind)
 {
     if (ServiceModule *m = engine.catalogModule(kind))
         return m;
-    return makeError(QStringLiteral("Unavailable"), QObject::tr("no running service shows %1 resources").arg(kind));
+    return makeError(QStringLiteral("Unavailable"),
+        QObject::tr("no running service shows %1 resources").arg(kind));
 }
 
 } // namespace
@@ -85,7 +86,7 @@ InvokeDialog::InvokeDialog(EngineHost *host, const QString &function, QWidget *p
     resize(640, 560);
 
     connect(m_samples, &QComboBox::currentIndexChanged, this,
-            [this] { setSample(m_samples->currentData().toString()); });
+        [this] { setSample(m_samples->currentData().toString()); });
     connect(m_editor, &QPlainTextEdit::textChanged, this, &InvokeDialog::checkSyntax);
     connect(m_invoke, &QPushButton::clicked, this, &InvokeDialog::invoke);
     checkSyntax();
@@ -105,7 +106,8 @@ void InvokeDialog::checkSyntax()
 {
     auto json = parseJson(m_editor->toPlainText().toUtf8());
     m_syntax->setText(json ? tr("<span style='color:#188038'>Valid JSON</span>")
-                           : tr("<span style='color:#d93025'>Not JSON: %1</span>").arg(json.error().message.toHtmlEscaped()));
+                           : tr("<span style='color:#d93025'>Not JSON: %1</span>")
+                                 .arg(json.error().message.toHtmlEscaped()));
     m_invoke->setEnabled(json.ok() && m_host->isRunning());
 }
 
@@ -127,10 +129,13 @@ void InvokeDialog::invoke()
         d.traceId = trace.traceId;
         d.done = [guard](const DeliveryResult &r) {
             // Any thread: hop to the GUI thread, where the dialog may be gone.
-            QMetaObject::invokeMethod(qApp, [guard, r] {
-                if (guard)
-                    guard->showResult(r);
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                qApp,
+                [guard, r] {
+                    if (guard)
+                        guard->showResult(r);
+                },
+                Qt::QueuedConnection);
         };
         if (DeliverySink *sink = engine.deliverySink()) {
             sink->submit(std::move(d));
@@ -147,10 +152,11 @@ void InvokeDialog::showResult(const DeliveryResult &r)
 {
     QString status;
     if (!r.delivered)
-        status = tr("<b style='color:#d93025'>Not run</b>: %1 %2").arg(r.errorType, r.errorMessage.toHtmlEscaped());
+        status = tr("<b style='color:#d93025'>Not run</b>: %1 %2")
+                     .arg(r.errorType, r.errorMessage.toHtmlEscaped());
     else if (r.functionError)
         status = tr("<b style='color:#d93025'>The function failed</b> (%1) after %2")
-                         .arg(r.errorType, format::duration(r.durationNs));
+                     .arg(r.errorType, format::duration(r.durationNs));
     else
         status = tr("<b style='color:#188038'>Done</b> in %1").arg(format::duration(r.durationNs));
     if (!r.requestId.isEmpty())
@@ -163,13 +169,20 @@ void InvokeDialog::showResult(const DeliveryResult &r)
     emit finished(r);
 }
 
-ItemBrowser::ItemBrowser(EngineHost *host, const QString &kind, const QString &name, QWidget *parent)
-    : QDialog(parent), m_host(host), m_kind(kind), m_name(name), m_table(new QTableWidget), m_status(new QLabel)
+ItemBrowser::ItemBrowser(
+    EngineHost *host, const QString &kind, const QString &name, QWidget *parent)
+    : QDialog(parent)
+    , m_host(host)
+    , m_kind(kind)
+    , m_name(name)
+    , m_table(new QTableWidget)
+    , m_status(new QLabel)
 {
-    setWindowTitle(kind == QLatin1String("bucket") ? tr("s3://%1").arg(name) : tr("%1 %2").arg(kind, name));
+    setWindowTitle(
+        kind == QLatin1String("bucket") ? tr("s3://%1").arg(name) : tr("%1 %2").arg(kind, name));
     setObjectName(QStringLiteral("itemBrowser"));
     m_table->setColumnCount(3);
-    m_table->setHorizontalHeaderLabels({ tr("Key"), tr("Size"), tr("Last modified") });
+    m_table->setHorizontalHeaderLabels({tr("Key"), tr("Size"), tr("Last modified")});
     m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -204,32 +217,35 @@ void ItemBrowser::refresh()
     const QString kind = m_kind;
     const QString name = m_name;
     m_host->call<Result<CatalogPage>>(
-            this,
-            [kind, name](Engine &engine) -> Result<CatalogPage> {
-                auto owner = ownerOf(engine, kind);
-                if (!owner)
-                    return owner.error();
-                return (*owner)->browse(kind, name, QString(), 1000);
-            },
-            [this](Result<CatalogPage> r) {
-                if (!r) {
-                    emit failed(r.error().message);
-                    return;
-                }
-                m_table->setRowCount(int(r->items.size()));
-                for (int i = 0; i < r->items.size(); ++i) {
-                    const CatalogItem &o = r->items[i];
-                    m_table->setItem(i, 0, new QTableWidgetItem(o.key));
-                    auto *size = new QTableWidgetItem(QLocale().formattedDataSize(o.size, 1, QLocale::DataSizeTraditionalFormat));
-                    size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-                    m_table->setItem(i, 1, size);
-                    m_table->setItem(i, 2, new QTableWidgetItem(o.modifiedNs ? format::clock(o.modifiedNs, 0) : QString()));
-                }
-                m_status->setText(r->items.isEmpty() ? tr("It is empty. Upload… puts a file in it.")
-                                  : r->truncated      ? tr("The first %1 items.").arg(r->items.size())
-                                                      : tr("%n item(s).", nullptr, int(r->items.size())));
-                emit listed();
-            });
+        this,
+        [kind, name](Engine &engine) -> Result<CatalogPage> {
+            auto owner = ownerOf(engine, kind);
+            if (!owner)
+                return owner.error();
+            return (*owner)->browse(kind, name, QString(), 1000);
+        },
+        [this](Result<CatalogPage> r) {
+            if (!r) {
+                emit failed(r.error().message);
+                return;
+            }
+            m_table->setRowCount(int(r->items.size()));
+            for (int i = 0; i < r->items.size(); ++i) {
+                const CatalogItem &o = r->items[i];
+                m_table->setItem(i, 0, new QTableWidgetItem(o.key));
+                auto *size = new QTableWidgetItem(
+                    QLocale().formattedDataSize(o.size, 1, QLocale::DataSizeTraditionalFormat));
+                size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+                m_table->setItem(i, 1, size);
+                m_table->setItem(i, 2,
+                    new QTableWidgetItem(
+                        o.modifiedNs ? format::clock(o.modifiedNs, 0) : QString()));
+            }
+            m_status->setText(r->items.isEmpty() ? tr("It is empty. Upload… puts a file in it.")
+                    : r->truncated               ? tr("The first %1 items.").arg(r->items.size())
+                                   : tr("%n item(s).", nullptr, int(r->items.size())));
+            emit listed();
+        });
 }
 
 void ItemBrowser::upload(const QString &file, const QString &key)
@@ -241,14 +257,17 @@ void ItemBrowser::upload(const QString &file, const QString &key)
     // The service stages the file off its thread and calls back on it; the answer comes here.
     m_host->post([kind, name, key, file, guard](Engine &engine) {
         const auto report = [guard](Result<void> r) {
-            QMetaObject::invokeMethod(qApp, [guard, r] {
-                if (!guard)
-                    return;
-                if (!r)
-                    emit guard->failed(r.error().message);
-                else
-                    emit guard->changed();
-            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                qApp,
+                [guard, r] {
+                    if (!guard)
+                        return;
+                    if (!r)
+                        emit guard->failed(r.error().message);
+                    else
+                        emit guard->changed();
+                },
+                Qt::QueuedConnection);
         };
         auto owner = ownerOf(engine, kind);
         if (!owner)
@@ -264,40 +283,43 @@ void ItemBrowser::download(const QString &key, const QString &file)
     QPointer<ItemBrowser> guard(this);
     // The body is inline (small) or a file to copy.
     m_host->call<Result<CatalogItemBody>>(
-            this,
-            [kind, name, key](Engine &engine) -> Result<CatalogItemBody> {
-                auto owner = ownerOf(engine, kind);
-                if (!owner)
-                    return owner.error();
-                return (*owner)->readItem(kind, name, key);
-            },
-            [guard, file](Result<CatalogItemBody> r) {
-                if (!guard)
-                    return;
-                if (!r) {
-                    emit guard->failed(r.error().message);
-                    return;
+        this,
+        [kind, name, key](Engine &engine) -> Result<CatalogItemBody> {
+            auto owner = ownerOf(engine, kind);
+            if (!owner)
+                return owner.error();
+            return (*owner)->readItem(kind, name, key);
+        },
+        [guard, file](Result<CatalogItemBody> r) {
+            if (!guard)
+                return;
+            if (!r) {
+                emit guard->failed(r.error().message);
+                return;
+            }
+            QThreadPool::globalInstance()->start([guard, file, data = r->data, blob = r->file] {
+                QString error;
+                QFile::remove(file);
+                if (blob.isEmpty()) {
+                    QFile out(file);
+                    if (!out.open(QIODevice::WriteOnly) || out.write(data) != data.size())
+                        error = out.errorString();
+                } else if (!QFile::copy(blob, file)) {
+                    error = QObject::tr("cannot write %1").arg(file);
                 }
-                QThreadPool::globalInstance()->start([guard, file, data = r->data, blob = r->file] {
-                    QString error;
-                    QFile::remove(file);
-                    if (blob.isEmpty()) {
-                        QFile out(file);
-                        if (!out.open(QIODevice::WriteOnly) || out.write(data) != data.size())
-                            error = out.errorString();
-                    } else if (!QFile::copy(blob, file)) {
-                        error = QObject::tr("cannot write %1").arg(file);
-                    }
-                    QMetaObject::invokeMethod(qApp, [guard, file, error] {
+                QMetaObject::invokeMethod(
+                    qApp,
+                    [guard, file, error] {
                         if (!guard)
                             return;
                         if (error.isEmpty())
                             emit guard->downloaded(file);
                         else
                             emit guard->failed(error);
-                    }, Qt::QueuedConnection);
-                });
+                    },
+                    Qt::QueuedConnection);
             });
+        });
 }
 
 void ItemBrowser::remove(const QString &key)
@@ -305,24 +327,25 @@ void ItemBrowser::remove(const QString &key)
     const QString kind = m_kind;
     const QString name = m_name;
     m_host->call<Result<void>>(
-            this,
-            [kind, name, key](Engine &engine) -> Result<void> {
-                auto owner = ownerOf(engine, kind);
-                if (!owner)
-                    return owner.error();
-                return (*owner)->deleteItem(kind, name, key);
-            },
-            [this](Result<void> r) {
-                if (!r)
-                    emit failed(r.error().message);
-                else
-                    emit changed();
-            });
+        this,
+        [kind, name, key](Engine &engine) -> Result<void> {
+            auto owner = ownerOf(engine, kind);
+            if (!owner)
+                return owner.error();
+            return (*owner)->deleteItem(kind, name, key);
+        },
+        [this](Result<void> r) {
+            if (!r)
+                emit failed(r.error().message);
+            else
+                emit changed();
+        });
 }
 
 void ItemBrowser::chooseUpload()
 {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Upload a file to %1").arg(windowTitle()));
+    const QString file
+        = QFileDialog::getOpenFileName(this, tr("Upload a file to %1").arg(windowTitle()));
     if (!file.isEmpty())
         upload(file, QFileInfo(file).fileName());
 }
@@ -333,7 +356,8 @@ void ItemBrowser::chooseDownload()
     if (row < 0)
         return;
     const QString key = m_table->item(row, 0)->text();
-    const QString file = QFileDialog::getSaveFileName(this, tr("Save %1").arg(key), QFileInfo(key).fileName());
+    const QString file
+        = QFileDialog::getSaveFileName(this, tr("Save %1").arg(key), QFileInfo(key).fileName());
     if (!file.isEmpty())
         download(key, file);
 }

@@ -55,7 +55,8 @@ class ItemBrowser : public QDialog
 {
     Q_OBJECT
 public:
-    ItemBrowser(EngineHost *host, const QString &kind, const QString &name, QWidget *parent = nullptr);
+    ItemBrowser(
+        EngineHost *host, const QString &kind, const QString &name, QWidget *parent = nullptr);
 
     QTableWidget *table() const { return m_table; }
     void refresh();

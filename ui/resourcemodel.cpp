@@ -40,8 +40,9 @@ QString FunctionResources::title() const
 
 QString FunctionResources::emptyText() const
 {
-    return QObject::tr("No functions yet: open a project with a template.yaml (File › Open project…) "
-                       "or create one with aws lambda create-function.");
+    return QObject::tr(
+        "No functions yet: open a project with a template.yaml (File › Open project…) "
+        "or create one with aws lambda create-function.");
 }
 
 QList<ResourceItem> FunctionResources::collect(Engine &engine) const
@@ -63,17 +64,18 @@ QList<ResourceItem> FunctionResources::collect(Engine &engine) const
         for (const auto &i : instances) {
             if (i.function != name)
                 continue;
-            if (i.state == FunctionInstance::State::Ready || i.state == FunctionInstance::State::Invoking)
+            if (i.state == FunctionInstance::State::Ready
+                || i.state == FunctionInstance::State::Invoking)
                 ++warm;
             if (i.state == FunctionInstance::State::Invoking)
                 ++busy;
         }
-        item.counts = { { QStringLiteral("warm"), warm }, { QStringLiteral("busy"), busy },
-                        { QStringLiteral("runtime"), config->runtime } };
+        item.counts = {{QStringLiteral("warm"), warm}, {QStringLiteral("busy"), busy},
+            {QStringLiteral("runtime"), config->runtime}};
         item.tooltip = QObject::tr("%1, handler %2\n%3\n%4 MB, timeout %5 s")
-                               .arg(config->runtime, config->handler, config->codeDir)
-                               .arg(config->memoryMb)
-                               .arg(config->timeoutSeconds);
+                           .arg(config->runtime, config->handler, config->codeDir)
+                           .arg(config->memoryMb)
+                           .arg(config->timeoutSeconds);
         item.warning = runner->warnings(name).join(u'\n');
         out.append(item);
     }
@@ -87,14 +89,16 @@ QString FunctionResources::statusText(const ResourceItem &item) const
     const qint64 invocations = item.counts.value(QStringLiteral("invocations")).toLongLong();
     const qint64 errors = item.counts.value(QStringLiteral("errors")).toLongLong();
     QStringList parts;
-    parts << (busy ? QObject::tr("%1 warm (%2 busy)").arg(warm).arg(busy) : QObject::tr("%1 warm").arg(warm));
+    parts << (busy ? QObject::tr("%1 warm (%2 busy)").arg(warm).arg(busy)
+                   : QObject::tr("%1 warm").arg(warm));
     parts << plural(invocations, "invocation", "invocations");
     if (errors)
         parts << plural(errors, "error", "errors");
     return parts.join(QStringLiteral(" · "));
 }
 
-QList<ResourceItem> CatalogResources::itemsOf(const QList<CatalogEntry> &entries, const QString &kind)
+QList<ResourceItem> CatalogResources::itemsOf(
+    const QList<CatalogEntry> &entries, const QString &kind)
 {
     QList<ResourceItem> out;
     for (const CatalogEntry &e : entries) {
@@ -119,7 +123,8 @@ QList<ResourceItem> CatalogResources::collect(Engine &engine) const
     return itemsOf(engine.catalog(), m_kind.id);
 }
 
-ResourceModel::ResourceModel(QObject *parent) : QAbstractItemModel(parent)
+ResourceModel::ResourceModel(QObject *parent)
+    : QAbstractItemModel(parent)
 {
     addKind(std::make_unique<FunctionResources>());
     // The services' kinds (buckets, …) join at the first refresh, from the engine's catalog.
@@ -129,7 +134,8 @@ ResourceModel::~ResourceModel() = default;
 
 bool ResourceModel::hasKind(const QString &id) const
 {
-    return std::any_of(m_kinds.cbegin(), m_kinds.cend(), [&](const auto &k) { return k->id() == id; });
+    return std::any_of(
+        m_kinds.cbegin(), m_kinds.cend(), [&](const auto &k) { return k->id() == id; });
 }
 
 void ResourceModel::addKind(std::unique_ptr<ResourceKind> kind)
@@ -147,7 +153,8 @@ int ResourceModel::templateRows() const
         return 0;
     if (!m_template.startError.isEmpty() || !m_template.running || m_template.path.isEmpty())
         return 1;
-    return 1 + (m_template.error.isEmpty() ? 0 : 1) + std::max<int>(1, int(m_template.fidelity.size()));
+    return 1 + (m_template.error.isEmpty() ? 0 : 1)
+        + std::max<int>(1, int(m_template.fidelity.size()));
 }
 
 QString ResourceModel::templateRowText(int row) const
@@ -157,14 +164,16 @@ QString ResourceModel::templateRowText(int row) const
     if (!m_template.running)
         return tr("Tarmac is not running.");
     if (m_template.path.isEmpty())
-        return tr("No template: an empty project. File › Open project… opens a folder with a template.yaml.");
+        return tr("No template: an empty project. File › Open project… opens a folder with a "
+                  "template.yaml.");
     if (row == 0)
         return tr("%1 · stack %2 · %n resource(s)", nullptr, m_template.resources)
-                .arg(QFileInfo(m_template.path).fileName(), m_template.stackName);
+            .arg(QFileInfo(m_template.path).fileName(), m_template.stackName);
     --row;
     if (!m_template.error.isEmpty()) {
         if (row == 0)
-            return tr("The last change did not load (the stack runs as before): %1").arg(m_template.error);
+            return tr("The last change did not load (the stack runs as before): %1")
+                .arg(m_template.error);
         --row;
     }
     if (m_template.fidelity.isEmpty())
@@ -241,7 +250,8 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
         case Qt::ToolTipRole:
             return templateRowText(index.row());
         case Qt::ForegroundRole:
-            if (!m_template.startError.isEmpty() || (!m_template.error.isEmpty() && index.row() == 1))
+            if (!m_template.startError.isEmpty()
+                || (!m_template.error.isEmpty() && index.row() == 1))
                 return QColor::fromRgb(0xc5221f);
             if (fidelityRow && !m_template.fidelity.isEmpty()
                 && templateRowText(index.row()).startsWith(QLatin1String("unsupported")))
@@ -282,14 +292,16 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
     case Qt::ForegroundRole:
         return item.warning.isEmpty() ? QVariant() : QVariant(QColor::fromRgb(0xb06000));
     case Qt::DecorationRole:
-        return TimelinePalette::colour(kind.id() == QLatin1String("function") ? TimelineData::ColourFunction
-                                                                              : TimelineData::ColourS3);
+        return TimelinePalette::colour(kind.id() == QLatin1String("function")
+                ? TimelineData::ColourFunction
+                : TimelineData::ColourS3);
     case KindRole:
         return kind.id();
     case NameRole:
         return item.name;
     case ActionsRole:
-        return kind.id() == QLatin1String("function") ? QStringList { QStringLiteral("invoke") } : item.actions;
+        return kind.id() == QLatin1String("function") ? QStringList {QStringLiteral("invoke")}
+                                                      : item.actions;
     default:
         return {};
     }
@@ -429,59 +441,59 @@ void ResourceModel::refresh(EngineHost *host)
     for (const auto &k : m_kinds)
         ids.append(k->id());
     host->call<Snapshot>(
-            this,
-            [kinds](Engine &engine) {
-                Snapshot s;
-                s.catalogKinds = engine.catalogKinds();
-                s.catalog = engine.catalog();
-                for (const auto &k : kinds) {
-                    // The catalog's kinds from the one catalog read above.
-                    if (dynamic_cast<const CatalogResources *>(k.get()))
-                        s.kinds.append(CatalogResources::itemsOf(s.catalog, k->id()));
-                    else
-                        s.kinds.append(k->collect(engine));
-                }
-                TemplateInfo &t = s.templateInfo;
-                t.running = true;
-                if (StackApplier *stack = engine.stack()) {
-                    t.path = stack->templatePath();
-                    t.error = stack->lastError();
-                    if (const Stack *st = stack->stack()) {
-                        t.stackName = st->name;
-                        t.resources = int(st->resources.size());
-                        for (const FidelityItem &item : st->report.items) {
-                            const QString level = item.level == FidelityItem::Level::Unsupported
-                                    ? QStringLiteral("unsupported")
-                                    : QStringLiteral("ignored");
-                            QString text = item.subject;
-                            if (!item.path.isEmpty())
-                                text += QStringLiteral(" (") + item.path + u')';
-                            if (!item.note.isEmpty())
-                                text += QStringLiteral(" — ") + item.note;
-                            const QString where = item.location.toString();
-                            if (!where.isEmpty())
-                                text += QStringLiteral(" [") + where + u']';
-                            t.fidelity.append({ level, text });
-                        }
+        this,
+        [kinds](Engine &engine) {
+            Snapshot s;
+            s.catalogKinds = engine.catalogKinds();
+            s.catalog = engine.catalog();
+            for (const auto &k : kinds) {
+                // The catalog's kinds from the one catalog read above.
+                if (dynamic_cast<const CatalogResources *>(k.get()))
+                    s.kinds.append(CatalogResources::itemsOf(s.catalog, k->id()));
+                else
+                    s.kinds.append(k->collect(engine));
+            }
+            TemplateInfo &t = s.templateInfo;
+            t.running = true;
+            if (StackApplier *stack = engine.stack()) {
+                t.path = stack->templatePath();
+                t.error = stack->lastError();
+                if (const Stack *st = stack->stack()) {
+                    t.stackName = st->name;
+                    t.resources = int(st->resources.size());
+                    for (const FidelityItem &item : st->report.items) {
+                        const QString level = item.level == FidelityItem::Level::Unsupported
+                            ? QStringLiteral("unsupported")
+                            : QStringLiteral("ignored");
+                        QString text = item.subject;
+                        if (!item.path.isEmpty())
+                            text += QStringLiteral(" (") + item.path + u')';
+                        if (!item.note.isEmpty())
+                            text += QStringLiteral(" — ") + item.note;
+                        const QString where = item.location.toString();
+                        if (!where.isEmpty())
+                            text += QStringLiteral(" [") + where + u']';
+                        t.fidelity.append({level, text});
                     }
                 }
-                return s;
-            },
-            [this, ids](Snapshot s) {
-                for (qsizetype i = 0; i < ids.size() && i < s.kinds.size(); ++i)
-                    setResources(ids[i], s.kinds[i]);
-                for (const CatalogKind &k : std::as_const(s.catalogKinds)) {
-                    if (hasKind(k.id))
-                        continue;
-                    addKind(std::make_unique<CatalogResources>(k));
-                    setResources(k.id, CatalogResources::itemsOf(s.catalog, k.id));
-                }
-                const TemplateInfo &t = s.templateInfo;
-                if (t.path != m_template.path || t.error != m_template.error || t.fidelity != m_template.fidelity
-                    || t.running != m_template.running || t.resources != m_template.resources
-                    || !m_template.startError.isEmpty())
-                    setTemplate(t);
-            });
+            }
+            return s;
+        },
+        [this, ids](Snapshot s) {
+            for (qsizetype i = 0; i < ids.size() && i < s.kinds.size(); ++i)
+                setResources(ids[i], s.kinds[i]);
+            for (const CatalogKind &k : std::as_const(s.catalogKinds)) {
+                if (hasKind(k.id))
+                    continue;
+                addKind(std::make_unique<CatalogResources>(k));
+                setResources(k.id, CatalogResources::itemsOf(s.catalog, k.id));
+            }
+            const TemplateInfo &t = s.templateInfo;
+            if (t.path != m_template.path || t.error != m_template.error
+                || t.fidelity != m_template.fidelity || t.running != m_template.running
+                || t.resources != m_template.resources || !m_template.startError.isEmpty())
+                setTemplate(t);
+        });
 }
 
 } // namespace tarmac

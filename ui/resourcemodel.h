@@ -19,10 +19,10 @@ class EngineHost;
 struct ResourceItem
 {
     QString name;
-    QVariantMap counts;  // "warm", "objects", "bytes", …
+    QVariantMap counts; // "warm", "objects", "bytes", …
     QString tooltip;
-    QString warning;     // something wrong with it (a runtime that is not installed)
-    QString status;      // the counts as one line, when the kind's source says it itself
+    QString warning; // something wrong with it (a runtime that is not installed)
+    QString status; // the counts as one line, when the kind's source says it itself
     QStringList actions; // "browse", …: what the resource offers
     friend bool operator==(const ResourceItem &, const ResourceItem &) = default;
 };
@@ -34,8 +34,8 @@ class ResourceKind
 {
 public:
     virtual ~ResourceKind() = default;
-    virtual QString id() const = 0;        // "function"
-    virtual QString title() const = 0;     // "Functions"
+    virtual QString id() const = 0; // "function"
+    virtual QString title() const = 0; // "Functions"
     virtual QString emptyText() const = 0; // what to do to have one
     virtual QList<ResourceItem> collect(Engine &engine) const = 0;
     virtual QString statusText(const ResourceItem &item) const = 0;
@@ -58,7 +58,9 @@ public:
 class CatalogResources : public ResourceKind
 {
 public:
-    explicit CatalogResources(CatalogKind kind) : m_kind(std::move(kind)) { }
+    explicit CatalogResources(CatalogKind kind)
+        : m_kind(std::move(kind))
+    { }
     QString id() const override { return m_kind.id; }
     QString title() const override { return m_kind.title; }
     QString emptyText() const override { return m_kind.emptyText; }
@@ -89,13 +91,13 @@ public:
 
     struct TemplateInfo
     {
-        bool running = false;   // an engine is running
-        QString path;           // the template, or empty (no project)
+        bool running = false; // an engine is running
+        QString path; // the template, or empty (no project)
         QString stackName;
-        QString error;          // the last reload error
+        QString error; // the last reload error
         int resources = 0;
         QList<QPair<QString, QString>> fidelity; // (level, text)
-        QString startError;     // the engine did not start
+        QString startError; // the engine did not start
     };
 
     explicit ResourceModel(QObject *parent = nullptr);
@@ -122,7 +124,10 @@ public:
     void clear();
 
     const QList<ResourceItem> &items(const QString &kind) const;
-    TraceQuery::Invocations invocations(const QString &function) const { return m_invocations.value(function); }
+    TraceQuery::Invocations invocations(const QString &function) const
+    {
+        return m_invocations.value(function);
+    }
 
 private:
     struct Group;

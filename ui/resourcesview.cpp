@@ -40,7 +40,8 @@ public:
         return s;
     }
 
-    void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
+    void paint(QPainter *painter, const QStyleOptionViewItem &option,
+        const QModelIndex &index) const override
     {
         const QString status = index.data(ResourceModel::StatusRole).toString();
         if (!twoLines(index)) {
@@ -48,7 +49,8 @@ public:
             if (!status.isEmpty()) {
                 painter->save();
                 painter->setPen(option.palette.color(QPalette::PlaceholderText));
-                painter->drawText(option.rect.adjusted(0, 0, -6, 0), Qt::AlignRight | Qt::AlignVCenter, status);
+                painter->drawText(
+                    option.rect.adjusted(0, 0, -6, 0), Qt::AlignRight | Qt::AlignVCenter, status);
                 painter->restore();
             }
             return;
@@ -62,19 +64,22 @@ public:
         const int line = option.fontMetrics.height() + 3;
         const int swatch = 10;
         const QRect first(option.rect.left() + swatch + 10, option.rect.top() + 2,
-                          option.rect.width() - swatch - 14, line);
+            option.rect.width() - swatch - 14, line);
         const QRect second = first.translated(0, line);
         painter->save();
         const QColor colour = index.data(Qt::DecorationRole).value<QColor>();
-        painter->fillRect(QRect(option.rect.left() + 4, first.center().y() - swatch / 2, swatch, swatch), colour);
+        painter->fillRect(
+            QRect(option.rect.left() + 4, first.center().y() - swatch / 2, swatch, swatch), colour);
         const QColor warn = index.data(Qt::ForegroundRole).value<QColor>();
         painter->setPen(selected ? option.palette.color(QPalette::HighlightedText)
-                        : warn.isValid() ? warn : option.palette.color(QPalette::Text));
+                : warn.isValid() ? warn
+                                 : option.palette.color(QPalette::Text));
         painter->drawText(first, Qt::AlignLeft | Qt::AlignVCenter,
-                          option.fontMetrics.elidedText(opt.text, Qt::ElideMiddle, first.width()));
-        painter->setPen(selected ? option.palette.color(QPalette::HighlightedText) : QColor::fromRgb(0x5f6368));
+            option.fontMetrics.elidedText(opt.text, Qt::ElideMiddle, first.width()));
+        painter->setPen(
+            selected ? option.palette.color(QPalette::HighlightedText) : QColor::fromRgb(0x5f6368));
         painter->drawText(second, Qt::AlignLeft | Qt::AlignVCenter,
-                          option.fontMetrics.elidedText(status, Qt::ElideRight, second.width()));
+            option.fontMetrics.elidedText(status, Qt::ElideRight, second.width()));
         painter->restore();
     }
 };
@@ -114,7 +119,8 @@ ResourcesView::ResourcesView(EngineHost *host, ResourceModel *model, QWidget *pa
     layout->addLayout(buttons);
 
     connect(m_tree, &QTreeView::doubleClicked, this, &ResourcesView::activate);
-    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &ResourcesView::updateButtons);
+    connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
+        &ResourcesView::updateButtons);
     connect(m_invoke, &QPushButton::clicked, this, [this] { activate(m_tree->currentIndex()); });
     connect(m_browse, &QPushButton::clicked, this, [this] { activate(m_tree->currentIndex()); });
     // New rows (a function appears) are shown unfolded.
@@ -152,7 +158,8 @@ void ResourcesView::hideEvent(QHideEvent *event)
 
 void ResourcesView::updateButtons()
 {
-    const QStringList actions = m_tree->currentIndex().data(ResourceModel::ActionsRole).toStringList();
+    const QStringList actions
+        = m_tree->currentIndex().data(ResourceModel::ActionsRole).toStringList();
     m_invoke->setEnabled(actions.contains(QLatin1String("invoke")));
     m_browse->setEnabled(actions.contains(QLatin1String("browse")));
 }
@@ -179,7 +186,8 @@ void ResourcesView::activate(const QModelIndex &index)
 {
     const QString kind = index.data(ResourceModel::KindRole).toString();
     const QString name = index.siblingAtColumn(0).data(ResourceModel::NameRole).toString();
-    const QStringList actions = index.siblingAtColumn(0).data(ResourceModel::ActionsRole).toStringList();
+    const QStringList actions
+        = index.siblingAtColumn(0).data(ResourceModel::ActionsRole).toStringList();
     if (kind == QLatin1String("function"))
         invoke(name);
     else if (actions.contains(QLatin1String("browse")))

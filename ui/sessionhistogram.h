@@ -39,7 +39,8 @@ public:
     }
 
     // Replaces the content with counts from a query over [origin, origin + binNs * kBins).
-    void assign(qint64 origin, qint64 binNs, const QList<qint64> &counts, const QList<qint64> &errors)
+    void assign(
+        qint64 origin, qint64 binNs, const QList<qint64> &counts, const QList<qint64> &errors)
     {
         clear();
         m_origin = origin;

@@ -22,7 +22,7 @@ public:
     // `hintNs`, when known, is a time inside the span (a log line's time), so that a view
     // that has not loaded the span can still scroll to it.
     void select(const QByteArray &traceId, const QByteArray &spanId, QObject *origin = nullptr,
-                qint64 hintNs = 0)
+        qint64 hintNs = 0)
     {
         if (traceId == m_traceId && spanId == m_spanId)
             return;

@@ -1,7 +1,7 @@
 #include "ui/steppercontroller.h"
 
-#include "functions/functionrunner.h"
 #include "engine/dispatcher.h"
+#include "functions/functionrunner.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
 
@@ -25,7 +25,9 @@ struct State
 
 } // namespace
 
-StepperController::StepperController(EngineHost *host, QObject *parent) : QObject(parent), m_host(host)
+StepperController::StepperController(EngineHost *host, QObject *parent)
+    : QObject(parent)
+    , m_host(host)
 {
     m_refresh.setSingleShot(true);
     m_refresh.setInterval(0);
@@ -41,17 +43,17 @@ void StepperController::attach()
     // Find the Dispatcher on its thread; connect to it here (the engine cannot go away while
     // this runs: only the GUI thread stops it, and results for a stopped engine are dropped).
     m_host->call<Dispatcher *>(
-            this, [](Engine &engine) { return dispatcherOf(engine); },
-            [this](Dispatcher *d) {
-                if (!d)
-                    return;
-                connect(d, &Dispatcher::held, this, &StepperController::refresh);
-                connect(d, &Dispatcher::released, this, &StepperController::refresh);
-                connect(d, &Dispatcher::pausedChanged, this, &StepperController::refresh);
-                connect(d, &Dispatcher::finished, this, &StepperController::deliveryFinished);
-                connect(d, &Dispatcher::finished, this, &StepperController::refresh);
-                fetch();
-            });
+        this, [](Engine &engine) { return dispatcherOf(engine); },
+        [this](Dispatcher *d) {
+            if (!d)
+                return;
+            connect(d, &Dispatcher::held, this, &StepperController::refresh);
+            connect(d, &Dispatcher::released, this, &StepperController::refresh);
+            connect(d, &Dispatcher::pausedChanged, this, &StepperController::refresh);
+            connect(d, &Dispatcher::finished, this, &StepperController::deliveryFinished);
+            connect(d, &Dispatcher::finished, this, &StepperController::refresh);
+            fetch();
+        });
     emit clockChanged();
 }
 
@@ -76,32 +78,32 @@ void StepperController::refresh()
 void StepperController::fetch()
 {
     m_host->call<State>(
-            this,
-            [](Engine &engine) {
-                State s;
-                Dispatcher *d = dispatcherOf(engine);
-                if (!d)
-                    return s;
-                s.available = true;
-                s.paused = d->isPaused();
-                s.pending = d->pending();
-                s.breakpoints = d->breakpoints();
-                if (FunctionRunner *runner = engine.functionRunner())
-                    s.functions = runner->functionNames();
-                s.functions.sort();
+        this,
+        [](Engine &engine) {
+            State s;
+            Dispatcher *d = dispatcherOf(engine);
+            if (!d)
                 return s;
-            },
-            [this](State s) {
-                const bool wasAvailable = m_available;
-                m_available = s.available;
-                m_paused = s.paused;
-                m_pending = std::move(s.pending);
-                m_breakpoints = std::move(s.breakpoints);
-                m_functions = std::move(s.functions);
-                if (wasAvailable != m_available)
-                    emit availableChanged(m_available);
-                emit changed();
-            });
+            s.available = true;
+            s.paused = d->isPaused();
+            s.pending = d->pending();
+            s.breakpoints = d->breakpoints();
+            if (FunctionRunner *runner = engine.functionRunner())
+                s.functions = runner->functionNames();
+            s.functions.sort();
+            return s;
+        },
+        [this](State s) {
+            const bool wasAvailable = m_available;
+            m_available = s.available;
+            m_paused = s.paused;
+            m_pending = std::move(s.pending);
+            m_breakpoints = std::move(s.breakpoints);
+            m_functions = std::move(s.functions);
+            if (wasAvailable != m_available)
+                emit availableChanged(m_available);
+            emit changed();
+        });
 }
 
 void StepperController::pause()
@@ -125,18 +127,19 @@ void StepperController::resume()
 void StepperController::step()
 {
     m_host->call<Result<QByteArray>>(
-            this,
-            [](Engine &e) -> Result<QByteArray> {
-                Dispatcher *d = dispatcherOf(e);
-                if (!d)
-                    return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
-                return d->step();
-            },
-            [this](Result<QByteArray> r) {
-                if (!r)
-                    emit failed(r.error().message);
-                refresh();
-            });
+        this,
+        [](Engine &e) -> Result<QByteArray> {
+            Dispatcher *d = dispatcherOf(e);
+            if (!d)
+                return makeError(
+                    QStringLiteral("Unavailable"), tr("no function runtime is running"));
+            return d->step();
+        },
+        [this](Result<QByteArray> r) {
+            if (!r)
+                emit failed(r.error().message);
+            refresh();
+        });
 }
 
 void StepperController::deliver(const QByteArray &id, const QByteArray &payload)
@@ -146,35 +149,37 @@ void StepperController::deliver(const QByteArray &id, const QByteArray &payload)
         return;
     }
     m_host->call<Result<void>>(
-            this,
-            [id, payload](Engine &e) -> Result<void> {
-                Dispatcher *d = dispatcherOf(e);
-                if (!d)
-                    return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
-                return d->release(id, payload);
-            },
-            [this](Result<void> r) {
-                if (!r)
-                    emit failed(r.error().message);
-                refresh();
-            });
+        this,
+        [id, payload](Engine &e) -> Result<void> {
+            Dispatcher *d = dispatcherOf(e);
+            if (!d)
+                return makeError(
+                    QStringLiteral("Unavailable"), tr("no function runtime is running"));
+            return d->release(id, payload);
+        },
+        [this](Result<void> r) {
+            if (!r)
+                emit failed(r.error().message);
+            refresh();
+        });
 }
 
 void StepperController::drop(const QByteArray &id)
 {
     m_host->call<Result<void>>(
-            this,
-            [id](Engine &e) -> Result<void> {
-                Dispatcher *d = dispatcherOf(e);
-                if (!d)
-                    return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
-                return d->drop(id);
-            },
-            [this](Result<void> r) {
-                if (!r)
-                    emit failed(r.error().message);
-                refresh();
-            });
+        this,
+        [id](Engine &e) -> Result<void> {
+            Dispatcher *d = dispatcherOf(e);
+            if (!d)
+                return makeError(
+                    QStringLiteral("Unavailable"), tr("no function runtime is running"));
+            return d->drop(id);
+        },
+        [this](Result<void> r) {
+            if (!r)
+                emit failed(r.error().message);
+            refresh();
+        });
 }
 
 Result<JsonPredicate> StepperController::parseCondition(const QString &text)
@@ -186,9 +191,8 @@ Result<JsonPredicate> StepperController::parseCondition(const QString &text)
         const char *token;
         JsonPredicate::Op op;
     };
-    const Op ops[] = { { " == ", JsonPredicate::Op::Equals },
-                       { " != ", JsonPredicate::Op::NotEquals },
-                       { " contains ", JsonPredicate::Op::Contains } };
+    const Op ops[] = {{" == ", JsonPredicate::Op::Equals}, {" != ", JsonPredicate::Op::NotEquals},
+        {" contains ", JsonPredicate::Op::Contains}};
     QString pathText = t;
     for (const Op &op : ops) {
         const qsizetype at = t.indexOf(QLatin1String(op.token));
@@ -197,7 +201,8 @@ Result<JsonPredicate> StepperController::parseCondition(const QString &text)
         pathText = t.left(at).trimmed();
         const QString valueText = t.mid(at + qsizetype(qstrlen(op.token))).trimmed();
         if (valueText.isEmpty())
-            return makeError(QStringLiteral("InvalidCondition"), tr("the condition has no value after the operator"));
+            return makeError(QStringLiteral("InvalidCondition"),
+                tr("the condition has no value after the operator"));
         // A JSON value, or else the words as a string: $.Records[0].eventName == ObjectCreated:Put
         auto json = parseJson(valueText.toUtf8());
         p.value = json ? *json : Json(toStd(valueText));
@@ -206,7 +211,8 @@ Result<JsonPredicate> StepperController::parseCondition(const QString &text)
     }
     auto path = JsonPath::parse(pathText);
     if (!path)
-        return makeError(QStringLiteral("InvalidCondition"), tr("%1 is not a JSON path: %2").arg(pathText, path.error().message));
+        return makeError(QStringLiteral("InvalidCondition"),
+            tr("%1 is not a JSON path: %2").arg(pathText, path.error().message));
     p.path = std::move(*path);
     return p;
 }
@@ -218,13 +224,15 @@ QString StepperController::conditionText(const Breakpoint &b)
     const JsonPredicate &p = *b.predicate;
     if (p.op == JsonPredicate::Op::Exists)
         return p.path.text();
-    const QString op = p.op == JsonPredicate::Op::Equals      ? QStringLiteral("==")
-                       : p.op == JsonPredicate::Op::NotEquals ? QStringLiteral("!=")
-                                                              : QStringLiteral("contains");
-    return QStringLiteral("%1 %2 %3").arg(p.path.text(), op, QString::fromUtf8(toJsonBytes(p.value)));
+    const QString op = p.op == JsonPredicate::Op::Equals ? QStringLiteral("==")
+        : p.op == JsonPredicate::Op::NotEquals           ? QStringLiteral("!=")
+                                                         : QStringLiteral("contains");
+    return QStringLiteral("%1 %2 %3")
+        .arg(p.path.text(), op, QString::fromUtf8(toJsonBytes(p.value)));
 }
 
-void StepperController::addBreakpoint(const QString &function, const QString &origin, const QString &condition)
+void StepperController::addBreakpoint(
+    const QString &function, const QString &origin, const QString &condition)
 {
     Breakpoint b;
     b.functionName = function.trimmed();
@@ -238,18 +246,19 @@ void StepperController::addBreakpoint(const QString &function, const QString &or
         b.predicate = std::move(*p);
     }
     m_host->call<Result<Breakpoint>>(
-            this,
-            [b](Engine &e) -> Result<Breakpoint> {
-                Dispatcher *d = dispatcherOf(e);
-                if (!d)
-                    return makeError(QStringLiteral("Unavailable"), tr("no function runtime is running"));
-                return d->addBreakpoint(b);
-            },
-            [this](Result<Breakpoint> r) {
-                if (!r)
-                    emit failed(r.error().message);
-                refresh();
-            });
+        this,
+        [b](Engine &e) -> Result<Breakpoint> {
+            Dispatcher *d = dispatcherOf(e);
+            if (!d)
+                return makeError(
+                    QStringLiteral("Unavailable"), tr("no function runtime is running"));
+            return d->addBreakpoint(b);
+        },
+        [this](Result<Breakpoint> r) {
+            if (!r)
+                emit failed(r.error().message);
+            refresh();
+        });
 }
 
 void StepperController::removeBreakpoint(int id)
@@ -293,7 +302,8 @@ void StepperController::advanceClock(qint64 ns)
 }
 
 PendingModel::PendingModel(StepperController *stepper, QObject *parent)
-    : QAbstractTableModel(parent), m_stepper(stepper)
+    : QAbstractTableModel(parent)
+    , m_stepper(stepper)
 {
     connect(stepper, &StepperController::changed, this, &PendingModel::update);
     update();

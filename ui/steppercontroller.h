@@ -81,7 +81,14 @@ class PendingModel : public QAbstractTableModel
 {
     Q_OBJECT
 public:
-    enum Column { FunctionColumn, OriginColumn, SubmittedColumn, ReasonColumn, PayloadColumn, ColumnCount };
+    enum Column {
+        FunctionColumn,
+        OriginColumn,
+        SubmittedColumn,
+        ReasonColumn,
+        PayloadColumn,
+        ColumnCount
+    };
     enum Role { IdRole = Qt::UserRole + 1, PayloadRole };
 
     explicit PendingModel(StepperController *stepper, QObject *parent = nullptr);

@@ -100,7 +100,7 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
 
     // Breakpoints.
     m_breakpoints->setObjectName(QStringLiteral("breakpoints"));
-    m_breakpoints->setHeaderLabels({ tr("Function"), tr("Source"), tr("Condition"), tr("Hits") });
+    m_breakpoints->setHeaderLabels({tr("Function"), tr("Source"), tr("Condition"), tr("Hits")});
     m_breakpoints->setRootIsDecorated(false);
     m_breakpoints->setMaximumHeight(110);
     m_bpFunction->setEditable(true);
@@ -108,7 +108,7 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
     m_bpOrigin->setObjectName(QStringLiteral("breakpointOrigin"));
     m_bpOrigin->setEditable(true);
     m_bpOrigin->addItem(tr("any source"), QString());
-    for (const char *o : { "s3", "sqs", "apigateway", "schedule", "invoke", "replay", "manual" })
+    for (const char *o : {"s3", "sqs", "apigateway", "schedule", "invoke", "replay", "manual"})
         m_bpOrigin->addItem(QString::fromLatin1(o), QString::fromLatin1(o));
     m_bpCondition->setObjectName(QStringLiteral("breakpointCondition"));
     m_bpCondition->setPlaceholderText(tr("$.Records[0].s3.object.key contains .txt"));
@@ -132,8 +132,8 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
     m_freeze->setObjectName(QStringLiteral("clockFreeze"));
     m_advance->setObjectName(QStringLiteral("clockAdvance"));
     for (const auto &[label, ns] : std::initializer_list<std::pair<const char *, qint64>> {
-                 { "1 s", kSecond }, { "10 s", 10 * kSecond }, { "1 min", 60 * kSecond },
-                 { "5 min", 300 * kSecond }, { "1 h", 3600 * kSecond }, { "1 day", 86400 * kSecond } })
+             {"1 s", kSecond}, {"10 s", 10 * kSecond}, {"1 min", 60 * kSecond},
+             {"5 min", 300 * kSecond}, {"1 h", 3600 * kSecond}, {"1 day", 86400 * kSecond}})
         m_advanceBy->addItem(QString::fromLatin1(label), ns);
     m_advanceBy->setCurrentIndex(2);
     auto *clockRow = new QHBoxLayout;
@@ -143,7 +143,8 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
     clockRow->addWidget(m_advance);
     auto *clockBox = new QGroupBox(tr("Clock"));
     clockBox->setLayout(clockRow);
-    clockBox->setToolTip(tr("The time Tarmac's services see: timeouts and schedules stop while it is frozen"));
+    clockBox->setToolTip(
+        tr("The time Tarmac's services see: timeouts and schedules stop while it is frozen"));
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
@@ -159,7 +160,8 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
     connect(m_deliver, &QPushButton::clicked, this, &StepperPanel::deliverCurrent);
     connect(m_drop, &QPushButton::clicked, this, &StepperPanel::dropCurrent);
     connect(m_editor, &QPlainTextEdit::textChanged, this, &StepperPanel::checkSyntax);
-    connect(m_pending->selectionModel(), &QItemSelectionModel::currentRowChanged, this, &StepperPanel::onCurrentChanged);
+    connect(m_pending->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
+        &StepperPanel::onCurrentChanged);
     connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
         // Keep the editor on its delivery while it waits; pick the oldest otherwise.
         const int row = m_model->rowOf(m_currentId);
@@ -185,7 +187,7 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
             m_stepper->freezeClock();
     });
     connect(m_advance, &QPushButton::clicked, this,
-            [this] { m_stepper->advanceClock(m_advanceBy->currentData().toLongLong()); });
+        [this] { m_stepper->advanceClock(m_advanceBy->currentData().toLongLong()); });
     connect(stepper, &StepperController::changed, this, &StepperPanel::updateState);
     connect(stepper, &StepperController::availableChanged, this, &StepperPanel::updateState);
     connect(stepper, &StepperController::clockChanged, this, &StepperPanel::updateClock);
@@ -222,7 +224,8 @@ void StepperPanel::checkSyntax()
         m_syntax->setText(edited ? tr("<span style='color:#188038'>Valid JSON, edited</span>")
                                  : tr("<span style='color:#188038'>Valid JSON</span>"));
     } else {
-        m_syntax->setText(tr("<span style='color:#d93025'>Not JSON: %1</span>").arg(error.toHtmlEscaped()));
+        m_syntax->setText(
+            tr("<span style='color:#d93025'>Not JSON: %1</span>").arg(error.toHtmlEscaped()));
     }
     m_deliver->setEnabled(error.isEmpty() && m_stepper->isAvailable());
 }
@@ -230,7 +233,8 @@ void StepperPanel::checkSyntax()
 void StepperPanel::onCurrentChanged()
 {
     const QModelIndex current = m_pending->currentIndex();
-    const QByteArray id = current.isValid() ? current.data(PendingModel::IdRole).toByteArray() : QByteArray();
+    const QByteArray id
+        = current.isValid() ? current.data(PendingModel::IdRole).toByteArray() : QByteArray();
     if (id == m_currentId && !id.isEmpty())
         return;
     m_currentId = id;
@@ -274,7 +278,7 @@ void StepperPanel::addBreakpoint()
     const QString function = m_bpFunction->currentText().trimmed();
     const QString origin = m_bpOrigin->currentText().trimmed();
     m_stepper->addBreakpoint(function == tr("any function") ? QString() : function,
-                             origin == tr("any source") ? QString() : origin, m_bpCondition->text());
+        origin == tr("any source") ? QString() : origin, m_bpCondition->text());
     m_bpCondition->clear();
 }
 
@@ -290,11 +294,13 @@ void StepperPanel::updateState()
     if (!available)
         m_state->setText(tr("The stepper needs a running Tarmac with functions."));
     else if (paused)
-        m_state->setText(tr("<b>Paused</b>: events for functions wait here. %n waiting.", nullptr, int(waiting)));
+        m_state->setText(tr(
+            "<b>Paused</b>: events for functions wait here. %n waiting.", nullptr, int(waiting)));
     else if (waiting > 0)
         m_state->setText(tr("<b>Held by breakpoints</b>: %n waiting.", nullptr, int(waiting)));
     else
-        m_state->setText(tr("Delivering events as they come. Pause, or add a breakpoint, to hold them."));
+        m_state->setText(
+            tr("Delivering events as they come. Pause, or add a breakpoint, to hold them."));
 
     // Function names for the breakpoint editor, keeping what the user typed.
     const QString typed = m_bpFunction->currentText();
@@ -306,9 +312,9 @@ void StepperPanel::updateState()
 
     m_breakpoints->clear();
     for (const Breakpoint &b : m_stepper->breakpoints()) {
-        auto *item = new QTreeWidgetItem({ b.functionName.isEmpty() ? tr("any") : b.functionName,
-                                           b.origin.isEmpty() ? tr("any") : b.origin,
-                                           StepperController::conditionText(b), QString::number(b.hits) });
+        auto *item = new QTreeWidgetItem({b.functionName.isEmpty() ? tr("any") : b.functionName,
+            b.origin.isEmpty() ? tr("any") : b.origin, StepperController::conditionText(b),
+            QString::number(b.hits)});
         item->setData(0, Qt::UserRole, b.id);
         m_breakpoints->addTopLevelItem(item);
     }

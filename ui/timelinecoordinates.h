@@ -52,7 +52,7 @@ inline qint64 nsPerPixel(const TimeWindow &w, int width)
 // A window of the same duration moved by deltaNs.
 inline TimeWindow panned(const TimeWindow &w, qint64 deltaNs)
 {
-    return { w.start + deltaNs, w.end + deltaNs };
+    return {w.start + deltaNs, w.end + deltaNs};
 }
 
 // Scales the window by `factor` (< 1 zooms in) keeping `anchor` at the same fraction of
@@ -63,11 +63,11 @@ inline TimeWindow zoomedAround(const TimeWindow &w, qint64 anchor, double factor
     if (!w.isValid() || !(factor > 0))
         return w;
     const double fraction = double(anchor - w.start) / double(w.duration());
-    const double wanted = std::clamp(double(w.duration()) * factor, double(kMinWindowNs),
-                                     double(kMaxWindowNs));
+    const double wanted
+        = std::clamp(double(w.duration()) * factor, double(kMinWindowNs), double(kMaxWindowNs));
     const qint64 duration = qint64(std::llround(wanted));
     const qint64 start = anchor - qint64(std::llround(fraction * double(duration)));
-    return { start, start + duration };
+    return {start, start + duration};
 }
 
 // Moves (never shrinks) `w` so that it lies within `bounds`; a window longer than the
@@ -78,7 +78,7 @@ inline TimeWindow clampedTo(const TimeWindow &w, const TimeWindow &bounds)
         return w;
     if (w.duration() >= bounds.duration()) {
         const qint64 start = bounds.start - (w.duration() - bounds.duration()) / 2;
-        return { start, start + w.duration() };
+        return {start, start + w.duration()};
     }
     if (w.start < bounds.start)
         return panned(w, bounds.start - w.start);
@@ -97,7 +97,7 @@ inline qint64 tickStep(qint64 duration, int width, int minSpacingPx)
     const double minStep = perPixel * double(std::max(1, minSpacingPx));
     qint64 magnitude = 1;
     for (;;) {
-        for (qint64 m : { 1, 2, 5 }) {
+        for (qint64 m : {1, 2, 5}) {
             if (double(magnitude * m) >= minStep)
                 return magnitude * m;
         }
@@ -147,7 +147,7 @@ IndexRange visibleRange(const Array &starts, const Array &maxEnds, qint64 from, 
 {
     const auto first = std::lower_bound(maxEnds.begin(), maxEnds.end(), from);
     const auto last = std::upper_bound(starts.begin(), starts.end(), to);
-    IndexRange r { qsizetype(first - maxEnds.begin()), qsizetype(last - starts.begin()) };
+    IndexRange r {qsizetype(first - maxEnds.begin()), qsizetype(last - starts.begin())};
     if (r.last < r.first)
         r.last = r.first;
     return r;
@@ -168,7 +168,7 @@ inline PixelSpan pixelSpan(qint64 start, qint64 end, const TimeWindow &w, int wi
     const double r = std::clamp(timeToX(end, w, width), -1.0, double(width) + 1);
     const int left = int(std::floor(l));
     const int right = std::max(left + 1, int(std::ceil(r)));
-    return { left, right };
+    return {left, right};
 }
 
 } // namespace tarmac::timeline

@@ -74,7 +74,7 @@ QByteArray TimelineData::spanIdHex(const Info &info) const
 
 int TimelineData::laneFor(const QString &service, const QString &function)
 {
-    const LaneKey key { service, function };
+    const LaneKey key {service, function};
     const QString k = key.key();
     auto it = m_laneIndex.constFind(k);
     if (it != m_laneIndex.constEnd())
@@ -117,7 +117,7 @@ quint32 TimelineData::addInfo(Info info)
         m_spanIndex.insert(info.spanId, qint32(index));
     m_spanCount += info.count;
     m_infos.push_back(info);
-    m_pending.push_back({ info.startNs, info.endNs, index });
+    m_pending.push_back({info.startNs, info.endNs, index});
     return index;
 }
 
@@ -194,7 +194,7 @@ void TimelineData::mergePending()
     std::vector<ItemKey> incoming;
     incoming.reserve(m_pending.size());
     for (const Pending &p : m_pending)
-        incoming.push_back({ p.startNs, p.endNs, p.info });
+        incoming.push_back({p.startNs, p.endNs, p.info});
     m_pending.clear();
     std::sort(incoming.begin(), incoming.end());
 
@@ -205,7 +205,7 @@ void TimelineData::mergePending()
         qsizetype lo = 0, hi = size();
         while (lo < hi) {
             const qsizetype mid = (lo + hi) / 2;
-            const ItemKey k { m_start[mid], m_end[mid], m_info[mid] };
+            const ItemKey k {m_start[mid], m_end[mid], m_info[mid]};
             if (firstNew < k)
                 hi = mid;
             else
@@ -219,7 +219,7 @@ void TimelineData::mergePending()
     std::vector<ItemKey> old;
     old.reserve(size_t(size() - p));
     for (qsizetype i = p; i < size(); ++i)
-        old.push_back({ m_start[i], m_end[i], m_info[i] });
+        old.push_back({m_start[i], m_end[i], m_info[i]});
     std::merge(old.begin(), old.end(), incoming.begin(), incoming.end(), std::back_inserter(tail));
 
     const size_t n = size_t(p) + tail.size();
@@ -241,8 +241,8 @@ void TimelineData::mergePending()
         m_colour[i] = quint8(colourFor(lane.service, lane.function));
         m_flags[i] = info.flags;
         m_info[i] = tail[k].info;
-        m_maxEnd[i] = std::max(i > 0 ? m_maxEnd[i - 1] : std::numeric_limits<qint64>::min(),
-                               info.endNs);
+        m_maxEnd[i]
+            = std::max(i > 0 ? m_maxEnd[i - 1] : std::numeric_limits<qint64>::min(), info.endNs);
     }
     assignRows(p);
 
@@ -252,7 +252,7 @@ void TimelineData::mergePending()
     for (const ItemKey &k : incoming)
         to = std::max(to, k.end);
     auto it = std::lower_bound(m_logs.begin(), m_logs.end(), from,
-                               [](const LogTick &t, qint64 v) { return t.timeNs < v; });
+        [](const LogTick &t, qint64 v) { return t.timeNs < v; });
     for (; it != m_logs.end() && it->timeNs <= to; ++it) {
         if (it->info >= 0 || m_logSpans.empty())
             continue;
@@ -272,10 +272,12 @@ void TimelineData::assignRows(qsizetype from)
     const qint64 start0 = m_start[size_t(from)];
     // Items before j0 all end by start0: they cannot occupy a row any more.
     const qsizetype j0 = qsizetype(
-            std::upper_bound(m_maxEnd.begin(), m_maxEnd.begin() + from, start0) - m_maxEnd.begin());
-    std::vector<qint64> rowEnd(size_t(m_laneKeys.size()) * kMaxRows,
-                               std::numeric_limits<qint64>::min());
-    const auto slot = [&](int lane, int row) -> qint64 & { return rowEnd[size_t(lane) * kMaxRows + size_t(row)]; };
+        std::upper_bound(m_maxEnd.begin(), m_maxEnd.begin() + from, start0) - m_maxEnd.begin());
+    std::vector<qint64> rowEnd(
+        size_t(m_laneKeys.size()) * kMaxRows, std::numeric_limits<qint64>::min());
+    const auto slot = [&](int lane, int row) -> qint64 & {
+        return rowEnd[size_t(lane) * kMaxRows + size_t(row)];
+    };
     for (qsizetype i = j0; i < from; ++i) {
         qint64 &e = slot(m_lane[i], m_row[i]);
         e = std::max(e, m_end[i]);
@@ -323,10 +325,10 @@ void TimelineData::addLogs(const QList<LogRecord> &logs)
                 lane = laneFor(QStringLiteral("lambda"), l.source);
             t.lane = quint16(lane);
         }
-        incoming.push_back({ t, spanId });
+        incoming.push_back({t, spanId});
     }
     std::stable_sort(incoming.begin(), incoming.end(),
-                     [](const auto &a, const auto &b) { return a.first.timeNs < b.first.timeNs; });
+        [](const auto &a, const auto &b) { return a.first.timeNs < b.first.timeNs; });
     const size_t oldSize = m_logs.size();
     m_logs.reserve(oldSize + incoming.size());
     m_logSpans.resize(oldSize);
@@ -338,7 +340,7 @@ void TimelineData::addLogs(const QList<LogRecord> &logs)
         std::vector<size_t> order(m_logs.size());
         std::iota(order.begin(), order.end(), 0);
         std::stable_sort(order.begin(), order.end(),
-                         [this](size_t a, size_t b) { return m_logs[a].timeNs < m_logs[b].timeNs; });
+            [this](size_t a, size_t b) { return m_logs[a].timeNs < m_logs[b].timeNs; });
         std::vector<LogTick> ticks;
         std::vector<quint64> spans;
         ticks.reserve(order.size());
@@ -427,10 +429,11 @@ void TimelineData::dropBefore(qint64 ns)
         m_colour[w] = m_colour[i];
         m_flags[w] = m_flags[i];
         m_info[w] = quint32(newIndex[old]);
-        m_maxEnd[w] = std::max(w > 0 ? m_maxEnd[w - 1] : std::numeric_limits<qint64>::min(), m_end[w]);
+        m_maxEnd[w]
+            = std::max(w > 0 ? m_maxEnd[w - 1] : std::numeric_limits<qint64>::min(), m_end[w]);
         ++w;
     }
-    for (auto *v : { &m_start, &m_end, &m_maxEnd })
+    for (auto *v : {&m_start, &m_end, &m_maxEnd})
         v->resize(w);
     m_lane.resize(w);
     m_row.resize(w);
@@ -456,11 +459,12 @@ void TimelineData::dropBefore(qint64 ns)
     m_traceIds.swap(traces);
     m_traceIndex.swap(traceIndex);
 
-    const auto firstLog = std::lower_bound(m_logs.begin(), m_logs.end(), ns,
-                                           [](const LogTick &t, qint64 v) { return t.timeNs < v; });
+    const auto firstLog = std::lower_bound(
+        m_logs.begin(), m_logs.end(), ns, [](const LogTick &t, qint64 v) { return t.timeNs < v; });
     const size_t dropLogs = size_t(firstLog - m_logs.begin());
     m_logs.erase(m_logs.begin(), firstLog);
-    m_logSpans.erase(m_logSpans.begin(), m_logSpans.begin() + qsizetype(std::min(dropLogs, m_logSpans.size())));
+    m_logSpans.erase(
+        m_logSpans.begin(), m_logSpans.begin() + qsizetype(std::min(dropLogs, m_logSpans.size())));
     for (LogTick &t : m_logs)
         t.info = t.info >= 0 ? newIndex[size_t(t.info)] : -1;
     if (m_loaded.isValid())

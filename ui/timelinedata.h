@@ -54,11 +54,11 @@ public:
     {
         qint64 startNs = 0;
         qint64 endNs = 0;
-        quint64 spanId = 0;   // 0 for summaries
+        quint64 spanId = 0; // 0 for summaries
         quint64 parentId = 0;
-        qint32 trace = -1;    // index into traceIds(), -1 for summaries
-        qint32 name = -1;     // index into names()
-        quint32 count = 1;    // spans this item stands for
+        qint32 trace = -1; // index into traceIds(), -1 for summaries
+        qint32 name = -1; // index into names()
+        quint32 count = 1; // spans this item stands for
         quint32 errors = 0;
         quint16 lane = 0;
         quint8 row = 0;
@@ -69,7 +69,10 @@ public:
     {
         QString service;
         QString function; // non-empty: the lane of one function
-        QString key() const { return function.isEmpty() ? service : QStringLiteral("fn:") + function; }
+        QString key() const
+        {
+            return function.isEmpty() ? service : QStringLiteral("fn:") + function;
+        }
     };
 
     // Log lines drawn as ticks on the span they belong to.

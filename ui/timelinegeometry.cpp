@@ -21,8 +21,8 @@ constexpr QRgb kColours[TimelineData::ColourCount] = {
 QColor blend(QColor c, QColor with, double amount)
 {
     return QColor::fromRgbF(float(c.redF() * (1 - amount) + with.redF() * amount),
-                            float(c.greenF() * (1 - amount) + with.greenF() * amount),
-                            float(c.blueF() * (1 - amount) + with.blueF() * amount));
+        float(c.greenF() * (1 - amount) + with.greenF() * amount),
+        float(c.blueF() * (1 - amount) + with.blueF() * amount));
 }
 
 // Boxes narrower than this merge with their neighbours in the same row.
@@ -65,8 +65,8 @@ QColor TimelinePalette::logTickError()
     return QColor::fromRgb(0xb00020);
 }
 
-TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLayout &layout,
-                                         const Options &o)
+TimelineGeometry TimelineGeometry::build(
+    const TimelineData &data, const LaneLayout &layout, const Options &o)
 {
     TimelineGeometry g;
     if (!o.window.isValid() || o.width <= 0 || data.isEmpty())
@@ -107,7 +107,8 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
         run.right = run.left - 1;
     };
 
-    const timeline::IndexRange range = timeline::visibleRange(starts, data.maxEnds(), o.window.start, o.window.end);
+    const timeline::IndexRange range
+        = timeline::visibleRange(starts, data.maxEnds(), o.window.start, o.window.end);
     const bool anyTrace = o.selectedTrace >= 0;
     // timeline::pixelSpan, inlined: this loop runs once per span in view.
     const qint64 windowStart = o.window.start;
@@ -134,8 +135,8 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
         px.right = std::max(px.left + 1, right);
         Run &run = runs[size_t(lane) * TimelineData::kMaxRows + size_t(row)];
         // The common case far out: another sliver in the same pixel run.
-        if (!anyTrace && px.right - px.left <= kNarrow && run.right >= run.left && px.left <= run.right
-            && run.key == colours[size_t(i)] * 2) {
+        if (!anyTrace && px.right - px.left <= kNarrow && run.right >= run.left
+            && px.left <= run.right && run.key == colours[size_t(i)] * 2) {
             run.right = std::max(run.right, px.right);
             run.error = run.error || (flags[size_t(i)] & TimelineData::Error);
             continue;
@@ -154,7 +155,7 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
                 run.error = run.error || error;
             } else {
                 flush(run);
-                run = { px.left, px.right, y, 0, key, error };
+                run = {px.left, px.right, y, 0, key, error};
             }
             continue;
         }
@@ -174,7 +175,7 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
         int &labelEnd = labelRight[size_t(lane) * TimelineData::kMaxRows + size_t(row)];
         // With a trace selected only its boxes are named: the rest is context.
         if (r.width() >= o.minLabelWidth && r.left() >= labelEnd && !dim) {
-            g.m_labels.append({ r, qint32(data.infoIndexes()[size_t(i)]), dim });
+            g.m_labels.append({r, qint32(data.infoIndexes()[size_t(i)]), dim});
             labelEnd = r.right() + 1;
         }
     }
@@ -184,7 +185,7 @@ TimelineGeometry TimelineGeometry::build(const TimelineData &data, const LaneLay
     // Log ticks: one per pixel column and row, on the span they were written in.
     const auto &ticks = data.logTicks();
     auto it = std::lower_bound(ticks.begin(), ticks.end(), o.window.start,
-                               [](const TimelineData::LogTick &t, qint64 v) { return t.timeNs < v; });
+        [](const TimelineData::LogTick &t, qint64 v) { return t.timeNs < v; });
     std::vector<int> lastX(runs.size(), std::numeric_limits<int>::min());
     for (; it != ticks.end() && it->timeNs <= o.window.end; ++it) {
         const int lane = it->lane;
@@ -218,7 +219,7 @@ void TimelineGeometry::paint(QPainter *p, const TimelineData &data) const
     p->setRenderHint(QPainter::Antialiasing, false);
     p->setPen(Qt::NoPen);
     // Dimmed boxes first: where rows are shared, the selected trace stays on top.
-    for (const size_t dimmed : { 1, 0 }) {
+    for (const size_t dimmed : {1, 0}) {
         for (size_t key = dimmed; key < m_fills.size(); key += 2) {
             const QList<QRect> &rects = m_fills[key];
             if (rects.isEmpty())

@@ -25,7 +25,8 @@ struct TimelinePalette
 };
 
 // How lanes sit vertically: the top of each lane in widget pixels (after scrolling, so it
-// may be negative), or kHidden, whether it shows its rows or folds them into one, and the row height.
+// may be negative), or kHidden, whether it shows its rows or folds them into one, and the row
+// height.
 struct LaneLayout
 {
     static constexpr int kHidden = std::numeric_limits<int>::min();
@@ -50,7 +51,7 @@ public:
     {
         timeline::TimeWindow window;
         int width = 0;
-        int clipTop = 0;    // only lanes that reach into [clipTop, clipBottom) are built
+        int clipTop = 0; // only lanes that reach into [clipTop, clipBottom) are built
         int clipBottom = 0;
         int selectedTrace = -1; // TimelineData trace index; other spans are dimmed
         qint32 selectedInfo = -1;
@@ -64,8 +65,8 @@ public:
         bool dim;
     };
 
-    static TimelineGeometry build(const TimelineData &data, const LaneLayout &layout,
-                                  const Options &options);
+    static TimelineGeometry build(
+        const TimelineData &data, const LaneLayout &layout, const Options &options);
 
     void paint(QPainter *painter, const TimelineData &data) const;
 

@@ -13,7 +13,9 @@
 namespace tarmac {
 
 TimelineOverview::TimelineOverview(ZoomState *zoom, TimelineSession *session, QWidget *parent)
-    : QWidget(parent), m_zoom(zoom), m_session(session)
+    : QWidget(parent)
+    , m_zoom(zoom)
+    , m_session(session)
 {
     setAttribute(Qt::WA_OpaquePaintEvent);
     setToolTip(tr("The whole session: click to jump, drag to scroll, Ctrl+wheel to zoom"));
@@ -28,7 +30,7 @@ timeline::TimeWindow TimelineOverview::range() const
     if (!s.isValid())
         return m_zoom->window();
     const qint64 pad = std::max<qint64>(s.duration() / 50, timeline::kMinWindowNs);
-    return { s.start - pad, s.end + pad };
+    return {s.start - pad, s.end + pad};
 }
 
 void TimelineOverview::paintEvent(QPaintEvent *)
@@ -61,7 +63,8 @@ void TimelineOverview::paintEvent(QPaintEvent *)
         if (!counts[size_t(x)])
             continue;
         // Square-root scale: a quiet minute next to a burst stays visible.
-        const int hgt = std::max(1, int(std::sqrt(double(counts[size_t(x)]) / double(peak)) * barArea));
+        const int hgt
+            = std::max(1, int(std::sqrt(double(counts[size_t(x)]) / double(peak)) * barArea));
         const int bw = std::max(1, binPixels);
         p.fillRect(QRect(x, height() - 3 - hgt, bw, hgt), bar);
         if (errors[size_t(x)]) {
@@ -93,7 +96,8 @@ void TimelineOverview::centreOn(int x, bool record)
     if (!r.isValid() || !view.isValid())
         return;
     const qint64 t = timeline::xToTime(x, r, width());
-    const timeline::TimeWindow w { t - view.duration() / 2, t - view.duration() / 2 + view.duration() };
+    const timeline::TimeWindow w {
+        t - view.duration() / 2, t - view.duration() / 2 + view.duration()};
     if (record)
         m_zoom->setWindow(w);
     else

@@ -19,8 +19,8 @@ class TimelineOverview : public QWidget
 public:
     TimelineOverview(ZoomState *zoom, TimelineSession *session, QWidget *parent = nullptr);
 
-    QSize sizeHint() const override { return { 900, 44 }; }
-    QSize minimumSizeHint() const override { return { 100, 36 }; }
+    QSize sizeHint() const override { return {900, 44}; }
+    QSize minimumSizeHint() const override { return {100, 36}; }
     // The time range the strip spans.
     timeline::TimeWindow range() const;
 

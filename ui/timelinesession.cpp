@@ -27,8 +27,12 @@ Error noStore()
 
 } // namespace
 
-TimelineSession::TimelineSession(ZoomState *zoom, LaneModel *lanes, QueryRunner *runner, QObject *parent)
-    : QObject(parent), m_zoom(zoom), m_lanes(lanes), m_runner(runner)
+TimelineSession::TimelineSession(
+    ZoomState *zoom, LaneModel *lanes, QueryRunner *runner, QObject *parent)
+    : QObject(parent)
+    , m_zoom(zoom)
+    , m_lanes(lanes)
+    , m_runner(runner)
 {
     m_reloadTimer.setSingleShot(true);
     connect(&m_reloadTimer, &QTimer::timeout, this, &TimelineSession::loadWindow);
@@ -75,82 +79,85 @@ void TimelineSession::reload()
     setLoading(true);
     const qsizetype cap = m_limits.detailCap;
     m_runner->run<Result<InitialLoad>>(
-            QueryRunner::Extent, this,
-            [cap](TraceQuery *q, const QueryRunner::Cancelled &cancelled) -> Result<InitialLoad> {
-                if (!q)
-                    return noStore();
-                InitialLoad load;
-                auto extent = q->extent();
-                if (!extent)
-                    return extent.error();
-                load.extent = *extent;
-                if (load.extent.spanCount == 0)
-                    return load;
-                load.binNs = SessionHistogram::binWidthFor(load.extent.startNs, load.extent.endNs);
-                auto h = q->histogram(load.extent.startNs,
-                                      load.extent.startNs + load.binNs * SessionHistogram::kBins,
-                                      SessionHistogram::kBins);
-                if (!h)
-                    return h.error();
-                load.histogram = std::move(*h);
-                if (load.extent.spanCount > cap)
-                    return load;
-                TimelineData all;
-                all.beginAppend();
-                auto scanned = q->scanSpans(load.extent.startNs, load.extent.endNs, -1,
-                                            [&](const TraceQuery::SpanSummary &s) {
-                                                all.append(s);
-                                                return !cancelled();
-                                            });
-                if (!scanned)
-                    return scanned.error();
-                all.endAppend();
-                TraceQuery::LogQuery logs;
-                logs.limit = kLogTickLimit;
-                logs.newest = true;
-                if (auto l = q->logs(logs))
-                    all.addLogs(*l);
-                all.setLoadedWindow({ load.extent.startNs, load.extent.endNs });
-                load.all = std::move(all);
+        QueryRunner::Extent, this,
+        [cap](TraceQuery *q, const QueryRunner::Cancelled &cancelled) -> Result<InitialLoad> {
+            if (!q)
+                return noStore();
+            InitialLoad load;
+            auto extent = q->extent();
+            if (!extent)
+                return extent.error();
+            load.extent = *extent;
+            if (load.extent.spanCount == 0)
                 return load;
-            },
-            [this](Result<InitialLoad> result) {
-                if (!result) {
-                    // No store yet (the engine is still starting): the live feed fills in.
-                    m_complete = true;
-                    setLoading(false);
-                    if (result.error().code != QLatin1String("NoStore"))
-                        emit failed(result.error().message);
-                    return;
-                }
-                InitialLoad &load = *result;
-                if (load.extent.spanCount + load.extent.logCount > 0) {
-                    const timeline::TimeWindow e { load.extent.startNs, std::max(load.extent.endNs, load.extent.startNs + 1) };
-                    m_extent = m_extent.isValid()
-                            ? timeline::TimeWindow { std::min(m_extent.start, e.start), std::max(m_extent.end, e.end) }
-                            : e;
-                }
-                if (load.extent.spanCount > 0)
-                    m_histogram.assign(load.extent.startNs, load.binNs, load.histogram.counts, load.histogram.errors);
-                if (load.all) {
-                    adopt(std::move(*load.all), true);
-                } else if (load.extent.spanCount == 0) {
-                    adopt(TimelineData(), true);
-                } else {
-                    m_complete = false;
-                }
-                // Live batches seen meanwhile are either in the load or after it.
-                const auto spans = std::exchange(m_pendingSpans, {});
-                const auto logs = std::exchange(m_pendingLogs, {});
+            load.binNs = SessionHistogram::binWidthFor(load.extent.startNs, load.extent.endNs);
+            auto h = q->histogram(load.extent.startNs,
+                load.extent.startNs + load.binNs * SessionHistogram::kBins,
+                SessionHistogram::kBins);
+            if (!h)
+                return h.error();
+            load.histogram = std::move(*h);
+            if (load.extent.spanCount > cap)
+                return load;
+            TimelineData all;
+            all.beginAppend();
+            auto scanned = q->scanSpans(
+                load.extent.startNs, load.extent.endNs, -1, [&](const TraceQuery::SpanSummary &s) {
+                    all.append(s);
+                    return !cancelled();
+                });
+            if (!scanned)
+                return scanned.error();
+            all.endAppend();
+            TraceQuery::LogQuery logs;
+            logs.limit = kLogTickLimit;
+            logs.newest = true;
+            if (auto l = q->logs(logs))
+                all.addLogs(*l);
+            all.setLoadedWindow({load.extent.startNs, load.extent.endNs});
+            load.all = std::move(all);
+            return load;
+        },
+        [this](Result<InitialLoad> result) {
+            if (!result) {
+                // No store yet (the engine is still starting): the live feed fills in.
+                m_complete = true;
                 setLoading(false);
-                for (qsizetype i = 0; i < spans.size(); ++i)
-                    addLive(spans[i], logs.value(i));
-                if (m_extent.isValid())
-                    m_zoom->setSession(m_extent);
-                emit histogramChanged();
-                if (!m_complete)
-                    loadWindow();
-            });
+                if (result.error().code != QLatin1String("NoStore"))
+                    emit failed(result.error().message);
+                return;
+            }
+            InitialLoad &load = *result;
+            if (load.extent.spanCount + load.extent.logCount > 0) {
+                const timeline::TimeWindow e {
+                    load.extent.startNs, std::max(load.extent.endNs, load.extent.startNs + 1)};
+                m_extent = m_extent.isValid()
+                    ? timeline::TimeWindow {std::min(m_extent.start, e.start),
+                        std::max(m_extent.end, e.end)}
+                    : e;
+            }
+            if (load.extent.spanCount > 0)
+                m_histogram.assign(
+                    load.extent.startNs, load.binNs, load.histogram.counts, load.histogram.errors);
+            if (load.all) {
+                adopt(std::move(*load.all), true);
+            } else if (load.extent.spanCount == 0) {
+                adopt(TimelineData(), true);
+            } else {
+                m_complete = false;
+            }
+            // Live batches seen meanwhile are either in the load or after it.
+            const auto spans = std::exchange(m_pendingSpans, {});
+            const auto logs = std::exchange(m_pendingLogs, {});
+            setLoading(false);
+            for (qsizetype i = 0; i < spans.size(); ++i)
+                addLive(spans[i], logs.value(i));
+            if (m_extent.isValid())
+                m_zoom->setSession(m_extent);
+            emit histogramChanged();
+            if (!m_complete)
+                loadWindow();
+        });
 }
 
 bool TimelineSession::needsReload() const
@@ -187,7 +194,7 @@ void TimelineSession::loadWindow()
     if (!w.isValid())
         return;
     // One window either side, so that a pan does not query at once.
-    timeline::TimeWindow loaded { w.start - w.duration(), w.end + w.duration() };
+    timeline::TimeWindow loaded {w.start - w.duration(), w.end + w.duration()};
     const bool toLiveEdge = m_zoom->followLive() || loaded.end >= m_extent.end;
     if (toLiveEdge)
         loaded.end = std::max(loaded.end, m_extent.end);
@@ -197,53 +204,54 @@ void TimelineSession::loadWindow()
     m_pendingLogs.clear();
     setLoading(true);
     m_runner->run<Result<TimelineData>>(
-            QueryRunner::Window, this,
-            [loaded, bucket, cap](TraceQuery *q, const QueryRunner::Cancelled &cancelled) -> Result<TimelineData> {
-                if (!q)
-                    return noStore();
-                TimelineData d;
-                auto count = q->countStarting(loaded.start, loaded.end);
-                if (!count)
-                    return count.error();
-                if (*count <= cap) {
-                    d.beginAppend();
-                    auto scanned = q->scanSpans(loaded.start, loaded.end, cap * 2,
-                                                [&](const TraceQuery::SpanSummary &s) {
-                                                    d.append(s);
-                                                    return !cancelled();
-                                                });
-                    if (!scanned)
-                        return scanned.error();
-                    d.endAppend();
-                    TraceQuery::LogQuery logs;
-                    logs.fromNs = loaded.start;
-                    logs.toNs = loaded.end;
-                    logs.limit = kLogTickLimit;
-                    if (auto l = q->logs(logs))
-                        d.addLogs(*l);
-                } else {
-                    auto buckets = q->aggregateSpans(loaded.start, loaded.end, bucket);
-                    if (!buckets)
-                        return buckets.error();
-                    d.addSummaries(*buckets, bucket);
-                }
-                d.setLoadedWindow(loaded);
-                return d;
-            },
-            [this, toLiveEdge](Result<TimelineData> result) {
-                setLoading(false);
-                if (!result) {
-                    if (result.error().code != QLatin1String("NoStore"))
-                        emit failed(result.error().message);
-                    return;
-                }
-                m_loadedToLiveEdge = toLiveEdge;
-                adopt(std::move(*result), false);
-                const auto spans = std::exchange(m_pendingSpans, {});
-                const auto logs = std::exchange(m_pendingLogs, {});
-                for (qsizetype i = 0; i < spans.size(); ++i)
-                    addLive(spans[i], logs.value(i));
-            });
+        QueryRunner::Window, this,
+        [loaded, bucket, cap](
+            TraceQuery *q, const QueryRunner::Cancelled &cancelled) -> Result<TimelineData> {
+            if (!q)
+                return noStore();
+            TimelineData d;
+            auto count = q->countStarting(loaded.start, loaded.end);
+            if (!count)
+                return count.error();
+            if (*count <= cap) {
+                d.beginAppend();
+                auto scanned = q->scanSpans(
+                    loaded.start, loaded.end, cap * 2, [&](const TraceQuery::SpanSummary &s) {
+                        d.append(s);
+                        return !cancelled();
+                    });
+                if (!scanned)
+                    return scanned.error();
+                d.endAppend();
+                TraceQuery::LogQuery logs;
+                logs.fromNs = loaded.start;
+                logs.toNs = loaded.end;
+                logs.limit = kLogTickLimit;
+                if (auto l = q->logs(logs))
+                    d.addLogs(*l);
+            } else {
+                auto buckets = q->aggregateSpans(loaded.start, loaded.end, bucket);
+                if (!buckets)
+                    return buckets.error();
+                d.addSummaries(*buckets, bucket);
+            }
+            d.setLoadedWindow(loaded);
+            return d;
+        },
+        [this, toLiveEdge](Result<TimelineData> result) {
+            setLoading(false);
+            if (!result) {
+                if (result.error().code != QLatin1String("NoStore"))
+                    emit failed(result.error().message);
+                return;
+            }
+            m_loadedToLiveEdge = toLiveEdge;
+            adopt(std::move(*result), false);
+            const auto spans = std::exchange(m_pendingSpans, {});
+            const auto logs = std::exchange(m_pendingLogs, {});
+            for (qsizetype i = 0; i < spans.size(); ++i)
+                addLive(spans[i], logs.value(i));
+        });
 }
 
 void TimelineSession::adopt(TimelineData data, bool complete)
@@ -273,9 +281,9 @@ void TimelineSession::addLive(const QList<Span> &spans, const QList<LogRecord> &
         hi = std::max(hi, l.timeNs);
     }
     if (m_extent.isValid())
-        m_extent = { std::min(m_extent.start, lo), std::max(m_extent.end, hi) };
+        m_extent = {std::min(m_extent.start, lo), std::max(m_extent.end, hi)};
     else
-        m_extent = { lo, std::max(hi, lo + 1) };
+        m_extent = {lo, std::max(hi, lo + 1)};
 
     if (m_loading) {
         // Replayed when the load lands: it may or may not contain them.

@@ -27,10 +27,11 @@ public:
     struct Limits
     {
         qsizetype detailCap = 150'000; // spans loaded one by one at most
-        int reloadDelayMs = 40;        // a burst of zoom steps makes one query
+        int reloadDelayMs = 40; // a burst of zoom steps makes one query
     };
 
-    TimelineSession(ZoomState *zoom, LaneModel *lanes, QueryRunner *runner, QObject *parent = nullptr);
+    TimelineSession(
+        ZoomState *zoom, LaneModel *lanes, QueryRunner *runner, QObject *parent = nullptr);
 
     void setLimits(const Limits &limits) { m_limits = limits; }
     const TimelineData &data() const { return m_data; }

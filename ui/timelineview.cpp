@@ -14,7 +14,7 @@
 namespace tarmac {
 
 TimelineView::TimelineView(ZoomState *zoom, TimelineSession *session, LaneModel *lanes,
-                           SpanSelection *selection, QWidget *parent)
+    SpanSelection *selection, QWidget *parent)
     : QWidget(parent)
     , m_model(lanes)
     , m_overview(new TimelineOverview(zoom, session))
@@ -58,7 +58,7 @@ TimelineView::TimelineView(ZoomState *zoom, TimelineSession *session, LaneModel 
     m_split->addWidget(right);
     m_split->setStretchFactor(0, 0);
     m_split->setStretchFactor(1, 1);
-    m_split->setSizes({ 240, 900 });
+    m_split->setSizes({240, 900});
     m_split->setCollapsible(1, false);
 
     auto *layout = new QVBoxLayout(this);
@@ -72,7 +72,7 @@ TimelineView::TimelineView(ZoomState *zoom, TimelineSession *session, LaneModel 
         m_lanes->verticalScrollBar()->setValue(v);
     });
     connect(m_tracks, &TimelineWidget::verticalScrollRequested, scroll,
-            [scroll](int delta) { scroll->setValue(scroll->value() + delta); });
+        [scroll](int delta) { scroll->setValue(scroll->value() + delta); });
     connect(m_lanes, &QTreeView::clicked, this, [this](const QModelIndex &index) {
         m_model->toggleExpanded(m_model->laneAtRow(index.row()));
     });

@@ -24,7 +24,7 @@ class TimelineView : public QWidget
     Q_OBJECT
 public:
     TimelineView(ZoomState *zoom, TimelineSession *session, LaneModel *lanes,
-                 SpanSelection *selection, QWidget *parent = nullptr);
+        SpanSelection *selection, QWidget *parent = nullptr);
 
     TimelineWidget *tracks() const { return m_tracks; }
     TimelineOverview *overview() const { return m_overview; }

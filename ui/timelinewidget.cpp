@@ -36,8 +36,12 @@ const QColor kLiveEdge = QColor::fromRgb(0x34a853);
 } // namespace
 
 TimelineWidget::TimelineWidget(ZoomState *zoom, TimelineSession *session, LaneModel *lanes,
-                               SpanSelection *selection, QWidget *parent)
-    : QWidget(parent), m_zoom(zoom), m_session(session), m_lanes(lanes), m_selection(selection)
+    SpanSelection *selection, QWidget *parent)
+    : QWidget(parent)
+    , m_zoom(zoom)
+    , m_session(session)
+    , m_lanes(lanes)
+    , m_selection(selection)
 {
     setMouseTracking(true);
     setFocusPolicy(Qt::StrongFocus);
@@ -92,7 +96,8 @@ const TimelineGeometry &TimelineWidget::frameGeometry()
         o.selectedTrace = m_selectedTrace;
         o.selectedInfo = m_selectedInfo;
         o.minLabelWidth = fontMetrics().horizontalAdvance(QStringLiteral("S3 Get")) + 8;
-        m_geometry = TimelineGeometry::build(m_session->data(), m_lanes->layout(kAxisHeight, m_scrollY), o);
+        m_geometry = TimelineGeometry::build(
+            m_session->data(), m_lanes->layout(kAxisHeight, m_scrollY), o);
         m_dirty = false;
     }
     return m_geometry;
@@ -174,14 +179,15 @@ void TimelineWidget::paintAxis(QPainter &p)
         p.fillRect(QRect(x, kAxisHeight - 10, 1, 9), kAxisText);
         const QString label = format::clock(t, digits);
         p.drawText(QRect(x + 3, 2, fm.horizontalAdvance(label) + 4, kAxisHeight - 10),
-                   Qt::AlignLeft | Qt::AlignVCenter, label);
+            Qt::AlignLeft | Qt::AlignVCenter, label);
     }
     // The scale, at the right: what one labelled step is worth.
     const QString scale = tr("%1 per division").arg(format::duration(step));
     const int sw = fm.horizontalAdvance(scale) + 12;
     p.fillRect(QRect(width - sw, 1, sw, kAxisHeight - 12), kAxisBackground);
     p.setPen(kAxisText.lighter(140));
-    p.drawText(QRect(width - sw, 1, sw - 6, kAxisHeight - 12), Qt::AlignRight | Qt::AlignVCenter, scale);
+    p.drawText(
+        QRect(width - sw, 1, sw - 6, kAxisHeight - 12), Qt::AlignRight | Qt::AlignVCenter, scale);
 
     const timeline::TimeWindow sel = m_zoom->selection();
     if (sel.isValid()) {
@@ -189,7 +195,8 @@ void TimelineWidget::paintAxis(QPainter &p)
         const int x1 = int(timeline::timeToX(sel.end, w, width));
         const QString d = format::duration(sel.duration());
         const int tw = fm.horizontalAdvance(d) + 10;
-        const QRect box(std::clamp((x0 + x1 - tw) / 2, 0, std::max(0, width - tw)), 2, tw, kAxisHeight - 12);
+        const QRect box(
+            std::clamp((x0 + x1 - tw) / 2, 0, std::max(0, width - tw)), 2, tw, kAxisHeight - 12);
         p.fillRect(box, kSelectionEdge);
         p.setPen(Qt::white);
         p.drawText(box, Qt::AlignCenter, d);
@@ -207,9 +214,10 @@ QRect TimelineWidget::boxOf(qint32 infoIndex) const
     if (top == LaneLayout::kHidden)
         return {};
     const int row = m_lanes->isExpanded(info.lane) ? info.row : 0;
-    const timeline::PixelSpan px = timeline::pixelSpan(info.startNs, info.endNs, m_zoom->window(), tracksWidth());
+    const timeline::PixelSpan px
+        = timeline::pixelSpan(info.startNs, info.endNs, m_zoom->window(), tracksWidth());
     return QRect(px.left, top + row * layout.rowHeight + 1, std::max(1, px.right - px.left),
-                 std::max(3, layout.rowHeight - 3));
+        std::max(3, layout.rowHeight - 3));
 }
 
 void TimelineWidget::paintOverlays(QPainter &p)
@@ -248,7 +256,7 @@ void TimelineWidget::paintOverlays(QPainter &p)
     if (m_session->data().isEmpty() && !m_emptyText.isEmpty()) {
         p.setPen(QColor::fromRgb(0x5f6368));
         p.drawText(tracks.adjusted(40, 20, -40, -20), Qt::AlignCenter | Qt::TextWordWrap,
-                   m_session->isLoading() ? tr("Loading the session…") : m_emptyText);
+            m_session->isLoading() ? tr("Loading the session…") : m_emptyText);
     }
 }
 
@@ -281,7 +289,8 @@ qint32 TimelineWidget::infoAt(const QPoint &pos) const
         const qint64 e = data.ends()[size_t(i)];
         // Prefer the span that contains the cursor, then the nearest, then the shortest.
         const qint64 distance = at < s ? s - at : at > e ? at - e : 0;
-        const qint64 score = distance * 4 + (distance == 0 ? (e - s) / std::max<qint64>(1, w.duration() / 1000) : 0);
+        const qint64 score = distance * 4
+            + (distance == 0 ? (e - s) / std::max<qint64>(1, w.duration() / 1000) : 0);
         if (score < bestDistance) {
             bestDistance = score;
             best = qint32(data.infoIndexes()[size_t(i)]);
@@ -296,18 +305,21 @@ QString TimelineWidget::toolTipFor(qint32 infoIndex) const
     const TimelineData::Info &info = data.info(infoIndex);
     const TimelineData::LaneKey &lane = data.laneKeys().value(info.lane);
     if (info.flags & TimelineData::Summary) {
-        QString text = tr("<b>%1 spans</b> in %2").arg(info.count).arg(LaneModel::displayName(lane).toHtmlEscaped());
+        QString text = tr("<b>%1 spans</b> in %2")
+                           .arg(info.count)
+                           .arg(LaneModel::displayName(lane).toHtmlEscaped());
         if (info.errors)
             text += tr("<br><span style='color:#d93025'>%1 failed</span>").arg(info.errors);
         text += tr("<br>%1 – %2<br><i>zoom in to see them one by one</i>")
-                        .arg(format::clock(info.startNs, 3), format::clock(info.endNs, 3));
+                    .arg(format::clock(info.startNs, 3), format::clock(info.endNs, 3));
         return text;
     }
     const QString name = data.names().value(info.name).toHtmlEscaped();
     const bool error = info.flags & TimelineData::Error;
-    QString text = QStringLiteral("<b>%1</b><br>%2 · %3")
-                           .arg(name, format::duration(info.endNs - info.startNs),
-                                error ? tr("<span style='color:#d93025'><b>error</b></span>") : tr("ok"));
+    QString text
+        = QStringLiteral("<b>%1</b><br>%2 · %3")
+              .arg(name, format::duration(info.endNs - info.startNs),
+                  error ? tr("<span style='color:#d93025'><b>error</b></span>") : tr("ok"));
     text += tr("<br>started %1").arg(format::clock(info.startNs, 6));
     int logs = 0;
     for (const auto &t : data.logTicks()) {
@@ -336,7 +348,8 @@ bool TimelineWidget::event(QEvent *event)
 void TimelineWidget::wheelEvent(QWheelEvent *event)
 {
     const QPoint delta = event->angleDelta();
-    const bool horizontal = event->modifiers() & Qt::ShiftModifier || std::abs(delta.x()) > std::abs(delta.y());
+    const bool horizontal
+        = event->modifiers() & Qt::ShiftModifier || std::abs(delta.x()) > std::abs(delta.y());
     if (event->modifiers() & Qt::ControlModifier) {
         if (!m_lastWheel.isValid() || m_lastWheel.elapsed() > kGestureGapMs)
             m_zoom->beginGesture();
@@ -368,7 +381,8 @@ void TimelineWidget::mousePressEvent(QMouseEvent *event)
     m_pressPos = event->position().toPoint();
     m_pressWindow = m_zoom->window();
     m_dragging = false;
-    m_drag = (m_pressPos.y() < kAxisHeight || event->modifiers() & Qt::ShiftModifier) ? Drag::Select : Drag::Pan;
+    m_drag = (m_pressPos.y() < kAxisHeight || event->modifiers() & Qt::ShiftModifier) ? Drag::Select
+                                                                                      : Drag::Pan;
 }
 
 void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
@@ -393,13 +407,14 @@ void TimelineWidget::mouseMoveEvent(QMouseEvent *event)
         }
     }
     if (m_drag == Drag::Pan) {
-        const double perPixel = double(m_pressWindow.duration()) / double(std::max(1, tracksWidth()));
+        const double perPixel
+            = double(m_pressWindow.duration()) / double(std::max(1, tracksWidth()));
         const qint64 delta = qint64(std::llround(double(m_pressPos.x() - pos.x()) * perPixel));
         m_zoom->adjustWindow(timeline::panned(m_pressWindow, delta));
     } else {
         const qint64 a = timeline::xToTime(m_pressPos.x(), m_pressWindow, tracksWidth());
         const qint64 b = timeline::xToTime(pos.x(), m_pressWindow, tracksWidth());
-        m_zoom->setSelection({ std::min(a, b), std::max(a, b) });
+        m_zoom->setSelection({std::min(a, b), std::max(a, b)});
     }
 }
 
@@ -424,7 +439,8 @@ void TimelineWidget::mouseReleaseEvent(QMouseEvent *event)
         if (info >= 0) {
             // A summary: zoom in on it rather than select something that is not a span.
             const TimelineData::Info &s = data.info(info);
-            m_zoom->setWindow({ s.startNs - (s.endNs - s.startNs) / 4, s.endNs + (s.endNs - s.startNs) / 4 + 1 });
+            m_zoom->setWindow(
+                {s.startNs - (s.endNs - s.startNs) / 4, s.endNs + (s.endNs - s.startNs) / 4 + 1});
             return;
         }
         m_selection->clear(this);
@@ -450,13 +466,13 @@ void TimelineWidget::mouseDoubleClickEvent(QMouseEvent *event)
         return;
     const TimelineData &data = m_session->data();
     const TimelineData::Info &i = data.info(info);
-    timeline::TimeWindow w { i.startNs, i.endNs };
+    timeline::TimeWindow w {i.startNs, i.endNs};
     if (i.trace >= 0) {
         m_selection->select(data.traceIds().value(i.trace), data.spanIdHex(i), this, i.startNs);
         w = data.traceWindow(i.trace);
     }
     const qint64 pad = std::max<qint64>(w.duration() / 10, timeline::kMinWindowNs);
-    m_zoom->setWindow({ w.start - pad, w.end + pad });
+    m_zoom->setWindow({w.start - pad, w.end + pad});
 }
 
 void TimelineWidget::leaveEvent(QEvent *event)
@@ -516,7 +532,7 @@ void TimelineWidget::onSelectionChanged(const QByteArray &, const QByteArray &, 
         return;
     if (end < w.start || start > w.end) {
         const qint64 mid = start + (end - start) / 2;
-        m_zoom->setWindow({ mid - w.duration() / 2, mid - w.duration() / 2 + w.duration() });
+        m_zoom->setWindow({mid - w.duration() / 2, mid - w.duration() / 2 + w.duration()});
     }
 }
 

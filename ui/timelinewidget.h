@@ -28,7 +28,7 @@ public:
     static constexpr int kAxisHeight = 28;
 
     TimelineWidget(ZoomState *zoom, TimelineSession *session, LaneModel *lanes,
-                   SpanSelection *selection, QWidget *parent = nullptr);
+        SpanSelection *selection, QWidget *parent = nullptr);
 
     void setScrollY(int y);
     int scrollY() const { return m_scrollY; }
@@ -40,7 +40,7 @@ public:
     // The geometry of the current frame (built if needed).
     const TimelineGeometry &frameGeometry();
 
-    QSize sizeHint() const override { return { 900, 360 }; }
+    QSize sizeHint() const override { return {900, 360}; }
 
 signals:
     void verticalScrollRequested(int deltaPixels);

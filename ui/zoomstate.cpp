@@ -10,13 +10,15 @@ constexpr qint64 kDefaultWindowNs = 10'000'000'000;
 
 } // namespace
 
-ZoomState::ZoomState(QObject *parent) : QObject(parent) { }
+ZoomState::ZoomState(QObject *parent)
+    : QObject(parent)
+{ }
 
 ZoomState::TimeWindow ZoomState::liveWindow(qint64 duration) const
 {
     // The newest event sits a little inside the right edge, where the eye expects it.
     const qint64 end = m_session.end + duration / 20;
-    return { end - duration, end };
+    return {end - duration, end};
 }
 
 ZoomState::TimeWindow ZoomState::constrained(const TimeWindow &w) const
@@ -30,14 +32,14 @@ ZoomState::TimeWindow ZoomState::constrained(const TimeWindow &w) const
     // Never so far out that the session is a sliver (a young session may still be shown
     // over the default window, so that live data has room), never so far away that it is
     // gone.
-    const qint64 longest = std::clamp(std::max(m_session.duration() * 3 / 2, kDefaultWindowNs),
-                                      kMinWindowNs, kMaxWindowNs);
+    const qint64 longest = std::clamp(
+        std::max(m_session.duration() * 3 / 2, kDefaultWindowNs), kMinWindowNs, kMaxWindowNs);
     if (out.duration() > longest) {
         const qint64 centre = out.start + out.duration() / 2;
-        out = { centre - longest / 2, centre - longest / 2 + longest };
+        out = {centre - longest / 2, centre - longest / 2 + longest};
     }
     const qint64 margin = out.duration() / 2;
-    return clampedTo(out, { m_session.start - margin, m_session.end + margin });
+    return clampedTo(out, {m_session.start - margin, m_session.end + margin});
 }
 
 void ZoomState::apply(const TimeWindow &w)
@@ -140,7 +142,7 @@ void ZoomState::zoomToFit()
         return;
     pushBack();
     const qint64 pad = std::max<qint64>(m_session.duration() / 40, timeline::kMinWindowNs);
-    const TimeWindow w { m_session.start - pad, m_session.end + pad };
+    const TimeWindow w {m_session.start - pad, m_session.end + pad};
     // Fitting the whole session keeps following: the live end is part of it.
     apply(m_followLive ? liveWindow(w.duration()) : w);
 }

@@ -108,7 +108,8 @@ int main()
     g_port = std::atoi(address.c_str() + colon + 1);
     if (!connectApi())
         return 3;
-    const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: " + address + "\r\n\r\n";
+    const std::string next
+        = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: " + address + "\r\n\r\n";
     const std::string reply = R"({"ok":true,"runtime":"c++"})";
     std::string head, body, lower;
     for (;;) {
@@ -116,9 +117,10 @@ int main()
             return 4;
         // The head was lower-cased in place; the request id is lower-case hex anyway.
         const std::string id = headerValue(lower, lower, "lambda-runtime-aws-request-id:");
-        const std::string post = "POST /2018-06-01/runtime/invocation/" + id + "/response HTTP/1.1\r\nHost: " + address
-                + "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(reply.size()) + "\r\n\r\n"
-                + reply;
+        const std::string post = "POST /2018-06-01/runtime/invocation/" + id
+            + "/response HTTP/1.1\r\nHost: " + address
+            + "\r\nContent-Type: application/json\r\nContent-Length: "
+            + std::to_string(reply.size()) + "\r\n\r\n" + reply;
         if (!writeAll(post) || !readResponse(head, body))
             return 5;
     }

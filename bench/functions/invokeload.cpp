@@ -14,8 +14,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -50,10 +50,12 @@ struct Connection
     }
 
     // Sends a request and reads the response; returns the status, or -1.
-    int call(const std::string &method, const std::string &path, const std::string &body, std::string *out = nullptr)
+    int call(const std::string &method, const std::string &path, const std::string &body,
+        std::string *out = nullptr)
     {
-        std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host + "\r\nContent-Type: application/json\r\n"
-                + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+        std::string request = method + " " + path + " HTTP/1.1\r\nHost: " + host
+            + "\r\nContent-Type: application/json\r\n"
+            + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
         size_t off = 0;
         while (off < request.size()) {
             const ssize_t n = ::write(fd, request.data() + off, request.size() - off);
@@ -112,7 +114,9 @@ double percentile(std::vector<double> &v, double p)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        std::fprintf(stderr, "usage: invokeload HOST:PORT FUNCTION --count N --concurrency C [--payload JSON] [--cold]\n");
+        std::fprintf(stderr,
+            "usage: invokeload HOST:PORT FUNCTION --count N --concurrency C [--payload JSON] "
+            "[--cold]\n");
         return 2;
     }
     const std::string address = argv[1];
@@ -137,7 +141,7 @@ int main(int argc, char **argv)
     const std::string path = "/2015-03-31/functions/" + function + "/invocations";
 
     std::vector<std::vector<double>> samples(static_cast<size_t>(concurrency));
-    std::atomic<int> next { 0 }, errors { 0 };
+    std::atomic<int> next {0}, errors {0};
     const auto started = Clock::now();
     std::vector<std::thread> threads;
     for (int t = 0; t < concurrency; ++t) {
@@ -158,9 +162,12 @@ int main(int argc, char **argv)
                 if (i >= count)
                     break;
                 if (cold) {
-                    const std::string config = R"({"Environment":{"Variables":{"BENCH_GENERATION":")"
-                            + std::to_string(i) + "\"}}}";
-                    if (admin.call("PUT", "/2015-03-31/functions/" + function + "/configuration", config) != 200) {
+                    const std::string config
+                        = R"({"Environment":{"Variables":{"BENCH_GENERATION":")" + std::to_string(i)
+                        + "\"}}}";
+                    if (admin.call(
+                            "PUT", "/2015-03-31/functions/" + function + "/configuration", config)
+                        != 200) {
                         ++errors;
                         continue;
                     }
@@ -174,7 +181,8 @@ int main(int argc, char **argv)
                         break;
                     continue;
                 }
-                samples[size_t(t)].push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+                samples[size_t(t)].push_back(
+                    std::chrono::duration<double, std::milli>(t1 - t0).count());
             }
         });
     }
@@ -186,8 +194,10 @@ int main(int argc, char **argv)
         all.insert(all.end(), s.begin(), s.end());
     const size_t ok = all.size();
     std::vector<double> copy = all;
-    std::printf("{\"count\":%zu,\"errors\":%d,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,\"rps\":%.1f}\n", ok,
-                errors.load(), percentile(copy, 50), percentile(copy, 90), percentile(copy, 99),
-                all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()), cold ? 0.0 : double(ok) / seconds);
+    std::printf("{\"count\":%zu,\"errors\":%d,\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f,"
+                "\"rps\":%.1f}\n",
+        ok, errors.load(), percentile(copy, 50), percentile(copy, 90), percentile(copy, 99),
+        all.empty() ? 0.0 : *std::max_element(all.begin(), all.end()),
+        cold ? 0.0 : double(ok) / seconds);
     return errors.load() > 0 ? 1 : 0;
 }

@@ -48,8 +48,8 @@ long long contentLength(std::string_view head)
     static constexpr std::string_view kName = "\r\ncontent-length:";
     const size_t at = findCaseless(head, kName);
     return at == std::string_view::npos
-            ? 0
-            : std::atoll(std::string(head.substr(at + kName.size(), 24)).c_str());
+        ? 0
+        : std::atoll(std::string(head.substr(at + kName.size(), 24)).c_str());
 }
 
 void sendAll(int fd, std::string_view bytes)
@@ -92,8 +92,9 @@ bool serve(Connection &c)
                     break;
             }
             c.bodyLeft = -1;
-            sendAll(c.fd, "HTTP/1.1 200 OK\r\nserver: floor\r\ncontent-length: 0\r\n"
-                          "etag: \"00000000000000000000000000000000\"\r\n\r\n");
+            sendAll(c.fd,
+                "HTTP/1.1 200 OK\r\nserver: floor\r\ncontent-length: 0\r\n"
+                "etag: \"00000000000000000000000000000000\"\r\n\r\n");
         }
     }
 }

@@ -57,11 +57,12 @@ int main(int argc, char **argv)
     const QByteArray body(argc > 2 ? std::atoi(argv[2]) : 4096, 'x');
     const S3StagedBody staged = inlineBody(body);
     S3ObjectAttributes attributes;
-    attributes.headers = { { "content-type", "application/octet-stream" } };
+    attributes.headers = {{"content-type", "application/octet-stream"}};
 
     double t = cpuSeconds();
     for (int i = 0; i < n; ++i) {
-        if (!s3.putObject(QStringLiteral("bench"), "key/" + QByteArray::number(i), staged, attributes))
+        if (!s3.putObject(
+                QStringLiteral("bench"), "key/" + QByteArray::number(i), staged, attributes))
             return 1;
     }
     const double put = (cpuSeconds() - t) / n;
@@ -87,6 +88,6 @@ int main(int argc, char **argv)
     const double list = cpuSeconds() - t;
     std::printf("putObject 4 KiB inline: %.1f us CPU\nobject(): %.1f us CPU\n"
                 "list %d keys in %d pages: %.2f ms CPU\n",
-                put * 1e6, get * 1e6, n, pages, list * 1e3);
+        put * 1e6, get * 1e6, n, pages, list * 1e3);
     return 0;
 }

@@ -37,8 +37,8 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
-#include <QProcess>
 #include <QPainter>
+#include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -76,8 +76,8 @@ QByteArray hex(quint64 v, int digits)
 // starts every 4 ms, so 1,000 spans a second, and one in fifty fails.
 QList<Span> makeTrace(quint64 n)
 {
-    static const QString functions[] = { QStringLiteral("resize"), QStringLiteral("thumbnail"),
-                                         QStringLiteral("index"), QStringLiteral("notify") };
+    static const QString functions[] = {QStringLiteral("resize"), QStringLiteral("thumbnail"),
+        QStringLiteral("index"), QStringLiteral("notify")};
     const qint64 start = kT0 + qint64(n) * 4 * kMs;
     const QByteArray trace = hex(n + 1, 32);
     const quint64 base = (n + 1) * 4;
@@ -98,7 +98,7 @@ QList<Span> makeTrace(quint64 n)
     invoke.name = fn + QStringLiteral(" invoke");
     invoke.startNs = start + 1 * kMs;
     invoke.endNs = api.endNs - 1 * kMs;
-    invoke.attributes = { Attribute(QStringLiteral("faas.name"), fn) };
+    invoke.attributes = {Attribute(QStringLiteral("faas.name"), fn)};
     Span get = invoke;
     get.spanId = hex(base + 2, 16);
     get.parentSpanId = invoke.spanId;
@@ -134,7 +134,7 @@ Stats measure(int frames, const std::function<void()> &frame)
         ms.push_back(double(t.nsecsElapsed()) / 1e6);
     }
     std::sort(ms.begin(), ms.end());
-    return { ms[ms.size() / 2], ms.back() };
+    return {ms[ms.size() / 2], ms.back()};
 }
 
 LaneLayout layoutFor(LaneModel &lanes, TimelineData &data)
@@ -144,8 +144,8 @@ LaneLayout layoutFor(LaneModel &lanes, TimelineData &data)
 }
 
 // Geometry + paint of one frame, as TimelineWidget::paintEvent does after a window change.
-Stats frameStats(const TimelineData &data, const LaneLayout &layout, timeline::TimeWindow w, int frames,
-                 qsizetype *visited = nullptr, qsizetype *rects = nullptr)
+Stats frameStats(const TimelineData &data, const LaneLayout &layout, timeline::TimeWindow w,
+    int frames, qsizetype *visited = nullptr, qsizetype *rects = nullptr)
 {
     QImage image(kWidth, kHeight, QImage::Format_ARGB32_Premultiplied);
     TimelineGeometry::Options o;
@@ -171,21 +171,21 @@ QList<timeline::TimeWindow> zoomLevels(timeline::TimeWindow session)
     const qint64 mid = session.start + session.duration() / 2;
     const qint64 d1 = session.duration() / 100;
     const qint64 d2 = std::max<qint64>(session.duration() / 10000, 1000);
-    return { session, { mid - d1 / 2, mid + d1 / 2 }, { mid - d2 / 2, mid + d2 / 2 } };
+    return {session, {mid - d1 / 2, mid + d1 / 2}, {mid - d2 / 2, mid + d2 / 2}};
 }
 
 const char *zoomName(int i)
 {
-    static const char *names[] = { "whole session", "1% of it", "0.01% of it" };
+    static const char *names[] = {"whole session", "1% of it", "0.01% of it"};
     return names[i];
 }
 
 void benchMemory(int frames)
 {
     std::printf("\n== memory: spans held one by one (what the GUI keeps for a small store)\n");
-    std::printf("%-9s %-15s %10s %10s %10s %10s %9s\n", "spans", "zoom", "in view", "rects", "median ms",
-                "max ms", "RSS MiB");
-    for (qint64 count : { 10'000, 100'000, 1'000'000 }) {
+    std::printf("%-9s %-15s %10s %10s %10s %10s %9s\n", "spans", "zoom", "in view", "rects",
+        "median ms", "max ms", "RSS MiB");
+    for (qint64 count : {10'000, 100'000, 1'000'000}) {
         const qint64 before = rssKiB();
         auto data = std::make_unique<TimelineData>();
         QElapsedTimer build;
@@ -200,13 +200,13 @@ void benchMemory(int frames)
         LaneModel lanes;
         const LaneLayout layout = layoutFor(lanes, *data);
         const qint64 after = rssKiB();
-        const timeline::TimeWindow session { data->starts().front(), data->maxEnds().back() };
+        const timeline::TimeWindow session {data->starts().front(), data->maxEnds().back()};
         const auto levels = zoomLevels(session);
         for (int z = 0; z < levels.size(); ++z) {
             qsizetype visited = 0, rects = 0;
             const Stats s = frameStats(*data, layout, levels[z], frames, &visited, &rects);
-            std::printf("%-9lld %-15s %10lld %10lld %10.2f %10.2f %9.1f\n", count, zoomName(z), qint64(visited),
-                        qint64(rects), s.median, s.max, double(after - before) / 1024.0);
+            std::printf("%-9lld %-15s %10lld %10lld %10.2f %10.2f %9.1f\n", count, zoomName(z),
+                qint64(visited), qint64(rects), s.median, s.max, double(after - before) / 1024.0);
         }
         std::printf("          (built in %.0f ms)\n", buildMs);
     }
@@ -216,7 +216,8 @@ QString ensureStore(const QString &dir, qint64 count)
 {
     const QString path = dir + QStringLiteral("/traces.db");
     if (QFile::exists(path)) {
-        if (auto q = TraceQuery::open(path); q && (*q)->extent() && (*q)->extent()->spanCount >= count)
+        if (auto q = TraceQuery::open(path);
+            q && (*q)->extent() && (*q)->extent()->spanCount >= count)
             return path;
         QFile::remove(path);
     }
@@ -226,7 +227,8 @@ QString ensureStore(const QString &dir, qint64 count)
     options.maxPending = 1'000'000;
     auto tracer = Tracer::open(path, options);
     if (!tracer) {
-        std::fprintf(stderr, "cannot open %s: %s\n", qPrintable(path), qPrintable(tracer.error().message));
+        std::fprintf(
+            stderr, "cannot open %s: %s\n", qPrintable(path), qPrintable(tracer.error().message));
         std::exit(1);
     }
     for (qint64 n = 0; n < count / 4; ++n) {
@@ -242,22 +244,22 @@ QString ensureStore(const QString &dir, qint64 count)
 void benchStore(const QString &path, int frames)
 {
     std::printf("\n== store: 1M spans in traces.db, loaded per window the way the GUI does\n");
-    std::printf("%-15s %10s %8s %12s %10s %10s %9s\n", "zoom", "items", "mode", "query ms", "median ms",
-                "max ms", "RSS MiB");
+    std::printf("%-15s %10s %8s %12s %10s %10s %9s\n", "zoom", "items", "mode", "query ms",
+        "median ms", "max ms", "RSS MiB");
     auto q = TraceQuery::open(path);
     if (!q) {
         std::fprintf(stderr, "%s\n", qPrintable(q.error().message));
         return;
     }
     auto extent = (*q)->extent();
-    const timeline::TimeWindow session { extent->startNs, extent->endNs };
+    const timeline::TimeWindow session {extent->startNs, extent->endNs};
     const auto levels = zoomLevels(session);
     const qsizetype cap = TimelineSession::Limits {}.detailCap;
     for (int z = 0; z < levels.size(); ++z) {
         const qint64 before = rssKiB();
         const timeline::TimeWindow w = levels[z];
         // What TimelineSession::loadWindow asks for: the window and one window either side.
-        const timeline::TimeWindow loaded { w.start - w.duration(), w.end + w.duration() };
+        const timeline::TimeWindow loaded {w.start - w.duration(), w.end + w.duration()};
         QElapsedTimer t;
         t.start();
         TimelineData data;
@@ -265,22 +267,25 @@ void benchStore(const QString &path, int frames)
         bool summary = false;
         if (count <= cap) {
             data.beginAppend();
-            (void)(*q)->scanSpans(loaded.start, loaded.end, cap * 2, [&](const TraceQuery::SpanSummary &s) {
-                data.append(s);
-                return true;
-            });
+            (void)(*q)->scanSpans(
+                loaded.start, loaded.end, cap * 2, [&](const TraceQuery::SpanSummary &s) {
+                    data.append(s);
+                    return true;
+                });
             data.endAppend();
         } else {
             summary = true;
-            auto buckets = (*q)->aggregateSpans(loaded.start, loaded.end, timeline::nsPerPixel(w, kWidth));
+            auto buckets
+                = (*q)->aggregateSpans(loaded.start, loaded.end, timeline::nsPerPixel(w, kWidth));
             data.addSummaries(*buckets, timeline::nsPerPixel(w, kWidth));
         }
         const double queryMs = double(t.nsecsElapsed()) / 1e6;
         LaneModel lanes;
         const LaneLayout layout = layoutFor(lanes, data);
         const Stats s = frameStats(data, layout, w, frames);
-        std::printf("%-15s %10lld %8s %12.1f %10.2f %10.2f %9.1f\n", zoomName(z), qint64(data.size()),
-                    summary ? "summary" : "detail", queryMs, s.median, s.max, double(rssKiB() - before) / 1024.0);
+        std::printf("%-15s %10lld %8s %12.1f %10.2f %10.2f %9.1f\n", zoomName(z),
+            qint64(data.size()), summary ? "summary" : "detail", queryMs, s.median, s.max,
+            double(rssKiB() - before) / 1024.0);
     }
 }
 
@@ -288,7 +293,8 @@ void benchStore(const QString &path, int frames)
 // view: what one batch costs the GUI thread (append, rows, repaint of the real widget).
 void benchLive(int frames)
 {
-    std::printf("\n== live: batches of 250 spans with 100k spans in view (TimelineView, following live)\n");
+    std::printf(
+        "\n== live: batches of 250 spans with 100k spans in view (TimelineView, following live)\n");
     ZoomState zoom;
     LaneModel lanes;
     QueryRunner runner;
@@ -307,7 +313,7 @@ void benchLive(int frames)
             batch += makeTrace(next++);
         session.addLive(batch, {});
     }
-    zoom.setWindow({ kT0, kT0 + 100 * 1000 * kMs });
+    zoom.setWindow({kT0, kT0 + 100 * 1000 * kMs});
     zoom.setFollowLive(true);
     QApplication::processEvents();
     TimelineWidget *tracks = view.tracks();
@@ -320,12 +326,16 @@ void benchLive(int frames)
         tracks->repaint();
     });
     const TimelineData &d = session.data();
-    const timeline::IndexRange r = timeline::visibleRange(d.starts(), d.maxEnds(), zoom.window().start, zoom.window().end);
-    std::printf("append 250 + repaint: median %.2f ms, max %.2f ms; %lld spans held, %lld in view, widget %dx%d\n",
-                live.median, live.max, qint64(d.size()), qint64(r.last - r.first), tracks->width(), tracks->height());
+    const timeline::IndexRange r
+        = timeline::visibleRange(d.starts(), d.maxEnds(), zoom.window().start, zoom.window().end);
+    std::printf("append 250 + repaint: median %.2f ms, max %.2f ms; %lld spans held, %lld in view, "
+                "widget %dx%d\n",
+        live.median, live.max, qint64(d.size()), qint64(r.last - r.first), tracks->width(),
+        tracks->height());
     const Stats hover = measure(frames, [&] { tracks->repaint(); });
-    std::printf("repaint from cached geometry (hover): median %.2f ms; RSS %+.1f MiB during the run\n", hover.median,
-                double(rssKiB() - before) / 1024.0);
+    std::printf(
+        "repaint from cached geometry (hover): median %.2f ms; RSS %+.1f MiB during the run\n",
+        hover.median, double(rssKiB() - before) / 1024.0);
 }
 
 void benchGui(const QString &stateDir, int frames)
@@ -349,25 +359,27 @@ void benchGui(const QString &stateDir, int frames)
         return;
     }
     TimelineSession *session = window.timelineSession();
-    (void)QTest::qWaitFor([&] { return !session->isLoading() && !session->data().isEmpty(); }, 60000);
-    std::printf("loaded the live end in %.0f ms: %lld items, RSS %.1f MiB (process, engine included; "
-                "%.1f MiB more than before the window)\n",
-                double(t.nsecsElapsed()) / 1e6, qint64(session->data().size()), double(rssKiB()) / 1024.0,
-                double(rssKiB() - start) / 1024.0);
+    (void)QTest::qWaitFor(
+        [&] { return !session->isLoading() && !session->data().isEmpty(); }, 60000);
+    std::printf(
+        "loaded the live end in %.0f ms: %lld items, RSS %.1f MiB (process, engine included; "
+        "%.1f MiB more than before the window)\n",
+        double(t.nsecsElapsed()) / 1e6, qint64(session->data().size()), double(rssKiB()) / 1024.0,
+        double(rssKiB() - start) / 1024.0);
     window.zoomState()->setFollowLive(false);
     window.zoomState()->zoomToFit();
     t.restart();
     (void)QTest::qWaitFor([&] { return session->isLoading(); }, 200);
     (void)QTest::qWaitFor([&] { return !session->isLoading(); }, 60000);
-    std::printf("whole session (summarised): %lld items after %.0f ms, RSS %.1f MiB\n", qint64(session->data().size()),
-                double(t.nsecsElapsed()) / 1e6, double(rssKiB()) / 1024.0);
+    std::printf("whole session (summarised): %lld items after %.0f ms, RSS %.1f MiB\n",
+        qint64(session->data().size()), double(t.nsecsElapsed()) / 1e6, double(rssKiB()) / 1024.0);
     TimelineWidget *tracks = window.timelineView()->tracks();
     const Stats whole = measure(frames, [&] {
         tracks->setScrollY(tracks->scrollY() == 0 ? 1 : 0); // invalidates the geometry
         tracks->repaint();
     });
-    std::printf("widget repaint, whole session: median %.2f ms, max %.2f ms (%dx%d)\n", whole.median, whole.max,
-                tracks->width(), tracks->height());
+    std::printf("widget repaint, whole session: median %.2f ms, max %.2f ms (%dx%d)\n",
+        whole.median, whole.max, tracks->width(), tracks->height());
 
     window.close();
 }
@@ -379,11 +391,14 @@ int main(int argc, char **argv)
     QApplication app(argc, argv);
     QCoreApplication::setOrganizationName(QStringLiteral("TarmacBench"));
     QCommandLineParser p;
-    p.addOption({ QStringLiteral("db"), QStringLiteral("State folder to keep the 1M-span store in."), QStringLiteral("DIR") });
-    p.addOption({ QStringLiteral("frames"), QStringLiteral("Frames per measurement."), QStringLiteral("N"), QStringLiteral("15") });
-    p.addOption({ QStringLiteral("part"), QStringLiteral("memory, live, store or gui (default: all; gui runs in a "
-                                                           "process of its own so that its RSS is its own)"),
-                  QStringLiteral("PART") });
+    p.addOption({QStringLiteral("db"), QStringLiteral("State folder to keep the 1M-span store in."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("frames"), QStringLiteral("Frames per measurement."),
+        QStringLiteral("N"), QStringLiteral("15")});
+    p.addOption({QStringLiteral("part"),
+        QStringLiteral("memory, live, store or gui (default: all; gui runs in a "
+                       "process of its own so that its RSS is its own)"),
+        QStringLiteral("PART")});
     p.addHelpOption();
     p.process(app);
     const int frames = std::max(3, p.value(QStringLiteral("frames")).toInt());
@@ -391,7 +406,8 @@ int main(int argc, char **argv)
     const QString dir = p.isSet(QStringLiteral("db")) ? p.value(QStringLiteral("db")) : temp.path();
     QDir().mkpath(dir);
 
-    std::printf("bench_timeline: frame = geometry + paint into %dx%d; median of %d frames\n", kWidth, kHeight, frames);
+    std::printf("bench_timeline: frame = geometry + paint into %dx%d; median of %d frames\n",
+        kWidth, kHeight, frames);
     const QString part = p.value(QStringLiteral("part"));
     const bool all = part.isEmpty();
     if (all || part == QLatin1String("memory"))
@@ -410,8 +426,8 @@ int main(int argc, char **argv)
         QProcess gui;
         gui.setProcessChannelMode(QProcess::ForwardedChannels);
         gui.start(QCoreApplication::applicationFilePath(),
-                  { QStringLiteral("--part"), QStringLiteral("gui"), QStringLiteral("--db"), dir,
-                    QStringLiteral("--frames"), QString::number(frames) });
+            {QStringLiteral("--part"), QStringLiteral("gui"), QStringLiteral("--db"), dir,
+                QStringLiteral("--frames"), QString::number(frames)});
         gui.waitForFinished(-1);
     }
     return 0;

@@ -30,10 +30,11 @@ thread_local TimerTime t_timerTime;
 class TimerTimeScope
 {
 public:
-    TimerTimeScope(const Clock *clock, qint64 ns, bool active) : m_saved(t_timerTime)
+    TimerTimeScope(const Clock *clock, qint64 ns, bool active)
+        : m_saved(t_timerTime)
     {
         if (active)
-            t_timerTime = { clock, ns };
+            t_timerTime = {clock, ns};
     }
     ~TimerTimeScope() { t_timerTime = m_saved; }
     Q_DISABLE_COPY_MOVE(TimerTimeScope)
@@ -67,7 +68,9 @@ public:
     };
     using Timers = std::map<Key, Timer>;
 
-    explicit ClockTimers(Clock *clock) : m_clock(clock) { }
+    explicit ClockTimers(Clock *clock)
+        : m_clock(clock)
+    { }
 
     Clock::TimerId add(qint64 dueNs, QObject *context, std::function<void()> fn);
     bool remove(Clock::TimerId id);
@@ -91,7 +94,7 @@ private:
     mutable std::mutex m_mutex;
     std::condition_variable m_wake;
     Timers m_waiting; // not yet taken by a move or the real-time thread
-    Timers m_queued;  // taken: queued to the context's thread, or about to run here
+    Timers m_queued; // taken: queued to the context's thread, or about to run here
     QHash<Clock::TimerId, qint64> m_dueOf;
     Clock::TimerId m_lastId = 0;
     int m_steps = 0;
@@ -110,19 +113,19 @@ Clock::TimerId ClockTimers::add(qint64 dueNs, QObject *context, std::function<vo
         id = ++m_lastId;
     }
     // Connected outside the lock: the watch itself takes it when the context goes.
-    QMetaObject::Connection watch = QObject::connect(
-            context, &QObject::destroyed, [weak = weak_from_this(), id] {
-                if (auto timers = weak.lock())
-                    timers->remove(id);
-            });
+    QMetaObject::Connection watch
+        = QObject::connect(context, &QObject::destroyed, [weak = weak_from_this(), id] {
+              if (auto timers = weak.lock())
+                  timers->remove(id);
+          });
     std::unique_lock lock(m_mutex);
     if (m_closed) {
         lock.unlock();
         QObject::disconnect(watch);
         return 0;
     }
-    const auto it = m_waiting.emplace(Key { dueNs, id },
-                                      Timer { context, std::move(fn), watch, std::nullopt });
+    const auto it
+        = m_waiting.emplace(Key {dueNs, id}, Timer {context, std::move(fn), watch, std::nullopt});
     m_dueOf.insert(id, dueNs);
     reconsider(lock, it.first == m_waiting.begin());
     return id;
@@ -136,7 +139,7 @@ bool ClockTimers::remove(Clock::TimerId id)
         const auto due = m_dueOf.constFind(id);
         if (due == m_dueOf.cend())
             return false;
-        const Key key { *due, id };
+        const Key key {*due, id};
         m_dueOf.erase(due);
         auto node = m_waiting.extract(key);
         if (node.empty())
@@ -162,12 +165,12 @@ void ClockTimers::queue(Timers::node_type node)
     const Key key = node.key();
     m_queued.insert(std::move(node));
     QMetaObject::invokeMethod(
-            context,
-            [weak = weak_from_this(), key] {
-                if (auto timers = weak.lock())
-                    timers->runQueued(key);
-            },
-            Qt::QueuedConnection);
+        context,
+        [weak = weak_from_this(), key] {
+            if (auto timers = weak.lock())
+                timers->runQueued(key);
+        },
+        Qt::QueuedConnection);
 }
 
 // Runs, in order, the queued timers of this thread up to `limit`: a timer queued before one
@@ -181,8 +184,8 @@ void ClockTimers::runQueued(Key limit)
         {
             std::lock_guard lock(m_mutex);
             auto it = m_queued.begin();
-            while (it != m_queued.end() && it->first <= limit
-                   && it->second.context->thread() != here)
+            while (
+                it != m_queued.end() && it->first <= limit && it->second.context->thread() != here)
                 ++it;
             if (it == m_queued.end() || it->first > limit)
                 return;
@@ -269,12 +272,12 @@ void ClockTimers::reconsider(std::unique_lock<std::mutex> &lock, bool earliestCh
             return;
         m_kickPosted = true;
         QMetaObject::invokeMethod(
-                m_clock,
-                [weak = weak_from_this()] {
-                    if (auto timers = weak.lock())
-                        timers->kick();
-                },
-                Qt::QueuedConnection);
+            m_clock,
+            [weak = weak_from_this()] {
+                if (auto timers = weak.lock())
+                    timers->kick();
+            },
+            Qt::QueuedConnection);
         return;
     case Clock::TimerMode::Held:
         m_wake.notify_one(); // the real-time thread, if any, stops waiting for a time
@@ -327,7 +330,7 @@ void ClockTimers::close()
         if (m_closed)
             return;
         m_closed = true;
-        for (const Timers *timers : { &m_waiting, &m_queued }) {
+        for (const Timers *timers : {&m_waiting, &m_queued}) {
             for (const auto &[key, timer] : *timers)
                 watches.append(timer.watch);
         }
@@ -342,7 +345,10 @@ void ClockTimers::close()
         QObject::disconnect(watch);
 }
 
-Clock::Clock(QObject *parent) : QObject(parent), m_timers(std::make_shared<ClockTimers>(this)) { }
+Clock::Clock(QObject *parent)
+    : QObject(parent)
+    , m_timers(std::make_shared<ClockTimers>(this))
+{ }
 
 Clock::~Clock()
 {
@@ -389,7 +395,9 @@ void Clock::stopTimers()
     m_timers->close();
 }
 
-Clock::TimerStep::TimerStep(const Clock *clock) : m_clock(clock), m_fromNs(clock->currentNs())
+Clock::TimerStep::TimerStep(const Clock *clock)
+    : m_clock(clock)
+    , m_fromNs(clock->currentNs())
 {
     m_clock->m_timers->beginStep();
 }
@@ -421,7 +429,10 @@ qint64 SystemClock::monotonicNs() const
     return duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-ManualClock::ManualClock(qint64 startNs, QObject *parent) : Clock(parent), m_now(startNs) { }
+ManualClock::ManualClock(qint64 startNs, QObject *parent)
+    : Clock(parent)
+    , m_now(startNs)
+{ }
 
 ManualClock::~ManualClock()
 {

@@ -67,8 +67,8 @@ signals:
 protected:
     enum class TimerMode {
         RealTime, // a thread of the clock's waits for the next due time, then queues it
-        Stepped,  // due timers run when the clock is moved (or, scheduled already due, soon)
-        Held,     // nothing runs until the mode changes or the clock is moved
+        Stepped, // due timers run when the clock is moved (or, scheduled already due, soon)
+        Held, // nothing runs until the mode changes or the clock is moved
     };
 
     // The subclass's time, without a callback's due time in the way.

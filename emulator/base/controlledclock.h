@@ -50,11 +50,11 @@ private:
     // advance may advance the clock again. Held while callbacks run, unlike m_writer.
     QRecursiveMutex m_moving;
     QMutex m_writer; // one change at a time; readers use the atomics
-    std::atomic<bool> m_frozen { false };
-    std::atomic<qint64> m_frozenNow { 0 };
-    std::atomic<qint64> m_frozenMono { 0 };
-    std::atomic<qint64> m_offset { 0 };
-    std::atomic<qint64> m_monoOffset { 0 };
+    std::atomic<bool> m_frozen {false};
+    std::atomic<qint64> m_frozenNow {0};
+    std::atomic<qint64> m_frozenMono {0};
+    std::atomic<qint64> m_offset {0};
+    std::atomic<qint64> m_monoOffset {0};
 };
 
 } // namespace tarmac

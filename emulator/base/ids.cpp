@@ -18,7 +18,7 @@ QByteArray newRequestId()
         return std::mt19937_64(seq);
     }();
     quint64 hi = rng(), lo = rng();
-    hi = (hi & ~quint64(0xF000)) | 0x4000;              // version 4
+    hi = (hi & ~quint64(0xF000)) | 0x4000; // version 4
     lo = (lo & ~(quint64(0xC) << 60)) | (quint64(0x8) << 60); // RFC 4122 variant
     static const char digits[] = "0123456789abcdef";
     QByteArray out(36, Qt::Uninitialized);

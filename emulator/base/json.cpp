@@ -10,7 +10,7 @@ Result<Json> parseJson(std::string_view bytes)
     Json value = Json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
     if (value.is_discarded())
         return makeError(QStringLiteral("SerializationException"),
-                         QStringLiteral("The request body is not valid JSON"));
+            QStringLiteral("The request body is not valid JSON"));
     return value;
 }
 
@@ -54,18 +54,19 @@ QString JsonFieldError::message() const
 {
     return QStringLiteral("1 validation error detected: Value '%1' at '%2' failed to satisfy "
                           "constraint: %3")
-            .arg(value, path, constraint);
+        .arg(value, path, constraint);
 }
 
 JsonFields::JsonFields(const Json &object)
-    : m_object(object.is_object() ? &object : nullptr), m_error(&m_ownError)
-{
-}
+    : m_object(object.is_object() ? &object : nullptr)
+    , m_error(&m_ownError)
+{ }
 
 JsonFields::JsonFields(const Json *object, QString path, std::optional<JsonFieldError> *error)
-    : m_object(object), m_path(std::move(path)), m_error(error)
-{
-}
+    : m_object(object)
+    , m_path(std::move(path))
+    , m_error(error)
+{ }
 
 const Json *JsonFields::find(const char *key) const
 {
@@ -85,7 +86,7 @@ QString JsonFields::pathOf(const char *key) const
 void JsonFields::fail(QString path, const Json &value, QString constraint)
 {
     if (!m_error->has_value())
-        *m_error = JsonFieldError { std::move(path), std::move(constraint), quotedValue(value) };
+        *m_error = JsonFieldError {std::move(path), std::move(constraint), quotedValue(value)};
 }
 
 std::optional<QString> JsonFields::string(const char *key)
@@ -117,7 +118,7 @@ std::optional<int> JsonFields::integer(const char *key)
         return std::nullopt;
     const auto outOfRange = [&] {
         fail(pathOf(key), *v,
-             QStringLiteral("Member must have value between %1 and %2").arg(INT_MIN).arg(INT_MAX));
+            QStringLiteral("Member must have value between %1 and %2").arg(INT_MIN).arg(INT_MAX));
         return std::nullopt;
     };
     // Unsigned first: nlohmann's get_ptr for number_integer_t also answers for an unsigned
@@ -181,7 +182,7 @@ std::optional<QStringList> JsonFields::stringList(const char *key)
         if (!s) {
             // Lists are numbered from 1 in AWS's member paths.
             fail(pathOf(key) + QStringLiteral(".%1.member").arg(out.size() + 1), item,
-                 QStringLiteral("Member must be a string"));
+                QStringLiteral("Member must be a string"));
             return std::nullopt;
         }
         out.append(fromStd(*s));

@@ -22,8 +22,14 @@ Result<Json> parseJson(std::string_view bytes);
 
 QByteArray toJsonBytes(const Json &value, int indent = -1);
 
-inline std::string toStd(const QString &s) { return s.toStdString(); }
-inline QString fromStd(const std::string &s) { return QString::fromStdString(s); }
+inline std::string toStd(const QString &s)
+{
+    return s.toStdString();
+}
+inline QString fromStd(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
 
 // A field of client JSON that does not have the type its request says: where it is, in the
 // lower-camel member path AWS's validation messages use ("ephemeralStorage.size",
@@ -32,7 +38,7 @@ struct JsonFieldError
 {
     QString path;
     QString constraint; // "Member must be an integer"
-    QString value;      // what was sent, as text, shortened
+    QString value; // what was sent, as text, shortened
     // "1 validation error detected: Value 'x' at 'ephemeralStorage.size' failed to satisfy
     // constraint: Member must be an integer"
     QString message() const;

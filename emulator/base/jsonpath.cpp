@@ -32,7 +32,7 @@ Result<JsonPath> JsonPath::parse(QStringView text)
         if (c == u'.') {
             ++i;
             if (i < text.size() && text[i] == u'*') {
-                path.m_steps.push_back({ Step::Wildcard, {}, 0 });
+                path.m_steps.push_back({Step::Wildcard, {}, 0});
                 ++i;
                 continue;
             }
@@ -41,7 +41,8 @@ Result<JsonPath> JsonPath::parse(QStringView text)
                 ++i;
             if (i == start)
                 return pathError(QStringLiteral("a name is expected after '.' at %1").arg(start));
-            path.m_steps.push_back({ Step::Key, text.sliced(start, i - start).toString().toStdString(), 0 });
+            path.m_steps.push_back(
+                {Step::Key, text.sliced(start, i - start).toString().toStdString(), 0});
         } else if (c == u'[') {
             ++i;
             if (i >= text.size())
@@ -51,7 +52,7 @@ Result<JsonPath> JsonPath::parse(QStringView text)
                 if (i >= text.size() || text[i] != u']')
                     return pathError(QStringLiteral("']' expected after '[*'"));
                 ++i;
-                path.m_steps.push_back({ Step::Wildcard, {}, 0 });
+                path.m_steps.push_back({Step::Wildcard, {}, 0});
             } else if (text[i] == u'\'' || text[i] == u'"') {
                 const QChar quote = text[i++];
                 QString key;
@@ -66,7 +67,7 @@ Result<JsonPath> JsonPath::parse(QStringView text)
                 if (i >= text.size() || text[i] != u']')
                     return pathError(QStringLiteral("']' expected after a quoted name"));
                 ++i;
-                path.m_steps.push_back({ Step::Key, key.toStdString(), 0 });
+                path.m_steps.push_back({Step::Key, key.toStdString(), 0});
             } else {
                 const qsizetype start = i;
                 if (text[i] == u'-')
@@ -76,9 +77,11 @@ Result<JsonPath> JsonPath::parse(QStringView text)
                 bool ok = false;
                 const qint64 index = text.sliced(start, i - start).toLongLong(&ok);
                 if (!ok || i >= text.size() || text[i] != u']')
-                    return pathError(QStringLiteral("an index, a quoted name or * is expected in [] at %1").arg(start));
+                    return pathError(
+                        QStringLiteral("an index, a quoted name or * is expected in [] at %1")
+                            .arg(start));
                 ++i;
-                path.m_steps.push_back({ Step::Index, {}, index });
+                path.m_steps.push_back({Step::Index, {}, index});
             }
         } else {
             return pathError(QStringLiteral("unexpected '%1' at %2").arg(c).arg(i));
@@ -91,7 +94,7 @@ Result<JsonPath> JsonPath::parse(QStringView text)
 
 std::vector<const Json *> JsonPath::select(const Json &document) const
 {
-    std::vector<const Json *> current { &document };
+    std::vector<const Json *> current {&document};
     std::vector<const Json *> next;
     for (const Step &step : m_steps) {
         next.clear();
@@ -135,13 +138,16 @@ bool JsonPredicate::matches(const Json &document) const
     if (op == Op::Exists)
         return !found.empty();
     if (op == Op::NotEquals)
-        return !found.empty() && std::none_of(found.begin(), found.end(), [this](const Json *v) { return *v == value; });
+        return !found.empty() && std::none_of(found.begin(), found.end(), [this](const Json *v) {
+            return *v == value;
+        });
     for (const Json *v : found) {
         if (op == Op::Equals && *v == value)
             return true;
         if (op == Op::Contains) {
             if (v->is_string() && value.is_string()
-                && v->get_ref<const std::string &>().find(value.get_ref<const std::string &>()) != std::string::npos)
+                && v->get_ref<const std::string &>().find(value.get_ref<const std::string &>())
+                    != std::string::npos)
                 return true;
             if (v->is_array() && std::find(v->begin(), v->end(), value) != v->end())
                 return true;
@@ -153,17 +159,21 @@ bool JsonPredicate::matches(const Json &document) const
 QString JsonPredicate::opName(Op op)
 {
     switch (op) {
-    case Op::Exists: return QStringLiteral("exists");
-    case Op::Equals: return QStringLiteral("equals");
-    case Op::NotEquals: return QStringLiteral("notEquals");
-    case Op::Contains: return QStringLiteral("contains");
+    case Op::Exists:
+        return QStringLiteral("exists");
+    case Op::Equals:
+        return QStringLiteral("equals");
+    case Op::NotEquals:
+        return QStringLiteral("notEquals");
+    case Op::Contains:
+        return QStringLiteral("contains");
     }
     return {};
 }
 
 std::optional<JsonPredicate::Op> JsonPredicate::opFromName(QStringView name)
 {
-    for (Op op : { Op::Exists, Op::Equals, Op::NotEquals, Op::Contains }) {
+    for (Op op : {Op::Exists, Op::Equals, Op::NotEquals, Op::Contains}) {
         if (name.compare(opName(op), Qt::CaseInsensitive) == 0)
             return op;
     }

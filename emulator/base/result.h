@@ -25,8 +25,12 @@ template<typename T>
 class [[nodiscard]] Result
 {
 public:
-    Result(T value) : m_v(std::in_place_index<0>, std::move(value)) { }
-    Result(Error error) : m_v(std::in_place_index<1>, std::move(error)) { }
+    Result(T value)
+        : m_v(std::in_place_index<0>, std::move(value))
+    { }
+    Result(Error error)
+        : m_v(std::in_place_index<1>, std::move(error))
+    { }
 
     bool ok() const { return m_v.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -50,7 +54,10 @@ class [[nodiscard]] Result<void>
 {
 public:
     Result() = default;
-    Result(Error error) : m_error(std::move(error)), m_ok(false) { }
+    Result(Error error)
+        : m_error(std::move(error))
+        , m_ok(false)
+    { }
 
     bool ok() const { return m_ok; }
     explicit operator bool() const { return m_ok; }
@@ -63,7 +70,7 @@ private:
 
 inline Error makeError(QString code, QString message, int httpStatus = 400)
 {
-    return Error { std::move(code), std::move(message), httpStatus };
+    return Error {std::move(code), std::move(message), httpStatus};
 }
 
 } // namespace tarmac

@@ -4,14 +4,13 @@
 
 namespace tarmac {
 
-WakeableThread::WakeableThread(const char *name, std::function<void()> work,
-                               std::chrono::milliseconds gather)
+WakeableThread::WakeableThread(
+    const char *name, std::function<void()> work, std::chrono::milliseconds gather)
     : m_name(name)
     , m_work(std::move(work))
     , m_gather(gather)
     , m_thread([this] { loop(); })
-{
-}
+{ }
 
 WakeableThread::~WakeableThread()
 {

@@ -17,7 +17,7 @@ class WakeableThread
 {
 public:
     WakeableThread(const char *name, std::function<void()> work,
-                   std::chrono::milliseconds gather = std::chrono::milliseconds(0));
+        std::chrono::milliseconds gather = std::chrono::milliseconds(0));
     ~WakeableThread();
     WakeableThread(const WakeableThread &) = delete;
     WakeableThread &operator=(const WakeableThread &) = delete;

@@ -1,8 +1,8 @@
 #include "engine/asyncinvoker.h"
 
 #include "base/clock.h"
-#include "base/json.h"
 #include "base/ids.h"
+#include "base/json.h"
 #include "store/store.h"
 
 #include <QPointer>
@@ -13,7 +13,7 @@ namespace tarmac {
 namespace {
 
 const std::vector<Migration> kMigrations = {
-    { 1, R"(
+    {1, R"(
 CREATE TABLE lambda_async_events (
     id TEXT PRIMARY KEY,
     function TEXT NOT NULL,
@@ -30,7 +30,7 @@ CREATE TABLE lambda_async_events (
     last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX lambda_async_events_by_status ON lambda_async_events(status);
-)" },
+)"},
 };
 
 } // namespace
@@ -44,9 +44,11 @@ struct AsyncInvoker::Row
 };
 
 AsyncInvoker::AsyncInvoker(Store *store, const Clock *clock, Options options, QObject *parent)
-    : QObject(parent), m_store(store), m_clock(clock), m_options(std::move(options))
-{
-}
+    : QObject(parent)
+    , m_store(store)
+    , m_clock(clock)
+    , m_options(std::move(options))
+{ }
 
 AsyncInvoker::~AsyncInvoker() = default;
 
@@ -68,7 +70,7 @@ Result<void> AsyncInvoker::open(DeliverySink *sink, const EventInvokeConfigs *co
             return s.error();
         QList<std::pair<QByteArray, qint64>> out;
         const Result<void> walked = s->forEachRow([&] {
-            out.append({ s->text(0).toLatin1(), s->int64(1) });
+            out.append({s->text(0).toLatin1(), s->int64(1)});
         });
         if (!walked)
             return walked.error();
@@ -101,26 +103,29 @@ Result<void> AsyncInvoker::enqueue(Event e)
 {
     const qint64 now = m_clock->nowNs();
     auto r = m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("INSERT INTO lambda_async_events (id, function, qualifier, payload, trace_id, "
-                            "parent_span_id, client_context, origin, attempts, enqueued_ns, next_attempt_ns, status) "
-                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9, 'queued')");
+        auto s = db.prepare(
+            "INSERT INTO lambda_async_events (id, function, qualifier, payload, trace_id, "
+            "parent_span_id, client_context, origin, attempts, enqueued_ns, next_attempt_ns, "
+            "status) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?9, 'queued')");
         if (!s)
             return s.error();
         s->bind(1, QString::fromLatin1(e.id))
-                .bind(2, e.function)
-                .bind(3, e.qualifier)
-                .bind(4, e.payload)
-                .bind(5, QString::fromLatin1(e.traceId))
-                .bind(6, QString::fromLatin1(e.parentSpanId))
-                .bind(7, QString::fromLatin1(e.clientContext))
-                .bind(8, e.origin)
-                .bind(9, now);
+            .bind(2, e.function)
+            .bind(3, e.qualifier)
+            .bind(4, e.payload)
+            .bind(5, QString::fromLatin1(e.traceId))
+            .bind(6, QString::fromLatin1(e.parentSpanId))
+            .bind(7, QString::fromLatin1(e.clientContext))
+            .bind(8, e.origin)
+            .bind(9, now);
         return s->exec();
     });
     if (!r)
         return makeError(QStringLiteral("ServiceException"), r.error().message, 500);
     // The first attempt goes out at once, on the invoker's thread.
-    QMetaObject::invokeMethod(this, [this, id = e.id] { attempt(id); }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this, [this, id = e.id] { attempt(id); }, Qt::QueuedConnection);
     return {};
 }
 
@@ -129,27 +134,32 @@ void AsyncInvoker::stop()
     m_stopped = true;
 }
 
-void AsyncInvoker::setStatus(const QByteArray &id, const char *status, int attempts, qint64 nextNs,
-                             const QString &lastError)
+void AsyncInvoker::setStatus(
+    const QByteArray &id, const char *status, int attempts, qint64 nextNs, const QString &lastError)
 {
     auto r = m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("UPDATE lambda_async_events SET status = ?2, attempts = ?3, next_attempt_ns = ?4, "
-                            "last_error = ?5 WHERE id = ?1");
+        auto s = db.prepare(
+            "UPDATE lambda_async_events SET status = ?2, attempts = ?3, next_attempt_ns = ?4, "
+            "last_error = ?5 WHERE id = ?1");
         if (!s)
             return s.error();
-        s->bind(1, QString::fromLatin1(id)).bind(2, std::string_view(status)).bind(3, attempts).bind(4, nextNs)
-                .bind(5, lastError);
+        s->bind(1, QString::fromLatin1(id))
+            .bind(2, std::string_view(status))
+            .bind(3, attempts)
+            .bind(4, nextNs)
+            .bind(5, lastError);
         return s->exec();
     });
     if (!r)
         qWarning("tarmac: cannot update asynchronous invocation %s: %s", id.constData(),
-                 qPrintable(r.error().message));
+            qPrintable(r.error().message));
 }
 
 Result<std::optional<AsyncInvoker::Row>> AsyncInvoker::readRow(const QByteArray &id)
 {
     return m_store->write([&](Database &db) -> Result<std::optional<Row>> {
-        auto s = db.prepare("SELECT function, qualifier, payload, trace_id, parent_span_id, client_context, origin, "
+        auto s = db.prepare("SELECT function, qualifier, payload, trace_id, parent_span_id, "
+                            "client_context, origin, "
                             "attempts, enqueued_ns, status FROM lambda_async_events WHERE id = ?1");
         if (!s)
             return s.error();
@@ -180,7 +190,9 @@ void AsyncInvoker::attempt(const QByteArray &id)
     if (m_stopped || !m_sink)
         return;
     auto row = readRow(id);
-    if (!row || !*row || ((*row)->status != QLatin1String("queued") && (*row)->status != QLatin1String("running")))
+    if (!row || !*row
+        || ((*row)->status != QLatin1String("queued")
+            && (*row)->status != QLatin1String("running")))
         return;
     const Row &r = **row;
     setStatus(id, "running", r.attempts, 0, {});
@@ -200,10 +212,13 @@ void AsyncInvoker::attempt(const QByteArray &id)
         if (!self)
             return;
         // Back to the invoker's thread: retries use its timers.
-        QMetaObject::invokeMethod(self.data(), [self, id, result] {
-            if (self)
-                self->onResult(id, result);
-        }, Qt::AutoConnection);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, id, result] {
+                if (self)
+                    self->onResult(id, result);
+            },
+            Qt::AutoConnection);
     };
     m_sink->submit(std::move(d));
 }
@@ -227,8 +242,9 @@ void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
         return;
     }
     const QString error = result.errorType.isEmpty() ? result.errorMessage : result.errorType;
-    if (!result.delivered && (result.errorType == QLatin1String("ResourceNotFoundException")
-                              || result.errorType == QLatin1String("Tarmac.Dropped"))) {
+    if (!result.delivered
+        && (result.errorType == QLatin1String("ResourceNotFoundException")
+            || result.errorType == QLatin1String("Tarmac.Dropped"))) {
         // The function is gone, or someone dropped the event on purpose: no retries.
         setStatus(id, "failed", attempts, 0, error);
         r.attempts = attempts;
@@ -236,12 +252,13 @@ void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
         return;
     }
     const auto config = (m_configs ? m_configs->eventInvokeConfig(r.event.function) : std::nullopt)
-                                .value_or(EventInvokeConfig {});
+                            .value_or(EventInvokeConfig {});
     const qint64 ageS = (m_clock->nowNs() - r.enqueuedNs) / 1'000'000'000;
     const int retriesUsed = attempts - 1;
-    if (retriesUsed < config.maximumRetryAttempts && ageS < config.maximumEventAgeSeconds && !m_stopped) {
-        const int delay = m_options.retryDelaysMs.value(retriesUsed, m_options.retryDelaysMs.value(
-                                                                             m_options.retryDelaysMs.size() - 1, 1000));
+    if (retriesUsed < config.maximumRetryAttempts && ageS < config.maximumEventAgeSeconds
+        && !m_stopped) {
+        const int delay = m_options.retryDelaysMs.value(
+            retriesUsed, m_options.retryDelaysMs.value(m_options.retryDelaysMs.size() - 1, 1000));
         // On the engine's clock: the stepper's frozen clock holds a retry, an advance past
         // the back-off sends it.
         const qint64 nextNs = m_clock->nowNs() + qint64(delay) * 1'000'000;
@@ -274,26 +291,27 @@ void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &resul
     Json request = Json::object();
     if (auto parsed = parseJson(row.event.payload))
         request = std::move(*parsed);
-    Json context = { { "statusCode", 200 }, { "executedVersion", "$LATEST" } };
+    Json context = {{"statusCode", 200}, {"executedVersion", "$LATEST"}};
     if (!success)
         context["functionError"] = result.delivered ? "Unhandled" : toStd(result.errorType);
     const QString condition = success ? QStringLiteral("Success")
-            : result.delivered         ? QStringLiteral("RetriesExhausted")
-                                       : QStringLiteral("EventAgeExceeded");
+        : result.delivered            ? QStringLiteral("RetriesExhausted")
+                                      : QStringLiteral("EventAgeExceeded");
     Json record = {
-        { "version", "1.0" },
-        { "timestamp", toStd(m_clock->now().toString(Qt::ISODateWithMs)) },
-        { "requestContext",
-          { { "requestId", row.event.id.toStdString() },
-            { "functionArn", toStd(m_configs->arnFor(row.event.function) + QStringLiteral(":$LATEST")) },
-            { "condition", toStd(condition) },
-            { "approximateInvokeCount", row.attempts } } },
-        { "requestPayload", request },
-        { "responseContext", context },
-        { "responsePayload", response },
+        {"version", "1.0"},
+        {"timestamp", toStd(m_clock->now().toString(Qt::ISODateWithMs))},
+        {"requestContext",
+            {{"requestId", row.event.id.toStdString()},
+                {"functionArn",
+                    toStd(m_configs->arnFor(row.event.function) + QStringLiteral(":$LATEST"))},
+                {"condition", toStd(condition)}, {"approximateInvokeCount", row.attempts}}},
+        {"requestPayload", request},
+        {"responseContext", context},
+        {"responsePayload", response},
     };
     const QStringList parts = destination.split(u':');
-    if (parts.size() >= 7 && parts[2] == QLatin1String("lambda") && parts[5] == QLatin1String("function")) {
+    if (parts.size() >= 7 && parts[2] == QLatin1String("lambda")
+        && parts[5] == QLatin1String("function")) {
         Event e;
         e.id = newRequestId();
         e.function = parts[6];
@@ -302,12 +320,14 @@ void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &resul
         e.origin = QStringLiteral("destination");
         if (auto r = enqueue(std::move(e)); !r)
             qWarning("tarmac: lambda: cannot queue the destination invocation of %s: %s",
-                     qPrintable(row.event.function), qPrintable(r.error().message));
+                qPrintable(row.event.function), qPrintable(r.error().message));
         return;
     }
-    qWarning("tarmac: lambda: %s destination %s of %s is not delivered: Tarmac delivers only to Lambda "
-             "function destinations in this build",
-             success ? "OnSuccess" : "OnFailure", qPrintable(destination), qPrintable(row.event.function));
+    qWarning(
+        "tarmac: lambda: %s destination %s of %s is not delivered: Tarmac delivers only to Lambda "
+        "function destinations in this build",
+        success ? "OnSuccess" : "OnFailure", qPrintable(destination),
+        qPrintable(row.event.function));
 }
 
 } // namespace tarmac

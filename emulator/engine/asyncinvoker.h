@@ -35,7 +35,7 @@ class AsyncInvoker : public QObject
 public:
     struct Options
     {
-        QList<int> retryDelaysMs { 1000, 2000 };
+        QList<int> retryDelaysMs {1000, 2000};
     };
 
     struct Event
@@ -72,7 +72,7 @@ private:
     void onResult(const QByteArray &id, const DeliveryResult &result);
     void sendToDestination(const Row &row, const DeliveryResult &result, bool success);
     void setStatus(const QByteArray &id, const char *status, int attempts, qint64 nextNs,
-                   const QString &lastError);
+        const QString &lastError);
 
     Store *m_store;
     const Clock *m_clock;

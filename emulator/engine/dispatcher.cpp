@@ -11,7 +11,7 @@ namespace tarmac {
 namespace {
 
 const std::vector<Migration> kMigrations = {
-    { 1, R"(
+    {1, R"(
 CREATE TABLE dispatcher_deliveries (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL,
@@ -36,12 +36,13 @@ CREATE TABLE dispatcher_deliveries (
 );
 CREATE INDEX dispatcher_deliveries_by_id ON dispatcher_deliveries(id);
 CREATE INDEX dispatcher_deliveries_by_function ON dispatcher_deliveries(function, seq);
-)" },
+)"},
 };
 
-const char kSelect[] = "SELECT seq, id, function, qualifier, origin, async, status, payload, original_payload, "
-                       "trace_id, span_id, parent_span_id, submitted_ns, started_ns, finished_ns, duration_ns, "
-                       "result, error_type, error_message, breakpoint_id FROM dispatcher_deliveries ";
+const char kSelect[]
+    = "SELECT seq, id, function, qualifier, origin, async, status, payload, original_payload, "
+      "trace_id, span_id, parent_span_id, submitted_ns, started_ns, finished_ns, duration_ns, "
+      "result, error_type, error_message, breakpoint_id FROM dispatcher_deliveries ";
 
 DeliveryRecord readRecord(Statement &s)
 {
@@ -72,7 +73,10 @@ DeliveryRecord readRecord(Statement &s)
 } // namespace
 
 Dispatcher::Dispatcher(Store *store, Tracer *tracer, const Clock *clock, QObject *parent)
-    : QObject(parent), m_store(store), m_tracer(tracer), m_clock(clock)
+    : QObject(parent)
+    , m_store(store)
+    , m_tracer(tracer)
+    , m_clock(clock)
 {
     qRegisterMetaType<tarmac::PendingDelivery>();
 }
@@ -126,35 +130,35 @@ qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
     const Delivery &d = e.delivery;
     return m_store->write([&](Database &db) -> qint64 {
         Statement *s = prepared(db, m_insert,
-                                "INSERT INTO dispatcher_deliveries (id, function, qualifier, origin, async, status, "
-                                "payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, started_ns) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+            "INSERT INTO dispatcher_deliveries (id, function, qualifier, origin, async, status, "
+            "payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, started_ns) "
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
         if (!s)
             return 0;
         s->bind(1, QString::fromLatin1(d.id))
-                .bind(2, d.functionName)
-                .bind(3, d.qualifier)
-                .bind(4, d.origin)
-                .bind(5, d.async ? 1 : 0)
-                .bind(6, status)
-                .bind(7, d.payload)
-                .bind(8, QString::fromLatin1(d.traceId))
-                .bind(9, QString::fromLatin1(e.spanId))
-                .bind(10, QString::fromLatin1(d.parentSpanId))
-                .bind(11, e.submittedNs)
-                .bind(12, e.breakpointId)
-                .bind(13, status == QLatin1String("delivering") ? e.submittedNs : qint64(0));
+            .bind(2, d.functionName)
+            .bind(3, d.qualifier)
+            .bind(4, d.origin)
+            .bind(5, d.async ? 1 : 0)
+            .bind(6, status)
+            .bind(7, d.payload)
+            .bind(8, QString::fromLatin1(d.traceId))
+            .bind(9, QString::fromLatin1(e.spanId))
+            .bind(10, QString::fromLatin1(d.parentSpanId))
+            .bind(11, e.submittedNs)
+            .bind(12, e.breakpointId)
+            .bind(13, status == QLatin1String("delivering") ? e.submittedNs : qint64(0));
         if (auto r = s->exec(); !r) {
             qWarning("tarmac: dispatcher: cannot record delivery %s: %s", d.id.constData(),
-                     qPrintable(r.error().message));
+                qPrintable(r.error().message));
             return 0;
         }
         return db.lastInsertRowId();
     });
 }
 
-void Dispatcher::updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind,
-                              std::unique_ptr<Statement> *cache)
+void Dispatcher::updateRecord(qint64 sequence, const char *sql,
+    const std::function<void(Statement &)> &bind, std::unique_ptr<Statement> *cache)
 {
     if (!m_store || sequence <= 0)
         return;
@@ -174,7 +178,8 @@ void Dispatcher::updateRecord(qint64 sequence, const char *sql, const std::funct
         bind(*s);
         s->bind(1, sequence);
         if (auto r = s->exec(); !r)
-            qWarning("tarmac: dispatcher: cannot update delivery %lld: %s", sequence, qPrintable(r.error().message));
+            qWarning("tarmac: dispatcher: cannot update delivery %lld: %s", sequence,
+                qPrintable(r.error().message));
     });
 }
 
@@ -228,12 +233,13 @@ Result<void> Dispatcher::submitAsync(Delivery delivery)
     {
         QMutexLocker lock(&m_mutex);
         if (m_shutdown)
-            return makeError(QStringLiteral("ServiceException"), QStringLiteral("Tarmac is stopping"), 503);
+            return makeError(
+                QStringLiteral("ServiceException"), QStringLiteral("Tarmac is stopping"), 503);
         queue = m_asyncQueue;
     }
     if (!queue)
         return makeError(QStringLiteral("ServiceException"),
-                         QStringLiteral("asynchronous invocations are not accepted: no queue is running"), 503);
+            QStringLiteral("asynchronous invocations are not accepted: no queue is running"), 503);
     delivery.async = true;
     return queue(delivery);
 }
@@ -264,7 +270,7 @@ void Dispatcher::submit(Delivery delivery)
     if (refused) {
         e.sequence = insertRecord(e, QStringLiteral("undelivered"));
         complete(std::move(e), QStringLiteral("undelivered"), QStringLiteral("ServiceException"),
-                 QStringLiteral("Tarmac is stopping"));
+            QStringLiteral("Tarmac is stopping"));
         return;
     }
     if (!hold) {
@@ -284,7 +290,7 @@ void Dispatcher::submit(Delivery delivery)
         }
     }
     complete(std::move(e), QStringLiteral("dropped"), QStringLiteral("Tarmac.Dropped"),
-             QStringLiteral("Tarmac stopped before the delivery was released"));
+        QStringLiteral("Tarmac stopped before the delivery was released"));
 }
 
 void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
@@ -297,19 +303,20 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
     const qint64 startedNs = recordedAsDelivering ? e.submittedNs : m_clock->nowNs();
     if (!recordedAsDelivering) {
         updateRecord(e.sequence,
-                     "UPDATE dispatcher_deliveries SET status = 'delivering', started_ns = ?2, payload = ?3, "
-                     "original_payload = ?4 WHERE seq = ?1",
-                     [&](Statement &s) {
-                         s.bind(2, startedNs).bind(3, e.delivery.payload);
-                         if (e.originalPayload.isNull())
-                             s.bindNull(4);
-                         else
-                             s.bind(4, e.originalPayload);
-                     });
+            "UPDATE dispatcher_deliveries SET status = 'delivering', started_ns = ?2, payload = "
+            "?3, "
+            "original_payload = ?4 WHERE seq = ?1",
+            [&](Statement &s) {
+                s.bind(2, startedNs).bind(3, e.delivery.payload);
+                if (e.originalPayload.isNull())
+                    s.bindNull(4);
+                else
+                    s.bind(4, e.originalPayload);
+            });
     }
     if (!target) {
         complete(std::move(e), QStringLiteral("undelivered"), QStringLiteral("ServiceException"),
-                 QStringLiteral("no function runner is attached to the dispatcher"));
+            QStringLiteral("no function runner is attached to the dispatcher"));
         return;
     }
     Delivery out = e.delivery;
@@ -317,50 +324,56 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
     e.delivery.done = nullptr;
     e.delivery.payload.clear(); // the record has it; the entry below only needs ids
     out.parentSpanId = e.spanId;
-    out.done = [this, entry = std::move(e), startedNs, done = std::move(done)](const DeliveryResult &r) {
-        finish(entry, r, startedNs, done);
-    };
+    out.done = [this, entry = std::move(e), startedNs, done = std::move(done)](
+                   const DeliveryResult &r) { finish(entry, r, startedNs, done); };
     target(std::move(out));
 }
 
 void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedNs,
-                        const std::function<void(const DeliveryResult &)> &done)
+    const std::function<void(const DeliveryResult &)> &done)
 {
     const qint64 finishedNs = m_clock->nowNs();
     QString status;
     if (r.delivered)
         status = r.functionError ? QStringLiteral("failed") : QStringLiteral("succeeded");
     else
-        status = r.errorType == QLatin1String("Tarmac.Dropped") ? QStringLiteral("dropped") : QStringLiteral("undelivered");
-    updateRecord(e.sequence,
-                 "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, duration_ns = ?4, result = ?5, "
-                 "error_type = ?6, error_message = ?7 WHERE seq = ?1",
-                 [&](Statement &s) {
-                     s.bind(2, status).bind(3, finishedNs).bind(4, r.durationNs).bind(5, r.payload)
-                             .bind(6, r.errorType).bind(7, r.errorMessage);
-                 },
-                 &m_finish);
+        status = r.errorType == QLatin1String("Tarmac.Dropped") ? QStringLiteral("dropped")
+                                                                : QStringLiteral("undelivered");
+    updateRecord(
+        e.sequence,
+        "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, duration_ns = ?4, result "
+        "= ?5, "
+        "error_type = ?6, error_message = ?7 WHERE seq = ?1",
+        [&](Statement &s) {
+            s.bind(2, status)
+                .bind(3, finishedNs)
+                .bind(4, r.durationNs)
+                .bind(5, r.payload)
+                .bind(6, r.errorType)
+                .bind(7, r.errorMessage);
+        },
+        &m_finish);
     if (m_tracer) {
         const bool succeeded = status == QLatin1String("succeeded");
-        Span span = makeSpan({ .traceId = e.delivery.traceId,
-                               .spanId = e.spanId,
-                               .parentSpanId = e.delivery.parentSpanId,
-                               .service = QStringLiteral("tarmac"),
-                               .operation = QStringLiteral("Dispatch"),
-                               .name = QStringLiteral("dispatch ") + e.delivery.functionName,
-                               .kind = SpanKindInternal,
-                               .startNs = e.submittedNs,
-                               .endNs = finishedNs,
-                               .error = succeeded ? QString() : (r.errorType.isEmpty() ? status : r.errorType),
-                               .attributes = {
-                                       { QStringLiteral("tarmac.delivery_id"), QString::fromLatin1(e.delivery.id) },
-                                       { QStringLiteral("tarmac.origin"), e.delivery.origin },
-                                       { QStringLiteral("tarmac.status"), status },
-                                       { QStringLiteral("faas.name"), e.delivery.functionName },
-                                       { QStringLiteral("tarmac.held_ns"), startedNs - e.submittedNs },
-                               } });
+        Span span = makeSpan({.traceId = e.delivery.traceId,
+            .spanId = e.spanId,
+            .parentSpanId = e.delivery.parentSpanId,
+            .service = QStringLiteral("tarmac"),
+            .operation = QStringLiteral("Dispatch"),
+            .name = QStringLiteral("dispatch ") + e.delivery.functionName,
+            .kind = SpanKindInternal,
+            .startNs = e.submittedNs,
+            .endNs = finishedNs,
+            .error = succeeded ? QString() : (r.errorType.isEmpty() ? status : r.errorType),
+            .attributes = {
+                {QStringLiteral("tarmac.delivery_id"), QString::fromLatin1(e.delivery.id)},
+                {QStringLiteral("tarmac.origin"), e.delivery.origin},
+                {QStringLiteral("tarmac.status"), status},
+                {QStringLiteral("faas.name"), e.delivery.functionName},
+                {QStringLiteral("tarmac.held_ns"), startedNs - e.submittedNs},
+            }});
         if (e.breakpointId)
-            span.attributes.append({ QStringLiteral("tarmac.breakpoint"), e.breakpointId });
+            span.attributes.append({QStringLiteral("tarmac.breakpoint"), e.breakpointId});
         m_tracer->record(std::move(span));
     }
     emit finished(e.delivery.id, status);
@@ -368,7 +381,8 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
         done(r);
 }
 
-void Dispatcher::complete(Entry e, const QString &status, const QString &errorType, const QString &message)
+void Dispatcher::complete(
+    Entry e, const QString &status, const QString &errorType, const QString &message)
 {
     DeliveryResult r;
     r.delivered = false;
@@ -377,9 +391,9 @@ void Dispatcher::complete(Entry e, const QString &status, const QString &errorTy
     r.requestId = e.delivery.id;
     const qint64 now = m_clock->nowNs();
     updateRecord(e.sequence,
-                 "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, error_type = ?4, "
-                 "error_message = ?5 WHERE seq = ?1",
-                 [&](Statement &s) { s.bind(2, status).bind(3, now).bind(4, errorType).bind(5, message); });
+        "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, error_type = ?4, "
+        "error_message = ?5 WHERE seq = ?1",
+        [&](Statement &s) { s.bind(2, status).bind(3, now).bind(4, errorType).bind(5, message); });
     emit finished(e.delivery.id, status);
     if (e.delivery.done)
         std::exchange(e.delivery.done, nullptr)(r);
@@ -424,7 +438,8 @@ Result<Breakpoint> Dispatcher::addBreakpoint(Breakpoint bp)
 {
     QMutexLocker lock(&m_mutex);
     if (m_breakpoints.size() >= 1000)
-        return makeError(QStringLiteral("LimitExceeded"), QStringLiteral("at most 1000 breakpoints"), 400);
+        return makeError(
+            QStringLiteral("LimitExceeded"), QStringLiteral("at most 1000 breakpoints"), 400);
     bp.id = m_nextBreakpointId++;
     bp.hits = 0;
     m_breakpoints.append(bp);
@@ -465,7 +480,8 @@ Result<QByteArray> Dispatcher::step()
     {
         QMutexLocker lock(&m_mutex);
         if (m_pending.isEmpty())
-            return makeError(QStringLiteral("NoPendingDelivery"), QStringLiteral("no delivery is pending"), 404);
+            return makeError(
+                QStringLiteral("NoPendingDelivery"), QStringLiteral("no delivery is pending"), 404);
         e = m_pending.takeFirst();
     }
     const QByteArray id = e.delivery.id;
@@ -486,7 +502,7 @@ Result<void> Dispatcher::release(const QByteArray &id, std::optional<QByteArray>
         }
         if (at < 0)
             return makeError(QStringLiteral("NotFound"),
-                             QStringLiteral("no pending delivery %1").arg(QString::fromLatin1(id)), 404);
+                QStringLiteral("no pending delivery %1").arg(QString::fromLatin1(id)), 404);
         e = m_pending.takeAt(at);
     }
     if (payload && *payload != e.delivery.payload) {
@@ -512,11 +528,11 @@ Result<void> Dispatcher::drop(const QByteArray &id)
         }
         if (at < 0)
             return makeError(QStringLiteral("NotFound"),
-                             QStringLiteral("no pending delivery %1").arg(QString::fromLatin1(id)), 404);
+                QStringLiteral("no pending delivery %1").arg(QString::fromLatin1(id)), 404);
         e = m_pending.takeAt(at);
     }
     complete(std::move(e), QStringLiteral("dropped"), QStringLiteral("Tarmac.Dropped"),
-             QStringLiteral("The delivery was dropped in Tarmac's dispatcher"));
+        QStringLiteral("The delivery was dropped in Tarmac's dispatcher"));
     return {};
 }
 
@@ -530,7 +546,7 @@ void Dispatcher::shutdown()
     }
     for (Entry &e : dropped)
         complete(std::move(e), QStringLiteral("dropped"), QStringLiteral("Tarmac.Dropped"),
-                 QStringLiteral("Tarmac stopped before the delivery was released"));
+            QStringLiteral("Tarmac stopped before the delivery was released"));
 }
 
 Result<QList<DeliveryRecord>> Dispatcher::records(const QString &function, int limit) const
@@ -539,15 +555,13 @@ Result<QList<DeliveryRecord>> Dispatcher::records(const QString &function, int l
         return QList<DeliveryRecord>();
     return m_store->write([&](Database &db) -> Result<QList<DeliveryRecord>> {
         auto s = db.prepare(std::string(kSelect)
-                            + (function.isEmpty() ? "WHERE ?1 = '' " : "WHERE function = ?1 ")
-                            + "ORDER BY seq DESC LIMIT ?2");
+            + (function.isEmpty() ? "WHERE ?1 = '' " : "WHERE function = ?1 ")
+            + "ORDER BY seq DESC LIMIT ?2");
         if (!s)
             return s.error();
         s->bind(1, function).bind(2, qBound(1, limit, 10'000));
         QList<DeliveryRecord> out;
-        const Result<void> walked = s->forEachRow([&] {
-            out.append(readRecord(*s));
-        });
+        const Result<void> walked = s->forEachRow([&] { out.append(readRecord(*s)); });
         if (!walked)
             return walked.error();
         return out;
@@ -568,7 +582,7 @@ Result<DeliveryRecord> Dispatcher::record(const QByteArray &id) const
             return row.error();
         if (!*row)
             return makeError(QStringLiteral("NotFound"),
-                             QStringLiteral("no delivery %1").arg(QString::fromLatin1(id)), 404);
+                QStringLiteral("no delivery %1").arg(QString::fromLatin1(id)), 404);
         return readRecord(*s);
     });
 }

@@ -1,8 +1,8 @@
 #pragma once
 
-#include "functions/delivery.h"
 #include "base/jsonpath.h"
 #include "base/result.h"
+#include "functions/delivery.h"
 
 #include <QList>
 #include <QMutex>
@@ -60,7 +60,7 @@ struct DeliveryRecord
     // throttled, unknown function, stopping; errorType says which), interrupted (Tarmac
     // stopped before it finished)
     QString status;
-    QByteArray payload;         // as delivered (after an edit)
+    QByteArray payload; // as delivered (after an edit)
     QByteArray originalPayload; // as submitted, when it was edited; empty otherwise
     QByteArray traceId;
     QByteArray spanId;
@@ -154,11 +154,12 @@ private:
     int matchBreakpoint(const Delivery &delivery);
     void dispatch(Entry entry, bool recordedAsDelivering);
     void finish(const Entry &entry, const DeliveryResult &result, qint64 startedNs,
-                const std::function<void(const DeliveryResult &)> &done);
-    void complete(Entry entry, const QString &status, const QString &errorType, const QString &message);
+        const std::function<void(const DeliveryResult &)> &done);
+    void complete(
+        Entry entry, const QString &status, const QString &errorType, const QString &message);
     qint64 insertRecord(const Entry &entry, const QString &status);
-    void updateRecord(qint64 sequence, const char *sql, const std::function<void(Statement &)> &bind,
-                      std::unique_ptr<Statement> *cache = nullptr);
+    void updateRecord(qint64 sequence, const char *sql,
+        const std::function<void(Statement &)> &bind, std::unique_ptr<Statement> *cache = nullptr);
     // A statement prepared once and kept (under the store's lock, like every use of it).
     Statement *prepared(Database &db, std::unique_ptr<Statement> &cache, const char *sql);
     static PendingDelivery toPending(const Entry &entry);

@@ -1,7 +1,7 @@
 #include "engine/dispatcherapi.h"
 
-#include "engine/dispatcher.h"
 #include "base/json.h"
+#include "engine/dispatcher.h"
 
 #include <QDateTime>
 
@@ -16,7 +16,8 @@ HttpResponse jsonResponse(int status, const Json &body)
 
 HttpResponse errorResponse(const Error &error)
 {
-    return jsonResponse(error.httpStatus, Json { { "__type", toStd(error.code) }, { "message", toStd(error.message) } });
+    return jsonResponse(
+        error.httpStatus, Json {{"__type", toStd(error.code)}, {"message", toStd(error.message)}});
 }
 
 HttpResponse errorResponse(int status, const char *code, const QString &message)
@@ -28,7 +29,9 @@ std::string isoTime(qint64 ns)
 {
     if (ns <= 0)
         return {};
-    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs).toStdString();
+    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC)
+        .toString(Qt::ISODateWithMs)
+        .toStdString();
 }
 
 // A payload as JSON when it is JSON (events are), else as text.
@@ -43,7 +46,7 @@ void putPayload(Json &out, const char *key, const QByteArray &payload)
 
 Json breakpointJson(const Breakpoint &bp)
 {
-    Json j = { { "id", bp.id }, { "enabled", bp.enabled }, { "hits", bp.hits } };
+    Json j = {{"id", bp.id}, {"enabled", bp.enabled}, {"hits", bp.hits}};
     if (!bp.functionName.isEmpty())
         j["function"] = toStd(bp.functionName);
     if (!bp.origin.isEmpty())
@@ -59,14 +62,10 @@ Json breakpointJson(const Breakpoint &bp)
 
 Json pendingJson(const PendingDelivery &p)
 {
-    Json j = { { "id", p.id.toStdString() },
-               { "function", toStd(p.functionName) },
-               { "qualifier", toStd(p.qualifier) },
-               { "origin", toStd(p.origin) },
-               { "async", p.async },
-               { "traceId", p.traceId.toStdString() },
-               { "submittedAt", isoTime(p.submittedNs) },
-               { "reason", p.breakpointId ? "breakpoint" : "paused" } };
+    Json j = {{"id", p.id.toStdString()}, {"function", toStd(p.functionName)},
+        {"qualifier", toStd(p.qualifier)}, {"origin", toStd(p.origin)}, {"async", p.async},
+        {"traceId", p.traceId.toStdString()}, {"submittedAt", isoTime(p.submittedNs)},
+        {"reason", p.breakpointId ? "breakpoint" : "paused"}};
     if (p.breakpointId)
         j["breakpoint"] = p.breakpointId;
     putPayload(j, "payload", p.payload);
@@ -75,21 +74,13 @@ Json pendingJson(const PendingDelivery &p)
 
 Json recordJson(const DeliveryRecord &r, bool withBodies)
 {
-    Json j = { { "sequence", r.sequence },
-               { "id", r.id.toStdString() },
-               { "function", toStd(r.functionName) },
-               { "qualifier", toStd(r.qualifier) },
-               { "origin", toStd(r.origin) },
-               { "async", r.async },
-               { "status", toStd(r.status) },
-               { "traceId", r.traceId.toStdString() },
-               { "spanId", r.spanId.toStdString() },
-               { "submittedAt", isoTime(r.submittedNs) },
-               { "submittedNs", r.submittedNs },
-               { "startedNs", r.startedNs },
-               { "finishedNs", r.finishedNs },
-               { "durationNs", r.durationNs },
-               { "edited", !r.originalPayload.isNull() } };
+    Json j = {{"sequence", r.sequence}, {"id", r.id.toStdString()},
+        {"function", toStd(r.functionName)}, {"qualifier", toStd(r.qualifier)},
+        {"origin", toStd(r.origin)}, {"async", r.async}, {"status", toStd(r.status)},
+        {"traceId", r.traceId.toStdString()}, {"spanId", r.spanId.toStdString()},
+        {"submittedAt", isoTime(r.submittedNs)}, {"submittedNs", r.submittedNs},
+        {"startedNs", r.startedNs}, {"finishedNs", r.finishedNs}, {"durationNs", r.durationNs},
+        {"edited", !r.originalPayload.isNull()}};
     if (!r.errorType.isEmpty())
         j["errorType"] = toStd(r.errorType);
     if (!r.errorMessage.isEmpty())
@@ -138,20 +129,23 @@ Result<Breakpoint> breakpointFromJson(const Json &body)
             auto op = JsonPredicate::opFromName(opText);
             if (!op)
                 return makeError(QStringLiteral("InvalidRequest"),
-                                 QStringLiteral("op is one of exists, equals, notEquals, contains, not '%1'").arg(opText),
-                                 400);
+                    QStringLiteral("op is one of exists, equals, notEquals, contains, not '%1'")
+                        .arg(opText),
+                    400);
             predicate.op = *op;
         }
         if (predicate.op != JsonPredicate::Op::Exists) {
             if (!hasValue)
                 return makeError(QStringLiteral("InvalidRequest"),
-                                 QStringLiteral("op %1 needs a value").arg(JsonPredicate::opName(predicate.op)), 400);
+                    QStringLiteral("op %1 needs a value").arg(JsonPredicate::opName(predicate.op)),
+                    400);
             // A null value is a value to compare with, unlike a null field elsewhere.
             predicate.value = value ? *value : Json();
         }
         bp.predicate = std::move(predicate);
     } else if (body.contains("op") || body.contains("value")) {
-        return makeError(QStringLiteral("InvalidRequest"), QStringLiteral("op and value need a path"), 400);
+        return makeError(
+            QStringLiteral("InvalidRequest"), QStringLiteral("op and value need a path"), 400);
     }
     return bp;
 }
@@ -161,12 +155,14 @@ Json stateJson(Dispatcher *d)
     Json bps = Json::array();
     for (const Breakpoint &bp : d->breakpoints())
         bps.push_back(breakpointJson(bp));
-    return Json { { "paused", d->isPaused() }, { "pending", d->pending().size() }, { "breakpoints", bps } };
+    return Json {{"paused", d->isPaused()}, {"pending", d->pending().size()}, {"breakpoints", bps}};
 }
 
 } // namespace
 
-DispatcherApi::DispatcherApi(Dispatcher *dispatcher) : m_dispatcher(dispatcher) { }
+DispatcherApi::DispatcherApi(Dispatcher *dispatcher)
+    : m_dispatcher(dispatcher)
+{ }
 
 qint64 DispatcherApi::maxBodySize(const HttpRequest &) const
 {
@@ -198,7 +194,8 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
 
     if (parts.isEmpty()) {
         if (method != "GET")
-            return errorResponse(405, "MethodNotAllowed", QStringLiteral("GET %1").arg(QLatin1String(prefix)));
+            return errorResponse(
+                405, "MethodNotAllowed", QStringLiteral("GET %1").arg(QLatin1String(prefix)));
         return jsonResponse(200, stateJson(m_dispatcher));
     }
     const QByteArray &what = parts[0];
@@ -217,7 +214,7 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
         auto id = m_dispatcher->step();
         if (!id)
             return errorResponse(id.error());
-        return jsonResponse(200, Json { { "delivered", id->toStdString() } });
+        return jsonResponse(200, Json {{"delivered", id->toStdString()}});
     }
     if (what == "pending") {
         if (parts.size() == 1) {
@@ -226,20 +223,20 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
             Json list = Json::array();
             for (const PendingDelivery &p : m_dispatcher->pending())
                 list.push_back(pendingJson(p));
-            return jsonResponse(200, Json { { "pending", list } });
+            return jsonResponse(200, Json {{"pending", list}});
         }
         if (parts.size() == 3 && method == "POST") {
             const QByteArray &id = parts[1];
             if (parts[2] == "drop") {
                 if (auto r = m_dispatcher->drop(id); !r)
                     return errorResponse(r.error());
-                return jsonResponse(200, Json { { "dropped", id.toStdString() } });
+                return jsonResponse(200, Json {{"dropped", id.toStdString()}});
             }
             if (parts[2] == "deliver") {
                 auto json = body();
                 if (!json || !json->is_object())
                     return errorResponse(400, "InvalidRequest",
-                                         QStringLiteral("the body is a JSON object: {\"payload\": …} or {}"));
+                        QStringLiteral("the body is a JSON object: {\"payload\": …} or {}"));
                 JsonFields f(*json);
                 std::optional<QByteArray> payload;
                 const std::optional<QByteArray> text = f.bytes("payloadText");
@@ -251,17 +248,19 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
                     payload = text;
                 if (auto r = m_dispatcher->release(id, payload); !r)
                     return errorResponse(r.error());
-                return jsonResponse(200, Json { { "delivered", id.toStdString() }, { "edited", payload.has_value() } });
+                return jsonResponse(
+                    200, Json {{"delivered", id.toStdString()}, {"edited", payload.has_value()}});
             }
         }
-        return errorResponse(404, "NotFound", QStringLiteral("POST pending/{id}/deliver or pending/{id}/drop"));
+        return errorResponse(
+            404, "NotFound", QStringLiteral("POST pending/{id}/deliver or pending/{id}/drop"));
     }
     if (what == "breakpoints") {
         if (parts.size() == 1 && method == "GET") {
             Json list = Json::array();
             for (const Breakpoint &bp : m_dispatcher->breakpoints())
                 list.push_back(breakpointJson(bp));
-            return jsonResponse(200, Json { { "breakpoints", list } });
+            return jsonResponse(200, Json {{"breakpoints", list}});
         }
         if (parts.size() == 1 && method == "POST") {
             auto json = body();
@@ -279,14 +278,16 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
             bool ok = false;
             const int id = parts[1].toInt(&ok);
             if (!ok)
-                return errorResponse(404, "NotFound", QStringLiteral("no breakpoint %1").arg(QString::fromUtf8(parts[1])));
+                return errorResponse(404, "NotFound",
+                    QStringLiteral("no breakpoint %1").arg(QString::fromUtf8(parts[1])));
             if (auto r = m_dispatcher->removeBreakpoint(id); !r)
                 return errorResponse(r.error());
             HttpResponse r;
             r.status = 204;
             return r;
         }
-        return errorResponse(405, "MethodNotAllowed", QStringLiteral("GET or POST breakpoints, DELETE breakpoints/{id}"));
+        return errorResponse(405, "MethodNotAllowed",
+            QStringLiteral("GET or POST breakpoints, DELETE breakpoints/{id}"));
     }
     if (what == "deliveries" && method == "GET") {
         if (parts.size() == 1) {
@@ -294,14 +295,16 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
             int limit = request.queryItem("limit").toInt(&ok);
             if (!ok)
                 limit = 100;
-            auto records = m_dispatcher->records(QString::fromUtf8(request.queryItem("function")), limit);
+            auto records
+                = m_dispatcher->records(QString::fromUtf8(request.queryItem("function")), limit);
             if (!records)
                 return errorResponse(records.error());
-            const bool bodies = request.queryItem("bodies") == "1" || request.queryItem("bodies") == "true";
+            const bool bodies
+                = request.queryItem("bodies") == "1" || request.queryItem("bodies") == "true";
             Json list = Json::array();
             for (const DeliveryRecord &r : *records)
                 list.push_back(recordJson(r, bodies));
-            return jsonResponse(200, Json { { "deliveries", list } });
+            return jsonResponse(200, Json {{"deliveries", list}});
         }
         if (parts.size() == 2) {
             auto record = m_dispatcher->record(parts[1]);
@@ -310,8 +313,9 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
             return jsonResponse(200, recordJson(*record, true));
         }
     }
-    return errorResponse(404, "NotFound", QStringLiteral("no dispatcher endpoint %1 %2")
-                                                  .arg(QString::fromLatin1(method), QString::fromUtf8(path.left(200))));
+    return errorResponse(404, "NotFound",
+        QStringLiteral("no dispatcher endpoint %1 %2")
+            .arg(QString::fromLatin1(method), QString::fromUtf8(path.left(200))));
 }
 
 } // namespace tarmac

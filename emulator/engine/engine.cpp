@@ -44,7 +44,9 @@ Error startError(const QString &message)
 } // namespace
 
 Engine::Engine(Options options, Clock *clock, QObject *parent)
-    : QObject(parent), m_options(std::move(options)), m_clock(clock)
+    : QObject(parent)
+    , m_options(std::move(options))
+    , m_clock(clock)
 {
     if (!m_clock) {
         m_ownClock = std::make_unique<SystemClock>();
@@ -119,7 +121,7 @@ Result<void> Engine::startFunctions()
         qWarning("tarmac: runtime plugin: %s", qPrintable(error));
     if (m_runtimes->isEmpty())
         qWarning("tarmac: no runtime plugins found (looked in %s): functions cannot run",
-                 qPrintable(RuntimeRegistry::defaultSearchPaths().join(QStringLiteral(", "))));
+            qPrintable(RuntimeRegistry::defaultSearchPaths().join(QStringLiteral(", "))));
 
     FunctionRunner::Options runner;
     runner.edgeUrl = edgeUrl();
@@ -155,15 +157,17 @@ Result<void> Engine::startFunctions()
         }
     }
     if (async.retryDelaysMs.isEmpty())
-        async.retryDelaysMs = { 1000, 2000 };
+        async.retryDelaysMs = {1000, 2000};
     m_async = std::make_unique<AsyncInvoker>(m_store.get(), m_clock, async);
     AsyncInvoker *asyncPtr = m_async.get();
     m_dispatcher->setAsyncQueue([asyncPtr](const Delivery &d) { return asyncPtr->enqueue(d); });
 
     const EngineContext where; // the region and account every module answers for
-    m_mappings = std::make_unique<EventSourceMappings>(m_store.get(), m_clock, where.region, where.accountId);
+    m_mappings = std::make_unique<EventSourceMappings>(
+        m_store.get(), m_clock, where.region, where.accountId);
     if (auto r = m_mappings->open(); !r)
-        return startError(QStringLiteral("the event-source mappings cannot be read: %1").arg(r.error().message));
+        return startError(
+            QStringLiteral("the event-source mappings cannot be read: %1").arg(r.error().message));
     m_poller = std::make_unique<EventSourcePoller>(m_mappings.get(), m_dispatcher.get(), m_clock);
     return {};
 }
@@ -194,7 +198,8 @@ Result<void> Engine::startModules()
         m_registry->setState(module->name(), ServiceState::Starting);
         if (auto r = module->start(context); !r) {
             m_registry->setState(module->name(), ServiceState::Error, r.error().message);
-            return startError(QStringLiteral("the %1 service cannot start: %2").arg(module->name(), r.error().message));
+            return startError(QStringLiteral("the %1 service cannot start: %2")
+                                  .arg(module->name(), r.error().message));
         }
         if (!configs)
             configs = module->eventInvokeConfigs();
@@ -203,7 +208,8 @@ Result<void> Engine::startModules()
     // Last: what a previous run left queued, held or running is delivered again now that
     // every function is defined.
     if (auto r = m_async->open(m_dispatcher.get(), configs); !r)
-        return startError(QStringLiteral("the asynchronous invocation queue cannot start: %1").arg(r.error().message));
+        return startError(QStringLiteral("the asynchronous invocation queue cannot start: %1")
+                              .arg(r.error().message));
     // Once the modules have registered their sources.
     m_poller->start();
     return {};
@@ -212,15 +218,17 @@ Result<void> Engine::startModules()
 Result<void> Engine::openState()
 {
     if (m_options.ephemeral) {
-        m_tempState = std::make_unique<QTemporaryDir>(QDir::tempPath() + QStringLiteral("/tarmac-state-XXXXXX"));
+        m_tempState = std::make_unique<QTemporaryDir>(
+            QDir::tempPath() + QStringLiteral("/tarmac-state-XXXXXX"));
         if (!m_tempState->isValid())
             return startError(QStringLiteral("cannot create a temporary state folder: %1")
-                                      .arg(m_tempState->errorString()));
+                                  .arg(m_tempState->errorString()));
         m_stateDir = m_tempState->path();
     } else if (!m_options.stateDir.isEmpty()) {
         m_stateDir = QDir(m_options.stateDir).absolutePath();
     } else {
-        QString project = m_options.projectPath.isEmpty() ? QDir::currentPath() : m_options.projectPath;
+        QString project
+            = m_options.projectPath.isEmpty() ? QDir::currentPath() : m_options.projectPath;
         const QFileInfo info(project);
         if (info.isFile())
             project = info.absolutePath();
@@ -242,18 +250,20 @@ Result<void> Engine::openState()
         QString host, app;
         m_lock->getLockInfo(&pid, &host, &app);
         return startError(QStringLiteral("the state folder %1 is in use by another tarmac (pid %2)")
-                                  .arg(m_stateDir)
-                                  .arg(pid));
+                              .arg(m_stateDir)
+                              .arg(pid));
     }
 
     auto store = Store::open(m_stateDir);
     if (!store)
-        return startError(QStringLiteral("cannot open the state in %1: %2").arg(m_stateDir, store.error().message));
+        return startError(QStringLiteral("cannot open the state in %1: %2")
+                              .arg(m_stateDir, store.error().message));
     m_store = std::move(*store);
 
     auto tracer = Tracer::open(m_stateDir + QStringLiteral("/traces.db"));
     if (!tracer)
-        return startError(QStringLiteral("cannot open the trace store: %1").arg(tracer.error().message));
+        return startError(
+            QStringLiteral("cannot open the trace store: %1").arg(tracer.error().message));
     m_tracer = std::move(*tracer);
 
     // The IDE token stays the same across restarts so that a connected editor reconnects.
@@ -285,15 +295,15 @@ Result<void> Engine::listen()
     const EngineContext early = context();
     for (const auto &module : m_modules) {
         for (const ServicePort &port : module->ports(early))
-            m_ports.push_back(Port { port, std::make_unique<HttpServer>(port.handler, http) });
+            m_ports.push_back(Port {port, std::make_unique<HttpServer>(port.handler, http)});
     }
     m_ide = std::make_unique<IdeServer>(m_ideToken.toLatin1(), m_registry.get());
 
     const auto bindError = [this](const char *what, int port, const QString &why) {
         return startError(QStringLiteral("cannot listen on %1:%2 (%3 port): %4")
-                                  .arg(hostForUrl(m_options.host))
-                                  .arg(port)
-                                  .arg(QLatin1String(what), why));
+                              .arg(hostForUrl(m_options.host))
+                              .arg(port)
+                              .arg(QLatin1String(what), why));
     };
     if (!m_edge->listen(m_options.host, quint16(m_options.edgePort)))
         return bindError("edge", m_options.edgePort, m_edge->errorString());
@@ -311,7 +321,7 @@ Result<void> Engine::listen()
 
 Result<void> Engine::start()
 {
-    for (const char *name : { "store", "traces", "edge", "ide" })
+    for (const char *name : {"store", "traces", "edge", "ide"})
         m_registry->add(QString::fromLatin1(name));
     for (const auto &module : m_modules)
         m_registry->add(module->name(), module->edgeHandler());
@@ -321,15 +331,16 @@ Result<void> Engine::start()
     m_registry->setState(QStringLiteral("traces"), ServiceState::Running);
     if (auto r = listen(); !r)
         return r;
-    for (const char *name : { "edge", "ide" })
+    for (const char *name : {"edge", "ide"})
         m_registry->setState(QString::fromLatin1(name), ServiceState::Running);
     if (auto r = startFunctions(); !r)
         return r;
     if (auto r = startModules(); !r)
         return r;
     // The project's template, once the services it creates resources in are running.
-    const QString templatePath = m_options.projectPath.isEmpty() ? QString()
-                                                                 : StackLoader::findTemplate(m_options.projectPath);
+    const QString templatePath = m_options.projectPath.isEmpty()
+        ? QString()
+        : StackLoader::findTemplate(m_options.projectPath);
     if (!templatePath.isEmpty()) {
         m_stack = std::make_unique<StackApplier>(this, templatePath);
         if (auto r = m_stack->start(); !r)
@@ -371,13 +382,13 @@ void Engine::collectGarbage()
     if (!ok || minAge < 0)
         minAge = 10 * 60;
     auto removed = m_store->blobs().garbageCollect(
-            [&live](const QByteArray &sha) { return live.contains(sha); }, minAge);
+        [&live](const QByteArray &sha) { return live.contains(sha); }, minAge);
     if (!removed)
         qWarning("tarmac: blob garbage collection: %s", qPrintable(removed.error().message));
     for (const auto &module : m_modules) {
         if (auto r = module->reclaimSpace(); !r)
             qWarning("tarmac: %s: reclaiming space: %s", qPrintable(module->name()),
-                     qPrintable(r.error().message));
+                qPrintable(r.error().message));
     }
 }
 
@@ -387,7 +398,7 @@ void Engine::stop()
         return;
     m_stopping = true;
     m_clock->cancel(std::exchange(m_gcTimer, 0));
-    for (const char *name : { "edge", "ide" })
+    for (const char *name : {"edge", "ide"})
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
     m_ide->close();
     if (m_stack)
@@ -412,14 +423,18 @@ void Engine::onServerDrained()
 
 QUrl Engine::edgeUrl() const
 {
-    return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(m_edge ? m_edge->serverPort() : 0));
+    return QUrl(QStringLiteral("http://%1:%2")
+                    .arg(hostForUrl(m_options.host))
+                    .arg(m_edge ? m_edge->serverPort() : 0));
 }
 
 QUrl Engine::portUrl(const QString &name) const
 {
     for (const Port &p : m_ports) {
         if (p.port.name == name)
-            return QUrl(QStringLiteral("http://%1:%2").arg(hostForUrl(m_options.host)).arg(p.server->serverPort()));
+            return QUrl(QStringLiteral("http://%1:%2")
+                            .arg(hostForUrl(m_options.host))
+                            .arg(p.server->serverPort()));
     }
     return {};
 }
@@ -444,7 +459,8 @@ ServiceModule *Engine::catalogModule(const QString &kind) const
 {
     for (const auto &module : m_modules) {
         const QList<CatalogKind> kinds = module->catalogKinds();
-        if (std::any_of(kinds.cbegin(), kinds.cend(), [&](const CatalogKind &k) { return k.id == kind; }))
+        if (std::any_of(
+                kinds.cbegin(), kinds.cend(), [&](const CatalogKind &k) { return k.id == kind; }))
             return module.get();
     }
     return nullptr;
@@ -452,7 +468,9 @@ ServiceModule *Engine::catalogModule(const QString &kind) const
 
 QUrl Engine::ideUrl() const
 {
-    return QUrl(QStringLiteral("ws://%1:%2").arg(hostForUrl(m_options.host)).arg(m_ide ? m_ide->port() : 0));
+    return QUrl(QStringLiteral("ws://%1:%2")
+                    .arg(hostForUrl(m_options.host))
+                    .arg(m_ide ? m_ide->port() : 0));
 }
 
 QByteArray Engine::readyLine() const

@@ -46,19 +46,20 @@ class Engine : public QObject
 public:
     struct Options
     {
-        QString projectPath;   // folder or template; empty: an empty project
-        QString stateDir;      // empty: PROJECT/.tarmac (or ./.tarmac)
+        QString projectPath; // folder or template; empty: an empty project
+        QString stateDir; // empty: PROJECT/.tarmac (or ./.tarmac)
         bool ephemeral = false; // state in a temporary folder, removed at exit
         QHostAddress host = QHostAddress(QHostAddress::LocalHost);
-        int edgePort = 4566;    // 0: any free port
+        int edgePort = 4566; // 0: any free port
         int idePort = 4567;
         // The modules' own ports by name (ServicePort::name: "api" → 3000 unless set here);
         // 0: any free port.
         QHash<QString, int> ports;
         QStringList parameterOverrides;
-        int ioThreads = 2;      // edge I/O threads
-        int functionIdleMs = -1;        // -1: $TARMAC_FUNCTION_IDLE_MS, else 10 minutes
-        QList<int> asyncRetryDelaysMs;  // empty: $TARMAC_ASYNC_RETRY_DELAYS_MS ("1000,2000"), else 1 s, 2 s
+        int ioThreads = 2; // edge I/O threads
+        int functionIdleMs = -1; // -1: $TARMAC_FUNCTION_IDLE_MS, else 10 minutes
+        QList<int>
+            asyncRetryDelaysMs; // empty: $TARMAC_ASYNC_RETRY_DELAYS_MS ("1000,2000"), else 1 s, 2 s
         // Services' own settings, by "service.setting" (e.g. "s3.signatureCredentials": the
         // credentials file against which S3 verifies request signatures).
         QHash<QString, QString> serviceOptions;

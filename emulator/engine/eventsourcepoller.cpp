@@ -8,10 +8,13 @@
 namespace tarmac {
 
 EventSourcePoller::EventSourcePoller(EventSourceMappings *mappings, DeliverySink *sink,
-                                     const Clock *clock, Options options, QObject *parent)
-    : QObject(parent), m_mappings(mappings), m_sink(sink), m_clock(clock), m_options(options)
-{
-}
+    const Clock *clock, Options options, QObject *parent)
+    : QObject(parent)
+    , m_mappings(mappings)
+    , m_sink(sink)
+    , m_clock(clock)
+    , m_options(options)
+{ }
 
 EventSourcePoller::~EventSourcePoller()
 {
@@ -25,11 +28,11 @@ void EventSourcePoller::start()
     m_started = true;
     // The registry emits on the API's threads: the poller looks on its own.
     connect(m_mappings, &EventSourceMappings::mappingChanged, this, &EventSourcePoller::pump,
-            Qt::QueuedConnection);
+        Qt::QueuedConnection);
     connect(m_mappings, &EventSourceMappings::sourceReady, this, &EventSourcePoller::pumpSource,
-            Qt::QueuedConnection);
+        Qt::QueuedConnection);
     connect(m_mappings, &EventSourceMappings::sourcesChanged, this, &EventSourcePoller::pumpAll,
-            Qt::QueuedConnection);
+        Qt::QueuedConnection);
     pumpAll();
 }
 
@@ -97,8 +100,9 @@ void EventSourcePoller::pump(const QString &uuid)
         wakeAt(uuid, slot, slot.restUntilNs);
         return;
     }
-    const int limit = mapping->maximumConcurrency > 0 ? mapping->maximumConcurrency
-                                                      : qMax(1, source->defaultConcurrency(*mapping));
+    const int limit = mapping->maximumConcurrency > 0
+        ? mapping->maximumConcurrency
+        : qMax(1, source->defaultConcurrency(*mapping));
     while (slot.inFlight < limit) {
         const EventSourceReadiness ready = source->readiness(*mapping);
         if (ready.records <= 0) {
@@ -112,7 +116,7 @@ void EventSourcePoller::pump(const QString &uuid)
             if (slot.windowStartNs == 0)
                 slot.windowStartNs = now;
             const qint64 closes = slot.windowStartNs
-                    + qint64(mapping->maximumBatchingWindowInSeconds) * 1'000'000'000;
+                + qint64(mapping->maximumBatchingWindowInSeconds) * 1'000'000'000;
             if (now < closes) {
                 wakeAt(uuid, slot, closes);
                 return;
@@ -137,8 +141,8 @@ void EventSourcePoller::pump(const QString &uuid)
     }
 }
 
-void EventSourcePoller::submit(const EventSourceMapping &mapping, Slot &slot, EventBatch batch,
-                               QList<EventRecord> passed)
+void EventSourcePoller::submit(
+    const EventSourceMapping &mapping, Slot &slot, EventBatch batch, QList<EventRecord> passed)
 {
     Json records = Json::array();
     for (const EventRecord &r : std::as_const(passed))
@@ -146,7 +150,7 @@ void EventSourcePoller::submit(const EventSourceMapping &mapping, Slot &slot, Ev
     Delivery d;
     d.functionName = mapping.functionName();
     d.qualifier = mapping.qualifier();
-    d.payload = toJsonBytes(Json { { "Records", records } });
+    d.payload = toJsonBytes(Json {{"Records", records}});
     d.origin = mapping.sourceService();
     d.traceId = batch.traceId;
     d.parentSpanId = batch.parentSpanId;
@@ -154,19 +158,23 @@ void EventSourcePoller::submit(const EventSourceMapping &mapping, Slot &slot, Ev
     QPointer<EventSourcePoller> self(this);
     // Always queued back to the poller's thread, even when the sink answers at once: the
     // answer must not run inside pump()'s loop.
-    d.done = [self, mapping, batch = std::move(batch), passed = std::move(passed)](const DeliveryResult &result) {
+    d.done = [self, mapping, batch = std::move(batch), passed = std::move(passed)](
+                 const DeliveryResult &result) {
         if (!self)
             return;
-        QMetaObject::invokeMethod(self.data(), [self, mapping, batch, passed, result] {
-            if (self)
-                self->finish(mapping, batch, passed, result);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, mapping, batch, passed, result] {
+                if (self)
+                    self->finish(mapping, batch, passed, result);
+            },
+            Qt::QueuedConnection);
     };
     m_sink->submit(std::move(d));
 }
 
 void EventSourcePoller::finish(const EventSourceMapping &mapping, const EventBatch &batch,
-                               const QList<EventRecord> &passed, const DeliveryResult &result)
+    const QList<EventRecord> &passed, const DeliveryResult &result)
 {
     EventBatch delivered;
     delivered.records = passed;
@@ -182,9 +190,9 @@ void EventSourcePoller::finish(const EventSourceMapping &mapping, const EventBat
     if (EventSource *source = m_mappings->sourceFor(mapping.eventSourceArn))
         source->complete(mapping, batch, outcome);
     m_mappings->setLastProcessingResult(mapping.uuid,
-                                        outcome.status == BatchOutcome::Status::Failed
-                                                ? QStringLiteral("PROBLEM: Function call failed")
-                                                : QStringLiteral("OK"));
+        outcome.status == BatchOutcome::Status::Failed
+            ? QStringLiteral("PROBLEM: Function call failed")
+            : QStringLiteral("OK"));
     auto it = m_slots.find(mapping.uuid);
     if (it == m_slots.end())
         return;

@@ -43,12 +43,11 @@ public:
     };
 
     EventSourcePoller(EventSourceMappings *mappings, DeliverySink *sink, const Clock *clock,
-                      Options options, QObject *parent = nullptr);
+        Options options, QObject *parent = nullptr);
     EventSourcePoller(EventSourceMappings *mappings, DeliverySink *sink, const Clock *clock,
-                      QObject *parent = nullptr)
+        QObject *parent = nullptr)
         : EventSourcePoller(mappings, sink, clock, Options {}, parent)
-    {
-    }
+    { }
     ~EventSourcePoller() override;
 
     // Looks at every mapping now and follows the registry's changes from here on.
@@ -64,7 +63,7 @@ private:
     {
         int inFlight = 0;
         qint64 windowStartNs = 0; // the batching window opened (records seen, batch not full)
-        qint64 restUntilNs = 0;   // the back-off after a failed batch
+        qint64 restUntilNs = 0; // the back-off after a failed batch
         Clock::TimerId timer = 0;
         qint64 timerDueNs = 0;
     };
@@ -74,10 +73,10 @@ private:
     void pumpSource(const QString &eventSourceArn);
     void wakeAt(const QString &uuid, Slot &slot, qint64 dueNs);
     // `passed`: the batch's records that FilterCriteria let through, the ones delivered.
-    void submit(const EventSourceMapping &mapping, Slot &slot, EventBatch batch,
-                QList<EventRecord> passed);
+    void submit(
+        const EventSourceMapping &mapping, Slot &slot, EventBatch batch, QList<EventRecord> passed);
     void finish(const EventSourceMapping &mapping, const EventBatch &batch,
-                const QList<EventRecord> &passed, const DeliveryResult &result);
+        const QList<EventRecord> &passed, const DeliveryResult &result);
 
     EventSourceMappings *m_mappings;
     DeliverySink *m_sink;

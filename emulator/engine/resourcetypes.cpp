@@ -16,22 +16,21 @@ const QList<ResourceTypeInfo> &types()
 {
     static const QList<ResourceTypeInfo> all = [] {
         QList<ResourceTypeInfo> t;
-        for (const char *iam : { "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-                                 "AWS::IAM::InstanceProfile", "AWS::IAM::User", "AWS::IAM::Group",
-                                 "AWS::IAM::AccessKey" })
-            t.append({ iam, I, kNoIam, {} });
-        t.append({ "AWS::Logs::LogGroup", I, kLogs, {} });
+        for (const char *iam : {"AWS::IAM::Role", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+                 "AWS::IAM::InstanceProfile", "AWS::IAM::User", "AWS::IAM::Group",
+                 "AWS::IAM::AccessKey"})
+            t.append({iam, I, kNoIam, {}});
+        t.append({"AWS::Logs::LogGroup", I, kLogs, {}});
         // Known to the loader (their Ref and attributes are right), not run yet.
-        for (const char *known : { "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Topic",
-                                   "AWS::SNS::Subscription", "AWS::DynamoDB::Table",
-                                   "AWS::Serverless::SimpleTable", "AWS::Serverless::Api",
-                                   "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi",
-                                   "AWS::ApiGatewayV2::Api", "AWS::Events::Rule",
-                                   "AWS::Scheduler::Schedule", "AWS::Serverless::StateMachine",
-                                   "AWS::StepFunctions::StateMachine", "AWS::Lambda::EventSourceMapping",
-                                   "AWS::Lambda::Url", "AWS::Lambda::Alias", "AWS::Lambda::Version",
-                                   "AWS::Lambda::EventInvokeConfig", "AWS::Serverless::Application" })
-            t.append({ known, U, "", {} });
+        for (const char *known : {"AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Topic",
+                 "AWS::SNS::Subscription", "AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable",
+                 "AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi",
+                 "AWS::ApiGatewayV2::Api", "AWS::Events::Rule", "AWS::Scheduler::Schedule",
+                 "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine",
+                 "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Url", "AWS::Lambda::Alias",
+                 "AWS::Lambda::Version", "AWS::Lambda::EventInvokeConfig",
+                 "AWS::Serverless::Application"})
+            t.append({known, U, "", {}});
         return t;
     }();
     return all;
@@ -48,8 +47,8 @@ const ResourceTypeInfo *resourceTypeInfo(const QString &type)
     return nullptr;
 }
 
-ResourceIdentity resourceIdentity(const QString &type, const QString &logicalId, const Json &properties,
-                                  const StackNaming &n)
+ResourceIdentity resourceIdentity(
+    const QString &type, const QString &logicalId, const Json &properties, const StackNaming &n)
 {
     ResourceIdentity id;
     const auto named = [&](const char *property, int maxLength, bool lowerCase) {
@@ -61,39 +60,43 @@ ResourceIdentity resourceIdentity(const QString &type, const QString &logicalId,
     if (type == QLatin1String("AWS::IAM::Role")) {
         id.physicalId = named("RoleName", 64, false);
         id.attributes.insert(QStringLiteral("Arn"),
-                             str(QStringLiteral("arn:aws:iam::%1:role/%2").arg(n.accountId, id.physicalId)));
-        id.attributes.insert(QStringLiteral("RoleId"), str(QStringLiteral("AROA") + stableSuffix(id.physicalId, 17, false)));
+            str(QStringLiteral("arn:aws:iam::%1:role/%2").arg(n.accountId, id.physicalId)));
+        id.attributes.insert(QStringLiteral("RoleId"),
+            str(QStringLiteral("AROA") + stableSuffix(id.physicalId, 17, false)));
     } else if (type == QLatin1String("AWS::IAM::ManagedPolicy")) {
         const QString name = named("ManagedPolicyName", 128, false);
         id.physicalId = QStringLiteral("arn:aws:iam::%1:policy/%2").arg(n.accountId, name);
         id.attributes.insert(QStringLiteral("PolicyArn"), str(id.physicalId));
-    } else if (type == QLatin1String("AWS::IAM::User") || type == QLatin1String("AWS::IAM::Group")) {
+    } else if (type == QLatin1String("AWS::IAM::User")
+        || type == QLatin1String("AWS::IAM::Group")) {
         const bool user = type == QLatin1String("AWS::IAM::User");
         id.physicalId = named(user ? "UserName" : "GroupName", 64, false);
-        id.attributes.insert(QStringLiteral("Arn"), str(QStringLiteral("arn:aws:iam::%1:%2/%3")
-                                                                .arg(n.accountId, user ? QStringLiteral("user")
-                                                                                       : QStringLiteral("group"),
-                                                                     id.physicalId)));
+        id.attributes.insert(QStringLiteral("Arn"),
+            str(QStringLiteral("arn:aws:iam::%1:%2/%3")
+                    .arg(n.accountId, user ? QStringLiteral("user") : QStringLiteral("group"),
+                        id.physicalId)));
     } else if (type == QLatin1String("AWS::IAM::InstanceProfile")) {
         id.physicalId = named("InstanceProfileName", 128, false);
-        id.attributes.insert(QStringLiteral("Arn"), str(QStringLiteral("arn:aws:iam::%1:instance-profile/%2")
-                                                                .arg(n.accountId, id.physicalId)));
+        id.attributes.insert(QStringLiteral("Arn"),
+            str(QStringLiteral("arn:aws:iam::%1:instance-profile/%2")
+                    .arg(n.accountId, id.physicalId)));
     } else if (type == QLatin1String("AWS::IAM::Policy")
-               || type == QLatin1String("AWS::SQS::QueuePolicy")
-               || type == QLatin1String("AWS::IAM::AccessKey")) {
+        || type == QLatin1String("AWS::SQS::QueuePolicy")
+        || type == QLatin1String("AWS::IAM::AccessKey")) {
         id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
         if (type == QLatin1String("AWS::IAM::AccessKey"))
             id.attributes.insert(QStringLiteral("SecretAccessKey"), str(QStringLiteral("test")));
     } else if (type == QLatin1String("AWS::Logs::LogGroup")) {
         id.physicalId = named("LogGroupName", 512, false);
         id.attributes.insert(QStringLiteral("Arn"),
-                             str(n.arn("logs", QStringLiteral("log-group:%1:*").arg(id.physicalId))));
+            str(n.arn("logs", QStringLiteral("log-group:%1:*").arg(id.physicalId))));
     } else if (type == QLatin1String("AWS::SQS::Queue")) {
         QString name = named("QueueName", 80, false);
         if (properties.is_object() && properties.value("FifoQueue", Json(false)) == Json(true)
             && !name.endsWith(QLatin1String(".fifo")))
             name = generatedPhysicalName(n, logicalId, 75, false) + QStringLiteral(".fifo");
-        id.physicalId = QStringLiteral("https://sqs.%1.amazonaws.com/%2/%3").arg(n.region, n.accountId, name);
+        id.physicalId
+            = QStringLiteral("https://sqs.%1.amazonaws.com/%2/%3").arg(n.region, n.accountId, name);
         id.attributes.insert(QStringLiteral("Arn"), str(n.arn("sqs", name)));
         id.attributes.insert(QStringLiteral("QueueName"), str(name));
         id.attributes.insert(QStringLiteral("QueueUrl"), str(id.physicalId));
@@ -104,29 +107,36 @@ ResourceIdentity resourceIdentity(const QString &type, const QString &logicalId,
         id.attributes.insert(QStringLiteral("TopicName"), str(name));
     } else if (type == QLatin1String("AWS::SNS::Subscription")) {
         id.physicalId = n.arn("sns", generatedPhysicalName(n, logicalId, 256, false));
-    } else if (type == QLatin1String("AWS::DynamoDB::Table") || type == QLatin1String("AWS::Serverless::SimpleTable")) {
+    } else if (type == QLatin1String("AWS::DynamoDB::Table")
+        || type == QLatin1String("AWS::Serverless::SimpleTable")) {
         id.physicalId = named("TableName", 255, false);
-        id.attributes.insert(QStringLiteral("Arn"), str(n.arn("dynamodb", QStringLiteral("table/") + id.physicalId)));
+        id.attributes.insert(QStringLiteral("Arn"),
+            str(n.arn("dynamodb", QStringLiteral("table/") + id.physicalId)));
         id.attributes.insert(QStringLiteral("StreamArn"),
-                             str(n.arn("dynamodb", QStringLiteral("table/%1/stream/1970-01-01T00:00:00.000")
-                                                            .arg(id.physicalId))));
+            str(n.arn("dynamodb",
+                QStringLiteral("table/%1/stream/1970-01-01T00:00:00.000").arg(id.physicalId))));
     } else if (type == QLatin1String("AWS::Events::Rule")) {
         id.physicalId = named("Name", 64, false);
-        id.attributes.insert(QStringLiteral("Arn"), str(n.arn("events", QStringLiteral("rule/") + id.physicalId)));
+        id.attributes.insert(
+            QStringLiteral("Arn"), str(n.arn("events", QStringLiteral("rule/") + id.physicalId)));
     } else if (type == QLatin1String("AWS::Scheduler::Schedule")) {
         id.physicalId = named("Name", 64, false);
         id.attributes.insert(QStringLiteral("Arn"),
-                             str(n.arn("scheduler", QStringLiteral("schedule/default/") + id.physicalId)));
-    } else if (type == QLatin1String("AWS::Serverless::Api") || type == QLatin1String("AWS::ApiGateway::RestApi")) {
+            str(n.arn("scheduler", QStringLiteral("schedule/default/") + id.physicalId)));
+    } else if (type == QLatin1String("AWS::Serverless::Api")
+        || type == QLatin1String("AWS::ApiGateway::RestApi")) {
         id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 10, true);
-        id.attributes.insert(QStringLiteral("RootResourceId"), str(stableSuffix(id.physicalId, 10, true)));
-    } else if (type == QLatin1String("AWS::Serverless::HttpApi") || type == QLatin1String("AWS::ApiGatewayV2::Api")) {
+        id.attributes.insert(
+            QStringLiteral("RootResourceId"), str(stableSuffix(id.physicalId, 10, true)));
+    } else if (type == QLatin1String("AWS::Serverless::HttpApi")
+        || type == QLatin1String("AWS::ApiGatewayV2::Api")) {
         id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 10, true);
         id.attributes.insert(QStringLiteral("ApiEndpoint"),
-                             str(QStringLiteral("https://%1.execute-api.%2.amazonaws.com").arg(id.physicalId, n.region)));
+            str(QStringLiteral("https://%1.execute-api.%2.amazonaws.com")
+                    .arg(id.physicalId, n.region)));
         id.attributes.insert(QStringLiteral("ApiId"), str(id.physicalId));
     } else if (type == QLatin1String("AWS::Serverless::StateMachine")
-               || type == QLatin1String("AWS::StepFunctions::StateMachine")) {
+        || type == QLatin1String("AWS::StepFunctions::StateMachine")) {
         const QString name = named("Name", 80, false);
         id.physicalId = n.arn("states", QStringLiteral("stateMachine:") + name);
         id.attributes.insert(QStringLiteral("Arn"), str(id.physicalId));

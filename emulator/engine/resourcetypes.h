@@ -13,7 +13,7 @@ namespace tarmac {
 // unknown).
 const ResourceTypeInfo *resourceTypeInfo(const QString &type);
 
-ResourceIdentity resourceIdentity(const QString &type, const QString &logicalId, const Json &properties,
-                                  const StackNaming &naming);
+ResourceIdentity resourceIdentity(const QString &type, const QString &logicalId,
+    const Json &properties, const StackNaming &naming);
 
 } // namespace tarmac

@@ -1,8 +1,8 @@
 #include "engine/stackapplier.h"
 
 #include "engine/engine.h"
-#include "http/serviceregistry.h"
 #include "engine/stackloader.h"
+#include "http/serviceregistry.h"
 #include "store/database.h"
 #include "store/store.h"
 
@@ -35,7 +35,9 @@ Error applyError(const QString &message)
 } // namespace
 
 StackApplier::StackApplier(Engine *engine, QString templatePath, QObject *parent)
-    : QObject(parent), m_engine(engine), m_templatePath(std::move(templatePath))
+    : QObject(parent)
+    , m_engine(engine)
+    , m_templatePath(std::move(templatePath))
 {
     for (ServiceModule *module : engine->modules()) {
         for (const ResourceType *type : module->resourceTypes()) {
@@ -63,8 +65,9 @@ Result<Stack> StackApplier::load() const
 Result<void> StackApplier::start()
 {
     static const std::vector<Migration> migrations = {
-        { 1, "CREATE TABLE stack_resources (stack TEXT NOT NULL, logical_id TEXT NOT NULL,"
-             " type TEXT NOT NULL, physical_id TEXT NOT NULL, PRIMARY KEY (stack, logical_id))" },
+        {1,
+            "CREATE TABLE stack_resources (stack TEXT NOT NULL, logical_id TEXT NOT NULL,"
+            " type TEXT NOT NULL, physical_id TEXT NOT NULL, PRIMARY KEY (stack, logical_id))"},
     };
     if (auto r = m_engine->store()->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
@@ -84,14 +87,16 @@ Result<void> StackApplier::start()
         return recorded.error();
     for (const StackResource &was : std::as_const(*recorded)) {
         const StackResource *now = next->resource(was.logicalId);
-        const bool inUse = std::any_of(next->resources.cbegin(), next->resources.cend(), [&](const StackResource &r) {
-            return r.type == was.type && r.physicalId == was.physicalId;
-        });
+        const bool inUse = std::any_of(
+            next->resources.cbegin(), next->resources.cend(), [&](const StackResource &r) {
+                return r.type == was.type && r.physicalId == was.physicalId;
+            });
         if ((now && now->type == was.type && now->physicalId == was.physicalId) || inUse)
             continue;
         StackResource gone = was;
         gone.deletionPolicy.clear(); // the policy it had is not known any more
-        printErr(QStringLiteral("tarmac: %1 (not in the template since the last run)").arg(removeOffered(gone)));
+        printErr(QStringLiteral("tarmac: %1 (not in the template since the last run)")
+                     .arg(removeOffered(gone)));
     }
     m_stack = std::move(*next);
     if (auto r = recordResources(*m_stack); !r)
@@ -135,8 +140,9 @@ Result<QStringList> StackApplier::reload()
     if (auto r = recordResources(*m_stack); !r)
         printErr(QStringLiteral("tarmac: %1").arg(r.error().message));
     printErr(QStringLiteral("tarmac: %1 reloaded: %2")
-                     .arg(QFileInfo(m_templatePath).fileName(),
-                          changes->isEmpty() ? QStringLiteral("nothing to change") : changes->join(QLatin1String(", "))));
+                 .arg(QFileInfo(m_templatePath).fileName(),
+                     changes->isEmpty() ? QStringLiteral("nothing to change")
+                                        : changes->join(QLatin1String(", "))));
     publishHealth();
     emit reloaded(*changes);
     return changes;
@@ -158,21 +164,24 @@ Result<QStringList> StackApplier::apply(const Stack &next)
             if (old && old->properties == r.properties && old->details == r.details)
                 continue;
             if (auto put = owner->putResource(r, old); !put) {
-                errors.append(QStringLiteral("%1: %2 (%3): %4")
-                                      .arg(r.location.toString(), named(r), r.physicalId, put.error().message));
+                errors.append(
+                    QStringLiteral("%1: %2 (%3): %4")
+                        .arg(r.location.toString(), named(r), r.physicalId, put.error().message));
                 continue;
             }
             if (prev)
-                changes.append(QStringLiteral("%1 %2").arg(named(r), old ? QStringLiteral("updated") : QStringLiteral("added")));
+                changes.append(QStringLiteral("%1 %2").arg(
+                    named(r), old ? QStringLiteral("updated") : QStringLiteral("added")));
         }
     }
     if (prev) {
         for (auto it = prev->resources.crbegin(); it != prev->resources.crend(); ++it) {
             if (ownerOf(it->type)) {
                 const StackResource *now = next.resource(it->logicalId);
-                const bool inUse = std::any_of(next.resources.cbegin(), next.resources.cend(), [&](const StackResource &r) {
-                    return r.type == it->type && r.physicalId == it->physicalId;
-                });
+                const bool inUse = std::any_of(
+                    next.resources.cbegin(), next.resources.cend(), [&](const StackResource &r) {
+                        return r.type == it->type && r.physicalId == it->physicalId;
+                    });
                 if ((now && now->type == it->type && now->physicalId == it->physicalId) || inUse)
                     continue;
                 changes.append(removeOffered(*it));
@@ -193,10 +202,12 @@ QString StackApplier::named(const StackResource &resource) const
 QString StackApplier::removeOffered(const StackResource &resource)
 {
     if (resource.deletionPolicy.startsWith(QLatin1String("Retain")))
-        return QStringLiteral("%1 retained (DeletionPolicy: %2)").arg(named(resource), resource.deletionPolicy);
+        return QStringLiteral("%1 retained (DeletionPolicy: %2)")
+            .arg(named(resource), resource.deletionPolicy);
     ServiceModule *owner = ownerOf(resource.type);
     if (!owner)
-        return QStringLiteral("%1 left as it is (no service runs %2 now)").arg(named(resource), resource.type);
+        return QStringLiteral("%1 left as it is (no service runs %2 now)")
+            .arg(named(resource), resource.type);
     auto r = owner->deleteResource(resource);
     if (!r)
         return QStringLiteral("%1 not removed: %2").arg(named(resource), r.error().message);
@@ -205,9 +216,11 @@ QString StackApplier::removeOffered(const StackResource &resource)
 
 Result<QList<StackResource>> StackApplier::recordedResources() const
 {
-    const QString stackName = m_stack ? m_stack->name : StackLoader::defaultStackName(m_templatePath);
+    const QString stackName
+        = m_stack ? m_stack->name : StackLoader::defaultStackName(m_templatePath);
     return m_engine->store()->write([&](Database &db) -> Result<QList<StackResource>> {
-        auto s = db.prepare("SELECT logical_id, type, physical_id FROM stack_resources WHERE stack = ?1");
+        auto s = db.prepare(
+            "SELECT logical_id, type, physical_id FROM stack_resources WHERE stack = ?1");
         if (!s)
             return s.error();
         s->bind(1, stackName);
@@ -232,7 +245,8 @@ Result<void> StackApplier::recordResources(const Stack &stack)
         if (!tx.began())
             return tx.began();
         auto clear = db.prepare("DELETE FROM stack_resources WHERE stack = ?1");
-        auto insert = db.prepare("INSERT INTO stack_resources (stack, logical_id, type, physical_id) VALUES (?1, ?2, ?3, ?4)");
+        auto insert = db.prepare("INSERT INTO stack_resources (stack, logical_id, type, "
+                                 "physical_id) VALUES (?1, ?2, ?3, ?4)");
         if (!clear)
             return clear.error();
         if (!insert)
@@ -263,8 +277,10 @@ void StackApplier::watch()
     // the file the watch was on.
     m_watcher->addPath(m_templatePath);
     m_watcher->addPath(QFileInfo(m_templatePath).absolutePath());
-    connect(m_watcher.get(), &QFileSystemWatcher::fileChanged, m_debounce.get(), qOverload<>(&QTimer::start));
-    connect(m_watcher.get(), &QFileSystemWatcher::directoryChanged, m_debounce.get(), qOverload<>(&QTimer::start));
+    connect(m_watcher.get(), &QFileSystemWatcher::fileChanged, m_debounce.get(),
+        qOverload<>(&QTimer::start));
+    connect(m_watcher.get(), &QFileSystemWatcher::directoryChanged, m_debounce.get(),
+        qOverload<>(&QTimer::start));
 }
 
 void StackApplier::onFileChanged()
@@ -305,18 +321,17 @@ void StackApplier::publishHealth()
         Json resources = Json::array();
         for (const StackResource &r : m_stack->resources) {
             if (!r.implicit)
-                resources.push_back({ { "logicalId", r.logicalId.toStdString() },
-                                      { "type", r.type.toStdString() },
-                                      { "physicalId", r.physicalId.toStdString() } });
+                resources.push_back({{"logicalId", r.logicalId.toStdString()},
+                    {"type", r.type.toStdString()}, {"physicalId", r.physicalId.toStdString()}});
         }
         t["resources"] = resources;
         Json outputs = Json::object();
         for (const StackOutput &o : m_stack->outputs)
             outputs[o.name.toStdString()] = o.value.toStdString();
         t["outputs"] = outputs;
-        t["fidelity"] = { { "unsupported", m_stack->report.count(FidelityItem::Level::Unsupported) },
-                          { "ignored", m_stack->report.count(FidelityItem::Level::Ignored) },
-                          { "items", m_stack->report.toJson() } };
+        t["fidelity"] = {{"unsupported", m_stack->report.count(FidelityItem::Level::Unsupported)},
+            {"ignored", m_stack->report.count(FidelityItem::Level::Ignored)},
+            {"items", m_stack->report.toJson()}};
     }
     Json changes = Json::array();
     for (const QString &c : m_lastChanges)
@@ -333,12 +348,16 @@ void StackApplier::printReport(const Stack &stack) const
     qsizetype resources = 0;
     for (const StackResource &r : stack.resources)
         resources += r.implicit ? 0 : 1;
-    QString head = QStringLiteral("tarmac: %1: stack %2, %3 resource(s)").arg(file, stack.name).arg(resources);
+    QString head = QStringLiteral("tarmac: %1: stack %2, %3 resource(s)")
+                       .arg(file, stack.name)
+                       .arg(resources);
     if (unsupported == 0 && ignored == 0) {
         printErr(head + QStringLiteral(", everything emulated"));
         return;
     }
-    head += QStringLiteral(": %1 thing(s) Tarmac does not emulate, %2 it accepts and ignores").arg(unsupported).arg(ignored);
+    head += QStringLiteral(": %1 thing(s) Tarmac does not emulate, %2 it accepts and ignores")
+                .arg(unsupported)
+                .arg(ignored);
     printErr(head);
     for (const QString &line : stack.report.lines())
         printErr(line);

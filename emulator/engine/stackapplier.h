@@ -32,8 +32,8 @@ class ServiceModule;
 // It reports on stderr (the fidelity report at start, every reload), in /_tarmac/health
 // (field "template"), and through its signals. Which services' resources it created is kept
 // in the state (table stack_resources), so one removed from the template while Tarmac was not
-// running is removed at the next start. Lives on the engine's thread; it does not parse templates or
-// know any wire protocol.
+// running is removed at the next start. Lives on the engine's thread; it does not parse templates
+// or know any wire protocol.
 class StackApplier : public QObject
 {
     Q_OBJECT
@@ -85,7 +85,7 @@ private:
     Engine *m_engine;
     QString m_templatePath;
     QHash<QString, ServiceModule *> m_owners; // resource type → the module that creates it
-    QHash<QString, QString> m_nouns;          // resource type → "bucket"
+    QHash<QString, QString> m_nouns; // resource type → "bucket"
     std::optional<Stack> m_stack;
     QString m_lastError;
     QStringList m_lastChanges;

@@ -2,8 +2,8 @@
 
 #include "base/clock.h"
 #include "base/json.h"
-#include "engine/stackloader.h"
 #include "engine/servicemodules.h"
+#include "engine/stackloader.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -14,7 +14,7 @@ namespace {
 
 CommandResult usage(const QString &message)
 {
-    return CommandResult { 2, {}, QByteArray("tarmac: ") + message.toUtf8() + '\n' };
+    return CommandResult {2, {}, QByteArray("tarmac: ") + message.toUtf8() + '\n'};
 }
 
 } // namespace
@@ -36,15 +36,18 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
     const QString path = project.isEmpty() ? QDir::currentPath() : project;
     const QString templatePath = StackLoader::findTemplate(path);
     if (templatePath.isEmpty())
-        return usage(QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
+        return usage(
+            QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
     auto stack = loadStack(templatePath, parameterOverrides);
     const QString file = QFileInfo(templatePath).fileName();
     CommandResult r;
     if (!stack) {
         r.status = 1;
         if (json)
-            r.out = toJsonBytes(Json { { "template", templatePath.toStdString() },
-                                       { "error", stack.error().message.toStdString() } }, 2) + '\n';
+            r.out = toJsonBytes(Json {{"template", templatePath.toStdString()},
+                                    {"error", stack.error().message.toStdString()}},
+                        2)
+                + '\n';
         r.err = QByteArray("tarmac: ") + stack.error().message.toUtf8() + '\n';
         return r;
     }
@@ -55,18 +58,16 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
         Json resources = Json::array();
         for (const StackResource &res : stack->resources) {
             if (!res.implicit)
-                resources.push_back({ { "logicalId", res.logicalId.toStdString() },
-                                      { "type", res.type.toStdString() },
-                                      { "physicalId", res.physicalId.toStdString() } });
+                resources.push_back(
+                    {{"logicalId", res.logicalId.toStdString()}, {"type", res.type.toStdString()},
+                        {"physicalId", res.physicalId.toStdString()}});
         }
-        r.out = toJsonBytes(Json { { "template", templatePath.toStdString() },
-                                   { "stack", stack->name.toStdString() },
-                                   { "resources", resources },
-                                   { "unsupported", unsupported },
-                                   { "ignored", ignored },
-                                   { "items", stack->report.toJson() } },
-                            2)
-                + '\n';
+        r.out = toJsonBytes(Json {{"template", templatePath.toStdString()},
+                                {"stack", stack->name.toStdString()}, {"resources", resources},
+                                {"unsupported", unsupported}, {"ignored", ignored},
+                                {"items", stack->report.toJson()}},
+                    2)
+            + '\n';
         return r;
     }
     qsizetype resources = 0;
@@ -77,25 +78,30 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
         ++resources;
         if (res.noun.isEmpty())
             continue;
-        auto it = std::find_if(counts.begin(), counts.end(), [&](const auto &c) { return c.first == res.noun; });
+        auto it = std::find_if(
+            counts.begin(), counts.end(), [&](const auto &c) { return c.first == res.noun; });
         if (it == counts.end())
-            counts.append({ res.noun, 1 });
+            counts.append({res.noun, 1});
         else
             ++it->second;
     }
-    QString text = QStringLiteral("%1: stack %2, %3 resource(s)").arg(file, stack->name).arg(resources);
+    QString text
+        = QStringLiteral("%1: stack %2, %3 resource(s)").arg(file, stack->name).arg(resources);
     for (const auto &[noun, n] : std::as_const(counts))
         text += QStringLiteral(", %1 %2(s)").arg(n).arg(noun);
     text += u'\n';
     for (const QString &line : stack->report.lines())
         text += line + u'\n';
     if (unsupported > 0)
-        text += QStringLiteral("%1: %2 thing(s) Tarmac does not emulate, %3 it accepts and ignores\n")
-                        .arg(file)
-                        .arg(unsupported)
-                        .arg(ignored);
+        text += QStringLiteral(
+            "%1: %2 thing(s) Tarmac does not emulate, %3 it accepts and ignores\n")
+                    .arg(file)
+                    .arg(unsupported)
+                    .arg(ignored);
     else if (ignored > 0)
-        text += QStringLiteral("%1: everything runs; %2 thing(s) accepted and ignored\n").arg(file).arg(ignored);
+        text += QStringLiteral("%1: everything runs; %2 thing(s) accepted and ignored\n")
+                    .arg(file)
+                    .arg(ignored);
     else
         text += QStringLiteral("%1: everything runs as on AWS\n").arg(file);
     r.out = text.toUtf8();
@@ -128,11 +134,11 @@ CommandResult generateSampleEvent(const QString &source, const QMap<QString, QSt
             return usage(event.error().message);
         auto parsed = parseJson(*event);
         if (!parsed)
-            return CommandResult { 1, {}, parsed.error().message.toUtf8() + '\n' };
-        return CommandResult { 0, toJsonBytes(*parsed, 2) + '\n', {} };
+            return CommandResult {1, {}, parsed.error().message.toUtf8() + '\n'};
+        return CommandResult {0, toJsonBytes(*parsed, 2) + '\n', {}};
     }
     return usage(QStringLiteral("unknown event source '%1' (known: %2)")
-                         .arg(source, sampleEventSources().join(QLatin1String(", "))));
+                     .arg(source, sampleEventSources().join(QLatin1String(", "))));
 }
 
 } // namespace tarmac

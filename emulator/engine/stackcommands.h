@@ -28,7 +28,8 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
 // report. Status 1 when the template does not load or uses something Tarmac does not
 // emulate; what it accepts and ignores (IAM, …) is listed but does not fail the check.
 // `json`: the report as one JSON document instead of text.
-CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json);
+CommandResult checkProject(
+    const QString &project, const QStringList &parameterOverrides, bool json);
 
 // `tarmac events generate SOURCE`: a sample event in AWS's exact shape, pretty-printed.
 // Each service offers its own (ServiceModule::sampleEvents()).

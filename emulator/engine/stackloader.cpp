@@ -1,7 +1,7 @@
 #include "engine/stackloader.h"
 
-#include "template/intrinsics.h"
 #include "engine/resourcetypes.h"
+#include "template/intrinsics.h"
 #include "template/templatedocument.h"
 
 #include <QCryptographicHash>
@@ -33,10 +33,10 @@ struct Resource
     QString logicalId;
     QString type;
     Json body = Json::object(); // the resource as written
-    QString path;               // "/Resources/<id>"
-    bool included = true;       // its Condition holds
-    bool implicit = false;      // made by the SAM transform
-    QStringList dependsOn;      // resolved dependencies (included resources only)
+    QString path; // "/Resources/<id>"
+    bool included = true; // its Condition holds
+    bool implicit = false; // made by the SAM transform
+    QStringList dependsOn; // resolved dependencies (included resources only)
     QString deletionPolicy;
 
     // Properties before intrinsics, after Globals, each with the path it is written at.
@@ -53,12 +53,14 @@ struct Resource
 // replaced by the resource's own value.
 Json mergeGlobal(const Json &global, const Json &local)
 {
-    if (!IntrinsicResolver::intrinsicName(global).isEmpty() || !IntrinsicResolver::intrinsicName(local).isEmpty())
+    if (!IntrinsicResolver::intrinsicName(global).isEmpty()
+        || !IntrinsicResolver::intrinsicName(local).isEmpty())
         return local;
     if (global.is_object() && local.is_object()) {
         Json out = global;
         for (auto it = local.begin(); it != local.end(); ++it)
-            out[it.key()] = out.contains(it.key()) ? mergeGlobal(out[it.key()], it.value()) : it.value();
+            out[it.key()]
+                = out.contains(it.key()) ? mergeGlobal(out[it.key()], it.value()) : it.value();
         return out;
     }
     if (global.is_array() && local.is_array()) {
@@ -79,37 +81,42 @@ bool isAlphanumeric(const QString &s)
     });
 }
 
-
 class Loader : public IntrinsicContext
 {
 public:
-    Loader(const TemplateDocument &doc, const QString &templatePath, const StackLoader::Options &options)
-        : m_doc(doc), m_options(options), m_resolver(doc, *this, &m_stack.report)
+    Loader(const TemplateDocument &doc, const QString &templatePath,
+        const StackLoader::Options &options)
+        : m_doc(doc)
+        , m_options(options)
+        , m_resolver(doc, *this, &m_stack.report)
     {
         m_stack.templatePath = templatePath;
         m_stack.baseDir = QFileInfo(templatePath).absolutePath();
         m_stack.region = options.region;
         m_stack.accountId = options.accountId;
-        m_stack.name = options.stackName.isEmpty() ? StackLoader::defaultStackName(templatePath) : options.stackName;
-        const QByteArray h = QCryptographicHash::hash((m_stack.name + templatePath).toUtf8(), QCryptographicHash::Sha1)
-                                     .toHex();
+        m_stack.name = options.stackName.isEmpty() ? StackLoader::defaultStackName(templatePath)
+                                                   : options.stackName;
+        const QByteArray h = QCryptographicHash::hash(
+            (m_stack.name + templatePath).toUtf8(), QCryptographicHash::Sha1)
+                                 .toHex();
         const QString uuid = QStringLiteral("%1-%2-%3-%4-%5")
-                                     .arg(QLatin1String(h.mid(0, 8)), QLatin1String(h.mid(8, 4)),
-                                          QLatin1String(h.mid(12, 4)), QLatin1String(h.mid(16, 4)),
-                                          QLatin1String(h.mid(20, 12)));
+                                 .arg(QLatin1String(h.mid(0, 8)), QLatin1String(h.mid(8, 4)),
+                                     QLatin1String(h.mid(12, 4)), QLatin1String(h.mid(16, 4)),
+                                     QLatin1String(h.mid(20, 12)));
         m_stack.id = QStringLiteral("arn:aws:cloudformation:%1:%2:stack/%3/%4")
-                             .arg(m_stack.region, m_stack.accountId, m_stack.name, uuid);
-        m_naming = StackNaming { m_stack.name, m_stack.id, m_stack.region, m_stack.accountId };
+                         .arg(m_stack.region, m_stack.accountId, m_stack.name, uuid);
+        m_naming = StackNaming {m_stack.name, m_stack.id, m_stack.region, m_stack.accountId};
     }
 
     Result<Stack> run()
     {
         if (!m_doc.root().is_object())
-            return error(QString(), QStringLiteral("a template is a map of sections (Resources, …)"));
-        const std::initializer_list<Result<void> (Loader::*)()> steps = {
-            &Loader::readSections, &Loader::readParameters, &Loader::readResources, &Loader::expandSam,
-            &Loader::findDependencies, &Loader::sortResources, &Loader::resolveResources, &Loader::readOutputs
-        };
+            return error(
+                QString(), QStringLiteral("a template is a map of sections (Resources, …)"));
+        const std::initializer_list<Result<void> (Loader::*)()> steps
+            = {&Loader::readSections, &Loader::readParameters, &Loader::readResources,
+                &Loader::expandSam, &Loader::findDependencies, &Loader::sortResources,
+                &Loader::resolveResources, &Loader::readOutputs};
         for (auto step : steps) {
             if (auto r = (this->*step)(); !r)
                 return r.error();
@@ -147,7 +154,8 @@ public:
         return (*r)->identity.ref;
     }
 
-    Result<Json> getAtt(const QString &resource, const QString &attribute, const TemplateLocation &where) override
+    Result<Json> getAtt(
+        const QString &resource, const QString &attribute, const TemplateLocation &where) override
     {
         auto r = resourceFor(resource, where);
         if (!r)
@@ -157,9 +165,10 @@ public:
             return *it;
         if (!id.attributesKnown)
             return Json(QStringLiteral("%1.%2").arg(id.physicalId, attribute).toStdString());
-        return errorAt(where, QStringLiteral("Template error: resource %1 does not support attribute type %2 in "
-                                             "Fn::GetAtt")
-                                      .arg(resource, attribute));
+        return errorAt(where,
+            QStringLiteral("Template error: resource %1 does not support attribute type %2 in "
+                           "Fn::GetAtt")
+                .arg(resource, attribute));
     }
 
     Result<bool> condition(const QString &name, const TemplateLocation &where) override
@@ -168,14 +177,16 @@ public:
             return *it;
         const Json &conditions = section("Conditions");
         if (!conditions.is_object() || !conditions.contains(name.toStdString()))
-            return errorAt(where, QStringLiteral("there is no condition %1 in Conditions").arg(name));
+            return errorAt(
+                where, QStringLiteral("there is no condition %1 in Conditions").arg(name));
         if (m_conditionsInProgress.contains(name))
-            return errorAt(where, QStringLiteral("circular dependency between conditions: %1")
-                                          .arg((m_conditionStack + QStringList { name }).join(QLatin1String(" -> "))));
+            return errorAt(where,
+                QStringLiteral("circular dependency between conditions: %1")
+                    .arg((m_conditionStack + QStringList {name}).join(QLatin1String(" -> "))));
         m_conditionsInProgress.insert(name);
         m_conditionStack.append(name);
         auto value = m_resolver.condition(conditions[name.toStdString()],
-                                          TemplateDocument::childPath(QStringLiteral("/Conditions"), name));
+            TemplateDocument::childPath(QStringLiteral("/Conditions"), name));
         m_conditionStack.removeLast();
         m_conditionsInProgress.remove(name);
         if (!value)
@@ -222,28 +233,33 @@ private:
 
     static Error errorAt(const TemplateLocation &where, const QString &message)
     {
-        return makeError(QStringLiteral("ValidationError"), where.toString() + QStringLiteral(": ") + message);
+        return makeError(
+            QStringLiteral("ValidationError"), where.toString() + QStringLiteral(": ") + message);
     }
 
-    void report(Level level, Kind kind, const QString &subject, const QString &path, const QString &note)
+    void report(
+        Level level, Kind kind, const QString &subject, const QString &path, const QString &note)
     {
-        m_stack.report.add(FidelityItem { level, kind, subject, TemplateDocument::displayPath(path), note,
-                                          m_doc.locate(path) });
+        m_stack.report.add(FidelityItem {
+            level, kind, subject, TemplateDocument::displayPath(path), note, m_doc.locate(path)});
     }
 
     Result<Resource *> resourceFor(const QString &name, const TemplateLocation &where)
     {
         const auto it = m_index.constFind(name);
         if (it == m_index.cend())
-            return errorAt(where, QStringLiteral("Unresolved resource dependencies [%1] in the Resources block of "
-                                                 "the template")
-                                          .arg(name));
+            return errorAt(where,
+                QStringLiteral("Unresolved resource dependencies [%1] in the Resources block of "
+                               "the template")
+                    .arg(name));
         Resource &r = m_resources[*it];
         if (!r.included)
-            return errorAt(where, QStringLiteral("%1 is left out by its condition %2 and cannot be referred to here")
-                                          .arg(name, qs(r.body.value("Condition", std::string()))));
+            return errorAt(where,
+                QStringLiteral("%1 is left out by its condition %2 and cannot be referred to here")
+                    .arg(name, qs(r.body.value("Condition", std::string()))));
         if (!r.resolved)
-            return errorAt(where, QStringLiteral("the resource %1 cannot be referred to here").arg(name));
+            return errorAt(
+                where, QStringLiteral("the resource %1 cannot be referred to here").arg(name));
         return &r;
     }
 
@@ -251,52 +267,60 @@ private:
 
     Result<void> readSections()
     {
-        static const char *const known[] = { "AWSTemplateFormatVersion", "Description", "Metadata", "Parameters",
-                                              "Rules", "Mappings", "Conditions", "Transform", "Resources",
-                                              "Outputs", "Globals" };
+        static const char *const known[]
+            = {"AWSTemplateFormatVersion", "Description", "Metadata", "Parameters", "Rules",
+                "Mappings", "Conditions", "Transform", "Resources", "Outputs", "Globals"};
         for (auto it = m_doc.root().begin(); it != m_doc.root().end(); ++it) {
-            if (std::none_of(std::begin(known), std::end(known), [&](const char *k) { return it.key() == k; }))
+            if (std::none_of(std::begin(known), std::end(known),
+                    [&](const char *k) { return it.key() == k; }))
                 return error(TemplateDocument::childPath(QString(), qs(it.key())),
-                             QStringLiteral("Template format error: Invalid template property or properties [%1]")
-                                     .arg(qs(it.key())));
+                    QStringLiteral(
+                        "Template format error: Invalid template property or properties [%1]")
+                        .arg(qs(it.key())));
         }
         const Json &transform = section("Transform");
         QList<std::pair<QString, QString>> transforms; // name, path
         if (transform.is_string())
-            transforms.append({ qs(transform.get<std::string>()), QStringLiteral("/Transform") });
+            transforms.append({qs(transform.get<std::string>()), QStringLiteral("/Transform")});
         else if (transform.is_array()) {
             for (size_t i = 0; i < transform.size(); ++i)
-                transforms.append({ transform[i].is_string() ? qs(transform[i].get<std::string>()) : QStringLiteral("(macro)"),
-                                    TemplateDocument::childPath(QStringLiteral("/Transform"), qsizetype(i)) });
+                transforms.append({transform[i].is_string() ? qs(transform[i].get<std::string>())
+                                                            : QStringLiteral("(macro)"),
+                    TemplateDocument::childPath(QStringLiteral("/Transform"), qsizetype(i))});
         } else if (!transform.is_null()) {
-            return error(QStringLiteral("/Transform"), QStringLiteral("Transform takes a name or a list of names"));
+            return error(QStringLiteral("/Transform"),
+                QStringLiteral("Transform takes a name or a list of names"));
         }
         for (const auto &[t, path] : std::as_const(transforms)) {
             if (t == kSamTransform)
                 m_sam = true;
             else if (t != QLatin1String("AWS::LanguageExtensions"))
                 report(Level::Unsupported, Kind::Section, t, path,
-                       QStringLiteral("macros are not run; the template is used as written"));
+                    QStringLiteral("macros are not run; the template is used as written"));
         }
         if (!section("Rules").is_null())
-            report(Level::Unsupported, Kind::Section, QStringLiteral("Rules"), QStringLiteral("/Rules"),
-                   QStringLiteral("parameter rules are not checked"));
+            report(Level::Unsupported, Kind::Section, QStringLiteral("Rules"),
+                QStringLiteral("/Rules"), QStringLiteral("parameter rules are not checked"));
         const Json &globals = section("Globals");
         if (!globals.is_null()) {
             if (!m_sam)
                 return error(QStringLiteral("/Globals"),
-                             QStringLiteral("Globals needs `Transform: AWS::Serverless-2016-10-31`"));
+                    QStringLiteral("Globals needs `Transform: AWS::Serverless-2016-10-31`"));
             if (!globals.is_object())
-                return error(QStringLiteral("/Globals"), QStringLiteral("Globals is a map of sections"));
+                return error(
+                    QStringLiteral("/Globals"), QStringLiteral("Globals is a map of sections"));
             for (auto it = globals.begin(); it != globals.end(); ++it) {
-                const QString path = TemplateDocument::childPath(QStringLiteral("/Globals"), qs(it.key()));
+                const QString path
+                    = TemplateDocument::childPath(QStringLiteral("/Globals"), qs(it.key()));
                 if (it.key() == "Function") {
                     if (!it.value().is_object())
-                        return error(path, QStringLiteral("Globals.Function is a map of properties"));
+                        return error(
+                            path, QStringLiteral("Globals.Function is a map of properties"));
                     m_globalFunction = it.value();
                 } else {
-                    report(Level::Unsupported, Kind::Section, QStringLiteral("Globals.") + qs(it.key()), path,
-                           QStringLiteral("only Globals.Function is applied"));
+                    report(Level::Unsupported, Kind::Section,
+                        QStringLiteral("Globals.") + qs(it.key()), path,
+                        QStringLiteral("only Globals.Function is applied"));
                 }
             }
         }
@@ -305,7 +329,8 @@ private:
             return error(QStringLiteral("/Mappings"), QStringLiteral("Mappings is a map of maps"));
         const Json &conditions = section("Conditions");
         if (!conditions.is_null() && !conditions.is_object())
-            return error(QStringLiteral("/Conditions"), QStringLiteral("Conditions is a map of conditions"));
+            return error(
+                QStringLiteral("/Conditions"), QStringLiteral("Conditions is a map of conditions"));
         return {};
     }
 
@@ -316,21 +341,24 @@ private:
             return overrides.error();
         const Json &params = section("Parameters");
         if (!params.is_null() && !params.is_object())
-            return error(QStringLiteral("/Parameters"), QStringLiteral("Parameters is a map of parameters"));
+            return error(
+                QStringLiteral("/Parameters"), QStringLiteral("Parameters is a map of parameters"));
         for (auto it = overrides->cbegin(); it != overrides->cend(); ++it) {
             if (!params.is_object() || !params.contains(it.key().toStdString()))
                 return makeError(QStringLiteral("ValidationError"),
-                                 QStringLiteral("Parameters: [%1] do not exist in the template").arg(it.key()));
+                    QStringLiteral("Parameters: [%1] do not exist in the template").arg(it.key()));
         }
         for (const QString &name : keysOf(QStringLiteral("/Parameters"), params)) {
             const QString path = TemplateDocument::childPath(QStringLiteral("/Parameters"), name);
             if (!isAlphanumeric(name))
-                return error(path, QStringLiteral("Template format error: Parameter name %1 is non alphanumeric")
-                                           .arg(name));
+                return error(path,
+                    QStringLiteral("Template format error: Parameter name %1 is non alphanumeric")
+                        .arg(name));
             const Json &p = params[name.toStdString()];
             if (!p.is_object() || !p.contains("Type") || !p["Type"].is_string())
                 return error(path, QStringLiteral("the parameter %1 needs a Type").arg(name));
-            auto value = parameterValue(name, p, path, overrides->value(name), overrides->contains(name));
+            auto value
+                = parameterValue(name, p, path, overrides->value(name), overrides->contains(name));
             if (!value)
                 return value.error();
             m_stack.parameters.insert(name, std::move(*value));
@@ -338,17 +366,20 @@ private:
         return {};
     }
 
-    Result<Json> parameterValue(const QString &name, const Json &p, const QString &path, const QString &override,
-                                bool overridden)
+    Result<Json> parameterValue(const QString &name, const Json &p, const QString &path,
+        const QString &override, bool overridden)
     {
         const QString type = qs(p["Type"].get<std::string>());
-        const bool isList = type.startsWith(QLatin1String("List<")) || type == QLatin1String("CommaDelimitedList");
-        const bool isNumber = type == QLatin1String("Number") || type == QLatin1String("List<Number>");
+        const bool isList = type.startsWith(QLatin1String("List<"))
+            || type == QLatin1String("CommaDelimitedList");
+        const bool isNumber
+            = type == QLatin1String("Number") || type == QLatin1String("List<Number>");
         const bool isSsm = type.startsWith(QLatin1String("AWS::SSM::Parameter::Value<"));
-        if (!(type == QLatin1String("String") || isList || isNumber || isSsm || type.startsWith(QLatin1String("AWS::"))
-              || type == QLatin1String("AWS::SSM::Parameter::Name")))
+        if (!(type == QLatin1String("String") || isList || isNumber || isSsm
+                || type.startsWith(QLatin1String("AWS::"))
+                || type == QLatin1String("AWS::SSM::Parameter::Name")))
             return error(TemplateDocument::childPath(path, QStringLiteral("Type")),
-                         QStringLiteral("Template format error: Unrecognized parameter type: %1").arg(type));
+                QStringLiteral("Template format error: Unrecognized parameter type: %1").arg(type));
         QString text;
         if (overridden) {
             text = override;
@@ -364,18 +395,20 @@ private:
                 text = items.join(u',');
             } else if (!IntrinsicResolver::scalarToString(d, &text)) {
                 return error(TemplateDocument::childPath(path, QStringLiteral("Default")),
-                             QStringLiteral("the default of %1 must be a string").arg(name));
+                    QStringLiteral("the default of %1 must be a string").arg(name));
             }
         } else {
-            return error(path, QStringLiteral("Parameters: [%1] must have values (give a Default or "
-                                              "--parameter-overrides %1=VALUE)")
-                                       .arg(name));
+            return error(path,
+                QStringLiteral("Parameters: [%1] must have values (give a Default or "
+                               "--parameter-overrides %1=VALUE)")
+                    .arg(name));
         }
         if (isSsm)
             report(Level::Unsupported, Kind::Value, type, path,
-                   QStringLiteral("there is no SSM Parameter Store; the value is the parameter's own text"));
+                QStringLiteral(
+                    "there is no SSM Parameter Store; the value is the parameter's own text"));
 
-        QStringList items = isList ? text.split(u',') : QStringList { text };
+        QStringList items = isList ? text.split(u',') : QStringList {text};
         if (isList) {
             for (QString &item : items)
                 item = item.trimmed();
@@ -385,7 +418,8 @@ private:
         const auto fail = [&](const QString &why) {
             QString message = QStringLiteral("Parameter '%1' %2").arg(name, why);
             if (p.contains("ConstraintDescription") && p["ConstraintDescription"].is_string())
-                message += QStringLiteral(" (%1)").arg(qs(p["ConstraintDescription"].get<std::string>()));
+                message += QStringLiteral(" (%1)").arg(
+                    qs(p["ConstraintDescription"].get<std::string>()));
             return error(path, message);
         };
         for (const QString &item : std::as_const(items)) {
@@ -395,15 +429,19 @@ private:
                 if (!ok)
                     return fail(QStringLiteral("must be a number, not '%1'").arg(item));
                 qint64 bound = 0;
-                if (p.contains("MinValue") && wholeNumber(p["MinValue"], &bound) && v < double(bound))
+                if (p.contains("MinValue") && wholeNumber(p["MinValue"], &bound)
+                    && v < double(bound))
                     return fail(QStringLiteral("must be at least %1").arg(bound));
-                if (p.contains("MaxValue") && wholeNumber(p["MaxValue"], &bound) && v > double(bound))
+                if (p.contains("MaxValue") && wholeNumber(p["MaxValue"], &bound)
+                    && v > double(bound))
                     return fail(QStringLiteral("must be at most %1").arg(bound));
             } else {
                 qint64 bound = 0;
-                if (p.contains("MinLength") && wholeNumber(p["MinLength"], &bound) && item.size() < bound)
+                if (p.contains("MinLength") && wholeNumber(p["MinLength"], &bound)
+                    && item.size() < bound)
                     return fail(QStringLiteral("must be at least %1 characters long").arg(bound));
-                if (p.contains("MaxLength") && wholeNumber(p["MaxLength"], &bound) && item.size() > bound)
+                if (p.contains("MaxLength") && wholeNumber(p["MaxLength"], &bound)
+                    && item.size() > bound)
                     return fail(QStringLiteral("must be at most %1 characters long").arg(bound));
             }
             if (p.contains("AllowedValues")) {
@@ -418,17 +456,20 @@ private:
                 }
                 if (!found)
                     return fail(QStringLiteral("must be one of AllowedValues [%1], not '%2'")
-                                        .arg(names.join(QLatin1String(", ")), item));
+                                    .arg(names.join(QLatin1String(", ")), item));
             }
             if (p.contains("AllowedPattern") && p["AllowedPattern"].is_string()) {
                 const QString pattern = qs(p["AllowedPattern"].get<std::string>());
                 const QRegularExpression re(QRegularExpression::anchoredPattern(pattern));
                 if (!re.isValid())
-                    return error(TemplateDocument::childPath(path, QStringLiteral("AllowedPattern")),
-                                 QStringLiteral("AllowedPattern is not a valid regular expression: %1")
-                                         .arg(re.errorString()));
+                    return error(
+                        TemplateDocument::childPath(path, QStringLiteral("AllowedPattern")),
+                        QStringLiteral("AllowedPattern is not a valid regular expression: %1")
+                            .arg(re.errorString()));
                 if (!re.match(item).hasMatch())
-                    return fail(QStringLiteral("failed to satisfy constraint: must match pattern %1").arg(pattern));
+                    return fail(
+                        QStringLiteral("failed to satisfy constraint: must match pattern %1")
+                            .arg(pattern));
             }
         }
         if (isList) {
@@ -447,27 +488,31 @@ private:
         const Json &resources = section("Resources");
         if (!resources.is_object() || resources.empty())
             return error(QStringLiteral("/Resources"),
-                         QStringLiteral("Template format error: At least one Resources member must be defined."));
-        static const char *const attributes[] = { "Type", "Properties", "DependsOn", "Condition", "Metadata",
-                                                  "DeletionPolicy", "UpdateReplacePolicy", "CreationPolicy",
-                                                  "UpdatePolicy", "Version" };
+                QStringLiteral(
+                    "Template format error: At least one Resources member must be defined."));
+        static const char *const attributes[]
+            = {"Type", "Properties", "DependsOn", "Condition", "Metadata", "DeletionPolicy",
+                "UpdateReplacePolicy", "CreationPolicy", "UpdatePolicy", "Version"};
         for (const QString &id : keysOf(QStringLiteral("/Resources"), resources)) {
             const QString path = TemplateDocument::childPath(QStringLiteral("/Resources"), id);
             if (id.startsWith(QLatin1String("Fn::ForEach::"))) {
                 report(Level::Unsupported, Kind::Intrinsic, QStringLiteral("Fn::ForEach"), path,
-                       QStringLiteral("the resources it would make are not created"));
+                    QStringLiteral("the resources it would make are not created"));
                 continue;
             }
             if (!isAlphanumeric(id))
-                return error(path, QStringLiteral("Template format error: Resource name %1 is non alphanumeric.").arg(id));
+                return error(path,
+                    QStringLiteral("Template format error: Resource name %1 is non alphanumeric.")
+                        .arg(id));
             const Json &body = resources[id.toStdString()];
             if (!body.is_object() || !body.contains("Type") || !body["Type"].is_string())
                 return error(path, QStringLiteral("the resource %1 needs a Type").arg(id));
             for (auto it = body.begin(); it != body.end(); ++it) {
                 if (std::none_of(std::begin(attributes), std::end(attributes),
-                                 [&](const char *a) { return it.key() == a; }))
+                        [&](const char *a) { return it.key() == a; }))
                     return error(TemplateDocument::childPath(path, qs(it.key())),
-                                 QStringLiteral("Invalid template resource property '%1'").arg(qs(it.key())));
+                        QStringLiteral("Invalid template resource property '%1'")
+                            .arg(qs(it.key())));
             }
             Resource r;
             r.logicalId = id;
@@ -476,55 +521,61 @@ private:
             r.path = path;
             if (r.type.startsWith(QLatin1String("AWS::Serverless::")) && !m_sam)
                 return error(TemplateDocument::childPath(path, QStringLiteral("Type")),
-                             QStringLiteral("%1 needs `Transform: AWS::Serverless-2016-10-31`").arg(r.type));
+                    QStringLiteral("%1 needs `Transform: AWS::Serverless-2016-10-31`").arg(r.type));
             if (body.contains("Properties")) {
                 if (!body["Properties"].is_object())
                     return error(TemplateDocument::childPath(path, QStringLiteral("Properties")),
-                                 QStringLiteral("Properties must be a map"));
+                        QStringLiteral("Properties must be a map"));
                 r.rawProperties = body["Properties"];
             }
-            const QString propsPath = TemplateDocument::childPath(path, QStringLiteral("Properties"));
+            const QString propsPath
+                = TemplateDocument::childPath(path, QStringLiteral("Properties"));
             for (const QString &key : keysOf(propsPath, r.rawProperties)) {
                 r.propertyOrder.append(key);
                 r.propertyPaths.insert(key, TemplateDocument::childPath(propsPath, key));
             }
             if (body.contains("Condition")) {
-                const QString cpath = TemplateDocument::childPath(path, QStringLiteral("Condition"));
+                const QString cpath
+                    = TemplateDocument::childPath(path, QStringLiteral("Condition"));
                 if (!body["Condition"].is_string())
                     return error(cpath, QStringLiteral("Condition takes the name of a condition"));
-                auto holds = condition(qs(body["Condition"].get<std::string>()), m_doc.locate(cpath));
+                auto holds
+                    = condition(qs(body["Condition"].get<std::string>()), m_doc.locate(cpath));
                 if (!holds)
                     return holds.error();
                 r.included = *holds;
             }
             if (body.contains("DeletionPolicy")) {
                 auto policy = m_resolver.resolve(body["DeletionPolicy"],
-                                                 TemplateDocument::childPath(path, QStringLiteral("DeletionPolicy")));
+                    TemplateDocument::childPath(path, QStringLiteral("DeletionPolicy")));
                 if (!policy)
                     return policy.error();
                 r.deletionPolicy = policy->is_string() ? qs(policy->get<std::string>()) : QString();
-                static const QStringList policies = { QStringLiteral("Delete"), QStringLiteral("Retain"),
-                                                      QStringLiteral("RetainExceptOnCreate"),
-                                                      QStringLiteral("Snapshot") };
+                static const QStringList policies
+                    = {QStringLiteral("Delete"), QStringLiteral("Retain"),
+                        QStringLiteral("RetainExceptOnCreate"), QStringLiteral("Snapshot")};
                 if (!policies.contains(r.deletionPolicy))
-                    return error(TemplateDocument::childPath(path, QStringLiteral("DeletionPolicy")),
-                                 QStringLiteral("DeletionPolicy must be Delete, Retain, RetainExceptOnCreate or "
-                                                "Snapshot"));
+                    return error(
+                        TemplateDocument::childPath(path, QStringLiteral("DeletionPolicy")),
+                        QStringLiteral(
+                            "DeletionPolicy must be Delete, Retain, RetainExceptOnCreate or "
+                            "Snapshot"));
             }
-            for (const char *attr : { "CreationPolicy", "UpdatePolicy", "UpdateReplacePolicy" }) {
+            for (const char *attr : {"CreationPolicy", "UpdatePolicy", "UpdateReplacePolicy"}) {
                 if (body.contains(attr) && r.included)
                     report(Level::Ignored, Kind::Property, QLatin1String(attr),
-                           TemplateDocument::childPath(path, QLatin1String(attr)),
-                           QStringLiteral("resources are created and replaced at once"));
+                        TemplateDocument::childPath(path, QLatin1String(attr)),
+                        QStringLiteral("resources are created and replaced at once"));
             }
-            if (body.contains("Metadata") && body["Metadata"].is_object() && body["Metadata"].contains("BuildMethod")
-                && r.included) {
+            if (body.contains("Metadata") && body["Metadata"].is_object()
+                && body["Metadata"].contains("BuildMethod") && r.included) {
                 const Json &method = body["Metadata"]["BuildMethod"];
                 report(Level::Ignored, Kind::Property, QStringLiteral("Metadata.BuildMethod"),
-                       TemplateDocument::childPath(TemplateDocument::childPath(path, QStringLiteral("Metadata")),
-                                                   QStringLiteral("BuildMethod")),
-                       QStringLiteral("`sam build` (%1) is not run: the code folder is used as it is")
-                               .arg(method.is_string() ? qs(method.get<std::string>()) : QString()));
+                    TemplateDocument::childPath(
+                        TemplateDocument::childPath(path, QStringLiteral("Metadata")),
+                        QStringLiteral("BuildMethod")),
+                    QStringLiteral("`sam build` (%1) is not run: the code folder is used as it is")
+                        .arg(method.is_string() ? qs(method.get<std::string>()) : QString()));
             }
             m_index.insert(id, m_resources.size());
             m_resources.append(std::move(r));
@@ -532,7 +583,8 @@ private:
         return {};
     }
 
-    void addImplicit(const QString &logicalId, const QString &type, const QString &path, const QStringList &dependsOn)
+    void addImplicit(const QString &logicalId, const QString &type, const QString &path,
+        const QStringList &dependsOn)
     {
         if (m_index.contains(logicalId))
             return;
@@ -557,9 +609,11 @@ private:
                 Resource &r = m_resources[i];
                 for (auto it = m_globalFunction.begin(); it != m_globalFunction.end(); ++it) {
                     const QString key = qs(it.key());
-                    const QString globalPath = TemplateDocument::childPath(QStringLiteral("/Globals/Function"), key);
+                    const QString globalPath
+                        = TemplateDocument::childPath(QStringLiteral("/Globals/Function"), key);
                     if (r.rawProperties.contains(it.key())) {
-                        r.rawProperties[it.key()] = mergeGlobal(it.value(), r.rawProperties[it.key()]);
+                        r.rawProperties[it.key()]
+                            = mergeGlobal(it.value(), r.rawProperties[it.key()]);
                     } else {
                         r.rawProperties[it.key()] = it.value();
                         r.propertyPaths.insert(key, globalPath);
@@ -570,7 +624,8 @@ private:
             const QString id = m_resources[i].logicalId;
             const QString path = m_resources[i].path;
             if (!m_resources[i].rawProperties.contains("Role"))
-                addImplicit(id + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path, {});
+                addImplicit(
+                    id + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path, {});
             if (auto r = expandEvents(i); !r)
                 return r;
         }
@@ -593,7 +648,8 @@ private:
                 return error(path, QStringLiteral("the event %1 needs a Type").arg(name));
             const QString type = qs(event["Type"].get<std::string>());
             const Json props = event.value("Properties", Json::object());
-            const QString propsPath = TemplateDocument::childPath(path, QStringLiteral("Properties"));
+            const QString propsPath
+                = TemplateDocument::childPath(path, QStringLiteral("Properties"));
             if (!props.is_object())
                 return error(propsPath, QStringLiteral("the Properties of an event are a map"));
             if (const FunctionEventType *offered = eventType(type)) {
@@ -602,11 +658,13 @@ private:
                 continue;
             }
             if (type == QLatin1String("Api") && !props.contains("RestApiId"))
-                addImplicit(QStringLiteral("ServerlessRestApi"), QStringLiteral("AWS::Serverless::Api"), path, {});
+                addImplicit(QStringLiteral("ServerlessRestApi"),
+                    QStringLiteral("AWS::Serverless::Api"), path, {});
             if (type == QLatin1String("HttpApi") && !props.contains("ApiId"))
-                addImplicit(QStringLiteral("ServerlessHttpApi"), QStringLiteral("AWS::Serverless::HttpApi"), path, {});
+                addImplicit(QStringLiteral("ServerlessHttpApi"),
+                    QStringLiteral("AWS::Serverless::HttpApi"), path, {});
             report(Level::Unsupported, Kind::EventType, type, path,
-                   QStringLiteral("the function is not triggered by %1 events yet").arg(type));
+                QStringLiteral("the function is not triggered by %1 events yet").arg(type));
         }
         return {};
     }
@@ -639,26 +697,32 @@ private:
     // An event type a service offers: the resources its expansion makes join the template as
     // the SAM transform's own (their references make their dependencies), and its additions
     // go into the resources they name.
-    Result<void> expandOffered(const FunctionEventType &type, const QString &functionId, const QString &name,
-                               const Json &props, const QString &path, const QString &propsPath)
+    Result<void> expandOffered(const FunctionEventType &type, const QString &functionId,
+        const QString &name, const Json &props, const QString &path, const QString &propsPath)
     {
-        FunctionEvent event { functionId, name, props, [this](const QString &logicalId) {
+        FunctionEvent event {functionId, name, props, [this](const QString &logicalId) {
                                  const auto it = m_index.constFind(logicalId);
                                  return it == m_index.cend() ? QString() : m_resources[*it].type;
-                             } };
+                             }};
         auto expanded = type.expand(event);
         if (!expanded)
-            return error(path, QStringLiteral("Event with id [%1] is invalid. %2").arg(name, expanded.error().message));
+            return error(path,
+                QStringLiteral("Event with id [%1] is invalid. %2")
+                    .arg(name, expanded.error().message));
         for (const auto &[property, note] : std::as_const(expanded->unsupported))
-            report(Level::Unsupported, Kind::Property, property, TemplateDocument::childPath(propsPath, property), note);
+            report(Level::Unsupported, Kind::Property, property,
+                TemplateDocument::childPath(propsPath, property), note);
         QStringList made;
         for (const ExpandedResource &e : std::as_const(expanded->resources)) {
             if (m_index.contains(e.logicalId))
-                return error(path, QStringLiteral("the event %1 makes a resource %2, and the template has one so named")
-                                           .arg(name, e.logicalId));
+                return error(path,
+                    QStringLiteral(
+                        "the event %1 makes a resource %2, and the template has one so named")
+                        .arg(name, e.logicalId));
             if (!isAlphanumeric(e.logicalId) || !e.properties.is_object())
-                return error(path, QStringLiteral("the %1 event type made an invalid resource %2")
-                                           .arg(type.type(), e.logicalId));
+                return error(path,
+                    QStringLiteral("the %1 event type made an invalid resource %2")
+                        .arg(type.type(), e.logicalId));
             Resource r;
             r.logicalId = e.logicalId;
             r.type = e.type;
@@ -676,8 +740,10 @@ private:
         for (const EventExpansion::Addition &a : std::as_const(expanded->additions)) {
             const auto it = m_index.constFind(a.logicalId);
             if (it == m_index.cend() || a.property.isEmpty())
-                return error(path, QStringLiteral("the %1 event type added to a resource %2 the template does not have")
-                                           .arg(type.type(), a.logicalId));
+                return error(path,
+                    QStringLiteral(
+                        "the %1 event type added to a resource %2 the template does not have")
+                        .arg(type.type(), a.logicalId));
             Resource &target = m_resources[*it];
             if (!target.included)
                 continue;
@@ -694,11 +760,12 @@ private:
                 at = &next;
             }
             if (!at->is_array())
-                return error(target.propertyPaths.value(top), QStringLiteral("%1 must be a list").arg(a.property.join(u'.')));
+                return error(target.propertyPaths.value(top),
+                    QStringLiteral("%1 must be a list").arg(a.property.join(u'.')));
             at->push_back(a.value);
             // The resource names the function, so it comes after it (and after what the
             // event made); a function that refers to the resource makes a cycle, as in SAM.
-            for (const QString &d : QStringList { functionId } + made) {
+            for (const QString &d : QStringList {functionId} + made) {
                 if (!target.dependsOn.contains(d))
                     target.dependsOn.append(d);
             }
@@ -720,9 +787,10 @@ private:
                 continue;
             const auto it = m_index.constFind(ref.name);
             if (it == m_index.cend())
-                return error(ref.path, QStringLiteral("Unresolved resource dependencies [%1] in the Resources block "
-                                                      "of the template")
-                                               .arg(ref.name));
+                return error(ref.path,
+                    QStringLiteral("Unresolved resource dependencies [%1] in the Resources block "
+                                   "of the template")
+                        .arg(ref.name));
             if (dependsOn && m_resources[*it].included && !dependsOn->contains(ref.name))
                 dependsOn->append(ref.name);
         }
@@ -736,18 +804,23 @@ private:
                 continue;
             if (r.body.contains("DependsOn")) {
                 const Json &d = r.body["DependsOn"];
-                const QString dpath = TemplateDocument::childPath(r.path, QStringLiteral("DependsOn"));
-                const Json list = d.is_string() ? Json::array({ d }) : d;
+                const QString dpath
+                    = TemplateDocument::childPath(r.path, QStringLiteral("DependsOn"));
+                const Json list = d.is_string() ? Json::array({d}) : d;
                 if (!list.is_array())
-                    return error(dpath, QStringLiteral("DependsOn takes a resource name or a list of them"));
+                    return error(
+                        dpath, QStringLiteral("DependsOn takes a resource name or a list of them"));
                 for (size_t i = 0; i < list.size(); ++i) {
-                    const QString name = list[i].is_string() ? qs(list[i].get<std::string>()) : QString();
+                    const QString name
+                        = list[i].is_string() ? qs(list[i].get<std::string>()) : QString();
                     const auto it = m_index.constFind(name);
                     if (it == m_index.cend())
-                        return error(d.is_array() ? TemplateDocument::childPath(dpath, qsizetype(i)) : dpath,
-                                     QStringLiteral("Template format error: Unresolved resource dependencies [%1] "
-                                                    "in the Resources block of the template")
-                                             .arg(name));
+                        return error(
+                            d.is_array() ? TemplateDocument::childPath(dpath, qsizetype(i)) : dpath,
+                            QStringLiteral(
+                                "Template format error: Unresolved resource dependencies [%1] "
+                                "in the Resources block of the template")
+                                .arg(name));
                     if (m_resources[*it].included && !r.dependsOn.contains(name))
                         r.dependsOn.append(name);
                 }
@@ -757,7 +830,9 @@ private:
                 // A SAM function's events are not properties of the function it makes: they
                 // become resources that depend on it.
                 const bool events = r.type == kSamFunction && key == QLatin1String("Events");
-                if (auto c = checkReferences(value, r.propertyPaths.value(key), events ? nullptr : &r.dependsOn); !c)
+                if (auto c = checkReferences(
+                        value, r.propertyPaths.value(key), events ? nullptr : &r.dependsOn);
+                    !c)
                     return c;
             }
         }
@@ -776,7 +851,7 @@ private:
                 if (placed[i] || !r.included)
                     continue;
                 if (std::all_of(r.dependsOn.cbegin(), r.dependsOn.cend(),
-                                [&](const QString &d) { return done.contains(d); })) {
+                        [&](const QString &d) { return done.contains(d); })) {
                     placed[i] = true;
                     done.insert(r.logicalId);
                     order.append(i);
@@ -817,7 +892,8 @@ private:
         QStringList cycle = walk.mid(walk.indexOf(current));
         cycle.append(current);
         const Resource &first = m_resources[m_index.value(cycle.first())];
-        QString message = QStringLiteral("Circular dependency between resources: %1").arg(cycle.join(QLatin1String(" -> ")));
+        QString message = QStringLiteral("Circular dependency between resources: %1")
+                              .arg(cycle.join(QLatin1String(" -> ")));
         for (const QString &id : std::as_const(cycle)) {
             if (m_cycleHints.contains(id)) {
                 message += QStringLiteral(" (%1)").arg(m_cycleHints.value(id));
@@ -844,7 +920,8 @@ private:
         for (const QString &key : std::as_const(r.propertyOrder)) {
             if (r.type == kSamFunction && key == QLatin1String("Events"))
                 continue;
-            auto v = m_resolver.resolve(r.rawProperties[key.toStdString()], r.propertyPaths.value(key));
+            auto v = m_resolver.resolve(
+                r.rawProperties[key.toStdString()], r.propertyPaths.value(key));
             if (!v)
                 return v.error();
             if (!IntrinsicResolver::isNoValue(*v))
@@ -881,15 +958,15 @@ private:
         const ResourceTypeInfo *info = typeInfo(r.type);
         if (!info) {
             const bool custom = r.type.startsWith(QLatin1String("Custom::"))
-                    || r.type == QLatin1String("AWS::CloudFormation::CustomResource");
+                || r.type == QLatin1String("AWS::CloudFormation::CustomResource");
             report(Level::Unsupported, Kind::ResourceType, r.type, r.path,
-                   custom ? QStringLiteral("custom resources are not run")
-                          : QStringLiteral("Tarmac does not emulate this type; it is not created"));
+                custom ? QStringLiteral("custom resources are not run")
+                       : QStringLiteral("Tarmac does not emulate this type; it is not created"));
             return;
         }
         if (info->support == Support::Unsupported) {
             report(Level::Unsupported, Kind::ResourceType, r.type, r.path,
-                   QStringLiteral("not emulated yet; it is not created"));
+                QStringLiteral("not emulated yet; it is not created"));
             return;
         }
         if (info->support == Support::Ignored) {
@@ -900,9 +977,11 @@ private:
             const PropertySupport *p = info->property(key);
             if (p && p->support == Support::Emulated)
                 continue;
-            report(p ? (p->support == Support::Ignored ? Level::Ignored : Level::Unsupported) : Level::Unsupported,
-                   Kind::Property, key, r.propertyPaths.value(key),
-                   p ? QLatin1String(p->note) : QStringLiteral("not emulated: Tarmac goes on without it"));
+            report(p ? (p->support == Support::Ignored ? Level::Ignored : Level::Unsupported)
+                     : Level::Unsupported,
+                Kind::Property, key, r.propertyPaths.value(key),
+                p ? QLatin1String(p->note)
+                  : QStringLiteral("not emulated: Tarmac goes on without it"));
         }
     }
 
@@ -913,21 +992,25 @@ private:
         class Check : public ResourceCheck
         {
         public:
-            Check(Loader &loader, const Resource &r) : m_loader(loader), m_resource(r) { }
+            Check(Loader &loader, const Resource &r)
+                : m_loader(loader)
+                , m_resource(r)
+            { }
             QString pathOf(const QStringList &property) const
             {
                 if (property.isEmpty())
                     return m_resource.path;
-                QString path = m_resource.propertyPaths.value(
-                        property.first(), TemplateDocument::childPath(m_resource.path, QStringLiteral("Properties")));
+                QString path = m_resource.propertyPaths.value(property.first(),
+                    TemplateDocument::childPath(m_resource.path, QStringLiteral("Properties")));
                 for (qsizetype i = 1; i < property.size(); ++i)
                     path = TemplateDocument::childPath(path, property[i]);
                 return path;
             }
-            void unsupported(const QString &subject, const QStringList &property, const QString &note,
-                             bool value) override
+            void unsupported(const QString &subject, const QStringList &property,
+                const QString &note, bool value) override
             {
-                m_loader.report(Level::Unsupported, value ? Kind::Value : Kind::Property, subject, pathOf(property), note);
+                m_loader.report(Level::Unsupported, value ? Kind::Value : Kind::Property, subject,
+                    pathOf(property), note);
             }
             Error error(const QStringList &property, const QString &message) const override
             {
@@ -967,11 +1050,14 @@ private:
             const QString path = TemplateDocument::childPath(QStringLiteral("/Outputs"), name);
             const Json &o = outputs[name.toStdString()];
             if (!isAlphanumeric(name))
-                return error(path, QStringLiteral("Template format error: Output name %1 is non alphanumeric").arg(name));
+                return error(path,
+                    QStringLiteral("Template format error: Output name %1 is non alphanumeric")
+                        .arg(name));
             if (!o.is_object() || !o.contains("Value"))
                 return error(path, QStringLiteral("the output %1 needs a Value").arg(name));
             if (o.contains("Condition")) {
-                const QString cpath = TemplateDocument::childPath(path, QStringLiteral("Condition"));
+                const QString cpath
+                    = TemplateDocument::childPath(path, QStringLiteral("Condition"));
                 if (!o["Condition"].is_string())
                     return error(cpath, QStringLiteral("Condition takes the name of a condition"));
                 auto holds = condition(qs(o["Condition"].get<std::string>()), m_doc.locate(cpath));
@@ -980,9 +1066,12 @@ private:
                 if (!*holds)
                     continue;
             }
-            if (auto c = checkReferences(o["Value"], TemplateDocument::childPath(path, QStringLiteral("Value")), nullptr); !c)
+            if (auto c = checkReferences(o["Value"],
+                    TemplateDocument::childPath(path, QStringLiteral("Value")), nullptr);
+                !c)
                 return c.error();
-            auto value = m_resolver.resolve(o["Value"], TemplateDocument::childPath(path, QStringLiteral("Value")));
+            auto value = m_resolver.resolve(
+                o["Value"], TemplateDocument::childPath(path, QStringLiteral("Value")));
             if (!value)
                 return value.error();
             StackOutput out;
@@ -995,9 +1084,11 @@ private:
                     items.append(s);
                 }
                 out.value = items.join(u',');
-            } else if (!IntrinsicResolver::isNoValue(*value) && !IntrinsicResolver::scalarToString(*value, &out.value)) {
-                return error(path, QStringLiteral("Template format error: Every Value member of Outputs must be a "
-                                                  "string"));
+            } else if (!IntrinsicResolver::isNoValue(*value)
+                && !IntrinsicResolver::scalarToString(*value, &out.value)) {
+                return error(path,
+                    QStringLiteral("Template format error: Every Value member of Outputs must be a "
+                                   "string"));
             }
             if (o.contains("Description"))
                 IntrinsicResolver::scalarToString(o["Description"], &out.description);
@@ -1009,7 +1100,7 @@ private:
                 if (exported->is_object() && exported->contains("Name"))
                     IntrinsicResolver::scalarToString((*exported)["Name"], &out.exportName);
                 report(Level::Ignored, Kind::Property, QStringLiteral("Export"), epath,
-                       QStringLiteral("there are no other stacks to import it"));
+                    QStringLiteral("there are no other stacks to import it"));
             }
             m_stack.outputs.append(out);
         }
@@ -1041,8 +1132,9 @@ QString StackLoader::findTemplate(const QString &projectPath)
         return info.absoluteFilePath();
     if (!info.isDir())
         return {};
-    for (const char *name : { "template.yaml", "template.yml", "template.json" }) {
-        const QFileInfo candidate(QDir(info.absoluteFilePath()).absoluteFilePath(QLatin1String(name)));
+    for (const char *name : {"template.yaml", "template.yml", "template.json"}) {
+        const QFileInfo candidate(
+            QDir(info.absoluteFilePath()).absoluteFilePath(QLatin1String(name)));
         if (candidate.isFile())
             return candidate.absoluteFilePath();
     }
@@ -1055,7 +1147,8 @@ QString StackLoader::defaultStackName(const QString &templatePath)
     QString name = QFileInfo(QFileInfo(templatePath).absolutePath()).fileName();
     QString out;
     for (const QChar c : std::as_const(name)) {
-        const bool ok = (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9');
+        const bool ok
+            = (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9');
         out += ok ? c : QChar(u'-');
     }
     while (out.contains(QLatin1String("--")))
@@ -1099,14 +1192,14 @@ Result<QMap<QString, QString>> StackLoader::parseParameterOverrides(const QStrin
                 const qsizetype comma = pair.indexOf(QLatin1String(",ParameterValue="));
                 if (comma < 0)
                     return makeError(QStringLiteral("Usage"),
-                                     QStringLiteral("'%1': expected ParameterKey=K,ParameterValue=V").arg(pair));
+                        QStringLiteral("'%1': expected ParameterKey=K,ParameterValue=V").arg(pair));
                 out.insert(pair.mid(13, comma - 13), pair.mid(comma + 16));
                 continue;
             }
             const qsizetype eq = pair.indexOf(u'=');
             if (eq <= 0)
                 return makeError(QStringLiteral("Usage"),
-                                 QStringLiteral("'%1': a parameter override is Key=Value").arg(pair));
+                    QStringLiteral("'%1': a parameter override is Key=Value").arg(pair));
             out.insert(pair.left(eq), pair.mid(eq + 1));
         }
     }
@@ -1118,12 +1211,13 @@ Result<Stack> StackLoader::loadFile(const QString &templatePath, const Options &
     QFile file(templatePath);
     if (!file.open(QIODevice::ReadOnly))
         return makeError(QStringLiteral("ValidationError"),
-                         QStringLiteral("cannot read %1: %2").arg(templatePath, file.errorString()));
+            QStringLiteral("cannot read %1: %2").arg(templatePath, file.errorString()));
     const QByteArray text = file.read(TemplateDocument::kMaxBytes + 1);
     return load(text, QFileInfo(templatePath).absoluteFilePath(), options);
 }
 
-Result<Stack> StackLoader::load(const QByteArray &text, const QString &templatePath, const Options &options)
+Result<Stack> StackLoader::load(
+    const QByteArray &text, const QString &templatePath, const Options &options)
 {
     auto doc = TemplateDocument::parse(text, QFileInfo(templatePath).fileName());
     if (!doc)

@@ -47,7 +47,8 @@ public:
 
     static Result<Stack> loadFile(const QString &templatePath, const Options &options);
     // `templatePath` names the file in errors and anchors relative code folders.
-    static Result<Stack> load(const QByteArray &text, const QString &templatePath, const Options &options);
+    static Result<Stack> load(
+        const QByteArray &text, const QString &templatePath, const Options &options);
 };
 
 } // namespace tarmac

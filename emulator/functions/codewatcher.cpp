@@ -13,14 +13,15 @@ constexpr int kMaxWatched = 4000;
 bool skipped(const QString &name)
 {
     return name == QLatin1String("__pycache__") || name == QLatin1String(".git")
-            || name == QLatin1String(".tarmac") || name == QLatin1String("node_modules")
-            || name == QLatin1String(".aws-sam") || name == QLatin1String(".pytest_cache");
+        || name == QLatin1String(".tarmac") || name == QLatin1String("node_modules")
+        || name == QLatin1String(".aws-sam") || name == QLatin1String(".pytest_cache");
 }
 
 } // namespace
 
 CodeWatcher::CodeWatcher(QString root, QObject *parent)
-    : QObject(parent), m_root(std::move(root))
+    : QObject(parent)
+    , m_root(std::move(root))
 {
     m_debounce.setSingleShot(true);
     m_debounce.setInterval(150);
@@ -46,7 +47,7 @@ void CodeWatcher::onEvent()
 void CodeWatcher::rescan()
 {
     QStringList wanted;
-    QList<QString> dirs { m_root };
+    QList<QString> dirs {m_root};
     while (!dirs.isEmpty() && wanted.size() < kMaxWatched) {
         const QString dir = dirs.takeFirst();
         wanted.append(dir);

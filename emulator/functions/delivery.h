@@ -13,12 +13,12 @@ namespace tarmac {
 // What a delivery to a function ended with.
 struct DeliveryResult
 {
-    bool delivered = false;     // false: dropped, or the function could not be run at all
+    bool delivered = false; // false: dropped, or the function could not be run at all
     bool functionError = false; // the function ran and failed (Unhandled / Handled)
-    QByteArray payload;         // the function's response, or its error document
-    QString errorType;          // "Runtime.ExitError", "Sandbox.Timedout", …
+    QByteArray payload; // the function's response, or its error document
+    QString errorType; // "Runtime.ExitError", "Sandbox.Timedout", …
     QString errorMessage;
-    QByteArray logTail;         // the last 4 KB of logs, for Invoke's LogType=Tail
+    QByteArray logTail; // the last 4 KB of logs, for Invoke's LogType=Tail
     QByteArray requestId;
     qint64 durationNs = 0;
 };
@@ -28,15 +28,15 @@ struct DeliveryResult
 // delivery, may hold it (pause, breakpoints), and hands it to the function runner.
 struct Delivery
 {
-    QByteArray id;               // empty: the dispatcher assigns one
-    QString functionName;        // a name, not an ARN
-    QString qualifier;           // "$LATEST" when empty
+    QByteArray id; // empty: the dispatcher assigns one
+    QString functionName; // a name, not an ARN
+    QString qualifier; // "$LATEST" when empty
     QByteArray payload;
-    QString origin;              // "s3", "sqs", "apigateway", "schedule", "invoke", "replay", "manual"
-    bool async = false;          // Event invocation: retried and sent to destinations per AWS
-    QByteArray traceId;          // the trace this delivery continues (32 hex)
-    QByteArray parentSpanId;     // the span that caused it (16 hex)
-    QByteArray clientContext;    // base64 JSON, as Invoke's X-Amz-Client-Context
+    QString origin; // "s3", "sqs", "apigateway", "schedule", "invoke", "replay", "manual"
+    bool async = false; // Event invocation: retried and sent to destinations per AWS
+    QByteArray traceId; // the trace this delivery continues (32 hex)
+    QByteArray parentSpanId; // the span that caused it (16 hex)
+    QByteArray clientContext; // base64 JSON, as Invoke's X-Amz-Client-Context
     bool tailLogs = false;
     // Called once, on an arbitrary thread, when the delivery is finished (or dropped).
     std::function<void(const DeliveryResult &)> done;
@@ -46,9 +46,9 @@ struct Delivery
 // PutFunctionEventInvokeConfig), for every asynchronous source alike.
 struct EventInvokeConfig
 {
-    int maximumRetryAttempts = 2;          // 0 to 2
-    int maximumEventAgeSeconds = 21'600;   // 60 to 21600
-    QString onSuccess;                     // destination ARNs, or empty
+    int maximumRetryAttempts = 2; // 0 to 2
+    int maximumEventAgeSeconds = 21'600; // 60 to 21600
+    QString onSuccess; // destination ARNs, or empty
     QString onFailure;
     qint64 lastModifiedNs = 0;
 };

@@ -15,7 +15,7 @@ namespace tarmac {
 // those.
 struct FunctionConfig
 {
-    QString name;    // "my-fn": letters, digits, '-' and '_', up to 64
+    QString name; // "my-fn": letters, digits, '-' and '_', up to 64
     QString runtime; // "python3.12", "nodejs20.x", "provided.al2023"
     QString handler; // "app.handler"; provided.* runtimes get it in _HANDLER but need none
     QString codeDir; // absolute folder with the code: LAMBDA_TASK_ROOT and the working folder

@@ -72,19 +72,24 @@ bool FunctionInstance::canTransition(State from, State to)
 QString FunctionInstance::stateName(State state)
 {
     switch (state) {
-    case State::Starting: return QStringLiteral("Starting");
-    case State::Ready: return QStringLiteral("Ready");
-    case State::Invoking: return QStringLiteral("Invoking");
-    case State::TimingOut: return QStringLiteral("TimingOut");
-    case State::Failed: return QStringLiteral("Failed");
-    case State::Stopped: return QStringLiteral("Stopped");
+    case State::Starting:
+        return QStringLiteral("Starting");
+    case State::Ready:
+        return QStringLiteral("Ready");
+    case State::Invoking:
+        return QStringLiteral("Invoking");
+    case State::TimingOut:
+        return QStringLiteral("TimingOut");
+    case State::Failed:
+        return QStringLiteral("Failed");
+    case State::Stopped:
+        return QStringLiteral("Stopped");
     }
     return {};
 }
 
 FunctionInstance::FunctionInstance(QByteArray id, FunctionConfig config, RuntimeLaunch launch,
-                                   QProcessEnvironment environment, Options options,
-                                   QObject *parent)
+    QProcessEnvironment environment, Options options, QObject *parent)
     : QObject(parent)
     , m_id(std::move(id))
     , m_config(std::move(config))
@@ -126,8 +131,8 @@ bool FunctionInstance::transition(State to)
 {
     if (!canTransition(m_state, to)) {
         qWarning("tarmac: function %s instance %s: refused transition %s -> %s",
-                 qPrintable(m_config.name), m_id.constData(), qPrintable(stateName(m_state)),
-                 qPrintable(stateName(to)));
+            qPrintable(m_config.name), m_id.constData(), qPrintable(stateName(m_state)),
+            qPrintable(stateName(to)));
         return false;
     }
     m_state = to;
@@ -135,17 +140,18 @@ bool FunctionInstance::transition(State to)
     return true;
 }
 
-FunctionInstance::Outcome FunctionInstance::failure(const char *errorType, const QString &message) const
+FunctionInstance::Outcome FunctionInstance::failure(
+    const char *errorType, const QString &message) const
 {
     Outcome o;
     o.ok = false;
     o.errorType = QString::fromLatin1(errorType);
     o.errorMessage = message;
     const QByteArray id = m_current ? m_current->requestId : QByteArray();
-    const QString full = id.isEmpty() ? QStringLiteral("Error: %1").arg(message)
-                                      : QStringLiteral("RequestId: %1 Error: %2")
-                                                .arg(QString::fromLatin1(id), message);
-    o.payload = toJsonBytes(Json { { "errorType", errorType }, { "errorMessage", toStd(full) } });
+    const QString full = id.isEmpty()
+        ? QStringLiteral("Error: %1").arg(message)
+        : QStringLiteral("RequestId: %1 Error: %2").arg(QString::fromLatin1(id), message);
+    o.payload = toJsonBytes(Json {{"errorType", errorType}, {"errorMessage", toStd(full)}});
     o.contentType = QByteArrayLiteral("application/json");
     return o;
 }
@@ -154,8 +160,9 @@ Result<void> FunctionInstance::start()
 {
     if (m_state != State::Starting || m_process)
         return makeError(QStringLiteral("InvalidState"),
-                         QStringLiteral("an instance starts once, from Starting"));
-    m_api = std::make_unique<RuntimeApiServer>(static_cast<RuntimeApiBackend *>(this), m_options.spoolDir);
+            QStringLiteral("an instance starts once, from Starting"));
+    m_api = std::make_unique<RuntimeApiServer>(
+        static_cast<RuntimeApiBackend *>(this), m_options.spoolDir);
     auto port = m_api->listen();
     if (!port)
         return port.error();
@@ -178,12 +185,14 @@ Result<void> FunctionInstance::start()
         if (::getppid() != tarmacPid)
             ::_exit(127);
     });
-    connect(m_process, &QProcess::readyReadStandardOutput, this, [this] { readOutput(Stream::Stdout); });
-    connect(m_process, &QProcess::readyReadStandardError, this, [this] { readOutput(Stream::Stderr); });
+    connect(m_process, &QProcess::readyReadStandardOutput, this,
+        [this] { readOutput(Stream::Stdout); });
+    connect(
+        m_process, &QProcess::readyReadStandardError, this, [this] { readOutput(Stream::Stderr); });
     connect(m_process, &QProcess::finished, this,
-            [this](int code, QProcess::ExitStatus status) { onProcessFinished(code, int(status)); });
+        [this](int code, QProcess::ExitStatus status) { onProcessFinished(code, int(status)); });
     connect(m_process, &QProcess::errorOccurred, this,
-            [this](QProcess::ProcessError error) { onProcessError(int(error)); });
+        [this](QProcess::ProcessError error) { onProcessError(int(error)); });
 
     m_spawnTimer.start();
     m_startupTimer.start(m_options.startupTimeoutMs);
@@ -196,8 +205,8 @@ Result<void> FunctionInstance::invoke(Invocation invocation)
 {
     if (!isIdle())
         return makeError(QStringLiteral("InvalidState"),
-                         QStringLiteral("instance %1 is %2, not idle")
-                                 .arg(QString::fromLatin1(m_id), stateName(m_state)));
+            QStringLiteral("instance %1 is %2, not idle")
+                .arg(QString::fromLatin1(m_id), stateName(m_state)));
     m_current = std::make_unique<Invocation>(std::move(invocation));
     m_currentSent = false;
     m_memoryExceeded = false;
@@ -245,7 +254,7 @@ void FunctionInstance::nextInvocation(HttpResponder responder)
     case State::Ready:
         if (m_parkedNext.isValid())
             m_parkedNext.send(runtimeApiError(403, "InvalidStateTransition",
-                                              QByteArrayLiteral("a newer /next replaced this one")));
+                QByteArrayLiteral("a newer /next replaced this one")));
         m_parkedNext = std::move(responder);
         if (!m_current)
             emit idle();
@@ -262,10 +271,9 @@ void FunctionInstance::nextInvocation(HttpResponder responder)
     case State::Stopped:
         break;
     }
-    responder.send(runtimeApiError(
-            403, "InvalidStateTransition",
-            "State transition from " + stateName(m_state).toLatin1()
-                    + " to InvocationNext failed for runtime."));
+    responder.send(runtimeApiError(403, "InvalidStateTransition",
+        "State transition from " + stateName(m_state).toLatin1()
+            + " to InvocationNext failed for runtime."));
 }
 
 // What a runtime's answer to the current invocation goes through: an unknown request id gets
@@ -274,8 +282,10 @@ void FunctionInstance::nextInvocation(HttpResponder responder)
 // it).
 bool FunctionInstance::acceptAnswer(const QByteArray &requestId, const HttpResponder &responder)
 {
-    if (m_state != State::Invoking || !m_current || !m_currentSent || requestId != m_current->requestId) {
-        responder.send(runtimeApiError(400, "InvalidRequestID", QByteArrayLiteral("Invalid request ID")));
+    if (m_state != State::Invoking || !m_current || !m_currentSent
+        || requestId != m_current->requestId) {
+        responder.send(
+            runtimeApiError(400, "InvalidRequestID", QByteArrayLiteral("Invalid request ID")));
         return false;
     }
     responder.send(HttpResponse::json(202, QByteArrayLiteral(R"({"status":"OK"})")));
@@ -283,8 +293,8 @@ bool FunctionInstance::acceptAnswer(const QByteArray &requestId, const HttpRespo
     return m_state == State::Invoking && m_current && m_current->requestId == requestId;
 }
 
-void FunctionInstance::invocationResponse(const QByteArray &requestId, HttpRequest &&request,
-                                          HttpResponder responder)
+void FunctionInstance::invocationResponse(
+    const QByteArray &requestId, HttpRequest &&request, HttpResponder responder)
 {
     if (!acceptAnswer(requestId, responder))
         return;
@@ -300,8 +310,8 @@ void FunctionInstance::invocationResponse(const QByteArray &requestId, HttpReque
 // The error a runtime posted (to /invocation/ID/error or /init/error): its errorType and
 // errorMessage, or, when the body is not that shape, the body itself as the message.
 // `fallbackType` names an error whose type neither the body nor the header gives.
-FunctionInstance::Outcome FunctionInstance::errorOutcome(const HttpRequest &request,
-                                                         const QString &fallbackType)
+FunctionInstance::Outcome FunctionInstance::errorOutcome(
+    const HttpRequest &request, const QString &fallbackType)
 {
     Outcome o;
     o.ok = false;
@@ -319,15 +329,15 @@ FunctionInstance::Outcome FunctionInstance::errorOutcome(const HttpRequest &requ
         if (type.isEmpty())
             type = QStringLiteral("Runtime.Unknown");
         o.errorMessage = QString::fromUtf8(o.payload.left(4096));
-        o.payload = toJsonBytes(Json { { "errorType", toStd(type) },
-                                       { "errorMessage", toStd(o.errorMessage) } });
+        o.payload = toJsonBytes(
+            Json {{"errorType", toStd(type)}, {"errorMessage", toStd(o.errorMessage)}});
     }
     o.errorType = type.isEmpty() ? fallbackType : type;
     return o;
 }
 
-void FunctionInstance::invocationError(const QByteArray &requestId, HttpRequest &&request,
-                                       HttpResponder responder)
+void FunctionInstance::invocationError(
+    const QByteArray &requestId, HttpRequest &&request, HttpResponder responder)
 {
     if (!acceptAnswer(requestId, responder))
         return;
@@ -338,8 +348,8 @@ void FunctionInstance::initError(HttpRequest &&request, HttpResponder responder)
 {
     if (m_state != State::Starting) {
         responder.send(runtimeApiError(403, "InvalidStateTransition",
-                                       "State transition from " + stateName(m_state).toLatin1()
-                                               + " to InitError failed for runtime."));
+            "State transition from " + stateName(m_state).toLatin1()
+                + " to InitError failed for runtime."));
         return;
     }
     responder.send(HttpResponse::json(202, QByteArrayLiteral(R"({"status":"OK"})")));
@@ -354,10 +364,10 @@ void FunctionInstance::responseTooLarge(const QByteArray &requestId)
     if (m_state != State::Invoking || !m_current || requestId != m_current->requestId)
         return;
     Outcome o = failure("Function.ResponseSizeTooLarge",
-                        QStringLiteral("Response payload size exceeded maximum allowed payload size "
-                                       "(6291556 bytes)."));
-    o.payload = toJsonBytes(Json { { "errorType", "Function.ResponseSizeTooLarge" },
-                                   { "errorMessage", toStd(o.errorMessage) } });
+        QStringLiteral("Response payload size exceeded maximum allowed payload size "
+                       "(6291556 bytes)."));
+    o.payload = toJsonBytes(Json {
+        {"errorType", "Function.ResponseSizeTooLarge"}, {"errorMessage", toStd(o.errorMessage)}});
     finishInvocation(std::move(o), State::Ready);
 }
 
@@ -397,12 +407,12 @@ void FunctionInstance::onStartupTimeout()
     if (m_state != State::Starting)
         return;
     Outcome o = failure("Runtime.InitTimeout",
-                        QStringLiteral("the runtime did not ask for an invocation within %1 seconds "
-                                       "of starting")
-                                .arg(m_options.startupTimeoutMs / 1000.0, 0, 'f', 2));
+        QStringLiteral("the runtime did not ask for an invocation within %1 seconds "
+                       "of starting")
+            .arg(m_options.startupTimeoutMs / 1000.0, 0, 'f', 2));
     o.platformLog = "INIT_REPORT Init Duration: "
-            + QByteArray::number(m_spawnTimer.nsecsElapsed() / 1e6, 'f', 2)
-            + " ms\tPhase: init\tStatus: timeout";
+        + QByteArray::number(m_spawnTimer.nsecsElapsed() / 1e6, 'f', 2)
+        + " ms\tPhase: init\tStatus: timeout";
     failInit(std::move(o));
 }
 
@@ -411,8 +421,10 @@ void FunctionInstance::onDeadline()
     if (m_state != State::Invoking || !m_current)
         return;
     const QString seconds = QString::number(m_current->timeoutMs / 1000.0, 'f', 2);
-    Outcome o = failure("Sandbox.Timedout", QStringLiteral("Task timed out after %1 seconds").arg(seconds));
-    o.platformLog = m_current->requestId + " Task timed out after " + seconds.toLatin1() + " seconds";
+    Outcome o = failure(
+        "Sandbox.Timedout", QStringLiteral("Task timed out after %1 seconds").arg(seconds));
+    o.platformLog
+        = m_current->requestId + " Task timed out after " + seconds.toLatin1() + " seconds";
     // Output written up to the deadline belongs to this invocation.
     drainOutput();
     if (m_state != State::Invoking || !m_current)
@@ -451,12 +463,14 @@ qint64 FunctionInstance::currentRss(qint64 *peak, bool withChildren) const
     if (!withChildren)
         return rss;
     // Direct children count too: a shell bootstrap that runs the real runtime as a child.
-    const QByteArray children = readProcFile(base + "/task/" + QByteArray::number(pid) + "/children");
+    const QByteArray children
+        = readProcFile(base + "/task/" + QByteArray::number(pid) + "/children");
     for (const QByteArray &child : children.split(' ')) {
         bool ok = false;
         const qint64 childPid = child.trimmed().toLongLong(&ok);
         if (ok && childPid > 0)
-            rss += statusField(readProcFile("/proc/" + QByteArray::number(childPid) + "/status"), "VmRSS:");
+            rss += statusField(
+                readProcFile("/proc/" + QByteArray::number(childPid) + "/status"), "VmRSS:");
     }
     if (peak)
         *peak = qMax(*peak, rss);
@@ -476,12 +490,13 @@ void FunctionInstance::onProcessFinished(int exitCode, int exitStatus)
     m_memoryTimer.stop();
     m_startupTimer.stop();
     const QString how = QStringLiteral("Runtime exited with error: %1")
-                                .arg(QString::fromLatin1(exitDescription(exitCode, QProcess::ExitStatus(exitStatus))));
+                            .arg(QString::fromLatin1(
+                                exitDescription(exitCode, QProcess::ExitStatus(exitStatus))));
     const bool clean = exitStatus == QProcess::NormalExit && exitCode == 0;
     switch (m_state) {
     case State::Starting: {
         Outcome o = failure("Runtime.ExitError",
-                            clean ? QStringLiteral("Runtime exited without providing a reason") : how);
+            clean ? QStringLiteral("Runtime exited without providing a reason") : how);
         failInit(std::move(o));
         break;
     }
@@ -489,12 +504,12 @@ void FunctionInstance::onProcessFinished(int exitCode, int exitStatus)
         transition(State::Failed);
         break;
     case State::Invoking: {
-        Outcome o = m_memoryExceeded ? failure("Runtime.OutOfMemory", how)
-                                     : failure("Runtime.ExitError",
-                                               clean ? QStringLiteral("Runtime exited without providing a reason")
-                                                     : how);
+        Outcome o = m_memoryExceeded
+            ? failure("Runtime.OutOfMemory", how)
+            : failure("Runtime.ExitError",
+                clean ? QStringLiteral("Runtime exited without providing a reason") : how);
         o.platformLog = "RequestId: " + m_current->requestId + " Error: " + how.toUtf8() + '\n'
-                + o.errorType.toLatin1();
+            + o.errorType.toLatin1();
         finishInvocation(std::move(o), State::Failed);
         break;
     }
@@ -512,7 +527,7 @@ void FunctionInstance::onProcessError(int error)
     if (QProcess::ProcessError(error) != QProcess::FailedToStart || m_state != State::Starting)
         return;
     Outcome o = failure("Runtime.InvalidEntrypoint",
-                        QStringLiteral("fork/exec %1: %2").arg(m_launch.program, m_process->errorString()));
+        QStringLiteral("fork/exec %1: %2").arg(m_launch.program, m_process->errorString()));
     failInit(std::move(o));
     transition(State::Stopped); // no finished() follows a process that never started
 }
@@ -542,7 +557,8 @@ void FunctionInstance::readOutput(Stream stream)
         if (partial.isEmpty()) {
             line = data.mid(from, nl - from);
         } else {
-            line = std::exchange(partial, QByteArray()) + QByteArrayView(data).sliced(from, nl - from);
+            line = std::exchange(partial, QByteArray())
+                + QByteArrayView(data).sliced(from, nl - from);
         }
         if (line.endsWith('\r'))
             line.chop(1);
@@ -589,7 +605,8 @@ void FunctionInstance::stop(const QString &reason)
         emit invocationFinished(o);
     }
     if (m_parkedNext.isValid()) {
-        m_parkedNext.send(runtimeApiError(500, "InternalServerError", QByteArrayLiteral("Internal Server Error")));
+        m_parkedNext.send(runtimeApiError(
+            500, "InternalServerError", QByteArrayLiteral("Internal Server Error")));
         m_parkedNext = HttpResponder();
     }
     if (m_process) {

@@ -57,10 +57,10 @@ public:
         QByteArray requestId;
         QByteArray payload;
         QByteArray invokedFunctionArn;
-        QByteArray traceHeader;   // Lambda-Runtime-Trace-Id (X-Ray form)
+        QByteArray traceHeader; // Lambda-Runtime-Trace-Id (X-Ray form)
         QByteArray clientContext; // decoded JSON, or empty
-        QByteArray identity;      // JSON, or empty
-        qint64 deadlineMs = 0;    // epoch milliseconds
+        QByteArray identity; // JSON, or empty
+        qint64 deadlineMs = 0; // epoch milliseconds
         int timeoutMs = 3000;
         qint64 memoryLimitBytes = 0; // 0: not enforced
     };
@@ -72,7 +72,7 @@ public:
         bool ok = false;
         QByteArray payload; // the response bytes, or the error document
         QByteArray contentType;
-        QString errorType;    // failures: "Unhandled"-class types from the runtime, or ours
+        QString errorType; // failures: "Unhandled"-class types from the runtime, or ours
         QString errorMessage; // for logs
         QByteArray platformLog; // a line Lambda's platform would log ("Task timed out …")
         qint64 durationNs = 0;
@@ -80,7 +80,7 @@ public:
     };
 
     FunctionInstance(QByteArray id, FunctionConfig config, RuntimeLaunch launch,
-                     QProcessEnvironment environment, Options options, QObject *parent = nullptr);
+        QProcessEnvironment environment, Options options, QObject *parent = nullptr);
     ~FunctionInstance() override;
 
     QByteArray id() const { return m_id; }
@@ -91,7 +91,10 @@ public:
     // asks for more (it may also exit instead, as a runtime does after a fatal error).
     bool isIdle() const { return m_state == State::Ready && !m_current && m_parkedNext.isValid(); }
     // Ready, holding no invocation, and its runtime not yet back in /next.
-    bool isReturning() const { return m_state == State::Ready && !m_current && !m_parkedNext.isValid(); }
+    bool isReturning() const
+    {
+        return m_state == State::Ready && !m_current && !m_parkedNext.isValid();
+    }
     qint64 pid() const;
     quint16 runtimeApiPort() const;
     // From spawn to the runtime's first /next; 0 until then.
@@ -120,10 +123,10 @@ signals:
 private:
     // RuntimeApiBackend
     void nextInvocation(HttpResponder responder) override;
-    void invocationResponse(const QByteArray &requestId, HttpRequest &&request,
-                            HttpResponder responder) override;
-    void invocationError(const QByteArray &requestId, HttpRequest &&request,
-                         HttpResponder responder) override;
+    void invocationResponse(
+        const QByteArray &requestId, HttpRequest &&request, HttpResponder responder) override;
+    void invocationError(
+        const QByteArray &requestId, HttpRequest &&request, HttpResponder responder) override;
     void initError(HttpRequest &&request, HttpResponder responder) override;
     void responseTooLarge(const QByteArray &requestId) override;
 

@@ -1,10 +1,10 @@
 #include "functions/functionrunner.h"
 
 #include "base/clock.h"
+#include "base/ids.h"
 #include "base/json.h"
 #include "functions/codewatcher.h"
 #include "functions/runtimeregistry.h"
-#include "base/ids.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
@@ -23,11 +23,24 @@ namespace {
 constexpr qsizetype kTail = 4096;
 
 const char *const kReservedVariables[] = {
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
 };
 
 bool validFunctionName(const QString &name)
@@ -37,7 +50,7 @@ bool validFunctionName(const QString &name)
     for (const QChar c : name) {
         const char16_t u = c.unicode();
         const bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9')
-                || u == '-' || u == '_';
+            || u == '-' || u == '_';
         if (!ok)
             return false;
     }
@@ -125,9 +138,13 @@ struct FunctionRunner::Pool
     quint64 useCounter = 0;
 };
 
-FunctionRunner::FunctionRunner(RuntimeRegistry *runtimes, Tracer *tracer, const Clock *clock,
-                               Options options, QObject *parent)
-    : QObject(parent), m_runtimes(runtimes), m_tracer(tracer), m_clock(clock), m_options(std::move(options))
+FunctionRunner::FunctionRunner(
+    RuntimeRegistry *runtimes, Tracer *tracer, const Clock *clock, Options options, QObject *parent)
+    : QObject(parent)
+    , m_runtimes(runtimes)
+    , m_tracer(tracer)
+    , m_clock(clock)
+    , m_options(std::move(options))
 {
     qRegisterMetaType<tarmac::FunctionInstance::Outcome>();
     qRegisterMetaType<tarmac::LogRecord>();
@@ -146,38 +163,38 @@ FunctionRunner::~FunctionRunner()
 
 QString FunctionRunner::functionArn(const QString &name) const
 {
-    return QStringLiteral("arn:aws:lambda:%1:%2:function:%3").arg(m_options.region, m_options.accountId, name);
+    return QStringLiteral("arn:aws:lambda:%1:%2:function:%3")
+        .arg(m_options.region, m_options.accountId, name);
 }
 
 Result<void> FunctionRunner::defineFunction(const FunctionConfig &config)
 {
     if (!validFunctionName(config.name))
         return makeError(QStringLiteral("InvalidParameterValueException"),
-                         QStringLiteral("The function name '%1' is not valid: use 1 to 64 letters, "
-                                        "digits, '-' and '_'")
-                                 .arg(config.name));
+            QStringLiteral("The function name '%1' is not valid: use 1 to 64 letters, "
+                           "digits, '-' and '_'")
+                .arg(config.name));
     RuntimePlugin *plugin = m_runtimes ? m_runtimes->pluginFor(config.runtime) : nullptr;
     if (!plugin)
         return makeError(QStringLiteral("InvalidParameterValueException"),
-                         QStringLiteral("The runtime parameter of %1 is not supported by Tarmac "
-                                        "(runtime plugins serve: %2)")
-                                 .arg(config.runtime,
-                                      m_runtimes ? m_runtimes->runtimes().join(QStringLiteral(", "))
-                                                 : QString()));
+            QStringLiteral("The runtime parameter of %1 is not supported by Tarmac "
+                           "(runtime plugins serve: %2)")
+                .arg(config.runtime,
+                    m_runtimes ? m_runtimes->runtimes().join(QStringLiteral(", ")) : QString()));
     if (config.codeDir.isEmpty() || !QFileInfo(config.codeDir).isDir())
         return makeError(QStringLiteral("InvalidParameterValueException"),
-                         QStringLiteral("The code folder %1 of function %2 does not exist")
-                                 .arg(config.codeDir, config.name));
+            QStringLiteral("The code folder %1 of function %2 does not exist")
+                .arg(config.codeDir, config.name));
     if (config.timeoutSeconds < 1 || config.memoryMb < 1)
         return makeError(QStringLiteral("InvalidParameterValueException"),
-                         QStringLiteral("Timeout and MemorySize must be positive"));
+            QStringLiteral("Timeout and MemorySize must be positive"));
 
     // Resolving the interpreter once here makes the first cold start faster and surfaces the
     // plugin's warnings when the function is defined. A launch error is not a definition
     // error: Lambda, too, accepts a function whose bootstrap is missing and fails its invokes.
     QStringList warnings;
     const QString runtimeDir = QDir(m_options.runtimeRoot).filePath(plugin->key());
-    if (auto launch = plugin->launch({ config.runtime, config.handler, config.codeDir, runtimeDir }))
+    if (auto launch = plugin->launch({config.runtime, config.handler, config.codeDir, runtimeDir}))
         warnings = launch->warnings;
 
     {
@@ -195,8 +212,8 @@ Result<void> FunctionRunner::defineFunction(const FunctionConfig &config)
     if (QThread::currentThread() == thread())
         applyDefinition(config.name);
     else
-        QMetaObject::invokeMethod(this, [this, name = config.name] { applyDefinition(name); },
-                                  Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, name = config.name] { applyDefinition(name); }, Qt::QueuedConnection);
     return {};
 }
 
@@ -210,7 +227,8 @@ void FunctionRunner::removeFunction(const QString &name)
     if (QThread::currentThread() == thread())
         applyDefinition(name);
     else
-        QMetaObject::invokeMethod(this, [this, name] { applyDefinition(name); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this, [this, name] { applyDefinition(name); }, Qt::QueuedConnection);
 }
 
 std::optional<FunctionConfig> FunctionRunner::function(const QString &name) const
@@ -256,7 +274,7 @@ void FunctionRunner::applyDefinition(const QString &name)
         pool->queue.clear();
         for (auto &a : queue)
             failDelivery(a->delivery, QStringLiteral("ResourceNotFoundException"),
-                         QStringLiteral("Function not found: %1").arg(functionArn(name)), false);
+                QStringLiteral("Function not found: %1").arg(functionArn(name)), false);
         retireStale(*pool);
         return;
     }
@@ -325,13 +343,12 @@ void FunctionRunner::deliver(Delivery delivery)
         return;
     }
     QMetaObject::invokeMethod(
-            this, [this, d = std::move(delivery)]() mutable { deliverHere(std::move(d)); },
-            Qt::QueuedConnection);
+        this, [this, d = std::move(delivery)]() mutable { deliverHere(std::move(d)); },
+        Qt::QueuedConnection);
 }
 
 void FunctionRunner::failDelivery(Delivery &delivery, const QString &errorType,
-                                  const QString &message, bool functionError,
-                                  const QByteArray &document)
+    const QString &message, bool functionError, const QByteArray &document)
 {
     DeliveryResult r;
     r.delivered = functionError;
@@ -340,8 +357,8 @@ void FunctionRunner::failDelivery(Delivery &delivery, const QString &errorType,
     r.errorMessage = message;
     r.requestId = delivery.id;
     r.payload = document.isEmpty()
-            ? toJsonBytes(Json { { "errorType", toStd(errorType) }, { "errorMessage", toStd(message) } })
-            : document;
+        ? toJsonBytes(Json {{"errorType", toStd(errorType)}, {"errorMessage", toStd(message)}})
+        : document;
     if (delivery.done)
         std::exchange(delivery.done, nullptr)(r);
 }
@@ -351,14 +368,15 @@ void FunctionRunner::deliverHere(Delivery delivery)
     if (delivery.id.isEmpty())
         delivery.id = newRequestId();
     if (m_stopped) {
-        failDelivery(delivery, QStringLiteral("ServiceException"), QStringLiteral("Tarmac is stopping"), false);
+        failDelivery(delivery, QStringLiteral("ServiceException"),
+            QStringLiteral("Tarmac is stopping"), false);
         return;
     }
     Pool *pool = m_pools.value(delivery.functionName);
     if (!pool || pool->removed) {
         failDelivery(delivery, QStringLiteral("ResourceNotFoundException"),
-                     QStringLiteral("Function not found: %1").arg(functionArn(delivery.functionName)),
-                     false);
+            QStringLiteral("Function not found: %1").arg(functionArn(delivery.functionName)),
+            false);
         return;
     }
     auto active = std::make_unique<Active>();
@@ -383,11 +401,12 @@ void FunctionRunner::deliverHere(Delivery delivery)
             idle = true;
     }
     const bool capacity = idle || live < limit || coming > qsizetype(pool->queue.size());
-    if ((!capacity && !active->delivery.async) || qsizetype(pool->queue.size()) >= m_options.maxQueued) {
+    if ((!capacity && !active->delivery.async)
+        || qsizetype(pool->queue.size()) >= m_options.maxQueued) {
         failDelivery(active->delivery, QStringLiteral("TooManyRequestsException"),
-                     limit == 0 ? QStringLiteral("Rate Exceeded. The function's reserved concurrency is 0.")
-                                : QStringLiteral("Rate Exceeded."),
-                     false);
+            limit == 0 ? QStringLiteral("Rate Exceeded. The function's reserved concurrency is 0.")
+                       : QStringLiteral("Rate Exceeded."),
+            false);
         return;
     }
     pool->queue.push_back(std::move(active));
@@ -412,7 +431,8 @@ void FunctionRunner::pump(Pool &pool)
                 if (slot->removed)
                     continue;
                 const auto state = slot->instance->state();
-                if (state == FunctionInstance::State::Stopped || state == FunctionInstance::State::Failed)
+                if (state == FunctionInstance::State::Stopped
+                    || state == FunctionInstance::State::Failed)
                     continue;
                 ++live;
                 if (slot->generation != pool.generation)
@@ -450,11 +470,11 @@ void FunctionRunner::addLayerPaths(QProcessEnvironment &env, const QStringList &
         const QDir layer(dir);
         python.append(layer.filePath(QStringLiteral("python")));
         const QDir pythonLib(layer.filePath(QStringLiteral("python/lib")));
-        for (const QString &version : pythonLib.entryList({ QStringLiteral("python3*") }, QDir::Dirs))
+        for (const QString &version : pythonLib.entryList({QStringLiteral("python3*")}, QDir::Dirs))
             python.append(pythonLib.filePath(version + QStringLiteral("/site-packages")));
         node.append(layer.filePath(QStringLiteral("nodejs/node_modules")));
         const QDir nodeDir(layer.filePath(QStringLiteral("nodejs")));
-        for (const QString &version : nodeDir.entryList({ QStringLiteral("node[0-9]*") }, QDir::Dirs))
+        for (const QString &version : nodeDir.entryList({QStringLiteral("node[0-9]*")}, QDir::Dirs))
             node.append(nodeDir.filePath(version + QStringLiteral("/node_modules")));
         bin.append(layer.filePath(QStringLiteral("bin")));
         lib.append(layer.filePath(QStringLiteral("lib")));
@@ -475,9 +495,8 @@ void FunctionRunner::addLayerPaths(QProcessEnvironment &env, const QStringList &
     join("LD_LIBRARY_PATH", lib, true);
 }
 
-QProcessEnvironment FunctionRunner::environmentFor(const FunctionConfig &config,
-                                                   const RuntimeLaunch &launch,
-                                                   const QString &runtimeDir) const
+QProcessEnvironment FunctionRunner::environmentFor(
+    const FunctionConfig &config, const RuntimeLaunch &launch, const QString &runtimeDir) const
 {
     static const QProcessEnvironment host = [] {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -491,9 +510,8 @@ QProcessEnvironment FunctionRunner::environmentFor(const FunctionConfig &config,
         return env;
     }();
     QProcessEnvironment env = host;
-    const auto set = [&env](const char *key, const QString &value) {
-        env.insert(QLatin1String(key), value);
-    };
+    const auto set
+        = [&env](const char *key, const QString &value) { env.insert(QLatin1String(key), value); };
     set("_HANDLER", config.handler);
     set("LAMBDA_TASK_ROOT", config.codeDir);
     set("LAMBDA_RUNTIME_DIR", runtimeDir);
@@ -502,8 +520,8 @@ QProcessEnvironment FunctionRunner::environmentFor(const FunctionConfig &config,
     set("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", QString::number(config.memoryMb));
     set("AWS_LAMBDA_LOG_GROUP_NAME", QStringLiteral("/aws/lambda/") + config.name);
     set("AWS_LAMBDA_LOG_STREAM_NAME",
-        m_clock->now().toString(QStringLiteral("yyyy/MM/dd")) + QStringLiteral("/[") + config.version
-                + u']' + QString::fromLatin1(randomHex(16)));
+        m_clock->now().toString(QStringLiteral("yyyy/MM/dd")) + QStringLiteral("/[")
+            + config.version + u']' + QString::fromLatin1(randomHex(16)));
     set("AWS_LAMBDA_INITIALIZATION_TYPE", QStringLiteral("on-demand"));
     set("AWS_REGION", m_options.region);
     set("AWS_DEFAULT_REGION", m_options.region);
@@ -530,15 +548,17 @@ bool FunctionRunner::spawn(Pool &pool)
         auto active = std::move(pool.queue.front());
         pool.queue.pop_front();
         const QString full = QStringLiteral("RequestId: %1 Error: %2")
-                                     .arg(QString::fromLatin1(active->requestId), message);
-        log(pool, active.get(), "START RequestId: " + active->requestId + " Version: "
-                    + pool.config.version.toUtf8(), LogSeverityInfo);
+                                 .arg(QString::fromLatin1(active->requestId), message);
+        log(pool, active.get(),
+            "START RequestId: " + active->requestId + " Version: " + pool.config.version.toUtf8(),
+            LogSeverityInfo);
         log(pool, active.get(), full.toUtf8() + '\n' + type.toUtf8(), LogSeverityError);
         log(pool, active.get(), "END RequestId: " + active->requestId, LogSeverityInfo);
         log(pool, active.get(),
-            "REPORT RequestId: " + active->requestId + "\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: "
-                    + QByteArray::number(pool.config.memoryMb) + " MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: "
-                    + type.toUtf8(),
+            "REPORT RequestId: " + active->requestId
+                + "\tDuration: 0.00 ms\tBilled Duration: 0 ms\tMemory Size: "
+                + QByteArray::number(pool.config.memoryMb)
+                + " MB\tMax Memory Used: 0 MB\tStatus: error\tError Type: " + type.toUtf8(),
             LogSeverityInfo);
         DeliveryResult r;
         r.delivered = true;
@@ -546,7 +566,7 @@ bool FunctionRunner::spawn(Pool &pool)
         r.errorType = type;
         r.errorMessage = message;
         r.requestId = active->requestId;
-        r.payload = toJsonBytes(Json { { "errorType", toStd(type) }, { "errorMessage", toStd(full) } });
+        r.payload = toJsonBytes(Json {{"errorType", toStd(type)}, {"errorMessage", toStd(full)}});
         r.logTail = active->tail.right(kTail);
         if (active->delivery.done)
             std::exchange(active->delivery.done, nullptr)(r);
@@ -555,11 +575,12 @@ bool FunctionRunner::spawn(Pool &pool)
     RuntimePlugin *plugin = m_runtimes ? m_runtimes->pluginFor(pool.config.runtime) : nullptr;
     if (!plugin) {
         failFront(QStringLiteral("Runtime.InvalidRuntime"),
-                  QStringLiteral("no runtime plugin serves %1").arg(pool.config.runtime));
+            QStringLiteral("no runtime plugin serves %1").arg(pool.config.runtime));
         return false;
     }
     const QString runtimeDir = QDir(m_options.runtimeRoot).filePath(plugin->key());
-    auto launch = plugin->launch({ pool.config.runtime, pool.config.handler, pool.config.codeDir, runtimeDir });
+    auto launch = plugin->launch(
+        {pool.config.runtime, pool.config.handler, pool.config.codeDir, runtimeDir});
     if (!launch) {
         failFront(launch.error().code, launch.error().message);
         return false;
@@ -568,26 +589,27 @@ bool FunctionRunner::spawn(Pool &pool)
     options.startupTimeoutMs = m_options.startupTimeoutMs;
     options.spoolDir = m_options.spoolDir;
     auto *instance = new FunctionInstance(randomHex(4), pool.config, *launch,
-                                          environmentFor(pool.config, *launch, runtimeDir), options, this);
+        environmentFor(pool.config, *launch, runtimeDir), options, this);
     auto slot = std::make_unique<Slot>();
     slot->instance = instance;
     slot->generation = pool.generation;
     Pool *p = &pool;
     connect(instance, &FunctionInstance::stateChanged, this,
-            [this, p, instance](FunctionInstance::State s) { onInstanceState(p, instance, s); });
+        [this, p, instance](FunctionInstance::State s) { onInstanceState(p, instance, s); });
     connect(instance, &FunctionInstance::idle, this,
-            [this, p, instance] { onInstanceIdle(p, instance); });
+        [this, p, instance] { onInstanceIdle(p, instance); });
     connect(instance, &FunctionInstance::output, this,
-            [this, p, instance](const QByteArray &line, FunctionInstance::Stream stream) {
-                onInstanceOutput(p, instance, line, stream);
-            });
+        [this, p, instance](const QByteArray &line, FunctionInstance::Stream stream) {
+            onInstanceOutput(p, instance, line, stream);
+        });
     connect(instance, &FunctionInstance::invocationFinished, this,
-            [this, p, instance](const FunctionInstance::Outcome &outcome) {
-                if (Slot *s = slotFor(*p, instance))
-                    finishActive(*s, outcome);
-            });
+        [this, p, instance](const FunctionInstance::Outcome &outcome) {
+            if (Slot *s = slotFor(*p, instance))
+                finishActive(*s, outcome);
+        });
     connect(instance, &FunctionInstance::initFailed, this,
-            [this, p, instance](const FunctionInstance::Outcome &outcome) { onInitFailed(p, instance, outcome); });
+        [this, p, instance](
+            const FunctionInstance::Outcome &outcome) { onInitFailed(p, instance, outcome); });
     pool.workers.push_back(std::move(slot));
     if (auto r = instance->start(); !r) {
         Slot *s = slotFor(pool, instance);
@@ -654,7 +676,8 @@ void FunctionRunner::startInvocation(Pool &pool, Slot &slot, std::unique_ptr<Act
     inv.timeoutMs = pool.config.timeoutSeconds * 1000;
     inv.deadlineMs = m_clock->nowMs() + inv.timeoutMs;
 
-    log(pool, active.get(), "START RequestId: " + active->requestId + " Version: " + pool.config.version.toUtf8(),
+    log(pool, active.get(),
+        "START RequestId: " + active->requestId + " Version: " + pool.config.version.toUtf8(),
         LogSeverityInfo);
     slot.active = std::move(active);
     if (auto r = instance->invoke(std::move(inv)); !r) {
@@ -677,53 +700,57 @@ void FunctionRunner::finishActive(Slot &slot, const FunctionInstance::Outcome &o
         if (!outcome.platformLog.isEmpty()) {
             const QByteArray stamp = m_clock->now().toString(Qt::ISODateWithMs).toLatin1();
             const bool timedOut = outcome.errorType == QLatin1String("Sandbox.Timedout");
-            log(*pool, active.get(), timedOut ? stamp + ' ' + outcome.platformLog : outcome.platformLog,
+            log(*pool, active.get(),
+                timedOut ? stamp + ' ' + outcome.platformLog : outcome.platformLog,
                 LogSeverityError);
         }
         if (active->droppedBytes > 0)
             log(*pool, active.get(),
                 "[tarmac] " + QByteArray::number(active->droppedBytes)
-                        + " bytes of output over this invocation's log limit were not recorded",
+                    + " bytes of output over this invocation's log limit were not recorded",
                 LogSeverityWarn);
         // The limit applies to the function's own lines; Lambda's lines always get through.
         active->loggedBytes = 0;
         log(*pool, active.get(), "END RequestId: " + active->requestId, LogSeverityInfo);
-        QByteArray report = "REPORT RequestId: " + active->requestId + "\tDuration: "
-                + QByteArray::number(durationMs, 'f', 2) + " ms\tBilled Duration: "
-                + QByteArray::number(qMax<qint64>(1, qint64(std::ceil(durationMs)))) + " ms\tMemory Size: "
-                + QByteArray::number(config.memoryMb) + " MB\tMax Memory Used: " + QByteArray::number(maxUsedMb)
-                + " MB\t";
+        QByteArray report = "REPORT RequestId: " + active->requestId
+            + "\tDuration: " + QByteArray::number(durationMs, 'f', 2) + " ms\tBilled Duration: "
+            + QByteArray::number(qMax<qint64>(1, qint64(std::ceil(durationMs))))
+            + " ms\tMemory Size: " + QByteArray::number(config.memoryMb)
+            + " MB\tMax Memory Used: " + QByteArray::number(maxUsedMb) + " MB\t";
         if (active->coldStart)
-            report += "Init Duration: " + QByteArray::number(active->initDurationNs / 1e6, 'f', 2) + " ms\t";
-        if (!outcome.ok && !outcome.errorType.isEmpty() && outcome.errorType != QLatin1String("Unhandled"))
+            report += "Init Duration: " + QByteArray::number(active->initDurationNs / 1e6, 'f', 2)
+                + " ms\t";
+        if (!outcome.ok && !outcome.errorType.isEmpty()
+            && outcome.errorType != QLatin1String("Unhandled"))
             report += "Status: error\tError Type: " + outcome.errorType.toUtf8();
         log(*pool, active.get(), report, LogSeverityInfo);
     }
 
     if (m_tracer) {
-        Span span = makeSpan({ .traceId = active->traceId,
-                               .spanId = active->spanId,
-                               .parentSpanId = active->delivery.parentSpanId,
-                               .service = config.name,
-                               .operation = QStringLiteral("Invoke"),
-                               .name = config.name + QStringLiteral(" invoke"),
-                               .kind = SpanKindServer,
-                               .startNs = active->startNs,
-                               .endNs = m_clock->nowNs(),
-                               .failed = !outcome.ok,
-                               .error = outcome.ok ? QString() : outcome.errorType });
+        Span span = makeSpan({.traceId = active->traceId,
+            .spanId = active->spanId,
+            .parentSpanId = active->delivery.parentSpanId,
+            .service = config.name,
+            .operation = QStringLiteral("Invoke"),
+            .name = config.name + QStringLiteral(" invoke"),
+            .kind = SpanKindServer,
+            .startNs = active->startNs,
+            .endNs = m_clock->nowNs(),
+            .failed = !outcome.ok,
+            .error = outcome.ok ? QString() : outcome.errorType});
         span.attributes = {
-            { QStringLiteral("faas.invocation_id"), QString::fromLatin1(active->requestId) },
-            { QStringLiteral("faas.name"), config.name },
-            { QStringLiteral("faas.coldstart"), active->coldStart },
-            { QStringLiteral("faas.trigger"), triggerFor(active->delivery.origin) },
-            { QStringLiteral("faas.max_memory"), qint64(config.memoryMb) * 1024 * 1024 },
-            { QStringLiteral("cloud.resource_id"), functionArn(config.name) },
-            { QStringLiteral("tarmac.origin"), active->delivery.origin },
-            { QStringLiteral("tarmac.max_memory_used_mb"), maxUsedMb },
+            {QStringLiteral("faas.invocation_id"), QString::fromLatin1(active->requestId)},
+            {QStringLiteral("faas.name"), config.name},
+            {QStringLiteral("faas.coldstart"), active->coldStart},
+            {QStringLiteral("faas.trigger"), triggerFor(active->delivery.origin)},
+            {QStringLiteral("faas.max_memory"), qint64(config.memoryMb) * 1024 * 1024},
+            {QStringLiteral("cloud.resource_id"), functionArn(config.name)},
+            {QStringLiteral("tarmac.origin"), active->delivery.origin},
+            {QStringLiteral("tarmac.max_memory_used_mb"), maxUsedMb},
         };
         if (active->coldStart)
-            span.attributes.append({ QStringLiteral("faas.init_duration_ms"), active->initDurationNs / 1e6 });
+            span.attributes.append(
+                {QStringLiteral("faas.init_duration_ms"), active->initDurationNs / 1e6});
         m_tracer->record(std::move(span));
     }
 
@@ -740,7 +767,8 @@ void FunctionRunner::finishActive(Slot &slot, const FunctionInstance::Outcome &o
         std::exchange(active->delivery.done, nullptr)(r);
 }
 
-void FunctionRunner::onInstanceState(Pool *pool, FunctionInstance *instance, FunctionInstance::State state)
+void FunctionRunner::onInstanceState(
+    Pool *pool, FunctionInstance *instance, FunctionInstance::State state)
 {
     emit instanceStateChanged(pool->name, instance->id(), state);
     Slot *slot = slotFor(*pool, instance);
@@ -758,24 +786,24 @@ void FunctionRunner::onInstanceState(Pool *pool, FunctionInstance *instance, Fun
         stopIdleTimer(*slot);
         // Removed later: this runs inside the instance's own call stack.
         QMetaObject::invokeMethod(
-                this,
-                [this, name = pool->name, instance] {
-                    Pool *p = m_pools.value(name);
-                    if (!p)
-                        return;
-                    for (auto it = p->workers.begin(); it != p->workers.end(); ++it) {
-                        if ((*it)->instance == instance) {
-                            instance->deleteLater();
-                            p->workers.erase(it);
-                            break;
-                        }
+            this,
+            [this, name = pool->name, instance] {
+                Pool *p = m_pools.value(name);
+                if (!p)
+                    return;
+                for (auto it = p->workers.begin(); it != p->workers.end(); ++it) {
+                    if ((*it)->instance == instance) {
+                        instance->deleteLater();
+                        p->workers.erase(it);
+                        break;
                     }
-                    if (p->removed && p->workers.empty() && p->queue.empty()) {
-                        m_pools.remove(name);
-                        delete p;
-                    }
-                },
-                Qt::QueuedConnection);
+                }
+                if (p->removed && p->workers.empty() && p->queue.empty()) {
+                    m_pools.remove(name);
+                    delete p;
+                }
+            },
+            Qt::QueuedConnection);
         pump(*pool); // waiting deliveries may need a new instance
         return;
     }
@@ -807,11 +835,11 @@ void FunctionRunner::startIdleTimer(Slot &slot)
 {
     m_clock->cancel(slot.idleTimer);
     FunctionInstance *instance = slot.instance;
-    slot.idleTimer = m_clock->scheduleAfter(qint64(m_options.idleTimeoutMs) * 1'000'000, instance,
-                                            [instance] {
-                                                if (instance->isIdle())
-                                                    instance->stop(QStringLiteral("idle"));
-                                            });
+    slot.idleTimer
+        = m_clock->scheduleAfter(qint64(m_options.idleTimeoutMs) * 1'000'000, instance, [instance] {
+              if (instance->isIdle())
+                  instance->stop(QStringLiteral("idle"));
+          });
 }
 
 void FunctionRunner::stopIdleTimer(Slot &slot)
@@ -819,18 +847,20 @@ void FunctionRunner::stopIdleTimer(Slot &slot)
     m_clock->cancel(std::exchange(slot.idleTimer, 0));
 }
 
-void FunctionRunner::onInstanceOutput(Pool *pool, FunctionInstance *instance, const QByteArray &line,
-                                      FunctionInstance::Stream stream)
+void FunctionRunner::onInstanceOutput(
+    Pool *pool, FunctionInstance *instance, const QByteArray &line, FunctionInstance::Stream stream)
 {
     Slot *slot = slotFor(*pool, instance);
-    const int severity = stream == FunctionInstance::Stream::Stderr ? LogSeverityWarn : LogSeverityInfo;
+    const int severity
+        = stream == FunctionInstance::Stream::Stderr ? LogSeverityWarn : LogSeverityInfo;
     Active *active = slot ? slot->active.get() : nullptr;
     if (!active && slot && slot->invocations == 0)
         appendTail(slot->initLog, line); // init output: shown with the first invocation
     log(*pool, active, line, severity);
 }
 
-void FunctionRunner::onInitFailed(Pool *pool, FunctionInstance *instance, const FunctionInstance::Outcome &outcome)
+void FunctionRunner::onInitFailed(
+    Pool *pool, FunctionInstance *instance, const FunctionInstance::Outcome &outcome)
 {
     Slot *slot = slotFor(*pool, instance);
     if (!outcome.platformLog.isEmpty())
@@ -845,17 +875,21 @@ void FunctionRunner::onInitFailed(Pool *pool, FunctionInstance *instance, const 
     active->startNs = m_clock->nowNs();
     active->coldStart = true;
     active->initDurationNs = instance->initDurationNs();
-    active->traceId = active->delivery.traceId.size() == 32 ? active->delivery.traceId
-                                                            : TraceContext::newTrace(*m_clock).traceId;
+    active->traceId = active->delivery.traceId.size() == 32
+        ? active->delivery.traceId
+        : TraceContext::newTrace(*m_clock).traceId;
     active->spanId = TraceContext::newSpanId();
-    log(*pool, active.get(), "START RequestId: " + active->requestId + " Version: " + pool->config.version.toUtf8(),
+    log(*pool, active.get(),
+        "START RequestId: " + active->requestId + " Version: " + pool->config.version.toUtf8(),
         LogSeverityInfo);
     FunctionInstance::Outcome o = outcome;
     auto doc = parseJson(o.payload);
-    if (doc && doc->is_object() && doc->contains("errorMessage") && (*doc)["errorMessage"].is_string()) {
+    if (doc && doc->is_object() && doc->contains("errorMessage")
+        && (*doc)["errorMessage"].is_string()) {
         const std::string message = (*doc)["errorMessage"].get<std::string>();
         if (message.rfind("Error: ", 0) == 0) {
-            (*doc)["errorMessage"] = "RequestId: " + active->requestId.toStdString() + ' ' + message;
+            (*doc)["errorMessage"]
+                = "RequestId: " + active->requestId.toStdString() + ' ' + message;
             o.payload = toJsonBytes(*doc);
         }
     }
@@ -901,7 +935,8 @@ void FunctionRunner::stopAll()
         auto queue = std::move(pool->queue);
         pool->queue.clear();
         for (auto &a : queue)
-            failDelivery(a->delivery, QStringLiteral("ServiceException"), QStringLiteral("Tarmac is stopping"), false);
+            failDelivery(a->delivery, QStringLiteral("ServiceException"),
+                QStringLiteral("Tarmac is stopping"), false);
         std::vector<FunctionInstance *> instances;
         for (auto &slot : pool->workers)
             instances.push_back(slot->instance);

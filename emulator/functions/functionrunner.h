@@ -1,7 +1,7 @@
 #pragma once
 
-#include "functions/delivery.h"
 #include "base/result.h"
+#include "functions/delivery.h"
 #include "functions/functionconfig.h"
 #include "functions/functioninstance.h"
 #include "trace/span.h"
@@ -49,7 +49,7 @@ public:
         QString region = QStringLiteral("us-east-1");
         QString accountId = QStringLiteral("000000000000");
         QString runtimeRoot; // plugins write their bootstraps under ROOT/<plugin key>
-        QString spoolDir;    // large runtime responses; empty: the system temporary folder
+        QString spoolDir; // large runtime responses; empty: the system temporary folder
         int defaultConcurrency = 10;
         int idleTimeoutMs = 10 * 60 * 1000;
         int startupTimeoutMs = 10'000;
@@ -70,7 +70,7 @@ public:
     };
 
     FunctionRunner(RuntimeRegistry *runtimes, Tracer *tracer, const Clock *clock, Options options,
-                   QObject *parent = nullptr);
+        QObject *parent = nullptr);
     ~FunctionRunner() override;
 
     // Adds or replaces a function. A changed definition retires the current instances (idle
@@ -98,7 +98,7 @@ signals:
     // Every log line recorded for a function, START/END/REPORT included (runner thread).
     void logRecorded(const tarmac::LogRecord &record);
     void instanceStateChanged(const QString &function, const QByteArray &instanceId,
-                              tarmac::FunctionInstance::State state);
+        tarmac::FunctionInstance::State state);
 
 private:
     struct Active;
@@ -111,21 +111,22 @@ private:
     void startInvocation(Pool &pool, Slot &slot, std::unique_ptr<Active> active);
     void finishActive(Slot &slot, const FunctionInstance::Outcome &outcome);
     void failDelivery(Delivery &delivery, const QString &errorType, const QString &message,
-                      bool functionError, const QByteArray &document = {});
+        bool functionError, const QByteArray &document = {});
     void onInstanceState(Pool *pool, FunctionInstance *instance, FunctionInstance::State state);
     void onInstanceIdle(Pool *pool, FunctionInstance *instance);
     void startIdleTimer(Slot &slot);
     void stopIdleTimer(Slot &slot);
     void onInstanceOutput(Pool *pool, FunctionInstance *instance, const QByteArray &line,
-                          FunctionInstance::Stream stream);
-    void onInitFailed(Pool *pool, FunctionInstance *instance, const FunctionInstance::Outcome &outcome);
+        FunctionInstance::Stream stream);
+    void onInitFailed(
+        Pool *pool, FunctionInstance *instance, const FunctionInstance::Outcome &outcome);
     void retireStale(Pool &pool);
     void applyDefinition(const QString &name);
     void log(Pool &pool, Active *active, const QByteArray &text, int severity);
     Slot *slotFor(Pool &pool, FunctionInstance *instance);
     int limitOf(const Pool &pool) const;
-    QProcessEnvironment environmentFor(const FunctionConfig &config, const RuntimeLaunch &launch,
-                                       const QString &runtimeDir) const;
+    QProcessEnvironment environmentFor(
+        const FunctionConfig &config, const RuntimeLaunch &launch, const QString &runtimeDir) const;
     static void addLayerPaths(QProcessEnvironment &env, const QStringList &layerDirs);
 
     RuntimeRegistry *m_runtimes;

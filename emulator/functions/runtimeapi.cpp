@@ -20,7 +20,7 @@ bool validRequestId(QByteArrayView id)
         return false;
     for (const char c : id) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || c == '-' || c == '_' || c == '.';
+            || c == '-' || c == '_' || c == '.';
         if (!ok)
             return false;
     }
@@ -84,14 +84,14 @@ RuntimeRoute parseRuntimeRoute(const QByteArray &method, const QByteArray &rawPa
 
 HttpResponse runtimeApiError(int status, const char *errorType, const QByteArray &message)
 {
-    Json body = { { "errorMessage", message.toStdString() }, { "errorType", errorType } };
+    Json body = {{"errorMessage", message.toStdString()}, {"errorType", errorType}};
     return HttpResponse::json(status, toJsonBytes(body));
 }
 
 RuntimeApiServer::RuntimeApiServer(RuntimeApiBackend *backend, QString spoolDir)
-    : m_backend(backend), m_spoolDir(std::move(spoolDir))
-{
-}
+    : m_backend(backend)
+    , m_spoolDir(std::move(spoolDir))
+{ }
 
 RuntimeApiServer::~RuntimeApiServer()
 {
@@ -109,8 +109,7 @@ Result<quint16> RuntimeApiServer::listen()
     m_server = std::make_unique<HttpServer>(this, options);
     if (!m_server->listen(QHostAddress(QHostAddress::LocalHost), 0))
         return makeError(QStringLiteral("Runtime.ListenFailed"),
-                         QStringLiteral("cannot open a Runtime API port: %1").arg(m_server->errorString()),
-                         500);
+            QStringLiteral("cannot open a Runtime API port: %1").arg(m_server->errorString()), 500);
     return m_server->serverPort();
 }
 
@@ -136,9 +135,9 @@ qint64 RuntimeApiServer::maxBodySize(const HttpRequest &head) const
         // The server answers 413 itself without reading the body; the instance must still
         // learn that the invocation failed. Queued: this runs in the middle of parsing.
         QMetaObject::invokeMethod(
-                m_server.get(),
-                [backend = m_backend, id = route.requestId] { backend->responseTooLarge(id); },
-                Qt::QueuedConnection);
+            m_server.get(),
+            [backend = m_backend, id = route.requestId] { backend->responseTooLarge(id); },
+            Qt::QueuedConnection);
         return kReadLimit;
     }
     return kReadLimit;
@@ -154,22 +153,21 @@ void RuntimeApiServer::handle(HttpRequest &&request, HttpResponder responder)
     case RuntimeRoute::Response:
     case RuntimeRoute::Error:
         if (request.body.size() > kMaxPayload) {
-            responder.send(runtimeApiError(
-                    413, "RequestEntityTooLarge",
-                    QByteArrayLiteral("Exceeded maximum allowed payload size (6291556 bytes).")));
+            responder.send(runtimeApiError(413, "RequestEntityTooLarge",
+                QByteArrayLiteral("Exceeded maximum allowed payload size (6291556 bytes).")));
             m_backend->responseTooLarge(route.requestId);
             return;
         }
         if (route.kind == RuntimeRoute::Response)
-            m_backend->invocationResponse(route.requestId, std::move(request), std::move(responder));
+            m_backend->invocationResponse(
+                route.requestId, std::move(request), std::move(responder));
         else
             m_backend->invocationError(route.requestId, std::move(request), std::move(responder));
         return;
     case RuntimeRoute::InitError:
         if (request.body.size() > kMaxPayload) {
-            responder.send(runtimeApiError(
-                    413, "RequestEntityTooLarge",
-                    QByteArrayLiteral("Exceeded maximum allowed payload size (6291556 bytes).")));
+            responder.send(runtimeApiError(413, "RequestEntityTooLarge",
+                QByteArrayLiteral("Exceeded maximum allowed payload size (6291556 bytes).")));
             return;
         }
         m_backend->initError(std::move(request), std::move(responder));
@@ -183,8 +181,8 @@ void RuntimeApiServer::handle(HttpRequest &&request, HttpResponder responder)
         break;
     }
     responder.send(runtimeApiError(404, "InvalidRequest",
-                                   QByteArrayLiteral("Tarmac's Runtime API does not serve ")
-                                           + request.method + ' ' + request.path.left(200)));
+        QByteArrayLiteral("Tarmac's Runtime API does not serve ") + request.method + ' '
+            + request.path.left(200)));
 }
 
 } // namespace tarmac

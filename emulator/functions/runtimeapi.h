@@ -19,10 +19,12 @@ public:
     virtual ~RuntimeApiBackend() = default;
     // GET /2018-06-01/runtime/invocation/next: answered when there is an invocation.
     virtual void nextInvocation(HttpResponder responder) = 0;
-    virtual void invocationResponse(const QByteArray &requestId, HttpRequest &&request,
-                                    HttpResponder responder) = 0;
-    virtual void invocationError(const QByteArray &requestId, HttpRequest &&request,
-                                 HttpResponder responder) = 0;
+    virtual void invocationResponse(
+        const QByteArray &requestId, HttpRequest &&request, HttpResponder responder)
+        = 0;
+    virtual void invocationError(
+        const QByteArray &requestId, HttpRequest &&request, HttpResponder responder)
+        = 0;
     virtual void initError(HttpRequest &&request, HttpResponder responder) = 0;
     // A response or error was declared larger than the Runtime API accepts: the HTTP server
     // refuses its body, and the invocation fails (Function.ResponseSizeTooLarge).

@@ -12,9 +12,9 @@ namespace tarmac {
 // What a runtime plugin is asked to start.
 struct RuntimeLaunchRequest
 {
-    QString runtime;    // "python3.12", as the function is configured
-    QString handler;    // "app.handler"
-    QString codeDir;    // the function's code (LAMBDA_TASK_ROOT)
+    QString runtime; // "python3.12", as the function is configured
+    QString handler; // "app.handler"
+    QString codeDir; // the function's code (LAMBDA_TASK_ROOT)
     QString runtimeDir; // a folder of the plugin's own where it may write what it ships
 };
 
@@ -26,7 +26,7 @@ struct RuntimeLaunch
     QString program; // an absolute path
     QStringList arguments;
     QMap<QString, QString> environment; // runtime-specific variables (AWS_EXECUTION_ENV, …)
-    QStringList warnings;               // shown once per function, e.g. a version fallback
+    QStringList warnings; // shown once per function, e.g. a version fallback
 };
 
 // A language runtime, loaded with QPluginLoader from the runtimes plugin folder: it says

@@ -30,8 +30,8 @@ QStringList RuntimeRegistry::defaultSearchPaths()
     for (const QString &p : env.split(u':', Qt::SkipEmptyParts))
         paths.append(p);
     if (QCoreApplication::instance())
-        paths.append(QDir::cleanPath(QCoreApplication::applicationDirPath()
-                                     + QStringLiteral("/../lib/tarmac/runtimes")));
+        paths.append(QDir::cleanPath(
+            QCoreApplication::applicationDirPath() + QStringLiteral("/../lib/tarmac/runtimes")));
     return paths;
 }
 

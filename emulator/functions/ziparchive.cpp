@@ -55,12 +55,14 @@ std::optional<QString> cleanName(QByteArrayView raw, bool utf8)
 Result<ZipArchive> ZipArchive::open(const QByteArray &data, Limits limits)
 {
     if (data.size() < 22)
-        return zipError(QStringLiteral("Could not unzip uploaded file. Please check your file, then try to upload again."));
+        return zipError(QStringLiteral(
+            "Could not unzip uploaded file. Please check your file, then try to upload again."));
     // The end record sits in the last 22 + 65535 (comment) bytes.
     qsizetype eocd = -1;
     const qsizetype lowest = qMax<qsizetype>(0, data.size() - 22 - 65535);
     for (qsizetype at = data.size() - 22; at >= lowest; --at) {
-        if (u32(data, at) == kEndOfCentralDirectory && at + 22 + u16(data, at + 20) <= data.size()) {
+        if (u32(data, at) == kEndOfCentralDirectory
+            && at + 22 + u16(data, at + 20) <= data.size()) {
             eocd = at;
             break;
         }
@@ -75,7 +77,8 @@ Result<ZipArchive> ZipArchive::open(const QByteArray &data, Limits limits)
     if (count == 0xFFFF || cdSize == 0xFFFFFFFFu || cdOffset == 0xFFFFFFFFu)
         return zipError(QStringLiteral("zip64 archives are not supported."));
     if (cdOffset + cdSize > quint64(eocd))
-        return zipError(QStringLiteral("Could not unzip uploaded file: the central directory is out of bounds."));
+        return zipError(QStringLiteral(
+            "Could not unzip uploaded file: the central directory is out of bounds."));
     if (int(count) > limits.maxEntries)
         return zipError(QStringLiteral("The zip archive has too many entries."));
 
@@ -87,7 +90,8 @@ Result<ZipArchive> ZipArchive::open(const QByteArray &data, Limits limits)
     const qsizetype end = qsizetype(cdOffset + cdSize);
     for (quint32 i = 0; i < count; ++i) {
         if (at + 46 > end || u32(data, at) != kCentralHeader)
-            return zipError(QStringLiteral("Could not unzip uploaded file: a central directory entry is damaged."));
+            return zipError(QStringLiteral(
+                "Could not unzip uploaded file: a central directory entry is damaged."));
         Entry e;
         const quint16 madeBy = u16(data, at + 4);
         e.flags = u16(data, at + 8);
@@ -102,25 +106,29 @@ Result<ZipArchive> ZipArchive::open(const QByteArray &data, Limits limits)
         e.localHeaderOffset = u32(data, at + 42);
         const qsizetype next = at + 46 + nameLength + extraLength + commentLength;
         if (next > end)
-            return zipError(QStringLiteral("Could not unzip uploaded file: a central directory entry is damaged."));
+            return zipError(QStringLiteral(
+                "Could not unzip uploaded file: a central directory entry is damaged."));
         const QByteArrayView rawName = QByteArrayView(data).sliced(at + 46, nameLength);
-        if (e.compressedSize == 0xFFFFFFFFu || e.size == 0xFFFFFFFFu || e.localHeaderOffset == 0xFFFFFFFFu)
+        if (e.compressedSize == 0xFFFFFFFFu || e.size == 0xFFFFFFFFu
+            || e.localHeaderOffset == 0xFFFFFFFFu)
             return zipError(QStringLiteral("zip64 archives are not supported."));
         if (e.flags & 0x1)
             return zipError(QStringLiteral("Encrypted zip entries are not supported."));
         const auto name = cleanName(rawName, e.flags & 0x800);
         if (!name)
-            return zipError(QStringLiteral("The zip entry name '%1' is not a relative path inside the archive.")
-                                    .arg(QString::fromUtf8(rawName.first(qMin<qsizetype>(rawName.size(), 200)))));
+            return zipError(
+                QStringLiteral("The zip entry name '%1' is not a relative path inside the archive.")
+                    .arg(QString::fromUtf8(rawName.first(qMin<qsizetype>(rawName.size(), 200)))));
         e.name = *name;
         if ((madeBy >> 8) == 3) // Unix: st_mode in the high half
             e.unixMode = external >> 16;
         e.isDir = rawName.endsWith('/') || rawName.endsWith('\\') || S_ISDIR(e.unixMode);
         e.isSymlink = S_ISLNK(e.unixMode);
         if (!e.isDir && e.method != 0 && e.method != 8)
-            return zipError(QStringLiteral("The zip entry %1 uses compression method %2; only store and deflate are supported.")
-                                    .arg(e.name)
-                                    .arg(e.method));
+            return zipError(QStringLiteral("The zip entry %1 uses compression method %2; only "
+                                           "store and deflate are supported.")
+                                .arg(e.name)
+                                .arg(e.method));
         zip.m_entries.append(std::move(e));
         at = next;
     }
@@ -131,15 +139,19 @@ Result<QByteArray> ZipArchive::read(const Entry &e, qint64 maxSize) const
 {
     const qsizetype local = qsizetype(e.localHeaderOffset);
     if (local < 0 || local + 30 > m_data.size() || u32(m_data, local) != kLocalHeader)
-        return zipError(QStringLiteral("Could not unzip uploaded file: the entry %1 is damaged.").arg(e.name));
+        return zipError(
+            QStringLiteral("Could not unzip uploaded file: the entry %1 is damaged.").arg(e.name));
     const qsizetype start = local + 30 + u16(m_data, local + 26) + u16(m_data, local + 28);
     if (start > m_data.size() || qint64(e.compressedSize) > m_data.size() - start)
-        return zipError(QStringLiteral("Could not unzip uploaded file: the entry %1 is truncated.").arg(e.name));
-    const QByteArrayView compressed = QByteArrayView(m_data).sliced(start, qsizetype(e.compressedSize));
+        return zipError(QStringLiteral("Could not unzip uploaded file: the entry %1 is truncated.")
+                            .arg(e.name));
+    const QByteArrayView compressed
+        = QByteArrayView(m_data).sliced(start, qsizetype(e.compressedSize));
     QByteArray out;
     if (e.method == 0) {
         if (qint64(compressed.size()) > maxSize)
-            return zipError(QStringLiteral("Unzipped size must be smaller than %1 bytes").arg(m_limits.maxTotalSize));
+            return zipError(QStringLiteral("Unzipped size must be smaller than %1 bytes")
+                                .arg(m_limits.maxTotalSize));
         out = compressed.toByteArray();
     } else {
         z_stream z = {};
@@ -168,13 +180,19 @@ Result<QByteArray> ZipArchive::read(const Entry &e, qint64 maxSize) const
         const qint64 produced = qint64(z.total_out);
         inflateEnd(&z);
         if (produced > maxSize)
-            return zipError(QStringLiteral("Unzipped size must be smaller than %1 bytes").arg(m_limits.maxTotalSize));
+            return zipError(QStringLiteral("Unzipped size must be smaller than %1 bytes")
+                                .arg(m_limits.maxTotalSize));
         if (rc != Z_STREAM_END)
-            return zipError(QStringLiteral("Could not unzip uploaded file: the entry %1 is corrupt.").arg(e.name));
+            return zipError(
+                QStringLiteral("Could not unzip uploaded file: the entry %1 is corrupt.")
+                    .arg(e.name));
         out.resize(qsizetype(produced));
     }
-    if (quint32(crc32(0, reinterpret_cast<const Bytef *>(out.constData()), uInt(out.size()))) != e.crc32)
-        return zipError(QStringLiteral("Could not unzip uploaded file: the entry %1 fails its CRC check.").arg(e.name));
+    if (quint32(crc32(0, reinterpret_cast<const Bytef *>(out.constData()), uInt(out.size())))
+        != e.crc32)
+        return zipError(
+            QStringLiteral("Could not unzip uploaded file: the entry %1 fails its CRC check.")
+                .arg(e.name));
     return out;
 }
 
@@ -186,7 +204,8 @@ Result<void> ZipArchive::extractTo(const QString &folder) const
         const QString path = root.filePath(e.name);
         if (e.isDir) {
             if (!QDir().mkpath(path))
-                return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(path), 500);
+                return makeError(QStringLiteral("ServiceException"),
+                    QStringLiteral("cannot create %1").arg(path), 500);
             continue;
         }
         auto bytes = read(e, budget);
@@ -194,22 +213,29 @@ Result<void> ZipArchive::extractTo(const QString &folder) const
             return bytes.error();
         budget -= bytes->size();
         if (!QDir().mkpath(QFileInfo(path).absolutePath()))
-            return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create the folder of %1").arg(path), 500);
+            return makeError(QStringLiteral("ServiceException"),
+                QStringLiteral("cannot create the folder of %1").arg(path), 500);
         if (e.isSymlink) {
             // Only links that resolve inside the archive: anything else could expose the host.
             const QString target = QString::fromUtf8(*bytes);
-            const QString resolved = QDir::cleanPath(QFileInfo(path).absolutePath() + u'/' + target);
-            if (target.startsWith(u'/') || !QString(resolved + u'/').startsWith(QDir::cleanPath(root.absolutePath()) + u'/'))
-                return zipError(QStringLiteral("The symbolic link %1 points outside the archive.").arg(e.name));
+            const QString resolved
+                = QDir::cleanPath(QFileInfo(path).absolutePath() + u'/' + target);
+            if (target.startsWith(u'/')
+                || !QString(resolved + u'/')
+                        .startsWith(QDir::cleanPath(root.absolutePath()) + u'/'))
+                return zipError(
+                    QStringLiteral("The symbolic link %1 points outside the archive.").arg(e.name));
             QFile::remove(path);
             if (!QFile::link(target, path))
-                return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create the link %1").arg(path), 500);
+                return makeError(QStringLiteral("ServiceException"),
+                    QStringLiteral("cannot create the link %1").arg(path), 500);
             continue;
         }
         QFile out(path);
-        if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate) || out.write(*bytes) != bytes->size())
+        if (!out.open(QIODevice::WriteOnly | QIODevice::Truncate)
+            || out.write(*bytes) != bytes->size())
             return makeError(QStringLiteral("ServiceException"),
-                             QStringLiteral("cannot write %1: %2").arg(path, out.errorString()), 500);
+                QStringLiteral("cannot write %1: %2").arg(path, out.errorString()), 500);
         out.close();
         const mode_t mode = (e.unixMode & 0777) ? mode_t((e.unixMode & 0777) | 0400) : mode_t(0644);
         ::chmod(QFile::encodeName(path).constData(), mode);

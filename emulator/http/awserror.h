@@ -13,8 +13,8 @@ enum class AwsProtocol { RestXml, RestJson, Json, Query };
 AwsProtocol protocolFromName(const QByteArray &name); // "rest-xml", "json", … (rest-xml if unknown)
 
 // `resource` goes into S3's <Resource>; `requestId` into the body and request-id headers.
-HttpResponse awsErrorResponse(AwsProtocol protocol, const Error &error,
-                              const QByteArray &requestId, const QByteArray &resource = {});
+HttpResponse awsErrorResponse(AwsProtocol protocol, const Error &error, const QByteArray &requestId,
+    const QByteArray &resource = {});
 
 QByteArray xmlEscape(const QByteArray &text);
 

@@ -1,9 +1,9 @@
 #include "http/edgerouter.h"
 
 #include "base/clock.h"
-#include "http/serviceregistry.h"
 #include "http/awserror.h"
 #include "http/servicedetector.h"
+#include "http/serviceregistry.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
@@ -13,15 +13,15 @@ namespace {
 
 constexpr qint64 kMiB = 1024 * 1024;
 constexpr qint64 kS3MaxPut = 5LL * 1024 * kMiB; // AWS's single-PUT limit
-constexpr qint64 kApiBodyLimit = 16 * kMiB;     // Lambda's 6 MB payload plus base64 room
+constexpr qint64 kApiBodyLimit = 16 * kMiB; // Lambda's 6 MB payload plus base64 room
 
 } // namespace
 
 void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Tracer *tracer,
-                      const Clock *clock, const QString &service, const QString &operation)
+    const Clock *clock, const QString &service, const QString &operation)
 {
-    auto context = TraceContext::fromHeaders(request.header("x-amzn-trace-id"),
-                                             request.header("traceparent"));
+    auto context = TraceContext::fromHeaders(
+        request.header("x-amzn-trace-id"), request.header("traceparent"));
     TraceContext trace = context ? *context : TraceContext::newTrace(*clock);
     request.requestId = newRequestId();
     request.traceId = trace.traceId;
@@ -30,44 +30,46 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
 
     const qint64 startNs = clock->nowNs();
     responder.onSend([tracer, clock, startNs, service, operation, method = request.method,
-                      path = request.path, requestId = request.requestId,
-                      traceId = request.traceId, spanId = request.spanId,
-                      parent = request.parentSpanId](HttpResponse &response) {
-        if (!response.headers.contains("x-amzn-requestid") && !response.headers.contains("x-amz-request-id"))
+                         path = request.path, requestId = request.requestId,
+                         traceId = request.traceId, spanId = request.spanId,
+                         parent = request.parentSpanId](HttpResponse &response) {
+        if (!response.headers.contains("x-amzn-requestid")
+            && !response.headers.contains("x-amz-request-id"))
             response.headers.add("x-amzn-requestid", requestId);
         if (!tracer)
             return;
         const QString spanService = response.service.isEmpty() ? service : response.service;
         const QString spanOperation = response.operation.isEmpty() ? operation : response.operation;
-        tracer->record(makeSpan({ .traceId = traceId,
-                                  .spanId = spanId,
-                                  .parentSpanId = parent,
-                                  .service = spanService,
-                                  .operation = spanOperation,
-                                  // Without an operation: "s3 GET".
-                                  .name = spanOperation.isEmpty() ? spanService + u' ' + QString::fromLatin1(method)
-                                                                  : QString(),
-                                  .kind = SpanKindServer,
-                                  .startNs = startNs,
-                                  .endNs = clock->nowNs(),
-                                  .failed = response.status >= 500,
-                                  .attributes = {
-                                          { QStringLiteral("http.request.method"), QString::fromLatin1(method) },
-                                          { QStringLiteral("url.path"), QString::fromUtf8(path) },
-                                          { QStringLiteral("http.response.status_code"), response.status },
-                                          { QStringLiteral("aws.request_id"), QString::fromLatin1(requestId) },
-                                  } }));
+        tracer->record(makeSpan({.traceId = traceId,
+            .spanId = spanId,
+            .parentSpanId = parent,
+            .service = spanService,
+            .operation = spanOperation,
+            // Without an operation: "s3 GET".
+            .name = spanOperation.isEmpty() ? spanService + u' ' + QString::fromLatin1(method)
+                                            : QString(),
+            .kind = SpanKindServer,
+            .startNs = startNs,
+            .endNs = clock->nowNs(),
+            .failed = response.status >= 500,
+            .attributes = {
+                {QStringLiteral("http.request.method"), QString::fromLatin1(method)},
+                {QStringLiteral("url.path"), QString::fromUtf8(path)},
+                {QStringLiteral("http.response.status_code"), response.status},
+                {QStringLiteral("aws.request_id"), QString::fromLatin1(requestId)},
+            }}));
     });
 }
 
 EdgeRouter::EdgeRouter(ServiceRegistry *registry, Tracer *tracer, const Clock *clock)
-    : m_registry(registry), m_tracer(tracer), m_clock(clock)
-{
-}
+    : m_registry(registry)
+    , m_tracer(tracer)
+    , m_clock(clock)
+{ }
 
 void EdgeRouter::addInternalRoute(const QByteArray &prefix, HttpHandler *handler)
 {
-    m_internal.append({ prefix, handler });
+    m_internal.append({prefix, handler});
 }
 
 qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
@@ -105,7 +107,7 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
 {
     if (request.path.startsWith("/_tarmac/")) {
         beginRequestSpan(request, responder, m_tracer, m_clock, QStringLiteral("tarmac"),
-                         QString::fromLatin1(request.path.mid(9)));
+            QString::fromLatin1(request.path.mid(9)));
         if (request.path == "/_tarmac/health") {
             HttpResponse r = HttpResponse::json(200, m_registry->healthJson());
             r.operation = QStringLiteral("Health");
@@ -114,13 +116,13 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         }
         for (const auto &[prefix, handler] : std::as_const(m_internal)) {
             if (request.path.startsWith(prefix)) {
-                handleGuarded(handler, std::move(request), std::move(responder),
-                              QStringLiteral("tarmac"));
+                handleGuarded(
+                    handler, std::move(request), std::move(responder), QStringLiteral("tarmac"));
                 return;
             }
         }
-        responder.send(HttpResponse::json(404, QByteArrayLiteral(
-                R"({"__type":"NotFound","message":"No such Tarmac endpoint"})")));
+        responder.send(HttpResponse::json(404,
+            QByteArrayLiteral(R"({"__type":"NotFound","message":"No such Tarmac endpoint"})")));
         return;
     }
 
@@ -130,9 +132,9 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
 
     if (match.service.isEmpty()) {
         const Error error = makeError(QStringLiteral("UnknownServiceException"),
-                                      QStringLiteral("Tarmac cannot tell which AWS service this "
-                                                     "request is for"),
-                                      400);
+            QStringLiteral("Tarmac cannot tell which AWS service this "
+                           "request is for"),
+            400);
         responder.send(awsErrorResponse(AwsProtocol::Json, error, request.requestId));
         return;
     }
@@ -143,13 +145,13 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
     const bool known = m_registry->contains(match.service);
-    const Error error = makeError(
-            known ? QStringLiteral("ServiceUnavailable") : QStringLiteral("NotImplemented"),
+    const Error error
+        = makeError(known ? QStringLiteral("ServiceUnavailable") : QStringLiteral("NotImplemented"),
             known ? QStringLiteral("The %1 service is not running").arg(match.service)
                   : QStringLiteral("Tarmac does not emulate the %1 service").arg(match.service),
             known ? 503 : 501);
-    responder.send(awsErrorResponse(protocolFromName(match.protocol), error, request.requestId,
-                                    request.path));
+    responder.send(
+        awsErrorResponse(protocolFromName(match.protocol), error, request.requestId, request.path));
 }
 
 } // namespace tarmac

@@ -41,6 +41,6 @@ private:
 // Opens the span of a request and closes it on the way out; shared by every port's handler.
 // Sets request.requestId/traceId/spanId/parentSpanId and returns the hook for onSend().
 void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Tracer *tracer,
-                      const Clock *clock, const QString &service, const QString &operation);
+    const Clock *clock, const QString &service, const QString &operation);
 
 } // namespace tarmac

@@ -24,7 +24,10 @@ namespace tarmac {
 // goes away, under the mutex, so a late send from another thread finds nothing to call.
 struct ResponderState
 {
-    ResponderState(HttpConnection *c, quint64 seq) : connection(c), sequence(seq) { }
+    ResponderState(HttpConnection *c, quint64 seq)
+        : connection(c)
+        , sequence(seq)
+    { }
     ~ResponderState()
     {
         if (!done.exchange(true))
@@ -46,15 +49,16 @@ struct ResponderState
         }
         const quint64 seq = sequence;
         QMetaObject::invokeMethod(
-                c, [c, seq, r = std::move(response)]() mutable { c->finishResponse(seq, std::move(r)); },
-                Qt::QueuedConnection);
+            c,
+            [c, seq, r = std::move(response)]() mutable { c->finishResponse(seq, std::move(r)); },
+            Qt::QueuedConnection);
     }
 
     QMutex mutex;
     HttpConnection *connection;
     const quint64 sequence;
-    std::atomic<bool> done { false };
-    std::atomic<bool> cancelled { false };
+    std::atomic<bool> done {false};
+    std::atomic<bool> cancelled {false};
     std::function<void(HttpResponse &)> hook;
 };
 
@@ -95,12 +99,12 @@ HttpResponse HttpHandler::bodyTooLarge(const HttpRequest &) const
 
 HttpResponse HttpHandler::internalError(const HttpRequest &, const QString &message) const
 {
-    return HttpResponse::json(500, toJsonBytes(Json { { "__type", "InternalFailure" },
-                                                      { "message", toStd(message) } }));
+    return HttpResponse::json(
+        500, toJsonBytes(Json {{"__type", "InternalFailure"}, {"message", toStd(message)}}));
 }
 
-void handleGuarded(HttpHandler *handler, HttpRequest &&request, HttpResponder responder,
-                   const QString &service)
+void handleGuarded(
+    HttpHandler *handler, HttpRequest &&request, HttpResponder responder, const QString &service)
 {
     // handle() may move the request away; the answer and the log need its head. Copies share
     // their data, so this costs a few reference counts per request.
@@ -118,9 +122,9 @@ void handleGuarded(HttpHandler *handler, HttpRequest &&request, HttpResponder re
     }
     const bool answered = answer.isAnswered();
     qWarning("tarmac: %s: %s %s: the handler threw: %s (%s)",
-             service.isEmpty() ? "http" : qPrintable(service), head.method.constData(),
-             head.path.left(300).constData(), qPrintable(what),
-             answered ? "after it had answered" : "answered 500");
+        service.isEmpty() ? "http" : qPrintable(service), head.method.constData(),
+        head.path.left(300).constData(), qPrintable(what),
+        answered ? "after it had answered" : "answered 500");
     if (answered)
         return;
     const QString message = QStringLiteral("Tarmac failed on this request: ") + what;
@@ -151,8 +155,8 @@ const QByteArray &httpDate()
     if (now != cachedAt) {
         cachedAt = now;
         cached = QDateTime::fromSecsSinceEpoch(now, Qt::UTC)
-                         .toString(QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"))
-                         .toLatin1();
+                     .toString(QStringLiteral("ddd, dd MMM yyyy HH:mm:ss 'GMT'"))
+                     .toLatin1();
     }
     return cached;
 }
@@ -165,7 +169,9 @@ bool statusHasNoBody(int status)
 } // namespace
 
 HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
-    : m_server(server), m_options(server->options()), m_parser(server->options().limits)
+    : m_server(server)
+    , m_options(server->options())
+    , m_parser(server->options().limits)
 {
     m_fd = int(socketDescriptor);
     m_timer.setSingleShot(true);
@@ -173,7 +179,8 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
     connect(&m_timer, &QTimer::timeout, this, &HttpConnection::onTimeout);
     connect(server, &HttpServer::shutdownRequested, this, &HttpConnection::beginShutdown);
     HttpHandler *handler = server->handler();
-    m_parser.setHeadCallback([handler](const HttpRequest &head) { return handler->maxBodySize(head); });
+    m_parser.setHeadCallback(
+        [handler](const HttpRequest &head) { return handler->maxBodySize(head); });
     const int flags = ::fcntl(m_fd, F_GETFL);
     if (flags < 0 || ::fcntl(m_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
         ::close(m_fd);
@@ -192,8 +199,8 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
     length = sizeof address;
     if (::getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &length) == 0) {
         m_localPort = address.ss_family == AF_INET6
-                ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
-                : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
+            ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
+            : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
     }
     m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
     connect(m_readNotifier, &QSocketNotifier::activated, this, &HttpConnection::onReadable);
@@ -392,7 +399,8 @@ void HttpConnection::processInput()
             if (m_in.isEmpty())
                 break;
         }
-        const qsizetype used = m_parser.feed(m_in.constData() + m_inOffset, m_in.size() - m_inOffset);
+        const qsizetype used
+            = m_parser.feed(m_in.constData() + m_inOffset, m_in.size() - m_inOffset);
         m_inOffset += used;
         if (m_phase == Phase::Idle && m_parser.hasPartialRequest()) {
             m_phase = Phase::Reading;
@@ -425,7 +433,8 @@ void HttpConnection::processInput()
             // answer in its place as an "early response" and keeps that status for the next
             // request on the connection, which then reads the wrong status line and hangs
             // for its 60 s read timeout (seen with `aws s3 sync` of an empty file).
-            if (m_parser.expectsContinue() && !m_sentContinue && m_parser.request().versionMinor >= 1) {
+            if (m_parser.expectsContinue() && !m_sentContinue
+                && m_parser.request().versionMinor >= 1) {
                 m_sentContinue = true;
                 sendBytes(QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
             }
@@ -478,7 +487,8 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     if (!response.bodyFile.isEmpty() && !noBody) {
         auto file = std::make_unique<QFile>(response.bodyFile);
         if (!file->open(QIODevice::ReadOnly) || !file->seek(response.bodyOffset)) {
-            response = HttpResponse::text(500, QByteArrayLiteral("Cannot read the response body\n"));
+            response
+                = HttpResponse::text(500, QByteArrayLiteral("Cannot read the response body\n"));
             length = response.body.size();
         } else {
             const qint64 available = file->size() - response.bodyOffset;
@@ -552,8 +562,8 @@ bool HttpConnection::sendFileBody()
         return false; // the head goes first: the write notifier calls back once it is out
     constexpr qint64 kMaxPerCall = 16 * 1024 * 1024;
     while (m_fileRemaining > 0) {
-        const ssize_t n = ::sendfile(m_fd, m_file->handle(), &m_fileOffset,
-                                     size_t(qMin(m_fileRemaining, kMaxPerCall)));
+        const ssize_t n = ::sendfile(
+            m_fd, m_file->handle(), &m_fileOffset, size_t(qMin(m_fileRemaining, kMaxPerCall)));
         if (n > 0) {
             m_fileRemaining -= n;
             m_sentWithSendfile = true;
@@ -615,8 +625,8 @@ void HttpConnection::afterResponse()
 void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
 {
     m_closeAfterResponse = true;
-    HttpResponse response = HttpResponse::json(
-            status, QByteArray("{\"message\":\"") + reason + QByteArray("\"}"));
+    HttpResponse response
+        = HttpResponse::json(status, QByteArray("{\"message\":\"") + reason + QByteArray("\"}"));
     m_phase = Phase::Handling;
     writeResponse(response, false);
     afterResponse();
@@ -654,7 +664,7 @@ void HttpConnection::closeNow()
     m_timer.stop();
     // Off before the descriptor closes: a level-triggered notifier on a closed stream would
     // fire on every turn of the loop. Deleted later, as this may run inside their signal.
-    for (QSocketNotifier *notifier : { m_readNotifier, m_writeNotifier }) {
+    for (QSocketNotifier *notifier : {m_readNotifier, m_writeNotifier}) {
         notifier->setEnabled(false);
         notifier->deleteLater();
     }

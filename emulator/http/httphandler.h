@@ -30,7 +30,9 @@ public:
 
 private:
     friend class HttpConnection;
-    explicit HttpResponder(std::shared_ptr<ResponderState> state) : m_state(std::move(state)) { }
+    explicit HttpResponder(std::shared_ptr<ResponderState> state)
+        : m_state(std::move(state))
+    { }
     std::shared_ptr<ResponderState> m_state;
 };
 
@@ -63,6 +65,6 @@ public:
 // first send wins). Without it an exception from a handler reaches the event loop, and
 // std::terminate ends the emulator with every port.
 void handleGuarded(HttpHandler *handler, HttpRequest &&request, HttpResponder responder,
-                   const QString &service = {});
+    const QString &service = {});
 
 } // namespace tarmac

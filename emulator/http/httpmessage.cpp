@@ -8,7 +8,7 @@ namespace tarmac {
 
 void HttpHeaders::add(QByteArray name, QByteArray value)
 {
-    m_fields.append({ std::move(name).toLower(), std::move(value) });
+    m_fields.append({std::move(name).toLower(), std::move(value)});
 }
 
 void HttpHeaders::set(const QByteArray &name, QByteArray value)
@@ -41,7 +41,9 @@ QByteArray HttpHeaders::value(const QByteArray &name) const
     return {};
 }
 
-HttpBody::HttpBody(QByteArray data) : m_data(std::move(data)) { }
+HttpBody::HttpBody(QByteArray data)
+    : m_data(std::move(data))
+{ }
 
 HttpBody HttpBody::fromFile(std::shared_ptr<QTemporaryFile> file, qint64 size)
 {
@@ -127,9 +129,10 @@ QList<std::pair<QByteArray, QByteArray>> HttpRequest::queryItems() const
             continue;
         const qsizetype eq = part.indexOf('=');
         if (eq < 0)
-            items.append({ percentDecode(part, true), QByteArray() });
+            items.append({percentDecode(part, true), QByteArray()});
         else
-            items.append({ percentDecode(part.left(eq), true), percentDecode(part.mid(eq + 1), true) });
+            items.append(
+                {percentDecode(part.left(eq), true), percentDecode(part.mid(eq + 1), true)});
     }
     return items;
 }
@@ -173,39 +176,72 @@ HttpResponse HttpResponse::text(int status, QByteArray body, QByteArray contentT
 QByteArray reasonPhrase(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    default:
+        return "Unknown";
     }
 }
 

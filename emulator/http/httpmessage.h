@@ -61,10 +61,10 @@ private:
 
 struct HttpRequest
 {
-    QByteArray method;      // "GET", "PUT", ... as sent
-    QByteArray target;      // the raw request target: "/bucket/key?list-type=2"
-    QByteArray path;        // the raw (still percent-encoded) path part of target
-    QByteArray query;       // the raw query string without '?'
+    QByteArray method; // "GET", "PUT", ... as sent
+    QByteArray target; // the raw request target: "/bucket/key?list-type=2"
+    QByteArray path; // the raw (still percent-encoded) path part of target
+    QByteArray query; // the raw query string without '?'
     int versionMajor = 1;
     int versionMinor = 1;
     HttpHeaders headers;
@@ -95,9 +95,9 @@ struct HttpResponse
     int status = 200;
     HttpHeaders headers;
     QByteArray body;
-    QString bodyFile;        // when set, the body is this file's [bodyOffset, bodyOffset+bodyLength)
+    QString bodyFile; // when set, the body is this file's [bodyOffset, bodyOffset+bodyLength)
     qint64 bodyOffset = 0;
-    qint64 bodyLength = -1;  // -1: to the end of the file
+    qint64 bodyLength = -1; // -1: to the end of the file
     bool closeConnection = false;
 
     // What the front door's span records: the service and operation that handled it.
@@ -105,7 +105,8 @@ struct HttpResponse
     QString operation;
 
     static HttpResponse json(int status, QByteArray body);
-    static HttpResponse text(int status, QByteArray body, QByteArray contentType = "text/plain; charset=utf-8");
+    static HttpResponse text(
+        int status, QByteArray body, QByteArray contentType = "text/plain; charset=utf-8");
 };
 
 QByteArray reasonPhrase(int status);

@@ -56,7 +56,7 @@ bool isToken(const QByteArray &name)
         return false;
     for (const char c : name) {
         const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-                || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+            || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
         if (!ok)
             return false;
     }
@@ -70,7 +70,8 @@ HttpRequestParser *self(http_parser *p)
 
 } // namespace
 
-HttpRequestParser::HttpRequestParser(Limits limits) : m_limits(std::move(limits))
+HttpRequestParser::HttpRequestParser(Limits limits)
+    : m_limits(std::move(limits))
 {
     http_parser_settings_init(&m_settings);
     m_settings.on_message_begin = &HttpRequestParser::onMessageBegin;
@@ -223,7 +224,8 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
         return -1;
     }
     for (const auto &[name, value] : r.headers.fields()) {
-        if (!isToken(name) || value.contains('\0') || value.contains('\r') || value.contains('\n')) {
+        if (!isToken(name) || value.contains('\0') || value.contains('\r')
+            || value.contains('\n')) {
             s->fail(400, QByteArrayLiteral("Malformed header field"));
             return -1;
         }
@@ -245,7 +247,7 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
             // The authority ends at the first '/', '?' or '#'; an empty path is "/".
             qsizetype end = scheme + 3;
             while (end < target.size() && target.at(end) != '/' && target.at(end) != '?'
-                   && target.at(end) != '#')
+                && target.at(end) != '#')
                 ++end;
             if (end < target.size() && target.at(end) == '/')
                 target = target.mid(end);

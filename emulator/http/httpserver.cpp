@@ -10,7 +10,9 @@
 namespace tarmac {
 
 HttpServer::HttpServer(HttpHandler *handler, Options options, QObject *parent)
-    : QTcpServer(parent), m_handler(handler), m_options(std::move(options))
+    : QTcpServer(parent)
+    , m_handler(handler)
+    , m_options(std::move(options))
 {
     // A client that resets its connection makes the next write to it fail with EPIPE, and
     // raise SIGPIPE, whose default action ends the process. send() is told not to raise it
@@ -68,11 +70,11 @@ void HttpServer::incomingConnection(qintptr socketDescriptor)
         return;
     }
     QMetaObject::invokeMethod(
-            context,
-            [this, context, socketDescriptor] {
-                (new HttpConnection(socketDescriptor, this))->setParent(context);
-            },
-            Qt::QueuedConnection);
+        context,
+        [this, context, socketDescriptor] {
+            (new HttpConnection(socketDescriptor, this))->setParent(context);
+        },
+        Qt::QueuedConnection);
 }
 
 void HttpServer::shutdown()

@@ -28,7 +28,7 @@ public:
     {
         int ioThreads = 0;
         HttpRequestParser::Limits limits;
-        int headerTimeoutMs = 15'000;   // the whole head must arrive within this
+        int headerTimeoutMs = 15'000; // the whole head must arrive within this
         int bodyIdleTimeoutMs = 30'000; // a body that makes no progress for this long
         int keepAliveTimeoutMs = 60'000;
         int writeIdleTimeoutMs = 60'000; // a client that stops reading a response
@@ -62,8 +62,8 @@ private:
     QList<QThread *> m_threads;
     QList<QObject *> m_threadContexts;
     int m_nextThread = 0;
-    std::atomic<int> m_connections { 0 };
-    std::atomic<bool> m_shuttingDown { false };
+    std::atomic<int> m_connections {0};
+    std::atomic<bool> m_shuttingDown {false};
 };
 
 } // namespace tarmac

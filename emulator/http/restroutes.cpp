@@ -34,9 +34,9 @@ RestPattern::RestPattern(QByteArrayView pattern)
         if (part.isEmpty())
             continue;
         if (part.size() > 2 && part.startsWith('{') && part.endsWith('}'))
-            m_segments.append({ part.mid(1, part.size() - 2), true });
+            m_segments.append({part.mid(1, part.size() - 2), true});
         else
-            m_segments.append({ part, false });
+            m_segments.append({part, false});
     }
 }
 
@@ -51,7 +51,7 @@ bool RestPattern::match(const QList<QByteArray> &segments, RestPathParams *param
     params->m_values.clear();
     for (qsizetype i = 0; i < segments.size(); ++i) {
         if (m_segments[i].capture)
-            params->m_values.append({ m_segments[i].text, segments[i] });
+            params->m_values.append({m_segments[i].text, segments[i]});
     }
     return true;
 }

@@ -68,15 +68,15 @@ public:
 
     RestRoutes &add(QByteArray method, QByteArrayView pattern, QString name, Operation operation)
     {
-        m_routes.append(Route { std::move(method), RestPattern(pattern), std::move(name),
-                                std::move(operation) });
+        m_routes.append(
+            Route {std::move(method), RestPattern(pattern), std::move(name), std::move(operation)});
         return *this;
     }
 
     std::optional<Match> match(const QByteArray &method, QByteArrayView rawPath) const
     {
         const QList<QByteArray> segments = restPathSegments(rawPath);
-        Match m { nullptr, {} };
+        Match m {nullptr, {}};
         for (const Route &route : m_routes) {
             if (route.method == method && route.pattern.match(segments, &m.params)) {
                 m.route = &route;

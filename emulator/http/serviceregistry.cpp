@@ -7,11 +7,16 @@ namespace tarmac {
 QString serviceStateName(ServiceState state)
 {
     switch (state) {
-    case ServiceState::Starting: return QStringLiteral("starting");
-    case ServiceState::Running: return QStringLiteral("running");
-    case ServiceState::Stopping: return QStringLiteral("stopping");
-    case ServiceState::Stopped: return QStringLiteral("stopped");
-    case ServiceState::Error: return QStringLiteral("error");
+    case ServiceState::Starting:
+        return QStringLiteral("starting");
+    case ServiceState::Running:
+        return QStringLiteral("running");
+    case ServiceState::Stopping:
+        return QStringLiteral("stopping");
+    case ServiceState::Stopped:
+        return QStringLiteral("stopped");
+    case ServiceState::Error:
+        return QStringLiteral("error");
     }
     return QStringLiteral("unknown");
 }
@@ -26,7 +31,7 @@ void ServiceRegistry::add(const QString &name, HttpHandler *handler)
                 return;
             }
         }
-        m_entries.append(Entry { name, ServiceState::Stopped, handler, {} });
+        m_entries.append(Entry {name, ServiceState::Stopped, handler, {}});
         m_healthCache.clear();
     }
     emit stateChanged(name, ServiceState::Stopped);
@@ -36,8 +41,8 @@ void ServiceRegistry::setState(const QString &name, ServiceState state, const QS
 {
     {
         QMutexLocker lock(&m_mutex);
-        auto it = std::find_if(m_entries.begin(), m_entries.end(),
-                               [&](const Entry &e) { return e.name == name; });
+        auto it = std::find_if(
+            m_entries.begin(), m_entries.end(), [&](const Entry &e) { return e.name == name; });
         if (it == m_entries.end() || (it->state == state && it->detail == detail))
             return;
         it->state = state;
@@ -60,8 +65,8 @@ HttpHandler *ServiceRegistry::handlerFor(const QString &name) const
 bool ServiceRegistry::contains(const QString &name) const
 {
     QMutexLocker lock(&m_mutex);
-    return std::any_of(m_entries.begin(), m_entries.end(),
-                       [&](const Entry &e) { return e.name == name; });
+    return std::any_of(
+        m_entries.begin(), m_entries.end(), [&](const Entry &e) { return e.name == name; });
 }
 
 QList<ServiceRegistry::Entry> ServiceRegistry::entries() const
@@ -74,10 +79,10 @@ void ServiceRegistry::setHealthField(const QString &key, const QByteArray &json)
 {
     QMutexLocker lock(&m_mutex);
     m_healthFields.erase(std::remove_if(m_healthFields.begin(), m_healthFields.end(),
-                                        [&](const auto &f) { return f.first == key; }),
-                         m_healthFields.end());
+                             [&](const auto &f) { return f.first == key; }),
+        m_healthFields.end());
     if (!json.isEmpty())
-        m_healthFields.append({ key, json });
+        m_healthFields.append({key, json});
     m_healthCache.clear();
 }
 
@@ -92,9 +97,8 @@ QByteArray ServiceRegistry::healthJson() const
         services[e.name.toStdString()] = serviceStateName(e.state).toStdString();
         anyError = anyError || e.state == ServiceState::Error;
     }
-    Json health = { { "status", anyError ? "error" : "ok" },
-                    { "version", TARMAC_VERSION },
-                    { "services", services } };
+    Json health = {
+        {"status", anyError ? "error" : "ok"}, {"version", TARMAC_VERSION}, {"services", services}};
     for (const auto &[key, json] : m_healthFields) {
         if (auto value = parseJson(json))
             health[key.toStdString()] = std::move(*value);

@@ -25,7 +25,7 @@ public:
         QString name;
         ServiceState state = ServiceState::Stopped;
         HttpHandler *handler = nullptr; // not owned; null for services without a wire API
-        QString detail;                 // e.g. the error that stopped it
+        QString detail; // e.g. the error that stopped it
     };
 
     using QObject::QObject;

@@ -17,18 +17,21 @@ bool isLoopbackOrigin(const QString &origin)
     const QUrl url(origin);
     const QString host = url.host();
     return host == QLatin1String("localhost") || host == QLatin1String("127.0.0.1")
-            || host == QLatin1String("::1") || url.scheme() == QLatin1String("vscode-webview")
-            || url.scheme() == QLatin1String("vscode-file");
+        || host == QLatin1String("::1") || url.scheme() == QLatin1String("vscode-webview")
+        || url.scheme() == QLatin1String("vscode-file");
 }
 
 IdeServer::IdeServer(QByteArray token, ServiceRegistry *registry, QObject *parent)
     : QObject(parent)
     , m_token(std::move(token))
     , m_registry(registry)
-    , m_server(new QWebSocketServer(QStringLiteral("tarmac"), QWebSocketServer::NonSecureMode, this))
+    , m_server(
+          new QWebSocketServer(QStringLiteral("tarmac"), QWebSocketServer::NonSecureMode, this))
 {
     connect(m_server, &QWebSocketServer::originAuthenticationRequired, this,
-            [](QWebSocketCorsAuthenticator *auth) { auth->setAllowed(isLoopbackOrigin(auth->origin())); });
+        [](QWebSocketCorsAuthenticator *auth) {
+            auth->setAllowed(isLoopbackOrigin(auth->origin()));
+        });
     connect(m_server, &QWebSocketServer::newConnection, this, &IdeServer::onNewConnection);
 }
 
@@ -61,7 +64,8 @@ void IdeServer::onNewConnection()
 {
     while (QWebSocket *socket = m_server->nextPendingConnection()) {
         const QNetworkRequest request = socket->request();
-        QByteArray presented = QUrlQuery(socket->requestUrl()).queryItemValue(QStringLiteral("token")).toUtf8();
+        QByteArray presented
+            = QUrlQuery(socket->requestUrl()).queryItemValue(QStringLiteral("token")).toUtf8();
         const QByteArray auth = request.rawHeader("Authorization");
         if (auth.startsWith("Bearer "))
             presented = auth.mid(7).trimmed();
@@ -72,7 +76,7 @@ void IdeServer::onNewConnection()
         }
         m_clients.append(socket);
         connect(socket, &QWebSocket::textMessageReceived, this,
-                [this, socket](const QString &m) { onMessage(socket, m); });
+            [this, socket](const QString &m) { onMessage(socket, m); });
         connect(socket, &QWebSocket::disconnected, this, [this, socket] {
             m_clients.removeAll(socket);
             socket->deleteLater();
@@ -83,10 +87,10 @@ void IdeServer::onNewConnection()
 void IdeServer::onMessage(QWebSocket *socket, const QString &message)
 {
     auto parsed = parseJson(message.toUtf8());
-    Json reply = { { "jsonrpc", "2.0" }, { "id", nullptr } };
+    Json reply = {{"jsonrpc", "2.0"}, {"id", nullptr}};
     if (!parsed || !parsed->is_object() || !parsed->contains("method")
         || !(*parsed)["method"].is_string()) {
-        reply["error"] = { { "code", -32700 }, { "message", "Parse error or invalid request" } };
+        reply["error"] = {{"code", -32700}, {"message", "Parse error or invalid request"}};
         socket->sendTextMessage(QString::fromUtf8(toJsonBytes(reply)));
         return;
     }
@@ -98,7 +102,7 @@ void IdeServer::onMessage(QWebSocket *socket, const QString &message)
         auto health = parseJson(m_registry->healthJson());
         reply["result"] = health ? *health : Json::object();
     } else {
-        reply["error"] = { { "code", -32601 }, { "message", "Method not found: " + method } };
+        reply["error"] = {{"code", -32601}, {"message", "Method not found: " + method}};
     }
     socket->sendTextMessage(QString::fromUtf8(toJsonBytes(reply)));
 }

@@ -11,12 +11,12 @@ namespace tarmac {
 namespace {
 
 const std::vector<Migration> kMigrations = {
-    { 1, R"(
+    {1, R"(
 CREATE TABLE event_source_mappings (
     uuid TEXT PRIMARY KEY,
     document TEXT NOT NULL
 );
-)" },
+)"},
 };
 
 Error invalid(const QString &message)
@@ -71,7 +71,7 @@ Error noSource(const QString &arn, const QString &service)
         return invalid(QStringLiteral("Stream not found: %1").arg(arn));
     return invalid(QStringLiteral("Unrecognized event source, must be kinesis, dynamodb stream "
                                   "or sqs. Unsupported source arn : %1")
-                           .arg(arn.left(300)));
+                       .arg(arn.left(300)));
 }
 
 QString serviceOf(const QString &arn)
@@ -130,22 +130,21 @@ QString EventSourceMapping::sourceService() const
     return serviceOf(eventSourceArn);
 }
 
-EventSourceMappings::EventSourceMappings(Store *store, const Clock *clock, QString region,
-                                         QString accountId, QObject *parent)
+EventSourceMappings::EventSourceMappings(
+    Store *store, const Clock *clock, QString region, QString accountId, QObject *parent)
     : QObject(parent)
     , m_store(store)
     , m_clock(clock)
     , m_region(std::move(region))
     , m_accountId(std::move(accountId))
-{
-}
+{ }
 
 EventSourceMappings::~EventSourceMappings() = default;
 
 Error EventSourceMappings::notFound()
 {
     return makeError(QStringLiteral("ResourceNotFoundException"),
-                     QStringLiteral("The resource you requested does not exist."), 404);
+        QStringLiteral("The resource you requested does not exist."), 404);
 }
 
 Result<void> EventSourceMappings::open()
@@ -212,8 +211,8 @@ Result<void> EventSourceMappings::validate(EventSourceMapping &m, const EventSou
     return source->check(m);
 }
 
-Result<EventSourceMapping> EventSourceMappings::create(const QString &functionArn,
-                                                       const EventSourceMappingRequest &request)
+Result<EventSourceMapping> EventSourceMappings::create(
+    const QString &functionArn, const EventSourceMappingRequest &request)
 {
     if (auto r = checkRequest(request); !r)
         return r.error();
@@ -221,13 +220,14 @@ Result<EventSourceMapping> EventSourceMappings::create(const QString &functionAr
     if (arn.isEmpty())
         return invalid(QStringLiteral("Unrecognized event source."));
     static const QRegularExpression arnPattern(QStringLiteral(
-            R"(^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$)"));
+        R"(^arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)$)"));
     if (!arnPattern.match(arn).hasMatch())
-        return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'eventSourceArn' "
-                                      "failed to satisfy constraint: Member must satisfy regular "
-                                      "expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:"
-                                      "([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)")
-                               .arg(arn.left(300)));
+        return invalid(
+            QStringLiteral("1 validation error detected: Value '%1' at 'eventSourceArn' "
+                           "failed to satisfy constraint: Member must satisfy regular "
+                           "expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:"
+                           "([a-z]{2}(-gov)?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)")
+                .arg(arn.left(300)));
     const EventSource *source = sourceFor(arn);
     if (!source)
         return noSource(arn, serviceOf(arn));
@@ -249,14 +249,14 @@ Result<EventSourceMapping> EventSourceMappings::create(const QString &functionAr
                 continue;
             // AWS words it one way for a queue and another for a stream.
             const QString message = source->kind() == EventSource::Kind::Queue
-                    ? QStringLiteral("An event source mapping with SQS arn (\" %1 \") and function "
-                                     "(\" %2 \") already exists. Please update or delete the "
-                                     "existing mapping with UUID %3")
-                    : QStringLiteral("The event source arn (\" %1 \") and function (\" %2 \") "
-                                     "provided mapping already exists. Please update or delete the "
-                                     "existing mapping with UUID %3");
+                ? QStringLiteral("An event source mapping with SQS arn (\" %1 \") and function "
+                                 "(\" %2 \") already exists. Please update or delete the "
+                                 "existing mapping with UUID %3")
+                : QStringLiteral("The event source arn (\" %1 \") and function (\" %2 \") "
+                                 "provided mapping already exists. Please update or delete the "
+                                 "existing mapping with UUID %3");
             return makeError(QStringLiteral("ResourceConflictException"),
-                             message.arg(arn, m.functionName(), other.uuid), 409);
+                message.arg(arn, m.functionName(), other.uuid), 409);
         }
         if (auto r = persist(m); !r)
             return makeError(QStringLiteral("ServiceException"), r.error().message, 500);
@@ -283,14 +283,15 @@ QList<EventSourceMapping> EventSourceMappings::list() const
         QMutexLocker lock(&m_mutex);
         all = m_mappings.values();
     }
-    std::stable_sort(all.begin(), all.end(), [](const EventSourceMapping &a, const EventSourceMapping &b) {
-        return a.createdNs < b.createdNs;
-    });
+    std::stable_sort(
+        all.begin(), all.end(), [](const EventSourceMapping &a, const EventSourceMapping &b) {
+            return a.createdNs < b.createdNs;
+        });
     return all;
 }
 
-Result<EventSourceMapping> EventSourceMappings::update(const QString &uuid, const QString &functionArn,
-                                                       const EventSourceMappingRequest &request)
+Result<EventSourceMapping> EventSourceMappings::update(
+    const QString &uuid, const QString &functionArn, const EventSourceMappingRequest &request)
 {
     if (auto r = checkRequest(request); !r)
         return r.error();
@@ -326,8 +327,8 @@ Result<EventSourceMapping> EventSourceMappings::update(const QString &uuid, cons
     }
     emit mappingChanged(uuid);
     m.state = m.enabled == wasEnabled ? QStringLiteral("Updating")
-            : m.enabled              ? QStringLiteral("Enabling")
-                                     : QStringLiteral("Disabling");
+        : m.enabled                   ? QStringLiteral("Enabling")
+                                      : QStringLiteral("Disabling");
     return m;
 }
 
@@ -382,18 +383,18 @@ Result<void> EventSourceMappings::persist(const EventSourceMapping &m)
 Json EventSourceMappings::toJson(const EventSourceMapping &m) const
 {
     Json j = {
-        { "UUID", toStd(m.uuid) },
-        { "BatchSize", m.batchSize },
-        { "MaximumBatchingWindowInSeconds", m.maximumBatchingWindowInSeconds },
-        { "EventSourceArn", toStd(m.eventSourceArn) },
-        { "FunctionArn", toStd(m.functionArn) },
-        { "LastModified", double(m.lastModifiedNs / 1'000'000) / 1e3 },
-        { "LastProcessingResult", toStd(m.lastProcessingResult) },
-        { "State", toStd(m.state) },
-        { "StateTransitionReason", toStd(m.stateTransitionReason) },
-        { "EventSourceMappingArn",
-          toStd(QStringLiteral("arn:aws:lambda:%1:%2:event-source-mapping:%3")
-                        .arg(m_region, m_accountId, m.uuid)) },
+        {"UUID", toStd(m.uuid)},
+        {"BatchSize", m.batchSize},
+        {"MaximumBatchingWindowInSeconds", m.maximumBatchingWindowInSeconds},
+        {"EventSourceArn", toStd(m.eventSourceArn)},
+        {"FunctionArn", toStd(m.functionArn)},
+        {"LastModified", double(m.lastModifiedNs / 1'000'000) / 1e3},
+        {"LastProcessingResult", toStd(m.lastProcessingResult)},
+        {"State", toStd(m.state)},
+        {"StateTransitionReason", toStd(m.stateTransitionReason)},
+        {"EventSourceMappingArn",
+            toStd(QStringLiteral("arn:aws:lambda:%1:%2:event-source-mapping:%3")
+                      .arg(m_region, m_accountId, m.uuid))},
     };
     Json types = Json::array();
     for (const QString &t : m.functionResponseTypes)
@@ -404,12 +405,12 @@ Json EventSourceMappings::toJson(const EventSourceMapping &m) const
     if (m.startingPositionTimestamp)
         j["StartingPositionTimestamp"] = *m.startingPositionTimestamp;
     if (m.maximumConcurrency > 0)
-        j["ScalingConfig"] = { { "MaximumConcurrency", m.maximumConcurrency } };
+        j["ScalingConfig"] = {{"MaximumConcurrency", m.maximumConcurrency}};
     if (!m.filterPatterns.isEmpty()) {
         Json filters = Json::array();
         for (const QString &p : m.filterPatterns)
-            filters.push_back({ { "Pattern", toStd(p) } });
-        j["FilterCriteria"] = { { "Filters", filters } };
+            filters.push_back({{"Pattern", toStd(p)}});
+        j["FilterCriteria"] = {{"Filters", filters}};
     }
     if (m.parallelizationFactor)
         j["ParallelizationFactor"] = *m.parallelizationFactor;
@@ -425,7 +426,7 @@ Json EventSourceMappings::toJson(const EventSourceMapping &m) const
         Json onFailure = Json::object();
         if (!m.onFailureDestination->isEmpty())
             onFailure["Destination"] = toStd(*m.onFailureDestination);
-        j["DestinationConfig"] = { { "OnFailure", onFailure } };
+        j["DestinationConfig"] = {{"OnFailure", onFailure}};
     }
     return j;
 }

@@ -36,11 +36,11 @@ struct EventSourceMapping
     QString state;
     QString stateTransitionReason = QStringLiteral("USER_INITIATED");
     QString lastProcessingResult = QStringLiteral("No records processed");
-    QString startingPosition;                      // streams: TRIM_HORIZON, LATEST, AT_TIMESTAMP
+    QString startingPosition; // streams: TRIM_HORIZON, LATEST, AT_TIMESTAMP
     std::optional<double> startingPositionTimestamp; // epoch seconds, for AT_TIMESTAMP
-    QStringList functionResponseTypes;             // [] or [ReportBatchItemFailures]
-    int maximumConcurrency = 0;                    // ScalingConfig.MaximumConcurrency; 0: not set
-    QStringList filterPatterns;                    // FilterCriteria.Filters[].Pattern
+    QStringList functionResponseTypes; // [] or [ReportBatchItemFailures]
+    int maximumConcurrency = 0; // ScalingConfig.MaximumConcurrency; 0: not set
+    QStringList filterPatterns; // FilterCriteria.Filters[].Pattern
     // Stream settings (Kinesis, DynamoDB): set for streams, absent for queues.
     std::optional<int> parallelizationFactor;
     std::optional<int> maximumRetryAttempts;
@@ -106,8 +106,8 @@ struct EventBatch
 struct BatchOutcome
 {
     enum class Status {
-        Succeeded,       // every record is done: delete them, move the iterator on
-        Failed,          // none is: make them visible again, retry the batch
+        Succeeded, // every record is done: delete them, move the iterator on
+        Failed, // none is: make them visible again, retry the batch
         PartiallyFailed, // failedItemIds are not done, the others are
     };
     Status status = Status::Succeeded;
@@ -119,7 +119,8 @@ struct BatchOutcome
 struct EventSourceReadiness
 {
     int records = 0; // records that receive() would hand out now
-    qint64 nextNs = 0; // when none are: the time more become available (0: the source wakes the poller)
+    qint64 nextNs
+        = 0; // when none are: the time more become available (0: the source wakes the poller)
 };
 
 // A queue or stream service's side of event-source mappings. A service module registers one
@@ -155,9 +156,11 @@ public:
     virtual EventSourceReadiness readiness(const EventSourceMapping &mapping) = 0;
     // Up to maxRecords records, now invisible to other receivers (a queue) or held at the
     // shard's position (a stream), or nullopt when none are ready.
-    virtual std::optional<EventBatch> receive(const EventSourceMapping &mapping, int maxRecords) = 0;
-    virtual void complete(const EventSourceMapping &mapping, const EventBatch &batch,
-                          const BatchOutcome &outcome) = 0;
+    virtual std::optional<EventBatch> receive(const EventSourceMapping &mapping, int maxRecords)
+        = 0;
+    virtual void complete(
+        const EventSourceMapping &mapping, const EventBatch &batch, const BatchOutcome &outcome)
+        = 0;
     // The mapping is deleted: drop what was kept for it (a stream's iterators). Batches of it
     // still in flight are completed afterwards all the same.
     virtual void forget(const EventSourceMapping &mapping) { Q_UNUSED(mapping); }
@@ -178,7 +181,7 @@ class EventSourceMappings : public QObject
     Q_OBJECT
 public:
     EventSourceMappings(Store *store, const Clock *clock, QString region, QString accountId,
-                        QObject *parent = nullptr);
+        QObject *parent = nullptr);
     ~EventSourceMappings() override;
 
     // Creates the table and loads the mappings.
@@ -194,14 +197,15 @@ public:
 
     // CreateEventSourceMapping for the function `functionArn` (resolved and checked by the
     // Lambda API). The answer shows State Creating.
-    Result<EventSourceMapping> create(const QString &functionArn, const EventSourceMappingRequest &request);
+    Result<EventSourceMapping> create(
+        const QString &functionArn, const EventSourceMappingRequest &request);
     Result<EventSourceMapping> get(const QString &uuid) const;
     // Every mapping, oldest first.
     QList<EventSourceMapping> list() const;
     // UpdateEventSourceMapping; functionArn empty: the function stays. The answer shows
     // Updating, or Enabling/Disabling when Enabled changed.
-    Result<EventSourceMapping> update(const QString &uuid, const QString &functionArn,
-                                      const EventSourceMappingRequest &request);
+    Result<EventSourceMapping> update(
+        const QString &uuid, const QString &functionArn, const EventSourceMappingRequest &request);
     // DeleteEventSourceMapping: gone from the state now; the answer shows Deleting.
     Result<EventSourceMapping> remove(const QString &uuid);
     // The poller's note of the last batch ("OK", "PROBLEM: Function call failed").
@@ -239,7 +243,7 @@ private:
     const QString m_accountId;
     mutable QMutex m_mutex;
     QMap<QString, EventSourceMapping> m_mappings; // by UUID
-    QHash<QString, EventSource *> m_sources;      // by service
+    QHash<QString, EventSource *> m_sources; // by service
 };
 
 // What a function's answer to a batch means (AWS's rules): an error fails the whole batch;
@@ -247,8 +251,8 @@ private:
 // empty or null batchItemFailures, succeeds, the listed itemIdentifiers fail, and an answer
 // that is not JSON, or names an identifier that is empty, null or not in the batch, fails the
 // whole batch. A delivery dropped on purpose (the stepper's drop) counts as done.
-BatchOutcome batchOutcome(const EventSourceMapping &mapping, const EventBatch &batch,
-                          const DeliveryResult &result);
+BatchOutcome batchOutcome(
+    const EventSourceMapping &mapping, const EventBatch &batch, const DeliveryResult &result);
 
 // Whether a record passes a mapping's FilterCriteria: any one of the patterns matches (none:
 // every record passes). The patterns are EventBridge's: each key of the pattern names a field,

@@ -26,8 +26,8 @@ Result<void> checkRange(const std::optional<int> &value, const char *member, int
     const auto message = [&](const QString &constraint) {
         return invalid(QStringLiteral("1 validation error detected: Value '%1' at '%2' failed to "
                                       "satisfy constraint: Member must have value %3")
-                               .arg(*value)
-                               .arg(QLatin1String(member), constraint));
+                           .arg(*value)
+                           .arg(QLatin1String(member), constraint));
     };
     if (*value < min)
         return message(QStringLiteral("greater than or equal to %1").arg(min));
@@ -46,12 +46,12 @@ bool EventSourceMapping::reportsBatchItemFailures() const
 Result<void> EventSourceMappings::checkRequest(const EventSourceMappingRequest &r)
 {
     const std::pair<const std::optional<int> *, std::tuple<const char *, int, int>> ranges[] = {
-        { &r.batchSize, { "batchSize", 1, 10000 } },
-        { &r.maximumBatchingWindowInSeconds, { "maximumBatchingWindowInSeconds", 0, 300 } },
-        { &r.parallelizationFactor, { "parallelizationFactor", 1, 10 } },
-        { &r.maximumRetryAttempts, { "maximumRetryAttempts", -1, 10000 } },
-        { &r.maximumRecordAgeInSeconds, { "maximumRecordAgeInSeconds", -1, 604800 } },
-        { &r.tumblingWindowInSeconds, { "tumblingWindowInSeconds", 0, 900 } },
+        {&r.batchSize, {"batchSize", 1, 10000}},
+        {&r.maximumBatchingWindowInSeconds, {"maximumBatchingWindowInSeconds", 0, 300}},
+        {&r.parallelizationFactor, {"parallelizationFactor", 1, 10}},
+        {&r.maximumRetryAttempts, {"maximumRetryAttempts", -1, 10000}},
+        {&r.maximumRecordAgeInSeconds, {"maximumRecordAgeInSeconds", -1, 604800}},
+        {&r.tumblingWindowInSeconds, {"tumblingWindowInSeconds", 0, 900}},
     };
     for (const auto &[value, limits] : ranges) {
         const auto &[member, min, max] = limits;
@@ -60,7 +60,8 @@ Result<void> EventSourceMappings::checkRequest(const EventSourceMappingRequest &
     }
     // ScalingConfig: {} removes the setting; a value must be within 2 to 1000.
     if (r.maximumConcurrency && *r.maximumConcurrency != 0) {
-        if (auto c = checkRange(r.maximumConcurrency, "scalingConfig.maximumConcurrency", 2, 1000); !c)
+        if (auto c = checkRange(r.maximumConcurrency, "scalingConfig.maximumConcurrency", 2, 1000);
+            !c)
             return c;
     }
     if (r.maximumRecordAgeInSeconds && *r.maximumRecordAgeInSeconds >= 0
@@ -68,14 +69,15 @@ Result<void> EventSourceMappings::checkRequest(const EventSourceMappingRequest &
         return invalid(QStringLiteral("1 validation error detected: Value '%1' at "
                                       "'maximumRecordAgeInSeconds' failed to satisfy constraint: "
                                       "Member must have value greater than or equal to 60, or -1")
-                               .arg(*r.maximumRecordAgeInSeconds));
+                           .arg(*r.maximumRecordAgeInSeconds));
     if (r.startingPosition && *r.startingPosition != QLatin1String("TRIM_HORIZON")
         && *r.startingPosition != QLatin1String("LATEST")
         && *r.startingPosition != QLatin1String("AT_TIMESTAMP"))
-        return invalid(QStringLiteral("1 validation error detected: Value '%1' at "
-                                      "'startingPosition' failed to satisfy constraint: Member must "
-                                      "satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]")
-                               .arg(r.startingPosition->left(100)));
+        return invalid(
+            QStringLiteral("1 validation error detected: Value '%1' at "
+                           "'startingPosition' failed to satisfy constraint: Member must "
+                           "satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]")
+                .arg(r.startingPosition->left(100)));
     if (r.functionResponseTypes) {
         if (r.functionResponseTypes->size() > 1)
             return invalid(QStringLiteral("1 validation error detected: Value at "
@@ -88,7 +90,7 @@ Result<void> EventSourceMappings::checkRequest(const EventSourceMappingRequest &
                                               "constraint: Member must satisfy constraint: [Member "
                                               "must satisfy enum value set: "
                                               "[ReportBatchItemFailures]]")
-                                       .arg(type.left(100)));
+                                   .arg(type.left(100)));
         }
     }
     if (r.filterPatterns) {
@@ -100,7 +102,8 @@ Result<void> EventSourceMappings::checkRequest(const EventSourceMappingRequest &
     }
     if (r.onFailureDestination && !r.onFailureDestination->isEmpty()
         && !r.onFailureDestination->startsWith(QLatin1String("arn:")))
-        return invalid(QStringLiteral("The destination ARN %1 is invalid.").arg(r.onFailureDestination->left(350)));
+        return invalid(QStringLiteral("The destination ARN %1 is invalid.")
+                           .arg(r.onFailureDestination->left(350)));
     return {};
 }
 
@@ -111,18 +114,18 @@ Result<void> EventSourceMappings::applyKindRules(EventSourceMapping &m, EventSou
         if (!m.startingPosition.isEmpty() || m.startingPositionTimestamp)
             return invalid(QStringLiteral("StartingPosition is not valid for SQS event sources."));
         const std::pair<bool, const char *> streamOnly[] = {
-            { m.parallelizationFactor.has_value(), "ParallelizationFactor" },
-            { m.maximumRetryAttempts.has_value(), "MaximumRetryAttempts" },
-            { m.maximumRecordAgeInSeconds.has_value(), "MaximumRecordAgeInSeconds" },
-            { m.bisectBatchOnFunctionError.has_value(), "BisectBatchOnFunctionError" },
-            { m.tumblingWindowInSeconds.has_value(), "TumblingWindowInSeconds" },
-            { m.onFailureDestination.has_value(), "DestinationConfig" },
+            {m.parallelizationFactor.has_value(), "ParallelizationFactor"},
+            {m.maximumRetryAttempts.has_value(), "MaximumRetryAttempts"},
+            {m.maximumRecordAgeInSeconds.has_value(), "MaximumRecordAgeInSeconds"},
+            {m.bisectBatchOnFunctionError.has_value(), "BisectBatchOnFunctionError"},
+            {m.tumblingWindowInSeconds.has_value(), "TumblingWindowInSeconds"},
+            {m.onFailureDestination.has_value(), "DestinationConfig"},
         };
         for (const auto &[set, name] : streamOnly) {
             if (set)
                 return invalid(QStringLiteral("Unsupported %1 parameter for given event source "
                                               "mapping type.")
-                                       .arg(QLatin1String(name)));
+                                   .arg(QLatin1String(name)));
         }
         if (m.batchSize == 0)
             m.batchSize = 10;
@@ -152,8 +155,8 @@ Result<void> EventSourceMappings::applyKindRules(EventSourceMapping &m, EventSou
     return {};
 }
 
-BatchOutcome batchOutcome(const EventSourceMapping &mapping, const EventBatch &batch,
-                          const DeliveryResult &result)
+BatchOutcome batchOutcome(
+    const EventSourceMapping &mapping, const EventBatch &batch, const DeliveryResult &result)
 {
     BatchOutcome out;
     const auto failed = [&out](QString why) {
@@ -187,11 +190,13 @@ BatchOutcome batchOutcome(const EventSourceMapping &mapping, const EventBatch &b
         known.insert(r.itemId);
     for (const Json &failure : *failures) {
         const auto id = failure.is_object() ? failure.find("itemIdentifier") : failure.end();
-        if (!failure.is_object() || id == failure.end() || !id->is_string() || id->get<std::string>().empty())
+        if (!failure.is_object() || id == failure.end() || !id->is_string()
+            || id->get<std::string>().empty())
             return failed(QStringLiteral("a batchItemFailures entry has no itemIdentifier"));
         const QString itemId = fromStd(id->get<std::string>());
         if (!known.contains(itemId))
-            return failed(QStringLiteral("itemIdentifier %1 is not in the batch").arg(itemId.left(100)));
+            return failed(
+                QStringLiteral("itemIdentifier %1 is not in the batch").arg(itemId.left(100)));
         if (!out.failedItemIds.contains(itemId))
             out.failedItemIds.append(itemId);
     }
@@ -217,8 +222,8 @@ std::optional<Json> asObject(const Json *value)
     const std::string &text = value->get_ref<const std::string &>();
     if (auto parsed = parseJson(std::string_view(text)); parsed && parsed->is_object())
         return *parsed;
-    auto decoded = QByteArray::fromBase64Encoding(QByteArray::fromStdString(text),
-                                                  QByteArray::AbortOnBase64DecodingErrors);
+    auto decoded = QByteArray::fromBase64Encoding(
+        QByteArray::fromStdString(text), QByteArray::AbortOnBase64DecodingErrors);
     if (decoded) {
         if (auto parsed = parseJson(*decoded); parsed && parsed->is_object())
             return *parsed;
@@ -237,8 +242,12 @@ bool numericMatch(const Json &conditions, double v)
             return false;
         const std::string &o = op.get_ref<const std::string &>();
         const double b = bound.get<double>();
-        const bool ok = o == "=" ? v == b : o == ">" ? v > b : o == ">=" ? v >= b : o == "<" ? v < b
-                : o == "<=" ? v <= b : false;
+        const bool ok = o == "=" ? v == b
+            : o == ">"           ? v > b
+            : o == ">="          ? v >= b
+            : o == "<"           ? v < b
+            : o == "<="          ? v <= b
+                                 : false;
         if (!ok)
             return false;
     }
@@ -260,7 +269,8 @@ bool matchesRule(const Json &rule, const Json *value)
             if (arg.is_object())
                 return !matchesRule(arg, value);
             if (arg.is_array())
-                return std::none_of(arg.begin(), arg.end(), [&](const Json &a) { return matchesRule(a, value); });
+                return std::none_of(
+                    arg.begin(), arg.end(), [&](const Json &a) { return matchesRule(a, value); });
             return !matchesRule(arg, value);
         }
         if (op == "numeric")
@@ -287,10 +297,12 @@ bool matchesRule(const Json &rule, const Json *value)
 bool matchesList(const Json &rules, const Json *value)
 {
     const auto any = [&](const Json *v) {
-        return std::any_of(rules.begin(), rules.end(), [&](const Json &r) { return matchesRule(r, v); });
+        return std::any_of(
+            rules.begin(), rules.end(), [&](const Json &r) { return matchesRule(r, v); });
     };
     if (value && value->is_array())
-        return std::any_of(value->begin(), value->end(), [&](const Json &item) { return any(&item); });
+        return std::any_of(
+            value->begin(), value->end(), [&](const Json &item) { return any(&item); });
     return any(value);
 }
 
@@ -318,7 +330,8 @@ bool matchesFilters(const QStringList &patterns, const Json &record)
         return true;
     for (const QString &text : patterns) {
         auto pattern = parseJson(text.toUtf8());
-        if (pattern && pattern->is_object() && record.is_object() && matchesObject(*pattern, record))
+        if (pattern && pattern->is_object() && record.is_object()
+            && matchesObject(*pattern, record))
             return true;
     }
     return false;

@@ -12,8 +12,7 @@ Result<QByteArray> ServiceModule::readObject(const QString &uri, qint64 maxBytes
 {
     Q_UNUSED(maxBytes);
     return makeError(QStringLiteral("NotImplemented"),
-                     QStringLiteral("the %1 service stores no objects to read %2").arg(name(), uri),
-                     501);
+        QStringLiteral("the %1 service stores no objects to read %2").arg(name(), uri), 501);
 }
 
 namespace {
@@ -21,7 +20,9 @@ namespace {
 Error noCatalogAction(const ServiceModule &module, const QString &kind, const char *what)
 {
     return makeError(QStringLiteral("NotImplemented"),
-                     QStringLiteral("the %1 service cannot %2 a %3").arg(module.name(), QLatin1String(what), kind), 501);
+        QStringLiteral("the %1 service cannot %2 a %3")
+            .arg(module.name(), QLatin1String(what), kind),
+        501);
 }
 
 QMutex g_factoriesMutex;
@@ -33,25 +34,28 @@ QList<ServiceModuleFactory> &factories()
 
 } // namespace
 
-Result<void> ServiceModule::putResource(const StackResource &resource, const StackResource *previous)
+Result<void> ServiceModule::putResource(
+    const StackResource &resource, const StackResource *previous)
 {
     Q_UNUSED(previous);
     return makeError(QStringLiteral("NotImplemented"),
-                     QStringLiteral("the %1 service cannot create %2").arg(name(), resource.type), 501);
+        QStringLiteral("the %1 service cannot create %2").arg(name(), resource.type), 501);
 }
 
 Result<QString> ServiceModule::deleteResource(const StackResource &resource)
 {
     return makeError(QStringLiteral("NotImplemented"),
-                     QStringLiteral("the %1 service cannot delete %2").arg(name(), resource.type), 501);
+        QStringLiteral("the %1 service cannot delete %2").arg(name(), resource.type), 501);
 }
 
-Result<CatalogPage> ServiceModule::browse(const QString &kind, const QString &, const QString &, int) const
+Result<CatalogPage> ServiceModule::browse(
+    const QString &kind, const QString &, const QString &, int) const
 {
     return noCatalogAction(*this, kind, "browse");
 }
 
-Result<CatalogItemBody> ServiceModule::readItem(const QString &kind, const QString &, const QString &) const
+Result<CatalogItemBody> ServiceModule::readItem(
+    const QString &kind, const QString &, const QString &) const
 {
     return noCatalogAction(*this, kind, "read an item of");
 }
@@ -62,7 +66,7 @@ Result<void> ServiceModule::deleteItem(const QString &kind, const QString &, con
 }
 
 void ServiceModule::putItem(const QString &kind, const QString &, const QString &, const QString &,
-                            std::function<void(Result<void>)> done)
+    std::function<void(Result<void>)> done)
 {
     done(noCatalogAction(*this, kind, "put an item in"));
 }

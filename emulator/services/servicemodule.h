@@ -40,8 +40,8 @@ struct EngineContext
     Tracer *tracer = nullptr;
     ServiceRegistry *registry = nullptr;
     DeliverySink *deliveries = nullptr; // where events for functions go (the Dispatcher)
-    FunctionRunner *runner = nullptr;   // runs functions' instances; the Dispatcher's target
-    EdgeRouter *edgeRouter = nullptr;   // for Tarmac's own endpoints: addInternalRoute()
+    FunctionRunner *runner = nullptr; // runs functions' instances; the Dispatcher's target
+    EdgeRouter *edgeRouter = nullptr; // for Tarmac's own endpoints: addInternalRoute()
     // Event-source mappings (services/eventsourcemappings.h): Lambda's API keeps them there,
     // and a queue or stream service registers the EventSource for the ARNs it owns.
     EventSourceMappings *mappings = nullptr;
@@ -61,9 +61,10 @@ struct EngineContext
 // AWS's exact shape for one source, filled from options that all have defaults.
 struct SampleEvent
 {
-    QString source;      // "s3-put"
+    QString source; // "s3-put"
     QString description; // one line
-    QList<std::pair<QString, QString>> options; // name and help ("bucket", "The bucket (example-bucket).")
+    QList<std::pair<QString, QString>>
+        options; // name and help ("bucket", "The bucket (example-bucket).")
     // The event as a function receives it; a bad option value is an error naming it.
     std::function<Result<QByteArray>(const QMap<QString, QString> &options)> generate;
 };
@@ -72,8 +73,8 @@ struct SampleEvent
 // engine binds it before the modules start and names it in the ready line.
 struct ServicePort
 {
-    QString name;    // "api": the ready line's key and Engine::Options::ports' key
-    QString label;   // "API", for errors ("cannot listen on 127.0.0.1:3000 (API port)")
+    QString name; // "api": the ready line's key and Engine::Options::ports' key
+    QString label; // "API", for errors ("cannot listen on 127.0.0.1:3000 (API port)")
     int defaultPort = 0;
     HttpHandler *handler = nullptr; // owned by the module; called on I/O threads
 };
@@ -82,23 +83,23 @@ struct ServicePort
 // and the IDE API render it without knowing the service.
 struct CatalogKind
 {
-    QString id;        // "bucket"
-    QString title;     // "Buckets"
+    QString id; // "bucket"
+    QString title; // "Buckets"
     QString emptyText; // what to do to have one
 };
 
 // One live resource in the catalog.
 struct CatalogEntry
 {
-    QString kind;  // CatalogKind::id
+    QString kind; // CatalogKind::id
     QString name;
     QString arn;
     QVariantMap counts; // "objects": 12, "bytes": 4096
-    QString status;     // the counts as one line: "12 objects · 4 KB"
+    QString status; // the counts as one line: "12 objects · 4 KB"
     QString tooltip;
     QList<std::pair<QString, QString>> properties; // what it is set to ("Region", "us-east-1")
     QStringList actions; // what it offers: "browse" (its items), "invoke", "purge", "redrive"
-    QString warning;     // something wrong with it
+    QString warning; // something wrong with it
 
     friend bool operator==(const CatalogEntry &, const CatalogEntry &) = default;
 };
@@ -110,7 +111,7 @@ struct CatalogItem
     QString key;
     qint64 size = 0;
     qint64 modifiedNs = 0; // 0: not known
-    QString detail;        // one line more, or empty
+    QString detail; // one line more, or empty
 };
 
 struct CatalogPage
@@ -200,11 +201,13 @@ public:
     // The "browse" action: a resource's items in key order after `after`, at most `max`;
     // one item's content; deleting one; putting a file's content as one (`done` is called
     // on the engine's thread; slow work happens off it). On the engine's thread.
-    virtual Result<CatalogPage> browse(const QString &kind, const QString &name, const QString &after, int max) const;
-    virtual Result<CatalogItemBody> readItem(const QString &kind, const QString &name, const QString &key) const;
+    virtual Result<CatalogPage> browse(
+        const QString &kind, const QString &name, const QString &after, int max) const;
+    virtual Result<CatalogItemBody> readItem(
+        const QString &kind, const QString &name, const QString &key) const;
     virtual Result<void> deleteItem(const QString &kind, const QString &name, const QString &key);
-    virtual void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
-                         std::function<void(Result<void>)> done);
+    virtual void putItem(const QString &kind, const QString &name, const QString &key,
+        const QString &file, std::function<void(Result<void>)> done);
 };
 
 // Modules beyond the build's own list (a test's own service): every engine created after this

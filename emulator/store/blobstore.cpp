@@ -46,10 +46,7 @@ public:
         m_size += size;
     }
 
-    BlobStore::Stored result()
-    {
-        return {m_sha.result().toHex(), m_md5.result().toHex(), m_size};
-    }
+    BlobStore::Stored result() { return {m_sha.result().toHex(), m_md5.result().toHex(), m_size}; }
 
 private:
     Digest m_sha {Digest::Algorithm::Sha256};
@@ -302,7 +299,8 @@ Result<BlobStore::Stored> BlobStore::adoptFile(const QString &path)
 Result<BlobStore::Stored> BlobStore::adoptHashedFile(const QString &path, const Stored &digest)
 {
     if (!isValidName(digest.sha256Hex))
-        return blobError(QStringLiteral("not a blob name: ") + QString::fromLatin1(digest.sha256Hex));
+        return blobError(
+            QStringLiteral("not a blob name: ") + QString::fromLatin1(digest.sha256Hex));
     if (contains(digest.sha256Hex)) {
         QFile::remove(path);
         return digest;
@@ -366,8 +364,7 @@ Result<int> BlobStore::garbageCollect(
             if (!isValidName(sha) || isReferenced(sha))
                 continue;
             if (minAgeSeconds > 0
-                && QFileInfo(root.filePath(shard + u'/' + name)).lastModified()
-                        > youngest)
+                && QFileInfo(root.filePath(shard + u'/' + name)).lastModified() > youngest)
                 continue;
             if (Result<void> gone = remove(sha); !gone)
                 return gone.error();

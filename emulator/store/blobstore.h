@@ -24,7 +24,7 @@ public:
     struct Stored
     {
         QByteArray sha256Hex; // the blob's id
-        QByteArray md5Hex;    // computed in the same pass, for ETags
+        QByteArray md5Hex; // computed in the same pass, for ETags
         qint64 size = 0;
     };
 
@@ -52,8 +52,7 @@ public:
     // must make sure no put() whose row is still uncommitted is in flight.
     // Blobs written less than minAgeSeconds ago are kept whatever isReferenced says: their row
     // may still be on its way (a blob is published just before the row that names it).
-    Result<int> garbageCollect(
-        const std::function<bool(const QByteArray &sha256Hex)> &isReferenced,
+    Result<int> garbageCollect(const std::function<bool(const QByteArray &sha256Hex)> &isReferenced,
         qint64 minAgeSeconds = 0);
 
     // Whether s is a 64-character lower-case hex SHA-256, the only thing that becomes a path.

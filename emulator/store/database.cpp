@@ -290,12 +290,13 @@ Result<void> Database::exec(std::string_view sql)
 
 Result<void> Database::exec(Control which)
 {
-    static constexpr std::string_view kSql[] = { "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK" };
+    static constexpr std::string_view kSql[] = {"BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"};
     const auto index = size_t(which);
     sqlite3_stmt *&statement = m_control[index];
     if (!statement
         && sqlite3_prepare_v3(m_db, kSql[index].data(), int(kSql[index].size()),
-                              SQLITE_PREPARE_PERSISTENT, &statement, nullptr) != SQLITE_OK) {
+               SQLITE_PREPARE_PERSISTENT, &statement, nullptr)
+            != SQLITE_OK) {
         return storeError(m_db, QStringLiteral("prepare ") + QLatin1StringView(kSql[index]));
     }
     const int rc = sqlite3_step(statement);

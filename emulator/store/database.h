@@ -39,7 +39,7 @@ public:
     Statement &bind(int index, double value);
     Statement &bind(int index, const QString &value);
     Statement &bind(int index, const QByteArray &value); // as a BLOB
-    Statement &bind(int index, std::string_view text);   // as TEXT
+    Statement &bind(int index, std::string_view text); // as TEXT
     Statement &bindNull(int index);
 
     // Steps once: true when a row is available, false when done. Errors come back as Error.
@@ -47,7 +47,7 @@ public:
     // Steps to completion (for statements that return no rows).
     Result<void> exec()
     {
-        return forEachRow([] { });
+        return forEachRow([] {});
     }
     // Calls row() for each row (it reads the columns from this statement); a row() that
     // returns bool stops the walk by returning false.
@@ -81,7 +81,10 @@ public:
 
 private:
     friend class Database;
-    Statement(sqlite3_stmt *stmt, Database *db) : m_stmt(stmt), m_db(db) { }
+    Statement(sqlite3_stmt *stmt, Database *db)
+        : m_stmt(stmt)
+        , m_db(db)
+    { }
     bool beginBind();
     Statement &endBind(int rc);
     sqlite3_stmt *m_stmt = nullptr;

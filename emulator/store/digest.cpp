@@ -40,7 +40,9 @@ Digest::~Digest()
     EVP_MD_CTX_free(static_cast<EVP_MD_CTX *>(m_ctx));
 }
 
-Digest::Digest(Digest &&other) noexcept : m_ctx(std::exchange(other.m_ctx, nullptr)) { }
+Digest::Digest(Digest &&other) noexcept
+    : m_ctx(std::exchange(other.m_ctx, nullptr))
+{ }
 
 Digest &Digest::operator=(Digest &&other) noexcept
 {

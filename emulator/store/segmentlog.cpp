@@ -17,7 +17,7 @@ namespace tarmac {
 
 namespace {
 
-constexpr char kMagic[4] = { 'T', 'S', 'L', '1' };
+constexpr char kMagic[4] = {'T', 'S', 'L', '1'};
 
 Error logError(const QString &message)
 {
@@ -26,8 +26,8 @@ Error logError(const QString &message)
 
 Error errnoError(const QString &what, const QString &path, int error)
 {
-    return logError(what + u' ' + path + QStringLiteral(": ")
-                    + QString::fromLocal8Bit(std::strerror(error)));
+    return logError(
+        what + u' ' + path + QStringLiteral(": ") + QString::fromLocal8Bit(std::strerror(error)));
 }
 
 quint32 crcOf(const char *data, qint64 size)
@@ -64,9 +64,9 @@ SegmentLog::Segment::~Segment()
 }
 
 SegmentLog::SegmentLog(QString dir, qint64 segmentLimit)
-    : m_dir(std::move(dir)), m_limit(segmentLimit)
-{
-}
+    : m_dir(std::move(dir))
+    , m_limit(segmentLimit)
+{ }
 
 QString SegmentLog::pathOf(qint64 id) const
 {
@@ -97,7 +97,9 @@ Result<void> SegmentLog::open()
         return startSegment(1);
     m_active = m_segments.rbegin()->first;
     const int fd = m_segments.rbegin()->second->fd();
-    struct stat st {};
+    struct stat st
+    {
+    };
     if (::fstat(fd, &st) != 0)
         return errnoError(QStringLiteral("cannot stat"), pathOf(m_active), errno);
     // A record torn by a crash may end the file. Nothing names it; cut it off, so the next
@@ -117,7 +119,10 @@ namespace {
 class SegmentReader
 {
 public:
-    SegmentReader(int fd, qint64 fileSize) : m_fd(fd), m_size(fileSize) { }
+    SegmentReader(int fd, qint64 fileSize)
+        : m_fd(fd)
+        , m_size(fileSize)
+    { }
 
     // The bytes at [offset, offset + n), or an empty view when the file ends first.
     Result<QByteArrayView> at(qint64 offset, qint64 n)
@@ -130,13 +135,13 @@ public:
             qint64 done = 0;
             const qint64 want = qMin<qint64>(m_buffer.size(), m_size - offset);
             while (done < want) {
-                const ssize_t r = ::pread(m_fd, m_buffer.data() + done, size_t(want - done),
-                                          off_t(offset + done));
+                const ssize_t r = ::pread(
+                    m_fd, m_buffer.data() + done, size_t(want - done), off_t(offset + done));
                 if (r < 0 && errno == EINTR)
                     continue;
                 if (r < 0)
-                    return errnoError(QStringLiteral("cannot read"), QStringLiteral("segment"),
-                                      errno);
+                    return errnoError(
+                        QStringLiteral("cannot read"), QStringLiteral("segment"), errno);
                 if (r == 0)
                     break;
                 done += r;
@@ -180,8 +185,8 @@ Result<qint64> SegmentLog::wholeRecordsEnd(int fd, qint64 fileSize)
     }
 }
 
-Result<void> SegmentLog::scan(const Location &from,
-                              const std::function<void(const Location &, const QByteArray &)> &f) const
+Result<void> SegmentLog::scan(
+    const Location &from, const std::function<void(const Location &, const QByteArray &)> &f) const
 {
     std::vector<std::shared_ptr<Segment>> segments;
     qint64 activeEnd = 0;
@@ -196,7 +201,9 @@ Result<void> SegmentLog::scan(const Location &from,
     for (const auto &segment : segments) {
         qint64 size = activeEnd;
         if (segment->id() != active) {
-            struct stat st {};
+            struct stat st
+            {
+            };
             if (::fstat(segment->fd(), &st) != 0)
                 return errnoError(QStringLiteral("cannot stat"), pathOf(segment->id()), errno);
             size = st.st_size;
@@ -217,7 +224,7 @@ Result<void> SegmentLog::scan(const Location &from,
             if (payload->size() != length)
                 break;
             if (crc == crcOf(payload->data(), length))
-                f(Location { segment->id(), offset }, payload->toByteArray());
+                f(Location {segment->id(), offset}, payload->toByteArray());
             offset += kHeaderSize + length;
         }
     }
@@ -227,14 +234,14 @@ Result<void> SegmentLog::scan(const Location &from,
 SegmentLog::Location SegmentLog::end() const
 {
     std::lock_guard lock(m_mutex);
-    return { m_active, m_end };
+    return {m_active, m_end};
 }
 
 Result<void> SegmentLog::startSegment(qint64 id)
 {
     const QString path = pathOf(id);
-    const int fd = ::open(QFile::encodeName(path).constData(),
-                          O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    const int fd
+        = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return errnoError(QStringLiteral("cannot create"), path, errno);
     m_segments[id] = std::make_shared<Segment>(id, fd);
@@ -263,21 +270,21 @@ Result<SegmentLog::Location> SegmentLog::append(const char *data, qint64 size)
     for (qint64 done = 0; done < total;) {
         ssize_t n;
         if (done < kHeaderSize) {
-            iovec parts[2] = { { header + done, size_t(kHeaderSize - done) },
-                               { const_cast<char *>(data), size_t(size) } };
+            iovec parts[2] = {{header + done, size_t(kHeaderSize - done)},
+                {const_cast<char *>(data), size_t(size)}};
             n = ::pwritev(fd, parts, 2, off_t(m_end + done));
         } else {
-            n = ::pwrite(fd, data + (done - kHeaderSize), size_t(total - done),
-                         off_t(m_end + done));
+            n = ::pwrite(
+                fd, data + (done - kHeaderSize), size_t(total - done), off_t(m_end + done));
         }
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0) // nothing names the partial record; the next append writes over it
-            return errnoError(QStringLiteral("cannot append to"), pathOf(m_active),
-                              n < 0 ? errno : ENOSPC);
+            return errnoError(
+                QStringLiteral("cannot append to"), pathOf(m_active), n < 0 ? errno : ENOSPC);
         done += n;
     }
-    const Location at { m_active, m_end };
+    const Location at {m_active, m_end};
     m_end += total;
     m_unsynced.insert(m_active);
     return at;
@@ -297,23 +304,21 @@ Result<QByteArray> SegmentLog::read(const Segment &segment, qint64 offset, qint6
     QByteArray buffer(kHeaderSize + size, Qt::Uninitialized);
     qint64 done = 0;
     while (done < buffer.size()) {
-        const ssize_t n = ::pread(segment.fd(), buffer.data() + done, size_t(buffer.size() - done),
-                                  off_t(offset + done));
+        const ssize_t n = ::pread(
+            segment.fd(), buffer.data() + done, size_t(buffer.size() - done), off_t(offset + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return logError(QStringLiteral("segment %1: record at %2 is cut short")
-                                    .arg(segment.id())
-                                    .arg(offset));
+                                .arg(segment.id())
+                                .arg(offset));
         done += n;
     }
     const char *h = buffer.constData();
     if (std::memcmp(h, kMagic, 4) != 0 || getU32(h + 12) != crcOf(h, 12)
-        || getU32(h + 4) != quint32(size)
-        || getU32(h + 8) != crcOf(h + kHeaderSize, size))
-        return logError(QStringLiteral("segment %1: record at %2 is damaged")
-                                .arg(segment.id())
-                                .arg(offset));
+        || getU32(h + 4) != quint32(size) || getU32(h + 8) != crcOf(h + kHeaderSize, size))
+        return logError(
+            QStringLiteral("segment %1: record at %2 is damaged").arg(segment.id()).arg(offset));
     buffer.remove(0, kHeaderSize);
     return buffer;
 }
@@ -351,7 +356,9 @@ qint64 SegmentLog::segmentSize(qint64 id) const
         return -1;
     if (id == m_active)
         return m_end;
-    struct stat st {};
+    struct stat st
+    {
+    };
     return ::fstat(it->second->fd(), &st) == 0 ? qint64(st.st_size) : -1;
 }
 

@@ -38,13 +38,16 @@ public:
     struct Location
     {
         qint64 segment = 0; // numbered from 1; 0: none
-        qint64 offset = 0;  // of the record's header
+        qint64 offset = 0; // of the record's header
     };
 
     class Segment
     {
     public:
-        Segment(qint64 id, int fd) : m_id(id), m_fd(fd) { }
+        Segment(qint64 id, int fd)
+            : m_id(id)
+            , m_fd(fd)
+        { }
         ~Segment();
         Segment(const Segment &) = delete;
         Segment &operator=(const Segment &) = delete;
@@ -64,7 +67,10 @@ public:
     QString dir() const { return m_dir; }
 
     Result<Location> append(const char *data, qint64 size);
-    Result<Location> append(const QByteArray &data) { return append(data.constData(), data.size()); }
+    Result<Location> append(const QByteArray &data)
+    {
+        return append(data.constData(), data.size());
+    }
 
     // The open segment, or null when there is no such segment.
     std::shared_ptr<const Segment> segment(qint64 id) const;
@@ -76,7 +82,7 @@ public:
     // order, across segments (a removed segment is skipped). A damaged record is skipped when
     // its header still gives its length; otherwise the rest of its segment is.
     Result<void> scan(const Location &from,
-                      const std::function<void(const Location &, const QByteArray &)> &f) const;
+        const std::function<void(const Location &, const QByteArray &)> &f) const;
     // Where the next record will go.
     Location end() const;
 

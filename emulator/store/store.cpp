@@ -7,8 +7,9 @@ namespace tarmac {
 namespace {
 
 const std::vector<Migration> kStoreMigrations = {
-    { 1, "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-         "CREATE TABLE schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL);" },
+    {1,
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "CREATE TABLE schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL);"},
 };
 
 } // namespace
@@ -31,8 +32,8 @@ Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
     store->m_checkpointDb = std::move(*checkpointDb);
     // Replaces SQLite's automatic checkpoint, which would run inside the committing call.
     sqlite3_wal_hook(store->m_db->handle(), &Store::onWalCommit, store.get());
-    store->m_checkpointer = std::make_unique<WakeableThread>(
-            "tarmac-ckpt", [s = store.get()] { s->checkpoint(); });
+    store->m_checkpointer
+        = std::make_unique<WakeableThread>("tarmac-ckpt", [s = store.get()] { s->checkpoint(); });
     return store;
 }
 
@@ -64,8 +65,8 @@ void Store::checkpoint()
     runCheckpointHooks();
     // PASSIVE: copies what no reader still needs, never waits for the writer or readers.
     // The writer starts the WAL over at its next commit once everything is copied.
-    sqlite3_wal_checkpoint_v2(m_checkpointDb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                              nullptr, nullptr);
+    sqlite3_wal_checkpoint_v2(
+        m_checkpointDb->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 void Store::addCheckpointHook(std::function<void()> hook)
@@ -113,17 +114,17 @@ Result<void> Store::migrateModule(const QString &module, const std::vector<Migra
             continue;
         if (m.version != version + 1)
             return makeError(QStringLiteral("StoreError"),
-                             QStringLiteral("migration %1 of %2 follows version %3")
-                                     .arg(m.version)
-                                     .arg(module)
-                                     .arg(version),
-                             500);
+                QStringLiteral("migration %1 of %2 follows version %3")
+                    .arg(m.version)
+                    .arg(module)
+                    .arg(version),
+                500);
         if (auto r = db.exec(m.sql); !r)
             return makeError(QStringLiteral("StoreError"),
-                             QStringLiteral("migration %1 of %2 failed: %3")
-                                     .arg(m.version)
-                                     .arg(module, r.error().message),
-                             500);
+                QStringLiteral("migration %1 of %2 failed: %3")
+                    .arg(m.version)
+                    .arg(module, r.error().message),
+                500);
         auto record = db.prepare("INSERT INTO schema_versions (module, version) VALUES (?1, ?2) "
                                  "ON CONFLICT (module) DO UPDATE SET version = excluded.version");
         if (!record)

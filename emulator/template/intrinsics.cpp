@@ -17,16 +17,17 @@ bool isArrayOf(const Json &v, size_t min, size_t max)
 
 } // namespace
 
-IntrinsicResolver::IntrinsicResolver(const TemplateDocument &document, IntrinsicContext &context,
-                                     FidelityReport *report)
-    : m_document(document), m_context(context), m_report(report)
-{
-}
+IntrinsicResolver::IntrinsicResolver(
+    const TemplateDocument &document, IntrinsicContext &context, FidelityReport *report)
+    : m_document(document)
+    , m_context(context)
+    , m_report(report)
+{ }
 
 Error IntrinsicResolver::error(const QString &path, const QString &message) const
 {
     return makeError(QStringLiteral("ValidationError"),
-                     m_document.locate(path).toString() + QStringLiteral(": ") + message);
+        m_document.locate(path).toString() + QStringLiteral(": ") + message);
 }
 
 QString IntrinsicResolver::intrinsicName(const Json &value)
@@ -79,13 +80,13 @@ QList<IntrinsicResolver::SubPart> IntrinsicResolver::parseSub(const QString &tex
             literal += QLatin1String("${") + inner + u'}';
         } else {
             if (!literal.isEmpty())
-                parts.append(SubPart { false, std::exchange(literal, QString()) });
-            parts.append(SubPart { true, inner.trimmed() });
+                parts.append(SubPart {false, std::exchange(literal, QString())});
+            parts.append(SubPart {true, inner.trimmed()});
         }
         i = close + 1;
     }
     if (!literal.isEmpty())
-        parts.append(SubPart { false, literal });
+        parts.append(SubPart {false, literal});
     return parts;
 }
 
@@ -96,7 +97,8 @@ QList<IntrinsicReference> IntrinsicResolver::references(const Json &value, const
     if (name == QLatin1String(kRef)) {
         const Json &arg = value.begin().value();
         if (arg.is_string())
-            out.append({ QString::fromStdString(arg.get<std::string>()), {}, TemplateDocument::childPath(path, name) });
+            out.append({QString::fromStdString(arg.get<std::string>()), {},
+                TemplateDocument::childPath(path, name)});
         return out;
     }
     if (name == QLatin1String("Fn::GetAtt")) {
@@ -105,12 +107,13 @@ QList<IntrinsicReference> IntrinsicResolver::references(const Json &value, const
         if (arg.is_string()) {
             const QString s = QString::fromStdString(arg.get<std::string>());
             const qsizetype dot = s.indexOf(u'.');
-            out.append({ dot < 0 ? s : s.left(dot), dot < 0 ? QString() : s.mid(dot + 1), inner });
+            out.append({dot < 0 ? s : s.left(dot), dot < 0 ? QString() : s.mid(dot + 1), inner});
         } else if (arg.is_array() && !arg.empty() && arg[0].is_string()) {
-            out.append({ QString::fromStdString(arg[0].get<std::string>()),
-                         arg.size() > 1 && arg[1].is_string() ? QString::fromStdString(arg[1].get<std::string>())
-                                                              : QString(),
-                         inner });
+            out.append({QString::fromStdString(arg[0].get<std::string>()),
+                arg.size() > 1 && arg[1].is_string()
+                    ? QString::fromStdString(arg[1].get<std::string>())
+                    : QString(),
+                inner});
             if (arg.size() > 1)
                 out += references(arg[1], TemplateDocument::childPath(inner, 1));
         }
@@ -119,31 +122,35 @@ QList<IntrinsicReference> IntrinsicResolver::references(const Json &value, const
     if (name == QLatin1String("Fn::Sub")) {
         const Json &arg = value.begin().value();
         const QString inner = TemplateDocument::childPath(path, name);
-        const Json *text = arg.is_string() ? &arg : (arg.is_array() && !arg.empty() ? &arg[0] : nullptr);
-        const Json *vars = arg.is_array() && arg.size() > 1 && arg[1].is_object() ? &arg[1] : nullptr;
+        const Json *text
+            = arg.is_string() ? &arg : (arg.is_array() && !arg.empty() ? &arg[0] : nullptr);
+        const Json *vars
+            = arg.is_array() && arg.size() > 1 && arg[1].is_object() ? &arg[1] : nullptr;
         if (text && text->is_string()) {
             for (const SubPart &part : parseSub(QString::fromStdString(text->get<std::string>()))) {
                 if (!part.variable || (vars && vars->contains(part.text.toStdString())))
                     continue;
                 if (part.text.startsWith(QLatin1String("AWS::")))
-                    out.append({ part.text, {}, inner });
+                    out.append({part.text, {}, inner});
                 else {
                     const qsizetype dot = part.text.indexOf(u'.');
-                    out.append({ dot < 0 ? part.text : part.text.left(dot),
-                                 dot < 0 ? QString() : part.text.mid(dot + 1), inner });
+                    out.append({dot < 0 ? part.text : part.text.left(dot),
+                        dot < 0 ? QString() : part.text.mid(dot + 1), inner});
                 }
             }
         }
         if (vars) {
             for (auto it = vars->begin(); it != vars->end(); ++it)
-                out += references(it.value(), TemplateDocument::childPath(TemplateDocument::childPath(inner, 1),
-                                                                          QString::fromStdString(it.key())));
+                out += references(it.value(),
+                    TemplateDocument::childPath(
+                        TemplateDocument::childPath(inner, 1), QString::fromStdString(it.key())));
         }
         return out;
     }
     if (value.is_object()) {
         for (auto it = value.begin(); it != value.end(); ++it)
-            out += references(it.value(), TemplateDocument::childPath(path, QString::fromStdString(it.key())));
+            out += references(
+                it.value(), TemplateDocument::childPath(path, QString::fromStdString(it.key())));
     } else if (value.is_array()) {
         for (size_t i = 0; i < value.size(); ++i)
             out += references(value[i], TemplateDocument::childPath(path, qsizetype(i)));
@@ -155,11 +162,13 @@ Result<Json> IntrinsicResolver::resolve(const Json &value, const QString &path)
 {
     const QString name = intrinsicName(value);
     if (!name.isEmpty())
-        return resolveFunction(name, value.begin().value(), TemplateDocument::childPath(path, name));
+        return resolveFunction(
+            name, value.begin().value(), TemplateDocument::childPath(path, name));
     if (value.is_object()) {
         Json out = Json::object();
         for (auto it = value.begin(); it != value.end(); ++it) {
-            auto v = resolve(it.value(), TemplateDocument::childPath(path, QString::fromStdString(it.key())));
+            auto v = resolve(
+                it.value(), TemplateDocument::childPath(path, QString::fromStdString(it.key())));
             if (!v)
                 return v;
             if (!isNoValue(*v))
@@ -181,39 +190,45 @@ Result<Json> IntrinsicResolver::resolve(const Json &value, const QString &path)
     return value;
 }
 
-Result<QString> IntrinsicResolver::resolveString(const Json &value, const QString &path, const char *function)
+Result<QString> IntrinsicResolver::resolveString(
+    const Json &value, const QString &path, const char *function)
 {
     auto v = resolve(value, path);
     if (!v)
         return v.error();
     QString s;
     if (!scalarToString(*v, &s))
-        return error(path, QStringLiteral("%1: expected a string, got %2")
-                                   .arg(QLatin1String(function), QString::fromLatin1(v->type_name())));
+        return error(path,
+            QStringLiteral("%1: expected a string, got %2")
+                .arg(QLatin1String(function), QString::fromLatin1(v->type_name())));
     return s;
 }
 
-Result<Json> IntrinsicResolver::resolveList(const Json &value, const QString &path, const char *function)
+Result<Json> IntrinsicResolver::resolveList(
+    const Json &value, const QString &path, const char *function)
 {
     auto v = resolve(value, path);
     if (!v)
         return v;
     if (!v->is_array())
-        return error(path, QStringLiteral("%1: expected a list, got %2")
-                                   .arg(QLatin1String(function), QString::fromLatin1(v->type_name())));
+        return error(path,
+            QStringLiteral("%1: expected a list, got %2")
+                .arg(QLatin1String(function), QString::fromLatin1(v->type_name())));
     return v;
 }
 
-Result<Json> IntrinsicResolver::unsupported(const QString &name, const QString &path, const QString &note, Json value)
+Result<Json> IntrinsicResolver::unsupported(
+    const QString &name, const QString &path, const QString &note, Json value)
 {
     if (m_report) {
-        m_report->add(FidelityItem { FidelityItem::Level::Unsupported, FidelityItem::Kind::Intrinsic, name,
-                                     TemplateDocument::displayPath(path), note, m_document.locate(path) });
+        m_report->add(FidelityItem {FidelityItem::Level::Unsupported, FidelityItem::Kind::Intrinsic,
+            name, TemplateDocument::displayPath(path), note, m_document.locate(path)});
     }
     return value;
 }
 
-Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json &arg, const QString &path)
+Result<Json> IntrinsicResolver::resolveFunction(
+    const QString &name, const Json &arg, const QString &path)
 {
     if (name == QLatin1String(kRef)) {
         if (!arg.is_string())
@@ -240,8 +255,9 @@ Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json 
         for (size_t i = 0; i < list->size(); ++i) {
             QString s;
             if (!scalarToString((*list)[i], &s))
-                return error(TemplateDocument::childPath(TemplateDocument::childPath(path, 1), qsizetype(i)),
-                             QStringLiteral("Fn::Join: every value must be a string"));
+                return error(
+                    TemplateDocument::childPath(TemplateDocument::childPath(path, 1), qsizetype(i)),
+                    QStringLiteral("Fn::Join: every value must be a string"));
             parts.append(s);
         }
         return Json(parts.join(*delimiter).toStdString());
@@ -255,14 +271,17 @@ Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json 
         bool ok = false;
         const qint64 i = index->toLongLong(&ok);
         if (!ok || i < 0)
-            return error(path, QStringLiteral("Fn::Select: the index must be a number from 0, not '%1'").arg(*index));
+            return error(path,
+                QStringLiteral("Fn::Select: the index must be a number from 0, not '%1'")
+                    .arg(*index));
         auto list = resolveList(arg[1], TemplateDocument::childPath(path, 1), "Fn::Select");
         if (!list)
             return list;
         if (size_t(i) >= list->size())
-            return error(path, QStringLiteral("Fn::Select: index %1 is out of range for a list of %2 item(s)")
-                                       .arg(i)
-                                       .arg(list->size()));
+            return error(path,
+                QStringLiteral("Fn::Select: index %1 is out of range for a list of %2 item(s)")
+                    .arg(i)
+                    .arg(list->size()));
         return (*list)[size_t(i)];
     }
     if (name == QLatin1String("Fn::Split")) {
@@ -283,9 +302,10 @@ Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json 
     }
     if (name == QLatin1String("Fn::If")) {
         if (!isArrayOf(arg, 3, 3) || !arg[0].is_string())
-            return error(path, QStringLiteral("Fn::If takes [condition name, value if true, value if false]"));
+            return error(path,
+                QStringLiteral("Fn::If takes [condition name, value if true, value if false]"));
         auto c = m_context.condition(QString::fromStdString(arg[0].get<std::string>()),
-                                     m_document.locate(TemplateDocument::childPath(path, 0)));
+            m_document.locate(TemplateDocument::childPath(path, 0)));
         if (!c)
             return c.error();
         const int branch = *c ? 1 : 2;
@@ -309,7 +329,7 @@ Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json 
             return region.error();
         const QString r = region->isEmpty() ? m_context.region() : *region;
         Json out = Json::array();
-        for (const char zone : { 'a', 'b', 'c' })
+        for (const char zone : {'a', 'b', 'c'})
             out.push_back(QString(r + QLatin1Char(zone)).toStdString());
         return out;
     }
@@ -332,13 +352,15 @@ Result<Json> IntrinsicResolver::resolveFunction(const QString &name, const Json 
         return Json(v->dump(-1, ' ', false, Json::error_handler_t::replace));
     }
     if (name == QLatin1String("Fn::ImportValue"))
-        return unsupported(name, path, QStringLiteral("there are no other stacks to import from; the value is empty"),
-                           Json(""));
+        return unsupported(name, path,
+            QStringLiteral("there are no other stacks to import from; the value is empty"),
+            Json(""));
     if (name == QLatin1String("Fn::Cidr"))
         return cidr(arg, path);
     if (name == QLatin1String("Fn::Transform"))
-        return unsupported(name, path, QStringLiteral("macros and AWS::Include are not run; the value is left out"),
-                           noValue());
+        return unsupported(name, path,
+            QStringLiteral("macros and AWS::Include are not run; the value is left out"),
+            noValue());
     return error(path, QStringLiteral("unknown intrinsic function %1").arg(name));
 }
 
@@ -349,7 +371,8 @@ Result<Json> IntrinsicResolver::getAtt(const Json &arg, const QString &path)
         const QString s = QString::fromStdString(arg.get<std::string>());
         const qsizetype dot = s.indexOf(u'.');
         if (dot <= 0 || dot == s.size() - 1)
-            return error(path, QStringLiteral("Fn::GetAtt takes Resource.Attribute, not '%1'").arg(s));
+            return error(
+                path, QStringLiteral("Fn::GetAtt takes Resource.Attribute, not '%1'").arg(s));
         resource = s.left(dot);
         attribute = s.mid(dot + 1);
     } else if (isArrayOf(arg, 2, 2) && arg[0].is_string()) {
@@ -359,7 +382,8 @@ Result<Json> IntrinsicResolver::getAtt(const Json &arg, const QString &path)
             return a.error();
         attribute = *a;
     } else {
-        return error(path, QStringLiteral("Fn::GetAtt takes [resource, attribute] or Resource.Attribute"));
+        return error(
+            path, QStringLiteral("Fn::GetAtt takes [resource, attribute] or Resource.Attribute"));
     }
     return m_context.getAtt(resource, attribute, m_document.locate(path));
 }
@@ -371,20 +395,23 @@ Result<Json> IntrinsicResolver::sub(const Json &arg, const QString &path)
     QString textPath = path;
     if (arg.is_string()) {
         text = &arg;
-    } else if (isArrayOf(arg, 1, 2) && arg[0].is_string() && (arg.size() == 1 || arg[1].is_object())) {
+    } else if (isArrayOf(arg, 1, 2) && arg[0].is_string()
+        && (arg.size() == 1 || arg[1].is_object())) {
         text = &arg[0];
         textPath = TemplateDocument::childPath(path, 0);
         if (arg.size() == 2) {
             const QString varsPath = TemplateDocument::childPath(path, 1);
             for (auto it = arg[1].begin(); it != arg[1].end(); ++it) {
-                const QString varPath = TemplateDocument::childPath(varsPath, QString::fromStdString(it.key()));
+                const QString varPath
+                    = TemplateDocument::childPath(varsPath, QString::fromStdString(it.key()));
                 auto v = resolve(it.value(), varPath);
                 if (!v)
                     return v;
                 QString s;
                 if (!scalarToString(*v, &s))
-                    return error(varPath, QStringLiteral("Fn::Sub: the variable %1 must be a string")
-                                                  .arg(QString::fromStdString(it.key())));
+                    return error(varPath,
+                        QStringLiteral("Fn::Sub: the variable %1 must be a string")
+                            .arg(QString::fromStdString(it.key())));
                 vars[it.key()] = s.toStdString();
             }
         }
@@ -406,7 +433,8 @@ Result<Json> IntrinsicResolver::sub(const Json &arg, const QString &path)
         Result<Json> v = Json();
         const qsizetype dot = part.text.indexOf(u'.');
         if (dot > 0 && !part.text.startsWith(QLatin1String("AWS::")))
-            v = m_context.getAtt(part.text.left(dot), part.text.mid(dot + 1), m_document.locate(textPath));
+            v = m_context.getAtt(
+                part.text.left(dot), part.text.mid(dot + 1), m_document.locate(textPath));
         else
             v = m_context.ref(part.text, m_document.locate(textPath));
         if (!v)
@@ -446,23 +474,34 @@ Result<Json> IntrinsicResolver::cidr(const Json &arg, const QString &path)
     const int bits = parts[2].toInt(&bitsOk);
     if (!ok || !prefixOk || prefix < 0 || prefix > 32) {
         if (parts[0].contains(u':'))
-            return unsupported(QStringLiteral("Fn::Cidr"), path, QStringLiteral("IPv6 blocks are not computed; the value is an empty list"),
-                               Json::array());
-        return error(path, QStringLiteral("Fn::Cidr: '%1' is not an IPv4 CIDR block").arg(parts[0]));
+            return unsupported(QStringLiteral("Fn::Cidr"), path,
+                QStringLiteral("IPv6 blocks are not computed; the value is an empty list"),
+                Json::array());
+        return error(
+            path, QStringLiteral("Fn::Cidr: '%1' is not an IPv4 CIDR block").arg(parts[0]));
     }
     if (!countOk || count < 1 || count > 256 || !bitsOk || bits < 1 || bits > 32 - prefix)
-        return error(path, QStringLiteral("Fn::Cidr: count must be 1 to 256 and cidrBits 1 to %1").arg(32 - prefix));
+        return error(path,
+            QStringLiteral("Fn::Cidr: count must be 1 to 256 and cidrBits 1 to %1")
+                .arg(32 - prefix));
     if (quint64(count) << bits > (quint64(1) << (32 - prefix)))
-        return error(path, QStringLiteral("Fn::Cidr: %1 blocks of %2 bits do not fit in %3").arg(count).arg(bits).arg(parts[0]));
+        return error(path,
+            QStringLiteral("Fn::Cidr: %1 blocks of %2 bits do not fit in %3")
+                .arg(count)
+                .arg(bits)
+                .arg(parts[0]));
     const quint32 mask = prefix == 0 ? 0 : ~quint32(0) << (32 - prefix);
     base &= mask;
     Json out = Json::array();
     for (int i = 0; i < count; ++i) {
         const quint32 a = base + (quint32(i) << bits);
         out.push_back(QStringLiteral("%1.%2.%3.%4/%5")
-                              .arg(a >> 24).arg((a >> 16) & 0xFF).arg((a >> 8) & 0xFF).arg(a & 0xFF)
-                              .arg(32 - bits)
-                              .toStdString());
+                          .arg(a >> 24)
+                          .arg((a >> 16) & 0xFF)
+                          .arg((a >> 8) & 0xFF)
+                          .arg(a & 0xFF)
+                          .arg(32 - bits)
+                          .toStdString());
     }
     return out;
 }
@@ -470,28 +509,35 @@ Result<Json> IntrinsicResolver::cidr(const Json &arg, const QString &path)
 Result<Json> IntrinsicResolver::findInMap(const Json &arg, const QString &path)
 {
     if (!isArrayOf(arg, 3, 4))
-        return error(path, QStringLiteral("Fn::FindInMap takes [map, top-level key, second-level key]"));
+        return error(
+            path, QStringLiteral("Fn::FindInMap takes [map, top-level key, second-level key]"));
     QString keys[3];
     for (int i = 0; i < 3; ++i) {
-        auto k = resolveString(arg[size_t(i)], TemplateDocument::childPath(path, i), "Fn::FindInMap");
+        auto k
+            = resolveString(arg[size_t(i)], TemplateDocument::childPath(path, i), "Fn::FindInMap");
         if (!k)
             return k.error();
         keys[i] = *k;
     }
     const Json &mappings = m_context.mappings();
-    const std::string map = keys[0].toStdString(), top = keys[1].toStdString(), second = keys[2].toStdString();
+    const std::string map = keys[0].toStdString(), top = keys[1].toStdString(),
+                      second = keys[2].toStdString();
     if (mappings.is_object() && mappings.contains(map) && mappings[map].is_object()
-        && mappings[map].contains(top) && mappings[map][top].is_object() && mappings[map][top].contains(second))
+        && mappings[map].contains(top) && mappings[map][top].is_object()
+        && mappings[map][top].contains(second))
         return resolve(mappings[map][top][second], QStringLiteral("/Mappings"));
     // AWS::LanguageExtensions: [map, top, second, {DefaultValue: …}]
     if (arg.size() == 4 && arg[3].is_object() && arg[3].contains("DefaultValue"))
-        return resolve(arg[3]["DefaultValue"], TemplateDocument::childPath(TemplateDocument::childPath(path, 3),
-                                                                            QStringLiteral("DefaultValue")));
+        return resolve(arg[3]["DefaultValue"],
+            TemplateDocument::childPath(
+                TemplateDocument::childPath(path, 3), QStringLiteral("DefaultValue")));
     if (!mappings.is_object() || !mappings.contains(map))
         return error(path, QStringLiteral("Fn::FindInMap: there is no mapping %1").arg(keys[0]));
     if (!mappings[map].is_object() || !mappings[map].contains(top))
-        return error(path, QStringLiteral("Fn::FindInMap: the mapping %1 has no key %2").arg(keys[0], keys[1]));
-    return error(path, QStringLiteral("Fn::FindInMap: %1.%2 has no key %3").arg(keys[0], keys[1], keys[2]));
+        return error(path,
+            QStringLiteral("Fn::FindInMap: the mapping %1 has no key %2").arg(keys[0], keys[1]));
+    return error(
+        path, QStringLiteral("Fn::FindInMap: %1.%2 has no key %3").arg(keys[0], keys[1], keys[2]));
 }
 
 Result<bool> IntrinsicResolver::condition(const Json &value, const QString &path)
@@ -508,7 +554,7 @@ Result<bool> IntrinsicResolver::condition(const Json &value, const QString &path
         if (!value.begin().value().is_string())
             return error(inner, QStringLiteral("Condition takes the name of a condition"));
         return m_context.condition(QString::fromStdString(value.begin().value().get<std::string>()),
-                                   m_document.locate(inner));
+            m_document.locate(inner));
     }
     const QString name = intrinsicName(value);
     const QString inner = TemplateDocument::childPath(path, name);
@@ -559,8 +605,9 @@ Result<bool> IntrinsicResolver::condition(const Json &value, const QString &path
             return condition(*v, path);
         return error(path, QStringLiteral("%1 does not give true or false").arg(name));
     }
-    return error(path, QStringLiteral("not a condition: expected Fn::Equals, Fn::And, Fn::Or, Fn::Not or "
-                                      "Condition"));
+    return error(path,
+        QStringLiteral("not a condition: expected Fn::Equals, Fn::And, Fn::Or, Fn::Not or "
+                       "Condition"));
 }
 
 } // namespace tarmac

@@ -20,8 +20,9 @@ public:
     // `Ref name`: a parameter, a pseudo parameter or a resource (the value AWS gives for its
     // type). An unknown name is an error.
     virtual Result<Json> ref(const QString &name, const TemplateLocation &where) = 0;
-    virtual Result<Json> getAtt(const QString &resource, const QString &attribute,
-                                const TemplateLocation &where) = 0;
+    virtual Result<Json> getAtt(
+        const QString &resource, const QString &attribute, const TemplateLocation &where)
+        = 0;
     // The value of a named condition of the Conditions section.
     virtual Result<bool> condition(const QString &name, const TemplateLocation &where) = 0;
     virtual const Json &mappings() const = 0;
@@ -34,22 +35,22 @@ struct IntrinsicReference
 {
     QString name;
     QString attribute; // empty for Ref
-    QString path;      // where the reference is written
+    QString path; // where the reference is written
 };
 
 // Resolves CloudFormation intrinsic functions in a value of the template: Ref, Fn::GetAtt,
 // Fn::Sub (both forms, `${!Literal}`), Fn::Join, Fn::Select, Fn::Split, Fn::If, Fn::Equals,
 // Fn::Not, Fn::And, Fn::Or, Fn::FindInMap (with DefaultValue), Fn::GetAZs, Fn::Base64,
-// Fn::Length, Fn::ToJsonString, Fn::Cidr (IPv4). `Ref AWS::NoValue` (and an Fn::If branch that gives it)
-// removes the value: resolve() returns a discarded Json (isNoValue), and objects and lists
-// drop such members. Fn::ImportValue and Fn::Transform are not emulated: they go
-// into the fidelity report and resolve to nothing useful. Errors carry the template
-// position: "template.yaml:12:5: Fn::Select: index 5 is out of range …".
+// Fn::Length, Fn::ToJsonString, Fn::Cidr (IPv4). `Ref AWS::NoValue` (and an Fn::If branch that
+// gives it) removes the value: resolve() returns a discarded Json (isNoValue), and objects and
+// lists drop such members. Fn::ImportValue and Fn::Transform are not emulated: they go into the
+// fidelity report and resolve to nothing useful. Errors carry the template position:
+// "template.yaml:12:5: Fn::Select: index 5 is out of range …".
 class IntrinsicResolver
 {
 public:
     IntrinsicResolver(const TemplateDocument &document, IntrinsicContext &context,
-                      FidelityReport *report = nullptr);
+        FidelityReport *report = nullptr);
 
     // `value` stands at `path` in the document (for positions in errors and the report).
     Result<Json> resolve(const Json &value, const QString &path);
@@ -81,7 +82,8 @@ private:
     Result<Json> getAtt(const Json &arg, const QString &path);
     Result<Json> findInMap(const Json &arg, const QString &path);
     Result<Json> cidr(const Json &arg, const QString &path);
-    Result<Json> unsupported(const QString &name, const QString &path, const QString &note, Json value);
+    Result<Json> unsupported(
+        const QString &name, const QString &path, const QString &note, Json value);
 
     const TemplateDocument &m_document;
     IntrinsicContext &m_context;

@@ -8,7 +8,8 @@ namespace tarmac {
 
 ResourceType::~ResourceType() = default;
 
-ResourceIdentity ResourceType::identity(const QString &logicalId, const Json &, const StackNaming &naming) const
+ResourceIdentity ResourceType::identity(
+    const QString &logicalId, const Json &, const StackNaming &naming) const
 {
     ResourceIdentity id;
     id.physicalId = generatedPhysicalName(naming, logicalId, 128, false);
@@ -29,14 +30,16 @@ const PropertySupport *ResourceTypeInfo::property(const QString &name) const
 
 QString StackNaming::arn(const char *service, const QString &resource) const
 {
-    return QStringLiteral("arn:aws:%1:%2:%3:%4").arg(QLatin1String(service), region, accountId, resource);
+    return QStringLiteral("arn:aws:%1:%2:%3:%4")
+        .arg(QLatin1String(service), region, accountId, resource);
 }
 
 QString stableSuffix(const QString &seed, int length, bool lowerCase)
 {
     // Base 36 of a SHA-256: the same seed gives the same name on every start.
     const QByteArray digest = QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha256);
-    const char *alphabet = lowerCase ? "abcdefghijklmnopqrstuvwxyz0123456789" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    const char *alphabet = lowerCase ? "abcdefghijklmnopqrstuvwxyz0123456789"
+                                     : "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     const auto *bytes = reinterpret_cast<const quint8 *>(digest.constData());
     QString out;
     for (int i = 0; i < length; ++i)
@@ -72,7 +75,8 @@ bool wholeNumber(const Json &v, qint64 *out)
     return false;
 }
 
-QString generatedPhysicalName(const StackNaming &naming, const QString &logicalId, int maxLength, bool lowerCase)
+QString generatedPhysicalName(
+    const StackNaming &naming, const QString &logicalId, int maxLength, bool lowerCase)
 {
     const QString suffix = stableSuffix(naming.stackName + u'/' + logicalId, 13, lowerCase);
     // Like CloudFormation: stack name and logical id give way so that the suffix fits.

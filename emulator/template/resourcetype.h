@@ -15,8 +15,8 @@ namespace tarmac {
 
 // What Tarmac does with a resource type or a property of one.
 enum class Support {
-    Emulated,    // runs as on AWS
-    Ignored,     // accepted, deliberately without effect locally (IAM, encryption, …)
+    Emulated, // runs as on AWS
+    Ignored, // accepted, deliberately without effect locally (IAM, encryption, …)
     Unsupported, // not emulated
 };
 
@@ -65,8 +65,8 @@ struct ResourceIdentity
 // "{stack}-{logicalId}-{13 characters}", cut to maxLength, lower-cased for buckets. The
 // suffix is derived from the stack and logical id, so the name (and the data behind it)
 // stays the same from one start to the next.
-QString generatedPhysicalName(const StackNaming &naming, const QString &logicalId, int maxLength,
-                              bool lowerCase);
+QString generatedPhysicalName(
+    const StackNaming &naming, const QString &logicalId, int maxLength, bool lowerCase);
 // `length` characters of base 36 derived from `seed`: the same seed gives the same text.
 QString stableSuffix(const QString &seed, int length, bool lowerCase);
 // The string property `name`, or empty.
@@ -82,8 +82,9 @@ public:
     virtual ~ResourceCheck();
     // An item of the fidelity report (something Tarmac does not emulate) at the property:
     // the property itself, or (`value`) a value of it ("Runtime: java21").
-    virtual void unsupported(const QString &subject, const QStringList &property, const QString &note,
-                             bool value = false) = 0;
+    virtual void unsupported(const QString &subject, const QStringList &property,
+        const QString &note, bool value = false)
+        = 0;
     // The error CloudFormation would give for the property (the resource itself when empty),
     // with its position.
     virtual Error error(const QStringList &property, const QString &message) const = 0;
@@ -105,8 +106,8 @@ public:
     virtual const ResourceTypeInfo &info() const = 0;
     // Default: a type that takes no name and has no attributes (a permission, a policy): Ref
     // is a name CloudFormation would generate.
-    virtual ResourceIdentity identity(const QString &logicalId, const Json &properties,
-                                      const StackNaming &naming) const;
+    virtual ResourceIdentity identity(
+        const QString &logicalId, const Json &properties, const StackNaming &naming) const;
     // Checks the resolved properties when the template is loaded, so that a mistake is an
     // error with its position before anything is created. What it returns is kept with the
     // resource (StackResource::details) for putResource: what the check made of it that needs

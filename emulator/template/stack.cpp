@@ -16,12 +16,18 @@ namespace {
 QString kindName(FidelityItem::Kind kind)
 {
     switch (kind) {
-    case FidelityItem::Kind::ResourceType: return QStringLiteral("resource type");
-    case FidelityItem::Kind::Property: return QStringLiteral("property");
-    case FidelityItem::Kind::EventType: return QStringLiteral("event type");
-    case FidelityItem::Kind::Intrinsic: return QStringLiteral("intrinsic function");
-    case FidelityItem::Kind::Section: return QStringLiteral("section");
-    case FidelityItem::Kind::Value: return QStringLiteral("value");
+    case FidelityItem::Kind::ResourceType:
+        return QStringLiteral("resource type");
+    case FidelityItem::Kind::Property:
+        return QStringLiteral("property");
+    case FidelityItem::Kind::EventType:
+        return QStringLiteral("event type");
+    case FidelityItem::Kind::Intrinsic:
+        return QStringLiteral("intrinsic function");
+    case FidelityItem::Kind::Section:
+        return QStringLiteral("section");
+    case FidelityItem::Kind::Value:
+        return QStringLiteral("value");
     }
     return {};
 }
@@ -30,7 +36,8 @@ QString kindName(FidelityItem::Kind kind)
 
 int FidelityReport::count(FidelityItem::Level level) const
 {
-    return int(std::count_if(items.cbegin(), items.cend(), [level](const FidelityItem &i) { return i.level == level; }));
+    return int(std::count_if(
+        items.cbegin(), items.cend(), [level](const FidelityItem &i) { return i.level == level; }));
 }
 
 void FidelityReport::add(FidelityItem item)
@@ -46,11 +53,12 @@ QStringList FidelityReport::lines() const
 {
     QStringList out;
     for (const FidelityItem &i : items) {
-        QString line = QStringLiteral("  %1  %2 %3 %4")
-                               .arg(i.location.toString(),
-                                    i.level == FidelityItem::Level::Unsupported ? QStringLiteral("unsupported")
-                                                                                : QStringLiteral("ignored"),
-                                    kindName(i.kind), i.subject);
+        QString line
+            = QStringLiteral("  %1  %2 %3 %4")
+                  .arg(i.location.toString(),
+                      i.level == FidelityItem::Level::Unsupported ? QStringLiteral("unsupported")
+                                                                  : QStringLiteral("ignored"),
+                      kindName(i.kind), i.subject);
         if (!i.path.isEmpty())
             line += QStringLiteral(" (%1)").arg(i.path);
         if (!i.note.isEmpty())
@@ -64,14 +72,12 @@ Json FidelityReport::toJson() const
 {
     Json list = Json::array();
     for (const FidelityItem &i : items) {
-        list.push_back({ { "level", i.level == FidelityItem::Level::Unsupported ? "unsupported" : "ignored" },
-                         { "kind", kindName(i.kind).toStdString() },
-                         { "subject", i.subject.toStdString() },
-                         { "path", i.path.toStdString() },
-                         { "note", i.note.toStdString() },
-                         { "file", i.location.file.toStdString() },
-                         { "line", i.location.line },
-                         { "column", i.location.column } });
+        list.push_back(
+            {{"level", i.level == FidelityItem::Level::Unsupported ? "unsupported" : "ignored"},
+                {"kind", kindName(i.kind).toStdString()}, {"subject", i.subject.toStdString()},
+                {"path", i.path.toStdString()}, {"note", i.note.toStdString()},
+                {"file", i.location.file.toStdString()}, {"line", i.location.line},
+                {"column", i.location.column}});
     }
     return list;
 }

@@ -31,15 +31,15 @@ struct FidelityItem
 {
     enum class Level {
         Unsupported, // not emulated: the app may behave differently here than on AWS
-        Ignored,     // accepted and deliberately without effect locally (IAM, encryption, …)
+        Ignored, // accepted and deliberately without effect locally (IAM, encryption, …)
     };
     enum class Kind { ResourceType, Property, EventType, Intrinsic, Section, Value };
 
     Level level = Level::Unsupported;
     Kind kind = Kind::Property;
     QString subject; // "AWS::SQS::Queue", "Tracing", "Kinesis", "Fn::ImportValue"
-    QString path;    // "Resources.Fn.Properties.Tracing"
-    QString note;    // what Tarmac does instead, or why
+    QString path; // "Resources.Fn.Properties.Tracing"
+    QString note; // what Tarmac does instead, or why
     TemplateLocation location;
 
     friend bool operator==(const FidelityItem &, const FidelityItem &) = default;
@@ -66,15 +66,15 @@ struct StackResource
     QString logicalId;
     QString type;
     Json properties = Json::object(); // resolved; AWS::NoValue removed
-    QStringList dependsOn;            // logical ids: DependsOn plus references
-    QString physicalId;               // what Ref returns
+    QStringList dependsOn; // logical ids: DependsOn plus references
+    QString physicalId; // what Ref returns
     QString deletionPolicy;
-    bool implicit = false;            // made by the SAM transform (FunctionRole, …)
+    bool implicit = false; // made by the SAM transform (FunctionRole, …)
     TemplateLocation location;
     // What the service that offers the type made of it when the template was loaded
     // (ResourceType::check: a function's absolute code folder, …), for putResource.
     Json details;
-    QString noun;                     // the type's noun ("function", "bucket"), or empty
+    QString noun; // the type's noun ("function", "bucket"), or empty
 };
 
 struct StackOutput
@@ -90,16 +90,16 @@ struct StackOutput
 // whether anything is running.
 struct Stack
 {
-    QString name;         // AWS::StackName
-    QString id;           // AWS::StackId
+    QString name; // AWS::StackName
+    QString id; // AWS::StackId
     QString region;
     QString accountId;
     QString templatePath; // absolute
-    QString baseDir;      // relative CodeUri / ContentUri start here
+    QString baseDir; // relative CodeUri / ContentUri start here
     QMap<QString, Json> parameters;
 
     QList<StackResource> resources; // dependency order
-    QList<StackOutput> outputs;     // template order
+    QList<StackOutput> outputs; // template order
     FidelityReport report;
 
     const StackResource *resource(const QString &logicalId) const;

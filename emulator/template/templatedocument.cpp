@@ -24,10 +24,9 @@ Error templateError(const QString &where, const QString &message)
 // not one CloudFormation knows.
 QString intrinsicForTag(const std::string &tag)
 {
-    static const char *const functions[] = { "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs",
-                                             "ImportValue", "Join", "Select", "Split", "Sub",
-                                             "Transform", "And", "Equals", "If", "Not", "Or",
-                                             "Length", "ToJsonString" };
+    static const char *const functions[] = {"Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs",
+        "ImportValue", "Join", "Select", "Split", "Sub", "Transform", "And", "Equals", "If", "Not",
+        "Or", "Length", "ToJsonString"};
     if (tag == "!Ref")
         return QStringLiteral("Ref");
     if (tag == "!Condition")
@@ -71,7 +70,7 @@ Json plainScalar(const std::string &s)
         return s; // out of range: keep the text rather than lose digits
     }
     static const QRegularExpression floatRe(
-            QStringLiteral(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)"));
+        QStringLiteral(R"(^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$)"));
     const QString text = QString::fromStdString(s);
     if (floatRe.match(text).hasMatch()) {
         bool ok = false;
@@ -88,29 +87,34 @@ Json plainScalar(const std::string &s)
 class TemplateBuilder
 {
 public:
-    explicit TemplateBuilder(TemplateDocument &doc) : m_doc(doc) { }
+    explicit TemplateBuilder(TemplateDocument &doc)
+        : m_doc(doc)
+    { }
 
     Result<Json> build(const YAML::Node &node, const QString &path, int depth)
     {
         if (++m_nodes > TemplateDocument::kMaxNodes)
-            return templateError(m_doc.m_fileName, QStringLiteral("the template is too large (more than %1 values)")
-                                                           .arg(TemplateDocument::kMaxNodes));
+            return templateError(m_doc.m_fileName,
+                QStringLiteral("the template is too large (more than %1 values)")
+                    .arg(TemplateDocument::kMaxNodes));
         if (depth > TemplateDocument::kMaxDepth)
-            return templateError(where(node), QStringLiteral("the template nests deeper than %1 levels")
-                                                      .arg(TemplateDocument::kMaxDepth));
+            return templateError(where(node),
+                QStringLiteral("the template nests deeper than %1 levels")
+                    .arg(TemplateDocument::kMaxDepth));
         mark(path, node.Mark());
         const std::string &tag = node.Tag();
         if (!tag.empty() && tag[0] == '!' && tag != "!") {
             const QString intrinsic = intrinsicForTag(tag);
             if (intrinsic.isEmpty())
-                return templateError(where(node), QStringLiteral("unknown tag %1").arg(QString::fromStdString(tag)));
+                return templateError(
+                    where(node), QStringLiteral("unknown tag %1").arg(QString::fromStdString(tag)));
             const QString inner = TemplateDocument::childPath(path, intrinsic);
             auto value = buildUntagged(node, inner, depth + 1, /*tagged=*/true);
             if (!value)
                 return value;
             Json wrapped = Json::object();
             wrapped[intrinsic.toStdString()] = std::move(*value);
-            m_doc.m_keys.insert(path, { intrinsic });
+            m_doc.m_keys.insert(path, {intrinsic});
             return wrapped;
         }
         return buildUntagged(node, path, depth, false);
@@ -146,10 +150,12 @@ private:
             QStringList keys;
             for (auto it = node.begin(); it != node.end(); ++it) {
                 if (!it->first.IsScalar())
-                    return templateError(where(it->first), QStringLiteral("a key must be a string"));
+                    return templateError(
+                        where(it->first), QStringLiteral("a key must be a string"));
                 const std::string &key = it->first.Scalar();
                 if (object.contains(key))
-                    return templateError(where(it->first), QStringLiteral("duplicate key %1").arg(QString::fromStdString(key)));
+                    return templateError(where(it->first),
+                        QStringLiteral("duplicate key %1").arg(QString::fromStdString(key)));
                 const QString qkey = QString::fromStdString(key);
                 const QString child = TemplateDocument::childPath(path, qkey);
                 auto value = build(it->second, child, depth + 1);
@@ -173,7 +179,7 @@ private:
         if (m.line < 0 || m.column < 0)
             return;
         if (overwrite || !m_doc.m_positions.contains(path))
-            m_doc.m_positions.insert(path, { m.line + 1, m.column + 1 });
+            m_doc.m_positions.insert(path, {m.line + 1, m.column + 1});
     }
 
     QString where(const YAML::Node &node) const
@@ -193,7 +199,8 @@ Result<TemplateDocument> TemplateDocument::parse(const QByteArray &text, const Q
     TemplateDocument doc;
     doc.m_fileName = fileName;
     if (text.size() > kMaxBytes)
-        return templateError(fileName, QStringLiteral("the template is larger than %1 bytes").arg(kMaxBytes));
+        return templateError(
+            fileName, QStringLiteral("the template is larger than %1 bytes").arg(kMaxBytes));
     if (text.trimmed().isEmpty())
         return templateError(fileName, QStringLiteral("the template is empty"));
     // CloudFormation reads templates as UTF-8; refusing anything else here also means every
@@ -204,8 +211,9 @@ Result<TemplateDocument> TemplateDocument::parse(const QByteArray &text, const Q
         if (utf8.hasError()) {
             const qsizetype bad = decoded.indexOf(QChar::ReplacementCharacter);
             const qsizetype line = bad < 0 ? 0 : decoded.left(bad).count(u'\n') + 1;
-            return templateError(line > 0 ? QStringLiteral("%1:%2").arg(fileName).arg(line) : fileName,
-                                 QStringLiteral("the template is not valid UTF-8"));
+            return templateError(
+                line > 0 ? QStringLiteral("%1:%2").arg(fileName).arg(line) : fileName,
+                QStringLiteral("the template is not valid UTF-8"));
         }
     }
     // yaml-cpp reports with exceptions; they stop here.
@@ -228,11 +236,13 @@ Result<TemplateDocument> TemplateDocument::parse(const QByteArray &text, const Q
             }
         }
         const QString where = e.mark.line >= 0
-                ? QStringLiteral("%1:%2:%3").arg(fileName).arg(e.mark.line + 1).arg(e.mark.column + 1)
-                : fileName;
-        return templateError(where, QStringLiteral("not valid YAML or JSON: %1").arg(QString::fromStdString(e.msg)));
+            ? QStringLiteral("%1:%2:%3").arg(fileName).arg(e.mark.line + 1).arg(e.mark.column + 1)
+            : fileName;
+        return templateError(
+            where, QStringLiteral("not valid YAML or JSON: %1").arg(QString::fromStdString(e.msg)));
     } catch (const std::exception &e) {
-        return templateError(fileName, QStringLiteral("cannot be read: %1").arg(QString::fromUtf8(e.what())));
+        return templateError(
+            fileName, QStringLiteral("cannot be read: %1").arg(QString::fromUtf8(e.what())));
     }
     return doc;
 }
@@ -243,9 +253,9 @@ TemplateLocation TemplateDocument::locate(const QString &path) const
     for (;;) {
         const auto it = m_positions.constFind(p);
         if (it != m_positions.cend())
-            return TemplateLocation { m_fileName, it->first, it->second };
+            return TemplateLocation {m_fileName, it->first, it->second};
         if (p.isEmpty())
-            return TemplateLocation { m_fileName, 0, 0 };
+            return TemplateLocation {m_fileName, 0, 0};
         p.truncate(std::max<qsizetype>(0, p.lastIndexOf(u'/')));
     }
 }
@@ -271,7 +281,8 @@ QString TemplateDocument::displayPath(const QString &path)
 {
     QStringList parts = path.split(u'/', Qt::SkipEmptyParts);
     for (QString &p : parts)
-        p.replace(QLatin1String("~1"), QLatin1String("/")).replace(QLatin1String("~0"), QLatin1String("~"));
+        p.replace(QLatin1String("~1"), QLatin1String("/"))
+            .replace(QLatin1String("~0"), QLatin1String("~"));
     return parts.join(u'.');
 }
 

@@ -102,16 +102,16 @@ struct Span
 struct SpanSpec
 {
     QByteArray traceId;
-    QByteArray spanId;       // empty: a new one
+    QByteArray spanId; // empty: a new one
     QByteArray parentSpanId;
     QString service;
     QString operation;
-    QString name;            // empty: "service operation"
+    QString name; // empty: "service operation"
     int kind = SpanKindInternal;
     qint64 startNs = 0;
-    qint64 endNs = 0;        // raised to startNs when earlier
-    bool failed = false;     // status error
-    QString error;           // status error with this message (implies failed)
+    qint64 endNs = 0; // raised to startNs when earlier
+    bool failed = false; // status error
+    QString error; // status error with this message (implies failed)
     Attributes attributes;
 };
 Span makeSpan(SpanSpec spec);

@@ -1,9 +1,9 @@
 #include "trace/tracequery.h"
 
 #include "base/json.h"
+#include "store/database.h"
 #include "trace/attributecodec.h"
 #include "trace/tracerows.h"
-#include "store/database.h"
 
 #include <cmath>
 
@@ -18,10 +18,10 @@ namespace {
 constexpr char kFunctionMarker[] = R"(["faas.name","s",")";
 static_assert(sizeof kFunctionMarker - 1 == 18, "TARMAC_FUNCTION_SQL skips 18 characters");
 
-#define TARMAC_FUNCTION_SQL                                                                  \
-    "CASE WHEN instr(attributes, '[\"faas.name\",\"s\",\"') > 0 THEN "                       \
-    "substr(attributes, instr(attributes, '[\"faas.name\",\"s\",\"') + 18, "                 \
-    "instr(substr(attributes, instr(attributes, '[\"faas.name\",\"s\",\"') + 18), '\"') - 1) " \
+#define TARMAC_FUNCTION_SQL                                                                        \
+    "CASE WHEN instr(attributes, '[\"faas.name\",\"s\",\"') > 0 THEN "                             \
+    "substr(attributes, instr(attributes, '[\"faas.name\",\"s\",\"') + 18, "                       \
+    "instr(substr(attributes, instr(attributes, '[\"faas.name\",\"s\",\"') + 18), '\"') - 1) "     \
     "ELSE '' END"
 
 // from - duration without wrapping below qint64's minimum.
@@ -35,7 +35,9 @@ qint64 saturatingSub(qint64 a, qint64 b)
 
 } // namespace
 
-TraceQuery::TraceQuery(std::unique_ptr<Database> db) : m_db(std::move(db)) { }
+TraceQuery::TraceQuery(std::unique_ptr<Database> db)
+    : m_db(std::move(db))
+{ }
 
 TraceQuery::~TraceQuery() = default;
 
@@ -91,10 +93,10 @@ Result<TraceQuery::Extent> TraceQuery::extent()
 
     // min/max of an indexed column are one index probe each; the latest end is found among
     // the spans that start within the longest duration of the latest start.
-    auto st = m_db->prepare(
-            "SELECT (SELECT count(*) FROM spans), (SELECT min(start_ns) FROM spans), "
-            "(SELECT max(start_ns) FROM spans), (SELECT count(*) FROM logs), "
-            "(SELECT min(time_ns) FROM logs), (SELECT max(time_ns) FROM logs)");
+    auto st
+        = m_db->prepare("SELECT (SELECT count(*) FROM spans), (SELECT min(start_ns) FROM spans), "
+                        "(SELECT max(start_ns) FROM spans), (SELECT count(*) FROM logs), "
+                        "(SELECT min(time_ns) FROM logs), (SELECT max(time_ns) FROM logs)");
     if (!st)
         return st.error();
     auto row = st->step();
@@ -142,18 +144,21 @@ Result<qint64> TraceQuery::countStarting(qint64 fromNs, qint64 toNs)
 }
 
 Result<qint64> TraceQuery::scanSpans(qint64 fromNs, qint64 toNs, qsizetype limit,
-                                     const std::function<bool(const SpanSummary &)> &row)
+    const std::function<bool(const SpanSummary &)> &row)
 {
     auto maxDuration = maxSpanDuration();
     if (!maxDuration)
         return maxDuration.error();
     auto st = m_db->prepare(
-            "SELECT trace_id, span_id, parent_span_id, name, service, kind, start_ns, end_ns, "
-            "status_code, " TARMAC_FUNCTION_SQL " FROM spans "
-            "WHERE start_ns BETWEEN ?1 AND ?2 AND end_ns >= ?3 ORDER BY start_ns, id LIMIT ?4");
+        "SELECT trace_id, span_id, parent_span_id, name, service, kind, start_ns, end_ns, "
+        "status_code, " TARMAC_FUNCTION_SQL " FROM spans "
+        "WHERE start_ns BETWEEN ?1 AND ?2 AND end_ns >= ?3 ORDER BY start_ns, id LIMIT ?4");
     if (!st)
         return st.error();
-    st->bind(1, saturatingSub(fromNs, *maxDuration)).bind(2, toNs).bind(3, fromNs).bind(4, qint64(limit));
+    st->bind(1, saturatingSub(fromNs, *maxDuration))
+        .bind(2, toNs)
+        .bind(3, fromNs)
+        .bind(4, qint64(limit));
     qint64 n = 0;
     SpanSummary s;
     auto walked = st->forEachRow([&] {
@@ -175,24 +180,28 @@ Result<qint64> TraceQuery::scanSpans(qint64 fromNs, qint64 toNs, qsizetype limit
     return n;
 }
 
-Result<QList<TraceQuery::SpanBucket>> TraceQuery::aggregateSpans(qint64 fromNs, qint64 toNs,
-                                                                 qint64 bucketNs)
+Result<QList<TraceQuery::SpanBucket>> TraceQuery::aggregateSpans(
+    qint64 fromNs, qint64 toNs, qint64 bucketNs)
 {
     if (bucketNs <= 0)
-        return makeError(QStringLiteral("InvalidArgument"), QStringLiteral("bucket must be positive"));
+        return makeError(
+            QStringLiteral("InvalidArgument"), QStringLiteral("bucket must be positive"));
     auto maxDuration = maxSpanDuration();
     if (!maxDuration)
         return maxDuration.error();
     // Spans that started before the window but still run in it land in bucket 0.
-    auto st = m_db->prepare(
-            "SELECT service, " TARMAC_FUNCTION_SQL " AS fn, "
-            "max(0, (start_ns - ?3) / ?4) AS b, min(start_ns), max(end_ns), count(*), "
-            "sum(status_code = 2) FROM spans "
-            "WHERE start_ns BETWEEN ?1 AND ?2 AND end_ns >= ?3 GROUP BY service, fn, b "
-            "ORDER BY b");
+    auto st
+        = m_db->prepare("SELECT service, " TARMAC_FUNCTION_SQL " AS fn, "
+                        "max(0, (start_ns - ?3) / ?4) AS b, min(start_ns), max(end_ns), count(*), "
+                        "sum(status_code = 2) FROM spans "
+                        "WHERE start_ns BETWEEN ?1 AND ?2 AND end_ns >= ?3 GROUP BY service, fn, b "
+                        "ORDER BY b");
     if (!st)
         return st.error();
-    st->bind(1, saturatingSub(fromNs, *maxDuration)).bind(2, toNs).bind(3, fromNs).bind(4, bucketNs);
+    st->bind(1, saturatingSub(fromNs, *maxDuration))
+        .bind(2, toNs)
+        .bind(3, fromNs)
+        .bind(4, bucketNs);
     QList<SpanBucket> out;
     auto r = st->forEachRow([&] {
         SpanBucket b;
@@ -212,15 +221,16 @@ Result<QList<TraceQuery::SpanBucket>> TraceQuery::aggregateSpans(qint64 fromNs, 
 Result<TraceQuery::Histogram> TraceQuery::histogram(qint64 fromNs, qint64 toNs, int buckets)
 {
     if (buckets <= 0 || toNs <= fromNs)
-        return makeError(QStringLiteral("InvalidArgument"), QStringLiteral("empty histogram range"));
+        return makeError(
+            QStringLiteral("InvalidArgument"), QStringLiteral("empty histogram range"));
     Histogram h;
     h.counts.fill(0, buckets);
     h.errors.fill(0, buckets);
     // The bucket width is rounded up so that the last nanosecond still falls in range.
     const qint64 width = (toNs - fromNs + buckets - 1) / buckets;
     auto st = m_db->prepare(
-            "SELECT (start_ns - ?1) / ?3 AS b, count(*), sum(status_code = 2) FROM spans "
-            "WHERE start_ns >= ?1 AND start_ns < ?2 GROUP BY b");
+        "SELECT (start_ns - ?1) / ?3 AS b, count(*), sum(status_code = 2) FROM spans "
+        "WHERE start_ns >= ?1 AND start_ns < ?2 GROUP BY b");
     if (!st)
         return st.error();
     st->bind(1, fromNs).bind(2, toNs).bind(3, width);
@@ -239,7 +249,7 @@ Result<TraceQuery::Histogram> TraceQuery::histogram(qint64 fromNs, qint64 toNs, 
 Result<QList<Span>> TraceQuery::trace(const QByteArray &traceId)
 {
     auto st = m_db->prepare(std::string("SELECT ") + std::string(kSpanColumns)
-                            + " FROM spans WHERE trace_id = ?1 ORDER BY start_ns, id");
+        + " FROM spans WHERE trace_id = ?1 ORDER BY start_ns, id");
     if (!st)
         return st.error();
     st->bind(1, view(traceId));
@@ -252,7 +262,7 @@ Result<QList<Span>> TraceQuery::trace(const QByteArray &traceId)
 Result<std::optional<Span>> TraceQuery::span(const QByteArray &traceId, const QByteArray &spanId)
 {
     auto st = m_db->prepare(std::string("SELECT ") + std::string(kSpanColumns)
-                            + " FROM spans WHERE trace_id = ?1 AND span_id = ?2 LIMIT 1");
+        + " FROM spans WHERE trace_id = ?1 AND span_id = ?2 LIMIT 1");
     if (!st)
         return st.error();
     st->bind(1, view(traceId)).bind(2, view(spanId));
@@ -266,11 +276,12 @@ Result<std::optional<Span>> TraceQuery::span(const QByteArray &traceId, const QB
 
 Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
 {
-    std::string sql = "SELECT " + std::string(kLogColumns)
-            + " FROM logs WHERE time_ns BETWEEN ?1 AND ?2";
+    std::string sql
+        = "SELECT " + std::string(kLogColumns) + " FROM logs WHERE time_ns BETWEEN ?1 AND ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
-    sql += query.newest ? " ORDER BY time_ns DESC, id DESC LIMIT ?3" : " ORDER BY time_ns, id LIMIT ?3";
+    sql += query.newest ? " ORDER BY time_ns DESC, id DESC LIMIT ?3"
+                        : " ORDER BY time_ns, id LIMIT ?3";
     auto st = m_db->prepare(sql);
     if (!st)
         return st.error();
@@ -287,17 +298,19 @@ Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
 
 bool TraceQuery::isInvocation(const Span &span)
 {
-    return span.kind == SpanKindServer && span.operation == QLatin1String("Invoke") && !functionOf(span).isEmpty();
+    return span.kind == SpanKindServer && span.operation == QLatin1String("Invoke")
+        && !functionOf(span).isEmpty();
 }
 
 Result<QHash<QString, TraceQuery::Invocations>> TraceQuery::invocationsByFunction()
 {
-    auto st = m_db->prepare("SELECT " TARMAC_FUNCTION_SQL " AS fn, count(*), sum(status_code = 2) FROM spans "
-                            "WHERE operation = 'Invoke' AND kind = 2 AND fn != '' GROUP BY fn");
+    auto st = m_db->prepare(
+        "SELECT " TARMAC_FUNCTION_SQL " AS fn, count(*), sum(status_code = 2) FROM spans "
+        "WHERE operation = 'Invoke' AND kind = 2 AND fn != '' GROUP BY fn");
     if (!st)
         return st.error();
     QHash<QString, Invocations> out;
-    if (auto r = st->forEachRow([&] { out.insert(st->text(0), { st->int64(1), st->int64(2) }); }); !r)
+    if (auto r = st->forEachRow([&] { out.insert(st->text(0), {st->int64(1), st->int64(2)}); }); !r)
         return r.error();
     return out;
 }

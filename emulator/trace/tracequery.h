@@ -50,7 +50,7 @@ public:
         QString service;
         QString function;
         qint64 startNs = 0; // earliest start in the bucket
-        qint64 endNs = 0;   // latest end of those spans
+        qint64 endNs = 0; // latest end of those spans
         qint64 count = 0;
         qint64 errors = 0;
     };
@@ -60,7 +60,7 @@ public:
         qint64 spanCount = 0;
         qint64 logCount = 0;
         qint64 startNs = 0; // earliest span start or log time; 0 when empty
-        qint64 endNs = 0;   // latest span end or log time
+        qint64 endNs = 0; // latest span end or log time
         qint64 maxSpanDurationNs = 0;
     };
 
@@ -68,9 +68,9 @@ public:
     {
         qint64 fromNs = std::numeric_limits<qint64>::min();
         qint64 toNs = std::numeric_limits<qint64>::max();
-        QByteArray traceId;   // empty: every trace
+        QByteArray traceId; // empty: every trace
         qsizetype limit = -1; // -1: no limit
-        bool newest = false;  // with a limit: the newest rows (still returned oldest first)
+        bool newest = false; // with a limit: the newest rows (still returned oldest first)
     };
 
     static Result<std::unique_ptr<TraceQuery>> open(const QString &tracesDbPath);
@@ -86,7 +86,7 @@ public:
     // that a large window is never held twice. `row` returns false to stop early; the
     // result is the number of rows handed over.
     Result<qint64> scanSpans(qint64 fromNs, qint64 toNs, qsizetype limit,
-                             const std::function<bool(const SpanSummary &)> &row);
+        const std::function<bool(const SpanSummary &)> &row);
 
     // The spans overlapping [fromNs, toNs], grouped per lane into buckets of bucketNs by
     // start time: what a zoomed-out timeline draws instead of a million boxes.

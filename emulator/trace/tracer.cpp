@@ -1,9 +1,9 @@
 #include "trace/tracer.h"
 
 #include "base/json.h"
+#include "store/database.h"
 #include "trace/attributecodec.h"
 #include "trace/tracerows.h"
-#include "store/database.h"
 
 #include <QDeadlineTimer>
 #include <QLoggingCategory>
@@ -268,7 +268,7 @@ Result<void> Tracer::writeBatch(const QList<Span> &spans, const QList<LogRecord>
 Result<QList<Span>> Tracer::spans(const Query &query) const
 {
     std::string sql = "SELECT " + std::string(kSpanColumns)
-            + " FROM spans WHERE start_ns <= ?1 AND end_ns >= ?2";
+        + " FROM spans WHERE start_ns <= ?1 AND end_ns >= ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += " ORDER BY start_ns, id LIMIT ?3";
@@ -288,8 +288,8 @@ Result<QList<Span>> Tracer::spans(const Query &query) const
 
 Result<QList<LogRecord>> Tracer::logs(const Query &query) const
 {
-    std::string sql = "SELECT " + std::string(kLogColumns)
-            + " FROM logs WHERE time_ns >= ?1 AND time_ns <= ?2";
+    std::string sql
+        = "SELECT " + std::string(kLogColumns) + " FROM logs WHERE time_ns >= ?1 AND time_ns <= ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
     sql += " ORDER BY time_ns, id LIMIT ?3";

@@ -14,10 +14,10 @@ class Statement;
 // select kSpanColumns (or kLogColumns) first, then readSpan (readLog) turns a row into its
 // record.
 inline constexpr std::string_view kSpanColumns
-        = "trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, end_ns, "
-          "status_code, status_message, attributes";
+    = "trace_id, span_id, parent_span_id, name, service, operation, kind, start_ns, end_ns, "
+      "status_code, status_message, attributes";
 inline constexpr std::string_view kLogColumns
-        = "time_ns, trace_id, span_id, source, request_id, severity, body";
+    = "time_ns, trace_id, span_id, source, request_id, severity, body";
 
 Span readSpan(Statement &row);
 LogRecord readLog(Statement &row);

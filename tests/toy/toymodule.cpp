@@ -13,20 +13,23 @@ class ThingType : public ResourceType
 public:
     const ResourceTypeInfo &info() const override
     {
-        static const ResourceTypeInfo info { "Tarmac::Toy::Thing", E, "", {
-            { "ThingName", E, "" },
-            { "Colour", E, "" },
-        } };
+        static const ResourceTypeInfo info {"Tarmac::Toy::Thing", E, "",
+            {
+                {"ThingName", E, ""},
+                {"Colour", E, ""},
+            }};
         return info;
     }
-    ResourceIdentity identity(const QString &logicalId, const Json &properties, const StackNaming &naming) const override
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &properties, const StackNaming &naming) const override
     {
         ResourceIdentity id;
         id.physicalId = stringProperty(properties, "ThingName");
         if (id.physicalId.isEmpty())
             id.physicalId = generatedPhysicalName(naming, logicalId, 64, true);
         id.ref = Json(id.physicalId.toStdString());
-        id.attributes.insert(QStringLiteral("Arn"), Json(naming.arn("toy", QStringLiteral("thing/") + id.physicalId).toStdString()));
+        id.attributes.insert(QStringLiteral("Arn"),
+            Json(naming.arn("toy", QStringLiteral("thing/") + id.physicalId).toStdString()));
         return id;
     }
 };
@@ -36,10 +39,11 @@ class SubscriptionType : public ResourceType
 public:
     const ResourceTypeInfo &info() const override
     {
-        static const ResourceTypeInfo info { "Tarmac::Toy::Subscription", E, "", {
-            { "Thing", E, "" },
-            { "FunctionArn", E, "" },
-        } };
+        static const ResourceTypeInfo info {"Tarmac::Toy::Subscription", E, "",
+            {
+                {"Thing", E, ""},
+                {"FunctionArn", E, ""},
+            }};
         return info;
     }
 };
@@ -52,13 +56,14 @@ public:
     Result<EventExpansion> expand(const FunctionEvent &event) const override
     {
         if (!event.properties.contains("Thing"))
-            return makeError(QStringLiteral("InvalidEvent"), QStringLiteral("Toy events need a Thing."));
+            return makeError(
+                QStringLiteral("InvalidEvent"), QStringLiteral("Toy events need a Thing."));
         ExpandedResource r;
         r.logicalId = event.functionLogicalId + event.name + QStringLiteral("Subscription");
         r.type = QStringLiteral("Tarmac::Toy::Subscription");
-        r.properties = { { "Thing", event.properties["Thing"] },
-                         { "FunctionArn",
-                           { { "Fn::GetAtt", Json::array({ event.functionLogicalId.toStdString(), "Arn" }) } } } };
+        r.properties = {{"Thing", event.properties["Thing"]},
+            {"FunctionArn",
+                {{"Fn::GetAtt", Json::array({event.functionLogicalId.toStdString(), "Arn"})}}}};
         EventExpansion out;
         out.resources.append(r);
         return out;
@@ -76,7 +81,9 @@ QString str(const Json &properties, const char *name)
 
 } // namespace
 
-ToyModule::ToyModule(QObject *parent) : ServiceModule(parent) { }
+ToyModule::ToyModule(QObject *parent)
+    : ServiceModule(parent)
+{ }
 ToyModule::~ToyModule() = default;
 
 Result<void> ToyModule::start(const EngineContext &context)
@@ -91,29 +98,31 @@ QList<SampleEvent> ToyModule::sampleEvents() const
     SampleEvent e;
     e.source = QStringLiteral("toy-poke");
     e.description = QStringLiteral("A toy thing is poked");
-    e.options = { { QStringLiteral("thing"), QStringLiteral("The thing (example-thing).") } };
+    e.options = {{QStringLiteral("thing"), QStringLiteral("The thing (example-thing).")}};
     e.generate = [](const QMap<QString, QString> &options) -> Result<QByteArray> {
-        const QString thing = options.value(QStringLiteral("thing"), QStringLiteral("example-thing"));
+        const QString thing
+            = options.value(QStringLiteral("thing"), QStringLiteral("example-thing"));
         if (thing.isEmpty())
             return makeError(QStringLiteral("InvalidOption"), QStringLiteral("thing: give a name"));
-        return toJsonBytes(Json { { "source", "tarmac.toy" }, { "thing", thing.toStdString() } });
+        return toJsonBytes(Json {{"source", "tarmac.toy"}, {"thing", thing.toStdString()}});
     };
-    return { e };
+    return {e};
 }
 
 QList<const ResourceType *> ToyModule::resourceTypes() const
 {
-    return { &g_thing, &g_subscription };
+    return {&g_thing, &g_subscription};
 }
 
 QList<const FunctionEventType *> ToyModule::functionEventTypes() const
 {
-    return { &g_event };
+    return {&g_event};
 }
 
 Result<void> ToyModule::putResource(const StackResource &resource, const StackResource *previous)
 {
-    m_log.append(QStringLiteral("put %1%2").arg(resource.logicalId, previous ? QStringLiteral(" (update)") : QString()));
+    m_log.append(QStringLiteral("put %1%2")
+                     .arg(resource.logicalId, previous ? QStringLiteral(" (update)") : QString()));
     if (resource.type == QLatin1String("Tarmac::Toy::Thing")) {
         Thing &t = m_things[resource.physicalId];
         t.colour = str(resource.properties, "Colour");
@@ -121,8 +130,10 @@ Result<void> ToyModule::putResource(const StackResource &resource, const StackRe
     }
     const QString thing = str(resource.properties, "Thing");
     if (!m_things.contains(thing))
-        return makeError(QStringLiteral("NotFound"), QStringLiteral("there is no thing %1").arg(thing));
-    m_things[thing].subscriptions.insert(resource.logicalId, str(resource.properties, "FunctionArn"));
+        return makeError(
+            QStringLiteral("NotFound"), QStringLiteral("there is no thing %1").arg(thing));
+    m_things[thing].subscriptions.insert(
+        resource.logicalId, str(resource.properties, "FunctionArn"));
     m_subscriptionThing.insert(resource.physicalId, thing);
     return {};
 }
@@ -142,8 +153,8 @@ Result<QString> ToyModule::deleteResource(const StackResource &resource)
 
 QList<CatalogKind> ToyModule::catalogKinds() const
 {
-    return { CatalogKind { QStringLiteral("toything"), QStringLiteral("Toy things"),
-                           QStringLiteral("No toy things yet: a template with a Tarmac::Toy::Thing.") } };
+    return {CatalogKind {QStringLiteral("toything"), QStringLiteral("Toy things"),
+        QStringLiteral("No toy things yet: a template with a Tarmac::Toy::Thing.")}};
 }
 
 QList<CatalogEntry> ToyModule::catalog() const
@@ -154,16 +165,18 @@ QList<CatalogEntry> ToyModule::catalog() const
         e.kind = QStringLiteral("toything");
         e.name = it.key();
         e.arn = QStringLiteral("arn:aws:toy:%1:%2:thing/%3").arg(m_region, m_account, it.key());
-        e.counts = { { QStringLiteral("subscribers"), int(it->subscriptions.size()) } };
-        e.status = QStringLiteral("%1 · %2 subscriber(s)").arg(it->colour).arg(it->subscriptions.size());
-        e.properties = { { QStringLiteral("Colour"), it->colour } };
-        e.actions = { QStringLiteral("browse") };
+        e.counts = {{QStringLiteral("subscribers"), int(it->subscriptions.size())}};
+        e.status
+            = QStringLiteral("%1 · %2 subscriber(s)").arg(it->colour).arg(it->subscriptions.size());
+        e.properties = {{QStringLiteral("Colour"), it->colour}};
+        e.actions = {QStringLiteral("browse")};
         out.append(e);
     }
     return out;
 }
 
-Result<CatalogPage> ToyModule::browse(const QString &kind, const QString &name, const QString &after, int max) const
+Result<CatalogPage> ToyModule::browse(
+    const QString &kind, const QString &name, const QString &after, int max) const
 {
     if (kind != QLatin1String("toything") || !m_things.contains(name))
         return ServiceModule::browse(kind, name, after, max);
@@ -171,7 +184,7 @@ Result<CatalogPage> ToyModule::browse(const QString &kind, const QString &name, 
     const Thing &t = m_things[name];
     for (auto it = t.subscriptions.cbegin(); it != t.subscriptions.cend(); ++it) {
         if (it.key() > after && page.items.size() < max)
-            page.items.append(CatalogItem { it.key(), 0, 0, it.value() });
+            page.items.append(CatalogItem {it.key(), 0, 0, it.value()});
     }
     return page;
 }

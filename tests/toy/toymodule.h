@@ -31,7 +31,8 @@ public:
     Result<QString> deleteResource(const StackResource &resource) override;
     QList<CatalogKind> catalogKinds() const override;
     QList<CatalogEntry> catalog() const override;
-    Result<CatalogPage> browse(const QString &kind, const QString &name, const QString &after, int max) const override;
+    Result<CatalogPage> browse(
+        const QString &kind, const QString &name, const QString &after, int max) const override;
 
     struct Thing
     {

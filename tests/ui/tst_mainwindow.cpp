@@ -132,7 +132,7 @@ private slots:
         QVERIFY(window.notifications()->messages().first().contains(QLatin1String("not-a-folder")));
         QVERIFY(window.isVisible());
         // Still usable: the timeline zooms, the logs filter.
-        window.zoomState()->setSession({ 1, 1'000'000'000 });
+        window.zoomState()->setSession({1, 1'000'000'000});
         window.zoomState()->zoomAround(500, 0.5);
         window.logView()->setFilterText(QStringLiteral("x"));
         QApplication::processEvents();
@@ -169,7 +169,8 @@ private slots:
         {
             QFile t(broken.filePath(QStringLiteral("template.yaml")));
             QVERIFY(t.open(QIODevice::WriteOnly));
-            t.write("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: [unclosed\n");
+            t.write("Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: "
+                    "[unclosed\n");
         }
         QTemporaryDir good;
         EngineHost host(ephemeral());
@@ -188,8 +189,11 @@ private slots:
         // The resources tree says why, and the window goes on working.
         const ResourceModel *resources = window.resources();
         const QModelIndex templ = resources->index(resources->rowCount() - 1, 0);
-        QVERIFY(resources->index(0, 0, templ).data().toString().contains(QLatin1String("did not start")));
-        window.zoomState()->setSession({ 1, 1'000'000'000 });
+        QVERIFY(resources->index(0, 0, templ)
+                    .data()
+                    .toString()
+                    .contains(QLatin1String("did not start")));
+        window.zoomState()->setSession({1, 1'000'000'000});
         window.zoomState()->zoomToFit();
         QApplication::processEvents();
 
@@ -212,7 +216,8 @@ private slots:
         }
         EngineHost host(ephemeral());
         MainWindow window(&host);
-        QCOMPARE(window.findChild<QLineEdit *>(QStringLiteral("logFilterText"))->text(), QStringLiteral("timeout"));
+        QCOMPARE(window.findChild<QLineEdit *>(QStringLiteral("logFilterText"))->text(),
+            QStringLiteral("timeout"));
         QCOMPARE(window.logView()->scope(), LogView::SelectedTrace);
         QVERIFY(QSettings().contains(QStringLiteral("window/geometry")));
     }

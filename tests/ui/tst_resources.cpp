@@ -69,22 +69,23 @@ SpanIds findInvocation(QueryRunner &runner)
     bool done = false;
     SpanIds ids;
     runner.run<SpanIds>(
-            QueryRunner::Span, &context,
-            [](TraceQuery *q, const QueryRunner::Cancelled &) {
-                SpanIds found;
-                if (!q)
-                    return found;
-                (void)q->scanSpans(0, std::numeric_limits<qint64>::max(), -1, [&](const TraceQuery::SpanSummary &s) {
+        QueryRunner::Span, &context,
+        [](TraceQuery *q, const QueryRunner::Cancelled &) {
+            SpanIds found;
+            if (!q)
+                return found;
+            (void)q->scanSpans(
+                0, std::numeric_limits<qint64>::max(), -1, [&](const TraceQuery::SpanSummary &s) {
                     if (s.name == QLatin1String("echo invoke"))
                         found = SpanIds(s.traceId, s.spanId);
                     return true;
                 });
-                return found;
-            },
-            [&](SpanIds r) {
-                ids = r;
-                done = true;
-            });
+            return found;
+        },
+        [&](SpanIds r) {
+            ids = r;
+            done = true;
+        });
     (void)QTest::qWaitFor([&] { return done; }, 5000);
     return ids;
 }
@@ -96,21 +97,21 @@ bool traceRan(QueryRunner &runner, const QByteArray &traceId)
     bool done = false;
     bool ran = false;
     runner.run<bool>(
-            QueryRunner::Trace, &context,
-            [traceId](TraceQuery *q, const QueryRunner::Cancelled &) {
-                auto spans = q ? q->trace(traceId) : Result<QList<Span>>(QList<Span>());
-                if (!spans)
-                    return false;
-                for (const Span &s : *spans) {
-                    if (s.name == QLatin1String("echo invoke"))
-                        return true;
-                }
+        QueryRunner::Trace, &context,
+        [traceId](TraceQuery *q, const QueryRunner::Cancelled &) {
+            auto spans = q ? q->trace(traceId) : Result<QList<Span>>(QList<Span>());
+            if (!spans)
                 return false;
-            },
-            [&](bool r) {
-                ran = r;
-                done = true;
-            });
+            for (const Span &s : *spans) {
+                if (s.name == QLatin1String("echo invoke"))
+                    return true;
+            }
+            return false;
+        },
+        [&](bool r) {
+            ran = r;
+            done = true;
+        });
     (void)QTest::qWaitFor([&] { return done; }, 5000);
     return ran;
 }
@@ -141,36 +142,46 @@ private slots:
         QVERIFY(functions.isValid());
         // Empty: one row that says what to do.
         QCOMPARE(m.rowCount(functions), 1);
-        QCOMPARE(m.index(0, 0, functions).data(ResourceModel::KindRole).toString(), QStringLiteral("empty"));
-        QVERIFY(m.index(0, 0, functions).data().toString().contains(QLatin1String("template.yaml")));
+        QCOMPARE(m.index(0, 0, functions).data(ResourceModel::KindRole).toString(),
+            QStringLiteral("empty"));
+        QVERIFY(
+            m.index(0, 0, functions).data().toString().contains(QLatin1String("template.yaml")));
 
-        ResourceItem a { QStringLiteral("a"), { { QStringLiteral("warm"), 1 } }, {}, {} };
-        ResourceItem b { QStringLiteral("b"), { { QStringLiteral("warm"), 0 } }, {}, {} };
-        m.setResources(QStringLiteral("function"), { a, b });
+        ResourceItem a {QStringLiteral("a"), {{QStringLiteral("warm"), 1}}, {}, {}};
+        ResourceItem b {QStringLiteral("b"), {{QStringLiteral("warm"), 0}}, {}, {}};
+        m.setResources(QStringLiteral("function"), {a, b});
         QCOMPARE(m.rowCount(functions), 2);
-        QCOMPARE(m.index(1, 0, functions).data(ResourceModel::NameRole).toString(), QStringLiteral("b"));
+        QCOMPARE(
+            m.index(1, 0, functions).data(ResourceModel::NameRole).toString(), QStringLiteral("b"));
         QSignalSpy removed(&m, &QAbstractItemModel::rowsRemoved);
         QSignalSpy changed(&m, &QAbstractItemModel::dataChanged);
         a.counts[QStringLiteral("warm")] = 3;
-        m.setResources(QStringLiteral("function"), { a, b });
+        m.setResources(QStringLiteral("function"), {a, b});
         QCOMPARE(removed.size(), 0); // same rows: changed in place
         QVERIFY(changed.size() >= 1);
-        QVERIFY(m.index(0, 0, functions).data(ResourceModel::StatusRole).toString().startsWith(QLatin1String("3 warm")));
+        QVERIFY(m.index(0, 0, functions)
+                    .data(ResourceModel::StatusRole)
+                    .toString()
+                    .startsWith(QLatin1String("3 warm")));
 
         // Live invocation counts.
         Span invoke;
         invoke.kind = SpanKindServer;
         invoke.operation = QStringLiteral("Invoke");
         invoke.statusCode = SpanStatusError;
-        invoke.attributes = { Attribute(QStringLiteral("faas.name"), QStringLiteral("a")) };
-        m.addLiveSpans({ invoke, invoke });
+        invoke.attributes = {Attribute(QStringLiteral("faas.name"), QStringLiteral("a"))};
+        m.addLiveSpans({invoke, invoke});
         QCOMPARE(m.invocations(QStringLiteral("a")).count, 2);
-        QVERIFY(m.index(0, 0, functions).data(ResourceModel::StatusRole).toString().contains(QLatin1String("2 errors")));
+        QVERIFY(m.index(0, 0, functions)
+                    .data(ResourceModel::StatusRole)
+                    .toString()
+                    .contains(QLatin1String("2 errors")));
 
-        m.setResources(QStringLiteral("function"), { b });
+        m.setResources(QStringLiteral("function"), {b});
         QCOMPARE(m.rowCount(functions), 1);
         m.setResources(QStringLiteral("function"), {});
-        QCOMPARE(m.index(0, 0, functions).data(ResourceModel::KindRole).toString(), QStringLiteral("empty"));
+        QCOMPARE(m.index(0, 0, functions).data(ResourceModel::KindRole).toString(),
+            QStringLiteral("empty"));
 
         // The template group: not running, an error, a report.
         const QModelIndex templ = groupOf(m, QStringLiteral("Template"));
@@ -179,11 +190,14 @@ private slots:
         info.path = QStringLiteral("/p/template.yaml");
         info.stackName = QStringLiteral("p");
         info.resources = 3;
-        info.fidelity = { { QStringLiteral("unsupported"), QStringLiteral("Tracing") },
-                          { QStringLiteral("ignored"), QStringLiteral("Policies") } };
+        info.fidelity = {{QStringLiteral("unsupported"), QStringLiteral("Tracing")},
+            {QStringLiteral("ignored"), QStringLiteral("Policies")}};
         m.setTemplate(info);
         QCOMPARE(m.rowCount(templ), 3);
-        QVERIFY(m.index(1, 0, templ).data().toString().startsWith(QLatin1String("unsupported: Tracing")));
+        QVERIFY(m.index(1, 0, templ)
+                    .data()
+                    .toString()
+                    .startsWith(QLatin1String("unsupported: Tracing")));
         m.setStartError(QStringLiteral("template.yaml:3: bad indentation"));
         QCOMPARE(m.rowCount(templ), 1);
         QVERIFY(m.index(0, 0, templ).data().toString().contains(QLatin1String("bad indentation")));
@@ -198,7 +212,8 @@ private slots:
         o.ports.insert(QStringLiteral("api"), 0);
         EngineHost host(o);
         ResourceModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(
+            &model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy started(&host, &EngineHost::started);
         host.start();
         QVERIFY(started.wait(20000));
@@ -208,11 +223,13 @@ private slots:
         QCOMPARE(model.items(QStringLiteral("function")).first().name, QStringLiteral("echo"));
         QTRY_COMPARE(model.items(QStringLiteral("bucket")).size(), 1);
         const QModelIndex templ = groupOf(model, QStringLiteral("Template"));
-        QTRY_VERIFY(model.index(0, 0, templ).data().toString().contains(QLatin1String("template.yaml")));
+        QTRY_VERIFY(
+            model.index(0, 0, templ).data().toString().contains(QLatin1String("template.yaml")));
         // Tracing is not emulated: the report says so.
         bool reported = false;
         for (int r = 0; r < model.rowCount(templ); ++r)
-            reported = reported || model.index(r, 0, templ).data().toString().contains(QLatin1String("Tracing"));
+            reported = reported
+                || model.index(r, 0, templ).data().toString().contains(QLatin1String("Tracing"));
         QVERIFY(reported);
 
         // Invoke…: the result comes back; the instance is warm afterwards.
@@ -225,7 +242,11 @@ private slots:
         QVERIFY(finished.wait(20000));
         QVERIFY(invoke.result()->toPlainText().contains(QLatin1String("\"hello\": 1")));
         model.refresh(&host);
-        QTRY_COMPARE(model.items(QStringLiteral("function")).first().counts.value(QStringLiteral("warm")).toInt(), 1);
+        QTRY_COMPARE(model.items(QStringLiteral("function"))
+                         .first()
+                         .counts.value(QStringLiteral("warm"))
+                         .toInt(),
+            1);
 
         // The bucket browser: upload, list, download, delete.
         QTemporaryDir files;
@@ -267,7 +288,11 @@ private slots:
         browser.remove(QStringLiteral("big.bin"));
         QTRY_COMPARE_WITH_TIMEOUT(browser.table()->rowCount(), 1, 10000);
         model.refresh(&host);
-        QTRY_COMPARE(model.items(QStringLiteral("bucket")).first().counts.value(QStringLiteral("objects")).toInt(), 1);
+        QTRY_COMPARE(model.items(QStringLiteral("bucket"))
+                         .first()
+                         .counts.value(QStringLiteral("objects"))
+                         .toInt(),
+            1);
         browser.download(QStringLiteral("gone"), back);
         QVERIFY(failed.wait(10000));
     }
@@ -304,7 +329,8 @@ private slots:
         QSignalSpy delivery(&inspector, &InspectorWidget::deliveryLoaded);
         selection.select(traceId, spanId);
         QVERIFY(delivery.wait(10000));
-        QVERIFY(!InspectorWidget::deliveryIdFor(*inspector.selectedSpan(), inspector.trace()).isEmpty());
+        QVERIFY(!InspectorWidget::deliveryIdFor(*inspector.selectedSpan(), inspector.trace())
+                     .isEmpty());
         const auto event = inspector.findChildren<QPlainTextEdit *>();
         bool shown = false;
         for (QPlainTextEdit *e : event)

@@ -3,7 +3,6 @@
 // clock frozen and advanced; and closing while the function runs leaves no process behind.
 
 #include "functions/functionrunner.h"
-#include "functions/functionrunner.h"
 #include "ui/enginehost.h"
 #include "ui/steppercontroller.h"
 #include "ui/stepperpanel.h"
@@ -125,12 +124,13 @@ private slots:
         EngineHost host(options());
         StepperController stepper(&host);
         StepperPanel panel(&stepper);
-        QAbstractItemModelTester tester(panel.pendingModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(
+            panel.pendingModel(), QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy started(&host, &EngineHost::started);
         host.start();
         QVERIFY(started.wait(20000));
         QTRY_VERIFY_WITH_TIMEOUT(stepper.isAvailable(), 10000);
-        QCOMPARE(stepper.functionNames(), QStringList { QStringLiteral("echo") });
+        QCOMPARE(stepper.functionNames(), QStringList {QStringLiteral("echo")});
 
         stepper.pause();
         QTRY_VERIFY(stepper.isPaused());
@@ -156,7 +156,8 @@ private slots:
         panel.deliverCurrent();
         QTRY_VERIFY_WITH_TIMEOUT(edited->done(), 20000);
         QVERIFY(edited->get().delivered);
-        QVERIFY2(edited->get().payload.contains("\"edited\": true"), edited->get().payload.constData());
+        QVERIFY2(
+            edited->get().payload.contains("\"edited\": true"), edited->get().payload.constData());
         QTRY_COMPARE(stepper.pending().size(), 2);
 
         // Drop the next: finished without running.
@@ -197,7 +198,8 @@ private slots:
         QCOMPARE(failed.size(), 1); // no value after the operator
         stepper.addBreakpoint(QStringLiteral("echo"), QString(), QStringLiteral("$.hold == true"));
         QTRY_COMPARE(stepper.breakpoints().size(), 1);
-        QCOMPARE(StepperController::conditionText(stepper.breakpoints().first()), QStringLiteral("$.hold == true"));
+        QCOMPARE(StepperController::conditionText(stepper.breakpoints().first()),
+            QStringLiteral("$.hold == true"));
 
         auto held = std::make_shared<Outcome>();
         auto passed = std::make_shared<Outcome>();
@@ -220,12 +222,16 @@ private slots:
         QTest::addColumn<QString>("text");
         QTest::addColumn<bool>("valid");
         QTest::addColumn<QByteArray>("matching");
-        QTest::newRow("exists") << QStringLiteral("$.Records[0]") << true << QByteArray(R"({"Records":[1]})");
-        QTest::newRow("equals a number") << QStringLiteral("$.n == 3") << true << QByteArray(R"({"n":3})");
+        QTest::newRow("exists") << QStringLiteral("$.Records[0]") << true
+                                << QByteArray(R"({"Records":[1]})");
+        QTest::newRow("equals a number")
+            << QStringLiteral("$.n == 3") << true << QByteArray(R"({"n":3})");
         QTest::newRow("equals a bare word") << QStringLiteral("$.kind == ObjectCreated:Put") << true
                                             << QByteArray(R"({"kind":"ObjectCreated:Put"})");
-        QTest::newRow("contains") << QStringLiteral("$.key contains .txt") << true << QByteArray(R"({"key":"a.txt"})");
-        QTest::newRow("not equals") << QStringLiteral("$.n != 3") << true << QByteArray(R"({"n":4})");
+        QTest::newRow("contains") << QStringLiteral("$.key contains .txt") << true
+                                  << QByteArray(R"({"key":"a.txt"})");
+        QTest::newRow("not equals")
+            << QStringLiteral("$.n != 3") << true << QByteArray(R"({"n":4})");
         QTest::newRow("no path") << QStringLiteral("n == 3") << false << QByteArray();
         QTest::newRow("no value") << QStringLiteral("$.n == ") << false << QByteArray();
     }
@@ -272,25 +278,26 @@ private slots:
         // Wait for the instance to be busy, and learn its pid.
         qint64 pid = 0;
         QTRY_VERIFY_WITH_TIMEOUT(
-                [&] {
-                    bool done = false;
-                    host->call<qint64>(
-                            this,
-                            [](Engine &e) -> qint64 {
-                                for (const auto &i : e.functionRunner()->instances(QStringLiteral("echo"))) {
-                                    if (i.state == FunctionInstance::State::Invoking)
-                                        return i.pid;
-                                }
-                                return 0;
-                            },
-                            [&](qint64 p) {
-                                pid = p;
-                                done = true;
-                            });
-                    (void)QTest::qWaitFor([&] { return done; }, 5000);
-                    return pid > 0;
-                }(),
-                20000);
+            [&] {
+                bool done = false;
+                host->call<qint64>(
+                    this,
+                    [](Engine &e) -> qint64 {
+                        for (const auto &i :
+                            e.functionRunner()->instances(QStringLiteral("echo"))) {
+                            if (i.state == FunctionInstance::State::Invoking)
+                                return i.pid;
+                        }
+                        return 0;
+                    },
+                    [&](qint64 p) {
+                        pid = p;
+                        done = true;
+                    });
+                (void)QTest::qWaitFor([&] { return done; }, 5000);
+                return pid > 0;
+            }(),
+            20000);
         QVERIFY(processExists(pid));
         host.reset(); // what closing the window does (MainWindow::closeEvent stops the engine)
         QTRY_VERIFY_WITH_TIMEOUT(!processExists(pid), 5000);

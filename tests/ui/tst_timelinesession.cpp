@@ -87,7 +87,7 @@ private slots:
 
         // Zooming and panning a complete session never queries.
         QSignalSpy loading(&session, &TimelineSession::loadingChanged);
-        zoom.setWindow({ kT0, kT0 + kSecond });
+        zoom.setWindow({kT0, kT0 + kSecond});
         zoom.pan(kSecond);
         QTest::qWait(100);
         QCOMPARE(loading.size(), 0);
@@ -111,13 +111,15 @@ private slots:
         session.setViewportWidth(1000);
         runner.open(path());
         session.reload();
-        QVERIFY(QTest::qWaitFor([&] { return !session.isLoading() && !session.data().isEmpty(); }, 10000));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !session.isLoading() && !session.data().isEmpty(); }, 10000));
         QVERIFY(!session.isComplete());
 
         // The whole session: far more than 100 spans, so summaries.
         zoom.setFollowLive(false);
         zoom.zoomToFit();
-        QVERIFY(QTest::qWaitFor([&] { return !session.isLoading() && !session.data().isDetailed(); }, 10000));
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !session.isLoading() && !session.data().isDetailed(); }, 10000));
         QVERIFY(session.data().size() <= 3 * 1000);
         QCOMPARE(session.data().spanCount(), 2000);
         qint64 errors = 0;
@@ -126,8 +128,9 @@ private slots:
         QCOMPARE(errors, 200);
 
         // Ten seconds: one by one again, the window and one window either side.
-        zoom.setWindow({ kT0 + 1000 * kSecond, kT0 + 1010 * kSecond });
-        QVERIFY(QTest::qWaitFor([&] { return !session.isLoading() && session.data().isDetailed(); }, 10000));
+        zoom.setWindow({kT0 + 1000 * kSecond, kT0 + 1010 * kSecond});
+        QVERIFY(QTest::qWaitFor(
+            [&] { return !session.isLoading() && session.data().isDetailed(); }, 10000));
         QVERIFY(session.data().size() >= 30 && session.data().size() <= 32);
         QVERIFY(session.data().loadedWindow().contains(kT0 + 995 * kSecond));
     }
@@ -143,11 +146,12 @@ private slots:
         QVERIFY(waitLoaded(session));
         QVERIFY(session.isComplete());
         QSignalSpy histogram(&session, &TimelineSession::histogramChanged);
-        session.addLive({ span(1, kT0, 1000), span(2, kT0 + kSecond, 1000, QStringLiteral("sqs")) }, {});
+        session.addLive(
+            {span(1, kT0, 1000), span(2, kT0 + kSecond, 1000, QStringLiteral("sqs"))}, {});
         QCOMPARE(session.data().size(), 2);
         QCOMPARE(lanes.rowCount(), 2);
         QCOMPARE(histogram.size(), 1);
-        QCOMPARE(zoom.session(), (timeline::TimeWindow { kT0, kT0 + kSecond + 1000 }));
+        QCOMPARE(zoom.session(), (timeline::TimeWindow {kT0, kT0 + kSecond + 1000}));
         QVERIFY(zoom.window().contains(kT0 + kSecond));
     }
 
@@ -174,7 +178,7 @@ private slots:
         QVERIFY(zoom.followLive());
         QVERIFY2(session.data().size() <= 1250, qPrintable(QString::number(session.data().size())));
         QVERIFY(session.data().findSpan(id - 1) >= 0); // the newest is there
-        QCOMPARE(session.data().findSpan(1), -1);      // the oldest went
+        QCOMPARE(session.data().findSpan(1), -1); // the oldest went
     }
 
     void staleResultsAreDropped()
@@ -183,29 +187,35 @@ private slots:
         QObject context;
         QList<int> delivered;
         runner.run<int>(
-                QueryRunner::Window, &context,
-                [](TraceQuery *, const QueryRunner::Cancelled &cancelled) {
-                    // Runs until superseded: the newer job cancels it.
-                    for (int i = 0; i < 500 && !cancelled(); ++i)
-                        QThread::msleep(10);
-                    return 1;
-                },
-                [&](int v) { delivered.append(v); });
+            QueryRunner::Window, &context,
+            [](TraceQuery *, const QueryRunner::Cancelled &cancelled) {
+                // Runs until superseded: the newer job cancels it.
+                for (int i = 0; i < 500 && !cancelled(); ++i)
+                    QThread::msleep(10);
+                return 1;
+            },
+            [&](int v) { delivered.append(v); });
         QThread::msleep(20);
-        runner.run<int>(QueryRunner::Window, &context, [](TraceQuery *, const QueryRunner::Cancelled &) { return 2; },
-                        [&](int v) { delivered.append(v); });
+        runner.run<int>(
+            QueryRunner::Window, &context,
+            [](TraceQuery *, const QueryRunner::Cancelled &) { return 2; },
+            [&](int v) { delivered.append(v); });
         // Another kind is not superseded by a Window job.
-        runner.run<int>(QueryRunner::Trace, &context, [](TraceQuery *, const QueryRunner::Cancelled &) { return 3; },
-                        [&](int v) { delivered.append(v); });
+        runner.run<int>(
+            QueryRunner::Trace, &context,
+            [](TraceQuery *, const QueryRunner::Cancelled &) { return 3; },
+            [&](int v) { delivered.append(v); });
         runner.waitForIdle();
         QTRY_COMPARE(delivered.size(), 2);
-        QCOMPARE(delivered, (QList<int> { 2, 3 }));
+        QCOMPARE(delivered, (QList<int> {2, 3}));
 
         // A result for a context that has gone is never delivered.
         auto gone = std::make_unique<QObject>();
         bool called = false;
-        runner.run<int>(QueryRunner::Logs, gone.get(), [](TraceQuery *, const QueryRunner::Cancelled &) { return 4; },
-                        [&](int) { called = true; });
+        runner.run<int>(
+            QueryRunner::Logs, gone.get(),
+            [](TraceQuery *, const QueryRunner::Cancelled &) { return 4; },
+            [&](int) { called = true; });
         runner.waitForIdle();
         gone.reset();
         QTest::qWait(50);
@@ -217,16 +227,24 @@ private slots:
         QueryRunner runner;
         runner.open(m_dir.filePath(QStringLiteral("not-yet.db")));
         bool sawNull = false;
-        runner.run<int>(QueryRunner::Extent, this,
-                        [&](TraceQuery *q, const QueryRunner::Cancelled &) { sawNull = !q; return 0; },
-                        [](int) {});
+        runner.run<int>(
+            QueryRunner::Extent, this,
+            [&](TraceQuery *q, const QueryRunner::Cancelled &) {
+                sawNull = !q;
+                return 0;
+            },
+            [](int) {});
         runner.waitForIdle();
         QVERIFY(sawNull);
         runner.open(path());
         bool sawQuery = false;
-        runner.run<int>(QueryRunner::Extent, this,
-                        [&](TraceQuery *q, const QueryRunner::Cancelled &) { sawQuery = q != nullptr; return 0; },
-                        [](int) {});
+        runner.run<int>(
+            QueryRunner::Extent, this,
+            [&](TraceQuery *q, const QueryRunner::Cancelled &) {
+                sawQuery = q != nullptr;
+                return 0;
+            },
+            [](int) {});
         runner.waitForIdle();
         QVERIFY(sawQuery);
     }

@@ -31,7 +31,8 @@ QByteArray spanHex(int n)
     return QByteArray::number(n, 16).rightJustified(16, '0');
 }
 
-Span span(int trace, int id, qint64 start, qint64 end, int parent = 0, const QString &service = QStringLiteral("s3"))
+Span span(int trace, int id, qint64 start, qint64 end, int parent = 0,
+    const QString &service = QStringLiteral("s3"))
 {
     Span s;
     s.traceId = traceHex(trace);
@@ -52,11 +53,11 @@ struct Fixture
     ZoomState zoom;
     LaneModel lanes;
     QueryRunner runner;
-    TimelineSession session { &zoom, &lanes, &runner };
+    TimelineSession session {&zoom, &lanes, &runner};
     SpanSelection selection;
     LogModel logs;
-    TimelineView view { &zoom, &session, &lanes, &selection };
-    LogView logView { &logs, &selection };
+    TimelineView view {&zoom, &session, &lanes, &selection};
+    LogView logView {&logs, &selection};
 
     Fixture()
     {
@@ -71,12 +72,13 @@ struct Fixture
         l.spanId = spanHex(2);
         l.source = QStringLiteral("fn");
         l.text = QStringLiteral("{\"hello\":\"world\"}");
-        const QList<LogRecord> lines { l };
-        session.addLive({ span(1, 2, kT0 + 20 * kMs, kT0 + 40 * kMs, 1), span(1, 1, kT0, kT0 + 100 * kMs),
-                          span(2, 3, kT0 + 200 * kMs, kT0 + 300 * kMs) },
-                        lines);
+        const QList<LogRecord> lines {l};
+        session.addLive(
+            {span(1, 2, kT0 + 20 * kMs, kT0 + 40 * kMs, 1), span(1, 1, kT0, kT0 + 100 * kMs),
+                span(2, 3, kT0 + 200 * kMs, kT0 + 300 * kMs)},
+            lines);
         logs.append(lines);
-        zoom.setWindow({ kT0 - 50 * kMs, kT0 + 350 * kMs });
+        zoom.setWindow({kT0 - 50 * kMs, kT0 + 350 * kMs});
         QApplication::processEvents();
     }
 
@@ -88,22 +90,22 @@ struct Fixture
         const TimelineData &d = session.data();
         const TimelineData::Info &info = d.info(d.findSpan(quint64(id)));
         const LaneLayout layout = lanes.layout(TimelineWidget::kAxisHeight, 0);
-        const int x = int(timeline::timeToX(info.startNs + (info.endNs - info.startNs) / 2, zoom.window(),
-                                            tracks()->width()));
+        const int x = int(timeline::timeToX(
+            info.startNs + (info.endNs - info.startNs) / 2, zoom.window(), tracks()->width()));
         const int y = layout.top[info.lane] + info.row * layout.rowHeight + layout.rowHeight / 2;
-        return { x, y };
+        return {x, y};
     }
 };
 
 void sendWheel(QWidget *w, QPoint pos, int delta, Qt::KeyboardModifiers modifiers)
 {
-    QWheelEvent e(QPointF(pos), QPointF(w->mapToGlobal(pos)), QPoint(), QPoint(0, delta), Qt::NoButton, modifiers,
-                  Qt::NoScrollPhase, false);
+    QWheelEvent e(QPointF(pos), QPointF(w->mapToGlobal(pos)), QPoint(), QPoint(0, delta),
+        Qt::NoButton, modifiers, Qt::NoScrollPhase, false);
     QApplication::sendEvent(w, &e);
 }
 
-void sendMouse(QWidget *w, QEvent::Type type, QPoint pos, Qt::MouseButton button, Qt::MouseButtons buttons,
-               Qt::KeyboardModifiers modifiers = Qt::NoModifier)
+void sendMouse(QWidget *w, QEvent::Type type, QPoint pos, Qt::MouseButton button,
+    Qt::MouseButtons buttons, Qt::KeyboardModifiers modifiers = Qt::NoModifier)
 {
     QMouseEvent e(type, QPointF(pos), QPointF(w->mapToGlobal(pos)), button, buttons, modifiers);
     QApplication::sendEvent(w, &e);
@@ -162,30 +164,37 @@ private slots:
         Fixture f;
         const timeline::TimeWindow before = f.zoom.window();
         const int width = f.tracks()->width();
-        sendMouse(f.tracks(), QEvent::MouseButtonPress, QPoint(600, 200), Qt::LeftButton, Qt::LeftButton);
+        sendMouse(
+            f.tracks(), QEvent::MouseButtonPress, QPoint(600, 200), Qt::LeftButton, Qt::LeftButton);
         sendMouse(f.tracks(), QEvent::MouseMove, QPoint(500, 205), Qt::NoButton, Qt::LeftButton);
         sendMouse(f.tracks(), QEvent::MouseMove, QPoint(400, 210), Qt::NoButton, Qt::LeftButton);
-        sendMouse(f.tracks(), QEvent::MouseButtonRelease, QPoint(400, 210), Qt::LeftButton, Qt::NoButton);
+        sendMouse(
+            f.tracks(), QEvent::MouseButtonRelease, QPoint(400, 210), Qt::LeftButton, Qt::NoButton);
         const qint64 expected = qint64(200.0 * double(before.duration()) / width);
-        QVERIFY(std::abs(f.zoom.window().start - before.start - expected) <= before.duration() / width);
+        QVERIFY(
+            std::abs(f.zoom.window().start - before.start - expected) <= before.duration() / width);
         QCOMPARE(f.zoom.window().duration(), before.duration());
         QVERIFY(!f.zoom.followLive());
         QVERIFY(f.selection.isEmpty()); // a drag is not a click
 
         // Shift+drag: a time range, shown on the axis.
         const timeline::TimeWindow w = f.zoom.window();
-        sendMouse(f.tracks(), QEvent::MouseButtonPress, QPoint(100, 200), Qt::LeftButton, Qt::LeftButton,
-                  Qt::ShiftModifier);
-        sendMouse(f.tracks(), QEvent::MouseMove, QPoint(300, 200), Qt::NoButton, Qt::LeftButton, Qt::ShiftModifier);
-        sendMouse(f.tracks(), QEvent::MouseButtonRelease, QPoint(300, 200), Qt::LeftButton, Qt::NoButton,
-                  Qt::ShiftModifier);
+        sendMouse(f.tracks(), QEvent::MouseButtonPress, QPoint(100, 200), Qt::LeftButton,
+            Qt::LeftButton, Qt::ShiftModifier);
+        sendMouse(f.tracks(), QEvent::MouseMove, QPoint(300, 200), Qt::NoButton, Qt::LeftButton,
+            Qt::ShiftModifier);
+        sendMouse(f.tracks(), QEvent::MouseButtonRelease, QPoint(300, 200), Qt::LeftButton,
+            Qt::NoButton, Qt::ShiftModifier);
         QCOMPARE(f.zoom.window(), w);
         QVERIFY(f.zoom.selection().isValid());
         QCOMPARE(f.zoom.selection().start, timeline::xToTime(100, w, width));
         QCOMPARE(f.zoom.selection().end, timeline::xToTime(300, w, width));
         // Double-click inside it zooms to it.
-        sendMouse(f.tracks(), QEvent::MouseButtonDblClick, QPoint(200, 15), Qt::LeftButton, Qt::LeftButton);
-        QCOMPARE(f.zoom.window(), (timeline::TimeWindow { timeline::xToTime(100, w, width), timeline::xToTime(300, w, width) }));
+        sendMouse(f.tracks(), QEvent::MouseButtonDblClick, QPoint(200, 15), Qt::LeftButton,
+            Qt::LeftButton);
+        QCOMPARE(f.zoom.window(),
+            (timeline::TimeWindow {
+                timeline::xToTime(100, w, width), timeline::xToTime(300, w, width)}));
     }
 
     void clickSelectsTheSpanAndHighlightsItsTrace()
@@ -231,7 +240,7 @@ private slots:
     void selectingALogLineSelectsItsSpan()
     {
         Fixture f;
-        f.zoom.setWindow({ kT0 + 500 * kMs, kT0 + 600 * kMs }); // the span is out of view
+        f.zoom.setWindow({kT0 + 500 * kMs, kT0 + 600 * kMs}); // the span is out of view
         f.logView.table()->setCurrentIndex(f.logView.table()->model()->index(0, 0));
         QCOMPARE(f.selection.spanId(), spanHex(2));
         QCOMPARE(f.selection.traceId(), traceHex(1));
@@ -245,14 +254,14 @@ private slots:
     void selectingASpanSelectsItsFirstLogLine()
     {
         Fixture f;
-        f.logs.append({ [] {
+        f.logs.append({[] {
             LogRecord other;
             other.timeNs = kT0 + 250 * kMs;
             other.traceId = traceHex(2);
             other.spanId = spanHex(3);
             other.text = QStringLiteral("other");
             return other;
-        }() });
+        }()});
         QTest::mouseClick(f.tracks(), Qt::LeftButton, Qt::NoModifier, f.centreOf(3));
         QCOMPARE(f.logView.table()->currentIndex().row(), 1);
         QTest::mouseClick(f.tracks(), Qt::LeftButton, Qt::NoModifier, f.centreOf(2));
@@ -265,7 +274,8 @@ private slots:
         QCOMPARE(f.logView.table()->model()->rowCount(), 1);
         QTest::mouseClick(f.tracks(), Qt::LeftButton, Qt::NoModifier, f.centreOf(3));
         QCOMPARE(f.logView.table()->model()->rowCount(), 1);
-        QCOMPARE(f.logView.table()->model()->index(0, LogModel::TextColumn).data().toString(), QStringLiteral("other"));
+        QCOMPARE(f.logView.table()->model()->index(0, LogModel::TextColumn).data().toString(),
+            QStringLiteral("other"));
         f.logView.setScope(LogView::AllLines);
         QCOMPARE(f.logView.table()->model()->rowCount(), 2);
     }
@@ -273,7 +283,7 @@ private slots:
     void collapsingALaneFoldsItsRows()
     {
         Fixture f;
-        const int s3 = f.lanes.ensureLane({ QStringLiteral("s3"), {} });
+        const int s3 = f.lanes.ensureLane({QStringLiteral("s3"), {}});
         QCOMPARE(f.lanes.laneHeight(s3), 2 * f.lanes.rowHeight() + LaneModel::kLanePadding);
         // In the parent's row, above the child: the parent.
         const QPoint above(f.centreOf(2).x(), f.centreOf(1).y());

@@ -24,7 +24,8 @@ private slots:
         QTemporaryDir project;
         QFile t(project.filePath(QStringLiteral("template.yaml")));
         QVERIFY(t.open(QIODevice::WriteOnly));
-        t.write("Resources:\n  Widget:\n    Type: Tarmac::Toy::Thing\n    Properties:\n      ThingName: widget\n"
+        t.write("Resources:\n  Widget:\n    Type: Tarmac::Toy::Thing\n    Properties:\n      "
+                "ThingName: widget\n"
                 "      Colour: green\n");
         t.close();
 
@@ -35,7 +36,8 @@ private slots:
         o.ports.insert(QStringLiteral("api"), 0);
         EngineHost host(o);
         ResourceModel model;
-        QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        QAbstractItemModelTester tester(
+            &model, QAbstractItemModelTester::FailureReportingMode::QtTest);
         QSignalSpy started(&host, &EngineHost::started);
         host.start();
         QVERIFY(started.wait(20000));
@@ -51,8 +53,10 @@ private slots:
         const QModelIndex widget = model.index(0, 0, group);
         QCOMPARE(widget.data().toString(), QStringLiteral("widget"));
         QCOMPARE(widget.data(ResourceModel::KindRole).toString(), QStringLiteral("toything"));
-        QCOMPARE(widget.data(ResourceModel::StatusRole).toString(), QStringLiteral("green · 0 subscriber(s)"));
-        QCOMPARE(widget.data(ResourceModel::ActionsRole).toStringList(), QStringList { QStringLiteral("browse") });
+        QCOMPARE(widget.data(ResourceModel::StatusRole).toString(),
+            QStringLiteral("green · 0 subscriber(s)"));
+        QCOMPARE(widget.data(ResourceModel::ActionsRole).toStringList(),
+            QStringList {QStringLiteral("browse")});
         QVERIFY(widget.data(Qt::ToolTipRole).toString().contains(QLatin1String("arn:aws:toy:")));
         // The buckets kind comes from S3's catalog the same way.
         bool buckets = false;

@@ -22,13 +22,13 @@ private slots:
         ZoomState z;
         QSignalSpy window(&z, &ZoomState::windowChanged);
         QVERIFY(z.followLive());
-        z.setSession({ kT0, kT0 + kSecond });
+        z.setSession({kT0, kT0 + kSecond});
         QCOMPARE(window.size(), 1);
         QVERIFY(z.window().isValid());
         QVERIFY(z.window().contains(kT0 + kSecond));
         // Growing while following: the window slides with the live end, same duration.
         const qint64 duration = z.window().duration();
-        z.setSession({ kT0, kT0 + 20 * kSecond });
+        z.setSession({kT0, kT0 + 20 * kSecond});
         QCOMPARE(z.window().duration(), duration);
         QVERIFY(z.window().contains(kT0 + 20 * kSecond));
         QVERIFY(z.window().end > kT0 + 20 * kSecond); // a little room after the newest event
@@ -37,13 +37,13 @@ private slots:
     void panningStopsFollowingAndGrowthNoLongerMovesTheWindow()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 60 * kSecond });
+        z.setSession({kT0, kT0 + 60 * kSecond});
         QSignalSpy follow(&z, &ZoomState::followLiveChanged);
         z.pan(-5 * kSecond);
         QCOMPARE(follow.size(), 1);
         QCOMPARE(follow.first().first().toBool(), false);
         const TimeWindow w = z.window();
-        z.setSession({ kT0, kT0 + 120 * kSecond });
+        z.setSession({kT0, kT0 + 120 * kSecond});
         QCOMPARE(z.window(), w);
         // Turning it back on jumps to the live end.
         z.setFollowLive(true);
@@ -53,7 +53,7 @@ private slots:
     void zoomWhileFollowingStaysAtTheLiveEdge()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 60 * kSecond });
+        z.setSession({kT0, kT0 + 60 * kSecond});
         const qint64 before = z.window().duration();
         z.zoomAround(z.window().start, 0.5); // the anchor is ignored while following
         QVERIFY(z.followLive());
@@ -64,22 +64,22 @@ private slots:
     void zoomAroundTheCursorWhenNotFollowing()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 100 * kSecond });
-        z.setWindow({ kT0 + 10 * kSecond, kT0 + 30 * kSecond });
+        z.setSession({kT0, kT0 + 100 * kSecond});
+        z.setWindow({kT0 + 10 * kSecond, kT0 + 30 * kSecond});
         QVERIFY(!z.followLive());
         const qint64 anchor = kT0 + 15 * kSecond; // a quarter in
         z.zoomAround(anchor, 0.5);
-        QCOMPARE(z.window(), (TimeWindow { kT0 + 12'500'000'000, kT0 + 22'500'000'000 }));
+        QCOMPARE(z.window(), (TimeWindow {kT0 + 12'500'000'000, kT0 + 22'500'000'000}));
     }
 
     void historyBackAndForward()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 100 * kSecond });
+        z.setSession({kT0, kT0 + 100 * kSecond});
         const TimeWindow a = z.window();
         QSignalSpy history(&z, &ZoomState::historyChanged);
-        const TimeWindow b { kT0 + 10 * kSecond, kT0 + 20 * kSecond };
-        const TimeWindow c { kT0 + 12 * kSecond, kT0 + 14 * kSecond };
+        const TimeWindow b {kT0 + 10 * kSecond, kT0 + 20 * kSecond};
+        const TimeWindow c {kT0 + 12 * kSecond, kT0 + 14 * kSecond};
         z.setWindow(b);
         z.setWindow(c);
         QVERIFY(z.canGoBack());
@@ -101,8 +101,8 @@ private slots:
     void aGestureIsOneHistoryEntry()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 100 * kSecond });
-        z.setWindow({ kT0 + 40 * kSecond, kT0 + 50 * kSecond });
+        z.setSession({kT0, kT0 + 100 * kSecond});
+        z.setWindow({kT0 + 40 * kSecond, kT0 + 50 * kSecond});
         const TimeWindow start = z.window();
         z.beginGesture();
         for (int i = 1; i <= 10; ++i)
@@ -115,29 +115,29 @@ private slots:
     void windowsStayNearTheSession()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 10 * kSecond });
-        z.setWindow({ kT0 + 1000 * kSecond, kT0 + 1001 * kSecond });
+        z.setSession({kT0, kT0 + 10 * kSecond});
+        z.setWindow({kT0 + 1000 * kSecond, kT0 + 1001 * kSecond});
         // At most half a window past the end.
         QVERIFY(z.window().start <= kT0 + 10 * kSecond);
         // Never zoomed out to more than one and a half sessions.
-        z.setWindow({ kT0 - 1000 * kSecond, kT0 + 1000 * kSecond });
+        z.setWindow({kT0 - 1000 * kSecond, kT0 + 1000 * kSecond});
         QCOMPARE(z.window().duration(), 15 * kSecond);
         // Never narrower than a microsecond.
-        z.setWindow({ kT0, kT0 + 10 });
+        z.setWindow({kT0, kT0 + 10});
         QCOMPARE(z.window().duration(), timeline::kMinWindowNs);
     }
 
     void selection()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 100 * kSecond });
+        z.setSession({kT0, kT0 + 100 * kSecond});
         QSignalSpy selection(&z, &ZoomState::selectionChanged);
-        z.setSelection({ kT0 + 5 * kSecond, kT0 + 7 * kSecond });
-        z.setSelection({ kT0 + 5 * kSecond, kT0 + 7 * kSecond });
+        z.setSelection({kT0 + 5 * kSecond, kT0 + 7 * kSecond});
+        z.setSelection({kT0 + 5 * kSecond, kT0 + 7 * kSecond});
         QCOMPARE(selection.size(), 1);
         z.zoomToSelection();
-        QCOMPARE(z.window(), (TimeWindow { kT0 + 5 * kSecond, kT0 + 7 * kSecond }));
-        z.setSelection({ 10, 5 }); // backwards: no selection
+        QCOMPARE(z.window(), (TimeWindow {kT0 + 5 * kSecond, kT0 + 7 * kSecond}));
+        z.setSelection({10, 5}); // backwards: no selection
         QVERIFY(!z.selection().isValid());
         QCOMPARE(selection.size(), 2);
     }
@@ -145,20 +145,20 @@ private slots:
     void fitShowsTheWholeSession()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 100 * kSecond });
-        z.setWindow({ kT0 + 1 * kSecond, kT0 + 2 * kSecond });
+        z.setSession({kT0, kT0 + 100 * kSecond});
+        z.setWindow({kT0 + 1 * kSecond, kT0 + 2 * kSecond});
         z.zoomToFit();
         QVERIFY(z.window().start <= kT0);
         QVERIFY(z.window().end >= kT0 + 100 * kSecond);
         z.back();
-        QCOMPARE(z.window(), (TimeWindow { kT0 + 1 * kSecond, kT0 + 2 * kSecond }));
+        QCOMPARE(z.window(), (TimeWindow {kT0 + 1 * kSecond, kT0 + 2 * kSecond}));
     }
 
     void reset()
     {
         ZoomState z;
-        z.setSession({ kT0, kT0 + 100 * kSecond });
-        z.setWindow({ kT0 + 1 * kSecond, kT0 + 2 * kSecond });
+        z.setSession({kT0, kT0 + 100 * kSecond});
+        z.setWindow({kT0 + 1 * kSecond, kT0 + 2 * kSecond});
         z.reset();
         QVERIFY(!z.session().isValid());
         QVERIFY(!z.window().isValid());

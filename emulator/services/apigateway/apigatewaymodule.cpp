@@ -4,14 +4,16 @@
 
 namespace tarmac {
 
-ApiGatewayModule::ApiGatewayModule(QObject *parent) : ServiceModule(parent) { }
+ApiGatewayModule::ApiGatewayModule(QObject *parent)
+    : ServiceModule(parent)
+{ }
 ApiGatewayModule::~ApiGatewayModule() = default;
 
 QList<ServicePort> ApiGatewayModule::ports(const EngineContext &context)
 {
     if (!m_port)
         m_port = std::make_unique<ApiGatewayPort>(context.tracer, context.clock);
-    return { ServicePort { QStringLiteral("api"), QStringLiteral("API"), 3000, m_port.get() } };
+    return {ServicePort {QStringLiteral("api"), QStringLiteral("API"), 3000, m_port.get()}};
 }
 
 Result<void> ApiGatewayModule::start(const EngineContext &context)

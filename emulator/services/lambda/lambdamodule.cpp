@@ -13,9 +13,9 @@
 namespace tarmac {
 
 LambdaModule::LambdaModule(QObject *parent)
-    : ServiceModule(parent), m_api(std::make_unique<LambdaRestApi>())
-{
-}
+    : ServiceModule(parent)
+    , m_api(std::make_unique<LambdaRestApi>())
+{ }
 
 LambdaModule::~LambdaModule() = default;
 
@@ -32,35 +32,40 @@ const EventInvokeConfigs *LambdaModule::eventInvokeConfigs() const
 Result<void> LambdaModule::start(const EngineContext &context)
 {
     m_stateDir = context.stateDir;
-    m_functions = std::make_unique<LambdaStore>(context.store, context.clock, context.runner, context.stateDir,
-                                                  context.region, context.accountId);
+    m_functions = std::make_unique<LambdaStore>(context.store, context.clock, context.runner,
+        context.stateDir, context.region, context.accountId);
     if (auto r = m_functions->open(); !r)
         return r;
 
     // Lambda reads a package named by S3Bucket/S3Key from S3, as AWS's Lambda does: here
     // through the S3 module's read-only hand-off, when this build has one.
     auto lookup = context.module;
-    auto fetch = [lookup](const QString &bucket, const QString &key, const QString &) -> Result<QByteArray> {
+    auto fetch = [lookup](const QString &bucket, const QString &key,
+                     const QString &) -> Result<QByteArray> {
         const ServiceModule *s3 = lookup ? lookup(QStringLiteral("s3")) : nullptr;
         if (!s3)
             return makeError(QStringLiteral("InvalidParameterValueException"),
-                             QStringLiteral("Tarmac's S3 is not running: upload the zip (ZipFile) instead"), 400);
+                QStringLiteral("Tarmac's S3 is not running: upload the zip (ZipFile) instead"),
+                400);
         auto object = s3->readObject(QStringLiteral("s3://%1/%2").arg(bucket, key), 262'144'000);
         if (object)
             return object;
         if (object.error().code == QLatin1String("EntityTooLarge"))
             return makeError(QStringLiteral("InvalidParameterValueException"),
-                             QStringLiteral("The package in s3://%1/%2 is larger than Lambda accepts").arg(bucket, key),
-                             400);
+                QStringLiteral("The package in s3://%1/%2 is larger than Lambda accepts")
+                    .arg(bucket, key),
+                400);
         return makeError(QStringLiteral("InvalidParameterValueException"),
-                         QStringLiteral("Error occurred while GetObject. S3 Error Code: %1. S3 Error Message: %2")
-                                 .arg(object.error().code, object.error().message),
-                         400);
+            QStringLiteral(
+                "Error occurred while GetObject. S3 Error Code: %1. S3 Error Message: %2")
+                .arg(object.error().code, object.error().message),
+            400);
     };
     m_api->attach(m_functions.get(), context.deliveries, context.edgeUrl, fetch, context.mappings);
     m_packages = std::make_unique<LambdaRestApi::PackageDownload>(m_api.get());
     if (context.edgeRouter)
-        context.edgeRouter->addInternalRoute(QByteArrayLiteral("/_tarmac/lambda/"), m_packages.get());
+        context.edgeRouter->addInternalRoute(
+            QByteArrayLiteral("/_tarmac/lambda/"), m_packages.get());
     return {};
 }
 
@@ -78,7 +83,8 @@ Result<void> LambdaModule::addBlobReferences(QSet<QByteArray> &live) const
 Result<void> LambdaModule::putFunction(const FunctionConfig &config, bool persistent)
 {
     if (!m_functions)
-        return makeError(QStringLiteral("ServiceException"), QStringLiteral("the lambda module has not started"), 503);
+        return makeError(QStringLiteral("ServiceException"),
+            QStringLiteral("the lambda module has not started"), 503);
     LambdaFunction f;
     f.config = config;
     f.persistent = persistent;
@@ -93,30 +99,36 @@ namespace {
 
 Error notStarted()
 {
-    return makeError(QStringLiteral("ServiceException"), QStringLiteral("the lambda module has not started"), 503);
+    return makeError(QStringLiteral("ServiceException"),
+        QStringLiteral("the lambda module has not started"), 503);
 }
 
 // Lambda unpacks ZipFile / InlineCode as the handler's module: index.handler → index.py. The
 // folder is rewritten only when the code changed, so that the code watcher stays quiet.
-Result<QString> writeInlineCode(const QString &stateDir, const QString &name, const lambdaresources::FunctionSpec &spec)
+Result<QString> writeInlineCode(
+    const QString &stateDir, const QString &name, const lambdaresources::FunctionSpec &spec)
 {
     const QString dir = QDir(stateDir).filePath(QStringLiteral("stack/inline/") + name);
     if (!QDir().mkpath(dir))
-        return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(dir), 500);
+        return makeError(
+            QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(dir), 500);
     const qsizetype dot = spec.handler.lastIndexOf(u'.');
     const QString module = dot > 0 ? spec.handler.left(dot) : QStringLiteral("index");
-    const QString extension = spec.runtime.startsWith(QLatin1String("nodejs")) ? QStringLiteral(".js")
-            : spec.runtime.startsWith(QLatin1String("python"))                  ? QStringLiteral(".py")
-                                                                                : QString();
-    const QString path = QDir(dir).filePath(extension.isEmpty() ? QStringLiteral("bootstrap") : module + extension);
+    const QString extension = spec.runtime.startsWith(QLatin1String("nodejs"))
+        ? QStringLiteral(".js")
+        : spec.runtime.startsWith(QLatin1String("python")) ? QStringLiteral(".py")
+                                                           : QString();
+    const QString path = QDir(dir).filePath(
+        extension.isEmpty() ? QStringLiteral("bootstrap") : module + extension);
     QFile existing(path);
     if (existing.open(QIODevice::ReadOnly) && existing.readAll() == spec.inlineCode)
         return dir;
     existing.close();
     QSaveFile out(path);
-    if (!out.open(QIODevice::WriteOnly) || out.write(spec.inlineCode) != spec.inlineCode.size() || !out.commit())
-        return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot write the inline code to %1").arg(path),
-                         500);
+    if (!out.open(QIODevice::WriteOnly) || out.write(spec.inlineCode) != spec.inlineCode.size()
+        || !out.commit())
+        return makeError(QStringLiteral("ServiceException"),
+            QStringLiteral("cannot write the inline code to %1").arg(path), 500);
     if (extension.isEmpty())
         QFile::setPermissions(path, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
     return dir;
@@ -164,12 +176,14 @@ Result<void> LambdaModule::putResource(const StackResource &resource, const Stac
     f.ephemeralStorageMb = spec->ephemeralStorageMb;
     f.persistent = false; // the template defines it again on every start
     // The role SAM would make (IAM is not enforced; GetFunction shows it).
-    f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role").arg(m_functions->arnFor(resource.physicalId).section(u':', 4, 4),
-                                                               resource.logicalId);
+    f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role")
+                 .arg(m_functions->arnFor(resource.physicalId).section(u':', 4, 4),
+                     resource.logicalId);
     if (spec->eventInvokeConfig) {
         EventInvokeConfig config;
         config.maximumRetryAttempts = spec->eventInvokeConfig->maximumRetryAttempts.value_or(2);
-        config.maximumEventAgeSeconds = spec->eventInvokeConfig->maximumEventAgeSeconds.value_or(21'600);
+        config.maximumEventAgeSeconds
+            = spec->eventInvokeConfig->maximumEventAgeSeconds.value_or(21'600);
         config.onSuccess = spec->eventInvokeConfig->onSuccess;
         config.onFailure = spec->eventInvokeConfig->onFailure;
         f.eventInvokeConfig = config;

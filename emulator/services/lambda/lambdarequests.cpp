@@ -23,7 +23,7 @@ void checkIgnoredFields(JsonFields &f)
     JsonFields deadLetter = f.object("DeadLetterConfig");
     (void)deadLetter.string("TargetArn");
     JsonFields logging = f.object("LoggingConfig");
-    for (const char *key : { "LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGroup" })
+    for (const char *key : {"LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGroup"})
         (void)logging.string(key);
     JsonFields snapStart = f.object("SnapStart");
     (void)snapStart.string("ApplyOn");
@@ -61,8 +61,8 @@ Result<CodeSource> codeSource(const CodeFields &c)
                                                "are not supported"));
     CodeSource out;
     if (c.zipFile) {
-        auto decoded = QByteArray::fromBase64Encoding(*c.zipFile,
-                                                      QByteArray::AbortOnBase64DecodingErrors);
+        auto decoded
+            = QByteArray::fromBase64Encoding(*c.zipFile, QByteArray::AbortOnBase64DecodingErrors);
         if (!decoded)
             return invalidParameter(QStringLiteral("Could not unzip uploaded file. Please check "
                                                    "your file, then try to upload again."));
@@ -87,7 +87,7 @@ Result<void> checkArchitectures(const std::optional<QStringList> &architectures)
         return invalidParameter(QStringLiteral("1 validation error detected: Value '[%1]' at "
                                                "'architectures' failed to satisfy constraint: "
                                                "Member must have length equal to 1")
-                                        .arg(architectures->join(QStringLiteral(", ")).left(100)));
+                                    .arg(architectures->join(QStringLiteral(", ")).left(100)));
     return {};
 }
 
@@ -105,7 +105,7 @@ Result<Json> bodyObject(const HttpRequest &request)
     auto json = parseJson(request.body.toByteArray());
     if (!json || !json->is_object())
         return makeError(QStringLiteral("InvalidRequestContentException"),
-                         QStringLiteral("Could not parse request body into json"), 400);
+            QStringLiteral("Could not parse request body into json"), 400);
     return json;
 }
 
@@ -227,9 +227,9 @@ Result<EventInvokeConfig> eventInvokeConfig(const Json &body, EventInvokeConfig 
 {
     JsonFields f(body);
     base.maximumRetryAttempts
-            = f.integer("MaximumRetryAttempts").value_or(base.maximumRetryAttempts);
+        = f.integer("MaximumRetryAttempts").value_or(base.maximumRetryAttempts);
     base.maximumEventAgeSeconds
-            = f.integer("MaximumEventAgeInSeconds").value_or(base.maximumEventAgeSeconds);
+        = f.integer("MaximumEventAgeInSeconds").value_or(base.maximumEventAgeSeconds);
     // A destination that is sent replaces the current one; an empty object removes it.
     JsonFields destinations = f.object("DestinationConfig");
     JsonFields onSuccess = destinations.object("OnSuccess");
@@ -283,11 +283,11 @@ Result<EventSourceMappingWrite> eventSourceMapping(const Json &body, bool create
     }
     // The sources Tarmac has no service for: their settings are refused once their types pass.
     bool unsupported = false;
-    for (const char *key : { "Topics", "Queues" })
+    for (const char *key : {"Topics", "Queues"})
         unsupported |= f.stringList(key).has_value();
-    for (const char *key : { "SelfManagedEventSource", "AmazonManagedKafkaEventSourceConfig",
-                             "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig",
-                             "MetricsConfig", "ProvisionedPollerConfig" })
+    for (const char *key : {"SelfManagedEventSource", "AmazonManagedKafkaEventSourceConfig",
+             "SelfManagedKafkaEventSourceConfig", "DocumentDBEventSourceConfig", "MetricsConfig",
+             "ProvisionedPollerConfig"})
         unsupported |= f.object(key).isSet();
     (void)f.forEachObject("SourceAccessConfigurations", [&unsupported](JsonFields &access) {
         (void)access.string("Type");
@@ -301,9 +301,10 @@ Result<EventSourceMappingWrite> eventSourceMapping(const Json &body, bool create
         return invalidParameter(QStringLiteral("Unsupported DestinationConfig parameter for given "
                                                "event source mapping type."));
     if (unsupported)
-        return invalidParameter(QStringLiteral("Tarmac's event-source mappings read SQS queues and "
-                                               "Kinesis and DynamoDB streams only: Kafka, Amazon MQ "
-                                               "and DocumentDB settings are not supported"));
+        return invalidParameter(
+            QStringLiteral("Tarmac's event-source mappings read SQS queues and "
+                           "Kinesis and DynamoDB streams only: Kafka, Amazon MQ "
+                           "and DocumentDB settings are not supported"));
     return out;
 }
 
@@ -331,7 +332,7 @@ Result<InvocationType> invocationType(const HttpRequest &request)
                                            "'invocationType' failed to satisfy constraint: Member "
                                            "must satisfy enum value set: [Event, RequestResponse, "
                                            "DryRun]")
-                                    .arg(QString::fromUtf8(type.left(100))));
+                                .arg(QString::fromUtf8(type.left(100))));
 }
 
 Result<bool> tailLogs(const HttpRequest &request)
@@ -344,7 +345,7 @@ Result<bool> tailLogs(const HttpRequest &request)
     return invalidParameter(QStringLiteral("1 validation error detected: Value '%1' at 'logType' "
                                            "failed to satisfy constraint: Member must satisfy enum "
                                            "value set: [None, Tail]")
-                                    .arg(QString::fromUtf8(logType.left(100))));
+                                .arg(QString::fromUtf8(logType.left(100))));
 }
 
 Result<QByteArray> invokePayload(const HttpRequest &request, InvocationType type)
@@ -353,21 +354,20 @@ Result<QByteArray> invokePayload(const HttpRequest &request, InvocationType type
     const qint64 limit = async ? kMaxAsyncPayload : kMaxSyncPayload;
     if (request.body.size() > limit)
         return makeError(QStringLiteral("RequestEntityTooLargeException"),
-                         QStringLiteral("Request must be smaller than %1 bytes for the %2 "
-                                        "operation")
-                                 .arg(limit)
-                                 .arg(async ? QStringLiteral("InvokeAsync")
-                                            : QStringLiteral("InvokeFunction")),
-                         413);
+            QStringLiteral("Request must be smaller than %1 bytes for the %2 "
+                           "operation")
+                .arg(limit)
+                .arg(async ? QStringLiteral("InvokeAsync") : QStringLiteral("InvokeFunction")),
+            413);
     QByteArray payload = request.body.toByteArray();
     if (payload.trimmed().isEmpty())
         return QByteArrayLiteral("{}");
     if (auto parsed = parseJson(payload); !parsed)
         return makeError(QStringLiteral("InvalidRequestContentException"),
-                         QStringLiteral("Could not parse request body into json: Could not parse "
-                                        "payload into json: %1")
-                                 .arg(parsed.error().message.left(300)),
-                         400);
+            QStringLiteral("Could not parse request body into json: Could not parse "
+                           "payload into json: %1")
+                .arg(parsed.error().message.left(300)),
+            400);
     return payload;
 }
 

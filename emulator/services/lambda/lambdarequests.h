@@ -24,7 +24,7 @@
 namespace tarmac::lambdarequests {
 
 constexpr qint64 kMaxSyncPayload = 6 * 1024 * 1024; // 6291456, Invoke's limit
-constexpr qint64 kMaxAsyncPayload = 256 * 1024;     // Event invocations
+constexpr qint64 kMaxAsyncPayload = 256 * 1024; // Event invocations
 
 Error invalidParameter(const QString &message);
 

@@ -29,36 +29,35 @@ QString qs(const std::string &s)
     return QString::fromStdString(s);
 }
 
-
-
 bool runtimeIsEmulated(const QString &runtime)
 {
-    return runtime.startsWith(QLatin1String("python3")) || runtime.startsWith(QLatin1String("nodejs"))
-            || runtime.startsWith(QLatin1String("provided"));
+    return runtime.startsWith(QLatin1String("python3"))
+        || runtime.startsWith(QLatin1String("nodejs"))
+        || runtime.startsWith(QLatin1String("provided"));
 }
 
 QList<PropertySupport> functionCommon()
 {
     return {
-        { "Handler", E, "" },
-        { "Runtime", E, "" },
-        { "Timeout", E, "" },
-        { "MemorySize", E, "" },
-        { "Environment", E, "" },
-        { "Layers", E, "" },
-        { "ReservedConcurrentExecutions", E, "" },
-        { "FunctionName", E, "" },
-        { "Description", E, "" },
-        { "Tags", E, "" },
-        { "EphemeralStorage", E, "" },
-        { "PackageType", E, "" },
-        { "Role", I, kNoIam },
-        { "Architectures", I, kNoArch },
-        { "KmsKeyArn", I, kNoKms },
-        { "CodeSigningConfigArn", I, kNoSigning },
-        { "RuntimeManagementConfig", I, kNoRuntimeMgmt },
-        { "LoggingConfig", I, kLogs },
-        { "RecursiveLoop", I, "recursive loops are not detected" },
+        {"Handler", E, ""},
+        {"Runtime", E, ""},
+        {"Timeout", E, ""},
+        {"MemorySize", E, ""},
+        {"Environment", E, ""},
+        {"Layers", E, ""},
+        {"ReservedConcurrentExecutions", E, ""},
+        {"FunctionName", E, ""},
+        {"Description", E, ""},
+        {"Tags", E, ""},
+        {"EphemeralStorage", E, ""},
+        {"PackageType", E, ""},
+        {"Role", I, kNoIam},
+        {"Architectures", I, kNoArch},
+        {"KmsKeyArn", I, kNoKms},
+        {"CodeSigningConfigArn", I, kNoSigning},
+        {"RuntimeManagementConfig", I, kNoRuntimeMgmt},
+        {"LoggingConfig", I, kLogs},
+        {"RecursiveLoop", I, "recursive loops are not detected"},
     };
 }
 
@@ -66,15 +65,20 @@ QList<PropertySupport> functionCommon()
 class FunctionReader
 {
 public:
-    FunctionReader(const StackResource &r, ResourceCheck &check) : m_r(r), m_p(r.properties), m_check(check) { }
+    FunctionReader(const StackResource &r, ResourceCheck &check)
+        : m_r(r)
+        , m_p(r.properties)
+        , m_check(check)
+    { }
 
     Result<FunctionSpec> read()
     {
         FunctionSpec f;
         const bool sam = m_r.type == kSamFunction;
         if (m_p.contains("PackageType") && m_p["PackageType"] != "Zip") {
-            m_check.unsupported(QStringLiteral("PackageType: Image"), { QStringLiteral("PackageType") },
-                                QStringLiteral("container image functions are not run"), true);
+            m_check.unsupported(QStringLiteral("PackageType: Image"),
+                {QStringLiteral("PackageType")},
+                QStringLiteral("container image functions are not run"), true);
             f.runnable = false;
             return f;
         }
@@ -84,16 +88,20 @@ public:
         f.runtime = string("Runtime");
         f.handler = string("Handler");
         if (f.runtime.isEmpty())
-            return m_check.error({}, QStringLiteral("the function %1 needs a Runtime").arg(m_r.logicalId));
+            return m_check.error(
+                {}, QStringLiteral("the function %1 needs a Runtime").arg(m_r.logicalId));
         if (!runtimeIsEmulated(f.runtime)) {
-            m_check.unsupported(QStringLiteral("Runtime: ") + f.runtime, { QStringLiteral("Runtime") },
-                                QStringLiteral("Tarmac runs python3.*, nodejs* and provided.* functions; this one is "
-                                               "not created"),
-                                true);
+            m_check.unsupported(QStringLiteral("Runtime: ") + f.runtime,
+                {QStringLiteral("Runtime")},
+                QStringLiteral(
+                    "Tarmac runs python3.*, nodejs* and provided.* functions; this one is "
+                    "not created"),
+                true);
             f.runnable = false;
         }
         if (f.handler.isEmpty() && !f.runtime.startsWith(QLatin1String("provided")))
-            return m_check.error({}, QStringLiteral("the function %1 needs a Handler").arg(m_r.logicalId));
+            return m_check.error(
+                {}, QStringLiteral("the function %1 needs a Handler").arg(m_r.logicalId));
         f.description = string("Description");
 
         auto timeout = intProperty("Timeout", 3, 1, 900);
@@ -106,10 +114,11 @@ public:
         f.memoryMb = *memory;
         if (m_p.contains("EphemeralStorage")) {
             qint64 size = 0;
-            if (!m_p["EphemeralStorage"].is_object() || !wholeNumber(m_p["EphemeralStorage"].value("Size", Json()), &size)
-                || size < 512 || size > 10240)
-                return m_check.error({ QStringLiteral("EphemeralStorage") },
-                                     QStringLiteral("EphemeralStorage is {Size: 512 to 10240}"));
+            if (!m_p["EphemeralStorage"].is_object()
+                || !wholeNumber(m_p["EphemeralStorage"].value("Size", Json()), &size) || size < 512
+                || size > 10240)
+                return m_check.error({QStringLiteral("EphemeralStorage")},
+                    QStringLiteral("EphemeralStorage is {Size: 512 to 10240}"));
             f.ephemeralStorageMb = int(size);
         }
         if (m_p.contains("ReservedConcurrentExecutions")) {
@@ -120,41 +129,47 @@ public:
         }
         if (m_p.contains("Environment")) {
             if (!m_p["Environment"].is_object())
-                return m_check.error({ QStringLiteral("Environment") }, QStringLiteral("Environment is {Variables: {…}}"));
+                return m_check.error({QStringLiteral("Environment")},
+                    QStringLiteral("Environment is {Variables: {…}}"));
             if (m_p["Environment"].contains("Variables")) {
                 auto vars = stringMap(m_p["Environment"]["Variables"],
-                                      { QStringLiteral("Environment"), QStringLiteral("Variables") },
-                                      "Environment.Variables");
+                    {QStringLiteral("Environment"), QStringLiteral("Variables")},
+                    "Environment.Variables");
                 if (!vars)
                     return vars.error();
                 f.environment = *vars;
             }
         }
         if (m_p.contains("Tags")) {
-            auto tags = sam ? stringMap(m_p["Tags"], { QStringLiteral("Tags") }, "Tags") : tagList(m_p["Tags"]);
+            auto tags = sam ? stringMap(m_p["Tags"], {QStringLiteral("Tags")}, "Tags")
+                            : tagList(m_p["Tags"]);
             if (!tags)
                 return tags.error();
             f.tags = *tags;
         }
         if (sam)
-            f.tags.insert(QStringLiteral("lambda:createdBy"), QStringLiteral("SAM")); // as the SAM transform tags it
+            f.tags.insert(QStringLiteral("lambda:createdBy"),
+                QStringLiteral("SAM")); // as the SAM transform tags it
         if (m_p.contains("Layers")) {
             if (!m_p["Layers"].is_array())
-                return m_check.error({ QStringLiteral("Layers") }, QStringLiteral("Layers is a list of layer version ARNs"));
+                return m_check.error({QStringLiteral("Layers")},
+                    QStringLiteral("Layers is a list of layer version ARNs"));
             for (size_t i = 0; i < m_p["Layers"].size(); ++i) {
                 const Json &l = m_p["Layers"][i];
                 const QString arn = l.is_string() ? qs(l.get<std::string>()) : QString();
                 const StackResource *layer = arn.isEmpty() ? nullptr : m_check.loaded(arn);
-                const QString dir = layer && layer->details.is_object() && layer->details.contains("dir")
-                        ? qs(layer->details["dir"].get<std::string>())
-                        : QString();
+                const QString dir
+                    = layer && layer->details.is_object() && layer->details.contains("dir")
+                    ? qs(layer->details["dir"].get<std::string>())
+                    : QString();
                 if (!dir.isEmpty())
                     f.layerDirs.append(dir);
                 else
-                    m_check.unsupported(QStringLiteral("layer ") + arn, { QStringLiteral("Layers"), QString::number(i) },
-                                        QStringLiteral("only layers built from local folders in this template are "
-                                                       "available"),
-                                        true);
+                    m_check.unsupported(QStringLiteral("layer ") + arn,
+                        {QStringLiteral("Layers"), QString::number(i)},
+                        QStringLiteral("only layers built from local folders in this template are "
+                                       "available"),
+                        true);
             }
         }
         if (sam && m_p.contains("EventInvokeConfig")) {
@@ -169,7 +184,8 @@ public:
 private:
     QString string(const char *key) const
     {
-        return m_p.contains(key) && m_p[key].is_string() ? qs(m_p[key].get<std::string>()) : QString();
+        return m_p.contains(key) && m_p[key].is_string() ? qs(m_p[key].get<std::string>())
+                                                         : QString();
     }
 
     Result<void> samCode(FunctionSpec &f)
@@ -177,19 +193,20 @@ private:
         if (m_p.contains("InlineCode") && m_p["InlineCode"].is_string()) {
             f.inlineCode = QByteArray::fromStdString(m_p["InlineCode"].get<std::string>());
         } else if (m_p.contains("CodeUri") && m_p["CodeUri"].is_string()
-                   && !string("CodeUri").startsWith(QLatin1String("s3://"))) {
+            && !string("CodeUri").startsWith(QLatin1String("s3://"))) {
             auto dir = codeFolder(string("CodeUri"), "CodeUri");
             if (!dir)
                 return dir.error();
             f.codeDir = *dir;
             f.runnable = !dir->isEmpty();
         } else if (m_p.contains("CodeUri")) {
-            m_check.unsupported(QStringLiteral("CodeUri in S3"), { QStringLiteral("CodeUri") },
-                                QStringLiteral("code is read from local folders only; the function is not created"),
-                                true);
+            m_check.unsupported(QStringLiteral("CodeUri in S3"), {QStringLiteral("CodeUri")},
+                QStringLiteral("code is read from local folders only; the function is not created"),
+                true);
             f.runnable = false;
         } else {
-            return m_check.error({}, QStringLiteral("the function %1 needs CodeUri or InlineCode").arg(m_r.logicalId));
+            return m_check.error({},
+                QStringLiteral("the function %1 needs CodeUri or InlineCode").arg(m_r.logicalId));
         }
         return {};
     }
@@ -206,14 +223,16 @@ private:
         } else if (code.is_object() && code.contains("ZipFile") && code["ZipFile"].is_string()) {
             f.inlineCode = QByteArray::fromStdString(code["ZipFile"].get<std::string>());
         } else if (code.is_object()) {
-            m_check.unsupported(code.contains("ImageUri") ? QStringLiteral("Code.ImageUri") : QStringLiteral("Code.S3Bucket"),
-                                { QStringLiteral("Code") },
-                                QStringLiteral("code is read from local folders or ZipFile only; the function is "
-                                               "not created"),
-                                true);
+            m_check.unsupported(code.contains("ImageUri") ? QStringLiteral("Code.ImageUri")
+                                                          : QStringLiteral("Code.S3Bucket"),
+                {QStringLiteral("Code")},
+                QStringLiteral("code is read from local folders or ZipFile only; the function is "
+                               "not created"),
+                true);
             f.runnable = false;
         } else {
-            return m_check.error({}, QStringLiteral("the function %1 needs Code").arg(m_r.logicalId));
+            return m_check.error(
+                {}, QStringLiteral("the function %1 needs Code").arg(m_r.logicalId));
         }
         return {};
     }
@@ -224,11 +243,13 @@ private:
         const QString dir = QDir::cleanPath(QDir(m_check.baseDir()).absoluteFilePath(uri));
         const QFileInfo info(dir);
         if (!info.exists())
-            return m_check.error({ QLatin1String(property) },
-                                 QStringLiteral("%1 %2 does not exist (looked in %3)").arg(QLatin1String(property), uri, dir));
+            return m_check.error({QLatin1String(property)},
+                QStringLiteral("%1 %2 does not exist (looked in %3)")
+                    .arg(QLatin1String(property), uri, dir));
         if (!info.isDir()) {
-            m_check.unsupported(QStringLiteral("%1: %2").arg(QLatin1String(property), uri), { QLatin1String(property) },
-                                QStringLiteral("archives are not unpacked: point it at the folder"), true);
+            m_check.unsupported(QStringLiteral("%1: %2").arg(QLatin1String(property), uri),
+                {QLatin1String(property)},
+                QStringLiteral("archives are not unpacked: point it at the folder"), true);
             return QString();
         }
         return dir;
@@ -240,23 +261,27 @@ private:
             return fallback;
         qint64 v = 0;
         if (!wholeNumber(m_p[key], &v) || v < min || v > max)
-            return m_check.error({ QLatin1String(key) }, QStringLiteral("%1 must be a whole number from %2 to %3")
-                                                                  .arg(QLatin1String(key))
-                                                                  .arg(min)
-                                                                  .arg(max));
+            return m_check.error({QLatin1String(key)},
+                QStringLiteral("%1 must be a whole number from %2 to %3")
+                    .arg(QLatin1String(key))
+                    .arg(min)
+                    .arg(max));
         return int(v);
     }
 
-    Result<QMap<QString, QString>> stringMap(const Json &value, const QStringList &at, const char *what)
+    Result<QMap<QString, QString>> stringMap(
+        const Json &value, const QStringList &at, const char *what)
     {
         QMap<QString, QString> out;
         if (!value.is_object())
-            return m_check.error(at, QStringLiteral("%1 must be a map of strings").arg(QLatin1String(what)));
+            return m_check.error(
+                at, QStringLiteral("%1 must be a map of strings").arg(QLatin1String(what)));
         for (auto it = value.begin(); it != value.end(); ++it) {
             QString s;
             if (!IntrinsicResolver::scalarToString(it.value(), &s))
-                return m_check.error(at + QStringList { qs(it.key()) },
-                                     QStringLiteral("%1: the value of %2 must be a string").arg(QLatin1String(what), qs(it.key())));
+                return m_check.error(at + QStringList {qs(it.key())},
+                    QStringLiteral("%1: the value of %2 must be a string")
+                        .arg(QLatin1String(what), qs(it.key())));
             out.insert(qs(it.key()), s);
         }
         return out;
@@ -266,12 +291,16 @@ private:
     {
         QMap<QString, QString> out;
         if (!value.is_array())
-            return m_check.error({ QStringLiteral("Tags") }, QStringLiteral("Tags must be a list of {Key, Value}"));
+            return m_check.error(
+                {QStringLiteral("Tags")}, QStringLiteral("Tags must be a list of {Key, Value}"));
         for (size_t i = 0; i < value.size(); ++i) {
             const Json &t = value[i];
             QString k, v;
-            if (!t.is_object() || !t.contains("Key") || !IntrinsicResolver::scalarToString(t["Key"], &k) || (t.contains("Value") && !IntrinsicResolver::scalarToString(t["Value"], &v)))
-                return m_check.error({ QStringLiteral("Tags"), QString::number(i) }, QStringLiteral("a tag is {Key, Value}"));
+            if (!t.is_object() || !t.contains("Key")
+                || !IntrinsicResolver::scalarToString(t["Key"], &k)
+                || (t.contains("Value") && !IntrinsicResolver::scalarToString(t["Value"], &v)))
+                return m_check.error({QStringLiteral("Tags"), QString::number(i)},
+                    QStringLiteral("a tag is {Key, Value}"));
             out.insert(k, v);
         }
         return out;
@@ -282,30 +311,32 @@ private:
         const QString at = QStringLiteral("EventInvokeConfig");
         FunctionSpec::InvokeConfig config;
         if (!c.is_object())
-            return m_check.error({ at }, QStringLiteral("EventInvokeConfig is a map"));
+            return m_check.error({at}, QStringLiteral("EventInvokeConfig is a map"));
         qint64 v = 0;
         if (c.contains("MaximumRetryAttempts")) {
             if (!wholeNumber(c["MaximumRetryAttempts"], &v) || v < 0 || v > 2)
-                return m_check.error({ at, QStringLiteral("MaximumRetryAttempts") },
-                                     QStringLiteral("MaximumRetryAttempts must be 0, 1 or 2"));
+                return m_check.error({at, QStringLiteral("MaximumRetryAttempts")},
+                    QStringLiteral("MaximumRetryAttempts must be 0, 1 or 2"));
             config.maximumRetryAttempts = int(v);
         }
         if (c.contains("MaximumEventAgeInSeconds")) {
             if (!wholeNumber(c["MaximumEventAgeInSeconds"], &v) || v < 60 || v > 21600)
-                return m_check.error({ at, QStringLiteral("MaximumEventAgeInSeconds") },
-                                     QStringLiteral("MaximumEventAgeInSeconds must be from 60 to 21600"));
+                return m_check.error({at, QStringLiteral("MaximumEventAgeInSeconds")},
+                    QStringLiteral("MaximumEventAgeInSeconds must be from 60 to 21600"));
             config.maximumEventAgeSeconds = int(v);
         }
         if (c.contains("DestinationConfig")) {
             const Json &d = c["DestinationConfig"];
-            for (const char *which : { "OnSuccess", "OnFailure" }) {
+            for (const char *which : {"OnSuccess", "OnFailure"}) {
                 if (!d.is_object() || !d.contains(which))
                     continue;
                 const Json &dest = d[which];
                 QString type, arn;
-                if (!dest.is_object() || !IntrinsicResolver::scalarToString(dest.value("Destination", Json()), &arn))
-                    return m_check.error({ at, QStringLiteral("DestinationConfig"), QLatin1String(which) },
-                                         QStringLiteral("%1 is {Type, Destination}").arg(QLatin1String(which)));
+                if (!dest.is_object()
+                    || !IntrinsicResolver::scalarToString(dest.value("Destination", Json()), &arn))
+                    return m_check.error(
+                        {at, QStringLiteral("DestinationConfig"), QLatin1String(which)},
+                        QStringLiteral("%1 is {Type, Destination}").arg(QLatin1String(which)));
                 IntrinsicResolver::scalarToString(dest.value("Type", Json()), &type);
                 if (qstrcmp(which, "OnSuccess") == 0) {
                     config.onSuccessType = type;
@@ -328,36 +359,39 @@ class FunctionType : public ResourceType
 {
 public:
     explicit FunctionType(bool sam)
-        : m_info { sam ? "AWS::Serverless::Function" : "AWS::Lambda::Function", E, "", functionCommon(), "function" }
+        : m_info {sam ? "AWS::Serverless::Function" : "AWS::Lambda::Function", E, "",
+            functionCommon(), "function"}
     {
         if (sam) {
             m_info.properties += {
-                { "CodeUri", E, "" },
-                { "InlineCode", E, "" },
-                { "Events", E, "" },
-                { "EventInvokeConfig", E, "" },
-                { "Policies", I, kNoIam },
-                { "PermissionsBoundary", I, kNoIam },
-                { "RolePath", I, kNoIam },
-                { "AssumeRolePolicyDocument", I, kNoIam },
-                { "PropagateTags", I, "tags are not propagated to generated resources" },
-                { "Tracing", I, kNoXRay },
+                {"CodeUri", E, ""},
+                {"InlineCode", E, ""},
+                {"Events", E, ""},
+                {"EventInvokeConfig", E, ""},
+                {"Policies", I, kNoIam},
+                {"PermissionsBoundary", I, kNoIam},
+                {"RolePath", I, kNoIam},
+                {"AssumeRolePolicyDocument", I, kNoIam},
+                {"PropagateTags", I, "tags are not propagated to generated resources"},
+                {"Tracing", I, kNoXRay},
             };
         } else {
             m_info.properties += {
-                { "Code", E, "" },
-                { "TracingConfig", I, kNoXRay },
+                {"Code", E, ""},
+                {"TracingConfig", I, kNoXRay},
             };
         }
     }
     const ResourceTypeInfo &info() const override { return m_info; }
-    ResourceIdentity identity(const QString &logicalId, const Json &properties, const StackNaming &n) const override
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &properties, const StackNaming &n) const override
     {
         ResourceIdentity id;
         const QString given = stringProperty(properties, "FunctionName");
         id.physicalId = given.isEmpty() ? generatedPhysicalName(n, logicalId, 64, false) : given;
         id.ref = Json(id.physicalId.toStdString());
-        id.attributes.insert(QStringLiteral("Arn"), Json(n.arn("lambda", QStringLiteral("function:") + id.physicalId).toStdString()));
+        id.attributes.insert(QStringLiteral("Arn"),
+            Json(n.arn("lambda", QStringLiteral("function:") + id.physicalId).toStdString()));
         return id;
     }
     Result<Json> check(const StackResource &resource, ResourceCheck &check) const override
@@ -377,25 +411,29 @@ class LayerType : public ResourceType
 public:
     explicit LayerType(bool sam)
         : m_sam(sam)
-        , m_info { sam ? "AWS::Serverless::LayerVersion" : "AWS::Lambda::LayerVersion", E, "", {}, "layer" }
+        , m_info {sam ? "AWS::Serverless::LayerVersion" : "AWS::Lambda::LayerVersion", E, "", {},
+              "layer"}
     {
         m_info.properties = {
-            { sam ? "ContentUri" : "Content", E, "" },
-            { "LayerName", E, "" },
-            { "Description", E, "" },
-            { "CompatibleRuntimes", E, "" },
-            { "CompatibleArchitectures", I, kNoArch },
-            { "LicenseInfo", I, "" },
+            {sam ? "ContentUri" : "Content", E, ""},
+            {"LayerName", E, ""},
+            {"Description", E, ""},
+            {"CompatibleRuntimes", E, ""},
+            {"CompatibleArchitectures", I, kNoArch},
+            {"LicenseInfo", I, ""},
         };
         if (sam)
-            m_info.properties.append({ "RetentionPolicy", I, "layers live as long as the template names them" });
+            m_info.properties.append(
+                {"RetentionPolicy", I, "layers live as long as the template names them"});
     }
     const ResourceTypeInfo &info() const override { return m_info; }
-    ResourceIdentity identity(const QString &logicalId, const Json &properties, const StackNaming &n) const override
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &properties, const StackNaming &n) const override
     {
         ResourceIdentity id;
         const QString given = stringProperty(properties, "LayerName");
-        const QString name = given.isEmpty() ? generatedPhysicalName(n, logicalId, 64, false) : given;
+        const QString name
+            = given.isEmpty() ? generatedPhysicalName(n, logicalId, 64, false) : given;
         id.physicalId = n.arn("lambda", QStringLiteral("layer:%1:1").arg(name));
         id.ref = Json(id.physicalId.toStdString());
         id.attributes.insert(QStringLiteral("LayerVersionArn"), id.ref);
@@ -406,23 +444,26 @@ public:
     {
         const char *key = m_sam ? "ContentUri" : "Content";
         const Json content = resource.properties.value(key, Json());
-        if (!content.is_string() || qs(content.get<std::string>()).startsWith(QLatin1String("s3://"))) {
-            check.unsupported(QLatin1String(key), { QLatin1String(key) }, QStringLiteral("layers are read from local folders only"),
-                              true);
+        if (!content.is_string()
+            || qs(content.get<std::string>()).startsWith(QLatin1String("s3://"))) {
+            check.unsupported(QLatin1String(key), {QLatin1String(key)},
+                QStringLiteral("layers are read from local folders only"), true);
             return Json();
         }
         const QString uri = qs(content.get<std::string>());
         const QString dir = QDir::cleanPath(QDir(check.baseDir()).absoluteFilePath(uri));
         const QFileInfo info(dir);
         if (!info.exists())
-            return check.error({ QLatin1String(key) },
-                               QStringLiteral("%1 %2 does not exist (looked in %3)").arg(QLatin1String(key), uri, dir));
+            return check.error({QLatin1String(key)},
+                QStringLiteral("%1 %2 does not exist (looked in %3)")
+                    .arg(QLatin1String(key), uri, dir));
         if (!info.isDir()) {
-            check.unsupported(QStringLiteral("%1: %2").arg(QLatin1String(key), uri), { QLatin1String(key) },
-                              QStringLiteral("archives are not unpacked: point it at the folder"), true);
+            check.unsupported(QStringLiteral("%1: %2").arg(QLatin1String(key), uri),
+                {QLatin1String(key)},
+                QStringLiteral("archives are not unpacked: point it at the folder"), true);
             return Json();
         }
-        return Json { { "dir", dir.toStdString() } };
+        return Json {{"dir", dir.toStdString()}};
     }
 
 private:
@@ -435,7 +476,8 @@ class PermissionType : public ResourceType
 public:
     const ResourceTypeInfo &info() const override
     {
-        static const ResourceTypeInfo info { "AWS::Lambda::Permission", I, "invoke permissions are not checked", {} };
+        static const ResourceTypeInfo info {
+            "AWS::Lambda::Permission", I, "invoke permissions are not checked", {}};
         return info;
     }
 };
@@ -459,7 +501,8 @@ QMap<QString, QString> stringMapOf(const Json &json)
     QMap<QString, QString> out;
     if (json.is_object()) {
         for (auto it = json.begin(); it != json.end(); ++it)
-            out.insert(qs(it.key()), it.value().is_string() ? qs(it.value().get<std::string>()) : QString());
+            out.insert(qs(it.key()),
+                it.value().is_string() ? qs(it.value().get<std::string>()) : QString());
     }
     return out;
 }
@@ -473,14 +516,15 @@ std::optional<int> optionalInt(const Json &json, const char *key)
 
 QString stringOf(const Json &json, const char *key)
 {
-    return json.contains(key) && json[key].is_string() ? qs(json[key].get<std::string>()) : QString();
+    return json.contains(key) && json[key].is_string() ? qs(json[key].get<std::string>())
+                                                       : QString();
 }
 
 } // namespace
 
 QList<const ResourceType *> types()
 {
-    return { &g_samFunction, &g_lambdaFunction, &g_samLayer, &g_lambdaLayer, &g_permission };
+    return {&g_samFunction, &g_lambdaFunction, &g_samLayer, &g_lambdaLayer, &g_permission};
 }
 
 bool isFunctionType(const QString &type)
@@ -490,17 +534,12 @@ bool isFunctionType(const QString &type)
 
 Json FunctionSpec::toJson() const
 {
-    Json j = { { "runnable", runnable },
-               { "runtime", runtime.toStdString() },
-               { "handler", handler.toStdString() },
-               { "codeDir", codeDir.toStdString() },
-               { "inlineCode", inlineCode.toStdString() },
-               { "description", description.toStdString() },
-               { "timeoutSeconds", timeoutSeconds },
-               { "memoryMb", memoryMb },
-               { "ephemeralStorageMb", ephemeralStorageMb },
-               { "environment", stringMapJson(environment) },
-               { "tags", stringMapJson(tags) } };
+    Json j = {{"runnable", runnable}, {"runtime", runtime.toStdString()},
+        {"handler", handler.toStdString()}, {"codeDir", codeDir.toStdString()},
+        {"inlineCode", inlineCode.toStdString()}, {"description", description.toStdString()},
+        {"timeoutSeconds", timeoutSeconds}, {"memoryMb", memoryMb},
+        {"ephemeralStorageMb", ephemeralStorageMb}, {"environment", stringMapJson(environment)},
+        {"tags", stringMapJson(tags)}};
     Json layers = Json::array();
     for (const QString &d : layerDirs)
         layers.push_back(d.toStdString());
@@ -508,10 +547,10 @@ Json FunctionSpec::toJson() const
     if (reservedConcurrency)
         j["reservedConcurrency"] = *reservedConcurrency;
     if (eventInvokeConfig) {
-        Json c = { { "onSuccessType", eventInvokeConfig->onSuccessType.toStdString() },
-                   { "onSuccess", eventInvokeConfig->onSuccess.toStdString() },
-                   { "onFailureType", eventInvokeConfig->onFailureType.toStdString() },
-                   { "onFailure", eventInvokeConfig->onFailure.toStdString() } };
+        Json c = {{"onSuccessType", eventInvokeConfig->onSuccessType.toStdString()},
+            {"onSuccess", eventInvokeConfig->onSuccess.toStdString()},
+            {"onFailureType", eventInvokeConfig->onFailureType.toStdString()},
+            {"onFailure", eventInvokeConfig->onFailure.toStdString()}};
         if (eventInvokeConfig->maximumRetryAttempts)
             c["maximumRetryAttempts"] = *eventInvokeConfig->maximumRetryAttempts;
         if (eventInvokeConfig->maximumEventAgeSeconds)

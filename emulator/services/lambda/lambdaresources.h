@@ -27,11 +27,11 @@ QList<const ResourceType *> types();
 
 struct FunctionSpec
 {
-    bool runnable = true;  // false: reported as not emulated (an image, code in S3, a runtime
-                           // Tarmac does not run) and not created
+    bool runnable = true; // false: reported as not emulated (an image, code in S3, a runtime
+                          // Tarmac does not run) and not created
     QString runtime;
     QString handler;
-    QString codeDir;       // absolute folder; empty when the code is inline
+    QString codeDir; // absolute folder; empty when the code is inline
     QByteArray inlineCode; // InlineCode / Code.ZipFile
     QString description;
     int timeoutSeconds = 3;
@@ -44,9 +44,9 @@ struct FunctionSpec
 
     struct InvokeConfig
     {
-        std::optional<int> maximumRetryAttempts;   // 0–2; AWS default 2
+        std::optional<int> maximumRetryAttempts; // 0–2; AWS default 2
         std::optional<int> maximumEventAgeSeconds; // 60–21600; AWS default 21600
-        QString onSuccessType, onSuccess;          // destination type ("Lambda", "SQS", …) and ARN
+        QString onSuccessType, onSuccess; // destination type ("Lambda", "SQS", …) and ARN
         QString onFailureType, onFailure;
         friend bool operator==(const InvokeConfig &, const InvokeConfig &) = default;
     };

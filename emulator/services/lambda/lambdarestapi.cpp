@@ -1,7 +1,7 @@
 #include "services/lambda/lambdarestapi.h"
 
-#include "functions/delivery.h"
 #include "base/json.h"
+#include "functions/delivery.h"
 #include "functions/ziparchive.h"
 #include "http/awserror.h"
 #include "services/eventsourcemappings.h"
@@ -76,7 +76,7 @@ Result<LambdaFunction> functionOf(const LambdaCall &call, const LambdaStore &fun
 struct Page
 {
     qsizetype start = 0;
-    qsizetype end = 0;     // one past the page's last item
+    qsizetype end = 0; // one past the page's last item
     QByteArray nextMarker; // empty on the last page
 };
 
@@ -105,7 +105,7 @@ Result<Page> pageOf(const HttpRequest &request, qsizetype total, int defaultMaxI
 // when more follow.
 template<typename T, typename ToJson>
 HttpResponse pagedList(const LambdaCall &call, const QList<T> &items, const char *key,
-                       int defaultMaxItems, ToJson toJson)
+    int defaultMaxItems, ToJson toJson)
 {
     auto page = pageOf(call.request, items.size(), defaultMaxItems);
     if (!page)
@@ -113,7 +113,7 @@ HttpResponse pagedList(const LambdaCall &call, const QList<T> &items, const char
     Json list = Json::array();
     for (qsizetype i = page->start; i < page->end; ++i)
         list.push_back(toJson(items[i]));
-    Json body = { { key, list } };
+    Json body = {{key, list}};
     if (!page->nextMarker.isEmpty())
         body["NextMarker"] = page->nextMarker.toStdString();
     return jsonResponse(200, body);
@@ -136,79 +136,78 @@ const RestRoutes<LambdaRestApi::Operation> &LambdaRestApi::routes()
         RestRoutes<Operation> r;
         // Functions (2015-03-31).
         r.add("POST", "/2015-03-31/functions", QStringLiteral("CreateFunction"),
-              &Api::createFunction);
+            &Api::createFunction);
         r.add("GET", "/2015-03-31/functions", QStringLiteral("ListFunctions"), &Api::listFunctions);
         r.add("GET", "/2015-03-31/functions/{FunctionName}", QStringLiteral("GetFunction"),
-              &Api::getFunction);
+            &Api::getFunction);
         r.add("DELETE", "/2015-03-31/functions/{FunctionName}", QStringLiteral("DeleteFunction"),
-              &Api::deleteFunction);
+            &Api::deleteFunction);
         r.add("POST", "/2015-03-31/functions/{FunctionName}/invocations", QStringLiteral("Invoke"),
-              &Api::invokeFunction);
+            &Api::invokeFunction);
         r.add("GET", "/2015-03-31/functions/{FunctionName}/configuration",
-              QStringLiteral("GetFunctionConfiguration"), &Api::getFunctionConfiguration);
+            QStringLiteral("GetFunctionConfiguration"), &Api::getFunctionConfiguration);
         r.add("PUT", "/2015-03-31/functions/{FunctionName}/configuration",
-              QStringLiteral("UpdateFunctionConfiguration"), &Api::updateFunctionConfiguration);
+            QStringLiteral("UpdateFunctionConfiguration"), &Api::updateFunctionConfiguration);
         r.add("PUT", "/2015-03-31/functions/{FunctionName}/code",
-              QStringLiteral("UpdateFunctionCode"), &Api::updateFunctionCode);
+            QStringLiteral("UpdateFunctionCode"), &Api::updateFunctionCode);
         // No resource policies: a function has none to read or add to.
         r.add("GET", "/2015-03-31/functions/{FunctionName}/policy", QStringLiteral("GetPolicy"),
-              &Api::getPolicy);
+            &Api::getPolicy);
         r.add("POST", "/2015-03-31/functions/{FunctionName}/policy",
-              QStringLiteral("AddPermission"), &Api::getPolicy);
+            QStringLiteral("AddPermission"), &Api::getPolicy);
         // Concurrency: the SDKs use 2017-10-31 for Put and Delete, 2019-09-30 for Get.
-        for (const char *version : { "/2017-10-31", "/2019-09-30" }) {
-            const QByteArray path = version
-                    + QByteArrayLiteral("/functions/{FunctionName}/concurrency");
+        for (const char *version : {"/2017-10-31", "/2019-09-30"}) {
+            const QByteArray path
+                = version + QByteArrayLiteral("/functions/{FunctionName}/concurrency");
             r.add("PUT", path, QStringLiteral("PutFunctionConcurrency"),
-                  &Api::putFunctionConcurrency);
+                &Api::putFunctionConcurrency);
             r.add("GET", path, QStringLiteral("GetFunctionConcurrency"),
-                  &Api::getFunctionConcurrency);
+                &Api::getFunctionConcurrency);
             r.add("DELETE", path, QStringLiteral("DeleteFunctionConcurrency"),
-                  &Api::deleteFunctionConcurrency);
+                &Api::deleteFunctionConcurrency);
         }
         // Asynchronous invocation.
         const QByteArrayView eventConfig
-                = "/2019-09-25/functions/{FunctionName}/event-invoke-config";
+            = "/2019-09-25/functions/{FunctionName}/event-invoke-config";
         r.add("PUT", eventConfig, QStringLiteral("PutFunctionEventInvokeConfig"),
-              &Api::putEventInvokeConfig);
+            &Api::putEventInvokeConfig);
         r.add("POST", eventConfig, QStringLiteral("UpdateFunctionEventInvokeConfig"),
-              &Api::updateEventInvokeConfig);
+            &Api::updateEventInvokeConfig);
         r.add("GET", eventConfig, QStringLiteral("GetFunctionEventInvokeConfig"),
-              &Api::getEventInvokeConfig);
+            &Api::getEventInvokeConfig);
         r.add("DELETE", eventConfig, QStringLiteral("DeleteFunctionEventInvokeConfig"),
-              &Api::deleteEventInvokeConfig);
+            &Api::deleteEventInvokeConfig);
         // Deprecated, still in the SDKs.
         r.add("POST", "/2014-11-13/functions/{FunctionName}/invoke-async",
-              QStringLiteral("InvokeAsync"), &Api::invokeAsync);
+            QStringLiteral("InvokeAsync"), &Api::invokeAsync);
         // Tags: the resource is the function's ARN.
         r.add("GET", "/2017-03-31/tags/{Resource}", QStringLiteral("ListTags"), &Api::listTags);
         r.add("POST", "/2017-03-31/tags/{Resource}", QStringLiteral("TagResource"),
-              &Api::tagResource);
+            &Api::tagResource);
         r.add("DELETE", "/2017-03-31/tags/{Resource}", QStringLiteral("UntagResource"),
-              &Api::untagResource);
+            &Api::untagResource);
         r.add("GET", "/2016-08-19/account-settings", QStringLiteral("GetAccountSettings"),
-              &Api::getAccountSettings);
+            &Api::getAccountSettings);
         // Event-source mappings (the model's paths for Create and List end in a slash; the
         // table ignores it).
         const QByteArrayView mappings = "/2015-03-31/event-source-mappings";
         const QByteArrayView mapping = "/2015-03-31/event-source-mappings/{UUID}";
         r.add("POST", mappings, QStringLiteral("CreateEventSourceMapping"),
-              &Api::createEventSourceMapping);
+            &Api::createEventSourceMapping);
         r.add("GET", mappings, QStringLiteral("ListEventSourceMappings"),
-              &Api::listEventSourceMappings);
-        r.add("GET", mapping, QStringLiteral("GetEventSourceMapping"),
-              &Api::getEventSourceMapping);
+            &Api::listEventSourceMappings);
+        r.add("GET", mapping, QStringLiteral("GetEventSourceMapping"), &Api::getEventSourceMapping);
         r.add("PUT", mapping, QStringLiteral("UpdateEventSourceMapping"),
-              &Api::updateEventSourceMapping);
+            &Api::updateEventSourceMapping);
         r.add("DELETE", mapping, QStringLiteral("DeleteEventSourceMapping"),
-              &Api::deleteEventSourceMapping);
+            &Api::deleteEventSourceMapping);
         return r;
     }();
     return table;
 }
 
 void LambdaRestApi::attach(LambdaStore *functions, DeliverySink *sink, QUrl edgeUrl,
-                           PackageFetcher fetchPackage, EventSourceMappings *mappings)
+    PackageFetcher fetchPackage, EventSourceMappings *mappings)
 {
     m_functions = functions;
     m_mappings = mappings;
@@ -234,28 +233,28 @@ void LambdaRestApi::handle(HttpRequest &&request, HttpResponder responder)
 {
     if (!m_functions) {
         const Error starting = makeError(QStringLiteral("ServiceException"),
-                                         QStringLiteral("The Lambda service is starting"), 503);
+            QStringLiteral("The Lambda service is starting"), 503);
         responder.send(marked(errorResponse(starting, request.requestId), {}));
         return;
     }
     std::optional<RestRoutes<Operation>::Match> match
-            = routes().match(request.method, request.path);
+        = routes().match(request.method, request.path);
     if (!match) {
         const Error error = makeError(QStringLiteral("UnknownOperationException"),
-                                      QStringLiteral("Tarmac's Lambda API does not serve %1 %2")
-                                              .arg(QString::fromLatin1(request.method),
-                                                   QString::fromUtf8(request.path.left(200))),
-                                      404);
+            QStringLiteral("Tarmac's Lambda API does not serve %1 %2")
+                .arg(
+                    QString::fromLatin1(request.method), QString::fromUtf8(request.path.left(200))),
+            404);
         responder.send(marked(errorResponse(error, request.requestId), {}));
         return;
     }
     if (!m_mappings && match->route->name.contains(QLatin1String("EventSourceMapping"))) {
         const Error none = makeError(QStringLiteral("ServiceException"),
-                                     QStringLiteral("Tarmac runs no event-source mappings here"), 503);
+            QStringLiteral("Tarmac runs no event-source mappings here"), 503);
         responder.send(marked(errorResponse(none, request.requestId), match->route->name));
         return;
     }
-    LambdaCall call { std::move(request), responder, std::move(match->params) };
+    LambdaCall call {std::move(request), responder, std::move(match->params)};
     std::optional<HttpResponse> response = (this->*match->route->operation)(call);
     if (response)
         responder.send(marked(std::move(*response), match->route->name));
@@ -301,9 +300,8 @@ std::optional<HttpResponse> LambdaRestApi::createFunction(LambdaCall &call)
 
 std::optional<HttpResponse> LambdaRestApi::listFunctions(LambdaCall &call)
 {
-    return pagedList(call, m_functions->list(), "Functions", 50, [this](const LambdaFunction &f) {
-        return m_functions->configurationJson(f);
-    });
+    return pagedList(call, m_functions->list(), "Functions", 50,
+        [this](const LambdaFunction &f) { return m_functions->configurationJson(f); });
 }
 
 std::optional<HttpResponse> LambdaRestApi::getFunction(LambdaCall &call)
@@ -312,16 +310,14 @@ std::optional<HttpResponse> LambdaRestApi::getFunction(LambdaCall &call)
     auto fn = functionOf(call, *m_functions);
     if (!fn)
         return errorResponse(call, fn.error());
-    Json code = { { "RepositoryType", fn->localCode ? "Local" : "S3" } };
+    Json code = {{"RepositoryType", fn->localCode ? "Local" : "S3"}};
     if (!fn->localCode)
         code["Location"] = toStd(m_edgeUrl.toString() + QStringLiteral("/_tarmac/lambda/functions/")
-                                 + fn->config.name + QStringLiteral("/code"));
-    Json body = { { "Configuration", m_functions->configurationJson(*fn) },
-                  { "Code", code },
-                  { "Tags", tagsJson(fn->tags) } };
+            + fn->config.name + QStringLiteral("/code"));
+    Json body = {{"Configuration", m_functions->configurationJson(*fn)}, {"Code", code},
+        {"Tags", tagsJson(fn->tags)}};
     if (fn->config.reservedConcurrency >= 0)
-        body["Concurrency"]
-                = { { "ReservedConcurrentExecutions", fn->config.reservedConcurrency } };
+        body["Concurrency"] = {{"ReservedConcurrentExecutions", fn->config.reservedConcurrency}};
     return jsonResponse(200, body);
 }
 
@@ -357,10 +353,10 @@ std::optional<HttpResponse> LambdaRestApi::updateFunctionConfiguration(LambdaCal
     const auto change = [&update](LambdaFunction &fn) -> Result<void> {
         if (!update->revisionId.isEmpty() && update->revisionId != fn.revisionId)
             return makeError(QStringLiteral("PreconditionFailedException"),
-                             QStringLiteral("The Revision Id provided does not match the latest "
-                                            "Revision Id. Call the GetFunction/GetAlias API to "
-                                            "retrieve the latest Revision Id"),
-                             412);
+                QStringLiteral("The Revision Id provided does not match the latest "
+                               "Revision Id. Call the GetFunction/GetAlias API to "
+                               "retrieve the latest Revision Id"),
+                412);
         update->applyTo(fn);
         return {};
     };
@@ -385,10 +381,11 @@ std::optional<HttpResponse> LambdaRestApi::updateFunctionCode(LambdaCall &call)
     if (!existing)
         return errorResponse(call, existing.error());
     if (!update->revisionId.isEmpty() && update->revisionId != existing->revisionId)
-        return errorResponse(call, makeError(QStringLiteral("PreconditionFailedException"),
-                                             QStringLiteral("The Revision Id provided does not "
-                                                            "match the latest Revision Id."),
-                                             412));
+        return errorResponse(call,
+            makeError(QStringLiteral("PreconditionFailedException"),
+                QStringLiteral("The Revision Id provided does not "
+                               "match the latest Revision Id."),
+                412));
     auto zip = package(update->code);
     if (!zip)
         return errorResponse(call, zip.error());
@@ -406,22 +403,18 @@ std::optional<HttpResponse> LambdaRestApi::updateFunctionCode(LambdaCall &call)
 std::optional<HttpResponse> LambdaRestApi::getPolicy(LambdaCall &call)
 {
     return errorResponse(call,
-                         makeError(QStringLiteral("ResourceNotFoundException"),
-                                   QStringLiteral("The resource you requested does not exist."),
-                                   404));
+        makeError(QStringLiteral("ResourceNotFoundException"),
+            QStringLiteral("The resource you requested does not exist."), 404));
 }
 
 std::optional<HttpResponse> LambdaRestApi::getAccountSettings(LambdaCall &)
 {
     const Json body = {
-        { "AccountLimit",
-          { { "TotalCodeSize", 80530636800LL },
-            { "CodeSizeUnzipped", 262144000 },
-            { "CodeSizeZipped", 52428800 },
-            { "ConcurrentExecutions", 1000 },
-            { "UnreservedConcurrentExecutions", 1000 } } },
-        { "AccountUsage",
-          { { "TotalCodeSize", 0 }, { "FunctionCount", m_functions->list().size() } } },
+        {"AccountLimit",
+            {{"TotalCodeSize", 80530636800LL}, {"CodeSizeUnzipped", 262144000},
+                {"CodeSizeZipped", 52428800}, {"ConcurrentExecutions", 1000},
+                {"UnreservedConcurrentExecutions", 1000}}},
+        {"AccountUsage", {{"TotalCodeSize", 0}, {"FunctionCount", m_functions->list().size()}}},
     };
     return jsonResponse(200, body);
 }
@@ -434,8 +427,8 @@ std::optional<HttpResponse> LambdaRestApi::invokeFunction(LambdaCall &call)
     if (!parsed)
         return errorResponse(call, parsed.error());
     QString qualifier = call.request.hasQueryItem("Qualifier")
-            ? QString::fromUtf8(call.request.queryItem("Qualifier"))
-            : parsed->second;
+        ? QString::fromUtf8(call.request.queryItem("Qualifier"))
+        : parsed->second;
     invoke(std::move(call.request), call.responder, parsed->first, std::move(qualifier));
     return std::nullopt;
 }
@@ -450,14 +443,13 @@ std::optional<HttpResponse> LambdaRestApi::invokeAsync(LambdaCall &call)
     return std::nullopt;
 }
 
-void LambdaRestApi::invoke(HttpRequest &&request, HttpResponder responder, const QString &name,
-                           QString qualifier)
+void LambdaRestApi::invoke(
+    HttpRequest &&request, HttpResponder responder, const QString &name, QString qualifier)
 {
     const QString op = QStringLiteral("Invoke");
     const QByteArray rid = request.requestId;
-    const auto fail = [&](const Error &error) {
-        responder.send(marked(errorResponse(error, rid), op));
-    };
+    const auto fail
+        = [&](const Error &error) { responder.send(marked(errorResponse(error, rid), op)); };
     auto type = lambdarequests::invocationType(request);
     if (!type)
         return fail(type.error());
@@ -469,8 +461,7 @@ void LambdaRestApi::invoke(HttpRequest &&request, HttpResponder responder, const
         return fail(fn.error());
     if (!qualifier.isEmpty() && qualifier != QLatin1String("$LATEST"))
         return fail(makeError(QStringLiteral("ResourceNotFoundException"),
-                              QStringLiteral("Function not found: %1:%2").arg(fn->arn, qualifier),
-                              404));
+            QStringLiteral("Function not found: %1:%2").arg(fn->arn, qualifier), 404));
     auto payload = lambdarequests::invokePayload(request, *type);
     if (!payload)
         return fail(payload.error());
@@ -528,10 +519,9 @@ void LambdaRestApi::invoke(HttpRequest &&request, HttpResponder responder, const
             r.headers.add("x-amz-function-error", "Unhandled");
         if (tail)
             r.headers.add("x-amz-log-result", result.logTail.right(4096).toBase64());
-        r.body = result.delivered
-                ? result.payload
-                : toJsonBytes(Json { { "errorType", "Tarmac.Dropped" },
-                                     { "errorMessage", toStd(result.errorMessage) } });
+        r.body = result.delivered ? result.payload
+                                  : toJsonBytes(Json {{"errorType", "Tarmac.Dropped"},
+                                      {"errorMessage", toStd(result.errorMessage)}});
         responder.send(std::move(r));
     };
     m_sink->submit(std::move(d));
@@ -552,7 +542,7 @@ std::optional<HttpResponse> LambdaRestApi::putFunctionConcurrency(LambdaCall &ca
         return errorResponse(call, reserved.error());
     if (auto r = m_functions->setReservedConcurrency(parsed->first, *reserved); !r)
         return errorResponse(call, r.error());
-    return jsonResponse(200, Json { { "ReservedConcurrentExecutions", *reserved } });
+    return jsonResponse(200, Json {{"ReservedConcurrentExecutions", *reserved}});
 }
 
 std::optional<HttpResponse> LambdaRestApi::getFunctionConcurrency(LambdaCall &call)
@@ -586,8 +576,8 @@ std::optional<HttpResponse> LambdaRestApi::updateEventInvokeConfig(LambdaCall &c
     return storeEventInvokeConfig(call, true);
 }
 
-std::optional<HttpResponse> LambdaRestApi::storeEventInvokeConfig(LambdaCall &call,
-                                                                  bool overCurrent)
+std::optional<HttpResponse> LambdaRestApi::storeEventInvokeConfig(
+    LambdaCall &call, bool overCurrent)
 {
     auto parsed = functionName(call);
     if (!parsed)
@@ -599,9 +589,8 @@ std::optional<HttpResponse> LambdaRestApi::storeEventInvokeConfig(LambdaCall &ca
     if (!body)
         return errorResponse(call, body.error());
     // Put replaces the whole configuration; Update changes only the fields it sends.
-    const EventInvokeConfig base = overCurrent
-            ? fn->eventInvokeConfig.value_or(EventInvokeConfig {})
-            : EventInvokeConfig {};
+    const EventInvokeConfig base
+        = overCurrent ? fn->eventInvokeConfig.value_or(EventInvokeConfig {}) : EventInvokeConfig {};
     auto config = lambdarequests::eventInvokeConfig(*body, base);
     if (!config)
         return errorResponse(call, config.error());
@@ -617,11 +606,12 @@ std::optional<HttpResponse> LambdaRestApi::getEventInvokeConfig(LambdaCall &call
     if (!fn)
         return errorResponse(call, fn.error());
     if (!fn->eventInvokeConfig)
-        return errorResponse(call, makeError(QStringLiteral("ResourceNotFoundException"),
-                                             QStringLiteral("The function %1 doesn't have an "
-                                                            "EventInvokeConfig")
-                                                     .arg(fn->arn + QStringLiteral(":$LATEST")),
-                                             404));
+        return errorResponse(call,
+            makeError(QStringLiteral("ResourceNotFoundException"),
+                QStringLiteral("The function %1 doesn't have an "
+                               "EventInvokeConfig")
+                    .arg(fn->arn + QStringLiteral(":$LATEST")),
+                404));
     return jsonResponse(200, LambdaStore::eventInvokeConfigJson(*fn->eventInvokeConfig, fn->arn));
 }
 
@@ -647,7 +637,7 @@ std::optional<HttpResponse> LambdaRestApi::listTags(LambdaCall &call)
     auto fn = m_functions->get(parsed->first);
     if (!fn)
         return errorResponse(call, fn.error());
-    return jsonResponse(200, Json { { "Tags", tagsJson(fn->tags) } });
+    return jsonResponse(200, Json {{"Tags", tagsJson(fn->tags)}});
 }
 
 std::optional<HttpResponse> LambdaRestApi::tagResource(LambdaCall &call)
@@ -720,10 +710,10 @@ std::optional<HttpResponse> LambdaRestApi::createEventSourceMapping(LambdaCall &
     if (!request)
         return errorResponse(call, request.error());
     if (!request->functionName || request->functionName->isEmpty())
-        return errorResponse(call, invalidParameter(QStringLiteral(
-                                           "1 validation error detected: Value null at "
-                                           "'functionName' failed to satisfy constraint: Member "
-                                           "must not be null")));
+        return errorResponse(call,
+            invalidParameter(QStringLiteral("1 validation error detected: Value null at "
+                                            "'functionName' failed to satisfy constraint: Member "
+                                            "must not be null")));
     auto functionArn = mappedFunctionArn(*request->functionName);
     if (!functionArn)
         return errorResponse(call, functionArn.error());
@@ -739,7 +729,7 @@ std::optional<HttpResponse> LambdaRestApi::listEventSourceMappings(LambdaCall &c
     std::optional<std::pair<QString, QString>> function;
     if (call.request.hasQueryItem("FunctionName")) {
         auto parsed = LambdaStore::parseFunctionName(
-                QString::fromUtf8(call.request.queryItem("FunctionName")));
+            QString::fromUtf8(call.request.queryItem("FunctionName")));
         if (!parsed)
             return errorResponse(call, parsed.error());
         function = *parsed;
@@ -748,14 +738,14 @@ std::optional<HttpResponse> LambdaRestApi::listEventSourceMappings(LambdaCall &c
     for (EventSourceMapping &m : m_mappings->list()) {
         if (!sourceArn.isEmpty() && m.eventSourceArn != sourceArn)
             continue;
-        if (function && (m.functionName() != function->first
-                         || (!function->second.isEmpty() && m.qualifier() != function->second)))
+        if (function
+            && (m.functionName() != function->first
+                || (!function->second.isEmpty() && m.qualifier() != function->second)))
             continue;
         matching.append(std::move(m));
     }
-    return pagedList(call, matching, "EventSourceMappings", 100, [this](const EventSourceMapping &m) {
-        return m_mappings->toJson(m);
-    });
+    return pagedList(call, matching, "EventSourceMappings", 100,
+        [this](const EventSourceMapping &m) { return m_mappings->toJson(m); });
 }
 
 std::optional<HttpResponse> LambdaRestApi::getEventSourceMapping(LambdaCall &call)
@@ -809,7 +799,7 @@ void LambdaRestApi::PackageDownload::handle(HttpRequest &&request, HttpResponder
     r.operation = QStringLiteral("DownloadPackage");
     const auto notFound = [] {
         return HttpResponse::json(
-                404, QByteArrayLiteral(R"({"__type":"NotFound","message":"No such package"})"));
+            404, QByteArrayLiteral(R"({"__type":"NotFound","message":"No such package"})"));
     };
     if (request.method != "GET" || seg.size() != 5 || seg[2] != "functions" || seg[4] != "code"
         || !m_api->m_functions) {

@@ -34,11 +34,11 @@ public:
 
     // Reads a deployment package named by Code.S3Bucket/S3Key/S3ObjectVersion.
     using PackageFetcher = std::function<Result<QByteArray>(
-            const QString &bucket, const QString &key, const QString &version)>;
+        const QString &bucket, const QString &key, const QString &version)>;
 
     // `mappings`: the engine's event-source mappings (null: those operations answer 503).
-    void attach(LambdaStore *functions, DeliverySink *sink, QUrl edgeUrl, PackageFetcher fetchPackage = {},
-                EventSourceMappings *mappings = nullptr);
+    void attach(LambdaStore *functions, DeliverySink *sink, QUrl edgeUrl,
+        PackageFetcher fetchPackage = {}, EventSourceMappings *mappings = nullptr);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
@@ -49,7 +49,9 @@ public:
     class PackageDownload : public HttpHandler
     {
     public:
-        explicit PackageDownload(LambdaRestApi *api) : m_api(api) { }
+        explicit PackageDownload(LambdaRestApi *api)
+            : m_api(api)
+        { }
         void handle(HttpRequest &&request, HttpResponder responder) override;
 
     private:
@@ -76,8 +78,8 @@ private:
     // Invocation.
     std::optional<HttpResponse> invokeFunction(LambdaCall &call);
     std::optional<HttpResponse> invokeAsync(LambdaCall &call);
-    void invoke(HttpRequest &&request, HttpResponder responder, const QString &name,
-                QString qualifier);
+    void invoke(
+        HttpRequest &&request, HttpResponder responder, const QString &name, QString qualifier);
 
     // Concurrency and asynchronous invocation.
     std::optional<HttpResponse> putFunctionConcurrency(LambdaCall &call);

@@ -16,17 +16,18 @@ namespace tarmac {
 namespace {
 
 const std::vector<Migration> kMigrations = {
-    { 1, R"(
+    {1, R"(
 CREATE TABLE lambda_functions (
     name TEXT PRIMARY KEY,
     document TEXT NOT NULL
 );
-)" },
+)"},
 };
 
 Error notFound(const QString &arn)
 {
-    return makeError(QStringLiteral("ResourceNotFoundException"), QStringLiteral("Function not found: %1").arg(arn), 404);
+    return makeError(QStringLiteral("ResourceNotFoundException"),
+        QStringLiteral("Function not found: %1").arg(arn), 404);
 }
 
 Error invalid(const QString &message)
@@ -36,8 +37,9 @@ Error invalid(const QString &message)
 
 QString lastModified(qint64 ns)
 {
-    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC).toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzz"))
-            + QStringLiteral("+0000");
+    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC)
+               .toString(QStringLiteral("yyyy-MM-ddTHH:mm:ss.zzz"))
+        + QStringLiteral("+0000");
 }
 
 std::string str(const Json &j, const char *key)
@@ -58,7 +60,8 @@ bool validName(const QString &name)
         return false;
     for (const QChar c : name) {
         const char16_t u = c.unicode();
-        if (!((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' || u == '_'))
+        if (!((u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-'
+                || u == '_'))
             return false;
     }
     return true;
@@ -67,15 +70,14 @@ bool validName(const QString &name)
 } // namespace
 
 LambdaStore::LambdaStore(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
-                             QString region, QString accountId)
+    QString region, QString accountId)
     : m_store(store)
     , m_clock(clock)
     , m_runner(runner)
     , m_codeRoot(QDir(stateDir).filePath(QStringLiteral("lambda/code")))
     , m_region(std::move(region))
     , m_accountId(std::move(accountId))
-{
-}
+{ }
 
 QString LambdaStore::arnFor(const QString &name) const
 {
@@ -95,9 +97,10 @@ Result<std::pair<QString, QString>> LambdaStore::parseFunctionName(const QString
         const QStringList parts = rest.split(u':');
         if (parts.size() < 7 || parts.size() > 8 || parts[2] != QLatin1String("lambda")
             || parts[5] != QLatin1String("function"))
-            return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'functionName' failed to "
-                                          "satisfy constraint: Member must satisfy regular expression pattern")
-                                   .arg(raw));
+            return invalid(QStringLiteral(
+                "1 validation error detected: Value '%1' at 'functionName' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern")
+                               .arg(raw));
         rest = parts[6] + (parts.size() == 8 ? u':' + parts[7] : QString());
     } else if (rest.contains(QLatin1String(":function:"))) {
         rest = rest.section(QLatin1String(":function:"), 1);
@@ -105,11 +108,12 @@ Result<std::pair<QString, QString>> LambdaStore::parseFunctionName(const QString
     const QString name = rest.section(u':', 0, 0);
     const QString qualifier = rest.section(u':', 1);
     if (!validName(name) || qualifier.contains(u':'))
-        return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'functionName' failed to satisfy "
-                                      "constraint: Member must satisfy regular expression pattern: "
-                                      "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
-                                      "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
-                               .arg(raw));
+        return invalid(QStringLiteral(
+            "1 validation error detected: Value '%1' at 'functionName' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
+            "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+                           .arg(raw));
     return std::make_pair(name, qualifier);
 }
 
@@ -117,25 +121,31 @@ Result<void> LambdaStore::validate(const LambdaFunction &f)
 {
     const FunctionConfig &c = f.config;
     if (!validName(c.name))
-        return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'functionName' failed to satisfy "
-                                      "constraint: Member must have length less than or equal to 64 and match "
-                                      "[a-zA-Z0-9-_]+")
-                               .arg(c.name));
+        return invalid(QStringLiteral(
+            "1 validation error detected: Value '%1' at 'functionName' failed to satisfy "
+            "constraint: Member must have length less than or equal to 64 and match "
+            "[a-zA-Z0-9-_]+")
+                           .arg(c.name));
     if (c.runtime.isEmpty())
-        return invalid(QStringLiteral("The Runtime parameter is required for a function of package type Zip"));
+        return invalid(
+            QStringLiteral("The Runtime parameter is required for a function of package type Zip"));
     if (c.handler.isEmpty() && !c.runtime.startsWith(QLatin1String("provided")))
-        return invalid(QStringLiteral("The Handler parameter is required for runtime %1").arg(c.runtime));
+        return invalid(
+            QStringLiteral("The Handler parameter is required for runtime %1").arg(c.runtime));
     if (c.handler.size() > 128)
-        return invalid(QStringLiteral("1 validation error detected: Value at 'handler' failed to satisfy constraint: "
-                                      "Member must have length less than or equal to 128"));
+        return invalid(QStringLiteral(
+            "1 validation error detected: Value at 'handler' failed to satisfy constraint: "
+            "Member must have length less than or equal to 128"));
     if (c.timeoutSeconds < 1 || c.timeoutSeconds > 900)
-        return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'timeout' failed to satisfy "
-                                      "constraint: Member must have value between 1 and 900")
-                               .arg(c.timeoutSeconds));
+        return invalid(
+            QStringLiteral("1 validation error detected: Value '%1' at 'timeout' failed to satisfy "
+                           "constraint: Member must have value between 1 and 900")
+                .arg(c.timeoutSeconds));
     if (c.memoryMb < 128 || c.memoryMb > 10240)
-        return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'memorySize' failed to satisfy "
-                                      "constraint: Member must have value between 128 and 10240")
-                               .arg(c.memoryMb));
+        return invalid(QStringLiteral(
+            "1 validation error detected: Value '%1' at 'memorySize' failed to satisfy "
+            "constraint: Member must have value between 128 and 10240")
+                           .arg(c.memoryMb));
     QStringList reserved;
     qsizetype size = 0;
     for (auto it = c.environment.cbegin(); it != c.environment.cend(); ++it) {
@@ -143,23 +153,27 @@ Result<void> LambdaStore::validate(const LambdaFunction &f)
             reserved.append(it.key());
         const QString &key = it.key();
         if (key.isEmpty() || !key.front().isLetter()
-            || std::any_of(key.cbegin(), key.cend(), [](QChar ch) { return !(ch.isLetterOrNumber() || ch == u'_'); }))
-            return invalid(QStringLiteral("1 validation error detected: Value at 'environment.variables' failed to "
-                                          "satisfy constraint: Map keys must satisfy constraint: [Member must satisfy "
-                                          "regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]"));
+            || std::any_of(key.cbegin(), key.cend(),
+                [](QChar ch) { return !(ch.isLetterOrNumber() || ch == u'_'); }))
+            return invalid(QStringLiteral(
+                "1 validation error detected: Value at 'environment.variables' failed to "
+                "satisfy constraint: Map keys must satisfy constraint: [Member must satisfy "
+                "regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]"));
         size += it.key().toUtf8().size() + it.value().toUtf8().size();
     }
     if (!reserved.isEmpty())
-        return invalid(QStringLiteral("Lambda was unable to configure your environment variables because the "
-                                      "environment variables you have provided contains reserved keys that are "
-                                      "currently not supported for modification. Reserved keys used in this "
-                                      "request: %1")
-                               .arg(reserved.join(QStringLiteral(", "))));
+        return invalid(QStringLiteral(
+            "Lambda was unable to configure your environment variables because the "
+            "environment variables you have provided contains reserved keys that are "
+            "currently not supported for modification. Reserved keys used in this "
+            "request: %1")
+                           .arg(reserved.join(QStringLiteral(", "))));
     if (size > 4096)
-        return invalid(QStringLiteral("Lambda was unable to configure your environment variables because the "
-                                      "environment variables you have provided exceeded the 4KB limit. String "
-                                      "measured: %1")
-                               .arg(size));
+        return invalid(
+            QStringLiteral("Lambda was unable to configure your environment variables because the "
+                           "environment variables you have provided exceeded the 4KB limit. String "
+                           "measured: %1")
+                .arg(size));
     if (c.reservedConcurrency < -1 || c.reservedConcurrency > 1000)
         return invalid(QStringLiteral("ReservedConcurrentExecutions must be between 0 and 1000"));
     return {};
@@ -169,18 +183,18 @@ Json LambdaStore::eventInvokeConfigJson(const EventInvokeConfig &c, const QStrin
 {
     Json destinations = Json::object();
     if (!c.onSuccess.isEmpty())
-        destinations["OnSuccess"] = { { "Destination", toStd(c.onSuccess) } };
+        destinations["OnSuccess"] = {{"Destination", toStd(c.onSuccess)}};
     else
         destinations["OnSuccess"] = Json::object();
     if (!c.onFailure.isEmpty())
-        destinations["OnFailure"] = { { "Destination", toStd(c.onFailure) } };
+        destinations["OnFailure"] = {{"Destination", toStd(c.onFailure)}};
     else
         destinations["OnFailure"] = Json::object();
-    return Json { { "LastModified", double(c.lastModifiedNs) / 1e9 },
-                  { "FunctionArn", toStd(functionArn + QStringLiteral(":$LATEST")) },
-                  { "MaximumRetryAttempts", c.maximumRetryAttempts },
-                  { "MaximumEventAgeInSeconds", c.maximumEventAgeSeconds },
-                  { "DestinationConfig", destinations } };
+    return Json {{"LastModified", double(c.lastModifiedNs) / 1e9},
+        {"FunctionArn", toStd(functionArn + QStringLiteral(":$LATEST"))},
+        {"MaximumRetryAttempts", c.maximumRetryAttempts},
+        {"MaximumEventAgeInSeconds", c.maximumEventAgeSeconds},
+        {"DestinationConfig", destinations}};
 }
 
 Json LambdaStore::configurationJson(const LambdaFunction &f) const
@@ -192,31 +206,35 @@ Json LambdaStore::configurationJson(const LambdaFunction &f) const
     for (const QString &a : f.architectures)
         architectures.push_back(toStd(a));
     Json j = {
-        { "FunctionName", toStd(f.config.name) },
-        { "FunctionArn", toStd(f.arn) },
-        { "Runtime", toStd(f.config.runtime) },
-        { "Role", toStd(f.role) },
-        { "Handler", toStd(f.config.handler) },
-        { "CodeSize", f.codeSize },
-        { "Description", toStd(f.description) },
-        { "Timeout", f.config.timeoutSeconds },
-        { "MemorySize", f.config.memoryMb },
-        { "LastModified", toStd(lastModified(f.lastModifiedNs)) },
-        { "CodeSha256", toStd(f.codeSha256) },
-        { "Version", "$LATEST" },
-        { "TracingConfig", { { "Mode", toStd(f.tracingMode) } } },
-        { "RevisionId", toStd(f.revisionId) },
-        { "State", "Active" },
-        { "LastUpdateStatus", "Successful" },
-        { "PackageType", "Zip" },
-        { "Architectures", architectures },
-        { "EphemeralStorage", { { "Size", f.ephemeralStorageMb } } },
-        { "SnapStart", { { "ApplyOn", "None" }, { "OptimizationStatus", "Off" } } },
-        { "RuntimeVersionConfig", { { "RuntimeVersionArn", toStd(QStringLiteral("arn:aws:lambda:%1::runtime:tarmac").arg(m_region)) } } },
-        { "LoggingConfig", { { "LogFormat", "Text" }, { "LogGroup", toStd(QStringLiteral("/aws/lambda/") + f.config.name) } } },
+        {"FunctionName", toStd(f.config.name)},
+        {"FunctionArn", toStd(f.arn)},
+        {"Runtime", toStd(f.config.runtime)},
+        {"Role", toStd(f.role)},
+        {"Handler", toStd(f.config.handler)},
+        {"CodeSize", f.codeSize},
+        {"Description", toStd(f.description)},
+        {"Timeout", f.config.timeoutSeconds},
+        {"MemorySize", f.config.memoryMb},
+        {"LastModified", toStd(lastModified(f.lastModifiedNs))},
+        {"CodeSha256", toStd(f.codeSha256)},
+        {"Version", "$LATEST"},
+        {"TracingConfig", {{"Mode", toStd(f.tracingMode)}}},
+        {"RevisionId", toStd(f.revisionId)},
+        {"State", "Active"},
+        {"LastUpdateStatus", "Successful"},
+        {"PackageType", "Zip"},
+        {"Architectures", architectures},
+        {"EphemeralStorage", {{"Size", f.ephemeralStorageMb}}},
+        {"SnapStart", {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
+        {"RuntimeVersionConfig",
+            {{"RuntimeVersionArn",
+                toStd(QStringLiteral("arn:aws:lambda:%1::runtime:tarmac").arg(m_region))}}},
+        {"LoggingConfig",
+            {{"LogFormat", "Text"},
+                {"LogGroup", toStd(QStringLiteral("/aws/lambda/") + f.config.name)}}},
     };
     if (!f.config.environment.isEmpty())
-        j["Environment"] = { { "Variables", env } };
+        j["Environment"] = {{"Variables", env}};
     return j;
 }
 
@@ -305,9 +323,7 @@ Result<void> LambdaStore::open()
         if (!s)
             return s.error();
         QList<QByteArray> docs;
-        const Result<void> walked = s->forEachRow([&] {
-            docs.append(s->text(0).toUtf8());
-        });
+        const Result<void> walked = s->forEachRow([&] { docs.append(s->text(0).toUtf8()); });
         if (!walked)
             return walked.error();
         return docs;
@@ -331,7 +347,7 @@ Result<void> LambdaStore::open()
         usedDirs.insert(QFileInfo(f.config.codeDir).fileName());
         if (auto r = m_runner->defineFunction(f.config); !r)
             qWarning("tarmac: lambda: function %s cannot run: %s", qPrintable(f.config.name),
-                     qPrintable(r.error().message));
+                qPrintable(r.error().message));
         QMutexLocker lock(&m_mutex);
         m_functions.insert(f.config.name, f);
     }
@@ -361,20 +377,26 @@ Result<LambdaStore::Package> LambdaStore::storePackage(const QByteArray &zip)
     if (QFileInfo(p.codeDir).isDir())
         return p; // the same package is already extracted
     if (!QDir().mkpath(m_codeRoot))
-        return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(m_codeRoot), 500);
-    const QString temp = QDir(m_codeRoot).filePath(QStringLiteral(".tmp-%1-%2")
-                                                           .arg(QString::fromLatin1(stored->sha256Hex.left(16)))
-                                                           .arg(QRandomGenerator::global()->generate()));
+        return makeError(QStringLiteral("ServiceException"),
+            QStringLiteral("cannot create %1").arg(m_codeRoot), 500);
+    const QString temp = QDir(m_codeRoot)
+                             .filePath(QStringLiteral(".tmp-%1-%2")
+                                           .arg(QString::fromLatin1(stored->sha256Hex.left(16)))
+                                           .arg(QRandomGenerator::global()->generate()));
     if (!QDir().mkpath(temp))
-        return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(temp), 500);
+        return makeError(
+            QStringLiteral("ServiceException"), QStringLiteral("cannot create %1").arg(temp), 500);
     if (auto r = archive->extractTo(temp); !r) {
         QDir(temp).removeRecursively();
-        return r.error().code == QLatin1String("InvalidZipFileException") ? invalid(r.error().message) : r.error();
+        return r.error().code == QLatin1String("InvalidZipFileException")
+            ? invalid(r.error().message)
+            : r.error();
     }
     if (!QDir().rename(temp, p.codeDir)) {
         QDir(temp).removeRecursively();
         if (!QFileInfo(p.codeDir).isDir()) // another request extracted the same package first
-            return makeError(QStringLiteral("ServiceException"), QStringLiteral("cannot place %1").arg(p.codeDir), 500);
+            return makeError(QStringLiteral("ServiceException"),
+                QStringLiteral("cannot place %1").arg(p.codeDir), 500);
     }
     return p;
 }
@@ -418,7 +440,7 @@ Result<LambdaFunction> LambdaStore::create(LambdaFunction f, const QByteArray &z
         QMutexLocker lock(&m_mutex);
         if (m_functions.contains(f.config.name))
             return makeError(QStringLiteral("ResourceConflictException"),
-                             QStringLiteral("Function already exist: %1").arg(f.config.name), 409);
+                QStringLiteral("Function already exist: %1").arg(f.config.name), 409);
     }
     auto package = storePackage(zip);
     if (!package)
@@ -432,7 +454,7 @@ Result<LambdaFunction> LambdaStore::create(LambdaFunction f, const QByteArray &z
     QMutexLocker lock(&m_mutex);
     if (m_functions.contains(f.config.name))
         return makeError(QStringLiteral("ResourceConflictException"),
-                         QStringLiteral("Function already exist: %1").arg(f.config.name), 409);
+            QStringLiteral("Function already exist: %1").arg(f.config.name), 409);
     if (auto r = m_runner->defineFunction(f.config); !r)
         return r.error();
     if (auto r = persist(f); !r) {
@@ -450,11 +472,12 @@ Result<LambdaFunction> LambdaStore::putLocalFunction(LambdaFunction f)
     f.zipBlob.clear();
     if (f.config.codeDir.isEmpty() || !QFileInfo(f.config.codeDir).isDir())
         return invalid(QStringLiteral("The code folder '%1' of function %2 does not exist")
-                               .arg(f.config.codeDir, f.config.name));
+                           .arg(f.config.codeDir, f.config.name));
     f.config.codeDir = QFileInfo(f.config.codeDir).absoluteFilePath();
     if (auto r = validate(f); !r)
         return r.error();
-    f.codeSha256 = QString::fromLatin1(QCryptographicHash::hash(f.config.codeDir.toUtf8(), QCryptographicHash::Sha256).toBase64());
+    f.codeSha256 = QString::fromLatin1(
+        QCryptographicHash::hash(f.config.codeDir.toUtf8(), QCryptographicHash::Sha256).toBase64());
     f.revisionId = newRevision();
     f.lastModifiedNs = m_clock->nowNs();
     QMutexLocker lock(&m_mutex);
@@ -527,8 +550,8 @@ Result<LambdaFunction> LambdaStore::updateCode(const QString &name, const QByteA
     return f;
 }
 
-Result<LambdaFunction> LambdaStore::updateConfiguration(const QString &name,
-                                                          const std::function<Result<void>(LambdaFunction &)> &change)
+Result<LambdaFunction> LambdaStore::updateConfiguration(
+    const QString &name, const std::function<Result<void>(LambdaFunction &)> &change)
 {
     QMutexLocker lock(&m_mutex);
     auto it = m_functions.find(name);
@@ -557,18 +580,21 @@ Result<LambdaFunction> LambdaStore::setReservedConcurrency(const QString &name, 
     });
 }
 
-Result<EventInvokeConfig> LambdaStore::setEventInvokeConfig(const QString &name, std::optional<EventInvokeConfig> config)
+Result<EventInvokeConfig> LambdaStore::setEventInvokeConfig(
+    const QString &name, std::optional<EventInvokeConfig> config)
 {
     if (config) {
         if (config->maximumRetryAttempts < 0 || config->maximumRetryAttempts > 2)
-            return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'maximumRetryAttempts' failed to "
-                                          "satisfy constraint: Member must have value less than or equal to 2")
-                                   .arg(config->maximumRetryAttempts));
+            return invalid(QStringLiteral(
+                "1 validation error detected: Value '%1' at 'maximumRetryAttempts' failed to "
+                "satisfy constraint: Member must have value less than or equal to 2")
+                               .arg(config->maximumRetryAttempts));
         if (config->maximumEventAgeSeconds < 60 || config->maximumEventAgeSeconds > 21600)
-            return invalid(QStringLiteral("1 validation error detected: Value '%1' at 'maximumEventAgeInSeconds' "
-                                          "failed to satisfy constraint: Member must have value between 60 and 21600")
-                                   .arg(config->maximumEventAgeSeconds));
-        for (const QString &arn : { config->onSuccess, config->onFailure }) {
+            return invalid(QStringLiteral(
+                "1 validation error detected: Value '%1' at 'maximumEventAgeInSeconds' "
+                "failed to satisfy constraint: Member must have value between 60 and 21600")
+                               .arg(config->maximumEventAgeSeconds));
+        for (const QString &arn : {config->onSuccess, config->onFailure}) {
             if (!arn.isEmpty() && !arn.startsWith(QLatin1String("arn:")))
                 return invalid(QStringLiteral("The destination ARN %1 is invalid.").arg(arn));
         }
@@ -601,7 +627,8 @@ Result<QString> LambdaStore::packagePath(const QString &name) const
         return notFound(arnFor(name));
     if (it->zipBlob.isEmpty())
         return makeError(QStringLiteral("ResourceNotFoundException"),
-                         QStringLiteral("Function %1 runs from a local folder and has no package").arg(name), 404);
+            QStringLiteral("Function %1 runs from a local folder and has no package").arg(name),
+            404);
     return m_store->blobs().pathFor(it->zipBlob);
 }
 

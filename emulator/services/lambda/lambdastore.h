@@ -26,15 +26,15 @@ struct LambdaFunction
     QString arn;
     QString role;
     QString description;
-    QString codeSha256;  // base64 SHA-256 of the deployment package
+    QString codeSha256; // base64 SHA-256 of the deployment package
     qint64 codeSize = 0;
-    QByteArray zipBlob;  // the package in the blob store (hex SHA-256); empty for local code
+    QByteArray zipBlob; // the package in the blob store (hex SHA-256); empty for local code
     bool localCode = false; // code is a project folder (SAM, GUI, tarmac invoke), not a package
     bool persistent = true; // written to the state; definitions from a template are not
     QString revisionId;
     qint64 lastModifiedNs = 0;
     QMap<QString, QString> tags;
-    QStringList architectures { QStringLiteral("x86_64") };
+    QStringList architectures {QStringLiteral("x86_64")};
     int ephemeralStorageMb = 512;
     QString tracingMode = QStringLiteral("PassThrough");
     std::optional<EventInvokeConfig> eventInvokeConfig;
@@ -52,7 +52,7 @@ class LambdaStore : public EventInvokeConfigs
 {
 public:
     LambdaStore(Store *store, const Clock *clock, FunctionRunner *runner, QString stateDir,
-                  QString region, QString accountId);
+        QString region, QString accountId);
 
     // Creates the tables, loads the functions and defines them in the runner.
     Result<void> open();
@@ -73,11 +73,12 @@ public:
     Result<void> remove(const QString &name);
     Result<LambdaFunction> updateCode(const QString &name, const QByteArray &zip);
     // Applies `change` to a copy, validates it, and keeps it.
-    Result<LambdaFunction> updateConfiguration(const QString &name,
-                                               const std::function<Result<void>(LambdaFunction &)> &change);
+    Result<LambdaFunction> updateConfiguration(
+        const QString &name, const std::function<Result<void>(LambdaFunction &)> &change);
     // -1 removes the reservation.
     Result<LambdaFunction> setReservedConcurrency(const QString &name, int reserved);
-    Result<EventInvokeConfig> setEventInvokeConfig(const QString &name, std::optional<EventInvokeConfig> config);
+    Result<EventInvokeConfig> setEventInvokeConfig(
+        const QString &name, std::optional<EventInvokeConfig> config);
     std::optional<EventInvokeConfig> eventInvokeConfig(const QString &name) const override;
 
     // The zip bytes of a function's package, for GetFunction's download link.

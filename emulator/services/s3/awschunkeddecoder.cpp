@@ -6,8 +6,8 @@ namespace tarmac {
 
 namespace {
 
-const QByteArray kEmptySha256 =
-        QByteArrayLiteral("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+const QByteArray kEmptySha256
+    = QByteArrayLiteral("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 
 Error incomplete(const QString &message)
 {
@@ -27,7 +27,6 @@ bool isHex(QByteArrayView s)
     }
     return true;
 }
-
 
 } // namespace
 
@@ -97,7 +96,8 @@ Result<void> AwsChunkedDecoder::feed(QByteArrayView input, const Sink &sink)
             Result<void> r;
             if (m_state == State::DataEnd) {
                 if (!m_line.isEmpty())
-                    r = fail(incomplete(QStringLiteral("A chunk is longer than its size line says")));
+                    r = fail(
+                        incomplete(QStringLiteral("A chunk is longer than its size line says")));
                 else if (m_signing)
                     r = checkChunkSignature();
                 if (r)
@@ -130,18 +130,18 @@ Result<void> AwsChunkedDecoder::onSizeLine()
         signature = extension.sliced(16);
         if (signature.size() != 64 || !isHex(signature))
             return fail(makeError(QStringLiteral("InvalidChunkSizeError"),
-                                  QStringLiteral("Malformed chunk signature"), 400));
+                QStringLiteral("Malformed chunk signature"), 400));
     }
     if (sizePart.isEmpty() || sizePart.size() > 15 || !isHex(sizePart))
         return fail(makeError(QStringLiteral("InvalidChunkSizeError"),
-                              QStringLiteral("Malformed aws-chunked chunk size"), 400));
+            QStringLiteral("Malformed aws-chunked chunk size"), 400));
     const qint64 size = QByteArray(sizePart.data(), sizePart.size()).toLongLong(nullptr, 16);
     if (m_sawSignatures != !signature.isEmpty() && (m_decoded > 0 || m_lastChunk))
         return fail(incomplete(QStringLiteral("Chunks must all be signed or all unsigned")));
     m_sawSignatures = !signature.isEmpty();
     if (m_signing && signature.isEmpty())
         return fail(makeError(QStringLiteral("SignatureDoesNotMatch"),
-                              QStringLiteral("A chunk carries no signature"), 403));
+            QStringLiteral("A chunk carries no signature"), 403));
     m_chunkSignature = signature.toByteArray().toLower();
     if (size == 0) {
         m_lastChunk = true;
@@ -164,12 +164,11 @@ Result<void> AwsChunkedDecoder::checkChunkSignature()
     const QByteArray chunkHash = m_chunkHash->result().toHex();
     *m_chunkHash = Checksum(ChecksumAlgorithm::Sha256);
     const QByteArray toSign = "AWS4-HMAC-SHA256-PAYLOAD\n" + m_signing->amzDate + '\n'
-            + m_signing->scope + '\n' + m_previousSignature + '\n' + kEmptySha256 + '\n'
-            + chunkHash;
+        + m_signing->scope + '\n' + m_previousSignature + '\n' + kEmptySha256 + '\n' + chunkHash;
     const QByteArray expected = hmacSha256(m_signing->signingKey, toSign).toHex();
     if (!constantTimeEqual(expected, m_chunkSignature))
         return fail(makeError(QStringLiteral("SignatureDoesNotMatch"),
-                              QStringLiteral("The chunk signature does not match"), 403));
+            QStringLiteral("The chunk signature does not match"), 403));
     m_previousSignature = expected;
     return {};
 }
@@ -179,7 +178,7 @@ Result<void> AwsChunkedDecoder::onTrailerLine()
     if (m_line.isEmpty()) {
         if (m_signing && !m_trailers.isEmpty() && m_trailerSignature.isEmpty())
             return fail(makeError(QStringLiteral("SignatureDoesNotMatch"),
-                                  QStringLiteral("The trailer carries no signature"), 403));
+                QStringLiteral("The trailer carries no signature"), 403));
         m_state = State::Done;
         return {};
     }
@@ -196,18 +195,18 @@ Result<void> AwsChunkedDecoder::onTrailerLine()
         m_trailerSignature = value.toLower();
         if (m_signing) {
             const QByteArray toSign = "AWS4-HMAC-SHA256-TRAILER\n" + m_signing->amzDate + '\n'
-                    + m_signing->scope + '\n' + m_previousSignature + '\n'
-                    + sha256Hex(m_trailerCanonical);
+                + m_signing->scope + '\n' + m_previousSignature + '\n'
+                + sha256Hex(m_trailerCanonical);
             const QByteArray expected = hmacSha256(m_signing->signingKey, toSign).toHex();
             if (!constantTimeEqual(expected, m_trailerSignature))
                 return fail(makeError(QStringLiteral("SignatureDoesNotMatch"),
-                                      QStringLiteral("The trailer signature does not match"), 403));
+                    QStringLiteral("The trailer signature does not match"), 403));
         }
         return {};
     }
     if (m_trailers.size() >= 16)
         return fail(badTrailer(QStringLiteral("Too many trailers")));
-    m_trailers.append({ name, value });
+    m_trailers.append({name, value});
     m_trailerCanonical += name + ':' + value + '\n';
     return {};
 }

@@ -34,8 +34,8 @@ public:
     struct Signing
     {
         QByteArray signingKey; // raw 32-byte HMAC key (kSigning)
-        QByteArray amzDate;    // 20240115T103000Z
-        QByteArray scope;      // 20240115/us-east-1/s3/aws4_request
+        QByteArray amzDate; // 20240115T103000Z
+        QByteArray scope; // 20240115/us-east-1/s3/aws4_request
         QByteArray seedSignature;
     };
 

@@ -24,7 +24,7 @@ constexpr qint64 kParallelDigest = 1024 * 1024;
 // they run side by side, MD5 on a helper thread. `alongside`, when set, runs on a third
 // thread meanwhile (the file's writeback, so the blob store's sync finds nothing left to do).
 void digest(const char *data, qint64 size, ChecksumAlgorithm algorithm, S3StagedBody &out,
-            const std::function<void()> &alongside = {})
+    const std::function<void()> &alongside = {})
 {
     QByteArray md5;
     const auto md5Job = [&md5, data, size] {
@@ -82,7 +82,8 @@ Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3Stag
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Unbuffered))
-        return s3errors::internalError(QStringLiteral("cannot read the body: ") + file.errorString());
+        return s3errors::internalError(
+            QStringLiteral("cannot read the body: ") + file.errorString());
     const qint64 size = file.size();
     const int fd = file.handle();
     // The writeback starts now, so the blob store's sync finds little left to wait for.
@@ -91,9 +92,7 @@ Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3Stag
     bool md5Ok = true;
     const auto md5Job = [&] {
         Digest h(Digest::Algorithm::Md5);
-        md5Ok = forEachWindow(fd, size, [&h](const char *data, qint64 n) {
-            h.add(data, n);
-        });
+        md5Ok = forEachWindow(fd, size, [&h](const char *data, qint64 n) { h.add(data, n); });
         md5 = h.result();
     };
     // MD5 cannot be split, and SHA-256 plus a CRC take about as long: side by side.
@@ -124,8 +123,8 @@ Result<void> digestFile(const QString &path, ChecksumAlgorithm algorithm, S3Stag
 
 } // namespace
 
-Result<S3BodyStager::Staged> S3BodyStager::stage(const HttpBody &body, const QString &stagingPath,
-                                                  const Options &options)
+Result<S3BodyStager::Staged> S3BodyStager::stage(
+    const HttpBody &body, const QString &stagingPath, const Options &options)
 {
     Staged staged;
     S3StagedBody &out = staged.body;
@@ -150,9 +149,8 @@ Result<S3BodyStager::Staged> S3BodyStager::stage(const HttpBody &body, const QSt
         if (!file.open(QIODevice::WriteOnly | QIODevice::NewOnly | QIODevice::Unbuffered))
             return s3errors::internalError(QStringLiteral("cannot create ") + stagingPath);
         bool written = false;
-        digest(data.constData(), data.size(), options.checksumAlgorithm, out, [&] {
-            written = file.write(data) == data.size() && ::fdatasync(file.handle()) == 0;
-        });
+        digest(data.constData(), data.size(), options.checksumAlgorithm, out,
+            [&] { written = file.write(data) == data.size() && ::fdatasync(file.handle()) == 0; });
         if (!written) {
             file.remove();
             return s3errors::internalError(QStringLiteral("cannot write the staged body"));

@@ -33,8 +33,8 @@ public:
         bool ownsFile = true; // false: the file is the HTTP server's spool (it removes leftovers)
     };
 
-    static Result<Staged> stage(const HttpBody &body, const QString &stagingPath,
-                                const Options &options);
+    static Result<Staged> stage(
+        const HttpBody &body, const QString &stagingPath, const Options &options);
 };
 
 } // namespace tarmac

@@ -18,7 +18,7 @@ namespace tarmac {
 
 namespace {
 
-constexpr quint32 kCrc32cPoly = 0x82F63B78u;          // reflected Castagnoli
+constexpr quint32 kCrc32cPoly = 0x82F63B78u; // reflected Castagnoli
 constexpr quint64 kCrc64NvmePoly = 0x9A6C9329AC4BC9B5ull; // reflected NVMe polynomial
 
 template<typename T, T Poly>
@@ -45,8 +45,8 @@ quint32 crc32cSoftware(quint32 crc, const unsigned char *p, qsizetype n)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) quint32 crc32cHardware(quint32 crc, const unsigned char *p,
-                                                           qsizetype n)
+__attribute__((target("sse4.2"))) quint32 crc32cHardware(
+    quint32 crc, const unsigned char *p, qsizetype n)
 {
     quint64 c = crc;
     while (n >= 8) {
@@ -110,12 +110,18 @@ ChecksumAlgorithm checksumAlgorithmFromName(QByteArrayView name)
 QByteArray checksumAlgorithmName(ChecksumAlgorithm algorithm)
 {
     switch (algorithm) {
-    case ChecksumAlgorithm::Crc32: return QByteArrayLiteral("CRC32");
-    case ChecksumAlgorithm::Crc32c: return QByteArrayLiteral("CRC32C");
-    case ChecksumAlgorithm::Crc64Nvme: return QByteArrayLiteral("CRC64NVME");
-    case ChecksumAlgorithm::Sha1: return QByteArrayLiteral("SHA1");
-    case ChecksumAlgorithm::Sha256: return QByteArrayLiteral("SHA256");
-    case ChecksumAlgorithm::None: break;
+    case ChecksumAlgorithm::Crc32:
+        return QByteArrayLiteral("CRC32");
+    case ChecksumAlgorithm::Crc32c:
+        return QByteArrayLiteral("CRC32C");
+    case ChecksumAlgorithm::Crc64Nvme:
+        return QByteArrayLiteral("CRC64NVME");
+    case ChecksumAlgorithm::Sha1:
+        return QByteArrayLiteral("SHA1");
+    case ChecksumAlgorithm::Sha256:
+        return QByteArrayLiteral("SHA256");
+    case ChecksumAlgorithm::None:
+        break;
     }
     return {};
 }
@@ -138,11 +144,16 @@ int checksumSize(ChecksumAlgorithm algorithm)
 {
     switch (algorithm) {
     case ChecksumAlgorithm::Crc32:
-    case ChecksumAlgorithm::Crc32c: return 4;
-    case ChecksumAlgorithm::Crc64Nvme: return 8;
-    case ChecksumAlgorithm::Sha1: return 20;
-    case ChecksumAlgorithm::Sha256: return 32;
-    case ChecksumAlgorithm::None: break;
+    case ChecksumAlgorithm::Crc32c:
+        return 4;
+    case ChecksumAlgorithm::Crc64Nvme:
+        return 8;
+    case ChecksumAlgorithm::Sha1:
+        return 20;
+    case ChecksumAlgorithm::Sha256:
+        return 32;
+    case ChecksumAlgorithm::None:
+        break;
     }
     return 0;
 }
@@ -179,7 +190,8 @@ quint64 crc64nvme(quint64 crc, const char *data, qsizetype size)
     return ~crc;
 }
 
-Checksum::Checksum(ChecksumAlgorithm algorithm) : m_algorithm(algorithm)
+Checksum::Checksum(ChecksumAlgorithm algorithm)
+    : m_algorithm(algorithm)
 {
     if (isSha(algorithm)) {
         auto *ctx = EVP_MD_CTX_new();
@@ -195,9 +207,10 @@ Checksum::~Checksum()
 }
 
 Checksum::Checksum(Checksum &&other) noexcept
-    : m_algorithm(other.m_algorithm), m_crc(other.m_crc), m_evp(std::exchange(other.m_evp, nullptr))
-{
-}
+    : m_algorithm(other.m_algorithm)
+    , m_crc(other.m_crc)
+    , m_evp(std::exchange(other.m_evp, nullptr))
+{ }
 
 Checksum &Checksum::operator=(Checksum &&other) noexcept
 {
@@ -214,14 +227,21 @@ Checksum &Checksum::operator=(Checksum &&other) noexcept
 void Checksum::add(const char *data, qsizetype size)
 {
     switch (m_algorithm) {
-    case ChecksumAlgorithm::Crc32: m_crc = crc32(quint32(m_crc), data, size); break;
-    case ChecksumAlgorithm::Crc32c: m_crc = crc32c(quint32(m_crc), data, size); break;
-    case ChecksumAlgorithm::Crc64Nvme: m_crc = crc64nvme(m_crc, data, size); break;
+    case ChecksumAlgorithm::Crc32:
+        m_crc = crc32(quint32(m_crc), data, size);
+        break;
+    case ChecksumAlgorithm::Crc32c:
+        m_crc = crc32c(quint32(m_crc), data, size);
+        break;
+    case ChecksumAlgorithm::Crc64Nvme:
+        m_crc = crc64nvme(m_crc, data, size);
+        break;
     case ChecksumAlgorithm::Sha1:
     case ChecksumAlgorithm::Sha256:
         EVP_DigestUpdate(static_cast<EVP_MD_CTX *>(m_evp), data, size_t(size));
         break;
-    case ChecksumAlgorithm::None: break;
+    case ChecksumAlgorithm::None:
+        break;
     }
 }
 
@@ -229,8 +249,10 @@ QByteArray Checksum::result()
 {
     switch (m_algorithm) {
     case ChecksumAlgorithm::Crc32:
-    case ChecksumAlgorithm::Crc32c: return bigEndian(m_crc, 4);
-    case ChecksumAlgorithm::Crc64Nvme: return bigEndian(m_crc, 8);
+    case ChecksumAlgorithm::Crc32c:
+        return bigEndian(m_crc, 4);
+    case ChecksumAlgorithm::Crc64Nvme:
+        return bigEndian(m_crc, 8);
     case ChecksumAlgorithm::Sha1:
     case ChecksumAlgorithm::Sha256: {
         unsigned char out[EVP_MAX_MD_SIZE];
@@ -238,7 +260,8 @@ QByteArray Checksum::result()
         EVP_DigestFinal_ex(static_cast<EVP_MD_CTX *>(m_evp), out, &n);
         return QByteArray(reinterpret_cast<const char *>(out), int(n));
     }
-    case ChecksumAlgorithm::None: break;
+    case ChecksumAlgorithm::None:
+        break;
     }
     return {};
 }
@@ -250,7 +273,9 @@ QByteArray Checksum::compute(ChecksumAlgorithm algorithm, QByteArrayView data)
     return c.result();
 }
 
-BodyDigest::BodyDigest(ChecksumAlgorithm checksum) : m_checksum(checksum) { }
+BodyDigest::BodyDigest(ChecksumAlgorithm checksum)
+    : m_checksum(checksum)
+{ }
 
 BodyDigest::~BodyDigest() = default;
 
@@ -284,7 +309,7 @@ QByteArray hmacSha256(QByteArrayView key, QByteArrayView data)
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     HMAC(EVP_sha256(), key.data(), int(key.size()),
-         reinterpret_cast<const unsigned char *>(data.data()), size_t(data.size()), out, &n);
+        reinterpret_cast<const unsigned char *>(data.data()), size_t(data.size()), out, &n);
     return QByteArray(reinterpret_cast<const char *>(out), int(n));
 }
 

@@ -16,9 +16,9 @@ enum class ChecksumAlgorithm { None, Crc32, Crc32c, Crc64Nvme, Sha1, Sha256 };
 
 // "CRC32" / "crc32" → Crc32; None for anything unknown.
 ChecksumAlgorithm checksumAlgorithmFromName(QByteArrayView name);
-QByteArray checksumAlgorithmName(ChecksumAlgorithm algorithm);      // "CRC32"
-QByteArray checksumHeaderName(ChecksumAlgorithm algorithm);         // "x-amz-checksum-crc32"
-QByteArray checksumXmlElementName(ChecksumAlgorithm algorithm);     // "ChecksumCRC32"
+QByteArray checksumAlgorithmName(ChecksumAlgorithm algorithm); // "CRC32"
+QByteArray checksumHeaderName(ChecksumAlgorithm algorithm); // "x-amz-checksum-crc32"
+QByteArray checksumXmlElementName(ChecksumAlgorithm algorithm); // "ChecksumCRC32"
 // The raw digest size of an algorithm (4 for CRC32, 32 for SHA-256); 0 for None.
 int checksumSize(ChecksumAlgorithm algorithm);
 
@@ -69,14 +69,14 @@ public:
     void finish();
 
     qint64 size() const { return m_size; }
-    const QByteArray &md5() const { return m_md5Result; }          // raw 16 bytes
-    const QByteArray &sha256Hex() const { return m_sha256Hex; }     // 64 lower-case hex
+    const QByteArray &md5() const { return m_md5Result; } // raw 16 bytes
+    const QByteArray &sha256Hex() const { return m_sha256Hex; } // 64 lower-case hex
     ChecksumAlgorithm checksumAlgorithm() const { return m_checksum.algorithm(); }
     const QByteArray &checksum() const { return m_checksumResult; } // raw digest
 
 private:
-    Digest m_md5 { Digest::Algorithm::Md5 };
-    Checksum m_sha256 { ChecksumAlgorithm::Sha256 };
+    Digest m_md5 {Digest::Algorithm::Md5};
+    Checksum m_sha256 {ChecksumAlgorithm::Sha256};
     Checksum m_checksum;
     qint64 m_size = 0;
     QByteArray m_md5Result;

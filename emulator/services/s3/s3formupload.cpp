@@ -31,8 +31,8 @@ QByteArrayView trimmed(QByteArrayView v)
 // The parameters of a Content-Disposition or Content-Type value ("type; a=b; c=\"d\""),
 // names lower-cased, quoted strings unescaped; the first of a repeated name wins. False when
 // a quoted string is not closed.
-bool parseParameters(QByteArrayView value, QByteArray *type,
-                     QList<std::pair<QByteArray, QByteArray>> *params)
+bool parseParameters(
+    QByteArrayView value, QByteArray *type, QList<std::pair<QByteArray, QByteArray>> *params)
 {
     qsizetype at = value.indexOf(';');
     *type = trimmed(at < 0 ? value : value.first(at)).toByteArray().toLower();
@@ -84,13 +84,13 @@ bool parseParameters(QByteArrayView value, QByteArray *type,
         for (const auto &p : std::as_const(*params))
             seen = seen || p.first == name;
         if (!seen && !name.isEmpty())
-            params->append({ name, v });
+            params->append({name, v});
     }
     return true;
 }
 
-QByteArray parameter(const QList<std::pair<QByteArray, QByteArray>> &params, const char *name,
-                     bool *found = nullptr)
+QByteArray parameter(
+    const QList<std::pair<QByteArray, QByteArray>> &params, const char *name, bool *found = nullptr)
 {
     for (const auto &[n, v] : params) {
         if (n == name) {
@@ -107,9 +107,9 @@ QByteArray parameter(const QList<std::pair<QByteArray, QByteArray>> &params, con
 Error tooMuchFormData()
 {
     return makeError(QStringLiteral("MaxPostPreDataLengthExceededError"),
-                     QStringLiteral("Your POST request fields preceding the upload file were too "
-                                    "large."),
-                     400);
+        QStringLiteral("Your POST request fields preceding the upload file were too "
+                       "large."),
+        400);
 }
 
 } // namespace
@@ -119,9 +119,9 @@ Error tooMuchFormData()
 Error MultipartFormParser::malformed()
 {
     return makeError(QStringLiteral("MalformedPOSTRequest"),
-                     QStringLiteral("The body of your POST request is not well-formed "
-                                    "multipart/form-data."),
-                     400);
+        QStringLiteral("The body of your POST request is not well-formed "
+                       "multipart/form-data."),
+        400);
 }
 
 Result<QByteArray> MultipartFormParser::boundaryFrom(const QByteArray &contentType)
@@ -131,10 +131,10 @@ Result<QByteArray> MultipartFormParser::boundaryFrom(const QByteArray &contentTy
     const bool ok = parseParameters(contentType, &type, &params);
     if (type != "multipart/form-data")
         return makeError(QStringLiteral("PreconditionFailed"),
-                         QStringLiteral("At least one of the pre-conditions you specified did not "
-                                        "hold: Bucket POST must be of the enclosure-type "
-                                        "multipart/form-data"),
-                         412);
+            QStringLiteral("At least one of the pre-conditions you specified did not "
+                           "hold: Bucket POST must be of the enclosure-type "
+                           "multipart/form-data"),
+            412);
     const QByteArray boundary = parameter(params, "boundary");
     if (!ok || boundary.isEmpty() || boundary.size() > kMaxBoundary)
         return malformed();
@@ -209,7 +209,8 @@ Result<void> MultipartFormParser::headersDone()
         const qsizetype colon = header.indexOf(':');
         if (colon <= 0)
             return malformed();
-        const QByteArray name = trimmed(QByteArrayView(header).first(colon)).toByteArray().toLower();
+        const QByteArray name
+            = trimmed(QByteArrayView(header).first(colon)).toByteArray().toLower();
         const QByteArrayView value = trimmed(QByteArrayView(header).sliced(colon + 1));
         if (name == "content-disposition") {
             if (disposition)
@@ -375,8 +376,7 @@ public:
         : m_file(path)
         , m_options(options)
         , m_digest(std::make_unique<BodyDigest>(options.checksumAlgorithm))
-    {
-    }
+    { }
     ~FileSink()
     {
         if (!m_kept)
@@ -435,8 +435,8 @@ public:
 private:
     Error writeError()
     {
-        return s3errors::internalError(QStringLiteral("cannot write the staged body: ")
-                                       + m_file.errorString());
+        return s3errors::internalError(
+            QStringLiteral("cannot write the staged body: ") + m_file.errorString());
     }
     void discard()
     {
@@ -460,8 +460,7 @@ private:
 } // namespace
 
 Result<S3FormUpload::Upload> S3FormUpload::read(const HttpBody &body, const QByteArray &boundary,
-                                                const QString &stagingPath,
-                                                const FileCheck &check, qint64 *fileSize)
+    const QString &stagingPath, const FileCheck &check, qint64 *fileSize)
 {
     Upload upload;
     S3Form &form = upload.form;
@@ -514,7 +513,7 @@ Result<S3FormUpload::Upload> S3FormUpload::read(const HttpBody &body, const QByt
     };
     handler.partEnd = [&]() -> Result<void> {
         if (part == Part::Field)
-            form.fields.append({ fieldName, fieldValue });
+            form.fields.append({fieldName, fieldValue});
         else if (part == Part::File)
             fileDone = true;
         part = Part::Ignored;
@@ -538,7 +537,7 @@ Result<S3FormUpload::Upload> S3FormUpload::read(const HttpBody &body, const QByt
         if (auto r = check(form); !r)
             return r.error();
         return makeError(QStringLiteral("IncorrectNumberOfFilesInPostRequest"),
-                         QStringLiteral("POST requires exactly one file upload per request."), 400);
+            QStringLiteral("POST requires exactly one file upload per request."), 400);
     }
     if (!fileDone)
         return MultipartFormParser::malformed();

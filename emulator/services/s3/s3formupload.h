@@ -23,11 +23,11 @@ class MultipartFormParser
 public:
     struct PartHeaders
     {
-        QByteArray name;        // Content-Disposition's name, as sent
-        QByteArray fileName;    // Content-Disposition's filename, as sent
+        QByteArray name; // Content-Disposition's name, as sent
+        QByteArray fileName; // Content-Disposition's filename, as sent
         bool hasFileName = false;
         QByteArray contentType; // the part's Content-Type, empty when absent
-        qsizetype rawSize = 0;  // bytes of the header block, CRLFs included
+        qsizetype rawSize = 0; // bytes of the header block, CRLFs included
     };
 
     // Return an error to stop parsing; feed() hands it back.
@@ -122,8 +122,7 @@ public:
     // error can name the size) but the file's bytes are dropped; the error is EntityTooLarge
     // with the full size in `*fileSize`.
     static Result<Upload> read(const HttpBody &body, const QByteArray &boundary,
-                               const QString &stagingPath, const FileCheck &check,
-                               qint64 *fileSize = nullptr);
+        const QString &stagingPath, const FileCheck &check, qint64 *fileSize = nullptr);
 };
 
 } // namespace tarmac

@@ -35,14 +35,16 @@ Result<S3StagedBody> stageFile(const QString &file, const QString &staging)
 {
     QFile in(file);
     if (!in.open(QIODevice::ReadOnly))
-        return makeError(QStringLiteral("ReadFailed"), QStringLiteral("cannot read %1: %2").arg(file, in.errorString()));
+        return makeError(QStringLiteral("ReadFailed"),
+            QStringLiteral("cannot read %1: %2").arg(file, in.errorString()));
     S3StagedBody body;
     QCryptographicHash md5(QCryptographicHash::Md5);
     QCryptographicHash sha(QCryptographicHash::Sha256);
     const bool small = in.size() <= S3Store::kInlineLimit;
     QFile out(staging);
     if (!small && !out.open(QIODevice::WriteOnly))
-        return makeError(QStringLiteral("WriteFailed"), QStringLiteral("cannot write %1: %2").arg(staging, out.errorString()));
+        return makeError(QStringLiteral("WriteFailed"),
+            QStringLiteral("cannot write %1: %2").arg(staging, out.errorString()));
     QByteArray buffer;
     while (!(buffer = in.read(1 << 20)).isEmpty()) {
         md5.addData(buffer);
@@ -94,15 +96,14 @@ public:
             t->handle(std::move(request), std::move(responder));
             return;
         }
-        responder.send(awsErrorResponse(
-                AwsProtocol::RestXml,
-                makeError(QStringLiteral("ServiceUnavailable"),
-                          QStringLiteral("The s3 service is not running"), 503),
-                request.requestId, request.path));
+        responder.send(awsErrorResponse(AwsProtocol::RestXml,
+            makeError(QStringLiteral("ServiceUnavailable"),
+                QStringLiteral("The s3 service is not running"), 503),
+            request.requestId, request.path));
     }
 
 private:
-    std::atomic<HttpHandler *> m_target { nullptr };
+    std::atomic<HttpHandler *> m_target {nullptr};
 };
 
 } // namespace
@@ -110,8 +111,7 @@ private:
 S3Module::S3Module(QObject *parent)
     : ServiceModule(parent)
     , m_proxy(std::make_unique<ForwardingHandler>())
-{
-}
+{ }
 
 S3Module::~S3Module()
 {
@@ -131,17 +131,15 @@ Result<void> S3Module::start(const EngineContext &context)
     bool ok = false;
     const qint64 segmentBytes = qEnvironmentVariable("TARMAC_S3_LOG_SEGMENT_BYTES").toLongLong(&ok);
     m_store = std::make_unique<S3Store>(context.store, context.clock, context.stateDir,
-                                        ok && segmentBytes > 0 ? segmentBytes
-                                                               : 64LL * 1024 * 1024);
+        ok && segmentBytes > 0 ? segmentBytes : 64LL * 1024 * 1024);
     if (auto r = m_store->open(); !r)
         return r;
     m_notifier = std::make_unique<S3Notifier>(m_store.get(), context.deliveries, context.tracer,
-                                              context.clock, context.region, context.accountId);
-    m_store->setEventListener([notifier = m_notifier.get()](const S3Event &e) {
-        notifier->onEvent(e);
-    });
-    m_api = std::make_unique<S3RestApi>(m_store.get(), m_notifier.get(), context.tracer,
-                                        context.clock, context.region);
+        context.clock, context.region, context.accountId);
+    m_store->setEventListener(
+        [notifier = m_notifier.get()](const S3Event &e) { notifier->onEvent(e); });
+    m_api = std::make_unique<S3RestApi>(
+        m_store.get(), m_notifier.get(), context.tracer, context.clock, context.region);
     // `tarmac serve --verify-signatures --credentials FILE`
     const QString credentials = context.options.value(QStringLiteral("s3.signatureCredentials"));
     if (!credentials.isEmpty()) {
@@ -149,7 +147,7 @@ Result<void> S3Module::start(const EngineContext &context)
         if (!verifier)
             return verifier.error();
         m_api->setSignatureVerifier(
-                std::make_shared<const S3SignatureVerifier>(std::move(*verifier)));
+            std::make_shared<const S3SignatureVerifier>(std::move(*verifier)));
     }
     static_cast<ForwardingHandler *>(m_proxy.get())->setTarget(m_api.get());
     return {};
@@ -179,11 +177,13 @@ Result<void> S3Module::reclaimSpace()
 Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) const
 {
     if (!m_store)
-        return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("S3 has not started"), 503);
+        return makeError(
+            QStringLiteral("ServiceUnavailable"), QStringLiteral("S3 has not started"), 503);
     // s3://BUCKET/KEY, the key as it is (not URL-encoded)
     const qsizetype slash = uri.indexOf(u'/', 5);
     if (!uri.startsWith(QLatin1String("s3://")) || slash <= 5)
-        return makeError(QStringLiteral("InvalidURI"), QStringLiteral("not an s3://bucket/key URI: %1").arg(uri), 400);
+        return makeError(QStringLiteral("InvalidURI"),
+            QStringLiteral("not an s3://bucket/key URI: %1").arg(uri), 400);
     const QString bucket = uri.mid(5, slash - 5);
     const QByteArray key = uri.mid(slash + 1).toUtf8();
     // A small body comes with its row; a large one is only named (its blob), not read.
@@ -192,8 +192,8 @@ Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) con
         return object.error();
     if (object->size > maxBytes)
         return makeError(QStringLiteral("EntityTooLarge"),
-                         QStringLiteral("%1 is %2 bytes, more than %3").arg(uri).arg(object->size).arg(maxBytes),
-                         400);
+            QStringLiteral("%1 is %2 bytes, more than %3").arg(uri).arg(object->size).arg(maxBytes),
+            400);
     if (!object->blob.isEmpty())
         return m_state->blobs().read(object->blob);
     return object->data;
@@ -202,10 +202,10 @@ Result<QByteArray> S3Module::readObject(const QString &uri, qint64 maxBytes) con
 QList<SampleEvent> S3Module::sampleEvents() const
 {
     const QList<std::pair<QString, QString>> options = {
-        { QStringLiteral("bucket"), QStringLiteral("The bucket (example-bucket).") },
-        { QStringLiteral("key"), QStringLiteral("The object key (test/key).") },
-        { QStringLiteral("size"), QStringLiteral("The object size in bytes (1024).") },
-        { QStringLiteral("region"), QStringLiteral("The region (us-east-1).") },
+        {QStringLiteral("bucket"), QStringLiteral("The bucket (example-bucket).")},
+        {QStringLiteral("key"), QStringLiteral("The object key (test/key).")},
+        {QStringLiteral("size"), QStringLiteral("The object size in bytes (1024).")},
+        {QStringLiteral("region"), QStringLiteral("The region (us-east-1).")},
     };
     const auto generator = [](const QString &eventName) {
         return [eventName](const QMap<QString, QString> &o) -> Result<QByteArray> {
@@ -216,22 +216,25 @@ QList<SampleEvent> S3Module::sampleEvents() const
             bool ok = false;
             event.size = o.value(QStringLiteral("size"), QStringLiteral("1024")).toLongLong(&ok);
             if (!ok || event.size < 0)
-                return makeError(QStringLiteral("Usage"), QStringLiteral("--size takes a number of bytes"));
+                return makeError(
+                    QStringLiteral("Usage"), QStringLiteral("--size takes a number of bytes"));
             if (event.bucket.isEmpty() || event.key.isEmpty())
-                return makeError(QStringLiteral("Usage"), QStringLiteral("--bucket and --key must not be empty"));
+                return makeError(QStringLiteral("Usage"),
+                    QStringLiteral("--bucket and --key must not be empty"));
             event.etag = QByteArrayLiteral("0123456789abcdef0123456789abcdef");
             event.sequencer = QByteArrayLiteral("0A1B2C3D4E5F678901");
             event.timeNs = SystemClock().nowNs();
             event.origin.requestId = QByteArrayLiteral("EXAMPLE123456789");
             return S3Notifier::record(event, QStringLiteral("testConfigRule"),
-                                      o.value(QStringLiteral("region"), QStringLiteral("us-east-1")));
+                o.value(QStringLiteral("region"), QStringLiteral("us-east-1")));
         };
     };
     return {
-        { QStringLiteral("s3-put"), QStringLiteral("an object was created (ObjectCreated:Put)"), options,
-          generator(QStringLiteral("ObjectCreated:Put")) },
-        { QStringLiteral("s3-delete"), QStringLiteral("an object was deleted (ObjectRemoved:Delete)"), options,
-          generator(QStringLiteral("ObjectRemoved:Delete")) },
+        {QStringLiteral("s3-put"), QStringLiteral("an object was created (ObjectCreated:Put)"),
+            options, generator(QStringLiteral("ObjectCreated:Put"))},
+        {QStringLiteral("s3-delete"),
+            QStringLiteral("an object was deleted (ObjectRemoved:Delete)"), options,
+            generator(QStringLiteral("ObjectRemoved:Delete"))},
     };
 }
 
@@ -242,12 +245,12 @@ void S3Module::stop()
 
 QList<const ResourceType *> S3Module::resourceTypes() const
 {
-    return { &s3resources::bucketType(), &s3resources::bucketPolicyType() };
+    return {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
 }
 
 QList<const FunctionEventType *> S3Module::functionEventTypes() const
 {
-    return { &s3resources::s3EventType() };
+    return {&s3resources::s3EventType()};
 }
 
 Result<void> S3Module::putResource(const StackResource &resource, const StackResource *previous)
@@ -266,11 +269,14 @@ Result<void> S3Module::putResource(const StackResource &resource, const StackRes
             return r.error();
     }
     const std::pair<S3Store::BucketDocument, QByteArray> documents[] = {
-        { S3Store::BucketDocument::Cors, settings->cors.isEmpty() ? QByteArray() : s3xml::renderCors(settings->cors) },
-        { S3Store::BucketDocument::Tagging, settings->tags.isEmpty() ? QByteArray() : s3xml::renderTagging(settings->tags) },
-        { S3Store::BucketDocument::Notification, settings->notification.targets.isEmpty()
-                  ? QByteArray()
-                  : s3xml::renderNotification(settings->notification) },
+        {S3Store::BucketDocument::Cors,
+            settings->cors.isEmpty() ? QByteArray() : s3xml::renderCors(settings->cors)},
+        {S3Store::BucketDocument::Tagging,
+            settings->tags.isEmpty() ? QByteArray() : s3xml::renderTagging(settings->tags)},
+        {S3Store::BucketDocument::Notification,
+            settings->notification.targets.isEmpty()
+                ? QByteArray()
+                : s3xml::renderNotification(settings->notification)},
     };
     for (const auto &[which, document] : documents) {
         if (auto r = m_store->setBucketDocument(name, which, document); !r)
@@ -293,15 +299,16 @@ Result<QString> S3Module::deleteResource(const StackResource &resource)
         return QStringLiteral("removed");
     }
     if (r.error().code == QLatin1String("BucketNotEmpty"))
-        return QStringLiteral("kept: %1 is not empty, and CloudFormation does not delete a bucket that holds objects")
-                .arg(name);
+        return QStringLiteral(
+            "kept: %1 is not empty, and CloudFormation does not delete a bucket that holds objects")
+            .arg(name);
     return r.error();
 }
 
 QList<CatalogKind> S3Module::catalogKinds() const
 {
-    return { CatalogKind { kBucketKind, tr("Buckets"),
-                           tr("No buckets yet: aws s3 mb s3://my-bucket, or a template with an AWS::S3::Bucket.") } };
+    return {CatalogKind {kBucketKind, tr("Buckets"),
+        tr("No buckets yet: aws s3 mb s3://my-bucket, or a template with an AWS::S3::Bucket.")}};
 }
 
 QList<CatalogEntry> S3Module::catalog() const
@@ -332,20 +339,23 @@ QList<CatalogEntry> S3Module::catalog() const
             q.after = page->last;
             more = objects >= kCountLimit;
         }
-        e.counts = { { QStringLiteral("objects"), objects }, { QStringLiteral("bytes"), bytes },
-                     { QStringLiteral("more"), more } };
+        e.counts = {{QStringLiteral("objects"), objects}, {QStringLiteral("bytes"), bytes},
+            {QStringLiteral("more"), more}};
         const QString size = locale.formattedDataSize(bytes, 1, QLocale::DataSizeTraditionalFormat);
-        const QString count = objects == 1 ? tr("1 object") : tr("%1 objects").arg(locale.toString(objects));
-        e.status = more ? tr("%1+ objects · %2+").arg(locale.toString(objects), size) : count + QStringLiteral(" · ") + size;
+        const QString count
+            = objects == 1 ? tr("1 object") : tr("%1 objects").arg(locale.toString(objects));
+        e.status = more ? tr("%1+ objects · %2+").arg(locale.toString(objects), size)
+                        : count + QStringLiteral(" · ") + size;
         e.tooltip = tr("s3://%1 in %2").arg(b.name, b.region);
-        e.properties = { { QStringLiteral("Region"), b.region } };
-        e.actions = { QStringLiteral("browse") };
+        e.properties = {{QStringLiteral("Region"), b.region}};
+        e.actions = {QStringLiteral("browse")};
         out.append(e);
     }
     return out;
 }
 
-Result<CatalogPage> S3Module::browse(const QString &kind, const QString &name, const QString &after, int max) const
+Result<CatalogPage> S3Module::browse(
+    const QString &kind, const QString &name, const QString &after, int max) const
 {
     if (kind != kBucketKind)
         return ServiceModule::browse(kind, name, after, max);
@@ -360,11 +370,13 @@ Result<CatalogPage> S3Module::browse(const QString &kind, const QString &name, c
     CatalogPage out;
     out.truncated = page->truncated;
     for (const S3Object &o : page->objects)
-        out.items.append(CatalogItem { QString::fromUtf8(o.key), o.size, o.lastModifiedNs, QString() });
+        out.items.append(
+            CatalogItem {QString::fromUtf8(o.key), o.size, o.lastModifiedNs, QString()});
     return out;
 }
 
-Result<CatalogItemBody> S3Module::readItem(const QString &kind, const QString &name, const QString &key) const
+Result<CatalogItemBody> S3Module::readItem(
+    const QString &kind, const QString &name, const QString &key) const
 {
     if (kind != kBucketKind)
         return ServiceModule::readItem(kind, name, key);
@@ -374,8 +386,8 @@ Result<CatalogItemBody> S3Module::readItem(const QString &kind, const QString &n
     if (!o)
         return o.error();
     if (o->blob.isEmpty())
-        return CatalogItemBody { o->data, QString() };
-    return CatalogItemBody { QByteArray(), m_store->blobPath(o->blob) };
+        return CatalogItemBody {o->data, QString()};
+    return CatalogItemBody {QByteArray(), m_store->blobPath(o->blob)};
 }
 
 Result<void> S3Module::deleteItem(const QString &kind, const QString &name, const QString &key)
@@ -390,8 +402,8 @@ Result<void> S3Module::deleteItem(const QString &kind, const QString &name, cons
     return {};
 }
 
-void S3Module::putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
-                       std::function<void(Result<void>)> done)
+void S3Module::putItem(const QString &kind, const QString &name, const QString &key,
+    const QString &file, std::function<void(Result<void>)> done)
 {
     if (kind != kBucketKind)
         return ServiceModule::putItem(kind, name, key, file, std::move(done));
@@ -400,10 +412,11 @@ void S3Module::putItem(const QString &kind, const QString &name, const QString &
     // Staged off the engine's thread (a big file takes a while), committed on it.
     const QString staging = m_store->newStagingPath();
     QPointer<S3Module> self(this);
-    QThreadPool::globalInstance()->start([self, name, key, file, staging, done = std::move(done)]() mutable {
-        auto staged = stageFile(file, staging);
-        const QString type = QMimeDatabase().mimeTypeForFile(file).name();
-        QMetaObject::invokeMethod(
+    QThreadPool::globalInstance()->start(
+        [self, name, key, file, staging, done = std::move(done)]() mutable {
+            auto staged = stageFile(file, staging);
+            const QString type = QMimeDatabase().mimeTypeForFile(file).name();
+            QMetaObject::invokeMethod(
                 self.data(),
                 [self, name, key, staged = std::move(staged), type, done = std::move(done)] {
                     if (!self || !self->m_store)
@@ -411,14 +424,14 @@ void S3Module::putItem(const QString &kind, const QString &name, const QString &
                     if (!staged)
                         return done(staged.error());
                     S3ObjectAttributes attributes;
-                    attributes.headers.append({ QByteArrayLiteral("content-type"), type.toUtf8() });
+                    attributes.headers.append({QByteArrayLiteral("content-type"), type.toUtf8()});
                     auto put = self->m_store->putObject(name, key.toUtf8(), *staged, attributes);
                     if (!put)
                         return done(put.error());
                     done({});
                 },
                 Qt::QueuedConnection);
-    });
+        });
 }
 
 } // namespace tarmac

@@ -39,11 +39,13 @@ public:
     // Buckets in the resource catalog, with their objects to browse.
     QList<CatalogKind> catalogKinds() const override;
     QList<CatalogEntry> catalog() const override;
-    Result<CatalogPage> browse(const QString &kind, const QString &name, const QString &after, int max) const override;
-    Result<CatalogItemBody> readItem(const QString &kind, const QString &name, const QString &key) const override;
+    Result<CatalogPage> browse(
+        const QString &kind, const QString &name, const QString &after, int max) const override;
+    Result<CatalogItemBody> readItem(
+        const QString &kind, const QString &name, const QString &key) const override;
     Result<void> deleteItem(const QString &kind, const QString &name, const QString &key) override;
     void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
-                 std::function<void(Result<void>)> done) override;
+        std::function<void(Result<void>)> done) override;
     // A bucket's objects are counted up to this many, so that a huge bucket costs little.
     static constexpr int kCountLimit = 10'000;
 

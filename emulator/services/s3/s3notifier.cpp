@@ -1,23 +1,22 @@
 #include "services/s3/s3notifier.h"
 
 #include "base/clock.h"
-#include "functions/delivery.h"
 #include "base/json.h"
+#include "functions/delivery.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
 namespace tarmac {
 
 S3Notifier::S3Notifier(S3Store *store, DeliverySink *sink, Tracer *tracer, const Clock *clock,
-                       QString region, QString accountId)
+    QString region, QString accountId)
     : m_store(store)
     , m_sink(sink)
     , m_tracer(tracer)
     , m_clock(clock)
     , m_region(std::move(region))
     , m_accountId(std::move(accountId))
-{
-}
+{ }
 
 void S3Notifier::invalidate(const QString &bucket)
 {
@@ -26,7 +25,7 @@ void S3Notifier::invalidate(const QString &bucket)
 }
 
 std::shared_ptr<const s3xml::NotificationConfiguration> S3Notifier::configuration(
-        const QString &bucket)
+    const QString &bucket)
 {
     {
         QMutexLocker lock(&m_mutex);
@@ -66,41 +65,39 @@ QByteArray S3Notifier::encodeKey(const QByteArray &key)
     return out;
 }
 
-QByteArray S3Notifier::record(const S3Event &event, const QString &configurationId,
-                              const QString &region)
+QByteArray S3Notifier::record(
+    const S3Event &event, const QString &configurationId, const QString &region)
 {
     const std::string principal = "AWS:000000000000";
-    Json object = { { "key", encodeKey(event.key).toStdString() },
-                    { "sequencer", event.sequencer.toStdString() } };
+    Json object = {
+        {"key", encodeKey(event.key).toStdString()}, {"sequencer", event.sequencer.toStdString()}};
     if (event.eventName.startsWith(QLatin1String("ObjectCreated:"))) {
         object["size"] = event.size;
         object["eTag"] = event.etag.toStdString();
     }
     const std::string bucket = event.bucket.toStdString();
     Json record = {
-        { "eventVersion", "2.1" },
-        { "eventSource", "aws:s3" },
-        { "awsRegion", region.toStdString() },
-        { "eventTime", s3xml::isoTime(event.timeNs).toStdString() },
-        { "eventName", event.eventName.toStdString() },
-        { "userIdentity", { { "principalId", principal } } },
-        { "requestParameters",
-          { { "sourceIPAddress",
-              event.origin.sourceIp.isEmpty() ? std::string("127.0.0.1")
-                                              : event.origin.sourceIp.toStdString() } } },
-        { "responseElements",
-          { { "x-amz-request-id", event.origin.requestId.toStdString() },
-            { "x-amz-id-2", event.origin.requestId.toStdString() } } },
-        { "s3",
-          { { "s3SchemaVersion", "1.0" },
-            { "configurationId", configurationId.toStdString() },
-            { "bucket",
-              { { "name", bucket },
-                { "ownerIdentity", { { "principalId", "A3NL1KOZZKExample" } } },
-                { "arn", "arn:aws:s3:::" + bucket } } },
-            { "object", object } } },
+        {"eventVersion", "2.1"},
+        {"eventSource", "aws:s3"},
+        {"awsRegion", region.toStdString()},
+        {"eventTime", s3xml::isoTime(event.timeNs).toStdString()},
+        {"eventName", event.eventName.toStdString()},
+        {"userIdentity", {{"principalId", principal}}},
+        {"requestParameters",
+            {{"sourceIPAddress",
+                event.origin.sourceIp.isEmpty() ? std::string("127.0.0.1")
+                                                : event.origin.sourceIp.toStdString()}}},
+        {"responseElements",
+            {{"x-amz-request-id", event.origin.requestId.toStdString()},
+                {"x-amz-id-2", event.origin.requestId.toStdString()}}},
+        {"s3",
+            {{"s3SchemaVersion", "1.0"}, {"configurationId", configurationId.toStdString()},
+                {"bucket",
+                    {{"name", bucket}, {"ownerIdentity", {{"principalId", "A3NL1KOZZKExample"}}},
+                        {"arn", "arn:aws:s3:::" + bucket}}},
+                {"object", object}}},
     };
-    return toJsonBytes(Json { { "Records", Json::array({ record }) } });
+    return toJsonBytes(Json {{"Records", Json::array({record})}});
 }
 
 void S3Notifier::onEvent(const S3Event &event)
@@ -145,19 +142,18 @@ void S3Notifier::onEvent(const S3Event &event)
             continue;
         // The event has nowhere to go. Say so where the user looks.
         const qint64 now = m_clock->nowNs();
-        Span span = makeSpan({ .traceId = event.origin.traceId,
-                               .parentSpanId = event.origin.spanId,
-                               .service = QStringLiteral("s3"),
-                               .operation = QStringLiteral("Notify"),
-                               .name = QStringLiteral("S3 notify ") + d.functionName,
-                               .kind = SpanKindProducer,
-                               .startNs = now,
-                               .endNs = now,
-                               .error = QStringLiteral("undeliverable: ") + undeliverable,
-                               .attributes = { { QStringLiteral("aws.s3.bucket"), event.bucket },
-                                               { QStringLiteral("aws.s3.key"), key },
-                                               { QStringLiteral("s3.event"), event.eventName },
-                                               { QStringLiteral("faas.invoked_name"), d.functionName } } });
+        Span span = makeSpan({.traceId = event.origin.traceId,
+            .parentSpanId = event.origin.spanId,
+            .service = QStringLiteral("s3"),
+            .operation = QStringLiteral("Notify"),
+            .name = QStringLiteral("S3 notify ") + d.functionName,
+            .kind = SpanKindProducer,
+            .startNs = now,
+            .endNs = now,
+            .error = QStringLiteral("undeliverable: ") + undeliverable,
+            .attributes = {{QStringLiteral("aws.s3.bucket"), event.bucket},
+                {QStringLiteral("aws.s3.key"), key}, {QStringLiteral("s3.event"), event.eventName},
+                {QStringLiteral("faas.invoked_name"), d.functionName}}});
         LogRecord log;
         log.timeNs = now;
         log.traceId = span.traceId;
@@ -165,7 +161,7 @@ void S3Notifier::onEvent(const S3Event &event)
         log.source = QStringLiteral("s3");
         log.severity = LogSeverityWarn;
         log.text = QStringLiteral("S3 event %1 for s3://%2/%3 is undeliverable to function %4: %5")
-                           .arg(event.eventName, event.bucket, key, d.functionName, undeliverable);
+                       .arg(event.eventName, event.bucket, key, d.functionName, undeliverable);
         m_tracer->record(std::move(span));
         m_tracer->record(std::move(log));
     }

@@ -25,15 +25,15 @@ class S3Notifier
 {
 public:
     S3Notifier(S3Store *store, DeliverySink *sink, Tracer *tracer, const Clock *clock,
-               QString region, QString accountId);
+        QString region, QString accountId);
 
     void onEvent(const S3Event &event);
     // The bucket's configuration changed (or the bucket is gone).
     void invalidate(const QString &bucket);
 
     // The record for one event and one configuration ({"Records":[…]}).
-    static QByteArray record(const S3Event &event, const QString &configurationId,
-                             const QString &region);
+    static QByteArray record(
+        const S3Event &event, const QString &configurationId, const QString &region);
     // Form-style URL encoding of keys in records ("red flower.jpg" → "red+flower.jpg").
     static QByteArray encodeKey(const QByteArray &key);
 

@@ -17,12 +17,11 @@ namespace tarmac {
 namespace {
 
 // The form fields that become the object's headers (S3 returns them on GET).
-const QByteArray kHeaderFields[] = { "content-type", "cache-control", "content-disposition",
-                                     "content-encoding", "content-language", "expires" };
+const QByteArray kHeaderFields[] = {"content-type", "cache-control", "content-disposition",
+    "content-encoding", "content-language", "expires"};
 
-const QByteArray kCannedAcls[] = { "private", "public-read", "public-read-write",
-                                   "aws-exec-read", "authenticated-read", "bucket-owner-read",
-                                   "bucket-owner-full-control", "log-delivery-write" };
+const QByteArray kCannedAcls[] = {"private", "public-read", "public-read-write", "aws-exec-read",
+    "authenticated-read", "bucket-owner-read", "bucket-owner-full-control", "log-delivery-write"};
 
 QByteArray element(const char *name, const QByteArray &value)
 {
@@ -40,10 +39,10 @@ Result<S3ObjectAttributes> attributesFrom(const S3Form &form)
         for (const QByteArray &h : kHeaderFields)
             keep = keep || name == h;
         if (keep && !value.isEmpty())
-            a.headers.append({ name, value });
+            a.headers.append({name, value});
     }
     if (!form.contains("content-type") && !form.fileContentType.isEmpty())
-        a.headers.prepend({ "content-type", form.fileContentType });
+        a.headers.prepend({"content-type", form.fileContentType});
     if (auto r = S3Store::checkMetadataSize(metadataBytes); !r)
         return r.error();
     auto storageClass = S3Store::checkStorageClass(form.value("x-amz-storage-class"));
@@ -53,8 +52,8 @@ Result<S3ObjectAttributes> attributesFrom(const S3Form &form)
     const QByteArray acl = form.value("acl");
     if (!acl.isEmpty()
         && std::find(std::begin(kCannedAcls), std::end(kCannedAcls), acl) == std::end(kCannedAcls))
-        return s3errors::invalidArgument(QStringLiteral("Invalid canned ACL: ")
-                                         + QString::fromUtf8(acl));
+        return s3errors::invalidArgument(
+            QStringLiteral("Invalid canned ACL: ") + QString::fromUtf8(acl));
     const QByteArray tagging = form.value("tagging");
     if (!tagging.isEmpty()) {
         auto tags = s3xml::parseTagging(tagging, 10);
@@ -76,8 +75,8 @@ Result<ChecksumAlgorithm> checksumAlgorithm(const S3Form &form, QByteArray *clai
             continue;
         algorithm = checksumAlgorithmFromName(QByteArrayView(name).sliced(15));
         if (algorithm == ChecksumAlgorithm::None)
-            return s3errors::invalidRequest(QStringLiteral("Unsupported checksum: ")
-                                            + QString::fromLatin1(name));
+            return s3errors::invalidRequest(
+                QStringLiteral("Unsupported checksum: ") + QString::fromLatin1(name));
         *claimed = value;
     }
     if (algorithm == ChecksumAlgorithm::None && form.contains("x-amz-checksum-algorithm")) {
@@ -100,16 +99,14 @@ QByteArray objectLocation(const HttpRequest &request, const QString &bucket, con
 
 } // namespace
 
-S3PostObject::S3PostObject(S3Store *store, const S3SignatureVerifier *verifier,
-                           const Clock *clock)
+S3PostObject::S3PostObject(S3Store *store, const S3SignatureVerifier *verifier, const Clock *clock)
     : m_store(store)
     , m_verifier(verifier)
     , m_clock(clock)
-{
-}
+{ }
 
-S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QString &bucket,
-                                        const S3Origin &origin)
+S3PostObject::Outcome S3PostObject::run(
+    const HttpRequest &request, const QString &bucket, const S3Origin &origin)
 {
     Outcome out;
     const auto fail = [&out](Error e, QByteArray elements = {}) {
@@ -135,8 +132,8 @@ S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QStrin
         if (keyField.isEmpty()) {
             checkElements = element("ArgumentName", "key") + element("ArgumentValue", {});
             return s3errors::invalidArgument(QStringLiteral(
-                    "Bucket POST must contain a field named 'key'.  If it is specified, please "
-                    "check the order of the fields."));
+                "Bucket POST must contain a field named 'key'.  If it is specified, please "
+                "check the order of the fields."));
         }
         const QByteArray policyField = form.value("policy");
         if (m_verifier) {
@@ -178,16 +175,16 @@ S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QStrin
     };
 
     qint64 fileSize = -1;
-    auto upload = S3FormUpload::read(request.body, *boundary, m_store->newStagingPath(), check,
-                                     &fileSize);
+    auto upload
+        = S3FormUpload::read(request.body, *boundary, m_store->newStagingPath(), check, &fileSize);
     if (!upload) {
         const Error &e = upload.error();
         if (e.code == QLatin1String("EntityTooLarge") && policy && policy->contentLengthRange()
             && fileSize > policy->contentLengthRange()->second)
             return fail(S3PostPolicy::entityTooLarge(),
-                        element("ProposedSize", QByteArray::number(fileSize))
-                                + element("MaxSizeAllowed",
-                                          QByteArray::number(policy->contentLengthRange()->second)));
+                element("ProposedSize", QByteArray::number(fileSize))
+                    + element("MaxSizeAllowed",
+                        QByteArray::number(policy->contentLengthRange()->second)));
         return fail(e, checkElements);
     }
     S3StagedBody &body = upload->body;
@@ -201,10 +198,9 @@ S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QStrin
             const auto range = *policy->contentLengthRange();
             const bool small = body.size < range.first;
             return refuse(r.error(),
-                          element("ProposedSize", QByteArray::number(body.size))
-                                  + (small ? element("MinSizeAllowed", QByteArray::number(range.first))
-                                           : element("MaxSizeAllowed",
-                                                     QByteArray::number(range.second))));
+                element("ProposedSize", QByteArray::number(body.size))
+                    + (small ? element("MinSizeAllowed", QByteArray::number(range.first))
+                             : element("MaxSizeAllowed", QByteArray::number(range.second))));
         }
     }
     if (auto checked = s3errors::checkContentMd5(upload->form.value("content-md5"), body.md5);
@@ -212,11 +208,11 @@ S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QStrin
         return refuse(checked.error());
     if (!claimedChecksum.isEmpty() && claimedChecksum != body.checksum.toBase64())
         return refuse(s3errors::badDigest(
-                QStringLiteral("The %1 you specified did not match the calculated checksum.")
-                        .arg(QString::fromLatin1(checksumAlgorithmName(body.checksumAlgorithm)))));
+            QStringLiteral("The %1 you specified did not match the calculated checksum.")
+                .arg(QString::fromLatin1(checksumAlgorithmName(body.checksumAlgorithm)))));
 
-    auto stored = m_store->putObject(bucket, out.key, body, attributes, {}, origin,
-                                     QStringLiteral("ObjectCreated:Post"));
+    auto stored = m_store->putObject(
+        bucket, out.key, body, attributes, {}, origin, QStringLiteral("ObjectCreated:Post"));
     if (!stored)
         return refuse(stored.error());
     out.size = stored->size;
@@ -238,8 +234,8 @@ S3PostObject::Outcome S3PostObject::run(const HttpRequest &request, const QStrin
     if (!redirect.isEmpty() && redirectUrl.isValid() && !redirectUrl.scheme().isEmpty()) {
         QByteArray target = redirect;
         target += redirect.contains('?') ? '&' : '?';
-        target += "bucket=" + QUrl::toPercentEncoding(bucket) + "&key="
-                + out.key.toPercentEncoding() + "&etag=" + etag.toPercentEncoding();
+        target += "bucket=" + QUrl::toPercentEncoding(bucket)
+            + "&key=" + out.key.toPercentEncoding() + "&etag=" + etag.toPercentEncoding();
         r.status = 303;
         r.headers.set("location", target);
         return out;

@@ -25,11 +25,11 @@ class S3PostObject
 public:
     struct Outcome
     {
-        HttpResponse response;       // when `error` is empty
+        HttpResponse response; // when `error` is empty
         std::optional<Error> error;
-        QByteArray errorElements;    // extra XML elements S3 puts in this error
-        QByteArray key;              // the object's key, once known
-        qint64 size = -1;            // bytes stored
+        QByteArray errorElements; // extra XML elements S3 puts in this error
+        QByteArray key; // the object's key, once known
+        qint64 size = -1; // bytes stored
     };
 
     S3PostObject(S3Store *store, const S3SignatureVerifier *verifier, const Clock *clock);

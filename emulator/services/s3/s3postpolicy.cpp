@@ -13,20 +13,20 @@ namespace {
 
 Error invalidPolicy(const QString &why)
 {
-    return makeError(QStringLiteral("InvalidPolicyDocument"),
-                     QStringLiteral("Invalid Policy: ") + why, 400);
+    return makeError(
+        QStringLiteral("InvalidPolicyDocument"), QStringLiteral("Invalid Policy: ") + why, 400);
 }
 
 Error policyDenied(const QString &why)
 {
-    return makeError(QStringLiteral("AccessDenied"),
-                     QStringLiteral("Invalid according to Policy: ") + why, 403);
+    return makeError(
+        QStringLiteral("AccessDenied"), QStringLiteral("Invalid according to Policy: ") + why, 403);
 }
 
 QByteArray quoted(const QByteArray &s)
 {
-    return QByteArray::fromStdString(Json(s.toStdString()).dump(-1, ' ', false,
-                                                                 Json::error_handler_t::replace));
+    return QByteArray::fromStdString(
+        Json(s.toStdString()).dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 // A condition's string operand; numbers are accepted as their decimal text.
@@ -64,7 +64,7 @@ bool sizeOperand(const Json &v, qint64 *out)
 bool isExempt(const QByteArray &name)
 {
     return name == "policy" || name == "x-amz-signature" || name == "signature"
-            || name == "awsaccesskeyid" || name == "file" || name.startsWith("x-ignore-");
+        || name == "awsaccesskeyid" || name == "file" || name.startsWith("x-ignore-");
 }
 
 bool startsWithAll(const QByteArray &field, const QByteArray &value, const QByteArray &prefix)
@@ -84,21 +84,21 @@ bool startsWithAll(const QByteArray &field, const QByteArray &value, const QByte
 Error S3PostPolicy::entityTooSmall()
 {
     return makeError(QStringLiteral("EntityTooSmall"),
-                     QStringLiteral("Your proposed upload is smaller than the minimum allowed "
-                                    "size"),
-                     400);
+        QStringLiteral("Your proposed upload is smaller than the minimum allowed "
+                       "size"),
+        400);
 }
 
 Error S3PostPolicy::entityTooLarge()
 {
     return makeError(QStringLiteral("EntityTooLarge"),
-                     QStringLiteral("Your proposed upload exceeds the maximum allowed size"), 400);
+        QStringLiteral("Your proposed upload exceeds the maximum allowed size"), 400);
 }
 
 Result<S3PostPolicy> S3PostPolicy::parse(const QByteArray &base64)
 {
-    const auto decoded = QByteArray::fromBase64Encoding(base64.trimmed(),
-                                                        QByteArray::AbortOnBase64DecodingErrors);
+    const auto decoded
+        = QByteArray::fromBase64Encoding(base64.trimmed(), QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
         return invalidPolicy(QStringLiteral("Invalid Base64 Encoding"));
     auto json = parseJson(*decoded);
@@ -142,7 +142,7 @@ Result<S3PostPolicy> S3PostPolicy::parse(const QByteArray &base64)
                 return invalidPolicy(QStringLiteral("Invalid Simple-Condition: value must be a "
                                                     "string."));
             condition.text = "[\"eq\", " + quoted('$' + QByteArray::fromStdString(name)) + ", "
-                    + quoted(condition.value) + ']';
+                + quoted(condition.value) + ']';
             policy.m_conditions.append(condition);
             continue;
         }
@@ -158,7 +158,7 @@ Result<S3PostPolicy> S3PostPolicy::parse(const QByteArray &base64)
                                                     "sizes, the smaller first."));
             condition.field = "content-length";
             condition.text = "[\"content-length-range\", " + QByteArray::number(condition.min)
-                    + ", " + QByteArray::number(condition.max) + ']';
+                + ", " + QByteArray::number(condition.max) + ']';
             policy.m_conditions.append(condition);
             continue;
         }
@@ -168,7 +168,7 @@ Result<S3PostPolicy> S3PostPolicy::parse(const QByteArray &base64)
             condition.kind = Condition::Kind::StartsWith;
         else
             return invalidPolicy(QStringLiteral("Invalid Condition: unknown operation '%1'.")
-                                         .arg(QString::fromUtf8(op)));
+                                     .arg(QString::fromUtf8(op)));
         if (!c[1].is_string() || !stringOperand(c[2], &condition.value))
             return invalidPolicy(QStringLiteral("Invalid Condition: a field name and a string "
                                                 "value are needed."));
@@ -177,8 +177,8 @@ Result<S3PostPolicy> S3PostPolicy::parse(const QByteArray &base64)
             return invalidPolicy(QStringLiteral("Invalid Condition: the field name must start "
                                                 "with '$'."));
         condition.field = field.mid(1).toLower();
-        condition.text = '[' + quoted(op) + ", " + quoted(field) + ", " + quoted(condition.value)
-                + ']';
+        condition.text
+            = '[' + quoted(op) + ", " + quoted(field) + ", " + quoted(condition.value) + ']';
         policy.m_conditions.append(condition);
     }
     return policy;
@@ -192,12 +192,11 @@ Result<void> S3PostPolicy::check(const S3Form &form, const QString &bucket, qint
         if (c.kind == Condition::Kind::ContentLengthRange)
             continue;
         const QByteArray value = c.field == "bucket" ? bucket.toUtf8() : form.value(c.field);
-        const bool ok = c.kind == Condition::Kind::Equals
-                ? value == c.value
-                : startsWithAll(c.field, value, c.value);
+        const bool ok = c.kind == Condition::Kind::Equals ? value == c.value
+                                                          : startsWithAll(c.field, value, c.value);
         if (!ok)
-            return policyDenied(QStringLiteral("Policy Condition failed: ")
-                                + QString::fromUtf8(c.text));
+            return policyDenied(
+                QStringLiteral("Policy Condition failed: ") + QString::fromUtf8(c.text));
     }
     QByteArrayList extra;
     for (const auto &[name, value] : form.fields) {
@@ -210,8 +209,8 @@ Result<void> S3PostPolicy::check(const S3Form &form, const QString &bucket, qint
             extra.append(name);
     }
     if (!extra.isEmpty())
-        return policyDenied(QStringLiteral("Extra input fields: ")
-                            + QString::fromUtf8(extra.join(", ")));
+        return policyDenied(
+            QStringLiteral("Extra input fields: ") + QString::fromUtf8(extra.join(", ")));
     return {};
 }
 
@@ -222,9 +221,9 @@ std::optional<std::pair<qint64, qint64>> S3PostPolicy::contentLengthRange() cons
         if (c.kind != Condition::Kind::ContentLengthRange)
             continue;
         if (!range)
-            range = std::pair { c.min, c.max };
+            range = std::pair {c.min, c.max};
         else
-            range = std::pair { qMax(range->first, c.min), qMin(range->second, c.max) };
+            range = std::pair {qMax(range->first, c.min), qMin(range->second, c.max)};
     }
     return range;
 }

@@ -16,7 +16,6 @@ QString qs(const std::string &s)
     return QString::fromStdString(s);
 }
 
-
 QStringList stringList(const Json &value)
 {
     QStringList out;
@@ -37,23 +36,26 @@ class BucketType : public ResourceType
 public:
     const ResourceTypeInfo &info() const override
     {
-        static const ResourceTypeInfo info { "AWS::S3::Bucket", E, "", {
-            { "BucketName", E, "" },
-            { "CorsConfiguration", E, "" },
-            { "Tags", E, "" },
-            { "NotificationConfiguration", E, "" },
-            { "VersioningConfiguration", U, "S3 versioning is not emulated" },
-            { "BucketEncryption", I, "objects are stored unencrypted" },
-            { "PublicAccessBlockConfiguration", I, "access control is not enforced" },
-            { "OwnershipControls", I, "access control is not enforced" },
-            { "AccessControl", I, "access control is not enforced" },
-            { "AccelerateConfiguration", I, "there is nothing to accelerate locally" },
-            { "MetricsConfigurations", I, "no CloudWatch metrics" },
-        }, "bucket" };
+        static const ResourceTypeInfo info {"AWS::S3::Bucket", E, "",
+            {
+                {"BucketName", E, ""},
+                {"CorsConfiguration", E, ""},
+                {"Tags", E, ""},
+                {"NotificationConfiguration", E, ""},
+                {"VersioningConfiguration", U, "S3 versioning is not emulated"},
+                {"BucketEncryption", I, "objects are stored unencrypted"},
+                {"PublicAccessBlockConfiguration", I, "access control is not enforced"},
+                {"OwnershipControls", I, "access control is not enforced"},
+                {"AccessControl", I, "access control is not enforced"},
+                {"AccelerateConfiguration", I, "there is nothing to accelerate locally"},
+                {"MetricsConfigurations", I, "no CloudWatch metrics"},
+            },
+            "bucket"};
         return info;
     }
 
-    ResourceIdentity identity(const QString &logicalId, const Json &properties, const StackNaming &n) const override
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &properties, const StackNaming &n) const override
     {
         ResourceIdentity id;
         const QString given = stringProperty(properties, "BucketName");
@@ -62,13 +64,14 @@ public:
         const auto str = [](const QString &s) { return Json(s.toStdString()); };
         id.ref = str(b);
         id.attributes.insert(QStringLiteral("Arn"), str(QStringLiteral("arn:aws:s3:::") + b));
-        id.attributes.insert(QStringLiteral("DomainName"), str(b + QStringLiteral(".s3.amazonaws.com")));
+        id.attributes.insert(
+            QStringLiteral("DomainName"), str(b + QStringLiteral(".s3.amazonaws.com")));
         id.attributes.insert(QStringLiteral("RegionalDomainName"),
-                             str(QStringLiteral("%1.s3.%2.amazonaws.com").arg(b, n.region)));
+            str(QStringLiteral("%1.s3.%2.amazonaws.com").arg(b, n.region)));
         id.attributes.insert(QStringLiteral("DualStackDomainName"),
-                             str(QStringLiteral("%1.s3.dualstack.%2.amazonaws.com").arg(b, n.region)));
+            str(QStringLiteral("%1.s3.dualstack.%2.amazonaws.com").arg(b, n.region)));
         id.attributes.insert(QStringLiteral("WebsiteURL"),
-                             str(QStringLiteral("http://%1.s3-website-%2.amazonaws.com").arg(b, n.region)));
+            str(QStringLiteral("http://%1.s3-website-%2.amazonaws.com").arg(b, n.region)));
         return id;
     }
 
@@ -86,7 +89,8 @@ class BucketPolicyType : public ResourceType
 public:
     const ResourceTypeInfo &info() const override
     {
-        static const ResourceTypeInfo info { "AWS::S3::BucketPolicy", I, "bucket policies are not enforced", {} };
+        static const ResourceTypeInfo info {
+            "AWS::S3::BucketPolicy", I, "bucket policies are not enforced", {}};
         return info;
     }
 };
@@ -101,36 +105,39 @@ public:
     {
         const Json &p = e.properties;
         const Json bucket = p.value("Bucket", Json());
-        const QString target = bucket.is_object() && bucket.size() == 1 && bucket.contains("Ref") && bucket["Ref"].is_string()
-                ? qs(bucket["Ref"].get<std::string>())
-                : QString();
+        const QString target = bucket.is_object() && bucket.size() == 1 && bucket.contains("Ref")
+                && bucket["Ref"].is_string()
+            ? qs(bucket["Ref"].get<std::string>())
+            : QString();
         if (target.isEmpty() || e.typeOf(target) != QLatin1String("AWS::S3::Bucket"))
             return makeError(QStringLiteral("InvalidEvent"),
-                             QStringLiteral("S3 events must reference an S3 bucket in the same template."));
+                QStringLiteral("S3 events must reference an S3 bucket in the same template."));
         if (!p.contains("Events"))
-            return makeError(QStringLiteral("InvalidEvent"), QStringLiteral("The S3 event needs Events."));
+            return makeError(
+                QStringLiteral("InvalidEvent"), QStringLiteral("The S3 event needs Events."));
         EventExpansion out;
         for (auto it = p.begin(); it != p.end(); ++it) {
             if (it.key() != "Bucket" && it.key() != "Events" && it.key() != "Filter")
-                out.unsupported.append({ qs(it.key()), QStringLiteral("not a property Tarmac knows for S3 events") });
+                out.unsupported.append(
+                    {qs(it.key()), QStringLiteral("not a property Tarmac knows for S3 events")});
         }
         const std::string fn = e.functionLogicalId.toStdString();
         const QString permission = e.functionLogicalId + e.name + QStringLiteral("Permission");
-        out.resources.append(ExpandedResource {
-                permission, QStringLiteral("AWS::Lambda::Permission"),
-                Json { { "Action", "lambda:InvokeFunction" },
-                       { "FunctionName", { { "Ref", fn } } },
-                       { "Principal", "s3.amazonaws.com" },
-                       { "SourceAccount", { { "Ref", "AWS::AccountId" } } } } });
-        Json configuration = { { "Id", QString(e.functionLogicalId + e.name).toStdString() },
-                               { "Event", p["Events"] },
-                               { "Function", { { "Fn::GetAtt", Json::array({ fn, "Arn" }) } } } };
+        out.resources.append(
+            ExpandedResource {permission, QStringLiteral("AWS::Lambda::Permission"),
+                Json {{"Action", "lambda:InvokeFunction"}, {"FunctionName", {{"Ref", fn}}},
+                    {"Principal", "s3.amazonaws.com"},
+                    {"SourceAccount", {{"Ref", "AWS::AccountId"}}}}});
+        Json configuration = {{"Id", QString(e.functionLogicalId + e.name).toStdString()},
+            {"Event", p["Events"]}, {"Function", {{"Fn::GetAtt", Json::array({fn, "Arn"})}}}};
         if (p.contains("Filter"))
             configuration["Filter"] = p["Filter"];
-        out.additions.append({ target, { QStringLiteral("NotificationConfiguration"), QStringLiteral("LambdaConfigurations") },
-                               configuration });
-        out.cycleHint = QStringLiteral("a function that refers to the bucket whose events trigger it: give the bucket a "
-                                       "fixed BucketName and build the name with !Sub in the function");
+        out.additions.append({target,
+            {QStringLiteral("NotificationConfiguration"), QStringLiteral("LambdaConfigurations")},
+            configuration});
+        out.cycleHint = QStringLiteral(
+            "a function that refers to the bucket whose events trigger it: give the bucket a "
+            "fixed BucketName and build the name with !Sub in the function");
         return out;
     }
 };
@@ -162,17 +169,19 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
         if (check)
             return check->error(property, message);
         return makeError(QStringLiteral("ValidationError"),
-                         QStringLiteral("bucket %1: %2: %3").arg(logicalId, property.join(u'.'), message));
+            QStringLiteral("bucket %1: %2: %3").arg(logicalId, property.join(u'.'), message));
     };
     BucketSettings out;
     if (p.contains("CorsConfiguration")) {
         const Json &cors = p["CorsConfiguration"];
         if (!cors.is_object() || !cors.contains("CorsRules") || !cors["CorsRules"].is_array())
-            return fail({ QStringLiteral("CorsConfiguration") }, QStringLiteral("CorsConfiguration is {CorsRules: [...]}"));
+            return fail({QStringLiteral("CorsConfiguration")},
+                QStringLiteral("CorsConfiguration is {CorsRules: [...]}"));
         const Json &rules = cors["CorsRules"];
         for (size_t i = 0; i < rules.size(); ++i) {
             const Json &r = rules[i];
-            const QStringList at { QStringLiteral("CorsConfiguration"), QStringLiteral("CorsRules"), QString::number(i) };
+            const QStringList at {QStringLiteral("CorsConfiguration"), QStringLiteral("CorsRules"),
+                QString::number(i)};
             if (!r.is_object())
                 return fail(at, QStringLiteral("a CORS rule is a map"));
             s3xml::CorsRule rule;
@@ -186,80 +195,99 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
             if (r.contains("MaxAge") && IntrinsicResolver::scalarToString(r["MaxAge"], &maxAge))
                 rule.maxAgeSeconds = maxAge.toInt();
             if (rule.allowedOrigins.isEmpty() || rule.allowedMethods.isEmpty())
-                return fail(at, QStringLiteral("a CORS rule needs AllowedOrigins and AllowedMethods"));
+                return fail(
+                    at, QStringLiteral("a CORS rule needs AllowedOrigins and AllowedMethods"));
             out.cors.append(rule);
         }
     }
     if (p.contains("Tags")) {
         const Json &tags = p["Tags"];
         if (!tags.is_array())
-            return fail({ QStringLiteral("Tags") }, QStringLiteral("Tags must be a list of {Key, Value}"));
+            return fail(
+                {QStringLiteral("Tags")}, QStringLiteral("Tags must be a list of {Key, Value}"));
         for (size_t i = 0; i < tags.size(); ++i) {
             const Json &t = tags[i];
             s3xml::Tag tag;
-            if (!t.is_object() || !t.contains("Key") || !IntrinsicResolver::scalarToString(t["Key"], &tag.key)
-                || (t.contains("Value") && !IntrinsicResolver::scalarToString(t["Value"], &tag.value)))
-                return fail({ QStringLiteral("Tags"), QString::number(i) }, QStringLiteral("a tag is {Key, Value}"));
+            if (!t.is_object() || !t.contains("Key")
+                || !IntrinsicResolver::scalarToString(t["Key"], &tag.key)
+                || (t.contains("Value")
+                    && !IntrinsicResolver::scalarToString(t["Value"], &tag.value)))
+                return fail({QStringLiteral("Tags"), QString::number(i)},
+                    QStringLiteral("a tag is {Key, Value}"));
             out.tags.append(tag);
         }
     }
     if (p.contains("VersioningConfiguration")) {
         const Json &v = p["VersioningConfiguration"];
         const std::string status = v.is_object() && v.contains("Status") && v["Status"].is_string()
-                ? v["Status"].get<std::string>()
-                : std::string();
+            ? v["Status"].get<std::string>()
+            : std::string();
         if (status != "Enabled" && status != "Suspended")
-            return fail({ QStringLiteral("VersioningConfiguration") },
-                        QStringLiteral("VersioningConfiguration is {Status: Enabled|Suspended}"));
+            return fail({QStringLiteral("VersioningConfiguration")},
+                QStringLiteral("VersioningConfiguration is {Status: Enabled|Suspended}"));
     }
     if (p.contains("NotificationConfiguration")) {
         const Json &nc = p["NotificationConfiguration"];
         const QString ncName = QStringLiteral("NotificationConfiguration");
         if (!nc.is_object())
-            return fail({ ncName }, QStringLiteral("NotificationConfiguration is a map"));
+            return fail({ncName}, QStringLiteral("NotificationConfiguration is a map"));
         for (auto it = nc.begin(); it != nc.end(); ++it) {
             const QString key = qs(it.key());
             if (key != QLatin1String("LambdaConfigurations")) {
                 if (check)
-                    check->unsupported(ncName + u'.' + key, { ncName, key }, QStringLiteral("only notifications to functions are sent"));
+                    check->unsupported(ncName + u'.' + key, {ncName, key},
+                        QStringLiteral("only notifications to functions are sent"));
                 continue;
             }
             if (!it.value().is_array())
-                return fail({ ncName, key }, QStringLiteral("LambdaConfigurations is a list"));
+                return fail({ncName, key}, QStringLiteral("LambdaConfigurations is a list"));
             for (size_t i = 0; i < it.value().size(); ++i) {
                 const Json &c = it.value()[i];
-                const QStringList at { ncName, key, QString::number(i) };
+                const QStringList at {ncName, key, QString::number(i)};
                 s3xml::NotificationTarget target;
                 target.kind = QStringLiteral("CloudFunction");
-                if (!c.is_object() || !c.contains("Event") || !IntrinsicResolver::scalarToString(c.value("Function", Json()), &target.arn))
-                    return fail(at, QStringLiteral("a LambdaConfiguration is {Event, Function, Filter}"));
-                target.id = c.contains("Id") && c["Id"].is_string() ? qs(c["Id"].get<std::string>())
-                                                                   : QStringLiteral("%1-lambda-%2").arg(logicalId).arg(i);
-                const Json events = c["Event"].is_array() ? c["Event"] : Json::array({ c["Event"] });
+                if (!c.is_object() || !c.contains("Event")
+                    || !IntrinsicResolver::scalarToString(c.value("Function", Json()), &target.arn))
+                    return fail(
+                        at, QStringLiteral("a LambdaConfiguration is {Event, Function, Filter}"));
+                target.id = c.contains("Id") && c["Id"].is_string()
+                    ? qs(c["Id"].get<std::string>())
+                    : QStringLiteral("%1-lambda-%2").arg(logicalId).arg(i);
+                const Json events = c["Event"].is_array() ? c["Event"] : Json::array({c["Event"]});
                 for (const Json &e : events) {
                     QString s;
-                    if (!IntrinsicResolver::scalarToString(e, &s) || !s.startsWith(QLatin1String("s3:")))
-                        return fail(at, QStringLiteral("S3 event names look like s3:ObjectCreated:*"));
+                    if (!IntrinsicResolver::scalarToString(e, &s)
+                        || !s.startsWith(QLatin1String("s3:")))
+                        return fail(
+                            at, QStringLiteral("S3 event names look like s3:ObjectCreated:*"));
                     target.events.append(s);
                 }
                 const Json filter = c.value("Filter", Json());
                 if (!filter.is_null()) {
-                    const Json rules = filter.is_object() && filter.contains("S3Key") && filter["S3Key"].is_object()
-                            ? filter["S3Key"].value("Rules", Json::array())
-                            : Json();
+                    const Json rules = filter.is_object() && filter.contains("S3Key")
+                            && filter["S3Key"].is_object()
+                        ? filter["S3Key"].value("Rules", Json::array())
+                        : Json();
                     if (!rules.is_array())
-                        return fail(at, QStringLiteral("Filter is {S3Key: {Rules: [{Name: prefix|suffix, Value}]}}"));
+                        return fail(at,
+                            QStringLiteral(
+                                "Filter is {S3Key: {Rules: [{Name: prefix|suffix, Value}]}}"));
                     for (const Json &rule : rules) {
                         QString name, value;
-                        if (!rule.is_object() || !IntrinsicResolver::scalarToString(rule.value("Name", Json()), &name)
-                            || !IntrinsicResolver::scalarToString(rule.value("Value", Json()), &value))
-                            return fail(at, QStringLiteral("a filter rule is {Name: prefix|suffix, Value}"));
+                        if (!rule.is_object()
+                            || !IntrinsicResolver::scalarToString(rule.value("Name", Json()), &name)
+                            || !IntrinsicResolver::scalarToString(
+                                rule.value("Value", Json()), &value))
+                            return fail(at,
+                                QStringLiteral("a filter rule is {Name: prefix|suffix, Value}"));
                         if (name.compare(QLatin1String("prefix"), Qt::CaseInsensitive) == 0)
                             target.prefix = value;
                         else if (name.compare(QLatin1String("suffix"), Qt::CaseInsensitive) == 0)
                             target.suffix = value;
                         else
-                            return fail(at, QStringLiteral("filter rule names are prefix and suffix, not %1").arg(name));
+                            return fail(at,
+                                QStringLiteral("filter rule names are prefix and suffix, not %1")
+                                    .arg(name));
                     }
                 }
                 out.notification.targets.append(target);

@@ -28,7 +28,8 @@ struct BucketSettings
     QList<s3xml::Tag> tags;
     s3xml::NotificationConfiguration notification;
 };
-Result<BucketSettings> readBucket(const QString &logicalId, const Json &properties, ResourceCheck *check);
+Result<BucketSettings> readBucket(
+    const QString &logicalId, const Json &properties, ResourceCheck *check);
 
 } // namespace s3resources
 

@@ -27,8 +27,8 @@ namespace {
 
 constexpr qint64 kMiB = 1024 * 1024;
 constexpr qint64 kXmlBodyLimit = 8 * kMiB;
-const QByteArray kOwnerId =
-        QByteArrayLiteral("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a");
+const QByteArray kOwnerId
+    = QByteArrayLiteral("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a");
 const QString kOwnerName = QStringLiteral("tarmac");
 
 // The query flags that pick a bucket or object sub-resource.
@@ -60,55 +60,55 @@ struct FlagName
 };
 
 constexpr FlagName kFlags[] = {
-    { "acl", FlagAcl },
-    { "cors", FlagCors },
-    { "delete", FlagDelete },
-    { "location", FlagLocation },
-    { "notification", FlagNotification },
-    { "tagging", FlagTagging },
-    { "uploads", FlagUploads },
-    { "uploadId", FlagUploadId },
-    { "partNumber", FlagPartNumber },
-    { "list-type", FlagListType },
-    { "versioning", FlagVersioning },
-    { "versions", FlagVersions },
-    { "object-lock", FlagObjectLock },
-    { "retention", FlagRetention },
-    { "legal-hold", FlagLegalHold },
-    { "versionId", FlagVersionId },
-    { "policy", FlagUnsupported },
-    { "policyStatus", FlagUnsupported },
-    { "lifecycle", FlagUnsupported },
-    { "website", FlagUnsupported },
-    { "replication", FlagUnsupported },
-    { "encryption", FlagUnsupported },
-    { "logging", FlagUnsupported },
-    { "requestPayment", FlagUnsupported },
-    { "accelerate", FlagUnsupported },
-    { "inventory", FlagUnsupported },
-    { "analytics", FlagUnsupported },
-    { "metrics", FlagUnsupported },
-    { "intelligent-tiering", FlagUnsupported },
-    { "ownershipControls", FlagUnsupported },
-    { "publicAccessBlock", FlagUnsupported },
-    { "restore", FlagUnsupported },
-    { "select", FlagUnsupported },
-    { "attributes", FlagUnsupported },
-    { "torrent", FlagUnsupported },
+    {"acl", FlagAcl},
+    {"cors", FlagCors},
+    {"delete", FlagDelete},
+    {"location", FlagLocation},
+    {"notification", FlagNotification},
+    {"tagging", FlagTagging},
+    {"uploads", FlagUploads},
+    {"uploadId", FlagUploadId},
+    {"partNumber", FlagPartNumber},
+    {"list-type", FlagListType},
+    {"versioning", FlagVersioning},
+    {"versions", FlagVersions},
+    {"object-lock", FlagObjectLock},
+    {"retention", FlagRetention},
+    {"legal-hold", FlagLegalHold},
+    {"versionId", FlagVersionId},
+    {"policy", FlagUnsupported},
+    {"policyStatus", FlagUnsupported},
+    {"lifecycle", FlagUnsupported},
+    {"website", FlagUnsupported},
+    {"replication", FlagUnsupported},
+    {"encryption", FlagUnsupported},
+    {"logging", FlagUnsupported},
+    {"requestPayment", FlagUnsupported},
+    {"accelerate", FlagUnsupported},
+    {"inventory", FlagUnsupported},
+    {"analytics", FlagUnsupported},
+    {"metrics", FlagUnsupported},
+    {"intelligent-tiering", FlagUnsupported},
+    {"ownershipControls", FlagUnsupported},
+    {"publicAccessBlock", FlagUnsupported},
+    {"restore", FlagUnsupported},
+    {"select", FlagUnsupported},
+    {"attributes", FlagUnsupported},
+    {"torrent", FlagUnsupported},
 };
 
 QByteArray httpDate(qint64 ns)
 {
-    static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-    static const char *months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char *months[]
+        = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::time_t t = std::time_t(ns / 1'000'000'000);
     std::tm tm {};
     gmtime_r(&t, &tm);
     char buf[40];
-    const int n = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-                                days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-                                tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    const int n
+        = std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
+            tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     return QByteArray(buf, n);
 }
 
@@ -123,7 +123,7 @@ qint64 parseHttpDate(const QByteArray &value)
     char month[4] = {};
     std::tm tm {};
     if (std::sscanf(value.constData(), "%3s, %d %3s %d %d:%d:%d GMT", day, &tm.tm_mday, month,
-                    &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec)
+            &tm.tm_year, &tm.tm_hour, &tm.tm_min, &tm.tm_sec)
         == 7) {
         const char *m = std::strstr(months, month);
         if (m && (m - months) % 3 == 0) {
@@ -170,9 +170,8 @@ bool isTrue(const QByteArray &v)
     return v.compare("true", Qt::CaseInsensitive) == 0;
 }
 
-const QByteArray kSystemHeaders[] = { "content-type", "cache-control", "content-disposition",
-                                      "content-encoding", "content-language", "expires",
-                                      "x-amz-website-redirect-location" };
+const QByteArray kSystemHeaders[] = {"content-type", "cache-control", "content-disposition",
+    "content-encoding", "content-language", "expires", "x-amz-website-redirect-location"};
 
 } // namespace
 
@@ -215,8 +214,7 @@ struct S3Call
     }
     S3Origin origin() const
     {
-        return { request.requestId, request.traceId, request.spanId,
-                 request.peerAddress.toString() };
+        return {request.requestId, request.traceId, request.spanId, request.peerAddress.toString()};
     }
 };
 
@@ -235,15 +233,14 @@ Result<int> partNumberOf(const S3Call &call)
 
 } // namespace
 
-S3RestApi::S3RestApi(S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock,
-                     QString region)
+S3RestApi::S3RestApi(
+    S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock, QString region)
     : m_store(store)
     , m_notifier(notifier)
     , m_tracer(tracer)
     , m_clock(clock)
     , m_region(std::move(region))
-{
-}
+{ }
 
 S3RestApi::~S3RestApi() = default;
 
@@ -256,12 +253,12 @@ qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
 {
     if (head.method == "PUT" || head.method == "POST") {
         const bool upload = head.method == "PUT" && !head.header("x-amz-copy-source").size()
-                && !head.query.contains("tagging") && !head.query.contains("cors")
-                && !head.query.contains("notification");
+            && !head.query.contains("tagging") && !head.query.contains("cors")
+            && !head.query.contains("notification");
         if (upload) {
             // aws-chunked framing adds a few bytes per chunk on top of the 5 GiB.
             const bool chunked = head.header("x-amz-content-sha256").startsWith("STREAMING-")
-                    || head.header("content-encoding").contains("aws-chunked");
+                || head.header("content-encoding").contains("aws-chunked");
             return chunked ? S3Store::kMaxPutSize + S3Store::kMaxPutSize / 16
                            : S3Store::kMaxPutSize;
         }
@@ -277,12 +274,12 @@ qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
 HttpResponse S3RestApi::bodyTooLarge(const HttpRequest &head) const
 {
     const QByteArray declared = head.header("x-amz-decoded-content-length").isEmpty()
-            ? head.header("content-length")
-            : head.header("x-amz-decoded-content-length");
+        ? head.header("content-length")
+        : head.header("x-amz-decoded-content-length");
     const bool upload = maxBodySize(head) >= S3Store::kMaxPutSize;
     const Error e = upload ? s3errors::entityTooLarge(declared.toLongLong(), S3Store::kMaxPutSize)
                            : makeError(QStringLiteral("MaxMessageLengthExceeded"),
-                                       QStringLiteral("Your request was too big."), 400);
+                               QStringLiteral("Your request was too big."), 400);
     const QByteArray requestId = newRequestId();
     HttpResponse r = awsErrorResponse(AwsProtocol::RestXml, e, requestId, head.path);
     r.service = QStringLiteral("s3");
@@ -292,8 +289,8 @@ HttpResponse S3RestApi::bodyTooLarge(const HttpRequest &head) const
 HttpResponse S3RestApi::internalError(const HttpRequest &head, const QString &message) const
 {
     const QByteArray requestId = head.requestId.isEmpty() ? newRequestId() : head.requestId;
-    HttpResponse r = awsErrorResponse(AwsProtocol::RestXml, s3errors::internalError(message),
-                                      requestId, head.path);
+    HttpResponse r = awsErrorResponse(
+        AwsProtocol::RestXml, s3errors::internalError(message), requestId, head.path);
     r.service = QStringLiteral("s3");
     return r;
 }
@@ -319,7 +316,7 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
     } else {
         const qsizetype slash = path.indexOf('/');
         call.bucket = QString::fromUtf8(
-                percentDecode((slash < 0 ? path : path.first(slash)).toByteArray(), false));
+            percentDecode((slash < 0 ? path : path.first(slash)).toByteArray(), false));
         if (slash >= 0)
             call.key = percentDecode(path.sliced(slash + 1).toByteArray(), false);
     }
@@ -339,7 +336,7 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
     bool verified = true;
     // A browser form POST carries its signature in the form (PostObject verifies it there).
     const bool formPost = call.request.method == "POST" && call.key.isEmpty()
-            && !(call.flags & FlagDelete) && call.request.header("authorization").isEmpty();
+        && !(call.flags & FlagDelete) && call.request.header("authorization").isEmpty();
     if (m_verifier && call.request.method != "OPTIONS" && !formPost) {
         auto v = m_verifier->verify(call.request, m_clock->nowNs() / 1'000'000'000);
         if (!v) {
@@ -360,23 +357,23 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
     response.operation = call.operation;
 
     if (m_tracer) {
-        Span span = makeSpan({ .traceId = call.request.traceId,
-                               .parentSpanId = call.request.spanId,
-                               .service = QStringLiteral("s3"),
-                               .operation = call.operation,
-                               .name = QStringLiteral("S3 ") + call.operation,
-                               .kind = SpanKindInternal,
-                               .startNs = call.startNs,
-                               .endNs = m_clock->nowNs(),
-                               .failed = response.status >= 500 });
+        Span span = makeSpan({.traceId = call.request.traceId,
+            .parentSpanId = call.request.spanId,
+            .service = QStringLiteral("s3"),
+            .operation = call.operation,
+            .name = QStringLiteral("S3 ") + call.operation,
+            .kind = SpanKindInternal,
+            .startNs = call.startNs,
+            .endNs = m_clock->nowNs(),
+            .failed = response.status >= 500});
         span.attributes.reserve(5);
         if (!call.bucket.isEmpty())
-            span.attributes.append({ QStringLiteral("aws.s3.bucket"), call.bucket });
+            span.attributes.append({QStringLiteral("aws.s3.bucket"), call.bucket});
         if (!call.key.isEmpty())
-            span.attributes.append({ QStringLiteral("aws.s3.key"), QString::fromUtf8(call.key) });
+            span.attributes.append({QStringLiteral("aws.s3.key"), QString::fromUtf8(call.key)});
         if (call.size >= 0)
-            span.attributes.append({ QStringLiteral("s3.size"), call.size });
-        span.attributes.append({ QStringLiteral("http.response.status_code"), response.status });
+            span.attributes.append({QStringLiteral("s3.size"), call.size});
+        span.attributes.append({QStringLiteral("http.response.status_code"), response.status});
         m_tracer->record(std::move(span));
     }
     responder.send(std::move(response));
@@ -400,8 +397,8 @@ HttpResponse S3RestApi::error(const S3Call &call, const Error &e) const
     if (e.code == QLatin1String("NoSuchBucket") || e.code == QLatin1String("NoSuchKey")) {
         // Add the element S3 names the missing thing with.
         const QByteArray element = e.code == QLatin1String("NoSuchBucket")
-                ? QByteArray("<BucketName>" + xmlEscape(call.bucket.toUtf8()) + "</BucketName>")
-                : QByteArray("<Key>" + xmlEscape(call.key) + "</Key>");
+            ? QByteArray("<BucketName>" + xmlEscape(call.bucket.toUtf8()) + "</BucketName>")
+            : QByteArray("<Key>" + xmlEscape(call.key) + "</Key>");
         r.body.replace(QByteArrayLiteral("<Resource>"), QByteArray(element + "<Resource>"));
     }
     return r;
@@ -716,12 +713,13 @@ HttpResponse S3RestApi::getBucketDocument(S3Call &call)
         return error(call, document.error());
     if (document->isEmpty()) {
         if (which == S3Store::BucketDocument::Cors)
-            return error(call, makeError(QStringLiteral("NoSuchCORSConfiguration"),
-                                         QStringLiteral("The CORS configuration does not exist"),
-                                         404));
+            return error(call,
+                makeError(QStringLiteral("NoSuchCORSConfiguration"),
+                    QStringLiteral("The CORS configuration does not exist"), 404));
         if (which == S3Store::BucketDocument::Tagging)
-            return error(call, makeError(QStringLiteral("NoSuchTagSet"),
-                                         QStringLiteral("The TagSet does not exist"), 404));
+            return error(call,
+                makeError(QStringLiteral("NoSuchTagSet"),
+                    QStringLiteral("The TagSet does not exist"), 404));
         return xmlResponse(s3xml::renderNotification({}));
     }
     return xmlResponse(*document);
@@ -749,12 +747,14 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
     bool ok = true;
     q.maxKeys = call.hasQuery("max-keys") ? call.queryValue("max-keys").toInt(&ok) : 1000;
     if (!ok || q.maxKeys < 0)
-        return error(call, s3errors::invalidArgument(QStringLiteral("max-keys must be a "
-                                                                    "non-negative integer")));
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("max-keys must be a "
+                                                     "non-negative integer")));
     const QByteArray encoding = call.queryValue("encoding-type");
     if (!encoding.isEmpty() && encoding != "url")
-        return error(call, s3errors::invalidArgument(QStringLiteral("Invalid Encoding Method "
-                                                                    "specified in Request")));
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("Invalid Encoding Method "
+                                                     "specified in Request")));
     const bool url = encoding == "url";
     const QByteArray token = call.queryValue("continuation-token");
     const QByteArray startAfter = call.queryValue("start-after");
@@ -763,9 +763,9 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
         if (call.hasQuery("continuation-token")) {
             q.after = QByteArray::fromBase64(token, QByteArray::Base64UrlEncoding);
             if (token.isEmpty() || q.after.isEmpty() || !q.after.startsWith('k'))
-                return error(call, s3errors::invalidArgument(
-                                           QStringLiteral("The continuation token provided is "
-                                                          "incorrect")));
+                return error(call,
+                    s3errors::invalidArgument(QStringLiteral("The continuation token provided is "
+                                                             "incorrect")));
             q.after = q.after.mid(1);
         } else {
             q.after = startAfter;
@@ -793,7 +793,7 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
         if (!startAfter.isEmpty())
             w.writeTextElement(QStringLiteral("StartAfter"), text(startAfter));
         w.writeTextElement(QStringLiteral("KeyCount"),
-                           QString::number(listed->objects.size() + listed->commonPrefixes.size()));
+            QString::number(listed->objects.size() + listed->commonPrefixes.size()));
     } else {
         w.writeTextElement(QStringLiteral("Marker"), text(marker));
         if (listed->truncated)
@@ -803,11 +803,11 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
     if (!q.delimiter.isEmpty())
         w.writeTextElement(QStringLiteral("Delimiter"), text(q.delimiter));
     w.writeTextElement(QStringLiteral("IsTruncated"),
-                       listed->truncated ? QStringLiteral("true") : QStringLiteral("false"));
+        listed->truncated ? QStringLiteral("true") : QStringLiteral("false"));
     if (v2 && listed->truncated)
         w.writeTextElement(QStringLiteral("NextContinuationToken"),
-                           QString::fromLatin1(QByteArray('k' + listed->last)
-                                                       .toBase64(QByteArray::Base64UrlEncoding)));
+            QString::fromLatin1(
+                QByteArray('k' + listed->last).toBase64(QByteArray::Base64UrlEncoding)));
     if (url)
         w.writeTextElement(QStringLiteral("EncodingType"), QStringLiteral("url"));
     for (const S3Object &o : std::as_const(listed->objects)) {
@@ -819,11 +819,11 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
         if (fetchOwner)
             writeOwner(w);
         w.writeTextElement(QStringLiteral("StorageClass"),
-                           o.storageClass.isEmpty() ? QStringLiteral("STANDARD")
-                                                    : QString::fromLatin1(o.storageClass));
+            o.storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                     : QString::fromLatin1(o.storageClass));
         if (o.checksumAlgorithm != ChecksumAlgorithm::None)
             w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
-                               QString::fromLatin1(checksumAlgorithmName(o.checksumAlgorithm)));
+                QString::fromLatin1(checksumAlgorithmName(o.checksumAlgorithm)));
         w.writeEndElement();
     }
     for (const QByteArray &p : std::as_const(listed->commonPrefixes)) {
@@ -838,8 +838,8 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
 HttpResponse S3RestApi::deleteObjects(S3Call &call)
 {
     const QByteArray body = call.request.body.toByteArray();
-    if (auto r = s3errors::checkContentMd5(call.header("content-md5"),
-                                           Digest::hash(Digest::Algorithm::Md5, body));
+    if (auto r = s3errors::checkContentMd5(
+            call.header("content-md5"), Digest::hash(Digest::Algorithm::Md5, body));
         !r)
         return error(call, r.error());
     auto request = s3xml::parseDelete(body);
@@ -851,9 +851,9 @@ HttpResponse S3RestApi::deleteObjects(S3Call &call)
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("DeleteResult"));
     for (const QByteArray &key : std::as_const(request->keys)) {
-        Result<bool> deleted = S3Store::checkKey(key).ok() ? m_store->deleteObject(call.bucket, key,
-                                                                                   call.origin())
-                                                           : Result<bool>(S3Store::checkKey(key).error());
+        Result<bool> deleted = S3Store::checkKey(key).ok()
+            ? m_store->deleteObject(call.bucket, key, call.origin())
+            : Result<bool>(S3Store::checkKey(key).error());
         if (deleted) {
             if (!request->quiet) {
                 w.writeStartElement(QStringLiteral("Deleted"));
@@ -878,15 +878,15 @@ HttpResponse S3RestApi::listUploads(S3Call &call)
     bool ok = true;
     const int max = call.hasQuery("max-uploads") ? call.queryValue("max-uploads").toInt(&ok) : 1000;
     if (!ok)
-        return error(call, s3errors::invalidArgument(QStringLiteral("max-uploads must be a number")));
+        return error(
+            call, s3errors::invalidArgument(QStringLiteral("max-uploads must be a number")));
     const QByteArray prefix = call.queryValue("prefix");
     auto uploads = m_store->listUploads(call.bucket, prefix, max, &truncated);
     if (!uploads)
         return error(call, uploads.error());
     const bool url = call.queryValue("encoding-type") == "url";
-    const auto text = [url](const QByteArray &v) {
-        return url ? urlEncodeKey(v) : QString::fromUtf8(v);
-    };
+    const auto text
+        = [url](const QByteArray &v) { return url ? urlEncodeKey(v) : QString::fromUtf8(v); };
     QByteArray out;
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("ListMultipartUploadsResult"));
@@ -895,13 +895,13 @@ HttpResponse S3RestApi::listUploads(S3Call &call)
     w.writeTextElement(QStringLiteral("UploadIdMarker"), QString());
     if (truncated && !uploads->isEmpty()) {
         w.writeTextElement(QStringLiteral("NextKeyMarker"), text(uploads->last().key));
-        w.writeTextElement(QStringLiteral("NextUploadIdMarker"),
-                           QString::fromLatin1(uploads->last().uploadId));
+        w.writeTextElement(
+            QStringLiteral("NextUploadIdMarker"), QString::fromLatin1(uploads->last().uploadId));
     }
     w.writeTextElement(QStringLiteral("Prefix"), text(prefix));
     w.writeTextElement(QStringLiteral("MaxUploads"), QString::number(max));
     w.writeTextElement(QStringLiteral("IsTruncated"),
-                       truncated ? QStringLiteral("true") : QStringLiteral("false"));
+        truncated ? QStringLiteral("true") : QStringLiteral("false"));
     if (url)
         w.writeTextElement(QStringLiteral("EncodingType"), QStringLiteral("url"));
     for (const S3Upload &u : std::as_const(*uploads)) {
@@ -911,12 +911,12 @@ HttpResponse S3RestApi::listUploads(S3Call &call)
         writeOwner(w, QStringLiteral("Initiator"));
         writeOwner(w);
         w.writeTextElement(QStringLiteral("StorageClass"),
-                           u.storageClass.isEmpty() ? QStringLiteral("STANDARD")
-                                                    : QString::fromLatin1(u.storageClass));
+            u.storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                     : QString::fromLatin1(u.storageClass));
         w.writeTextElement(QStringLiteral("Initiated"), s3xml::isoTime(u.initiatedNs));
         if (u.checksumAlgorithm != ChecksumAlgorithm::None)
             w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
-                               QString::fromLatin1(checksumAlgorithmName(u.checksumAlgorithm)));
+                QString::fromLatin1(checksumAlgorithmName(u.checksumAlgorithm)));
         w.writeEndElement();
     }
     s3xml::endDocument(w);
@@ -963,12 +963,12 @@ bool wildcardMatch(const QString &pattern, const QString &value)
     if (star < 0)
         return pattern.compare(value, Qt::CaseInsensitive) == 0;
     return value.size() >= pattern.size() - 1
-            && value.startsWith(QStringView(pattern).first(star), Qt::CaseInsensitive)
-            && value.endsWith(QStringView(pattern).sliced(star + 1), Qt::CaseInsensitive);
+        && value.startsWith(QStringView(pattern).first(star), Qt::CaseInsensitive)
+        && value.endsWith(QStringView(pattern).sliced(star + 1), Qt::CaseInsensitive);
 }
 
 const s3xml::CorsRule *matchRule(const QList<s3xml::CorsRule> &rules, const QString &origin,
-                                 const QString &method, const QStringList &headers)
+    const QString &method, const QStringList &headers)
 {
     for (const s3xml::CorsRule &rule : rules) {
         bool originOk = false;
@@ -1013,8 +1013,8 @@ void S3RestApi::addCorsHeaders(const S3Call &call, HttpResponse &response)
     if (!rules)
         return;
     const QByteArray origin = call.header("origin");
-    if (const auto *rule = matchRule(*rules, QString::fromUtf8(origin),
-                                     QString::fromLatin1(call.request.method), {}))
+    if (const auto *rule = matchRule(
+            *rules, QString::fromUtf8(origin), QString::fromLatin1(call.request.method), {}))
         addRuleHeaders(*rule, origin, response);
 }
 
@@ -1026,8 +1026,9 @@ HttpResponse S3RestApi::preflight(S3Call &call)
         return error(call, makeError(QStringLiteral("AccessForbidden"), message, 403));
     };
     if (origin.isEmpty() || method.isEmpty())
-        return error(call, s3errors::invalidRequest(QStringLiteral(
-                                   "Insufficient information. Origin request header needed.")));
+        return error(call,
+            s3errors::invalidRequest(
+                QStringLiteral("Insufficient information. Origin request header needed.")));
     if (auto b = m_store->bucket(call.bucket); !b)
         return error(call, b.error());
     const auto rules = corsRules(call.bucket);
@@ -1039,8 +1040,8 @@ HttpResponse S3RestApi::preflight(S3Call &call)
         if (!t.isEmpty())
             headers.append(QString::fromLatin1(t).toLower());
     }
-    const auto *rule = matchRule(*rules, QString::fromUtf8(origin), QString::fromLatin1(method),
-                                 headers);
+    const auto *rule
+        = matchRule(*rules, QString::fromUtf8(origin), QString::fromLatin1(method), headers);
     if (!rule)
         return forbidden(QStringLiteral("CORSResponse: This CORS request is not allowed. This is "
                                         "usually because the evalution of Origin, request method / "
@@ -1078,10 +1079,10 @@ Result<S3ObjectAttributes> S3RestApi::attributesFrom(const S3Call &call) const
             }
             if (codings.isEmpty())
                 continue;
-            a.headers.append({ name, codings.join(',') });
+            a.headers.append({name, codings.join(',')});
             continue;
         }
-        a.headers.append({ name, value });
+        a.headers.append({name, value});
     }
     if (auto r = S3Store::checkMetadataSize(metadataBytes); !r)
         return r.error();
@@ -1099,14 +1100,14 @@ Result<S3ObjectAttributes> S3RestApi::attributesFrom(const S3Call &call) const
     return a;
 }
 
-Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uploadAlgorithm,
-                                            bool *ownsFile)
+Result<S3StagedBody> S3RestApi::stageUpload(
+    S3Call &call, ChecksumAlgorithm uploadAlgorithm, bool *ownsFile)
 {
     const HttpRequest &r = call.request;
     const QByteArray contentSha = r.header("x-amz-content-sha256");
     S3BodyStager::Options options;
     options.awsChunked = contentSha.startsWith("STREAMING-")
-            || r.header("content-encoding").contains("aws-chunked");
+        || r.header("content-encoding").contains("aws-chunked");
     const QByteArray decodedLength = r.header("x-amz-decoded-content-length");
     if (!decodedLength.isEmpty()) {
         bool ok = false;
@@ -1129,8 +1130,8 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
             && name != "x-amz-checksum-algorithm" && name != "x-amz-checksum-mode") {
             algorithm = checksumAlgorithmFromName(QByteArrayView(name).sliced(15));
             if (algorithm == ChecksumAlgorithm::None)
-                return s3errors::invalidRequest(QStringLiteral("Unsupported checksum: ")
-                                                + QString::fromLatin1(name));
+                return s3errors::invalidRequest(
+                    QStringLiteral("Unsupported checksum: ") + QString::fromLatin1(name));
             claimed = value;
         }
     }
@@ -1138,9 +1139,9 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
     if (!trailer.isEmpty()) {
         if (!trailer.startsWith("x-amz-checksum-")
             || checksumAlgorithmFromName(QByteArrayView(trailer).sliced(15))
-                    == ChecksumAlgorithm::None)
-            return s3errors::invalidRequest(QStringLiteral("Unsupported trailer: ")
-                                            + QString::fromLatin1(trailer));
+                == ChecksumAlgorithm::None)
+            return s3errors::invalidRequest(
+                QStringLiteral("Unsupported trailer: ") + QString::fromLatin1(trailer));
         algorithm = checksumAlgorithmFromName(QByteArrayView(trailer).sliced(15));
     }
     if (algorithm == ChecksumAlgorithm::None) {
@@ -1153,10 +1154,10 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
 
     // A staging file is only made for an in-memory body too large for its row, or a decoded
     // aws-chunked one (spooled bodies are adopted where they lie).
-    const bool mayStage = options.awsChunked
-            || (!r.body.isSpooled() && r.body.size() > S3Store::kInlineLimit);
-    auto staged = S3BodyStager::stage(r.body, mayStage ? m_store->newStagingPath() : QString(),
-                                      options);
+    const bool mayStage
+        = options.awsChunked || (!r.body.isSpooled() && r.body.size() > S3Store::kInlineLimit);
+    auto staged
+        = S3BodyStager::stage(r.body, mayStage ? m_store->newStagingPath() : QString(), options);
     if (!staged)
         return staged.error();
     *ownsFile = staged->ownsFile;
@@ -1174,9 +1175,9 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
         return refuse(checked.error());
     if (contentSha.size() == 64 && contentSha.toLower() != body.sha256Hex)
         return refuse(makeError(QStringLiteral("XAmzContentSHA256Mismatch"),
-                                QStringLiteral("The provided 'x-amz-content-sha256' header does "
-                                               "not match what was computed."),
-                                400));
+            QStringLiteral("The provided 'x-amz-content-sha256' header does "
+                           "not match what was computed."),
+            400));
     if (!trailer.isEmpty()) {
         claimed.clear();
         for (const auto &[name, value] : staged->trailers) {
@@ -1185,16 +1186,16 @@ Result<S3StagedBody> S3RestApi::stageUpload(S3Call &call, ChecksumAlgorithm uplo
         }
         if (claimed.isEmpty())
             return refuse(makeError(QStringLiteral("MalformedTrailerError"),
-                                    QStringLiteral("The request's declared trailer %1 is "
-                                                   "missing")
-                                            .arg(QString::fromLatin1(trailer)),
-                                    400));
+                QStringLiteral("The request's declared trailer %1 is "
+                               "missing")
+                    .arg(QString::fromLatin1(trailer)),
+                400));
     }
     if (!claimed.isEmpty() && claimed != body.checksum.toBase64())
-        return refuse(s3errors::badDigest(QStringLiteral("The %1 you specified did not match the "
-                                                         "calculated checksum.")
-                                                  .arg(QString::fromLatin1(
-                                                          checksumAlgorithmName(algorithm)))));
+        return refuse(
+            s3errors::badDigest(QStringLiteral("The %1 you specified did not match the "
+                                               "calculated checksum.")
+                                    .arg(QString::fromLatin1(checksumAlgorithmName(algorithm)))));
     call.size = body.size;
     return std::move(body);
 }
@@ -1215,8 +1216,8 @@ HttpResponse S3RestApi::putObject(S3Call &call)
     S3Conditions conditions;
     conditions.ifNoneMatch = unquote(call.header("if-none-match"));
     conditions.ifMatch = unquote(call.header("if-match"));
-    auto stored = m_store->putObject(call.bucket, call.key, *body, *attributes, conditions,
-                                     call.origin());
+    auto stored
+        = m_store->putObject(call.bucket, call.key, *body, *attributes, conditions, call.origin());
     if (!stored) {
         if (ownsFile)
             QFile::remove(body->path);
@@ -1241,15 +1242,15 @@ HttpResponse S3RestApi::postObject(S3Call &call)
         return std::move(outcome.response);
     HttpResponse r = error(call, *outcome.error);
     if (!outcome.errorElements.isEmpty())
-        r.body.replace(QByteArrayLiteral("<Resource>"),
-                       QByteArray(outcome.errorElements + "<Resource>"));
+        r.body.replace(
+            QByteArrayLiteral("<Resource>"), QByteArray(outcome.errorElements + "<Resource>"));
     return r;
 }
 
 HttpResponse S3RestApi::getObject(S3Call &call, bool head)
 {
-    auto found = m_store->object(call.bucket, call.key,
-                                 head ? S3Store::Body::Skip : S3Store::Body::Load);
+    auto found
+        = m_store->object(call.bucket, call.key, head ? S3Store::Body::Skip : S3Store::Body::Load);
     if (!found)
         return error(call, found.error());
     const S3Object &o = *found;
@@ -1294,17 +1295,20 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
             return error(call, number.error());
         const int part = *number;
         if (!range.isEmpty())
-            return error(call, s3errors::invalidRequest(QStringLiteral(
+            return error(call,
+                s3errors::invalidRequest(QStringLiteral(
                     "Cannot specify both Range header and partNumber query parameter")));
         const int parts = o.partsCount > 0 ? o.partsCount : 1;
         if (part > parts)
-            return error(call, makeError(QStringLiteral("InvalidPartNumber"),
-                                         QStringLiteral("The requested partnumber is not "
-                                                        "satisfiable"),
-                                         416));
+            return error(call,
+                makeError(QStringLiteral("InvalidPartNumber"),
+                    QStringLiteral("The requested partnumber is not "
+                                   "satisfiable"),
+                    416));
         if (o.partsCount > 0) {
             if (o.partSizes.size() != o.partsCount) // completed before Tarmac kept part sizes
-                return error(call, s3errors::notImplemented(QStringLiteral(
+                return error(call,
+                    s3errors::notImplemented(QStringLiteral(
                         "GET of one part of a multipart object completed by an older Tarmac")));
             from = 0;
             for (int i = 0; i < part - 1; ++i)
@@ -1366,24 +1370,24 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     if (o.partsCount > 0 && (call.flags & FlagPartNumber))
         r.headers.add("x-amz-mp-parts-count", QByteArray::number(o.partsCount));
     if (partial) {
-        r.headers.add("content-range", "bytes " + QByteArray::number(from) + '-'
-                              + QByteArray::number(from + length - 1) + '/'
-                              + QByteArray::number(o.size));
+        r.headers.add("content-range",
+            "bytes " + QByteArray::number(from) + '-' + QByteArray::number(from + length - 1) + '/'
+                + QByteArray::number(o.size));
     } else if (o.checksumAlgorithm != ChecksumAlgorithm::None
-               && req.header("x-amz-checksum-mode").compare("ENABLED", Qt::CaseInsensitive) == 0) {
+        && req.header("x-amz-checksum-mode").compare("ENABLED", Qt::CaseInsensitive) == 0) {
         r.headers.add(checksumHeaderName(o.checksumAlgorithm), o.checksum);
         r.headers.add("x-amz-checksum-type",
-                      o.checksum.contains('-') ? QByteArray("COMPOSITE") : QByteArray("FULL_OBJECT"));
+            o.checksum.contains('-') ? QByteArray("COMPOSITE") : QByteArray("FULL_OBJECT"));
     }
     // response-* overrides (presigned download links use them).
     if (!call.query.isEmpty()) {
         static const std::pair<const char *, const char *> overrides[] = {
-            { "response-content-type", "content-type" },
-            { "response-content-language", "content-language" },
-            { "response-expires", "expires" },
-            { "response-cache-control", "cache-control" },
-            { "response-content-disposition", "content-disposition" },
-            { "response-content-encoding", "content-encoding" },
+            {"response-content-type", "content-type"},
+            {"response-content-language", "content-language"},
+            {"response-expires", "expires"},
+            {"response-cache-control", "cache-control"},
+            {"response-content-disposition", "content-disposition"},
+            {"response-content-encoding", "content-encoding"},
         };
         for (const auto &[param, header] : overrides) {
             if (call.hasQuery(param))
@@ -1449,9 +1453,10 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     QByteArray sourceKey;
     QByteArray version;
     if (!parseCopySource(call.header("x-amz-copy-source"), &sourceBucket, &sourceKey, &version))
-        return error(call, s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
-                                                                    "source bucket and key: "
-                                                                    "sourcebucket/sourcekey")));
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
+                                                     "source bucket and key: "
+                                                     "sourcebucket/sourcekey")));
     if (!version.isEmpty() && version != "null")
         return error(call, s3errors::notImplemented(QStringLiteral("copying object versions")));
     const QByteArray directive = call.header("x-amz-metadata-directive").toUpper();
@@ -1459,8 +1464,9 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     if ((!directive.isEmpty() && directive != "COPY" && directive != "REPLACE")
         || (!taggingDirective.isEmpty() && taggingDirective != "COPY"
             && taggingDirective != "REPLACE"))
-        return error(call, s3errors::invalidArgument(QStringLiteral("Unknown metadata or tagging "
-                                                                    "directive")));
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("Unknown metadata or tagging "
+                                                     "directive")));
     auto attributes = attributesFrom(call);
     if (!attributes)
         return error(call, attributes.error());
@@ -1472,20 +1478,20 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
         auto source = m_store->object(sourceBucket, sourceKey, S3Store::Body::Skip);
         if (!source)
             return error(call, source.error());
-        withClass = S3ObjectAttributes { S3Store::parseHeaders(source->headers),
-                                         attributes->storageClass, {} };
+        withClass = S3ObjectAttributes {
+            S3Store::parseHeaders(source->headers), attributes->storageClass, {}};
         changed = &*withClass;
     }
     const QByteArray tagging = attributes->tagging;
     S3Conditions conditions;
     conditions.ifMatch = unquote(call.header("x-amz-copy-source-if-match"));
     conditions.ifNoneMatch = unquote(call.header("x-amz-copy-source-if-none-match"));
-    conditions.ifModifiedSinceNs = parseHttpDate(call.header("x-amz-copy-source-if-modified-since"));
-    conditions.ifUnmodifiedSinceNs =
-            parseHttpDate(call.header("x-amz-copy-source-if-unmodified-since"));
+    conditions.ifModifiedSinceNs
+        = parseHttpDate(call.header("x-amz-copy-source-if-modified-since"));
+    conditions.ifUnmodifiedSinceNs
+        = parseHttpDate(call.header("x-amz-copy-source-if-unmodified-since"));
     auto copied = m_store->copyObject(sourceBucket, sourceKey, call.bucket, call.key, changed,
-                                      taggingDirective == "REPLACE" ? &tagging : nullptr,
-                                      conditions, call.origin());
+        taggingDirective == "REPLACE" ? &tagging : nullptr, conditions, call.origin());
     if (!copied)
         return error(call, copied.error());
     call.size = copied->size;
@@ -1496,7 +1502,7 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(copied->etag) + u'"');
     if (copied->checksumAlgorithm != ChecksumAlgorithm::None)
         w.writeTextElement(QString::fromLatin1(checksumXmlElementName(copied->checksumAlgorithm)),
-                           QString::fromLatin1(copied->checksum));
+            QString::fromLatin1(copied->checksum));
     s3xml::endDocument(w);
     return xmlResponse(out);
 }
@@ -1515,7 +1521,8 @@ HttpResponse S3RestApi::putObjectTagging(S3Call &call)
     auto tags = s3xml::parseTagging(call.request.body.toByteArray(), 10);
     if (!tags)
         return error(call, tags.error());
-    if (auto r = m_store->setObjectTagging(call.bucket, call.key, s3xml::taggingToHeader(*tags)); !r)
+    if (auto r = m_store->setObjectTagging(call.bucket, call.key, s3xml::taggingToHeader(*tags));
+        !r)
         return error(call, r.error());
     return emptyResponse();
 }
@@ -1543,10 +1550,10 @@ HttpResponse S3RestApi::objectAcl(S3Call &call)
     w.writeStartElement(QStringLiteral("AccessControlList"));
     w.writeStartElement(QStringLiteral("Grant"));
     w.writeStartElement(QStringLiteral("Grantee"));
-    w.writeNamespace(QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"),
-                     QStringLiteral("xsi"));
+    w.writeNamespace(
+        QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"), QStringLiteral("xsi"));
     w.writeAttribute(QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"),
-                     QStringLiteral("type"), QStringLiteral("CanonicalUser"));
+        QStringLiteral("type"), QStringLiteral("CanonicalUser"));
     w.writeTextElement(QStringLiteral("ID"), QString::fromLatin1(kOwnerId));
     w.writeTextElement(QStringLiteral("DisplayName"), kOwnerName);
     w.writeEndElement();
@@ -1567,8 +1574,9 @@ HttpResponse S3RestApi::createUpload(S3Call &call)
     QByteArray algorithmName = call.header("x-amz-checksum-algorithm");
     const ChecksumAlgorithm algorithm = checksumAlgorithmFromName(algorithmName);
     if (!algorithmName.isEmpty() && algorithm == ChecksumAlgorithm::None)
-        return error(call, s3errors::invalidRequest(QStringLiteral("Unsupported checksum "
-                                                                   "algorithm")));
+        return error(call,
+            s3errors::invalidRequest(QStringLiteral("Unsupported checksum "
+                                                    "algorithm")));
     auto upload = m_store->createUpload(call.bucket, call.key, *attributes, algorithm);
     if (!upload)
         return error(call, upload.error());
@@ -1628,8 +1636,9 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
     QByteArray sourceKey;
     QByteArray version;
     if (!parseCopySource(call.header("x-amz-copy-source"), &sourceBucket, &sourceKey, &version))
-        return error(call, s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
-                                                                    "source bucket and key")));
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
+                                                     "source bucket and key")));
     auto source = m_store->object(sourceBucket, sourceKey);
     if (!source)
         return error(call, source.error());
@@ -1666,16 +1675,17 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
         const qint64 n = in.read(buffer.data(), qMin<qint64>(remaining, buffer.size()));
         if (n <= 0 || out.write(buffer.constData(), n) != n) {
             out.remove();
-            return error(call, s3errors::internalError(QStringLiteral("cannot copy the source "
-                                                                      "range")));
+            return error(call,
+                s3errors::internalError(QStringLiteral("cannot copy the source "
+                                                       "range")));
         }
         digest.add(buffer.constData(), n);
         remaining -= n;
     }
     out.close();
     digest.finish();
-    S3StagedBody body { {}, staging, digest.size(), digest.md5(), digest.sha256Hex(),
-                        digest.checksumAlgorithm(), digest.checksum() };
+    S3StagedBody body {{}, staging, digest.size(), digest.md5(), digest.sha256Hex(),
+        digest.checksumAlgorithm(), digest.checksum()};
     auto part = m_store->uploadPart(call.bucket, call.key, uploadId, partNumber, body);
     if (!part) {
         QFile::remove(staging);
@@ -1689,7 +1699,7 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
     w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(part->etag) + u'"');
     if (part->checksumAlgorithm != ChecksumAlgorithm::None)
         w.writeTextElement(QString::fromLatin1(checksumXmlElementName(part->checksumAlgorithm)),
-                           QString::fromLatin1(part->checksum));
+            QString::fromLatin1(part->checksum));
     s3xml::endDocument(w);
     return xmlResponse(xml);
 }
@@ -1699,8 +1709,8 @@ HttpResponse S3RestApi::completeUpload(S3Call &call)
     auto parts = s3xml::parseCompleteMultipartUpload(call.request.body.toByteArray());
     if (!parts)
         return error(call, parts.error());
-    auto done = m_store->completeUpload(call.bucket, call.key, call.queryValue("uploadId"), *parts,
-                                        call.origin());
+    auto done = m_store->completeUpload(
+        call.bucket, call.key, call.queryValue("uploadId"), *parts, call.origin());
     if (!done)
         return error(call, done.error());
     call.size = done->size;
@@ -1709,14 +1719,14 @@ HttpResponse S3RestApi::completeUpload(S3Call &call)
     s3xml::beginDocument(w, QStringLiteral("CompleteMultipartUploadResult"));
     const QByteArray host = call.header("host");
     w.writeTextElement(QStringLiteral("Location"),
-                       QStringLiteral("http://") + QString::fromLatin1(host) + u'/' + call.bucket
-                               + u'/' + urlEncodeKey(call.key));
+        QStringLiteral("http://") + QString::fromLatin1(host) + u'/' + call.bucket + u'/'
+            + urlEncodeKey(call.key));
     w.writeTextElement(QStringLiteral("Bucket"), call.bucket);
     w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(call.key));
     w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(done->etag) + u'"');
     if (done->checksumAlgorithm != ChecksumAlgorithm::None) {
         w.writeTextElement(QString::fromLatin1(checksumXmlElementName(done->checksumAlgorithm)),
-                           QString::fromLatin1(done->checksum));
+            QString::fromLatin1(done->checksum));
         w.writeTextElement(QStringLiteral("ChecksumType"), QStringLiteral("COMPOSITE"));
     }
     s3xml::endDocument(w);
@@ -1751,18 +1761,18 @@ HttpResponse S3RestApi::listParts(S3Call &call)
     writeOwner(w, QStringLiteral("Initiator"));
     writeOwner(w);
     w.writeTextElement(QStringLiteral("StorageClass"),
-                       upload->storageClass.isEmpty() ? QStringLiteral("STANDARD")
-                                                      : QString::fromLatin1(upload->storageClass));
+        upload->storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                       : QString::fromLatin1(upload->storageClass));
     w.writeTextElement(QStringLiteral("PartNumberMarker"), QString::number(after));
     if (!parts->isEmpty())
-        w.writeTextElement(QStringLiteral("NextPartNumberMarker"),
-                           QString::number(parts->last().partNumber));
+        w.writeTextElement(
+            QStringLiteral("NextPartNumberMarker"), QString::number(parts->last().partNumber));
     w.writeTextElement(QStringLiteral("MaxParts"), QString::number(max));
     w.writeTextElement(QStringLiteral("IsTruncated"),
-                       truncated ? QStringLiteral("true") : QStringLiteral("false"));
+        truncated ? QStringLiteral("true") : QStringLiteral("false"));
     if (upload->checksumAlgorithm != ChecksumAlgorithm::None)
         w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
-                           QString::fromLatin1(checksumAlgorithmName(upload->checksumAlgorithm)));
+            QString::fromLatin1(checksumAlgorithmName(upload->checksumAlgorithm)));
     for (const S3Part &p : std::as_const(*parts)) {
         w.writeStartElement(QStringLiteral("Part"));
         w.writeTextElement(QStringLiteral("PartNumber"), QString::number(p.partNumber));
@@ -1771,7 +1781,7 @@ HttpResponse S3RestApi::listParts(S3Call &call)
         w.writeTextElement(QStringLiteral("Size"), QString::number(p.size));
         if (p.checksumAlgorithm != ChecksumAlgorithm::None)
             w.writeTextElement(QString::fromLatin1(checksumXmlElementName(p.checksumAlgorithm)),
-                               QString::fromLatin1(p.checksum));
+                QString::fromLatin1(p.checksum));
         w.writeEndElement();
     }
     s3xml::endDocument(w);

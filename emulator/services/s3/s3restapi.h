@@ -15,7 +15,9 @@ class S3Notifier;
 class S3SignatureVerifier;
 class Tracer;
 struct S3Call;
-namespace s3xml { struct CorsRule; }
+namespace s3xml {
+struct CorsRule;
+}
 
 // S3's REST-XML wire protocol on the edge port (PROTOCOLS.md §4): picks the operation from
 // method, path (path-style or virtual-host bucket) and query flags, reads headers and bodies
@@ -30,8 +32,8 @@ namespace s3xml { struct CorsRule; }
 class S3RestApi : public HttpHandler
 {
 public:
-    S3RestApi(S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock,
-              QString region);
+    S3RestApi(
+        S3Store *store, S3Notifier *notifier, Tracer *tracer, const Clock *clock, QString region);
     ~S3RestApi() override;
 
     qint64 maxBodySize(const HttpRequest &head) const override;
@@ -86,8 +88,8 @@ private:
     HttpResponse listParts(S3Call &call);
 
     // Shared steps.
-    Result<S3StagedBody> stageUpload(S3Call &call, ChecksumAlgorithm uploadAlgorithm,
-                                     bool *ownsFile);
+    Result<S3StagedBody> stageUpload(
+        S3Call &call, ChecksumAlgorithm uploadAlgorithm, bool *ownsFile);
     Result<S3ObjectAttributes> attributesFrom(const S3Call &call) const;
     void addCorsHeaders(const S3Call &call, HttpResponse &response);
     std::shared_ptr<const QList<s3xml::CorsRule>> corsRules(const QString &bucket);

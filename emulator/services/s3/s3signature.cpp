@@ -52,7 +52,7 @@ QByteArray hmacSha1(const QByteArray &key, const QByteArray &data)
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
     HMAC(EVP_sha1(), key.constData(), int(key.size()),
-         reinterpret_cast<const unsigned char *>(data.constData()), size_t(data.size()), out, &n);
+        reinterpret_cast<const unsigned char *>(data.constData()), size_t(data.size()), out, &n);
     return QByteArray(reinterpret_cast<const char *>(out), int(n));
 }
 
@@ -61,13 +61,41 @@ QByteArray hmacSha1(const QByteArray &key, const QByteArray &data)
 bool isSubresource(const QByteArray &name)
 {
     static const QList<QByteArray> names = {
-        "accelerate", "acl", "cors", "defaultObjectAcl", "location", "logging", "partNumber",
-        "policy", "requestPayment", "torrent", "versioning", "versionId", "versions", "website",
-        "uploads", "uploadId", "response-content-type", "response-content-language",
-        "response-expires", "response-cache-control", "response-content-disposition",
-        "response-content-encoding", "delete", "lifecycle", "tagging", "restore", "storageClass",
-        "notification", "replication", "analytics", "metrics", "inventory", "select",
-        "select-type", "object-lock",
+        "accelerate",
+        "acl",
+        "cors",
+        "defaultObjectAcl",
+        "location",
+        "logging",
+        "partNumber",
+        "policy",
+        "requestPayment",
+        "torrent",
+        "versioning",
+        "versionId",
+        "versions",
+        "website",
+        "uploads",
+        "uploadId",
+        "response-content-type",
+        "response-content-language",
+        "response-expires",
+        "response-cache-control",
+        "response-content-disposition",
+        "response-content-encoding",
+        "delete",
+        "lifecycle",
+        "tagging",
+        "restore",
+        "storageClass",
+        "notification",
+        "replication",
+        "analytics",
+        "metrics",
+        "inventory",
+        "select",
+        "select-type",
+        "object-lock",
     };
     return names.contains(name);
 }
@@ -75,7 +103,7 @@ bool isSubresource(const QByteArray &name)
 } // namespace
 
 Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
-        const HttpRequest &request, qint64 nowSeconds) const
+    const HttpRequest &request, qint64 nowSeconds) const
 {
     const QByteArray accessKey = request.queryItem("AWSAccessKeyId");
     const auto secret = m_secrets.constFind(accessKey);
@@ -95,7 +123,7 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
     QList<std::pair<QByteArray, QByteArray>> sub;
     for (const auto &[name, value] : request.queryItems()) {
         if (isSubresource(name))
-            sub.append({ name, value });
+            sub.append({name, value});
     }
     std::sort(sub.begin(), sub.end());
     for (qsizetype i = 0; i < sub.size(); ++i) {
@@ -107,20 +135,20 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
     QList<std::pair<QByteArray, QByteArray>> amz;
     for (const auto &[name, value] : request.headers.fields()) {
         if (name.startsWith("x-amz-"))
-            amz.append({ name, value.trimmed() });
+            amz.append({name, value.trimmed()});
     }
     std::sort(amz.begin(), amz.end());
     QByteArray amzHeaders;
     for (const auto &[name, value] : std::as_const(amz))
         amzHeaders += name + ':' + value + '\n';
     const QByteArray toSign = request.method + '\n' + request.header("content-md5") + '\n'
-            + request.header("content-type") + '\n' + QByteArray::number(expires) + '\n'
-            + amzHeaders + resource;
+        + request.header("content-type") + '\n' + QByteArray::number(expires) + '\n' + amzHeaders
+        + resource;
     const QByteArray expected = hmacSha1(*secret, toSign).toBase64();
     if (!constantTimeEqual(expected, request.queryItem("Signature")))
         return s3errors::signatureDoesNotMatch(
-                QStringLiteral("The request signature we calculated does not match the signature "
-                               "you provided. Check your key and signing method."));
+            QStringLiteral("The request signature we calculated does not match the signature "
+                           "you provided. Check your key and signing method."));
     return Verified {};
 }
 
@@ -144,7 +172,7 @@ QByteArray S3SignatureVerifier::uriEncode(const QByteArray &bytes, bool keepSlas
 }
 
 QByteArray S3SignatureVerifier::signingKey(const QByteArray &secret, const QByteArray &date,
-                                           const QByteArray &region, const QByteArray &service)
+    const QByteArray &region, const QByteArray &service)
 {
     QByteArray k = hmacSha256(QByteArray("AWS4" + secret), date);
     k = hmacSha256(k, region);
@@ -157,8 +185,8 @@ Result<S3SignatureVerifier> S3SignatureVerifier::fromCredentialsFile(const QStri
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text))
         return makeError(QStringLiteral("Usage"),
-                         QStringLiteral("cannot read the credentials file %1: %2")
-                                 .arg(path, file.errorString()));
+            QStringLiteral("cannot read the credentials file %1: %2")
+                .arg(path, file.errorString()));
     S3SignatureVerifier v;
     QByteArray key;
     QByteArray secret;
@@ -187,8 +215,7 @@ Result<S3SignatureVerifier> S3SignatureVerifier::fromCredentialsFile(const QStri
     flush();
     if (v.m_secrets.isEmpty())
         return makeError(QStringLiteral("Usage"),
-                         QStringLiteral("no aws_access_key_id / aws_secret_access_key pair in %1")
-                                 .arg(path));
+            QStringLiteral("no aws_access_key_id / aws_secret_access_key pair in %1").arg(path));
     return v;
 }
 
@@ -197,8 +224,8 @@ void S3SignatureVerifier::addCredentials(const QByteArray &accessKeyId, const QB
     m_secrets.insert(accessKeyId, secret);
 }
 
-Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequest &request,
-                                                                  qint64 nowSeconds) const
+Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
+    const HttpRequest &request, qint64 nowSeconds) const
 {
     AuthFields f;
     const QByteArray authorization = request.header("authorization");
@@ -223,8 +250,8 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequ
         payloadHash = "UNSIGNED-PAYLOAD";
         bool ok = false;
         const qint64 expires = request.queryItem("X-Amz-Expires").toLongLong(&ok);
-        const QDateTime signedAt =
-                QDateTime::fromString(QString::fromLatin1(f.amzDate), QStringLiteral("yyyyMMddTHHmmssZ"));
+        const QDateTime signedAt = QDateTime::fromString(
+            QString::fromLatin1(f.amzDate), QStringLiteral("yyyyMMddTHHmmssZ"));
         if (!ok || !signedAt.isValid())
             return denied(QStringLiteral("Malformed X-Amz-Date or X-Amz-Expires"));
         QDateTime utc = signedAt;
@@ -234,9 +261,9 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequ
     } else {
         if (!authorization.startsWith("AWS4-HMAC-SHA256 "))
             return denied(authorization.isEmpty()
-                                  ? QStringLiteral("Anonymous requests are refused: signature "
-                                                   "verification is on")
-                                  : QStringLiteral("Only AWS4-HMAC-SHA256 signatures are accepted"));
+                    ? QStringLiteral("Anonymous requests are refused: signature "
+                                     "verification is on")
+                    : QStringLiteral("Only AWS4-HMAC-SHA256 signatures are accepted"));
         for (const QByteArray &part : authorization.mid(17).split(',')) {
             const QByteArray p = part.trimmed();
             if (p.startsWith("Credential=")) {
@@ -270,7 +297,7 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequ
     for (const auto &[name, value] : request.queryItems()) {
         if (presigned && name == "X-Amz-Signature")
             continue;
-        query.append({ uriEncode(name, false), uriEncode(value, false) });
+        query.append({uriEncode(name, false), uriEncode(value, false)});
     }
     std::sort(query.begin(), query.end());
     QByteArray canonicalQuery;
@@ -294,34 +321,33 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(const HttpRequ
         }
         if (!found)
             return makeError(QStringLiteral("SignatureDoesNotMatch"),
-                             QStringLiteral("A signed header is missing: ") + QString::fromLatin1(name),
-                             403);
+                QStringLiteral("A signed header is missing: ") + QString::fromLatin1(name), 403);
         canonicalHeaders += name + ':' + values + '\n';
     }
     const QByteArray canonicalRequest = request.method + '\n' + request.path + '\n' + canonicalQuery
-            + '\n' + canonicalHeaders + '\n' + f.signedHeaders + '\n' + payloadHash;
+        + '\n' + canonicalHeaders + '\n' + f.signedHeaders + '\n' + payloadHash;
     const QByteArray scope = f.date + '/' + f.region + '/' + f.service + "/aws4_request";
-    const QByteArray toSign = "AWS4-HMAC-SHA256\n" + f.amzDate + '\n' + scope + '\n'
-            + sha256Hex(canonicalRequest);
+    const QByteArray toSign
+        = "AWS4-HMAC-SHA256\n" + f.amzDate + '\n' + scope + '\n' + sha256Hex(canonicalRequest);
     const QByteArray key = signingKey(*secret, f.date, f.region, f.service);
     const QByteArray expected = hmacSha256(key, toSign).toHex();
     if (!constantTimeEqual(expected, f.signature))
         return s3errors::signatureDoesNotMatch(
-                QStringLiteral("The request signature we calculated does not match the signature "
-                               "you provided. Check your key and signing method."));
+            QStringLiteral("The request signature we calculated does not match the signature "
+                           "you provided. Check your key and signing method."));
     Verified v;
     if (payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
-        v.chunkSigning = AwsChunkedDecoder::Signing { key, f.amzDate, scope, f.signature };
+        v.chunkSigning = AwsChunkedDecoder::Signing {key, f.amzDate, scope, f.signature};
     return v;
 }
 
-Result<void> S3SignatureVerifier::verifyPostPolicy(const QByteArray &policy,
-                                                   const PostSignature &fields) const
+Result<void> S3SignatureVerifier::verifyPostPolicy(
+    const QByteArray &policy, const PostSignature &fields) const
 {
     const auto mismatch = [] {
         return s3errors::signatureDoesNotMatch(
-                QStringLiteral("The request signature we calculated does not match the signature "
-                               "you provided. Check your key and signing method."));
+            QStringLiteral("The request signature we calculated does not match the signature "
+                           "you provided. Check your key and signing method."));
     };
     if (!fields.accessKeyId.isEmpty() || !fields.signatureV2.isEmpty()) {
         const auto secret = m_secrets.constFind(fields.accessKeyId);

@@ -44,9 +44,9 @@ public:
     // Field values as the form sent them; empty when absent.
     struct PostSignature
     {
-        QByteArray algorithm;  // x-amz-algorithm
+        QByteArray algorithm; // x-amz-algorithm
         QByteArray credential; // x-amz-credential
-        QByteArray signature;  // x-amz-signature
+        QByteArray signature; // x-amz-signature
         QByteArray accessKeyId; // AWSAccessKeyId (SigV2)
         QByteArray signatureV2; // signature (SigV2)
     };
@@ -54,7 +54,7 @@ public:
 
     // The derived signing key: HMAC chain over date, region, service, "aws4_request".
     static QByteArray signingKey(const QByteArray &secret, const QByteArray &date,
-                                 const QByteArray &region, const QByteArray &service);
+        const QByteArray &region, const QByteArray &service);
     // RFC 3986 encoding as SigV4 wants it (unreserved characters kept; '/' kept when asked).
     static QByteArray uriEncode(const QByteArray &bytes, bool keepSlash);
 

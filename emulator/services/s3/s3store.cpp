@@ -22,38 +22,39 @@ namespace tarmac {
 namespace {
 
 const std::vector<Migration> kMigrations = {
-    { 1,
-      "CREATE TABLE s3_buckets (name TEXT PRIMARY KEY, region TEXT NOT NULL,"
-      "  created_ns INTEGER NOT NULL, tagging BLOB, cors BLOB, notification BLOB) WITHOUT ROWID;"
-      "CREATE TABLE s3_objects (bucket TEXT NOT NULL, key BLOB NOT NULL, blob TEXT NOT NULL,"
-      "  size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
-      "  headers BLOB NOT NULL, storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL,"
-      "  checksum TEXT NOT NULL, parts INTEGER NOT NULL, tagging BLOB NOT NULL,"
-      "  PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
-      "CREATE INDEX s3_objects_blob ON s3_objects(blob);"
-      "CREATE TABLE s3_uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
-      "  key BLOB NOT NULL, initiated_ns INTEGER NOT NULL, headers BLOB NOT NULL,"
-      "  storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL, tagging BLOB NOT NULL);"
-      "CREATE INDEX s3_uploads_bucket ON s3_uploads(bucket, key, initiated_ns);"
-      "CREATE TABLE s3_parts (upload_id TEXT NOT NULL, part_number INTEGER NOT NULL,"
-      "  file TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, md5 BLOB NOT NULL,"
-      "  checksum_alg TEXT NOT NULL, checksum TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
-      "  PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;" },
+    {1,
+        "CREATE TABLE s3_buckets (name TEXT PRIMARY KEY, region TEXT NOT NULL,"
+        "  created_ns INTEGER NOT NULL, tagging BLOB, cors BLOB, notification BLOB) WITHOUT ROWID;"
+        "CREATE TABLE s3_objects (bucket TEXT NOT NULL, key BLOB NOT NULL, blob TEXT NOT NULL,"
+        "  size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+        "  headers BLOB NOT NULL, storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL,"
+        "  checksum TEXT NOT NULL, parts INTEGER NOT NULL, tagging BLOB NOT NULL,"
+        "  PRIMARY KEY (bucket, key)) WITHOUT ROWID;"
+        "CREATE INDEX s3_objects_blob ON s3_objects(blob);"
+        "CREATE TABLE s3_uploads (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
+        "  key BLOB NOT NULL, initiated_ns INTEGER NOT NULL, headers BLOB NOT NULL,"
+        "  storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL, tagging BLOB NOT NULL);"
+        "CREATE INDEX s3_uploads_bucket ON s3_uploads(bucket, key, initiated_ns);"
+        "CREATE TABLE s3_parts (upload_id TEXT NOT NULL, part_number INTEGER NOT NULL,"
+        "  file TEXT NOT NULL, size INTEGER NOT NULL, etag TEXT NOT NULL, md5 BLOB NOT NULL,"
+        "  checksum_alg TEXT NOT NULL, checksum TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+        "  PRIMARY KEY (upload_id, part_number)) WITHOUT ROWID;"},
     // Bodies up to kInlineLimit move into their rows; the blob index cost every write a second
     // b-tree update for a lookup only garbage collection makes.
-    { 2, "ALTER TABLE s3_objects ADD COLUMN data BLOB; DROP INDEX s3_objects_blob;" },
+    {2, "ALTER TABLE s3_objects ADD COLUMN data BLOB; DROP INDEX s3_objects_blob;"},
     // A part's SHA-256, so a completed upload's blob is named without hashing it again.
-    { 3, "ALTER TABLE s3_parts ADD COLUMN sha256 TEXT;" },
+    {3, "ALTER TABLE s3_parts ADD COLUMN sha256 TEXT;"},
     // A multipart object's part sizes ("5242880,5242880,4"), for GET ?partNumber=.
-    { 4, "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT;" },
+    {4, "ALTER TABLE s3_objects ADD COLUMN part_sizes TEXT;"},
     // Small bodies move from the row to the segment log (rows written before keep `data`):
     // the record's place and payload size. s3_log: how far the log's PUT records are applied.
-    { 5, "ALTER TABLE s3_objects ADD COLUMN log_segment INTEGER;"
-         "ALTER TABLE s3_objects ADD COLUMN log_offset INTEGER;"
-         "ALTER TABLE s3_objects ADD COLUMN log_size INTEGER;"
-         "CREATE TABLE s3_log (id INTEGER PRIMARY KEY CHECK (id = 1),"
-         "  applied_segment INTEGER NOT NULL, applied_offset INTEGER NOT NULL);"
-         "INSERT INTO s3_log VALUES (1, 0, 0);" },
+    {5,
+        "ALTER TABLE s3_objects ADD COLUMN log_segment INTEGER;"
+        "ALTER TABLE s3_objects ADD COLUMN log_offset INTEGER;"
+        "ALTER TABLE s3_objects ADD COLUMN log_size INTEGER;"
+        "CREATE TABLE s3_log (id INTEGER PRIMARY KEY CHECK (id = 1),"
+        "  applied_segment INTEGER NOT NULL, applied_offset INTEGER NOT NULL);"
+        "INSERT INTO s3_log VALUES (1, 0, 0);"},
 };
 
 constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
@@ -242,11 +243,13 @@ Result<void> syncPath(const QString &path)
 {
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return makeError(QStringLiteral("InternalError"), QStringLiteral("cannot open ") + path, 500);
+        return makeError(
+            QStringLiteral("InternalError"), QStringLiteral("cannot open ") + path, 500);
     const int rc = ::fdatasync(fd);
     ::close(fd);
     if (rc != 0)
-        return makeError(QStringLiteral("InternalError"), QStringLiteral("cannot sync ") + path, 500);
+        return makeError(
+            QStringLiteral("InternalError"), QStringLiteral("cannot sync ") + path, 500);
     return {};
 }
 
@@ -284,7 +287,8 @@ bool appendFile(QFile &in, QFile &out)
         return true;
     QByteArray buffer(1024 * 1024, Qt::Uninitialized);
     while (remaining > 0) {
-        const ssize_t n = ::read(from, buffer.data(), size_t(qMin<qint64>(buffer.size(), remaining)));
+        const ssize_t n
+            = ::read(from, buffer.data(), size_t(qMin<qint64>(buffer.size(), remaining)));
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -305,8 +309,8 @@ bool appendFile(QFile &in, QFile &out)
 // Removes an upload's rows and its parts' rows (inside a transaction of the caller's).
 Result<void> forgetUpload(Database &db, const QByteArray &uploadId)
 {
-    for (const char *sql : { "DELETE FROM s3_parts WHERE upload_id = ?1",
-                             "DELETE FROM s3_uploads WHERE upload_id = ?1" }) {
+    for (const char *sql : {"DELETE FROM s3_parts WHERE upload_id = ?1",
+             "DELETE FROM s3_uploads WHERE upload_id = ?1"}) {
         auto del = db.prepare(sql);
         if (!del)
             return storeError(del.error());
@@ -320,9 +324,12 @@ Result<void> forgetUpload(Database &db, const QByteArray &uploadId)
 const char *documentColumn(S3Store::BucketDocument which)
 {
     switch (which) {
-    case S3Store::BucketDocument::Tagging: return "tagging";
-    case S3Store::BucketDocument::Cors: return "cors";
-    case S3Store::BucketDocument::Notification: return "notification";
+    case S3Store::BucketDocument::Tagging:
+        return "tagging";
+    case S3Store::BucketDocument::Cors:
+        return "cors";
+    case S3Store::BucketDocument::Notification:
+        return "notification";
     }
     return "tagging";
 }
@@ -352,8 +359,7 @@ S3Store::S3Store(Store *store, const Clock *clock, QString stateDir, qint64 logS
     , m_stagingDir(m_stateDir + QStringLiteral("/s3/tmp"))
     , m_partsRoot(m_stateDir + QStringLiteral("/s3/parts"))
     , m_log(std::make_shared<SegmentLog>(m_stateDir + QStringLiteral("/s3/log"), logSegmentLimit))
-{
-}
+{ }
 
 S3Store::~S3Store()
 {
@@ -372,8 +378,8 @@ Result<void> S3Store::open()
     if (auto r = m_store->migrateModule(QStringLiteral("s3"), kMigrations); !r)
         return r;
     if (!QDir().mkpath(m_stagingDir) || !QDir().mkpath(m_partsRoot))
-        return makeError(QStringLiteral("InternalError"),
-                         QStringLiteral("cannot create ") + m_stagingDir, 500);
+        return makeError(
+            QStringLiteral("InternalError"), QStringLiteral("cannot create ") + m_stagingDir, 500);
     if (auto r = m_log->open(); !r)
         return storeError(r.error());
     m_store->addCheckpointHook([log = m_log] {
@@ -395,50 +401,50 @@ Result<void> S3Store::open()
             return {};
         };
         const QByteArray columns(kObjectColumns);
-        Result<void> r = prep(sql->getObject, "SELECT " + columns
-                                      + ", data, log_segment, log_offset, log_size FROM s3_objects"
-                                        " WHERE bucket = ?1 AND key = ?2");
+        Result<void> r = prep(sql->getObject,
+            "SELECT " + columns
+                + ", data, log_segment, log_offset, log_size FROM s3_objects"
+                  " WHERE bucket = ?1 AND key = ?2");
         if (r)
             r = prep(sql->upsertObject,
-                     "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
-                     " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes,"
-                     " log_segment, log_offset, log_size)"
-                     " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                     " ?17"
-                     " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
-                     " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
-                     " data = excluded.data,"
-                     " size = excluded.size, etag = excluded.etag,"
-                     " modified_ns = excluded.modified_ns, headers = excluded.headers,"
-                     " storage_class = excluded.storage_class,"
-                     " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
-                     " parts = excluded.parts, tagging = excluded.tagging,"
-                     " part_sizes = excluded.part_sizes, log_segment = excluded.log_segment,"
-                     " log_offset = excluded.log_offset, log_size = excluded.log_size");
+                "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
+                " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes,"
+                " log_segment, log_offset, log_size)"
+                " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+                " ?17"
+                " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
+                " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
+                " data = excluded.data,"
+                " size = excluded.size, etag = excluded.etag,"
+                " modified_ns = excluded.modified_ns, headers = excluded.headers,"
+                " storage_class = excluded.storage_class,"
+                " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
+                " parts = excluded.parts, tagging = excluded.tagging,"
+                " part_sizes = excluded.part_sizes, log_segment = excluded.log_segment,"
+                " log_offset = excluded.log_offset, log_size = excluded.log_size");
         if (r)
-            r = prep(sql->setApplied,
-                     "UPDATE s3_log SET applied_segment = ?1, applied_offset = ?2");
+            r = prep(
+                sql->setApplied, "UPDATE s3_log SET applied_segment = ?1, applied_offset = ?2");
         if (r)
             r = prep(sql->deleteObject,
-                     "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 RETURNING size, etag");
+                "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2 RETURNING size, etag");
         if (r)
-            r = prep(sql->listRange, "SELECT " + columns
-                             + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2"
-                               " ORDER BY key LIMIT ?3");
+            r = prep(sql->listRange,
+                "SELECT " + columns
+                    + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2"
+                      " ORDER BY key LIMIT ?3");
         if (r)
             r = prep(sql->listRangeBounded,
-                     "SELECT " + columns
-                             + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND key < ?4"
-                               " ORDER BY key LIMIT ?3");
+                "SELECT " + columns
+                    + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND key < ?4"
+                      " ORDER BY key LIMIT ?3");
         if (!r)
             return r;
         auto names = db.prepare("SELECT name FROM s3_buckets");
         if (!names)
             return names.error();
         QSet<QString> buckets;
-        const Result<void> walked = names->forEachRow([&] {
-            buckets.insert(names->text(0));
-        });
+        const Result<void> walked = names->forEachRow([&] { buckets.insert(names->text(0)); });
         if (!walked)
             return walked.error();
         QWriteLocker lock(&m_bucketNamesLock);
@@ -451,14 +457,14 @@ Result<void> S3Store::open()
     if (auto r = replayLog(); !r)
         return r;
     m_indexer = std::make_unique<WakeableThread>(
-            "tarmac-s3-index",
-            [this] {
-                m_store->write([this](Database &db) {
-                    if (auto r = applyPending(db); !r)
-                        qWarning("tarmac: s3: %s", qPrintable(r.error().message));
-                });
-            },
-            std::chrono::milliseconds(kIndexDelayMs));
+        "tarmac-s3-index",
+        [this] {
+            m_store->write([this](Database &db) {
+                if (auto r = applyPending(db); !r)
+                    qWarning("tarmac: s3: %s", qPrintable(r.error().message));
+            });
+        },
+        std::chrono::milliseconds(kIndexDelayMs));
 
     // Part files whose row never committed (a crash mid-UploadPart), and folders of uploads
     // that no longer exist.
@@ -493,27 +499,27 @@ Result<void> S3Store::replayLog()
             return storeError(mark.error());
         auto row = mark->step();
         if (!row || !*row)
-            return storeError(row ? Error { QString(), QStringLiteral("no s3_log row"), 500 }
-                                  : row.error());
-        const SegmentLog::Location from { mark->int64(0), mark->int64(1) };
+            return storeError(
+                row ? Error {QString(), QStringLiteral("no s3_log row"), 500} : row.error());
+        const SegmentLog::Location from {mark->int64(0), mark->int64(1)};
         mark->reset();
         m_pendingEnd = from;
-        auto scanned = m_log->scan(from, [this](const SegmentLog::Location &at,
-                                                const QByteArray &payload) {
-            auto o = parsePutRecord(payload);
-            if (!o)
-                return;
-            o->logSegment = at.segment;
-            o->logOffset = at.offset;
-            o->logSize = payload.size();
-            m_pending.append(std::move(*o));
-            m_pendingEnd = { at.segment, at.offset + SegmentLog::kHeaderSize + payload.size() };
-        });
+        auto scanned
+            = m_log->scan(from, [this](const SegmentLog::Location &at, const QByteArray &payload) {
+                  auto o = parsePutRecord(payload);
+                  if (!o)
+                      return;
+                  o->logSegment = at.segment;
+                  o->logOffset = at.offset;
+                  o->logSize = payload.size();
+                  m_pending.append(std::move(*o));
+                  m_pendingEnd = {at.segment, at.offset + SegmentLog::kHeaderSize + payload.size()};
+              });
         if (!scanned)
             return storeError(scanned.error());
         if (!m_pending.isEmpty())
             qInfo("tarmac: s3: %lld acknowledged PUTs recovered from the log",
-                  qint64(m_pending.size()));
+                qint64(m_pending.size()));
         return applyPending(db);
     });
 }
@@ -571,7 +577,7 @@ QList<S3Bucket> S3Store::listBuckets()
         auto s = db.prepare("SELECT name, region, created_ns FROM s3_buckets ORDER BY name");
         if (!s)
             return out;
-        (void)s->forEachRow([&] { out.append({ s->text(0), s->text(1), s->int64(2) }); });
+        (void)s->forEachRow([&] { out.append({s->text(0), s->text(1), s->int64(2)}); });
         return out;
     });
 }
@@ -609,7 +615,7 @@ Result<S3Bucket> S3Store::bucket(const QString &name)
             return storeError(row.error());
         if (!*row)
             return s3errors::noSuchBucket(name);
-        return S3Bucket { name, s->text(0), s->int64(1) };
+        return S3Bucket {name, s->text(0), s->int64(1)};
     });
 }
 
@@ -639,7 +645,7 @@ Result<void> S3Store::deleteBucket(const QString &name)
                                " OR EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1)");
         auto del = db.prepare("DELETE FROM s3_buckets WHERE name = ?1");
         if (!exists || !used || !del)
-            return storeError(Error { QString(), QStringLiteral("cannot prepare"), 500 });
+            return storeError(Error {QString(), QStringLiteral("cannot prepare"), 500});
         exists->bind(1, name);
         auto row = exists->step();
         if (!row || !*row)
@@ -662,8 +668,8 @@ Result<void> S3Store::deleteBucket(const QString &name)
 Result<QByteArray> S3Store::bucketDocument(const QString &bucket, BucketDocument which)
 {
     return m_store->write([&](Database &db) -> Result<QByteArray> {
-        auto s = db.prepare(std::string("SELECT ") + documentColumn(which)
-                            + " FROM s3_buckets WHERE name = ?1");
+        auto s = db.prepare(
+            std::string("SELECT ") + documentColumn(which) + " FROM s3_buckets WHERE name = ?1");
         if (!s)
             return storeError(s.error());
         s->bind(1, bucket);
@@ -674,12 +680,12 @@ Result<QByteArray> S3Store::bucketDocument(const QString &bucket, BucketDocument
     });
 }
 
-Result<void> S3Store::setBucketDocument(const QString &bucket, BucketDocument which,
-                                        const QByteArray &document)
+Result<void> S3Store::setBucketDocument(
+    const QString &bucket, BucketDocument which, const QByteArray &document)
 {
     return m_store->write([&](Database &db) -> Result<void> {
         auto s = db.prepare(std::string("UPDATE s3_buckets SET ") + documentColumn(which)
-                            + " = ?2 WHERE name = ?1");
+            + " = ?2 WHERE name = ?1");
         if (!s)
             return storeError(s.error());
         s->bind(1, bucket);
@@ -697,15 +703,14 @@ Result<void> S3Store::setBucketDocument(const QString &bucket, BucketDocument wh
 
 Result<QByteArray> S3Store::checkStorageClass(const QByteArray &storageClass)
 {
-    static const QByteArray known[] = { "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA",
-                                        "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
-                                        "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW",
-                                        "EXPRESS_ONEZONE" };
+    static const QByteArray known[]
+        = {"STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+            "GLACIER", "DEEP_ARCHIVE", "OUTPOSTS", "GLACIER_IR", "SNOW", "EXPRESS_ONEZONE"};
     if (storageClass.isEmpty() || storageClass == "STANDARD")
         return QByteArray();
     if (std::find(std::begin(known), std::end(known), storageClass) == std::end(known))
         return makeError(QStringLiteral("InvalidStorageClass"),
-                         QStringLiteral("The storage class you specified is not valid"), 400);
+            QStringLiteral("The storage class you specified is not valid"), 400);
     return storageClass;
 }
 
@@ -713,16 +718,17 @@ Result<void> S3Store::checkMetadataSize(qint64 bytes)
 {
     if (bytes > 2048)
         return makeError(QStringLiteral("MetadataTooLarge"),
-                         QStringLiteral("Your metadata headers exceed the maximum allowed metadata "
-                                        "size (2 KB)"),
-                         400);
+            QStringLiteral("Your metadata headers exceed the maximum allowed metadata "
+                           "size (2 KB)"),
+            400);
     return {};
 }
 
 Result<void> S3Store::checkKey(const QByteArray &key)
 {
     if (key.isEmpty())
-        return makeError(QStringLiteral("InvalidArgument"), QStringLiteral("The key is empty"), 400);
+        return makeError(
+            QStringLiteral("InvalidArgument"), QStringLiteral("The key is empty"), 400);
     if (key.size() > kMaxKeyBytes)
         return s3errors::keyTooLong(key.size());
     return {};
@@ -732,7 +738,7 @@ QByteArray S3Store::nextSequencer()
 {
     const quint64 n = m_sequence.fetch_add(1, std::memory_order_relaxed);
     return QByteArray::number(qint64(m_clock->nowNs()), 16).toUpper().rightJustified(16, '0')
-            + QByteArray::number(n & 0xFF, 16).toUpper().rightJustified(2, '0');
+        + QByteArray::number(n & 0xFF, 16).toUpper().rightJustified(2, '0');
 }
 
 void S3Store::emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin)
@@ -755,10 +761,18 @@ void S3Store::emitEvent(const QString &eventName, const S3Object &object, const 
 Result<void> S3Store::upsertObject(const S3Object &o)
 {
     Statement &s = m_sql->upsertObject;
-    s.bind(1, o.bucket).bind(2, o.key).bind(3, o.blob).bind(4, o.size).bind(5, o.etag)
-            .bind(6, o.lastModifiedNs).bind(7, o.headers).bind(8, o.storageClass)
-            .bind(9, checksumAlgorithmName(o.checksumAlgorithm)).bind(10, o.checksum)
-            .bind(11, o.partsCount).bind(12, o.tagging);
+    s.bind(1, o.bucket)
+        .bind(2, o.key)
+        .bind(3, o.blob)
+        .bind(4, o.size)
+        .bind(5, o.etag)
+        .bind(6, o.lastModifiedNs)
+        .bind(7, o.headers)
+        .bind(8, o.storageClass)
+        .bind(9, checksumAlgorithmName(o.checksumAlgorithm))
+        .bind(10, o.checksum)
+        .bind(11, o.partsCount)
+        .bind(12, o.tagging);
     if (o.blob.isEmpty() && o.logSegment == 0)
         s.bind(13, o.data);
     else
@@ -775,7 +789,7 @@ Result<void> S3Store::upsertObject(const S3Object &o)
 }
 
 Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QByteArray &ifMatch,
-                                       const QString &eventName, const S3Origin &origin)
+    const QString &eventName, const S3Origin &origin)
 {
     auto committed = withObjects([&](Database &db) -> Result<void> {
         if (requireAbsent || !ifMatch.isEmpty()) {
@@ -810,10 +824,8 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
 }
 
 Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key,
-                                    const S3StagedBody &body,
-                                    const S3ObjectAttributes &attributes,
-                                    const S3Conditions &conditions, const S3Origin &origin,
-                                    const QString &eventName)
+    const S3StagedBody &body, const S3ObjectAttributes &attributes, const S3Conditions &conditions,
+    const S3Origin &origin, const QString &eventName)
 {
     if (auto r = checkKey(key); !r)
         return r.error();
@@ -825,7 +837,7 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     } else {
         // The bytes are made durable first: the row that names them is committed only after.
         auto stored = m_store->blobs().adoptHashedFile(
-                body.path, BlobStore::Stored { body.sha256Hex, body.md5.toHex(), body.size });
+            body.path, BlobStore::Stored {body.sha256Hex, body.md5.toHex(), body.size});
         if (!stored)
             return storeError(stored.error());
         o.blob = body.sha256Hex;
@@ -841,8 +853,8 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     o.checksum = body.checksum.toBase64();
     o.tagging = attributes.tagging;
     if (o.data.isEmpty() || conditions.ifNoneMatch == "*" || !conditions.ifMatch.isEmpty())
-        return commitObject(std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch,
-                            eventName, origin);
+        return commitObject(
+            std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch, eventName, origin);
     // A small unconditional PUT is acknowledged once its 'P' record (row and body) is in the
     // log; the indexer commits its row with the next batch, and every reader of the objects
     // table commits pending rows first (withObjects), so no one can tell it is not there.
@@ -881,7 +893,7 @@ Result<SegmentLog::Location> S3Store::logRecord(S3Object &o, const QByteArray &r
     o.logSegment = at->segment;
     o.logOffset = at->offset;
     o.logSize = record.size();
-    return SegmentLog::Location { at->segment, at->offset + SegmentLog::kHeaderSize + record.size() };
+    return SegmentLog::Location {at->segment, at->offset + SegmentLog::kHeaderSize + record.size()};
 }
 
 Result<void> S3Store::applyPending(Database &db)
@@ -929,21 +941,20 @@ Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key, B
     });
     if (!found || found->logSegment == 0 || body == Body::Skip)
         return found;
-    auto payload = segment ? SegmentLog::read(*segment, found->logOffset, found->logSize)
-                           : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
-                                                          QStringLiteral("segment %1 is missing")
-                                                                  .arg(found->logSegment),
-                                                          500));
+    auto payload = segment
+        ? SegmentLog::read(*segment, found->logOffset, found->logSize)
+        : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
+            QStringLiteral("segment %1 is missing").arg(found->logSegment), 500));
     auto data = payload ? bodyOf(*payload, found->size) : Result<QByteArray>(payload.error());
     if (!data)
-        return s3errors::internalError(QStringLiteral("The object's body cannot be read: ")
-                                       + data.error().message);
+        return s3errors::internalError(
+            QStringLiteral("The object's body cannot be read: ") + data.error().message);
     found->data = std::move(*data);
     return found;
 }
 
-Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
-                                   const S3Origin &origin)
+Result<bool> S3Store::deleteObject(
+    const QString &bucket, const QByteArray &key, const S3Origin &origin)
 {
     S3Object removed;
     auto result = withObjects([&](Database &) -> Result<bool> {
@@ -973,11 +984,8 @@ Result<bool> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
 }
 
 Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArray &sourceKey,
-                                     const QString &bucket, const QByteArray &key,
-                                     const S3ObjectAttributes *attributes,
-                                     const QByteArray *tagging,
-                                     const S3Conditions &sourceConditions,
-                                     const S3Origin &origin)
+    const QString &bucket, const QByteArray &key, const S3ObjectAttributes *attributes,
+    const QByteArray *tagging, const S3Conditions &sourceConditions, const S3Origin &origin)
 {
     if (auto r = checkKey(key); !r)
         return r.error();
@@ -992,16 +1000,18 @@ Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArr
         && (sourceConditions.ifNoneMatch == "*" || sourceConditions.ifNoneMatch == src.etag))
         return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-none-match"));
     if (sourceConditions.ifUnmodifiedSinceNs
-        && src.lastModifiedNs / 1'000'000'000 > sourceConditions.ifUnmodifiedSinceNs / 1'000'000'000)
-        return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-unmodified-since"));
+        && src.lastModifiedNs / 1'000'000'000
+            > sourceConditions.ifUnmodifiedSinceNs / 1'000'000'000)
+        return s3errors::preconditionFailed(
+            QStringLiteral("x-amz-copy-source-if-unmodified-since"));
     if (sourceConditions.ifModifiedSinceNs
         && src.lastModifiedNs / 1'000'000'000 <= sourceConditions.ifModifiedSinceNs / 1'000'000'000)
         return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-modified-since"));
     if (sourceBucket == bucket && sourceKey == key && !attributes && !tagging)
         return s3errors::invalidRequest(QStringLiteral(
-                "This copy request is illegal because it is trying to copy an object to itself "
-                "without changing the object's metadata, storage class, website redirect "
-                "location or encryption attributes."));
+            "This copy request is illegal because it is trying to copy an object to itself "
+            "without changing the object's metadata, storage class, website redirect "
+            "location or encryption attributes."));
     S3Object o = src;
     o.bucket = bucket;
     o.key = key;
@@ -1040,8 +1050,8 @@ Result<QByteArray> S3Store::objectTagging(const QString &bucket, const QByteArra
     return o->tagging;
 }
 
-Result<void> S3Store::setObjectTagging(const QString &bucket, const QByteArray &key,
-                                       const QByteArray &tagging)
+Result<void> S3Store::setObjectTagging(
+    const QString &bucket, const QByteArray &key, const QByteArray &tagging)
 {
     auto done = withObjects([&](Database &db) -> Result<void> {
         auto s = db.prepare("UPDATE s3_objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2");
@@ -1107,13 +1117,13 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
         if (!live)
             return storeError(live.error());
         if (auto r = live->forEachRow([&] {
-                liveBytes[live->int64(0)] = live->int64(1)
-                        + live->int64(2) * SegmentLog::kHeaderSize;
+                liveBytes[live->int64(0)]
+                    = live->int64(1) + live->int64(2) * SegmentLog::kHeaderSize;
             });
             !r)
             return storeError(r.error());
     }
-    QSet<qint64> drop;    // nothing lives there
+    QSet<qint64> drop; // nothing lives there
     QSet<qint64> rewrite; // little lives there: copy it forward first
     for (const qint64 id : sealed) {
         const qint64 live = liveBytes.value(id, 0);
@@ -1139,8 +1149,8 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
             return storeError(rows.error());
         if (auto r = rows->forEachRow([&] {
                 if (rewrite.contains(rows->int64(2)))
-                    moves.append({ rows->text(0), rows->blob(1), rows->int64(2),
-                                   rows->int64(3), rows->int64(4), rows->int64(5) });
+                    moves.append({rows->text(0), rows->blob(1), rows->int64(2), rows->int64(3),
+                        rows->int64(4), rows->int64(5)});
             });
             !r)
             return storeError(r.error());
@@ -1158,7 +1168,7 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
                 return tx.began().error();
             for (qsizetype i = first; i < qMin(first + kBatch, moves.size()); ++i) {
                 const Move &m = moves[i];
-                auto payload = m_log->read({ m.segment, m.offset }, m.logSize);
+                auto payload = m_log->read({m.segment, m.offset}, m.logSize);
                 if (!payload)
                     return payload.error();
                 auto body = bodyOf(*payload, m.size);
@@ -1168,8 +1178,13 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
                 auto at = m_log->append(record);
                 if (!at)
                     return at.error();
-                update->bind(1, m.bucket).bind(2, m.key).bind(3, m.segment).bind(4, m.offset)
-                        .bind(5, at->segment).bind(6, at->offset).bind(7, qint64(record.size()));
+                update->bind(1, m.bucket)
+                    .bind(2, m.key)
+                    .bind(3, m.segment)
+                    .bind(4, m.offset)
+                    .bind(5, at->segment)
+                    .bind(6, at->offset)
+                    .bind(7, qint64(record.size()));
                 if (auto r = update->exec(); !r)
                     return r;
             }
@@ -1290,7 +1305,8 @@ QList<std::pair<QByteArray, QByteArray>> S3Store::parseHeaders(const QByteArray 
             nl = serialized.size();
         const qsizetype colon = serialized.indexOf(':', pos);
         if (colon > pos && colon < nl)
-            out.append({ serialized.mid(pos, colon - pos), serialized.mid(colon + 1, nl - colon - 1) });
+            out.append(
+                {serialized.mid(pos, colon - pos), serialized.mid(colon + 1, nl - colon - 1)});
         pos = nl + 1;
     }
     return out;
@@ -1307,8 +1323,7 @@ QByteArray S3Store::multipartEtag(const QList<QByteArray> &partMd5s)
 // Multipart uploads.
 
 Result<S3Upload> S3Store::createUpload(const QString &bucket, const QByteArray &key,
-                                       const S3ObjectAttributes &attributes,
-                                       ChecksumAlgorithm checksumAlgorithm)
+    const S3ObjectAttributes &attributes, ChecksumAlgorithm checksumAlgorithm)
 {
     if (auto r = checkKey(key); !r)
         return r.error();
@@ -1326,9 +1341,14 @@ Result<S3Upload> S3Store::createUpload(const QString &bucket, const QByteArray &
                             " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?2)");
         if (!s)
             return storeError(s.error());
-        s->bind(1, u.uploadId).bind(2, bucket).bind(3, key).bind(4, u.initiatedNs)
-                .bind(5, serializeHeaders(attributes.headers)).bind(6, attributes.storageClass)
-                .bind(7, checksumAlgorithmName(checksumAlgorithm)).bind(8, attributes.tagging);
+        s->bind(1, u.uploadId)
+            .bind(2, bucket)
+            .bind(3, key)
+            .bind(4, u.initiatedNs)
+            .bind(5, serializeHeaders(attributes.headers))
+            .bind(6, attributes.storageClass)
+            .bind(7, checksumAlgorithmName(checksumAlgorithm))
+            .bind(8, attributes.tagging);
         if (auto r = s->exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)
@@ -1340,8 +1360,8 @@ Result<S3Upload> S3Store::createUpload(const QString &bucket, const QByteArray &
     return u;
 }
 
-Result<S3Upload> S3Store::upload(const QString &bucket, const QByteArray &key,
-                                 const QByteArray &uploadId)
+Result<S3Upload> S3Store::upload(
+    const QString &bucket, const QByteArray &key, const QByteArray &uploadId)
 {
     if (!isHexId(uploadId))
         return s3errors::noSuchUpload(uploadId);
@@ -1368,12 +1388,11 @@ Result<S3Upload> S3Store::upload(const QString &bucket, const QByteArray &key,
 }
 
 Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
-                                   const QByteArray &uploadId, int partNumber,
-                                   const S3StagedBody &body)
+    const QByteArray &uploadId, int partNumber, const S3StagedBody &body)
 {
     if (partNumber < 1 || partNumber > kMaxParts)
         return s3errors::invalidArgument(
-                QStringLiteral("Part number must be an integer between 1 and 10000, inclusive"));
+            QStringLiteral("Part number must be an integer between 1 and 10000, inclusive"));
     if (body.size > kMaxPutSize)
         return s3errors::entityTooLarge(body.size, kMaxPutSize);
     auto u = upload(bucket, key, uploadId);
@@ -1392,7 +1411,7 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
         if (auto r = syncPath(body.path); !r)
             return r.error();
         if (::rename(QFile::encodeName(body.path).constData(),
-                     QFile::encodeName(dir + u'/' + fileName).constData())
+                QFile::encodeName(dir + u'/' + fileName).constData())
             != 0)
             return s3errors::internalError(QStringLiteral("cannot store the part"));
     }
@@ -1409,15 +1428,16 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
         if (!tx.began())
             return storeError(tx.began().error());
         auto exists = db.prepare("SELECT 1 FROM s3_uploads WHERE upload_id = ?1");
-        auto old = db.prepare("SELECT file FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2");
+        auto old
+            = db.prepare("SELECT file FROM s3_parts WHERE upload_id = ?1 AND part_number = ?2");
         auto put = db.prepare(
-                "INSERT INTO s3_parts (upload_id, part_number, file, size, etag, md5, checksum,"
-                " modified_ns, checksum_alg, sha256)"
-                " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-                " ON CONFLICT (upload_id, part_number) DO UPDATE SET file = excluded.file,"
-                " size = excluded.size, etag = excluded.etag, md5 = excluded.md5,"
-                " checksum = excluded.checksum, modified_ns = excluded.modified_ns,"
-                " checksum_alg = excluded.checksum_alg, sha256 = excluded.sha256");
+            "INSERT INTO s3_parts (upload_id, part_number, file, size, etag, md5, checksum,"
+            " modified_ns, checksum_alg, sha256)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+            " ON CONFLICT (upload_id, part_number) DO UPDATE SET file = excluded.file,"
+            " size = excluded.size, etag = excluded.etag, md5 = excluded.md5,"
+            " checksum = excluded.checksum, modified_ns = excluded.modified_ns,"
+            " checksum_alg = excluded.checksum_alg, sha256 = excluded.sha256");
         if (!exists || !old || !put)
             return s3errors::internalError(QStringLiteral("cannot prepare"));
         exists->bind(1, uploadId);
@@ -1428,10 +1448,16 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
         row = old->step();
         if (row && *row)
             oldFile = old->text(0);
-        put->bind(1, uploadId).bind(2, partNumber).bind(3, fileName).bind(4, part.size)
-                .bind(5, part.etag).bind(6, body.md5).bind(7, part.checksum)
-                .bind(8, part.lastModifiedNs)
-                .bind(9, checksumAlgorithmName(part.checksumAlgorithm)).bind(10, body.sha256Hex);
+        put->bind(1, uploadId)
+            .bind(2, partNumber)
+            .bind(3, fileName)
+            .bind(4, part.size)
+            .bind(5, part.etag)
+            .bind(6, body.md5)
+            .bind(7, part.checksum)
+            .bind(8, part.lastModifiedNs)
+            .bind(9, checksumAlgorithmName(part.checksumAlgorithm))
+            .bind(10, body.sha256Hex);
         if (auto r = put->exec(); !r)
             return storeError(r.error());
         return tx.commit();
@@ -1446,9 +1472,7 @@ Result<S3Part> S3Store::uploadPart(const QString &bucket, const QByteArray &key,
 }
 
 Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray &key,
-                                         const QByteArray &uploadId,
-                                         const QList<S3CompletedPart> &parts,
-                                         const S3Origin &origin)
+    const QByteArray &uploadId, const QList<S3CompletedPart> &parts, const S3Origin &origin)
 {
     auto u = upload(bucket, key, uploadId);
     if (!u)
@@ -1476,11 +1500,11 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
             return storeError(s.error());
         s->bind(1, uploadId);
         const Result<void> walked = s->forEachRow([&] {
-            const bool sameAlgorithm =
-                    checksumAlgorithmFromName(s->blob(6)) == u->checksumAlgorithm;
-            stored.insert(int(s->int64(0)), { s->text(1), s->int64(2), s->blob(3), s->blob(4),
-                                              sameAlgorithm ? s->blob(5) : QByteArray(),
-                                              s->blob(7) });
+            const bool sameAlgorithm
+                = checksumAlgorithmFromName(s->blob(6)) == u->checksumAlgorithm;
+            stored.insert(int(s->int64(0)),
+                {s->text(1), s->int64(2), s->blob(3), s->blob(4),
+                    sameAlgorithm ? s->blob(5) : QByteArray(), s->blob(7)});
         });
         if (!walked)
             return storeError(walked.error());
@@ -1527,7 +1551,8 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
             out.remove();
             return s3errors::internalError(QStringLiteral("a part's file is missing"));
         }
-        const QByteArray partSha = part.sha256Hex.size() == 64 ? part.sha256Hex : hashFileSha256(in);
+        const QByteArray partSha
+            = part.sha256Hex.size() == 64 ? part.sha256Hex : hashFileSha256(in);
         tree.add(partSha);
         tree.add(QByteArray(QByteArray::number(part.size) + '\n'));
         if (!appendFile(in, out)) {
@@ -1549,10 +1574,10 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         && checksums.size() == parts.size() * checksumSize(u->checksumAlgorithm)) {
         o.checksumAlgorithm = u->checksumAlgorithm;
         o.checksum = Checksum::compute(u->checksumAlgorithm, checksums).toBase64() + '-'
-                + QByteArray::number(parts.size());
+            + QByteArray::number(parts.size());
     }
     auto published = m_store->blobs().adoptHashedFile(
-            target, BlobStore::Stored { o.blob, QByteArray(), o.size });
+        target, BlobStore::Stored {o.blob, QByteArray(), o.size});
     if (!published) {
         QFile::remove(target);
         return storeError(published.error());
@@ -1587,8 +1612,8 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     return o;
 }
 
-Result<void> S3Store::abortUpload(const QString &bucket, const QByteArray &key,
-                                  const QByteArray &uploadId)
+Result<void> S3Store::abortUpload(
+    const QString &bucket, const QByteArray &key, const QByteArray &uploadId)
 {
     auto u = upload(bucket, key, uploadId);
     if (!u)
@@ -1608,8 +1633,7 @@ Result<void> S3Store::abortUpload(const QString &bucket, const QByteArray &key,
 }
 
 Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray &key,
-                                         const QByteArray &uploadId, int afterPart,
-                                         int maxParts, bool *truncated)
+    const QByteArray &uploadId, int afterPart, int maxParts, bool *truncated)
 {
     auto u = upload(bucket, key, uploadId);
     if (!u)
@@ -1630,8 +1654,8 @@ Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray
                 *truncated = true;
                 return false;
             }
-            out.append({ int(s->int64(0)), s->int64(1), s->blob(2), s->blob(3), s->int64(4),
-                         checksumAlgorithmFromName(s->blob(5)) });
+            out.append({int(s->int64(0)), s->int64(1), s->blob(2), s->blob(3), s->int64(4),
+                checksumAlgorithmFromName(s->blob(5))});
             return true;
         });
         if (!walked)
@@ -1640,8 +1664,8 @@ Result<QList<S3Part>> S3Store::listParts(const QString &bucket, const QByteArray
     });
 }
 
-Result<QList<S3Upload>> S3Store::listUploads(const QString &bucket, const QByteArray &prefix,
-                                             int maxUploads, bool *truncated)
+Result<QList<S3Upload>> S3Store::listUploads(
+    const QString &bucket, const QByteArray &prefix, int maxUploads, bool *truncated)
 {
     if (auto b = this->bucket(bucket); !b)
         return b.error();

@@ -38,7 +38,7 @@ struct S3ObjectAttributes
 {
     QList<std::pair<QByteArray, QByteArray>> headers;
     QByteArray storageClass; // empty: STANDARD
-    QByteArray tagging;      // the x-amz-tagging form: url-encoded k=v&k=v
+    QByteArray tagging; // the x-amz-tagging form: url-encoded k=v&k=v
 };
 
 // One stored object. `headers` is the attributes' headers serialised as "name:value\n"
@@ -52,11 +52,12 @@ struct S3Object
     qint64 lastModifiedNs = 0;
     QByteArray blob; // the blob store name (sha-256 hex); empty when the body is small
     // A small body's bytes (up to kInlineLimit): filled by object() only. They live in the
-    // S3 segment log at (logSegment, logOffset) (rows written before the log existed keep them in the row).
+    // S3 segment log at (logSegment, logOffset) (rows written before the log existed keep them in
+    // the row).
     QByteArray data;
     qint64 logSegment = 0; // 0: not in the log
-    qint64 logOffset = 0;  // of the record
-    qint64 logSize = 0;    // of the record's payload
+    qint64 logOffset = 0; // of the record
+    qint64 logSize = 0; // of the record's payload
     QByteArray headers;
     QByteArray storageClass;
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
@@ -74,10 +75,10 @@ struct S3StagedBody
     QByteArray data; // the bytes, when the body is small enough to live in its row
     QString path;
     qint64 size = 0;
-    QByteArray md5;       // raw
+    QByteArray md5; // raw
     QByteArray sha256Hex;
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
-    QByteArray checksum;  // raw; empty when no algorithm
+    QByteArray checksum; // raw; empty when no algorithm
 };
 
 // Who asked for a change, for the event records it produces (S3 puts the requester's request
@@ -149,9 +150,9 @@ struct S3CompletedPart
 // Conditions a write or read is made under (If-Match and friends).
 struct S3Conditions
 {
-    QByteArray ifMatch;      // etag or "*"; empty: none
+    QByteArray ifMatch; // etag or "*"; empty: none
     QByteArray ifNoneMatch;
-    qint64 ifModifiedSinceNs = 0;   // 0: none
+    qint64 ifModifiedSinceNs = 0; // 0: none
     qint64 ifUnmodifiedSinceNs = 0;
 };
 
@@ -202,7 +203,7 @@ class S3Store
 {
 public:
     static constexpr qint64 kMaxObjectSize = 5LL * 1024 * 1024 * 1024 * 1024; // 5 TiB
-    static constexpr qint64 kMaxPutSize = 5LL * 1024 * 1024 * 1024;          // single PUT
+    static constexpr qint64 kMaxPutSize = 5LL * 1024 * 1024 * 1024; // single PUT
     static constexpr qint64 kMinPartSize = 5LL * 1024 * 1024;
     static constexpr int kMaxKeyBytes = 1024;
     static constexpr int kMaxParts = 10000;
@@ -213,7 +214,7 @@ public:
     // `logSegmentLimit`: the size at which the segment log starts a new segment (tests use
     // small ones to see compaction work).
     S3Store(Store *store, const Clock *clock, QString stateDir,
-            qint64 logSegmentLimit = 64LL * 1024 * 1024);
+        qint64 logSegmentLimit = 64LL * 1024 * 1024);
     ~S3Store();
 
     // Creates the tables and the folders, removes staging leftovers. Call once, before use.
@@ -240,8 +241,8 @@ public:
     // empty: none set.
     enum class BucketDocument { Tagging, Cors, Notification };
     Result<QByteArray> bucketDocument(const QString &bucket, BucketDocument which);
-    Result<void> setBucketDocument(const QString &bucket, BucketDocument which,
-                                   const QByteArray &document);
+    Result<void> setBucketDocument(
+        const QString &bucket, BucketDocument which, const QByteArray &document);
 
     // Objects.
     static Result<void> checkKey(const QByteArray &key);
@@ -251,26 +252,24 @@ public:
     // The user metadata's total size (names and values of x-amz-meta-*): at most 2 KB.
     static Result<void> checkMetadataSize(qint64 bytes);
     Result<S3Object> putObject(const QString &bucket, const QByteArray &key,
-                               const S3StagedBody &body, const S3ObjectAttributes &attributes,
-                               const S3Conditions &conditions = {}, const S3Origin &origin = {},
-                               const QString &eventName = QStringLiteral("ObjectCreated:Put"));
+        const S3StagedBody &body, const S3ObjectAttributes &attributes,
+        const S3Conditions &conditions = {}, const S3Origin &origin = {},
+        const QString &eventName = QStringLiteral("ObjectCreated:Put"));
     // The object's row, and its body in `data` when it is small (Body::Skip: not read, for
     // callers that only need the metadata, such as HEAD).
     enum class Body { Load, Skip };
     Result<S3Object> object(const QString &bucket, const QByteArray &key, Body body = Body::Load);
     // Deleting a missing key succeeds (S3 answers 204); returns whether something was removed.
-    Result<bool> deleteObject(const QString &bucket, const QByteArray &key,
-                              const S3Origin &origin = {});
+    Result<bool> deleteObject(
+        const QString &bucket, const QByteArray &key, const S3Origin &origin = {});
     // `attributes` null: COPY (keep the source's headers and tags), else REPLACE.
     Result<S3Object> copyObject(const QString &sourceBucket, const QByteArray &sourceKey,
-                                const QString &bucket, const QByteArray &key,
-                                const S3ObjectAttributes *attributes,
-                                const QByteArray *tagging, // null: keep the source's tags
-                                const S3Conditions &sourceConditions = {},
-                                const S3Origin &origin = {});
+        const QString &bucket, const QByteArray &key, const S3ObjectAttributes *attributes,
+        const QByteArray *tagging, // null: keep the source's tags
+        const S3Conditions &sourceConditions = {}, const S3Origin &origin = {});
     Result<QByteArray> objectTagging(const QString &bucket, const QByteArray &key);
-    Result<void> setObjectTagging(const QString &bucket, const QByteArray &key,
-                                  const QByteArray &tagging);
+    Result<void> setObjectTagging(
+        const QString &bucket, const QByteArray &key, const QByteArray &tagging);
     Result<S3ListResult> listObjects(const QString &bucket, const S3ListQuery &query);
     // Adds the blob names objects refer to (for the engine's blob garbage collection).
     Result<void> addBlobReferences(QSet<QByteArray> &live);
@@ -282,24 +281,20 @@ public:
 
     // Multipart uploads.
     Result<S3Upload> createUpload(const QString &bucket, const QByteArray &key,
-                                  const S3ObjectAttributes &attributes,
-                                  ChecksumAlgorithm checksumAlgorithm);
-    Result<S3Upload> upload(const QString &bucket, const QByteArray &key,
-                            const QByteArray &uploadId);
+        const S3ObjectAttributes &attributes, ChecksumAlgorithm checksumAlgorithm);
+    Result<S3Upload> upload(
+        const QString &bucket, const QByteArray &key, const QByteArray &uploadId);
     Result<S3Part> uploadPart(const QString &bucket, const QByteArray &key,
-                              const QByteArray &uploadId, int partNumber,
-                              const S3StagedBody &body);
+        const QByteArray &uploadId, int partNumber, const S3StagedBody &body);
     Result<S3Object> completeUpload(const QString &bucket, const QByteArray &key,
-                                    const QByteArray &uploadId,
-                                    const QList<S3CompletedPart> &parts,
-                                    const S3Origin &origin = {});
-    Result<void> abortUpload(const QString &bucket, const QByteArray &key,
-                             const QByteArray &uploadId);
+        const QByteArray &uploadId, const QList<S3CompletedPart> &parts,
+        const S3Origin &origin = {});
+    Result<void> abortUpload(
+        const QString &bucket, const QByteArray &key, const QByteArray &uploadId);
     Result<QList<S3Part>> listParts(const QString &bucket, const QByteArray &key,
-                                    const QByteArray &uploadId, int afterPart, int maxParts,
-                                    bool *truncated);
-    Result<QList<S3Upload>> listUploads(const QString &bucket, const QByteArray &prefix,
-                                        int maxUploads, bool *truncated);
+        const QByteArray &uploadId, int afterPart, int maxParts, bool *truncated);
+    Result<QList<S3Upload>> listUploads(
+        const QString &bucket, const QByteArray &prefix, int maxUploads, bool *truncated);
 
     static QByteArray serializeHeaders(const QList<std::pair<QByteArray, QByteArray>> &headers);
     static QList<std::pair<QByteArray, QByteArray>> parseHeaders(const QByteArray &serialized);
@@ -331,7 +326,7 @@ private:
     Result<SegmentLog::Location> logRecord(S3Object &o, const QByteArray &record);
     Result<void> replayLog();
     Result<S3Object> commitObject(S3Object object, bool requireAbsent, const QByteArray &ifMatch,
-                                  const QString &eventName, const S3Origin &origin);
+        const QString &eventName, const S3Origin &origin);
     void emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin);
     QByteArray nextSequencer();
     QString partsDir(const QByteArray &uploadId) const;
@@ -356,7 +351,7 @@ private:
     mutable QReadWriteLock m_bucketNamesLock;
     QSet<QString> m_bucketNames;
     EventListener m_listener;
-    std::atomic<quint64> m_sequence { 0 };
+    std::atomic<quint64> m_sequence {0};
 };
 
 } // namespace tarmac

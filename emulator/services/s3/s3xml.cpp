@@ -67,7 +67,7 @@ Result<XmlElement> parse(const QByteArray &document)
                 return s3errors::malformedXml(QStringLiteral("more than one root element"));
             if (++elements > kMaxElements || int(stack.size()) >= kMaxDepth)
                 return s3errors::malformedXml(QStringLiteral("the document is too large"));
-            stack.push_back(XmlElement { reader.name().toString(), QString(), {} });
+            stack.push_back(XmlElement {reader.name().toString(), QString(), {}});
             break;
         case QXmlStreamReader::Characters:
             if (!stack.empty())
@@ -136,7 +136,7 @@ Result<QList<S3CompletedPart>> parseCompleteMultipartUpload(const QByteArray &do
             e = e.mid(6, e.size() - 12);
         if (e.size() >= 2 && e.startsWith('"') && e.endsWith('"'))
             e = e.mid(1, e.size() - 2);
-        parts.append({ number, e });
+        parts.append({number, e});
     }
     if (parts.isEmpty())
         return s3errors::malformedXml(QStringLiteral("no parts"));
@@ -171,15 +171,18 @@ Result<QList<Tag>> parseTagging(const QByteArray &document, int maxTags)
         if (!key || !value)
             return s3errors::malformedXml(QStringLiteral("a Tag needs Key and Value"));
         if (key->text.isEmpty() || key->text.size() > 128 || value->text.size() > 256)
-            return s3errors::invalidTag(QStringLiteral("The TagKey or TagValue you have provided is "
-                                                       "too long or too short"));
+            return s3errors::invalidTag(
+                QStringLiteral("The TagKey or TagValue you have provided is "
+                               "too long or too short"));
         if (seen.contains(key->text))
-            return s3errors::invalidTag(QStringLiteral("Cannot provide multiple Tags with the same key"));
+            return s3errors::invalidTag(
+                QStringLiteral("Cannot provide multiple Tags with the same key"));
         seen.insert(key->text);
-        tags.append({ key->text, value->text });
+        tags.append({key->text, value->text});
     }
     if (tags.size() > maxTags)
-        return s3errors::invalidTag(QStringLiteral("Object tags cannot be greater than %1").arg(maxTags));
+        return s3errors::invalidTag(
+            QStringLiteral("Object tags cannot be greater than %1").arg(maxTags));
     return tags;
 }
 
@@ -200,9 +203,10 @@ Result<QList<Tag>> parseTaggingHeader(const QByteArray &header)
         const QString key = QString::fromUtf8(QByteArray::fromPercentEncoding(k));
         const QString value = QString::fromUtf8(QByteArray::fromPercentEncoding(v));
         if (key.isEmpty() || key.size() > 128 || value.size() > 256 || seen.contains(key))
-            return s3errors::invalidTag(QStringLiteral("The tag set in x-amz-tagging is not valid"));
+            return s3errors::invalidTag(
+                QStringLiteral("The tag set in x-amz-tagging is not valid"));
         seen.insert(key);
-        tags.append({ key, value });
+        tags.append({key, value});
     }
     if (tags.size() > 10)
         return s3errors::invalidTag(QStringLiteral("Object tags cannot be greater than 10"));
@@ -243,9 +247,8 @@ Result<QList<CorsRule>> parseCors(const QByteArray &document)
     if (!root)
         return root.error();
     QList<CorsRule> rules;
-    static const QSet<QString> methods = { QStringLiteral("GET"), QStringLiteral("PUT"),
-                                           QStringLiteral("POST"), QStringLiteral("DELETE"),
-                                           QStringLiteral("HEAD") };
+    static const QSet<QString> methods = {QStringLiteral("GET"), QStringLiteral("PUT"),
+        QStringLiteral("POST"), QStringLiteral("DELETE"), QStringLiteral("HEAD")};
     for (const XmlElement &r : root->children) {
         if (r.name != QLatin1String("CORSRule"))
             continue;
@@ -259,7 +262,7 @@ Result<QList<CorsRule>> parseCors(const QByteArray &document)
             else if (c.name == QLatin1String("AllowedMethod")) {
                 if (!methods.contains(text))
                     return s3errors::invalidRequest(
-                            QStringLiteral("Found unsupported HTTP method in CORS config: ") + text);
+                        QStringLiteral("Found unsupported HTTP method in CORS config: ") + text);
                 rule.allowedMethods.append(text);
             } else if (c.name == QLatin1String("AllowedHeader"))
                 rule.allowedHeaders.append(text);
@@ -274,7 +277,7 @@ Result<QList<CorsRule>> parseCors(const QByteArray &document)
         }
         if (rule.allowedOrigins.isEmpty() || rule.allowedMethods.isEmpty())
             return s3errors::malformedXml(
-                    QStringLiteral("a CORSRule needs AllowedOrigin and AllowedMethod"));
+                QStringLiteral("a CORSRule needs AllowedOrigin and AllowedMethod"));
         rules.append(rule);
     }
     if (rules.isEmpty() || rules.size() > 100)
@@ -316,11 +319,16 @@ Result<NotificationConfiguration> parseNotification(const QByteArray &document)
     if (!root)
         return root.error();
     static const QStringList validPrefixes = {
-        QStringLiteral("s3:ObjectCreated:"), QStringLiteral("s3:ObjectRemoved:"),
-        QStringLiteral("s3:ObjectRestore:"), QStringLiteral("s3:ReducedRedundancyLostObject"),
-        QStringLiteral("s3:Replication:"), QStringLiteral("s3:LifecycleExpiration:"),
-        QStringLiteral("s3:LifecycleTransition"), QStringLiteral("s3:IntelligentTiering"),
-        QStringLiteral("s3:ObjectTagging:"), QStringLiteral("s3:ObjectAcl:"),
+        QStringLiteral("s3:ObjectCreated:"),
+        QStringLiteral("s3:ObjectRemoved:"),
+        QStringLiteral("s3:ObjectRestore:"),
+        QStringLiteral("s3:ReducedRedundancyLostObject"),
+        QStringLiteral("s3:Replication:"),
+        QStringLiteral("s3:LifecycleExpiration:"),
+        QStringLiteral("s3:LifecycleTransition"),
+        QStringLiteral("s3:IntelligentTiering"),
+        QStringLiteral("s3:ObjectTagging:"),
+        QStringLiteral("s3:ObjectAcl:"),
     };
     for (const XmlElement &c : root->children) {
         NotificationTarget t;
@@ -329,7 +337,7 @@ Result<NotificationConfiguration> parseNotification(const QByteArray &document)
             || c.name == QLatin1String("LambdaFunctionConfiguration")) {
             t.kind = QStringLiteral("CloudFunction");
             arnElement = c.child(u"CloudFunction") ? QStringLiteral("CloudFunction")
-                                                  : QStringLiteral("LambdaFunctionArn");
+                                                   : QStringLiteral("LambdaFunctionArn");
         } else if (c.name == QLatin1String("QueueConfiguration")) {
             t.kind = QStringLiteral("Queue");
             arnElement = c.child(u"Queue") ? QStringLiteral("Queue") : QStringLiteral("QueueArn");
@@ -356,7 +364,7 @@ Result<NotificationConfiguration> parseNotification(const QByteArray &document)
             if (!valid)
                 return s3errors::invalidArgument(QStringLiteral("The event is not supported for "
                                                                 "notifications: ")
-                                                 + name);
+                    + name);
             t.events.append(name);
         }
         if (t.events.isEmpty())
@@ -374,7 +382,7 @@ Result<NotificationConfiguration> parseNotification(const QByteArray &document)
                         t.suffix = value;
                     else
                         return s3errors::invalidArgument(
-                                QStringLiteral("FilterRule names are prefix and suffix, once each"));
+                            QStringLiteral("FilterRule names are prefix and suffix, once each"));
                 }
             }
         }
@@ -399,8 +407,8 @@ QByteArray renderNotification(const NotificationConfiguration &configuration)
         if (!t.prefix.isEmpty() || !t.suffix.isEmpty()) {
             w.writeStartElement(QStringLiteral("Filter"));
             w.writeStartElement(QStringLiteral("S3Key"));
-            const std::pair<const char *, const QString *> rules[] = { { "prefix", &t.prefix },
-                                                                       { "suffix", &t.suffix } };
+            const std::pair<const char *, const QString *> rules[]
+                = {{"prefix", &t.prefix}, {"suffix", &t.suffix}};
             for (const auto &[name, value] : rules) {
                 if (value->isEmpty())
                     continue;
@@ -424,8 +432,8 @@ bool eventMatches(const QString &configured, const QString &eventName)
 {
     // "s3:ObjectCreated:*" matches "ObjectCreated:Put"; "s3:ObjectCreated:Put" only itself.
     const QStringView c = QStringView(configured).startsWith(u"s3:")
-            ? QStringView(configured).sliced(3)
-            : QStringView(configured);
+        ? QStringView(configured).sliced(3)
+        : QStringView(configured);
     if (c.endsWith(u'*'))
         return QStringView(eventName).startsWith(c.chopped(1));
     return c == eventName;
@@ -446,8 +454,7 @@ void endDocument(QXmlStreamWriter &w)
 
 QString isoTime(qint64 ns)
 {
-    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC)
-            .toString(Qt::ISODateWithMs);
+    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
 } // namespace s3xml

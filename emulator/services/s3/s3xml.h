@@ -78,7 +78,7 @@ QByteArray renderCors(const QList<CorsRule> &rules);
 struct NotificationTarget
 {
     QString id;
-    QString kind;       // "CloudFunction", "Queue", "Topic"
+    QString kind; // "CloudFunction", "Queue", "Topic"
     QString arn;
     QStringList events; // "s3:ObjectCreated:*"
     QString prefix;

@@ -13,9 +13,9 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
         const QString found = QStandardPaths::findExecutable(QStringLiteral("node"));
         if (found.isEmpty())
             return makeError(QStringLiteral("Runtime.InvalidRuntime"),
-                             QStringLiteral("no node on PATH for %1").arg(request.runtime));
-        auto out = runtimes::probe(found, { QStringLiteral("-p"),
-                                            QStringLiteral("process.execPath+'\\n'+process.versions.node") });
+                QStringLiteral("no node on PATH for %1").arg(request.runtime));
+        auto out = runtimes::probe(found,
+            {QStringLiteral("-p"), QStringLiteral("process.execPath+'\\n'+process.versions.node")});
         if (!out)
             return out.error();
         const QList<QByteArray> lines = out->trimmed().split('\n');
@@ -27,14 +27,16 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
     auto source = runtimes::readResource(QStringLiteral(":/tarmac/runtimes/node/bootstrap.mjs"));
     if (!source)
         return source.error();
-    auto bootstrap = runtimes::installFile(request.runtimeDir, QStringLiteral("bootstrap.mjs"), *source);
+    auto bootstrap
+        = runtimes::installFile(request.runtimeDir, QStringLiteral("bootstrap.mjs"), *source);
     if (!bootstrap)
         return bootstrap.error();
 
     RuntimeLaunch launch;
     launch.program = m_program;
-    launch.arguments = { *bootstrap };
-    launch.environment.insert(QStringLiteral("AWS_EXECUTION_ENV"), QStringLiteral("AWS_Lambda_") + request.runtime);
+    launch.arguments = {*bootstrap};
+    launch.environment.insert(
+        QStringLiteral("AWS_EXECUTION_ENV"), QStringLiteral("AWS_Lambda_") + request.runtime);
     // Lambda's Node runtimes resolve modules of their own (the AWS SDK for JavaScript v3)
     // after the function's; locally they come from TARMAC_NODE_RUNTIME_MODULES, if set.
     QString nodePath = request.codeDir + QStringLiteral("/node_modules:") + request.codeDir;
@@ -46,7 +48,7 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
     const auto m = major.match(request.runtime);
     if (m.hasMatch() && !m_version.startsWith(m.captured(1) + u'.'))
         launch.warnings.append(QStringLiteral("%1 asks for Node %2, but the node on PATH is %3")
-                                       .arg(request.runtime, m.captured(1), m_version));
+                                   .arg(request.runtime, m.captured(1), m_version));
     return launch;
 }
 

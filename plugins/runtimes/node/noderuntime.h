@@ -18,7 +18,7 @@ class NodeRuntime : public QObject, public RuntimePlugin
     Q_INTERFACES(tarmac::RuntimePlugin)
 public:
     QString key() const override { return QStringLiteral("node"); }
-    QStringList runtimes() const override { return { QStringLiteral("nodejs*") }; }
+    QStringList runtimes() const override { return {QStringLiteral("nodejs*")}; }
     Result<RuntimeLaunch> launch(const RuntimeLaunchRequest &request) override;
 
 private:

@@ -11,10 +11,10 @@ Result<RuntimeLaunch> ProvidedRuntime::launch(const RuntimeLaunchRequest &reques
     const QFileInfo info(bootstrap);
     if (!info.exists() || info.isDir())
         return makeError(QStringLiteral("Runtime.InvalidEntrypoint"),
-                         QStringLiteral("Couldn't find valid bootstrap(s): [%1]").arg(bootstrap));
+            QStringLiteral("Couldn't find valid bootstrap(s): [%1]").arg(bootstrap));
     if (!info.isExecutable())
         return makeError(QStringLiteral("Runtime.InvalidEntrypoint"),
-                         QStringLiteral("fork/exec %1: permission denied").arg(bootstrap));
+            QStringLiteral("fork/exec %1: permission denied").arg(bootstrap));
     RuntimeLaunch launch;
     launch.program = info.absoluteFilePath();
     return launch;

@@ -19,7 +19,7 @@ public:
     QString key() const override { return QStringLiteral("provided"); }
     QStringList runtimes() const override
     {
-        return { QStringLiteral("provided"), QStringLiteral("provided.*") };
+        return {QStringLiteral("provided"), QStringLiteral("provided.*")};
     }
     Result<RuntimeLaunch> launch(const RuntimeLaunchRequest &request) override;
 };

@@ -95,8 +95,8 @@ public:
         while (device && !device->atEnd())
             sha.addData(device->read(1 << 16));
         const QByteArray body = request.method + ' ' + request.target + ' '
-                + QByteArray::number(request.body.size()) + ' ' + sha.result().toHex() + ' '
-                + (request.body.isSpooled() ? "spooled" : "memory");
+            + QByteArray::number(request.body.size()) + ' ' + sha.result().toHex() + ' '
+            + (request.body.isSpooled() ? "spooled" : "memory");
         HttpResponse r = HttpResponse::text(200, body);
         r.headers.add("x-path", request.path);
         responder.send(std::move(r));
@@ -108,8 +108,8 @@ class ServerThread : public QThread
 public:
     HttpServer::Options options;
     EchoHandler handler;
-    std::atomic<quint16> port { 0 };
-    std::atomic<bool> drained { false };
+    std::atomic<quint16> port {0};
+    std::atomic<bool> drained {false};
     HttpServer *server = nullptr;
 
     void run() override
@@ -148,7 +148,7 @@ struct Response
 
 // Reads one response from a blocking socket, leaving later bytes in `buffer`.
 bool readResponse(QTcpSocket &s, QByteArray &buffer, Response *out, bool headRequest = false,
-                  int timeoutMs = 5000)
+    int timeoutMs = 5000)
 {
     QElapsedTimer t;
     t.start();
@@ -265,7 +265,8 @@ private slots:
         QCOMPARE(r.status, 200);
         QVERIFY(r.body.startsWith("GET /one 0 "));
         QVERIFY(readResponse(s, buffer, &r));
-        QVERIFY(r.body.startsWith(QByteArray("POST /two 3 " + QCryptographicHash::hash("abc", QCryptographicHash::Sha256).toHex())));
+        QVERIFY(r.body.startsWith(QByteArray(
+            "POST /two 3 " + QCryptographicHash::hash("abc", QCryptographicHash::Sha256).toHex())));
         QVERIFY(readResponse(s, buffer, &r));
         QVERIFY(r.body.startsWith("GET /three?q=1 0"));
         QCOMPARE(r.header("x-path"), QByteArray("/three"));
@@ -331,8 +332,9 @@ private slots:
         QByteArray requests;
         const int count = 400; // about 800 KB
         for (int i = 0; i < count; ++i) {
-            requests += "POST /p" + QByteArray::number(i) + " HTTP/1.1\r\nHost: x\r\nContent-Length: "
-                    + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+            requests += "POST /p" + QByteArray::number(i)
+                + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(body.size())
+                + "\r\n\r\n" + body;
         }
         s.write(requests);
         QByteArray buffer;
@@ -363,9 +365,10 @@ private slots:
             QVERIFY(s.waitForReadyRead(2000));
             s.read(1024);
             // SO_LINGER 0: the close sends a reset, and the server's next send fails with EPIPE.
-            const struct linger reset = { 1, 0 };
-            QCOMPARE(::setsockopt(int(s.socketDescriptor()), SOL_SOCKET, SO_LINGER, &reset,
-                                  sizeof reset), 0);
+            const struct linger reset = {1, 0};
+            QCOMPARE(::setsockopt(
+                         int(s.socketDescriptor()), SOL_SOCKET, SO_LINGER, &reset, sizeof reset),
+                0);
             s.abort();
             QTest::qWait(20);
         }
@@ -378,7 +381,8 @@ private slots:
         QTcpSocket s;
         s.setReadBufferSize(64 * 1024);
         connectTo(s);
-        s.write("GET /large-answer HTTP/1.1\r\nHost: x\r\n\r\nGET /one HTTP/1.1\r\nHost: x\r\n\r\n");
+        s.write(
+            "GET /large-answer HTTP/1.1\r\nHost: x\r\n\r\nGET /one HTTP/1.1\r\nHost: x\r\n\r\n");
         QThread::msleep(300); // the server fills the socket and waits
         QByteArray buffer;
         Response r;
@@ -437,7 +441,8 @@ private slots:
     {
         QTcpSocket s;
         connectTo(s);
-        s.write("PUT /empty HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
+        s.write(
+            "PUT /empty HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
         QByteArray buffer;
         Response r;
         QVERIFY(readResponse(s, buffer, &r));
@@ -451,7 +456,8 @@ private slots:
     {
         QTcpSocket s;
         connectTo(s);
-        s.write("PUT /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n");
+        s.write("PUT /small HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: "
+                "100-continue\r\n\r\n");
         QByteArray buffer;
         Response r;
         QVERIFY(readResponse(s, buffer, &r));
@@ -470,10 +476,11 @@ private slots:
         QVERIFY(readResponse(s, buffer, &r));
         QCOMPARE(r.status, 200);
         QVERIFY(r.body.startsWith(QByteArray("POST /c 12 "
-                                  + QCryptographicHash::hash("hello, world", QCryptographicHash::Sha256).toHex())));
+            + QCryptographicHash::hash("hello, world", QCryptographicHash::Sha256).toHex())));
         // A streamed body past the route's limit is refused mid-way.
         s.write("POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
-        const QByteArray chunk = QByteArray::number(600, 16) + "\r\n" + QByteArray(600, 'a') + "\r\n";
+        const QByteArray chunk
+            = QByteArray::number(600, 16) + "\r\n" + QByteArray(600, 'a') + "\r\n";
         s.write(chunk + chunk);
         QVERIFY(readResponse(s, buffer, &r));
         QCOMPARE(r.status, 413);
@@ -486,7 +493,8 @@ private slots:
         QTcpSocket s;
         connectTo(s);
         const qint64 before = rssKiB();
-        s.write("PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(size) + "\r\n\r\n");
+        s.write("PUT /big HTTP/1.1\r\nHost: x\r\nContent-Length: " + QByteArray::number(size)
+            + "\r\n\r\n");
         QByteArray block(1 << 16, '\0');
         for (int i = 0; i < block.size(); ++i)
             block[i] = char(i * 7);
@@ -504,7 +512,8 @@ private slots:
         Response r;
         QVERIFY(readResponse(s, buffer, &r, false, 30000));
         QCOMPARE(r.status, 200);
-        QCOMPARE(r.body, "PUT /big " + QByteArray::number(size) + ' ' + sha.result().toHex() + " spooled");
+        QCOMPARE(r.body,
+            "PUT /big " + QByteArray::number(size) + ' ' + sha.result().toHex() + " spooled");
         qInfo("RSS before %lld KiB, peak while sending %lld KiB", before, peak);
 #if defined(__SANITIZE_ADDRESS__)
         // AddressSanitizer's quarantine and shadow memory make RSS say nothing about us.
@@ -596,18 +605,36 @@ private slots:
         QTest::newRow("garbage request line") << QByteArray("HELLO\r\n\r\n") << 400;
         QTest::newRow("no version") << QByteArray("GET /\r\n\r\n") << 400;
         QTest::newRow("bad version") << QByteArray("GET / HTTP/9.9\r\nHost: x\r\n\r\n") << 505;
-        QTest::newRow("space in header name") << QByteArray("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n") << 400;
-        QTest::newRow("header without colon") << QByteArray("GET / HTTP/1.1\r\nNoColon\r\n\r\n") << 400;
-        QTest::newRow("CL and TE") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n") << 400;
-        QTest::newRow("two CLs") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd") << 400;
-        QTest::newRow("negative CL") << QByteArray("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") << 400;
-        QTest::newRow("huge CL") << QByteArray("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n") << 400;
-        QTest::newRow("CL over route limit") << QByteArray("POST /small HTTP/1.1\r\nContent-Length: 5000\r\n\r\n") << 413;
-        QTest::newRow("bad chunk size") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n") << 400;
-        QTest::newRow("chunk size overflow") << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n") << 400;
-        QTest::newRow("non-UTF-8 path") << QByteArray("GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
-        QTest::newRow("overlong UTF-8 path") << QByteArray("GET /\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
-        QTest::newRow("unknown expectation") << QByteArray("GET / HTTP/1.1\r\nExpect: magic\r\n\r\n") << 417;
+        QTest::newRow("space in header name")
+            << QByteArray("GET / HTTP/1.1\r\nBad Header: x\r\n\r\n") << 400;
+        QTest::newRow("header without colon")
+            << QByteArray("GET / HTTP/1.1\r\nNoColon\r\n\r\n") << 400;
+        QTest::newRow("CL and TE")
+            << QByteArray("POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: "
+                          "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+            << 400;
+        QTest::newRow("two CLs") << QByteArray(
+            "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
+                                 << 400;
+        QTest::newRow("negative CL")
+            << QByteArray("POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n") << 400;
+        QTest::newRow("huge CL") << QByteArray(
+            "POST / HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n")
+                                 << 400;
+        QTest::newRow("CL over route limit")
+            << QByteArray("POST /small HTTP/1.1\r\nContent-Length: 5000\r\n\r\n") << 413;
+        QTest::newRow("bad chunk size")
+            << QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n")
+            << 400;
+        QTest::newRow("chunk size overflow") << QByteArray(
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n")
+                                             << 400;
+        QTest::newRow("non-UTF-8 path")
+            << QByteArray("GET /\xff\xfe HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+        QTest::newRow("overlong UTF-8 path")
+            << QByteArray("GET /\xc0\xaf HTTP/1.1\r\nHost: x\r\n\r\n") << 400;
+        QTest::newRow("unknown expectation")
+            << QByteArray("GET / HTTP/1.1\r\nExpect: magic\r\n\r\n") << 417;
         QTest::newRow("NUL in path") << QByteArray("GET /a\0b HTTP/1.1\r\n\r\n", 22) << 400;
     }
 
@@ -627,7 +654,9 @@ private slots:
 
     void thousandConcurrentKeepAliveConnections()
     {
-        const int kCount = qEnvironmentVariableIntValue("KCOUNT") ? qEnvironmentVariableIntValue("KCOUNT") : 1000;
+        const int kCount = qEnvironmentVariableIntValue("KCOUNT")
+            ? qEnvironmentVariableIntValue("KCOUNT")
+            : 1000;
         std::vector<std::unique_ptr<QTcpSocket>> sockets;
         for (int i = 0; i < kCount; ++i) {
             auto s = std::make_unique<QTcpSocket>();
@@ -637,9 +666,9 @@ private slots:
         for (auto &s : sockets)
             QVERIFY(s->waitForConnected(5000));
         for (int round = 0; round < 2; ++round) {
-            for (int i = 0; i < kCount; ++i)
-            {
-                sockets[i]->write("GET /c" + QByteArray::number(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+            for (int i = 0; i < kCount; ++i) {
+                sockets[i]->write(
+                    "GET /c" + QByteArray::number(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
                 sockets[i]->flush(); // no event loop here to send it
             }
             for (int i = 0; i < kCount; ++i) {

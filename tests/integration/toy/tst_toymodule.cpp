@@ -72,7 +72,8 @@ QByteArray fetchHealthBlocking(const QUrl &edge)
 QByteArray fetchHealth(const QUrl &edge)
 {
     auto body = std::async(std::launch::async, fetchHealthBlocking, edge);
-    (void)QTest::qWaitFor([&] { return body.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 20000);
+    (void)QTest::qWaitFor(
+        [&] { return body.wait_for(std::chrono::seconds(0)) == std::future_status::ready; }, 20000);
     return body.get();
 }
 
@@ -124,12 +125,16 @@ private slots:
         QVERIFY(toy->things().contains(QStringLiteral("widget")));
         QCOMPARE(toy->things().value(QStringLiteral("widget")).colour, QStringLiteral("red"));
         QCOMPARE(engine.stack()->outputsText(),
-                 QByteArray("Outputs:\n  WidgetArn: arn:aws:toy:us-east-1:000000000000:thing/widget\n"));
+            QByteArray("Outputs:\n  WidgetArn: arn:aws:toy:us-east-1:000000000000:thing/widget\n"));
         // The event type: the function's Toy event became a subscription naming its ARN,
         // created after the thing and the function it refers to.
-        QCOMPARE(toy->things().value(QStringLiteral("widget")).subscriptions.value(QStringLiteral("PokedPokeSubscription")),
-                 QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:poked"));
-        QCOMPARE(toy->log(), (QStringList { QStringLiteral("put Widget"), QStringLiteral("put PokedPokeSubscription") }));
+        QCOMPARE(toy->things()
+                     .value(QStringLiteral("widget"))
+                     .subscriptions.value(QStringLiteral("PokedPokeSubscription")),
+            QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:poked"));
+        QCOMPARE(toy->log(),
+            (QStringList {
+                QStringLiteral("put Widget"), QStringLiteral("put PokedPokeSubscription")}));
         // Both are emulated: the fidelity report does not mention them.
         for (const FidelityItem &item : engine.stack()->stack()->report.items)
             QVERIFY2(!item.subject.contains(QLatin1String("Toy")), qPrintable(item.subject));
@@ -144,8 +149,9 @@ private slots:
         }
         QCOMPARE(widget.name, QStringLiteral("widget"));
         QCOMPARE(widget.status, QStringLiteral("red · 1 subscriber(s)"));
-        QCOMPARE(widget.actions, QStringList { QStringLiteral("browse") });
-        auto page = toy->browse(QStringLiteral("toything"), QStringLiteral("widget"), QString(), 10);
+        QCOMPARE(widget.actions, QStringList {QStringLiteral("browse")});
+        auto page
+            = toy->browse(QStringLiteral("toything"), QStringLiteral("widget"), QString(), 10);
         QVERIFY(page);
         QCOMPARE(page->items.size(), 1);
         QCOMPARE(page->items.first().key, QStringLiteral("PokedPokeSubscription"));
@@ -155,7 +161,8 @@ private slots:
         const auto json = parseJson(health);
         QVERIFY2(json, health.constData());
         const Json services = json->value("services", Json::object());
-        QVERIFY2(services.is_object() && services.value("toy", "") == "running", health.constData());
+        QVERIFY2(
+            services.is_object() && services.value("toy", "") == "running", health.constData());
         QVERIFY2(health.contains("Tarmac::Toy::Thing"), health.constData());
 
         // The sample event, for `tarmac events generate toy-poke`.
@@ -163,7 +170,7 @@ private slots:
         for (const SampleEvent &e : sampleEvents()) {
             if (e.source != QLatin1String("toy-poke"))
                 continue;
-            auto event = e.generate({ { QStringLiteral("thing"), QStringLiteral("gizmo") } });
+            auto event = e.generate({{QStringLiteral("thing"), QStringLiteral("gizmo")}});
             QVERIFY(event);
             QVERIFY(event->contains("\"thing\":\"gizmo\""));
         }
@@ -178,7 +185,7 @@ private slots:
         QVERIFY(!toy->things().contains(QStringLiteral("widget")));
         QCOMPARE(toy->things().size(), 1); // Other, with a name CloudFormation would generate
         QVERIFY(toy->log().indexOf(QStringLiteral("delete PokedPokeSubscription"))
-                < toy->log().indexOf(QStringLiteral("delete Widget")));
+            < toy->log().indexOf(QStringLiteral("delete Widget")));
         QVERIFY2(changes->contains(QStringLiteral("Other added")), qPrintable(changes->join(u',')));
     }
 
@@ -194,7 +201,8 @@ private slots:
         QVERIFY(writeFile(m_project->filePath(QStringLiteral("template.yaml")), next));
         Engine second(options());
         QVERIFY(second.start());
-        QVERIFY2(toyOf(second)->log().contains(QStringLiteral("delete Widget")), qPrintable(toyOf(second)->log().join(u',')));
+        QVERIFY2(toyOf(second)->log().contains(QStringLiteral("delete Widget")),
+            qPrintable(toyOf(second)->log().join(u',')));
     }
 
     void badEventIsTheTemplatesError()
@@ -205,9 +213,11 @@ private slots:
         Engine engine(options());
         auto started = engine.start();
         QVERIFY(!started);
-        QVERIFY2(started.error().message.contains(QLatin1String("Event with id [Poke] is invalid. Toy events need a Thing.")),
-                 qPrintable(started.error().message));
-        QVERIFY2(started.error().message.contains(QLatin1String("template.yaml:")), qPrintable(started.error().message));
+        QVERIFY2(started.error().message.contains(
+                     QLatin1String("Event with id [Poke] is invalid. Toy events need a Thing.")),
+            qPrintable(started.error().message));
+        QVERIFY2(started.error().message.contains(QLatin1String("template.yaml:")),
+            qPrintable(started.error().message));
     }
 };
 

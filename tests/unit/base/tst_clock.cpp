@@ -39,7 +39,7 @@ struct Runs
     {
         return [this, &clock, name] {
             QMutexLocker lock(&mutex);
-            all.append({ name, clock.nowNs(), QThread::currentThread() });
+            all.append({name, clock.nowNs(), QThread::currentThread()});
         };
     }
     QStringList names() const
@@ -76,7 +76,7 @@ public:
     {
         QObject *object = m_object.release();
         QMetaObject::invokeMethod(
-                object, [object] { delete object; }, Qt::BlockingQueuedConnection);
+            object, [object] { delete object; }, Qt::BlockingQueuedConnection);
         m_thread.quit();
         m_thread.wait();
     }
@@ -85,7 +85,8 @@ public:
     // Returns once everything posted to the worker so far has run.
     void sync()
     {
-        QMetaObject::invokeMethod(m_object.get(), [] { }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_object.get(), [] {}, Qt::BlockingQueuedConnection);
     }
 
 private:
@@ -116,8 +117,8 @@ private slots:
         QTest::addColumn<qint64>("expectedMs");
         QTest::newRow("zero") << qint64(0) << qint64(0) << qint64(0);
         QTest::newRow("one second") << qint64(1'000'000'000) << qint64(1000) << qint64(2000);
-        QTest::newRow("epoch 2023") << qint64(1'700'000'000'000'000'000) << qint64(1)
-                                    << qint64(1'700'000'000'001);
+        QTest::newRow("epoch 2023")
+            << qint64(1'700'000'000'000'000'000) << qint64(1) << qint64(1'700'000'000'001);
     }
 
     void manualClockMovesOnlyWhenTold()
@@ -156,8 +157,8 @@ private slots:
         QCOMPARE(runs.size(), 0); // nothing until the clock moves
 
         clock.advanceNs(2 * kSecond + 500 * kMs);
-        QCOMPARE(runs.names(), QStringList({ QStringLiteral("a1"), QStringLiteral("a2"),
-                                             QStringLiteral("b") }));
+        QCOMPARE(runs.names(),
+            QStringList({QStringLiteral("a1"), QStringLiteral("a2"), QStringLiteral("b")}));
         QCOMPARE(runs.at(0).nowNs, t0 + 1 * kSecond);
         QCOMPARE(runs.at(1).nowNs, t0 + 1 * kSecond);
         QCOMPARE(runs.at(2).nowNs, t0 + 2 * kSecond);
@@ -194,8 +195,9 @@ private slots:
             });
         }
         clock.advanceNs(10 * kSecond);
-        QCOMPARE(seen, QList<qint64>({ t0 + kSecond, t0 + kSecond, t0 + 2 * kSecond,
-                                       t0 + 2 * kSecond, t0 + 3 * kSecond, t0 + 3 * kSecond }));
+        QCOMPARE(seen,
+            QList<qint64>({t0 + kSecond, t0 + kSecond, t0 + 2 * kSecond, t0 + 2 * kSecond,
+                t0 + 3 * kSecond, t0 + 3 * kSecond}));
         QCOMPARE(clock.nowNs(), t0 + 10 * kSecond);
     }
 
@@ -204,10 +206,10 @@ private slots:
         ManualClock clock(0);
         QObject context;
         Runs runs;
-        const Clock::TimerId a =
-                clock.scheduleAt(1 * kSecond, &context, runs.record(clock, QStringLiteral("a")));
-        const Clock::TimerId b =
-                clock.scheduleAt(2 * kSecond, &context, runs.record(clock, QStringLiteral("b")));
+        const Clock::TimerId a
+            = clock.scheduleAt(1 * kSecond, &context, runs.record(clock, QStringLiteral("a")));
+        const Clock::TimerId b
+            = clock.scheduleAt(2 * kSecond, &context, runs.record(clock, QStringLiteral("b")));
         Clock::TimerId c = 0;
         clock.scheduleAt(500 * kMs, &context, [&] {
             runs.record(clock, QStringLiteral("canceller"))();
@@ -219,7 +221,7 @@ private slots:
         QVERIFY(!clock.cancel(a)); // once
         QVERIFY(!clock.cancel(0));
         clock.advanceNs(5 * kSecond);
-        QCOMPARE(runs.names(), QStringList({ QStringLiteral("canceller"), QStringLiteral("b") }));
+        QCOMPARE(runs.names(), QStringList({QStringLiteral("canceller"), QStringLiteral("b")}));
         QVERIFY(!clock.cancel(b)); // it ran
         QCOMPARE(clock.pendingTimers(), 0);
     }
@@ -234,16 +236,16 @@ private slots:
         clock.scheduleAt(1 * kSecond, &context, [&] {
             runs.record(clock, QStringLiteral("first"))();
             clock.scheduleAfter(500 * kMs, &context, runs.record(clock, QStringLiteral("chained")));
-            clock.scheduleAfter(10 * kSecond, &context,
-                                runs.record(clock, QStringLiteral("later")));
+            clock.scheduleAfter(
+                10 * kSecond, &context, runs.record(clock, QStringLiteral("later")));
             // Already due: still runs within this move, after this callback.
             clock.scheduleAt(0, &context, runs.record(clock, QStringLiteral("overdue")));
         });
         clock.scheduleAt(2 * kSecond, &context, runs.record(clock, QStringLiteral("second")));
         clock.advanceNs(5 * kSecond);
         QCOMPARE(runs.names(),
-                 QStringList({ QStringLiteral("first"), QStringLiteral("overdue"),
-                               QStringLiteral("chained"), QStringLiteral("second") }));
+            QStringList({QStringLiteral("first"), QStringLiteral("overdue"),
+                QStringLiteral("chained"), QStringLiteral("second")}));
         QCOMPARE(runs.at(1).nowNs, 1 * kSecond); // overdue: where the move is, never backwards
         QCOMPARE(runs.at(2).nowNs, 1 * kSecond + 500 * kMs);
         QCOMPARE(clock.pendingTimers(), 1);
@@ -263,15 +265,15 @@ private slots:
         clock.scheduleAt(kSecond, &context, runs.record(clock, QStringLiteral("past")));
         QCOMPARE(runs.size(), 0);
         QTRY_COMPARE(runs.size(), 2);
-        QCOMPARE(runs.names(), QStringList({ QStringLiteral("past"), QStringLiteral("now") }));
+        QCOMPARE(runs.names(), QStringList({QStringLiteral("past"), QStringLiteral("now")}));
         QCOMPARE(runs.at(0).nowNs, 10 * kSecond);
         QCOMPARE(runs.at(1).nowNs, 10 * kSecond);
 
         clock.scheduleAfter(0, &context, runs.record(clock, QStringLiteral("due")));
         clock.scheduleAfter(kSecond, &context, runs.record(clock, QStringLiteral("after")));
         clock.advanceNs(2 * kSecond); // before the event loop had a turn
-        QCOMPARE(runs.names().mid(2),
-                 QStringList({ QStringLiteral("due"), QStringLiteral("after") }));
+        QCOMPARE(
+            runs.names().mid(2), QStringList({QStringLiteral("due"), QStringLiteral("after")}));
         QCoreApplication::processEvents();
         QCOMPARE(runs.size(), 4);
     }
@@ -327,7 +329,7 @@ private slots:
         context.reset();
         QCOMPARE(clock.pendingTimers(), 1);
         clock.advanceNs(2 * kSecond);
-        QCOMPARE(runs.names(), QStringList({ QStringLiteral("kept") }));
+        QCOMPARE(runs.names(), QStringList({QStringLiteral("kept")}));
     }
 
     // Gone after its callback was queued to its thread, before it ran: dropped all the same.
@@ -337,8 +339,8 @@ private slots:
         Worker worker;
         Runs runs;
         QObject *context = nullptr;
-        QMetaObject::invokeMethod(worker.object(), [&context] { context = new QObject; },
-                                  Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            worker.object(), [&context] { context = new QObject; }, Qt::BlockingQueuedConnection);
         clock.scheduleAt(kSecond, context, runs.record(clock, QStringLiteral("gone")));
         // Keep the worker busy while the move queues the callback, then delete the context
         // before the worker's event loop gets to it.
@@ -379,17 +381,17 @@ private slots:
         QObject *context = worker.object();
         clock.scheduleAt(start + 80 * kMs, context, runs.record(clock, QStringLiteral("80")));
         clock.scheduleAt(start + 40 * kMs, context, runs.record(clock, QStringLiteral("40")));
-        const Clock::TimerId cancelled = clock.scheduleAt(start + 60 * kMs, context,
-                                                          runs.record(clock, QStringLiteral("60")));
+        const Clock::TimerId cancelled
+            = clock.scheduleAt(start + 60 * kMs, context, runs.record(clock, QStringLiteral("60")));
         QVERIFY(clock.cancel(cancelled));
         QTRY_COMPARE(runs.size(), 2);
-        QCOMPARE(runs.names(), QStringList({ QStringLiteral("40"), QStringLiteral("80") }));
+        QCOMPARE(runs.names(), QStringList({QStringLiteral("40"), QStringLiteral("80")}));
         QCOMPARE(runs.at(0).thread, worker.thread());
         // Real time: a callback sees the time it runs at, never before its due time.
         QVERIFY2(runs.at(0).nowNs >= start + 40 * kMs,
-                 qPrintable(QString::number(runs.at(0).nowNs - start)));
+            qPrintable(QString::number(runs.at(0).nowNs - start)));
         QVERIFY2(runs.at(1).nowNs >= start + 80 * kMs,
-                 qPrintable(QString::number(runs.at(1).nowNs - start)));
+            qPrintable(QString::number(runs.at(1).nowNs - start)));
         QTest::qWait(40);
         QCOMPARE(runs.size(), 2);
         QCOMPARE(clock.pendingTimers(), 0);
@@ -412,13 +414,12 @@ private slots:
         // Resume runs what is due at once, in order, at the time the clock stood still at; the
         // rest by real time.
         clock.resume();
-        QCOMPARE(runs.names(),
-                 QStringList({ QStringLiteral("overdue"), QStringLiteral("due now") }));
+        QCOMPARE(runs.names(), QStringList({QStringLiteral("overdue"), QStringLiteral("due now")}));
         QCOMPARE(runs.at(0).nowNs, frozen);
         QCOMPARE(runs.at(1).nowNs, frozen);
         QTRY_COMPARE(runs.size(), 4);
-        QCOMPARE(runs.names().mid(2), QStringList({ QStringLiteral("after resume"),
-                                                    QStringLiteral("waiting") }));
+        QCOMPARE(runs.names().mid(2),
+            QStringList({QStringLiteral("after resume"), QStringLiteral("waiting")}));
         QVERIFY(runs.at(2).nowNs >= frozen + 50 * kMs);
     }
 
@@ -448,7 +449,7 @@ private slots:
         QCOMPARE(runs.size(), 3);
         QCOMPARE(runs.at(0).name, QStringLiteral("1"));
         QCOMPARE(runs.at(0).nowNs, t0 + kSecond);
-        QCOMPARE(monotonic, QList<qint64>({ mono0 + kSecond, mono0 + 2 * kSecond }));
+        QCOMPARE(monotonic, QList<qint64>({mono0 + kSecond, mono0 + 2 * kSecond}));
         for (qsizetype i = 1; i < 3; ++i)
             QCOMPARE(runs.at(i).nowNs, t0 + 2 * kSecond); // on this thread and the worker's
         QCOMPARE(clock.nowNs(), t0 + 2 * kSecond + 500 * kMs);
@@ -470,7 +471,7 @@ private slots:
         clock.scheduleAt(t0 + 5 * kMinute, &context, runs.record(clock, QStringLiteral("5 min")));
         clock.scheduleAt(t0 + 20 * kMinute, &context, runs.record(clock, QStringLiteral("20 min")));
         clock.advanceNs(15 * kMinute);
-        QCOMPARE(runs.names(), QStringList({ QStringLiteral("5 min"), QStringLiteral("10 min") }));
+        QCOMPARE(runs.names(), QStringList({QStringLiteral("5 min"), QStringLiteral("10 min")}));
         QCOMPARE(runs.at(0).nowNs, t0 + 5 * kMinute);
         QCOMPARE(runs.at(1).nowNs, t0 + 10 * kMinute);
         QVERIFY(clock.nowNs() >= t0 + 15 * kMinute);

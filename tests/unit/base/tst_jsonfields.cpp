@@ -25,10 +25,10 @@ private slots:
     {
         QTest::addColumn<QByteArray>("body");
         QTest::addColumn<QString>("getter");
-        QTest::addColumn<QString>("value");      // the value read, as text; "-" for not set
+        QTest::addColumn<QString>("value"); // the value read, as text; "-" for not set
         QTest::addColumn<QString>("constraint"); // empty: no error
         const auto row = [](const char *name, const char *body, const char *getter,
-                            const char *value, const char *constraint = "") {
+                             const char *value, const char *constraint = "") {
             QTest::newRow(name) << QByteArray(body) << QString::fromLatin1(getter)
                                 << QString::fromLatin1(value) << QString::fromLatin1(constraint);
         };
@@ -128,8 +128,8 @@ private slots:
         QCOMPARE(f.error()->path, QStringLiteral("ephemeralStorage.size"));
         QCOMPARE(f.error()->value, QStringLiteral("x"));
         QCOMPARE(f.error()->message(),
-                 QStringLiteral("1 validation error detected: Value 'x' at 'ephemeralStorage.size' "
-                                "failed to satisfy constraint: Member must be an integer"));
+            QStringLiteral("1 validation error detected: Value 'x' at 'ephemeralStorage.size' "
+                           "failed to satisfy constraint: Member must be an integer"));
 
         JsonFields g(doc);
         QVERIFY(!g.stringList("Architectures"));
@@ -137,7 +137,7 @@ private slots:
         QCOMPARE(g.error()->value, QStringLiteral("7"));
 
         // A long value is cut short in the message.
-        const Json big = Json { { "Name", Json::array({ std::string(500, 'z') }) } };
+        const Json big = Json {{"Name", Json::array({std::string(500, 'z')})}};
         JsonFields h(big);
         QVERIFY(!h.string("Name"));
         QCOMPARE(h.error()->value.size(), 103);
@@ -147,8 +147,8 @@ private slots:
     // Every getter on every JSON type: never an exception, always a value or an error.
     void everyTypeForEveryGetter()
     {
-        const char *values[] = { R"("s")", "7", "-7", "1.5", "true", "null", "[]", R"(["s"])", "{}",
-                                 R"({"k":"v"})", "18446744073709551615", "1e308" };
+        const char *values[] = {R"("s")", "7", "-7", "1.5", "true", "null", "[]", R"(["s"])", "{}",
+            R"({"k":"v"})", "18446744073709551615", "1e308"};
         for (const char *v : values) {
             const QByteArray text = QByteArray(R"({"F":)") + v + '}';
             const Json doc = json(text.constData());
@@ -183,7 +183,7 @@ private slots:
         QVERIFY(!f.number("Absent"));
         QStringList seen;
         QVERIFY(f.forEachObject("L", [&](JsonFields &item) { seen.append(*item.string("P")); }));
-        QCOMPARE(seen, QStringList({ QStringLiteral("a"), QStringLiteral("b") }));
+        QCOMPARE(seen, QStringList({QStringLiteral("a"), QStringLiteral("b")}));
         QVERIFY(!f.forEachObject("Absent", [](JsonFields &) { QFAIL("called"); }));
         QVERIFY(f.ok());
         QVERIFY(!f.number("S"));

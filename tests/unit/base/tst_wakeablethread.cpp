@@ -17,7 +17,7 @@ class TestWakeableThread : public QObject
 private slots:
     void runsOncePerWake()
     {
-        std::atomic<int> runs { 0 };
+        std::atomic<int> runs {0};
         WakeableThread t("tst-wake", [&] { ++runs; });
         QTest::qWait(50);
         QCOMPARE(runs.load(), 0); // nothing until woken
@@ -29,8 +29,8 @@ private slots:
 
     void wakesDuringARunCoalesceIntoOneMore()
     {
-        std::atomic<int> runs { 0 };
-        std::atomic<bool> inRun { false };
+        std::atomic<int> runs {0};
+        std::atomic<bool> inRun {false};
         WakeableThread t("tst-wake", [&] {
             inRun = true;
             std::this_thread::sleep_for(100ms);
@@ -48,8 +48,9 @@ private slots:
 
     void gatherDelaysTheRunAndHurryEndsIt()
     {
-        std::atomic<int> runs { 0 };
-        WakeableThread t("tst-gather", [&] { ++runs; }, 300ms);
+        std::atomic<int> runs {0};
+        WakeableThread t(
+            "tst-gather", [&] { ++runs; }, 300ms);
         QElapsedTimer clock;
         clock.start();
         t.wake();
@@ -67,8 +68,8 @@ private slots:
 
     void stopFinishesTheRunAndRunsNothingMore()
     {
-        std::atomic<int> runs { 0 };
-        std::atomic<bool> inRun { false };
+        std::atomic<int> runs {0};
+        std::atomic<bool> inRun {false};
         {
             WakeableThread t("tst-stop", [&] {
                 inRun = true;

@@ -46,7 +46,9 @@ QByteArray dumped(const Json &value)
 // the test finishes it.
 struct FakeSink : DeliverySink
 {
-    explicit FakeSink(const Clock *clock) : clock(clock) { }
+    explicit FakeSink(const Clock *clock)
+        : clock(clock)
+    { }
     void submit(Delivery delivery) override
     {
         received.append(std::move(delivery));
@@ -54,7 +56,8 @@ struct FakeSink : DeliverySink
     }
     Result<void> submitAsync(Delivery) override
     {
-        return makeError(QStringLiteral("Unexpected"), QStringLiteral("the policy submits attempts"));
+        return makeError(
+            QStringLiteral("Unexpected"), QStringLiteral("the policy submits attempts"));
     }
     void fail()
     {
@@ -86,7 +89,8 @@ private:
 
     std::unique_ptr<AsyncInvoker> openInvoker(FakeSink *sink)
     {
-        auto invoker = std::make_unique<AsyncInvoker>(m_store.get(), m_clock.get(), AsyncInvoker::Options {});
+        auto invoker = std::make_unique<AsyncInvoker>(
+            m_store.get(), m_clock.get(), AsyncInvoker::Options {});
         auto opened = invoker->open(sink, &m_configs);
         if (!opened)
             qWarning("%s", qPrintable(opened.error().message));
@@ -133,7 +137,7 @@ private slots:
 
         // Back-offs of 1 s, then 2 s: each retry exactly when the clock passes it.
         qint64 failedAt = kStart;
-        for (const qint64 backOffMs : { 1000, 2000 }) {
+        for (const qint64 backOffMs : {1000, 2000}) {
             sink.fail();
             QCOMPARE(invoker->inFlight(), 0);
             m_clock->advanceMs(backOffMs - 1);
@@ -166,7 +170,7 @@ private slots:
         QCOMPARE(dumped(context["requestId"]), '"' + event.id + '"');
         QCOMPARE(dumped((*record)["requestPayload"]), event.payload);
         QCOMPARE(dumped((*record)["responseContext"]["functionError"]),
-                 QByteArrayLiteral("\"Unhandled\""));
+            QByteArrayLiteral("\"Unhandled\""));
 
         // Nothing more for the function, however far the clock goes.
         m_clock->advanceMs(10 * 60 * 1000);

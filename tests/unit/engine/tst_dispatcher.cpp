@@ -50,8 +50,8 @@ struct Caller
     }
 };
 
-Delivery delivery(const QString &function, const QByteArray &payload, const QString &origin = QStringLiteral("invoke"),
-                  Caller *caller = nullptr)
+Delivery delivery(const QString &function, const QByteArray &payload,
+    const QString &origin = QStringLiteral("invoke"), Caller *caller = nullptr)
 {
     Delivery d;
     d.functionName = function;
@@ -103,8 +103,8 @@ private slots:
         m_dispatcher->submit(std::move(d));
         QCOMPARE(m_target.received.size(), 1);
         const Delivery &out = m_target.received.first();
-        QCOMPARE(out.id.size(), 36);          // assigned
-        QCOMPARE(out.traceId.size(), 32);     // a new trace
+        QCOMPARE(out.id.size(), 36); // assigned
+        QCOMPARE(out.traceId.size(), 32); // a new trace
         QCOMPARE(out.parentSpanId.size(), 16); // the dispatcher's span, not the caller's
         QVERIFY(out.parentSpanId != "1111111111111111");
         QCOMPARE(out.qualifier, QStringLiteral("$LATEST"));
@@ -194,7 +194,8 @@ private slots:
     {
         Caller caller;
         m_dispatcher->pause();
-        m_dispatcher->submit(delivery(QStringLiteral("f"), "{\"v\":1}", QStringLiteral("sqs"), &caller));
+        m_dispatcher->submit(
+            delivery(QStringLiteral("f"), "{\"v\":1}", QStringLiteral("sqs"), &caller));
         const QByteArray id = m_dispatcher->pending().first().id;
         QVERIFY(!m_dispatcher->release("no-such-id", QByteArray("{}")));
         QVERIFY(m_dispatcher->release(id, QByteArray("{\"v\":2}")));
@@ -214,7 +215,8 @@ private slots:
         Caller caller;
         QSignalSpy finished(m_dispatcher.get(), &Dispatcher::finished);
         m_dispatcher->pause();
-        m_dispatcher->submit(delivery(QStringLiteral("f"), "{}", QStringLiteral("invoke"), &caller));
+        m_dispatcher->submit(
+            delivery(QStringLiteral("f"), "{}", QStringLiteral("invoke"), &caller));
         const QByteArray id = m_dispatcher->pending().first().id;
         QVERIFY(m_dispatcher->drop(id));
         QCOMPARE(m_target.received.size(), 0);
@@ -236,25 +238,83 @@ private slots:
         QTest::addColumn<QByteArray>("payload");
         QTest::addColumn<bool>("holds");
 
-        const QByteArray s3 = R"({"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"photos"},"object":{"key":"a.jpg","size":7}}},{"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"logs"}}}]})";
-        QTest::newRow("any delivery") << "" << "" << "" << "" << QByteArray() << s3 << true;
-        QTest::newRow("function matches") << "f" << "" << "" << "" << QByteArray() << s3 << true;
-        QTest::newRow("function differs") << "g" << "" << "" << "" << QByteArray() << s3 << false;
-        QTest::newRow("origin matches") << "" << "s3" << "" << "" << QByteArray() << s3 << true;
-        QTest::newRow("origin differs") << "" << "sqs" << "" << "" << QByteArray() << s3 << false;
-        QTest::newRow("path exists") << "" << "" << "$.Records[0].s3.object.key" << "exists" << QByteArray() << s3 << true;
-        QTest::newRow("path missing") << "" << "" << "$.Records[0].s3.object.etag" << "exists" << QByteArray() << s3 << false;
-        QTest::newRow("equals string") << "" << "" << "$.Records[0].s3.bucket.name" << "equals" << QByteArray("\"photos\"") << s3 << true;
-        QTest::newRow("equals other") << "" << "" << "$.Records[0].s3.bucket.name" << "equals" << QByteArray("\"logs\"") << s3 << false;
-        QTest::newRow("equals number") << "" << "" << "$.Records[0].s3.object.size" << "equals" << QByteArray("7") << s3 << true;
-        QTest::newRow("wildcard any") << "" << "" << "$.Records[*].s3.bucket.name" << "equals" << QByteArray("\"logs\"") << s3 << true;
-        QTest::newRow("last index") << "" << "" << "$.Records[-1].eventName" << "contains" << QByteArray("\"Removed\"") << s3 << true;
-        QTest::newRow("quoted key") << "" << "" << "$['Records'][0]['eventName']" << "notEquals" << QByteArray("\"x\"") << s3 << true;
-        QTest::newRow("notEquals same") << "" << "" << "$.Records[0].eventName" << "notEquals" << QByteArray("\"ObjectCreated:Put\"") << s3 << false;
-        QTest::newRow("contains in array") << "" << "" << "$.tags" << "contains" << QByteArray("\"b\"") << QByteArray(R"({"tags":["a","b"]})") << true;
-        QTest::newRow("payload not json") << "" << "" << "$.a" << "exists" << QByteArray() << QByteArray("not json") << false;
-        QTest::newRow("all conditions") << "f" << "s3" << "$.Records[1].s3.bucket.name" << "equals" << QByteArray("\"logs\"") << s3 << true;
-        QTest::newRow("one condition fails") << "f" << "sqs" << "$.Records[1].s3.bucket.name" << "equals" << QByteArray("\"logs\"") << s3 << false;
+        const QByteArray s3
+            = R"({"Records":[{"eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"photos"},"object":{"key":"a.jpg","size":7}}},{"eventName":"ObjectRemoved:Delete","s3":{"bucket":{"name":"logs"}}}]})";
+        QTest::newRow("any delivery") << ""
+                                      << ""
+                                      << ""
+                                      << "" << QByteArray() << s3 << true;
+        QTest::newRow("function matches") << "f"
+                                          << ""
+                                          << ""
+                                          << "" << QByteArray() << s3 << true;
+        QTest::newRow("function differs") << "g"
+                                          << ""
+                                          << ""
+                                          << "" << QByteArray() << s3 << false;
+        QTest::newRow("origin matches") << ""
+                                        << "s3"
+                                        << ""
+                                        << "" << QByteArray() << s3 << true;
+        QTest::newRow("origin differs") << ""
+                                        << "sqs"
+                                        << ""
+                                        << "" << QByteArray() << s3 << false;
+        QTest::newRow("path exists") << ""
+                                     << ""
+                                     << "$.Records[0].s3.object.key"
+                                     << "exists" << QByteArray() << s3 << true;
+        QTest::newRow("path missing") << ""
+                                      << ""
+                                      << "$.Records[0].s3.object.etag"
+                                      << "exists" << QByteArray() << s3 << false;
+        QTest::newRow("equals string") << ""
+                                       << ""
+                                       << "$.Records[0].s3.bucket.name"
+                                       << "equals" << QByteArray("\"photos\"") << s3 << true;
+        QTest::newRow("equals other") << ""
+                                      << ""
+                                      << "$.Records[0].s3.bucket.name"
+                                      << "equals" << QByteArray("\"logs\"") << s3 << false;
+        QTest::newRow("equals number") << ""
+                                       << ""
+                                       << "$.Records[0].s3.object.size"
+                                       << "equals" << QByteArray("7") << s3 << true;
+        QTest::newRow("wildcard any") << ""
+                                      << ""
+                                      << "$.Records[*].s3.bucket.name"
+                                      << "equals" << QByteArray("\"logs\"") << s3 << true;
+        QTest::newRow("last index") << ""
+                                    << ""
+                                    << "$.Records[-1].eventName"
+                                    << "contains" << QByteArray("\"Removed\"") << s3 << true;
+        QTest::newRow("quoted key") << ""
+                                    << ""
+                                    << "$['Records'][0]['eventName']"
+                                    << "notEquals" << QByteArray("\"x\"") << s3 << true;
+        QTest::newRow("notEquals same")
+            << ""
+            << ""
+            << "$.Records[0].eventName"
+            << "notEquals" << QByteArray("\"ObjectCreated:Put\"") << s3 << false;
+        QTest::newRow("contains in array")
+            << ""
+            << ""
+            << "$.tags"
+            << "contains" << QByteArray("\"b\"") << QByteArray(R"({"tags":["a","b"]})") << true;
+        QTest::newRow("payload not json")
+            << ""
+            << ""
+            << "$.a"
+            << "exists" << QByteArray() << QByteArray("not json") << false;
+        QTest::newRow("all conditions") << "f"
+                                        << "s3"
+                                        << "$.Records[1].s3.bucket.name"
+                                        << "equals" << QByteArray("\"logs\"") << s3 << true;
+        QTest::newRow("one condition fails") << "f"
+                                             << "sqs"
+                                             << "$.Records[1].s3.bucket.name"
+                                             << "equals" << QByteArray("\"logs\"") << s3 << false;
     }
 
     void breakpoints()
@@ -368,7 +428,8 @@ private slots:
     void recordsAreListedNewestFirst()
     {
         for (int i = 0; i < 5; ++i) {
-            m_dispatcher->submit(delivery(i % 2 ? QStringLiteral("odd") : QStringLiteral("even"), QByteArray::number(i)));
+            m_dispatcher->submit(delivery(
+                i % 2 ? QStringLiteral("odd") : QStringLiteral("even"), QByteArray::number(i)));
             m_target.finish();
         }
         auto all = m_dispatcher->records();

@@ -76,7 +76,7 @@ private slots:
         auto r = second.start();
         QVERIFY(!r);
         QVERIFY2(r.error().message.contains(QStringLiteral("is in use by another tarmac")),
-                 qPrintable(r.error().message));
+            qPrintable(r.error().message));
         QVERIFY(!second.dispatcher());
     }
 
@@ -90,9 +90,9 @@ private slots:
         Engine second(o);
         auto r = second.start();
         QVERIFY(!r);
-        QVERIFY2(r.error().message.startsWith(QStringLiteral("cannot listen on 127.0.0.1:%1 (edge port)")
-                                                      .arg(o.edgePort)),
-                 qPrintable(r.error().message));
+        QVERIFY2(r.error().message.startsWith(
+                     QStringLiteral("cannot listen on 127.0.0.1:%1 (edge port)").arg(o.edgePort)),
+            qPrintable(r.error().message));
     }
 
     void unusableStateFolderIsAnError()
@@ -105,7 +105,7 @@ private slots:
         auto r = engine.start();
         QVERIFY(!r);
         QVERIFY2(r.error().message.startsWith(QStringLiteral("cannot create the state folder")),
-                 qPrintable(r.error().message));
+            qPrintable(r.error().message));
     }
 
     void ephemeralStateIsRemovedAtExit()

@@ -31,7 +31,10 @@ struct FakeQueue : EventSource
         qint64 visibleAtNs = 0;
     };
 
-    FakeQueue(const Clock *clock, EventSourceMappings *registry) : clock(clock), registry(registry) { }
+    FakeQueue(const Clock *clock, EventSourceMappings *registry)
+        : clock(clock)
+        , registry(registry)
+    { }
 
     QString service() const override { return QStringLiteral("sqs"); }
     Kind kind() const override { return Kind::Queue; }
@@ -39,7 +42,7 @@ struct FakeQueue : EventSource
     {
         if (mapping.eventSourceArn != kQueue)
             return makeError(QStringLiteral("InvalidParameterValueException"),
-                             QStringLiteral("no such queue"), 400);
+                QStringLiteral("no such queue"), 400);
         return {};
     }
     EventSourceReadiness readiness(const EventSourceMapping &) override
@@ -64,17 +67,16 @@ struct FakeQueue : EventSource
             if (m.visibleAtNs > clock->nowNs())
                 continue;
             m.visibleAtNs = clock->nowNs() + visibilityNs;
-            Json record = { { "messageId", toStd(m.id) },
-                            { "body", toStd(m.body) },
-                            { "eventSource", "aws:sqs" },
-                            { "eventSourceARN", toStd(mapping.eventSourceArn) } };
-            batch.records.append(EventRecord { m.id, std::move(record) });
+            Json record = {{"messageId", toStd(m.id)}, {"body", toStd(m.body)},
+                {"eventSource", "aws:sqs"}, {"eventSourceARN", toStd(mapping.eventSourceArn)}};
+            batch.records.append(EventRecord {m.id, std::move(record)});
         }
         if (batch.records.isEmpty())
             return std::nullopt;
         return batch;
     }
-    void complete(const EventSourceMapping &, const EventBatch &batch, const BatchOutcome &outcome) override
+    void complete(
+        const EventSourceMapping &, const EventBatch &batch, const BatchOutcome &outcome) override
     {
         outcomes.append(outcome);
         if (outcome.status == BatchOutcome::Status::Failed)
@@ -86,7 +88,7 @@ struct FakeQueue : EventSource
     }
     void send(const QString &id, const QString &body = QStringLiteral("{}"))
     {
-        messages.append(Message { id, body, 0 });
+        messages.append(Message {id, body, 0});
         registry->wake(kQueue);
     }
 
@@ -104,7 +106,10 @@ struct FakeStream : EventSource
     Kind kind() const override { return Kind::Stream; }
     Result<void> check(EventSourceMapping &) const override { return {}; }
     EventSourceReadiness readiness(const EventSourceMapping &) override { return {}; }
-    std::optional<EventBatch> receive(const EventSourceMapping &, int) override { return std::nullopt; }
+    std::optional<EventBatch> receive(const EventSourceMapping &, int) override
+    {
+        return std::nullopt;
+    }
     void complete(const EventSourceMapping &, const EventBatch &, const BatchOutcome &) override { }
 };
 
@@ -114,7 +119,8 @@ struct FakeSink : DeliverySink
     void submit(Delivery delivery) override { received.append(std::move(delivery)); }
     Result<void> submitAsync(Delivery) override
     {
-        return makeError(QStringLiteral("Unexpected"), QStringLiteral("the poller delivers synchronously"));
+        return makeError(
+            QStringLiteral("Unexpected"), QStringLiteral("the poller delivers synchronously"));
     }
     // Answers the oldest delivery.
     void answer(const QByteArray &payload, bool functionError = false)
@@ -176,8 +182,7 @@ private:
     void openMappings()
     {
         m_mappings = std::make_unique<EventSourceMappings>(m_store.get(), m_clock.get(),
-                                                           QStringLiteral("us-east-1"),
-                                                           QStringLiteral("000000000000"));
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000"));
         auto opened = m_mappings->open();
         QVERIFY2(opened, qPrintable(opened ? QString() : opened.error().message));
         m_queue = std::make_unique<FakeQueue>(m_clock.get(), m_mappings.get());
@@ -234,7 +239,8 @@ private slots:
         QCOMPARE(text(shown["StateTransitionReason"]), QByteArray("\"USER_INITIATED\""));
         QCOMPARE(shown["LastModified"].get<double>(), 1'700'000'000.0);
         QCOMPARE(text(shown["EventSourceMappingArn"]),
-                 QByteArray("\"arn:aws:lambda:us-east-1:000000000000:event-source-mapping:" + created->uuid.toLatin1() + '"'));
+            QByteArray("\"arn:aws:lambda:us-east-1:000000000000:event-source-mapping:"
+                + created->uuid.toLatin1() + '"'));
         QVERIFY(!shown.contains("StartingPosition"));
         QVERIFY(!shown.contains("MaximumRetryAttempts")); // stream settings: not for a queue
 
@@ -245,14 +251,15 @@ private slots:
 
         EventSourceMappingRequest change;
         change.batchSize = 5;
-        change.functionResponseTypes = ids({ "ReportBatchItemFailures" });
+        change.functionResponseTypes = ids({"ReportBatchItemFailures"});
         change.maximumConcurrency = 3;
         auto updated = m_mappings->update(created->uuid, QString(), change);
         QVERIFY2(updated, qPrintable(updated ? QString() : updated.error().message));
         QCOMPARE(updated->state, QStringLiteral("Updating"));
         QCOMPARE(updated->batchSize, 5);
         QVERIFY(updated->reportsBatchItemFailures());
-        QCOMPARE(text(m_mappings->toJson(*updated)["ScalingConfig"]["MaximumConcurrency"]), QByteArray("3"));
+        QCOMPARE(text(m_mappings->toJson(*updated)["ScalingConfig"]["MaximumConcurrency"]),
+            QByteArray("3"));
 
         EventSourceMappingRequest disable;
         disable.enabled = false;
@@ -262,17 +269,20 @@ private slots:
         QCOMPARE(m_mappings->get(created->uuid)->state, QStringLiteral("Disabled"));
         EventSourceMappingRequest enable;
         enable.enabled = true;
-        QCOMPARE(m_mappings->update(created->uuid, QString(), enable)->state, QStringLiteral("Enabling"));
+        QCOMPARE(m_mappings->update(created->uuid, QString(), enable)->state,
+            QStringLiteral("Enabling"));
 
         auto removed = m_mappings->remove(created->uuid);
         QVERIFY(removed);
         QCOMPARE(removed->state, QStringLiteral("Deleting"));
-        QCOMPARE(m_mappings->get(created->uuid).error().code, QStringLiteral("ResourceNotFoundException"));
+        QCOMPARE(m_mappings->get(created->uuid).error().code,
+            QStringLiteral("ResourceNotFoundException"));
         QCOMPARE(m_mappings->get(created->uuid).error().httpStatus, 404);
         QVERIFY(m_mappings->list().isEmpty());
-        QCOMPARE(m_mappings->remove(created->uuid).error().code, QStringLiteral("ResourceNotFoundException"));
+        QCOMPARE(m_mappings->remove(created->uuid).error().code,
+            QStringLiteral("ResourceNotFoundException"));
         QCOMPARE(m_mappings->update(QStringLiteral("nope"), QString(), change).error().code,
-                 QStringLiteral("ResourceNotFoundException"));
+            QStringLiteral("ResourceNotFoundException"));
     }
 
     void validation_data()
@@ -281,25 +291,38 @@ private slots:
         QTest::addColumn<QString>("field"); // the one setting changed from a valid request
         QTest::addColumn<int>("value");
         QTest::addColumn<QString>("message"); // a part of the error message
-        QTest::newRow("no source arn") << QString() << QString() << 0 << QStringLiteral("Unrecognized event source.");
-        QTest::newRow("not an arn") << QStringLiteral("queue") << QString() << 0 << QStringLiteral("at 'eventSourceArn'");
-        QTest::newRow("no such kind of source") << QStringLiteral("arn:aws:sns:us-east-1:000000000000:topic") << QString()
-                                                << 0 << QStringLiteral("Unrecognized event source");
-        QTest::newRow("dynamodb, not running") << QStringLiteral("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/x")
-                                               << QString() << 0 << QStringLiteral("Stream not found");
-        QTest::newRow("no such queue") << QStringLiteral("arn:aws:sqs:us-east-1:000000000000:other") << QString() << 0
-                                       << QStringLiteral("no such queue");
-        QTest::newRow("batch size 0") << kQueue << QStringLiteral("BatchSize") << 0 << QStringLiteral("greater than or equal to 1");
-        QTest::newRow("batch size 10001") << kQueue << QStringLiteral("BatchSize") << 10001 << QStringLiteral("less than or equal to 10000");
-        QTest::newRow("batch over 10, no window") << kQueue << QStringLiteral("BatchSize") << 11 << QStringLiteral("Maximum batch window");
-        QTest::newRow("window 301") << kQueue << QStringLiteral("Window") << 301 << QStringLiteral("less than or equal to 300");
-        QTest::newRow("concurrency 1") << kQueue << QStringLiteral("MaximumConcurrency") << 1 << QStringLiteral("greater than or equal to 2");
-        QTest::newRow("starting position on a queue") << kQueue << QStringLiteral("StartingPosition") << 0
-                                                      << QStringLiteral("StartingPosition is not valid for SQS");
-        QTest::newRow("retries on a queue") << kQueue << QStringLiteral("MaximumRetryAttempts") << 3
-                                            << QStringLiteral("Unsupported MaximumRetryAttempts parameter");
-        QTest::newRow("stream without a position") << kStream << QString() << 0 << QStringLiteral("at 'startingPosition'");
-        QTest::newRow("record age 10") << kStream << QStringLiteral("MaximumRecordAgeInSeconds") << 10 << QStringLiteral("or -1");
+        QTest::newRow("no source arn")
+            << QString() << QString() << 0 << QStringLiteral("Unrecognized event source.");
+        QTest::newRow("not an arn")
+            << QStringLiteral("queue") << QString() << 0 << QStringLiteral("at 'eventSourceArn'");
+        QTest::newRow("no such kind of source")
+            << QStringLiteral("arn:aws:sns:us-east-1:000000000000:topic") << QString() << 0
+            << QStringLiteral("Unrecognized event source");
+        QTest::newRow("dynamodb, not running")
+            << QStringLiteral("arn:aws:dynamodb:us-east-1:000000000000:table/t/stream/x")
+            << QString() << 0 << QStringLiteral("Stream not found");
+        QTest::newRow("no such queue") << QStringLiteral("arn:aws:sqs:us-east-1:000000000000:other")
+                                       << QString() << 0 << QStringLiteral("no such queue");
+        QTest::newRow("batch size 0") << kQueue << QStringLiteral("BatchSize") << 0
+                                      << QStringLiteral("greater than or equal to 1");
+        QTest::newRow("batch size 10001") << kQueue << QStringLiteral("BatchSize") << 10001
+                                          << QStringLiteral("less than or equal to 10000");
+        QTest::newRow("batch over 10, no window") << kQueue << QStringLiteral("BatchSize") << 11
+                                                  << QStringLiteral("Maximum batch window");
+        QTest::newRow("window 301") << kQueue << QStringLiteral("Window") << 301
+                                    << QStringLiteral("less than or equal to 300");
+        QTest::newRow("concurrency 1") << kQueue << QStringLiteral("MaximumConcurrency") << 1
+                                       << QStringLiteral("greater than or equal to 2");
+        QTest::newRow("starting position on a queue")
+            << kQueue << QStringLiteral("StartingPosition") << 0
+            << QStringLiteral("StartingPosition is not valid for SQS");
+        QTest::newRow("retries on a queue")
+            << kQueue << QStringLiteral("MaximumRetryAttempts") << 3
+            << QStringLiteral("Unsupported MaximumRetryAttempts parameter");
+        QTest::newRow("stream without a position")
+            << kStream << QString() << 0 << QStringLiteral("at 'startingPosition'");
+        QTest::newRow("record age 10") << kStream << QStringLiteral("MaximumRecordAgeInSeconds")
+                                       << 10 << QStringLiteral("or -1");
     }
 
     void validation()
@@ -355,7 +378,7 @@ private slots:
         QVERIFY(again.error().message.contains(created->uuid));
         QVERIFY(createQueueMapping().size() > 0);
         QCOMPARE(m_mappings->create(kFunction, queueRequest()).error().code,
-                 QStringLiteral("ResourceConflictException"));
+            QStringLiteral("ResourceConflictException"));
     }
 
     // What was acknowledged is in the state: a new registry on the same store has it.
@@ -364,9 +387,9 @@ private slots:
         EventSourceMappingRequest r = queueRequest();
         r.batchSize = 50;
         r.maximumBatchingWindowInSeconds = 5;
-        r.functionResponseTypes = ids({ "ReportBatchItemFailures" });
-        r.filterPatterns = ids({ R"({"body":{"kind":["order"]}})" });
-        r.tags = QMap<QString, QString> { { QStringLiteral("team"), QStringLiteral("a") } };
+        r.functionResponseTypes = ids({"ReportBatchItemFailures"});
+        r.filterPatterns = ids({R"({"body":{"kind":["order"]}})"});
+        r.tags = QMap<QString, QString> {{QStringLiteral("team"), QStringLiteral("a")}};
         const QString kept = createQueueMapping(r);
         QVERIFY(!kept.isEmpty());
         EventSourceMappingRequest disable;
@@ -379,8 +402,8 @@ private slots:
         s.onFailureDestination = QStringLiteral("arn:aws:sqs:us-east-1:000000000000:dlq");
         auto stream = m_mappings->create(kFunction, s);
         QVERIFY(stream);
-        auto gone = m_mappings->create(QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:other"),
-                                       queueRequest());
+        auto gone = m_mappings->create(
+            QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:other"), queueRequest());
         QVERIFY(gone);
         QVERIFY(m_mappings->remove(gone->uuid));
         const Json before = m_mappings->toJson(*m_mappings->get(kept));
@@ -407,10 +430,10 @@ private slots:
 
     void outcomes_data()
     {
-        QTest::addColumn<bool>("reports");      // ReportBatchItemFailures
+        QTest::addColumn<bool>("reports"); // ReportBatchItemFailures
         QTest::addColumn<bool>("functionError");
         QTest::addColumn<QByteArray>("payload");
-        QTest::addColumn<int>("status");        // BatchOutcome::Status
+        QTest::addColumn<int>("status"); // BatchOutcome::Status
         QTest::addColumn<QStringList>("failed");
         const int ok = int(BatchOutcome::Status::Succeeded);
         const int failed = int(BatchOutcome::Status::Failed);
@@ -418,30 +441,31 @@ private slots:
         QTest::newRow("success") << false << false << QByteArray("null") << ok << QStringList();
         QTest::newRow("error") << false << true << QByteArray("{}") << failed << QStringList();
         QTest::newRow("list ignored without the setting")
-                << false << false << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"a"}]})") << ok
-                << QStringList();
+            << false << false << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"a"}]})")
+            << ok << QStringList();
         QTest::newRow("partial") << true << false
-                                 << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"b"}]})") << partial
-                                 << ids({ "b" });
-        QTest::newRow("empty list") << true << false << QByteArray(R"({"batchItemFailures":[]})") << ok
-                                    << QStringList();
-        QTest::newRow("null list") << true << false << QByteArray(R"({"batchItemFailures":null})") << ok
-                                   << QStringList();
+                                 << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"b"}]})")
+                                 << partial << ids({"b"});
+        QTest::newRow("empty list")
+            << true << false << QByteArray(R"({"batchItemFailures":[]})") << ok << QStringList();
+        QTest::newRow("null list")
+            << true << false << QByteArray(R"({"batchItemFailures":null})") << ok << QStringList();
         QTest::newRow("empty answer") << true << false << QByteArray("") << ok << QStringList();
         QTest::newRow("null answer") << true << false << QByteArray("null") << ok << QStringList();
-        QTest::newRow("not JSON") << true << false << QByteArray("{oops") << failed << QStringList();
-        QTest::newRow("unknown id") << true << false
-                                    << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"z"}]})") << failed
-                                    << QStringList();
-        QTest::newRow("empty id") << true << false
-                                  << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":""}]})") << failed
+        QTest::newRow("not JSON") << true << false << QByteArray("{oops") << failed
                                   << QStringList();
-        QTest::newRow("misspelt key") << true << false
-                                      << QByteArray(R"({"batchItemFailures":[{"itemId":"a"}]})") << failed
-                                      << QStringList();
-        QTest::newRow("error with the list") << true << true
-                                             << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"a"}]})")
-                                             << failed << QStringList();
+        QTest::newRow("unknown id")
+            << true << false << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"z"}]})")
+            << failed << QStringList();
+        QTest::newRow("empty id") << true << false
+                                  << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":""}]})")
+                                  << failed << QStringList();
+        QTest::newRow("misspelt key")
+            << true << false << QByteArray(R"({"batchItemFailures":[{"itemId":"a"}]})") << failed
+            << QStringList();
+        QTest::newRow("error with the list")
+            << true << true << QByteArray(R"({"batchItemFailures":[{"itemIdentifier":"a"}]})")
+            << failed << QStringList();
     }
 
     void outcomes()
@@ -453,10 +477,10 @@ private slots:
         QFETCH(QStringList, failed);
         EventSourceMapping mapping;
         if (reports)
-            mapping.functionResponseTypes = ids({ "ReportBatchItemFailures" });
+            mapping.functionResponseTypes = ids({"ReportBatchItemFailures"});
         EventBatch batch;
-        for (const char *id : { "a", "b", "c" })
-            batch.records.append(EventRecord { QString::fromLatin1(id), Json::object() });
+        for (const char *id : {"a", "b", "c"})
+            batch.records.append(EventRecord {QString::fromLatin1(id), Json::object()});
         DeliveryResult result;
         result.delivered = true;
         result.functionError = functionError;
@@ -473,31 +497,49 @@ private slots:
         QTest::addColumn<bool>("matches");
         // An SQS record: its body is JSON text. (Built, not written out: moc misreads an escaped
         // quote inside a raw string.)
-        const QByteArray order = toJsonBytes(Json {
-                { "messageId", "m1" },
-                { "body", R"({"kind":"order","total":12,"tags":["a","b"]})" },
-                { "attributes", { { "ApproximateReceiveCount", "1" } } } });
-        QTest::newRow("literal in the body") << QStringLiteral(R"({"body":{"kind":["order"]}})") << order << true;
-        QTest::newRow("other literal") << QStringLiteral(R"({"body":{"kind":["refund"]}})") << order << false;
-        QTest::newRow("numeric") << QStringLiteral(R"({"body":{"total":[{"numeric":[">",10,"<=",12]}]}})") << order << true;
-        QTest::newRow("numeric out") << QStringLiteral(R"({"body":{"total":[{"numeric":["<",10]}]}})") << order << false;
-        QTest::newRow("prefix") << QStringLiteral(R"({"body":{"kind":[{"prefix":"ord"}]}})") << order << true;
-        QTest::newRow("suffix") << QStringLiteral(R"({"body":{"kind":[{"suffix":"xx"}]}})") << order << false;
-        QTest::newRow("ignore case") << QStringLiteral(R"({"body":{"kind":[{"equals-ignore-case":"ORDER"}]}})") << order << true;
-        QTest::newRow("anything but") << QStringLiteral(R"({"body":{"kind":[{"anything-but":["refund"]}]}})") << order << true;
-        QTest::newRow("anything but it") << QStringLiteral(R"({"body":{"kind":[{"anything-but":"order"}]}})") << order << false;
-        QTest::newRow("exists") << QStringLiteral(R"({"body":{"kind":[{"exists":true}]}})") << order << true;
-        QTest::newRow("not exists") << QStringLiteral(R"({"body":{"missing":[{"exists":false}]}})") << order << true;
-        QTest::newRow("array field") << QStringLiteral(R"({"body":{"tags":["b"]}})") << order << true;
-        QTest::newRow("top level") << QStringLiteral(R"({"attributes":{"ApproximateReceiveCount":["1"]}})") << order << true;
-        QTest::newRow("every key") << QStringLiteral(R"({"body":{"kind":["order"],"total":[13]}})") << order << false;
-        QTest::newRow("base64 data")
-                << QStringLiteral(R"({"kinesis":{"data":{"kind":["order"]}}})")
-                << QByteArray(R"({"kinesis":{"data":")") + QByteArray(R"({"kind":"order"})").toBase64() + "\"}}"
-                << true;
-        QTest::newRow("body not JSON") << QStringLiteral(R"({"body":{"kind":["order"]}})") << QByteArray(R"({"body":"plain"})")
-                                       << false;
-        QTest::newRow("plain body literal") << QStringLiteral(R"({"body":["plain"]})") << QByteArray(R"({"body":"plain"})") << true;
+        const QByteArray order = toJsonBytes(
+            Json {{"messageId", "m1"}, {"body", R"({"kind":"order","total":12,"tags":["a","b"]})"},
+                {"attributes", {{"ApproximateReceiveCount", "1"}}}});
+        QTest::newRow("literal in the body")
+            << QStringLiteral(R"({"body":{"kind":["order"]}})") << order << true;
+        QTest::newRow("other literal")
+            << QStringLiteral(R"({"body":{"kind":["refund"]}})") << order << false;
+        QTest::newRow("numeric") << QStringLiteral(
+            R"({"body":{"total":[{"numeric":[">",10,"<=",12]}]}})")
+                                 << order << true;
+        QTest::newRow("numeric out")
+            << QStringLiteral(R"({"body":{"total":[{"numeric":["<",10]}]}})") << order << false;
+        QTest::newRow("prefix") << QStringLiteral(R"({"body":{"kind":[{"prefix":"ord"}]}})")
+                                << order << true;
+        QTest::newRow("suffix") << QStringLiteral(R"({"body":{"kind":[{"suffix":"xx"}]}})") << order
+                                << false;
+        QTest::newRow("ignore case")
+            << QStringLiteral(R"({"body":{"kind":[{"equals-ignore-case":"ORDER"}]}})") << order
+            << true;
+        QTest::newRow("anything but")
+            << QStringLiteral(R"({"body":{"kind":[{"anything-but":["refund"]}]}})") << order
+            << true;
+        QTest::newRow("anything but it")
+            << QStringLiteral(R"({"body":{"kind":[{"anything-but":"order"}]}})") << order << false;
+        QTest::newRow("exists") << QStringLiteral(R"({"body":{"kind":[{"exists":true}]}})") << order
+                                << true;
+        QTest::newRow("not exists")
+            << QStringLiteral(R"({"body":{"missing":[{"exists":false}]}})") << order << true;
+        QTest::newRow("array field")
+            << QStringLiteral(R"({"body":{"tags":["b"]}})") << order << true;
+        QTest::newRow("top level")
+            << QStringLiteral(R"({"attributes":{"ApproximateReceiveCount":["1"]}})") << order
+            << true;
+        QTest::newRow("every key")
+            << QStringLiteral(R"({"body":{"kind":["order"],"total":[13]}})") << order << false;
+        QTest::newRow("base64 data") << QStringLiteral(R"({"kinesis":{"data":{"kind":["order"]}}})")
+                                     << QByteArray(R"({"kinesis":{"data":")")
+                + QByteArray(R"({"kind":"order"})").toBase64() + "\"}}"
+                                     << true;
+        QTest::newRow("body not JSON") << QStringLiteral(R"({"body":{"kind":["order"]}})")
+                                       << QByteArray(R"({"body":"plain"})") << false;
+        QTest::newRow("plain body literal")
+            << QStringLiteral(R"({"body":["plain"]})") << QByteArray(R"({"body":"plain"})") << true;
     }
 
     void filters()
@@ -507,10 +549,11 @@ private slots:
         QFETCH(bool, matches);
         auto parsed = parseJson(record);
         QVERIFY(parsed);
-        QCOMPARE(matchesFilters({ pattern }, *parsed), matches);
+        QCOMPARE(matchesFilters({pattern}, *parsed), matches);
         QVERIFY(matchesFilters({}, *parsed));
         // Patterns are alternatives.
-        QVERIFY(matchesFilters({ QStringLiteral(R"({"nothing":["x"]})"), QStringLiteral("{}") }, *parsed));
+        QVERIFY(matchesFilters(
+            {QStringLiteral(R"({"nothing":["x"]})"), QStringLiteral("{}")}, *parsed));
     }
 
     // ---- The poller ----
@@ -518,7 +561,7 @@ private slots:
     void filteredRecordsAreDoneWithoutTheFunction()
     {
         EventSourceMappingRequest r = queueRequest();
-        r.filterPatterns = ids({ R"({"body":{"kind":["order"]}})" });
+        r.filterPatterns = ids({R"({"body":{"kind":["order"]}})"});
         createQueueMapping(r);
         FakeSink sink;
         EventSourcePoller poller(m_mappings.get(), &sink, m_clock.get());
@@ -531,7 +574,7 @@ private slots:
         m_queue->send(QStringLiteral("keep"), QStringLiteral(R"({"kind":"order"})"));
         settle();
         QCOMPARE(sink.received.size(), 1);
-        QCOMPARE(sink.messageIds(0), ids({ "keep" }));
+        QCOMPARE(sink.messageIds(0), ids({"keep"}));
         sink.answer("{}", true); // the delivered one failed: it stays, the filtered one goes
         settle();
         QCOMPARE(m_queue->messages.size(), 1);
@@ -548,7 +591,7 @@ private slots:
         QVERIFY(sink.received.isEmpty()); // an empty queue: nothing, and no timer either
         QCOMPARE(m_clock->pendingTimers(), 0);
 
-        for (const char *id : { "m1", "m2", "m3" })
+        for (const char *id : {"m1", "m2", "m3"})
             m_queue->send(QString::fromLatin1(id));
         settle();
         QCOMPARE(sink.received.size(), 1); // one batch of three, not three of one
@@ -556,7 +599,7 @@ private slots:
         QCOMPARE(d.functionName, QStringLiteral("fn"));
         QCOMPARE(d.origin, QStringLiteral("sqs"));
         QVERIFY(!d.async);
-        QCOMPARE(sink.messageIds(0), ids({ "m1", "m2", "m3" }));
+        QCOMPARE(sink.messageIds(0), ids({"m1", "m2", "m3"}));
         QCOMPARE(poller.inFlight(uuid), 1);
 
         sink.answer("null");
@@ -580,7 +623,8 @@ private slots:
         settle();
         QCOMPARE(m_queue->outcomes.last().status, BatchOutcome::Status::Failed);
         QCOMPARE(m_queue->messages.size(), 1); // kept
-        QCOMPARE(m_mappings->get(uuid)->lastProcessingResult, QStringLiteral("PROBLEM: Function call failed"));
+        QCOMPARE(m_mappings->get(uuid)->lastProcessingResult,
+            QStringLiteral("PROBLEM: Function call failed"));
 
         // Invisible until the visibility timeout passes, then delivered again.
         m_clock->advanceNs(30 * kSecond - 1);
@@ -589,7 +633,7 @@ private slots:
         m_clock->advanceNs(1);
         settle();
         QCOMPARE(sink.received.size(), 1);
-        QCOMPARE(sink.messageIds(0), ids({ "m1" }));
+        QCOMPARE(sink.messageIds(0), ids({"m1"}));
         sink.answer("{}");
         settle();
         QVERIFY(m_queue->messages.isEmpty());
@@ -598,12 +642,12 @@ private slots:
     void reportBatchItemFailuresKeepsOnlyTheFailed()
     {
         EventSourceMappingRequest r = queueRequest();
-        r.functionResponseTypes = ids({ "ReportBatchItemFailures" });
+        r.functionResponseTypes = ids({"ReportBatchItemFailures"});
         createQueueMapping(r);
         FakeSink sink;
         EventSourcePoller poller(m_mappings.get(), &sink, m_clock.get());
         poller.start();
-        for (const char *id : { "m1", "m2", "m3" })
+        for (const char *id : {"m1", "m2", "m3"})
             m_queue->send(QString::fromLatin1(id));
         settle();
         QCOMPARE(sink.received.size(), 1);
@@ -615,7 +659,7 @@ private slots:
         m_clock->advanceNs(30 * kSecond);
         settle();
         QCOMPARE(sink.received.size(), 1);
-        QCOMPARE(sink.messageIds(0), ids({ "m2" }));
+        QCOMPARE(sink.messageIds(0), ids({"m2"}));
     }
 
     void disabledMappingIsNotPolled()
@@ -667,7 +711,7 @@ private slots:
         FakeSink sink;
         EventSourcePoller poller(m_mappings.get(), &sink, m_clock.get());
         poller.start();
-        for (const char *id : { "m1", "m2", "m3", "m4", "m5" })
+        for (const char *id : {"m1", "m2", "m3", "m4", "m5"})
             m_queue->send(QString::fromLatin1(id));
         settle();
         QCOMPARE(sink.received.size(), 2);
@@ -675,7 +719,7 @@ private slots:
         sink.answer("null");
         settle();
         QCOMPARE(sink.received.size(), 2); // one finished, the next took its place
-        QCOMPARE(sink.messageIds(1), ids({ "m3" }));
+        QCOMPARE(sink.messageIds(1), ids({"m3"}));
         while (!sink.received.isEmpty()) {
             QVERIFY(poller.inFlight(uuid) <= 2);
             sink.answer("null");
@@ -715,16 +759,16 @@ private slots:
         m_clock->advanceNs(1); // five seconds after the first record: what there is goes
         settle();
         QCOMPARE(sink.received.size(), 1);
-        QCOMPARE(sink.messageIds(0), ids({ "m1", "m2" }));
+        QCOMPARE(sink.messageIds(0), ids({"m1", "m2"}));
         sink.answer("null");
         settle();
 
         // A full batch does not wait for the window.
-        for (const char *id : { "m3", "m4", "m5" })
+        for (const char *id : {"m3", "m4", "m5"})
             m_queue->send(QString::fromLatin1(id));
         settle();
         QCOMPARE(sink.received.size(), 1);
-        QCOMPARE(sink.messageIds(0), ids({ "m3", "m4", "m5" }));
+        QCOMPARE(sink.messageIds(0), ids({"m3", "m4", "m5"}));
     }
 
     // A function that keeps failing is not called in a loop: the mapping rests after each

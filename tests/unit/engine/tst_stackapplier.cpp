@@ -103,7 +103,8 @@ private slots:
     {
         StackApplier *stack = m_engine->stack();
         QVERIFY(stack->lastError().isEmpty());
-        QCOMPARE(bucketNames(m_s3), (QStringList { QStringLiteral("photos"), QStringLiteral("scratch") }));
+        QCOMPARE(
+            bucketNames(m_s3), (QStringList {QStringLiteral("photos"), QStringLiteral("scratch")}));
         auto fn = m_engine->functionRunner()->function(QStringLiteral("thumbs"));
         QVERIFY(fn);
         QCOMPARE(fn->runtime, QStringLiteral("python3.11"));
@@ -112,7 +113,8 @@ private slots:
         // Inline code is written out as the function's folder.
         QVERIFY(QFile::exists(fn->codeDir + QStringLiteral("/index.py")));
         // The S3 event became the bucket's notification configuration.
-        auto notification = m_s3->bucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification);
+        auto notification
+            = m_s3->bucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification);
         QVERIFY(notification);
         QVERIFY2(notification->contains("function:thumbs"), notification->constData());
         QCOMPARE(stack->outputsText(), QByteArray("Outputs:\n  PhotosName: photos\n"));
@@ -134,28 +136,37 @@ private slots:
         next.replace("Timeout: 7", "Timeout: 9");
         const qsizetype at = next.indexOf("  Scratch:");
         next.remove(at, next.indexOf("Outputs:") - at);
-        next.replace("Outputs:", "  Logs:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: logs\nOutputs:");
+        next.replace("Outputs:",
+            "  Logs:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: "
+            "logs\nOutputs:");
         QVERIFY(writeFile(m_project->filePath(QStringLiteral("template.yaml")), next));
         auto changes = m_engine->stack()->reload();
         QVERIFY2(changes, qPrintable(changes ? QString() : changes.error().message));
-        QVERIFY2(changes->contains(QStringLiteral("function Thumbs updated")), qPrintable(changes->join(u'|')));
-        QVERIFY2(changes->contains(QStringLiteral("bucket Logs added")), qPrintable(changes->join(u'|')));
+        QVERIFY2(changes->contains(QStringLiteral("function Thumbs updated")),
+            qPrintable(changes->join(u'|')));
+        QVERIFY2(changes->contains(QStringLiteral("bucket Logs added")),
+            qPrintable(changes->join(u'|')));
         QVERIFY2(std::any_of(changes->begin(), changes->end(),
-                             [](const QString &c) { return c.startsWith(QStringLiteral("bucket Scratch kept")); }),
-                 qPrintable(changes->join(u'|')));
+                     [](const QString &c) {
+                         return c.startsWith(QStringLiteral("bucket Scratch kept"));
+                     }),
+            qPrintable(changes->join(u'|')));
         QCOMPARE(m_engine->functionRunner()->function(QStringLiteral("thumbs"))->timeoutSeconds, 9);
-        QCOMPARE(bucketNames(m_s3), (QStringList { QStringLiteral("logs"), QStringLiteral("photos"),
-                                                  QStringLiteral("scratch") }));
+        QCOMPARE(bucketNames(m_s3),
+            (QStringList {
+                QStringLiteral("logs"), QStringLiteral("photos"), QStringLiteral("scratch")}));
     }
 
     void brokenTemplateLeavesTheStackRunning()
     {
         QSignalSpy failed(m_engine->stack(), &StackApplier::reloadFailed);
-        QVERIFY(writeFile(m_project->filePath(QStringLiteral("template.yaml")), "Resources: [unclosed"));
+        QVERIFY(writeFile(
+            m_project->filePath(QStringLiteral("template.yaml")), "Resources: [unclosed"));
         auto changes = m_engine->stack()->reload();
         QVERIFY(!changes);
         QVERIFY(!m_engine->stack()->lastError().isEmpty());
-        QCOMPARE(bucketNames(m_s3), (QStringList { QStringLiteral("photos"), QStringLiteral("scratch") }));
+        QCOMPARE(
+            bucketNames(m_s3), (QStringList {QStringLiteral("photos"), QStringLiteral("scratch")}));
         QVERIFY(m_engine->functionRunner()->function(QStringLiteral("thumbs")));
     }
 
@@ -167,9 +178,11 @@ private slots:
         QVERIFY(writeFile(m_project->filePath(QStringLiteral("template.yaml")), next));
         auto changes = m_engine->stack()->reload();
         QVERIFY2(changes, qPrintable(changes ? QString() : changes.error().message));
-        QVERIFY2(changes->contains(QStringLiteral("function Thumbs removed")), qPrintable(changes->join(u'|')));
+        QVERIFY2(changes->contains(QStringLiteral("function Thumbs removed")),
+            qPrintable(changes->join(u'|')));
         QVERIFY(!m_engine->functionRunner()->function(QStringLiteral("thumbs")));
-        auto notification = m_s3->bucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification);
+        auto notification
+            = m_s3->bucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification);
         QVERIFY(!notification || !notification->contains("function:thumbs"));
     }
 

@@ -23,8 +23,8 @@ StackLoader::Options serviceTypes()
 {
     StackLoader::Options o;
     o.resourceTypes = lambdaresources::types();
-    o.resourceTypes += { &s3resources::bucketType(), &s3resources::bucketPolicyType() };
-    o.eventTypes = { &s3resources::s3EventType() };
+    o.resourceTypes += {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
+    o.eventTypes = {&s3resources::s3EventType()};
     return o;
 }
 
@@ -145,39 +145,54 @@ void TestStackLoader::refAndGetAttPerType_data()
     QTest::addColumn<QString>("expected");
 
     QTest::newRow("function ref") << QByteArray("!Ref Fn") << QStringLiteral("my-fn");
-    QTest::newRow("function arn") << QByteArray("!GetAtt Fn.Arn")
-                                  << QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:my-fn");
-    QTest::newRow("lambda function arn") << QByteArray("!GetAtt Raw.Arn")
-                                         << QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:raw-fn");
+    QTest::newRow("function arn") << QByteArray(
+        "!GetAtt Fn.Arn") << QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:my-fn");
+    QTest::newRow("lambda function arn")
+        << QByteArray("!GetAtt Raw.Arn")
+        << QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:raw-fn");
     QTest::newRow("bucket ref") << QByteArray("!Ref Bucket") << QStringLiteral("demo-uploads");
-    QTest::newRow("bucket arn") << QByteArray("!GetAtt Bucket.Arn") << QStringLiteral("arn:aws:s3:::demo-uploads");
-    QTest::newRow("bucket domain") << QByteArray("!GetAtt Bucket.DomainName") << QStringLiteral("demo-uploads.s3.amazonaws.com");
-    QTest::newRow("bucket regional domain") << QByteArray("!GetAtt Bucket.RegionalDomainName")
-                                            << QStringLiteral("demo-uploads.s3.us-east-1.amazonaws.com");
-    QTest::newRow("bucket dual stack") << QByteArray("!GetAtt Bucket.DualStackDomainName")
-                                       << QStringLiteral("demo-uploads.s3.dualstack.us-east-1.amazonaws.com");
-    QTest::newRow("bucket website") << QByteArray("!GetAtt Bucket.WebsiteURL")
-                                    << QStringLiteral("http://demo-uploads.s3-website-us-east-1.amazonaws.com");
-    QTest::newRow("implicit role arn") << QByteArray("!GetAtt FnRole.Arn")
-                                       << QStringLiteral("arn:aws:iam::000000000000:role/demo-FnRole-") + u'*';
+    QTest::newRow("bucket arn") << QByteArray("!GetAtt Bucket.Arn")
+                                << QStringLiteral("arn:aws:s3:::demo-uploads");
+    QTest::newRow("bucket domain") << QByteArray("!GetAtt Bucket.DomainName")
+                                   << QStringLiteral("demo-uploads.s3.amazonaws.com");
+    QTest::newRow("bucket regional domain")
+        << QByteArray("!GetAtt Bucket.RegionalDomainName")
+        << QStringLiteral("demo-uploads.s3.us-east-1.amazonaws.com");
+    QTest::newRow("bucket dual stack")
+        << QByteArray("!GetAtt Bucket.DualStackDomainName")
+        << QStringLiteral("demo-uploads.s3.dualstack.us-east-1.amazonaws.com");
+    QTest::newRow("bucket website")
+        << QByteArray("!GetAtt Bucket.WebsiteURL")
+        << QStringLiteral("http://demo-uploads.s3-website-us-east-1.amazonaws.com");
+    QTest::newRow("implicit role arn")
+        << QByteArray("!GetAtt FnRole.Arn")
+        << QStringLiteral("arn:aws:iam::000000000000:role/demo-FnRole-") + u'*';
     QTest::newRow("role ref") << QByteArray("!Ref Role") << QStringLiteral("app-role");
-    QTest::newRow("layer ref") << QByteArray("!Ref Layer") << QStringLiteral("arn:aws:lambda:us-east-1:000000000000:layer:common:1");
-    QTest::newRow("queue ref is the url") << QByteArray("!Ref Queue")
-                                          << QStringLiteral("https://sqs.us-east-1.amazonaws.com/000000000000/jobs");
-    QTest::newRow("queue arn") << QByteArray("!GetAtt Queue.Arn") << QStringLiteral("arn:aws:sqs:us-east-1:000000000000:jobs");
+    QTest::newRow("layer ref") << QByteArray(
+        "!Ref Layer") << QStringLiteral("arn:aws:lambda:us-east-1:000000000000:layer:common:1");
+    QTest::newRow("queue ref is the url") << QByteArray(
+        "!Ref Queue") << QStringLiteral("https://sqs.us-east-1.amazonaws.com/000000000000/jobs");
+    QTest::newRow("queue arn") << QByteArray("!GetAtt Queue.Arn")
+                               << QStringLiteral("arn:aws:sqs:us-east-1:000000000000:jobs");
     QTest::newRow("queue name") << QByteArray("!GetAtt Queue.QueueName") << QStringLiteral("jobs");
     QTest::newRow("table ref") << QByteArray("!Ref Table") << QStringLiteral("items");
     QTest::newRow("table arn") << QByteArray("!GetAtt Table.Arn")
-                               << QStringLiteral("arn:aws:dynamodb:us-east-1:000000000000:table/items");
-    QTest::newRow("topic ref is the arn") << QByteArray("!Ref Topic") << QStringLiteral("arn:aws:sns:us-east-1:000000000000:news");
-    QTest::newRow("rest api id") << QByteArray("!Sub 'https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/'")
+                               << QStringLiteral(
+                                      "arn:aws:dynamodb:us-east-1:000000000000:table/items");
+    QTest::newRow("topic ref is the arn")
+        << QByteArray("!Ref Topic") << QStringLiteral("arn:aws:sns:us-east-1:000000000000:news");
+    QTest::newRow("rest api id") << QByteArray(
+        "!Sub 'https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/'")
                                  << QStringLiteral("https://") + u'*';
     QTest::newRow("stack name") << QByteArray("!Ref AWS::StackName") << QStringLiteral("demo");
     QTest::newRow("stack id") << QByteArray("!Ref AWS::StackId")
-                              << QStringLiteral("arn:aws:cloudformation:us-east-1:000000000000:stack/demo/") + u'*';
+                              << QStringLiteral(
+                                     "arn:aws:cloudformation:us-east-1:000000000000:stack/demo/")
+            + u'*';
     QTest::newRow("account") << QByteArray("!Ref AWS::AccountId") << QStringLiteral("000000000000");
-    QTest::newRow("partition and suffix") << QByteArray("!Sub '${AWS::Partition}.${AWS::URLSuffix}'")
-                                          << QStringLiteral("aws.amazonaws.com");
+    QTest::newRow("partition and suffix")
+        << QByteArray("!Sub '${AWS::Partition}.${AWS::URLSuffix}'")
+        << QStringLiteral("aws.amazonaws.com");
 }
 
 void TestStackLoader::refAndGetAttPerType()
@@ -185,34 +200,39 @@ void TestStackLoader::refAndGetAttPerType()
     QFETCH(QByteArray, value);
     QFETCH(QString, expected);
     Project p;
-    auto stack = p.load(kHeader + "Resources:\n"
-                                  "  Fn:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties: {FunctionName: my-fn, CodeUri: src/, Handler: app.handler, Runtime: python3.11,\n"
-                                  "                 Events: {Get: {Type: Api, Properties: {Path: /, Method: get}}}}\n"
-                                  "  Raw:\n"
-                                  "    Type: AWS::Lambda::Function\n"
-                                  "    Properties: {FunctionName: raw-fn, Code: src, Handler: app.handler, Runtime: nodejs20.x,\n"
-                                  "                 Role: !GetAtt Role.Arn}\n"
-                                  "  Role:\n"
-                                  "    Type: AWS::IAM::Role\n"
-                                  "    Properties: {RoleName: app-role}\n"
-                                  "  Bucket:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    Properties: {BucketName: !Sub '${AWS::StackName}-uploads'}\n"
-                                  "  Layer:\n"
-                                  "    Type: AWS::Serverless::LayerVersion\n"
-                                  "    Properties: {LayerName: common, ContentUri: layer/}\n"
-                                  "  Queue: {Type: AWS::SQS::Queue, Properties: {QueueName: jobs}}\n"
-                                  "  Table: {Type: AWS::DynamoDB::Table, Properties: {TableName: items}}\n"
-                                  "  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: news}}\n"
-                                  "Outputs:\n"
-                                  "  V:\n"
-                                  "    Value: " + value + "\n");
+    auto stack = p.load(kHeader
+        + "Resources:\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties: {FunctionName: my-fn, CodeUri: src/, Handler: app.handler, Runtime: "
+          "python3.11,\n"
+          "                 Events: {Get: {Type: Api, Properties: {Path: /, Method: get}}}}\n"
+          "  Raw:\n"
+          "    Type: AWS::Lambda::Function\n"
+          "    Properties: {FunctionName: raw-fn, Code: src, Handler: app.handler, Runtime: "
+          "nodejs20.x,\n"
+          "                 Role: !GetAtt Role.Arn}\n"
+          "  Role:\n"
+          "    Type: AWS::IAM::Role\n"
+          "    Properties: {RoleName: app-role}\n"
+          "  Bucket:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    Properties: {BucketName: !Sub '${AWS::StackName}-uploads'}\n"
+          "  Layer:\n"
+          "    Type: AWS::Serverless::LayerVersion\n"
+          "    Properties: {LayerName: common, ContentUri: layer/}\n"
+          "  Queue: {Type: AWS::SQS::Queue, Properties: {QueueName: jobs}}\n"
+          "  Table: {Type: AWS::DynamoDB::Table, Properties: {TableName: items}}\n"
+          "  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: news}}\n"
+          "Outputs:\n"
+          "  V:\n"
+          "    Value: "
+        + value + "\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     const QString got = outputValue(*stack, QStringLiteral("V"));
     if (expected.endsWith(u'*'))
-        QVERIFY2(got.startsWith(expected.chopped(1)) && got.size() > expected.size(), qPrintable(got));
+        QVERIFY2(
+            got.startsWith(expected.chopped(1)) && got.size() > expected.size(), qPrintable(got));
     else
         QCOMPARE(got, expected);
 }
@@ -220,16 +240,18 @@ void TestStackLoader::refAndGetAttPerType()
 void TestStackLoader::generatedNamesAreStable()
 {
     Project p;
-    const QByteArray text = kHeader + "Resources:\n"
-                                      "  UploadsBucketWithAVeryLongLogicalIdThatGoesOnAndOnAndOnForever:\n"
-                                      "    Type: AWS::S3::Bucket\n"
-                                      "  ThumbnailFunction:\n"
-                                      "    Type: AWS::Serverless::Function\n"
-                                      "    Properties: {CodeUri: src, Handler: app.handler, Runtime: python3.12}\n";
+    const QByteArray text = kHeader
+        + "Resources:\n"
+          "  UploadsBucketWithAVeryLongLogicalIdThatGoesOnAndOnAndOnForever:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "  ThumbnailFunction:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: src, Handler: app.handler, Runtime: python3.12}\n";
     auto a = p.load(text);
     auto b = p.load(text);
     QVERIFY2(a && b, qPrintable(a ? QString() : a.error().message));
-    const QString id = QStringLiteral("UploadsBucketWithAVeryLongLogicalIdThatGoesOnAndOnAndOnForever");
+    const QString id
+        = QStringLiteral("UploadsBucketWithAVeryLongLogicalIdThatGoesOnAndOnAndOnForever");
     const QString bucket = a->resource(id)->physicalId;
     QCOMPARE(bucket, b->resource(id)->physicalId);
     QVERIFY(bucket.size() <= 63);
@@ -244,33 +266,34 @@ void TestStackLoader::generatedNamesAreStable()
 void TestStackLoader::functionSpec()
 {
     Project p;
-    auto stack = p.load(kHeader + "Resources:\n"
-                                  "  Fn:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties:\n"
-                                  "      CodeUri: ./src\n"
-                                  "      Handler: app.handler\n"
-                                  "      Runtime: python3.12\n"
-                                  "      Timeout: 30\n"
-                                  "      MemorySize: '256'\n"
-                                  "      Description: does things\n"
-                                  "      ReservedConcurrentExecutions: 2\n"
-                                  "      Environment:\n"
-                                  "        Variables: {TABLE: items, RETRIES: 3, DEBUG: true, ARN: !GetAtt Other.Arn}\n"
-                                  "      EventInvokeConfig:\n"
-                                  "        MaximumRetryAttempts: 1\n"
-                                  "        MaximumEventAgeInSeconds: 120\n"
-                                  "        DestinationConfig:\n"
-                                  "          OnFailure: {Type: Lambda, Destination: !GetAtt Other.Arn}\n"
-                                  "      Tags: {team: blue}\n"
-                                  "  Other:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties:\n"
-                                  "      InlineCode: \"def handler(e, c):\\n    return 1\\n\"\n"
-                                  "      Handler: index.handler\n"
-                                  "      Runtime: python3.12\n");
+    auto stack = p.load(kHeader
+        + "Resources:\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      CodeUri: ./src\n"
+          "      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "      Timeout: 30\n"
+          "      MemorySize: '256'\n"
+          "      Description: does things\n"
+          "      ReservedConcurrentExecutions: 2\n"
+          "      Environment:\n"
+          "        Variables: {TABLE: items, RETRIES: 3, DEBUG: true, ARN: !GetAtt Other.Arn}\n"
+          "      EventInvokeConfig:\n"
+          "        MaximumRetryAttempts: 1\n"
+          "        MaximumEventAgeInSeconds: 120\n"
+          "        DestinationConfig:\n"
+          "          OnFailure: {Type: Lambda, Destination: !GetAtt Other.Arn}\n"
+          "      Tags: {team: blue}\n"
+          "  Other:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      InlineCode: \"def handler(e, c):\\n    return 1\\n\"\n"
+          "      Handler: index.handler\n"
+          "      Runtime: python3.12\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(order(*stack), QStringList({ QStringLiteral("Other"), QStringLiteral("Fn") }));
+    QCOMPARE(order(*stack), QStringList({QStringLiteral("Other"), QStringLiteral("Fn")}));
     const FunctionSpec spec = specOf(*stack, QStringLiteral("Fn"));
     const FunctionSpec *fn = &spec;
     const QString otherArn = arnOf(*stack->resource(QStringLiteral("Other")));
@@ -303,25 +326,26 @@ void TestStackLoader::functionSpec()
 void TestStackLoader::globals()
 {
     Project p;
-    auto stack = p.load(kHeader + "Globals:\n"
-                                  "  Function:\n"
-                                  "    Runtime: python3.12\n"
-                                  "    Timeout: 10\n"
-                                  "    CodeUri: src/\n"
-                                  "    Environment:\n"
-                                  "      Variables: {STAGE: dev, SHARED: global}\n"
-                                  "    Tags: {a: '1'}\n"
-                                  "Resources:\n"
-                                  "  A:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties:\n"
-                                  "      Handler: a.handler\n"
-                                  "      Timeout: 20\n"
-                                  "      Environment:\n"
-                                  "        Variables: {SHARED: local, OWN: x}\n"
-                                  "  B:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties: {Handler: b.handler, Runtime: nodejs20.x}\n");
+    auto stack = p.load(kHeader
+        + "Globals:\n"
+          "  Function:\n"
+          "    Runtime: python3.12\n"
+          "    Timeout: 10\n"
+          "    CodeUri: src/\n"
+          "    Environment:\n"
+          "      Variables: {STAGE: dev, SHARED: global}\n"
+          "    Tags: {a: '1'}\n"
+          "Resources:\n"
+          "  A:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      Handler: a.handler\n"
+          "      Timeout: 20\n"
+          "      Environment:\n"
+          "        Variables: {SHARED: local, OWN: x}\n"
+          "  B:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties: {Handler: b.handler, Runtime: nodejs20.x}\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     const FunctionSpec specA = specOf(*stack, QStringLiteral("A"));
     const FunctionSpec specB = specOf(*stack, QStringLiteral("B"));
@@ -346,37 +370,45 @@ void TestStackLoader::parameters_data()
     QTest::addColumn<QStringList>("overrides");
     QTest::addColumn<QString>("expected"); // the output, or "error: …"
 
-    QTest::newRow("default") << QByteArray("{Type: String, Default: dev}") << QStringList() << QStringLiteral("dev");
-    QTest::newRow("numeric default") << QByteArray("{Type: Number, Default: 5}") << QStringList() << QStringLiteral("5");
-    QTest::newRow("override") << QByteArray("{Type: String, Default: dev}") << QStringList { QStringLiteral("P=prod") }
-                              << QStringLiteral("prod");
+    QTest::newRow("default") << QByteArray("{Type: String, Default: dev}") << QStringList()
+                             << QStringLiteral("dev");
+    QTest::newRow("numeric default")
+        << QByteArray("{Type: Number, Default: 5}") << QStringList() << QStringLiteral("5");
+    QTest::newRow("override") << QByteArray("{Type: String, Default: dev}")
+                              << QStringList {QStringLiteral("P=prod")} << QStringLiteral("prod");
     QTest::newRow("override in SAM CLI form")
-            << QByteArray("{Type: String}") << QStringList { QStringLiteral("ParameterKey=P,ParameterValue='x y'") }
-            << QStringLiteral("x y");
+        << QByteArray("{Type: String}")
+        << QStringList {QStringLiteral("ParameterKey=P,ParameterValue='x y'")}
+        << QStringLiteral("x y");
     QTest::newRow("no value") << QByteArray("{Type: String}") << QStringList()
                               << QStringLiteral("error: Parameters: [P] must have values");
-    QTest::newRow("allowed values") << QByteArray("{Type: String, Default: dev, AllowedValues: [dev, prod]}")
-                                    << QStringList { QStringLiteral("P=test") }
-                                    << QStringLiteral("error: Parameter 'P' must be one of AllowedValues [dev, prod], not 'test'");
-    QTest::newRow("allowed values ok") << QByteArray("{Type: String, Default: dev, AllowedValues: [dev, prod]}")
-                                       << QStringList { QStringLiteral("P=prod") } << QStringLiteral("prod");
-    QTest::newRow("allowed pattern") << QByteArray("{Type: String, Default: abc, AllowedPattern: '[a-z]+', "
-                                                   "ConstraintDescription: lower case only}")
-                                     << QStringList { QStringLiteral("P=abC") }
-                                     << QStringLiteral("error: must match pattern [a-z]+ (lower case only)");
-    QTest::newRow("allowed pattern is anchored") << QByteArray("{Type: String, AllowedPattern: '[a-z]+'}")
-                                                 << QStringList { QStringLiteral("P=ab1") }
-                                                 << QStringLiteral("error: must match pattern");
-    QTest::newRow("min length") << QByteArray("{Type: String, Default: ab, MinLength: 3}") << QStringList()
-                                << QStringLiteral("error: at least 3 characters");
+    QTest::newRow("allowed values")
+        << QByteArray("{Type: String, Default: dev, AllowedValues: [dev, prod]}")
+        << QStringList {QStringLiteral("P=test")}
+        << QStringLiteral(
+               "error: Parameter 'P' must be one of AllowedValues [dev, prod], not 'test'");
+    QTest::newRow("allowed values ok")
+        << QByteArray("{Type: String, Default: dev, AllowedValues: [dev, prod]}")
+        << QStringList {QStringLiteral("P=prod")} << QStringLiteral("prod");
+    QTest::newRow("allowed pattern")
+        << QByteArray("{Type: String, Default: abc, AllowedPattern: '[a-z]+', "
+                      "ConstraintDescription: lower case only}")
+        << QStringList {QStringLiteral("P=abC")}
+        << QStringLiteral("error: must match pattern [a-z]+ (lower case only)");
+    QTest::newRow("allowed pattern is anchored")
+        << QByteArray("{Type: String, AllowedPattern: '[a-z]+'}")
+        << QStringList {QStringLiteral("P=ab1")} << QStringLiteral("error: must match pattern");
+    QTest::newRow("min length") << QByteArray("{Type: String, Default: ab, MinLength: 3}")
+                                << QStringList() << QStringLiteral("error: at least 3 characters");
     QTest::newRow("number") << QByteArray("{Type: Number, Default: x}") << QStringList()
                             << QStringLiteral("error: must be a number");
-    QTest::newRow("max value") << QByteArray("{Type: Number, Default: 10, MaxValue: 5}") << QStringList()
-                               << QStringLiteral("error: at most 5");
-    QTest::newRow("list") << QByteArray("{Type: CommaDelimitedList, Default: 'a, b,c'}") << QStringList()
-                          << QStringLiteral("a,b,c");
-    QTest::newRow("unknown override") << QByteArray("{Type: String, Default: a}") << QStringList { QStringLiteral("Q=1") }
-                                      << QStringLiteral("error: Parameters: [Q] do not exist in the template");
+    QTest::newRow("max value") << QByteArray("{Type: Number, Default: 10, MaxValue: 5}")
+                               << QStringList() << QStringLiteral("error: at most 5");
+    QTest::newRow("list") << QByteArray("{Type: CommaDelimitedList, Default: 'a, b,c'}")
+                          << QStringList() << QStringLiteral("a,b,c");
+    QTest::newRow("unknown override")
+        << QByteArray("{Type: String, Default: a}") << QStringList {QStringLiteral("Q=1")}
+        << QStringLiteral("error: Parameters: [Q] do not exist in the template");
     QTest::newRow("bad type") << QByteArray("{Type: Strin}") << QStringList()
                               << QStringLiteral("error: Unrecognized parameter type: Strin");
 }
@@ -387,27 +419,34 @@ void TestStackLoader::parameters()
     QFETCH(QStringList, overrides);
     QFETCH(QString, expected);
     Project p;
-    auto stack = p.load(kHeader + "Parameters:\n"
-                                  "  P: " + parameter + "\n"
-                                  "Resources:\n"
-                                  "  Bucket: {Type: AWS::S3::Bucket}\n"
-                                  "Outputs:\n"
-                                  "  V: {Value: !Join [',', [!Ref P]]}\n",
-                        overrides);
+    auto stack = p.load(kHeader
+            + "Parameters:\n"
+              "  P: "
+            + parameter
+            + "\n"
+              "Resources:\n"
+              "  Bucket: {Type: AWS::S3::Bucket}\n"
+              "Outputs:\n"
+              "  V: {Value: !Join [',', [!Ref P]]}\n",
+        overrides);
     if (expected.startsWith(QLatin1String("error: "))) {
         QVERIFY(!stack);
-        QVERIFY2(stack.error().message.contains(expected.mid(7)), qPrintable(stack.error().message));
+        QVERIFY2(
+            stack.error().message.contains(expected.mid(7)), qPrintable(stack.error().message));
         return;
     }
     if (expected == QLatin1String("a,b,c")) {
         // A list parameter cannot be joined as one item; read it as a list instead.
-        auto listStack = p.load(kHeader + "Parameters:\n"
-                                          "  P: " + parameter + "\n"
-                                          "Resources:\n"
-                                          "  Bucket: {Type: AWS::S3::Bucket}\n"
-                                          "Outputs:\n"
-                                          "  V: {Value: !Join [',', !Ref P]}\n"
-                                          "  Second: {Value: !Select [1, !Ref P]}\n");
+        auto listStack = p.load(kHeader
+            + "Parameters:\n"
+              "  P: "
+            + parameter
+            + "\n"
+              "Resources:\n"
+              "  Bucket: {Type: AWS::S3::Bucket}\n"
+              "Outputs:\n"
+              "  V: {Value: !Join [',', !Ref P]}\n"
+              "  Second: {Value: !Select [1, !Ref P]}\n");
         QVERIFY2(listStack, qPrintable(listStack ? QString() : listStack.error().message));
         QCOMPARE(outputValue(*listStack, QStringLiteral("V")), expected);
         QCOMPARE(outputValue(*listStack, QStringLiteral("Second")), QStringLiteral("b"));
@@ -420,30 +459,31 @@ void TestStackLoader::parameters()
 void TestStackLoader::conditionsAndMappings()
 {
     Project p;
-    const QByteArray text = kHeader + "Parameters:\n"
-                                      "  Stage: {Type: String, Default: dev, AllowedValues: [dev, prod]}\n"
-                                      "Mappings:\n"
-                                      "  Sizes:\n"
-                                      "    dev: {Memory: 128}\n"
-                                      "    prod: {Memory: 1024}\n"
-                                      "Conditions:\n"
-                                      "  IsProd: !Equals [!Ref Stage, prod]\n"
-                                      "  IsDev: !Not [!Condition IsProd]\n"
-                                      "Resources:\n"
-                                      "  Fn:\n"
-                                      "    Type: AWS::Serverless::Function\n"
-                                      "    Properties:\n"
-                                      "      CodeUri: src\n"
-                                      "      Handler: app.handler\n"
-                                      "      Runtime: python3.12\n"
-                                      "      MemorySize: !FindInMap [Sizes, !Ref Stage, Memory]\n"
-                                      "      ReservedConcurrentExecutions: !If [IsProd, 10, !Ref AWS::NoValue]\n"
-                                      "  Archive:\n"
-                                      "    Type: AWS::S3::Bucket\n"
-                                      "    Condition: IsProd\n"
-                                      "Outputs:\n"
-                                      "  ArchiveName: {Value: !Ref Archive, Condition: IsProd}\n"
-                                      "  Mode: {Value: !If [IsDev, development, production]}\n";
+    const QByteArray text = kHeader
+        + "Parameters:\n"
+          "  Stage: {Type: String, Default: dev, AllowedValues: [dev, prod]}\n"
+          "Mappings:\n"
+          "  Sizes:\n"
+          "    dev: {Memory: 128}\n"
+          "    prod: {Memory: 1024}\n"
+          "Conditions:\n"
+          "  IsProd: !Equals [!Ref Stage, prod]\n"
+          "  IsDev: !Not [!Condition IsProd]\n"
+          "Resources:\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      CodeUri: src\n"
+          "      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "      MemorySize: !FindInMap [Sizes, !Ref Stage, Memory]\n"
+          "      ReservedConcurrentExecutions: !If [IsProd, 10, !Ref AWS::NoValue]\n"
+          "  Archive:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    Condition: IsProd\n"
+          "Outputs:\n"
+          "  ArchiveName: {Value: !Ref Archive, Condition: IsProd}\n"
+          "  Mode: {Value: !If [IsDev, development, production]}\n";
     auto dev = p.load(text);
     QVERIFY2(dev, qPrintable(dev ? QString() : dev.error().message));
     QCOMPARE(firstSpec(*dev).memoryMb, 128);
@@ -453,80 +493,91 @@ void TestStackLoader::conditionsAndMappings()
     QCOMPARE(outputValue(*dev, QStringLiteral("Mode")), QStringLiteral("development"));
     QVERIFY(dev->parameters.value(QStringLiteral("Stage")) == Json("dev"));
 
-    auto prod = p.load(text, { QStringLiteral("Stage=prod") });
+    auto prod = p.load(text, {QStringLiteral("Stage=prod")});
     QVERIFY2(prod, qPrintable(prod ? QString() : prod.error().message));
     QCOMPARE(firstSpec(*prod).memoryMb, 1024);
     QCOMPARE(firstSpec(*prod).reservedConcurrency, std::optional<int>(10));
     QVERIFY(prod->resource(QStringLiteral("Archive")));
     QCOMPARE(outputValue(*prod, QStringLiteral("Mode")), QStringLiteral("production"));
-    QCOMPARE(outputValue(*prod, QStringLiteral("ArchiveName")), prod->resource(QStringLiteral("Archive"))->physicalId);
+    QCOMPARE(outputValue(*prod, QStringLiteral("ArchiveName")),
+        prod->resource(QStringLiteral("Archive"))->physicalId);
 
     // A reference to a resource its condition leaves out is an error.
-    auto broken = p.load(kHeader + "Conditions:\n"
-                                   "  Never: !Equals [a, b]\n"
-                                   "Resources:\n"
-                                   "  Archive: {Type: AWS::S3::Bucket, Condition: Never}\n"
-                                   "Outputs:\n"
-                                   "  V: {Value: !Ref Archive}\n");
+    auto broken = p.load(kHeader
+        + "Conditions:\n"
+          "  Never: !Equals [a, b]\n"
+          "Resources:\n"
+          "  Archive: {Type: AWS::S3::Bucket, Condition: Never}\n"
+          "Outputs:\n"
+          "  V: {Value: !Ref Archive}\n");
     QVERIFY(!broken);
     QVERIFY2(broken.error().message.contains(QLatin1String("left out by its condition Never")),
-             qPrintable(broken.error().message));
+        qPrintable(broken.error().message));
 
-    auto circular = p.load(kHeader + "Conditions:\n"
-                                     "  A: !Condition B\n"
-                                     "  B: !Not [!Condition A]\n"
-                                     "Resources:\n"
-                                     "  Archive: {Type: AWS::S3::Bucket, Condition: A}\n");
+    auto circular = p.load(kHeader
+        + "Conditions:\n"
+          "  A: !Condition B\n"
+          "  B: !Not [!Condition A]\n"
+          "Resources:\n"
+          "  Archive: {Type: AWS::S3::Bucket, Condition: A}\n");
     QVERIFY(!circular);
-    QVERIFY2(circular.error().message.contains(QLatin1String("circular dependency between conditions: A -> B -> A")),
-             qPrintable(circular.error().message));
+    QVERIFY2(circular.error().message.contains(
+                 QLatin1String("circular dependency between conditions: A -> B -> A")),
+        qPrintable(circular.error().message));
 }
 
 void TestStackLoader::dependencyOrder()
 {
     Project p;
-    auto stack = p.load(kHeader + "Resources:\n"
-                                  "  C:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    DependsOn: [B]\n"
-                                  "  B:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    Properties:\n"
-                                  "      Tags: [{Key: source, Value: !Sub '${A.Arn}'}]\n"
-                                  "  A:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "  D:\n"
-                                  "    Type: AWS::S3::Bucket\n");
+    auto stack = p.load(kHeader
+        + "Resources:\n"
+          "  C:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    DependsOn: [B]\n"
+          "  B:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    Properties:\n"
+          "      Tags: [{Key: source, Value: !Sub '${A.Arn}'}]\n"
+          "  A:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "  D:\n"
+          "    Type: AWS::S3::Bucket\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(order(*stack), QStringList({ QStringLiteral("A"), QStringLiteral("B"), QStringLiteral("C"),
-                                          QStringLiteral("D") }));
-    QCOMPARE(stack->resource(QStringLiteral("C"))->dependsOn, QStringList { QStringLiteral("B") });
-    QCOMPARE(stack->resource(QStringLiteral("B"))->dependsOn, QStringList { QStringLiteral("A") });
+    QCOMPARE(order(*stack),
+        QStringList(
+            {QStringLiteral("A"), QStringLiteral("B"), QStringLiteral("C"), QStringLiteral("D")}));
+    QCOMPARE(stack->resource(QStringLiteral("C"))->dependsOn, QStringList {QStringLiteral("B")});
+    QCOMPARE(stack->resource(QStringLiteral("B"))->dependsOn, QStringList {QStringLiteral("A")});
 }
 
 void TestStackLoader::cycleIsNamed()
 {
     Project p;
-    auto stack = p.load(kHeader + "Resources:\n"
-                                  "  Free: {Type: AWS::S3::Bucket}\n"
-                                  "  A:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    Properties: {Tags: [{Key: k, Value: !Ref C}]}\n"
-                                  "  B:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    DependsOn: A\n"
-                                  "  C:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    Properties: {Tags: [{Key: k, Value: !GetAtt B.Arn}]}\n");
+    auto stack = p.load(kHeader
+        + "Resources:\n"
+          "  Free: {Type: AWS::S3::Bucket}\n"
+          "  A:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    Properties: {Tags: [{Key: k, Value: !Ref C}]}\n"
+          "  B:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    DependsOn: A\n"
+          "  C:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    Properties: {Tags: [{Key: k, Value: !GetAtt B.Arn}]}\n");
     QVERIFY(!stack);
-    QVERIFY2(stack.error().message.contains(QLatin1String("Circular dependency between resources: A -> C -> B -> A")),
-             qPrintable(stack.error().message));
-    QVERIFY2(stack.error().message.startsWith(QLatin1String("template.yaml:5:3:")), qPrintable(stack.error().message));
+    QVERIFY2(stack.error().message.contains(
+                 QLatin1String("Circular dependency between resources: A -> C -> B -> A")),
+        qPrintable(stack.error().message));
+    QVERIFY2(stack.error().message.startsWith(QLatin1String("template.yaml:5:3:")),
+        qPrintable(stack.error().message));
 
-    auto self = p.load(kHeader + "Resources:\n"
-                                 "  A: {Type: AWS::S3::Bucket, Properties: {BucketName: !Sub '${A.Arn}x'}}\n");
+    auto self = p.load(kHeader
+        + "Resources:\n"
+          "  A: {Type: AWS::S3::Bucket, Properties: {BucketName: !Sub '${A.Arn}x'}}\n");
     QVERIFY(!self);
-    QVERIFY2(self.error().message.contains(QLatin1String("A -> A")), qPrintable(self.error().message));
+    QVERIFY2(
+        self.error().message.contains(QLatin1String("A -> A")), qPrintable(self.error().message));
 }
 
 void TestStackLoader::samS3EventCycle()
@@ -534,122 +585,136 @@ void TestStackLoader::samS3EventCycle()
     // The classic SAM mistake: the function names the bucket whose events trigger it. AWS
     // refuses it; so does Tarmac, with a hint.
     Project p;
-    auto stack = p.load(kHeader + "Resources:\n"
-                                  "  Uploads: {Type: AWS::S3::Bucket}\n"
-                                  "  Fn:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties:\n"
-                                  "      CodeUri: src\n"
-                                  "      Handler: app.handler\n"
-                                  "      Runtime: python3.12\n"
-                                  "      Environment: {Variables: {BUCKET: !Ref Uploads}}\n"
-                                  "      Events:\n"
-                                  "        Upload: {Type: S3, Properties: {Bucket: !Ref Uploads, Events: 's3:ObjectCreated:*'}}\n");
+    auto stack = p.load(kHeader
+        + "Resources:\n"
+          "  Uploads: {Type: AWS::S3::Bucket}\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      CodeUri: src\n"
+          "      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "      Environment: {Variables: {BUCKET: !Ref Uploads}}\n"
+          "      Events:\n"
+          "        Upload: {Type: S3, Properties: {Bucket: !Ref Uploads, Events: "
+          "'s3:ObjectCreated:*'}}\n");
     QVERIFY(!stack);
-    QVERIFY2(stack.error().message.contains(QLatin1String("Circular dependency between resources:")),
-             qPrintable(stack.error().message));
-    QVERIFY2(stack.error().message.contains(QLatin1String("Uploads")) && stack.error().message.contains(QLatin1String("Fn")),
-             qPrintable(stack.error().message));
-    QVERIFY2(stack.error().message.contains(QLatin1String("fixed BucketName")), qPrintable(stack.error().message));
+    QVERIFY2(
+        stack.error().message.contains(QLatin1String("Circular dependency between resources:")),
+        qPrintable(stack.error().message));
+    QVERIFY2(stack.error().message.contains(QLatin1String("Uploads"))
+            && stack.error().message.contains(QLatin1String("Fn")),
+        qPrintable(stack.error().message));
+    QVERIFY2(stack.error().message.contains(QLatin1String("fixed BucketName")),
+        qPrintable(stack.error().message));
 }
 
 void TestStackLoader::s3EventsBecomeNotifications()
 {
     Project p;
-    auto stack = p.load(kHeader + "Resources:\n"
-                                  "  Uploads:\n"
-                                  "    Type: AWS::S3::Bucket\n"
-                                  "    Properties: {BucketName: !Sub '${AWS::StackName}-uploads'}\n"
-                                  "  Fn:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties:\n"
-                                  "      CodeUri: src\n"
-                                  "      Handler: app.handler\n"
-                                  "      Runtime: python3.12\n"
-                                  "      Environment: {Variables: {BUCKET: !Sub '${AWS::StackName}-uploads'}}\n"
-                                  "      Events:\n"
-                                  "        Upload:\n"
-                                  "          Type: S3\n"
-                                  "          Properties:\n"
-                                  "            Bucket: !Ref Uploads\n"
-                                  "            Events: [s3:ObjectCreated:*, 's3:ObjectRemoved:*']\n"
-                                  "            Filter:\n"
-                                  "              S3Key:\n"
-                                  "                Rules:\n"
-                                  "                  - {Name: prefix, Value: incoming/}\n"
-                                  "                  - {Name: Suffix, Value: .txt}\n");
+    auto stack = p.load(kHeader
+        + "Resources:\n"
+          "  Uploads:\n"
+          "    Type: AWS::S3::Bucket\n"
+          "    Properties: {BucketName: !Sub '${AWS::StackName}-uploads'}\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      CodeUri: src\n"
+          "      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "      Environment: {Variables: {BUCKET: !Sub '${AWS::StackName}-uploads'}}\n"
+          "      Events:\n"
+          "        Upload:\n"
+          "          Type: S3\n"
+          "          Properties:\n"
+          "            Bucket: !Ref Uploads\n"
+          "            Events: [s3:ObjectCreated:*, 's3:ObjectRemoved:*']\n"
+          "            Filter:\n"
+          "              S3Key:\n"
+          "                Rules:\n"
+          "                  - {Name: prefix, Value: incoming/}\n"
+          "                  - {Name: Suffix, Value: .txt}\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     // The bucket names the function in its notification, so it comes after it.
-    QCOMPARE(order(*stack), QStringList({ QStringLiteral("Fn"), QStringLiteral("Uploads") }));
-    QCOMPARE(stack->resource(QStringLiteral("Uploads"))->physicalId, QStringLiteral("demo-uploads"));
+    QCOMPARE(order(*stack), QStringList({QStringLiteral("Fn"), QStringLiteral("Uploads")}));
+    QCOMPARE(
+        stack->resource(QStringLiteral("Uploads"))->physicalId, QStringLiteral("demo-uploads"));
     const auto notifications = notificationsOf(*stack, QStringLiteral("Uploads"));
     QCOMPARE(notifications.size(), 1);
     const s3xml::NotificationTarget &n = notifications.first();
     QCOMPARE(n.arn, arnOf(firstFunction(*stack)));
-    QCOMPARE(n.events, QStringList({ QStringLiteral("s3:ObjectCreated:*"), QStringLiteral("s3:ObjectRemoved:*") }));
+    QCOMPARE(n.events,
+        QStringList({QStringLiteral("s3:ObjectCreated:*"), QStringLiteral("s3:ObjectRemoved:*")}));
     QCOMPARE(n.prefix, QStringLiteral("incoming/"));
     QCOMPARE(n.suffix, QStringLiteral(".txt"));
     QCOMPARE(n.id, QStringLiteral("FnUpload"));
     QVERIFY(stack->resource(QStringLiteral("FnUploadPermission")));
     QVERIFY(!stack->report.hasUnsupported());
 
-    auto outside = p.load(kHeader + "Resources:\n"
-                                    "  Fn:\n"
-                                    "    Type: AWS::Serverless::Function\n"
-                                    "    Properties:\n"
-                                    "      CodeUri: src\n"
-                                    "      Handler: app.handler\n"
-                                    "      Runtime: python3.12\n"
-                                    "      Events:\n"
-                                    "        Upload: {Type: S3, Properties: {Bucket: some-bucket, Events: 's3:ObjectCreated:*'}}\n");
+    auto outside = p.load(kHeader
+        + "Resources:\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      CodeUri: src\n"
+          "      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "      Events:\n"
+          "        Upload: {Type: S3, Properties: {Bucket: some-bucket, Events: "
+          "'s3:ObjectCreated:*'}}\n");
     QVERIFY(!outside);
-    QVERIFY2(outside.error().message.contains(QLatin1String("S3 events must reference an S3 bucket in the same template")),
-             qPrintable(outside.error().message));
+    QVERIFY2(outside.error().message.contains(
+                 QLatin1String("S3 events must reference an S3 bucket in the same template")),
+        qPrintable(outside.error().message));
 }
 
 void TestStackLoader::cfnNotificationConfiguration()
 {
     Project p;
-    auto stack = p.load("Resources:\n"
-                        "  Fn:\n"
-                        "    Type: AWS::Lambda::Function\n"
-                        "    Properties:\n"
-                        "      Runtime: python3.12\n"
-                        "      Handler: index.handler\n"
-                        "      Role: !GetAtt Role.Arn\n"
-                        "      Code:\n"
-                        "        ZipFile: |\n"
-                        "          def handler(event, context):\n"
-                        "              return event\n"
-                        "  Role: {Type: AWS::IAM::Role}\n"
-                        "  Permission:\n"
-                        "    Type: AWS::Lambda::Permission\n"
-                        "    Properties: {Action: lambda:InvokeFunction, FunctionName: !Ref Fn, Principal: s3.amazonaws.com}\n"
-                        "  Bucket:\n"
-                        "    Type: AWS::S3::Bucket\n"
-                        "    DependsOn: Permission\n"
-                        "    Properties:\n"
-                        "      NotificationConfiguration:\n"
-                        "        LambdaConfigurations:\n"
-                        "          - Event: s3:ObjectCreated:Put\n"
-                        "            Function: !GetAtt Fn.Arn\n"
-                        "            Filter: {S3Key: {Rules: [{Name: suffix, Value: .csv}]}}\n"
-                        "        QueueConfigurations:\n"
-                        "          - {Event: 's3:ObjectCreated:*', Queue: arn:aws:sqs:us-east-1:000000000000:q}\n");
+    auto stack = p.load(
+        "Resources:\n"
+        "  Fn:\n"
+        "    Type: AWS::Lambda::Function\n"
+        "    Properties:\n"
+        "      Runtime: python3.12\n"
+        "      Handler: index.handler\n"
+        "      Role: !GetAtt Role.Arn\n"
+        "      Code:\n"
+        "        ZipFile: |\n"
+        "          def handler(event, context):\n"
+        "              return event\n"
+        "  Role: {Type: AWS::IAM::Role}\n"
+        "  Permission:\n"
+        "    Type: AWS::Lambda::Permission\n"
+        "    Properties: {Action: lambda:InvokeFunction, FunctionName: !Ref Fn, Principal: "
+        "s3.amazonaws.com}\n"
+        "  Bucket:\n"
+        "    Type: AWS::S3::Bucket\n"
+        "    DependsOn: Permission\n"
+        "    Properties:\n"
+        "      NotificationConfiguration:\n"
+        "        LambdaConfigurations:\n"
+        "          - Event: s3:ObjectCreated:Put\n"
+        "            Function: !GetAtt Fn.Arn\n"
+        "            Filter: {S3Key: {Rules: [{Name: suffix, Value: .csv}]}}\n"
+        "        QueueConfigurations:\n"
+        "          - {Event: 's3:ObjectCreated:*', Queue: arn:aws:sqs:us-east-1:000000000000:q}\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(order(*stack), QStringList({ QStringLiteral("Role"), QStringLiteral("Fn"), QStringLiteral("Permission"),
-                                          QStringLiteral("Bucket") }));
-    QCOMPARE(firstSpec(*stack).inlineCode, QByteArray("def handler(event, context):\n    return event\n"));
+    QCOMPARE(order(*stack),
+        QStringList({QStringLiteral("Role"), QStringLiteral("Fn"), QStringLiteral("Permission"),
+            QStringLiteral("Bucket")}));
+    QCOMPARE(firstSpec(*stack).inlineCode,
+        QByteArray("def handler(event, context):\n    return event\n"));
     const auto notifications = notificationsOf(*stack, QStringLiteral("Bucket"));
     QCOMPARE(notifications.size(), 1);
     QCOMPARE(notifications.first().arn, arnOf(firstFunction(*stack)));
-    QCOMPARE(notifications.first().events, QStringList { QStringLiteral("s3:ObjectCreated:Put") });
+    QCOMPARE(notifications.first().events, QStringList {QStringLiteral("s3:ObjectCreated:Put")});
     QCOMPARE(notifications.first().suffix, QStringLiteral(".csv"));
     // The queue notification is listed; IAM and the permission are accepted and ignored.
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 1);
-    const auto unsupported = std::find_if(stack->report.items.cbegin(), stack->report.items.cend(), [](const FidelityItem &i) {
-        return i.level == FidelityItem::Level::Unsupported;
-    });
+    const auto unsupported = std::find_if(stack->report.items.cbegin(), stack->report.items.cend(),
+        [](const FidelityItem &i) { return i.level == FidelityItem::Level::Unsupported; });
     QCOMPARE(unsupported->subject, QStringLiteral("NotificationConfiguration.QueueConfigurations"));
     QCOMPARE(unsupported->location.line, 25);
     QVERIFY(stack->report.count(FidelityItem::Level::Ignored) >= 2);
@@ -658,75 +723,82 @@ void TestStackLoader::cfnNotificationConfiguration()
 void TestStackLoader::layers()
 {
     Project p;
-    auto stack = p.load(kHeader + "Globals:\n"
-                                  "  Function:\n"
-                                  "    Layers: [!Ref Common]\n"
-                                  "Resources:\n"
-                                  "  Common:\n"
-                                  "    Type: AWS::Serverless::LayerVersion\n"
-                                  "    Properties: {ContentUri: layer/, CompatibleRuntimes: [python3.12]}\n"
-                                  "  Fn:\n"
-                                  "    Type: AWS::Serverless::Function\n"
-                                  "    Properties:\n"
-                                  "      CodeUri: src\n"
-                                  "      Handler: app.handler\n"
-                                  "      Runtime: python3.12\n"
-                                  "      Layers: [arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:40]\n");
+    auto stack = p.load(kHeader
+        + "Globals:\n"
+          "  Function:\n"
+          "    Layers: [!Ref Common]\n"
+          "Resources:\n"
+          "  Common:\n"
+          "    Type: AWS::Serverless::LayerVersion\n"
+          "    Properties: {ContentUri: layer/, CompatibleRuntimes: [python3.12]}\n"
+          "  Fn:\n"
+          "    Type: AWS::Serverless::Function\n"
+          "    Properties:\n"
+          "      CodeUri: src\n"
+          "      Handler: app.handler\n"
+          "      Runtime: python3.12\n"
+          "      Layers: "
+          "[arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2:40]\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(firstSpec(*stack).layerDirs, QStringList { QDir::cleanPath(p.path() + QStringLiteral("/layer")) });
+    QCOMPARE(firstSpec(*stack).layerDirs,
+        QStringList {QDir::cleanPath(p.path() + QStringLiteral("/layer"))});
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 1);
-    QVERIFY(stack->report.items.first().subject.startsWith(QLatin1String("layer arn:aws:lambda:us-east-1:017000801446")));
+    QVERIFY(stack->report.items.first().subject.startsWith(
+        QLatin1String("layer arn:aws:lambda:us-east-1:017000801446")));
     QCOMPARE(firstSpec(*stack).codeDir, QDir::cleanPath(p.path() + QStringLiteral("/src")));
 }
 
 void TestStackLoader::fidelityReport()
 {
     Project p;
-    auto stack = p.load(kHeader + "Globals:\n"                                      // 3
-                                  "  Function:\n"                                  // 4
-                                  "    Tracing: Active\n"                          // 5
-                                  "  Api:\n"                                       // 6
-                                  "    Cors: '*'\n"                                // 7
-                                  "Resources:\n"                                   // 8
-                                  "  Fn:\n"                                        // 9
-                                  "    Type: AWS::Serverless::Function\n"          // 10
-                                  "    Properties:\n"                              // 11
-                                  "      CodeUri: src\n"                           // 12
-                                  "      Handler: app.handler\n"                   // 13
-                                  "      Runtime: python3.12\n"                    // 14
-                                  "      VpcConfig: {SubnetIds: [a]}\n"            // 15
-                                  "      Policies: [AWSLambdaBasicExecutionRole]\n" // 16
-                                  "      Environment:\n"                           // 17
-                                  "        Variables: {VPC: !ImportValue shared-vpc}\n" // 18
-                                  "      Events:\n"                                // 19
-                                  "        Stream: {Type: Kinesis, Properties: {Stream: arn, StartingPosition: LATEST}}\n" // 20
-                                  "  Machine:\n"                                   // 21
-                                  "    Type: AWS::StepFunctions::StateMachine\n"   // 22
-                                  "  Thing:\n"                                     // 23
-                                  "    Type: Custom::Thing\n"                      // 24
-                                  "    Properties: {ServiceToken: !GetAtt Fn.Arn}\n"); // 25
+    auto stack = p.load(kHeader
+        + "Globals:\n" // 3
+          "  Function:\n" // 4
+          "    Tracing: Active\n" // 5
+          "  Api:\n" // 6
+          "    Cors: '*'\n" // 7
+          "Resources:\n" // 8
+          "  Fn:\n" // 9
+          "    Type: AWS::Serverless::Function\n" // 10
+          "    Properties:\n" // 11
+          "      CodeUri: src\n" // 12
+          "      Handler: app.handler\n" // 13
+          "      Runtime: python3.12\n" // 14
+          "      VpcConfig: {SubnetIds: [a]}\n" // 15
+          "      Policies: [AWSLambdaBasicExecutionRole]\n" // 16
+          "      Environment:\n" // 17
+          "        Variables: {VPC: !ImportValue shared-vpc}\n" // 18
+          "      Events:\n" // 19
+          "        Stream: {Type: Kinesis, Properties: {Stream: arn, StartingPosition: "
+          "LATEST}}\n" // 20
+          "  Machine:\n" // 21
+          "    Type: AWS::StepFunctions::StateMachine\n" // 22
+          "  Thing:\n" // 23
+          "    Type: Custom::Thing\n" // 24
+          "    Properties: {ServiceToken: !GetAtt Fn.Arn}\n"); // 25
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     QStringList got;
     for (const FidelityItem &i : stack->report.items)
-        got.append(QStringLiteral("%1:%2 %3 %4").arg(i.location.line).arg(i.location.column)
-                           .arg(i.level == FidelityItem::Level::Unsupported ? QStringLiteral("U") : QStringLiteral("I"),
-                                i.subject));
+        got.append(QStringLiteral("%1:%2 %3 %4")
+                       .arg(i.location.line)
+                       .arg(i.location.column)
+                       .arg(i.level == FidelityItem::Level::Unsupported ? QStringLiteral("U")
+                                                                        : QStringLiteral("I"),
+                           i.subject));
     got.sort();
-    QStringList want = { QStringLiteral("15:7 U VpcConfig"),
-                         QStringLiteral("16:7 I Policies"),
-                         QStringLiteral("18:26 U Fn::ImportValue"),
-                         QStringLiteral("20:9 U Kinesis"),
-                         QStringLiteral("21:3 U AWS::StepFunctions::StateMachine"),
-                         QStringLiteral("23:3 U Custom::Thing"),
-                         QStringLiteral("5:5 I Tracing"),
-                         QStringLiteral("6:3 U Globals.Api") };
+    QStringList want = {QStringLiteral("15:7 U VpcConfig"), QStringLiteral("16:7 I Policies"),
+        QStringLiteral("18:26 U Fn::ImportValue"), QStringLiteral("20:9 U Kinesis"),
+        QStringLiteral("21:3 U AWS::StepFunctions::StateMachine"),
+        QStringLiteral("23:3 U Custom::Thing"), QStringLiteral("5:5 I Tracing"),
+        QStringLiteral("6:3 U Globals.Api")};
     want.sort();
     QCOMPARE(got, want);
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 6);
     QVERIFY(stack->report.hasUnsupported());
     const QString lines = stack->report.lines().join(u'\n');
-    QVERIFY2(lines.contains(QLatin1String("template.yaml:15:7  unsupported property VpcConfig (Resources.Fn.Properties.VpcConfig)")),
-             qPrintable(lines));
+    QVERIFY2(lines.contains(QLatin1String("template.yaml:15:7  unsupported property VpcConfig "
+                                          "(Resources.Fn.Properties.VpcConfig)")),
+        qPrintable(lines));
     const Json json = stack->report.toJson();
     QCOMPARE(json.size(), size_t(8));
     QVERIFY(json[0].contains("line") && json[0].contains("column") && json[0].contains("level"));
@@ -739,43 +811,61 @@ void TestStackLoader::errors_data()
 
     QTest::newRow("not yaml") << QByteArray("Resources:\n  A: [unclosed\n")
                               << QStringLiteral("template.yaml:3:1: not valid YAML or JSON");
-    QTest::newRow("unknown tag") << QByteArray("Resources:\n  A: !Nope x\n") << QStringLiteral("template.yaml:2:6: unknown tag !Nope");
-    QTest::newRow("duplicate key") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket}\n  A: {Type: AWS::S3::Bucket}\n")
-                                   << QStringLiteral("template.yaml:3:3: duplicate key A");
-    QTest::newRow("empty") << QByteArray("\n") << QStringLiteral("template.yaml: the template is empty");
+    QTest::newRow("unknown tag") << QByteArray("Resources:\n  A: !Nope x\n")
+                                 << QStringLiteral("template.yaml:2:6: unknown tag !Nope");
+    QTest::newRow("duplicate key")
+        << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket}\n  A: {Type: AWS::S3::Bucket}\n")
+        << QStringLiteral("template.yaml:3:3: duplicate key A");
+    QTest::newRow("empty") << QByteArray("\n")
+                           << QStringLiteral("template.yaml: the template is empty");
     QTest::newRow("not a map") << QByteArray("[1, 2]\n") << QStringLiteral("a template is a map");
-    QTest::newRow("no resources") << QByteArray("Description: x\n") << QStringLiteral("At least one Resources member");
-    QTest::newRow("unknown section") << QByteArray("Resource: {}\n") << QStringLiteral("Invalid template property or properties [Resource]");
-    QTest::newRow("no transform") << QByteArray("Resources:\n  F: {Type: AWS::Serverless::Function}\n")
-                                  << QStringLiteral("template.yaml:2:7: AWS::Serverless::Function needs `Transform:");
-    QTest::newRow("non alphanumeric id") << QByteArray("Resources:\n  my-bucket: {Type: AWS::S3::Bucket}\n")
-                                         << QStringLiteral("Resource name my-bucket is non alphanumeric");
-    QTest::newRow("unknown reference") << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: !Ref Nope}\n")
-                                       << QStringLiteral("template.yaml:4:30: Unresolved resource dependencies [Nope]");
-    QTest::newRow("unknown depends on") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket, DependsOn: [B]}\n")
-                                        << QStringLiteral("Unresolved resource dependencies [B]");
-    QTest::newRow("unknown attribute") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  O: {Value: !GetAtt A.Nope}\n")
-                                       << QStringLiteral("resource A does not support attribute type Nope in Fn::GetAtt");
-    QTest::newRow("missing code folder")
-            << QByteArray(kHeader + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
-                                    "    Properties: {CodeUri: nowhere/, Handler: a.b, Runtime: python3.12}\n")
-            << QStringLiteral("CodeUri nowhere/ does not exist");
-    QTest::newRow("no code") << QByteArray(kHeader + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
-                                                     "    Properties: {Handler: a.b, Runtime: python3.12}\n")
+    QTest::newRow("no resources") << QByteArray("Description: x\n")
+                                  << QStringLiteral("At least one Resources member");
+    QTest::newRow("unknown section") << QByteArray(
+        "Resource: {}\n") << QStringLiteral("Invalid template property or properties [Resource]");
+    QTest::newRow("no transform")
+        << QByteArray("Resources:\n  F: {Type: AWS::Serverless::Function}\n")
+        << QStringLiteral("template.yaml:2:7: AWS::Serverless::Function needs `Transform:");
+    QTest::newRow("non alphanumeric id")
+        << QByteArray("Resources:\n  my-bucket: {Type: AWS::S3::Bucket}\n")
+        << QStringLiteral("Resource name my-bucket is non alphanumeric");
+    QTest::newRow("unknown reference")
+        << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: "
+                      "!Ref Nope}\n")
+        << QStringLiteral("template.yaml:4:30: Unresolved resource dependencies [Nope]");
+    QTest::newRow("unknown depends on")
+        << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket, DependsOn: [B]}\n")
+        << QStringLiteral("Unresolved resource dependencies [B]");
+    QTest::newRow("unknown attribute")
+        << QByteArray(
+               "Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  O: {Value: !GetAtt A.Nope}\n")
+        << QStringLiteral("resource A does not support attribute type Nope in Fn::GetAtt");
+    QTest::newRow("missing code folder") << QByteArray(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: nowhere/, Handler: a.b, Runtime: python3.12}\n")
+                                         << QStringLiteral("CodeUri nowhere/ does not exist");
+    QTest::newRow("no code") << QByteArray(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {Handler: a.b, Runtime: python3.12}\n")
                              << QStringLiteral("needs CodeUri or InlineCode");
-    QTest::newRow("timeout range")
-            << QByteArray(kHeader + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
-                                    "    Properties: {CodeUri: src, Handler: a.b, Runtime: python3.12, Timeout: 901}\n")
-            << QStringLiteral("Timeout must be a whole number from 1 to 900");
+    QTest::newRow("timeout range") << QByteArray(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: src, Handler: a.b, Runtime: python3.12, Timeout: 901}\n")
+                                   << QStringLiteral(
+                                          "Timeout must be a whole number from 1 to 900");
     QTest::newRow("select out of range in a property")
-            << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Select [2, [a, b]]\n")
-            << QStringLiteral("template.yaml:5:19: Fn::Select: index 2 is out of range");
-    QTest::newRow("unknown resource attribute") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket, Propertes: {}}\n")
-                                                << QStringLiteral("Invalid template resource property 'Propertes'");
+        << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n      "
+                      "BucketName: !Select [2, [a, b]]\n")
+        << QStringLiteral("template.yaml:5:19: Fn::Select: index 2 is out of range");
+    QTest::newRow("unknown resource attribute")
+        << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket, Propertes: {}}\n")
+        << QStringLiteral("Invalid template resource property 'Propertes'");
     QTest::newRow("not utf-8") << QByteArray("Resources:\n  A: {Type: \"AWS::S3::Bucket\xff\"}\n")
-                               << QStringLiteral("template.yaml:2: the template is not valid UTF-8");
-    QTest::newRow("nested too deep") << QByteArray("Resources: ") + QByteArray(200, '[') + QByteArray(200, ']') + '\n'
-                                     << QStringLiteral("nests deeper than 128 levels");
+                               << QStringLiteral(
+                                      "template.yaml:2: the template is not valid UTF-8");
+    QTest::newRow("nested too deep")
+        << QByteArray("Resources: ") + QByteArray(200, '[') + QByteArray(200, ']') + '\n'
+        << QStringLiteral("nests deeper than 128 levels");
     {
         // Each line doubles the one before: 2^30 values once the aliases are expanded.
         QByteArray bomb = "a0: &a0 [x, x]\n";
@@ -783,7 +873,8 @@ void TestStackLoader::errors_data()
             bomb += QStringLiteral("a%1: &a%1 [*a%2, *a%2]\n").arg(i).arg(i - 1).toLatin1();
         QTest::newRow("alias bomb") << bomb << QStringLiteral("the template is too large");
     }
-    QTest::newRow("bad output") << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  O: {Value: {a: 1}}\n")
+    QTest::newRow("bad output") << QByteArray(
+        "Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  O: {Value: {a: 1}}\n")
                                 << QStringLiteral("Every Value member of Outputs must be a string");
 }
 
@@ -821,7 +912,8 @@ void TestStackLoader::jsonTemplate()
     QCOMPARE(StackLoader::findTemplate(p.path()), p.path() + QStringLiteral("/template.json"));
     auto stack = StackLoader::loadFile(p.path() + QStringLiteral("/template.json"), serviceTypes());
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
-    QCOMPARE(firstSpec(*stack).environment.value(QStringLiteral("B")), QStringLiteral("demo-x-us-east-1"));
+    QCOMPARE(firstSpec(*stack).environment.value(QStringLiteral("B")),
+        QStringLiteral("demo-x-us-east-1"));
     QCOMPARE(outputValue(*stack, QStringLiteral("Zone")), QStringLiteral("us-east-1a"));
     QCOMPARE(outputValue(*stack, QStringLiteral("Arn")), arnOf(firstFunction(*stack)));
     QCOMPARE(firstFunction(*stack).location.line, 5);
@@ -837,20 +929,22 @@ void TestStackLoader::findTemplateAndStackName()
     QCOMPARE(StackLoader::findTemplate(p.path()), p.templatePath());
     QCOMPARE(StackLoader::findTemplate(p.templatePath()), p.templatePath());
     QCOMPARE(StackLoader::defaultStackName(p.templatePath()), QStringLiteral("demo"));
-    QCOMPARE(StackLoader::defaultStackName(QStringLiteral("/x/my_app 2/template.yaml")), QStringLiteral("my-app-2"));
-    QCOMPARE(StackLoader::defaultStackName(QStringLiteral("/x/42/template.yaml")), QStringLiteral("tarmac"));
+    QCOMPARE(StackLoader::defaultStackName(QStringLiteral("/x/my_app 2/template.yaml")),
+        QStringLiteral("my-app-2"));
+    QCOMPARE(StackLoader::defaultStackName(QStringLiteral("/x/42/template.yaml")),
+        QStringLiteral("tarmac"));
 }
 
 void TestStackLoader::parameterOverrides()
 {
-    auto o = StackLoader::parseParameterOverrides({ QStringLiteral("A=1 B='two words'"), QStringLiteral("C=x=y"),
-                                                    QStringLiteral("ParameterKey=D,ParameterValue=d") });
+    auto o = StackLoader::parseParameterOverrides({QStringLiteral("A=1 B='two words'"),
+        QStringLiteral("C=x=y"), QStringLiteral("ParameterKey=D,ParameterValue=d")});
     QVERIFY(o);
     QCOMPARE(o->value(QStringLiteral("A")), QStringLiteral("1"));
     QCOMPARE(o->value(QStringLiteral("B")), QStringLiteral("two words"));
     QCOMPARE(o->value(QStringLiteral("C")), QStringLiteral("x=y"));
     QCOMPARE(o->value(QStringLiteral("D")), QStringLiteral("d"));
-    QVERIFY(!StackLoader::parseParameterOverrides({ QStringLiteral("novalue") }));
+    QVERIFY(!StackLoader::parseParameterOverrides({QStringLiteral("novalue")}));
 }
 
 QTEST_GUILESS_MAIN(TestStackLoader)

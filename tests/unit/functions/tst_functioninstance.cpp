@@ -44,7 +44,8 @@ private:
     QString m_script;
     QTemporaryDir m_dir;
 
-    std::unique_ptr<FunctionInstance> make(const QString &mode, int memoryMb = 128, int startupMs = 10'000)
+    std::unique_ptr<FunctionInstance> make(
+        const QString &mode, int memoryMb = 128, int startupMs = 10'000)
     {
         FunctionConfig config;
         config.name = QStringLiteral("fake");
@@ -53,7 +54,7 @@ private:
         config.memoryMb = memoryMb;
         RuntimeLaunch launch;
         launch.program = m_python;
-        launch.arguments = { m_script };
+        launch.arguments = {m_script};
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("MODE"), mode);
         env.insert(QStringLiteral("PYTHONUNBUFFERED"), QStringLiteral("1"));
@@ -69,27 +70,30 @@ private:
         inv.requestId = "req-" + QByteArray::number(++n);
         inv.payload = payload;
         inv.invokedFunctionArn = "arn:aws:lambda:us-east-1:000000000000:function:fake";
-        inv.traceHeader = "Root=1-00000000-000000000000000000000001;Parent=0000000000000001;Sampled=1";
+        inv.traceHeader
+            = "Root=1-00000000-000000000000000000000001;Parent=0000000000000001;Sampled=1";
         inv.deadlineMs = 1'700'000'000'000;
         inv.timeoutMs = timeoutMs;
         return inv;
     }
 
     // Sends one request to the instance's Runtime API while the event loop runs.
-    std::pair<int, QByteArray> call(FunctionInstance &instance, const QByteArray &method, const QString &path,
-                                    const QByteArray &body = {})
+    std::pair<int, QByteArray> call(FunctionInstance &instance, const QByteArray &method,
+        const QString &path, const QByteArray &body = {})
     {
         QNetworkAccessManager nam;
-        QNetworkRequest request(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(instance.runtimeApiPort()).arg(path)));
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
+        QNetworkRequest request(
+            QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(instance.runtimeApiPort()).arg(path)));
+        request.setHeader(
+            QNetworkRequest::ContentTypeHeader, QByteArrayLiteral("application/json"));
         QNetworkReply *reply = nam.sendCustomRequest(request, method, body);
         QSignalSpy done(reply, &QNetworkReply::finished);
         if (!done.wait(5000))
-            return { 0, {} };
+            return {0, {}};
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         const QByteArray data = reply->readAll();
         reply->deleteLater();
-        return { status, data };
+        return {status, data};
     }
 
 private slots:
@@ -102,10 +106,12 @@ private slots:
         if (found.isEmpty())
             QSKIP("python3 is not on PATH");
         QProcess probe;
-        probe.start(found, { QStringLiteral("-c"), QStringLiteral("import sys; print(sys.executable)") });
+        probe.start(
+            found, {QStringLiteral("-c"), QStringLiteral("import sys; print(sys.executable)")});
         QVERIFY(probe.waitForFinished(20'000));
         m_python = QString::fromLocal8Bit(probe.readAllStandardOutput().trimmed());
-        m_script = qEnvironmentVariable("TARMAC_SOURCE_DIR") + QStringLiteral("/tests/unit/functions/fakeruntime.py");
+        m_script = qEnvironmentVariable("TARMAC_SOURCE_DIR")
+            + QStringLiteral("/tests/unit/functions/fakeruntime.py");
         QVERIFY2(QFile::exists(m_script), qPrintable(m_script));
     }
 
@@ -114,19 +120,28 @@ private slots:
         QTest::addColumn<State>("from");
         QTest::addColumn<State>("to");
         QTest::addColumn<bool>("allowed");
-        const State all[] = { State::Starting, State::Ready, State::Invoking, State::TimingOut, State::Failed, State::Stopped };
+        const State all[] = {State::Starting, State::Ready, State::Invoking, State::TimingOut,
+            State::Failed, State::Stopped};
         const QList<std::pair<State, State>> legal = {
-            { State::Starting, State::Ready },   { State::Starting, State::Failed },  { State::Starting, State::Stopped },
-            { State::Ready, State::Invoking },   { State::Ready, State::Failed },     { State::Ready, State::Stopped },
-            { State::Invoking, State::Ready },   { State::Invoking, State::TimingOut }, { State::Invoking, State::Failed },
-            { State::Invoking, State::Stopped }, { State::TimingOut, State::Stopped }, { State::Failed, State::Stopped },
+            {State::Starting, State::Ready},
+            {State::Starting, State::Failed},
+            {State::Starting, State::Stopped},
+            {State::Ready, State::Invoking},
+            {State::Ready, State::Failed},
+            {State::Ready, State::Stopped},
+            {State::Invoking, State::Ready},
+            {State::Invoking, State::TimingOut},
+            {State::Invoking, State::Failed},
+            {State::Invoking, State::Stopped},
+            {State::TimingOut, State::Stopped},
+            {State::Failed, State::Stopped},
         };
         for (State from : all) {
             for (State to : all) {
-                const bool allowed = legal.contains({ from, to });
+                const bool allowed = legal.contains({from, to});
                 QTest::addRow("%s->%s", qPrintable(FunctionInstance::stateName(from)),
-                              qPrintable(FunctionInstance::stateName(to)))
-                        << from << to << allowed;
+                    qPrintable(FunctionInstance::stateName(to)))
+                    << from << to << allowed;
             }
         }
     }
@@ -160,7 +175,8 @@ private slots:
             QTRY_COMPARE_WITH_TIMEOUT(finished.size(), i + 1, 5000);
             const auto outcome = finished.last().first().value<FunctionInstance::Outcome>();
             QVERIFY(outcome.ok);
-            QVERIFY2(outcome.payload.contains(QByteArray("\"n\": " + QByteArray::number(i))), outcome.payload.constData());
+            QVERIFY2(outcome.payload.contains(QByteArray("\"n\": " + QByteArray::number(i))),
+                outcome.payload.constData());
             QVERIFY(outcome.payload.contains("1700000000000"));
             QVERIFY(outcome.payload.contains("function:fake"));
             QVERIFY(outcome.payload.contains("Sampled=1"));
@@ -174,8 +190,8 @@ private slots:
         instance->stop();
         QCOMPARE(instance->state(), State::Stopped);
         QVERIFY(!processAlive(pid));
-        const QList<State> expected = { State::Ready, State::Invoking, State::Ready, State::Invoking, State::Ready,
-                                        State::Invoking, State::Ready, State::Stopped };
+        const QList<State> expected = {State::Ready, State::Invoking, State::Ready, State::Invoking,
+            State::Ready, State::Invoking, State::Ready, State::Stopped};
         QList<State> seen;
         for (const auto &args : states)
             seen.append(args.first().value<State>());
@@ -202,10 +218,12 @@ private slots:
         auto instance = make(QStringLiteral("never-ready"));
         QVERIFY(instance->start());
         // No invocation yet: any id is wrong.
-        auto [status, body] = call(*instance, "POST", QStringLiteral("/2018-06-01/runtime/invocation/nope/response"), "{}");
+        auto [status, body] = call(*instance, "POST",
+            QStringLiteral("/2018-06-01/runtime/invocation/nope/response"), "{}");
         QCOMPARE(status, 400);
         QVERIFY(body.contains("InvalidRequestID"));
-        std::tie(status, body) = call(*instance, "GET", QStringLiteral("/2018-06-01/runtime/nothing"));
+        std::tie(status, body)
+            = call(*instance, "GET", QStringLiteral("/2018-06-01/runtime/nothing"));
         QCOMPARE(status, 404);
         std::tie(status, body) = call(*instance, "GET", QStringLiteral("/2018-06-01/ping"));
         QCOMPARE(status, 200);
@@ -246,7 +264,8 @@ private slots:
         QVERIFY(instance->start());
         const qint64 pid = instance->pid();
         QTRY_COMPARE_WITH_TIMEOUT(failed.size(), 1, 5000);
-        QCOMPARE(failed.first().first().value<FunctionInstance::Outcome>().errorType, QStringLiteral("Runtime.InitTimeout"));
+        QCOMPARE(failed.first().first().value<FunctionInstance::Outcome>().errorType,
+            QStringLiteral("Runtime.InitTimeout"));
         QTRY_COMPARE_WITH_TIMEOUT(instance->state(), State::Stopped, 5000);
         QVERIFY(!processAlive(pid));
     }
@@ -259,7 +278,8 @@ private slots:
         QVERIFY(instance->start());
         QTRY_COMPARE_WITH_TIMEOUT(instance->state(), State::Ready, 10'000);
         const QString pidFile = m_dir.filePath(QStringLiteral("child.pid"));
-        QVERIFY(instance->invoke(invocation("{\"sleep\": 30, \"pidfile\": \"" + pidFile.toUtf8() + "\"}", 700)));
+        QVERIFY(instance->invoke(
+            invocation("{\"sleep\": 30, \"pidfile\": \"" + pidFile.toUtf8() + "\"}", 700)));
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(pidFile) && QFile(pidFile).size() > 0, 5000);
         QFile f(pidFile);
         QVERIFY(f.open(QIODevice::ReadOnly));
@@ -288,7 +308,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 5000);
         const auto outcome = finished.first().first().value<FunctionInstance::Outcome>();
         QCOMPARE(outcome.errorType, QStringLiteral("Runtime.ExitError"));
-        QVERIFY2(outcome.payload.contains("Runtime exited with error: exit status 3"), outcome.payload.constData());
+        QVERIFY2(outcome.payload.contains("Runtime exited with error: exit status 3"),
+            outcome.payload.constData());
         QCOMPARE(instance->state(), State::Stopped);
     }
 

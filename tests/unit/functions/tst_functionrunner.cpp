@@ -26,15 +26,16 @@ public:
     QString script;
     int launches = 0;
     QString key() const override { return QStringLiteral("fake"); }
-    QStringList runtimes() const override { return { QStringLiteral("fake*") }; }
+    QStringList runtimes() const override { return {QStringLiteral("fake*")}; }
     Result<RuntimeLaunch> launch(const RuntimeLaunchRequest &request) override
     {
         ++launches;
         if (request.handler == QLatin1String("broken"))
-            return makeError(QStringLiteral("Runtime.InvalidEntrypoint"), QStringLiteral("no such thing"));
+            return makeError(
+                QStringLiteral("Runtime.InvalidEntrypoint"), QStringLiteral("no such thing"));
         RuntimeLaunch l;
         l.program = program;
-        l.arguments = { script };
+        l.arguments = {script};
         l.environment.insert(QStringLiteral("PYTHONUNBUFFERED"), QStringLiteral("1"));
         return l;
     }
@@ -96,7 +97,7 @@ private:
     }
 
     Delivery delivery(Results &results, const QByteArray &payload = "{}", bool async = false,
-                      const QString &name = QStringLiteral("fn"))
+        const QString &name = QStringLiteral("fn"))
     {
         Delivery d;
         d.functionName = name;
@@ -113,10 +114,12 @@ private slots:
         if (found.isEmpty())
             QSKIP("python3 is not on PATH");
         QProcess probe;
-        probe.start(found, { QStringLiteral("-c"), QStringLiteral("import sys; print(sys.executable)") });
+        probe.start(
+            found, {QStringLiteral("-c"), QStringLiteral("import sys; print(sys.executable)")});
         QVERIFY(probe.waitForFinished(20'000));
         m_plugin.program = QString::fromLocal8Bit(probe.readAllStandardOutput().trimmed());
-        m_plugin.script = qEnvironmentVariable("TARMAC_SOURCE_DIR") + QStringLiteral("/tests/unit/functions/fakeruntime.py");
+        m_plugin.script = qEnvironmentVariable("TARMAC_SOURCE_DIR")
+            + QStringLiteral("/tests/unit/functions/fakeruntime.py");
         QVERIFY(QFile::exists(m_plugin.script));
         m_registry.add(&m_plugin);
     }
@@ -125,7 +128,8 @@ private slots:
     {
         auto runner = makeRunner();
         FunctionConfig c = config(QStringLiteral("bad name!"));
-        QCOMPARE(runner->defineFunction(c).error().code, QStringLiteral("InvalidParameterValueException"));
+        QCOMPARE(runner->defineFunction(c).error().code,
+            QStringLiteral("InvalidParameterValueException"));
         c = config();
         c.runtime = QStringLiteral("cobol");
         QVERIFY(runner->defineFunction(c).error().message.contains(QStringLiteral("fake*")));
@@ -181,8 +185,8 @@ private slots:
         Results slow, sync, async;
         runner->deliver(delivery(slow, "{\"sleep\": 0.6, \"pidfile\": \"/dev/null\"}"));
         QTRY_VERIFY_WITH_TIMEOUT(!runner->instances().isEmpty()
-                                         && runner->instances().first().state == FunctionInstance::State::Invoking,
-                                 10'000);
+                && runner->instances().first().state == FunctionInstance::State::Invoking,
+            10'000);
         runner->deliver(delivery(sync));
         QCOMPARE(sync.all.size(), 1); // at once, not after the slow one
         QVERIFY(!sync.all[0].delivered);
@@ -257,7 +261,8 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(results.all.size(), 2, 10'000);
         const qint64 second = pidOf(results.all[1]);
         QVERIFY(second != first);
-        QCOMPARE((*parseJson(results.all[1].payload))["env"].get<std::string>(), std::string("two"));
+        QCOMPARE(
+            (*parseJson(results.all[1].payload))["env"].get<std::string>(), std::string("two"));
         QTRY_VERIFY_WITH_TIMEOUT(!alive(first), 3000);
 
         // A file under the code folder changes: hot reload.
@@ -293,8 +298,8 @@ private slots:
         Results results;
         runner->deliver(delivery(results, "{\"sleep\": 30, \"pidfile\": \"/dev/null\"}"));
         QTRY_VERIFY_WITH_TIMEOUT(!runner->instances().isEmpty()
-                                         && runner->instances().first().state == FunctionInstance::State::Invoking,
-                                 10'000);
+                && runner->instances().first().state == FunctionInstance::State::Invoking,
+            10'000);
         const qint64 pid = runner->instances().first().pid;
         runner->removeFunction(QStringLiteral("fn"));
         QVERIFY(!runner->function(QStringLiteral("fn")));

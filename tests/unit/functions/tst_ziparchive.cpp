@@ -57,10 +57,12 @@ QByteArray makeZip(const QList<Item> &items)
     QByteArray zip, central;
     for (const Item &item : items) {
         const QByteArray body = item.deflate ? rawDeflate(item.data) : item.data;
-        quint32 crc = quint32(crc32(0, reinterpret_cast<const Bytef *>(item.data.constData()), uInt(item.data.size())));
+        quint32 crc = quint32(crc32(
+            0, reinterpret_cast<const Bytef *>(item.data.constData()), uInt(item.data.size())));
         if (item.badCrc)
             crc ^= 1;
-        const quint32 size = item.claimedSize >= 0 ? quint32(item.claimedSize) : quint32(item.data.size());
+        const quint32 size
+            = item.claimedSize >= 0 ? quint32(item.claimedSize) : quint32(item.data.size());
         const quint32 offset = quint32(zip.size());
         put32(zip, 0x04034b50);
         put16(zip, 20);
@@ -114,11 +116,11 @@ private slots:
     void extractsFilesFoldersAndModes()
     {
         const QByteArray zip = makeZip({
-                { "app.py", "def handler(e, c):\n    return 1\n" },
-                { "bootstrap", "#!/bin/sh\necho hi\n", 0100755, false },
-                { "lib/", {}, 040755, false },
-                { "lib/util.py", QByteArray(100'000, 'x') },
-                { "noattrs.txt", "plain", 0 },
+            {"app.py", "def handler(e, c):\n    return 1\n"},
+            {"bootstrap", "#!/bin/sh\necho hi\n", 0100755, false},
+            {"lib/", {}, 040755, false},
+            {"lib/util.py", QByteArray(100'000, 'x')},
+            {"noattrs.txt", "plain", 0},
         });
         auto archive = ZipArchive::open(zip);
         QVERIFY2(archive, qPrintable(archive ? QString() : archive.error().message));
@@ -140,14 +142,18 @@ private slots:
         QTest::addColumn<QString>("why");
         QTest::newRow("empty") << QByteArray() << QStringLiteral("Could not unzip");
         QTest::newRow("not a zip") << QByteArray(500, 'a') << QStringLiteral("no zip end record");
-        QTest::newRow("parent path") << makeZip({ { "../evil.py", "x" } }) << QStringLiteral("not a relative path");
-        QTest::newRow("nested parent") << makeZip({ { "a/../../evil", "x" } }) << QStringLiteral("not a relative path");
-        QTest::newRow("absolute") << makeZip({ { "/etc/passwd", "x" } }) << QStringLiteral("not a relative path");
-        QTest::newRow("backslash parent") << makeZip({ { "..\\evil", "x" } }) << QStringLiteral("not a relative path");
-        QByteArray truncated = makeZip({ { "a.txt", QByteArray(1000, 'a') } });
+        QTest::newRow("parent path")
+            << makeZip({{"../evil.py", "x"}}) << QStringLiteral("not a relative path");
+        QTest::newRow("nested parent")
+            << makeZip({{"a/../../evil", "x"}}) << QStringLiteral("not a relative path");
+        QTest::newRow("absolute") << makeZip({{"/etc/passwd", "x"}})
+                                  << QStringLiteral("not a relative path");
+        QTest::newRow("backslash parent")
+            << makeZip({{"..\\evil", "x"}}) << QStringLiteral("not a relative path");
+        QByteArray truncated = makeZip({{"a.txt", QByteArray(1000, 'a')}});
         truncated.remove(40, 20);
         QTest::newRow("truncated") << truncated << QStringLiteral("");
-        QByteArray method = makeZip({ { "a.txt", "abc", 0100644, false } });
+        QByteArray method = makeZip({{"a.txt", "abc", 0100644, false}});
         method[8] = 12; // bzip2 in the local header ...
         method[method.indexOf("PK\x01\x02") + 10] = 12; // ... and in the central directory
         QTest::newRow("bzip2") << method << QStringLiteral("compression method 12");
@@ -159,15 +165,17 @@ private slots:
         QFETCH(QString, why);
         auto archive = ZipArchive::open(zip);
         QTemporaryDir dir;
-        Result<void> extracted = archive ? archive->extractTo(dir.path()) : Result<void>(archive.error());
+        Result<void> extracted
+            = archive ? archive->extractTo(dir.path()) : Result<void>(archive.error());
         QVERIFY(!extracted);
         QVERIFY2(extracted.error().message.contains(why), qPrintable(extracted.error().message));
-        QCOMPARE(QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size() <= 1, true);
+        QCOMPARE(
+            QDir(dir.path()).entryList(QDir::NoDotAndDotDot | QDir::AllEntries).size() <= 1, true);
     }
 
     void checksTheCrc()
     {
-        const QByteArray zip = makeZip({ { "a.txt", "hello", 0100644, true, -1, true } });
+        const QByteArray zip = makeZip({{"a.txt", "hello", 0100644, true, -1, true}});
         auto archive = ZipArchive::open(zip);
         QVERIFY(archive);
         QTemporaryDir dir;
@@ -179,7 +187,8 @@ private slots:
     void stopsAtTheSizeLimitWhateverTheHeaderSays()
     {
         // 5 MB of zeros deflate to a few KB; the header claims 10 bytes.
-        const QByteArray zip = makeZip({ { "bomb", QByteArray(5 * 1024 * 1024, '\0'), 0100644, true, 10 } });
+        const QByteArray zip
+            = makeZip({{"bomb", QByteArray(5 * 1024 * 1024, '\0'), 0100644, true, 10}});
         ZipArchive::Limits limits;
         limits.maxTotalSize = 1024 * 1024;
         auto archive = ZipArchive::open(zip, limits);
@@ -187,26 +196,28 @@ private slots:
         QTemporaryDir dir;
         auto r = archive->extractTo(dir.path());
         QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("Unzipped size must be smaller than 1048576 bytes")),
-                 qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(
+                     QStringLiteral("Unzipped size must be smaller than 1048576 bytes")),
+            qPrintable(r.error().message));
     }
 
     void symlinksMustStayInside()
     {
         QTemporaryDir dir;
-        auto inside = ZipArchive::open(makeZip({ { "real.txt", "data" }, { "link.txt", "real.txt", 0120777, false } }));
+        auto inside = ZipArchive::open(
+            makeZip({{"real.txt", "data"}, {"link.txt", "real.txt", 0120777, false}}));
         QVERIFY(inside);
         auto extracted = inside->extractTo(dir.path());
         QVERIFY2(extracted, qPrintable(extracted ? QString() : extracted.error().message));
         QVERIFY(QFileInfo(dir.filePath(QStringLiteral("link.txt"))).isSymLink());
 
         QTemporaryDir dir2;
-        auto outside = ZipArchive::open(makeZip({ { "link", "../../../etc/passwd", 0120777, false } }));
+        auto outside = ZipArchive::open(makeZip({{"link", "../../../etc/passwd", 0120777, false}}));
         QVERIFY(outside);
         auto r = outside->extractTo(dir2.path());
         QVERIFY(!r);
         QVERIFY(r.error().message.contains(QStringLiteral("outside")));
-        auto absolute = ZipArchive::open(makeZip({ { "link", "/etc/passwd", 0120777, false } }));
+        auto absolute = ZipArchive::open(makeZip({{"link", "/etc/passwd", 0120777, false}}));
         QVERIFY(absolute);
         QVERIFY(!absolute->extractTo(dir2.path()));
     }

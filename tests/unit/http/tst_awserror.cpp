@@ -16,8 +16,8 @@ private slots:
     void s3XmlShape()
     {
         const auto r = awsErrorResponse(AwsProtocol::RestXml,
-                                        makeError(QStringLiteral("NoSuchKey"), QStringLiteral("a <b> & c"), 404),
-                                        "req-1", "/bucket/k&y");
+            makeError(QStringLiteral("NoSuchKey"), QStringLiteral("a <b> & c"), 404), "req-1",
+            "/bucket/k&y");
         QCOMPARE(r.status, 404);
         QCOMPARE(r.headers.value("x-amz-request-id"), QByteArray("req-1"));
         QXmlStreamReader xml(r.body);
@@ -39,10 +39,10 @@ private slots:
 
     void jsonShapes()
     {
-        for (auto protocol : { AwsProtocol::Json, AwsProtocol::RestJson }) {
+        for (auto protocol : {AwsProtocol::Json, AwsProtocol::RestJson}) {
             const auto r = awsErrorResponse(protocol,
-                                            makeError(QStringLiteral("QueueDoesNotExist"), QStringLiteral("gone \"q\""), 400),
-                                            "req-2");
+                makeError(QStringLiteral("QueueDoesNotExist"), QStringLiteral("gone \"q\""), 400),
+                "req-2");
             QCOMPARE(r.status, 400);
             QCOMPARE(r.headers.value("x-amzn-errortype"), QByteArray("QueueDoesNotExist"));
             QCOMPARE(r.headers.value("x-amzn-requestid"), QByteArray("req-2"));
@@ -56,9 +56,10 @@ private slots:
     void queryShape()
     {
         const auto r = awsErrorResponse(AwsProtocol::Query,
-                                        makeError(QStringLiteral("InvalidParameterValue"), QStringLiteral("bad"), 400),
-                                        "req-3");
-        QVERIFY(r.body.contains("<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameterValue</Code>"));
+            makeError(QStringLiteral("InvalidParameterValue"), QStringLiteral("bad"), 400),
+            "req-3");
+        QVERIFY(r.body.contains(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>InvalidParameterValue</Code>"));
         QVERIFY(r.body.contains("<RequestId>req-3</RequestId>"));
     }
 
@@ -104,7 +105,7 @@ private slots:
     void requestIdsAreVersion4Uuids()
     {
         static const QRegularExpression uuid(QStringLiteral(
-                "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"));
+            "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"));
         QSet<QByteArray> seen;
         for (int i = 0; i < 1000; ++i) {
             const QByteArray id = newRequestId();

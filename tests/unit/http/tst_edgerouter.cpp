@@ -33,8 +33,8 @@ public:
     }
     HttpResponse internalError(const HttpRequest &, const QString &message) const override
     {
-        return HttpResponse::json(500, toJsonBytes(Json { { "__type", "FakeInternal" },
-                                                         { "message", message.toStdString() } }));
+        return HttpResponse::json(500,
+            toJsonBytes(Json {{"__type", "FakeInternal"}, {"message", message.toStdString()}}));
     }
     void handle(HttpRequest &&request, HttpResponder responder) override
     {
@@ -94,22 +94,24 @@ Answer exchangeBlocking(quint16 port, const QByteArray &request)
 Answer exchange(quint16 port, const QByteArray &request)
 {
     auto answer = std::async(std::launch::async, exchangeBlocking, port, request);
-    (void)QTest::qWaitFor([&] { return answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
-                          20000);
+    (void)QTest::qWaitFor(
+        [&] { return answer.wait_for(std::chrono::seconds(0)) == std::future_status::ready; },
+        20000);
     return answer.get();
 }
 
 QByteArray request(const QByteArray &method, const QByteArray &path, const QByteArray &headers = {},
-                   const QByteArray &body = {})
+    const QByteArray &body = {})
 {
     return method + ' ' + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" + headers
-            + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
+        + "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body;
 }
 
 QByteArray errorType(const Answer &a)
 {
     auto json = parseJson(a.body);
-    return json && json->is_object() ? QByteArray::fromStdString(json->value("__type", "")) : QByteArray();
+    return json && json->is_object() ? QByteArray::fromStdString(json->value("__type", ""))
+                                     : QByteArray();
 }
 
 } // namespace
@@ -175,11 +177,13 @@ private slots:
     void routesToTheServiceWithRequestIdAndTrace()
     {
         const QByteArray traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-        const Answer a = exchange(m_port, request("POST", "/",
-                                                  "X-Amz-Target: AmazonSQS.ListQueues\r\n"
-                                                  "Content-Type: application/x-amz-json-1.0\r\n"
-                                                  "traceparent: 00-" + traceId + "-00f067aa0ba902b7-01\r\n",
-                                                  "{}"));
+        const Answer a = exchange(m_port,
+            request("POST", "/",
+                "X-Amz-Target: AmazonSQS.ListQueues\r\n"
+                "Content-Type: application/x-amz-json-1.0\r\n"
+                "traceparent: 00-"
+                    + traceId + "-00f067aa0ba902b7-01\r\n",
+                "{}"));
         QCOMPARE(a.status, 200);
         QByteArray requestId;
         {
@@ -208,10 +212,11 @@ private slots:
 
     void knownButNotRunning()
     {
-        const Answer a = exchange(m_port, request("POST", "/",
-                                                  "X-Amz-Target: DynamoDB_20120810.ListTables\r\n"
-                                                  "Content-Type: application/x-amz-json-1.0\r\n",
-                                                  "{}"));
+        const Answer a = exchange(m_port,
+            request("POST", "/",
+                "X-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+                "Content-Type: application/x-amz-json-1.0\r\n",
+                "{}"));
         QCOMPARE(a.status, 503);
         QVERIFY2(errorType(a).contains("ServiceUnavailable"), a.body.constData());
         QVERIFY(!a.header("x-amzn-requestid").isEmpty());
@@ -219,38 +224,43 @@ private slots:
 
     void unknownService()
     {
-        const Answer a = exchange(m_port, request("POST", "/",
-                                                  "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/"
-                                                  "us-east-1/frobnicate/aws4_request, SignedHeaders=host, "
-                                                  "Signature=00\r\n",
-                                                  "{}"));
+        const Answer a = exchange(m_port,
+            request("POST", "/",
+                "Authorization: AWS4-HMAC-SHA256 Credential=AKID/20260101/"
+                "us-east-1/frobnicate/aws4_request, SignedHeaders=host, "
+                "Signature=00\r\n",
+                "{}"));
         QVERIFY2(a.status == 501 || a.status == 400, a.head.constData());
-        QVERIFY2(errorType(a).contains("NotImplemented") || errorType(a).contains("UnknownServiceException"),
-                 a.body.constData());
+        QVERIFY2(errorType(a).contains("NotImplemented")
+                || errorType(a).contains("UnknownServiceException"),
+            a.body.constData());
     }
 
     void aThrowingHandlerAnswers500InItsShapeAndTheServerStaysUp()
     {
-        const Answer a = exchange(m_port, request("POST", "/",
-                                                  "X-Amz-Target: AmazonSQS.SendMessage\r\nX-Throw: yes\r\n"
-                                                  "Content-Type: application/x-amz-json-1.0\r\n",
-                                                  "{}"));
+        const Answer a = exchange(m_port,
+            request("POST", "/",
+                "X-Amz-Target: AmazonSQS.SendMessage\r\nX-Throw: yes\r\n"
+                "Content-Type: application/x-amz-json-1.0\r\n",
+                "{}"));
         QCOMPARE(a.status, 500);
         QCOMPARE(errorType(a), QByteArray("FakeInternal"));
         QVERIFY(!a.header("x-amzn-requestid").isEmpty());
-        const Answer after = exchange(m_port, request("POST", "/",
-                                                      "X-Amz-Target: AmazonSQS.ListQueues\r\n"
-                                                      "Content-Type: application/x-amz-json-1.0\r\n",
-                                                      "{}"));
+        const Answer after = exchange(m_port,
+            request("POST", "/",
+                "X-Amz-Target: AmazonSQS.ListQueues\r\n"
+                "Content-Type: application/x-amz-json-1.0\r\n",
+                "{}"));
         QCOMPARE(after.status, 200);
     }
 
     void bodyLimitsAreTheServices()
     {
-        const Answer a = exchange(m_port, request("POST", "/",
-                                                  "X-Amz-Target: AmazonSQS.SendMessage\r\n"
-                                                  "Content-Type: application/x-amz-json-1.0\r\n",
-                                                  QByteArray(100, 'x')));
+        const Answer a = exchange(m_port,
+            request("POST", "/",
+                "X-Amz-Target: AmazonSQS.SendMessage\r\n"
+                "Content-Type: application/x-amz-json-1.0\r\n",
+                QByteArray(100, 'x')));
         QCOMPARE(a.status, 413);
         QCOMPARE(errorType(a), QByteArray("FakeTooLarge"));
     }

@@ -17,7 +17,7 @@ struct Parsed
 };
 
 Parsed parseAll(const QByteArray &input, qsizetype step, HttpRequestParser::Limits limits = {},
-                qint64 bodyLimit = -1)
+    qint64 bodyLimit = -1)
 {
     HttpRequestParser parser(limits);
     parser.setHeadCallback([bodyLimit](const HttpRequest &) { return bodyLimit; });
@@ -105,7 +105,8 @@ private slots:
         limits.spoolThreshold = 100;
         limits.spoolDir = dir.path();
         const QByteArray body(1000, 'b');
-        const Parsed p = parseAll("PUT /x HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + body, 33, limits);
+        const Parsed p
+            = parseAll("PUT /x HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + body, 33, limits);
         QCOMPARE(p.requests.size(), 1);
         QVERIFY(p.requests[0].body.isSpooled());
         QVERIFY(p.requests[0].body.filePath().startsWith(dir.path()));
@@ -114,7 +115,8 @@ private slots:
         auto device = p.requests[0].body.open();
         QVERIFY(device);
         QCOMPARE(device->readAll(), body);
-        const Parsed small = parseAll("PUT /x HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + body.left(100), 0, limits);
+        const Parsed small = parseAll(
+            "PUT /x HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + body.left(100), 0, limits);
         QVERIFY(!small.requests[0].body.isSpooled());
     }
 
@@ -123,14 +125,22 @@ private slots:
         QTest::addColumn<QByteArray>("input");
         QTest::addColumn<qint64>("bodyLimit");
         QTest::addColumn<int>("status");
-        QTest::newRow("declared body over limit") << QByteArray("PUT / HTTP/1.1\r\nContent-Length: 11\r\n\r\n") << qint64(10) << 413;
-        QTest::newRow("declared body at limit") << QByteArray("PUT / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789") << qint64(10) << 0;
-        QTest::newRow("chunked over limit") << QByteArray("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n0123456789a\r\n0\r\n\r\n") << qint64(10) << 413;
-        QTest::newRow("head over 1 KiB") << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(1100, 'x') + "\r\n\r\n") << qint64(-1) << 431;
+        QTest::newRow("declared body over limit")
+            << QByteArray("PUT / HTTP/1.1\r\nContent-Length: 11\r\n\r\n") << qint64(10) << 413;
+        QTest::newRow("declared body at limit")
+            << QByteArray("PUT / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789") << qint64(10)
+            << 0;
+        QTest::newRow("chunked over limit") << QByteArray(
+            "PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nb\r\n0123456789a\r\n0\r\n\r\n")
+                                            << qint64(10) << 413;
+        QTest::newRow("head over 1 KiB")
+            << QByteArray("GET / HTTP/1.1\r\nX: " + QByteArray(1100, 'x') + "\r\n\r\n")
+            << qint64(-1) << 431;
         QTest::newRow("many small headers over 1 KiB")
-                << QByteArray("GET / HTTP/1.1\r\n" + QByteArray("A: b\r\n").repeated(200) + "\r\n")
-                << qint64(-1) << 431;
-        QTest::newRow("CONNECT authority form") << QByteArray("CONNECT host:443 HTTP/1.1\r\n\r\n") << qint64(-1) << 400;
+            << QByteArray("GET / HTTP/1.1\r\n" + QByteArray("A: b\r\n").repeated(200) + "\r\n")
+            << qint64(-1) << 431;
+        QTest::newRow("CONNECT authority form")
+            << QByteArray("CONNECT host:443 HTTP/1.1\r\n\r\n") << qint64(-1) << 400;
     }
 
     void limits()
@@ -140,7 +150,7 @@ private slots:
         QFETCH(int, status);
         HttpRequestParser::Limits l;
         l.maxHeaderBytes = 1024;
-        for (qsizetype step : { qsizetype(0), qsizetype(1), qsizetype(5) }) {
+        for (qsizetype step : {qsizetype(0), qsizetype(1), qsizetype(5)}) {
             const Parsed p = parseAll(input, step, l, bodyLimit);
             QCOMPARE(p.errorStatus, status);
             QCOMPARE(p.requests.size(), status == 0 ? 1 : 0);
@@ -149,7 +159,8 @@ private slots:
 
     void absoluteFormKeepsPathAndQuery()
     {
-        const Parsed p = parseAll("GET http://bucket.localhost:4566/k/e%2Fy?a=/b HTTP/1.1\r\n\r\n", 0);
+        const Parsed p
+            = parseAll("GET http://bucket.localhost:4566/k/e%2Fy?a=/b HTTP/1.1\r\n\r\n", 0);
         QCOMPARE(p.requests.size(), 1);
         QCOMPARE(p.requests[0].path, QByteArray("/k/e%2Fy"));
         QCOMPARE(p.requests[0].query, QByteArray("a=/b"));
@@ -166,7 +177,8 @@ private slots:
     void expectContinueIsReported()
     {
         HttpRequestParser parser;
-        const QByteArray head = "PUT / HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n";
+        const QByteArray head
+            = "PUT / HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-Continue\r\n\r\n";
         QCOMPARE(parser.feed(head.constData(), head.size()), head.size());
         QCOMPARE(parser.state(), HttpRequestParser::State::Body);
         QVERIFY(parser.expectsContinue());

@@ -15,24 +15,23 @@ private slots:
     void initTestCase()
     {
         m_routes.add("POST", "/2015-03-31/functions", QStringLiteral("CreateFunction"), 1)
-                .add("GET", "/2015-03-31/functions", QStringLiteral("ListFunctions"), 2)
-                .add("GET", "/2015-03-31/functions/{FunctionName}", QStringLiteral("GetFunction"),
-                     3)
-                .add("PUT", "/2015-03-31/functions/{FunctionName}/configuration",
-                     QStringLiteral("UpdateFunctionConfiguration"), 4)
-                .add("GET", "/2017-03-31/tags/{Resource}", QStringLiteral("ListTags"), 5)
-                .add("GET", "/a/{X}/b/{Y}", QStringLiteral("Two"), 6)
-                .add("GET", "/a/literal/b/{Y}", QStringLiteral("Shadowed"), 7);
+            .add("GET", "/2015-03-31/functions", QStringLiteral("ListFunctions"), 2)
+            .add("GET", "/2015-03-31/functions/{FunctionName}", QStringLiteral("GetFunction"), 3)
+            .add("PUT", "/2015-03-31/functions/{FunctionName}/configuration",
+                QStringLiteral("UpdateFunctionConfiguration"), 4)
+            .add("GET", "/2017-03-31/tags/{Resource}", QStringLiteral("ListTags"), 5)
+            .add("GET", "/a/{X}/b/{Y}", QStringLiteral("Two"), 6)
+            .add("GET", "/a/literal/b/{Y}", QStringLiteral("Shadowed"), 7);
     }
 
     void match_data()
     {
         QTest::addColumn<QByteArray>("method");
         QTest::addColumn<QByteArray>("path");
-        QTest::addColumn<int>("operation");       // 0: no route
+        QTest::addColumn<int>("operation"); // 0: no route
         QTest::addColumn<QByteArray>("captures"); // name=value;… in pattern order
         const auto row = [](const char *name, const char *method, const char *path, int operation,
-                            const char *captures = "") {
+                             const char *captures = "") {
             QTest::newRow(name) << QByteArray(method) << QByteArray(path) << operation
                                 << QByteArray(captures);
         };
@@ -80,9 +79,9 @@ private slots:
 
     void segments()
     {
-        QCOMPARE(restPathSegments("/a//b/%41/"), (QList<QByteArray> { "a", "b", "A" }));
+        QCOMPARE(restPathSegments("/a//b/%41/"), (QList<QByteArray> {"a", "b", "A"}));
         QVERIFY(restPathSegments("///").isEmpty());
-        QCOMPARE(restPathSegments("x"), (QList<QByteArray> { "x" }));
+        QCOMPARE(restPathSegments("x"), (QList<QByteArray> {"x"}));
     }
 };
 

@@ -1,6 +1,6 @@
 #include "base/json.h"
-#include "http/serviceregistry.h"
 #include "http/httphandler.h"
+#include "http/serviceregistry.h"
 
 #include <QSignalSpy>
 #include <QTest>
@@ -11,7 +11,10 @@ namespace {
 class NullHandler : public HttpHandler
 {
 public:
-    void handle(HttpRequest &&, HttpResponder responder) override { responder.send(HttpResponse()); }
+    void handle(HttpRequest &&, HttpResponder responder) override
+    {
+        responder.send(HttpResponse());
+    }
 };
 } // namespace
 

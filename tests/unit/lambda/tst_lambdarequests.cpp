@@ -20,7 +20,8 @@ const QByteArray kZip = QByteArrayLiteral("UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="); /
 QByteArray createBody(const QByteArray &extra)
 {
     QByteArray body = R"({"FunctionName":"f","Runtime":"python3.11","Handler":"app.handler",)"
-                      R"("Code":{"ZipFile":")" + kZip + R"("})";
+                      R"("Code":{"ZipFile":")"
+        + kZip + R"("})";
     if (!extra.isEmpty())
         body += ',' + extra;
     return body + '}';
@@ -72,10 +73,10 @@ private slots:
     void createFunctionReadsEveryField()
     {
         const auto r = createFunction(json(createBody(
-                R"("Timeout":30,"MemorySize":256,"Role":"arn:r","Description":"d",)"
-                R"("Environment":{"Variables":{"A":"1"}},"TracingConfig":{"Mode":"Active"},)"
-                R"("EphemeralStorage":{"Size":1024},"Tags":{"team":"x"},"Architectures":["arm64"],)"
-                R"("Publish":true,"Layers":[],"PackageType":"Zip")")));
+            R"("Timeout":30,"MemorySize":256,"Role":"arn:r","Description":"d",)"
+            R"("Environment":{"Variables":{"A":"1"}},"TracingConfig":{"Mode":"Active"},)"
+            R"("EphemeralStorage":{"Size":1024},"Tags":{"team":"x"},"Architectures":["arm64"],)"
+            R"("Publish":true,"Layers":[],"PackageType":"Zip")")));
         QVERIFY2(r.ok(), r.ok() ? "" : qPrintable(r.error().message));
         const LambdaFunction &fn = r->function;
         QCOMPARE(fn.config.name, QStringLiteral("f"));
@@ -85,7 +86,7 @@ private slots:
         QCOMPARE(fn.tracingMode, QStringLiteral("Active"));
         QCOMPARE(fn.ephemeralStorageMb, 1024);
         QCOMPARE(fn.tags.value(QStringLiteral("team")), QStringLiteral("x"));
-        QCOMPARE(fn.architectures, QStringList { QStringLiteral("arm64") });
+        QCOMPARE(fn.architectures, QStringList {QStringLiteral("arm64")});
         QCOMPARE(fn.role, QStringLiteral("arn:r"));
         QVERIFY(!r->code.fromS3());
         QCOMPARE(r->code.zip.left(4), QByteArray("PK\x05\x06"));
@@ -111,32 +112,32 @@ private slots:
         QTest::addColumn<QByteArray>("extra");
         QTest::addColumn<QString>("message"); // a part of the expected message
         QTest::newRow("tracing mode number")
-                << QByteArray(R"("TracingConfig":{"Mode":1})")
-                << "at 'tracingConfig.mode' failed to satisfy constraint: Member must be a string";
-        QTest::newRow("tracing config string") << QByteArray(R"("TracingConfig":"Active")")
-                                               << "at 'tracingConfig' failed";
+            << QByteArray(R"("TracingConfig":{"Mode":1})")
+            << "at 'tracingConfig.mode' failed to satisfy constraint: Member must be a string";
+        QTest::newRow("tracing config string")
+            << QByteArray(R"("TracingConfig":"Active")") << "at 'tracingConfig' failed";
         QTest::newRow("storage size string") << QByteArray(R"("EphemeralStorage":{"Size":"x"})")
                                              << "Value 'x' at 'ephemeralStorage.size'";
         QTest::newRow("timeout fraction") << QByteArray(R"("Timeout":1.5)") << "at 'timeout'";
         QTest::newRow("memory bool") << QByteArray(R"("MemorySize":true)") << "at 'memorySize'";
-        QTest::newRow("variables array") << QByteArray(R"("Environment":{"Variables":[]})")
-                                         << "at 'environment.variables'";
-        QTest::newRow("variable number") << QByteArray(R"("Environment":{"Variables":{"A":1}})")
-                                         << "Map value must be a string";
+        QTest::newRow("variables array")
+            << QByteArray(R"("Environment":{"Variables":[]})") << "at 'environment.variables'";
+        QTest::newRow("variable number")
+            << QByteArray(R"("Environment":{"Variables":{"A":1}})") << "Map value must be a string";
         QTest::newRow("tags list") << QByteArray(R"("Tags":["a"])") << "at 'tags'";
         QTest::newRow("tag value object") << QByteArray(R"("Tags":{"a":{}})") << "at 'tags'";
-        QTest::newRow("architecture number") << QByteArray(R"("Architectures":[1])")
-                                             << "at 'architectures.1.member'";
+        QTest::newRow("architecture number")
+            << QByteArray(R"("Architectures":[1])") << "at 'architectures.1.member'";
         QTest::newRow("two architectures") << QByteArray(R"("Architectures":["x86_64","arm64"])")
                                            << "Member must have length equal to 1";
         QTest::newRow("publish string") << QByteArray(R"("Publish":"yes")") << "at 'publish'";
         QTest::newRow("layers string") << QByteArray(R"("Layers":"l")") << "at 'layers'";
         QTest::newRow("subnet number") << QByteArray(R"("VpcConfig":{"SubnetIds":[1]})")
                                        << "at 'vpcConfig.subnetIds.1.member'";
-        QTest::newRow("image package") << QByteArray(R"("PackageType":"Image")")
-                                       << "Tarmac runs Zip functions only";
-        QTest::newRow("package type number") << QByteArray(R"("PackageType":0)")
-                                             << "at 'packageType'";
+        QTest::newRow("image package")
+            << QByteArray(R"("PackageType":"Image")") << "Tarmac runs Zip functions only";
+        QTest::newRow("package type number")
+            << QByteArray(R"("PackageType":0)") << "at 'packageType'";
     }
     void createFunctionRefuses()
     {
@@ -193,8 +194,8 @@ private slots:
         fn.description = QStringLiteral("kept");
 
         auto u = lambdarequests::configurationUpdate(
-                json(R"({"Timeout":20,"EphemeralStorage":{"Size":2048},)"
-                     R"("TracingConfig":{"Mode":"Active"},"Description":null,"RevisionId":"r1"})"));
+            json(R"({"Timeout":20,"EphemeralStorage":{"Size":2048},)"
+                 R"("TracingConfig":{"Mode":"Active"},"Description":null,"RevisionId":"r1"})"));
         QVERIFY(u.ok());
         QCOMPARE(u->revisionId, QStringLiteral("r1"));
         LambdaFunction changed = fn;
@@ -218,8 +219,8 @@ private slots:
         QVERIFY(!u.ok());
         QCOMPARE(u.error().code, QStringLiteral("InvalidParameterValueException"));
         QCOMPARE(u.error().message,
-                 QStringLiteral("1 validation error detected: Value 'x' at 'ephemeralStorage.size' "
-                                "failed to satisfy constraint: Member must be an integer"));
+            QStringLiteral("1 validation error detected: Value 'x' at 'ephemeralStorage.size' "
+                           "failed to satisfy constraint: Member must be an integer"));
         u = lambdarequests::configurationUpdate(json(R"({"RevisionId":7})"));
         QVERIFY(!u.ok());
         QVERIFY(u.error().message.contains(QLatin1String("at 'revisionId'")));
@@ -237,7 +238,7 @@ private slots:
         u = lambdarequests::codeUpdate(json(R"({"ZipFile":")" + kZip + R"(","DryRun":"yes"})"));
         QVERIFY(!u.ok());
         QVERIFY2(u.error().message.contains(QLatin1String("Value 'yes' at 'dryRun'")),
-                 qPrintable(u.error().message));
+            qPrintable(u.error().message));
         u = lambdarequests::codeUpdate(json(R"({"S3Bucket":"b","S3Key":"k","RevisionId":"r"})"));
         QVERIFY(u.ok());
         QVERIFY(u->code.fromS3());
@@ -278,18 +279,18 @@ private slots:
         current.onSuccess = QStringLiteral("arn:s");
         current.onFailure = QStringLiteral("arn:f");
         auto c = lambdarequests::eventInvokeConfig(
-                json(R"({"MaximumEventAgeInSeconds":120,"DestinationConfig":{"OnSuccess":{}}})"),
-                current);
+            json(R"({"MaximumEventAgeInSeconds":120,"DestinationConfig":{"OnSuccess":{}}})"),
+            current);
         QVERIFY(c.ok());
         QCOMPARE(c->maximumRetryAttempts, 1);
         QCOMPARE(c->maximumEventAgeSeconds, 120);
         QVERIFY(c->onSuccess.isEmpty()); // an empty destination removes it
         QCOMPARE(c->onFailure, QStringLiteral("arn:f"));
         c = lambdarequests::eventInvokeConfig(
-                json(R"({"DestinationConfig":{"OnFailure":{"Destination":1}}})"), current);
+            json(R"({"DestinationConfig":{"OnFailure":{"Destination":1}}})"), current);
         QVERIFY(!c.ok());
         QVERIFY(c.error().message.contains(
-                QLatin1String("at 'destinationConfig.onFailure.destination'")));
+            QLatin1String("at 'destinationConfig.onFailure.destination'")));
         c = lambdarequests::eventInvokeConfig(json(R"({"MaximumRetryAttempts":"2"})"), current);
         QVERIFY(!c.ok());
         QVERIFY(c.error().message.contains(QLatin1String("at 'maximumRetryAttempts'")));
@@ -322,13 +323,13 @@ private slots:
         QVERIFY(!tailLogs(invokeRequest({}, "true", {})).ok());
 
         QCOMPARE(*invokePayload(invokeRequest({}, {}, " \n"), InvocationType::RequestResponse),
-                 QByteArray("{}"));
+            QByteArray("{}"));
         QCOMPARE(*invokePayload(invokeRequest({}, {}, "null"), InvocationType::RequestResponse),
-                 QByteArray("null"));
-        QCOMPARE(*invokePayload(invokeRequest({}, {}, "[1]"), InvocationType::Event),
-                 QByteArray("[1]"));
+            QByteArray("null"));
+        QCOMPARE(
+            *invokePayload(invokeRequest({}, {}, "[1]"), InvocationType::Event), QByteArray("[1]"));
         const auto notJson
-                = invokePayload(invokeRequest({}, {}, "{x"), InvocationType::RequestResponse);
+            = invokePayload(invokeRequest({}, {}, "{x"), InvocationType::RequestResponse);
         QCOMPARE(notJson.error().code, QStringLiteral("InvalidRequestContentException"));
         const QByteArray big = '"' + QByteArray(300 * 1024, 'x') + '"';
         QVERIFY(invokePayload(invokeRequest({}, {}, big), InvocationType::RequestResponse).ok());

@@ -16,7 +16,7 @@ struct Decoded
 
 // Feeds `input` in pieces of `step` bytes (0: all at once), then finishes.
 Decoded decode(const QByteArray &input, qsizetype step = 0,
-               std::optional<AwsChunkedDecoder::Signing> signing = std::nullopt)
+    std::optional<AwsChunkedDecoder::Signing> signing = std::nullopt)
 {
     AwsChunkedDecoder decoder(std::move(signing));
     Decoded out;
@@ -24,8 +24,8 @@ Decoded decode(const QByteArray &input, qsizetype step = 0,
     if (step <= 0)
         step = qMax<qsizetype>(1, input.size());
     for (qsizetype at = 0; at < input.size(); at += step) {
-        out.result = decoder.feed(QByteArrayView(input).sliced(at, qMin(step, input.size() - at)),
-                                  sink);
+        out.result
+            = decoder.feed(QByteArrayView(input).sliced(at, qMin(step, input.size() - at)), sink);
         if (!out.result)
             return out;
     }
@@ -40,18 +40,21 @@ Decoded decode(const QByteArray &input, qsizetype step = 0,
 // Payload in Multiple Chunks": 66,560 bytes of 'a' in chunks of 64 KiB and 1 KiB.
 AwsChunkedDecoder::Signing awsExampleSigning()
 {
-    return { QByteArray::fromHex("dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"),
-             "20130524T000000Z", "20130524/us-east-1/s3/aws4_request",
-             "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9" };
+    return {QByteArray::fromHex("dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378"),
+        "20130524T000000Z", "20130524/us-east-1/s3/aws4_request",
+        "4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"};
 }
 
 QByteArray awsExampleBody()
 {
-    return "10000;chunk-signature=ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n"
-            + QByteArray(65536, 'a')
-            + "\r\n400;chunk-signature=0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n"
-            + QByteArray(1024, 'a')
-            + "\r\n0;chunk-signature=b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n";
+    return "10000;chunk-signature="
+           "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648\r\n"
+        + QByteArray(65536, 'a')
+        + "\r\n400;chunk-signature="
+          "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497\r\n"
+        + QByteArray(1024, 'a')
+        + "\r\n0;chunk-signature="
+          "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9\r\n\r\n";
 }
 
 } // namespace
@@ -76,21 +79,19 @@ void TestAwsChunkedDecoder::valid_data()
     QTest::addColumn<QByteArray>("payload");
     QTest::addColumn<QByteArray>("trailer");
     QTest::newRow("unsigned with crc32 trailer")
-            << QByteArray("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n")
-            << QByteArray("hello world") << QByteArray("DUoRhQ==");
+        << QByteArray("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n")
+        << QByteArray("hello world") << QByteArray("DUoRhQ==");
     QTest::newRow("no trailer") << QByteArray("5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
                                 << QByteArray("hello world") << QByteArray();
     QTest::newRow("empty body") << QByteArray("0\r\n\r\n") << QByteArray() << QByteArray();
     QTest::newRow("upper-case hex, spaced trailer")
-            << QByteArray("A\r\n0123456789\r\n0\r\nX-Amz-Checksum-CRC32 : abc= \r\n\r\n")
-            << QByteArray("0123456789") << QByteArray("abc=");
-    QTest::newRow("unverified signatures")
-            << QByteArray("3;chunk-signature=" + QByteArray(64, 'f') + "\r\nabc\r\n0;chunk-signature="
-                          + QByteArray(64, '0') + "\r\n\r\n")
-            << QByteArray("abc") << QByteArray();
-    QTest::newRow("binary payload with CRLFs inside")
-            << QByteArray("6\r\n\r\n0\r\n\r\r\n0\r\n\r\n", 16) << QByteArray("\r\n0\r\n\r", 6)
-            << QByteArray();
+        << QByteArray("A\r\n0123456789\r\n0\r\nX-Amz-Checksum-CRC32 : abc= \r\n\r\n")
+        << QByteArray("0123456789") << QByteArray("abc=");
+    QTest::newRow("unverified signatures") << QByteArray("3;chunk-signature=" + QByteArray(64, 'f')
+        + "\r\nabc\r\n0;chunk-signature=" + QByteArray(64, '0') + "\r\n\r\n")
+                                           << QByteArray("abc") << QByteArray();
+    QTest::newRow("binary payload with CRLFs inside") << QByteArray("6\r\n\r\n0\r\n\r\r\n0\r\n\r\n",
+        16) << QByteArray("\r\n0\r\n\r", 6) << QByteArray();
 }
 
 void TestAwsChunkedDecoder::valid()
@@ -98,7 +99,7 @@ void TestAwsChunkedDecoder::valid()
     QFETCH(QByteArray, input);
     QFETCH(QByteArray, payload);
     QFETCH(QByteArray, trailer);
-    for (qsizetype step : { qsizetype(0), qsizetype(1), qsizetype(2), qsizetype(7) }) {
+    for (qsizetype step : {qsizetype(0), qsizetype(1), qsizetype(2), qsizetype(7)}) {
         const Decoded d = decode(input, step);
         QVERIFY2(d.result, qPrintable(d.result.ok() ? QString() : d.result.error().message));
         QCOMPARE(d.payload, payload);
@@ -160,13 +161,15 @@ void TestAwsChunkedDecoder::invalid_data()
     const QString badSize = QStringLiteral("InvalidChunkSizeError");
     const QString badTrailer = QStringLiteral("MalformedTrailerError");
     QTest::newRow("truncated in data") << QByteArray("b\r\nhello wo") << incomplete;
-    QTest::newRow("truncated before last chunk") << QByteArray("b\r\nhello world\r\n") << incomplete;
+    QTest::newRow("truncated before last chunk")
+        << QByteArray("b\r\nhello world\r\n") << incomplete;
     QTest::newRow("truncated in trailer")
-            << QByteArray("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoR") << incomplete;
+        << QByteArray("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoR") << incomplete;
     QTest::newRow("no closing line")
-            << QByteArray("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n") << incomplete;
+        << QByteArray("b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n") << incomplete;
     QTest::newRow("empty input") << QByteArray() << incomplete;
-    QTest::newRow("chunk longer than declared") << QByteArray("3\r\nabcd\r\n0\r\n\r\n") << incomplete;
+    QTest::newRow("chunk longer than declared")
+        << QByteArray("3\r\nabcd\r\n0\r\n\r\n") << incomplete;
     QTest::newRow("bare LF") << QByteArray("3\nabc\r\n0\r\n\r\n") << incomplete;
     QTest::newRow("not hex") << QByteArray("zz\r\nabc\r\n0\r\n\r\n") << badSize;
     QTest::newRow("empty size") << QByteArray("\r\n") << badSize;
@@ -174,13 +177,12 @@ void TestAwsChunkedDecoder::invalid_data()
     QTest::newRow("short signature") << QByteArray("3;chunk-signature=abc\r\nabc\r\n") << badSize;
     QTest::newRow("unknown extension") << QByteArray("3;foo=bar\r\nabc\r\n") << incomplete;
     QTest::newRow("trailer without colon")
-            << QByteArray("3\r\nabc\r\n0\r\nx-amz-checksum-crc32\r\n\r\n") << badTrailer;
-    QTest::newRow("trailer with empty name") << QByteArray("3\r\nabc\r\n0\r\n:value\r\n\r\n")
-                                             << badTrailer;
-    QTest::newRow("malformed trailer signature")
-            << QByteArray("3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n"
-                          "x-amz-trailer-signature:nothex\r\n\r\n")
-            << badTrailer;
+        << QByteArray("3\r\nabc\r\n0\r\nx-amz-checksum-crc32\r\n\r\n") << badTrailer;
+    QTest::newRow("trailer with empty name")
+        << QByteArray("3\r\nabc\r\n0\r\n:value\r\n\r\n") << badTrailer;
+    QTest::newRow("malformed trailer signature") << QByteArray(
+        "3\r\nabc\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n"
+        "x-amz-trailer-signature:nothex\r\n\r\n") << badTrailer;
     QTest::newRow("data after the end") << QByteArray("0\r\n\r\nextra") << incomplete;
 }
 
@@ -188,7 +190,7 @@ void TestAwsChunkedDecoder::invalid()
 {
     QFETCH(QByteArray, input);
     QFETCH(QString, code);
-    for (qsizetype step : { qsizetype(0), qsizetype(1) }) {
+    for (qsizetype step : {qsizetype(0), qsizetype(1)}) {
         const Decoded d = decode(input, step);
         QVERIFY(!d.result);
         QCOMPARE(d.result.error().code, code);
@@ -201,9 +203,9 @@ void TestAwsChunkedDecoder::boundedLines()
     // A size line that never ends is refused once it passes the line limit, not buffered.
     AwsChunkedDecoder decoder;
     const QByteArray junk(AwsChunkedDecoder::kMaxLine + 1, '1');
-    const auto result = decoder.feed(junk, [](const char *, qsizetype) { });
+    const auto result = decoder.feed(junk, [](const char *, qsizetype) {});
     QVERIFY(!result);
-    QVERIFY(!decoder.feed("\r\n", [](const char *, qsizetype) { }));
+    QVERIFY(!decoder.feed("\r\n", [](const char *, qsizetype) {}));
 }
 
 QTEST_GUILESS_MAIN(TestAwsChunkedDecoder)

@@ -37,8 +37,10 @@ void TestS3Checksum::wireValues_data()
     QTest::addColumn<QByteArray>("input");
     QTest::addColumn<QByteArray>("base64");
     // Values S3 and the SDKs send for "hello world" (PROTOCOLS.md §4.5).
-    QTest::newRow("crc32") << QByteArray("CRC32") << QByteArray("hello world") << QByteArray("DUoRhQ==");
-    QTest::newRow("crc32c") << QByteArray("CRC32C") << QByteArray("hello world") << QByteArray("yZRlqg==");
+    QTest::newRow("crc32") << QByteArray("CRC32") << QByteArray("hello world")
+                           << QByteArray("DUoRhQ==");
+    QTest::newRow("crc32c") << QByteArray("CRC32C") << QByteArray("hello world")
+                            << QByteArray("yZRlqg==");
     QTest::newRow("sha1") << QByteArray("SHA1") << QByteArray("hello world")
                           << QByteArray("Kq5sNclPz7QV2+lfQIuc6R7oRu0=");
     QTest::newRow("sha256") << QByteArray("SHA256") << QByteArray("hello world")
@@ -62,9 +64,8 @@ void TestS3Checksum::wireValues()
 void TestS3Checksum::incrementalEqualsOneShot_data()
 {
     QTest::addColumn<int>("algorithm");
-    for (ChecksumAlgorithm a : { ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Crc32c,
-                                 ChecksumAlgorithm::Crc64Nvme, ChecksumAlgorithm::Sha1,
-                                 ChecksumAlgorithm::Sha256 })
+    for (ChecksumAlgorithm a : {ChecksumAlgorithm::Crc32, ChecksumAlgorithm::Crc32c,
+             ChecksumAlgorithm::Crc64Nvme, ChecksumAlgorithm::Sha1, ChecksumAlgorithm::Sha256})
         QTest::newRow(checksumAlgorithmName(a).constData()) << int(a);
 }
 
@@ -91,7 +92,7 @@ void TestS3Checksum::bodyDigest()
     QCOMPARE(d.size(), 11);
     QCOMPARE(d.md5().toHex(), QByteArray("5eb63bbbe01eeed093cb22bb8f5acdc3"));
     QCOMPARE(d.sha256Hex(),
-             QByteArray("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"));
+        QByteArray("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"));
     QCOMPARE(d.checksum().toBase64(), QByteArray("DUoRhQ=="));
 }
 
@@ -117,7 +118,7 @@ void TestS3Checksum::hmac()
 {
     // RFC 4231 test case 2.
     QCOMPARE(hmacSha256("Jefe", "what do ya want for nothing?").toHex(),
-             QByteArray("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
+        QByteArray("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"));
 }
 
 QTEST_GUILESS_MAIN(TestS3Checksum)

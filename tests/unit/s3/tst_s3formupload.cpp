@@ -14,17 +14,16 @@ const QByteArray kBoundary = "----tarmacBoundary7MA4YWxk";
 
 // A form body: text fields, then (unless `fileName` is null) the file part.
 QByteArray formBody(const QList<std::pair<QByteArray, QByteArray>> &fields,
-                    const QByteArray &fileName = "photo.jpg",
-                    const QByteArray &content = "hello form",
-                    const QByteArray &boundary = kBoundary)
+    const QByteArray &fileName = "photo.jpg", const QByteArray &content = "hello form",
+    const QByteArray &boundary = kBoundary)
 {
     QByteArray b;
     for (const auto &[name, value] : fields)
         b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n"
-                + value + "\r\n";
+            + value + "\r\n";
     if (!fileName.isNull())
         b += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\""
-                + fileName + "\"\r\nContent-Type: image/jpeg\r\n\r\n" + content + "\r\n";
+            + fileName + "\"\r\nContent-Type: image/jpeg\r\n\r\n" + content + "\r\n";
     b += "--" + boundary + "--\r\n";
     return b;
 }
@@ -38,20 +37,20 @@ struct Read
 };
 
 Read readBody(const HttpBody &body, const QString &staging, qint64 maxSize = S3Store::kMaxPutSize,
-              const QByteArray &boundary = kBoundary)
+    const QByteArray &boundary = kBoundary)
 {
     Read out;
     out.upload = S3FormUpload::read(
-            body, boundary, staging,
-            [&](const S3Form &form) -> Result<S3FormUpload::FileOptions> {
-                ++out.checks;
-                out.checked = form;
-                S3FormUpload::FileOptions options;
-                options.maxSize = maxSize;
-                options.checksumAlgorithm = ChecksumAlgorithm::Crc32;
-                return options;
-            },
-            &out.fileSize);
+        body, boundary, staging,
+        [&](const S3Form &form) -> Result<S3FormUpload::FileOptions> {
+            ++out.checks;
+            out.checked = form;
+            S3FormUpload::FileOptions options;
+            options.maxSize = maxSize;
+            options.checksumAlgorithm = ChecksumAlgorithm::Crc32;
+            return options;
+        },
+        &out.fileSize);
     return out;
 }
 
@@ -60,7 +59,7 @@ struct Parsed
 {
     Result<void> result;
     QList<QByteArray> events; // "begin name file=x type=y", "data", "end"
-    QByteArray data;          // all part data, parts separated by '|'
+    QByteArray data; // all part data, parts separated by '|'
 };
 
 Parsed parse(const QByteArray &body, qsizetype step, const QByteArray &boundary = kBoundary)
@@ -107,15 +106,26 @@ private slots:
         QTest::addColumn<QByteArray>("contentType");
         QTest::addColumn<QByteArray>("boundary");
         QTest::addColumn<QString>("error");
-        QTest::newRow("plain") << QByteArray("multipart/form-data; boundary=abc123") << QByteArray("abc123") << QString();
-        QTest::newRow("quoted") << QByteArray("multipart/form-data; boundary=\"a b:c\"") << QByteArray("a b:c") << QString();
-        QTest::newRow("case and charset") << QByteArray("Multipart/Form-Data; charset=utf-8; BOUNDARY=xyz") << QByteArray("xyz") << QString();
-        QTest::newRow("not a form") << QByteArray("application/x-www-form-urlencoded") << QByteArray() << QStringLiteral("PreconditionFailed");
-        QTest::newRow("no content type") << QByteArray() << QByteArray() << QStringLiteral("PreconditionFailed");
-        QTest::newRow("no boundary") << QByteArray("multipart/form-data") << QByteArray() << QStringLiteral("MalformedPOSTRequest");
-        QTest::newRow("empty boundary") << QByteArray("multipart/form-data; boundary=") << QByteArray() << QStringLiteral("MalformedPOSTRequest");
-        QTest::newRow("unclosed quote") << QByteArray("multipart/form-data; boundary=\"abc") << QByteArray() << QStringLiteral("MalformedPOSTRequest");
-        QTest::newRow("boundary too long") << QByteArray("multipart/form-data; boundary=" + QByteArray(71, 'b')) << QByteArray() << QStringLiteral("MalformedPOSTRequest");
+        QTest::newRow("plain") << QByteArray("multipart/form-data; boundary=abc123")
+                               << QByteArray("abc123") << QString();
+        QTest::newRow("quoted") << QByteArray("multipart/form-data; boundary=\"a b:c\"")
+                                << QByteArray("a b:c") << QString();
+        QTest::newRow("case and charset")
+            << QByteArray("Multipart/Form-Data; charset=utf-8; BOUNDARY=xyz") << QByteArray("xyz")
+            << QString();
+        QTest::newRow("not a form") << QByteArray("application/x-www-form-urlencoded")
+                                    << QByteArray() << QStringLiteral("PreconditionFailed");
+        QTest::newRow("no content type")
+            << QByteArray() << QByteArray() << QStringLiteral("PreconditionFailed");
+        QTest::newRow("no boundary") << QByteArray("multipart/form-data") << QByteArray()
+                                     << QStringLiteral("MalformedPOSTRequest");
+        QTest::newRow("empty boundary") << QByteArray("multipart/form-data; boundary=")
+                                        << QByteArray() << QStringLiteral("MalformedPOSTRequest");
+        QTest::newRow("unclosed quote") << QByteArray("multipart/form-data; boundary=\"abc")
+                                        << QByteArray() << QStringLiteral("MalformedPOSTRequest");
+        QTest::newRow("boundary too long")
+            << QByteArray("multipart/form-data; boundary=" + QByteArray(71, 'b')) << QByteArray()
+            << QStringLiteral("MalformedPOSTRequest");
     }
     void boundaryFrom()
     {
@@ -138,59 +148,69 @@ private slots:
         QTest::addColumn<QByteArray>("data");
 
         const QByteArray b = "--" + kBoundary;
-        QTest::newRow("valid") << formBody({ { "key", "a/${filename}" } }) << QString()
-                               << QByteArrayList { "begin key", "end",
-                                                   "begin file file=photo.jpg type=image/jpeg", "end" }
+        QTest::newRow("valid") << formBody({{"key", "a/${filename}"}}) << QString()
+                               << QByteArrayList {"begin key", "end",
+                                      "begin file file=photo.jpg type=image/jpeg", "end"}
                                << QByteArray("a/${filename}|hello form|");
         QTest::newRow("preamble and epilogue")
-                << QByteArray("ignored preamble\r\n" + b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nv\r\n"
-                              + b + "--\r\nignored epilogue")
-                << QString() << QByteArrayList { "begin k", "end" } << QByteArray("v|");
+            << QByteArray("ignored preamble\r\n" + b
+                   + "\r\nContent-Disposition: form-data; name=k\r\n\r\nv\r\n" + b
+                   + "--\r\nignored epilogue")
+            << QString() << QByteArrayList {"begin k", "end"} << QByteArray("v|");
         QTest::newRow("transport padding")
-                << QByteArray(b + " \t\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv\r\n" + b + "--")
-                << QString() << QByteArrayList { "begin k", "end" } << QByteArray("v|");
+            << QByteArray(
+                   b + " \t\r\nContent-Disposition: form-data; name=\"k\"\r\n\r\nv\r\n" + b + "--")
+            << QString() << QByteArrayList {"begin k", "end"} << QByteArray("v|");
         QTest::newRow("data with near-delimiters")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nx\r\n--" + kBoundary.left(5)
-                              + "\r\n-\r\r\n\n--\r\n" + b + "--")
-                << QString() << QByteArrayList { "begin k", "end" }
-                << QByteArray("x\r\n--" + kBoundary.left(5) + "\r\n-\r\r\n\n--|");
+            << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nx\r\n--"
+                   + kBoundary.left(5) + "\r\n-\r\r\n\n--\r\n" + b + "--")
+            << QString() << QByteArrayList {"begin k", "end"}
+            << QByteArray("x\r\n--" + kBoundary.left(5) + "\r\n-\r\r\n\n--|");
         QTest::newRow("empty file")
-                << formBody({ { "key", "k" } }, "e.txt", QByteArray()) << QString()
-                << QByteArrayList { "begin key", "end", "begin file file=e.txt type=image/jpeg", "end" }
-                << QByteArray("k||");
-        QTest::newRow("folded and quoted header")
-                << QByteArray(b + "\r\nContent-Disposition: form-data;\r\n name=\"a\\\"b\"; filename=\"x;y.txt\"\r\n\r\nv\r\n" + b + "--")
-                << QString() << QByteArrayList { "begin a\"b file=x;y.txt", "end" } << QByteArray("v|");
+            << formBody({{"key", "k"}}, "e.txt", QByteArray()) << QString()
+            << QByteArrayList {"begin key", "end", "begin file file=e.txt type=image/jpeg", "end"}
+            << QByteArray("k||");
+        QTest::newRow("folded and quoted header") << QByteArray(b
+            + "\r\nContent-Disposition: form-data;\r\n name=\"a\\\"b\"; "
+              "filename=\"x;y.txt\"\r\n\r\nv\r\n"
+            + b + "--") << QString() << QByteArrayList {"begin a\"b file=x;y.txt", "end"}
+                                                  << QByteArray("v|");
         QTest::newRow("missing final boundary")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nv\r\n" + b + "\r\n")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+            << QByteArray(
+                   b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nv\r\n" + b + "\r\n")
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
         QTest::newRow("truncated in a part")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nvalue")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+            << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\n\r\nvalue")
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
         QTest::newRow("no delimiter at all")
-                << QByteArray("key=value") << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+            << QByteArray("key=value") << QStringLiteral("MalformedPOSTRequest") << QByteArrayList()
+            << QByteArray();
         QTest::newRow("bare LF line ends")
-                << QByteArray(b + "\nContent-Disposition: form-data; name=k\n\nv\n" + b + "--\n")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+            << QByteArray(b + "\nContent-Disposition: form-data; name=k\n\nv\n" + b + "--\n")
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
         QTest::newRow("bare CR in a header")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\rX: y\r\n\r\nv\r\n" + b + "--")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+            << QByteArray(
+                   b + "\r\nContent-Disposition: form-data; name=k\rX: y\r\n\r\nv\r\n" + b + "--")
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
         QTest::newRow("no content-disposition")
-                << QByteArray(b + "\r\nContent-Type: text/plain\r\n\r\nv\r\n" + b + "--")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
-        QTest::newRow("no name")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; filename=a\r\n\r\nv\r\n" + b + "--")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
-        QTest::newRow("header without colon")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\nnonsense\r\n\r\nv\r\n" + b + "--")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+            << QByteArray(b + "\r\nContent-Type: text/plain\r\n\r\nv\r\n" + b + "--")
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+        QTest::newRow("no name") << QByteArray(
+            b + "\r\nContent-Disposition: form-data; filename=a\r\n\r\nv\r\n" + b + "--")
+                                 << QStringLiteral("MalformedPOSTRequest") << QByteArrayList()
+                                 << QByteArray();
+        QTest::newRow("header without colon") << QByteArray(
+            b + "\r\nContent-Disposition: form-data; name=k\r\nnonsense\r\n\r\nv\r\n" + b + "--")
+                                              << QStringLiteral("MalformedPOSTRequest")
+                                              << QByteArrayList() << QByteArray();
         QTest::newRow("garbage after delimiter")
-                << QByteArray(b + "xx\r\nContent-Disposition: form-data; name=k\r\n\r\nv\r\n" + b + "--")
-                << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
-        QTest::newRow("header block too large")
-                << QByteArray(b + "\r\nContent-Disposition: form-data; name=k\r\nX-Big: " + QByteArray(30000, 'x')
-                              + "\r\n\r\nv\r\n" + b + "--")
-                << QStringLiteral("MaxPostPreDataLengthExceededError") << QByteArrayList() << QByteArray();
+            << QByteArray(
+                   b + "xx\r\nContent-Disposition: form-data; name=k\r\n\r\nv\r\n" + b + "--")
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray();
+        QTest::newRow("header block too large") << QByteArray(b
+            + "\r\nContent-Disposition: form-data; name=k\r\nX-Big: " + QByteArray(30000, 'x')
+            + "\r\n\r\nv\r\n" + b + "--") << QStringLiteral("MaxPostPreDataLengthExceededError")
+                                                << QByteArrayList() << QByteArray();
     }
     void parser()
     {
@@ -199,8 +219,8 @@ private slots:
         QFETCH(QByteArrayList, events);
         QFETCH(QByteArray, data);
         // Whole, and cut into pieces of every small size: the pieces must not matter.
-        for (const qsizetype step : { body.size(), qsizetype(1), qsizetype(2), qsizetype(3), qsizetype(7),
-                                      qsizetype(kBoundary.size() + 3), qsizetype(64) }) {
+        for (const qsizetype step : {body.size(), qsizetype(1), qsizetype(2), qsizetype(3),
+                 qsizetype(7), qsizetype(kBoundary.size() + 3), qsizetype(64)}) {
             const Parsed p = parse(body, qMax<qsizetype>(1, step));
             QCOMPARE(p.result.ok(), error.isEmpty());
             if (!error.isEmpty()) {
@@ -222,42 +242,49 @@ private slots:
         QTest::addColumn<QByteArray>("content");
 
         const qint64 max = S3Store::kMaxPutSize;
-        QTest::newRow("valid")
-                << formBody({ { "Key", "uploads/${filename}" }, { "Content-Type", "text/plain" },
-                              { "x-amz-meta-a", "b" } })
-                << max << QString() << QByteArrayList { "key=uploads/${filename}", "content-type=text/plain", "x-amz-meta-a=b" }
-                << QByteArray("uploads/photo.jpg") << QByteArray("hello form");
+        QTest::newRow("valid") << formBody(
+            {{"Key", "uploads/${filename}"}, {"Content-Type", "text/plain"}, {"x-amz-meta-a", "b"}})
+                               << max << QString()
+                               << QByteArrayList {"key=uploads/${filename}",
+                                      "content-type=text/plain", "x-amz-meta-a=b"}
+                               << QByteArray("uploads/photo.jpg") << QByteArray("hello form");
         QTest::newRow("filename twice")
-                << formBody({ { "key", "${filename}/${filename}" } }, "a b.txt")
-                << max << QString() << QByteArrayList { "key=${filename}/${filename}" }
-                << QByteArray("a b.txt/a b.txt") << QByteArray("hello form");
+            << formBody({{"key", "${filename}/${filename}"}}, "a b.txt") << max << QString()
+            << QByteArrayList {"key=${filename}/${filename}"} << QByteArray("a b.txt/a b.txt")
+            << QByteArray("hello form");
         QTest::newRow("empty file")
-                << formBody({ { "key", "k" } }, "e.txt", QByteArray())
-                << max << QString() << QByteArrayList { "key=k" } << QByteArray("k") << QByteArray();
+            << formBody({{"key", "k"}}, "e.txt", QByteArray()) << max << QString()
+            << QByteArrayList {"key=k"} << QByteArray("k") << QByteArray();
         QTest::newRow("fields after the file are ignored")
-                << QByteArray(formBody({ { "key", "k" } }).chopped(kBoundary.size() + 6)
-                              + "--" + kBoundary + "\r\nContent-Disposition: form-data; name=\"acl\"\r\n\r\npublic-read\r\n--"
-                              + kBoundary + "--\r\n")
-                << max << QString() << QByteArrayList { "key=k" } << QByteArray("k") << QByteArray("hello form");
-        QTest::newRow("file not last is the file: key after it is missing")
-                << QByteArray("--" + kBoundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\ndata\r\n--"
-                              + kBoundary + "\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--" + kBoundary + "--")
-                << max << QString() << QByteArrayList() << QByteArray() << QByteArray("data");
+            << QByteArray(formBody({{"key", "k"}}).chopped(kBoundary.size() + 6) + "--" + kBoundary
+                   + "\r\nContent-Disposition: form-data; name=\"acl\"\r\n\r\npublic-read\r\n--"
+                   + kBoundary + "--\r\n")
+            << max << QString() << QByteArrayList {"key=k"} << QByteArray("k")
+            << QByteArray("hello form");
+        QTest::newRow("file not last is the file: key after it is missing") << QByteArray("--"
+            + kBoundary
+            + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n\r\ndata\r\n--"
+            + kBoundary + "\r\nContent-Disposition: form-data; name=\"key\"\r\n\r\nk\r\n--"
+            + kBoundary + "--") << max << QString() << QByteArrayList() << QByteArray()
+                                                                            << QByteArray("data");
         QTest::newRow("field too long")
-                << formBody({ { "key", "k" }, { "x-amz-meta-big", QByteArray(21 * 1024, 'x') } })
-                << max << QStringLiteral("MaxPostPreDataLengthExceededError") << QByteArrayList() << QByteArray() << QByteArray();
+            << formBody({{"key", "k"}, {"x-amz-meta-big", QByteArray(21 * 1024, 'x')}}) << max
+            << QStringLiteral("MaxPostPreDataLengthExceededError") << QByteArrayList()
+            << QByteArray() << QByteArray();
         QTest::newRow("fields too long together")
-                << formBody({ { "a", QByteArray(11 * 1024, 'x') }, { "b", QByteArray(11 * 1024, 'x') } })
-                << max << QStringLiteral("MaxPostPreDataLengthExceededError") << QByteArrayList() << QByteArray() << QByteArray();
-        QTest::newRow("no file")
-                << formBody({ { "key", "k" } }, QByteArray())
-                << max << QStringLiteral("IncorrectNumberOfFilesInPostRequest") << QByteArrayList() << QByteArray() << QByteArray();
+            << formBody({{"a", QByteArray(11 * 1024, 'x')}, {"b", QByteArray(11 * 1024, 'x')}})
+            << max << QStringLiteral("MaxPostPreDataLengthExceededError") << QByteArrayList()
+            << QByteArray() << QByteArray();
+        QTest::newRow("no file") << formBody({{"key", "k"}}, QByteArray()) << max
+                                 << QStringLiteral("IncorrectNumberOfFilesInPostRequest")
+                                 << QByteArrayList() << QByteArray() << QByteArray();
         QTest::newRow("missing final boundary")
-                << formBody({ { "key", "k" } }).chopped(kBoundary.size() + 6)
-                << max << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray() << QByteArray();
+            << formBody({{"key", "k"}}).chopped(kBoundary.size() + 6) << max
+            << QStringLiteral("MalformedPOSTRequest") << QByteArrayList() << QByteArray()
+            << QByteArray();
         QTest::newRow("file over the limit")
-                << formBody({ { "key", "k" } }) << qint64(5) << QStringLiteral("EntityTooLarge")
-                << QByteArrayList() << QByteArray() << QByteArray();
+            << formBody({{"key", "k"}}) << qint64(5) << QStringLiteral("EntityTooLarge")
+            << QByteArrayList() << QByteArray() << QByteArray();
     }
     void read()
     {
@@ -293,7 +320,8 @@ private slots:
         QCOMPARE(staged.data, content);
         QCOMPARE(staged.size, content.size());
         QCOMPARE(staged.md5, QCryptographicHash::hash(content, QCryptographicHash::Md5));
-        QCOMPARE(staged.sha256Hex, QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex());
+        QCOMPARE(staged.sha256Hex,
+            QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex());
         QCOMPARE(staged.checksumAlgorithm, ChecksumAlgorithm::Crc32);
         QCOMPARE(staged.checksum, Checksum::compute(ChecksumAlgorithm::Crc32, content));
     }
@@ -307,7 +335,7 @@ private slots:
             content[i] = char((i * 7 + i / 4093) & 0xFF);
         // Delimiter look-alikes straddling the 1 MiB read chunks.
         content.replace(1024 * 1024 - 3, 8, QByteArray("\r\n--" + kBoundary.left(4)));
-        const QByteArray body = formBody({ { "key", "big" } }, "big.bin", content);
+        const QByteArray body = formBody({{"key", "big"}}, "big.bin", content);
         auto file = std::make_shared<QTemporaryFile>();
         QVERIFY(file->open());
         QCOMPARE(file->write(body), body.size());
@@ -324,7 +352,8 @@ private slots:
         QCOMPARE(stagedFile.readAll(), content);
         QCOMPARE(staged.size, content.size());
         QCOMPARE(staged.md5, QCryptographicHash::hash(content, QCryptographicHash::Md5));
-        QCOMPARE(staged.sha256Hex, QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex());
+        QCOMPARE(staged.sha256Hex,
+            QCryptographicHash::hash(content, QCryptographicHash::Sha256).toHex());
     }
 
     // A check that refuses stops the reading: nothing is staged.
@@ -333,10 +362,9 @@ private slots:
         QTemporaryDir dir;
         const QString staging = dir.filePath(QStringLiteral("staged"));
         int calls = 0;
-        auto r = S3FormUpload::read(
-                HttpBody(formBody({ { "key", "k" } }, "f", QByteArray(100000, 'x'))), kBoundary,
-                staging,
-                [&](const S3Form &) -> Result<S3FormUpload::FileOptions> {
+        auto r
+            = S3FormUpload::read(HttpBody(formBody({{"key", "k"}}, "f", QByteArray(100000, 'x'))),
+                kBoundary, staging, [&](const S3Form &) -> Result<S3FormUpload::FileOptions> {
                     ++calls;
                     return makeError(QStringLiteral("AccessDenied"), QStringLiteral("no"), 403);
                 });

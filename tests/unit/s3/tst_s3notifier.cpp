@@ -4,8 +4,8 @@
 #include "base/json.h"
 #include "functions/delivery.h"
 #include "store/store.h"
-#include "trace/tracer.h"
 #include "trace/tracequery.h"
+#include "trace/tracer.h"
 
 #include <QMutex>
 #include <QTemporaryDir>
@@ -33,18 +33,18 @@ public:
     QString refuse;
 };
 
-const QByteArray kConfig =
-        "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-        "<CloudFunctionConfiguration><Id>thumbs</Id>"
-        "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:resize:live</CloudFunction>"
-        "<Event>s3:ObjectCreated:*</Event><Filter><S3Key>"
-        "<FilterRule><Name>Prefix</Name><Value>images/</Value></FilterRule>"
-        "<FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>"
-        "</CloudFunctionConfiguration>"
-        "<CloudFunctionConfiguration><Id>audit</Id>"
-        "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:audit</CloudFunction>"
-        "<Event>s3:ObjectRemoved:*</Event></CloudFunctionConfiguration>"
-        "</NotificationConfiguration>";
+const QByteArray kConfig
+    = "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+      "<CloudFunctionConfiguration><Id>thumbs</Id>"
+      "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:resize:live</CloudFunction>"
+      "<Event>s3:ObjectCreated:*</Event><Filter><S3Key>"
+      "<FilterRule><Name>Prefix</Name><Value>images/</Value></FilterRule>"
+      "<FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>"
+      "</CloudFunctionConfiguration>"
+      "<CloudFunctionConfiguration><Id>audit</Id>"
+      "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:audit</CloudFunction>"
+      "<Event>s3:ObjectRemoved:*</Event></CloudFunctionConfiguration>"
+      "</NotificationConfiguration>";
 
 S3Event makeEvent(const QString &name, const QByteArray &key)
 {
@@ -79,7 +79,8 @@ private slots:
         m_s3 = std::make_unique<S3Store>(m_state.get(), &m_clock, m_dir->path());
         QVERIFY(m_s3->open());
         QVERIFY(m_s3->createBucket(QStringLiteral("photos"), QStringLiteral("us-east-1")));
-        QVERIFY(m_s3->setBucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification, kConfig));
+        QVERIFY(m_s3->setBucketDocument(
+            QStringLiteral("photos"), S3Store::BucketDocument::Notification, kConfig));
     }
     void cleanup()
     {
@@ -92,7 +93,7 @@ private slots:
     {
         RecordingSink sink;
         S3Notifier notifier(m_s3.get(), &sink, nullptr, &m_clock, QStringLiteral("us-east-1"),
-                            QStringLiteral("000000000000"));
+            QStringLiteral("000000000000"));
         notifier.onEvent(makeEvent(QStringLiteral("ObjectCreated:Put"), "images/cat 1.jpg"));
         QCOMPARE(sink.sync.size(), 0); // S3 invokes asynchronously, never synchronously
         QCOMPARE(sink.async.size(), 1);
@@ -118,7 +119,8 @@ private slots:
         QTest::addColumn<QString>("eventName");
         QTest::addColumn<QByteArray>("key");
         QTest::addColumn<QString>("function");
-        QTest::newRow("prefix and suffix") << "ObjectCreated:Copy" << QByteArray("images/a.jpg") << "resize";
+        QTest::newRow("prefix and suffix")
+            << "ObjectCreated:Copy" << QByteArray("images/a.jpg") << "resize";
         QTest::newRow("wrong suffix") << "ObjectCreated:Put" << QByteArray("images/a.png") << "";
         QTest::newRow("wrong prefix") << "ObjectCreated:Put" << QByteArray("docs/a.jpg") << "";
         QTest::newRow("removal") << "ObjectRemoved:Delete" << QByteArray("docs/a.jpg") << "audit";
@@ -130,7 +132,7 @@ private slots:
         QFETCH(QString, function);
         RecordingSink sink;
         S3Notifier notifier(m_s3.get(), &sink, nullptr, &m_clock, QStringLiteral("us-east-1"),
-                            QStringLiteral("000000000000"));
+            QStringLiteral("000000000000"));
         notifier.onEvent(makeEvent(eventName, key));
         QCOMPARE(sink.async.size(), function.isEmpty() ? 0 : 1);
         if (!function.isEmpty())
@@ -144,7 +146,7 @@ private slots:
         RecordingSink sink;
         sink.refuse = QStringLiteral("disk full");
         S3Notifier notifier(m_s3.get(), &sink, tracer->get(), &m_clock, QStringLiteral("us-east-1"),
-                            QStringLiteral("000000000000"));
+            QStringLiteral("000000000000"));
         notifier.onEvent(makeEvent(QStringLiteral("ObjectCreated:Put"), "images/a.jpg"));
         QCOMPARE(sink.async.size(), 0);
         (*tracer)->flush();
@@ -153,8 +155,9 @@ private slots:
         auto logs = (*query)->logs({});
         QVERIFY(logs);
         QCOMPARE(logs->size(), 1);
-        QVERIFY2(logs->first().text.contains(QStringLiteral("undeliverable to function resize: disk full")),
-                 qPrintable(logs->first().text));
+        QVERIFY2(logs->first().text.contains(
+                     QStringLiteral("undeliverable to function resize: disk full")),
+            qPrintable(logs->first().text));
     }
 
 private:

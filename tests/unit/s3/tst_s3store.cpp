@@ -73,9 +73,24 @@ QString describe(const S3ListResult &r)
 }
 
 const QList<QByteArray> kKeys = {
-    "a", "a/b", "a/b/c", "a/c", "b", "b/", "b//x", "c%d", "photos/2024/a.jpg",
-    "photos/2024/b.jpg", "photos/2025/a.jpg", "photos/x.jpg", "z", "\xc3\xa9t\xc3\xa9", "\xef\xbc\xa1",
-    "~", "a b", "a+b",
+    "a",
+    "a/b",
+    "a/b/c",
+    "a/c",
+    "b",
+    "b/",
+    "b//x",
+    "c%d",
+    "photos/2024/a.jpg",
+    "photos/2024/b.jpg",
+    "photos/2025/a.jpg",
+    "photos/x.jpg",
+    "z",
+    "\xc3\xa9t\xc3\xa9",
+    "\xef\xbc\xa1",
+    "~",
+    "a b",
+    "a+b",
 };
 
 } // namespace
@@ -101,7 +116,8 @@ private slots:
     void killedProcessKeepsAcknowledgedPuts();
 
 private:
-    S3StagedBody stage(const QByteArray &data, ChecksumAlgorithm algorithm = ChecksumAlgorithm::None);
+    S3StagedBody stage(
+        const QByteArray &data, ChecksumAlgorithm algorithm = ChecksumAlgorithm::None);
     // A body the API keeps in memory (up to kInlineLimit): it goes to the segment log.
     static S3StagedBody stageSmall(const QByteArray &data);
     void putKeys(const QString &bucket, const QList<QByteArray> &keys);
@@ -176,18 +192,19 @@ void TestS3Store::buckets()
     auto again = m_s3->createBucket(QStringLiteral("b-one"), QStringLiteral("us-east-1"));
     QCOMPARE(again.error().code, QStringLiteral("BucketAlreadyOwnedByYou"));
     QCOMPARE(m_s3->createBucket(QStringLiteral("Bad_Name"), {}).error().code,
-             QStringLiteral("InvalidBucketName"));
-    for (const char *bad : { "ab", "-ab", "ab-", "a..b", "10.0.0.1", "xn--abc", "a.-b" })
+        QStringLiteral("InvalidBucketName"));
+    for (const char *bad : {"ab", "-ab", "ab-", "a..b", "10.0.0.1", "xn--abc", "a.-b"})
         QVERIFY2(!S3Store::isValidBucketName(QString::fromLatin1(bad)), bad);
-    for (const char *good : { "abc", "my.bucket-1", "0ab", "a-b.c" })
+    for (const char *good : {"abc", "my.bucket-1", "0ab", "a-b.c"})
         QVERIFY2(S3Store::isValidBucketName(QString::fromLatin1(good)), good);
     QVERIFY(m_s3->putObject(QStringLiteral("b-one"), "k", stage("v"), {}));
-    QCOMPARE(m_s3->deleteBucket(QStringLiteral("b-one")).error().code, QStringLiteral("BucketNotEmpty"));
+    QCOMPARE(
+        m_s3->deleteBucket(QStringLiteral("b-one")).error().code, QStringLiteral("BucketNotEmpty"));
     QVERIFY(m_s3->deleteObject(QStringLiteral("b-one"), "k"));
     QVERIFY(m_s3->deleteBucket(QStringLiteral("b-one")));
     QCOMPARE(m_s3->bucket(QStringLiteral("b-one")).error().code, QStringLiteral("NoSuchBucket"));
     QCOMPARE(m_s3->putObject(QStringLiteral("b-one"), "k", stage("v"), {}).error().code,
-             QStringLiteral("NoSuchBucket"));
+        QStringLiteral("NoSuchBucket"));
 }
 
 void TestS3Store::listing_data()
@@ -197,23 +214,25 @@ void TestS3Store::listing_data()
     QTest::addColumn<QByteArray>("after");
     QTest::addColumn<int>("maxKeys");
     QTest::addColumn<QString>("expected"); // objects|prefixes|more-or-end
-    QTest::newRow("photos/ by /") << QByteArray("photos/") << QByteArray("/") << QByteArray() << 1000
-                                  << "photos/x.jpg|photos/2024/,photos/2025/|end";
-    QTest::newRow("top level") << QByteArray() << QByteArray("/") << QByteArray() << 1000
-                               << "a,a b,a+b,b,c%d,z,~,\xc3\xa9t\xc3\xa9,\xef\xbc\xa1|a/,b/,photos/|end";
-    QTest::newRow("prefix without delimiter") << QByteArray("a/") << QByteArray() << QByteArray()
-                                              << 1000 << "a/b,a/b/c,a/c||end";
-    QTest::newRow("first two") << QByteArray() << QByteArray() << QByteArray() << 2 << "a,a b||more";
-    QTest::newRow("prefix is a whole key") << QByteArray("b/") << QByteArray("/") << QByteArray()
-                                           << 1000 << "b/|b//|end";
-    QTest::newRow("after a common prefix") << QByteArray() << QByteArray("/") << QByteArray("a/")
-                                           << 3 << "b,c%d|b/|more";
+    QTest::newRow("photos/ by /") << QByteArray("photos/") << QByteArray("/") << QByteArray()
+                                  << 1000 << "photos/x.jpg|photos/2024/,photos/2025/|end";
+    QTest::newRow("top level")
+        << QByteArray() << QByteArray("/") << QByteArray() << 1000
+        << "a,a b,a+b,b,c%d,z,~,\xc3\xa9t\xc3\xa9,\xef\xbc\xa1|a/,b/,photos/|end";
+    QTest::newRow("prefix without delimiter")
+        << QByteArray("a/") << QByteArray() << QByteArray() << 1000 << "a/b,a/b/c,a/c||end";
+    QTest::newRow("first two") << QByteArray() << QByteArray() << QByteArray() << 2
+                               << "a,a b||more";
+    QTest::newRow("prefix is a whole key")
+        << QByteArray("b/") << QByteArray("/") << QByteArray() << 1000 << "b/|b//|end";
+    QTest::newRow("after a common prefix")
+        << QByteArray() << QByteArray("/") << QByteArray("a/") << 3 << "b,c%d|b/|more";
     QTest::newRow("marker inside a common prefix")
-            << QByteArray("photos/") << QByteArray("/") << QByteArray("photos/2024/a.jpg") << 1000
-            << "photos/x.jpg|photos/2025/|end";
-    QTest::newRow("multi-byte delimiter") << QByteArray("photos/") << QByteArray("/a") << QByteArray()
-                                          << 1000
-                                          << "photos/2024/b.jpg,photos/x.jpg|photos/2024/a,photos/2025/a|end";
+        << QByteArray("photos/") << QByteArray("/") << QByteArray("photos/2024/a.jpg") << 1000
+        << "photos/x.jpg|photos/2025/|end";
+    QTest::newRow("multi-byte delimiter")
+        << QByteArray("photos/") << QByteArray("/a") << QByteArray() << 1000
+        << "photos/2024/b.jpg,photos/x.jpg|photos/2024/a,photos/2025/a|end";
     QTest::newRow("zero keys") << QByteArray() << QByteArray() << QByteArray() << 0 << "||more";
     QTest::newRow("no match") << QByteArray("nothing") << QByteArray("/") << QByteArray() << 10
                               << "||end";
@@ -228,7 +247,7 @@ void TestS3Store::listing()
     QFETCH(QByteArray, after);
     QFETCH(int, maxKeys);
     QFETCH(QString, expected);
-    const S3ListQuery q { prefix, delimiter, after, maxKeys };
+    const S3ListQuery q {prefix, delimiter, after, maxKeys};
     const auto listed = m_s3->listObjects(QStringLiteral("list"), q);
     QVERIFY(listed);
     QCOMPARE(describe(*listed), expected);
@@ -239,13 +258,15 @@ void TestS3Store::paginationMatchesReference_data()
 {
     QTest::addColumn<QByteArray>("prefix");
     QTest::addColumn<QByteArray>("delimiter");
-    for (int pageSize : { 1, 2, 3, 7 }) {
+    for (int pageSize : {1, 2, 3, 7}) {
         const QByteArray size = QByteArray::number(pageSize);
         QTest::newRow(QByteArray("all, page " + size).constData()) << QByteArray() << QByteArray();
-        QTest::newRow(QByteArray("by /, page " + size).constData()) << QByteArray() << QByteArray("/");
+        QTest::newRow(QByteArray("by /, page " + size).constData())
+            << QByteArray() << QByteArray("/");
         QTest::newRow(QByteArray("photos by /, page " + size).constData())
-                << QByteArray("photos/") << QByteArray("/");
-        QTest::newRow(QByteArray("by b, page " + size).constData()) << QByteArray("a") << QByteArray("b");
+            << QByteArray("photos/") << QByteArray("/");
+        QTest::newRow(QByteArray("by b, page " + size).constData())
+            << QByteArray("a") << QByteArray("b");
     }
 }
 
@@ -257,7 +278,7 @@ void TestS3Store::paginationMatchesReference()
     // Walking the pages, each starting after the last item of the one before, gives exactly
     // the full listing.
     S3ListResult all;
-    S3ListQuery q { prefix, delimiter, {}, pageSize };
+    S3ListQuery q {prefix, delimiter, {}, pageSize};
     for (int pages = 0; pages < 100; ++pages) {
         const auto page = m_s3->listObjects(QStringLiteral("list"), q);
         QVERIFY(page);
@@ -268,7 +289,7 @@ void TestS3Store::paginationMatchesReference()
             break;
         q.after = page->last;
     }
-    const S3ListResult expected = referenceListing(kKeys, { prefix, delimiter, {}, 1000 });
+    const S3ListResult expected = referenceListing(kKeys, {prefix, delimiter, {}, 1000});
     QCOMPARE(describe(all), describe(expected));
 }
 
@@ -277,7 +298,7 @@ void TestS3Store::objectsAndConditions()
     const QString b = QStringLiteral("objs");
     QVERIFY(m_s3->createBucket(b, QStringLiteral("us-east-1")));
     S3ObjectAttributes attributes;
-    attributes.headers = { { "content-type", "text/plain" }, { "x-amz-meta-a", "1" } };
+    attributes.headers = {{"content-type", "text/plain"}, {"x-amz-meta-a", "1"}};
     attributes.tagging = "t=1&u=2";
     auto put = m_s3->putObject(b, "k", stage("hello world", ChecksumAlgorithm::Crc32), attributes);
     QVERIFY(put);
@@ -298,17 +319,19 @@ void TestS3Store::objectsAndConditions()
     S3Conditions match;
     match.ifMatch = "nope";
     QCOMPARE(m_s3->putObject(b, "k", stage("x"), {}, match).error().code,
-             QStringLiteral("PreconditionFailed"));
+        QStringLiteral("PreconditionFailed"));
     QCOMPARE(m_s3->object(b, "missing").error().code, QStringLiteral("NoSuchKey"));
-    QCOMPARE(m_s3->object(QStringLiteral("nobucket"), "k").error().code, QStringLiteral("NoSuchBucket"));
-    QCOMPARE(S3Store::checkKey(QByteArray(1025, 'k')).error().code, QStringLiteral("KeyTooLongError"));
+    QCOMPARE(
+        m_s3->object(QStringLiteral("nobucket"), "k").error().code, QStringLiteral("NoSuchBucket"));
+    QCOMPARE(
+        S3Store::checkKey(QByteArray(1025, 'k')).error().code, QStringLiteral("KeyTooLongError"));
     QVERIFY(S3Store::checkKey(QByteArray(1024, 'k')));
 
     auto copy = m_s3->copyObject(b, "k", b, "copy", nullptr, nullptr);
     QVERIFY(copy);
     QCOMPARE(copy->blob, got->blob); // content-addressed: no second copy of the bytes
     QCOMPARE(m_s3->copyObject(b, "k", b, "k", nullptr, nullptr).error().code,
-             QStringLiteral("InvalidRequest"));
+        QStringLiteral("InvalidRequest"));
     QCOMPARE(*m_s3->deleteObject(b, "copy"), true);
     QCOMPARE(*m_s3->deleteObject(b, "copy"), false);
 }
@@ -321,30 +344,34 @@ void TestS3Store::multipartEtagAndRules()
     QVERIFY(upload);
     const QByteArray one(S3Store::kMinPartSize, 'x');
     auto p1 = m_s3->uploadPart(b, "big", upload->uploadId, 1, stage(one, ChecksumAlgorithm::Crc32));
-    auto p2 = m_s3->uploadPart(b, "big", upload->uploadId, 2, stage("two", ChecksumAlgorithm::Crc32));
+    auto p2
+        = m_s3->uploadPart(b, "big", upload->uploadId, 2, stage("two", ChecksumAlgorithm::Crc32));
     QVERIFY(p1 && p2);
-    QCOMPARE(m_s3->completeUpload(b, "big", upload->uploadId, { { 2, p2->etag }, { 1, p1->etag } })
-                     .error().code,
-             QStringLiteral("InvalidPartOrder"));
-    QCOMPARE(m_s3->completeUpload(b, "big", upload->uploadId, { { 1, p2->etag } }).error().code,
-             QStringLiteral("InvalidPart"));
-    QCOMPARE(m_s3->uploadPart(b, "big", "0123456789abcdef0123456789abcdef", 1, stage("x")).error().code,
-             QStringLiteral("NoSuchUpload"));
+    QCOMPARE(m_s3->completeUpload(b, "big", upload->uploadId, {{2, p2->etag}, {1, p1->etag}})
+                 .error()
+                 .code,
+        QStringLiteral("InvalidPartOrder"));
+    QCOMPARE(m_s3->completeUpload(b, "big", upload->uploadId, {{1, p2->etag}}).error().code,
+        QStringLiteral("InvalidPart"));
+    QCOMPARE(
+        m_s3->uploadPart(b, "big", "0123456789abcdef0123456789abcdef", 1, stage("x")).error().code,
+        QStringLiteral("NoSuchUpload"));
     QCOMPARE(m_s3->uploadPart(b, "big", "../../etc", 1, stage("x")).error().code,
-             QStringLiteral("NoSuchUpload"));
+        QStringLiteral("NoSuchUpload"));
     QCOMPARE(m_s3->uploadPart(b, "big", upload->uploadId, 10001, stage("x")).error().code,
-             QStringLiteral("InvalidArgument"));
+        QStringLiteral("InvalidArgument"));
 
     // A small part that is not the last one.
     auto small = m_s3->createUpload(b, "small", {}, ChecksumAlgorithm::None);
     auto s1 = m_s3->uploadPart(b, "small", small->uploadId, 1, stage("a"));
     auto s2 = m_s3->uploadPart(b, "small", small->uploadId, 2, stage("b"));
-    QCOMPARE(m_s3->completeUpload(b, "small", small->uploadId, { { 1, s1->etag }, { 2, s2->etag } })
-                     .error().code,
-             QStringLiteral("EntityTooSmall"));
+    QCOMPARE(m_s3->completeUpload(b, "small", small->uploadId, {{1, s1->etag}, {2, s2->etag}})
+                 .error()
+                 .code,
+        QStringLiteral("EntityTooSmall"));
     QVERIFY(m_s3->abortUpload(b, "small", small->uploadId));
     QCOMPARE(m_s3->abortUpload(b, "small", small->uploadId).error().code,
-             QStringLiteral("NoSuchUpload"));
+        QStringLiteral("NoSuchUpload"));
 
     bool truncated = true;
     auto parts = m_s3->listParts(b, "big", upload->uploadId, 0, 1, &truncated);
@@ -352,17 +379,17 @@ void TestS3Store::multipartEtagAndRules()
     QCOMPARE(parts->size(), 1);
     QVERIFY(truncated);
 
-    auto done = m_s3->completeUpload(b, "big", upload->uploadId, { { 1, p1->etag }, { 2, p2->etag } });
+    auto done = m_s3->completeUpload(b, "big", upload->uploadId, {{1, p1->etag}, {2, p2->etag}});
     QVERIFY(done);
-    const QByteArray expected = S3Store::multipartEtag(
-            { QCryptographicHash::hash(one, QCryptographicHash::Md5),
-              QCryptographicHash::hash("two", QCryptographicHash::Md5) });
+    const QByteArray expected
+        = S3Store::multipartEtag({QCryptographicHash::hash(one, QCryptographicHash::Md5),
+            QCryptographicHash::hash("two", QCryptographicHash::Md5)});
     QCOMPARE(done->etag, expected);
     QVERIFY(done->etag.endsWith("-2"));
     QCOMPARE(done->size, one.size() + 3);
     // Composite checksum: the CRC32 of the parts' CRC32s, then "-N".
     const QByteArray crcs = Checksum::compute(ChecksumAlgorithm::Crc32, one)
-            + Checksum::compute(ChecksumAlgorithm::Crc32, "two");
+        + Checksum::compute(ChecksumAlgorithm::Crc32, "two");
     QCOMPARE(done->checksum, Checksum::compute(ChecksumAlgorithm::Crc32, crcs).toBase64() + "-2");
     QFile blob(m_s3->blobPath(done->blob));
     QCOMPARE(blob.size(), one.size() + 3);
@@ -377,7 +404,8 @@ void TestS3Store::events()
     const auto stopListening = qScopeGuard([this] { m_s3->setEventListener({}); });
     const QString b = QStringLiteral("evts");
     QVERIFY(m_s3->createBucket(b, QStringLiteral("us-east-1")));
-    S3Origin origin { "req-1", QByteArray(32, 'a'), QByteArray(16, 'b'), QStringLiteral("127.0.0.1") };
+    S3Origin origin {
+        "req-1", QByteArray(32, 'a'), QByteArray(16, 'b'), QStringLiteral("127.0.0.1")};
     QVERIFY(m_s3->putObject(b, "k", stage("abc"), {}, {}, origin));
     QVERIFY(m_s3->copyObject(b, "k", b, "k2", nullptr, nullptr, {}, origin));
     QVERIFY(m_s3->deleteObject(b, "k", origin));
@@ -400,8 +428,8 @@ void TestS3Store::reopenKeepsState()
     auto upload = m_s3->createUpload(b, "u", {}, ChecksumAlgorithm::None);
     QVERIFY(m_s3->uploadPart(b, "u", upload->uploadId, 1, stage("part")));
     // A part file whose row never committed (a crash in the middle of UploadPart).
-    QFile orphan(m_dir->path() + QStringLiteral("/s3/parts/") + QString::fromLatin1(upload->uploadId)
-                 + QStringLiteral("/7-orphan"));
+    QFile orphan(m_dir->path() + QStringLiteral("/s3/parts/")
+        + QString::fromLatin1(upload->uploadId) + QStringLiteral("/7-orphan"));
     QVERIFY(orphan.open(QIODevice::WriteOnly));
     orphan.close();
     m_s3.reset();
@@ -430,9 +458,10 @@ QByteArray placeOf(Store &store, const QString &bucket, const QByteArray &key)
     auto row = s->step();
     if (!row || !*row)
         return "no row";
-    const QByteArray place = !s->blob(0).isEmpty() ? "blob" : s->int64(2) ? "log"
-                                                          : s->int64(1) ? "row"
-                                                                        : "nowhere";
+    const QByteArray place = !s->blob(0).isEmpty() ? "blob"
+        : s->int64(2)                              ? "log"
+        : s->int64(1)                              ? "row"
+                                                   : "nowhere";
     s->reset();
     return place;
 }
@@ -459,7 +488,7 @@ void TestS3Store::smallBodiesLiveInTheSegmentLog()
     QTRY_COMPARE_WITH_TIMEOUT(placeOf(*m_db, b, "four-k"), QByteArray("log"), 2000);
     QCOMPARE(m_s3->object(b, "four-k")->data, body);
     QCOMPARE(m_s3->object(b, "four-k")->etag,
-             QCryptographicHash::hash(body, QCryptographicHash::Md5).toHex());
+        QCryptographicHash::hash(body, QCryptographicHash::Md5).toHex());
     // Empty bodies need no record.
     QVERIFY(m_s3->putObject(b, "empty", stageSmall({}), {}));
     QCOMPARE(placeOf(*m_db, b, "empty"), QByteArray("row"));
@@ -472,8 +501,9 @@ void TestS3Store::smallBodiesLiveInTheSegmentLog()
     QCOMPARE(m_s3->object(b, "copy")->data, body);
     // Rows written before the log existed keep their bodies in the row, and still read.
     QVERIFY(m_db->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("UPDATE s3_objects SET data = ?3, size = length(?3), log_segment = NULL,"
-                            " log_offset = NULL WHERE bucket = ?1 AND key = ?2");
+        auto s
+            = db.prepare("UPDATE s3_objects SET data = ?3, size = length(?3), log_segment = NULL,"
+                         " log_offset = NULL WHERE bucket = ?1 AND key = ?2");
         if (!s)
             return s.error();
         s->bind(1, b).bind(2, QByteArray("copy")).bind(3, QByteArray("old style"));
@@ -498,8 +528,8 @@ void TestS3Store::smallBodiesLiveInTheSegmentLog()
     QVERIFY(more);
     QCOMPARE(m_s3->object(b, "after")->data, QByteArray("after reopen"));
     // A damaged record is S3's InternalError, not other bytes.
-    QFile segment(m_dir->path() + QStringLiteral("/s3/log/%1.seg").arg(more->logSegment, 8, 10,
-                                                                         QLatin1Char('0')));
+    QFile segment(m_dir->path()
+        + QStringLiteral("/s3/log/%1.seg").arg(more->logSegment, 8, 10, QLatin1Char('0')));
     QVERIFY(segment.open(QIODevice::ReadWrite));
     QVERIFY(segment.seek(more->logOffset + SegmentLog::kHeaderSize));
     QVERIFY(segment.putChar('A'));
@@ -608,9 +638,9 @@ void TestS3Store::compactionWhileServing()
         QVERIFY(s3->putObject(b, "k" + QByteArray::number(i), stageSmall(bodyOf(i, 0)), {}));
     // One thread overwrites and reads back; this one compacts meanwhile. Every read must see
     // a whole body of some version of its key.
-    std::atomic<bool> done { false };
-    std::atomic<int> bad { 0 };
-    std::atomic<int> reads { 0 };
+    std::atomic<bool> done {false};
+    std::atomic<int> bad {0};
+    std::atomic<int> reads {0};
     std::thread writer([&] {
         for (int round = 1; round <= 30; ++round) {
             for (int i = 0; i < kKeys; ++i) {
@@ -691,8 +721,8 @@ void TestS3Store::killedProcessKeepsAcknowledgedPuts()
 {
     QTemporaryDir dir;
     QProcess child;
-    child.start(QCoreApplication::applicationFilePath(),
-                { QString::fromLatin1(kPutAndDie), dir.path() });
+    child.start(
+        QCoreApplication::applicationFilePath(), {QString::fromLatin1(kPutAndDie), dir.path()});
     QVERIFY(child.waitForFinished(30000));
     if (child.exitStatus() == QProcess::NormalExit && child.exitCode() == 4)
         QSKIP("the machine was too slow to catch the indexer before its batch");
@@ -725,7 +755,8 @@ void TestS3Store::killedProcessKeepsAcknowledgedPuts()
     // Recovered once: the next start applies nothing again (k29 stays deleted).
     S3Store again(store.get(), m_clock.get(), dir.path());
     QVERIFY(again.open());
-    QCOMPARE(again.object(QStringLiteral("crash"), "k29").error().code, QStringLiteral("NoSuchKey"));
+    QCOMPARE(
+        again.object(QStringLiteral("crash"), "k29").error().code, QStringLiteral("NoSuchKey"));
     QCOMPARE(again.object(QStringLiteral("crash"), "k28")->data, bodyOf(28, 1));
 }
 

@@ -29,7 +29,8 @@ void TestS3Xml::malformed_data()
     QTest::newRow("two roots") << QByteArray("<a/><b/>");
     QTest::newRow("dtd") << QByteArray("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>");
     QTest::newRow("undeclared entity") << QByteArray("<a>&nope;</a>");
-    QTest::newRow("too deep") << QByteArray(QByteArray("<a>").repeated(40) + QByteArray("</a>").repeated(40));
+    QTest::newRow("too deep") << QByteArray(
+        QByteArray("<a>").repeated(40) + QByteArray("</a>").repeated(40));
     QTest::newRow("not xml") << QByteArray("{\"json\": true}");
 }
 
@@ -44,15 +45,16 @@ void TestS3Xml::malformed()
 void TestS3Xml::deleteRequest()
 {
     const auto d = s3xml::parseDelete(
-            "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
-            "<Object><Key>a &amp; b</Key></Object><Object><Key>ü/x</Key><VersionId>v</VersionId>"
-            "</Object></Delete>");
+        "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>"
+        "<Object><Key>a &amp; b</Key></Object><Object><Key>ü/x</Key><VersionId>v</VersionId>"
+        "</Object></Delete>");
     QVERIFY(d);
     QVERIFY(d->quiet);
-    QCOMPARE(d->keys, (QList<QByteArray> { "a & b", "\xc3\xbc/x" }));
+    QCOMPARE(d->keys, (QList<QByteArray> {"a & b", "\xc3\xbc/x"}));
     QVERIFY(!s3xml::parseDelete("<Delete></Delete>"));
     QVERIFY(!s3xml::parseDelete("<Delete><Object/></Delete>"));
-    QVERIFY(!s3xml::parseDelete("<Delete><Quiet>maybe</Quiet><Object><Key>a</Key></Object></Delete>"));
+    QVERIFY(
+        !s3xml::parseDelete("<Delete><Quiet>maybe</Quiet><Object><Key>a</Key></Object></Delete>"));
     QVERIFY(!s3xml::parseDelete("<Other><Object><Key>a</Key></Object></Other>"));
     QByteArray many = "<Delete>";
     for (int i = 0; i < 1001; ++i)
@@ -63,10 +65,10 @@ void TestS3Xml::deleteRequest()
 void TestS3Xml::completeMultipartUpload()
 {
     const auto parts = s3xml::parseCompleteMultipartUpload(
-            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
-            "<ETag>\"dede9db222ee612853f44e6e6b1ca792\"</ETag></Part><Part><ETag>&quot;abc&quot;</ETag>"
-            "<PartNumber>2</PartNumber><ChecksumCRC32>x</ChecksumCRC32></Part>"
-            "</CompleteMultipartUpload>");
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber>"
+        "<ETag>\"dede9db222ee612853f44e6e6b1ca792\"</ETag></Part><Part><ETag>&quot;abc&quot;</ETag>"
+        "<PartNumber>2</PartNumber><ChecksumCRC32>x</ChecksumCRC32></Part>"
+        "</CompleteMultipartUpload>");
     QVERIFY(parts);
     QCOMPARE(parts->size(), 2);
     QCOMPARE(parts->at(0).partNumber, 1);
@@ -74,35 +76,35 @@ void TestS3Xml::completeMultipartUpload()
     QCOMPARE(parts->at(1).etag, QByteArray("abc"));
     QVERIFY(!s3xml::parseCompleteMultipartUpload("<CompleteMultipartUpload/>"));
     QVERIFY(!s3xml::parseCompleteMultipartUpload(
-            "<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>a</ETag></Part>"
-            "</CompleteMultipartUpload>"));
+        "<CompleteMultipartUpload><Part><PartNumber>x</PartNumber><ETag>a</ETag></Part>"
+        "</CompleteMultipartUpload>"));
 }
 
 void TestS3Xml::createBucketConfiguration()
 {
     QCOMPARE(*s3xml::parseCreateBucketConfiguration({}), QString());
     QCOMPARE(*s3xml::parseCreateBucketConfiguration(
-                     "<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>"
-                     "</CreateBucketConfiguration>"),
-             QStringLiteral("eu-west-1"));
+                 "<CreateBucketConfiguration><LocationConstraint>eu-west-1</LocationConstraint>"
+                 "</CreateBucketConfiguration>"),
+        QStringLiteral("eu-west-1"));
     QVERIFY(!s3xml::parseCreateBucketConfiguration("<Nope/>"));
 }
 
 void TestS3Xml::tagging()
 {
     const auto tags = s3xml::parseTagging(
-            "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value></Value>"
-            "</Tag></TagSet></Tagging>",
-            10);
+        "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>b</Key><Value></Value>"
+        "</Tag></TagSet></Tagging>",
+        10);
     QVERIFY(tags);
     QCOMPARE(tags->size(), 2);
     const auto again = s3xml::parseTagging(s3xml::renderTagging(*tags), 10);
     QVERIFY(again);
     QCOMPARE(again->at(1).key, QStringLiteral("b"));
     const auto dup = s3xml::parseTagging(
-            "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value>"
-            "</Tag></TagSet></Tagging>",
-            10);
+        "<Tagging><TagSet><Tag><Key>a</Key><Value>1</Value></Tag><Tag><Key>a</Key><Value>2</Value>"
+        "</Tag></TagSet></Tagging>",
+        10);
     QVERIFY(!dup);
     QCOMPARE(dup.error().code, QStringLiteral("InvalidTag"));
 }
@@ -120,31 +122,33 @@ void TestS3Xml::taggingHeader()
 
 void TestS3Xml::corsRoundTrip()
 {
-    const QByteArray doc =
-            "<CORSConfiguration><CORSRule><AllowedOrigin>http://*.example</AllowedOrigin>"
-            "<AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader>"
-            "<MaxAgeSeconds>60</MaxAgeSeconds></CORSRule></CORSConfiguration>";
+    const QByteArray doc
+        = "<CORSConfiguration><CORSRule><AllowedOrigin>http://*.example</AllowedOrigin>"
+          "<AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader>"
+          "<MaxAgeSeconds>60</MaxAgeSeconds></CORSRule></CORSConfiguration>";
     const auto rules = s3xml::parseCors(doc);
     QVERIFY(rules);
     QCOMPARE(rules->first().maxAgeSeconds, 60);
     const auto again = s3xml::parseCors(s3xml::renderCors(*rules));
     QVERIFY(again);
-    QCOMPARE(again->first().allowedOrigins, QStringList { QStringLiteral("http://*.example") });
-    QVERIFY(!s3xml::parseCors("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
-                              "<AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>"));
+    QCOMPARE(again->first().allowedOrigins, QStringList {QStringLiteral("http://*.example")});
+    QVERIFY(
+        !s3xml::parseCors("<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin>"
+                          "<AllowedMethod>PATCH</AllowedMethod></CORSRule></CORSConfiguration>"));
 }
 
 void TestS3Xml::notificationRoundTrip()
 {
-    const QByteArray doc =
-            "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-            "<CloudFunctionConfiguration><Id>resize</Id>"
-            "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:resize</CloudFunction>"
-            "<Event>s3:ObjectCreated:*</Event><Filter><S3Key>"
-            "<FilterRule><Name>Prefix</Name><Value>images/</Value></FilterRule>"
-            "<FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>"
-            "</CloudFunctionConfiguration><QueueConfiguration><Queue>arn:aws:sqs:us-east-1:0:q</Queue>"
-            "<Event>s3:ObjectRemoved:*</Event></QueueConfiguration></NotificationConfiguration>";
+    const QByteArray doc
+        = "<NotificationConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+          "<CloudFunctionConfiguration><Id>resize</Id>"
+          "<CloudFunction>arn:aws:lambda:us-east-1:000000000000:function:resize</CloudFunction>"
+          "<Event>s3:ObjectCreated:*</Event><Filter><S3Key>"
+          "<FilterRule><Name>Prefix</Name><Value>images/</Value></FilterRule>"
+          "<FilterRule><Name>suffix</Name><Value>.jpg</Value></FilterRule></S3Key></Filter>"
+          "</CloudFunctionConfiguration><QueueConfiguration><Queue>arn:aws:sqs:us-east-1:0:q</"
+          "Queue>"
+          "<Event>s3:ObjectRemoved:*</Event></QueueConfiguration></NotificationConfiguration>";
     const auto config = s3xml::parseNotification(doc);
     QVERIFY(config);
     QCOMPARE(config->targets.size(), 2);
@@ -159,8 +163,8 @@ void TestS3Xml::notificationRoundTrip()
     QCOMPARE(again->targets.last().kind, QStringLiteral("Queue"));
     QVERIFY(s3xml::parseNotification("<NotificationConfiguration/>")->targets.isEmpty());
     const auto bad = s3xml::parseNotification(
-            "<NotificationConfiguration><CloudFunctionConfiguration><CloudFunction>arn</CloudFunction>"
-            "<Event>s3:Nothing</Event></CloudFunctionConfiguration></NotificationConfiguration>");
+        "<NotificationConfiguration><CloudFunctionConfiguration><CloudFunction>arn</CloudFunction>"
+        "<Event>s3:Nothing</Event></CloudFunctionConfiguration></NotificationConfiguration>");
     QVERIFY(!bad);
 }
 
@@ -169,12 +173,16 @@ void TestS3Xml::eventMatching_data()
     QTest::addColumn<QString>("configured");
     QTest::addColumn<QString>("event");
     QTest::addColumn<bool>("matches");
-    QTest::newRow("wildcard") << "s3:ObjectCreated:*" << "ObjectCreated:Put" << true;
+    QTest::newRow("wildcard") << "s3:ObjectCreated:*"
+                              << "ObjectCreated:Put" << true;
     QTest::newRow("wildcard multipart") << "s3:ObjectCreated:*"
                                         << "ObjectCreated:CompleteMultipartUpload" << true;
-    QTest::newRow("other family") << "s3:ObjectCreated:*" << "ObjectRemoved:Delete" << false;
-    QTest::newRow("exact") << "s3:ObjectRemoved:Delete" << "ObjectRemoved:Delete" << true;
-    QTest::newRow("exact other") << "s3:ObjectCreated:Put" << "ObjectCreated:Copy" << false;
+    QTest::newRow("other family") << "s3:ObjectCreated:*"
+                                  << "ObjectRemoved:Delete" << false;
+    QTest::newRow("exact") << "s3:ObjectRemoved:Delete"
+                           << "ObjectRemoved:Delete" << true;
+    QTest::newRow("exact other") << "s3:ObjectCreated:Put"
+                                 << "ObjectCreated:Copy" << false;
 }
 
 void TestS3Xml::eventMatching()

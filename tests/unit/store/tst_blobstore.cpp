@@ -2,8 +2,8 @@
 
 #include <QBuffer>
 #include <QCryptographicHash>
-#include <QDir>
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -355,8 +355,8 @@ private slots:
         const QString oldPath = m_store->pathFor(old);
         QFile file(oldPath);
         QVERIFY(file.open(QIODevice::ReadWrite));
-        QVERIFY(file.setFileTime(QDateTime::currentDateTimeUtc().addSecs(-7200),
-                                 QFileDevice::FileModificationTime));
+        QVERIFY(file.setFileTime(
+            QDateTime::currentDateTimeUtc().addSecs(-7200), QFileDevice::FileModificationTime));
         file.close();
         const Result<int> removed
             = m_store->garbageCollect([](const QByteArray &) { return false; }, 3600);

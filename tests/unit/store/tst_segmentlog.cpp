@@ -34,7 +34,7 @@ Written appendRecords(SegmentLog &log, int n, qsizetype size)
         auto at = log.append(data);
         if (!at)
             qFatal("append failed");
-        written.append({ *at, data });
+        written.append({*at, data});
     }
     return written;
 }
@@ -74,7 +74,7 @@ void TestSegmentLog::appendAndRead()
         auto at = log.append(data);
         QVERIFY(at);
         QCOMPARE(at->segment, 1);
-        written.append({ *at, data });
+        written.append({*at, data});
     }
     QCOMPARE(written[1].first.offset, SegmentLog::kHeaderSize + written[0].second.size());
     for (const auto &[at, data] : std::as_const(written)) {
@@ -85,8 +85,8 @@ void TestSegmentLog::appendAndRead()
     // The wrong size for a record is an error, not other bytes.
     QVERIFY(!log.read(written[5].first, written[5].second.size() + 1));
     QVERIFY(!log.read(written[5].first, written[5].second.size() - 1));
-    QVERIFY(!log.read({ 9, 0 }, 1)); // no such segment
-    QVERIFY(!log.read({ 1, 1'000'000 }, 10)); // past the end
+    QVERIFY(!log.read({9, 0}, 1)); // no such segment
+    QVERIFY(!log.read({1, 1'000'000}, 10)); // past the end
 }
 
 void TestSegmentLog::rollsOverAtTheLimit()
@@ -165,7 +165,7 @@ void TestSegmentLog::damagedRecordsAreErrors()
     QFile file(segmentPath(path, 1));
     QVERIFY(file.open(QIODevice::ReadWrite));
     // A flipped payload byte of the first record, and a flipped size byte of the second.
-    for (const qint64 offset : { at->offset + SegmentLog::kHeaderSize + 1000, second->offset + 4 }) {
+    for (const qint64 offset : {at->offset + SegmentLog::kHeaderSize + 1000, second->offset + 4}) {
         QVERIFY(file.seek(offset));
         char c = 0;
         QVERIFY(file.getChar(&c));
@@ -188,7 +188,7 @@ void TestSegmentLog::removeKeepsTakenSegmentsReadable()
     const QByteArray data = randomBytes(3000, 5);
     auto at = log.append(data);
     QVERIFY(log.append(data)); // seals segment 1
-    QCOMPARE(log.sealedSegments(), QList<qint64>({ 1 }));
+    QCOMPARE(log.sealedSegments(), QList<qint64>({1}));
     QVERIFY(!log.remove(2)); // the active segment stays
     auto taken = log.segment(1);
     QVERIFY(taken);
@@ -231,7 +231,7 @@ void TestSegmentLog::concurrentAppends()
                 QByteArray data = randomBytes(100 + (i * 131) % 5000, quint32(t * 10000 + i));
                 auto at = log.append(data);
                 if (at)
-                    written[t].push_back({ *at, std::move(data) });
+                    written[t].push_back({*at, std::move(data)});
             }
         });
     }
@@ -260,7 +260,7 @@ void TestSegmentLog::scanWalksRecordsInOrder()
     const auto scanFrom = [&](const SegmentLog::Location &from) {
         Written seen;
         auto r = log.scan(from, [&](const SegmentLog::Location &at, const QByteArray &payload) {
-            seen.append({ at, payload });
+            seen.append({at, payload});
         });
         return r ? seen : Written();
     };
@@ -274,7 +274,7 @@ void TestSegmentLog::scanWalksRecordsInOrder()
         }
         return true;
     };
-    QVERIFY(same(scanFrom({ 0, 0 }), written));
+    QVERIFY(same(scanFrom({0, 0}), written));
     QVERIFY(same(scanFrom(written[4].first), written.mid(4)));
     QVERIFY(scanFrom(log.end()).isEmpty());
     // A removed segment is skipped; a damaged payload is skipped, its neighbours are not.
@@ -285,7 +285,7 @@ void TestSegmentLog::scanWalksRecordsInOrder()
     QVERIFY(file.putChar('!'));
     file.close();
     auto expected = written.mid(0, 3) + written.mid(6, 1) + written.mid(8);
-    QVERIFY(same(scanFrom({ 1, 0 }), expected));
+    QVERIFY(same(scanFrom({1, 0}), expected));
 }
 
 QTEST_GUILESS_MAIN(TestSegmentLog)

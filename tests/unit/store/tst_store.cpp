@@ -19,20 +19,22 @@ private slots:
         {
             auto store = Store::open(dir.path());
             QVERIFY(store);
-            const std::vector<Migration> a = { { 1, "CREATE TABLE a1 (x);" }, { 2, "CREATE TABLE a2 (x);" } };
-            const std::vector<Migration> b = { { 1, "CREATE TABLE b1 (x);" } };
+            const std::vector<Migration> a
+                = {{1, "CREATE TABLE a1 (x);"}, {2, "CREATE TABLE a2 (x);"}};
+            const std::vector<Migration> b = {{1, "CREATE TABLE b1 (x);"}};
             QVERIFY((*store)->migrateModule(QStringLiteral("a"), a));
             QVERIFY((*store)->migrateModule(QStringLiteral("b"), b));
             // Applying again is a no-op (tables would already exist otherwise).
             QVERIFY((*store)->migrateModule(QStringLiteral("a"), a));
-            const std::vector<Migration> a3 = { { 1, "CREATE TABLE a1 (x);" }, { 2, "CREATE TABLE a2 (x);" },
-                                                { 3, "CREATE TABLE a3 (x);" } };
+            const std::vector<Migration> a3 = {{1, "CREATE TABLE a1 (x);"},
+                {2, "CREATE TABLE a2 (x);"}, {3, "CREATE TABLE a3 (x);"}};
             QVERIFY((*store)->migrateModule(QStringLiteral("a"), a3));
         }
         auto store = Store::open(dir.path());
         QVERIFY(store);
         const qint64 tables = (*store)->write([](Database &db) {
-            auto st = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('a1','a2','a3','b1')");
+            auto st = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name "
+                                 "IN ('a1','a2','a3','b1')");
             return st && *st->step() ? st->int64(0) : -1;
         });
         QCOMPARE(tables, qint64(4));
@@ -43,7 +45,8 @@ private slots:
         QTemporaryDir dir;
         auto store = Store::open(dir.path());
         QVERIFY(store);
-        const std::vector<Migration> bad = { { 1, "CREATE TABLE ok (x);" }, { 2, "CREATE TABLE broken (;" } };
+        const std::vector<Migration> bad
+            = {{1, "CREATE TABLE ok (x);"}, {2, "CREATE TABLE broken (;"}};
         const auto r = (*store)->migrateModule(QStringLiteral("m"), bad);
         QVERIFY(!r);
         QVERIFY(r.error().message.contains(QLatin1String("migration 2 of m")));
@@ -53,7 +56,7 @@ private slots:
         });
         QCOMPARE(version, qint64(1));
         // A gap in the numbering is refused.
-        const std::vector<Migration> gap = { { 3, "CREATE TABLE g (x);" } };
+        const std::vector<Migration> gap = {{3, "CREATE TABLE g (x);"}};
         QVERIFY(!(*store)->migrateModule(QStringLiteral("m"), gap));
     }
 
@@ -66,12 +69,13 @@ private slots:
         const QString database = dir.path() + QStringLiteral("/tarmac.db");
         const QByteArray value(3000, 'w');
         const int commits = Store::kCheckpointFrames + Store::kCheckpointFrames / 2;
-        std::atomic<int> hookCalls { 0 };
-        std::atomic<qint64> sizeAtFirstHook { -1 };
+        std::atomic<int> hookCalls {0};
+        std::atomic<qint64> sizeAtFirstHook {-1};
         {
             auto store = Store::open(dir.path());
             QVERIFY(store);
-            QVERIFY((*store)->write([](Database &db) { return db.exec("CREATE TABLE t (n, v)").ok(); }));
+            QVERIFY((*store)->write(
+                [](Database &db) { return db.exec("CREATE TABLE t (n, v)").ok(); }));
             const qint64 before = QFileInfo(database).size();
             // Hooks run before the checkpoint copies anything (a module syncs its files there).
             (*store)->addCheckpointHook([&] {
@@ -86,9 +90,9 @@ private slots:
                 QVERIFY(ok);
             }
             QVERIFY(QFileInfo(dir.path() + QStringLiteral("/tarmac.db-wal")).size()
-                    > qint64(Store::kCheckpointFrames) * 4096);
-            QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(database).size() > before + qint64(commits) * 3000 / 2,
-                                     10000);
+                > qint64(Store::kCheckpointFrames) * 4096);
+            QTRY_VERIFY_WITH_TIMEOUT(
+                QFileInfo(database).size() > before + qint64(commits) * 3000 / 2, 10000);
             QCOMPARE(sizeAtFirstHook.load(), before);
             QVERIFY(hookCalls >= 1);
         }
@@ -108,12 +112,13 @@ private slots:
         auto opened = Store::open(dir.path());
         QVERIFY(opened);
         Store &store = **opened;
-        QVERIFY(store.migrateModule(QStringLiteral("t"), { { 1, "CREATE TABLE t (n INTEGER);" } }));
+        QVERIFY(store.migrateModule(QStringLiteral("t"), {{1, "CREATE TABLE t (n INTEGER);"}}));
         QList<QThread *> threads;
         for (int i = 0; i < 4; ++i) {
             threads.append(QThread::create([&store] {
                 for (int k = 0; k < 250; ++k) {
-                    const bool ok = store.write([](Database &db) { return db.exec("INSERT INTO t VALUES (1)").ok(); });
+                    const bool ok = store.write(
+                        [](Database &db) { return db.exec("INSERT INTO t VALUES (1)").ok(); });
                     Q_ASSERT(ok);
                     Q_UNUSED(ok);
                 }

@@ -16,7 +16,7 @@ QByteArray hexId(quint64 value, int digits)
 }
 
 Span makeSpan(quint64 trace, quint64 id, qint64 startNs, qint64 endNs,
-              const QString &service = QStringLiteral("s3"), const QString &function = {})
+    const QString &service = QStringLiteral("s3"), const QString &function = {})
 {
     Span s;
     s.traceId = hexId(trace, 32);
@@ -98,12 +98,13 @@ private slots:
         QTest::addColumn<qint64>("to");
         QTest::addColumn<QList<int>>("ids");
         // spans: 1 [1000,9000], 2 [2000,3000], 3 [5000,5500], 4 [10000,10001]
-        QTest::newRow("everything") << qint64(0) << qint64(20000) << QList<int>{ 1, 2, 3, 4 };
-        QTest::newRow("inside the long span only") << qint64(6000) << qint64(7000) << QList<int>{ 1 };
-        QTest::newRow("touching an end") << qint64(3000) << qint64(3000) << QList<int>{ 1, 2 };
-        QTest::newRow("touching a start") << qint64(10000) << qint64(10000) << QList<int>{ 4 };
-        QTest::newRow("gap") << qint64(9001) << qint64(9999) << QList<int>{};
-        QTest::newRow("before") << qint64(0) << qint64(999) << QList<int>{};
+        QTest::newRow("everything") << qint64(0) << qint64(20000) << QList<int> {1, 2, 3, 4};
+        QTest::newRow("inside the long span only")
+            << qint64(6000) << qint64(7000) << QList<int> {1};
+        QTest::newRow("touching an end") << qint64(3000) << qint64(3000) << QList<int> {1, 2};
+        QTest::newRow("touching a start") << qint64(10000) << qint64(10000) << QList<int> {4};
+        QTest::newRow("gap") << qint64(9001) << qint64(9999) << QList<int> {};
+        QTest::newRow("before") << qint64(0) << qint64(999) << QList<int> {};
     }
 
     void scanFindsSpansOverlappingTheWindow()
@@ -111,7 +112,8 @@ private slots:
         QFETCH(qint64, from);
         QFETCH(qint64, to);
         QFETCH(QList<int>, ids);
-        m_tracer->record(makeSpan(1, 1, 1000, 9000, QStringLiteral("lambda"), QStringLiteral("fn-a")));
+        m_tracer->record(
+            makeSpan(1, 1, 1000, 9000, QStringLiteral("lambda"), QStringLiteral("fn-a")));
         m_tracer->record(makeSpan(1, 2, 2000, 3000));
         m_tracer->record(makeSpan(2, 3, 5000, 5500));
         m_tracer->record(makeSpan(3, 4, 10000, 10001));
@@ -137,12 +139,12 @@ private slots:
             m_tracer->record(makeSpan(1, i + 1, i * 10, i * 10 + 5));
         m_tracer->flush();
         int seen = 0;
-        auto n = m_query->scanSpans(0, 1000, -1, [&](const TraceQuery::SpanSummary &) {
-            return ++seen < 3;
-        });
+        auto n = m_query->scanSpans(
+            0, 1000, -1, [&](const TraceQuery::SpanSummary &) { return ++seen < 3; });
         QVERIFY(n);
         QCOMPARE(seen, 3);
-        auto limited = m_query->scanSpans(0, 1000, 4, [](const TraceQuery::SpanSummary &) { return true; });
+        auto limited
+            = m_query->scanSpans(0, 1000, 4, [](const TraceQuery::SpanSummary &) { return true; });
         QCOMPARE(*limited, 4);
     }
 
@@ -158,7 +160,7 @@ private slots:
         }
         for (int i = 0; i < 10; ++i)
             m_tracer->record(makeSpan(2, 1000 + i, 500 + i * 50, 500 + i * 50 + 40,
-                                      QStringLiteral("lambda"), QStringLiteral("resize")));
+                QStringLiteral("lambda"), QStringLiteral("resize")));
         m_tracer->record(makeSpan(3, 5000, 100000, 100001));
         m_tracer->flush();
 
@@ -194,8 +196,8 @@ private slots:
         m_tracer->flush();
         auto h = m_query->histogram(0, 1000, 4);
         QVERIFY(h);
-        QCOMPARE(h->counts, (QList<qint64>{ 10, 10, 10, 10 }));
-        QCOMPARE(h->errors, (QList<qint64>{ 4, 0, 0, 0 }));
+        QCOMPARE(h->counts, (QList<qint64> {10, 10, 10, 10}));
+        QCOMPARE(h->errors, (QList<qint64> {4, 0, 0, 0}));
         QCOMPARE(m_query->countStarting(0, 249).value(), 10);
     }
 
@@ -231,7 +233,8 @@ private slots:
     void invocationsPerFunction()
     {
         for (int i = 0; i < 5; ++i) {
-            Span s = makeSpan(quint64(i + 1), quint64(i + 1), i, i + 1, QStringLiteral("resize"), QStringLiteral("resize"));
+            Span s = makeSpan(quint64(i + 1), quint64(i + 1), i, i + 1, QStringLiteral("resize"),
+                QStringLiteral("resize"));
             s.operation = QStringLiteral("Invoke");
             s.kind = SpanKindServer;
             s.statusCode = i == 0 ? SpanStatusError : SpanStatusUnset;

@@ -93,7 +93,7 @@ private slots:
             Attribute(QStringLiteral("warm"), false),
             Attribute(QStringLiteral("infinite"), std::numeric_limits<double>::infinity()),
             Attribute(QStringLiteral("quote\"key"),
-                      QStringLiteral("back\\slash \"quoted\"\n\ttab \u0001 \u00e9\u2603")),
+                QStringLiteral("back\\slash \"quoted\"\n\ttab \u0001 \u00e9\u2603")),
         };
         const Span bare = makeSpan(1, 2, 2'000, 3'000);
         tracer->record(full);
