@@ -1,10 +1,12 @@
 // The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
 // line"). Parsing and wiring only; the engine does the work.
 #include "base/json.h"
+#include "base/terminationsignals.h"
 #include "engine/engine.h"
 #include "engine/stackapplier.h"
 #include "engine/stackcommands.h"
 #include "engine/stackloader.h"
+#include "engine/traceapi.h"
 #include "functions/delivery.h"
 #include "functions/functionrunner.h"
 #include "trace/otlpexport.h"
@@ -13,15 +15,16 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QEventLoop>
 #include <QFile>
 #include <QFileInfo>
-#include <QSocketNotifier>
+#include <QLockFile>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QTimer>
 
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
-#include <fcntl.h>
 #include <optional>
 #include <unistd.h>
 
@@ -36,14 +39,6 @@ namespace {
 constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1; // a command ran and failed
 constexpr int kExitUsage = 2; // bad arguments, or the engine could not start
-
-int g_signalPipe[2] = {-1, -1};
-
-void onSignal(int sig)
-{
-    const char c = char(sig);
-    [[maybe_unused]] auto n = ::write(g_signalPipe[1], &c, 1);
-}
 
 void printErr(const QString &line)
 {
@@ -90,6 +85,10 @@ void addServeOptions(QCommandLineParser &p)
         QStringLiteral("ADDR"), QStringLiteral("127.0.0.1")});
     p.addOption({QStringLiteral("parameter-overrides"),
         QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("stack-name"),
+        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
+                       "Default: samconfig.toml's stack_name, else the project folder's name."),
+        QStringLiteral("NAME")});
     p.addOption({QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
         QStringLiteral("N"), QStringLiteral("2")});
     p.addOption({QStringLiteral("verify-signatures"),
@@ -98,6 +97,15 @@ void addServeOptions(QCommandLineParser &p)
         QStringLiteral("Credentials file ([profile] aws_access_key_id / "
                        "aws_secret_access_key) for --verify-signatures."),
         QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("log-level"),
+        QStringLiteral("What stderr shows: quiet, errors, info (every request and function "
+                       "line; serve's default) or debug (also Tarmac's own requests and every "
+                       "delivery). The desktop app's default is errors."),
+        QStringLiteral("LEVEL")});
+    p.addOption({QStringLiteral("log-format"),
+        QStringLiteral("text (coloured on a terminal unless NO_COLOR is set) or json (one "
+                       "object per line)."),
+        QStringLiteral("FORMAT"), QStringLiteral("text")});
     p.addPositionalArgument(QStringLiteral("PROJECT"),
         QStringLiteral("Folder with template.yaml, or a template file."),
         QStringLiteral("[PROJECT]"));
@@ -135,10 +143,30 @@ bool parsePort(const QString &text, int *port)
     return true;
 }
 
-// Returns the options, or an error line.
-Result<Engine::Options> engineOptions(const QCommandLineParser &p)
+// Returns the options, or an error line. `logLevel`: the console's level unless --log-level.
+Result<Engine::Options> engineOptions(
+    const QCommandLineParser &p, ConsoleLog::Level logLevel = ConsoleLog::Level::Info)
 {
     Engine::Options o;
+    ConsoleLog::Options console;
+    console.level = logLevel;
+    if (p.isSet(QStringLiteral("log-level"))) {
+        const auto level = ConsoleLog::parseLevel(p.value(QStringLiteral("log-level")));
+        if (!level)
+            return makeError(QStringLiteral("Usage"),
+                QStringLiteral("--log-level takes quiet, errors, info or debug, not '%1'")
+                    .arg(p.value(QStringLiteral("log-level"))));
+        console.level = *level;
+    }
+    const auto format = ConsoleLog::parseFormat(p.value(QStringLiteral("log-format")));
+    if (!format)
+        return makeError(QStringLiteral("Usage"),
+            QStringLiteral("--log-format takes text or json, not '%1'")
+                .arg(p.value(QStringLiteral("log-format"))));
+    console.format = *format;
+    console.colour = console.format == ConsoleLog::Format::Text && ::isatty(STDERR_FILENO)
+        && qEnvironmentVariableIsEmpty("NO_COLOR") && qgetenv("TERM") != QByteArrayLiteral("dumb");
+    o.console = console;
     const QStringList positional = p.positionalArguments();
     if (positional.size() > 1)
         return makeError(QStringLiteral("Usage"), QStringLiteral("more than one PROJECT given"));
@@ -173,6 +201,12 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
         return makeError(
             QStringLiteral("Usage"), QStringLiteral("--ephemeral and --state exclude each other"));
     o.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
+    o.stackName = p.value(QStringLiteral("stack-name"));
+    if (p.isSet(QStringLiteral("stack-name"))) {
+        if (auto r = StackLoader::checkStackName(o.stackName); !r)
+            return makeError(
+                QStringLiteral("Usage"), QStringLiteral("--stack-name: ") + r.error().message);
+    }
     bool ok = false;
     o.ioThreads = p.value(QStringLiteral("io-threads")).toInt(&ok);
     if (!ok || o.ioThreads < 0 || o.ioThreads > 64)
@@ -190,20 +224,8 @@ Result<Engine::Options> engineOptions(const QCommandLineParser &p)
 
 void installSignalHandlers(QCoreApplication &app, Engine &engine)
 {
-    if (::pipe2(g_signalPipe, O_CLOEXEC | O_NONBLOCK) != 0)
-        return;
-    struct sigaction sa = {};
-    sa.sa_handler = onSignal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    auto *notifier = new QSocketNotifier(g_signalPipe[0], QSocketNotifier::Read, &app);
-    QObject::connect(notifier, &QSocketNotifier::activated, &app, [&engine, &app] {
-        char c;
-        while (::read(g_signalPipe[0], &c, 1) == 1) { }
-        static int received = 0;
-        if (++received > 1) {
+    onTerminationSignals(&app, [&engine, &app](int count) {
+        if (count > 1) {
             printErr(QStringLiteral("second signal: exiting at once"));
             std::_Exit(kExitFailure);
         }
@@ -239,6 +261,7 @@ int runServe(QCoreApplication &app, const QStringList &args)
     }
     installSignalHandlers(app, engine);
     QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(kExitOk); });
+    engine.console()->message(LogSeverityInfo, QStringLiteral("tarmac: ") + engine.stateLine());
     QByteArray line = engine.readyLine() + '\n';
     if (engine.stack())
         line += engine.stack()->outputsText();
@@ -247,14 +270,69 @@ int runServe(QCoreApplication &app, const QStringList &args)
     return app.exec();
 }
 
+struct HttpAnswer
+{
+    int status = 0;
+    QByteArray body;
+    QHash<QByteArray, QByteArray> headers; // lower-case names
+};
+
+// One HTTP request, synchronously; an error line when nothing answered.
+Result<HttpAnswer> httpCall(const QByteArray &method, const QUrl &url,
+    const QByteArray &body = QByteArray(),
+    const QList<std::pair<QByteArray, QByteArray>> &headers = {}, int timeoutMs = 60'000)
+{
+    QNetworkAccessManager network;
+    QNetworkRequest request(url);
+    request.setTransferTimeout(timeoutMs);
+    for (const auto &[name, value] : headers)
+        request.setRawHeader(name, value);
+    QNetworkReply *reply = network.sendCustomRequest(request, method, body);
+    QEventLoop loop;
+    QObject::connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
+    loop.exec();
+    reply->deleteLater();
+    HttpAnswer answer;
+    answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    if (answer.status == 0)
+        return makeError(QStringLiteral("Unreachable"),
+            QStringLiteral("cannot reach %1: %2").arg(url.toString(), reply->errorString()));
+    answer.body = reply->readAll();
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        answer.headers.insert(name.toLower(), value);
+    return answer;
+}
+
+// GET url, synchronously: the body of a 200, or an error line (the answer's message).
+Result<QByteArray> httpGet(const QUrl &url)
+{
+    auto answer = httpCall("GET", url);
+    if (!answer)
+        return answer.error();
+    if (answer->status != 200) {
+        QString message = QString::fromUtf8(answer->body);
+        if (auto json = parseJson(answer->body); json && json->is_object()
+            && json->contains("message") && (*json)["message"].is_string())
+            message = fromStd((*json)["message"].get<std::string>());
+        return makeError(QStringLiteral("Http%1").arg(answer->status), message);
+    }
+    return answer->body;
+}
+
 int runTracesExport(const QStringList &args)
 {
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral("Write the stored traces and logs to stdout."));
+    p.setApplicationDescription(QStringLiteral(
+        "Write the stored traces and logs to stdout: from the state folder, or with --edge "
+        "from a running Tarmac (whose state may be a temporary folder). Exit status 1 when "
+        "--trace names a trace that is not stored."));
     p.addOption({QStringLiteral("format"), QStringLiteral("Output format: otlp-json."),
         QStringLiteral("FORMAT"), QStringLiteral("otlp-json")});
     p.addOption({QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
         QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("edge"),
+        QStringLiteral("Ask the Tarmac running at this edge URL (http://127.0.0.1:4566)."),
+        QStringLiteral("URL")});
     p.addOption({QStringLiteral("trace"), QStringLiteral("Only this trace id (32 hex digits)."),
         QStringLiteral("ID")});
     p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The project folder."),
@@ -267,9 +345,43 @@ int runTracesExport(const QStringList &args)
                      .arg(p.value(QStringLiteral("format"))));
         return kExitUsage;
     }
+    const QByteArray traceId = p.value(QStringLiteral("trace")).toLatin1().toLower();
+    if (p.isSet(QStringLiteral("trace")) && !isTraceId(traceId)) {
+        printErr(QStringLiteral("--trace takes a trace id of 32 hex digits, not '%1'")
+                     .arg(p.value(QStringLiteral("trace"))));
+        return kExitUsage;
+    }
+    if (p.isSet(QStringLiteral("edge"))) {
+        if (p.isSet(QStringLiteral("state")) || !p.positionalArguments().isEmpty()) {
+            printErr(QStringLiteral("--edge asks a running Tarmac: give no --state or PROJECT"));
+            return kExitUsage;
+        }
+        QUrl url(p.value(QStringLiteral("edge")));
+        if (!url.isValid() || url.scheme() != QLatin1String("http") || url.host().isEmpty()) {
+            printErr(QStringLiteral("--edge takes the edge URL Tarmac printed "
+                                    "(http://127.0.0.1:4566), not '%1'")
+                         .arg(p.value(QStringLiteral("edge"))));
+            return kExitUsage;
+        }
+        url.setPath(QStringLiteral("/_tarmac/traces"));
+        if (!traceId.isEmpty())
+            url.setQuery(QStringLiteral("trace=") + QString::fromLatin1(traceId));
+        auto body = httpGet(url);
+        if (!body) {
+            printErr(body.error().message);
+            return kExitFailure;
+        }
+        std::fwrite(body->constData(), 1, size_t(body->size()), stdout);
+        std::fputc('\n', stdout);
+        return kExitOk;
+    }
     QString state = p.value(QStringLiteral("state"));
     if (state.isEmpty()) {
         QString project = p.positionalArguments().value(0, QDir::currentPath());
+        if (!QFileInfo::exists(project)) {
+            printErr(QStringLiteral("no such project: %1").arg(project));
+            return kExitUsage;
+        }
         if (QFileInfo(project).isFile())
             project = QFileInfo(project).absolutePath();
         state = QDir(project).absoluteFilePath(QStringLiteral(".tarmac"));
@@ -285,11 +397,15 @@ int runTracesExport(const QStringList &args)
         return kExitFailure;
     }
     Tracer::Query q;
-    q.traceId = p.value(QStringLiteral("trace")).toLatin1();
+    q.traceId = traceId;
     auto spans = (*tracer)->spans(q);
     auto logs = (*tracer)->logs(q);
     if (!spans || !logs) {
         printErr(spans ? logs.error().message : spans.error().message);
+        return kExitFailure;
+    }
+    if (!traceId.isEmpty() && spans->isEmpty() && logs->isEmpty()) {
+        printErr(QStringLiteral("no trace %1 in %2").arg(QString::fromLatin1(traceId), path));
         return kExitFailure;
     }
     QFile out;
@@ -305,6 +421,73 @@ int runTracesExport(const QStringList &args)
     return kExitOk;
 }
 
+// The edge URL of the Tarmac that holds the state folder's lock, or nothing when none does.
+std::optional<QUrl> runningEdge(const QString &stateDir)
+{
+    const QString lockPath = QDir(stateDir).filePath(QStringLiteral("lock"));
+    if (!QFileInfo::exists(lockPath))
+        return std::nullopt;
+    QLockFile lock(lockPath);
+    lock.setStaleLockTime(0);
+    if (lock.tryLock(0))
+        return std::nullopt; // nobody holds it (it is released when `lock` goes)
+    QFile file(QDir(stateDir).filePath(QStringLiteral("edge-url")));
+    if (!file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    const QUrl url(QString::fromUtf8(file.readAll().trimmed()));
+    if (!url.isValid() || url.scheme() != QLatin1String("http"))
+        return std::nullopt;
+    return url;
+}
+
+// `tarmac invoke` through the Tarmac at `edge`: Lambda's Invoke with the log tail, the
+// function named as that Tarmac's template names it.
+int invokeThrough(
+    const QUrl &edge, const QString &logicalId, const QString &physical, const QByteArray &event)
+{
+    QString name = physical;
+    if (auto health = httpGet(edge.resolved(QUrl(QStringLiteral("/_tarmac/health"))))) {
+        if (auto json = parseJson(*health)) {
+            const Json *resources = nullptr;
+            if (json->is_object() && json->contains("template") && (*json)["template"].is_object()
+                && (*json)["template"].contains("resources"))
+                resources = &(*json)["template"]["resources"];
+            if (resources && resources->is_array()) {
+                for (const Json &r : *resources) {
+                    if (r.is_object() && r.value("logicalId", std::string()) == toStd(logicalId)
+                        && r.contains("physicalId") && r["physicalId"].is_string())
+                        name = fromStd(r["physicalId"].get<std::string>());
+                }
+            }
+        }
+    }
+    printErr(QStringLiteral("invoking %1 through the Tarmac serving this project at %2")
+                 .arg(logicalId, edge.toString()));
+    const QUrl url
+        = edge.resolved(QUrl(QStringLiteral("/2015-03-31/functions/%1/invocations")
+                                 .arg(QString::fromUtf8(QUrl::toPercentEncoding(name)))));
+    auto answer = httpCall("POST", url, event,
+        {{"content-type", "application/json"}, {"x-amz-log-type", "Tail"},
+            {"authorization",
+                "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/lambda/"
+                "aws4_request, SignedHeaders=host, Signature=0"}},
+        15 * 60 * 1000 + 30'000);
+    if (!answer) {
+        printErr(answer.error().message);
+        return kExitFailure;
+    }
+    const QByteArray tail = QByteArray::fromBase64(answer->headers.value("x-amz-log-result"));
+    std::fwrite(tail.constData(), 1, size_t(tail.size()), stderr);
+    QByteArray out = answer->body + '\n';
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    std::fflush(stdout);
+    if (answer->status != 200) {
+        printErr(QStringLiteral("the invocation failed with HTTP %1").arg(answer->status));
+        return kExitFailure;
+    }
+    return answer->headers.contains("x-amz-function-error") ? kExitFailure : kExitOk;
+}
+
 // `tarmac invoke FUNCTION [PROJECT]`: one invocation in an engine of its own (ephemeral
 // state, ports chosen by the system), so that calls the function makes to AWS services reach
 // this Tarmac. The function comes from the project's template, or from the command line.
@@ -314,7 +497,11 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     p.setApplicationDescription(QStringLiteral(
         "Invoke a function once. The event comes from --event (a file, or - for stdin; {} "
         "when absent); the function's result is printed on stdout, its logs on stderr. "
-        "Exit status 1 when the function fails."));
+        "Exit status 1 when the function fails.\n"
+        "When a Tarmac is serving the project (its state folder is locked), the invocation "
+        "goes through it: the function sees what that Tarmac holds, and its trace is on that "
+        "Tarmac's timeline. Otherwise (or with --alone) it runs in an engine of its own, "
+        "with the whole stack created empty in a temporary state folder."));
     p.addPositionalArgument(
         QStringLiteral("FUNCTION"), QStringLiteral("Logical id or name of the function."));
     p.addPositionalArgument(QStringLiteral("PROJECT"),
@@ -338,15 +525,18 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         QStringLiteral("K=V")});
     p.addOption({QStringLiteral("parameter-overrides"),
         QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("stack-name"),
+        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
+                       "Default: samconfig.toml's stack_name, else the project folder's name."),
+        QStringLiteral("NAME")});
+    p.addOption({QStringLiteral("state"),
+        QStringLiteral("The state folder of the Tarmac to go through (default PROJECT/.tarmac)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("alone"),
+        QStringLiteral("Run in an engine of its own even when a Tarmac serves the project.")});
     p.addHelpOption();
-    if (!p.parse(args)) {
-        printErr(p.errorText());
-        return kExitUsage;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return kExitOk;
-    }
+    if (auto done = parseCommandLine(p, args, QStringLiteral("invoke")))
+        return *done;
     const QStringList positional = p.positionalArguments();
     if (positional.isEmpty() || positional.size() > 2) {
         printErr(QStringLiteral("usage: tarmac invoke FUNCTION [PROJECT] [--event FILE|-] "
@@ -354,10 +544,31 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         return kExitUsage;
     }
 
+    const bool defineHere = p.isSet(QStringLiteral("code")) || p.isSet(QStringLiteral("runtime"));
+    for (const char *name : {"timeout", "memory"}) {
+        const QString opt = QString::fromLatin1(name);
+        bool ok = false;
+        const int v = p.value(opt).toInt(&ok);
+        if (!ok || v <= 0) {
+            printErr(QStringLiteral("--%1 takes a whole number above 0, not '%2'")
+                         .arg(opt, p.value(opt)));
+            return kExitUsage;
+        }
+        if (p.isSet(opt) && !defineHere) {
+            printErr(QStringLiteral("--%1 is for a function defined with --runtime and --code; "
+                                    "a template's function takes its %2 from the template")
+                         .arg(opt,
+                             opt == QLatin1String("timeout") ? QStringLiteral("Timeout")
+                                                             : QStringLiteral("MemorySize")));
+            return kExitUsage;
+        }
+    }
+
     FunctionConfig config;
     config.name = positional[0];
+    QString logicalId;
     QString projectTemplate; // the whole stack runs, so that the function finds its resources
-    if (p.isSet(QStringLiteral("code")) || p.isSet(QStringLiteral("runtime"))) {
+    if (defineHere) {
         config.runtime = p.value(QStringLiteral("runtime"));
         config.handler = p.value(QStringLiteral("handler"));
         config.codeDir = QFileInfo(p.value(QStringLiteral("code"))).absoluteFilePath();
@@ -390,7 +601,8 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
                     .arg(project));
             return kExitUsage;
         }
-        auto stack = loadStack(templatePath, p.values(QStringLiteral("parameter-overrides")));
+        auto stack = loadStack(templatePath, p.values(QStringLiteral("parameter-overrides")),
+            p.value(QStringLiteral("stack-name")));
         if (!stack) {
             printErr(stack.error().message);
             return kExitUsage;
@@ -419,6 +631,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         // does (inline code, layers, environment): only its physical name is needed here.
         config.name = spec->physicalId.isEmpty() ? spec->logicalId : spec->physicalId;
         projectTemplate = templatePath;
+        logicalId = spec->logicalId;
     }
 
     QByteArray event = QByteArrayLiteral("{}");
@@ -439,6 +652,15 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         }
     }
 
+    if (!projectTemplate.isEmpty() && !p.isSet(QStringLiteral("alone"))) {
+        QString state = p.value(QStringLiteral("state"));
+        if (state.isEmpty())
+            state = QDir(QFileInfo(projectTemplate).absolutePath())
+                        .absoluteFilePath(QStringLiteral(".tarmac"));
+        if (auto edge = runningEdge(state))
+            return invokeThrough(*edge, logicalId, config.name, event);
+    }
+
     Engine::Options options;
     options.ephemeral = true;
     options.edgePort = options.idePort = 0;
@@ -446,6 +668,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     options.ioThreads = 1;
     options.projectPath = projectTemplate;
     options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
+    options.stackName = p.value(QStringLiteral("stack-name"));
     Engine engine(options);
     if (auto r = engine.start(); !r) {
         printErr(r.error().message);
@@ -509,6 +732,10 @@ int runCheck(const QStringList &args)
         QStringLiteral("[PROJECT]"));
     p.addOption({QStringLiteral("parameter-overrides"),
         QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("stack-name"),
+        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
+                       "Default: samconfig.toml's stack_name, else the project folder's name."),
+        QStringLiteral("NAME")});
     p.addOption({QStringLiteral("json"), QStringLiteral("Print the report as JSON.")});
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("check")))
@@ -518,7 +745,8 @@ int runCheck(const QStringList &args)
         return kExitUsage;
     }
     return printResult(checkProject(p.positionalArguments().value(0),
-        p.values(QStringLiteral("parameter-overrides")), p.isSet(QStringLiteral("json"))));
+        p.values(QStringLiteral("parameter-overrides")), p.isSet(QStringLiteral("json")),
+        p.value(QStringLiteral("stack-name"))));
 }
 
 int runEventsGenerate(const QStringList &args)
@@ -637,7 +865,7 @@ int main(int argc, char **argv)
             QStringLiteral("Take commands on standard input (screenshots, tests).")});
         if (auto done = parseCommandLine(p, args, QString()))
             return *done;
-        auto options = engineOptions(p);
+        auto options = engineOptions(p, ConsoleLog::Level::Errors);
         if (!options) {
             printErr(options.error().message);
             return kExitUsage;

@@ -167,8 +167,8 @@ QString ResourceModel::templateRowText(int row) const
         return tr("No template: an empty project. File › Open project… opens a folder with a "
                   "template.yaml.");
     if (row == 0)
-        return tr("%1 · stack %2 · %n resource(s)", nullptr, m_template.resources)
-            .arg(QFileInfo(m_template.path).fileName(), m_template.stackName);
+        return tr("%1 · stack %2 · %3")
+            .arg(QFileInfo(m_template.path).fileName(), m_template.stackName, m_template.countText);
     --row;
     if (!m_template.error.isEmpty()) {
         if (row == 0)
@@ -461,6 +461,7 @@ void ResourceModel::refresh(EngineHost *host)
                 if (const Stack *st = stack->stack()) {
                     t.stackName = st->name;
                     t.resources = int(st->resources.size());
+                    t.countText = st->countText();
                     for (const FidelityItem &item : st->report.items) {
                         const QString level = item.level == FidelityItem::Level::Unsupported
                             ? QStringLiteral("unsupported")

@@ -96,6 +96,7 @@ public:
         QString stackName;
         QString error; // the last reload error
         int resources = 0;
+        QString countText; // Stack::countText()
         QList<QPair<QString, QString>> fidelity; // (level, text)
         QString startError; // the engine did not start
     };

@@ -4,6 +4,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "store/store.h"
+#include "trace/tracer.h"
 
 #include <QPointer>
 #include <QThread>
@@ -263,6 +264,12 @@ void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
         // the back-off sends it.
         const qint64 nextNs = m_clock->nowNs() + qint64(delay) * 1'000'000;
         setStatus(id, "queued", attempts, nextNs, error);
+        logFor(r, LogSeverityWarn,
+            QStringLiteral("asynchronous invocation %1 failed (%2): retry %3 of %4 in %5 s")
+                .arg(QString::fromLatin1(id), error)
+                .arg(retriesUsed + 1)
+                .arg(config.maximumRetryAttempts)
+                .arg(double(delay) / 1000.0));
         m_clock->scheduleAt(nextNs, this, [this, id] { attempt(id); });
         return;
     }
@@ -271,8 +278,27 @@ void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
         return;
     }
     setStatus(id, "failed", attempts, 0, error);
+    logFor(r, LogSeverityError,
+        QStringLiteral("asynchronous invocation %1 failed after %2 attempt(s): %3")
+            .arg(QString::fromLatin1(id))
+            .arg(attempts)
+            .arg(error));
     r.attempts = attempts;
     sendToDestination(r, result, false);
+}
+
+void AsyncInvoker::logFor(const Row &row, int severity, const QString &text)
+{
+    if (!m_options.tracer)
+        return;
+    LogRecord log;
+    log.timeNs = m_clock->nowNs();
+    log.traceId = row.event.traceId;
+    log.source = row.event.function;
+    log.requestId = QString::fromLatin1(row.event.id);
+    log.severity = severity;
+    log.text = text;
+    m_options.tracer->record(std::move(log));
 }
 
 void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &result, bool success)

@@ -10,6 +10,8 @@
 
 namespace tarmac {
 
+class Tracer;
+
 class Clock;
 class Store;
 
@@ -36,6 +38,8 @@ public:
     struct Options
     {
         QList<int> retryDelaysMs {1000, 2000};
+        // Where retries and final failures are logged (the function's log), or null.
+        Tracer *tracer = nullptr;
     };
 
     struct Event
@@ -71,6 +75,7 @@ private:
     void attempt(const QByteArray &id);
     void onResult(const QByteArray &id, const DeliveryResult &result);
     void sendToDestination(const Row &row, const DeliveryResult &result, bool success);
+    void logFor(const Row &row, int severity, const QString &text);
     void setStatus(const QByteArray &id, const char *status, int attempts, qint64 nextNs,
         const QString &lastError);
 

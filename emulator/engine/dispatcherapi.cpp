@@ -44,6 +44,18 @@ void putPayload(Json &out, const char *key, const QByteArray &payload)
         out[std::string(key) + "Text"] = payload.toStdString();
 }
 
+// "logicalId": the template's name for the function, when it has one other than its name.
+void putLogicalId(Json &j, const DispatcherApi::Names &names)
+{
+    const auto it = j.find("function");
+    if (!names.logical || it == j.end() || !it->is_string())
+        return;
+    const QString function = fromStd(it->get<std::string>());
+    const QString logical = names.logical(function);
+    if (!logical.isEmpty() && logical != function)
+        j["logicalId"] = toStd(logical);
+}
+
 Json breakpointJson(const Breakpoint &bp)
 {
     Json j = {{"id", bp.id}, {"enabled", bp.enabled}, {"hits", bp.hits}};
@@ -150,19 +162,28 @@ Result<Breakpoint> breakpointFromJson(const Json &body)
     return bp;
 }
 
-Json stateJson(Dispatcher *d)
+Json stateJson(Dispatcher *d, const DispatcherApi::Names &names)
 {
     Json bps = Json::array();
-    for (const Breakpoint &bp : d->breakpoints())
-        bps.push_back(breakpointJson(bp));
+    for (const Breakpoint &bp : d->breakpoints()) {
+        Json j = breakpointJson(bp);
+        putLogicalId(j, names);
+        bps.push_back(std::move(j));
+    }
     return Json {{"paused", d->isPaused()}, {"pending", d->pending().size()}, {"breakpoints", bps}};
 }
 
 } // namespace
 
-DispatcherApi::DispatcherApi(Dispatcher *dispatcher)
+DispatcherApi::DispatcherApi(Dispatcher *dispatcher, Names names)
     : m_dispatcher(dispatcher)
+    , m_names(std::move(names))
 { }
+
+QString DispatcherApi::physical(const QString &name) const
+{
+    return m_names.physical && !name.isEmpty() ? m_names.physical(name) : name;
+}
 
 qint64 DispatcherApi::maxBodySize(const HttpRequest &) const
 {
@@ -186,6 +207,10 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
     const QByteArray &method = request.method;
     const QList<QByteArray> parts = path.isEmpty() ? QList<QByteArray>() : path.mid(1).split('/');
 
+    const auto named = [this](Json j) {
+        putLogicalId(j, m_names);
+        return j;
+    };
     const auto body = [&request]() -> Result<Json> {
         if (request.body.isEmpty())
             return Json::object();
@@ -196,7 +221,7 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
         if (method != "GET")
             return errorResponse(
                 405, "MethodNotAllowed", QStringLiteral("GET %1").arg(QLatin1String(prefix)));
-        return jsonResponse(200, stateJson(m_dispatcher));
+        return jsonResponse(200, stateJson(m_dispatcher, m_names));
     }
     const QByteArray &what = parts[0];
     if (parts.size() == 1 && (what == "pause" || what == "resume")) {
@@ -206,7 +231,7 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
             m_dispatcher->pause();
         else
             m_dispatcher->resume();
-        return jsonResponse(200, stateJson(m_dispatcher));
+        return jsonResponse(200, stateJson(m_dispatcher, m_names));
     }
     if (parts.size() == 1 && what == "step") {
         if (method != "POST")
@@ -222,7 +247,7 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
                 return errorResponse(405, "MethodNotAllowed", QStringLiteral("use GET"));
             Json list = Json::array();
             for (const PendingDelivery &p : m_dispatcher->pending())
-                list.push_back(pendingJson(p));
+                list.push_back(named(pendingJson(p)));
             return jsonResponse(200, Json {{"pending", list}});
         }
         if (parts.size() == 3 && method == "POST") {
@@ -259,7 +284,7 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
         if (parts.size() == 1 && method == "GET") {
             Json list = Json::array();
             for (const Breakpoint &bp : m_dispatcher->breakpoints())
-                list.push_back(breakpointJson(bp));
+                list.push_back(named(breakpointJson(bp)));
             return jsonResponse(200, Json {{"breakpoints", list}});
         }
         if (parts.size() == 1 && method == "POST") {
@@ -269,10 +294,11 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
             auto bp = breakpointFromJson(*json);
             if (!bp)
                 return errorResponse(bp.error());
+            bp->functionName = physical(bp->functionName);
             auto added = m_dispatcher->addBreakpoint(std::move(*bp));
             if (!added)
                 return errorResponse(added.error());
-            return jsonResponse(201, breakpointJson(*added));
+            return jsonResponse(201, named(breakpointJson(*added)));
         }
         if (parts.size() == 2 && method == "DELETE") {
             bool ok = false;
@@ -291,26 +317,31 @@ HttpResponse DispatcherApi::route(const HttpRequest &request)
     }
     if (what == "deliveries" && method == "GET") {
         if (parts.size() == 1) {
-            bool ok = false;
-            int limit = request.queryItem("limit").toInt(&ok);
-            if (!ok)
-                limit = 100;
-            auto records
-                = m_dispatcher->records(QString::fromUtf8(request.queryItem("function")), limit);
+            int limit = 100;
+            if (request.hasQueryItem("limit")) {
+                bool ok = false;
+                limit = request.queryItem("limit").toInt(&ok);
+                if (!ok || limit < 1 || limit > 10000)
+                    return errorResponse(400, "InvalidRequest",
+                        QStringLiteral("limit takes a whole number from 1 to 10000, not '%1'")
+                            .arg(QString::fromUtf8(request.queryItem("limit"))));
+            }
+            auto records = m_dispatcher->records(
+                physical(QString::fromUtf8(request.queryItem("function"))), limit);
             if (!records)
                 return errorResponse(records.error());
             const bool bodies
                 = request.queryItem("bodies") == "1" || request.queryItem("bodies") == "true";
             Json list = Json::array();
             for (const DeliveryRecord &r : *records)
-                list.push_back(recordJson(r, bodies));
+                list.push_back(named(recordJson(r, bodies)));
             return jsonResponse(200, Json {{"deliveries", list}});
         }
         if (parts.size() == 2) {
             auto record = m_dispatcher->record(parts[1]);
             if (!record)
                 return errorResponse(record.error());
-            return jsonResponse(200, recordJson(*record, true));
+            return jsonResponse(200, named(recordJson(*record, true)));
         }
     }
     return errorResponse(404, "NotFound",

@@ -2,6 +2,8 @@
 
 #include "http/httphandler.h"
 
+#include <functional>
+
 namespace tarmac {
 
 class Clock;
@@ -13,7 +15,14 @@ class Dispatcher;
 class DispatcherApi : public HttpHandler
 {
 public:
-    explicit DispatcherApi(Dispatcher *dispatcher);
+    // The template's names (Engine::physicalName/logicalName; thread-safe): functions are
+    // named by logical id or physical name in requests, and answers carry both.
+    struct Names
+    {
+        std::function<QString(const QString &)> physical;
+        std::function<QString(const QString &)> logical;
+    };
+    explicit DispatcherApi(Dispatcher *dispatcher, Names names = {});
 
     static constexpr const char *prefix = "/_tarmac/dispatch";
 
@@ -23,7 +32,10 @@ public:
 private:
     HttpResponse route(const HttpRequest &request);
 
+    QString physical(const QString &name) const;
+
     Dispatcher *m_dispatcher;
+    Names m_names;
 };
 
 } // namespace tarmac

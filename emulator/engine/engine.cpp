@@ -8,6 +8,7 @@
 #include "engine/servicemodules.h"
 #include "engine/stackapplier.h"
 #include "engine/stackloader.h"
+#include "engine/traceapi.h"
 #include "functions/functionrunner.h"
 #include "functions/runtimeregistry.h"
 #include "http/edgerouter.h"
@@ -142,11 +143,16 @@ Result<void> Engine::startFunctions()
         return startError(QStringLiteral("the dispatcher cannot start: %1").arg(r.error().message));
     FunctionRunner *runnerPtr = m_runner.get();
     m_dispatcher->setTarget([runnerPtr](Delivery d) { runnerPtr->deliver(std::move(d)); });
-    m_dispatcherApi = std::make_unique<DispatcherApi>(m_dispatcher.get());
+    m_dispatcherApi = std::make_unique<DispatcherApi>(m_dispatcher.get(),
+        DispatcherApi::Names {[this](const QString &name) { return physicalName(name); },
+            [this](const QString &name) { return logicalName(name); }});
     m_edgeRouter->addInternalRoute(QByteArray(DispatcherApi::prefix), m_dispatcherApi.get());
+    m_traceApi = std::make_unique<TraceApi>(m_tracer.get());
+    m_edgeRouter->addInternalRoute(QByteArray(TraceApi::prefix), m_traceApi.get());
 
     AsyncInvoker::Options async;
     async.retryDelaysMs = m_options.asyncRetryDelaysMs;
+    async.tracer = m_tracer.get();
     if (async.retryDelaysMs.isEmpty()) {
         const QString env = qEnvironmentVariable("TARMAC_ASYNC_RETRY_DELAYS_MS");
         for (const QString &part : env.split(u',', Qt::SkipEmptyParts)) {
@@ -215,6 +221,27 @@ Result<void> Engine::startModules()
     return {};
 }
 
+namespace {
+
+// Why mkpath() failed, which it does not say: the nearest part of the path that exists is a
+// file, or a folder this process cannot write.
+QString whyNoFolder(const QString &path)
+{
+    QFileInfo info(path);
+    while (!info.exists() && !info.isRoot() && info.absolutePath() != info.absoluteFilePath())
+        info = QFileInfo(info.absolutePath());
+    if (info.exists() && !info.isDir())
+        return QStringLiteral("%1 is a file, not a folder").arg(info.absoluteFilePath());
+    if (info.exists() && !info.isWritable())
+        return QStringLiteral("permission denied (%1 is not writable)")
+            .arg(info.absoluteFilePath());
+    if (info.exists() && info.absoluteFilePath() == QFileInfo(path).absoluteFilePath())
+        return QStringLiteral("it exists but a folder inside it cannot be made");
+    return QStringLiteral("the file system refused it");
+}
+
+} // namespace
+
 Result<void> Engine::openState()
 {
     if (m_options.ephemeral) {
@@ -236,7 +263,8 @@ Result<void> Engine::openState()
     }
 
     if (!QDir().mkpath(m_stateDir) || !QDir().mkpath(m_stateDir + QStringLiteral("/tmp")))
-        return startError(QStringLiteral("cannot create the state folder %1").arg(m_stateDir));
+        return startError(QStringLiteral("cannot create the state folder %1: %2")
+                              .arg(m_stateDir, whyNoFolder(m_stateDir)));
     QFile probe(m_stateDir + QStringLiteral("/.write-probe"));
     if (!probe.open(QIODevice::WriteOnly))
         return startError(QStringLiteral("the state folder %1 is not writable").arg(m_stateDir));
@@ -265,6 +293,17 @@ Result<void> Engine::openState()
         return startError(
             QStringLiteral("cannot open the trace store: %1").arg(tracer.error().message));
     m_tracer = std::move(*tracer);
+    if (m_options.console) {
+        m_console = std::make_unique<ConsoleLog>(*m_options.console);
+        ConsoleLog *console = m_console.get();
+        // On the writer thread, after each commit: the request path never waits for it.
+        connect(
+            m_tracer.get(), &Tracer::batchWritten, m_tracer.get(),
+            [console](const QList<Span> &spans, const QList<LogRecord> &logs) {
+                console->write(spans, logs);
+            },
+            Qt::DirectConnection);
+    }
 
     // The IDE token stays the same across restarts so that a connected editor reconnects.
     QFile tokenFile(m_stateDir + QStringLiteral("/ide-token"));
@@ -345,7 +384,16 @@ Result<void> Engine::start()
         m_stack = std::make_unique<StackApplier>(this, templatePath);
         if (auto r = m_stack->start(); !r)
             return startError(r.error().message);
+        updateNames();
+        connect(m_stack.get(), &StackApplier::reloaded, this, &Engine::updateNames);
     }
+    m_registry->setHealthField(QStringLiteral("state"),
+        toJsonBytes(Json {{"dir", toStd(m_stateDir)}, {"ephemeral", m_options.ephemeral}}));
+    // Where a running Tarmac answers, for `tarmac invoke` on the same project (the lock file
+    // says whether it is still running).
+    QFile endpoint(m_stateDir + QStringLiteral("/edge-url"));
+    if (endpoint.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        endpoint.write(edgeUrl().toString().toUtf8() + '\n');
     m_running = true;
     scheduleGarbageCollection(2'000'000'000); // out of the way of start-up, then hourly
     return {};
@@ -419,6 +467,43 @@ void Engine::onServerDrained()
         m_registry->setState(e.name, ServiceState::Stopped);
     m_running = false;
     emit stopped();
+}
+
+QString Engine::stateLine() const
+{
+    return m_options.ephemeral
+        ? QStringLiteral("state in %1 (ephemeral: removed at exit)").arg(m_stateDir)
+        : QStringLiteral("state in %1").arg(m_stateDir);
+}
+
+QString Engine::physicalName(const QString &name) const
+{
+    QMutexLocker lock(&m_namesMutex);
+    return m_physicalByLogical.value(name, name);
+}
+
+QString Engine::logicalName(const QString &physicalName) const
+{
+    QMutexLocker lock(&m_namesMutex);
+    return m_logicalByPhysical.value(physicalName, physicalName);
+}
+
+void Engine::updateNames()
+{
+    QHash<QString, QString> physical, logical;
+    if (const Stack *stack = m_stack ? m_stack->stack() : nullptr) {
+        for (const StackResource &r : stack->resources) {
+            if (r.physicalId.isEmpty() || r.implicit || r.physicalId == r.logicalId)
+                continue;
+            physical.insert(r.logicalId, r.physicalId);
+            logical.insert(r.physicalId, r.logicalId);
+        }
+    }
+    if (m_console)
+        m_console->setDisplayNames(logical);
+    QMutexLocker lock(&m_namesMutex);
+    m_physicalByLogical = std::move(physical);
+    m_logicalByPhysical = std::move(logical);
 }
 
 QUrl Engine::edgeUrl() const

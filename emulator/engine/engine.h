@@ -3,9 +3,11 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "services/servicemodule.h"
+#include "trace/consolelog.h"
 
 #include <QHash>
 #include <QHostAddress>
+#include <QMutex>
 #include <QObject>
 #include <QStringList>
 #include <QTimer>
@@ -33,6 +35,7 @@ class IdeServer;
 class ServiceModule;
 class ServiceRegistry;
 class StackApplier;
+class TraceApi;
 class Store;
 class Tracer;
 
@@ -56,6 +59,7 @@ public:
         // 0: any free port.
         QHash<QString, int> ports;
         QStringList parameterOverrides;
+        QString stackName; // empty: StackLoader::defaultStackName()
         int ioThreads = 2; // edge I/O threads
         int functionIdleMs = -1; // -1: $TARMAC_FUNCTION_IDLE_MS, else 10 minutes
         QList<int>
@@ -63,6 +67,8 @@ public:
         // Services' own settings, by "service.setting" (e.g. "s3.signatureCredentials": the
         // credentials file against which S3 verifies request signatures).
         QHash<QString, QString> serviceOptions;
+        // What the terminal shows (requests, function output, errors): none when unset.
+        std::optional<ConsoleLog::Options> console;
     };
 
     explicit Engine(Options options, Clock *clock = nullptr, QObject *parent = nullptr);
@@ -110,6 +116,16 @@ public:
 
     // "tarmac ready edge=… api=… ide=…"
     QByteArray readyLine() const;
+    // "state in DIR" (and that an ephemeral one goes at exit), for the start-up lines.
+    QString stateLine() const;
+
+    // The template's names: a resource's physical name for its logical id, and the logical id
+    // a physical name was made for. Each returns its argument when the template has no such
+    // resource. Thread-safe (the wire APIs ask from I/O threads).
+    QString physicalName(const QString &name) const;
+    QString logicalName(const QString &physicalName) const;
+    // The console log, or null when Options::console is unset.
+    ConsoleLog *console() const { return m_console.get(); }
 
 signals:
     void stopped();
@@ -129,6 +145,7 @@ private:
     // the engine's thread soon after start, then hourly.
     void collectGarbage();
     void scheduleGarbageCollection(qint64 delayNs);
+    void updateNames();
 
     Options m_options;
     Clock *m_clock;
@@ -139,11 +156,14 @@ private:
     QString m_ideToken;
     std::unique_ptr<ServiceRegistry> m_registry;
     std::unique_ptr<Store> m_store;
+    // Before the tracer: the tracer's last batch, written as it closes, reaches the console.
+    std::unique_ptr<ConsoleLog> m_console;
     std::unique_ptr<Tracer> m_tracer;
     std::unique_ptr<RuntimeRegistry> m_runtimes;
     std::unique_ptr<FunctionRunner> m_runner;
     std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<DispatcherApi> m_dispatcherApi;
+    std::unique_ptr<TraceApi> m_traceApi;
     std::unique_ptr<AsyncInvoker> m_async;
     std::unique_ptr<EventSourceMappings> m_mappings;
     std::unique_ptr<EventSourcePoller> m_poller;
@@ -158,6 +178,9 @@ private:
     std::vector<Port> m_ports;
     std::unique_ptr<IdeServer> m_ide;
     std::unique_ptr<StackApplier> m_stack;
+    mutable QMutex m_namesMutex;
+    QHash<QString, QString> m_physicalByLogical;
+    QHash<QString, QString> m_logicalByPhysical;
     Clock::TimerId m_gcTimer = 0;
     bool m_running = false;
     bool m_stopping = false;

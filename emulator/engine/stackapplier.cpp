@@ -20,8 +20,14 @@ namespace {
 
 const char kModule[] = "stack";
 
-void printErr(const QString &text)
+// A line for the terminal: through the console log when there is one (its level and format
+// apply), else straight to stderr.
+void say(const Engine *engine, int severity, const QString &text)
 {
+    if (ConsoleLog *console = engine->console()) {
+        console->message(severity, text);
+        return;
+    }
     const QByteArray bytes = text.toUtf8() + '\n';
     std::fwrite(bytes.constData(), 1, size_t(bytes.size()), stderr);
     std::fflush(stderr);
@@ -55,6 +61,7 @@ Result<Stack> StackApplier::load() const
 {
     StackLoader::Options options;
     options.parameterOverrides = m_engine->options().parameterOverrides;
+    options.stackName = m_engine->options().stackName;
     for (ServiceModule *module : m_engine->modules()) {
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();
@@ -95,8 +102,9 @@ Result<void> StackApplier::start()
             continue;
         StackResource gone = was;
         gone.deletionPolicy.clear(); // the policy it had is not known any more
-        printErr(QStringLiteral("tarmac: %1 (not in the template since the last run)")
-                     .arg(removeOffered(gone)));
+        say(m_engine, LogSeverityInfo,
+            QStringLiteral("tarmac: %1 (not in the template since the last run)")
+                .arg(removeOffered(gone)));
     }
     m_stack = std::move(*next);
     if (auto r = recordResources(*m_stack); !r)
@@ -118,7 +126,8 @@ Result<QStringList> StackApplier::reload()
     auto next = load();
     if (!next) {
         m_lastError = next.error().message;
-        printErr(QStringLiteral("tarmac: %1 (the running stack is unchanged)").arg(m_lastError));
+        say(m_engine, LogSeverityError,
+            QStringLiteral("tarmac: %1 (the running stack is unchanged)").arg(m_lastError));
         publishHealth();
         emit reloadFailed(m_lastError);
         return next.error();
@@ -129,7 +138,7 @@ Result<QStringList> StackApplier::reload()
     if (!changes) {
         // Whatever went wrong has been reported; what did apply is running.
         m_lastError = changes.error().message;
-        printErr(QStringLiteral("tarmac: %1").arg(m_lastError));
+        say(m_engine, LogSeverityError, QStringLiteral("tarmac: %1").arg(m_lastError));
         publishHealth();
         emit reloadFailed(m_lastError);
         return changes.error();
@@ -138,11 +147,12 @@ Result<QStringList> StackApplier::reload()
     m_lastChanges = *changes;
     m_stack = std::move(*next);
     if (auto r = recordResources(*m_stack); !r)
-        printErr(QStringLiteral("tarmac: %1").arg(r.error().message));
-    printErr(QStringLiteral("tarmac: %1 reloaded: %2")
-                 .arg(QFileInfo(m_templatePath).fileName(),
-                     changes->isEmpty() ? QStringLiteral("nothing to change")
-                                        : changes->join(QLatin1String(", "))));
+        say(m_engine, LogSeverityError, QStringLiteral("tarmac: %1").arg(r.error().message));
+    say(m_engine, LogSeverityInfo,
+        QStringLiteral("tarmac: %1 reloaded: %2")
+            .arg(QFileInfo(m_templatePath).fileName(),
+                changes->isEmpty() ? QStringLiteral("nothing to change")
+                                   : changes->join(QLatin1String(", "))));
     publishHealth();
     emit reloaded(*changes);
     return changes;
@@ -216,8 +226,10 @@ QString StackApplier::removeOffered(const StackResource &resource)
 
 Result<QList<StackResource>> StackApplier::recordedResources() const
 {
-    const QString stackName
-        = m_stack ? m_stack->name : StackLoader::defaultStackName(m_templatePath);
+    const QString &option = m_engine->options().stackName;
+    const QString stackName = m_stack ? m_stack->name
+        : option.isEmpty()            ? StackLoader::defaultStackName(m_templatePath)
+                                      : option;
     return m_engine->store()->write([&](Database &db) -> Result<QList<StackResource>> {
         auto s = db.prepare(
             "SELECT logical_id, type, physical_id FROM stack_resources WHERE stack = ?1");
@@ -345,22 +357,18 @@ void StackApplier::printReport(const Stack &stack) const
     const QString file = QFileInfo(m_templatePath).fileName();
     const int unsupported = stack.report.count(FidelityItem::Level::Unsupported);
     const int ignored = stack.report.count(FidelityItem::Level::Ignored);
-    qsizetype resources = 0;
-    for (const StackResource &r : stack.resources)
-        resources += r.implicit ? 0 : 1;
-    QString head = QStringLiteral("tarmac: %1: stack %2, %3 resource(s)")
-                       .arg(file, stack.name)
-                       .arg(resources);
+    QString head
+        = QStringLiteral("tarmac: %1: stack %2, %3").arg(file, stack.name, stack.countText());
     if (unsupported == 0 && ignored == 0) {
-        printErr(head + QStringLiteral(", everything emulated"));
+        say(m_engine, LogSeverityInfo, head + QStringLiteral(", everything emulated"));
         return;
     }
     head += QStringLiteral(": %1 thing(s) Tarmac does not emulate, %2 it accepts and ignores")
                 .arg(unsupported)
                 .arg(ignored);
-    printErr(head);
+    say(m_engine, LogSeverityInfo, head);
     for (const QString &line : stack.report.lines())
-        printErr(line);
+        say(m_engine, LogSeverityWarn, line);
 }
 
 } // namespace tarmac

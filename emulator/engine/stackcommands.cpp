@@ -19,10 +19,12 @@ CommandResult usage(const QString &message)
 
 } // namespace
 
-Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides)
+Result<Stack> loadStack(
+    const QString &templatePath, const QStringList &parameterOverrides, const QString &stackName)
 {
     StackLoader::Options options;
     options.parameterOverrides = parameterOverrides;
+    options.stackName = stackName;
     const auto modules = createServiceModules();
     for (const auto &module : modules) {
         options.resourceTypes += module->resourceTypes();
@@ -31,14 +33,17 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
     return StackLoader::loadFile(templatePath, options);
 }
 
-CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json)
+CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json,
+    const QString &stackName)
 {
     const QString path = project.isEmpty() ? QDir::currentPath() : project;
+    if (!QFileInfo::exists(path))
+        return usage(QStringLiteral("no such folder or template: %1").arg(path));
     const QString templatePath = StackLoader::findTemplate(path);
     if (templatePath.isEmpty())
         return usage(
             QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
-    auto stack = loadStack(templatePath, parameterOverrides);
+    auto stack = loadStack(templatePath, parameterOverrides, stackName);
     const QString file = QFileInfo(templatePath).fileName();
     CommandResult r;
     if (!stack) {
@@ -70,12 +75,10 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
             + '\n';
         return r;
     }
-    qsizetype resources = 0;
     QList<std::pair<QString, int>> counts; // "function", 2: in dependency order
     for (const StackResource &res : stack->resources) {
         if (res.implicit)
             continue;
-        ++resources;
         if (res.noun.isEmpty())
             continue;
         auto it = std::find_if(
@@ -85,8 +88,7 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
         else
             ++it->second;
     }
-    QString text
-        = QStringLiteral("%1: stack %2, %3 resource(s)").arg(file, stack->name).arg(resources);
+    QString text = QStringLiteral("%1: stack %2, %3").arg(file, stack->name, stack->countText());
     for (const auto &[noun, n] : std::as_const(counts))
         text += QStringLiteral(", %1 %2(s)").arg(n).arg(noun);
     text += u'\n';

@@ -22,14 +22,16 @@ struct CommandResult
 };
 
 // The template as `serve` loads it: with every service's resource and SAM event types.
-Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides);
+// `stackName` empty: StackLoader::defaultStackName().
+Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides,
+    const QString &stackName = QString());
 
 // `tarmac check [PROJECT]`: loads the template as `serve` would and prints the fidelity
 // report. Status 1 when the template does not load or uses something Tarmac does not
 // emulate; what it accepts and ignores (IAM, …) is listed but does not fail the check.
 // `json`: the report as one JSON document instead of text.
-CommandResult checkProject(
-    const QString &project, const QStringList &parameterOverrides, bool json);
+CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json,
+    const QString &stackName = QString());
 
 // `tarmac events generate SOURCE`: a sample event in AWS's exact shape, pretty-printed.
 // Each service offers its own (ServiceModule::sampleEvents()).

@@ -1141,8 +1141,61 @@ QString StackLoader::findTemplate(const QString &projectPath)
     return {};
 }
 
+std::optional<QString> StackLoader::samconfigValue(
+    const QString &dir, const QString &table, const QString &key)
+{
+    QFile file(QDir(dir).filePath(QStringLiteral("samconfig.toml")));
+    if (file.size() > 1024 * 1024 || !file.open(QIODevice::ReadOnly))
+        return std::nullopt;
+    QString current;
+    const QStringList lines = QString::fromUtf8(file.readAll()).split(u'\n');
+    for (QString line : lines) {
+        line = line.trimmed();
+        if (line.startsWith(u'[')) {
+            const qsizetype close = line.indexOf(u']');
+            current = close > 0 ? line.mid(1, close - 1).trimmed() : QString();
+            continue;
+        }
+        if (current != table)
+            continue;
+        const qsizetype eq = line.indexOf(u'=');
+        if (eq <= 0 || line.left(eq).trimmed() != key)
+            continue;
+        const QString value = line.mid(eq + 1).trimmed();
+        if (value.size() >= 2 && (value.front() == u'"' || value.front() == u'\'')) {
+            const qsizetype end = value.indexOf(value.front(), 1);
+            if (end > 0)
+                return value.mid(1, end - 1);
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+Result<void> StackLoader::checkStackName(const QString &name)
+{
+    bool ok = !name.isEmpty() && name.size() <= 128
+        && ((name.front() >= u'a' && name.front() <= u'z')
+            || (name.front() >= u'A' && name.front() <= u'Z'));
+    for (const QChar c : name) {
+        ok = ok
+            && ((c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+                || c == u'-');
+    }
+    if (!ok)
+        return makeError(QStringLiteral("ValidationError"),
+            QStringLiteral("'%1' is not a stack name: a letter, then letters, digits and "
+                           "hyphens, at most 128 characters")
+                .arg(name));
+    return {};
+}
+
 QString StackLoader::defaultStackName(const QString &templatePath)
 {
+    if (auto configured = samconfigValue(QFileInfo(templatePath).absolutePath(),
+            QStringLiteral("default.deploy.parameters"), QStringLiteral("stack_name"));
+        configured && checkStackName(*configured))
+        return *configured;
     // A stack name: letters, digits and hyphens, starting with a letter, at most 128.
     QString name = QFileInfo(QFileInfo(templatePath).absolutePath()).fileName();
     QString out;
@@ -1219,6 +1272,10 @@ Result<Stack> StackLoader::loadFile(const QString &templatePath, const Options &
 Result<Stack> StackLoader::load(
     const QByteArray &text, const QString &templatePath, const Options &options)
 {
+    if (!options.stackName.isEmpty()) {
+        if (auto r = checkStackName(options.stackName); !r)
+            return r.error();
+    }
     auto doc = TemplateDocument::parse(text, QFileInfo(templatePath).fileName());
     if (!doc)
         return doc.error();

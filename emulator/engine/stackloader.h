@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "base/result.h"
 #include "template/resourcetype.h"
 #include "template/stack.h"
@@ -27,7 +29,7 @@ class StackLoader
 public:
     struct Options
     {
-        QString stackName; // empty: from the project folder's name
+        QString stackName; // empty: defaultStackName()
         QString region = QStringLiteral("us-east-1");
         QString accountId = QStringLiteral("000000000000");
         // "Key=Value" items (each may hold several, space separated, as SAM CLI takes
@@ -42,7 +44,16 @@ public:
     // The template of a project: the file itself, or template.yaml / template.yml /
     // template.json in the folder. Empty when there is none.
     static QString findTemplate(const QString &projectPath);
+    // samconfig.toml's [default.deploy.parameters] stack_name next to the template, as SAM
+    // CLI reads it, else the project folder's name made a valid stack name.
     static QString defaultStackName(const QString &templatePath);
+    // An error line unless `name` is a valid stack name (a letter, then letters, digits and
+    // hyphens, at most 128), as CloudFormation requires.
+    static Result<void> checkStackName(const QString &name);
+    // A string value of samconfig.toml (in `dir`) from a table ("default.deploy.parameters"),
+    // or nothing. Reads the TOML SAM CLI writes: [tables] and key = "string" lines.
+    static std::optional<QString> samconfigValue(
+        const QString &dir, const QString &table, const QString &key);
     static Result<QMap<QString, QString>> parseParameterOverrides(const QStringList &overrides);
 
     static Result<Stack> loadFile(const QString &templatePath, const Options &options);

@@ -4,6 +4,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "functions/codewatcher.h"
+#include "functions/runtimelog.h"
 #include "functions/runtimeregistry.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
@@ -152,6 +153,7 @@ FunctionRunner::FunctionRunner(
 
 FunctionRunner::~FunctionRunner()
 {
+    m_probes.waitForDone();
     stopAll();
     for (Pool *pool : std::as_const(m_pools)) {
         for (auto &slot : pool->workers)
@@ -189,14 +191,6 @@ Result<void> FunctionRunner::defineFunction(const FunctionConfig &config)
         return makeError(QStringLiteral("InvalidParameterValueException"),
             QStringLiteral("Timeout and MemorySize must be positive"));
 
-    // Resolving the interpreter once here makes the first cold start faster and surfaces the
-    // plugin's warnings when the function is defined. A launch error is not a definition
-    // error: Lambda, too, accepts a function whose bootstrap is missing and fails its invokes.
-    QStringList warnings;
-    const QString runtimeDir = QDir(m_options.runtimeRoot).filePath(plugin->key());
-    if (auto launch = plugin->launch({config.runtime, config.handler, config.codeDir, runtimeDir}))
-        warnings = launch->warnings;
-
     {
         QMutexLocker lock(&m_mutex);
         auto it = m_definitions.find(config.name);
@@ -205,10 +199,28 @@ Result<void> FunctionRunner::defineFunction(const FunctionConfig &config)
         Definition &d = m_definitions[config.name];
         d.config = config;
         d.generation = m_nextGeneration++;
-        d.warnings = warnings;
     }
-    for (const QString &w : std::as_const(warnings))
-        qWarning("tarmac: function %s: %s", qPrintable(config.name), qPrintable(w));
+    // Resolving the interpreter ahead of the first cold start makes that start faster and
+    // surfaces the plugin's warnings early; it runs a process or two (`python3 -c`, through a
+    // version manager's shim that can take most of a second), so it runs beside start-up
+    // instead of before the ready line. A launch that needs the interpreter meanwhile waits
+    // for the plugin's answer. A launch error is not a definition error: Lambda, too, accepts
+    // a function whose bootstrap is missing and fails its invokes.
+    const QString runtimeDir = QDir(m_options.runtimeRoot).filePath(plugin->key());
+    m_probes.start([this, plugin, config, runtimeDir] {
+        auto launch = plugin->launch({config.runtime, config.handler, config.codeDir, runtimeDir});
+        if (!launch)
+            return;
+        {
+            QMutexLocker lock(&m_mutex);
+            auto it = m_definitions.find(config.name);
+            if (it == m_definitions.end() || it->config != config)
+                return;
+            it->warnings = launch->warnings;
+        }
+        for (const QString &w : std::as_const(launch->warnings))
+            qWarning("tarmac: function %s: %s", qPrintable(config.name), qPrintable(w));
+    });
     if (QThread::currentThread() == thread())
         applyDefinition(config.name);
     else
@@ -851,12 +863,12 @@ void FunctionRunner::onInstanceOutput(
     Pool *pool, FunctionInstance *instance, const QByteArray &line, FunctionInstance::Stream stream)
 {
     Slot *slot = slotFor(*pool, instance);
-    const int severity
-        = stream == FunctionInstance::Stream::Stderr ? LogSeverityWarn : LogSeverityInfo;
+    const RuntimeLogLine read
+        = readRuntimeLogLine(line, stream == FunctionInstance::Stream::Stderr);
     Active *active = slot ? slot->active.get() : nullptr;
     if (!active && slot && slot->invocations == 0)
-        appendTail(slot->initLog, line); // init output: shown with the first invocation
-    log(*pool, active, line, severity);
+        appendTail(slot->initLog, read.text); // init output: shown with the first invocation
+    log(*pool, active, read.text, read.severity);
 }
 
 void FunctionRunner::onInitFailed(

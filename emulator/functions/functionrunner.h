@@ -9,6 +9,7 @@
 #include <QHash>
 #include <QMutex>
 #include <QObject>
+#include <QThreadPool>
 #include <QUrl>
 
 #include <deque>
@@ -134,6 +135,8 @@ private:
     const Clock *m_clock;
     const Options m_options;
     bool m_stopped = false;
+    // Interpreter probes (RuntimePlugin::launch at definition), off the engine's thread.
+    QThreadPool m_probes;
 
     // Definitions, shared with other threads.
     mutable QMutex m_mutex;

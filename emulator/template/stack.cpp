@@ -1,5 +1,7 @@
 #include "template/stack.h"
 
+#include <algorithm>
+
 #include <QSet>
 
 namespace tarmac {
@@ -99,6 +101,22 @@ QList<const StackResource *> Stack::resourcesOf(const QString &noun) const
             out.append(&r);
     }
     return out;
+}
+
+qsizetype Stack::declaredCount() const
+{
+    return std::count_if(
+        resources.begin(), resources.end(), [](const StackResource &r) { return !r.implicit; });
+}
+
+QString Stack::countText() const
+{
+    const qsizetype declared = declaredCount();
+    const qsizetype made = resources.size() - declared;
+    QString text = QStringLiteral("%1 resource(s)").arg(declared);
+    if (made > 0)
+        text += QStringLiteral(" (+%1 made by the SAM transform)").arg(made);
+    return text;
 }
 
 } // namespace tarmac

@@ -105,6 +105,11 @@ struct Stack
     const StackResource *resource(const QString &logicalId) const;
     // The resources whose type has that noun ("function"), in dependency order.
     QList<const StackResource *> resourcesOf(const QString &noun) const;
+    // How many resources the template declares, and how many the SAM transform made of them
+    // (roles, permissions): "4 resource(s)" or "4 resource(s) (+4 made by the SAM
+    // transform)", the one count the CLI and the window show.
+    qsizetype declaredCount() const;
+    QString countText() const;
 };
 
 } // namespace tarmac

@@ -87,8 +87,9 @@ Json plainScalar(const std::string &s)
 class TemplateBuilder
 {
 public:
-    explicit TemplateBuilder(TemplateDocument &doc)
+    TemplateBuilder(TemplateDocument &doc, std::string text)
         : m_doc(doc)
+        , m_text(std::move(text))
     { }
 
     Result<Json> build(const YAML::Node &node, const QString &path, int depth)
@@ -130,6 +131,10 @@ private:
             return tagged ? Json("") : Json(nullptr);
         case YAML::NodeType::Scalar: {
             const std::string &tag = node.Tag();
+            if (tag == "!") {
+                if (auto bad = checkQuoted(node.Mark()); !bad.isEmpty())
+                    return templateError(where(node), bad);
+            }
             if (tagged || tag == "!" || tag == "tag:yaml.org,2002:str")
                 return Json(node.Scalar());
             return plainScalar(node.Scalar());
@@ -174,6 +179,57 @@ private:
         return Json(nullptr);
     }
 
+    // yaml-cpp takes a quoted scalar without its closing quote as running to the end of the
+    // document, and one whose closing quote is lines later as a string of those lines, even
+    // when they are indented as the template's own keys. Other YAML loaders reject both (a
+    // flow scalar's continuation lines must be indented past its block): so does Tarmac,
+    // rather than name a bucket after the rest of the file. Empty when the scalar is fine.
+    QString checkQuoted(const YAML::Mark &m) const
+    {
+        const std::string &text = m_text;
+        if (m.pos < 0 || size_t(m.pos) >= text.size())
+            return {};
+        const char quote = text[size_t(m.pos)];
+        if (quote != '"' && quote != '\'')
+            return {};
+        // The block the scalar sits in: the indentation of the line it starts on.
+        size_t lineStart = text.rfind('\n', size_t(m.pos));
+        lineStart = lineStart == std::string::npos ? 0 : lineStart + 1;
+        size_t indent = 0;
+        while (lineStart + indent < text.size() && text[lineStart + indent] == ' ')
+            ++indent;
+        const bool inBlock = indent < size_t(m.pos) - lineStart; // after a key or a "- "
+        const QString unclosed
+            = QStringLiteral(
+                "the quoted string that starts here has no closing %1 on its line%2; close it")
+                  .arg(quote == '"' ? QStringLiteral("\"") : QStringLiteral("'"));
+        for (size_t i = size_t(m.pos) + 1; i < text.size(); ++i) {
+            const char c = text[i];
+            if (quote == '"' && c == '\\') {
+                ++i;
+                continue;
+            }
+            if (c == quote) {
+                if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+                    ++i;
+                    continue;
+                }
+                return {};
+            }
+            if (c == '\n' && inBlock) {
+                // A continuation line must be indented past the block (blank lines aside).
+                size_t j = i + 1, spaces = 0;
+                while (j < text.size() && text[j] == ' ') {
+                    ++j;
+                    ++spaces;
+                }
+                if (j < text.size() && text[j] != '\n' && text[j] != '\r' && spaces <= indent)
+                    return unclosed.arg(QStringLiteral(" (the next line is not indented past it)"));
+            }
+        }
+        return unclosed.arg(QStringLiteral(" before the end of the file"));
+    }
+
     void mark(const QString &path, const YAML::Mark &m, bool overwrite = false)
     {
         if (m.line < 0 || m.column < 0)
@@ -191,6 +247,7 @@ private:
     }
 
     TemplateDocument &m_doc;
+    const std::string m_text;
     qsizetype m_nodes = 0;
 };
 
@@ -218,8 +275,9 @@ Result<TemplateDocument> TemplateDocument::parse(const QByteArray &text, const Q
     }
     // yaml-cpp reports with exceptions; they stop here.
     try {
-        const YAML::Node root = YAML::Load(text.toStdString());
-        TemplateBuilder builder(doc);
+        std::string source = text.toStdString();
+        const YAML::Node root = YAML::Load(source);
+        TemplateBuilder builder(doc, std::move(source));
         auto json = builder.build(root, QString(), 0);
         if (!json)
             return json.error();

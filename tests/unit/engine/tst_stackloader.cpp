@@ -134,6 +134,7 @@ private slots:
     void fidelityReport();
     void errors_data();
     void errors();
+    void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
     void parameterOverrides();
@@ -811,6 +812,16 @@ void TestStackLoader::errors_data()
 
     QTest::newRow("not yaml") << QByteArray("Resources:\n  A: [unclosed\n")
                               << QStringLiteral("template.yaml:3:1: not valid YAML or JSON");
+    QTest::newRow("unterminated quote")
+        << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+                      "      BucketName: \"unterminated\n")
+        << QStringLiteral("template.yaml:5:19: the quoted string that starts here has no "
+                          "closing \" before the end of the file");
+    QTest::newRow("quote swallowing keys")
+        << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+                      "      BucketName: 'open\n  B:\n    Type: 'AWS::S3::Bucket'\n")
+        << QStringLiteral("template.yaml:5:19: the quoted string that starts here has no "
+                          "closing ' on its line (the next line is not indented past it)");
     QTest::newRow("unknown tag") << QByteArray("Resources:\n  A: !Nope x\n")
                                  << QStringLiteral("template.yaml:2:6: unknown tag !Nope");
     QTest::newRow("duplicate key")
@@ -887,6 +898,40 @@ void TestStackLoader::errors()
     QVERIFY(!stack);
     QVERIFY2(stack.error().message.contains(expected), qPrintable(stack.error().message));
     QCOMPARE(stack.error().code, QStringLiteral("ValidationError"));
+}
+
+void TestStackLoader::stackNames()
+{
+    QVERIFY(StackLoader::checkStackName(QStringLiteral("demo-2")));
+    QVERIFY(!StackLoader::checkStackName(QStringLiteral("2demo")));
+    QVERIFY(!StackLoader::checkStackName(QStringLiteral("de_mo")));
+    QVERIFY(!StackLoader::checkStackName(QString()));
+    QVERIFY(!StackLoader::checkStackName(QString(129, u'a')));
+
+    Project p;
+    // Without samconfig.toml: the folder's name.
+    const QString folderName = StackLoader::defaultStackName(p.templatePath());
+    QVERIFY(!folderName.isEmpty());
+    QFile config(QFileInfo(p.templatePath()).absolutePath() + QStringLiteral("/samconfig.toml"));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("version = 0.1\n[default.build.parameters]\nstack_name = \"not-this\"\n"
+                 "[default.deploy.parameters]\n  stack_name = \"from-config\"  # SAM's\n"
+                 "capabilities = \"CAPABILITY_IAM\"\n");
+    config.close();
+    QCOMPARE(StackLoader::defaultStackName(p.templatePath()), QStringLiteral("from-config"));
+    QCOMPARE(StackLoader::samconfigValue(QFileInfo(p.templatePath()).absolutePath(),
+                 QStringLiteral("default.deploy.parameters"), QStringLiteral("capabilities")),
+        std::optional<QString>(QStringLiteral("CAPABILITY_IAM")));
+    auto stack = p.load("Resources:\n  A: {Type: AWS::S3::Bucket}\n");
+    QVERIFY(stack);
+    QCOMPARE(stack->name, QStringLiteral("from-config"));
+
+    StackLoader::Options o;
+    o.stackName = QStringLiteral("9lives");
+    auto refused = StackLoader::loadFile(p.templatePath(), o);
+    QVERIFY(!refused);
+    QVERIFY2(refused.error().message.contains(QLatin1String("not a stack name")),
+        qPrintable(refused.error().message));
 }
 
 void TestStackLoader::jsonTemplate()
