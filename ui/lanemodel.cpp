@@ -14,10 +14,19 @@ int LaneModel::rowCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : int(m_order.size());
 }
 
-QString LaneModel::displayName(const TimelineData::LaneKey &key)
+void LaneModel::setDisplayNames(const QHash<QString, QString> &physicalToLogical)
+{
+    if (physicalToLogical == m_names)
+        return;
+    m_names = physicalToLogical;
+    if (!m_order.isEmpty())
+        emit dataChanged(index(0), index(int(m_order.size()) - 1));
+}
+
+QString LaneModel::displayName(const TimelineData::LaneKey &key) const
 {
     if (!key.function.isEmpty())
-        return QStringLiteral("λ ") + key.function;
+        return QStringLiteral("λ ") + m_names.value(key.function, key.function);
     static const QHash<QString, QString> names = {
         {QStringLiteral("s3"), QStringLiteral("S3")},
         {QStringLiteral("lambda"), QStringLiteral("Lambda API")},

@@ -4,6 +4,7 @@
 #include "ui/timelinegeometry.h"
 
 #include <QAbstractListModel>
+#include <QHash>
 
 namespace tarmac {
 
@@ -61,7 +62,10 @@ public:
     // The lane at a y in that layout, or -1.
     int laneAt(int y, int top, int scrollY) const;
 
-    static QString displayName(const TimelineData::LaneKey &key);
+    // "λ SummarizeFunction" (the template's logical id when it has one), "S3".
+    QString displayName(const TimelineData::LaneKey &key) const;
+    // A function's physical name → the template's logical id.
+    void setDisplayNames(const QHash<QString, QString> &physicalToLogical);
 
     // Collapsed lanes by key, to restore a session's layout.
     QStringList collapsedKeys() const;
@@ -75,6 +79,7 @@ signals:
 private:
     static int sortGroup(const TimelineData::LaneKey &key);
 
+    QHash<QString, QString> m_names;
     QList<TimelineData::LaneKey> m_keys; // by lane id
     QHash<QString, int> m_index; // key() → lane id
     QList<int> m_order; // model row → lane id

@@ -38,6 +38,16 @@ QString LogModel::levelName(int severity)
     return QString();
 }
 
+void LogModel::setDisplayNames(const QHash<QString, QString> &physicalToLogical)
+{
+    if (physicalToLogical == m_names)
+        return;
+    m_names = physicalToLogical;
+    if (!m_rows.empty())
+        emit dataChanged(index(0, SourceColumn), index(rowCount() - 1, SourceColumn));
+    emit sourcesChanged();
+}
+
 QVariant LogModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid))
@@ -49,7 +59,7 @@ QVariant LogModel::data(const QModelIndex &index, int role) const
         case TimeColumn:
             return format::clock(r.timeNs, 3);
         case SourceColumn:
-            return r.source;
+            return displayName(r.source);
         case RequestColumn:
             return r.requestId;
         case LevelColumn:

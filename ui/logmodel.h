@@ -3,6 +3,7 @@
 #include "trace/span.h"
 
 #include <QAbstractTableModel>
+#include <QHash>
 #include <QSortFilterProxyModel>
 
 #include <deque>
@@ -46,6 +47,9 @@ public:
     QStringList sources() const;
 
     void setMaxRows(int rows) { m_maxRows = std::max(10, rows); }
+    // A function's physical name → the template's logical id, shown in the Function column.
+    void setDisplayNames(const QHash<QString, QString> &physicalToLogical);
+    QString displayName(const QString &source) const { return m_names.value(source, source); }
     int maxRows() const { return m_maxRows; }
 
     static QString levelName(int severity);
@@ -59,6 +63,7 @@ private:
 
     std::deque<LogRecord> m_rows;
     QStringList m_sources;
+    QHash<QString, QString> m_names;
     int m_maxRows = 100'000;
 };
 

@@ -109,6 +109,11 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
     connect(model, &LogModel::sourcesChanged, this, &LogView::refreshSources);
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
         &LogView::onCurrentChanged);
+    // The pane shows the selected line only: a cleared selection clears it.
+    connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+        if (!m_table->selectionModel()->hasSelection())
+            m_details->clear();
+    });
     connect(selection, &SpanSelection::changed, this, &LogView::onSelectionChanged);
 
     // Stay at the bottom while the user is there.
@@ -165,8 +170,16 @@ void LogView::onSelectionChanged(
     const QByteArray &traceId, const QByteArray &spanId, QObject *origin)
 {
     applyScope();
-    if (origin == this || traceId.isEmpty())
+    if (origin == this)
         return;
+    if (traceId.isEmpty()) {
+        // Cleared elsewhere (Escape in the timeline): nothing is selected here either.
+        m_syncing = true;
+        m_table->selectionModel()->clear();
+        m_syncing = false;
+        m_details->clear();
+        return;
+    }
     // Selected in the timeline: show its first line, without echoing the selection back.
     const int row = m_model->firstRowOf(traceId, spanId);
     if (row < 0)
@@ -236,7 +249,7 @@ void LogView::refreshSources()
     if (!current.isEmpty() && !sources.contains(current))
         sources.append(current);
     for (const QString &s : std::as_const(sources))
-        m_source->addItem(s, s);
+        m_source->addItem(m_model->displayName(s), s);
     m_source->setCurrentIndex(std::max(0, m_source->findData(current)));
 }
 

@@ -150,6 +150,9 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
             m_logs->append(logs);
             m_resources->addLiveSpans(spans);
         });
+    // Functions by the names the template gives them, in the lanes and the log.
+    connect(m_resources, &ResourceModel::displayNamesChanged, m_lanes, &LaneModel::setDisplayNames);
+    connect(m_resources, &ResourceModel::displayNamesChanged, m_logs, &LogModel::setDisplayNames);
     connect(m_stepper, &StepperController::failed, this, [this](const QString &message) {
         m_notifications->notify(NotificationBar::Warning, message);
     });
@@ -335,7 +338,8 @@ void MainWindow::loadLogHistory()
 
 void MainWindow::showFailed(const QString &message)
 {
-    m_status->setText(tr("<b>Tarmac could not start:</b> %1").arg(message.toHtmlEscaped()));
+    // Said once, in the banner (and on stderr, by the app); the status bar only says so.
+    m_status->setText(tr("<b>Not running</b>"));
     m_resources->setStartError(message);
     m_notifications->notify(NotificationBar::Error, tr("Tarmac could not start: %1").arg(message));
     m_timeline->tracks()->setEmptyText(tr("Tarmac is not running. Fix the problem above, then use "

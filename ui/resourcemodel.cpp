@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QFont>
 #include <QLocale>
+#include <QRegularExpression>
 
 namespace tarmac {
 
@@ -38,8 +39,11 @@ QString FunctionResources::title() const
     return QObject::tr("Functions");
 }
 
-QString FunctionResources::emptyText() const
+QString FunctionResources::emptyText(bool projectOpen) const
 {
+    if (projectOpen)
+        return QObject::tr("The template defines no function: add one to it, or create one "
+                           "with aws lambda create-function.");
     return QObject::tr(
         "No functions yet: open a project with a template.yaml (File › Open project…) "
         "or create one with aws lambda create-function.");
@@ -147,6 +151,14 @@ void ResourceModel::addKind(std::unique_ptr<ResourceKind> kind)
     endInsertRows();
 }
 
+bool ResourceModel::isTemplateError(const QString &message)
+{
+    // Load errors start with the template's name and position ("template.yaml:5:19: …").
+    static const QRegularExpression re(
+        QStringLiteral(R"(^[^ :]+\.(ya?ml|json|template)(:\d+)*: )"));
+    return re.match(message).hasMatch();
+}
+
 int ResourceModel::templateRows() const
 {
     if (m_templateHidden)
@@ -159,8 +171,12 @@ int ResourceModel::templateRows() const
 
 QString ResourceModel::templateRowText(int row) const
 {
-    if (!m_template.startError.isEmpty())
-        return tr("Tarmac did not start: %1").arg(m_template.startError);
+    if (!m_template.startError.isEmpty()) {
+        // The template's own errors belong here; others (a taken port) are in the banner.
+        return isTemplateError(m_template.startError)
+            ? tr("The template did not load: %1").arg(m_template.startError)
+            : tr("Tarmac is not running (see the message above).");
+    }
     if (!m_template.running)
         return tr("Tarmac is not running.");
     if (m_template.path.isEmpty())
@@ -250,7 +266,7 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
         case Qt::ToolTipRole:
             return templateRowText(index.row());
         case Qt::ForegroundRole:
-            if (!m_template.startError.isEmpty()
+            if ((!m_template.startError.isEmpty() && isTemplateError(m_template.startError))
                 || (!m_template.error.isEmpty() && index.row() == 1))
                 return QColor::fromRgb(0xc5221f);
             if (fidelityRow && !m_template.fidelity.isEmpty()
@@ -267,10 +283,8 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
     const QList<ResourceItem> &items = m_items[size_t(group)];
     if (items.isEmpty()) {
         // The empty state: what to do next.
-        if (role == Qt::DisplayRole)
-            return kind.emptyText();
-        if (role == Qt::ToolTipRole)
-            return kind.emptyText();
+        if (role == Qt::DisplayRole || role == Qt::ToolTipRole)
+            return kind.emptyText(!m_template.path.isEmpty());
         if (role == Qt::ForegroundRole)
             return QColor::fromRgb(0x80868b);
         if (role == KindRole)
@@ -462,6 +476,10 @@ void ResourceModel::refresh(EngineHost *host)
                     t.stackName = st->name;
                     t.resources = int(st->resources.size());
                     t.countText = st->countText();
+                    for (const StackResource &r : st->resources) {
+                        if (!r.implicit && !r.physicalId.isEmpty() && r.physicalId != r.logicalId)
+                            t.names.insert(r.physicalId, r.logicalId);
+                    }
                     for (const FidelityItem &item : st->report.items) {
                         const QString level = item.level == FidelityItem::Level::Unsupported
                             ? QStringLiteral("unsupported")
@@ -490,6 +508,10 @@ void ResourceModel::refresh(EngineHost *host)
                 setResources(k.id, CatalogResources::itemsOf(s.catalog, k.id));
             }
             const TemplateInfo &t = s.templateInfo;
+            if (t.names != m_template.names) {
+                m_template.names = t.names;
+                emit displayNamesChanged(t.names);
+            }
             if (t.path != m_template.path || t.error != m_template.error
                 || t.fidelity != m_template.fidelity || t.running != m_template.running
                 || t.resources != m_template.resources || !m_template.startError.isEmpty())

@@ -36,7 +36,8 @@ public:
     virtual ~ResourceKind() = default;
     virtual QString id() const = 0; // "function"
     virtual QString title() const = 0; // "Functions"
-    virtual QString emptyText() const = 0; // what to do to have one
+    // What to do to have one; `projectOpen`: a project with a template is open.
+    virtual QString emptyText(bool projectOpen) const = 0;
     virtual QList<ResourceItem> collect(Engine &engine) const = 0;
     virtual QString statusText(const ResourceItem &item) const = 0;
 };
@@ -47,7 +48,7 @@ class FunctionResources : public ResourceKind
 public:
     QString id() const override { return QStringLiteral("function"); }
     QString title() const override;
-    QString emptyText() const override;
+    QString emptyText(bool projectOpen) const override;
     QList<ResourceItem> collect(Engine &engine) const override;
     QString statusText(const ResourceItem &item) const override;
 };
@@ -63,7 +64,7 @@ public:
     { }
     QString id() const override { return m_kind.id; }
     QString title() const override { return m_kind.title; }
-    QString emptyText() const override { return m_kind.emptyText; }
+    QString emptyText(bool) const override { return m_kind.emptyText; }
     QList<ResourceItem> collect(Engine &engine) const override;
     QString statusText(const ResourceItem &item) const override { return item.status; }
     // The catalog's entries of `kind` as the tree's items.
@@ -97,6 +98,7 @@ public:
         QString error; // the last reload error
         int resources = 0;
         QString countText; // Stack::countText()
+        QHash<QString, QString> names; // a resource's physical name → its logical id
         QList<QPair<QString, QString>> fidelity; // (level, text)
         QString startError; // the engine did not start
     };
@@ -119,11 +121,20 @@ public:
     // What refresh() delivers (public for tests).
     void setResources(const QString &kind, const QList<ResourceItem> &items);
     void setTemplate(const TemplateInfo &info);
+    const TemplateInfo &templateInfo() const { return m_template; }
     void setInvocations(const QHash<QString, TraceQuery::Invocations> &counts);
     void addLiveSpans(const QList<Span> &spans);
     void setStartError(const QString &message);
+    // Whether a start error is the template's (shown in the template's row).
+    static bool isTemplateError(const QString &message);
     void clear();
 
+signals:
+    // The template's names changed (a project opened or reloaded): views that show physical
+    // names show logical ids instead.
+    void displayNamesChanged(const QHash<QString, QString> &physicalToLogical);
+
+public:
     const QList<ResourceItem> &items(const QString &kind) const;
     TraceQuery::Invocations invocations(const QString &function) const
     {

@@ -307,7 +307,7 @@ QString TimelineWidget::toolTipFor(qint32 infoIndex) const
     if (info.flags & TimelineData::Summary) {
         QString text = tr("<b>%1 spans</b> in %2")
                            .arg(info.count)
-                           .arg(LaneModel::displayName(lane).toHtmlEscaped());
+                           .arg(m_lanes->displayName(lane).toHtmlEscaped());
         if (info.errors)
             text += tr("<br><span style='color:#d93025'>%1 failed</span>").arg(info.errors);
         text += tr("<br>%1 – %2<br><i>zoom in to see them one by one</i>")

@@ -1,9 +1,13 @@
 #include "ui/lanemodel.h"
 #include "ui/livefeed.h"
 #include "ui/logmodel.h"
+#include "ui/logview.h"
+#include "ui/spanselection.h"
 
 #include <QAbstractItemModelTester>
+#include <QPlainTextEdit>
 #include <QSignalSpy>
+#include <QTableView>
 #include <QTest>
 
 using namespace tarmac;
@@ -148,6 +152,29 @@ private slots:
             QStringLiteral("Request id"));
         logs.clear();
         QCOMPARE(logs.rowCount(), 0);
+    }
+
+    void logDetailsFollowTheSelection()
+    {
+        LogModel logs;
+        SpanSelection selection;
+        LogView view(&logs, &selection);
+        logs.append({log(1, QStringLiteral("fn"), LogSeverityInfo, QStringLiteral("first"), 1),
+            log(2, QStringLiteral("fn"), LogSeverityInfo, QStringLiteral("second"), 2)});
+        auto *details = view.findChild<QPlainTextEdit *>(QStringLiteral("logDetails"));
+        QVERIFY(details);
+        view.table()->selectRow(1);
+        QVERIFY(details->toPlainText().contains(QLatin1String("second")));
+        // Cleared in the table (Ctrl+click, Escape)…
+        view.table()->selectionModel()->clearSelection();
+        QCOMPARE(details->toPlainText(), QString());
+        // … or elsewhere (the timeline).
+        view.table()->selectRow(0);
+        QVERIFY(details->toPlainText().contains(QLatin1String("first")));
+        QVERIFY(!selection.isEmpty());
+        selection.clear();
+        QCOMPARE(details->toPlainText(), QString());
+        QVERIFY(!view.table()->selectionModel()->hasSelection());
     }
 
     void multiLineTextShowsItsFirstLine()
