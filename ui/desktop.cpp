@@ -21,10 +21,16 @@ int runDesktop(int argc, char **argv, const Engine::Options &options, bool autom
 
     EngineHost host(options);
     MainWindow window(&host);
-    QObject::connect(&host, &EngineHost::started, &app, [](const QString &line) {
-        std::printf("%s\n", qPrintable(line));
-        std::fflush(stdout);
-    });
+    QObject::connect(
+        &host, &EngineHost::started, &app, [&host](const QString &line, const QString &stateDir) {
+            // Where the state is, as serve says it (a project-less start writes ./.tarmac).
+            if (host.options().console && host.options().console->level != ConsoleLog::Level::Quiet)
+                std::fprintf(stderr, "tarmac: state in %s%s\n", qPrintable(stateDir),
+                    host.options().ephemeral ? " (ephemeral: removed at exit)" : "");
+            std::fflush(stderr);
+            std::printf("%s\n", qPrintable(line));
+            std::fflush(stdout);
+        });
     // What the window shows of a failed start goes to the terminal too.
     QObject::connect(&host, &EngineHost::failed, &app, [](const QString &message) {
         std::fprintf(stderr, "tarmac: %s\n", qPrintable(message));

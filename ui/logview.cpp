@@ -39,7 +39,11 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
     m_text->setObjectName(QStringLiteral("logFilterText"));
     m_source->setObjectName(QStringLiteral("logFilterFunction"));
     m_source->addItem(tr("All functions"), QString());
-    m_source->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    // Long function names must not squeeze the filter box: the list is as wide as it needs,
+    // the closed box at most ~22 characters.
+    m_source->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    m_source->setMinimumContentsLength(16);
+    m_text->setMinimumWidth(fontMetrics().horizontalAdvance(m_text->placeholderText()) + 40);
     m_level->setObjectName(QStringLiteral("logFilterLevel"));
     m_level->addItem(tr("All levels"), 0);
     m_level->addItem(tr("Info and above"), int(LogSeverityInfo));
@@ -73,11 +77,13 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
     const QFontMetrics fm = fontMetrics();
     m_table->setColumnWidth(
         LogModel::TimeColumn, fm.horizontalAdvance(QStringLiteral("00:00:00.000")) + 16);
+    // Functions show by their logical ids ("SummarizeFunction"); the message takes the rest.
     m_table->setColumnWidth(
-        LogModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("resize-image")) + 16);
+        LogModel::SourceColumn, fm.horizontalAdvance(QStringLiteral("SummarizeFunction")) + 16);
     m_table->setColumnWidth(
         LogModel::RequestColumn, fm.horizontalAdvance(QStringLiteral("00000000-00")) + 16);
-    m_table->setTextElideMode(Qt::ElideMiddle);
+    // A line's start is what tells lines apart ("START RequestId…", "REPORT RequestId…").
+    m_table->setTextElideMode(Qt::ElideRight);
     m_table->setColumnWidth(
         LogModel::LevelColumn, fm.horizontalAdvance(QStringLiteral("ERROR")) + 16);
 

@@ -174,16 +174,19 @@ void TimelineWidget::paintAxis(QPainter &p)
         }
     }
     const QFontMetrics fm = fontMetrics();
+    // The scale, at the right: what one labelled step is worth. A tick label that would run
+    // under it is left out (its tick stays).
+    const QString scale = tr("%1 per division").arg(format::duration(step));
+    const int sw = fm.horizontalAdvance(scale) + 12;
     for (qint64 t = timeline::firstTick(w.start, step); t <= w.end; t += step) {
         const int x = int(timeline::timeToX(t, w, width));
         p.fillRect(QRect(x, kAxisHeight - 10, 1, 9), kAxisText);
         const QString label = format::clock(t, digits);
-        p.drawText(QRect(x + 3, 2, fm.horizontalAdvance(label) + 4, kAxisHeight - 10),
-            Qt::AlignLeft | Qt::AlignVCenter, label);
+        const int lw = fm.horizontalAdvance(label) + 4;
+        if (x + 3 + lw > width - sw)
+            continue;
+        p.drawText(QRect(x + 3, 2, lw, kAxisHeight - 10), Qt::AlignLeft | Qt::AlignVCenter, label);
     }
-    // The scale, at the right: what one labelled step is worth.
-    const QString scale = tr("%1 per division").arg(format::duration(step));
-    const int sw = fm.horizontalAdvance(scale) + 12;
     p.fillRect(QRect(width - sw, 1, sw, kAxisHeight - 12), kAxisBackground);
     p.setPen(kAxisText.lighter(140));
     p.drawText(
