@@ -725,8 +725,10 @@ int runCheck(const QStringList &args)
     p.setApplicationDescription(QStringLiteral(
         "Load the project's template as serve would and list every resource type, property, "
         "event and intrinsic function Tarmac does not emulate, with its place in the "
-        "template. Exit status 1 when something is not emulated or the template is invalid; "
-        "what Tarmac accepts and ignores (IAM, …) is listed without failing."));
+        "template. Exit status 1 when something is not emulated, 2 when the template does not "
+        "load; what Tarmac accepts and ignores (IAM, …) is listed without failing. --json: "
+        "{template, stack, resources, unsupported, ignored, items: [{level, kind, subject, path, "
+        "note, line, column}]}, or {template, error}."));
     p.addPositionalArgument(QStringLiteral("PROJECT"),
         QStringLiteral("Folder with template.yaml, or a template (default: here)."),
         QStringLiteral("[PROJECT]"));

@@ -47,7 +47,7 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
     const QString file = QFileInfo(templatePath).fileName();
     CommandResult r;
     if (!stack) {
-        r.status = 1;
+        r.status = 2; // not loadable: as `serve` would refuse to start
         if (json)
             r.out = toJsonBytes(Json {{"template", templatePath.toStdString()},
                                     {"error", stack.error().message.toStdString()}},

@@ -27,8 +27,9 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
     const QString &stackName = QString());
 
 // `tarmac check [PROJECT]`: loads the template as `serve` would and prints the fidelity
-// report. Status 1 when the template does not load or uses something Tarmac does not
-// emulate; what it accepts and ignores (IAM, …) is listed but does not fail the check.
+// report. Status 2 when the template does not load (or there is none), 1 when it uses
+// something Tarmac does not emulate; what it accepts and ignores (IAM, …) is listed but
+// does not fail the check.
 // `json`: the report as one JSON document instead of text.
 CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json,
     const QString &stackName = QString());

@@ -336,7 +336,17 @@ private:
 
     Result<void> readParameters()
     {
-        auto overrides = StackLoader::parseParameterOverrides(m_options.parameterOverrides);
+        // samconfig.toml's parameter_overrides first (as SAM CLI reads them, `sam local`'s
+        // own table over the deploy one), the command line's over them.
+        QStringList given;
+        for (const char *table :
+            {"default.deploy.parameters", "default.local_start_api.parameters"}) {
+            if (auto v = StackLoader::samconfigValue(
+                    m_stack.baseDir, QLatin1String(table), QStringLiteral("parameter_overrides")))
+                given.append(*v);
+        }
+        given += m_options.parameterOverrides;
+        auto overrides = StackLoader::parseParameterOverrides(given);
         if (!overrides)
             return overrides.error();
         const Json &params = section("Parameters");
@@ -347,6 +357,23 @@ private:
             if (!params.is_object() || !params.contains(it.key().toStdString()))
                 return makeError(QStringLiteral("ValidationError"),
                     QStringLiteral("Parameters: [%1] do not exist in the template").arg(it.key()));
+        }
+        // Every parameter that has no value, in one error, as CloudFormation names them.
+        QStringList missing;
+        for (const QString &name : keysOf(QStringLiteral("/Parameters"), params)) {
+            const Json &p = params[name.toStdString()];
+            if (p.is_object() && !p.contains("Default") && !overrides->contains(name))
+                missing.append(name);
+        }
+        if (!missing.isEmpty()) {
+            QStringList pairs;
+            for (const QString &name : std::as_const(missing))
+                pairs.append(name + QStringLiteral("=VALUE"));
+            return error(
+                TemplateDocument::childPath(QStringLiteral("/Parameters"), missing.first()),
+                QStringLiteral("Parameters: [%1] must have values: pass --parameter-overrides %2 "
+                               "(or parameter_overrides in samconfig.toml)")
+                    .arg(missing.join(QStringLiteral(", ")), pairs.join(u' ')));
         }
         for (const QString &name : keysOf(QStringLiteral("/Parameters"), params)) {
             const QString path = TemplateDocument::childPath(QStringLiteral("/Parameters"), name);
@@ -507,12 +534,22 @@ private:
             const Json &body = resources[id.toStdString()];
             if (!body.is_object() || !body.contains("Type") || !body["Type"].is_string())
                 return error(path, QStringLiteral("the resource %1 needs a Type").arg(id));
+            const bool samType
+                = body["Type"].get_ref<const std::string &>().starts_with("AWS::Serverless::");
             for (auto it = body.begin(); it != body.end(); ++it) {
-                if (std::none_of(std::begin(attributes), std::end(attributes),
+                if (std::any_of(std::begin(attributes), std::end(attributes),
                         [&](const char *a) { return it.key() == a; }))
-                    return error(TemplateDocument::childPath(path, qs(it.key())),
-                        QStringLiteral("Invalid template resource property '%1'")
-                            .arg(qs(it.key())));
+                    continue;
+                const QString child = TemplateDocument::childPath(path, qs(it.key()));
+                // The SAM transform drops keys it does not know (a resource-level
+                // Description), so such templates deploy; CloudFormation's own types do not.
+                if (samType) {
+                    report(Level::Ignored, Kind::Property, qs(it.key()), child,
+                        QStringLiteral("the SAM transform drops it"));
+                    continue;
+                }
+                return error(child,
+                    QStringLiteral("Invalid template resource property '%1'").arg(qs(it.key())));
             }
             Resource r;
             r.logicalId = id;
@@ -1066,14 +1103,21 @@ private:
                 if (!*holds)
                     continue;
             }
-            if (auto c = checkReferences(o["Value"],
-                    TemplateDocument::childPath(path, QStringLiteral("Value")), nullptr);
-                !c)
-                return c.error();
-            auto value = m_resolver.resolve(
-                o["Value"], TemplateDocument::childPath(path, QStringLiteral("Value")));
-            if (!value)
-                return value.error();
+            // An output that names what Tarmac does not make (a SAM-generated resource it does
+            // not model, say) is a line in the report; the rest of the stack runs.
+            const QString vpath = TemplateDocument::childPath(path, QStringLiteral("Value"));
+            auto checked = checkReferences(o["Value"], vpath, nullptr);
+            Result<Json> value
+                = checked ? m_resolver.resolve(o["Value"], vpath) : Result<Json>(checked.error());
+            if (!value) {
+                QString why = value.error().message;
+                // "template.yaml:12:5: Unresolved …": the position is the report's own.
+                static const QRegularExpression position(QStringLiteral(R"(^\S+:\d+:\d+: )"));
+                why.remove(position);
+                report(Level::Unsupported, Kind::Value, QStringLiteral("output ") + name, vpath,
+                    why + QStringLiteral("; the output is left out"));
+                continue;
+            }
             StackOutput out;
             out.name = name;
             if (value->is_array()) {
@@ -1162,10 +1206,22 @@ std::optional<QString> StackLoader::samconfigValue(
         if (eq <= 0 || line.left(eq).trimmed() != key)
             continue;
         const QString value = line.mid(eq + 1).trimmed();
-        if (value.size() >= 2 && (value.front() == u'"' || value.front() == u'\'')) {
-            const qsizetype end = value.indexOf(value.front(), 1);
-            if (end > 0)
-                return value.mid(1, end - 1);
+        if (value.size() < 2 || (value.front() != u'"' && value.front() != u'\''))
+            return std::nullopt;
+        // A basic string ("…", with \" and \\ escapes, as SAM CLI writes quotes inside
+        // parameter_overrides) or a literal one ('…').
+        const bool basic = value.front() == u'"';
+        QString out;
+        for (qsizetype i = 1; i < value.size(); ++i) {
+            const QChar c = value[i];
+            if (c == value.front())
+                return out;
+            if (basic && c == u'\\' && i + 1 < value.size()) {
+                const QChar next = value[++i];
+                out += next == u'n' ? QChar(u'\n') : next == u't' ? QChar(u'\t') : next;
+                continue;
+            }
+            out += c;
         }
         return std::nullopt;
     }

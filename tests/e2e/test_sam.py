@@ -97,7 +97,7 @@ class TemplatesRun(unittest.TestCase):
 
         r = run_tarmac("check", template("cfn-inline-notification"), "--parameter-overrides",
                        "NotificationBucket=Not_A_Bucket")
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)  # the template does not load
         self.assertIn("Parameter 'NotificationBucket' failed to satisfy constraint", r.stderr)
 
     def test_sam_globals_layers_parameters(self):

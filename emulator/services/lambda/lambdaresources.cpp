@@ -205,8 +205,10 @@ private:
                 true);
             f.runnable = false;
         } else {
-            return m_check.error({},
-                QStringLiteral("the function %1 needs CodeUri or InlineCode").arg(m_r.logicalId));
+            // SAM CLI's default (every Node `sam init` template relies on it): the code is the
+            // template's own folder.
+            f.codeDir = QDir::cleanPath(m_check.baseDir());
+            f.runnable = true;
         }
         return {};
     }

@@ -134,6 +134,10 @@ private slots:
     void fidelityReport();
     void errors_data();
     void errors();
+    void codeUriDefaultsToTheTemplateFolder();
+    void parametersWithoutValues();
+    void unresolvableOutputsAreReported();
+    void samDropsUnknownResourceKeys();
     void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
@@ -848,17 +852,13 @@ void TestStackLoader::errors_data()
         << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket, DependsOn: [B]}\n")
         << QStringLiteral("Unresolved resource dependencies [B]");
     QTest::newRow("unknown attribute")
-        << QByteArray(
-               "Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  O: {Value: !GetAtt A.Nope}\n")
+        << QByteArray("Resources:\n  A: {Type: AWS::S3::Bucket}\n"
+                      "  B: {Type: AWS::S3::Bucket, Properties: {BucketName: !GetAtt A.Nope}}\n")
         << QStringLiteral("resource A does not support attribute type Nope in Fn::GetAtt");
     QTest::newRow("missing code folder") << QByteArray(kHeader
         + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
           "    Properties: {CodeUri: nowhere/, Handler: a.b, Runtime: python3.12}\n")
                                          << QStringLiteral("CodeUri nowhere/ does not exist");
-    QTest::newRow("no code") << QByteArray(kHeader
-        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
-          "    Properties: {Handler: a.b, Runtime: python3.12}\n")
-                             << QStringLiteral("needs CodeUri or InlineCode");
     QTest::newRow("timeout range") << QByteArray(kHeader
         + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
           "    Properties: {CodeUri: src, Handler: a.b, Runtime: python3.12, Timeout: 901}\n")
@@ -898,6 +898,84 @@ void TestStackLoader::errors()
     QVERIFY(!stack);
     QVERIFY2(stack.error().message.contains(expected), qPrintable(stack.error().message));
     QCOMPARE(stack.error().code, QStringLiteral("ValidationError"));
+}
+
+void TestStackLoader::codeUriDefaultsToTheTemplateFolder()
+{
+    // SAM CLI's default: a function without CodeUri or InlineCode is the template's folder.
+    Project p;
+    auto stack = p.load(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {Handler: a.b, Runtime: nodejs20.x}\n");
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QCOMPARE(firstSpec(*stack).codeDir, QDir::cleanPath(p.path()));
+}
+
+void TestStackLoader::parametersWithoutValues()
+{
+    Project p;
+    const QByteArray text = kHeader
+        + "Parameters:\n  Stage: {Type: String}\n  Name: {Type: String}\n"
+          "  Size: {Type: Number, Default: 1}\n"
+          "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"
+          "    Properties: {BucketName: !Sub '${Name}-${Stage}'}\n";
+    auto stack = p.load(text);
+    QVERIFY(!stack);
+    QVERIFY2(stack.error().message.contains(QLatin1String(
+                 "Parameters: [Stage, Name] must have values: pass --parameter-overrides "
+                 "Stage=VALUE Name=VALUE")),
+        qPrintable(stack.error().message));
+    // samconfig.toml's parameter_overrides, as SAM CLI writes them; the command line wins.
+    QFile config(p.path() + QStringLiteral("/samconfig.toml"));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("version = 0.1\n[default.deploy.parameters]\n"
+                 "parameter_overrides = \"Stage=\\\"dev\\\" Name=\\\"my-app\\\"\"\n");
+    config.close();
+    stack = p.load(text);
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QCOMPARE(stack->resources.first().physicalId, QStringLiteral("my-app-dev"));
+    stack = p.load(text, {QStringLiteral("Stage=prod")});
+    QVERIFY(stack);
+    QCOMPARE(stack->resources.first().physicalId, QStringLiteral("my-app-prod"));
+}
+
+void TestStackLoader::unresolvableOutputsAreReported()
+{
+    // An output naming what Tarmac does not make is a report line; the stack still loads.
+    Project p;
+    auto stack = p.load(kHeader
+        + "Resources:\n  A: {Type: AWS::S3::Bucket}\n"
+          "Outputs:\n  Api:\n    Value: !Sub 'https://${ServerlessRestApi}.execute-api/Prod/'\n"
+          "  Bad: {Value: !GetAtt A.Nope}\n  Name: {Value: !Ref A}\n");
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QCOMPARE(stack->outputs.size(), 1);
+    QCOMPARE(stack->outputs.first().name, QStringLiteral("Name"));
+    QStringList subjects;
+    for (const FidelityItem &i : stack->report.items)
+        subjects.append(i.subject);
+    QVERIFY2(subjects.contains(QStringLiteral("output Api")), qPrintable(subjects.join(u',')));
+    QVERIFY(subjects.contains(QStringLiteral("output Bad")));
+    QVERIFY(stack->report.hasUnsupported());
+}
+
+void TestStackLoader::samDropsUnknownResourceKeys()
+{
+    Project p;
+    auto stack = p.load(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Description: what the SAM transform drops\n"
+          "    Properties: {InlineCode: 'def h(e, c): pass', Handler: index.h, Runtime: "
+          "python3.12}\n");
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QCOMPARE(stack->report.count(FidelityItem::Level::Ignored), 1);
+    QCOMPARE(stack->report.items.first().subject, QStringLiteral("Description"));
+    QCOMPARE(stack->report.items.first().location.line, 6);
+    // CloudFormation's own types keep the strict check.
+    auto refused
+        = p.load(kHeader + "Resources:\n  B:\n    Type: AWS::S3::Bucket\n    Description: no\n");
+    QVERIFY(!refused);
+    QVERIFY(refused.error().message.contains(
+        QLatin1String("Invalid template resource property 'Description'")));
 }
 
 void TestStackLoader::stackNames()
