@@ -131,11 +131,18 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
     beginRequestSpan(request, responder, m_tracer, m_clock, service, match.operation);
 
     if (match.service.isEmpty()) {
-        const Error error = makeError(QStringLiteral("UnknownServiceException"),
-            QStringLiteral("Tarmac cannot tell which AWS service this "
-                           "request is for"),
-            400);
-        responder.send(awsErrorResponse(AwsProtocol::Json, error, request.requestId));
+        // A service Tarmac does not emulate (SES, SSM, …): NotImplemented, in the protocol the
+        // client speaks, so that its SDK shows the message instead of failing to parse it.
+        const Error error = match.signingName.isEmpty()
+            ? makeError(QStringLiteral("UnknownServiceException"),
+                QStringLiteral("Tarmac cannot tell which AWS service this request is for"), 400)
+            : makeError(QStringLiteral("NotImplemented"),
+                QStringLiteral("Tarmac does not emulate the %1 service")
+                    .arg(QString::fromLatin1(match.signingName)),
+                501);
+        const AwsProtocol protocol
+            = match.protocol.isEmpty() ? AwsProtocol::Json : protocolFromName(match.protocol);
+        responder.send(awsErrorResponse(protocol, error, request.requestId, request.path));
         return;
     }
     if (HttpHandler *handler = m_registry->handlerFor(match.service)) {
@@ -144,12 +151,24 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         handleGuarded(handler, std::move(request), std::move(responder), match.service);
         return;
     }
+    // A module that runs but offers no AWS API at the edge (API Gateway serves the
+    // application's routes on its own port; its management API is not there yet) answers as
+    // a service Tarmac does not emulate: 501, as /_tarmac/health calls it running.
+    bool running = false;
     const bool known = m_registry->contains(match.service);
-    const Error error
-        = makeError(known ? QStringLiteral("ServiceUnavailable") : QStringLiteral("NotImplemented"),
-            known ? QStringLiteral("The %1 service is not running").arg(match.service)
+    for (const auto &e : m_registry->entries()) {
+        if (e.name == match.service)
+            running = e.state == ServiceState::Running;
+    }
+    const bool stopped = known && !running;
+    const Error error = stopped
+        ? makeError(QStringLiteral("ServiceUnavailable"),
+            QStringLiteral("The %1 service is not running").arg(match.service), 503)
+        : makeError(QStringLiteral("NotImplemented"),
+            known ? QStringLiteral("Tarmac's %1 module does not offer this API yet")
+                        .arg(match.service)
                   : QStringLiteral("Tarmac does not emulate the %1 service").arg(match.service),
-            known ? 503 : 501);
+            501);
     responder.send(
         awsErrorResponse(protocolFromName(match.protocol), error, request.requestId, request.path));
 }

@@ -519,10 +519,13 @@ ServiceMatch detectService(const HttpRequest &request)
             return finish(*info, facts, region);
         ServiceMatch unknown;
         unknown.region = region;
+        unknown.signingName = QByteArray(scope.signingName);
         if (!facts.target.isEmpty())
             unknown.protocol = QByteArrayLiteral("json");
         else if (facts.isForm())
             unknown.protocol = QByteArrayLiteral("query");
+        else if (facts.path.startsWith("/v2/") || facts.path.startsWith("/20"))
+            unknown.protocol = QByteArrayLiteral("rest-json"); // sesv2, appsync and the like
         return unknown;
     }
 

@@ -23,6 +23,9 @@ struct ServiceMatch
     // "rest-xml", "rest-json", "json", "query" or "smithy-rpc-v2-cbor". May be set while
     // service is empty (an unknown X-Amz-Target is still json), so the refusal can be shaped.
     QByteArray protocol;
+    // The credential scope's service ("ses"), when the request is signed: it names a service
+    // Tarmac does not know in the refusal.
+    QByteArray signingName;
 
     bool isValid() const { return !service.isEmpty(); }
 };

@@ -231,15 +231,40 @@ class EdgeRouting(unittest.TestCase):
         self.assertIn("NotImplemented", r.stderr)
         self.assertLess(time.monotonic() - start, 20)
 
-    def test_unknown_service_is_json_400(self):
+    def test_unknown_service_is_not_implemented_in_its_protocol(self):
         body = b"Action=DescribeInstances&Version=2016-11-15"
         req = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
                b"Authorization: AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/ec2/aws4_request, "
                b"SignedHeaders=host, Signature=abc\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
         out = raw_request(self.t.edge, req)
         head, _, payload = out.partition(b"\r\n\r\n")
-        self.assertTrue(head.startswith(b"HTTP/1.1 400 "), head)
-        self.assertEqual(json.loads(payload)["__type"], "UnknownServiceException")
+        self.assertTrue(head.startswith(b"HTTP/1.1 501 "), head)
+        self.assertIn(b"<Code>NotImplemented</Code>", payload)  # query protocol: XML
+        self.assertIn(b"does not emulate the ec2 service", payload)
+
+    def test_ses_and_ssm_clients_read_not_implemented(self):
+        """boto3 clients of services Tarmac does not emulate show a readable error."""
+        import botocore.exceptions
+        ses = boto3_client(self.t, "ses")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            ses.send_email(Source="a@example.com", Destination={"ToAddresses": ["b@example.com"]},
+                           Message={"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}})
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
+        self.assertIn("ses", cm.exception.response["Error"]["Message"])
+        ssm = boto3_client(self.t, "ssm")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            ssm.get_parameter(Name="x")
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
+        sesv2 = boto3_client(self.t, "sesv2")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            sesv2.get_account()
+        self.assertEqual(cm.exception.response["Error"]["Code"], "NotImplemented")
+        # API Gateway's management API: 501, while /_tarmac/health says the module runs.
+        apigw = boto3_client(self.t, "apigateway")
+        with self.assertRaises(botocore.exceptions.ClientError) as cm:
+            apigw.get_rest_apis()
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 501)
+        self.assertEqual(self.t.get_json("/_tarmac/health")[1]["services"]["apigateway"], "running")
 
     def test_tarmac_endpoints(self):
         with self.assertRaises(urllib.error.HTTPError) as cm:
