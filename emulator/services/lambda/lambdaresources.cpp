@@ -340,6 +340,20 @@ private:
                         {at, QStringLiteral("DestinationConfig"), QLatin1String(which)},
                         QStringLiteral("%1 is {Type, Destination}").arg(QLatin1String(which)));
                 IntrinsicResolver::scalarToString(dest.value("Type", Json()), &type);
+                // Said at load, not only when an event gets there: the asynchronous policy
+                // delivers to functions only, until the other services' destinations exist.
+                const QStringList parts = arn.split(u':');
+                if (!(parts.size() >= 7 && parts[2] == QLatin1String("lambda")
+                        && parts[5] == QLatin1String("function")))
+                    m_check.unsupported(
+                        QStringLiteral("%1 destination %2")
+                            .arg(QLatin1String(which), type.isEmpty() ? parts.value(2) : type),
+                        {at, QStringLiteral("DestinationConfig"), QLatin1String(which)},
+                        QStringLiteral(
+                            "only Lambda function destinations are delivered; events for "
+                            "%1 are logged and dropped")
+                            .arg(arn),
+                        false);
                 if (qstrcmp(which, "OnSuccess") == 0) {
                     config.onSuccessType = type;
                     config.onSuccess = arn;

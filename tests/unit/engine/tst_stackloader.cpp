@@ -138,6 +138,7 @@ private slots:
     void parametersWithoutValues();
     void unresolvableOutputsAreReported();
     void samDropsUnknownResourceKeys();
+    void undeliverableDestinationsAreReported();
     void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
@@ -976,6 +977,24 @@ void TestStackLoader::samDropsUnknownResourceKeys()
     QVERIFY(!refused);
     QVERIFY(refused.error().message.contains(
         QLatin1String("Invalid template resource property 'Description'")));
+}
+
+void TestStackLoader::undeliverableDestinationsAreReported()
+{
+    Project p;
+    auto stack = p.load(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+          "      InlineCode: 'def h(e, c): pass'\n      Handler: index.h\n"
+          "      Runtime: python3.12\n      EventInvokeConfig:\n        DestinationConfig:\n"
+          "          OnFailure: {Type: SQS, Destination: "
+          "'arn:aws:sqs:us-east-1:000000000000:dlq'}\n"
+          "          OnSuccess: {Type: Lambda, Destination: "
+          "'arn:aws:lambda:us-east-1:000000000000:function:next'}\n");
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QStringList subjects;
+    for (const FidelityItem &i : stack->report.items)
+        subjects.append(i.subject);
+    QCOMPARE(subjects, QStringList {QStringLiteral("OnFailure destination SQS")});
 }
 
 void TestStackLoader::stackNames()
