@@ -354,7 +354,9 @@ void StackApplier::publishHealth()
 
 void StackApplier::printReport(const Stack &stack) const
 {
-    const QString file = QFileInfo(m_templatePath).fileName();
+    const QString file = m_templatePath.endsWith(QLatin1String("/.aws-sam/build/template.yaml"))
+        ? QStringLiteral(".aws-sam/build/template.yaml (the output of sam build)")
+        : QFileInfo(m_templatePath).fileName();
     const int unsupported = stack.report.count(FidelityItem::Level::Unsupported);
     const int ignored = stack.report.count(FidelityItem::Level::Ignored);
     QString head

@@ -341,8 +341,9 @@ private:
         QStringList given;
         for (const char *table :
             {"default.deploy.parameters", "default.local_start_api.parameters"}) {
-            if (auto v = StackLoader::samconfigValue(
-                    m_stack.baseDir, QLatin1String(table), QStringLiteral("parameter_overrides")))
+            if (auto v
+                = StackLoader::samconfigValue(StackLoader::projectFolder(m_stack.templatePath),
+                    QLatin1String(table), QStringLiteral("parameter_overrides")))
                 given.append(*v);
         }
         given += m_options.parameterOverrides;
@@ -1176,6 +1177,12 @@ QString StackLoader::findTemplate(const QString &projectPath)
         return info.absoluteFilePath();
     if (!info.isDir())
         return {};
+    // What `sam build` made, as `sam local` serves it: the built functions, with their
+    // dependencies installed.
+    const QFileInfo built(QDir(info.absoluteFilePath())
+                              .absoluteFilePath(QStringLiteral(".aws-sam/build/template.yaml")));
+    if (built.isFile())
+        return built.absoluteFilePath();
     for (const char *name : {"template.yaml", "template.yml", "template.json"}) {
         const QFileInfo candidate(
             QDir(info.absoluteFilePath()).absoluteFilePath(QLatin1String(name)));
@@ -1246,14 +1253,22 @@ Result<void> StackLoader::checkStackName(const QString &name)
     return {};
 }
 
+QString StackLoader::projectFolder(const QString &templatePath)
+{
+    const QString dir = QFileInfo(templatePath).absolutePath();
+    if (dir.endsWith(QLatin1String("/.aws-sam/build")))
+        return QDir::cleanPath(dir + QStringLiteral("/../.."));
+    return dir;
+}
+
 QString StackLoader::defaultStackName(const QString &templatePath)
 {
-    if (auto configured = samconfigValue(QFileInfo(templatePath).absolutePath(),
+    if (auto configured = samconfigValue(projectFolder(templatePath),
             QStringLiteral("default.deploy.parameters"), QStringLiteral("stack_name"));
         configured && checkStackName(*configured))
         return *configured;
     // A stack name: letters, digits and hyphens, starting with a letter, at most 128.
-    QString name = QFileInfo(QFileInfo(templatePath).absolutePath()).fileName();
+    QString name = QFileInfo(projectFolder(templatePath)).fileName();
     QString out;
     for (const QChar c : std::as_const(name)) {
         const bool ok

@@ -41,9 +41,12 @@ public:
         QList<const FunctionEventType *> eventTypes;
     };
 
-    // The template of a project: the file itself, or template.yaml / template.yml /
-    // template.json in the folder. Empty when there is none.
+    // The template of a project: the file itself, or in the folder .aws-sam/build/template.yaml
+    // (what `sam build` made, served as `sam local` serves it), else template.yaml /
+    // template.yml / template.json. Empty when there is none.
     static QString findTemplate(const QString &projectPath);
+    // The project folder of a template: its own folder, or the one `sam build` ran in.
+    static QString projectFolder(const QString &templatePath);
     // samconfig.toml's [default.deploy.parameters] stack_name next to the template, as SAM
     // CLI reads it, else the project folder's name made a valid stack name.
     static QString defaultStackName(const QString &templatePath);

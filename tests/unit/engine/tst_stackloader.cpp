@@ -139,6 +139,7 @@ private slots:
     void unresolvableOutputsAreReported();
     void samDropsUnknownResourceKeys();
     void undeliverableDestinationsAreReported();
+    void samBuildOutputIsServed();
     void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
@@ -995,6 +996,24 @@ void TestStackLoader::undeliverableDestinationsAreReported()
     for (const FidelityItem &i : stack->report.items)
         subjects.append(i.subject);
     QCOMPARE(subjects, QStringList {QStringLiteral("OnFailure destination SQS")});
+}
+
+void TestStackLoader::samBuildOutputIsServed()
+{
+    Project p;
+    const QString project = QFileInfo(p.templatePath()).absolutePath();
+    QVERIFY(p.load("Resources:\n  A: {Type: AWS::S3::Bucket}\n"));
+    QCOMPARE(StackLoader::findTemplate(project), p.templatePath());
+    QVERIFY(QDir(project).mkpath(QStringLiteral(".aws-sam/build")));
+    const QString built = project + QStringLiteral("/.aws-sam/build/template.yaml");
+    QFile f(built);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("Resources:\n  A: {Type: AWS::S3::Bucket}\n");
+    f.close();
+    QCOMPARE(StackLoader::findTemplate(project), built);
+    QCOMPARE(StackLoader::projectFolder(built), project);
+    // Named after the project, not after "build".
+    QCOMPARE(StackLoader::defaultStackName(built), StackLoader::defaultStackName(p.templatePath()));
 }
 
 void TestStackLoader::stackNames()
