@@ -7,6 +7,7 @@
 // "time\trequest-id\tLEVEL\tmessage" lines, and _X_AMZN_TRACE_ID is set per invocation.
 import fs from 'node:fs';
 import http from 'node:http';
+import nodeModule from 'node:module';
 import path from 'node:path';
 import util from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -191,8 +192,16 @@ async function failAndExit(type, error) {
   }
 }
 
+// What Lambda's runtime bundles, for import as for require (resolve-hook.mjs).
+function registerRuntimeModules() {
+  const dirs = (process.env.TARMAC_NODE_RUNTIME_MODULES || '').split(path.delimiter).filter(Boolean);
+  if (!dirs.length || typeof nodeModule.register !== 'function') return;
+  nodeModule.register(new URL('./resolve-hook.mjs', import.meta.url).href, { data: { dirs } });
+}
+
 async function main() {
   patchConsole();
+  registerRuntimeModules();
   process.on('uncaughtException', (e) => failAndExit(null, e));
   process.on('unhandledRejection', (e) => failAndExit('Runtime.UnhandledPromiseRejection', e));
   const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();

@@ -31,6 +31,13 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
         = runtimes::installFile(request.runtimeDir, QStringLiteral("bootstrap.mjs"), *source);
     if (!bootstrap)
         return bootstrap.error();
+    auto hook = runtimes::readResource(QStringLiteral(":/tarmac/runtimes/node/resolve-hook.mjs"));
+    if (!hook)
+        return hook.error();
+    if (auto r
+        = runtimes::installFile(request.runtimeDir, QStringLiteral("resolve-hook.mjs"), *hook);
+        !r)
+        return r.error();
 
     RuntimeLaunch launch;
     launch.program = m_program;
@@ -41,8 +48,11 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
     // after the function's; locally they come from TARMAC_NODE_RUNTIME_MODULES, if set.
     QString nodePath = request.codeDir + QStringLiteral("/node_modules:") + request.codeDir;
     const QString runtimeModules = qEnvironmentVariable("TARMAC_NODE_RUNTIME_MODULES");
-    if (!runtimeModules.isEmpty())
+    if (!runtimeModules.isEmpty()) {
         nodePath += u':' + runtimeModules;
+        // ES modules ignore NODE_PATH: bootstrap.mjs registers resolve-hook.mjs for these.
+        launch.environment.insert(QStringLiteral("TARMAC_NODE_RUNTIME_MODULES"), runtimeModules);
+    }
     launch.environment.insert(QStringLiteral("NODE_PATH"), nodePath);
     static const QRegularExpression major(QStringLiteral("^nodejs(\\d+)"));
     const auto m = major.match(request.runtime);

@@ -1,0 +1,171 @@
+"""SAM apps as `sam init` and AWS's serverless-patterns write them start as published: a Node
+ES module without CodeUri using the SDK v3 Lambda bundles, keys the SAM transform drops,
+parameters from samconfig.toml, outputs naming what Tarmac does not make, and the output of
+`sam build`."""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import Tarmac, boto3_client, run_tarmac
+from lambda_support import JS_MODULES
+
+NODE_ESM_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: a Node.js quick start, as sam init writes it
+Globals:
+  Function:
+    Timeout: 10
+Resources:
+  ListFunction:
+    Type: AWS::Serverless::Function
+    Description: resource-level, as some serverless-patterns have it
+    Properties:
+      Handler: app.lambdaHandler
+      Runtime: nodejs20.x
+      Architectures: [x86_64]
+  CommonFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: common/
+      Handler: index.handler
+      Runtime: nodejs20.x
+Outputs:
+  ListApi:
+    Description: API Gateway endpoint URL for the Prod stage
+    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/"
+  ListFunctionArn:
+    Value: !GetAtt ListFunction.Arn
+"""
+
+APP_MJS = """\
+import { S3Client, ListBucketsCommand } from '@aws-sdk/client-s3';
+const s3 = new S3Client({ forcePathStyle: true });
+export const lambdaHandler = async () => {
+  const out = await s3.send(new ListBucketsCommand({}));
+  return (out.Buckets || []).map((b) => b.Name);
+};
+"""
+
+COMMON_JS = """\
+const { S3Client, ListBucketsCommand } = require('@aws-sdk/client-s3');
+exports.handler = async () => {
+  const out = await new S3Client({ forcePathStyle: true }).send(new ListBucketsCommand({}));
+  return (out.Buckets || []).length;
+};
+"""
+
+PARAMS_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Stage: {Type: String}
+  AppName: {Type: String}
+Resources:
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub '${AppName}-${Stage}'
+Outputs:
+  BucketName:
+    Value: !Ref Bucket
+"""
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+class SamApps(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="tarmac-e2e-sam-apps-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def node_app(self):
+        root = os.path.join(self.tmp.name, "hello-node")
+        write(os.path.join(root, "template.yaml"), NODE_ESM_TEMPLATE)
+        write(os.path.join(root, "app.mjs"), APP_MJS)
+        write(os.path.join(root, "package.json"), json.dumps({"name": "hello", "type": "module"}))
+        write(os.path.join(root, "common", "index.js"), COMMON_JS)
+        return root
+
+    def test_node_esm_quick_start_runs_with_the_bundled_sdk(self):
+        if not os.path.isdir(os.path.join(JS_MODULES, "@aws-sdk", "client-s3")):
+            self.skipTest("tests/e2e/js/node_modules is not installed (tools/install-deps --with-tests)")
+        root = self.node_app()
+        with Tarmac(project=root, env={"TARMAC_NODE_RUNTIME_MODULES": JS_MODULES}) as t:
+            s3 = boto3_client(t, "s3")
+            s3.create_bucket(Bucket="seen-by-the-function")
+            lam = boto3_client(t, "lambda", read_timeout=60)
+            r = lam.invoke(FunctionName=self.physical(t, "ListFunction"), Payload=b"{}")
+            body = json.loads(r["Payload"].read())
+            self.assertNotIn("FunctionError", r, body)
+            self.assertIn("seen-by-the-function", body)
+            r = lam.invoke(FunctionName=self.physical(t, "CommonFunction"), Payload=b"{}")
+            self.assertNotIn("FunctionError", r)
+            self.assertEqual(json.loads(r["Payload"].read()), 1)
+            _, health = t.get_json("/_tarmac/health")
+            outputs = health["template"]["outputs"]
+            self.assertNotIn("ListApi", outputs)  # names ServerlessRestApi: reported instead
+            self.assertTrue(outputs["ListFunctionArn"].startswith("arn:aws:lambda:"))
+        r = run_tarmac("check", "--json", root)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # the output is not emulated
+        report = json.loads(r.stdout)
+        subjects = {(i["level"], i["subject"]) for i in report["items"]}
+        self.assertIn(("ignored", "Description"), subjects)
+        self.assertIn(("unsupported", "output ListApi"), subjects)
+
+    @staticmethod
+    def physical(t, logical):
+        _, health = t.get_json("/_tarmac/health")
+        return [r["physicalId"] for r in health["template"]["resources"]
+                if r["logicalId"] == logical][0]
+
+    def test_parameters_from_the_command_line_and_samconfig(self):
+        root = os.path.join(self.tmp.name, "params")
+        write(os.path.join(root, "template.yaml"), PARAMS_TEMPLATE)
+        r = run_tarmac("check", root)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("Parameters: [Stage, AppName] must have values: pass --parameter-overrides "
+                      "Stage=VALUE AppName=VALUE", r.stderr)
+        self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+        # SAM CLI's forms: separate K=V arguments, one quoted string, ParameterKey=…
+        for overrides in (["Stage=dev", "AppName=shop"], ["Stage=dev AppName=shop"],
+                          ["ParameterKey=Stage,ParameterValue=dev",
+                           "ParameterKey=AppName,ParameterValue=shop"]):
+            args = ["check", root]
+            for o in overrides:
+                args += ["--parameter-overrides", o]
+            r = run_tarmac(*args)
+            self.assertEqual(r.returncode, 0, (overrides, r.stdout + r.stderr))
+        write(os.path.join(root, "samconfig.toml"),
+              'version = 0.1\n[default.deploy.parameters]\nstack_name = "params"\n'
+              'parameter_overrides = "Stage=\\"prod\\" AppName=\\"shop\\""\n')
+        with Tarmac(project=root) as t:
+            _, health = t.get_json("/_tarmac/health")
+            self.assertEqual(health["template"]["outputs"]["BucketName"], "shop-prod")
+        with Tarmac("--parameter-overrides", "Stage=test", project=root) as t:
+            _, health = t.get_json("/_tarmac/health")
+            self.assertEqual(health["template"]["outputs"]["BucketName"], "shop-test")
+
+    def test_sam_build_output_is_served(self):
+        root = os.path.join(self.tmp.name, "built")
+        write(os.path.join(root, "template.yaml"),
+              "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+              "    Properties: {BucketName: source-template}\n")
+        write(os.path.join(root, ".aws-sam", "build", "template.yaml"),
+              "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n"
+              "    Properties: {BucketName: !Sub '${AWS::StackName}-built'}\n")
+        with Tarmac(project=root) as t:
+            names = [b["Name"] for b in boto3_client(t, "s3").list_buckets()["Buckets"]]
+            self.assertEqual(names, ["built-built"])  # named after the project folder
+            self.assertTrue(any(".aws-sam/build/template.yaml (the output of sam build)" in l
+                                for l in t.stderr_lines), t.stderr_lines)
+
+
+if __name__ == "__main__":
+    unittest.main()
