@@ -80,6 +80,44 @@ def write(path, text):
         f.write(text)
 
 
+OLD_SDKS_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  V2Function:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: v2/
+      Handler: index.handler
+      Runtime: nodejs20.x
+  OldBotoFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: py/
+      Handler: app.handler
+      Runtime: python3.11
+"""
+
+# The JavaScript SDK v2 knows nothing of AWS_ENDPOINT_URL.
+V2_JS = """\
+const S3 = require('aws-sdk/clients/s3');
+exports.handler = async () => {
+  const out = await new S3({ region: process.env.AWS_REGION }).listBuckets().promise();
+  return out.Buckets.map((b) => b.Name);
+};
+"""
+
+# boto3 before 1.28 ignores AWS_ENDPOINT_URL: simulated by removing it before boto3 loads.
+OLD_BOTO_PY = """\
+import os
+os.environ.pop("AWS_ENDPOINT_URL", None)
+import boto3
+
+def handler(event, context):
+    return [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+"""
+
+
 class SamApps(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="tarmac-e2e-sam-apps-")
@@ -118,6 +156,24 @@ class SamApps(unittest.TestCase):
         subjects = {(i["level"], i["subject"]) for i in report["items"]}
         self.assertIn(("ignored", "Description"), subjects)
         self.assertIn(("unsupported", "output ListApi"), subjects)
+
+    def test_sdks_that_predate_aws_endpoint_url_reach_tarmac(self):
+        if not os.path.isdir(os.path.join(JS_MODULES, "aws-sdk")):
+            self.skipTest("aws-sdk (v2) is not installed in tests/e2e/js (tools/install-deps --with-tests)")
+        root = os.path.join(self.tmp.name, "old-sdks")
+        write(os.path.join(root, "template.yaml"), OLD_SDKS_TEMPLATE)
+        write(os.path.join(root, "v2", "index.js"), V2_JS)
+        write(os.path.join(root, "py", "app.py"), OLD_BOTO_PY)
+        env = {"TARMAC_NODE_RUNTIME_MODULES": JS_MODULES,
+               "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE": "1"}
+        with Tarmac(project=root, env=env) as t:
+            boto3_client(t, "s3").create_bucket(Bucket="only-in-tarmac")
+            lam = boto3_client(t, "lambda", read_timeout=60)
+            for logical in ("V2Function", "OldBotoFunction"):
+                r = lam.invoke(FunctionName=self.physical(t, logical), Payload=b"{}")
+                body = json.loads(r["Payload"].read())
+                self.assertNotIn("FunctionError", r, (logical, body))
+                self.assertEqual(body, ["only-in-tarmac"], logical)
 
     @staticmethod
     def physical(t, logical):

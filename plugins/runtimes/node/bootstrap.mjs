@@ -199,9 +199,31 @@ function registerRuntimeModules() {
   nodeModule.register(new URL('./resolve-hook.mjs', import.meta.url).href, { data: { dirs } });
 }
 
+// The AWS SDK for JavaScript v2 predates AWS_ENDPOINT_URL: when a function loads it, its
+// global configuration points at Tarmac's edge (path-style S3), as v3 finds the variable.
+// Whatever the function configures itself wins.
+function pointSdkV2AtTarmac() {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) return;
+  const load = nodeModule._load;
+  nodeModule._load = function loadWatchingForSdkV2(...args) {
+    const exports = load.apply(this, args);
+    // `in` first: a module still loading (a circular require) warns on a get of what it
+    // does not have yet.
+    if (exports && (typeof exports === 'object' || typeof exports === 'function')
+      && 'VERSION' in exports && 'config' in exports && typeof exports.VERSION === 'string'
+      && exports.VERSION.startsWith('2.') && typeof exports.config.update === 'function') {
+      nodeModule._load = load;
+      exports.config.update({ endpoint, s3ForcePathStyle: true });
+    }
+    return exports;
+  };
+}
+
 async function main() {
   patchConsole();
   registerRuntimeModules();
+  pointSdkV2AtTarmac();
   process.on('uncaughtException', (e) => failAndExit(null, e));
   process.on('unhandledRejection', (e) => failAndExit('Runtime.UnhandledPromiseRejection', e));
   const taskRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();

@@ -249,8 +249,49 @@ def _post_error(path, doc):
     })
 
 
+class _BotocoreEndpoint:
+    """Points every boto3/botocore client at Tarmac's edge, for SDKs that predate
+    AWS_ENDPOINT_URL (botocore before 1.31 ignores it): when botocore.session is first
+    imported, Session.create_client gets the endpoint captured at start as its default. An
+    endpoint_url the code passes, or a service-specific AWS_ENDPOINT_URL_<SERVICE>, wins.
+    Nothing is imported until the function imports botocore itself."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "botocore.session":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.util
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original = loader.exec_module
+        endpoint = self.endpoint
+
+        def exec_module(module):
+            original(module)
+            create_client = module.Session.create_client
+
+            def create_client_with_endpoint(self, service_name, *args, **kwargs):
+                specific = "AWS_ENDPOINT_URL_" + str(service_name).upper().replace("-", "_")
+                if (len(args) < 5 and kwargs.get("endpoint_url") is None
+                        and not os.environ.get(specific)):
+                    kwargs["endpoint_url"] = os.environ.get("AWS_ENDPOINT_URL") or endpoint
+                return create_client(self, service_name, *args, **kwargs)
+
+            module.Session.create_client = create_client_with_endpoint
+
+        loader.exec_module = exec_module
+        return spec
+
+
 def main():
     global _current_request_id
+    if os.environ.get("AWS_ENDPOINT_URL"):
+        sys.meta_path.insert(0, _BotocoreEndpoint(os.environ["AWS_ENDPOINT_URL"]))
     task_root = os.environ.get("LAMBDA_TASK_ROOT", os.getcwd())
     if task_root not in sys.path:
         sys.path.insert(0, task_root)
