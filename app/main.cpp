@@ -85,6 +85,11 @@ void addServeOptions(QCommandLineParser &p)
         QStringLiteral("ADDR"), QStringLiteral("127.0.0.1")});
     p.addOption({QStringLiteral("parameter-overrides"),
         QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("layer"),
+        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
+                       "other public layers); ARN without :VERSION matches every version "
+                       "(repeatable)."),
+        QStringLiteral("ARN=DIR")});
     p.addOption({QStringLiteral("stack-name"),
         QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
                        "Default: samconfig.toml's stack_name, else the project folder's name."),
@@ -141,6 +146,20 @@ bool parsePort(const QString &text, int *port)
         return false;
     *port = v;
     return true;
+}
+
+// --layer ARN=DIR items; an error line for a malformed one.
+Result<QHash<QString, QString>> layerFolders(const QCommandLineParser &p)
+{
+    QHash<QString, QString> out;
+    for (const QString &item : p.values(QStringLiteral("layer"))) {
+        const qsizetype eq = item.indexOf(u'=');
+        if (eq <= 0 || !item.startsWith(QLatin1String("arn:")) || eq == item.size() - 1)
+            return makeError(QStringLiteral("Usage"),
+                QStringLiteral("--layer takes ARN=DIR, not '%1'").arg(item));
+        out.insert(item.left(eq), QFileInfo(item.mid(eq + 1)).absoluteFilePath());
+    }
+    return out;
 }
 
 // Returns the options, or an error line. `logLevel`: the console's level unless --log-level.
@@ -202,6 +221,10 @@ Result<Engine::Options> engineOptions(
             QStringLiteral("Usage"), QStringLiteral("--ephemeral and --state exclude each other"));
     o.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
     o.stackName = p.value(QStringLiteral("stack-name"));
+    auto layers = layerFolders(p);
+    if (!layers)
+        return layers.error();
+    o.layerFolders = *layers;
     if (p.isSet(QStringLiteral("stack-name"))) {
         if (auto r = StackLoader::checkStackName(o.stackName); !r)
             return makeError(
@@ -525,6 +548,11 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         QStringLiteral("K=V")});
     p.addOption({QStringLiteral("parameter-overrides"),
         QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("layer"),
+        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
+                       "other public layers); ARN without :VERSION matches every version "
+                       "(repeatable)."),
+        QStringLiteral("ARN=DIR")});
     p.addOption({QStringLiteral("stack-name"),
         QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
                        "Default: samconfig.toml's stack_name, else the project folder's name."),
@@ -601,8 +629,13 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
                     .arg(project));
             return kExitUsage;
         }
+        auto layers = layerFolders(p);
+        if (!layers) {
+            printErr(layers.error().message);
+            return kExitUsage;
+        }
         auto stack = loadStack(templatePath, p.values(QStringLiteral("parameter-overrides")),
-            p.value(QStringLiteral("stack-name")));
+            p.value(QStringLiteral("stack-name")), *layers);
         if (!stack) {
             printErr(stack.error().message);
             return kExitUsage;
@@ -669,6 +702,8 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     options.projectPath = projectTemplate;
     options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
     options.stackName = p.value(QStringLiteral("stack-name"));
+    if (auto layers = layerFolders(p))
+        options.layerFolders = *layers;
     Engine engine(options);
     if (auto r = engine.start(); !r) {
         printErr(r.error().message);
@@ -734,6 +769,11 @@ int runCheck(const QStringList &args)
         QStringLiteral("[PROJECT]"));
     p.addOption({QStringLiteral("parameter-overrides"),
         QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("layer"),
+        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
+                       "other public layers); ARN without :VERSION matches every version "
+                       "(repeatable)."),
+        QStringLiteral("ARN=DIR")});
     p.addOption({QStringLiteral("stack-name"),
         QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
                        "Default: samconfig.toml's stack_name, else the project folder's name."),
@@ -746,9 +786,14 @@ int runCheck(const QStringList &args)
         printErr(QStringLiteral("usage: tarmac check [PROJECT] [--json]"));
         return kExitUsage;
     }
+    auto layers = layerFolders(p);
+    if (!layers) {
+        printErr(layers.error().message);
+        return kExitUsage;
+    }
     return printResult(checkProject(p.positionalArguments().value(0),
         p.values(QStringLiteral("parameter-overrides")), p.isSet(QStringLiteral("json")),
-        p.value(QStringLiteral("stack-name"))));
+        p.value(QStringLiteral("stack-name")), *layers));
 }
 
 int runEventsGenerate(const QStringList &args)

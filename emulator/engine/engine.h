@@ -60,6 +60,7 @@ public:
         QHash<QString, int> ports;
         QStringList parameterOverrides;
         QString stackName; // empty: StackLoader::defaultStackName()
+        QHash<QString, QString> layerFolders; // StackLoader::Options::layerFolders
         int ioThreads = 2; // edge I/O threads
         int functionIdleMs = -1; // -1: $TARMAC_FUNCTION_IDLE_MS, else 10 minutes
         QList<int>

@@ -62,6 +62,7 @@ Result<Stack> StackApplier::load() const
     StackLoader::Options options;
     options.parameterOverrides = m_engine->options().parameterOverrides;
     options.stackName = m_engine->options().stackName;
+    options.layerFolders = m_engine->options().layerFolders;
     for (ServiceModule *module : m_engine->modules()) {
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();

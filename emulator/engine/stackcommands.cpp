@@ -19,12 +19,13 @@ CommandResult usage(const QString &message)
 
 } // namespace
 
-Result<Stack> loadStack(
-    const QString &templatePath, const QStringList &parameterOverrides, const QString &stackName)
+Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides,
+    const QString &stackName, const QHash<QString, QString> &layerFolders)
 {
     StackLoader::Options options;
     options.parameterOverrides = parameterOverrides;
     options.stackName = stackName;
+    options.layerFolders = layerFolders;
     const auto modules = createServiceModules();
     for (const auto &module : modules) {
         options.resourceTypes += module->resourceTypes();
@@ -34,7 +35,7 @@ Result<Stack> loadStack(
 }
 
 CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json,
-    const QString &stackName)
+    const QString &stackName, const QHash<QString, QString> &layerFolders)
 {
     const QString path = project.isEmpty() ? QDir::currentPath() : project;
     if (!QFileInfo::exists(path))
@@ -43,7 +44,7 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
     if (templatePath.isEmpty())
         return usage(
             QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
-    auto stack = loadStack(templatePath, parameterOverrides, stackName);
+    auto stack = loadStack(templatePath, parameterOverrides, stackName, layerFolders);
     const QString file = QFileInfo(templatePath).fileName();
     CommandResult r;
     if (!stack) {

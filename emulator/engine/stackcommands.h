@@ -4,6 +4,7 @@
 #include "template/stack.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QMap>
 #include <QString>
 #include <QStringList>
@@ -24,7 +25,7 @@ struct CommandResult
 // The template as `serve` loads it: with every service's resource and SAM event types.
 // `stackName` empty: StackLoader::defaultStackName().
 Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides,
-    const QString &stackName = QString());
+    const QString &stackName = QString(), const QHash<QString, QString> &layerFolders = {});
 
 // `tarmac check [PROJECT]`: loads the template as `serve` would and prints the fidelity
 // report. Status 2 when the template does not load (or there is none), 1 when it uses
@@ -32,7 +33,7 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
 // does not fail the check.
 // `json`: the report as one JSON document instead of text.
 CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json,
-    const QString &stackName = QString());
+    const QString &stackName = QString(), const QHash<QString, QString> &layerFolders = {});
 
 // `tarmac events generate SOURCE`: a sample event in AWS's exact shape, pretty-printed.
 // Each service offers its own (ServiceModule::sampleEvents()).

@@ -1055,6 +1055,15 @@ private:
                 return m_loader.error(pathOf(property), message);
             }
             QString baseDir() const override { return m_loader.m_stack.baseDir; }
+            QString layerFolder(const QString &arn) const override
+            {
+                const auto &folders = m_loader.m_options.layerFolders;
+                if (folders.contains(arn))
+                    return folders.value(arn);
+                // arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION → without the version
+                const qsizetype colon = arn.lastIndexOf(u':');
+                return arn.count(u':') == 7 ? folders.value(arn.left(colon)) : QString();
+            }
             const StackResource *loaded(const QString &physicalId) const override
             {
                 for (const StackResource &s : m_loader.m_stack.resources) {

@@ -1,15 +1,16 @@
 #pragma once
 
-#include <optional>
-
 #include "base/result.h"
 #include "template/resourcetype.h"
 #include "template/stack.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QMap>
 #include <QString>
 #include <QStringList>
+
+#include <optional>
 
 namespace tarmac {
 
@@ -35,6 +36,8 @@ public:
         // "Key=Value" items (each may hold several, space separated, as SAM CLI takes
         // them), or "ParameterKey=K,ParameterValue=V".
         QStringList parameterOverrides;
+        // Layer version ARNs (or ARNs without the version) → local folders (`--layer`).
+        QHash<QString, QString> layerFolders;
         // The types and SAM event types the services offer (ServiceModule::resourceTypes(),
         // functionEventTypes()); they come before the engine's own table.
         QList<const ResourceType *> resourceTypes;

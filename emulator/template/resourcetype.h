@@ -93,6 +93,13 @@ public:
     // A resource loaded before this one (everything it refers to is), by physical id (what
     // Ref gives: a layer version's ARN), or null.
     virtual const StackResource *loaded(const QString &physicalId) const = 0;
+    // The local folder given for a layer version ARN that is not in the template (a public
+    // layer: `--layer ARN=DIR`; an ARN without its version matches every version), or empty.
+    virtual QString layerFolder(const QString &arn) const
+    {
+        Q_UNUSED(arn);
+        return {};
+    }
 };
 
 // A resource type a service runs, as the template engine needs it: what Tarmac emulates of

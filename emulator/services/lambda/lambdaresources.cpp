@@ -162,14 +162,25 @@ public:
                     = layer && layer->details.is_object() && layer->details.contains("dir")
                     ? qs(layer->details["dir"].get<std::string>())
                     : QString();
-                if (!dir.isEmpty())
+                const QString mapped = dir.isEmpty() ? m_check.layerFolder(arn) : QString();
+                if (!dir.isEmpty()) {
                     f.layerDirs.append(dir);
-                else
+                } else if (!mapped.isEmpty()) {
+                    // A public layer (Powertools, …) given as a local folder: a local layer.
+                    const QString folder
+                        = QDir::cleanPath(QDir(m_check.baseDir()).absoluteFilePath(mapped));
+                    if (!QFileInfo(folder).isDir())
+                        return m_check.error({QStringLiteral("Layers"), QString::number(i)},
+                            QStringLiteral("the folder %1 given for layer %2 does not exist")
+                                .arg(folder, arn));
+                    f.layerDirs.append(folder);
+                } else {
                     m_check.unsupported(QStringLiteral("layer ") + arn,
                         {QStringLiteral("Layers"), QString::number(i)},
-                        QStringLiteral("only layers built from local folders in this template are "
-                                       "available"),
+                        QStringLiteral("only layers built from local folders in this template, "
+                                       "or given with --layer ARN=DIR, are available"),
                         true);
+                }
             }
         }
         if (sam && m_p.contains("EventInvokeConfig")) {

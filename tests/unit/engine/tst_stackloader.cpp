@@ -140,6 +140,7 @@ private slots:
     void samDropsUnknownResourceKeys();
     void undeliverableDestinationsAreReported();
     void samBuildOutputIsServed();
+    void publicLayersMappedToFolders();
     void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
@@ -1014,6 +1015,33 @@ void TestStackLoader::samBuildOutputIsServed()
     QCOMPARE(StackLoader::projectFolder(built), project);
     // Named after the project, not after "build".
     QCOMPARE(StackLoader::defaultStackName(built), StackLoader::defaultStackName(p.templatePath()));
+}
+
+void TestStackLoader::publicLayersMappedToFolders()
+{
+    Project p;
+    const QByteArray text = kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
+          "      CodeUri: src\n      Handler: app.h\n      Runtime: python3.12\n"
+          "      Layers:\n        - arn:aws:lambda:us-east-1:017000801446:layer:Powertools:68\n";
+    auto unmapped = p.load(text);
+    QVERIFY(unmapped);
+    QCOMPARE(unmapped->report.count(FidelityItem::Level::Unsupported), 1);
+
+    StackLoader::Options o = serviceTypes();
+    // Without the version: every version of the layer.
+    o.layerFolders.insert(QStringLiteral("arn:aws:lambda:us-east-1:017000801446:layer:Powertools"),
+        QStringLiteral("layer"));
+    auto mapped = StackLoader::loadFile(p.templatePath(), o);
+    QVERIFY2(mapped, mapped ? "" : qPrintable(mapped.error().message));
+    QCOMPARE(mapped->report.count(FidelityItem::Level::Unsupported), 0);
+    QCOMPARE(firstSpec(*mapped).layerDirs, QStringList {p.path() + QStringLiteral("/layer")});
+
+    o.layerFolders = {{QStringLiteral("arn:aws:lambda:us-east-1:017000801446:layer:Powertools:68"),
+        QStringLiteral("/no/such/folder")}};
+    auto missing = StackLoader::loadFile(p.templatePath(), o);
+    QVERIFY(!missing);
+    QVERIFY(missing.error().message.contains(QLatin1String("does not exist")));
 }
 
 void TestStackLoader::stackNames()
