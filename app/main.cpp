@@ -67,6 +67,22 @@ Run `tarmac <command> --help` for a command's options.
 Exit status: 0 success, 1 the command failed, 2 bad arguments or Tarmac could not start.
 )";
 
+// How the template is read: serve, invoke, check and the desktop app take these alike.
+void addTemplateOptions(QCommandLineParser &p)
+{
+    p.addOption({QStringLiteral("parameter-overrides"),
+        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
+    p.addOption({QStringLiteral("layer"),
+        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
+                       "other public layers); ARN without :VERSION matches every version "
+                       "(repeatable)."),
+        QStringLiteral("ARN=DIR")});
+    p.addOption({QStringLiteral("stack-name"),
+        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
+                       "Default: samconfig.toml's stack_name, else the project folder's name."),
+        QStringLiteral("NAME")});
+}
+
 void addServeOptions(QCommandLineParser &p)
 {
     p.addOption(
@@ -83,17 +99,7 @@ void addServeOptions(QCommandLineParser &p)
         QStringLiteral("Keep state in a temporary folder, removed at exit.")});
     p.addOption({QStringLiteral("host"), QStringLiteral("Address to bind (default 127.0.0.1)."),
         QStringLiteral("ADDR"), QStringLiteral("127.0.0.1")});
-    p.addOption({QStringLiteral("parameter-overrides"),
-        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
-    p.addOption({QStringLiteral("layer"),
-        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
-                       "other public layers); ARN without :VERSION matches every version "
-                       "(repeatable)."),
-        QStringLiteral("ARN=DIR")});
-    p.addOption({QStringLiteral("stack-name"),
-        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
-                       "Default: samconfig.toml's stack_name, else the project folder's name."),
-        QStringLiteral("NAME")});
+    addTemplateOptions(p);
     p.addOption({QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
         QStringLiteral("N"), QStringLiteral("2")});
     p.addOption({QStringLiteral("verify-signatures"),
@@ -546,17 +552,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         QStringLiteral("MB"), QStringLiteral("128")});
     p.addOption({QStringLiteral("env"), QStringLiteral("… an environment variable (repeatable)."),
         QStringLiteral("K=V")});
-    p.addOption({QStringLiteral("parameter-overrides"),
-        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
-    p.addOption({QStringLiteral("layer"),
-        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
-                       "other public layers); ARN without :VERSION matches every version "
-                       "(repeatable)."),
-        QStringLiteral("ARN=DIR")});
-    p.addOption({QStringLiteral("stack-name"),
-        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
-                       "Default: samconfig.toml's stack_name, else the project folder's name."),
-        QStringLiteral("NAME")});
+    addTemplateOptions(p);
     p.addOption({QStringLiteral("state"),
         QStringLiteral("The state folder of the Tarmac to go through (default PROJECT/.tarmac)."),
         QStringLiteral("DIR")});
@@ -767,17 +763,7 @@ int runCheck(const QStringList &args)
     p.addPositionalArgument(QStringLiteral("PROJECT"),
         QStringLiteral("Folder with template.yaml, or a template (default: here)."),
         QStringLiteral("[PROJECT]"));
-    p.addOption({QStringLiteral("parameter-overrides"),
-        QStringLiteral("Template parameter values, K=V (repeatable)."), QStringLiteral("K=V")});
-    p.addOption({QStringLiteral("layer"),
-        QStringLiteral("A local folder for a layer the template names by ARN (Powertools and "
-                       "other public layers); ARN without :VERSION matches every version "
-                       "(repeatable)."),
-        QStringLiteral("ARN=DIR")});
-    p.addOption({QStringLiteral("stack-name"),
-        QStringLiteral("The stack's name (AWS::StackName; generated names start with it). "
-                       "Default: samconfig.toml's stack_name, else the project folder's name."),
-        QStringLiteral("NAME")});
+    addTemplateOptions(p);
     p.addOption({QStringLiteral("json"), QStringLiteral("Print the report as JSON.")});
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("check")))

@@ -21,23 +21,6 @@ int LogModel::columnCount(const QModelIndex &parent) const
     return parent.isValid() ? 0 : ColumnCount;
 }
 
-QString LogModel::levelName(int severity)
-{
-    if (severity >= LogSeverityFatal)
-        return QStringLiteral("FATAL");
-    if (severity >= LogSeverityError)
-        return QStringLiteral("ERROR");
-    if (severity >= LogSeverityWarn)
-        return QStringLiteral("WARN");
-    if (severity >= LogSeverityInfo)
-        return QStringLiteral("INFO");
-    if (severity >= LogSeverityDebug)
-        return QStringLiteral("DEBUG");
-    if (severity >= LogSeverityTrace)
-        return QStringLiteral("TRACE");
-    return QString();
-}
-
 void LogModel::setDisplayNames(const QHash<QString, QString> &physicalToLogical)
 {
     if (physicalToLogical == m_names)

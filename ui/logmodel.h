@@ -1,5 +1,6 @@
 #pragma once
 
+#include "trace/consolelog.h"
 #include "trace/span.h"
 
 #include <QAbstractTableModel>
@@ -52,7 +53,7 @@ public:
     QString displayName(const QString &source) const { return m_names.value(source, source); }
     int maxRows() const { return m_maxRows; }
 
-    static QString levelName(int severity);
+    static QString levelName(int severity) { return logSeverityName(severity); }
 
 signals:
     void sourcesChanged();

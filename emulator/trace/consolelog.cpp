@@ -115,7 +115,7 @@ void ConsoleLog::setDisplayNames(QHash<QString, QString> physicalToLogical)
     m_names = std::move(physicalToLogical);
 }
 
-QString ConsoleLog::severityName(int severity)
+QString logSeverityName(int severity)
 {
     if (severity >= LogSeverityFatal)
         return QStringLiteral("FATAL");
@@ -123,11 +123,18 @@ QString ConsoleLog::severityName(int severity)
         return QStringLiteral("ERROR");
     if (severity >= LogSeverityWarn)
         return QStringLiteral("WARN");
-    if (severity >= LogSeverityInfo || severity == LogSeverityUnspecified)
+    if (severity >= LogSeverityInfo)
         return QStringLiteral("INFO");
     if (severity >= LogSeverityDebug)
         return QStringLiteral("DEBUG");
-    return QStringLiteral("TRACE");
+    if (severity >= LogSeverityTrace)
+        return QStringLiteral("TRACE");
+    return QString();
+}
+
+QString ConsoleLog::severityName(int severity)
+{
+    return severity == LogSeverityUnspecified ? QStringLiteral("INFO") : logSeverityName(severity);
 }
 
 void ConsoleLog::write(const QList<Span> &spans, const QList<LogRecord> &logs)

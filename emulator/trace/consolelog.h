@@ -13,6 +13,9 @@
 
 namespace tarmac {
 
+// "ERROR", "WARN", "INFO", … for an OTLP severity; empty for unspecified (0).
+QString logSeverityName(int severity);
+
 // What a person running Tarmac in a terminal reads: one line per request at any port
 // (service and operation, method and path, status, duration, trace id), every function's
 // output prefixed with the function's name and request id, and failed deliveries, retries and
