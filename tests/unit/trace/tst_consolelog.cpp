@@ -3,6 +3,8 @@
 
 #include <QTest>
 
+#include <memory>
+
 using namespace tarmac;
 
 namespace {
@@ -55,11 +57,12 @@ LogRecord line(const QString &text, int severity = LogSeverityInfo)
     return l;
 }
 
-ConsoleLog make(ConsoleLog::Level level, ConsoleLog::Format format = ConsoleLog::Format::Text,
-    bool colour = false)
+std::unique_ptr<ConsoleLog> make(ConsoleLog::Level level,
+    ConsoleLog::Format format = ConsoleLog::Format::Text, bool colour = false)
 {
-    ConsoleLog log({.level = level, .format = format, .colour = colour, .utc = true});
-    log.setDisplayNames({{QStringLiteral("stack-Fn-ABC"), QStringLiteral("Fn")}});
+    auto log = std::make_unique<ConsoleLog>(
+        ConsoleLog::Options {.level = level, .format = format, .colour = colour, .utc = true});
+    log->setDisplayNames({{QStringLiteral("stack-Fn-ABC"), QStringLiteral("Fn")}});
     return log;
 }
 
@@ -71,16 +74,16 @@ class TestConsoleLog : public QObject
 private slots:
     void requestLine()
     {
-        const ConsoleLog log = make(ConsoleLog::Level::Info);
-        QCOMPARE(log.format({request(200)}, {}),
+        const auto log = make(ConsoleLog::Level::Info);
+        QCOMPARE(log->format({request(200)}, {}),
             QByteArray(
                 "03:04:05.678  s3 PutObject  PUT /b/k  200  1.50 ms  trace " + kTrace + '\n'));
     }
 
     void functionLinesCarryTheLogicalIdAndRequestId()
     {
-        const ConsoleLog log = make(ConsoleLog::Level::Info);
-        const QByteArray out = log.format({}, {line(QStringLiteral("Traceback:\n  File x\r"))});
+        const auto log = make(ConsoleLog::Level::Info);
+        const QByteArray out = log->format({}, {line(QStringLiteral("Traceback:\n  File x\r"))});
         QCOMPARE(out,
             QByteArray("03:04:00.678  Fn 0d6e7a2b  Traceback:\n03:04:00.678  Fn 0d6e7a2b    File "
                        "x\n"));
@@ -88,8 +91,8 @@ private slots:
 
     void mergedByTime()
     {
-        const ConsoleLog log = make(ConsoleLog::Level::Info);
-        const QByteArray out = log.format({request(200)}, {line(QStringLiteral("first"))});
+        const auto log = make(ConsoleLog::Level::Info);
+        const QByteArray out = log->format({request(200)}, {line(QStringLiteral("first"))});
         QVERIFY2(out.indexOf("first") < out.indexOf("PutObject"), out.constData());
     }
 
@@ -100,23 +103,23 @@ private slots:
                 request(200, QStringLiteral("tarmac"), QStringLiteral("/_tarmac/health"))};
         const QList<LogRecord> logs
             = {line(QStringLiteral("info")), line(QStringLiteral("bad"), LogSeverityError)};
-        QCOMPARE(make(ConsoleLog::Level::Quiet).format(spans, logs), QByteArray());
-        const QByteArray errors = make(ConsoleLog::Level::Errors).format(spans, logs);
+        QCOMPARE(make(ConsoleLog::Level::Quiet)->format(spans, logs), QByteArray());
+        const QByteArray errors = make(ConsoleLog::Level::Errors)->format(spans, logs);
         QCOMPARE(errors.count('\n'), 3); // the 503, the failed invocation, the ERROR line
         QVERIFY(errors.contains("  503  "));
         QVERIFY(errors.contains("Fn 0d6e7a2b  invocation failed: Runtime.HandlerNotFound"));
         QVERIFY(errors.contains("  bad\n"));
-        const QByteArray info = make(ConsoleLog::Level::Info).format(spans, logs);
+        const QByteArray info = make(ConsoleLog::Level::Info)->format(spans, logs);
         QCOMPARE(info.count('\n'), 6); // three requests, the failure, two lines
         QVERIFY(!info.contains("/_tarmac/health"));
-        const QByteArray debug = make(ConsoleLog::Level::Debug).format(spans, logs);
+        const QByteArray debug = make(ConsoleLog::Level::Debug)->format(spans, logs);
         QCOMPARE(debug.count('\n'), 8);
         QVERIFY(debug.contains("/_tarmac/health"));
     }
 
     void colourOnlyWhenAsked()
     {
-        QVERIFY(!make(ConsoleLog::Level::Info).format({request(500)}, {}).contains('\x1b'));
+        QVERIFY(!make(ConsoleLog::Level::Info)->format({request(500)}, {}).contains('\x1b'));
         const QByteArray coloured = make(ConsoleLog::Level::Info, ConsoleLog::Format::Text, true)
                                         .format({request(500)}, {});
         QVERIFY(coloured.contains("\x1b[31m500\x1b[0m"));
@@ -124,8 +127,8 @@ private slots:
 
     void json()
     {
-        const ConsoleLog log = make(ConsoleLog::Level::Info, ConsoleLog::Format::Json);
-        const QByteArray out = log.format({request(200), invocation(true)},
+        const auto log = make(ConsoleLog::Level::Info, ConsoleLog::Format::Json);
+        const QByteArray out = log->format({request(200), invocation(true)},
             {line(QStringLiteral("two\nlines"), LogSeverityWarn)});
         const QList<QByteArray> lines = out.trimmed().split('\n');
         QCOMPARE(lines.size(), 3);
