@@ -121,7 +121,7 @@ private slots:
     {
         QVERIFY(!make(ConsoleLog::Level::Info)->format({request(500)}, {}).contains('\x1b'));
         const QByteArray coloured = make(ConsoleLog::Level::Info, ConsoleLog::Format::Text, true)
-                                        .format({request(500)}, {});
+                                        ->format({request(500)}, {});
         QVERIFY(coloured.contains("\x1b[31m500\x1b[0m"));
     }
 
