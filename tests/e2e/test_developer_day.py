@@ -271,6 +271,12 @@ class DeveloperDay(unittest.TestCase):
         with Tarmac(project=self.project) as t:
             invoke(t, "LoggingFunction")
             state = t.state
+        # A state folder that cannot be made says why.
+        bad = run_tarmac("serve", "--state", "/proc/version/state", "--port", "0",
+                         "--api-port", "0", "--ide-port", "0")
+        self.assertEqual(bad.returncode, 2)
+        self.assertIn("cannot create the state folder /proc/version/state: /proc/version is a "
+                      "file, not a folder", bad.stderr)
         unknown = run_tarmac("traces", "export", "--state", state, "--trace", "f" * 32)
         self.assertEqual(unknown.returncode, 1)
         malformed = run_tarmac("traces", "export", "--state", state, "--trace", "123")
