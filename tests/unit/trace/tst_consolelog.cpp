@@ -138,19 +138,19 @@ private slots:
             QVERIFY2(j, l.constData());
             docs.append(*j);
         }
-        QCOMPARE(docs[0]["kind"], "log");
-        QCOMPARE(docs[0]["function"], "Fn");
-        QCOMPARE(docs[0]["functionName"], "stack-Fn-ABC");
-        QCOMPARE(docs[0]["level"], "WARN");
-        QCOMPARE(docs[0]["message"], "two\nlines");
-        QCOMPARE(docs[0]["time"], "2024-01-02T03:04:00.678Z");
-        QCOMPARE(docs[1]["kind"], "request");
-        QCOMPARE(docs[1]["status"], 200);
-        QCOMPARE(docs[1]["path"], "/b/k");
-        QCOMPARE(docs[1]["traceId"], kTrace.toStdString());
-        QCOMPARE(docs[1]["durationMs"], 1.5);
-        QCOMPARE(docs[2]["kind"], "invocation");
-        QCOMPARE(docs[2]["error"], "Runtime.HandlerNotFound");
+        QVERIFY2(docs[0]["kind"] == "log", docs[0]["kind"].dump().c_str());
+        QVERIFY2(docs[0]["function"] == "Fn", docs[0]["function"].dump().c_str());
+        QVERIFY2(docs[0]["functionName"] == "stack-Fn-ABC", docs[0]["functionName"].dump().c_str());
+        QVERIFY2(docs[0]["level"] == "WARN", docs[0]["level"].dump().c_str());
+        QVERIFY2(docs[0]["message"] == "two\nlines", docs[0]["message"].dump().c_str());
+        QVERIFY2(docs[0]["time"] == "2024-01-02T03:04:00.678Z", docs[0]["time"].dump().c_str());
+        QVERIFY2(docs[1]["kind"] == "request", docs[1]["kind"].dump().c_str());
+        QVERIFY2(docs[1]["status"] == 200, docs[1]["status"].dump().c_str());
+        QVERIFY2(docs[1]["path"] == "/b/k", docs[1]["path"].dump().c_str());
+        QVERIFY2(docs[1]["traceId"] == kTrace.toStdString(), docs[1]["traceId"].dump().c_str());
+        QVERIFY2(docs[1]["durationMs"] == 1.5, docs[1]["durationMs"].dump().c_str());
+        QVERIFY2(docs[2]["kind"] == "invocation", docs[2]["kind"].dump().c_str());
+        QVERIFY2(docs[2]["error"] == "Runtime.HandlerNotFound", docs[2]["error"].dump().c_str());
     }
 
     void messages()
