@@ -359,12 +359,27 @@ private:
                 return makeError(QStringLiteral("ValidationError"),
                     QStringLiteral("Parameters: [%1] do not exist in the template").arg(it.key()));
         }
-        // Every parameter that has no value, in one error, as CloudFormation names them.
-        QStringList missing;
+        QStringList missing; // every parameter without a value, named in one error
         for (const QString &name : keysOf(QStringLiteral("/Parameters"), params)) {
+            const QString path = TemplateDocument::childPath(QStringLiteral("/Parameters"), name);
+            if (!isAlphanumeric(name))
+                return error(path,
+                    QStringLiteral("Template format error: Parameter name %1 is non alphanumeric")
+                        .arg(name));
             const Json &p = params[name.toStdString()];
-            if (p.is_object() && !p.contains("Default") && !overrides->contains(name))
+            if (!p.is_object() || !p.contains("Type") || !p["Type"].is_string())
+                return error(path, QStringLiteral("the parameter %1 needs a Type").arg(name));
+            if (auto known = checkParameterType(p, path); !known)
+                return known.error();
+            if (!p.contains("Default") && !overrides->contains(name)) {
                 missing.append(name);
+                continue;
+            }
+            auto value
+                = parameterValue(name, p, path, overrides->value(name), overrides->contains(name));
+            if (!value)
+                return value.error();
+            m_stack.parameters.insert(name, std::move(*value));
         }
         if (!missing.isEmpty()) {
             QStringList pairs;
@@ -376,21 +391,18 @@ private:
                                "(or parameter_overrides in samconfig.toml)")
                     .arg(missing.join(QStringLiteral(", ")), pairs.join(u' ')));
         }
-        for (const QString &name : keysOf(QStringLiteral("/Parameters"), params)) {
-            const QString path = TemplateDocument::childPath(QStringLiteral("/Parameters"), name);
-            if (!isAlphanumeric(name))
-                return error(path,
-                    QStringLiteral("Template format error: Parameter name %1 is non alphanumeric")
-                        .arg(name));
-            const Json &p = params[name.toStdString()];
-            if (!p.is_object() || !p.contains("Type") || !p["Type"].is_string())
-                return error(path, QStringLiteral("the parameter %1 needs a Type").arg(name));
-            auto value
-                = parameterValue(name, p, path, overrides->value(name), overrides->contains(name));
-            if (!value)
-                return value.error();
-            m_stack.parameters.insert(name, std::move(*value));
-        }
+        return {};
+    }
+
+    Result<void> checkParameterType(const Json &p, const QString &path)
+    {
+        const QString type = qs(p["Type"].get<std::string>());
+        if (!(type == QLatin1String("String") || type == QLatin1String("Number")
+                || type == QLatin1String("CommaDelimitedList")
+                || type.startsWith(QLatin1String("List<"))
+                || type.startsWith(QLatin1String("AWS::"))))
+            return error(TemplateDocument::childPath(path, QStringLiteral("Type")),
+                QStringLiteral("Template format error: Unrecognized parameter type: %1").arg(type));
         return {};
     }
 
@@ -403,11 +415,6 @@ private:
         const bool isNumber
             = type == QLatin1String("Number") || type == QLatin1String("List<Number>");
         const bool isSsm = type.startsWith(QLatin1String("AWS::SSM::Parameter::Value<"));
-        if (!(type == QLatin1String("String") || isList || isNumber || isSsm
-                || type.startsWith(QLatin1String("AWS::"))
-                || type == QLatin1String("AWS::SSM::Parameter::Name")))
-            return error(TemplateDocument::childPath(path, QStringLiteral("Type")),
-                QStringLiteral("Template format error: Unrecognized parameter type: %1").arg(type));
         QString text;
         if (overridden) {
             text = override;

@@ -200,8 +200,7 @@ private:
             ++indent;
         const bool inBlock = indent < size_t(m.pos) - lineStart; // after a key or a "- "
         const QString unclosed
-            = QStringLiteral(
-                "the quoted string that starts here has no closing %1 on its line%2; close it")
+            = QStringLiteral("the quoted string that starts here has no closing %1%2; close it")
                   .arg(quote == '"' ? QStringLiteral("\"") : QStringLiteral("'"));
         for (size_t i = size_t(m.pos) + 1; i < text.size(); ++i) {
             const char c = text[i];
@@ -224,7 +223,8 @@ private:
                     ++spaces;
                 }
                 if (j < text.size() && text[j] != '\n' && text[j] != '\r' && spaces <= indent)
-                    return unclosed.arg(QStringLiteral(" (the next line is not indented past it)"));
+                    return unclosed.arg(
+                        QStringLiteral(" on its line (the next line is not indented past it)"));
             }
         }
         return unclosed.arg(QStringLiteral(" before the end of the file"));

@@ -117,9 +117,16 @@ def upload(t, bucket, key, body=b"hello"):
     boto3_client(t, "s3").put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def invoke(t, name, payload=None):
+def physical(t, logical):
+    """The function's name in Lambda's API (which, as on AWS, takes no logical id)."""
+    _, health = t.get_json("/_tarmac/health")
+    return [r["physicalId"] for r in health["template"]["resources"]
+            if r["logicalId"] == logical][0]
+
+
+def invoke(t, logical, payload=None):
     lam = boto3_client(t, "lambda", read_timeout=60)
-    return lam.invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode())
+    return lam.invoke(FunctionName=physical(t, logical), Payload=json.dumps(payload or {}).encode())
 
 
 class DeveloperDay(unittest.TestCase):
@@ -290,7 +297,8 @@ class DeveloperDay(unittest.TestCase):
             self.assertEqual(bp["logicalId"], "LoggingFunction")
             self.assertTrue(bp["function"].startswith("day-LoggingFunction-"))
             lam = boto3_client(t, "lambda")
-            lam.invoke(FunctionName="LoggingFunction", InvocationType="Event", Payload=b"{}")
+            lam.invoke(FunctionName=physical(t, "LoggingFunction"), InvocationType="Event",
+                       Payload=b"{}")
             pending = wait_for(lambda: tarmac_json(t, "/_tarmac/dispatch/pending")[1]["pending"],
                                what="the held event")
             self.assertEqual(pending[0]["reason"], "breakpoint")
@@ -307,8 +315,8 @@ class DeveloperDay(unittest.TestCase):
             self.assertEqual(body["__type"], "InvalidRequest")
 
     def test_invoke_prints_tracebacks_as_lines(self):
-        r = run_tarmac("invoke", "LoggingFunction", self.project, "--event", "-",
-                       input='{"fail": true}', timeout=60)
+        r = subprocess.run([TARMAC, "invoke", "LoggingFunction", self.project, "--event", "-"],
+                           input='{"fail": true}', capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertNotIn("\r", r.stderr)
         self.assertIn("\nwith a second line\n", r.stderr)

@@ -129,6 +129,7 @@ class SamApps(unittest.TestCase):
         write(os.path.join(root, "app.mjs"), APP_MJS)
         write(os.path.join(root, "package.json"), json.dumps({"name": "hello", "type": "module"}))
         write(os.path.join(root, "common", "index.js"), COMMON_JS)
+        write(os.path.join(root, "common", "package.json"), json.dumps({"type": "commonjs"}))
         return root
 
     def test_node_esm_quick_start_runs_with_the_bundled_sdk(self):

@@ -85,7 +85,7 @@ private slots:
         const auto log = make(ConsoleLog::Level::Info);
         const QByteArray out = log->format({}, {line(QStringLiteral("Traceback:\n  File x\r"))});
         QCOMPARE(out,
-            QByteArray("03:04:00.678  Fn 0d6e7a2b  Traceback:\n03:04:00.678  Fn 0d6e7a2b    File "
+            QByteArray("03:04:05.673  Fn 0d6e7a2b  Traceback:\n03:04:05.673  Fn 0d6e7a2b    File "
                        "x\n"));
     }
 
@@ -143,7 +143,7 @@ private slots:
         QVERIFY2(docs[0]["functionName"] == "stack-Fn-ABC", docs[0]["functionName"].dump().c_str());
         QVERIFY2(docs[0]["level"] == "WARN", docs[0]["level"].dump().c_str());
         QVERIFY2(docs[0]["message"] == "two\nlines", docs[0]["message"].dump().c_str());
-        QVERIFY2(docs[0]["time"] == "2024-01-02T03:04:00.678Z", docs[0]["time"].dump().c_str());
+        QVERIFY2(docs[0]["time"] == "2024-01-02T03:04:05.673Z", docs[0]["time"].dump().c_str());
         QVERIFY2(docs[1]["kind"] == "request", docs[1]["kind"].dump().c_str());
         QVERIFY2(docs[1]["status"] == 200, docs[1]["status"].dump().c_str());
         QVERIFY2(docs[1]["path"] == "/b/k", docs[1]["path"].dump().c_str());
