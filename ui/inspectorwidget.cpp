@@ -122,6 +122,9 @@ InspectorWidget::InspectorWidget(QueryRunner *runner, SpanSelection *selection, 
     , m_logs(new QPlainTextEdit)
 {
     m_title->setTextFormat(Qt::RichText);
+    // A long span name must not set the window's minimum width: it wraps, or is cut.
+    m_title->setWordWrap(true);
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_title->setText(tr("<b>Nothing selected</b>"));
     m_subtitle->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_subtitle->setText(tr("Click a span in the timeline or a log line to inspect it."));

@@ -42,8 +42,9 @@ LogView::LogView(LogModel *model, SpanSelection *selection, QWidget *parent)
     // Long function names must not squeeze the filter box: the list is as wide as it needs,
     // the closed box at most ~22 characters.
     m_source->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
-    m_source->setMinimumContentsLength(16);
-    m_text->setMinimumWidth(fontMetrics().horizontalAdvance(m_text->placeholderText()) + 40);
+    m_source->setMinimumContentsLength(12);
+    m_text->setMinimumWidth(
+        fontMetrics().horizontalAdvance(QStringLiteral("Filter log lines")) + 30);
     m_level->setObjectName(QStringLiteral("logFilterLevel"));
     m_level->addItem(tr("All levels"), 0);
     m_level->addItem(tr("Info and above"), int(LogSeverityInfo));

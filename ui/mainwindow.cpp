@@ -128,6 +128,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
 
     m_endpoints->setObjectName(QStringLiteral("endpoints"));
     m_endpoints->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_endpoints->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_counts->setObjectName(QStringLiteral("counts"));
     statusBar()->addWidget(m_endpoints, 1);
     m_stepperStatus->setObjectName(QStringLiteral("stepperStatus"));

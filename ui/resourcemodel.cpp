@@ -183,8 +183,14 @@ QString ResourceModel::templateRowText(int row) const
         return tr("No template: an empty project. File › Open project… opens a folder with a "
                   "template.yaml.");
     if (row == 0)
-        return tr("%1 · stack %2 · %3")
-            .arg(QFileInfo(m_template.path).fileName(), m_template.stackName, m_template.countText);
+        // Short enough for the dock: the stack, its resources, what SAM added; the file and
+        // the whole count are in the tooltip.
+        return m_template.generated > 0
+            ? tr("stack %1 · %2 resource(s), +%3 from SAM")
+                  .arg(m_template.stackName)
+                  .arg(m_template.resources)
+                  .arg(m_template.generated)
+            : tr("stack %1 · %2 resource(s)").arg(m_template.stackName).arg(m_template.resources);
     --row;
     if (!m_template.error.isEmpty()) {
         if (row == 0)
@@ -263,7 +269,13 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
         const bool fidelityRow = !m_template.path.isEmpty() && index.row() > 0;
         switch (role) {
         case Qt::DisplayRole:
+            return templateRowText(index.row());
         case Qt::ToolTipRole:
+            // The first row's whole story: the file and the count the CLI prints.
+            if (index.row() == 0 && !m_template.path.isEmpty() && m_template.startError.isEmpty()
+                && m_template.running)
+                return QStringLiteral("%1\nstack %2, %3")
+                    .arg(m_template.path, m_template.stackName, m_template.countText);
             return templateRowText(index.row());
         case Qt::ForegroundRole:
             if ((!m_template.startError.isEmpty() && isTemplateError(m_template.startError))
@@ -292,13 +304,17 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
         return {};
     }
     const ResourceItem &item = items.value(index.row());
+    // The template's name first; the resource's own name (what the APIs take) after it.
+    const QString logical = m_template.names.value(item.name);
     switch (role) {
     case Qt::DisplayRole:
-        return item.name;
+        return logical.isEmpty() ? item.name : logical;
     case StatusRole:
-        return kind.statusText(item);
+        return logical.isEmpty() ? kind.statusText(item)
+                                 : item.name + QStringLiteral(" · ") + kind.statusText(item);
     case Qt::ToolTipRole: {
-        QString tip = item.name + u'\n' + kind.statusText(item) + u'\n' + item.tooltip;
+        QString tip = (logical.isEmpty() ? QString() : logical + u'\n') + item.name + u'\n'
+            + kind.statusText(item) + u'\n' + item.tooltip;
         if (!item.warning.isEmpty())
             tip += u'\n' + item.warning;
         return tip;
@@ -474,7 +490,8 @@ void ResourceModel::refresh(EngineHost *host)
                 t.error = stack->lastError();
                 if (const Stack *st = stack->stack()) {
                     t.stackName = st->name;
-                    t.resources = int(st->resources.size());
+                    t.resources = int(st->declaredCount());
+                    t.generated = int(st->resources.size()) - t.resources;
                     t.countText = st->countText();
                     for (const StackResource &r : st->resources) {
                         if (!r.implicit && !r.physicalId.isEmpty() && r.physicalId != r.logicalId)

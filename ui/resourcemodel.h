@@ -96,7 +96,8 @@ public:
         QString path; // the template, or empty (no project)
         QString stackName;
         QString error; // the last reload error
-        int resources = 0;
+        int resources = 0; // declared in the template
+        int generated = 0; // made of them by the SAM transform
         QString countText; // Stack::countText()
         QHash<QString, QString> names; // a resource's physical name → its logical id
         QList<QPair<QString, QString>> fidelity; // (level, text)
