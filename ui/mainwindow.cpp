@@ -76,6 +76,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     m_bottomSplit->addWidget(m_inspector);
     m_bottomSplit->setStretchFactor(0, 3);
     m_bottomSplit->setStretchFactor(1, 2);
+    m_inspector->setMinimumWidth(320); // the span tree and its buttons stay readable
     m_mainSplit->setObjectName(QStringLiteral("mainSplitter"));
     m_mainSplit->addWidget(m_timeline);
     m_mainSplit->addWidget(m_bottomSplit);
@@ -117,7 +118,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     addDockWidget(Qt::LeftDockWidgetArea, stepperDock);
     tabifyDockWidget(servicesDock, stepperDock);
     resourcesDock->raise();
-    resizeDocks({resourcesDock}, {400}, Qt::Horizontal);
+    resizeDocks({resourcesDock}, {300}, Qt::Horizontal);
     // Held deliveries want attention: show the stepper when the first one arrives.
     connect(m_stepper, &StepperController::changed, this, [this, stepperDock] {
         const qsizetype waiting = m_stepper->pending().size();

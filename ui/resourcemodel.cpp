@@ -304,14 +304,16 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
         return {};
     }
     const ResourceItem &item = items.value(index.row());
-    // The template's name first; the resource's own name (what the APIs take) after it.
+    // The template's name first; the resource's own name (what the APIs take) on its status
+    // line.
     const QString logical = m_template.names.value(item.name);
     switch (role) {
     case Qt::DisplayRole:
         return logical.isEmpty() ? item.name : logical;
     case StatusRole:
+        // The counts first: at the dock's width the name is what gets cut.
         return logical.isEmpty() ? kind.statusText(item)
-                                 : item.name + QStringLiteral(" · ") + kind.statusText(item);
+                                 : kind.statusText(item) + QStringLiteral(" · ") + item.name;
     case Qt::ToolTipRole: {
         QString tip = (logical.isEmpty() ? QString() : logical + u'\n') + item.name + u'\n'
             + kind.statusText(item) + u'\n' + item.tooltip;
