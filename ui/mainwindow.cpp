@@ -30,9 +30,12 @@
 #include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeWidget>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace tarmac {
 
@@ -416,7 +419,14 @@ void MainWindow::restoreSettings()
     QSettings s;
     if (!restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1280, 820);
-    restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+    if (!restoreState(s.value(QStringLiteral("window/state")).toByteArray())) {
+        // First start: the resources dock takes a fifth of the window once it is laid out
+        // (before that, its contents' size hint would decide).
+        QTimer::singleShot(0, this, [this] {
+            if (auto *dock = findChild<QDockWidget *>(QStringLiteral("resourcesDock")))
+                resizeDocks({dock}, {std::clamp(width() / 5, 240, 360)}, Qt::Horizontal);
+        });
+    }
     m_mainSplit->restoreState(s.value(QStringLiteral("window/mainSplitter")).toByteArray());
     m_bottomSplit->restoreState(s.value(QStringLiteral("window/bottomSplitter")).toByteArray());
     m_timeline->splitter()->restoreState(
