@@ -61,11 +61,12 @@ StepperPanel::StepperPanel(StepperController *stepper, QWidget *parent)
     m_resume->setToolTip(tr("Deliver everything waiting and stop holding events"));
     m_state->setWordWrap(true);
     // Long function names must not widen the dock (its tabs share one width).
-    for (QComboBox *box : {m_bpFunction, m_bpOrigin, m_advanceBy}) {
+    for (QComboBox *box : {m_bpFunction, m_bpOrigin}) {
         box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
         box->setMinimumContentsLength(8);
     }
     m_syntax->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_clock->setWordWrap(true); // "Tarmac time 08:28:31.553 (frozen)" wraps beside its buttons
     auto *controls = new QHBoxLayout;
     controls->addWidget(m_pause);
     controls->addWidget(m_step);
