@@ -223,8 +223,19 @@ private slots:
         QCOMPARE(model.items(QStringLiteral("function")).first().name, QStringLiteral("echo"));
         QTRY_COMPARE(model.items(QStringLiteral("bucket")).size(), 1);
         const QModelIndex templ = groupOf(model, QStringLiteral("Template"));
-        QTRY_VERIFY(
-            model.index(0, 0, templ).data().toString().contains(QLatin1String("template.yaml")));
+        // One count, the SAM expansion shown as such; the file and the CLI's wording in the
+        // tooltip.
+        QTRY_VERIFY(model.index(0, 0, templ).data().toString().contains(QLatin1String("stack ")));
+        QCOMPARE(model.index(0, 0, templ).data().toString().section(u'·', 1).trimmed(),
+            QStringLiteral("2 resource(s), +1 from SAM"));
+        QVERIFY(model.index(0, 0, templ)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QLatin1String("template.yaml")));
+        QVERIFY(model.index(0, 0, templ)
+                    .data(Qt::ToolTipRole)
+                    .toString()
+                    .contains(QLatin1String("2 resource(s) (+1 made by the SAM transform)")));
         // Tracing is not emulated: the report says so.
         bool reported = false;
         for (int r = 0; r < model.rowCount(templ); ++r)

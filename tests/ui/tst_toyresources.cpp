@@ -51,10 +51,12 @@ private slots:
         }
         QVERIFY(group.isValid());
         const QModelIndex widget = model.index(0, 0, group);
-        QCOMPARE(widget.data().toString(), QStringLiteral("widget"));
+        // The template's name first; the thing's own name after its counts.
+        QCOMPARE(widget.data().toString(), QStringLiteral("Widget"));
+        QCOMPARE(widget.data(ResourceModel::NameRole).toString(), QStringLiteral("widget"));
         QCOMPARE(widget.data(ResourceModel::KindRole).toString(), QStringLiteral("toything"));
         QCOMPARE(widget.data(ResourceModel::StatusRole).toString(),
-            QStringLiteral("green · 0 subscriber(s)"));
+            QStringLiteral("green · 0 subscriber(s) · widget"));
         QCOMPARE(widget.data(ResourceModel::ActionsRole).toStringList(),
             QStringList {QStringLiteral("browse")});
         QVERIFY(widget.data(Qt::ToolTipRole).toString().contains(QLatin1String("arn:aws:toy:")));
