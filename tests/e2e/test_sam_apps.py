@@ -74,6 +74,11 @@ Outputs:
 """
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATES = os.path.join(HERE, "templates")
+POWERTOOLS_ARN = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2"
+
+
 def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
@@ -175,6 +180,40 @@ class SamApps(unittest.TestCase):
                 body = json.loads(r["Payload"].read())
                 self.assertNotIn("FunctionError", r, (logical, body))
                 self.assertEqual(body, ["only-in-tarmac"], logical)
+
+    def test_python_app_with_a_public_layer_mapped_to_a_folder(self):
+        root = os.path.join(TEMPLATES, "python-powertools")
+        r = run_tarmac("check", "--json", root)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # the layer is not there
+        self.assertIn("layer " + POWERTOOLS_ARN + ":79",
+                      [i["subject"] for i in json.loads(r.stdout)["items"]])
+        layer = "%s=%s" % (POWERTOOLS_ARN, os.path.join(root, "local-powertools"))
+        r = run_tarmac("check", root, "--layer", layer)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)  # Tracing: ignored, not a gap
+        bad = run_tarmac("check", root, "--layer", "not-an-arn")
+        self.assertEqual(bad.returncode, 2)
+        with Tarmac("--layer", layer, project=root) as t:
+            lam = boto3_client(t, "lambda", read_timeout=60)
+            r = lam.invoke(FunctionName=self.physical(t, "HelloWorldFunction"), Payload=b"{}")
+            body = json.loads(r["Payload"].read())
+            self.assertNotIn("FunctionError", r, body)
+            self.assertEqual(body, {"statusCode": 200, "body": "hello world", "service": "hello"})
+            outputs = t.get_json("/_tarmac/health")[1]["template"]["outputs"]
+            self.assertTrue(outputs["HelloWorldFunctionIamRole"].startswith("arn:aws:iam::"))
+
+    def test_outputs_naming_generated_resources(self):
+        root = os.path.join(TEMPLATES, "generated-refs")
+        with Tarmac(project=root) as t:
+            outputs = t.get_json("/_tarmac/health")[1]["template"]["outputs"]
+            self.assertTrue(outputs["HelloFunctionIamRole"].startswith("arn:aws:iam::000000000000:role/"))
+            self.assertTrue(outputs["HelloFunction"].startswith("arn:aws:lambda:us-east-1:"))
+            self.assertNotIn("HelloApi", outputs)
+            lam = boto3_client(t, "lambda", read_timeout=60)
+            r = lam.invoke(FunctionName=self.physical(t, "HelloFunction"), Payload=b"{}")
+            self.assertEqual(json.loads(r["Payload"].read())["statusCode"], 200)
+        r = run_tarmac("check", root)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("output HelloApi", r.stdout)
 
     @staticmethod
     def physical(t, logical):
