@@ -42,8 +42,11 @@ Outputs:
 
 APP_MJS = """\
 import { S3Client, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 const s3 = new S3Client({ forcePathStyle: true });
 export const lambdaHandler = async () => {
+  DynamoDBDocumentClient.from(new DynamoDBClient({}));
   const out = await s3.send(new ListBucketsCommand({}));
   return (out.Buckets || []).map((b) => b.Name);
 };
@@ -76,6 +79,8 @@ Outputs:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATES = os.path.join(HERE, "templates")
+NODE_SDK = os.path.join(os.path.dirname(os.path.dirname(HERE)), "plugins", "runtimes", "node",
+                        "sdk", "node_modules")
 POWERTOOLS_ARN = "arn:aws:lambda:us-east-1:017000801446:layer:AWSLambdaPowertoolsPythonV2"
 
 
@@ -138,10 +143,11 @@ class SamApps(unittest.TestCase):
         return root
 
     def test_node_esm_quick_start_runs_with_the_bundled_sdk(self):
-        if not os.path.isdir(os.path.join(JS_MODULES, "@aws-sdk", "client-s3")):
-            self.skipTest("tests/e2e/js/node_modules is not installed (tools/install-deps --with-tests)")
+        """What Lambda bundles comes from plugins/runtimes/node/sdk, with nothing to set."""
+        if not os.path.isdir(os.path.join(NODE_SDK, "@aws-sdk", "lib-dynamodb")):
+            self.skipTest("plugins/runtimes/node/sdk is not installed (tools/install-deps)")
         root = self.node_app()
-        with Tarmac(project=root, env={"TARMAC_NODE_RUNTIME_MODULES": JS_MODULES}) as t:
+        with Tarmac(project=root) as t:
             s3 = boto3_client(t, "s3")
             s3.create_bucket(Bucket="seen-by-the-function")
             lam = boto3_client(t, "lambda", read_timeout=60)

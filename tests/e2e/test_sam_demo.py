@@ -8,10 +8,12 @@ import time
 import unittest
 
 from harness import Tarmac, boto3_client, run_tarmac
-from lambda_support import JS_MODULES, wait_for
+from lambda_support import wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.normpath(os.path.join(HERE, "..", "..", "fixtures", "demo"))
+NODE_SDK = os.path.normpath(os.path.join(HERE, "..", "..", "plugins", "runtimes", "node", "sdk",
+                                         "node_modules"))
 
 
 def spans_of(state):
@@ -30,11 +32,11 @@ def attr(span, key):
 
 
 class Demo(unittest.TestCase):
-    @unittest.skipUnless(os.path.isdir(os.path.join(JS_MODULES, "@aws-sdk", "client-s3")),
-                         "the AWS SDK for JavaScript is not installed in tests/e2e/js")
+    @unittest.skipUnless(os.path.isdir(os.path.join(NODE_SDK, "@aws-sdk", "client-s3")),
+                         "plugins/runtimes/node/sdk is not installed (tools/install-deps)")
     def test_upload_is_summarised_and_indexed_on_one_trace(self):
-        # Lambda's Node runtime provides the AWS SDK; locally it comes from here.
-        with Tarmac(project=DEMO, env={"TARMAC_NODE_RUNTIME_MODULES": JS_MODULES}) as t:
+        # Lambda's Node runtime provides the AWS SDK; so does Tarmac's (plugins/runtimes/node/sdk).
+        with Tarmac(project=DEMO) as t:
             # The outputs follow the ready line.
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")

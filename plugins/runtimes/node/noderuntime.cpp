@@ -2,6 +2,7 @@
 
 #include "../common/runtimesupport.h"
 
+#include <QFileInfo>
 #include <QRegularExpression>
 
 namespace tarmac {
@@ -47,7 +48,14 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
     // Lambda's Node runtimes resolve modules of their own (the AWS SDK for JavaScript v3)
     // after the function's; locally they come from TARMAC_NODE_RUNTIME_MODULES, if set.
     QString nodePath = request.codeDir + QStringLiteral("/node_modules:") + request.codeDir;
-    const QString runtimeModules = qEnvironmentVariable("TARMAC_NODE_RUNTIME_MODULES");
+    // The SDK v3 clients Lambda bundles, from plugins/runtimes/node/sdk (tools/install-deps);
+    // TARMAC_NODE_RUNTIME_MODULES adds folders before it.
+    QString runtimeModules = qEnvironmentVariable("TARMAC_NODE_RUNTIME_MODULES");
+#ifdef TARMAC_NODE_SDK_DIR
+    if (QFileInfo(QStringLiteral(TARMAC_NODE_SDK_DIR)).isDir())
+        runtimeModules += (runtimeModules.isEmpty() ? QString() : QStringLiteral(":"))
+            + QStringLiteral(TARMAC_NODE_SDK_DIR);
+#endif
     if (!runtimeModules.isEmpty()) {
         nodePath += u':' + runtimeModules;
         // ES modules ignore NODE_PATH: bootstrap.mjs registers resolve-hook.mjs for these.
