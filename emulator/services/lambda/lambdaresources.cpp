@@ -1,10 +1,14 @@
 #include "services/lambda/lambdaresources.h"
 
+#include "base/json.h"
 #include "template/intrinsics.h"
 #include "template/stack.h"
 
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
+
+#include <algorithm>
 
 namespace tarmac::lambdaresources {
 
@@ -189,10 +193,51 @@ public:
                 return config.error();
             f.eventInvokeConfig = *config;
         }
+        if (f.runnable && f.runtime.startsWith(QLatin1String("nodejs")) && !f.codeDir.isEmpty())
+            checkNodeDependencies(f);
         return f;
     }
 
 private:
+    // A function whose package.json declares dependencies that no node_modules folder it can
+    // see holds fails at its first import: say so at load (`sam build` installs them for a
+    // deployment). What Lambda's runtime bundles (@aws-sdk/*) does not count.
+    void checkNodeDependencies(const FunctionSpec &f)
+    {
+        QFile file(QDir(f.codeDir).filePath(QStringLiteral("package.json")));
+        if (file.size() > 4 * 1024 * 1024 || !file.open(QIODevice::ReadOnly))
+            return;
+        auto json = parseJson(file.readAll());
+        if (!json || !json->is_object() || !json->contains("dependencies")
+            || !(*json)["dependencies"].is_object())
+            return;
+        QStringList roots; // where Node looks: the code folder and up, then the layers
+        for (QDir dir(f.codeDir);;) {
+            roots.append(dir.filePath(QStringLiteral("node_modules")));
+            if (!dir.cdUp())
+                break;
+        }
+        for (const QString &layer : f.layerDirs)
+            roots.append(QDir(layer).filePath(QStringLiteral("nodejs/node_modules")));
+        QStringList missing;
+        for (auto it = (*json)["dependencies"].begin(); it != (*json)["dependencies"].end(); ++it) {
+            const QString name = qs(it.key());
+            if (name.startsWith(QLatin1String("@aws-sdk/")))
+                continue;
+            if (std::none_of(roots.begin(), roots.end(),
+                    [&](const QString &root) { return QFileInfo(root + u'/' + name).isDir(); }))
+                missing.append(name);
+        }
+        if (missing.isEmpty())
+            return;
+        m_check.unsupported(QStringLiteral("dependencies of %1").arg(m_r.logicalId),
+            {m_r.type == kSamFunction ? QStringLiteral("CodeUri") : QStringLiteral("Code")},
+            QStringLiteral("package.json declares %1, which no node_modules folder has: run "
+                           "npm install in %2")
+                .arg(missing.join(QStringLiteral(", ")), f.codeDir),
+            true);
+    }
+
     QString string(const char *key) const
     {
         return m_p.contains(key) && m_p[key].is_string() ? qs(m_p[key].get<std::string>())

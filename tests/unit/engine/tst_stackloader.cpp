@@ -141,6 +141,7 @@ private slots:
     void undeliverableDestinationsAreReported();
     void samBuildOutputIsServed();
     void publicLayersMappedToFolders();
+    void undeclaredNodeDependenciesAreReported();
     void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
@@ -1045,6 +1046,29 @@ void TestStackLoader::publicLayersMappedToFolders()
     auto missing = StackLoader::loadFile(p.templatePath(), o);
     QVERIFY(!missing);
     QVERIFY(missing.error().message.contains(QLatin1String("does not exist")));
+}
+
+void TestStackLoader::undeclaredNodeDependenciesAreReported()
+{
+    Project p;
+    QFile pkg(p.path() + QStringLiteral("/src/package.json"));
+    QVERIFY(pkg.open(QIODevice::WriteOnly));
+    pkg.write(R"({"dependencies": {"left-pad": "^1", "@aws-sdk/client-s3": "^3"}})");
+    pkg.close();
+    const QByteArray text = kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: src, Handler: index.handler, Runtime: nodejs20.x}\n";
+    auto stack = p.load(text);
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 1);
+    const QString lines = stack->report.lines().join(u'\n');
+    QVERIFY2(lines.contains(QLatin1String("package.json declares left-pad, which no node_modules")),
+        qPrintable(lines)); // @aws-sdk/* is what the runtime bundles
+    // Installed (here: in the project's own node_modules, which Node also searches).
+    QVERIFY(QDir(p.path()).mkpath(QStringLiteral("node_modules/left-pad")));
+    stack = p.load(text);
+    QVERIFY(stack);
+    QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 0);
 }
 
 void TestStackLoader::stackNames()
