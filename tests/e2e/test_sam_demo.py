@@ -78,7 +78,14 @@ class Demo(unittest.TestCase):
                 invocations = sorted(s["name"] for s in trace if s["name"].endswith(" invoke"))
                 index_put = [s for s in trace if s["name"] == "S3 PutObject"
                              and attr(s, "aws.s3.key") == "index/notes/sample.txt.json"]
-                return (invocations, trace) if len(invocations) == 2 and index_put else None
+                if len(invocations) != 2 or not index_put:
+                    return None
+                # Spans are committed as they end: a parent (a delivery, a request) can land a
+                # batch after its children. Wait until every parent is there.
+                ids = {s["spanId"] for s in trace}
+                if any(s.get("parentSpanId") and s["parentSpanId"] not in ids for s in trace):
+                    return None
+                return invocations, trace
             found = wait_for(linked, timeout=15, what="one trace with both invocations")
             invocations, trace = found
             self.assertRegex(invocations[0], r"^demo-IndexFunction-[A-Z0-9]{13} invoke$")
