@@ -246,8 +246,8 @@ class DeveloperDay(unittest.TestCase):
 
     def test_state_is_named(self):
         with Tarmac(project=self.project, ephemeral=True) as t:
-            said = [l for l in t.stderr_lines if "state in " in l]
-            self.assertTrue(said, t.stderr_lines)
+            # Written before the ready line, but stderr is read on a thread of its own.
+            said = wait_lines(t, lambda l: "state in " in l, "the state line")
             m = re.search(r"state in (\S+) \(ephemeral: removed at exit\)", said[0])
             self.assertTrue(m, said[0])
             state = m.group(1)
