@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 from harness import Tarmac, boto3_client, run_tarmac
-from lambda_support import JS_MODULES
+from lambda_support import JS_MODULES, wait_for
 
 NODE_ESM_TEMPLATE = """\
 AWSTemplateFormatVersion: '2010-09-09'
@@ -265,8 +265,9 @@ class SamApps(unittest.TestCase):
         with Tarmac(project=root) as t:
             names = [b["Name"] for b in boto3_client(t, "s3").list_buckets()["Buckets"]]
             self.assertEqual(names, ["built-built"])  # named after the project folder
-            self.assertTrue(any(".aws-sam/build/template.yaml (the output of sam build)" in l
-                                for l in t.stderr_lines), t.stderr_lines)
+            # Said at start; stderr is read on a thread of its own.
+            wait_for(lambda: any(".aws-sam/build/template.yaml (the output of sam build)" in l
+                                 for l in t.stderr_lines), what="the start-up report")
 
 
 if __name__ == "__main__":
