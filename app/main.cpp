@@ -568,6 +568,11 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
         return kExitUsage;
     }
 
+    const auto layers = layerFolders(p);
+    if (!layers) {
+        printErr(layers.error().message);
+        return kExitUsage;
+    }
     const bool defineHere = p.isSet(QStringLiteral("code")) || p.isSet(QStringLiteral("runtime"));
     for (const char *name : {"timeout", "memory"}) {
         const QString opt = QString::fromLatin1(name);
@@ -623,11 +628,6 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
             printErr(
                 QStringLiteral("no template in %1 (give PROJECT, or --runtime/--handler/--code)")
                     .arg(project));
-            return kExitUsage;
-        }
-        auto layers = layerFolders(p);
-        if (!layers) {
-            printErr(layers.error().message);
             return kExitUsage;
         }
         auto stack = loadStack(templatePath, p.values(QStringLiteral("parameter-overrides")),
@@ -698,8 +698,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     options.projectPath = projectTemplate;
     options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
     options.stackName = p.value(QStringLiteral("stack-name"));
-    if (auto layers = layerFolders(p))
-        options.layerFolders = *layers;
+    options.layerFolders = *layers;
     Engine engine(options);
     if (auto r = engine.start(); !r) {
         printErr(r.error().message);

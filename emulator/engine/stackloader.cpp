@@ -81,6 +81,59 @@ bool isAlphanumeric(const QString &s)
     });
 }
 
+// A TOML string value as SAM CLI writes them: a basic string ("…", with \" and \\ escapes,
+// as SAM CLI writes quotes inside parameter_overrides) or a literal one ('…').
+std::optional<QString> tomlString(const QString &value)
+{
+    if (value.size() < 2 || (value.front() != u'"' && value.front() != u'\''))
+        return std::nullopt;
+    const bool basic = value.front() == u'"';
+    QString out;
+    for (qsizetype i = 1; i < value.size(); ++i) {
+        const QChar c = value[i];
+        if (c == value.front())
+            return out;
+        if (basic && c == u'\\' && i + 1 < value.size()) {
+            const QChar next = value[++i];
+            out += next == u'n' ? QChar(u'\n') : next == u't' ? QChar(u'\t') : next;
+            continue;
+        }
+        out += c;
+    }
+    return std::nullopt;
+}
+
+// samconfig.toml's string values by "table\nkey", read once: [tables] and key = "string"
+// lines. The first line of a key decides; a value that is not a string is left out.
+QHash<QString, QString> readSamconfig(const QString &dir)
+{
+    QHash<QString, QString> values;
+    QFile file(QDir(dir).filePath(QStringLiteral("samconfig.toml")));
+    if (file.size() > 1024 * 1024 || !file.open(QIODevice::ReadOnly))
+        return values;
+    QSet<QString> seen;
+    QString current;
+    const QStringList lines = QString::fromUtf8(file.readAll()).split(u'\n');
+    for (QString line : lines) {
+        line = line.trimmed();
+        if (line.startsWith(u'[')) {
+            const qsizetype close = line.indexOf(u']');
+            current = close > 0 ? line.mid(1, close - 1).trimmed() : QString();
+            continue;
+        }
+        const qsizetype eq = line.indexOf(u'=');
+        if (eq <= 0)
+            continue;
+        const QString key = current + u'\n' + line.left(eq).trimmed();
+        if (seen.contains(key))
+            continue;
+        seen.insert(key);
+        if (auto value = tomlString(line.mid(eq + 1).trimmed()))
+            values.insert(key, *value);
+    }
+    return values;
+}
+
 class Loader : public IntrinsicContext
 {
 public:
@@ -339,12 +392,14 @@ private:
         // samconfig.toml's parameter_overrides first (as SAM CLI reads them, `sam local`'s
         // own table over the deploy one), the command line's over them.
         QStringList given;
+        const QHash<QString, QString> config
+            = readSamconfig(StackLoader::projectFolder(m_stack.templatePath));
         for (const char *table :
             {"default.deploy.parameters", "default.local_start_api.parameters"}) {
-            if (auto v
-                = StackLoader::samconfigValue(StackLoader::projectFolder(m_stack.templatePath),
-                    QLatin1String(table), QStringLiteral("parameter_overrides")))
-                given.append(*v);
+            const auto it
+                = config.constFind(QLatin1String(table) + QStringLiteral("\nparameter_overrides"));
+            if (it != config.cend())
+                given.append(*it);
         }
         given += m_options.parameterOverrides;
         auto overrides = StackLoader::parseParameterOverrides(given);
@@ -415,10 +470,11 @@ private:
         const bool isNumber
             = type == QLatin1String("Number") || type == QLatin1String("List<Number>");
         const bool isSsm = type.startsWith(QLatin1String("AWS::SSM::Parameter::Value<"));
+        // readParameters() asks only for parameters that have a value: given, or a Default.
         QString text;
         if (overridden) {
             text = override;
-        } else if (p.contains("Default")) {
+        } else {
             const Json &d = p["Default"];
             if (d.is_array()) {
                 QStringList items;
@@ -432,11 +488,6 @@ private:
                 return error(TemplateDocument::childPath(path, QStringLiteral("Default")),
                     QStringLiteral("the default of %1 must be a string").arg(name));
             }
-        } else {
-            return error(path,
-                QStringLiteral("Parameters: [%1] must have values (give a Default or "
-                               "--parameter-overrides %1=VALUE)")
-                    .arg(name));
         }
         if (isSsm)
             report(Level::Unsupported, Kind::Value, type, path,
@@ -1211,44 +1262,9 @@ QString StackLoader::findTemplate(const QString &projectPath)
 std::optional<QString> StackLoader::samconfigValue(
     const QString &dir, const QString &table, const QString &key)
 {
-    QFile file(QDir(dir).filePath(QStringLiteral("samconfig.toml")));
-    if (file.size() > 1024 * 1024 || !file.open(QIODevice::ReadOnly))
-        return std::nullopt;
-    QString current;
-    const QStringList lines = QString::fromUtf8(file.readAll()).split(u'\n');
-    for (QString line : lines) {
-        line = line.trimmed();
-        if (line.startsWith(u'[')) {
-            const qsizetype close = line.indexOf(u']');
-            current = close > 0 ? line.mid(1, close - 1).trimmed() : QString();
-            continue;
-        }
-        if (current != table)
-            continue;
-        const qsizetype eq = line.indexOf(u'=');
-        if (eq <= 0 || line.left(eq).trimmed() != key)
-            continue;
-        const QString value = line.mid(eq + 1).trimmed();
-        if (value.size() < 2 || (value.front() != u'"' && value.front() != u'\''))
-            return std::nullopt;
-        // A basic string ("…", with \" and \\ escapes, as SAM CLI writes quotes inside
-        // parameter_overrides) or a literal one ('…').
-        const bool basic = value.front() == u'"';
-        QString out;
-        for (qsizetype i = 1; i < value.size(); ++i) {
-            const QChar c = value[i];
-            if (c == value.front())
-                return out;
-            if (basic && c == u'\\' && i + 1 < value.size()) {
-                const QChar next = value[++i];
-                out += next == u'n' ? QChar(u'\n') : next == u't' ? QChar(u'\t') : next;
-                continue;
-            }
-            out += c;
-        }
-        return std::nullopt;
-    }
-    return std::nullopt;
+    const QHash<QString, QString> values = readSamconfig(dir);
+    const auto it = values.constFind(table + u'\n' + key);
+    return it == values.cend() ? std::nullopt : std::optional<QString>(*it);
 }
 
 Result<void> StackLoader::checkStackName(const QString &name)

@@ -59,6 +59,13 @@ def deliveries(tarmac, function, bodies=True):
     return body["deliveries"]
 
 
+def physical_name(tarmac, logical):
+    """A template resource's name in the APIs (which, as on AWS, take no logical id)."""
+    _, health = tarmac.get_json("/_tarmac/health")
+    return [r["physicalId"] for r in health["template"]["resources"]
+            if r["logicalId"] == logical][0]
+
+
 def wait_for(predicate, timeout=15.0, interval=0.05, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

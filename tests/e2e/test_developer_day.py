@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 
 from harness import TARMAC, Tarmac, boto3_client, run_tarmac
-from lambda_support import tarmac_json, wait_for
+from lambda_support import physical_name, tarmac_json, wait_for
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: '2010-09-09'
@@ -117,16 +117,9 @@ def upload(t, bucket, key, body=b"hello"):
     boto3_client(t, "s3").put_object(Bucket=bucket, Key=key, Body=body)
 
 
-def physical(t, logical):
-    """The function's name in Lambda's API (which, as on AWS, takes no logical id)."""
-    _, health = t.get_json("/_tarmac/health")
-    return [r["physicalId"] for r in health["template"]["resources"]
-            if r["logicalId"] == logical][0]
-
-
 def invoke(t, logical, payload=None):
     lam = boto3_client(t, "lambda", read_timeout=60)
-    return lam.invoke(FunctionName=physical(t, logical), Payload=json.dumps(payload or {}).encode())
+    return lam.invoke(FunctionName=physical_name(t, logical), Payload=json.dumps(payload or {}).encode())
 
 
 class DeveloperDay(unittest.TestCase):
@@ -297,7 +290,7 @@ class DeveloperDay(unittest.TestCase):
             self.assertEqual(bp["logicalId"], "LoggingFunction")
             self.assertTrue(bp["function"].startswith("day-LoggingFunction-"))
             lam = boto3_client(t, "lambda")
-            lam.invoke(FunctionName=physical(t, "LoggingFunction"), InvocationType="Event",
+            lam.invoke(FunctionName=physical_name(t, "LoggingFunction"), InvocationType="Event",
                        Payload=b"{}")
             pending = wait_for(lambda: tarmac_json(t, "/_tarmac/dispatch/pending")[1]["pending"],
                                what="the held event")

@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 from harness import Tarmac, boto3_client, run_tarmac
-from lambda_support import JS_MODULES, wait_for
+from lambda_support import JS_MODULES, physical_name, wait_for
 
 NODE_ESM_TEMPLATE = """\
 AWSTemplateFormatVersion: '2010-09-09'
@@ -151,11 +151,11 @@ class SamApps(unittest.TestCase):
             s3 = boto3_client(t, "s3")
             s3.create_bucket(Bucket="seen-by-the-function")
             lam = boto3_client(t, "lambda", read_timeout=60)
-            r = lam.invoke(FunctionName=self.physical(t, "ListFunction"), Payload=b"{}")
+            r = lam.invoke(FunctionName=physical_name(t, "ListFunction"), Payload=b"{}")
             body = json.loads(r["Payload"].read())
             self.assertNotIn("FunctionError", r, body)
             self.assertIn("seen-by-the-function", body)
-            r = lam.invoke(FunctionName=self.physical(t, "CommonFunction"), Payload=b"{}")
+            r = lam.invoke(FunctionName=physical_name(t, "CommonFunction"), Payload=b"{}")
             self.assertNotIn("FunctionError", r)
             self.assertEqual(json.loads(r["Payload"].read()), 1)
             _, health = t.get_json("/_tarmac/health")
@@ -182,7 +182,7 @@ class SamApps(unittest.TestCase):
             boto3_client(t, "s3").create_bucket(Bucket="only-in-tarmac")
             lam = boto3_client(t, "lambda", read_timeout=60)
             for logical in ("V2Function", "OldBotoFunction"):
-                r = lam.invoke(FunctionName=self.physical(t, logical), Payload=b"{}")
+                r = lam.invoke(FunctionName=physical_name(t, logical), Payload=b"{}")
                 body = json.loads(r["Payload"].read())
                 self.assertNotIn("FunctionError", r, (logical, body))
                 self.assertEqual(body, ["only-in-tarmac"], logical)
@@ -200,7 +200,7 @@ class SamApps(unittest.TestCase):
         self.assertEqual(bad.returncode, 2)
         with Tarmac("--layer", layer, project=root) as t:
             lam = boto3_client(t, "lambda", read_timeout=60)
-            r = lam.invoke(FunctionName=self.physical(t, "HelloWorldFunction"), Payload=b"{}")
+            r = lam.invoke(FunctionName=physical_name(t, "HelloWorldFunction"), Payload=b"{}")
             body = json.loads(r["Payload"].read())
             self.assertNotIn("FunctionError", r, body)
             self.assertEqual(body, {"statusCode": 200, "body": "hello world", "service": "hello"})
@@ -215,17 +215,12 @@ class SamApps(unittest.TestCase):
             self.assertTrue(outputs["HelloFunction"].startswith("arn:aws:lambda:us-east-1:"))
             self.assertNotIn("HelloApi", outputs)
             lam = boto3_client(t, "lambda", read_timeout=60)
-            r = lam.invoke(FunctionName=self.physical(t, "HelloFunction"), Payload=b"{}")
+            r = lam.invoke(FunctionName=physical_name(t, "HelloFunction"), Payload=b"{}")
             self.assertEqual(json.loads(r["Payload"].read())["statusCode"], 200)
         r = run_tarmac("check", root)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("output HelloApi", r.stdout)
 
-    @staticmethod
-    def physical(t, logical):
-        _, health = t.get_json("/_tarmac/health")
-        return [r["physicalId"] for r in health["template"]["resources"]
-                if r["logicalId"] == logical][0]
 
     def test_parameters_from_the_command_line_and_samconfig(self):
         root = os.path.join(self.tmp.name, "params")
