@@ -25,8 +25,8 @@ int runDesktop(int argc, char **argv, const Engine::Options &options, bool autom
         &host, &EngineHost::started, &app, [&host](const QString &line, const QString &stateDir) {
             // Where the state is, as serve says it (a project-less start writes ./.tarmac).
             if (host.options().console && host.options().console->level != ConsoleLog::Level::Quiet)
-                std::fprintf(stderr, "tarmac: state in %s%s\n", qPrintable(stateDir),
-                    host.options().ephemeral ? " (ephemeral: removed at exit)" : "");
+                std::fprintf(stderr, "tarmac: %s\n",
+                    qPrintable(Engine::stateLine(stateDir, host.options().ephemeral)));
             std::fflush(stderr);
             std::printf("%s\n", qPrintable(line));
             std::fflush(stdout);

@@ -469,11 +469,10 @@ void Engine::onServerDrained()
     emit stopped();
 }
 
-QString Engine::stateLine() const
+QString Engine::stateLine(const QString &stateDir, bool ephemeral)
 {
-    return m_options.ephemeral
-        ? QStringLiteral("state in %1 (ephemeral: removed at exit)").arg(m_stateDir)
-        : QStringLiteral("state in %1").arg(m_stateDir);
+    return ephemeral ? QStringLiteral("state in %1 (ephemeral: removed at exit)").arg(stateDir)
+                     : QStringLiteral("state in %1").arg(stateDir);
 }
 
 QString Engine::physicalName(const QString &name) const

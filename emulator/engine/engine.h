@@ -118,7 +118,8 @@ public:
     // "tarmac ready edge=… api=… ide=…"
     QByteArray readyLine() const;
     // "state in DIR" (and that an ephemeral one goes at exit), for the start-up lines.
-    QString stateLine() const;
+    QString stateLine() const { return stateLine(m_stateDir, m_options.ephemeral); }
+    static QString stateLine(const QString &stateDir, bool ephemeral);
 
     // The template's names: a resource's physical name for its logical id, and the logical id
     // a physical name was made for. Each returns its argument when the template has no such
