@@ -57,6 +57,7 @@ Commands:
   serve [PROJECT] [options]      run everything headless until SIGINT/SIGTERM
   invoke FUNCTION [PROJECT]      run one invocation; result on stdout, logs on stderr
   check [PROJECT]                list what of the template Tarmac does not emulate
+  build [PROJECT]                install functions' dependencies, bundle esbuild functions
   events generate SOURCE         print a sample event (tarmac events generate --help lists them)
   traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
 
@@ -126,8 +127,23 @@ void addServeOptions(QCommandLineParser &p)
 // Parses a command's arguments. Returns the exit status when the command ends here: bad
 // arguments (reported), or --help (printed).
 std::optional<int> parseCommandLine(
-    QCommandLineParser &p, const QStringList &args, const QString &command)
+    QCommandLineParser &p, const QStringList &given, const QString &command)
 {
+    // SAM CLI's form `--parameter-overrides K1=V1 K2=V2`: the words after the option that
+    // hold "=" (and are not options or existing paths) are more overrides.
+    QStringList args;
+    for (qsizetype i = 0; i < given.size(); ++i) {
+        args.append(given[i]);
+        if (given[i] != QLatin1String("--parameter-overrides"))
+            continue;
+        if (i + 1 < given.size())
+            args.append(given[++i]);
+        while (i + 1 < given.size() && !given[i + 1].startsWith(u'-')
+            && given[i + 1].indexOf(u'=') > 0 && !QFileInfo::exists(given[i + 1])) {
+            args.append(QStringLiteral("--parameter-overrides"));
+            args.append(given[++i]);
+        }
+    }
     if (!p.parse(args)) {
         printErr(p.errorText());
         return kExitUsage;
@@ -749,6 +765,52 @@ int printResult(const CommandResult &r)
     return r.status;
 }
 
+// A command on one PROJECT with the template options (check, build): parsed, at most one
+// project, --layer items read into `layers`. The exit status when it ends here.
+std::optional<int> parseProjectCommand(QCommandLineParser &p, const QStringList &args,
+    const QString &command, const QString &usage, QHash<QString, QString> *layers)
+{
+    if (auto done = parseCommandLine(p, args, command))
+        return done;
+    if (p.positionalArguments().size() > 1) {
+        printErr(QStringLiteral("usage: tarmac %1 %2").arg(command, usage));
+        return kExitUsage;
+    }
+    auto folders = layerFolders(p);
+    if (!folders) {
+        printErr(folders.error().message);
+        return kExitUsage;
+    }
+    *layers = *folders;
+    return std::nullopt;
+}
+
+int runBuild(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Do what `sam build` does, for the local run: install each Python function's "
+        "requirements.txt (pip, with the runtime's Python) and each Node.js function's "
+        "package.json dependencies (npm ci, or npm install without a lock), and bundle esbuild "
+        "functions (Metadata.BuildMethod: esbuild), into STATE/build. serve uses what is there "
+        "(an --ephemeral serve too); the code folders stay as written. Exit status 1 when a "
+        "build failed."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"),
+        QStringLiteral("Folder with template.yaml, or a template (default: here)."),
+        QStringLiteral("[PROJECT]"));
+    addTemplateOptions(p);
+    p.addOption({QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
+        QStringLiteral("DIR")});
+    p.addHelpOption();
+    QHash<QString, QString> layers;
+    if (auto done = parseProjectCommand(
+            p, args, QStringLiteral("build"), QStringLiteral("[PROJECT] [--state DIR]"), &layers))
+        return *done;
+    return printResult(buildProject(p.positionalArguments().value(0),
+        p.values(QStringLiteral("parameter-overrides")), p.value(QStringLiteral("stack-name")),
+        layers, p.value(QStringLiteral("state"))));
+}
+
 int runCheck(const QStringList &args)
 {
     QCommandLineParser p;
@@ -765,20 +827,13 @@ int runCheck(const QStringList &args)
     addTemplateOptions(p);
     p.addOption({QStringLiteral("json"), QStringLiteral("Print the report as JSON.")});
     p.addHelpOption();
-    if (auto done = parseCommandLine(p, args, QStringLiteral("check")))
+    QHash<QString, QString> layers;
+    if (auto done = parseProjectCommand(
+            p, args, QStringLiteral("check"), QStringLiteral("[PROJECT] [--json]"), &layers))
         return *done;
-    if (p.positionalArguments().size() > 1) {
-        printErr(QStringLiteral("usage: tarmac check [PROJECT] [--json]"));
-        return kExitUsage;
-    }
-    auto layers = layerFolders(p);
-    if (!layers) {
-        printErr(layers.error().message);
-        return kExitUsage;
-    }
     return printResult(checkProject(p.positionalArguments().value(0),
         p.values(QStringLiteral("parameter-overrides")), p.isSet(QStringLiteral("json")),
-        p.value(QStringLiteral("stack-name")), *layers));
+        p.value(QStringLiteral("stack-name")), layers));
 }
 
 int runEventsGenerate(const QStringList &args)
@@ -867,6 +922,11 @@ int main(int argc, char **argv)
         QCoreApplication app(argc, argv);
         args.removeAt(1);
         return runCheck(args);
+    }
+    if (command == QLatin1String("build")) {
+        QCoreApplication app(argc, argv);
+        args.removeAt(1);
+        return runBuild(args);
     }
     if (command == QLatin1String("events")) {
         if (args.value(2) != QLatin1String("generate")) {

@@ -242,6 +242,18 @@ QString whyNoFolder(const QString &path)
 
 } // namespace
 
+QString Engine::buildRoot() const
+{
+    const QString own = QDir(m_stateDir).filePath(QStringLiteral("build"));
+    if (!m_options.ephemeral)
+        return own;
+    const QString templatePath = StackLoader::findTemplate(
+        m_options.projectPath.isEmpty() ? QDir::currentPath() : m_options.projectPath);
+    const QString project
+        = templatePath.isEmpty() ? QString() : StackLoader::defaultBuildRoot(templatePath);
+    return !project.isEmpty() && QFileInfo(project).isDir() ? project : own;
+}
+
 Result<void> Engine::openState()
 {
     if (m_options.ephemeral) {

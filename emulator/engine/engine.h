@@ -86,6 +86,9 @@ public:
     QUrl portUrl(const QString &name) const;
     QUrl ideUrl() const;
     QString stateDir() const { return m_stateDir; }
+    // Where builds go (StackLoader::Options::buildRoot): STATE/build. An --ephemeral run keeps
+    // no data but uses what `tarmac build` installed in the project (PROJECT/.tarmac/build).
+    QString buildRoot() const;
     QString ideToken() const { return m_ideToken; }
     const Options &options() const { return m_options; }
 

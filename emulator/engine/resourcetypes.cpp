@@ -141,6 +141,45 @@ ResourceIdentity resourceIdentity(
         id.physicalId = n.arn("states", QStringLiteral("stateMachine:") + name);
         id.attributes.insert(QStringLiteral("Arn"), str(id.physicalId));
         id.attributes.insert(QStringLiteral("Name"), str(name));
+    } else if (type == QLatin1String("AWS::Lambda::Url")) {
+        const QString function = stringProperty(properties, "TargetFunctionArn");
+        id.physicalId = function;
+        id.attributes.insert(QStringLiteral("FunctionArn"), str(function));
+        id.attributes.insert(QStringLiteral("FunctionUrl"),
+            str(QStringLiteral("https://%1.lambda-url.%2.on.aws/")
+                    .arg(stableSuffix(n.stackName + u'/' + logicalId, 32, true), n.region)));
+    } else if (type == QLatin1String("AWS::Lambda::Version")
+        || type == QLatin1String("AWS::Lambda::Alias")) {
+        const QString function = stringProperty(properties, "FunctionName");
+        const QString arn = function.startsWith(QLatin1String("arn:"))
+            ? function
+            : n.arn("lambda", QStringLiteral("function:") + function);
+        const bool alias = type == QLatin1String("AWS::Lambda::Alias");
+        id.physicalId
+            = arn + u':' + (alias ? stringProperty(properties, "Name") : QStringLiteral("1"));
+        if (alias) {
+            id.attributes.insert(QStringLiteral("AliasArn"), str(id.physicalId));
+        } else {
+            id.attributes.insert(QStringLiteral("Version"), str(QStringLiteral("1")));
+            id.attributes.insert(QStringLiteral("FunctionArn"), str(arn));
+        }
+    } else if (type == QLatin1String("AWS::ApiGateway::Stage")
+        || type == QLatin1String("AWS::ApiGatewayV2::Stage")) {
+        id.physicalId = stringProperty(properties, "StageName");
+    } else if (type == QLatin1String("AWS::ApiGateway::Deployment")) {
+        id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 6, true);
+        id.attributes.insert(QStringLiteral("DeploymentId"), str(id.physicalId));
+    } else if (type == QLatin1String("AWS::Lambda::EventSourceMapping")) {
+        const QByteArray h = QCryptographicHash::hash(
+            (n.stackName + u'/' + logicalId).toUtf8(), QCryptographicHash::Sha1)
+                                 .toHex();
+        id.physicalId = QStringLiteral("%1-%2-%3-%4-%5")
+                            .arg(QLatin1String(h.mid(0, 8)), QLatin1String(h.mid(8, 4)),
+                                QLatin1String(h.mid(12, 4)), QLatin1String(h.mid(16, 4)),
+                                QLatin1String(h.mid(20, 12)));
+        id.attributes.insert(QStringLiteral("Id"), str(id.physicalId));
+        id.attributes.insert(QStringLiteral("EventSourceMappingArn"),
+            str(n.arn("lambda", QStringLiteral("event-source-mapping:") + id.physicalId)));
     } else {
         id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
         id.attributesKnown = false;

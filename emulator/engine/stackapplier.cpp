@@ -63,6 +63,7 @@ Result<Stack> StackApplier::load() const
     options.parameterOverrides = m_engine->options().parameterOverrides;
     options.stackName = m_engine->options().stackName;
     options.layerFolders = m_engine->options().layerFolders;
+    options.buildRoot = m_engine->buildRoot();
     for (ServiceModule *module : m_engine->modules()) {
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();

@@ -17,15 +17,31 @@ CommandResult usage(const QString &message)
     return CommandResult {2, {}, QByteArray("tarmac: ") + message.toUtf8() + '\n'};
 }
 
+// The template of PROJECT (here when empty), or the line saying why there is none.
+Result<QString> projectTemplate(const QString &project)
+{
+    const QString path = project.isEmpty() ? QDir::currentPath() : project;
+    if (!QFileInfo::exists(path))
+        return makeError(
+            QStringLiteral("Usage"), QStringLiteral("no such folder or template: %1").arg(path));
+    const QString templatePath = StackLoader::findTemplate(path);
+    if (templatePath.isEmpty())
+        return makeError(QStringLiteral("Usage"),
+            QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
+    return templatePath;
+}
+
 } // namespace
 
 Result<Stack> loadStack(const QString &templatePath, const QStringList &parameterOverrides,
-    const QString &stackName, const QHash<QString, QString> &layerFolders)
+    const QString &stackName, const QHash<QString, QString> &layerFolders, const QString &buildRoot)
 {
     StackLoader::Options options;
     options.parameterOverrides = parameterOverrides;
     options.stackName = stackName;
     options.layerFolders = layerFolders;
+    options.buildRoot
+        = buildRoot.isEmpty() ? StackLoader::defaultBuildRoot(templatePath) : buildRoot;
     const auto modules = createServiceModules();
     for (const auto &module : modules) {
         options.resourceTypes += module->resourceTypes();
@@ -37,15 +53,14 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
 CommandResult checkProject(const QString &project, const QStringList &parameterOverrides, bool json,
     const QString &stackName, const QHash<QString, QString> &layerFolders)
 {
-    const QString path = project.isEmpty() ? QDir::currentPath() : project;
-    if (!QFileInfo::exists(path))
-        return usage(QStringLiteral("no such folder or template: %1").arg(path));
-    const QString templatePath = StackLoader::findTemplate(path);
-    if (templatePath.isEmpty())
-        return usage(
-            QStringLiteral("no template.yaml, template.yml or template.json in %1").arg(path));
+    const auto found = projectTemplate(project);
+    if (!found)
+        return usage(found.error().message);
+    const QString templatePath = *found;
     auto stack = loadStack(templatePath, parameterOverrides, stackName, layerFolders);
-    const QString file = QFileInfo(templatePath).fileName();
+    // ".aws-sam/build/template.yaml" when that is what is served (the output of sam build).
+    const QString file
+        = QDir(StackLoader::projectFolder(templatePath)).relativeFilePath(templatePath);
     CommandResult r;
     if (!stack) {
         r.status = 2; // not loadable: as `serve` would refuse to start
@@ -108,6 +123,52 @@ CommandResult checkProject(const QString &project, const QStringList &parameterO
     else
         text += QStringLiteral("%1: everything runs as on AWS\n").arg(file);
     r.out = text.toUtf8();
+    return r;
+}
+
+CommandResult buildProject(const QString &project, const QStringList &parameterOverrides,
+    const QString &stackName, const QHash<QString, QString> &layerFolders, const QString &stateDir)
+{
+    const auto found = projectTemplate(project);
+    if (!found)
+        return usage(found.error().message);
+    const QString templatePath = *found;
+    const QString buildRoot = stateDir.isEmpty()
+        ? StackLoader::defaultBuildRoot(templatePath)
+        : QDir(QFileInfo(stateDir).absoluteFilePath()).filePath(QStringLiteral("build"));
+    auto stack = loadStack(templatePath, parameterOverrides, stackName, layerFolders, buildRoot);
+    if (!stack)
+        return CommandResult {
+            2, {}, QByteArray("tarmac: ") + stack.error().message.toUtf8() + '\n'};
+    const auto modules = createServiceModules();
+    QHash<QString, const ResourceType *> types;
+    for (const auto &module : modules) {
+        for (const ResourceType *type : module->resourceTypes())
+            types.insert(QLatin1String(type->info().type), type);
+    }
+    CommandResult r;
+    int built = 0;
+    for (const StackResource &res : std::as_const(stack->resources)) {
+        const ResourceType *type = types.value(res.type);
+        const auto outcome = type ? type->build(res, buildRoot) : std::nullopt;
+        if (!outcome)
+            continue;
+        ++built;
+        const QByteArray line = (res.logicalId + QStringLiteral(": ") + outcome->line).toUtf8();
+        if (outcome->failed) {
+            r.status = 1;
+            r.err += "tarmac: " + line + '\n';
+            if (!outcome->output.isEmpty())
+                r.err += outcome->output.toUtf8() + '\n';
+        } else {
+            r.out += line + '\n';
+        }
+    }
+    if (built == 0)
+        r.out += QStringLiteral("%1: nothing to build (no requirements.txt, package.json "
+                                "dependencies or esbuild functions)\n")
+                     .arg(QFileInfo(templatePath).fileName())
+                     .toUtf8();
     return r;
 }
 

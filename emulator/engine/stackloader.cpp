@@ -201,7 +201,7 @@ public:
         }
         if (m_stack.parameters.contains(name))
             return m_stack.parameters.value(name);
-        auto r = resourceFor(name, where);
+        auto r = resourceFor(m_propertyRefs.value(name, name), where);
         if (!r)
             return r.error();
         return (*r)->identity.ref;
@@ -210,6 +210,10 @@ public:
     Result<Json> getAtt(
         const QString &resource, const QString &attribute, const TemplateLocation &where) override
     {
+        // `${Function.Alias}` in a Sub: SAM makes it the alias's Ref.
+        if (const auto t = m_propertyRefs.constFind(resource + u'.' + attribute);
+            t != m_propertyRefs.cend())
+            return ref(*t, where);
         auto r = resourceFor(resource, where);
         if (!r)
             return r.error();
@@ -392,8 +396,21 @@ private:
         // samconfig.toml's parameter_overrides first (as SAM CLI reads them, `sam local`'s
         // own table over the deploy one), the command line's over them.
         QStringList given;
-        const QHash<QString, QString> config
-            = readSamconfig(StackLoader::projectFolder(m_stack.templatePath));
+        const QString project = StackLoader::projectFolder(m_stack.templatePath);
+        const QHash<QString, QString> config = readSamconfig(project);
+        // Tarmac's own table: `layers = "ARN=DIR ARN=DIR"` (folders from the project's), under
+        // what --layer gives.
+        const QString layers = config.value(QStringLiteral("default.tarmac.parameters\nlayers"));
+        for (const QString &item : layers.split(u' ', Qt::SkipEmptyParts)) {
+            const qsizetype eq = item.indexOf(u'=');
+            if (eq <= 0 || !item.startsWith(QLatin1String("arn:")) || eq == item.size() - 1)
+                return makeError(QStringLiteral("ValidationError"),
+                    QStringLiteral("samconfig.toml: layers takes ARN=DIR items, not '%1'")
+                        .arg(item));
+            if (!m_options.layerFolders.contains(item.left(eq)))
+                m_options.layerFolders.insert(
+                    item.left(eq), QDir(project).absoluteFilePath(item.mid(eq + 1)));
+        }
         for (const char *table :
             {"default.deploy.parameters", "default.local_start_api.parameters"}) {
             const auto it
@@ -409,11 +426,15 @@ private:
         if (!params.is_null() && !params.is_object())
             return error(
                 QStringLiteral("/Parameters"), QStringLiteral("Parameters is a map of parameters"));
+        QStringList unknown; // all of them in one error, as CloudFormation lists them
         for (auto it = overrides->cbegin(); it != overrides->cend(); ++it) {
             if (!params.is_object() || !params.contains(it.key().toStdString()))
-                return makeError(QStringLiteral("ValidationError"),
-                    QStringLiteral("Parameters: [%1] do not exist in the template").arg(it.key()));
+                unknown.append(it.key());
         }
+        if (!unknown.isEmpty())
+            return makeError(QStringLiteral("ValidationError"),
+                QStringLiteral("Parameters: [%1] do not exist in the template")
+                    .arg(unknown.join(QStringLiteral(", "))));
         QStringList missing; // every parameter without a value, named in one error
         for (const QString &name : keysOf(QStringLiteral("/Parameters"), params)) {
             const QString path = TemplateDocument::childPath(QStringLiteral("/Parameters"), name);
@@ -663,14 +684,17 @@ private:
                         TemplateDocument::childPath(path, QLatin1String(attr)),
                         QStringLiteral("resources are created and replaced at once"));
             }
+            // esbuild is run (at start and by `tarmac build`); other methods are not.
             if (body.contains("Metadata") && body["Metadata"].is_object()
-                && body["Metadata"].contains("BuildMethod") && r.included) {
+                && body["Metadata"].contains("BuildMethod") && r.included
+                && body["Metadata"]["BuildMethod"] != Json("esbuild")) {
                 const Json &method = body["Metadata"]["BuildMethod"];
                 report(Level::Ignored, Kind::Property, QStringLiteral("Metadata.BuildMethod"),
                     TemplateDocument::childPath(
                         TemplateDocument::childPath(path, QStringLiteral("Metadata")),
                         QStringLiteral("BuildMethod")),
-                    QStringLiteral("`sam build` (%1) is not run: the code folder is used as it is")
+                    QStringLiteral("`sam build` (%1) is not run: the code folder is used as it is, "
+                                   "with the dependencies `tarmac build` installs")
                         .arg(method.is_string() ? qs(method.get<std::string>()) : QString()));
             }
             m_index.insert(id, m_resources.size());
@@ -679,8 +703,10 @@ private:
         return {};
     }
 
+    // A resource the SAM transform makes. Its properties (references to what it is made for)
+    // give it its place in the order and its identity (an alias's ARN is its function's).
     void addImplicit(const QString &logicalId, const QString &type, const QString &path,
-        const QStringList &dependsOn)
+        const Json &properties = Json::object())
     {
         if (m_index.contains(logicalId))
             return;
@@ -689,16 +715,67 @@ private:
         r.type = type;
         r.path = path;
         r.implicit = true;
-        r.dependsOn = dependsOn;
+        r.rawProperties = properties;
+        for (auto it = properties.begin(); it != properties.end(); ++it) {
+            r.propertyOrder.append(qs(it.key()));
+            r.propertyPaths.insert(qs(it.key()), path);
+        }
         m_index.insert(logicalId, m_resources.size());
         m_resources.append(std::move(r));
+    }
+
+    static Json refTo(const QString &logicalId) { return Json {{"Ref", logicalId.toStdString()}}; }
+    static Json getAttOf(const QString &logicalId, const char *attribute)
+    {
+        return Json {{"Fn::GetAtt", Json::array({logicalId.toStdString(), attribute})}};
+    }
+    // A literal string property (not an intrinsic), else empty.
+    static QString literal(const Json &properties, const char *key)
+    {
+        return properties.is_object() && properties.contains(key) && properties[key].is_string()
+            ? qs(properties[key].get<std::string>())
+            : QString();
+    }
+    // A literal string, or a parameter's value through `!Ref Parameter` (the transform
+    // substitutes parameters before it names resources), else empty.
+    QString literalOrParameter(const Json &properties, const char *key) const
+    {
+        if (!properties.is_object() || !properties.contains(key))
+            return {};
+        const Json &v = properties[key];
+        if (v.is_string())
+            return qs(v.get<std::string>());
+        const QString param
+            = v.is_object() && v.size() == 1 && v.contains("Ref") && v["Ref"].is_string()
+            ? qs(v["Ref"].get<std::string>())
+            : QString();
+        const Json value = m_stack.parameters.value(param);
+        return value.is_string() ? qs(value.get<std::string>()) : QString();
+    }
+    // A short hex name part, stable for the same seed (SAM hashes the deployed definition).
+    static QString hexSuffix(const QString &seed)
+    {
+        return QString::fromLatin1(
+            QCryptographicHash::hash(seed.toUtf8(), QCryptographicHash::Sha1).toHex().left(10));
     }
 
     Result<void> expandSam()
     {
         const qsizetype count = m_resources.size();
         for (qsizetype i = 0; i < count; ++i) {
-            if (m_resources[i].type != kSamFunction || !m_resources[i].included)
+            if (!m_resources[i].included)
+                continue;
+            if (m_resources[i].type == QLatin1String("AWS::Serverless::Api"))
+                addRestApiParts(m_resources[i].logicalId,
+                    literalOrParameter(m_resources[i].rawProperties, "StageName"),
+                    m_resources[i].path);
+            if (m_resources[i].type == QLatin1String("AWS::Serverless::HttpApi"))
+                addHttpApiParts(m_resources[i].logicalId, m_resources[i].path);
+            if (m_resources[i].type == QLatin1String("AWS::Serverless::StateMachine")
+                && !m_resources[i].rawProperties.contains("Role"))
+                addImplicit(m_resources[i].logicalId + QStringLiteral("Role"),
+                    QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
+            if (m_resources[i].type != kSamFunction)
                 continue;
             // Globals first: they decide whether the function has a Role.
             if (m_globalFunction.is_object()) {
@@ -720,12 +797,133 @@ private:
             const QString id = m_resources[i].logicalId;
             const QString path = m_resources[i].path;
             if (!m_resources[i].rawProperties.contains("Role"))
-                addImplicit(
-                    id + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path, {});
+                addImplicit(id + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path);
+            addFunctionParts(i);
             if (auto r = expandEvents(i); !r)
                 return r;
         }
         return {};
+    }
+
+    // What a SAM function's own properties make: its URL, and with AutoPublishAlias a version
+    // and an alias (`Ref Function.Alias`, `Ref Function.Version`).
+    void addFunctionParts(qsizetype index)
+    {
+        const Json props = m_resources[index].rawProperties;
+        const QString id = m_resources[index].logicalId;
+        const QString path = m_resources[index].path;
+        if (props.contains("FunctionUrlConfig") && props["FunctionUrlConfig"].is_object()) {
+            const Json &config = props["FunctionUrlConfig"];
+            Json url = {{"TargetFunctionArn", getAttOf(id, "Arn")}};
+            if (config.contains("AuthType"))
+                url["AuthType"] = config["AuthType"];
+            addImplicit(id + QStringLiteral("Url"), QStringLiteral("AWS::Lambda::Url"), path, url);
+            if (literal(config, "AuthType") == QLatin1String("NONE"))
+                addImplicit(id + QStringLiteral("UrlPublicPermissions"),
+                    QStringLiteral("AWS::Lambda::Permission"), path);
+        }
+        const QString alias = literalOrParameter(props, "AutoPublishAlias");
+        if (!alias.isEmpty() && isAlphanumeric(alias)) {
+            const QString version = id + QStringLiteral("Version")
+                + hexSuffix(id + QString::fromStdString(props.dump()));
+            addImplicit(version, QStringLiteral("AWS::Lambda::Version"), path,
+                Json {{"FunctionName", refTo(id)}});
+            const QString aliasId = id + QStringLiteral("Alias") + alias;
+            addImplicit(aliasId, QStringLiteral("AWS::Lambda::Alias"), path,
+                Json {{"FunctionName", refTo(id)}, {"Name", alias.toStdString()},
+                    {"FunctionVersion", getAttOf(version, "Version")}});
+            m_propertyRefs.insert(id + QStringLiteral(".Version"), version);
+            m_propertyRefs.insert(id + QStringLiteral(".Alias"), aliasId);
+        }
+    }
+
+    // A REST API's stage and deployment (`Ref Api.Stage`, `Ref Api.Deployment`).
+    void addRestApiParts(const QString &api, const QString &stageName, const QString &path)
+    {
+        const QString stage = stageName.isEmpty() ? QStringLiteral("Prod") : stageName;
+        const QString deployment = api + QStringLiteral("Deployment") + hexSuffix(api + stage);
+        addImplicit(deployment, QStringLiteral("AWS::ApiGateway::Deployment"), path,
+            Json {{"RestApiId", refTo(api)}});
+        if (isAlphanumeric(stage)) {
+            addImplicit(api + stage + QStringLiteral("Stage"),
+                QStringLiteral("AWS::ApiGateway::Stage"), path,
+                Json {{"RestApiId", refTo(api)}, {"StageName", stage.toStdString()},
+                    {"DeploymentId", refTo(deployment)}});
+            m_propertyRefs.insert(
+                api + QStringLiteral(".Stage"), api + stage + QStringLiteral("Stage"));
+        }
+        m_propertyRefs.insert(api + QStringLiteral(".Deployment"), deployment);
+    }
+
+    void addHttpApiParts(const QString &api, const QString &path)
+    {
+        const QString stage = api + QStringLiteral("ApiGatewayDefaultStage");
+        addImplicit(stage, QStringLiteral("AWS::ApiGatewayV2::Stage"), path,
+            Json {{"ApiId", refTo(api)}, {"StageName", "$default"}});
+        m_propertyRefs.insert(api + QStringLiteral(".Stage"), stage);
+    }
+
+    // The resources the SAM transform makes for an event type no service offers yet: named as
+    // SAM names them, so that outputs and other resources can refer to them.
+    void addEventParts(const QString &function, const QString &name, const QString &type,
+        const Json &props, const QString &path)
+    {
+        const QString base = function + name;
+        const QString permission = base + QStringLiteral("Permission");
+        const auto made = [&](const char *madeType) {
+            addImplicit(
+                base, QLatin1String(madeType), path, Json {{"FunctionName", refTo(function)}});
+        };
+        if (type == QLatin1String("Api")) {
+            QString stage = QStringLiteral("Prod");
+            if (!props.contains("RestApiId")) {
+                addImplicit(QStringLiteral("ServerlessRestApi"),
+                    QStringLiteral("AWS::Serverless::Api"), path);
+                addRestApiParts(QStringLiteral("ServerlessRestApi"), stage, path);
+            } else {
+                const Json &api = props["RestApiId"];
+                const QString target
+                    = api.is_object() && api.contains("Ref") && api["Ref"].is_string()
+                    ? qs(api["Ref"].get<std::string>())
+                    : QString();
+                const auto it = m_index.constFind(target);
+                stage = it == m_index.cend()
+                    ? QString()
+                    : literalOrParameter(m_resources[*it].rawProperties, "StageName");
+            }
+            addImplicit(permission + stage, QStringLiteral("AWS::Lambda::Permission"), path);
+        } else if (type == QLatin1String("HttpApi")) {
+            if (!props.contains("ApiId")) {
+                addImplicit(QStringLiteral("ServerlessHttpApi"),
+                    QStringLiteral("AWS::Serverless::HttpApi"), path);
+                addHttpApiParts(QStringLiteral("ServerlessHttpApi"), path);
+            }
+            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
+        } else if (type == QLatin1String("SQS") || type == QLatin1String("Kinesis")
+            || type == QLatin1String("DynamoDB") || type == QLatin1String("MQ")
+            || type == QLatin1String("MSK") || type == QLatin1String("SelfManagedKafka")
+            || type == QLatin1String("DocumentDB")) {
+            made("AWS::Lambda::EventSourceMapping");
+        } else if (type == QLatin1String("SNS")) {
+            made("AWS::SNS::Subscription");
+            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
+        } else if (type == QLatin1String("Schedule") || type == QLatin1String("CloudWatchEvent")
+            || type == QLatin1String("EventBridgeRule")) {
+            made("AWS::Events::Rule");
+            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
+        } else if (type == QLatin1String("ScheduleV2")) {
+            made("AWS::Scheduler::Schedule");
+            if (!props.contains("RoleArn"))
+                addImplicit(base + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path);
+        } else if (type == QLatin1String("CloudWatchLogs")) {
+            made("AWS::Logs::SubscriptionFilter");
+            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
+        } else if (type == QLatin1String("IoTRule")) {
+            made("AWS::IoT::TopicRule");
+            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
+        } else if (type == QLatin1String("Cognito") || type == QLatin1String("AlexaSkill")) {
+            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
+        }
     }
 
     Result<void> expandEvents(qsizetype index)
@@ -753,12 +951,7 @@ private:
                     return r;
                 continue;
             }
-            if (type == QLatin1String("Api") && !props.contains("RestApiId"))
-                addImplicit(QStringLiteral("ServerlessRestApi"),
-                    QStringLiteral("AWS::Serverless::Api"), path, {});
-            if (type == QLatin1String("HttpApi") && !props.contains("ApiId"))
-                addImplicit(QStringLiteral("ServerlessHttpApi"),
-                    QStringLiteral("AWS::Serverless::HttpApi"), path, {});
+            addEventParts(id, name, type, props, path);
             report(Level::Unsupported, Kind::EventType, type, path,
                 QStringLiteral("the function is not triggered by %1 events yet").arg(type));
         }
@@ -881,14 +1074,17 @@ private:
         for (const IntrinsicReference &ref : IntrinsicResolver::references(value, path)) {
             if (isParameterOrPseudo(ref.name))
                 continue;
-            const auto it = m_index.constFind(ref.name);
+            const QString property
+                = ref.attribute.isEmpty() ? ref.name : ref.name + u'.' + ref.attribute;
+            const QString name = m_propertyRefs.value(property, ref.name);
+            const auto it = m_index.constFind(name);
             if (it == m_index.cend())
                 return error(ref.path,
                     QStringLiteral("Unresolved resource dependencies [%1] in the Resources block "
                                    "of the template")
                         .arg(ref.name));
-            if (dependsOn && m_resources[*it].included && !dependsOn->contains(ref.name))
-                dependsOn->append(ref.name);
+            if (dependsOn && m_resources[*it].included && !dependsOn->contains(name))
+                dependsOn->append(name);
         }
         return {};
     }
@@ -1042,6 +1238,8 @@ private:
         out.deletionPolicy = r.deletionPolicy;
         out.implicit = r.implicit;
         out.location = m_doc.locate(r.path);
+        if (r.body.contains("Metadata") && r.body["Metadata"].is_object())
+            out.metadata = r.body["Metadata"];
         m_stack.resources.append(out);
 
         if (const ResourceType *offered = offeredType(r.type))
@@ -1113,6 +1311,7 @@ private:
                 return m_loader.error(pathOf(property), message);
             }
             QString baseDir() const override { return m_loader.m_stack.baseDir; }
+            QString buildRoot() const override { return m_loader.m_options.buildRoot; }
             QString layerFolder(const QString &arn) const override
             {
                 const auto &folders = m_loader.m_options.layerFolders;
@@ -1229,7 +1428,9 @@ private:
     QList<Resource> m_resources;
     QHash<QString, qsizetype> m_index;
     QList<qsizetype> m_order;
-    QHash<QString, QString> m_cycleHints; // resource → how to break a cycle through it
+    QHash<QString, QString> m_cycleHints;
+    // SAM's property references: "Function.Alias", "Api.Stage"… → the resource they name.
+    QHash<QString, QString> m_propertyRefs; // resource → how to break a cycle through it
     QHash<QString, bool> m_conditionValues;
     QSet<QString> m_conditionsInProgress;
     QStringList m_conditionStack;
@@ -1291,6 +1492,11 @@ QString StackLoader::projectFolder(const QString &templatePath)
     if (dir.endsWith(QLatin1String("/.aws-sam/build")))
         return QDir::cleanPath(dir + QStringLiteral("/../.."));
     return dir;
+}
+
+QString StackLoader::defaultBuildRoot(const QString &templatePath)
+{
+    return QDir(projectFolder(templatePath)).absoluteFilePath(QStringLiteral(".tarmac/build"));
 }
 
 QString StackLoader::defaultStackName(const QString &templatePath)

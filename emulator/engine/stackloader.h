@@ -38,6 +38,8 @@ public:
         QStringList parameterOverrides;
         // Layer version ARNs (or ARNs without the version) → local folders (`--layer`).
         QHash<QString, QString> layerFolders;
+        // Where builds go (ResourceCheck::buildRoot): STATE/build.
+        QString buildRoot;
         // The types and SAM event types the services offer (ServiceModule::resourceTypes(),
         // functionEventTypes()); they come before the engine's own table.
         QList<const ResourceType *> resourceTypes;
@@ -50,6 +52,8 @@ public:
     static QString findTemplate(const QString &projectPath);
     // The project folder of a template: its own folder, or the one `sam build` ran in.
     static QString projectFolder(const QString &templatePath);
+    // Where `tarmac build` puts builds for a project without --state: PROJECT/.tarmac/build.
+    static QString defaultBuildRoot(const QString &templatePath);
     // samconfig.toml's [default.deploy.parameters] stack_name next to the template, as SAM
     // CLI reads it, else the project folder's name made a valid stack name.
     static QString defaultStackName(const QString &templatePath);

@@ -10,6 +10,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <optional>
 
 namespace tarmac {
 
@@ -100,6 +101,17 @@ public:
         Q_UNUSED(arn);
         return {};
     }
+    // Where builds of the project go, one folder per logical id (`tarmac build`, esbuild at
+    // start): STATE/build; empty when there is no state folder.
+    virtual QString buildRoot() const { return {}; }
+};
+
+// What building one resource did (`tarmac build`): a line to print, and whether it failed.
+struct BuildOutcome
+{
+    bool failed = false;
+    QString line; // "installed 3 packages from requirements.txt into …"
+    QString output; // the build tool's output, shown when it failed
 };
 
 // A resource type a service runs, as the template engine needs it: what Tarmac emulates of
@@ -124,6 +136,16 @@ public:
         Q_UNUSED(resource);
         Q_UNUSED(check);
         return Json();
+    }
+    // `tarmac build`: installs what the resource declares (a function's requirements.txt or
+    // package.json, an esbuild bundle) under `buildRoot`/LOGICALID, as `sam build` does for a
+    // deployment. Nothing (nullopt) for a resource with nothing to build.
+    virtual std::optional<BuildOutcome> build(
+        const StackResource &resource, const QString &buildRoot) const
+    {
+        Q_UNUSED(resource);
+        Q_UNUSED(buildRoot);
+        return std::nullopt;
     }
 };
 

@@ -75,6 +75,7 @@ struct StackResource
     // (ResourceType::check: a function's absolute code folder, …), for putResource.
     Json details;
     QString noun; // the type's noun ("function", "bucket"), or empty
+    Json metadata; // the resource's Metadata as written (BuildMethod, …), or null
 };
 
 struct StackOutput

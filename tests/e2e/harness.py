@@ -16,8 +16,8 @@ import urllib.request
 READY = re.compile(
     r"^tarmac ready edge=(http://[^ ]+) api=(http://[^ ]+) ide=(ws://[^ ]+)$")
 
-TARMAC = os.environ.get("TARMAC_BIN") or os.path.join(
-    os.environ.get("TARMAC_BINARY_DIR", "build"), "bin", "tarmac")
+TARMAC = os.path.abspath(os.environ.get("TARMAC_BIN") or os.path.join(
+    os.environ.get("TARMAC_BINARY_DIR", "build"), "bin", "tarmac"))
 
 
 def tarmac_binary():
@@ -26,13 +26,14 @@ def tarmac_binary():
 
 class Tarmac:
     def __init__(self, *args, state=None, project=None, env=None, ready_timeout=15.0,
-                 ephemeral=False):
+                 ephemeral=False, cwd=None):
         self.args = list(args)
         self.state = state
         self.ephemeral = ephemeral
         self.project = project
         self.env = dict(os.environ, **(env or {}))
         self.ready_timeout = ready_timeout
+        self.cwd = cwd
         self.proc = None
         self.edge = self.api = self.ide = None
         self.stdout_lines = []
@@ -55,7 +56,7 @@ class Tarmac:
         self.started_at = time.monotonic()
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=self.env,
-                                     start_new_session=True)
+                                     start_new_session=True, cwd=self.cwd)
         threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines),
                          daemon=True).start()
         ready = threading.Event()

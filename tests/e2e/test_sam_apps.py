@@ -208,19 +208,43 @@ class SamApps(unittest.TestCase):
             self.assertTrue(outputs["HelloWorldFunctionIamRole"].startswith("arn:aws:iam::"))
 
     def test_outputs_naming_generated_resources(self):
+        """What the SAM transform makes is referable, with the values AWS gives it."""
         root = os.path.join(TEMPLATES, "generated-refs")
         with Tarmac(project=root) as t:
             outputs = t.get_json("/_tarmac/health")[1]["template"]["outputs"]
-            self.assertTrue(outputs["HelloFunctionIamRole"].startswith("arn:aws:iam::000000000000:role/"))
-            self.assertTrue(outputs["HelloFunction"].startswith("arn:aws:lambda:us-east-1:"))
-            self.assertNotIn("HelloApi", outputs)
+            function = outputs["HelloFunction"]
+            self.assertRegex(function, r"^arn:aws:lambda:us-east-1:000000000000:function:"
+                                       r"generated-refs-HelloFunction-[A-Z0-9]+$")
+            self.assertTrue(outputs["HelloFunctionIamRole"].startswith(
+                "arn:aws:iam::000000000000:role/generated-refs-HelloFunctionRole-"))
+            self.assertRegex(outputs["HelloApi"], r"^https://[a-z0-9]{10}\.execute-api\."
+                                                  r"us-east-1\.amazonaws\.com/Prod/hello/$")
+            self.assertEqual(outputs["HelloApiStage"], "Prod")
+            self.assertEqual(outputs["HelloApiStageByProperty"], "Prod")
+            self.assertTrue(outputs["HelloPermission"].startswith(
+                "generated-refs-HelloFunctionHelloPermissionProd-"))
+            self.assertRegex(outputs["HelloFunctionUrl"],
+                             r"^https://[a-z0-9]{32}\.lambda-url\.us-east-1\.on\.aws/$")
+            self.assertEqual(outputs["HelloFunctionAlias"], function + ":live")
+            self.assertEqual(outputs["HelloFunctionAliasById"], function + ":live")
+            self.assertEqual(outputs["HelloFunctionAliasInSub"], "alias " + function + ":live")
+            self.assertEqual(outputs["HelloFunctionVersion"], function + ":1")
             lam = boto3_client(t, "lambda", read_timeout=60)
-            r = lam.invoke(FunctionName=physical_name(t, "HelloFunction"), Payload=b"{}")
-            self.assertEqual(json.loads(r["Payload"].read())["statusCode"], 200)
-        r = run_tarmac("check", root)
-        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
-        self.assertIn("output HelloApi", r.stdout)
-
+            # The function, its alias (by ARN, and by name and qualifier) and its version all
+            # run the newest code, as an AutoPublishAlias alias does after a deployment.
+            for name, qualifier in ((physical_name(t, "HelloFunction"), None),
+                                    (outputs["HelloFunctionAlias"], None),
+                                    (physical_name(t, "HelloFunction"), "live"),
+                                    (outputs["HelloFunctionVersion"], None)):
+                kw = {"Qualifier": qualifier} if qualifier else {}
+                r = lam.invoke(FunctionName=name, Payload=b"{}", **kw)
+                self.assertEqual(json.loads(r["Payload"].read())["statusCode"], 200, name)
+            with self.assertRaises(lam.exceptions.ResourceNotFoundException):
+                lam.invoke(FunctionName=physical_name(t, "HelloFunction"), Qualifier="prod")
+        r = run_tarmac("check", "--json", root)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # what is not served yet
+        subjects = {i["subject"] for i in json.loads(r.stdout)["items"]}
+        self.assertEqual(subjects, {"Api", "FunctionUrlConfig"})
 
     def test_parameters_from_the_command_line_and_samconfig(self):
         root = os.path.join(self.tmp.name, "params")

@@ -1,10 +1,14 @@
 #include "services/lambda/lambdamodule.h"
 
+#include "base/clock.h"
+#include "functions/codewatcher.h"
 #include "http/edgerouter.h"
+#include "services/lambda/functionbuild.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/lambda/lambdarestapi.h"
 #include "services/lambda/lambdastore.h"
 #include "template/stack.h"
+#include "trace/tracer.h"
 
 #include <QDir>
 #include <QFile>
@@ -32,6 +36,8 @@ const EventInvokeConfigs *LambdaModule::eventInvokeConfigs() const
 Result<void> LambdaModule::start(const EngineContext &context)
 {
     m_stateDir = context.stateDir;
+    m_tracer = context.tracer;
+    m_clock = context.clock;
     m_functions = std::make_unique<LambdaStore>(context.store, context.clock, context.runner,
         context.stateDir, context.region, context.accountId);
     if (auto r = m_functions->open(); !r)
@@ -154,6 +160,12 @@ Result<void> LambdaModule::putResource(const StackResource &resource, const Stac
             (void)m_functions->remove(resource.physicalId);
         return {};
     }
+    if (spec->buildMethod == QLatin1String("esbuild")) {
+        bundle(resource.physicalId, *spec);
+        watchSource(resource.physicalId, *spec);
+    } else {
+        m_sourceWatchers.remove(resource.physicalId);
+    }
     LambdaFunction f;
     f.config.name = resource.physicalId;
     f.config.runtime = spec->runtime;
@@ -174,6 +186,9 @@ Result<void> LambdaModule::putResource(const StackResource &resource, const Stac
     f.description = spec->description;
     f.tags = spec->tags;
     f.ephemeralStorageMb = spec->ephemeralStorageMb;
+    // The alias AutoPublishAlias publishes, and its version, always hold the newest code.
+    if (!spec->autoPublishAlias.isEmpty())
+        f.qualifiers = {spec->autoPublishAlias, QStringLiteral("1")};
     f.persistent = false; // the template defines it again on every start
     // The role SAM would make (IAM is not enforced; GetFunction shows it).
     f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role")
@@ -199,12 +214,39 @@ Result<QString> LambdaModule::deleteResource(const StackResource &resource)
 {
     if (!lambdaresources::isFunctionType(resource.type))
         return QStringLiteral("removed");
+    m_sourceWatchers.remove(resource.physicalId);
     if (!m_functions)
         return notStarted();
     auto r = m_functions->remove(resource.physicalId);
     if (!r && r.error().code != QLatin1String("ResourceNotFoundException"))
         return r.error();
     return QStringLiteral("removed");
+}
+
+void LambdaModule::buildLog(const QString &name, int severity, const QString &text)
+{
+    if (!m_tracer)
+        return;
+    LogRecord log;
+    log.timeNs = m_clock ? m_clock->nowNs() : 0;
+    log.source = name;
+    log.severity = severity;
+    log.text = text;
+    m_tracer->record(std::move(log));
+}
+
+void LambdaModule::bundle(const QString &name, const lambdaresources::FunctionSpec &spec)
+{
+    const BuildOutcome outcome = functionbuild::bundle(spec);
+    buildLog(name, outcome.failed ? LogSeverityError : LogSeverityInfo,
+        outcome.output.isEmpty() ? outcome.line : outcome.line + u'\n' + outcome.output);
+}
+
+void LambdaModule::watchSource(const QString &name, const lambdaresources::FunctionSpec &spec)
+{
+    auto watcher = std::make_shared<CodeWatcher>(spec.sourceDir);
+    connect(watcher.get(), &CodeWatcher::changed, this, [this, name, spec] { bundle(name, spec); });
+    m_sourceWatchers.insert(name, std::move(watcher));
 }
 
 } // namespace tarmac

@@ -1,14 +1,20 @@
 #pragma once
 
 #include "functions/functionconfig.h"
+#include "services/lambda/lambdaresources.h"
 #include "services/servicemodule.h"
+
+#include <QHash>
 
 #include <memory>
 
 namespace tarmac {
 
+class Clock;
+class CodeWatcher;
 class LambdaRestApi;
 class LambdaStore;
+class Tracer;
 struct LambdaFunction;
 
 // Lambda: the model of functions (LambdaStore: their packages and API-level settings, kept
@@ -46,7 +52,16 @@ public:
     LambdaStore *functions() const { return m_functions.get(); }
 
 private:
+    // esbuild functions (Metadata.BuildMethod): bundled now and on every change of their
+    // source; the function's own code watcher then sees the new bundle.
+    void bundle(const QString &name, const lambdaresources::FunctionSpec &spec);
+    void watchSource(const QString &name, const lambdaresources::FunctionSpec &spec);
+    void buildLog(const QString &name, int severity, const QString &text);
+
     std::unique_ptr<LambdaRestApi> m_api;
+    QHash<QString, std::shared_ptr<CodeWatcher>> m_sourceWatchers; // by function name
+    Tracer *m_tracer = nullptr;
+    Clock *m_clock = nullptr;
     std::unique_ptr<LambdaStore> m_functions;
     std::unique_ptr<HttpHandler> m_packages;
     QString m_stateDir;

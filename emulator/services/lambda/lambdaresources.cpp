@@ -1,6 +1,7 @@
 #include "services/lambda/lambdaresources.h"
 
 #include "base/json.h"
+#include "services/lambda/functionbuild.h"
 #include "template/intrinsics.h"
 #include "template/stack.h"
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr Support E = Support::Emulated;
 constexpr Support I = Support::Ignored;
+constexpr Support U = Support::Unsupported;
 
 const char kNoIam[] = "IAM is not enforced: every function may call every service";
 const char kNoArch[] = "functions run on this machine's architecture";
@@ -107,6 +109,8 @@ public:
             return m_check.error(
                 {}, QStringLiteral("the function %1 needs a Handler").arg(m_r.logicalId));
         f.description = string("Description");
+        if (sam)
+            f.autoPublishAlias = string("AutoPublishAlias");
 
         auto timeout = intProperty("Timeout", 3, 1, 900);
         if (!timeout)
@@ -193,18 +197,75 @@ public:
                 return config.error();
             f.eventInvokeConfig = *config;
         }
+        applyBuild(f);
         if (f.runnable && f.runtime.startsWith(QLatin1String("nodejs")) && !f.codeDir.isEmpty())
             checkNodeDependencies(f);
+        if (f.runnable && f.runtime.startsWith(QLatin1String("python")) && !f.codeDir.isEmpty())
+            checkPythonDependencies(f);
         return f;
     }
 
 private:
+    // What `tarmac build` and esbuild make go to BUILD/LOGICALID: an esbuild bundle is the
+    // code the function runs; installed dependencies (python/, nodejs/node_modules) are read
+    // after the function's own folder, as its first layer.
+    void applyBuild(FunctionSpec &f)
+    {
+        f.sourceDir = f.codeDir;
+        if (f.codeDir.isEmpty() || m_check.buildRoot().isEmpty())
+            return;
+        const QString out = QDir(m_check.buildRoot()).filePath(m_r.logicalId);
+        if (QFileInfo(QDir(out).filePath(QStringLiteral("python"))).isDir()
+            || QFileInfo(QDir(out).filePath(QStringLiteral("nodejs"))).isDir())
+            f.layerDirs.prepend(out);
+        const Json &metadata = m_r.metadata;
+        if (f.runtime.startsWith(QLatin1String("nodejs")) && metadata.is_object()
+            && metadata.value("BuildMethod", Json()) == Json("esbuild")) {
+            f.buildMethod = QStringLiteral("esbuild");
+            f.buildProperties = metadata.value("BuildProperties", Json::object());
+            f.codeDir = out; // the bundle; the dependencies it bundles are in out/nodejs
+        }
+    }
+
+    // A Python function whose requirements.txt names distributions that neither its folder,
+    // its layers nor `tarmac build` has fails at its first import: said at load.
+    void checkPythonDependencies(const FunctionSpec &f)
+    {
+        QFile file(QDir(f.sourceDir).filePath(QStringLiteral("requirements.txt")));
+        if (file.size() > 1024 * 1024 || !file.open(QIODevice::ReadOnly))
+            return;
+        QStringList roots {f.sourceDir};
+        for (const QString &layer : f.layerDirs) {
+            roots.append(QDir(layer).filePath(QStringLiteral("python")));
+            const QDir lib(QDir(layer).filePath(QStringLiteral("python/lib")));
+            for (const QString &v : lib.entryList({QStringLiteral("python3*")}, QDir::Dirs))
+                roots.append(lib.filePath(v + QStringLiteral("/site-packages")));
+        }
+        QStringList missing;
+        for (const QString &name : functionbuild::requirementNames(file.readAll())) {
+            // What Lambda's Python runtimes bundle.
+            if (name.compare(QLatin1String("boto3"), Qt::CaseInsensitive) == 0
+                || name.compare(QLatin1String("botocore"), Qt::CaseInsensitive) == 0)
+                continue;
+            if (!functionbuild::pythonDistributionInstalled(name, roots))
+                missing.append(name);
+        }
+        if (missing.isEmpty())
+            return;
+        m_check.unsupported(QStringLiteral("dependencies of %1").arg(m_r.logicalId),
+            {m_r.type == kSamFunction ? QStringLiteral("CodeUri") : QStringLiteral("Code")},
+            QStringLiteral("requirements.txt declares %1, which is not installed: run tarmac "
+                           "build")
+                .arg(missing.join(QStringLiteral(", "))),
+            true);
+    }
+
     // A function whose package.json declares dependencies that no node_modules folder it can
     // see holds fails at its first import: say so at load (`sam build` installs them for a
     // deployment). What Lambda's runtime bundles (@aws-sdk/*) does not count.
     void checkNodeDependencies(const FunctionSpec &f)
     {
-        QFile file(QDir(f.codeDir).filePath(QStringLiteral("package.json")));
+        QFile file(QDir(f.sourceDir).filePath(QStringLiteral("package.json")));
         if (file.size() > 4 * 1024 * 1024 || !file.open(QIODevice::ReadOnly))
             return;
         auto json = parseJson(file.readAll());
@@ -212,7 +273,7 @@ private:
             || !(*json)["dependencies"].is_object())
             return;
         QStringList roots; // where Node looks: the code folder and up, then the layers
-        for (QDir dir(f.codeDir);;) {
+        for (QDir dir(f.sourceDir);;) {
             roots.append(dir.filePath(QStringLiteral("node_modules")));
             if (!dir.cdUp())
                 break;
@@ -233,8 +294,8 @@ private:
         m_check.unsupported(QStringLiteral("dependencies of %1").arg(m_r.logicalId),
             {m_r.type == kSamFunction ? QStringLiteral("CodeUri") : QStringLiteral("Code")},
             QStringLiteral("package.json declares %1, which no node_modules folder has: run "
-                           "npm install in %2")
-                .arg(missing.join(QStringLiteral(", ")), f.codeDir),
+                           "tarmac build (or npm install in %2)")
+                .arg(missing.join(QStringLiteral(", ")), f.sourceDir),
             true);
     }
 
@@ -440,6 +501,10 @@ public:
                 {"InlineCode", E, ""},
                 {"Events", E, ""},
                 {"EventInvokeConfig", E, ""},
+                {"AutoPublishAlias", E, ""},
+                {"FunctionUrlConfig", U,
+                    "the function URL is not served yet; <Function>Url and its FunctionUrl "
+                    "resolve as on AWS"},
                 {"Policies", I, kNoIam},
                 {"PermissionsBoundary", I, kNoIam},
                 {"RolePath", I, kNoIam},
@@ -472,6 +537,24 @@ public:
         if (!spec)
             return spec.error();
         return spec->toJson();
+    }
+    std::optional<BuildOutcome> build(
+        const StackResource &resource, const QString &buildRoot) const override
+    {
+        const FunctionSpec spec = FunctionSpec::fromJson(resource.details);
+        if (!spec.runnable || spec.sourceDir.isEmpty() || buildRoot.isEmpty())
+            return std::nullopt;
+        const QString out = QDir(buildRoot).filePath(resource.logicalId);
+        std::optional<BuildOutcome> done = functionbuild::installDependencies(spec, out);
+        if (spec.buildMethod != QLatin1String("esbuild") || (done && done->failed))
+            return done;
+        const BuildOutcome bundled = functionbuild::bundle(spec);
+        if (!done)
+            return bundled;
+        done->failed = bundled.failed;
+        done->line += QStringLiteral("; ") + bundled.line;
+        done->output = bundled.output;
+        return done;
     }
 
 private:
@@ -611,7 +694,9 @@ Json FunctionSpec::toJson() const
         {"inlineCode", inlineCode.toStdString()}, {"description", description.toStdString()},
         {"timeoutSeconds", timeoutSeconds}, {"memoryMb", memoryMb},
         {"ephemeralStorageMb", ephemeralStorageMb}, {"environment", stringMapJson(environment)},
-        {"tags", stringMapJson(tags)}};
+        {"tags", stringMapJson(tags)}, {"sourceDir", sourceDir.toStdString()},
+        {"buildMethod", buildMethod.toStdString()}, {"buildProperties", buildProperties},
+        {"autoPublishAlias", autoPublishAlias.toStdString()}};
     Json layers = Json::array();
     for (const QString &d : layerDirs)
         layers.push_back(d.toStdString());
@@ -641,6 +726,10 @@ FunctionSpec FunctionSpec::fromJson(const Json &j)
     f.runtime = stringOf(j, "runtime");
     f.handler = stringOf(j, "handler");
     f.codeDir = stringOf(j, "codeDir");
+    f.sourceDir = stringOf(j, "sourceDir");
+    f.buildMethod = stringOf(j, "buildMethod");
+    f.buildProperties = j.value("buildProperties", Json());
+    f.autoPublishAlias = stringOf(j, "autoPublishAlias");
     f.inlineCode = QByteArray::fromStdString(j.value("inlineCode", std::string()));
     f.description = stringOf(j, "description");
     f.timeoutSeconds = optionalInt(j, "timeoutSeconds").value_or(3);

@@ -32,6 +32,13 @@ struct FunctionSpec
     QString runtime;
     QString handler;
     QString codeDir; // absolute folder; empty when the code is inline
+    // The folder as the template names it (CodeUri). The same as codeDir unless the function
+    // is built: with Metadata.BuildMethod esbuild, codeDir is the bundle's folder
+    // (STATE/build/LOGICALID), made from sourceDir with buildProperties.
+    QString sourceDir;
+    QString buildMethod; // "esbuild", or empty
+    Json buildProperties;
+    QString autoPublishAlias; // SAM: the alias (and version 1) invocations may name
     QByteArray inlineCode; // InlineCode / Code.ZipFile
     QString description;
     int timeoutSeconds = 3;

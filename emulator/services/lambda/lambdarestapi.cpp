@@ -62,7 +62,8 @@ Result<std::pair<QString, QString>> functionName(const LambdaCall &call)
 }
 
 // The function a call's {FunctionName} names (a name, a partial or a full ARN), or Lambda's
-// error; a qualifier is accepted and ignored, as every function is only $LATEST.
+// error; a qualifier is accepted and ignored here, as every function is only $LATEST (Invoke
+// takes the alias of an AutoPublishAlias too: LambdaFunction::accepts).
 Result<LambdaFunction> functionOf(const LambdaCall &call, const LambdaStore &functions)
 {
     auto parsed = functionName(call);
@@ -459,7 +460,7 @@ void LambdaRestApi::invoke(
     auto fn = m_functions->get(name);
     if (!fn)
         return fail(fn.error());
-    if (!qualifier.isEmpty() && qualifier != QLatin1String("$LATEST"))
+    if (!fn->accepts(qualifier))
         return fail(makeError(QStringLiteral("ResourceNotFoundException"),
             QStringLiteral("Function not found: %1:%2").arg(fn->arn, qualifier), 404));
     auto payload = lambdarequests::invokePayload(request, *type);
@@ -696,7 +697,7 @@ Result<QString> LambdaRestApi::mappedFunctionArn(const QString &functionName) co
     // What Lambda answers for a function (or a version or alias of it) that does not exist.
     const Error missing = invalidParameter(QStringLiteral("Function does not exist"));
     auto fn = m_functions->get(name);
-    if (!fn || (!qualifier.isEmpty() && qualifier != QLatin1String("$LATEST")))
+    if (!fn || !fn->accepts(qualifier))
         return missing;
     return qualifier.isEmpty() ? fn->arn : fn->arn + u':' + qualifier;
 }

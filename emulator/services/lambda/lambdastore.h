@@ -38,6 +38,15 @@ struct LambdaFunction
     int ephemeralStorageMb = 512;
     QString tracingMode = QStringLiteral("PassThrough");
     std::optional<EventInvokeConfig> eventInvokeConfig;
+    // Qualifiers besides $LATEST that name this function's code: the alias and version a
+    // template's AutoPublishAlias publishes ("live", "1"), always the newest code.
+    QStringList qualifiers;
+
+    bool accepts(const QString &qualifier) const
+    {
+        return qualifier.isEmpty() || qualifier == QLatin1String("$LATEST")
+            || qualifiers.contains(qualifier);
+    }
 };
 
 // The Lambda service's model: the functions, their deployment packages and configuration,
@@ -45,7 +54,8 @@ struct LambdaFunction
 // which runs them. Typed operations returning Result with Lambda's error codes; the wire
 // API (LambdaRestApi) only translates. Thread-safe.
 //
-// Known limits: no versions or aliases (only $LATEST), no layers, no container images, no
+// Known limits: no published versions or aliases (only $LATEST, and the alias a template's
+// AutoPublishAlias names, which runs the newest code), no layers, no container images, no
 // VPC or file systems, no resource policies; deployment packages from S3 only when the S3
 // service offers a way to read objects (it does not yet in this build).
 class LambdaStore : public EventInvokeConfigs

@@ -194,7 +194,10 @@ async function failAndExit(type, error) {
 
 // What Lambda's runtime bundles, for import as for require (resolve-hook.mjs).
 function registerRuntimeModules() {
-  const dirs = (process.env.TARMAC_NODE_RUNTIME_MODULES || '').split(path.delimiter).filter(Boolean);
+  // NODE_PATH holds the function's layers (and what `tarmac build` installed) before the
+  // runtime's own folders: ES modules find them in that order too.
+  const dirs = [...new Set([process.env.NODE_PATH, process.env.TARMAC_NODE_RUNTIME_MODULES]
+    .flatMap((v) => (v || '').split(path.delimiter)).filter(Boolean))];
   if (!dirs.length || typeof nodeModule.register !== 'function') return;
   nodeModule.register(new URL('./resolve-hook.mjs', import.meta.url).href, { data: { dirs } });
 }

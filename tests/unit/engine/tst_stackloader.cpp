@@ -8,8 +8,11 @@
 
 #include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <algorithm>
 
 using namespace tarmac;
 
@@ -142,6 +145,9 @@ private slots:
     void samBuildOutputIsServed();
     void publicLayersMappedToFolders();
     void undeclaredNodeDependenciesAreReported();
+    void undeclaredPythonDependenciesAreReported();
+    void buildsAreUsed();
+    void samGeneratedResources();
     void stackNames();
     void jsonTemplate();
     void findTemplateAndStackName();
@@ -1046,6 +1052,24 @@ void TestStackLoader::publicLayersMappedToFolders()
     auto missing = StackLoader::loadFile(p.templatePath(), o);
     QVERIFY(!missing);
     QVERIFY(missing.error().message.contains(QLatin1String("does not exist")));
+
+    // samconfig.toml's [default.tarmac.parameters] layers, folders from the project's.
+    QFile config(p.path() + QStringLiteral("/samconfig.toml"));
+    QVERIFY(config.open(QIODevice::WriteOnly));
+    config.write("version = 0.1\n[default.tarmac.parameters]\n"
+                 "layers = \"arn:aws:lambda:us-east-1:017000801446:layer:Powertools=layer\"\n");
+    config.close();
+    auto configured = p.load(text);
+    QVERIFY2(configured, configured ? "" : qPrintable(configured.error().message));
+    QCOMPARE(configured->report.count(FidelityItem::Level::Unsupported), 0);
+    QCOMPARE(firstSpec(*configured).layerDirs, QStringList {p.path() + QStringLiteral("/layer")});
+    QVERIFY(config.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    config.write("[default.tarmac.parameters]\nlayers = \"not-an-arn\"\n");
+    config.close();
+    auto bad = p.load(text);
+    QVERIFY(!bad);
+    QVERIFY2(bad.error().message.contains(QLatin1String("layers takes ARN=DIR items")),
+        qPrintable(bad.error().message));
 }
 
 void TestStackLoader::undeclaredNodeDependenciesAreReported()
@@ -1069,6 +1093,151 @@ void TestStackLoader::undeclaredNodeDependenciesAreReported()
     stack = p.load(text);
     QVERIFY(stack);
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 0);
+}
+
+void TestStackLoader::undeclaredPythonDependenciesAreReported()
+{
+    Project p;
+    QFile req(p.path() + QStringLiteral("/src/requirements.txt"));
+    QVERIFY(req.open(QIODevice::WriteOnly));
+    req.write("# comment\n--index-url https://example.org/simple\nrequests>=2 # http\n"
+              "PyYAML==6.0\nboto3\n./local-pkg\n");
+    req.close();
+    const QByteArray text = kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: src, Handler: app.handler, Runtime: python3.12}\n";
+    StackLoader::Options o = serviceTypes();
+    auto stack = p.load(text);
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    const QString lines = stack->report.lines().join(u'\n');
+    QVERIFY2(lines.contains(QLatin1String("requirements.txt declares requests, PyYAML, which is "
+                                          "not installed: run tarmac build")),
+        qPrintable(lines)); // boto3 is what the runtime bundles
+    // Vendored in the code folder (a package), and installed with pip (its dist-info).
+    QVERIFY(QDir(p.path()).mkpath(QStringLiteral("src/requests")));
+    QVERIFY(QDir(p.path()).mkpath(QStringLiteral(".tarmac/build/F/python/PyYAML-6.0.dist-info")));
+    o.buildRoot = p.path() + QStringLiteral("/.tarmac/build");
+    QFile t(p.templatePath());
+    QVERIFY(t.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    t.write(text);
+    t.close();
+    stack = StackLoader::loadFile(p.templatePath(), o);
+    QVERIFY(stack);
+    QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 0);
+    // The build is the function's first layer: its python/ folder is on the path.
+    QCOMPARE(
+        firstSpec(*stack).layerDirs, QStringList {p.path() + QStringLiteral("/.tarmac/build/F")});
+}
+
+void TestStackLoader::buildsAreUsed()
+{
+    Project p;
+    const QByteArray text = kHeader
+        + "Resources:\n  Ts:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: src, Handler: app.handler, Runtime: nodejs20.x}\n"
+          "    Metadata:\n      BuildMethod: esbuild\n"
+          "      BuildProperties: {Minify: false, EntryPoints: [app.ts]}\n"
+          "  Py:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: src, Handler: app.handler, Runtime: python3.12}\n"
+          "    Metadata: {BuildMethod: makefile}\n";
+    QFile t(p.templatePath());
+    QVERIFY(t.open(QIODevice::WriteOnly));
+    t.write(text);
+    t.close();
+    StackLoader::Options o = serviceTypes();
+    o.buildRoot = p.path() + QStringLiteral("/.tarmac/build");
+    auto stack = StackLoader::loadFile(p.templatePath(), o);
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    // esbuild is run: the function runs the bundle, made from its code folder.
+    const auto ts = lambdaresources::functionSpec(*stack->resource(QStringLiteral("Ts")));
+    QVERIFY(ts);
+    QCOMPARE(ts->buildMethod, QStringLiteral("esbuild"));
+    QCOMPARE(ts->sourceDir, p.path() + QStringLiteral("/src"));
+    QCOMPARE(ts->codeDir, p.path() + QStringLiteral("/.tarmac/build/Ts"));
+    QVERIFY(ts->buildProperties["EntryPoints"] == Json::array({"app.ts"}));
+    // A makefile is not run, and says so; esbuild is not in the report.
+    const QString lines = stack->report.lines().join(u'\n');
+    QVERIFY2(lines.contains(QLatin1String("`sam build` (makefile) is not run")), qPrintable(lines));
+    QVERIFY2(!lines.contains(QLatin1String("esbuild")), qPrintable(lines));
+    const auto py = lambdaresources::functionSpec(*stack->resource(QStringLiteral("Py")));
+    QCOMPARE(py->codeDir, p.path() + QStringLiteral("/src"));
+    QVERIFY(py->layerDirs.isEmpty()); // nothing built yet
+}
+
+void TestStackLoader::samGeneratedResources()
+{
+    Project p;
+    auto stack = p.load(kHeader
+        + "Parameters:\n  AliasName: {Type: String, Default: live}\n"
+          "Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n"
+          "    Properties:\n      CodeUri: src\n      Handler: app.handler\n"
+          "      Runtime: python3.12\n      AutoPublishAlias: !Ref AliasName\n"
+          "      FunctionUrlConfig: {AuthType: NONE}\n"
+          "      Events:\n        Get: {Type: Api, Properties: {Path: /, Method: get}}\n"
+          "        Http: {Type: HttpApi}\n"
+          "        Queue: {Type: SQS, Properties: {Queue: arn:aws:sqs:us-east-1:1:q}}\n"
+          "        Tick: {Type: Schedule, Properties: {Schedule: rate(1 minute)}}\n"
+          "  Api:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: v1}\n"
+          "  Flow:\n    Type: AWS::Serverless::StateMachine\n"
+          "    Properties: {Definition: {}}\n"
+          "Outputs:\n"
+          "  Alias: {Value: !Ref Fn.Alias}\n"
+          "  Version: {Value: !Ref Fn.Version}\n"
+          "  AliasSub: {Value: !Sub '${Fn.Alias}'}\n"
+          "  Url: {Value: !GetAtt FnUrl.FunctionUrl}\n"
+          "  UrlRef: {Value: !Ref FnUrl}\n"
+          "  Stage: {Value: !Ref ServerlessRestApiProdStage}\n"
+          "  ApiStage: {Value: !Ref Api.Stage}\n"
+          "  HttpStage: {Value: !Ref ServerlessHttpApi.Stage}\n"
+          "  Deployment: {Value: !Ref ServerlessRestApi.Deployment}\n"
+          "  Mapping: {Value: !GetAtt FnQueue.Id}\n"
+          "  FlowRole: {Value: !GetAtt FlowRole.Arn}\n");
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QStringList made;
+    for (const StackResource &r : stack->resources) {
+        if (r.implicit)
+            made.append(r.logicalId + u' ' + r.type);
+    }
+    for (const char *want : {"FnRole AWS::IAM::Role", "FnUrl AWS::Lambda::Url",
+             "FnUrlPublicPermissions AWS::Lambda::Permission", "FnAliaslive AWS::Lambda::Alias",
+             "ServerlessRestApi AWS::Serverless::Api",
+             "ServerlessRestApiProdStage AWS::ApiGateway::Stage",
+             "FnGetPermissionProd AWS::Lambda::Permission",
+             "ServerlessHttpApi AWS::Serverless::HttpApi",
+             "ServerlessHttpApiApiGatewayDefaultStage AWS::ApiGatewayV2::Stage",
+             "FnHttpPermission AWS::Lambda::Permission", "FnQueue AWS::Lambda::EventSourceMapping",
+             "FnTick AWS::Events::Rule", "FnTickPermission AWS::Lambda::Permission",
+             "Apiv1Stage AWS::ApiGateway::Stage", "FlowRole AWS::IAM::Role"})
+        QVERIFY2(made.contains(QLatin1String(want)),
+            qPrintable(QString::fromLatin1(want) + u'\n' + made.join(u'\n')));
+    QVERIFY(std::any_of(made.cbegin(), made.cend(), [](const QString &m) {
+        return m.startsWith(QLatin1String("FnVersion"))
+            && m.endsWith(QLatin1String(" AWS::Lambda::Version"));
+    }));
+    const QString fn = arnOf(firstFunction(*stack));
+    QCOMPARE(outputValue(*stack, QStringLiteral("Alias")), fn + QStringLiteral(":live"));
+    QCOMPARE(outputValue(*stack, QStringLiteral("AliasSub")), fn + QStringLiteral(":live"));
+    QCOMPARE(outputValue(*stack, QStringLiteral("Version")), fn + QStringLiteral(":1"));
+    QCOMPARE(outputValue(*stack, QStringLiteral("UrlRef")), fn);
+    QVERIFY(QRegularExpression(
+        QStringLiteral("^https://[a-z0-9]{32}\\.lambda-url\\.us-east-1\\.on\\.aws/$"))
+                .match(outputValue(*stack, QStringLiteral("Url")))
+                .hasMatch());
+    QCOMPARE(outputValue(*stack, QStringLiteral("Stage")), QStringLiteral("Prod"));
+    QCOMPARE(outputValue(*stack, QStringLiteral("ApiStage")), QStringLiteral("v1"));
+    QCOMPARE(outputValue(*stack, QStringLiteral("HttpStage")), QStringLiteral("$default"));
+    QCOMPARE(outputValue(*stack, QStringLiteral("Deployment")).size(), 6);
+    QCOMPARE(outputValue(*stack, QStringLiteral("Mapping")).size(), 36); // a UUID
+    QVERIFY(outputValue(*stack, QStringLiteral("FlowRole"))
+                .startsWith(QLatin1String("arn:aws:iam::000000000000:role/demo-FlowRole-")));
+    // The alias comes after the version it names, and both after the function.
+    QStringList all;
+    for (const StackResource &r : stack->resources)
+        all.append(r.logicalId);
+    const qsizetype alias = all.indexOf(QStringLiteral("FnAliaslive"));
+    QVERIFY(alias > all.indexOf(QStringLiteral("Fn")));
+    QVERIFY(std::none_of(all.cbegin() + alias, all.cend(),
+        [](const QString &id) { return id.startsWith(QLatin1String("FnVersion")); }));
 }
 
 void TestStackLoader::stackNames()

@@ -1,0 +1,3 @@
+import { greet } from 'greeter';
+
+export const handler = async (event) => ({ message: greet(event.name ?? 'world') });

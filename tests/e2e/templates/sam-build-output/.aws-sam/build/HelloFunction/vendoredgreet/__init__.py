@@ -1,0 +1,2 @@
+def greet():
+    return {"message": "hello from what sam build installed"}

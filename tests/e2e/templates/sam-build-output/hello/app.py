@@ -1,0 +1,5 @@
+import vendoredgreet
+
+
+def handler(event, context):
+    return vendoredgreet.greet()
