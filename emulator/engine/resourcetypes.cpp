@@ -22,12 +22,11 @@ const QList<ResourceTypeInfo> &types()
             t.append({iam, I, kNoIam, {}});
         t.append({"AWS::Logs::LogGroup", I, kLogs, {}});
         // Known to the loader (their Ref and attributes are right), not run yet.
-        for (const char *known : {"AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Topic",
-                 "AWS::SNS::Subscription", "AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable",
-                 "AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi",
-                 "AWS::ApiGatewayV2::Api", "AWS::Events::Rule", "AWS::Scheduler::Schedule",
-                 "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine",
-                 "AWS::Lambda::EventSourceMapping", "AWS::Lambda::Url", "AWS::Lambda::Alias",
+        for (const char *known : {"AWS::SNS::Topic", "AWS::SNS::Subscription",
+                 "AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable", "AWS::Serverless::Api",
+                 "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api",
+                 "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::Serverless::StateMachine",
+                 "AWS::StepFunctions::StateMachine", "AWS::Lambda::Url", "AWS::Lambda::Alias",
                  "AWS::Lambda::Version", "AWS::Lambda::EventInvokeConfig",
                  "AWS::Serverless::Application"})
             t.append({known, U, "", {}});
@@ -81,7 +80,6 @@ ResourceIdentity resourceIdentity(
             str(QStringLiteral("arn:aws:iam::%1:instance-profile/%2")
                     .arg(n.accountId, id.physicalId)));
     } else if (type == QLatin1String("AWS::IAM::Policy")
-        || type == QLatin1String("AWS::SQS::QueuePolicy")
         || type == QLatin1String("AWS::IAM::AccessKey")) {
         id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
         if (type == QLatin1String("AWS::IAM::AccessKey"))
@@ -90,16 +88,6 @@ ResourceIdentity resourceIdentity(
         id.physicalId = named("LogGroupName", 512, false);
         id.attributes.insert(QStringLiteral("Arn"),
             str(n.arn("logs", QStringLiteral("log-group:%1:*").arg(id.physicalId))));
-    } else if (type == QLatin1String("AWS::SQS::Queue")) {
-        QString name = named("QueueName", 80, false);
-        if (properties.is_object() && properties.value("FifoQueue", Json(false)) == Json(true)
-            && !name.endsWith(QLatin1String(".fifo")))
-            name = generatedPhysicalName(n, logicalId, 75, false) + QStringLiteral(".fifo");
-        id.physicalId
-            = QStringLiteral("https://sqs.%1.amazonaws.com/%2/%3").arg(n.region, n.accountId, name);
-        id.attributes.insert(QStringLiteral("Arn"), str(n.arn("sqs", name)));
-        id.attributes.insert(QStringLiteral("QueueName"), str(name));
-        id.attributes.insert(QStringLiteral("QueueUrl"), str(id.physicalId));
     } else if (type == QLatin1String("AWS::SNS::Topic")) {
         const QString name = named("TopicName", 256, false);
         id.physicalId = n.arn("sns", name);
@@ -169,17 +157,6 @@ ResourceIdentity resourceIdentity(
     } else if (type == QLatin1String("AWS::ApiGateway::Deployment")) {
         id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 6, true);
         id.attributes.insert(QStringLiteral("DeploymentId"), str(id.physicalId));
-    } else if (type == QLatin1String("AWS::Lambda::EventSourceMapping")) {
-        const QByteArray h = QCryptographicHash::hash(
-            (n.stackName + u'/' + logicalId).toUtf8(), QCryptographicHash::Sha1)
-                                 .toHex();
-        id.physicalId = QStringLiteral("%1-%2-%3-%4-%5")
-                            .arg(QLatin1String(h.mid(0, 8)), QLatin1String(h.mid(8, 4)),
-                                QLatin1String(h.mid(12, 4)), QLatin1String(h.mid(16, 4)),
-                                QLatin1String(h.mid(20, 12)));
-        id.attributes.insert(QStringLiteral("Id"), str(id.physicalId));
-        id.attributes.insert(QStringLiteral("EventSourceMappingArn"),
-            str(n.arn("lambda", QStringLiteral("event-source-mapping:") + id.physicalId)));
     } else {
         id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
         id.attributesKnown = false;

@@ -1,6 +1,7 @@
 """Lambda's event-source mapping API end to end, with boto3 and raw HTTP: what Tarmac answers
-while no service owns a source (no SQS, Kinesis or DynamoDB in this build), and for mappings
-that do not exist. Delivery from a source to a function is covered at the engine's level
+for sources that do not exist (a queue nobody created; Kinesis and DynamoDB streams, which no
+service owns yet), and for mappings that do not exist. Delivery from a queue to a function is
+in test_sqs.py; the poller's rules are covered at the engine's level
 (tests/unit/engine/tst_eventsourcemappings.cpp), with a source of the test's own."""
 import http.client
 import json

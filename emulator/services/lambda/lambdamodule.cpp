@@ -3,7 +3,9 @@
 #include "base/clock.h"
 #include "functions/codewatcher.h"
 #include "http/edgerouter.h"
+#include "services/eventsourcemappings.h"
 #include "services/lambda/functionbuild.h"
+#include "services/lambda/lambdarequests.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/lambda/lambdarestapi.h"
 #include "services/lambda/lambdastore.h"
@@ -37,6 +39,7 @@ Result<void> LambdaModule::start(const EngineContext &context)
 {
     m_stateDir = context.stateDir;
     m_tracer = context.tracer;
+    m_mappings = context.mappings;
     m_clock = context.clock;
     m_functions = std::make_unique<LambdaStore>(context.store, context.clock, context.runner,
         context.stateDir, context.region, context.accountId);
@@ -149,6 +152,8 @@ QList<const ResourceType *> LambdaModule::resourceTypes() const
 
 Result<void> LambdaModule::putResource(const StackResource &resource, const StackResource *previous)
 {
+    if (resource.type == QLatin1String("AWS::Lambda::EventSourceMapping"))
+        return putMapping(resource);
     const auto spec = lambdaresources::functionSpec(resource);
     if (!spec)
         return {}; // a layer: its folder is in the functions' specs
@@ -210,8 +215,51 @@ Result<void> LambdaModule::putResource(const StackResource &resource, const Stac
     return {};
 }
 
+// A template's mapping is found again by its function and source (a restart defines it once
+// more; the registry keeps mappings in the state): updated, not created twice.
+Result<void> LambdaModule::putMapping(const StackResource &resource)
+{
+    if (!m_mappings || !m_functions)
+        return notStarted();
+    if (resource.details.is_object() && resource.details.value("skip", false))
+        return {}; // a source no service offers: reported when the template was loaded
+    Json body = resource.properties;
+    body.erase("Tags");
+    auto write = lambdarequests::eventSourceMapping(body, true);
+    if (!write)
+        return write.error();
+    const QString name = write->functionName.value_or(QString());
+    const QString arn = name.startsWith(QLatin1String("arn:")) ? name : m_functions->arnFor(name);
+    const QString source = write->settings.eventSourceArn.value_or(QString());
+    for (const EventSourceMapping &m : m_mappings->list()) {
+        if (m.functionArn == arn && m.eventSourceArn == source) {
+            auto r = m_mappings->update(m.uuid, arn, write->settings);
+            return r ? Result<void>() : Result<void>(r.error());
+        }
+    }
+    auto r = m_mappings->create(arn, write->settings);
+    return r ? Result<void>() : Result<void>(r.error());
+}
+
 Result<QString> LambdaModule::deleteResource(const StackResource &resource)
 {
+    if (resource.type == QLatin1String("AWS::Lambda::EventSourceMapping")) {
+        if (!m_mappings || !m_functions)
+            return QStringLiteral("removed");
+        const Json &fn = resource.properties.value("FunctionName", Json());
+        const QString name
+            = fn.is_string() ? QString::fromStdString(fn.get<std::string>()) : QString();
+        const QString arn
+            = name.startsWith(QLatin1String("arn:")) ? name : m_functions->arnFor(name);
+        const Json &es = resource.properties.value("EventSourceArn", Json());
+        const QString source
+            = es.is_string() ? QString::fromStdString(es.get<std::string>()) : QString();
+        for (const EventSourceMapping &m : m_mappings->list()) {
+            if (m.functionArn == arn && m.eventSourceArn == source)
+                (void)m_mappings->remove(m.uuid);
+        }
+        return QStringLiteral("removed");
+    }
     if (!lambdaresources::isFunctionType(resource.type))
         return QStringLiteral("removed");
     m_sourceWatchers.remove(resource.physicalId);

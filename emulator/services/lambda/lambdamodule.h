@@ -11,6 +11,7 @@
 namespace tarmac {
 
 class Clock;
+class EventSourceMappings;
 class CodeWatcher;
 class LambdaRestApi;
 class LambdaStore;
@@ -65,6 +66,8 @@ private:
     std::unique_ptr<LambdaStore> m_functions;
     std::unique_ptr<HttpHandler> m_packages;
     QString m_stateDir;
+    EventSourceMappings *m_mappings = nullptr;
+    Result<void> putMapping(const StackResource &resource);
 };
 
 } // namespace tarmac

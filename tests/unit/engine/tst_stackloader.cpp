@@ -4,6 +4,7 @@
 #include "engine/stackloader.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/s3/s3resources.h"
+#include "services/sqs/sqsresources.h"
 #include "template/templatedocument.h"
 
 #include <QDir>
@@ -27,7 +28,8 @@ StackLoader::Options serviceTypes()
     StackLoader::Options o;
     o.resourceTypes = lambdaresources::types();
     o.resourceTypes += {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
-    o.eventTypes = {&s3resources::s3EventType()};
+    o.resourceTypes += {&sqsresources::queueType(), &sqsresources::queuePolicyType()};
+    o.eventTypes = {&s3resources::s3EventType(), &sqsresources::sqsEventType()};
     return o;
 }
 

@@ -1,0 +1,814 @@
+#include "services/sqs/sqsjsonapi.h"
+
+#include "base/clock.h"
+#include "base/json.h"
+#include "http/awserror.h"
+#include "services/sqs/sqsrequests.h"
+#include "services/sqs/sqsstore.h"
+
+#include <QRegularExpression>
+#include <QSet>
+
+namespace tarmac {
+
+namespace {
+
+constexpr qint64 kMaxBody = 3 * 1024 * 1024; // a batch of ten, with JSON's escaping
+const QLatin1String kTargetPrefix("AmazonSQS.");
+
+// The legacy (query) code botocore reports for a modelled error, and the HTTP status.
+struct ErrorShape
+{
+    const char *code; // the model's (and SqsStore's) code
+    const char *type; // the JSON protocol's __type suffix
+    const char *legacy; // x-amzn-query-error
+    int status;
+};
+
+const ErrorShape kShapes[] = {
+    {"QueueDoesNotExist", "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", 400},
+    {"QueueAlreadyExists", "QueueNameExists", "QueueAlreadyExists", 400},
+    {"PurgeQueueInProgress", "PurgeQueueInProgress", "AWS.SimpleQueueService.PurgeQueueInProgress",
+        403},
+    {"MessageNotInflight", "MessageNotInflight", "AWS.SimpleQueueService.MessageNotInflight", 400},
+    {"ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", 400},
+    {"TooManyEntriesInBatchRequest", "TooManyEntriesInBatchRequest",
+        "AWS.SimpleQueueService.TooManyEntriesInBatchRequest", 400},
+    {"EmptyBatchRequest", "EmptyBatchRequest", "AWS.SimpleQueueService.EmptyBatchRequest", 400},
+    {"BatchEntryIdsNotDistinct", "BatchEntryIdsNotDistinct",
+        "AWS.SimpleQueueService.BatchEntryIdsNotDistinct", 400},
+    {"InvalidBatchEntryId", "InvalidBatchEntryId", "AWS.SimpleQueueService.InvalidBatchEntryId",
+        400},
+    {"UnsupportedOperation", "UnsupportedOperation", "AWS.SimpleQueueService.UnsupportedOperation",
+        400},
+    {"InvalidAttributeName", "InvalidAttributeName", "InvalidAttributeName", 400},
+    {"InvalidMessageContents", "InvalidMessageContents", "InvalidMessageContents", 400},
+};
+
+using sqsrequests::missing;
+using sqsrequests::sqsError;
+
+Json stringMapJson(const QMap<QString, QString> &map)
+{
+    Json out = Json::object();
+    for (auto it = map.cbegin(); it != map.cend(); ++it)
+        out[toStd(it.key())] = toStd(it.value());
+    return out;
+}
+
+} // namespace
+
+struct SqsJsonApi::Call
+{
+    HttpRequest request;
+    HttpResponder responder;
+    QString operation;
+    Json body;
+    std::unique_ptr<JsonFields> fields;
+
+    // The answer to a request, or the error in this protocol's shape.
+    HttpResponse ok(const Json &out) const
+    {
+        HttpResponse r = HttpResponse::json(200, toJsonBytes(out));
+        r.headers.set("content-type", "application/x-amz-json-1.0");
+        r.headers.add("x-amzn-requestid", request.requestId);
+        r.service = QStringLiteral("sqs");
+        r.operation = operation;
+        return r;
+    }
+    HttpResponse fail(const Error &error) const
+    {
+        Error shaped = error;
+        QByteArray legacy = error.code.toUtf8();
+        for (const ErrorShape &s : kShapes) {
+            if (error.code == QLatin1String(s.code)) {
+                shaped.code = QLatin1String(s.type);
+                shaped.httpStatus = s.status;
+                legacy = s.legacy;
+            }
+        }
+        if (shaped.httpStatus < 400)
+            shaped.httpStatus = 400;
+        const QString code = shaped.code;
+        shaped.code = QStringLiteral("com.amazonaws.sqs#") + code;
+        HttpResponse r = awsErrorResponse(AwsProtocol::Json, shaped, request.requestId);
+        r.headers.set("x-amzn-errortype", code.toUtf8());
+        r.headers.add(
+            "x-amzn-query-error", legacy + (shaped.httpStatus >= 500 ? ";Receiver" : ";Sender"));
+        r.service = QStringLiteral("sqs");
+        r.operation = operation;
+        return r;
+    }
+    // The first field of the wrong type, as SQS words it.
+    std::optional<HttpResponse> badFields() const
+    {
+        if (fields->ok())
+            return std::nullopt;
+        return fail(sqsError(QStringLiteral("InvalidParameterValue"), fields->error()->message()));
+    }
+    // The queue a QueueUrl names: its last path segment (any host, as SDKs send it).
+    Result<QString> queue()
+    {
+        const auto url = fields->string("QueueUrl");
+        if (!url || url->isEmpty())
+            return missing("QueueUrl");
+        return sqsrequests::queueFromUrl(*url);
+    }
+    // The QueueUrl's queue, once every field read so far had the right type.
+    Result<QString> target()
+    {
+        auto q = queue();
+        if (!fields->ok())
+            return sqsError(QStringLiteral("InvalidParameterValue"), fields->error()->message());
+        return q;
+    }
+    // The same, for a queue that must exist (the batch operations answer per entry).
+    Result<QString> existing(const SqsStore &store)
+    {
+        auto q = target();
+        if (q && !store.exists(*q))
+            return sqsError(QStringLiteral("QueueDoesNotExist"),
+                QStringLiteral("The specified queue does not exist."));
+        return q;
+    }
+    QString urlOf(const QString &queue, const QString &account) const
+    {
+        QByteArray host = request.header("host");
+        if (host.isEmpty())
+            host = "localhost:4566";
+        return QStringLiteral("http://%1/%2/%3").arg(QString::fromUtf8(host), account, queue);
+    }
+};
+
+struct SqsJsonApi::Waiter
+{
+    std::shared_ptr<Call> call;
+    QString queue;
+    int max = 1;
+    std::optional<int> visibility;
+    QStringList systemNames;
+    QStringList attributeNames;
+    qint64 deadlineNs = 0;
+    Clock::TimerId deadline = 0;
+    Clock::TimerId wake = 0;
+    bool done = false;
+    QMutex mutex; // one answer
+};
+
+namespace {
+
+// The message attribute names a receive asked for: All / .* / a name / prefix.*.
+bool wanted(const QStringList &names, const QString &name)
+{
+    for (const QString &n : names) {
+        if (n == QLatin1String("All") || n == QLatin1String(".*") || n == name)
+            return true;
+        if (n.endsWith(QLatin1String(".*")) && name.startsWith(n.chopped(1)))
+            return true;
+    }
+    return false;
+}
+
+Json messageJson(const SqsMessage &m, const QStringList &systemNames, const QStringList &names)
+{
+    Json out = {{"MessageId", toStd(m.messageId)}, {"ReceiptHandle", toStd(m.receiptHandle)},
+        {"MD5OfBody", toStd(m.md5OfBody)}, {"Body", m.body.toStdString()}};
+    Json attributes = Json::object();
+    for (auto it = m.systemAttributes.cbegin(); it != m.systemAttributes.cend(); ++it) {
+        if (systemNames.contains(QStringLiteral("All")) || systemNames.contains(it.key()))
+            attributes[toStd(it.key())] = toStd(it.value());
+    }
+    if (!attributes.empty())
+        out["Attributes"] = attributes;
+    SqsAttributes chosen;
+    for (auto it = m.attributes.cbegin(); it != m.attributes.cend(); ++it) {
+        if (wanted(names, it.key()))
+            chosen.insert(it.key(), it.value());
+    }
+    if (!chosen.isEmpty()) {
+        Json a = Json::object();
+        for (auto it = chosen.cbegin(); it != chosen.cend(); ++it) {
+            Json v = {{"DataType", toStd(it->dataType)}};
+            if (it->isBinary())
+                v["BinaryValue"] = it->value.toBase64().toStdString();
+            else
+                v["StringValue"] = it->value.toStdString();
+            a[toStd(it.key())] = v;
+        }
+        out["MessageAttributes"] = a;
+        out["MD5OfMessageAttributes"] = toStd(SqsStore::md5OfAttributes(chosen));
+    }
+    return out;
+}
+
+Json sendResultJson(const SqsSendResult &s)
+{
+    Json out = {{"MessageId", toStd(s.messageId)}, {"MD5OfMessageBody", toStd(s.md5OfBody)}};
+    if (!s.md5OfAttributes.isEmpty())
+        out["MD5OfMessageAttributes"] = toStd(s.md5OfAttributes);
+    if (!s.md5OfSystemAttributes.isEmpty())
+        out["MD5OfMessageSystemAttributes"] = toStd(s.md5OfSystemAttributes);
+    if (!s.sequenceNumber.isEmpty())
+        out["SequenceNumber"] = toStd(s.sequenceNumber);
+    return out;
+}
+
+} // namespace
+
+SqsJsonApi::SqsJsonApi() = default;
+
+void SqsJsonApi::attach(SqsStore *store, const Clock *clock, QString accountId)
+{
+    m_store = store;
+    m_clock = clock;
+    m_accountId = std::move(accountId);
+}
+
+SqsJsonApi::~SqsJsonApi()
+{
+    stop();
+}
+
+qint64 SqsJsonApi::maxBodySize(const HttpRequest &) const
+{
+    return kMaxBody;
+}
+
+HttpResponse SqsJsonApi::bodyTooLarge(const HttpRequest &head) const
+{
+    Call call;
+    call.request.requestId = head.requestId;
+    return call.fail(sqsError(QStringLiteral("BatchRequestTooLong"),
+        QStringLiteral("Batch requests cannot be longer than 1048576 bytes.")));
+}
+
+HttpResponse SqsJsonApi::internalError(const HttpRequest &head, const QString &message) const
+{
+    Call call;
+    call.request.requestId = head.requestId;
+    return call.fail(makeError(QStringLiteral("InternalFailure"), message, 500));
+}
+
+void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
+{
+    auto call = std::make_shared<Call>();
+    call->request = std::move(request);
+    call->responder = responder;
+    const QByteArray target = call->request.header("x-amz-target");
+    if (!target.startsWith(QByteArray(kTargetPrefix.data(), kTargetPrefix.size()))) {
+        // The query protocol (Action=…), as SDKs before 2024 speak it.
+        HttpResponse r = awsErrorResponse(AwsProtocol::Query,
+            makeError(QStringLiteral("InvalidAction"),
+                QStringLiteral("Tarmac's SQS speaks the JSON protocol (X-Amz-Target: "
+                               "AmazonSQS.*) of current SDKs; the query protocol is not served "
+                               "yet"),
+                400),
+            call->request.requestId);
+        r.service = QStringLiteral("sqs");
+        responder.send(std::move(r));
+        return;
+    }
+    call->operation = QString::fromUtf8(target.mid(kTargetPrefix.size()));
+    if (!m_store) {
+        responder.send(call->fail(makeError(QStringLiteral("ServiceUnavailable"),
+            QStringLiteral("the sqs module has not started"), 503)));
+        return;
+    }
+    const QByteArray bytes = call->request.body.toByteArray();
+    auto json = parseJson(bytes.isEmpty() ? QByteArray("{}") : bytes);
+    if (!json || !json->is_object()) {
+        responder.send(call->fail(makeError(QStringLiteral("SerializationException"),
+            QStringLiteral("The request body is not a JSON object"), 400)));
+        return;
+    }
+    call->body = std::move(*json);
+    call->fields = std::make_unique<JsonFields>(call->body);
+    if (call->operation == QLatin1String("ReceiveMessage")) {
+        // A long poll keeps the call and answers later.
+        auto answer = receiveMessage(*call);
+        if (answer)
+            responder.send(std::move(*answer));
+        return;
+    }
+    responder.send(dispatch(*call));
+}
+
+HttpResponse SqsJsonApi::dispatch(Call &call)
+{
+    using Handler = HttpResponse (SqsJsonApi::*)(Call &);
+    static const QHash<QString, Handler> operations = {
+        {QStringLiteral("CreateQueue"), &SqsJsonApi::createQueue},
+        {QStringLiteral("GetQueueUrl"), &SqsJsonApi::getQueueUrl},
+        {QStringLiteral("ListQueues"), &SqsJsonApi::listQueues},
+        {QStringLiteral("DeleteQueue"), &SqsJsonApi::deleteQueue},
+        {QStringLiteral("GetQueueAttributes"), &SqsJsonApi::getQueueAttributes},
+        {QStringLiteral("SetQueueAttributes"), &SqsJsonApi::setQueueAttributes},
+        {QStringLiteral("SendMessage"), &SqsJsonApi::sendMessage},
+        {QStringLiteral("SendMessageBatch"), &SqsJsonApi::sendMessageBatch},
+        {QStringLiteral("DeleteMessage"), &SqsJsonApi::deleteMessage},
+        {QStringLiteral("DeleteMessageBatch"), &SqsJsonApi::deleteMessageBatch},
+        {QStringLiteral("ChangeMessageVisibility"), &SqsJsonApi::changeMessageVisibility},
+        {QStringLiteral("ChangeMessageVisibilityBatch"), &SqsJsonApi::changeMessageVisibilityBatch},
+        {QStringLiteral("PurgeQueue"), &SqsJsonApi::purgeQueue},
+        {QStringLiteral("TagQueue"), &SqsJsonApi::tagQueue},
+        {QStringLiteral("UntagQueue"), &SqsJsonApi::untagQueue},
+        {QStringLiteral("ListQueueTags"), &SqsJsonApi::listQueueTags},
+        {QStringLiteral("ListDeadLetterSourceQueues"), &SqsJsonApi::listDeadLetterSourceQueues},
+    };
+    const auto it = operations.constFind(call.operation);
+    if (it == operations.cend())
+        return call.fail(makeError(QStringLiteral("UnknownOperationException"),
+            QStringLiteral("Tarmac's SQS does not implement %1 yet").arg(call.operation), 400));
+    return (this->*(*it))(call);
+}
+
+HttpResponse SqsJsonApi::createQueue(Call &call)
+{
+    const auto name = call.fields->string("QueueName");
+    const auto attributes = call.fields->stringMap("Attributes");
+    const auto tags = call.fields->stringMap("tags");
+    if (auto bad = call.badFields())
+        return *bad;
+    if (!name || name->isEmpty())
+        return call.fail(missing("QueueName"));
+    if (auto r = m_store->createQueue(*name, attributes.value_or(QMap<QString, QString>()),
+            tags.value_or(QMap<QString, QString>()));
+        !r)
+        return call.fail(r.error());
+    return call.ok({{"QueueUrl", toStd(call.urlOf(*name, m_accountId))}});
+}
+
+HttpResponse SqsJsonApi::getQueueUrl(Call &call)
+{
+    const auto name = call.fields->string("QueueName");
+    const auto owner = call.fields->string("QueueOwnerAWSAccountId");
+    if (auto bad = call.badFields())
+        return *bad;
+    if (!name || name->isEmpty())
+        return call.fail(missing("QueueName"));
+    if (!m_store->exists(*name) || (owner && *owner != m_accountId))
+        return call.fail(sqsError(QStringLiteral("QueueDoesNotExist"),
+            QStringLiteral("The specified queue does not exist.")));
+    return call.ok({{"QueueUrl", toStd(call.urlOf(*name, m_accountId))}});
+}
+
+HttpResponse SqsJsonApi::listQueues(Call &call)
+{
+    const auto prefix = call.fields->string("QueueNamePrefix");
+    const auto max = call.fields->integer("MaxResults");
+    const auto token = call.fields->string("NextToken");
+    if (auto bad = call.badFields())
+        return *bad;
+    if (max && (*max < 1 || *max > 1000))
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Value %1 for parameter MaxResults is invalid. Reason: MaxResults "
+                           "must be an integer between 1 and 1000.")
+                .arg(*max)));
+    const QStringList names = m_store->queueNames(prefix.value_or(QString()));
+    qsizetype start = 0;
+    if (token && !token->isEmpty()) {
+        // The token is the last name of the previous page.
+        const QString after = QString::fromUtf8(QByteArray::fromBase64(token->toLatin1()));
+        start = std::upper_bound(names.cbegin(), names.cend(), after) - names.cbegin();
+    }
+    const qsizetype count = max ? std::min<qsizetype>(*max, names.size() - start)
+                                : std::min<qsizetype>(1000, names.size() - start);
+    Json urls = Json::array();
+    for (qsizetype i = start; i < start + count; ++i)
+        urls.push_back(toStd(call.urlOf(names[i], m_accountId)));
+    Json out = Json::object();
+    if (!urls.empty())
+        out["QueueUrls"] = urls;
+    if (max && start + count < names.size())
+        out["NextToken"] = names[start + count - 1].toUtf8().toBase64().toStdString();
+    return call.ok(out);
+}
+
+HttpResponse SqsJsonApi::deleteQueue(Call &call)
+{
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (auto r = m_store->deleteQueue(*queue); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::getQueueAttributes(Call &call)
+{
+    const auto names = call.fields->stringList("AttributeNames");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    auto attributes = m_store->attributes(*queue, names.value_or(QStringList()));
+    if (!attributes)
+        return call.fail(attributes.error());
+    Json out = Json::object();
+    if (!attributes->isEmpty())
+        out["Attributes"] = stringMapJson(*attributes);
+    return call.ok(out);
+}
+
+HttpResponse SqsJsonApi::setQueueAttributes(Call &call)
+{
+    const auto attributes = call.fields->stringMap("Attributes");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (!attributes)
+        return call.fail(missing("Attributes"));
+    if (auto r = m_store->setAttributes(*queue, *attributes); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+// The sender's trace goes with the message (AWSTraceHeader, as X-Ray's SDKs put it there), so
+// that the send, the delivery and what the consumer calls join one trace. Not echoed in
+// MD5OfMessageSystemAttributes when the client sent no system attributes of its own.
+static void carryTrace(const HttpRequest &request, SqsSendRequest &send, bool *added)
+{
+    *added = false;
+    if (send.systemAttributes.contains(QStringLiteral("AWSTraceHeader"))
+        || request.traceId.size() != 32)
+        return;
+    const QByteArray header = "Root=1-" + request.traceId.left(8) + '-' + request.traceId.mid(8)
+        + (request.spanId.size() == 16 ? ";Parent=" + request.spanId : QByteArray()) + ";Sampled=1";
+    send.systemAttributes.insert(
+        QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), header});
+    *added = true;
+}
+
+HttpResponse SqsJsonApi::sendMessage(Call &call)
+{
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    auto request = sqsrequests::readSend(*call.fields);
+    if (!request)
+        return call.fail(request.error());
+    bool traced = false;
+    carryTrace(call.request, *request, &traced);
+    auto sent = m_store->send(*queue, *request);
+    if (!sent)
+        return call.fail(sent.error());
+    if (traced)
+        sent->md5OfSystemAttributes.clear();
+    return call.ok(sendResultJson(*sent));
+}
+
+namespace {
+
+// The entries of a batch request, checked as SQS checks them (sqsrequests); each reader is
+// handed to `each`.
+Result<void> forEachEntry(
+    JsonFields &fields, const std::function<void(JsonFields &entry, const QString &id)> &each)
+{
+    const Json *list = fields.value("Entries");
+    if (auto ids = sqsrequests::checkBatchEntries(list); !ids)
+        return ids.error();
+    for (const Json &e : *list) {
+        JsonFields entry(e);
+        const QString id = entry.string("Id").value_or(QString());
+        each(entry, id);
+    }
+    return {};
+}
+
+Json failedEntry(const QString &id, const Error &error)
+{
+    return {{"Id", toStd(id)}, {"SenderFault", error.httpStatus < 500}, {"Code", toStd(error.code)},
+        {"Message", toStd(error.message)}};
+}
+
+} // namespace
+
+HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
+{
+    auto queue = call.existing(*m_store);
+    if (!queue)
+        return call.fail(queue.error());
+    // Read every entry first; the good ones are sent together (one commit).
+    QStringList ids;
+    QList<std::optional<Error>> refused;
+    QList<SqsSendRequest> requests;
+    QList<bool> traced;
+    auto r = forEachEntry(*call.fields, [&](JsonFields &entry, const QString &id) {
+        ids.append(id);
+        auto request = sqsrequests::readSend(entry);
+        if (!request) {
+            refused.append(request.error());
+            return;
+        }
+        refused.append(std::nullopt);
+        bool added = false;
+        carryTrace(call.request, *request, &added);
+        requests.append(*request);
+        traced.append(added);
+    });
+    if (!r)
+        return call.fail(r.error());
+    const QList<Result<SqsSendResult>> sent = m_store->sendBatch(*queue, requests);
+    Json ok = Json::array(), failed = Json::array();
+    qsizetype next = 0;
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        if (refused[i]) {
+            failed.push_back(failedEntry(ids[i], *refused[i]));
+            continue;
+        }
+        const qsizetype k = next++;
+        if (!sent[k]) {
+            failed.push_back(failedEntry(ids[i], sent[k].error()));
+            continue;
+        }
+        SqsSendResult result = *sent[k];
+        if (traced[k])
+            result.md5OfSystemAttributes.clear();
+        Json s = sendResultJson(result);
+        s["Id"] = toStd(ids[i]);
+        ok.push_back(s);
+    }
+    return call.ok({{"Successful", ok}, {"Failed", failed}});
+}
+
+std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
+{
+    const auto max = call.fields->integer("MaxNumberOfMessages");
+    const auto wait = call.fields->integer("WaitTimeSeconds");
+    const auto visibility = call.fields->integer("VisibilityTimeout");
+    QStringList systemNames = call.fields->stringList("AttributeNames").value_or(QStringList());
+    systemNames += call.fields->stringList("MessageSystemAttributeNames").value_or(QStringList());
+    const auto names = call.fields->stringList("MessageAttributeNames");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (wait && (*wait < 0 || *wait > 20))
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Value %1 for parameter WaitTimeSeconds is invalid. Reason: Must be "
+                           ">= 0 and <= 20, if provided.")
+                .arg(*wait)));
+    auto waiter = std::make_shared<Waiter>();
+    waiter->queue = *queue;
+    waiter->max = max.value_or(1);
+    waiter->visibility = visibility;
+    waiter->systemNames = systemNames;
+    waiter->attributeNames = names.value_or(QStringList());
+    auto queueWait = m_store->attributes(*queue, {QStringLiteral("ReceiveMessageWaitTimeSeconds")});
+    if (!queueWait)
+        return call.fail(queueWait.error());
+    const int seconds
+        = wait.value_or(queueWait->value(QStringLiteral("ReceiveMessageWaitTimeSeconds")).toInt());
+    auto got = m_store->receive(*queue, waiter->max, visibility);
+    if (!got)
+        return call.fail(got.error());
+    if (!got->isEmpty() || seconds == 0) {
+        Json list = Json::array();
+        for (const SqsMessage &m : *got)
+            list.push_back(messageJson(m, systemNames, waiter->attributeNames));
+        Json out = Json::object();
+        if (!list.empty())
+            out["Messages"] = list;
+        return call.ok(out);
+    }
+    // Long poll: answered by the next send (messageAvailable), a message becoming visible,
+    // or the end of the wait.
+    auto held = std::make_shared<Call>();
+    held->request = std::move(call.request);
+    held->responder = call.responder;
+    held->operation = call.operation;
+    waiter->call = held;
+    waiter->deadlineNs = m_clock->nowNs() + qint64(seconds) * 1'000'000'000;
+    {
+        QMutexLocker lock(&m_waitersMutex);
+        m_waiters[waiter->queue].append(waiter);
+    }
+    std::weak_ptr<Waiter> weak = waiter;
+    waiter->deadline = m_clock->scheduleAt(waiter->deadlineNs, this, [this, weak] {
+        if (auto w = weak.lock())
+            serve(*w, true);
+    });
+    armWake(waiter);
+    // A send between the first receive and the registration must not be missed.
+    serve(*waiter, false);
+    return std::nullopt;
+}
+
+void SqsJsonApi::armWake(const std::shared_ptr<Waiter> &waiter)
+{
+    // A delayed or in-flight message becoming visible before the deadline wakes the poll too.
+    const auto next = m_store->nextVisibleMs(waiter->queue);
+    if (!next || *next * 1'000'000 >= waiter->deadlineNs)
+        return;
+    std::weak_ptr<Waiter> weak = waiter;
+    QMutexLocker lock(&waiter->mutex);
+    if (waiter->done)
+        return;
+    if (waiter->wake)
+        m_clock->cancel(waiter->wake);
+    waiter->wake = m_clock->scheduleAt(*next * 1'000'000, this, [this, weak] {
+        if (auto w = weak.lock()) {
+            if (!serve(*w, false))
+                armWake(w);
+        }
+    });
+}
+
+bool SqsJsonApi::serve(Waiter &waiter, bool final)
+{
+    QMutexLocker lock(&waiter.mutex);
+    if (waiter.done)
+        return true;
+    QList<SqsMessage> got;
+    if (!waiter.call->responder.isCancelled()) {
+        auto r = m_store->receive(waiter.queue, waiter.max, waiter.visibility);
+        if (!r) {
+            waiter.done = true;
+            waiter.call->responder.send(waiter.call->fail(r.error()));
+        } else {
+            got = *r;
+        }
+    }
+    if (!waiter.done && (got.isEmpty() && !final && !waiter.call->responder.isCancelled()))
+        return false;
+    if (!waiter.done) {
+        Json list = Json::array();
+        for (const SqsMessage &m : std::as_const(got))
+            list.push_back(messageJson(m, waiter.systemNames, waiter.attributeNames));
+        Json out = Json::object();
+        if (!list.empty())
+            out["Messages"] = list;
+        waiter.done = true;
+        waiter.call->responder.send(waiter.call->ok(out));
+    }
+    m_clock->cancel(waiter.deadline);
+    if (waiter.wake)
+        m_clock->cancel(waiter.wake);
+    QMutexLocker all(&m_waitersMutex);
+    auto &list = m_waiters[waiter.queue];
+    list.removeIf([&](const std::shared_ptr<Waiter> &w) { return w.get() == &waiter; });
+    if (list.isEmpty())
+        m_waiters.remove(waiter.queue);
+    return true;
+}
+
+void SqsJsonApi::messageAvailable(const QString &queue)
+{
+    QList<std::shared_ptr<Waiter>> waiting;
+    {
+        QMutexLocker lock(&m_waitersMutex);
+        waiting = m_waiters.value(queue);
+    }
+    for (const auto &w : std::as_const(waiting)) {
+        if (!serve(*w, false))
+            break; // nothing left for the others either
+    }
+}
+
+void SqsJsonApi::stop()
+{
+    QList<std::shared_ptr<Waiter>> all;
+    {
+        QMutexLocker lock(&m_waitersMutex);
+        for (const auto &list : std::as_const(m_waiters))
+            all += list;
+    }
+    for (const auto &w : std::as_const(all))
+        serve(*w, true);
+}
+
+HttpResponse SqsJsonApi::deleteMessage(Call &call)
+{
+    const auto handle = call.fields->string("ReceiptHandle");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (!handle || handle->isEmpty())
+        return call.fail(missing("ReceiptHandle"));
+    if (auto r = m_store->deleteMessage(*queue, *handle); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::deleteMessageBatch(Call &call)
+{
+    auto queue = call.existing(*m_store);
+    if (!queue)
+        return call.fail(queue.error());
+    Json ok = Json::array(), failed = Json::array();
+    auto r = forEachEntry(*call.fields, [&](JsonFields &entry, const QString &id) {
+        const auto handle = entry.string("ReceiptHandle");
+        Result<void> done = !entry.ok() || !handle || handle->isEmpty()
+            ? Result<void>(missing("ReceiptHandle"))
+            : m_store->deleteMessage(*queue, *handle);
+        if (done)
+            ok.push_back({{"Id", toStd(id)}});
+        else
+            failed.push_back(failedEntry(id, done.error()));
+    });
+    if (!r)
+        return call.fail(r.error());
+    return call.ok({{"Successful", ok}, {"Failed", failed}});
+}
+
+HttpResponse SqsJsonApi::changeMessageVisibility(Call &call)
+{
+    const auto handle = call.fields->string("ReceiptHandle");
+    const auto timeout = call.fields->integer("VisibilityTimeout");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (!handle || handle->isEmpty())
+        return call.fail(missing("ReceiptHandle"));
+    if (!timeout)
+        return call.fail(missing("VisibilityTimeout"));
+    if (auto r = m_store->changeVisibility(*queue, *handle, *timeout); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::changeMessageVisibilityBatch(Call &call)
+{
+    auto queue = call.existing(*m_store);
+    if (!queue)
+        return call.fail(queue.error());
+    Json ok = Json::array(), failed = Json::array();
+    auto r = forEachEntry(*call.fields, [&](JsonFields &entry, const QString &id) {
+        const auto handle = entry.string("ReceiptHandle");
+        const auto timeout = entry.integer("VisibilityTimeout");
+        Result<void> done = !entry.ok() || !handle || !timeout
+            ? Result<void>(missing(!handle ? "ReceiptHandle" : "VisibilityTimeout"))
+            : m_store->changeVisibility(*queue, *handle, *timeout);
+        if (done)
+            ok.push_back({{"Id", toStd(id)}});
+        else
+            failed.push_back(failedEntry(id, done.error()));
+    });
+    if (!r)
+        return call.fail(r.error());
+    return call.ok({{"Successful", ok}, {"Failed", failed}});
+}
+
+HttpResponse SqsJsonApi::purgeQueue(Call &call)
+{
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (auto r = m_store->purge(*queue); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::tagQueue(Call &call)
+{
+    const auto tags = call.fields->stringMap("Tags");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (!tags)
+        return call.fail(missing("Tags"));
+    if (auto r = m_store->tag(*queue, *tags); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::untagQueue(Call &call)
+{
+    const auto keys = call.fields->stringList("TagKeys");
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    if (!keys)
+        return call.fail(missing("TagKeys"));
+    if (auto r = m_store->untag(*queue, *keys); !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::listQueueTags(Call &call)
+{
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    auto tags = m_store->tags(*queue);
+    if (!tags)
+        return call.fail(tags.error());
+    Json out = Json::object();
+    if (!tags->isEmpty())
+        out["Tags"] = stringMapJson(*tags);
+    return call.ok(out);
+}
+
+HttpResponse SqsJsonApi::listDeadLetterSourceQueues(Call &call)
+{
+    auto queue = call.target();
+    if (!queue)
+        return call.fail(queue.error());
+    auto sources = m_store->deadLetterSources(*queue);
+    if (!sources)
+        return call.fail(sources.error());
+    Json urls = Json::array();
+    for (const QString &s : std::as_const(*sources))
+        urls.push_back(toStd(call.urlOf(s, m_accountId)));
+    return call.ok({{"queueUrls", urls}});
+}
+
+} // namespace tarmac

@@ -1,0 +1,82 @@
+#pragma once
+
+#include "http/httphandler.h"
+
+#include <QHash>
+#include <QList>
+#include <QMutex>
+#include <QObject>
+#include <QString>
+
+#include <memory>
+
+namespace tarmac {
+
+class Clock;
+class SqsStore;
+class JsonFields;
+
+// SQS's JSON protocol on the edge port (`X-Amz-Target: AmazonSQS.<Operation>`, what current
+// botocore, the aws CLI and the JavaScript SDK v3 speak): the queue operations, messages one
+// at a time and in batches, and long polls that answer the moment a message arrives (the
+// store calls messageAvailable()), not on a polling timer. Errors in the protocol's shape,
+// with the legacy code in `x-amzn-query-error` as botocore expects. Client JSON is read only
+// through JsonFields: a field of the wrong type is a 400 naming it.
+//
+// Query-protocol requests (`Action=…`, older SDKs) are answered with a query-shaped error
+// until that protocol is served. Thread-safe; attach() before the first request.
+class SqsJsonApi : public QObject, public HttpHandler
+{
+    Q_OBJECT
+public:
+    SqsJsonApi();
+    ~SqsJsonApi() override;
+    // Before it, requests are answered 503: the module has not started.
+    void attach(SqsStore *store, const Clock *clock, QString accountId);
+
+    qint64 maxBodySize(const HttpRequest &head) const override;
+    HttpResponse bodyTooLarge(const HttpRequest &head) const override;
+    void handle(HttpRequest &&request, HttpResponder responder) override;
+    HttpResponse internalError(const HttpRequest &head, const QString &message) const override;
+
+    // A message may be receivable on `queue`: long polls on it try again. Any thread.
+    void messageAvailable(const QString &queue);
+    // Answers every waiting long poll (empty) at once: the engine is stopping.
+    void stop();
+
+private:
+    struct Call;
+    struct Waiter;
+    HttpResponse dispatch(Call &call);
+    HttpResponse createQueue(Call &call);
+    HttpResponse getQueueUrl(Call &call);
+    HttpResponse listQueues(Call &call);
+    HttpResponse deleteQueue(Call &call);
+    HttpResponse getQueueAttributes(Call &call);
+    HttpResponse setQueueAttributes(Call &call);
+    HttpResponse sendMessage(Call &call);
+    HttpResponse sendMessageBatch(Call &call);
+    std::optional<HttpResponse> receiveMessage(Call &call);
+    HttpResponse deleteMessage(Call &call);
+    HttpResponse deleteMessageBatch(Call &call);
+    HttpResponse changeMessageVisibility(Call &call);
+    HttpResponse changeMessageVisibilityBatch(Call &call);
+    HttpResponse purgeQueue(Call &call);
+    HttpResponse tagQueue(Call &call);
+    HttpResponse untagQueue(Call &call);
+    HttpResponse listQueueTags(Call &call);
+    HttpResponse listDeadLetterSourceQueues(Call &call);
+
+    // Tries a waiting poll; true when it was answered (messages, its time is up, or it was
+    // cancelled).
+    bool serve(Waiter &waiter, bool final);
+    void armWake(const std::shared_ptr<Waiter> &waiter);
+
+    SqsStore *m_store = nullptr;
+    const Clock *m_clock = nullptr;
+    QString m_accountId;
+    QMutex m_waitersMutex;
+    QHash<QString, QList<std::shared_ptr<Waiter>>> m_waiters; // by queue name
+};
+
+} // namespace tarmac

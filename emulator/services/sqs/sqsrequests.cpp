@@ -1,0 +1,176 @@
+#include "services/sqs/sqsrequests.h"
+
+#include <QRegularExpression>
+#include <QSet>
+
+namespace tarmac::sqsrequests {
+
+Error sqsError(const QString &code, const QString &message)
+{
+    return makeError(code, message, 400);
+}
+
+Error missing(const char *parameter)
+{
+    return sqsError(QStringLiteral("MissingParameter"),
+        QStringLiteral("The request must contain the parameter %1.").arg(QLatin1String(parameter)));
+}
+
+Result<QString> queueFromUrl(const QString &url)
+{
+    QString path = url;
+    const qsizetype scheme = path.indexOf(QLatin1String("://"));
+    if (scheme >= 0) {
+        const qsizetype slash = path.indexOf(u'/', scheme + 3);
+        path = slash < 0 ? QString() : path.mid(slash);
+    }
+    const QStringList parts = path.split(u'/', Qt::SkipEmptyParts);
+    if (parts.isEmpty())
+        return sqsError(QStringLiteral("InvalidAddress"),
+            QStringLiteral("The address %1 is not valid for this endpoint.").arg(url));
+    return parts.last();
+}
+
+// MessageAttributes / MessageSystemAttributes of a send: {name: {DataType, StringValue |
+// BinaryValue}}.
+Result<SqsAttributes> readAttributes(JsonFields &fields, const char *key, bool system)
+{
+    SqsAttributes out;
+    const Json *value = fields.value(key);
+    if (!value)
+        return out;
+    if (!value->is_object())
+        return sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("%1 must be a map").arg(QLatin1String(key)));
+    if (value->size() > 10)
+        return sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Number of message attributes [%1] exceeds the allowed maximum [10].")
+                .arg(value->size()));
+    for (auto it = value->begin(); it != value->end(); ++it) {
+        const QString name = QString::fromStdString(it.key());
+        if (system && name != QLatin1String("AWSTraceHeader"))
+            return sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("Message system attribute name '%1' is invalid.").arg(name));
+        if (!system
+            && (name.startsWith(QLatin1String("AWS."), Qt::CaseInsensitive)
+                || name.startsWith(QLatin1String("Amazon."), Qt::CaseInsensitive)))
+            return sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("Message attribute name '%1' cannot start with AWS. or Amazon.")
+                    .arg(name));
+        JsonFields attribute(it.value());
+        const auto type = attribute.string("DataType");
+        const auto text = attribute.string("StringValue");
+        const auto binary = attribute.bytes("BinaryValue");
+        if (!attribute.ok() || !it.value().is_object())
+            return sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("The message attribute '%1' is not a valid attribute.").arg(name));
+        if (!type || type->isEmpty())
+            return sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("The message attribute '%1' must contain non-empty message "
+                               "attribute type.")
+                    .arg(name));
+        SqsAttributeValue v;
+        v.dataType = *type;
+        const bool isBinary = type->startsWith(QLatin1String("Binary"));
+        if (!isBinary && !type->startsWith(QLatin1String("String"))
+            && !type->startsWith(QLatin1String("Number")))
+            return sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("The type of message (user) attribute '%1' is invalid. You must "
+                               "use only the following supported type prefixes: Binary, Number, "
+                               "String.")
+                    .arg(name));
+        if (isBinary ? !binary : !text)
+            return sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("The message attribute '%1' must contain non-empty message "
+                               "attribute value for message attribute type '%2'.")
+                    .arg(name, *type));
+        v.value = isBinary ? QByteArray::fromBase64(*binary) : text->toUtf8();
+        out.insert(name, v);
+    }
+    return out;
+}
+
+// A send's fields (SendMessage, or one entry of a batch).
+Result<SqsSendRequest> readSend(JsonFields &fields)
+{
+    SqsSendRequest r;
+    const auto body = fields.string("MessageBody");
+    if (!fields.ok())
+        return sqsError(QStringLiteral("InvalidParameterValue"), fields.error()->message());
+    if (!body || body->isEmpty())
+        return missing("MessageBody");
+    // XML 1.0's characters only, as SQS accepts them.
+    for (const QChar c : *body) {
+        const ushort u = c.unicode();
+        if (u < 0x20 && u != 0x9 && u != 0xA && u != 0xD)
+            return sqsError(QStringLiteral("InvalidMessageContents"),
+                QStringLiteral("Invalid characters found. Valid unicode characters are #x9 | #xA "
+                               "| #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"));
+    }
+    r.body = body->toUtf8();
+    r.delaySeconds = fields.integer("DelaySeconds");
+    r.groupId = fields.string("MessageGroupId").value_or(QString());
+    r.deduplicationId = fields.string("MessageDeduplicationId").value_or(QString());
+    if (!fields.ok())
+        return sqsError(QStringLiteral("InvalidParameterValue"), fields.error()->message());
+    auto attributes = readAttributes(fields, "MessageAttributes", false);
+    if (!attributes)
+        return attributes.error();
+    r.attributes = *attributes;
+    auto system = readAttributes(fields, "MessageSystemAttributes", true);
+    if (!system)
+        return system.error();
+    r.systemAttributes = *system;
+    return r;
+}
+
+Result<QStringList> checkBatchEntries(const Json *entries)
+{
+    if (!entries || (entries->is_array() && entries->empty()))
+        return sqsError(QStringLiteral("EmptyBatchRequest"),
+            QStringLiteral("There should be at least one SendMessageBatchRequestEntry in the "
+                           "request."));
+    if (!entries->is_array())
+        return sqsError(
+            QStringLiteral("InvalidParameterValue"), QStringLiteral("Entries must be a list"));
+    if (entries->size() > 10)
+        return sqsError(QStringLiteral("TooManyEntriesInBatchRequest"),
+            QStringLiteral("Maximum number of entries per request are 10. You have sent %1.")
+                .arg(entries->size()));
+    static const QRegularExpression validId(QStringLiteral("^[A-Za-z0-9_-]{1,80}$"));
+    QStringList ids;
+    for (const Json &e : *entries) {
+        JsonFields entry(e);
+        const auto id = entry.string("Id");
+        if (!e.is_object() || !entry.ok() || !id)
+            return missing("Id");
+        if (!validId.match(*id).hasMatch())
+            return sqsError(QStringLiteral("InvalidBatchEntryId"),
+                QStringLiteral("A batch entry id can only contain alphanumeric characters, "
+                               "hyphens and underscores. It can be at most 80 letters long."));
+        if (ids.contains(*id))
+            return sqsError(QStringLiteral("BatchEntryIdsNotDistinct"),
+                QStringLiteral("Id %1 repeated.").arg(*id));
+        ids.append(*id);
+    }
+    return ids;
+}
+
+std::optional<std::pair<qint64, qint64>> parseReceiptHandle(const QString &handle)
+{
+    if (handle.size() > 4096)
+        return std::nullopt;
+    const QByteArray raw = QByteArray::fromBase64(
+        handle.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    const QList<QByteArray> parts = raw.split(':');
+    if (parts.size() < 4)
+        return std::nullopt;
+    bool ok1 = false, ok2 = false;
+    const qint64 seq = parts[0].toLongLong(&ok1);
+    const qint64 generation = parts[1].toLongLong(&ok2);
+    if (!ok1 || !ok2 || seq <= 0 || generation <= 0)
+        return std::nullopt;
+    return std::make_pair(seq, generation);
+}
+
+} // namespace tarmac::sqsrequests

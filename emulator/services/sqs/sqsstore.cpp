@@ -1,0 +1,1159 @@
+#include "services/sqs/sqsstore.h"
+
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/json.h"
+#include "services/sqs/sqsrequests.h"
+
+#include <QCryptographicHash>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSet>
+
+#include <limits>
+
+namespace tarmac {
+
+namespace {
+
+const char kModule[] = "sqs";
+
+Error sqsError(const QString &code, const QString &message)
+{
+    return makeError(code, message, 400);
+}
+
+Error noQueue()
+{
+    return sqsError(
+        QStringLiteral("QueueDoesNotExist"), QStringLiteral("The specified queue does not exist."));
+}
+
+Error invalidValue(const QString &message)
+{
+    return sqsError(QStringLiteral("InvalidParameterValue"), message);
+}
+
+std::string toStd(const QString &s)
+{
+    return s.toStdString();
+}
+
+QString qs(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+// The settable attributes, their defaults and their ranges.
+struct AttributeRule
+{
+    const char *name;
+    const char *fallback; // default; null: absent unless set
+    qint64 min = 0, max = 0; // a number in [min, max] when max > 0
+    bool fifoOnly = false;
+};
+
+const QList<AttributeRule> &attributeRules()
+{
+    static const QList<AttributeRule> rules = {
+        {"DelaySeconds", "0", 0, 900},
+        {"MaximumMessageSize", "1048576", 1024, 1048576},
+        {"MessageRetentionPeriod", "345600", 60, 1209600},
+        {"ReceiveMessageWaitTimeSeconds", "0", 0, 20},
+        {"VisibilityTimeout", "30", 0, 43200},
+        {"RedrivePolicy", nullptr},
+        {"RedriveAllowPolicy", nullptr},
+        {"Policy", nullptr},
+        {"KmsMasterKeyId", nullptr},
+        {"KmsDataKeyReusePeriodSeconds", nullptr, 60, 86400},
+        {"SqsManagedSseEnabled", "true"},
+        {"FifoQueue", nullptr},
+        {"ContentBasedDeduplication", "false", 0, 0, true},
+        {"DeduplicationScope", "queue", 0, 0, true},
+        {"FifoThroughputLimit", "perQueue", 0, 0, true},
+    };
+    return rules;
+}
+
+const AttributeRule *ruleFor(const QString &name)
+{
+    for (const AttributeRule &r : attributeRules()) {
+        if (name == QLatin1String(r.name))
+            return &r;
+    }
+    return nullptr;
+}
+
+void appendLengthPrefixed(QByteArray &out, const QByteArray &bytes)
+{
+    const quint32 n = quint32(bytes.size());
+    out.append(char(n >> 24)).append(char(n >> 16)).append(char(n >> 8)).append(char(n));
+    out.append(bytes);
+}
+
+Json attributesJson(const SqsAttributes &attributes)
+{
+    Json out = Json::object();
+    for (auto it = attributes.cbegin(); it != attributes.cend(); ++it)
+        out[toStd(it.key())] = {{"t", toStd(it->dataType)},
+            {"v", it->isBinary() ? it->value.toBase64().toStdString() : it->value.toStdString()}};
+    return out;
+}
+
+SqsAttributes attributesFrom(const Json &json)
+{
+    SqsAttributes out;
+    if (!json.is_object())
+        return out;
+    for (auto it = json.begin(); it != json.end(); ++it) {
+        if (!it.value().is_object())
+            continue;
+        SqsAttributeValue v;
+        v.dataType = qs(it.value().value("t", std::string()));
+        const QByteArray raw = QByteArray::fromStdString(it.value().value("v", std::string()));
+        v.value = v.isBinary() ? QByteArray::fromBase64(raw) : raw;
+        out.insert(qs(it.key()), v);
+    }
+    return out;
+}
+
+Json stringMapJson(const QMap<QString, QString> &map)
+{
+    Json out = Json::object();
+    for (auto it = map.cbegin(); it != map.cend(); ++it)
+        out[toStd(it.key())] = toStd(it.value());
+    return out;
+}
+
+QMap<QString, QString> stringMapFrom(const Json &json)
+{
+    QMap<QString, QString> out;
+    if (!json.is_object())
+        return out;
+    for (auto it = json.begin(); it != json.end(); ++it) {
+        if (it.value().is_string())
+            out.insert(qs(it.key()), qs(it.value().get<std::string>()));
+    }
+    return out;
+}
+
+// A stored JSON column, or null when it does not parse.
+Json jsonColumn(const QByteArray &bytes)
+{
+    auto parsed = parseJson(bytes);
+    return parsed ? *parsed : Json();
+}
+
+QString newMessageId()
+{
+    const QByteArray r
+        = QByteArray::number(QRandomGenerator::global()->generate64(), 16).rightJustified(16, '0')
+        + QByteArray::number(QRandomGenerator::global()->generate64(), 16).rightJustified(16, '0');
+    return QStringLiteral("%1-%2-%3-%4-%5")
+        .arg(QLatin1String(r.mid(0, 8)), QLatin1String(r.mid(8, 4)), QLatin1String(r.mid(12, 4)),
+            QLatin1String(r.mid(16, 4)), QLatin1String(r.mid(20, 12)));
+}
+
+} // namespace
+
+struct SqsStore::Message
+{
+    qint64 seq = 0;
+    QString id;
+    QByteArray body;
+    QString md5OfBody;
+    SqsAttributes attributes;
+    QString md5OfAttributes;
+    SqsAttributes systemAttributes;
+    qint64 sentMs = 0;
+    qint64 visibleMs = 0;
+    int receiveCount = 0;
+    qint64 firstReceiveMs = 0;
+    qint64 generation = 0; // receives so far: the newest receipt handle carries it
+    QString groupId;
+    QString deduplicationId;
+};
+
+struct SqsStore::Queue
+{
+    QString name;
+    bool fifo = false;
+    QMap<QString, QString> attributes; // settable ones, with their defaults
+    QMap<QString, QString> tags;
+    qint64 createdMs = 0;
+    qint64 modifiedMs = 0;
+    std::map<qint64, Message> messages; // by sequence: send order
+    std::set<std::pair<qint64, qint64>> byVisible; // (visibleMs, seq)
+    struct Sent
+    {
+        qint64 expiresMs;
+        QString messageId;
+        qint64 seq;
+    };
+    QHash<QString, Sent> deduplication; // FIFO: id → the first send, for 5 minutes
+    qint64 lastPurgeMs = std::numeric_limits<qint64>::min() / 2;
+
+    int number(const char *attribute) const
+    {
+        return attributes.value(QLatin1String(attribute)).toInt();
+    }
+};
+
+SqsStore::SqsStore(Store *store, const Clock *clock, QString region, QString accountId)
+    : m_store(store)
+    , m_clock(clock)
+    , m_region(std::move(region))
+    , m_accountId(std::move(accountId))
+{ }
+
+SqsStore::~SqsStore() = default;
+
+Result<void> SqsStore::open()
+{
+    static const std::vector<Migration> migrations = {
+        {1,
+            "CREATE TABLE sqs_queues (name TEXT PRIMARY KEY, fifo INTEGER NOT NULL,"
+            " attributes TEXT NOT NULL, tags TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+            " modified_ms INTEGER NOT NULL);"
+            "CREATE TABLE sqs_messages (seq INTEGER PRIMARY KEY, queue TEXT NOT NULL,"
+            " message_id TEXT NOT NULL, body BLOB NOT NULL, attributes TEXT NOT NULL,"
+            " system_attributes TEXT NOT NULL, sent_ms INTEGER NOT NULL,"
+            " visible_ms INTEGER NOT NULL, receive_count INTEGER NOT NULL,"
+            " first_receive_ms INTEGER NOT NULL, generation INTEGER NOT NULL,"
+            " group_id TEXT NOT NULL, deduplication_id TEXT NOT NULL);"
+            "CREATE INDEX sqs_messages_queue ON sqs_messages (queue, seq);"},
+    };
+    if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
+        return r;
+    QMutexLocker lock(&m_mutex);
+    return m_store->write([this](Database &db) -> Result<void> {
+        auto queues = db.prepare(
+            "SELECT name, fifo, attributes, tags, created_ms, modified_ms FROM sqs_queues");
+        if (!queues)
+            return queues.error();
+        auto read = queues->forEachRow([&] {
+            auto q = std::make_unique<Queue>();
+            q->name = queues->text(0);
+            q->fifo = queues->int64(1) != 0;
+            q->attributes = stringMapFrom(jsonColumn(queues->blob(2)));
+            q->tags = stringMapFrom(jsonColumn(queues->blob(3)));
+            q->createdMs = queues->int64(4);
+            q->modifiedMs = queues->int64(5);
+            m_queues[q->name] = std::move(q);
+        });
+        if (!read)
+            return read;
+        auto messages = db.prepare(
+            "SELECT seq, queue, message_id, body, attributes, system_attributes, sent_ms,"
+            " visible_ms, receive_count, first_receive_ms, generation, group_id, deduplication_id"
+            " FROM sqs_messages ORDER BY seq");
+        if (!messages)
+            return messages.error();
+        return messages->forEachRow([&] {
+            Message m;
+            m.seq = messages->int64(0);
+            m_nextSeq = std::max(m_nextSeq, m.seq + 1);
+            Queue *q = find(messages->text(1));
+            if (!q)
+                return;
+            m.id = messages->text(2);
+            m.body = messages->blob(3);
+            m.md5OfBody = md5Hex(m.body);
+            m.attributes = attributesFrom(jsonColumn(messages->blob(4)));
+            m.md5OfAttributes = m.attributes.isEmpty() ? QString() : md5OfAttributes(m.attributes);
+            m.systemAttributes = attributesFrom(jsonColumn(messages->blob(5)));
+            m.sentMs = messages->int64(6);
+            m.visibleMs = messages->int64(7);
+            m.receiveCount = int(messages->int64(8));
+            m.firstReceiveMs = messages->int64(9);
+            m.generation = messages->int64(10);
+            m.groupId = messages->text(11);
+            m.deduplicationId = messages->text(12);
+            if (q->fifo && !m.deduplicationId.isEmpty())
+                q->deduplication.insert(
+                    m.deduplicationId, {m.sentMs + kDeduplicationWindowMs, m.id, m.seq});
+            index(*q, m);
+            q->messages.emplace(m.seq, std::move(m));
+        });
+    });
+}
+
+SqsStore::Queue *SqsStore::find(const QString &name) const
+{
+    const auto it = m_queues.find(name);
+    return it == m_queues.end() ? nullptr : it->second.get();
+}
+
+bool SqsStore::exists(const QString &name) const
+{
+    QMutexLocker lock(&m_mutex);
+    return find(name) != nullptr;
+}
+
+QString SqsStore::arnOf(const QString &name) const
+{
+    return QStringLiteral("arn:aws:sqs:%1:%2:%3").arg(m_region, m_accountId, name);
+}
+
+QStringList SqsStore::queueNames(const QString &prefix) const
+{
+    QMutexLocker lock(&m_mutex);
+    QStringList out;
+    for (const auto &[name, q] : m_queues) {
+        if (name.startsWith(prefix))
+            out.append(name);
+    }
+    return out;
+}
+
+namespace {
+
+// Checks one settable attribute's value; an error in SQS's words.
+Result<QString> checkAttribute(const QString &name, const QString &value, bool fifo, bool creating)
+{
+    const AttributeRule *rule = ruleFor(name);
+    if (!rule)
+        return sqsError(QStringLiteral("InvalidAttributeName"),
+            QStringLiteral("Unknown Attribute %1.").arg(name));
+    const Error bad = invalidValue(QStringLiteral("Invalid value for the parameter %1.").arg(name));
+    if (rule->fifoOnly && !fifo)
+        return sqsError(QStringLiteral("InvalidAttributeName"),
+            QStringLiteral("Unknown Attribute %1.").arg(name));
+    if (rule->max > 0) {
+        bool ok = false;
+        const qint64 v = value.toLongLong(&ok);
+        if (!ok || v < rule->min || v > rule->max)
+            return bad;
+        return QString::number(v);
+    }
+    if (name == QLatin1String("FifoQueue")) {
+        if (!creating)
+            return invalidValue(QStringLiteral("Invalid value for the parameter FifoQueue. "
+                                               "Reason: Modifying queue type is not supported."));
+        if (value != QLatin1String(fifo ? "true" : "false"))
+            return bad;
+        return value;
+    }
+    if (name == QLatin1String("SqsManagedSseEnabled")
+        || name == QLatin1String("ContentBasedDeduplication")) {
+        if (value != QLatin1String("true") && value != QLatin1String("false"))
+            return bad;
+        return value;
+    }
+    if (name == QLatin1String("DeduplicationScope") && value != QLatin1String("messageGroup")
+        && value != QLatin1String("queue"))
+        return bad;
+    if (name == QLatin1String("FifoThroughputLimit") && value != QLatin1String("perQueue")
+        && value != QLatin1String("perMessageGroupId"))
+        return bad;
+    if (name == QLatin1String("RedrivePolicy") && !value.isEmpty()) {
+        auto json = parseJson(value.toUtf8());
+        const Json *p = json ? &*json : nullptr;
+        qint64 max = 0;
+        if (p && p->is_object() && p->contains("maxReceiveCount")) {
+            const Json &m = (*p)["maxReceiveCount"];
+            if (m.is_number_integer())
+                max = m.get<qint64>();
+            else if (m.is_string())
+                max = qs(m.get<std::string>()).toLongLong();
+        }
+        if (!p || !p->is_object() || !p->contains("deadLetterTargetArn")
+            || !(*p)["deadLetterTargetArn"].is_string())
+            return invalidValue(QStringLiteral("Value %1 for parameter RedrivePolicy is invalid. "
+                                               "Reason: Redrive policy is not a valid JSON map "
+                                               "or is missing deadLetterTargetArn.")
+                                    .arg(value));
+        if (max < 1 || max > 1000)
+            return invalidValue(
+                QStringLiteral("Value %1 for parameter RedrivePolicy is invalid. Reason: Invalid "
+                               "value for maxReceiveCount: %2, valid values are from 1 to 1000 "
+                               "both inclusive.")
+                    .arg(value)
+                    .arg(max));
+    }
+    return value;
+}
+
+} // namespace
+
+Result<void> SqsStore::createQueue(
+    const QString &name, const QMap<QString, QString> &given, const QMap<QString, QString> &tags)
+{
+    static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_-]{1,80}$"));
+    const bool fifo = name.endsWith(QLatin1String(".fifo"));
+    if (!valid.match(fifo ? name.chopped(5) : name).hasMatch() || name.size() > 80)
+        return invalidValue(QStringLiteral("Can only include alphanumeric characters, hyphens, or "
+                                           "underscores. 1 to 80 in length"));
+    if (given.value(QStringLiteral("FifoQueue")) == QLatin1String("true") && !fifo)
+        return invalidValue(QStringLiteral("The name of a FIFO queue can only include "
+                                           "alphanumeric characters, hyphens, or underscores, "
+                                           "must end with .fifo suffix and be 1 to 80 in length."));
+    QMap<QString, QString> attributes;
+    for (const AttributeRule &r : attributeRules()) {
+        if (r.fallback && (!r.fifoOnly || fifo))
+            attributes.insert(QLatin1String(r.name), QLatin1String(r.fallback));
+    }
+    if (fifo)
+        attributes.insert(QStringLiteral("FifoQueue"), QStringLiteral("true"));
+    for (auto it = given.cbegin(); it != given.cend(); ++it) {
+        auto v = checkAttribute(it.key(), it.value(), fifo, true);
+        if (!v)
+            return v.error();
+        if (it.key() != QLatin1String("FifoQueue") || fifo)
+            attributes.insert(it.key(), *v);
+    }
+    QMutexLocker lock(&m_mutex);
+    if (Queue *existing = find(name)) {
+        for (auto it = given.cbegin(); it != given.cend(); ++it) {
+            if (existing->attributes.value(it.key()) != attributes.value(it.key()))
+                return sqsError(QStringLiteral("QueueAlreadyExists"),
+                    QStringLiteral("A queue already exists with the same name and a different "
+                                   "value for attribute %1")
+                        .arg(it.key()));
+        }
+        return {};
+    }
+    auto q = std::make_unique<Queue>();
+    q->name = name;
+    q->fifo = fifo;
+    q->attributes = attributes;
+    q->tags = tags;
+    q->createdMs = q->modifiedMs = m_clock->nowMs();
+    if (auto r = persistQueue(*q); !r)
+        return r;
+    m_queues[name] = std::move(q);
+    return {};
+}
+
+Result<void> SqsStore::persistQueue(const Queue &q)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto st = db.prepare("INSERT OR REPLACE INTO sqs_queues (name, fifo, attributes, tags,"
+                             " created_ms, modified_ms) VALUES (?, ?, ?, ?, ?, ?)");
+        if (!st)
+            return st.error();
+        const std::string attributes = toJsonBytes(stringMapJson(q.attributes)).toStdString();
+        const std::string tags = toJsonBytes(stringMapJson(q.tags)).toStdString();
+        return st->bind(1, q.name)
+            .bind(2, q.fifo ? 1 : 0)
+            .bind(3, std::string_view(attributes))
+            .bind(4, std::string_view(tags))
+            .bind(5, q.createdMs)
+            .bind(6, q.modifiedMs)
+            .exec();
+    });
+}
+
+Result<void> SqsStore::deleteQueue(const QString &name)
+{
+    QMutexLocker lock(&m_mutex);
+    if (!find(name))
+        return noQueue();
+    auto r = m_store->write([&](Database &db) -> Result<void> {
+        Transaction t(db);
+        if (!t.began())
+            return t.began().error();
+        for (const char *sql :
+            {"DELETE FROM sqs_messages WHERE queue = ?", "DELETE FROM sqs_queues WHERE name = ?"}) {
+            auto st = db.prepare(sql);
+            if (!st)
+                return st.error();
+            if (auto e = st->bind(1, name).exec(); !e)
+                return e;
+        }
+        return t.commit();
+    });
+    if (!r)
+        return r;
+    m_queues.erase(name);
+    return {};
+}
+
+Result<QMap<QString, QString>> SqsStore::attributes(
+    const QString &name, const QStringList &names) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    const qint64 now = m_clock->nowMs();
+    const_cast<SqsStore *>(this)->dropExpired(*q, now);
+    qint64 visible = 0, inFlight = 0, delayed = 0;
+    for (const auto &[seq, m] : q->messages) {
+        if (m.visibleMs <= now)
+            ++visible;
+        else if (m.receiveCount > 0)
+            ++inFlight;
+        else
+            ++delayed;
+    }
+    QMap<QString, QString> all = q->attributes;
+    all.insert(QStringLiteral("QueueArn"), arnOf(name));
+    all.insert(QStringLiteral("ApproximateNumberOfMessages"), QString::number(visible));
+    all.insert(QStringLiteral("ApproximateNumberOfMessagesNotVisible"), QString::number(inFlight));
+    all.insert(QStringLiteral("ApproximateNumberOfMessagesDelayed"), QString::number(delayed));
+    all.insert(QStringLiteral("CreatedTimestamp"), QString::number(q->createdMs / 1000));
+    all.insert(QStringLiteral("LastModifiedTimestamp"), QString::number(q->modifiedMs / 1000));
+    if (names.contains(QStringLiteral("All")))
+        return all;
+    QMap<QString, QString> out;
+    for (const QString &n : names) {
+        if (!all.contains(n) && !ruleFor(n))
+            return sqsError(QStringLiteral("InvalidAttributeName"),
+                QStringLiteral("Unknown Attribute %1.").arg(n));
+        if (all.contains(n))
+            out.insert(n, all.value(n));
+    }
+    return out;
+}
+
+Result<void> SqsStore::setAttributes(const QString &name, const QMap<QString, QString> &given)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    QMap<QString, QString> attributes = q->attributes;
+    for (auto it = given.cbegin(); it != given.cend(); ++it) {
+        auto v = checkAttribute(it.key(), it.value(), q->fifo, false);
+        if (!v)
+            return v.error();
+        if (v->isEmpty() && !ruleFor(it.key())->fallback)
+            attributes.remove(it.key()); // "" clears RedrivePolicy, Policy…
+        else
+            attributes.insert(it.key(), *v);
+    }
+    const QMap<QString, QString> before = q->attributes;
+    q->attributes = attributes;
+    q->modifiedMs = m_clock->nowMs();
+    if (auto r = persistQueue(*q); !r) {
+        q->attributes = before;
+        return r;
+    }
+    return {};
+}
+
+Result<QMap<QString, QString>> SqsStore::tags(const QString &name) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    return q->tags;
+}
+
+Result<void> SqsStore::tag(const QString &name, const QMap<QString, QString> &tags)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    q->tags.insert(tags);
+    return persistQueue(*q);
+}
+
+Result<void> SqsStore::untag(const QString &name, const QStringList &keys)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    for (const QString &k : keys)
+        q->tags.remove(k);
+    return persistQueue(*q);
+}
+
+Result<QStringList> SqsStore::deadLetterSources(const QString &name) const
+{
+    QMutexLocker lock(&m_mutex);
+    if (!find(name))
+        return noQueue();
+    const QString arn = arnOf(name);
+    QStringList out;
+    for (const auto &[source, q] : m_queues) {
+        const auto policy
+            = parseJson(q->attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
+        if (policy && policy->is_object()
+            && policy->value("deadLetterTargetArn", std::string()) == arn.toStdString())
+            out.append(source);
+    }
+    return out;
+}
+
+void SqsStore::index(Queue &q, const Message &m)
+{
+    q.byVisible.insert({m.visibleMs, m.seq});
+}
+
+void SqsStore::unindex(Queue &q, const Message &m)
+{
+    q.byVisible.erase({m.visibleMs, m.seq});
+}
+
+Result<void> SqsStore::insertMessage(Database &db, const QString &queue, const Message &m)
+{
+    auto st = db.prepare(
+        "INSERT OR REPLACE INTO sqs_messages (seq, queue, message_id, body, attributes,"
+        " system_attributes, sent_ms, visible_ms, receive_count, first_receive_ms,"
+        " generation, group_id, deduplication_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    if (!st)
+        return st.error();
+    const std::string attributes = toJsonBytes(attributesJson(m.attributes)).toStdString();
+    const std::string system = toJsonBytes(attributesJson(m.systemAttributes)).toStdString();
+    return st->bind(1, m.seq)
+        .bind(2, queue)
+        .bind(3, m.id)
+        .bind(4, m.body)
+        .bind(5, std::string_view(attributes))
+        .bind(6, std::string_view(system))
+        .bind(7, m.sentMs)
+        .bind(8, m.visibleMs)
+        .bind(9, m.receiveCount)
+        .bind(10, m.firstReceiveMs)
+        .bind(11, m.generation)
+        .bind(12, m.groupId)
+        .bind(13, m.deduplicationId)
+        .exec();
+}
+
+Result<void> SqsStore::persistMessage(const QString &queue, const Message &m)
+{
+    return m_store->write([&](Database &db) { return insertMessage(db, queue, m); });
+}
+
+Result<void> SqsStore::removeMessages(const QList<qint64> &seqs)
+{
+    if (seqs.isEmpty())
+        return {};
+    return m_store->write([&](Database &db) -> Result<void> {
+        Transaction t(db);
+        if (!t.began())
+            return t.began().error();
+        auto st = db.prepare("DELETE FROM sqs_messages WHERE seq = ?");
+        if (!st)
+            return st.error();
+        for (const qint64 seq : seqs) {
+            if (auto r = st->bind(1, seq).exec(); !r)
+                return r;
+        }
+        return t.commit();
+    });
+}
+
+void SqsStore::dropExpired(Queue &q, qint64 nowMs)
+{
+    const qint64 retentionMs = qint64(q.number("MessageRetentionPeriod")) * 1000;
+    QList<qint64> gone;
+    while (!q.messages.empty() && q.messages.begin()->second.sentMs + retentionMs <= nowMs) {
+        unindex(q, q.messages.begin()->second);
+        gone.append(q.messages.begin()->first);
+        q.messages.erase(q.messages.begin());
+    }
+    (void)removeMessages(gone); // a row left behind is dropped again at the next open
+    for (auto it = q.deduplication.begin(); it != q.deduplication.end();) {
+        if (it->expiresMs <= nowMs)
+            it = q.deduplication.erase(it);
+        else
+            ++it;
+    }
+}
+
+QString SqsStore::md5Hex(const QByteArray &bytes)
+{
+    return QString::fromLatin1(QCryptographicHash::hash(bytes, QCryptographicHash::Md5).toHex());
+}
+
+QString SqsStore::md5OfAttributes(const SqsAttributes &attributes)
+{
+    QByteArray buffer;
+    for (auto it = attributes.cbegin(); it != attributes.cend(); ++it) { // QMap: sorted
+        appendLengthPrefixed(buffer, it.key().toUtf8());
+        appendLengthPrefixed(buffer, it->dataType.toUtf8());
+        buffer.append(char(it->isBinary() ? 2 : 1));
+        appendLengthPrefixed(buffer, it->value);
+    }
+    return md5Hex(buffer);
+}
+
+// Checks one send and makes its message (`duplicate`: a FIFO duplicate, answered with the
+// first send's result and not stored); the caller persists and indexes it. Under m_mutex.
+Result<SqsSendResult> SqsStore::prepareSend(
+    Queue *q, const SqsSendRequest &request, Message *out, bool *duplicate)
+{
+    SqsSendResult result;
+    *duplicate = false;
+    qint64 size = request.body.size();
+    for (auto it = request.attributes.cbegin(); it != request.attributes.cend(); ++it)
+        size += it.key().toUtf8().size() + it->dataType.toUtf8().size() + it->value.size();
+    const int maxSize = q->number("MaximumMessageSize");
+    if (size > maxSize)
+        return invalidValue(QStringLiteral("One or more parameters are invalid. Reason: "
+                                           "Message must be shorter than %1 bytes.")
+                                .arg(maxSize));
+    if (request.body.isEmpty())
+        return sqsError(QStringLiteral("MissingParameter"),
+            QStringLiteral("The request must contain the parameter MessageBody."));
+    if (request.delaySeconds && (*request.delaySeconds < 0 || *request.delaySeconds > 900))
+        return invalidValue(QStringLiteral(
+            "Value %1 for parameter DelaySeconds is invalid. Reason: DelaySeconds must be "
+            ">= 0 and <= 900.")
+                                .arg(*request.delaySeconds));
+    const qint64 now = m_clock->nowMs();
+    Message &m = *out;
+    m.body = request.body;
+    m.md5OfBody = md5Hex(request.body);
+    m.attributes = request.attributes;
+    m.md5OfAttributes
+        = request.attributes.isEmpty() ? QString() : md5OfAttributes(request.attributes);
+    m.systemAttributes = request.systemAttributes;
+    m.sentMs = now;
+    if (q->fifo) {
+        if (request.groupId.isEmpty())
+            return sqsError(QStringLiteral("MissingParameter"),
+                QStringLiteral("The request must contain the parameter MessageGroupId."));
+        if (request.delaySeconds && *request.delaySeconds != 0)
+            return invalidValue(
+                QStringLiteral("Value %1 for parameter DelaySeconds is invalid. Reason: The "
+                               "request include parameter that is not valid for this queue "
+                               "type.")
+                    .arg(*request.delaySeconds));
+        m.groupId = request.groupId;
+        m.deduplicationId = request.deduplicationId;
+        if (m.deduplicationId.isEmpty()) {
+            if (q->attributes.value(QStringLiteral("ContentBasedDeduplication"))
+                != QLatin1String("true"))
+                return invalidValue(QStringLiteral(
+                    "The queue should either have ContentBasedDeduplication enabled or "
+                    "MessageDeduplicationId provided explicitly"));
+            m.deduplicationId = QString::fromLatin1(
+                QCryptographicHash::hash(request.body, QCryptographicHash::Sha256).toHex());
+        }
+        dropExpired(*q, now);
+        const QString key = q->attributes.value(QStringLiteral("DeduplicationScope"))
+                == QLatin1String("messageGroup")
+            ? m.groupId + u'\n' + m.deduplicationId
+            : m.deduplicationId;
+        if (const auto seen = q->deduplication.constFind(key); seen != q->deduplication.cend()) {
+            // Accepted, not delivered again: the first send's answer.
+            result.messageId = seen->messageId;
+            result.md5OfBody = m.md5OfBody;
+            result.md5OfAttributes = m.md5OfAttributes;
+            result.sequenceNumber = QString::number(seen->seq).rightJustified(20, u'0');
+            *duplicate = true;
+            return result;
+        }
+        m.seq = m_nextSeq++;
+        q->deduplication.insert(key, {now + kDeduplicationWindowMs, QString(), m.seq});
+    } else {
+        m.seq = m_nextSeq++;
+    }
+    m.id = newMessageId();
+    if (q->fifo) {
+        for (auto &entry : q->deduplication) {
+            if (entry.seq == m.seq)
+                entry.messageId = m.id;
+        }
+    }
+    const int delay = request.delaySeconds.value_or(q->number("DelaySeconds"));
+    m.visibleMs = now + qint64(delay) * 1000;
+    result.messageId = m.id;
+    result.md5OfBody = m.md5OfBody;
+    result.md5OfAttributes = m.md5OfAttributes;
+    if (!m.systemAttributes.isEmpty())
+        result.md5OfSystemAttributes = md5OfAttributes(m.systemAttributes);
+    if (q->fifo)
+        result.sequenceNumber = QString::number(m.seq).rightJustified(20, u'0');
+    return result;
+}
+
+Result<SqsSendResult> SqsStore::send(const QString &name, const SqsSendRequest &request)
+{
+    return sendBatch(name, {request}).first();
+}
+
+QList<Result<SqsSendResult>> SqsStore::sendBatch(
+    const QString &name, const QList<SqsSendRequest> &requests)
+{
+    QList<Result<SqsSendResult>> results;
+    bool available = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        Queue *q = find(name);
+        if (!q) {
+            for (qsizetype i = 0; i < requests.size(); ++i)
+                results.append(noQueue());
+            return results;
+        }
+        // One transaction for the batch: each message is acknowledged once it is committed.
+        QList<Message> made;
+        QList<qsizetype> madeFor; // the request each made message answers
+        for (const SqsSendRequest &request : requests) {
+            Message m;
+            bool duplicate = false;
+            results.append(prepareSend(q, request, &m, &duplicate));
+            if (results.last() && !duplicate) {
+                made.append(std::move(m));
+                madeFor.append(results.size() - 1);
+            }
+        }
+        auto written = m_store->write([&](Database &db) -> Result<void> {
+            if (made.isEmpty())
+                return {};
+            Transaction t(db);
+            if (!t.began())
+                return t.began().error();
+            for (const Message &m : std::as_const(made)) {
+                if (auto r = insertMessage(db, name, m); !r)
+                    return r;
+            }
+            return t.commit();
+        });
+        if (!written) {
+            for (const qsizetype i : std::as_const(madeFor))
+                results[i] = written.error();
+            return results;
+        }
+        const qint64 now = m_clock->nowMs();
+        for (Message &m : made) {
+            available = available || m.visibleMs <= now;
+            index(*q, m);
+            q->messages.emplace(m.seq, std::move(m));
+        }
+    }
+    if (available)
+        notify(name);
+    return results;
+}
+
+QString SqsStore::handleFor(const Queue &q, const Message &m) const
+{
+    const QByteArray raw = QByteArray::number(m.seq) + ':' + QByteArray::number(m.generation) + ':'
+        + q.name.toUtf8() + ':' + QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+    return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
+}
+
+Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
+{
+    // Called with m already out of q.
+    const auto policy = parseJson(q.attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
+    const QString target = policy && policy->is_object()
+        ? qs(policy->value("deadLetterTargetArn", std::string())).section(u':', 5)
+        : QString();
+    Queue *dlq = find(target);
+    if (!dlq)
+        return makeError(QStringLiteral("Internal"), QStringLiteral("no dead-letter queue"));
+    Message moved = std::move(m);
+    moved.seq = m_nextSeq++;
+    moved.visibleMs = nowMs;
+    moved.receiveCount = 0;
+    moved.firstReceiveMs = 0;
+    moved.generation = 0;
+    if (!dlq->fifo) {
+        moved.groupId.clear();
+        moved.deduplicationId.clear();
+    }
+    auto r = m_store->write([&](Database &db) -> Result<void> {
+        Transaction t(db);
+        if (!t.began())
+            return t.began().error();
+        auto del = db.prepare("UPDATE sqs_messages SET seq = ?, queue = ?, visible_ms = ?,"
+                              " receive_count = 0, first_receive_ms = 0, generation = 0"
+                              " WHERE message_id = ? AND queue = ?");
+        if (!del)
+            return del.error();
+        if (auto e = del->bind(1, moved.seq)
+                         .bind(2, dlq->name)
+                         .bind(3, nowMs)
+                         .bind(4, moved.id)
+                         .bind(5, q.name)
+                         .exec();
+            !e)
+            return e;
+        return t.commit();
+    });
+    if (!r)
+        return r;
+    index(*dlq, moved);
+    dlq->messages.emplace(moved.seq, std::move(moved));
+    return {};
+}
+
+Result<QList<SqsMessage>> SqsStore::receive(
+    const QString &name, int max, std::optional<int> visibilityTimeout)
+{
+    if (max < 1 || max > 10)
+        return invalidValue(QStringLiteral("Value %1 for parameter MaxNumberOfMessages is invalid. "
+                                           "Reason: Must be between 1 and 10, if provided.")
+                                .arg(max));
+    if (visibilityTimeout && (*visibilityTimeout < 0 || *visibilityTimeout > 43200))
+        return invalidValue(QStringLiteral("Value %1 for parameter VisibilityTimeout is invalid. "
+                                           "Reason: Must be between 0 and 43200, if provided.")
+                                .arg(*visibilityTimeout));
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    const qint64 now = m_clock->nowMs();
+    dropExpired(*q, now);
+    const int timeout = visibilityTimeout.value_or(q->number("VisibilityTimeout"));
+    int maxReceives = 0;
+    {
+        const auto policy
+            = parseJson(q->attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
+        if (policy && policy->is_object() && policy->contains("maxReceiveCount")) {
+            const Json &m = (*policy)["maxReceiveCount"];
+            maxReceives = m.is_number_integer() ? m.get<int>()
+                : m.is_string()                 ? qs(m.get<std::string>()).toInt()
+                                                : 0;
+        }
+    }
+    // Candidates: visible messages; for FIFO, in send order with a group held back behind a
+    // message of it that is in flight or delayed.
+    QList<qint64> picked;
+    if (q->fifo) {
+        QSet<QString> blocked;
+        for (const auto &[seq, m] : q->messages) {
+            if (blocked.contains(m.groupId))
+                continue;
+            if (m.visibleMs > now) {
+                blocked.insert(m.groupId);
+                continue;
+            }
+            picked.append(seq);
+            if (picked.size() == max)
+                break;
+        }
+    } else {
+        for (auto it = q->byVisible.begin(); it != q->byVisible.end() && it->first <= now; ++it) {
+            picked.append(it->second);
+            if (picked.size() == max)
+                break;
+        }
+    }
+    QList<SqsMessage> out;
+    QList<Message *> changed;
+    for (const qint64 seq : std::as_const(picked)) {
+        auto it = q->messages.find(seq);
+        Message &m = it->second;
+        if (maxReceives > 0 && m.receiveCount >= maxReceives) {
+            Message moving = std::move(m);
+            unindex(*q, moving);
+            q->messages.erase(it);
+            if (auto r = moveToDeadLetter(*q, std::move(moving), now); !r)
+                return r.error();
+            continue;
+        }
+        unindex(*q, m);
+        m.visibleMs = now + qint64(timeout) * 1000;
+        ++m.receiveCount;
+        ++m.generation;
+        if (m.firstReceiveMs == 0)
+            m.firstReceiveMs = now;
+        index(*q, m);
+        changed.append(&m);
+        SqsMessage s;
+        s.messageId = m.id;
+        s.receiptHandle = handleFor(*q, m);
+        s.body = m.body;
+        s.md5OfBody = m.md5OfBody;
+        s.md5OfAttributes = m.md5OfAttributes;
+        s.attributes = m.attributes;
+        auto &sys = s.systemAttributes;
+        sys.insert(QStringLiteral("SenderId"), m_accountId);
+        sys.insert(QStringLiteral("SentTimestamp"), QString::number(m.sentMs));
+        sys.insert(QStringLiteral("ApproximateReceiveCount"), QString::number(m.receiveCount));
+        sys.insert(
+            QStringLiteral("ApproximateFirstReceiveTimestamp"), QString::number(m.firstReceiveMs));
+        if (q->fifo) {
+            sys.insert(QStringLiteral("MessageGroupId"), m.groupId);
+            sys.insert(QStringLiteral("MessageDeduplicationId"), m.deduplicationId);
+            sys.insert(
+                QStringLiteral("SequenceNumber"), QString::number(m.seq).rightJustified(20, u'0'));
+        }
+        for (auto a = m.systemAttributes.cbegin(); a != m.systemAttributes.cend(); ++a)
+            sys.insert(a.key(), QString::fromUtf8(a->value));
+        out.append(s);
+    }
+    auto r = m_store->write([&](Database &db) -> Result<void> {
+        if (changed.isEmpty())
+            return {};
+        Transaction t(db);
+        if (!t.began())
+            return t.began().error();
+        auto st = db.prepare("UPDATE sqs_messages SET visible_ms = ?, receive_count = ?,"
+                             " first_receive_ms = ?, generation = ? WHERE seq = ?");
+        if (!st)
+            return st.error();
+        for (const Message *m : std::as_const(changed)) {
+            if (auto e = st->bind(1, m->visibleMs)
+                             .bind(2, m->receiveCount)
+                             .bind(3, m->firstReceiveMs)
+                             .bind(4, m->generation)
+                             .bind(5, m->seq)
+                             .exec();
+                !e)
+                return e;
+        }
+        return t.commit();
+    });
+    if (!r)
+        return r.error();
+    return out;
+}
+
+Result<void> SqsStore::deleteMessage(const QString &name, const QString &receiptHandle)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
+    const Error invalid = sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
+        QStringLiteral("The input receipt handle \"%1\" is not a valid receipt handle.")
+            .arg(receiptHandle));
+    if (!handle)
+        return invalid;
+    auto it = q->messages.find(handle->first);
+    const qint64 now = m_clock->nowMs();
+    if (it == q->messages.end())
+        return {}; // deleted already: SQS answers success
+    Message &m = it->second;
+    if (m.generation != handle->second) {
+        // An older receipt: a standard queue answers success and keeps the message (it was
+        // received again since); FIFO refuses it.
+        if (q->fifo)
+            return invalid;
+        return {};
+    }
+    if (q->fifo && m.visibleMs <= now)
+        return invalid; // its visibility timeout ended: the handle expired
+    if (auto r = removeMessages({m.seq}); !r)
+        return r;
+    unindex(*q, m);
+    q->messages.erase(it);
+    return {};
+}
+
+Result<void> SqsStore::deleteMessages(const QString &name, const QStringList &receiptHandles)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    QList<qint64> seqs;
+    for (const QString &handle : receiptHandles) {
+        const auto h = sqsrequests::parseReceiptHandle(handle);
+        const auto it = h ? q->messages.find(h->first) : q->messages.end();
+        if (it != q->messages.end() && it->second.generation == h->second)
+            seqs.append(h->first);
+    }
+    if (auto r = removeMessages(seqs); !r)
+        return r;
+    for (const qint64 seq : std::as_const(seqs)) {
+        const auto it = q->messages.find(seq);
+        unindex(*q, it->second);
+        q->messages.erase(it);
+    }
+    return {};
+}
+
+Result<void> SqsStore::changeVisibility(
+    const QString &name, const QString &receiptHandle, int visibilityTimeout)
+{
+    if (visibilityTimeout < 0 || visibilityTimeout > 43200)
+        return invalidValue(QStringLiteral("Value %1 for parameter VisibilityTimeout is invalid. "
+                                           "Reason: Must be between 0 and 43200.")
+                                .arg(visibilityTimeout));
+    QString available;
+    {
+        QMutexLocker lock(&m_mutex);
+        Queue *q = find(name);
+        if (!q)
+            return noQueue();
+        const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
+        auto it = handle ? q->messages.find(handle->first) : q->messages.end();
+        const qint64 now = m_clock->nowMs();
+        if (!handle || it == q->messages.end() || it->second.generation != handle->second)
+            return sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
+                QStringLiteral("The input receipt handle \"%1\" is not a valid receipt handle.")
+                    .arg(receiptHandle));
+        Message &m = it->second;
+        if (m.visibleMs <= now)
+            return sqsError(QStringLiteral("MessageNotInflight"),
+                QStringLiteral("Value %1 for parameter ReceiptHandle is invalid. Reason: Message "
+                               "does not exist or is not available for visibility timeout "
+                               "change.")
+                    .arg(receiptHandle));
+        unindex(*q, m);
+        m.visibleMs = now + qint64(visibilityTimeout) * 1000;
+        index(*q, m);
+        if (auto r = persistMessage(name, m); !r)
+            return r;
+        if (visibilityTimeout == 0)
+            available = name;
+    }
+    if (!available.isEmpty())
+        notify(available);
+    return {};
+}
+
+Result<void> SqsStore::purge(const QString &name)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    const qint64 now = m_clock->nowMs();
+    if (now - q->lastPurgeMs < 60'000)
+        return sqsError(QStringLiteral("PurgeQueueInProgress"),
+            QStringLiteral("Only one PurgeQueue operation on %1 is allowed every 60 seconds.")
+                .arg(name));
+    auto r = m_store->write([&](Database &db) -> Result<void> {
+        auto st = db.prepare("DELETE FROM sqs_messages WHERE queue = ?");
+        if (!st)
+            return st.error();
+        return st->bind(1, name).exec();
+    });
+    if (!r)
+        return r;
+    q->messages.clear();
+    q->byVisible.clear();
+    q->lastPurgeMs = now;
+    return {};
+}
+
+std::optional<qint64> SqsStore::nextVisibleMs(const QString &name) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q || q->byVisible.empty())
+        return std::nullopt;
+    return q->byVisible.begin()->first;
+}
+
+int SqsStore::receivableCount(const QString &name, int cap) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return 0;
+    const qint64 now = m_clock->nowMs();
+    int n = 0;
+    for (auto it = q->byVisible.begin(); it != q->byVisible.end() && it->first <= now && n < cap;
+         ++it)
+        ++n;
+    return n;
+}
+
+void SqsStore::setMessageAvailable(std::function<void(const QString &)> callback)
+{
+    m_messageAvailable = std::move(callback);
+}
+
+void SqsStore::notify(const QString &queue)
+{
+    if (m_messageAvailable)
+        m_messageAvailable(queue);
+}
+
+} // namespace tarmac

@@ -1,0 +1,175 @@
+#pragma once
+
+#include "base/result.h"
+#include "store/store.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QMap>
+#include <QMutex>
+#include <QString>
+#include <QStringList>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+namespace tarmac {
+
+class Clock;
+
+// A message attribute as SQS carries it: DataType "String", "Number" or "Binary", each
+// optionally with a custom ".suffix"; String and Number values are text, Binary is bytes.
+struct SqsAttributeValue
+{
+    QString dataType;
+    QByteArray value; // the string's UTF-8, or the binary bytes
+
+    bool isBinary() const { return dataType.startsWith(QLatin1String("Binary")); }
+    friend bool operator==(const SqsAttributeValue &, const SqsAttributeValue &) = default;
+};
+using SqsAttributes = QMap<QString, SqsAttributeValue>;
+
+// What SendMessage hands the queue.
+struct SqsSendRequest
+{
+    QByteArray body;
+    std::optional<int> delaySeconds; // nullopt: the queue's DelaySeconds
+    SqsAttributes attributes; // MessageAttributes
+    SqsAttributes systemAttributes; // MessageSystemAttributes (AWSTraceHeader)
+    QString groupId; // FIFO: MessageGroupId
+    QString deduplicationId; // FIFO: MessageDeduplicationId (or the body's SHA-256)
+};
+
+// What SendMessage answers.
+struct SqsSendResult
+{
+    QString messageId;
+    QString md5OfBody;
+    QString md5OfAttributes; // empty without attributes
+    QString md5OfSystemAttributes;
+    QString sequenceNumber; // FIFO only
+};
+
+// A message as ReceiveMessage hands it out.
+struct SqsMessage
+{
+    QString messageId;
+    QString receiptHandle;
+    QByteArray body;
+    QString md5OfBody;
+    QString md5OfAttributes;
+    SqsAttributes attributes;
+    // SenderId, SentTimestamp, ApproximateReceiveCount, ApproximateFirstReceiveTimestamp,
+    // and for FIFO MessageGroupId, MessageDeduplicationId, SequenceNumber; AWSTraceHeader.
+    QMap<QString, QString> systemAttributes;
+};
+
+// The queue service's model: standard and FIFO queues with SQS's semantics, kept in the
+// state database (tables sqs_queues, sqs_messages) and indexed in memory, on an injectable
+// clock. Every operation is typed and answers SQS's error codes (QueueDoesNotExist,
+// QueueAlreadyExists, InvalidParameterValue, InvalidAttributeName, ReceiptHandleIsInvalid,
+// PurgeQueueInProgress); the wire APIs only translate. Thread-safe.
+//
+// - Standard queues: at-least-once; a received message is invisible for the visibility
+//   timeout and comes back with ApproximateReceiveCount + 1; DelaySeconds; retention.
+// - FIFO queues (".fifo"): messages of a group in order, one in-flight batch per group;
+//   deduplication by id or content over 5 minutes; SequenceNumber.
+// - RedrivePolicy: a message received maxReceiveCount times goes to the dead-letter queue
+//   instead of being received again.
+// - A send is acknowledged once its row is committed: nothing acknowledged is lost to a
+//   crash; messages in flight at a crash come back when their visibility timeout ends.
+//
+// Known limits: no long polling here (the wire API waits on messageAvailable()); no
+// message move tasks yet; KMS and policy attributes are kept and not enforced.
+class SqsStore
+{
+public:
+    SqsStore(Store *store, const Clock *clock, QString region, QString accountId);
+    ~SqsStore();
+
+    Result<void> open();
+
+    // Attributes given by name; nothing but the settable ones. An existing queue with the
+    // same attributes is answered again (idempotent); other attributes: QueueAlreadyExists.
+    Result<void> createQueue(const QString &name, const QMap<QString, QString> &attributes,
+        const QMap<QString, QString> &tags);
+    Result<void> deleteQueue(const QString &name);
+    bool exists(const QString &name) const;
+    QStringList queueNames(const QString &prefix = QString()) const; // sorted
+    QString arnOf(const QString &name) const;
+    // The named attributes ("All" for every one), with the computed ones
+    // (ApproximateNumberOfMessages…, QueueArn, CreatedTimestamp…).
+    Result<QMap<QString, QString>> attributes(const QString &name, const QStringList &names) const;
+    Result<void> setAttributes(const QString &name, const QMap<QString, QString> &attributes);
+    Result<QMap<QString, QString>> tags(const QString &name) const;
+    Result<void> tag(const QString &name, const QMap<QString, QString> &tags);
+    Result<void> untag(const QString &name, const QStringList &keys);
+    // Queues whose RedrivePolicy names this one as their dead-letter queue.
+    Result<QStringList> deadLetterSources(const QString &name) const;
+
+    Result<SqsSendResult> send(const QString &name, const SqsSendRequest &request);
+    // SendMessageBatch: each request's result, the accepted ones committed together.
+    QList<Result<SqsSendResult>> sendBatch(
+        const QString &name, const QList<SqsSendRequest> &requests);
+    // Up to `max` (1–10) visible messages, made invisible for `visibilityTimeout` (the
+    // queue's when nullopt). Messages that reached maxReceiveCount move to the dead-letter
+    // queue instead.
+    Result<QList<SqsMessage>> receive(
+        const QString &name, int max, std::optional<int> visibilityTimeout = std::nullopt);
+    Result<void> deleteMessage(const QString &name, const QString &receiptHandle);
+    // Deletes what the handles name in one transaction (an event source's finished batch);
+    // handles that are not current are skipped, as deleteMessage() skips them.
+    Result<void> deleteMessages(const QString &name, const QStringList &receiptHandles);
+    Result<void> changeVisibility(
+        const QString &name, const QString &receiptHandle, int visibilityTimeout);
+    Result<void> purge(const QString &name);
+
+    // When the next message of the queue becomes visible (wall-clock ms), if any is waiting:
+    // for a long poll's wake-up timer.
+    std::optional<qint64> nextVisibleMs(const QString &name) const;
+    // How many messages a receive could hand out now (counted up to `cap`).
+    int receivableCount(const QString &name, int cap) const;
+    // Called (outside the lock) with the queue's name whenever a message may have become
+    // receivable: a send, a visibility change to 0, a purge's end. Set once, before use.
+    void setMessageAvailable(std::function<void(const QString &queue)> callback);
+
+    // AWS's MD5 of message attributes (what SDKs verify): the names sorted, each encoded as
+    // length-prefixed name, data type, a transport byte (1 string, 2 binary) and value.
+    static QString md5OfAttributes(const SqsAttributes &attributes);
+    static QString md5Hex(const QByteArray &bytes);
+
+    static constexpr int kDeduplicationWindowMs = 5 * 60 * 1000;
+
+private:
+    struct Queue;
+    struct Message;
+
+    Queue *find(const QString &name) const; // under m_mutex
+    Result<void> persistQueue(const Queue &q);
+    Result<void> persistMessage(const QString &queue, const Message &m);
+    static Result<void> insertMessage(Database &db, const QString &queue, const Message &m);
+    Result<SqsSendResult> prepareSend(
+        Queue *q, const SqsSendRequest &request, Message *out, bool *duplicate);
+    Result<void> removeMessages(const QList<qint64> &seqs);
+    void dropExpired(Queue &q, qint64 nowMs);
+    void index(Queue &q, const Message &m);
+    void unindex(Queue &q, const Message &m);
+    Result<void> moveToDeadLetter(Queue &q, Message m, qint64 nowMs);
+    QString handleFor(const Queue &q, const Message &m) const;
+    void notify(const QString &queue);
+
+    Store *m_store;
+    const Clock *m_clock;
+    QString m_region;
+    QString m_accountId;
+    mutable QMutex m_mutex;
+    std::map<QString, std::unique_ptr<Queue>> m_queues;
+    qint64 m_nextSeq = 1;
+    std::function<void(const QString &)> m_messageAvailable;
+};
+
+} // namespace tarmac

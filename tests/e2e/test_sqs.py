@@ -1,0 +1,377 @@
+"""SQS's JSON protocol with the real clients: boto3, the aws CLI and the AWS SDK for JavaScript
+v3 (which verifies every MD5). Queues, messages, visibility and redelivery, the dead-letter
+queue, FIFO order and deduplication, long polls woken by a send, batches, the errors in
+SQS's shape, each field of the wrong type, and messages across kill -9."""
+import hashlib
+import json
+import re
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import urllib.request
+
+from harness import Tarmac, boto3_client, run_tarmac
+from lambda_support import python_function, wait_for
+
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+def raw(t, operation, body):
+    """A JSON-protocol call as bytes on the wire: (status, headers, parsed body)."""
+    req = urllib.request.Request(
+        t.edge + "/", data=body if isinstance(body, bytes) else json.dumps(body).encode(),
+        method="POST", headers={
+            "X-Amz-Target": "AmazonSQS." + operation,
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/sqs/"
+                             "aws4_request, SignedHeaders=host, Signature=0"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, dict(r.headers), json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), json.loads(e.read() or b"{}")
+
+
+class SqsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tarmac().start()
+        cls.sqs = boto3_client(cls.t, "sqs", read_timeout=40)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+
+    def queue(self, name, **attributes):
+        return self.sqs.create_queue(QueueName=name, Attributes={
+            k: str(v) for k, v in attributes.items()})["QueueUrl"]
+
+    def test_queues(self):
+        url = self.queue("alpha-1", VisibilityTimeout=60)
+        self.assertEqual(url, self.t.edge + "/000000000000/alpha-1")  # the host the client used
+        self.assertEqual(self.queue("alpha-1", VisibilityTimeout=60), url)  # idempotent
+        with self.assertRaises(self.sqs.exceptions.QueueNameExists) as e:
+            self.queue("alpha-1", VisibilityTimeout=5)
+        self.assertEqual(e.exception.response["Error"]["Code"], "QueueAlreadyExists")
+        for i in range(2, 5):
+            self.queue("alpha-%d" % i)
+        self.assertEqual(self.sqs.get_queue_url(QueueName="alpha-1")["QueueUrl"], url)
+        page = self.sqs.list_queues(QueueNamePrefix="alpha-", MaxResults=3)
+        self.assertEqual(len(page["QueueUrls"]), 3)
+        rest = self.sqs.list_queues(QueueNamePrefix="alpha-", MaxResults=3,
+                                    NextToken=page["NextToken"])
+        self.assertEqual([u.rsplit("/", 1)[1] for u in rest["QueueUrls"]], ["alpha-4"])
+        self.assertNotIn("NextToken", rest)
+        attributes = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        self.assertEqual(attributes["VisibilityTimeout"], "60")
+        self.assertEqual(attributes["QueueArn"], "arn:aws:sqs:us-east-1:000000000000:alpha-1")
+        self.sqs.tag_queue(QueueUrl=url, Tags={"team": "a", "cost": "b"})
+        self.sqs.untag_queue(QueueUrl=url, TagKeys=["cost"])
+        self.assertEqual(self.sqs.list_queue_tags(QueueUrl=url)["Tags"], {"team": "a"})
+        with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+            self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"Colour": "red"})
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidAttributeName")
+        self.sqs.delete_queue(QueueUrl=url)
+        with self.assertRaises(self.sqs.exceptions.QueueDoesNotExist) as e:
+            self.sqs.get_queue_url(QueueName="alpha-1")
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "AWS.SimpleQueueService.NonExistentQueue")
+
+    def test_messages_visibility_and_redelivery(self):
+        url = self.queue("work", VisibilityTimeout=1)
+        sent = self.sqs.send_message(QueueUrl=url, MessageBody="hello", MessageAttributes={
+            "attribName1": {"DataType": "String", "StringValue": "attribValue 1"}})
+        self.assertEqual(sent["MD5OfMessageBody"], "5d41402abc4b2a76b9719d911017c592")
+        self.assertEqual(sent["MD5OfMessageAttributes"], "19e27d4e946b072f3f58da80d94fd778")
+        first = self.sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"],
+                                         MessageSystemAttributeNames=["All"])["Messages"]
+        self.assertEqual(first[0]["Body"], "hello")
+        self.assertEqual(first[0]["Attributes"]["ApproximateReceiveCount"], "1")
+        self.assertEqual(first[0]["MessageAttributes"]["attribName1"]["StringValue"], "attribValue 1")
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=url))  # in flight
+        time.sleep(1.2)  # the visibility timeout ends
+        again = self.sqs.receive_message(QueueUrl=url, AttributeNames=["ApproximateReceiveCount"])
+        self.assertEqual(again["Messages"][0]["Attributes"]["ApproximateReceiveCount"], "2")
+        self.sqs.delete_message(QueueUrl=url, ReceiptHandle=again["Messages"][0]["ReceiptHandle"])
+        with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle="garbage")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ReceiptHandleIsInvalid")
+        with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+            self.sqs.send_message(QueueUrl=url, MessageBody="x" * (1024 * 1024 + 1))
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValue")
+        self.sqs.purge_queue(QueueUrl=url)
+        with self.assertRaises(self.sqs.exceptions.PurgeQueueInProgress):
+            self.sqs.purge_queue(QueueUrl=url)
+
+    def test_dead_letter_queue(self):
+        dlq = self.queue("orders-dlq")
+        arn = self.sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        url = self.queue("orders", VisibilityTimeout=0, RedrivePolicy=json.dumps(
+            {"deadLetterTargetArn": arn, "maxReceiveCount": 2}))
+        sent = self.sqs.send_message(QueueUrl=url, MessageBody="poison")
+        for _ in range(2):
+            self.assertEqual(len(self.sqs.receive_message(QueueUrl=url)["Messages"]), 1)
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=url))
+        dead = self.sqs.receive_message(QueueUrl=dlq)["Messages"]
+        self.assertEqual(dead[0]["MessageId"], sent["MessageId"])
+        self.assertEqual(self.sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"], [url])
+
+    def test_fifo_order_and_deduplication(self):
+        url = self.sqs.create_queue(QueueName="jobs.fifo", Attributes={
+            "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+        ids = [self.sqs.send_message(QueueUrl=url, MessageBody="m%d" % i, MessageGroupId="g")
+               for i in range(5)]
+        dup = self.sqs.send_message(QueueUrl=url, MessageBody="m0", MessageGroupId="g")
+        self.assertEqual(dup["MessageId"], ids[0]["MessageId"])
+        self.assertLess(ids[0]["SequenceNumber"], ids[1]["SequenceNumber"])
+        got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=3)["Messages"]
+        self.assertEqual([m["Body"] for m in got], ["m0", "m1", "m2"])
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=url))  # group in flight
+        for m in got:
+            self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        rest = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        self.assertEqual([m["Body"] for m in rest], ["m3", "m4"])
+
+    def test_long_poll_wakes_on_send(self):
+        url = self.queue("waiting")
+        other = boto3_client(self.t, "sqs")
+        result = {}
+
+        def poll():
+            started = time.monotonic()
+            result["messages"] = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20)
+            result["returned"] = time.monotonic()
+            result["waited"] = result["returned"] - started
+
+        thread = threading.Thread(target=poll)
+        thread.start()
+        time.sleep(0.5)
+        sent_at = time.monotonic()
+        other.send_message(QueueUrl=url, MessageBody="wake up")
+        thread.join(25)
+        self.assertEqual(result["messages"]["Messages"][0]["Body"], "wake up")
+        self.assertLess(result["returned"] - sent_at, 1.0, result)  # not the 20 s
+        # An empty poll waits its time and answers with no messages.
+        started = time.monotonic()
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1))
+        self.assertGreaterEqual(time.monotonic() - started, 0.9)
+
+    def test_batches(self):
+        url = self.queue("batch", MaximumMessageSize=1024)
+        r = self.sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": "ok", "MessageBody": "fine"},
+            {"Id": "big", "MessageBody": "x" * 2000},
+            {"Id": "ok2", "MessageBody": "also fine"}])
+        self.assertEqual(sorted(s["Id"] for s in r["Successful"]), ["ok", "ok2"])
+        self.assertEqual(r["Failed"][0]["Id"], "big")
+        self.assertEqual(r["Failed"][0]["Code"], "InvalidParameterValue")
+        for entries, code in (
+                ([{"Id": str(i), "MessageBody": "m"} for i in range(11)],
+                 "AWS.SimpleQueueService.TooManyEntriesInBatchRequest"),
+                ([], "AWS.SimpleQueueService.EmptyBatchRequest"),
+                ([{"Id": "a", "MessageBody": "m"}, {"Id": "a", "MessageBody": "n"}],
+                 "AWS.SimpleQueueService.BatchEntryIdsNotDistinct")):
+            with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+                self.sqs.send_message_batch(QueueUrl=url, Entries=entries)
+            self.assertEqual(e.exception.response["Error"]["Code"], code)
+        got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        d = self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": "m%d" % i, "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got)]
+            + [{"Id": "bad", "ReceiptHandle": "garbage"}])
+        self.assertEqual(len(d["Successful"]), 2)
+        self.assertEqual(d["Failed"][0]["Code"], "ReceiptHandleIsInvalid")
+
+    def test_every_field_of_the_wrong_type(self):
+        url = self.queue("types")
+        valid = {
+            "CreateQueue": {"QueueName": "types2", "Attributes": {"DelaySeconds": "0"},
+                            "tags": {"a": "b"}},
+            "GetQueueUrl": {"QueueName": "types"},
+            "ListQueues": {"QueueNamePrefix": "t", "MaxResults": 5, "NextToken": ""},
+            "GetQueueAttributes": {"QueueUrl": url, "AttributeNames": ["All"]},
+            "SetQueueAttributes": {"QueueUrl": url, "Attributes": {"DelaySeconds": "0"}},
+            "SendMessage": {"QueueUrl": url, "MessageBody": "b", "DelaySeconds": 0,
+                            "MessageAttributes": {"k": {"DataType": "String", "StringValue": "v"}},
+                            "MessageGroupId": "g", "MessageDeduplicationId": "d"},
+            "SendMessageBatch": {"QueueUrl": url, "Entries": [{"Id": "a", "MessageBody": "b"}]},
+            "ReceiveMessage": {"QueueUrl": url, "MaxNumberOfMessages": 1, "WaitTimeSeconds": 0,
+                               "VisibilityTimeout": 0, "AttributeNames": ["All"],
+                               "MessageAttributeNames": ["All"]},
+            "DeleteMessage": {"QueueUrl": url, "ReceiptHandle": "h"},
+            "DeleteMessageBatch": {"QueueUrl": url, "Entries": [{"Id": "a", "ReceiptHandle": "h"}]},
+            "ChangeMessageVisibility": {"QueueUrl": url, "ReceiptHandle": "h",
+                                        "VisibilityTimeout": 1},
+            "ChangeMessageVisibilityBatch": {"QueueUrl": url, "Entries": [
+                {"Id": "a", "ReceiptHandle": "h", "VisibilityTimeout": 1}]},
+            "TagQueue": {"QueueUrl": url, "Tags": {"a": "b"}},
+            "UntagQueue": {"QueueUrl": url, "TagKeys": ["a"]},
+            "ListQueueTags": {"QueueUrl": url},
+            "ListDeadLetterSourceQueues": {"QueueUrl": url},
+            "PurgeQueue": {"QueueUrl": "types-never"},
+        }
+        wrong = [7, "text", True, None, [1, "x"], {"x": {"y": 1}}, 1.5]
+        for operation, body in valid.items():
+            for field in body:
+                for value in wrong:
+                    if value is None or (type(value) is type(body[field]) and value == body[field]):
+                        continue
+                    sent = dict(body, **{field: value})
+                    status, headers, answer = raw(self.t, operation, sent)
+                    self.assertLess(status, 500, (operation, field, value, answer))
+                    if status >= 400:
+                        self.assertTrue(answer.get("__type", "").startswith("com.amazonaws.sqs#"),
+                                        (operation, field, value, answer))
+        for garbage in (b"", b"[]", b"not json", b'{"QueueUrl": '):
+            status, _, answer = raw(self.t, "SendMessage", garbage)
+            self.assertEqual(status, 400, (garbage, answer))
+        self.assertEqual(raw(self.t, "NoSuchOperation", {})[0], 400)
+        # Tarmac stayed up through all of it.
+        self.assertEqual(self.t.get_json("/_tarmac/health")[1]["services"]["sqs"], "running")
+
+    def test_aws_cli(self):
+        env = self.t.client_env()
+
+        def aws(*args):
+            # aws CLI v1's sqs commands set their own default endpoint (queue.amazonaws.com)
+            # over AWS_ENDPOINT_URL: the edge is given as --endpoint-url.
+            r = subprocess.run(["aws", "sqs", *args, "--output", "json",
+                                "--endpoint-url", self.t.edge], env=env,
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            return json.loads(r.stdout) if r.stdout.strip() else {}
+
+        url = aws("create-queue", "--queue-name", "cli-queue")["QueueUrl"]
+        aws("send-message", "--queue-url", url, "--message-body", "from the CLI")
+        got = aws("receive-message", "--queue-url", url, "--wait-time-seconds", "1")
+        self.assertEqual(got["Messages"][0]["Body"], "from the CLI")
+        aws("delete-message", "--queue-url", url, "--receipt-handle",
+            got["Messages"][0]["ReceiptHandle"])
+        self.assertIn(url, aws("list-queues")["QueueUrls"])
+
+    def test_javascript_sdk_v3(self):
+        if not shutil.which("node"):
+            self.skipTest("node is not installed")
+        if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-sqs")):
+            self.skipTest("run tools/install-deps --with-tests to install the JS clients")
+        env = dict(os.environ, TARMAC_EDGE=self.t.edge)
+        r = subprocess.run(["node", "sqs-sdk.js"], cwd=JS_DIR, env=env, capture_output=True,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"^ok \d+")
+
+
+CONSUMER = """
+import json
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    failures = []
+    for record in event["Records"]:
+        if record["body"] == "bad":
+            failures.append({"itemIdentifier": record["messageId"]})
+            continue
+        s3.put_object(Bucket="esm-seen", Key=record["body"], Body=json.dumps(record))
+    return {"batchItemFailures": failures}
+"""
+
+
+class SqsToFunctionTest(unittest.TestCase):
+    def test_batch_with_one_failure_retries_it_into_the_dead_letter_queue(self):
+        with Tarmac() as t:
+            sqs, lam, s3 = (boto3_client(t, s, read_timeout=60) for s in ("sqs", "lambda", "s3"))
+            python_function(self, t, "consumer", CONSUMER)
+            s3.create_bucket(Bucket="esm-seen")
+            dlq = sqs.create_queue(QueueName="jobs-dlq")["QueueUrl"]
+            dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            url = sqs.create_queue(QueueName="jobs", Attributes={
+                "VisibilityTimeout": "1",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})})[
+                "QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            mapping = lam.create_event_source_mapping(
+                FunctionName="consumer", EventSourceArn=arn, BatchSize=10,
+                MaximumBatchingWindowInSeconds=1, FunctionResponseTypes=["ReportBatchItemFailures"])
+            self.assertEqual(mapping["EventSourceArn"], arn)
+            bodies = ["m%d" % i for i in range(9)] + ["bad"]
+            sqs.send_message_batch(QueueUrl=url, Entries=[
+                {"Id": "e%d" % i, "MessageBody": b, "MessageAttributes": {
+                    "kind": {"DataType": "String", "StringValue": "job"}}}
+                for i, b in enumerate(bodies)])
+
+            def seen():
+                return sorted(o["Key"] for o in s3.list_objects_v2(Bucket="esm-seen").get(
+                    "Contents", []))
+            wait_for(lambda: len(seen()) == 9, timeout=60, what="nine records processed")
+            self.assertEqual(seen(), sorted(bodies[:9]))
+            record = json.loads(s3.get_object(Bucket="esm-seen", Key="m0")["Body"].read())
+            self.assertEqual(record["eventSource"], "aws:sqs")
+            self.assertEqual(record["eventSourceARN"], arn)
+            self.assertEqual(record["awsRegion"], "us-east-1")
+            self.assertEqual(record["md5OfBody"], hashlib.md5(b"m0").hexdigest())
+            self.assertEqual(record["attributes"]["ApproximateReceiveCount"], "1")
+            self.assertEqual(record["messageAttributes"]["kind"]["stringValue"], "job")
+            self.assertEqual(record["messageAttributes"]["kind"]["dataType"], "String")
+            # The send's trace travelled with the message: the send, the delivery and what the
+            # function called (its PutObject) are one trace.
+            root = re.match(r"Root=1-([0-9a-f]{8})-([0-9a-f]{24})",
+                            record["attributes"]["AWSTraceHeader"])
+            trace = root.group(1) + root.group(2)
+
+            def exported():
+                r = run_tarmac("traces", "export", "--edge", t.edge, "--trace", trace)
+                return r.stdout if r.returncode == 0 else ""
+            wait_for(lambda: all(name in exported() for name in
+                                 ("SendMessageBatch", "consumer", "PutObject")),
+                     timeout=30, what="one trace from the send to the function's calls")
+            # Exactly the failed record is retried, and after maxReceiveCount it is in the DLQ.
+            dead = []
+            wait_for(lambda: dead.extend(sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get(
+                "Messages", [])) or dead, timeout=60, what="the failed record in the DLQ")
+            self.assertEqual([m["Body"] for m in dead], ["bad"])
+            self.assertEqual(len(seen()), 9)  # the nine were not delivered again
+            counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            self.assertEqual((counts["ApproximateNumberOfMessages"],
+                              counts["ApproximateNumberOfMessagesNotVisible"]), ("0", "0"))
+
+
+class SqsDurabilityTest(unittest.TestCase):
+    def test_acknowledged_messages_survive_kill9(self):
+        tmp = tempfile.TemporaryDirectory(prefix="tarmac-sqs-kill9-")
+        self.addCleanup(tmp.cleanup)
+        state = os.path.join(tmp.name, "state")
+        t = Tarmac(state=state).start()
+        sqs = boto3_client(t, "sqs")
+        url = sqs.create_queue(QueueName="durable", Attributes={"VisibilityTimeout": "2"})["QueueUrl"]
+        for i in range(50):
+            sqs.send_message(QueueUrl=url, MessageBody="m%d" % i)
+        in_flight = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
+        t.kill9()
+        t = Tarmac(state=state).start()
+        try:
+            sqs = boto3_client(t, "sqs")
+            url = sqs.get_queue_url(QueueName="durable")["QueueUrl"]
+            bodies = set()
+            deadline = time.monotonic() + 20
+            while len(bodies) < 50 and time.monotonic() < deadline:
+                got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                for m in got.get("Messages", []):
+                    bodies.add(m["Body"])
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+            self.assertEqual(bodies, {"m%d" % i for i in range(50)})  # in flight ones came back
+            self.assertTrue({m["Body"] for m in in_flight} <= bodies)
+        finally:
+            t.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

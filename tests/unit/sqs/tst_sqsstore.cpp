@@ -1,0 +1,428 @@
+// SqsStore: the queue model on the manual clock: visibility, delay, retention, receive counts
+// and timestamps, redrive to a dead-letter queue, FIFO groups, deduplication and sequence
+// numbers, persistence across a reopen, and the attribute MD5 against published values.
+#include "base/clock.h"
+#include "services/sqs/sqsstore.h"
+#include "store/store.h"
+
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace tarmac;
+
+namespace {
+
+constexpr qint64 kSecond = 1'000'000'000;
+
+SqsSendRequest body(const QByteArray &text)
+{
+    SqsSendRequest r;
+    r.body = text;
+    return r;
+}
+
+SqsSendRequest fifo(const QByteArray &text, const QString &group, const QString &dedup = {})
+{
+    SqsSendRequest r;
+    r.body = text;
+    r.groupId = group;
+    r.deduplicationId = dedup.isEmpty() ? QString::fromUtf8(text) : dedup;
+    return r;
+}
+
+QByteArrayList bodies(const QList<SqsMessage> &messages)
+{
+    QByteArrayList out;
+    for (const SqsMessage &m : messages)
+        out.append(m.body);
+    return out;
+}
+
+} // namespace
+
+class TestSqsStore : public QObject
+{
+    Q_OBJECT
+private slots:
+    void init();
+    void cleanup();
+    void md5OfAttributesMatchesPublishedValues();
+    void createIsIdempotentOrRefused();
+    void attributesAreChecked();
+    void visibilityAndRedelivery();
+    void delayAndRetention();
+    void deleteWithOldAndBadHandles();
+    void changeVisibility();
+    void redriveToDeadLetterQueue();
+    void fifoGroupsAndDeduplication();
+    void purgeOncePerMinute();
+    void sizeLimit();
+    void survivesReopen();
+
+private:
+    void reopen();
+    std::unique_ptr<QTemporaryDir> m_dir;
+    std::unique_ptr<ManualClock> m_clock;
+    std::unique_ptr<Store> m_db;
+    std::unique_ptr<SqsStore> m_sqs;
+    QStringList m_available;
+};
+
+void TestSqsStore::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    m_clock = std::make_unique<ManualClock>();
+    reopen();
+}
+
+void TestSqsStore::reopen()
+{
+    m_sqs.reset();
+    m_db.reset();
+    auto store = Store::open(m_dir->path());
+    QVERIFY(store);
+    m_db = std::move(*store);
+    m_sqs = std::make_unique<SqsStore>(
+        m_db.get(), m_clock.get(), QStringLiteral("us-east-1"), QStringLiteral("000000000000"));
+    m_sqs->setMessageAvailable([this](const QString &q) { m_available.append(q); });
+    auto opened = m_sqs->open();
+    QVERIFY2(opened, opened ? "" : qPrintable(opened.error().message));
+}
+
+void TestSqsStore::cleanup()
+{
+    m_sqs.reset();
+    m_db.reset();
+    m_available.clear();
+}
+
+void TestSqsStore::md5OfAttributesMatchesPublishedValues()
+{
+    const SqsAttributeValue text {QStringLiteral("String"), "attribValue 1"};
+    const SqsAttributeValue number {
+        QStringLiteral("Number.float"), "4563442423554324324264524243.32543234"};
+    const SqsAttributeValue binary {QStringLiteral("Binary"), "Hello binary world!"};
+    QCOMPARE(SqsStore::md5OfAttributes({{QStringLiteral("attribName1"), text}}),
+        QStringLiteral("19e27d4e946b072f3f58da80d94fd778"));
+    QCOMPARE(SqsStore::md5OfAttributes({{QStringLiteral("customNumberTypeAttrib"), number}}),
+        QStringLiteral("9fe1b90bbd9965bdf77bac517c7d2495"));
+    QCOMPARE(SqsStore::md5OfAttributes({{QStringLiteral("binaryAttribute"), binary}}),
+        QStringLiteral("31a92b15d92f8db860eda32aceb656c3"));
+    QCOMPARE(SqsStore::md5OfAttributes({{QStringLiteral("attribName1"), text},
+                 {QStringLiteral("customNumberTypeAttrib"), number},
+                 {QStringLiteral("binaryAttribute"), binary}}),
+        QStringLiteral("c932db14a896c663f83c260297d594ff"));
+    // SendMessage's documented example body.
+    QCOMPARE(SqsStore::md5Hex("This is a test message"),
+        QStringLiteral("fafb00f5732ab283681e124bf8747ed1"));
+}
+
+void TestSqsStore::createIsIdempotentOrRefused()
+{
+    const QString q = QStringLiteral("orders");
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(m_sqs->createQueue(q, {}, {})); // no attributes: the existing queue
+    auto again
+        = m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("5")}}, {});
+    QVERIFY(!again);
+    QCOMPARE(again.error().code, QStringLiteral("QueueAlreadyExists"));
+    QVERIFY(!m_sqs->createQueue(QStringLiteral("bad name"), {}, {}));
+    QVERIFY(!m_sqs->createQueue(QString(81, u'a'), {}, {}));
+    auto notFifo = m_sqs->createQueue(
+        QStringLiteral("x"), {{QStringLiteral("FifoQueue"), QStringLiteral("true")}}, {});
+    QVERIFY(!notFifo);
+    QCOMPARE(notFifo.error().code, QStringLiteral("InvalidParameterValue"));
+    QCOMPARE(m_sqs->queueNames(QStringLiteral("ord")), QStringList {q});
+    QVERIFY(m_sqs->deleteQueue(q));
+    QCOMPARE(m_sqs->deleteQueue(q).error().code, QStringLiteral("QueueDoesNotExist"));
+}
+
+void TestSqsStore::attributesAreChecked()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    auto all = m_sqs->attributes(q, {QStringLiteral("All")});
+    QVERIFY(all);
+    QCOMPARE(all->value(QStringLiteral("VisibilityTimeout")), QStringLiteral("30"));
+    QCOMPARE(all->value(QStringLiteral("MaximumMessageSize")), QStringLiteral("1048576"));
+    QCOMPARE(all->value(QStringLiteral("QueueArn")),
+        QStringLiteral("arn:aws:sqs:us-east-1:000000000000:q"));
+    QVERIFY(!all->contains(QStringLiteral("FifoQueue")));
+    QCOMPARE(
+        m_sqs->setAttributes(q, {{QStringLiteral("Colour"), QStringLiteral("red")}}).error().code,
+        QStringLiteral("InvalidAttributeName"));
+    QCOMPARE(
+        m_sqs->setAttributes(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("43201")}})
+            .error()
+            .code,
+        QStringLiteral("InvalidParameterValue"));
+    QCOMPARE(m_sqs->setAttributes(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("ten")}})
+                 .error()
+                 .code,
+        QStringLiteral("InvalidParameterValue"));
+    QCOMPARE(m_sqs
+                 ->setAttributes(
+                     q, {{QStringLiteral("ContentBasedDeduplication"), QStringLiteral("true")}})
+                 .error()
+                 .code,
+        QStringLiteral("InvalidAttributeName")); // FIFO only
+    QCOMPARE(m_sqs
+                 ->setAttributes(q,
+                     {{QStringLiteral("RedrivePolicy"),
+                         QStringLiteral("{\"maxReceiveCount\":0,\"deadLetterTargetArn\":\"arn:aws:"
+                                        "sqs:us-east-1:000000000000:d\"}")}})
+                 .error()
+                 .code,
+        QStringLiteral("InvalidParameterValue"));
+    QVERIFY(m_sqs->setAttributes(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("5")}}));
+    QCOMPARE(m_sqs->attributes(q, {QStringLiteral("VisibilityTimeout")})
+                 ->value(QStringLiteral("VisibilityTimeout")),
+        QStringLiteral("5"));
+    QCOMPARE(m_sqs->attributes(q, {QStringLiteral("Nope")}).error().code,
+        QStringLiteral("InvalidAttributeName"));
+}
+
+void TestSqsStore::visibilityAndRedelivery()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("10")}}, {}));
+    const qint64 sentAt = m_clock->nowMs();
+    auto sent = m_sqs->send(q, body("hello"));
+    QVERIFY(sent);
+    QCOMPARE(sent->md5OfBody, SqsStore::md5Hex("hello"));
+    QCOMPARE(m_available, QStringList {q}); // a send wakes long polls
+    m_clock->advanceNs(2 * kSecond);
+    auto first = m_sqs->receive(q, 10);
+    QVERIFY(first);
+    QCOMPARE(first->size(), 1);
+    QCOMPARE(first->at(0).messageId, sent->messageId);
+    QCOMPARE(first->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QStringLiteral("1"));
+    QCOMPARE(first->at(0).systemAttributes.value(QStringLiteral("SentTimestamp")),
+        QString::number(sentAt));
+    QCOMPARE(
+        first->at(0).systemAttributes.value(QStringLiteral("ApproximateFirstReceiveTimestamp")),
+        QString::number(sentAt + 2000));
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty()); // in flight
+    auto counts = m_sqs->attributes(q,
+        {QStringLiteral("ApproximateNumberOfMessages"),
+            QStringLiteral("ApproximateNumberOfMessagesNotVisible")});
+    QCOMPARE(counts->value(QStringLiteral("ApproximateNumberOfMessagesNotVisible")),
+        QStringLiteral("1"));
+    QCOMPARE(m_sqs->nextVisibleMs(q), std::optional<qint64>(sentAt + 12'000));
+    m_clock->advanceNs(10 * kSecond); // the visibility timeout ends
+    auto second = m_sqs->receive(q, 10, 0);
+    QVERIFY(second);
+    QCOMPARE(second->size(), 1);
+    QCOMPARE(second->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QStringLiteral("2"));
+    QCOMPARE(
+        second->at(0).systemAttributes.value(QStringLiteral("ApproximateFirstReceiveTimestamp")),
+        QString::number(sentAt + 2000));
+    QVERIFY(m_sqs->deleteMessage(q, second->at(0).receiptHandle));
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty());
+    QCOMPARE(m_sqs->receive(q, 11).error().code, QStringLiteral("InvalidParameterValue"));
+    QCOMPARE(m_sqs->receive(QStringLiteral("none"), 1).error().code,
+        QStringLiteral("QueueDoesNotExist"));
+}
+
+void TestSqsStore::delayAndRetention()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(m_sqs->createQueue(q,
+        {{QStringLiteral("DelaySeconds"), QStringLiteral("5")},
+            {QStringLiteral("MessageRetentionPeriod"), QStringLiteral("60")}},
+        {}));
+    QVERIFY(m_sqs->send(q, body("queue delay")));
+    SqsSendRequest own = body("own delay");
+    own.delaySeconds = 0;
+    QVERIFY(m_sqs->send(q, own));
+    QCOMPARE(bodies(*m_sqs->receive(q, 10, 30)), QByteArrayList {"own delay"});
+    QCOMPARE(m_sqs->attributes(q, {QStringLiteral("ApproximateNumberOfMessagesDelayed")})
+                 ->value(QStringLiteral("ApproximateNumberOfMessagesDelayed")),
+        QStringLiteral("1"));
+    m_clock->advanceNs(5 * kSecond);
+    QCOMPARE(bodies(*m_sqs->receive(q, 10, 0)), QByteArrayList {"queue delay"});
+    m_clock->advanceNs(60 * kSecond); // past the retention period: both are gone
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty());
+    QCOMPARE(m_sqs->attributes(q, {QStringLiteral("All")})
+                 ->value(QStringLiteral("ApproximateNumberOfMessages")),
+        QStringLiteral("0"));
+    own.delaySeconds = 901;
+    QCOMPARE(m_sqs->send(q, own).error().code, QStringLiteral("InvalidParameterValue"));
+}
+
+void TestSqsStore::deleteWithOldAndBadHandles()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    QVERIFY(m_sqs->send(q, body("m")));
+    const QString old = m_sqs->receive(q, 1, 0)->at(0).receiptHandle;
+    const QString current = m_sqs->receive(q, 1, 30)->at(0).receiptHandle;
+    QVERIFY(old != current);
+    // A standard queue answers an old receipt with success and keeps the message.
+    QVERIFY(m_sqs->deleteMessage(q, old));
+    QCOMPARE(m_sqs->attributes(q, {QStringLiteral("ApproximateNumberOfMessagesNotVisible")})
+                 ->value(QStringLiteral("ApproximateNumberOfMessagesNotVisible")),
+        QStringLiteral("1"));
+    QVERIFY(m_sqs->deleteMessage(q, current));
+    QVERIFY(m_sqs->deleteMessage(q, current)); // deleted already: success, as SQS answers
+    QCOMPARE(m_sqs->deleteMessage(q, QStringLiteral("not-a-handle")).error().code,
+        QStringLiteral("ReceiptHandleIsInvalid"));
+}
+
+void TestSqsStore::changeVisibility()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    QVERIFY(m_sqs->send(q, body("m")));
+    const QString handle = m_sqs->receive(q, 1)->at(0).receiptHandle;
+    m_available.clear();
+    QVERIFY(m_sqs->changeVisibility(q, handle, 0));
+    QCOMPARE(m_available, QStringList {q});
+    QCOMPARE(m_sqs->receive(q, 1)->size(), 1);
+    QCOMPARE(m_sqs->changeVisibility(q, handle, 10).error().code,
+        QStringLiteral("ReceiptHandleIsInvalid")); // received again since
+    QCOMPARE(m_sqs->changeVisibility(q, handle, 43201).error().code,
+        QStringLiteral("InvalidParameterValue"));
+}
+
+void TestSqsStore::redriveToDeadLetterQueue()
+{
+    const QString dlq = QStringLiteral("dead");
+    const QString q = QStringLiteral("work");
+    QVERIFY(m_sqs->createQueue(dlq, {}, {}));
+    QVERIFY(m_sqs->createQueue(q,
+        {{QStringLiteral("RedrivePolicy"),
+            QStringLiteral("{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dead\","
+                           "\"maxReceiveCount\":\"2\"}")}},
+        {}));
+    QCOMPARE(*m_sqs->deadLetterSources(dlq), QStringList {q});
+    auto sent = m_sqs->send(q, body("poison"));
+    for (int i = 1; i <= 2; ++i) {
+        auto got = m_sqs->receive(q, 1, 0);
+        QCOMPARE(got->size(), 1);
+        QCOMPARE(got->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+            QString::number(i));
+    }
+    QVERIFY(m_sqs->receive(q, 1, 0)->isEmpty()); // the third receive moves it instead
+    auto dead = m_sqs->receive(dlq, 10);
+    QCOMPARE(dead->size(), 1);
+    QCOMPARE(dead->at(0).messageId, sent->messageId);
+    QCOMPARE(dead->at(0).body, QByteArray("poison"));
+}
+
+void TestSqsStore::fifoGroupsAndDeduplication()
+{
+    const QString q = QStringLiteral("jobs.fifo");
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    QCOMPARE(
+        m_sqs->attributes(q, {QStringLiteral("FifoQueue")})->value(QStringLiteral("FifoQueue")),
+        QStringLiteral("true"));
+    QCOMPARE(m_sqs->send(q, body("no group")).error().code, QStringLiteral("MissingParameter"));
+    SqsSendRequest noDedup = fifo("x", QStringLiteral("a"));
+    noDedup.deduplicationId.clear();
+    QCOMPARE(m_sqs->send(q, noDedup).error().code, QStringLiteral("InvalidParameterValue"));
+    auto a1 = m_sqs->send(q, fifo("a1", QStringLiteral("a")));
+    QVERIFY(a1);
+    QCOMPARE(a1->sequenceNumber.size(), 20);
+    QVERIFY(m_sqs->send(q, fifo("a2", QStringLiteral("a"))));
+    QVERIFY(m_sqs->send(q, fifo("b1", QStringLiteral("b"))));
+    auto dup = m_sqs->send(q, fifo("a1", QStringLiteral("a")));
+    QCOMPARE(dup->messageId, a1->messageId); // accepted, not delivered again
+    QCOMPARE(dup->sequenceNumber, a1->sequenceNumber);
+
+    auto batch = m_sqs->receive(q, 2);
+    QCOMPARE(bodies(*batch), (QByteArrayList {"a1", "a2"}));
+    // Group a is in flight: only b comes, however many are asked for.
+    QCOMPARE(bodies(*m_sqs->receive(q, 10)), QByteArrayList {"b1"});
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty());
+    QVERIFY(m_sqs->deleteMessage(q, batch->at(0).receiptHandle));
+    QVERIFY(m_sqs->deleteMessage(q, batch->at(1).receiptHandle));
+    // Deleted, and still deduplicated inside the 5-minute window.
+    QCOMPARE(m_sqs->send(q, fifo("a1", QStringLiteral("a")))->messageId, a1->messageId);
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty());
+    m_clock->advanceNs(SqsStore::kDeduplicationWindowMs * 1'000'000LL);
+    QVERIFY(m_sqs->send(q, fifo("a1", QStringLiteral("a")))->messageId != a1->messageId);
+    // An expired receipt handle is refused on a FIFO queue.
+    const auto again = m_sqs->receive(q, 10, 0);
+    QCOMPARE(again->size(), 2); // b1 came back after its timeout, and the new a1
+    QCOMPARE(m_sqs->deleteMessage(q, again->at(0).receiptHandle).error().code,
+        QStringLiteral("ReceiptHandleIsInvalid"));
+    // Content-based deduplication.
+    QVERIFY(m_sqs->createQueue(QStringLiteral("cbd.fifo"),
+        {{QStringLiteral("ContentBasedDeduplication"), QStringLiteral("true")}}, {}));
+    noDedup.body = "same";
+    auto c1 = m_sqs->send(QStringLiteral("cbd.fifo"), noDedup);
+    QVERIFY(c1);
+    QCOMPARE(m_sqs->send(QStringLiteral("cbd.fifo"), noDedup)->messageId, c1->messageId);
+    SqsSendRequest delayed = fifo("d", QStringLiteral("a"));
+    delayed.delaySeconds = 5;
+    QCOMPARE(m_sqs->send(q, delayed).error().code, QStringLiteral("InvalidParameterValue"));
+}
+
+void TestSqsStore::purgeOncePerMinute()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    QVERIFY(m_sqs->send(q, body("m")));
+    QVERIFY(m_sqs->purge(q));
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty());
+    QCOMPARE(m_sqs->purge(q).error().code, QStringLiteral("PurgeQueueInProgress"));
+    m_clock->advanceNs(60 * kSecond);
+    QVERIFY(m_sqs->purge(q));
+}
+
+void TestSqsStore::sizeLimit()
+{
+    const QString q = QStringLiteral("q");
+    QVERIFY(m_sqs->createQueue(
+        q, {{QStringLiteral("MaximumMessageSize"), QStringLiteral("1024")}}, {}));
+    QVERIFY(m_sqs->send(q, body(QByteArray(1024, 'x'))));
+    auto big = m_sqs->send(q, body(QByteArray(1025, 'x')));
+    QVERIFY(!big);
+    QCOMPARE(big.error().code, QStringLiteral("InvalidParameterValue"));
+    QVERIFY(big.error().message.contains(QLatin1String("Message must be shorter than 1024 bytes")));
+    SqsSendRequest withAttributes = body(QByteArray(1000, 'x'));
+    withAttributes.attributes.insert(
+        QStringLiteral("k"), {QStringLiteral("String"), QByteArray(30, 'v')});
+    QVERIFY(!m_sqs->send(q, withAttributes)); // attributes count towards the size
+    QCOMPARE(m_sqs->send(q, body("")).error().code, QStringLiteral("MissingParameter"));
+}
+
+void TestSqsStore::survivesReopen()
+{
+    const QString q = QStringLiteral("durable");
+    QVERIFY(m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("20")}},
+        {{QStringLiteral("team"), QStringLiteral("a")}}));
+    SqsSendRequest r = body("kept");
+    r.attributes.insert(
+        QStringLiteral("kind"), {QStringLiteral("Binary"), QByteArray("\x00\x01", 2)});
+    auto sent = m_sqs->send(q, r);
+    QVERIFY(sent);
+    QVERIFY(m_sqs->send(q, body("in flight")));
+    QCOMPARE(m_sqs->receive(q, 1)->at(0).body, QByteArray("kept"));
+    reopen(); // what a restart after kill -9 finds: acknowledged messages, in flight ones too
+    QCOMPARE(m_sqs->tags(q)->value(QStringLiteral("team")), QStringLiteral("a"));
+    QCOMPARE(m_sqs->attributes(q, {QStringLiteral("VisibilityTimeout")})
+                 ->value(QStringLiteral("VisibilityTimeout")),
+        QStringLiteral("20"));
+    const auto waiting = m_sqs->receive(q, 10);
+    QCOMPARE(bodies(*waiting), QByteArrayList {"in flight"});
+    QVERIFY(m_sqs->deleteMessage(q, waiting->at(0).receiptHandle));
+    m_clock->advanceNs(20 * kSecond); // the timeout of the message in flight at the "crash"
+    auto back = m_sqs->receive(q, 10);
+    QCOMPARE(bodies(*back), QByteArrayList {"kept"});
+    QCOMPARE(back->at(0).md5OfAttributes, sent->md5OfAttributes);
+    QCOMPARE(back->at(0).attributes.value(QStringLiteral("kind")).value, QByteArray("\x00\x01", 2));
+    QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QStringLiteral("2"));
+    QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));
+}
+
+QTEST_GUILESS_MAIN(TestSqsStore)
+#include "tst_sqsstore.moc"
