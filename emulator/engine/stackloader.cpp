@@ -1428,9 +1428,9 @@ private:
     QList<Resource> m_resources;
     QHash<QString, qsizetype> m_index;
     QList<qsizetype> m_order;
-    QHash<QString, QString> m_cycleHints;
+    QHash<QString, QString> m_cycleHints; // resource → how to break a cycle through it
     // SAM's property references: "Function.Alias", "Api.Stage"… → the resource they name.
-    QHash<QString, QString> m_propertyRefs; // resource → how to break a cycle through it
+    QHash<QString, QString> m_propertyRefs;
     QHash<QString, bool> m_conditionValues;
     QSet<QString> m_conditionsInProgress;
     QStringList m_conditionStack;

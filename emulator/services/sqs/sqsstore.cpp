@@ -34,16 +34,6 @@ Error invalidValue(const QString &message)
     return sqsError(QStringLiteral("InvalidParameterValue"), message);
 }
 
-std::string toStd(const QString &s)
-{
-    return s.toStdString();
-}
-
-QString qs(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
-
 // The settable attributes, their defaults and their ranges.
 struct AttributeRule
 {
@@ -109,10 +99,10 @@ SqsAttributes attributesFrom(const Json &json)
         if (!it.value().is_object())
             continue;
         SqsAttributeValue v;
-        v.dataType = qs(it.value().value("t", std::string()));
+        v.dataType = fromStd(it.value().value("t", std::string()));
         const QByteArray raw = QByteArray::fromStdString(it.value().value("v", std::string()));
         v.value = v.isBinary() ? QByteArray::fromBase64(raw) : raw;
-        out.insert(qs(it.key()), v);
+        out.insert(fromStd(it.key()), v);
     }
     return out;
 }
@@ -132,7 +122,7 @@ QMap<QString, QString> stringMapFrom(const Json &json)
         return out;
     for (auto it = json.begin(); it != json.end(); ++it) {
         if (it.value().is_string())
-            out.insert(qs(it.key()), qs(it.value().get<std::string>()));
+            out.insert(fromStd(it.key()), fromStd(it.value().get<std::string>()));
     }
     return out;
 }
@@ -142,16 +132,6 @@ Json jsonColumn(const QByteArray &bytes)
 {
     auto parsed = parseJson(bytes);
     return parsed ? *parsed : Json();
-}
-
-QString newMessageId()
-{
-    const QByteArray r
-        = QByteArray::number(QRandomGenerator::global()->generate64(), 16).rightJustified(16, '0')
-        + QByteArray::number(QRandomGenerator::global()->generate64(), 16).rightJustified(16, '0');
-    return QStringLiteral("%1-%2-%3-%4-%5")
-        .arg(QLatin1String(r.mid(0, 8)), QLatin1String(r.mid(8, 4)), QLatin1String(r.mid(12, 4)),
-            QLatin1String(r.mid(16, 4)), QLatin1String(r.mid(20, 12)));
 }
 
 } // namespace
@@ -355,7 +335,7 @@ Result<QString> checkAttribute(const QString &name, const QString &value, bool f
             if (m.is_number_integer())
                 max = m.get<qint64>();
             else if (m.is_string())
-                max = qs(m.get<std::string>()).toLongLong();
+                max = fromStd(m.get<std::string>()).toLongLong();
         }
         if (!p || !p->is_object() || !p->contains("deadLetterTargetArn")
             || !(*p)["deadLetterTargetArn"].is_string())
@@ -747,7 +727,7 @@ Result<SqsSendResult> SqsStore::prepareSend(
     } else {
         m.seq = m_nextSeq++;
     }
-    m.id = newMessageId();
+    m.id = QString::fromLatin1(newRequestId());
     if (q->fifo) {
         for (auto &entry : q->deduplication) {
             if (entry.seq == m.seq)
@@ -837,7 +817,7 @@ Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
     // Called with m already out of q.
     const auto policy = parseJson(q.attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
     const QString target = policy && policy->is_object()
-        ? qs(policy->value("deadLetterTargetArn", std::string())).section(u':', 5)
+        ? fromStd(policy->value("deadLetterTargetArn", std::string())).section(u':', 5)
         : QString();
     Queue *dlq = find(target);
     if (!dlq)
@@ -903,7 +883,7 @@ Result<QList<SqsMessage>> SqsStore::receive(
         if (policy && policy->is_object() && policy->contains("maxReceiveCount")) {
             const Json &m = (*policy)["maxReceiveCount"];
             maxReceives = m.is_number_integer() ? m.get<int>()
-                : m.is_string()                 ? qs(m.get<std::string>()).toInt()
+                : m.is_string()                 ? fromStd(m.get<std::string>()).toInt()
                                                 : 0;
         }
     }
