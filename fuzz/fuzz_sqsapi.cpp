@@ -1,5 +1,7 @@
-// libFuzzer target for what SQS's JSON API reads from the network (services/sqs/sqsrequests):
-// a send's body and message attributes, a batch's entries, a QueueUrl, a receipt handle.
+// libFuzzer target for what SQS's APIs read from the network (services/sqs/sqsrequests,
+// sqsquery): a send's body and message attributes, a batch's entries, a QueueUrl, a receipt
+// handle, and a query-protocol form (translated to the JSON request, which is then read as
+// the API reads it, and its XML answer written back).
 //
 // The input's first byte picks the reader; the rest is its input (JSON for the first two: the
 // seeds and sqsapi.dict steer the mutator to the field names with values of every type).
@@ -12,6 +14,7 @@
 // Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash; so does an
 // escaping exception (std::terminate).
 
+#include "services/sqs/sqsquery.h"
 #include "services/sqs/sqsrequests.h"
 
 #include "fuzzsupport.h"
@@ -47,7 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const int reader = data[0] % 4;
+    const int reader = data[0] % 5;
     const QByteArray bytes(reinterpret_cast<const char *>(data) + 1, qsizetype(size) - 1);
     switch (reader) {
     case 0: { // SendMessage's body
@@ -98,6 +101,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const auto handle = sqsrequests::parseReceiptHandle(QString::fromUtf8(bytes));
         if (handle)
             FUZZ_CHECK(handle->first > 0 && handle->second > 0);
+        break;
+    }
+    case 4: { // a query-protocol form: the body, then (after a newline) the URL's query
+        const qsizetype nl = bytes.indexOf('\n');
+        auto request = sqsquery::toJsonRequest(nl < 0 ? bytes : bytes.left(nl),
+            nl < 0 ? QByteArray() : bytes.mid(nl + 1), QStringLiteral("/000000000000/q"));
+        if (!request) {
+            checkError(request.error());
+            return 0;
+        }
+        FUZZ_CHECK(!request->operation.isEmpty() && request->body.is_object());
+        JsonFields fields(request->body);
+        if (auto send = sqsrequests::readSend(fields))
+            checkAttributes(send->attributes);
+        if (request->body.contains("Entries"))
+            (void)sqsrequests::checkBatchEntries(&request->body["Entries"]);
+        // The request echoed as an answer: XML whatever the values.
+        const QByteArray xml = sqsquery::toXml(request->operation, request->body, "id");
+        FUZZ_CHECK(xml.startsWith("<?xml") && xml.endsWith("Response>"));
         break;
     }
     }

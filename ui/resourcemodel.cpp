@@ -110,6 +110,7 @@ QList<ResourceItem> CatalogResources::itemsOf(
             continue;
         ResourceItem item;
         item.name = e.name;
+        item.ref = e.ref;
         item.counts = e.counts;
         item.status = e.status;
         item.tooltip = e.tooltip;
@@ -306,7 +307,7 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
     const ResourceItem &item = items.value(index.row());
     // The template's name first; the resource's own name (what the APIs take) on its status
     // line.
-    const QString logical = m_template.names.value(item.name);
+    const QString logical = m_template.names.value(item.ref.isEmpty() ? item.name : item.ref);
     switch (role) {
     case Qt::DisplayRole:
         return logical.isEmpty() ? item.name : logical;

@@ -1,5 +1,7 @@
 #include "ui/resourcesview.h"
 
+#include "engine/engine.h"
+#include "services/servicemodule.h"
 #include "ui/enginehost.h"
 #include "ui/resourcedialogs.h"
 #include "ui/resourcemodel.h"
@@ -8,10 +10,13 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
+#include <QLabel>
+#include <QMenu>
 #include <QPainter>
 #include <QPushButton>
 #include <QStyledItemDelegate>
 #include <QTimer>
+#include <QToolButton>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -93,6 +98,8 @@ ResourcesView::ResourcesView(EngineHost *host, ResourceModel *model, QWidget *pa
     , m_tree(new QTreeView)
     , m_invoke(new QPushButton(tr("Invoke…")))
     , m_browse(new QPushButton(tr("Browse…")))
+    , m_actions(new QToolButton)
+    , m_outcome(new QLabel)
     , m_timer(new QTimer(this))
 {
     m_tree->setModel(model);
@@ -109,14 +116,25 @@ ResourcesView::ResourcesView(EngineHost *host, ResourceModel *model, QWidget *pa
     m_browse->setObjectName(QStringLiteral("resourceBrowse"));
     m_invoke->setToolTip(tr("Send an event to the selected function"));
     m_browse->setToolTip(tr("List, upload, download and delete what the selected resource holds"));
+    m_actions->setObjectName(QStringLiteral("resourceActions"));
+    m_actions->setText(tr("Actions"));
+    m_actions->setToolTip(tr("What else the selected resource offers (a queue's Purge, a "
+                             "dead-letter queue's Redrive)"));
+    m_actions->setPopupMode(QToolButton::InstantPopup);
+    m_actions->setMenu(new QMenu(m_actions));
+    m_outcome->setObjectName(QStringLiteral("resourceOutcome"));
+    m_outcome->setWordWrap(true);
+    m_outcome->hide();
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(m_invoke);
     buttons->addWidget(m_browse);
+    buttons->addWidget(m_actions);
     buttons->addStretch();
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(4, 4, 4, 4);
     layout->addWidget(m_tree, 1);
     layout->addLayout(buttons);
+    layout->addWidget(m_outcome);
 
     connect(m_tree, &QTreeView::doubleClicked, this, &ResourcesView::activate);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this,
@@ -162,6 +180,45 @@ void ResourcesView::updateButtons()
         = m_tree->currentIndex().data(ResourceModel::ActionsRole).toStringList();
     m_invoke->setEnabled(actions.contains(QLatin1String("invoke")));
     m_browse->setEnabled(actions.contains(QLatin1String("browse")));
+    const QModelIndex current = m_tree->currentIndex();
+    const QString kind = current.data(ResourceModel::KindRole).toString();
+    const QString name = current.siblingAtColumn(0).data(ResourceModel::NameRole).toString();
+    QMenu *menu = m_actions->menu();
+    menu->clear();
+    for (const QString &action : actions) {
+        if (action == QLatin1String("browse") || action == QLatin1String("invoke"))
+            continue;
+        QString label = action;
+        label[0] = label[0].toUpper();
+        QAction *a = menu->addAction(label);
+        a->setObjectName(QStringLiteral("action-") + action);
+        connect(a, &QAction::triggered, this,
+            [this, kind, name, action] { runAction(kind, name, action); });
+    }
+    m_actions->setEnabled(!menu->isEmpty());
+}
+
+void ResourcesView::runAction(const QString &kind, const QString &name, const QString &action)
+{
+    m_host->call<Result<QString>>(
+        this,
+        [kind, name, action](Engine &engine) -> Result<QString> {
+            ServiceModule *owner = engine.catalogModule(kind);
+            if (!owner)
+                return makeError(QStringLiteral("NotFound"),
+                    QStringLiteral("no running service shows %1 resources").arg(kind));
+            return owner->runAction(kind, name, action);
+        },
+        [this](Result<QString> r) {
+            m_outcome->setText(r ? *r : tr("Failed: %1").arg(r.error().message));
+            m_outcome->show();
+            m_model->refresh(m_host);
+        });
+}
+
+QString ResourcesView::lastOutcome() const
+{
+    return m_outcome->isVisible() ? m_outcome->text() : QString();
 }
 
 QWidget *ResourcesView::invoke(const QString &function)

@@ -2,7 +2,9 @@
 
 #include <QWidget>
 
+class QLabel;
 class QPushButton;
+class QToolButton;
 class QTimer;
 class QTreeView;
 
@@ -12,8 +14,10 @@ class EngineHost;
 class ResourceModel;
 
 // The resources panel: the tree (ResourceModel) with Invoke… for a function and Browse… for
-// a bucket (double-click does the same), refreshed every two seconds while visible and after
-// anything done from here. Opens the dialogs; owns no data.
+// a bucket or a queue (double-click does the same), and the other actions a resource offers
+// (a queue's Purge, a dead-letter queue's Redrive: ServiceModule::runAction) under Actions,
+// refreshed every two seconds while visible and after anything done from here. Opens the
+// dialogs; owns no data.
 class ResourcesView : public QWidget
 {
     Q_OBJECT
@@ -25,6 +29,9 @@ public:
     QWidget *invoke(const QString &function);
     // The item browser of a resource that offers "browse".
     QWidget *browse(const QString &kind, const QString &name);
+    // Runs one of a resource's other actions; the outcome shows under the buttons.
+    void runAction(const QString &kind, const QString &name, const QString &action);
+    QString lastOutcome() const;
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -39,6 +46,8 @@ private:
     QTreeView *m_tree;
     QPushButton *m_invoke;
     QPushButton *m_browse;
+    QToolButton *m_actions;
+    QLabel *m_outcome;
     QTimer *m_timer;
 };
 

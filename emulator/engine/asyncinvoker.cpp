@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/json.h"
+#include "services/messagetargets.h"
 #include "store/store.h"
 #include "trace/tracer.h"
 
@@ -301,11 +302,46 @@ void AsyncInvoker::logFor(const Row &row, int severity, const QString &text)
     m_options.tracer->record(std::move(log));
 }
 
+void AsyncInvoker::sendToDeadLetterQueue(
+    const Row &row, const DeliveryResult &result, const QString &target)
+{
+    // The event as it was sent, with what went wrong in its attributes, as Lambda sends it.
+    TargetMessage message;
+    message.body = row.event.payload;
+    message.traceId = row.event.traceId;
+    message.parentSpanId = row.event.parentSpanId;
+    // The function's error document's errorMessage, else what the runner said.
+    QString error;
+    if (auto doc = parseJson(result.payload); doc && doc->is_object())
+        error = fromStd(doc->value("errorMessage", std::string()));
+    if (error.isEmpty())
+        error = result.errorMessage.isEmpty() ? result.errorType : result.errorMessage;
+    message.attributes = {
+        {QStringLiteral("RequestID"),
+            {QStringLiteral("String"), QString::fromLatin1(row.event.id)}},
+        {QStringLiteral("ErrorCode"), {QStringLiteral("Number"), QStringLiteral("200")}},
+        {QStringLiteral("ErrorMessage"), {QStringLiteral("String"), error.left(1024)}},
+    };
+    QString undeliverable = QStringLiteral("Tarmac delivers no messages to this kind of resource");
+    if (m_options.messageTargets && m_options.messageTargets->handles(target)) {
+        auto sent = m_options.messageTargets->deliver(target, message);
+        if (sent)
+            return;
+        undeliverable = sent.error().message;
+    }
+    qWarning("tarmac: lambda: the dead-letter queue %s of %s is not delivered: %s",
+        qPrintable(target), qPrintable(row.event.function), qPrintable(undeliverable));
+    logFor(row, LogSeverityWarn,
+        QStringLiteral("dead-letter queue %1 is not delivered: %2").arg(target, undeliverable));
+}
+
 void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &result, bool success)
 {
     const auto config = m_configs ? m_configs->eventInvokeConfig(row.event.function) : std::nullopt;
     if (!config)
         return;
+    if (!success && !config->deadLetterTarget.isEmpty())
+        sendToDeadLetterQueue(row, result, config->deadLetterTarget);
     const QString destination = success ? config->onSuccess : config->onFailure;
     if (destination.isEmpty())
         return;
@@ -349,11 +385,25 @@ void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &resul
                 qPrintable(row.event.function), qPrintable(r.error().message));
         return;
     }
-    qWarning(
-        "tarmac: lambda: %s destination %s of %s is not delivered: Tarmac delivers only to Lambda "
-        "function destinations in this build",
+    // Another service's resource (an SQS queue): the record is the message.
+    QString undeliverable = QStringLiteral("Tarmac delivers no messages to this kind of resource");
+    if (m_options.messageTargets && m_options.messageTargets->handles(destination)) {
+        TargetMessage message;
+        message.body = toJsonBytes(record);
+        message.traceId = row.event.traceId;
+        message.parentSpanId = row.event.parentSpanId;
+        auto sent = m_options.messageTargets->deliver(destination, message);
+        if (sent)
+            return;
+        undeliverable = sent.error().message;
+    }
+    qWarning("tarmac: lambda: %s destination %s of %s is not delivered: %s",
         success ? "OnSuccess" : "OnFailure", qPrintable(destination),
-        qPrintable(row.event.function));
+        qPrintable(row.event.function), qPrintable(undeliverable));
+    logFor(row, LogSeverityWarn,
+        QStringLiteral("%1 destination %2 is not delivered: %3")
+            .arg(success ? QStringLiteral("OnSuccess") : QStringLiteral("OnFailure"), destination,
+                undeliverable));
 }
 
 } // namespace tarmac

@@ -10,10 +10,10 @@
 
 namespace tarmac {
 
-class Tracer;
-
 class Clock;
+class MessageTargets;
 class Store;
+class Tracer;
 
 // Asynchronous invocations, the way Lambda's internal queue treats them, for every source
 // (Invoke with InvocationType Event, S3 notifications, …; the Dispatcher's submitAsync()
@@ -28,9 +28,8 @@ class Store;
 // Lambda waits about one and then two minutes between attempts; locally that is too slow to
 // watch, so the delays are Options (1 s and 2 s by default). They are timers of the Clock's:
 // a frozen clock holds a retry and an advance past its back-off sends it. Destinations that
-// are Lambda functions are invoked (asynchronously, through this queue); SQS, SNS and
-// EventBridge destinations are not delivered in this build: the event is logged and marked
-// as such.
+// are Lambda functions are invoked (asynchronously, through this queue); others (SQS queues)
+// get the record through the services' MessageTargets; one no service takes is logged.
 class AsyncInvoker : public QObject
 {
     Q_OBJECT
@@ -40,6 +39,8 @@ public:
         QList<int> retryDelaysMs {1000, 2000};
         // Where retries and final failures are logged (the function's log), or null.
         Tracer *tracer = nullptr;
+        // Where destinations that are not functions (SQS queues) are delivered, or null.
+        const MessageTargets *messageTargets = nullptr;
     };
 
     struct Event
@@ -74,7 +75,9 @@ private:
     Result<std::optional<Row>> readRow(const QByteArray &id);
     void attempt(const QByteArray &id);
     void onResult(const QByteArray &id, const DeliveryResult &result);
+    // The OnSuccess / OnFailure destination; on failure, the function's dead-letter queue too.
     void sendToDestination(const Row &row, const DeliveryResult &result, bool success);
+    void sendToDeadLetterQueue(const Row &row, const DeliveryResult &result, const QString &target);
     void logFor(const Row &row, int severity, const QString &text);
     void setStatus(const QByteArray &id, const char *status, int attempts, qint64 nextNs,
         const QString &lastError);

@@ -16,6 +16,7 @@
 #include "http/serviceregistry.h"
 #include "ide/ideserver.h"
 #include "services/eventsourcemappings.h"
+#include "services/messagetargets.h"
 #include "store/store.h"
 #include "trace/tracer.h"
 
@@ -73,6 +74,7 @@ Engine::~Engine()
     m_poller.reset();
     m_modules.clear();
     m_mappings.reset();
+    m_messageTargets.reset();
     m_dispatcher.reset();
     m_runner.reset();
     m_tracer.reset();
@@ -150,9 +152,11 @@ Result<void> Engine::startFunctions()
     m_traceApi = std::make_unique<TraceApi>(m_tracer.get());
     m_edgeRouter->addInternalRoute(QByteArray(TraceApi::prefix), m_traceApi.get());
 
+    m_messageTargets = std::make_unique<MessageTargets>();
     AsyncInvoker::Options async;
     async.retryDelaysMs = m_options.asyncRetryDelaysMs;
     async.tracer = m_tracer.get();
+    async.messageTargets = m_messageTargets.get();
     if (async.retryDelaysMs.isEmpty()) {
         const QString env = qEnvironmentVariable("TARMAC_ASYNC_RETRY_DELAYS_MS");
         for (const QString &part : env.split(u',', Qt::SkipEmptyParts)) {
@@ -193,6 +197,7 @@ EngineContext Engine::context() const
     context.options = m_options.serviceOptions;
     context.module = [this](const QString &name) { return module(name); };
     context.mappings = m_mappings.get();
+    context.messageTargets = m_messageTargets.get();
     return context;
 }
 

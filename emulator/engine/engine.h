@@ -29,6 +29,7 @@ class FunctionRunner;
 class RuntimeRegistry;
 class EdgeRouter;
 class EventSourceMappings;
+class MessageTargets;
 class EventSourcePoller;
 class HttpServer;
 class IdeServer;
@@ -171,6 +172,7 @@ private:
     std::unique_ptr<TraceApi> m_traceApi;
     std::unique_ptr<AsyncInvoker> m_async;
     std::unique_ptr<EventSourceMappings> m_mappings;
+    std::unique_ptr<MessageTargets> m_messageTargets;
     std::unique_ptr<EventSourcePoller> m_poller;
     std::vector<std::unique_ptr<ServiceModule>> m_modules;
     std::unique_ptr<EdgeRouter> m_edgeRouter;

@@ -67,6 +67,7 @@ Result<Stack> StackApplier::load() const
     for (ServiceModule *module : m_engine->modules()) {
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();
+        options.messageServices += module->messageTargetServices();
     }
     return StackLoader::loadFile(m_templatePath, options);
 }

@@ -46,6 +46,7 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
     for (const auto &module : modules) {
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();
+        options.messageServices += module->messageTargetServices();
     }
     return StackLoader::loadFile(templatePath, options);
 }

@@ -1312,6 +1312,11 @@ private:
             }
             QString baseDir() const override { return m_loader.m_stack.baseDir; }
             QString buildRoot() const override { return m_loader.m_options.buildRoot; }
+            bool takesMessages(const QString &arn) const override
+            {
+                return arn.startsWith(QLatin1String("arn:"))
+                    && m_loader.m_options.messageServices.contains(arn.section(u':', 2, 2));
+            }
             QString layerFolder(const QString &arn) const override
             {
                 const auto &folders = m_loader.m_options.layerFolders;

@@ -44,6 +44,9 @@ public:
         // functionEventTypes()); they come before the engine's own table.
         QList<const ResourceType *> resourceTypes;
         QList<const FunctionEventType *> eventTypes;
+        // The ARN services whose resources take messages (ServiceModule::
+        // messageTargetServices()): "sqs".
+        QStringList messageServices;
     };
 
     // The template of a project: the file itself, or in the folder .aws-sam/build/template.yaml

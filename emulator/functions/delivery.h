@@ -50,6 +50,10 @@ struct EventInvokeConfig
     int maximumEventAgeSeconds = 21'600; // 60 to 21600
     QString onSuccess; // destination ARNs, or empty
     QString onFailure;
+    // The function's own DeadLetterConfig.TargetArn (an SQS queue), or empty: an event whose
+    // retries are spent goes there as well, as the original payload with RequestID,
+    // ErrorCode and ErrorMessage attributes.
+    QString deadLetterTarget;
     qint64 lastModifiedNs = 0;
 };
 

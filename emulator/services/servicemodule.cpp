@@ -65,6 +65,12 @@ Result<void> ServiceModule::deleteItem(const QString &kind, const QString &, con
     return noCatalogAction(*this, kind, "delete an item of");
 }
 
+Result<QString> ServiceModule::runAction(
+    const QString &kind, const QString &, const QString &action)
+{
+    return noCatalogAction(*this, kind, qPrintable(action));
+}
+
 void ServiceModule::putItem(const QString &kind, const QString &, const QString &, const QString &,
     std::function<void(Result<void>)> done)
 {

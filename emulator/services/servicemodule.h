@@ -26,6 +26,7 @@ class EventInvokeConfigs;
 class EventSourceMappings;
 class FunctionRunner;
 class HttpHandler;
+class MessageTargets;
 class ServiceModule;
 class ServiceRegistry;
 class Store;
@@ -45,6 +46,10 @@ struct EngineContext
     // Event-source mappings (services/eventsourcemappings.h): Lambda's API keeps them there,
     // and a queue or stream service registers the EventSource for the ARNs it owns.
     EventSourceMappings *mappings = nullptr;
+    // Where messages for other services' resources go (services/messagetargets.h): a service
+    // whose resources take messages (SQS's queues) registers its target there; S3's
+    // notifications and functions' destinations deliver through it.
+    MessageTargets *messageTargets = nullptr;
     // Another module by name ("s3"), or null. For the few read-only hand-offs AWS itself makes
     // between services (Lambda reading a deployment package from S3); events go through the
     // Dispatcher instead. The module may not have started yet when this is called at start.
@@ -94,11 +99,16 @@ struct CatalogEntry
     QString kind; // CatalogKind::id
     QString name;
     QString arn;
+    // What a template's Ref gives for it when that is not its name (a queue's URL), so that
+    // the desktop can show the template's name for it; empty: the name.
+    QString ref;
     QVariantMap counts; // "objects": 12, "bytes": 4096
     QString status; // the counts as one line: "12 objects · 4 KB"
     QString tooltip;
     QList<std::pair<QString, QString>> properties; // what it is set to ("Region", "us-east-1")
-    QStringList actions; // what it offers: "browse" (its items), "invoke", "purge", "redrive"
+    // What it offers: "browse" (its items), "invoke", and actions runAction() does ("purge",
+    // "redrive"), which the desktop shows as buttons and the IDE API as commands.
+    QStringList actions;
     QString warning; // something wrong with it
 
     friend bool operator==(const CatalogEntry &, const CatalogEntry &) = default;
@@ -184,6 +194,9 @@ public:
     // event types it wires. Needs no start(); the objects live as long as the module.
     virtual QList<const ResourceType *> resourceTypes() const { return {}; }
     virtual QList<const FunctionEventType *> functionEventTypes() const { return {}; }
+    // The ARN services ("sqs") whose resources this module takes messages for once started
+    // (MessageTargets): templates may name them as destinations. Needs no start().
+    virtual QStringList messageTargetServices() const { return {}; }
     // Creates a resource of one of its types from the resolved properties, or brings the one
     // `previous` made (as last applied; null when new) in line with them. On the engine's
     // thread, after start(). An error is one line for the user.
@@ -208,6 +221,10 @@ public:
     virtual Result<void> deleteItem(const QString &kind, const QString &name, const QString &key);
     virtual void putItem(const QString &kind, const QString &name, const QString &key,
         const QString &file, std::function<void(Result<void>)> done);
+    // One of an entry's other actions ("purge"): what it did, as a phrase for the user
+    // ("purged 12 messages"). On the engine's thread.
+    virtual Result<QString> runAction(
+        const QString &kind, const QString &name, const QString &action);
 };
 
 // Modules beyond the build's own list (a test's own service): every engine created after this

@@ -104,6 +104,13 @@ public:
     // Where builds of the project go, one folder per logical id (`tarmac build`, esbuild at
     // start): STATE/build; empty when there is no state folder.
     virtual QString buildRoot() const { return {}; }
+    // Whether a running service takes messages for this ARN's kind (an SQS queue: a
+    // function's destination or a bucket's notification target may name it).
+    virtual bool takesMessages(const QString &arn) const
+    {
+        Q_UNUSED(arn);
+        return false;
+    }
 };
 
 // What building one resource did (`tarmac build`): a line to print, and whether it failed.

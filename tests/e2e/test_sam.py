@@ -175,7 +175,7 @@ class FidelityReport(unittest.TestCase):
         ("47:7", "unsupported value Runtime: java21"),
         ("52:7", "unsupported property WebsiteConfiguration"),
         ("54:7", "unsupported property LifecycleConfiguration"),
-        ("59:9", "unsupported property NotificationConfiguration.TopicConfigurations"),
+        ("60:13", "unsupported property NotificationConfiguration.TopicConfigurations"),
         ("63:3", "unsupported resource type AWS::EC2::VPC"),
         ("68:3", "unsupported resource type AWS::EC2::Subnet"),
         ("74:3", "unsupported resource type AWS::StepFunctions::StateMachine"),

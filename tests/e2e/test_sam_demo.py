@@ -1,6 +1,6 @@
 """The demo app (fixtures/demo) end to end: `tarmac serve fixtures/demo`, `aws s3 cp` a file
-in, the Python function's summary and the Node function's index entry appear, and one trace
-links the upload to both invocations."""
+in, the Python function's summary and (through the queue) the Node function's index entry
+appear, and one trace links the upload, the message and both invocations."""
 import json
 import os
 import subprocess
@@ -41,7 +41,7 @@ class Demo(unittest.TestCase):
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")
             self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
-            report = ("tarmac: template.yaml: stack demo, 4 resource(s) (+4 made by the SAM "
+            report = ("tarmac: template.yaml: stack demo, 6 resource(s) (+4 made by the SAM "
                       "transform), everything emulated")
             wait_for(lambda: report in t.stderr_lines, timeout=5, what=report)
 
@@ -95,6 +95,15 @@ class Demo(unittest.TestCase):
             roots = [s for s in trace if not s.get("parentSpanId")]
             self.assertEqual(len(roots), 1, "one root: the upload")
             self.assertTrue(all(s.get("parentSpanId") in ids for s in trace if s not in roots))
+            # The summary went to the indexer through the queue.
+            self.assertTrue(any("SendMessage" in s["name"] for s in trace),
+                            sorted(s["name"] for s in trace))
+            sqs = boto3_client(t, "sqs")
+            counts = sqs.get_queue_attributes(
+                QueueUrl=sqs.get_queue_url(QueueName="demo-index")["QueueUrl"],
+                AttributeNames=["All"])["Attributes"]
+            self.assertEqual((counts["ApproximateNumberOfMessages"],
+                              counts["ApproximateNumberOfMessagesNotVisible"]), ("0", "0"))
 
 
 if __name__ == "__main__":

@@ -121,6 +121,94 @@ class SqsTest(unittest.TestCase):
         self.assertEqual(dead[0]["MessageId"], sent["MessageId"])
         self.assertEqual(self.sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"], [url])
 
+    def test_message_move_task_redrives_the_dead_letter_queue(self):
+        dlq = self.queue("moves-dlq")
+        arn = "arn:aws:sqs:us-east-1:000000000000:moves-dlq"
+        url = self.queue("moves", VisibilityTimeout=0, RedrivePolicy=json.dumps(
+            {"deadLetterTargetArn": arn, "maxReceiveCount": 1}))
+        for i in range(3):
+            self.sqs.send_message(QueueUrl=url, MessageBody=f"m{i}")
+        self.assertEqual(len(self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10)["Messages"]), 3)
+        self.assertNotIn("Messages", self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10))
+        # Paced at one message a second: running, then done.
+        handle = self.sqs.start_message_move_task(
+            SourceArn=arn, MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+        with self.assertRaises(self.sqs.exceptions.UnsupportedOperation):
+            self.sqs.start_message_move_task(SourceArn=arn)  # one running task per queue
+        task = self.sqs.list_message_move_tasks(SourceArn=arn)["Results"][0]
+        self.assertEqual(task["Status"], "RUNNING")
+        self.assertEqual(task["TaskHandle"], handle)
+        self.assertEqual(task["ApproximateNumberOfMessagesToMove"], 3)
+        self.assertEqual(task["MaxNumberOfMessagesPerSecond"], 1)
+        deadline = time.time() + 10
+        while task["Status"] == "RUNNING" and time.time() < deadline:
+            time.sleep(0.2)
+            task = self.sqs.list_message_move_tasks(SourceArn=arn)["Results"][0]
+        self.assertEqual(task["Status"], "COMPLETED")
+        self.assertEqual(task["ApproximateNumberOfMessagesMoved"], 3)
+        self.assertNotIn("TaskHandle", task)
+        self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": ""})
+        back = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        self.assertEqual(sorted(m["Body"] for m in back), ["m0", "m1", "m2"])
+        with self.assertRaises(self.sqs.exceptions.ResourceNotFoundException):
+            self.sqs.cancel_message_move_task(TaskHandle=handle)  # finished
+        with self.assertRaises(self.sqs.exceptions.ResourceNotFoundException):
+            self.sqs.start_message_move_task(
+                SourceArn="arn:aws:sqs:us-east-1:000000000000:no-such-queue")
+        with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+            self.sqs.start_message_move_task(
+                SourceArn="arn:aws:sqs:us-east-1:000000000000:moves")  # not a dead-letter queue
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValue")
+
+    def test_query_protocol_on_the_wire(self):
+        """What older clients send: a form to the queue's URL, XML back, errors in XML."""
+        url = self.queue("query-raw")
+
+        def post(path, form):
+            req = urllib.request.Request(
+                self.t.edge + path, data=form.encode(), method="POST", headers={
+                    "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                    "Authorization": "AWS4-HMAC-SHA256 Credential=test/20240101/us-east-1/"
+                                     "sqs/aws4_request, SignedHeaders=host, Signature=0"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as r:
+                    return r.status, r.headers.get("Content-Type"), r.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.headers.get("Content-Type"), e.read().decode()
+
+        status, ctype, xml = post("/000000000000/query-raw",
+                                  "Action=SendMessage&Version=2012-11-05&MessageBody=a%26b+c")
+        self.assertEqual((status, ctype), (200, "text/xml"), xml)
+        self.assertRegex(xml, r"<SendMessageResponse xmlns=\"http://queue.amazonaws.com/doc/"
+                              r"2012-11-05/\"><SendMessageResult><MD5OfMessageBody>"
+                              + hashlib.md5(b"a&b c").hexdigest())
+        got = self.sqs.receive_message(QueueUrl=url)["Messages"][0]
+        self.assertEqual(got["Body"], "a&b c")
+        status, _, xml = post("/", "Action=GetQueueUrl&QueueName=missing")
+        self.assertEqual(status, 400)
+        self.assertIn("<Code>AWS.SimpleQueueService.NonExistentQueue</Code>", xml)
+        self.assertIn("<Type>Sender</Type>", xml)
+        status, _, xml = post("/", "Action=Explode")
+        self.assertEqual(status, 400)
+        self.assertIn("<Code>InvalidAction</Code>", xml)
+        status, _, xml = post("/", "Action=ReceiveMessage&QueueUrl=" + url
+                              + "&MaxNumberOfMessages=lots")
+        self.assertEqual(status, 400)
+        self.assertIn("<Code>InvalidParameterValue</Code>", xml)
+
+    def test_query_protocol_javascript_sdk_3_430(self):
+        """@aws-sdk/client-sqs 3.430.0, from before SQS's JSON protocol, unmodified."""
+        if not shutil.which("node"):
+            self.skipTest("node is not installed")
+        if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "client-sqs-query")):
+            self.skipTest("run tools/install-deps --with-tests to install the JS clients")
+        env = dict(os.environ, TARMAC_EDGE=self.t.edge)
+        r = subprocess.run(["node", "sqs-query.js"], cwd=JS_DIR, env=env, capture_output=True,
+                           text=True, timeout=120, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"^ok \d+")
+
     def test_fifo_order_and_deduplication(self):
         url = self.sqs.create_queue(QueueName="jobs.fifo", Attributes={
             "FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
@@ -342,6 +430,225 @@ class SqsToFunctionTest(unittest.TestCase):
             counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
             self.assertEqual((counts["ApproximateNumberOfMessages"],
                               counts["ApproximateNumberOfMessagesNotVisible"]), ("0", "0"))
+
+
+THUMBNAILER = """
+import json
+import urllib.parse
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    for record in event["Records"]:
+        body = json.loads(record["body"])
+        if body.get("Event") == "s3:TestEvent":
+            continue  # what S3 sends when the configuration is put
+        for s3_record in body["Records"]:
+            key = urllib.parse.unquote_plus(s3_record["s3"]["object"]["key"])
+            bucket = s3_record["s3"]["bucket"]["name"]
+            data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            s3.put_object(Bucket="pipeline-out", Key=key + ".upper", Body=data.upper())
+"""
+
+FAILS_ON_BAD = """
+def handler(event, context):
+    if event.get("bad"):
+        raise RuntimeError("refused " + str(event["n"]))
+    return {"ok": event["n"]}
+"""
+
+
+class SqsEventPathsTest(unittest.TestCase):
+    def test_s3_notification_to_queue_to_function_back_to_s3(self):
+        with Tarmac() as t:
+            sqs, lam, s3 = (boto3_client(t, s, read_timeout=60) for s in ("sqs", "lambda", "s3"))
+            python_function(self, t, "thumbnailer", THUMBNAILER)
+            s3.create_bucket(Bucket="pipeline-in")
+            s3.create_bucket(Bucket="pipeline-out")
+            url = sqs.create_queue(QueueName="uploads")["QueueUrl"]
+            arn = "arn:aws:sqs:us-east-1:000000000000:uploads"
+            # A queue that does not exist cannot be a target: S3 cannot validate it.
+            with self.assertRaises(s3.exceptions.ClientError) as e:
+                s3.put_bucket_notification_configuration(
+                    Bucket="pipeline-in", NotificationConfiguration={"QueueConfigurations": [
+                        {"QueueArn": arn + "-missing", "Events": ["s3:ObjectCreated:*"]}]})
+            self.assertEqual(e.exception.response["Error"]["Code"], "InvalidArgument")
+            s3.put_bucket_notification_configuration(
+                Bucket="pipeline-in", NotificationConfiguration={"QueueConfigurations": [
+                    {"Id": "to-queue", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+                     "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})
+            got = s3.get_bucket_notification_configuration(Bucket="pipeline-in")
+            self.assertEqual(got["QueueConfigurations"][0]["QueueArn"], arn)
+            # Putting the configuration sent the queue S3's test event.
+            test = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]
+            event = json.loads(test["Body"])
+            self.assertEqual((event["Service"], event["Event"], event["Bucket"]),
+                             ("Amazon S3", "s3:TestEvent", "pipeline-in"))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=test["ReceiptHandle"])
+            # An upload: the record is the message, exactly as S3 writes it.
+            s3.put_object(Bucket="pipeline-in", Key="in/a b.txt", Body=b"hello")
+            s3.put_object(Bucket="pipeline-in", Key="elsewhere.txt", Body=b"filtered out")
+            message = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5,
+                                          MessageSystemAttributeNames=["All"])["Messages"][0]
+            record = json.loads(message["Body"])["Records"][0]
+            self.assertEqual(record["eventSource"], "aws:s3")
+            self.assertEqual(record["eventName"], "ObjectCreated:Put")
+            self.assertEqual(record["s3"]["configurationId"], "to-queue")
+            self.assertEqual(record["s3"]["object"]["key"], "in/a+b.txt")
+            self.assertIn("AWSTraceHeader", message["Attributes"])  # the PutObject's trace
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=0)
+            # The queue feeds a function, which writes back to S3 through boto3.
+            lam.create_event_source_mapping(FunctionName="thumbnailer", EventSourceArn=arn,
+                                            BatchSize=10)
+            wait_for(lambda: "Contents" in s3.list_objects_v2(Bucket="pipeline-out"),
+                     timeout=60, what="the function's object")
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="pipeline-out")["Contents"]]
+            self.assertEqual(keys, ["in/a b.txt.upper"])
+            self.assertEqual(s3.get_object(Bucket="pipeline-out", Key="in/a b.txt.upper")[
+                "Body"].read(), b"HELLO")
+            s3.put_object(Bucket="pipeline-in", Key="in/second.txt", Body=b"again")
+            wait_for(lambda: len(s3.list_objects_v2(Bucket="pipeline-out")["Contents"]) == 2,
+                     timeout=60, what="the second upload processed")
+
+    def test_async_invoke_destinations_to_queues(self):
+        with Tarmac(env={"TARMAC_ASYNC_RETRY_DELAYS_MS": "50,50"}) as t:
+            sqs, lam = (boto3_client(t, s, read_timeout=60) for s in ("sqs", "lambda"))
+            python_function(self, t, "picky", FAILS_ON_BAD)
+            ok_url = sqs.create_queue(QueueName="on-success")["QueueUrl"]
+            bad_url = sqs.create_queue(QueueName="on-failure")["QueueUrl"]
+            lam.put_function_event_invoke_config(
+                FunctionName="picky", MaximumRetryAttempts=1, DestinationConfig={
+                    "OnSuccess": {"Destination": "arn:aws:sqs:us-east-1:000000000000:on-success"},
+                    "OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:on-failure"}})
+            lam.invoke(FunctionName="picky", InvocationType="Event", Payload=json.dumps({"n": 1}))
+            lam.invoke(FunctionName="picky", InvocationType="Event",
+                       Payload=json.dumps({"n": 2, "bad": True}))
+            ok = sqs.receive_message(QueueUrl=ok_url, WaitTimeSeconds=20)["Messages"][0]
+            record = json.loads(ok["Body"])
+            self.assertEqual(record["requestContext"]["condition"], "Success")
+            self.assertEqual(record["requestPayload"], {"n": 1})
+            self.assertEqual(record["responsePayload"], {"ok": 1})
+            self.assertTrue(record["requestContext"]["functionArn"].endswith(
+                ":function:picky:$LATEST"))
+            bad = sqs.receive_message(QueueUrl=bad_url, WaitTimeSeconds=20)["Messages"][0]
+            record = json.loads(bad["Body"])
+            self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
+            self.assertEqual(record["requestContext"]["approximateInvokeCount"], 2)
+            self.assertEqual(record["responseContext"]["functionError"], "Unhandled")
+            self.assertEqual(record["responsePayload"]["errorMessage"], "refused 2")
+
+            # The function's own dead-letter queue gets the event as it was sent, with what
+            # went wrong in its attributes.
+            dlq_url = sqs.create_queue(QueueName="picky-dlq")["QueueUrl"]
+            dlq_arn = "arn:aws:sqs:us-east-1:000000000000:picky-dlq"
+            lam.update_function_configuration(FunctionName="picky",
+                                              DeadLetterConfig={"TargetArn": dlq_arn})
+            self.assertEqual(lam.get_function_configuration(FunctionName="picky")[
+                "DeadLetterConfig"], {"TargetArn": dlq_arn})
+            with self.assertRaises(lam.exceptions.InvalidParameterValueException):
+                lam.update_function_configuration(FunctionName="picky",
+                                                  DeadLetterConfig={"TargetArn": "not-an-arn"})
+            r = lam.invoke(FunctionName="picky", InvocationType="Event",
+                           Payload=json.dumps({"n": 3, "bad": True}))
+            dead = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=20,
+                                       MessageAttributeNames=["All"])["Messages"][0]
+            self.assertEqual(json.loads(dead["Body"]), {"n": 3, "bad": True})
+            attributes = dead["MessageAttributes"]
+            self.assertEqual(attributes["RequestID"]["StringValue"],
+                             r["ResponseMetadata"]["RequestId"])
+            self.assertEqual(attributes["ErrorCode"], {"DataType": "Number", "StringValue": "200"})
+            self.assertEqual(attributes["ErrorMessage"]["StringValue"], "refused 3")
+            lam.update_function_configuration(FunctionName="picky", DeadLetterConfig={})
+            self.assertNotIn("DeadLetterConfig",
+                             lam.get_function_configuration(FunctionName="picky"))
+
+
+QUEUE_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Inbox:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: inbox
+  Results:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: results
+  Failed:
+    Type: AWS::SQS::Queue
+    Properties:
+      QueueName: failed
+  Drop:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: drop
+      NotificationConfiguration:
+        QueueConfigurations:
+          - Event: s3:ObjectCreated:*
+            Queue: !GetAtt Inbox.Arn
+  Worker:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: worker
+      CodeUri: worker/
+      Handler: app.handler
+      Runtime: python3.11
+      DeadLetterQueue:
+        Type: SQS
+        TargetArn: !GetAtt Failed.Arn
+      EventInvokeConfig:
+        MaximumRetryAttempts: 0
+        DestinationConfig:
+          OnSuccess:
+            Type: SQS
+            Destination: !GetAtt Results.Arn
+"""
+
+
+class SqsTemplateTest(unittest.TestCase):
+    def test_queue_configurations_and_sqs_destinations_in_a_template(self):
+        project = tempfile.mkdtemp(prefix="tarmac-sqs-template-")
+        self.addCleanup(shutil.rmtree, project, ignore_errors=True)
+        with open(os.path.join(project, "template.yaml"), "w") as f:
+            f.write(QUEUE_TEMPLATE)
+        os.makedirs(os.path.join(project, "worker"))
+        with open(os.path.join(project, "worker", "app.py"), "w") as f:
+            f.write("def handler(event, context):\n    return {'done': event['n']}\n")
+        check = run_tarmac("check", project)
+        self.assertIn("everything runs as on AWS", check.stdout + check.stderr)
+        state = os.path.join(project, ".state")
+        with Tarmac(project=project, state=state) as t:
+            wait_for(lambda: any("everything emulated" in line for line in t.stderr_lines),
+                     timeout=10, what="the template's report:\n" + "\n".join(t.stderr_lines))
+            sqs, s3, lam = (boto3_client(t, s, read_timeout=60) for s in ("sqs", "s3", "lambda"))
+            inbox = sqs.get_queue_url(QueueName="inbox")["QueueUrl"]
+            test = json.loads(sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=5)[
+                "Messages"][0]["Body"])
+            self.assertEqual((test["Event"], test["Bucket"]), ("s3:TestEvent", "drop"))
+            s3.put_object(Bucket="drop", Key="x.txt", Body=b"x")
+            got = sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=5)["Messages"][0]
+            self.assertEqual(json.loads(got["Body"])["Records"][0]["s3"]["object"]["key"],
+                             "x.txt")
+            lam.invoke(FunctionName="worker", InvocationType="Event",
+                       Payload=json.dumps({"n": 7}))
+            results = sqs.get_queue_url(QueueName="results")["QueueUrl"]
+            record = json.loads(sqs.receive_message(QueueUrl=results, WaitTimeSeconds=20)[
+                "Messages"][0]["Body"])
+            self.assertEqual(record["responsePayload"], {"done": 7})
+            self.assertEqual(lam.get_function_configuration(FunctionName="worker")[
+                "DeadLetterConfig"]["TargetArn"], "arn:aws:sqs:us-east-1:000000000000:failed")
+            lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b"{}")
+            failed = sqs.get_queue_url(QueueName="failed")["QueueUrl"]
+            dead = sqs.receive_message(QueueUrl=failed, WaitTimeSeconds=20)["Messages"][0]
+            self.assertEqual(dead["Body"], "{}")  # KeyError 'n': retries spent, dead-lettered
+        # A restart applies the same template: no second test event.
+        with Tarmac(project=project, state=state) as t2:
+            sqs = boto3_client(t2, "sqs")
+            inbox = sqs.get_queue_url(QueueName="inbox")["QueueUrl"]
+            left = sqs.receive_message(QueueUrl=inbox, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+            self.assertNotIn("Messages", left)
 
 
 class SqsDurabilityTest(unittest.TestCase):

@@ -191,6 +191,7 @@ Result<void> LambdaModule::putResource(const StackResource &resource, const Stac
     f.description = spec->description;
     f.tags = spec->tags;
     f.ephemeralStorageMb = spec->ephemeralStorageMb;
+    f.deadLetterTarget = spec->deadLetterTarget;
     // The alias AutoPublishAlias publishes, and its version, always hold the newest code.
     if (!spec->autoPublishAlias.isEmpty())
         f.qualifiers = {spec->autoPublishAlias, QStringLiteral("1")};

@@ -20,8 +20,6 @@ void checkIgnoredFields(JsonFields &f)
     (void)vpc.stringList("SubnetIds");
     (void)vpc.stringList("SecurityGroupIds");
     (void)vpc.boolean("Ipv6AllowedForDualStack");
-    JsonFields deadLetter = f.object("DeadLetterConfig");
-    (void)deadLetter.string("TargetArn");
     JsonFields logging = f.object("LoggingConfig");
     for (const char *key : {"LogFormat", "ApplicationLogLevel", "SystemLogLevel", "LogGroup"})
         (void)logging.string(key);
@@ -129,6 +127,8 @@ Result<CreateFunction> createFunction(const Json &body)
     JsonFields storage = f.object("EphemeralStorage");
     fn.ephemeralStorageMb = storage.integer("Size").value_or(fn.ephemeralStorageMb);
     fn.tags = f.stringMap("Tags").value_or(QMap<QString, QString>());
+    JsonFields deadLetter = f.object("DeadLetterConfig");
+    fn.deadLetterTarget = deadLetter.string("TargetArn").value_or(QString());
     const std::optional<QStringList> architectures = f.stringList("Architectures");
     (void)f.boolean("Publish");
     checkIgnoredFields(f);
@@ -164,6 +164,7 @@ void ConfigurationUpdate::applyTo(LambdaFunction &function) const
     function.description = description.value_or(function.description);
     function.tracingMode = tracingMode.value_or(function.tracingMode);
     function.ephemeralStorageMb = ephemeralStorage.value_or(function.ephemeralStorageMb);
+    function.deadLetterTarget = deadLetterTarget.value_or(function.deadLetterTarget);
 }
 
 Result<ConfigurationUpdate> configurationUpdate(const Json &body)
@@ -185,6 +186,10 @@ Result<ConfigurationUpdate> configurationUpdate(const Json &body)
     u.tracingMode = tracing.string("Mode");
     JsonFields storage = f.object("EphemeralStorage");
     u.ephemeralStorage = storage.integer("Size");
+    // A DeadLetterConfig without TargetArn (or with "") removes the dead-letter queue.
+    JsonFields deadLetter = f.object("DeadLetterConfig");
+    if (deadLetter.isSet())
+        u.deadLetterTarget = deadLetter.string("TargetArn").value_or(QString());
     checkIgnoredFields(f);
     if (!f.ok())
         return fieldError(f);

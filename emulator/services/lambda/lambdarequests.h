@@ -62,6 +62,7 @@ struct ConfigurationUpdate
     std::optional<int> memorySize;
     std::optional<int> ephemeralStorage;
     std::optional<QMap<QString, QString>> environment; // an Environment object was sent
+    std::optional<QString> deadLetterTarget; // a DeadLetterConfig was sent ("" removes it)
 
     void applyTo(LambdaFunction &function) const;
 };

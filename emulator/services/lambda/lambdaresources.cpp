@@ -54,6 +54,7 @@ QList<PropertySupport> functionCommon()
         {"Environment", E, ""},
         {"Layers", E, ""},
         {"ReservedConcurrentExecutions", E, ""},
+        {"DeadLetterConfig", E, ""},
         {"FunctionName", E, ""},
         {"Description", E, ""},
         {"Tags", E, ""},
@@ -130,6 +131,27 @@ public:
                 return m_check.error({QStringLiteral("EphemeralStorage")},
                     QStringLiteral("EphemeralStorage is {Size: 512 to 10240}"));
             f.ephemeralStorageMb = int(size);
+        }
+        // CloudFormation's DeadLetterConfig {TargetArn}, or SAM's DeadLetterQueue {Type:
+        // SQS|SNS, TargetArn}.
+        for (const char *key : {"DeadLetterConfig", "DeadLetterQueue"}) {
+            if (!m_p.contains(key))
+                continue;
+            const Json &d = m_p[key];
+            QString arn;
+            if (!d.is_object()
+                || !IntrinsicResolver::scalarToString(d.value("TargetArn", Json()), &arn))
+                return m_check.error({QLatin1String(key)},
+                    QStringLiteral("%1 is {%2TargetArn}")
+                        .arg(QLatin1String(key),
+                            qstrcmp(key, "DeadLetterQueue") == 0 ? QStringLiteral("Type, ")
+                                                                 : QString()));
+            if (!arn.isEmpty() && !m_check.takesMessages(arn))
+                m_check.unsupported(QLatin1String(key), {QLatin1String(key)},
+                    QStringLiteral("no service Tarmac runs takes messages for %1; events whose "
+                                   "retries are spent are logged")
+                        .arg(arn));
+            f.deadLetterTarget = arn;
         }
         if (m_p.contains("ReservedConcurrentExecutions")) {
             auto reserved = intProperty("ReservedConcurrentExecutions", 0, 0, 1000);
@@ -460,17 +482,18 @@ private:
                         QStringLiteral("%1 is {Type, Destination}").arg(QLatin1String(which)));
                 IntrinsicResolver::scalarToString(dest.value("Type", Json()), &type);
                 // Said at load, not only when an event gets there: the asynchronous policy
-                // delivers to functions only, until the other services' destinations exist.
+                // delivers to functions, and to the resources of services that take messages.
                 const QStringList parts = arn.split(u':');
                 if (!(parts.size() >= 7 && parts[2] == QLatin1String("lambda")
-                        && parts[5] == QLatin1String("function")))
+                        && parts[5] == QLatin1String("function"))
+                    && !m_check.takesMessages(arn))
                     m_check.unsupported(
                         QStringLiteral("%1 destination %2")
                             .arg(QLatin1String(which), type.isEmpty() ? parts.value(2) : type),
                         {at, QStringLiteral("DestinationConfig"), QLatin1String(which)},
                         QStringLiteral(
-                            "only Lambda function destinations are delivered; events for "
-                            "%1 are logged and dropped")
+                            "no service Tarmac runs takes these destinations; events for %1 "
+                            "are logged and dropped")
                             .arg(arn),
                         false);
                 if (qstrcmp(which, "OnSuccess") == 0) {
@@ -503,6 +526,7 @@ public:
                 {"InlineCode", E, ""},
                 {"Events", E, ""},
                 {"EventInvokeConfig", E, ""},
+                {"DeadLetterQueue", E, ""},
                 {"AutoPublishAlias", E, ""},
                 {"FunctionUrlConfig", U,
                     "the function URL is not served yet; <Function>Url and its FunctionUrl "
@@ -770,6 +794,8 @@ Json FunctionSpec::toJson() const
     j["layerDirs"] = layers;
     if (reservedConcurrency)
         j["reservedConcurrency"] = *reservedConcurrency;
+    if (!deadLetterTarget.isEmpty())
+        j["deadLetterTarget"] = deadLetterTarget.toStdString();
     if (eventInvokeConfig) {
         Json c = {{"onSuccessType", eventInvokeConfig->onSuccessType.toStdString()},
             {"onSuccess", eventInvokeConfig->onSuccess.toStdString()},
@@ -807,6 +833,7 @@ FunctionSpec FunctionSpec::fromJson(const Json &j)
     for (const Json &d : j.value("layerDirs", Json::array()))
         f.layerDirs.append(d.is_string() ? qs(d.get<std::string>()) : QString());
     f.reservedConcurrency = optionalInt(j, "reservedConcurrency");
+    f.deadLetterTarget = stringOf(j, "deadLetterTarget");
     if (j.contains("eventInvokeConfig") && j["eventInvokeConfig"].is_object()) {
         const Json &c = j["eventInvokeConfig"];
         InvokeConfig config;

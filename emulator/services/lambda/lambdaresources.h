@@ -58,6 +58,9 @@ struct FunctionSpec
         friend bool operator==(const InvokeConfig &, const InvokeConfig &) = default;
     };
     std::optional<InvokeConfig> eventInvokeConfig;
+    // DeadLetterConfig.TargetArn (SAM: DeadLetterQueue.TargetArn): where asynchronous events
+    // whose retries are spent go; empty when none.
+    QString deadLetterTarget;
 
     Json toJson() const;
     static FunctionSpec fromJson(const Json &json);

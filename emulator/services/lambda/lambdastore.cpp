@@ -176,6 +176,14 @@ Result<void> LambdaStore::validate(const LambdaFunction &f)
                 .arg(size));
     if (c.reservedConcurrency < -1 || c.reservedConcurrency > 1000)
         return invalid(QStringLiteral("ReservedConcurrentExecutions must be between 0 and 1000"));
+    if (!f.deadLetterTarget.isEmpty()
+        && !(f.deadLetterTarget.startsWith(QLatin1String("arn:aws:sqs:"))
+            || f.deadLetterTarget.startsWith(QLatin1String("arn:aws:sns:"))))
+        return invalid(QStringLiteral(
+            "1 validation error detected: Value '%1' at 'deadLetterConfig.targetArn' "
+            "failed to satisfy constraint: Member must satisfy regular expression "
+            "pattern: (arn:(aws[a-zA-Z-]*)?:[a-z0-9-.]+:.*)|()")
+                           .arg(f.deadLetterTarget));
     return {};
 }
 
@@ -235,6 +243,8 @@ Json LambdaStore::configurationJson(const LambdaFunction &f) const
     };
     if (!f.config.environment.isEmpty())
         j["Environment"] = {{"Variables", env}};
+    if (!f.deadLetterTarget.isEmpty())
+        j["DeadLetterConfig"] = {{"TargetArn", toStd(f.deadLetterTarget)}};
     return j;
 }
 
@@ -284,6 +294,8 @@ LambdaFunction LambdaStore::fromDocument(const Json &j) const
     f.localCode = j.value("LocalCode", false);
     f.revisionId = fromStd(str(j, "RevisionId"));
     f.lastModifiedNs = num(j, "LastModifiedNs", 0);
+    if (auto d = j.find("DeadLetterConfig"); d != j.end() && d->is_object())
+        f.deadLetterTarget = fromStd(str(*d, "TargetArn"));
     if (auto t = j.find("Tags"); t != j.end() && t->is_object()) {
         for (auto it = t->begin(); it != t->end(); ++it) {
             if (it->is_string())
@@ -616,7 +628,14 @@ std::optional<EventInvokeConfig> LambdaStore::eventInvokeConfig(const QString &n
 {
     QMutexLocker lock(&m_mutex);
     auto it = m_functions.constFind(name);
-    return it == m_functions.cend() ? std::nullopt : it->eventInvokeConfig;
+    if (it == m_functions.cend())
+        return std::nullopt;
+    if (it->deadLetterTarget.isEmpty())
+        return it->eventInvokeConfig;
+    // A dead-letter queue alone still needs the policy to know it (with AWS's defaults).
+    EventInvokeConfig config = it->eventInvokeConfig.value_or(EventInvokeConfig());
+    config.deadLetterTarget = it->deadLetterTarget;
+    return config;
 }
 
 Result<QString> LambdaStore::packagePath(const QString &name) const

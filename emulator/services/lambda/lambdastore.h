@@ -38,6 +38,7 @@ struct LambdaFunction
     int ephemeralStorageMb = 512;
     QString tracingMode = QStringLiteral("PassThrough");
     std::optional<EventInvokeConfig> eventInvokeConfig;
+    QString deadLetterTarget; // DeadLetterConfig.TargetArn, or empty
     // Qualifiers besides $LATEST that name this function's code: the alias and version a
     // template's AutoPublishAlias publishes ("live", "1"), always the newest code.
     QStringList qualifiers;

@@ -1,6 +1,7 @@
 #include "services/s3/s3module.h"
 
 #include "base/clock.h"
+#include "base/ids.h"
 #include "http/awserror.h"
 #include "services/s3/s3notifier.h"
 #include "services/s3/s3resources.h"
@@ -136,6 +137,7 @@ Result<void> S3Module::start(const EngineContext &context)
         return r;
     m_notifier = std::make_unique<S3Notifier>(m_store.get(), context.deliveries, context.tracer,
         context.clock, context.region, context.accountId);
+    m_notifier->setMessageTargets(context.messageTargets);
     m_store->setEventListener(
         [notifier = m_notifier.get()](const S3Event &e) { notifier->onEvent(e); });
     m_api = std::make_unique<S3RestApi>(
@@ -278,11 +280,15 @@ Result<void> S3Module::putResource(const StackResource &resource, const StackRes
                 ? QByteArray()
                 : s3xml::renderNotification(settings->notification)},
     };
+    const auto before = m_store->bucketDocument(name, S3Store::BucketDocument::Notification);
     for (const auto &[which, document] : documents) {
         if (auto r = m_store->setBucketDocument(name, which, document); !r)
             return r.error();
     }
     bucketSettingsChanged(name);
+    // A configuration that changed tells its queues, as S3 does when one is put.
+    if (m_notifier && before && *before != documents[2].second)
+        m_notifier->sendTestEvents(name, settings->notification, newRequestId());
     return {};
 }
 

@@ -3,8 +3,11 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "functions/delivery.h"
+#include "services/messagetargets.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
+
+#include <QSet>
 
 namespace tarmac {
 
@@ -17,6 +20,11 @@ S3Notifier::S3Notifier(S3Store *store, DeliverySink *sink, Tracer *tracer, const
     , m_region(std::move(region))
     , m_accountId(std::move(accountId))
 { }
+
+void S3Notifier::setMessageTargets(const MessageTargets *targets)
+{
+    m_targets = targets;
+}
 
 void S3Notifier::invalidate(const QString &bucket)
 {
@@ -105,17 +113,27 @@ void S3Notifier::onEvent(const S3Event &event)
     const auto config = configuration(event.bucket);
     if (!config)
         return;
+    const QString key = QString::fromUtf8(event.key);
     for (const s3xml::NotificationTarget &target : config->targets) {
-        if (target.kind != QLatin1String("CloudFunction"))
-            continue;
         bool matches = false;
         for (const QString &e : target.events)
             matches = matches || s3xml::eventMatches(e, event.eventName);
-        if (!matches)
+        if (!matches || !key.startsWith(target.prefix) || !key.endsWith(target.suffix))
             continue;
-        const QString key = QString::fromUtf8(event.key);
-        if (!key.startsWith(target.prefix) || !key.endsWith(target.suffix))
+        const QByteArray payload = record(event, target.id, m_region);
+        if (target.kind != QLatin1String("CloudFunction")) {
+            // A queue (or a topic): the record is the message, on the request's trace.
+            QString undeliverable = QStringLiteral("no service takes messages for it");
+            if (m_targets && m_targets->handles(target.arn)) {
+                auto sent = m_targets->deliver(
+                    target.arn, {payload, event.origin.traceId, event.origin.spanId, {}});
+                if (sent)
+                    continue;
+                undeliverable = sent.error().message;
+            }
+            reportUndeliverable(event, target.arn, undeliverable);
             continue;
+        }
 
         // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
         const QStringList arn = target.arn.split(u':');
@@ -124,7 +142,7 @@ void S3Notifier::onEvent(const S3Event &event)
         d.functionName = at >= 0 && at + 1 < arn.size() ? arn[at + 1] : arn.last();
         if (at >= 0 && at + 2 < arn.size())
             d.qualifier = arn[at + 2];
-        d.payload = record(event, target.id, m_region);
+        d.payload = payload;
         d.origin = QStringLiteral("s3");
         d.async = true;
         d.traceId = event.origin.traceId;
@@ -138,32 +156,77 @@ void S3Notifier::onEvent(const S3Event &event)
                 continue;
             undeliverable = queued.error().message;
         }
-        if (!m_tracer)
+        reportUndeliverable(event, QStringLiteral("function ") + d.functionName, undeliverable);
+    }
+}
+
+void S3Notifier::reportUndeliverable(
+    const S3Event &event, const QString &target, const QString &reason)
+{
+    if (!m_tracer)
+        return;
+    // The event has nowhere to go. Say so where the user looks.
+    const QString key = QString::fromUtf8(event.key);
+    const qint64 now = m_clock->nowNs();
+    Span span = makeSpan({.traceId = event.origin.traceId,
+        .parentSpanId = event.origin.spanId,
+        .service = QStringLiteral("s3"),
+        .operation = QStringLiteral("Notify"),
+        .name = QStringLiteral("S3 notify ") + target,
+        .kind = SpanKindProducer,
+        .startNs = now,
+        .endNs = now,
+        .error = QStringLiteral("undeliverable: ") + reason,
+        .attributes = {{QStringLiteral("aws.s3.bucket"), event.bucket},
+            {QStringLiteral("aws.s3.key"), key}, {QStringLiteral("s3.event"), event.eventName},
+            {QStringLiteral("messaging.destination.name"), target}}});
+    LogRecord log;
+    log.timeNs = now;
+    log.traceId = span.traceId;
+    log.spanId = span.spanId;
+    log.source = QStringLiteral("s3");
+    log.severity = LogSeverityWarn;
+    log.text = QStringLiteral("S3 event %1 for s3://%2/%3 is undeliverable to %4: %5")
+                   .arg(event.eventName, event.bucket, key, target, reason);
+    m_tracer->record(std::move(span));
+    m_tracer->record(std::move(log));
+}
+
+Result<void> S3Notifier::checkTargets(const s3xml::NotificationConfiguration &configuration) const
+{
+    QStringList missing;
+    for (const s3xml::NotificationTarget &target : configuration.targets) {
+        if (target.kind == QLatin1String("CloudFunction") || !m_targets
+            || !m_targets->handles(target.arn))
             continue;
-        // The event has nowhere to go. Say so where the user looks.
-        const qint64 now = m_clock->nowNs();
-        Span span = makeSpan({.traceId = event.origin.traceId,
-            .parentSpanId = event.origin.spanId,
-            .service = QStringLiteral("s3"),
-            .operation = QStringLiteral("Notify"),
-            .name = QStringLiteral("S3 notify ") + d.functionName,
-            .kind = SpanKindProducer,
-            .startNs = now,
-            .endNs = now,
-            .error = QStringLiteral("undeliverable: ") + undeliverable,
-            .attributes = {{QStringLiteral("aws.s3.bucket"), event.bucket},
-                {QStringLiteral("aws.s3.key"), key}, {QStringLiteral("s3.event"), event.eventName},
-                {QStringLiteral("faas.invoked_name"), d.functionName}}});
-        LogRecord log;
-        log.timeNs = now;
-        log.traceId = span.traceId;
-        log.spanId = span.spanId;
-        log.source = QStringLiteral("s3");
-        log.severity = LogSeverityWarn;
-        log.text = QStringLiteral("S3 event %1 for s3://%2/%3 is undeliverable to function %4: %5")
-                       .arg(event.eventName, event.bucket, key, d.functionName, undeliverable);
-        m_tracer->record(std::move(span));
-        m_tracer->record(std::move(log));
+        if (!m_targets->exists(target.arn))
+            missing.append(target.arn);
+    }
+    if (missing.isEmpty())
+        return {};
+    return makeError(QStringLiteral("InvalidArgument"),
+        QStringLiteral("Unable to validate the following destination configurations: %1 (the "
+                       "destination does not exist)")
+            .arg(missing.join(QStringLiteral(", "))),
+        400);
+}
+
+void S3Notifier::sendTestEvents(const QString &bucket,
+    const s3xml::NotificationConfiguration &configuration, const QByteArray &requestId)
+{
+    if (!m_targets)
+        return;
+    const Json event = {{"Service", "Amazon S3"}, {"Event", "s3:TestEvent"},
+        {"Time", toStd(m_clock->now().toUTC().toString(Qt::ISODateWithMs))},
+        {"Bucket", toStd(bucket)}, {"RequestId", requestId.toStdString()},
+        {"HostId", requestId.toBase64().toStdString()}};
+    QSet<QString> sent;
+    for (const s3xml::NotificationTarget &target : configuration.targets) {
+        if (target.kind == QLatin1String("CloudFunction") || sent.contains(target.arn)
+            || !m_targets->handles(target.arn))
+            continue;
+        sent.insert(target.arn);
+        (void)m_targets->deliver(target.arn, {toJsonBytes(event), {}, {}, {}});
     }
 }
 

@@ -12,14 +12,15 @@ namespace tarmac {
 
 class Clock;
 class DeliverySink;
+class MessageTargets;
 class Tracer;
 
 // Turns the model's object events into S3 event notification records (PROTOCOLS.md §3.3,
-// AWS's exact shape) for the functions a bucket's notification configuration names, and
-// submits each as an asynchronous invocation (DeliverySink::submitAsync: stored, retried,
-// sent to destinations) on the trace of the request that caused it. Queue and topic targets
-// are not delivered yet. An event that cannot be queued (no delivery sink, a failed write)
-// is recorded as undeliverable: a log line and an error span.
+// AWS's exact shape) for the targets a bucket's notification configuration names, on the
+// trace of the request that caused it: a function gets an asynchronous invocation
+// (DeliverySink::submitAsync: stored, retried, sent to destinations); a queue gets the
+// record as a message (MessageTargets). An event that cannot be queued (no service for the
+// target, a failed write) is recorded as undeliverable: a log line and an error span.
 // Thread-safe; bucket configurations are cached and re-read after invalidate().
 class S3Notifier
 {
@@ -27,7 +28,16 @@ public:
     S3Notifier(S3Store *store, DeliverySink *sink, Tracer *tracer, const Clock *clock,
         QString region, QString accountId);
 
+    // Where queue (and topic) targets go; null: they are undeliverable.
+    void setMessageTargets(const MessageTargets *targets);
+
     void onEvent(const S3Event &event);
+    // PutBucketNotificationConfiguration's check: every queue target that a running service
+    // owns must exist (InvalidArgument, as S3 answers when it cannot validate one).
+    Result<void> checkTargets(const s3xml::NotificationConfiguration &configuration) const;
+    // What S3 sends each queue of a configuration once it is put: an s3:TestEvent message.
+    void sendTestEvents(const QString &bucket,
+        const s3xml::NotificationConfiguration &configuration, const QByteArray &requestId);
     // The bucket's configuration changed (or the bucket is gone).
     void invalidate(const QString &bucket);
 
@@ -39,9 +49,11 @@ public:
 
 private:
     std::shared_ptr<const s3xml::NotificationConfiguration> configuration(const QString &bucket);
+    void reportUndeliverable(const S3Event &event, const QString &target, const QString &reason);
 
     S3Store *m_store;
     DeliverySink *m_sink;
+    const MessageTargets *m_targets = nullptr;
     Tracer *m_tracer;
     const Clock *m_clock;
     QString m_region;

@@ -233,26 +233,42 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
             return fail({ncName}, QStringLiteral("NotificationConfiguration is a map"));
         for (auto it = nc.begin(); it != nc.end(); ++it) {
             const QString key = qs(it.key());
-            if (key != QLatin1String("LambdaConfigurations")) {
+            // Each list, its target's property and the target kind S3's XML names.
+            const char *field = key == QLatin1String("LambdaConfigurations") ? "Function"
+                : key == QLatin1String("QueueConfigurations")                ? "Queue"
+                : key == QLatin1String("TopicConfigurations")                ? "Topic"
+                                                                             : nullptr;
+            if (!field) {
                 if (check)
                     check->unsupported(ncName + u'.' + key, {ncName, key},
-                        QStringLiteral("only notifications to functions are sent"));
+                        QStringLiteral("notifications go to functions and queues"));
                 continue;
             }
+            const QString singular = key.chopped(1);
             if (!it.value().is_array())
-                return fail({ncName, key}, QStringLiteral("LambdaConfigurations is a list"));
+                return fail({ncName, key}, QStringLiteral("%1 is a list").arg(key));
             for (size_t i = 0; i < it.value().size(); ++i) {
                 const Json &c = it.value()[i];
                 const QStringList at {ncName, key, QString::number(i)};
                 s3xml::NotificationTarget target;
-                target.kind = QStringLiteral("CloudFunction");
+                target.kind = qstrcmp(field, "Function") == 0 ? QStringLiteral("CloudFunction")
+                                                              : QLatin1String(field);
                 if (!c.is_object() || !c.contains("Event")
-                    || !IntrinsicResolver::scalarToString(c.value("Function", Json()), &target.arn))
-                    return fail(
-                        at, QStringLiteral("a LambdaConfiguration is {Event, Function, Filter}"));
+                    || !IntrinsicResolver::scalarToString(c.value(field, Json()), &target.arn))
+                    return fail(at,
+                        QStringLiteral("a %1 is {Event, %2, Filter}")
+                            .arg(singular, QLatin1String(field)));
+                if (check && target.kind != QLatin1String("CloudFunction")
+                    && !check->takesMessages(target.arn))
+                    check->unsupported(ncName + u'.' + key, at,
+                        QStringLiteral("no service Tarmac runs takes messages for %1; its events "
+                                       "are logged as undeliverable")
+                            .arg(target.arn));
                 target.id = c.contains("Id") && c["Id"].is_string()
                     ? qs(c["Id"].get<std::string>())
-                    : QStringLiteral("%1-lambda-%2").arg(logicalId).arg(i);
+                    : QStringLiteral("%1-%2-%3")
+                          .arg(logicalId, QString::fromLatin1(field).toLower())
+                          .arg(i);
                 const Json events = c["Event"].is_array() ? c["Event"] : Json::array({c["Event"]});
                 for (const Json &e : events) {
                     QString s;

@@ -667,6 +667,7 @@ HttpResponse S3RestApi::putBucketDocument(S3Call &call)
     const QByteArray body = call.request.body.toByteArray();
     S3Store::BucketDocument which;
     QByteArray document;
+    std::optional<s3xml::NotificationConfiguration> notification;
     if (call.flags & FlagCors) {
         call.operation = QStringLiteral("PutBucketCors");
         which = S3Store::BucketDocument::Cors;
@@ -687,12 +688,19 @@ HttpResponse S3RestApi::putBucketDocument(S3Call &call)
         auto config = s3xml::parseNotification(body);
         if (!config)
             return error(call, config.error());
+        if (m_notifier) {
+            if (auto checked = m_notifier->checkTargets(*config); !checked)
+                return error(call, checked.error());
+        }
         if (!config->targets.isEmpty() || config->eventBridge)
             document = s3xml::renderNotification(*config);
+        notification = std::move(*config);
     }
     if (auto r = m_store->setBucketDocument(call.bucket, which, document); !r)
         return error(call, r.error());
     invalidateBucketCaches(call.bucket);
+    if (notification && m_notifier)
+        m_notifier->sendTestEvents(call.bucket, *notification, call.request.requestId);
     return emptyResponse(which == S3Store::BucketDocument::Tagging ? 204 : 200);
 }
 

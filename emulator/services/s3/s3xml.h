@@ -73,8 +73,7 @@ struct CorsRule
 Result<QList<CorsRule>> parseCors(const QByteArray &document);
 QByteArray renderCors(const QList<CorsRule> &rules);
 
-// One Lambda (CloudFunction) notification target. Queue and topic targets are kept in the
-// document for GET but not delivered yet.
+// One notification target: a function (CloudFunction), a queue or a topic.
 struct NotificationTarget
 {
     QString id;

@@ -3,8 +3,11 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "http/awserror.h"
+#include "services/sqs/sqsmovetasks.h"
+#include "services/sqs/sqsquery.h"
 #include "services/sqs/sqsrequests.h"
 #include "services/sqs/sqsstore.h"
+#include "trace/tracecontext.h"
 
 #include <QRegularExpression>
 #include <QSet>
@@ -43,6 +46,7 @@ const ErrorShape kShapes[] = {
         400},
     {"InvalidAttributeName", "InvalidAttributeName", "InvalidAttributeName", 400},
     {"InvalidMessageContents", "InvalidMessageContents", "InvalidMessageContents", 400},
+    {"ResourceNotFoundException", "ResourceNotFoundException", "ResourceNotFoundException", 404},
 };
 
 using sqsrequests::missing;
@@ -65,10 +69,26 @@ struct SqsJsonApi::Call
     QString operation;
     Json body;
     std::unique_ptr<JsonFields> fields;
+    bool query = false; // the query protocol: form fields in, XML out
+
+    HttpResponse shaped(HttpResponse r) const
+    {
+        r.service = QStringLiteral("sqs");
+        r.operation = operation;
+        return r;
+    }
 
     // The answer to a request, or the error in this protocol's shape.
     HttpResponse ok(const Json &out) const
     {
+        if (query) {
+            HttpResponse r;
+            r.status = 200;
+            r.headers.set("content-type", "text/xml");
+            r.headers.add("x-amzn-requestid", request.requestId);
+            r.body = sqsquery::toXml(operation, out, request.requestId);
+            return shaped(std::move(r));
+        }
         HttpResponse r = HttpResponse::json(200, toJsonBytes(out));
         r.headers.set("content-type", "application/x-amz-json-1.0");
         r.headers.add("x-amzn-requestid", request.requestId);
@@ -89,6 +109,15 @@ struct SqsJsonApi::Call
         }
         if (shaped.httpStatus < 400)
             shaped.httpStatus = 400;
+        if (query) {
+            HttpResponse r;
+            r.status = shaped.httpStatus;
+            r.headers.set("content-type", "text/xml");
+            r.headers.add("x-amzn-requestid", request.requestId);
+            r.body = sqsquery::errorXml(
+                legacy, shaped.message, shaped.httpStatus < 500, request.requestId);
+            return this->shaped(std::move(r));
+        }
         const QString code = shaped.code;
         shaped.code = QStringLiteral("com.amazonaws.sqs#") + code;
         HttpResponse r = awsErrorResponse(AwsProtocol::Json, shaped, request.requestId);
@@ -219,6 +248,7 @@ SqsJsonApi::SqsJsonApi() = default;
 
 void SqsJsonApi::attach(SqsStore *store, const Clock *clock, QString accountId)
 {
+    m_moveTasks = std::make_unique<SqsMoveTasks>(store, clock);
     m_store = store;
     m_clock = clock;
     m_accountId = std::move(accountId);
@@ -256,32 +286,32 @@ void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
     call->responder = responder;
     const QByteArray target = call->request.header("x-amz-target");
     if (!target.startsWith(QByteArray(kTargetPrefix.data(), kTargetPrefix.size()))) {
-        // The query protocol (Action=…), as SDKs before 2024 speak it.
-        HttpResponse r = awsErrorResponse(AwsProtocol::Query,
-            makeError(QStringLiteral("InvalidAction"),
-                QStringLiteral("Tarmac's SQS speaks the JSON protocol (X-Amz-Target: "
-                               "AmazonSQS.*) of current SDKs; the query protocol is not served "
-                               "yet"),
-                400),
-            call->request.requestId);
-        r.service = QStringLiteral("sqs");
-        responder.send(std::move(r));
-        return;
+        // The query protocol (Action=…), as SDKs before late 2023 speak it.
+        call->query = true;
+        auto translated = sqsquery::toJsonRequest(call->request.body.toByteArray(),
+            call->request.query, QString::fromUtf8(call->request.decodedPath()));
+        if (!translated) {
+            responder.send(call->fail(translated.error()));
+            return;
+        }
+        call->operation = translated->operation;
+        call->body = std::move(translated->body);
+    } else {
+        call->operation = QString::fromUtf8(target.mid(kTargetPrefix.size()));
+        const QByteArray bytes = call->request.body.toByteArray();
+        auto json = parseJson(bytes.isEmpty() ? QByteArray("{}") : bytes);
+        if (!json || !json->is_object()) {
+            responder.send(call->fail(makeError(QStringLiteral("SerializationException"),
+                QStringLiteral("The request body is not a JSON object"), 400)));
+            return;
+        }
+        call->body = std::move(*json);
     }
-    call->operation = QString::fromUtf8(target.mid(kTargetPrefix.size()));
     if (!m_store) {
         responder.send(call->fail(makeError(QStringLiteral("ServiceUnavailable"),
             QStringLiteral("the sqs module has not started"), 503)));
         return;
     }
-    const QByteArray bytes = call->request.body.toByteArray();
-    auto json = parseJson(bytes.isEmpty() ? QByteArray("{}") : bytes);
-    if (!json || !json->is_object()) {
-        responder.send(call->fail(makeError(QStringLiteral("SerializationException"),
-            QStringLiteral("The request body is not a JSON object"), 400)));
-        return;
-    }
-    call->body = std::move(*json);
     call->fields = std::make_unique<JsonFields>(call->body);
     if (call->operation == QLatin1String("ReceiveMessage")) {
         // A long poll keeps the call and answers later.
@@ -314,6 +344,9 @@ HttpResponse SqsJsonApi::dispatch(Call &call)
         {QStringLiteral("UntagQueue"), &SqsJsonApi::untagQueue},
         {QStringLiteral("ListQueueTags"), &SqsJsonApi::listQueueTags},
         {QStringLiteral("ListDeadLetterSourceQueues"), &SqsJsonApi::listDeadLetterSourceQueues},
+        {QStringLiteral("StartMessageMoveTask"), &SqsJsonApi::startMessageMoveTask},
+        {QStringLiteral("CancelMessageMoveTask"), &SqsJsonApi::cancelMessageMoveTask},
+        {QStringLiteral("ListMessageMoveTasks"), &SqsJsonApi::listMessageMoveTasks},
     };
     const auto it = operations.constFind(call.operation);
     if (it == operations.cend())
@@ -431,10 +464,8 @@ static void carryTrace(const HttpRequest &request, SqsSendRequest &send, bool *a
     if (send.systemAttributes.contains(QStringLiteral("AWSTraceHeader"))
         || request.traceId.size() != 32)
         return;
-    const QByteArray header = "Root=1-" + request.traceId.left(8) + '-' + request.traceId.mid(8)
-        + (request.spanId.size() == 16 ? ";Parent=" + request.spanId : QByteArray()) + ";Sampled=1";
-    send.systemAttributes.insert(
-        QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), header});
+    send.systemAttributes.insert(QStringLiteral("AWSTraceHeader"),
+        {QStringLiteral("String"), TraceContext {request.traceId, request.spanId}.toXRay()});
     *added = true;
 }
 
@@ -665,6 +696,8 @@ void SqsJsonApi::messageAvailable(const QString &queue)
 
 void SqsJsonApi::stop()
 {
+    if (m_moveTasks)
+        m_moveTasks->stop();
     QList<std::shared_ptr<Waiter>> all;
     {
         QMutexLocker lock(&m_waitersMutex);
@@ -809,6 +842,116 @@ HttpResponse SqsJsonApi::listDeadLetterSourceQueues(Call &call)
     for (const QString &s : std::as_const(*sources))
         urls.push_back(toStd(call.urlOf(s, m_accountId)));
     return call.ok({{"queueUrls", urls}});
+}
+
+namespace {
+
+// The queue an ARN names (arn:aws:sqs:region:account:name), or empty.
+QString queueOfArn(const QString &arn)
+{
+    const QStringList parts = arn.split(u':');
+    if (parts.size() != 6 || parts[0] != QLatin1String("arn") || parts[2] != QLatin1String("sqs"))
+        return {};
+    return parts[5];
+}
+
+Error notFound()
+{
+    return makeError(QStringLiteral("ResourceNotFoundException"),
+        QStringLiteral("The resource that you specified for the SourceArn parameter doesn't "
+                       "exist."),
+        404);
+}
+
+} // namespace
+
+HttpResponse SqsJsonApi::startMessageMoveTask(Call &call)
+{
+    const auto sourceArn = call.fields->string("SourceArn");
+    const auto destinationArn = call.fields->string("DestinationArn");
+    const auto rate = call.fields->integer("MaxNumberOfMessagesPerSecond");
+    if (auto bad = call.badFields())
+        return *bad;
+    if (!sourceArn || sourceArn->isEmpty())
+        return call.fail(missing("SourceArn"));
+    const QString source = queueOfArn(*sourceArn);
+    if (source.isEmpty() || !m_store->exists(source))
+        return call.fail(notFound());
+    auto sources = m_store->deadLetterSources(source);
+    if (!sources)
+        return call.fail(sources.error());
+    if (sources->isEmpty())
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Source queue must be configured as a Dead Letter Queue.")));
+    QString destination;
+    if (destinationArn && !destinationArn->isEmpty()) {
+        destination = queueOfArn(*destinationArn);
+        if (destination.isEmpty() || !m_store->exists(destination))
+            return call.fail(makeError(QStringLiteral("ResourceNotFoundException"),
+                QStringLiteral("The resource that you specified for the DestinationArn "
+                               "parameter doesn't exist."),
+                404));
+        if (destination == source)
+            return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("Source and destination queues must be different.")));
+    }
+    if (rate && (*rate < 1 || *rate > 500))
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Value %1 for parameter MaxNumberOfMessagesPerSecond is invalid. "
+                           "Reason: must be between 1 and 500.")
+                .arg(*rate)));
+    auto handle = m_moveTasks->start(
+        source, destination, *sourceArn, destination.isEmpty() ? QString() : *destinationArn, rate);
+    if (!handle)
+        return call.fail(handle.error());
+    return call.ok({{"TaskHandle", toStd(*handle)}});
+}
+
+HttpResponse SqsJsonApi::cancelMessageMoveTask(Call &call)
+{
+    const auto handle = call.fields->string("TaskHandle");
+    if (auto bad = call.badFields())
+        return *bad;
+    if (!handle || handle->isEmpty())
+        return call.fail(missing("TaskHandle"));
+    auto moved = m_moveTasks->cancel(*handle);
+    if (!moved)
+        return call.fail(moved.error());
+    return call.ok({{"ApproximateNumberOfMessagesMoved", *moved}});
+}
+
+HttpResponse SqsJsonApi::listMessageMoveTasks(Call &call)
+{
+    const auto sourceArn = call.fields->string("SourceArn");
+    const auto max = call.fields->integer("MaxResults");
+    if (auto bad = call.badFields())
+        return *bad;
+    if (!sourceArn || sourceArn->isEmpty())
+        return call.fail(missing("SourceArn"));
+    if (max && (*max < 1 || *max > 10))
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Value %1 for parameter MaxResults is invalid. Reason: must be "
+                           "between 1 and 10.")
+                .arg(*max)));
+    const QString source = queueOfArn(*sourceArn);
+    if (source.isEmpty() || !m_store->exists(source))
+        return call.fail(notFound());
+    Json results = Json::array();
+    for (const SqsMoveTasks::Task &t : m_moveTasks->list(source, max.value_or(1))) {
+        Json r = {{"Status", toStd(t.status)}, {"SourceArn", toStd(t.sourceArn)},
+            {"ApproximateNumberOfMessagesMoved", t.moved},
+            {"ApproximateNumberOfMessagesToMove", t.toMove}, {"StartedTimestamp", t.startedMs}};
+        if (t.status == QLatin1String("RUNNING"))
+            r["TaskHandle"] = toStd(t.handle);
+        if (!t.destinationArn.isEmpty())
+            r["DestinationArn"] = toStd(t.destinationArn);
+        if (t.rate)
+            r["MaxNumberOfMessagesPerSecond"] = *t.rate;
+        if (!t.failureReason.isEmpty())
+            r["FailureReason"] = toStd(t.failureReason);
+        results.push_back(std::move(r));
+    }
+    return call.ok({{"Results", results}});
 }
 
 } // namespace tarmac

@@ -13,6 +13,7 @@
 namespace tarmac {
 
 class Clock;
+class SqsMoveTasks;
 class SqsStore;
 class JsonFields;
 
@@ -23,8 +24,8 @@ class JsonFields;
 // with the legacy code in `x-amzn-query-error` as botocore expects. Client JSON is read only
 // through JsonFields: a field of the wrong type is a 400 naming it.
 //
-// Query-protocol requests (`Action=…`, older SDKs) are answered with a query-shaped error
-// until that protocol is served. Thread-safe; attach() before the first request.
+// The query protocol (`Action=…` forms, XML answers: SDKs before late 2023) is translated to
+// the same operations by sqsquery. Thread-safe; attach() before the first request.
 class SqsJsonApi : public QObject, public HttpHandler
 {
     Q_OBJECT
@@ -66,6 +67,9 @@ private:
     HttpResponse untagQueue(Call &call);
     HttpResponse listQueueTags(Call &call);
     HttpResponse listDeadLetterSourceQueues(Call &call);
+    HttpResponse startMessageMoveTask(Call &call);
+    HttpResponse cancelMessageMoveTask(Call &call);
+    HttpResponse listMessageMoveTasks(Call &call);
 
     // Tries a waiting poll; true when it was answered (messages, its time is up, or it was
     // cancelled).
@@ -75,6 +79,7 @@ private:
     SqsStore *m_store = nullptr;
     const Clock *m_clock = nullptr;
     QString m_accountId;
+    std::unique_ptr<SqsMoveTasks> m_moveTasks;
     QMutex m_waitersMutex;
     QHash<QString, QList<std::shared_ptr<Waiter>>> m_waiters; // by queue name
 };

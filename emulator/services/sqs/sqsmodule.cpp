@@ -1,9 +1,18 @@
 #include "services/sqs/sqsmodule.h"
 
+#include "base/ids.h"
+#include "base/json.h"
+
 #include "services/sqs/sqseventsource.h"
 #include "services/sqs/sqsjsonapi.h"
 #include "services/sqs/sqsresources.h"
 #include "services/sqs/sqsstore.h"
+#include "trace/tracecontext.h"
+
+#include <QFile>
+#include <QLocale>
+
+#include <limits>
 
 namespace tarmac {
 
@@ -14,6 +23,8 @@ SqsModule::SqsModule(QObject *parent)
 
 SqsModule::~SqsModule()
 {
+    if (m_targets)
+        m_targets->remove(this);
     if (m_mappings && m_source)
         m_mappings->removeSource(m_source.get());
     m_api.reset(); // answers its waiting polls before the store goes
@@ -43,11 +54,239 @@ Result<void> SqsModule::start(const EngineContext &context)
         if (mappings)
             mappings->wake(store->arnOf(queue));
     });
+    m_edgeUrl = context.edgeUrl;
+    m_targets = context.messageTargets;
+    if (m_targets)
+        m_targets->add(QStringLiteral("sqs"), this);
     return {};
+}
+
+namespace {
+
+// The queue of arn:aws:sqs:REGION:ACCOUNT:NAME, or empty.
+QString queueOfArn(const QString &arn)
+{
+    const QStringList parts = arn.split(u':');
+    return parts.size() == 6 && parts[2] == QLatin1String("sqs") ? parts[5] : QString();
+}
+
+} // namespace
+
+Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &message)
+{
+    const QString queue = queueOfArn(arn);
+    if (!m_store || queue.isEmpty() || !m_store->exists(queue))
+        return makeError(QStringLiteral("QueueDoesNotExist"),
+            QStringLiteral("The queue %1 does not exist.").arg(arn), 400);
+    if (queue.endsWith(QLatin1String(".fifo")))
+        return makeError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("%1 is a FIFO queue; AWS delivers these messages to standard queues "
+                           "only.")
+                .arg(arn),
+            400);
+    SqsSendRequest send;
+    send.body = message.body;
+    for (auto it = message.attributes.cbegin(); it != message.attributes.cend(); ++it)
+        send.attributes.insert(it.key(), {it.value().first, it.value().second.toUtf8()});
+    const TraceContext trace {message.traceId, message.parentSpanId};
+    if (trace.isValid())
+        send.systemAttributes.insert(
+            QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), trace.toXRay()});
+    auto sent = m_store->send(queue, send);
+    if (!sent)
+        return sent.error();
+    return {};
+}
+
+bool SqsModule::targetExists(const QString &arn) const
+{
+    const QString queue = queueOfArn(arn);
+    return m_store && !queue.isEmpty() && m_store->exists(queue);
+}
+
+namespace {
+
+const QString kQueueKind = QStringLiteral("queue");
+
+Error notRunning()
+{
+    return makeError(QStringLiteral("ServiceUnavailable"),
+        QStringLiteral("the sqs module has not started"), 503);
+}
+
+} // namespace
+
+QList<CatalogKind> SqsModule::catalogKinds() const
+{
+    return {{kQueueKind, tr("Queues"),
+        tr("No queues yet: add an AWS::SQS::Queue to the template, or run aws sqs create-queue "
+           "--queue-name NAME --endpoint-url EDGE")}};
+}
+
+QList<CatalogEntry> SqsModule::catalog() const
+{
+    QList<CatalogEntry> out;
+    if (!m_store)
+        return out;
+    const QLocale locale;
+    for (const QString &name : m_store->queueNames()) {
+        auto attributes = m_store->attributes(name, {QStringLiteral("All")});
+        if (!attributes)
+            continue;
+        const auto number
+            = [&](const char *key) { return attributes->value(QLatin1String(key)).toLongLong(); };
+        const qint64 visible = number("ApproximateNumberOfMessages");
+        const qint64 inFlight = number("ApproximateNumberOfMessagesNotVisible");
+        const qint64 delayed = number("ApproximateNumberOfMessagesDelayed");
+        CatalogEntry e;
+        e.kind = kQueueKind;
+        e.name = name;
+        e.arn = m_store->arnOf(name);
+        e.ref
+            = sqsresources::awsQueueUrl(e.arn.section(u':', 3, 3), e.arn.section(u':', 4, 4), name);
+        e.counts = {{QStringLiteral("visible"), visible}, {QStringLiteral("inFlight"), inFlight},
+            {QStringLiteral("delayed"), delayed}};
+        e.status = tr("%1 visible · %2 in flight · %3 delayed")
+                       .arg(locale.toString(visible), locale.toString(inFlight),
+                           locale.toString(delayed));
+        const QString url = QStringLiteral("%1/%2/%3")
+                                .arg(m_edgeUrl.toString(QUrl::StripTrailingSlash),
+                                    m_store->arnOf(name).section(u':', 4, 4), name);
+        e.tooltip = url;
+        const bool fifo = attributes->value(QStringLiteral("FifoQueue")) == QLatin1String("true");
+        e.properties = {{tr("URL"), url}, {tr("Type"), fifo ? tr("FIFO") : tr("Standard")},
+            {tr("Visibility timeout"),
+                tr("%1 s").arg(attributes->value(QStringLiteral("VisibilityTimeout")))}};
+        const auto policy = parseJson(attributes->value(QStringLiteral("RedrivePolicy")).toUtf8());
+        if (policy && policy->is_object())
+            e.properties.append({tr("Dead-letter queue"),
+                fromStd(policy->value("deadLetterTargetArn", std::string())).section(u':', 5)});
+        e.actions = {QStringLiteral("browse"), QStringLiteral("purge")};
+        const auto sources = m_store->deadLetterSources(name);
+        if (sources && !sources->isEmpty()) {
+            e.properties.append({tr("Dead-letter queue of"), sources->join(QStringLiteral(", "))});
+            e.actions.append(QStringLiteral("redrive"));
+            if (visible + inFlight + delayed > 0)
+                e.warning = tr("%1 dead-lettered messages")
+                                .arg(locale.toString(visible + inFlight + delayed));
+        }
+        out.append(e);
+    }
+    return out;
+}
+
+Result<CatalogPage> SqsModule::browse(
+    const QString &kind, const QString &name, const QString &after, int max) const
+{
+    if (kind != kQueueKind)
+        return ServiceModule::browse(kind, name, after, max);
+    if (!m_store)
+        return notRunning();
+    const int limit = std::clamp(max, 1, 1000);
+    auto messages = m_store->peek(name, after, limit + 1);
+    if (!messages)
+        return messages.error();
+    CatalogPage page;
+    page.truncated = messages->size() > limit;
+    for (qsizetype i = 0; i < std::min<qsizetype>(messages->size(), limit); ++i) {
+        const SqsPeekedMessage &m = messages->at(i);
+        QStringList detail;
+        if (m.inFlight)
+            detail.append(tr("in flight"));
+        if (m.delayed)
+            detail.append(tr("delayed"));
+        if (m.receiveCount > 0)
+            detail.append(tr("received %n time(s)", nullptr, m.receiveCount));
+        if (!m.groupId.isEmpty())
+            detail.append(tr("group %1").arg(m.groupId));
+        page.items.append(
+            {m.messageId, m.size, m.sentMs * 1'000'000, detail.join(QStringLiteral(" · "))});
+    }
+    return page;
+}
+
+Result<CatalogItemBody> SqsModule::readItem(
+    const QString &kind, const QString &name, const QString &key) const
+{
+    if (kind != kQueueKind)
+        return ServiceModule::readItem(kind, name, key);
+    if (!m_store)
+        return notRunning();
+    auto body = m_store->peekBody(name, key);
+    if (!body)
+        return body.error();
+    return CatalogItemBody {*body, QString()};
+}
+
+Result<void> SqsModule::deleteItem(const QString &kind, const QString &name, const QString &key)
+{
+    if (kind != kQueueKind)
+        return ServiceModule::deleteItem(kind, name, key);
+    if (!m_store)
+        return notRunning();
+    return m_store->deleteById(name, key);
+}
+
+void SqsModule::putItem(const QString &kind, const QString &name, const QString &key,
+    const QString &file, std::function<void(Result<void>)> done)
+{
+    if (kind != kQueueKind || !m_store) {
+        ServiceModule::putItem(kind, name, key, file, std::move(done));
+        return;
+    }
+    // The file's content is sent as a message (the key is not kept: SQS names messages).
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) {
+        done(makeError(QStringLiteral("InvalidParameterValue"),
+            tr("cannot read %1: %2").arg(file, f.errorString()), 400));
+        return;
+    }
+    SqsSendRequest send;
+    send.body = f.read(1024 * 1024 + 1);
+    if (name.endsWith(QLatin1String(".fifo"))) {
+        send.groupId = QStringLiteral("desktop");
+        send.deduplicationId = QString::fromLatin1(newRequestId());
+    }
+    auto sent = m_store->send(name, send);
+    done(sent ? Result<void>() : Result<void>(sent.error()));
+}
+
+Result<QString> SqsModule::runAction(
+    const QString &kind, const QString &name, const QString &action)
+{
+    if (kind != kQueueKind)
+        return ServiceModule::runAction(kind, name, action);
+    if (!m_store)
+        return notRunning();
+    if (action == QLatin1String("purge")) {
+        auto attributes = m_store->attributes(name, {QStringLiteral("All")});
+        if (!attributes)
+            return attributes.error();
+        const qint64 count
+            = attributes->value(QStringLiteral("ApproximateNumberOfMessages")).toLongLong()
+            + attributes->value(QStringLiteral("ApproximateNumberOfMessagesNotVisible"))
+                  .toLongLong()
+            + attributes->value(QStringLiteral("ApproximateNumberOfMessagesDelayed")).toLongLong();
+        if (auto r = m_store->purge(name); !r)
+            return r.error();
+        return tr("purged %n message(s) from %1", nullptr, int(count)).arg(name);
+    }
+    if (action == QLatin1String("redrive")) {
+        // As StartMessageMoveTask without a destination: each back to where it came from.
+        auto moved = m_store->moveMessages(name, QString(), std::numeric_limits<int>::max());
+        if (!moved)
+            return moved.error();
+        return tr("moved %n message(s) from %1 back to their source queues", nullptr, *moved)
+            .arg(name);
+    }
+    return ServiceModule::runAction(kind, name, action);
 }
 
 void SqsModule::stop()
 {
+    if (m_targets)
+        m_targets->remove(this);
+    m_targets = nullptr;
     if (m_mappings && m_source)
         m_mappings->removeSource(m_source.get());
     m_mappings = nullptr;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/messagetargets.h"
 #include "services/servicemodule.h"
 
 #include <memory>
@@ -11,12 +12,12 @@ class SqsEventSource;
 class SqsJsonApi;
 class SqsStore;
 
-// SQS: queues on the edge port (the JSON protocol; SqsStore holds the queues and their
-// messages in the state), and each queue as an event source for functions (SqsEventSource,
-// registered with the engine's event-source mappings), and AWS::SQS::Queue in templates.
-// Wiring only. Not yet: the query protocol, S3 notifications and async destinations to
-// queues.
-class SqsModule : public ServiceModule
+// SQS: queues on the edge port (both protocols; SqsStore holds the queues and their
+// messages in the state), each queue as an event source for functions (SqsEventSource,
+// registered with the engine's event-source mappings) and as a message target for other
+// services (S3's notifications, functions' destinations: MessageTargets), AWS::SQS::Queue in
+// templates, and queues in the resource catalog. Wiring only.
+class SqsModule : public ServiceModule, public MessageTarget
 {
     Q_OBJECT
 public:
@@ -32,12 +33,33 @@ public:
     QList<const FunctionEventType *> functionEventTypes() const override;
     Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
     Result<QString> deleteResource(const StackResource &resource) override;
+    QStringList messageTargetServices() const override { return {QStringLiteral("sqs")}; }
+
+    // Queues in the resource catalog: counts, their messages to peek, delete and send, purge,
+    // and for a dead-letter queue, redrive to its sources.
+    QList<CatalogKind> catalogKinds() const override;
+    QList<CatalogEntry> catalog() const override;
+    Result<CatalogPage> browse(
+        const QString &kind, const QString &name, const QString &after, int max) const override;
+    Result<CatalogItemBody> readItem(
+        const QString &kind, const QString &name, const QString &key) const override;
+    Result<void> deleteItem(const QString &kind, const QString &name, const QString &key) override;
+    void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
+        std::function<void(Result<void>)> done) override;
+    Result<QString> runAction(
+        const QString &kind, const QString &name, const QString &action) override;
+
+    // MessageTarget: a standard queue takes the message as sent, with the sender's trace.
+    Result<void> deliverMessage(const QString &arn, const TargetMessage &message) override;
+    bool targetExists(const QString &arn) const override;
 
 private:
     std::unique_ptr<SqsStore> m_store;
     std::unique_ptr<SqsJsonApi> m_api;
     std::unique_ptr<SqsEventSource> m_source;
     EventSourceMappings *m_mappings = nullptr;
+    MessageTargets *m_targets = nullptr;
+    QUrl m_edgeUrl;
 };
 
 } // namespace tarmac

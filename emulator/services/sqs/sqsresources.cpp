@@ -41,8 +41,7 @@ public:
             name = fifo ? generatedPhysicalName(n, logicalId, 75, false) + QStringLiteral(".fifo")
                         : generatedPhysicalName(n, logicalId, 80, false);
         // The URL AWS gives; SDKs pointed at Tarmac send to their endpoint with it.
-        id.physicalId
-            = QStringLiteral("https://sqs.%1.amazonaws.com/%2/%3").arg(n.region, n.accountId, name);
+        id.physicalId = awsQueueUrl(n.region, n.accountId, name);
         const auto str = [](const QString &s) { return Json(s.toStdString()); };
         id.attributes.insert(QStringLiteral("Arn"), str(n.arn("sqs", name)));
         id.attributes.insert(QStringLiteral("QueueName"), str(name));
@@ -125,6 +124,11 @@ const ResourceType &queuePolicyType()
 const FunctionEventType &sqsEventType()
 {
     return g_event;
+}
+
+QString awsQueueUrl(const QString &region, const QString &accountId, const QString &name)
+{
+    return QStringLiteral("https://sqs.%1.amazonaws.com/%2/%3").arg(region, accountId, name);
 }
 
 QString queueName(const QString &physicalId)

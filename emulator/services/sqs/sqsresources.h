@@ -16,7 +16,9 @@ const ResourceType &queueType();
 const ResourceType &queuePolicyType();
 const FunctionEventType &sqsEventType();
 
-// The queue's name (the last part of its URL) and the attributes its properties set.
+// The URL AWS gives a queue (what Ref gives in a template), and a queue's name (the last part
+// of its URL) and the attributes its properties set.
+QString awsQueueUrl(const QString &region, const QString &accountId, const QString &name);
 QString queueName(const QString &physicalId);
 Result<QMap<QString, QString>> queueAttributes(const Json &properties);
 QMap<QString, QString> queueTags(const Json &properties);

@@ -152,6 +152,7 @@ struct SqsStore::Message
     qint64 generation = 0; // receives so far: the newest receipt handle carries it
     QString groupId;
     QString deduplicationId;
+    QString deadLetterSource; // in a dead-letter queue: the queue it came from
 };
 
 struct SqsStore::Queue
@@ -202,6 +203,7 @@ Result<void> SqsStore::open()
             " first_receive_ms INTEGER NOT NULL, generation INTEGER NOT NULL,"
             " group_id TEXT NOT NULL, deduplication_id TEXT NOT NULL);"
             "CREATE INDEX sqs_messages_queue ON sqs_messages (queue, seq);"},
+        {2, "ALTER TABLE sqs_messages ADD COLUMN dead_letter_source TEXT NOT NULL DEFAULT '';"},
     };
     if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
@@ -225,8 +227,8 @@ Result<void> SqsStore::open()
             return read;
         auto messages = db.prepare(
             "SELECT seq, queue, message_id, body, attributes, system_attributes, sent_ms,"
-            " visible_ms, receive_count, first_receive_ms, generation, group_id, deduplication_id"
-            " FROM sqs_messages ORDER BY seq");
+            " visible_ms, receive_count, first_receive_ms, generation, group_id, deduplication_id,"
+            " dead_letter_source FROM sqs_messages ORDER BY seq");
         if (!messages)
             return messages.error();
         return messages->forEachRow([&] {
@@ -249,6 +251,7 @@ Result<void> SqsStore::open()
             m.generation = messages->int64(10);
             m.groupId = messages->text(11);
             m.deduplicationId = messages->text(12);
+            m.deadLetterSource = messages->text(13);
             if (q->fifo && !m.deduplicationId.isEmpty())
                 q->deduplication.insert(
                     m.deduplicationId, {m.sentMs + kDeduplicationWindowMs, m.id, m.seq});
@@ -575,7 +578,8 @@ Result<void> SqsStore::insertMessage(Database &db, const QString &queue, const M
     auto st = db.prepare(
         "INSERT OR REPLACE INTO sqs_messages (seq, queue, message_id, body, attributes,"
         " system_attributes, sent_ms, visible_ms, receive_count, first_receive_ms,"
-        " generation, group_id, deduplication_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " generation, group_id, deduplication_id, dead_letter_source)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return st.error();
     const std::string attributes = toJsonBytes(attributesJson(m.attributes)).toStdString();
@@ -593,6 +597,7 @@ Result<void> SqsStore::insertMessage(Database &db, const QString &queue, const M
         .bind(11, m.generation)
         .bind(12, m.groupId)
         .bind(13, m.deduplicationId)
+        .bind(14, m.deadLetterSource)
         .exec();
 }
 
@@ -812,6 +817,42 @@ QString SqsStore::handleFor(const Queue &q, const Message &m) const
     return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 
+void SqsStore::resetForMove(Message &m, const Queue &to, qint64 nowMs, const QString &source)
+{
+    m.visibleMs = nowMs;
+    m.receiveCount = 0;
+    m.firstReceiveMs = 0;
+    m.generation = 0;
+    m.deadLetterSource = source;
+    if (!to.fifo) {
+        m.groupId.clear();
+        m.deduplicationId.clear();
+    }
+}
+
+Result<void> SqsStore::moveRows(Database &db, const QList<MovedRow> &rows, qint64 nowMs)
+{
+    Transaction t(db);
+    if (!t.began())
+        return t.began().error();
+    auto st = db.prepare("UPDATE sqs_messages SET seq = ?, queue = ?, visible_ms = ?,"
+                         " receive_count = 0, first_receive_ms = 0, generation = 0,"
+                         " dead_letter_source = ? WHERE seq = ?");
+    if (!st)
+        return st.error();
+    for (const MovedRow &row : rows) {
+        if (auto e = st->bind(1, row.newSeq)
+                         .bind(2, row.queue)
+                         .bind(3, nowMs)
+                         .bind(4, row.deadLetterSource)
+                         .bind(5, row.oldSeq)
+                         .exec();
+            !e)
+            return e;
+    }
+    return t.commit();
+}
+
 Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
 {
     // Called with m already out of q.
@@ -822,39 +863,16 @@ Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
     Queue *dlq = find(target);
     if (!dlq)
         return makeError(QStringLiteral("Internal"), QStringLiteral("no dead-letter queue"));
-    Message moved = std::move(m);
-    moved.seq = m_nextSeq++;
-    moved.visibleMs = nowMs;
-    moved.receiveCount = 0;
-    moved.firstReceiveMs = 0;
-    moved.generation = 0;
-    if (!dlq->fifo) {
-        moved.groupId.clear();
-        moved.deduplicationId.clear();
-    }
-    auto r = m_store->write([&](Database &db) -> Result<void> {
-        Transaction t(db);
-        if (!t.began())
-            return t.began().error();
-        auto del = db.prepare("UPDATE sqs_messages SET seq = ?, queue = ?, visible_ms = ?,"
-                              " receive_count = 0, first_receive_ms = 0, generation = 0"
-                              " WHERE message_id = ? AND queue = ?");
-        if (!del)
-            return del.error();
-        if (auto e = del->bind(1, moved.seq)
-                         .bind(2, dlq->name)
-                         .bind(3, nowMs)
-                         .bind(4, moved.id)
-                         .bind(5, q.name)
-                         .exec();
-            !e)
-            return e;
-        return t.commit();
+    const qint64 oldSeq = m.seq;
+    m.seq = m_nextSeq++;
+    resetForMove(m, *dlq, nowMs, q.name);
+    auto r = m_store->write([&](Database &db) {
+        return moveRows(db, {{oldSeq, m.seq, dlq->name, q.name}}, nowMs);
     });
     if (!r)
         return r;
-    index(*dlq, moved);
-    dlq->messages.emplace(moved.seq, std::move(moved));
+    index(*dlq, m);
+    dlq->messages.emplace(m.seq, std::move(m));
     return {};
 }
 
@@ -1100,6 +1118,156 @@ Result<void> SqsStore::purge(const QString &name)
     q->byVisible.clear();
     q->lastPurgeMs = now;
     return {};
+}
+
+Result<int> SqsStore::moveMessages(const QString &source, const QString &destination, int max)
+{
+    QSet<QString> woken;
+    int moved = 0;
+    Result<void> outcome;
+    {
+        QMutexLocker lock(&m_mutex);
+        Queue *from = find(source);
+        if (!from)
+            return noQueue();
+        Queue *fixed = destination.isEmpty() ? nullptr : find(destination);
+        if (!destination.isEmpty() && !fixed)
+            return noQueue();
+        const qint64 now = m_clock->nowMs();
+        dropExpired(*from, now);
+        // The visible messages in send order, each with where it goes.
+        struct Move
+        {
+            qint64 seq;
+            Queue *to;
+        };
+        std::vector<Move> moves;
+        for (auto &[seq, m] : from->messages) {
+            if (int(moves.size()) >= max)
+                break;
+            if (m.visibleMs > now)
+                continue; // in flight or delayed: it stays
+            Queue *to = fixed ? fixed : find(m.deadLetterSource);
+            if (!to || to == from) {
+                outcome = sqsError(QStringLiteral("InvalidParameterValue"),
+                    m.deadLetterSource.isEmpty()
+                        ? QStringLiteral("Message %1 has no source queue to return to; name a "
+                                         "DestinationArn.")
+                              .arg(m.id)
+                        : QStringLiteral("The source queue %1 of message %2 no longer exists.")
+                              .arg(m.deadLetterSource, m.id));
+                break;
+            }
+            if (to->fifo && m.groupId.isEmpty()) {
+                outcome = sqsError(QStringLiteral("InvalidParameterValue"),
+                    QStringLiteral("Message %1 has no MessageGroupId and cannot move to the FIFO "
+                                   "queue %2.")
+                        .arg(m.id, to->name));
+                break;
+            }
+            moves.push_back({seq, to});
+        }
+        if (moves.empty())
+            return outcome ? Result<int>(0) : Result<int>(outcome.error());
+        QList<MovedRow> rows;
+        for (const Move &mv : moves)
+            rows.append({mv.seq, m_nextSeq + rows.size(), mv.to->name, QString()});
+        auto written = m_store->write([&](Database &db) { return moveRows(db, rows, now); });
+        if (!written)
+            return written.error();
+        for (const Move &mv : moves) {
+            auto node = from->messages.extract(mv.seq);
+            Message m = std::move(node.mapped());
+            unindex(*from, m);
+            m.seq = m_nextSeq++;
+            resetForMove(m, *mv.to, now, QString());
+            index(*mv.to, m);
+            mv.to->messages.emplace(m.seq, std::move(m));
+            woken.insert(mv.to->name);
+            ++moved;
+        }
+    }
+    for (const QString &queue : std::as_const(woken))
+        notify(queue);
+    if (!outcome && moved == 0)
+        return outcome.error();
+    return moved;
+}
+
+Result<QList<SqsPeekedMessage>> SqsStore::peek(
+    const QString &name, const QString &after, int max) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    const qint64 now = m_clock->nowMs();
+    QList<SqsPeekedMessage> out;
+    bool started = after.isEmpty();
+    for (const auto &[seq, m] : q->messages) {
+        if (!started) {
+            started = m.id == after;
+            continue;
+        }
+        if (out.size() >= max)
+            break;
+        SqsPeekedMessage p;
+        p.messageId = m.id;
+        p.size = m.body.size();
+        p.sentMs = m.sentMs;
+        p.receiveCount = m.receiveCount;
+        p.inFlight = m.visibleMs > now && m.receiveCount > 0;
+        p.delayed = m.visibleMs > now && m.receiveCount == 0;
+        p.groupId = m.groupId;
+        out.append(p);
+    }
+    return out;
+}
+
+Result<QByteArray> SqsStore::peekBody(const QString &name, const QString &messageId) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    for (const auto &[seq, m] : q->messages) {
+        if (m.id == messageId)
+            return m.body;
+    }
+    return sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
+        QStringLiteral("The queue %1 has no message %2.").arg(name, messageId));
+}
+
+Result<void> SqsStore::deleteById(const QString &name, const QString &messageId)
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    for (auto it = q->messages.begin(); it != q->messages.end(); ++it) {
+        if (it->second.id != messageId)
+            continue;
+        if (auto r = removeMessages({it->first}); !r)
+            return r;
+        unindex(*q, it->second);
+        q->messages.erase(it);
+        return {};
+    }
+    return sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
+        QStringLiteral("The queue %1 has no message %2.").arg(name, messageId));
+}
+
+int SqsStore::visibleCount(const QString &name) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return 0;
+    const qint64 now = m_clock->nowMs();
+    int n = 0;
+    for (const auto &[seq, m] : q->messages)
+        n += m.visibleMs <= now ? 1 : 0;
+    return n;
 }
 
 std::optional<qint64> SqsStore::nextVisibleMs(const QString &name) const

@@ -54,6 +54,18 @@ struct SqsSendResult
     QString sequenceNumber; // FIFO only
 };
 
+// A message as the resource catalog shows it (peeked: nothing about it changes).
+struct SqsPeekedMessage
+{
+    QString messageId;
+    qint64 size = 0;
+    qint64 sentMs = 0;
+    int receiveCount = 0;
+    bool inFlight = false; // received, its visibility timeout not over
+    bool delayed = false; // sent with a delay not over
+    QString groupId;
+};
+
 // A message as ReceiveMessage hands it out.
 struct SqsMessage
 {
@@ -83,8 +95,8 @@ struct SqsMessage
 // - A send is acknowledged once its row is committed: nothing acknowledged is lost to a
 //   crash; messages in flight at a crash come back when their visibility timeout ends.
 //
-// Known limits: no long polling here (the wire API waits on messageAvailable()); no
-// message move tasks yet; KMS and policy attributes are kept and not enforced.
+// Known limits: no long polling here (the wire API waits on messageAvailable()); KMS and
+// policy attributes are kept and not enforced.
 class SqsStore
 {
 public:
@@ -127,6 +139,20 @@ public:
     Result<void> changeVisibility(
         const QString &name, const QString &receiptHandle, int visibilityTimeout);
     Result<void> purge(const QString &name);
+    // Moves up to `max` of the queue's visible messages, oldest first, to `destination`, or
+    // (empty) each back to the queue it was dead-lettered from (StartMessageMoveTask). How
+    // many moved; an error when none could (a message without a source to return to, a
+    // standard message for a FIFO queue), the moves before it stand.
+    Result<int> moveMessages(const QString &source, const QString &destination, int max);
+    // Messages neither in flight nor delayed.
+    int visibleCount(const QString &name) const;
+
+    // The desktop's view of a queue (the resource catalog): messages in send order after the
+    // one with id `after` (empty: from the first), at most `max`, without receiving them; one
+    // message's body; deleting one by its id whatever its state.
+    Result<QList<SqsPeekedMessage>> peek(const QString &name, const QString &after, int max) const;
+    Result<QByteArray> peekBody(const QString &name, const QString &messageId) const;
+    Result<void> deleteById(const QString &name, const QString &messageId);
 
     // When the next message of the queue becomes visible (wall-clock ms), if any is waiting:
     // for a long poll's wake-up timer.
@@ -159,6 +185,17 @@ private:
     void index(Queue &q, const Message &m);
     void unindex(Queue &q, const Message &m);
     Result<void> moveToDeadLetter(Queue &q, Message m, qint64 nowMs);
+    // A message moved to another queue starts over there: visible now, never received;
+    // `source` is the queue it was dead-lettered from, or empty.
+    static void resetForMove(Message &m, const Queue &to, qint64 nowMs, const QString &source);
+    struct MovedRow
+    {
+        qint64 oldSeq;
+        qint64 newSeq;
+        QString queue;
+        QString deadLetterSource;
+    };
+    static Result<void> moveRows(Database &db, const QList<MovedRow> &rows, qint64 nowMs);
     QString handleFor(const Queue &q, const Message &m) const;
     void notify(const QString &queue);
 

@@ -30,6 +30,7 @@ StackLoader::Options serviceTypes()
     o.resourceTypes += {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
     o.resourceTypes += {&sqsresources::queueType(), &sqsresources::queuePolicyType()};
     o.eventTypes = {&s3resources::s3EventType(), &sqsresources::sqsEventType()};
+    o.messageServices = {QStringLiteral("sqs")}; // as SqsModule offers
     return o;
 }
 
@@ -719,7 +720,9 @@ void TestStackLoader::cfnNotificationConfiguration()
         "            Function: !GetAtt Fn.Arn\n"
         "            Filter: {S3Key: {Rules: [{Name: suffix, Value: .csv}]}}\n"
         "        QueueConfigurations:\n"
-        "          - {Event: 's3:ObjectCreated:*', Queue: arn:aws:sqs:us-east-1:000000000000:q}\n");
+        "          - {Event: 's3:ObjectCreated:*', Queue: arn:aws:sqs:us-east-1:000000000000:q}\n"
+        "        TopicConfigurations:\n"
+        "          - {Event: 's3:ObjectRemoved:*', Topic: arn:aws:sns:us-east-1:000000000000:t}\n");
     QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
     QCOMPARE(order(*stack),
         QStringList({QStringLiteral("Role"), QStringLiteral("Fn"), QStringLiteral("Permission"),
@@ -727,16 +730,20 @@ void TestStackLoader::cfnNotificationConfiguration()
     QCOMPARE(firstSpec(*stack).inlineCode,
         QByteArray("def handler(event, context):\n    return event\n"));
     const auto notifications = notificationsOf(*stack, QStringLiteral("Bucket"));
-    QCOMPARE(notifications.size(), 1);
+    QCOMPARE(notifications.size(), 3); // the function's, the queue's and the topic's
     QCOMPARE(notifications.first().arn, arnOf(firstFunction(*stack)));
+    QCOMPARE(notifications[1].kind, QStringLiteral("Queue"));
+    QCOMPARE(notifications[1].arn, QStringLiteral("arn:aws:sqs:us-east-1:000000000000:q"));
+    QCOMPARE(notifications[2].kind, QStringLiteral("Topic"));
     QCOMPARE(notifications.first().events, QStringList {QStringLiteral("s3:ObjectCreated:Put")});
     QCOMPARE(notifications.first().suffix, QStringLiteral(".csv"));
-    // The queue notification is listed; IAM and the permission are accepted and ignored.
+    // The topic notification is listed (no service takes its messages); the queue's is
+    // delivered; IAM and the permission are accepted and ignored.
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 1);
     const auto unsupported = std::find_if(stack->report.items.cbegin(), stack->report.items.cend(),
         [](const FidelityItem &i) { return i.level == FidelityItem::Level::Unsupported; });
-    QCOMPARE(unsupported->subject, QStringLiteral("NotificationConfiguration.QueueConfigurations"));
-    QCOMPARE(unsupported->location.line, 25);
+    QCOMPARE(unsupported->subject, QStringLiteral("NotificationConfiguration.TopicConfigurations"));
+    QCOMPARE(unsupported->location.line, 28);
     QVERIFY(stack->report.count(FidelityItem::Level::Ignored) >= 2);
 }
 
@@ -1000,15 +1007,16 @@ void TestStackLoader::undeliverableDestinationsAreReported()
         + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
           "      InlineCode: 'def h(e, c): pass'\n      Handler: index.h\n"
           "      Runtime: python3.12\n      EventInvokeConfig:\n        DestinationConfig:\n"
-          "          OnFailure: {Type: SQS, Destination: "
-          "'arn:aws:sqs:us-east-1:000000000000:dlq'}\n"
-          "          OnSuccess: {Type: Lambda, Destination: "
-          "'arn:aws:lambda:us-east-1:000000000000:function:next'}\n");
+          "          OnFailure: {Type: SNS, Destination: "
+          "'arn:aws:sns:us-east-1:000000000000:alarms'}\n"
+          "          OnSuccess: {Type: SQS, Destination: "
+          "'arn:aws:sqs:us-east-1:000000000000:done'}\n");
     QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    // Queues take messages (the SQS module's message target); topics not yet.
     QStringList subjects;
     for (const FidelityItem &i : stack->report.items)
         subjects.append(i.subject);
-    QCOMPARE(subjects, QStringList {QStringLiteral("OnFailure destination SQS")});
+    QCOMPARE(subjects, QStringList {QStringLiteral("OnFailure destination SNS")});
 }
 
 void TestStackLoader::samBuildOutputIsServed()

@@ -2,6 +2,7 @@
 // and timestamps, redrive to a dead-letter queue, FIFO groups, deduplication and sequence
 // numbers, persistence across a reopen, and the attribute MD5 against published values.
 #include "base/clock.h"
+#include "services/sqs/sqsmovetasks.h"
 #include "services/sqs/sqsstore.h"
 #include "store/store.h"
 
@@ -54,6 +55,7 @@ private slots:
     void deleteWithOldAndBadHandles();
     void changeVisibility();
     void redriveToDeadLetterQueue();
+    void moveTasksRedriveToTheSource();
     void fifoGroupsAndDeduplication();
     void purgeOncePerMinute();
     void sizeLimit();
@@ -314,6 +316,71 @@ void TestSqsStore::redriveToDeadLetterQueue()
     QCOMPARE(dead->size(), 1);
     QCOMPARE(dead->at(0).messageId, sent->messageId);
     QCOMPARE(dead->at(0).body, QByteArray("poison"));
+}
+
+void TestSqsStore::moveTasksRedriveToTheSource()
+{
+    const QString dlq = QStringLiteral("dead");
+    const QString q = QStringLiteral("work");
+    const QString other = QStringLiteral("other");
+    QVERIFY(m_sqs->createQueue(dlq, {}, {}));
+    QVERIFY(m_sqs->createQueue(other, {}, {}));
+    QVERIFY(m_sqs->createQueue(q,
+        {{QStringLiteral("RedrivePolicy"),
+            QStringLiteral("{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dead\","
+                           "\"maxReceiveCount\":1}")}},
+        {}));
+    for (const char *text : {"p1", "p2", "p3", "p4"})
+        QVERIFY(m_sqs->send(q, body(text)));
+    QCOMPARE(m_sqs->receive(q, 10, 0)->size(), 4);
+    QVERIFY(m_sqs->receive(q, 10, 0)->isEmpty()); // all four go to the dead-letter queue
+    QCOMPARE(m_sqs->visibleCount(dlq), 4);
+    // The dead-letter source survives a reopen: it is stored with the message.
+    reopen();
+    // A message in flight stays put.
+    auto inFlight = m_sqs->receive(dlq, 1, 30);
+    QCOMPARE(bodies(*inFlight), QByteArrayList {"p1"});
+
+    // Paced: one a second on the clock, back to the queue each came from.
+    SqsMoveTasks tasks(m_sqs.get(), m_clock.get());
+    const QString arn = QStringLiteral("arn:aws:sqs:us-east-1:000000000000:dead");
+    auto handle = tasks.start(dlq, QString(), arn, QString(), 1);
+    QVERIFY(handle);
+    QCOMPARE(tasks.start(dlq, QString(), arn, QString(), 1).error().code,
+        QStringLiteral("UnsupportedOperation")); // one running task per source
+    auto listed = tasks.list(dlq, 10);
+    QCOMPARE(listed.size(), 1);
+    QCOMPARE(listed[0].status, QStringLiteral("RUNNING"));
+    QCOMPARE(listed[0].toMove, 3);
+    QCOMPARE(listed[0].moved, 1);
+    m_clock->advanceNs(kSecond);
+    QCOMPARE(tasks.list(dlq, 1)[0].moved, 2);
+    QCOMPARE(*tasks.cancel(*handle), 2);
+    QCOMPARE(tasks.list(dlq, 1)[0].status, QStringLiteral("CANCELLED"));
+    m_clock->advanceNs(5 * kSecond);
+    QCOMPARE(tasks.list(dlq, 1)[0].moved, 2); // cancelled: no more
+    QCOMPARE(tasks.cancel(*handle).error().code, QStringLiteral("ResourceNotFoundException"));
+    auto back = m_sqs->receive(q, 10, 30);
+    QCOMPARE(bodies(*back), (QByteArrayList {"p2", "p3"}));
+    QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QStringLiteral("1"));
+
+    // Unpaced, to a named queue: everything visible at once.
+    QVERIFY(tasks.start(dlq, other, arn, QString(), std::nullopt));
+    QCOMPARE(tasks.list(dlq, 1)[0].status, QStringLiteral("COMPLETED"));
+    QCOMPARE(bodies(*m_sqs->receive(other, 10, 30)), QByteArrayList {"p4"});
+    QCOMPARE(tasks.list(dlq, 10).size(), 2); // newest first
+    QCOMPARE(tasks.list(dlq, 10)[1].status, QStringLiteral("CANCELLED"));
+
+    // A message that was never dead-lettered has no source to return to.
+    QVERIFY(m_sqs->send(dlq, body("stray")));
+    QCOMPARE(m_sqs->moveMessages(dlq, QString(), 10).error().code,
+        QStringLiteral("InvalidParameterValue"));
+    QVERIFY(tasks.start(dlq, QString(), arn, QString(), std::nullopt));
+    QCOMPARE(tasks.list(dlq, 1)[0].status, QStringLiteral("FAILED"));
+    QVERIFY(!tasks.list(dlq, 1)[0].failureReason.isEmpty());
+    QCOMPARE(m_sqs->moveMessages(QStringLiteral("nope"), QString(), 10).error().code,
+        QStringLiteral("QueueDoesNotExist"));
 }
 
 void TestSqsStore::fifoGroupsAndDeduplication()

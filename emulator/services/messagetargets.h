@@ -1,0 +1,62 @@
+#pragma once
+
+#include "base/result.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QMap>
+#include <QReadWriteLock>
+#include <QString>
+
+namespace tarmac {
+
+// A message one service hands to a resource another service owns: an S3 event notification
+// for a queue, a function's asynchronous-invocation record for its destination, …
+struct TargetMessage
+{
+    QByteArray body;
+    QByteArray traceId; // the sender's trace (32 hex digits), or empty
+    QByteArray parentSpanId; // the sender's span in it (16 hex digits), or empty
+    // Message attributes by name: DataType ("String", "Number") and value (an asynchronous
+    // invocation's dead-letter message carries RequestID, ErrorCode and ErrorMessage).
+    QMap<QString, std::pair<QString, QString>> attributes;
+};
+
+// What a service that receives messages implements (SQS for queues).
+class MessageTarget
+{
+public:
+    virtual ~MessageTarget();
+    // Durable once it returns without error. Any thread. An error is the target's own
+    // (QueueDoesNotExist), for a log line.
+    virtual Result<void> deliverMessage(const QString &arn, const TargetMessage &message) = 0;
+    // Whether the ARN names a resource that exists now (a configuration's check). Any thread.
+    virtual bool targetExists(const QString &arn) const = 0;
+};
+
+// Where senders find the service behind an ARN without knowing it: each receiving service
+// registers its target for the ARN's service part ("sqs"); S3's notifications and the
+// engine's asynchronous policy deliver through it. Thread-safe.
+class MessageTargets
+{
+public:
+    // `service` is the ARN's third field; the target is not owned and must be removed before
+    // it goes.
+    void add(const QString &service, MessageTarget *target);
+    void remove(MessageTarget *target);
+
+    // Some service takes messages for this ARN's kind.
+    bool handles(const QString &arn) const;
+    bool exists(const QString &arn) const;
+    // NoSuchTarget when no service takes this kind of ARN.
+    Result<void> deliver(const QString &arn, const TargetMessage &message) const;
+
+    // The ARN's service part ("sqs" of arn:aws:sqs:us-east-1:000000000000:q), or empty.
+    static QString serviceOf(const QString &arn);
+
+private:
+    mutable QReadWriteLock m_lock;
+    QHash<QString, MessageTarget *> m_targets;
+};
+
+} // namespace tarmac
