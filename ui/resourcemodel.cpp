@@ -110,7 +110,7 @@ QList<ResourceItem> CatalogResources::itemsOf(
             continue;
         ResourceItem item;
         item.name = e.name;
-        item.ref = e.ref;
+        item.physicalId = e.physicalId;
         item.counts = e.counts;
         item.status = e.status;
         item.tooltip = e.tooltip;
@@ -307,7 +307,8 @@ QVariant ResourceModel::data(const QModelIndex &index, int role) const
     const ResourceItem &item = items.value(index.row());
     // The template's name first; the resource's own name (what the APIs take) on its status
     // line.
-    const QString logical = m_template.names.value(item.ref.isEmpty() ? item.name : item.ref);
+    const QString logical
+        = m_template.names.value(item.physicalId.isEmpty() ? item.name : item.physicalId);
     switch (role) {
     case Qt::DisplayRole:
         return logical.isEmpty() ? item.name : logical;

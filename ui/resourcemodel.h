@@ -24,7 +24,7 @@ struct ResourceItem
     QString warning; // something wrong with it (a runtime that is not installed)
     QString status; // the counts as one line, when the kind's source says it itself
     QStringList actions; // "browse", …: what the resource offers
-    QString ref; // what a template's Ref gives for it, when not its name
+    QString physicalId; // its physical id in a template, when not its name
     friend bool operator==(const ResourceItem &, const ResourceItem &) = default;
 };
 

@@ -64,6 +64,7 @@ Result<Stack> StackApplier::load() const
     options.stackName = m_engine->options().stackName;
     options.layerFolders = m_engine->options().layerFolders;
     options.buildRoot = m_engine->buildRoot();
+    options.endpoint = m_engine->edgeUrl().toString(QUrl::StripTrailingSlash);
     for (ServiceModule *module : m_engine->modules()) {
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();

@@ -158,7 +158,8 @@ public:
                                      QLatin1String(h.mid(20, 12)));
         m_stack.id = QStringLiteral("arn:aws:cloudformation:%1:%2:stack/%3/%4")
                          .arg(m_stack.region, m_stack.accountId, m_stack.name, uuid);
-        m_naming = StackNaming {m_stack.name, m_stack.id, m_stack.region, m_stack.accountId};
+        m_naming = StackNaming {
+            m_stack.name, m_stack.id, m_stack.region, m_stack.accountId, m_options.endpoint};
     }
 
     Result<Stack> run()

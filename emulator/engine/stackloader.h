@@ -40,6 +40,8 @@ public:
         QHash<QString, QString> layerFolders;
         // Where builds go (ResourceCheck::buildRoot): STATE/build.
         QString buildRoot;
+        // The edge URL the services are served on (StackNaming::endpoint), or empty.
+        QString endpoint;
         // The types and SAM event types the services offer (ServiceModule::resourceTypes(),
         // functionEventTypes()); they come before the engine's own table.
         QList<const ResourceType *> resourceTypes;

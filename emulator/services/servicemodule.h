@@ -99,9 +99,9 @@ struct CatalogEntry
     QString kind; // CatalogKind::id
     QString name;
     QString arn;
-    // What a template's Ref gives for it when that is not its name (a queue's URL), so that
+    // Its physical id in a template when that is not its name (a queue's AWS URL), so that
     // the desktop can show the template's name for it; empty: the name.
-    QString ref;
+    QString physicalId;
     QVariantMap counts; // "objects": 12, "bytes": 4096
     QString status; // the counts as one line: "12 objects · 4 KB"
     QString tooltip;

@@ -48,6 +48,10 @@ struct StackNaming
     QString stackId;
     QString region;
     QString accountId;
+    // The edge URL Tarmac serves the services on ("http://127.0.0.1:4566"), for values AWS
+    // gives as URLs that clients call (a queue's URL): empty when nothing is served (`tarmac
+    // check`), where AWS's own form is given.
+    QString endpoint;
 
     // "arn:aws:{service}:{region}:{account}:{resource}"
     QString arn(const char *service, const QString &resource) const;

@@ -18,6 +18,9 @@ from harness import Tarmac, boto3_client, run_tarmac
 from lambda_support import python_function, wait_for
 
 JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+NODE_SDK = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                         "plugins", "runtimes", "node", "sdk", "node_modules",
+                                         "@aws-sdk", "client-sqs"))
 
 
 def raw(t, operation, body):
@@ -588,6 +591,16 @@ Resources:
         QueueConfigurations:
           - Event: s3:ObjectCreated:*
             Queue: !GetAtt Inbox.Arn
+  Producer:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: producer
+      CodeUri: producer/
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Environment:
+        Variables:
+          QUEUE_URL: !Ref Results
   Worker:
     Type: AWS::Serverless::Function
     Properties:
@@ -616,6 +629,17 @@ class SqsTemplateTest(unittest.TestCase):
         os.makedirs(os.path.join(project, "worker"))
         with open(os.path.join(project, "worker", "app.py"), "w") as f:
             f.write("def handler(event, context):\n    return {'done': event['n']}\n")
+        # A Node.js function sends to the queue's Ref with the SDK the runtime provides: the
+        # JavaScript SDK v3 sends to the QueueUrl's host, so Ref must name Tarmac's edge.
+        os.makedirs(os.path.join(project, "producer"))
+        with open(os.path.join(project, "producer", "index.js"), "w") as f:
+            f.write("const { SQSClient, SendMessageCommand } = require('@aws-sdk/client-sqs');\n"
+                    "const sqs = new SQSClient({});\n"
+                    "exports.handler = async (event) => {\n"
+                    "  const r = await sqs.send(new SendMessageCommand({\n"
+                    "    QueueUrl: process.env.QUEUE_URL, MessageBody: JSON.stringify(event) }));\n"
+                    "  return { url: process.env.QUEUE_URL, id: r.MessageId };\n"
+                    "};\n")
         check = run_tarmac("check", project)
         self.assertIn("everything runs as on AWS", check.stdout + check.stderr)
         state = os.path.join(project, ".state")
@@ -637,6 +661,13 @@ class SqsTemplateTest(unittest.TestCase):
             record = json.loads(sqs.receive_message(QueueUrl=results, WaitTimeSeconds=20)[
                 "Messages"][0]["Body"])
             self.assertEqual(record["responsePayload"], {"done": 7})
+            if os.path.isdir(NODE_SDK):
+                sent = json.loads(lam.invoke(FunctionName="producer", Payload=json.dumps(
+                    {"from": "node"}))["Payload"].read())
+                self.assertEqual(sent["url"], t.edge + "/000000000000/results")
+                got = sqs.receive_message(QueueUrl=results, WaitTimeSeconds=5)["Messages"][0]
+                self.assertEqual((got["MessageId"], json.loads(got["Body"])),
+                                 (sent["id"], {"from": "node"}))
             self.assertEqual(lam.get_function_configuration(FunctionName="worker")[
                 "DeadLetterConfig"]["TargetArn"], "arn:aws:sqs:us-east-1:000000000000:failed")
             lam.invoke(FunctionName="worker", InvocationType="Event", Payload=b"{}")

@@ -142,7 +142,7 @@ QList<CatalogEntry> SqsModule::catalog() const
         e.kind = kQueueKind;
         e.name = name;
         e.arn = m_store->arnOf(name);
-        e.ref
+        e.physicalId
             = sqsresources::awsQueueUrl(e.arn.section(u':', 3, 3), e.arn.section(u':', 4, 4), name);
         e.counts = {{QStringLiteral("visible"), visible}, {QStringLiteral("inFlight"), inFlight},
             {QStringLiteral("delayed"), delayed}};

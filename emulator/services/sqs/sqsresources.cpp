@@ -41,12 +41,19 @@ public:
             name = fifo ? generatedPhysicalName(n, logicalId, 75, false) + QStringLiteral(".fifo")
                         : generatedPhysicalName(n, logicalId, 80, false);
         // The URL AWS gives; SDKs pointed at Tarmac send to their endpoint with it.
+        // The physical id is the URL AWS gives (stable from one start to the next); Ref and
+        // QueueUrl give the URL of the queue on Tarmac's edge when it serves one, so that a
+        // client that sends to the queue's URL (the JavaScript SDK v3 does, over
+        // AWS_ENDPOINT_URL) reaches Tarmac, not AWS.
         id.physicalId = awsQueueUrl(n.region, n.accountId, name);
+        const QString url = n.endpoint.isEmpty()
+            ? id.physicalId
+            : QStringLiteral("%1/%2/%3").arg(n.endpoint, n.accountId, name);
         const auto str = [](const QString &s) { return Json(s.toStdString()); };
         id.attributes.insert(QStringLiteral("Arn"), str(n.arn("sqs", name)));
         id.attributes.insert(QStringLiteral("QueueName"), str(name));
-        id.attributes.insert(QStringLiteral("QueueUrl"), str(id.physicalId));
-        id.ref = str(id.physicalId);
+        id.attributes.insert(QStringLiteral("QueueUrl"), str(url));
+        id.ref = str(url);
         return id;
     }
 
