@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "engine/asyncinvoker.h"
+#include "engine/catalogapi.h"
 #include "engine/dispatcher.h"
 #include "engine/dispatcherapi.h"
 #include "engine/eventsourcepoller.h"
@@ -178,7 +179,10 @@ Result<void> Engine::startFunctions()
     if (auto r = m_mappings->open(); !r)
         return startError(
             QStringLiteral("the event-source mappings cannot be read: %1").arg(r.error().message));
-    m_poller = std::make_unique<EventSourcePoller>(m_mappings.get(), m_dispatcher.get(), m_clock);
+    EventSourcePoller::Options polling;
+    polling.tracer = m_tracer.get();
+    m_poller = std::make_unique<EventSourcePoller>(
+        m_mappings.get(), m_dispatcher.get(), m_clock, polling);
     return {};
 }
 
@@ -354,6 +358,7 @@ Result<void> Engine::listen()
             m_ports.push_back(Port {port, std::make_unique<HttpServer>(port.handler, http)});
     }
     m_ide = std::make_unique<IdeServer>(m_ideToken.toLatin1(), m_registry.get());
+    addCatalogMethods(*m_ide, *this);
 
     const auto bindError = [this](const char *what, int port, const QString &why) {
         return startError(QStringLiteral("cannot listen on %1:%2 (%3 port): %4")

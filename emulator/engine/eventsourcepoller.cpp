@@ -2,6 +2,8 @@
 
 #include "functions/delivery.h"
 #include "services/eventsourcemappings.h"
+#include "trace/tracecontext.h"
+#include "trace/tracer.h"
 
 #include <QPointer>
 
@@ -154,19 +156,26 @@ void EventSourcePoller::submit(
     d.origin = mapping.sourceService();
     d.traceId = batch.traceId;
     d.parentSpanId = batch.parentSpanId;
+    // The poll: a consumer span under the send's (the records' trace), above the delivery.
+    Poll poll;
+    if (m_options.tracer && batch.traceId.size() == 32) {
+        poll.spanId = TraceContext::newSpanId();
+        poll.startNs = m_clock->nowNs();
+        d.parentSpanId = poll.spanId;
+    }
     ++slot.inFlight;
     QPointer<EventSourcePoller> self(this);
     // Always queued back to the poller's thread, even when the sink answers at once: the
     // answer must not run inside pump()'s loop.
-    d.done = [self, mapping, batch = std::move(batch), passed = std::move(passed)](
+    d.done = [self, mapping, batch = std::move(batch), passed = std::move(passed), poll](
                  const DeliveryResult &result) {
         if (!self)
             return;
         QMetaObject::invokeMethod(
             self.data(),
-            [self, mapping, batch, passed, result] {
+            [self, mapping, batch, passed, result, poll] {
                 if (self)
-                    self->finish(mapping, batch, passed, result);
+                    self->finish(mapping, batch, passed, result, poll);
             },
             Qt::QueuedConnection);
     };
@@ -174,7 +183,7 @@ void EventSourcePoller::submit(
 }
 
 void EventSourcePoller::finish(const EventSourceMapping &mapping, const EventBatch &batch,
-    const QList<EventRecord> &passed, const DeliveryResult &result)
+    const QList<EventRecord> &passed, const DeliveryResult &result, const Poll &poll)
 {
     EventBatch delivered;
     delivered.records = passed;
@@ -189,6 +198,7 @@ void EventSourcePoller::finish(const EventSourceMapping &mapping, const EventBat
     // messages must still be deleted or made visible again.
     if (EventSource *source = m_mappings->sourceFor(mapping.eventSourceArn))
         source->complete(mapping, batch, outcome);
+    recordPoll(mapping, batch, int(passed.size()), outcome, poll);
     m_mappings->setLastProcessingResult(mapping.uuid,
         outcome.status == BatchOutcome::Status::Failed
             ? QStringLiteral("PROBLEM: Function call failed")
@@ -200,6 +210,38 @@ void EventSourcePoller::finish(const EventSourceMapping &mapping, const EventBat
     if (outcome.status == BatchOutcome::Status::Failed)
         it->restUntilNs = m_clock->nowNs() + m_options.failureBackoffNs;
     pump(mapping.uuid);
+}
+
+void EventSourcePoller::recordPoll(const EventSourceMapping &mapping, const EventBatch &batch,
+    int delivered, const BatchOutcome &outcome, const Poll &poll)
+{
+    if (poll.spanId.isEmpty() || !m_options.tracer)
+        return;
+    const QString service = mapping.sourceService();
+    const QString source = mapping.eventSourceArn.section(u':', 5);
+    QString error;
+    if (outcome.status == BatchOutcome::Status::Failed)
+        error = QStringLiteral("the function failed: the records are retried");
+    else if (outcome.status == BatchOutcome::Status::PartiallyFailed)
+        error = QStringLiteral("%1 of %2 record(s) failed and are retried")
+                    .arg(outcome.failedItemIds.size())
+                    .arg(batch.records.size());
+    m_options.tracer->record(makeSpan({.traceId = batch.traceId,
+        .spanId = poll.spanId,
+        .parentSpanId = batch.parentSpanId,
+        .service = service,
+        .operation = QStringLiteral("Poll"),
+        .name = QStringLiteral("%1 poll %2").arg(service.toUpper(), source),
+        .kind = SpanKindConsumer,
+        .startNs = poll.startNs,
+        .endNs = m_clock->nowNs(),
+        .error = error,
+        .attributes = {{QStringLiteral("messaging.system"), QStringLiteral("aws_") + service},
+            {QStringLiteral("messaging.destination.name"), source},
+            {QStringLiteral("messaging.batch.message_count"), int(batch.records.size())},
+            {QStringLiteral("aws.lambda.event_source_mapping"), mapping.uuid},
+            {QStringLiteral("faas.invoked_name"), mapping.functionName()},
+            {QStringLiteral("tarmac.records_delivered"), delivered}}}));
 }
 
 } // namespace tarmac

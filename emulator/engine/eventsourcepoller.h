@@ -31,6 +31,8 @@ struct EventSourceMapping;
 // source's next ready record, the back-off after a failed batch), which are timers of the
 // engine's Clock, so a frozen clock holds them and an advance runs them. Lives on the
 // engine's thread.
+class Tracer;
+
 class EventSourcePoller : public QObject
 {
     Q_OBJECT
@@ -40,6 +42,9 @@ public:
         // How long a mapping rests after a batch failed as a whole (a function that throws,
         // or cannot run), so that a failing function is not called in a tight loop.
         qint64 failureBackoffNs = 1'000'000'000;
+        // Where each batch's poll is recorded (a consumer span from the receive to the
+        // records' settling, between the send's span and the delivery), or null.
+        Tracer *tracer = nullptr;
     };
 
     EventSourcePoller(EventSourceMappings *mappings, DeliverySink *sink, const Clock *clock,
@@ -59,6 +64,12 @@ public:
     int inFlight(const QString &uuid) const;
 
 private:
+    // The span of one batch's poll.
+    struct Poll
+    {
+        QByteArray spanId; // empty: not recorded
+        qint64 startNs = 0;
+    };
     struct Slot
     {
         int inFlight = 0;
@@ -76,7 +87,9 @@ private:
     void submit(
         const EventSourceMapping &mapping, Slot &slot, EventBatch batch, QList<EventRecord> passed);
     void finish(const EventSourceMapping &mapping, const EventBatch &batch,
-        const QList<EventRecord> &passed, const DeliveryResult &result);
+        const QList<EventRecord> &passed, const DeliveryResult &result, const Poll &poll);
+    void recordPoll(const EventSourceMapping &mapping, const EventBatch &batch, int delivered,
+        const BatchOutcome &outcome, const Poll &poll);
 
     EventSourceMappings *m_mappings;
     DeliverySink *m_sink;

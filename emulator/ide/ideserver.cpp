@@ -84,6 +84,11 @@ void IdeServer::onNewConnection()
     }
 }
 
+void IdeServer::addMethod(const QString &name, Method method)
+{
+    m_methods.insert(name, std::move(method));
+}
+
 void IdeServer::onMessage(QWebSocket *socket, const QString &message)
 {
     auto parsed = parseJson(message.toUtf8());
@@ -98,9 +103,27 @@ void IdeServer::onMessage(QWebSocket *socket, const QString &message)
     if (req.contains("id"))
         reply["id"] = req["id"];
     const std::string method = req["method"].get<std::string>();
+    const auto handler = m_methods.constFind(QString::fromStdString(method));
     if (method == "tarmac.health") {
         auto health = parseJson(m_registry->healthJson());
         reply["result"] = health ? *health : Json::object();
+    } else if (handler != m_methods.cend()) {
+        const Json params = req.contains("params") ? req["params"] : Json();
+        if (!params.is_null() && !params.is_object()) {
+            reply["error"] = {{"code", -32602}, {"message", "params must be an object"},
+                {"data", {{"type", "InvalidParams"}}}};
+        } else {
+            Result<Json> result = (*handler)(params);
+            if (result) {
+                reply["result"] = std::move(*result);
+            } else {
+                const Error &e = result.error();
+                reply["error"]
+                    = {{"code", e.code == QLatin1String("InvalidParams") ? -32602 : -32000},
+                        {"message", e.message.toStdString()},
+                        {"data", {{"type", e.code.toStdString()}}}};
+            }
+        }
     } else {
         reply["error"] = {{"code", -32601}, {"message", "Method not found: " + method}};
     }

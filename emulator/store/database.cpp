@@ -214,6 +214,7 @@ QByteArray Statement::blob(int column) const
 
 Database::~Database()
 {
+    m_cached.clear(); // finalized before the connection closes
     for (sqlite3_stmt *control : m_control)
         sqlite3_finalize(control);
     // close_v2 defers the close until Statements that outlive us are finalized.
@@ -304,6 +305,19 @@ Result<void> Database::exec(Control which)
     if (rc != SQLITE_DONE)
         return storeError(m_db, QLatin1StringView(kSql[index]));
     return {};
+}
+
+Result<Statement *> Database::cached(const char *sql)
+{
+    auto it = m_cached.find(sql);
+    if (it == m_cached.end()) {
+        auto prepared = prepare(sql);
+        if (!prepared)
+            return prepared.error();
+        it = m_cached.emplace(sql, std::make_unique<Statement>(std::move(*prepared))).first;
+    }
+    it->second->reset();
+    return it->second.get();
 }
 
 Result<Statement> Database::prepare(std::string_view sql)

@@ -7,6 +7,7 @@
 #include <QStringList>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string_view>
 #include <type_traits>
@@ -120,6 +121,11 @@ public:
 
     Result<void> exec(std::string_view sql); // one or more statements, no rows
     Result<Statement> prepare(std::string_view sql);
+    // The same statement prepared once per connection and kept, for hot paths (a send's
+    // INSERT): keyed by the text's address, so `sql` must be a string literal. Handed out
+    // reset; valid until the connection closes; one user at a time (the connection's thread,
+    // which also finalizes it).
+    Result<Statement *> cached(const char *sql);
     // The statements every transaction runs, prepared once per connection instead of
     // parsed per call (Transaction uses them).
     enum class Control { BeginImmediate, Commit, Rollback };
@@ -140,6 +146,7 @@ private:
     Database() = default;
     sqlite3 *m_db = nullptr;
     sqlite3_stmt *m_control[3] = {};
+    std::map<const char *, std::unique_ptr<Statement>> m_cached;
     QString m_path;
 };
 

@@ -422,8 +422,15 @@ class SqsToFunctionTest(unittest.TestCase):
                 r = run_tarmac("traces", "export", "--edge", t.edge, "--trace", trace)
                 return r.stdout if r.returncode == 0 else ""
             wait_for(lambda: all(name in exported() for name in
-                                 ("SendMessageBatch", "consumer", "PutObject")),
+                                 ("SendMessageBatch", "SQS poll jobs", "consumer", "PutObject")),
                      timeout=30, what="one trace from the send to the function's calls")
+            # The poll sits between the send and the delivery.
+            spans = [s for rs in json.loads(exported())["resourceSpans"]
+                     for ss in rs["scopeSpans"] for s in ss["spans"]]
+            by_id = {s["spanId"]: s for s in spans}
+            poll = next(s for s in spans if s["name"] == "SQS poll jobs")
+            self.assertIn("SendMessageBatch", by_id[poll["parentSpanId"]]["name"])
+            self.assertTrue(any(s.get("parentSpanId") == poll["spanId"] for s in spans))
             # Exactly the failed record is retried, and after maxReceiveCount it is in the DLQ.
             dead = []
             wait_for(lambda: dead.extend(sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get(
@@ -674,6 +681,42 @@ class SqsTemplateTest(unittest.TestCase):
             failed = sqs.get_queue_url(QueueName="failed")["QueueUrl"]
             dead = sqs.receive_message(QueueUrl=failed, WaitTimeSeconds=20)["Messages"][0]
             self.assertEqual(dead["Body"], "{}")  # KeyError 'n': retries spent, dead-lettered
+
+            # The queues on the IDE port, through the resource catalog.
+            from test_serve import ws_connect, ws_recv, ws_send_text
+            token = open(os.path.join(state, "ide-token")).read().strip()
+            s, _ = ws_connect(t.ide, token=token)
+            self.addCleanup(s.close)
+
+            def call(method, **params):
+                ws_send_text(s, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                            "params": params}))
+                return json.loads(ws_recv(s)[1])
+            sqs.send_message(QueueUrl=inbox, MessageBody="for the IDE")
+            queues = call("resources.list", kind="queue")["result"]["resources"]
+            by_name = {q["name"]: q for q in queues}
+            self.assertEqual(sorted(by_name), ["failed", "inbox", "results"])
+            self.assertEqual(by_name["inbox"]["logicalId"], "Inbox")
+            self.assertEqual(by_name["inbox"]["arn"], "arn:aws:sqs:us-east-1:000000000000:inbox")
+            # The test event and the record received above are in flight.
+            self.assertEqual(by_name["inbox"]["counts"], {"visible": 1, "inFlight": 2,
+                                                          "delayed": 0})
+            self.assertEqual(by_name["inbox"]["actions"], ["browse", "purge"])
+            items = call("resources.items", kind="queue", name="Inbox")["result"]
+            self.assertEqual([i["detail"] for i in items["items"]],
+                             ["in flight · received 1 time(s)"] * 2 + [""])
+            self.assertEqual(items["items"][2]["size"], len("for the IDE"))
+            self.assertEqual(call("resources.action", kind="queue", name="Inbox",
+                                  action="purge")["result"]["result"],
+                             "purged 3 message(s) from inbox")
+            self.assertEqual(call("resources.get", kind="queue", name="inbox")["result"][
+                "counts"]["visible"], 0)
+            self.assertEqual(call("resources.get", kind="queue", name=7)["error"]["code"], -32602)
+            missing = call("resources.get", kind="queue", name="nope")["error"]
+            self.assertEqual((missing["code"], missing["data"]["type"]),
+                             (-32000, "ResourceNotFoundException"))
+            self.assertEqual(call("resources.action", kind="queue", name="inbox",
+                                  action="explode")["error"]["data"]["type"], "InvalidAction")
         # A restart applies the same template: no second test event.
         with Tarmac(project=project, state=state) as t2:
             sqs = boto3_client(t2, "sqs")

@@ -575,16 +575,17 @@ void SqsStore::unindex(Queue &q, const Message &m)
 
 Result<void> SqsStore::insertMessage(Database &db, const QString &queue, const Message &m)
 {
-    auto st = db.prepare(
-        "INSERT OR REPLACE INTO sqs_messages (seq, queue, message_id, body, attributes,"
-        " system_attributes, sent_ms, visible_ms, receive_count, first_receive_ms,"
-        " generation, group_id, deduplication_id, dead_letter_source)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    auto st
+        = db.cached("INSERT OR REPLACE INTO sqs_messages (seq, queue, message_id, body, attributes,"
+                    " system_attributes, sent_ms, visible_ms, receive_count, first_receive_ms,"
+                    " generation, group_id, deduplication_id, dead_letter_source)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return st.error();
     const std::string attributes = toJsonBytes(attributesJson(m.attributes)).toStdString();
     const std::string system = toJsonBytes(attributesJson(m.systemAttributes)).toStdString();
-    return st->bind(1, m.seq)
+    return (*st)
+        ->bind(1, m.seq)
         .bind(2, queue)
         .bind(3, m.id)
         .bind(4, m.body)
@@ -614,11 +615,11 @@ Result<void> SqsStore::removeMessages(const QList<qint64> &seqs)
         Transaction t(db);
         if (!t.began())
             return t.began().error();
-        auto st = db.prepare("DELETE FROM sqs_messages WHERE seq = ?");
+        auto st = db.cached("DELETE FROM sqs_messages WHERE seq = ?");
         if (!st)
             return st.error();
         for (const qint64 seq : seqs) {
-            if (auto r = st->bind(1, seq).exec(); !r)
+            if (auto r = (*st)->bind(1, seq).exec(); !r)
                 return r;
         }
         return t.commit();
@@ -835,13 +836,14 @@ Result<void> SqsStore::moveRows(Database &db, const QList<MovedRow> &rows, qint6
     Transaction t(db);
     if (!t.began())
         return t.began().error();
-    auto st = db.prepare("UPDATE sqs_messages SET seq = ?, queue = ?, visible_ms = ?,"
-                         " receive_count = 0, first_receive_ms = 0, generation = 0,"
-                         " dead_letter_source = ? WHERE seq = ?");
+    auto st = db.cached("UPDATE sqs_messages SET seq = ?, queue = ?, visible_ms = ?,"
+                        " receive_count = 0, first_receive_ms = 0, generation = 0,"
+                        " dead_letter_source = ? WHERE seq = ?");
     if (!st)
         return st.error();
     for (const MovedRow &row : rows) {
-        if (auto e = st->bind(1, row.newSeq)
+        if (auto e = (*st)
+                         ->bind(1, row.newSeq)
                          .bind(2, row.queue)
                          .bind(3, nowMs)
                          .bind(4, row.deadLetterSource)
@@ -978,12 +980,13 @@ Result<QList<SqsMessage>> SqsStore::receive(
         Transaction t(db);
         if (!t.began())
             return t.began().error();
-        auto st = db.prepare("UPDATE sqs_messages SET visible_ms = ?, receive_count = ?,"
-                             " first_receive_ms = ?, generation = ? WHERE seq = ?");
+        auto st = db.cached("UPDATE sqs_messages SET visible_ms = ?, receive_count = ?,"
+                            " first_receive_ms = ?, generation = ? WHERE seq = ?");
         if (!st)
             return st.error();
         for (const Message *m : std::as_const(changed)) {
-            if (auto e = st->bind(1, m->visibleMs)
+            if (auto e = (*st)
+                             ->bind(1, m->visibleMs)
                              .bind(2, m->receiveCount)
                              .bind(3, m->firstReceiveMs)
                              .bind(4, m->generation)

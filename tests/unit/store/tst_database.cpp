@@ -97,6 +97,31 @@ private slots:
         QCOMPARE(*check, QStringLiteral("ok"));
     }
 
+    void cachedStatementsArePreparedOnce()
+    {
+        QVERIFY(m_db->exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT)"));
+        static const char *insert = "INSERT INTO t (k, v) VALUES (?, ?)";
+        Statement *first = nullptr;
+        for (int i = 1; i <= 3; ++i) {
+            auto st = m_db->cached(insert);
+            QVERIFY(st);
+            if (!first)
+                first = *st;
+            QCOMPARE(*st, first); // the same statement every time
+            QVERIFY((*st)->bind(1, i).bind(2, QStringLiteral("v%1").arg(i)).exec());
+        }
+        // Handed out reset, even when the last user stopped in the middle of the rows.
+        static const char *select = "SELECT v FROM t ORDER BY k";
+        auto read = m_db->cached(select);
+        QVERIFY(read);
+        QVERIFY(*(*read)->step());
+        QCOMPARE((*read)->text(0), QStringLiteral("v1"));
+        read = m_db->cached(select);
+        QVERIFY(*(*read)->step());
+        QCOMPARE((*read)->text(0), QStringLiteral("v1"));
+        QVERIFY(!m_db->cached("SELECT nonsense FROM nowhere"));
+    }
+
     void openFailsIsAnError()
     {
         const QString missingDir = m_dir.filePath(QStringLiteral("no/such/dir/x.db"));

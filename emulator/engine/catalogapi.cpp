@@ -1,0 +1,136 @@
+#include "engine/catalogapi.h"
+
+#include "base/json.h"
+#include "engine/engine.h"
+#include "ide/ideserver.h"
+#include "services/servicemodule.h"
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+namespace tarmac {
+
+namespace {
+
+Error invalidParams(const QString &message)
+{
+    return makeError(QStringLiteral("InvalidParams"), message);
+}
+
+Json entryJson(const CatalogEntry &e, const Engine &engine)
+{
+    const QString logical = engine.logicalName(e.physicalId.isEmpty() ? e.name : e.physicalId);
+    Json properties = Json::object();
+    for (const auto &[key, value] : e.properties)
+        properties[toStd(key)] = toStd(value);
+    Json actions = Json::array();
+    for (const QString &a : e.actions)
+        actions.push_back(toStd(a));
+    auto counts = parseJson(QJsonDocument(QJsonObject::fromVariantMap(e.counts)).toJson());
+    Json out = {{"kind", toStd(e.kind)},
+        {"logicalId",
+            logical == e.name || logical == e.physicalId ? Json(nullptr) : Json(toStd(logical))},
+        {"name", toStd(e.name)}, {"arn", toStd(e.arn)}, {"status", toStd(e.status)},
+        {"counts", counts ? *counts : Json::object()}, {"properties", properties},
+        {"actions", actions}};
+    if (!e.warning.isEmpty())
+        out["warning"] = toStd(e.warning);
+    return out;
+}
+
+// The catalog entry a request names (by its own name or the template's logical id).
+Result<CatalogEntry> find(const Engine &engine, const Json &params)
+{
+    JsonFields f(params);
+    const auto kind = f.string("kind");
+    const auto name = f.string("name");
+    if (!f.ok())
+        return invalidParams(f.error()->message());
+    if (!kind || !name)
+        return invalidParams(QStringLiteral("params need kind and name"));
+    const QString physical = engine.physicalName(*name);
+    for (const CatalogEntry &e : engine.catalog()) {
+        if (e.kind == *kind
+            && (e.name == *name || e.name == physical
+                || (!e.physicalId.isEmpty() && e.physicalId == physical)))
+            return e;
+    }
+    return makeError(QStringLiteral("ResourceNotFoundException"),
+        QStringLiteral("no %1 named %2").arg(*kind, *name));
+}
+
+} // namespace
+
+void addCatalogMethods(IdeServer &ide, Engine &engine)
+{
+    Engine *e = &engine;
+    ide.addMethod(QStringLiteral("resources.list"), [e](const Json &params) -> Result<Json> {
+        JsonFields f(params);
+        const auto kind = f.string("kind");
+        if (!f.ok())
+            return invalidParams(f.error()->message());
+        Json list = Json::array();
+        for (const CatalogEntry &entry : e->catalog()) {
+            if (!kind || entry.kind == *kind)
+                list.push_back(entryJson(entry, *e));
+        }
+        return Json {{"resources", list}};
+    });
+    ide.addMethod(QStringLiteral("resources.get"), [e](const Json &params) -> Result<Json> {
+        auto entry = find(*e, params);
+        if (!entry)
+            return entry.error();
+        return entryJson(*entry, *e);
+    });
+    ide.addMethod(QStringLiteral("resources.items"), [e](const Json &params) -> Result<Json> {
+        auto entry = find(*e, params);
+        if (!entry)
+            return entry.error();
+        JsonFields f(params);
+        const auto after = f.string("after");
+        const auto max = f.integer("max");
+        if (!f.ok())
+            return invalidParams(f.error()->message());
+        ServiceModule *owner = e->catalogModule(entry->kind);
+        if (!owner)
+            return makeError(QStringLiteral("ResourceNotFoundException"),
+                QStringLiteral("no running service shows %1 resources").arg(entry->kind));
+        auto page = owner->browse(entry->kind, entry->name, after.value_or(QString()),
+            std::clamp(max.value_or(100), 1, 1000));
+        if (!page)
+            return page.error();
+        Json items = Json::array();
+        for (const CatalogItem &item : page->items) {
+            Json i
+                = {{"key", toStd(item.key)}, {"size", item.size}, {"detail", toStd(item.detail)}};
+            i["modified"] = item.modifiedNs > 0
+                ? Json(toStd(QDateTime::fromMSecsSinceEpoch(item.modifiedNs / 1'000'000, Qt::UTC)
+                                 .toString(Qt::ISODateWithMs)))
+                : Json(nullptr);
+            items.push_back(std::move(i));
+        }
+        return Json {{"items", items}, {"truncated", page->truncated}};
+    });
+    ide.addMethod(QStringLiteral("resources.action"), [e](const Json &params) -> Result<Json> {
+        auto entry = find(*e, params);
+        if (!entry)
+            return entry.error();
+        JsonFields f(params);
+        const auto action = f.string("action");
+        if (!f.ok() || !action)
+            return invalidParams(QStringLiteral("params need an action (a string)"));
+        if (!entry->actions.contains(*action) || *action == QLatin1String("browse")
+            || *action == QLatin1String("invoke"))
+            return makeError(QStringLiteral("InvalidAction"),
+                QStringLiteral("%1 %2 offers %3, not %4")
+                    .arg(entry->kind, entry->name, entry->actions.join(QStringLiteral(", ")),
+                        *action));
+        auto done = e->catalogModule(entry->kind)->runAction(entry->kind, entry->name, *action);
+        if (!done)
+            return done.error();
+        return Json {{"result", toStd(*done)}};
+    });
+}
+
+} // namespace tarmac
