@@ -201,6 +201,15 @@ EventSource *EventSourceMappings::sourceFor(const QString &eventSourceArn) const
 
 void EventSourceMappings::wake(const QString &eventSourceArn)
 {
+    // Only when an enabled mapping reads the source: a send to a queue no function reads must
+    // not wake the engine's thread.
+    {
+        QMutexLocker lock(&m_mutex);
+        if (std::none_of(m_mappings.cbegin(), m_mappings.cend(), [&](const EventSourceMapping &m) {
+                return m.enabled && m.eventSourceArn == eventSourceArn;
+            }))
+            return;
+    }
     emit sourceReady(eventSourceArn);
 }
 
