@@ -31,10 +31,13 @@ class ResourceDelegate : public QStyledItemDelegate
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
 
+    // Every resource (of any service's kind); not a group, the template's rows or an empty
+    // state, which keep one line.
     static bool twoLines(const QModelIndex &index)
     {
         const QString kind = index.data(ResourceModel::KindRole).toString();
-        return kind == QLatin1String("function") || kind == QLatin1String("bucket");
+        return !kind.isEmpty() && kind != QLatin1String("group")
+            && kind != QLatin1String("template") && kind != QLatin1String("empty");
     }
 
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override
