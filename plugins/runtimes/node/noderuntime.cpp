@@ -62,6 +62,12 @@ Result<RuntimeLaunch> NodeRuntime::launch(const RuntimeLaunchRequest &request)
         launch.environment.insert(QStringLiteral("TARMAC_NODE_RUNTIME_MODULES"), runtimeModules);
     }
     launch.environment.insert(QStringLiteral("NODE_PATH"), nodePath);
+    // The SDK v3 warns on stderr, once per process, that its 2027 releases need Node 22: a
+    // note about the machine's node, which Tarmac runs functions with, not about the function,
+    // and on every cold start it was an ERROR line in the function's log. A function's own
+    // environment can set it back to "false".
+    launch.environment.insert(
+        QStringLiteral("AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"), QStringLiteral("true"));
     static const QRegularExpression major(QStringLiteral("^nodejs(\\d+)"));
     const auto m = major.match(request.runtime);
     if (m.hasMatch() && !m_version.startsWith(m.captured(1) + u'.'))
