@@ -164,6 +164,28 @@ class SqsTest(unittest.TestCase):
                 SourceArn="arn:aws:sqs:us-east-1:000000000000:moves")  # not a dead-letter queue
         self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValue")
 
+    def test_add_and_remove_permission_edit_the_policy(self):
+        url = self.queue("shared")
+        self.sqs.add_permission(QueueUrl=url, Label="partner", AWSAccountIds=["111122223333"],
+                                Actions=["SendMessage", "ReceiveMessage"])
+        policy = json.loads(self.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+        self.assertEqual(policy["Statement"], [{
+            "Sid": "partner", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+            "Action": ["SQS:SendMessage", "SQS:ReceiveMessage"],
+            "Resource": "arn:aws:sqs:us-east-1:000000000000:shared"}])
+        with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+            self.sqs.add_permission(QueueUrl=url, Label="partner", AWSAccountIds=["1"],
+                                    Actions=["SendMessage"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValue")
+        self.sqs.remove_permission(QueueUrl=url, Label="partner")
+        self.assertNotIn("Policy", self.sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {}))
+        with self.assertRaises(self.sqs.exceptions.ClientError) as e:
+            self.sqs.remove_permission(QueueUrl=url, Label="partner")
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValue")
+
     def test_query_protocol_on_the_wire(self):
         """What older clients send: a form to the queue's URL, XML back, errors in XML."""
         url = self.queue("query-raw")

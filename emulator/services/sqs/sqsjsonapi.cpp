@@ -47,6 +47,7 @@ const ErrorShape kShapes[] = {
     {"InvalidAttributeName", "InvalidAttributeName", "InvalidAttributeName", 400},
     {"InvalidMessageContents", "InvalidMessageContents", "InvalidMessageContents", 400},
     {"ResourceNotFoundException", "ResourceNotFoundException", "ResourceNotFoundException", 404},
+    {"OverLimit", "OverLimit", "OverLimit", 403},
 };
 
 using sqsrequests::missing;
@@ -344,6 +345,8 @@ HttpResponse SqsJsonApi::dispatch(Call &call)
         {QStringLiteral("UntagQueue"), &SqsJsonApi::untagQueue},
         {QStringLiteral("ListQueueTags"), &SqsJsonApi::listQueueTags},
         {QStringLiteral("ListDeadLetterSourceQueues"), &SqsJsonApi::listDeadLetterSourceQueues},
+        {QStringLiteral("AddPermission"), &SqsJsonApi::addPermission},
+        {QStringLiteral("RemovePermission"), &SqsJsonApi::removePermission},
         {QStringLiteral("StartMessageMoveTask"), &SqsJsonApi::startMessageMoveTask},
         {QStringLiteral("CancelMessageMoveTask"), &SqsJsonApi::cancelMessageMoveTask},
         {QStringLiteral("ListMessageMoveTasks"), &SqsJsonApi::listMessageMoveTasks},
@@ -864,6 +867,102 @@ Error notFound()
 }
 
 } // namespace
+
+// AddPermission writes the statement into the queue's Policy attribute, as SQS does (kept,
+// not enforced: Tarmac checks no IAM).
+HttpResponse SqsJsonApi::addPermission(Call &call)
+{
+    const auto label = call.fields->string("Label");
+    const auto accounts = call.fields->stringList("AWSAccountIds");
+    const auto actions = call.fields->stringList("Actions");
+    auto queue = call.existing(*m_store);
+    if (!queue)
+        return call.fail(queue.error());
+    if (!label || label->isEmpty())
+        return call.fail(missing("Label"));
+    if (!accounts || accounts->isEmpty())
+        return call.fail(missing("AWSAccountIds"));
+    if (!actions || actions->isEmpty())
+        return call.fail(missing("Actions"));
+    static const QRegularExpression validLabel(QStringLiteral("^[A-Za-z0-9_-]{1,80}$"));
+    if (!validLabel.match(*label).hasMatch())
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Value %1 for parameter Label is invalid. Reason: Must consist of "
+                           "alphanumeric characters, hyphens and underscores, up to 80.")
+                .arg(*label)));
+    if (actions->size() > 7)
+        return call.fail(sqsError(QStringLiteral("OverLimit"),
+            QStringLiteral("%1 Actions were found, maximum allowed is 7.").arg(actions->size())));
+    QMutexLocker lock(&m_policyMutex);
+    auto current = m_store->attributes(*queue, {QStringLiteral("Policy")});
+    if (!current)
+        return call.fail(current.error());
+    const QString arn = m_store->arnOf(*queue);
+    auto policy = parseJson(current->value(QStringLiteral("Policy")).toUtf8());
+    Json doc = policy && policy->is_object()
+        ? *policy
+        : Json {{"Version", "2012-10-17"}, {"Id", toStd(arn + QStringLiteral("/SQSDefaultPolicy"))},
+            {"Statement", Json::array()}};
+    if (!doc["Statement"].is_array())
+        doc["Statement"] = Json::array();
+    for (const Json &s : doc["Statement"]) {
+        if (s.is_object() && s.value("Sid", std::string()) == label->toStdString())
+            return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+                QStringLiteral("Value %1 for parameter Label is invalid. Reason: Already exists.")
+                    .arg(*label)));
+    }
+    Json principals = Json::array();
+    for (const QString &a : *accounts)
+        principals.push_back(toStd(QStringLiteral("arn:aws:iam::%1:root").arg(a)));
+    Json verbs = Json::array();
+    for (const QString &a : *actions)
+        verbs.push_back(toStd(QStringLiteral("SQS:") + a));
+    doc["Statement"].push_back({{"Sid", toStd(*label)}, {"Effect", "Allow"},
+        {"Principal", {{"AWS", principals.size() == 1 ? principals[0] : principals}}},
+        {"Action", verbs.size() == 1 ? verbs[0] : verbs}, {"Resource", toStd(arn)}});
+    if (auto r = m_store->setAttributes(
+            *queue, {{QStringLiteral("Policy"), QString::fromUtf8(toJsonBytes(doc))}});
+        !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
+
+HttpResponse SqsJsonApi::removePermission(Call &call)
+{
+    const auto label = call.fields->string("Label");
+    auto queue = call.existing(*m_store);
+    if (!queue)
+        return call.fail(queue.error());
+    if (!label || label->isEmpty())
+        return call.fail(missing("Label"));
+    QMutexLocker lock(&m_policyMutex);
+    auto current = m_store->attributes(*queue, {QStringLiteral("Policy")});
+    if (!current)
+        return call.fail(current.error());
+    auto policy = parseJson(current->value(QStringLiteral("Policy")).toUtf8());
+    bool found = false;
+    if (policy && policy->is_object() && (*policy)["Statement"].is_array()) {
+        Json &statements = (*policy)["Statement"];
+        for (auto it = statements.begin(); it != statements.end(); ++it) {
+            if (it->is_object() && it->value("Sid", std::string()) == label->toStdString()) {
+                statements.erase(it);
+                found = true;
+                break;
+            }
+        }
+    }
+    if (!found)
+        return call.fail(sqsError(QStringLiteral("InvalidParameterValue"),
+            QStringLiteral("Value %1 for parameter Label is invalid. Reason: can't find label.")
+                .arg(*label)));
+    const bool empty = (*policy)["Statement"].empty();
+    if (auto r = m_store->setAttributes(*queue,
+            {{QStringLiteral("Policy"),
+                empty ? QString() : QString::fromUtf8(toJsonBytes(*policy))}});
+        !r)
+        return call.fail(r.error());
+    return call.ok(Json::object());
+}
 
 HttpResponse SqsJsonApi::startMessageMoveTask(Call &call)
 {

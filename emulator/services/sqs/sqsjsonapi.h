@@ -67,6 +67,8 @@ private:
     HttpResponse untagQueue(Call &call);
     HttpResponse listQueueTags(Call &call);
     HttpResponse listDeadLetterSourceQueues(Call &call);
+    HttpResponse addPermission(Call &call);
+    HttpResponse removePermission(Call &call);
     HttpResponse startMessageMoveTask(Call &call);
     HttpResponse cancelMessageMoveTask(Call &call);
     HttpResponse listMessageMoveTasks(Call &call);
@@ -80,6 +82,7 @@ private:
     const Clock *m_clock = nullptr;
     QString m_accountId;
     std::unique_ptr<SqsMoveTasks> m_moveTasks;
+    QMutex m_policyMutex; // AddPermission/RemovePermission read, change and write Policy
     QMutex m_waitersMutex;
     QHash<QString, QList<std::shared_ptr<Waiter>>> m_waiters; // by queue name
 };

@@ -155,6 +155,14 @@ Result<Json> convert(const Node &node)
             if (!map)
                 return map.error();
             out["Tags"] = std::move(*map);
+        } else if (name == "AWSAccountId" || name == "ActionName") {
+            Json list = Json::array();
+            for (const Node *item : items(child)) {
+                if (!item->value)
+                    return malformed(name);
+                list.push_back(item->value->toStdString());
+            }
+            out[name == "ActionName" ? "Actions" : "AWSAccountIds"] = std::move(list);
         } else if (name == "AttributeName" || name == "MessageAttributeName"
             || name == "MessageSystemAttributeName" || name == "TagKey" || name == "StringListValue"
             || name == "BinaryListValue") {

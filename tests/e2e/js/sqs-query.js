@@ -13,6 +13,7 @@ const {
   SetQueueAttributesCommand, TagQueueCommand, UntagQueueCommand, ListQueueTagsCommand,
   PurgeQueueCommand, ListDeadLetterSourceQueuesCommand, StartMessageMoveTaskCommand,
   ListMessageMoveTasksCommand, DeleteQueueCommand, QueueDoesNotExist, QueueNameExists,
+  AddPermissionCommand, RemovePermissionCommand,
 } = sqsModule;
 
 const edge = process.env.TARMAC_EDGE;
@@ -99,6 +100,16 @@ async function main() {
   await sqs.send(new TagQueueCommand({ QueueUrl, Tags: { env: 'dev', owner: 'me' } }));
   await sqs.send(new UntagQueueCommand({ QueueUrl, TagKeys: ['owner'] }));
   assert.deepEqual((await sqs.send(new ListQueueTagsCommand({ QueueUrl }))).Tags, { env: 'dev', team: 'red' }); checks++;
+
+  // Permissions: AWSAccountId.N and ActionName.N on the wire, a statement in Policy.
+  await sqs.send(new AddPermissionCommand({
+    QueueUrl, Label: 'partner', AWSAccountIds: ['111122223333'], Actions: ['SendMessage'],
+  }));
+  const policy = JSON.parse((await sqs.send(new GetQueueAttributesCommand({
+    QueueUrl, AttributeNames: ['Policy'] }))).Attributes.Policy);
+  assert.equal(policy.Statement[0].Principal.AWS, 'arn:aws:iam::111122223333:root');
+  assert.equal(policy.Statement[0].Action, 'SQS:SendMessage');
+  await sqs.send(new RemovePermissionCommand({ QueueUrl, Label: 'partner' })); checks++;
 
   // A dead-letter queue, its source, and a move task back to the source.
   const dlq = (await sqs.send(new CreateQueueCommand({ QueueName: 'q-orders-dlq' }))).QueueUrl;
