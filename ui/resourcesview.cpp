@@ -1,7 +1,6 @@
 #include "ui/resourcesview.h"
 
 #include "engine/engine.h"
-#include "services/servicemodule.h"
 #include "ui/enginehost.h"
 #include "ui/resourcedialogs.h"
 #include "ui/resourcemodel.h"
@@ -205,13 +204,8 @@ void ResourcesView::runAction(const QString &kind, const QString &name, const QS
 {
     m_host->call<Result<QString>>(
         this,
-        [kind, name, action](Engine &engine) -> Result<QString> {
-            ServiceModule *owner = engine.catalogModule(kind);
-            if (!owner)
-                return makeError(QStringLiteral("NotFound"),
-                    QStringLiteral("no running service shows %1 resources").arg(kind));
-            return owner->runAction(kind, name, action);
-        },
+        [kind, name, action](
+            Engine &engine) { return engine.runCatalogAction(kind, name, action); },
         [this](Result<QString> r) {
             m_outcome->setText(r ? *r : tr("Failed: %1").arg(r.error().message));
             m_outcome->show();

@@ -308,8 +308,6 @@ void AsyncInvoker::sendToDeadLetterQueue(
     // The event as it was sent, with what went wrong in its attributes, as Lambda sends it.
     TargetMessage message;
     message.body = row.event.payload;
-    message.traceId = row.event.traceId;
-    message.parentSpanId = row.event.parentSpanId;
     // The function's error document's errorMessage, else what the runner said.
     QString error;
     if (auto doc = parseJson(result.payload); doc && doc->is_object())
@@ -322,17 +320,24 @@ void AsyncInvoker::sendToDeadLetterQueue(
         {QStringLiteral("ErrorCode"), {QStringLiteral("Number"), QStringLiteral("200")}},
         {QStringLiteral("ErrorMessage"), {QStringLiteral("String"), error.left(1024)}},
     };
-    QString undeliverable = QStringLiteral("Tarmac delivers no messages to this kind of resource");
-    if (m_options.messageTargets && m_options.messageTargets->handles(target)) {
-        auto sent = m_options.messageTargets->deliver(target, message);
-        if (sent)
-            return;
-        undeliverable = sent.error().message;
-    }
-    qWarning("tarmac: lambda: the dead-letter queue %s of %s is not delivered: %s",
-        qPrintable(target), qPrintable(row.event.function), qPrintable(undeliverable));
+    deliverMessage(row, QStringLiteral("dead-letter queue"), target, std::move(message));
+}
+
+void AsyncInvoker::deliverMessage(
+    const Row &row, const QString &what, const QString &arn, TargetMessage message)
+{
+    message.traceId = row.event.traceId;
+    message.parentSpanId = row.event.parentSpanId;
+    auto sent = m_options.messageTargets
+        ? m_options.messageTargets->deliver(arn, message)
+        : Result<void>(makeError(QStringLiteral("NoSuchTarget"),
+            QStringLiteral("Tarmac delivers no messages to other services here")));
+    if (sent)
+        return;
+    qWarning("tarmac: lambda: %s %s of %s is not delivered: %s", qPrintable(what), qPrintable(arn),
+        qPrintable(row.event.function), qPrintable(sent.error().message));
     logFor(row, LogSeverityWarn,
-        QStringLiteral("dead-letter queue %1 is not delivered: %2").arg(target, undeliverable));
+        QStringLiteral("%1 %2 is not delivered: %3").arg(what, arn, sent.error().message));
 }
 
 void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &result, bool success)
@@ -386,24 +391,11 @@ void AsyncInvoker::sendToDestination(const Row &row, const DeliveryResult &resul
         return;
     }
     // Another service's resource (an SQS queue): the record is the message.
-    QString undeliverable = QStringLiteral("Tarmac delivers no messages to this kind of resource");
-    if (m_options.messageTargets && m_options.messageTargets->handles(destination)) {
-        TargetMessage message;
-        message.body = toJsonBytes(record);
-        message.traceId = row.event.traceId;
-        message.parentSpanId = row.event.parentSpanId;
-        auto sent = m_options.messageTargets->deliver(destination, message);
-        if (sent)
-            return;
-        undeliverable = sent.error().message;
-    }
-    qWarning("tarmac: lambda: %s destination %s of %s is not delivered: %s",
-        success ? "OnSuccess" : "OnFailure", qPrintable(destination),
-        qPrintable(row.event.function), qPrintable(undeliverable));
-    logFor(row, LogSeverityWarn,
-        QStringLiteral("%1 destination %2 is not delivered: %3")
-            .arg(success ? QStringLiteral("OnSuccess") : QStringLiteral("OnFailure"), destination,
-                undeliverable));
+    TargetMessage message;
+    message.body = toJsonBytes(record);
+    deliverMessage(row,
+        success ? QStringLiteral("OnSuccess destination") : QStringLiteral("OnFailure destination"),
+        destination, std::move(message));
 }
 
 } // namespace tarmac

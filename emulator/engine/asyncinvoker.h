@@ -13,6 +13,7 @@ namespace tarmac {
 class Clock;
 class MessageTargets;
 class Store;
+struct TargetMessage;
 class Tracer;
 
 // Asynchronous invocations, the way Lambda's internal queue treats them, for every source
@@ -78,6 +79,10 @@ private:
     // The OnSuccess / OnFailure destination; on failure, the function's dead-letter queue too.
     void sendToDestination(const Row &row, const DeliveryResult &result, bool success);
     void sendToDeadLetterQueue(const Row &row, const DeliveryResult &result, const QString &target);
+    // To another service's resource (MessageTargets), on the row's trace; `what` names it in
+    // the warning logged when it cannot be delivered ("dead-letter queue").
+    void deliverMessage(
+        const Row &row, const QString &what, const QString &arn, TargetMessage message);
     void logFor(const Row &row, int severity, const QString &text);
     void setStatus(const QByteArray &id, const char *status, int attempts, qint64 nextNs,
         const QString &lastError);

@@ -126,7 +126,7 @@ void addCatalogMethods(IdeServer &ide, Engine &engine)
                 QStringLiteral("%1 %2 offers %3, not %4")
                     .arg(entry->kind, entry->name, entry->actions.join(QStringLiteral(", ")),
                         *action));
-        auto done = e->catalogModule(entry->kind)->runAction(entry->kind, entry->name, *action);
+        auto done = e->runCatalogAction(entry->kind, entry->name, *action);
         if (!done)
             return done.error();
         return Json {{"result", toStd(*done)}};

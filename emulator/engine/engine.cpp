@@ -572,6 +572,16 @@ ServiceModule *Engine::catalogModule(const QString &kind) const
     return nullptr;
 }
 
+Result<QString> Engine::runCatalogAction(
+    const QString &kind, const QString &name, const QString &action) const
+{
+    ServiceModule *owner = catalogModule(kind);
+    if (!owner)
+        return makeError(QStringLiteral("ResourceNotFoundException"),
+            QStringLiteral("no running service shows %1 resources").arg(kind));
+    return owner->runAction(kind, name, action);
+}
+
 QUrl Engine::ideUrl() const
 {
     return QUrl(QStringLiteral("ws://%1:%2")

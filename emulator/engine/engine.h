@@ -118,6 +118,10 @@ public:
     QList<CatalogEntry> catalog() const;
     // The module that shows resources of that kind, or null.
     ServiceModule *catalogModule(const QString &kind) const;
+    // One of a resource's other actions ("purge": ServiceModule::runAction), through the
+    // module that shows its kind: what it did, as a phrase for the user.
+    Result<QString> runCatalogAction(
+        const QString &kind, const QString &name, const QString &action) const;
 
     // "tarmac ready edge=… api=… ide=…"
     QByteArray readyLine() const;

@@ -72,30 +72,33 @@ struct SqsJsonApi::Call
     std::unique_ptr<JsonFields> fields;
     bool query = false; // the query protocol: form fields in, XML out
 
-    HttpResponse shaped(HttpResponse r) const
+    // The response as the front door's span records it.
+    HttpResponse tagged(HttpResponse r) const
     {
         r.service = QStringLiteral("sqs");
         r.operation = operation;
         return r;
     }
+    // A query-protocol answer.
+    HttpResponse xml(int status, QByteArray body) const
+    {
+        HttpResponse r;
+        r.status = status;
+        r.headers.set("content-type", "text/xml");
+        r.headers.add("x-amzn-requestid", request.requestId);
+        r.body = std::move(body);
+        return tagged(std::move(r));
+    }
 
     // The answer to a request, or the error in this protocol's shape.
     HttpResponse ok(const Json &out) const
     {
-        if (query) {
-            HttpResponse r;
-            r.status = 200;
-            r.headers.set("content-type", "text/xml");
-            r.headers.add("x-amzn-requestid", request.requestId);
-            r.body = sqsquery::toXml(operation, out, request.requestId);
-            return shaped(std::move(r));
-        }
+        if (query)
+            return xml(200, sqsquery::toXml(operation, out, request.requestId));
         HttpResponse r = HttpResponse::json(200, toJsonBytes(out));
         r.headers.set("content-type", "application/x-amz-json-1.0");
         r.headers.add("x-amzn-requestid", request.requestId);
-        r.service = QStringLiteral("sqs");
-        r.operation = operation;
-        return r;
+        return tagged(std::move(r));
     }
     HttpResponse fail(const Error &error) const
     {
@@ -110,24 +113,17 @@ struct SqsJsonApi::Call
         }
         if (shaped.httpStatus < 400)
             shaped.httpStatus = 400;
-        if (query) {
-            HttpResponse r;
-            r.status = shaped.httpStatus;
-            r.headers.set("content-type", "text/xml");
-            r.headers.add("x-amzn-requestid", request.requestId);
-            r.body = sqsquery::errorXml(
-                legacy, shaped.message, shaped.httpStatus < 500, request.requestId);
-            return this->shaped(std::move(r));
-        }
+        if (query)
+            return xml(shaped.httpStatus,
+                sqsquery::errorXml(
+                    legacy, shaped.message, shaped.httpStatus < 500, request.requestId));
         const QString code = shaped.code;
         shaped.code = QStringLiteral("com.amazonaws.sqs#") + code;
         HttpResponse r = awsErrorResponse(AwsProtocol::Json, shaped, request.requestId);
         r.headers.set("x-amzn-errortype", code.toUtf8());
         r.headers.add(
             "x-amzn-query-error", legacy + (shaped.httpStatus >= 500 ? ";Receiver" : ";Sender"));
-        r.service = QStringLiteral("sqs");
-        r.operation = operation;
-        return r;
+        return tagged(std::move(r));
     }
     // The first field of the wrong type, as SQS words it.
     std::optional<HttpResponse> badFields() const
@@ -849,15 +845,6 @@ HttpResponse SqsJsonApi::listDeadLetterSourceQueues(Call &call)
 
 namespace {
 
-// The queue an ARN names (arn:aws:sqs:region:account:name), or empty.
-QString queueOfArn(const QString &arn)
-{
-    const QStringList parts = arn.split(u':');
-    if (parts.size() != 6 || parts[0] != QLatin1String("arn") || parts[2] != QLatin1String("sqs"))
-        return {};
-    return parts[5];
-}
-
 Error notFound()
 {
     return makeError(QStringLiteral("ResourceNotFoundException"),
@@ -973,7 +960,7 @@ HttpResponse SqsJsonApi::startMessageMoveTask(Call &call)
         return *bad;
     if (!sourceArn || sourceArn->isEmpty())
         return call.fail(missing("SourceArn"));
-    const QString source = queueOfArn(*sourceArn);
+    const QString source = sqsrequests::queueFromArn(*sourceArn);
     if (source.isEmpty() || !m_store->exists(source))
         return call.fail(notFound());
     auto sources = m_store->deadLetterSources(source);
@@ -984,7 +971,7 @@ HttpResponse SqsJsonApi::startMessageMoveTask(Call &call)
             QStringLiteral("Source queue must be configured as a Dead Letter Queue.")));
     QString destination;
     if (destinationArn && !destinationArn->isEmpty()) {
-        destination = queueOfArn(*destinationArn);
+        destination = sqsrequests::queueFromArn(*destinationArn);
         if (destination.isEmpty() || !m_store->exists(destination))
             return call.fail(makeError(QStringLiteral("ResourceNotFoundException"),
                 QStringLiteral("The resource that you specified for the DestinationArn "
@@ -1032,7 +1019,7 @@ HttpResponse SqsJsonApi::listMessageMoveTasks(Call &call)
             QStringLiteral("Value %1 for parameter MaxResults is invalid. Reason: must be "
                            "between 1 and 10.")
                 .arg(*max)));
-    const QString source = queueOfArn(*sourceArn);
+    const QString source = sqsrequests::queueFromArn(*sourceArn);
     if (source.isEmpty() || !m_store->exists(source))
         return call.fail(notFound());
     Json results = Json::array();

@@ -5,6 +5,7 @@
 
 #include "services/sqs/sqseventsource.h"
 #include "services/sqs/sqsjsonapi.h"
+#include "services/sqs/sqsrequests.h"
 #include "services/sqs/sqsresources.h"
 #include "services/sqs/sqsstore.h"
 #include "trace/tracecontext.h"
@@ -61,20 +62,9 @@ Result<void> SqsModule::start(const EngineContext &context)
     return {};
 }
 
-namespace {
-
-// The queue of arn:aws:sqs:REGION:ACCOUNT:NAME, or empty.
-QString queueOfArn(const QString &arn)
-{
-    const QStringList parts = arn.split(u':');
-    return parts.size() == 6 && parts[2] == QLatin1String("sqs") ? parts[5] : QString();
-}
-
-} // namespace
-
 Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &message)
 {
-    const QString queue = queueOfArn(arn);
+    const QString queue = sqsrequests::queueFromArn(arn);
     if (!m_store || queue.isEmpty() || !m_store->exists(queue))
         return makeError(QStringLiteral("QueueDoesNotExist"),
             QStringLiteral("The queue %1 does not exist.").arg(arn), 400);
@@ -100,7 +90,7 @@ Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &
 
 bool SqsModule::targetExists(const QString &arn) const
 {
-    const QString queue = queueOfArn(arn);
+    const QString queue = sqsrequests::queueFromArn(arn);
     return m_store && !queue.isEmpty() && m_store->exists(queue);
 }
 
@@ -259,17 +249,10 @@ Result<QString> SqsModule::runAction(
     if (!m_store)
         return notRunning();
     if (action == QLatin1String("purge")) {
-        auto attributes = m_store->attributes(name, {QStringLiteral("All")});
-        if (!attributes)
-            return attributes.error();
-        const qint64 count
-            = attributes->value(QStringLiteral("ApproximateNumberOfMessages")).toLongLong()
-            + attributes->value(QStringLiteral("ApproximateNumberOfMessagesNotVisible"))
-                  .toLongLong()
-            + attributes->value(QStringLiteral("ApproximateNumberOfMessagesDelayed")).toLongLong();
-        if (auto r = m_store->purge(name); !r)
-            return r.error();
-        return tr("purged %n message(s) from %1", nullptr, int(count)).arg(name);
+        auto purged = m_store->purge(name);
+        if (!purged)
+            return purged.error();
+        return tr("purged %n message(s) from %1", nullptr, *purged).arg(name);
     }
     if (action == QLatin1String("redrive")) {
         // As StartMessageMoveTask without a destination: each back to where it came from.

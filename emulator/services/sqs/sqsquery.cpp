@@ -109,6 +109,18 @@ Error malformed(const std::string &name)
 
 Result<Json> convert(const Node &node);
 
+// The JSON name of a numbered list of strings ("AttributeName.N" → AttributeNames), or null.
+const char *stringListName(const std::string &name)
+{
+    static const std::map<std::string, const char *> names
+        = {{"AttributeName", "AttributeNames"}, {"MessageAttributeName", "MessageAttributeNames"},
+            {"MessageSystemAttributeName", "MessageSystemAttributeNames"}, {"TagKey", "TagKeys"},
+            {"StringListValue", "StringListValues"}, {"BinaryListValue", "BinaryListValues"},
+            {"AWSAccountId", "AWSAccountIds"}, {"ActionName", "Actions"}};
+    const auto it = names.find(name);
+    return it == names.end() ? nullptr : it->second;
+}
+
 // A scalar or a structure.
 Result<Json> convertValue(const std::string &name, const Node &node)
 {
@@ -155,24 +167,14 @@ Result<Json> convert(const Node &node)
             if (!map)
                 return map.error();
             out["Tags"] = std::move(*map);
-        } else if (name == "AWSAccountId" || name == "ActionName") {
+        } else if (const char *listName = stringListName(name)) {
             Json list = Json::array();
             for (const Node *item : items(child)) {
                 if (!item->value)
                     return malformed(name);
                 list.push_back(item->value->toStdString());
             }
-            out[name == "ActionName" ? "Actions" : "AWSAccountIds"] = std::move(list);
-        } else if (name == "AttributeName" || name == "MessageAttributeName"
-            || name == "MessageSystemAttributeName" || name == "TagKey" || name == "StringListValue"
-            || name == "BinaryListValue") {
-            Json list = Json::array();
-            for (const Node *item : items(child)) {
-                if (!item->value)
-                    return malformed(name);
-                list.push_back(item->value->toStdString());
-            }
-            out[name + "s"] = std::move(list);
+            out[listName] = std::move(list);
         } else if (name.ends_with("RequestEntry")) {
             Json list = Json::array();
             for (const Node *item : items(child)) {

@@ -31,6 +31,14 @@ Result<QString> queueFromUrl(const QString &url)
     return parts.last();
 }
 
+QString queueFromArn(const QString &arn)
+{
+    const QStringList parts = arn.split(u':');
+    if (parts.size() != 6 || parts[0] != QLatin1String("arn") || parts[2] != QLatin1String("sqs"))
+        return {};
+    return parts[5];
+}
+
 // MessageAttributes / MessageSystemAttributes of a send: {name: {DataType, StringValue |
 // BinaryValue}}.
 Result<SqsAttributes> readAttributes(JsonFields &fields, const char *key, bool system)

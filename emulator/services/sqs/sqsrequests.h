@@ -21,6 +21,8 @@ Error missing(const char *parameter);
 // The queue a QueueUrl names: its last path segment, whatever the host (SDKs send the URL
 // CreateQueue gave them, or their own).
 Result<QString> queueFromUrl(const QString &url);
+// The queue an SQS ARN names (arn:aws:sqs:REGION:ACCOUNT:NAME), or empty for anything else.
+QString queueFromArn(const QString &arn);
 
 // MessageAttributes (or, `system`, MessageSystemAttributes: AWSTraceHeader only) of a send:
 // {name: {DataType, StringValue | BinaryValue}}, at most 10, names not starting with AWS. or

@@ -1098,7 +1098,7 @@ Result<void> SqsStore::changeVisibility(
     return {};
 }
 
-Result<void> SqsStore::purge(const QString &name)
+Result<int> SqsStore::purge(const QString &name)
 {
     QMutexLocker lock(&m_mutex);
     Queue *q = find(name);
@@ -1109,6 +1109,7 @@ Result<void> SqsStore::purge(const QString &name)
         return sqsError(QStringLiteral("PurgeQueueInProgress"),
             QStringLiteral("Only one PurgeQueue operation on %1 is allowed every 60 seconds.")
                 .arg(name));
+    dropExpired(*q, now);
     auto r = m_store->write([&](Database &db) -> Result<void> {
         auto st = db.prepare("DELETE FROM sqs_messages WHERE queue = ?");
         if (!st)
@@ -1116,11 +1117,12 @@ Result<void> SqsStore::purge(const QString &name)
         return st->bind(1, name).exec();
     });
     if (!r)
-        return r;
+        return r.error();
+    const int purged = int(q->messages.size());
     q->messages.clear();
     q->byVisible.clear();
     q->lastPurgeMs = now;
-    return {};
+    return purged;
 }
 
 Result<int> SqsStore::moveMessages(const QString &source, const QString &destination, int max)

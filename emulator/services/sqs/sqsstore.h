@@ -138,7 +138,8 @@ public:
     Result<void> deleteMessages(const QString &name, const QStringList &receiptHandles);
     Result<void> changeVisibility(
         const QString &name, const QString &receiptHandle, int visibilityTimeout);
-    Result<void> purge(const QString &name);
+    // How many messages went.
+    Result<int> purge(const QString &name);
     // Moves up to `max` of the queue's visible messages, oldest first, to `destination`, or
     // (empty) each back to the queue it was dead-lettered from (StartMessageMoveTask). How
     // many moved; an error when none could (a message without a source to return to, a
