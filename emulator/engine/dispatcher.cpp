@@ -319,6 +319,11 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
             QStringLiteral("no function runner is attached to the dispatcher"));
         return;
     }
+    if (e.delivery.started) {
+        const auto started = std::move(e.delivery.started);
+        e.delivery.started = nullptr;
+        started();
+    }
     Delivery out = e.delivery;
     auto done = std::move(e.delivery.done);
     e.delivery.done = nullptr;

@@ -197,6 +197,10 @@ EngineContext Engine::context() const
     context.runner = m_runner.get();
     context.stateDir = m_stateDir;
     context.edgeUrl = edgeUrl();
+    for (const Port &p : m_ports) {
+        if (p.server->serverPort() != 0)
+            context.portUrls.insert(p.port.name, portUrl(p.port.name));
+    }
     context.edgeRouter = m_edgeRouter.get();
     context.options = m_options.serviceOptions;
     context.module = [this](const QString &name) { return module(name); };

@@ -22,13 +22,12 @@ const QList<ResourceTypeInfo> &types()
             t.append({iam, I, kNoIam, {}});
         t.append({"AWS::Logs::LogGroup", I, kLogs, {}});
         // Known to the loader (their Ref and attributes are right), not run yet.
-        for (const char *known : {"AWS::SNS::Topic", "AWS::SNS::Subscription",
-                 "AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable", "AWS::Serverless::Api",
-                 "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api",
-                 "AWS::Events::Rule", "AWS::Scheduler::Schedule", "AWS::Serverless::StateMachine",
-                 "AWS::StepFunctions::StateMachine", "AWS::Lambda::Url", "AWS::Lambda::Alias",
-                 "AWS::Lambda::Version", "AWS::Lambda::EventInvokeConfig",
-                 "AWS::Serverless::Application"})
+        for (const char *known :
+            {"AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::DynamoDB::Table",
+                "AWS::Serverless::SimpleTable", "AWS::Events::Rule", "AWS::Scheduler::Schedule",
+                "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine",
+                "AWS::Lambda::Url", "AWS::Lambda::Alias", "AWS::Lambda::Version",
+                "AWS::Lambda::EventInvokeConfig", "AWS::Serverless::Application"})
             t.append({known, U, "", {}});
         return t;
     }();
@@ -111,18 +110,6 @@ ResourceIdentity resourceIdentity(
         id.physicalId = named("Name", 64, false);
         id.attributes.insert(QStringLiteral("Arn"),
             str(n.arn("scheduler", QStringLiteral("schedule/default/") + id.physicalId)));
-    } else if (type == QLatin1String("AWS::Serverless::Api")
-        || type == QLatin1String("AWS::ApiGateway::RestApi")) {
-        id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 10, true);
-        id.attributes.insert(
-            QStringLiteral("RootResourceId"), str(stableSuffix(id.physicalId, 10, true)));
-    } else if (type == QLatin1String("AWS::Serverless::HttpApi")
-        || type == QLatin1String("AWS::ApiGatewayV2::Api")) {
-        id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 10, true);
-        id.attributes.insert(QStringLiteral("ApiEndpoint"),
-            str(QStringLiteral("https://%1.execute-api.%2.amazonaws.com")
-                    .arg(id.physicalId, n.region)));
-        id.attributes.insert(QStringLiteral("ApiId"), str(id.physicalId));
     } else if (type == QLatin1String("AWS::Serverless::StateMachine")
         || type == QLatin1String("AWS::StepFunctions::StateMachine")) {
         const QString name = named("Name", 80, false);
@@ -151,12 +138,6 @@ ResourceIdentity resourceIdentity(
             id.attributes.insert(QStringLiteral("Version"), str(QStringLiteral("1")));
             id.attributes.insert(QStringLiteral("FunctionArn"), str(arn));
         }
-    } else if (type == QLatin1String("AWS::ApiGateway::Stage")
-        || type == QLatin1String("AWS::ApiGatewayV2::Stage")) {
-        id.physicalId = stringProperty(properties, "StageName");
-    } else if (type == QLatin1String("AWS::ApiGateway::Deployment")) {
-        id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 6, true);
-        id.attributes.insert(QStringLiteral("DeploymentId"), str(id.physicalId));
     } else {
         id.physicalId = generatedPhysicalName(n, logicalId, 128, false);
         id.attributesKnown = false;

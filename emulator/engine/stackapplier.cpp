@@ -70,7 +70,19 @@ Result<Stack> StackApplier::load() const
         options.eventTypes += module->functionEventTypes();
         options.messageServices += module->messageTargetServices();
     }
-    return StackLoader::loadFile(m_templatePath, options);
+    auto stack = StackLoader::loadFile(m_templatePath, options);
+    if (!stack)
+        return stack;
+    // Outputs that are a service's AWS URL show the URL that reaches it here.
+    for (StackOutput &o : stack->outputs) {
+        for (ServiceModule *module : m_engine->modules()) {
+            if (const QString local = module->localUrl(o.value); !local.isEmpty()) {
+                o.value = local;
+                break;
+            }
+        }
+    }
+    return stack;
 }
 
 Result<void> StackApplier::start()

@@ -49,6 +49,12 @@ struct Resource
     ResourceIdentity identity;
 };
 
+// The Globals sections applied, and the resource type each applies to.
+const QMap<QString, QString> kGlobalSections
+    = {{QStringLiteral("Function"), QStringLiteral("AWS::Serverless::Function")},
+        {QStringLiteral("Api"), QStringLiteral("AWS::Serverless::Api")},
+        {QStringLiteral("HttpApi"), QStringLiteral("AWS::Serverless::HttpApi")}};
+
 // SAM Globals merge: maps merge, lists add up, anything else (and any intrinsic) is
 // replaced by the resource's own value.
 Json mergeGlobal(const Json &global, const Json &local)
@@ -370,15 +376,17 @@ private:
             for (auto it = globals.begin(); it != globals.end(); ++it) {
                 const QString path
                     = TemplateDocument::childPath(QStringLiteral("/Globals"), qs(it.key()));
-                if (it.key() == "Function") {
+                const auto type = kGlobalSections.constFind(qs(it.key()));
+                if (type != kGlobalSections.cend()) {
                     if (!it.value().is_object())
-                        return error(
-                            path, QStringLiteral("Globals.Function is a map of properties"));
-                    m_globalFunction = it.value();
+                        return error(path,
+                            QStringLiteral("Globals.%1 is a map of properties").arg(qs(it.key())));
+                    m_globals.insert(*type, it.value());
                 } else {
                     report(Level::Unsupported, Kind::Section,
                         QStringLiteral("Globals.") + qs(it.key()), path,
-                        QStringLiteral("only Globals.Function is applied"));
+                        QStringLiteral("only Globals.Function, Globals.Api and Globals.HttpApi "
+                                       "are applied"));
                 }
             }
         }
@@ -766,35 +774,15 @@ private:
         for (qsizetype i = 0; i < count; ++i) {
             if (!m_resources[i].included)
                 continue;
-            if (m_resources[i].type == QLatin1String("AWS::Serverless::Api"))
-                addRestApiParts(m_resources[i].logicalId,
-                    literalOrParameter(m_resources[i].rawProperties, "StageName"),
-                    m_resources[i].path);
-            if (m_resources[i].type == QLatin1String("AWS::Serverless::HttpApi"))
-                addHttpApiParts(m_resources[i].logicalId, m_resources[i].path);
+            // Globals first: they decide whether a function has a Role.
+            applyGlobals(m_resources[i]);
+            addSamApiParts(i);
             if (m_resources[i].type == QLatin1String("AWS::Serverless::StateMachine")
                 && !m_resources[i].rawProperties.contains("Role"))
                 addImplicit(m_resources[i].logicalId + QStringLiteral("Role"),
                     QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
             if (m_resources[i].type != kSamFunction)
                 continue;
-            // Globals first: they decide whether the function has a Role.
-            if (m_globalFunction.is_object()) {
-                Resource &r = m_resources[i];
-                for (auto it = m_globalFunction.begin(); it != m_globalFunction.end(); ++it) {
-                    const QString key = qs(it.key());
-                    const QString globalPath
-                        = TemplateDocument::childPath(QStringLiteral("/Globals/Function"), key);
-                    if (r.rawProperties.contains(it.key())) {
-                        r.rawProperties[it.key()]
-                            = mergeGlobal(it.value(), r.rawProperties[it.key()]);
-                    } else {
-                        r.rawProperties[it.key()] = it.value();
-                        r.propertyPaths.insert(key, globalPath);
-                        r.propertyOrder.prepend(key);
-                    }
-                }
-            }
             const QString id = m_resources[i].logicalId;
             const QString path = m_resources[i].path;
             if (!m_resources[i].rawProperties.contains("Role"))
@@ -804,6 +792,43 @@ private:
                 return r;
         }
         return {};
+    }
+
+    // SAM's Globals section for the resource's type (Function, Api, HttpApi): maps merge,
+    // lists add up, the resource's own values win.
+    void applyGlobals(Resource &r)
+    {
+        const auto section = std::find_if(kGlobalSections.cbegin(), kGlobalSections.cend(),
+            [&](const QString &type) { return type == r.type; });
+        if (section == kGlobalSections.cend() || !m_globals.contains(r.type))
+            return;
+        const Json &globals = m_globals[r.type];
+        for (auto it = globals.begin(); it != globals.end(); ++it) {
+            const QString key = qs(it.key());
+            const QString globalPath
+                = TemplateDocument::childPath(QStringLiteral("/Globals/") + section.key(), key);
+            if (r.rawProperties.contains(it.key())) {
+                r.rawProperties[it.key()] = mergeGlobal(it.value(), r.rawProperties[it.key()]);
+            } else {
+                r.rawProperties[it.key()] = it.value();
+                r.propertyPaths.insert(key, globalPath);
+                r.propertyOrder.prepend(key);
+            }
+        }
+    }
+
+    // The stage and deployment the SAM transform makes for a SAM API.
+    void addSamApiParts(qsizetype index)
+    {
+        // Copies: adding the parts may move the list's elements.
+        const QString id = m_resources[index].logicalId;
+        const QString type = m_resources[index].type;
+        const QString path = m_resources[index].path;
+        if (type == QLatin1String("AWS::Serverless::Api"))
+            addRestApiParts(
+                id, literalOrParameter(m_resources[index].rawProperties, "StageName"), path);
+        if (type == QLatin1String("AWS::Serverless::HttpApi"))
+            addHttpApiParts(id, path);
     }
 
     // What a SAM function's own properties make: its URL, and with AutoPublishAlias a version
@@ -875,32 +900,7 @@ private:
             addImplicit(
                 base, QLatin1String(madeType), path, Json {{"FunctionName", refTo(function)}});
         };
-        if (type == QLatin1String("Api")) {
-            QString stage = QStringLiteral("Prod");
-            if (!props.contains("RestApiId")) {
-                addImplicit(QStringLiteral("ServerlessRestApi"),
-                    QStringLiteral("AWS::Serverless::Api"), path);
-                addRestApiParts(QStringLiteral("ServerlessRestApi"), stage, path);
-            } else {
-                const Json &api = props["RestApiId"];
-                const QString target
-                    = api.is_object() && api.contains("Ref") && api["Ref"].is_string()
-                    ? qs(api["Ref"].get<std::string>())
-                    : QString();
-                const auto it = m_index.constFind(target);
-                stage = it == m_index.cend()
-                    ? QString()
-                    : literalOrParameter(m_resources[*it].rawProperties, "StageName");
-            }
-            addImplicit(permission + stage, QStringLiteral("AWS::Lambda::Permission"), path);
-        } else if (type == QLatin1String("HttpApi")) {
-            if (!props.contains("ApiId")) {
-                addImplicit(QStringLiteral("ServerlessHttpApi"),
-                    QStringLiteral("AWS::Serverless::HttpApi"), path);
-                addHttpApiParts(QStringLiteral("ServerlessHttpApi"), path);
-            }
-            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
-        } else if (type == QLatin1String("SQS") || type == QLatin1String("Kinesis")
+        if (type == QLatin1String("SQS") || type == QLatin1String("Kinesis")
             || type == QLatin1String("DynamoDB") || type == QLatin1String("MQ")
             || type == QLatin1String("MSK") || type == QLatin1String("SelfManagedKafka")
             || type == QLatin1String("DocumentDB")) {
@@ -990,10 +990,15 @@ private:
     Result<void> expandOffered(const FunctionEventType &type, const QString &functionId,
         const QString &name, const Json &props, const QString &path, const QString &propsPath)
     {
-        FunctionEvent event {functionId, name, props, [this](const QString &logicalId) {
-                                 const auto it = m_index.constFind(logicalId);
-                                 return it == m_index.cend() ? QString() : m_resources[*it].type;
-                             }};
+        FunctionEvent event {functionId, name, props,
+            [this](const QString &logicalId) {
+                const auto it = m_index.constFind(logicalId);
+                return it == m_index.cend() ? QString() : m_resources[*it].type;
+            },
+            [this](const QString &logicalId) {
+                const auto it = m_index.constFind(logicalId);
+                return it == m_index.cend() ? Json::object() : m_resources[*it].rawProperties;
+            }};
         auto expanded = type.expand(event);
         if (!expanded)
             return error(path,
@@ -1004,6 +1009,11 @@ private:
                 TemplateDocument::childPath(propsPath, property), note);
         QStringList made;
         for (const ExpandedResource &e : std::as_const(expanded->resources)) {
+            // A resource every event of its kind shares (an implicit API): made once.
+            if (e.shared && m_index.contains(e.logicalId)
+                && m_resources[m_index.value(e.logicalId)].implicit
+                && m_resources[m_index.value(e.logicalId)].type == e.type)
+                continue;
             if (m_index.contains(e.logicalId))
                 return error(path,
                     QStringLiteral(
@@ -1026,6 +1036,10 @@ private:
             m_index.insert(r.logicalId, m_resources.size());
             m_resources.append(std::move(r));
             made.append(e.logicalId);
+            if (e.shared) {
+                applyGlobals(m_resources.last());
+                addSamApiParts(m_resources.size() - 1);
+            }
         }
         for (const EventExpansion::Addition &a : std::as_const(expanded->additions)) {
             const auto it = m_index.constFind(a.logicalId);
@@ -1056,7 +1070,7 @@ private:
             // The resource names the function, so it comes after it (and after what the
             // event made); a function that refers to the resource makes a cycle, as in SAM.
             for (const QString &d : QStringList {functionId} + made) {
-                if (!target.dependsOn.contains(d))
+                if (d != a.logicalId && !target.dependsOn.contains(d))
                     target.dependsOn.append(d);
             }
             if (!expanded->cycleHint.isEmpty())
@@ -1430,7 +1444,7 @@ private:
     StackNaming m_naming;
     IntrinsicResolver m_resolver;
     bool m_sam = false;
-    Json m_globalFunction;
+    QHash<QString, Json> m_globals; // by resource type
     QList<Resource> m_resources;
     QHash<QString, qsizetype> m_index;
     QList<qsizetype> m_order;

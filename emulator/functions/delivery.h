@@ -40,6 +40,11 @@ struct Delivery
     bool tailLogs = false;
     // Called once, on an arbitrary thread, when the delivery is finished (or dropped).
     std::function<void(const DeliveryResult &)> done;
+    // Called once, on an arbitrary thread, when the delivery goes to the function: at once,
+    // or when a held delivery is released (not for one dropped). A caller's own timeout
+    // starts here (API Gateway's 29 s), so that a delivery held at a breakpoint or in the
+    // stepper does not time out while the developer looks at it.
+    std::function<void()> started;
 };
 
 // What happens to an asynchronous invocation that fails (Lambda's

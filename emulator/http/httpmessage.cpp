@@ -6,9 +6,58 @@
 
 namespace tarmac {
 
+bool isValidUtf8(const QByteArray &bytes)
+{
+    const auto *s = reinterpret_cast<const unsigned char *>(bytes.constData());
+    const qsizetype n = bytes.size();
+    for (qsizetype i = 0; i < n;) {
+        const unsigned char c = s[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        int extra;
+        char32_t cp;
+        if ((c & 0xE0) == 0xC0) {
+            extra = 1;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            extra = 2;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            extra = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (i + extra >= n)
+            return false;
+        for (int k = 1; k <= extra; ++k) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3F);
+        }
+        // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
+            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
 void HttpHeaders::add(QByteArray name, QByteArray value)
 {
-    m_fields.append({std::move(name).toLower(), std::move(value)});
+    QByteArray lower = name.toLower();
+    // The name as sent only when it differs: a null array costs nothing.
+    m_rawNames.append(lower == name ? QByteArray() : std::move(name));
+    m_fields.append({std::move(lower), std::move(value)});
+}
+
+QByteArray HttpHeaders::rawName(qsizetype index) const
+{
+    const QByteArray &raw = m_rawNames.at(index);
+    return raw.isNull() ? m_fields.at(index).first : raw;
 }
 
 void HttpHeaders::set(const QByteArray &name, QByteArray value)
@@ -20,7 +69,12 @@ void HttpHeaders::set(const QByteArray &name, QByteArray value)
 void HttpHeaders::remove(const QByteArray &name)
 {
     const QByteArray lower = name.toLower();
-    m_fields.removeIf([&](const Field &f) { return f.first == lower; });
+    for (qsizetype i = m_fields.size() - 1; i >= 0; --i) {
+        if (m_fields[i].first == lower) {
+            m_fields.removeAt(i);
+            m_rawNames.removeAt(i);
+        }
+    }
 }
 
 bool HttpHeaders::contains(const QByteArray &name) const
@@ -120,6 +174,11 @@ QByteArray HttpRequest::decodedPath() const
 }
 
 QList<std::pair<QByteArray, QByteArray>> HttpRequest::queryItems() const
+{
+    return decodeQuery(query);
+}
+
+QList<std::pair<QByteArray, QByteArray>> decodeQuery(const QByteArray &query)
 {
     QList<std::pair<QByteArray, QByteArray>> items;
     if (query.isEmpty())

@@ -14,7 +14,8 @@ class QTemporaryFile;
 namespace tarmac {
 
 // Header fields in arrival order. Names are stored lower-cased (HTTP names are
-// case-insensitive); values are kept byte for byte.
+// case-insensitive), and also as sent (rawName: API Gateway's 1.0 events keep the client's
+// spelling); values are kept byte for byte.
 class HttpHeaders
 {
 public:
@@ -28,11 +29,18 @@ public:
     // The first value of that name, or an empty array.
     QByteArray value(const QByteArray &name) const;
     const QList<Field> &fields() const { return m_fields; }
+    // The name of fields()[index] as it was added ("Content-Type").
+    QByteArray rawName(qsizetype index) const;
     qsizetype size() const { return m_fields.size(); }
-    void clear() { m_fields.clear(); }
+    void clear()
+    {
+        m_fields.clear();
+        m_rawNames.clear();
+    }
 
 private:
     QList<Field> m_fields;
+    QList<QByteArray> m_rawNames; // parallel to m_fields; null when the name was lower-case
 };
 
 // A request body: in memory when small, spooled to a temporary file when large.
@@ -111,5 +119,9 @@ struct HttpResponse
 
 QByteArray reasonPhrase(int status);
 QByteArray percentDecode(const QByteArray &in, bool plusAsSpace);
+// A query string's parameters in order, decoded ('+' as space); "a" alone is ("a", "").
+QList<std::pair<QByteArray, QByteArray>> decodeQuery(const QByteArray &query);
+// Well-formed UTF-8: no overlong forms, surrogates or code points above U+10FFFF.
+bool isValidUtf8(const QByteArray &bytes);
 
 } // namespace tarmac

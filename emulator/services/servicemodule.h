@@ -58,6 +58,9 @@ struct EngineContext
     QHash<QString, QString> options;
     QString stateDir;
     QUrl edgeUrl; // what functions get as AWS_ENDPOINT_URL
+    // The modules' own ports by ServicePort::name ("api" → http://127.0.0.1:3000), once
+    // they listen (at start()).
+    QHash<QString, QUrl> portUrls;
     QString region = QStringLiteral("us-east-1");
     QString accountId = QStringLiteral("000000000000");
 };
@@ -205,6 +208,15 @@ public:
     // running: then only its logical id, type and physical id are known). The answer is
     // what happened, as a phrase ("removed", "kept: it is not empty").
     virtual Result<QString> deleteResource(const StackResource &resource);
+
+    // A value AWS gives as a URL of this service's ("https://ID.execute-api.us-east-1.
+    // amazonaws.com/Prod/" in a template's Outputs) as the URL that reaches the same thing on
+    // Tarmac; empty when the value is not one. Called on the engine's thread, after start().
+    virtual QString localUrl(const QString &value) const
+    {
+        Q_UNUSED(value);
+        return {};
+    }
 
     // --- the resource catalog ----------------------------------------------------------
     // The kinds of resources this service shows, and each live resource with its counts and

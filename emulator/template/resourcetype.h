@@ -168,6 +168,8 @@ struct FunctionEvent
     Json properties = Json::object(); // as written: may hold intrinsic functions
     // The type of the template's resource of that logical id; empty when there is none.
     std::function<QString(const QString &logicalId)> typeOf;
+    // Its properties as written (after Globals; may hold intrinsic functions), or {}.
+    std::function<Json(const QString &logicalId)> propertiesOf;
 };
 
 // A resource the SAM transform makes of an event, as CloudFormation then gets it. Its
@@ -177,6 +179,10 @@ struct ExpandedResource
     QString logicalId;
     QString type;
     Json properties = Json::object();
+    // Made by the first event that needs it and shared by the others (the implicit API,
+    // ServerlessRestApi, that every Api event without a RestApiId adds its route to); the
+    // SAM transform's Globals and parts for its type (a SAM API's stage) come with it.
+    bool shared = false;
 };
 
 // What the SAM transform makes of one event.

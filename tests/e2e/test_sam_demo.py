@@ -1,11 +1,14 @@
 """The demo app (fixtures/demo) end to end: `tarmac serve fixtures/demo`, `aws s3 cp` a file
-in, the Python function's summary and (through the queue) the Node function's index entry
-appear, and one trace links the upload, the message and both invocations."""
+in (or PUT it to the HTTP API), the Python function's summary and (through the queue) the Node
+function's index entry appear, and one trace links the upload, the message and both
+invocations."""
 import json
 import os
 import subprocess
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from harness import Tarmac, boto3_client, run_tarmac
 from lambda_support import wait_for
@@ -41,7 +44,7 @@ class Demo(unittest.TestCase):
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")
             self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
-            report = ("tarmac: template.yaml: stack demo, 6 resource(s) (+4 made by the SAM "
+            report = ("tarmac: template.yaml: stack demo, 7 resource(s) (+10 made by the SAM "
                       "transform), everything emulated")
             wait_for(lambda: report in t.stderr_lines, timeout=5, what=report)
 
@@ -111,3 +114,45 @@ class Demo(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DemoApi(unittest.TestCase):
+    def test_upload_and_read_the_summary_through_the_http_api(self):
+        with Tarmac(project=DEMO) as t:
+            url = wait_for(lambda: [line.split(": ", 1)[1] for line in t.stdout_lines
+                                    if line.startswith("  ApiUrl: ")], timeout=5, what="ApiUrl")[0]
+            self.assertTrue(url.startswith(t.api + "/_aws/execute-api/"), url)
+            with open(os.path.join(DEMO, "sample.txt"), "rb") as f:
+                data = f.read()
+            req = urllib.request.Request(url + "/uploads/notes/api.txt", data=data, method="PUT")
+            with urllib.request.urlopen(req, timeout=30) as r:
+                self.assertEqual(r.status, 202)
+                self.assertEqual(json.loads(r.read())["bytes"], len(data))
+
+            def summary():
+                try:
+                    with urllib.request.urlopen(t.api + "/summaries/notes/api.txt.txt",
+                                                timeout=30) as r:
+                        return r.read().decode()
+                except urllib.error.HTTPError as e:
+                    self.assertEqual(e.code, 404)  # not yet
+                    return None
+            self.assertIn("lines: 3\nwords: 32\n", wait_for(summary, timeout=60, what="summary"))
+            with urllib.request.urlopen(t.api + "/summaries", timeout=30) as r:
+                self.assertIn("notes/api.txt.txt", json.loads(r.read()))
+
+            # The request is the root of the trace that runs through the whole pipeline.
+            def linked():
+                spans = spans_of(t.state)
+                puts = [s for s in spans if s["name"] == "S3 PutObject"
+                        and attr(s, "aws.s3.key") == "notes/api.txt"]
+                if not puts:
+                    return None
+                trace = [s for s in spans if s["traceId"] == puts[0]["traceId"]]
+                roots = [s for s in trace if not s.get("parentSpanId")]
+                invocations = [s for s in trace if s["name"].endswith(" invoke")]
+                return (roots, invocations) if len(invocations) == 3 and roots else None
+            roots, invocations = wait_for(linked, timeout=15, what="one trace from the request")
+            self.assertEqual(len(roots), 1)
+            self.assertEqual(attr(roots[0], "url.path"), "/_aws/execute-api/%s/uploads/notes/api.txt"
+                             % url.rsplit("/", 1)[1])

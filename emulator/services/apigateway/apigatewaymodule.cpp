@@ -1,6 +1,13 @@
 #include "services/apigateway/apigatewaymodule.h"
 
+#include "base/clock.h"
+#include "http/httpmessage.h"
+#include "services/apigateway/apievents.h"
 #include "services/apigateway/apigatewayport.h"
+#include "services/apigateway/apigatewayresources.h"
+
+#include <QRegularExpression>
+#include <QUrl>
 
 namespace tarmac {
 
@@ -18,8 +25,210 @@ QList<ServicePort> ApiGatewayModule::ports(const EngineContext &context)
 
 Result<void> ApiGatewayModule::start(const EngineContext &context)
 {
-    Q_UNUSED(context);
+    m_region = context.region;
+    m_portUrl = context.portUrls.value(QStringLiteral("api"));
+    if (m_port)
+        m_port->start(context.deliveries, this, context.accountId);
     return {};
+}
+
+QList<const ResourceType *> ApiGatewayModule::resourceTypes() const
+{
+    return apigatewayresources::resourceTypes();
+}
+
+QList<const FunctionEventType *> ApiGatewayModule::functionEventTypes() const
+{
+    return apigatewayresources::functionEventTypes();
+}
+
+Result<void> ApiGatewayModule::putResource(
+    const StackResource &resource, const StackResource *previous)
+{
+    if (auto stage = apigatewayresources::stageOf(resource)) {
+        m_stageResources.insert(resource.logicalId, stage->apiId);
+        m_stages.insert(stage->apiId, Stage {stage->name, stage->variables});
+        publish();
+        return {};
+    }
+    if (!apigatewayresources::isApiType(resource.type))
+        return {}; // a deployment without a stage: nothing to serve
+    auto api = apigatewayresources::definitionOf(resource);
+    if (!api)
+        return api.error();
+    const QString replaced = previous ? previous->physicalId : resource.physicalId;
+    m_apis.removeIf([&](const ApiDefinition &a) { return a.id == replaced || a.id == api->id; });
+    m_apis.append(*api);
+    publish();
+    return {};
+}
+
+Result<QString> ApiGatewayModule::deleteResource(const StackResource &resource)
+{
+    if (m_stageResources.contains(resource.logicalId)) {
+        m_stages.remove(m_stageResources.take(resource.logicalId));
+    } else {
+        m_apis.removeIf([&](const ApiDefinition &a) { return a.id == resource.physicalId; });
+        m_stages.remove(resource.physicalId);
+    }
+    publish();
+    return QStringLiteral("removed");
+}
+
+void ApiGatewayModule::publish()
+{
+    QList<std::shared_ptr<const ApiDefinition>> apis;
+    for (const ApiDefinition &a : std::as_const(m_apis)) {
+        auto served = std::make_shared<ApiDefinition>(a);
+        const auto stage = m_stages.constFind(a.id);
+        if (stage != m_stages.cend()) {
+            served->stage = stage->name;
+            for (auto it = stage->variables.cbegin(); it != stage->variables.cend(); ++it)
+                served->stageVariables.insert(it.key(), it.value());
+        }
+        apis.append(std::move(served));
+    }
+    auto snapshot = ApiSnapshot::make(std::move(apis));
+    for (const QString &c : snapshot->conflicts) {
+        if (!m_conflicts.contains(c)) {
+            qWarning("tarmac: apigateway: %s", qPrintable(c));
+            m_conflicts.append(c);
+        }
+    }
+    if (m_port)
+        m_port->setApis(std::move(snapshot));
+}
+
+QString ApiGatewayModule::apiUrl(const ApiDefinition &api) const
+{
+    QString url
+        = m_portUrl.isValid() ? m_portUrl.toString() : QStringLiteral("http://127.0.0.1:3000");
+    url += QStringLiteral("/_aws/execute-api/") + api.id + u'/';
+    if (api.stage != QLatin1String("$default"))
+        url += api.stage + u'/';
+    return url;
+}
+
+QString ApiGatewayModule::localUrl(const QString &value) const
+{
+    static const QRegularExpression aws(QStringLiteral(
+        R"(^https://([a-z0-9]{10})\.execute-api\.[a-z0-9-]+\.amazonaws\.com(/.*)?$)"));
+    const QRegularExpressionMatch m = aws.match(value);
+    if (!m.hasMatch() || !m_portUrl.isValid())
+        return {};
+    return m_portUrl.toString(QUrl::StripTrailingSlash) + QStringLiteral("/_aws/execute-api/")
+        + m.captured(1) + m.captured(2);
+}
+
+QList<CatalogKind> ApiGatewayModule::catalogKinds() const
+{
+    return {{QStringLiteral("api"), QStringLiteral("APIs"),
+        QStringLiteral("Add an Api or HttpApi event to a function in template.yaml")}};
+}
+
+QList<CatalogEntry> ApiGatewayModule::catalog() const
+{
+    QList<CatalogEntry> out;
+    const auto snapshot = m_port ? m_port->apis() : ApiSnapshot::make({});
+    for (const auto &api : snapshot->apis) {
+        CatalogEntry e;
+        e.kind = QStringLiteral("api");
+        e.name = api->logicalId.isEmpty() ? api->name : api->logicalId;
+        e.physicalId = api->id;
+        e.arn = QStringLiteral("arn:aws:apigateway:%1::/%2/%3")
+                    .arg(m_region, api->http ? QStringLiteral("apis") : QStringLiteral("restapis"),
+                        api->id);
+        const qsizetype n = api->routes.size();
+        e.counts.insert(QStringLiteral("routes"), n);
+        e.status = QStringLiteral("%1 %2 · %3")
+                       .arg(n)
+                       .arg(n == 1 ? QStringLiteral("route") : QStringLiteral("routes"),
+                           api->http ? QStringLiteral("HTTP API") : QStringLiteral("REST API"));
+        e.properties.append({QStringLiteral("Id"), api->id});
+        e.properties.append({QStringLiteral("Stage"), api->stage});
+        e.properties.append({QStringLiteral("URL"), apiUrl(*api)});
+        for (const ApiRoute &r : api->routes)
+            e.properties.append({r.routeKey(),
+                r.function + (r.qualifier.isEmpty() ? QString() : u':' + r.qualifier)
+                    + (r.payloadVersion == 2 ? QStringLiteral(" (payload 2.0)")
+                                             : QStringLiteral(" (payload 1.0)"))});
+        e.tooltip = apiUrl(*api);
+        QStringList warnings = api->unsupported;
+        for (const QString &c : snapshot->conflicts) {
+            if (c.contains(u' ' + e.name + u' '))
+                warnings.append(c);
+        }
+        e.warning = warnings.join(u'\n');
+        out.append(e);
+    }
+    return out;
+}
+
+QList<SampleEvent> ApiGatewayModule::sampleEvents() const
+{
+    const QList<std::pair<QString, QString>> options = {
+        {QStringLiteral("method"), QStringLiteral("The HTTP method (GET).")},
+        {QStringLiteral("path"),
+            QStringLiteral("The request path, with a query string if any (/hello).")},
+        {QStringLiteral("body"), QStringLiteral("The request body (none).")},
+        {QStringLiteral("resource"),
+            QStringLiteral(
+                "The route's path template (the path: /items/{id} names the parameter).")},
+        {QStringLiteral("stage"),
+            QStringLiteral("The stage (Prod for REST, $default for HTTP APIs).")},
+    };
+    const auto generator = [](bool http) {
+        return [http](const QMap<QString, QString> &o) -> Result<QByteArray> {
+            const QString target = o.value(QStringLiteral("path"), QStringLiteral("/hello"));
+            if (!target.startsWith(u'/'))
+                return makeError(QStringLiteral("Usage"), QStringLiteral("--path starts with /"));
+            const qsizetype q = target.indexOf(u'?');
+            ApiDefinition api;
+            api.id = QStringLiteral("1234567890");
+            api.http = http;
+            api.stage = o.value(QStringLiteral("stage"),
+                http ? QStringLiteral("$default") : QStringLiteral("Prod"));
+            ApiRoute route;
+            route.method = o.value(QStringLiteral("method"), QStringLiteral("GET")).toUpper();
+            route.path = o.value(QStringLiteral("resource"), q < 0 ? target : target.left(q));
+            route.payloadVersion = http ? 2 : 1;
+            api.routes.append(route);
+            RouteTable table;
+            table.add(api);
+            ApiRequest r;
+            r.method = route.method.toLatin1();
+            r.path = (q < 0 ? target : target.left(q)).toUtf8();
+            r.query = q < 0 ? QByteArray() : target.mid(q + 1).toUtf8();
+            HttpHeaders headers;
+            headers.add("Host", "1234567890.execute-api.us-east-1.amazonaws.com");
+            headers.add("User-Agent", "curl/8.0");
+            headers.add("Accept", "*/*");
+            r.body = o.value(QStringLiteral("body")).toUtf8();
+            if (!r.body.isEmpty())
+                headers.add("Content-Type", "application/json");
+            r.headers = &headers;
+            r.sourceIp = QStringLiteral("192.0.2.1");
+            r.userAgent = QStringLiteral("curl/8.0");
+            r.requestId = "c6af9ac6-7b61-11e6-9a41-93e8deadbeef";
+            r.timeMs = SystemClock().nowMs();
+            r.domainName = QStringLiteral("1234567890.execute-api.us-east-1.amazonaws.com");
+            r.added = {{"X-Forwarded-For", "192.0.2.1"}, {"X-Forwarded-Port", "443"},
+                {"X-Forwarded-Proto", "https"}};
+            const auto match = table.match(r.method, pathSegments(r.path));
+            if (!match)
+                return makeError(QStringLiteral("Usage"),
+                    QStringLiteral("--resource %1 does not match --path %2")
+                        .arg(route.path, QString::fromUtf8(r.path)));
+            return http ? buildEventV2(*match, r) : buildEventV1(*match, r);
+        };
+    };
+    return {
+        {QStringLiteral("apigateway-v1"),
+            QStringLiteral("a REST API request (Lambda proxy, payload format 1.0)"), options,
+            generator(false)},
+        {QStringLiteral("apigateway-v2"),
+            QStringLiteral("an HTTP API request (payload format 2.0)"), options, generator(true)},
+    };
 }
 
 } // namespace tarmac

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/apigateway/apimodel.h"
 #include "services/servicemodule.h"
 
 #include <memory>
@@ -8,8 +9,10 @@ namespace tarmac {
 
 class ApiGatewayPort;
 
-// API Gateway: declares the API port (default 3000, `--api-port`), where the application's
-// HTTP routes are served. The management API on the edge port comes with the routes.
+// API Gateway: the API port (default 3000, `--api-port`), where the application's HTTP
+// routes are served; the APIs come from templates (SAM's Api/HttpApi and their function
+// events, CloudFormation's RestApi/ApiGatewayV2 APIs with OpenAPI bodies). See
+// ApiGatewayPort for how requests are addressed and answered.
 class ApiGatewayModule : public ServiceModule
 {
     Q_OBJECT
@@ -20,9 +23,38 @@ public:
     QString name() const override { return QStringLiteral("apigateway"); }
     QList<ServicePort> ports(const EngineContext &context) override;
     Result<void> start(const EngineContext &context) override;
+    QList<SampleEvent> sampleEvents() const override;
+
+    QList<const ResourceType *> resourceTypes() const override;
+    QList<const FunctionEventType *> functionEventTypes() const override;
+    Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
+    Result<QString> deleteResource(const StackResource &resource) override;
+
+    // "https://ID.execute-api.REGION.amazonaws.com/STAGE/…" → "http://HOST:PORT/_aws/
+    // execute-api/ID/STAGE/…", which every client reaches (ID.execute-api.localhost does not
+    // resolve outside browsers and curl).
+    QString localUrl(const QString &value) const override;
+    QList<CatalogKind> catalogKinds() const override;
+    QList<CatalogEntry> catalog() const override;
 
 private:
+    struct Stage
+    {
+        QString name;
+        QMap<QString, QString> variables;
+    };
+    // Rebuilds what the port serves from the APIs and stages, and says new conflicts.
+    void publish();
+    // "http://127.0.0.1:3000/_aws/execute-api/ID/STAGE/": where an API answers on any client.
+    QString apiUrl(const ApiDefinition &api) const;
+
     std::unique_ptr<ApiGatewayPort> m_port;
+    QList<ApiDefinition> m_apis; // in the order they were put
+    QHash<QString, QString> m_stageResources; // a stage's logical id → its API id
+    QHash<QString, Stage> m_stages; // by API id
+    QStringList m_conflicts; // said already
+    QString m_region;
+    QUrl m_portUrl;
 };
 
 } // namespace tarmac

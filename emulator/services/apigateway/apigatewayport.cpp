@@ -1,26 +1,457 @@
 #include "services/apigateway/apigatewayport.h"
 
+#include "base/clock.h"
+#include "base/json.h"
+#include "functions/delivery.h"
 #include "http/edgerouter.h"
+#include "services/apigateway/apievents.h"
+#include "trace/tracecontext.h"
+
+#include <QDeadlineTimer>
+#include <QTimer>
+
+#include <map>
 
 namespace tarmac {
+
+namespace {
+
+// One request on its way to a function and back: answered by the function's result or by
+// the integration timeout, whichever comes first (the responder's first send wins).
+struct Call
+{
+    HttpResponder responder;
+    std::shared_ptr<const ApiSnapshot> apis; // keeps the matched route alive
+    const ApiDefinition *api = nullptr;
+    const ApiRoute *route = nullptr;
+    QByteArray origin; // the request's Origin header, for CORS
+    QByteArray accept;
+    QByteArray method;
+    QByteArray path;
+    QByteArray traceHeader;
+    QByteArray requestId;
+};
+
+// The headers every answer of the API port carries: the trace, and API Gateway's request id.
+void stamp(HttpResponse &r, const QByteArray &traceHeader, const QByteArray &requestId)
+{
+    r.headers.set("x-amzn-trace-id", traceHeader);
+    r.headers.set("apigw-requestid", requestId);
+}
+
+qint64 monotonicMs()
+{
+    return QDeadlineTimer::current().deadline();
+}
+
+HttpResponse message(int status, const char *text)
+{
+    Json body = {{"message", text}};
+    return HttpResponse::json(status, toJsonBytes(body));
+}
+
+// What API Gateway answers when no route matches: an HTTP API's 404, a REST API's 403.
+HttpResponse noRoute(bool rest)
+{
+    return rest ? message(403, "Missing Authentication Token") : message(404, "Not Found");
+}
+
+// A failed integration: a REST API's 502, an HTTP API's 500.
+HttpResponse integrationFailed(const ApiDefinition &api)
+{
+    return api.http ? message(500, "Internal Server Error") : message(502, "Internal server error");
+}
+
+QByteArray joined(const QStringList &list)
+{
+    return list.join(u',').toUtf8();
+}
+
+bool originAllowed(const ApiCors &cors, const QByteArray &origin)
+{
+    for (const QString &o : cors.allowOrigins) {
+        if (o == QLatin1String("*") || o.toUtf8() == origin)
+            return true;
+    }
+    return false;
+}
+
+// The CORS headers for a request from an allowed origin.
+void addAllowOrigin(HttpResponse &r, const ApiCors &c, const QByteArray &origin)
+{
+    const bool any = c.allowOrigins.contains(QLatin1String("*")) && !c.allowCredentials;
+    r.headers.set("access-control-allow-origin", any ? QByteArray("*") : origin);
+    if (c.allowCredentials)
+        r.headers.set("access-control-allow-credentials", "true");
+    if (!c.exposeHeaders.isEmpty())
+        r.headers.set("access-control-expose-headers", joined(c.exposeHeaders));
+    if (!any)
+        r.headers.add("vary", "Origin");
+}
+
+// The CORS headers on an answer to a request from `origin`. An HTTP API adds them to every
+// answer; a REST API only answers preflights (its Lambda proxy functions return their own).
+void addCorsHeaders(HttpResponse &r, const ApiDefinition &api, const QByteArray &origin)
+{
+    if (api.http && api.cors && !origin.isEmpty() && originAllowed(*api.cors, origin))
+        addAllowOrigin(r, *api.cors, origin);
+}
+
+// A preflight the API answers itself (its CORS configuration), or nothing.
+std::optional<HttpResponse> preflight(const ApiDefinition &api, const HttpRequest &request)
+{
+    if (!api.cors || request.method != "OPTIONS" || request.header("origin").isEmpty()
+        || !request.headers.contains("access-control-request-method"))
+        return std::nullopt;
+    const ApiCors &c = *api.cors;
+    HttpResponse r;
+    r.status = api.http ? 204 : 200;
+    const QByteArray origin = request.header("origin");
+    if (!originAllowed(c, origin))
+        return r; // no CORS headers: the browser refuses
+    addAllowOrigin(r, c, origin);
+    const QByteArray requested = request.header("access-control-request-method");
+    r.headers.set("access-control-allow-methods",
+        c.allowMethods.isEmpty() || c.allowMethods.contains(QLatin1String("*"))
+            ? (c.allowMethods.isEmpty() ? QByteArray("DELETE,GET,HEAD,OPTIONS,PATCH,POST,PUT")
+                                        : requested)
+            : joined(c.allowMethods));
+    if (!c.allowHeaders.isEmpty()) {
+        const QByteArray asked = request.header("access-control-request-headers");
+        r.headers.set("access-control-allow-headers",
+            c.allowHeaders.contains(QLatin1String("*")) && !asked.isEmpty()
+                ? asked
+                : joined(c.allowHeaders));
+    }
+    if (c.maxAge >= 0)
+        r.headers.set("access-control-max-age", QByteArray::number(c.maxAge));
+    if (!api.http)
+        r.headers.set("content-type", "application/json");
+    return r;
+}
+
+QString hostOnly(const QByteArray &host)
+{
+    QByteArray h = host;
+    if (h.startsWith('[')) {
+        const qsizetype end = h.indexOf(']');
+        return QString::fromLatin1(end < 0 ? h : h.left(end + 1));
+    }
+    const qsizetype colon = h.lastIndexOf(':');
+    if (colon >= 0)
+        h.truncate(colon);
+    return QString::fromLatin1(h).toLower();
+}
+
+QString sourceIp(const QHostAddress &address)
+{
+    bool v4 = false;
+    const quint32 ip4 = address.toIPv4Address(&v4);
+    return v4 ? QHostAddress(ip4).toString() : address.toString();
+}
+
+} // namespace
+
+// The integration timeouts of the requests in flight, on one timer: a request's deadline is
+// added when its delivery goes to the function; one that is answered first is simply
+// forgotten (its entry expires). The timer lives on the context's thread and is re-armed
+// only when a deadline earlier than the armed one arrives, so a steady stream of requests
+// costs a map insert each, not a timer.
+class IntegrationTimeouts
+{
+public:
+    explicit IntegrationTimeouts(QObject *context)
+        : m_context(context)
+        , m_timer(new QTimer(context))
+    {
+        m_timer->setSingleShot(true);
+        m_timer->setTimerType(Qt::PreciseTimer);
+        QObject::connect(m_timer, &QTimer::timeout, context, [this] { fire(); });
+    }
+    ~IntegrationTimeouts() { delete m_timer; }
+
+    void add(qint64 deadlineMs, std::weak_ptr<Call> call)
+    {
+        bool arm = false;
+        {
+            QMutexLocker lock(&m_mutex);
+            // The oldest entries are mostly answered already: drop a few each time.
+            for (int i = 0; i < 4 && !m_pending.empty() && m_pending.begin()->second.expired(); ++i)
+                m_pending.erase(m_pending.begin());
+            m_pending.emplace(deadlineMs, std::move(call));
+            if (m_armedMs == 0 || deadlineMs < m_armedMs) {
+                m_armedMs = deadlineMs;
+                arm = true;
+            }
+        }
+        if (arm)
+            QMetaObject::invokeMethod(
+                m_context, [this] { rearm(); }, Qt::QueuedConnection);
+    }
+
+private:
+    void rearm()
+    {
+        QMutexLocker lock(&m_mutex);
+        if (m_armedMs != 0)
+            m_timer->start(int(qBound(qint64(0), m_armedMs - monotonicMs(), qint64(3600000))));
+    }
+
+    void fire()
+    {
+        QList<std::shared_ptr<Call>> due;
+        {
+            QMutexLocker lock(&m_mutex);
+            const qint64 now = monotonicMs();
+            while (!m_pending.empty() && m_pending.begin()->first <= now) {
+                if (auto call = m_pending.begin()->second.lock())
+                    due.append(std::move(call));
+                m_pending.erase(m_pending.begin());
+            }
+            m_armedMs = m_pending.empty() ? 0 : m_pending.begin()->first;
+            if (m_armedMs != 0)
+                m_timer->start(int(qBound(qint64(0), m_armedMs - now, qint64(3600000))));
+        }
+        for (const auto &call : std::as_const(due)) {
+            if (call->responder.isAnswered())
+                continue;
+            qWarning("tarmac: apigateway: %s %s: function %s did not answer within the "
+                     "integration timeout",
+                call->method.constData(), call->path.constData(),
+                qPrintable(call->route->function));
+            HttpResponse r = call->api->http ? message(503, "Service Unavailable")
+                                             : message(504, "Endpoint request timed out");
+            addCorsHeaders(r, *call->api, call->origin);
+            r.operation = call->route->routeKey();
+            stamp(r, call->traceHeader, call->requestId);
+            call->responder.send(std::move(r));
+        }
+    }
+
+    QObject *m_context;
+    QTimer *m_timer;
+    QMutex m_mutex;
+    std::multimap<qint64, std::weak_ptr<Call>> m_pending;
+    qint64 m_armedMs = 0;
+};
+
+std::shared_ptr<const ApiSnapshot> ApiSnapshot::make(
+    QList<std::shared_ptr<const ApiDefinition>> apis)
+{
+    auto s = std::make_shared<ApiSnapshot>();
+    s->apis = std::move(apis);
+    for (const auto &api : std::as_const(s->apis)) {
+        s->byId.insert(api->id, api.get());
+        s->conflicts += s->plain.add(*api);
+        // Within one API a route defined twice is a mistake of the template: said once.
+        RouteTable own;
+        for (const QString &c : own.add(*api)) {
+            if (!s->conflicts.contains(c))
+                s->conflicts.append(c);
+        }
+        s->perApi.insert(api->id, std::move(own));
+    }
+    return s;
+}
 
 ApiGatewayPort::ApiGatewayPort(Tracer *tracer, const Clock *clock)
     : m_tracer(tracer)
     , m_clock(clock)
+    , m_apis(ApiSnapshot::make({}))
 { }
+
+ApiGatewayPort::~ApiGatewayPort() = default;
+
+void ApiGatewayPort::start(
+    DeliverySink *deliveries, QObject *timerContext, const QString &accountId)
+{
+    m_deliveries = deliveries;
+    m_accountId = accountId;
+    m_timeouts = std::make_unique<IntegrationTimeouts>(timerContext);
+}
+
+void ApiGatewayPort::setApis(std::shared_ptr<const ApiSnapshot> apis)
+{
+    QMutexLocker lock(&m_mutex);
+    m_apis = std::move(apis);
+}
+
+std::shared_ptr<const ApiSnapshot> ApiGatewayPort::apis() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_apis;
+}
 
 qint64 ApiGatewayPort::maxBodySize(const HttpRequest &) const
 {
     return 10 * 1024 * 1024; // API Gateway's payload limit
 }
 
+HttpResponse ApiGatewayPort::bodyTooLarge(const HttpRequest &) const
+{
+    return message(413, "Request Too Long");
+}
+
+HttpResponse ApiGatewayPort::internalError(const HttpRequest &, const QString &) const
+{
+    return message(500, "Internal Server Error");
+}
+
 void ApiGatewayPort::handle(HttpRequest &&request, HttpResponder responder)
 {
     beginRequestSpan(request, responder, m_tracer, m_clock, QStringLiteral("apigateway"),
         QString::fromLatin1(request.method) + u' ' + QString::fromUtf8(request.path));
-    HttpResponse r = HttpResponse::json(404, QByteArrayLiteral(R"({"message":"Not Found"})"));
-    r.headers.add("apigw-requestid", request.requestId);
-    responder.send(std::move(r));
+    const std::shared_ptr<const ApiSnapshot> snapshot = apis();
+    const QByteArray requestId = request.requestId;
+    const QByteArray traceHeader
+        = TraceContext {request.traceId, request.spanId, true, {}}.toXRay();
+    const bool restOnly = !snapshot->apis.isEmpty()
+        && std::all_of(
+            snapshot->apis.cbegin(), snapshot->apis.cend(), [](const auto &a) { return !a->http; });
+    const auto send = [&](HttpResponse r) {
+        stamp(r, traceHeader, requestId);
+        responder.send(std::move(r));
+    };
+
+    // Which API, and which part of the path is the resource's.
+    const RouteTable *table = &snapshot->plain;
+    const ApiDefinition *addressed = nullptr;
+    QByteArray path = request.path;
+    QString stagePrefix;
+    const QString host = hostOnly(request.header("host"));
+    QString apiId;
+    if (host.contains(QLatin1String(".execute-api.")))
+        apiId = host.section(u'.', 0, 0);
+    else if (path.startsWith("/_aws/execute-api/")) {
+        const QByteArray rest = path.mid(18);
+        const qsizetype slash = rest.indexOf('/');
+        apiId = QString::fromLatin1(slash < 0 ? rest : rest.left(slash));
+        path = slash < 0 ? QByteArray("/") : rest.mid(slash);
+    }
+    if (!apiId.isEmpty()) {
+        addressed = snapshot->byId.value(apiId);
+        if (!addressed) {
+            send(message(403, "Forbidden"));
+            return;
+        }
+        table = &snapshot->perApi.constFind(apiId).value();
+        if (addressed->stage != QLatin1String("$default")) {
+            const QByteArray stage = '/' + addressed->stage.toUtf8();
+            if (path != stage && !path.startsWith(QByteArray(stage + '/'))) {
+                send(addressed->http ? message(404, "Not Found") : message(403, "Forbidden"));
+                return;
+            }
+            path = path.mid(stage.size());
+            if (path.isEmpty())
+                path = "/";
+            stagePrefix = addressed->stage.isEmpty() ? QString() : u'/' + addressed->stage;
+        }
+    }
+    const QStringList segments = pathSegments(path);
+    const bool rest = addressed ? !addressed->http : restOnly;
+
+    // A CORS preflight is the API's own answer when it has a CORS configuration.
+    if (request.method == "OPTIONS" && request.headers.contains("access-control-request-method")) {
+        const auto target = table->match(request.header("access-control-request-method"), segments);
+        const ApiDefinition *api = target ? target->api : addressed;
+        if (api) {
+            if (auto answer = preflight(*api, request)) {
+                answer->operation = QStringLiteral("preflight");
+                send(std::move(*answer));
+                return;
+            }
+        }
+    }
+
+    const auto match = table->match(request.method, segments);
+    if (!match) {
+        send(noRoute(rest));
+        return;
+    }
+    if (!m_deliveries) {
+        send(integrationFailed(*match->api));
+        return;
+    }
+
+    ApiRequest in;
+    in.method = request.method;
+    in.path = path;
+    in.query = request.query;
+    in.headers = &request.headers;
+    in.body = request.body.toByteArray();
+    in.sourceIp = sourceIp(request.peerAddress);
+    in.userAgent = QString::fromUtf8(request.header("user-agent"));
+    in.requestId = requestId;
+    in.timeMs = m_clock->nowMs();
+    in.domainName = host.isEmpty() ? QStringLiteral("localhost") : host;
+    in.stagePrefix = stagePrefix;
+    in.accountId = m_accountId;
+    in.added = {{"X-Forwarded-For", in.sourceIp.toUtf8()},
+        {"X-Forwarded-Port", QByteArray::number(request.localPort)}, {"X-Forwarded-Proto", "http"},
+        {"X-Amzn-Trace-Id", traceHeader}};
+    const ApiRoute &route = *match->route;
+    const QByteArray payload
+        = route.payloadVersion == 2 ? buildEventV2(*match, in) : buildEventV1(*match, in);
+
+    auto call = std::make_shared<Call>();
+    call->responder = responder;
+    call->apis = snapshot;
+    call->api = match->api;
+    call->route = match->route;
+    call->origin = request.header("origin");
+    call->accept = request.header("accept");
+    call->method = request.method;
+    call->path = request.path;
+    call->traceHeader = traceHeader;
+    call->requestId = requestId;
+
+    Delivery d;
+    d.functionName = route.function;
+    d.qualifier = route.qualifier;
+    d.payload = payload;
+    d.origin = QStringLiteral("apigateway");
+    d.traceId = request.traceId;
+    d.parentSpanId = request.spanId;
+    const int timeoutMs = route.timeoutMs > 0 ? route.timeoutMs : match->api->defaultTimeoutMs();
+    d.started = [timeouts = m_timeouts.get(), weak = std::weak_ptr<Call>(call), timeoutMs] {
+        if (timeouts)
+            timeouts->add(monotonicMs() + timeoutMs, weak);
+    };
+    d.done = [call](const DeliveryResult &result) {
+        const ApiDefinition &api = *call->api;
+        const ApiRoute &route = *call->route;
+        HttpResponse out;
+        if (!result.delivered || result.functionError) {
+            qWarning("tarmac: apigateway: %s %s: function %s failed: %s%s%s",
+                call->method.constData(), call->path.constData(), qPrintable(route.function),
+                qPrintable(result.errorType), result.errorMessage.isEmpty() ? "" : ": ",
+                qPrintable(result.errorMessage.left(300)));
+            out = integrationFailed(api);
+        } else {
+            auto mapped = route.payloadVersion == 2
+                ? mapResponseV2(result.payload)
+                : mapResponseV1(result.payload, api, call->accept);
+            if (!mapped) {
+                qWarning("tarmac: apigateway: %s %s: malformed Lambda proxy response from "
+                         "function %s: %s",
+                    call->method.constData(), call->path.constData(), qPrintable(route.function),
+                    qPrintable(mapped.error().message));
+                out = integrationFailed(api);
+            } else {
+                out.status = mapped->status;
+                for (auto &[name, value] : mapped->headers)
+                    out.headers.add(name, value);
+                out.body = std::move(mapped->body);
+                if (!out.headers.contains("content-type"))
+                    out.headers.set("content-type", "application/json");
+            }
+        }
+        addCorsHeaders(out, api, call->origin);
+        out.operation = route.routeKey();
+        stamp(out, call->traceHeader, call->requestId);
+        call->responder.send(std::move(out));
+    };
+    m_deliveries->submit(std::move(d));
 }
 
 } // namespace tarmac

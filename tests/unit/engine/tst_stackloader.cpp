@@ -2,6 +2,7 @@
 // cycles, Ref/GetAtt values per type, S3 events, the fidelity report, and errors with
 // positions.
 #include "engine/stackloader.h"
+#include "services/apigateway/apigatewayresources.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/s3/s3resources.h"
 #include "services/sqs/sqsresources.h"
@@ -22,7 +23,7 @@ namespace {
 const QByteArray kHeader = "AWSTemplateFormatVersion: '2010-09-09'\n"
                            "Transform: AWS::Serverless-2016-10-31\n";
 
-// Lambda's and S3's types and S3's event, as the engine passes every module's.
+// The services' types and SAM event types, as the engine passes every module's.
 StackLoader::Options serviceTypes()
 {
     StackLoader::Options o;
@@ -30,6 +31,8 @@ StackLoader::Options serviceTypes()
     o.resourceTypes += {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
     o.resourceTypes += {&sqsresources::queueType(), &sqsresources::queuePolicyType()};
     o.eventTypes = {&s3resources::s3EventType(), &sqsresources::sqsEventType()};
+    o.resourceTypes += apigatewayresources::resourceTypes();
+    o.eventTypes += apigatewayresources::functionEventTypes();
     o.messageServices = {QStringLiteral("sqs")}; // as SqsModule offers
     return o;
 }
@@ -782,8 +785,8 @@ void TestStackLoader::fidelityReport()
         + "Globals:\n" // 3
           "  Function:\n" // 4
           "    Tracing: Active\n" // 5
-          "  Api:\n" // 6
-          "    Cors: '*'\n" // 7
+          "  SimpleTable:\n" // 6
+          "    SSESpecification: {SSEEnabled: true}\n" // 7
           "Resources:\n" // 8
           "  Fn:\n" // 9
           "    Type: AWS::Serverless::Function\n" // 10
@@ -817,7 +820,7 @@ void TestStackLoader::fidelityReport()
         QStringLiteral("18:26 U Fn::ImportValue"), QStringLiteral("20:9 U Kinesis"),
         QStringLiteral("21:3 U AWS::StepFunctions::StateMachine"),
         QStringLiteral("23:3 U Custom::Thing"), QStringLiteral("5:5 I Tracing"),
-        QStringLiteral("6:3 U Globals.Api")};
+        QStringLiteral("6:3 U Globals.SimpleTable")};
     want.sort();
     QCOMPARE(got, want);
     QCOMPARE(stack->report.count(FidelityItem::Level::Unsupported), 6);

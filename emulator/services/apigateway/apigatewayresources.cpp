@@ -1,0 +1,561 @@
+#include "services/apigateway/apigatewayresources.h"
+
+#include "services/apigateway/apiopenapi.h"
+#include "template/templatedocument.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+
+namespace tarmac::apigatewayresources {
+
+namespace {
+
+constexpr Support E = Support::Emulated;
+constexpr Support I = Support::Ignored;
+constexpr Support U = Support::Unsupported;
+
+const char kNoLogs[] = "requests are on Tarmac's timeline and in its log instead";
+const char kNoTags[] = "tags are kept by nobody locally";
+const char kAuthLater[] = "authorizers are not run yet: every request is let through";
+const char kOneEndpoint[] = "served on the API port";
+
+const char kRestApi[] = "AWS::ApiGateway::RestApi";
+const char kRestStage[] = "AWS::ApiGateway::Stage";
+const char kRestDeployment[] = "AWS::ApiGateway::Deployment";
+const char kHttpApi[] = "AWS::ApiGatewayV2::Api";
+const char kHttpStage[] = "AWS::ApiGatewayV2::Stage";
+const char kSamApi[] = "AWS::Serverless::Api";
+const char kSamHttpApi[] = "AWS::Serverless::HttpApi";
+
+QString text(const Json &v)
+{
+    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString();
+}
+
+QMap<QString, QString> stringMap(const Json &v)
+{
+    QMap<QString, QString> out;
+    if (!v.is_object())
+        return out;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+        QString value;
+        if (it.value().is_string())
+            value = text(it.value());
+        else if (it.value().is_number() || it.value().is_boolean())
+            value = QString::fromStdString(it.value().dump());
+        else
+            continue;
+        out.insert(QString::fromStdString(it.key()), value);
+    }
+    return out;
+}
+
+// SAM writes binary media types with "~1" for "/" ("image~1png").
+QStringList mediaTypes(const Json &v)
+{
+    QStringList out;
+    if (!v.is_array())
+        return out;
+    for (const Json &t : v) {
+        if (t.is_string())
+            out.append(text(t).replace(QLatin1String("~1"), QLatin1String("/")));
+    }
+    return out;
+}
+
+// SAM's Cors for a REST API: "'*'" (the origin), or {AllowOrigin, AllowMethods,
+// AllowHeaders, MaxAge, AllowCredentials}, each value quoted as a header value is in
+// API Gateway's mappings ("'GET,POST'").
+std::optional<ApiCors> restCors(const Json &v)
+{
+    const auto unquote = [](QString s) {
+        s = s.trimmed();
+        if (s.size() >= 2 && s.startsWith(u'\'') && s.endsWith(u'\''))
+            s = s.mid(1, s.size() - 2);
+        return s;
+    };
+    const auto list = [&](const Json &j) {
+        QStringList out;
+        for (const QString &s : unquote(text(j)).split(u',', Qt::SkipEmptyParts))
+            out.append(s.trimmed());
+        return out;
+    };
+    if (v.is_string()) {
+        ApiCors c;
+        c.allowOrigins = {unquote(text(v))};
+        return c;
+    }
+    if (!v.is_object())
+        return std::nullopt;
+    ApiCors c;
+    c.allowOrigins = list(v.value("AllowOrigin", Json()));
+    c.allowMethods = list(v.value("AllowMethods", Json()));
+    c.allowHeaders = list(v.value("AllowHeaders", Json()));
+    const QString age = unquote(text(v.value("MaxAge", Json())));
+    if (!age.isEmpty())
+        c.maxAge = age.toInt();
+    c.allowCredentials = v.value("AllowCredentials", Json(false)) == Json(true);
+    return c;
+}
+
+ResourceIdentity apiIdentity(const QString &logicalId, const StackNaming &n, bool http)
+{
+    ResourceIdentity id;
+    const auto str = [](const QString &s) { return Json(s.toStdString()); };
+    // Ten lower-case characters, the same from one start to the next.
+    id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 10, true);
+    if (http) {
+        id.attributes.insert(QStringLiteral("ApiEndpoint"),
+            str(QStringLiteral("https://%1.execute-api.%2.amazonaws.com")
+                    .arg(id.physicalId, n.region)));
+        id.attributes.insert(QStringLiteral("ApiId"), str(id.physicalId));
+    } else {
+        id.attributes.insert(
+            QStringLiteral("RootResourceId"), str(stableSuffix(id.physicalId, 10, true)));
+    }
+    id.ref = str(id.physicalId);
+    return id;
+}
+
+class ApiType : public ResourceType
+{
+public:
+    ApiType(ResourceTypeInfo info, bool http, const char *definitionProperty)
+        : m_info(std::move(info))
+        , m_http(http)
+        , m_definition(definitionProperty)
+    { }
+    const ResourceTypeInfo &info() const override { return m_info; }
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &, const StackNaming &n) const override
+    {
+        return apiIdentity(logicalId, n, m_http);
+    }
+
+    // The definition document (a DefinitionUri file read here, relative to the template) is
+    // imported now, so that a mistake in it is an error at load, with its position.
+    Result<Json> check(const StackResource &resource, ResourceCheck &check) const override
+    {
+        const Json &p = resource.properties;
+        Json document;
+        if (p.contains(m_definition))
+            document = p[m_definition];
+        if (p.contains("DefinitionUri")) {
+            const Json &uri = p["DefinitionUri"];
+            const QString path = text(uri);
+            if (path.isEmpty() || path.startsWith(QLatin1String("s3://")) || uri.is_object()) {
+                check.unsupported(QStringLiteral("DefinitionUri"),
+                    {QStringLiteral("DefinitionUri")},
+                    QStringLiteral("only a local file is read (an S3 location is not)"));
+            } else {
+                const QString file = QDir(check.baseDir()).absoluteFilePath(path);
+                QFile f(file);
+                if (!f.open(QIODevice::ReadOnly))
+                    return check.error({QStringLiteral("DefinitionUri")},
+                        QStringLiteral("cannot read %1").arg(file));
+                auto parsed = TemplateDocument::parse(f.readAll(), QFileInfo(file).fileName());
+                if (!parsed)
+                    return check.error({QStringLiteral("DefinitionUri")}, parsed.error().message);
+                document = parsed->root();
+            }
+        }
+        if (!document.is_null()) {
+            auto imported = importOpenApi(document, m_http);
+            if (!imported)
+                return check.error({p.contains(m_definition) ? QString::fromLatin1(m_definition)
+                                                             : QStringLiteral("DefinitionUri")},
+                    imported.error().message);
+            for (const QString &u : std::as_const(imported->unsupported))
+                check.unsupported(u, {QString::fromLatin1(m_definition)},
+                    QStringLiteral("not served locally"), true);
+        }
+        return document.is_null() ? Json() : Json {{"definition", document}};
+    }
+
+private:
+    ResourceTypeInfo m_info;
+    bool m_http;
+    const char *m_definition;
+};
+
+class StageType : public ResourceType
+{
+public:
+    explicit StageType(ResourceTypeInfo info)
+        : m_info(std::move(info))
+    { }
+    const ResourceTypeInfo &info() const override { return m_info; }
+    ResourceIdentity identity(
+        const QString &, const Json &properties, const StackNaming &) const override
+    {
+        ResourceIdentity id;
+        id.physicalId = stringProperty(properties, "StageName");
+        id.ref = Json(id.physicalId.toStdString());
+        return id;
+    }
+
+private:
+    ResourceTypeInfo m_info;
+};
+
+class DeploymentType : public ResourceType
+{
+public:
+    const ResourceTypeInfo &info() const override
+    {
+        static const ResourceTypeInfo info {kRestDeployment, E,
+            "a REST API is served as its template defines it; there are no deployments",
+            {
+                {"RestApiId", E, ""},
+                {"StageName", E, ""},
+                {"Description", I, "not kept"},
+                {"StageDescription", I, "not kept"},
+            }};
+        return info;
+    }
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &, const StackNaming &n) const override
+    {
+        ResourceIdentity id;
+        id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 6, true);
+        id.attributes.insert(QStringLiteral("DeploymentId"), Json(id.physicalId.toStdString()));
+        id.ref = Json(id.physicalId.toStdString());
+        return id;
+    }
+};
+
+// The method and path of a SAM event, as API Gateway spells them.
+QString eventMethod(const Json &p)
+{
+    const QString m = text(p.value("Method", Json())).toUpper();
+    return m == QLatin1String("ANY") || m.isEmpty() ? QStringLiteral("ANY") : m;
+}
+
+// The logical id an event's RestApiId/ApiId refers to (`!Ref MyApi`), or empty.
+QString referencedApi(const Json &p, const char *key)
+{
+    if (!p.contains(key))
+        return {};
+    const Json &v = p[key];
+    if (v.is_object() && v.contains("Ref") && v["Ref"].is_string())
+        return text(v["Ref"]);
+    return {};
+}
+
+class ApiEventType : public FunctionEventType
+{
+public:
+    explicit ApiEventType(bool http)
+        : m_http(http)
+    { }
+    QString type() const override
+    {
+        return m_http ? QStringLiteral("HttpApi") : QStringLiteral("Api");
+    }
+
+    Result<EventExpansion> expand(const FunctionEvent &e) const override
+    {
+        const Json &p = e.properties;
+        const char *idKey = m_http ? "ApiId" : "RestApiId";
+        EventExpansion out;
+        Json route = {{"Function", {{"Ref", e.functionLogicalId.toStdString()}}},
+            {"Origin",
+                QStringLiteral("event %1 of %2").arg(e.name, e.functionLogicalId).toStdString()}};
+        if (!m_http || p.contains("Path") || p.contains("Method")) {
+            for (const char *key : {"Path", "Method"}) {
+                if (!p.contains(key) || !p[key].is_string())
+                    return makeError(QStringLiteral("InvalidEvent"),
+                        QStringLiteral("%1 Event must have a String specified for '%2'.")
+                            .arg(type(), QLatin1String(key)));
+            }
+            route["Path"] = p["Path"];
+            route["Method"] = eventMethod(p).toStdString();
+        } else {
+            route["Path"] = "$default"; // no Path and Method: the API's default route
+            route["Method"] = "ANY";
+        }
+        route["PayloadFormatVersion"]
+            = m_http ? p.value("PayloadFormatVersion", Json("2.0")) : Json("1.0");
+        if (m_http && p.contains("TimeoutInMillis"))
+            route["TimeoutInMillis"] = p["TimeoutInMillis"];
+
+        QString api = referencedApi(p, idKey);
+        QString stage;
+        if (p.contains(idKey) && api.isEmpty())
+            return makeError(QStringLiteral("InvalidEvent"),
+                QStringLiteral("%1 must be a Ref to an API of the template")
+                    .arg(QLatin1String(idKey)));
+        if (api.isEmpty()) {
+            api = m_http ? QStringLiteral("ServerlessHttpApi")
+                         : QStringLiteral("ServerlessRestApi");
+            ExpandedResource implicit {api, QLatin1String(m_http ? kSamHttpApi : kSamApi),
+                m_http ? Json::object() : Json {{"StageName", "Prod"}}};
+            implicit.shared = true;
+            out.resources.append(implicit);
+            stage = m_http ? QString() : QStringLiteral("Prod");
+        } else {
+            const QString apiType = e.typeOf ? e.typeOf(api) : QString();
+            const bool fits = m_http ? apiType == QLatin1String(kSamHttpApi)
+                                     : apiType == QLatin1String(kSamApi);
+            if (!fits)
+                return makeError(QStringLiteral("InvalidEvent"),
+                    QStringLiteral("%1 must name an %2 of the template, not %3")
+                        .arg(QLatin1String(idKey), QLatin1String(m_http ? kSamHttpApi : kSamApi),
+                            apiType.isEmpty() ? api : apiType));
+            if (!m_http && e.propertiesOf)
+                stage = text(e.propertiesOf(api).value("StageName", Json()));
+        }
+        out.resources.append(
+            ExpandedResource {e.functionLogicalId + e.name + QStringLiteral("Permission") + stage,
+                QStringLiteral("AWS::Lambda::Permission"),
+                {{"Action", "lambda:InvokeFunction"},
+                    {"FunctionName", {{"Ref", e.functionLogicalId.toStdString()}}},
+                    {"Principal", "apigateway.amazonaws.com"}}});
+        out.additions.append({api, {QLatin1String(kRoutesProperty)}, route});
+        for (auto it = p.begin(); it != p.end(); ++it) {
+            const QString key = QString::fromStdString(it.key());
+            if (key == QLatin1String("Path") || key == QLatin1String("Method")
+                || key == QLatin1String(idKey)
+                || (m_http
+                    && (key == QLatin1String("PayloadFormatVersion")
+                        || key == QLatin1String("TimeoutInMillis"))))
+                continue;
+            out.unsupported.append({key,
+                key == QLatin1String("Auth") ? QString::fromLatin1(kAuthLater)
+                                             : QStringLiteral("not applied to the route locally")});
+        }
+        out.cycleHint = QStringLiteral(
+            "the API names the function (its route), so the function cannot refer to the API");
+        return out;
+    }
+
+private:
+    bool m_http;
+};
+
+QList<PropertySupport> samApiProperties(bool http)
+{
+    QList<PropertySupport> p = {
+        {"Name", E, ""},
+        {"StageName", E, ""},
+        {"DefinitionBody", E, ""},
+        {"DefinitionUri", E, ""},
+        {kRoutesProperty, E, ""},
+        {"Description", I, "not kept"},
+        {"Tags", I, kNoTags},
+        {"PropagateTags", I, kNoTags},
+        {"Auth", U, kAuthLater},
+        {"Domain", U, "custom domains are not served; the API is on the API port"},
+        {"DisableExecuteApiEndpoint", I, kOneEndpoint},
+        {"FailOnWarnings", I, "warnings are in the fidelity report"},
+    };
+    if (http) {
+        p += QList<PropertySupport> {{"CorsConfiguration", E, ""}, {"StageVariables", E, ""},
+            {"AccessLogSettings", I, kNoLogs}, {"DefaultRouteSettings", I, "no throttling locally"},
+            {"RouteSettings", I, "no throttling locally"}};
+    } else {
+        p += QList<PropertySupport> {{"Cors", E, ""}, {"BinaryMediaTypes", E, ""},
+            {"Variables", E, ""}, {"EndpointConfiguration", I, kOneEndpoint},
+            {"TracingEnabled", I, "every request is traced"},
+            {"OpenApiVersion", I, "the definition is read as written"},
+            {"MethodSettings", I, "no throttling or caching locally"},
+            {"AccessLogSetting", I, kNoLogs}, {"CacheClusterEnabled", I, "no cache locally"},
+            {"CacheClusterSize", I, "no cache locally"}, {"Mode", I, "the definition is the API"},
+            {"AlwaysDeploy", I, "there are no deployments"},
+            {"GatewayResponses", U, "API Gateway's default responses are given"},
+            {"Models", U, "request models are not validated"},
+            {"MinimumCompressionSize", U, "responses are not compressed"},
+            {"ApiKeySourceType", U, "API keys are not checked yet"}};
+    }
+    return p;
+}
+
+const ApiType g_samApi({kSamApi, E, "", samApiProperties(false), "API"}, false, "DefinitionBody");
+const ApiType g_samHttpApi(
+    {kSamHttpApi, E, "", samApiProperties(true), "HTTP API"}, true, "DefinitionBody");
+const ApiType g_restApi(
+    {kRestApi, E, "",
+        {{"Name", E, ""}, {"Body", E, ""}, {"BinaryMediaTypes", E, ""},
+            {"Description", I, "not kept"}, {"Tags", I, kNoTags},
+            {"EndpointConfiguration", I, kOneEndpoint},
+            {"DisableExecuteApiEndpoint", I, kOneEndpoint},
+            {"FailOnWarnings", I, "warnings are in the fidelity report"},
+            {"Parameters", I, "not applied"}, {"Policy", I, "resource policies are not enforced"},
+            {"Mode", I, "the definition is the API"},
+            {"BodyS3Location", U, "use Body, or DefinitionUri in SAM"},
+            {"ApiKeySourceType", U, "API keys are not checked yet"},
+            {"MinimumCompressionSize", U, "responses are not compressed"}},
+        "API"},
+    false, "Body");
+const ApiType g_httpApi(
+    {kHttpApi, E, "",
+        {{"Name", E, ""}, {"ProtocolType", E, ""}, {"Body", E, ""}, {"Target", E, ""},
+            {"RouteKey", E, ""}, {"CorsConfiguration", E, ""}, {"Description", I, "not kept"},
+            {"Tags", I, kNoTags}, {"DisableExecuteApiEndpoint", I, kOneEndpoint},
+            {"FailOnWarnings", I, "warnings are in the fidelity report"},
+            {"CredentialsArn", I, "IAM is not enforced"},
+            {"BodyS3Location", U, "use Body, or DefinitionUri in SAM"}},
+        "HTTP API"},
+    true, "Body");
+const StageType g_restStage({kRestStage, E, "",
+    {{"RestApiId", E, ""}, {"StageName", E, ""}, {"Variables", E, ""}, {"DeploymentId", E, ""},
+        {"Description", I, "not kept"}, {"MethodSettings", I, "no throttling or caching locally"},
+        {"TracingEnabled", I, "every request is traced"}, {"AccessLogSetting", I, kNoLogs},
+        {"CacheClusterEnabled", I, "no cache locally"}, {"Tags", I, kNoTags}},
+    "stage"});
+const StageType g_httpStage({kHttpStage, E, "",
+    {{"ApiId", E, ""}, {"StageName", E, ""}, {"StageVariables", E, ""},
+        {"AutoDeploy", I, "the template is the API"},
+        {"DeploymentId", I, "there are no deployments"}, {"Description", I, "not kept"},
+        {"AccessLogSettings", I, kNoLogs}, {"DefaultRouteSettings", I, "no throttling locally"},
+        {"RouteSettings", I, "no throttling locally"}, {"Tags", I, kNoTags}},
+    "stage"});
+const DeploymentType g_deployment;
+const ApiEventType g_apiEvent(false);
+const ApiEventType g_httpApiEvent(true);
+
+Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
+{
+    QList<ApiRoute> out;
+    if (!list.is_array())
+        return out;
+    for (const Json &r : list) {
+        if (!r.is_object())
+            return makeError(QStringLiteral("InvalidEvent"),
+                QStringLiteral("%1 holds something that is not a route")
+                    .arg(QLatin1String(kRoutesProperty)));
+        ApiRoute route;
+        route.method = text(r.value("Method", Json()));
+        route.path = text(r.value("Path", Json()));
+        QString function = text(r.value("Function", Json()));
+        route.function = integrationFunction(function, &route.qualifier);
+        route.origin = text(r.value("Origin", Json()));
+        route.payloadVersion
+            = http && text(r.value("PayloadFormatVersion", Json())) != QLatin1String("1.0") ? 2 : 1;
+        qint64 timeout = 0;
+        if (r.contains("TimeoutInMillis") && wholeNumber(r["TimeoutInMillis"], &timeout))
+            route.timeoutMs = int(qBound(qint64(50), timeout, qint64(30000)));
+        if (route.path.isEmpty() || route.function.isEmpty())
+            return makeError(QStringLiteral("InvalidEvent"),
+                QStringLiteral("the route of %1 names no path or no function").arg(route.origin));
+        if (route.path != QLatin1String("$default") && !route.path.startsWith(u'/'))
+            route.path.prepend(u'/');
+        out.append(route);
+    }
+    return out;
+}
+
+} // namespace
+
+QList<const ResourceType *> resourceTypes()
+{
+    return {&g_samApi, &g_samHttpApi, &g_restApi, &g_httpApi, &g_restStage, &g_httpStage,
+        &g_deployment};
+}
+
+QList<const FunctionEventType *> functionEventTypes()
+{
+    return {&g_apiEvent, &g_httpApiEvent};
+}
+
+bool isApiType(const QString &type)
+{
+    return type == QLatin1String(kSamApi) || type == QLatin1String(kSamHttpApi)
+        || type == QLatin1String(kRestApi) || type == QLatin1String(kHttpApi);
+}
+
+Result<ApiDefinition> definitionOf(const StackResource &resource)
+{
+    const Json &p = resource.properties;
+    ApiDefinition api;
+    api.id = resource.physicalId;
+    api.logicalId = resource.logicalId;
+    api.http
+        = resource.type == QLatin1String(kSamHttpApi) || resource.type == QLatin1String(kHttpApi);
+    const bool sam = resource.type.startsWith(QLatin1String("AWS::Serverless::"));
+    api.name = text(p.value("Name", Json()));
+    if (api.name.isEmpty())
+        api.name = resource.logicalId;
+    if (api.http) {
+        api.stage = sam ? text(p.value("StageName", Json())) : QString();
+        if (api.stage.isEmpty())
+            api.stage = QStringLiteral("$default");
+        api.stageVariables = stringMap(p.value("StageVariables", Json()));
+        if (p.contains("CorsConfiguration")) {
+            if (p["CorsConfiguration"] == Json(true))
+                api.cors = ApiCors {{QStringLiteral("*")}, {QStringLiteral("*")},
+                    {QStringLiteral("*")}, {}, -1, false};
+            else
+                api.cors = corsFromConfiguration(p["CorsConfiguration"]);
+        }
+    } else {
+        api.stage = sam ? text(p.value("StageName", Json())) : QString();
+        if (api.stage.isEmpty())
+            api.stage = QStringLiteral("Prod");
+        api.stageVariables = stringMap(p.value("Variables", Json()));
+        api.binaryMediaTypes = mediaTypes(p.value("BinaryMediaTypes", Json()));
+        if (p.contains("Cors"))
+            api.cors = restCors(p["Cors"]);
+    }
+    // The definition document: DefinitionBody or Body as resolved, or what check() read.
+    Json document;
+    if (resource.details.is_object() && resource.details.contains("definition"))
+        document = resource.details["definition"];
+    if (!document.is_null()) {
+        auto imported = importOpenApi(document, api.http);
+        if (!imported)
+            return imported.error();
+        api.routes = imported->routes;
+        api.binaryMediaTypes += imported->binaryMediaTypes;
+        if (imported->cors && !api.cors)
+            api.cors = imported->cors;
+        api.unsupported = imported->unsupported;
+        if (!imported->title.isEmpty() && !p.contains("Name"))
+            api.name = imported->title;
+    }
+    // Quick create: an HTTP API with a Target is one $default route to it.
+    if (resource.type == QLatin1String(kHttpApi) && p.contains("Target")) {
+        ApiRoute route;
+        route.method = QStringLiteral("ANY");
+        route.path = text(p.value("RouteKey", Json("$default")));
+        if (route.path != QLatin1String("$default")) {
+            const qsizetype space = route.path.indexOf(u' ');
+            route.method = space < 0 ? QStringLiteral("ANY") : route.path.left(space).toUpper();
+            route.path = route.path.mid(space + 1);
+        }
+        route.function = integrationFunction(text(p["Target"]), &route.qualifier);
+        route.payloadVersion = 2;
+        route.origin = QStringLiteral("Target");
+        if (!route.function.isEmpty())
+            api.routes.append(route);
+    }
+    auto events = eventRoutes(p.value(kRoutesProperty, Json()), api.http);
+    if (!events)
+        return events.error();
+    api.routes += *events;
+    return api;
+}
+
+std::optional<StageOf> stageOf(const StackResource &resource)
+{
+    const Json &p = resource.properties;
+    StageOf s;
+    if (resource.type == QLatin1String(kRestStage)) {
+        s.apiId = text(p.value("RestApiId", Json()));
+        s.variables = stringMap(p.value("Variables", Json()));
+    } else if (resource.type == QLatin1String(kHttpStage)) {
+        s.apiId = text(p.value("ApiId", Json()));
+        s.variables = stringMap(p.value("StageVariables", Json()));
+    } else if (resource.type == QLatin1String(kRestDeployment) && p.contains("StageName")) {
+        s.apiId = text(p.value("RestApiId", Json()));
+    } else {
+        return std::nullopt;
+    }
+    s.name = text(p.value("StageName", Json()));
+    if (s.apiId.isEmpty() || s.name.isEmpty())
+        return std::nullopt;
+    return s;
+}
+
+} // namespace tarmac::apigatewayresources

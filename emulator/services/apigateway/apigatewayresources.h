@@ -1,0 +1,38 @@
+#pragma once
+
+#include "base/result.h"
+#include "services/apigateway/apimodel.h"
+#include "template/resourcetype.h"
+
+namespace tarmac::apigatewayresources {
+
+// API Gateway's part of templates: SAM's AWS::Serverless::Api and AWS::Serverless::HttpApi,
+// CloudFormation's AWS::ApiGateway::RestApi/Stage/Deployment and AWS::ApiGatewayV2::Api/Stage,
+// and SAM's `Api` and `HttpApi` function events. An event without a RestApiId/ApiId adds its
+// route to the implicit API (ServerlessRestApi, ServerlessHttpApi), as the SAM transform
+// does; one with an id adds it to that API. The routes go into the API's own
+// "Tarmac::Routes" list, so the API is made after its functions.
+QList<const ResourceType *> resourceTypes();
+QList<const FunctionEventType *> functionEventTypes();
+
+// The property events add their routes to.
+inline constexpr char kRoutesProperty[] = "Tarmac::Routes";
+
+// The API a resource of an API type defines, from its resolved properties (and, for
+// DefinitionUri, the document check() read). Its stage is the one the resource names
+// (StageName), or API Gateway's default for it; a Stage resource may change it later.
+Result<ApiDefinition> definitionOf(const StackResource &resource);
+
+// A Stage resource: the API id it belongs to, its name and its variables.
+struct StageOf
+{
+    QString apiId;
+    QString name;
+    QMap<QString, QString> variables;
+};
+std::optional<StageOf> stageOf(const StackResource &resource);
+
+// Whether the type is one of the API types (not a stage or a deployment).
+bool isApiType(const QString &type);
+
+} // namespace tarmac::apigatewayresources

@@ -1,0 +1,105 @@
+#pragma once
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <optional>
+
+namespace tarmac {
+
+// CORS as an API is configured (SAM's Cors / CorsConfiguration, an OpenAPI document's
+// x-amazon-apigateway-cors): the API answers preflights itself and adds the headers to
+// every response.
+struct ApiCors
+{
+    QStringList allowOrigins; // "*" or origins
+    QStringList allowMethods; // "GET", "*"
+    QStringList allowHeaders;
+    QStringList exposeHeaders;
+    int maxAge = -1; // seconds; -1: not sent
+    bool allowCredentials = false;
+};
+
+// One route: a method and a path template, integrated with a function by Lambda proxy.
+struct ApiRoute
+{
+    QString method; // "GET", …, or "ANY"
+    QString path; // "/items/{id}", "/files/{proxy+}", or "$default" (HTTP APIs)
+    QString function; // the function's name ("" when the integration is not a function)
+    QString qualifier; // an alias or version, when the integration names one
+    int payloadVersion = 1; // 1: payload format 1.0; 2: 2.0
+    int timeoutMs = 0; // the integration's TimeoutInMillis; 0: the API's default
+    QString origin; // where it was defined, for messages ("event GetItem of ItemsFunction")
+
+    // "GET /items/{id}", "$default": an HTTP API's route key
+    QString routeKey() const;
+};
+
+// An API as it is served: a REST API (payload 1.0, stage in the path) or an HTTP API.
+struct ApiDefinition
+{
+    QString id; // "a1b2c3d4e5"
+    QString name;
+    QString logicalId; // in the template, or empty
+    bool http = false; // an HTTP API (ApiGatewayV2)
+    QString stage; // "Prod"; "$default" serves at the root
+    QMap<QString, QString> stageVariables;
+    QStringList binaryMediaTypes; // "image/png", "image/*", "*/*"
+    std::optional<ApiCors> cors;
+    QList<ApiRoute> routes;
+    QStringList unsupported; // what the definition has that Tarmac does not serve
+
+    int defaultTimeoutMs() const { return http ? 30'000 : 29'000; }
+};
+
+// A route matched to a request: which one, and the path parameters it captured (decoded).
+struct RouteMatch
+{
+    const ApiRoute *route = nullptr;
+    const ApiDefinition *api = nullptr;
+    QList<std::pair<QString, QString>> pathParameters;
+};
+
+// An API's routes compiled for matching: the most specific route wins, as API Gateway
+// chooses (a literal segment over a {parameter} over a greedy {proxy+}, compared from the
+// first segment; a method over ANY; then $default). Paths are matched segment by segment
+// on their decoded form.
+class RouteTable
+{
+public:
+    // Adds an API's routes. A route whose method and path some route added before has (in
+    // this API or another) is not added: the answer names both, one line each.
+    QStringList add(const ApiDefinition &api);
+    // The route for a request to `decodedPath` (segments already split on '/').
+    std::optional<RouteMatch> match(const QByteArray &method, const QStringList &segments) const;
+    bool isEmpty() const { return m_routes.isEmpty(); }
+    // Whether any route has this path (so an OPTIONS request is for a known resource).
+    bool hasPath(const QStringList &segments) const;
+
+private:
+    enum class Part : unsigned char { Greedy, Parameter, Literal };
+    struct Compiled
+    {
+        const ApiRoute *route;
+        const ApiDefinition *api;
+        QList<Part> parts;
+        QStringList texts; // literal text, or the parameter's name
+        bool any = false;
+        bool isDefault = false;
+    };
+    static Compiled compile(const ApiRoute &route, const ApiDefinition &api);
+    static bool matches(const Compiled &c, const QStringList &segments,
+        QList<std::pair<QString, QString>> *parameters);
+    static bool moreSpecific(const Compiled &a, const Compiled &b);
+
+    QList<Compiled> m_routes;
+};
+
+// A path split into decoded segments: "/a%20b/c/" → {"a b", "c", ""}; "/" → {}.
+QStringList pathSegments(const QByteArray &rawPath);
+
+} // namespace tarmac

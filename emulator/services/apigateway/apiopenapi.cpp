@@ -1,0 +1,158 @@
+#include "services/apigateway/apiopenapi.h"
+
+namespace tarmac {
+
+namespace {
+
+const char *const kMethods[] = {
+    "get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"};
+
+QString text(const Json &v)
+{
+    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString();
+}
+
+QStringList textList(const Json &v)
+{
+    QStringList out;
+    if (v.is_string()) {
+        for (const QString &s : text(v).split(u',', Qt::SkipEmptyParts))
+            out.append(s.trimmed());
+    } else if (v.is_array()) {
+        for (const Json &item : v) {
+            if (item.is_string())
+                out.append(text(item));
+        }
+    }
+    return out;
+}
+
+// The value of the first key present, trying each spelling.
+const Json *member(const Json &o, std::initializer_list<const char *> keys)
+{
+    for (const char *k : keys) {
+        if (o.contains(k) && !o[k].is_null())
+            return &o[k];
+    }
+    return nullptr;
+}
+
+} // namespace
+
+QString integrationFunction(const QString &uri, QString *qualifier)
+{
+    QString arn = uri;
+    const qsizetype functions = arn.indexOf(QLatin1String("/functions/"));
+    if (functions >= 0) {
+        arn = arn.mid(functions + 11);
+        if (arn.endsWith(QLatin1String("/invocations")))
+            arn.chop(12);
+    }
+    QString name = arn;
+    const qsizetype at = arn.indexOf(QLatin1String(":function:"));
+    if (at >= 0)
+        name = arn.mid(at + 10);
+    else if (arn.startsWith(QLatin1String("arn:")))
+        return {};
+    if (name.isEmpty() || name.contains(u'/'))
+        return {};
+    const qsizetype colon = name.indexOf(u':');
+    if (qualifier)
+        *qualifier = colon < 0 ? QString() : name.mid(colon + 1);
+    return colon < 0 ? name : name.left(colon);
+}
+
+std::optional<ApiCors> corsFromConfiguration(const Json &config)
+{
+    if (!config.is_object())
+        return std::nullopt;
+    ApiCors c;
+    if (const Json *v = member(config, {"AllowOrigins", "allowOrigins"}))
+        c.allowOrigins = textList(*v);
+    if (const Json *v = member(config, {"AllowMethods", "allowMethods"}))
+        c.allowMethods = textList(*v);
+    if (const Json *v = member(config, {"AllowHeaders", "allowHeaders"}))
+        c.allowHeaders = textList(*v);
+    if (const Json *v = member(config, {"ExposeHeaders", "exposeHeaders"}))
+        c.exposeHeaders = textList(*v);
+    if (const Json *v = member(config, {"MaxAge", "maxAge"}); v && v->is_number())
+        c.maxAge = int(v->get<double>());
+    if (const Json *v = member(config, {"AllowCredentials", "allowCredentials"});
+        v && v->is_boolean())
+        c.allowCredentials = v->get<bool>();
+    return c;
+}
+
+Result<OpenApiImport> importOpenApi(const Json &document, bool http)
+{
+    OpenApiImport out;
+    if (!document.is_object() || !document.contains("paths") || !document["paths"].is_object())
+        return makeError(QStringLiteral("BadRequestException"),
+            QStringLiteral("the API definition has no paths map (an OpenAPI 3 or Swagger 2 "
+                           "document)"));
+    if (document.contains("info") && document["info"].is_object())
+        out.title = text(document["info"].value("title", Json()));
+    if (const Json *b = member(document, {"x-amazon-apigateway-binary-media-types"}))
+        out.binaryMediaTypes = textList(*b);
+    if (const Json *c = member(document, {"x-amazon-apigateway-cors"}))
+        out.cors = corsFromConfiguration(*c);
+    const Json &paths = document["paths"];
+    for (auto p = paths.begin(); p != paths.end(); ++p) {
+        const QString path = QString::fromStdString(p.key());
+        if (!p.value().is_object())
+            return makeError(QStringLiteral("BadRequestException"),
+                QStringLiteral("paths.%1 is not a map of operations").arg(path));
+        if (path != QLatin1String("$default") && !path.startsWith(u'/')) {
+            out.unsupported.append(QStringLiteral("path %1 does not start with /").arg(path));
+            continue;
+        }
+        for (const char *method : kMethods) {
+            if (!p.value().contains(method))
+                continue;
+            const Json &op = p.value()[method];
+            const QString verb = qstrcmp(method, "x-amazon-apigateway-any-method") == 0
+                ? QStringLiteral("ANY")
+                : QString::fromLatin1(method).toUpper();
+            const QString key = verb + u' ' + path;
+            if (!op.is_object())
+                return makeError(QStringLiteral("BadRequestException"),
+                    QStringLiteral("%1 is not a map").arg(key));
+            const Json *integration = member(op, {"x-amazon-apigateway-integration"});
+            if (!integration || !integration->is_object()) {
+                out.unsupported.append(QStringLiteral("%1: no x-amazon-apigateway-integration; "
+                                                      "it is not served")
+                                           .arg(key));
+                continue;
+            }
+            const QString type = text(integration->value("type", Json())).toLower();
+            if (type != QLatin1String("aws_proxy")) {
+                out.unsupported.append(
+                    QStringLiteral("%1: integration type %2 is not emulated (Lambda proxy is)")
+                        .arg(key, type.isEmpty() ? QStringLiteral("(none)") : type));
+                continue;
+            }
+            ApiRoute route;
+            route.method = verb;
+            route.path = path;
+            route.function
+                = integrationFunction(text(integration->value("uri", Json())), &route.qualifier);
+            if (route.function.isEmpty()) {
+                out.unsupported.append(
+                    QStringLiteral("%1: the integration's uri names no function").arg(key));
+                continue;
+            }
+            const QString format = text(integration->value("payloadFormatVersion", Json()));
+            route.payloadVersion
+                = format.isEmpty() ? (http ? 2 : 1) : (format == QLatin1String("2.0") ? 2 : 1);
+            if (!http)
+                route.payloadVersion = 1;
+            if (const Json *t = member(*integration, {"timeoutInMillis"}); t && t->is_number())
+                route.timeoutMs = int(t->get<double>());
+            route.origin = QStringLiteral("definition %1").arg(key);
+            out.routes.append(route);
+        }
+    }
+    return out;
+}
+
+} // namespace tarmac

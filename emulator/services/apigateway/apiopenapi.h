@@ -1,0 +1,35 @@
+#pragma once
+
+#include "base/json.h"
+#include "services/apigateway/apimodel.h"
+
+namespace tarmac {
+
+// What an OpenAPI 3 or Swagger 2 document (DefinitionBody, DefinitionUri, a RestApi's Body)
+// defines that Tarmac serves: each operation whose x-amazon-apigateway-integration is a
+// Lambda proxy (aws_proxy) becomes a route to the function its uri names;
+// x-amazon-apigateway-any-method is ANY; "$default" is an HTTP API's default route. The
+// binary media types and x-amazon-apigateway-cors come along. What is not served (another
+// integration type, an operation without an integration) is listed in `unsupported`.
+struct OpenApiImport
+{
+    QString title;
+    QList<ApiRoute> routes;
+    QStringList binaryMediaTypes;
+    std::optional<ApiCors> cors;
+    QStringList unsupported;
+};
+// An error for a document that is not one (no `paths` map, an operation that is not a map).
+Result<OpenApiImport> importOpenApi(const Json &document, bool http);
+
+// The function an integration uri names:
+// "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:
+// 123456789012:function:Name:live/invocations" → "Name", qualifier "live"; a plain function
+// ARN or name (an HTTP API's integration) as well. Empty when it names no function.
+QString integrationFunction(const QString &uri, QString *qualifier);
+
+// CORS as SAM writes it for an HTTP API (CorsConfiguration: AllowOrigins, AllowMethods, …)
+// or as x-amazon-apigateway-cors does (allowOrigins, …).
+std::optional<ApiCors> corsFromConfiguration(const Json &config);
+
+} // namespace tarmac

@@ -1,0 +1,272 @@
+// Route matching and precedence, conflicts, and the OpenAPI import.
+#include "services/apigateway/apimodel.h"
+#include "services/apigateway/apiopenapi.h"
+#include "template/templatedocument.h"
+
+#include "apitestsupport.h"
+
+#include <QTest>
+
+using namespace tarmac;
+
+namespace {
+
+ApiDefinition apiWith(const QString &id, const QStringList &routeKeys, bool http = true)
+{
+    ApiDefinition api;
+    api.id = id;
+    api.logicalId = id;
+    api.http = http;
+    for (const QString &key : routeKeys) {
+        ApiRoute r;
+        if (key == QLatin1String("$default")) {
+            r.method = QStringLiteral("ANY");
+            r.path = key;
+        } else {
+            r.method = key.section(u' ', 0, 0);
+            r.path = key.section(u' ', 1);
+        }
+        r.function = key;
+        r.origin = QStringLiteral("test");
+        api.routes.append(r);
+    }
+    return api;
+}
+
+Json yaml(const char *text)
+{
+    auto doc = TemplateDocument::parse(QByteArray(text), QStringLiteral("api.yaml"));
+    Q_ASSERT(doc);
+    return doc->root();
+}
+
+} // namespace
+
+class TestApiRoutes : public QObject
+{
+    Q_OBJECT
+private slots:
+    void segments();
+    void precedence_data();
+    void precedence();
+    void parameters();
+    void conflicts();
+    void integrationFunctions_data();
+    void integrationFunctions();
+    void openApi3();
+    void swagger2();
+    void openApiErrors();
+};
+
+void TestApiRoutes::segments()
+{
+    QCOMPARE(pathSegments("/"), QStringList());
+    QCOMPARE(pathSegments("/a/b"), L({"a", "b"}));
+    QCOMPARE(pathSegments("/a/b/"), L({"a", "b"})); // the same resource
+    QCOMPARE(pathSegments("/a%20b/c%2Fd"), L({"a b", "c/d"}));
+    QCOMPARE(pathSegments("/a//b"), L({"a", "", "b"}));
+}
+
+void TestApiRoutes::precedence_data()
+{
+    QTest::addColumn<QStringList>("routes");
+    QTest::addColumn<QByteArray>("method");
+    QTest::addColumn<QByteArray>("path");
+    QTest::addColumn<QString>("want"); // the route key, or empty for no match
+    const QStringList all = L({"GET /items/{id}", "GET /items/special", "ANY /items/{proxy+}",
+        "ANY /{proxy+}", "GET /items", "POST /items/{id}", "ANY /items/{id}", "$default"});
+    QTest::newRow("exact over parameter")
+        << all << QByteArray("GET") << QByteArray("/items/special")
+        << QStringLiteral("GET /items/special");
+    QTest::newRow("parameter over greedy")
+        << all << QByteArray("GET") << QByteArray("/items/7") << QStringLiteral("GET /items/{id}");
+    QTest::newRow("method over ANY") << all << QByteArray("POST") << QByteArray("/items/7")
+                                     << QStringLiteral("POST /items/{id}");
+    QTest::newRow("ANY with parameter over greedy")
+        << all << QByteArray("DELETE") << QByteArray("/items/7")
+        << QStringLiteral("ANY /items/{id}");
+    QTest::newRow("deeper greedy over root greedy")
+        << all << QByteArray("GET") << QByteArray("/items/7/parts")
+        << QStringLiteral("ANY /items/{proxy+}");
+    QTest::newRow("root greedy") << all << QByteArray("GET") << QByteArray("/other/x")
+                                 << QStringLiteral("ANY /{proxy+}");
+    QTest::newRow("exact /items") << all << QByteArray("GET") << QByteArray("/items")
+                                  << QStringLiteral("GET /items");
+    QTest::newRow("trailing slash")
+        << all << QByteArray("GET") << QByteArray("/items/") << QStringLiteral("GET /items");
+    QTest::newRow("$default for the root")
+        << all << QByteArray("GET") << QByteArray("/") << QStringLiteral("$default");
+    QTest::newRow("greedy needs a segment")
+        << L({"ANY /{proxy+}"}) << QByteArray("GET") << QByteArray("/") << QString();
+    QTest::newRow("case matters") << L({"GET /Items"}) << QByteArray("GET") << QByteArray("/items")
+                                  << QString();
+    QTest::newRow("method must match")
+        << L({"GET /a"}) << QByteArray("POST") << QByteArray("/a") << QString();
+    QTest::newRow("parameter is not empty")
+        << L({"GET /a/{id}/b"}) << QByteArray("GET") << QByteArray("/a//b") << QString();
+    QTest::newRow("root") << L({"GET /"}) << QByteArray("GET") << QByteArray("/")
+                          << QStringLiteral("GET /");
+}
+
+void TestApiRoutes::precedence()
+{
+    QFETCH(QStringList, routes);
+    QFETCH(QByteArray, method);
+    QFETCH(QByteArray, path);
+    QFETCH(QString, want);
+    const ApiDefinition api = apiWith(QStringLiteral("a"), routes);
+    RouteTable t;
+    QVERIFY(t.add(api).isEmpty());
+    const auto m = t.match(method, pathSegments(path));
+    QCOMPARE(m ? m->route->routeKey() : QString(), want);
+}
+
+void TestApiRoutes::parameters()
+{
+    const ApiDefinition api = apiWith(QStringLiteral("a"), L({"GET /users/{user}/files/{path+}"}));
+    RouteTable t;
+    t.add(api);
+    const auto m = t.match("GET", pathSegments("/users/j%C3%B6rg/files/a/b%20c.txt"));
+    QVERIFY(m);
+    QCOMPARE(m->pathParameters.size(), 2);
+    QCOMPARE(m->pathParameters[0], std::make_pair(QStringLiteral("user"), QStringLiteral("jörg")));
+    QCOMPARE(
+        m->pathParameters[1], std::make_pair(QStringLiteral("path"), QStringLiteral("a/b c.txt")));
+    QVERIFY(t.hasPath(pathSegments("/users/x/files/y")));
+    QVERIFY(!t.hasPath(pathSegments("/users/x")));
+}
+
+void TestApiRoutes::conflicts()
+{
+    const ApiDefinition first = apiWith(QStringLiteral("First"), L({"GET /items/{id}", "GET /a"}));
+    const ApiDefinition second
+        = apiWith(QStringLiteral("Second"), L({"GET /items/{key}", "POST /a"}));
+    RouteTable t;
+    QVERIFY(t.add(first).isEmpty());
+    const QStringList c = t.add(second);
+    // Parameter names do not make two routes different; methods do.
+    QCOMPARE(c.size(), 1);
+    QVERIFY2(
+        c.first().contains(QLatin1String("First")) && c.first().contains(QLatin1String("Second")),
+        qPrintable(c.first()));
+    QCOMPARE(t.match("GET", pathSegments("/items/1"))->api, &first);
+    QCOMPARE(t.match("POST", pathSegments("/a"))->api, &second);
+}
+
+void TestApiRoutes::integrationFunctions_data()
+{
+    QTest::addColumn<QString>("uri");
+    QTest::addColumn<QString>("function");
+    QTest::addColumn<QString>("qualifier");
+    QTest::newRow("REST uri") << QStringLiteral(
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:123456789012:function:Items/invocations")
+                              << QStringLiteral("Items") << QString();
+    QTest::newRow("alias") << QStringLiteral(
+        "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/"
+        "arn:aws:lambda:us-east-1:123456789012:function:Items:live/invocations")
+                           << QStringLiteral("Items") << QStringLiteral("live");
+    QTest::newRow("function ARN") << QStringLiteral("arn:aws:lambda:us-east-1:1:function:F")
+                                  << QStringLiteral("F") << QString();
+    QTest::newRow("name") << QStringLiteral("F") << QStringLiteral("F") << QString();
+    QTest::newRow("http integration")
+        << QStringLiteral("https://example.com/x") << QString() << QString();
+    QTest::newRow("sqs arn") << QStringLiteral("arn:aws:sqs:us-east-1:1:q") << QString()
+                             << QString();
+}
+
+void TestApiRoutes::integrationFunctions()
+{
+    QFETCH(QString, uri);
+    QFETCH(QString, function);
+    QFETCH(QString, qualifier);
+    QString q;
+    QCOMPARE(integrationFunction(uri, &q), function);
+    QCOMPARE(q, qualifier);
+}
+
+void TestApiRoutes::openApi3()
+{
+    const Json doc = yaml(R"(
+openapi: "3.0.1"
+info: {title: Items API}
+x-amazon-apigateway-binary-media-types: ["image/png"]
+x-amazon-apigateway-cors: {allowOrigins: ["https://app.example"], allowMethods: [GET], maxAge: 300}
+paths:
+  /items/{id}:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:Get/invocations
+        payloadFormatVersion: "1.0"
+        timeoutInMillis: 5000
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration: {type: AWS_PROXY, uri: "arn:aws:lambda:us-east-1:1:function:Any"}
+    put:
+      x-amazon-apigateway-integration: {type: http_proxy, uri: "https://example.com"}
+    delete:
+      responses: {}
+  $default:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration: {type: aws_proxy, uri: "arn:aws:lambda:us-east-1:1:function:Fallback"}
+)");
+    auto r = importOpenApi(doc, true);
+    QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+    QCOMPARE(r->title, QStringLiteral("Items API"));
+    QStringList keys;
+    for (const ApiRoute &route : r->routes)
+        keys.append(route.routeKey() + u'>' + route.function + u'/'
+            + QString::number(route.payloadVersion) + u'/' + QString::number(route.timeoutMs));
+    keys.sort();
+    QCOMPARE(keys,
+        L({"$default>Fallback/2/0", "ANY /items/{id}>Any/2/0", "GET /items/{id}>Get/1/5000"}));
+    QCOMPARE(r->binaryMediaTypes, L({"image/png"}));
+    QVERIFY(r->cors);
+    QCOMPARE(r->cors->allowOrigins, L({"https://app.example"}));
+    QCOMPARE(r->cors->maxAge, 300);
+    QCOMPARE(r->unsupported.size(), 2); // the http_proxy integration; the operation without one
+    QVERIFY(r->unsupported.join(u'\n').contains(QLatin1String("http_proxy")));
+}
+
+void TestApiRoutes::swagger2()
+{
+    const Json doc = yaml(R"(
+swagger: "2.0"
+paths:
+  /:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        uri: arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:Root:prod/invocations
+        payloadFormatVersion: "2.0"
+  /{proxy+}:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        uri: arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:1:function:Proxy/invocations
+)");
+    auto r = importOpenApi(doc, false);
+    QVERIFY(r);
+    QCOMPARE(r->routes.size(), 2);
+    QCOMPARE(r->routes[0].routeKey(), QStringLiteral("GET /"));
+    QCOMPARE(r->routes[0].qualifier, QStringLiteral("prod"));
+    QCOMPARE(r->routes[0].payloadVersion, 1); // REST APIs only speak 1.0
+    QCOMPARE(r->routes[1].routeKey(), QStringLiteral("ANY /{proxy+}"));
+}
+
+void TestApiRoutes::openApiErrors()
+{
+    QVERIFY(!importOpenApi(yaml("openapi: '3.0'\n"), false));
+    QVERIFY(!importOpenApi(yaml("paths: [1]\n"), false));
+    QVERIFY(!importOpenApi(yaml("paths: {/a: 3}\n"), false));
+    QVERIFY(!importOpenApi(yaml("paths: {/a: {get: 3}}\n"), false));
+    auto r = importOpenApi(yaml("paths: {a: {get: {}}}\n"), false);
+    QVERIFY(r);
+    QCOMPARE(r->routes.size(), 0);
+    QCOMPARE(r->unsupported.size(), 1);
+    QVERIFY(!importOpenApi(Json(42), true));
+}
+
+QTEST_GUILESS_MAIN(TestApiRoutes)
+#include "tst_apiroutes.moc"
