@@ -1,7 +1,8 @@
 // A custom Lambda runtime in C++ for the function benchmark: the `bootstrap` of a provided
 // function that answers every event with a fixed document. It does as little as a runtime can
 // (one keep-alive connection, blocking I/O, no allocations per event beyond the body), so
-// that a warm invoke through it measures Tarmac's own cost.
+// that a warm invoke through it measures Tarmac's own cost. BENCH_BOOTSTRAP_RESPONSE, when set,
+// is the document it answers instead (bench/apigw/run: an API Gateway proxy response).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -110,7 +111,8 @@ int main()
         return 3;
     const std::string next
         = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: " + address + "\r\n\r\n";
-    const std::string reply = R"({"ok":true,"runtime":"c++"})";
+    const char *custom = std::getenv("BENCH_BOOTSTRAP_RESPONSE");
+    const std::string reply = custom ? custom : R"({"ok":true,"runtime":"c++"})";
     std::string head, body, lower;
     for (;;) {
         if (!writeAll(next) || !readResponse(lower, body))

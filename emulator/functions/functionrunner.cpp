@@ -413,7 +413,11 @@ void FunctionRunner::deliverHere(Delivery delivery)
             idle = true;
     }
     const bool capacity = idle || live < limit || coming > qsizetype(pool->queue.size());
-    if ((!capacity && !active->delivery.async)
+    // Lambda throttles a synchronous call at the function's reserved concurrency; without
+    // one it would scale (to the account's 1,000), so a call that only meets the local limit
+    // on instances waits for one instead.
+    const bool reserved = pool->config.reservedConcurrency >= 0;
+    if ((!capacity && !active->delivery.async && reserved)
         || qsizetype(pool->queue.size()) >= m_options.maxQueued) {
         failDelivery(active->delivery, QStringLiteral("TooManyRequestsException"),
             limit == 0 ? QStringLiteral("Rate Exceeded. The function's reserved concurrency is 0.")

@@ -34,8 +34,9 @@ class Tracer;
 // Delivery::done with what Lambda would report: the response, or the error document with
 // its type; Lambda's START/END/REPORT lines and every line the function prints become log
 // records on the invocation's trace, and each invocation is a span. A synchronous delivery
-// that finds every instance busy at the concurrency limit is throttled
-// (TooManyRequestsException, not delivered); an asynchronous one waits for an instance.
+// that finds every instance busy at the function's reserved concurrency is throttled
+// (TooManyRequestsException, not delivered), as on Lambda; at the local default limit
+// (where Lambda would scale on) it waits for an instance, as an asynchronous one does.
 //
 // It neither records deliveries (the Dispatcher does), nor retries (the source does), nor
 // knows the Lambda API's metadata. Lives on the thread that created it; defineFunction(),
@@ -55,7 +56,7 @@ public:
         int idleTimeoutMs = 10 * 60 * 1000;
         int startupTimeoutMs = 10'000;
         qint64 maxLogBytesPerInvocation = 1024 * 1024; // then lines are counted, not recorded
-        int maxQueued = 10'000; // asynchronous deliveries waiting for an instance, per function
+        int maxQueued = 10'000; // deliveries waiting for an instance, per function
     };
 
     // What an instance looks like from outside (GUI, tests).

@@ -39,6 +39,14 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
         if (!tracer)
             return;
         const QString spanService = response.service.isEmpty() ? service : response.service;
+        Attributes attributes = {
+            {QStringLiteral("http.request.method"), QString::fromLatin1(method)},
+            {QStringLiteral("url.path"), QString::fromUtf8(path)},
+            {QStringLiteral("http.response.status_code"), response.status},
+            {QStringLiteral("aws.request_id"), QString::fromLatin1(requestId)},
+        };
+        for (const auto &[key, value] : std::as_const(response.spanAttributes))
+            attributes.append({key, value});
         const QString spanOperation = response.operation.isEmpty() ? operation : response.operation;
         tracer->record(makeSpan({.traceId = traceId,
             .spanId = spanId,
@@ -52,12 +60,7 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
             .startNs = startNs,
             .endNs = clock->nowNs(),
             .failed = response.status >= 500,
-            .attributes = {
-                {QStringLiteral("http.request.method"), QString::fromLatin1(method)},
-                {QStringLiteral("url.path"), QString::fromUtf8(path)},
-                {QStringLiteral("http.response.status_code"), response.status},
-                {QStringLiteral("aws.request_id"), QString::fromLatin1(requestId)},
-            }}));
+            .attributes = std::move(attributes)}));
     });
 }
 

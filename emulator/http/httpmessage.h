@@ -111,6 +111,8 @@ struct HttpResponse
     // What the front door's span records: the service and operation that handled it.
     QString service;
     QString operation;
+    // More for the span, as key and text ("aws.apigateway.authorizer", "allow").
+    QList<std::pair<QString, QString>> spanAttributes;
 
     static HttpResponse json(int status, QByteArray body);
     static HttpResponse text(

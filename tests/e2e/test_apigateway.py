@@ -16,6 +16,7 @@ import urllib.request
 import requests
 
 from harness import Tarmac
+from lambda_support import wait_for
 
 TEMPLATE = """\
 AWSTemplateFormatVersion: '2010-09-09'
@@ -200,19 +201,25 @@ def urlopen(url, data=None, headers=None, method=None):
         return e.code, e.headers, e.read()
 
 
+def start_project(cls, template, sources):
+    """Writes template.yaml and src/NAME files into a temporary project and serves it."""
+    cls.tmp = tempfile.TemporaryDirectory(prefix="tarmac-apigw-")
+    root = cls.tmp.name
+    with open(os.path.join(root, "template.yaml"), "w") as f:
+        f.write(template)
+    os.makedirs(os.path.join(root, "src"))
+    for name, text in sources.items():
+        with open(os.path.join(root, "src", name), "w") as f:
+            f.write(text)
+    cls.t = Tarmac(project=root).start()
+    _, health = cls.t.get_json("/_tarmac/health")
+    cls.outputs = health["template"]["outputs"]
+
+
 class ApiGatewayTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory(prefix="tarmac-apigw-")
-        root = cls.tmp.name
-        with open(os.path.join(root, "template.yaml"), "w") as f:
-            f.write(TEMPLATE)
-        os.makedirs(os.path.join(root, "src"))
-        with open(os.path.join(root, "src", "app.py"), "w") as f:
-            f.write(APP)
-        cls.t = Tarmac(project=root).start()
-        _, health = cls.t.get_json("/_tarmac/health")
-        cls.outputs = health["template"]["outputs"]
+        start_project(cls, TEMPLATE, {"app.py": APP})
         cls.api = cls.t.api
 
     @classmethod
@@ -432,3 +439,214 @@ class ApiGatewayTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+AUTH_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function:
+    Runtime: python3.11
+    CodeUri: src
+    Timeout: 10
+Resources:
+  Backend:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.backend
+      Events:
+        Private: {Type: Api, Properties: {RestApiId: !Ref SecureApi, Path: /private, Method: get}}
+        Other: {Type: Api, Properties: {RestApiId: !Ref SecureApi, Path: /other, Method: post}}
+        Request:
+          Type: Api
+          Properties: {RestApiId: !Ref SecureApi, Path: /request, Method: get, Auth: {Authorizer: ReqAuth}}
+        Public:
+          Type: Api
+          Properties: {RestApiId: !Ref SecureApi, Path: /public, Method: get, Auth: {Authorizer: NONE}}
+        Keyed:
+          Type: Api
+          Properties:
+            RestApiId: !Ref SecureApi
+            Path: /keyed
+            Method: get
+            Auth: {Authorizer: NONE, ApiKeyRequired: true}
+        Simple:
+          Type: HttpApi
+          Properties: {ApiId: !Ref SecureHttp, Path: /simple, Method: get}
+        Policy:
+          Type: HttpApi
+          Properties: {ApiId: !Ref SecureHttp, Path: /policy, Method: get, Auth: {Authorizer: PolicyAuth}}
+  TokenAuthFn:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: auth.token}
+  ReqAuthFn:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: auth.request}
+  SimpleAuthFn:
+    Type: AWS::Serverless::Function
+    Properties: {Handler: auth.simple}
+  SecureApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: prod
+      Auth:
+        DefaultAuthorizer: TokenAuth
+        Authorizers:
+          TokenAuth:
+            FunctionArn: !GetAtt TokenAuthFn.Arn
+            Identity: {ValidationExpression: 'Bearer .*', ReauthorizeEvery: 300}
+          ReqAuth:
+            FunctionArn: !GetAtt ReqAuthFn.Arn
+            FunctionPayloadType: REQUEST
+            Identity: {Headers: [X-User], QueryStrings: [tenant], ReauthorizeEvery: 0}
+  SecureHttp:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: SimpleAuth
+        Authorizers:
+          SimpleAuth:
+            FunctionArn: !GetAtt SimpleAuthFn.Arn
+            AuthorizerPayloadFormatVersion: '2.0'
+            EnableSimpleResponses: true
+            Identity: {Headers: [Authorization], ReauthorizeEvery: 0}
+          PolicyAuth:
+            FunctionArn: !GetAtt TokenAuthFn.Arn
+            AuthorizerPayloadFormatVersion: '1.0'
+            Identity: {Headers: [Authorization], ReauthorizeEvery: 0}
+  Key:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true, Value: local-key-0123456789abcdefghij}
+Outputs:
+  SecureId: {Value: !Ref SecureApi}
+  HttpId: {Value: !Ref SecureHttp}
+"""
+
+AUTH_APP = """\
+import json
+
+CALLS = {"n": 0}
+
+def backend(event, context):
+    return {"statusCode": 200, "body": json.dumps(event["requestContext"].get("authorizer"))}
+
+def policy(effect, resource, context=None):
+    return {"principalId": "alice", "context": context or {},
+            "policyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}]}}
+
+def token(event, context):
+    CALLS["n"] += 1
+    tok = event.get("authorizationToken") or event.get("identitySource", "")
+    arn = event.get("methodArn") or event.get("routeArn")
+    if tok == "Bearer allow":
+        return policy("Allow", arn, {"user": "alice", "calls": CALLS["n"], "admin": False})
+    if tok == "Bearer deny":
+        return policy("Deny", arn)
+    if tok == "Bearer wildcard":
+        return policy("Allow", arn.split("/")[0] + "/*/GET/*")
+    if tok == "Bearer fail":
+        raise Exception("Unauthorized")
+    if tok == "Bearer broken":
+        return "not a policy"
+    return policy("Allow", "arn:aws:execute-api:us-east-1:000000000000:nothing/*")
+
+def request(event, context):
+    ok = event["headers"].get("X-User") == "alice" and event["queryStringParameters"].get("tenant") == "t1"
+    return policy("Allow" if ok else "Deny", event["methodArn"], {"tenant": "t1"})
+
+def simple(event, context):
+    assert event["version"] == "2.0" and event["type"] == "REQUEST", event
+    return {"isAuthorized": event["identitySource"] == ["let me in"], "context": {"who": "bob"}}
+"""
+
+
+class AuthorizerTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        start_project(cls, AUTH_TEMPLATE,
+                      {"app.py": AUTH_APP.split("\ndef policy")[0] + "\n", "auth.py": AUTH_APP})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+        cls.tmp.cleanup()
+
+    def rest(self, path, **headers):
+        url = "%s/_aws/execute-api/%s/prod%s" % (self.t.api, self.outputs["SecureId"], path)
+        return urlopen(url, headers=headers)
+
+    def http(self, path, **headers):
+        return urlopen("%s/_aws/execute-api/%s%s" % (self.t.api, self.outputs["HttpId"], path),
+                       headers=headers)
+
+    def test_token_authorizer_allows_denies_and_caches(self):
+        status, _, body = self.rest("/private", Authorization="Bearer allow")
+        self.assertEqual(status, 200, body)
+        context = json.loads(body)
+        self.assertEqual((context["principalId"], context["user"], context["admin"]),
+                         ("alice", "alice", False))
+        # Served from the cache: the authorizer did not run again (its count did not move).
+        status, _, body = self.rest("/private", Authorization="Bearer allow")
+        self.assertEqual((status, json.loads(body)["calls"]), (200, context["calls"]))
+        # A cached policy is evaluated again for another method's ARN: it does not cover it.
+        url = "%s/_aws/execute-api/%s/prod/other" % (self.t.api, self.outputs["SecureId"])
+        status, _, body = urlopen(url, data=b"{}", headers={"Authorization": "Bearer allow"})
+        self.assertEqual(status, 403, body)
+        self.assertEqual(json.loads(body),
+                         {"Message": "User is not authorized to access this resource"})
+        status, _, body = self.rest("/private", Authorization="Bearer deny")
+        self.assertEqual((status, json.loads(body)), (403, {
+            "Message": "User is not authorized to access this resource with an explicit deny"}))
+        self.assertEqual(self.rest("/private", Authorization="Bearer wildcard")[0], 200)
+        self.assertEqual(self.rest("/private", Authorization="Bearer nothing")[0], 403)
+        # No token, a token the validation expression refuses, "Unauthorized": 401.
+        for headers in ({}, {"Authorization": "Basic x"}, {"Authorization": "Bearer fail"}):
+            status, _, body = self.rest("/private", **headers)
+            self.assertEqual((status, json.loads(body)), (401, {"message": "Unauthorized"}), headers)
+        status, _, body = self.rest("/private", Authorization="Bearer broken")
+        self.assertEqual((status, json.loads(body)), (500, {"message": None}))
+        # NONE opts a route out.
+        self.assertEqual(self.rest("/public")[0], 200)
+
+    def test_request_authorizer(self):
+        status, _, body = self.rest("/request?tenant=t1", **{"X-User": "alice"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["tenant"], "t1")
+        self.assertEqual(self.rest("/request?tenant=t2", **{"X-User": "alice"})[0], 403)
+        self.assertEqual(self.rest("/request?tenant=t1")[0], 401)  # an identity source is missing
+
+    def test_http_api_authorizers(self):
+        status, _, body = self.http("/simple", Authorization="let me in")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"lambda": {"who": "bob"}})
+        status, _, body = self.http("/simple", Authorization="no")
+        self.assertEqual((status, json.loads(body)), (403, {"message": "Forbidden"}))
+        self.assertEqual(self.http("/simple")[0], 401)
+        # An IAM policy from a payload 1.0 authorizer.
+        status, _, body = self.http("/policy", Authorization="Bearer allow")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["lambda"]["user"], "alice")  # a 2.0 integration
+        self.assertEqual(self.http("/policy", Authorization="Bearer deny")[0], 403)
+
+    def test_api_keys(self):
+        self.assertEqual(self.rest("/keyed")[0], 403)
+        self.assertEqual(self.rest("/keyed", **{"x-api-key": "wrong"})[0], 403)
+        status, _, body = self.rest("/keyed", **{"x-api-key": "local-key-0123456789abcdefghij"})
+        self.assertEqual(status, 200, body)
+
+    def test_authorizer_result_on_the_span(self):
+        self.rest("/private", Authorization="Bearer deny")
+        def found():
+            _, traces = self.t.get_json("/_tarmac/traces")
+            spans = [s for rs in traces["resourceSpans"] for ss in rs["scopeSpans"]
+                     for s in ss["spans"]]
+            for s in spans:
+                attrs = {a["key"]: list(a["value"].values())[0] for a in s.get("attributes", [])}
+                if attrs.get("aws.apigateway.authorizer") == "deny":
+                    return s, spans
+            return None
+        span, spans = wait_for(found, timeout=10, what="the request's span")
+        # The authorizer's invocation is a child of the request's span.
+        children = [s for s in spans if s.get("parentSpanId") == span["spanId"]]
+        self.assertTrue(children, "no child of the request span")

@@ -236,6 +236,8 @@ QByteArray buildEventV1(const RouteMatch &match, const ApiRequest &request)
         {"domainPrefix", api.id.toStdString()}, {"requestTimeEpoch", request.timeMs},
         {"requestId", str(request.requestId)}, {"identity", std::move(identity)},
         {"domainName", request.domainName.toStdString()}, {"apiId", api.id.toStdString()}};
+    if (!request.authorizer.is_null())
+        event["requestContext"]["authorizer"] = request.authorizer;
     putBody(event, api, request);
     return toJsonBytes(event);
 }
@@ -299,6 +301,8 @@ QByteArray buildEventV2(const RouteMatch &match, const ApiRequest &request)
         {"requestId", str(request.requestId)}, {"routeKey", route.routeKey().toStdString()},
         {"stage", api.stage.toStdString()}, {"time", apiRequestTime(request.timeMs).toStdString()},
         {"timeEpoch", request.timeMs}};
+    if (!request.authorizer.is_null())
+        event["requestContext"]["authorizer"] = request.authorizer;
     const EventBody b = eventBody(api, request);
     if (b.present)
         event["body"] = str(b.text);

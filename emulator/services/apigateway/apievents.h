@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/json.h"
 #include "base/result.h"
 #include "services/apigateway/apimodel.h"
 
@@ -29,6 +30,7 @@ struct ApiRequest
     // Headers API Gateway adds to what the client sent (X-Forwarded-For, X-Amzn-Trace-Id):
     // spelled as a REST API spells them; HTTP APIs lower-case them.
     QList<std::pair<QByteArray, QByteArray>> added;
+    Json authorizer; // requestContext.authorizer (what an authorizer said); null: none
 };
 
 // The body as an event carries it: base64 when `binary` or when it is not valid UTF-8 (never

@@ -28,7 +28,7 @@ Result<void> ApiGatewayModule::start(const EngineContext &context)
     m_region = context.region;
     m_portUrl = context.portUrls.value(QStringLiteral("api"));
     if (m_port)
-        m_port->start(context.deliveries, this, context.accountId);
+        m_port->start(context.deliveries, this, context.region, context.accountId);
     return {};
 }
 
@@ -45,6 +45,19 @@ QList<const FunctionEventType *> ApiGatewayModule::functionEventTypes() const
 Result<void> ApiGatewayModule::putResource(
     const StackResource &resource, const StackResource *previous)
 {
+    if (auto key = apigatewayresources::apiKeyOf(resource)) {
+        if (key->second.isEmpty()) {
+            m_apiKeys.remove(key->first);
+        } else {
+            if (!resource.properties.contains("Value")
+                && m_apiKeys.value(key->first) != key->second)
+                qInfo("tarmac: apigateway: API key %s is %s (send it as x-api-key)",
+                    qPrintable(key->first), qPrintable(key->second));
+            m_apiKeys.insert(key->first, key->second);
+        }
+        publish();
+        return {};
+    }
     if (auto stage = apigatewayresources::stageOf(resource)) {
         m_stageResources.insert(resource.logicalId, stage->apiId);
         m_stages.insert(stage->apiId, Stage {stage->name, stage->variables});
@@ -65,7 +78,9 @@ Result<void> ApiGatewayModule::putResource(
 
 Result<QString> ApiGatewayModule::deleteResource(const StackResource &resource)
 {
-    if (m_stageResources.contains(resource.logicalId)) {
+    if (m_apiKeys.remove(resource.logicalId) > 0) {
+        // a key
+    } else if (m_stageResources.contains(resource.logicalId)) {
         m_stages.remove(m_stageResources.take(resource.logicalId));
     } else {
         m_apis.removeIf([&](const ApiDefinition &a) { return a.id == resource.physicalId; });
@@ -88,15 +103,18 @@ void ApiGatewayModule::publish()
         }
         apis.append(std::move(served));
     }
-    auto snapshot = ApiSnapshot::make(std::move(apis));
+    auto snapshot
+        = ApiSnapshot::make(std::move(apis), QSet<QString>(m_apiKeys.cbegin(), m_apiKeys.cend()));
     for (const QString &c : snapshot->conflicts) {
         if (!m_conflicts.contains(c)) {
             qWarning("tarmac: apigateway: %s", qPrintable(c));
             m_conflicts.append(c);
         }
     }
-    if (m_port)
+    if (m_port) {
         m_port->setApis(std::move(snapshot));
+        m_port->clearAuthorizerCache(); // an authorizer may be another function now
+    }
 }
 
 QString ApiGatewayModule::apiUrl(const ApiDefinition &api) const

@@ -52,6 +52,7 @@ private:
     QList<ApiDefinition> m_apis; // in the order they were put
     QHash<QString, QString> m_stageResources; // a stage's logical id → its API id
     QHash<QString, Stage> m_stages; // by API id
+    QHash<QString, QString> m_apiKeys; // an API key's logical id → its value
     QStringList m_conflicts; // said already
     QString m_region;
     QUrl m_portUrl;

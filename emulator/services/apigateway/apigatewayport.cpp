@@ -4,10 +4,12 @@
 #include "base/json.h"
 #include "functions/delivery.h"
 #include "http/edgerouter.h"
+#include "services/apigateway/apiauthorizers.h"
 #include "services/apigateway/apievents.h"
 #include "trace/tracecontext.h"
 
 #include <QDeadlineTimer>
+#include <QPointer>
 #include <QTimer>
 
 #include <map>
@@ -16,20 +18,26 @@ namespace tarmac {
 
 namespace {
 
-// One request on its way to a function and back: answered by the function's result or by
-// the integration timeout, whichever comes first (the responder's first send wins).
+// One request on its way through its authorizer and its function and back: answered by the
+// function's result or by the integration timeout, whichever comes first (the responder's
+// first send wins). It owns what the events are built from: the HTTP request is gone by the
+// time an authorizer has answered.
 struct Call
 {
     HttpResponder responder;
     std::shared_ptr<const ApiSnapshot> apis; // keeps the matched route alive
-    const ApiDefinition *api = nullptr;
-    const ApiRoute *route = nullptr;
+    RouteMatch match;
+    HttpHeaders headers;
+    ApiRequest request; // its headers are `headers`
     QByteArray origin; // the request's Origin header, for CORS
     QByteArray accept;
-    QByteArray method;
-    QByteArray path;
+    QByteArray traceId;
+    QByteArray spanId;
     QByteArray traceHeader;
-    QByteArray requestId;
+    QList<std::pair<QString, QString>> spanAttributes;
+
+    const ApiDefinition &api() const { return *match.api; }
+    const ApiRoute &route() const { return *match.route; }
 };
 
 // The headers every answer of the API port carries: the trace, and API Gateway's request id.
@@ -95,6 +103,18 @@ void addCorsHeaders(HttpResponse &r, const ApiDefinition &api, const QByteArray 
 {
     if (api.http && api.cors && !origin.isEmpty() && originAllowed(*api.cors, origin))
         addAllowOrigin(r, *api.cors, origin);
+}
+
+// Sends a call's answer with what every answer carries: CORS headers (HTTP APIs), the trace
+// and request id, and the route and authorizer result for the request's span.
+void finish(Call &call, HttpResponse r)
+{
+    addCorsHeaders(r, call.api(), call.origin);
+    r.operation = call.route().routeKey();
+    r.spanAttributes = call.spanAttributes;
+    r.spanAttributes.append({QStringLiteral("aws.apigateway.api_id"), call.api().id});
+    stamp(r, call.traceHeader, call.request.requestId);
+    call.responder.send(std::move(r));
 }
 
 // A preflight the API answers itself (its CORS configuration), or nothing.
@@ -168,7 +188,7 @@ public:
         m_timer->setTimerType(Qt::PreciseTimer);
         QObject::connect(m_timer, &QTimer::timeout, context, [this] { fire(); });
     }
-    ~IntegrationTimeouts() { delete m_timer; }
+    ~IntegrationTimeouts() { delete m_timer.data(); }
 
     void add(qint64 deadlineMs, std::weak_ptr<Call> call)
     {
@@ -193,7 +213,7 @@ private:
     void rearm()
     {
         QMutexLocker lock(&m_mutex);
-        if (m_armedMs != 0)
+        if (m_armedMs != 0 && m_timer)
             m_timer->start(int(qBound(qint64(0), m_armedMs - monotonicMs(), qint64(3600000))));
     }
 
@@ -209,7 +229,7 @@ private:
                 m_pending.erase(m_pending.begin());
             }
             m_armedMs = m_pending.empty() ? 0 : m_pending.begin()->first;
-            if (m_armedMs != 0)
+            if (m_armedMs != 0 && m_timer)
                 m_timer->start(int(qBound(qint64(0), m_armedMs - now, qint64(3600000))));
         }
         for (const auto &call : std::as_const(due)) {
@@ -217,29 +237,160 @@ private:
                 continue;
             qWarning("tarmac: apigateway: %s %s: function %s did not answer within the "
                      "integration timeout",
-                call->method.constData(), call->path.constData(),
-                qPrintable(call->route->function));
-            HttpResponse r = call->api->http ? message(503, "Service Unavailable")
-                                             : message(504, "Endpoint request timed out");
-            addCorsHeaders(r, *call->api, call->origin);
-            r.operation = call->route->routeKey();
-            stamp(r, call->traceHeader, call->requestId);
-            call->responder.send(std::move(r));
+                call->request.method.constData(), call->request.path.constData(),
+                qPrintable(call->route().function));
+            finish(*call,
+                call->api().http ? message(503, "Service Unavailable")
+                                 : message(504, "Endpoint request timed out"));
         }
     }
 
     QObject *m_context;
-    QTimer *m_timer;
+    QPointer<QTimer> m_timer; // a child of the context, which may go first
     QMutex m_mutex;
     std::multimap<qint64, std::weak_ptr<Call>> m_pending;
     qint64 m_armedMs = 0;
 };
 
+// What requests in flight need of the port, kept alive by them (a delivery may finish while
+// the port is being torn down).
+struct ApiGatewayPort::State
+{
+    DeliverySink *deliveries = nullptr;
+    std::unique_ptr<IntegrationTimeouts> timeouts;
+    AuthorizerCache authorizers;
+    const Clock *clock = nullptr;
+    QString region = QStringLiteral("us-east-1");
+    QString accountId = QStringLiteral("000000000000");
+
+    void authorize(const std::shared_ptr<Call> &call, const ApiAuthorizer &authorizer);
+    void decide(const std::shared_ptr<Call> &call, const ApiAuthorizer &authorizer,
+        const AuthorizerAnswer &answer, bool cached);
+    void integrate(const std::shared_ptr<Call> &call);
+};
+
+// An authorizer's answer for this request: from the cache by identity, else from the
+// authorizer function (a delivery like any other, on the request's trace).
+void ApiGatewayPort::State::authorize(const std::shared_ptr<Call> &call, const ApiAuthorizer &a)
+{
+    const auto identity = authorizerIdentity(a, call->match, call->request);
+    if (!identity) {
+        call->spanAttributes.append(
+            {QStringLiteral("aws.apigateway.authorizer"), QStringLiteral("unauthorized")});
+        finish(*call, message(401, "Unauthorized"));
+        return;
+    }
+    const bool cacheable = a.ttlSeconds > 0 && !a.identitySources.isEmpty();
+    const QString key = call->api().id + u'\n' + a.name + u'\n' + identity->join(u'\n');
+    if (cacheable) {
+        if (auto hit = authorizers.find(key, monotonicMs())) {
+            decide(call, a, *hit, true);
+            return;
+        }
+    }
+    const QString arn
+        = executeApiArn(region, accountId, call->api(), call->request.method, call->request.path);
+    Delivery d;
+    d.functionName = a.function;
+    d.qualifier = a.qualifier;
+    d.payload = buildAuthorizerEvent(a, call->match, call->request, arn, *identity);
+    d.origin = QStringLiteral("apigateway");
+    d.traceId = call->traceId;
+    d.parentSpanId = call->spanId;
+    d.done = [this, call, authorizer = &a, key, cacheable](const DeliveryResult &result) {
+        AuthorizerAnswer answer = result.delivered
+            ? readAuthorizerAnswer(
+                *authorizer, call->api().http, result.functionError, result.payload)
+            : AuthorizerAnswer {AuthorizerAnswer::Kind::Invalid, false, {}, {}, {},
+                QStringLiteral("the authorizer function did not run: %1").arg(result.errorMessage)};
+        if (answer.kind == AuthorizerAnswer::Kind::Invalid)
+            qWarning("tarmac: apigateway: %s %s: authorizer %s: %s",
+                call->request.method.constData(), call->request.path.constData(),
+                qPrintable(authorizer->name), qPrintable(answer.reason));
+        else if (cacheable)
+            authorizers.insert(key, answer, monotonicMs() + qint64(authorizer->ttlSeconds) * 1000);
+        decide(call, *authorizer, answer, false);
+    };
+    deliveries->submit(std::move(d));
+}
+
+void ApiGatewayPort::State::decide(const std::shared_ptr<Call> &call, const ApiAuthorizer &a,
+    const AuthorizerAnswer &answer, bool cached)
+{
+    const QString arn
+        = executeApiArn(region, accountId, call->api(), call->request.method, call->request.path);
+    const AuthorizerVerdict verdict = judge(answer, call->api().http, arn);
+    call->spanAttributes.append({QStringLiteral("aws.apigateway.authorizer"),
+        verdict.summary + (cached ? QStringLiteral(" (cached)") : QString())});
+    if (verdict.status != 200) {
+        finish(*call, HttpResponse::json(verdict.status, verdict.body));
+        return;
+    }
+    call->request.authorizer
+        = authorizerContext(answer, call->api().http, call->route().payloadVersion);
+    Q_UNUSED(a);
+    integrate(call);
+}
+
+// The route's function: the event, the integration timeout from when the delivery reaches the
+// function, and the answer mapped back.
+void ApiGatewayPort::State::integrate(const std::shared_ptr<Call> &call)
+{
+    const ApiRoute &route = call->route();
+    Delivery d;
+    d.functionName = route.function;
+    d.qualifier = route.qualifier;
+    d.payload = route.payloadVersion == 2 ? buildEventV2(call->match, call->request)
+                                          : buildEventV1(call->match, call->request);
+    d.origin = QStringLiteral("apigateway");
+    d.traceId = call->traceId;
+    d.parentSpanId = call->spanId;
+    const int timeoutMs = route.timeoutMs > 0 ? route.timeoutMs : call->api().defaultTimeoutMs();
+    d.started = [timeouts = timeouts.get(), weak = std::weak_ptr<Call>(call), timeoutMs] {
+        if (timeouts)
+            timeouts->add(monotonicMs() + timeoutMs, weak);
+    };
+    d.done = [call](const DeliveryResult &result) {
+        const ApiDefinition &api = call->api();
+        const ApiRoute &route = call->route();
+        HttpResponse out;
+        if (!result.delivered || result.functionError) {
+            qWarning("tarmac: apigateway: %s %s: function %s failed: %s%s%s",
+                call->request.method.constData(), call->request.path.constData(),
+                qPrintable(route.function), qPrintable(result.errorType),
+                result.errorMessage.isEmpty() ? "" : ": ",
+                qPrintable(result.errorMessage.left(300)));
+            out = integrationFailed(api);
+        } else {
+            auto mapped = route.payloadVersion == 2
+                ? mapResponseV2(result.payload)
+                : mapResponseV1(result.payload, api, call->accept);
+            if (!mapped) {
+                qWarning("tarmac: apigateway: %s %s: malformed Lambda proxy response from "
+                         "function %s: %s",
+                    call->request.method.constData(), call->request.path.constData(),
+                    qPrintable(route.function), qPrintable(mapped.error().message));
+                out = integrationFailed(api);
+            } else {
+                out.status = mapped->status;
+                for (auto &[name, value] : mapped->headers)
+                    out.headers.add(name, value);
+                out.body = std::move(mapped->body);
+                if (!out.headers.contains("content-type"))
+                    out.headers.set("content-type", "application/json");
+            }
+        }
+        finish(*call, std::move(out));
+    };
+    deliveries->submit(std::move(d));
+}
+
 std::shared_ptr<const ApiSnapshot> ApiSnapshot::make(
-    QList<std::shared_ptr<const ApiDefinition>> apis)
+    QList<std::shared_ptr<const ApiDefinition>> apis, QSet<QString> apiKeys)
 {
     auto s = std::make_shared<ApiSnapshot>();
     s->apis = std::move(apis);
+    s->apiKeys = std::move(apiKeys);
     for (const auto &api : std::as_const(s->apis)) {
         s->byId.insert(api->id, api.get());
         s->conflicts += s->plain.add(*api);
@@ -257,17 +408,26 @@ std::shared_ptr<const ApiSnapshot> ApiSnapshot::make(
 ApiGatewayPort::ApiGatewayPort(Tracer *tracer, const Clock *clock)
     : m_tracer(tracer)
     , m_clock(clock)
+    , m_state(std::make_shared<State>())
     , m_apis(ApiSnapshot::make({}))
-{ }
+{
+    m_state->clock = clock;
+}
 
 ApiGatewayPort::~ApiGatewayPort() = default;
 
-void ApiGatewayPort::start(
-    DeliverySink *deliveries, QObject *timerContext, const QString &accountId)
+void ApiGatewayPort::start(DeliverySink *deliveries, QObject *timerContext, const QString &region,
+    const QString &accountId)
 {
-    m_deliveries = deliveries;
-    m_accountId = accountId;
-    m_timeouts = std::make_unique<IntegrationTimeouts>(timerContext);
+    m_state->deliveries = deliveries;
+    m_state->region = region;
+    m_state->accountId = accountId;
+    m_state->timeouts = std::make_unique<IntegrationTimeouts>(timerContext);
+}
+
+void ApiGatewayPort::clearAuthorizerCache()
+{
+    m_state->authorizers.clear();
 }
 
 void ApiGatewayPort::setApis(std::shared_ptr<const ApiSnapshot> apis)
@@ -368,16 +528,26 @@ void ApiGatewayPort::handle(HttpRequest &&request, HttpResponder responder)
         send(noRoute(rest));
         return;
     }
-    if (!m_deliveries) {
+    if (!m_state->deliveries) {
         send(integrationFailed(*match->api));
         return;
     }
 
-    ApiRequest in;
+    auto call = std::make_shared<Call>();
+    call->responder = responder;
+    call->apis = snapshot;
+    call->match = *match;
+    call->headers = request.headers;
+    call->origin = request.header("origin");
+    call->accept = request.header("accept");
+    call->traceId = request.traceId;
+    call->spanId = request.spanId;
+    call->traceHeader = traceHeader;
+    ApiRequest &in = call->request;
     in.method = request.method;
     in.path = path;
     in.query = request.query;
-    in.headers = &request.headers;
+    in.headers = &call->headers;
     in.body = request.body.toByteArray();
     in.sourceIp = sourceIp(request.peerAddress);
     in.userAgent = QString::fromUtf8(request.header("user-agent"));
@@ -385,73 +555,27 @@ void ApiGatewayPort::handle(HttpRequest &&request, HttpResponder responder)
     in.timeMs = m_clock->nowMs();
     in.domainName = host.isEmpty() ? QStringLiteral("localhost") : host;
     in.stagePrefix = stagePrefix;
-    in.accountId = m_accountId;
+    in.accountId = m_state->accountId;
     in.added = {{"X-Forwarded-For", in.sourceIp.toUtf8()},
         {"X-Forwarded-Port", QByteArray::number(request.localPort)}, {"X-Forwarded-Proto", "http"},
         {"X-Amzn-Trace-Id", traceHeader}};
-    const ApiRoute &route = *match->route;
-    const QByteArray payload
-        = route.payloadVersion == 2 ? buildEventV2(*match, in) : buildEventV1(*match, in);
 
-    auto call = std::make_shared<Call>();
-    call->responder = responder;
-    call->apis = snapshot;
-    call->api = match->api;
-    call->route = match->route;
-    call->origin = request.header("origin");
-    call->accept = request.header("accept");
-    call->method = request.method;
-    call->path = request.path;
-    call->traceHeader = traceHeader;
-    call->requestId = requestId;
-
-    Delivery d;
-    d.functionName = route.function;
-    d.qualifier = route.qualifier;
-    d.payload = payload;
-    d.origin = QStringLiteral("apigateway");
-    d.traceId = request.traceId;
-    d.parentSpanId = request.spanId;
-    const int timeoutMs = route.timeoutMs > 0 ? route.timeoutMs : match->api->defaultTimeoutMs();
-    d.started = [timeouts = m_timeouts.get(), weak = std::weak_ptr<Call>(call), timeoutMs] {
-        if (timeouts)
-            timeouts->add(monotonicMs() + timeoutMs, weak);
-    };
-    d.done = [call](const DeliveryResult &result) {
-        const ApiDefinition &api = *call->api;
-        const ApiRoute &route = *call->route;
-        HttpResponse out;
-        if (!result.delivered || result.functionError) {
-            qWarning("tarmac: apigateway: %s %s: function %s failed: %s%s%s",
-                call->method.constData(), call->path.constData(), qPrintable(route.function),
-                qPrintable(result.errorType), result.errorMessage.isEmpty() ? "" : ": ",
-                qPrintable(result.errorMessage.left(300)));
-            out = integrationFailed(api);
-        } else {
-            auto mapped = route.payloadVersion == 2
-                ? mapResponseV2(result.payload)
-                : mapResponseV1(result.payload, api, call->accept);
-            if (!mapped) {
-                qWarning("tarmac: apigateway: %s %s: malformed Lambda proxy response from "
-                         "function %s: %s",
-                    call->method.constData(), call->path.constData(), qPrintable(route.function),
-                    qPrintable(mapped.error().message));
-                out = integrationFailed(api);
-            } else {
-                out.status = mapped->status;
-                for (auto &[name, value] : mapped->headers)
-                    out.headers.add(name, value);
-                out.body = std::move(mapped->body);
-                if (!out.headers.contains("content-type"))
-                    out.headers.set("content-type", "application/json");
-            }
+    // API keys (REST APIs): the x-api-key header must be one of the stack's keys.
+    const bool keyRequired
+        = match->route->apiKeyRequired || (!match->api->http && match->api->apiKeyRequired);
+    if (keyRequired && !match->api->http) {
+        const QString key = QString::fromUtf8(request.header("x-api-key"));
+        if (key.isEmpty() || !snapshot->apiKeys.contains(key)) {
+            call->spanAttributes.append(
+                {QStringLiteral("aws.apigateway.api_key"), QStringLiteral("refused")});
+            finish(*call, message(403, "Forbidden"));
+            return;
         }
-        addCorsHeaders(out, api, call->origin);
-        out.operation = route.routeKey();
-        stamp(out, call->traceHeader, call->requestId);
-        call->responder.send(std::move(out));
-    };
-    m_deliveries->submit(std::move(d));
+    }
+    if (const ApiAuthorizer *authorizer = match->api->authorizerFor(*match->route))
+        m_state->authorize(call, *authorizer);
+    else
+        m_state->integrate(call);
 }
 
 } // namespace tarmac

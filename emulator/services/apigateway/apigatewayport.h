@@ -5,6 +5,7 @@
 
 #include <QMutex>
 #include <QObject>
+#include <QSet>
 
 #include <memory>
 
@@ -24,10 +25,11 @@ struct ApiSnapshot
     RouteTable plain; // every API's routes at their plain paths, the first API's on a conflict
     QHash<QString, RouteTable> perApi; // each API's own, at {id}.execute-api.localhost
     QStringList conflicts;
+    QSet<QString> apiKeys; // the values x-api-key may have (the stack's enabled API keys)
 
     // Builds the tables from the APIs.
     static std::shared_ptr<const ApiSnapshot> make(
-        QList<std::shared_ptr<const ApiDefinition>> apis);
+        QList<std::shared_ptr<const ApiDefinition>> apis, QSet<QString> apiKeys = {});
 };
 
 // The API port (default 3000), where the application's HTTP routes are served the way API
@@ -50,7 +52,10 @@ public:
 
     // Where deliveries go, and the account the events name. `timerContext` lives on a thread
     // with an event loop (the engine's): the timeouts' timer runs there.
-    void start(DeliverySink *deliveries, QObject *timerContext, const QString &accountId);
+    void start(DeliverySink *deliveries, QObject *timerContext, const QString &region,
+        const QString &accountId);
+    // Authorizers' answers are forgotten (the APIs changed).
+    void clearAuthorizerCache();
     void setApis(std::shared_ptr<const ApiSnapshot> apis);
     std::shared_ptr<const ApiSnapshot> apis() const;
 
@@ -60,11 +65,10 @@ public:
     HttpResponse internalError(const HttpRequest &head, const QString &message) const override;
 
 private:
+    struct State;
     Tracer *m_tracer;
     const Clock *m_clock;
-    DeliverySink *m_deliveries = nullptr;
-    QString m_accountId = QStringLiteral("000000000000");
-    std::unique_ptr<IntegrationTimeouts> m_timeouts;
+    std::shared_ptr<State> m_state;
     mutable QMutex m_mutex;
     std::shared_ptr<const ApiSnapshot> m_apis;
 };

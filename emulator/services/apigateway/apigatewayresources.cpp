@@ -17,7 +17,6 @@ constexpr Support U = Support::Unsupported;
 
 const char kNoLogs[] = "requests are on Tarmac's timeline and in its log instead";
 const char kNoTags[] = "tags are kept by nobody locally";
-const char kAuthLater[] = "authorizers are not run yet: every request is let through";
 const char kOneEndpoint[] = "served on the API port";
 
 const char kRestApi[] = "AWS::ApiGateway::RestApi";
@@ -27,6 +26,7 @@ const char kHttpApi[] = "AWS::ApiGatewayV2::Api";
 const char kHttpStage[] = "AWS::ApiGatewayV2::Stage";
 const char kSamApi[] = "AWS::Serverless::Api";
 const char kSamHttpApi[] = "AWS::Serverless::HttpApi";
+const char kApiKey[] = "AWS::ApiGateway::ApiKey";
 
 QString text(const Json &v)
 {
@@ -49,6 +49,93 @@ QMap<QString, QString> stringMap(const Json &v)
         out.insert(QString::fromStdString(it.key()), value);
     }
     return out;
+}
+
+// SAM's Auth: {DefaultAuthorizer, ApiKeyRequired, Authorizers: {Name: {FunctionArn,
+// FunctionPayloadType, Identity} (REST); {FunctionArn, AuthorizerPayloadFormatVersion,
+// EnableSimpleResponses, Identity} or {JwtConfiguration, IdentitySource} (HTTP APIs)}}.
+Result<void> readAuth(const Json &auth, ApiDefinition &api)
+{
+    if (!auth.is_object())
+        return {};
+    api.defaultAuthorizer = text(auth.value("DefaultAuthorizer", Json()));
+    api.apiKeyRequired = auth.value("ApiKeyRequired", Json(false)) == Json(true);
+    const Json authorizers = auth.value("Authorizers", Json::object());
+    if (!authorizers.is_object())
+        return makeError(QStringLiteral("InvalidResourceException"),
+            QStringLiteral("Auth.Authorizers must be a map of authorizers"));
+    for (auto it = authorizers.begin(); it != authorizers.end(); ++it) {
+        const Json &a = it.value();
+        ApiAuthorizer out;
+        out.name = QString::fromStdString(it.key());
+        if (!a.is_object())
+            return makeError(QStringLiteral("InvalidResourceException"),
+                QStringLiteral("Authorizer %1 must be a map").arg(out.name));
+        const Json identity = a.value("Identity", Json::object());
+        const auto sources = [&](const char *key, const char *prefix) {
+            for (const QString &name :
+                jsonStrings(identity.is_object() ? identity.value(key, Json()) : Json()))
+                out.identitySources.append(QLatin1String(prefix) + name);
+        };
+        if (a.contains("JwtConfiguration")) {
+            if (!api.http)
+                return makeError(QStringLiteral("InvalidResourceException"),
+                    QStringLiteral("Authorizer %1: JWT authorizers are for HTTP APIs")
+                        .arg(out.name));
+            const Json &jwt = a["JwtConfiguration"];
+            out.kind = ApiAuthorizer::Kind::Jwt;
+            out.issuer = text(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
+            out.audience = jsonStrings(jwt.is_object() ? jwt.value("audience", Json()) : Json());
+            out.jwks = text(jwt.is_object() ? jwt.value("jwks", Json()) : Json());
+            out.identitySources
+                = jsonStrings(a.value("IdentitySource", Json("$request.header.Authorization")));
+            out.ttlSeconds = 0;
+        } else if (a.contains("FunctionArn")) {
+            out.function = integrationFunction(text(a["FunctionArn"]), &out.qualifier);
+            if (out.function.isEmpty())
+                return makeError(QStringLiteral("InvalidResourceException"),
+                    QStringLiteral("Authorizer %1: FunctionArn names no function").arg(out.name));
+            qint64 ttl = 300;
+            if (identity.is_object() && identity.contains("ReauthorizeEvery"))
+                wholeNumber(identity["ReauthorizeEvery"], &ttl);
+            out.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
+            if (api.http) {
+                out.kind = ApiAuthorizer::Kind::Request;
+                out.payloadVersion = text(a.value("AuthorizerPayloadFormatVersion", Json()))
+                        == QLatin1String("1.0")
+                    ? 1
+                    : 2;
+                out.simpleResponses = a.value("EnableSimpleResponses", Json(false)) == Json(true);
+                sources("Headers", "$request.header.");
+                sources("QueryStrings", "$request.querystring.");
+                sources("StageVariables", "$stageVariables.");
+                sources("Context", "$context.");
+            } else if (text(a.value("FunctionPayloadType", Json("TOKEN")))
+                == QLatin1String("REQUEST")) {
+                out.kind = ApiAuthorizer::Kind::Request;
+                sources("Headers", "method.request.header.");
+                sources("QueryStrings", "method.request.querystring.");
+                sources("StageVariables", "stageVariables.");
+                sources("Context", "context.");
+            } else {
+                out.kind = ApiAuthorizer::Kind::Token;
+                const QString header
+                    = identity.is_object() ? text(identity.value("Header", Json())) : QString();
+                out.identitySources = {QStringLiteral("method.request.header.")
+                    + (header.isEmpty() ? QStringLiteral("Authorization") : header)};
+                out.validationExpression = identity.is_object()
+                    ? text(identity.value("ValidationExpression", Json()))
+                    : QString();
+            }
+        } else {
+            api.unsupported.append(
+                QStringLiteral("authorizer %1: only Lambda%2 authorizers are run")
+                    .arg(out.name, api.http ? QStringLiteral(" and JWT") : QString()));
+            continue;
+        }
+        api.authorizers.append(out);
+    }
+    return {};
 }
 
 // SAM writes binary media types with "~1" for "/" ("image~1png").
@@ -170,7 +257,14 @@ public:
                 check.unsupported(u, {QString::fromLatin1(m_definition)},
                     QStringLiteral("not served locally"), true);
         }
-        return document.is_null() ? Json() : Json {{"definition", document}};
+        const Json details = document.is_null() ? Json() : Json {{"definition", document}};
+        // The whole API as it will be served, so that a mistake (an authorizer a route names
+        // that is not defined) is an error at load, with its position.
+        StackResource served = resource;
+        served.details = details;
+        if (auto api = definitionOf(served); !api)
+            return check.error({}, api.error().message);
+        return details;
     }
 
 private:
@@ -199,6 +293,44 @@ private:
     ResourceTypeInfo m_info;
 };
 
+// An id of `length` characters derived from the stack and logical id, as Ref gives it and
+// under `attribute` (DeploymentId, APIKeyId).
+ResourceIdentity stableId(
+    const QString &logicalId, const StackNaming &n, int length, const char *attribute)
+{
+    ResourceIdentity id;
+    id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, length, true);
+    id.attributes.insert(QLatin1String(attribute), Json(id.physicalId.toStdString()));
+    id.ref = Json(id.physicalId.toStdString());
+    return id;
+}
+
+class ApiKeyType : public ResourceType
+{
+public:
+    const ResourceTypeInfo &info() const override
+    {
+        static const ResourceTypeInfo info {kApiKey, E, "",
+            {
+                {"Value", E, ""},
+                {"Enabled", E, ""},
+                {"Name", E, ""},
+                {"StageKeys", I, "a key opens every API of the stack that requires one"},
+                {"Description", I, "not kept"},
+                {"CustomerId", I, "not kept"},
+                {"GenerateDistinctId", I, "not needed"},
+                {"Tags", I, kNoTags},
+            },
+            "API key"};
+        return info;
+    }
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &, const StackNaming &n) const override
+    {
+        return stableId(logicalId, n, 10, "APIKeyId");
+    }
+};
+
 class DeploymentType : public ResourceType
 {
 public:
@@ -217,11 +349,7 @@ public:
     ResourceIdentity identity(
         const QString &logicalId, const Json &, const StackNaming &n) const override
     {
-        ResourceIdentity id;
-        id.physicalId = stableSuffix(n.stackName + u'/' + logicalId, 6, true);
-        id.attributes.insert(QStringLiteral("DeploymentId"), Json(id.physicalId.toStdString()));
-        id.ref = Json(id.physicalId.toStdString());
-        return id;
+        return stableId(logicalId, n, 6, "DeploymentId");
     }
 };
 
@@ -279,6 +407,8 @@ public:
             = m_http ? p.value("PayloadFormatVersion", Json("2.0")) : Json("1.0");
         if (m_http && p.contains("TimeoutInMillis"))
             route["TimeoutInMillis"] = p["TimeoutInMillis"];
+        if (p.contains("Auth"))
+            route["Auth"] = p["Auth"];
 
         QString api = referencedApi(p, idKey);
         QString stage;
@@ -316,14 +446,12 @@ public:
         for (auto it = p.begin(); it != p.end(); ++it) {
             const QString key = QString::fromStdString(it.key());
             if (key == QLatin1String("Path") || key == QLatin1String("Method")
-                || key == QLatin1String(idKey)
+                || key == QLatin1String(idKey) || key == QLatin1String("Auth")
                 || (m_http
                     && (key == QLatin1String("PayloadFormatVersion")
                         || key == QLatin1String("TimeoutInMillis"))))
                 continue;
-            out.unsupported.append({key,
-                key == QLatin1String("Auth") ? QString::fromLatin1(kAuthLater)
-                                             : QStringLiteral("not applied to the route locally")});
+            out.unsupported.append({key, QStringLiteral("not applied to the route locally")});
         }
         out.cycleHint = QStringLiteral(
             "the API names the function (its route), so the function cannot refer to the API");
@@ -345,7 +473,7 @@ QList<PropertySupport> samApiProperties(bool http)
         {"Description", I, "not kept"},
         {"Tags", I, kNoTags},
         {"PropagateTags", I, kNoTags},
-        {"Auth", U, kAuthLater},
+        {"Auth", E, ""},
         {"Domain", U, "custom domains are not served; the API is on the API port"},
         {"DisableExecuteApiEndpoint", I, kOneEndpoint},
         {"FailOnWarnings", I, "warnings are in the fidelity report"},
@@ -412,6 +540,21 @@ const StageType g_httpStage({kHttpStage, E, "",
         {"RouteSettings", I, "no throttling locally"}, {"Tags", I, kNoTags}},
     "stage"});
 const DeploymentType g_deployment;
+const ApiKeyType g_apiKey;
+// Usage plans are accepted: their keys open the APIs; their limits are not enforced.
+class IgnoredType : public ResourceType
+{
+public:
+    explicit IgnoredType(const char *type)
+        : m_info {type, I, "usage plans' quotas and throttles are not enforced", {}}
+    { }
+    const ResourceTypeInfo &info() const override { return m_info; }
+
+private:
+    ResourceTypeInfo m_info;
+};
+const IgnoredType g_usagePlan("AWS::ApiGateway::UsagePlan");
+const IgnoredType g_usagePlanKey("AWS::ApiGateway::UsagePlanKey");
 const ApiEventType g_apiEvent(false);
 const ApiEventType g_httpApiEvent(true);
 
@@ -441,6 +584,12 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
                 QStringLiteral("the route of %1 names no path or no function").arg(route.origin));
         if (route.path != QLatin1String("$default") && !route.path.startsWith(u'/'))
             route.path.prepend(u'/');
+        if (r.contains("Auth") && r["Auth"].is_object()) {
+            const Json &auth = r["Auth"];
+            route.authorizer = text(auth.value("Authorizer", Json()));
+            route.apiKeyRequired = auth.value("ApiKeyRequired", Json(false)) == Json(true);
+            route.scopes = jsonStrings(auth.value("AuthorizationScopes", Json()));
+        }
         out.append(route);
     }
     return out;
@@ -451,7 +600,7 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
 QList<const ResourceType *> resourceTypes()
 {
     return {&g_samApi, &g_samHttpApi, &g_restApi, &g_httpApi, &g_restStage, &g_httpStage,
-        &g_deployment};
+        &g_deployment, &g_apiKey, &g_usagePlan, &g_usagePlanKey};
 }
 
 QList<const FunctionEventType *> functionEventTypes()
@@ -534,6 +683,27 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
     if (!events)
         return events.error();
     api.routes += *events;
+    if (sam && p.contains("Auth")) {
+        if (auto r = readAuth(p["Auth"], api); !r)
+            return r.error();
+    }
+    const auto known = [&](const QString &name) {
+        return name.isEmpty() || name == QLatin1String("NONE")
+            || std::any_of(api.authorizers.cbegin(), api.authorizers.cend(),
+                [&](const ApiAuthorizer &a) { return a.name == name; });
+    };
+    if (!known(api.defaultAuthorizer))
+        return makeError(QStringLiteral("InvalidResourceException"),
+            QStringLiteral("Unable to set DefaultAuthorizer because '%1' was not defined in "
+                           "Authorizers.")
+                .arg(api.defaultAuthorizer));
+    for (const ApiRoute &r : std::as_const(api.routes)) {
+        if (!known(r.authorizer))
+            return makeError(QStringLiteral("InvalidResourceException"),
+                QStringLiteral("Unable to set Authorizer [%1] on API method [%2] for path [%3] "
+                               "because it wasn't defined in the API's Authorizers.")
+                    .arg(r.authorizer, r.method.toLower(), r.path));
+    }
     return api;
 }
 
@@ -556,6 +726,23 @@ std::optional<StageOf> stageOf(const StackResource &resource)
     if (s.apiId.isEmpty() || s.name.isEmpty())
         return std::nullopt;
     return s;
+}
+
+} // namespace tarmac::apigatewayresources
+
+namespace tarmac::apigatewayresources {
+
+std::optional<std::pair<QString, QString>> apiKeyOf(const StackResource &resource)
+{
+    if (resource.type != QLatin1String(kApiKey))
+        return std::nullopt;
+    const Json &p = resource.properties;
+    if (p.value("Enabled", Json(true)) == Json(false))
+        return std::pair<QString, QString> {resource.logicalId, QString()};
+    QString value = text(p.value("Value", Json()));
+    if (value.isEmpty()) // what AWS would generate: 40 characters, the same each start
+        value = stableSuffix(resource.physicalId + QStringLiteral("/key"), 40, false);
+    return std::pair<QString, QString> {resource.logicalId, value};
 }
 
 } // namespace tarmac::apigatewayresources

@@ -32,6 +32,11 @@ struct StageOf
 };
 std::optional<StageOf> stageOf(const StackResource &resource);
 
+// An AWS::ApiGateway::ApiKey: its logical id and the value x-api-key must carry (its Value,
+// or one derived from the stack and logical id, stable from one start to the next); an empty
+// value for a disabled key.
+std::optional<std::pair<QString, QString>> apiKeyOf(const StackResource &resource);
+
 // Whether the type is one of the API types (not a stage or a deployment).
 bool isApiType(const QString &type);
 

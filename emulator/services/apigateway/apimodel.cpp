@@ -11,6 +11,18 @@ QString ApiRoute::routeKey() const
     return method + u' ' + path;
 }
 
+const ApiAuthorizer *ApiDefinition::authorizerFor(const ApiRoute &route) const
+{
+    const QString name = route.authorizer.isEmpty() ? defaultAuthorizer : route.authorizer;
+    if (name.isEmpty() || name == QLatin1String("NONE"))
+        return nullptr;
+    for (const ApiAuthorizer &a : authorizers) {
+        if (a.name == name)
+            return &a;
+    }
+    return nullptr;
+}
+
 QStringList pathSegments(const QByteArray &rawPath)
 {
     QStringList out;

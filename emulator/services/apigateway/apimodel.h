@@ -24,6 +24,30 @@ struct ApiCors
     bool allowCredentials = false;
 };
 
+// A Lambda or JWT authorizer of an API (SAM's Auth.Authorizers, an OpenAPI document's
+// x-amazon-apigateway-authorizer).
+struct ApiAuthorizer
+{
+    enum class Kind { Token, Request, Jwt };
+    QString name;
+    Kind kind = Kind::Token;
+    QString function; // Lambda authorizers
+    QString qualifier;
+    // Where the identity comes from, as API Gateway writes it: REST APIs
+    // "method.request.header.Authorization", "method.request.querystring.q",
+    // "stageVariables.v", "context.c"; HTTP APIs "$request.header.Authorization",
+    // "$request.querystring.q", "$stageVariables.v", "$context.c".
+    QStringList identitySources;
+    QString validationExpression; // TOKEN: the token must match it
+    int ttlSeconds = 300; // results are cached by identity this long (0: not cached)
+    int payloadVersion = 1; // HTTP API Lambda authorizers: 1.0 or 2.0
+    bool simpleResponses = false; // HTTP API, payload 2.0: {"isAuthorized": …}
+    // JWT (HTTP APIs)
+    QString issuer;
+    QStringList audience;
+    QString jwks; // where the keys are: a file (relative to the template) or an http(s) URL
+};
+
 // One route: a method and a path template, integrated with a function by Lambda proxy.
 struct ApiRoute
 {
@@ -34,6 +58,10 @@ struct ApiRoute
     int payloadVersion = 1; // 1: payload format 1.0; 2: 2.0
     int timeoutMs = 0; // the integration's TimeoutInMillis; 0: the API's default
     QString origin; // where it was defined, for messages ("event GetItem of ItemsFunction")
+    // The authorizer's name; empty: the API's default; "NONE": none.
+    QString authorizer;
+    QStringList scopes; // JWT: the scopes a token must have one of
+    bool apiKeyRequired = false; // REST: x-api-key must be one of the stack's keys
 
     // "GET /items/{id}", "$default": an HTTP API's route key
     QString routeKey() const;
@@ -52,6 +80,12 @@ struct ApiDefinition
     std::optional<ApiCors> cors;
     QList<ApiRoute> routes;
     QStringList unsupported; // what the definition has that Tarmac does not serve
+    QList<ApiAuthorizer> authorizers;
+    QString defaultAuthorizer; // for routes that name none
+    bool apiKeyRequired = false; // the default for routes (REST)
+
+    // The route's authorizer, or null when it has none.
+    const ApiAuthorizer *authorizerFor(const ApiRoute &route) const;
 
     int defaultTimeoutMs() const { return http ? 30'000 : 29'000; }
 };

@@ -39,6 +39,18 @@ const Json *member(const Json &o, std::initializer_list<const char *> keys)
 
 } // namespace
 
+QStringList jsonStrings(const Json &value)
+{
+    QStringList out;
+    if (value.is_string())
+        out.append(text(value));
+    else if (value.is_array())
+        for (const Json &item : value)
+            if (item.is_string())
+                out.append(text(item));
+    return out;
+}
+
 QString integrationFunction(const QString &uri, QString *qualifier)
 {
     QString arn = uri;

@@ -28,6 +28,9 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http);
 // ARN or name (an HTTP API's integration) as well. Empty when it names no function.
 QString integrationFunction(const QString &uri, QString *qualifier);
 
+// A string as a list of one, a list's strings (anything else left out).
+QStringList jsonStrings(const Json &value);
+
 // CORS as SAM writes it for an HTTP API (CorsConfiguration: AllowOrigins, AllowMethods, …)
 // or as x-amazon-apigateway-cors does (allowOrigins, …).
 std::optional<ApiCors> corsFromConfiguration(const Json &config);

@@ -14,3 +14,8 @@ inline QStringList L(std::initializer_list<const char *> items)
         out.append(QString::fromUtf8(s));
     return out;
 }
+
+// Json compared as its text, so that a failure shows both (QCOMPARE cannot print a Json).
+#define JCOMPARE(actual, expected)                                                                 \
+    QCOMPARE(QString::fromStdString(Json(actual).dump()),                                          \
+        QString::fromStdString(Json(expected).dump()))

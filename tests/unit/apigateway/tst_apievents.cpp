@@ -84,11 +84,6 @@ struct Fixture
     }
 };
 
-// Json compared as its text, so that a failure shows both.
-#define JCOMPARE(actual, expected)                                                                 \
-    QCOMPARE(QString::fromStdString(Json(actual).dump()),                                          \
-        QString::fromStdString(Json(expected).dump()))
-
 // A mapped answer as a row expects it: status 0 for a malformed one (API Gateway's 502).
 void checkMapped(
     const Result<MappedResponse> &r, int status, const QByteArray &body, const QString &headers)

@@ -77,11 +77,12 @@ private:
     QTemporaryDir m_state;
     QTemporaryDir m_code;
 
-    std::unique_ptr<FunctionRunner> makeRunner(int idleMs = 60'000)
+    std::unique_ptr<FunctionRunner> makeRunner(int idleMs = 60'000, int defaultConcurrency = 10)
     {
         FunctionRunner::Options o;
         o.runtimeRoot = m_state.filePath(QStringLiteral("runtimes"));
         o.idleTimeoutMs = idleMs;
+        o.defaultConcurrency = defaultConcurrency;
         o.edgeUrl = QUrl(QStringLiteral("http://127.0.0.1:1"));
         return std::make_unique<FunctionRunner>(&m_registry, nullptr, &m_clock, o);
     }
@@ -205,6 +206,25 @@ private slots:
         runner->deliver(delivery(none));
         QTRY_COMPARE(none.all.size(), 1);
         QCOMPARE(none.all[0].errorType, QStringLiteral("TooManyRequestsException"));
+    }
+
+    // Without reserved concurrency Lambda would scale on: at the local limit on instances a
+    // synchronous call waits for one rather than being throttled.
+    void theLocalLimitQueuesSynchronousCalls()
+    {
+        auto runner = makeRunner(60'000, 1);
+        QVERIFY(runner->defineFunction(config()));
+        Results slow, sync;
+        runner->deliver(delivery(slow, "{\"sleep\": 0.4, \"pidfile\": \"/dev/null\"}"));
+        QTRY_VERIFY_WITH_TIMEOUT(!runner->instances().isEmpty()
+                && runner->instances().first().state == FunctionInstance::State::Invoking,
+            10'000);
+        runner->deliver(delivery(sync));
+        QCOMPARE(sync.all.size(), 0); // waiting, not refused
+        QTRY_COMPARE_WITH_TIMEOUT(sync.all.size(), 1, 10'000);
+        QVERIFY(sync.all[0].delivered);
+        QCOMPARE(pidOf(sync.all[0]), pidOf(slow.all[0]));
+        QCOMPARE(runner->instances().size(), 1);
     }
 
     void concurrentDeliveriesGetTheirOwnInstances()
