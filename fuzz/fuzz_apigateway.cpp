@@ -1,7 +1,8 @@
 // libFuzzer target for what API Gateway reads from the network and from functions
 // (services/apigateway): a request's path, query string, headers and body made into payload
 // 1.0 and 2.0 events after route matching, a function's answer mapped to an HTTP response
-// (both formats), and an OpenAPI document imported into routes.
+// (both formats), an OpenAPI document imported into routes, a token a JWT authorizer
+// checks, and an IAM policy an authorizer returns.
 //
 // The input's first byte picks the reader. For requests, the rest is cut at newlines: the
 // method, the path and query, then header lines ("Name: value"), and after an empty line the
@@ -10,7 +11,9 @@
 // status and header values without line breaks; an import's routes have a method, a path and
 // a function.
 
+#include "services/apigateway/apiauthorizers.h"
 #include "services/apigateway/apievents.h"
+#include "services/apigateway/apijwt.h"
 #include "services/apigateway/apiopenapi.h"
 
 #include "http/httpmessage.h"
@@ -75,7 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const int reader = data[0] % 4;
+    const int reader = data[0] % 6;
     const QByteArray bytes(reinterpret_cast<const char *>(data) + 1, qsizetype(size) - 1);
     switch (reader) {
     case 0: { // a request through route matching into both event formats
@@ -143,6 +146,31 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(!r.method.isEmpty() && !r.path.isEmpty() && !r.function.isEmpty());
                 FUZZ_CHECK(http || r.payloadVersion == 1);
             }
+        }
+        break;
+    }
+    case 4: { // a bearer token against a JWKS with one RSA key
+        static const Json jwks = *parseJson(QByteArrayLiteral(
+            R"({"keys":[{"kty":"RSA","kid":"k1","n":"sXchDaQebHnPiGvyDOAT4saGEUetSyo9MKLOoWFsueri23bOdgWp4Dy1WlUzewbgBHod5pcM9H95GQRV3JDXboIRROSBigeC5yjU1hGzHHyXss8UDprecbAYxknTcQkhslANGRUZmdTOQ5qTRsLAt6BTYuyvVRdhS8exSZEy_c4gs_7svlJJQ4H9_NxsiIoLwAEk7-Q3UXERGYw_75IDrGA84-lA_-Ct4eTlXHBIY2EaV7t7LjJaynVJCpkv4LKjTTAumiGUIuQhrNhZLuF_RJLqHpM2kgWFLU7-VTdL1VbC2tejvcI2BlMkEpk1BzBZI0KQB0GaDWFLN-aEAw3vRw","e":"AQAB"}]})"));
+        ApiAuthorizer a;
+        a.kind = ApiAuthorizer::Kind::Jwt;
+        a.issuer = QStringLiteral("https://issuer.example");
+        a.audience = {QStringLiteral("app")};
+        const JwtVerdict v = verifyJwt(QString::fromLatin1(bytes), a, jwks, {}, 1'700'000'000);
+        FUZZ_CHECK(v.status == 401 || v.status == 403 || v.status == 200);
+        FUZZ_CHECK(v.status != 200); // nobody can sign for that key
+        break;
+    }
+    case 5: { // an authorizer's answer, judged for an ARN
+        ApiAuthorizer a;
+        for (bool http : {false, true}) {
+            const AuthorizerAnswer answer = readAuthorizerAnswer(a, http, false, bytes);
+            const AuthorizerVerdict v = judge(
+                answer, http, QStringLiteral("arn:aws:execute-api:us-east-1:1:abc/prod/GET/x"));
+            FUZZ_CHECK(v.status == 200 || v.status == 401 || v.status == 403 || v.status == 500);
+            FUZZ_CHECK(v.status == 200 || parseJson(v.body));
+            if (answer.kind == AuthorizerAnswer::Kind::Policy)
+                (void)authorizerContext(answer, http, http ? 2 : 1);
         }
         break;
     }

@@ -201,15 +201,16 @@ def urlopen(url, data=None, headers=None, method=None):
         return e.code, e.headers, e.read()
 
 
-def start_project(cls, template, sources):
-    """Writes template.yaml and src/NAME files into a temporary project and serves it."""
+def start_project(cls, template, sources, files=None):
+    """Writes template.yaml, src/NAME and other files into a temporary project and serves
+    it."""
     cls.tmp = tempfile.TemporaryDirectory(prefix="tarmac-apigw-")
     root = cls.tmp.name
-    with open(os.path.join(root, "template.yaml"), "w") as f:
-        f.write(template)
-    os.makedirs(os.path.join(root, "src"))
-    for name, text in sources.items():
-        with open(os.path.join(root, "src", name), "w") as f:
+    files = dict(files or {}, **{"template.yaml": template})
+    files.update({os.path.join("src", name): text for name, text in sources.items()})
+    for name, text in files.items():
+        os.makedirs(os.path.dirname(os.path.join(root, name)), exist_ok=True)
+        with open(os.path.join(root, name), "w") as f:
             f.write(text)
     cls.t = Tarmac(project=root).start()
     _, health = cls.t.get_json("/_tarmac/health")
@@ -650,3 +651,106 @@ class AuthorizerTest(unittest.TestCase):
         # The authorizer's invocation is a child of the request's span.
         children = [s for s in spans if s.get("parentSpanId") == span["spanId"]]
         self.assertTrue(children, "no child of the request span")
+
+
+JWT_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Backend:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.11
+      CodeUri: src
+      Handler: app.backend
+      Events:
+        Jwt: {Type: HttpApi, Properties: {ApiId: !Ref JwtApi, Path: /jwt, Method: get}}
+        Scoped:
+          Type: HttpApi
+          Properties:
+            ApiId: !Ref JwtApi
+            Path: /scoped
+            Method: get
+            Auth: {Authorizer: Jwt, AuthorizationScopes: [items/write]}
+  JwtApi:
+    Type: AWS::Serverless::HttpApi
+    Metadata:
+      Tarmac: {Jwks: keys/jwks.json}
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt:
+            IdentitySource: $request.header.Authorization
+            JwtConfiguration: {issuer: 'https://issuer.example', audience: [my-app]}
+Outputs:
+  JwtId: {Value: !Ref JwtApi}
+"""
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class JwtTest(unittest.TestCase):
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+        cls.tmp.cleanup()
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        except ImportError:
+            raise unittest.SkipTest("python3-cryptography is not installed")
+        cls.hashes, cls.padding = hashes, padding
+        cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cls.other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        numbers = cls.key.public_key().public_numbers()
+        jwks = {"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                          "n": b64url(numbers.n.to_bytes(256, "big")),
+                          "e": b64url(numbers.e.to_bytes(3, "big"))}]}
+        start_project(cls, JWT_TEMPLATE, {"app.py": AUTH_APP.split("\ndef policy")[0] + "\n"},
+                      {"keys/jwks.json": json.dumps(jwks)})
+
+    def token(self, key=None, kid="k1", **claims):
+        body = {"iss": "https://issuer.example", "aud": "my-app", "sub": "user-1",
+                "exp": int(time.time()) + 600, "scope": "items/read"}
+        body.update(claims)
+        head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+        payload = b64url(json.dumps(body).encode())
+        signature = (key or self.key).sign((head + "." + payload).encode(),
+                                           self.padding.PKCS1v15(), self.hashes.SHA256())
+        return head + "." + payload + "." + b64url(signature)
+
+    def get(self, path, token=None):
+        headers = {"Authorization": "Bearer " + token} if token else {}
+        return urlopen("%s/_aws/execute-api/%s%s" % (self.t.api, self.outputs["JwtId"], path),
+                       headers=headers)
+
+    def test_valid_token_reaches_the_function_with_its_claims(self):
+        status, _, body = self.get("/jwt", self.token())
+        self.assertEqual(status, 200, body)
+        jwt = json.loads(body)["jwt"]
+        self.assertEqual(jwt["claims"]["sub"], "user-1")
+        self.assertEqual(jwt["scopes"], ["items/read"])
+
+    def test_tokens_api_gateway_refuses(self):
+        for name, token in [
+                ("no token", None),
+                ("not a jwt", "abc"),
+                ("another key", self.token(key=self.other)),
+                ("unknown kid", self.token(kid="k2")),
+                ("issuer", self.token(iss="https://evil.example")),
+                ("audience", self.token(aud="other-app")),
+                ("expired", self.token(exp=int(time.time()) - 5)),
+                ("not yet", self.token(nbf=int(time.time()) + 600))]:
+            status, _, body = self.get("/jwt", token)
+            self.assertEqual((status, json.loads(body)), (401, {"message": "Unauthorized"}), name)
+
+    def test_scopes(self):
+        status, _, body = self.get("/scoped", self.token())
+        self.assertEqual((status, json.loads(body)), (403, {"message": "Forbidden"}))
+        self.assertEqual(self.get("/scoped", self.token(scope="items/read items/write"))[0], 200)

@@ -81,13 +81,14 @@ QList<HeaderGroup> groupHeaders(const ApiRequest &r)
 QList<std::pair<QByteArray, QList<QByteArray>>> queryGroups(const QByteArray &query)
 {
     QList<std::pair<QByteArray, QList<QByteArray>>> out;
-    for (auto &[key, value] : decodeQuery(query)) {
-        const auto same = std::find_if(
-            out.begin(), out.end(), [&](const auto &group) { return group.first == key; });
+    for (auto &item : decodeQuery(query)) {
+        auto same = out.begin();
+        while (same != out.end() && same->first != item.first)
+            ++same;
         if (same != out.end())
-            same->second.append(value);
+            same->second.append(std::move(item.second));
         else
-            out.append({key, {value}});
+            out.append({std::move(item.first), {std::move(item.second)}});
     }
     return out;
 }

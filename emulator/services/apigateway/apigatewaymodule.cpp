@@ -6,6 +6,9 @@
 #include "services/apigateway/apigatewayport.h"
 #include "services/apigateway/apigatewayresources.h"
 
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QRegularExpression>
 #include <QUrl>
 
@@ -90,11 +93,48 @@ Result<QString> ApiGatewayModule::deleteResource(const StackResource &resource)
     return QStringLiteral("removed");
 }
 
+// A JWT authorizer's keys at an http(s) URL: fetched once (the engine's thread), then the
+// APIs are published again with them.
+void ApiGatewayModule::fetchKeys(const QString &url)
+{
+    if (m_jwks.contains(url) || m_fetching.contains(url))
+        return;
+    if (!m_network)
+        m_network = new QNetworkAccessManager(this);
+    m_fetching.insert(url);
+    QNetworkRequest request {QUrl(url)};
+    request.setTransferTimeout(10'000);
+    QNetworkReply *reply = m_network->get(request);
+    connect(reply, &QNetworkReply::finished, this, [this, reply, url] {
+        reply->deleteLater();
+        m_fetching.remove(url);
+        auto keys = parseJson(reply->readAll());
+        if (reply->error() != QNetworkReply::NoError || !keys || !keys->is_object()
+            || !keys->contains("keys")) {
+            qWarning("tarmac: apigateway: cannot read JWT keys from %s: %s", qPrintable(url),
+                qPrintable(reply->error() != QNetworkReply::NoError
+                        ? reply->errorString()
+                        : QStringLiteral("not a JWKS document")));
+            return;
+        }
+        m_jwks.insert(url, std::make_shared<const Json>(*keys));
+        publish();
+    });
+}
+
 void ApiGatewayModule::publish()
 {
     QList<std::shared_ptr<const ApiDefinition>> apis;
     for (const ApiDefinition &a : std::as_const(m_apis)) {
         auto served = std::make_shared<ApiDefinition>(a);
+        for (ApiAuthorizer &authorizer : served->authorizers) {
+            if (authorizer.kind != ApiAuthorizer::Kind::Jwt || authorizer.keys
+                || !authorizer.jwks.startsWith(QLatin1String("http")))
+                continue;
+            authorizer.keys = m_jwks.value(authorizer.jwks);
+            if (!authorizer.keys)
+                fetchKeys(authorizer.jwks);
+        }
         const auto stage = m_stages.constFind(a.id);
         if (stage != m_stages.cend()) {
             served->stage = stage->name;

@@ -3,7 +3,11 @@
 #include "services/apigateway/apimodel.h"
 #include "services/servicemodule.h"
 
+#include <QSet>
+
 #include <memory>
+
+class QNetworkAccessManager;
 
 namespace tarmac {
 
@@ -45,6 +49,7 @@ private:
     };
     // Rebuilds what the port serves from the APIs and stages, and says new conflicts.
     void publish();
+    void fetchKeys(const QString &url);
     // "http://127.0.0.1:3000/_aws/execute-api/ID/STAGE/": where an API answers on any client.
     QString apiUrl(const ApiDefinition &api) const;
 
@@ -53,6 +58,9 @@ private:
     QHash<QString, QString> m_stageResources; // a stage's logical id → its API id
     QHash<QString, Stage> m_stages; // by API id
     QHash<QString, QString> m_apiKeys; // an API key's logical id → its value
+    QHash<QString, std::shared_ptr<const Json>> m_jwks; // JWT keys fetched, by URL
+    QSet<QString> m_fetching;
+    QNetworkAccessManager *m_network = nullptr;
     QStringList m_conflicts; // said already
     QString m_region;
     QUrl m_portUrl;

@@ -6,6 +6,7 @@
 #include "http/edgerouter.h"
 #include "services/apigateway/apiauthorizers.h"
 #include "services/apigateway/apievents.h"
+#include "services/apigateway/apijwt.h"
 #include "trace/tracecontext.h"
 
 #include <QDeadlineTimer>
@@ -274,7 +275,22 @@ struct ApiGatewayPort::State
 void ApiGatewayPort::State::authorize(const std::shared_ptr<Call> &call, const ApiAuthorizer &a)
 {
     const auto identity = authorizerIdentity(a, call->match, call->request);
-    if (!identity) {
+    if (a.kind == ApiAuthorizer::Kind::Jwt && identity && !identity->isEmpty()) {
+        if (!a.keys)
+            qWarning("tarmac: apigateway: authorizer %s has no keys (yet) from %s",
+                qPrintable(a.name), qPrintable(a.jwks.isEmpty() ? a.issuer : a.jwks));
+        const JwtVerdict v = verifyJwt(identity->first(), a, a.keys ? *a.keys : Json(),
+            call->route().scopes, clock->nowMs() / 1000);
+        call->spanAttributes.append({QStringLiteral("aws.apigateway.authorizer"), v.summary});
+        if (v.status != 200) {
+            finish(*call, HttpResponse::json(v.status, v.body));
+            return;
+        }
+        call->request.authorizer = v.authorizer;
+        integrate(call);
+        return;
+    }
+    if (!identity || (a.kind == ApiAuthorizer::Kind::Jwt && identity->isEmpty())) {
         call->spanAttributes.append(
             {QStringLiteral("aws.apigateway.authorizer"), QStringLiteral("unauthorized")});
         finish(*call, message(401, "Unauthorized"));

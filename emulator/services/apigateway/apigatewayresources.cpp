@@ -51,10 +51,24 @@ QMap<QString, QString> stringMap(const Json &v)
     return out;
 }
 
+// Where a JWT authorizer's keys are (API Gateway finds them through the issuer; a local
+// issuer has none to find): the resource's Metadata, `Tarmac: {Jwks: {Name: FILE-OR-URL}}`
+// or one `Jwks: FILE-OR-URL` for all; else {issuer}/.well-known/jwks.json.
+QString jwksLocation(const StackResource &resource, const QString &authorizer)
+{
+    const Json &m = resource.metadata;
+    if (!m.is_object() || !m.contains("Tarmac") || !m["Tarmac"].is_object())
+        return {};
+    const Json jwks = m["Tarmac"].value("Jwks", Json());
+    if (jwks.is_object())
+        return text(jwks.value(authorizer.toStdString(), Json()));
+    return text(jwks);
+}
+
 // SAM's Auth: {DefaultAuthorizer, ApiKeyRequired, Authorizers: {Name: {FunctionArn,
 // FunctionPayloadType, Identity} (REST); {FunctionArn, AuthorizerPayloadFormatVersion,
 // EnableSimpleResponses, Identity} or {JwtConfiguration, IdentitySource} (HTTP APIs)}}.
-Result<void> readAuth(const Json &auth, ApiDefinition &api)
+Result<void> readAuth(const Json &auth, const StackResource &resource, ApiDefinition &api)
 {
     if (!auth.is_object())
         return {};
@@ -86,10 +100,17 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
             out.kind = ApiAuthorizer::Kind::Jwt;
             out.issuer = text(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
             out.audience = jsonStrings(jwt.is_object() ? jwt.value("audience", Json()) : Json());
-            out.jwks = text(jwt.is_object() ? jwt.value("jwks", Json()) : Json());
             out.identitySources
                 = jsonStrings(a.value("IdentitySource", Json("$request.header.Authorization")));
             out.ttlSeconds = 0;
+            out.jwks = jwksLocation(resource, out.name);
+            if (out.jwks.isEmpty() && out.issuer.startsWith(QLatin1String("http")))
+                out.jwks = out.issuer + QStringLiteral("/.well-known/jwks.json");
+            const Json read = resource.details.is_object()
+                ? resource.details.value("jwks", Json::object())
+                : Json::object();
+            if (read.is_object() && read.contains(it.key()))
+                out.keys = std::make_shared<const Json>(read[it.key()]);
         } else if (a.contains("FunctionArn")) {
             out.function = integrationFunction(text(a["FunctionArn"]), &out.qualifier);
             if (out.function.isEmpty())
@@ -257,13 +278,31 @@ public:
                 check.unsupported(u, {QString::fromLatin1(m_definition)},
                     QStringLiteral("not served locally"), true);
         }
-        const Json details = document.is_null() ? Json() : Json {{"definition", document}};
-        // The whole API as it will be served, so that a mistake (an authorizer a route names
-        // that is not defined) is an error at load, with its position.
+        Json details = document.is_null() ? Json() : Json {{"definition", document}};
         StackResource served = resource;
         served.details = details;
-        if (auto api = definitionOf(served); !api)
+        auto api = definitionOf(served);
+        if (!api)
             return check.error({}, api.error().message);
+        // JWT authorizers' keys in local files are read now, relative to the template.
+        for (const ApiAuthorizer &a : std::as_const(api->authorizers)) {
+            if (a.kind != ApiAuthorizer::Kind::Jwt || a.jwks.isEmpty()
+                || a.jwks.startsWith(QLatin1String("http")))
+                continue;
+            const QString path
+                = a.jwks.startsWith(QLatin1String("file://")) ? a.jwks.mid(7) : a.jwks;
+            QFile f(QDir(check.baseDir()).absoluteFilePath(path));
+            auto keys = f.open(QIODevice::ReadOnly)
+                ? parseJson(f.readAll())
+                : Result<Json>(Error {QStringLiteral("NotFound"), {}});
+            if (!keys || !keys->is_object() || !keys->contains("keys"))
+                return check.error({QStringLiteral("Auth")},
+                    QStringLiteral("the JWKS file %1 of authorizer %2 is not a JWKS document")
+                        .arg(f.fileName(), a.name));
+            if (!details.is_object())
+                details = Json::object();
+            details["jwks"][a.name.toStdString()] = *keys;
+        }
         return details;
     }
 
@@ -684,7 +723,7 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
         return events.error();
     api.routes += *events;
     if (sam && p.contains("Auth")) {
-        if (auto r = readAuth(p["Auth"], api); !r)
+        if (auto r = readAuth(p["Auth"], resource, api); !r)
             return r.error();
     }
     const auto known = [&](const QString &name) {

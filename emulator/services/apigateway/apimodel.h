@@ -7,9 +7,14 @@
 #include <QString>
 #include <QStringList>
 
+#include <memory>
 #include <optional>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace tarmac {
+
+using Json = nlohmann::json;
 
 // CORS as an API is configured (SAM's Cors / CorsConfiguration, an OpenAPI document's
 // x-amazon-apigateway-cors): the API answers preflights itself and adds the headers to
@@ -46,6 +51,7 @@ struct ApiAuthorizer
     QString issuer;
     QStringList audience;
     QString jwks; // where the keys are: a file (relative to the template) or an http(s) URL
+    std::shared_ptr<const Json> keys; // the JWKS document, once read; null until then
 };
 
 // One route: a method and a path template, integrated with a function by Lambda proxy.
