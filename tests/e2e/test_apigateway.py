@@ -120,7 +120,51 @@ Resources:
           /doc-mock:
             get:
               x-amazon-apigateway-integration: {type: mock}
+  PlainRest:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: plain-rest}
+  PlainItems:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref PlainRest, ParentId: !GetAtt PlainRest.RootResourceId, PathPart: cfn}
+  PlainItem:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref PlainRest, ParentId: !Ref PlainItems, PathPart: '{id}'}
+  PlainGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref PlainRest
+      ResourceId: !Ref PlainItem
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Echo.Arn}/invocations
+  PlainDeployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: PlainGet
+    Properties: {RestApiId: !Ref PlainRest, StageName: live}
+  PlainHttp:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: plain-http, ProtocolType: HTTP}
+  PlainIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref PlainHttp
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Echo2.Arn
+      PayloadFormatVersion: '2.0'
+  PlainRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref PlainHttp
+      RouteKey: 'GET /cfn2/{name}'
+      Target: !Join [/, [integrations, !Ref PlainIntegration]]
 Outputs:
+  PlainRestId:
+    Value: !Ref PlainRest
+  PlainHttpId:
+    Value: !Ref PlainHttp
   RestUrl:
     Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/"
   HttpId:
@@ -361,6 +405,16 @@ class ApiGatewayTest(unittest.TestCase):
         _, health = self.t.get_json("/_tarmac/health")
         subjects = [i["subject"] for i in health["template"]["fidelity"]["items"]]
         self.assertTrue(any("mock" in s for s in subjects), subjects)
+
+    def test_apis_in_plain_cloudformation(self):
+        status, _, body = urlopen(self.by_id(self.outputs["PlainRestId"], "live", "/cfn/9"))
+        self.assertEqual(status, 200, body)
+        event = json.loads(body)
+        self.assertEqual((event["resource"], event["pathParameters"]), ("/cfn/{id}", {"id": "9"}))
+        self.assertEqual(event["requestContext"]["stage"], "live")
+        status, _, body = urlopen("%s/_aws/execute-api/%s/cfn2/x" % (self.api, self.outputs["PlainHttpId"]))
+        self.assertEqual(status, 201, body)
+        self.assertEqual(json.loads(body)["routeKey"], "GET /cfn2/{name}")
 
     def test_cors(self):
         # HTTP API: the preflight is the API's, and its answers carry the headers.

@@ -61,6 +61,13 @@ Result<void> ApiGatewayModule::putResource(
         publish();
         return {};
     }
+    if (auto part = apigatewayresources::partOf(resource)) {
+        if (!part->unsupported.isEmpty())
+            qWarning("tarmac: apigateway: %s", qPrintable(part->unsupported));
+        m_parts.insert(resource.logicalId, *part);
+        publish();
+        return {};
+    }
     if (auto stage = apigatewayresources::stageOf(resource)) {
         m_stageResources.insert(resource.logicalId, stage->apiId);
         m_stages.insert(stage->apiId, Stage {stage->name, stage->variables});
@@ -81,8 +88,8 @@ Result<void> ApiGatewayModule::putResource(
 
 Result<QString> ApiGatewayModule::deleteResource(const StackResource &resource)
 {
-    if (m_apiKeys.remove(resource.logicalId) > 0) {
-        // a key
+    if (m_apiKeys.remove(resource.logicalId) > 0 || m_parts.remove(resource.logicalId) > 0) {
+        // a key or a part of an API
     } else if (m_stageResources.contains(resource.logicalId)) {
         m_stages.remove(m_stageResources.take(resource.logicalId));
     } else {
@@ -127,6 +134,9 @@ void ApiGatewayModule::publish()
     QList<std::shared_ptr<const ApiDefinition>> apis;
     for (const ApiDefinition &a : std::as_const(m_apis)) {
         auto served = std::make_shared<ApiDefinition>(a);
+        served->routes
+            += apigatewayresources::assembleRoutes(a.id, apigatewayresources::rootResourceId(a.id),
+                QList<apigatewayresources::ApiPart>(m_parts.cbegin(), m_parts.cend()));
         for (ApiAuthorizer &authorizer : served->authorizers) {
             if (authorizer.kind != ApiAuthorizer::Kind::Jwt || authorizer.keys
                 || !authorizer.jwks.startsWith(QLatin1String("http")))

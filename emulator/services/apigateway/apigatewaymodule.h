@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/apigateway/apigatewayresources.h"
 #include "services/apigateway/apimodel.h"
 #include "services/servicemodule.h"
 
@@ -58,6 +59,7 @@ private:
     QHash<QString, QString> m_stageResources; // a stage's logical id → its API id
     QHash<QString, Stage> m_stages; // by API id
     QHash<QString, QString> m_apiKeys; // an API key's logical id → its value
+    QHash<QString, apigatewayresources::ApiPart> m_parts; // by logical id
     QHash<QString, std::shared_ptr<const Json>> m_jwks; // JWT keys fetched, by URL
     QSet<QString> m_fetching;
     QNetworkAccessManager *m_network = nullptr;

@@ -27,6 +27,10 @@ const char kHttpStage[] = "AWS::ApiGatewayV2::Stage";
 const char kSamApi[] = "AWS::Serverless::Api";
 const char kSamHttpApi[] = "AWS::Serverless::HttpApi";
 const char kApiKey[] = "AWS::ApiGateway::ApiKey";
+const char kRestResource[] = "AWS::ApiGateway::Resource";
+const char kRestMethod[] = "AWS::ApiGateway::Method";
+const char kHttpIntegration[] = "AWS::ApiGatewayV2::Integration";
+const char kHttpRoute[] = "AWS::ApiGatewayV2::Route";
 
 QString text(const Json &v)
 {
@@ -219,8 +223,7 @@ ResourceIdentity apiIdentity(const QString &logicalId, const StackNaming &n, boo
                     .arg(id.physicalId, n.region)));
         id.attributes.insert(QStringLiteral("ApiId"), str(id.physicalId));
     } else {
-        id.attributes.insert(
-            QStringLiteral("RootResourceId"), str(stableSuffix(id.physicalId, 10, true)));
+        id.attributes.insert(QStringLiteral("RootResourceId"), str(rootResourceId(id.physicalId)));
     }
     id.ref = str(id.physicalId);
     return id;
@@ -368,6 +371,30 @@ public:
     {
         return stableId(logicalId, n, 10, "APIKeyId");
     }
+};
+
+// The parts a REST API or HTTP API is assembled from in plain CloudFormation: resources
+// (path parts under a parent), methods with their integrations, HTTP API integrations and
+// routes. Each is put into the module, which adds their routes to the API they name.
+class PartType : public ResourceType
+{
+public:
+    PartType(ResourceTypeInfo info, int idLength, const char *attribute)
+        : m_info(std::move(info))
+        , m_length(idLength)
+        , m_attribute(attribute)
+    { }
+    const ResourceTypeInfo &info() const override { return m_info; }
+    ResourceIdentity identity(
+        const QString &logicalId, const Json &, const StackNaming &n) const override
+    {
+        return stableId(logicalId, n, m_length, m_attribute);
+    }
+
+private:
+    ResourceTypeInfo m_info;
+    int m_length;
+    const char *m_attribute;
 };
 
 class DeploymentType : public ResourceType
@@ -579,6 +606,38 @@ const StageType g_httpStage({kHttpStage, E, "",
         {"RouteSettings", I, "no throttling locally"}, {"Tags", I, kNoTags}},
     "stage"});
 const DeploymentType g_deployment;
+const PartType g_restResource(
+    {kRestResource, E, "", {{"RestApiId", E, ""}, {"ParentId", E, ""}, {"PathPart", E, ""}},
+        "resource"},
+    6, "ResourceId");
+const PartType g_restMethod(
+    {kRestMethod, E, "",
+        {{"RestApiId", E, ""}, {"ResourceId", E, ""}, {"HttpMethod", E, ""}, {"Integration", E, ""},
+            {"ApiKeyRequired", E, ""}, {"AuthorizationType", I, "authorizers are SAM's Auth here"},
+            {"AuthorizerId", U, "AWS::ApiGateway::Authorizer is not run"},
+            {"AuthorizationScopes", I, "not checked"},
+            {"MethodResponses", I, "Lambda proxy answers for itself"},
+            {"RequestParameters", I, "not validated"}, {"RequestModels", I, "not validated"},
+            {"RequestValidatorId", I, "not validated"}, {"OperationName", I, "not kept"}},
+        "method"},
+    6, "MethodId");
+const PartType g_httpIntegration(
+    {kHttpIntegration, E, "",
+        {{"ApiId", E, ""}, {"IntegrationType", E, ""}, {"IntegrationUri", E, ""},
+            {"PayloadFormatVersion", E, ""}, {"TimeoutInMillis", E, ""},
+            {"IntegrationMethod", I, ""}, {"Description", I, "not kept"},
+            {"CredentialsArn", I, "IAM is not enforced"}},
+        "integration"},
+    7, "IntegrationId");
+const PartType g_httpRoute(
+    {kHttpRoute, E, "",
+        {{"ApiId", E, ""}, {"RouteKey", E, ""}, {"Target", E, ""},
+            {"AuthorizationType", I, "authorizers are SAM's Auth here"},
+            {"AuthorizerId", U, "AWS::ApiGatewayV2::Authorizer is not run"},
+            {"AuthorizationScopes", I, "not checked"}, {"OperationName", I, "not kept"},
+            {"ApiKeyRequired", I, "HTTP APIs have no API keys"}},
+        "route"},
+    7, "RouteId");
 const ApiKeyType g_apiKey;
 // Usage plans are accepted: their keys open the APIs; their limits are not enforced.
 class IgnoredType : public ResourceType
@@ -639,7 +698,8 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
 QList<const ResourceType *> resourceTypes()
 {
     return {&g_samApi, &g_samHttpApi, &g_restApi, &g_httpApi, &g_restStage, &g_httpStage,
-        &g_deployment, &g_apiKey, &g_usagePlan, &g_usagePlanKey};
+        &g_deployment, &g_apiKey, &g_usagePlan, &g_usagePlanKey, &g_restResource, &g_restMethod,
+        &g_httpIntegration, &g_httpRoute};
 }
 
 QList<const FunctionEventType *> functionEventTypes()
@@ -782,6 +842,122 @@ std::optional<std::pair<QString, QString>> apiKeyOf(const StackResource &resourc
     if (value.isEmpty()) // what AWS would generate: 40 characters, the same each start
         value = stableSuffix(resource.physicalId + QStringLiteral("/key"), 40, false);
     return std::pair<QString, QString> {resource.logicalId, value};
+}
+
+} // namespace tarmac::apigatewayresources
+
+namespace tarmac::apigatewayresources {
+
+std::optional<ApiPart> partOf(const StackResource &resource)
+{
+    const Json &p = resource.properties;
+    ApiPart part;
+    part.id = resource.physicalId;
+    part.logicalId = resource.logicalId;
+    part.apiId = text(p.value(
+        resource.type == QLatin1String(kRestResource) || resource.type == QLatin1String(kRestMethod)
+            ? "RestApiId"
+            : "ApiId",
+        Json()));
+    if (resource.type == QLatin1String(kRestResource)) {
+        part.kind = ApiPart::Kind::Resource;
+        part.parentId = text(p.value("ParentId", Json()));
+        part.pathPart = text(p.value("PathPart", Json()));
+    } else if (resource.type == QLatin1String(kRestMethod)) {
+        part.kind = ApiPart::Kind::Method;
+        part.parentId = text(p.value("ResourceId", Json()));
+        part.route.method = text(p.value("HttpMethod", Json())).toUpper();
+        part.route.apiKeyRequired = p.value("ApiKeyRequired", Json(false)) == Json(true);
+        const Json integration = p.value("Integration", Json::object());
+        const QString type
+            = integration.is_object() ? text(integration.value("Type", Json())) : QString();
+        if (type == QLatin1String("AWS_PROXY"))
+            part.route.function = integrationFunction(
+                text(integration.value("Uri", Json())), &part.route.qualifier);
+        qint64 timeout = 0;
+        if (integration.is_object() && integration.contains("TimeoutInMillis")
+            && wholeNumber(integration["TimeoutInMillis"], &timeout))
+            part.route.timeoutMs = int(qBound(qint64(50), timeout, qint64(29'000)));
+        part.unsupported = part.route.function.isEmpty()
+            ? QStringLiteral("%1 %2: integration type %3 is not emulated (Lambda proxy is)")
+                  .arg(resource.logicalId, part.route.method,
+                      type.isEmpty() ? QStringLiteral("(none)") : type)
+            : QString();
+    } else if (resource.type == QLatin1String(kHttpIntegration)) {
+        part.kind = ApiPart::Kind::Integration;
+        const QString type = text(p.value("IntegrationType", Json()));
+        if (type == QLatin1String("AWS_PROXY"))
+            part.route.function = integrationFunction(
+                text(p.value("IntegrationUri", Json())), &part.route.qualifier);
+        part.route.payloadVersion
+            = text(p.value("PayloadFormatVersion", Json("2.0"))) == QLatin1String("1.0") ? 1 : 2;
+        qint64 timeout = 0;
+        if (p.contains("TimeoutInMillis") && wholeNumber(p["TimeoutInMillis"], &timeout))
+            part.route.timeoutMs = int(qBound(qint64(50), timeout, qint64(30'000)));
+        part.unsupported = part.route.function.isEmpty()
+            ? QStringLiteral("%1: integration type %2 is not emulated (Lambda proxy is)")
+                  .arg(resource.logicalId, type)
+            : QString();
+    } else if (resource.type == QLatin1String(kHttpRoute)) {
+        part.kind = ApiPart::Kind::Route;
+        const QString key = text(p.value("RouteKey", Json()));
+        const qsizetype space = key.indexOf(u' ');
+        part.route.method = space < 0 ? QStringLiteral("ANY") : key.left(space).toUpper();
+        part.route.path = space < 0 ? key : key.mid(space + 1);
+        // Target: "integrations/{IntegrationId}"
+        part.parentId = text(p.value("Target", Json())).section(u'/', -1);
+    } else {
+        return std::nullopt;
+    }
+    part.route.origin = resource.logicalId;
+    return part;
+}
+
+QList<ApiRoute> assembleRoutes(
+    const QString &apiId, const QString &rootResourceId, const QList<ApiPart> &parts)
+{
+    QHash<QString, const ApiPart *> byId;
+    for (const ApiPart &p : parts)
+        byId.insert(p.id, &p);
+    // A resource's path: its path parts up to the API's root.
+    const auto pathOf = [&](QString id) -> QString {
+        QStringList segments;
+        for (int depth = 0; depth < 64 && id != rootResourceId; ++depth) {
+            const ApiPart *r = byId.value(id);
+            if (!r || r->kind != ApiPart::Kind::Resource)
+                return {};
+            segments.prepend(r->pathPart);
+            id = r->parentId;
+        }
+        return id == rootResourceId ? u'/' + segments.join(u'/') : QString();
+    };
+    QList<ApiRoute> out;
+    for (const ApiPart &p : parts) {
+        if (p.apiId != apiId)
+            continue;
+        if (p.kind == ApiPart::Kind::Method && !p.route.function.isEmpty()) {
+            ApiRoute r = p.route;
+            r.path = pathOf(p.parentId);
+            if (!r.path.isEmpty())
+                out.append(r);
+        } else if (p.kind == ApiPart::Kind::Route) {
+            const ApiPart *integration = byId.value(p.parentId);
+            if (!integration || integration->kind != ApiPart::Kind::Integration
+                || integration->route.function.isEmpty())
+                continue;
+            ApiRoute r = integration->route;
+            r.method = p.route.method;
+            r.path = p.route.path;
+            r.origin = p.route.origin;
+            out.append(r);
+        }
+    }
+    return out;
+}
+
+QString rootResourceId(const QString &apiId)
+{
+    return stableSuffix(apiId, 10, true);
 }
 
 } // namespace tarmac::apigatewayresources

@@ -37,6 +37,27 @@ std::optional<StageOf> stageOf(const StackResource &resource);
 // value for a disabled key.
 std::optional<std::pair<QString, QString>> apiKeyOf(const StackResource &resource);
 
+// A part of an API in plain CloudFormation: a REST API's resource (a path part under a
+// parent) or method (its integration), an HTTP API's integration or route.
+struct ApiPart
+{
+    enum class Kind { Resource, Method, Integration, Route };
+    Kind kind = Kind::Resource;
+    QString id; // its physical id
+    QString logicalId;
+    QString apiId;
+    QString parentId; // a resource's parent, a method's resource, a route's integration
+    QString pathPart;
+    ApiRoute route; // a method's or an integration's function, a route's key
+    QString unsupported; // an integration that is not Lambda proxy
+};
+std::optional<ApiPart> partOf(const StackResource &resource);
+// An API's routes from its parts.
+QList<ApiRoute> assembleRoutes(
+    const QString &apiId, const QString &rootResourceId, const QList<ApiPart> &parts);
+// A REST API's root resource id (its RootResourceId attribute).
+QString rootResourceId(const QString &apiId);
+
 // Whether the type is one of the API types (not a stage or a deployment).
 bool isApiType(const QString &type);
 
