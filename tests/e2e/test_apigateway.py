@@ -15,7 +15,7 @@ import urllib.request
 
 import requests
 
-from harness import Tarmac
+from harness import Tarmac, boto3_client
 from lambda_support import wait_for
 
 TEMPLATE = """\
@@ -808,3 +808,78 @@ class JwtTest(unittest.TestCase):
         status, _, body = self.get("/scoped", self.token())
         self.assertEqual((status, json.loads(body)), (403, {"message": "Forbidden"}))
         self.assertEqual(self.get("/scoped", self.token(scope="items/read items/write"))[0], 200)
+
+
+class ManagementTest(unittest.TestCase):
+    """Quick create through the management API, for apps without a template."""
+
+    def test_quick_create_with_the_cli_and_boto3_survives_kill_9(self):
+        tmp = tempfile.TemporaryDirectory(prefix="tarmac-apigw-mgmt-")
+        self.addCleanup(tmp.cleanup)
+        state = os.path.join(tmp.name, "state")
+        from lambda_support import make_zip, ROLE
+        code = make_zip({"app.py": "def handler(e, c):\n    return {'path': e['rawPath']}\n"})
+        with Tarmac(state=state) as t:
+            lam = boto3_client(t, "lambda")
+            fn = lam.create_function(FunctionName="quick", Runtime="python3.11", Role=ROLE,
+                                     Handler="app.handler", Code={"ZipFile": code})["FunctionArn"]
+            r = subprocess.run(["aws", "apigatewayv2", "create-api", "--name", "quick-api",
+                                "--protocol-type", "HTTP", "--target", fn, "--output", "json"],
+                               env=t.client_env(), capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            api = json.loads(r.stdout)
+            self.assertEqual((api["Name"], api["ProtocolType"]), ("quick-api", "HTTP"))
+            self.assertRegex(api["ApiId"], r"^[a-z0-9]{10}$")
+            self.assertEqual(api["ApiEndpoint"],
+                             "https://%s.execute-api.us-east-1.amazonaws.com" % api["ApiId"])
+            status, _, body = urlopen("%s/_aws/execute-api/%s/any/path" % (t.api, api["ApiId"]))
+            self.assertEqual((status, json.loads(body)), (200, {"path": "/any/path"}))
+            # And at the plain path, as every API is.
+            self.assertEqual(urlopen(t.api + "/x")[0], 200)
+            v2 = boto3_client(t, "apigatewayv2")
+            self.assertEqual([a["ApiId"] for a in v2.get_apis()["Items"]], [api["ApiId"]])
+            self.assertEqual(v2.get_api(ApiId=api["ApiId"])["Name"], "quick-api")
+            with self.assertRaises(v2.exceptions.NotFoundException):
+                v2.get_api(ApiId="nosuchapi0")
+            with self.assertRaises(v2.exceptions.BadRequestException):
+                v2.create_api(Name="ws", ProtocolType="WEBSOCKET")
+            second = v2.create_api(Name="second", ProtocolType="HTTP", Target=fn)["ApiId"]
+            t.kill9()
+        # Acknowledged before the kill: both are there after it, and still serve.
+        with Tarmac(state=state) as t:
+            v2 = boto3_client(t, "apigatewayv2")
+            self.assertEqual(sorted(a["ApiId"] for a in v2.get_apis()["Items"]),
+                             sorted([api["ApiId"], second]))
+            status, _, body = urlopen("%s/_aws/execute-api/%s/again" % (t.api, second))
+            self.assertEqual((status, json.loads(body)), (200, {"path": "/again"}))
+            v2.delete_api(ApiId=second)
+            with self.assertRaises(v2.exceptions.NotFoundException):
+                v2.delete_api(ApiId=second)
+            self.assertEqual(urlopen("%s/_aws/execute-api/%s/again" % (t.api, second))[0], 403)
+
+    def test_every_field_of_create_api_with_every_wrong_type(self):
+        with Tarmac(ephemeral=True) as t:
+            v2 = boto3_client(t, "apigatewayv2", parameter_validation=False)
+            good = {"Name": "n", "ProtocolType": "HTTP",
+                    "Target": "arn:aws:lambda:us-east-1:000000000000:function:f",
+                    "RouteKey": "GET /x", "Description": "d", "Tags": {"a": "b"},
+                    "CorsConfiguration": {"AllowOrigins": ["*"]}}
+            wrong = [123, 1.5, True, ["a"], {"a": 1}, None]
+            for field in good:
+                for value in wrong:
+                    if value is None and field not in ("Name", "ProtocolType"):
+                        continue
+                    if isinstance(value, dict) and field in ("Tags", "CorsConfiguration"):
+                        continue
+                    request = dict(good, **{field: value})
+                    try:
+                        v2.create_api(**request)
+                    except v2.exceptions.BadRequestException:
+                        continue
+                    except Exception as e:  # a serializer may refuse the value itself
+                        self.assertNotIn("InternalServerError", str(e), (field, value))
+                        continue
+                    # Accepted only when the serializer turned the value into a valid one.
+                    self.assertIn(field, ("Description", "RouteKey", "Tags", "Name"), (field, value))
+            # Still alive and answering.
+            self.assertIsInstance(v2.get_apis()["Items"], list)

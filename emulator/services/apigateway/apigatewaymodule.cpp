@@ -5,6 +5,7 @@
 #include "services/apigateway/apievents.h"
 #include "services/apigateway/apigatewayport.h"
 #include "services/apigateway/apigatewayresources.h"
+#include "services/apigateway/apimanagement.h"
 
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -26,12 +27,26 @@ QList<ServicePort> ApiGatewayModule::ports(const EngineContext &context)
     return {ServicePort {QStringLiteral("api"), QStringLiteral("API"), 3000, m_port.get()}};
 }
 
+HttpHandler *ApiGatewayModule::edgeHandler()
+{
+    if (!m_managed)
+        m_managed = std::make_unique<ManagedApis>();
+    if (!m_management)
+        m_management = std::make_unique<ApiManagementHandler>(m_managed.get());
+    return m_management.get();
+}
+
 Result<void> ApiGatewayModule::start(const EngineContext &context)
 {
+    edgeHandler();
+    if (auto r = m_managed->open(context.store, context.clock, context.region); !r)
+        return r;
+    m_managed->changed = [this] { publish(); };
     m_region = context.region;
     m_portUrl = context.portUrls.value(QStringLiteral("api"));
     if (m_port)
         m_port->start(context.deliveries, this, context.region, context.accountId);
+    publish(); // the APIs made through the management API before
     return {};
 }
 
@@ -48,6 +63,7 @@ QList<const FunctionEventType *> ApiGatewayModule::functionEventTypes() const
 Result<void> ApiGatewayModule::putResource(
     const StackResource &resource, const StackResource *previous)
 {
+    QMutexLocker lock(&m_lock);
     if (auto key = apigatewayresources::apiKeyOf(resource)) {
         if (key->second.isEmpty()) {
             m_apiKeys.remove(key->first);
@@ -88,6 +104,7 @@ Result<void> ApiGatewayModule::putResource(
 
 Result<QString> ApiGatewayModule::deleteResource(const StackResource &resource)
 {
+    QMutexLocker lock(&m_lock);
     if (m_apiKeys.remove(resource.logicalId) > 0 || m_parts.remove(resource.logicalId) > 0) {
         // a key or a part of an API
     } else if (m_stageResources.contains(resource.logicalId)) {
@@ -104,6 +121,7 @@ Result<QString> ApiGatewayModule::deleteResource(const StackResource &resource)
 // APIs are published again with them.
 void ApiGatewayModule::fetchKeys(const QString &url)
 {
+    QMutexLocker lock(&m_lock);
     if (m_jwks.contains(url) || m_fetching.contains(url))
         return;
     if (!m_network)
@@ -124,6 +142,7 @@ void ApiGatewayModule::fetchKeys(const QString &url)
                         : QStringLiteral("not a JWKS document")));
             return;
         }
+        QMutexLocker lock(&m_lock);
         m_jwks.insert(url, std::make_shared<const Json>(*keys));
         publish();
     });
@@ -131,8 +150,12 @@ void ApiGatewayModule::fetchKeys(const QString &url)
 
 void ApiGatewayModule::publish()
 {
+    QMutexLocker lock(&m_lock);
     QList<std::shared_ptr<const ApiDefinition>> apis;
-    for (const ApiDefinition &a : std::as_const(m_apis)) {
+    QList<ApiDefinition> all = m_apis;
+    if (m_managed)
+        all += m_managed->definitions();
+    for (const ApiDefinition &a : std::as_const(all)) {
         auto served = std::make_shared<ApiDefinition>(a);
         served->routes
             += apigatewayresources::assembleRoutes(a.id, apigatewayresources::rootResourceId(a.id),
@@ -142,8 +165,9 @@ void ApiGatewayModule::publish()
                 || !authorizer.jwks.startsWith(QLatin1String("http")))
                 continue;
             authorizer.keys = m_jwks.value(authorizer.jwks);
-            if (!authorizer.keys)
-                fetchKeys(authorizer.jwks);
+            if (!authorizer.keys) // on the engine's thread, whichever thread publishes
+                QMetaObject::invokeMethod(
+                    this, [this, url = authorizer.jwks] { fetchKeys(url); }, Qt::QueuedConnection);
         }
         const auto stage = m_stages.constFind(a.id);
         if (stage != m_stages.cend()) {

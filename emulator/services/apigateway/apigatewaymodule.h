@@ -4,6 +4,7 @@
 #include "services/apigateway/apimodel.h"
 #include "services/servicemodule.h"
 
+#include <QRecursiveMutex>
 #include <QSet>
 
 #include <memory>
@@ -13,6 +14,8 @@ class QNetworkAccessManager;
 namespace tarmac {
 
 class ApiGatewayPort;
+class ApiManagementHandler;
+class ManagedApis;
 
 // API Gateway: the API port (default 3000, `--api-port`), where the application's HTTP
 // routes are served; the APIs come from templates (SAM's Api/HttpApi and their function
@@ -27,6 +30,7 @@ public:
 
     QString name() const override { return QStringLiteral("apigateway"); }
     QList<ServicePort> ports(const EngineContext &context) override;
+    HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     QList<SampleEvent> sampleEvents() const override;
 
@@ -55,6 +59,10 @@ private:
     QString apiUrl(const ApiDefinition &api) const;
 
     std::unique_ptr<ApiGatewayPort> m_port;
+    std::unique_ptr<ManagedApis> m_managed;
+    std::unique_ptr<ApiManagementHandler> m_management;
+    // Guards what publish() reads: the management API changes its APIs on I/O threads.
+    mutable QRecursiveMutex m_lock;
     QList<ApiDefinition> m_apis; // in the order they were put
     QHash<QString, QString> m_stageResources; // a stage's logical id → its API id
     QHash<QString, Stage> m_stages; // by API id
