@@ -406,6 +406,28 @@ class ApiGatewayTest(unittest.TestCase):
         subjects = [i["subject"] for i in health["template"]["fidelity"]["items"]]
         self.assertTrue(any("mock" in s for s in subjects), subjects)
 
+    def test_apis_and_routes_in_the_catalog(self):
+        from test_serve import ws_connect, ws_recv, ws_send_text
+        token = open(os.path.join(self.t.state, "ide-token")).read().strip()
+        s, _ = ws_connect(self.t.ide, token=token)
+        self.addCleanup(s.close)
+
+        def call(method, **params):
+            ws_send_text(s, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                        "params": params}))
+            return json.loads(ws_recv(s)[1])
+        apis = {a["name"]: a for a in call("resources.list", kind="api")["result"]["resources"]}
+        self.assertIn("ServerlessHttpApi", apis)
+        self.assertIn("MediaApi", apis)
+        routes = {r["name"]: r for r in call("resources.list", kind="route")["result"]["resources"]}
+        route = routes["ServerlessHttpApi GET /v2/simple"]
+        self.assertIn("send request", route["actions"])
+        answer = call("resources.action", kind="route", name="ServerlessHttpApi GET /v2/simple",
+                      action="send request")["result"]
+        self.assertIn("sent GET", json.dumps(answer))
+        wait_for(lambda: any("GET" in line and "/v2/simple answered 200" in line
+                             for line in self.t.stderr_lines), timeout=10, what="the answer")
+
     def test_apis_in_plain_cloudformation(self):
         status, _, body = urlopen(self.by_id(self.outputs["PlainRestId"], "live", "/cfn/9"))
         self.assertEqual(status, 200, body)

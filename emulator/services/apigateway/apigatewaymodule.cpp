@@ -7,6 +7,7 @@
 #include "services/apigateway/apigatewayresources.h"
 #include "services/apigateway/apimanagement.h"
 
+#include <QElapsedTimer>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QNetworkRequest>
@@ -215,7 +216,70 @@ QString ApiGatewayModule::localUrl(const QString &value) const
 QList<CatalogKind> ApiGatewayModule::catalogKinds() const
 {
     return {{QStringLiteral("api"), QStringLiteral("APIs"),
-        QStringLiteral("Add an Api or HttpApi event to a function in template.yaml")}};
+                QStringLiteral("Add an Api or HttpApi event to a function in template.yaml")},
+        {QStringLiteral("route"), QStringLiteral("Routes"),
+            QStringLiteral("Add an Api or HttpApi event to a function in template.yaml")}};
+}
+
+namespace {
+
+QString apiName(const ApiDefinition &api)
+{
+    return api.logicalId.isEmpty() ? api.name : api.logicalId;
+}
+
+// A request path for a route: its parameters filled in ("/items/{id}" → "/items/example").
+QString samplePath(const ApiRoute &route)
+{
+    if (route.path == QLatin1String("$default"))
+        return QStringLiteral("/");
+    QStringList parts = route.path.split(u'/');
+    for (QString &p : parts) {
+        if (p.startsWith(u'{') && p.endsWith(u'}'))
+            p = QStringLiteral("example");
+    }
+    return parts.join(u'/');
+}
+
+} // namespace
+
+Result<QString> ApiGatewayModule::runAction(
+    const QString &kind, const QString &name, const QString &action)
+{
+    if (kind != QLatin1String("route") || action != QLatin1String("send request"))
+        return ServiceModule::runAction(kind, name, action);
+    const auto snapshot = m_port ? m_port->apis() : ApiSnapshot::make({});
+    for (const auto &api : snapshot->apis) {
+        for (const ApiRoute &route : api->routes) {
+            if (apiName(*api) + u' ' + route.routeKey() != name)
+                continue;
+            QString url = apiUrl(*api);
+            url.chop(1);
+            url += samplePath(route);
+            const QByteArray method = route.method == QLatin1String("ANY")
+                ? QByteArray("GET")
+                : route.method.toLatin1();
+            if (!m_network)
+                m_network = new QNetworkAccessManager(this);
+            QNetworkRequest request {QUrl(url)};
+            request.setTransferTimeout(60'000);
+            QNetworkReply *reply = m_network->sendCustomRequest(request, method);
+            QElapsedTimer timer;
+            timer.start();
+            connect(reply, &QNetworkReply::finished, this, [reply, timer, method, url] {
+                reply->deleteLater();
+                qInfo("tarmac: apigateway: %s %s answered %d in %.1f ms: %s", method.constData(),
+                    qPrintable(url),
+                    reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                    double(timer.nsecsElapsed()) / 1e6,
+                    reply->readAll().left(200).replace('\n', ' ').constData());
+            });
+            return QStringLiteral("sent %1 %2: the answer is on the timeline and in the log")
+                .arg(QString::fromLatin1(method), url);
+        }
+    }
+    return makeError(
+        QStringLiteral("NotFoundException"), QStringLiteral("no route %1").arg(name), 404);
 }
 
 QList<CatalogEntry> ApiGatewayModule::catalog() const
@@ -252,6 +316,23 @@ QList<CatalogEntry> ApiGatewayModule::catalog() const
         }
         e.warning = warnings.join(u'\n');
         out.append(e);
+        for (const ApiRoute &r : api->routes) {
+            CatalogEntry route;
+            route.kind = QStringLiteral("route");
+            route.name = apiName(*api) + u' ' + r.routeKey();
+            route.arn = e.arn + QStringLiteral("/routes/") + r.routeKey();
+            route.status
+                = QStringLiteral("→ %1 · payload %2")
+                      .arg(r.function,
+                          r.payloadVersion == 2 ? QStringLiteral("2.0") : QStringLiteral("1.0"));
+            route.tooltip = apiUrl(*api).chopped(1) + samplePath(r);
+            route.properties = {{QStringLiteral("API"), apiName(*api)},
+                {QStringLiteral("Function"), r.function}, {QStringLiteral("Defined by"), r.origin}};
+            if (const ApiAuthorizer *a = api->authorizerFor(r))
+                route.properties.append({QStringLiteral("Authorizer"), a->name});
+            route.actions = {QStringLiteral("send request")};
+            out.append(route);
+        }
     }
     return out;
 }

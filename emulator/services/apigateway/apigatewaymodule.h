@@ -45,6 +45,10 @@ public:
     QString localUrl(const QString &value) const override;
     QList<CatalogKind> catalogKinds() const override;
     QList<CatalogEntry> catalog() const override;
+    // A route's "send request": its method (GET for ANY) to its path with the parameters
+    // filled in, through the API port; the answer goes to the log and the timeline.
+    Result<QString> runAction(
+        const QString &kind, const QString &name, const QString &action) override;
 
 private:
     struct Stage
