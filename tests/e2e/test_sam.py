@@ -257,7 +257,8 @@ class EventsGenerate(unittest.TestCase):
 
         r = run_tarmac("events", "generate", "sqs-receive")
         self.assertEqual(r.returncode, 2)
-        self.assertIn("known: s3-put, s3-delete", r.stderr)
+        self.assertIn("s3-put, s3-delete", r.stderr)
+        self.assertIn("known: apigateway-v1, apigateway-v2,", r.stderr)
 
 
 V1 = """\

@@ -4,9 +4,11 @@ parameters from samconfig.toml, outputs naming what Tarmac does not make, and th
 `sam build`."""
 import json
 import os
+import re
 import shutil
 import tempfile
 import unittest
+import urllib.request
 
 from harness import Tarmac, boto3_client, run_tarmac
 from lambda_support import JS_MODULES, physical_name, wait_for
@@ -217,8 +219,11 @@ class SamApps(unittest.TestCase):
                                        r"generated-refs-HelloFunction-[A-Z0-9]+$")
             self.assertTrue(outputs["HelloFunctionIamRole"].startswith(
                 "arn:aws:iam::000000000000:role/generated-refs-HelloFunctionRole-"))
-            self.assertRegex(outputs["HelloApi"], r"^https://[a-z0-9]{10}\.execute-api\."
-                                                  r"us-east-1\.amazonaws\.com/Prod/hello/$")
+            # The URL AWS would give, as the one that reaches the API here: it answers.
+            self.assertRegex(outputs["HelloApi"], r"^%s/_aws/execute-api/[a-z0-9]{10}/Prod/hello/$"
+                             % re.escape(t.api))
+            with urllib.request.urlopen(outputs["HelloApi"], timeout=60) as answer:
+                self.assertEqual(answer.status, 200)
             self.assertEqual(outputs["HelloApiStage"], "Prod")
             self.assertEqual(outputs["HelloApiStageByProperty"], "Prod")
             self.assertTrue(outputs["HelloPermission"].startswith(
@@ -244,7 +249,7 @@ class SamApps(unittest.TestCase):
         r = run_tarmac("check", "--json", root)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # what is not served yet
         subjects = {i["subject"] for i in json.loads(r.stdout)["items"]}
-        self.assertEqual(subjects, {"Api", "FunctionUrlConfig"})
+        self.assertEqual(subjects, {"FunctionUrlConfig"})
 
     def test_parameters_from_the_command_line_and_samconfig(self):
         root = os.path.join(self.tmp.name, "params")

@@ -296,11 +296,12 @@ HttpResponse ApiManagementHandler::route(const HttpRequest &request)
             return r;
         }
     }
-    return fail(Error {QStringLiteral("NotFoundException"),
-        QStringLiteral("%1 %2 is not served: Tarmac's API Gateway management API has CreateApi, "
-                       "GetApis, GetApi and DeleteApi (HTTP APIs)")
+    return fail(Error {QStringLiteral("NotImplemented"),
+        QStringLiteral("apigateway: %1 %2 is not emulated: Tarmac's API Gateway management API "
+                       "has CreateApi, GetApis, GetApi and DeleteApi (HTTP APIs); REST APIs come "
+                       "from templates")
             .arg(QString::fromLatin1(request.method), QString::fromUtf8(path)),
-        404});
+        501});
 }
 
 } // namespace tarmac

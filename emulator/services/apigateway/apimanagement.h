@@ -43,8 +43,8 @@ private:
 };
 
 // The management API's part Tarmac serves on the edge port (API Gateway V2, rest-json):
-// CreateApi, GetApis, GetApi, DeleteApi for HTTP APIs. Anything else answers
-// NotFoundException naming what is served.
+// CreateApi, GetApis, GetApi, DeleteApi for HTTP APIs. Anything else answers 501
+// NotImplemented naming what is served, as services Tarmac does not emulate do.
 class ApiManagementHandler : public HttpHandler
 {
 public:
