@@ -420,9 +420,9 @@ class ApiGatewayTest(unittest.TestCase):
         self.assertIn("ServerlessHttpApi", apis)
         self.assertIn("MediaApi", apis)
         routes = {r["name"]: r for r in call("resources.list", kind="route")["result"]["resources"]}
-        route = routes["ServerlessHttpApi GET /v2/simple"]
+        route = routes["GET /v2/simple · ServerlessHttpApi"]
         self.assertIn("send request", route["actions"])
-        answer = call("resources.action", kind="route", name="ServerlessHttpApi GET /v2/simple",
+        answer = call("resources.action", kind="route", name="GET /v2/simple · ServerlessHttpApi",
                       action="send request")["result"]
         self.assertIn("sent GET", json.dumps(answer))
         wait_for(lambda: any("GET" in line and "/v2/simple answered 200" in line
@@ -594,9 +594,50 @@ Resources:
   Key:
     Type: AWS::ApiGateway::ApiKey
     Properties: {Enabled: true, Value: local-key-0123456789abcdefghij}
+  OpenApi:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      DefinitionBody:
+        openapi: '3.0.1'
+        components:
+          securitySchemes:
+            Tok:
+              type: apiKey
+              name: Authorization
+              in: header
+              x-amazon-apigateway-authtype: custom
+              x-amazon-apigateway-authorizer:
+                type: token
+                authorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${TokenAuthFn.Arn}/invocations
+                authorizerResultTtlInSeconds: 0
+            api_key: {type: apiKey, name: x-api-key, in: header}
+        security: [{Tok: []}]
+        paths:
+          /guarded:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Backend.Arn}/invocations
+          /open:
+            get:
+              security: []
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Backend.Arn}/invocations
+          /keyed:
+            get:
+              security: [{api_key: []}]
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Backend.Arn}/invocations
 Outputs:
   SecureId: {Value: !Ref SecureApi}
   HttpId: {Value: !Ref SecureHttp}
+  OpenApiId: {Value: !Ref OpenApi}
 """
 
 AUTH_APP = """\
@@ -705,6 +746,19 @@ class AuthorizerTest(unittest.TestCase):
         self.assertEqual(status, 200, body)
         self.assertEqual(json.loads(body)["lambda"]["user"], "alice")  # a 2.0 integration
         self.assertEqual(self.http("/policy", Authorization="Bearer deny")[0], 403)
+
+    def test_authorizers_and_keys_of_an_openapi_definition(self):
+        def get(path, **headers):
+            return urlopen("%s/_aws/execute-api/%s/v1%s" % (self.t.api, self.outputs["OpenApiId"], path),
+                           headers=headers)
+        status, _, body = get("/guarded", Authorization="Bearer allow")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["user"], "alice")
+        self.assertEqual(get("/guarded")[0], 401)
+        self.assertEqual(get("/guarded", Authorization="Bearer deny")[0], 403)
+        self.assertEqual(get("/open")[0], 200)  # security: [] turns the default off
+        self.assertEqual(get("/keyed")[0], 403)
+        self.assertEqual(get("/keyed", **{"x-api-key": "local-key-0123456789abcdefghij"})[0], 200)
 
     def test_api_keys(self):
         self.assertEqual(self.rest("/keyed")[0], 403)

@@ -228,6 +228,12 @@ QString apiName(const ApiDefinition &api)
     return api.logicalId.isEmpty() ? api.name : api.logicalId;
 }
 
+// A route's name in the catalog: its key first, so that a narrow panel keeps what matters.
+QString routeName(const ApiDefinition &api, const ApiRoute &route)
+{
+    return route.routeKey() + QStringLiteral(" · ") + apiName(api);
+}
+
 // A request path for a route: its parameters filled in ("/items/{id}" → "/items/example").
 QString samplePath(const ApiRoute &route)
 {
@@ -251,7 +257,7 @@ Result<QString> ApiGatewayModule::runAction(
     const auto snapshot = m_port ? m_port->apis() : ApiSnapshot::make({});
     for (const auto &api : snapshot->apis) {
         for (const ApiRoute &route : api->routes) {
-            if (apiName(*api) + u' ' + route.routeKey() != name)
+            if (routeName(*api, route) != name)
                 continue;
             QString url = apiUrl(*api);
             url.chop(1);
@@ -319,11 +325,11 @@ QList<CatalogEntry> ApiGatewayModule::catalog() const
         for (const ApiRoute &r : api->routes) {
             CatalogEntry route;
             route.kind = QStringLiteral("route");
-            route.name = apiName(*api) + u' ' + r.routeKey();
+            route.name = routeName(*api, r);
             route.arn = e.arn + QStringLiteral("/routes/") + r.routeKey();
             route.status
                 = QStringLiteral("→ %1 · payload %2")
-                      .arg(r.function,
+                      .arg(r.functionLogicalId.isEmpty() ? r.function : r.functionLogicalId,
                           r.payloadVersion == 2 ? QStringLiteral("2.0") : QStringLiteral("1.0"));
             route.tooltip = apiUrl(*api).chopped(1) + samplePath(r);
             route.properties = {{QStringLiteral("API"), apiName(*api)},

@@ -72,7 +72,7 @@ QString jwksLocation(const StackResource &resource, const QString &authorizer)
 // SAM's Auth: {DefaultAuthorizer, ApiKeyRequired, Authorizers: {Name: {FunctionArn,
 // FunctionPayloadType, Identity} (REST); {FunctionArn, AuthorizerPayloadFormatVersion,
 // EnableSimpleResponses, Identity} or {JwtConfiguration, IdentitySource} (HTTP APIs)}}.
-Result<void> readAuth(const Json &auth, const StackResource &resource, ApiDefinition &api)
+Result<void> readAuth(const Json &auth, ApiDefinition &api)
 {
     if (!auth.is_object())
         return {};
@@ -107,14 +107,7 @@ Result<void> readAuth(const Json &auth, const StackResource &resource, ApiDefini
             out.identitySources
                 = jsonStrings(a.value("IdentitySource", Json("$request.header.Authorization")));
             out.ttlSeconds = 0;
-            out.jwks = jwksLocation(resource, out.name);
-            if (out.jwks.isEmpty() && out.issuer.startsWith(QLatin1String("http")))
-                out.jwks = out.issuer + QStringLiteral("/.well-known/jwks.json");
-            const Json read = resource.details.is_object()
-                ? resource.details.value("jwks", Json::object())
-                : Json::object();
-            if (read.is_object() && read.contains(it.key()))
-                out.keys = std::make_shared<const Json>(read[it.key()]);
+
         } else if (a.contains("FunctionArn")) {
             out.function = integrationFunction(text(a["FunctionArn"]), &out.qualifier);
             if (out.function.isEmpty())
@@ -454,6 +447,7 @@ public:
         const char *idKey = m_http ? "ApiId" : "RestApiId";
         EventExpansion out;
         Json route = {{"Function", {{"Ref", e.functionLogicalId.toStdString()}}},
+            {"FunctionLogicalId", e.functionLogicalId.toStdString()},
             {"Origin",
                 QStringLiteral("event %1 of %2").arg(e.name, e.functionLogicalId).toStdString()}};
         if (!m_http || p.contains("Path") || p.contains("Method")) {
@@ -672,6 +666,7 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
         QString function = text(r.value("Function", Json()));
         route.function = integrationFunction(function, &route.qualifier);
         route.origin = text(r.value("Origin", Json()));
+        route.functionLogicalId = text(r.value("FunctionLogicalId", Json()));
         route.payloadVersion
             = http && text(r.value("PayloadFormatVersion", Json())) != QLatin1String("1.0") ? 2 : 1;
         qint64 timeout = 0;
@@ -759,6 +754,9 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
         if (imported->cors && !api.cors)
             api.cors = imported->cors;
         api.unsupported = imported->unsupported;
+        api.authorizers = imported->authorizers;
+        api.defaultAuthorizer = imported->defaultAuthorizer;
+        api.apiKeyRequired = imported->apiKeyRequired;
         if (!imported->title.isEmpty() && !p.contains("Name"))
             api.name = imported->title;
     }
@@ -783,8 +781,20 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
         return events.error();
     api.routes += *events;
     if (sam && p.contains("Auth")) {
-        if (auto r = readAuth(p["Auth"], resource, api); !r)
+        if (auto r = readAuth(p["Auth"], api); !r)
             return r.error();
+    }
+    // Where JWT authorizers' keys are, and those check() read from files.
+    const Json read = resource.details.is_object() ? resource.details.value("jwks", Json::object())
+                                                   : Json::object();
+    for (ApiAuthorizer &a : api.authorizers) {
+        if (a.kind != ApiAuthorizer::Kind::Jwt)
+            continue;
+        a.jwks = jwksLocation(resource, a.name);
+        if (a.jwks.isEmpty() && a.issuer.startsWith(QLatin1String("http")))
+            a.jwks = a.issuer + QStringLiteral("/.well-known/jwks.json");
+        if (read.is_object() && read.contains(a.name.toStdString()))
+            a.keys = std::make_shared<const Json>(read[a.name.toStdString()]);
     }
     const auto known = [&](const QString &name) {
         return name.isEmpty() || name == QLatin1String("NONE")

@@ -68,6 +68,7 @@ struct ApiRoute
     QString authorizer;
     QStringList scopes; // JWT: the scopes a token must have one of
     bool apiKeyRequired = false; // REST: x-api-key must be one of the stack's keys
+    QString functionLogicalId; // the template's name for the function, when an event made it
 
     // "GET /items/{id}", "$default": an HTTP API's route key
     QString routeKey() const;

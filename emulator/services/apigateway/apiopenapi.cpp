@@ -1,5 +1,7 @@
 #include "services/apigateway/apiopenapi.h"
 
+#include <QSet>
+
 namespace tarmac {
 
 namespace {
@@ -95,6 +97,117 @@ std::optional<ApiCors> corsFromConfiguration(const Json &config)
     return c;
 }
 
+namespace {
+
+// The security schemes API Gateway reads: apiKey schemes named x-api-key (API keys) and those
+// with an x-amazon-apigateway-authorizer.
+struct Schemes
+{
+    QList<ApiAuthorizer> authorizers;
+    QSet<QString> apiKeys; // names of the x-api-key schemes
+    QStringList unsupported;
+};
+
+Schemes readSchemes(const Json &document, bool http)
+{
+    Schemes out;
+    const Json *schemes = nullptr;
+    if (document.contains("components") && document["components"].is_object())
+        schemes = member(document["components"], {"securitySchemes"});
+    if (!schemes)
+        schemes = member(document, {"securityDefinitions"});
+    if (!schemes || !schemes->is_object())
+        return out;
+    for (auto it = schemes->begin(); it != schemes->end(); ++it) {
+        const QString name = QString::fromStdString(it.key());
+        const Json &s = it.value();
+        if (!s.is_object())
+            continue;
+        const Json *a = member(s, {"x-amazon-apigateway-authorizer"});
+        if (!a || !a->is_object()) {
+            if (text(s.value("type", Json())) == QLatin1String("apiKey")
+                && text(s.value("name", Json())).toLower() == QLatin1String("x-api-key"))
+                out.apiKeys.insert(name);
+            continue;
+        }
+        ApiAuthorizer auth;
+        auth.name = name;
+        const QString type = text(a->value("type", Json())).toLower();
+        auth.identitySources = jsonStrings(a->value("identitySource", Json()));
+        if (auth.identitySources.size() == 1 && auth.identitySources.first().contains(u','))
+            auth.identitySources = auth.identitySources.first().split(u',', Qt::SkipEmptyParts);
+        for (QString &source : auth.identitySources)
+            source = source.trimmed();
+        if (const Json *ttl = member(*a, {"authorizerResultTtlInSeconds"}); ttl && ttl->is_number())
+            auth.ttlSeconds = qBound(0, int(ttl->get<double>()), 3600);
+        else
+            auth.ttlSeconds = http ? 0 : 300;
+        if (type == QLatin1String("jwt")) {
+            const Json jwt = a->value("jwtConfiguration", Json::object());
+            auth.kind = ApiAuthorizer::Kind::Jwt;
+            auth.issuer = text(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
+            auth.audience = jsonStrings(jwt.is_object() ? jwt.value("audience", Json()) : Json());
+            auth.ttlSeconds = 0;
+            if (auth.identitySources.isEmpty())
+                auth.identitySources = {QStringLiteral("$request.header.Authorization")};
+        } else if (type == QLatin1String("token") || type == QLatin1String("request")) {
+            auth.function
+                = integrationFunction(text(a->value("authorizerUri", Json())), &auth.qualifier);
+            if (auth.function.isEmpty()) {
+                out.unsupported.append(
+                    QStringLiteral("authorizer %1: its authorizerUri names no function").arg(name));
+                continue;
+            }
+            auth.kind = type == QLatin1String("token") && !http ? ApiAuthorizer::Kind::Token
+                                                                : ApiAuthorizer::Kind::Request;
+            if (auth.kind == ApiAuthorizer::Kind::Token && auth.identitySources.isEmpty())
+                auth.identitySources = {QStringLiteral("method.request.header.")
+                    + (s.contains("name") ? text(s["name"]) : QStringLiteral("Authorization"))};
+            auth.validationExpression = text(a->value("identityValidationExpression", Json()));
+            auth.payloadVersion
+                = text(a->value("authorizerPayloadFormatVersion", Json())) == QLatin1String("2.0")
+                ? 2
+                : 1;
+            auth.simpleResponses = a->value("enableSimpleResponses", Json(false)) == Json(true);
+        } else {
+            out.unsupported.append(
+                QStringLiteral("authorizer %1: type %2 is not run (Lambda and JWT are)")
+                    .arg(name, type));
+            continue;
+        }
+        out.authorizers.append(auth);
+    }
+    return out;
+}
+
+// What a `security` requirement list says: the authorizer it names (empty: none; "NONE" for an
+// empty list, which turns the default off), its scopes, and whether it asks for an API key.
+void readSecurity(const Json &security, const Schemes &schemes, QString *authorizer,
+    QStringList *scopes, bool *apiKey)
+{
+    if (!security.is_array())
+        return;
+    if (security.empty())
+        *authorizer = QStringLiteral("NONE");
+    for (const Json &requirement : security) {
+        if (!requirement.is_object())
+            continue;
+        for (auto it = requirement.begin(); it != requirement.end(); ++it) {
+            const QString name = QString::fromStdString(it.key());
+            if (schemes.apiKeys.contains(name)) {
+                *apiKey = true;
+            } else if (std::any_of(schemes.authorizers.cbegin(), schemes.authorizers.cend(),
+                           [&](const ApiAuthorizer &a) { return a.name == name; })) {
+                *authorizer = name;
+                if (scopes)
+                    *scopes = jsonStrings(it.value());
+            }
+        }
+    }
+}
+
+} // namespace
+
 Result<OpenApiImport> importOpenApi(const Json &document, bool http)
 {
     OpenApiImport out;
@@ -108,6 +221,14 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
         out.binaryMediaTypes = textList(*b);
     if (const Json *c = member(document, {"x-amazon-apigateway-cors"}))
         out.cors = corsFromConfiguration(*c);
+    const Schemes schemes = readSchemes(document, http);
+    out.authorizers = schemes.authorizers;
+    out.unsupported += schemes.unsupported;
+    if (document.contains("security"))
+        readSecurity(
+            document["security"], schemes, &out.defaultAuthorizer, nullptr, &out.apiKeyRequired);
+    if (out.defaultAuthorizer == QLatin1String("NONE"))
+        out.defaultAuthorizer.clear();
     const Json &paths = document["paths"];
     for (auto p = paths.begin(); p != paths.end(); ++p) {
         const QString path = QString::fromStdString(p.key());
@@ -161,6 +282,13 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
             if (const Json *t = member(*integration, {"timeoutInMillis"}); t && t->is_number())
                 route.timeoutMs = int(t->get<double>());
             route.origin = QStringLiteral("definition %1").arg(key);
+            if (op.contains("security")) {
+                // An operation's own requirements replace the document's: no authorizer
+                // named, none runs.
+                route.authorizer = QStringLiteral("NONE");
+                readSecurity(op["security"], schemes, &route.authorizer, &route.scopes,
+                    &route.apiKeyRequired);
+            }
             out.routes.append(route);
         }
     }

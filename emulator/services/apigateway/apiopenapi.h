@@ -18,6 +18,11 @@ struct OpenApiImport
     QStringList binaryMediaTypes;
     std::optional<ApiCors> cors;
     QStringList unsupported;
+    // Security schemes with x-amazon-apigateway-authorizer (Lambda TOKEN/REQUEST, JWT), the
+    // top-level `security` (the default), an x-api-key scheme used by `security`.
+    QList<ApiAuthorizer> authorizers;
+    QString defaultAuthorizer;
+    bool apiKeyRequired = false;
 };
 // An error for a document that is not one (no `paths` map, an operation that is not a map).
 Result<OpenApiImport> importOpenApi(const Json &document, bool http);

@@ -56,6 +56,7 @@ private slots:
     void openApi3();
     void swagger2();
     void openApiErrors();
+    void openApiSecurity();
 };
 
 void TestApiRoutes::segments()
@@ -266,6 +267,75 @@ void TestApiRoutes::openApiErrors()
     QCOMPARE(r->routes.size(), 0);
     QCOMPARE(r->unsupported.size(), 1);
     QVERIFY(!importOpenApi(Json(42), true));
+}
+
+void TestApiRoutes::openApiSecurity()
+{
+    const Json doc = yaml(R"(
+swagger: "2.0"
+securityDefinitions:
+  Tok:
+    type: apiKey
+    name: X-Token
+    in: header
+    x-amazon-apigateway-authorizer:
+      type: token
+      authorizerUri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:Auth/invocations
+      identityValidationExpression: "Bearer .*"
+  Req:
+    type: apiKey
+    name: Unused
+    in: header
+    x-amazon-apigateway-authorizer:
+      type: request
+      identitySource: "method.request.header.A, method.request.querystring.b"
+      authorizerUri: arn:aws:lambda:us-east-1:1:function:ReqAuth
+      authorizerResultTtlInSeconds: 60
+  Cog:
+    type: apiKey
+    name: Authorization
+    in: header
+    x-amazon-apigateway-authorizer: {type: cognito_user_pools, providerARNs: [x]}
+  api_key: {type: apiKey, name: x-api-key, in: header}
+security: [{Tok: []}]
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-integration: {type: aws_proxy, uri: "arn:aws:lambda:us-east-1:1:function:F"}
+  /b:
+    get:
+      security: [{Req: []}, {api_key: []}]
+      x-amazon-apigateway-integration: {type: aws_proxy, uri: "arn:aws:lambda:us-east-1:1:function:F"}
+  /c:
+    get:
+      security: []
+      x-amazon-apigateway-integration: {type: aws_proxy, uri: "arn:aws:lambda:us-east-1:1:function:F"}
+)");
+    auto r = importOpenApi(doc, false);
+    QVERIFY(r);
+    QCOMPARE(r->defaultAuthorizer, QStringLiteral("Tok"));
+    QCOMPARE(r->authorizers.size(), 2); // Cognito is not run: said in unsupported
+    QVERIFY(r->unsupported.join(u'\n').contains(QLatin1String("cognito_user_pools")));
+    const auto byName = [&](const char *name) {
+        return *std::find_if(r->authorizers.cbegin(), r->authorizers.cend(),
+            [&](const ApiAuthorizer &a) { return a.name == QLatin1String(name); });
+    };
+    const ApiAuthorizer tok = byName("Tok");
+    QCOMPARE(tok.kind, ApiAuthorizer::Kind::Token);
+    QCOMPARE(tok.function, QStringLiteral("Auth"));
+    QCOMPARE(tok.identitySources, L({"method.request.header.X-Token"}));
+    QCOMPARE(tok.validationExpression, QStringLiteral("Bearer .*"));
+    QCOMPARE(tok.ttlSeconds, 300);
+    const ApiAuthorizer req = byName("Req");
+    QCOMPARE(req.kind, ApiAuthorizer::Kind::Request);
+    QCOMPARE(req.identitySources, L({"method.request.header.A", "method.request.querystring.b"}));
+    QCOMPARE(req.ttlSeconds, 60);
+    QCOMPARE(r->routes.size(), 3);
+    QCOMPARE(r->routes[0].authorizer, QString()); // the default
+    QCOMPARE(r->routes[1].authorizer, QStringLiteral("Req"));
+    QVERIFY(r->routes[1].apiKeyRequired);
+    QCOMPARE(r->routes[2].authorizer, QStringLiteral("NONE"));
+    QVERIFY(!r->routes[2].apiKeyRequired);
 }
 
 QTEST_GUILESS_MAIN(TestApiRoutes)
