@@ -9,11 +9,6 @@ namespace tarmac {
 
 namespace {
 
-QString text(const Json &v)
-{
-    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString();
-}
-
 Json messageBody(const char *key, const char *text)
 {
     return Json {{key, text}};
@@ -187,7 +182,7 @@ PolicyVerdict evaluatePolicy(const Json &policyDocument, const QString &arn)
             resource = resource || arnPatternMatches(r, arn);
         if (!resource)
             continue;
-        const QString effect = text(statement.value("Effect", Json()));
+        const QString effect = jsonText(statement.value("Effect", Json()));
         if (effect == QLatin1String("Deny"))
             return PolicyVerdict::ExplicitDeny;
         if (effect == QLatin1String("Allow"))
@@ -204,7 +199,7 @@ AuthorizerAnswer readAuthorizerAnswer(
     if (functionError) {
         // A Lambda authorizer says "no token" by failing with the message "Unauthorized".
         const bool unauthorized = parsed && parsed->is_object()
-            && text(parsed->value("errorMessage", Json())) == QLatin1String("Unauthorized");
+            && jsonText(parsed->value("errorMessage", Json())) == QLatin1String("Unauthorized");
         a.kind
             = unauthorized ? AuthorizerAnswer::Kind::Unauthorized : AuthorizerAnswer::Kind::Invalid;
         a.reason = QStringLiteral("the authorizer function failed: %1")
@@ -251,7 +246,7 @@ AuthorizerAnswer readAuthorizerAnswer(
     }
     a.kind = AuthorizerAnswer::Kind::Policy;
     a.policy = o["policyDocument"];
-    a.principalId = text(o.value("principalId", Json()));
+    a.principalId = jsonText(o.value("principalId", Json()));
     return a;
 }
 

@@ -156,11 +156,11 @@ void ApiGatewayModule::publish()
     QList<ApiDefinition> all = m_apis;
     if (m_managed)
         all += m_managed->definitions();
+    const QList<apigatewayresources::ApiPart> parts(m_parts.cbegin(), m_parts.cend());
     for (const ApiDefinition &a : std::as_const(all)) {
         auto served = std::make_shared<ApiDefinition>(a);
-        served->routes
-            += apigatewayresources::assembleRoutes(a.id, apigatewayresources::rootResourceId(a.id),
-                QList<apigatewayresources::ApiPart>(m_parts.cbegin(), m_parts.cend()));
+        served->routes += apigatewayresources::assembleRoutes(
+            a.id, apigatewayresources::rootResourceId(a.id), parts);
         for (ApiAuthorizer &authorizer : served->authorizers) {
             if (authorizer.kind != ApiAuthorizer::Kind::Jwt || authorizer.keys
                 || !authorizer.jwks.startsWith(QLatin1String("http")))

@@ -265,7 +265,7 @@ struct ApiGatewayPort::State
     QString accountId = QStringLiteral("000000000000");
 
     void authorize(const std::shared_ptr<Call> &call, const ApiAuthorizer &authorizer);
-    void decide(const std::shared_ptr<Call> &call, const ApiAuthorizer &authorizer,
+    void decide(const std::shared_ptr<Call> &call, const QString &arn,
         const AuthorizerAnswer &answer, bool cached);
     void integrate(const std::shared_ptr<Call> &call);
 };
@@ -296,16 +296,16 @@ void ApiGatewayPort::State::authorize(const std::shared_ptr<Call> &call, const A
         finish(*call, message(401, "Unauthorized"));
         return;
     }
+    const QString arn
+        = executeApiArn(region, accountId, call->api(), call->request.method, call->request.path);
     const bool cacheable = a.ttlSeconds > 0 && !a.identitySources.isEmpty();
     const QString key = call->api().id + u'\n' + a.name + u'\n' + identity->join(u'\n');
     if (cacheable) {
         if (auto hit = authorizers.find(key, monotonicMs())) {
-            decide(call, a, *hit, true);
+            decide(call, arn, *hit, true);
             return;
         }
     }
-    const QString arn
-        = executeApiArn(region, accountId, call->api(), call->request.method, call->request.path);
     Delivery d;
     d.functionName = a.function;
     d.qualifier = a.qualifier;
@@ -313,7 +313,7 @@ void ApiGatewayPort::State::authorize(const std::shared_ptr<Call> &call, const A
     d.origin = QStringLiteral("apigateway");
     d.traceId = call->traceId;
     d.parentSpanId = call->spanId;
-    d.done = [this, call, authorizer = &a, key, cacheable](const DeliveryResult &result) {
+    d.done = [this, call, authorizer = &a, arn, key, cacheable](const DeliveryResult &result) {
         AuthorizerAnswer answer = result.delivered
             ? readAuthorizerAnswer(
                 *authorizer, call->api().http, result.functionError, result.payload)
@@ -325,16 +325,14 @@ void ApiGatewayPort::State::authorize(const std::shared_ptr<Call> &call, const A
                 qPrintable(authorizer->name), qPrintable(answer.reason));
         else if (cacheable)
             authorizers.insert(key, answer, monotonicMs() + qint64(authorizer->ttlSeconds) * 1000);
-        decide(call, *authorizer, answer, false);
+        decide(call, arn, answer, false);
     };
     deliveries->submit(std::move(d));
 }
 
-void ApiGatewayPort::State::decide(const std::shared_ptr<Call> &call, const ApiAuthorizer &a,
+void ApiGatewayPort::State::decide(const std::shared_ptr<Call> &call, const QString &arn,
     const AuthorizerAnswer &answer, bool cached)
 {
-    const QString arn
-        = executeApiArn(region, accountId, call->api(), call->request.method, call->request.path);
     const AuthorizerVerdict verdict = judge(answer, call->api().http, arn);
     call->spanAttributes.append({QStringLiteral("aws.apigateway.authorizer"),
         verdict.summary + (cached ? QStringLiteral(" (cached)") : QString())});
@@ -344,7 +342,6 @@ void ApiGatewayPort::State::decide(const std::shared_ptr<Call> &call, const ApiA
     }
     call->request.authorizer
         = authorizerContext(answer, call->api().http, call->route().payloadVersion);
-    Q_UNUSED(a);
     integrate(call);
 }
 

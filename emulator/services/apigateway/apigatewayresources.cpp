@@ -32,11 +32,6 @@ const char kRestMethod[] = "AWS::ApiGateway::Method";
 const char kHttpIntegration[] = "AWS::ApiGatewayV2::Integration";
 const char kHttpRoute[] = "AWS::ApiGatewayV2::Route";
 
-QString text(const Json &v)
-{
-    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString();
-}
-
 QMap<QString, QString> stringMap(const Json &v)
 {
     QMap<QString, QString> out;
@@ -45,7 +40,7 @@ QMap<QString, QString> stringMap(const Json &v)
     for (auto it = v.begin(); it != v.end(); ++it) {
         QString value;
         if (it.value().is_string())
-            value = text(it.value());
+            value = jsonText(it.value());
         else if (it.value().is_number() || it.value().is_boolean())
             value = QString::fromStdString(it.value().dump());
         else
@@ -65,8 +60,8 @@ QString jwksLocation(const StackResource &resource, const QString &authorizer)
         return {};
     const Json jwks = m["Tarmac"].value("Jwks", Json());
     if (jwks.is_object())
-        return text(jwks.value(authorizer.toStdString(), Json()));
-    return text(jwks);
+        return jsonText(jwks.value(authorizer.toStdString(), Json()));
+    return jsonText(jwks);
 }
 
 // SAM's Auth: {DefaultAuthorizer, ApiKeyRequired, Authorizers: {Name: {FunctionArn,
@@ -76,7 +71,7 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
 {
     if (!auth.is_object())
         return {};
-    api.defaultAuthorizer = text(auth.value("DefaultAuthorizer", Json()));
+    api.defaultAuthorizer = jsonText(auth.value("DefaultAuthorizer", Json()));
     api.apiKeyRequired = auth.value("ApiKeyRequired", Json(false)) == Json(true);
     const Json authorizers = auth.value("Authorizers", Json::object());
     if (!authorizers.is_object())
@@ -102,14 +97,14 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
                         .arg(out.name));
             const Json &jwt = a["JwtConfiguration"];
             out.kind = ApiAuthorizer::Kind::Jwt;
-            out.issuer = text(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
+            out.issuer = jsonText(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
             out.audience = jsonStrings(jwt.is_object() ? jwt.value("audience", Json()) : Json());
             out.identitySources
                 = jsonStrings(a.value("IdentitySource", Json("$request.header.Authorization")));
             out.ttlSeconds = 0;
 
         } else if (a.contains("FunctionArn")) {
-            out.function = integrationFunction(text(a["FunctionArn"]), &out.qualifier);
+            out.function = integrationFunction(jsonText(a["FunctionArn"]), &out.qualifier);
             if (out.function.isEmpty())
                 return makeError(QStringLiteral("InvalidResourceException"),
                     QStringLiteral("Authorizer %1: FunctionArn names no function").arg(out.name));
@@ -119,7 +114,7 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
             out.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
             if (api.http) {
                 out.kind = ApiAuthorizer::Kind::Request;
-                out.payloadVersion = text(a.value("AuthorizerPayloadFormatVersion", Json()))
+                out.payloadVersion = jsonText(a.value("AuthorizerPayloadFormatVersion", Json()))
                         == QLatin1String("1.0")
                     ? 1
                     : 2;
@@ -128,7 +123,7 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
                 sources("QueryStrings", "$request.querystring.");
                 sources("StageVariables", "$stageVariables.");
                 sources("Context", "$context.");
-            } else if (text(a.value("FunctionPayloadType", Json("TOKEN")))
+            } else if (jsonText(a.value("FunctionPayloadType", Json("TOKEN")))
                 == QLatin1String("REQUEST")) {
                 out.kind = ApiAuthorizer::Kind::Request;
                 sources("Headers", "method.request.header.");
@@ -138,11 +133,11 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
             } else {
                 out.kind = ApiAuthorizer::Kind::Token;
                 const QString header
-                    = identity.is_object() ? text(identity.value("Header", Json())) : QString();
+                    = identity.is_object() ? jsonText(identity.value("Header", Json())) : QString();
                 out.identitySources = {QStringLiteral("method.request.header.")
                     + (header.isEmpty() ? QStringLiteral("Authorization") : header)};
                 out.validationExpression = identity.is_object()
-                    ? text(identity.value("ValidationExpression", Json()))
+                    ? jsonText(identity.value("ValidationExpression", Json()))
                     : QString();
             }
         } else {
@@ -164,7 +159,7 @@ QStringList mediaTypes(const Json &v)
         return out;
     for (const Json &t : v) {
         if (t.is_string())
-            out.append(text(t).replace(QLatin1String("~1"), QLatin1String("/")));
+            out.append(jsonText(t).replace(QLatin1String("~1"), QLatin1String("/")));
     }
     return out;
 }
@@ -182,13 +177,13 @@ std::optional<ApiCors> restCors(const Json &v)
     };
     const auto list = [&](const Json &j) {
         QStringList out;
-        for (const QString &s : unquote(text(j)).split(u',', Qt::SkipEmptyParts))
+        for (const QString &s : unquote(jsonText(j)).split(u',', Qt::SkipEmptyParts))
             out.append(s.trimmed());
         return out;
     };
     if (v.is_string()) {
         ApiCors c;
-        c.allowOrigins = {unquote(text(v))};
+        c.allowOrigins = {unquote(jsonText(v))};
         return c;
     }
     if (!v.is_object())
@@ -197,7 +192,7 @@ std::optional<ApiCors> restCors(const Json &v)
     c.allowOrigins = list(v.value("AllowOrigin", Json()));
     c.allowMethods = list(v.value("AllowMethods", Json()));
     c.allowHeaders = list(v.value("AllowHeaders", Json()));
-    const QString age = unquote(text(v.value("MaxAge", Json())));
+    const QString age = unquote(jsonText(v.value("MaxAge", Json())));
     if (!age.isEmpty())
         c.maxAge = age.toInt();
     c.allowCredentials = v.value("AllowCredentials", Json(false)) == Json(true);
@@ -247,7 +242,7 @@ public:
             document = p[m_definition];
         if (p.contains("DefinitionUri")) {
             const Json &uri = p["DefinitionUri"];
-            const QString path = text(uri);
+            const QString path = jsonText(uri);
             if (path.isEmpty() || path.startsWith(QLatin1String("s3://")) || uri.is_object()) {
                 check.unsupported(QStringLiteral("DefinitionUri"),
                     {QStringLiteral("DefinitionUri")},
@@ -340,39 +335,14 @@ ResourceIdentity stableId(
     return id;
 }
 
-class ApiKeyType : public ResourceType
+// A type whose Ref is an id derived from the stack and logical id, also given under one
+// attribute: the parts a REST API or HTTP API is assembled from in plain CloudFormation
+// (resources, methods, integrations, routes; the module adds their routes to the API they
+// name), deployments and API keys.
+class StableIdType : public ResourceType
 {
 public:
-    const ResourceTypeInfo &info() const override
-    {
-        static const ResourceTypeInfo info {kApiKey, E, "",
-            {
-                {"Value", E, ""},
-                {"Enabled", E, ""},
-                {"Name", E, ""},
-                {"StageKeys", I, "a key opens every API of the stack that requires one"},
-                {"Description", I, "not kept"},
-                {"CustomerId", I, "not kept"},
-                {"GenerateDistinctId", I, "not needed"},
-                {"Tags", I, kNoTags},
-            },
-            "API key"};
-        return info;
-    }
-    ResourceIdentity identity(
-        const QString &logicalId, const Json &, const StackNaming &n) const override
-    {
-        return stableId(logicalId, n, 10, "APIKeyId");
-    }
-};
-
-// The parts a REST API or HTTP API is assembled from in plain CloudFormation: resources
-// (path parts under a parent), methods with their integrations, HTTP API integrations and
-// routes. Each is put into the module, which adds their routes to the API they name.
-class PartType : public ResourceType
-{
-public:
-    PartType(ResourceTypeInfo info, int idLength, const char *attribute)
+    StableIdType(ResourceTypeInfo info, int idLength, const char *attribute)
         : m_info(std::move(info))
         , m_length(idLength)
         , m_attribute(attribute)
@@ -390,32 +360,10 @@ private:
     const char *m_attribute;
 };
 
-class DeploymentType : public ResourceType
-{
-public:
-    const ResourceTypeInfo &info() const override
-    {
-        static const ResourceTypeInfo info {kRestDeployment, E,
-            "a REST API is served as its template defines it; there are no deployments",
-            {
-                {"RestApiId", E, ""},
-                {"StageName", E, ""},
-                {"Description", I, "not kept"},
-                {"StageDescription", I, "not kept"},
-            }};
-        return info;
-    }
-    ResourceIdentity identity(
-        const QString &logicalId, const Json &, const StackNaming &n) const override
-    {
-        return stableId(logicalId, n, 6, "DeploymentId");
-    }
-};
-
 // The method and path of a SAM event, as API Gateway spells them.
 QString eventMethod(const Json &p)
 {
-    const QString m = text(p.value("Method", Json())).toUpper();
+    const QString m = jsonText(p.value("Method", Json())).toUpper();
     return m == QLatin1String("ANY") || m.isEmpty() ? QStringLiteral("ANY") : m;
 }
 
@@ -426,7 +374,7 @@ QString referencedApi(const Json &p, const char *key)
         return {};
     const Json &v = p[key];
     if (v.is_object() && v.contains("Ref") && v["Ref"].is_string())
-        return text(v["Ref"]);
+        return jsonText(v["Ref"]);
     return {};
 }
 
@@ -494,7 +442,7 @@ public:
                         .arg(QLatin1String(idKey), QLatin1String(m_http ? kSamHttpApi : kSamApi),
                             apiType.isEmpty() ? api : apiType));
             if (!m_http && e.propertiesOf)
-                stage = text(e.propertiesOf(api).value("StageName", Json()));
+                stage = jsonText(e.propertiesOf(api).value("StageName", Json()));
         }
         out.resources.append(
             ExpandedResource {e.functionLogicalId + e.name + QStringLiteral("Permission") + stage,
@@ -599,12 +547,18 @@ const StageType g_httpStage({kHttpStage, E, "",
         {"AccessLogSettings", I, kNoLogs}, {"DefaultRouteSettings", I, "no throttling locally"},
         {"RouteSettings", I, "no throttling locally"}, {"Tags", I, kNoTags}},
     "stage"});
-const DeploymentType g_deployment;
-const PartType g_restResource(
+const StableIdType g_deployment(
+    {kRestDeployment, E,
+        "a REST API is served as its template defines it; there are "
+        "no deployments",
+        {{"RestApiId", E, ""}, {"StageName", E, ""}, {"Description", I, "not kept"},
+            {"StageDescription", I, "not kept"}}},
+    6, "DeploymentId");
+const StableIdType g_restResource(
     {kRestResource, E, "", {{"RestApiId", E, ""}, {"ParentId", E, ""}, {"PathPart", E, ""}},
         "resource"},
     6, "ResourceId");
-const PartType g_restMethod(
+const StableIdType g_restMethod(
     {kRestMethod, E, "",
         {{"RestApiId", E, ""}, {"ResourceId", E, ""}, {"HttpMethod", E, ""}, {"Integration", E, ""},
             {"ApiKeyRequired", E, ""}, {"AuthorizationType", I, "authorizers are SAM's Auth here"},
@@ -615,7 +569,7 @@ const PartType g_restMethod(
             {"RequestValidatorId", I, "not validated"}, {"OperationName", I, "not kept"}},
         "method"},
     6, "MethodId");
-const PartType g_httpIntegration(
+const StableIdType g_httpIntegration(
     {kHttpIntegration, E, "",
         {{"ApiId", E, ""}, {"IntegrationType", E, ""}, {"IntegrationUri", E, ""},
             {"PayloadFormatVersion", E, ""}, {"TimeoutInMillis", E, ""},
@@ -623,7 +577,7 @@ const PartType g_httpIntegration(
             {"CredentialsArn", I, "IAM is not enforced"}},
         "integration"},
     7, "IntegrationId");
-const PartType g_httpRoute(
+const StableIdType g_httpRoute(
     {kHttpRoute, E, "",
         {{"ApiId", E, ""}, {"RouteKey", E, ""}, {"Target", E, ""},
             {"AuthorizationType", I, "authorizers are SAM's Auth here"},
@@ -632,7 +586,14 @@ const PartType g_httpRoute(
             {"ApiKeyRequired", I, "HTTP APIs have no API keys"}},
         "route"},
     7, "RouteId");
-const ApiKeyType g_apiKey;
+const StableIdType g_apiKey(
+    {kApiKey, E, "",
+        {{"Value", E, ""}, {"Enabled", E, ""}, {"Name", E, ""},
+            {"StageKeys", I, "a key opens every API of the stack that requires one"},
+            {"Description", I, "not kept"}, {"CustomerId", I, "not kept"},
+            {"GenerateDistinctId", I, "not needed"}, {"Tags", I, kNoTags}},
+        "API key"},
+    10, "APIKeyId");
 // Usage plans are accepted: their keys open the APIs; their limits are not enforced.
 class IgnoredType : public ResourceType
 {
@@ -661,14 +622,15 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
                 QStringLiteral("%1 holds something that is not a route")
                     .arg(QLatin1String(kRoutesProperty)));
         ApiRoute route;
-        route.method = text(r.value("Method", Json()));
-        route.path = text(r.value("Path", Json()));
-        QString function = text(r.value("Function", Json()));
+        route.method = jsonText(r.value("Method", Json()));
+        route.path = jsonText(r.value("Path", Json()));
+        QString function = jsonText(r.value("Function", Json()));
         route.function = integrationFunction(function, &route.qualifier);
-        route.origin = text(r.value("Origin", Json()));
-        route.functionLogicalId = text(r.value("FunctionLogicalId", Json()));
+        route.origin = jsonText(r.value("Origin", Json()));
+        route.functionLogicalId = jsonText(r.value("FunctionLogicalId", Json()));
         route.payloadVersion
-            = http && text(r.value("PayloadFormatVersion", Json())) != QLatin1String("1.0") ? 2 : 1;
+            = http && jsonText(r.value("PayloadFormatVersion", Json())) != QLatin1String("1.0") ? 2
+                                                                                                : 1;
         qint64 timeout = 0;
         if (r.contains("TimeoutInMillis") && wholeNumber(r["TimeoutInMillis"], &timeout))
             route.timeoutMs = int(qBound(qint64(50), timeout, qint64(30000)));
@@ -679,7 +641,7 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
             route.path.prepend(u'/');
         if (r.contains("Auth") && r["Auth"].is_object()) {
             const Json &auth = r["Auth"];
-            route.authorizer = text(auth.value("Authorizer", Json()));
+            route.authorizer = jsonText(auth.value("Authorizer", Json()));
             route.apiKeyRequired = auth.value("ApiKeyRequired", Json(false)) == Json(true);
             route.scopes = jsonStrings(auth.value("AuthorizationScopes", Json()));
         }
@@ -717,11 +679,11 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
     api.http
         = resource.type == QLatin1String(kSamHttpApi) || resource.type == QLatin1String(kHttpApi);
     const bool sam = resource.type.startsWith(QLatin1String("AWS::Serverless::"));
-    api.name = text(p.value("Name", Json()));
+    api.name = jsonText(p.value("Name", Json()));
     if (api.name.isEmpty())
         api.name = resource.logicalId;
     if (api.http) {
-        api.stage = sam ? text(p.value("StageName", Json())) : QString();
+        api.stage = sam ? jsonText(p.value("StageName", Json())) : QString();
         if (api.stage.isEmpty())
             api.stage = QStringLiteral("$default");
         api.stageVariables = stringMap(p.value("StageVariables", Json()));
@@ -733,7 +695,7 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
                 api.cors = corsFromConfiguration(p["CorsConfiguration"]);
         }
     } else {
-        api.stage = sam ? text(p.value("StageName", Json())) : QString();
+        api.stage = sam ? jsonText(p.value("StageName", Json())) : QString();
         if (api.stage.isEmpty())
             api.stage = QStringLiteral("Prod");
         api.stageVariables = stringMap(p.value("Variables", Json()));
@@ -764,13 +726,13 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
     if (resource.type == QLatin1String(kHttpApi) && p.contains("Target")) {
         ApiRoute route;
         route.method = QStringLiteral("ANY");
-        route.path = text(p.value("RouteKey", Json("$default")));
+        route.path = jsonText(p.value("RouteKey", Json("$default")));
         if (route.path != QLatin1String("$default")) {
             const qsizetype space = route.path.indexOf(u' ');
             route.method = space < 0 ? QStringLiteral("ANY") : route.path.left(space).toUpper();
             route.path = route.path.mid(space + 1);
         }
-        route.function = integrationFunction(text(p["Target"]), &route.qualifier);
+        route.function = integrationFunction(jsonText(p["Target"]), &route.qualifier);
         route.payloadVersion = 2;
         route.origin = QStringLiteral("Target");
         if (!route.function.isEmpty())
@@ -821,17 +783,17 @@ std::optional<StageOf> stageOf(const StackResource &resource)
     const Json &p = resource.properties;
     StageOf s;
     if (resource.type == QLatin1String(kRestStage)) {
-        s.apiId = text(p.value("RestApiId", Json()));
+        s.apiId = jsonText(p.value("RestApiId", Json()));
         s.variables = stringMap(p.value("Variables", Json()));
     } else if (resource.type == QLatin1String(kHttpStage)) {
-        s.apiId = text(p.value("ApiId", Json()));
+        s.apiId = jsonText(p.value("ApiId", Json()));
         s.variables = stringMap(p.value("StageVariables", Json()));
     } else if (resource.type == QLatin1String(kRestDeployment) && p.contains("StageName")) {
-        s.apiId = text(p.value("RestApiId", Json()));
+        s.apiId = jsonText(p.value("RestApiId", Json()));
     } else {
         return std::nullopt;
     }
-    s.name = text(p.value("StageName", Json()));
+    s.name = jsonText(p.value("StageName", Json()));
     if (s.apiId.isEmpty() || s.name.isEmpty())
         return std::nullopt;
     return s;
@@ -848,7 +810,7 @@ std::optional<std::pair<QString, QString>> apiKeyOf(const StackResource &resourc
     const Json &p = resource.properties;
     if (p.value("Enabled", Json(true)) == Json(false))
         return std::pair<QString, QString> {resource.logicalId, QString()};
-    QString value = text(p.value("Value", Json()));
+    QString value = jsonText(p.value("Value", Json()));
     if (value.isEmpty()) // what AWS would generate: 40 characters, the same each start
         value = stableSuffix(resource.physicalId + QStringLiteral("/key"), 40, false);
     return std::pair<QString, QString> {resource.logicalId, value};
@@ -864,26 +826,26 @@ std::optional<ApiPart> partOf(const StackResource &resource)
     ApiPart part;
     part.id = resource.physicalId;
     part.logicalId = resource.logicalId;
-    part.apiId = text(p.value(
+    part.apiId = jsonText(p.value(
         resource.type == QLatin1String(kRestResource) || resource.type == QLatin1String(kRestMethod)
             ? "RestApiId"
             : "ApiId",
         Json()));
     if (resource.type == QLatin1String(kRestResource)) {
         part.kind = ApiPart::Kind::Resource;
-        part.parentId = text(p.value("ParentId", Json()));
-        part.pathPart = text(p.value("PathPart", Json()));
+        part.parentId = jsonText(p.value("ParentId", Json()));
+        part.pathPart = jsonText(p.value("PathPart", Json()));
     } else if (resource.type == QLatin1String(kRestMethod)) {
         part.kind = ApiPart::Kind::Method;
-        part.parentId = text(p.value("ResourceId", Json()));
-        part.route.method = text(p.value("HttpMethod", Json())).toUpper();
+        part.parentId = jsonText(p.value("ResourceId", Json()));
+        part.route.method = jsonText(p.value("HttpMethod", Json())).toUpper();
         part.route.apiKeyRequired = p.value("ApiKeyRequired", Json(false)) == Json(true);
         const Json integration = p.value("Integration", Json::object());
         const QString type
-            = integration.is_object() ? text(integration.value("Type", Json())) : QString();
+            = integration.is_object() ? jsonText(integration.value("Type", Json())) : QString();
         if (type == QLatin1String("AWS_PROXY"))
             part.route.function = integrationFunction(
-                text(integration.value("Uri", Json())), &part.route.qualifier);
+                jsonText(integration.value("Uri", Json())), &part.route.qualifier);
         qint64 timeout = 0;
         if (integration.is_object() && integration.contains("TimeoutInMillis")
             && wholeNumber(integration["TimeoutInMillis"], &timeout))
@@ -895,12 +857,13 @@ std::optional<ApiPart> partOf(const StackResource &resource)
             : QString();
     } else if (resource.type == QLatin1String(kHttpIntegration)) {
         part.kind = ApiPart::Kind::Integration;
-        const QString type = text(p.value("IntegrationType", Json()));
+        const QString type = jsonText(p.value("IntegrationType", Json()));
         if (type == QLatin1String("AWS_PROXY"))
             part.route.function = integrationFunction(
-                text(p.value("IntegrationUri", Json())), &part.route.qualifier);
+                jsonText(p.value("IntegrationUri", Json())), &part.route.qualifier);
         part.route.payloadVersion
-            = text(p.value("PayloadFormatVersion", Json("2.0"))) == QLatin1String("1.0") ? 1 : 2;
+            = jsonText(p.value("PayloadFormatVersion", Json("2.0"))) == QLatin1String("1.0") ? 1
+                                                                                             : 2;
         qint64 timeout = 0;
         if (p.contains("TimeoutInMillis") && wholeNumber(p["TimeoutInMillis"], &timeout))
             part.route.timeoutMs = int(qBound(qint64(50), timeout, qint64(30'000)));
@@ -910,12 +873,12 @@ std::optional<ApiPart> partOf(const StackResource &resource)
             : QString();
     } else if (resource.type == QLatin1String(kHttpRoute)) {
         part.kind = ApiPart::Kind::Route;
-        const QString key = text(p.value("RouteKey", Json()));
+        const QString key = jsonText(p.value("RouteKey", Json()));
         const qsizetype space = key.indexOf(u' ');
         part.route.method = space < 0 ? QStringLiteral("ANY") : key.left(space).toUpper();
         part.route.path = space < 0 ? key : key.mid(space + 1);
         // Target: "integrations/{IntegrationId}"
-        part.parentId = text(p.value("Target", Json())).section(u'/', -1);
+        part.parentId = jsonText(p.value("Target", Json())).section(u'/', -1);
     } else {
         return std::nullopt;
     }

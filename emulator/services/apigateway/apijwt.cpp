@@ -12,11 +12,6 @@ namespace tarmac {
 
 namespace {
 
-QString text(const Json &v)
-{
-    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString();
-}
-
 JwtVerdict unauthorized(const QString &why)
 {
     return JwtVerdict {401, QByteArrayLiteral(R"({"message":"Unauthorized"})"),
@@ -33,8 +28,8 @@ using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 Pkey rsaKey(const Json &jwk)
 {
     bool okN = false, okE = false;
-    const QByteArray n = base64UrlDecode(text(jwk.value("n", Json())).toLatin1(), &okN);
-    const QByteArray e = base64UrlDecode(text(jwk.value("e", Json())).toLatin1(), &okE);
+    const QByteArray n = base64UrlDecode(jsonText(jwk.value("n", Json())).toLatin1(), &okN);
+    const QByteArray e = base64UrlDecode(jsonText(jwk.value("e", Json())).toLatin1(), &okE);
     if (!okN || !okE || n.isEmpty() || e.isEmpty() || n.size() > 1024 || e.size() > 16)
         return nullptr;
     BIGNUM *bn
@@ -107,21 +102,21 @@ JwtVerdict verifyJwt(const QString &token, const ApiAuthorizer &authorizer, cons
         || !claims->is_object())
         return unauthorized(QStringLiteral("not a JWT"));
 
-    const QString alg = text(header->value("alg", Json()));
+    const QString alg = jsonText(header->value("alg", Json()));
     const EVP_MD *digest = alg == QLatin1String("RS256") ? EVP_sha256()
         : alg == QLatin1String("RS384")                  ? EVP_sha384()
         : alg == QLatin1String("RS512")                  ? EVP_sha512()
                                                          : nullptr;
     if (!digest)
         return unauthorized(QStringLiteral("algorithm %1 is not accepted").arg(alg));
-    const QString kid = text(header->value("kid", Json()));
+    const QString kid = jsonText(header->value("kid", Json()));
     const Json keys = jwks.is_object() ? jwks.value("keys", Json::array()) : Json::array();
     bool verified = false;
     if (keys.is_array()) {
         for (const Json &jwk : keys) {
-            if (!jwk.is_object() || text(jwk.value("kty", Json())) != QLatin1String("RSA"))
+            if (!jwk.is_object() || jsonText(jwk.value("kty", Json())) != QLatin1String("RSA"))
                 continue;
-            if (!kid.isEmpty() && text(jwk.value("kid", Json())) != kid)
+            if (!kid.isEmpty() && jsonText(jwk.value("kid", Json())) != kid)
                 continue;
             Pkey key = rsaKey(jwk);
             if (key && verifySignature(key.get(), digest, parts[0] + '.' + parts[1], signature)) {
@@ -134,8 +129,8 @@ JwtVerdict verifyJwt(const QString &token, const ApiAuthorizer &authorizer, cons
         return unauthorized(QStringLiteral("the signature does not match the issuer's keys"));
 
     const Json &c = *claims;
-    if (text(c.value("iss", Json())) != authorizer.issuer)
-        return unauthorized(QStringLiteral("issuer %1").arg(text(c.value("iss", Json()))));
+    if (jsonText(c.value("iss", Json())) != authorizer.issuer)
+        return unauthorized(QStringLiteral("issuer %1").arg(jsonText(c.value("iss", Json()))));
     QStringList audiences = jsonStrings(c.value("aud", Json()));
     audiences += jsonStrings(c.value("client_id", Json()));
     if (!authorizer.audience.isEmpty()
@@ -148,7 +143,7 @@ JwtVerdict verifyJwt(const QString &token, const ApiAuthorizer &authorizer, cons
     if (const auto nbf = numericClaim(c, "nbf"); nbf && *nbf > double(nowSeconds))
         return unauthorized(QStringLiteral("not valid yet"));
 
-    QStringList scopes = text(c.value("scope", Json())).split(u' ', Qt::SkipEmptyParts);
+    QStringList scopes = jsonText(c.value("scope", Json())).split(u' ', Qt::SkipEmptyParts);
     scopes += jsonStrings(c.value("scp", Json()));
     if (!routeScopes.isEmpty()
         && std::none_of(routeScopes.cbegin(), routeScopes.cend(),

@@ -9,21 +9,16 @@ namespace {
 const char *const kMethods[] = {
     "get", "put", "post", "delete", "patch", "head", "options", "x-amazon-apigateway-any-method"};
 
-QString text(const Json &v)
-{
-    return v.is_string() ? QString::fromStdString(v.get<std::string>()) : QString();
-}
-
 QStringList textList(const Json &v)
 {
     QStringList out;
     if (v.is_string()) {
-        for (const QString &s : text(v).split(u',', Qt::SkipEmptyParts))
+        for (const QString &s : jsonText(v).split(u',', Qt::SkipEmptyParts))
             out.append(s.trimmed());
     } else if (v.is_array()) {
         for (const Json &item : v) {
             if (item.is_string())
-                out.append(text(item));
+                out.append(jsonText(item));
         }
     }
     return out;
@@ -41,15 +36,20 @@ const Json *member(const Json &o, std::initializer_list<const char *> keys)
 
 } // namespace
 
+QString jsonText(const Json &value)
+{
+    return value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString();
+}
+
 QStringList jsonStrings(const Json &value)
 {
     QStringList out;
     if (value.is_string())
-        out.append(text(value));
+        out.append(jsonText(value));
     else if (value.is_array())
         for (const Json &item : value)
             if (item.is_string())
-                out.append(text(item));
+                out.append(jsonText(item));
     return out;
 }
 
@@ -125,14 +125,14 @@ Schemes readSchemes(const Json &document, bool http)
             continue;
         const Json *a = member(s, {"x-amazon-apigateway-authorizer"});
         if (!a || !a->is_object()) {
-            if (text(s.value("type", Json())) == QLatin1String("apiKey")
-                && text(s.value("name", Json())).toLower() == QLatin1String("x-api-key"))
+            if (jsonText(s.value("type", Json())) == QLatin1String("apiKey")
+                && jsonText(s.value("name", Json())).toLower() == QLatin1String("x-api-key"))
                 out.apiKeys.insert(name);
             continue;
         }
         ApiAuthorizer auth;
         auth.name = name;
-        const QString type = text(a->value("type", Json())).toLower();
+        const QString type = jsonText(a->value("type", Json())).toLower();
         auth.identitySources = jsonStrings(a->value("identitySource", Json()));
         if (auth.identitySources.size() == 1 && auth.identitySources.first().contains(u','))
             auth.identitySources = auth.identitySources.first().split(u',', Qt::SkipEmptyParts);
@@ -145,14 +145,14 @@ Schemes readSchemes(const Json &document, bool http)
         if (type == QLatin1String("jwt")) {
             const Json jwt = a->value("jwtConfiguration", Json::object());
             auth.kind = ApiAuthorizer::Kind::Jwt;
-            auth.issuer = text(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
+            auth.issuer = jsonText(jwt.is_object() ? jwt.value("issuer", Json()) : Json());
             auth.audience = jsonStrings(jwt.is_object() ? jwt.value("audience", Json()) : Json());
             auth.ttlSeconds = 0;
             if (auth.identitySources.isEmpty())
                 auth.identitySources = {QStringLiteral("$request.header.Authorization")};
         } else if (type == QLatin1String("token") || type == QLatin1String("request")) {
             auth.function
-                = integrationFunction(text(a->value("authorizerUri", Json())), &auth.qualifier);
+                = integrationFunction(jsonText(a->value("authorizerUri", Json())), &auth.qualifier);
             if (auth.function.isEmpty()) {
                 out.unsupported.append(
                     QStringLiteral("authorizer %1: its authorizerUri names no function").arg(name));
@@ -162,10 +162,10 @@ Schemes readSchemes(const Json &document, bool http)
                                                                 : ApiAuthorizer::Kind::Request;
             if (auth.kind == ApiAuthorizer::Kind::Token && auth.identitySources.isEmpty())
                 auth.identitySources = {QStringLiteral("method.request.header.")
-                    + (s.contains("name") ? text(s["name"]) : QStringLiteral("Authorization"))};
-            auth.validationExpression = text(a->value("identityValidationExpression", Json()));
-            auth.payloadVersion
-                = text(a->value("authorizerPayloadFormatVersion", Json())) == QLatin1String("2.0")
+                    + (s.contains("name") ? jsonText(s["name"]) : QStringLiteral("Authorization"))};
+            auth.validationExpression = jsonText(a->value("identityValidationExpression", Json()));
+            auth.payloadVersion = jsonText(a->value("authorizerPayloadFormatVersion", Json()))
+                    == QLatin1String("2.0")
                 ? 2
                 : 1;
             auth.simpleResponses = a->value("enableSimpleResponses", Json(false)) == Json(true);
@@ -216,7 +216,7 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
             QStringLiteral("the API definition has no paths map (an OpenAPI 3 or Swagger 2 "
                            "document)"));
     if (document.contains("info") && document["info"].is_object())
-        out.title = text(document["info"].value("title", Json()));
+        out.title = jsonText(document["info"].value("title", Json()));
     if (const Json *b = member(document, {"x-amazon-apigateway-binary-media-types"}))
         out.binaryMediaTypes = textList(*b);
     if (const Json *c = member(document, {"x-amazon-apigateway-cors"}))
@@ -257,7 +257,7 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
                                            .arg(key));
                 continue;
             }
-            const QString type = text(integration->value("type", Json())).toLower();
+            const QString type = jsonText(integration->value("type", Json())).toLower();
             if (type != QLatin1String("aws_proxy")) {
                 out.unsupported.append(
                     QStringLiteral("%1: integration type %2 is not emulated (Lambda proxy is)")
@@ -267,14 +267,14 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
             ApiRoute route;
             route.method = verb;
             route.path = path;
-            route.function
-                = integrationFunction(text(integration->value("uri", Json())), &route.qualifier);
+            route.function = integrationFunction(
+                jsonText(integration->value("uri", Json())), &route.qualifier);
             if (route.function.isEmpty()) {
                 out.unsupported.append(
                     QStringLiteral("%1: the integration's uri names no function").arg(key));
                 continue;
             }
-            const QString format = text(integration->value("payloadFormatVersion", Json()));
+            const QString format = jsonText(integration->value("payloadFormatVersion", Json()));
             route.payloadVersion
                 = format.isEmpty() ? (http ? 2 : 1) : (format == QLatin1String("2.0") ? 2 : 1);
             if (!http)

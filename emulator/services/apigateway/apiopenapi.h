@@ -33,6 +33,8 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http);
 // ARN or name (an HTTP API's integration) as well. Empty when it names no function.
 QString integrationFunction(const QString &uri, QString *qualifier);
 
+// A string's text; empty for anything else.
+QString jsonText(const Json &value);
 // A string as a list of one, a list's strings (anything else left out).
 QStringList jsonStrings(const Json &value);
 
