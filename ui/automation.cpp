@@ -11,6 +11,7 @@
 #include <QDockWidget>
 #include <QSocketNotifier>
 #include <QTimer>
+#include <QTreeView>
 
 #include <cstdio>
 #include <unistd.h>
@@ -181,6 +182,22 @@ QByteArray Automation::run(const QByteArray &line)
             }
         }
         return "error no dock " + arg;
+    }
+    if (command == "select-resource") {
+        // The first resource whose shown name contains the argument, expanded and selected.
+        for (QTreeView *tree : m_window->findChildren<QTreeView *>()) {
+            if (tree->objectName() != QLatin1String("resourceTree"))
+                continue;
+            const QModelIndexList found = tree->model()->match(tree->model()->index(0, 0),
+                Qt::DisplayRole, QString::fromUtf8(arg), 1, Qt::MatchContains | Qt::MatchRecursive);
+            if (found.isEmpty())
+                return "error no resource " + arg;
+            tree->expand(found.first().parent());
+            tree->setCurrentIndex(found.first());
+            tree->scrollTo(found.first());
+            return "ok select-resource";
+        }
+        return "error no resource tree";
     }
     if (command == "spans")
         return "ok spans " + QByteArray::number(data.spanCount());

@@ -1,5 +1,6 @@
 #include "ui/mainwindow.h"
 
+#include "ui/clockstatus.h"
 #include "ui/enginehost.h"
 #include "ui/inspectorwidget.h"
 #include "ui/lanemodel.h"
@@ -137,6 +138,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     statusBar()->addWidget(m_endpoints, 1);
     m_stepperStatus->setObjectName(QStringLiteral("stepperStatus"));
     statusBar()->addPermanentWidget(m_stepperStatus);
+    statusBar()->addPermanentWidget(new ClockStatus(m_stepper));
     statusBar()->addPermanentWidget(m_counts);
 
     m_timeline->tracks()->setEmptyText(tr("Waiting for Tarmac to start…"));

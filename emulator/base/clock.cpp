@@ -1,10 +1,13 @@
 #include "base/clock.h"
 
 #include <QHash>
+#include <QScopeGuard>
 #include <QThread>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -76,6 +79,12 @@ public:
     bool remove(Clock::TimerId id);
     int size() const;
     void runDue(qint64 fromNs, qint64 untilNs, const std::function<void(qint64)> &moveTo);
+    // The target of the move running timers now, or nullopt.
+    std::optional<qint64> moveTarget() const
+    {
+        const qint64 t = m_moveTarget.load(std::memory_order_relaxed);
+        return t == kNoMove ? std::nullopt : std::optional<qint64>(t);
+    }
     void beginStep();
     void endStep();
     void changed();
@@ -98,6 +107,8 @@ private:
     QHash<Clock::TimerId, qint64> m_dueOf;
     Clock::TimerId m_lastId = 0;
     int m_steps = 0;
+    static constexpr qint64 kNoMove = std::numeric_limits<qint64>::min();
+    std::atomic<qint64> m_moveTarget {kNoMove};
     bool m_kickPosted = false;
     bool m_closed = false;
     std::thread m_waiter;
@@ -207,6 +218,10 @@ void ClockTimers::runDue(qint64 fromNs, qint64 untilNs, const std::function<void
         t_timerTime.clock = nullptr;
     QThread *const here = QThread::currentThread();
     qint64 reached = fromNs;
+    // Nested moves (a callback that moves the clock) go further, never back.
+    const qint64 outerTarget = m_moveTarget.load();
+    m_moveTarget.store(std::max(outerTarget, untilNs));
+    const auto restore = qScopeGuard([&] { m_moveTarget.store(outerTarget); });
     for (;;) {
         std::unique_lock lock(m_mutex);
         if (m_closed || m_waiting.empty() || m_waiting.begin()->first.first > untilNs)
@@ -383,6 +398,11 @@ bool Clock::cancel(TimerId id) const
 int Clock::pendingTimers() const
 {
     return m_timers->size();
+}
+
+qint64 Clock::moveTargetNs() const
+{
+    return m_timers->moveTarget().value_or(nowNs());
 }
 
 void Clock::timersChanged() const

@@ -58,6 +58,10 @@ public:
     bool cancel(TimerId id) const;
     // Timers neither run nor cancelled yet, those due and queued to their thread included.
     int pendingTimers() const;
+    // While a move of the clock runs the timers it passes, the time the move goes to;
+    // otherwise nowNs(). A timer that fires in a chain (a schedule's ticks) sees how many of
+    // its successors the same move will run, so that a jump of years can coalesce them.
+    qint64 moveTargetNs() const;
 
 signals:
     // Emitted when time jumps (a manual clock was set or advanced), so that timers computed

@@ -117,4 +117,14 @@ void ControlledClock::advanceNs(qint64 ns)
     emit jumped();
 }
 
+bool ControlledClock::advanceTo(qint64 ns)
+{
+    QMutexLocker moving(&m_moving); // recursive: advanceNs takes it again
+    const qint64 by = ns - currentNs();
+    if (by < 0)
+        return false;
+    advanceNs(by);
+    return true;
+}
+
 } // namespace tarmac

@@ -35,6 +35,9 @@ public:
     void resume();
     // Moves time forward (a negative value is refused: time does not run backwards).
     void advanceNs(qint64 ns);
+    // Moves time forward to `ns` as advanceNs() does; false (and nothing moves) when that is
+    // in the past.
+    bool advanceTo(qint64 ns);
 
 protected:
     qint64 currentNs() const override;

@@ -1,8 +1,10 @@
 #include "engine/engine.h"
 
 #include "base/clock.h"
+#include "base/controlledclock.h"
 #include "engine/asyncinvoker.h"
 #include "engine/catalogapi.h"
+#include "engine/clockapi.h"
 #include "engine/dispatcher.h"
 #include "engine/dispatcherapi.h"
 #include "engine/eventsourcepoller.h"
@@ -52,7 +54,8 @@ Engine::Engine(Options options, Clock *clock, QObject *parent)
     , m_clock(clock)
 {
     if (!m_clock) {
-        m_ownClock = std::make_unique<SystemClock>();
+        // Controlled, so that scripts can freeze and advance it (/_tarmac/clock).
+        m_ownClock = std::make_unique<ControlledClock>();
         m_clock = m_ownClock.get();
     }
     m_registry = std::make_unique<ServiceRegistry>();
@@ -152,6 +155,8 @@ Result<void> Engine::startFunctions()
     m_edgeRouter->addInternalRoute(QByteArray(DispatcherApi::prefix), m_dispatcherApi.get());
     m_traceApi = std::make_unique<TraceApi>(m_tracer.get());
     m_edgeRouter->addInternalRoute(QByteArray(TraceApi::prefix), m_traceApi.get());
+    m_clockApi = std::make_unique<ClockApi>(m_clock);
+    m_edgeRouter->addInternalRoute(QByteArray(ClockApi::prefix), m_clockApi.get());
 
     m_messageTargets = std::make_unique<MessageTargets>();
     AsyncInvoker::Options async;
@@ -434,8 +439,10 @@ void Engine::scheduleGarbageCollection(qint64 delayNs)
     m_gcTimer = m_clock->scheduleAfter(delayNs, this, [this] {
         m_gcTimer = 0;
         collectGarbage();
+        // Hourly; a jump of the clock by years runs it once, not once per hour passed.
         if (m_running && !m_stopping)
-            scheduleGarbageCollection(qint64(60 * 60) * 1'000'000'000);
+            scheduleGarbageCollection(
+                m_clock->moveTargetNs() - m_clock->nowNs() + qint64(60 * 60) * 1'000'000'000);
     });
 }
 

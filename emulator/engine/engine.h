@@ -37,6 +37,7 @@ class ServiceModule;
 class ServiceRegistry;
 class StackApplier;
 class TraceApi;
+class ClockApi;
 class Store;
 class Tracer;
 
@@ -174,6 +175,7 @@ private:
     std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<DispatcherApi> m_dispatcherApi;
     std::unique_ptr<TraceApi> m_traceApi;
+    std::unique_ptr<ClockApi> m_clockApi;
     std::unique_ptr<AsyncInvoker> m_async;
     std::unique_ptr<EventSourceMappings> m_mappings;
     std::unique_ptr<MessageTargets> m_messageTargets;

@@ -22,12 +22,11 @@ const QList<ResourceTypeInfo> &types()
             t.append({iam, I, kNoIam, {}});
         t.append({"AWS::Logs::LogGroup", I, kLogs, {}});
         // Known to the loader (their Ref and attributes are right), not run yet.
-        for (const char *known :
-            {"AWS::SNS::Topic", "AWS::SNS::Subscription", "AWS::DynamoDB::Table",
-                "AWS::Serverless::SimpleTable", "AWS::Events::Rule", "AWS::Scheduler::Schedule",
-                "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine",
-                "AWS::Lambda::Url", "AWS::Lambda::Alias", "AWS::Lambda::Version",
-                "AWS::Lambda::EventInvokeConfig", "AWS::Serverless::Application"})
+        for (const char *known : {"AWS::SNS::Topic", "AWS::SNS::Subscription",
+                 "AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable",
+                 "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine",
+                 "AWS::Lambda::Url", "AWS::Lambda::Alias", "AWS::Lambda::Version",
+                 "AWS::Lambda::EventInvokeConfig", "AWS::Serverless::Application"})
             t.append({known, U, "", {}});
         return t;
     }();
@@ -102,14 +101,6 @@ ResourceIdentity resourceIdentity(
         id.attributes.insert(QStringLiteral("StreamArn"),
             str(n.arn("dynamodb",
                 QStringLiteral("table/%1/stream/1970-01-01T00:00:00.000").arg(id.physicalId))));
-    } else if (type == QLatin1String("AWS::Events::Rule")) {
-        id.physicalId = named("Name", 64, false);
-        id.attributes.insert(
-            QStringLiteral("Arn"), str(n.arn("events", QStringLiteral("rule/") + id.physicalId)));
-    } else if (type == QLatin1String("AWS::Scheduler::Schedule")) {
-        id.physicalId = named("Name", 64, false);
-        id.attributes.insert(QStringLiteral("Arn"),
-            str(n.arn("scheduler", QStringLiteral("schedule/default/") + id.physicalId)));
     } else if (type == QLatin1String("AWS::Serverless::StateMachine")
         || type == QLatin1String("AWS::StepFunctions::StateMachine")) {
         const QString name = named("Name", 80, false);

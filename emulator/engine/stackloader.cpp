@@ -891,8 +891,8 @@ private:
 
     // The resources the SAM transform makes for an event type no service offers yet: named as
     // SAM names them, so that outputs and other resources can refer to them.
-    void addEventParts(const QString &function, const QString &name, const QString &type,
-        const Json &props, const QString &path)
+    void addEventParts(
+        const QString &function, const QString &name, const QString &type, const QString &path)
     {
         const QString base = function + name;
         const QString permission = base + QStringLiteral("Permission");
@@ -908,14 +908,6 @@ private:
         } else if (type == QLatin1String("SNS")) {
             made("AWS::SNS::Subscription");
             addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
-        } else if (type == QLatin1String("Schedule") || type == QLatin1String("CloudWatchEvent")
-            || type == QLatin1String("EventBridgeRule")) {
-            made("AWS::Events::Rule");
-            addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
-        } else if (type == QLatin1String("ScheduleV2")) {
-            made("AWS::Scheduler::Schedule");
-            if (!props.contains("RoleArn"))
-                addImplicit(base + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path);
         } else if (type == QLatin1String("CloudWatchLogs")) {
             made("AWS::Logs::SubscriptionFilter");
             addImplicit(permission, QStringLiteral("AWS::Lambda::Permission"), path);
@@ -952,7 +944,7 @@ private:
                     return r;
                 continue;
             }
-            addEventParts(id, name, type, props, path);
+            addEventParts(id, name, type, path);
             report(Level::Unsupported, Kind::EventType, type, path,
                 QStringLiteral("the function is not triggered by %1 events yet").arg(type));
         }

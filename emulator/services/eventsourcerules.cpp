@@ -1,6 +1,7 @@
 #include "services/eventsourcemappings.h"
 
 #include "functions/delivery.h"
+#include "services/eventpattern.h"
 
 #include <QSet>
 
@@ -205,133 +206,24 @@ BatchOutcome batchOutcome(
     return out;
 }
 
-namespace {
-
-bool matchesObject(const Json &pattern, const Json &value);
-
-// A nested field as the pattern sees it: an object, or a string holding one (an SQS body is
-// JSON text, a Kinesis record's data is base64 of it).
-std::optional<Json> asObject(const Json *value)
-{
-    if (!value)
-        return std::nullopt;
-    if (value->is_object())
-        return *value;
-    if (!value->is_string())
-        return std::nullopt;
-    const std::string &text = value->get_ref<const std::string &>();
-    if (auto parsed = parseJson(std::string_view(text)); parsed && parsed->is_object())
-        return *parsed;
-    auto decoded = QByteArray::fromBase64Encoding(
-        QByteArray::fromStdString(text), QByteArray::AbortOnBase64DecodingErrors);
-    if (decoded) {
-        if (auto parsed = parseJson(*decoded); parsed && parsed->is_object())
-            return *parsed;
-    }
-    return std::nullopt;
-}
-
-bool numericMatch(const Json &conditions, double v)
-{
-    if (!conditions.is_array() || conditions.size() % 2 != 0 || conditions.empty())
-        return false;
-    for (size_t i = 0; i < conditions.size(); i += 2) {
-        const Json &op = conditions[i];
-        const Json &bound = conditions[i + 1];
-        if (!op.is_string() || !bound.is_number())
-            return false;
-        const std::string &o = op.get_ref<const std::string &>();
-        const double b = bound.get<double>();
-        const bool ok = o == "=" ? v == b
-            : o == ">"           ? v > b
-            : o == ">="          ? v >= b
-            : o == "<"           ? v < b
-            : o == "<="          ? v <= b
-                                 : false;
-        if (!ok)
-            return false;
-    }
-    return true;
-}
-
-// One value of a pattern's list against a field's value (null: the field is absent).
-bool matchesRule(const Json &rule, const Json *value)
-{
-    if (rule.is_object() && rule.size() == 1) {
-        const auto only = rule.begin();
-        const std::string &op = only.key();
-        const Json &arg = only.value();
-        if (op == "exists")
-            return arg.is_boolean() && arg.get<bool>() == (value != nullptr);
-        if (!value)
-            return false;
-        if (op == "anything-but") {
-            if (arg.is_object())
-                return !matchesRule(arg, value);
-            if (arg.is_array())
-                return std::none_of(
-                    arg.begin(), arg.end(), [&](const Json &a) { return matchesRule(a, value); });
-            return !matchesRule(arg, value);
-        }
-        if (op == "numeric")
-            return value->is_number() && numericMatch(arg, value->get<double>());
-        if (!value->is_string() || !arg.is_string())
-            return false;
-        const QString v = fromStd(value->get<std::string>());
-        const QString a = fromStd(arg.get<std::string>());
-        if (op == "prefix")
-            return v.startsWith(a);
-        if (op == "suffix")
-            return v.endsWith(a);
-        if (op == "equals-ignore-case")
-            return v.compare(a, Qt::CaseInsensitive) == 0;
-        return false;
-    }
-    if (!value)
-        return false;
-    if (rule.is_number() && value->is_number())
-        return rule.get<double>() == value->get<double>();
-    return rule == *value;
-}
-
-bool matchesList(const Json &rules, const Json *value)
-{
-    const auto any = [&](const Json *v) {
-        return std::any_of(
-            rules.begin(), rules.end(), [&](const Json &r) { return matchesRule(r, v); });
-    };
-    if (value && value->is_array())
-        return std::any_of(
-            value->begin(), value->end(), [&](const Json &item) { return any(&item); });
-    return any(value);
-}
-
-bool matchesObject(const Json &pattern, const Json &value)
-{
-    for (const auto &[key, rules] : pattern.items()) {
-        const auto it = value.find(key);
-        const Json *field = it == value.end() ? nullptr : &*it;
-        if (rules.is_object()) {
-            const std::optional<Json> nested = asObject(field);
-            if (!nested || !matchesObject(rules, *nested))
-                return false;
-        } else if (!rules.is_array() || !matchesList(rules, field)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-} // namespace
-
 bool matchesFilters(const QStringList &patterns, const Json &record)
 {
     if (patterns.isEmpty())
         return true;
+    if (!record.is_object())
+        return false;
+    // Lambda's patterns are EventBridge's, read with its decoding of nested JSON strings.
+    EventPattern::Options options;
+    options.decodeNestedStrings = true;
     for (const QString &text : patterns) {
         auto pattern = parseJson(text.toUtf8());
-        if (pattern && pattern->is_object() && record.is_object()
-            && matchesObject(*pattern, record))
+        if (!pattern)
+            continue;
+        // {} filters nothing out (EventBridge refuses an empty pattern; Lambda's is kept).
+        if (pattern->is_object() && pattern->empty())
+            return true;
+        auto compiled = EventPattern::fromJson(*pattern, options);
+        if (compiled && compiled->matches(record))
             return true;
     }
     return false;

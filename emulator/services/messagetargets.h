@@ -20,6 +20,10 @@ struct TargetMessage
     // Message attributes by name: DataType ("String", "Number") and value (an asynchronous
     // invocation's dead-letter message carries RequestID, ErrorCode and ErrorMessage).
     QMap<QString, std::pair<QString, QString>> attributes;
+    // For a FIFO queue (EventBridge's SqsParameters): the group, and the deduplication id
+    // (empty: the queue's content-based deduplication, or a fresh id when it has none).
+    QString messageGroupId;
+    QString deduplicationId;
 };
 
 // What a service that receives messages implements (SQS for queues).

@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 from harness import Tarmac, boto3_client, run_tarmac
-from lambda_support import wait_for
+from lambda_support import tarmac_json, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.normpath(os.path.join(HERE, "..", "..", "fixtures", "demo"))
@@ -44,7 +44,7 @@ class Demo(unittest.TestCase):
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")
             self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
-            report = ("tarmac: template.yaml: stack demo, 7 resource(s) (+10 made by the SAM "
+            report = ("tarmac: template.yaml: stack demo, 8 resource(s) (+12 made by the SAM "
                       "transform), everything emulated")
             wait_for(lambda: report in t.stderr_lines, timeout=5, what=report)
 
@@ -156,3 +156,35 @@ class DemoApi(unittest.TestCase):
             self.assertEqual(len(roots), 1)
             self.assertEqual(attr(roots[0], "url.path"), "/_aws/execute-api/%s/uploads/notes/api.txt"
                              % url.rsplit("/", 1)[1])
+
+
+class DemoCleanup(unittest.TestCase):
+    def test_nightly_cleanup_removes_week_old_uploads_when_the_clock_moves(self):
+        with Tarmac(project=DEMO) as t:
+            wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5,
+                     what="outputs")
+            s3 = boto3_client(t, "s3")
+            s3.put_object(Bucket="demo-uploads", Key="old/notes.txt", Body=b"old words here\n")
+            status, _ = tarmac_json(t, "/_tarmac/clock/freeze", "POST", {})
+            self.assertEqual(status, 200)
+            # Fired now, the upload is too young to go.
+            status, fired = tarmac_json(t, "/_tarmac/schedules/CleanupFunctionNightly/fire", "POST", {})
+            self.assertEqual(status, 200, fired)
+            wait_for(lambda: any("removed 0 upload(s) older than 7 days, kept 1" in line
+                                 for line in t.stderr_lines), timeout=60, what="the first cleanup")
+            self.assertIn("Contents", s3.list_objects_v2(Bucket="demo-uploads"))
+            # Eight nights later it has gone; each night's tick ran with its own time.
+            status, _ = tarmac_json(t, "/_tarmac/clock/advance", "POST", {"seconds": 8 * 86400},
+                                    timeout=120)
+            self.assertEqual(status, 200)
+            wait_for(lambda: "Contents" not in s3.list_objects_v2(Bucket="demo-uploads"),
+                     timeout=60, what="the upload to be cleaned up")
+            wait_for(lambda: any("removed 1 upload(s) older than 7 days" in line
+                                 for line in t.stderr_lines), timeout=30, what="the log line")
+            ticks = [line for line in t.stderr_lines if "CleanupFunctionNightly" in line
+                     and " tick for " in line]
+            self.assertEqual(len(ticks), 8, ticks)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -3,19 +3,23 @@
 // clock frozen and advanced; and closing while the function runs leaves no process behind.
 
 #include "functions/functionrunner.h"
+#include "ui/clockstatus.h"
 #include "ui/enginehost.h"
 #include "ui/steppercontroller.h"
 #include "ui/stepperpanel.h"
 
 #include <QAbstractItemModelTester>
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QLabel>
+#include <QMenu>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QToolButton>
 
 #include <signal.h>
 
@@ -265,6 +269,42 @@ private slots:
         QVERIFY(stepper.clockNowNs() >= frozen + 60'000'000'000);
         // The engine runs on that clock: a request's span is stamped ahead of the system.
         QVERIFY(host.clock()->offsetNs() > 59'000'000'000);
+    }
+
+    // The status bar's clock: what it says, and its controls driving the engine's clock, also
+    // when the clock was moved by someone else.
+    void clockStatusBar()
+    {
+        EngineHost host(options());
+        StepperController stepper(&host);
+        ClockStatus status(&stepper);
+        auto *time = status.findChild<QLabel *>(QStringLiteral("clockStatusTime"));
+        auto *freeze = status.findChild<QToolButton *>(QStringLiteral("clockStatusFreeze"));
+        auto *advance = status.findChild<QToolButton *>(QStringLiteral("clockStatusAdvance"));
+        QVERIFY(time && freeze && advance);
+        QVERIFY(!freeze->isEnabled());
+        QSignalSpy started(&host, &EngineHost::started);
+        host.start();
+        QVERIFY(started.wait(20000));
+        QTRY_VERIFY(freeze->isEnabled());
+        QCOMPARE(freeze->text(), QStringLiteral("Freeze"));
+        freeze->click();
+        QVERIFY(stepper.isClockFrozen());
+        QTRY_VERIFY(time->text().contains(QLatin1String("frozen")));
+        QCOMPARE(freeze->text(), QStringLiteral("Resume"));
+        const qint64 frozen = stepper.clockNowNs();
+        const QList<QAction *> steps = advance->menu()->actions();
+        QCOMPARE(steps.size(), 5);
+        steps.at(3)->trigger(); // 1 day
+        QCOMPARE(stepper.clockNowNs(), frozen + qint64(86400) * 1'000'000'000);
+        // Another day, by someone else: the label follows.
+        host.clock()->advanceNs(qint64(86400) * 1'000'000'000);
+        const QString day = QDateTime::fromMSecsSinceEpoch(stepper.clockNowNs() / 1'000'000)
+                                .toString(QStringLiteral("yyyy-MM-dd"));
+        QTRY_VERIFY(time->text().contains(day));
+        freeze->click();
+        QVERIFY(!stepper.isClockFrozen());
+        QTRY_VERIFY(!time->text().contains(QLatin1String("frozen")));
     }
 
     void closingWhileAFunctionRunsLeavesNoProcess()

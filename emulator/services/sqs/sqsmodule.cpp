@@ -68,14 +68,26 @@ Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &
     if (!m_store || queue.isEmpty() || !m_store->exists(queue))
         return makeError(QStringLiteral("QueueDoesNotExist"),
             QStringLiteral("The queue %1 does not exist.").arg(arn), 400);
-    if (queue.endsWith(QLatin1String(".fifo")))
+    const bool fifo = queue.endsWith(QLatin1String(".fifo"));
+    if (fifo && message.messageGroupId.isEmpty())
         return makeError(QStringLiteral("InvalidParameterValue"),
-            QStringLiteral("%1 is a FIFO queue; AWS delivers these messages to standard queues "
-                           "only.")
+            QStringLiteral("%1 is a FIFO queue: a message for it needs a message group id "
+                           "(S3 notifications go to standard queues only).")
                 .arg(arn),
             400);
     SqsSendRequest send;
     send.body = message.body;
+    if (fifo) {
+        send.groupId = message.messageGroupId;
+        send.deduplicationId = message.deduplicationId;
+        const auto attributes
+            = m_store->attributes(queue, {QStringLiteral("ContentBasedDeduplication")});
+        const bool contentBased = attributes
+            && attributes->value(QStringLiteral("ContentBasedDeduplication"))
+                == QLatin1String("true");
+        if (send.deduplicationId.isEmpty() && !contentBased)
+            send.deduplicationId = QString::fromLatin1(newRequestId());
+    }
     for (auto it = message.attributes.cbegin(); it != message.attributes.cend(); ++it)
         send.attributes.insert(it.key(), {it.value().first, it.value().second.toUtf8()});
     const TraceContext trace {message.traceId, message.parentSpanId};

@@ -3,6 +3,7 @@
 // positions.
 #include "engine/stackloader.h"
 #include "services/apigateway/apigatewayresources.h"
+#include "services/events/eventsresources.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/s3/s3resources.h"
 #include "services/sqs/sqsresources.h"
@@ -33,6 +34,8 @@ StackLoader::Options serviceTypes()
     o.eventTypes = {&s3resources::s3EventType(), &sqsresources::sqsEventType()};
     o.resourceTypes += apigatewayresources::resourceTypes();
     o.eventTypes += apigatewayresources::functionEventTypes();
+    o.resourceTypes += eventsresources::eventBridgeTypes() + eventsresources::schedulerTypes();
+    o.eventTypes += eventsresources::eventBridgeEvents() + eventsresources::schedulerEvents();
     o.messageServices = {QStringLiteral("sqs")}; // as SqsModule offers
     return o;
 }
