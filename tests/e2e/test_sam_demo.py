@@ -44,7 +44,7 @@ class Demo(unittest.TestCase):
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")
             self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
-            report = ("tarmac: template.yaml: stack demo, 8 resource(s) (+12 made by the SAM "
+            report = ("tarmac: template.yaml: stack demo, 8 resource(s) (+13 made by the SAM "
                       "transform), everything emulated")
             wait_for(lambda: report in t.stderr_lines, timeout=5, what=report)
 
