@@ -1,0 +1,584 @@
+#include "services/dynamodb/ddbvalue.h"
+
+#include "services/dynamodb/ddbnumber.h"
+
+#include <QStringList>
+
+#include <cstring>
+#include <set>
+#include <string_view>
+
+namespace tarmac {
+
+namespace {
+
+Error serialization(const QString &message)
+{
+    return makeError(QStringLiteral("SerializationException"), message, 400);
+}
+
+Error validation(const QString &message)
+{
+    return makeError(QStringLiteral("ValidationException"), message, 400);
+}
+
+// AWS's prefix for most of its value errors, not all: NS duplicates go without it.
+QString invalid(const QString &message)
+{
+    return QStringLiteral("One or more parameter values were invalid: ") + message;
+}
+
+bool isType(const std::string &key)
+{
+    static const std::set<std::string> types
+        = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+    return types.count(key) > 0;
+}
+
+// Coral's words for a JSON value that is not the string or boolean a member wants: the token
+// it read ("NUMBER_VALUE cannot be converted to String"), or the structure it met.
+Error scalarMismatch(const Json &v, const QString &javaType)
+{
+    if (const auto *b = v.get_ptr<const Json::boolean_t *>())
+        return serialization(
+            QStringLiteral("%1 cannot be converted to %2")
+                .arg(*b ? QStringLiteral("TRUE_VALUE") : QStringLiteral("FALSE_VALUE"), javaType));
+    if (v.is_number())
+        return serialization(QStringLiteral("%1 cannot be converted to %2")
+                                 .arg(v.is_number_float() ? QStringLiteral("DECIMAL_VALUE")
+                                                          : QStringLiteral("NUMBER_VALUE"),
+                                     javaType));
+    if (v.is_array())
+        return serialization(
+            QStringLiteral("Unrecognized collection type class java.lang.") + javaType);
+    if (v.is_object())
+        return serialization(QStringLiteral("Start of structure or map found where not expected"));
+    return serialization(QStringLiteral("Unexpected token received from parser"));
+}
+
+Error listMismatch(const Json &v)
+{
+    if (v.is_object())
+        return serialization(QStringLiteral("Start of structure or map found where not expected"));
+    return serialization(QStringLiteral("Unexpected field type"));
+}
+
+Error mapMismatch(const Json &v)
+{
+    if (v.is_array())
+        return serialization(QStringLiteral("Unrecognized collection type java.util.Map<java.lang."
+                                            "String, com.amazonaws.dynamodb.v20120810."
+                                            "AttributeValue>"));
+    return serialization(QStringLiteral("Unexpected field type"));
+}
+
+Error attributeValueMismatch(const Json &v)
+{
+    if (v.is_array())
+        return serialization(QStringLiteral("Unrecognized collection type class "
+                                            "com.amazonaws.dynamodb.v20120810.AttributeValue"));
+    return serialization(QStringLiteral("Unexpected value type in payload"));
+}
+
+int base64Value(char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+qsizetype base64Padding(const std::string &s)
+{
+    qsizetype pad = 0;
+    while (pad < qsizetype(s.size()) && s[s.size() - 1 - size_t(pad)] == '=')
+        ++pad;
+    return pad;
+}
+
+// A B value or BS member: standard base64 with its padding, and, as AWS's decoder insists,
+// no stray bits in the last character, so that one byte string has one text.
+std::optional<Error> blobError(const Json &v, const QString &path)
+{
+    if (v.is_boolean() || v.is_number())
+        return serialization(
+            QStringLiteral("only base-64-encoded strings are convertible to bytes"));
+    if (v.is_array())
+        return serialization(
+            QStringLiteral("Unrecognized collection type class java.nio.ByteBuffer"));
+    if (!v.is_string())
+        return serialization(QStringLiteral("Start of structure or map found where not expected"));
+    const std::string &s = *v.get_ptr<const Json::string_t *>();
+    if (s.size() % 4 != 0)
+        return serialization(
+            QStringLiteral("Base64 encoded length is expected a multiple of 4 bytes but found: %1")
+                .arg(s.size()));
+    const qsizetype pad = base64Padding(s);
+    bool valid = pad <= 2;
+    for (size_t i = 0; valid && i < s.size() - size_t(pad); ++i)
+        valid = base64Value(s[i]) >= 0;
+    if (!valid)
+        return serialization(QStringLiteral("Invalid Base64 character in the binary value at %1")
+                                 .arg(path.isEmpty() ? QStringLiteral("the top") : path));
+    if (pad > 0 && (base64Value(s[s.size() - size_t(pad) - 1]) & (pad == 2 ? 0x0F : 0x03)))
+        return serialization(QStringLiteral("Invalid last non-pad Base64 character dectected"));
+    return std::nullopt;
+}
+
+QByteArray decodeBase64(const std::string &s)
+{
+    return QByteArray::fromBase64(QByteArray::fromRawData(s.data(), qsizetype(s.size())));
+}
+
+qint64 base64DecodedSize(const std::string &s)
+{
+    return qint64(s.size() / 4 * 3) - base64Padding(s);
+}
+
+Result<bool> booleanOf(const Json &v)
+{
+    if (const auto *b = v.get_ptr<const Json::boolean_t *>())
+        return *b;
+    if (const auto *s = v.get_ptr<const Json::string_t *>()) {
+        // Coral reads a few words as booleans; anything else is a parse error.
+        const QString word = fromStd(*s).toUpper();
+        if (word == QLatin1String("TRUE") || word == QLatin1String("1")
+            || word == QLatin1String("YES"))
+            return true;
+        if (word == QLatin1String("FALSE") || word == QLatin1String("0")
+            || word == QLatin1String("NO"))
+            return false;
+    }
+    return scalarMismatch(v, QStringLiteral("Boolean"));
+}
+
+QString memberPath(const QString &path, const std::string &name)
+{
+    return path.isEmpty() ? fromStd(name) : path + u'.' + fromStd(name);
+}
+
+QString elementPath(const QString &path, size_t index)
+{
+    return path + QStringLiteral("[%1]").arg(index);
+}
+
+// The first step: JSON types only, as the request is deserialised, so that a shape error
+// anywhere in a request wins over a meaning error. Answers the typed copy. Below the nesting
+// limit nothing is read: the second step refuses the value at that level.
+Result<Json> shapeValue(const Json &v, const QString &path, int depth)
+{
+    if (depth > kDdbMaxNestingDepth)
+        return v;
+    if (v.is_null())
+        return Json::object();
+    if (!v.is_object())
+        return attributeValueMismatch(v);
+    Json out = Json::object();
+    for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string &type = it.key();
+        const Json &m = it.value();
+        if (m.is_null() || !isType(type))
+            continue;
+        if (type == "S" || type == "N") {
+            if (!m.is_string())
+                return scalarMismatch(m, QStringLiteral("String"));
+            out[type] = m;
+        } else if (type == "B") {
+            if (auto e = blobError(m, path))
+                return *e;
+            out[type] = m;
+        } else if (type == "BOOL" || type == "NULL") {
+            auto b = booleanOf(m);
+            if (!b)
+                return b.error();
+            out[type] = *b;
+        } else if (type == "SS" || type == "NS" || type == "BS") {
+            if (!m.is_array())
+                return listMismatch(m);
+            for (size_t i = 0; i < m.size(); ++i) {
+                const Json &member = m[i];
+                if (member.is_null())
+                    return serialization(
+                        QStringLiteral("A set may not hold null: %1").arg(elementPath(path, i)));
+                if (type == "BS") {
+                    if (auto e = blobError(member, elementPath(path, i)))
+                        return *e;
+                } else if (!member.is_string()) {
+                    return scalarMismatch(member, QStringLiteral("String"));
+                }
+            }
+            out[type] = m;
+        } else if (type == "L") {
+            if (!m.is_array())
+                return listMismatch(m);
+            Json list = Json::array();
+            for (size_t i = 0; i < m.size(); ++i) {
+                auto element = shapeValue(m[i], elementPath(path, i), depth + 1);
+                if (!element)
+                    return element.error();
+                list.push_back(std::move(element).value());
+            }
+            out[type] = std::move(list);
+        } else { // M
+            if (!m.is_object())
+                return mapMismatch(m);
+            Json map = Json::object();
+            for (auto member = m.begin(); member != m.end(); ++member) {
+                auto value = shapeValue(member.value(), memberPath(path, member.key()), depth + 1);
+                if (!value)
+                    return value.error();
+                map[member.key()] = std::move(value).value();
+            }
+            out[type] = std::move(map);
+        }
+    }
+    return out;
+}
+
+// "[a, b]", as AWS lists a set in its duplicates message.
+QString listText(const Json &set)
+{
+    QStringList texts;
+    for (const Json &member : set)
+        texts.append(fromStd(*member.get_ptr<const Json::string_t *>()));
+    return u'[' + texts.join(QStringLiteral(", ")) + u']';
+}
+
+bool hasDuplicates(const Json &set)
+{
+    std::set<std::string> seen;
+    for (const Json &member : set) {
+        if (!seen.insert(*member.get_ptr<const Json::string_t *>()).second)
+            return true;
+    }
+    return false;
+}
+
+// The second step, on shapeValue's copy: what the value means, in DynamoDB's order and words,
+// normalising numbers in place.
+std::optional<Error> validateValue(Json &v, int depth)
+{
+    if (depth > kDdbMaxNestingDepth)
+        return validation(QStringLiteral("Nesting Levels have exceeded supported limits: "
+                                         "Attributes in the item have nested levels beyond "
+                                         "supported limit"));
+    if (v.empty())
+        return validation(QStringLiteral("Supplied AttributeValue is empty, must contain exactly "
+                                         "one of the supported datatypes"));
+    for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string &type = it.key();
+        Json &m = it.value();
+        if (type == "N") {
+            auto number = DdbNumber::parse(fromStd(*m.get_ptr<const Json::string_t *>()));
+            if (!number)
+                return number.error();
+            m = toStd(number->toString());
+        } else if (type == "NULL") {
+            if (!*m.get_ptr<const Json::boolean_t *>())
+                return validation(
+                    invalid(QStringLiteral("Null attribute value types must have the value of "
+                                           "true")));
+        } else if (type == "SS" || type == "NS" || type == "BS") {
+            if (m.empty()) {
+                // Sic: AWS's words, with their double space.
+                if (type == "SS")
+                    return validation(invalid(QStringLiteral("An string set  may not be empty")));
+                if (type == "NS")
+                    return validation(invalid(QStringLiteral("An number set  may not be empty")));
+                return validation(invalid(QStringLiteral("Binary sets should not be empty")));
+            }
+            if (type == "NS") {
+                for (Json &member : m) {
+                    auto number
+                        = DdbNumber::parse(fromStd(*member.get_ptr<const Json::string_t *>()));
+                    if (!number)
+                        return number.error();
+                    member = toStd(number->toString());
+                }
+            }
+            // Numbers compare normalised: ["1", "1.0"] holds one number twice.
+            if (hasDuplicates(m)) {
+                if (type == "NS")
+                    return validation(QStringLiteral("Input collection contains duplicates"));
+                if (type == "SS")
+                    return validation(
+                        invalid(QStringLiteral("Input collection %1 contains duplicates.")
+                                    .arg(listText(m))));
+                return validation(
+                    invalid(QStringLiteral("Input collection %1of type BS contains duplicates.")
+                                .arg(listText(m))));
+            }
+        } else if (type == "L") {
+            for (Json &element : m) {
+                if (auto e = validateValue(element, depth + 1))
+                    return e;
+            }
+        } else if (type == "M") {
+            for (auto member = m.begin(); member != m.end(); ++member) {
+                if (auto e = validateValue(member.value(), depth + 1))
+                    return e;
+            }
+        }
+    }
+    if (v.size() > 1)
+        return validation(QStringLiteral("Supplied AttributeValue has more than one datatypes "
+                                         "set, must contain exactly one of the supported "
+                                         "datatypes"));
+    return std::nullopt;
+}
+
+// The value's one type name ("S"), or empty: typeOf() without a QString, for the hot paths.
+std::string_view typeName(const Json &value)
+{
+    if (!value.is_object() || value.size() != 1 || !isType(value.begin().key()))
+        return {};
+    return value.begin().key();
+}
+
+int signOf(int c)
+{
+    return (c > 0) - (c < 0);
+}
+
+int compareBytes(const char *a, size_t aSize, const char *b, size_t bSize)
+{
+    const int c = std::memcmp(a, b, std::min(aSize, bSize));
+    if (c != 0)
+        return signOf(c);
+    return aSize == bSize ? 0 : (aSize < bSize ? -1 : 1);
+}
+
+std::optional<DdbNumber> numberOf(const Json &member)
+{
+    const auto *s = member.get_ptr<const Json::string_t *>();
+    if (!s)
+        return std::nullopt;
+    auto number = DdbNumber::parse(fromStd(*s));
+    if (!number)
+        return std::nullopt;
+    return *number;
+}
+
+// A set's members as comparable texts (numbers normalised, binaries decoded), or nullopt
+// when a member is not a string or not a number.
+std::optional<std::set<std::string>> setOf(const Json &set, std::string_view type)
+{
+    if (!set.is_array())
+        return std::nullopt;
+    std::set<std::string> out;
+    for (const Json &member : set) {
+        const auto *s = member.get_ptr<const Json::string_t *>();
+        if (!s)
+            return std::nullopt;
+        if (type == "NS") {
+            auto number = numberOf(member);
+            if (!number)
+                return std::nullopt;
+            out.insert(toStd(number->toString()));
+        } else if (type == "BS") {
+            out.insert(decodeBase64(*s).toStdString());
+        } else {
+            out.insert(*s);
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+Result<Json> checkValue(const Json &value, const QString &path)
+{
+    auto shaped = shapeValue(value, path, 1);
+    if (!shaped)
+        return shaped.error();
+    if (auto e = validateValue(*shaped, 1))
+        return *e;
+    return shaped;
+}
+
+Result<Json> checkItem(const Json &item)
+{
+    if (!item.is_object())
+        return mapMismatch(item);
+    // Every value's shape before any value's meaning, as the request is read before it is
+    // validated.
+    Json out = Json::object();
+    for (auto it = item.begin(); it != item.end(); ++it) {
+        auto shaped = shapeValue(it.value(), fromStd(it.key()), 1);
+        if (!shaped)
+            return shaped.error();
+        out[it.key()] = std::move(shaped).value();
+    }
+    for (auto it = out.begin(); it != out.end(); ++it) {
+        if (it.key().empty())
+            return validation(QStringLiteral("Empty attribute name"));
+        if (qsizetype(it.key().size()) > kDdbMaxAttributeNameSize)
+            return validation(QStringLiteral("Attribute name is too large, must be less than "
+                                             "%1 bytes")
+                                  .arg(kDdbMaxAttributeNameSize + 1));
+        if (auto e = validateValue(it.value(), 1))
+            return *e;
+    }
+    if (itemSize(out) > kDdbMaxItemSize)
+        return validation(QStringLiteral("Item size has exceeded the maximum allowed size"));
+    return out;
+}
+
+QString typeOf(const Json &value)
+{
+    const std::string_view type = typeName(value);
+    return QString::fromLatin1(type.data(), qsizetype(type.size()));
+}
+
+qint64 valueSize(const Json &value)
+{
+    const std::string_view type = typeName(value);
+    if (type.empty())
+        return 0;
+    const Json *m = &value.begin().value();
+    const auto *s = m->get_ptr<const Json::string_t *>();
+    if (type == "S")
+        return s ? qint64(s->size()) : 0;
+    if (type == "N") {
+        auto number = numberOf(*m);
+        return number ? number->storedSize() : 0;
+    }
+    if (type == "B")
+        return s ? base64DecodedSize(*s) : 0;
+    if (type == "BOOL" || type == "NULL")
+        return 1;
+    qint64 size = 0;
+    if (type == "SS" || type == "NS" || type == "BS") {
+        if (!m->is_array())
+            return 0;
+        for (const Json &member : *m) {
+            const auto *text = member.get_ptr<const Json::string_t *>();
+            if (!text)
+                continue;
+            if (type == "SS") {
+                size += qint64(text->size());
+            } else if (type == "BS") {
+                size += base64DecodedSize(*text);
+            } else if (auto number = numberOf(member)) {
+                size += number->storedSize();
+            }
+        }
+        return size;
+    }
+    if (type == "L" && m->is_array()) {
+        size = 3;
+        for (const Json &element : *m)
+            size += 1 + valueSize(element);
+        return size;
+    }
+    if (type == "M" && m->is_object()) {
+        size = 3;
+        for (auto it = m->begin(); it != m->end(); ++it)
+            size += 1 + qint64(it.key().size()) + valueSize(it.value());
+        return size;
+    }
+    return 0;
+}
+
+qint64 itemSize(const Json &item)
+{
+    if (!item.is_object())
+        return 0;
+    qint64 size = 0;
+    for (auto it = item.begin(); it != item.end(); ++it)
+        size += qint64(it.key().size()) + valueSize(it.value());
+    return size;
+}
+
+std::optional<int> compareValues(const Json &a, const Json &b)
+{
+    const std::string_view type = typeName(a);
+    if (type.empty() || type != typeName(b))
+        return std::nullopt;
+    const Json &x = a.begin().value();
+    const Json &y = b.begin().value();
+    const auto *xs = x.get_ptr<const Json::string_t *>();
+    const auto *ys = y.get_ptr<const Json::string_t *>();
+    if (!xs || !ys)
+        return std::nullopt;
+    if (type == "S")
+        return compareBytes(xs->data(), xs->size(), ys->data(), ys->size());
+    if (type == "N") {
+        const auto xn = numberOf(x);
+        const auto yn = numberOf(y);
+        if (!xn || !yn)
+            return std::nullopt;
+        return xn->compare(*yn);
+    }
+    if (type == "B") {
+        const QByteArray xb = decodeBase64(*xs);
+        const QByteArray yb = decodeBase64(*ys);
+        return compareBytes(xb.constData(), size_t(xb.size()), yb.constData(), size_t(yb.size()));
+    }
+    return std::nullopt;
+}
+
+bool equalValues(const Json &a, const Json &b)
+{
+    const std::string_view type = typeName(a);
+    if (type.empty() || type != typeName(b))
+        return false;
+    const Json &x = a.begin().value();
+    const Json &y = b.begin().value();
+    if (type == "S" || type == "BOOL" || type == "NULL")
+        return x == y;
+    if (type == "N" || type == "B") {
+        const auto c = compareValues(a, b);
+        return c && *c == 0;
+    }
+    if (type == "SS" || type == "NS" || type == "BS") {
+        const auto xs = setOf(x, type);
+        const auto ys = setOf(y, type);
+        return xs && ys && *xs == *ys;
+    }
+    if (type == "L") {
+        if (!x.is_array() || !y.is_array() || x.size() != y.size())
+            return false;
+        for (size_t i = 0; i < x.size(); ++i) {
+            if (!equalValues(x[i], y[i]))
+                return false;
+        }
+        return true;
+    }
+    // M
+    if (!x.is_object() || !y.is_object() || x.size() != y.size())
+        return false;
+    for (auto it = x.begin(); it != x.end(); ++it) {
+        const auto other = y.find(it.key());
+        if (other == y.end() || !equalValues(it.value(), *other))
+            return false;
+    }
+    return true;
+}
+
+QByteArray keySortBytes(const Json &value)
+{
+    const std::string_view type = typeName(value);
+    const Json *m = type.empty() ? nullptr : &value.begin().value();
+    const auto *s = m ? m->get_ptr<const Json::string_t *>() : nullptr;
+    if (!s)
+        return {};
+    if (type == "S")
+        return QByteArray(s->data(), qsizetype(s->size()));
+    if (type == "B")
+        return decodeBase64(*s);
+    if (type == "N") {
+        auto number = numberOf(*m);
+        return number ? number->sortKey() : QByteArray();
+    }
+    return {};
+}
+
+} // namespace tarmac
