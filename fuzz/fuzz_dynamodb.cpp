@@ -1,5 +1,6 @@
 // libFuzzer target for what DynamoDB's API will read from clients: attribute values and items
-// in the wire JSON (services/dynamodb/ddbvalue) and numbers (ddbnumber).
+// in the wire JSON (services/dynamodb/ddbvalue), numbers (ddbnumber) and expressions
+// (ddbexpression: condition, projection and update expressions over a sample item).
 //
 // The input's first byte picks the reader; the rest is its input. Whatever comes, reading must
 // end with a value or with DynamoDB's own 4xx error (never an exception or a crash), and what
@@ -9,6 +10,7 @@
 //
 // Any broken invariant calls __builtin_trap(), which libFuzzer reports as a crash.
 
+#include "services/dynamodb/ddbexpression.h"
 #include "services/dynamodb/ddbnumber.h"
 #include "services/dynamodb/ddbvalue.h"
 
@@ -39,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const int reader = data[0] % 2;
+    const int reader = data[0] % 3;
     const QByteArray bytes(reinterpret_cast<const char *>(data) + 1, qsizetype(size) - 1);
     switch (reader) {
     case 0: { // an item: {"name": {"S": "..."}, ...}
@@ -88,6 +90,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         auto back = sum->subtract(*b);
         if (back)
             FUZZ_CHECK(*back == *a);
+        break;
+    }
+    case 2: { // an expression, with sample names and values, against a sample item
+        static const Json names = Json::parse(R"j({"#n": "name", "#l": "list", "#m": "map"})j");
+        static const Json values = Json::parse(
+            R"j({":s": {"S": "ab"}, ":n": {"N": "2"}, ":l": {"L": [{"N": "1"}]},
+                ":ss": {"SS": ["x"]}})j");
+        static const Json item = Json::parse(
+            R"j({"name": {"S": "abc"}, "count": {"N": "5"}, "list": {"L": [{"S": "a"}]},
+                "map": {"M": {"k": {"SS": ["x", "y"]}}}, "flag": {"BOOL": true}})j");
+        const QString text = QString::fromUtf8(bytes);
+        DdbExpressionContext ctx {&names, &values, {}, {}};
+        if (auto c = DdbCondition::parse(text, ctx))
+            (void)c->evaluate(item);
+        else
+            checkError(c.error());
+        if (auto p = DdbProjection::parse(text, ctx))
+            (void)p->apply(item);
+        else
+            checkError(p.error());
+        if (auto u = DdbUpdate::parse(text, ctx)) {
+            auto updated = u->apply(item);
+            if (updated)
+                FUZZ_CHECK(updated->is_object());
+            else
+                checkError(updated.error());
+        } else {
+            checkError(u.error());
+        }
+        (void)checkAllUsed(ctx);
         break;
     }
     }
