@@ -252,6 +252,12 @@ std::optional<FunctionConfig> FunctionRunner::function(const QString &name) cons
     return it->config;
 }
 
+bool FunctionRunner::hasFunction(const QString &name) const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_definitions.contains(name);
+}
+
 QStringList FunctionRunner::functionNames() const
 {
     QMutexLocker lock(&m_mutex);

@@ -83,6 +83,7 @@ public:
     void removeFunction(const QString &name);
     std::optional<FunctionConfig> function(const QString &name) const;
     QStringList functionNames() const;
+    bool hasFunction(const QString &name) const;
     QString functionArn(const QString &name) const;
 
     // Runs one delivery (see the class comment). Thread-safe; `done` is called on the

@@ -4,15 +4,16 @@
 #include "base/ids.h"
 #include "services/eventpattern.h"
 #include "services/events/eventinput.h"
+#include "services/events/eventsupport.h"
 #include "services/events/scheduleexpression.h"
 
-#include <QDateTime>
 #include <QRegularExpression>
-#include <QUuid>
 
 #include <algorithm>
 
 namespace tarmac {
+
+using namespace eventsupport;
 
 // A target as stored: its API record, and what sending needs, read once.
 struct EventBridge::Target
@@ -95,43 +96,6 @@ const QRegularExpression &busNamePattern()
 {
     static const QRegularExpression re(QStringLiteral("^[/\\.\\-_A-Za-z0-9]+$"));
     return re;
-}
-
-double epochSeconds(qint64 ns)
-{
-    return double(ns / 1'000'000) / 1000.0;
-}
-
-std::string isoSeconds(qint64 ns)
-{
-    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC)
-        .toString(Qt::ISODate)
-        .toStdString();
-}
-
-// Opaque page tokens: the offset into a sorted list.
-QString pageToken(qsizetype next)
-{
-    return QString::fromLatin1(QByteArray::number(qint64(next)).toBase64());
-}
-
-std::optional<qsizetype> pageOffset(const std::optional<QString> &token)
-{
-    if (!token || token->isEmpty())
-        return 0;
-    bool ok = false;
-    const qint64 v = QByteArray::fromBase64(token->toLatin1()).toLongLong(&ok);
-    if (!ok || v < 0)
-        return std::nullopt;
-    return qsizetype(v);
-}
-
-Json tagList(const QMap<QString, QString> &tags)
-{
-    Json out = Json::array();
-    for (auto it = tags.cbegin(); it != tags.cend(); ++it)
-        out.push_back({{"Key", toStd(it.key())}, {"Value", toStd(it.value())}});
-    return out;
 }
 
 QMap<QString, QString> tagMap(const Json &list)
@@ -288,11 +252,7 @@ Result<QString> EventBridge::busName(JsonFields &f, const char *field) const
     const auto given = f.string(field);
     if (!f.ok())
         return fieldError(f);
-    QString name = given.value_or(kDefault);
-    if (name.startsWith(QLatin1String("arn:")))
-        name = name.section(QStringLiteral(":event-bus/"), 1);
-    if (name.isEmpty())
-        name = kDefault;
+    const QString name = busNameOf(given.value_or(QString()));
     QReadLocker lock(&m_lock);
     if (!m_buses.contains(name))
         return notFound(QStringLiteral("Event bus %1 does not exist.").arg(name));
@@ -301,11 +261,8 @@ Result<QString> EventBridge::busName(JsonFields &f, const char *field) const
 
 bool EventBridge::busExists(const QString &nameOrArn) const
 {
-    QString name = nameOrArn;
-    if (name.startsWith(QLatin1String("arn:")))
-        name = name.section(QStringLiteral(":event-bus/"), 1);
     QReadLocker lock(&m_lock);
-    return m_buses.contains(name);
+    return m_buses.contains(busNameOf(nameOrArn));
 }
 
 Result<void> EventBridge::changeRule(
@@ -464,7 +421,7 @@ Result<Json> EventBridge::listRules(JsonFields &f)
     auto bus = busName(f, "EventBusName");
     if (!bus)
         return bus.error();
-    const auto offset = pageOffset(token);
+    const auto offset = pageOffset(token.value_or(QString()));
     if (!offset)
         return validation(QStringLiteral("The NextToken is not valid."));
     QReadLocker lock(&m_lock);
@@ -705,7 +662,7 @@ Result<Json> EventBridge::listTargetsByRule(JsonFields &f)
     auto bus = busName(f, "EventBusName");
     if (!bus)
         return bus.error();
-    const auto offset = pageOffset(token);
+    const auto offset = pageOffset(token.value_or(QString()));
     if (!offset)
         return validation(QStringLiteral("The NextToken is not valid."));
     QReadLocker lock(&m_lock);
@@ -923,7 +880,7 @@ Result<Json> EventBridge::listEventBuses(JsonFields &f)
     const auto limit = f.integer("Limit");
     if (!f.ok())
         return fieldError(f);
-    const auto offset = pageOffset(token);
+    const auto offset = pageOffset(token.value_or(QString()));
     if (!offset)
         return validation(QStringLiteral("The NextToken is not valid."));
     QReadLocker lock(&m_lock);
@@ -1026,26 +983,20 @@ Result<Json> EventBridge::putEvents(JsonFields &f, const CallContext &context)
         auto detailJson = parseJson(detail->toUtf8());
         if (!detailJson || !detailJson->is_object())
             return fail("MalformedDetail", QStringLiteral("Detail is malformed."));
-        QString bus = busField.value_or(kDefault);
-        if (bus.startsWith(QLatin1String("arn:")))
-            bus = bus.section(QStringLiteral(":event-bus/"), 1);
-        if (bus.isEmpty())
-            bus = kDefault;
+        const QString bus = busNameOf(busField.value_or(QString()));
         {
             QReadLocker lock(&m_lock);
             if (!m_buses.contains(bus))
                 return fail("ResourceNotFoundException",
                     QStringLiteral("Event bus %1 does not exist.").arg(bus));
         }
-        const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-        Json event = {{"version", "0"}, {"id", toStd(id)}, {"detail-type", toStd(*detailType)},
-            {"source", toStd(*source)}, {"account", toStd(m_accountId)},
-            {"time", isoSeconds(time ? qint64(*time * 1000) * 1'000'000 : now)},
-            {"region", toStd(m_region)}, {"resources", Json::array()},
-            {"detail", std::move(*detailJson)}};
+        Json listed = Json::array();
         for (const QString &r : resources.value_or(QStringList()))
-            event["resources"].push_back(toStd(r));
-        results.push_back({{"EventId", toStd(id)}});
+            listed.push_back(toStd(r));
+        Json event = eventEnvelope(*detailType, *source, m_accountId, m_region,
+            time ? qint64(*time * 1000) * 1'000'000 : now, std::move(listed),
+            std::move(*detailJson));
+        results.push_back({{"EventId", event["id"]}});
         accepted.append({bus, std::move(event)});
     });
     if (!f.ok())
@@ -1058,9 +1009,7 @@ Result<Json> EventBridge::putEvents(JsonFields &f, const CallContext &context)
 Result<void> EventBridge::putOnBus(const QString &busArnOrName, const QString &source,
     const QString &detailType, const QByteArray &body, const CallContext &context)
 {
-    QString bus = busArnOrName;
-    if (bus.startsWith(QLatin1String("arn:")))
-        bus = bus.section(QStringLiteral(":event-bus/"), 1);
+    const QString bus = busNameOf(busArnOrName);
     {
         QReadLocker lock(&m_lock);
         if (!m_buses.contains(bus))
@@ -1075,11 +1024,8 @@ Result<void> EventBridge::putOnBus(const QString &busArnOrName, const QString &s
         return {};
     }
     Json detail = parsed && parsed->is_object() ? *parsed : Json::object();
-    Json event = {{"version", "0"},
-        {"id", toStd(QUuid::createUuid().toString(QUuid::WithoutBraces))},
-        {"detail-type", toStd(detailType)}, {"source", toStd(source)},
-        {"account", toStd(m_accountId)}, {"time", isoSeconds(m_clock->nowNs())},
-        {"region", toStd(m_region)}, {"resources", Json::array()}, {"detail", std::move(detail)}};
+    const Json event = eventEnvelope(detailType, source, m_accountId, m_region, m_clock->nowNs(),
+        Json::array(), std::move(detail));
     route(bus, event, context);
     return {};
 }
@@ -1105,7 +1051,7 @@ void EventBridge::sendToTargets(const Rule &rule, const Json &event, const CallC
         return;
     SendOrigin origin {QStringLiteral("events"), rule.arn, QStringLiteral("rule ") + rule.name,
         context.traceId, context.spanId};
-    const std::string ingestion = isoSeconds(m_clock->nowNs());
+    const QString ingestion = isoSeconds(m_clock->nowNs());
     for (const auto &t : rule.targets) {
         QByteArray payload;
         switch (t->input) {
@@ -1122,7 +1068,7 @@ void EventBridge::sendToTargets(const Rule &rule, const Json &event, const CallC
         }
         case Target::Input::Transformer: {
             auto shaped = applyInputTransformer(
-                event, t->transformer, RuleContext {rule.arn, rule.name, fromStd(ingestion)});
+                event, t->transformer, RuleContext {rule.arn, rule.name, ingestion});
             payload = shaped ? *shaped : QByteArray();
             break;
         }
@@ -1185,11 +1131,8 @@ bool EventBridge::fireRule(const QString &key, qint64 scheduledNs, const CallCon
     if (!rule)
         return false;
     const Json event
-        = {{"version", "0"}, {"id", toStd(QUuid::createUuid().toString(QUuid::WithoutBraces))},
-            {"detail-type", "Scheduled Event"}, {"source", "aws.events"},
-            {"account", toStd(m_accountId)}, {"time", isoSeconds(scheduledNs)},
-            {"region", toStd(m_region)}, {"resources", Json::array({toStd(rule->arn)})},
-            {"detail", Json::object()}};
+        = eventEnvelope(QStringLiteral("Scheduled Event"), QStringLiteral("aws.events"),
+            m_accountId, m_region, scheduledNs, Json::array({toStd(rule->arn)}), Json::object());
     sendToTargets(*rule, event, context);
     return true;
 }

@@ -6,6 +6,7 @@
 #include "services/events/eventbridge.h"
 #include "services/events/eventsapi.h"
 #include "services/events/eventsresources.h"
+#include "services/events/eventsupport.h"
 #include "services/events/eventtargets.h"
 #include "services/events/scheduleexpression.h"
 #include "services/events/scheduler.h"
@@ -15,7 +16,6 @@
 #include <QDateTime>
 #include <QLocale>
 #include <QPointer>
-#include <QUuid>
 
 namespace tarmac {
 
@@ -355,37 +355,32 @@ bool EventsModule::targetExists(const QString &arn) const
 
 QList<SampleEvent> EventsModule::sampleEvents() const
 {
-    const auto envelope = [](const QString &id, const QString &detailType, const QString &source,
-                              const QString &time, const QString &region, const Json &resources,
-                              Json detail) {
-        return Json {{"version", "0"}, {"id", toStd(id)}, {"detail-type", toStd(detailType)},
-            {"source", toStd(source)}, {"account", "123456789012"}, {"time", toStd(time)},
-            {"region", toStd(region)}, {"resources", resources}, {"detail", std::move(detail)}};
-    };
-    const auto now = [] {
-        return QDateTime::fromMSecsSinceEpoch(SystemClock().nowMs(), Qt::UTC).toString(Qt::ISODate);
-    };
+    const QString account = QStringLiteral("123456789012");
     return {
         {QStringLiteral("schedule"), QStringLiteral("a scheduled rule's tick (Scheduled Event)"),
             {{QStringLiteral("rule"), QStringLiteral("The rule's name (my-schedule).")},
                 {QStringLiteral("time"), QStringLiteral("The tick's time (now), RFC 3339.")},
                 {QStringLiteral("region"), QStringLiteral("The region (us-east-1).")}},
-            [envelope, now](const QMap<QString, QString> &o) -> Result<QByteArray> {
+            [account](const QMap<QString, QString> &o) -> Result<QByteArray> {
                 const QString region
                     = o.value(QStringLiteral("region"), QStringLiteral("us-east-1"));
-                const QString time = o.value(QStringLiteral("time"), now());
-                if (!QDateTime::fromString(time, Qt::ISODateWithMs).isValid())
+                const QString time = o.value(QStringLiteral("time"));
+                const QDateTime at = time.isEmpty()
+                    ? QDateTime::fromMSecsSinceEpoch(SystemClock().nowMs(), Qt::UTC)
+                    : QDateTime::fromString(time, Qt::ISODateWithMs);
+                if (!at.isValid())
                     return makeError(QStringLiteral("Usage"),
                         QStringLiteral("--time takes an RFC 3339 time (2026-12-01T10:00:00Z)"));
                 const QString arn
                     = QStringLiteral("arn:aws:events:%1:123456789012:rule/%2")
                           .arg(region,
                               o.value(QStringLiteral("rule"), QStringLiteral("my-schedule")));
-                return toJsonBytes(
-                    envelope(QUuid::createUuid().toString(QUuid::WithoutBraces),
-                        QStringLiteral("Scheduled Event"), QStringLiteral("aws.events"), time,
-                        region, Json::array({toStd(arn)}), Json::object()),
-                    2);
+                Json event = eventsupport::eventEnvelope(QStringLiteral("Scheduled Event"),
+                    QStringLiteral("aws.events"), account, region,
+                    at.toMSecsSinceEpoch() * 1'000'000, Json::array({toStd(arn)}), Json::object());
+                if (!time.isEmpty())
+                    event["time"] = toStd(time); // as given
+                return toJsonBytes(event, 2);
             }},
         {QStringLiteral("eventbridge"), QStringLiteral("an event put on a bus (PutEvents)"),
             {{QStringLiteral("source"), QStringLiteral("The source (com.example.orders).")},
@@ -393,7 +388,7 @@ QList<SampleEvent> EventsModule::sampleEvents() const
                 {QStringLiteral("detail"),
                     QStringLiteral("The detail, a JSON object ({\"orderId\":\"1234\"}).")},
                 {QStringLiteral("region"), QStringLiteral("The region (us-east-1).")}},
-            [envelope, now](const QMap<QString, QString> &o) -> Result<QByteArray> {
+            [account](const QMap<QString, QString> &o) -> Result<QByteArray> {
                 auto detail = parseJson(
                     o.value(QStringLiteral("detail"), QStringLiteral("{\"orderId\":\"1234\"}"))
                         .toUtf8());
@@ -401,11 +396,11 @@ QList<SampleEvent> EventsModule::sampleEvents() const
                     return makeError(
                         QStringLiteral("Usage"), QStringLiteral("--detail takes a JSON object"));
                 return toJsonBytes(
-                    envelope(QUuid::createUuid().toString(QUuid::WithoutBraces),
+                    eventsupport::eventEnvelope(
                         o.value(QStringLiteral("detail-type"), QStringLiteral("Order Placed")),
                         o.value(QStringLiteral("source"), QStringLiteral("com.example.orders")),
-                        now(), o.value(QStringLiteral("region"), QStringLiteral("us-east-1")),
-                        Json::array(), std::move(*detail)),
+                        account, o.value(QStringLiteral("region"), QStringLiteral("us-east-1")),
+                        SystemClock().nowNs(), Json::array(), std::move(*detail)),
                     2);
             }},
     };

@@ -1,6 +1,7 @@
 #include "services/events/eventsresources.h"
 
 #include "services/eventpattern.h"
+#include "services/events/eventsupport.h"
 #include "services/events/scheduleexpression.h"
 
 #include <QDateTime>
@@ -39,10 +40,7 @@ QString nameOf(const Json &properties, const QString &logicalId, const StackNami
 
 QString busOf(const Json &p)
 {
-    QString bus = stringProperty(p, "EventBusName");
-    if (bus.startsWith(QLatin1String("arn:")))
-        bus = bus.section(QStringLiteral(":event-bus/"), 1);
-    return bus.isEmpty() ? QStringLiteral("default") : bus;
+    return eventsupport::busNameOf(stringProperty(p, "EventBusName"));
 }
 
 class RuleType : public ResourceType

@@ -75,7 +75,7 @@ Result<void> EventTargetSender::handOver(const Pending &p, const QByteArray &pay
         if (!m_sink || !m_runner)
             return makeError(QStringLiteral("ServiceUnavailable"),
                 QStringLiteral("no functions are running"), 503);
-        if (!m_runner->functionNames().contains(function))
+        if (!m_runner->hasFunction(function))
             return makeError(QStringLiteral("ResourceNotFoundException"),
                 QStringLiteral("Function not found: %1").arg(arn), 404);
         Delivery d;

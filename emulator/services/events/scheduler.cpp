@@ -1,9 +1,9 @@
 #include "services/events/scheduler.h"
 
 #include "base/clock.h"
+#include "services/events/eventsupport.h"
 #include "services/events/scheduleexpression.h"
 
-#include <QDateTime>
 #include <QRegularExpression>
 #include <QUuid>
 
@@ -11,6 +11,8 @@
 #include <cmath>
 
 namespace tarmac {
+
+using namespace eventsupport;
 
 struct Scheduler::Schedule
 {
@@ -61,11 +63,6 @@ bool validName(const QString &name)
     return !name.isEmpty() && name.size() <= 64 && namePattern().match(name).hasMatch();
 }
 
-double epochSeconds(qint64 ns)
-{
-    return double(ns / 1'000'000) / 1000.0;
-}
-
 std::optional<qint64> nsOf(const Json *seconds)
 {
     if (!seconds || !seconds->is_number())
@@ -74,27 +71,6 @@ std::optional<qint64> nsOf(const Json *seconds)
     if (!std::isfinite(s) || std::abs(s) > 1e11)
         return std::nullopt;
     return qint64(std::llround(s * 1000.0)) * 1'000'000;
-}
-
-QString isoSeconds(qint64 ns)
-{
-    return QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC).toString(Qt::ISODate);
-}
-
-QString pageToken(qsizetype next)
-{
-    return QString::fromLatin1(QByteArray::number(qint64(next)).toBase64());
-}
-
-std::optional<qsizetype> pageOffset(const QString &token)
-{
-    if (token.isEmpty())
-        return 0;
-    bool ok = false;
-    const qint64 v = QByteArray::fromBase64(token.toLatin1()).toLongLong(&ok);
-    if (!ok || v < 0)
-        return std::nullopt;
-    return qsizetype(v);
 }
 
 Result<int> pageSize(const QString &maxResults)
@@ -106,14 +82,6 @@ Result<int> pageSize(const QString &maxResults)
     if (!ok || n < 1 || n > 100)
         return validation(QStringLiteral("MaxResults must be a number from 1 to 100."));
     return n;
-}
-
-Json tagList(const QMap<QString, QString> &tags)
-{
-    Json out = Json::array();
-    for (auto it = tags.cbegin(); it != tags.cend(); ++it)
-        out.push_back({{"Key", toStd(it.key())}, {"Value", toStd(it.value())}});
-    return out;
 }
 
 Result<QMap<QString, QString>> readTags(const Json &list)
@@ -670,10 +638,11 @@ bool Scheduler::fire(
     EventTargetSender::Render render = [=](int attempt) -> QByteArray {
         if (!input) {
             // No Input: the default notification EventBridge Scheduler sends.
-            return toJsonBytes(Json {{"version", "0"}, {"id", toStd(executionId)},
-                {"detail-type", "Scheduled Event"}, {"source", "aws.scheduler"},
-                {"account", toStd(account)}, {"time", toStd(scheduled)}, {"region", toStd(region)},
-                {"resources", Json::array({toStd(arn)})}, {"detail", Json::object()}});
+            Json event
+                = eventEnvelope(QStringLiteral("Scheduled Event"), QStringLiteral("aws.scheduler"),
+                    account, region, scheduledNs, Json::array({toStd(arn)}), Json::object());
+            event["id"] = toStd(executionId);
+            return toJsonBytes(event);
         }
         QString text = *input;
         text.replace(QLatin1String("<aws.scheduler.scheduled-time>"), scheduled);
