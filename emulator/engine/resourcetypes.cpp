@@ -23,7 +23,6 @@ const QList<ResourceTypeInfo> &types()
         t.append({"AWS::Logs::LogGroup", I, kLogs, {}});
         // Known to the loader (their Ref and attributes are right), not run yet.
         for (const char *known : {"AWS::SNS::Topic", "AWS::SNS::Subscription",
-                 "AWS::DynamoDB::Table", "AWS::Serverless::SimpleTable",
                  "AWS::Serverless::StateMachine", "AWS::StepFunctions::StateMachine",
                  "AWS::Lambda::Url", "AWS::Lambda::Alias", "AWS::Lambda::Version",
                  "AWS::Lambda::EventInvokeConfig", "AWS::Serverless::Application"})
@@ -93,14 +92,6 @@ ResourceIdentity resourceIdentity(
         id.attributes.insert(QStringLiteral("TopicName"), str(name));
     } else if (type == QLatin1String("AWS::SNS::Subscription")) {
         id.physicalId = n.arn("sns", generatedPhysicalName(n, logicalId, 256, false));
-    } else if (type == QLatin1String("AWS::DynamoDB::Table")
-        || type == QLatin1String("AWS::Serverless::SimpleTable")) {
-        id.physicalId = named("TableName", 255, false);
-        id.attributes.insert(QStringLiteral("Arn"),
-            str(n.arn("dynamodb", QStringLiteral("table/") + id.physicalId)));
-        id.attributes.insert(QStringLiteral("StreamArn"),
-            str(n.arn("dynamodb",
-                QStringLiteral("table/%1/stream/1970-01-01T00:00:00.000").arg(id.physicalId))));
     } else if (type == QLatin1String("AWS::Serverless::StateMachine")
         || type == QLatin1String("AWS::StepFunctions::StateMachine")) {
         const QString name = named("Name", 80, false);

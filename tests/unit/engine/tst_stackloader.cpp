@@ -3,6 +3,7 @@
 // positions.
 #include "engine/stackloader.h"
 #include "services/apigateway/apigatewayresources.h"
+#include "services/dynamodb/ddbresources.h"
 #include "services/events/eventsresources.h"
 #include "services/lambda/lambdaresources.h"
 #include "services/s3/s3resources.h"
@@ -31,7 +32,9 @@ StackLoader::Options serviceTypes()
     o.resourceTypes = lambdaresources::types();
     o.resourceTypes += {&s3resources::bucketType(), &s3resources::bucketPolicyType()};
     o.resourceTypes += {&sqsresources::queueType(), &sqsresources::queuePolicyType()};
-    o.eventTypes = {&s3resources::s3EventType(), &sqsresources::sqsEventType()};
+    o.eventTypes = {&s3resources::s3EventType(), &sqsresources::sqsEventType(),
+        &ddbresources::dynamoDbEventType()};
+    o.resourceTypes += {&ddbresources::tableType(), &ddbresources::simpleTableType()};
     o.resourceTypes += apigatewayresources::resourceTypes();
     o.eventTypes += apigatewayresources::functionEventTypes();
     o.resourceTypes += eventsresources::eventBridgeTypes() + eventsresources::schedulerTypes();
@@ -246,7 +249,13 @@ void TestStackLoader::refAndGetAttPerType()
           "    Type: AWS::Serverless::LayerVersion\n"
           "    Properties: {LayerName: common, ContentUri: layer/}\n"
           "  Queue: {Type: AWS::SQS::Queue, Properties: {QueueName: jobs}}\n"
-          "  Table: {Type: AWS::DynamoDB::Table, Properties: {TableName: items}}\n"
+          "  Table:\n"
+          "    Type: AWS::DynamoDB::Table\n"
+          "    Properties:\n"
+          "      TableName: items\n"
+          "      BillingMode: PAY_PER_REQUEST\n"
+          "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"
+          "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"
           "  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: news}}\n"
           "Outputs:\n"
           "  V:\n"
