@@ -69,6 +69,7 @@ Result<Stack> StackApplier::load() const
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();
         options.messageServices += module->messageTargetServices();
+        options.eventSourceServices += module->eventSourceServices();
     }
     auto stack = StackLoader::loadFile(m_templatePath, options);
     if (!stack)

@@ -47,6 +47,7 @@ Result<Stack> loadStack(const QString &templatePath, const QStringList &paramete
         options.resourceTypes += module->resourceTypes();
         options.eventTypes += module->functionEventTypes();
         options.messageServices += module->messageTargetServices();
+        options.eventSourceServices += module->eventSourceServices();
     }
     return StackLoader::loadFile(templatePath, options);
 }

@@ -1324,6 +1324,11 @@ private:
                 return arn.startsWith(QLatin1String("arn:"))
                     && m_loader.m_options.messageServices.contains(arn.section(u':', 2, 2));
             }
+            bool offersEventSource(const QString &arn) const override
+            {
+                return arn.startsWith(QLatin1String("arn:"))
+                    && m_loader.m_options.eventSourceServices.contains(arn.section(u':', 2, 2));
+            }
             QString layerFolder(const QString &arn) const override
             {
                 const auto &folders = m_loader.m_options.layerFolders;

@@ -49,6 +49,9 @@ public:
         // The ARN services whose resources take messages (ServiceModule::
         // messageTargetServices()): "sqs".
         QStringList messageServices;
+        // The ARN services whose resources are event sources for functions (ServiceModule::
+        // eventSourceServices()): "sqs", "dynamodb".
+        QStringList eventSourceServices;
     };
 
     // The template of a project: the file itself, or in the folder .aws-sam/build/template.yaml

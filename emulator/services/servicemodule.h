@@ -200,6 +200,10 @@ public:
     // The ARN services ("sqs") whose resources this module takes messages for once started
     // (MessageTargets): templates may name them as destinations. Needs no start().
     virtual QStringList messageTargetServices() const { return {}; }
+    // The ARN services whose resources this module offers as event sources for functions once
+    // started (EventSourceMappings::addSource): templates' mappings may name them. Needs no
+    // start().
+    virtual QStringList eventSourceServices() const { return {}; }
     // Creates a resource of one of its types from the resolved properties, or brings the one
     // `previous` made (as last applied; null when new) in line with them. On the engine's
     // thread, after start(). An error is one line for the user.

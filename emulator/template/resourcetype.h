@@ -115,6 +115,13 @@ public:
         Q_UNUSED(arn);
         return false;
     }
+    // Whether a running service offers this ARN's kind as an event source for functions (an
+    // SQS queue, a DynamoDB stream): an event-source mapping may name it.
+    virtual bool offersEventSource(const QString &arn) const
+    {
+        Q_UNUSED(arn);
+        return false;
+    }
 };
 
 // What building one resource did (`tarmac build`): a line to print, and whether it failed.

@@ -387,3 +387,89 @@ class DynamoDbStreamToFunctionTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipIf(ENDPOINT, "kills Tarmac")
+class DynamoDbDurabilityTest(unittest.TestCase):
+    """Every write acknowledged survives kill -9, with its index entries and stream records;
+    a transaction is there whole or not at all."""
+
+    def test_kill9_during_write_burst(self):
+        import tempfile
+        import threading
+        tmp = tempfile.TemporaryDirectory(prefix="tarmac-ddb-kill9-")
+        self.addCleanup(tmp.cleanup)
+        state = os.path.join(tmp.name, "state")
+        t = Tarmac(state=state).start()
+        ddb = boto3_client(t, "dynamodb")
+        ddb.create_table(
+            TableName="burst", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                                  for a in ("pk", "sk", "g")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "byG", "Projection": {"ProjectionType": "ALL"},
+                                     "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}]}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        acknowledged, pairs = {}, []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def writer(n):
+            client = boto3_client(t, "dynamodb")
+            i = 0
+            while not stop.is_set():
+                pk, value = "w%d" % n, "v%05d" % i
+                try:
+                    if i % 5 == 4:  # a transaction of two items, both or neither
+                        client.transact_write_items(TransactItems=[
+                            {"Put": {"TableName": "burst", "Item": {
+                                "pk": {"S": pk}, "sk": {"S": "t%05d-a" % i}, "g": {"S": "tx"}}}},
+                            {"Put": {"TableName": "burst", "Item": {
+                                "pk": {"S": pk}, "sk": {"S": "t%05d-b" % i}, "g": {"S": "tx"}}}}])
+                        with lock:
+                            pairs.append((pk, "t%05d" % i))
+                    else:
+                        client.put_item(TableName="burst", Item={
+                            "pk": {"S": pk}, "sk": {"S": value}, "g": {"S": pk},
+                            "pad": {"S": "x" * (i * 7919 % 3000)}})
+                        with lock:
+                            acknowledged[(pk, value)] = True
+                except Exception:
+                    return  # the server died under us
+                i += 1
+
+        threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+        for th in threads:
+            th.start()
+        time.sleep(2.0)
+        t.kill9()
+        stop.set()
+        for th in threads:
+            th.join(30)
+        self.assertGreater(len(acknowledged), 20)
+        with Tarmac(state=state) as t2:
+            ddb = boto3_client(t2, "dynamodb")
+            items = ddb.get_paginator("scan").paginate(TableName="burst").build_full_result()
+            keys = {(i["pk"]["S"], i["sk"]["S"]) for i in items["Items"]}
+            for key in acknowledged:
+                self.assertIn(key, keys, "acknowledged %s lost" % (key,))
+            for pk, prefix in pairs:
+                self.assertIn((pk, prefix + "-a"), keys)
+                self.assertIn((pk, prefix + "-b"), keys)
+            halves = {(pk, sk[:-2]) for pk, sk in keys if sk.startswith("t")}
+            for pk, prefix in halves:
+                self.assertEqual({(pk, prefix + "-a"), (pk, prefix + "-b")} & keys,
+                                 {(pk, prefix + "-a"), (pk, prefix + "-b")},
+                                 "half a transaction: %s %s" % (pk, prefix))
+            # The index and the stream hold exactly the committed writes.
+            indexed = ddb.get_paginator("query").paginate(
+                TableName="burst", IndexName="byG", KeyConditionExpression="g = :g",
+                ExpressionAttributeValues={":g": {"S": "tx"}}).build_full_result()
+            self.assertEqual(len(indexed["Items"]), 2 * len(halves))
+            streams = boto3_client(t2, "dynamodbstreams")
+            arn = ddb.describe_table(TableName="burst")["Table"]["LatestStreamArn"]
+            records = stream_records(streams, arn, lambda rs: len(rs) >= len(keys))
+            self.assertEqual(len(records), len(keys))
+            self.assertEqual({(r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["Keys"]["sk"]["S"])
+                              for r in records}, keys)

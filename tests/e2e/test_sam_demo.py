@@ -44,7 +44,7 @@ class Demo(unittest.TestCase):
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")
             self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
-            report = ("tarmac: template.yaml: stack demo, 8 resource(s) (+13 made by the SAM "
+            report = ("tarmac: template.yaml: stack demo, 11 resource(s) (+15 made by the SAM "
                       "transform), everything emulated")
             wait_for(lambda: report in t.stderr_lines, timeout=5, what=report)
 
@@ -71,7 +71,8 @@ class Demo(unittest.TestCase):
             self.assertEqual((entry["summary"], entry["source"], entry["words"], entry["lines"]),
                              ("summaries/notes/sample.txt.txt", "s3://demo-uploads/notes/sample.txt", 32, 3))
 
-            # One trace: the upload, both invocations, and the functions' own S3 calls.
+            # One trace: the upload, the three invocations (the note's stream reaches the
+            # counter), and the functions' own S3 and DynamoDB calls.
             def linked():
                 spans = spans_of(t.state)
                 uploads = [s for s in spans if s["name"] == "S3 PutObject"
@@ -82,7 +83,8 @@ class Demo(unittest.TestCase):
                 invocations = sorted(s["name"] for s in trace if s["name"].endswith(" invoke"))
                 index_put = [s for s in trace if s["name"] == "S3 PutObject"
                              and attr(s, "aws.s3.key") == "index/notes/sample.txt.json"]
-                if len(invocations) != 2 or not index_put:
+                counted = [s for s in trace if s["name"] == "dynamodb UpdateItem"]
+                if len(invocations) != 3 or not index_put or not counted:
                     return None
                 # Spans are committed as they end: a parent (a delivery, a request) can land a
                 # batch after its children. Wait until every parent is there.
@@ -90,10 +92,11 @@ class Demo(unittest.TestCase):
                 if any(s.get("parentSpanId") and s["parentSpanId"] not in ids for s in trace):
                     return None
                 return invocations, trace
-            found = wait_for(linked, timeout=15, what="one trace with both invocations")
+            found = wait_for(linked, timeout=15, what="one trace with the three invocations")
             invocations, trace = found
-            self.assertRegex(invocations[0], r"^demo-IndexFunction-[A-Z0-9]{13} invoke$")
-            self.assertRegex(invocations[1], r"^demo-SummarizeFunction-[A-Z0-9]{13} invoke$")
+            self.assertRegex(invocations[0], r"^demo-CounterFunction-[A-Z0-9]{13} invoke$")
+            self.assertRegex(invocations[1], r"^demo-IndexFunction-[A-Z0-9]{13} invoke$")
+            self.assertRegex(invocations[2], r"^demo-SummarizeFunction-[A-Z0-9]{13} invoke$")
             ids = {s["spanId"] for s in trace}
             roots = [s for s in trace if not s.get("parentSpanId")]
             self.assertEqual(len(roots), 1, "one root: the upload")
@@ -110,6 +113,12 @@ class Demo(unittest.TestCase):
                 AttributeNames=["All"])["Attributes"]
             self.assertEqual((counts["ApproximateNumberOfMessages"],
                               counts["ApproximateNumberOfMessagesNotVisible"]), ("0", "0"))
+            # The note, and the totals its stream record made.
+            ddb = boto3_client(t, "dynamodb")
+            note = ddb.get_item(TableName="demo-notes", Key={"key": {"S": "notes/sample.txt"}})
+            self.assertEqual(note["Item"]["words"], {"N": "32"})
+            stats = ddb.get_item(TableName="demo-stats", Key={"name": {"S": "notes"}})["Item"]
+            self.assertEqual((stats["notes"], stats["words"]), ({"N": "1"}, {"N": "32"}))
 
 
 if __name__ == "__main__":

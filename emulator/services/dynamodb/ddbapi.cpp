@@ -216,6 +216,8 @@ void DynamoDbJsonApi::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
     DdbCallInfo info;
+    info.traceId = request.traceId;
+    info.spanId = request.spanId;
     const Result<Json> answer = m_streams ? model->callStreams(operation, *body, info)
                                           : model->call(operation, *body, info);
     HttpResponse r;

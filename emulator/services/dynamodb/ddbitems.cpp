@@ -306,7 +306,7 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
         if (!updated)
             return updated.error();
         after = std::move(*updated);
-        if (auto e = writeItem(db, **t, w->key, before, after); !e)
+        if (auto e = writeItem(db, **t, w->key, before, after, originOf(info)); !e)
             return e;
         auto c = tx.commit();
         expiry = std::exchange(m_pendingExpiry, std::nullopt);
@@ -586,7 +586,7 @@ Result<Json> DynamoDb::batchWriteItem(const Json &r, DdbCallInfo &info)
             if (!before)
                 return before.error();
             const Json after = w.kind == PreparedWrite::Put ? w.item : Json();
-            if (auto e = writeItem(db, *w.table, w.key, *before, after); !e)
+            if (auto e = writeItem(db, *w.table, w.key, *before, after, originOf(info)); !e)
                 return e;
             units[w.table->name] += writeUnits(qMax(
                 after.is_null() ? 0 : itemSize(after), before->is_null() ? 0 : itemSize(*before)));
@@ -735,7 +735,7 @@ Result<Json> DynamoDb::transactWriteItems(const Json &r, DdbCallInfo &info)
                 continue;
             const Json &before = befores[qsizetype(i)];
             const Json &after = afters[qsizetype(i)];
-            if (auto e = writeItem(db, *w.table, w.key, before, after); !e)
+            if (auto e = writeItem(db, *w.table, w.key, before, after, originOf(info)); !e)
                 return e;
             touched.append(w.table);
             units[w.table->name] += 2

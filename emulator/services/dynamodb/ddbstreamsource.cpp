@@ -112,6 +112,12 @@ std::optional<EventBatch> DdbStreamSource::receive(
     }
     EventBatch batch;
     for (const DdbStreamRecord &r : *records) {
+        // The batch continues the trace of the first write that had one (on AWS a stream
+        // carries no trace; locally the function's span joins the request that wrote).
+        if (batch.traceId.isEmpty() && !r.traceId.isEmpty()) {
+            batch.traceId = r.traceId;
+            batch.parentSpanId = r.spanId;
+        }
         Json record = r.record;
         record["eventSourceARN"] = mapping.eventSourceArn.toStdString();
         batch.records.append(

@@ -410,7 +410,7 @@ const std::vector<Migration> &migrations()
             " PRIMARY KEY (tbl, idx, h, ipk, isk, pk, sk)) WITHOUT ROWID;"
             "CREATE TABLE ddb_stream (tbl INTEGER NOT NULL, seq INTEGER NOT NULL,"
             " label TEXT NOT NULL, created_ns INTEGER NOT NULL, record TEXT NOT NULL,"
-            " PRIMARY KEY (tbl, seq)) WITHOUT ROWID;"
+            " trace_id BLOB, span_id BLOB, PRIMARY KEY (tbl, seq)) WITHOUT ROWID;"
             "CREATE INDEX ddb_stream_created ON ddb_stream (created_ns);"
             "CREATE TABLE ddb_stream_positions (uuid TEXT PRIMARY KEY, seq INTEGER NOT NULL);"},
     };
@@ -1343,7 +1343,7 @@ Result<Json> DynamoDb::readItem(Database &db, const DdbTable &table, const Key &
 }
 
 Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key &key,
-    const Json &before, const Json &after, bool byService)
+    const Json &before, const Json &after, const Origin &origin)
 {
     if (before.is_null() && after.is_null())
         return {};
@@ -1454,11 +1454,10 @@ Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key 
                                   : "MODIFY"},
         {"eventVersion", "1.1"}, {"eventSource", "aws:dynamodb"}, {"awsRegion", s(m_region)},
         {"dynamodb", change}};
-    if (byService)
+    if (origin.byService)
         record["userIdentity"] = {{"type", "Service"}, {"principalId", "dynamodb.amazonaws.com"}};
-    auto ins
-        = db.cached("INSERT INTO ddb_stream (tbl, seq, label, created_ns, record) VALUES (?, ?,"
-                    " ?, ?, ?)");
+    auto ins = db.cached("INSERT INTO ddb_stream (tbl, seq, label, created_ns, record, trace_id,"
+                         " span_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
     if (!ins)
         return ins.error();
     return (*ins)
@@ -1467,6 +1466,8 @@ Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key 
         .bind(3, table.streamLabel)
         .bind(4, m_clock->nowNs())
         .bind(5, std::string_view(record.dump()))
+        .bind(6, origin.traceId)
+        .bind(7, origin.spanId)
         .exec();
 }
 
@@ -1544,7 +1545,8 @@ Result<int> DynamoDb::expireDue(int max)
             // The attribute may have been removed from the definition since (TTL disabled).
             if (!ttlOf(*item, row.table->ttlAttribute))
                 continue;
-            if (auto w = writeItem(db, *row.table, row.key, *item, Json(), true); !w)
+            if (auto w = writeItem(db, *row.table, row.key, *item, Json(), Origin {true, {}, {}});
+                !w)
                 return w;
             touched.append(row.table);
             ++removed;
@@ -1594,15 +1596,16 @@ Result<QList<DdbStreamRecord>> DynamoDb::streamRecords(
             QStringLiteral("Requested resource not found: Stream: %1 not found").arg(streamArn));
     QList<DdbStreamRecord> out;
     auto r = m_store->write([&](Database &db) -> Result<void> {
-        auto st = db.cached("SELECT seq, created_ns, record FROM ddb_stream WHERE tbl = ? AND"
-                            " label = ? AND seq > ? ORDER BY seq LIMIT ?");
+        auto st = db.cached("SELECT seq, created_ns, record, trace_id, span_id FROM ddb_stream"
+                            " WHERE tbl = ? AND label = ? AND seq > ? ORDER BY seq LIMIT ?");
         if (!st)
             return st.error();
         (*st)->bind(1, t->id).bind(2, t->streamLabel).bind(3, afterSequence).bind(4, max);
         return (*st)->forEachRow([&] {
             auto record = parseJson((*st)->blob(2));
             if (record)
-                out.append({(*st)->int64(0), (*st)->int64(1), std::move(*record)});
+                out.append({(*st)->int64(0), (*st)->int64(1), std::move(*record), (*st)->blob(3),
+                    (*st)->blob(4)});
         });
     });
     if (!r)

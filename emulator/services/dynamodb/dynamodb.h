@@ -30,6 +30,10 @@ struct DdbCallInfo
     // For the request's span: table, consumed capacity, item count.
     QList<std::pair<QString, QString>> spanAttributes;
     double capacityUnits = 0; // consumed, whether the request asked to see it or not
+    // The request's place in its trace: stream records of its writes carry it on to the
+    // functions they reach.
+    QByteArray traceId;
+    QByteArray spanId;
 };
 
 // One stream record as kept: its table, sequence number and the record (AWS's
@@ -39,6 +43,8 @@ struct DdbStreamRecord
     qint64 sequence = 0;
     qint64 createdNs = 0;
     Json record;
+    QByteArray traceId; // the write's trace, or empty
+    QByteArray spanId;
 };
 
 // DynamoDB's model: tables (ddbtable.h) and their items in SQLite, every operation of the
@@ -165,10 +171,18 @@ private:
 
     // Inside the writer connection, in a transaction: the item at `key`, or null JSON.
     Result<Json> readItem(Database &db, const DdbTable &table, const Key &key) const;
+    // Who made a write: a request (its trace goes with the stream record), or TTL.
+    struct Origin
+    {
+        bool byService = false;
+        QByteArray traceId;
+        QByteArray spanId;
+    };
+    static Origin originOf(const DdbCallInfo &info) { return {false, info.traceId, info.spanId}; }
     // Writes `after` (null: delete) in place of `before` (null: none), with the indexes, TTL
-    // and stream record. `byService`: a TTL deletion.
+    // and stream record.
     Result<void> writeItem(Database &db, const DdbTable &table, const Key &key, const Json &before,
-        const Json &after, bool byService = false);
+        const Json &after, const Origin &origin);
     Result<void> rebuildIndex(Database &db, const DdbTable &table, const DdbIndex &index);
     Result<void> refreshTtl(Database &db, const DdbTable &table);
     void afterWrite(const QList<TablePtr> &tables, std::optional<qint64> earliestExpiry);

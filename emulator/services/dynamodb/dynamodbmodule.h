@@ -33,6 +33,7 @@ public:
 
     QList<const ResourceType *> resourceTypes() const override;
     QList<const FunctionEventType *> functionEventTypes() const override;
+    QStringList eventSourceServices() const override { return {QStringLiteral("dynamodb")}; }
     Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
     Result<QString> deleteResource(const StackResource &resource) override;
 

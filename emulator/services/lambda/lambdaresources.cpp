@@ -710,15 +710,15 @@ public:
         auto read = lambdarequests::eventSourceMapping(body, true);
         if (!read)
             return check.error({}, read.error().message);
-        // Queues are the only sources yet (a Kinesis or DynamoDB event SAM expands into a
-        // mapping is reported as its event type already): not created, said once.
+        // A source no service offers (Kinesis, Kafka; an event SAM expands into a mapping
+        // is reported as its event type already): not created, said once.
         const QString arn = read->settings.eventSourceArn.value_or(QString());
-        if (arn.section(u':', 2, 2) != QLatin1String("sqs")) {
+        if (!check.offersEventSource(arn)) {
             if (!resource.implicit)
                 check.unsupported(QStringLiteral("EventSourceArn"),
                     {QStringLiteral("EventSourceArn")},
-                    QStringLiteral("only SQS queues are event sources yet; the mapping is not "
-                                   "created"),
+                    QStringLiteral("no service Tarmac runs offers this kind of event source; "
+                                   "the mapping is not created"),
                     true);
             return Json {{"skip", true}};
         }

@@ -34,6 +34,7 @@ public:
     Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
     Result<QString> deleteResource(const StackResource &resource) override;
     QStringList messageTargetServices() const override { return {QStringLiteral("sqs")}; }
+    QStringList eventSourceServices() const override { return {QStringLiteral("sqs")}; }
 
     // Queues in the resource catalog: counts, their messages to peek, delete and send, purge,
     // and for a dead-letter queue, redrive to its sources.

@@ -40,6 +40,7 @@ StackLoader::Options serviceTypes()
     o.resourceTypes += eventsresources::eventBridgeTypes() + eventsresources::schedulerTypes();
     o.eventTypes += eventsresources::eventBridgeEvents() + eventsresources::schedulerEvents();
     o.messageServices = {QStringLiteral("sqs")}; // as SqsModule offers
+    o.eventSourceServices = {QStringLiteral("sqs"), QStringLiteral("dynamodb")};
     return o;
 }
 
