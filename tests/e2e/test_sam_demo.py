@@ -160,7 +160,8 @@ class DemoApi(unittest.TestCase):
                 trace = [s for s in spans if s["traceId"] == puts[0]["traceId"]]
                 roots = [s for s in trace if not s.get("parentSpanId")]
                 invocations = [s for s in trace if s["name"].endswith(" invoke")]
-                return (roots, invocations) if len(invocations) == 3 and roots else None
+                # The API's function, the summariser, the indexer and the notes' counter.
+                return (roots, invocations) if len(invocations) == 4 and roots else None
             roots, invocations = wait_for(linked, timeout=15, what="one trace from the request")
             self.assertEqual(len(roots), 1)
             self.assertEqual(attr(roots[0], "url.path"), "/_aws/execute-api/%s/uploads/notes/api.txt"

@@ -204,10 +204,10 @@ class EdgeRouting(unittest.TestCase):
         self.assertTrue(err["ResponseMetadata"]["RequestId"])
 
     def test_services_not_yet_emulated_answer_in_their_own_shape(self):
-        # Each client parses the error in its own protocol (JSON for DynamoDB, query XML for
+        # Each client parses the error in its own protocol (JSON for Kinesis, query XML for
         # STS); none hangs, none gets a bare 500. When one of these services lands, its issue
         # moves it out of this list.
-        self.assertClientError(lambda: boto3_client(self.t, "dynamodb").list_tables(),
+        self.assertClientError(lambda: boto3_client(self.t, "kinesis").list_streams(),
                                "NotImplemented", 501)
         self.assertClientError(lambda: boto3_client(self.t, "sts").get_caller_identity(),
                                "NotImplemented", 501)
@@ -223,7 +223,7 @@ class EdgeRouting(unittest.TestCase):
 
     def test_aws_cli_gets_the_error_quickly(self):
         start = time.monotonic()
-        r = subprocess.run(["aws", "--endpoint-url", self.t.edge, "dynamodb", "list-tables"],
+        r = subprocess.run(["aws", "--endpoint-url", self.t.edge, "kinesis", "list-streams"],
                            capture_output=True, text=True,
                            env=self.t.client_env(), timeout=60)
         self.assertNotEqual(r.returncode, 0)
@@ -321,7 +321,7 @@ class Traces(unittest.TestCase):
             with self.assertRaises(urllib.error.HTTPError):
                 urllib.request.urlopen(req, timeout=5)
             with self.assertRaises(botocore.exceptions.ClientError):
-                boto3_client(t, "dynamodb").list_tables()
+                boto3_client(t, "kinesis").list_streams()
             self.assertEqual(t.stop(), 0)
             r = run_tarmac("traces", "export", "--format", "otlp-json", "--state", t.state)
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -338,10 +338,10 @@ class Traces(unittest.TestCase):
         w3c = by_trace["0af7651916cd43dd8448eb211c80319c"]
         self.assertEqual(w3c["parentSpanId"], "b7ad6b7169203331")
         names = {s["name"] for s in spans}
-        self.assertIn("dynamodb ListTables", names)
+        self.assertIn("kinesis ListStreams", names)
         services = {a["value"]["stringValue"] for rs in doc["resourceSpans"]
                     for a in rs["resource"]["attributes"] if a["key"] == "service.name"}
-        self.assertTrue({"tarmac", "apigateway", "dynamodb"} <= services, services)
+        self.assertTrue({"tarmac", "apigateway", "kinesis"} <= services, services)
         for s in spans:
             self.assertRegex(s["traceId"], r"^[0-9a-f]{32}$")
             self.assertGreaterEqual(int(s["endTimeUnixNano"]), int(s["startTimeUnixNano"]))
