@@ -216,6 +216,7 @@ void DynamoDbJsonApi::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
     DdbCallInfo info;
+    info.rawAllowed = true;
     info.traceId = request.traceId;
     info.spanId = request.spanId;
     const Result<Json> answer = m_streams ? model->callStreams(operation, *body, info)
@@ -224,7 +225,8 @@ void DynamoDbJsonApi::handle(HttpRequest &&request, HttpResponder responder)
     if (!answer) {
         r = errorAnswer(answer.error(), info.errorExtra, request);
     } else {
-        r = HttpResponse::json(200, toJsonBytes(*answer));
+        r = HttpResponse::json(
+            200, info.rawAnswer.isEmpty() ? toJsonBytes(*answer) : std::move(info.rawAnswer));
         r.headers.set("Content-Type", "application/x-amz-json-1.0");
         r.headers.add("x-amzn-RequestId", request.requestId);
     }

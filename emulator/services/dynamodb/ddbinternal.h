@@ -77,6 +77,8 @@ Result<Json> checkedValues(const Json &request);
 // the ValidationException Tarmac answers, or nothing.
 std::optional<Error> legacyParameter(const Json &request);
 
+// Whether the request asks for ConsumedCapacity (TOTAL or INDEXES).
+bool wantsCapacity(const Json &request);
 // Capacity units: a write of `bytes` (1 KB units), a read (4 KB units; eventual halves).
 double writeUnits(qint64 bytes);
 double readUnits(qint64 bytes, bool consistent);

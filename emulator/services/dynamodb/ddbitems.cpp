@@ -371,18 +371,33 @@ Result<Json> DynamoDb::getItem(const Json &r, DdbCallInfo &info)
     auto k = keyOf(**t, *key);
     if (!k)
         return k.error();
-    QByteArray text;
+    CachedItem found;
     auto done = m_store->write([&](Database &db) -> Result<void> {
-        auto st = db.cached("SELECT item FROM ddb_items WHERE tbl = ? AND h = ? AND pk = ? AND"
-                            " sk = ?");
+        const QByteArray cacheKey = itemCacheKey(**t, *k);
+        if (const auto it = m_itemCache.constFind(cacheKey); it != m_itemCache.cend()) {
+            found = *it;
+            return {};
+        }
+        auto st = db.cached("SELECT item, size FROM ddb_items WHERE tbl = ? AND h = ? AND pk = ?"
+                            " AND sk = ?");
         if (!st)
             return st.error();
         (*st)->bind(1, (*t)->id).bind(2, k->hash).bind(3, k->pk).bind(4, k->sk);
-        return (*st)->forEachRow([&] { text = (*st)->blob(0); });
+        auto read = (*st)->forEachRow([&] { found = {(*st)->blob(0), (*st)->int64(1)}; });
+        if (read && !found.text.isEmpty())
+            cacheItem(cacheKey, found);
+        return read;
     });
     if (!done)
         return done.error();
     info.spanAttributes.append({QStringLiteral("aws.dynamodb.table_names"), (*t)->name});
+    const QByteArray &text = found.text;
+    // The common case answers the stored text as it is: no parse, no serialisation.
+    if (info.rawAllowed && !*projection && !wantsCapacity(r)) {
+        info.capacityUnits += readUnits(found.size, consistent->value_or(false));
+        info.rawAnswer = text.isEmpty() ? QByteArray("{}") : "{\"Item\":" + text + '}';
+        return Json();
+    }
     Json out = Json::object();
     if (!text.isEmpty()) {
         auto item = parseJson(text);

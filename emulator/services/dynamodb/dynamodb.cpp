@@ -344,6 +344,12 @@ std::optional<Error> legacyParameter(const Json &request)
     return std::nullopt;
 }
 
+bool wantsCapacity(const Json &request)
+{
+    const auto it = request.find("ReturnConsumedCapacity");
+    return it != request.end() && it->is_string() && *it != "NONE";
+}
+
 double writeUnits(qint64 bytes)
 {
     return double(qMax<qint64>(1, (bytes + 1023) / 1024));
@@ -689,6 +695,8 @@ Result<Json> DynamoDb::createTable(const Json &r, const QString &streamLabel)
         t.streamLabel = streamLabel.isEmpty() ? labelText(newStreamLabelNs()) : streamLabel;
     // A table of this id may have left rows behind if Tarmac stopped while deleting it.
     auto cleared = m_store->write([&](Database &db) -> Result<void> {
+        m_itemCache.clear();
+        m_itemCacheBytes = 0;
         for (const char *sql : {"DELETE FROM ddb_items WHERE tbl = ?",
                  "DELETE FROM ddb_index WHERE tbl = ?", "DELETE FROM ddb_stream WHERE tbl = ?"}) {
             auto st = db.prepare(sql);
@@ -809,6 +817,8 @@ Result<QString> DynamoDb::deleteTableByName(const QString &name)
             if (items == 0)
                 items = db.changes();
         }
+        m_itemCache.clear();
+        m_itemCacheBytes = 0;
         auto st = db.prepare("DELETE FROM ddb_tables WHERE name = ?");
         if (!st)
             return st.error();
@@ -1342,11 +1352,43 @@ Result<Json> DynamoDb::readItem(Database &db, const DdbTable &table, const Key &
     return item;
 }
 
+QByteArray DynamoDb::itemCacheKey(const DdbTable &table, const Key &key)
+{
+    QByteArray out;
+    out.reserve(12 + key.pk.size() + key.sk.size());
+    const qint64 id = table.id;
+    const qint32 pkSize = qint32(key.pk.size());
+    out.append(reinterpret_cast<const char *>(&id), sizeof id);
+    out.append(reinterpret_cast<const char *>(&pkSize), sizeof pkSize);
+    out.append(key.pk);
+    out.append(key.sk);
+    return out;
+}
+
+void DynamoDb::cacheItem(const QByteArray &cacheKey, const CachedItem &item)
+{
+    constexpr qint64 kBudget = 32LL * 1024 * 1024;
+    const qint64 cost = cacheKey.size() + item.text.size() + 64;
+    if (cost > kBudget / 64)
+        return;
+    if (m_itemCacheBytes + cost > kBudget) {
+        m_itemCache.clear();
+        m_itemCacheBytes = 0;
+    }
+    m_itemCache.insert(cacheKey, item);
+    m_itemCacheBytes += cost;
+}
+
 Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key &key,
     const Json &before, const Json &after, const Origin &origin)
 {
     if (before.is_null() && after.is_null())
         return {};
+    // Emptied before the write: should the transaction roll back, a read goes to SQLite.
+    if (const auto it = m_itemCache.find(itemCacheKey(table, key)); it != m_itemCache.end()) {
+        m_itemCacheBytes -= it.key().size() + it->text.size() + 64;
+        m_itemCache.erase(it);
+    }
     if (after.is_null()) {
         auto del = db.cached("DELETE FROM ddb_items WHERE tbl = ? AND h = ? AND pk = ? AND sk = ?");
         if (!del)

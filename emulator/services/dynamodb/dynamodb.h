@@ -30,6 +30,11 @@ struct DdbCallInfo
     // For the request's span: table, consumed capacity, item count.
     QList<std::pair<QString, QString>> spanAttributes;
     double capacityUnits = 0; // consumed, whether the request asked to see it or not
+    // The answer's body as it goes out, when the caller allows it (the wire layer) and the
+    // operation wrote it itself (GetItem answers the stored item's text); empty: the answer's
+    // JSON.
+    bool rawAllowed = false;
+    QByteArray rawAnswer;
     // The request's place in its trace: stream records of its writes carry it on to the
     // functions they reach.
     QByteArray traceId;
@@ -203,6 +208,19 @@ private:
     QHash<qint64, qint64> m_nextSequence; // by table id
     // The earliest TTL the writes of the current call set, told after their commit.
     std::optional<qint64> m_pendingExpiry;
+
+    // Items GetItem read, by table and key: what a point read answers without SQLite. Filled
+    // by GetItem, emptied of an item by any write of it (writeItem), in a transaction or not,
+    // so that it only ever holds committed items; all under the store's writer lock.
+    struct CachedItem
+    {
+        QByteArray text;
+        qint64 size = 0;
+    };
+    static QByteArray itemCacheKey(const DdbTable &table, const Key &key);
+    void cacheItem(const QByteArray &cacheKey, const CachedItem &item);
+    QHash<QByteArray, CachedItem> m_itemCache;
+    qint64 m_itemCacheBytes = 0;
 
     // Transactions' ClientRequestTokens, for 10 minutes.
     struct Token

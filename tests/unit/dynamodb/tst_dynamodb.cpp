@@ -46,6 +46,7 @@ private slots:
     void transactions();
     void ttlExpiresWithAStreamRecord();
     void streamRecordsAndRestart();
+    void readsSeeEveryCommittedWrite();
     void wrongTypesNeverCrash_data();
     void wrongTypesNeverCrash();
 
@@ -556,6 +557,45 @@ void TestDynamoDb::streamRecordsAndRestart()
         QStringLiteral("GetRecords"), Json {{"ShardIterator", (*iterator)["ShardIterator"]}}, info);
     QVERIFY(got);
     JCOMPARE((*got)["Records"].size(), 4u);
+}
+
+// GetItem keeps the items it read in memory: every write of an item, committed or rolled back,
+// must leave a read seeing what is committed.
+void TestDynamoDb::readsSeeEveryCommittedWrite()
+{
+    makeTable("tbl");
+    const Json key = J(R"j({"TableName":"tbl","Key":{"pk":{"S":"c"},"sk":{"N":"1"}}})j");
+    const auto value = [&] {
+        const Json got = ok("GetItem", key);
+        return got.contains("Item")
+            ? QString::fromStdString(got["Item"]["v"]["N"].get<std::string>())
+            : QStringLiteral("none");
+    };
+    QCOMPARE(value(), QStringLiteral("none"));
+    QVERIFY(call("PutItem",
+        J(R"j({"TableName":"tbl","Item":{"pk":{"S":"c"},"sk":{"N":"1"},"v":{"N":"1"}}})j")));
+    QCOMPARE(value(), QStringLiteral("1"));
+    QCOMPARE(value(), QStringLiteral("1")); // from memory now
+    // A transaction that writes the item, then is cancelled: the read still sees 1.
+    QVERIFY(!call("TransactWriteItems", J(R"j({"TransactItems":[
+        {"Update":{"TableName":"tbl","Key":{"pk":{"S":"c"},"sk":{"N":"1"}},"UpdateExpression":"SET v = :two",
+          "ExpressionAttributeValues":{":two":{"N":"2"}}}},
+        {"ConditionCheck":{"TableName":"tbl","Key":{"pk":{"S":"x"},"sk":{"N":"1"}},
+          "ConditionExpression":"attribute_exists(pk)"}}]})j")));
+    QCOMPARE(value(), QStringLiteral("1"));
+    QVERIFY(call("UpdateItem", J(R"j({"TableName":"tbl","Key":{"pk":{"S":"c"},"sk":{"N":"1"}},
+        "UpdateExpression":"ADD v :one","ExpressionAttributeValues":{":one":{"N":"1"}}})j")));
+    QCOMPARE(value(), QStringLiteral("2"));
+    QVERIFY(call("BatchWriteItem", J(R"j({"RequestItems":{"tbl":[
+        {"DeleteRequest":{"Key":{"pk":{"S":"c"},"sk":{"N":"1"}}}}]}})j")));
+    QCOMPARE(value(), QStringLiteral("none"));
+    QVERIFY(call("PutItem",
+        J(R"j({"TableName":"tbl","Item":{"pk":{"S":"c"},"sk":{"N":"1"},"v":{"N":"5"}}})j")));
+    QCOMPARE(value(), QStringLiteral("5"));
+    // A table deleted and made again under its name starts empty.
+    QVERIFY(call("DeleteTable", J(R"j({"TableName":"tbl"})j")));
+    makeTable("tbl");
+    QCOMPARE(value(), QStringLiteral("none"));
 }
 
 void TestDynamoDb::wrongTypesNeverCrash_data()
