@@ -261,12 +261,13 @@ Result<DynamoDb::Key> itemKey(const DdbTable &table, const Json &item)
                                               "Actual: %3 IndexName: %4")
                                    .arg(name, type, actual, index.name));
             if (keySortBytes(*it).isEmpty())
-                return invalid(QStringLiteral("One or more parameter values are not valid. A "
-                                              "value specified for a secondary index key is not "
-                                              "supported. The AttributeValue for a key attribute "
-                                              "cannot contain an empty string value. IndexName: "
-                                              "%1, IndexKey: %2")
-                                   .arg(index.name, name));
+                return validation(
+                    QStringLiteral("One or more parameter values are not valid. A "
+                                   "value specified for a secondary index key is not "
+                                   "supported. The AttributeValue for a key attribute "
+                                   "cannot contain an empty string value. IndexName: "
+                                   "%1, IndexKey: %2")
+                        .arg(index.name, name));
         }
     }
     out.hash = partitionHash(out.pk);
