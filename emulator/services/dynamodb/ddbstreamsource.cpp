@@ -77,9 +77,9 @@ EventSourceReadiness DdbStreamSource::readiness(const EventSourceMapping &mappin
 {
     QMutexLocker lock(&m_mutex);
     State &s = state(mapping);
-    auto records = m_model->streamRecords(mapping.eventSourceArn, s.position, mapping.batchSize);
+    auto ready = m_model->streamRecordCount(mapping.eventSourceArn, s.position, mapping.batchSize);
     EventSourceReadiness out;
-    out.records = records ? int(records->size()) : 0;
+    out.records = ready ? *ready : 0;
     return out;
 }
 

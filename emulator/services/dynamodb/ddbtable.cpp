@@ -2,8 +2,9 @@
 
 #include "services/dynamodb/ddbinternal.h"
 
-#include <QRegularExpression>
 #include <QSet>
+
+#include <algorithm>
 
 namespace tarmac {
 
@@ -60,10 +61,17 @@ Result<qint64> capacity(const Json &throughput, const char *name)
     return v;
 }
 
-// KeySchema: one HASH then at most one RANGE, each defined in `types`.
-Result<DdbKeySchema> parseKeySchema(const Json *schema, const QMap<QString, QString> &types,
-    const QString &what, QStringList *undefined)
+QString keyList(const QStringList &names)
 {
+    return u'[' + names.join(QStringLiteral(", ")) + u']';
+}
+
+// KeySchema: one HASH then at most one RANGE, each defined in `types` (else "Some index key
+// attributes are not defined", naming every one that is not).
+Result<DdbKeySchema> parseKeySchema(
+    const Json *schema, const QMap<QString, QString> &types, const QString &what)
+{
+    QStringList undefined;
     DdbKeySchema key;
     if (!schema || schema->empty())
         return validation(QStringLiteral("1 validation error detected: Value null at '%1' failed "
@@ -104,7 +112,7 @@ Result<DdbKeySchema> parseKeySchema(const Json *schema, const QMap<QString, QStr
                                              "must have exactly one hash key"));
         const QString n = **name;
         if (!types.contains(n))
-            undefined->append(n);
+            undefined.append(n);
         if (index == 0) {
             key.hashName = n;
             key.hashType = types.value(n);
@@ -119,6 +127,11 @@ Result<DdbKeySchema> parseKeySchema(const Json *schema, const QMap<QString, QStr
         }
         ++index;
     }
+    if (!undefined.isEmpty())
+        return validation(invalidText(QStringLiteral("Some index key attributes are not defined in "
+                                                     "AttributeDefinitions. Keys: %1, "
+                                                     "AttributeDefinitions: %2")
+                                          .arg(keyList(undefined), keyList(types.keys()))));
     return key;
 }
 
@@ -163,11 +176,6 @@ Result<void> parseProjection(const Json &index, DdbIndex &out)
     return {};
 }
 
-QString keyList(const QStringList &names)
-{
-    return u'[' + names.join(QStringLiteral(", ")) + u']';
-}
-
 } // namespace
 
 QStringList DdbKeySchema::names() const
@@ -196,8 +204,11 @@ QString DdbTable::streamArn(const QString &region, const QString &accountId) con
 
 std::optional<Error> checkTableName(const QString &name, const char *field)
 {
-    static const QRegularExpression pattern(QStringLiteral("^[a-zA-Z0-9_.-]+$"));
-    if (name.size() < 3 || name.size() > 255 || !pattern.match(name).hasMatch())
+    const bool allowed = std::all_of(name.cbegin(), name.cend(), [](QChar c) {
+        return (c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9')
+            || c == u'_' || c == u'.' || c == u'-';
+    });
+    if (name.size() < 3 || name.size() > 255 || !allowed)
         return validation(
             QStringLiteral("1 validation error detected: Value '%1' at '%2' failed to satisfy "
                            "constraint: %3")
@@ -262,19 +273,11 @@ Result<DdbIndex> parseIndex(
     auto schema = listMember(index, "KeySchema");
     if (!schema)
         return schema.error();
-    QStringList undefined;
     auto key = parseKeySchema(*schema, attributeTypes,
         global ? QStringLiteral("globalSecondaryIndexes.1.member.keySchema")
-               : QStringLiteral("localSecondaryIndexes.1.member.keySchema"),
-        &undefined);
+               : QStringLiteral("localSecondaryIndexes.1.member.keySchema"));
     if (!key)
         return key.error();
-    if (!undefined.isEmpty())
-        return validation(
-            invalidText(QStringLiteral("Some index key attributes are not defined in "
-                                       "AttributeDefinitions. Keys: %1, "
-                                       "AttributeDefinitions: %2")
-                            .arg(keyList(undefined), keyList(attributeTypes.keys()))));
     out.key = *key;
     if (auto p = parseProjection(index, out); !p)
         return p.error();
@@ -358,16 +361,9 @@ Result<DdbTable> parseCreateTable(const Json &request)
     auto schema = listMember(request, "KeySchema");
     if (!schema)
         return schema.error();
-    QStringList undefined;
-    auto key = parseKeySchema(*schema, t.attributeTypes, QStringLiteral("keySchema"), &undefined);
+    auto key = parseKeySchema(*schema, t.attributeTypes, QStringLiteral("keySchema"));
     if (!key)
         return key.error();
-    if (!undefined.isEmpty())
-        return validation(
-            invalidText(QStringLiteral("Some index key attributes are not defined in "
-                                       "AttributeDefinitions. Keys: %1, "
-                                       "AttributeDefinitions: %2")
-                            .arg(keyList(undefined), keyList(t.attributeTypes.keys()))));
     t.key = *key;
 
     auto billing = stringMember(request, "BillingMode");

@@ -535,7 +535,6 @@ Result<Json> DynamoDb::call(const QString &operation, const Json &request, DdbCa
     using Plain = Result<Json> (DynamoDb::*)(const Json &);
     using WithInfo = Result<Json> (DynamoDb::*)(const Json &, DdbCallInfo &);
     static const QHash<QString, Plain> plain = {
-        {QStringLiteral("CreateTable"), nullptr},
         {QStringLiteral("DescribeTable"), &DynamoDb::describeTable},
         {QStringLiteral("ListTables"), &DynamoDb::listTables},
         {QStringLiteral("DeleteTable"), &DynamoDb::deleteTable},
@@ -1650,6 +1649,27 @@ Result<QList<DdbStreamRecord>> DynamoDb::streamRecords(
                 out.append({(*st)->int64(0), (*st)->int64(1), std::move(*record), (*st)->blob(3),
                     (*st)->blob(4)});
         });
+    });
+    if (!r)
+        return r.error();
+    return out;
+}
+
+Result<int> DynamoDb::streamRecordCount(
+    const QString &streamArn, qint64 afterSequence, int max) const
+{
+    const TablePtr t = tableOfStream(streamArn);
+    if (!t)
+        return notFound(
+            QStringLiteral("Requested resource not found: Stream: %1 not found").arg(streamArn));
+    int out = 0;
+    auto r = m_store->write([&](Database &db) -> Result<void> {
+        auto st = db.cached("SELECT COUNT(*) FROM (SELECT 1 FROM ddb_stream WHERE tbl = ? AND"
+                            " label = ? AND seq > ? LIMIT ?)");
+        if (!st)
+            return st.error();
+        (*st)->bind(1, t->id).bind(2, t->streamLabel).bind(3, afterSequence).bind(4, max);
+        return (*st)->forEachRow([&] { out = int((*st)->int64(0)); });
     });
     if (!r)
         return r.error();

@@ -103,6 +103,8 @@ public:
     // Records of the table's stream after `afterSequence`, at most `max`, oldest first.
     Result<QList<DdbStreamRecord>> streamRecords(
         const QString &streamArn, qint64 afterSequence, int max) const;
+    // How many of those there are, up to `max`, without reading them.
+    Result<int> streamRecordCount(const QString &streamArn, qint64 afterSequence, int max) const;
     // The last sequence number of records created at or before `ns` (0: none).
     Result<qint64> streamSequenceAt(const QString &streamArn, qint64 ns) const;
     // Event-source positions, by mapping UUID, persisted.
