@@ -4,6 +4,7 @@
 
 #include <QByteArray>
 #include <QHash>
+#include <QList>
 #include <QMap>
 #include <QReadWriteLock>
 #include <QString>
@@ -36,6 +37,12 @@ public:
     virtual Result<void> deliverMessage(const QString &arn, const TargetMessage &message) = 0;
     // Whether the ARN names a resource that exists now (a configuration's check). Any thread.
     virtual bool targetExists(const QString &arn) const = 0;
+    // Several messages, each for its ARN (a topic's fan-out to many queues): each one's outcome
+    // in order, the delivered ones durable once it returns. A target that can commit them
+    // together overrides it (one write instead of one per message); by default each goes
+    // through deliverMessage(). Any thread.
+    virtual QList<Result<void>> deliverMessages(
+        const QList<std::pair<QString, TargetMessage>> &messages);
 };
 
 // Where senders find the service behind an ARN without knowing it: each receiving service
@@ -54,6 +61,9 @@ public:
     bool exists(const QString &arn) const;
     // NoSuchTarget when no service takes this kind of ARN.
     Result<void> deliver(const QString &arn, const TargetMessage &message) const;
+    // Several at once: each one's outcome in order; each service's share handed to it in one
+    // deliverMessages() call.
+    QList<Result<void>> deliverAll(const QList<std::pair<QString, TargetMessage>> &messages) const;
 
     // The ARN's service part ("sqs" of arn:aws:sqs:us-east-1:000000000000:q), or empty.
     static QString serviceOf(const QString &arn);

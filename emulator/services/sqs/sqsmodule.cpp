@@ -62,7 +62,8 @@ Result<void> SqsModule::start(const EngineContext &context)
     return {};
 }
 
-Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &message)
+Result<std::pair<QString, SqsSendRequest>> SqsModule::sendFor(
+    const QString &arn, const TargetMessage &message) const
 {
     const QString queue = sqsrequests::queueFromArn(arn);
     if (!m_store || queue.isEmpty() || !m_store->exists(queue))
@@ -94,10 +95,43 @@ Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &
     if (trace.isValid())
         send.systemAttributes.insert(
             QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), trace.toXRay()});
-    auto sent = m_store->send(queue, send);
+    return std::pair {queue, send};
+}
+
+Result<void> SqsModule::deliverMessage(const QString &arn, const TargetMessage &message)
+{
+    auto send = sendFor(arn, message);
+    if (!send)
+        return send.error();
+    auto sent = m_store->send(send->first, send->second);
     if (!sent)
         return sent.error();
     return {};
+}
+
+QList<Result<void>> SqsModule::deliverMessages(
+    const QList<std::pair<QString, TargetMessage>> &messages)
+{
+    QList<Result<void>> out(messages.size(), Result<void>());
+    QList<std::pair<QString, SqsSendRequest>> sends;
+    QList<qsizetype> places; // the message each send answers
+    for (qsizetype i = 0; i < messages.size(); ++i) {
+        auto send = sendFor(messages[i].first, messages[i].second);
+        if (!send) {
+            out[i] = send.error();
+            continue;
+        }
+        sends.append(std::move(*send));
+        places.append(i);
+    }
+    if (sends.isEmpty())
+        return out;
+    const QList<Result<SqsSendResult>> sent = m_store->sendToQueues(sends);
+    for (qsizetype k = 0; k < sent.size() && k < places.size(); ++k) {
+        if (!sent[k])
+            out[places[k]] = sent[k].error();
+    }
+    return out;
 }
 
 bool SqsModule::targetExists(const QString &arn) const

@@ -2,6 +2,7 @@
 
 #include "services/messagetargets.h"
 #include "services/servicemodule.h"
+#include "services/sqs/sqsstore.h"
 
 #include <memory>
 
@@ -53,8 +54,15 @@ public:
     // MessageTarget: a standard queue takes the message as sent, with the sender's trace.
     Result<void> deliverMessage(const QString &arn, const TargetMessage &message) override;
     bool targetExists(const QString &arn) const override;
+    // Messages for several queues (a topic's fan-out) committed in one write.
+    QList<Result<void>> deliverMessages(
+        const QList<std::pair<QString, TargetMessage>> &messages) override;
 
 private:
+    // The queue and the send a message for `arn` is, or the queue's error.
+    Result<std::pair<QString, SqsSendRequest>> sendFor(
+        const QString &arn, const TargetMessage &message) const;
+
     std::unique_ptr<SqsStore> m_store;
     std::unique_ptr<SqsJsonApi> m_api;
     std::unique_ptr<SqsEventSource> m_source;

@@ -760,53 +760,66 @@ Result<SqsSendResult> SqsStore::send(const QString &name, const SqsSendRequest &
 QList<Result<SqsSendResult>> SqsStore::sendBatch(
     const QString &name, const QList<SqsSendRequest> &requests)
 {
+    QList<std::pair<QString, SqsSendRequest>> sends;
+    sends.reserve(requests.size());
+    for (const SqsSendRequest &request : requests)
+        sends.append({name, request});
+    return sendToQueues(sends);
+}
+
+QList<Result<SqsSendResult>> SqsStore::sendToQueues(
+    const QList<std::pair<QString, SqsSendRequest>> &sends)
+{
     QList<Result<SqsSendResult>> results;
-    bool available = false;
+    QStringList available;
     {
         QMutexLocker lock(&m_mutex);
-        Queue *q = find(name);
-        if (!q) {
-            for (qsizetype i = 0; i < requests.size(); ++i)
+        // One transaction for them all: each message is acknowledged once it is committed.
+        struct Made
+        {
+            Queue *queue;
+            Message message;
+            qsizetype answers; // the send it answers
+        };
+        std::vector<Made> made;
+        for (const auto &[name, request] : sends) {
+            Queue *q = find(name);
+            if (!q) {
                 results.append(noQueue());
-            return results;
-        }
-        // One transaction for the batch: each message is acknowledged once it is committed.
-        QList<Message> made;
-        QList<qsizetype> madeFor; // the request each made message answers
-        for (const SqsSendRequest &request : requests) {
+                continue;
+            }
             Message m;
             bool duplicate = false;
             results.append(prepareSend(q, request, &m, &duplicate));
-            if (results.last() && !duplicate) {
-                made.append(std::move(m));
-                madeFor.append(results.size() - 1);
-            }
+            if (results.last() && !duplicate)
+                made.push_back({q, std::move(m), results.size() - 1});
         }
         auto written = m_store->write([&](Database &db) -> Result<void> {
-            if (made.isEmpty())
+            if (made.empty())
                 return {};
             Transaction t(db);
             if (!t.began())
                 return t.began().error();
-            for (const Message &m : std::as_const(made)) {
-                if (auto r = insertMessage(db, name, m); !r)
+            for (const Made &m : made) {
+                if (auto r = insertMessage(db, m.queue->name, m.message); !r)
                     return r;
             }
             return t.commit();
         });
         if (!written) {
-            for (const qsizetype i : std::as_const(madeFor))
-                results[i] = written.error();
+            for (const Made &m : made)
+                results[m.answers] = written.error();
             return results;
         }
         const qint64 now = m_clock->nowMs();
-        for (Message &m : made) {
-            available = available || m.visibleMs <= now;
-            index(*q, m);
-            q->messages.emplace(m.seq, std::move(m));
+        for (Made &m : made) {
+            if (m.message.visibleMs <= now && !available.contains(m.queue->name))
+                available.append(m.queue->name);
+            index(*m.queue, m.message);
+            m.queue->messages.emplace(m.message.seq, std::move(m.message));
         }
     }
-    if (available)
+    for (const QString &name : std::as_const(available))
         notify(name);
     return results;
 }

@@ -124,6 +124,10 @@ public:
     Result<QStringList> deadLetterSources(const QString &name) const;
 
     Result<SqsSendResult> send(const QString &name, const SqsSendRequest &request);
+    // Sends to several queues at once (a topic's fan-out): each one's result, the accepted
+    // ones committed together.
+    QList<Result<SqsSendResult>> sendToQueues(
+        const QList<std::pair<QString, SqsSendRequest>> &sends);
     // SendMessageBatch: each request's result, the accepted ones committed together.
     QList<Result<SqsSendResult>> sendBatch(
         const QString &name, const QList<SqsSendRequest> &requests);
