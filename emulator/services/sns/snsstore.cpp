@@ -379,8 +379,8 @@ Result<void> SnsStore::setTopicAttribute(
 {
     if (auto r = checkTopicAttribute(name, value, false); !r)
         return r;
-    return updateTopic(arn, notFound(QStringLiteral("Topic does not exist")),
-        [&](SnsTopic &t) -> Result<void> {
+    return updateTopic(
+        arn, notFound(QStringLiteral("Topic does not exist")), [&](SnsTopic &t) -> Result<void> {
             if (name == u"ContentBasedDeduplication" && !t.fifo())
                 return invalidParameter(QStringLiteral(
                     "Invalid parameter: Attributes Reason: ContentBasedDeduplication: "

@@ -63,9 +63,9 @@ private slots:
         QCOMPARE(attributes->value(QStringLiteral("DisplayName")), QStringLiteral("Orders"));
         QCOMPARE(attributes->value(QStringLiteral("SubscriptionsConfirmed")), QStringLiteral("0"));
         QVERIFY(attributes->value(QStringLiteral("Policy")).contains(*arn));
-        QVERIFY(m_store->setTopicAttribute(
-                           *arn, QStringLiteral("DisplayName"), QStringLiteral("Shop"))
-                    .ok());
+        QVERIFY(
+            m_store->setTopicAttribute(*arn, QStringLiteral("DisplayName"), QStringLiteral("Shop"))
+                .ok());
         auto unknown
             = m_store->setTopicAttribute(*arn, QStringLiteral("Colour"), QStringLiteral("red"));
         QCOMPARE(unknown.error().message, QStringLiteral("Invalid parameter: AttributeName"));
@@ -97,7 +97,8 @@ private slots:
                     ->createTopic(QStringLiteral("x.fifo"),
                         {{QStringLiteral("FifoTopic"), QStringLiteral("TRUE")}}, {})
                     .ok());
-        QVERIFY(m_store->topic(QStringLiteral("arn:aws:sns:us-east-1:000000000000:x.fifo"))->fifo());
+        QVERIFY(
+            m_store->topic(QStringLiteral("arn:aws:sns:us-east-1:000000000000:x.fifo"))->fifo());
         auto cbd = m_store->createTopic(QStringLiteral("std"),
             {{QStringLiteral("ContentBasedDeduplication"), QStringLiteral("true")}}, {});
         QVERIFY(!cbd.ok());
@@ -125,9 +126,8 @@ private slots:
                      .error()
                      .code,
             QStringLiteral("InvalidParameter"));
-        QCOMPARE(m_store->subscribe(topic + u'x', QStringLiteral("sqs"), queue("q"), {})
-                     .error()
-                     .code,
+        QCOMPARE(
+            m_store->subscribe(topic + u'x', QStringLiteral("sqs"), queue("q"), {}).error().code,
             QStringLiteral("NotFound"));
         auto raw = m_store->subscribe(topic, QStringLiteral("lambda"),
             QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:f"),
@@ -168,8 +168,9 @@ private slots:
         QVERIFY(s.ok());
         QVERIFY(!s->confirmed);
         QCOMPARE(s->token.size(), 128);
-        QCOMPARE(m_store->subscribe(topic, QStringLiteral("https"),
-                                 QStringLiteral("http://127.0.0.1:1/x"), {})
+        QCOMPARE(m_store
+                     ->subscribe(
+                         topic, QStringLiteral("https"), QStringLiteral("http://127.0.0.1:1/x"), {})
                      .error()
                      .message,
             QStringLiteral("Invalid parameter: Endpoint must match the specified protocol"));
@@ -197,24 +198,24 @@ private slots:
 
     void fifoSequenceAndDeduplication()
     {
-        const QString topic = *m_store->createTopic(QStringLiteral("l.fifo"),
-            {{QStringLiteral("FifoTopic"), QStringLiteral("true")}}, {});
+        const QString topic = *m_store->createTopic(
+            QStringLiteral("l.fifo"), {{QStringLiteral("FifoTopic"), QStringLiteral("true")}}, {});
         const QString a = m_store->nextSequenceNumber(topic);
         const QString b = m_store->nextSequenceNumber(topic);
         QCOMPARE(a.size(), 20);
         QVERIFY(b > a);
         const qint64 now = m_clock.nowMs();
-        QVERIFY(m_store->deduplicate(topic, QStringLiteral("d"), QStringLiteral("m1"), now)
-                    .isEmpty());
+        QVERIFY(
+            m_store->deduplicate(topic, QStringLiteral("d"), QStringLiteral("m1"), now).isEmpty());
         QCOMPARE(m_store->deduplicate(topic, QStringLiteral("d"), QStringLiteral("m2"), now + 1000),
             QStringLiteral("m1"));
         QVERIFY(m_store
-                    ->deduplicate(topic, QStringLiteral("d"), QStringLiteral("m3"),
-                        now + 5 * 60 * 1000 + 1)
+                    ->deduplicate(
+                        topic, QStringLiteral("d"), QStringLiteral("m3"), now + 5 * 60 * 1000 + 1)
                     .isEmpty());
-        QCOMPARE(m_store->subscribe(topic, QStringLiteral("lambda"),
-                                 QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:f"),
-                                 {})
+        QCOMPARE(m_store
+                     ->subscribe(topic, QStringLiteral("lambda"),
+                         QStringLiteral("arn:aws:lambda:us-east-1:000000000000:function:f"), {})
                      .error()
                      .code,
             QStringLiteral("InvalidParameter"));
