@@ -348,6 +348,22 @@ class SnsApiTest(unittest.TestCase):
         self.assertEqual(record["responsePayload"]["errorMessage"], "no good")
         self.assertEqual(record["requestContext"]["condition"], "RetriesExhausted")
 
+    def test_s3_notifications_through_a_topic(self):
+        s3 = boto3_client(self.t, "s3")
+        arn = self.sns.create_topic(Name="uploads")["TopicArn"]
+        url, queue = self.queue("uploads-q")
+        self.sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue)
+        s3.create_bucket(Bucket="sns-uploads")
+        s3.put_bucket_notification_configuration(Bucket="sns-uploads", NotificationConfiguration={
+            "TopicConfigurations": [{"TopicArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        test_event = json.loads(json.loads(self.receive(url, 1)[0]["Body"])["Message"])
+        self.assertEqual(test_event["Event"], "s3:TestEvent")
+        s3.put_object(Bucket="sns-uploads", Key="a.txt", Body=b"hello")
+        got = self.receive(url, 1)
+        record = json.loads(json.loads(got[0]["Body"])["Message"])["Records"][0]
+        self.assertEqual(record["eventSource"], "aws:s3")
+        self.assertEqual(record["s3"]["object"]["key"], "a.txt")
+
     def test_http_subscriber_confirms_and_verifies(self):
         server, received = http_subscriber(check=verify)
         try:

@@ -40,6 +40,7 @@ SnsModule::~SnsModule()
 {
     if (m_targets)
         m_targets->remove(this);
+    m_api.reset(); // no request reaches the delivery or the store after this
 }
 
 HttpHandler *SnsModule::edgeHandler()
@@ -58,10 +59,10 @@ Result<void> SnsModule::start(const EngineContext &context)
     if (!signer)
         return signer.error();
     m_signer = std::move(*signer);
-    m_delivery = new SnsDelivery(context, m_store.get(), m_signer.get(), this);
+    m_delivery = std::make_unique<SnsDelivery>(context, m_store.get(), m_signer.get());
     if (auto r = m_delivery->open(); !r)
         return r;
-    m_api->attach(m_store.get(), m_delivery, m_signer.get(), context.clock);
+    m_api->attach(m_store.get(), m_delivery.get(), m_signer.get(), context.clock);
     if (context.edgeRouter)
         context.edgeRouter->addInternalRoute(QByteArray(SnsApi::prefix), m_api.get());
     m_targets = context.messageTargets;

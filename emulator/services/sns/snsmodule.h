@@ -59,7 +59,7 @@ private:
     std::unique_ptr<SnsApi> m_api;
     std::unique_ptr<SnsStore> m_store;
     std::unique_ptr<SnsSigner> m_signer;
-    SnsDelivery *m_delivery = nullptr; // a child
+    std::unique_ptr<SnsDelivery> m_delivery; // made on the engine's thread, at start()
     MessageTargets *m_targets = nullptr;
     const Clock *m_clock = nullptr;
 };
