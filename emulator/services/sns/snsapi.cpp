@@ -8,7 +8,6 @@
 #include "services/sns/snssigner.h"
 #include "services/sns/snsstore.h"
 
-#include <QCryptographicHash>
 #include <QRegularExpression>
 #include <QSet>
 
@@ -120,7 +119,8 @@ struct SnsApi::Call
 SnsApi::SnsApi() = default;
 SnsApi::~SnsApi() = default;
 
-void SnsApi::attach(SnsStore *store, SnsDelivery *delivery, SnsSigner *signer, const Clock *clock)
+void SnsApi::attach(
+    SnsStore *store, SnsDelivery *delivery, LazySnsSigner *signer, const Clock *clock)
 {
     m_delivery = delivery;
     m_signer = signer;
@@ -164,9 +164,9 @@ void SnsApi::handle(HttpRequest &&request, HttpResponder responder)
         call.request.requestId = newRequestId();
     const bool internal = call.request.path.startsWith(prefix);
     if (internal && call.request.path.endsWith(".pem")) {
-        HttpResponse r = HttpResponse::text(m_signer ? 200 : 404,
-            m_signer ? m_signer->certificatePem() : QByteArray("no certificate"),
-            "application/x-pem-file");
+        const QByteArray pem = m_signer ? m_signer->certificatePem() : QByteArray();
+        HttpResponse r = HttpResponse::text(pem.isEmpty() ? 404 : 200,
+            pem.isEmpty() ? QByteArray("no certificate") : pem, "application/x-pem-file");
         responder.send(std::move(r));
         return;
     }
@@ -273,27 +273,16 @@ Result<SnsPublished> SnsApi::publishOne(
     if (size > kMaxMessage)
         return invalid(QStringLiteral("Invalid parameter: Message too long"));
 
-    QString messageId = QString::fromLatin1(newRequestId());
-    QString sequence;
     if (topic->fifo()) {
         p.groupId = value("MessageGroupId");
         p.deduplicationId = value("MessageDeduplicationId");
         if (p.groupId.isEmpty())
             return invalid(QStringLiteral(
                 "Invalid parameter: The MessageGroupId parameter is required for FIFO topics"));
-        if (p.deduplicationId.isEmpty()) {
-            if (!topic->contentBasedDeduplication())
-                return invalid(QStringLiteral("Invalid parameter: The topic should either have "
-                                              "ContentBasedDeduplication enabled or "
-                                              "MessageDeduplicationId provided explicitly"));
-            p.deduplicationId = QString::fromLatin1(
-                QCryptographicHash::hash(p.message.toUtf8(), QCryptographicHash::Sha256).toHex());
-        }
-        const QString earlier
-            = store.deduplicate(topicArn, p.deduplicationId, messageId, m_clock->nowMs());
-        if (!earlier.isEmpty())
-            return SnsPublished {earlier, store.nextSequenceNumber(topicArn)};
-        sequence = store.nextSequenceNumber(topicArn);
+        if (p.deduplicationId.isEmpty() && !topic->contentBasedDeduplication())
+            return invalid(QStringLiteral("Invalid parameter: The topic should either have "
+                                          "ContentBasedDeduplication enabled or "
+                                          "MessageDeduplicationId provided explicitly"));
     } else if (field("MessageDeduplicationId") != call.form.cend()) {
         return invalid(QStringLiteral("Invalid parameter: MessageDeduplicationId Reason: The "
                                       "request includes MessageDeduplicationId parameter that is "
@@ -303,14 +292,12 @@ Result<SnsPublished> SnsApi::publishOne(
                                       "includes MessageGroupId parameter that is not valid for "
                                       "this topic type"));
     }
-    if (!m_delivery)
-        return SnsPublished {messageId, sequence};
-    return m_delivery->publish(p, messageId, sequence);
+    return m_delivery->publish(p);
 }
 
 HttpResponse SnsApi::dispatch(Call &call)
 {
-    SnsStore *store = m_store.load();
+    SnsStore *store = m_store.load(); // attached with the delivery
     if (!store)
         return call.fail(makeError(QStringLiteral("ServiceUnavailable"),
             QStringLiteral("the sns module has not started"), 503));

@@ -12,7 +12,7 @@ namespace tarmac {
 
 class Clock;
 class SnsDelivery;
-class SnsSigner;
+class LazySnsSigner;
 class SnsStore;
 struct SnsPublished;
 
@@ -27,7 +27,7 @@ class SnsApi : public HttpHandler
 public:
     SnsApi();
     ~SnsApi() override;
-    void attach(SnsStore *store, SnsDelivery *delivery, SnsSigner *signer, const Clock *clock);
+    void attach(SnsStore *store, SnsDelivery *delivery, LazySnsSigner *signer, const Clock *clock);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     HttpResponse bodyTooLarge(const HttpRequest &head) const override;
@@ -48,7 +48,7 @@ private:
 
     std::atomic<SnsStore *> m_store {nullptr};
     SnsDelivery *m_delivery = nullptr;
-    SnsSigner *m_signer = nullptr;
+    LazySnsSigner *m_signer = nullptr;
     const Clock *m_clock = nullptr;
 };
 

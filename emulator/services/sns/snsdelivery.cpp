@@ -12,6 +12,7 @@
 #include "trace/span.h"
 #include "trace/tracer.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
@@ -89,7 +90,7 @@ struct SnsDelivery::Outgoing
 };
 
 SnsDelivery::SnsDelivery(
-    const EngineContext &context, SnsStore *store, SnsSigner *signer, QObject *parent)
+    const EngineContext &context, SnsStore *store, LazySnsSigner *signer, QObject *parent)
     : QObject(parent)
     , m_clock(context.clock)
     , m_db(context.store)
@@ -200,11 +201,7 @@ Json SnsDelivery::envelope(const SnsPublish &p, const QString &message, const QS
         e["SequenceNumber"] = toStd(sequenceNumber);
     if (!p.subject.isEmpty())
         e["Subject"] = toStd(p.subject);
-    const auto topic = m_store->topic(p.topicArn);
-    const QString version = topic
-        ? topic->attributes.value(QStringLiteral("SignatureVersion"), QStringLiteral("1"))
-        : QStringLiteral("1");
-    e["SignatureVersion"] = toStd(version);
+    e["SignatureVersion"] = toStd(signatureVersion(p.topicArn));
     auto signature = signatures.byMessage.constFind(message);
     if (signature == signatures.byMessage.cend())
         signature
@@ -252,9 +249,24 @@ QByteArray SnsDelivery::lambdaEvent(const SnsPublish &p, const QString &message,
     return toJsonBytes(Json {{"Records", Json::array({std::move(record)})}});
 }
 
-Result<SnsPublished> SnsDelivery::publish(
-    const SnsPublish &p, const QString &messageId, const QString &sequenceNumber)
+Result<SnsPublished> SnsDelivery::publish(const SnsPublish &p)
 {
+    const std::optional<SnsTopic> topic = m_store->topic(p.topicArn);
+    if (!topic)
+        return SnsStore::notFound(QStringLiteral("Topic does not exist"));
+    const QString messageId = QString::fromLatin1(newRequestId());
+    QString sequenceNumber;
+    if (topic->fifo()) {
+        const QString deduplicationId = p.deduplicationId.isEmpty()
+            ? QString::fromLatin1(
+                QCryptographicHash::hash(p.message.toUtf8(), QCryptographicHash::Sha256).toHex())
+            : p.deduplicationId;
+        const QString earlier
+            = m_store->deduplicate(p.topicArn, deduplicationId, messageId, m_clock->nowMs());
+        if (!earlier.isEmpty())
+            return SnsPublished {earlier, m_store->nextSequenceNumber(p.topicArn)};
+        sequenceNumber = m_store->nextSequenceNumber(p.topicArn);
+    }
     const QString timestamp = timestampNow();
     Signatures signatures;
     // Every queue's message goes in one write (MessageTargets::deliverAll).
@@ -285,12 +297,8 @@ Result<SnsPublished> SnsDelivery::publish(
                                  timestamp, signatures);
             o.traceId = p.traceId;
             o.spanId = p.spanId;
-            auto id = enqueueHttp(o);
-            if (!id)
-                return id.error();
-            o.id = *id;
-            auto shared = std::make_shared<Outgoing>(std::move(o));
-            QMetaObject::invokeMethod(this, [this, shared] { sendHttp(shared); });
+            if (auto r = queueHttp(std::move(o)); !r)
+                return r.error();
         } else {
             warn(p.traceId, p.spanId, s.endpoint,
                 QStringLiteral("SNS did not deliver message %1 to the %2 subscription %3: "
@@ -371,10 +379,7 @@ void SnsDelivery::requestConfirmation(const SnsSubscription &s)
                       .arg(s.topicArn))},
         {"SubscribeURL", toStd(subscribeUrl(s.topicArn, s.token))},
         {"Timestamp", toStd(timestampNow())}};
-    const auto topic = m_store->topic(s.topicArn);
-    m["SignatureVersion"] = topic
-        ? toStd(topic->attributes.value(QStringLiteral("SignatureVersion"), QStringLiteral("1")))
-        : std::string("1");
+    m["SignatureVersion"] = toStd(signatureVersion(s.topicArn));
     m["Signature"] = m_signer ? m_signer->sign(m).toStdString() : std::string();
     m["SigningCertURL"] = toStd(signingCertUrl());
     Outgoing o;
@@ -384,21 +389,15 @@ void SnsDelivery::requestConfirmation(const SnsSubscription &s)
     o.type = QStringLiteral("SubscriptionConfirmation");
     o.messageId = fromStd(m["MessageId"].get<std::string>());
     o.body = toJsonBytes(m);
-    auto id = enqueueHttp(o);
-    if (!id) {
+    if (auto r = queueHttp(std::move(o)); !r)
         warn({}, {}, s.endpoint,
             QStringLiteral("SNS could not queue the confirmation of %1: %2")
-                .arg(s.arn, id.error().message));
-        return;
-    }
-    o.id = *id;
-    auto shared = std::make_shared<Outgoing>(std::move(o));
-    QMetaObject::invokeMethod(this, [this, shared] { sendHttp(shared); });
+                .arg(s.arn, r.error().message));
 }
 
-Result<qint64> SnsDelivery::enqueueHttp(const Outgoing &o)
+Result<void> SnsDelivery::queueHttp(Outgoing o)
 {
-    return m_db->write([&](Database &db) -> Result<qint64> {
+    auto id = m_db->write([&](Database &db) -> Result<qint64> {
         auto s = db.cached("INSERT INTO sns_outbox (subscription, endpoint, topic, type, "
                            "message_id, body, trace_id, span_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
         if (!s)
@@ -416,6 +415,19 @@ Result<qint64> SnsDelivery::enqueueHttp(const Outgoing &o)
             return r.error();
         return db.lastInsertRowId();
     });
+    if (!id)
+        return id.error();
+    o.id = *id;
+    auto shared = std::make_shared<Outgoing>(std::move(o));
+    QMetaObject::invokeMethod(this, [this, shared] { sendHttp(shared); });
+    return {};
+}
+
+QString SnsDelivery::signatureVersion(const QString &topicArn) const
+{
+    const auto topic = m_store->topic(topicArn);
+    return topic ? topic->attributes.value(QStringLiteral("SignatureVersion"), QStringLiteral("1"))
+                 : QStringLiteral("1");
 }
 
 void SnsDelivery::sendHttp(std::shared_ptr<Outgoing> o)

@@ -20,7 +20,7 @@ class Clock;
 class DeliverySink;
 class FunctionRunner;
 class MessageTargets;
-class SnsSigner;
+class LazySnsSigner;
 class SnsStore;
 class Store;
 class Tracer;
@@ -66,17 +66,17 @@ class SnsDelivery : public QObject
 {
     Q_OBJECT
 public:
-    SnsDelivery(const EngineContext &context, SnsStore *store, SnsSigner *signer,
+    SnsDelivery(const EngineContext &context, SnsStore *store, LazySnsSigner *signer,
         QObject *parent = nullptr);
     ~SnsDelivery() override;
 
     Result<void> open(); // the outbox table; sends what a previous run left in it
     void stop();
 
-    // Fans out (filter policies applied) and answers the message id. FIFO deduplication is
-    // the caller's (the store's deduplicate()).
-    Result<SnsPublished> publish(
-        const SnsPublish &message, const QString &messageId, const QString &sequenceNumber);
+    // Gives the message its id (and on a FIFO topic its sequence number, or the id of the same
+    // message published in the last five minutes: its deduplication id, else a hash of the
+    // message), then fans it out, filter policies applied.
+    Result<SnsPublished> publish(const SnsPublish &message);
 
     // An http(s) subscription waiting for confirmation: sends SubscriptionConfirmation.
     void requestConfirmation(const SnsSubscription &subscription);
@@ -119,7 +119,9 @@ private:
         Signatures &signatures) const;
     Result<void> deliverFunction(const SnsPublish &p, const SnsSubscription &s,
         const QString &messageId, const QString &timestamp, Signatures &signatures);
-    Result<qint64> enqueueHttp(const Outgoing &o);
+    // Into the outbox (durable once it returns), then sent from the engine's thread.
+    Result<void> queueHttp(Outgoing o);
+    QString signatureVersion(const QString &topicArn) const;
     void sendHttp(std::shared_ptr<Outgoing> o);
     void finishHttp(const Outgoing &o, const QString &error);
     void failed(
@@ -135,7 +137,7 @@ private:
     FunctionRunner *m_runner;
     MessageTargets *m_targets;
     SnsStore *m_store;
-    SnsSigner *m_signer;
+    LazySnsSigner *m_signer;
     QString m_edge;
     QNetworkAccessManager *m_network = nullptr;
     bool m_stopped = false;

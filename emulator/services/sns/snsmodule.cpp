@@ -11,7 +11,6 @@
 #include "services/sns/snsstore.h"
 #include "template/stack.h"
 
-#include <QCryptographicHash>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -55,10 +54,9 @@ Result<void> SnsModule::start(const EngineContext &context)
         context.store, context.clock, context.region, context.accountId);
     if (auto r = m_store->open(); !r)
         return r;
-    auto signer = SnsSigner::open(QDir(context.stateDir).filePath(QStringLiteral("sns")));
-    if (!signer)
-        return signer.error();
-    m_signer = std::move(*signer);
+    // The key is made or read when the first message is signed, not here.
+    m_signer
+        = std::make_unique<LazySnsSigner>(QDir(context.stateDir).filePath(QStringLiteral("sns")));
     m_delivery = std::make_unique<SnsDelivery>(context, m_store.get(), m_signer.get());
     if (auto r = m_delivery->open(); !r)
         return r;
@@ -94,22 +92,15 @@ Result<void> SnsModule::deliverMessage(const QString &arn, const TargetMessage &
     p.spanId = message.parentSpanId;
     for (auto it = message.attributes.cbegin(); it != message.attributes.cend(); ++it)
         p.attributes.insert(it.key(), it.value());
-    QString messageId = QString::fromLatin1(newRequestId());
-    QString sequence;
     if (topic->fifo()) {
         p.groupId
             = message.messageGroupId.isEmpty() ? QStringLiteral("default") : message.messageGroupId;
         p.deduplicationId = message.deduplicationId;
-        if (p.deduplicationId.isEmpty())
-            p.deduplicationId = topic->contentBasedDeduplication()
-                ? QString::fromLatin1(
-                    QCryptographicHash::hash(message.body, QCryptographicHash::Sha256).toHex())
-                : messageId;
-        if (!m_store->deduplicate(arn, p.deduplicationId, messageId, m_clock->nowMs()).isEmpty())
-            return {};
-        sequence = m_store->nextSequenceNumber(arn);
+        // Without content-based deduplication each message is its own.
+        if (p.deduplicationId.isEmpty() && !topic->contentBasedDeduplication())
+            p.deduplicationId = QString::fromLatin1(newRequestId());
     }
-    auto published = m_delivery->publish(p, messageId, sequence);
+    auto published = m_delivery->publish(p);
     if (!published)
         return published.error();
     return {};
@@ -193,19 +184,25 @@ Result<void> SnsModule::putResource(const StackResource &resource, const StackRe
     if (!spec)
         return spec.error();
     const QString arn = resource.physicalId;
-    if (!m_store->topic(arn)) {
+    const std::optional<SnsTopic> existing = m_store->topic(arn);
+    if (!existing) {
         auto created = m_store->createTopic(spec->name, spec->attributes, spec->tags);
         if (!created)
             return created.error();
     } else {
-        // Defined again (a restart, a template edit): the topic keeps its subscriptions.
+        // Defined again (a restart, a template edit): the topic keeps its subscriptions, and
+        // only what the template changed is written.
         for (auto it = spec->attributes.cbegin(); it != spec->attributes.cend(); ++it) {
-            if (it.key() == u"FifoTopic")
+            if (it.key() == u"FifoTopic" || existing->attributes.value(it.key()) == it.value())
                 continue;
             if (auto r = m_store->setTopicAttribute(arn, it.key(), it.value()); !r)
                 return r;
         }
-        if (!spec->tags.isEmpty()) {
+        bool tagsChanged = false;
+        for (auto it = spec->tags.cbegin(); it != spec->tags.cend(); ++it)
+            tagsChanged = tagsChanged || existing->tags.value(it.key()) != it.value()
+                || !existing->tags.contains(it.key());
+        if (tagsChanged) {
             if (auto r = m_store->tag(arn, spec->tags); !r)
                 return r;
         }

@@ -11,15 +11,15 @@ class Clock;
 class MessageTargets;
 class SnsApi;
 class SnsDelivery;
-class SnsSigner;
+class LazySnsSigner;
 class SnsStore;
 
 // SNS: topics and subscriptions (SnsStore) on the edge port (SnsApi, the query protocol),
 // fan-out to queues, functions and HTTP endpoints (SnsDelivery) with signed messages
-// (SnsSigner), topics as targets of other services' messages (S3 notifications, functions'
-// destinations, EventBridge targets: MessageTargets), AWS::SNS::* and SAM's SNS event in
-// templates, and topics in the resource catalog (their subscriptions to browse; a file put
-// on a topic is published). Wiring only.
+// (SnsSigner, made on first use), topics as targets of other services' messages (S3
+// notifications, functions' destinations, EventBridge targets: MessageTargets), AWS::SNS::*
+// and SAM's SNS event in templates, and topics in the resource catalog (their subscriptions to
+// browse; a file put on a topic is published). Wiring only.
 class SnsModule : public ServiceModule, public MessageTarget
 {
     Q_OBJECT
@@ -58,7 +58,7 @@ private:
 
     std::unique_ptr<SnsApi> m_api;
     std::unique_ptr<SnsStore> m_store;
-    std::unique_ptr<SnsSigner> m_signer;
+    std::unique_ptr<LazySnsSigner> m_signer;
     std::unique_ptr<SnsDelivery> m_delivery; // made on the engine's thread, at start()
     MessageTargets *m_targets = nullptr;
     const Clock *m_clock = nullptr;

@@ -326,4 +326,35 @@ QByteArray SnsSigner::stringToSign(const Json &message)
     return text;
 }
 
+LazySnsSigner::LazySnsSigner(QString dir)
+    : m_dir(std::move(dir))
+{ }
+
+LazySnsSigner::~LazySnsSigner() = default;
+
+const SnsSigner *LazySnsSigner::signer() const
+{
+    std::call_once(m_once, [this] {
+        auto opened = SnsSigner::open(m_dir);
+        if (opened)
+            m_signer = std::move(*opened);
+        else
+            qWarning("tarmac: sns: messages go out unsigned: %s",
+                qUtf8Printable(opened.error().message));
+    });
+    return m_signer.get();
+}
+
+QByteArray LazySnsSigner::sign(const Json &message) const
+{
+    const SnsSigner *s = signer();
+    return s ? s->sign(message) : QByteArray();
+}
+
+QByteArray LazySnsSigner::certificatePem() const
+{
+    const SnsSigner *s = signer();
+    return s ? s->certificatePem() : QByteArray();
+}
+
 } // namespace tarmac

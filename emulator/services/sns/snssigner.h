@@ -7,6 +7,7 @@
 #include <QString>
 
 #include <memory>
+#include <mutex>
 
 namespace tarmac {
 
@@ -42,6 +43,27 @@ private:
     struct Key;
     std::unique_ptr<Key> m_key;
     QByteArray m_certificate;
+};
+
+// The signer of a state folder, opened on first use: a new folder's RSA key takes a fraction of
+// a second to generate, which every start would otherwise pay (every `--ephemeral` one) whether
+// or not anything is ever signed. Thread-safe. When the key cannot be made or read, that is
+// said once on stderr and messages go out with an empty Signature.
+class LazySnsSigner
+{
+public:
+    explicit LazySnsSigner(QString dir);
+    ~LazySnsSigner();
+
+    QByteArray sign(const Json &message) const; // SnsSigner::sign, or empty
+    QByteArray certificatePem() const; // or empty
+
+private:
+    const SnsSigner *signer() const;
+
+    QString m_dir;
+    mutable std::once_flag m_once;
+    mutable std::unique_ptr<SnsSigner> m_signer;
 };
 
 } // namespace tarmac

@@ -2,7 +2,6 @@
 
 #include "services/messagetargets.h"
 #include "services/servicemodule.h"
-#include "services/sqs/sqsstore.h"
 
 #include <memory>
 
@@ -12,6 +11,7 @@ class EventSourceMappings;
 class SqsEventSource;
 class SqsJsonApi;
 class SqsStore;
+struct SqsSendRequest;
 
 // SQS: queues on the edge port (both protocols; SqsStore holds the queues and their
 // messages in the state), each queue as an event source for functions (SqsEventSource,
