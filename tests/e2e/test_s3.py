@@ -132,17 +132,6 @@ class S3Boto3Test(unittest.TestCase):
             self.s3.get_bucket_cors(Bucket=b)
         self.assertEqual(code_of(ctx), "NoSuchCORSConfiguration")
 
-    def test_versioning_and_object_lock_not_implemented(self):
-        b = self.bucket("noversions")
-        for call in [lambda: self.s3.get_bucket_versioning(Bucket=b),
-                     lambda: self.s3.put_bucket_versioning(
-                         Bucket=b, VersioningConfiguration={"Status": "Enabled"}),
-                     lambda: self.s3.get_object_lock_configuration(Bucket=b)]:
-            with self.assertRaises(botocore.exceptions.ClientError) as ctx:
-                call()
-            self.assertEqual(code_of(ctx), "NotImplemented")
-            self.assertEqual(status_of(ctx), 501)
-
     # ---- objects ----
     def test_put_get_roundtrip_with_metadata(self):
         b = self.bucket("objects-1")

@@ -220,6 +220,24 @@ struct S3Call
 
 namespace {
 
+// The versionId query parameter: which version an object operation means.
+Result<S3VersionRef> versionRefOf(const S3Call &call)
+{
+    if (!(call.flags & FlagVersionId))
+        return S3VersionRef();
+    const QByteArray id = call.queryValue("versionId");
+    if (id.isEmpty())
+        return s3errors::invalidArgument(QStringLiteral("Version id cannot be the empty string"));
+    return S3VersionRef(id);
+}
+
+// x-amz-version-id on answers about objects of versioned buckets ("null" for the null version).
+void addVersionHeader(HttpResponse &r, const S3Object &o, S3Versioning versioning)
+{
+    if (!o.versionId.isEmpty() || versioning != S3Versioning::Unversioned)
+        r.headers.add("x-amz-version-id", o.versionName());
+}
+
 // The partNumber query parameter (UploadPart, UploadPartCopy, GetObject): 1 to 10,000.
 Result<int> partNumberOf(const S3Call &call)
 {
@@ -425,15 +443,8 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
         call.operation = QStringLiteral("Unknown");
         return error(call, s3errors::methodNotAllowed());
     }
-    if (f & (FlagVersioning | FlagVersions))
-        return unsupported("bucket versioning");
     if (f & (FlagObjectLock | FlagRetention | FlagLegalHold))
         return unsupported("object lock");
-    if (f & FlagVersionId) {
-        const QByteArray v = call.queryValue("versionId");
-        if (!v.isEmpty() && v != "null")
-            return unsupported("object versions");
-    }
 
     if (call.key.isEmpty()) {
         if (method == "GET") {
@@ -451,6 +462,14 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
                 call.operation = QStringLiteral("GetBucketAcl");
                 return objectAcl(call);
             }
+            if (f & FlagVersioning) {
+                call.operation = QStringLiteral("GetBucketVersioning");
+                return bucketVersioning(call);
+            }
+            if (f & FlagVersions) {
+                call.operation = QStringLiteral("ListObjectVersions");
+                return listObjectVersions(call);
+            }
             if (f & FlagUnsupported)
                 return unsupported("this bucket sub-resource");
             const bool v2 = call.queryValue("list-type") == "2";
@@ -460,6 +479,10 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
         if (method == "PUT") {
             if (f & (FlagCors | FlagTagging | FlagNotification))
                 return putBucketDocument(call);
+            if (f & FlagVersioning) {
+                call.operation = QStringLiteral("PutBucketVersioning");
+                return putBucketVersioning(call);
+            }
             if (f & (FlagUnsupported | FlagAcl))
                 return unsupported("this bucket sub-resource");
             call.operation = QStringLiteral("CreateBucket");
@@ -747,6 +770,116 @@ HttpResponse S3RestApi::deleteBucketDocument(S3Call &call)
     return emptyResponse(204);
 }
 
+HttpResponse S3RestApi::bucketVersioning(S3Call &call)
+{
+    auto b = m_store->bucket(call.bucket);
+    if (!b)
+        return error(call, b.error());
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("VersioningConfiguration"));
+    if (b->versioning != S3Versioning::Unversioned)
+        w.writeTextElement(QStringLiteral("Status"),
+            b->versioning == S3Versioning::Enabled ? QStringLiteral("Enabled")
+                                                   : QStringLiteral("Suspended"));
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
+HttpResponse S3RestApi::putBucketVersioning(S3Call &call)
+{
+    auto state = s3xml::parseVersioning(call.request.body.toByteArray());
+    if (!state)
+        return error(call, state.error());
+    if (auto r = m_store->setVersioning(call.bucket, *state); !r)
+        return error(call, r.error());
+    return emptyResponse();
+}
+
+HttpResponse S3RestApi::listObjectVersions(S3Call &call)
+{
+    S3VersionQuery q;
+    q.prefix = call.queryValue("prefix");
+    q.delimiter = call.queryValue("delimiter");
+    q.keyMarker = call.queryValue("key-marker");
+    q.versionIdMarker = call.queryValue("version-id-marker");
+    bool ok = true;
+    q.maxKeys = call.hasQuery("max-keys") ? call.queryValue("max-keys").toInt(&ok) : 1000;
+    if (!ok || q.maxKeys < 0)
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("max-keys must be a "
+                                                     "non-negative integer")));
+    if (!q.versionIdMarker.isEmpty() && q.keyMarker.isEmpty())
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("A version-id marker cannot be specified "
+                                                     "without a key marker.")));
+    if (!q.versionIdMarker.isEmpty() && q.versionIdMarker != "null"
+        && !S3Store::isVersionId(q.versionIdMarker))
+        return error(
+            call, s3errors::invalidArgument(QStringLiteral("Invalid version id specified")));
+    const QByteArray encoding = call.queryValue("encoding-type");
+    if (!encoding.isEmpty() && encoding != "url")
+        return error(call,
+            s3errors::invalidArgument(QStringLiteral("Invalid Encoding Method "
+                                                     "specified in Request")));
+    const bool url = encoding == "url";
+    auto listed = m_store->listObjectVersions(call.bucket, q);
+    if (!listed)
+        return error(call, listed.error());
+    const auto text = [url](const QByteArray &value) {
+        return url ? urlEncodeKey(value) : QString::fromUtf8(value);
+    };
+    QByteArray out;
+    out.reserve(256 + listed->versions.size() * 400);
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("ListVersionsResult"));
+    w.writeTextElement(QStringLiteral("Name"), call.bucket);
+    w.writeTextElement(QStringLiteral("Prefix"), text(q.prefix));
+    w.writeTextElement(QStringLiteral("KeyMarker"), text(q.keyMarker));
+    w.writeTextElement(QStringLiteral("VersionIdMarker"), QString::fromLatin1(q.versionIdMarker));
+    if (listed->truncated) {
+        w.writeTextElement(QStringLiteral("NextKeyMarker"), text(listed->nextKeyMarker));
+        if (!listed->nextVersionIdMarker.isEmpty())
+            w.writeTextElement(QStringLiteral("NextVersionIdMarker"),
+                QString::fromLatin1(listed->nextVersionIdMarker));
+    }
+    w.writeTextElement(QStringLiteral("MaxKeys"), QString::number(q.maxKeys));
+    if (!q.delimiter.isEmpty())
+        w.writeTextElement(QStringLiteral("Delimiter"), text(q.delimiter));
+    w.writeTextElement(QStringLiteral("IsTruncated"),
+        listed->truncated ? QStringLiteral("true") : QStringLiteral("false"));
+    if (url)
+        w.writeTextElement(QStringLiteral("EncodingType"), QStringLiteral("url"));
+    for (const S3Object &o : std::as_const(listed->versions)) {
+        w.writeStartElement(
+            o.deleteMarker ? QStringLiteral("DeleteMarker") : QStringLiteral("Version"));
+        w.writeTextElement(QStringLiteral("Key"), text(o.key));
+        w.writeTextElement(QStringLiteral("VersionId"), QString::fromLatin1(o.versionName()));
+        w.writeTextElement(QStringLiteral("IsLatest"),
+            o.isLatest ? QStringLiteral("true") : QStringLiteral("false"));
+        w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(o.lastModifiedNs));
+        if (!o.deleteMarker) {
+            w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(o.etag) + u'"');
+            w.writeTextElement(QStringLiteral("Size"), QString::number(o.size));
+            w.writeTextElement(QStringLiteral("StorageClass"),
+                o.storageClass.isEmpty() ? QStringLiteral("STANDARD")
+                                         : QString::fromLatin1(o.storageClass));
+            if (o.checksumAlgorithm != ChecksumAlgorithm::None)
+                w.writeTextElement(QStringLiteral("ChecksumAlgorithm"),
+                    QString::fromLatin1(checksumAlgorithmName(o.checksumAlgorithm)));
+        }
+        writeOwner(w);
+        w.writeEndElement();
+    }
+    for (const QByteArray &p : std::as_const(listed->commonPrefixes)) {
+        w.writeStartElement(QStringLiteral("CommonPrefixes"));
+        w.writeTextElement(QStringLiteral("Prefix"), text(p));
+        w.writeEndElement();
+    }
+    s3xml::endDocument(w);
+    return xmlResponse(out);
+}
+
 HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
 {
     S3ListQuery q;
@@ -858,14 +991,24 @@ HttpResponse S3RestApi::deleteObjects(S3Call &call)
     QByteArray out;
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("DeleteResult"));
-    for (const QByteArray &key : std::as_const(request->keys)) {
-        Result<bool> deleted = S3Store::checkKey(key).ok()
-            ? m_store->deleteObject(call.bucket, key, call.origin())
-            : Result<bool>(S3Store::checkKey(key).error());
+    for (qsizetype i = 0; i < request->keys.size(); ++i) {
+        const QByteArray &key = request->keys[i];
+        const QByteArray &versionId = request->versionIds[i];
+        const S3VersionRef ref = versionId.isEmpty() ? S3VersionRef() : S3VersionRef(versionId);
+        Result<S3Deletion> deleted = S3Store::checkKey(key).ok()
+            ? m_store->deleteObject(call.bucket, key, call.origin(), ref)
+            : Result<S3Deletion>(S3Store::checkKey(key).error());
         if (deleted) {
             if (!request->quiet) {
                 w.writeStartElement(QStringLiteral("Deleted"));
                 w.writeTextElement(QStringLiteral("Key"), QString::fromUtf8(key));
+                if (ref)
+                    w.writeTextElement(QStringLiteral("VersionId"), QString::fromUtf8(*ref));
+                if (deleted->deleteMarker) {
+                    w.writeTextElement(QStringLiteral("DeleteMarker"), QStringLiteral("true"));
+                    w.writeTextElement(QStringLiteral("DeleteMarkerVersionId"),
+                        QString::fromLatin1(deleted->versionId));
+                }
                 w.writeEndElement();
             }
         } else {
@@ -1233,6 +1376,8 @@ HttpResponse S3RestApi::putObject(S3Call &call)
     }
     HttpResponse r = emptyResponse();
     r.headers.add("etag", '"' + stored->etag + '"');
+    if (!stored->versionId.isEmpty())
+        r.headers.add("x-amz-version-id", stored->versionId);
     if (stored->checksumAlgorithm != ChecksumAlgorithm::None) {
         r.headers.add(checksumHeaderName(stored->checksumAlgorithm), stored->checksum);
         r.headers.add("x-amz-checksum-type", "FULL_OBJECT");
@@ -1257,12 +1402,27 @@ HttpResponse S3RestApi::postObject(S3Call &call)
 
 HttpResponse S3RestApi::getObject(S3Call &call, bool head)
 {
-    auto found
-        = m_store->object(call.bucket, call.key, head ? S3Store::Body::Skip : S3Store::Body::Load);
+    const Result<S3VersionRef> ref = versionRefOf(call);
+    if (!ref)
+        return error(call, ref.error());
+    auto found = m_store->version(
+        call.bucket, call.key, *ref, head ? S3Store::Body::Skip : S3Store::Body::Load);
     if (!found)
         return error(call, found.error());
     const S3Object &o = *found;
     const HttpRequest &req = call.request;
+    const S3Versioning versioning = m_store->versioning(call.bucket);
+    if (o.deleteMarker) {
+        // The current version is a delete marker (404), or one was asked for by id (405).
+        HttpResponse r
+            = error(call, *ref ? s3errors::methodNotAllowed() : s3errors::noSuchKey(call.key));
+        r.headers.add("x-amz-delete-marker", "true");
+        r.headers.add("x-amz-version-id", o.versionName());
+        r.headers.add("last-modified", httpDate(o.lastModifiedNs));
+        if (*ref)
+            r.headers.add("allow", "DELETE");
+        return r;
+    }
 
     // Conditions, in RFC 7232 order.
     const QByteArray ifMatch = req.header("if-match");
@@ -1285,6 +1445,7 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     HttpResponse r;
     r.headers.add("etag", '"' + o.etag + '"');
     r.headers.add("last-modified", httpDate(o.lastModifiedNs));
+    addVersionHeader(r, o, versioning);
     if (notModified) {
         r.status = 304;
         return r;
@@ -1423,10 +1584,19 @@ HttpResponse S3RestApi::deleteObject(S3Call &call)
 {
     if (auto r = S3Store::checkKey(call.key); !r)
         return error(call, r.error());
-    auto deleted = m_store->deleteObject(call.bucket, call.key, call.origin());
+    const Result<S3VersionRef> ref = versionRefOf(call);
+    if (!ref)
+        return error(call, ref.error());
+    auto deleted = m_store->deleteObject(call.bucket, call.key, call.origin(), *ref);
     if (!deleted)
         return error(call, deleted.error());
-    return emptyResponse(204);
+    HttpResponse r = emptyResponse(204);
+    if (deleted->deleteMarker)
+        r.headers.add("x-amz-delete-marker", "true");
+    if (*ref || (deleted->removed && !deleted->versionId.isEmpty()))
+        r.headers.add(
+            "x-amz-version-id", deleted->versionId.isEmpty() ? **ref : deleted->versionId);
+    return r;
 }
 
 namespace {
@@ -1465,8 +1635,7 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
             s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
                                                      "source bucket and key: "
                                                      "sourcebucket/sourcekey")));
-    if (!version.isEmpty() && version != "null")
-        return error(call, s3errors::notImplemented(QStringLiteral("copying object versions")));
+    const S3VersionRef sourceVersion = version.isEmpty() ? S3VersionRef() : S3VersionRef(version);
     const QByteArray directive = call.header("x-amz-metadata-directive").toUpper();
     const QByteArray taggingDirective = call.header("x-amz-tagging-directive").toUpper();
     if ((!directive.isEmpty() && directive != "COPY" && directive != "REPLACE")
@@ -1483,7 +1652,7 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     S3ObjectAttributes *changed = replace ? &*attributes : nullptr;
     std::optional<S3ObjectAttributes> withClass;
     if (!replace && !call.header("x-amz-storage-class").isEmpty()) {
-        auto source = m_store->object(sourceBucket, sourceKey, S3Store::Body::Skip);
+        auto source = m_store->version(sourceBucket, sourceKey, sourceVersion, S3Store::Body::Skip);
         if (!source)
             return error(call, source.error());
         withClass = S3ObjectAttributes {
@@ -1499,10 +1668,17 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     conditions.ifUnmodifiedSinceNs
         = parseHttpDate(call.header("x-amz-copy-source-if-unmodified-since"));
     auto copied = m_store->copyObject(sourceBucket, sourceKey, call.bucket, call.key, changed,
-        taggingDirective == "REPLACE" ? &tagging : nullptr, conditions, call.origin());
+        taggingDirective == "REPLACE" ? &tagging : nullptr, conditions, call.origin(),
+        sourceVersion);
     if (!copied)
         return error(call, copied.error());
     call.size = copied->size;
+    HttpResponse response;
+    if (sourceVersion || m_store->versioning(sourceBucket) != S3Versioning::Unversioned)
+        response.headers.add(
+            "x-amz-copy-source-version-id", sourceVersion ? *sourceVersion : QByteArray("null"));
+    if (!copied->versionId.isEmpty())
+        response.headers.add("x-amz-version-id", copied->versionId);
     QByteArray out;
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("CopyObjectResult"));
@@ -1512,34 +1688,58 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
         w.writeTextElement(QString::fromLatin1(checksumXmlElementName(copied->checksumAlgorithm)),
             QString::fromLatin1(copied->checksum));
     s3xml::endDocument(w);
-    return xmlResponse(out);
+    HttpResponse r = xmlResponse(out);
+    for (const auto &[name, value] : response.headers.fields())
+        r.headers.add(name, value);
+    return r;
 }
 
 HttpResponse S3RestApi::objectTagging(S3Call &call)
 {
-    auto tagging = m_store->objectTagging(call.bucket, call.key);
-    if (!tagging)
-        return error(call, tagging.error());
-    auto tags = s3xml::parseTaggingHeader(*tagging);
-    return xmlResponse(s3xml::renderTagging(tags ? *tags : QList<s3xml::Tag>()));
+    const Result<S3VersionRef> ref = versionRefOf(call);
+    if (!ref)
+        return error(call, ref.error());
+    auto o = m_store->version(call.bucket, call.key, *ref, S3Store::Body::Skip);
+    if (!o)
+        return error(call, o.error());
+    if (o->deleteMarker)
+        return error(call, *ref ? s3errors::methodNotAllowed() : s3errors::noSuchKey(call.key));
+    auto tags = s3xml::parseTaggingHeader(o->tagging);
+    HttpResponse r = xmlResponse(s3xml::renderTagging(tags ? *tags : QList<s3xml::Tag>()));
+    addVersionHeader(r, *o, m_store->versioning(call.bucket));
+    return r;
 }
 
 HttpResponse S3RestApi::putObjectTagging(S3Call &call)
 {
+    const Result<S3VersionRef> ref = versionRefOf(call);
+    if (!ref)
+        return error(call, ref.error());
     auto tags = s3xml::parseTagging(call.request.body.toByteArray(), 10);
     if (!tags)
         return error(call, tags.error());
-    if (auto r = m_store->setObjectTagging(call.bucket, call.key, s3xml::taggingToHeader(*tags));
-        !r)
-        return error(call, r.error());
-    return emptyResponse();
+    auto version
+        = m_store->setObjectTagging(call.bucket, call.key, s3xml::taggingToHeader(*tags), *ref);
+    if (!version)
+        return error(call, version.error());
+    HttpResponse r = emptyResponse();
+    if (*ref || m_store->versioning(call.bucket) != S3Versioning::Unversioned)
+        r.headers.add("x-amz-version-id", *version);
+    return r;
 }
 
 HttpResponse S3RestApi::deleteObjectTagging(S3Call &call)
 {
-    if (auto r = m_store->setObjectTagging(call.bucket, call.key, {}); !r)
-        return error(call, r.error());
-    return emptyResponse(204);
+    const Result<S3VersionRef> ref = versionRefOf(call);
+    if (!ref)
+        return error(call, ref.error());
+    auto version = m_store->setObjectTagging(call.bucket, call.key, {}, *ref);
+    if (!version)
+        return error(call, version.error());
+    HttpResponse r = emptyResponse(204);
+    if (*ref || m_store->versioning(call.bucket) != S3Versioning::Unversioned)
+        r.headers.add("x-amz-version-id", *version);
+    return r;
 }
 
 HttpResponse S3RestApi::objectAcl(S3Call &call)
@@ -1647,9 +1847,16 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
         return error(call,
             s3errors::invalidArgument(QStringLiteral("Copy Source must mention the "
                                                      "source bucket and key")));
-    auto source = m_store->object(sourceBucket, sourceKey);
+    const S3VersionRef sourceVersion = version.isEmpty() ? S3VersionRef() : S3VersionRef(version);
+    auto source = m_store->version(sourceBucket, sourceKey, sourceVersion);
     if (!source)
         return error(call, source.error());
+    if (source->deleteMarker)
+        return error(call,
+            sourceVersion ? s3errors::invalidRequest(
+                QStringLiteral("The source of a copy request may not specifically refer to a "
+                               "delete marker by version id."))
+                          : s3errors::noSuchKey(sourceKey));
     qint64 from = 0;
     qint64 length = source->size;
     const QByteArray range = call.header("x-amz-copy-source-range");
@@ -1660,7 +1867,15 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
         bool okB = false;
         const qint64 a = dash > 0 ? spec.left(dash).toLongLong(&okA) : -1;
         const qint64 b = dash > 0 ? spec.mid(dash + 1).toLongLong(&okB) : -1;
-        if (!okA || !okB || a < 0 || b < a || b >= source->size)
+        // A range that is not one is the request's fault (400); one past the source's end
+        // is an unsatisfiable range, as S3 answers.
+        if (!okA || !okB || a < 0 || b < a)
+            return error(call,
+                s3errors::invalidArgument(QStringLiteral(
+                    "The x-amz-copy-source-range value must be of the form bytes=first-last "
+                    "where first and last are the zero-based offsets of the first and last "
+                    "bytes to copy")));
+        if (b >= source->size)
             return error(call, s3errors::invalidRange(source->size));
         from = a;
         length = b - a + 1;
@@ -1721,6 +1936,7 @@ HttpResponse S3RestApi::completeUpload(S3Call &call)
         call.bucket, call.key, call.queryValue("uploadId"), *parts, call.origin());
     if (!done)
         return error(call, done.error());
+
     call.size = done->size;
     QByteArray out;
     QXmlStreamWriter w(&out);
@@ -1738,7 +1954,10 @@ HttpResponse S3RestApi::completeUpload(S3Call &call)
         w.writeTextElement(QStringLiteral("ChecksumType"), QStringLiteral("COMPOSITE"));
     }
     s3xml::endDocument(w);
-    return xmlResponse(out);
+    HttpResponse r = xmlResponse(out);
+    if (!done->versionId.isEmpty())
+        r.headers.add("x-amz-version-id", done->versionId);
+    return r;
 }
 
 HttpResponse S3RestApi::abortUpload(S3Call &call)

@@ -64,6 +64,9 @@ private:
     HttpResponse getBucketDocument(S3Call &call);
     HttpResponse deleteBucketDocument(S3Call &call);
     HttpResponse listObjects(S3Call &call, bool v2);
+    HttpResponse bucketVersioning(S3Call &call);
+    HttpResponse putBucketVersioning(S3Call &call);
+    HttpResponse listObjectVersions(S3Call &call);
     HttpResponse deleteObjects(S3Call &call);
     HttpResponse listUploads(S3Call &call);
     HttpResponse preflight(S3Call &call);

@@ -55,10 +55,46 @@ const std::vector<Migration> kMigrations = {
         "CREATE TABLE s3_log (id INTEGER PRIMARY KEY CHECK (id = 1),"
         "  applied_segment INTEGER NOT NULL, applied_offset INTEGER NOT NULL);"
         "INSERT INTO s3_log VALUES (1, 0, 0);"},
+    // Versions, access control, encryption, lifecycle and object lock. The current version of a
+    // key stays in s3_objects ('' is the null version's id), older ones move to s3_versions.
+    // s3_completed remembers completed multipart uploads for a repeated completion.
+    {6,
+        "ALTER TABLE s3_buckets ADD COLUMN versioning TEXT;"
+        "ALTER TABLE s3_buckets ADD COLUMN object_lock INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE s3_buckets ADD COLUMN owner TEXT;"
+        "ALTER TABLE s3_buckets ADD COLUMN policy BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN acl BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN public_access_block BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN ownership BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN encryption BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN lifecycle BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN object_lock_configuration BLOB;"
+        "ALTER TABLE s3_objects ADD COLUMN version_id TEXT NOT NULL DEFAULT '';"
+        "ALTER TABLE s3_objects ADD COLUMN version_seq INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE s3_objects ADD COLUMN delete_marker INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE s3_objects ADD COLUMN system BLOB;"
+        "ALTER TABLE s3_uploads ADD COLUMN system BLOB;"
+        "CREATE TABLE s3_versions (bucket TEXT NOT NULL, key BLOB NOT NULL,"
+        "  version_id TEXT NOT NULL, version_seq INTEGER NOT NULL, blob TEXT NOT NULL,"
+        "  size INTEGER NOT NULL, etag TEXT NOT NULL, modified_ns INTEGER NOT NULL,"
+        "  headers BLOB NOT NULL, storage_class TEXT NOT NULL, checksum_alg TEXT NOT NULL,"
+        "  checksum TEXT NOT NULL, parts INTEGER NOT NULL, tagging BLOB NOT NULL,"
+        "  part_sizes TEXT, delete_marker INTEGER NOT NULL, system BLOB, data BLOB,"
+        "  log_segment INTEGER, log_offset INTEGER, log_size INTEGER,"
+        "  noncurrent_ns INTEGER NOT NULL,"
+        "  PRIMARY KEY (bucket, key, version_id)) WITHOUT ROWID;"
+        "CREATE TABLE s3_completed (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
+        "  key BLOB NOT NULL, etag TEXT NOT NULL, version_id TEXT NOT NULL,"
+        "  checksum_alg TEXT NOT NULL, checksum TEXT NOT NULL, completed_ns INTEGER NOT NULL);"},
 };
 
-constexpr char kObjectColumns[] = "key, blob, size, etag, modified_ns, headers, storage_class,"
-                                  " checksum_alg, checksum, parts, tagging, part_sizes";
+// The columns both object tables share, in readObject's order.
+constexpr char kObjectColumns[]
+    = "key, blob, size, etag, modified_ns, headers, storage_class, checksum_alg, checksum,"
+      " parts, tagging, part_sizes, version_id, version_seq, delete_marker, system";
+// Where a row's body is: after the shared columns, in reads that load bodies.
+constexpr char kBodyColumns[] = "data, log_segment, log_offset, log_size";
+constexpr int kBodyColumn = 16;
 
 S3Object readObject(Statement &s, const QString &bucket)
 {
@@ -79,13 +115,18 @@ S3Object readObject(Statement &s, const QString &bucket)
         for (const QByteArray &size : s.blob(11).split(','))
             o.partSizes.append(size.toLongLong());
     }
-    if (s.columnCount() > 15) { // getObject: the small body's place
-        if (!s.isNull(12))
-            o.data = s.blob(12);
-        if (!s.isNull(13)) {
-            o.logSegment = s.int64(13);
-            o.logOffset = s.int64(14);
-            o.logSize = s.int64(15);
+    o.versionId = s.blob(12);
+    o.versionSeq = s.int64(13);
+    o.deleteMarker = s.int64(14) != 0;
+    if (!s.isNull(15))
+        o.system = s.blob(15);
+    if (s.columnCount() > kBodyColumn + 3) { // reads that load bodies: the small body's place
+        if (!s.isNull(kBodyColumn))
+            o.data = s.blob(kBodyColumn);
+        if (!s.isNull(kBodyColumn + 1)) {
+            o.logSegment = s.int64(kBodyColumn + 1);
+            o.logOffset = s.int64(kBodyColumn + 2);
+            o.logSize = s.int64(kBodyColumn + 3);
         }
     }
     return o;
@@ -125,7 +166,7 @@ void appendNumber(QByteArray &out, qint64 v)
     appendField(out, QByteArray::number(v));
 }
 
-QByteArray putRecord(const S3Object &o, const QByteArray &body)
+QByteArray putRecord(const S3Object &o, int mode, const QByteArray &body)
 {
     QByteArray fields;
     appendField(fields, o.bucket.toUtf8());
@@ -138,6 +179,11 @@ QByteArray putRecord(const S3Object &o, const QByteArray &body)
     appendField(fields, checksumAlgorithmName(o.checksumAlgorithm));
     appendField(fields, o.checksum);
     appendField(fields, o.tagging);
+    // Added with versioning; records written before end at the tagging.
+    appendField(fields, o.versionId);
+    appendNumber(fields, o.versionSeq);
+    appendField(fields, o.system);
+    appendNumber(fields, mode);
     QByteArray out;
     out.reserve(5 + fields.size() + body.size());
     out += kPutRecord;
@@ -147,8 +193,9 @@ QByteArray putRecord(const S3Object &o, const QByteArray &body)
     return out;
 }
 
-// The row a 'P' record carries (without its body), or nothing when it is not one.
-std::optional<S3Object> parsePutRecord(const QByteArray &payload)
+// The row a 'P' record carries (without its body) and the bucket's versioning when it was
+// written, or nothing when it is not one.
+std::optional<S3Object> parsePutRecord(const QByteArray &payload, int *mode)
 {
     QByteArrayView in(payload);
     bool ok = true;
@@ -192,6 +239,13 @@ std::optional<S3Object> parsePutRecord(const QByteArray &payload)
     o.checksumAlgorithm = checksumAlgorithmFromName(field());
     o.checksum = field();
     o.tagging = field();
+    *mode = 0;
+    if (ok && !in.isEmpty()) {
+        o.versionId = field();
+        o.versionSeq = field().toLongLong();
+        o.system = field();
+        *mode = field().toInt();
+    }
     if (!ok || !in.isEmpty() || o.size != bodySize)
         return std::nullopt;
     return o;
@@ -232,6 +286,13 @@ bool isHexId(const QByteArray &id)
             return false;
     }
     return true;
+}
+
+// Version ids are TEXT columns ('' for the null version): bound as text, never as a BLOB
+// (SQLite orders every BLOB after every TEXT, so a BLOB never equals one).
+std::string_view asText(const QByteArray &id)
+{
+    return std::string_view(id.constData(), size_t(id.size()));
 }
 
 Error storeError(const Error &e)
@@ -330,6 +391,20 @@ const char *documentColumn(S3Store::BucketDocument which)
         return "cors";
     case S3Store::BucketDocument::Notification:
         return "notification";
+    case S3Store::BucketDocument::Policy:
+        return "policy";
+    case S3Store::BucketDocument::Acl:
+        return "acl";
+    case S3Store::BucketDocument::PublicAccessBlock:
+        return "public_access_block";
+    case S3Store::BucketDocument::Ownership:
+        return "ownership";
+    case S3Store::BucketDocument::Encryption:
+        return "encryption";
+    case S3Store::BucketDocument::Lifecycle:
+        return "lifecycle";
+    case S3Store::BucketDocument::ObjectLock:
+        return "object_lock_configuration";
     }
     return "tagging";
 }
@@ -341,6 +416,24 @@ int S3Object::tagCount() const
     return tagging.isEmpty() ? 0 : int(tagging.count('&')) + 1;
 }
 
+QByteArray S3Object::systemValue(QByteArrayView name) const
+{
+    for (const auto &[n, v] : S3Store::parseHeaders(system)) {
+        if (n == name)
+            return v;
+    }
+    return {};
+}
+
+void S3Object::setSystemValue(const QByteArray &name, const QByteArray &value)
+{
+    auto values = S3Store::parseHeaders(system);
+    values.removeIf([&](const auto &p) { return p.first == name; });
+    if (!value.isEmpty())
+        values.append({name, value});
+    system = S3Store::serializeHeaders(values);
+}
+
 // Prepared statements for the hot paths; only touched inside Store::write.
 struct S3Store::Statements
 {
@@ -350,6 +443,9 @@ struct S3Store::Statements
     Statement listRange;
     Statement listRangeBounded;
     Statement setApplied;
+    Statement getVersion; // a noncurrent version
+    Statement retire; // the current version to s3_versions
+    Statement dropNullVersion; // a noncurrent null version
 };
 
 S3Store::S3Store(Store *store, const Clock *clock, QString stateDir, qint64 logSegmentLimit)
@@ -401,17 +497,31 @@ Result<void> S3Store::open()
             return {};
         };
         const QByteArray columns(kObjectColumns);
+        const QByteArray withBody = columns + ", " + kBodyColumns;
         Result<void> r = prep(sql->getObject,
-            "SELECT " + columns
-                + ", data, log_segment, log_offset, log_size FROM s3_objects"
-                  " WHERE bucket = ?1 AND key = ?2");
+            "SELECT " + withBody + " FROM s3_objects WHERE bucket = ?1 AND key = ?2");
+        if (r)
+            r = prep(sql->getVersion,
+                "SELECT " + withBody
+                    + ", noncurrent_ns FROM s3_versions"
+                      " WHERE bucket = ?1 AND key = ?2 AND version_id = ?3");
+        if (r)
+            r = prep(sql->retire,
+                "INSERT OR REPLACE INTO s3_versions (" + columns + ", " + kBodyColumns
+                    + ", bucket, noncurrent_ns) SELECT " + columns + ", " + kBodyColumns
+                    + ", bucket, ?3 FROM s3_objects WHERE bucket = ?1 AND key = ?2"
+                      " AND (?4 OR version_id <> '')");
+        if (r)
+            r = prep(sql->dropNullVersion,
+                "DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = ''");
         if (r)
             r = prep(sql->upsertObject,
                 "INSERT INTO s3_objects (bucket, key, blob, size, etag, modified_ns, headers,"
                 " storage_class, checksum_alg, checksum, parts, tagging, data, part_sizes,"
-                " log_segment, log_offset, log_size)"
+                " log_segment, log_offset, log_size, version_id, version_seq, delete_marker,"
+                " system)"
                 " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-                " ?17"
+                " ?17, ?18, ?19, ?20, ?21"
                 " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?1)"
                 " ON CONFLICT (bucket, key) DO UPDATE SET blob = excluded.blob,"
                 " data = excluded.data,"
@@ -421,7 +531,9 @@ Result<void> S3Store::open()
                 " checksum_alg = excluded.checksum_alg, checksum = excluded.checksum,"
                 " parts = excluded.parts, tagging = excluded.tagging,"
                 " part_sizes = excluded.part_sizes, log_segment = excluded.log_segment,"
-                " log_offset = excluded.log_offset, log_size = excluded.log_size");
+                " log_offset = excluded.log_offset, log_size = excluded.log_size,"
+                " version_id = excluded.version_id, version_seq = excluded.version_seq,"
+                " delete_marker = excluded.delete_marker, system = excluded.system");
         if (r)
             r = prep(
                 sql->setApplied, "UPDATE s3_log SET applied_segment = ?1, applied_offset = ?2");
@@ -431,20 +543,27 @@ Result<void> S3Store::open()
         if (r)
             r = prep(sql->listRange,
                 "SELECT " + columns
-                    + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2"
+                    + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND delete_marker = 0"
                       " ORDER BY key LIMIT ?3");
         if (r)
             r = prep(sql->listRangeBounded,
                 "SELECT " + columns
                     + " FROM s3_objects WHERE bucket = ?1 AND key >= ?2 AND key < ?4"
-                      " ORDER BY key LIMIT ?3");
+                      " AND delete_marker = 0 ORDER BY key LIMIT ?3");
         if (!r)
             return r;
-        auto names = db.prepare("SELECT name FROM s3_buckets");
+        auto names = db.prepare("SELECT name, versioning, object_lock FROM s3_buckets");
         if (!names)
             return names.error();
-        QSet<QString> buckets;
-        const Result<void> walked = names->forEachRow([&] { buckets.insert(names->text(0)); });
+        QHash<QString, BucketState> buckets;
+        const Result<void> walked = names->forEachRow([&] {
+            const QByteArray v = names->isNull(1) ? QByteArray() : names->blob(1);
+            buckets.insert(names->text(0),
+                {v == "Enabled"            ? S3Versioning::Enabled
+                        : v == "Suspended" ? S3Versioning::Suspended
+                                           : S3Versioning::Unversioned,
+                    names->int64(2) != 0});
+        });
         if (!walked)
             return walked.error();
         QWriteLocker lock(&m_bucketNamesLock);
@@ -506,13 +625,14 @@ Result<void> S3Store::replayLog()
         m_pendingEnd = from;
         auto scanned
             = m_log->scan(from, [this](const SegmentLog::Location &at, const QByteArray &payload) {
-                  auto o = parsePutRecord(payload);
+                  int mode = 0;
+                  auto o = parsePutRecord(payload, &mode);
                   if (!o)
                       return;
                   o->logSegment = at.segment;
                   o->logOffset = at.offset;
                   o->logSize = payload.size();
-                  m_pending.append(std::move(*o));
+                  m_pending.append({std::move(*o), S3Versioning(qBound(0, mode, 2))});
                   m_pendingEnd = {at.segment, at.offset + SegmentLog::kHeaderSize + payload.size()};
               });
         if (!scanned)
@@ -582,23 +702,34 @@ QList<S3Bucket> S3Store::listBuckets()
     });
 }
 
-Result<void> S3Store::createBucket(const QString &name, const QString &region)
+Result<void> S3Store::createBucket(
+    const QString &name, const QString &region, bool objectLock, const QString &owner)
 {
     if (!isValidBucketName(name))
         return s3errors::invalidBucketName(name);
     const qint64 now = m_clock->nowNs();
     return m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("INSERT INTO s3_buckets (name, region, created_ns) VALUES (?1, ?2, ?3)"
+        auto s = db.prepare("INSERT INTO s3_buckets (name, region, created_ns, versioning,"
+                            " object_lock, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
                             " ON CONFLICT (name) DO NOTHING");
         if (!s)
             return storeError(s.error());
-        s->bind(1, name).bind(2, region).bind(3, now);
+        s->bind(1, name).bind(2, region).bind(3, now).bind(5, qint64(objectLock ? 1 : 0));
+        if (objectLock)
+            s->bind(4, QStringLiteral("Enabled"));
+        else
+            s->bindNull(4);
+        if (owner.isEmpty())
+            s->bindNull(6);
+        else
+            s->bind(6, owner);
         if (auto r = s->exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::bucketAlreadyOwnedByYou(name);
         QWriteLocker lock(&m_bucketNamesLock);
-        m_bucketNames.insert(name);
+        m_bucketNames.insert(
+            name, {objectLock ? S3Versioning::Enabled : S3Versioning::Unversioned, objectLock});
         return {};
     });
 }
@@ -606,7 +737,8 @@ Result<void> S3Store::createBucket(const QString &name, const QString &region)
 Result<S3Bucket> S3Store::bucket(const QString &name)
 {
     return m_store->write([&](Database &db) -> Result<S3Bucket> {
-        auto s = db.prepare("SELECT region, created_ns FROM s3_buckets WHERE name = ?1");
+        auto s = db.prepare(
+            "SELECT region, created_ns, object_lock, owner FROM s3_buckets WHERE name = ?1");
         if (!s)
             return storeError(s.error());
         s->bind(1, name);
@@ -615,7 +747,12 @@ Result<S3Bucket> S3Store::bucket(const QString &name)
             return storeError(row.error());
         if (!*row)
             return s3errors::noSuchBucket(name);
-        return S3Bucket {name, s->text(0), s->int64(1)};
+        S3Bucket b {name, s->text(0), s->int64(1)};
+        b.versioning = versioning(name);
+        b.objectLock = s->int64(2) != 0;
+        if (!s->isNull(3))
+            b.owner = s->text(3);
+        return b;
     });
 }
 
@@ -623,6 +760,42 @@ bool S3Store::hasBucket(const QString &name) const
 {
     QReadLocker lock(&m_bucketNamesLock);
     return m_bucketNames.contains(name);
+}
+
+S3Versioning S3Store::versioning(const QString &bucket) const
+{
+    QReadLocker lock(&m_bucketNamesLock);
+    return m_bucketNames.value(bucket).versioning;
+}
+
+Result<void> S3Store::setVersioning(const QString &bucket, S3Versioning state)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        {
+            QReadLocker lock(&m_bucketNamesLock);
+            const auto it = m_bucketNames.constFind(bucket);
+            if (it == m_bucketNames.constEnd())
+                return s3errors::noSuchBucket(bucket);
+            if (it->objectLock && state != S3Versioning::Enabled)
+                return makeError(QStringLiteral("InvalidBucketState"),
+                    QStringLiteral("An Object Lock configuration is present on this bucket, so "
+                                   "the versioning state cannot be changed."),
+                    409);
+            if (state == S3Versioning::Unversioned)
+                return s3errors::malformedXml();
+        }
+        auto s = db.prepare("UPDATE s3_buckets SET versioning = ?2 WHERE name = ?1");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket).bind(2,
+            state == S3Versioning::Enabled ? QStringLiteral("Enabled")
+                                           : QStringLiteral("Suspended"));
+        if (auto r = s->exec(); !r)
+            return storeError(r.error());
+        QWriteLocker lock(&m_bucketNamesLock);
+        m_bucketNames[bucket].versioning = state;
+        return {};
+    });
 }
 
 Result<void> S3Store::checkBucket(const QString &name)
@@ -636,15 +809,17 @@ Result<void> S3Store::checkBucket(const QString &name)
 
 Result<void> S3Store::deleteBucket(const QString &name)
 {
-    return withObjects([&](Database &db) -> Result<void> {
+    QList<QByteArray> uploads;
+    auto deleted = withObjects([&](Database &db) -> Result<void> {
         Transaction tx(db);
         if (!tx.began())
             return storeError(tx.began().error());
         auto exists = db.prepare("SELECT 1 FROM s3_buckets WHERE name = ?1");
         auto used = db.prepare("SELECT EXISTS (SELECT 1 FROM s3_objects WHERE bucket = ?1)"
-                               " OR EXISTS (SELECT 1 FROM s3_uploads WHERE bucket = ?1)");
+                               " OR EXISTS (SELECT 1 FROM s3_versions WHERE bucket = ?1)");
+        auto openUploads = db.prepare("SELECT upload_id FROM s3_uploads WHERE bucket = ?1");
         auto del = db.prepare("DELETE FROM s3_buckets WHERE name = ?1");
-        if (!exists || !used || !del)
+        if (!exists || !used || !openUploads || !del)
             return storeError(Error {QString(), QStringLiteral("cannot prepare"), 500});
         exists->bind(1, name);
         auto row = exists->step();
@@ -654,6 +829,14 @@ Result<void> S3Store::deleteBucket(const QString &name)
         row = used->step();
         if (row && *row && used->int64(0) != 0)
             return s3errors::bucketNotEmpty(name);
+        // Unfinished multipart uploads do not keep a bucket alive: S3 removes them with it.
+        openUploads->bind(1, name);
+        if (auto r = openUploads->forEachRow([&] { uploads.append(openUploads->blob(0)); }); !r)
+            return storeError(r.error());
+        for (const QByteArray &uploadId : std::as_const(uploads)) {
+            if (auto r = forgetUpload(db, uploadId); !r)
+                return r;
+        }
         del->bind(1, name);
         if (auto r = del->exec(); !r)
             return storeError(r.error());
@@ -663,6 +846,11 @@ Result<void> S3Store::deleteBucket(const QString &name)
         m_bucketNames.remove(name);
         return {};
     });
+    if (!deleted)
+        return deleted;
+    for (const QByteArray &uploadId : std::as_const(uploads))
+        QDir(partsDir(uploadId)).removeRecursively();
+    return {};
 }
 
 Result<QByteArray> S3Store::bucketDocument(const QString &bucket, BucketDocument which)
@@ -785,20 +973,100 @@ Result<void> S3Store::upsertObject(const S3Object &o)
         s.bind(15, o.logSegment).bind(16, o.logOffset).bind(17, o.logSize);
     else
         s.bindNull(15).bindNull(16).bindNull(17);
+    s.bind(18, asText(o.versionId))
+        .bind(19, o.versionSeq)
+        .bind(20, qint64(o.deleteMarker ? 1 : 0))
+        .bind(21, o.system);
     return s.exec();
+}
+
+bool S3Store::isVersionId(const QByteArray &id)
+{
+    if (id.size() != 32)
+        return false;
+    for (const char c : id) {
+        if (!std::isalnum(static_cast<unsigned char>(c)))
+            return false;
+    }
+    return true;
+}
+
+void S3Store::stampVersion(S3Object &o, S3Versioning mode)
+{
+    // Strictly increasing, so versions of a key written within one clock tick (or under a
+    // manual clock) still have an order.
+    m_lastVersionSeq = qMax(m_clock->nowNs(), m_lastVersionSeq + 1);
+    o.versionSeq = m_lastVersionSeq;
+    o.versionId.clear();
+    if (mode != S3Versioning::Enabled)
+        return; // the null version
+    // 32 characters: the order in hex, then random ones (ids are opaque to clients).
+    static constexpr char kAlphabet[]
+        = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    QByteArray id = QByteArray::number(o.versionSeq, 16).rightJustified(16, '0');
+    for (int i = 0; i < 16; ++i)
+        id += kAlphabet[QRandomGenerator::global()->bounded(62)];
+    o.versionId = id;
+}
+
+Result<void> S3Store::retireCurrent(const QString &bucket, const QByteArray &key, S3Versioning mode)
+{
+    if (mode == S3Versioning::Unversioned)
+        return {};
+    if (mode == S3Versioning::Suspended) {
+        // The new version is the null one: an older null version goes, wherever it is.
+        Statement &drop = m_sql->dropNullVersion;
+        drop.bind(1, bucket).bind(2, key);
+        if (auto r = drop.exec(); !r)
+            return storeError(r.error());
+    }
+    Statement &retire = m_sql->retire;
+    retire.bind(1, bucket)
+        .bind(2, key)
+        .bind(3, m_clock->nowNs())
+        .bind(4, qint64(mode == S3Versioning::Enabled ? 1 : 0));
+    if (auto r = retire.exec(); !r)
+        return storeError(r.error());
+    return {};
+}
+
+// The newest noncurrent version of a key becomes current (its current one was removed).
+Result<void> S3Store::promoteNewest(Database &db, const QString &bucket, const QByteArray &key)
+{
+    {
+        auto up = db.prepare(std::string("INSERT INTO s3_objects (bucket, ") + kObjectColumns + ", "
+            + kBodyColumns + ") SELECT bucket, " + kObjectColumns + ", " + kBodyColumns
+            + " FROM s3_versions WHERE bucket = ?1 AND key = ?2 ORDER BY version_seq DESC"
+              " LIMIT 1");
+        auto drop = db.prepare("DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND"
+                               " version_id = (SELECT version_id FROM s3_objects"
+                               " WHERE bucket = ?1 AND key = ?2)");
+        if (!up || !drop)
+            return storeError(Error {QString(), QStringLiteral("cannot prepare"), 500});
+        up->bind(1, bucket).bind(2, key);
+        if (auto r = up->exec(); !r)
+            return storeError(r.error());
+        if (db.changes() == 0)
+            return {};
+        drop->bind(1, bucket).bind(2, key);
+        if (auto r = drop->exec(); !r)
+            return storeError(r.error());
+        return {};
+    }
 }
 
 Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QByteArray &ifMatch,
     const QString &eventName, const S3Origin &origin)
 {
     auto committed = withObjects([&](Database &db) -> Result<void> {
+        const S3Versioning mode = versioning(o.bucket);
         if (requireAbsent || !ifMatch.isEmpty()) {
             Statement &get = m_sql->getObject;
             get.bind(1, o.bucket).bind(2, o.key);
             auto row = get.step();
             if (!row)
                 return storeError(row.error());
-            const bool exists = *row;
+            const bool exists = *row && get.int64(14) == 0; // a delete marker: absent
             const QByteArray etag = exists ? get.blob(3) : QByteArray();
             get.reset();
             if (requireAbsent && exists)
@@ -807,15 +1075,30 @@ Result<S3Object> S3Store::commitObject(S3Object o, bool requireAbsent, const QBy
                 return exists ? s3errors::preconditionFailed(QStringLiteral("If-Match"))
                               : s3errors::noSuchKey(o.key);
         }
+        if (!hasBucket(o.bucket))
+            return s3errors::noSuchBucket(o.bucket);
         if (o.blob.isEmpty() && !o.data.isEmpty()) {
             if (auto r = logRecord(o, bodyRecord(o.data)); !r)
                 return r.error();
         }
+        stampVersion(o, mode);
+        if (mode == S3Versioning::Unversioned) {
+            if (auto r = upsertObject(o); !r)
+                return storeError(r.error());
+            if (db.changes() == 0)
+                return s3errors::noSuchBucket(o.bucket);
+            return {};
+        }
+        Transaction tx(db);
+        if (!tx.began())
+            return storeError(tx.began().error());
+        if (auto r = retireCurrent(o.bucket, o.key, mode); !r)
+            return r;
         if (auto r = upsertObject(o); !r)
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::noSuchBucket(o.bucket);
-        return {};
+        return tx.commit();
     });
     if (!committed)
         return committed.error();
@@ -852,6 +1135,7 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     o.checksumAlgorithm = body.checksumAlgorithm;
     o.checksum = body.checksum.toBase64();
     o.tagging = attributes.tagging;
+    o.system = attributes.system;
     if (o.data.isEmpty() || conditions.ifNoneMatch == "*" || !conditions.ifMatch.isEmpty())
         return commitObject(
             std::move(o), conditions.ifNoneMatch == "*", conditions.ifMatch, eventName, origin);
@@ -862,12 +1146,14 @@ Result<S3Object> S3Store::putObject(const QString &bucket, const QByteArray &key
     auto logged = m_store->write([&](Database &) -> Result<void> {
         if (!hasBucket(o.bucket))
             return s3errors::noSuchBucket(o.bucket);
-        auto end = logRecord(o, putRecord(o, o.data));
+        const S3Versioning mode = versioning(o.bucket);
+        stampVersion(o, mode);
+        auto end = logRecord(o, putRecord(o, int(mode), o.data));
         if (!end)
             return end.error();
         S3Object row = o;
         row.data.clear();
-        m_pending.append(std::move(row));
+        m_pending.append({std::move(row), mode});
         m_pendingEnd = *end;
         pendingNow = m_pending.size();
         return {};
@@ -903,8 +1189,10 @@ Result<void> S3Store::applyPending(Database &db)
     Transaction tx(db);
     if (!tx.began())
         return storeError(tx.began().error());
-    for (const S3Object &o : std::as_const(m_pending)) {
-        if (auto r = upsertObject(o); !r)
+    for (const PendingPut &p : std::as_const(m_pending)) {
+        if (auto r = retireCurrent(p.row.bucket, p.row.key, p.mode); !r)
+            return r;
+        if (auto r = upsertObject(p.row); !r)
             return storeError(r.error());
     }
     Statement &mark = m_sql->setApplied;
@@ -917,81 +1205,195 @@ Result<void> S3Store::applyPending(Database &db)
     return {};
 }
 
-Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key, Body body)
+// Inside Store::write (after pending rows are applied): one version's row, and the log
+// segment its small body is in (taken in the same write section as the row: compactLog()
+// removes a segment in a write section too, and a taken segment stays readable after removal).
+Result<S3Object> S3Store::findVersion(const QString &bucket, const QByteArray &key,
+    const S3VersionRef &version, std::shared_ptr<const SegmentLog::Segment> *segment)
 {
-    // The segment is taken in the same write section as the row: compactLog() removes a
-    // segment in a write section too, and a taken segment stays readable after removal.
-    std::shared_ptr<const SegmentLog::Segment> segment;
-    auto found = withObjects([&](Database &) -> Result<S3Object> {
-        Statement &get = m_sql->getObject;
-        get.bind(1, bucket).bind(2, key);
-        auto row = get.step();
+    const QByteArray id = version && *version != "null" ? *version : QByteArray();
+    std::optional<S3Object> found;
+    Statement &get = m_sql->getObject;
+    get.bind(1, bucket).bind(2, key);
+    auto row = get.step();
+    if (!row)
+        return storeError(row.error());
+    if (*row) {
+        S3Object o = readObject(get, bucket);
+        if (!version || o.versionId == id)
+            found = std::move(o);
+    }
+    get.reset();
+    if (!found && version) {
+        Statement &old = m_sql->getVersion;
+        old.bind(1, bucket).bind(2, key).bind(3, asText(id));
+        row = old.step();
         if (!row)
             return storeError(row.error());
         if (*row) {
-            S3Object o = readObject(get, bucket);
-            get.reset();
-            if (o.logSegment != 0)
-                segment = m_log->segment(o.logSegment);
-            return o;
+            found = readObject(old, bucket);
+            found->isLatest = false;
+            found->noncurrentNs = old.int64(kBodyColumn + 4);
         }
+        old.reset();
+    }
+    if (!found) {
         if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
-        return s3errors::noSuchKey(key);
-    });
-    if (!found || found->logSegment == 0 || body == Body::Skip)
-        return found;
-    auto payload = segment
-        ? SegmentLog::read(*segment, found->logOffset, found->logSize)
-        : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
-            QStringLiteral("segment %1 is missing").arg(found->logSegment), 500));
-    auto data = payload ? bodyOf(*payload, found->size) : Result<QByteArray>(payload.error());
+        if (!version)
+            return s3errors::noSuchKey(key);
+        if (!id.isEmpty() && !isVersionId(id))
+            return s3errors::invalidArgument(QStringLiteral("Invalid version id specified"));
+        return makeError(QStringLiteral("NoSuchVersion"),
+            QStringLiteral("The specified version does not exist."), 404);
+    }
+    if (segment && found->logSegment != 0)
+        *segment = m_log->segment(found->logSegment);
+    return std::move(*found);
+}
+
+Result<void> S3Store::loadBody(
+    S3Object &o, const std::shared_ptr<const SegmentLog::Segment> &segment)
+{
+    if (o.logSegment == 0)
+        return {};
+    auto payload = segment ? SegmentLog::read(*segment, o.logOffset, o.logSize)
+                           : Result<QByteArray>(makeError(QStringLiteral("StoreError"),
+                               QStringLiteral("segment %1 is missing").arg(o.logSegment), 500));
+    auto data = payload ? bodyOf(*payload, o.size) : Result<QByteArray>(payload.error());
     if (!data)
         return s3errors::internalError(
             QStringLiteral("The object's body cannot be read: ") + data.error().message);
-    found->data = std::move(*data);
+    o.data = std::move(*data);
+    return {};
+}
+
+Result<S3Object> S3Store::version(
+    const QString &bucket, const QByteArray &key, const S3VersionRef &version, Body body)
+{
+    std::shared_ptr<const SegmentLog::Segment> segment;
+    auto found = withObjects([&](Database &) -> Result<S3Object> {
+        return findVersion(bucket, key, version, &segment);
+    });
+    if (!found || body == Body::Skip)
+        return found;
+    if (auto r = loadBody(*found, segment); !r)
+        return r.error();
     return found;
 }
 
-Result<bool> S3Store::deleteObject(
-    const QString &bucket, const QByteArray &key, const S3Origin &origin)
+Result<S3Object> S3Store::object(const QString &bucket, const QByteArray &key, Body body)
+{
+    auto found = version(bucket, key, std::nullopt, body);
+    if (found && found->deleteMarker)
+        return s3errors::noSuchKey(key);
+    return found;
+}
+
+Result<S3Deletion> S3Store::deleteObject(const QString &bucket, const QByteArray &key,
+    const S3Origin &origin, const S3VersionRef &version, const VersionGuard &guard)
 {
     S3Object removed;
-    auto result = withObjects([&](Database &) -> Result<bool> {
+    QString eventName = QStringLiteral("ObjectRemoved:Delete");
+    auto result = withObjects([&](Database &db) -> Result<S3Deletion> {
         if (!hasBucket(bucket))
             return s3errors::noSuchBucket(bucket);
-        Statement &del = m_sql->deleteObject;
-        del.bind(1, bucket).bind(2, key);
-        auto row = del.step();
-        if (!row)
-            return storeError(row.error());
-        if (!*row)
-            return false;
-        removed.size = del.int64(0);
-        removed.etag = del.blob(1);
-        // RETURNING rows are produced before the delete completes: step to the end.
-        if (auto rest = del.exec(); !rest)
-            return storeError(rest.error());
-        return true;
+        const S3Versioning mode = versioning(bucket);
+        if (!version && mode == S3Versioning::Unversioned) {
+            Statement &del = m_sql->deleteObject;
+            del.bind(1, bucket).bind(2, key);
+            auto row = del.step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                return S3Deletion {};
+            removed.size = del.int64(0);
+            removed.etag = del.blob(1);
+            // RETURNING rows are produced before the delete completes: step to the end.
+            if (auto rest = del.exec(); !rest)
+                return storeError(rest.error());
+            return S3Deletion {true, false, {}};
+        }
+        Transaction tx(db);
+        if (!tx.began())
+            return storeError(tx.began().error());
+        if (!version) {
+            // A versioned bucket keeps what was there: a delete marker goes on top.
+            S3Object marker;
+            marker.bucket = bucket;
+            marker.key = key;
+            marker.deleteMarker = true;
+            marker.lastModifiedNs = m_clock->nowNs();
+            stampVersion(marker, mode);
+            if (auto r = retireCurrent(bucket, key, mode); !r)
+                return r.error();
+            if (auto r = upsertObject(marker); !r)
+                return storeError(r.error());
+            if (auto r = tx.commit(); !r)
+                return storeError(r.error());
+            removed = marker;
+            eventName = QStringLiteral("ObjectRemoved:DeleteMarkerCreated");
+            return S3Deletion {true, true, marker.versionName()};
+        }
+        auto found = findVersion(bucket, key, version, nullptr);
+        if (!found) {
+            // Removing a version that is not there succeeds, as S3 answers; an id that
+            // cannot be one does not.
+            if (found.error().code == QLatin1String("NoSuchVersion"))
+                return S3Deletion {false, false, *version};
+            return found.error();
+        }
+        if (guard) {
+            if (auto r = guard(*found); !r)
+                return r.error();
+        }
+        auto del = db.prepare(found->isLatest
+                ? "DELETE FROM s3_objects WHERE bucket = ?1 AND key = ?2"
+                : "DELETE FROM s3_versions WHERE bucket = ?1 AND key = ?2 AND version_id = ?3");
+        if (!del)
+            return storeError(del.error());
+        del->bind(1, bucket).bind(2, key);
+        if (!found->isLatest)
+            del->bind(3, asText(found->versionId));
+        if (auto r = del->exec(); !r)
+            return storeError(r.error());
+        if (found->isLatest) {
+            if (auto r = promoteNewest(db, bucket, key); !r)
+                return r.error();
+        }
+        if (auto r = tx.commit(); !r)
+            return storeError(r.error());
+        removed = *found;
+        return S3Deletion {true, found->deleteMarker, found->versionName()};
     });
-    if (result && *result) {
+    if (result && result->removed) {
         removed.bucket = bucket;
         removed.key = key;
         removed.lastModifiedNs = m_clock->nowNs();
-        emitEvent(QStringLiteral("ObjectRemoved:Delete"), removed, origin);
+        if (versioning(bucket) != S3Versioning::Unversioned || version)
+            removed.versionId = result->versionId;
+        emitEvent(eventName, removed, origin);
     }
     return result;
 }
 
 Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArray &sourceKey,
     const QString &bucket, const QByteArray &key, const S3ObjectAttributes *attributes,
-    const QByteArray *tagging, const S3Conditions &sourceConditions, const S3Origin &origin)
+    const QByteArray *tagging, const S3Conditions &sourceConditions, const S3Origin &origin,
+    const S3VersionRef &sourceVersion, const QByteArray *system)
 {
     if (auto r = checkKey(key); !r)
         return r.error();
-    auto source = object(sourceBucket, sourceKey);
+    auto source = version(sourceBucket, sourceKey, sourceVersion);
     if (!source)
         return source.error();
+    if (source->deleteMarker) {
+        if (!sourceVersion)
+            return s3errors::noSuchKey(sourceKey);
+        return s3errors::invalidRequest(QStringLiteral("The source of a copy request may not "
+                                                       "specifically refer to a delete marker "
+                                                       "by version id."));
+    }
     const S3Object &src = *source;
     if (!sourceConditions.ifMatch.isEmpty() && sourceConditions.ifMatch != "*"
         && sourceConditions.ifMatch != src.etag)
@@ -1007,7 +1409,8 @@ Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArr
     if (sourceConditions.ifModifiedSinceNs
         && src.lastModifiedNs / 1'000'000'000 <= sourceConditions.ifModifiedSinceNs / 1'000'000'000)
         return s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-modified-since"));
-    if (sourceBucket == bucket && sourceKey == key && !attributes && !tagging)
+    if (sourceBucket == bucket && sourceKey == key && !attributes && !tagging && !system
+        && !sourceVersion)
         return s3errors::invalidRequest(QStringLiteral(
             "This copy request is illegal because it is trying to copy an object to itself "
             "without changing the object's metadata, storage class, website redirect "
@@ -1022,6 +1425,10 @@ Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArr
     }
     if (tagging)
         o.tagging = *tagging;
+    if (system)
+        o.system = *system;
+    o.isLatest = true;
+    o.noncurrentNs = 0;
     if (o.partsCount > 0) {
         // A copy is a single-part object: its ETag is the MD5 of its bytes. The blob store
         // knows no MD5 of a concatenated object, so compute it once here.
@@ -1042,30 +1449,53 @@ Result<S3Object> S3Store::copyObject(const QString &sourceBucket, const QByteArr
     return commitObject(std::move(o), false, {}, QStringLiteral("ObjectCreated:Copy"), origin);
 }
 
-Result<QByteArray> S3Store::objectTagging(const QString &bucket, const QByteArray &key)
+Result<QByteArray> S3Store::objectTagging(
+    const QString &bucket, const QByteArray &key, const S3VersionRef &version)
 {
-    auto o = object(bucket, key, Body::Skip);
+    auto o = this->version(bucket, key, version, Body::Skip);
     if (!o)
         return o.error();
+    if (o->deleteMarker)
+        return version ? s3errors::methodNotAllowed() : s3errors::noSuchKey(key);
     return o->tagging;
 }
 
-Result<void> S3Store::setObjectTagging(
-    const QString &bucket, const QByteArray &key, const QByteArray &tagging)
+Result<QByteArray> S3Store::setObjectTagging(const QString &bucket, const QByteArray &key,
+    const QByteArray &tagging, const S3VersionRef &version)
 {
-    auto done = withObjects([&](Database &db) -> Result<void> {
-        auto s = db.prepare("UPDATE s3_objects SET tagging = ?3 WHERE bucket = ?1 AND key = ?2");
+    auto changed = updateSystem(bucket, key, version, [&](S3Object &o) -> Result<void> {
+        o.tagging = tagging;
+        return {};
+    });
+    if (!changed)
+        return changed.error();
+    return changed->versionName();
+}
+
+Result<S3Object> S3Store::updateSystem(const QString &bucket, const QByteArray &key,
+    const S3VersionRef &version, const std::function<Result<void>(S3Object &)> &change)
+{
+    return withObjects([&](Database &db) -> Result<S3Object> {
+        auto found = findVersion(bucket, key, version, nullptr);
+        if (!found)
+            return found.error();
+        if (found->deleteMarker)
+            return version ? s3errors::methodNotAllowed() : s3errors::noSuchKey(key);
+        if (auto r = change(*found); !r)
+            return r.error();
+        auto s = db.prepare(found->isLatest
+                ? "UPDATE s3_objects SET tagging = ?3, system = ?4 WHERE bucket = ?1 AND key = ?2"
+                : "UPDATE s3_versions SET tagging = ?3, system = ?4"
+                  " WHERE bucket = ?1 AND key = ?2 AND version_id = ?5");
         if (!s)
             return storeError(s.error());
-        s->bind(1, bucket).bind(2, key).bind(3, tagging);
+        s->bind(1, bucket).bind(2, key).bind(3, found->tagging).bind(4, found->system);
+        if (!found->isLatest)
+            s->bind(5, asText(found->versionId));
         if (auto r = s->exec(); !r)
             return storeError(r.error());
-        return db.changes() > 0 ? Result<void>() : Result<void>(Error {});
+        return std::move(*found);
     });
-    if (done)
-        return done;
-    auto o = object(bucket, key, Body::Skip); // which error: NoSuchBucket or NoSuchKey
-    return o ? Result<void>(s3errors::noSuchKey(key)) : Result<void>(o.error());
 }
 
 QByteArray S3Store::prefixSuccessor(const QByteArray &prefix)
@@ -1085,7 +1515,8 @@ QByteArray S3Store::prefixSuccessor(const QByteArray &prefix)
 Result<void> S3Store::addBlobReferences(QSet<QByteArray> &live)
 {
     return withObjects([&](Database &db) -> Result<void> {
-        auto s = db.prepare("SELECT DISTINCT blob FROM s3_objects WHERE blob <> ''");
+        auto s = db.prepare("SELECT blob FROM s3_objects WHERE blob <> ''"
+                            " UNION SELECT blob FROM s3_versions WHERE blob <> ''");
         if (!s)
             return storeError(s.error());
         const Result<void> walked = s->forEachRow([&] { live.insert(s->blob(0)); });
@@ -1112,13 +1543,15 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
         return storeError(reader.error());
     QHash<qint64, qint64> liveBytes;
     {
-        auto live = (*reader)->prepare("SELECT log_segment, SUM(log_size), COUNT(*) FROM s3_objects"
-                                       " WHERE log_segment IS NOT NULL GROUP BY log_segment");
+        auto live = (*reader)->prepare(
+            "SELECT log_segment, SUM(log_size), COUNT(*) FROM (SELECT log_segment, log_size"
+            " FROM s3_objects WHERE log_segment IS NOT NULL UNION ALL SELECT log_segment,"
+            " log_size FROM s3_versions WHERE log_segment IS NOT NULL) GROUP BY log_segment");
         if (!live)
             return storeError(live.error());
         if (auto r = live->forEachRow([&] {
                 liveBytes[live->int64(0)]
-                    = live->int64(1) + live->int64(2) * SegmentLog::kHeaderSize;
+                    += live->int64(1) + live->int64(2) * SegmentLog::kHeaderSize;
             });
             !r)
             return storeError(r.error());
@@ -1143,8 +1576,11 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
     };
     QList<Move> moves;
     if (!rewrite.isEmpty()) {
-        auto rows = (*reader)->prepare("SELECT bucket, key, log_segment, log_offset, size,"
-                                       " log_size FROM s3_objects WHERE log_segment IS NOT NULL");
+        auto rows = (*reader)->prepare(
+            "SELECT bucket, key, log_segment, log_offset, size, log_size"
+            " FROM s3_objects WHERE log_segment IS NOT NULL UNION ALL SELECT bucket, key,"
+            " log_segment, log_offset, size, log_size FROM s3_versions"
+            " WHERE log_segment IS NOT NULL");
         if (!rows)
             return storeError(rows.error());
         if (auto r = rows->forEachRow([&] {
@@ -1158,11 +1594,19 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
     constexpr qsizetype kBatch = 256; // rows per write section: requests wait at most that long
     for (qsizetype first = 0; first < moves.size(); first += kBatch) {
         auto moved = m_store->write([&](Database &db) -> Result<void> {
+            // The record's row is in either table: a version may have become noncurrent (or
+            // current again) since the rows were listed.
             auto update = db.prepare("UPDATE s3_objects SET log_segment = ?5, log_offset = ?6,"
                                      " log_size = ?7 WHERE bucket = ?1 AND key = ?2"
                                      " AND log_segment = ?3 AND log_offset = ?4");
+            auto updateVersion
+                = db.prepare("UPDATE s3_versions SET log_segment = ?5, log_offset = ?6,"
+                             " log_size = ?7 WHERE bucket = ?1 AND key = ?2"
+                             " AND log_segment = ?3 AND log_offset = ?4");
             if (!update)
                 return update.error();
+            if (!updateVersion)
+                return updateVersion.error();
             Transaction tx(db);
             if (!tx.began())
                 return tx.began().error();
@@ -1178,15 +1622,17 @@ Result<int> S3Store::compactLog(double maxLiveFraction)
                 auto at = m_log->append(record);
                 if (!at)
                     return at.error();
-                update->bind(1, m.bucket)
-                    .bind(2, m.key)
-                    .bind(3, m.segment)
-                    .bind(4, m.offset)
-                    .bind(5, at->segment)
-                    .bind(6, at->offset)
-                    .bind(7, qint64(record.size()));
-                if (auto r = update->exec(); !r)
-                    return r;
+                for (Statement *u : {&*update, &*updateVersion}) {
+                    u->bind(1, m.bucket)
+                        .bind(2, m.key)
+                        .bind(3, m.segment)
+                        .bind(4, m.offset)
+                        .bind(5, at->segment)
+                        .bind(6, at->offset)
+                        .bind(7, qint64(record.size()));
+                    if (auto r = u->exec(); !r)
+                        return r;
+                }
             }
             return tx.commit();
         });
@@ -1283,6 +1729,98 @@ Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQue
     });
 }
 
+Result<S3VersionList> S3Store::listObjectVersions(
+    const QString &bucket, const S3VersionQuery &query)
+{
+    const int maxKeys = qBound(0, query.maxKeys, 1000);
+    const QByteArray upper = prefixSuccessor(query.prefix);
+    const bool bounded = !query.prefix.isEmpty() && !upper.isEmpty();
+    QByteArray lower = query.prefix;
+    if (!query.keyMarker.isEmpty()) {
+        // Past the marker's key, or from it when a version of it is the marker.
+        const QByteArray from
+            = query.versionIdMarker.isEmpty() ? query.keyMarker + '\0' : query.keyMarker;
+        if (from > lower)
+            lower = from;
+    }
+    return withObjects([&](Database &db) -> Result<S3VersionList> {
+        if (!hasBucket(bucket))
+            return s3errors::noSuchBucket(bucket);
+        // Current versions first within a key, then older ones newest first. Not a hot path:
+        // one pass over the range, skipping what a delimiter rolls up.
+        const std::string bound = bounded ? " AND key < ?3" : "";
+        auto s = db.prepare(std::string("SELECT ") + kObjectColumns
+            + ", 1, 0 FROM s3_objects WHERE bucket = ?1 AND key >= ?2" + bound
+            + " UNION ALL SELECT " + kObjectColumns
+            + ", 0, noncurrent_ns FROM s3_versions WHERE bucket = ?1 AND key >= ?2" + bound
+            + " ORDER BY 1, 17 DESC, 14 DESC");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket).bind(2, lower);
+        if (bounded)
+            s->bind(3, upper);
+        S3VersionList result;
+        int count = 0;
+        bool skippingMarkerKey = !query.versionIdMarker.isEmpty();
+        QByteArray rolledUp; // the common prefix whose keys are being skipped
+        while (true) {
+            auto row = s->step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                break;
+            const QByteArray key = s->blob(0);
+            if (skippingMarkerKey) {
+                if (key == query.keyMarker) {
+                    const QByteArray id = s->blob(12);
+                    const QByteArray name = id.isEmpty() ? QByteArray("null") : id;
+                    if (name == query.versionIdMarker)
+                        skippingMarkerKey = false; // the next row is the first listed
+                    continue;
+                }
+                skippingMarkerKey = false;
+            }
+            if (!rolledUp.isEmpty() && key.startsWith(rolledUp))
+                continue;
+            if (!query.delimiter.isEmpty()) {
+                const qsizetype at = key.indexOf(query.delimiter, query.prefix.size());
+                if (at >= 0) {
+                    const QByteArray prefix = key.left(at + query.delimiter.size());
+                    rolledUp = prefix;
+                    // A common prefix at or before the key marker was returned already.
+                    if (!query.keyMarker.isEmpty() && prefix <= query.keyMarker)
+                        continue;
+                    if (count == maxKeys) {
+                        result.truncated = true;
+                        break;
+                    }
+                    result.commonPrefixes.append(prefix);
+                    result.nextKeyMarker = prefix;
+                    result.nextVersionIdMarker.clear();
+                    ++count;
+                    continue;
+                }
+            }
+            if (count == maxKeys) {
+                result.truncated = true;
+                break;
+            }
+            S3Object o = readObject(*s, bucket);
+            o.isLatest = s->int64(16) != 0;
+            o.noncurrentNs = s->int64(17);
+            result.nextKeyMarker = o.key;
+            result.nextVersionIdMarker = o.versionName();
+            result.versions.append(std::move(o));
+            ++count;
+        }
+        if (!result.truncated) {
+            result.nextKeyMarker.clear();
+            result.nextVersionIdMarker.clear();
+        }
+        return result;
+    });
+}
+
 QByteArray S3Store::serializeHeaders(const QList<std::pair<QByteArray, QByteArray>> &headers)
 {
     QByteArray out;
@@ -1336,8 +1874,8 @@ Result<S3Upload> S3Store::createUpload(const QString &bucket, const QByteArray &
     u.checksumAlgorithm = checksumAlgorithm;
     auto done = m_store->write([&](Database &db) -> Result<void> {
         auto s = db.prepare("INSERT INTO s3_uploads (upload_id, bucket, key, initiated_ns, headers,"
-                            " storage_class, checksum_alg, tagging)"
-                            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
+                            " storage_class, checksum_alg, tagging, system)"
+                            " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9"
                             " WHERE EXISTS (SELECT 1 FROM s3_buckets WHERE name = ?2)");
         if (!s)
             return storeError(s.error());
@@ -1348,7 +1886,8 @@ Result<S3Upload> S3Store::createUpload(const QString &bucket, const QByteArray &
             .bind(5, serializeHeaders(attributes.headers))
             .bind(6, attributes.storageClass)
             .bind(7, checksumAlgorithmName(checksumAlgorithm))
-            .bind(8, attributes.tagging);
+            .bind(8, attributes.tagging)
+            .bind(9, attributes.system);
         if (auto r = s->exec(); !r)
             return storeError(r.error());
         if (db.changes() == 0)
@@ -1475,8 +2014,34 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     const QByteArray &uploadId, const QList<S3CompletedPart> &parts, const S3Origin &origin)
 {
     auto u = upload(bucket, key, uploadId);
-    if (!u)
-        return u.error();
+    if (!u) {
+        if (u.error().code != QLatin1String("NoSuchUpload") || !isHexId(uploadId))
+            return u.error();
+        // A retry of a completion whose answer was lost: the same answer again.
+        auto again = m_store->write([&](Database &db) -> Result<S3Object> {
+            auto s = db.prepare("SELECT etag, version_id, checksum_alg, checksum, completed_ns"
+                                " FROM s3_completed WHERE upload_id = ?1 AND bucket = ?2"
+                                " AND key = ?3");
+            if (!s)
+                return storeError(s.error());
+            s->bind(1, uploadId).bind(2, bucket).bind(3, key);
+            auto row = s->step();
+            if (!row)
+                return storeError(row.error());
+            if (!*row)
+                return u.error();
+            S3Object o;
+            o.bucket = bucket;
+            o.key = key;
+            o.etag = s->blob(0);
+            o.versionId = s->blob(1);
+            o.checksumAlgorithm = checksumAlgorithmFromName(s->blob(2));
+            o.checksum = s->blob(3);
+            o.lastModifiedNs = s->int64(4);
+            return o;
+        });
+        return again;
+    }
     if (parts.isEmpty())
         return s3errors::malformedXml(QStringLiteral("no parts"));
     for (qsizetype i = 1; i < parts.size(); ++i) {
@@ -1587,7 +2152,8 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         Transaction tx(db);
         if (!tx.began())
             return storeError(tx.began().error());
-        auto meta = db.prepare("SELECT headers, tagging FROM s3_uploads WHERE upload_id = ?1");
+        auto meta
+            = db.prepare("SELECT headers, tagging, system FROM s3_uploads WHERE upload_id = ?1");
         if (!meta)
             return storeError(meta.error());
         meta->bind(1, uploadId);
@@ -1596,13 +2162,41 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
             return s3errors::noSuchUpload(uploadId); // completed or aborted meanwhile
         o.headers = meta->blob(0);
         o.tagging = meta->blob(1);
+        if (!meta->isNull(2))
+            o.system = meta->blob(2);
         meta->reset();
+        const S3Versioning mode = versioning(bucket);
+        stampVersion(o, mode);
+        if (auto r = retireCurrent(bucket, key, mode); !r)
+            return r;
         if (auto r = upsertObject(o); !r)
             return storeError(r.error());
         if (db.changes() == 0)
             return s3errors::noSuchBucket(bucket);
         if (auto r = forgetUpload(db, uploadId); !r)
             return r;
+        // A completion is remembered for a day: long enough for any client's retries.
+        auto forget = db.prepare("DELETE FROM s3_completed WHERE completed_ns < ?1");
+        if (!forget)
+            return storeError(forget.error());
+        forget->bind(1, o.lastModifiedNs - 86'400LL * 1'000'000'000);
+        if (auto r = forget->exec(); !r)
+            return storeError(r.error());
+        auto remember = db.prepare(
+            "INSERT OR REPLACE INTO s3_completed (upload_id, bucket, key, etag, version_id,"
+            " checksum_alg, checksum, completed_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+        if (!remember)
+            return storeError(remember.error());
+        remember->bind(1, uploadId)
+            .bind(2, bucket)
+            .bind(3, key)
+            .bind(4, o.etag)
+            .bind(5, asText(o.versionId))
+            .bind(6, checksumAlgorithmName(o.checksumAlgorithm))
+            .bind(7, o.checksum)
+            .bind(8, o.lastModifiedNs);
+        if (auto r = remember->exec(); !r)
+            return storeError(r.error());
         return tx.commit();
     });
     if (!done)

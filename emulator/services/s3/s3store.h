@@ -23,12 +23,18 @@ namespace tarmac {
 
 class Clock;
 
+// A bucket's versioning state. Once enabled, a bucket never returns to Unversioned.
+enum class S3Versioning { Unversioned, Enabled, Suspended };
+
 // A bucket as ListBuckets and HeadBucket see it.
 struct S3Bucket
 {
     QString name;
     QString region;
     qint64 createdNs = 0;
+    S3Versioning versioning = S3Versioning::Unversioned;
+    bool objectLock = false; // created with object lock (which keeps versioning on)
+    QString owner; // the owner's canonical id; empty: the default account
 };
 
 // What the client decides about an object when it writes one: the headers S3 returns on
@@ -39,6 +45,7 @@ struct S3ObjectAttributes
     QList<std::pair<QByteArray, QByteArray>> headers;
     QByteArray storageClass; // empty: STANDARD
     QByteArray tagging; // the x-amz-tagging form: url-encoded k=v&k=v
+    QByteArray system; // S3Object::system of the version written
 };
 
 // One stored object. `headers` is the attributes' headers serialised as "name:value\n"
@@ -65,7 +72,51 @@ struct S3Object
     int partsCount = 0;
     QList<qint64> partSizes; // a multipart object's part sizes, in order; empty otherwise
     QByteArray tagging;
+    // Versions. An object of a bucket that was never versioned, and the "null" version of one
+    // that was, have no version id.
+    QByteArray versionId;
+    qint64 versionSeq = 0; // orders a key's versions: larger is newer
+    bool deleteMarker = false;
+    bool isLatest = true; // false for noncurrent versions
+    qint64 noncurrentNs = 0; // a noncurrent version: when a newer one replaced it
+    // What the API keeps about a version and never returns as a header (the object's owner
+    // and ACL, object-lock retention and legal hold, the SSE-C IV), as "name:value\n" lines.
+    QByteArray system;
     int tagCount() const;
+    // The version id as S3 names it: "null" for the null version.
+    QByteArray versionName() const { return versionId.isEmpty() ? QByteArray("null") : versionId; }
+    QByteArray systemValue(QByteArrayView name) const;
+    void setSystemValue(const QByteArray &name, const QByteArray &value); // empty: removes
+};
+
+// Which version of a key an operation means: the current one (no id), the null version
+// ("null") or the one with this id.
+using S3VersionRef = std::optional<QByteArray>;
+
+// What DeleteObject did.
+struct S3Deletion
+{
+    bool removed = false; // a version was removed, or a delete marker was added
+    bool deleteMarker = false; // the version removed, or the one added, is a delete marker
+    QByteArray versionId; // of the version removed or the delete marker added ("null" too)
+};
+
+struct S3VersionQuery
+{
+    QByteArray prefix;
+    QByteArray delimiter;
+    QByteArray keyMarker;
+    QByteArray versionIdMarker; // with keyMarker: start after that version of that key
+    int maxKeys = 1000;
+};
+
+struct S3VersionList
+{
+    QList<S3Object> versions; // delete markers included, newest first within a key
+    QList<QByteArray> commonPrefixes;
+    bool truncated = false;
+    QByteArray nextKeyMarker;
+    QByteArray nextVersionIdMarker;
 };
 
 // An upload's body, digested, ready to be adopted by the store: in memory when it is small
@@ -101,6 +152,7 @@ struct S3Event
     qint64 size = 0;
     QByteArray etag;
     QByteArray sequencer;
+    QByteArray versionId; // empty unless the bucket is versioned ("null" for the null version)
     qint64 timeNs = 0;
     S3Origin origin;
 };
@@ -182,10 +234,10 @@ struct S3Conditions
 // bodies are hashed and written outside the lock.
 //
 // Known limits (Tarmac warns about these):
-// - one account and one region per bucket, no ACLs, bucket policies or public access blocks:
-//   every request may do everything;
-// - no versioning and no object lock (their APIs answer NotImplemented), so versionId is never
-//   set and DeleteMarkerCreated never happens;
+// - one region per bucket; access control (owners, ACLs, policies) is the API's, kept here as
+//   documents and system values;
+// - versions: the current one of a key lives in s3_objects (so an unversioned bucket's reads
+//   and writes are what they were before versioning existed), older ones in s3_versions;
 // - no lifecycle rules, replication, website hosting, inventory, analytics, or S3 Select;
 // - browser form POST uploads (ObjectCreated:Post) check their policy and, when signatures
 //   are verified, its signature, but ACLs they name are accepted and not applied;
@@ -232,14 +284,33 @@ public:
     // Buckets.
     static bool isValidBucketName(const QString &name);
     QList<S3Bucket> listBuckets();
-    Result<void> createBucket(const QString &name, const QString &region);
+    // `objectLock`: the bucket keeps object lock settings, and versioning is enabled for good.
+    Result<void> createBucket(const QString &name, const QString &region, bool objectLock = false,
+        const QString &owner = {});
     Result<S3Bucket> bucket(const QString &name);
     // NoSuchBucket unless it exists (a prepared statement: for every upload).
     Result<void> checkBucket(const QString &name);
+    // Removes an empty bucket (no objects, versions or delete markers), and its unfinished
+    // multipart uploads with it, as S3 does.
     Result<void> deleteBucket(const QString &name);
-    // Bucket sub-documents (tagging, cors, notification) stored as the XML the API rendered;
+    // From memory: Unversioned for a bucket that does not exist.
+    S3Versioning versioning(const QString &bucket) const;
+    // InvalidBucketState when suspending a bucket with object lock.
+    Result<void> setVersioning(const QString &bucket, S3Versioning state);
+    // Bucket sub-documents stored as the API rendered them (XML, or the policy's JSON);
     // empty: none set.
-    enum class BucketDocument { Tagging, Cors, Notification };
+    enum class BucketDocument {
+        Tagging,
+        Cors,
+        Notification,
+        Policy,
+        Acl,
+        PublicAccessBlock,
+        Ownership,
+        Encryption,
+        Lifecycle,
+        ObjectLock,
+    };
     Result<QByteArray> bucketDocument(const QString &bucket, BucketDocument which);
     Result<void> setBucketDocument(
         const QString &bucket, BucketDocument which, const QByteArray &document);
@@ -255,22 +326,43 @@ public:
         const S3StagedBody &body, const S3ObjectAttributes &attributes,
         const S3Conditions &conditions = {}, const S3Origin &origin = {},
         const QString &eventName = QStringLiteral("ObjectCreated:Put"));
-    // The object's row, and its body in `data` when it is small (Body::Skip: not read, for
-    // callers that only need the metadata, such as HEAD).
+    // The current version's row, and its body in `data` when it is small (Body::Skip: not
+    // read, for callers that only need the metadata, such as HEAD). NoSuchKey when the current
+    // version is a delete marker.
     enum class Body { Load, Skip };
     Result<S3Object> object(const QString &bucket, const QByteArray &key, Body body = Body::Load);
-    // Deleting a missing key succeeds (S3 answers 204); returns whether something was removed.
-    Result<bool> deleteObject(
-        const QString &bucket, const QByteArray &key, const S3Origin &origin = {});
-    // `attributes` null: COPY (keep the source's headers and tags), else REPLACE.
+    // One version, delete markers included (`deleteMarker` set): the current one when
+    // `version` is empty. NoSuchVersion for an id that names nothing, InvalidArgument for one
+    // that cannot be a version id.
+    Result<S3Object> version(const QString &bucket, const QByteArray &key,
+        const S3VersionRef &version, Body body = Body::Load);
+    static bool isVersionId(const QByteArray &id);
+    // Checks a version before it is removed or changed (object lock), inside the write.
+    using VersionGuard = std::function<Result<void>(const S3Object &)>;
+    // Without `version`: removes the object (unversioned bucket; a missing key succeeds, as
+    // S3 answers 204) or puts a delete marker on top (versioned). With it: removes that
+    // version for good (the next newest becomes current).
+    Result<S3Deletion> deleteObject(const QString &bucket, const QByteArray &key,
+        const S3Origin &origin = {}, const S3VersionRef &version = {},
+        const VersionGuard &guard = {});
+    // `attributes` null: COPY (keep the source's headers and tags), else REPLACE. `system`:
+    // the new version's system values (null: the source's).
     Result<S3Object> copyObject(const QString &sourceBucket, const QByteArray &sourceKey,
         const QString &bucket, const QByteArray &key, const S3ObjectAttributes *attributes,
         const QByteArray *tagging, // null: keep the source's tags
-        const S3Conditions &sourceConditions = {}, const S3Origin &origin = {});
-    Result<QByteArray> objectTagging(const QString &bucket, const QByteArray &key);
-    Result<void> setObjectTagging(
-        const QString &bucket, const QByteArray &key, const QByteArray &tagging);
+        const S3Conditions &sourceConditions = {}, const S3Origin &origin = {},
+        const S3VersionRef &sourceVersion = {}, const QByteArray *system = nullptr);
+    Result<QByteArray> objectTagging(
+        const QString &bucket, const QByteArray &key, const S3VersionRef &version = {});
+    // Returns the version's id ("null" for the null version).
+    Result<QByteArray> setObjectTagging(const QString &bucket, const QByteArray &key,
+        const QByteArray &tagging, const S3VersionRef &version = {});
+    // Changes one version's system values (ACL, retention, legal hold) in place; `change`
+    // runs inside the write and may refuse. Returns the version as changed.
+    Result<S3Object> updateSystem(const QString &bucket, const QByteArray &key,
+        const S3VersionRef &version, const std::function<Result<void>(S3Object &)> &change);
     Result<S3ListResult> listObjects(const QString &bucket, const S3ListQuery &query);
+    Result<S3VersionList> listObjectVersions(const QString &bucket, const S3VersionQuery &query);
     // Adds the blob names objects refer to (for the engine's blob garbage collection).
     Result<void> addBlobReferences(QSet<QByteArray> &live);
     // Reclaims the segment log's garbage: removes sealed segments no row names, and copies the
@@ -286,6 +378,8 @@ public:
         const QString &bucket, const QByteArray &key, const QByteArray &uploadId);
     Result<S3Part> uploadPart(const QString &bucket, const QByteArray &key,
         const QByteArray &uploadId, int partNumber, const S3StagedBody &body);
+    // Completing an upload that completed already answers that completion's object again
+    // (S3 keeps completed upload ids for a while: a client's retry after a lost answer).
     Result<S3Object> completeUpload(const QString &bucket, const QByteArray &key,
         const QByteArray &uploadId, const QList<S3CompletedPart> &parts,
         const S3Origin &origin = {});
@@ -327,6 +421,15 @@ private:
     Result<void> replayLog();
     Result<S3Object> commitObject(S3Object object, bool requireAbsent, const QByteArray &ifMatch,
         const QString &eventName, const S3Origin &origin);
+    // Inside Store::write: gives a new version its id and order, per the bucket's versioning.
+    void stampVersion(S3Object &o, S3Versioning mode);
+    // Inside Store::write, in a transaction: makes the current version of a key noncurrent
+    // (versioned buckets) before a new one is written.
+    Result<void> retireCurrent(const QString &bucket, const QByteArray &key, S3Versioning mode);
+    Result<void> promoteNewest(Database &db, const QString &bucket, const QByteArray &key);
+    Result<S3Object> findVersion(const QString &bucket, const QByteArray &key,
+        const S3VersionRef &version, std::shared_ptr<const SegmentLog::Segment> *segment);
+    Result<void> loadBody(S3Object &o, const std::shared_ptr<const SegmentLog::Segment> &segment);
     void emitEvent(const QString &eventName, const S3Object &object, const S3Origin &origin);
     QByteArray nextSequencer();
     QString partsDir(const QByteArray &uploadId) const;
@@ -339,19 +442,30 @@ private:
     std::shared_ptr<SegmentLog> m_log; // shared with the store's checkpoint hook
     // Small PUTs whose 'P' records are logged and whose rows are not committed yet, and where
     // the last one's record ends (s3_log's mark once they are). Only inside Store::write.
-    QList<S3Object> m_pending;
+    struct PendingPut
+    {
+        S3Object row;
+        S3Versioning mode;
+    };
+    QList<PendingPut> m_pending;
     SegmentLog::Location m_pendingEnd;
     std::unique_ptr<WakeableThread> m_indexer; // commits m_pending, kIndexDelayMs after a wake
     bool hasBucket(const QString &name) const;
+    struct BucketState
+    {
+        S3Versioning versioning = S3Versioning::Unversioned;
+        bool objectLock = false;
+    };
     Result<void> upsertObject(const S3Object &o);
 
     std::unique_ptr<Statements> m_sql; // used only inside Store::write
     // The buckets that exist, so checkBucket needs no database round trip; changed only
     // inside Store::write, after the row changed.
     mutable QReadWriteLock m_bucketNamesLock;
-    QSet<QString> m_bucketNames;
+    QHash<QString, BucketState> m_bucketNames;
     EventListener m_listener;
     std::atomic<quint64> m_sequence {0};
+    qint64 m_lastVersionSeq = 0; // only inside Store::write
 };
 
 } // namespace tarmac

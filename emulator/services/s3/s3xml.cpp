@@ -110,11 +110,35 @@ Result<DeleteRequest> parseDelete(const QByteArray &document)
             if (!key)
                 return s3errors::malformedXml(QStringLiteral("an Object without a Key"));
             out.keys.append(key->text.toUtf8());
+            const XmlElement *version = c.child(u"VersionId");
+            out.versionIds.append(version ? version->text.toUtf8() : QByteArray());
         }
     }
     if (out.keys.isEmpty() || out.keys.size() > 1000)
         return s3errors::malformedXml(QStringLiteral("a Delete names 1 to 1000 objects"));
     return out;
+}
+
+Result<S3Versioning> parseVersioning(const QByteArray &document)
+{
+    auto root = parseRoot(document, u"VersioningConfiguration");
+    if (!root)
+        return root.error();
+    const XmlElement *mfa = root->child(u"MfaDelete");
+    if (mfa && mfa->text != QLatin1String("Disabled")) {
+        if (mfa->text != QLatin1String("Enabled"))
+            return s3errors::malformedXml();
+        return s3errors::invalidRequest(QStringLiteral("MFA Delete is not available: requests "
+                                                       "carry no MFA token here"));
+    }
+    const XmlElement *status = root->child(u"Status");
+    if (!status)
+        return s3errors::malformedXml(QStringLiteral("no Status"));
+    if (status->text == QLatin1String("Enabled"))
+        return S3Versioning::Enabled;
+    if (status->text == QLatin1String("Suspended"))
+        return S3Versioning::Suspended;
+    return s3errors::malformedXml();
 }
 
 Result<QList<S3CompletedPart>> parseCompleteMultipartUpload(const QByteArray &document)

@@ -39,8 +39,12 @@ struct DeleteRequest
 {
     bool quiet = false;
     QList<QByteArray> keys;
+    QList<QByteArray> versionIds; // one per key; empty: the current version
 };
 Result<DeleteRequest> parseDelete(const QByteArray &document);
+
+// VersioningConfiguration: Status Enabled or Suspended (MfaDelete accepted when Disabled).
+Result<S3Versioning> parseVersioning(const QByteArray &document);
 
 Result<QList<S3CompletedPart>> parseCompleteMultipartUpload(const QByteArray &document);
 
