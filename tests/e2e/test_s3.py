@@ -537,7 +537,7 @@ class S3Boto3Test(unittest.TestCase):
                          b"tail")
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             self.s3.get_object(Bucket=b, Key="big", PartNumber=4)
-        self.assertEqual((code_of(ctx), status_of(ctx)), ("InvalidPartNumber", 416))
+        self.assertEqual((code_of(ctx), status_of(ctx)), ("InvalidPart", 400))
         with self.assertRaises(botocore.exceptions.ClientError) as ctx:
             self.s3.get_object(Bucket=b, Key="big", PartNumber=1, Range="bytes=0-9")
         self.assertEqual(code_of(ctx), "InvalidRequest")

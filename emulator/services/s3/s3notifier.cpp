@@ -83,6 +83,8 @@ QByteArray S3Notifier::record(
         object["size"] = event.size;
         object["eTag"] = event.etag.toStdString();
     }
+    if (!event.versionId.isEmpty())
+        object["versionId"] = event.versionId.toStdString();
     const std::string bucket = event.bucket.toStdString();
     Json record = {
         {"eventVersion", "2.1"},

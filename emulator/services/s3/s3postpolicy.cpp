@@ -191,7 +191,10 @@ Result<void> S3PostPolicy::check(const S3Form &form, const QString &bucket, qint
     for (const Condition &c : m_conditions) {
         if (c.kind == Condition::Kind::ContentLengthRange)
             continue;
-        const QByteArray value = c.field == "bucket" ? bucket.toUtf8() : form.value(c.field);
+        // The key is checked as it will be stored: with ${filename} already replaced.
+        const QByteArray value = c.field == "bucket" ? bucket.toUtf8()
+            : c.field == "key"                       ? form.objectKey()
+                                                     : form.value(c.field);
         const bool ok = c.kind == Condition::Kind::Equals ? value == c.value
                                                           : startsWithAll(c.field, value, c.value);
         if (!ok)

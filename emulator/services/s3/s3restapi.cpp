@@ -8,6 +8,7 @@
 #include "services/s3/s3notifier.h"
 #include "services/s3/s3postobject.h"
 #include "services/s3/s3signature.h"
+#include "services/s3/s3sse.h"
 #include "services/s3/s3xml.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
@@ -51,6 +52,7 @@ enum Flag : quint32 {
     FlagRetention = 1 << 14,
     FlagLegalHold = 1 << 15,
     FlagVersionId = 1 << 16,
+    FlagEncryption = 1 << 17,
 };
 
 struct FlagName
@@ -81,7 +83,7 @@ constexpr FlagName kFlags[] = {
     {"lifecycle", FlagUnsupported},
     {"website", FlagUnsupported},
     {"replication", FlagUnsupported},
-    {"encryption", FlagUnsupported},
+    {"encryption", FlagEncryption},
     {"logging", FlagUnsupported},
     {"requestPayment", FlagUnsupported},
     {"accelerate", FlagUnsupported},
@@ -238,6 +240,153 @@ void addVersionHeader(HttpResponse &r, const S3Object &o, S3Versioning versionin
         r.headers.add("x-amz-version-id", o.versionName());
 }
 
+// ---- Server-side encryption (s3sse.h) ----
+
+s3sse::HeaderLookup headersOf(const S3Call &call)
+{
+    return [&call](QByteArrayView name) { return call.request.header(name.toByteArray()); };
+}
+
+bool mentionsEncryption(const S3Call &call)
+{
+    for (const auto &field : call.request.headers.fields()) {
+        if (field.first.startsWith("x-amz-server-side-encryption"))
+            return true;
+    }
+    return false;
+}
+
+// What a version was encrypted with, from its system values (nothing stored: SSE-S3, which
+// S3 applies to every object, with nothing to keep).
+s3sse::Encryption encryptionOf(const S3Object &o)
+{
+    if (o.system.isEmpty())
+        return {};
+    return s3sse::fromStoredForm(S3Store::parseHeaders(o.system));
+}
+
+void addEncryptionHeaders(HttpResponse &r, const s3sse::Encryption &e, s3sse::Operation op)
+{
+    if (!e.isEncrypted()) {
+        r.headers.add("x-amz-server-side-encryption", "AES256");
+        return;
+    }
+    for (const auto &[name, value] : s3sse::responseHeaders(e, op))
+        r.headers.add(name, value);
+}
+
+// `system` with its encryption values replaced by `e`'s.
+QByteArray withEncryption(const QByteArray &system, const s3sse::Encryption &e)
+{
+    auto values = S3Store::parseHeaders(system);
+    values.removeIf([](const auto &p) {
+        return p.first.startsWith("x-amz-server-side-encryption")
+            || p.first.startsWith("x-tarmac-sse-c");
+    });
+    values += s3sse::storedForm(e);
+    return S3Store::serializeHeaders(values);
+}
+
+// The counter block an SSE-C body starts from: the version's IV for a single-part object
+// (part 0), else the IV with the part number folded into its top bytes, since each part is
+// encrypted when it is uploaded, before its place in the object is known.
+QByteArray partIv(const QByteArray &iv, int partNumber)
+{
+    QByteArray out = iv;
+    for (int i = 0; i < 4 && i < out.size(); ++i)
+        out[i] = char(out[i] ^ ((partNumber >> (24 - 8 * i)) & 0xFF));
+    return out;
+}
+
+// SSE-C: encrypts a staged body in place; a blob is then named by the ciphertext's SHA-256.
+Result<void> encryptStaged(S3StagedBody &body, const s3sse::Encryption &e, int partNumber)
+{
+    s3sse::CustomerCipher cipher(e.customerKey, partIv(e.customerIv, partNumber));
+    if (!cipher.isValid())
+        return s3errors::internalError(QStringLiteral("cannot start the cipher"));
+    if (body.path.isEmpty()) {
+        cipher.apply(body.data, 0);
+        return {};
+    }
+    QFile file(body.path);
+    if (!file.open(QIODevice::ReadWrite))
+        return s3errors::internalError(QStringLiteral("cannot encrypt the body"));
+    Digest sha(Digest::Algorithm::Sha256);
+    QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+    for (qint64 at = 0;;) {
+        const qint64 n = file.read(buffer.data(), buffer.size());
+        if (n < 0)
+            return s3errors::internalError(QStringLiteral("cannot encrypt the body"));
+        if (n == 0)
+            break;
+        cipher.apply(buffer.data(), n, at);
+        if (!file.seek(at) || file.write(buffer.constData(), n) != n)
+            return s3errors::internalError(QStringLiteral("cannot encrypt the body"));
+        sha.add(buffer.constData(), n);
+        at += n;
+    }
+    body.sha256Hex = sha.result().toHex();
+    return {};
+}
+
+// What an upload's part is encrypted with: an SSE-C upload's parts carry its key (checked
+// against the one the upload was created with), and are encrypted as they arrive.
+Result<s3sse::Encryption> partEncryption(const S3Call &call, const S3Upload &upload)
+{
+    s3sse::Encryption encryption = s3sse::fromStoredForm(S3Store::parseHeaders(upload.system));
+    auto sent
+        = s3sse::parseCustomerKey(headersOf(call), s3sse::KeyHeaders::Target, s3sse::KeyUse::Write);
+    if (!sent)
+        return sent.error();
+    if (auto c = s3sse::checkUploadPart(encryption, *sent); !c)
+        return c.error();
+    if (encryption.isCustomer() && *sent)
+        encryption.customerKey = (*sent)->key;
+    return encryption;
+}
+
+// SSE-C: decrypts `data`, the object's bytes from offset `from`, part by part.
+void decryptRange(QByteArray &data, qint64 from, const S3Object &o, const s3sse::Encryption &e,
+    const QByteArray &key)
+{
+    if (o.partsCount == 0 || o.partSizes.size() != o.partsCount) {
+        s3sse::CustomerCipher cipher(key, partIv(e.customerIv, 0));
+        cipher.apply(data, from);
+        return;
+    }
+    QList<int> numbers; // the parts' numbers, when they were not 1..N
+    for (const QByteArray &n : o.systemValue("part-numbers").split(','))
+        numbers.append(n.toInt());
+    qint64 partStart = 0;
+    qint64 done = 0;
+    for (int i = 0; i < o.partsCount && done < data.size(); ++i) {
+        const qint64 partEnd = partStart + o.partSizes[i];
+        const qint64 at = from + done;
+        if (at < partEnd) {
+            const qint64 n = qMin(partEnd - at, qint64(data.size()) - done);
+            const int number = numbers.size() == o.partsCount ? numbers[i] : i + 1;
+            s3sse::CustomerCipher cipher(key, partIv(e.customerIv, number));
+            cipher.apply(data.data() + done, n, at - partStart);
+            done += n;
+        }
+        partStart = partEnd;
+    }
+}
+
+// The bytes [from, from + length) of a version as stored (ciphertext for SSE-C).
+Result<QByteArray> storedBytes(S3Store *store, const S3Object &o, qint64 from, qint64 length)
+{
+    if (o.blob.isEmpty())
+        return o.data.mid(from, length);
+    QFile file(store->blobPath(o.blob));
+    if (!file.open(QIODevice::ReadOnly) || !file.seek(from))
+        return s3errors::internalError(QStringLiteral("cannot read the object"));
+    QByteArray out = file.read(length);
+    if (out.size() != length)
+        return s3errors::internalError(QStringLiteral("cannot read the object"));
+    return out;
+}
+
 // The partNumber query parameter (UploadPart, UploadPartCopy, GetObject): 1 to 10,000.
 Result<int> partNumberOf(const S3Call &call)
 {
@@ -365,6 +514,17 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
             call.chunkSigning = v->chunkSigning;
         }
     }
+    if (verified && !m_verifier && !call.request.query.isEmpty()) {
+        // Without verification the signature is not checked, but an expired presigned URL is
+        // still refused: that needs no secret, and tests of expiry expect it.
+        if (auto r = S3SignatureVerifier::checkPresignedExpiry(
+                call.request, m_clock->nowNs() / 1'000'000'000);
+            !r) {
+            verified = false;
+            call.operation = QStringLiteral("Unauthorized");
+            response = error(call, r.error());
+        }
+    }
     if (verified)
         response = dispatch(call);
     if (!call.request.header("origin").isEmpty() && !call.bucket.isEmpty())
@@ -446,6 +606,9 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
     if (f & (FlagObjectLock | FlagRetention | FlagLegalHold))
         return unsupported("object lock");
 
+    if (call.key.isEmpty() && (f & FlagEncryption)
+        && (method == "GET" || method == "PUT" || method == "DELETE"))
+        return bucketEncryptionDocument(call);
     if (call.key.isEmpty()) {
         if (method == "GET") {
             if (f & FlagLocation) {
@@ -613,14 +776,37 @@ void writeOwner(QXmlStreamWriter &w, const QString &element = QStringLiteral("Ow
 HttpResponse S3RestApi::listBuckets(S3Call &call)
 {
     const QByteArray prefix = call.queryValue("prefix");
+    int maxBuckets = 10000;
+    if (call.hasQuery("max-buckets")) {
+        bool ok = false;
+        maxBuckets = call.queryValue("max-buckets").toInt(&ok);
+        if (!ok || maxBuckets < 1 || maxBuckets > 10000)
+            return error(call,
+                s3errors::invalidArgument(QStringLiteral("Argument max-buckets must be an "
+                                                         "integer between 1 and 10000.")));
+    }
+    // Buckets are listed by name: the token is the last name of the previous page.
+    const QString after = QString::fromUtf8(QByteArray::fromBase64(
+        call.queryValue("continuation-token"), QByteArray::Base64UrlEncoding));
+    QList<S3Bucket> page;
+    bool truncated = false;
+    for (S3Bucket &b : m_store->listBuckets()) {
+        if (!prefix.isEmpty() && !b.name.startsWith(QString::fromUtf8(prefix)))
+            continue;
+        if (!after.isEmpty() && b.name <= after)
+            continue;
+        if (page.size() == maxBuckets) {
+            truncated = true;
+            break;
+        }
+        page.append(std::move(b));
+    }
     QByteArray out;
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("ListAllMyBucketsResult"));
     writeOwner(w);
     w.writeStartElement(QStringLiteral("Buckets"));
-    for (const S3Bucket &b : m_store->listBuckets()) {
-        if (!prefix.isEmpty() && !b.name.startsWith(QString::fromUtf8(prefix)))
-            continue;
+    for (const S3Bucket &b : std::as_const(page)) {
         w.writeStartElement(QStringLiteral("Bucket"));
         w.writeTextElement(QStringLiteral("Name"), b.name);
         w.writeTextElement(QStringLiteral("CreationDate"), s3xml::isoTime(b.createdNs));
@@ -628,6 +814,9 @@ HttpResponse S3RestApi::listBuckets(S3Call &call)
         w.writeEndElement();
     }
     w.writeEndElement();
+    if (truncated)
+        w.writeTextElement(QStringLiteral("ContinuationToken"),
+            QString::fromLatin1(page.last().name.toUtf8().toBase64(QByteArray::Base64UrlEncoding)));
     if (!prefix.isEmpty())
         w.writeTextElement(QStringLiteral("Prefix"), QString::fromUtf8(prefix));
     s3xml::endDocument(w);
@@ -901,9 +1090,9 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
     const QByteArray startAfter = call.queryValue("start-after");
     const QByteArray marker = call.queryValue("marker");
     if (v2) {
-        if (call.hasQuery("continuation-token")) {
+        if (!token.isEmpty()) { // an empty token is the first page, as S3 takes it
             q.after = QByteArray::fromBase64(token, QByteArray::Base64UrlEncoding);
-            if (token.isEmpty() || q.after.isEmpty() || !q.after.startsWith('k'))
+            if (q.after.isEmpty() || !q.after.startsWith('k'))
                 return error(call,
                     s3errors::invalidArgument(QStringLiteral("The continuation token provided is "
                                                              "incorrect")));
@@ -927,7 +1116,9 @@ HttpResponse S3RestApi::listObjects(S3Call &call, bool v2)
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("ListBucketResult"));
     w.writeTextElement(QStringLiteral("Name"), call.bucket);
-    w.writeTextElement(QStringLiteral("Prefix"), text(q.prefix));
+    // ListObjects (v1) returns its Prefix as sent even under encoding-type=url (clients decode
+    // only the v2 one).
+    w.writeTextElement(QStringLiteral("Prefix"), v2 ? text(q.prefix) : QString::fromUtf8(q.prefix));
     if (v2) {
         if (call.hasQuery("continuation-token"))
             w.writeTextElement(QStringLiteral("ContinuationToken"), QString::fromLatin1(token));
@@ -1095,11 +1286,86 @@ std::shared_ptr<const QList<s3xml::CorsRule>> S3RestApi::corsRules(const QString
     return rules;
 }
 
+std::shared_ptr<const s3sse::BucketEncryption> S3RestApi::bucketEncryption(const QString &bucket)
+{
+    {
+        QMutexLocker lock(&m_corsMutex);
+        const auto it = m_encryption.constFind(bucket);
+        if (it != m_encryption.constEnd())
+            return *it;
+    }
+    std::shared_ptr<const s3sse::BucketEncryption> loaded;
+    auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Encryption);
+    if (document && !document->isEmpty()) {
+        if (auto parsed = s3sse::parseBucketEncryption(*document))
+            loaded = std::make_shared<const s3sse::BucketEncryption>(std::move(*parsed));
+    }
+    if (document) {
+        QMutexLocker lock(&m_corsMutex);
+        m_encryption.insert(bucket, loaded);
+    }
+    return loaded;
+}
+
+Result<s3sse::Encryption> S3RestApi::writeEncryption(const S3Call &call)
+{
+    const auto configured = bucketEncryption(call.bucket);
+    if (!configured && !mentionsEncryption(call))
+        return s3sse::Encryption {}; // the hot path: SSE-S3, nothing to keep
+    auto requested = s3sse::parseWriteRequest(headersOf(call));
+    if (!requested)
+        return requested.error();
+    const s3sse::BucketEncryption bucketDefault
+        = configured ? *configured : s3sse::BucketEncryption {};
+    if (auto r = s3sse::checkNotBlocked(bucketDefault, *requested,
+            QStringLiteral("arn:aws:iam::000000000000:root"), QStringLiteral("s3:PutObject"),
+            QStringLiteral("arn:aws:s3:::") + call.bucket + u'/' + QString::fromUtf8(call.key));
+        !r)
+        return r.error();
+    return s3sse::resolveWrite(
+        std::move(*requested), bucketDefault, {m_region, QStringLiteral("000000000000")});
+}
+
+HttpResponse S3RestApi::bucketEncryptionDocument(S3Call &call)
+{
+    const QByteArray &method = call.request.method;
+    if (method == "GET") {
+        call.operation = QStringLiteral("GetBucketEncryption");
+        auto document = m_store->bucketDocument(call.bucket, S3Store::BucketDocument::Encryption);
+        if (!document)
+            return error(call, document.error());
+        if (document->isEmpty())
+            return error(call,
+                makeError(QStringLiteral("ServerSideEncryptionConfigurationNotFoundError"),
+                    QStringLiteral("The server side encryption configuration was not found"), 404));
+        return xmlResponse(*document);
+    }
+    QByteArray document;
+    if (method == "PUT") {
+        call.operation = QStringLiteral("PutBucketEncryption");
+        const auto current = bucketEncryption(call.bucket);
+        auto parsed = s3sse::parseBucketEncryption(
+            call.request.body.toByteArray(), current ? *current : s3sse::BucketEncryption {});
+        if (!parsed)
+            return error(call, parsed.error());
+        document = s3sse::renderBucketEncryption(*parsed);
+    } else {
+        call.operation = QStringLiteral("DeleteBucketEncryption");
+    }
+    if (auto r
+        = m_store->setBucketDocument(call.bucket, S3Store::BucketDocument::Encryption, document);
+        !r)
+        return error(call, r.error());
+    invalidateBucketCaches(call.bucket);
+    return emptyResponse(method == "PUT" ? 200 : 204);
+}
+
 void S3RestApi::invalidateBucketCaches(const QString &bucket)
 {
     {
         QMutexLocker lock(&m_corsMutex);
         m_cors.remove(bucket);
+        m_encryption.remove(bucket);
     }
     if (m_notifier)
         m_notifier->invalidate(bucket);
@@ -1230,7 +1496,7 @@ Result<S3ObjectAttributes> S3RestApi::attributesFrom(const S3Call &call) const
             }
             if (codings.isEmpty())
                 continue;
-            a.headers.append({name, codings.join(',')});
+            a.headers.append({name, codings.join(", ")});
             continue;
         }
         a.headers.append({name, value});
@@ -1246,6 +1512,9 @@ Result<S3ObjectAttributes> S3RestApi::attributesFrom(const S3Call &call) const
         auto tags = s3xml::parseTaggingHeader(tagging);
         if (!tags)
             return tags.error();
+        // S3 keeps a tag set in key order, whichever order the header gave.
+        std::sort(tags->begin(), tags->end(),
+            [](const s3xml::Tag &a, const s3xml::Tag &b) { return a.key < b.key; });
         a.tagging = s3xml::taggingToHeader(*tags);
     }
     return a;
@@ -1360,10 +1629,23 @@ HttpResponse S3RestApi::putObject(S3Call &call)
         return error(call, attributes.error());
     if (auto b = m_store->checkBucket(call.bucket); !b)
         return error(call, b.error());
+    auto encryption = writeEncryption(call);
+    if (!encryption)
+        return error(call, encryption.error());
     bool ownsFile = true;
     auto body = stageUpload(call, ChecksumAlgorithm::None, &ownsFile);
     if (!body)
         return error(call, body.error());
+    if (encryption->isEncrypted()) {
+        attributes->system = withEncryption(attributes->system, *encryption);
+        if (encryption->isCustomer()) {
+            if (auto r = encryptStaged(*body, *encryption, 0); !r) {
+                if (ownsFile)
+                    QFile::remove(body->path);
+                return error(call, r.error());
+            }
+        }
+    }
     S3Conditions conditions;
     conditions.ifNoneMatch = unquote(call.header("if-none-match"));
     conditions.ifMatch = unquote(call.header("if-match"));
@@ -1378,6 +1660,7 @@ HttpResponse S3RestApi::putObject(S3Call &call)
     r.headers.add("etag", '"' + stored->etag + '"');
     if (!stored->versionId.isEmpty())
         r.headers.add("x-amz-version-id", stored->versionId);
+    addEncryptionHeaders(r, *encryption, s3sse::Operation::PutObject);
     if (stored->checksumAlgorithm != ChecksumAlgorithm::None) {
         r.headers.add(checksumHeaderName(stored->checksumAlgorithm), stored->checksum);
         r.headers.add("x-amz-checksum-type", "FULL_OBJECT");
@@ -1423,6 +1706,20 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
             r.headers.add("allow", "DELETE");
         return r;
     }
+    // SSE-C: the customer's key, checked against the one the version was written with.
+    const s3sse::Encryption encryption = encryptionOf(o);
+    std::optional<s3sse::CustomerKey> customerKey;
+    if (encryption.isCustomer() || mentionsEncryption(call)) {
+        if (auto c = s3sse::checkReadRequest(headersOf(call)); !c)
+            return error(call, c.error());
+        auto key = s3sse::parseCustomerKey(
+            headersOf(call), s3sse::KeyHeaders::Target, s3sse::KeyUse::Read);
+        if (!key)
+            return error(call, key.error());
+        if (auto c = s3sse::checkRead(encryption, *key); !c)
+            return error(call, c.error());
+        customerKey = *key;
+    }
 
     // Conditions, in RFC 7232 order.
     const QByteArray ifMatch = req.header("if-match");
@@ -1446,6 +1743,8 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     r.headers.add("etag", '"' + o.etag + '"');
     r.headers.add("last-modified", httpDate(o.lastModifiedNs));
     addVersionHeader(r, o, versioning);
+    addEncryptionHeaders(
+        r, encryption, head ? s3sse::Operation::HeadObject : s3sse::Operation::GetObject);
     if (notModified) {
         r.status = 304;
         return r;
@@ -1470,10 +1769,11 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
         const int parts = o.partsCount > 0 ? o.partsCount : 1;
         if (part > parts)
             return error(call,
-                makeError(QStringLiteral("InvalidPartNumber"),
-                    QStringLiteral("The requested partnumber is not "
-                                   "satisfiable"),
-                    416));
+                makeError(QStringLiteral("InvalidPart"),
+                    QStringLiteral("One or more of the specified parts could not be found. "
+                                   "The part may not have been uploaded, or the specified "
+                                   "entity tag may not match the part's entity tag."),
+                    400));
         if (o.partsCount > 0) {
             if (o.partSizes.size() != o.partsCount) // completed before Tarmac kept part sizes
                 return error(call,
@@ -1570,6 +1870,15 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     }
     if (length == 0)
         return r;
+    if (encryption.isCustomer() && customerKey) {
+        // Decrypted in memory: SSE-C bodies are not streamed from their file.
+        auto bytes = storedBytes(m_store, o, from, length);
+        if (!bytes)
+            return error(call, bytes.error());
+        decryptRange(*bytes, from, o, encryption, customerKey->key);
+        r.body = std::move(*bytes);
+        return r;
+    }
     if (o.blob.isEmpty()) {
         r.body = partial ? o.data.mid(from, length) : o.data;
         return r;
@@ -1660,6 +1969,32 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
         changed = &*withClass;
     }
     const QByteArray tagging = attributes->tagging;
+    // Encryption: the source's SSE-C key (copy-source headers), and what the copy gets (the
+    // request's or the bucket's default; never the source's).
+    auto source = m_store->version(sourceBucket, sourceKey, sourceVersion, S3Store::Body::Skip);
+    if (!source)
+        return error(call, source.error());
+    const s3sse::Encryption sourceEncryption = encryptionOf(*source);
+    auto copyKey = s3sse::parseCustomerKey(
+        headersOf(call), s3sse::KeyHeaders::CopySource, s3sse::KeyUse::Read);
+    if (!copyKey)
+        return error(call, copyKey.error());
+    if (!source->deleteMarker) {
+        if (auto c = s3sse::checkRead(sourceEncryption, *copyKey); !c)
+            return error(call, c.error());
+    }
+    auto encryption = writeEncryption(call);
+    if (!encryption)
+        return error(call, encryption.error());
+    if (!source->deleteMarker && (sourceEncryption.isCustomer() || encryption->isCustomer())) {
+        HttpResponse r = copyEncrypted(call, *source, sourceEncryption,
+            sourceEncryption.isCustomer() ? (*copyKey)->key : QByteArray(), *encryption,
+            replace ? &*attributes : nullptr, taggingDirective == "REPLACE" ? &tagging : nullptr);
+        if (sourceVersion || m_store->versioning(sourceBucket) != S3Versioning::Unversioned)
+            r.headers.add("x-amz-copy-source-version-id", source->versionName());
+        return r;
+    }
+    const QByteArray system = withEncryption({}, *encryption);
     S3Conditions conditions;
     conditions.ifMatch = unquote(call.header("x-amz-copy-source-if-match"));
     conditions.ifNoneMatch = unquote(call.header("x-amz-copy-source-if-none-match"));
@@ -1669,7 +2004,7 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
         = parseHttpDate(call.header("x-amz-copy-source-if-unmodified-since"));
     auto copied = m_store->copyObject(sourceBucket, sourceKey, call.bucket, call.key, changed,
         taggingDirective == "REPLACE" ? &tagging : nullptr, conditions, call.origin(),
-        sourceVersion);
+        sourceVersion, system != source->system ? &system : nullptr);
     if (!copied)
         return error(call, copied.error());
     call.size = copied->size;
@@ -1679,6 +2014,7 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
             "x-amz-copy-source-version-id", sourceVersion ? *sourceVersion : QByteArray("null"));
     if (!copied->versionId.isEmpty())
         response.headers.add("x-amz-version-id", copied->versionId);
+    addEncryptionHeaders(response, *encryption, s3sse::Operation::CopyObject);
     QByteArray out;
     QXmlStreamWriter w(&out);
     s3xml::beginDocument(w, QStringLiteral("CopyObjectResult"));
@@ -1691,6 +2027,78 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
     HttpResponse r = xmlResponse(out);
     for (const auto &[name, value] : response.headers.fields())
         r.headers.add(name, value);
+    return r;
+}
+
+HttpResponse S3RestApi::copyEncrypted(S3Call &call, const S3Object &source,
+    const s3sse::Encryption &sourceEncryption, const QByteArray &sourceKey,
+    const s3sse::Encryption &encryption, const S3ObjectAttributes *replaced,
+    const QByteArray *tagging)
+{
+    const QByteArray ifMatch = unquote(call.header("x-amz-copy-source-if-match"));
+    const QByteArray ifNoneMatch = unquote(call.header("x-amz-copy-source-if-none-match"));
+    if (!ifMatch.isEmpty() && ifMatch != "*" && ifMatch != source.etag)
+        return error(
+            call, s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-match")));
+    if (!ifNoneMatch.isEmpty() && (ifNoneMatch == "*" || ifNoneMatch == source.etag))
+        return error(
+            call, s3errors::preconditionFailed(QStringLiteral("x-amz-copy-source-if-none-match")));
+    auto full = m_store->version(source.bucket, source.key,
+        source.isLatest ? S3VersionRef() : S3VersionRef(source.versionName()));
+    if (!full)
+        return error(call, full.error());
+    auto bytes = storedBytes(m_store, *full, 0, full->size);
+    if (!bytes)
+        return error(call, bytes.error());
+    if (sourceEncryption.isCustomer())
+        decryptRange(*bytes, 0, *full, sourceEncryption, sourceKey);
+    S3StagedBody staged;
+    staged.size = bytes->size();
+    staged.md5 = Digest::hash(Digest::Algorithm::Md5, *bytes);
+    if (staged.size > S3Store::kInlineLimit) {
+        staged.path = m_store->newStagingPath();
+        QFile out(staged.path);
+        if (!out.open(QIODevice::WriteOnly | QIODevice::NewOnly)
+            || out.write(*bytes) != bytes->size())
+            return error(call, s3errors::internalError(QStringLiteral("cannot stage the copy")));
+        staged.sha256Hex = Digest::hash(Digest::Algorithm::Sha256, *bytes).toHex();
+    } else {
+        staged.data = std::move(*bytes);
+    }
+    if (encryption.isCustomer()) {
+        if (auto r = encryptStaged(staged, encryption, 0); !r) {
+            QFile::remove(staged.path);
+            return error(call, r.error());
+        }
+    }
+    S3ObjectAttributes attributes = replaced
+        ? *replaced
+        : S3ObjectAttributes {
+            S3Store::parseHeaders(full->headers), full->storageClass, full->tagging, {}};
+    if (!replaced) {
+        if (auto storageClass = S3Store::checkStorageClass(call.header("x-amz-storage-class"));
+            storageClass && !storageClass->isEmpty())
+            attributes.storageClass = *storageClass;
+    }
+    attributes.tagging = tagging ? *tagging : full->tagging;
+    attributes.system = withEncryption({}, encryption);
+    auto stored = m_store->putObject(call.bucket, call.key, staged, attributes, {}, call.origin(),
+        QStringLiteral("ObjectCreated:Copy"));
+    if (!stored) {
+        QFile::remove(staged.path);
+        return error(call, stored.error());
+    }
+    call.size = stored->size;
+    QByteArray out;
+    QXmlStreamWriter w(&out);
+    s3xml::beginDocument(w, QStringLiteral("CopyObjectResult"));
+    w.writeTextElement(QStringLiteral("LastModified"), s3xml::isoTime(stored->lastModifiedNs));
+    w.writeTextElement(QStringLiteral("ETag"), u'"' + QString::fromLatin1(stored->etag) + u'"');
+    s3xml::endDocument(w);
+    HttpResponse r = xmlResponse(out);
+    if (!stored->versionId.isEmpty())
+        r.headers.add("x-amz-version-id", stored->versionId);
+    addEncryptionHeaders(r, encryption, s3sse::Operation::CopyObject);
     return r;
 }
 
@@ -1785,6 +2193,32 @@ HttpResponse S3RestApi::createUpload(S3Call &call)
         return error(call,
             s3errors::invalidRequest(QStringLiteral("Unsupported checksum "
                                                     "algorithm")));
+    // FULL_OBJECT: one CRC of the whole object (CRC algorithms only; CRC64NVME has no other).
+    const QByteArray checksumType = call.header("x-amz-checksum-type").toUpper();
+    const bool isCrc = algorithm == ChecksumAlgorithm::Crc32
+        || algorithm == ChecksumAlgorithm::Crc32c || algorithm == ChecksumAlgorithm::Crc64Nvme;
+    if ((!checksumType.isEmpty() && checksumType != "FULL_OBJECT" && checksumType != "COMPOSITE")
+        || (checksumType == "FULL_OBJECT" && !isCrc)
+        || (checksumType == "COMPOSITE" && algorithm == ChecksumAlgorithm::Crc64Nvme))
+        return error(call,
+            s3errors::invalidRequest(
+                QStringLiteral("The %1 checksum type cannot be used with "
+                               "the %2 checksum algorithm.")
+                    .arg(QString::fromLatin1(checksumType),
+                        QString::fromLatin1(checksumAlgorithmName(algorithm)))));
+    const bool fullObject = checksumType == "FULL_OBJECT"
+        || (checksumType.isEmpty() && algorithm == ChecksumAlgorithm::Crc64Nvme);
+    auto encryption = writeEncryption(call);
+    if (!encryption)
+        return error(call, encryption.error());
+    if (encryption->isEncrypted())
+        attributes->system = withEncryption(attributes->system, *encryption);
+    if (fullObject) {
+        S3Object system;
+        system.system = attributes->system;
+        system.setSystemValue("checksum-type", "FULL_OBJECT");
+        attributes->system = system.system;
+    }
     auto upload = m_store->createUpload(call.bucket, call.key, *attributes, algorithm);
     if (!upload)
         return error(call, upload.error());
@@ -1796,9 +2230,10 @@ HttpResponse S3RestApi::createUpload(S3Call &call)
     w.writeTextElement(QStringLiteral("UploadId"), QString::fromLatin1(upload->uploadId));
     s3xml::endDocument(w);
     HttpResponse r = xmlResponse(out);
+    addEncryptionHeaders(r, *encryption, s3sse::Operation::CreateMultipartUpload);
     if (algorithm != ChecksumAlgorithm::None) {
         r.headers.add("x-amz-checksum-algorithm", checksumAlgorithmName(algorithm));
-        r.headers.add("x-amz-checksum-type", "COMPOSITE");
+        r.headers.add("x-amz-checksum-type", fullObject ? "FULL_OBJECT" : "COMPOSITE");
     }
     return r;
 }
@@ -1813,10 +2248,20 @@ HttpResponse S3RestApi::uploadPart(S3Call &call)
     auto upload = m_store->upload(call.bucket, call.key, uploadId);
     if (!upload)
         return error(call, upload.error());
+    auto encryption = partEncryption(call, *upload);
+    if (!encryption)
+        return error(call, encryption.error());
     bool ownsFile = true;
     auto body = stageUpload(call, upload->checksumAlgorithm, &ownsFile);
     if (!body)
         return error(call, body.error());
+    if (encryption->isCustomer()) {
+        if (auto r = encryptStaged(*body, *encryption, partNumber); !r) {
+            if (ownsFile)
+                QFile::remove(body->path);
+            return error(call, r.error());
+        }
+    }
     auto part = m_store->uploadPart(call.bucket, call.key, uploadId, partNumber, *body);
     if (!part) {
         if (ownsFile)
@@ -1825,6 +2270,7 @@ HttpResponse S3RestApi::uploadPart(S3Call &call)
     }
     HttpResponse r = emptyResponse();
     r.headers.add("etag", '"' + part->etag + '"');
+    addEncryptionHeaders(r, *encryption, s3sse::Operation::UploadPart);
     if (body->checksumAlgorithm != ChecksumAlgorithm::None)
         r.headers.add(checksumHeaderName(body->checksumAlgorithm), body->checksum.toBase64());
     return r;
@@ -1880,6 +2326,28 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
         from = a;
         length = b - a + 1;
     }
+    // SSE-C on either side: the source's key in the copy-source headers, the upload's in the
+    // request's own.
+    const s3sse::Encryption sourceEncryption = encryptionOf(*source);
+    auto copyKey = s3sse::parseCustomerKey(
+        headersOf(call), s3sse::KeyHeaders::CopySource, s3sse::KeyUse::Read);
+    if (!copyKey)
+        return error(call, copyKey.error());
+    if (auto c = s3sse::checkRead(sourceEncryption, *copyKey); !c)
+        return error(call, c.error());
+    auto encryption = partEncryption(call, *upload);
+    if (!encryption)
+        return error(call, encryption.error());
+    qint64 readFrom = from;
+    if (sourceEncryption.isCustomer() && *copyKey) {
+        auto plain = storedBytes(m_store, *source, from, length);
+        if (!plain)
+            return error(call, plain.error());
+        decryptRange(*plain, from, *source, sourceEncryption, (*copyKey)->key);
+        source->data = std::move(*plain);
+        source->blob.clear(); // read the decrypted range from memory
+        readFrom = 0;
+    }
     // Stage the range as a part body: read it from the source blob, digest it as it is copied.
     const QString staging = m_store->newStagingPath();
     QBuffer inlineSource;
@@ -1888,7 +2356,7 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
                                            : static_cast<QIODevice &>(blobSource);
     inlineSource.setData(source->data);
     QFile out(staging);
-    if (!in.open(QIODevice::ReadOnly) || !in.seek(from)
+    if (!in.open(QIODevice::ReadOnly) || !in.seek(readFrom)
         || !out.open(QIODevice::WriteOnly | QIODevice::NewOnly))
         return error(call, s3errors::internalError(QStringLiteral("cannot copy the source range")));
     BodyDigest digest(upload->checksumAlgorithm);
@@ -1909,6 +2377,12 @@ HttpResponse S3RestApi::uploadPartCopy(S3Call &call)
     digest.finish();
     S3StagedBody body {{}, staging, digest.size(), digest.md5(), digest.sha256Hex(),
         digest.checksumAlgorithm(), digest.checksum()};
+    if (encryption->isCustomer()) {
+        if (auto r = encryptStaged(body, *encryption, partNumber); !r) {
+            QFile::remove(staging);
+            return error(call, r.error());
+        }
+    }
     auto part = m_store->uploadPart(call.bucket, call.key, uploadId, partNumber, body);
     if (!part) {
         QFile::remove(staging);
@@ -1951,12 +2425,15 @@ HttpResponse S3RestApi::completeUpload(S3Call &call)
     if (done->checksumAlgorithm != ChecksumAlgorithm::None) {
         w.writeTextElement(QString::fromLatin1(checksumXmlElementName(done->checksumAlgorithm)),
             QString::fromLatin1(done->checksum));
-        w.writeTextElement(QStringLiteral("ChecksumType"), QStringLiteral("COMPOSITE"));
+        w.writeTextElement(QStringLiteral("ChecksumType"),
+            done->checksum.contains('-') ? QStringLiteral("COMPOSITE")
+                                         : QStringLiteral("FULL_OBJECT"));
     }
     s3xml::endDocument(w);
     HttpResponse r = xmlResponse(out);
     if (!done->versionId.isEmpty())
         r.headers.add("x-amz-version-id", done->versionId);
+    addEncryptionHeaders(r, encryptionOf(*done), s3sse::Operation::CompleteMultipartUpload);
     return r;
 }
 

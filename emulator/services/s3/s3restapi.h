@@ -18,6 +18,10 @@ struct S3Call;
 namespace s3xml {
 struct CorsRule;
 }
+namespace s3sse {
+struct BucketEncryption;
+struct Encryption;
+}
 
 // S3's REST-XML wire protocol on the edge port (PROTOCOLS.md §4): picks the operation from
 // method, path (path-style or virtual-host bucket) and query flags, reads headers and bodies
@@ -67,6 +71,7 @@ private:
     HttpResponse bucketVersioning(S3Call &call);
     HttpResponse putBucketVersioning(S3Call &call);
     HttpResponse listObjectVersions(S3Call &call);
+    HttpResponse bucketEncryptionDocument(S3Call &call); // Get/Put/DeleteBucketEncryption
     HttpResponse deleteObjects(S3Call &call);
     HttpResponse listUploads(S3Call &call);
     HttpResponse preflight(S3Call &call);
@@ -77,6 +82,12 @@ private:
     HttpResponse getObject(S3Call &call, bool head);
     HttpResponse deleteObject(S3Call &call);
     HttpResponse copyObject(S3Call &call);
+    // A copy whose bytes change (SSE-C source or target): decrypted, re-encrypted and stored
+    // as a new object.
+    HttpResponse copyEncrypted(S3Call &call, const S3Object &source,
+        const s3sse::Encryption &sourceEncryption, const QByteArray &sourceKey,
+        const s3sse::Encryption &encryption, const S3ObjectAttributes *replaced,
+        const QByteArray *tagging);
     HttpResponse objectTagging(S3Call &call);
     HttpResponse putObjectTagging(S3Call &call);
     HttpResponse deleteObjectTagging(S3Call &call);
@@ -96,6 +107,11 @@ private:
     Result<S3ObjectAttributes> attributesFrom(const S3Call &call) const;
     void addCorsHeaders(const S3Call &call, HttpResponse &response);
     std::shared_ptr<const QList<s3xml::CorsRule>> corsRules(const QString &bucket);
+    // The bucket's default encryption; null when none is configured. Cached like CORS rules.
+    std::shared_ptr<const s3sse::BucketEncryption> bucketEncryption(const QString &bucket);
+    // What a write (PUT, COPY, CreateMultipartUpload) encrypts with: the request's headers over
+    // the bucket's default. Nothing asked and no default: an empty Encryption (SSE-S3).
+    Result<s3sse::Encryption> writeEncryption(const S3Call &call);
 
     S3Store *m_store;
     S3Notifier *m_notifier;
@@ -105,6 +121,7 @@ private:
     std::shared_ptr<const S3SignatureVerifier> m_verifier;
     QMutex m_corsMutex;
     QHash<QString, std::shared_ptr<const QList<s3xml::CorsRule>>> m_cors;
+    QHash<QString, std::shared_ptr<const s3sse::BucketEncryption>> m_encryption; // null: none
 };
 
 } // namespace tarmac

@@ -102,6 +102,44 @@ bool isSubresource(const QByteArray &name)
 
 } // namespace
 
+Result<void> S3SignatureVerifier::checkPresignedExpiry(
+    const HttpRequest &request, qint64 nowSeconds)
+{
+    if (!request.queryItem("X-Amz-Algorithm").isEmpty()) {
+        const auto malformed = [](const QString &message) {
+            return makeError(QStringLiteral("AuthorizationQueryParametersError"), message, 400);
+        };
+        bool ok = false;
+        const qint64 expires = request.queryItem("X-Amz-Expires").toLongLong(&ok);
+        if (!ok)
+            return malformed(QStringLiteral("X-Amz-Expires should be a number"));
+        if (expires < 0)
+            return malformed(QStringLiteral("X-Amz-Expires must be non-negative"));
+        if (expires > 604800)
+            return malformed(QStringLiteral("X-Amz-Expires must be less than a week (in seconds) "
+                                            "that is 604800 seconds"));
+        QDateTime signedAt
+            = QDateTime::fromString(QString::fromLatin1(request.queryItem("X-Amz-Date")),
+                QStringLiteral("yyyyMMddTHHmmssZ"));
+        if (!signedAt.isValid())
+            return malformed(QStringLiteral("X-Amz-Date must be in the ISO8601 Long Format "
+                                            "\"yyyyMMdd'T'HHmmss'Z'\""));
+        signedAt.setTimeSpec(Qt::UTC);
+        if (signedAt.toSecsSinceEpoch() + expires < nowSeconds)
+            return denied(QStringLiteral("Request has expired"));
+        return {};
+    }
+    if (!request.queryItem("AWSAccessKeyId").isEmpty() && !request.queryItem("Expires").isEmpty()) {
+        bool ok = false;
+        const qint64 expires = request.queryItem("Expires").toLongLong(&ok);
+        if (!ok)
+            return denied(QStringLiteral("Malformed Expires"));
+        if (expires < nowSeconds)
+            return denied(QStringLiteral("Request has expired"));
+    }
+    return {};
+}
+
 Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
     const HttpRequest &request, qint64 nowSeconds) const
 {
@@ -109,12 +147,9 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
     const auto secret = m_secrets.constFind(accessKey);
     if (secret == m_secrets.constEnd())
         return s3errors::invalidAccessKeyId();
-    bool ok = false;
-    const qint64 expires = request.queryItem("Expires").toLongLong(&ok);
-    if (!ok)
-        return denied(QStringLiteral("Malformed Expires"));
-    if (expires < nowSeconds)
-        return denied(QStringLiteral("Request has expired"));
+    if (auto r = checkPresignedExpiry(request, nowSeconds); !r)
+        return r.error();
+    const qint64 expires = request.queryItem("Expires").toLongLong();
     QByteArray resource;
     const QString hostBucket = s3BucketFromHost(request.header("host"));
     if (!hostBucket.isEmpty())
@@ -248,16 +283,8 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
         f.signature = request.queryItem("X-Amz-Signature").toLower();
         f.amzDate = request.queryItem("X-Amz-Date");
         payloadHash = "UNSIGNED-PAYLOAD";
-        bool ok = false;
-        const qint64 expires = request.queryItem("X-Amz-Expires").toLongLong(&ok);
-        const QDateTime signedAt = QDateTime::fromString(
-            QString::fromLatin1(f.amzDate), QStringLiteral("yyyyMMddTHHmmssZ"));
-        if (!ok || !signedAt.isValid())
-            return denied(QStringLiteral("Malformed X-Amz-Date or X-Amz-Expires"));
-        QDateTime utc = signedAt;
-        utc.setTimeSpec(Qt::UTC);
-        if (utc.toSecsSinceEpoch() + expires < nowSeconds)
-            return denied(QStringLiteral("Request has expired"));
+        if (auto r = checkPresignedExpiry(request, nowSeconds); !r)
+            return r.error();
     } else {
         if (!authorization.startsWith("AWS4-HMAC-SHA256 "))
             return denied(authorization.isEmpty()

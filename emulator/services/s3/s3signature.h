@@ -37,6 +37,9 @@ public:
     };
     // `nowSeconds` is the Unix time, for presigned URL expiry.
     Result<Verified> verify(const HttpRequest &request, qint64 nowSeconds) const;
+    // A presigned URL's lifetime (SigV4 X-Amz-Date + X-Amz-Expires, at most a week; SigV2
+    // Expires): checked on every request, verified or not, since it needs no secret.
+    static Result<void> checkPresignedExpiry(const HttpRequest &request, qint64 nowSeconds);
 
     // A browser form POST (PostObject) signs its base64 policy document, not the request:
     // SigV4 x-amz-signature = hex(HMAC-SHA256(signing key of x-amz-credential's scope,

@@ -939,6 +939,10 @@ void S3Store::emitEvent(const QString &eventName, const S3Object &object, const 
     e.key = object.key;
     e.size = object.size;
     e.etag = object.etag;
+    e.versionId
+        = object.versionId.isEmpty() && versioning(object.bucket) == S3Versioning::Unversioned
+        ? QByteArray()
+        : object.versionName();
     e.sequencer = nextSequencer();
     e.timeNs = object.lastModifiedNs ? object.lastModifiedNs : m_clock->nowNs();
     e.origin = origin;
@@ -1669,6 +1673,8 @@ Result<S3ListResult> S3Store::listObjects(const QString &bucket, const S3ListQue
             return s3errors::noSuchBucket(bucket);
 
         S3ListResult result;
+        if (maxKeys == 0)
+            return result; // nothing asked for: not truncated, as S3 answers
         int count = 0;
         QByteArray from = lower;
         bool exhausted = false;
@@ -1760,6 +1766,8 @@ Result<S3VersionList> S3Store::listObjectVersions(
         if (bounded)
             s->bind(3, upper);
         S3VersionList result;
+        if (maxKeys == 0)
+            return result;
         int count = 0;
         bool skippingMarkerKey = !query.versionIdMarker.isEmpty();
         QByteArray rolledUp; // the common prefix whose keys are being skipped
@@ -1905,8 +1913,8 @@ Result<S3Upload> S3Store::upload(
     if (!isHexId(uploadId))
         return s3errors::noSuchUpload(uploadId);
     return m_store->write([&](Database &db) -> Result<S3Upload> {
-        auto s = db.prepare("SELECT initiated_ns, storage_class, checksum_alg FROM s3_uploads"
-                            " WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3");
+        auto s = db.prepare("SELECT initiated_ns, storage_class, checksum_alg, system"
+                            " FROM s3_uploads WHERE upload_id = ?1 AND bucket = ?2 AND key = ?3");
         if (!s)
             return storeError(s.error());
         s->bind(1, uploadId).bind(2, bucket).bind(3, key);
@@ -1922,6 +1930,12 @@ Result<S3Upload> S3Store::upload(
         u.initiatedNs = s->int64(0);
         u.storageClass = s->blob(1);
         u.checksumAlgorithm = checksumAlgorithmFromName(s->blob(2));
+        if (!s->isNull(3)) {
+            S3Object system;
+            system.system = s->blob(3);
+            u.fullObjectChecksum = system.systemValue("checksum-type") == "FULL_OBJECT";
+            u.system = system.system;
+        }
         return u;
     });
 }
@@ -2126,6 +2140,20 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         }
     }
     out.close();
+    QByteArray fullChecksum;
+    if (u->fullObjectChecksum && u->checksumAlgorithm != ChecksumAlgorithm::None) {
+        // One CRC over every byte: read the object once (CRCs of parts do not simply add up).
+        QFile whole(target);
+        if (!whole.open(QIODevice::ReadOnly)) {
+            QFile::remove(target);
+            return s3errors::internalError(QStringLiteral("cannot read the object"));
+        }
+        Checksum sum(u->checksumAlgorithm);
+        QByteArray buffer(1024 * 1024, Qt::Uninitialized);
+        for (qint64 n; (n = whole.read(buffer.data(), buffer.size())) > 0;)
+            sum.add(buffer.constData(), n);
+        fullChecksum = sum.resultBase64();
+    }
     S3Object o;
     o.bucket = bucket;
     o.key = key;
@@ -2135,7 +2163,10 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
     o.partsCount = int(parts.size());
     o.partSizes = partSizes;
     o.storageClass = u->storageClass;
-    if (u->checksumAlgorithm != ChecksumAlgorithm::None
+    if (!fullChecksum.isEmpty()) {
+        o.checksumAlgorithm = u->checksumAlgorithm;
+        o.checksum = fullChecksum;
+    } else if (u->checksumAlgorithm != ChecksumAlgorithm::None
         && checksums.size() == parts.size() * checksumSize(u->checksumAlgorithm)) {
         o.checksumAlgorithm = u->checksumAlgorithm;
         o.checksum = Checksum::compute(u->checksumAlgorithm, checksums).toBase64() + '-'
@@ -2165,6 +2196,16 @@ Result<S3Object> S3Store::completeUpload(const QString &bucket, const QByteArray
         if (!meta->isNull(2))
             o.system = meta->blob(2);
         meta->reset();
+        // Which part numbers the object is made of, when not 1..N (SSE-C parts are encrypted
+        // under their number).
+        bool consecutive = true;
+        QByteArray numbers;
+        for (qsizetype i = 0; i < parts.size(); ++i) {
+            consecutive = consecutive && parts[i].partNumber == i + 1;
+            numbers += (i ? "," : "") + QByteArray::number(parts[i].partNumber);
+        }
+        if (!consecutive)
+            o.setSystemValue("part-numbers", numbers);
         const S3Versioning mode = versioning(bucket);
         stampVersion(o, mode);
         if (auto r = retireCurrent(bucket, key, mode); !r)

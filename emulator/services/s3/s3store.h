@@ -181,6 +181,10 @@ struct S3Upload
     qint64 initiatedNs = 0;
     QByteArray storageClass;
     ChecksumAlgorithm checksumAlgorithm = ChecksumAlgorithm::None;
+    // The object's checksum is one CRC of all its bytes (x-amz-checksum-type: FULL_OBJECT)
+    // instead of a checksum of the parts' checksums. Kept as the system value "checksum-type".
+    bool fullObjectChecksum = false;
+    QByteArray system; // S3ObjectAttributes::system given when it was created
 };
 
 struct S3Part
