@@ -137,3 +137,31 @@ def boto3_client(tarmac, service, **kw):
     return boto3.client(service, endpoint_url=tarmac.edge, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test",
                         config=botocore.config.Config(retries={"max_attempts": 1}, **kw))
+
+
+def code_of(ctx):
+    """The AWS error code of a botocore ClientError caught by assertRaises."""
+    return ctx.exception.response["Error"]["Code"]
+
+
+def status_of(ctx):
+    return ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
+
+
+def run_node_script(test, tarmac, script, marker, timeout=120):
+    """Runs js/<script> (AWS SDK for JavaScript v3) against `tarmac`; it must print `marker`.
+    Skips when node or the JS clients are not installed."""
+    import shutil
+    if not shutil.which("node"):
+        test.skipTest("node is not installed")
+    if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-s3")):
+        test.skipTest("run tools/install-deps --with-tests to install the JS clients")
+    env = dict(os.environ, TARMAC_EDGE=tarmac.edge, AWS_ACCESS_KEY_ID="test",
+               AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
+    r = subprocess.run(["node", script], cwd=JS_DIR, env=env, capture_output=True, text=True,
+                       timeout=timeout, stdin=subprocess.DEVNULL)
+    test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+    test.assertIn(marker, r.stdout)

@@ -5,26 +5,17 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import unittest
 
 import botocore.exceptions
 
-from harness import Tarmac, boto3_client
+from harness import Tarmac, boto3_client, code_of, run_node_script, status_of
 
-JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "js")
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
 
-
-def code_of(ctx):
-    return ctx.exception.response["Error"]["Code"]
-
-
-def status_of(ctx):
-    return ctx.exception.response["ResponseMetadata"]["HTTPStatusCode"]
 
 
 def sse_c(key=KEY):
@@ -224,16 +215,7 @@ class S3EncryptionTest(unittest.TestCase):
             aws("s3api", "delete-bucket-encryption", "--bucket", "sse")
 
     def test_javascript_sdk(self):
-        if not shutil.which("node"):
-            self.skipTest("node is not installed")
-        if not os.path.isdir(os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-s3")):
-            self.skipTest("run tools/install-deps --with-tests to install the JS clients")
-        env = dict(os.environ, TARMAC_EDGE=self.tarmac.edge, AWS_ACCESS_KEY_ID="test",
-                   AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1")
-        r = subprocess.run(["node", "s3-sse.js"], cwd=JS_DIR, env=env, capture_output=True,
-                           text=True, timeout=120, stdin=subprocess.DEVNULL)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("ok sse", r.stdout)
+        run_node_script(self, self.tarmac, "s3-sse.js", "ok sse")
 
 
 if __name__ == "__main__":

@@ -72,6 +72,8 @@ private:
     HttpResponse putBucketVersioning(S3Call &call);
     HttpResponse listObjectVersions(S3Call &call);
     HttpResponse bucketEncryptionDocument(S3Call &call); // Get/Put/DeleteBucketEncryption
+    HttpResponse objectLockConfiguration(S3Call &call); // Get/PutObjectLockConfiguration
+    HttpResponse objectLockSettings(S3Call &call); // Get/PutObjectRetention, Get/PutObjectLegalHold
     HttpResponse deleteObjects(S3Call &call);
     HttpResponse listUploads(S3Call &call);
     HttpResponse preflight(S3Call &call);
@@ -89,6 +91,10 @@ private:
         const s3sse::Encryption &encryption, const S3ObjectAttributes *replaced,
         const QByteArray *tagging);
     HttpResponse objectTagging(S3Call &call);
+    HttpResponse objectAttributes(S3Call &call);
+    // A read that found a delete marker: S3's answer, with the marker's headers.
+    HttpResponse deleteMarkerAnswer(
+        const S3Call &call, const S3Object &marker, bool byVersion) const;
     HttpResponse putObjectTagging(S3Call &call);
     HttpResponse deleteObjectTagging(S3Call &call);
     HttpResponse objectAcl(S3Call &call);
@@ -112,6 +118,11 @@ private:
     // What a write (PUT, COPY, CreateMultipartUpload) encrypts with: the request's headers over
     // the bucket's default. Nothing asked and no default: an empty Encryption (SSE-S3).
     Result<s3sse::Encryption> writeEncryption(const S3Call &call);
+    // A new version's system values with its object lock (the request's headers over the
+    // bucket's default retention); InvalidRequest for lock headers on a bucket without it.
+    Result<QByteArray> applyObjectLock(const S3Call &call, const QByteArray &system);
+    // Refuses removing a locked version (object-lock buckets only).
+    S3Store::VersionGuard deleteGuard(const S3Call &call) const;
 
     S3Store *m_store;
     S3Notifier *m_notifier;

@@ -768,6 +768,40 @@ S3Versioning S3Store::versioning(const QString &bucket) const
     return m_bucketNames.value(bucket).versioning;
 }
 
+bool S3Store::objectLockEnabled(const QString &bucket) const
+{
+    QReadLocker lock(&m_bucketNamesLock);
+    return m_bucketNames.value(bucket).objectLock;
+}
+
+Result<void> S3Store::enableObjectLock(const QString &bucket)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        {
+            QReadLocker lock(&m_bucketNamesLock);
+            const auto it = m_bucketNames.constFind(bucket);
+            if (it == m_bucketNames.constEnd())
+                return s3errors::noSuchBucket(bucket);
+            if (it->objectLock)
+                return {};
+            if (it->versioning != S3Versioning::Enabled)
+                return makeError(QStringLiteral("InvalidBucketState"),
+                    QStringLiteral("Versioning must be 'Enabled' on the bucket to apply a Object "
+                                   "Lock configuration"),
+                    409);
+        }
+        auto s = db.prepare("UPDATE s3_buckets SET object_lock = 1 WHERE name = ?1");
+        if (!s)
+            return storeError(s.error());
+        s->bind(1, bucket);
+        if (auto r = s->exec(); !r)
+            return storeError(r.error());
+        QWriteLocker lock(&m_bucketNamesLock);
+        m_bucketNames[bucket].objectLock = true;
+        return {};
+    });
+}
+
 Result<void> S3Store::setVersioning(const QString &bucket, S3Versioning state)
 {
     return m_store->write([&](Database &db) -> Result<void> {

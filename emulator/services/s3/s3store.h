@@ -299,6 +299,9 @@ public:
     Result<void> deleteBucket(const QString &name);
     // From memory: Unversioned for a bucket that does not exist.
     S3Versioning versioning(const QString &bucket) const;
+    bool objectLockEnabled(const QString &bucket) const; // from memory
+    // Turns object lock on for a bucket whose versioning is enabled (InvalidBucketState else).
+    Result<void> enableObjectLock(const QString &bucket);
     // InvalidBucketState when suspending a bucket with object lock.
     Result<void> setVersioning(const QString &bucket, S3Versioning state);
     // Bucket sub-documents stored as the API rendered them (XML, or the policy's JSON);

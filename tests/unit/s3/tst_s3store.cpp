@@ -28,6 +28,8 @@ S3ListResult referenceListing(QList<QByteArray> keys, const S3ListQuery &q)
 {
     std::sort(keys.begin(), keys.end());
     S3ListResult r;
+    if (q.maxKeys == 0)
+        return r; // S3: asking for no keys is not a truncated answer
     int count = 0;
     for (const QByteArray &key : std::as_const(keys)) {
         if (!key.startsWith(q.prefix) || (!q.after.isEmpty() && key <= q.after))
