@@ -165,3 +165,20 @@ def run_node_script(test, tarmac, script, marker, timeout=120):
                        timeout=timeout, stdin=subprocess.DEVNULL)
     test.assertEqual(r.returncode, 0, r.stdout + r.stderr)
     test.assertIn(marker, r.stdout)
+
+
+def aws_cli(test, tarmac, key="test", secret="test"):
+    """A function running the aws CLI against `tarmac` with these credentials: aws(*args)
+    returns the parsed JSON output (checking the exit status), aws(*args, ok=False) the
+    CompletedProcess."""
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
+               AWS_DEFAULT_REGION="us-east-1")
+
+    def aws(*args, ok=True):
+        r = subprocess.run(["aws", "--endpoint-url", tarmac.edge, "--output", "json", *args],
+                           env=env, capture_output=True, text=True, timeout=60)
+        if not ok:
+            return r
+        test.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout) if r.stdout.strip() else {}
+    return aws

@@ -2,14 +2,11 @@
 guide ("Locking objects with Object Lock") and the API reference (PutObjectLockConfiguration,
 PutObjectRetention, PutObjectLegalHold, DeleteObject's x-amz-bypass-governance-retention)."""
 import datetime
-import json
-import os
-import subprocess
 import unittest
 
 import botocore.exceptions
 
-from harness import Tarmac, boto3_client, code_of, run_node_script, status_of
+from harness import Tarmac, aws_cli, boto3_client, code_of, run_node_script, status_of
 
 
 
@@ -139,22 +136,14 @@ class S3ObjectLockTest(unittest.TestCase):
         self.assertEqual(status_of(ctx), 404)
 
     def test_cli(self):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1")
-
-        def aws(*args, ok=True):
-            r = subprocess.run(["aws", "--endpoint-url", self.tarmac.edge, "--output", "json",
-                                *args], env=env, capture_output=True, text=True, timeout=60)
-            if ok:
-                self.assertEqual(r.returncode, 0, r.stderr)
-            return r
+        aws = aws_cli(self, self.tarmac)
 
         aws("s3api", "create-bucket", "--bucket", "lock-cli", "--object-lock-enabled-for-bucket")
         aws("s3api", "put-object-lock-configuration", "--bucket", "lock-cli",
             "--object-lock-configuration",
             '{"ObjectLockEnabled":"Enabled","Rule":{"DefaultRetention":'
             '{"Mode":"COMPLIANCE","Days":1}}}')
-        put = json.loads(aws("s3api", "put-object", "--bucket", "lock-cli", "--key", "k").stdout)
+        put = aws("s3api", "put-object", "--bucket", "lock-cli", "--key", "k")
         r = aws("s3api", "delete-object", "--bucket", "lock-cli", "--key", "k", "--version-id",
                 put["VersionId"], ok=False)
         self.assertNotEqual(r.returncode, 0)

@@ -3,15 +3,13 @@ AWS's user guide ("Protecting data with server-side encryption", "Using SSE-C") 
 reference (PutBucketEncryption, GetObject's SSE-C headers)."""
 import base64
 import hashlib
-import json
 import os
-import subprocess
 import tempfile
 import unittest
 
 import botocore.exceptions
 
-from harness import Tarmac, boto3_client, code_of, run_node_script, status_of
+from harness import Tarmac, aws_cli, boto3_client, code_of, run_node_script, status_of
 
 KEY = bytes(range(32))
 OTHER_KEY = bytes(range(1, 33))
@@ -184,15 +182,8 @@ class S3EncryptionTest(unittest.TestCase):
                          b"copy me")
 
     def test_cli(self):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1")
+        aws = aws_cli(self, self.tarmac)
         key = "0123456789abcdef0123456789abcdef"  # the CLI takes the key as text
-
-        def aws(*args):
-            r = subprocess.run(["aws", "--endpoint-url", self.tarmac.edge, "--output", "json",
-                                *args], env=env, capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            return json.loads(r.stdout) if r.stdout.strip() else {}
 
         with tempfile.TemporaryDirectory() as d:
             src = os.path.join(d, "in.txt")

@@ -1,14 +1,11 @@
 """S3 versioning with boto3, the aws CLI and the JavaScript SDK v3, written from AWS's S3 user
 guide ("Using versioning in S3 buckets") and API reference (PutBucketVersioning,
 ListObjectVersions, DeleteObject, GetObject, CopyObject)."""
-import json
-import os
-import subprocess
 import unittest
 
 import botocore.exceptions
 
-from harness import Tarmac, boto3_client, code_of, run_node_script, status_of
+from harness import Tarmac, aws_cli, boto3_client, code_of, run_node_script, status_of
 
 
 
@@ -227,14 +224,7 @@ class S3VersioningTest(unittest.TestCase):
             t.stop()
 
     def test_cli(self):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1")
-
-        def aws(*args):
-            r = subprocess.run(["aws", "--endpoint-url", self.tarmac.edge, "--output", "json",
-                                *args], env=env, capture_output=True, text=True, timeout=60)
-            self.assertEqual(r.returncode, 0, r.stderr)
-            return json.loads(r.stdout) if r.stdout.strip() else {}
+        aws = aws_cli(self, self.tarmac)
 
         aws("s3api", "create-bucket", "--bucket", "vcli")
         aws("s3api", "put-bucket-versioning", "--bucket", "vcli",

@@ -1,5 +1,7 @@
 #include "services/s3/s3restapi.h"
 
+#include "services/s3/s3call.h"
+
 #include "base/clock.h"
 #include "http/awserror.h"
 #include "http/servicedetector.h"
@@ -33,30 +35,6 @@ const QByteArray kOwnerId
     = QByteArrayLiteral("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a");
 const QString kOwnerName = QStringLiteral("tarmac");
 
-// The query flags that pick a bucket or object sub-resource.
-enum Flag : quint32 {
-    FlagNone = 0,
-    FlagAcl = 1 << 0,
-    FlagCors = 1 << 1,
-    FlagDelete = 1 << 2,
-    FlagLocation = 1 << 3,
-    FlagNotification = 1 << 4,
-    FlagTagging = 1 << 5,
-    FlagUploads = 1 << 6,
-    FlagUploadId = 1 << 7,
-    FlagPartNumber = 1 << 8,
-    FlagListType = 1 << 9,
-    FlagVersioning = 1 << 10,
-    FlagVersions = 1 << 11,
-    FlagObjectLock = 1 << 12,
-    FlagUnsupported = 1 << 13, // policy, lifecycle, website, … : NotImplemented
-    FlagRetention = 1 << 14,
-    FlagLegalHold = 1 << 15,
-    FlagVersionId = 1 << 16,
-    FlagEncryption = 1 << 17,
-    FlagAttributes = 1 << 18,
-};
-
 struct FlagName
 {
     const char *name;
@@ -80,9 +58,9 @@ constexpr FlagName kFlags[] = {
     {"retention", FlagRetention},
     {"legal-hold", FlagLegalHold},
     {"versionId", FlagVersionId},
-    {"policy", FlagUnsupported},
-    {"policyStatus", FlagUnsupported},
-    {"lifecycle", FlagUnsupported},
+    {"policy", FlagPolicy},
+    {"policyStatus", FlagPolicyStatus},
+    {"lifecycle", FlagLifecycle},
     {"website", FlagUnsupported},
     {"replication", FlagUnsupported},
     {"encryption", FlagEncryption},
@@ -93,8 +71,8 @@ constexpr FlagName kFlags[] = {
     {"analytics", FlagUnsupported},
     {"metrics", FlagUnsupported},
     {"intelligent-tiering", FlagUnsupported},
-    {"ownershipControls", FlagUnsupported},
-    {"publicAccessBlock", FlagUnsupported},
+    {"ownershipControls", FlagOwnership},
+    {"publicAccessBlock", FlagPublicAccessBlock},
     {"restore", FlagUnsupported},
     {"select", FlagUnsupported},
     {"attributes", FlagAttributes},
@@ -179,68 +157,7 @@ const QByteArray kSystemHeaders[] = {"content-type", "cache-control", "content-d
 
 } // namespace
 
-// One request on its way through the API.
-struct S3Call
-{
-    HttpRequest request;
-    QString bucket;
-    QByteArray key;
-    quint32 flags = FlagNone;
-    QList<std::pair<QByteArray, QByteArray>> query;
-    QString operation;
-    qint64 startNs = 0;
-    qint64 size = -1; // bytes stored or served, for the span
-    std::optional<AwsChunkedDecoder::Signing> chunkSigning; // signed aws-chunked, when verifying
-
-    QByteArray queryValue(const char *name) const
-    {
-        for (const auto &[k, v] : query) {
-            if (k == name)
-                return v;
-        }
-        return {};
-    }
-    bool hasQuery(const char *name) const
-    {
-        for (const auto &q : query) {
-            if (q.first == name)
-                return true;
-        }
-        return false;
-    }
-    QByteArray header(const char *name) const { return request.header(QByteArray(name)); }
-    QByteArray resource() const
-    {
-        QByteArray r = '/' + bucket.toUtf8();
-        if (!key.isEmpty())
-            r += '/' + key;
-        return r;
-    }
-    S3Origin origin() const
-    {
-        return {request.requestId, request.traceId, request.spanId, request.peerAddress.toString()};
-    }
-};
-
 namespace {
-
-// The versionId query parameter: which version an object operation means.
-Result<S3VersionRef> versionRefOf(const S3Call &call)
-{
-    if (!(call.flags & FlagVersionId))
-        return S3VersionRef();
-    const QByteArray id = call.queryValue("versionId");
-    if (id.isEmpty())
-        return s3errors::invalidArgument(QStringLiteral("Version id cannot be the empty string"));
-    return S3VersionRef(id);
-}
-
-// x-amz-version-id on answers about objects of versioned buckets ("null" for the null version).
-void addVersionHeader(HttpResponse &r, const S3Object &o, S3Versioning versioning)
-{
-    if (!o.versionId.isEmpty() || versioning != S3Versioning::Unversioned)
-        r.headers.add("x-amz-version-id", o.versionName());
-}
 
 // ---- Server-side encryption (s3sse.h) ----
 
@@ -542,6 +459,20 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
             response = error(call, v.error());
         } else {
             call.chunkSigning = v->chunkSigning;
+            if (!v->accessKeyId.isEmpty()) {
+                call.requester = m_verifier->account(v->accessKeyId);
+                if (!call.requester) // a key the file has no account for (not expected)
+                    call.requester = &m_defaultAccount;
+            }
+        }
+    } else {
+        call.requester = &m_defaultAccount;
+    }
+    if (verified && m_verifier && call.request.method != "OPTIONS" && !formPost) {
+        if (auto allowed = authorizeRequest(call); !allowed) {
+            verified = false;
+            call.operation = QStringLiteral("Unauthorized");
+            response = error(call, allowed.error());
         }
     }
     if (verified && !m_verifier && !call.request.query.isEmpty()) {
@@ -642,6 +573,14 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
     if (call.key.isEmpty() && (f & FlagEncryption)
         && (method == "GET" || method == "PUT" || method == "DELETE"))
         return bucketEncryptionDocument(call);
+    if (call.key.isEmpty()
+        && (f & (FlagPolicy | FlagPolicyStatus | FlagPublicAccessBlock | FlagOwnership))
+        && (method == "GET" || method == "PUT" || method == "DELETE"))
+        return accessDocument(call);
+    if ((f & FlagAcl) && (method == "GET" || method == "PUT"))
+        return acl(call);
+    if (call.key.isEmpty() && (f & FlagLifecycle))
+        return unsupported("bucket lifecycle");
     if (call.key.isEmpty()) {
         if (method == "GET") {
             if (f & FlagLocation) {
@@ -653,10 +592,6 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
             if (f & FlagUploads) {
                 call.operation = QStringLiteral("ListMultipartUploads");
                 return listUploads(call);
-            }
-            if (f & FlagAcl) {
-                call.operation = QStringLiteral("GetBucketAcl");
-                return objectAcl(call);
             }
             if (f & FlagVersioning) {
                 call.operation = QStringLiteral("GetBucketVersioning");
@@ -679,7 +614,7 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
                 call.operation = QStringLiteral("PutBucketVersioning");
                 return putBucketVersioning(call);
             }
-            if (f & (FlagUnsupported | FlagAcl))
+            if (f & FlagUnsupported)
                 return unsupported("this bucket sub-resource");
             call.operation = QStringLiteral("CreateBucket");
             return createBucket(call);
@@ -717,10 +652,6 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
             call.operation = QStringLiteral("GetObjectTagging");
             return objectTagging(call);
         }
-        if (method == "GET" && (f & FlagAcl)) {
-            call.operation = QStringLiteral("GetObjectAcl");
-            return objectAcl(call);
-        }
         if (method == "GET" && (f & FlagAttributes)) {
             call.operation = QStringLiteral("GetObjectAttributes");
             return objectAttributes(call);
@@ -744,7 +675,7 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
             call.operation = QStringLiteral("PutObjectTagging");
             return putObjectTagging(call);
         }
-        if (f & (FlagUnsupported | FlagAcl))
+        if (f & FlagUnsupported)
             return unsupported("this object sub-resource");
         if (!call.header("x-amz-copy-source").isEmpty()) {
             call.operation = QStringLiteral("CopyObject");
@@ -783,22 +714,6 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
 // ---- Service and buckets ----
 
 namespace {
-
-HttpResponse xmlResponse(QByteArray body, int status = 200)
-{
-    HttpResponse r;
-    r.status = status;
-    r.headers.add("content-type", "application/xml");
-    r.body = std::move(body);
-    return r;
-}
-
-HttpResponse emptyResponse(int status = 200)
-{
-    HttpResponse r;
-    r.status = status;
-    return r;
-}
 
 void writeOwner(QXmlStreamWriter &w, const QString &element = QStringLiteral("Owner"))
 {
@@ -1000,8 +915,16 @@ HttpResponse S3RestApi::createBucket(S3Call &call)
         return error(call, location.error());
     const QString region = location->isEmpty() ? m_region : *location;
     const bool objectLock = isTrue(call.header("x-amz-bucket-object-lock-enabled"));
-    if (auto r = m_store->createBucket(call.bucket, region, objectLock); !r)
+    const QString owner
+        = call.requester && call.requester->canonicalId != m_defaultAccount.canonicalId
+        ? call.requester->canonicalId
+        : QString();
+    if (auto r = m_store->createBucket(call.bucket, region, objectLock, owner); !r)
         return error(call, r.error());
+    if (auto r = setUpNewBucket(call); !r) {
+        (void)m_store->deleteBucket(call.bucket); // not made after all
+        return error(call, r.error());
+    }
     HttpResponse response = emptyResponse();
     response.headers.add("location", '/' + call.bucket.toUtf8());
     return response;
@@ -1536,6 +1459,7 @@ void S3RestApi::invalidateBucketCaches(const QString &bucket)
         QMutexLocker lock(&m_corsMutex);
         m_cors.remove(bucket);
         m_encryption.remove(bucket);
+        m_access.remove(bucket);
     }
     if (m_notifier)
         m_notifier->invalidate(bucket);
@@ -1807,6 +1731,8 @@ HttpResponse S3RestApi::putObject(S3Call &call)
     if (!body)
         return error(call, body.error());
     auto locked = applyObjectLock(call, attributes->system);
+    if (locked)
+        locked = applyObjectAcl(call, *locked);
     if (!locked) {
         if (ownsFile)
             QFile::remove(body->path);
@@ -2168,6 +2094,8 @@ HttpResponse S3RestApi::copyObject(S3Call &call)
         return r;
     }
     auto locked = applyObjectLock(call, withEncryption({}, *encryption));
+    if (locked)
+        locked = applyObjectAcl(call, *locked);
     if (!locked)
         return error(call, locked.error());
     const QByteArray system = *locked;
@@ -2258,6 +2186,8 @@ HttpResponse S3RestApi::copyEncrypted(S3Call &call, const S3Object &source,
     }
     attributes.tagging = tagging ? *tagging : full->tagging;
     auto locked = applyObjectLock(call, withEncryption({}, encryption));
+    if (locked)
+        locked = applyObjectAcl(call, *locked);
     if (!locked) {
         QFile::remove(staged.path);
         return error(call, locked.error());
@@ -2445,36 +2375,6 @@ HttpResponse S3RestApi::deleteObjectTagging(S3Call &call)
     return r;
 }
 
-HttpResponse S3RestApi::objectAcl(S3Call &call)
-{
-    // One owner with full control: what every Tarmac bucket and object effectively has.
-    if (call.key.isEmpty()) {
-        if (auto b = m_store->bucket(call.bucket); !b)
-            return error(call, b.error());
-    } else if (auto o = m_store->object(call.bucket, call.key, S3Store::Body::Skip); !o) {
-        return error(call, o.error());
-    }
-    QByteArray out;
-    QXmlStreamWriter w(&out);
-    s3xml::beginDocument(w, QStringLiteral("AccessControlPolicy"));
-    writeOwner(w);
-    w.writeStartElement(QStringLiteral("AccessControlList"));
-    w.writeStartElement(QStringLiteral("Grant"));
-    w.writeStartElement(QStringLiteral("Grantee"));
-    w.writeNamespace(
-        QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"), QStringLiteral("xsi"));
-    w.writeAttribute(QStringLiteral("http://www.w3.org/2001/XMLSchema-instance"),
-        QStringLiteral("type"), QStringLiteral("CanonicalUser"));
-    w.writeTextElement(QStringLiteral("ID"), QString::fromLatin1(kOwnerId));
-    w.writeTextElement(QStringLiteral("DisplayName"), kOwnerName);
-    w.writeEndElement();
-    w.writeTextElement(QStringLiteral("Permission"), QStringLiteral("FULL_CONTROL"));
-    w.writeEndElement();
-    w.writeEndElement();
-    s3xml::endDocument(w);
-    return xmlResponse(out);
-}
-
 // ---- Multipart ----
 
 HttpResponse S3RestApi::createUpload(S3Call &call)
@@ -2509,6 +2409,8 @@ HttpResponse S3RestApi::createUpload(S3Call &call)
     if (encryption->isEncrypted())
         attributes->system = withEncryption(attributes->system, *encryption);
     auto locked = applyObjectLock(call, attributes->system);
+    if (locked)
+        locked = applyObjectAcl(call, *locked);
     if (!locked)
         return error(call, locked.error());
     attributes->system = std::move(*locked);

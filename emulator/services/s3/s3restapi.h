@@ -1,6 +1,7 @@
 #pragma once
 
 #include "http/httphandler.h"
+#include "services/s3/s3access.h"
 #include "services/s3/s3store.h"
 
 #include <QHash>
@@ -14,6 +15,7 @@ class Clock;
 class S3Notifier;
 class S3SignatureVerifier;
 class Tracer;
+struct S3BucketAccess;
 struct S3Call;
 namespace s3xml {
 struct CorsRule;
@@ -97,7 +99,20 @@ private:
         const S3Call &call, const S3Object &marker, bool byVersion) const;
     HttpResponse putObjectTagging(S3Call &call);
     HttpResponse deleteObjectTagging(S3Call &call);
-    HttpResponse objectAcl(S3Call &call);
+    // Access control (s3restaccess.cpp).
+    HttpResponse acl(S3Call &call); // Get/PutBucketAcl, Get/PutObjectAcl
+    // Bucket policy and its status, public access block, ownership controls.
+    HttpResponse accessDocument(S3Call &call);
+    // A new bucket's ownership, public access block and ACL (CreateBucket's headers).
+    Result<void> setUpNewBucket(const S3Call &call);
+    // Only when signatures are verified: AccessDenied unless the requester may do this.
+    Result<void> authorizeRequest(const S3Call &call);
+    std::shared_ptr<const S3BucketAccess> bucketAccess(const QString &bucket);
+    S3Acl objectAclOf(const S3Object &o, const S3BucketAccess &access) const;
+    // A new version's system values with its owner and ACL (x-amz-acl, x-amz-grant-*).
+    Result<QByteArray> applyObjectAcl(const S3Call &call, const QByteArray &system);
+    S3Account accountByCanonicalId(const QString &canonicalId) const;
+    S3AccountLookup accountLookup() const;
 
     // Multipart.
     HttpResponse createUpload(S3Call &call);
@@ -133,6 +148,8 @@ private:
     QMutex m_corsMutex;
     QHash<QString, std::shared_ptr<const QList<s3xml::CorsRule>>> m_cors;
     QHash<QString, std::shared_ptr<const s3sse::BucketEncryption>> m_encryption; // null: none
+    QHash<QString, std::shared_ptr<const S3BucketAccess>> m_access;
+    const S3Account m_defaultAccount = s3access::defaultAccount();
 };
 
 } // namespace tarmac

@@ -5,6 +5,7 @@
 #include "services/s3/s3checksum.h"
 #include "services/s3/s3errors.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
 
@@ -184,7 +185,9 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
         return s3errors::signatureDoesNotMatch(
             QStringLiteral("The request signature we calculated does not match the signature "
                            "you provided. Check your key and signing method."));
-    return Verified {};
+    Verified v;
+    v.accessKeyId = accessKey;
+    return v;
 }
 
 QByteArray S3SignatureVerifier::uriEncode(const QByteArray &bytes, bool keepSlash)
@@ -225,16 +228,32 @@ Result<S3SignatureVerifier> S3SignatureVerifier::fromCredentialsFile(const QStri
     S3SignatureVerifier v;
     QByteArray key;
     QByteArray secret;
+    QString profile;
+    QString accountId;
     const auto flush = [&] {
-        if (!key.isEmpty() && !secret.isEmpty())
-            v.addCredentials(key, secret);
+        if (!key.isEmpty() && !secret.isEmpty()) {
+            S3Account account = s3access::defaultAccount();
+            if (!accountId.isEmpty() || !v.m_accounts.isEmpty()) {
+                QString id = accountId;
+                if (id.isEmpty()) { // twelve digits from the key: stable across runs
+                    const QByteArray digest
+                        = QCryptographicHash::hash(key, QCryptographicHash::Sha256);
+                    for (int i = 0; id.size() < 12; ++i)
+                        id += QChar(u'0' + static_cast<unsigned char>(digest[i]) % 10);
+                }
+                account = s3access::makeAccount(id, profile.isEmpty() ? id : profile);
+            }
+            v.addCredentials(key, secret, account);
+        }
         key.clear();
         secret.clear();
+        accountId.clear();
     };
     while (!file.atEnd()) {
         const QByteArray line = file.readLine().trimmed();
         if (line.startsWith('[')) {
             flush();
+            profile = QString::fromUtf8(line.mid(1, line.indexOf(']') - 1).trimmed());
             continue;
         }
         const qsizetype eq = line.indexOf('=');
@@ -246,6 +265,8 @@ Result<S3SignatureVerifier> S3SignatureVerifier::fromCredentialsFile(const QStri
             key = value;
         else if (name == "aws_secret_access_key")
             secret = value;
+        else if (name == "aws_account_id")
+            accountId = QString::fromLatin1(value);
     }
     flush();
     if (v.m_secrets.isEmpty())
@@ -254,8 +275,21 @@ Result<S3SignatureVerifier> S3SignatureVerifier::fromCredentialsFile(const QStri
     return v;
 }
 
-void S3SignatureVerifier::addCredentials(const QByteArray &accessKeyId, const QByteArray &secret)
+const S3Account *S3SignatureVerifier::account(const QByteArray &accessKeyId) const
 {
+    const auto it = m_accounts.constFind(accessKeyId);
+    return it == m_accounts.constEnd() ? nullptr : &*it;
+}
+
+QList<S3Account> S3SignatureVerifier::accounts() const
+{
+    return m_accounts.values();
+}
+
+void S3SignatureVerifier::addCredentials(
+    const QByteArray &accessKeyId, const QByteArray &secret, const S3Account &account)
+{
+    m_accounts.insert(accessKeyId, account);
     m_secrets.insert(accessKeyId, secret);
 }
 
@@ -286,11 +320,11 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
         if (auto r = checkPresignedExpiry(request, nowSeconds); !r)
             return r.error();
     } else {
+        // Unsigned: an anonymous request, which only public ACLs and policies allow.
+        if (authorization.isEmpty())
+            return Verified {};
         if (!authorization.startsWith("AWS4-HMAC-SHA256 "))
-            return denied(authorization.isEmpty()
-                    ? QStringLiteral("Anonymous requests are refused: signature "
-                                     "verification is on")
-                    : QStringLiteral("Only AWS4-HMAC-SHA256 signatures are accepted"));
+            return denied(QStringLiteral("Only AWS4-HMAC-SHA256 signatures are accepted"));
         for (const QByteArray &part : authorization.mid(17).split(',')) {
             const QByteArray p = part.trimmed();
             if (p.startsWith("Credential=")) {
@@ -363,6 +397,7 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
             QStringLiteral("The request signature we calculated does not match the signature "
                            "you provided. Check your key and signing method."));
     Verified v;
+    v.accessKeyId = f.accessKey;
     if (payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
         v.chunkSigning = AwsChunkedDecoder::Signing {key, f.amzDate, scope, f.signature};
     return v;

@@ -2,6 +2,7 @@
 
 #include "base/result.h"
 #include "services/s3/awschunkeddecoder.h"
+#include "services/s3/s3access.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -27,13 +28,21 @@ struct HttpRequest;
 class S3SignatureVerifier
 {
 public:
+    // Each profile is an account: `aws_account_id` names it (else the first profile is the
+    // default account and later ones get an id derived from their key), the profile's name is
+    // its display name.
     static Result<S3SignatureVerifier> fromCredentialsFile(const QString &path);
-    void addCredentials(const QByteArray &accessKeyId, const QByteArray &secret);
+    void addCredentials(const QByteArray &accessKeyId, const QByteArray &secret,
+        const S3Account &account = s3access::defaultAccount());
+    // The account of an access key; nullptr for an unknown one.
+    const S3Account *account(const QByteArray &accessKeyId) const;
+    QList<S3Account> accounts() const;
 
     struct Verified
     {
         // Set for STREAMING-AWS4-HMAC-SHA256-PAYLOAD(-TRAILER) bodies.
         std::optional<AwsChunkedDecoder::Signing> chunkSigning;
+        QByteArray accessKeyId; // empty: an anonymous (unsigned) request
     };
     // `nowSeconds` is the Unix time, for presigned URL expiry.
     Result<Verified> verify(const HttpRequest &request, qint64 nowSeconds) const;
@@ -67,6 +76,7 @@ private:
     Result<Verified> verifyV2Query(const HttpRequest &request, qint64 nowSeconds) const;
 
     QHash<QByteArray, QByteArray> m_secrets; // access key id → secret
+    QHash<QByteArray, S3Account> m_accounts; // access key id → account
 };
 
 } // namespace tarmac
