@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "http/awserror.h"
+#include "services/s3/s3lifecyclerunner.h"
 #include "services/s3/s3notifier.h"
 #include "services/s3/s3resources.h"
 #include "services/s3/s3restapi.h"
@@ -151,6 +152,11 @@ Result<void> S3Module::start(const EngineContext &context)
         m_api->setSignatureVerifier(
             std::make_shared<const S3SignatureVerifier>(std::move(*verifier)));
     }
+    m_lifecycle = std::make_unique<S3LifecycleRunner>(m_store.get(), context.clock);
+    m_api->setLifecycleChanged([runner = m_lifecycle.get()](const QString &bucket) {
+        runner->configurationChanged(bucket);
+    });
+    m_lifecycle->start();
     static_cast<ForwardingHandler *>(m_proxy.get())->setTarget(m_api.get());
     return {};
 }

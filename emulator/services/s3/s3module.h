@@ -6,6 +6,7 @@
 
 namespace tarmac {
 
+class S3LifecycleRunner;
 class S3Notifier;
 class S3RestApi;
 class S3Store;
@@ -60,6 +61,7 @@ private:
     std::unique_ptr<S3Store> m_store;
     std::unique_ptr<S3Notifier> m_notifier;
     std::unique_ptr<S3RestApi> m_api;
+    std::unique_ptr<S3LifecycleRunner> m_lifecycle;
     std::unique_ptr<HttpHandler> m_proxy;
 };
 

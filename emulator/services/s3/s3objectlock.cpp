@@ -354,4 +354,29 @@ Error versioningCannotChange()
         409);
 }
 
+ObjectLock lockOf(const S3Object &version)
+{
+    ObjectLock lock;
+    if (version.system.isEmpty())
+        return lock;
+    const QByteArray mode = version.systemValue("lock-mode");
+    if (!mode.isEmpty()) {
+        lock.retention.mode = modeFromName(QString::fromLatin1(mode)).value_or(Mode::None);
+        lock.retention.retainUntilNs = version.systemValue("lock-until").toLongLong();
+    }
+    const QByteArray hold = version.systemValue("legal-hold");
+    if (!hold.isEmpty())
+        lock.legalHold = hold == "ON";
+    return lock;
+}
+
+void setLock(S3Object &version, const ObjectLock &lock)
+{
+    version.setSystemValue("lock-mode", modeName(lock.retention.mode));
+    version.setSystemValue("lock-until",
+        lock.retention.isSet() ? QByteArray::number(lock.retention.retainUntilNs) : QByteArray());
+    version.setSystemValue("legal-hold",
+        lock.legalHold ? (*lock.legalHold ? QByteArray("ON") : QByteArray("OFF")) : QByteArray());
+}
+
 } // namespace tarmac::s3objectlock

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "base/result.h"
+#include "services/s3/s3store.h"
 
 #include <QByteArray>
 #include <QList>
@@ -138,5 +139,10 @@ Error noSuchObjectLockConfiguration(); // 404: the version has no retention or l
 Error bypassNotApplicable(); // 400 InvalidArgument: the bypass header without Object Lock
 Error versioningNotEnabled(); // 409 InvalidBucketState: a configuration without versioning
 Error versioningCannotChange(); // 409 InvalidBucketState: suspending versioning under a lock
+
+// A version's retention and legal hold, kept as its system values (lock-mode, lock-until,
+// legal-hold).
+ObjectLock lockOf(const S3Object &version);
+void setLock(S3Object &version, const ObjectLock &lock);
 
 } // namespace tarmac::s3objectlock

@@ -7,6 +7,8 @@
 #include "http/servicedetector.h"
 #include "services/s3/s3bodystager.h"
 #include "services/s3/s3errors.h"
+#include "services/s3/s3lifecycle.h"
+#include "services/s3/s3lifecyclerunner.h"
 #include "services/s3/s3notifier.h"
 #include "services/s3/s3objectlock.h"
 #include "services/s3/s3postobject.h"
@@ -306,34 +308,6 @@ Result<QByteArray> storedBytes(S3Store *store, const S3Object &o, qint64 from, q
     return out;
 }
 
-// ---- Object lock (s3objectlock.h): a version's retention and legal hold are system values ----
-
-s3objectlock::ObjectLock lockOf(const S3Object &o)
-{
-    s3objectlock::ObjectLock lock;
-    if (o.system.isEmpty())
-        return lock;
-    const QByteArray mode = o.systemValue("lock-mode");
-    if (!mode.isEmpty()) {
-        lock.retention.mode = s3objectlock::modeFromName(QString::fromLatin1(mode))
-                                  .value_or(s3objectlock::Mode::None);
-        lock.retention.retainUntilNs = o.systemValue("lock-until").toLongLong();
-    }
-    const QByteArray hold = o.systemValue("legal-hold");
-    if (!hold.isEmpty())
-        lock.legalHold = hold == "ON";
-    return lock;
-}
-
-void setLock(S3Object &o, const s3objectlock::ObjectLock &lock)
-{
-    o.setSystemValue("lock-mode", s3objectlock::modeName(lock.retention.mode));
-    o.setSystemValue("lock-until",
-        lock.retention.isSet() ? QByteArray::number(lock.retention.retainUntilNs) : QByteArray());
-    o.setSystemValue("legal-hold",
-        lock.legalHold ? (*lock.legalHold ? QByteArray("ON") : QByteArray("OFF")) : QByteArray());
-}
-
 // The partNumber query parameter (UploadPart, UploadPartCopy, GetObject): 1 to 10,000.
 Result<int> partNumberOf(const S3Call &call)
 {
@@ -579,8 +553,9 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
         return accessDocument(call);
     if ((f & FlagAcl) && (method == "GET" || method == "PUT"))
         return acl(call);
-    if (call.key.isEmpty() && (f & FlagLifecycle))
-        return unsupported("bucket lifecycle");
+    if (call.key.isEmpty() && (f & FlagLifecycle)
+        && (method == "GET" || method == "PUT" || method == "DELETE"))
+        return lifecycleDocument(call);
     if (call.key.isEmpty()) {
         if (method == "GET") {
             if (f & FlagLocation) {
@@ -797,7 +772,7 @@ Result<QByteArray> S3RestApi::applyObjectLock(const S3Call &call, const QByteArr
     }
     S3Object holder;
     holder.system = system;
-    setLock(holder, s3objectlock::lockForNewVersion(*requested, configuration, now));
+    s3objectlock::setLock(holder, s3objectlock::lockForNewVersion(*requested, configuration, now));
     return holder.system;
 }
 
@@ -809,7 +784,7 @@ S3Store::VersionGuard S3RestApi::deleteGuard(const S3Call &call) const
         = s3objectlock::isBypassRequested(call.header("x-amz-bypass-governance-retention"));
     const qint64 now = m_clock->nowNs();
     return [bypass, now](const S3Object &version) {
-        return s3objectlock::checkDelete(lockOf(version), now, bypass);
+        return s3objectlock::checkDelete(s3objectlock::lockOf(version), now, bypass);
     };
 }
 
@@ -863,7 +838,7 @@ HttpResponse S3RestApi::objectLockSettings(S3Call &call)
             return error(call, o.error());
         if (o->deleteMarker)
             return error(call, *ref ? s3errors::methodNotAllowed() : s3errors::noSuchKey(call.key));
-        const s3objectlock::ObjectLock lock = lockOf(*o);
+        const s3objectlock::ObjectLock lock = s3objectlock::lockOf(*o);
         if (retention ? !lock.retention.isSet() : !lock.legalHold)
             return error(call, s3objectlock::noSuchObjectLockConfiguration());
         return xmlResponse(retention ? s3objectlock::renderRetention(lock.retention)
@@ -888,7 +863,7 @@ HttpResponse S3RestApi::objectLockSettings(S3Call &call)
         = s3objectlock::isBypassRequested(call.header("x-amz-bypass-governance-retention"));
     auto changed
         = m_store->updateSystem(call.bucket, call.key, *ref, [&](S3Object &o) -> Result<void> {
-              s3objectlock::ObjectLock lock = lockOf(o);
+              s3objectlock::ObjectLock lock = s3objectlock::lockOf(o);
               if (newRetention) {
                   if (auto c = s3objectlock::checkRetentionChange(
                           lock.retention, *newRetention, now, bypass);
@@ -898,7 +873,7 @@ HttpResponse S3RestApi::objectLockSettings(S3Call &call)
               }
               if (newHold)
                   lock.legalHold = *newHold;
-              setLock(o, lock);
+              s3objectlock::setLock(o, lock);
               return {};
           });
     if (!changed)
@@ -1419,6 +1394,80 @@ Result<s3sse::Encryption> S3RestApi::writeEncryption(const S3Call &call)
         std::move(*requested), bucketDefault, {m_region, QStringLiteral("000000000000")});
 }
 
+std::shared_ptr<const s3lifecycle::Configuration> S3RestApi::lifecycle(const QString &bucket)
+{
+    {
+        QMutexLocker lock(&m_corsMutex);
+        const auto it = m_lifecycle.constFind(bucket);
+        if (it != m_lifecycle.constEnd())
+            return *it;
+    }
+    std::shared_ptr<const s3lifecycle::Configuration> loaded;
+    auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Lifecycle);
+    if (document && !document->isEmpty()) {
+        if (auto parsed = s3lifecycle::parseConfiguration(*document))
+            loaded = std::make_shared<const s3lifecycle::Configuration>(std::move(*parsed));
+    }
+    if (document) {
+        QMutexLocker lock(&m_corsMutex);
+        m_lifecycle.insert(bucket, loaded);
+    }
+    return loaded;
+}
+
+void S3RestApi::addExpirationHeader(HttpResponse &r, const S3Object &o)
+{
+    const auto configuration = lifecycle(o.bucket);
+    if (!configuration)
+        return;
+    const QByteArray header = s3lifecycle::expirationHeader(*configuration,
+        S3LifecycleRunner::describe(o, m_store->versioning(o.bucket) != S3Versioning::Unversioned));
+    if (!header.isEmpty())
+        r.headers.add("x-amz-expiration", header);
+}
+
+HttpResponse S3RestApi::lifecycleDocument(S3Call &call)
+{
+    const QByteArray &method = call.request.method;
+    if (method == "GET") {
+        call.operation = QStringLiteral("GetBucketLifecycleConfiguration");
+        auto document = m_store->bucketDocument(call.bucket, S3Store::BucketDocument::Lifecycle);
+        if (!document)
+            return error(call, document.error());
+        if (document->isEmpty())
+            return error(call,
+                makeError(QStringLiteral("NoSuchLifecycleConfiguration"),
+                    QStringLiteral("The lifecycle configuration does not exist"), 404));
+        HttpResponse r = xmlResponse(*document);
+        if (const auto configuration = lifecycle(call.bucket))
+            r.headers.add("x-amz-transition-default-minimum-object-size",
+                s3lifecycle::minimumObjectSizeHeader(*configuration));
+        return r;
+    }
+    QByteArray document;
+    HttpResponse r = emptyResponse(method == "PUT" ? 200 : 204);
+    if (method == "PUT") {
+        call.operation = QStringLiteral("PutBucketLifecycleConfiguration");
+        auto configuration = s3lifecycle::parseConfiguration(call.request.body.toByteArray(),
+            call.header("x-amz-transition-default-minimum-object-size"));
+        if (!configuration)
+            return error(call, configuration.error());
+        document = s3lifecycle::renderConfiguration(*configuration);
+        r.headers.add("x-amz-transition-default-minimum-object-size",
+            s3lifecycle::minimumObjectSizeHeader(*configuration));
+    } else {
+        call.operation = QStringLiteral("DeleteBucketLifecycle");
+    }
+    if (auto stored
+        = m_store->setBucketDocument(call.bucket, S3Store::BucketDocument::Lifecycle, document);
+        !stored)
+        return error(call, stored.error());
+    invalidateBucketCaches(call.bucket);
+    if (m_lifecycleChanged)
+        m_lifecycleChanged(call.bucket);
+    return r;
+}
+
 HttpResponse S3RestApi::bucketEncryptionDocument(S3Call &call)
 {
     const QByteArray &method = call.request.method;
@@ -1460,6 +1509,7 @@ void S3RestApi::invalidateBucketCaches(const QString &bucket)
         m_cors.remove(bucket);
         m_encryption.remove(bucket);
         m_access.remove(bucket);
+        m_lifecycle.remove(bucket);
     }
     if (m_notifier)
         m_notifier->invalidate(bucket);
@@ -1764,6 +1814,7 @@ HttpResponse S3RestApi::putObject(S3Call &call)
     if (!stored->versionId.isEmpty())
         r.headers.add("x-amz-version-id", stored->versionId);
     addEncryptionHeaders(r, *encryption, s3sse::Operation::PutObject);
+    addExpirationHeader(r, *stored);
     if (stored->checksumAlgorithm != ChecksumAlgorithm::None) {
         r.headers.add(checksumHeaderName(stored->checksumAlgorithm), stored->checksum);
         r.headers.add("x-amz-checksum-type", "FULL_OBJECT");
@@ -1840,9 +1891,11 @@ HttpResponse S3RestApi::getObject(S3Call &call, bool head)
     addEncryptionHeaders(
         r, encryption, head ? s3sse::Operation::HeadObject : s3sse::Operation::GetObject);
     if (!o.system.isEmpty()) {
-        for (const auto &[name, value] : s3objectlock::responseHeaders(lockOf(o)))
+        for (const auto &[name, value] : s3objectlock::responseHeaders(s3objectlock::lockOf(o)))
             r.headers.add(name, value);
     }
+    if (o.isLatest)
+        addExpirationHeader(r, o);
     if (notModified) {
         r.status = 304;
         return r;

@@ -24,6 +24,9 @@ namespace s3sse {
 struct BucketEncryption;
 struct Encryption;
 }
+namespace s3lifecycle {
+struct Configuration;
+}
 
 // S3's REST-XML wire protocol on the edge port (PROTOCOLS.md §4): picks the operation from
 // method, path (path-style or virtual-host bucket) and query flags, reads headers and bodies
@@ -55,6 +58,11 @@ public:
 
     // The bucket's settings changed in the store: drop cached CORS rules and notifications.
     void invalidateBucketCaches(const QString &bucket);
+    // Called (on an I/O thread) when a bucket's lifecycle configuration changed.
+    void setLifecycleChanged(std::function<void(const QString &bucket)> changed)
+    {
+        m_lifecycleChanged = std::move(changed);
+    }
 
 private:
     HttpResponse dispatch(S3Call &call);
@@ -76,6 +84,10 @@ private:
     HttpResponse bucketEncryptionDocument(S3Call &call); // Get/Put/DeleteBucketEncryption
     HttpResponse objectLockConfiguration(S3Call &call); // Get/PutObjectLockConfiguration
     HttpResponse objectLockSettings(S3Call &call); // Get/PutObjectRetention, Get/PutObjectLegalHold
+    HttpResponse lifecycleDocument(S3Call &call); // Get/Put/DeleteBucketLifecycleConfiguration
+    std::shared_ptr<const s3lifecycle::Configuration> lifecycle(const QString &bucket);
+    // x-amz-expiration, when a lifecycle rule will expire the object.
+    void addExpirationHeader(HttpResponse &r, const S3Object &o);
     HttpResponse deleteObjects(S3Call &call);
     HttpResponse listUploads(S3Call &call);
     HttpResponse preflight(S3Call &call);
@@ -149,6 +161,8 @@ private:
     QHash<QString, std::shared_ptr<const QList<s3xml::CorsRule>>> m_cors;
     QHash<QString, std::shared_ptr<const s3sse::BucketEncryption>> m_encryption; // null: none
     QHash<QString, std::shared_ptr<const S3BucketAccess>> m_access;
+    QHash<QString, std::shared_ptr<const s3lifecycle::Configuration>> m_lifecycle; // null: none
+    std::function<void(const QString &)> m_lifecycleChanged;
     const S3Account m_defaultAccount = s3access::defaultAccount();
 };
 

@@ -969,6 +969,8 @@ void S3Store::emitEvent(const QString &eventName, const S3Object &object, const 
         return;
     S3Event e;
     e.eventName = eventName;
+    if (origin.lifecycle && eventName.startsWith(QLatin1String("ObjectRemoved:")))
+        e.eventName = QStringLiteral("LifecycleExpiration:") + eventName.mid(14);
     e.bucket = object.bucket;
     e.key = object.key;
     e.size = object.size;
@@ -1522,12 +1524,17 @@ Result<S3Object> S3Store::updateSystem(const QString &bucket, const QByteArray &
         if (auto r = change(*found); !r)
             return r.error();
         auto s = db.prepare(found->isLatest
-                ? "UPDATE s3_objects SET tagging = ?3, system = ?4 WHERE bucket = ?1 AND key = ?2"
-                : "UPDATE s3_versions SET tagging = ?3, system = ?4"
+                ? "UPDATE s3_objects SET tagging = ?3, system = ?4, storage_class = ?6"
+                  " WHERE bucket = ?1 AND key = ?2"
+                : "UPDATE s3_versions SET tagging = ?3, system = ?4, storage_class = ?6"
                   " WHERE bucket = ?1 AND key = ?2 AND version_id = ?5");
         if (!s)
             return storeError(s.error());
-        s->bind(1, bucket).bind(2, key).bind(3, found->tagging).bind(4, found->system);
+        s->bind(1, bucket)
+            .bind(2, key)
+            .bind(3, found->tagging)
+            .bind(4, found->system)
+            .bind(6, found->storageClass);
         if (!found->isLatest)
             s->bind(5, asText(found->versionId));
         if (auto r = s->exec(); !r)

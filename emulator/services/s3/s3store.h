@@ -140,6 +140,8 @@ struct S3Origin
     QByteArray traceId;
     QByteArray spanId;
     QString sourceIp;
+    // A lifecycle rule, not a request: removals are LifecycleExpiration:* events.
+    bool lifecycle = false;
 };
 
 // An object was created or removed: what the model tells its listener, which turns it into
@@ -277,6 +279,11 @@ public:
     Result<void> open();
     // Called (on the writer's thread, after the commit) for every object created or removed.
     void setEventListener(EventListener listener) { m_listener = std::move(listener); }
+    // Tells the listener about a change made outside the object writes (LifecycleTransition).
+    void notify(const QString &eventName, const S3Object &object, const S3Origin &origin)
+    {
+        emitEvent(eventName, object, origin);
+    }
 
     // Where the API writes upload bodies before handing them over: same filesystem as the blob
     // store, so adopting a body is a rename.
@@ -364,8 +371,9 @@ public:
     // Returns the version's id ("null" for the null version).
     Result<QByteArray> setObjectTagging(const QString &bucket, const QByteArray &key,
         const QByteArray &tagging, const S3VersionRef &version = {});
-    // Changes one version's system values (ACL, retention, legal hold) in place; `change`
-    // runs inside the write and may refuse. Returns the version as changed.
+    // Changes one version's tags, storage class and system values (ACL, retention, legal
+    // hold) in place; `change` runs inside the write and may refuse. Returns the version as
+    // changed.
     Result<S3Object> updateSystem(const QString &bucket, const QByteArray &key,
         const S3VersionRef &version, const std::function<Result<void>(S3Object &)> &change);
     Result<S3ListResult> listObjects(const QString &bucket, const S3ListQuery &query);
