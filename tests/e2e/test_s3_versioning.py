@@ -1,6 +1,8 @@
 """S3 versioning with boto3, the aws CLI and the JavaScript SDK v3, written from AWS's S3 user
 guide ("Using versioning in S3 buckets") and API reference (PutBucketVersioning,
 ListObjectVersions, DeleteObject, GetObject, CopyObject)."""
+import os
+import tempfile
 import unittest
 
 import botocore.exceptions
@@ -222,6 +224,20 @@ class S3VersioningTest(unittest.TestCase):
             self.assertEqual(len(s3.list_object_versions(Bucket="vkeep")["Versions"]), 2)
         finally:
             t.stop()
+
+    def test_template_versioning_configuration(self):
+        with tempfile.TemporaryDirectory() as project:
+            with open(os.path.join(project, "template.yaml"), "w") as f:
+                f.write("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n"
+                        "  Archive:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+                        "      BucketName: template-versioned\n"
+                        "      VersioningConfiguration:\n        Status: Enabled\n")
+            with Tarmac(project=project) as t:
+                s3 = boto3_client(t, "s3")
+                self.assertEqual(s3.get_bucket_versioning(Bucket="template-versioned")["Status"],
+                                 "Enabled")
+                self.assertIn("VersionId", s3.put_object(Bucket="template-versioned", Key="k",
+                                                         Body=b"x"))
 
     def test_cli(self):
         aws = aws_cli(self, self.tarmac)

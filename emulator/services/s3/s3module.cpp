@@ -3,11 +3,14 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "http/awserror.h"
+#include "services/s3/s3access.h"
 #include "services/s3/s3lifecyclerunner.h"
 #include "services/s3/s3notifier.h"
+#include "services/s3/s3objectlock.h"
 #include "services/s3/s3resources.h"
 #include "services/s3/s3restapi.h"
 #include "services/s3/s3signature.h"
+#include "services/s3/s3sse.h"
 #include "services/s3/s3store.h"
 #include "store/store.h"
 #include "template/stack.h"
@@ -128,6 +131,7 @@ HttpHandler *S3Module::edgeHandler()
 Result<void> S3Module::start(const EngineContext &context)
 {
     m_region = context.region;
+    m_clock = context.clock;
     // Segments of the small-body log start over at 64 MiB (tests make them smaller).
     m_state = context.store;
     bool ok = false;
@@ -291,6 +295,11 @@ Result<void> S3Module::putResource(const StackResource &resource, const StackRes
         if (auto r = m_store->setBucketDocument(name, which, document); !r)
             return r.error();
     }
+    // Versioning, once on, is only ever suspended: a template that stops naming it leaves it.
+    if (settings->versioning) {
+        if (auto r = m_store->setVersioning(name, *settings->versioning); !r)
+            return r.error();
+    }
     bucketSettingsChanged(name);
     // A configuration that changed tells its queues, as S3 does when one is put.
     if (m_notifier && before && *before != documents[2].second)
@@ -360,10 +369,114 @@ QList<CatalogEntry> S3Module::catalog() const
                         : count + QStringLiteral(" · ") + size;
         e.tooltip = tr("s3://%1 in %2").arg(b.name, b.region);
         e.properties = {{QStringLiteral("Region"), b.region}};
+        e.properties += bucketProperties(b);
         e.actions = {QStringLiteral("browse")};
         out.append(e);
     }
     return out;
+}
+
+QList<std::pair<QString, QString>> S3Module::bucketProperties(const S3Bucket &b) const
+{
+    QList<std::pair<QString, QString>> out;
+    const auto document = [&](S3Store::BucketDocument which) {
+        auto d = m_store->bucketDocument(b.name, which);
+        return d ? *d : QByteArray();
+    };
+    QString versioning = tr("off");
+    if (b.versioning != S3Versioning::Unversioned) {
+        versioning = b.versioning == S3Versioning::Enabled ? tr("enabled") : tr("suspended");
+        // How many versions the objects have, up to the counting limit.
+        qint64 versions = 0, markers = 0;
+        S3VersionQuery q;
+        while (versions + markers < kCountLimit) {
+            auto page = m_store->listObjectVersions(b.name, q);
+            if (!page)
+                break;
+            for (const S3Object &v : page->versions)
+                ++(v.deleteMarker ? markers : versions);
+            if (!page->truncated)
+                break;
+            q.keyMarker = page->nextKeyMarker;
+            q.versionIdMarker = page->nextVersionIdMarker;
+        }
+        versioning += tr(" · %1 versions, %2 delete markers").arg(versions).arg(markers);
+    }
+    out.append({tr("Versioning"), versioning});
+    if (b.objectLock) {
+        QString lock = tr("on");
+        if (auto c
+            = s3objectlock::parseConfiguration(document(S3Store::BucketDocument::ObjectLock));
+            c && c->defaultRetention) {
+            const auto &d = *c->defaultRetention;
+            lock += tr(" · default %1 for %2")
+                        .arg(QString::fromLatin1(s3objectlock::modeName(d.mode)),
+                            d.days ? tr("%n day(s)", nullptr, d.days)
+                                   : tr("%n year(s)", nullptr, d.years));
+        }
+        out.append({tr("Object lock"), lock});
+    }
+    QString encryption = tr("SSE-S3 (S3's default)");
+    if (const QByteArray e = document(S3Store::BucketDocument::Encryption); !e.isEmpty()) {
+        if (auto c = s3sse::parseBucketEncryption(e)) {
+            encryption = QString::fromLatin1(s3sse::algorithmName(c->algorithm));
+            if (!c->kmsMasterKeyId.isEmpty())
+                encryption += tr(" · key %1").arg(QString::fromLatin1(c->kmsMasterKeyId));
+            if (c->bucketKeyEnabled)
+                encryption += tr(" · bucket key");
+        }
+    }
+    out.append({tr("Default encryption"), encryption});
+    if (const QByteArray l = document(S3Store::BucketDocument::Lifecycle); !l.isEmpty()) {
+        if (auto c = s3lifecycle::parseConfiguration(l)) {
+            QStringList ids;
+            for (const s3lifecycle::Rule &r : std::as_const(c->rules))
+                ids.append(r.status == s3lifecycle::Status::Enabled ? r.id : r.id + tr(" (off)"));
+            out.append({tr("Lifecycle rules"), ids.join(QStringLiteral(", "))});
+        }
+    }
+    if (const QByteArray o = document(S3Store::BucketDocument::Ownership); !o.isEmpty()) {
+        if (auto c = s3access::parseOwnershipControls(o))
+            out.append({tr("Object ownership"), s3access::ownershipName(*c)});
+    }
+    if (const QByteArray p = document(S3Store::BucketDocument::PublicAccessBlock); !p.isEmpty()) {
+        if (auto c = s3access::parsePublicAccessBlock(p)) {
+            const int on = int(c->blockPublicAcls) + int(c->ignorePublicAcls)
+                + int(c->blockPublicPolicy) + int(c->restrictPublicBuckets);
+            out.append(
+                {tr("Public access"), on == 4 ? tr("blocked") : tr("%1 of 4 blocks on").arg(on)});
+        }
+    }
+    if (const QByteArray p = document(S3Store::BucketDocument::Policy); !p.isEmpty()) {
+        auto policy = S3BucketPolicy::parse(p, b.name);
+        out.append({tr("Bucket policy"),
+            policy ? (policy->isPublic() ? tr("public") : tr("not public")) : tr("set")});
+    }
+    return out;
+}
+
+QString S3Module::itemDetail(const S3Object &o) const
+{
+    QStringList parts;
+    if (!o.storageClass.isEmpty())
+        parts.append(QString::fromLatin1(o.storageClass));
+    if (!o.system.isEmpty()) {
+        const s3sse::Encryption e = s3sse::fromStoredForm(S3Store::parseHeaders(o.system));
+        if (e.isCustomer())
+            parts.append(tr("SSE-C"));
+        else if (e.algorithm != s3sse::Algorithm::None && e.algorithm != s3sse::Algorithm::Aes256)
+            parts.append(QString::fromLatin1(s3sse::algorithmName(e.algorithm)));
+        const s3objectlock::ObjectLock lock = s3objectlock::lockOf(o);
+        if (lock.retention.isActive(m_clock ? m_clock->nowNs() : 0))
+            parts.append(tr("%1 until %2")
+                             .arg(QString::fromLatin1(s3objectlock::modeName(lock.retention.mode)),
+                                 QDateTime::fromMSecsSinceEpoch(
+                                     lock.retention.retainUntilNs / 1'000'000, Qt::UTC)
+                                     .toString(Qt::ISODate)));
+        if (lock.isLegalHoldOn())
+            parts.append(tr("legal hold"));
+    }
+    return parts.join(QStringLiteral(" · "));
 }
 
 Result<CatalogPage> S3Module::browse(
@@ -383,7 +496,7 @@ Result<CatalogPage> S3Module::browse(
     out.truncated = page->truncated;
     for (const S3Object &o : page->objects)
         out.items.append(
-            CatalogItem {QString::fromUtf8(o.key), o.size, o.lastModifiedNs, QString()});
+            CatalogItem {QString::fromUtf8(o.key), o.size, o.lastModifiedNs, itemDetail(o)});
     return out;
 }
 
@@ -397,6 +510,12 @@ Result<CatalogItemBody> S3Module::readItem(
     auto o = m_store->object(name, key.toUtf8());
     if (!o)
         return o.error();
+    if (!o->system.isEmpty()
+        && s3sse::fromStoredForm(S3Store::parseHeaders(o->system)).isCustomer())
+        return makeError(QStringLiteral("InvalidRequest"),
+            tr("%1 is encrypted with a customer-provided key (SSE-C), which Tarmac never "
+               "keeps: read it with the key, from a client")
+                .arg(key));
     if (o->blob.isEmpty())
         return CatalogItemBody {o->data, QString()};
     return CatalogItemBody {QByteArray(), m_store->blobPath(o->blob)};

@@ -6,7 +6,10 @@
 
 namespace tarmac {
 
+class Clock;
 class S3LifecycleRunner;
+struct S3Bucket;
+struct S3Object;
 class S3Notifier;
 class S3RestApi;
 class S3Store;
@@ -56,7 +59,12 @@ public:
     void bucketSettingsChanged(const QString &bucket);
 
 private:
+    // What the desktop shows about a bucket and an object beyond their names and sizes.
+    QList<std::pair<QString, QString>> bucketProperties(const S3Bucket &bucket) const;
+    QString itemDetail(const S3Object &object) const;
+
     Store *m_state = nullptr;
+    const Clock *m_clock = nullptr;
     QString m_region = QStringLiteral("us-east-1");
     std::unique_ptr<S3Store> m_store;
     std::unique_ptr<S3Notifier> m_notifier;

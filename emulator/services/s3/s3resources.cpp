@@ -42,11 +42,18 @@ public:
                 {"CorsConfiguration", E, ""},
                 {"Tags", E, ""},
                 {"NotificationConfiguration", E, ""},
-                {"VersioningConfiguration", U, "S3 versioning is not emulated"},
-                {"BucketEncryption", I, "objects are stored unencrypted"},
-                {"PublicAccessBlockConfiguration", I, "access control is not enforced"},
-                {"OwnershipControls", I, "access control is not enforced"},
-                {"AccessControl", I, "access control is not enforced"},
+                {"VersioningConfiguration", E, ""},
+                {"BucketEncryption", I,
+                    "applied through PutBucketEncryption only, not from templates"},
+                {"PublicAccessBlockConfiguration", I,
+                    "access control is enforced only under --verify-signatures, and set by its API "
+                    "calls"},
+                {"OwnershipControls", I,
+                    "access control is enforced only under --verify-signatures, and set by its API "
+                    "calls"},
+                {"AccessControl", I,
+                    "access control is enforced only under --verify-signatures, and set by its API "
+                    "calls"},
                 {"AccelerateConfiguration", I, "there is nothing to accelerate locally"},
                 {"MetricsConfigurations", I, "no CloudWatch metrics"},
             },
@@ -225,6 +232,7 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
         if (status != "Enabled" && status != "Suspended")
             return fail({QStringLiteral("VersioningConfiguration")},
                 QStringLiteral("VersioningConfiguration is {Status: Enabled|Suspended}"));
+        out.versioning = status == "Enabled" ? S3Versioning::Enabled : S3Versioning::Suspended;
     }
     if (p.contains("NotificationConfiguration")) {
         const Json &nc = p["NotificationConfiguration"];

@@ -27,6 +27,7 @@ struct BucketSettings
     QList<s3xml::CorsRule> cors;
     QList<s3xml::Tag> tags;
     s3xml::NotificationConfiguration notification;
+    std::optional<S3Versioning> versioning; // VersioningConfiguration's Status
 };
 Result<BucketSettings> readBucket(
     const QString &logicalId, const Json &properties, ResourceCheck *check);
