@@ -116,6 +116,11 @@ QList<ResourceItem> CatalogResources::itemsOf(
         item.tooltip = e.tooltip;
         if (!e.arn.isEmpty())
             item.tooltip += (item.tooltip.isEmpty() ? QString() : QStringLiteral("\n")) + e.arn;
+        // What it is set to, one "name: value" line each (a bucket's versioning, a queue's
+        // visibility timeout, …), as the IDE API's catalog lists them.
+        for (const auto &[name, value] : e.properties)
+            item.tooltip += (item.tooltip.isEmpty() ? QString() : QStringLiteral("\n")) + name
+                + QStringLiteral(": ") + value;
         item.warning = e.warning;
         item.actions = e.actions;
         out.append(item);

@@ -367,6 +367,13 @@ QList<CatalogEntry> S3Module::catalog() const
             = objects == 1 ? tr("1 object") : tr("%1 objects").arg(locale.toString(objects));
         e.status = more ? tr("%1+ objects · %2+").arg(locale.toString(objects), size)
                         : count + QStringLiteral(" · ") + size;
+        // What sets the bucket apart, in the line the tree shows; the rest in its properties.
+        if (b.versioning == S3Versioning::Enabled)
+            e.status += tr(" · versioned");
+        else if (b.versioning == S3Versioning::Suspended)
+            e.status += tr(" · versioning suspended");
+        if (b.objectLock)
+            e.status += tr(" · object lock");
         e.tooltip = tr("s3://%1 in %2").arg(b.name, b.region);
         e.properties = {{QStringLiteral("Region"), b.region}};
         e.properties += bucketProperties(b);
