@@ -692,12 +692,20 @@ bool S3Store::isValidBucketName(const QString &name)
 
 QList<S3Bucket> S3Store::listBuckets()
 {
-    return m_store->write([](Database &db) {
+    return m_store->write([this](Database &db) {
         QList<S3Bucket> out;
-        auto s = db.prepare("SELECT name, region, created_ns FROM s3_buckets ORDER BY name");
+        auto s = db.prepare(
+            "SELECT name, region, created_ns, object_lock, owner FROM s3_buckets ORDER BY name");
         if (!s)
             return out;
-        (void)s->forEachRow([&] { out.append({s->text(0), s->text(1), s->int64(2)}); });
+        (void)s->forEachRow([&] {
+            S3Bucket b {s->text(0), s->text(1), s->int64(2)};
+            b.versioning = versioning(b.name);
+            b.objectLock = s->int64(3) != 0;
+            if (!s->isNull(4))
+                b.owner = s->text(4);
+            out.append(std::move(b));
+        });
         return out;
     });
 }
