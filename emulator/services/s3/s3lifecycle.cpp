@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <limits>
 
 namespace tarmac::s3lifecycle {
 
@@ -18,6 +19,8 @@ namespace {
 
 constexpr qint64 kNsPerSecond = 1'000'000'000;
 constexpr qint64 kNsPerDay = 86'400 * kNsPerSecond;
+// A time no rule reaches: far enough that a day more cannot overflow.
+constexpr qint64 kNever = std::numeric_limits<qint64>::max() / 2;
 
 // Down the waterfall: a transition only ever goes to a colder class than the version's.
 int storageClassRank(QByteArrayView storageClass)
@@ -74,7 +77,13 @@ Result<qint64> midnightDate(const XmlElement &element)
             && (m.capturedView(6) == u"Z" || m.capturedView(6).sliced(1).count(u'0') >= 4));
     if (!midnight)
         return s3errors::invalidArgument(QStringLiteral("'Date' must be at midnight GMT"));
-    return QDateTime(date, QTime(0, 0), Qt::UTC).toSecsSinceEpoch() * kNsPerSecond;
+    // Tarmac keeps times in nanoseconds, which reach the year 2262: it refuses dates it could
+    // not keep (S3 would take them).
+    const qint64 seconds = QDateTime(date, QTime(0, 0), Qt::UTC).toSecsSinceEpoch();
+    if (seconds < 0 || seconds >= kNever / kNsPerSecond)
+        return s3errors::invalidArgument(
+            QStringLiteral("'Date' must be between 1970 and 2116 here (Tarmac's clock)"));
+    return seconds * kNsPerSecond;
 }
 
 Result<qint64> sizeBound(const XmlElement &element)
@@ -365,6 +374,8 @@ Result<Rule> parseRule(const XmlElement &element)
 // The due time of a Days period counted from `startNs`.
 qint64 afterDays(qint64 startNs, int days)
 {
+    if (startNs >= kNever || qint64(days) >= (kNever - startNs) / kNsPerDay)
+        return kNever;
     return nextMidnight(startNs + qint64(days) * kNsPerDay);
 }
 

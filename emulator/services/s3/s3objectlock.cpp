@@ -7,6 +7,8 @@
 #include <QRegularExpression>
 #include <QXmlStreamWriter>
 
+#include <limits>
+
 namespace tarmac::s3objectlock {
 
 namespace {
@@ -43,7 +45,12 @@ std::optional<qint64> parseIsoTime(QStringView text)
         m.capturedView(4).toInt(), m.capturedView(5).toInt(), m.capturedView(6).toInt());
     if (!date.isValid() || !time.isValid())
         return std::nullopt;
-    qint64 ns = QDateTime(date, time, Qt::UTC).toSecsSinceEpoch() * kNsPerSecond;
+    // Nanoseconds reach the year 2262: a later date is one Tarmac cannot keep (a day's margin
+    // for the zone offset below).
+    const qint64 seconds = QDateTime(date, time, Qt::UTC).toSecsSinceEpoch();
+    if (seconds < 0 || seconds > std::numeric_limits<qint64>::max() / kNsPerSecond - 86'400)
+        return std::nullopt;
+    qint64 ns = seconds * kNsPerSecond;
     if (m.hasCaptured(7)) {
         QString fraction = m.captured(7);
         fraction = fraction.leftJustified(9, u'0');
@@ -352,31 +359,6 @@ Error versioningCannotChange()
         QStringLiteral("An Object Lock configuration is present on this bucket, so the "
                        "versioning state cannot be changed."),
         409);
-}
-
-ObjectLock lockOf(const S3Object &version)
-{
-    ObjectLock lock;
-    if (version.system.isEmpty())
-        return lock;
-    const QByteArray mode = version.systemValue("lock-mode");
-    if (!mode.isEmpty()) {
-        lock.retention.mode = modeFromName(QString::fromLatin1(mode)).value_or(Mode::None);
-        lock.retention.retainUntilNs = version.systemValue("lock-until").toLongLong();
-    }
-    const QByteArray hold = version.systemValue("legal-hold");
-    if (!hold.isEmpty())
-        lock.legalHold = hold == "ON";
-    return lock;
-}
-
-void setLock(S3Object &version, const ObjectLock &lock)
-{
-    version.setSystemValue("lock-mode", modeName(lock.retention.mode));
-    version.setSystemValue("lock-until",
-        lock.retention.isSet() ? QByteArray::number(lock.retention.retainUntilNs) : QByteArray());
-    version.setSystemValue("legal-hold",
-        lock.legalHold ? (*lock.legalHold ? QByteArray("ON") : QByteArray("OFF")) : QByteArray());
 }
 
 } // namespace tarmac::s3objectlock

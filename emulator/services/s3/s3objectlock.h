@@ -141,8 +141,30 @@ Error versioningNotEnabled(); // 409 InvalidBucketState: a configuration without
 Error versioningCannotChange(); // 409 InvalidBucketState: suspending versioning under a lock
 
 // A version's retention and legal hold, kept as its system values (lock-mode, lock-until,
-// legal-hold).
-ObjectLock lockOf(const S3Object &version);
-void setLock(S3Object &version, const ObjectLock &lock);
+// legal-hold). Inline: the documents above need nothing of the store's.
+inline ObjectLock lockOf(const S3Object &version)
+{
+    ObjectLock lock;
+    if (version.system.isEmpty())
+        return lock;
+    const QByteArray mode = version.systemValue("lock-mode");
+    if (!mode.isEmpty()) {
+        lock.retention.mode = modeFromName(QString::fromLatin1(mode)).value_or(Mode::None);
+        lock.retention.retainUntilNs = version.systemValue("lock-until").toLongLong();
+    }
+    const QByteArray hold = version.systemValue("legal-hold");
+    if (!hold.isEmpty())
+        lock.legalHold = hold == "ON";
+    return lock;
+}
+
+inline void setLock(S3Object &version, const ObjectLock &lock)
+{
+    version.setSystemValue("lock-mode", modeName(lock.retention.mode));
+    version.setSystemValue("lock-until",
+        lock.retention.isSet() ? QByteArray::number(lock.retention.retainUntilNs) : QByteArray());
+    version.setSystemValue("legal-hold",
+        lock.legalHold ? (*lock.legalHold ? QByteArray("ON") : QByteArray("OFF")) : QByteArray());
+}
 
 } // namespace tarmac::s3objectlock
