@@ -308,6 +308,33 @@ Result<QByteArray> storedBytes(S3Store *store, const S3Object &o, qint64 from, q
     return out;
 }
 
+// A bucket document parsed once and kept (CORS rules, default encryption, lifecycle), until
+// invalidateBucketCaches(): null when the bucket has none (or it does not parse). A failed read
+// (no such bucket) is not kept.
+template<typename T, typename Parse>
+std::shared_ptr<const T> cachedDocument(QMutex &mutex,
+    QHash<QString, std::shared_ptr<const T>> &cache, S3Store *store, const QString &bucket,
+    S3Store::BucketDocument which, Parse parse)
+{
+    {
+        QMutexLocker lock(&mutex);
+        const auto it = cache.constFind(bucket);
+        if (it != cache.constEnd())
+            return *it;
+    }
+    std::shared_ptr<const T> loaded;
+    auto document = store->bucketDocument(bucket, which);
+    if (document && !document->isEmpty()) {
+        if (auto parsed = parse(*document))
+            loaded = std::make_shared<const T>(std::move(*parsed));
+    }
+    if (document) {
+        QMutexLocker lock(&mutex);
+        cache.insert(bucket, loaded);
+    }
+    return loaded;
+}
+
 // The partNumber query parameter (UploadPart, UploadPartCopy, GetObject): 1 to 10,000.
 Result<int> partNumberOf(const S3Call &call)
 {
@@ -1337,42 +1364,15 @@ HttpResponse S3RestApi::listUploads(S3Call &call)
 
 std::shared_ptr<const QList<s3xml::CorsRule>> S3RestApi::corsRules(const QString &bucket)
 {
-    {
-        QMutexLocker lock(&m_corsMutex);
-        const auto it = m_cors.constFind(bucket);
-        if (it != m_cors.constEnd())
-            return *it;
-    }
-    std::shared_ptr<const QList<s3xml::CorsRule>> rules;
-    auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Cors);
-    if (document && !document->isEmpty()) {
-        if (auto parsed = s3xml::parseCors(*document))
-            rules = std::make_shared<const QList<s3xml::CorsRule>>(std::move(*parsed));
-    }
-    QMutexLocker lock(&m_corsMutex);
-    m_cors.insert(bucket, rules);
-    return rules;
+    return cachedDocument(m_corsMutex, m_cors, m_store, bucket, S3Store::BucketDocument::Cors,
+        [](const QByteArray &d) { return s3xml::parseCors(d); });
 }
 
 std::shared_ptr<const s3sse::BucketEncryption> S3RestApi::bucketEncryption(const QString &bucket)
 {
-    {
-        QMutexLocker lock(&m_corsMutex);
-        const auto it = m_encryption.constFind(bucket);
-        if (it != m_encryption.constEnd())
-            return *it;
-    }
-    std::shared_ptr<const s3sse::BucketEncryption> loaded;
-    auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Encryption);
-    if (document && !document->isEmpty()) {
-        if (auto parsed = s3sse::parseBucketEncryption(*document))
-            loaded = std::make_shared<const s3sse::BucketEncryption>(std::move(*parsed));
-    }
-    if (document) {
-        QMutexLocker lock(&m_corsMutex);
-        m_encryption.insert(bucket, loaded);
-    }
-    return loaded;
+    return cachedDocument(m_corsMutex, m_encryption, m_store, bucket,
+        S3Store::BucketDocument::Encryption,
+        [](const QByteArray &d) { return s3sse::parseBucketEncryption(d); });
 }
 
 Result<s3sse::Encryption> S3RestApi::writeEncryption(const S3Call &call)
@@ -1396,23 +1396,9 @@ Result<s3sse::Encryption> S3RestApi::writeEncryption(const S3Call &call)
 
 std::shared_ptr<const s3lifecycle::Configuration> S3RestApi::lifecycle(const QString &bucket)
 {
-    {
-        QMutexLocker lock(&m_corsMutex);
-        const auto it = m_lifecycle.constFind(bucket);
-        if (it != m_lifecycle.constEnd())
-            return *it;
-    }
-    std::shared_ptr<const s3lifecycle::Configuration> loaded;
-    auto document = m_store->bucketDocument(bucket, S3Store::BucketDocument::Lifecycle);
-    if (document && !document->isEmpty()) {
-        if (auto parsed = s3lifecycle::parseConfiguration(*document))
-            loaded = std::make_shared<const s3lifecycle::Configuration>(std::move(*parsed));
-    }
-    if (document) {
-        QMutexLocker lock(&m_corsMutex);
-        m_lifecycle.insert(bucket, loaded);
-    }
-    return loaded;
+    return cachedDocument(m_corsMutex, m_lifecycle, m_store, bucket,
+        S3Store::BucketDocument::Lifecycle,
+        [](const QByteArray &d) { return s3lifecycle::parseConfiguration(d); });
 }
 
 void S3RestApi::addExpirationHeader(HttpResponse &r, const S3Object &o)

@@ -382,31 +382,13 @@ Result<void> forgetUpload(Database &db, const QByteArray &uploadId)
     return {};
 }
 
+// The s3_buckets column of each BucketDocument, in the enum's order.
 const char *documentColumn(S3Store::BucketDocument which)
 {
-    switch (which) {
-    case S3Store::BucketDocument::Tagging:
-        return "tagging";
-    case S3Store::BucketDocument::Cors:
-        return "cors";
-    case S3Store::BucketDocument::Notification:
-        return "notification";
-    case S3Store::BucketDocument::Policy:
-        return "policy";
-    case S3Store::BucketDocument::Acl:
-        return "acl";
-    case S3Store::BucketDocument::PublicAccessBlock:
-        return "public_access_block";
-    case S3Store::BucketDocument::Ownership:
-        return "ownership";
-    case S3Store::BucketDocument::Encryption:
-        return "encryption";
-    case S3Store::BucketDocument::Lifecycle:
-        return "lifecycle";
-    case S3Store::BucketDocument::ObjectLock:
-        return "object_lock_configuration";
-    }
-    return "tagging";
+    static const char *const columns[] = {"tagging", "cors", "notification", "policy", "acl",
+        "public_access_block", "ownership", "encryption", "lifecycle", "object_lock_configuration"};
+    static_assert(std::size(columns) == size_t(S3Store::BucketDocument::ObjectLock) + 1);
+    return columns[int(which)];
 }
 
 } // namespace
