@@ -9,6 +9,7 @@
 #include "engine/traceapi.h"
 #include "functions/delivery.h"
 #include "functions/functionrunner.h"
+#include "ide/ideservice.h"
 #include "trace/otlpexport.h"
 #include "trace/tracer.h"
 
@@ -191,6 +192,7 @@ Result<Engine::Options> engineOptions(
     const QCommandLineParser &p, ConsoleLog::Level logLevel = ConsoleLog::Level::Info)
 {
     Engine::Options o;
+    o.ide = makeIdePort;
     ConsoleLog::Options console;
     console.level = logLevel;
     if (p.isSet(QStringLiteral("log-level"))) {
@@ -309,6 +311,10 @@ int runServe(QCoreApplication &app, const QStringList &args)
     installSignalHandlers(app, engine);
     QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(kExitOk); });
     engine.console()->message(LogSeverityInfo, QStringLiteral("tarmac: ") + engine.stateLine());
+    engine.console()->message(LogSeverityInfo,
+        QStringLiteral("tarmac: IDE console %1/_tarmac/ide/#token=%2 (STATE/ide.json and "
+                       "STATE/ide-token for editors)")
+            .arg(engine.edgeUrl().toString(), engine.ideToken()));
     QByteArray line = engine.readyLine() + '\n';
     if (engine.stack())
         line += engine.stack()->outputsText();

@@ -2,7 +2,6 @@
 
 #include "base/json.h"
 #include "engine/dispatcher.h"
-#include "trace/tracecontext.h"
 #include "trace/tracequery.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
@@ -265,17 +264,9 @@ void InspectorWidget::replay()
     m_host->call<QByteArray>(
         this,
         [function, payload](Engine &engine) -> QByteArray {
-            DeliverySink *sink = engine.deliverySink();
-            if (!sink)
-                return {};
-            Delivery d;
-            d.functionName = function;
-            d.payload = payload;
-            d.origin = QStringLiteral("replay");
-            d.traceId = TraceContext::newTrace(*engine.clock()).traceId;
-            const QByteArray trace = d.traceId;
-            sink->submit(std::move(d));
-            return trace;
+            auto invoked = engine.invoke(Engine::Invocation {
+                .function = function, .payload = payload, .origin = QStringLiteral("replay")});
+            return invoked ? invoked->traceId : QByteArray();
         },
         [this](QByteArray trace) {
             if (!trace.isEmpty())

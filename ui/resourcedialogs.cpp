@@ -3,7 +3,6 @@
 #include "base/json.h"
 #include "engine/engine.h"
 #include "engine/stackcommands.h"
-#include "trace/tracecontext.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
 #include "ui/logview.h"
@@ -121,13 +120,7 @@ void InvokeDialog::invoke()
     QPointer<InvokeDialog> guard(this);
     const QString function = m_function;
     m_host->post([guard, function, payload](Engine &engine) {
-        Delivery d;
-        d.functionName = function;
-        d.payload = payload;
-        d.origin = QStringLiteral("manual");
-        const TraceContext trace = TraceContext::newTrace(*engine.clock());
-        d.traceId = trace.traceId;
-        d.done = [guard](const DeliveryResult &r) {
+        const auto show = [guard](const DeliveryResult &r) {
             // Any thread: hop to the GUI thread, where the dialog may be gone.
             QMetaObject::invokeMethod(
                 qApp,
@@ -137,13 +130,13 @@ void InvokeDialog::invoke()
                 },
                 Qt::QueuedConnection);
         };
-        if (DeliverySink *sink = engine.deliverySink()) {
-            sink->submit(std::move(d));
-        } else {
+        auto id
+            = engine.invoke(Engine::Invocation {.function = function, .payload = payload}, show);
+        if (!id) {
             DeliveryResult r;
-            r.errorType = QStringLiteral("Tarmac.Unavailable");
-            r.errorMessage = QObject::tr("no function runtime is running");
-            d.done(r);
+            r.errorType = id.error().code;
+            r.errorMessage = id.error().message;
+            show(r);
         }
     });
 }

@@ -2,7 +2,6 @@
 
 #include "engine/engine.h"
 #include "engine/stackapplier.h"
-#include "functions/functionrunner.h"
 #include "ui/enginehost.h"
 #include "ui/timelinedata.h"
 #include "ui/timelinegeometry.h"
@@ -51,39 +50,9 @@ QString FunctionResources::emptyText(bool projectOpen) const
 
 QList<ResourceItem> FunctionResources::collect(Engine &engine) const
 {
-    QList<ResourceItem> out;
-    FunctionRunner *runner = engine.functionRunner();
-    if (!runner)
-        return out;
-    QStringList names = runner->functionNames();
-    names.sort();
-    const QList<FunctionRunner::InstanceInfo> instances = runner->instances();
-    for (const QString &name : names) {
-        const auto config = runner->function(name);
-        if (!config)
-            continue;
-        ResourceItem item;
-        item.name = name;
-        int warm = 0, busy = 0;
-        for (const auto &i : instances) {
-            if (i.function != name)
-                continue;
-            if (i.state == FunctionInstance::State::Ready
-                || i.state == FunctionInstance::State::Invoking)
-                ++warm;
-            if (i.state == FunctionInstance::State::Invoking)
-                ++busy;
-        }
-        item.counts = {{QStringLiteral("warm"), warm}, {QStringLiteral("busy"), busy},
-            {QStringLiteral("runtime"), config->runtime}};
-        item.tooltip = QObject::tr("%1, handler %2\n%3\n%4 MB, timeout %5 s")
-                           .arg(config->runtime, config->handler, config->codeDir)
-                           .arg(config->memoryMb)
-                           .arg(config->timeoutSeconds);
-        item.warning = runner->warnings(name).join(u'\n');
-        out.append(item);
-    }
-    return out;
+    // Lambda's catalog entries (runtime, handler, warm and busy instances), as the IDE API
+    // lists them; the invocation counts join from the trace store.
+    return CatalogResources::itemsOf(engine.catalog(), id());
 }
 
 QString FunctionResources::statusText(const ResourceItem &item) const

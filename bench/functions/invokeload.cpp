@@ -3,9 +3,14 @@
 // trip timed. Prints one JSON line: count, errors, p50/p90/p99/max in ms, invokes/s.
 //
 //   invokeload HOST:PORT FUNCTION --count N --concurrency C [--payload JSON] [--cold]
+//              [--rate R] [--seconds S]
 //
 // --cold changes the function's configuration before each invoke (sequentially), so that
 // every invoke starts a new instance: the round trip is then spawn to first response.
+// --rate paces the invokes at R per second in total, evenly across the callers (invoke i is
+// due at start + i/R; a caller that falls behind goes on without sleeping); without it every
+// caller invokes as fast as it can. --seconds stops issuing invokes after S seconds, whatever
+// --count says (with --rate and no --count: R x S invokes).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -122,12 +127,18 @@ int main(int argc, char **argv)
     const std::string address = argv[1];
     const std::string function = argv[2];
     int count = 1000, concurrency = 1;
-    bool cold = false;
+    bool cold = false, countSet = false;
+    double rate = 0, maxSeconds = 0;
     std::string payload = "{}";
     for (int i = 3; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--count" && i + 1 < argc)
+        if (a == "--count" && i + 1 < argc) {
             count = std::atoi(argv[++i]);
+            countSet = true;
+        } else if (a == "--rate" && i + 1 < argc)
+            rate = std::max(0.0, std::atof(argv[++i]));
+        else if (a == "--seconds" && i + 1 < argc)
+            maxSeconds = std::max(0.0, std::atof(argv[++i]));
         else if (a == "--concurrency" && i + 1 < argc)
             concurrency = std::max(1, std::atoi(argv[++i]));
         else if (a == "--payload" && i + 1 < argc)
@@ -135,6 +146,8 @@ int main(int argc, char **argv)
         else if (a == "--cold")
             cold = true;
     }
+    if (!countSet && rate > 0 && maxSeconds > 0)
+        count = int(rate * maxSeconds + 0.5);
     const size_t colon = address.rfind(':');
     const std::string host = address.substr(0, colon);
     const int port = std::atoi(address.c_str() + colon + 1);
@@ -143,6 +156,8 @@ int main(int argc, char **argv)
     std::vector<std::vector<double>> samples(static_cast<size_t>(concurrency));
     std::atomic<int> next {0}, errors {0};
     const auto started = Clock::now();
+    const auto stopAt = started
+        + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(maxSeconds));
     std::vector<std::thread> threads;
     for (int t = 0; t < concurrency; ++t) {
         threads.emplace_back([&, t] {
@@ -160,6 +175,14 @@ int main(int argc, char **argv)
             while (true) {
                 const int i = next++;
                 if (i >= count)
+                    break;
+                if (rate > 0) {
+                    const auto due = started
+                        + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(double(i) / rate));
+                    std::this_thread::sleep_until(due);
+                }
+                if (maxSeconds > 0 && Clock::now() >= stopAt)
                     break;
                 if (cold) {
                     const std::string config

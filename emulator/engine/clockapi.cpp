@@ -35,16 +35,20 @@ qint64 ClockApi::maxBodySize(const HttpRequest &head) const
     return 64 * 1024;
 }
 
-HttpResponse ClockApi::state() const
+Json ClockApi::stateJson(const Clock *clock)
 {
-    const qint64 ns = m_clock->nowNs();
-    const auto *controlled = qobject_cast<const ControlledClock *>(m_clock);
-    const bool frozen = controlled ? controlled->isFrozen()
-                                   : qobject_cast<const ManualClock *>(m_clock) != nullptr;
+    const qint64 ns = clock->nowNs();
+    const auto *controlled = qobject_cast<const ControlledClock *>(clock);
+    const bool frozen
+        = controlled ? controlled->isFrozen() : qobject_cast<const ManualClock *>(clock) != nullptr;
     const QString now
         = QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, Qt::UTC).toString(Qt::ISODateWithMs);
-    return HttpResponse::json(200,
-        toJsonBytes(Json {{"now", toStd(now)}, {"nowMs", ns / 1'000'000}, {"frozen", frozen}}));
+    return Json {{"now", toStd(now)}, {"nowMs", ns / 1'000'000}, {"frozen", frozen}};
+}
+
+HttpResponse ClockApi::state() const
+{
+    return HttpResponse::json(200, toJsonBytes(stateJson(m_clock)));
 }
 
 void ClockApi::handle(HttpRequest &&request, HttpResponder responder)
@@ -90,59 +94,73 @@ void ClockApi::handle(HttpRequest &&request, HttpResponder responder)
 
 HttpResponse ClockApi::move(const QByteArray &action, const QByteArray &body)
 {
-    auto *controlled = qobject_cast<ControlledClock *>(m_clock);
-    auto *manual = qobject_cast<ManualClock *>(m_clock);
-    if (!controlled && !manual)
-        return fail(409, "ClockNotControllable",
-            QStringLiteral("this engine runs on the system clock, which cannot be moved"));
-    if (action == "freeze") {
-        if (controlled)
-            controlled->freeze();
-        return state();
-    }
-    if (action == "resume") {
-        if (!controlled)
-            return fail(409, "ClockNotControllable",
-                QStringLiteral("this engine's clock is a manual one: it only moves when told"));
-        controlled->resume();
-        return state();
-    }
     auto parsed = parseJson(body.isEmpty() ? QByteArray("{}") : body);
     if (!parsed || !parsed->is_object())
         return fail(400, "ValidationException", QStringLiteral("the body must be a JSON object"));
-    JsonFields fields(*parsed);
+    auto done = control(m_clock, action, *parsed);
+    if (!done)
+        return fail(done.error().httpStatus, qPrintable(done.error().code), done.error().message);
+    return HttpResponse::json(200, toJsonBytes(*done));
+}
+
+Result<Json> ClockApi::control(Clock *clock, const QByteArray &action, const Json &params)
+{
+    const auto invalid = [](const QString &message) {
+        return makeError(QStringLiteral("ValidationException"), message, 400);
+    };
+    auto *controlled = qobject_cast<ControlledClock *>(clock);
+    auto *manual = qobject_cast<ManualClock *>(clock);
+    if (!controlled && !manual)
+        return makeError(QStringLiteral("ClockNotControllable"),
+            QStringLiteral("this engine runs on the system clock, which cannot be moved"), 409);
+    if (action == "freeze") {
+        if (controlled)
+            controlled->freeze();
+        return stateJson(clock);
+    }
+    if (action == "resume") {
+        if (!controlled)
+            return makeError(QStringLiteral("ClockNotControllable"),
+                QStringLiteral("this engine's clock is a manual one: it only moves when told"),
+                409);
+        controlled->resume();
+        return stateJson(clock);
+    }
+    if (action != "advance" && action != "set")
+        return invalid(QStringLiteral("no clock control %1: freeze, advance, set or resume")
+                           .arg(QString::fromUtf8(action)));
+    if (!params.is_object())
+        return invalid(QStringLiteral("the parameters must be a JSON object"));
+    JsonFields fields(params);
     qint64 targetNs = 0;
     if (action == "advance") {
         const auto seconds = fields.number("seconds");
         if (!fields.ok())
-            return fail(400, "ValidationException", fields.error()->message());
+            return invalid(fields.error()->message());
         if (!seconds || !std::isfinite(*seconds) || *seconds < 0 || *seconds > kMaxAdvanceSeconds)
-            return fail(400, "ValidationException",
-                QStringLiteral("seconds must be a number from 0 to %1")
-                    .arg(qint64(kMaxAdvanceSeconds)));
-        targetNs = m_clock->nowNs() + qint64(std::llround(*seconds * 1e9));
+            return invalid(QStringLiteral("seconds must be a number from 0 to %1")
+                               .arg(qint64(kMaxAdvanceSeconds)));
+        targetNs = clock->nowNs() + qint64(std::llround(*seconds * 1e9));
     } else { // set
         const auto time = fields.string("time");
         if (!fields.ok())
-            return fail(400, "ValidationException", fields.error()->message());
+            return invalid(fields.error()->message());
         const QDateTime at = time ? QDateTime::fromString(*time, Qt::ISODateWithMs) : QDateTime();
         if (!at.isValid())
-            return fail(400, "ValidationException",
-                QStringLiteral("time must be an RFC 3339 date and time "
-                               "(\"2026-12-01T10:00:00Z\")"));
+            return invalid(QStringLiteral("time must be an RFC 3339 date and time "
+                                          "(\"2026-12-01T10:00:00Z\")"));
         targetNs = at.toMSecsSinceEpoch() * 1'000'000;
-        if (targetNs < m_clock->nowNs())
-            return fail(400, "ValidationException",
+        if (targetNs < clock->nowNs())
+            return invalid(
                 QStringLiteral("%1 is in the clock's past: time only moves forward").arg(*time));
-        if (targetNs - m_clock->nowNs() > qint64(kMaxAdvanceSeconds) * 1'000'000'000)
-            return fail(400, "ValidationException",
-                QStringLiteral("%1 is more than a century ahead").arg(*time));
+        if (targetNs - clock->nowNs() > qint64(kMaxAdvanceSeconds) * 1'000'000'000)
+            return invalid(QStringLiteral("%1 is more than a century ahead").arg(*time));
     }
     if (controlled)
         controlled->advanceTo(targetNs);
     else
         manual->setNowNs(std::max(targetNs, manual->nowNs()));
-    return state();
+    return stateJson(clock);
 }
 
 } // namespace tarmac

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "base/json.h"
+#include "base/result.h"
 #include "http/httphandler.h"
 
 #include <QObject>
@@ -24,6 +26,12 @@ public:
     explicit ClockApi(Clock *clock, QObject *parent = nullptr);
 
     static constexpr const char *prefix = "/_tarmac/clock";
+
+    // What both this and the IDE API answer: {"now", "nowMs", "frozen"}.
+    static Json stateJson(const Clock *clock);
+    // freeze, resume, advance {"seconds"} or set {"time"}, on the engine's thread; the state
+    // after it, or an error (ValidationException, ClockNotControllable; HTTP status set).
+    static Result<Json> control(Clock *clock, const QByteArray &action, const Json &params);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;

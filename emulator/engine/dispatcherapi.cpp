@@ -44,8 +44,10 @@ void putPayload(Json &out, const char *key, const QByteArray &payload)
         out[std::string(key) + "Text"] = payload.toStdString();
 }
 
+} // namespace
+
 // "logicalId": the template's name for the function, when it has one other than its name.
-void putLogicalId(Json &j, const DispatcherApi::Names &names)
+void DispatcherApi::putLogicalId(Json &j, const Names &names)
 {
     const auto it = j.find("function");
     if (!names.logical || it == j.end() || !it->is_string())
@@ -56,7 +58,7 @@ void putLogicalId(Json &j, const DispatcherApi::Names &names)
         j["logicalId"] = toStd(logical);
 }
 
-Json breakpointJson(const Breakpoint &bp)
+Json DispatcherApi::breakpointJson(const Breakpoint &bp)
 {
     Json j = {{"id", bp.id}, {"enabled", bp.enabled}, {"hits", bp.hits}};
     if (!bp.functionName.isEmpty())
@@ -72,7 +74,7 @@ Json breakpointJson(const Breakpoint &bp)
     return j;
 }
 
-Json pendingJson(const PendingDelivery &p)
+Json DispatcherApi::pendingJson(const PendingDelivery &p)
 {
     Json j = {{"id", p.id.toStdString()}, {"function", toStd(p.functionName)},
         {"qualifier", toStd(p.qualifier)}, {"origin", toStd(p.origin)}, {"async", p.async},
@@ -84,7 +86,7 @@ Json pendingJson(const PendingDelivery &p)
     return j;
 }
 
-Json recordJson(const DeliveryRecord &r, bool withBodies)
+Json DispatcherApi::recordJson(const DeliveryRecord &r, bool withBodies)
 {
     Json j = {{"sequence", r.sequence}, {"id", r.id.toStdString()},
         {"function", toStd(r.functionName)}, {"qualifier", toStd(r.qualifier)},
@@ -109,12 +111,16 @@ Json recordJson(const DeliveryRecord &r, bool withBodies)
     return j;
 }
 
+namespace {
+
 Error invalidRequest(const QString &message)
 {
     return makeError(QStringLiteral("InvalidRequest"), message, 400);
 }
 
-Result<Breakpoint> breakpointFromJson(const Json &body)
+} // namespace
+
+Result<Breakpoint> DispatcherApi::breakpointFromJson(const Json &body)
 {
     if (!body.is_object())
         return invalidRequest(QStringLiteral("a breakpoint is a JSON object"));
@@ -162,7 +168,7 @@ Result<Breakpoint> breakpointFromJson(const Json &body)
     return bp;
 }
 
-Json stateJson(Dispatcher *d, const DispatcherApi::Names &names)
+Json DispatcherApi::stateJson(Dispatcher *d, const Names &names)
 {
     Json bps = Json::array();
     for (const Breakpoint &bp : d->breakpoints()) {
@@ -172,8 +178,6 @@ Json stateJson(Dispatcher *d, const DispatcherApi::Names &names)
     }
     return Json {{"paused", d->isPaused()}, {"pending", d->pending().size()}, {"breakpoints", bps}};
 }
-
-} // namespace
 
 DispatcherApi::DispatcherApi(Dispatcher *dispatcher, Names names)
     : m_dispatcher(dispatcher)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/json.h"
 #include "http/httphandler.h"
 
 #include <functional>
@@ -8,6 +9,9 @@ namespace tarmac {
 
 class Clock;
 class Dispatcher;
+struct Breakpoint;
+struct DeliveryRecord;
+struct PendingDelivery;
 
 // The Dispatcher's controls for scripts, at /_tarmac/dispatch/… on the edge port: JSON in
 // and out, documented in README.md ("Dispatcher"). A thin wire layer: every decision is the
@@ -25,6 +29,18 @@ public:
     explicit DispatcherApi(Dispatcher *dispatcher, Names names = {});
 
     static constexpr const char *prefix = "/_tarmac/dispatch";
+
+    // The JSON shapes both this and the IDE API answer with (README.md, "Dispatcher").
+    static Json breakpointJson(const Breakpoint &breakpoint);
+    static Json pendingJson(const PendingDelivery &pending);
+    static Json recordJson(const DeliveryRecord &record, bool withBodies);
+    // {"paused", "pending": count, "breakpoints"}
+    static Json stateJson(Dispatcher *dispatcher, const Names &names);
+    // A breakpoint from {"function"?, "origin"?, "enabled"?, "path"?, "op"?, "value"?}; the
+    // error's code is InvalidRequest.
+    static Result<Breakpoint> breakpointFromJson(const Json &body);
+    // Sets "logicalId" beside "function" when the template names it otherwise.
+    static void putLogicalId(Json &j, const Names &names);
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;

@@ -2,8 +2,8 @@
 
 #include "base/clock.h"
 #include "base/controlledclock.h"
+#include "base/ids.h"
 #include "engine/asyncinvoker.h"
-#include "engine/catalogapi.h"
 #include "engine/clockapi.h"
 #include "engine/dispatcher.h"
 #include "engine/dispatcherapi.h"
@@ -17,10 +17,10 @@
 #include "http/edgerouter.h"
 #include "http/httpserver.h"
 #include "http/serviceregistry.h"
-#include "ide/ideserver.h"
 #include "services/eventsourcemappings.h"
 #include "services/messagetargets.h"
 #include "store/store.h"
+#include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
 #include <QDir>
@@ -366,8 +366,8 @@ Result<void> Engine::listen()
         for (const ServicePort &port : module->ports(early))
             m_ports.push_back(Port {port, std::make_unique<HttpServer>(port.handler, http)});
     }
-    m_ide = std::make_unique<IdeServer>(m_ideToken.toLatin1(), m_registry.get());
-    addCatalogMethods(*m_ide, *this);
+    if (m_options.ide)
+        m_ide = m_options.ide(*this);
 
     const auto bindError = [this](const char *what, int port, const QString &why) {
         return startError(QStringLiteral("cannot listen on %1:%2 (%3 port): %4")
@@ -383,8 +383,10 @@ Result<void> Engine::listen()
             return bindError(qPrintable(p.port.label), number, p.server->errorString());
         connect(p.server.get(), &HttpServer::drained, this, &Engine::onServerDrained);
     }
-    if (auto r = m_ide->listen(m_options.host, quint16(m_options.idePort)); !r)
-        return bindError("IDE", m_options.idePort, r.error().message);
+    if (m_ide) {
+        if (auto r = m_ide->listen(m_options.host, quint16(m_options.idePort)); !r)
+            return bindError("IDE", m_options.idePort, r.error().message);
+    }
     connect(m_edge.get(), &HttpServer::drained, this, &Engine::onServerDrained);
     return {};
 }
@@ -412,11 +414,8 @@ Result<void> Engine::start()
         ? QString()
         : StackLoader::findTemplate(m_options.projectPath);
     if (!templatePath.isEmpty()) {
-        m_stack = std::make_unique<StackApplier>(this, templatePath);
-        if (auto r = m_stack->start(); !r)
+        if (auto r = startStack(templatePath); !r)
             return startError(r.error().message);
-        updateNames();
-        connect(m_stack.get(), &StackApplier::reloaded, this, &Engine::updateNames);
     }
     m_registry->setHealthField(QStringLiteral("state"),
         toJsonBytes(Json {{"dir", toStd(m_stateDir)}, {"ephemeral", m_options.ephemeral}}));
@@ -427,6 +426,7 @@ Result<void> Engine::start()
         endpoint.write(edgeUrl().toString().toUtf8() + '\n');
     m_running = true;
     scheduleGarbageCollection(2'000'000'000); // out of the way of start-up, then hourly
+    emit started();
     return {};
 }
 
@@ -481,7 +481,8 @@ void Engine::stop()
     m_clock->cancel(std::exchange(m_gcTimer, 0));
     for (const char *name : {"edge", "ide"})
         m_registry->setState(QString::fromLatin1(name), ServiceState::Stopping);
-    m_ide->close();
+    if (m_ide)
+        m_ide->close();
     if (m_stack)
         m_stack->stop();
     stopWork();
@@ -518,6 +519,52 @@ QString Engine::logicalName(const QString &physicalName) const
 {
     QMutexLocker lock(&m_namesMutex);
     return m_logicalByPhysical.value(physicalName, physicalName);
+}
+
+Result<void> Engine::startStack(const QString &templatePath)
+{
+    auto stack = std::make_unique<StackApplier>(this, templatePath);
+    if (auto r = stack->start(); !r)
+        return r;
+    m_stack = std::move(stack);
+    updateNames();
+    connect(m_stack.get(), &StackApplier::reloaded, this, &Engine::updateNames);
+    connect(m_stack.get(), &StackApplier::changed, this, &Engine::stackChanged);
+    emit stackChanged();
+    return {};
+}
+
+Result<QStringList> Engine::reloadProject()
+{
+    if (!m_stack)
+        return makeError(QStringLiteral("NoProject"),
+            QStringLiteral("Tarmac runs no template: open a project first"));
+    return m_stack->reload();
+}
+
+Result<QStringList> Engine::openProject(const QString &path)
+{
+    if (!m_running)
+        return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("not running"));
+    const QString templatePath = StackLoader::findTemplate(path);
+    if (templatePath.isEmpty())
+        return makeError(QStringLiteral("TemplateNotFound"),
+            QStringLiteral("%1 holds no template.yaml (or template.yml, template.json)").arg(path));
+    // The new template is applied as a reload would: what the old one made and the new one
+    // does not have is deleted (the stack's resources are recorded in the state).
+    const QString previous = m_stack ? m_stack->templatePath() : QString();
+    if (m_stack) {
+        m_stack->stop();
+        m_stack.reset();
+    }
+    if (auto r = startStack(templatePath); !r) {
+        if (!previous.isEmpty())
+            (void)startStack(previous);
+        return r.error();
+    }
+    m_options.projectPath = path;
+    QStringList changes = {QStringLiteral("opened %1").arg(templatePath)};
+    return changes;
 }
 
 void Engine::updateNames()
@@ -605,7 +652,62 @@ QByteArray Engine::readyLine() const
     QByteArray line = "tarmac ready edge=" + edgeUrl().toString().toUtf8();
     for (const Port &p : m_ports)
         line += ' ' + p.port.name.toUtf8() + '=' + portUrl(p.port.name).toString().toUtf8();
-    return line + " ide=" + ideUrl().toString().toUtf8();
+    if (m_ide)
+        line += " ide=" + ideUrl().toString().toUtf8();
+    return line;
+}
+
+void Engine::addEdgeRoute(const QByteArray &prefix, HttpHandler *handler)
+{
+    m_edgeRouter->addInternalRoute(prefix, handler);
+}
+
+Result<QString> Engine::functionNamed(const QString &nameOrArn) const
+{
+    QString name = nameOrArn;
+    if (name.startsWith(QLatin1String("arn:"))) {
+        // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        const QStringList parts = name.split(u':');
+        if (parts.size() < 7 || parts[2] != QLatin1String("lambda")
+            || parts[5] != QLatin1String("function"))
+            return makeError(QStringLiteral("InvalidParams"),
+                QStringLiteral("%1 is not a function ARN").arg(nameOrArn.left(200)));
+        name = parts[6];
+    }
+    name = physicalName(name);
+    if (name.isEmpty() || !m_runner || !m_runner->hasFunction(name))
+        return makeError(QStringLiteral("ResourceNotFoundException"),
+            QStringLiteral("no function %1").arg(nameOrArn.left(200)));
+    return name;
+}
+
+Result<Engine::Invoked> Engine::invoke(
+    Invocation invocation, std::function<void(const DeliveryResult &)> done) const
+{
+    auto name = functionNamed(invocation.function);
+    if (!name)
+        return name.error();
+    if (!m_dispatcher)
+        return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("not running"));
+    Delivery d;
+    d.id = newRequestId();
+    d.functionName = *name;
+    d.payload = std::move(invocation.payload);
+    d.origin = invocation.origin;
+    d.async = invocation.async;
+    d.tailLogs = invocation.tailLogs;
+    d.traceId = TraceContext::newTrace(*m_clock).traceId;
+    const Invoked invoked {d.id, d.traceId, d.functionName};
+    if (invocation.async) {
+        if (auto r = m_dispatcher->submitAsync(std::move(d)); !r)
+            return r.error();
+        return invoked;
+    }
+    d.done = std::move(done);
+    if (!d.done)
+        d.done = [](const DeliveryResult &) {};
+    m_dispatcher->submit(std::move(d));
+    return invoked;
 }
 
 } // namespace tarmac

@@ -2,6 +2,8 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "engine/ideport.h"
+#include "functions/delivery.h"
 #include "services/servicemodule.h"
 #include "trace/consolelog.h"
 
@@ -31,8 +33,8 @@ class EdgeRouter;
 class EventSourceMappings;
 class MessageTargets;
 class EventSourcePoller;
+class HttpHandler;
 class HttpServer;
-class IdeServer;
 class ServiceModule;
 class ServiceRegistry;
 class StackApplier;
@@ -72,6 +74,8 @@ public:
         QHash<QString, QString> serviceOptions;
         // What the terminal shows (requests, function output, errors): none when unset.
         std::optional<ConsoleLog::Options> console;
+        // Makes the IDE port's server (ide/: makeIdePort), on idePort; unset: no IDE port.
+        std::function<std::unique_ptr<IdePort>(Engine &engine)> ide;
     };
 
     explicit Engine(Options options, Clock *clock = nullptr, QObject *parent = nullptr);
@@ -124,7 +128,43 @@ public:
     Result<QString> runCatalogAction(
         const QString &kind, const QString &name, const QString &action) const;
 
-    // "tarmac ready edge=… api=… ide=…"
+    // Tarmac's own pages and controls at /_tarmac/<name>… on the edge port, for the layers
+    // above (the IDE's browser console). Before start() binds the edge port, or from
+    // Options::ide's factory; `handler` outlives the engine's servers.
+    void addEdgeRoute(const QByteArray &prefix, HttpHandler *handler);
+
+    // Invokes a function as the desktop's Invoke dialog and the IDE do (origin "manual"), on
+    // a new trace. `function` is its name, the template's logical id or its ARN. Synchronous:
+    // `done` gets the outcome on an arbitrary thread (maybe before this returns). Event
+    // (async): stored, retried and sent to destinations as Lambda does, and `done` is not
+    // called. ResourceNotFoundException for no such function.
+    struct Invocation
+    {
+        QString function;
+        QByteArray payload;
+        bool async = false;
+        bool tailLogs = false;
+        QString origin = QStringLiteral("manual"); // "replay" for a recorded event again
+    };
+    struct Invoked
+    {
+        QByteArray id; // the delivery's (and the invocation's request id)
+        QByteArray traceId;
+        QString function; // its name
+    };
+    Result<Invoked> invoke(
+        Invocation invocation, std::function<void(const DeliveryResult &)> done = nullptr) const;
+    // A function's name for its name, logical id or ARN (qualifier dropped), or an error.
+    Result<QString> functionNamed(const QString &nameOrArn) const;
+
+    // Loads the project's template again and applies the difference (StackApplier::reload).
+    Result<QStringList> reloadProject();
+    // Runs another project's template (a folder or a template file) in place of the current
+    // one, in the same state folder: what the old template made and the new one does not
+    // have is deleted, as a reload would. On an error the old template runs again.
+    Result<QStringList> openProject(const QString &path);
+
+    // "tarmac ready edge=… api=… ide=…" (no ide= without an IDE port)
     QByteArray readyLine() const;
     // "state in DIR" (and that an ephemeral one goes at exit), for the start-up lines.
     QString stateLine() const { return stateLine(m_stateDir, m_options.ephemeral); }
@@ -139,7 +179,12 @@ public:
     ConsoleLog *console() const { return m_console.get(); }
 
 signals:
+    // start() succeeded: every part (dispatcher, modules, template) is there.
+    void started();
     void stopped();
+    // The template's status changed (StackApplier::status(): started, reloaded, failed to
+    // reload, another project opened).
+    void stackChanged();
 
 private:
     Result<void> openState();
@@ -157,6 +202,7 @@ private:
     void collectGarbage();
     void scheduleGarbageCollection(qint64 delayNs);
     void updateNames();
+    Result<void> startStack(const QString &templatePath);
 
     Options m_options;
     Clock *m_clock;
@@ -189,7 +235,7 @@ private:
         std::unique_ptr<HttpServer> server;
     };
     std::vector<Port> m_ports;
-    std::unique_ptr<IdeServer> m_ide;
+    std::unique_ptr<IdePort> m_ide;
     std::unique_ptr<StackApplier> m_stack;
     mutable QMutex m_namesMutex;
     QHash<QString, QString> m_physicalByLogical;

@@ -340,6 +340,12 @@ QByteArray StackApplier::outputsText() const
 
 void StackApplier::publishHealth()
 {
+    m_engine->services()->setHealthField(QStringLiteral("template"), toJsonBytes(status()));
+    emit changed();
+}
+
+Json StackApplier::status() const
+{
     Json t = Json::object();
     t["path"] = m_templatePath.toStdString();
     t["status"] = m_lastError.isEmpty() ? "ok" : "error";
@@ -366,7 +372,7 @@ void StackApplier::publishHealth()
     for (const QString &c : m_lastChanges)
         changes.push_back(c.toStdString());
     t["lastChanges"] = changes;
-    m_engine->services()->setHealthField(QStringLiteral("template"), toJsonBytes(t));
+    return t;
 }
 
 void StackApplier::printReport(const Stack &stack) const

@@ -58,10 +58,15 @@ public:
     QString lastError() const { return m_lastError; }
     // "Outputs:\n  Name: value\n" for stdout after the ready line; empty without outputs.
     QByteArray outputsText() const;
+    // What /_tarmac/health shows as "template": path, status, error, stack, resources,
+    // outputs, fidelity {unsupported, ignored, items}, lastChanges.
+    Json status() const;
 
 signals:
     void reloaded(const QStringList &changes);
     void reloadFailed(const QString &error);
+    // After start, every reload and every failed one: status() changed.
+    void changed();
 
 private:
     Result<Stack> load() const;

@@ -280,6 +280,12 @@ Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
         = "SELECT " + std::string(kLogColumns) + " FROM logs WHERE time_ns BETWEEN ?1 AND ?2";
     if (!query.traceId.isEmpty())
         sql += " AND trace_id = ?4";
+    if (!query.source.isEmpty())
+        sql += " AND source = ?5";
+    if (!query.text.isEmpty())
+        sql += " AND instr(body, ?6) > 0";
+    if (query.minSeverity > 0)
+        sql += " AND severity >= ?7";
     sql += query.newest ? " ORDER BY time_ns DESC, id DESC LIMIT ?3"
                         : " ORDER BY time_ns, id LIMIT ?3";
     auto st = m_db->prepare(sql);
@@ -288,6 +294,14 @@ Result<QList<LogRecord>> TraceQuery::logs(const LogQuery &query)
     st->bind(1, query.fromNs).bind(2, query.toNs).bind(3, qint64(query.limit));
     if (!query.traceId.isEmpty())
         st->bind(4, view(query.traceId));
+    const QByteArray source = query.source.toUtf8();
+    const QByteArray text = query.text.toUtf8();
+    if (!query.source.isEmpty())
+        st->bind(5, view(source));
+    if (!query.text.isEmpty())
+        st->bind(6, view(text));
+    if (query.minSeverity > 0)
+        st->bind(7, qint64(query.minSeverity));
     QList<LogRecord> out;
     if (auto r = st->forEachRow([&] { out.append(readLog(*st)); }); !r)
         return r.error();

@@ -71,6 +71,9 @@ public:
         QByteArray traceId; // empty: every trace
         qsizetype limit = -1; // -1: no limit
         bool newest = false; // with a limit: the newest rows (still returned oldest first)
+        QString source; // empty: every source (a function's name, a service)
+        QString text; // empty: any text; else lines that contain it
+        int minSeverity = 0;
     };
 
     static Result<std::unique_ptr<TraceQuery>> open(const QString &tracesDbPath);

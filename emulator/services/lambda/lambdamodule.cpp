@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "functions/codewatcher.h"
+#include "functions/functionrunner.h"
 #include "http/edgerouter.h"
 #include "services/eventsourcemappings.h"
 #include "services/lambda/functionbuild.h"
@@ -37,6 +38,7 @@ const EventInvokeConfigs *LambdaModule::eventInvokeConfigs() const
 
 Result<void> LambdaModule::start(const EngineContext &context)
 {
+    m_runner = context.runner;
     m_stateDir = context.stateDir;
     m_tracer = context.tracer;
     m_mappings = context.mappings;
@@ -296,6 +298,53 @@ void LambdaModule::watchSource(const QString &name, const lambdaresources::Funct
     auto watcher = std::make_shared<CodeWatcher>(spec.sourceDir);
     connect(watcher.get(), &CodeWatcher::changed, this, [this, name, spec] { bundle(name, spec); });
     m_sourceWatchers.insert(name, std::move(watcher));
+}
+
+QList<CatalogKind> LambdaModule::catalogKinds() const
+{
+    return {{QStringLiteral("function"), tr("Functions"),
+        tr("No functions yet: add one to the template, or run aws lambda create-function "
+           "--endpoint-url EDGE")}};
+}
+
+QList<CatalogEntry> LambdaModule::catalog() const
+{
+    QList<CatalogEntry> out;
+    if (!m_runner)
+        return out;
+    QStringList names = m_runner->functionNames();
+    names.sort();
+    const QList<FunctionRunner::InstanceInfo> instances = m_runner->instances();
+    for (const QString &name : std::as_const(names)) {
+        const auto config = m_runner->function(name);
+        if (!config)
+            continue;
+        int warm = 0, busy = 0;
+        for (const auto &i : instances) {
+            if (i.function != name)
+                continue;
+            if (i.state == FunctionInstance::State::Ready
+                || i.state == FunctionInstance::State::Invoking)
+                ++warm;
+            if (i.state == FunctionInstance::State::Invoking)
+                ++busy;
+        }
+        CatalogEntry e;
+        e.kind = QStringLiteral("function");
+        e.name = name;
+        e.arn = m_runner->functionArn(name);
+        e.counts = {{QStringLiteral("warm"), warm}, {QStringLiteral("busy"), busy}};
+        e.status = tr("%1 · %2 warm").arg(config->runtime).arg(warm);
+        e.properties = {{QStringLiteral("Runtime"), config->runtime},
+            {QStringLiteral("Handler"), config->handler},
+            {QStringLiteral("MemorySize"), QString::number(config->memoryMb)},
+            {QStringLiteral("Timeout"), QString::number(config->timeoutSeconds)},
+            {QStringLiteral("CodeUri"), config->codeDir}};
+        e.actions = {QStringLiteral("invoke")};
+        e.warning = m_runner->warnings(name).join(u'\n');
+        out.append(e);
+    }
+    return out;
 }
 
 } // namespace tarmac

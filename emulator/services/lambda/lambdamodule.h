@@ -42,6 +42,10 @@ public:
     // spec its check made (inline code is written out as its folder under the state); a
     // layer is its folder, read by the functions that list it.
     QList<const ResourceType *> resourceTypes() const override;
+    // Functions (kind "function"): runtime, handler, memory, timeout, warm and busy instances;
+    // action "invoke".
+    QList<CatalogKind> catalogKinds() const override;
+    QList<CatalogEntry> catalog() const override;
     Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
     Result<QString> deleteResource(const StackResource &resource) override;
 
@@ -62,6 +66,7 @@ private:
     std::unique_ptr<LambdaRestApi> m_api;
     QHash<QString, std::shared_ptr<CodeWatcher>> m_sourceWatchers; // by function name
     Tracer *m_tracer = nullptr;
+    FunctionRunner *m_runner = nullptr;
     Clock *m_clock = nullptr;
     std::unique_ptr<LambdaStore> m_functions;
     std::unique_ptr<HttpHandler> m_packages;

@@ -1,8 +1,7 @@
-#include "engine/catalogapi.h"
-
 #include "base/json.h"
 #include "engine/engine.h"
-#include "ide/ideserver.h"
+#include "ide/ideapi.h"
+#include "ide/jsonrpc.h"
 #include "services/servicemodule.h"
 
 #include <QDateTime>
@@ -11,14 +10,7 @@
 
 namespace tarmac {
 
-namespace {
-
-Error invalidParams(const QString &message)
-{
-    return makeError(QStringLiteral("InvalidParams"), message);
-}
-
-Json entryJson(const CatalogEntry &e, const Engine &engine)
+Json catalogEntryJson(const CatalogEntry &e, const Engine &engine)
 {
     const QString logical = engine.logicalName(e.physicalId.isEmpty() ? e.name : e.physicalId);
     Json properties = Json::object();
@@ -38,6 +30,8 @@ Json entryJson(const CatalogEntry &e, const Engine &engine)
         out["warning"] = toStd(e.warning);
     return out;
 }
+
+namespace {
 
 // The catalog entry a request names (by its own name or the template's logical id).
 Result<CatalogEntry> find(const Engine &engine, const Json &params)
@@ -62,10 +56,18 @@ Result<CatalogEntry> find(const Engine &engine, const Json &params)
 
 } // namespace
 
-void addCatalogMethods(IdeServer &ide, Engine &engine)
+void addCatalogMethods(JsonRpc &rpc, const IdeContext &context)
 {
-    Engine *e = &engine;
-    ide.addMethod(QStringLiteral("resources.list"), [e](const Json &params) -> Result<Json> {
+    // On the engine's thread, where the catalog is read.
+    const auto add = [&rpc, context](const char *name,
+                         std::function<Result<Json>(Engine * e, const Json &params)> fn) {
+        rpc.add(QLatin1String(name),
+            [context, fn](const Json &params, JsonRpc::Respond respond, quint64) {
+                context.onEngine(
+                    [e = context.engine, fn, params, respond] { respond(fn(e, params)); });
+            });
+    };
+    add("resources.list", [](Engine *e, const Json &params) -> Result<Json> {
         JsonFields f(params);
         const auto kind = f.string("kind");
         if (!f.ok())
@@ -73,17 +75,17 @@ void addCatalogMethods(IdeServer &ide, Engine &engine)
         Json list = Json::array();
         for (const CatalogEntry &entry : e->catalog()) {
             if (!kind || entry.kind == *kind)
-                list.push_back(entryJson(entry, *e));
+                list.push_back(catalogEntryJson(entry, *e));
         }
         return Json {{"resources", list}};
     });
-    ide.addMethod(QStringLiteral("resources.get"), [e](const Json &params) -> Result<Json> {
+    add("resources.get", [](Engine *e, const Json &params) -> Result<Json> {
         auto entry = find(*e, params);
         if (!entry)
             return entry.error();
-        return entryJson(*entry, *e);
+        return catalogEntryJson(*entry, *e);
     });
-    ide.addMethod(QStringLiteral("resources.items"), [e](const Json &params) -> Result<Json> {
+    add("resources.items", [](Engine *e, const Json &params) -> Result<Json> {
         auto entry = find(*e, params);
         if (!entry)
             return entry.error();
@@ -112,7 +114,7 @@ void addCatalogMethods(IdeServer &ide, Engine &engine)
         }
         return Json {{"items", items}, {"truncated", page->truncated}};
     });
-    ide.addMethod(QStringLiteral("resources.action"), [e](const Json &params) -> Result<Json> {
+    add("resources.action", [](Engine *e, const Json &params) -> Result<Json> {
         auto entry = find(*e, params);
         if (!entry)
             return entry.error();

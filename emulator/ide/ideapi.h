@@ -1,0 +1,47 @@
+#pragma once
+
+#include "base/json.h"
+#include "base/result.h"
+
+#include <QStringList>
+
+#include <functional>
+
+namespace tarmac {
+
+class Engine;
+class JsonRpc;
+struct CatalogEntry;
+class TraceQuery;
+
+// What the IDE's methods run on: the engine (its public API only, the calls the desktop app
+// makes), a way onto the engine's thread, and the IDE thread's own read-only connection to
+// the trace store, so that queries never wait for or hold up the engine.
+struct IdeContext
+{
+    Engine *engine = nullptr;
+    // Runs `work` on the engine's thread (later; never, once the IDE port is closed).
+    std::function<void(std::function<void()> work)> onEngine;
+    // The IDE thread's trace store connection, opened on first use (IDE thread only).
+    std::function<Result<TraceQuery *>()> traces;
+    // Every method's name, for tarmac.info (clients check what this Tarmac offers).
+    std::function<QStringList()> methods;
+    // The IDE port's own figures for tarmac.info: {"clients", "queuedBytes", "missed"}.
+    std::function<Json()> stats;
+};
+
+// Every method of the IDE API but subscribe/unsubscribe (IdeServer's), including
+// rpc.discover (the API's description, docs/ide-api.json, built in):
+// tarmac.*, resources.*, project.*, functions.*, deliveries.*, dispatch.*, breakpoints.*,
+// clock.*, schedules.fire, traces.*, logs.query, events.*, replay.* (docs/ide-api.json
+// describes each; tests check the two agree). Handlers run on the IDE thread; those that call
+// the engine post themselves onto its thread.
+void addIdeMethods(JsonRpc &rpc, const IdeContext &context);
+
+// resources.list/get/items/action, from the resource catalog (catalogapi.cpp).
+void addCatalogMethods(JsonRpc &rpc, const IdeContext &context);
+// A resource as resources.list shows it: {"kind", "logicalId", "name", "arn", "status",
+// "counts", "properties", "actions", "warning"?}. Engine thread.
+Json catalogEntryJson(const CatalogEntry &entry, const Engine &engine);
+
+} // namespace tarmac
