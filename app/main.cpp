@@ -10,11 +10,13 @@
 #include "functions/delivery.h"
 #include "functions/functionrunner.h"
 #include "ide/ideservice.h"
+#include "replay/replayer.h"
 #include "trace/otlpexport.h"
 #include "trace/tracer.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QDir>
 #include <QEventLoop>
 #include <QFile>
@@ -23,6 +25,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QTimer>
+#include <QUrlQuery>
 
 #include <algorithm>
 #include <cstdio>
@@ -61,6 +64,8 @@ Commands:
   build [PROJECT]                install functions' dependencies, bundle esbuild functions
   events generate SOURCE         print a sample event (tarmac events generate --help lists them)
   traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
+  replay CAPTURE [PROJECT]       replay captured events and check their expectations
+  record export [PROJECT]        write a running Tarmac's deliveries as a replay capture
 
 PROJECT is a folder holding template.yaml, or a template file; without one Tarmac starts
 empty and resources are created through the APIs.
@@ -544,6 +549,36 @@ int invokeThrough(
 // `tarmac invoke FUNCTION [PROJECT]`: one invocation in an engine of its own (ephemeral
 // state, ports chosen by the system), so that calls the function makes to AWS services reach
 // this Tarmac. The function comes from the project's template, or from the command line.
+// An engine of its own for a one-off command (invoke, replay): the project's whole stack,
+// created empty in a temporary state folder, on free ports.
+Engine::Options oneOffEngineOptions(
+    const QCommandLineParser &p, const QString &templatePath, const QHash<QString, QString> &layers)
+{
+    Engine::Options options;
+    options.ephemeral = true;
+    options.edgePort = options.idePort = 0;
+    options.ports.insert(QStringLiteral("api"), 0);
+    options.ioThreads = 1;
+    options.projectPath = templatePath;
+    options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
+    options.stackName = p.value(QStringLiteral("stack-name"));
+    options.layerFolders = layers;
+    return options;
+}
+
+// A file's bytes, or standard input's for "-"; `what` names it in the error.
+Result<QByteArray> readInput(const QString &source, const QString &what)
+{
+    QFile in;
+    const bool opened = source == QLatin1String("-")
+        ? in.open(stdin, QIODevice::ReadOnly)
+        : (in.setFileName(source), in.open(QIODevice::ReadOnly));
+    if (!opened)
+        return makeError(QStringLiteral("Usage"),
+            QStringLiteral("cannot read the %1 %2: %3").arg(what, source, in.errorString()));
+    return in.readAll();
+}
+
 int runInvoke(QCoreApplication &app, const QStringList &args)
 {
     QCommandLineParser p;
@@ -689,16 +724,13 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
 
     QByteArray event = QByteArrayLiteral("{}");
     if (p.isSet(QStringLiteral("event"))) {
-        QFile in;
         const QString source = p.value(QStringLiteral("event"));
-        const bool opened = source == QLatin1String("-")
-            ? in.open(stdin, QIODevice::ReadOnly)
-            : (in.setFileName(source), in.open(QIODevice::ReadOnly));
-        if (!opened) {
-            printErr(QStringLiteral("cannot read the event %1: %2").arg(source, in.errorString()));
+        auto bytes = readInput(source, QStringLiteral("event"));
+        if (!bytes) {
+            printErr(bytes.error().message);
             return kExitUsage;
         }
-        event = in.readAll();
+        event = *bytes;
         if (!parseJson(event)) {
             printErr(QStringLiteral("the event %1 is not JSON").arg(source));
             return kExitUsage;
@@ -714,16 +746,7 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
             return invokeThrough(*edge, logicalId, config.name, event);
     }
 
-    Engine::Options options;
-    options.ephemeral = true;
-    options.edgePort = options.idePort = 0;
-    options.ports.insert(QStringLiteral("api"), 0);
-    options.ioThreads = 1;
-    options.projectPath = projectTemplate;
-    options.parameterOverrides = p.values(QStringLiteral("parameter-overrides"));
-    options.stackName = p.value(QStringLiteral("stack-name"));
-    options.layerFolders = *layers;
-    Engine engine(options);
+    Engine engine(oneOffEngineOptions(p, projectTemplate, *layers));
     if (auto r = engine.start(); !r) {
         printErr(r.error().message);
         return kExitUsage;
@@ -764,6 +787,239 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     engine.deliverySink()->submit(std::move(d));
     app.exec();
     return finished ? status : kExitFailure;
+}
+
+int runReplay(QCoreApplication &app, const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Replay captured events against the project, in an engine of its own (the whole stack, "
+        "created empty in a temporary state folder), and check each against its expectation "
+        "(docs/replay.md). CAPTURE: JSON Lines of {target, event, time?, expect?} (as `tarmac "
+        "record export` writes them), `aws logs filter-log-events` output whose messages hold "
+        "`EVENT {json}`, `aws sqs receive-message` output, or one event. Exit status 0 when "
+        "every expectation holds, 1 when one does not, 2 when the capture or the project "
+        "cannot be read."));
+    p.addPositionalArgument(
+        QStringLiteral("CAPTURE"), QStringLiteral("The capture file (- for stdin)."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"),
+        QStringLiteral("Folder with template.yaml, or a template (default: here)."),
+        QStringLiteral("[PROJECT]"));
+    p.addOption({QStringLiteral("target"),
+        QStringLiteral("The function (logical id, name or ARN) for events that name none."),
+        QStringLiteral("FUNCTION")});
+    p.addOption({QStringLiteral("report"), QStringLiteral("Write a JUnit XML report to FILE."),
+        QStringLiteral("FILE")});
+    p.addOption({QStringLiteral("speed"),
+        QStringLiteral("Replay at the recorded pace divided by N (default: as fast as possible)."),
+        QStringLiteral("N")});
+    p.addOption({QStringLiteral("map"),
+        QStringLiteral("Replace OLD with NEW in every string of the events (repeatable): account "
+                       "ids, regions, ARNs, bucket and queue names."),
+        QStringLiteral("OLD=NEW")});
+    addTemplateOptions(p);
+    p.addHelpOption();
+    if (auto done = parseCommandLine(p, args, QStringLiteral("replay")))
+        return *done;
+    const QStringList positional = p.positionalArguments();
+    if (positional.isEmpty() || positional.size() > 2) {
+        printErr(QStringLiteral("usage: tarmac replay CAPTURE [PROJECT] [--target FUNCTION] "
+                                "[--report FILE] [--speed N] [--map OLD=NEW]..."));
+        return kExitUsage;
+    }
+    const auto layers = layerFolders(p);
+    if (!layers) {
+        printErr(layers.error().message);
+        return kExitUsage;
+    }
+    Replayer::Options ro;
+    ro.defaultTarget = p.value(QStringLiteral("target"));
+    if (p.isSet(QStringLiteral("speed"))) {
+        bool ok = false;
+        ro.speed = p.value(QStringLiteral("speed")).toDouble(&ok);
+        if (!ok || !(ro.speed > 0) || ro.speed > 1e6) {
+            printErr(QStringLiteral("--speed takes a number above 0, not '%1'")
+                         .arg(p.value(QStringLiteral("speed"))));
+            return kExitUsage;
+        }
+    }
+    for (const QString &kv : p.values(QStringLiteral("map"))) {
+        const qsizetype eq = kv.indexOf(u'=');
+        if (eq <= 0) {
+            printErr(QStringLiteral("--map takes OLD=NEW, not '%1'").arg(kv));
+            return kExitUsage;
+        }
+        ro.mappings.append(Mapping {kv.left(eq), kv.mid(eq + 1)});
+    }
+    const QString source = positional[0];
+    auto bytes = readInput(source, QStringLiteral("capture"));
+    if (!bytes) {
+        printErr(bytes.error().message);
+        return kExitUsage;
+    }
+    auto capture = readCapture(*bytes);
+    if (!capture) {
+        printErr(QStringLiteral("%1: %2").arg(source, capture.error().message));
+        return kExitUsage;
+    }
+    const QString project = positional.value(1, QDir::currentPath());
+    const QString templatePath = StackLoader::findTemplate(project);
+    if (templatePath.isEmpty()) {
+        printErr(QStringLiteral("no template in %1").arg(project));
+        return kExitUsage;
+    }
+
+    Engine engine(oneOffEngineOptions(p, templatePath, *layers));
+    if (auto r = engine.start(); !r) {
+        printErr(r.error().message);
+        return kExitUsage;
+    }
+    installSignalHandlers(app, engine);
+    printErr(QStringLiteral("replay: %1 event(s) from %2 (%3)")
+                 .arg(capture->records.size())
+                 .arg(source, capture->format));
+    Replayer replayer(&engine, std::move(*capture), ro);
+    QObject::connect(&replayer, &Replayer::replayed, &app, [&replayer](int index) {
+        const QByteArray line = textReport({replayer.results().at(index)});
+        std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+        std::fflush(stdout);
+    });
+    QObject::connect(&replayer, &Replayer::finished, &engine, [&engine] { engine.stop(); });
+    QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(0); });
+    replayer.start();
+    app.exec();
+
+    const auto &results = replayer.results();
+    int failed = 0;
+    for (const auto &r : results)
+        failed += r.mismatches.isEmpty() ? 0 : 1;
+    for (const Mapping &m : replayer.mappings())
+        printErr(QStringLiteral("replay: --map %1=%2 replaced %3 string(s)")
+                     .arg(m.from, m.to)
+                     .arg(m.replaced));
+    printErr(QStringLiteral("replay: %1 of %2 event(s) held their expectations")
+                 .arg(results.size() - failed)
+                 .arg(results.size()));
+    if (p.isSet(QStringLiteral("report"))) {
+        QFile report(p.value(QStringLiteral("report")));
+        if (!report.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            printErr(
+                QStringLiteral("cannot write %1: %2").arg(report.fileName(), report.errorString()));
+            return kExitUsage;
+        }
+        report.write(junitReport(results, QFileInfo(source).fileName()));
+    }
+    if (results.size() < replayer.results().size() || failed > 0)
+        return kExitFailure;
+    return results.isEmpty() ? kExitFailure : kExitOk;
+}
+
+// `tarmac record export`: the deliveries a running Tarmac recorded, as a replay capture.
+int runRecordExport(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Write the deliveries a running Tarmac recorded as a capture for `tarmac replay`: JSON "
+        "Lines of {target, event, time, expect}, oldest first, each expecting the response (or "
+        "the error) it had."));
+    p.addPositionalArgument(QStringLiteral("PROJECT"),
+        QStringLiteral("The project whose Tarmac to ask (default: here)."),
+        QStringLiteral("[PROJECT]"));
+    p.addOption({QStringLiteral("state"),
+        QStringLiteral("The state folder of the running Tarmac (default PROJECT/.tarmac)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("edge"), QStringLiteral("Ask the Tarmac at this edge URL."),
+        QStringLiteral("URL")});
+    p.addOption({QStringLiteral("function"), QStringLiteral("Only this function's deliveries."),
+        QStringLiteral("FUNCTION")});
+    p.addOption({QStringLiteral("since"),
+        QStringLiteral("Only deliveries submitted at or after TIME (RFC 3339)."),
+        QStringLiteral("TIME")});
+    p.addOption({QStringLiteral("limit"), QStringLiteral("At most N deliveries (10000)."),
+        QStringLiteral("N"), QStringLiteral("10000")});
+    p.addHelpOption();
+    if (auto done = parseCommandLine(p, args, QStringLiteral("record export")))
+        return *done;
+    std::optional<qint64> sinceMs;
+    if (p.isSet(QStringLiteral("since"))) {
+        const QDateTime t
+            = QDateTime::fromString(p.value(QStringLiteral("since")), Qt::ISODateWithMs);
+        if (!t.isValid()) {
+            printErr(QStringLiteral("--since takes an RFC 3339 time, not '%1'")
+                         .arg(p.value(QStringLiteral("since"))));
+            return kExitUsage;
+        }
+        sinceMs = t.toMSecsSinceEpoch();
+    }
+    bool limitOk = false;
+    const int limit = p.value(QStringLiteral("limit")).toInt(&limitOk);
+    if (!limitOk || limit < 1 || limit > 10000) {
+        printErr(QStringLiteral("--limit takes a whole number from 1 to 10000"));
+        return kExitUsage;
+    }
+    QUrl edge(p.value(QStringLiteral("edge")));
+    if (!p.isSet(QStringLiteral("edge"))) {
+        const QString project = p.positionalArguments().value(0, QDir::currentPath());
+        QString state = p.value(QStringLiteral("state"));
+        if (state.isEmpty())
+            state = QDir(QFileInfo(project).isDir() ? project : QFileInfo(project).absolutePath())
+                        .absoluteFilePath(QStringLiteral(".tarmac"));
+        auto running = runningEdge(state);
+        if (!running) {
+            printErr(QStringLiteral("no Tarmac is running with the state folder %1 (start `tarmac "
+                                    "serve`, or give --edge URL)")
+                         .arg(state));
+            return kExitFailure;
+        }
+        edge = *running;
+    }
+    QUrl url(edge.toString() + QStringLiteral("/_tarmac/dispatch/deliveries"));
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("bodies"), QStringLiteral("1"));
+    query.addQueryItem(QStringLiteral("limit"), QString::number(limit));
+    if (p.isSet(QStringLiteral("function")))
+        query.addQueryItem(QStringLiteral("function"), p.value(QStringLiteral("function")));
+    url.setQuery(query);
+    auto answer = httpCall("GET", url);
+    if (!answer) {
+        printErr(answer.error().message);
+        return kExitFailure;
+    }
+    auto doc = parseJson(answer->body);
+    if (answer->status != 200 || !doc || !doc->is_object() || !(*doc)["deliveries"].is_array()) {
+        printErr(QStringLiteral("%1 answered %2").arg(url.toString()).arg(answer->status));
+        return kExitFailure;
+    }
+    const Json &deliveries = (*doc)["deliveries"];
+    QByteArray out;
+    int written = 0;
+    for (auto it = deliveries.rbegin(); it != deliveries.rend(); ++it) {
+        const Json &d = *it;
+        const std::string status = d.value("status", "");
+        if (status != "succeeded" && status != "failed")
+            continue; // held, dropped, undelivered: nothing to expect
+        if (sinceMs && d.value("submittedNs", qint64(0)) / 1'000'000 < *sinceMs)
+            continue;
+        Json expect = Json::object();
+        if (status == "failed")
+            expect["error"]
+                = d.value("errorType", std::string()).empty() ? Json(true) : d["errorType"];
+        else
+            expect["error"] = false;
+        if (d.contains("result"))
+            expect["response"] = d["result"];
+        else if (d.contains("resultText"))
+            expect["response"] = d["resultText"];
+        Json line = {{"target", d.value("logicalId", d.value("function", std::string()))},
+            {"event", d.contains("payload") ? d["payload"] : d.value("payloadText", Json())},
+            {"time", d.value("submittedAt", std::string())}, {"expect", expect},
+            {"origin", d.value("origin", std::string())}};
+        out += toJsonBytes(line) + '\n';
+        ++written;
+    }
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    printErr(QStringLiteral("record export: %1 delivery(ies)").arg(written));
+    return kExitOk;
 }
 
 int printResult(const CommandResult &r)
@@ -946,8 +1202,20 @@ int main(int argc, char **argv)
         return runEventsGenerate(args);
     }
     if (command == QLatin1String("replay")) {
-        printErr(QStringLiteral("'%1' is not available in this build yet").arg(command));
-        return kExitUsage;
+        qputenv("QT_NO_GLIB", "1");
+        QCoreApplication app(argc, argv);
+        args.removeAt(1);
+        return runReplay(app, args);
+    }
+    if (command == QLatin1String("record")) {
+        if (args.value(2) != QLatin1String("export")) {
+            printErr(QStringLiteral("usage: tarmac record export [PROJECT] [--state DIR | --edge "
+                                    "URL] [--function F] [--since TIME]"));
+            return kExitUsage;
+        }
+        QCoreApplication app(argc, argv);
+        args.remove(1, 2);
+        return runRecordExport(args);
     }
     if (!command.isEmpty() && !command.startsWith(u'-') && !QFileInfo::exists(command)) {
         printErr(

@@ -11,6 +11,7 @@
 #include "http/serviceregistry.h"
 #include "ide/idejson.h"
 #include "ide/jsonrpc.h"
+#include "replay/replayer.h"
 #include "trace/tracequery.h"
 #include "trace/tracer.h"
 
@@ -254,8 +255,62 @@ struct ReplayRun
 struct Replays
 {
     QHash<QString, std::shared_ptr<ReplayRun>> runs;
+    // Captures (replay/), played by a Replayer each.
+    QHash<QString, std::shared_ptr<Replayer>> captures;
     int nextId = 1;
 };
+
+Json captureStatus(const QString &id, const Replayer &replayer, int total, bool done)
+{
+    Json results = Json::array();
+    for (const Replayer::Result &r : replayer.results()) {
+        Json item
+            = {{"event", r.record.index}, {"function", toStd(r.function)}, {"kind", toStd(r.kind)},
+                {"status",
+                    !r.outcome.delivered          ? "undelivered"
+                        : r.outcome.functionError ? "failed"
+                                                  : "succeeded"},
+                {"held", r.mismatches.isEmpty()}, {"traceId", r.traceId.toStdString()},
+                {"durationMs", r.durationMs}};
+        Json mismatches = Json::array();
+        for (const QString &m : r.mismatches)
+            mismatches.push_back(toStd(m));
+        item["mismatches"] = std::move(mismatches);
+        if (!r.outcome.errorType.isEmpty())
+            item["errorType"] = toStd(r.outcome.errorType);
+        results.push_back(std::move(item));
+    }
+    return Json {{"id", toStd(id)}, {"state", done ? "done" : "running"}, {"total", total},
+        {"finished", replayer.results().size()}, {"results", results}};
+}
+
+// replay.start {"capture": text, "target"?, "map"?: {OLD: NEW}}: a capture played against
+// this engine as `tarmac replay` plays it against an engine of its own.
+Result<Json> startCapture(Engine &e, Replays &replays, const Json &params)
+{
+    JsonFields f(params);
+    const auto text = f.bytes("capture");
+    const auto target = f.string("target");
+    const auto map = f.stringMap("map");
+    if (!f.ok())
+        return fieldError(f);
+    auto capture = readCapture(text.value_or(QByteArray()));
+    if (!capture)
+        return invalidParams(capture.error().message);
+    Replayer::Options options;
+    options.defaultTarget = target.value_or(QString());
+    if (map) {
+        for (auto it = map->cbegin(); it != map->cend(); ++it)
+            options.mappings.append(Mapping {it.key(), it.value()});
+    }
+    const QString id = QStringLiteral("replay-%1").arg(replays.nextId++);
+    const int total = int(capture->records.size());
+    auto replayer = std::make_shared<Replayer>(&e, std::move(*capture), options);
+    replayer->setProperty("tarmacTotal", total); // for replay.status: done when all have results
+    replays.captures.insert(id, replayer);
+    replayer->start();
+    return captureStatus(id, *replayer, total, false);
+}
 
 void replayNext(
     Engine *e, std::shared_ptr<ReplayRun> run, std::function<void(std::function<void()>)> onEngine)
@@ -746,14 +801,16 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
     rpc.add(QStringLiteral("replay.start"),
         onEngine(
             c, [replays, onEngineFn = c.onEngine](Engine &e, const Json &params) -> Result<Json> {
+                if (params.contains("capture"))
+                    return startCapture(e, *replays, params);
                 JsonFields f(params);
                 const auto ids = f.stringList("deliveries");
                 if (!f.ok())
                     return fieldError(f);
                 if (!ids || ids->isEmpty() || ids->size() > 10'000)
                     return invalidParams(QStringLiteral(
-                        "deliveries is a list of 1 to 10000 recorded deliveries' ids "
-                        "(deliveries.list)"));
+                        "replay.start takes deliveries, a list of 1 to 10000 recorded "
+                        "deliveries' ids (deliveries.list), or capture, a capture's text"));
                 auto run = std::make_shared<ReplayRun>();
                 run->id = QStringLiteral("replay-%1").arg(replays->nextId++);
                 for (const QString &id : *ids)
@@ -769,12 +826,20 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
             const auto id = f.string("id");
             if (!f.ok())
                 return fieldError(f);
+            const auto status = [](const QString &key, const Replayer &r) {
+                const int total = r.property("tarmacTotal").toInt();
+                return captureStatus(key, r, total, int(r.results().size()) >= total);
+            };
             if (!id) {
                 Json list = Json::array();
                 for (const auto &run : std::as_const(replays->runs))
                     list.push_back(replayStatus(*run));
+                for (auto it = replays->captures.cbegin(); it != replays->captures.cend(); ++it)
+                    list.push_back(status(it.key(), **it));
                 return Json {{"replays", list}};
             }
+            if (const auto capture = replays->captures.value(*id))
+                return status(*id, *capture);
             const auto run = replays->runs.value(*id);
             if (!run)
                 return makeError(QStringLiteral("ResourceNotFoundException"),

@@ -258,6 +258,18 @@ class IdeApi(unittest.TestCase):
         self.assertEqual([r["status"] for r in status["results"]], ["succeeded", "failed"])
         again = c.result("deliveries.get", {"id": status["results"][0]["replay"]})
         self.assertEqual((again["origin"], again["payload"]), ("replay", {"replay": "me"}))
+        # A capture (docs/replay.md) replayed against this Tarmac, with its expectations.
+        capture = "\n".join(json.dumps(line) for line in [
+            {"target": "Echo", "event": {"id": "prod-1"}, "expect": {"response": {"echo": {"id": "local-1"}}}},
+            {"event": {"id": 2}, "expect": {"response": {"echo": {"id": 3}}}}])
+        started = c.result("replay.start", {"capture": capture, "target": "Echo", "map": {"prod-": "local-"}})
+        self.check_result("replay.start", started)
+        status = c.wait_for(lambda: (lambda s: s if s["state"] == "done" else None)(
+            c.result("replay.status", {"id": started["id"]})), what="the capture's replay")
+        self.check_result("replay.status", status)
+        self.assertEqual([r["held"] for r in status["results"]], [True, False])
+        self.assertEqual(status["results"][1]["mismatches"], ["$.echo.id: expected 3, got 2"])
+        self.assertEqual(c.call("replay.start", {"capture": "nope"})["error"]["code"], -32602)
 
     def test_resources_and_fidelity_topics(self):
         c = self.client()

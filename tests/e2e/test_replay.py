@@ -1,0 +1,173 @@
+"""`tarmac replay` and `tarmac record export` end to end: record a session, export it, replay it
+in a fresh engine and get the same results; a changed expectation fails with a diff and a JUnit
+report; hand-written captures from AWS's documented sample events; CloudWatch and SQS captures;
+--map; bad input."""
+import json
+import os
+import subprocess
+import tempfile
+import time
+import unittest
+import xml.etree.ElementTree as ET
+
+from harness import Tarmac, boto3_client, run_tarmac
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.join(HERE, "templates", "ide-echo")
+
+# From AWS's documentation ("Using AWS Lambda with Amazon S3", "... with Amazon SQS",
+# "Working with HTTP APIs: payload format version 2.0"), trimmed.
+S3_PUT = {"Records": [{"eventVersion": "2.0", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+                       "eventTime": "1970-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+                       "userIdentity": {"principalId": "EXAMPLE"},
+                       "s3": {"s3SchemaVersion": "1.0", "configurationId": "testConfigRule",
+                              "bucket": {"name": "example-bucket", "ownerIdentity": {"principalId": "EXAMPLE"},
+                                         "arn": "arn:aws:s3:::example-bucket"},
+                              "object": {"key": "test%2Fkey", "size": 1024,
+                                         "eTag": "0123456789abcdef0123456789abcdef",
+                                         "sequencer": "0A1B2C3D4E5F678901"}}}]}
+SQS_MESSAGE = {"Records": [{"messageId": "059f36b4-87a3-44ab-83d2-661975830a7d",
+                            "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a...",
+                            "body": "Test message.",
+                            "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "1545082649183",
+                                           "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                                           "ApproximateFirstReceiveTimestamp": "1545082649185"},
+                            "messageAttributes": {}, "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                            "eventSource": "aws:sqs",
+                            "eventSourceARN": "arn:aws:sqs:us-east-2:123456789012:my-queue",
+                            "awsRegion": "us-east-2"}]}
+HTTP_V2 = {"version": "2.0", "routeKey": "$default", "rawPath": "/my/path", "rawQueryString": "parameter1=value1",
+           "headers": {"header1": "value1"}, "queryStringParameters": {"parameter1": "value1"},
+           "requestContext": {"accountId": "123456789012", "apiId": "api-id", "domainName": "id.execute-api.us-east-1.amazonaws.com",
+                              "http": {"method": "POST", "path": "/my/path", "protocol": "HTTP/1.1",
+                                       "sourceIp": "192.0.2.1", "userAgent": "agent"},
+                              "requestId": "id", "routeKey": "$default", "stage": "$default",
+                              "time": "12/Mar/2020:19:03:58 +0000", "timeEpoch": 1583348638390},
+           "body": "Hello from Lambda", "isBase64Encoded": False}
+
+
+def replay(*args, timeout=120):
+    return run_tarmac("replay", *args, timeout=timeout)
+
+
+class Replay(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="tarmac-replay-")
+        self.addCleanup(self.tmp.cleanup)
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def write(self, name, lines):
+        with open(self.path(name), "w") as f:
+            if isinstance(lines, (dict, list)) and not isinstance(lines, list):
+                json.dump(lines, f)
+            else:
+                for line in lines:
+                    f.write(json.dumps(line) + "\n")
+        return self.path(name)
+
+    def test_record_export_then_replay_gets_the_same_results(self):
+        with Tarmac(project=PROJECT) as t:
+            lam = boto3_client(t, "lambda")
+            name = [f["FunctionName"] for f in lam.list_functions()["Functions"]][0]
+            for n in (1, 2, 3):
+                out = lam.invoke(FunctionName=name, Payload=json.dumps({"n": n, "who": "recorded"}))
+                self.assertNotIn("FunctionError", out)
+            r = run_tarmac("record", "export", "--state", t.state)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual([l["event"] for l in lines], [{"n": n, "who": "recorded"} for n in (1, 2, 3)])
+        self.assertEqual(lines[0]["target"], "Echo")
+        self.assertEqual(lines[1]["expect"], {"error": False, "response": {"echo": {"n": 2, "who": "recorded"}}})
+        capture = self.write("session.jsonl", lines)
+
+        # A fresh engine (nothing of the recorded run's state): the same results.
+        r = replay(capture, PROJECT, "--report", self.path("ok.xml"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(len([l for l in r.stdout.splitlines() if l.startswith("ok event")]), 3, r.stdout)
+        self.assertIn("3 of 3 event(s) held", r.stderr)
+        suite = ET.parse(self.path("ok.xml")).getroot().find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("failures")), ("3", "0"))
+
+        # One expected value changed: the run fails, with a diff and a JUnit failure.
+        lines[1]["expect"]["response"]["echo"]["n"] = 99
+        capture = self.write("edited.jsonl", lines)
+        r = replay(capture, PROJECT, "--report", self.path("fail.xml"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("FAIL event 2", r.stdout)
+        self.assertIn("$.echo.n: expected 99, got 2", r.stdout)
+        root = ET.parse(self.path("fail.xml")).getroot()
+        suite = root.find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("failures")), ("3", "1"))
+        failures = [c for c in suite.findall("testcase") if c.find("failure") is not None]
+        self.assertEqual(len(failures), 1)
+        self.assertIn("expected 99, got 2", failures[0].find("failure").get("message"))
+
+    def test_hand_written_capture_of_documented_sample_events(self):
+        capture = self.write("samples.jsonl", [
+            {"target": "Echo", "event": S3_PUT, "expect": {
+                "error": False, "paths": [{"path": "$.echo.Records[0].s3.bucket.name", "op": "equals", "value": "demo-uploads"},
+                                          {"path": "$.echo.Records[0].s3.bucket.arn", "op": "equals", "value": "arn:aws:s3:::demo-uploads"}]}},
+            {"target": "Echo", "event": SQS_MESSAGE, "time": "2026-12-01T10:00:00Z",
+             "expect": {"response": {"echo": {"Records": [dict(SQS_MESSAGE["Records"][0], awsRegion="us-east-1",
+                                                               eventSourceARN="arn:aws:sqs:us-east-1:000000000000:my-queue")]}}}},
+            {"target": "Echo", "event": HTTP_V2, "time": "2026-12-01T10:00:01Z",
+             "expect": {"paths": [{"path": "$.echo.requestContext.accountId", "value": "000000000000"}]}},
+        ])
+        started = time.monotonic()
+        r = replay(capture, PROJECT, "--map", "example-bucket=demo-uploads", "--map", "us-east-2=us-east-1",
+                   "--map", "123456789012=000000000000", "--speed", "4")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertGreaterEqual(time.monotonic() - started, 0.25)  # 1 s recorded, at 4x
+        self.assertIn("(s3)", r.stdout)
+        self.assertIn("(sqs)", r.stdout)
+        self.assertIn("(apigateway-v2)", r.stdout)
+        self.assertIn("--map example-bucket=demo-uploads replaced 2 string(s)", r.stderr)
+        self.assertIn("--map 123456789012=000000000000 replaced 2 string(s)", r.stderr)
+
+    def test_cloudwatch_and_sqs_captures(self):
+        logs = self.write("logs.json", {"events": [
+            {"logStreamName": "2026/12/01/[$LATEST]abc", "timestamp": 1796000000000,
+             "message": "START RequestId: 1 Version: $LATEST\n"},
+            {"logStreamName": "2026/12/01/[$LATEST]abc", "timestamp": 1796000000100,
+             "message": "2026-12-01T10:00:00.100Z\t1\tINFO\tEVENT " + json.dumps(S3_PUT) + "\n"},
+            {"logStreamName": "2026/12/01/[$LATEST]abc", "timestamp": 1796000000200,
+             "message": "EVENT {\"id\": 2}\n"}], "searchedLogStreams": []})
+        r = replay(logs, PROJECT, "--target", "Echo")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("2 event(s) from", r.stderr)
+        self.assertIn("(cloudwatch)", r.stderr)
+        messages = self.write("messages.json", {"Messages": [
+            {"MessageId": "m1", "ReceiptHandle": "r1", "MD5OfBody": "x", "Body": "first",
+             "Attributes": {"SentTimestamp": "1796000000000"}},
+            {"MessageId": "m2", "ReceiptHandle": "r2", "MD5OfBody": "y", "Body": "second"}]})
+        r = replay(messages, PROJECT, "--target", "Echo")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count("(sqs)"), 2, r.stdout)
+
+    def test_bad_input(self):
+        r = replay(self.path("missing.jsonl"), PROJECT)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("cannot read the capture", r.stderr)
+        with open(self.path("garbage.jsonl"), "w") as f:
+            f.write('{"target": "Echo", "event": {}}\nnot json\n')
+        r = replay(self.path("garbage.jsonl"), PROJECT)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("line 2 is not JSON", r.stderr)
+        capture = self.write("one.jsonl", [{"target": "Echo", "event": {}}])
+        r = replay(capture, self.tmp.name)  # no template there
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no template", r.stderr)
+        self.assertEqual(replay(capture, PROJECT, "--speed", "0").returncode, 2)
+        self.assertEqual(replay(capture, PROJECT, "--map", "nothing").returncode, 2)
+        # A function that does not exist, or no target at all: not delivered, so a failure.
+        capture = self.write("nope.jsonl", [{"target": "Nope", "event": {}}, {"event": {"x": 1}}])
+        r = replay(capture, PROJECT)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not delivered: ResourceNotFoundException", r.stdout)
+        self.assertIn("not delivered: NoTarget", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
