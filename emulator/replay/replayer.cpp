@@ -1,9 +1,13 @@
 #include "replay/replayer.h"
 
+#include "engine/dispatcher.h"
 #include "engine/engine.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QPointer>
 #include <QTimer>
 #include <QXmlStreamWriter>
@@ -78,9 +82,13 @@ void Replayer::next()
             QStringLiteral("the event names no target and no --target was given"));
         return;
     }
+    if (target.startsWith(QLatin1String("sqs:"))) {
+        sendToQueue(std::move(result), target.mid(4));
+        return;
+    }
     if (target.contains(u':') && !target.startsWith(QLatin1String("arn:"))) {
         fail(QStringLiteral("UnsupportedTarget"),
-            QStringLiteral("%1: replaying through a source (api:, s3:, sqs:) is not built yet; "
+            QStringLiteral("%1: replaying through this source is not built yet (sqs:QUEUE is); "
                            "name the function instead")
                 .arg(target));
         return;
@@ -125,6 +133,213 @@ void Replayer::next()
     }
     pending->function = invoked->function;
     pending->traceId = invoked->traceId;
+}
+
+namespace {
+
+constexpr int kQueueWaitMs = 30'000;
+
+// A string member of an answer's JSON object, or empty.
+QString member(const QByteArray &answer, const char *key)
+{
+    auto doc = parseJson(answer);
+    if (!doc || !doc->is_object())
+        return {};
+    const auto it = doc->find(key);
+    return it != doc->end() && it->is_string() ? fromStd(it->get<std::string>()) : QString();
+}
+
+// One SQS JSON-protocol call to the engine's own edge port, as a producer's SDK makes it.
+QNetworkReply *sqsCall(
+    QNetworkAccessManager *http, const QUrl &edge, const char *operation, const Json &body)
+{
+    QNetworkRequest request(edge);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/x-amz-json-1.0"));
+    request.setRawHeader("X-Amz-Target", QByteArray("AmazonSQS.") + operation);
+    request.setRawHeader("Authorization",
+        "AWS4-HMAC-SHA256 Credential=replay/20260101/us-east-1/sqs/aws4_request, "
+        "SignedHeaders=host, Signature=0");
+    return http->post(request, toJsonBytes(body));
+}
+
+} // namespace
+
+void Replayer::sendToQueue(Result result, const QString &queue)
+{
+    if (!m_http)
+        m_http = new QNetworkAccessManager(this);
+    const QUrl edge = m_engine->edgeUrl();
+    // The messages: an SQS event's records as their producer sent them, else the event.
+    Json messages = Json::array();
+    const Json &event = result.record.event;
+    if (eventKind(event) == QLatin1String("sqs")) {
+        for (const Json &r : event["Records"]) {
+            if (!r.is_object())
+                continue;
+            const auto body = r.find("body");
+            Json m = {{"MessageBody",
+                body != r.end() && body->is_string() ? body->get<std::string>()
+                                                     : toJsonBytes(r).toStdString()}};
+            Json attributes = Json::object();
+            if (const auto a = r.find("messageAttributes"); a != r.end() && a->is_object()) {
+                for (const auto &[name, v] : a->items()) {
+                    const auto type = v.is_object() ? v.find("dataType") : v.end();
+                    const auto value = v.is_object() ? v.find("stringValue") : v.end();
+                    if (type != v.end() && type->is_string() && value != v.end()
+                        && value->is_string())
+                        attributes[name] = {{"DataType", *type}, {"StringValue", *value}};
+                }
+            }
+            if (!attributes.empty())
+                m["MessageAttributes"] = attributes;
+            messages.push_back(std::move(m));
+        }
+    }
+    if (messages.empty())
+        messages.push_back({{"MessageBody",
+            event.is_string() ? event.get<std::string>() : toJsonBytes(event).toStdString()}});
+
+    auto pending = std::make_shared<Result>(std::move(result));
+    pending->function = QStringLiteral("sqs:") + queue;
+    QPointer<Replayer> self(this);
+    // A queue's physical id in a template is its URL: the name is its last segment.
+    QString name = m_engine->physicalName(queue);
+    if (name.startsWith(QLatin1String("http")))
+        name = name.section(u'/', -1);
+    QNetworkReply *lookup = sqsCall(m_http, edge, "GetQueueUrl", Json {{"QueueName", toStd(name)}});
+    connect(lookup, &QNetworkReply::finished, this,
+        [this, self, lookup, pending, messages, edge, name] {
+            lookup->deleteLater();
+            const QString url = member(lookup->readAll(), "QueueUrl");
+            if (url.isEmpty()) {
+                m_wait = QueueWait {pending};
+                failPending(QStringLiteral("QueueDoesNotExist"),
+                    QStringLiteral("no queue %1 to replay through").arg(name));
+                return;
+            }
+            m_wait = QueueWait {pending};
+            m_wait->timeout = new QTimer(this);
+            m_wait->timeout->setSingleShot(true);
+            connect(m_wait->timeout, &QTimer::timeout, this, [this] {
+                failPending(QStringLiteral("NotDelivered"),
+                    QStringLiteral("%1 message(s) sent to the queue were not delivered within %2 s")
+                        .arg(m_wait ? m_wait->messageIds.size() : 0)
+                        .arg(kQueueWaitMs / 1000));
+            });
+            m_wait->timeout->start(kQueueWaitMs);
+            m_wait->unsent = int(messages.size());
+            for (Json m : messages) {
+                m["QueueUrl"] = toStd(url);
+                QNetworkReply *sent = sqsCall(m_http, edge, "SendMessage", m);
+                connect(sent, &QNetworkReply::finished, this, [this, sent] {
+                    sent->deleteLater();
+                    const QByteArray answer = sent->readAll();
+                    const QString id = member(answer, "MessageId");
+                    if (!m_wait)
+                        return;
+                    if (id.isEmpty()) {
+                        failPending(QStringLiteral("SendMessageFailed"),
+                            QStringLiteral("the queue refused a message: %1")
+                                .arg(QString::fromUtf8(answer.left(300))));
+                        return;
+                    }
+                    m_wait->messageIds.insert(id);
+                    --m_wait->unsent;
+                    checkQueueWait();
+                });
+            }
+        });
+    if (Dispatcher *d = m_engine->dispatcher(); d && !property("tarmacWatching").toBool()) {
+        setProperty("tarmacWatching", true);
+        connect(
+            d, &Dispatcher::finished, this,
+            [this](const QByteArray &id, const QString &) { onDeliveryFinished(id); },
+            Qt::QueuedConnection);
+    }
+}
+
+void Replayer::onDeliveryFinished(const QByteArray &id)
+{
+    if (!m_wait)
+        return;
+    Dispatcher *d = m_engine->dispatcher();
+    if (!d)
+        return;
+    auto rec = d->record(id);
+    if (!rec)
+        return;
+    auto payload = parseJson(rec->payload);
+    if (!payload || !payload->is_object() || !payload->contains("Records")
+        || !(*payload)["Records"].is_array())
+        return;
+    for (const Json &r : (*payload)["Records"]) {
+        const auto mid = r.is_object() ? r.find("messageId") : r.end();
+        if (mid != r.end() && mid->is_string() && m_carriedBy.size() < 100'000)
+            m_carriedBy.insert(fromStd(mid->get<std::string>()), id);
+    }
+    checkQueueWait();
+}
+
+void Replayer::checkQueueWait()
+{
+    if (!m_wait)
+        return;
+    Dispatcher *d = m_engine->dispatcher();
+    ReplayOutcome &o = m_wait->result->outcome;
+    for (auto it = m_wait->messageIds.begin(); it != m_wait->messageIds.end();) {
+        const auto carrier = m_carriedBy.constFind(*it);
+        if (carrier == m_carriedBy.cend()) {
+            ++it;
+            continue;
+        }
+        auto rec = d ? d->record(*carrier)
+                     : ::tarmac::Result<DeliveryRecord>(makeError(QString(), QString()));
+        it = m_wait->messageIds.erase(it);
+        if (!rec)
+            continue;
+        if (!m_wait->outcomeSet) {
+            m_wait->outcomeSet = true;
+            m_wait->result->traceId = rec->traceId;
+            m_wait->result->durationMs = double(rec->durationNs) / 1e6;
+            o.delivered = rec->status == QLatin1String("succeeded")
+                || rec->status == QLatin1String("failed");
+            o.functionError = rec->status == QLatin1String("failed");
+            o.errorType = rec->errorType;
+            o.errorMessage = rec->errorMessage;
+            auto response = parseJson(rec->result);
+            o.response = response ? *response : Json(rec->result.toStdString());
+        } else if (rec->status == QLatin1String("failed")) {
+            o.functionError = true;
+        }
+    }
+    if (m_wait->unsent > 0 || !m_wait->messageIds.isEmpty())
+        return;
+    QueueWait wait = std::move(*m_wait);
+    m_wait.reset();
+    m_carriedBy.clear();
+    if (wait.timeout)
+        wait.timeout->deleteLater();
+    const Json *expect = wait.result->record.expect ? &*wait.result->record.expect : nullptr;
+    auto checked = checkExpectation(expect, o);
+    wait.result->mismatches = checked ? *checked : QStringList {checked.error().message};
+    record(std::move(*wait.result));
+}
+
+void Replayer::failPending(const QString &type, const QString &message)
+{
+    if (!m_wait)
+        return;
+    QueueWait wait = std::move(*m_wait);
+    m_wait.reset();
+    m_carriedBy.clear();
+    if (wait.timeout)
+        wait.timeout->deleteLater();
+    wait.result->outcome = ReplayOutcome {};
+    wait.result->outcome.errorType = type;
+    wait.result->outcome.errorMessage = message;
+    auto checked = checkExpectation(nullptr, wait.result->outcome);
+    wait.result->mismatches = checked ? *checked : QStringList {checked.error().message};
+    record(std::move(*wait.result));
 }
 
 QByteArray junitReport(const QList<Replayer::Result> &results, const QString &captureName)

@@ -3,18 +3,32 @@
 #include "replay/capture.h"
 #include "replay/expectation.h"
 
+#include <QHash>
 #include <QObject>
+#include <QSet>
+
+#include <memory>
+#include <optional>
 
 #include <functional>
+
+class QNetworkAccessManager;
+class QTimer;
 
 namespace tarmac {
 
 class Engine;
 
 // Plays a capture against a running engine (`tarmac replay`): each event, in order, to its
-// target function (origin "replay", a new trace each), as fast as possible or at the
-// recorded pace scaled by `speed`; each outcome is checked against the event's expectation.
-// Lives on the engine's thread.
+// target, as fast as possible or at the recorded pace scaled by `speed`; each outcome is
+// checked against the event's expectation. Lives on the engine's thread.
+//
+// A target is a function (logical id, name or ARN: invoked with origin "replay", a new trace
+// each), or `sqs:QUEUE` (logical id, name or URL): the event's messages (an SQS event's
+// records, else the event as one message body) are sent to the queue through the edge port,
+// as a producer would send them, and the queue's event-source mapping delivers them in its
+// own batches, with its retries and redrive; the outcome is that of the first delivery that
+// carried them (its response, its error), once every message has been in a finished one.
 class Replayer : public QObject
 {
     Q_OBJECT
@@ -51,6 +65,26 @@ signals:
 private:
     void next();
     void record(Result result);
+    // sqs:QUEUE: sends the messages, then waits for the deliveries that carry them.
+    void sendToQueue(Result result, const QString &queue);
+    void onDeliveryFinished(const QByteArray &id);
+    // Applies the finished deliveries that carried the awaited messages; records the result
+    // once every message was sent and seen.
+    void checkQueueWait();
+    void failPending(const QString &type, const QString &message);
+    struct QueueWait
+    {
+        std::shared_ptr<Result> result;
+        int unsent = 0; // SendMessage calls not answered yet
+        QSet<QString> messageIds; // sent, not yet seen in a finished delivery
+        bool outcomeSet = false;
+        QTimer *timeout = nullptr;
+    };
+    std::optional<QueueWait> m_wait;
+    // Message id → the finished delivery that carried it (a delivery may finish before the
+    // SendMessage answer that names its message arrives).
+    QHash<QString, QByteArray> m_carriedBy;
+    QNetworkAccessManager *m_http = nullptr;
 
     Engine *m_engine;
     Capture m_capture;

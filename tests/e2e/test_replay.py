@@ -146,6 +146,31 @@ class Replay(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(r.stdout.count("(sqs)"), 2, r.stdout)
 
+    def test_replay_through_a_queue(self):
+        """sqs:QUEUE: the messages go to the queue as a producer sends them, and the queue's
+        event-source mapping delivers them to the worker in its own batches."""
+        project = os.path.join(HERE, "templates", "sqs-worker")
+        messages = self.write("drained.json", {"Messages": [
+            {"MessageId": "prod-1", "ReceiptHandle": "r1", "MD5OfBody": "x", "Body": json.dumps({"id": "a"}),
+             "Attributes": {"SentTimestamp": "1796000000000"},
+             "MessageAttributes": {"tenant": {"DataType": "String", "StringValue": "acme"}}},
+            {"MessageId": "prod-2", "ReceiptHandle": "r2", "MD5OfBody": "y", "Body": json.dumps({"id": "b"})}]})
+        r = replay(messages, project, "--target", "sqs:JobsQueue", "--report", self.path("q.xml"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count("→ sqs:JobsQueue (sqs)"), 2, r.stdout)
+        # One event of two messages, one of which the worker reports as failed: the first
+        # delivery's response names it (ReportBatchItemFailures).
+        batch = {"Records": [dict(SQS_MESSAGE["Records"][0], body=json.dumps({"id": "c"})),
+                             dict(SQS_MESSAGE["Records"][0], body=json.dumps({"id": "d", "fail": True}))]}
+        capture = self.write("batch.jsonl", [
+            {"target": "sqs:JobsQueue", "event": batch,
+             "expect": {"error": False, "paths": [{"path": "$.batchItemFailures", "op": "exists"}]}},
+            {"target": "sqs:NoSuchQueue", "event": {"x": 1}}])
+        r = replay(capture, project)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("ok event 1 → sqs:JobsQueue (sqs)", r.stdout)
+        self.assertIn("not delivered: QueueDoesNotExist", r.stdout)
+
     def test_bad_input(self):
         r = replay(self.path("missing.jsonl"), PROJECT)
         self.assertEqual(r.returncode, 2)
