@@ -12,6 +12,7 @@
 #include "ide/ideservice.h"
 #include "replay/replayer.h"
 #include "trace/otlpexport.h"
+#include "trace/tracequery.h"
 #include "trace/tracer.h"
 
 #include <QCommandLineParser>
@@ -66,6 +67,7 @@ Commands:
   traces export [options]        write stored traces and logs (OTLP/JSON) to stdout
   replay CAPTURE [PROJECT]       replay captured events and check their expectations
   record export [PROJECT]        write a running Tarmac's deliveries as a replay capture
+  logs export [PROJECT]          write stored log lines as `aws logs filter-log-events` does
 
 PROJECT is a folder holding template.yaml, or a template file; without one Tarmac starts
 empty and resources are created through the APIs.
@@ -1022,6 +1024,85 @@ int runRecordExport(const QStringList &args)
     return kExitOk;
 }
 
+// `tarmac logs export --format cloudwatch`: a function's log lines as `aws logs
+// filter-log-events` prints them, so that what works on AWS's output (tarmac replay of a
+// capture layer's EVENT lines) works on Tarmac's.
+int runLogsExport(const QStringList &args)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Write stored log lines to stdout in the shape `aws logs filter-log-events` prints "
+        "({\"events\": [{\"logStreamName\", \"timestamp\", \"message\", \"ingestionTime\", "
+        "\"eventId\"}]}), oldest first."));
+    p.addOption({QStringLiteral("format"), QStringLiteral("Output format: cloudwatch."),
+        QStringLiteral("FORMAT"), QStringLiteral("cloudwatch")});
+    p.addOption({QStringLiteral("state"), QStringLiteral("State folder (default PROJECT/.tarmac)."),
+        QStringLiteral("DIR")});
+    p.addOption({QStringLiteral("function"),
+        QStringLiteral("Only this function's lines (its name, or its logical id)."),
+        QStringLiteral("FUNCTION")});
+    p.addOption({QStringLiteral("filter"), QStringLiteral("Only lines that contain TEXT."),
+        QStringLiteral("TEXT")});
+    p.addOption({QStringLiteral("limit"), QStringLiteral("At most N lines, the newest (10000)."),
+        QStringLiteral("N"), QStringLiteral("10000")});
+    p.addPositionalArgument(QStringLiteral("PROJECT"), QStringLiteral("The project folder."),
+        QStringLiteral("[PROJECT]"));
+    p.addHelpOption();
+    if (auto done = parseCommandLine(p, args, QStringLiteral("logs export")))
+        return *done;
+    if (p.value(QStringLiteral("format")) != QLatin1String("cloudwatch")) {
+        printErr(QStringLiteral("unknown format '%1' (known: cloudwatch)")
+                     .arg(p.value(QStringLiteral("format"))));
+        return kExitUsage;
+    }
+    bool limitOk = false;
+    const int limit = p.value(QStringLiteral("limit")).toInt(&limitOk);
+    if (!limitOk || limit < 1 || limit > 1'000'000) {
+        printErr(QStringLiteral("--limit takes a whole number from 1 to 1000000"));
+        return kExitUsage;
+    }
+    QString state = p.value(QStringLiteral("state"));
+    if (state.isEmpty()) {
+        const QString project = p.positionalArguments().value(0, QDir::currentPath());
+        state = QDir(QFileInfo(project).isDir() ? project : QFileInfo(project).absolutePath())
+                    .absoluteFilePath(QStringLiteral(".tarmac"));
+    }
+    auto query = TraceQuery::open(QDir(state).filePath(QStringLiteral("traces.db")));
+    if (!query) {
+        printErr(
+            QStringLiteral("cannot read the traces in %1: %2").arg(state, query.error().message));
+        return kExitFailure;
+    }
+    TraceQuery::LogQuery q;
+    q.limit = limit;
+    q.newest = true;
+    q.text = p.value(QStringLiteral("filter"));
+    const QString function = p.value(QStringLiteral("function"));
+    auto logs = (*query)->logs(q);
+    if (!logs) {
+        printErr(logs.error().message);
+        return kExitFailure;
+    }
+    Json events = Json::array();
+    for (const LogRecord &l : *logs) {
+        // A function's own name, or the name the template made from its logical id.
+        if (!function.isEmpty() && l.source != function
+            && !l.source.contains(QString(u'-' + function + u'-')))
+            continue;
+        const qint64 ms = l.timeNs / 1'000'000;
+        const QString stream
+            = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(QStringLiteral("yyyy/MM/dd"))
+            + QStringLiteral("/[$LATEST]") + QString::fromLatin1(l.traceId.left(32));
+        events.push_back(Json {{"logStreamName", toStd(stream)}, {"timestamp", ms},
+            {"message", toStd(l.text) + "\n"}, {"ingestionTime", ms},
+            {"eventId", std::to_string(l.timeNs)}});
+    }
+    const QByteArray out
+        = toJsonBytes(Json {{"events", events}, {"searchedLogStreams", Json::array()}}, 2) + '\n';
+    std::fwrite(out.constData(), 1, size_t(out.size()), stdout);
+    return kExitOk;
+}
+
 int printResult(const CommandResult &r)
 {
     std::fwrite(r.out.constData(), 1, size_t(r.out.size()), stdout);
@@ -1206,6 +1287,16 @@ int main(int argc, char **argv)
         QCoreApplication app(argc, argv);
         args.removeAt(1);
         return runReplay(app, args);
+    }
+    if (command == QLatin1String("logs")) {
+        if (args.value(2) != QLatin1String("export")) {
+            printErr(QStringLiteral("usage: tarmac logs export --format cloudwatch [--function F] "
+                                    "[--state DIR] [PROJECT]"));
+            return kExitUsage;
+        }
+        QCoreApplication app(argc, argv);
+        args.remove(1, 2);
+        return runLogsExport(args);
     }
     if (command == QLatin1String("record")) {
         if (args.value(2) != QLatin1String("export")) {

@@ -607,6 +607,31 @@ bool FunctionRunner::spawn(Pool &pool)
         failFront(launch.error().code, launch.error().message);
         return false;
     }
+    // AWS_LAMBDA_EXEC_WRAPPER (managed runtimes, as on Lambda): the wrapper runs with the
+    // runtime's command as its arguments. A path under /opt/ is looked up in the layers.
+    if (const QString wrapper
+        = pool.config.environment.value(QStringLiteral("AWS_LAMBDA_EXEC_WRAPPER"));
+        !wrapper.isEmpty() && !pool.config.runtime.startsWith(QLatin1String("provided"))) {
+        QString program = wrapper;
+        if (wrapper.startsWith(QLatin1String("/opt/"))) {
+            for (const QString &layer : pool.config.layerDirs) {
+                const QString candidate = QDir(layer).filePath(wrapper.mid(5));
+                if (QFileInfo(candidate).isFile()) {
+                    program = candidate;
+                    break;
+                }
+            }
+        }
+        if (!QFileInfo(program).isExecutable()) {
+            failFront(QStringLiteral("Runtime.ExecWrapperNotFound"),
+                QStringLiteral("AWS_LAMBDA_EXEC_WRAPPER %1 is not an executable file (in the "
+                               "function's layers, for a path under /opt/)")
+                    .arg(wrapper));
+            return false;
+        }
+        launch->arguments.prepend(launch->program);
+        launch->program = QFileInfo(program).absoluteFilePath();
+    }
     FunctionInstance::Options options;
     options.startupTimeoutMs = m_options.startupTimeoutMs;
     options.spoolDir = m_options.spoolDir;

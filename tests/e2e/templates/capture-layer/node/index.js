@@ -1,0 +1,1 @@
+exports.handler = async (event) => ({ runtime: 'node', order: event.order, password: event.password });

@@ -1,0 +1,2 @@
+def handler(event, context):
+    return {"runtime": "python", "order": event.get("order"), "password": event.get("password")}
