@@ -10,6 +10,7 @@
 #include <QNetworkRequest>
 #include <QPointer>
 #include <QTimer>
+#include <QUrlQuery>
 #include <QXmlStreamWriter>
 
 #include <memory>
@@ -80,6 +81,10 @@ void Replayer::next()
     if (target.isEmpty()) {
         fail(QStringLiteral("NoTarget"),
             QStringLiteral("the event names no target and no --target was given"));
+        return;
+    }
+    if (target == QLatin1String("api") || target.startsWith(QLatin1String("api:"))) {
+        sendToApi(std::move(result));
         return;
     }
     if (target.startsWith(QLatin1String("sqs:"))) {
@@ -340,6 +345,136 @@ void Replayer::failPending(const QString &type, const QString &message)
     auto checked = checkExpectation(nullptr, wait.result->outcome);
     wait.result->mismatches = checked ? *checked : QStringList {checked.error().message};
     record(std::move(*wait.result));
+}
+
+void Replayer::sendToApi(Result result)
+{
+    const Json &e = result.record.event;
+    const QString kind = eventKind(e);
+    result.function = QStringLiteral("api");
+    const auto str = [](const Json &o, const char *key) -> QString {
+        if (!o.is_object())
+            return {};
+        const auto it = o.find(key);
+        return it != o.end() && it->is_string() ? fromStd(it->get<std::string>()) : QString();
+    };
+    const auto fail = [this, &result](const QString &type, const QString &message) {
+        result.outcome.errorType = type;
+        result.outcome.errorMessage = message;
+        auto checked = checkExpectation(nullptr, result.outcome);
+        result.mismatches = checked ? *checked : QStringList {checked.error().message};
+        record(std::move(result));
+    };
+    if (kind != QLatin1String("apigateway-v1") && kind != QLatin1String("apigateway-v2")) {
+        fail(QStringLiteral("NotAnApiEvent"),
+            QStringLiteral("an api target takes API Gateway events (payload 1.0 or 2.0), not %1")
+                .arg(kind.isEmpty() ? QStringLiteral("this event") : kind));
+        return;
+    }
+    const QUrl api = m_engine->portUrl(QStringLiteral("api"));
+    if (api.isEmpty()) {
+        fail(QStringLiteral("NoApiPort"), QStringLiteral("no API port is running"));
+        return;
+    }
+    const bool v2 = kind == QLatin1String("apigateway-v2");
+    const Json context = e.contains("requestContext") ? e["requestContext"] : Json::object();
+    const QString method = v2 ? str(context.contains("http") ? context["http"] : Json(), "method")
+                              : str(e, "httpMethod");
+    QString path = v2 ? str(e, "rawPath") : str(e, "path");
+    if (path.isEmpty())
+        path = QStringLiteral("/");
+    QUrl url(api.toString() + path);
+    if (v2) {
+        url.setQuery(str(e, "rawQueryString"));
+    } else if (const auto q = e.find("multiValueQueryStringParameters");
+               q != e.end() && q->is_object()) {
+        QUrlQuery query;
+        for (const auto &[k, values] : q->items()) {
+            if (!values.is_array())
+                continue;
+            for (const Json &v : values) {
+                if (v.is_string())
+                    query.addQueryItem(fromStd(k), fromStd(v.get<std::string>()));
+            }
+        }
+        url.setQuery(query);
+    } else if (const auto q1 = e.find("queryStringParameters"); q1 != e.end() && q1->is_object()) {
+        QUrlQuery query;
+        for (const auto &[k, v] : q1->items()) {
+            if (v.is_string())
+                query.addQueryItem(fromStd(k), fromStd(v.get<std::string>()));
+        }
+        url.setQuery(query);
+    }
+    QNetworkRequest request(url);
+    if (const auto h = e.find("headers"); h != e.end() && h->is_object()) {
+        for (const auto &[k, v] : h->items()) {
+            const QByteArray name = QByteArray::fromStdString(k).toLower();
+            // Hop-by-hop and length headers are the HTTP client's own.
+            if (!v.is_string() || name == "host" || name == "content-length" || name == "connection"
+                || name == "transfer-encoding")
+                continue;
+            request.setRawHeader(
+                QByteArray::fromStdString(k), QByteArray::fromStdString(v.get<std::string>()));
+        }
+    }
+    if (v2) {
+        if (const auto c = e.find("cookies"); c != e.end() && c->is_array()) {
+            QStringList cookies;
+            for (const Json &cookie : *c) {
+                if (cookie.is_string())
+                    cookies.append(fromStd(cookie.get<std::string>()));
+            }
+            if (!cookies.isEmpty())
+                request.setRawHeader("Cookie", cookies.join(QStringLiteral("; ")).toUtf8());
+        }
+    }
+    QByteArray body = str(e, "body").toUtf8();
+    if (const auto b64 = e.find("isBase64Encoded");
+        b64 != e.end() && b64->is_boolean() && b64->get<bool>())
+        body = QByteArray::fromBase64(body);
+    if (method.isEmpty()) {
+        fail(QStringLiteral("NotAnApiEvent"), QStringLiteral("the event names no HTTP method"));
+        return;
+    }
+    if (!m_http)
+        m_http = new QNetworkAccessManager(this);
+    auto timer = std::make_shared<QElapsedTimer>();
+    timer->start();
+    QNetworkReply *reply = m_http->sendCustomRequest(request, method.toUtf8(), body);
+    auto pending = std::make_shared<Result>(std::move(result));
+    connect(reply, &QNetworkReply::finished, this, [this, reply, pending, timer] {
+        reply->deleteLater();
+        Result r = std::move(*pending);
+        r.durationMs = double(timer->nsecsElapsed()) / 1e6;
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        ReplayOutcome &o = r.outcome;
+        if (status == 0) {
+            o.errorType = QStringLiteral("NoResponse");
+            o.errorMessage = reply->errorString();
+        } else {
+            o.delivered = true;
+            const QByteArray answer = reply->readAll();
+            Json headers = Json::object();
+            for (const auto &[name, value] : reply->rawHeaderPairs())
+                headers[name.toLower().toStdString()] = value.toStdString();
+            auto parsed = parseJson(answer);
+            o.response = Json {{"statusCode", status}, {"headers", headers},
+                {"body", parsed ? *parsed : Json(answer.toStdString())}};
+            o.functionError = status >= 500;
+            if (o.functionError)
+                o.errorType = QStringLiteral("HTTP %1").arg(status);
+            // X-Amzn-Trace-Id: Root=1-{8 hex}-{24 hex}: the trace's 32 digits.
+            const QByteArray trace = reply->rawHeader("x-amzn-trace-id");
+            const qsizetype root = trace.indexOf("Root=1-");
+            if (root >= 0)
+                r.traceId = trace.mid(root + 7, 33).replace('-', "");
+        }
+        const Json *expect = r.record.expect ? &*r.record.expect : nullptr;
+        auto checked = checkExpectation(expect, o);
+        r.mismatches = checked ? *checked : QStringList {checked.error().message};
+        record(std::move(r));
+    });
 }
 
 QByteArray junitReport(const QList<Replayer::Result> &results, const QString &captureName)

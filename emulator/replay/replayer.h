@@ -29,6 +29,12 @@ class Engine;
 // as a producer would send them, and the queue's event-source mapping delivers them in its
 // own batches, with its retries and redrive; the outcome is that of the first delivery that
 // carried them (its response, its error), once every message has been in a finished one.
+//
+// `api` (or `api:ANYTHING`, for the reader): an API Gateway event (payload 1.0 or 2.0) is sent
+// as the HTTP request it describes (method, path, query, headers, body) to the API port, so
+// that it passes through routing, authorizers and the integration as in production; the
+// outcome is the HTTP response, {"statusCode", "headers", "body"} (the body parsed when it is
+// JSON), an error when the status is 5xx.
 class Replayer : public QObject
 {
     Q_OBJECT
@@ -72,6 +78,8 @@ private:
     // once every message was sent and seen.
     void checkQueueWait();
     void failPending(const QString &type, const QString &message);
+    // api: sends the event as an HTTP request to the API port.
+    void sendToApi(Result result);
     struct QueueWait
     {
         std::shared_ptr<Result> result;

@@ -171,6 +171,35 @@ class Replay(unittest.TestCase):
         self.assertIn("ok event 1 → sqs:JobsQueue (sqs)", r.stdout)
         self.assertIn("not delivered: QueueDoesNotExist", r.stdout)
 
+    def test_replay_through_the_api_port(self):
+        """api: API Gateway events become the HTTP requests they describe, sent to the API port
+        (routing, the integration, the response mapping); the outcome is the HTTP response."""
+        demo = os.path.join(HERE, "..", "..", "fixtures", "demo")
+
+        def v2(method, path, body=None, route="$default"):
+            return dict(HTTP_V2, routeKey=route, rawPath=path, rawQueryString="",
+                        headers={"content-type": "text/plain", "x-request-id": "r-1"},
+                        requestContext=dict(HTTP_V2["requestContext"], http=dict(
+                            HTTP_V2["requestContext"]["http"], method=method, path=path)),
+                        body=body, isBase64Encoded=False)
+        capture = self.write("api.jsonl", [
+            {"target": "api", "event": v2("PUT", "/uploads/notes.txt", "hello world"),
+             "expect": {"response": {"statusCode": 202, "body": {"bytes": 11, "uploaded": "s3://demo-uploads/notes.txt"}}}},
+            {"target": "api", "event": v2("GET", "/summaries/nothing.txt"),
+             "expect": {"response": {"statusCode": 404}, "error": False}},
+            {"target": "api", "event": {"httpMethod": "GET", "path": "/no/such/route", "requestContext": {},
+                                        "headers": {}, "multiValueQueryStringParameters": {"a": ["1", "2"]}},
+             "expect": {"response": {"statusCode": 404, "body": {"message": "Not Found"}}}},
+            {"target": "api", "event": S3_PUT}])
+        r = replay(capture, demo, "--report", self.path("api.xml"))
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # the S3 event is not an API event
+        self.assertIn("ok event 1 → api (apigateway-v2)", r.stdout)
+        self.assertIn("ok event 2 → api (apigateway-v2)", r.stdout)
+        self.assertIn("ok event 3 → api (apigateway-v1)", r.stdout)
+        self.assertIn("not delivered: NotAnApiEvent", r.stdout)
+        suite = ET.parse(self.path("api.xml")).getroot().find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("failures")), ("4", "1"))
+
     def test_bad_input(self):
         r = replay(self.path("missing.jsonl"), PROJECT)
         self.assertEqual(r.returncode, 2)
