@@ -25,6 +25,7 @@
 #include <QLockFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QSet>
 #include <QTimer>
 #include <QUrlQuery>
 
@@ -939,6 +940,13 @@ int runRecordExport(const QStringList &args)
         QStringLiteral("TIME")});
     p.addOption({QStringLiteral("limit"), QStringLiteral("At most N deliveries (10000)."),
         QStringLiteral("N"), QStringLiteral("10000")});
+    p.addOption({QStringLiteral("redact"),
+        QStringLiteral("Field names (comma-separated, any depth, case-insensitive) whose values "
+                       "are replaced by \"REDACTED\" in events and responses, so that a capture "
+                       "can be shared (default: authorization,cookie,set-cookie,password,secret,"
+                       "token,x-api-key,email; \"\" for none)."),
+        QStringLiteral("FIELDS"),
+        QStringLiteral("authorization,cookie,set-cookie,password,secret,token,x-api-key,email")});
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("record export")))
         return *done;
@@ -993,6 +1001,26 @@ int runRecordExport(const QStringList &args)
         return kExitFailure;
     }
     const Json &deliveries = (*doc)["deliveries"];
+    QSet<std::string> redacted;
+    for (const QString &f : p.value(QStringLiteral("redact")).split(u',', Qt::SkipEmptyParts))
+        redacted.insert(f.trimmed().toLower().toStdString());
+    std::function<Json(const Json &)> redact = [&](const Json &v) -> Json {
+        if (v.is_object()) {
+            Json o = Json::object();
+            for (const auto &[k, x] : v.items())
+                o[k] = redacted.contains(QString::fromStdString(k).toLower().toStdString())
+                    ? Json("REDACTED")
+                    : redact(x);
+            return o;
+        }
+        if (v.is_array()) {
+            Json a = Json::array();
+            for (const Json &x : v)
+                a.push_back(redact(x));
+            return a;
+        }
+        return v;
+    };
     QByteArray out;
     int written = 0;
     for (auto it = deliveries.rbegin(); it != deliveries.rend(); ++it) {
@@ -1012,8 +1040,11 @@ int runRecordExport(const QStringList &args)
             expect["response"] = d["result"];
         else if (d.contains("resultText"))
             expect["response"] = d["resultText"];
+        if (expect.contains("response"))
+            expect["response"] = redact(expect["response"]);
         Json line = {{"target", d.value("logicalId", d.value("function", std::string()))},
-            {"event", d.contains("payload") ? d["payload"] : d.value("payloadText", Json())},
+            {"event",
+                redact(d.contains("payload") ? d["payload"] : d.value("payloadText", Json()))},
             {"time", d.value("submittedAt", std::string())}, {"expect", expect},
             {"origin", d.value("origin", std::string())}};
         out += toJsonBytes(line) + '\n';

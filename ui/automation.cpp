@@ -2,6 +2,7 @@
 
 #include "ui/logview.h"
 #include "ui/mainwindow.h"
+#include "ui/replaypanel.h"
 #include "ui/spanselection.h"
 #include "ui/steppercontroller.h"
 #include "ui/timelinesession.h"
@@ -170,6 +171,20 @@ QByteArray Automation::run(const QByteArray &line)
         m_window->stepper()->step();
         return "ok step";
     }
+    if (command == "replay") {
+        // replay FILE [TARGET]: a capture opened as File › Replay capture… does.
+        const QList<QByteArray> parts = arg.split(' ');
+        if (arg.isEmpty())
+            return "error replay needs a capture file";
+        if (!m_window->replayPanel()->open(QString::fromUtf8(parts[0]),
+                parts.size() > 1 ? QString::fromUtf8(parts[1]) : QString()))
+            return "error replay could not open " + parts[0];
+        return "ok replay";
+    }
+    if (command == "replayed")
+        return "ok replayed " + QByteArray::number(m_window->replayPanel()->finished()) + " of "
+            + QByteArray::number(m_window->replayPanel()->rows()) + " failed "
+            + QByteArray::number(m_window->replayPanel()->failed());
     if (command == "pending")
         return "ok pending " + QByteArray::number(m_window->stepper()->pending().size());
     if (command == "raise") {

@@ -9,6 +9,7 @@
 #include "ui/logview.h"
 #include "ui/notificationbar.h"
 #include "ui/queryrunner.h"
+#include "ui/replaypanel.h"
 #include "ui/resourcemodel.h"
 #include "ui/resourcesview.h"
 #include "ui/spanselection.h"
@@ -64,6 +65,7 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     , m_inspector(new InspectorWidget(m_runner, m_selection))
     , m_stepperPanel(new StepperPanel(m_stepper))
     , m_resourcesView(new ResourcesView(host, m_resources))
+    , m_replayPanel(new ReplayPanel(host, m_stepper))
     , m_mainSplit(new QSplitter(Qt::Vertical))
     , m_bottomSplit(new QSplitter(Qt::Horizontal))
     , m_services(new QTreeWidget)
@@ -121,6 +123,15 @@ MainWindow::MainWindow(EngineHost *host, QWidget *parent)
     stepperDock->setWidget(m_stepperPanel);
     addDockWidget(Qt::LeftDockWidgetArea, stepperDock);
     tabifyDockWidget(servicesDock, stepperDock);
+    auto *replayDock = new QDockWidget(tr("Replay"));
+    replayDock->setObjectName(QStringLiteral("replayDock"));
+    replayDock->setWidget(m_replayPanel);
+    addDockWidget(Qt::BottomDockWidgetArea, replayDock);
+    replayDock->hide();
+    connect(m_replayPanel, &ReplayPanel::opened, this, [replayDock] {
+        replayDock->show();
+        replayDock->raise();
+    });
     resourcesDock->raise();
     resizeDocks({resourcesDock}, {300}, Qt::Horizontal);
     // Held deliveries want attention: show the stepper when the first one arrives.
@@ -196,6 +207,7 @@ void MainWindow::buildActions()
     QMenu *file = menuBar()->addMenu(tr("&File"));
     QAction *open = file->addAction(tr("&Open project…"), this, &MainWindow::chooseProject);
     open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("&Replay capture…"), this, &MainWindow::chooseCapture);
     file->addSeparator();
     QAction *quit = file->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
@@ -383,6 +395,15 @@ void MainWindow::chooseProject()
         this, tr("Open a project folder (with template.yaml)"), start);
     if (!dir.isEmpty())
         openProject(dir);
+}
+
+void MainWindow::chooseCapture()
+{
+    const QString path = QFileDialog::getOpenFileName(this,
+        tr("Replay a capture (JSON Lines, CloudWatch Logs or SQS output, an event)"),
+        m_host->options().projectPath, tr("Captures (*.jsonl *.json);;All files (*)"));
+    if (!path.isEmpty())
+        m_replayPanel->open(path);
 }
 
 void MainWindow::openProject(const QString &path)

@@ -19,6 +19,7 @@ class LogModel;
 class LogView;
 class NotificationBar;
 class QueryRunner;
+class ReplayPanel;
 class ResourceModel;
 class ResourcesView;
 class SpanSelection;
@@ -53,6 +54,7 @@ public:
     StepperPanel *stepperPanel() const { return m_stepperPanel; }
     ResourceModel *resources() const { return m_resources; }
     ResourcesView *resourcesView() const { return m_resourcesView; }
+    ReplayPanel *replayPanel() const { return m_replayPanel; }
 
     // Opens another project (a folder or a template): the engine restarts on it.
     void openProject(const QString &path);
@@ -70,6 +72,7 @@ private:
     void loadInvocationCounts();
     void updateStepperStatus();
     void chooseProject();
+    void chooseCapture();
     void saveSettings() const;
     void restoreSettings();
 
@@ -90,6 +93,7 @@ private:
     InspectorWidget *m_inspector;
     StepperPanel *m_stepperPanel;
     ResourcesView *m_resourcesView;
+    ReplayPanel *m_replayPanel;
     QSplitter *m_mainSplit;
     QSplitter *m_bottomSplit;
     QTreeWidget *m_services;

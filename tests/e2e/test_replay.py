@@ -72,14 +72,19 @@ class Replay(unittest.TestCase):
             lam = boto3_client(t, "lambda")
             name = [f["FunctionName"] for f in lam.list_functions()["Functions"]][0]
             for n in (1, 2, 3):
-                out = lam.invoke(FunctionName=name, Payload=json.dumps({"n": n, "who": "recorded"}))
+                out = lam.invoke(FunctionName=name, Payload=json.dumps(
+                    {"n": n, "who": "recorded", "token": "secret-%d" % n}))
                 self.assertNotIn("FunctionError", out)
             r = run_tarmac("record", "export", "--state", t.state)
             self.assertEqual(r.returncode, 0, r.stderr)
         lines = [json.loads(l) for l in r.stdout.splitlines()]
-        self.assertEqual([l["event"] for l in lines], [{"n": n, "who": "recorded"} for n in (1, 2, 3)])
+        # Redacted on export (tokens, passwords, emails… by default), events and responses alike.
+        self.assertEqual([l["event"] for l in lines],
+                         [{"n": n, "who": "recorded", "token": "REDACTED"} for n in (1, 2, 3)])
+        self.assertNotIn("secret-", r.stdout)
         self.assertEqual(lines[0]["target"], "Echo")
-        self.assertEqual(lines[1]["expect"], {"error": False, "response": {"echo": {"n": 2, "who": "recorded"}}})
+        self.assertEqual(lines[1]["expect"], {"error": False, "response": {
+            "echo": {"n": 2, "who": "recorded", "token": "REDACTED"}}})
         capture = self.write("session.jsonl", lines)
 
         # A fresh engine (nothing of the recorded run's state): the same results.

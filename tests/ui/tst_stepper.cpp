@@ -5,6 +5,7 @@
 #include "functions/functionrunner.h"
 #include "ui/clockstatus.h"
 #include "ui/enginehost.h"
+#include "ui/replaypanel.h"
 #include "ui/steppercontroller.h"
 #include "ui/stepperpanel.h"
 
@@ -20,6 +21,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QToolButton>
+#include <QTreeWidget>
 
 #include <signal.h>
 
@@ -121,6 +123,48 @@ private slots:
         QFile h(m_project.filePath(QStringLiteral("echo/app.py")));
         QVERIFY(h.open(QIODevice::WriteOnly));
         h.write(kHandler);
+    }
+
+    // A capture opened in the desktop (File › Replay capture…): its events arrive in the
+    // stepper one at a time, and each row shows what was expected beside what came of it.
+    void replayCaptureOneEventAtATime()
+    {
+        EngineHost host(options());
+        StepperController stepper(&host);
+        ReplayPanel panel(&host, &stepper);
+        QSignalSpy started(&host, &EngineHost::started);
+        host.start();
+        QVERIFY(started.wait(20000));
+        QTRY_VERIFY_WITH_TIMEOUT(stepper.isAvailable(), 10000);
+        QFile capture(m_project.filePath(QStringLiteral("capture.jsonl")));
+        QVERIFY(capture.open(QIODevice::WriteOnly));
+        capture.write(
+            R"({"target": "Echo", "event": {"n": 1}, "expect": {"response": {"echo": {"n": 1}}}}
+{"target": "Echo", "event": {"n": 2}, "expect": {"response": {"echo": {"n": 99}}}}
+)");
+        capture.close();
+        QVERIFY(!panel.open(m_project.filePath(QStringLiteral("nope.jsonl"))));
+        QVERIFY(panel.open(capture.fileName()));
+        QCOMPARE(panel.rows(), 2);
+        QTRY_VERIFY(stepper.isPaused());
+        // The first event waits in the stepper; the second is not sent before it is done.
+        QTRY_COMPARE_WITH_TIMEOUT(stepper.pending().size(), 1, 10000);
+        QTest::qWait(200);
+        QCOMPARE(stepper.pending().size(), 1);
+        QCOMPARE(panel.finished(), 0);
+        stepper.step();
+        QTRY_COMPARE_WITH_TIMEOUT(panel.finished(), 1, 10000);
+        QCOMPARE(panel.failed(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(stepper.pending().size(), 1, 10000);
+        stepper.step();
+        QTRY_COMPARE_WITH_TIMEOUT(panel.finished(), 2, 10000);
+        QCOMPARE(panel.failed(), 1);
+        auto *events = panel.findChild<QTreeWidget *>(QStringLiteral("replayEvents"));
+        QVERIFY(events);
+        QCOMPARE(events->topLevelItem(0)->text(2), QStringLiteral("ok"));
+        QCOMPARE(events->topLevelItem(1)->text(2), QStringLiteral("FAIL"));
+        QCOMPARE(events->topLevelItem(1)->text(4), QStringLiteral("$.echo.n: expected 99, got 2"));
+        stepper.resume();
     }
 
     void pauseEditDeliverDropStep()
