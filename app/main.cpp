@@ -1001,26 +1001,10 @@ int runRecordExport(const QStringList &args)
         return kExitFailure;
     }
     const Json &deliveries = (*doc)["deliveries"];
-    QSet<std::string> redacted;
+    QSet<QString> redacted;
     for (const QString &f : p.value(QStringLiteral("redact")).split(u',', Qt::SkipEmptyParts))
-        redacted.insert(f.trimmed().toLower().toStdString());
-    std::function<Json(const Json &)> redact = [&](const Json &v) -> Json {
-        if (v.is_object()) {
-            Json o = Json::object();
-            for (const auto &[k, x] : v.items())
-                o[k] = redacted.contains(QString::fromStdString(k).toLower().toStdString())
-                    ? Json("REDACTED")
-                    : redact(x);
-            return o;
-        }
-        if (v.is_array()) {
-            Json a = Json::array();
-            for (const Json &x : v)
-                a.push_back(redact(x));
-            return a;
-        }
-        return v;
-    };
+        redacted.insert(f.trimmed().toLower());
+    const auto redact = [&redacted](const Json &v) { return redactFields(v, redacted); };
     QByteArray out;
     int written = 0;
     for (auto it = deliveries.rbegin(); it != deliveries.rend(); ++it) {

@@ -62,10 +62,7 @@ void addCatalogMethods(JsonRpc &rpc, const IdeContext &context)
     const auto add = [&rpc, context](const char *name,
                          std::function<Result<Json>(Engine * e, const Json &params)> fn) {
         rpc.add(QLatin1String(name),
-            [context, fn](const Json &params, JsonRpc::Respond respond, quint64) {
-                context.onEngine(
-                    [e = context.engine, fn, params, respond] { respond(fn(e, params)); });
-            });
+            engineMethod(context, [fn](Engine &e, const Json &params) { return fn(&e, params); }));
     };
     add("resources.list", [](Engine *e, const Json &params) -> Result<Json> {
         JsonFields f(params);

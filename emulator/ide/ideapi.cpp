@@ -29,14 +29,6 @@ namespace {
 
 using EngineFn = std::function<Result<Json>(Engine &engine, const Json &params)>;
 
-// A method that runs on the engine's thread and answers at once.
-JsonRpc::Handler onEngine(const IdeContext &c, EngineFn fn)
-{
-    return [c, fn = std::move(fn)](const Json &params, JsonRpc::Respond respond, quint64) {
-        c.onEngine([e = c.engine, fn, params, respond] { respond(fn(*e, params)); });
-    };
-}
-
 Error fieldError(const JsonFields &f)
 {
     return invalidParams(f.error()->message());
@@ -65,7 +57,7 @@ Result<Dispatcher *> dispatcherOf(Engine &e)
 JsonRpc::Handler onDispatcher(
     const IdeContext &c, std::function<Result<Json>(Engine &, Dispatcher &, const Json &)> fn)
 {
-    return onEngine(c, [fn = std::move(fn)](Engine &e, const Json &params) -> Result<Json> {
+    return engineMethod(c, [fn = std::move(fn)](Engine &e, const Json &params) -> Result<Json> {
         auto d = dispatcherOf(e);
         if (!d)
             return d.error();
@@ -260,7 +252,7 @@ struct Replays
     int nextId = 1;
 };
 
-Json captureStatus(const QString &id, const Replayer &replayer, int total, bool done)
+Json captureStatus(const QString &id, const Replayer &replayer)
 {
     Json results = Json::array();
     for (const Replayer::Result &r : replayer.results()) {
@@ -280,8 +272,8 @@ Json captureStatus(const QString &id, const Replayer &replayer, int total, bool 
             item["errorType"] = toStd(r.outcome.errorType);
         results.push_back(std::move(item));
     }
-    return Json {{"id", toStd(id)}, {"state", done ? "done" : "running"}, {"total", total},
-        {"finished", replayer.results().size()}, {"results", results}};
+    return Json {{"id", toStd(id)}, {"state", replayer.isDone() ? "done" : "running"},
+        {"total", replayer.total()}, {"finished", replayer.results().size()}, {"results", results}};
 }
 
 // replay.start {"capture": text, "target"?, "map"?: {OLD: NEW}}: a capture played against
@@ -304,12 +296,10 @@ Result<Json> startCapture(Engine &e, Replays &replays, const Json &params)
             options.mappings.append(Mapping {it.key(), it.value()});
     }
     const QString id = QStringLiteral("replay-%1").arg(replays.nextId++);
-    const int total = int(capture->records.size());
     auto replayer = std::make_shared<Replayer>(&e, std::move(*capture), options);
-    replayer->setProperty("tarmacTotal", total); // for replay.status: done when all have results
     replays.captures.insert(id, replayer);
     replayer->start();
-    return captureStatus(id, *replayer, total, false);
+    return captureStatus(id, *replayer);
 }
 
 void replayNext(
@@ -543,15 +533,22 @@ Result<Json> queryLogs(const IdeContext &c, const Json &params, const QString &f
 
 } // namespace
 
+JsonRpc::Handler engineMethod(const IdeContext &c, EngineFn fn)
+{
+    return [c, fn = std::move(fn)](const Json &params, JsonRpc::Respond respond, quint64) {
+        c.onEngine([e = c.engine, fn, params, respond] { respond(fn(*e, params)); });
+    };
+}
+
 void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
 {
-    rpc.add(
-        QStringLiteral("tarmac.health"), onEngine(c, [](Engine &e, const Json &) -> Result<Json> {
+    rpc.add(QStringLiteral("tarmac.health"),
+        engineMethod(c, [](Engine &e, const Json &) -> Result<Json> {
             auto health = parseJson(e.services()->healthJson());
             return health ? *health : Json::object();
         }));
     rpc.add(QStringLiteral("tarmac.info"),
-        onEngine(
+        engineMethod(
             c, [methods = c.methods, stats = c.stats](Engine &e, const Json &) -> Result<Json> {
                 return info(e, methods(), stats());
             }));
@@ -564,15 +561,15 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
 
     addCatalogMethods(rpc, c);
 
-    rpc.add(
-        QStringLiteral("project.reload"), onEngine(c, [](Engine &e, const Json &) -> Result<Json> {
+    rpc.add(QStringLiteral("project.reload"),
+        engineMethod(c, [](Engine &e, const Json &) -> Result<Json> {
             auto changes = e.reloadProject();
             if (!changes)
                 return changes.error();
             return changesJson(*changes);
         }));
     rpc.add(QStringLiteral("project.open"),
-        onEngine(c,
+        engineMethod(c,
             [methods = c.methods, stats = c.stats](Engine &e, const Json &params) -> Result<Json> {
                 JsonFields f(params);
                 const auto path = f.string("path");
@@ -726,12 +723,13 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
         }));
 
     // The engine's clock, as /_tarmac/clock and the stepper move it.
-    rpc.add(QStringLiteral("clock.get"), onEngine(c, [](Engine &e, const Json &) -> Result<Json> {
-        return ClockApi::stateJson(e.clock());
-    }));
+    rpc.add(
+        QStringLiteral("clock.get"), engineMethod(c, [](Engine &e, const Json &) -> Result<Json> {
+            return ClockApi::stateJson(e.clock());
+        }));
     for (const char *action : {"freeze", "advance", "set", "resume"}) {
         rpc.add(QStringLiteral("clock.") + QLatin1String(action),
-            onEngine(c, [action](Engine &e, const Json &params) -> Result<Json> {
+            engineMethod(c, [action](Engine &e, const Json &params) -> Result<Json> {
                 auto state = ClockApi::control(e.clock(), QByteArray(action), params);
                 if (!state && state.error().code == QLatin1String("ValidationException"))
                     return invalidParams(state.error().message);
@@ -739,7 +737,7 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
             }));
     }
     rpc.add(QStringLiteral("schedules.fire"),
-        onEngine(c, [](Engine &e, const Json &params) -> Result<Json> {
+        engineMethod(c, [](Engine &e, const Json &params) -> Result<Json> {
             JsonFields f(params);
             const auto name = f.string("name");
             if (!f.ok())
@@ -799,7 +797,7 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
     // Recorded deliveries again.
     auto replays = std::make_shared<Replays>();
     rpc.add(QStringLiteral("replay.start"),
-        onEngine(
+        engineMethod(
             c, [replays, onEngineFn = c.onEngine](Engine &e, const Json &params) -> Result<Json> {
                 if (params.contains("capture"))
                     return startCapture(e, *replays, params);
@@ -821,25 +819,21 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
                 return replayStatus(*run);
             }));
     rpc.add(QStringLiteral("replay.status"),
-        onEngine(c, [replays](Engine &, const Json &params) -> Result<Json> {
+        engineMethod(c, [replays](Engine &, const Json &params) -> Result<Json> {
             JsonFields f(params);
             const auto id = f.string("id");
             if (!f.ok())
                 return fieldError(f);
-            const auto status = [](const QString &key, const Replayer &r) {
-                const int total = r.property("tarmacTotal").toInt();
-                return captureStatus(key, r, total, int(r.results().size()) >= total);
-            };
             if (!id) {
                 Json list = Json::array();
                 for (const auto &run : std::as_const(replays->runs))
                     list.push_back(replayStatus(*run));
                 for (auto it = replays->captures.cbegin(); it != replays->captures.cend(); ++it)
-                    list.push_back(status(it.key(), **it));
+                    list.push_back(captureStatus(it.key(), **it));
                 return Json {{"replays", list}};
             }
             if (const auto capture = replays->captures.value(*id))
-                return status(*id, *capture);
+                return captureStatus(*id, *capture);
             const auto run = replays->runs.value(*id);
             if (!run)
                 return makeError(QStringLiteral("ResourceNotFoundException"),

@@ -30,6 +30,10 @@ struct IdeContext
     std::function<Json()> stats;
 };
 
+// A method that runs `fn` on the engine's thread and answers with what it returns.
+std::function<void(const Json &, std::function<void(Result<Json>)>, quint64)> engineMethod(
+    const IdeContext &context, std::function<Result<Json>(Engine &engine, const Json &params)> fn);
+
 // Every method of the IDE API but subscribe/unsubscribe (IdeServer's), including
 // rpc.discover (the API's description, docs/ide-api.json, built in):
 // tarmac.*, resources.*, project.*, functions.*, deliveries.*, dispatch.*, breakpoints.*,

@@ -289,4 +289,22 @@ Json applyMappings(const Json &event, QList<Mapping> &mappings)
     return mapValue(event, mappings);
 }
 
+Json redactFields(const Json &value, const QSet<QString> &fields)
+{
+    if (value.is_object()) {
+        Json out = Json::object();
+        for (const auto &[key, v] : value.items())
+            out[key] = fields.contains(fromStd(key).toLower()) ? Json("REDACTED")
+                                                               : redactFields(v, fields);
+        return out;
+    }
+    if (value.is_array()) {
+        Json out = Json::array();
+        for (const Json &v : value)
+            out.push_back(redactFields(v, fields));
+        return out;
+    }
+    return value;
+}
+
 } // namespace tarmac

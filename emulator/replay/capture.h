@@ -4,6 +4,7 @@
 #include "base/result.h"
 
 #include <QList>
+#include <QSet>
 #include <QString>
 
 #include <optional>
@@ -57,5 +58,10 @@ struct Mapping
     int replaced = 0;
 };
 Json applyMappings(const Json &event, QList<Mapping> &mappings);
+
+// The value with every member whose name is in `fields` (lower-case; matched
+// case-insensitively, at any depth) replaced by "REDACTED": what `tarmac record export`
+// leaves of events and responses so that a capture can be shared.
+Json redactFields(const Json &value, const QSet<QString> &fields);
 
 } // namespace tarmac

@@ -41,6 +41,9 @@ void Replayer::start()
 
 void Replayer::record(Result result)
 {
+    const Json *expect = result.record.expect ? &*result.record.expect : nullptr;
+    auto checked = checkExpectation(expect, result.outcome);
+    result.mismatches = checked ? *checked : QStringList {checked.error().message};
     m_results.append(std::move(result));
     emit replayed(int(m_results.size()) - 1);
     QMetaObject::invokeMethod(this, &Replayer::next, Qt::QueuedConnection);
@@ -74,8 +77,6 @@ void Replayer::next()
     const auto fail = [&](const QString &type, const QString &message) {
         result.outcome.errorType = type;
         result.outcome.errorMessage = message;
-        auto checked = checkExpectation(nullptr, result.outcome);
-        result.mismatches = checked ? *checked : QStringList {checked.error().message};
         record(std::move(result));
     };
     if (target.isEmpty()) {
@@ -120,9 +121,6 @@ void Replayer::next()
             if (m != o.response.end() && m->is_string())
                 o.errorMessage = fromStd(m->get<std::string>());
         }
-        const Json *expect = pending->record.expect ? &*pending->record.expect : nullptr;
-        auto checked = checkExpectation(expect, o);
-        pending->mismatches = checked ? *checked : QStringList {checked.error().message};
         // Any thread: back to the engine's.
         QMetaObject::invokeMethod(
             self.data(),
@@ -254,8 +252,8 @@ void Replayer::sendToQueue(Result result, const QString &queue)
                 });
             }
         });
-    if (Dispatcher *d = m_engine->dispatcher(); d && !property("tarmacWatching").toBool()) {
-        setProperty("tarmacWatching", true);
+    if (Dispatcher *d = m_engine->dispatcher(); d && !m_watchingDeliveries) {
+        m_watchingDeliveries = true;
         connect(
             d, &Dispatcher::finished, this,
             [this](const QByteArray &id, const QString &) { onDeliveryFinished(id); },
@@ -290,6 +288,8 @@ void Replayer::checkQueueWait()
     if (!m_wait)
         return;
     Dispatcher *d = m_engine->dispatcher();
+    if (!d)
+        return; // no deliveries without it: the timeout ends the wait
     ReplayOutcome &o = m_wait->result->outcome;
     for (auto it = m_wait->messageIds.begin(); it != m_wait->messageIds.end();) {
         const auto carrier = m_carriedBy.constFind(*it);
@@ -297,9 +297,9 @@ void Replayer::checkQueueWait()
             ++it;
             continue;
         }
-        auto rec = d ? d->record(*carrier)
-                     : ::tarmac::Result<DeliveryRecord>(makeError(QString(), QString()));
+        const QByteArray delivery = *carrier;
         it = m_wait->messageIds.erase(it);
+        auto rec = d->record(delivery);
         if (!rec)
             continue;
         if (!m_wait->outcomeSet) {
@@ -319,32 +319,28 @@ void Replayer::checkQueueWait()
     }
     if (m_wait->unsent > 0 || !m_wait->messageIds.isEmpty())
         return;
+    record(takeWait());
+}
+
+Replayer::Result Replayer::takeWait()
+{
     QueueWait wait = std::move(*m_wait);
     m_wait.reset();
     m_carriedBy.clear();
     if (wait.timeout)
         wait.timeout->deleteLater();
-    const Json *expect = wait.result->record.expect ? &*wait.result->record.expect : nullptr;
-    auto checked = checkExpectation(expect, o);
-    wait.result->mismatches = checked ? *checked : QStringList {checked.error().message};
-    record(std::move(*wait.result));
+    return std::move(*wait.result);
 }
 
 void Replayer::failPending(const QString &type, const QString &message)
 {
     if (!m_wait)
         return;
-    QueueWait wait = std::move(*m_wait);
-    m_wait.reset();
-    m_carriedBy.clear();
-    if (wait.timeout)
-        wait.timeout->deleteLater();
-    wait.result->outcome = ReplayOutcome {};
-    wait.result->outcome.errorType = type;
-    wait.result->outcome.errorMessage = message;
-    auto checked = checkExpectation(nullptr, wait.result->outcome);
-    wait.result->mismatches = checked ? *checked : QStringList {checked.error().message};
-    record(std::move(*wait.result));
+    Result result = takeWait();
+    result.outcome = ReplayOutcome {};
+    result.outcome.errorType = type;
+    result.outcome.errorMessage = message;
+    record(std::move(result));
 }
 
 void Replayer::sendToApi(Result result)
@@ -361,8 +357,6 @@ void Replayer::sendToApi(Result result)
     const auto fail = [this, &result](const QString &type, const QString &message) {
         result.outcome.errorType = type;
         result.outcome.errorMessage = message;
-        auto checked = checkExpectation(nullptr, result.outcome);
-        result.mismatches = checked ? *checked : QStringList {checked.error().message};
         record(std::move(result));
     };
     if (kind != QLatin1String("apigateway-v1") && kind != QLatin1String("apigateway-v2")) {
@@ -470,9 +464,6 @@ void Replayer::sendToApi(Result result)
             if (root >= 0)
                 r.traceId = trace.mid(root + 7, 33).replace('-', "");
         }
-        const Json *expect = r.record.expect ? &*r.record.expect : nullptr;
-        auto checked = checkExpectation(expect, o);
-        r.mismatches = checked ? *checked : QStringList {checked.error().message};
         record(std::move(r));
     });
 }

@@ -60,6 +60,9 @@ public:
 
     void start();
     const QList<Result> &results() const { return m_results; }
+    // The capture's events, and whether every one has its result.
+    int total() const { return int(m_capture.records.size()); }
+    bool isDone() const { return m_results.size() >= m_capture.records.size(); }
     const QList<Mapping> &mappings() const { return m_options.mappings; }
     bool allHeld() const;
 
@@ -70,6 +73,7 @@ signals:
 
 private:
     void next();
+    // Checks the result against its event's expectation, keeps it, and goes on.
     void record(Result result);
     // sqs:QUEUE: sends the messages, then waits for the deliveries that carry them.
     void sendToQueue(Result result, const QString &queue);
@@ -78,6 +82,8 @@ private:
     // once every message was sent and seen.
     void checkQueueWait();
     void failPending(const QString &type, const QString &message);
+    // Ends the queue wait: its result, the wait's state cleared.
+    Result takeWait();
     // api: sends the event as an HTTP request to the API port.
     void sendToApi(Result result);
     struct QueueWait
@@ -92,6 +98,7 @@ private:
     // Message id → the finished delivery that carried it (a delivery may finish before the
     // SendMessage answer that names its message arrives).
     QHash<QString, QByteArray> m_carriedBy;
+    bool m_watchingDeliveries = false;
     QNetworkAccessManager *m_http = nullptr;
 
     Engine *m_engine;
