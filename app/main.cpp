@@ -2,6 +2,7 @@
 // line"). Parsing and wiring only; the engine does the work.
 #include "base/json.h"
 #include "base/terminationsignals.h"
+#include "engine/dispatcher.h"
 #include "engine/engine.h"
 #include "engine/stackapplier.h"
 #include "engine/stackcommands.h"
@@ -304,6 +305,11 @@ int runServe(QCoreApplication &app, const QStringList &args)
         "ide=ws://HOST:PORT\n"
         "GET /_tarmac/health on the edge port answers each service's state."));
     addServeOptions(p);
+    p.addOption({QStringLiteral("exit-on-function-error"),
+        QStringLiteral("Stop with exit status 1 after the first function error (smoke tests).")});
+    p.addOption({QStringLiteral("fail-on-unsupported"),
+        QStringLiteral("Refuse to start (exit status 1) when the template's fidelity report "
+                       "lists anything unsupported.")});
     if (auto done = parseCommandLine(p, args, QStringLiteral("serve")))
         return *done;
     auto options = engineOptions(p);
@@ -316,8 +322,37 @@ int runServe(QCoreApplication &app, const QStringList &args)
         printErr(r.error().message);
         return kExitUsage;
     }
+    if (p.isSet(QStringLiteral("fail-on-unsupported")) && engine.stack() && engine.stack()->stack()
+        && engine.stack()->stack()->report.hasUnsupported()) {
+        printErr(QStringLiteral("tarmac: --fail-on-unsupported: the template has %1 "
+                                "unsupported item(s), listed above; not starting")
+                     .arg(engine.stack()->stack()->report.count(FidelityItem::Level::Unsupported)));
+        return kExitFailure;
+    }
     installSignalHandlers(app, engine);
-    QObject::connect(&engine, &Engine::stopped, &app, [] { QCoreApplication::exit(kExitOk); });
+    int exitCode = kExitOk;
+    QObject::connect(
+        &engine, &Engine::stopped, &app, [&exitCode] { QCoreApplication::exit(exitCode); });
+    if (p.isSet(QStringLiteral("exit-on-function-error"))) {
+        Dispatcher *dispatcher = engine.dispatcher();
+        QObject::connect(
+            dispatcher, &Dispatcher::finished, &engine,
+            [&engine, &exitCode, dispatcher](const QByteArray &id, const QString &status) {
+                if (status != QLatin1String("failed") || exitCode != kExitOk)
+                    return;
+                exitCode = kExitFailure;
+                QString what = QStringLiteral("a function failed");
+                if (auto record = dispatcher->record(id)) {
+                    what = QStringLiteral("%1 failed (%2: %3)")
+                               .arg(record->functionName, record->errorType,
+                                   record->errorMessage.left(200));
+                }
+                printErr(
+                    QStringLiteral("tarmac: --exit-on-function-error: %1; stopping").arg(what));
+                engine.stop();
+            },
+            Qt::QueuedConnection);
+    }
     engine.console()->message(LogSeverityInfo, QStringLiteral("tarmac: ") + engine.stateLine());
     engine.console()->message(LogSeverityInfo,
         QStringLiteral("tarmac: IDE console %1/_tarmac/ide/#token=%2 (STATE/ide.json and "

@@ -78,6 +78,7 @@ public:
     Clock::TimerId add(qint64 dueNs, QObject *context, std::function<void()> fn);
     bool remove(Clock::TimerId id);
     int size() const;
+    int dueBy(qint64 untilNs) const;
     void runDue(qint64 fromNs, qint64 untilNs, const std::function<void(qint64)> &moveTo);
     // The target of the move running timers now, or nullopt.
     std::optional<qint64> moveTarget() const
@@ -166,6 +167,15 @@ int ClockTimers::size() const
 {
     std::lock_guard lock(m_mutex);
     return int(m_waiting.size() + m_queued.size());
+}
+
+int ClockTimers::dueBy(qint64 untilNs) const
+{
+    std::lock_guard lock(m_mutex);
+    int due = int(m_queued.size());
+    for (auto it = m_waiting.begin(); it != m_waiting.end() && it->first.first <= untilNs; ++it)
+        ++due;
+    return due;
 }
 
 // Under the lock, which is what keeps the context alive: its watch needs the lock to remove
@@ -398,6 +408,11 @@ bool Clock::cancel(TimerId id) const
 int Clock::pendingTimers() const
 {
     return m_timers->size();
+}
+
+int Clock::dueTimers(qint64 untilNs) const
+{
+    return m_timers->dueBy(untilNs);
 }
 
 qint64 Clock::moveTargetNs() const

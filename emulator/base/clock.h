@@ -58,6 +58,9 @@ public:
     bool cancel(TimerId id) const;
     // Timers neither run nor cancelled yet, those due and queued to their thread included.
     int pendingTimers() const;
+    // Of those, the ones due at or before untilNs (queued ones included): work the clock owes
+    // now, which settling waits for.
+    int dueTimers(qint64 untilNs) const;
     // While a move of the clock runs the timers it passes, the time the move goes to;
     // otherwise nowNs(). A timer that fires in a chain (a schedule's ticks) sees how many of
     // its successors the same move will run, so that a jump of years can coalesce them.

@@ -65,6 +65,17 @@ Result<void> AsyncInvoker::open(DeliverySink *sink, const EventInvokeConfigs *co
     m_configs = configs;
     if (auto r = m_store->migrateModule(QStringLiteral("lambda_async"), kMigrations); !r)
         return r;
+    return resume();
+}
+
+Result<void> AsyncInvoker::reload()
+{
+    ++m_epoch; // the attempts scheduled from the old rows do nothing
+    return resume();
+}
+
+Result<void> AsyncInvoker::resume()
+{
     auto ids = m_store->write([](Database &db) -> Result<QList<std::pair<QByteArray, qint64>>> {
         auto s = db.prepare("SELECT id, next_attempt_ns FROM lambda_async_events "
                             "WHERE status IN ('queued', 'running') ORDER BY enqueued_ns");
@@ -82,8 +93,37 @@ Result<void> AsyncInvoker::open(DeliverySink *sink, const EventInvokeConfigs *co
         return ids.error();
     // Due at their recorded time (now, for a first attempt or one cut short by the stop).
     for (const auto &[id, nextNs] : *ids)
-        m_clock->scheduleAt(nextNs, this, [this, id = id] { attempt(id); });
+        schedule(id, nextNs);
     return {};
+}
+
+QList<BusyItem> AsyncInvoker::busy(bool includeFuture) const
+{
+    const qint64 now = m_clock->nowNs();
+    auto rows = m_store->write([&](Database &db) -> Result<QList<BusyItem>> {
+        // 'running' ones are the Dispatcher's to report (running or held there).
+        auto s = db.prepare("SELECT id, function, attempts, enqueued_ns, next_attempt_ns "
+                            "FROM lambda_async_events WHERE status = 'queued' "
+                            "ORDER BY enqueued_ns");
+        if (!s)
+            return s.error();
+        QList<BusyItem> out;
+        const Result<void> walked = s->forEachRow([&] {
+            const qint64 next = s->int64(4);
+            if (next > now && !includeFuture)
+                return;
+            const int attempts = int(s->int64(2));
+            out.append({QStringLiteral("async"), s->text(1), s->text(0), s->int64(3),
+                attempts == 0 ? QStringLiteral("queued")
+                              : QStringLiteral("retry %1 in %2 ms")
+                                    .arg(attempts)
+                                    .arg(qMax<qint64>(0, next - now) / 1'000'000)});
+        });
+        if (!walked)
+            return walked.error();
+        return out;
+    });
+    return rows ? *rows : QList<BusyItem> {};
 }
 
 Result<void> AsyncInvoker::enqueue(const Delivery &d)
@@ -187,6 +227,14 @@ Result<std::optional<AsyncInvoker::Row>> AsyncInvoker::readRow(const QByteArray 
     });
 }
 
+void AsyncInvoker::schedule(const QByteArray &id, qint64 dueNs)
+{
+    m_clock->scheduleAt(dueNs, this, [this, id, epoch = m_epoch] {
+        if (epoch == m_epoch)
+            attempt(id);
+    });
+}
+
 void AsyncInvoker::attempt(const QByteArray &id)
 {
     if (m_stopped || !m_sink)
@@ -271,7 +319,7 @@ void AsyncInvoker::onResult(const QByteArray &id, const DeliveryResult &result)
                 .arg(retriesUsed + 1)
                 .arg(config.maximumRetryAttempts)
                 .arg(double(delay) / 1000.0));
-        m_clock->scheduleAt(nextNs, this, [this, id] { attempt(id); });
+        schedule(id, nextNs);
         return;
     }
     if (m_stopped) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/busy.h"
 #include "base/result.h"
 #include "functions/delivery.h"
 
@@ -68,12 +69,21 @@ public:
     Result<void> enqueue(const Delivery &delivery);
     // No new attempts after this; queued events stay queued for the next start.
     void stop();
+    // Its rows were replaced (a reset, a snapshot restored): the attempts scheduled before
+    // are dropped, and what the rows hold queued is scheduled as open() does. Engine thread.
+    Result<void> reload();
 
     int inFlight() const;
+    // Invocations queued for an attempt (a first one, or a retry after its back-off): what
+    // settling waits for. Those due later than now only when `includeFuture` (a running
+    // clock will get there; a frozen one will not). Any thread.
+    QList<BusyItem> busy(bool includeFuture) const;
 
 private:
     struct Row;
     Result<std::optional<Row>> readRow(const QByteArray &id);
+    Result<void> resume(); // schedules every queued (or interrupted) row's attempt
+    void schedule(const QByteArray &id, qint64 dueNs);
     void attempt(const QByteArray &id);
     void onResult(const QByteArray &id, const DeliveryResult &result);
     // The OnSuccess / OnFailure destination; on failure, the function's dead-letter queue too.
@@ -94,6 +104,7 @@ private:
     DeliverySink *m_sink = nullptr;
     bool m_stopped = false;
     int m_inFlight = 0;
+    quint64 m_epoch = 0; // reload() counts up: older scheduled attempts are dropped
 };
 
 } // namespace tarmac

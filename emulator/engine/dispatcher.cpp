@@ -6,6 +6,8 @@
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
+#include <QTimer>
+
 namespace tarmac {
 
 namespace {
@@ -244,8 +246,64 @@ Result<void> Dispatcher::submitAsync(Delivery delivery)
     return queue(delivery);
 }
 
+void Dispatcher::setFaultHook(FaultHook hook)
+{
+    QMutexLocker lock(&m_mutex);
+    m_faultHook = std::move(hook);
+}
+
 void Dispatcher::submit(Delivery delivery)
 {
+    if (!delivery.faultsApplied) {
+        delivery.faultsApplied = true;
+        FaultHook hook;
+        {
+            QMutexLocker lock(&m_mutex);
+            hook = m_faultHook;
+        }
+        if (const std::optional<FaultAction> fault = hook ? hook(delivery) : std::nullopt) {
+            delivery.fault = fault->description;
+            switch (fault->kind) {
+            case FaultAction::Kind::Duplicate: {
+                // The same event once more, as at-least-once delivery sometimes does: its
+                // result goes nowhere (the source sees the original's).
+                Delivery copy = delivery;
+                copy.id = newRequestId();
+                copy.done = nullptr;
+                copy.started = nullptr;
+                copy.fault = fault->description + QStringLiteral(" (the copy)");
+                submit(std::move(delivery));
+                submit(std::move(copy));
+                return;
+            }
+            case FaultAction::Kind::Delay: {
+                if (delivery.id.isEmpty())
+                    delivery.id = newRequestId();
+                const QByteArray id = delivery.id;
+                {
+                    QMutexLocker lock(&m_mutex);
+                    m_delayed.insert(
+                        id, Running {delivery.functionName, delivery.origin, m_clock->nowNs()});
+                }
+                QTimer::singleShot(
+                    fault->delayMs, this, [this, id, d = std::move(delivery)]() mutable {
+                        {
+                            QMutexLocker lock(&m_mutex);
+                            m_delayed.remove(id);
+                        }
+                        submit(std::move(d));
+                    });
+                return;
+            }
+            case FaultAction::Kind::ColdStart:
+                delivery.forced = Delivery::Forced::ColdStart;
+                break;
+            case FaultAction::Kind::Timeout:
+                delivery.forced = Delivery::Forced::Timeout;
+                break;
+            }
+        }
+    }
     Entry e;
     if (delivery.id.isEmpty())
         delivery.id = newRequestId();
@@ -329,8 +387,19 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
     e.delivery.done = nullptr;
     e.delivery.payload.clear(); // the record has it; the entry below only needs ids
     out.parentSpanId = e.spanId;
-    out.done = [this, entry = std::move(e), startedNs, done = std::move(done)](
-                   const DeliveryResult &r) { finish(entry, r, startedNs, done); };
+    {
+        QMutexLocker lock(&m_mutex);
+        m_running.insert(
+            e.delivery.id, Running {e.delivery.functionName, e.delivery.origin, startedNs});
+    }
+    out.done
+        = [this, entry = std::move(e), startedNs, done = std::move(done)](const DeliveryResult &r) {
+              finish(entry, r, startedNs, done);
+              // After `done`: what the source does with the result (a retry, a queue's batch) is
+              // its own busy work from then on, and settling never sees a gap between the two.
+              QMutexLocker lock(&m_mutex);
+              m_running.remove(entry.delivery.id);
+          };
     target(std::move(out));
 }
 
@@ -379,6 +448,8 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
             }});
         if (e.breakpointId)
             span.attributes.append({QStringLiteral("tarmac.breakpoint"), e.breakpointId});
+        if (!e.delivery.fault.isEmpty())
+            span.attributes.append({QStringLiteral("tarmac.fault"), e.delivery.fault});
         m_tracer->record(std::move(span));
     }
     emit finished(e.delivery.id, status);
@@ -402,6 +473,27 @@ void Dispatcher::complete(
     emit finished(e.delivery.id, status);
     if (e.delivery.done)
         std::exchange(e.delivery.done, nullptr)(r);
+}
+
+QList<BusyItem> Dispatcher::busy() const
+{
+    QMutexLocker lock(&m_mutex);
+    QList<BusyItem> out;
+    for (const Entry &e : m_pending) {
+        out.append({QStringLiteral("held"), e.delivery.functionName,
+            QString::fromLatin1(e.delivery.id), e.submittedNs,
+            e.breakpointId ? QStringLiteral("at breakpoint %1").arg(e.breakpointId)
+                           : QStringLiteral("delivery is paused")});
+    }
+    for (auto it = m_delayed.cbegin(); it != m_delayed.cend(); ++it) {
+        out.append({QStringLiteral("delivery"), it->function, QString::fromLatin1(it.key()),
+            it->startedNs, QStringLiteral("delayed by a fault (%1)").arg(it->origin)});
+    }
+    for (auto it = m_running.cbegin(); it != m_running.cend(); ++it) {
+        out.append({QStringLiteral("delivery"), it->function, QString::fromLatin1(it.key()),
+            it->startedNs, QStringLiteral("running (%1)").arg(it->origin)});
+    }
+    return out;
 }
 
 void Dispatcher::pause()

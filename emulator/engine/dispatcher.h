@@ -1,9 +1,11 @@
 #pragma once
 
+#include "base/busy.h"
 #include "base/jsonpath.h"
 #include "base/result.h"
 #include "functions/delivery.h"
 
+#include <QHash>
 #include <QList>
 #include <QMutex>
 #include <QObject>
@@ -105,6 +107,18 @@ public:
 
     void setAsyncQueue(AsyncQueue queue);
 
+    // What a fault rule does to a delivery (engine/faults.h decides): made twice, made later,
+    // on a new instance, or timed out. Asked once per submitted delivery; any thread.
+    struct FaultAction
+    {
+        enum class Kind { Duplicate, Delay, ColdStart, Timeout };
+        Kind kind = Kind::Duplicate;
+        int delayMs = 0;
+        QString description;
+    };
+    using FaultHook = std::function<std::optional<FaultAction>(const Delivery &delivery)>;
+    void setFaultHook(FaultHook hook);
+
     void submit(Delivery delivery) override;
     Result<void> submitAsync(Delivery delivery) override;
 
@@ -119,6 +133,9 @@ public:
     QList<Breakpoint> breakpoints() const;
 
     QList<PendingDelivery> pending() const;
+    // Deliveries held (paused, at a breakpoint) and running (handed to the target, its result
+    // not yet handled by the source): what settling waits for. Any thread.
+    QList<BusyItem> busy() const;
     // Delivers the oldest pending delivery (staying paused); returns its id.
     Result<QByteArray> step();
     // Delivers one pending delivery, with `payload` instead of its own when given.
@@ -171,11 +188,20 @@ private:
     mutable QMutex m_mutex;
     Target m_target;
     AsyncQueue m_asyncQueue;
+    FaultHook m_faultHook;
     bool m_paused = false;
     bool m_shutdown = false;
     QList<Breakpoint> m_breakpoints;
     int m_nextBreakpointId = 1;
     QList<Entry> m_pending; // in submission order
+    struct Running
+    {
+        QString function;
+        QString origin;
+        qint64 startedNs = 0;
+    };
+    QHash<QByteArray, Running> m_running; // by delivery id
+    QHash<QByteArray, Running> m_delayed; // by an injected fault, by delivery id
 
     // The two writes every delivery makes; used only inside Store::write.
     std::unique_ptr<Statement> m_insert;

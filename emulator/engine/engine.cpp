@@ -8,9 +8,11 @@
 #include "engine/dispatcher.h"
 #include "engine/dispatcherapi.h"
 #include "engine/eventsourcepoller.h"
+#include "engine/faults.h"
 #include "engine/servicemodules.h"
 #include "engine/stackapplier.h"
 #include "engine/stackloader.h"
+#include "engine/testcontrol.h"
 #include "engine/traceapi.h"
 #include "functions/functionrunner.h"
 #include "functions/runtimeregistry.h"
@@ -19,6 +21,7 @@
 #include "http/serviceregistry.h"
 #include "services/eventsourcemappings.h"
 #include "services/messagetargets.h"
+#include "store/filelinks.h"
 #include "store/store.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
@@ -28,6 +31,7 @@
 #include <QFileInfo>
 #include <QLockFile>
 #include <QRandomGenerator>
+#include <QScopeGuard>
 #include <QTemporaryDir>
 
 namespace tarmac {
@@ -157,6 +161,44 @@ Result<void> Engine::startFunctions()
     m_edgeRouter->addInternalRoute(QByteArray(TraceApi::prefix), m_traceApi.get());
     m_clockApi = std::make_unique<ClockApi>(m_clock);
     m_edgeRouter->addInternalRoute(QByteArray(ClockApi::prefix), m_clockApi.get());
+    m_faults = std::make_unique<FaultInjector>(
+        [this](const QString &name) { return physicalName(name); });
+    m_testControl = std::make_unique<TestControl>(this, m_faults.get());
+    for (const char *prefix : {TestControl::settlePrefix, TestControl::faultsPrefix,
+             TestControl::resetPrefix, TestControl::snapshotsPrefix})
+        m_edgeRouter->addInternalRoute(QByteArray(prefix), m_testControl.get());
+    TestControl *control = m_testControl.get();
+    m_edgeRouter->setFaultHook([control](const HttpRequest &request, const ServiceMatch &match) {
+        return control->requestFault(request, match);
+    });
+    FaultInjector *faults = m_faults.get();
+    m_dispatcher->setFaultHook(
+        [faults](const Delivery &d) -> std::optional<Dispatcher::FaultAction> {
+            const std::optional<InjectedFault> fault = faults->forDelivery(d.functionName);
+            if (!fault)
+                return std::nullopt;
+            using Kind = Dispatcher::FaultAction::Kind;
+            Dispatcher::FaultAction action;
+            action.description = fault->description;
+            action.delayMs = fault->ms;
+            switch (fault->effect) {
+            case FaultRule::Effect::Duplicate:
+                action.kind = Kind::Duplicate;
+                break;
+            case FaultRule::Effect::Delay:
+                action.kind = Kind::Delay;
+                break;
+            case FaultRule::Effect::ColdStart:
+                action.kind = Kind::ColdStart;
+                break;
+            case FaultRule::Effect::Timeout:
+                action.kind = Kind::Timeout;
+                break;
+            default:
+                return std::nullopt;
+            }
+            return action;
+        });
 
     m_messageTargets = std::make_unique<MessageTargets>();
     AsyncInvoker::Options async;
@@ -531,6 +573,121 @@ Result<void> Engine::startStack(const QString &templatePath)
     connect(m_stack.get(), &StackApplier::reloaded, this, &Engine::updateNames);
     connect(m_stack.get(), &StackApplier::changed, this, &Engine::stackChanged);
     emit stackChanged();
+    return {};
+}
+
+bool Engine::clockFrozen() const
+{
+    if (const auto *controlled = qobject_cast<const ControlledClock *>(m_clock))
+        return controlled->isFrozen();
+    return qobject_cast<const ManualClock *>(m_clock) != nullptr;
+}
+
+QList<BusyItem> Engine::busy() const
+{
+    QList<BusyItem> out;
+    if (!m_running)
+        return out;
+    const bool includeFuture = !clockFrozen();
+    out += m_dispatcher->busy();
+    out += m_async->busy(includeFuture);
+    out += m_poller->busy(includeFuture);
+    for (const auto &module : m_modules)
+        out += module->busy(includeFuture);
+    const qint64 now = m_clock->nowNs();
+    if (const int due = m_clock->dueTimers(now); due > 0) {
+        out.append({QStringLiteral("timer"), QStringLiteral("clock"), QString::number(due), now,
+            QStringLiteral("%1 timer(s) due").arg(due)});
+    }
+    return out;
+}
+
+Result<void> Engine::saveState(const QString &dir)
+{
+    if (!m_running)
+        return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("not running"), 503);
+    if (!QDir().mkpath(dir))
+        return makeError(
+            QStringLiteral("InternalError"), QStringLiteral("cannot create %1").arg(dir), 500);
+    // Requests wait (503) while the rows and files are copied, so that both show one moment.
+    for (const auto &module : m_modules)
+        m_registry->setState(module->name(), ServiceState::Starting);
+    const auto running = qScopeGuard([this] {
+        for (const auto &module : m_modules)
+            m_registry->setState(module->name(), ServiceState::Running);
+    });
+    for (const auto &module : m_modules) {
+        if (auto r = module->flushState(); !r)
+            return r;
+    }
+    if (auto r = m_store->copyInto(dir + QStringLiteral("/tarmac.db")); !r)
+        return r;
+    if (auto r = linkTree(m_store->blobs().root(), dir + QStringLiteral("/blobs")); !r)
+        return r.error();
+    for (const auto &module : m_modules) {
+        if (auto r = module->snapshotFiles(dir + QStringLiteral("/modules/") + module->name()); !r)
+            return r;
+    }
+    return {};
+}
+
+Result<void> Engine::replaceState(const QString &snapshotDir, bool recycleFunctions)
+{
+    if (!m_running)
+        return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("not running"), 503);
+    const bool reset = snapshotDir.isEmpty();
+    for (const auto &module : m_modules)
+        m_registry->setState(module->name(), ServiceState::Starting);
+    const auto running = qScopeGuard([this] {
+        for (const auto &module : m_modules)
+            m_registry->setState(module->name(), ServiceState::Running);
+    });
+    // Held deliveries belong to the state that goes.
+    for (const PendingDelivery &held : m_dispatcher->pending())
+        (void)m_dispatcher->drop(held.id);
+    for (const auto &module : m_modules) {
+        if (auto r = module->flushState(); !r)
+            return r;
+    }
+    // Files first: the rows that name them commit after they are there.
+    if (!reset) {
+        // Blobs the live state removed since (overwritten objects, collected garbage).
+        if (auto r = linkTree(snapshotDir + QStringLiteral("/blobs"), m_store->blobs().root()); !r)
+            return r.error();
+    }
+    QByteArray alsoSql;
+    for (const auto &module : m_modules) {
+        const QString dir
+            = reset ? QString() : snapshotDir + QStringLiteral("/modules/") + module->name();
+        if (auto r = module->restoreFiles(dir); !r)
+            return r;
+        alsoSql += module->replacedRowsSql();
+    }
+    if (auto r = m_store->replaceRows(
+            reset ? QString() : snapshotDir + QStringLiteral("/tarmac.db"), alsoSql);
+        !r)
+        return r;
+    if (auto r = m_async->reload(); !r)
+        return r;
+    if (auto r = m_mappings->reload(); !r)
+        return r;
+    for (const auto &module : m_modules) {
+        if (auto r = module->reloadState(); !r)
+            return makeError(r.error().code,
+                QStringLiteral("the %1 service cannot reload its state: %2")
+                    .arg(module->name(), r.error().message),
+                500);
+    }
+    if (recycleFunctions)
+        m_runner->recycleAll();
+    if (reset && m_stack) {
+        // Everything the template makes, made again (its records went with the rows).
+        const QString templatePath = m_stack->templatePath();
+        m_stack->stop();
+        m_stack.reset();
+        if (auto r = startStack(templatePath); !r)
+            return r;
+    }
     return {};
 }
 

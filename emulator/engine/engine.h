@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/busy.h"
 #include "base/clock.h"
 #include "base/result.h"
 #include "engine/ideport.h"
@@ -40,6 +41,8 @@ class ServiceRegistry;
 class StackApplier;
 class TraceApi;
 class ClockApi;
+class FaultInjector;
+class TestControl;
 class Store;
 class Tracer;
 
@@ -86,6 +89,8 @@ public:
     // Graceful: stop accepting, let in-flight requests finish, flush traces; emits stopped().
     void stop();
     bool isRunning() const { return m_running; }
+    // stop() was called: it is draining (or has stopped).
+    bool isStopping() const { return m_stopping || !m_running; }
 
     QUrl edgeUrl() const;
     // A module's port by its name ("api"); an empty URL when no module has one so named.
@@ -157,6 +162,25 @@ public:
     // A function's name for its name, logical id or ARN (qualifier dropped), or an error.
     Result<QString> functionNamed(const QString &nameOrArn) const;
 
+    // Everything not finished yet: deliveries running or held, asynchronous invocations
+    // queued or waiting for a retry, records ready for a mapping, a module's outbox, timers
+    // due on the clock. What is due later counts only while the clock runs (a frozen clock
+    // will not get there). Empty: settled. On the engine's thread.
+    QList<BusyItem> busy() const;
+    // Whether the clock is frozen (a ControlledClock frozen, or a ManualClock).
+    bool clockFrozen() const;
+
+    // Replaces the whole state's data while running (POST /_tarmac/reset, a snapshot
+    // restored; ServiceModule's "reset and snapshots"): with the rows, blobs and module files
+    // of the snapshot in `snapshotDir` (written by saveState()), or, `snapshotDir` empty, with
+    // nothing and then the template applied again. Held deliveries are dropped; traces stay.
+    // Warm function instances stay (a test suite that restores before every test would pay a
+    // cold start per function per test) unless `recycleFunctions`. On the engine's thread.
+    Result<void> replaceState(const QString &snapshotDir, bool recycleFunctions = false);
+    // Writes a consistent snapshot of the state's data into `dir` (which must not exist):
+    // tarmac.db (the rows), blobs/ (links), modules/NAME/ (ServiceModule::snapshotFiles).
+    Result<void> saveState(const QString &dir);
+
     // Loads the project's template again and applies the difference (StackApplier::reload).
     Result<QStringList> reloadProject();
     // Runs another project's template (a folder or a template file) in place of the current
@@ -175,6 +199,8 @@ public:
     // resource. Thread-safe (the wire APIs ask from I/O threads).
     QString physicalName(const QString &name) const;
     QString logicalName(const QString &physicalName) const;
+    // The fault rules tests set (POST /_tarmac/faults); exists from start() on.
+    FaultInjector *faults() const { return m_faults.get(); }
     // The console log, or null when Options::console is unset.
     ConsoleLog *console() const { return m_console.get(); }
 
@@ -222,6 +248,8 @@ private:
     std::unique_ptr<DispatcherApi> m_dispatcherApi;
     std::unique_ptr<TraceApi> m_traceApi;
     std::unique_ptr<ClockApi> m_clockApi;
+    std::unique_ptr<FaultInjector> m_faults;
+    std::unique_ptr<TestControl> m_testControl;
     std::unique_ptr<AsyncInvoker> m_async;
     std::unique_ptr<EventSourceMappings> m_mappings;
     std::unique_ptr<MessageTargets> m_messageTargets;

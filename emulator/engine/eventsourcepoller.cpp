@@ -78,6 +78,41 @@ void EventSourcePoller::wakeAt(const QString &uuid, Slot &slot, qint64 dueNs)
     });
 }
 
+QList<BusyItem> EventSourcePoller::busy(bool includeFuture)
+{
+    QList<BusyItem> out;
+    if (!m_started || m_stopped)
+        return out;
+    const qint64 now = m_clock->nowNs();
+    for (const EventSourceMapping &mapping : m_mappings->list()) {
+        EventSource *source = m_mappings->sourceFor(mapping.eventSourceArn);
+        if (!mapping.enabled || !source)
+            continue;
+        const QString kind = source->kind() == EventSource::Kind::Queue ? QStringLiteral("queue")
+                                                                        : QStringLiteral("stream");
+        const auto slot = m_slots.constFind(mapping.uuid);
+        if (slot != m_slots.cend() && slot->inFlight > 0) {
+            out.append({kind, mapping.eventSourceArn, mapping.uuid, now,
+                QStringLiteral("%1 batch(es) in flight to %2")
+                    .arg(slot->inFlight)
+                    .arg(mapping.functionArn.section(u':', 6, 6))});
+            continue;
+        }
+        // Records the poller will hand out only at a later time (a batching window, the rest
+        // after a failed batch) count only when the clock will get there.
+        if (!includeFuture && slot != m_slots.cend() && slot->timerDueNs > now)
+            continue;
+        const EventSourceReadiness ready = source->readiness(mapping);
+        if (ready.records > 0) {
+            out.append({kind, mapping.eventSourceArn, mapping.uuid, now,
+                QStringLiteral("%1 record(s) ready for %2")
+                    .arg(ready.records)
+                    .arg(mapping.functionArn.section(u':', 6, 6))});
+        }
+    }
+    return out;
+}
+
 void EventSourcePoller::pump(const QString &uuid)
 {
     if (m_stopped)

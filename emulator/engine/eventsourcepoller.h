@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/busy.h"
 #include "base/clock.h"
 
 #include <QHash>
@@ -62,6 +63,10 @@ public:
 
     // Batches of the mapping handed to the Dispatcher and not finished yet.
     int inFlight(const QString &uuid) const;
+    // Mappings with batches in flight or records ready to deliver: what settling waits for.
+    // Records held back until a later time (a batching window, a failed batch's rest) only
+    // when `includeFuture`. On the engine's thread.
+    QList<BusyItem> busy(bool includeFuture);
 
 private:
     // The span of one batch's poll.

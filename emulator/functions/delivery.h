@@ -38,6 +38,12 @@ struct Delivery
     QByteArray parentSpanId; // the span that caused it (16 hex)
     QByteArray clientContext; // base64 JSON, as Invoke's X-Amz-Client-Context
     bool tailLogs = false;
+    // A fault a test injected (engine/faults.h), marked on the delivery's spans: its
+    // description, and what the function runner is to do about it.
+    QString fault;
+    enum class Forced { None, ColdStart, Timeout };
+    Forced forced = Forced::None;
+    bool faultsApplied = false; // the Dispatcher has looked at the fault rules for it
     // Called once, on an arbitrary thread, when the delivery is finished (or dropped).
     std::function<void(const DeliveryResult &)> done;
     // Called once, on an arbitrary thread, when the delivery goes to the function: at once,

@@ -212,7 +212,8 @@ Result<void> FunctionInstance::invoke(Invocation invocation)
     m_memoryExceeded = false;
     transition(State::Invoking);
     m_invokeTimer.start();
-    m_deadlineTimer.start(qMax(1, m_current->timeoutMs));
+    m_deadlineTimer.start(
+        qMax(1, m_current->timerMs >= 0 ? m_current->timerMs : m_current->timeoutMs));
     m_memoryTimer.start(m_options.memoryPollMs);
     if (m_parkedNext.isValid())
         sendInvocation();

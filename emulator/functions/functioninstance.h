@@ -62,6 +62,9 @@ public:
         QByteArray identity; // JSON, or empty
         qint64 deadlineMs = 0; // epoch milliseconds
         int timeoutMs = 3000;
+        // When the deadline timer fires, if not at timeoutMs: an injected timeout (the
+        // message still names timeoutMs, as the function's own timeout would).
+        int timerMs = -1;
         qint64 memoryLimitBytes = 0; // 0: not enforced
     };
 

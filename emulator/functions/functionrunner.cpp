@@ -327,6 +327,14 @@ void FunctionRunner::applyDefinition(const QString &name)
     pump(*pool);
 }
 
+void FunctionRunner::recycleAll()
+{
+    for (Pool *pool : std::as_const(m_pools)) {
+        pool->generation = m_nextGeneration++;
+        retireStale(*pool);
+    }
+}
+
 void FunctionRunner::retireStale(Pool &pool)
 {
     // Copy: stopping an instance changes the list through its state signals.
@@ -396,6 +404,12 @@ void FunctionRunner::deliverHere(Delivery delivery)
             QStringLiteral("Function not found: %1").arg(functionArn(delivery.functionName)),
             false);
         return;
+    }
+    if (delivery.forced == Delivery::Forced::ColdStart) {
+        // A new generation: this delivery (and the next) get a new instance, and the idle
+        // ones retire, as when Lambda recycles an environment.
+        pool->generation = m_nextGeneration++;
+        retireStale(*pool);
     }
     auto active = std::make_unique<Active>();
     active->requestId = delivery.id;
@@ -722,6 +736,8 @@ void FunctionRunner::startInvocation(Pool &pool, Slot &slot, std::unique_ptr<Act
         inv.clientContext = QByteArray::fromBase64(d.clientContext);
     inv.timeoutMs = pool.config.timeoutSeconds * 1000;
     inv.deadlineMs = m_clock->nowMs() + inv.timeoutMs;
+    if (d.forced == Delivery::Forced::Timeout)
+        inv.timerMs = 1;
 
     log(pool, active.get(),
         "START RequestId: " + active->requestId + " Version: " + pool.config.version.toUtf8(),
@@ -798,6 +814,8 @@ void FunctionRunner::finishActive(Slot &slot, const FunctionInstance::Outcome &o
         if (active->coldStart)
             span.attributes.append(
                 {QStringLiteral("faas.init_duration_ms"), active->initDurationNs / 1e6});
+        if (!active->delivery.fault.isEmpty())
+            span.attributes.append({QStringLiteral("tarmac.fault"), active->delivery.fault});
         m_tracer->record(std::move(span));
     }
 

@@ -92,6 +92,10 @@ public:
 
     // Kills every instance and fails whatever is queued. Nothing runs after this.
     void stopAll();
+    // Every function's next invocation starts a new instance, and the idle ones stop (those
+    // running stop when they finish): nothing a test left in a function's memory reaches the
+    // next test after a reset. On the runner's thread.
+    void recycleAll();
 
     QList<InstanceInfo> instances(const QString &function = {}) const; // runner thread only
     // The runtime plugin's warnings for a function (e.g. "python3.13 is not installed").

@@ -7,6 +7,8 @@
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
 
+#include <QTimer>
+
 namespace tarmac {
 
 namespace {
@@ -18,7 +20,8 @@ constexpr qint64 kApiBodyLimit = 16 * kMiB; // Lambda's 6 MB payload plus base64
 } // namespace
 
 void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Tracer *tracer,
-    const Clock *clock, const QString &service, const QString &operation)
+    const Clock *clock, const QString &service, const QString &operation,
+    const QList<std::pair<QString, QString>> &extra)
 {
     auto context = TraceContext::fromHeaders(
         request.header("x-amzn-trace-id"), request.header("traceparent"));
@@ -32,7 +35,7 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
     responder.onSend([tracer, clock, startNs, service, operation, method = request.method,
                          path = request.path, requestId = request.requestId,
                          traceId = request.traceId, spanId = request.spanId,
-                         parent = request.parentSpanId](HttpResponse &response) {
+                         parent = request.parentSpanId, extra](HttpResponse &response) {
         if (!response.headers.contains("x-amzn-requestid")
             && !response.headers.contains("x-amz-request-id"))
             response.headers.add("x-amzn-requestid", requestId);
@@ -46,6 +49,8 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
             {QStringLiteral("aws.request_id"), QString::fromLatin1(requestId)},
         };
         for (const auto &[key, value] : std::as_const(response.spanAttributes))
+            attributes.append({key, value});
+        for (const auto &[key, value] : extra)
             attributes.append({key, value});
         const QString spanOperation = response.operation.isEmpty() ? operation : response.operation;
         tracer->record(makeSpan({.traceId = traceId,
@@ -131,7 +136,43 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
 
     const ServiceMatch match = detectService(request);
     const QString service = match.service.isEmpty() ? QStringLiteral("unknown") : match.service;
-    beginRequestSpan(request, responder, m_tracer, m_clock, service, match.operation);
+    std::optional<RequestFault> fault;
+    if (m_faultHook && !match.service.isEmpty())
+        fault = m_faultHook(request, match);
+    if (!fault) {
+        beginRequestSpan(request, responder, m_tracer, m_clock, service, match.operation);
+        route(std::move(request), std::move(responder), match);
+        return;
+    }
+    beginRequestSpan(request, responder, m_tracer, m_clock, service,
+        fault->operation.isEmpty() ? match.operation : fault->operation,
+        {{QStringLiteral("tarmac.fault"), fault->description},
+            {QStringLiteral("tarmac.fault_id"), fault->ruleId}});
+    if (fault->error) {
+        responder.send(awsErrorResponse(
+            protocolFromName(match.protocol), *fault->error, request.requestId, request.path));
+        return;
+    }
+    if (fault->drop) {
+        HttpResponse dropped = HttpResponse::text(503, QByteArray());
+        dropped.dropConnection = true;
+        dropped.spanAttributes.append(
+            {QStringLiteral("error.type"), QStringLiteral("connection dropped")});
+        responder.send(std::move(dropped));
+        return;
+    }
+    // Later, on this I/O thread: its event loop outlives nothing the router needs (the server
+    // stops its threads before the router goes).
+    auto held = std::make_shared<HttpRequest>(std::move(request));
+    QTimer::singleShot(fault->latencyMs, Qt::PreciseTimer, [this, held, responder, match] {
+        if (responder.isCancelled())
+            return;
+        route(std::move(*held), responder, match);
+    });
+}
+
+void EdgeRouter::route(HttpRequest &&request, HttpResponder responder, const ServiceMatch &match)
+{
 
     if (match.service.isEmpty()) {
         // A service Tarmac does not emulate (SES, SSM, …): NotImplemented, in the protocol the

@@ -468,6 +468,10 @@ void HttpConnection::finishResponse(quint64 sequence, HttpResponse response)
     if (m_closed || sequence != m_sequence || m_phase != Phase::Handling)
         return;
     m_responder.reset();
+    if (response.dropConnection) {
+        closeNow();
+        return;
+    }
     if (response.closeConnection)
         m_closeAfterResponse = true;
     writeResponse(response, m_headRequest);

@@ -107,6 +107,8 @@ struct HttpResponse
     qint64 bodyOffset = 0;
     qint64 bodyLength = -1; // -1: to the end of the file
     bool closeConnection = false;
+    // Nothing is written: the connection is closed at once (an injected fault).
+    bool dropConnection = false;
 
     // What the front door's span records: the service and operation that handled it.
     QString service;

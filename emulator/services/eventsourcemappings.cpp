@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include <QRegularExpression>
+#include <QSet>
 
 namespace tarmac {
 
@@ -151,6 +152,32 @@ Result<void> EventSourceMappings::open()
 {
     if (auto r = m_store->migrateModule(QStringLiteral("event_source_mappings"), kMigrations); !r)
         return r;
+    return load();
+}
+
+Result<void> EventSourceMappings::reload()
+{
+    QSet<QString> uuids;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (auto it = m_mappings.cbegin(); it != m_mappings.cend(); ++it)
+            uuids.insert(it.key());
+    }
+    if (auto r = load(); !r)
+        return r;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (auto it = m_mappings.cbegin(); it != m_mappings.cend(); ++it)
+            uuids.insert(it.key());
+    }
+    // The poller looks at each again: a gone one's slot goes, a new one is polled.
+    for (const QString &uuid : std::as_const(uuids))
+        emit mappingChanged(uuid);
+    return {};
+}
+
+Result<void> EventSourceMappings::load()
+{
     QMap<QString, EventSourceMapping> loaded;
     auto r = m_store->write([&](Database &db) -> Result<void> {
         auto s = db.prepare("SELECT document FROM event_source_mappings");

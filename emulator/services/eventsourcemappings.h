@@ -186,6 +186,9 @@ public:
 
     // Creates the table and loads the mappings.
     Result<void> open();
+    // Reads the mappings again after their rows were replaced (a reset, a snapshot restored)
+    // and tells the poller about every mapping that was or now is there.
+    Result<void> reload();
 
     // Sources, by the service part of the ARNs they own. A source must stay alive until it is
     // removed; called on the engine's thread (a module's start() and stop()).
@@ -232,6 +235,7 @@ signals:
     void sourcesChanged();
 
 private:
+    Result<void> load();
     Result<void> validate(EventSourceMapping &mapping, const EventSource *source) const;
     Result<void> persist(const EventSourceMapping &mapping);
     Json toDocument(const EventSourceMapping &mapping) const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/busy.h"
 #include "base/json.h"
 #include "base/result.h"
 #include "template/resourcetype.h"
@@ -179,6 +180,49 @@ public:
     // Reclaims space the module's own files hold for deleted data (S3's segment log). Called
     // with the blob garbage collection, on the engine's thread, while requests are served.
     virtual Result<void> reclaimSpace() { return {}; }
+    // Work the module holds that has not finished yet (an outbox of messages to send): what
+    // POST /_tarmac/settle waits for. Work due later than now only when `includeFuture` (the
+    // clock runs). Deliveries to functions are the Dispatcher's to report, records for
+    // mappings the poller's. Called on the engine's thread, often: keep it cheap.
+    virtual QList<BusyItem> busy(bool includeFuture) const
+    {
+        Q_UNUSED(includeFuture);
+        return {};
+    }
+    // --- reset and snapshots (POST /_tarmac/reset, /_tarmac/snapshots) -----------------
+    // The engine replaces the state's rows without stopping: it holds the modules' requests
+    // off (the edge answers 503 while the registry says Starting), calls flushState() on
+    // every module, copies or replaces every module's rows in one transaction, calls
+    // restoreFiles(), then reloadState() on every module, in start order. All on the engine's
+    // thread (restoreFiles() comes before the rows are replaced, so that a kill -9 at any
+    // point leaves rows that name only files that are there). Work already under way (a request
+    // past the edge, a function running) may still finish against the new rows: it must not crash,
+    // and may be lost.
+    //
+    // Writes out what was acknowledged but is not in the rows yet (S3's pending small
+    // objects), so that a snapshot has it.
+    virtual Result<void> flushState() { return {}; }
+    // The module's rows were replaced (emptied by a reset, or a snapshot's restored): drop
+    // what it keeps in memory from them, cancel the timers it armed from them, and read them
+    // again as start() did (re-arming timers, re-sending outboxes). Stays started.
+    virtual Result<void> reloadState() { return {}; }
+    // SQL that must commit with the replaced rows, so that a kill -9 right after leaves the
+    // module consistent on restart (S3: the log's mark at its present end, so that no
+    // record of the state that went is replayed into the new one). Empty: none.
+    virtual QByteArray replacedRowsSql() const { return {}; }
+    // Files the module keeps beside its rows (S3's segment log): copy them into `dir` for a
+    // snapshot (consistent with the rows flushState() wrote), and put a snapshot's back (or,
+    // `dir` empty, remove them all: a reset) before reloadState().
+    virtual Result<void> snapshotFiles(const QString &dir) const
+    {
+        Q_UNUSED(dir);
+        return {};
+    }
+    virtual Result<void> restoreFiles(const QString &dir)
+    {
+        Q_UNUSED(dir);
+        return {};
+    }
     // The sample events this service's event sources deliver. Needs no start(); callable on
     // any thread.
     virtual QList<SampleEvent> sampleEvents() const { return {}; }

@@ -237,6 +237,30 @@ SegmentLog::Location SegmentLog::end() const
     return {m_active, m_end};
 }
 
+Result<void> SegmentLog::seal()
+{
+    std::lock_guard lock(m_mutex);
+    if (m_end == 0)
+        return {};
+    return startSegment(m_active + 1);
+}
+
+Result<void> SegmentLog::adopt(qint64 id)
+{
+    std::lock_guard lock(m_mutex);
+    if (m_segments.count(id))
+        return {};
+    if (id <= 0 || id >= m_active)
+        return logError(
+            QStringLiteral("segment %1 cannot be taken back: it is not sealed").arg(id));
+    const QString path = pathOf(id);
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return errnoError(QStringLiteral("cannot open"), path, errno);
+    m_segments[id] = std::make_shared<Segment>(id, fd);
+    return {};
+}
+
 Result<void> SegmentLog::startSegment(qint64 id)
 {
     const QString path = pathOf(id);

@@ -95,6 +95,14 @@ public:
     Result<void> remove(qint64 id);
     // Syncs every segment appended to since the last sync.
     Result<void> sync();
+    // Starts a new active segment unless the active one is empty, so that every record so
+    // far is in a sealed segment, which a snapshot can link (never appended to again).
+    Result<void> seal();
+    // A segment's file (DIR/NNNNNNNN.seg), for a snapshot's links.
+    QString fileOf(qint64 id) const { return pathOf(id); }
+    // Takes a sealed segment's file back that was linked into DIR again (a snapshot restored
+    // after compaction removed it). Nothing when the log has the segment already.
+    Result<void> adopt(qint64 id);
 
 private:
     QString pathOf(qint64 id) const;

@@ -1,5 +1,8 @@
 #include "store/store.h"
 
+#include <QFile>
+#include <QSet>
+
 #include <sqlite3.h>
 
 namespace tarmac {
@@ -136,6 +139,79 @@ Result<void> Store::migrateModule(const QString &module, const std::vector<Migra
             return r;
     }
     return {};
+}
+
+} // namespace tarmac
+
+namespace tarmac {
+
+Result<void> Store::copyInto(const QString &path)
+{
+    QFile::remove(path);
+    return write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("VACUUM INTO ?1");
+        if (!s)
+            return s.error();
+        s->bind(1, path);
+        return s->exec();
+    });
+}
+
+Result<void> Store::replaceRows(const QString &path, const QByteArray &alsoSql)
+{
+    return write([&](Database &db) -> Result<void> {
+        QStringList tables;
+        {
+            auto s = db.prepare("SELECT name FROM main.sqlite_master WHERE type = 'table' AND "
+                                "name NOT LIKE 'sqlite_%' AND name NOT IN ('schema_versions', "
+                                "'meta') ORDER BY name");
+            if (!s)
+                return s.error();
+            if (auto r = s->forEachRow([&] { tables.append(s->text(0)); }); !r)
+                return r;
+        }
+        const bool restore = !path.isEmpty();
+        if (restore) {
+            auto attach = db.prepare("ATTACH DATABASE ?1 AS snapshot");
+            if (!attach)
+                return attach.error();
+            attach->bind(1, path);
+            if (auto r = attach->exec(); !r)
+                return r;
+        }
+        Result<void> result = [&]() -> Result<void> {
+            QSet<QString> saved;
+            if (restore) {
+                auto s = db.prepare("SELECT name FROM snapshot.sqlite_master WHERE type = 'table'");
+                if (!s)
+                    return s.error();
+                if (auto r = s->forEachRow([&] { saved.insert(s->text(0)); }); !r)
+                    return r;
+            }
+            Transaction tx(db);
+            if (!tx.began())
+                return tx.began();
+            for (const QString &table : std::as_const(tables)) {
+                const QByteArray name = '"' + table.toUtf8().replace('"', "\"\"") + '"';
+                if (auto r = db.exec(QByteArray("DELETE FROM main." + name).toStdString()); !r)
+                    return r;
+                if (restore && saved.contains(table)) {
+                    const QByteArray copy
+                        = "INSERT INTO main." + name + " SELECT * FROM snapshot." + name;
+                    if (auto r = db.exec(copy.toStdString()); !r)
+                        return r;
+                }
+            }
+            if (!alsoSql.isEmpty()) {
+                if (auto r = db.exec(alsoSql.toStdString()); !r)
+                    return r;
+            }
+            return tx.commit();
+        }();
+        if (restore)
+            (void)db.exec("DETACH DATABASE snapshot");
+        return result;
+    });
 }
 
 } // namespace tarmac

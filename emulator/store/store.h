@@ -47,6 +47,15 @@ public:
     // order, in its own transaction, recorded in schema_versions(module, version).
     Result<void> migrateModule(const QString &module, const std::vector<Migration> &migrations);
 
+    // Snapshots of the rows (POST /_tarmac/snapshots): a consistent copy of the database as of
+    // now, written to `path` (VACUUM INTO), while requests go on.
+    Result<void> copyInto(const QString &path);
+    // Replaces every module's rows, in one transaction, with those of the copy at `path`, or
+    // (path empty) with none: a reset. Migrations and AUTOINCREMENT counters stay as they are
+    // (counters only grow, so a row written later never reuses a restored row's key).
+    // `alsoSql` runs in the same transaction, after the rows are in.
+    Result<void> replaceRows(const QString &path, const QByteArray &alsoSql = {});
+
     ~Store();
     Store(const Store &) = delete;
     Store &operator=(const Store &) = delete;

@@ -307,4 +307,15 @@ Result<QList<LogRecord>> Tracer::logs(const Query &query) const
     return out;
 }
 
+Result<void> Tracer::clear()
+{
+    flush();
+    // A connection of its own: the writer's belongs to its thread. SQLite's busy timeout
+    // serialises the two.
+    auto db = Database::open(m_path);
+    if (!db)
+        return db.error();
+    return (*db)->exec("DELETE FROM spans; DELETE FROM logs;");
+}
+
 } // namespace tarmac

@@ -74,6 +74,9 @@ public:
     // would wait on itself, so there it returns at once.
     void flush();
 
+    // Removes every stored span and log (POST /_tarmac/reset {"traces": true}), after
+    // writing what is pending.
+    Result<void> clear();
     // Records refused because the pending list was full.
     quint64 droppedCount() const;
     // Records whose batch failed to commit (reported once per batch with qWarning).

@@ -51,6 +51,19 @@ Result<void> ApiGatewayModule::start(const EngineContext &context)
     return {};
 }
 
+Result<void> ApiGatewayModule::reloadState()
+{
+    if (!m_managed)
+        return {};
+    // Only the management API's APIs are rows. The template's APIs, stages, keys and parts
+    // stay: the engine applies the template again after a reset, and putResource() replaces
+    // them one by one.
+    if (auto r = m_managed->reload(); !r)
+        return r;
+    publish(); // a new snapshot for the port, and the authorizers' answers forgotten
+    return {};
+}
+
 QList<const ResourceType *> ApiGatewayModule::resourceTypes() const
 {
     return apigatewayresources::resourceTypes();

@@ -32,6 +32,7 @@ public:
     QList<ServicePort> ports(const EngineContext &context) override;
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
+    Result<void> reloadState() override;
     QList<SampleEvent> sampleEvents() const override;
 
     QList<const ResourceType *> resourceTypes() const override;

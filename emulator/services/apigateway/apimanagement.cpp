@@ -55,8 +55,15 @@ Result<void> ManagedApis::open(Store *store, const Clock *clock, const QString &
     };
     if (auto r = store->migrateModule(QStringLiteral("apigateway"), migrations); !r)
         return r;
+    return reload();
+}
+
+Result<void> ManagedApis::reload()
+{
+    if (!m_store)
+        return {}; // not opened: nothing read yet
     QList<Json> records;
-    auto r = store->write([&](Database &db) -> Result<void> {
+    auto r = m_store->write([&](Database &db) -> Result<void> {
         auto s = db.prepare("SELECT record FROM apigateway_apis ORDER BY seq");
         if (!s)
             return s.error();

@@ -21,6 +21,9 @@ class ManagedApis
 {
 public:
     Result<void> open(Store *store, const Clock *clock, const QString &region);
+    // Reads the records again (open() did): the rows were replaced underneath (a reset, a
+    // snapshot restored). `changed` is not called: the caller publishes.
+    Result<void> reload();
     // The record as API Gateway answers for it (apiId, apiEndpoint, createdDate, …).
     QList<Json> list() const;
     std::optional<Json> get(const QString &id) const;

@@ -124,7 +124,8 @@ std::optional<EventBatch> DdbStreamSource::receive(
             {QString::fromStdString(record["dynamodb"].value("SequenceNumber", std::string())),
                 std::move(record)});
     }
-    batch.sourceState = QVariantList {records->first().sequence, records->last().sequence};
+    batch.sourceState
+        = QVariantList {records->first().sequence, records->last().sequence, m_generation};
     return batch;
 }
 
@@ -133,7 +134,8 @@ void DdbStreamSource::complete(
 {
     QMutexLocker lock(&m_mutex);
     const QVariantList range = batch.sourceState.toList();
-    if (range.size() != 2 || !m_states.contains(mapping.uuid))
+    if (range.size() != 3 || range[2].toLongLong() != m_generation
+        || !m_states.contains(mapping.uuid))
         return;
     State &s = state(mapping);
     const qint64 first = range[0].toLongLong();
@@ -180,6 +182,13 @@ void DdbStreamSource::forget(const EventSourceMapping &mapping)
     QMutexLocker lock(&m_mutex);
     m_states.remove(mapping.uuid);
     (void)m_model->forgetStreamPosition(mapping.uuid);
+}
+
+void DdbStreamSource::reload()
+{
+    QMutexLocker lock(&m_mutex);
+    m_states.clear();
+    ++m_generation;
 }
 
 void DdbStreamSource::sendToDestination(const EventSourceMapping &mapping, qint64 first,

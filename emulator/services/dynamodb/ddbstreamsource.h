@@ -42,6 +42,10 @@ public:
     void complete(const EventSourceMapping &mapping, const EventBatch &batch,
         const BatchOutcome &outcome) override;
     void forget(const EventSourceMapping &mapping) override;
+    // The stream rows were replaced (a reset, a snapshot restored): every mapping reads its
+    // position from the rows again, and a batch taken from the old rows moves nothing when
+    // it completes.
+    void reload();
 
 private:
     struct State
@@ -62,6 +66,7 @@ private:
     MessageTargets *m_targets;
     QMutex m_mutex;
     QHash<QString, State> m_states; // by mapping UUID
+    qint64 m_generation = 0; // reloads so far: a batch carries the one it was read in
 };
 
 } // namespace tarmac

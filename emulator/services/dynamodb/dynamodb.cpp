@@ -506,28 +506,53 @@ Result<void> DynamoDb::open(Store *store)
     m_store = store;
     if (auto r = store->migrateModule(QLatin1String(kModule), migrations()); !r)
         return r;
-    return store->write([this](Database &db) -> Result<void> {
-        auto st = db.prepare("SELECT doc FROM ddb_tables");
-        if (!st)
-            return st.error();
-        QWriteLocker lock(&m_lock);
-        auto r = st->forEachRow([&] {
-            auto doc = parseJson(st->blob(0));
-            if (!doc)
-                return;
-            auto table = DdbTable::fromDocument(*doc);
-            if (!table)
-                return;
-            m_nextTableId = qMax(m_nextTableId, table->id + 1);
-            m_tables.insert(table->name, std::make_shared<const DdbTable>(*table));
-        });
-        if (!r)
-            return r;
-        auto seq = db.prepare("SELECT tbl, MAX(seq) FROM ddb_stream GROUP BY tbl");
-        if (!seq)
-            return seq.error();
-        return seq->forEachRow([&] { m_nextSequence.insert(seq->int64(0), seq->int64(1) + 1); });
+    // m_lock before the store's writer, the order every operation takes them in.
+    QWriteLocker lock(&m_lock);
+    return store->write([this](Database &db) { return load(db); });
+}
+
+Result<void> DynamoDb::reload()
+{
+    QWriteLocker lock(&m_lock);
+    {
+        // A token names a transaction of the rows that went: a retry after a reset is a new
+        // request.
+        QMutexLocker tokens(&m_tokensMutex);
+        m_tokens.clear();
+    }
+    return m_store->write([this](Database &db) -> Result<void> {
+        // The cache would answer items that are no longer in the rows.
+        m_itemCache.clear();
+        m_itemCacheBytes = 0;
+        m_nextSequence.clear();
+        m_tables.clear();
+        return load(db);
     });
+}
+
+Result<void> DynamoDb::load(Database &db)
+{
+    auto st = db.prepare("SELECT doc FROM ddb_tables");
+    if (!st)
+        return st.error();
+    // m_nextTableId only grows: a request still holding a table that a reset removed writes
+    // under the old id, never into a table made after the reset.
+    auto r = st->forEachRow([&] {
+        auto doc = parseJson(st->blob(0));
+        if (!doc)
+            return;
+        auto table = DdbTable::fromDocument(*doc);
+        if (!table)
+            return;
+        m_nextTableId = qMax(m_nextTableId, table->id + 1);
+        m_tables.insert(table->name, std::make_shared<const DdbTable>(*table));
+    });
+    if (!r)
+        return r;
+    auto seq = db.prepare("SELECT tbl, MAX(seq) FROM ddb_stream GROUP BY tbl");
+    if (!seq)
+        return seq.error();
+    return seq->forEachRow([&] { m_nextSequence.insert(seq->int64(0), seq->int64(1) + 1); });
 }
 
 Result<Json> DynamoDb::call(const QString &operation, const Json &request, DdbCallInfo &info)

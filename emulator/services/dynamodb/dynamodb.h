@@ -74,6 +74,10 @@ public:
     ~DynamoDb();
 
     Result<void> open(Store *store);
+    // The rows were replaced underneath (a reset, a snapshot restored): forgets the tables,
+    // the item cache, stream sequences and transaction tokens, and reads the rows again.
+    // The caller re-arms TTL (nextExpiry()).
+    Result<void> reload();
 
     Result<Json> call(const QString &operation, const Json &request, DdbCallInfo &info);
     Result<Json> callStreams(const QString &operation, const Json &request, DdbCallInfo &info);
@@ -167,6 +171,8 @@ private:
     Result<Json> getShardIterator(const Json &r);
     Result<Json> getRecords(const Json &r);
 
+    // Reads the tables and stream sequences from the rows; m_lock and the writer held.
+    Result<void> load(Database &db);
     Result<TablePtr> table(const Json &r, const char *field = "TableName") const;
     TablePtr findTable(const QString &name) const;
     Result<TablePtr> tableByArn(const QString &arn) const;

@@ -85,6 +85,42 @@ void DynamoDbModule::stop()
     }
 }
 
+Result<void> DynamoDbModule::reloadState()
+{
+    if (m_stopped || !m_model)
+        return {};
+    // The TTL timer was armed for an item of the old rows.
+    {
+        QMutexLocker lock(&m_timerMutex);
+        if (m_expiryTimer)
+            m_clock->cancel(m_expiryTimer);
+        m_expiryTimer = 0;
+        m_expiryDue = 0;
+    }
+    // The streams before and after: a mapping on a stream that went learns it, one on a
+    // stream that came back polls it again.
+    QStringList streams;
+    const auto collect = [&] {
+        for (const auto &t : m_model->tables()) {
+            if (t->streamEnabled)
+                streams.append(t->streamArn(m_model->region(), m_model->accountId()));
+        }
+    };
+    collect();
+    const Result<void> loaded = m_model->reload();
+    collect();
+    streams.removeDuplicates();
+    // Even when the rows could not all be read, no position from the old rows may stay.
+    m_source->reload();
+    if (const auto next = m_model->nextExpiry())
+        armExpiry(*next);
+    if (m_mappings) {
+        for (const QString &arn : std::as_const(streams))
+            m_mappings->wake(arn);
+    }
+    return loaded;
+}
+
 void DynamoDbModule::armExpiry(qint64 seconds)
 {
     QMutexLocker lock(&m_timerMutex);

@@ -29,6 +29,7 @@ public:
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    Result<void> reloadState() override;
     QList<SampleEvent> sampleEvents() const override;
 
     QList<const ResourceType *> resourceTypes() const override;

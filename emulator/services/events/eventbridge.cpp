@@ -164,6 +164,11 @@ Result<void> EventBridge::open(Store *store)
 {
     if (auto r = m_records.open(store, QStringLiteral("events")); !r)
         return r;
+    return reload();
+}
+
+Result<void> EventBridge::reload()
+{
     auto buses = m_records.load(kBus);
     if (!buses)
         return buses.error();
@@ -171,6 +176,9 @@ Result<void> EventBridge::open(Store *store)
     if (!rules)
         return rules.error();
     QWriteLocker lock(&m_lock);
+    // Readers holding a rule or bus keep their copy (shared_ptr); new calls see the rows.
+    m_buses.clear();
+    m_rules.clear();
     const qint64 now = m_clock->nowNs();
     auto defaultBus = std::make_shared<Bus>();
     defaultBus->name = kDefault;
@@ -202,9 +210,15 @@ Result<void> EventBridge::open(Store *store)
                 rule->schedule = std::make_shared<ScheduleExpression>(std::move(*schedule));
         }
         int index = 0;
+        const Json *stored = f.value("Targets");
         f.forEachObject("Targets", [&](JsonFields &t) {
-            if (auto target = readTarget(t, index++))
+            if (auto target = readTarget(t, index)) {
+                // As PutTargets took it: ListTargetsByRule gives it back, and a rule written
+                // again (the template applied at the next start) stores it again.
+                (*target)->record = stored->at(size_t(index));
                 rule->targets.append(*target);
+            }
+            ++index;
         });
         m_rules.insert(key, rule);
     }

@@ -53,6 +53,10 @@ public:
     ~EventBridge();
 
     Result<void> open(Store *store);
+    // Forgets the buses and rules and reads them from the records again (open() did): the
+    // rows were replaced underneath (a reset, a snapshot restored). The module re-arms the
+    // timers itself: no rule-changed call is made.
+    Result<void> reload();
     // Where matches go; set once before the first call.
     void setSender(EventTargetSender *sender) { m_sender = sender; }
     // Called (on the calling thread, no lock held) after a rule was created, changed or

@@ -172,6 +172,22 @@ void EventsModule::stop()
         m_timers->stop();
 }
 
+Result<void> EventsModule::reloadState()
+{
+    if (!m_model)
+        return {};
+    // The old rules' ticks and retries go with them (a tick remembered from a rule of the same
+    // name would hold back the new one's); the template's logical ids stay, as the engine
+    // applies the template again.
+    m_timers->resetAll();
+    m_sender->dropRetries();
+    if (auto r = m_model->reload(); !r)
+        return r;
+    for (const auto &rule : m_model->scheduledRules())
+        m_timers->rearm(rule.key);
+    return {};
+}
+
 Result<QString> EventsModule::fireNow(const QString &name)
 {
     if (!m_model)
@@ -209,8 +225,10 @@ void EventsModule::removeAllTargets(const Json &rule)
         return;
     Json request = which;
     request["Ids"] = Json::array();
-    for (const Json &t : (*listed)["Targets"])
-        request["Ids"].push_back(t.value("Id", std::string()));
+    for (const Json &t : (*listed)["Targets"]) {
+        if (t.is_object() && t.contains("Id") && t["Id"].is_string())
+            request["Ids"].push_back(t["Id"]);
+    }
     (void)m_model->call(QStringLiteral("RemoveTargets"), request, {});
 }
 
@@ -452,6 +470,21 @@ void SchedulerModule::stop()
 {
     if (m_timers)
         m_timers->stop();
+}
+
+Result<void> SchedulerModule::reloadState()
+{
+    if (!m_model)
+        return {};
+    // As EventsModule::reloadState(): the old schedules' ticks and retries go, the new rows'
+    // schedules are armed from now.
+    m_timers->resetAll();
+    m_sender->dropRetries();
+    if (auto r = m_model->reload(); !r)
+        return r;
+    for (const QString &key : m_model->keys())
+        m_timers->rearm(key);
+    return {};
 }
 
 Result<QString> SchedulerModule::fireNow(const QString &name)

@@ -32,6 +32,7 @@ public:
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    Result<void> reloadState() override;
     QList<SampleEvent> sampleEvents() const override;
 
     QList<const ResourceType *> resourceTypes() const override;
@@ -79,6 +80,7 @@ public:
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    Result<void> reloadState() override;
 
     QList<const ResourceType *> resourceTypes() const override;
     QList<const FunctionEventType *> functionEventTypes() const override;

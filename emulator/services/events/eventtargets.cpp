@@ -19,6 +19,7 @@ struct EventTargetSender::Pending
     SendOrigin origin;
     qint64 firstNs = 0;
     int attempt = 1;
+    quint64 epoch = 0; // m_epoch when it was sent
 };
 
 namespace {
@@ -64,6 +65,7 @@ void EventTargetSender::send(const EventTarget &target, Render render, const Sen
     p->render = std::move(render);
     p->origin = origin;
     p->firstNs = m_clock->nowNs();
+    p->epoch = m_epoch.load();
     attempt(std::move(p));
 }
 
@@ -123,7 +125,10 @@ void EventTargetSender::attempt(std::shared_ptr<Pending> p)
         return;
     }
     ++p->attempt;
-    m_clock->scheduleAt(nextNs, this, [this, p] { attempt(p); });
+    m_clock->scheduleAt(nextNs, this, [this, p] {
+        if (p->epoch == m_epoch.load())
+            attempt(p);
+    });
 }
 
 void EventTargetSender::deadLetter(const Pending &p, const Error &error)

@@ -9,6 +9,7 @@
 #include <QObject>
 #include <QString>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -71,6 +72,11 @@ public:
     // (<aws.scheduler.attempt-number>): `render` makes the payload for an attempt.
     using Render = std::function<QByteArray(int attempt)>;
     void send(const EventTarget &target, Render render, const SendOrigin &origin);
+    // Forgets the retries in progress: their rules and schedules were replaced underneath (a
+    // reset, a snapshot restored), so what they would still hand over belongs to a state that
+    // is gone. Their pending timers run as no-ops; a send under way on another thread may
+    // still make its first attempt.
+    void dropRetries() { ++m_epoch; }
 
     // The function a Lambda ARN names, with its qualifier; empty when not a function ARN.
     static std::pair<QString, QString> functionOf(const QString &arn);
@@ -87,6 +93,7 @@ private:
     FunctionRunner *m_runner;
     MessageTargets *m_targets;
     std::shared_ptr<bool> m_alive;
+    std::atomic<quint64> m_epoch {0}; // dropRetries() count: a retry of an older one is dropped
 };
 
 } // namespace tarmac

@@ -126,6 +126,11 @@ Result<void> Scheduler::open(Store *store)
 {
     if (auto r = m_records.open(store, QStringLiteral("scheduler")); !r)
         return r;
+    return reload();
+}
+
+Result<void> Scheduler::reload()
+{
     auto groups = m_records.load(kGroup);
     if (!groups)
         return groups.error();
@@ -133,6 +138,9 @@ Result<void> Scheduler::open(Store *store)
     if (!schedules)
         return schedules.error();
     QWriteLocker lock(&m_lock);
+    // A tick under way keeps its schedule (shared_ptr); new calls see the rows.
+    m_groups.clear();
+    m_schedules.clear();
     const qint64 now = m_clock->nowNs();
     m_groups.insert(kDefault,
         Json {{"Name", "default"}, {"Arn", toStd(groupArn(kDefault))}, {"State", "ACTIVE"},

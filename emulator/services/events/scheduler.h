@@ -44,6 +44,10 @@ public:
     ~Scheduler();
 
     Result<void> open(Store *store);
+    // Forgets the groups and schedules and reads them from the records again (open() did):
+    // the rows were replaced underneath (a reset, a snapshot restored). The module re-arms
+    // the timers itself: no schedule-changed call is made.
+    Result<void> reload();
     void setSender(EventTargetSender *sender) { m_sender = sender; }
     // After a schedule was created, changed or deleted (by key), with no lock held.
     void setScheduleChanged(std::function<void(const QString &key)> changed)

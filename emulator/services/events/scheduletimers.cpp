@@ -27,6 +27,11 @@ ScheduleTimers::~ScheduleTimers()
 void ScheduleTimers::stop()
 {
     m_stopped = true;
+    resetAll();
+}
+
+void ScheduleTimers::resetAll()
+{
     for (Slot &slot : m_slots)
         m_clock->cancel(std::exchange(slot.timer, 0));
     m_slots.clear();

@@ -55,6 +55,10 @@ public:
     void fireNow(const QString &key);
     // When it fires next, if armed.
     std::optional<qint64> nextDue(const QString &key) const;
+    // Cancels every timer and forgets every schedule's last tick, and keeps taking rearm():
+    // the schedules were replaced underneath (a reset, a snapshot restored), and the module
+    // re-arms the ones there are now.
+    void resetAll();
     void stop();
 
 private:

@@ -80,6 +80,20 @@ Result<void> LambdaModule::start(const EngineContext &context)
     return {};
 }
 
+Result<void> LambdaModule::reloadState()
+{
+    if (!m_functions)
+        return {};
+    auto gone = m_functions->reload();
+    if (!gone)
+        return gone.error();
+    // Only a template's esbuild functions have a source watcher, and those stay; should one
+    // have gone all the same, its sources are not bundled any more.
+    for (const QString &name : std::as_const(*gone))
+        m_sourceWatchers.remove(name);
+    return {};
+}
+
 Result<void> LambdaModule::addBlobReferences(QSet<QByteArray> &live) const
 {
     if (m_functions) {

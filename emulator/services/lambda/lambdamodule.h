@@ -37,6 +37,9 @@ public:
     HttpHandler *edgeHandler() override;
     const EventInvokeConfigs *eventInvokeConfigs() const override;
     Result<void> start(const EngineContext &context) override;
+    // The stored functions become the rows' (LambdaStore::reload); a template's stay, as the
+    // engine applies the template again itself.
+    Result<void> reloadState() override;
     Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
     // Functions and layers in templates (lambdaresources): a function is defined from the
     // spec its check made (inline code is written out as its folder under the state); a

@@ -330,32 +330,11 @@ Result<void> LambdaStore::open()
 {
     if (auto r = m_store->migrateModule(QStringLiteral("lambda"), kMigrations); !r)
         return r;
-    auto rows = m_store->write([](Database &db) -> Result<QList<QByteArray>> {
-        auto s = db.prepare("SELECT document FROM lambda_functions ORDER BY name");
-        if (!s)
-            return s.error();
-        QList<QByteArray> docs;
-        const Result<void> walked = s->forEachRow([&] { docs.append(s->text(0).toUtf8()); });
-        if (!walked)
-            return walked.error();
-        return docs;
-    });
-    if (!rows)
-        return rows.error();
+    auto functions = readFunctions();
+    if (!functions)
+        return functions.error();
     QSet<QString> usedDirs;
-    for (const QByteArray &doc : *rows) {
-        auto json = parseJson(doc);
-        if (!json || !json->is_object())
-            continue;
-        LambdaFunction f = fromDocument(*json);
-        if (!f.localCode && !f.zipBlob.isEmpty() && !QFileInfo(f.config.codeDir).isDir()) {
-            // The extracted copy is a cache: rebuild it from the package.
-            auto zip = m_store->blobs().read(f.zipBlob);
-            if (zip) {
-                if (auto package = storePackage(*zip))
-                    f.config.codeDir = package->codeDir;
-            }
-        }
+    for (const LambdaFunction &f : std::as_const(*functions)) {
         usedDirs.insert(QFileInfo(f.config.codeDir).fileName());
         if (auto r = m_runner->defineFunction(f.config); !r)
             qWarning("tarmac: lambda: function %s cannot run: %s", qPrintable(f.config.name),
@@ -371,6 +350,74 @@ Result<void> LambdaStore::open()
             QDir(codeRoot.filePath(dir)).removeRecursively();
     }
     return {};
+}
+
+Result<QList<LambdaFunction>> LambdaStore::readFunctions()
+{
+    auto rows = m_store->write([](Database &db) -> Result<QList<QByteArray>> {
+        auto s = db.prepare("SELECT document FROM lambda_functions ORDER BY name");
+        if (!s)
+            return s.error();
+        QList<QByteArray> docs;
+        const Result<void> walked = s->forEachRow([&] { docs.append(s->text(0).toUtf8()); });
+        if (!walked)
+            return walked.error();
+        return docs;
+    });
+    if (!rows)
+        return rows.error();
+    QList<LambdaFunction> out;
+    for (const QByteArray &doc : *rows) {
+        auto json = parseJson(doc);
+        if (!json || !json->is_object())
+            continue;
+        LambdaFunction f = fromDocument(*json);
+        if (!f.localCode && !f.zipBlob.isEmpty() && !QFileInfo(f.config.codeDir).isDir()) {
+            // The extracted copy is a cache: rebuild it from the package.
+            auto zip = m_store->blobs().read(f.zipBlob);
+            if (zip) {
+                if (auto package = storePackage(*zip))
+                    f.config.codeDir = package->codeDir;
+            }
+        }
+        out.append(std::move(f));
+    }
+    return out;
+}
+
+Result<QStringList> LambdaStore::reload()
+{
+    auto functions = readFunctions();
+    if (!functions)
+        return functions.error();
+    QMap<QString, LambdaFunction> stored;
+    for (LambdaFunction &f : *functions)
+        stored.insert(f.config.name, std::move(f));
+    QStringList gone;
+    QMutexLocker lock(&m_mutex);
+    for (auto it = m_functions.begin(); it != m_functions.end();) {
+        // The functions a template or the GUI defined are not in the rows: they stay.
+        if (!it->persistent || stored.contains(it.key())) {
+            ++it;
+            continue;
+        }
+        m_runner->removeFunction(it.key());
+        gone.append(it.key());
+        it = m_functions.erase(it);
+    }
+    for (const LambdaFunction &f : std::as_const(stored)) {
+        // A template's function of the same name was defined after the rows were read at
+        // start, and replaced the stored one then: it wins here too.
+        if (const auto it = m_functions.constFind(f.config.name);
+            it != m_functions.cend() && !it->persistent)
+            continue;
+        // The runner keeps an unchanged definition (and its warm instances) as it is.
+        if (auto r = m_runner->defineFunction(f.config); !r)
+            qWarning("tarmac: lambda: function %s cannot run: %s", qPrintable(f.config.name),
+                qPrintable(r.error().message));
+        m_functions.insert(f.config.name, f);
+    }
+    return gone;
 }
 
 Result<LambdaStore::Package> LambdaStore::storePackage(const QByteArray &zip)

@@ -67,6 +67,10 @@ public:
 
     // Creates the tables, loads the functions and defines them in the runner.
     Result<void> open();
+    // The rows were replaced underneath (a reset, a snapshot restored): the stored functions
+    // become the rows' (defined, redefined or removed in the runner); the ones kept in memory
+    // only (a template's, the GUI's) stay. Answers the names of the functions that went.
+    Result<QStringList> reload();
 
     QString arnFor(const QString &name) const override;
     // "my-fn", "my-fn:qualifier", "arn:aws:lambda:r:acct:function:my-fn[:q]" or
@@ -110,6 +114,8 @@ private:
         qint64 size = 0;
     };
     Result<Package> storePackage(const QByteArray &zip);
+    // The stored functions, their extracted code rebuilt where it is missing.
+    Result<QList<LambdaFunction>> readFunctions();
     Result<void> persist(const LambdaFunction &function);
     Result<void> unpersist(const QString &name);
     Json toDocument(const LambdaFunction &function) const;

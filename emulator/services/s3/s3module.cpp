@@ -250,6 +250,42 @@ QList<SampleEvent> S3Module::sampleEvents() const
     };
 }
 
+Result<void> S3Module::flushState()
+{
+    return m_store ? m_store->flush() : Result<void> {};
+}
+
+Result<void> S3Module::snapshotFiles(const QString &dir) const
+{
+    return m_store ? m_store->linkFiles(dir) : Result<void> {};
+}
+
+Result<void> S3Module::restoreFiles(const QString &dir)
+{
+    // A reset keeps the log's files: nothing names their records any more, and compaction
+    // reclaims them as it reclaims any dead record.
+    if (!m_store || dir.isEmpty())
+        return {};
+    return m_store->adoptFiles(dir);
+}
+
+QByteArray S3Module::replacedRowsSql() const
+{
+    return m_store ? m_store->replacedRowsSql() : QByteArray();
+}
+
+Result<void> S3Module::reloadState()
+{
+    if (!m_store)
+        return {};
+    if (auto r = m_store->reload(); !r)
+        return r;
+    // Every bucket's cached configuration (CORS, encryption, access, lifecycle, notifications).
+    if (m_api)
+        m_api->invalidateBucketCaches(QString());
+    return {};
+}
+
 void S3Module::stop()
 {
     // In-flight requests finish against the API; it stays until destruction.

@@ -30,6 +30,11 @@ public:
     void stop() override;
     Result<void> addBlobReferences(QSet<QByteArray> &live) const override;
     Result<void> reclaimSpace() override;
+    Result<void> flushState() override;
+    Result<void> reloadState() override;
+    QByteArray replacedRowsSql() const override;
+    Result<void> snapshotFiles(const QString &dir) const override;
+    Result<void> restoreFiles(const QString &dir) override;
     // s3://bucket/key: the object's bytes, with S3's error codes (NoSuchBucket, NoSuchKey).
     Result<QByteArray> readObject(const QString &uri, qint64 maxBytes) const override;
     // s3-put, s3-delete

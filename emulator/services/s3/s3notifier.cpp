@@ -29,7 +29,10 @@ void S3Notifier::setMessageTargets(const MessageTargets *targets)
 void S3Notifier::invalidate(const QString &bucket)
 {
     QMutexLocker lock(&m_mutex);
-    m_cache.remove(bucket);
+    if (bucket.isEmpty())
+        m_cache.clear();
+    else
+        m_cache.remove(bucket);
 }
 
 std::shared_ptr<const s3xml::NotificationConfiguration> S3Notifier::configuration(

@@ -1492,10 +1492,17 @@ void S3RestApi::invalidateBucketCaches(const QString &bucket)
 {
     {
         QMutexLocker lock(&m_corsMutex);
-        m_cors.remove(bucket);
-        m_encryption.remove(bucket);
-        m_access.remove(bucket);
-        m_lifecycle.remove(bucket);
+        if (bucket.isEmpty()) {
+            m_cors.clear();
+            m_encryption.clear();
+            m_access.clear();
+            m_lifecycle.clear();
+        } else {
+            m_cors.remove(bucket);
+            m_encryption.remove(bucket);
+            m_access.remove(bucket);
+            m_lifecycle.remove(bucket);
+        }
     }
     if (m_notifier)
         m_notifier->invalidate(bucket);

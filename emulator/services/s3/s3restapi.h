@@ -57,7 +57,7 @@ public:
     void setSignatureVerifier(std::shared_ptr<const S3SignatureVerifier> verifier);
 
     // The bucket's settings changed in the store: drop cached CORS rules and notifications.
-    void invalidateBucketCaches(const QString &bucket);
+    void invalidateBucketCaches(const QString &bucket); // empty: every bucket's
     // Called (on an I/O thread) when a bucket's lifecycle configuration changed.
     void setLifecycleChanged(std::function<void(const QString &bucket)> changed)
     {

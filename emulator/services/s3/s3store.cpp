@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "services/s3/s3errors.h"
 #include "store/digest.h"
+#include "store/filelinks.h"
 #include "store/segmentlog.h"
 #include "store/store.h"
 
@@ -534,22 +535,8 @@ Result<void> S3Store::open()
                       " AND delete_marker = 0 ORDER BY key LIMIT ?3");
         if (!r)
             return r;
-        auto names = db.prepare("SELECT name, versioning, object_lock FROM s3_buckets");
-        if (!names)
-            return names.error();
-        QHash<QString, BucketState> buckets;
-        const Result<void> walked = names->forEachRow([&] {
-            const QByteArray v = names->isNull(1) ? QByteArray() : names->blob(1);
-            buckets.insert(names->text(0),
-                {v == "Enabled"            ? S3Versioning::Enabled
-                        : v == "Suspended" ? S3Versioning::Suspended
-                                           : S3Versioning::Unversioned,
-                    names->int64(2) != 0});
-        });
-        if (!walked)
-            return walked.error();
-        QWriteLocker lock(&m_bucketNamesLock);
-        m_bucketNames = std::move(buckets);
+        if (auto loaded = loadBucketNames(db); !loaded)
+            return loaded;
         m_sql = std::move(sql);
         return {};
     });
@@ -567,6 +554,33 @@ Result<void> S3Store::open()
         },
         std::chrono::milliseconds(kIndexDelayMs));
 
+    cleanParts();
+    return {};
+}
+
+Result<void> S3Store::loadBucketNames(Database &db)
+{
+    auto names = db.prepare("SELECT name, versioning, object_lock FROM s3_buckets");
+    if (!names)
+        return names.error();
+    QHash<QString, BucketState> buckets;
+    const Result<void> walked = names->forEachRow([&] {
+        const QByteArray v = names->isNull(1) ? QByteArray() : names->blob(1);
+        buckets.insert(names->text(0),
+            {v == "Enabled"            ? S3Versioning::Enabled
+                    : v == "Suspended" ? S3Versioning::Suspended
+                                       : S3Versioning::Unversioned,
+                names->int64(2) != 0});
+    });
+    if (!walked)
+        return walked.error();
+    QWriteLocker lock(&m_bucketNamesLock);
+    m_bucketNames = std::move(buckets);
+    return {};
+}
+
+void S3Store::cleanParts()
+{
     // Part files whose row never committed (a crash mid-UploadPart), and folders of uploads
     // that no longer exist.
     QSet<QString> known;
@@ -587,6 +601,77 @@ Result<void> S3Store::open()
         if (dir.isEmpty())
             dir.removeRecursively();
     }
+}
+
+Result<void> S3Store::flush()
+{
+    if (auto r = m_store->write([this](Database &db) { return applyPending(db); }); !r)
+        return r;
+    if (auto r = m_log->seal(); !r)
+        return storeError(r.error());
+    return {};
+}
+
+Result<void> S3Store::linkFiles(const QString &dir) const
+{
+    const QString logDir = dir + QStringLiteral("/log");
+    if (!QDir().mkpath(logDir))
+        return storeError(Error {QString(), QStringLiteral("cannot create ") + logDir, 500});
+    for (const qint64 id : m_log->sealedSegments()) {
+        const QString file = m_log->fileOf(id);
+        if (auto r = linkFile(file, logDir + u'/' + QFileInfo(file).fileName()); !r)
+            return storeError(r.error());
+    }
+    if (auto r = linkTree(m_partsRoot, dir + QStringLiteral("/parts")); !r)
+        return storeError(r.error());
+    return {};
+}
+
+Result<void> S3Store::adoptFiles(const QString &dir)
+{
+    const QString logDir = dir + QStringLiteral("/log");
+    const QStringList segments = QDir(logDir).entryList({QStringLiteral("*.seg")}, QDir::Files);
+    for (const QString &name : segments) {
+        const qint64 id = name.chopped(4).toLongLong();
+        if (id <= 0)
+            continue;
+        if (!QFileInfo::exists(m_log->fileOf(id))) {
+            if (auto r = linkFile(logDir + u'/' + name, m_log->fileOf(id)); !r)
+                return storeError(r.error());
+        }
+        if (auto r = m_log->adopt(id); !r)
+            return storeError(r.error());
+    }
+    if (auto r = linkTree(dir + QStringLiteral("/parts"), m_partsRoot); !r)
+        return storeError(r.error());
+    return {};
+}
+
+QByteArray S3Store::replacedRowsSql() const
+{
+    const SegmentLog::Location end = m_log->end();
+    return "INSERT OR REPLACE INTO s3_log (id, applied_segment, applied_offset) VALUES (1, "
+        + QByteArray::number(end.segment) + ", " + QByteArray::number(end.offset) + ");";
+}
+
+Result<void> S3Store::reload()
+{
+    auto r = m_store->write([this](Database &db) -> Result<void> {
+        m_pending.clear();
+        m_pendingEnd = m_log->end();
+        // The row itself may be gone with the rest (a reset empties every table).
+        auto mark = db.prepare("INSERT OR REPLACE INTO s3_log (id, applied_segment, "
+                               "applied_offset) VALUES (1, ?1, ?2)");
+        if (!mark)
+            return storeError(mark.error());
+        mark->bind(1, m_pendingEnd.segment).bind(2, m_pendingEnd.offset);
+        if (auto marked = mark->exec(); !marked)
+            return storeError(marked.error());
+        return loadBucketNames(db);
+    });
+    if (!r)
+        return r;
+    cleanParts();
     return {};
 }
 

@@ -277,6 +277,19 @@ public:
 
     // Creates the tables and the folders, removes staging leftovers. Call once, before use.
     Result<void> open();
+
+    // Snapshots and resets (ServiceModule's reset and snapshots): commits the acknowledged
+    // PUTs' rows and seals the log, so every row names a sealed segment; links the sealed
+    // segments and the part files into `dir`; links a snapshot's back where the live state
+    // lost them; and, after the rows were replaced, forgets what was pending and reads the
+    // bucket list again (the log's records so far belong to the old rows: the mark moves to
+    // its end, so none is replayed).
+    Result<void> flush();
+    Result<void> linkFiles(const QString &dir) const;
+    Result<void> adoptFiles(const QString &dir);
+    Result<void> reload();
+    // The log's mark at its present end, as SQL to commit with replaced rows.
+    QByteArray replacedRowsSql() const;
     // Called (on the writer's thread, after the commit) for every object created or removed.
     void setEventListener(EventListener listener) { m_listener = std::move(listener); }
     // Tells the listener about a change made outside the object writes (LifecycleTransition).
@@ -434,6 +447,10 @@ private:
     Result<void> applyPending(Database &db); // inside Store::write
     Result<SegmentLog::Location> logRecord(S3Object &o, const QByteArray &record);
     Result<void> replayLog();
+    // Inside Store::write: the bucket list from s3_buckets.
+    Result<void> loadBucketNames(Database &db);
+    // Removes part files no s3_parts row names, and folders of uploads that are gone.
+    void cleanParts();
     Result<S3Object> commitObject(S3Object object, bool requireAbsent, const QByteArray &ifMatch,
         const QString &eventName, const S3Origin &origin);
     // Inside Store::write: gives a new version its id and order, per the bucket's versioning.

@@ -87,6 +87,7 @@ struct SnsDelivery::Outgoing
     QByteArray traceId;
     QByteArray spanId;
     int attempt = 1;
+    quint64 epoch = 0; // SnsDelivery::m_epoch when its row was read or written
 };
 
 SnsDelivery::SnsDelivery(
@@ -110,8 +111,23 @@ Result<void> SnsDelivery::open()
 {
     if (auto r = m_db->migrateModule(QStringLiteral("sns-outbox"), kOutboxMigrations); !r)
         return r;
+    return sendOutbox();
+}
+
+Result<void> SnsDelivery::reload()
+{
+    for (const quint64 id : std::as_const(m_retries))
+        m_clock->cancel(id);
+    m_retries.clear();
+    // Replies to requests already made are not awaited: they find their epoch past.
+    return sendOutbox();
+}
+
+Result<void> SnsDelivery::sendOutbox()
+{
     QList<std::shared_ptr<Outgoing>> pending;
     auto r = m_db->write([&](Database &db) -> Result<void> {
+        const quint64 epoch = ++m_epoch;
         auto s = db.prepare("SELECT id, subscription, endpoint, topic, type, message_id, body, "
                             "trace_id, span_id FROM sns_outbox ORDER BY id");
         if (!s)
@@ -127,6 +143,7 @@ Result<void> SnsDelivery::open()
             o->body = s->blob(6);
             o->traceId = s->blob(7);
             o->spanId = s->blob(8);
+            o->epoch = epoch;
             pending.append(o);
         });
     });
@@ -247,6 +264,26 @@ QByteArray SnsDelivery::lambdaEvent(const SnsPublish &p, const QString &message,
     Json record = {{"EventSource", "aws:sns"}, {"EventVersion", "1.0"},
         {"EventSubscriptionArn", toStd(subscriptionArn)}, {"Sns", std::move(sns)}};
     return toJsonBytes(Json {{"Records", Json::array({std::move(record)})}});
+}
+
+QList<BusyItem> SnsDelivery::busy() const
+{
+    auto rows = m_db->write([](Database &db) -> Result<QList<BusyItem>> {
+        auto cached = db.cached("SELECT id, endpoint, message_id FROM sns_outbox ORDER BY id "
+                                "LIMIT 100");
+        if (!cached)
+            return cached.error();
+        Statement *s = *cached;
+        QList<BusyItem> out;
+        const Result<void> walked = s->forEachRow([&] {
+            out.append({QStringLiteral("outbox"), s->text(1), s->text(2), 0,
+                QStringLiteral("SNS message to an HTTP(S) endpoint")});
+        });
+        if (!walked)
+            return walked.error();
+        return out;
+    });
+    return rows ? *rows : QList<BusyItem> {};
 }
 
 Result<SnsPublished> SnsDelivery::publish(const SnsPublish &p)
@@ -413,6 +450,7 @@ Result<void> SnsDelivery::queueHttp(Outgoing o)
                          .exec();
             !r)
             return r.error();
+        o.epoch = m_epoch; // in the write: a reload's read of the outbox is before or after
         return db.lastInsertRowId();
     });
     if (!id)
@@ -432,7 +470,7 @@ QString SnsDelivery::signatureVersion(const QString &topicArn) const
 
 void SnsDelivery::sendHttp(std::shared_ptr<Outgoing> o)
 {
-    if (m_stopped)
+    if (m_stopped || o->epoch != m_epoch)
         return;
     QNetworkRequest request {QUrl(o->endpoint)};
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("text/plain; charset=UTF-8"));
@@ -449,6 +487,8 @@ void SnsDelivery::sendHttp(std::shared_ptr<Outgoing> o)
         reply->ignoreSslErrors();
     connect(reply, &QNetworkReply::finished, this, [this, o, reply] {
         reply->deleteLater();
+        if (o->epoch != m_epoch)
+            return; // its row was replaced (finishHttp would delete another row of that id)
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         QString error;
         if (status == 0)
@@ -471,7 +511,14 @@ void SnsDelivery::sendHttp(std::shared_ptr<Outgoing> o)
                 topic ? topic->attributes.value(QStringLiteral("DeliveryPolicy")) : QString());
         if (sub && o->attempt <= retries && !m_stopped) {
             ++o->attempt;
-            m_clock->scheduleAfter(qint64(delay) * 1'000'000'000, this, [this, o] { sendHttp(o); });
+            // The id is kept so that a reload cancels the retry; the callback runs on this
+            // thread, so never before the id is in the set.
+            auto id = std::make_shared<quint64>(0);
+            *id = m_clock->scheduleAfter(qint64(delay) * 1'000'000'000, this, [this, o, id] {
+                m_retries.remove(*id);
+                sendHttp(o);
+            });
+            m_retries.insert(*id);
             return;
         }
         finishHttp(*o, error);

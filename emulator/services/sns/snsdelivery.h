@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/busy.h"
 #include "base/json.h"
 #include "base/result.h"
 #include "services/sns/snsfilter.h"
@@ -7,9 +8,11 @@
 #include <QByteArray>
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QString>
 #include <QUrl>
 
+#include <atomic>
 #include <memory>
 
 class QNetworkAccessManager;
@@ -72,6 +75,12 @@ public:
 
     Result<void> open(); // the outbox table; sends what a previous run left in it
     void stop();
+    // The outbox's rows were replaced (a reset, a snapshot restored): what is being sent or
+    // waits for a retry is dropped (a reply still to come changes nothing), and the outbox's
+    // rows are sent as open() sends them. On the engine's thread.
+    Result<void> reload();
+    // The outbox's messages not yet sent (or waiting for a retry).
+    QList<BusyItem> busy() const;
 
     // Gives the message its id (and on a FIFO topic its sequence number, or the id of the same
     // message published in the last five minutes: its deduplication id, else a hash of the
@@ -121,6 +130,8 @@ private:
         const QString &messageId, const QString &timestamp, Signatures &signatures);
     // Into the outbox (durable once it returns), then sent from the engine's thread.
     Result<void> queueHttp(Outgoing o);
+    // Reads the outbox (its rows marked with a new epoch) and sends every row.
+    Result<void> sendOutbox();
     QString signatureVersion(const QString &topicArn) const;
     void sendHttp(std::shared_ptr<Outgoing> o);
     void finishHttp(const Outgoing &o, const QString &error);
@@ -141,6 +152,12 @@ private:
     QString m_edge;
     QNetworkAccessManager *m_network = nullptr;
     bool m_stopped = false;
+    // Counts reloads: an Outgoing of an earlier epoch (a reply, a retry, a send queued by
+    // queueHttp) is for rows that were replaced, and is dropped. Changed and read by
+    // queueHttp inside Store::write, so that a row is sent by the reload or by its publish,
+    // never by both or neither.
+    std::atomic<quint64> m_epoch {0};
+    QSet<quint64> m_retries; // the pending retries' Clock::TimerId, on the engine's thread
 };
 
 } // namespace tarmac

@@ -69,6 +69,22 @@ Result<void> SnsModule::start(const EngineContext &context)
     return {};
 }
 
+QList<BusyItem> SnsModule::busy(bool includeFuture) const
+{
+    Q_UNUSED(includeFuture); // the outbox's retries are never far off (20 s by default)
+    return m_delivery ? m_delivery->busy() : QList<BusyItem> {};
+}
+
+Result<void> SnsModule::reloadState()
+{
+    if (!m_store || !m_delivery)
+        return {};
+    // The topics first: the outbox's retries look up their subscriptions.
+    const Result<void> loaded = m_store->reload();
+    const Result<void> sent = m_delivery->reload();
+    return loaded ? sent : loaded;
+}
+
 void SnsModule::stop()
 {
     if (m_targets)

@@ -31,6 +31,10 @@ public:
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    // Reads the topics and subscriptions again, drops the HTTP deliveries under way and
+    // sends the outbox's rows (SnsStore::reload(), SnsDelivery::reload()).
+    Result<void> reloadState() override;
+    QList<BusyItem> busy(bool includeFuture) const override;
     QList<SampleEvent> sampleEvents() const override;
 
     QList<const ResourceType *> resourceTypes() const override;

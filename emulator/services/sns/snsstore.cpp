@@ -155,6 +155,11 @@ Result<void> SnsStore::open()
 {
     if (auto r = m_store->migrateModule(QStringLiteral("sns"), kMigrations); !r)
         return r;
+    return reload();
+}
+
+Result<void> SnsStore::reload()
+{
     QList<SnsTopic> topics;
     QList<SnsSubscription> subscriptions;
     auto loaded = m_store->write([&](Database &db) -> Result<void> {
@@ -191,9 +196,13 @@ Result<void> SnsStore::open()
             s.filter = *filter;
     }
     QWriteLocker lock(&m_lock);
+    m_topics.clear();
     for (const SnsTopic &t : topics)
         m_topics.insert(t.arn, t);
     m_subscriptions = subscriptions;
+    // What FIFO topics deduplicated went with the rows (as with a restart). The sequence
+    // numbers stay: they only grow, whatever the rows.
+    m_dedup.clear();
     return {};
 }
 

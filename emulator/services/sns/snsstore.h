@@ -57,6 +57,10 @@ public:
     ~SnsStore();
 
     Result<void> open(); // migrations, then everything loaded
+    // The tables' rows were replaced (a reset, a snapshot restored): the topics and
+    // subscriptions are read again, FIFO deduplication forgotten. A failed read keeps what
+    // memory held.
+    Result<void> reload();
 
     QString topicArn(const QString &name) const;
     QString accountId() const { return m_accountId; }

@@ -707,6 +707,25 @@ void SqsJsonApi::stop()
         serve(*w, true);
 }
 
+void SqsJsonApi::reloaded()
+{
+    if (m_moveTasks)
+        m_moveTasks->clear();
+    QList<std::shared_ptr<Waiter>> all;
+    {
+        QMutexLocker lock(&m_waitersMutex);
+        for (const auto &list : std::as_const(m_waiters))
+            all += list;
+    }
+    // Each poll is tried (not only the first of a queue, as messageAvailable() does): the
+    // wake-up each had armed was for a message that may be gone, and a restored queue may have
+    // one becoming visible sooner.
+    for (const auto &w : std::as_const(all)) {
+        if (!serve(*w, false))
+            armWake(w);
+    }
+}
+
 HttpResponse SqsJsonApi::deleteMessage(Call &call)
 {
     const auto handle = call.fields->string("ReceiptHandle");

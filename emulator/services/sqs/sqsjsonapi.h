@@ -44,6 +44,10 @@ public:
     void messageAvailable(const QString &queue);
     // Answers every waiting long poll (empty) at once: the engine is stopping.
     void stop();
+    // The store was reloaded (SqsStore::reload()): forgets the move tasks, answers the long
+    // polls that can be (messages, or QueueDoesNotExist for a queue gone) and re-arms the
+    // others' wake-ups on the queues' new messages.
+    void reloaded();
 
 private:
     struct Call;

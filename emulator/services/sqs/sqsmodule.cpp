@@ -323,6 +323,25 @@ void SqsModule::stop()
         m_api->stop();
 }
 
+Result<void> SqsModule::reloadState()
+{
+    if (!m_store)
+        return {};
+    // The queues before and after: a mapping on a queue that went learns it, one on a queue
+    // that came back (or changed) polls it again.
+    QStringList queues = m_store->queueNames();
+    const Result<void> loaded = m_store->reload();
+    queues += m_store->queueNames();
+    queues.removeDuplicates();
+    // Even when the rows could not all be read, no poll may wait on what memory held before.
+    m_api->reloaded();
+    if (m_mappings) {
+        for (const QString &queue : std::as_const(queues))
+            m_mappings->wake(m_store->arnOf(queue));
+    }
+    return loaded;
+}
+
 QList<const ResourceType *> SqsModule::resourceTypes() const
 {
     return {&sqsresources::queueType(), &sqsresources::queuePolicyType()};

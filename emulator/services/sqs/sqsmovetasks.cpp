@@ -128,4 +128,15 @@ void SqsMoveTasks::stop()
     }
 }
 
+void SqsMoveTasks::clear()
+{
+    QMutexLocker lock(&m_mutex);
+    for (const Task &t : std::as_const(m_tasks)) {
+        if (t.timer)
+            m_clock->cancel(t.timer);
+    }
+    // A step already queued to this thread finds no task by its handle and does nothing.
+    m_tasks.clear();
+}
+
 } // namespace tarmac

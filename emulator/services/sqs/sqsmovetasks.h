@@ -52,6 +52,9 @@ public:
     // The source's newest tasks first, at most `max`.
     QList<Task> list(const QString &source, int max) const;
     void stop(); // cancels every timer
+    // Forgets every task, cancelling the running ones' timers: the queues' rows were replaced
+    // (a reset, a snapshot restored), as after a restart no task is known.
+    void clear();
 
 private:
     void step(const QString &handle);

@@ -208,6 +208,21 @@ Result<void> SqsStore::open()
     if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
     QMutexLocker lock(&m_mutex);
+    return load();
+}
+
+Result<void> SqsStore::reload()
+{
+    // The module's lock before the store's, as every operation takes them. m_nextSeq is not
+    // reset: it only grows past the rows' sequences, so that a receipt handle given out
+    // before (a function's batch still running, a client's) names no message sent after.
+    QMutexLocker lock(&m_mutex);
+    m_queues.clear();
+    return load();
+}
+
+Result<void> SqsStore::load()
+{
     return m_store->write([this](Database &db) -> Result<void> {
         auto queues = db.prepare(
             "SELECT name, fifo, attributes, tags, created_ms, modified_ms FROM sqs_queues");

@@ -104,6 +104,10 @@ public:
     ~SqsStore();
 
     Result<void> open();
+    // The tables' rows were replaced (a reset, a snapshot restored): forgets the queues and
+    // messages held in memory (their deduplication and purge times too) and reads them again.
+    // Calls no callback: the caller wakes whoever waits on the queues.
+    Result<void> reload();
 
     // Attributes given by name; nothing but the settable ones. An existing queue with the
     // same attributes is answered again (idempotent); other attributes: QueueAlreadyExists.
@@ -180,6 +184,7 @@ private:
     struct Message;
 
     Queue *find(const QString &name) const; // under m_mutex
+    Result<void> load(); // the rows into m_queues, under m_mutex
     Result<void> persistQueue(const Queue &q);
     Result<void> persistMessage(const QString &queue, const Message &m);
     static Result<void> insertMessage(Database &db, const QString &queue, const Message &m);

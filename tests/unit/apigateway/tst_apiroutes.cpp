@@ -1,10 +1,20 @@
-// Route matching and precedence, conflicts, and the OpenAPI import.
+// Route matching and precedence, conflicts, the OpenAPI import, and what the module serves
+// when its rows are replaced underneath (a reset, a snapshot restored).
+#include "base/clock.h"
+#include "http/httpmessage.h"
+#include "services/apigateway/apigatewaymodule.h"
+#include "services/apigateway/apigatewayport.h"
+#include "services/apigateway/apimanagement.h"
 #include "services/apigateway/apimodel.h"
 #include "services/apigateway/apiopenapi.h"
+#include "store/database.h"
+#include "store/store.h"
+#include "template/stack.h"
 #include "template/templatedocument.h"
 
 #include "apitestsupport.h"
 
+#include <QTemporaryDir>
 #include <QTest>
 
 using namespace tarmac;
@@ -57,6 +67,7 @@ private slots:
     void swagger2();
     void openApiErrors();
     void openApiSecurity();
+    void reloadFollowsTheRows();
 };
 
 void TestApiRoutes::segments()
@@ -339,4 +350,65 @@ paths:
 }
 
 QTEST_GUILESS_MAIN(TestApiRoutes)
+// The management API's APIs are rows: reloadState() serves what the rows hold now (gone after
+// a reset, back after a restore), and keeps the template's APIs, which are not rows.
+void TestApiRoutes::reloadFollowsTheRows()
+{
+    QTemporaryDir dir;
+    auto store = Store::open(dir.path());
+    QVERIFY(store);
+    ManualClock clock;
+    EngineContext context;
+    context.clock = &clock;
+    context.store = store->get();
+    ApiGatewayModule module;
+    const QList<ServicePort> ports = module.ports(context);
+    QCOMPARE(ports.size(), 1);
+    auto *port = static_cast<ApiGatewayPort *>(ports.first().handler);
+    QVERIFY(module.start(context));
+    auto *management = static_cast<ApiManagementHandler *>(module.edgeHandler());
+
+    StackResource templateApi;
+    templateApi.logicalId = QStringLiteral("TemplateApi");
+    templateApi.type = QStringLiteral("AWS::Serverless::HttpApi");
+    templateApi.physicalId = QStringLiteral("tmplapi001");
+    QVERIFY(module.putResource(templateApi, nullptr));
+    HttpRequest create;
+    create.method = "POST";
+    create.target = create.path = "/v2/apis";
+    create.body = HttpBody(QByteArray(R"j({"name": "quick", "protocolType": "HTTP",
+        "target": "arn:aws:lambda:us-east-1:000000000000:function:fn"})j"));
+    const HttpResponse created = management->route(create);
+    QCOMPARE(created.status, 201);
+    const QString id = fromStd(Json::parse(created.body.toStdString())["apiId"].get<std::string>());
+    const auto served = [&] {
+        QStringList ids;
+        for (const auto &api : port->apis()->apis)
+            ids.append(api->id);
+        return ids;
+    };
+    QCOMPARE(served(), QStringList({templateApi.physicalId, id}));
+
+    const auto exec = [&](const char *sql) {
+        return (*store)->write([sql](Database &db) { return db.exec(sql); }).ok();
+    };
+    QVERIFY(exec("CREATE TEMP TABLE saved_apis AS SELECT * FROM apigateway_apis;"
+                 "DELETE FROM apigateway_apis"));
+    QVERIFY(module.reloadState());
+    QCOMPARE(served(), QStringList({templateApi.physicalId}));
+    HttpRequest list;
+    list.method = "GET";
+    list.target = list.path = "/v2/apis";
+    JCOMPARE(Json::parse(management->route(list).body.toStdString())["items"], Json::array());
+
+    QVERIFY(exec("INSERT INTO apigateway_apis SELECT * FROM saved_apis; DROP TABLE saved_apis"));
+    QVERIFY(module.reloadState());
+    QCOMPARE(served(), QStringList({templateApi.physicalId, id}));
+    QCOMPARE(port->apis()->byId.value(id)->routes.size(), 1);
+    HttpRequest get;
+    get.method = "GET";
+    get.target = get.path = "/v2/apis/" + id.toUtf8();
+    QCOMPARE(management->route(get).status, 200);
+}
+
 #include "tst_apiroutes.moc"

@@ -3,7 +3,8 @@
 // ManualClock: where a mapping starts (TRIM_HORIZON, LATEST), what a success, a failure, a
 // partial failure (ReportBatchItemFailures), BisectBatchOnFunctionError,
 // MaximumRetryAttempts and MaximumRecordAgeInSeconds do, what the on-failure destination
-// gets, and that a position survives a restart.
+// gets, that a position survives a restart, and what reload() does after the rows were
+// replaced underneath (a reset, a snapshot restored).
 #include "base/clock.h"
 #include "services/dynamodb/ddbstreamsource.h"
 #include "services/dynamodb/dynamodb.h"
@@ -46,6 +47,7 @@ private slots:
     void partialFailureResumesAtTheFirstFailedRecord();
     void oldRecordsAreSkipped();
     void positionSurvivesRestart();
+    void reloadRereadsPositions();
 
 private:
     void reopen();
@@ -263,6 +265,49 @@ void TestDdbStreamSource::positionSurvivesRestart()
     m_source->forget(m);
     auto fresh = m_source->receive(m, 4);
     QCOMPARE(sequences(*fresh), QStringLiteral("1 2 3")); // forgotten: TRIM_HORIZON again
+}
+
+void TestDdbStreamSource::reloadRereadsPositions()
+{
+    put(3);
+    const EventSourceMapping m = mapping(QStringLiteral("m"));
+    auto batch = m_source->receive(m, 2);
+    m_source->complete(m, *batch, BatchOutcome {});
+    // A snapshot of the stream and the position (after 2).
+    QVERIFY(m_store->write([](Database &db) {
+        return db.exec("CREATE TABLE keep_stream AS SELECT * FROM ddb_stream;"
+                       " CREATE TABLE keep_positions AS SELECT * FROM ddb_stream_positions;");
+    }));
+    put(2);
+    auto taken = m_source->receive(m, 4);
+    QCOMPARE(sequences(*taken), QStringLiteral("3 4 5"));
+
+    // Restored while that batch runs: the position is the snapshot's, and the batch, read from
+    // the rows before, moves nothing when it completes.
+    QVERIFY(m_store->write([](Database &db) {
+        return db.exec("DELETE FROM ddb_stream; DELETE FROM ddb_stream_positions;"
+                       " INSERT INTO ddb_stream SELECT * FROM keep_stream;"
+                       " INSERT INTO ddb_stream_positions SELECT * FROM keep_positions;");
+    }));
+    QVERIFY(m_db->reload());
+    m_source->reload();
+    QCOMPARE(m_source->readiness(m).records, 1);
+    m_source->complete(m, *taken, BatchOutcome {});
+    auto next = m_source->receive(m, 4);
+    QCOMPARE(sequences(*next), QStringLiteral("3"));
+
+    // A reset: no position, no records; the mapping starts over at its StartingPosition.
+    QVERIFY(m_store->write([](Database &db) {
+        return db.exec("DELETE FROM ddb_stream; DELETE FROM ddb_stream_positions;");
+    }));
+    QVERIFY(m_db->reload());
+    m_source->reload();
+    m_source->complete(m, *next, BatchOutcome {});
+    QVERIFY(!m_source->receive(m, 4));
+    QCOMPARE(m_db->streamPosition(QStringLiteral("m"))->value_or(-1), 0);
+    put(1);
+    auto fresh = m_source->receive(m, 4);
+    QCOMPARE(sequences(*fresh), QStringLiteral("1"));
 }
 
 QTEST_GUILESS_MAIN(TestDdbStreamSource)

@@ -2,7 +2,8 @@
 // and return values, Query ranges and order (numbers, strings, descending, pages), a GSI
 // (sparse, KEYS_ONLY) and an LSI, Scan segments, batches, transactions (cancellation reasons,
 // tokens), TTL expiry with its stream record, the stream's records and what a restart keeps,
-// and every top-level field of every operation sent with every wrong JSON type.
+// and every top-level field of every operation sent with every wrong JSON type; reload() after
+// the rows were replaced underneath (a reset, a snapshot restored).
 #include "base/clock.h"
 #include "services/dynamodb/dynamodb.h"
 #include "store/store.h"
@@ -47,6 +48,8 @@ private slots:
     void ttlExpiresWithAStreamRecord();
     void streamRecordsAndRestart();
     void readsSeeEveryCommittedWrite();
+    void reloadForgetsRowsThatWent();
+    void reloadReadsRowsThatCameBack();
     void wrongTypesNeverCrash_data();
     void wrongTypesNeverCrash();
 
@@ -72,6 +75,15 @@ private:
     std::unique_ptr<ManualClock> m_clock;
     std::unique_ptr<Store> m_store;
     std::unique_ptr<DynamoDb> m_db;
+    // Runs SQL on the rows directly, as a reset or a restore does.
+    bool exec(const char *sql)
+    {
+        auto r = m_store->write([sql](Database &db) { return db.exec(sql); });
+        if (!r)
+            qWarning("%s: %s", sql, qPrintable(r.error().message));
+        return bool(r);
+    }
+
     Json m_lastExtra;
     QStringList m_streamsWritten;
 };
@@ -596,6 +608,92 @@ void TestDynamoDb::readsSeeEveryCommittedWrite()
     QVERIFY(call("DeleteTable", J(R"j({"TableName":"tbl"})j")));
     makeTable("tbl");
     QCOMPARE(value(), QStringLiteral("none"));
+}
+
+void TestDynamoDb::reloadForgetsRowsThatWent()
+{
+    makeTable("tbl", true, true);
+    QVERIFY(call("UpdateTimeToLive",
+        J(R"j({"TableName":"tbl","TimeToLiveSpecification":{"Enabled":true,"AttributeName":"e"}})j")));
+    QVERIFY(call("PutItem", J(R"j({"TableName":"tbl","Item":{"pk":{"S":"a"},"sk":{"N":"1"},
+        "v":{"S":"one"},"e":{"N":"1700000100"}}})j")));
+    const Json key = J(R"j({"TableName":"tbl","Key":{"pk":{"S":"a"},"sk":{"N":"1"}}})j");
+    // Read twice: the second answer comes from the item cache.
+    JCOMPARE(ok("GetItem", key)["Item"]["v"], J(R"j({"S":"one"})j"));
+    JCOMPARE(ok("GetItem", key)["Item"]["v"], J(R"j({"S":"one"})j"));
+    QVERIFY(m_db->nextExpiry().has_value());
+
+    // Only the item's row goes: the cache must not answer it any more.
+    QVERIFY(exec("DELETE FROM ddb_items"));
+    QVERIFY(m_db->reload());
+    JCOMPARE(ok("GetItem", key), Json::object());
+
+    // A reset: every row goes, and the table with them.
+    QVERIFY(exec("DELETE FROM ddb_items; DELETE FROM ddb_index; DELETE FROM ddb_stream;"
+                 " DELETE FROM ddb_stream_positions; DELETE FROM ddb_tables;"));
+    QVERIFY(m_db->reload());
+    JCOMPARE(ok("ListTables", Json::object())["TableNames"], Json::array());
+    QCOMPARE(codeOf(call("GetItem", key)), QStringLiteral("ResourceNotFoundException"));
+    QCOMPARE(codeOf(call("DescribeTable", J(R"j({"TableName":"tbl"})j"))),
+        QStringLiteral("ResourceNotFoundException"));
+    QVERIFY(m_db->tables().isEmpty());
+    QVERIFY(!m_db->nextExpiry().has_value());
+    // The name is free again, and the new table starts empty.
+    makeTable("tbl");
+    JCOMPARE(ok("Scan", J(R"j({"TableName":"tbl"})j"))["Count"], Json(0));
+}
+
+void TestDynamoDb::reloadReadsRowsThatCameBack()
+{
+    makeTable("tbl", true, true);
+    const Json key = J(R"j({"TableName":"tbl","Key":{"pk":{"S":"a"},"sk":{"N":"1"}}})j");
+    QVERIFY(call("PutItem",
+        J(R"j({"TableName":"tbl","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"one"}}})j")));
+    JCOMPARE(ok("GetItem", key)["Item"]["v"], J(R"j({"S":"one"})j")); // cached
+    const QString arn = QString::fromStdString(
+        ok("DescribeTable", J(R"j({"TableName":"tbl"})j"))["Table"]["LatestStreamArn"]
+            .get<std::string>());
+
+    // A snapshot of the rows, taken aside.
+    QVERIFY(exec("CREATE TABLE keep_tables AS SELECT * FROM ddb_tables;"
+                 " CREATE TABLE keep_items AS SELECT * FROM ddb_items;"
+                 " CREATE TABLE keep_stream AS SELECT * FROM ddb_stream;"));
+    // Written after the snapshot: a restore takes it back.
+    QVERIFY(call("PutItem",
+        J(R"j({"TableName":"tbl","Item":{"pk":{"S":"a"},"sk":{"N":"1"},"v":{"S":"two"}}})j")));
+    QVERIFY(call("PutItem",
+        J(R"j({"TableName":"tbl","Item":{"pk":{"S":"b"},"sk":{"N":"1"},"v":{"S":"new"}}})j")));
+    JCOMPARE(ok("GetItem", key)["Item"]["v"], J(R"j({"S":"two"})j")); // cached
+    QCOMPARE(m_db->streamRecords(arn, 0, 100)->size(), 3);
+
+    // The restore: the rows are replaced by the snapshot's.
+    QVERIFY(exec("DELETE FROM ddb_items; DELETE FROM ddb_index; DELETE FROM ddb_stream;"
+                 " DELETE FROM ddb_tables;"
+                 " INSERT INTO ddb_tables SELECT * FROM keep_tables;"
+                 " INSERT INTO ddb_items SELECT * FROM keep_items;"
+                 " INSERT INTO ddb_stream SELECT * FROM keep_stream;"));
+    QVERIFY(m_db->reload());
+    JCOMPARE(ok("GetItem", key)["Item"]["v"], J(R"j({"S":"one"})j"));
+    JCOMPARE(ok("GetItem", J(R"j({"TableName":"tbl","Key":{"pk":{"S":"b"},"sk":{"N":"1"}}})j")),
+        Json::object());
+    JCOMPARE(ok("Scan", J(R"j({"TableName":"tbl"})j"))["Count"], Json(1));
+    // The stream goes on from the snapshot's last record.
+    QCOMPARE(m_db->streamRecords(arn, 0, 100)->size(), 1);
+    QVERIFY(call("PutItem", J(R"j({"TableName":"tbl","Item":{"pk":{"S":"c"},"sk":{"N":"1"}}})j")));
+    auto records = m_db->streamRecords(arn, 0, 100);
+    QCOMPARE(records->size(), 2);
+    QCOMPARE(records->at(1).sequence, records->at(0).sequence + 1);
+
+    // A reset, then the rows back again: the table is as the snapshot had it.
+    QVERIFY(exec("DELETE FROM ddb_items; DELETE FROM ddb_index; DELETE FROM ddb_stream;"
+                 " DELETE FROM ddb_tables;"));
+    QVERIFY(m_db->reload());
+    QCOMPARE(codeOf(call("GetItem", key)), QStringLiteral("ResourceNotFoundException"));
+    QVERIFY(exec("INSERT INTO ddb_tables SELECT * FROM keep_tables;"
+                 " INSERT INTO ddb_items SELECT * FROM keep_items;"));
+    QVERIFY(m_db->reload());
+    JCOMPARE(ok("GetItem", key)["Item"]["v"], J(R"j({"S":"one"})j"));
+    JCOMPARE(ok("ListTables", Json::object())["TableNames"], J(R"j(["tbl"])j"));
 }
 
 void TestDynamoDb::wrongTypesNeverCrash_data()

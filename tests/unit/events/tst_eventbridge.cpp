@@ -2,15 +2,18 @@
 // handed to their targets (a queue of the test's own, through MessageTargets) with each
 // target's input shaping, what a restart keeps, what bad requests get, and the timers: a rate
 // rule's ticks on an advanced clock, a jump of years bounded, a one-time schedule deleted after
-// it fires.
+// it fires; and the modules' reloadState() when their rows are replaced underneath (a reset, a
+// snapshot restored).
 #include "base/clock.h"
 #include "services/events/eventbridge.h"
+#include "services/events/eventsmodule.h"
 #include "services/events/eventtargets.h"
 #include "services/events/scheduleexpression.h"
 #include "services/events/scheduler.h"
 #include "services/events/scheduletimers.h"
 #include "services/messagetargets.h"
 #include "services/servicemodule.h"
+#include "store/database.h"
 #include "store/store.h"
 
 #include <QTemporaryDir>
@@ -40,6 +43,8 @@ public:
 
 const QString kQueue = QStringLiteral("arn:aws:sqs:us-east-1:000000000000:q");
 const QString kDlq = QStringLiteral("arn:aws:sqs:us-east-1:000000000000:dlq");
+const QString kScheduleQueue = QStringLiteral("arn:aws:sqs:us-east-1:000000000000:sq");
+constexpr qint64 kMinuteNs = qint64(60) * 1'000'000'000;
 
 Json J(const char *text)
 {
@@ -63,9 +68,27 @@ private slots:
     void yearsOfTicksAreBounded();
     void oneTimeScheduleDeletesItself();
     void scheduleStartAndEndDates();
+    void reloadForgetsDeletedRows();
+    void reloadTakesRestoredRows();
 
 private:
     void reopen();
+    // A rule ticking every 5 minutes to kQueue and a schedule every 10 minutes, from 10
+    // minutes on, to kScheduleQueue, put in the rows through the test's models.
+    void putTickingRuleAndSchedule();
+    // Runs `sql` on the store's writer connection, as the engine replaces the rows.
+    void exec(const char *sql)
+    {
+        QVERIFY(m_store->write([sql](Database &db) { return db.exec(sql); }));
+    }
+    EngineContext moduleContext()
+    {
+        EngineContext context;
+        context.clock = m_clock.get();
+        context.store = m_store.get();
+        context.messageTargets = &m_targets;
+        return context;
+    }
     Result<Json> call(const char *op, const char *body)
     {
         return m_bridge->call(QLatin1String(op), J(body), {});
@@ -365,6 +388,95 @@ void TestEventBridge::scheduleStartAndEndDates()
     const Json event = Json::parse(m_queues.received[kQueue].last().body.toStdString());
     QCOMPARE(event["detail-type"].get<std::string>(), std::string("Scheduled Event"));
     QCOMPARE(event["source"].get<std::string>(), std::string("aws.scheduler"));
+}
+
+void TestEventBridge::putTickingRuleAndSchedule()
+{
+    QVERIFY(call("PutRule", R"j({"Name": "tick", "ScheduleExpression": "rate(5 minutes)"})j"));
+    QVERIFY(call("PutTargets",
+        R"j({"Rule": "tick", "Targets": [{"Id": "q", "Arn": "arn:aws:sqs:us-east-1:000000000000:q"}]})j"));
+    const double nowS = double(m_clock->nowMs()) / 1000.0;
+    const Json body = {{"ScheduleExpression", "rate(10 minutes)"},
+        {"FlexibleTimeWindow", {{"Mode", "OFF"}}}, {"StartDate", nowS + 600},
+        {"Target",
+            {{"Arn", toStd(kScheduleQueue)}, {"RoleArn", "arn:aws:iam::000000000000:role/r"}}}};
+    QVERIFY(m_scheduler->createSchedule(QStringLiteral("every"), body));
+}
+
+void TestEventBridge::reloadForgetsDeletedRows()
+{
+    putTickingRuleAndSchedule();
+    EventsModule events;
+    SchedulerModule scheduler;
+    QVERIFY(events.start(moduleContext()));
+    QVERIFY(scheduler.start(moduleContext()));
+    QCOMPARE(events.catalog().size(), 1);
+    QCOMPARE(scheduler.catalog().size(), 1);
+    m_clock->advanceNs(10 * kMinuteNs + 1'000'000'000);
+    QCOMPARE(m_queues.received[kQueue].size(), 2);
+    QCOMPARE(m_queues.received[kScheduleQueue].size(), 1);
+
+    exec("DELETE FROM events_records; DELETE FROM scheduler_records");
+    QVERIFY(events.reloadState());
+    QVERIFY(scheduler.reloadState());
+    QVERIFY(events.catalog().isEmpty());
+    QVERIFY(scheduler.catalog().isEmpty());
+    QCOMPARE(events.fireNow(QStringLiteral("tick")).error().code,
+        QStringLiteral("ResourceNotFoundException"));
+    QCOMPARE(scheduler.fireNow(QStringLiteral("every")).error().code,
+        QStringLiteral("ResourceNotFoundException"));
+    // The default bus is there as after a start on empty rows.
+    QVERIFY(events.targetExists(
+        QStringLiteral("arn:aws:events:us-east-1:000000000000:event-bus/default")));
+    // Their timers went with them.
+    m_clock->advanceNs(60 * kMinuteNs);
+    QCOMPARE(m_queues.received[kQueue].size(), 2);
+    QCOMPARE(m_queues.received[kScheduleQueue].size(), 1);
+}
+
+void TestEventBridge::reloadTakesRestoredRows()
+{
+    putTickingRuleAndSchedule();
+    EventsModule events;
+    SchedulerModule scheduler;
+    QVERIFY(events.start(moduleContext()));
+    QVERIFY(scheduler.start(moduleContext()));
+    m_clock->advanceNs(10 * kMinuteNs + 1'000'000'000); // ticks at 5 and 10 minutes, and 10
+    QCOMPARE(m_queues.received[kQueue].size(), 2);
+    QCOMPARE(m_queues.received[kScheduleQueue].size(), 1);
+
+    // A snapshot taken, then a reset.
+    exec("CREATE TEMP TABLE saved_events AS SELECT * FROM events_records;"
+         "CREATE TEMP TABLE saved_scheduler AS SELECT * FROM scheduler_records;"
+         "DELETE FROM events_records; DELETE FROM scheduler_records");
+    QVERIFY(events.reloadState());
+    QVERIFY(scheduler.reloadState());
+    QVERIFY(events.catalog().isEmpty());
+    m_clock->advanceNs(10 * kMinuteNs); // to 20:01, past ticks at 15, 20 and 20
+    QCOMPARE(m_queues.received[kQueue].size(), 2);
+    QCOMPARE(m_queues.received[kScheduleQueue].size(), 1);
+
+    // The snapshot restored. Reloading twice arms each timer once.
+    exec("INSERT INTO events_records SELECT * FROM saved_events;"
+         "INSERT INTO scheduler_records SELECT * FROM saved_scheduler;"
+         "DROP TABLE saved_events; DROP TABLE saved_scheduler");
+    QVERIFY(events.reloadState());
+    QVERIFY(scheduler.reloadState());
+    QVERIFY(events.reloadState());
+    QVERIFY(scheduler.reloadState());
+    QCOMPARE(events.catalog().size(), 1);
+    QCOMPARE(scheduler.catalog().size(), 1);
+    // On their timetables, from now: the rule at 25 and 30, the schedule at 30.
+    m_clock->advanceNs(10 * kMinuteNs);
+    QCOMPARE(m_queues.received[kQueue].size(), 4);
+    QCOMPARE(m_queues.received[kScheduleQueue].size(), 2);
+    QCOMPARE(
+        Json::parse(m_queues.received[kQueue].last().body.toStdString())["time"].get<std::string>(),
+        QDateTime::fromMSecsSinceEpoch(m_clock->nowMs() - 1000, Qt::UTC)
+            .toString(Qt::ISODate)
+            .toStdString());
+    QVERIFY(events.fireNow(QStringLiteral("tick")));
+    QCOMPARE(m_queues.received[kQueue].size(), 5);
 }
 
 QTEST_GUILESS_MAIN(TestEventBridge)

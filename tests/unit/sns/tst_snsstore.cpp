@@ -1,7 +1,7 @@
 // SnsStore: topics (idempotent creation, names, FIFO, attributes and SNS's messages, tags),
 // subscriptions (protocols and endpoints, pending http ones and their confirmation, filter
 // policies compiled when set, template ARNs), FIFO sequence numbers and deduplication on the
-// manual clock, and everything back after a reopen.
+// manual clock, and everything back after a reopen or after the rows were replaced.
 #include "base/clock.h"
 #include "services/sns/snsstore.h"
 #include "store/store.h"
@@ -240,6 +240,48 @@ private slots:
         QVERIFY(subs[0].filter);
         QCOMPARE(subs[1].token, h->token);
         QVERIFY(!subs[1].confirmed);
+    }
+
+    // A reset empties the tables underneath the live store, a snapshot's restore puts rows
+    // back: reload() shows each, and forgets FIFO deduplication with them.
+    void reloadAfterRowsReplaced()
+    {
+        const QString topic = *m_store->createTopic(QStringLiteral("snap.fifo"),
+            {{QStringLiteral("FifoTopic"), QStringLiteral("true")}}, {});
+        auto s = m_store->subscribe(topic, QStringLiteral("sqs"), queue("q.fifo"),
+            {{QStringLiteral("FilterPolicy"), QStringLiteral("{\"a\": [\"b\"]}")}});
+        QVERIFY(s.ok());
+        const qint64 now = m_clock.nowMs();
+        QVERIFY(
+            m_store->deduplicate(topic, QStringLiteral("d"), QStringLiteral("m1"), now).isEmpty());
+        const QString before = m_store->nextSequenceNumber(topic);
+        QVERIFY(m_db->write([](Database &db) {
+            return db.exec("CREATE TEMP TABLE saved_topics AS SELECT * FROM sns_topics;"
+                           "CREATE TEMP TABLE saved_subscriptions AS SELECT * FROM "
+                           "sns_subscriptions;"
+                           "DELETE FROM sns_subscriptions; DELETE FROM sns_topics;");
+        }));
+        QVERIFY(m_store->topic(topic)); // memory is read again only by reload()
+        QVERIFY(m_store->reload().ok());
+        QVERIFY(m_store->topicArns().isEmpty());
+        QVERIFY(m_store->subscriptions().isEmpty());
+        QVERIFY(!m_store->subscription(s->arn));
+        QCOMPARE(m_store->topicAttributes(topic).error().code, QStringLiteral("NotFound"));
+
+        QVERIFY(m_db->write([](Database &db) {
+            return db.exec("INSERT INTO sns_topics SELECT * FROM saved_topics;"
+                           "INSERT INTO sns_subscriptions SELECT * FROM saved_subscriptions;"
+                           "DROP TABLE saved_topics; DROP TABLE saved_subscriptions;");
+        }));
+        QVERIFY(m_store->reload().ok());
+        QVERIFY(m_store->topic(topic)->fifo());
+        const auto subs = m_store->subscriptions(topic);
+        QCOMPARE(subs.size(), 1);
+        QCOMPARE(subs[0].arn, s->arn);
+        QVERIFY(subs[0].filter); // compiled again
+        QVERIFY(m_store->deduplicate(topic, QStringLiteral("d"), QStringLiteral("m2"), now + 1000)
+                    .isEmpty());
+        QVERIFY(m_store->nextSequenceNumber(topic) > before); // never goes back
     }
 };
 

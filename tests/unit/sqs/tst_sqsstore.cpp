@@ -1,6 +1,7 @@
 // SqsStore: the queue model on the manual clock: visibility, delay, retention, receive counts
 // and timestamps, redrive to a dead-letter queue, FIFO groups, deduplication and sequence
-// numbers, persistence across a reopen, and the attribute MD5 against published values.
+// numbers, persistence across a reopen, a reload after the rows were replaced (a reset, a
+// snapshot restored), and the attribute MD5 against published values.
 #include "base/clock.h"
 #include "services/sqs/sqsmovetasks.h"
 #include "services/sqs/sqsstore.h"
@@ -60,6 +61,7 @@ private slots:
     void purgeOncePerMinute();
     void sizeLimit();
     void survivesReopen();
+    void reloadAfterRowsReplaced();
 
 private:
     void reopen();
@@ -489,6 +491,75 @@ void TestSqsStore::survivesReopen()
     QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("2"));
     QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));
+}
+
+void TestSqsStore::reloadAfterRowsReplaced()
+{
+    const QString q = QStringLiteral("snap");
+    const QString f = QStringLiteral("snap.fifo");
+    QVERIFY(m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("20")}},
+        {{QStringLiteral("team"), QStringLiteral("a")}}));
+    QVERIFY(m_sqs->createQueue(f, {}, {}));
+    QVERIFY(m_sqs->send(q, body("in flight")));
+    QVERIFY(m_sqs->send(q, body("waiting")));
+    const auto dedup = m_sqs->send(f, fifo("once", QStringLiteral("g")));
+    QVERIFY(dedup);
+    const auto received = m_sqs->receive(q, 1);
+    QCOMPARE(bodies(*received), QByteArrayList {"in flight"});
+    const QString staleHandle = received->at(0).receiptHandle;
+    // What a snapshot keeps, then a reset.
+    QVERIFY(m_db->write([](Database &db) {
+        return db.exec("CREATE TEMP TABLE saved_queues AS SELECT * FROM sqs_queues;"
+                       "CREATE TEMP TABLE saved_messages AS SELECT * FROM sqs_messages;"
+                       "DELETE FROM sqs_messages; DELETE FROM sqs_queues;");
+    }));
+    QVERIFY(m_sqs->exists(q)); // memory is read again only by reload()
+    QVERIFY(m_sqs->reload());
+    QVERIFY(m_sqs->queueNames().isEmpty());
+    QVERIFY(!m_sqs->exists(q));
+    QCOMPARE(m_sqs->receive(q, 10).error().code, QStringLiteral("QueueDoesNotExist"));
+    QCOMPARE(m_sqs->send(q, body("x")).error().code, QStringLiteral("QueueDoesNotExist"));
+
+    // A queue made again after the reset: a receipt handle given out before it names none of
+    // its messages, even one received as often.
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    QVERIFY(m_sqs->send(q, body("new")));
+    QCOMPARE(bodies(*m_sqs->receive(q, 10, 0)), QByteArrayList {"new"});
+    QVERIFY(m_sqs->deleteMessage(q, staleHandle)); // not current: skipped, as SQS does
+    QCOMPARE(bodies(*m_sqs->receive(q, 10, 30)), QByteArrayList {"new"});
+
+    // The snapshot restored: queues, attributes, messages in their states, deduplication.
+    QVERIFY(m_db->write([](Database &db) {
+        return db.exec("DELETE FROM sqs_messages; DELETE FROM sqs_queues;"
+                       "INSERT INTO sqs_queues SELECT * FROM saved_queues;"
+                       "INSERT INTO sqs_messages SELECT * FROM saved_messages;"
+                       "DROP TABLE saved_queues; DROP TABLE saved_messages;");
+    }));
+    QVERIFY(m_sqs->reload());
+    QCOMPARE(m_sqs->queueNames(), (QStringList {q, f}));
+    QCOMPARE(m_sqs->tags(q)->value(QStringLiteral("team")), QStringLiteral("a"));
+    QCOMPARE(bodies(*m_sqs->receive(q, 10, 60)), QByteArrayList {"waiting"});
+    QCOMPARE(m_sqs->send(f, fifo("once", QStringLiteral("g")))->messageId, dedup->messageId);
+    m_clock->advanceNs(20 * kSecond); // the restored message's visibility timeout
+    const auto back = m_sqs->receive(q, 10);
+    QCOMPARE(bodies(*back), QByteArrayList {"in flight"});
+    QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QStringLiteral("2"));
+    QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));
+    QCOMPARE(bodies(*m_sqs->receive(f, 10)), QByteArrayList {"once"});
+
+    // A paced move task is forgotten with the rows it was moving.
+    const QString dlq = QStringLiteral("dead");
+    QVERIFY(m_sqs->createQueue(dlq, {}, {}));
+    for (const char *text : {"d1", "d2", "d3"})
+        QVERIFY(m_sqs->send(dlq, body(text)));
+    SqsMoveTasks tasks(m_sqs.get(), m_clock.get());
+    QVERIFY(tasks.start(dlq, q, m_sqs->arnOf(dlq), m_sqs->arnOf(q), 1));
+    QCOMPARE(tasks.list(dlq, 10).size(), 1);
+    tasks.clear();
+    QVERIFY(tasks.list(dlq, 10).isEmpty());
+    m_clock->advanceNs(5 * kSecond);
+    QCOMPARE(m_sqs->visibleCount(dlq), 2); // the first second's one moved, no more
 }
 
 QTEST_GUILESS_MAIN(TestSqsStore)

@@ -59,6 +59,7 @@ private slots:
     void syncAndEmptyRecords();
     void concurrentAppends();
     void scanWalksRecordsInOrder();
+    void sealAndAdoptForSnapshots();
 };
 
 void TestSegmentLog::appendAndRead()
@@ -286,6 +287,36 @@ void TestSegmentLog::scanWalksRecordsInOrder()
     file.close();
     auto expected = written.mid(0, 3) + written.mid(6, 1) + written.mid(8);
     QVERIFY(same(scanFrom({1, 0}), expected));
+}
+
+// A snapshot links the sealed segments; a segment compaction removed later comes back from
+// the snapshot's link and reads as before.
+void TestSegmentLog::sealAndAdoptForSnapshots()
+{
+    QTemporaryDir dir;
+    SegmentLog log(dir.path() + QStringLiteral("/log"));
+    QVERIFY(log.open());
+    QVERIFY(log.seal()); // an empty active segment stays
+    QCOMPARE(log.activeSegment(), qint64(1));
+    auto first = log.append(QByteArrayLiteral("kept in the snapshot"));
+    QVERIFY(first);
+    QVERIFY(log.seal());
+    QCOMPARE(log.activeSegment(), qint64(2));
+    QCOMPARE(log.sealedSegments(), QList<qint64>({1}));
+    const QString link = dir.filePath(QStringLiteral("snapshot-1.seg"));
+    QVERIFY(QFile::copy(log.fileOf(1), link));
+    QVERIFY(log.remove(1));
+    QVERIFY(!QFileInfo::exists(log.fileOf(1)));
+    QVERIFY(!log.read(*first, 20));
+    QVERIFY(QFile::copy(link, log.fileOf(1)));
+    QVERIFY(log.adopt(1));
+    QVERIFY(log.adopt(1)); // once there, nothing more
+    auto read = log.read(*first, 20);
+    QVERIFY(read);
+    QCOMPARE(*read, QByteArrayLiteral("kept in the snapshot"));
+    QVERIFY(log.adopt(2)); // the active one: the log has it
+    QVERIFY(!log.adopt(3)); // past the active one: not a sealed segment
+    QVERIFY(!log.adopt(7));
 }
 
 QTEST_GUILESS_MAIN(TestSegmentLog)

@@ -1,5 +1,6 @@
 #include "store/store.h"
 
+#include <QFile>
 #include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
@@ -13,6 +14,61 @@ class TestStore : public QObject
 {
     Q_OBJECT
 private slots:
+    // A snapshot's copy of the rows, and putting it back (or nothing: a reset) in place of
+    // every module's rows, migrations and counters untouched.
+    void copyAndReplaceRows()
+    {
+        QTemporaryDir dir;
+        auto opened = Store::open(dir.path());
+        QVERIFY(opened);
+        Store &store = **opened;
+        const std::vector<Migration> m = {{1,
+            "CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, v TEXT);"
+            "CREATE TABLE \"odd name\" (v);"}};
+        QVERIFY(store.migrateModule(QStringLiteral("m"), m));
+        const auto exec = [&](const char *sql) {
+            return store.write([&](Database &db) { return db.exec(sql); });
+        };
+        const auto rows = [&](const char *sql) {
+            return store.write([&](Database &db) {
+                QStringList out;
+                auto s = db.prepare(sql);
+                if (s)
+                    (void)s->forEachRow([&] { out.append(s->text(0)); });
+                return out.join(u',');
+            });
+        };
+        QVERIFY(
+            exec("INSERT INTO t (v) VALUES ('a'), ('b'); INSERT INTO \"odd name\" VALUES (1);"));
+        const QString copy = dir.filePath(QStringLiteral("snap.db"));
+        QVERIFY(store.copyInto(copy));
+        QVERIFY(exec("INSERT INTO t (v) VALUES ('c'); DELETE FROM t WHERE v = 'a';"));
+        QCOMPARE(rows("SELECT v FROM t ORDER BY id"), QStringLiteral("b,c"));
+
+        QVERIFY(store.replaceRows(copy));
+        QCOMPARE(rows("SELECT v FROM t ORDER BY id"), QStringLiteral("a,b"));
+        QCOMPARE(rows("SELECT v FROM \"odd name\""), QStringLiteral("1"));
+        // The counter does not go back: a new row never takes a restored row's id.
+        QVERIFY(exec("INSERT INTO t (v) VALUES ('d');"));
+        QCOMPARE(rows("SELECT id FROM t WHERE v = 'd'"), QStringLiteral("4"));
+        QCOMPARE(
+            rows("SELECT version FROM schema_versions WHERE module = 'm'"), QStringLiteral("1"));
+
+        QVERIFY(store.replaceRows(QString()));
+        QCOMPARE(rows("SELECT v FROM t"), QString());
+        QCOMPARE(rows("SELECT v FROM \"odd name\""), QString());
+        QCOMPARE(
+            rows("SELECT version FROM schema_versions WHERE module = 'm'"), QStringLiteral("1"));
+        // A copy that is not a database fails whole, and leaves the rows alone.
+        QVERIFY(exec("INSERT INTO t (v) VALUES ('e');"));
+        QFile junk(dir.filePath(QStringLiteral("junk.db")));
+        QVERIFY(junk.open(QIODevice::WriteOnly));
+        junk.write("not a database at all, not even close......................");
+        junk.close();
+        QVERIFY(!store.replaceRows(junk.fileName()));
+        QCOMPARE(rows("SELECT v FROM t"), QStringLiteral("e"));
+    }
+
     void modulesMigrateIndependently()
     {
         QTemporaryDir dir;
