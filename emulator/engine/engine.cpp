@@ -602,6 +602,17 @@ QList<BusyItem> Engine::busy() const
     return out;
 }
 
+// Requests for the modules get 503 (the registry shows them starting) until the guard goes.
+auto Engine::holdRequests() -> RequestHold
+{
+    for (const auto &module : m_modules)
+        m_registry->setState(module->name(), ServiceState::Starting);
+    return RequestHold([this] {
+        for (const auto &module : m_modules)
+            m_registry->setState(module->name(), ServiceState::Running);
+    });
+}
+
 Result<void> Engine::saveState(const QString &dir)
 {
     if (!m_running)
@@ -610,12 +621,7 @@ Result<void> Engine::saveState(const QString &dir)
         return makeError(
             QStringLiteral("InternalError"), QStringLiteral("cannot create %1").arg(dir), 500);
     // Requests wait (503) while the rows and files are copied, so that both show one moment.
-    for (const auto &module : m_modules)
-        m_registry->setState(module->name(), ServiceState::Starting);
-    const auto running = qScopeGuard([this] {
-        for (const auto &module : m_modules)
-            m_registry->setState(module->name(), ServiceState::Running);
-    });
+    const auto held = holdRequests();
     for (const auto &module : m_modules) {
         if (auto r = module->flushState(); !r)
             return r;
@@ -636,12 +642,7 @@ Result<void> Engine::replaceState(const QString &snapshotDir, bool recycleFuncti
     if (!m_running)
         return makeError(QStringLiteral("ServiceUnavailable"), QStringLiteral("not running"), 503);
     const bool reset = snapshotDir.isEmpty();
-    for (const auto &module : m_modules)
-        m_registry->setState(module->name(), ServiceState::Starting);
-    const auto running = qScopeGuard([this] {
-        for (const auto &module : m_modules)
-            m_registry->setState(module->name(), ServiceState::Running);
-    });
+    const auto held = holdRequests();
     // Held deliveries belong to the state that goes.
     for (const PendingDelivery &held : m_dispatcher->pending())
         (void)m_dispatcher->drop(held.id);

@@ -12,6 +12,7 @@
 #include <QHostAddress>
 #include <QMutex>
 #include <QObject>
+#include <QScopeGuard>
 #include <QStringList>
 #include <QTimer>
 #include <QUrl>
@@ -229,6 +230,8 @@ private:
     void scheduleGarbageCollection(qint64 delayNs);
     void updateNames();
     Result<void> startStack(const QString &templatePath);
+    using RequestHold = QScopeGuard<std::function<void()>>;
+    RequestHold holdRequests();
 
     Options m_options;
     Clock *m_clock;

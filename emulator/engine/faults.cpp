@@ -277,8 +277,9 @@ std::optional<InjectedFault> FaultInjector::forRequest(const QString &service,
         if (!rule.operation.isEmpty() && rule.operation.compare(operation, Qt::CaseInsensitive))
             continue;
         if (!rule.resource.isEmpty()) {
+            // Its physical name, or as written (a name the template did not make).
             const QString physical = m_physicalName ? m_physicalName(rule.resource) : rule.resource;
-            if (!names(physical) && (physical == rule.resource || !names(rule.resource)))
+            if (!names(physical) && !(physical != rule.resource && names(rule.resource)))
                 continue;
         }
         if (!rule.function.isEmpty()) {

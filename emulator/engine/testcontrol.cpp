@@ -44,6 +44,18 @@ Result<Json> objectBody(const QByteArray &body)
     return *json;
 }
 
+// An optional boolean field (absent or null: false).
+Result<bool> boolField(const Json &object, const char *field)
+{
+    const auto it = object.find(field);
+    if (it == object.end() || it->is_null())
+        return false;
+    if (!it->is_boolean())
+        return makeError(QStringLiteral("ValidationException"),
+            QStringLiteral("%1 must be true or false").arg(QLatin1String(field)), 400);
+    return it->get<bool>();
+}
+
 constexpr qint64 kDefaultSettleMs = 10'000;
 constexpr qint64 kMaxSettleMs = 10 * 60 * 1000;
 // How often a settle that waits looks again (real time: it waits for real work).
@@ -134,7 +146,7 @@ bool requestNames(const HttpRequest &request, const QString &name)
         return true;
     const QString path = QString::fromUtf8(request.decodedPath());
     for (const QString &segment : path.split(u'/', Qt::SkipEmptyParts)) {
-        if (segment == name || containsName(segment, name))
+        if (containsName(segment, name))
             return true;
     }
     const QString host = QString::fromLatin1(request.header("host"));
@@ -373,27 +385,22 @@ HttpResponse TestControl::reset(const QByteArray &body)
     auto json = objectBody(body);
     if (!json)
         return fail(json.error());
-    bool traces = false;
-    bool recycle = false;
-    for (auto [field, target] :
-        {std::pair {"traces", &traces}, std::pair {"recycleFunctions", &recycle}}) {
-        if (const auto it = json->find(field); it != json->end() && !it->is_null()) {
-            if (!it->is_boolean())
-                return fail(400, "ValidationException",
-                    QStringLiteral("%1 must be true or false").arg(QLatin1String(field)));
-            *target = it->get<bool>();
-        }
-    }
+    const auto traces = boolField(*json, "traces");
+    if (!traces)
+        return fail(traces.error());
+    const auto recycle = boolField(*json, "recycleFunctions");
+    if (!recycle)
+        return fail(recycle.error());
     QElapsedTimer took;
     took.start();
-    if (auto r = m_engine->replaceState(QString(), recycle); !r)
+    if (auto r = m_engine->replaceState(QString(), *recycle); !r)
         return fail(r.error());
-    if (traces) {
+    if (*traces) {
         if (auto r = m_engine->tracer()->clear(); !r)
             return fail(r.error());
     }
     return jsonAnswer(200,
-        Json {{"reset", true}, {"traces", traces ? "cleared" : "kept"},
+        Json {{"reset", true}, {"traces", *traces ? "cleared" : "kept"},
             {"ms", took.nsecsElapsed() / 1e6}});
 }
 
@@ -445,14 +452,10 @@ HttpResponse TestControl::snapshots(
         auto json = objectBody(body);
         if (!json)
             return fail(json.error());
-        bool recycle = false;
-        if (const auto it = json->find("recycleFunctions"); it != json->end() && !it->is_null()) {
-            if (!it->is_boolean())
-                return fail(400, "ValidationException",
-                    QStringLiteral("recycleFunctions must be true or false"));
-            recycle = it->get<bool>();
-        }
-        if (auto r = m_engine->replaceState(dir, recycle); !r)
+        const auto recycle = boolField(*json, "recycleFunctions");
+        if (!recycle)
+            return fail(recycle.error());
+        if (auto r = m_engine->replaceState(dir, *recycle); !r)
             return fail(r.error());
         return jsonAnswer(200, Json {{"restored", toStd(name)}, {"ms", took.nsecsElapsed() / 1e6}});
     }

@@ -23,8 +23,7 @@ Result<void> linkFile(const QString &from, const QString &to)
         500);
 }
 
-Result<qint64> linkTree(const QString &fromDir, const QString &toDir,
-    const std::function<bool(const QString &relativePath)> &skip)
+Result<qint64> linkTree(const QString &fromDir, const QString &toDir)
 {
     qint64 linked = 0;
     if (!QFileInfo(fromDir).isDir())
@@ -34,10 +33,7 @@ Result<qint64> linkTree(const QString &fromDir, const QString &toDir,
     QDirIterator it(fromDir, QDir::Files | QDir::Hidden, QDirIterator::Subdirectories);
     while (it.hasNext()) {
         const QString path = it.next();
-        const QString relative = from.relativeFilePath(path);
-        if (skip && skip(relative))
-            continue;
-        const QString target = toDir + u'/' + relative;
+        const QString target = toDir + u'/' + from.relativeFilePath(path);
         const QString folder = QFileInfo(target).absolutePath();
         if (folder != madeDir) {
             if (!QDir().mkpath(folder))

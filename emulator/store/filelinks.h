@@ -4,8 +4,6 @@
 
 #include <QString>
 
-#include <functional>
-
 namespace tarmac {
 
 // Hard links, for snapshots of the state's immutable files (blobs, sealed log segments, part
@@ -16,9 +14,7 @@ namespace tarmac {
 // Links `from` as `to` (an existing `to` is left alone).
 Result<void> linkFile(const QString &from, const QString &to);
 // Links every regular file under `fromDir` into the same place under `toDir`, making folders
-// as needed; files `to` has already are left alone, and `skip(relativePath)` ones not linked.
-// The number of files linked.
-Result<qint64> linkTree(const QString &fromDir, const QString &toDir,
-    const std::function<bool(const QString &relativePath)> &skip = {});
+// as needed; files `toDir` has already are left alone. The number of files linked.
+Result<qint64> linkTree(const QString &fromDir, const QString &toDir);
 
 } // namespace tarmac

@@ -657,16 +657,9 @@ QByteArray S3Store::replacedRowsSql() const
 Result<void> S3Store::reload()
 {
     auto r = m_store->write([this](Database &db) -> Result<void> {
+        // s3_log's mark went to the log's end with the rows (replacedRowsSql()).
         m_pending.clear();
         m_pendingEnd = m_log->end();
-        // The row itself may be gone with the rest (a reset empties every table).
-        auto mark = db.prepare("INSERT OR REPLACE INTO s3_log (id, applied_segment, "
-                               "applied_offset) VALUES (1, ?1, ?2)");
-        if (!mark)
-            return storeError(mark.error());
-        mark->bind(1, m_pendingEnd.segment).bind(2, m_pendingEnd.offset);
-        if (auto marked = mark->exec(); !marked)
-            return storeError(marked.error());
         return loadBucketNames(db);
     });
     if (!r)

@@ -282,8 +282,8 @@ public:
     // PUTs' rows and seals the log, so every row names a sealed segment; links the sealed
     // segments and the part files into `dir`; links a snapshot's back where the live state
     // lost them; and, after the rows were replaced, forgets what was pending and reads the
-    // bucket list again (the log's records so far belong to the old rows: the mark moves to
-    // its end, so none is replayed).
+    // bucket list again (the log's records so far belong to the old rows: the mark, which
+    // replacedRowsSql() moves to the log's end with the rows, keeps them from replay).
     Result<void> flush();
     Result<void> linkFiles(const QString &dir) const;
     Result<void> adoptFiles(const QString &dir);

@@ -693,16 +693,20 @@ void SqsJsonApi::messageAvailable(const QString &queue)
     }
 }
 
+QList<std::shared_ptr<SqsJsonApi::Waiter>> SqsJsonApi::allWaiters()
+{
+    QList<std::shared_ptr<Waiter>> all;
+    QMutexLocker lock(&m_waitersMutex);
+    for (const auto &list : std::as_const(m_waiters))
+        all += list;
+    return all;
+}
+
 void SqsJsonApi::stop()
 {
     if (m_moveTasks)
         m_moveTasks->stop();
-    QList<std::shared_ptr<Waiter>> all;
-    {
-        QMutexLocker lock(&m_waitersMutex);
-        for (const auto &list : std::as_const(m_waiters))
-            all += list;
-    }
+    const QList<std::shared_ptr<Waiter>> all = allWaiters();
     for (const auto &w : std::as_const(all))
         serve(*w, true);
 }
@@ -711,12 +715,7 @@ void SqsJsonApi::reloaded()
 {
     if (m_moveTasks)
         m_moveTasks->clear();
-    QList<std::shared_ptr<Waiter>> all;
-    {
-        QMutexLocker lock(&m_waitersMutex);
-        for (const auto &list : std::as_const(m_waiters))
-            all += list;
-    }
+    const QList<std::shared_ptr<Waiter>> all = allWaiters();
     // Each poll is tried (not only the first of a queue, as messageAvailable() does): the
     // wake-up each had armed was for a message that may be gone, and a restored queue may have
     // one becoming visible sooner.

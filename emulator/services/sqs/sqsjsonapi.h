@@ -81,6 +81,8 @@ private:
     // cancelled).
     bool serve(Waiter &waiter, bool final);
     void armWake(const std::shared_ptr<Waiter> &waiter);
+    // Every waiting poll, of every queue (a copy: serving one changes the lists).
+    QList<std::shared_ptr<Waiter>> allWaiters();
 
     SqsStore *m_store = nullptr;
     const Clock *m_clock = nullptr;
