@@ -27,6 +27,7 @@
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QSet>
+#include <QThread>
 #include <QTimer>
 #include <QUrlQuery>
 
@@ -827,6 +828,90 @@ int runInvoke(QCoreApplication &app, const QStringList &args)
     return finished ? status : kExitFailure;
 }
 
+// A replay's status as /_tarmac/replays answers it, as the Replayer's results (for the
+// terminal's lines and the JUnit report).
+QList<Replayer::Result> replayResults(const Json &status)
+{
+    QList<Replayer::Result> out;
+    const auto results = status.find("results");
+    if (results == status.end() || !results->is_array())
+        return out;
+    for (const Json &item : *results) {
+        if (!item.is_object())
+            continue;
+        JsonFields f(item);
+        Replayer::Result r;
+        r.record.index = f.integer("event").value_or(0);
+        r.function = f.string("function").value_or(QString());
+        r.kind = f.string("kind").value_or(QString());
+        r.traceId = f.string("traceId").value_or(QString()).toLatin1();
+        r.durationMs = f.number("durationMs").value_or(0);
+        const QString status = f.string("status").value_or(QString());
+        r.outcome.delivered = status != QLatin1String("undelivered");
+        r.outcome.functionError = status == QLatin1String("failed");
+        r.outcome.errorType = f.string("errorType").value_or(QString());
+        r.mismatches = f.stringList("mismatches").value_or(QStringList());
+        out.append(std::move(r));
+    }
+    return out;
+}
+
+// `tarmac replay --edge URL`: the capture played by the running Tarmac (POST /_tarmac/replays),
+// its results followed until it is done. Returns the results, or an error line.
+Result<QList<Replayer::Result>> replayThroughEdge(
+    const QUrl &edge, const QByteArray &capture, const Json &options, bool reset)
+{
+    const QList<std::pair<QByteArray, QByteArray>> json = {{"Content-Type", "application/json"}};
+    if (reset) {
+        auto r = httpCall(
+            "POST", QUrl(edge.toString() + QStringLiteral("/_tarmac/reset")), "{}", json);
+        if (!r)
+            return r.error();
+        if (r->status != 200)
+            return makeError(QStringLiteral("ResetFailed"),
+                QStringLiteral("the reset answered %1: %2")
+                    .arg(r->status)
+                    .arg(QString::fromUtf8(r->body.left(300))));
+        printErr(QStringLiteral("replay: the state of %1 was reset").arg(edge.toString()));
+    }
+    Json body = options;
+    body["capture"] = capture.toStdString();
+    auto started = httpCall("POST", QUrl(edge.toString() + QStringLiteral("/_tarmac/replays")),
+        toJsonBytes(body), json);
+    if (!started)
+        return started.error();
+    auto doc = parseJson(started->body);
+    if (started->status != 201 || !doc || !doc->is_object() || !(*doc)["id"].is_string())
+        return makeError(QStringLiteral("ReplayRefused"),
+            QStringLiteral("%1 answered %2: %3")
+                .arg(edge.toString())
+                .arg(started->status)
+                .arg(QString::fromUtf8(started->body.left(300))));
+    const QString id = fromStd((*doc)["id"].get<std::string>());
+    const QUrl statusUrl(edge.toString() + QStringLiteral("/_tarmac/replays/") + id);
+    qsizetype shown = 0;
+    for (;;) {
+        auto answer = httpCall("GET", statusUrl);
+        if (!answer)
+            return answer.error();
+        auto status = parseJson(answer->body);
+        if (answer->status != 200 || !status || !status->is_object())
+            return makeError(QStringLiteral("ReplayLost"),
+                QStringLiteral("%1 answered %2").arg(statusUrl.toString()).arg(answer->status));
+        const QList<Replayer::Result> results = replayResults(*status);
+        if (results.size() > shown) {
+            const QByteArray lines = textReport(results.mid(shown));
+            std::fwrite(lines.constData(), 1, size_t(lines.size()), stdout);
+            std::fflush(stdout);
+            shown = results.size();
+        }
+        const auto state = status->find("state");
+        if (state != status->end() && *state == "done")
+            return results;
+        QThread::msleep(50);
+    }
+}
+
 int runReplay(QCoreApplication &app, const QStringList &args)
 {
     QCommandLineParser p;
@@ -855,14 +940,27 @@ int runReplay(QCoreApplication &app, const QStringList &args)
         QStringLiteral("Replace OLD with NEW in every string of the events (repeatable): account "
                        "ids, regions, ARNs, bucket and queue names."),
         QStringLiteral("OLD=NEW")});
+    p.addOption({QStringLiteral("settle"),
+        QStringLiteral("Before each event, wait until what the earlier ones set going has "
+                       "finished (POST /_tarmac/settle): an event that reads what an earlier one "
+                       "caused finds it, as it did when it was recorded.")});
+    p.addOption({QStringLiteral("edge"),
+        QStringLiteral("Replay against the Tarmac running at this edge URL (its state, its "
+                       "timeline) instead of an engine of the command's own."),
+        QStringLiteral("URL")});
+    p.addOption({QStringLiteral("reset"),
+        QStringLiteral("With --edge: reset the running Tarmac's state first (POST "
+                       "/_tarmac/reset), so the capture replays from the state it was "
+                       "recorded from.")});
     addTemplateOptions(p);
     p.addHelpOption();
     if (auto done = parseCommandLine(p, args, QStringLiteral("replay")))
         return *done;
     const QStringList positional = p.positionalArguments();
     if (positional.isEmpty() || positional.size() > 2) {
-        printErr(QStringLiteral("usage: tarmac replay CAPTURE [PROJECT] [--target FUNCTION] "
-                                "[--report FILE] [--speed N] [--map OLD=NEW]..."));
+        printErr(QStringLiteral("usage: tarmac replay CAPTURE [PROJECT | --edge URL [--reset]] "
+                                "[--target FUNCTION] [--report FILE] [--speed N] [--settle] "
+                                "[--map OLD=NEW]..."));
         return kExitUsage;
     }
     const auto layers = layerFolders(p);
@@ -889,6 +987,17 @@ int runReplay(QCoreApplication &app, const QStringList &args)
         }
         ro.mappings.append(Mapping {kv.left(eq), kv.mid(eq + 1)});
     }
+    ro.settle = p.isSet(QStringLiteral("settle"));
+    const bool throughEdge = p.isSet(QStringLiteral("edge"));
+    if (throughEdge && positional.size() > 1) {
+        printErr(QStringLiteral("--edge replays against a running Tarmac: give no PROJECT"));
+        return kExitUsage;
+    }
+    if (p.isSet(QStringLiteral("reset")) && !throughEdge) {
+        printErr(QStringLiteral("--reset goes with --edge (an engine of the command's own "
+                                "starts empty)"));
+        return kExitUsage;
+    }
     const QString source = positional[0];
     auto bytes = readInput(source, QStringLiteral("capture"));
     if (!bytes) {
@@ -899,6 +1008,56 @@ int runReplay(QCoreApplication &app, const QStringList &args)
     if (!capture) {
         printErr(QStringLiteral("%1: %2").arg(source, capture.error().message));
         return kExitUsage;
+    }
+    const auto writeReport = [&p, &source](const QList<Replayer::Result> &results) {
+        if (!p.isSet(QStringLiteral("report")))
+            return true;
+        QFile report(p.value(QStringLiteral("report")));
+        if (!report.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
+            printErr(
+                QStringLiteral("cannot write %1: %2").arg(report.fileName(), report.errorString()));
+            return false;
+        }
+        report.write(junitReport(results, QFileInfo(source).fileName()));
+        return true;
+    };
+    const auto exitStatus = [](const QList<Replayer::Result> &results) {
+        int failed = 0;
+        for (const auto &r : results)
+            failed += r.mismatches.isEmpty() ? 0 : 1;
+        printErr(QStringLiteral("replay: %1 of %2 event(s) held their expectations")
+                     .arg(results.size() - failed)
+                     .arg(results.size()));
+        return failed > 0 || results.isEmpty() ? kExitFailure : kExitOk;
+    };
+    if (throughEdge) {
+        const QUrl edge(p.value(QStringLiteral("edge")));
+        if (!edge.isValid() || edge.scheme() != QLatin1String("http")) {
+            printErr(QStringLiteral("--edge takes the running Tarmac's edge URL, such as "
+                                    "http://127.0.0.1:4566"));
+            return kExitUsage;
+        }
+        Json options = {{"settle", ro.settle}};
+        if (!ro.defaultTarget.isEmpty())
+            options["target"] = toStd(ro.defaultTarget);
+        if (ro.speed > 0)
+            options["speed"] = ro.speed;
+        Json map = Json::object();
+        for (const Mapping &m : ro.mappings)
+            map[toStd(m.from)] = toStd(m.to);
+        if (!map.empty())
+            options["map"] = map;
+        printErr(QStringLiteral("replay: %1 event(s) from %2 (%3) against %4")
+                     .arg(capture->records.size())
+                     .arg(source, capture->format, edge.toString()));
+        auto results = replayThroughEdge(edge, *bytes, options, p.isSet(QStringLiteral("reset")));
+        if (!results) {
+            printErr(results.error().message);
+            return kExitFailure;
+        }
+        if (!writeReport(*results))
+            return kExitUsage;
+        return exitStatus(*results);
     }
     const QString project = positional.value(1, QDir::currentPath());
     const QString templatePath = StackLoader::findTemplate(project);
@@ -928,28 +1087,13 @@ int runReplay(QCoreApplication &app, const QStringList &args)
     app.exec();
 
     const auto &results = replayer.results();
-    int failed = 0;
-    for (const auto &r : results)
-        failed += r.mismatches.isEmpty() ? 0 : 1;
     for (const Mapping &m : replayer.mappings())
         printErr(QStringLiteral("replay: --map %1=%2 replaced %3 string(s)")
                      .arg(m.from, m.to)
                      .arg(m.replaced));
-    printErr(QStringLiteral("replay: %1 of %2 event(s) held their expectations")
-                 .arg(results.size() - failed)
-                 .arg(results.size()));
-    if (p.isSet(QStringLiteral("report"))) {
-        QFile report(p.value(QStringLiteral("report")));
-        if (!report.open(QIODevice::WriteOnly | QIODevice::Truncate)) {
-            printErr(
-                QStringLiteral("cannot write %1: %2").arg(report.fileName(), report.errorString()));
-            return kExitUsage;
-        }
-        report.write(junitReport(results, QFileInfo(source).fileName()));
-    }
-    if (results.size() < replayer.results().size() || failed > 0)
-        return kExitFailure;
-    return results.isEmpty() ? kExitFailure : kExitOk;
+    if (!writeReport(results))
+        return kExitUsage;
+    return exitStatus(results);
 }
 
 // `tarmac record export`: the deliveries a running Tarmac recorded, as a replay capture.
@@ -970,6 +1114,12 @@ int runRecordExport(const QStringList &args)
         QStringLiteral("URL")});
     p.addOption({QStringLiteral("function"), QStringLiteral("Only this function's deliveries."),
         QStringLiteral("FUNCTION")});
+    p.addOption({QStringLiteral("origin"),
+        QStringLiteral("Only deliveries of these origins (comma-separated: apigateway, invoke, s3, "
+                       "sqs, dynamodb, events, scheduler, sns, …). `--origin apigateway` keeps the "
+                       "requests that came from outside: replayed with --settle, they set the "
+                       "rest going again."),
+        QStringLiteral("ORIGINS")});
     p.addOption({QStringLiteral("since"),
         QStringLiteral("Only deliveries submitted at or after TIME (RFC 3339)."),
         QStringLiteral("TIME")});
@@ -1040,6 +1190,9 @@ int runRecordExport(const QStringList &args)
     for (const QString &f : p.value(QStringLiteral("redact")).split(u',', Qt::SkipEmptyParts))
         redacted.insert(f.trimmed().toLower());
     const auto redact = [&redacted](const Json &v) { return redactFields(v, redacted); };
+    QSet<QString> origins;
+    for (const QString &o : p.value(QStringLiteral("origin")).split(u',', Qt::SkipEmptyParts))
+        origins.insert(o.trimmed());
     QByteArray out;
     int written = 0;
     for (auto it = deliveries.rbegin(); it != deliveries.rend(); ++it) {
@@ -1048,6 +1201,8 @@ int runRecordExport(const QStringList &args)
         if (status != "succeeded" && status != "failed")
             continue; // held, dropped, undelivered: nothing to expect
         if (sinceMs && d.value("submittedNs", qint64(0)) / 1'000'000 < *sinceMs)
+            continue;
+        if (!origins.isEmpty() && !origins.contains(fromStd(d.value("origin", std::string()))))
             continue;
         Json expect = Json::object();
         if (status == "failed")

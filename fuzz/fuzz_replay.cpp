@@ -1,8 +1,9 @@
 // libFuzzer target for what replay reads: captures (JSON Lines records, CloudWatch Logs
 // exports, SQS receive-message output, single events; also sent to the IDE's replay.start),
-// --map rewriting, event kinds and expectations checked against the capture's own events.
-// Nothing may crash or throw; a record read is an object event with a 1-based index.
+// --map rewriting, event kinds, expectations (and their side effects) checked against the capture's
+// own events. Nothing may crash or throw; a record read is an object event with a 1-based index.
 #include "replay/capture.h"
+#include "replay/effects.h"
 #include "replay/expectation.h"
 
 #include "fuzzsupport.h"
@@ -34,6 +35,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         auto checked = tarmac::checkExpectation(r.expect ? &*r.expect : nullptr, outcome);
         if (!checked)
             FUZZ_CHECK(!checked.error().message.isEmpty());
+        // Side effects: parsed (what the replayer reads before it asks the edge), and their
+        // keys through DynamoDB's typed form and back.
+        auto effects = tarmac::parseEffects(r.expect ? &*r.expect : nullptr);
+        if (!effects) {
+            FUZZ_CHECK(!effects.error().message.isEmpty());
+            continue;
+        }
+        for (const tarmac::Effect &e : *effects) {
+            (void)e.label();
+            if (e.kind == tarmac::Effect::Kind::DynamoDb)
+                (void)tarmac::fromAttributeValue(tarmac::toAttributeValue(e.itemKey));
+        }
+        (void)tarmac::fromAttributeValue(mapped);
     }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 #include "engine/stackapplier.h"
 #include "engine/stackcommands.h"
+#include "http/httphandler.h"
 #include "http/serviceregistry.h"
 #include "ide/idejson.h"
 #include "ide/jsonrpc.h"
@@ -244,6 +245,9 @@ struct ReplayRun
     qint64 startedMs = 0;
 };
 
+} // namespace
+
+// The replays the IDE's replay.* methods and the edge's /_tarmac/replays share. Engine thread.
 struct Replays
 {
     QHash<QString, std::shared_ptr<ReplayRun>> runs;
@@ -251,6 +255,13 @@ struct Replays
     QHash<QString, std::shared_ptr<Replayer>> captures;
     int nextId = 1;
 };
+
+std::shared_ptr<Replays> makeReplays()
+{
+    return std::make_shared<Replays>();
+}
+
+namespace {
 
 Json captureStatus(const QString &id, const Replayer &replayer)
 {
@@ -276,21 +287,27 @@ Json captureStatus(const QString &id, const Replayer &replayer)
         {"total", replayer.total()}, {"finished", replayer.results().size()}, {"results", results}};
 }
 
-// replay.start {"capture": text, "target"?, "map"?: {OLD: NEW}}: a capture played against
-// this engine as `tarmac replay` plays it against an engine of its own.
+// replay.start {"capture": text, "target"?, "map"?: {OLD: NEW}, "speed"?, "settle"?}: a
+// capture played against this engine as `tarmac replay` plays it against an engine of its own.
 Result<Json> startCapture(Engine &e, Replays &replays, const Json &params)
 {
     JsonFields f(params);
     const auto text = f.bytes("capture");
     const auto target = f.string("target");
     const auto map = f.stringMap("map");
+    const auto speed = f.number("speed");
+    const auto settle = f.boolean("settle");
     if (!f.ok())
         return fieldError(f);
+    if (speed && !(*speed > 0 && *speed <= 1e6))
+        return invalidParams(QStringLiteral("speed is a number above 0 (at most 1000000)"));
     auto capture = readCapture(text.value_or(QByteArray()));
     if (!capture)
         return invalidParams(capture.error().message);
     Replayer::Options options;
     options.defaultTarget = target.value_or(QString());
+    options.speed = speed.value_or(0);
+    options.settle = settle.value_or(false);
     if (map) {
         for (auto it = map->cbegin(); it != map->cend(); ++it)
             options.mappings.append(Mapping {it.key(), it.value()});
@@ -795,7 +812,7 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
     });
 
     // Recorded deliveries again.
-    auto replays = std::make_shared<Replays>();
+    auto replays = c.replays ? c.replays : makeReplays();
     rpc.add(QStringLiteral("replay.start"),
         engineMethod(
             c, [replays, onEngineFn = c.onEngine](Engine &e, const Json &params) -> Result<Json> {
@@ -858,6 +875,92 @@ void addIdeMethods(JsonRpc &rpc, const IdeContext &c)
             c.engine->tracer()->flush();
             respond(queryLogs(c, params, QString()));
         });
+}
+
+namespace {
+
+// /_tarmac/replays on the edge port: replay.start and replay.status for scripts and
+// `tarmac replay --edge` (plain HTTP, no IDE token, like the other /_tarmac controls).
+class ReplayRoute final : public HttpHandler
+{
+public:
+    explicit ReplayRoute(IdeContext context)
+        : m_context(std::move(context))
+    { }
+
+    qint64 maxBodySize(const HttpRequest &) const override { return 64 * 1024 * 1024; }
+
+    void handle(HttpRequest &&request, HttpResponder responder) override
+    {
+        QByteArray id = request.decodedPath().mid(qstrlen(kReplaysPrefix));
+        while (id.startsWith('/'))
+            id.remove(0, 1);
+        while (id.endsWith('/'))
+            id.chop(1);
+        const bool start = request.method == "POST" && id.isEmpty();
+        if (!start && request.method != "GET") {
+            responder.send(answer(makeError(QStringLiteral("MethodNotAllowed"),
+                QStringLiteral("POST /_tarmac/replays starts one; GET /_tarmac/replays[/ID] "
+                               "shows them"))));
+            return;
+        }
+        Json params = Json::object();
+        if (start) {
+            auto body = parseJson(request.body.toByteArray());
+            if (!body || !body->is_object()) {
+                responder.send(answer(invalidParams(QStringLiteral(
+                    "POST /_tarmac/replays takes {\"capture\": TEXT, \"target\"?, \"map\"?, "
+                    "\"speed\"?, \"settle\"?}"))));
+                return;
+            }
+            params = std::move(*body);
+        } else if (!id.isEmpty()) {
+            params["id"] = id.toStdString();
+        }
+        m_context.onEngine([engine = m_context.engine, replays = m_context.replays, start,
+                               params = std::move(params), responder = std::move(responder)] {
+            if (start) {
+                auto started = startCapture(*engine, *replays, params);
+                responder.send(started ? HttpResponse::json(201, toJsonBytes(*started))
+                                       : answer(started.error()));
+                return;
+            }
+            if (params.contains("id")) {
+                const QString id = fromStd(params["id"].get<std::string>());
+                const auto replayer = replays->captures.value(id);
+                responder.send(replayer
+                        ? HttpResponse::json(200, toJsonBytes(captureStatus(id, *replayer)))
+                        : answer(makeError(QStringLiteral("ResourceNotFoundException"),
+                            QStringLiteral("no replay %1").arg(id.left(100)))));
+                return;
+            }
+            Json list = Json::array();
+            for (auto it = replays->captures.cbegin(); it != replays->captures.cend(); ++it)
+                list.push_back(captureStatus(it.key(), **it));
+            responder.send(HttpResponse::json(200, toJsonBytes(Json {{"replays", list}})));
+        });
+    }
+
+private:
+    static constexpr const char *kReplaysPrefix = "/_tarmac/replays";
+
+    static HttpResponse answer(const Error &error)
+    {
+        const int status = error.code == QLatin1String("ResourceNotFoundException") ? 404
+            : error.code == QLatin1String("MethodNotAllowed")                       ? 405
+                                                                                    : 400;
+        return HttpResponse::json(status,
+            toJsonBytes(Json {{"__type", toStd(error.code)}, {"message", toStd(error.message)}}));
+    }
+
+    IdeContext m_context;
+};
+
+} // namespace
+
+std::unique_ptr<HttpHandler> makeReplayRoute(const IdeContext &context)
+{
+    return std::make_unique<ReplayRoute>(context);
 }
 
 } // namespace tarmac

@@ -6,11 +6,14 @@
 #include <QStringList>
 
 #include <functional>
+#include <memory>
 
 namespace tarmac {
 
 class Engine;
+class HttpHandler;
 class JsonRpc;
+struct Replays;
 struct CatalogEntry;
 class TraceQuery;
 
@@ -28,7 +31,19 @@ struct IdeContext
     std::function<QStringList()> methods;
     // The IDE port's own figures for tarmac.info: {"clients", "queuedBytes", "missed"}.
     std::function<Json()> stats;
+    // The replays that replay.* and the edge's /_tarmac/replays share (makeReplays()); unset:
+    // addIdeMethods makes its own.
+    std::shared_ptr<Replays> replays;
 };
+
+std::shared_ptr<Replays> makeReplays();
+
+// /_tarmac/replays on the edge port (docs/replay.md): POST {"capture", "target"?, "map"?,
+// "speed"?, "settle"?} starts a capture's replay against this engine (201, its status, as
+// replay.start answers); GET /_tarmac/replays/ID its status (each event's result and
+// mismatches, as replay.status answers); GET /_tarmac/replays every capture's. Needs
+// context.replays.
+std::unique_ptr<HttpHandler> makeReplayRoute(const IdeContext &context);
 
 // A method that runs `fn` on the engine's thread and answers with what it returns.
 std::function<void(const Json &, std::function<void(Result<Json>)>, quint64)> engineMethod(

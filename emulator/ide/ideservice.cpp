@@ -7,6 +7,7 @@
 #include "engine/dispatcherapi.h"
 #include "engine/engine.h"
 #include "engine/stackapplier.h"
+#include "http/httphandler.h"
 #include "ide/ideapi.h"
 #include "ide/idejson.h"
 #include "ide/ideserver.h"
@@ -63,6 +64,7 @@ private:
     std::shared_ptr<Publisher> m_publisher = std::make_shared<Publisher>();
     std::unique_ptr<TraceQuery> m_traces; // the IDE thread's
     std::unique_ptr<WebConsole> m_web;
+    std::unique_ptr<HttpHandler> m_replayRoute;
     QTimer m_resourceTimer;
     QHash<QString, QByteArray> m_resources; // "kind/name" → its JSON, as last published
     QString m_discoveryPath;
@@ -97,7 +99,10 @@ IdeService::IdeService(Engine &engine)
         return Json {{"clients", server->clientCount()}, {"queuedBytes", server->queuedBytes()},
             {"missed", server->missedTotal()}};
     };
+    context.replays = makeReplays();
     addIdeMethods(m_rpc, context);
+    m_replayRoute = makeReplayRoute(context);
+    engine.addEdgeRoute(QByteArrayLiteral("/_tarmac/replays"), m_replayRoute.get());
 
     m_thread.setObjectName(QStringLiteral("tarmac-ide"));
     m_server->moveToThread(&m_thread);

@@ -4,9 +4,7 @@
 
 namespace tarmac {
 
-namespace {
-
-QString shown(const Json &v)
+QString shownJson(const Json &v)
 {
     QString s = QString::fromUtf8(toJsonBytes(v));
     if (s.size() > 200)
@@ -19,14 +17,14 @@ void matchSubset(const Json &expected, const Json &actual, const QString &path, 
     if (expected.is_object()) {
         if (!actual.is_object()) {
             out.append(QStringLiteral("%1: expected an object %2, got %3")
-                           .arg(path, shown(expected), shown(actual)));
+                           .arg(path, shownJson(expected), shownJson(actual)));
             return;
         }
         for (const auto &[key, value] : expected.items()) {
             const QString at = path + u'.' + fromStd(key);
             const auto it = actual.find(key);
             if (it == actual.end()) {
-                out.append(QStringLiteral("%1: missing (expected %2)").arg(at, shown(value)));
+                out.append(QStringLiteral("%1: missing (expected %2)").arg(at, shownJson(value)));
                 continue;
             }
             matchSubset(value, *it, at, out);
@@ -34,9 +32,11 @@ void matchSubset(const Json &expected, const Json &actual, const QString &path, 
         return;
     }
     if (expected != actual)
-        out.append(
-            QStringLiteral("%1: expected %2, got %3").arg(path, shown(expected), shown(actual)));
+        out.append(QStringLiteral("%1: expected %2, got %3")
+                       .arg(path, shownJson(expected), shownJson(actual)));
 }
+
+namespace {
 
 Error badExpectation(const QString &message)
 {
@@ -113,8 +113,8 @@ Result<QStringList> checkExpectation(const Json *expect, const ReplayOutcome &ou
                         .arg(*path, JsonPredicate::opName(predicate.op),
                             predicate.op == JsonPredicate::Op::Exists
                                 ? QString()
-                                : QString(u' ' + shown(predicate.value)),
-                            found.empty() ? QStringLiteral("nothing") : shown(*found.front())));
+                                : QString(u' ' + shownJson(predicate.value)),
+                            found.empty() ? QStringLiteral("nothing") : shownJson(*found.front())));
             }
         }
     }

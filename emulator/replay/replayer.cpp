@@ -2,6 +2,8 @@
 
 #include "engine/dispatcher.h"
 #include "engine/engine.h"
+#include "replay/effectcheck.h"
+#include "trace/tracecontext.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -13,6 +15,7 @@
 #include <QUrlQuery>
 #include <QXmlStreamWriter>
 
+#include <algorithm>
 #include <memory>
 
 namespace tarmac {
@@ -44,9 +47,42 @@ void Replayer::record(Result result)
     const Json *expect = result.record.expect ? &*result.record.expect : nullptr;
     auto checked = checkExpectation(expect, result.outcome);
     result.mismatches = checked ? *checked : QStringList {checked.error().message};
+    auto effects = parseEffects(expect);
+    if (!effects) {
+        result.mismatches.append(effects.error().message);
+    } else if (!effects->isEmpty() && result.outcome.delivered) {
+        // The side effects are read once what the event set going has settled.
+        auto pending = std::make_shared<Result>(std::move(result));
+        QPointer<Replayer> self(this);
+        auto *check = new EffectCheck(
+            http(), m_engine->edgeUrl(),
+            [engine = m_engine](const QString &name) { return engine->physicalName(name); },
+            std::move(*effects),
+            [self, pending](QStringList mismatches) {
+                if (!self)
+                    return;
+                pending->mismatches.append(mismatches);
+                self->keep(std::move(*pending));
+            },
+            this);
+        check->start();
+        return;
+    }
+    keep(std::move(result));
+}
+
+void Replayer::keep(Result result)
+{
     m_results.append(std::move(result));
     emit replayed(int(m_results.size()) - 1);
     QMetaObject::invokeMethod(this, &Replayer::next, Qt::QueuedConnection);
+}
+
+QNetworkAccessManager *Replayer::http()
+{
+    if (!m_http)
+        m_http = new QNetworkAccessManager(this);
+    return m_http;
 }
 
 void Replayer::next()
@@ -68,6 +104,20 @@ void Replayer::next()
             return;
         }
     }
+    // --settle: what the previous event set going finishes before this one goes.
+    if (m_options.settle && m_next > 0 && !m_settled) {
+        QNetworkRequest request(
+            QUrl(m_engine->edgeUrl().toString() + QStringLiteral("/_tarmac/settle")));
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+        QNetworkReply *settle = http()->post(request, QByteArray(R"({"timeoutMs": 30000})"));
+        connect(settle, &QNetworkReply::finished, this, [this, settle] {
+            settle->deleteLater();
+            m_settled = true;
+            next();
+        });
+        return;
+    }
+    m_settled = false;
     ++m_next;
     Result result;
     result.record = rec;
@@ -92,10 +142,14 @@ void Replayer::next()
         sendToQueue(std::move(result), target.mid(4));
         return;
     }
+    if (target.startsWith(QLatin1String("s3:"))) {
+        sendToBucket(std::move(result), target.mid(3));
+        return;
+    }
     if (target.contains(u':') && !target.startsWith(QLatin1String("arn:"))) {
         fail(QStringLiteral("UnsupportedTarget"),
-            QStringLiteral("%1: replaying through this source is not built yet (sqs:QUEUE is); "
-                           "name the function instead")
+            QStringLiteral("%1: no such source (api, sqs:QUEUE and s3:BUCKET are); "
+                           "or name the function")
                 .arg(target));
         return;
     }
@@ -169,8 +223,7 @@ QNetworkReply *sqsCall(
 
 void Replayer::sendToQueue(Result result, const QString &queue)
 {
-    if (!m_http)
-        m_http = new QNetworkAccessManager(this);
+    http();
     const QUrl edge = m_engine->edgeUrl();
     // The messages: an SQS event's records as their producer sent them, else the event.
     Json messages = Json::array();
@@ -221,15 +274,7 @@ void Replayer::sendToQueue(Result result, const QString &queue)
                 return;
             }
             m_wait = QueueWait {pending};
-            m_wait->timeout = new QTimer(this);
-            m_wait->timeout->setSingleShot(true);
-            connect(m_wait->timeout, &QTimer::timeout, this, [this] {
-                failPending(QStringLiteral("NotDelivered"),
-                    QStringLiteral("%1 message(s) sent to the queue were not delivered within %2 s")
-                        .arg(m_wait ? m_wait->messageIds.size() : 0)
-                        .arg(kQueueWaitMs / 1000));
-            });
-            m_wait->timeout->start(kQueueWaitMs);
+            startWaitTimeout();
             m_wait->unsent = int(messages.size());
             for (Json m : messages) {
                 m["QueueUrl"] = toStd(url);
@@ -252,6 +297,30 @@ void Replayer::sendToQueue(Result result, const QString &queue)
                 });
             }
         });
+    watchDeliveries();
+}
+
+void Replayer::startWaitTimeout()
+{
+    m_wait->timeout = new QTimer(this);
+    m_wait->timeout->setSingleShot(true);
+    connect(m_wait->timeout, &QTimer::timeout, this, [this] {
+        if (!m_wait)
+            return;
+        failPending(QStringLiteral("NotDelivered"),
+            m_wait->keys.isEmpty()
+                ? QStringLiteral("%1 message(s) sent to the queue were not delivered within %2 s")
+                      .arg(m_wait->messageIds.size())
+                      .arg(kQueueWaitMs / 1000)
+                : QStringLiteral("no notification of %1 object(s) was delivered within %2 s")
+                      .arg(m_wait->keys.size())
+                      .arg(kQueueWaitMs / 1000));
+    });
+    m_wait->timeout->start(kQueueWaitMs);
+}
+
+void Replayer::watchDeliveries()
+{
     if (Dispatcher *d = m_engine->dispatcher(); d && !m_watchingDeliveries) {
         m_watchingDeliveries = true;
         connect(
@@ -271,6 +340,22 @@ void Replayer::onDeliveryFinished(const QByteArray &id)
     auto rec = d->record(id);
     if (!rec)
         return;
+    if (!m_wait->traceId.isEmpty()) {
+        // s3:BUCKET: a delivery on the trace the object requests carried (a function the
+        // bucket notifies), or one that names the bucket and key (through a queue).
+        const bool ours = rec->traceId == m_wait->traceId || rec->payload.contains(m_wait->bucket);
+        for (auto it = m_wait->keys.begin(); ours && it != m_wait->keys.end();) {
+            if (!rec->payload.contains(*it)) {
+                ++it;
+                continue;
+            }
+            it = m_wait->keys.erase(it);
+            applyDelivery(*rec);
+        }
+        if (m_wait->unsent == 0 && m_wait->keys.isEmpty())
+            record(takeWait());
+        return;
+    }
     auto payload = parseJson(rec->payload);
     if (!payload || !payload->is_object() || !payload->contains("Records")
         || !(*payload)["Records"].is_array())
@@ -283,6 +368,25 @@ void Replayer::onDeliveryFinished(const QByteArray &id)
     checkQueueWait();
 }
 
+void Replayer::applyDelivery(const DeliveryRecord &rec)
+{
+    ReplayOutcome &o = m_wait->result->outcome;
+    if (m_wait->outcomeSet) {
+        if (rec.status == QLatin1String("failed"))
+            o.functionError = true;
+        return;
+    }
+    m_wait->outcomeSet = true;
+    m_wait->result->traceId = rec.traceId;
+    m_wait->result->durationMs = double(rec.durationNs) / 1e6;
+    o.delivered = rec.status == QLatin1String("succeeded") || rec.status == QLatin1String("failed");
+    o.functionError = rec.status == QLatin1String("failed");
+    o.errorType = rec.errorType;
+    o.errorMessage = rec.errorMessage;
+    auto response = parseJson(rec.result);
+    o.response = response ? *response : Json(rec.result.toStdString());
+}
+
 void Replayer::checkQueueWait()
 {
     if (!m_wait)
@@ -290,7 +394,6 @@ void Replayer::checkQueueWait()
     Dispatcher *d = m_engine->dispatcher();
     if (!d)
         return; // no deliveries without it: the timeout ends the wait
-    ReplayOutcome &o = m_wait->result->outcome;
     for (auto it = m_wait->messageIds.begin(); it != m_wait->messageIds.end();) {
         const auto carrier = m_carriedBy.constFind(*it);
         if (carrier == m_carriedBy.cend()) {
@@ -299,23 +402,8 @@ void Replayer::checkQueueWait()
         }
         const QByteArray delivery = *carrier;
         it = m_wait->messageIds.erase(it);
-        auto rec = d->record(delivery);
-        if (!rec)
-            continue;
-        if (!m_wait->outcomeSet) {
-            m_wait->outcomeSet = true;
-            m_wait->result->traceId = rec->traceId;
-            m_wait->result->durationMs = double(rec->durationNs) / 1e6;
-            o.delivered = rec->status == QLatin1String("succeeded")
-                || rec->status == QLatin1String("failed");
-            o.functionError = rec->status == QLatin1String("failed");
-            o.errorType = rec->errorType;
-            o.errorMessage = rec->errorMessage;
-            auto response = parseJson(rec->result);
-            o.response = response ? *response : Json(rec->result.toStdString());
-        } else if (rec->status == QLatin1String("failed")) {
-            o.functionError = true;
-        }
+        if (auto rec = d->record(delivery))
+            applyDelivery(*rec);
     }
     if (m_wait->unsent > 0 || !m_wait->messageIds.isEmpty())
         return;
@@ -341,6 +429,162 @@ void Replayer::failPending(const QString &type, const QString &message)
     result.outcome.errorType = type;
     result.outcome.errorMessage = message;
     record(std::move(result));
+}
+
+namespace {
+
+// An S3 REST call to the engine's own edge port, on the trace given (traceparent).
+QNetworkReply *s3Call(QNetworkAccessManager *http, QUrl url, const QByteArray &method,
+    const QByteArray &traceparent, const QByteArray &body = {}, const QByteArray &contentType = {})
+{
+    QNetworkRequest request(url);
+    request.setRawHeader("Authorization",
+        "AWS4-HMAC-SHA256 Credential=replay/20260101/us-east-1/s3/aws4_request, "
+        "SignedHeaders=host, Signature=0");
+    if (!traceparent.isEmpty())
+        request.setRawHeader("traceparent", traceparent);
+    if (!contentType.isEmpty())
+        request.setHeader(QNetworkRequest::ContentTypeHeader, contentType);
+    return http->sendCustomRequest(request, method, body);
+}
+
+// S3's error code in an XML error answer (<Code>NoSuchBucket</Code>), or the HTTP status.
+QString s3ErrorCode(QNetworkReply *reply, const QByteArray &body)
+{
+    const qsizetype from = body.indexOf("<Code>");
+    const qsizetype to = body.indexOf("</Code>");
+    if (from >= 0 && to > from)
+        return QString::fromUtf8(body.mid(from + 6, to - from - 6));
+    return QStringLiteral("HTTP %1").arg(
+        reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
+}
+
+constexpr qint64 kMaxReplayedObject = 16 * 1024 * 1024;
+
+} // namespace
+
+void Replayer::sendToBucket(Result result, const QString &bucketName)
+{
+    auto pending = std::make_shared<Result>(std::move(result));
+    pending->function = QStringLiteral("s3:") + bucketName;
+    const Json &event = pending->record.event;
+    const QString bucket = m_engine->physicalName(bucketName).isEmpty()
+        ? bucketName
+        : m_engine->physicalName(bucketName);
+    // What each record did to its object: created (PUT) or removed (DELETE).
+    struct Change
+    {
+        QString key; // decoded
+        bool removed = false;
+        qint64 size = 0;
+    };
+    QList<Change> changes;
+    if (eventKind(event) == QLatin1String("s3")) {
+        for (const Json &r : event["Records"]) {
+            const Json *object = nullptr;
+            if (r.is_object() && r.contains("s3") && r["s3"].is_object()
+                && r["s3"].contains("object") && r["s3"]["object"].is_object())
+                object = &r["s3"]["object"];
+            const auto key = object ? object->find("key") : Json::const_iterator();
+            if (!object || key == object->end() || !key->is_string())
+                continue;
+            Change c;
+            c.key = QUrl::fromPercentEncoding(
+                QByteArray::fromStdString(key->get<std::string>()).replace('+', ' '));
+            const auto name = r.find("eventName");
+            c.removed = name != r.end() && name->is_string()
+                && name->get<std::string>().starts_with("ObjectRemoved");
+            const auto size = object->find("size");
+            if (size != object->end() && size->is_number_integer())
+                c.size = std::clamp<qint64>(size->get<qint64>(), 0, kMaxReplayedObject);
+            changes.append(std::move(c));
+        }
+    }
+    if (changes.isEmpty()) {
+        pending->outcome.errorType = QStringLiteral("NotAnS3Event");
+        pending->outcome.errorMessage = QStringLiteral(
+            "an s3:BUCKET target takes S3 event notifications (Records[].s3.object.key)");
+        record(std::move(*pending));
+        return;
+    }
+    const QUrl edge = m_engine->edgeUrl();
+    const auto objectUrl = [edge, bucket](const QString &key) {
+        QUrl url(edge);
+        url.setPath(QLatin1Char('/') + bucket + QLatin1Char('/') + key);
+        return url;
+    };
+    // The bucket must notify someone, or nothing would come of the change.
+    QUrl configUrl(edge);
+    configUrl.setPath(QLatin1Char('/') + bucket);
+    configUrl.setQuery(QStringLiteral("notification"));
+    const TraceContext trace = TraceContext::newTrace(*m_engine->clock());
+    const QByteArray traceparent = trace.withParent(TraceContext::newSpanId()).toTraceparent();
+    QNetworkReply *config = s3Call(http(), configUrl, "GET", {});
+    connect(config, &QNetworkReply::finished, this,
+        [this, config, pending, changes, objectUrl, bucket, trace, traceparent] {
+            config->deleteLater();
+            const QByteArray answer = config->readAll();
+            const int status = config->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            m_wait = QueueWait {pending};
+            if (status != 200) {
+                failPending(s3ErrorCode(config, answer),
+                    QStringLiteral("no bucket %1 to replay through").arg(bucket));
+                return;
+            }
+            if (!answer.contains("Configuration>")) {
+                failPending(QStringLiteral("NoNotification"),
+                    QStringLiteral("bucket %1 notifies no one of its objects' events").arg(bucket));
+                return;
+            }
+            m_wait->traceId = trace.traceId;
+            m_wait->bucket = bucket.toUtf8();
+            m_wait->unsent = int(changes.size());
+            // The keys as S3 writes them in the records it makes: form-style URL encoding,
+            // '/' kept.
+            for (const auto &c : changes)
+                m_wait->keys.insert(QUrl::toPercentEncoding(c.key, "/-_.~").replace("%20", "+"));
+            startWaitTimeout();
+            watchDeliveries();
+            const auto answered = [this, pending](QNetworkReply *reply) {
+                reply->deleteLater();
+                const QByteArray body = reply->readAll();
+                if (!m_wait || m_wait->result != pending)
+                    return; // this event's wait is over
+                if (reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt() >= 300) {
+                    failPending(s3ErrorCode(reply, body),
+                        QStringLiteral("the bucket refused the change: %1")
+                            .arg(QString::fromUtf8(body.left(300))));
+                    return;
+                }
+                if (--m_wait->unsent == 0 && m_wait->keys.isEmpty())
+                    record(takeWait());
+            };
+            for (const Change &c : changes) {
+                const QUrl url = objectUrl(c.key);
+                if (c.removed) {
+                    QNetworkReply *r = s3Call(http(), url, "DELETE", traceparent);
+                    connect(r, &QNetworkReply::finished, this, [r, answered] { answered(r); });
+                    continue;
+                }
+                // Created: the object as it is here when there is one (its own bytes written
+                // again), else as many zero bytes as the record says it had.
+                QNetworkReply *get = s3Call(http(), url, "GET", {});
+                connect(get, &QNetworkReply::finished, this,
+                    [this, get, url, c, traceparent, answered] {
+                        get->deleteLater();
+                        const bool found
+                            = get->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()
+                            == 200;
+                        const QByteArray body = found ? get->readAll() : QByteArray(c.size, '\0');
+                        const QByteArray type = found
+                            ? get->header(QNetworkRequest::ContentTypeHeader).toByteArray()
+                            : QByteArray("application/octet-stream");
+                        QNetworkReply *put = s3Call(http(), url, "PUT", traceparent, body, type);
+                        connect(put, &QNetworkReply::finished, this,
+                            [put, answered] { answered(put); });
+                    });
+            }
+        });
 }
 
 void Replayer::sendToApi(Result result)
@@ -431,11 +675,9 @@ void Replayer::sendToApi(Result result)
         fail(QStringLiteral("NotAnApiEvent"), QStringLiteral("the event names no HTTP method"));
         return;
     }
-    if (!m_http)
-        m_http = new QNetworkAccessManager(this);
     auto timer = std::make_shared<QElapsedTimer>();
     timer->start();
-    QNetworkReply *reply = m_http->sendCustomRequest(request, method.toUtf8(), body);
+    QNetworkReply *reply = http()->sendCustomRequest(request, method.toUtf8(), body);
     auto pending = std::make_shared<Result>(std::move(result));
     connect(reply, &QNetworkReply::finished, this, [this, reply, pending, timer] {
         reply->deleteLater();

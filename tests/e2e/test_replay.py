@@ -1,19 +1,23 @@
 """`tarmac replay` and `tarmac record export` end to end: record a session, export it, replay it
-in a fresh engine and get the same results; a changed expectation fails with a diff and a JUnit
-report; hand-written captures from AWS's documented sample events; CloudWatch and SQS captures;
---map; bad input."""
+in a fresh engine and get the same results; record a session with the demo, export it, reset the
+running Tarmac and replay it there with --settle; a changed expectation fails with a diff and a
+JUnit report; hand-written captures from AWS's documented sample events; CloudWatch and SQS
+captures; replay through a queue (its batch, redelivery and dead-letter queue checked as side
+effects) and through a bucket's notifications; --map; bad input."""
 import json
 import os
 import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 import xml.etree.ElementTree as ET
 
 from harness import Tarmac, boto3_client, run_tarmac
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROJECT = os.path.join(HERE, "templates", "ide-echo")
+DEMO = os.path.join(HERE, "..", "..", "fixtures", "demo")
 
 # From AWS's documentation ("Using AWS Lambda with Amazon S3", "... with Amazon SQS",
 # "Working with HTTP APIs: payload format version 2.0"), trimmed.
@@ -167,14 +171,32 @@ class Replay(unittest.TestCase):
         # delivery's response names it (ReportBatchItemFailures).
         batch = {"Records": [dict(SQS_MESSAGE["Records"][0], body=json.dumps({"id": "c"})),
                              dict(SQS_MESSAGE["Records"][0], body=json.dumps({"id": "d", "fail": True}))]}
+        # Its side effects: the good message's result in the bucket, none for the failed one,
+        # which comes back after the visibility timeout (5 s), fails again and, after
+        # maxReceiveCount (2), is in the dead-letter queue: the redelivery and the redrive, as
+        # the queue does them.
         capture = self.write("batch.jsonl", [
             {"target": "sqs:JobsQueue", "event": batch,
-             "expect": {"error": False, "paths": [{"path": "$.batchItemFailures", "op": "exists"}]}},
-            {"target": "sqs:NoSuchQueue", "event": {"x": 1}}])
-        r = replay(capture, project)
+             "expect": {"error": False, "paths": [{"path": "$.batchItemFailures", "op": "exists"}],
+                        "effects": [{"s3": "ResultsBucket/done/c", "json": {"id": "c"}},
+                                    {"s3": "ResultsBucket/done/d", "exists": False},
+                                    {"sqs": "JobsDeadLetterQueue", "messages": 1, "within": 30000},
+                                    {"sqs": "JobsQueue", "messages": 0}]}},
+            {"target": "sqs:NoSuchQueue", "event": {"x": 1}},
+            {"target": "sqs:JobsQueue", "event": {"id": "e"},
+             "expect": {"effects": [{"s3": "ResultsBucket/done/e", "body": "wrong"},
+                                    {"sqs": "JobsDeadLetterQueue", "messages": 3}]}}])
+        started = time.monotonic()
+        r = replay(capture, project, timeout=180)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("ok event 1 → sqs:JobsQueue (sqs)", r.stdout)
+        self.assertGreater(time.monotonic() - started, 9)  # two visibility timeouts went by
         self.assertIn("not delivered: QueueDoesNotExist", r.stdout)
+        self.assertIn("FAIL event 3", r.stdout)
+        self.assertIn('effect s3 ResultsBucket/done/e: body: expected "wrong", got "{\\"id\\":\\"e\\"}"',
+                      r.stdout)
+        self.assertIn("effect sqs JobsDeadLetterQueue: expected 3 message(s), the queue holds 1",
+                      r.stdout)
 
     def test_replay_through_the_api_port(self):
         """api: API Gateway events become the HTTP requests they describe, sent to the API port
@@ -204,6 +226,107 @@ class Replay(unittest.TestCase):
         self.assertIn("not delivered: NotAnApiEvent", r.stdout)
         suite = ET.parse(self.path("api.xml")).getroot().find("testsuite")
         self.assertEqual((suite.get("tests"), suite.get("failures")), ("4", "1"))
+
+    def test_replay_through_a_bucket(self):
+        """s3:BUCKET: AWS's documented S3 event (mapped to the demo's bucket) becomes the object
+        written to the bucket, whose notification runs the demo's pipeline; the side effects
+        (summary object, note item, index written by the queue's worker) are checked."""
+        summary = "summaries/test/key.txt"
+        effects = [{"s3": "SummariesBucket/" + summary},
+                   {"dynamodb": "NotesTable", "key": {"key": "test/key"},
+                    "item": {"summary": summary, "words": 0, "lines": 1}},
+                   {"s3": "SummariesBucket/index/test/key.json",
+                    "json": {"summary": summary, "words": 0, "lines": 1}, "within": 10000},
+                   {"sqs": "IndexDeadLetters", "messages": 0}]
+        capture = self.write("s3.jsonl", [
+            {"target": "s3:UploadsBucket", "event": S3_PUT,
+             "expect": {"error": False, "response": {"summarised": 1}, "effects": effects}},
+            {"target": "s3:SummariesBucket", "event": S3_PUT},
+            {"target": "s3:UploadsBucket", "event": S3_PUT,
+             "expect": {"effects": [{"dynamodb": "NotesTable", "key": {"key": "test/key"},
+                                     "item": {"words": 7}},
+                                    {"s3": "UploadsBucket/test/key", "exists": False}]}},
+            {"target": "s3:UploadsBucket", "event": HTTP_V2}])
+        r = replay(capture, DEMO, "--map", "example-bucket=demo-uploads", "--report",
+                   self.path("s3.xml"), timeout=180)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("ok event 1 → s3:UploadsBucket (s3)", r.stdout)
+        self.assertIn("not delivered: NoNotification bucket demo-summaries notifies no one", r.stdout)
+        self.assertIn("FAIL event 3", r.stdout)
+        self.assertIn('effect dynamodb NotesTable {"key":"test/key"}: $.words: expected 7, got 0',
+                      r.stdout)
+        self.assertIn("effect s3 UploadsBucket/test/key: expected no object, there is one (1024 bytes)",
+                      r.stdout)
+        self.assertIn("not delivered: NotAnS3Event", r.stdout)
+        suite = ET.parse(self.path("s3.xml")).getroot().find("testsuite")
+        self.assertEqual((suite.get("tests"), suite.get("failures")), ("4", "3"))
+
+    def test_demo_session_recorded_reset_and_replayed_in_the_running_tarmac(self):
+        """The demo driven through its HTTP API, its requests exported (--origin apigateway),
+        the running Tarmac reset, and the export replayed there with --settle: the same
+        answers, the pipeline run again (its summary read back by the replayed GET)."""
+        def call(t, method, path, body=None):
+            req = urllib.request.Request(t.api + path, data=body, method=method,
+                                         headers={"content-type": "text/plain"})
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    return resp.status, resp.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        def settle(t):
+            req = urllib.request.Request(t.edge + "/_tarmac/settle", data=b'{"timeoutMs": 20000}',
+                                         method="POST")
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                self.assertEqual(resp.status, 200)
+
+        with Tarmac(project=DEMO, ephemeral=True) as t:
+            status, body = call(t, "PUT", "/uploads/notes/today.txt",
+                                b"Replay makes production bugs local.\nReplay them again.\n")
+            self.assertEqual(status, 202, body)
+            settle(t)
+            status, summary = call(t, "GET", "/summaries/notes/today.txt.txt")
+            self.assertEqual(status, 200, summary)
+            self.assertIn("words: 8", summary)
+            self.assertEqual(call(t, "GET", "/summaries"), (200, '["notes/today.txt.txt"]'))
+            r = run_tarmac("record", "export", "--edge", t.edge, "--origin", "apigateway")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            lines = [json.loads(l) for l in r.stdout.splitlines()]
+            self.assertEqual(len(lines), 3, r.stdout)
+            self.assertEqual({l["target"] for l in lines}, {"ApiFunction"})
+            capture = self.write("demo-session.jsonl", lines)
+
+            # Without a reset the pipeline's outputs are there already: nothing to show. Reset,
+            # then replay with --settle: the PUT's pipeline runs before the GET is replayed.
+            r = replay(capture, "--edge", t.edge, "--reset", "--settle", "--report",
+                       self.path("demo.xml"), timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            self.assertIn("state of %s was reset" % t.edge, r.stderr)
+            self.assertEqual(r.stdout.count("ok event"), 3, r.stdout)
+            suite = ET.parse(self.path("demo.xml")).getroot().find("testsuite")
+            self.assertEqual((suite.get("tests"), suite.get("failures")), ("3", "0"))
+            # The replayed session is the running Tarmac's: on its API and its timeline.
+            self.assertEqual(call(t, "GET", "/summaries"), (200, '["notes/today.txt.txt"]'))
+            status, listing = t.get_json("/_tarmac/replays")
+            self.assertEqual(status, 200)
+            self.assertEqual([(x["state"], x["total"]) for x in listing["replays"]], [("done", 3)])
+
+            # Reset again and replay without --settle: the GET may come before the summary is
+            # written, so the run is checked only for what does not depend on it; a changed
+            # expectation fails with its diff.
+            lines[0]["expect"]["response"]["statusCode"] = 201
+            capture = self.write("edited.jsonl", lines[:1])
+            r = replay(capture, "--edge", t.edge, "--reset")
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn("$.statusCode: expected 201, got 202", r.stdout)
+
+            # --reset without --edge, and PROJECT with --edge, are usage errors.
+            self.assertEqual(replay(capture, DEMO, "--reset").returncode, 2)
+            self.assertEqual(replay(capture, DEMO, "--edge", t.edge).returncode, 2)
+        # The Tarmac is gone: nothing answers.
+        r = replay(capture, "--edge", t.edge)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("cannot reach", r.stderr)
 
     def test_bad_input(self):
         r = replay(self.path("missing.jsonl"), PROJECT)

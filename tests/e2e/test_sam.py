@@ -177,7 +177,7 @@ class FidelityReport(unittest.TestCase):
         ("54:7", "unsupported property LifecycleConfiguration"),
         ("63:3", "unsupported resource type AWS::EC2::VPC"),
         ("68:3", "unsupported resource type AWS::EC2::Subnet"),
-        ("74:3", "unsupported resource type AWS::StepFunctions::StateMachine"),
+        ("74:3", "unsupported resource type AWS::Glue::Workflow"),
         ("80:3", "unsupported resource type Custom::Seeder"),
     ]
 

@@ -1,4 +1,5 @@
 #include "replay/capture.h"
+#include "replay/effects.h"
 #include "replay/expectation.h"
 
 #include <QTest>
@@ -223,6 +224,72 @@ private slots:
         QVERIFY(mismatches(R"({"paths":[{"path":"$.a","op":"near"}]})", o)
                     .first()
                     .startsWith(QStringLiteral("ERROR")));
+    }
+
+    void effects()
+    {
+        const auto parse = [](const char *expect) {
+            auto e = parseJson(QByteArray(expect));
+            return parseEffects(&*e);
+        };
+        auto none = parse(R"({"error":false})");
+        QVERIFY(none && none->isEmpty());
+        auto all = parse(R"({"effects":[
+            {"s3":"Results/done/a","body":"x"},
+            {"s3":{"bucket":"b","key":"k/1.json"},"json":{"n":1},"within":500},
+            {"s3":"b/gone","exists":false},
+            {"sqs":"Dlq","messages":1,"within":20000},
+            {"dynamodb":"Notes","key":{"pk":"a","sk":2},"item":{"count":3}}]})");
+        QVERIFY2(all, qPrintable(all ? QString() : all.error().message));
+        QCOMPARE(all->size(), 5);
+        QCOMPARE(all->at(0).kind, Effect::Kind::S3);
+        QCOMPARE(all->at(0).resource, QStringLiteral("Results"));
+        QCOMPARE(all->at(0).key, QStringLiteral("done/a"));
+        QCOMPARE(*all->at(0).body, QByteArray("x"));
+        QCOMPARE(all->at(1).key, QStringLiteral("k/1.json"));
+        QCOMPARE(all->at(1).withinMs, 500);
+        QVERIFY(!all->at(2).exists);
+        QCOMPARE(all->at(3).kind, Effect::Kind::Sqs);
+        QCOMPARE(*all->at(3).messages, 1);
+        QCOMPARE(all->at(4).kind, Effect::Kind::DynamoDb);
+        QCOMPARE(all->at(4).label(), QStringLiteral(R"(dynamodb Notes {"pk":"a","sk":2})"));
+        // Malformed effects are errors naming the effect, never passes.
+        for (const char *bad : {R"({"effects":{}})", R"({"effects":[1]})", R"({"effects":[{}]})",
+                 R"({"effects":[{"s3":"nokey"}]})", R"({"effects":[{"s3":5}]})",
+                 R"({"effects":[{"s3":{"bucket":1,"key":"k"}}]})", R"({"effects":[{"sqs":"q"}]})",
+                 R"({"effects":[{"sqs":"q","messages":"1"}]})",
+                 R"({"effects":[{"sqs":"q","messages":-1}]})",
+                 R"({"effects":[{"sqs":[],"messages":1}]})", R"({"effects":[{"dynamodb":"t"}]})",
+                 R"({"effects":[{"dynamodb":"t","key":[]}]})",
+                 R"({"effects":[{"s3":"b/k","within":-5}]})",
+                 R"({"effects":[{"s3":"b/k","within":"5"}]})",
+                 R"({"effects":[{"s3":"b/k","exists":false,"body":"x"}]})",
+                 R"({"effects":[{"s3":"b/k","exists":"no"}]})"}) {
+            auto r = parse(bad);
+            QVERIFY2(!r, bad);
+            QCOMPARE(r.error().code, QStringLiteral("InvalidExpectation"));
+        }
+        QVERIFY(parse(R"({"effects":[{"sqs":"q","messages":1},{"s3":"x"}]})")
+                    .error()
+                    .message.startsWith(QStringLiteral("expect.effects[1]")));
+    }
+
+    void attributeValues()
+    {
+        const Json plain = *parseJson(
+            QByteArray(R"({"s":"a","n":2.5,"i":7,"b":true,"z":null,"l":[1,"x"],"m":{"k":[]}})"));
+        const Json typed = toAttributeValue(plain);
+        JSON_COMPARE(typed["M"]["s"], Json({{"S", "a"}}));
+        JSON_COMPARE(typed["M"]["i"], Json({{"N", "7"}}));
+        JSON_COMPARE(typed["M"]["z"], Json({{"NULL", true}}));
+        JSON_COMPARE(fromAttributeValue(typed), plain);
+        JSON_COMPARE(fromAttributeValue(*parseJson(QByteArray(R"({"NS":["1","2.5"]})"))),
+            *parseJson(QByteArray("[1,2.5]")));
+        JSON_COMPARE(fromAttributeValue(*parseJson(QByteArray(R"({"SS":["a"]})"))),
+            *parseJson(QByteArray(R"(["a"])")));
+        // Not a typed value: as it is.
+        JSON_COMPARE(fromAttributeValue(Json(3)), Json(3));
+        JSON_COMPARE(fromAttributeValue(*parseJson(QByteArray(R"({"N":"x1"})"))), Json("x1"));
     }
 };
 

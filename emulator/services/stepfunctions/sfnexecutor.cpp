@@ -1,0 +1,1452 @@
+#include "services/stepfunctions/sfnexecutor.h"
+
+#include "functions/delivery.h"
+#include "services/stepfunctions/aslchoice.h"
+#include "trace/span.h"
+#include "trace/tracecontext.h"
+#include "trace/tracer.h"
+
+#include <QDateTime>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
+#include <QNetworkRequest>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QUrlQuery>
+
+#include <cctype>
+#include <cmath>
+
+namespace tarmac {
+
+namespace {
+
+constexpr int kKeepFinished = 1000; // finished executions whose history stays in memory
+constexpr qint64 kNsPerSecond = 1'000'000'000;
+
+QString iso(qint64 ms)
+{
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QString text(const Json &v)
+{
+    return QString::fromUtf8(toJsonBytes(v));
+}
+
+// The event type's prefix for a state ("Task", "Pass", …).
+QString typeName(const AslState &s)
+{
+    return aslStateTypeName(s.type);
+}
+
+QString newToken()
+{
+    QByteArray bytes(48, Qt::Uninitialized);
+    for (char &c : bytes)
+        c = char(QRandomGenerator::global()->bounded(256));
+    return QString::fromLatin1(bytes.toBase64(QByteArray::Base64UrlEncoding));
+}
+
+// The edge's JSON protocol for a service Tarmac runs: its X-Amz-Target prefix, content type
+// and the prefix of the errors a task gets from it ("DynamoDb.ConditionalCheckFailedException").
+struct JsonService
+{
+    const char *name; // as in the integration's ARN
+    const char *targetPrefix;
+    const char *contentType;
+    const char *errorPrefix;
+    const char *scope; // the SigV4 scope's service
+};
+
+const JsonService kJsonServices[] = {
+    {"sqs", "AmazonSQS.", "application/x-amz-json-1.0", "SQS", "sqs"},
+    {"dynamodb", "DynamoDB_20120810.", "application/x-amz-json-1.0", "DynamoDb", "dynamodb"},
+    {"events", "AWSEvents.", "application/x-amz-json-1.1", "EventBridge", "events"},
+    {"eventbridge", "AWSEvents.", "application/x-amz-json-1.1", "EventBridge", "events"},
+    {"sfn", "AWSStepFunctions.", "application/x-amz-json-1.0", "StepFunctions", "states"},
+    {"states", "AWSStepFunctions.", "application/x-amz-json-1.0", "StepFunctions", "states"},
+};
+
+const JsonService *jsonService(const QString &name)
+{
+    for (const JsonService &s : kJsonServices) {
+        if (name == QLatin1String(s.name))
+            return &s;
+    }
+    return nullptr;
+}
+
+// Form fields for a Query-protocol call (SNS): nested members flattened as the SDKs do.
+void flatten(QUrlQuery &query, const QString &prefix, const Json &value)
+{
+    if (value.is_object()) {
+        int entry = 1;
+        const bool isMap = prefix.endsWith(QLatin1String("MessageAttributes"));
+        for (const auto &[k, v] : value.items()) {
+            if (isMap) {
+                const QString e = prefix + QStringLiteral(".entry.%1").arg(entry++);
+                query.addQueryItem(e + QStringLiteral(".Name"), fromStd(k));
+                flatten(query, e + QStringLiteral(".Value"), v);
+            } else {
+                flatten(query, prefix.isEmpty() ? fromStd(k) : prefix + u'.' + fromStd(k), v);
+            }
+        }
+        return;
+    }
+    if (value.is_array()) {
+        int i = 1;
+        for (const Json &v : value)
+            flatten(query, prefix + QStringLiteral(".member.%1").arg(i++), v);
+        return;
+    }
+    query.addQueryItem(prefix, value.is_string() ? fromStd(value.get<std::string>()) : text(value));
+}
+
+// An XML element's text ("<MessageId>…</MessageId>").
+QString xmlElement(const QByteArray &xml, const char *name)
+{
+    const QByteArray open = QByteArray("<") + name + '>';
+    const QByteArray close = QByteArray("</") + name + '>';
+    const qsizetype from = xml.indexOf(open);
+    const qsizetype to = xml.indexOf(close);
+    if (from < 0 || to < from)
+        return {};
+    return QString::fromUtf8(xml.mid(from + open.size(), to - from - open.size()));
+}
+
+Json jsonOrText(const QByteArray &bytes)
+{
+    auto parsed = parseJson(bytes);
+    return parsed ? *parsed : Json(bytes.toStdString());
+}
+
+// A JSON object with the first letter of each member's name changed: Step Functions' own API
+// names its members in camelCase, its integrations (and the SDKs' names) in PascalCase.
+Json recase(const Json &object, bool upper)
+{
+    if (!object.is_object())
+        return object;
+    Json out = Json::object();
+    for (const auto &[k, v] : object.items()) {
+        std::string key = k;
+        if (!key.empty()) {
+            const auto c = static_cast<unsigned char>(key[0]);
+            key[0] = char(upper ? std::toupper(c) : std::tolower(c));
+        }
+        out[key] = v;
+    }
+    return out;
+}
+
+// The optimized integrations take JSON where the API takes a string (a message body, an
+// event's Detail) and serialise it, as Step Functions does; the aws-sdk ones do not.
+Json optimizedParameters(const QString &service, const QString &action, Json p)
+{
+    if (!p.is_object())
+        return p;
+    const auto stringify = [](Json &object, const char *key) {
+        const auto it = object.find(key);
+        if (it != object.end() && !it->is_string() && !it->is_null())
+            *it = toJsonBytes(*it).toStdString();
+    };
+    if (service == QLatin1String("sqs") && action == QLatin1String("sendMessage"))
+        stringify(p, "MessageBody");
+    if (service == QLatin1String("sns") && action == QLatin1String("publish"))
+        stringify(p, "Message");
+    if (service == QLatin1String("states") && action.startsWith(QLatin1String("startExecution")))
+        stringify(p, "Input");
+    if (service == QLatin1String("events") && action == QLatin1String("putEvents")) {
+        auto entries = p.find("Entries");
+        if (entries != p.end() && entries->is_array()) {
+            for (Json &entry : *entries) {
+                if (entry.is_object())
+                    stringify(entry, "Detail");
+            }
+        }
+    }
+    return p;
+}
+
+} // namespace
+
+struct SfnExecutor::Outcome
+{
+    bool ok = true;
+    Json output;
+    QString error;
+    QString cause;
+
+    static Outcome failed(QString error, QString cause)
+    {
+        Outcome o;
+        o.ok = false;
+        o.error = std::move(error);
+        o.cause = std::move(cause);
+        return o;
+    }
+};
+
+// A branch of work that may be called off: a Parallel branch or a Map iteration whose
+// sibling failed, or the whole execution when it ends.
+struct SfnExecutor::Scope
+{
+    std::shared_ptr<Scope> parent;
+    bool cancelled = false;
+    QByteArray parentSpanId; // the span states in this scope nest under
+
+    bool isCancelled() const { return cancelled || (parent && parent->isCancelled()); }
+};
+
+struct SfnExecutor::Run
+{
+    SfnExecution execution;
+    SfnMachine machine;
+    std::shared_ptr<const AslStateMachine> parsed;
+    bool express = false;
+    bool done = false;
+    std::shared_ptr<Scope> root = std::make_shared<Scope>();
+    QByteArray spanId;
+    qint64 startNs = 0;
+    Finished finished;
+    QList<SfnHistoryEvent> history;
+    QList<SfnHistoryEvent> unsaved;
+    bool flushPosted = false;
+    int inFlight = 0; // tasks, calls and posted transitions
+    QSet<Clock::TimerId> timers;
+    QString currentState;
+    bool timedOut = false;
+    bool readsInput = false; // the definition names $$.Execution.Input
+};
+
+struct SfnExecutor::TokenWait
+{
+    std::shared_ptr<Run> run;
+    Done done;
+    Clock::TimerId heartbeat = 0;
+    int heartbeatSeconds = 0;
+    std::function<void()> onHeartbeat;
+};
+
+SfnExecutor::SfnExecutor(Context context, QObject *parent)
+    : QObject(parent)
+    , m_context(std::move(context))
+    , m_http(new QNetworkAccessManager(this))
+{ }
+
+SfnExecutor::~SfnExecutor()
+{
+    stopAll();
+}
+
+void SfnExecutor::post(const std::shared_ptr<Run> &run, std::function<void()> fn)
+{
+    ++run->inFlight;
+    QMetaObject::invokeMethod(
+        this,
+        [run, fn = std::move(fn)] {
+            --run->inFlight;
+            if (!run->done)
+                fn();
+        },
+        Qt::QueuedConnection);
+}
+
+qint64 SfnExecutor::schedule(
+    const std::shared_ptr<Run> &run, qint64 delayNs, std::function<void()> fn)
+{
+    auto id = std::make_shared<Clock::TimerId>(0);
+    *id = m_context.clock->scheduleAfter(std::max<qint64>(delayNs, 0), this, [run, id, fn] {
+        run->timers.remove(*id);
+        if (!run->done)
+            fn();
+    });
+    run->timers.insert(*id);
+    return qint64(*id);
+}
+
+Json SfnExecutor::contextObject(
+    const std::shared_ptr<Run> &run, const QString &state, int retryCount) const
+{
+    // The execution's input only for definitions that read it ($$.Execution.Input): every
+    // state (every Map iteration) gets a copy of the context.
+    Json input = Json::object();
+    if (run->readsInput) {
+        if (auto parsed = parseJson(run->execution.input))
+            input = std::move(*parsed);
+    }
+    return Json {{"Execution",
+                     {{"Id", toStd(run->execution.arn)}, {"Name", toStd(run->execution.name)},
+                         {"Input", std::move(input)}, {"RoleArn", toStd(run->machine.roleArn)},
+                         {"StartTime", toStd(iso(run->execution.startMs))}}},
+        {"StateMachine", {{"Id", toStd(run->machine.arn)}, {"Name", toStd(run->machine.name)}}},
+        {"State",
+            {{"Name", toStd(state)}, {"EnteredTime", toStd(iso(m_context.clock->nowMs()))},
+                {"RetryCount", retryCount}}}};
+}
+
+void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details)
+{
+    SfnHistoryEvent e;
+    e.id = int(run->history.size()) + 1;
+    e.previousId = e.id - 1;
+    e.timestampMs = m_context.clock->nowMs();
+    e.type = type;
+    e.details = std::move(details);
+    run->history.append(e);
+    if (run->express)
+        return;
+    run->unsaved.append(std::move(e));
+    if (!run->flushPosted) {
+        run->flushPosted = true;
+        QMetaObject::invokeMethod(
+            this, [this, run] { flushEvents(run); }, Qt::QueuedConnection);
+    }
+}
+
+void SfnExecutor::flushEvents(const std::shared_ptr<Run> &run)
+{
+    run->flushPosted = false;
+    if (run->unsaved.isEmpty() || !m_context.store)
+        return;
+    const auto saved = m_context.store->appendEvents(run->execution.arn, run->unsaved);
+    if (!saved)
+        qWarning("tarmac: stepfunctions: %s: history not saved: %s", qPrintable(run->execution.arn),
+            qPrintable(saved.error().message));
+    run->unsaved.clear();
+}
+
+void SfnExecutor::recordSpan(const std::shared_ptr<Run> &run, const QByteArray &spanId,
+    const QByteArray &parent, const QString &name, const QString &operation, qint64 startNs,
+    const QString &error, Attributes attributes)
+{
+    if (!m_context.tracer)
+        return;
+    attributes.append({QStringLiteral("aws.stepfunctions.execution_arn"), run->execution.arn});
+    m_context.tracer->record(makeSpan({.traceId = run->execution.traceId,
+        .spanId = spanId,
+        .parentSpanId = parent,
+        .service = QStringLiteral("stepfunctions"),
+        .operation = operation,
+        .name = name,
+        .kind = SpanKindInternal,
+        .startNs = startNs,
+        .endNs = m_context.clock->nowNs(),
+        .error = error,
+        .attributes = std::move(attributes)}));
+}
+
+void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
+    std::shared_ptr<const AslStateMachine> parsed, bool resume, Finished finished)
+{
+    auto run = std::make_shared<Run>();
+    run->execution = std::move(execution);
+    run->machine = machine;
+    run->parsed = std::move(parsed);
+    run->express = machine.type == QLatin1String("EXPRESS");
+    run->readsInput = machine.definition.contains("Execution.Input");
+    run->finished = std::move(finished);
+    run->spanId = TraceContext::newSpanId();
+    run->startNs = m_context.clock->nowNs();
+    if (run->execution.traceId.isEmpty())
+        run->execution.traceId = TraceContext::newTrace(*m_context.clock).traceId;
+    run->root->parentSpanId = run->spanId;
+    m_runs.insert(run->execution.arn, run);
+
+    QString state = run->parsed->startAt;
+    QByteArray inputText = run->execution.input;
+    if (resume && !run->execution.checkpointState.isEmpty()) {
+        state = run->execution.checkpointState;
+        inputText = run->execution.checkpointInput;
+        if (m_context.store) {
+            if (auto h = m_context.store->history(run->execution.arn))
+                run->history = *h;
+        }
+    } else {
+        addEvent(run, QStringLiteral("ExecutionStarted"),
+            {{"executionStartedEventDetails",
+                {{"input", run->execution.input.toStdString()},
+                    {"inputDetails", {{"truncated", false}}},
+                    {"roleArn", toStd(machine.roleArn)}}}});
+        if (!run->express && m_context.store) {
+            if (auto r = m_context.store->saveExecution(run->execution); !r)
+                qWarning("tarmac: stepfunctions: %s", qPrintable(r.error().message));
+        }
+    }
+    if (run->parsed->timeoutSeconds && *run->parsed->timeoutSeconds > 0) {
+        const qint64 elapsedNs = (m_context.clock->nowMs() - run->execution.startMs) * 1'000'000;
+        schedule(run, qint64(*run->parsed->timeoutSeconds) * kNsPerSecond - elapsedNs, [this, run] {
+            run->timedOut = true;
+            Outcome o = Outcome::failed(QString(AslErrors::Timeout),
+                QStringLiteral("The execution timed out after %1 seconds")
+                    .arg(*run->parsed->timeoutSeconds));
+            finish(run, o);
+        });
+    }
+    auto input = parseJson(inputText);
+    const AslStateMachine *top = run->parsed.get();
+    post(run, [this, run, top, state, input = input ? *input : Json::object()]() mutable {
+        enterState(run, run->root, top, state, std::move(input),
+            [this, run](Outcome o) { finish(run, o); });
+    });
+}
+
+void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
+{
+    if (run->done)
+        return;
+    run->done = true;
+    run->root->cancelled = true;
+    for (Clock::TimerId id : std::as_const(run->timers))
+        m_context.clock->cancel(id);
+    run->timers.clear();
+    for (auto it = m_tokens.begin(); it != m_tokens.end();) {
+        if ((*it)->run == run) {
+            if ((*it)->heartbeat)
+                m_context.clock->cancel((*it)->heartbeat);
+            it = m_tokens.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    SfnExecution &e = run->execution;
+    e.stopMs = m_context.clock->nowMs();
+    if (o.ok) {
+        e.status = QStringLiteral("SUCCEEDED");
+        e.output = toJsonBytes(o.output);
+        addEvent(run, QStringLiteral("ExecutionSucceeded"),
+            {{"executionSucceededEventDetails",
+                {{"output", e.output.toStdString()}, {"outputDetails", {{"truncated", false}}}}}});
+    } else if (o.error == QLatin1String("States.Aborted")) {
+        e.status = QStringLiteral("ABORTED"); // StopExecution set error and cause
+        addEvent(run, QStringLiteral("ExecutionAborted"),
+            {{"executionAbortedEventDetails",
+                {{"error", toStd(e.error)}, {"cause", toStd(e.cause)}}}});
+    } else {
+        e.status = run->timedOut ? QStringLiteral("TIMED_OUT") : QStringLiteral("FAILED");
+        e.error = o.error;
+        e.cause = o.cause;
+        const bool timedOut = e.status == QLatin1String("TIMED_OUT");
+        addEvent(run,
+            timedOut ? QStringLiteral("ExecutionTimedOut") : QStringLiteral("ExecutionFailed"),
+            {{timedOut ? "executionTimedOutEventDetails" : "executionFailedEventDetails",
+                {{"error", toStd(e.error)}, {"cause", toStd(e.cause)}}}});
+    }
+    e.checkpointState.clear();
+    e.checkpointInput.clear();
+    flushEvents(run);
+    if (!run->express && m_context.store) {
+        if (auto r = m_context.store->saveExecution(e); !r)
+            qWarning("tarmac: stepfunctions: %s", qPrintable(r.error().message));
+    }
+    recordSpan(run, run->spanId, QByteArray(),
+        QStringLiteral("%1 execution").arg(run->machine.name), QStringLiteral("Execution"),
+        run->startNs,
+        e.status == QLatin1String("SUCCEEDED") ? QString()
+                                               : QStringLiteral("%1: %2").arg(e.status, e.error),
+        {{QStringLiteral("aws.stepfunctions.state_machine"), run->machine.name},
+            {QStringLiteral("aws.stepfunctions.status"), e.status}});
+    m_runs.remove(e.arn);
+    m_finished.insert(e.arn, run);
+    if (m_finished.size() > kKeepFinished) {
+        // Drop the oldest finished one.
+        auto oldest = m_finished.begin();
+        for (auto it = m_finished.begin(); it != m_finished.end(); ++it) {
+            if ((*it)->execution.stopMs < (*oldest)->execution.stopMs)
+                oldest = it;
+        }
+        m_finished.erase(oldest);
+    }
+    if (run->finished) {
+        auto f = std::move(run->finished);
+        f(e);
+    }
+}
+
+bool SfnExecutor::stop(const QString &executionArn, const QString &error, const QString &cause)
+{
+    auto run = m_runs.value(executionArn);
+    if (!run)
+        return false;
+    run->execution.error = error;
+    run->execution.cause = cause;
+    finish(run, Outcome::failed(QStringLiteral("States.Aborted"), cause));
+    return true;
+}
+
+void SfnExecutor::stopAll()
+{
+    for (const auto &run : std::as_const(m_runs)) {
+        run->done = true;
+        run->root->cancelled = true;
+        for (Clock::TimerId id : std::as_const(run->timers))
+            m_context.clock->cancel(id);
+        flushEvents(run);
+    }
+    m_runs.clear();
+    m_tokens.clear();
+}
+
+std::optional<SfnExecution> SfnExecutor::running(const QString &executionArn) const
+{
+    auto run = m_runs.value(executionArn);
+    if (!run)
+        return std::nullopt;
+    return run->execution;
+}
+
+std::optional<QList<SfnHistoryEvent>> SfnExecutor::history(const QString &executionArn) const
+{
+    auto run = m_runs.value(executionArn);
+    if (!run)
+        run = m_finished.value(executionArn);
+    if (!run)
+        return std::nullopt;
+    return run->history;
+}
+
+QList<BusyItem> SfnExecutor::busy(bool includeFuture) const
+{
+    QList<BusyItem> out;
+    for (const auto &run : std::as_const(m_runs)) {
+        if (run->inFlight == 0 && !(includeFuture && !run->timers.isEmpty()))
+            continue;
+        out.append({QStringLiteral("execution"), run->machine.name, run->execution.arn,
+            run->startNs,
+            run->currentState.isEmpty() ? QString()
+                                        : QStringLiteral("in state %1").arg(run->currentState)});
+    }
+    return out;
+}
+
+void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+    const AslStateMachine *machine, const QString &name, Json input, Done done)
+{
+    if (run->done || scope->isCancelled())
+        return;
+    const AslState *found = machine->state(name);
+    if (!found) {
+        done(Outcome::failed(
+            QString(AslErrors::Runtime), QStringLiteral("No state named %1").arg(name)));
+        return;
+    }
+    const AslState &s = *found;
+    const bool top = machine == run->parsed.get();
+    if (top) {
+        run->currentState = name;
+        if (!run->express && m_context.store) {
+            run->execution.checkpointState = name;
+            run->execution.checkpointInput = toJsonBytes(input);
+            if (auto r = m_context.store->saveExecution(run->execution); !r)
+                qWarning("tarmac: stepfunctions: %s", qPrintable(r.error().message));
+        }
+    }
+    const QString type = typeName(s);
+    addEvent(run, type + QStringLiteral("StateEntered"),
+        {{"stateEnteredEventDetails",
+            {{"name", toStd(name)}, {"input", toJsonBytes(input).toStdString()},
+                {"inputDetails", {{"truncated", false}}}}}});
+    const QByteArray spanId = TraceContext::newSpanId();
+    const qint64 startNs = m_context.clock->nowNs();
+    const Json context = contextObject(run, name, 0);
+
+    // The state is over: its span, its exit event, and the next state or the end.
+    auto leave = [this, run, scope, machine, found, type, spanId, startNs, done](
+                     Outcome o, std::optional<QString> next) {
+        if (run->done || scope->isCancelled())
+            return;
+        const AslState &st = *found;
+        recordSpan(run, spanId, scope->parentSpanId, QStringLiteral("%1 %2").arg(type, st.name),
+            type, startNs,
+            o.ok ? QString() : QStringLiteral("%1: %2").arg(o.error, o.cause.left(300)),
+            {{QStringLiteral("aws.stepfunctions.state"), st.name},
+                {QStringLiteral("aws.stepfunctions.state_type"), type}});
+        if (!o.ok) {
+            done(std::move(o));
+            return;
+        }
+        if (st.type != AslState::Type::Fail)
+            addEvent(run, type + QStringLiteral("StateExited"),
+                {{"stateExitedEventDetails",
+                    {{"name", toStd(st.name)}, {"output", toJsonBytes(o.output).toStdString()},
+                        {"outputDetails", {{"truncated", false}}}}}});
+        const std::optional<QString> target = next ? next : st.next;
+        if (!target || st.end || st.type == AslState::Type::Succeed) {
+            done(std::move(o));
+            return;
+        }
+        post(
+            run, [this, run, scope, machine, target, output = std::move(o.output), done]() mutable {
+                enterState(run, scope, machine, *target, std::move(output), done);
+            });
+    };
+    const auto fail
+        = [leave](const Error &e) { leave(Outcome::failed(e.code, e.message), std::nullopt); };
+    // ResultPath and OutputPath on a state's result.
+    const auto output = [found, input, context](const Json &result) -> Result<Json> {
+        auto merged = applyResultPath(input, result, found->resultPath);
+        if (!merged)
+            return merged.error();
+        return applyOutputPath(*merged, found->outputPath, context);
+    };
+
+    auto effective = applyInputPath(input, s.inputPath, context);
+    if (!effective) {
+        fail(effective.error());
+        return;
+    }
+    switch (s.type) {
+    case AslState::Type::Pass: {
+        Json result = *effective;
+        if (s.result) {
+            result = *s.result;
+        } else if (s.parameters) {
+            auto p = applyPayloadTemplate(*s.parameters, *effective, context);
+            if (!p) {
+                fail(p.error());
+                return;
+            }
+            result = *p;
+        }
+        auto out = output(result);
+        if (!out)
+            fail(out.error());
+        else
+            leave({true, *out, {}, {}}, std::nullopt);
+        return;
+    }
+    case AslState::Type::Succeed: {
+        auto out = applyOutputPath(*effective, s.outputPath, context);
+        if (!out)
+            fail(out.error());
+        else
+            leave({true, *out, {}, {}}, std::nullopt);
+        return;
+    }
+    case AslState::Type::Fail: {
+        QString error = s.error.value_or(QString());
+        QString cause = s.cause.value_or(QString());
+        if (s.errorPath) {
+            auto v = evaluatePathOrIntrinsic(*s.errorPath, input, context);
+            if (v && v->is_string())
+                error = fromStd(v->get<std::string>());
+        }
+        if (s.causePath) {
+            auto v = evaluatePathOrIntrinsic(*s.causePath, input, context);
+            if (v && v->is_string())
+                cause = fromStd(v->get<std::string>());
+        }
+        leave(Outcome::failed(error, cause), std::nullopt);
+        return;
+    }
+    case AslState::Type::Choice: {
+        auto next = selectChoice(s.choices, s.defaultState, *effective, context);
+        if (!next) {
+            fail(next.error());
+            return;
+        }
+        auto out = applyOutputPath(*effective, s.outputPath, context);
+        if (!out)
+            fail(out.error());
+        else
+            leave({true, *out, {}, {}}, *next);
+        return;
+    }
+    case AslState::Type::Wait: {
+        qint64 dueNs = 0;
+        const qint64 now = m_context.clock->nowNs();
+        if (s.seconds) {
+            dueNs = now + qint64(*s.seconds * double(kNsPerSecond));
+        } else if (s.secondsPath) {
+            auto v = selectReferencePath(*s.secondsPath, *effective, context);
+            if (!v || !v->is_number() || v->get<double>() < 0) {
+                fail(makeError(QString(AslErrors::Runtime),
+                    QStringLiteral("The SecondsPath parameter does not reference a valid "
+                                   "non-negative integer value: %1")
+                        .arg(*s.secondsPath)));
+                return;
+            }
+            dueNs = now + qint64(v->get<double>() * double(kNsPerSecond));
+        } else {
+            QString stamp = s.timestamp.value_or(QString());
+            if (s.timestampPath) {
+                auto v = selectReferencePath(*s.timestampPath, *effective, context);
+                stamp = v && v->is_string() ? fromStd(v->get<std::string>()) : QString();
+            }
+            const auto at = parseAslTimestamp(stamp);
+            if (!at) {
+                fail(makeError(QString(AslErrors::Runtime),
+                    QStringLiteral(
+                        "The TimestampPath parameter does not reference a valid ISO-8601 "
+                        "extended offset date-time format string: %1")
+                        .arg(s.timestampPath.value_or(stamp))));
+                return;
+            }
+            dueNs = *at;
+        }
+        auto out = applyOutputPath(*effective, s.outputPath, context);
+        if (!out) {
+            fail(out.error());
+            return;
+        }
+        schedule(run, dueNs - now, [leave, result = *out] {
+            leave({true, result, {}, {}}, std::nullopt);
+        });
+        return;
+    }
+    case AslState::Type::Task:
+    case AslState::Type::Parallel:
+    case AslState::Type::Map:
+        break;
+    }
+
+    // Task, Parallel and Map: the work, then Retry and Catch on its error, then ResultSelector,
+    // ResultPath and OutputPath on its result.
+    struct Attempt
+    {
+        std::vector<int> retries; // per retrier
+        int count = 0;
+    };
+    auto attempt = std::make_shared<Attempt>();
+    attempt->retries.assign(s.retry.size(), 0);
+    auto runOnce = std::make_shared<std::function<void()>>();
+    const Json original = input;
+    // The function holds itself weakly (no cycle): what is in flight (a task's callback, a
+    // retry's timer) holds it while it may run again.
+    std::weak_ptr<std::function<void()>> weakRunOnce = runOnce;
+    *runOnce = [this, run, scope, found, original, context, spanId, attempt, weakRunOnce, leave,
+                   output]() {
+        const auto runOnce = weakRunOnce.lock();
+        if (!runOnce)
+            return;
+        const AslState &st = *found;
+        Json ctx = context;
+        ctx["State"]["RetryCount"] = attempt->count;
+        auto eff = applyInputPath(original, st.inputPath, ctx);
+        const auto onResult = [this, run, scope, found, original, ctx, attempt, runOnce, leave,
+                                  output](Outcome o) {
+            if (run->done || scope->isCancelled())
+                return;
+            const AslState &st = *found;
+            if (o.ok) {
+                Json result = o.output;
+                if (st.resultSelector) {
+                    auto selected = applyPayloadTemplate(*st.resultSelector, result, ctx);
+                    if (!selected) {
+                        leave(Outcome::failed(selected.error().code, selected.error().message),
+                            std::nullopt);
+                        return;
+                    }
+                    result = *selected;
+                }
+                auto out = output(result);
+                if (!out) {
+                    leave(Outcome::failed(out.error().code, out.error().message), std::nullopt);
+                    return;
+                }
+                leave({true, *out, {}, {}}, std::nullopt);
+                return;
+            }
+            // Retry: the first retrier that names the error, while it has attempts left.
+            for (size_t i = 0; i < st.retry.size(); ++i) {
+                if (!aslErrorMatches(st.retry[i].errorEquals, o.error))
+                    continue;
+                const auto delay = aslRetryDelaySeconds(st.retry[i], attempt->retries[i] + 1);
+                if (!delay)
+                    break;
+                ++attempt->retries[i];
+                ++attempt->count;
+                schedule(run, qint64(*delay * double(kNsPerSecond)), [runOnce] { (*runOnce)(); });
+                return;
+            }
+            if (const AslCatcher *c = findCatcher(st.catchers, o.error)) {
+                const Json errorOutput = {{"Error", toStd(o.error)}, {"Cause", toStd(o.cause)}};
+                auto merged = applyResultPath(original, errorOutput, c->resultPath);
+                if (!merged) {
+                    leave(
+                        Outcome::failed(merged.error().code, merged.error().message), std::nullopt);
+                    return;
+                }
+                leave({true, *merged, {}, {}}, c->next);
+                return;
+            }
+            leave(std::move(o), std::nullopt);
+        };
+        if (!eff) {
+            onResult(Outcome::failed(eff.error().code, eff.error().message));
+            return;
+        }
+        switch (st.type) {
+        case AslState::Type::Task:
+            runTask(run, scope, st, *eff, ctx, spanId, onResult);
+            return;
+        case AslState::Type::Parallel:
+            runParallel(run, scope, st, *eff, spanId, onResult);
+            return;
+        default:
+            runMap(run, scope, st, *eff, ctx, spanId, onResult);
+            return;
+        }
+    };
+    (*runOnce)();
+}
+
+void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+    const AslState &state, const Json &effective, Json context, const QByteArray &spanId, Done done)
+{
+    QString resource = state.resource;
+    const bool waitForToken = resource.endsWith(QLatin1String(".waitForTaskToken"));
+    QString token;
+    if (waitForToken) {
+        resource.chop(int(qstrlen(".waitForTaskToken")));
+        token = newToken();
+        context["Task"] = {{"Token", toStd(token)}};
+    }
+    Json parameters = effective;
+    if (state.parameters) {
+        auto p = applyPayloadTemplate(*state.parameters, effective, context);
+        if (!p) {
+            done(Outcome::failed(p.error().code, p.error().message));
+            return;
+        }
+        parameters = *p;
+    }
+    // TimeoutSeconds: States.Timeout when the task has not answered in time.
+    auto settled = std::make_shared<bool>(false);
+    Done once = [settled, scope, done](Outcome o) {
+        if (*settled || scope->isCancelled())
+            return;
+        *settled = true;
+        done(std::move(o));
+    };
+    if (state.timeoutSeconds && *state.timeoutSeconds > 0) {
+        const int seconds = *state.timeoutSeconds;
+        schedule(run, qint64(seconds) * kNsPerSecond, [once, seconds] {
+            once(Outcome::failed(QString(AslErrors::Timeout),
+                QStringLiteral("Task timed out after %1 seconds").arg(seconds)));
+        });
+    }
+    // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]: the effective input is the
+    // payload, the function's answer the result.
+    if (resource.startsWith(QLatin1String("arn:aws:lambda:"))) {
+        const QString function = resource.section(u':', 6);
+        invokeLambda(run, state, function, toJsonBytes(parameters), false, false, {}, spanId, once);
+        return;
+    }
+    const QLatin1String integration("arn:aws:states:::");
+    if (!resource.startsWith(integration)) {
+        once(Outcome::failed(QString(AslErrors::TaskFailed),
+            QStringLiteral("Tarmac does not run the task resource %1").arg(resource)));
+        return;
+    }
+    const QString rest = resource.mid(integration.size());
+    const QString service = rest.section(u':', 0, 0);
+    QString action = rest.section(u':', 1);
+    int sync = 0; // .sync: 1, .sync:2 (the nested output as JSON): 2
+    if (action.endsWith(QLatin1String(".sync:2")) || action.endsWith(QLatin1String(".sync"))) {
+        sync = action.endsWith(QLatin1String(":2")) ? 2 : 1;
+        action = action.section(u'.', 0, 0);
+    }
+    if (service == QLatin1String("lambda") && action == QLatin1String("invoke")) {
+        if (!parameters.is_object() || !parameters.contains("FunctionName")
+            || !parameters["FunctionName"].is_string()) {
+            once(Outcome::failed(QString(AslErrors::Runtime),
+                QStringLiteral("lambda:invoke takes Parameters with a FunctionName")));
+            return;
+        }
+        QString function = fromStd(parameters["FunctionName"].get<std::string>());
+        if (function.startsWith(QLatin1String("arn:")))
+            function = function.section(u':', 6);
+        const auto payload = parameters.find("Payload");
+        const QByteArray bytes = payload == parameters.end() ? QByteArray("{}")
+            : payload->is_string() ? QByteArray::fromStdString(payload->get<std::string>())
+                                   : toJsonBytes(*payload);
+        invokeLambda(run, state, function, bytes, true, waitForToken, token, spanId, once);
+        return;
+    }
+    if (waitForToken) {
+        // Any other integration with a token: the call is made, then the task waits for it.
+        auto wait = std::make_shared<TokenWait>();
+        wait->run = run;
+        wait->done = once;
+        m_tokens.insert(token, wait);
+        callService(
+            run, state, service, action, parameters, 0, spanId, [this, token, once](Outcome o) {
+                if (!o.ok) {
+                    m_tokens.remove(token);
+                    once(std::move(o));
+                }
+            });
+        return;
+    }
+    QString service2 = service;
+    if (service == QLatin1String("aws-sdk")) {
+        service2 = action.section(u':', 0, 0);
+        action = action.section(u':', 1);
+    } else {
+        parameters = optimizedParameters(service, action, std::move(parameters));
+    }
+    callService(run, state, service2, action, parameters, sync, spanId, once);
+}
+
+void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &state,
+    const QString &function, const QByteArray &payload, bool wrapped, bool waitForToken,
+    const QString &token, const QByteArray &spanId, Done done)
+{
+    const QString name = function.section(u':', 0, 0);
+    const QString qualifier = function.section(u':', 1, 1);
+    if (wrapped) {
+        addEvent(run, QStringLiteral("TaskScheduled"),
+            {{"taskScheduledEventDetails",
+                {{"resourceType", "lambda"},
+                    {"resource", waitForToken ? "invoke.waitForTaskToken" : "invoke"},
+                    {"region", toStd(m_context.region)},
+                    {"parameters",
+                        toJsonBytes(Json {{"FunctionName", toStd(function)},
+                                        {"Payload", jsonOrText(payload)}})
+                            .toStdString()}}}});
+        addEvent(run, QStringLiteral("TaskStarted"),
+            {{"taskStartedEventDetails", {{"resourceType", "lambda"}, {"resource", "invoke"}}}});
+    } else {
+        addEvent(run, QStringLiteral("LambdaFunctionScheduled"),
+            {{"lambdaFunctionScheduledEventDetails",
+                {{"resource", toStd(state.resource)}, {"input", payload.toStdString()},
+                    {"inputDetails", {{"truncated", false}}}}}});
+        addEvent(run, QStringLiteral("LambdaFunctionStarted"), Json::object());
+    }
+    if (waitForToken) {
+        auto wait = std::make_shared<TokenWait>();
+        wait->run = run;
+        wait->done = done;
+        if (state.heartbeatSeconds && *state.heartbeatSeconds > 0) {
+            wait->heartbeatSeconds = *state.heartbeatSeconds;
+            std::weak_ptr<TokenWait> weak = wait;
+            wait->onHeartbeat = [this, token, weak] {
+                auto w = weak.lock();
+                if (!w)
+                    return;
+                m_tokens.remove(token);
+                w->done(Outcome::failed(QString(AslErrors::HeartbeatTimeout),
+                    QStringLiteral("Task heartbeat timed out")));
+            };
+            wait->heartbeat = Clock::TimerId(
+                schedule(run, qint64(wait->heartbeatSeconds) * kNsPerSecond, wait->onHeartbeat));
+        }
+        m_tokens.insert(token, wait);
+    }
+    ++run->inFlight;
+    Delivery d;
+    d.functionName = name;
+    d.qualifier = qualifier;
+    d.payload = payload;
+    d.origin = QStringLiteral("stepfunctions");
+    d.traceId = run->execution.traceId;
+    d.parentSpanId = spanId;
+    QPointer<SfnExecutor> self(this);
+    d.done = [self, run, done, wrapped, waitForToken, token](const DeliveryResult &r) {
+        QMetaObject::invokeMethod(
+            self.data(),
+            [self, run, done, wrapped, waitForToken, token, r] {
+                --run->inFlight;
+                if (!self || run->done)
+                    return;
+                Outcome o;
+                auto parsed = parseJson(r.payload);
+                const Json response = parsed ? *parsed : Json(r.payload.toStdString());
+                if (!r.delivered) {
+                    o = Outcome::failed(
+                        QStringLiteral("Lambda.%1")
+                            .arg(r.errorType.isEmpty() ? QStringLiteral("ServiceException")
+                                                       : r.errorType),
+                        r.errorMessage);
+                } else if (r.functionError) {
+                    QString type = r.errorType;
+                    if (response.is_object() && response.contains("errorType")
+                        && response["errorType"].is_string())
+                        type = fromStd(response["errorType"].get<std::string>());
+                    o = Outcome::failed(type.isEmpty() ? QStringLiteral("Lambda.Unknown") : type,
+                        QString::fromUtf8(r.payload));
+                } else if (wrapped) {
+                    o.output = {{"ExecutedVersion", "$LATEST"}, {"Payload", response},
+                        {"SdkHttpMetadata",
+                            {{"HttpHeaders",
+                                 {{"X-Amz-Executed-Version", "$LATEST"},
+                                     {"x-amzn-RequestId", r.requestId.toStdString()}}},
+                                {"HttpStatusCode", 200}}},
+                        {"SdkResponseMetadata", {{"RequestId", r.requestId.toStdString()}}},
+                        {"StatusCode", 200}};
+                } else {
+                    o.output = r.payload.isEmpty() ? Json() : response;
+                }
+                if (waitForToken) {
+                    // The function ran; the task goes on when its token comes back (or fails
+                    // now, with the invocation's error).
+                    if (!o.ok) {
+                        if (auto w = self->m_tokens.take(token)) {
+                            if (w->heartbeat)
+                                self->m_context.clock->cancel(w->heartbeat);
+                            w->done(std::move(o));
+                        }
+                    } else {
+                        self->addEvent(run, QStringLiteral("TaskSubmitted"),
+                            {{"taskSubmittedEventDetails",
+                                {{"resourceType", "lambda"},
+                                    {"resource", "invoke.waitForTaskToken"},
+                                    {"output", toJsonBytes(o.output).toStdString()}}}});
+                    }
+                    return;
+                }
+                if (wrapped) {
+                    self->taskEnded(run, QStringLiteral("lambda"), QStringLiteral("invoke"), o);
+                } else if (o.ok) {
+                    self->addEvent(run, QStringLiteral("LambdaFunctionSucceeded"),
+                        {{"lambdaFunctionSucceededEventDetails",
+                            {{"output", toJsonBytes(o.output).toStdString()},
+                                {"outputDetails", {{"truncated", false}}}}}});
+                } else {
+                    self->addEvent(run, QStringLiteral("LambdaFunctionFailed"),
+                        {{"lambdaFunctionFailedEventDetails",
+                            {{"error", toStd(o.error)}, {"cause", toStd(o.cause)}}}});
+                }
+                done(std::move(o));
+            },
+            Qt::QueuedConnection);
+    };
+    m_context.deliveries->submit(std::move(d));
+}
+
+void SfnExecutor::callService(const std::shared_ptr<Run> &run, const AslState &state,
+    const QString &service, const QString &action, const Json &parameters, int sync,
+    const QByteArray &spanId, Done done)
+{
+    Q_UNUSED(state);
+    // The SDK's action name, camelCase in the ARN ("sendMessage"), is the API's operation.
+    QString operation = action;
+    if (!operation.isEmpty())
+        operation[0] = operation[0].toUpper();
+    const QString resourceName = action;
+    addEvent(run, QStringLiteral("TaskScheduled"),
+        {{"taskScheduledEventDetails",
+            {{"resourceType", toStd(service)}, {"resource", toStd(resourceName)},
+                {"region", toStd(m_context.region)},
+                {"parameters", toJsonBytes(parameters).toStdString()}}}});
+    addEvent(run, QStringLiteral("TaskStarted"),
+        {{"taskStartedEventDetails",
+            {{"resourceType", toStd(service)}, {"resource", toStd(resourceName)}}}});
+    TraceContext trace;
+    trace.traceId = run->execution.traceId;
+    trace.parentSpanId = spanId;
+    QNetworkRequest request(m_context.edgeUrl);
+    request.setRawHeader("traceparent", trace.toTraceparent());
+    QNetworkReply *reply = nullptr;
+    QString errorPrefix;
+    const JsonService *json = jsonService(service);
+    if (json) {
+        errorPrefix = QLatin1String(json->errorPrefix);
+        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray(json->contentType));
+        request.setRawHeader("X-Amz-Target", QByteArray(json->targetPrefix) + operation.toUtf8());
+        request.setRawHeader("Authorization",
+            QByteArray("AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/")
+                + m_context.region.toUtf8() + '/' + json->scope
+                + "/aws4_request, SignedHeaders=host, Signature=0");
+        const bool camel = QLatin1String(json->scope) == QLatin1String("states");
+        const Json body = parameters.is_object() ? parameters : Json::object();
+        reply = m_http->post(request, toJsonBytes(camel ? recase(body, false) : body));
+    } else if (service == QLatin1String("sns")) {
+        errorPrefix = QStringLiteral("SNS");
+        QUrlQuery form;
+        form.addQueryItem(QStringLiteral("Action"), operation);
+        form.addQueryItem(QStringLiteral("Version"), QStringLiteral("2010-03-31"));
+        if (parameters.is_object())
+            flatten(form, QString(), parameters);
+        request.setHeader(
+            QNetworkRequest::ContentTypeHeader, QByteArray("application/x-www-form-urlencoded"));
+        request.setRawHeader("Authorization",
+            QByteArray("AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/")
+                + m_context.region.toUtf8() + "/sns/aws4_request, SignedHeaders=host, Signature=0");
+        reply = m_http->post(request, form.toString(QUrl::FullyEncoded).toUtf8());
+    } else {
+        Outcome o = Outcome::failed(QString(AslErrors::TaskFailed),
+            QStringLiteral("Tarmac does not emulate the %1 integration (%2)").arg(service, action));
+        taskEnded(run, service, resourceName, o);
+        done(std::move(o));
+        return;
+    }
+    ++run->inFlight;
+    QPointer<SfnExecutor> self(this);
+    connect(reply, &QNetworkReply::finished, this,
+        [this, self, run, reply, service, resourceName, errorPrefix, sync, done] {
+            reply->deleteLater();
+            --run->inFlight;
+            if (run->done)
+                return;
+            const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            const QByteArray body = reply->readAll();
+            Outcome o;
+            if (status >= 200 && status < 300) {
+                if (service == QLatin1String("sns")) {
+                    o.output = Json::object();
+                    const QString id = xmlElement(body, "MessageId");
+                    if (!id.isEmpty())
+                        o.output["MessageId"] = toStd(id);
+                    const QString seq = xmlElement(body, "SequenceNumber");
+                    if (!seq.isEmpty())
+                        o.output["SequenceNumber"] = toStd(seq);
+                } else {
+                    auto parsed = parseJson(body.isEmpty() ? QByteArray("{}") : body);
+                    o.output = parsed ? *parsed : Json::object();
+                }
+            } else {
+                QString code;
+                QString message;
+                if (auto parsed = parseJson(body); parsed && parsed->is_object()) {
+                    for (const char *k : {"__type", "code"}) {
+                        if (parsed->contains(k) && (*parsed)[k].is_string()) {
+                            code = fromStd((*parsed)[k].get<std::string>()).section(u'#', -1);
+                            break;
+                        }
+                    }
+                    for (const char *k : {"message", "Message"}) {
+                        if (parsed->contains(k) && (*parsed)[k].is_string()) {
+                            message = fromStd((*parsed)[k].get<std::string>());
+                            break;
+                        }
+                    }
+                } else {
+                    code = xmlElement(body, "Code");
+                    message = xmlElement(body, "Message");
+                }
+                if (code.isEmpty())
+                    code = status == 0 ? QStringLiteral("ServiceException")
+                                       : QStringLiteral("Http%1").arg(status);
+                if (message.isEmpty())
+                    message = QString::fromUtf8(body.left(500));
+                o = Outcome::failed(errorPrefix + u'.' + code,
+                    QStringLiteral("%1 (Service: %2, Status Code: %3)")
+                        .arg(message, errorPrefix)
+                        .arg(status));
+            }
+            const bool camel
+                = service == QLatin1String("states") || service == QLatin1String("sfn");
+            // states:startExecution.sync: the nested execution's end is the task's.
+            if (o.ok && sync > 0 && service == QLatin1String("states")
+                && o.output.contains("executionArn") && o.output["executionArn"].is_string()) {
+                const QString arn = fromStd(o.output["executionArn"].get<std::string>());
+                auto poll = std::make_shared<std::function<void()>>();
+                std::weak_ptr<std::function<void()>> weakPoll = poll; // held by what is in flight
+                *poll = [this, self, run, arn, weakPoll, done, service, resourceName, sync]() {
+                    const auto poll = weakPoll.lock();
+                    if (!self || run->done || !poll)
+                        return;
+                    QNetworkRequest rq(m_context.edgeUrl);
+                    rq.setHeader(QNetworkRequest::ContentTypeHeader,
+                        QByteArray("application/x-amz-json-1.0"));
+                    rq.setRawHeader("X-Amz-Target", "AWSStepFunctions.DescribeExecution");
+                    rq.setRawHeader("Authorization",
+                        "AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/us-east-1/states/"
+                        "aws4_request, SignedHeaders=host, Signature=0");
+                    QNetworkReply *r
+                        = m_http->post(rq, toJsonBytes(Json {{"executionArn", toStd(arn)}}));
+                    ++run->inFlight;
+                    connect(r, &QNetworkReply::finished, this,
+                        [this, run, r, poll, done, service, resourceName, sync] {
+                            r->deleteLater();
+                            --run->inFlight;
+                            if (run->done)
+                                return;
+                            auto d = parseJson(r->readAll());
+                            const std::string status
+                                = d && d->is_object() && (*d)["status"].is_string()
+                                ? (*d)["status"].get<std::string>()
+                                : std::string("FAILED");
+                            if (status == "RUNNING") {
+                                schedule(run, 50'000'000, [poll] { (*poll)(); });
+                                return;
+                            }
+                            // DescribeExecution's answer with the names capitalised, as the
+                            // task's result has them; .sync:2 gives Input and Output as JSON.
+                            Json out = d && d->is_object() ? recase(*d, true) : Json::object();
+                            for (const char *k : {"Input", "Output"}) {
+                                if (sync == 2 && out.contains(k) && out[k].is_string()) {
+                                    if (auto parsed = parseJson(
+                                            QByteArray::fromStdString(out[k].get<std::string>())))
+                                        out[k] = *parsed;
+                                }
+                            }
+                            Outcome o;
+                            if (status != "SUCCEEDED")
+                                o = Outcome::failed(QStringLiteral("States.TaskFailed"),
+                                    QString::fromUtf8(toJsonBytes(out)));
+                            else
+                                o.output = out;
+                            taskEnded(run, service, resourceName, o);
+                            done(std::move(o));
+                        });
+                };
+                (*poll)();
+                return;
+            }
+            if (o.ok && camel)
+                o.output = recase(o.output, true);
+            taskEnded(run, service, resourceName, o);
+            done(std::move(o));
+        });
+}
+
+void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+    const AslState &state, const Json &effective, const QByteArray &spanId, Done done)
+{
+    addEvent(run, QStringLiteral("ParallelStateStarted"), Json::object());
+    struct Join
+    {
+        Json results = Json::array();
+        int left = 0;
+        bool over = false;
+        std::vector<std::shared_ptr<Scope>> scopes;
+    };
+    auto join = std::make_shared<Join>();
+    const int n = int(state.branches.size());
+    join->left = n;
+    join->results = Json::array();
+    for (int i = 0; i < n; ++i)
+        join->results.push_back(nullptr);
+    if (n == 0) {
+        addEvent(run, QStringLiteral("ParallelStateSucceeded"), Json::object());
+        done({true, join->results, {}, {}});
+        return;
+    }
+    for (int i = 0; i < n; ++i) {
+        auto branchScope = std::make_shared<Scope>();
+        branchScope->parent = scope;
+        branchScope->parentSpanId = spanId;
+        join->scopes.push_back(branchScope);
+        const AslStateMachine *branch = &state.branches[size_t(i)];
+        post(run, [this, run, branchScope, branch, effective, join, i, done] {
+            enterState(run, branchScope, branch, branch->startAt, effective,
+                [this, run, join, i, done](Outcome o) {
+                    if (join->over)
+                        return;
+                    if (!o.ok) {
+                        join->over = true;
+                        for (const auto &s : join->scopes)
+                            s->cancelled = true;
+                        addEvent(run, QStringLiteral("ParallelStateFailed"), Json::object());
+                        done(std::move(o));
+                        return;
+                    }
+                    join->results[size_t(i)] = std::move(o.output);
+                    if (--join->left == 0) {
+                        join->over = true;
+                        addEvent(run, QStringLiteral("ParallelStateSucceeded"), Json::object());
+                        done({true, std::move(join->results), {}, {}});
+                    }
+                });
+        });
+    }
+}
+
+void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+    const AslState &state, const Json &effective, const Json &context, const QByteArray &spanId,
+    Done done)
+{
+    Json items;
+    if (state.itemsPath) {
+        auto selected = selectReferencePath(*state.itemsPath, effective, context);
+        if (!selected) {
+            done(Outcome::failed(selected.error().code, selected.error().message));
+            return;
+        }
+        items = *selected;
+    } else {
+        items = effective;
+    }
+    if (!items.is_array()) {
+        done(Outcome::failed(QString(AslErrors::Runtime),
+            QStringLiteral("Item Path %1 does not reference a JSON array: %2")
+                .arg(state.itemsPath.value_or(QStringLiteral("$")), aslJsonText(items).left(200))));
+        return;
+    }
+    const AslStateMachine *processor = state.itemProcessor();
+    if (!processor) {
+        done(Outcome::failed(
+            QString(AslErrors::Runtime), QStringLiteral("The Map state has no ItemProcessor")));
+        return;
+    }
+    int concurrency = state.maxConcurrency;
+    if (state.maxConcurrencyPath) {
+        auto v = selectReferencePath(*state.maxConcurrencyPath, effective, context);
+        if (v && v->is_number_integer())
+            concurrency = int(v->get<qint64>());
+    }
+    if (concurrency <= 0)
+        concurrency = 1000; // no limit: every item at once, within reason
+    addEvent(run, QStringLiteral("MapStateStarted"),
+        {{"mapStateStartedEventDetails", {{"length", items.size()}}}});
+    struct Join
+    {
+        Json items;
+        Json results = Json::array();
+        size_t next = 0;
+        size_t left = 0;
+        int running = 0;
+        int failures = 0;
+        bool over = false;
+        std::vector<std::shared_ptr<Scope>> scopes;
+    };
+    auto join = std::make_shared<Join>();
+    join->items = std::move(items);
+    join->left = join->items.size();
+    for (size_t i = 0; i < join->items.size(); ++i)
+        join->results.push_back(nullptr);
+    const QString name = state.name;
+    const std::optional<Json> selector = state.parameters;
+    const std::optional<int> toleratedCount = state.toleratedFailureCount;
+    const std::optional<double> toleratedPercent = state.toleratedFailurePercentage;
+    if (join->left == 0) {
+        addEvent(run, QStringLiteral("MapStateSucceeded"), Json::object());
+        done({true, join->results, {}, {}});
+        return;
+    }
+    auto launch = std::make_shared<std::function<void()>>();
+    std::weak_ptr<std::function<void()>> weakLaunch = launch; // no cycle: iterations hold it
+    *launch = [this, run, scope, processor, spanId, join, weakLaunch, name, selector, effective,
+                  context, concurrency, toleratedCount, toleratedPercent, done] {
+        const auto launch = weakLaunch.lock();
+        if (!launch)
+            return;
+        while (!join->over && join->running < concurrency && join->next < join->items.size()) {
+            const size_t index = join->next++;
+            ++join->running;
+            Json itemContext = context;
+            itemContext["Map"] = {{"Item", {{"Index", index}, {"Value", join->items[index]}}}};
+            Json input = join->items[index];
+            if (selector) {
+                auto selected = applyPayloadTemplate(*selector, effective, itemContext);
+                if (!selected) {
+                    join->over = true;
+                    addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
+                    done(Outcome::failed(selected.error().code, selected.error().message));
+                    return;
+                }
+                input = *selected;
+            }
+            auto itemScope = std::make_shared<Scope>();
+            itemScope->parent = scope;
+            itemScope->parentSpanId = spanId;
+            join->scopes.push_back(itemScope);
+            addEvent(run, QStringLiteral("MapIterationStarted"),
+                {{"mapIterationStartedEventDetails", {{"name", toStd(name)}, {"index", index}}}});
+            post(run,
+                [this, run, itemScope, processor, input = std::move(input), join, index, launch,
+                    name, toleratedCount, toleratedPercent, done]() mutable {
+                    enterState(run, itemScope, processor, processor->startAt, std::move(input),
+                        [this, run, join, index, launch, name, toleratedCount, toleratedPercent,
+                            done](Outcome o) {
+                            if (join->over)
+                                return;
+                            --join->running;
+                            --join->left;
+                            const Json details = {{"name", toStd(name)}, {"index", index}};
+                            if (!o.ok) {
+                                addEvent(run, QStringLiteral("MapIterationFailed"),
+                                    {{"mapIterationFailedEventDetails", details}});
+                                ++join->failures;
+                                const double total = double(join->items.size());
+                                const bool tolerated
+                                    = (toleratedCount && join->failures <= *toleratedCount)
+                                    || (toleratedPercent
+                                        && double(join->failures) * 100.0 / total
+                                            <= *toleratedPercent);
+                                if (!tolerated) {
+                                    join->over = true;
+                                    for (const auto &s : join->scopes)
+                                        s->cancelled = true;
+                                    addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
+                                    if (toleratedCount || toleratedPercent)
+                                        o = Outcome::failed(
+                                            QString(AslErrors::ExceedToleratedFailureThreshold),
+                                            QStringLiteral(
+                                                "The specified tolerated failure threshold "
+                                                "was exceeded"));
+                                    done(std::move(o));
+                                    return;
+                                }
+                                join->results[index]
+                                    = {{"Error", toStd(o.error)}, {"Cause", toStd(o.cause)}};
+                            } else {
+                                addEvent(run, QStringLiteral("MapIterationSucceeded"),
+                                    {{"mapIterationSucceededEventDetails", details}});
+                                join->results[index] = std::move(o.output);
+                            }
+                            if (join->left == 0) {
+                                join->over = true;
+                                addEvent(run, QStringLiteral("MapStateSucceeded"), Json::object());
+                                done({true, std::move(join->results), {}, {}});
+                                return;
+                            }
+                            (*launch)();
+                        });
+                });
+        }
+    };
+    (*launch)();
+}
+
+Result<void> SfnExecutor::sendTaskSuccess(const QString &token, const Json &output)
+{
+    return resolveToken(token, {true, output, {}, {}});
+}
+
+Result<void> SfnExecutor::sendTaskFailure(
+    const QString &token, const QString &error, const QString &cause)
+{
+    return resolveToken(token, Outcome::failed(error, cause));
+}
+
+Result<void> SfnExecutor::resolveToken(const QString &token, Outcome outcome)
+{
+    auto wait = m_tokens.take(token);
+    if (!wait)
+        return makeError(QStringLiteral("TaskDoesNotExist"),
+            QStringLiteral("Task Token does not exist or has already been used"), 400);
+    if (wait->heartbeat)
+        m_context.clock->cancel(wait->heartbeat);
+    taskEnded(
+        wait->run, QStringLiteral("lambda"), QStringLiteral("invoke.waitForTaskToken"), outcome);
+    auto done = wait->done;
+    post(wait->run, [done, outcome = std::move(outcome)] { done(outcome); });
+    return {};
+}
+
+void SfnExecutor::taskEnded(const std::shared_ptr<Run> &run, const QString &resourceType,
+    const QString &resource, const Outcome &o)
+{
+    if (o.ok)
+        addEvent(run, QStringLiteral("TaskSucceeded"),
+            {{"taskSucceededEventDetails",
+                {{"resourceType", toStd(resourceType)}, {"resource", toStd(resource)},
+                    {"output", toJsonBytes(o.output).toStdString()},
+                    {"outputDetails", {{"truncated", false}}}}}});
+    else
+        addEvent(run, QStringLiteral("TaskFailed"),
+            {{"taskFailedEventDetails",
+                {{"resourceType", toStd(resourceType)}, {"resource", toStd(resource)},
+                    {"error", toStd(o.error)}, {"cause", toStd(o.cause)}}}});
+}
+
+Result<void> SfnExecutor::sendTaskHeartbeat(const QString &token)
+{
+    auto wait = m_tokens.value(token);
+    if (!wait)
+        return makeError(QStringLiteral("TaskDoesNotExist"),
+            QStringLiteral("Task Token does not exist or has already been used"), 400);
+    if (wait->heartbeat) {
+        m_context.clock->cancel(wait->heartbeat);
+        wait->run->timers.remove(wait->heartbeat);
+        wait->heartbeat = Clock::TimerId(
+            schedule(wait->run, qint64(wait->heartbeatSeconds) * kNsPerSecond, wait->onHeartbeat));
+    }
+    return {};
+}
+
+} // namespace tarmac

@@ -1,0 +1,123 @@
+#pragma once
+
+#include "base/busy.h"
+#include "base/clock.h"
+#include "base/json.h"
+#include "services/stepfunctions/asldefinition.h"
+#include "services/stepfunctions/sfnstore.h"
+#include "trace/span.h"
+
+#include <QHash>
+#include <QObject>
+#include <QUrl>
+
+#include <functional>
+#include <memory>
+
+class QNetworkAccessManager;
+
+namespace tarmac {
+
+class DeliverySink;
+class Tracer;
+
+// Runs executions of state machines (Amazon States Language, JSONPath), on the engine's
+// thread: every state in order, its input and output processed as Step Functions does
+// (aslpath.h), Task states through the Dispatcher (Lambda functions, plain ARN or
+// `arn:aws:states:::lambda:invoke`, `.waitForTaskToken`) or through the edge port as a client
+// (the optimized SQS, SNS, DynamoDB, EventBridge and Step Functions integrations and
+// `aws-sdk:SERVICE:ACTION`), Choice, Wait (on the engine's clock, so a frozen clock holds it
+// and an advance passes it), Succeed, Fail, Parallel and inline Map (MaxConcurrency), Retry
+// and Catch with AWS's error names, TimeoutSeconds and HeartbeatSeconds. Each state is a span
+// on the execution's trace and events in its history (GetExecutionHistory's types and
+// fields). A standard execution is saved at every top-level state, so that one running when
+// Tarmac was killed resumes from the state it was in.
+class SfnExecutor : public QObject
+{
+    Q_OBJECT
+public:
+    struct Context
+    {
+        Clock *clock = nullptr;
+        Tracer *tracer = nullptr;
+        DeliverySink *deliveries = nullptr;
+        SfnStore *store = nullptr;
+        QUrl edgeUrl;
+        QString region;
+        QString accountId;
+    };
+    explicit SfnExecutor(Context context, QObject *parent = nullptr);
+    ~SfnExecutor() override;
+
+    using Finished = std::function<void(const SfnExecution &execution)>;
+    // Starts `execution` (RUNNING, its input set) of `machine`; `resume`: it was running when
+    // Tarmac stopped, and goes on from its checkpoint. `finished` when it ends.
+    void start(SfnExecution execution, const SfnMachine &machine,
+        std::shared_ptr<const AslStateMachine> parsed, bool resume, Finished finished);
+    // StopExecution: the execution ends ABORTED. False when it is not running.
+    bool stop(const QString &executionArn, const QString &error, const QString &cause);
+    // Ends every execution's work without changing its state (Tarmac stops: standard ones
+    // resume at the next start).
+    void stopAll();
+    // A running execution as it stands, or nullopt.
+    std::optional<SfnExecution> running(const QString &executionArn) const;
+    // The history of an execution that is running or ran in this process (standard ones are
+    // also in the store; express ones only here).
+    std::optional<QList<SfnHistoryEvent>> history(const QString &executionArn) const;
+
+    // SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat for a `.waitForTaskToken` task.
+    Result<void> sendTaskSuccess(const QString &token, const Json &output);
+    Result<void> sendTaskFailure(const QString &token, const QString &error, const QString &cause);
+    Result<void> sendTaskHeartbeat(const QString &token);
+
+    // What settle waits for: executions with work under way (a task, a transition), and those
+    // waiting on the clock when `includeFuture`.
+    QList<BusyItem> busy(bool includeFuture) const;
+
+private:
+    struct Run;
+    struct Scope;
+    struct Outcome;
+    struct TokenWait;
+    using Done = std::function<void(Outcome)>;
+
+    void post(const std::shared_ptr<Run> &run, std::function<void()> fn);
+    void enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+        const AslStateMachine *machine, const QString &name, Json input, Done done);
+    void runTask(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+        const AslState &state, const Json &effective, Json context, const QByteArray &spanId,
+        Done done);
+    void invokeLambda(const std::shared_ptr<Run> &run, const AslState &state,
+        const QString &function, const QByteArray &payload, bool wrapped, bool waitForToken,
+        const QString &token, const QByteArray &spanId, Done done);
+    void callService(const std::shared_ptr<Run> &run, const AslState &state, const QString &service,
+        const QString &action, const Json &parameters, int sync, const QByteArray &spanId,
+        Done done);
+    void runParallel(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+        const AslState &state, const Json &effective, const QByteArray &spanId, Done done);
+    void runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+        const AslState &state, const Json &effective, const Json &context, const QByteArray &spanId,
+        Done done);
+    void finish(const std::shared_ptr<Run> &run, const Outcome &outcome);
+    // TaskSucceeded or TaskFailed in the history.
+    void taskEnded(const std::shared_ptr<Run> &run, const QString &resourceType,
+        const QString &resource, const Outcome &outcome);
+    // A .waitForTaskToken task's token came back: the task ends with `outcome`.
+    Result<void> resolveToken(const QString &token, Outcome outcome);
+    void addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details);
+    void flushEvents(const std::shared_ptr<Run> &run);
+    Json contextObject(const std::shared_ptr<Run> &run, const QString &state, int retryCount) const;
+    qint64 schedule(const std::shared_ptr<Run> &run, qint64 delayNs, std::function<void()> fn);
+    void recordSpan(const std::shared_ptr<Run> &run, const QByteArray &spanId,
+        const QByteArray &parent, const QString &name, const QString &operation, qint64 startNs,
+        const QString &error, Attributes attributes);
+
+    Context m_context;
+    QNetworkAccessManager *m_http = nullptr;
+    QHash<QString, std::shared_ptr<Run>> m_runs; // running, by execution ARN
+    // Finished here (their history, for express executions and GetExecutionHistory).
+    QHash<QString, std::shared_ptr<Run>> m_finished;
+    QHash<QString, std::shared_ptr<TokenWait>> m_tokens;
+};
+
+} // namespace tarmac

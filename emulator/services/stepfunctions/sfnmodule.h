@@ -1,0 +1,86 @@
+#pragma once
+
+#include "services/servicemodule.h"
+#include "services/stepfunctions/asldefinition.h"
+#include "services/stepfunctions/sfnstore.h"
+
+#include <QHash>
+
+#include <atomic>
+#include <memory>
+
+namespace tarmac {
+
+class HttpResponder;
+class SfnApi;
+class SfnExecutor;
+
+// Step Functions (issue 23): state machines and their executions, on the JSON 1.0 protocol
+// (X-Amz-Target AWSStepFunctions.*) at the edge port, run by SfnExecutor on the engine's
+// clock and Dispatcher; state machines from templates (AWS::StepFunctions::StateMachine,
+// AWS::Serverless::StateMachine; sfnresources.h). Operations run on the engine's thread.
+class SfnModule : public ServiceModule
+{
+    Q_OBJECT
+public:
+    explicit SfnModule(QObject *parent = nullptr);
+    ~SfnModule() override;
+
+    QString name() const override { return QStringLiteral("stepfunctions"); }
+    HttpHandler *edgeHandler() override;
+    Result<void> start(const EngineContext &context) override;
+    void stop() override;
+    Result<void> reloadState() override;
+    QList<BusyItem> busy(bool includeFuture) const override;
+
+    QList<const ResourceType *> resourceTypes() const override;
+    Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
+    Result<QString> deleteResource(const StackResource &resource) override;
+
+    QList<CatalogKind> catalogKinds() const override;
+    QList<CatalogEntry> catalog() const override;
+
+    // One API call (engine thread): answers through `responder` (StartSyncExecution answers
+    // when the execution ends).
+    void call(const QString &operation, const Json &body, const QByteArray &traceId,
+        const QByteArray &requestId, const HttpResponder &responder);
+
+private:
+    struct Machine
+    {
+        SfnMachine row;
+        std::shared_ptr<const AslStateMachine> parsed;
+    };
+
+    Result<Json> createStateMachine(const Json &body);
+    Result<Json> describeStateMachine(const Json &body) const;
+    Result<Json> updateStateMachine(const Json &body);
+    Result<Json> deleteStateMachine(const Json &body);
+    Result<Json> listStateMachines(const Json &body) const;
+    Result<SfnExecution> startExecution(const Json &body, const QByteArray &traceId, bool sync,
+        std::function<void(const SfnExecution &)> finished);
+    Result<Json> describeExecution(const Json &body) const;
+    Result<Json> stopExecution(const Json &body);
+    Result<Json> listExecutions(const Json &body) const;
+    Result<Json> getExecutionHistory(const Json &body);
+    Result<Json> sendTask(const QString &operation, const Json &body);
+    Result<Json> validateDefinition(const Json &body) const;
+
+    Result<void> load();
+    Result<void> putMachine(SfnMachine row);
+    const Machine *machine(const QString &arn) const;
+    QString machineArn(const QString &name) const;
+    Json executionJson(const SfnExecution &e, bool full) const;
+
+    std::unique_ptr<SfnApi> m_api;
+    std::unique_ptr<SfnStore> m_store;
+    std::unique_ptr<SfnExecutor> m_executor;
+    QHash<QString, Machine> m_machines; // by ARN
+    QHash<QString, SfnExecution> m_executions; // by ARN: standard ones, and finished express
+    QList<QString> m_executionOrder; // ARNs, oldest first
+    Clock *m_clock = nullptr;
+    QString m_region;
+    QString m_accountId;
+};
+
+} // namespace tarmac

@@ -1,0 +1,230 @@
+#include "services/stepfunctions/sfnstore.h"
+
+#include "store/database.h"
+#include "store/store.h"
+
+namespace tarmac {
+
+namespace {
+
+const std::vector<Migration> kMigrations = {
+    {1, R"sql(
+CREATE TABLE sfn_machines (
+    arn TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    definition BLOB NOT NULL,
+    role_arn TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    logical_id TEXT NOT NULL
+);
+CREATE TABLE sfn_executions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn TEXT NOT NULL UNIQUE,
+    machine_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    input BLOB NOT NULL,
+    output BLOB NOT NULL,
+    error TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    stop_ms INTEGER NOT NULL,
+    trace_id BLOB NOT NULL,
+    checkpoint_state TEXT NOT NULL,
+    checkpoint_input BLOB NOT NULL
+);
+CREATE TABLE sfn_history (
+    execution_arn TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    previous_id INTEGER NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    details BLOB NOT NULL,
+    PRIMARY KEY (execution_arn, id)
+);
+)sql"},
+};
+
+} // namespace
+
+SfnStore::SfnStore(Store *store)
+    : m_store(store)
+{ }
+
+Result<void> SfnStore::open()
+{
+    return m_store->migrateModule(QStringLiteral("stepfunctions"), kMigrations);
+}
+
+Result<QList<SfnMachine>> SfnStore::machines() const
+{
+    QList<SfnMachine> out;
+    auto read = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT arn, name, type, definition, role_arn, created_ms, updated_ms, "
+                            "logical_id FROM sfn_machines ORDER BY name");
+        if (!s)
+            return s.error();
+        return s->forEachRow([&] {
+            SfnMachine m;
+            m.arn = s->text(0);
+            m.name = s->text(1);
+            m.type = s->text(2);
+            m.definition = s->blob(3);
+            m.roleArn = s->text(4);
+            m.createdMs = s->int64(5);
+            m.updatedMs = s->int64(6);
+            m.logicalId = s->text(7);
+            out.append(std::move(m));
+        });
+    });
+    if (!read)
+        return read.error();
+    return out;
+}
+
+Result<void> SfnStore::saveMachine(const SfnMachine &m)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("INSERT OR REPLACE INTO sfn_machines (arn, name, type, definition, "
+                            "role_arn, created_ms, updated_ms, logical_id) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        if (!s)
+            return s.error();
+        return s->bind(1, m.arn)
+            .bind(2, m.name)
+            .bind(3, m.type)
+            .bind(4, m.definition)
+            .bind(5, m.roleArn)
+            .bind(6, m.createdMs)
+            .bind(7, m.updatedMs)
+            .bind(8, m.logicalId)
+            .exec();
+    });
+}
+
+Result<void> SfnStore::deleteMachine(const QString &arn)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("DELETE FROM sfn_machines WHERE arn = ?");
+        if (!s)
+            return s.error();
+        return s->bind(1, arn).exec();
+    });
+}
+
+Result<QList<SfnExecution>> SfnStore::executions() const
+{
+    QList<SfnExecution> out;
+    auto read = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT arn, machine_arn, name, status, input, output, error, cause, "
+                            "start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input "
+                            "FROM sfn_executions ORDER BY seq");
+        if (!s)
+            return s.error();
+        return s->forEachRow([&] {
+            SfnExecution e;
+            e.arn = s->text(0);
+            e.machineArn = s->text(1);
+            e.name = s->text(2);
+            e.status = s->text(3);
+            e.input = s->blob(4);
+            e.output = s->blob(5);
+            e.error = s->text(6);
+            e.cause = s->text(7);
+            e.startMs = s->int64(8);
+            e.stopMs = s->int64(9);
+            e.traceId = s->blob(10);
+            e.checkpointState = s->text(11);
+            e.checkpointInput = s->blob(12);
+            out.append(std::move(e));
+        });
+    });
+    if (!read)
+        return read.error();
+    return out;
+}
+
+Result<void> SfnStore::saveExecution(const SfnExecution &e)
+{
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.cached(
+            "INSERT INTO sfn_executions (arn, machine_arn, name, status, input, output, error, "
+            "cause, start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
+            "status = excluded.status, output = excluded.output, error = excluded.error, "
+            "cause = excluded.cause, stop_ms = excluded.stop_ms, "
+            "checkpoint_state = excluded.checkpoint_state, "
+            "checkpoint_input = excluded.checkpoint_input");
+        if (!s)
+            return s.error();
+        return (*s)
+            ->bind(1, e.arn)
+            .bind(2, e.machineArn)
+            .bind(3, e.name)
+            .bind(4, e.status)
+            .bind(5, e.input)
+            .bind(6, e.output)
+            .bind(7, e.error)
+            .bind(8, e.cause)
+            .bind(9, e.startMs)
+            .bind(10, e.stopMs)
+            .bind(11, e.traceId)
+            .bind(12, e.checkpointState)
+            .bind(13, e.checkpointInput)
+            .exec();
+    });
+}
+
+Result<void> SfnStore::appendEvents(
+    const QString &executionArn, const QList<SfnHistoryEvent> &events)
+{
+    if (events.isEmpty())
+        return {};
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.cached("INSERT OR REPLACE INTO sfn_history (execution_arn, id, previous_id, "
+                           "timestamp_ms, type, details) VALUES (?, ?, ?, ?, ?, ?)");
+        if (!s)
+            return s.error();
+        for (const SfnHistoryEvent &e : events) {
+            if (auto r = (*s)->bind(1, executionArn)
+                             .bind(2, e.id)
+                             .bind(3, e.previousId)
+                             .bind(4, e.timestampMs)
+                             .bind(5, e.type)
+                             .bind(6, toJsonBytes(e.details))
+                             .exec();
+                !r)
+                return r;
+        }
+        return {};
+    });
+}
+
+Result<QList<SfnHistoryEvent>> SfnStore::history(const QString &executionArn) const
+{
+    QList<SfnHistoryEvent> out;
+    auto read = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT id, previous_id, timestamp_ms, type, details FROM sfn_history "
+                            "WHERE execution_arn = ? ORDER BY id");
+        if (!s)
+            return s.error();
+        s->bind(1, executionArn);
+        return s->forEachRow([&] {
+            SfnHistoryEvent e;
+            e.id = int(s->int64(0));
+            e.previousId = int(s->int64(1));
+            e.timestampMs = s->int64(2);
+            e.type = s->text(3);
+            auto details = parseJson(s->blob(4));
+            e.details = details ? *details : Json::object();
+            out.append(std::move(e));
+        });
+    });
+    if (!read)
+        return read.error();
+    return out;
+}
+
+} // namespace tarmac

@@ -1,0 +1,82 @@
+#pragma once
+
+#include "base/json.h"
+#include "base/result.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace tarmac {
+
+class Store;
+
+// A state machine as CreateStateMachine made it.
+struct SfnMachine
+{
+    QString arn;
+    QString name;
+    QString type = QStringLiteral("STANDARD"); // or EXPRESS
+    QByteArray definition;
+    QString roleArn;
+    qint64 createdMs = 0;
+    qint64 updatedMs = 0;
+    QString logicalId; // from a template, or empty
+};
+
+// One execution. Standard ones are stored (with their history) as they run; express ones
+// live in memory only, as on AWS (no DescribeExecution, no history).
+struct SfnExecution
+{
+    QString arn;
+    QString machineArn;
+    QString name;
+    QString status = QStringLiteral("RUNNING"); // SUCCEEDED, FAILED, TIMED_OUT, ABORTED
+    QByteArray input;
+    QByteArray output; // when SUCCEEDED
+    QString error;
+    QString cause;
+    qint64 startMs = 0;
+    qint64 stopMs = 0;
+    QByteArray traceId;
+    // Where a standard execution stands: the top-level state it is in and that state's
+    // input, so that a restart after a crash resumes there.
+    QString checkpointState;
+    QByteArray checkpointInput;
+};
+
+// One event of GetExecutionHistory.
+struct SfnHistoryEvent
+{
+    int id = 0;
+    int previousId = 0;
+    qint64 timestampMs = 0;
+    QString type; // "TaskStateEntered"
+    Json details; // {"stateEnteredEventDetails": {...}}
+};
+
+// Step Functions' rows in the state database: state machines, standard executions and their
+// histories. Engine thread.
+class SfnStore
+{
+public:
+    explicit SfnStore(Store *store);
+
+    Result<void> open();
+
+    Result<QList<SfnMachine>> machines() const;
+    Result<void> saveMachine(const SfnMachine &machine);
+    Result<void> deleteMachine(const QString &arn);
+
+    Result<QList<SfnExecution>> executions() const;
+    Result<void> saveExecution(const SfnExecution &execution);
+    Result<void> appendEvents(const QString &executionArn, const QList<SfnHistoryEvent> &events);
+    Result<QList<SfnHistoryEvent>> history(const QString &executionArn) const;
+
+private:
+    Store *m_store;
+};
+
+} // namespace tarmac

@@ -1,0 +1,361 @@
+"""Step Functions end to end, with boto3 and the aws CLI against tests/e2e/templates/sfn-workflow:
+an order workflow of every state type (Pass with an intrinsic, Task with Catch and with Retry,
+Choice with And/Not, a .waitForTaskToken task completed by a function through SendTaskSuccess,
+Map, Parallel with a Wait, Succeed, Fail) driving Python and Node.js functions; a Map over
+1,000 items with MaxConcurrency 10; a Wait of one hour passed by advancing the clock; an
+execution that survives kill -9; an express workflow through StartSyncExecution; the API's
+errors; and histories compared with the event types and fields AWS documents."""
+import json
+import os
+import subprocess
+import time
+import unittest
+
+import botocore.exceptions
+
+from harness import Tarmac, boto3_client
+from lambda_support import tarmac_json, wait_for
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.join(HERE, "templates", "sfn-workflow")
+ORDER = "arn:aws:states:us-east-1:000000000000:stateMachine:order-workflow"
+BULK = "arn:aws:states:us-east-1:000000000000:stateMachine:bulk-prices"
+SLEEP = "arn:aws:states:us-east-1:000000000000:stateMachine:sleep-an-hour"
+EXPRESS = "arn:aws:states:us-east-1:000000000000:stateMachine:express-price"
+
+
+def finished(sfn, arn, timeout=60):
+    def done():
+        d = sfn.describe_execution(executionArn=arn)
+        return d if d["status"] != "RUNNING" else None
+    return wait_for(done, timeout=timeout, what="execution %s to end" % arn)
+
+
+def history(sfn, arn):
+    events, token = [], None
+    while True:
+        page = sfn.get_execution_history(executionArn=arn, maxResults=100,
+                                         **({"nextToken": token} if token else {}))
+        events += page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+class StepFunctionsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.t = Tarmac(project=PROJECT).start()
+        cls.sfn = boto3_client(cls.t, "stepfunctions")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+
+    def start(self, machine, payload, name=None):
+        kw = {"name": name} if name else {}
+        return self.sfn.start_execution(stateMachineArn=machine, input=json.dumps(payload), **kw)
+
+    def test_order_workflow_of_every_state_type(self):
+        order = {"id": "o-1", "qty": 3, "price": 50, "items": ["apple", "kiwi", "fig"]}
+        started = self.start(ORDER, {"order": order}, name="order-1")
+        self.assertTrue(started["executionArn"].endswith(":execution:order-workflow:order-1"))
+        d = finished(self.sfn, started["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertEqual(out["startedBy"], "order-1")
+        self.assertEqual(out["note"], "order o-1 of 3")
+        self.assertEqual(out["validation"], {"valid": True, "total": 150})
+        self.assertEqual(out["flaky"], {"attempts": 3})  # two TransientErrors retried
+        self.assertEqual(out["approval"], {"approved": True, "total": 150})  # SendTaskSuccess
+        self.assertEqual(out["prices"], [{"sku": "apple", "index": 0, "price": 50},
+                                         {"sku": "kiwi", "index": 1, "price": 40},
+                                         {"sku": "fig", "index": 2, "price": 30}])
+        self.assertEqual(out["parallel"], [{"a": 1}, {"b": 2}])
+        types = [e["type"] for e in history(self.sfn, started["executionArn"])]
+        for t in ("ExecutionStarted", "PassStateEntered", "TaskStateEntered",
+                  "LambdaFunctionScheduled", "LambdaFunctionSucceeded", "TaskScheduled",
+                  "TaskFailed", "TaskSucceeded", "ChoiceStateEntered", "TaskSubmitted",
+                  "MapStateEntered", "MapIterationStarted", "MapIterationSucceeded",
+                  "MapStateExited", "ParallelStateEntered", "WaitStateEntered",
+                  "ParallelStateExited", "SucceedStateEntered", "ExecutionSucceeded"):
+            self.assertIn(t, types)
+        self.assertEqual(types.count("TaskFailed"), 2)  # the retried attempts
+        self.assertEqual(types.count("MapIterationStarted"), 3)
+
+        # A bad quantity: the ValueError is caught and the workflow fails as the Fail state says.
+        bad = self.start(ORDER, {"order": dict(order, id="o-2", qty=0)})
+        d = finished(self.sfn, bad["executionArn"])
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "OrderRejected"))
+        self.assertIn("bad quantity 0", d["cause"])
+        events = history(self.sfn, bad["executionArn"])
+        failed = [e for e in events if e["type"] == "LambdaFunctionFailed"][0]
+        self.assertEqual(failed["lambdaFunctionFailedEventDetails"]["error"], "ValueError")
+        self.assertEqual(events[-1]["type"], "ExecutionFailed")
+        self.assertEqual(events[-1]["executionFailedEventDetails"]["error"], "OrderRejected")
+
+    def test_history_fields_as_aws_documents_them(self):
+        """The event fields of AWS's documented GetExecutionHistory example (a Lambda task)."""
+        d = self.sfn.create_state_machine(
+            name="hello-lambda", roleArn="arn:aws:iam::000000000000:role/r",
+            definition=json.dumps({"StartAt": "Hello", "States": {"Hello": {
+                "Type": "Task", "End": True,
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:" +
+                            self.function_name("PriceFunction")}}}))
+        run = self.sfn.start_execution(stateMachineArn=d["stateMachineArn"], input='{"sku": "ab"}')
+        self.assertEqual(finished(self.sfn, run["executionArn"])["status"], "SUCCEEDED")
+        events = history(self.sfn, run["executionArn"])
+        self.assertEqual([e["type"] for e in events],
+                         ["ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+                          "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited",
+                          "ExecutionSucceeded"])
+        self.assertEqual([e["id"] for e in events], list(range(1, 8)))
+        self.assertEqual(events[0]["executionStartedEventDetails"],
+                         {"input": '{"sku": "ab"}', "inputDetails": {"truncated": False},
+                          "roleArn": "arn:aws:iam::000000000000:role/r"})
+        self.assertEqual(events[1]["stateEnteredEventDetails"]["name"], "Hello")
+        self.assertIn("resource", events[2]["lambdaFunctionScheduledEventDetails"])
+        self.assertEqual(json.loads(events[4]["lambdaFunctionSucceededEventDetails"]["output"]),
+                         {"sku": "ab", "price": 20})
+        self.assertEqual(json.loads(events[6]["executionSucceededEventDetails"]["output"]),
+                         {"sku": "ab", "price": 20})
+        for e in events:
+            self.assertIn("timestamp", e)
+            self.assertLess(e["previousEventId"], e["id"])
+        reverse = self.sfn.get_execution_history(executionArn=run["executionArn"], reverseOrder=True)
+        self.assertEqual(reverse["events"][0]["type"], "ExecutionSucceeded")
+
+    def function_name(self, logical):
+        lam = boto3_client(self.t, "lambda")
+        names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
+        return [n for n in names if logical in n][0]
+
+    def test_map_over_a_thousand_items(self):
+        items = [{"sku": "sku-%d" % i} for i in range(1000)]
+        run = self.start(BULK, {"items": items})
+        d = finished(self.sfn, run["executionArn"], timeout=240)
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertEqual(len(out), 1000)
+        self.assertEqual(out[999], {"sku": "sku-999", "price": 70})
+        # MaxConcurrency 10: never more than ten iterations running at once.
+        running = peak = 0
+        for e in history(self.sfn, run["executionArn"]):
+            if e["type"] == "MapIterationStarted":
+                running += 1
+                peak = max(peak, running)
+            elif e["type"] in ("MapIterationSucceeded", "MapIterationFailed"):
+                running -= 1
+        self.assertEqual(peak, 10)
+
+    def test_an_hour_of_wait_passed_by_advancing_the_clock(self):
+        run = self.start(SLEEP, {"x": 1})
+        time.sleep(0.5)
+        self.assertEqual(self.sfn.describe_execution(executionArn=run["executionArn"])["status"],
+                         "RUNNING")
+        status, state = tarmac_json(self.t, "/_tarmac/clock/advance", "POST", {"seconds": 3600})
+        self.assertEqual(status, 200, state)
+        d = finished(self.sfn, run["executionArn"], timeout=20)
+        self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"woke": True}))
+
+    def test_express_workflow_through_start_sync_execution(self):
+        # StartSyncExecution's host prefix ("sync-") is for AWS's endpoints; pointed at a local
+        # one the client must not add it.
+        sync = boto3_client(self.t, "stepfunctions", inject_host_prefix=False)
+        out = sync.start_sync_execution(stateMachineArn=EXPRESS, input='{"sku": "pear", "index": 0}')
+        self.assertEqual(out["status"], "SUCCEEDED", out)
+        self.assertEqual(json.loads(out["output"]), {"sku": "pear", "index": 0, "price": 40})
+        self.assertIn(":express:express-price:", out["executionArn"])
+        failed = sync.start_sync_execution(stateMachineArn=EXPRESS, input='{"sku": "broken"}')
+        self.assertEqual((failed["status"], failed["error"]), ("FAILED", "PriceError"))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            sync.start_sync_execution(stateMachineArn=ORDER, input="{}")
+        self.assertEqual(e.exception.response["Error"]["Code"], "StateMachineTypeNotSupported")
+
+    def test_api_with_the_aws_cli_and_its_errors(self):
+        env = self.t.client_env()
+
+        def aws(*args, ok=True):
+            r = subprocess.run(["aws", "stepfunctions", *args, "--output", "json"],
+                               capture_output=True, text=True, env=env, timeout=60)
+            if ok:
+                self.assertEqual(r.returncode, 0, r.stderr)
+                return json.loads(r.stdout) if r.stdout.strip() else {}
+            self.assertNotEqual(r.returncode, 0)
+            return r.stderr
+
+        definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "hi", "End": True}}})
+        made = aws("create-state-machine", "--name", "cli-pass", "--definition", definition,
+                   "--role-arn", "arn:aws:iam::000000000000:role/r")
+        arn = made["stateMachineArn"]
+        # Idempotent with the same definition; a different one is refused.
+        self.assertEqual(aws("create-state-machine", "--name", "cli-pass", "--definition", definition,
+                             "--role-arn", "arn:aws:iam::000000000000:role/r")["stateMachineArn"], arn)
+        self.assertIn("StateMachineAlreadyExists",
+                      aws("create-state-machine", "--name", "cli-pass", "--definition",
+                          definition.replace("hi", "ho"), "--role-arn", "r", ok=False))
+        names = [m["name"] for m in aws("list-state-machines")["stateMachines"]]
+        for n in ("bulk-prices", "cli-pass", "express-price", "order-workflow", "sleep-an-hour"):
+            self.assertIn(n, names)
+        run = aws("start-execution", "--state-machine-arn", arn, "--name", "first")
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual((d["status"], d["output"]), ("SUCCEEDED", '"hi"'))
+        listed = aws("list-executions", "--state-machine-arn", arn)["executions"]
+        self.assertEqual([(e["name"], e["status"]) for e in listed], [("first", "SUCCEEDED")])
+        self.assertIn("ExecutionAlreadyExists",
+                      aws("start-execution", "--state-machine-arn", arn, "--name", "first",
+                          "--input", '{"other": 1}', ok=False))
+        self.assertIn("InvalidDefinition",
+                      aws("create-state-machine", "--name", "bad", "--definition",
+                          '{"StartAt": "Nope", "States": {}}', "--role-arn", "r", ok=False))
+        self.assertIn("InvalidExecutionInput",
+                      aws("start-execution", "--state-machine-arn", arn, "--input", "{not json",
+                          ok=False))
+        self.assertIn("StateMachineDoesNotExist",
+                      aws("describe-state-machine", "--state-machine-arn", arn + "-gone", ok=False))
+        self.assertIn("ExecutionDoesNotExist",
+                      aws("describe-execution", "--execution-arn",
+                          run["executionArn"] + "-gone", ok=False))
+        self.assertIn("TaskDoesNotExist",
+                      aws("send-task-success", "--task-token", "nope", "--task-output", "{}", ok=False))
+        v = aws("validate-state-machine-definition", "--definition",
+                '{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}')
+        self.assertEqual(v["result"], "FAIL")
+        self.assertEqual(v["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET")
+        # Stopping a running execution.
+        long = self.start(SLEEP, {}, name="to-stop")
+        aws("stop-execution", "--execution-arn", long["executionArn"], "--error", "Stopped",
+            "--cause", "by the test")
+        d = self.sfn.describe_execution(executionArn=long["executionArn"])
+        self.assertEqual((d["status"], d["error"], d["cause"]), ("ABORTED", "Stopped", "by the test"))
+        aws("delete-state-machine", "--state-machine-arn", arn)
+        self.assertNotIn("cli-pass", [m["name"] for m in aws("list-state-machines")["stateMachines"]])
+
+    def test_service_integrations_through_the_edge(self):
+        """The optimized SQS, DynamoDB, SNS and EventBridge integrations, an aws-sdk one, a
+        nested execution with .sync, and a service error caught by its name."""
+        sqs = boto3_client(self.t, "sqs")
+        ddb = boto3_client(self.t, "dynamodb")
+        sns = boto3_client(self.t, "sns")
+        queue = sqs.create_queue(QueueName="sfn-out")["QueueUrl"]
+        ddb.create_table(TableName="sfn-items", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        topic = sns.create_topic(Name="sfn-topic")["TopicArn"]
+        definition = {"StartAt": "Send", "States": {
+            "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                     "Parameters": {"QueueUrl": queue, "MessageBody.$": "$.message"},
+                     "ResultSelector": {"id.$": "$.MessageId"}, "ResultPath": "$.sent", "Next": "Put"},
+            "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                    "Parameters": {"TableName": "sfn-items",
+                                   "Item": {"pk": {"S.$": "$.key"}, "n": {"N": "7"}}},
+                    "ResultPath": None, "Next": "Get"},
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                    "Parameters": {"TableName": "sfn-items", "Key": {"pk": {"S.$": "$.key"}}},
+                    "ResultSelector": {"n.$": "$.Item.n.N"}, "ResultPath": "$.got", "Next": "Publish"},
+            "Publish": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+                        "Parameters": {"TopicArn": topic, "Message.$": "$.message"},
+                        "ResultPath": "$.published", "Next": "Events"},
+            "Events": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                       "Parameters": {"Entries": [{"Source": "sfn.test", "DetailType": "t", "Detail": {"a": 1}}]},
+                       "ResultSelector": {"failed.$": "$.FailedEntryCount"}, "ResultPath": "$.events",
+                       "Next": "Attributes"},
+            "Attributes": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:getQueueAttributes",
+                           "Parameters": {"QueueUrl": queue, "AttributeNames": ["ApproximateNumberOfMessages"]},
+                           "ResultSelector": {"depth.$": "$.Attributes.ApproximateNumberOfMessages"},
+                           "ResultPath": "$.queue", "Next": "Nested"},
+            "Nested": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                       "Parameters": {"StateMachineArn": EXPRESS.replace("express-price", "nested-pass"),
+                                      "Input": {"x": 1}},
+                       "ResultSelector": {"output.$": "$.Output", "status.$": "$.Status"},
+                       "ResultPath": "$.nested", "Next": "Missing"},
+            "Missing": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem",
+                        "Parameters": {"TableName": "no-such-table", "Key": {"pk": {"S": "x"}}},
+                        "Catch": [{"ErrorEquals": ["DynamoDb.ResourceNotFoundException"],
+                                   "ResultPath": "$.caught", "Next": "Done"}], "End": True},
+            "Done": {"Type": "Succeed"}}}
+        self.sfn.create_state_machine(
+            name="nested-pass", roleArn="r", definition=json.dumps(
+                {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.x, $.x)"}, "End": True}}}))
+        made = self.sfn.create_state_machine(name="integrations", roleArn="r", definition=json.dumps(definition))
+        run = self.sfn.start_execution(stateMachineArn=made["stateMachineArn"],
+                                       input=json.dumps({"message": "hello", "key": "k1"}))
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertTrue(out["sent"]["id"])
+        self.assertEqual(out["got"], {"n": "7"})
+        self.assertTrue(out["published"]["MessageId"])
+        self.assertEqual(out["events"], {"failed": 0})
+        self.assertEqual(out["queue"], {"depth": "1"})
+        self.assertEqual(out["nested"], {"output": {"doubled": 2}, "status": "SUCCEEDED"})
+        self.assertEqual(out["caught"]["Error"], "DynamoDb.ResourceNotFoundException")
+        got = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1)["Messages"]
+        self.assertEqual(got[0]["Body"], "hello")
+        self.assertEqual(ddb.get_item(TableName="sfn-items", Key={"pk": {"S": "k1"}})["Item"]["n"], {"N": "7"})
+        # Each call is on the execution's trace, as the client requests a function would make.
+        status, traces = tarmac_json(self.t, "/_tarmac/traces?limit=200")
+        self.assertEqual(status, 200)
+
+    def test_wrong_types_in_every_field(self):
+        """Every member of the JSON API sent with a wrong type: the service's error, never a 500."""
+        for op, body in [
+                ("CreateStateMachine", {"name": "x", "definition": "{}", "roleArn": "r"}),
+                ("StartExecution", {"stateMachineArn": ORDER, "input": "{}", "name": "n"}),
+                ("DescribeExecution", {"executionArn": ORDER}),
+                ("ListExecutions", {"stateMachineArn": ORDER, "maxResults": 1, "statusFilter": "RUNNING"}),
+                ("GetExecutionHistory", {"executionArn": ORDER, "reverseOrder": True, "maxResults": 1}),
+                ("SendTaskFailure", {"taskToken": "t", "error": "e", "cause": "c"}),
+                ("StopExecution", {"executionArn": ORDER, "error": "e"}),
+                ("ValidateStateMachineDefinition", {"definition": "{}"})]:
+            for field in body:
+                for wrong in (1, True, [], {}, None, 1.5):
+                    if wrong == body[field]:
+                        continue
+                    sent = dict(body, **{field: wrong})
+                    status, answer = self.call(op, sent)
+                    self.assertLess(status, 500, (op, field, wrong, answer))
+        status, answer = self.call("NoSuchOperation", {})
+        self.assertEqual((status, answer["__type"].split("#")[-1]), (400, "UnknownOperationException"))
+
+    def call(self, operation, body):
+        import urllib.request
+        req = urllib.request.Request(self.t.edge, data=json.dumps(body).encode(), method="POST", headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AWSStepFunctions." + operation,
+            "Authorization": "AWS4-HMAC-SHA256 Credential=t/20260101/us-east-1/states/aws4_request, "
+                             "SignedHeaders=host, Signature=0"})
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+
+
+class StepFunctionsDurabilityTest(unittest.TestCase):
+    def test_execution_survives_kill_9(self):
+        with Tarmac(project=PROJECT) as t:
+            sfn = boto3_client(t, "stepfunctions")
+            run = sfn.start_execution(stateMachineArn=SLEEP, name="survivor", input='{"n": 1}')
+            wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(sfn, run["executionArn"])),
+                     what="the Wait state")
+            time.sleep(0.3)  # the checkpoint and history are written as the state is entered
+            t.kill9()
+            again = Tarmac(project=PROJECT, state=t.state).start()
+            try:
+                sfn = boto3_client(again, "stepfunctions")
+                self.assertEqual(sfn.describe_execution(executionArn=run["executionArn"])["status"],
+                                 "RUNNING")
+                status, state = tarmac_json(again, "/_tarmac/clock/advance", "POST", {"seconds": 3600})
+                self.assertEqual(status, 200, state)
+                d = finished(sfn, run["executionArn"], timeout=20)
+                self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"woke": True}))
+                types = [e["type"] for e in history(sfn, run["executionArn"])]
+                self.assertEqual(types[0], "ExecutionStarted")
+                self.assertEqual(types[-1], "ExecutionSucceeded")
+            finally:
+                again.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
