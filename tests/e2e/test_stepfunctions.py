@@ -332,6 +332,38 @@ class StepFunctionsTest(unittest.TestCase):
             return e.code, json.loads(e.read() or b"{}")
 
 
+class SamStockTraderTest(unittest.TestCase):
+    """The shape of `sam init`'s multi-step workflow app (tests/e2e/templates/sam-stock-trader):
+    a definition file with substitutions, Python functions, a retried task, a Choice, and the
+    optimized DynamoDB putItem integration writing to the app's table."""
+
+    def test_trades_are_recorded(self):
+        project = os.path.join(HERE, "templates", "sam-stock-trader")
+        with Tarmac(project=project) as t:
+            # The schedule on the state machine is reported, not run.
+            self.assertTrue(any("HourlyTradingSchedule" in line for line in t.stderr_lines),
+                            "\n".join(t.stderr_lines))
+            sfn = boto3_client(t, "stepfunctions")
+            ddb = boto3_client(t, "dynamodb")
+            machine = [m for m in sfn.list_state_machines()["stateMachines"]
+                       if "StockTradingStateMachine" in m["name"]][0]
+            for price, side in ((30, "buy"), (80, "sell")):
+                run = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                                          input=json.dumps({"price": price}))
+                d = finished(sfn, run["executionArn"])
+                self.assertEqual(d["status"], "SUCCEEDED", d)
+                types = [e["type"] for e in history(sfn, run["executionArn"])]
+                self.assertIn("Buy Stock" if side == "buy" else "Sell Stock",
+                              [e["stateEnteredEventDetails"]["name"]
+                               for e in history(sfn, run["executionArn"])
+                               if "stateEnteredEventDetails" in e])
+                self.assertIn("TaskSucceeded", types)  # the DynamoDB putItem integration
+            table = [n for n in ddb.list_tables()["TableNames"] if "TransactionTable" in n][0]
+            items = ddb.scan(TableName=table)["Items"]
+            self.assertEqual(sorted((i["Type"]["S"], i["Price"]["N"]) for i in items),
+                             [("buy", "30"), ("sell", "80")])
+
+
 class StepFunctionsDurabilityTest(unittest.TestCase):
     def test_execution_survives_kill_9(self):
         with Tarmac(project=PROJECT) as t:

@@ -217,6 +217,7 @@ struct SfnExecutor::Run
     QString currentState;
     bool timedOut = false;
     bool readsInput = false; // the definition names $$.Execution.Input
+    bool checkpointDirty = false; // the checkpoint changed since the last save
 };
 
 struct SfnExecutor::TokenWait
@@ -307,13 +308,15 @@ void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type,
 void SfnExecutor::flushEvents(const std::shared_ptr<Run> &run)
 {
     run->flushPosted = false;
-    if (run->unsaved.isEmpty() || !m_context.store)
+    if ((run->unsaved.isEmpty() && !run->checkpointDirty) || !m_context.store || run->express)
         return;
-    const auto saved = m_context.store->appendEvents(run->execution.arn, run->unsaved);
+    const auto saved = m_context.store->saveProgress(
+        run->execution.arn, run->unsaved, run->checkpointDirty ? &run->execution : nullptr);
     if (!saved)
         qWarning("tarmac: stepfunctions: %s: history not saved: %s", qPrintable(run->execution.arn),
             qPrintable(saved.error().message));
     run->unsaved.clear();
+    run->checkpointDirty = false;
 }
 
 void SfnExecutor::recordSpan(const std::shared_ptr<Run> &run, const QByteArray &spanId,
@@ -434,11 +437,8 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
     }
     e.checkpointState.clear();
     e.checkpointInput.clear();
+    run->checkpointDirty = true;
     flushEvents(run);
-    if (!run->express && m_context.store) {
-        if (auto r = m_context.store->saveExecution(e); !r)
-            qWarning("tarmac: stepfunctions: %s", qPrintable(r.error().message));
-    }
     recordSpan(run, run->spanId, QByteArray(),
         QStringLiteral("%1 execution").arg(run->machine.name), QStringLiteral("Execution"),
         run->startNs,
@@ -448,15 +448,9 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
             {QStringLiteral("aws.stepfunctions.status"), e.status}});
     m_runs.remove(e.arn);
     m_finished.insert(e.arn, run);
-    if (m_finished.size() > kKeepFinished) {
-        // Drop the oldest finished one.
-        auto oldest = m_finished.begin();
-        for (auto it = m_finished.begin(); it != m_finished.end(); ++it) {
-            if ((*it)->execution.stopMs < (*oldest)->execution.stopMs)
-                oldest = it;
-        }
-        m_finished.erase(oldest);
-    }
+    m_finishedOrder.append(e.arn);
+    while (m_finishedOrder.size() > kKeepFinished) // the oldest finished one goes
+        m_finished.remove(m_finishedOrder.takeFirst());
     if (run->finished) {
         auto f = std::move(run->finished);
         f(e);
@@ -534,11 +528,11 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
     const bool top = machine == run->parsed.get();
     if (top) {
         run->currentState = name;
-        if (!run->express && m_context.store) {
+        if (!run->express) {
+            // Saved with this turn's history events (flushEvents), in one transaction.
             run->execution.checkpointState = name;
             run->execution.checkpointInput = toJsonBytes(input);
-            if (auto r = m_context.store->saveExecution(run->execution); !r)
-                qWarning("tarmac: stepfunctions: %s", qPrintable(r.error().message));
+            run->checkpointDirty = true;
         }
     }
     const QString type = typeName(s);

@@ -117,6 +117,7 @@ private:
     QHash<QString, std::shared_ptr<Run>> m_runs; // running, by execution ARN
     // Finished here (their history, for express executions and GetExecutionHistory).
     QHash<QString, std::shared_ptr<Run>> m_finished;
+    QList<QString> m_finishedOrder; // their ARNs, oldest first
     QHash<QString, std::shared_ptr<TokenWait>> m_tokens;
 };
 

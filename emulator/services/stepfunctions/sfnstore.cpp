@@ -146,59 +146,87 @@ Result<QList<SfnExecution>> SfnStore::executions() const
     return out;
 }
 
+namespace {
+
+Result<void> writeExecution(Database &db, const SfnExecution &e)
+{
+    auto s = db.cached(
+        "INSERT INTO sfn_executions (arn, machine_arn, name, status, input, output, error, "
+        "cause, start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
+        "status = excluded.status, output = excluded.output, error = excluded.error, "
+        "cause = excluded.cause, stop_ms = excluded.stop_ms, "
+        "checkpoint_state = excluded.checkpoint_state, "
+        "checkpoint_input = excluded.checkpoint_input");
+    if (!s)
+        return s.error();
+    return (*s)
+        ->bind(1, e.arn)
+        .bind(2, e.machineArn)
+        .bind(3, e.name)
+        .bind(4, e.status)
+        .bind(5, e.input)
+        .bind(6, e.output)
+        .bind(7, e.error)
+        .bind(8, e.cause)
+        .bind(9, e.startMs)
+        .bind(10, e.stopMs)
+        .bind(11, e.traceId)
+        .bind(12, e.checkpointState)
+        .bind(13, e.checkpointInput)
+        .exec();
+}
+
+Result<void> writeEvents(
+    Database &db, const QString &executionArn, const QList<SfnHistoryEvent> &events)
+{
+    auto s = db.cached("INSERT OR REPLACE INTO sfn_history (execution_arn, id, previous_id, "
+                       "timestamp_ms, type, details) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!s)
+        return s.error();
+    for (const SfnHistoryEvent &e : events) {
+        if (auto r = (*s)->bind(1, executionArn)
+                         .bind(2, e.id)
+                         .bind(3, e.previousId)
+                         .bind(4, e.timestampMs)
+                         .bind(5, e.type)
+                         .bind(6, toJsonBytes(e.details))
+                         .exec();
+            !r)
+            return r;
+    }
+    return {};
+}
+
+} // namespace
+
 Result<void> SfnStore::saveExecution(const SfnExecution &e)
 {
-    return m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.cached(
-            "INSERT INTO sfn_executions (arn, machine_arn, name, status, input, output, error, "
-            "cause, start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
-            "status = excluded.status, output = excluded.output, error = excluded.error, "
-            "cause = excluded.cause, stop_ms = excluded.stop_ms, "
-            "checkpoint_state = excluded.checkpoint_state, "
-            "checkpoint_input = excluded.checkpoint_input");
-        if (!s)
-            return s.error();
-        return (*s)
-            ->bind(1, e.arn)
-            .bind(2, e.machineArn)
-            .bind(3, e.name)
-            .bind(4, e.status)
-            .bind(5, e.input)
-            .bind(6, e.output)
-            .bind(7, e.error)
-            .bind(8, e.cause)
-            .bind(9, e.startMs)
-            .bind(10, e.stopMs)
-            .bind(11, e.traceId)
-            .bind(12, e.checkpointState)
-            .bind(13, e.checkpointInput)
-            .exec();
-    });
+    return m_store->write([&](Database &db) { return writeExecution(db, e); });
 }
 
 Result<void> SfnStore::appendEvents(
     const QString &executionArn, const QList<SfnHistoryEvent> &events)
 {
-    if (events.isEmpty())
+    return saveProgress(executionArn, events, nullptr);
+}
+
+Result<void> SfnStore::saveProgress(const QString &executionArn,
+    const QList<SfnHistoryEvent> &events, const SfnExecution *execution)
+{
+    if (events.isEmpty() && !execution)
         return {};
     return m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.cached("INSERT OR REPLACE INTO sfn_history (execution_arn, id, previous_id, "
-                           "timestamp_ms, type, details) VALUES (?, ?, ?, ?, ?, ?)");
-        if (!s)
-            return s.error();
-        for (const SfnHistoryEvent &e : events) {
-            if (auto r = (*s)->bind(1, executionArn)
-                             .bind(2, e.id)
-                             .bind(3, e.previousId)
-                             .bind(4, e.timestampMs)
-                             .bind(5, e.type)
-                             .bind(6, toJsonBytes(e.details))
-                             .exec();
-                !r)
+        Transaction tx(db);
+        if (!tx.began())
+            return tx.began();
+        if (auto r = writeEvents(db, executionArn, events); !r)
+            return r;
+        if (execution) {
+            if (auto r = writeExecution(db, *execution); !r)
                 return r;
         }
-        return {};
+        return tx.commit();
     });
 }
 

@@ -1,0 +1,217 @@
+#include "base/clock.h"
+#include "functions/delivery.h"
+#include "services/stepfunctions/sfnexecutor.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace tarmac;
+
+namespace {
+
+// The Dispatcher's place: answers each delivery at once from a script of outcomes per
+// function, and records when (on the clock) each came.
+class ScriptedSink : public DeliverySink
+{
+public:
+    explicit ScriptedSink(const Clock *clock)
+        : m_clock(clock)
+    { }
+    void submit(Delivery d) override
+    {
+        calls.append({d.functionName, d.payload, m_clock->nowMs()});
+        DeliveryResult r;
+        r.delivered = true;
+        QList<QByteArray> &script = scripts[d.functionName];
+        const QByteArray next
+            = script.isEmpty() ? QByteArray(R"({"ok":true})") : script.takeFirst();
+        if (next.startsWith("!")) {
+            r.functionError = true;
+            r.errorType = QString::fromUtf8(next.mid(1));
+            r.payload = QByteArray(R"({"errorType":")") + next.mid(1) + R"(","errorMessage":"no"})";
+        } else {
+            r.payload = next;
+        }
+        d.done(r);
+    }
+    Result<void> submitAsync(Delivery) override { return {}; }
+
+    struct Call
+    {
+        QString function;
+        QByteArray payload;
+        qint64 atMs;
+    };
+    QList<Call> calls;
+    QHash<QString, QList<QByteArray>> scripts;
+
+private:
+    const Clock *m_clock;
+};
+
+struct Fixture
+{
+    ManualClock clock {1'800'000'000'000'000'000};
+    ScriptedSink sink {&clock};
+    SfnExecutor executor {SfnExecutor::Context {&clock, nullptr, &sink, nullptr, QUrl(),
+        QStringLiteral("us-east-1"), QStringLiteral("000000000000")}};
+    std::optional<SfnExecution> ended;
+
+    void start(const char *definition, const char *input = "{}")
+    {
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.type = QStringLiteral("EXPRESS"); // nothing to store
+        m.definition = definition;
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY2(parsed, qPrintable(parsed ? QString() : parsed.error().message));
+        SfnExecution e;
+        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
+        e.machineArn = m.arn;
+        e.name = QStringLiteral("e");
+        e.input = input;
+        e.startMs = clock.nowMs();
+        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
+            [this](const SfnExecution &done) { ended = done; });
+    }
+    // Runs the engine thread's queued work (the executor posts every transition).
+    void settle()
+    {
+        for (int i = 0; i < 50; ++i)
+            QCoreApplication::processEvents();
+    }
+};
+
+const char *kRetried = R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+    "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+    "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 3, "MaxAttempts": 3, "BackoffRate": 2}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}],
+    "End": true},
+  "Caught": {"Type": "Pass", "End": true}}})";
+
+} // namespace
+
+// The executor on a manual clock: retry intervals, back-off and catch as the clock moves;
+// Wait states; heartbeats; execution timeouts.
+class TestSfnExecutor : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void retriesWaitTheirIntervalOnTheClock()
+    {
+        Fixture f;
+        f.sink.scripts[QStringLiteral("f")] = {"!Busy", "!Busy", R"({"done":1})"};
+        f.start(kRetried);
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 1);
+        f.clock.advanceMs(2999);
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 1); // IntervalSeconds 3: not yet
+        f.clock.advanceMs(1);
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 2);
+        f.clock.advanceMs(5999);
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 2); // BackoffRate 2: 6 s the second time
+        f.clock.advanceMs(1);
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 3);
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
+        QCOMPARE(f.ended->output, QByteArray(R"({"done":1})"));
+        QCOMPARE(f.sink.calls[1].atMs - f.sink.calls[0].atMs, 3000);
+        QCOMPARE(f.sink.calls[2].atMs - f.sink.calls[1].atMs, 6000);
+    }
+
+    void spentRetriesGoToTheCatcher()
+    {
+        Fixture f;
+        f.sink.scripts[QStringLiteral("f")] = {"!Busy", "!Busy", "!Busy", "!Busy"};
+        f.start(kRetried, R"({"n":1})");
+        for (int i = 0; i < 4; ++i) {
+            f.settle();
+            f.clock.advanceMs(60'000);
+        }
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 4); // the first attempt and MaxAttempts 3 retries
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
+        const Json out = *parseJson(f.ended->output);
+        QCOMPARE(QByteArray::fromStdString(out["error"]["Error"].get<std::string>()), "Busy");
+        QCOMPARE(out["n"].get<int>(), 1);
+    }
+
+    void otherErrorsAreNotRetried()
+    {
+        Fixture f;
+        f.sink.scripts[QStringLiteral("f")] = {"!KeyError"};
+        f.start(kRetried);
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 1);
+        QVERIFY(f.ended); // caught by States.ALL at once
+        QVERIFY(f.ended->output.contains("KeyError"));
+    }
+
+    void waitStatesHoldUntilTheClockPassesThem()
+    {
+        Fixture f;
+        f.start(R"({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "SecondsPath": "$.s", "Next": "P"},
+            "P": {"Type": "Pass", "Result": "woke", "End": true}}})",
+            R"({"s": 3600})");
+        f.settle();
+        f.clock.advanceMs(3'599'000);
+        f.settle();
+        QVERIFY(!f.ended);
+        const auto busy = f.executor.busy(true);
+        QCOMPARE(busy.size(), 1); // waiting on the clock: settle waits while it runs
+        QVERIFY(f.executor.busy(false).isEmpty()); // …and not while it is frozen
+        f.clock.advanceMs(1000);
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->output, QByteArray(R"("woke")"));
+    }
+
+    void executionTimeoutEndsItTimedOut()
+    {
+        Fixture f;
+        f.start(R"({"StartAt": "W", "TimeoutSeconds": 10, "States": {
+            "W": {"Type": "Wait", "Seconds": 60, "End": true}}})");
+        f.settle();
+        f.clock.advanceMs(10'000);
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("TIMED_OUT"));
+        QCOMPARE(f.ended->error, QStringLiteral("States.Timeout"));
+    }
+
+    void heartbeatTimesATokenTaskOut()
+    {
+        Fixture f;
+        f.start(R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken", "HeartbeatSeconds": 5,
+            "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": true}}})");
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 1);
+        const QString token = QString::fromStdString(
+            (*parseJson(f.sink.calls[0].payload))["token"].get<std::string>());
+        QVERIFY(!token.isEmpty());
+        f.clock.advanceMs(4000);
+        f.settle();
+        QVERIFY(f.executor.sendTaskHeartbeat(token)); // 5 s from now again
+        f.clock.advanceMs(4000);
+        f.settle();
+        QVERIFY(!f.ended);
+        f.clock.advanceMs(1000);
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->error, QStringLiteral("States.HeartbeatTimeout"));
+        QVERIFY(!f.executor.sendTaskSuccess(token, Json::object())); // used up
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSfnExecutor)
+#include "tst_sfnexecutor.moc"
