@@ -481,6 +481,12 @@ void SfnExecutor::stopAll()
     m_tokens.clear();
 }
 
+void SfnExecutor::flushAll()
+{
+    for (const auto &run : std::as_const(m_runs))
+        flushEvents(run);
+}
+
 std::optional<SfnExecution> SfnExecutor::running(const QString &executionArn) const
 {
     auto run = m_runs.value(executionArn);

@@ -59,6 +59,8 @@ public:
     // Ends every execution's work without changing its state (Tarmac stops: standard ones
     // resume at the next start).
     void stopAll();
+    // Writes every running execution's history events and checkpoint not written yet.
+    void flushAll();
     // A running execution as it stands, or nullopt.
     std::optional<SfnExecution> running(const QString &executionArn) const;
     // The history of an execution that is running or ran in this process (standard ones are

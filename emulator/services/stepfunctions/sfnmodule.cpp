@@ -239,8 +239,16 @@ Result<void> SfnModule::load()
 
 void SfnModule::stop()
 {
+    m_api->module = nullptr; // requests from now on: 503
     if (m_executor)
         m_executor->stopAll();
+}
+
+Result<void> SfnModule::flushState()
+{
+    if (m_executor)
+        m_executor->flushAll();
+    return {};
 }
 
 Result<void> SfnModule::reloadState()

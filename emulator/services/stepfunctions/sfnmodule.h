@@ -30,6 +30,8 @@ public:
     HttpHandler *edgeHandler() override;
     Result<void> start(const EngineContext &context) override;
     void stop() override;
+    // The running executions' history and checkpoints not written yet, before a snapshot.
+    Result<void> flushState() override;
     Result<void> reloadState() override;
     QList<BusyItem> busy(bool includeFuture) const override;
 
