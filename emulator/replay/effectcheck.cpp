@@ -33,14 +33,20 @@ int status(QNetworkReply *reply)
     return reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
 }
 
-// The SigV4-shaped header every edge call carries (Tarmac checks signatures only when told to).
-QByteArray authorization(const char *service)
+} // namespace
+
+QByteArray edgeAuthorization(const char *service)
 {
     return QByteArray("AWS4-HMAC-SHA256 Credential=replay/20260101/us-east-1/") + service
         + "/aws4_request, SignedHeaders=host, Signature=0";
 }
 
-} // namespace
+QNetworkReply *postSettle(QNetworkAccessManager *http, const QUrl &edge, int timeoutMs)
+{
+    QNetworkRequest request(QUrl(edge.toString() + QStringLiteral("/_tarmac/settle")));
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
+    return http->post(request, toJsonBytes(Json {{"timeoutMs", timeoutMs}}));
+}
 
 EffectCheck::EffectCheck(QNetworkAccessManager *http, QUrl edge, Names physical,
     QList<Effect> effects, std::function<void(QStringList)> done, QObject *parent)
@@ -54,10 +60,7 @@ EffectCheck::EffectCheck(QNetworkAccessManager *http, QUrl edge, Names physical,
 
 void EffectCheck::start()
 {
-    QNetworkRequest request(QUrl(m_edge.toString() + QStringLiteral("/_tarmac/settle")));
-    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-    QNetworkReply *settle
-        = m_http->post(request, toJsonBytes(Json {{"timeoutMs", kSettleTimeoutMs}}));
+    QNetworkReply *settle = postSettle(m_http, m_edge, kSettleTimeoutMs);
     // Settled or not (408 names what is still busy), the effects are read now: an effect that
     // needs longer says so with `within`.
     connect(settle, &QNetworkReply::finished, this, [this, settle] {
@@ -123,7 +126,7 @@ QNetworkReply *EffectCheck::awsJson(const QByteArray &target, const Json &body, 
     QNetworkRequest request(m_edge);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/x-amz-json-1.0"));
     request.setRawHeader("X-Amz-Target", target);
-    request.setRawHeader("Authorization", authorization(service));
+    request.setRawHeader("Authorization", edgeAuthorization(service));
     return m_http->post(request, toJsonBytes(body));
 }
 
@@ -133,7 +136,7 @@ void EffectCheck::probeS3(const Effect &effect, std::function<void(QString)> the
     QUrl url(m_edge);
     url.setPath(QLatin1Char('/') + bucket + QLatin1Char('/') + effect.key);
     QNetworkRequest request(url);
-    request.setRawHeader("Authorization", authorization("s3"));
+    request.setRawHeader("Authorization", edgeAuthorization("s3"));
     QNetworkReply *reply = m_http->get(request);
     connect(reply, &QNetworkReply::finished, this, [effect, reply, then = std::move(then)] {
         reply->deleteLater();

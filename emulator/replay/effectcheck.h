@@ -12,6 +12,13 @@ class QNetworkReply;
 
 namespace tarmac {
 
+// The Authorization header every call the replay makes to the engine's own edge port carries,
+// SigV4-shaped for `service`'s scope (Tarmac checks signatures only when told to).
+QByteArray edgeAuthorization(const char *service);
+// POST /_tarmac/settle {"timeoutMs"} on the edge port: answered once the engine is idle (or
+// 408 when the time runs out).
+QNetworkReply *postSettle(QNetworkAccessManager *http, const QUrl &edge, int timeoutMs);
+
 // Checks effects against a running Tarmac through its edge port, as a client would read them
 // (S3 GetObject, SQS GetQueueAttributes, DynamoDB GetItem with a consistent read), after
 // POST /_tarmac/settle, so that what the event set going has finished first. One at a time;

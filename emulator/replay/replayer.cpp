@@ -106,10 +106,7 @@ void Replayer::next()
     }
     // --settle: what the previous event set going finishes before this one goes.
     if (m_options.settle && m_next > 0 && !m_settled) {
-        QNetworkRequest request(
-            QUrl(m_engine->edgeUrl().toString() + QStringLiteral("/_tarmac/settle")));
-        request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/json"));
-        QNetworkReply *settle = http()->post(request, QByteArray(R"({"timeoutMs": 30000})"));
+        QNetworkReply *settle = postSettle(http(), m_engine->edgeUrl(), 30'000);
         connect(settle, &QNetworkReply::finished, this, [this, settle] {
             settle->deleteLater();
             m_settled = true;
@@ -213,9 +210,7 @@ QNetworkReply *sqsCall(
     QNetworkRequest request(edge);
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray("application/x-amz-json-1.0"));
     request.setRawHeader("X-Amz-Target", QByteArray("AmazonSQS.") + operation);
-    request.setRawHeader("Authorization",
-        "AWS4-HMAC-SHA256 Credential=replay/20260101/us-east-1/sqs/aws4_request, "
-        "SignedHeaders=host, Signature=0");
+    request.setRawHeader("Authorization", edgeAuthorization("sqs"));
     return http->post(request, toJsonBytes(body));
 }
 
@@ -223,7 +218,6 @@ QNetworkReply *sqsCall(
 
 void Replayer::sendToQueue(Result result, const QString &queue)
 {
-    http();
     const QUrl edge = m_engine->edgeUrl();
     // The messages: an SQS event's records as their producer sent them, else the event.
     Json messages = Json::array();
@@ -262,7 +256,7 @@ void Replayer::sendToQueue(Result result, const QString &queue)
     QString name = m_engine->physicalName(queue);
     if (name.startsWith(QLatin1String("http")))
         name = name.section(u'/', -1);
-    QNetworkReply *lookup = sqsCall(m_http, edge, "GetQueueUrl", Json {{"QueueName", toStd(name)}});
+    QNetworkReply *lookup = sqsCall(http(), edge, "GetQueueUrl", Json {{"QueueName", toStd(name)}});
     connect(lookup, &QNetworkReply::finished, this,
         [this, self, lookup, pending, messages, edge, name] {
             lookup->deleteLater();
@@ -278,7 +272,7 @@ void Replayer::sendToQueue(Result result, const QString &queue)
             m_wait->unsent = int(messages.size());
             for (Json m : messages) {
                 m["QueueUrl"] = toStd(url);
-                QNetworkReply *sent = sqsCall(m_http, edge, "SendMessage", m);
+                QNetworkReply *sent = sqsCall(http(), edge, "SendMessage", m);
                 connect(sent, &QNetworkReply::finished, this, [this, sent] {
                     sent->deleteLater();
                     const QByteArray answer = sent->readAll();
@@ -438,9 +432,7 @@ QNetworkReply *s3Call(QNetworkAccessManager *http, QUrl url, const QByteArray &m
     const QByteArray &traceparent, const QByteArray &body = {}, const QByteArray &contentType = {})
 {
     QNetworkRequest request(url);
-    request.setRawHeader("Authorization",
-        "AWS4-HMAC-SHA256 Credential=replay/20260101/us-east-1/s3/aws4_request, "
-        "SignedHeaders=host, Signature=0");
+    request.setRawHeader("Authorization", edgeAuthorization("s3"));
     if (!traceparent.isEmpty())
         request.setRawHeader("traceparent", traceparent);
     if (!contentType.isEmpty())
@@ -468,9 +460,8 @@ void Replayer::sendToBucket(Result result, const QString &bucketName)
     auto pending = std::make_shared<Result>(std::move(result));
     pending->function = QStringLiteral("s3:") + bucketName;
     const Json &event = pending->record.event;
-    const QString bucket = m_engine->physicalName(bucketName).isEmpty()
-        ? bucketName
-        : m_engine->physicalName(bucketName);
+    const QString physical = m_engine->physicalName(bucketName);
+    const QString bucket = physical.isEmpty() ? bucketName : physical;
     // What each record did to its object: created (PUT) or removed (DELETE).
     struct Change
     {

@@ -253,6 +253,13 @@ void SfnExecutor::post(const std::shared_ptr<Run> &run, std::function<void()> fn
         Qt::QueuedConnection);
 }
 
+QByteArray SfnExecutor::authorization(const char *scope) const
+{
+    return QByteArray("AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/")
+        + m_context.region.toUtf8() + '/' + scope
+        + "/aws4_request, SignedHeaders=host, Signature=0";
+}
+
 qint64 SfnExecutor::schedule(
     const std::shared_ptr<Run> &run, qint64 delayNs, std::function<void()> fn)
 {
@@ -1045,10 +1052,7 @@ void SfnExecutor::callService(const std::shared_ptr<Run> &run, const AslState &s
         errorPrefix = QLatin1String(json->errorPrefix);
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray(json->contentType));
         request.setRawHeader("X-Amz-Target", QByteArray(json->targetPrefix) + operation.toUtf8());
-        request.setRawHeader("Authorization",
-            QByteArray("AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/")
-                + m_context.region.toUtf8() + '/' + json->scope
-                + "/aws4_request, SignedHeaders=host, Signature=0");
+        request.setRawHeader("Authorization", authorization(json->scope));
         const bool camel = QLatin1String(json->scope) == QLatin1String("states");
         const Json body = parameters.is_object() ? parameters : Json::object();
         reply = m_http->post(request, toJsonBytes(camel ? recase(body, false) : body));
@@ -1061,9 +1065,7 @@ void SfnExecutor::callService(const std::shared_ptr<Run> &run, const AslState &s
             flatten(form, QString(), parameters);
         request.setHeader(
             QNetworkRequest::ContentTypeHeader, QByteArray("application/x-www-form-urlencoded"));
-        request.setRawHeader("Authorization",
-            QByteArray("AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/")
-                + m_context.region.toUtf8() + "/sns/aws4_request, SignedHeaders=host, Signature=0");
+        request.setRawHeader("Authorization", authorization("sns"));
         reply = m_http->post(request, form.toString(QUrl::FullyEncoded).toUtf8());
     } else {
         Outcome o = Outcome::failed(QString(AslErrors::TaskFailed),
@@ -1142,9 +1144,7 @@ void SfnExecutor::callService(const std::shared_ptr<Run> &run, const AslState &s
                     rq.setHeader(QNetworkRequest::ContentTypeHeader,
                         QByteArray("application/x-amz-json-1.0"));
                     rq.setRawHeader("X-Amz-Target", "AWSStepFunctions.DescribeExecution");
-                    rq.setRawHeader("Authorization",
-                        "AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/us-east-1/states/"
-                        "aws4_request, SignedHeaders=host, Signature=0");
+                    rq.setRawHeader("Authorization", authorization("states"));
                     QNetworkReply *r
                         = m_http->post(rq, toJsonBytes(Json {{"executionArn", toStd(arn)}}));
                     ++run->inFlight;

@@ -109,6 +109,9 @@ private:
     void addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details);
     void flushEvents(const std::shared_ptr<Run> &run);
     Json contextObject(const std::shared_ptr<Run> &run, const QString &state, int retryCount) const;
+    // The SigV4-shaped header of a call to the edge port in `scope` (signatures are checked
+    // only when Tarmac is told to).
+    QByteArray authorization(const char *scope) const;
     qint64 schedule(const std::shared_ptr<Run> &run, qint64 delayNs, std::function<void()> fn);
     void recordSpan(const std::shared_ptr<Run> &run, const QByteArray &spanId,
         const QByteArray &parent, const QString &name, const QString &operation, qint64 startNs,
