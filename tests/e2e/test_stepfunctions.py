@@ -93,6 +93,12 @@ class StepFunctionsTest(unittest.TestCase):
         self.assertEqual(failed["lambdaFunctionFailedEventDetails"]["error"], "ValueError")
         self.assertEqual(events[-1]["type"], "ExecutionFailed")
         self.assertEqual(events[-1]["executionFailedEventDetails"]["error"], "OrderRejected")
+        # A headless user sees how each execution ended on the terminal.
+        wait_for(lambda: any("execution order-1 SUCCEEDED" in l for l in self.t.stderr_lines),
+                 what="the execution's line on the terminal")
+        wait_for(lambda: any("FAILED: OrderRejected:" in l and "bad quantity 0" in l
+                             for l in self.t.stderr_lines),
+                 what="the failed execution's line on the terminal")
 
     def test_history_fields_as_aws_documents_them(self):
         """The event fields of AWS's documented GetExecutionHistory example (a Lambda task)."""

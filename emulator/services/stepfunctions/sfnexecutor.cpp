@@ -446,6 +446,25 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
     e.checkpointInput.clear();
     run->checkpointDirty = true;
     flushEvents(run);
+    // The terminal's line (ConsoleLog): how the execution ended, an error for a failure.
+    if (m_context.tracer) {
+        LogRecord line;
+        line.timeNs = m_context.clock->nowNs();
+        line.traceId = e.traceId;
+        line.spanId = run->spanId;
+        line.source = run->machine.name;
+        line.requestId = e.name;
+        const bool succeeded = e.status == QLatin1String("SUCCEEDED");
+        line.severity = succeeded                  ? LogSeverityInfo
+            : e.status == QLatin1String("ABORTED") ? LogSeverityWarn
+                                                   : LogSeverityError;
+        line.text = succeeded ? QStringLiteral("execution %1 SUCCEEDED in %2 ms")
+                                    .arg(e.name)
+                                    .arg(e.stopMs - e.startMs)
+                              : QStringLiteral("execution %1 %2: %3: %4")
+                                    .arg(e.name, e.status, e.error, e.cause.left(500));
+        m_context.tracer->record(std::move(line));
+    }
     recordSpan(run, run->spanId, QByteArray(),
         QStringLiteral("%1 execution").arg(run->machine.name), QStringLiteral("Execution"),
         run->startNs,
