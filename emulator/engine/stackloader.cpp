@@ -781,6 +781,13 @@ private:
                 && !m_resources[i].rawProperties.contains("Role"))
                 addImplicit(m_resources[i].logicalId + QStringLiteral("Role"),
                     QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
+            // A SAM type that expands its own Events (a state machine's), with its own types.
+            if (const ResourceType *t = offeredType(m_resources[i].type);
+                t && !t->eventTypes().isEmpty()) {
+                if (auto r = expandEvents(i, t->eventTypes()); !r)
+                    return r;
+                continue;
+            }
             if (m_resources[i].type != kSamFunction)
                 continue;
             const QString id = m_resources[i].logicalId;
@@ -919,7 +926,9 @@ private:
         }
     }
 
-    Result<void> expandEvents(qsizetype index)
+    // A function's events, with the event types the services offer; or (`own` not empty) the
+    // events of a resource whose type expands its own, with those types alone.
+    Result<void> expandEvents(qsizetype index, const QList<const FunctionEventType *> &own = {})
     {
         if (!m_resources[index].rawProperties.contains("Events"))
             return {};
@@ -939,9 +948,14 @@ private:
                 = TemplateDocument::childPath(path, QStringLiteral("Properties"));
             if (!props.is_object())
                 return error(propsPath, QStringLiteral("the Properties of an event are a map"));
-            if (const FunctionEventType *offered = eventType(type)) {
+            if (const FunctionEventType *offered = eventType(type, own)) {
                 if (auto r = expandOffered(*offered, id, name, props, path, propsPath); !r)
                     return r;
+                continue;
+            }
+            if (!own.isEmpty()) {
+                report(Level::Unsupported, Kind::EventType, type, path,
+                    QStringLiteral("%1 is not started by %2 events yet").arg(id, type));
                 continue;
             }
             addEventParts(id, name, type, path);
@@ -951,9 +965,10 @@ private:
         return {};
     }
 
-    const FunctionEventType *eventType(const QString &type) const
+    const FunctionEventType *eventType(
+        const QString &type, const QList<const FunctionEventType *> &own = {}) const
     {
-        for (const FunctionEventType *t : m_options.eventTypes) {
+        for (const FunctionEventType *t : own.isEmpty() ? m_options.eventTypes : own) {
             if (t->type() == type)
                 return t;
         }

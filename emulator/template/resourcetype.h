@@ -79,6 +79,8 @@ QString stringProperty(const Json &properties, const char *name);
 // A whole number as CloudFormation takes one: a number without a fraction, or its text ("30").
 bool wholeNumber(const Json &value, qint64 *out);
 
+class FunctionEventType;
+
 // What a ResourceType's check() may say about a resource while the template is loaded. A
 // property is a path of keys and list indexes from Properties: {"Tags", "0", "Key"}.
 class ResourceCheck
@@ -165,11 +167,20 @@ public:
         Q_UNUSED(buildRoot);
         return std::nullopt;
     }
+    // The event types a SAM type takes in its own Events, for a type other than a function
+    // (AWS::Serverless::StateMachine: Schedule, EventBridgeRule, …). The loader expands each
+    // event as it expands a function's, the FunctionEvent naming this resource where it names
+    // a function; an event of a type not listed is reported as not emulated. Empty: the
+    // type's Events, if it has any, are not the resource type's to expand (a SAM function's
+    // are the services' FunctionEventTypes).
+    virtual QList<const FunctionEventType *> eventTypes() const { return {}; }
 };
 
 // An event a SAM function declares: `Events: {Name: {Type: SQS, Properties: …}}`.
 struct FunctionEvent
 {
+    // The resource that declares it: a function, or a resource of a type that expands its
+    // own events (ResourceType::eventTypes(): a state machine).
     QString functionLogicalId;
     QString name;
     Json properties = Json::object(); // as written: may hold intrinsic functions

@@ -131,6 +131,142 @@ class StepFunctionsTest(unittest.TestCase):
         reverse = self.sfn.get_execution_history(executionArn=run["executionArn"], reverseOrder=True)
         self.assertEqual(reverse["events"][0]["type"], "ExecutionSucceeded")
 
+    def test_jsonata_workflow_with_variables(self):
+        """QueryLanguage JSONata: Arguments, Output, Assign, Conditions and Items evaluated by
+        JSONata's reference implementation, a Node function priced through lambda:invoke, and a
+        Catch whose Output reads $states.errorOutput."""
+        price = "arn:aws:lambda:us-east-1:000000000000:function:" + self.function_name("PriceFunction")
+        definition = {
+            "QueryLanguage": "JSONata", "StartAt": "Init", "States": {
+                "Init": {"Type": "Pass", "Assign": {"customer": "{% $states.input.customer %}"},
+                         "Output": "{% $states.input.skus %}", "Next": "Price"},
+                "Price": {"Type": "Map", "Items": "{% $states.input %}",
+                          "ItemSelector": {"sku": "{% $states.context.Map.Item.Value %}",
+                                           "index": "{% $states.context.Map.Item.Index %}"},
+                          "ItemProcessor": {"StartAt": "One", "States": {"One": {
+                              "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                              "Arguments": {"FunctionName": price, "Payload": "{% $states.input %}"},
+                              "Output": "{% $states.result.Payload.price %}", "End": True}}},
+                          "Assign": {"total": "{% $sum($states.result) %}"},
+                          "Catch": [{"ErrorEquals": ["PriceError"], "Next": "Unpriced",
+                                     "Output": {"why": "{% $states.errorOutput.Error %}"}}],
+                          "Next": "Big?"},
+                "Big?": {"Type": "Choice", "Default": "Small",
+                         "Choices": [{"Condition": "{% $total >= 100 %}", "Next": "Big"}]},
+                "Big": {"Type": "Succeed", "Output": {"customer": "{% $customer %}",
+                                                      "total": "{% $total %}", "size": "big"}},
+                "Small": {"Type": "Succeed", "Output": {"customer": "{% $customer %}",
+                                                        "total": "{% $total %}", "size": "small"}},
+                "Unpriced": {"Type": "Fail", "Error": "{% $states.input.why %}",
+                             "Cause": "{% 'could not price for ' & $customer %}"}}}
+        d = self.sfn.create_state_machine(name="jsonata-prices", definition=json.dumps(definition),
+                                          roleArn="arn:aws:iam::000000000000:role/r")
+        machine = d["stateMachineArn"]
+        run = self.start(machine, {"customer": "ann", "skus": ["apple", "banana", "kiwi"]})
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        self.assertEqual(json.loads(d["output"]), {"customer": "ann", "total": 150, "size": "big"})
+        exited = [e for e in history(self.sfn, run["executionArn"])
+                  if e["type"] == "MapStateExited"][0]["stateExitedEventDetails"]
+        self.assertEqual(exited["assignedVariables"], {"total": "150"})
+        run = self.start(machine, {"customer": "bo", "skus": ["fig"]})
+        self.assertEqual(json.loads(finished(self.sfn, run["executionArn"])["output"])["size"],
+                         "small")
+        run = self.start(machine, {"customer": "cy", "skus": ["fig", "broken"]})
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual((d["status"], d["error"], d["cause"]),
+                         ("FAILED", "PriceError", "could not price for cy"))
+        # An expression that gives nothing fails the execution as Step Functions does.
+        run = self.start(machine, {"customer": "dee"})
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual(d["status"], "FAILED", d)
+        self.assertEqual(d["error"], "States.QueryEvaluationError")
+        self.assertIn("returned nothing (undefined)", d["cause"])
+        # Each language's fields are its own.
+        bad = dict(definition)
+        bad["States"] = dict(definition["States"], Init=dict(definition["States"]["Init"],
+                                                             InputPath="$.x"))
+        v = self.sfn.validate_state_machine_definition(definition=json.dumps(bad))
+        self.assertEqual(v["result"], "FAIL")
+        self.assertIn("InputPath", v["diagnostics"][0]["message"])
+
+    def test_distributed_map_reads_and_writes_s3(self):
+        """A distributed Map: items from a CSV object (ItemReader), batches of them
+        (ItemBatcher), a Node function per item, and a ResultWriter's manifest and result files
+        in S3; then a listing's objects as the items."""
+        s3 = boto3_client(self.t, "s3")
+        s3.create_bucket(Bucket="sfn-items")
+        s3.put_object(Bucket="sfn-items", Key="in/skus.csv",
+                      Body=b"sku,qty\r\napple,1\r\n\"ki,wi\",2\r\nfig,3\r\n")
+        for i in range(3):
+            s3.put_object(Bucket="sfn-items", Key="logs/%d.txt" % i, Body=b"x" * (i + 1))
+        price = "arn:aws:lambda:us-east-1:000000000000:function:" + self.function_name("PriceFunction")
+        definition = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "End": True, "Label": "Prices", "MaxConcurrency": 2,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                           "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                           "Parameters": {"Bucket.$": "$.bucket", "Key": "in/skus.csv"}},
+            "ItemSelector": {"sku.$": "$$.Map.Item.Value.sku", "index.$": "$$.Map.Item.Index"},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "Price", "States": {"Price": {
+                                  "Type": "Task", "Resource": price, "End": True}}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                             "Parameters": {"Bucket": "sfn-items", "Prefix": "out"}}}}}
+        machine = self.sfn.create_state_machine(
+            name="distributed-prices", definition=json.dumps(definition),
+            roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        run = self.start(machine, {"bucket": "sfn-items"})
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        out = json.loads(d["output"])
+        self.assertIn(":mapRun:distributed-prices/Prices:", out["MapRunArn"])
+        details = out["ResultWriterDetails"]
+        self.assertEqual(details["Bucket"], "sfn-items")
+        self.assertTrue(details["Key"].startswith("out/") and details["Key"].endswith("/manifest.json"),
+                        details)
+        manifest = json.loads(s3.get_object(Bucket="sfn-items", Key=details["Key"])["Body"].read())
+        self.assertEqual(manifest["ResultFiles"]["SUCCEEDED"][0]["Size"] > 0, True, manifest)
+        succeeded = json.loads(s3.get_object(
+            Bucket="sfn-items", Key=manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])["Body"].read())
+        outputs = sorted((json.loads(r["Output"]) for r in succeeded), key=lambda o: o["index"])
+        self.assertEqual(outputs, [{"sku": "apple", "index": 0, "price": 50},
+                                   {"sku": "ki,wi", "index": 1, "price": 50},
+                                   {"sku": "fig", "index": 2, "price": 30}])
+        types = [e["type"] for e in history(self.sfn, run["executionArn"])]
+        for t in ("MapRunStarted", "MapRunSucceeded", "MapStateSucceeded"):
+            self.assertIn(t, types)
+
+        # A listing's objects, in batches of two.
+        listing = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "End": True,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                           "Parameters": {"Bucket": "sfn-items", "Prefix": "logs/"}},
+            "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"from": "listing"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                              "StartAt": "Keys", "States": {"Keys": {
+                                  "Type": "Pass", "End": True,
+                                  "Parameters": {"keys.$": "$.Items[*].Key", "from.$": "$.BatchInput.from",
+                                                 "sizes.$": "$.Items[*].Size"}}}}}}}
+        machine = self.sfn.create_state_machine(
+            name="distributed-listing", definition=json.dumps(listing),
+            roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        d = finished(self.sfn, self.start(machine, {})["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        self.assertEqual(json.loads(d["output"]), [
+            {"keys": ["logs/0.txt", "logs/1.txt"], "from": "listing", "sizes": [1, 2]},
+            {"keys": ["logs/2.txt"], "from": "listing", "sizes": [3]}])
+
+        # An object that is not there: States.ItemReaderFailed.
+        each = {k: v for k, v in definition["States"]["Each"].items() if k != "ResultWriter"}
+        each["ItemReader"] = dict(each["ItemReader"],
+                                  Parameters={"Bucket": "sfn-items", "Key": "nope.csv"})
+        missing = self.sfn.create_state_machine(
+            name="distributed-missing", roleArn="arn:aws:iam::000000000000:role/r",
+            definition=json.dumps({"StartAt": "Each", "States": {"Each": each}}))
+        d = finished(self.sfn, self.start(missing["stateMachineArn"], {})["executionArn"])
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.ItemReaderFailed"), d)
+        self.assertIn("nope.csv", d["cause"])
+
     def function_name(self, logical):
         lam = boto3_client(self.t, "lambda")
         names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
@@ -346,13 +482,18 @@ class SamStockTraderTest(unittest.TestCase):
     def test_trades_are_recorded(self):
         project = os.path.join(HERE, "templates", "sam-stock-trader")
         with Tarmac(project=project) as t:
-            # The schedule on the state machine is reported, not run.
-            self.assertTrue(any("HourlyTradingSchedule" in line for line in t.stderr_lines),
-                            "\n".join(t.stderr_lines))
             sfn = boto3_client(t, "stepfunctions")
             ddb = boto3_client(t, "dynamodb")
             machine = [m for m in sfn.list_state_machines()["stateMachines"]
                        if "StockTradingStateMachine" in m["name"]][0]
+            # The hourly schedule on the state machine is a rule targeting it, disabled as the
+            # template says (Enabled: false).
+            events = boto3_client(t, "events")
+            names = events.list_rule_names_by_target(
+                TargetArn=machine["stateMachineArn"])["RuleNames"]
+            self.assertEqual(len(names), 1, names)
+            self.assertIn("StockTradingStateMachineHourly", names[0])
+            self.assertEqual(events.describe_rule(Name=names[0])["State"], "DISABLED")
             for price, side in ((30, "buy"), (80, "sell")):
                 run = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
                                           input=json.dumps({"price": price}))

@@ -53,6 +53,21 @@ const std::vector<TypeInfo> kTypes = {
             "ToleratedFailureCountPath", "Label", "Assign", "Output", "Arguments"}},
 };
 
+// The input and output fields of one query language that the other does not have.
+const std::initializer_list<const char *> kJsonPathOnlyFields = {"InputPath", "OutputPath",
+    "ResultPath", "Parameters", "ResultSelector", "ItemsPath", "TimeoutSecondsPath",
+    "HeartbeatSecondsPath", "SecondsPath", "TimestampPath", "ErrorPath", "CausePath",
+    "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"};
+const std::initializer_list<const char *> kJsonataOnlyFields = {"Arguments", "Output", "Items"};
+
+bool isJsonataExpression(const Json &v)
+{
+    if (!v.is_string())
+        return false;
+    const std::string &s = v.get_ref<const std::string &>();
+    return s.size() >= 4 && s.compare(0, 2, "{%") == 0 && s.compare(s.size() - 2, 2, "%}") == 0;
+}
+
 const TypeInfo *typeInfo(QStringView name)
 {
     for (const TypeInfo &t : kTypes) {
@@ -162,6 +177,7 @@ public:
 
 private:
     QSet<QString> m_names;
+    bool m_jsonataState = false; // reading a state whose QueryLanguage is JSONata
 
     std::optional<QString> string(const Json &obj, const char *key, const QString &location)
     {
@@ -184,6 +200,8 @@ private:
         const auto it = obj.find(key);
         if (it == obj.end())
             return std::nullopt;
+        if (m_jsonataState && isJsonataExpression(*it))
+            return std::nullopt; // evaluated as the state runs
         if (!it->is_number() || (whole && !isWholeNumber(*it)) || it->get<double>() < min
             || it->get<double>() > max) {
             add(kSchema,
@@ -418,6 +436,13 @@ private:
             if (auto v = string(c, "Next", here))
                 catcher.next = *v;
             catcher.resultPath = pathField(c, "ResultPath", here, true, QStringLiteral("$"));
+            if (m_jsonataState && c.contains("ResultPath"))
+                languageField("ResultPath", here);
+            if (!m_jsonataState && c.contains("Output"))
+                languageField("Output", here);
+            catcher.assign = assignField(c, here);
+            if (const auto o = c.find("Output"); o != c.end())
+                catcher.output = *o;
             if (auto v = string(c, "Comment", here))
                 catcher.comment = *v;
             if (catcher.errorEquals.contains(AslErrors::All) && i + 1 != it->size())
@@ -428,6 +453,44 @@ private:
             out.push_back(std::move(catcher));
         }
         return out;
+    }
+
+    // A field of the other query language.
+    void languageField(const char *key, const QString &location)
+    {
+        add(kSchema,
+            QStringLiteral("The field '%1' is not supported when the QueryLanguage is %2")
+                .arg(QLatin1String(key),
+                    m_jsonataState ? QStringLiteral("JSONata") : QStringLiteral("JSONPath")),
+            field(location, key));
+    }
+
+    // Assign: an object of variable names.
+    std::optional<Json> assignField(const Json &obj, const QString &location)
+    {
+        const auto it = obj.find("Assign");
+        if (it == obj.end())
+            return std::nullopt;
+        if (!it->is_object()) {
+            add(kSchema, QStringLiteral("The value for the field 'Assign' must be an OBJECT"),
+                field(location, "Assign"));
+            return std::nullopt;
+        }
+        for (auto v = it->begin(); v != it->end(); ++v) {
+            const std::string &name = v.key();
+            std::string_view bare = name;
+            if (!m_jsonataState && bare.size() > 2 && bare.substr(bare.size() - 2) == ".$")
+                bare.remove_suffix(2);
+            const bool valid = !bare.empty() && bare.size() <= 80
+                && (std::isalpha(static_cast<unsigned char>(bare[0])) || bare[0] == '_')
+                && std::all_of(bare.begin(), bare.end(),
+                    [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+            if (!valid || bare == "states")
+                add(kSchema,
+                    QStringLiteral("The variable name '%1' is not valid").arg(fromStd(name)),
+                    field(field(location, "Assign"), name.c_str()));
+        }
+        return *it;
     }
 
     AslState state(
@@ -485,6 +548,15 @@ private:
                     field(location, "QueryLanguage"));
         }
         const bool jsonPath = s.queryLanguage != QLatin1String("JSONata");
+        m_jsonataState = !jsonPath;
+        // Each language has its own fields for input and output.
+        for (const char *f : jsonPath ? kJsonataOnlyFields : kJsonPathOnlyFields) {
+            if (json.contains(f))
+                languageField(f, location);
+        }
+        s.assign = assignField(json, location);
+        if (!jsonPath)
+            s.jsonata = json;
 
         // Next / End
         const bool transitions = std::any_of(info->fields.begin(), info->fields.end(),
@@ -603,8 +675,37 @@ private:
                 field(location, "Choices"));
             return;
         }
-        if (s.queryLanguage == QLatin1String("JSONata"))
-            return; // Condition rules are JSONata expressions, not checked here.
+        if (s.queryLanguage == QLatin1String("JSONata")) {
+            // Condition rules: a JSONata expression (or a boolean) and where it leads; the
+            // expression is evaluated as the state runs.
+            for (size_t i = 0; i < choices->size(); ++i) {
+                const Json &c = (*choices)[i];
+                const QString here = indexed(location, "Choices", i);
+                if (!c.is_object()) {
+                    add(kSchema, QStringLiteral("A Choice Rule must be an OBJECT"), here);
+                    continue;
+                }
+                unknownFields(c, {"Condition", "Next", "Comment", "Assign", "Output"}, here);
+                const auto condition = c.find("Condition");
+                if (condition == c.end() || !c.contains("Next"))
+                    add(kSchema, QStringLiteral("These fields are required: [Condition, Next]"),
+                        here);
+                else if (!condition->is_boolean() && !isJsonataExpression(*condition))
+                    add(kSchema,
+                        QStringLiteral("The value for the field 'Condition' must be a JSONata "
+                                       "expression or a BOOLEAN"),
+                        field(here, "Condition"));
+                AslChoiceRule rule;
+                rule.value = condition == c.end() ? Json() : *condition;
+                if (auto v = string(c, "Next", here))
+                    rule.next = *v;
+                if (auto v = string(c, "Comment", here))
+                    rule.comment = *v;
+                assignField(c, here);
+                s.choices.push_back(std::move(rule));
+            }
+            return;
+        }
         for (size_t i = 0; i < choices->size(); ++i) {
             QString where;
             auto rule
@@ -630,7 +731,8 @@ private:
         s.seconds = number(json, "Seconds", location, 0, kMaxSeconds, true);
         s.secondsPath = referencePath(json, "SecondsPath", location);
         s.timestamp = string(json, "Timestamp", location);
-        if (s.timestamp && !parseAslTimestamp(*s.timestamp))
+        if (s.timestamp && !parseAslTimestamp(*s.timestamp)
+            && !(m_jsonataState && isJsonataExpression(json["Timestamp"])))
             add(kSchema,
                 QStringLiteral("The value for the field 'Timestamp' must be a valid RFC3339 "
                                "timestamp"),

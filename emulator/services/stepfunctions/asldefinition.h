@@ -36,6 +36,9 @@ struct AslCatcher
     QString next;
     std::optional<QString> resultPath = QStringLiteral("$");
     QString comment;
+    // Workflow variables to set, and (JSONata) the state's output when this catcher is taken.
+    std::optional<Json> assign;
+    std::optional<Json> output;
 };
 
 // One state. The fields of every type live side by side; those a type does not have stay at
@@ -61,6 +64,12 @@ struct AslState
     std::optional<Json> result; // Pass
     std::vector<AslRetrier> retry;
     std::vector<AslCatcher> catchers;
+    // Assign: workflow variables set when the state ends (either language).
+    std::optional<Json> assign;
+    // A JSONata state as the definition writes it: its Arguments, Output, Items, ItemSelector,
+    // Choices' Conditions, Seconds, Timestamp, Error, Cause, TimeoutSeconds... are read from
+    // here as the state runs, their "{% … %}" strings evaluated then. Null for JSONPath states.
+    Json jsonata;
 
     // Task
     QString resource;
@@ -107,6 +116,7 @@ struct AslState
     // The Map state's iteration, for readability.
     const AslStateMachine *itemProcessor() const;
     bool isTerminal() const;
+    bool isJsonata() const { return !jsonata.is_null(); }
 };
 
 // A state machine, or a Parallel branch, or a Map's item processor. States are in name order, not

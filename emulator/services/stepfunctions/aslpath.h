@@ -32,6 +32,7 @@ inline constexpr QLatin1String ItemReaderFailed("States.ItemReaderFailed");
 inline constexpr QLatin1String ResultWriterFailed("States.ResultWriterFailed");
 inline constexpr QLatin1String DataLimitExceeded("States.DataLimitExceeded");
 inline constexpr QLatin1String Runtime("States.Runtime");
+inline constexpr QLatin1String QueryEvaluationError("States.QueryEvaluationError");
 } // namespace AslErrors
 
 // Draws uniformly from [0, 1); intrinsics (MathRandom, UUID) and retry jitter take one so that

@@ -2,6 +2,8 @@
 
 #include "functions/delivery.h"
 #include "services/stepfunctions/aslchoice.h"
+#include "services/stepfunctions/aslitemio.h"
+#include "services/stepfunctions/jsonata.h"
 #include "trace/span.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
@@ -12,7 +14,9 @@
 #include <QNetworkRequest>
 #include <QPointer>
 #include <QRandomGenerator>
+#include <QTimer>
 #include <QUrlQuery>
+#include <QUuid>
 
 #include <cctype>
 #include <cmath>
@@ -24,9 +28,19 @@ namespace {
 constexpr int kKeepFinished = 1000; // finished executions whose history stays in memory
 constexpr qint64 kNsPerSecond = 1'000'000'000;
 
-QString iso(qint64 ms)
+// ISO 8601 in UTC with milliseconds ("2026-12-04T21:00:00.123Z"), as Qt::ISODateWithMs
+// writes it, without QDateTime's cost (every state's context has one).
+std::string iso(qint64 ms)
 {
-    return QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC).toString(Qt::ISODateWithMs);
+    const qint64 floorMs = ms >= 0 ? ms : ms - 999;
+    const time_t seconds = time_t(floorMs / 1000);
+    tm t {};
+    gmtime_r(&seconds, &t);
+    char text[40];
+    const int n = std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+        t.tm_year + 1900, t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec,
+        int(ms - qint64(seconds) * 1000));
+    return std::string(text, size_t(std::max(n, 0)));
 }
 
 QString text(const Json &v)
@@ -168,6 +182,10 @@ Json optimizedParameters(const QString &service, const QString &action, Json p)
     return p;
 }
 
+// How long progress (history events, checkpoints) waits to be saved with other executions'.
+// An execution killed in that window resumes from an earlier state (which runs again).
+constexpr int kFlushDelayMs = 5;
+
 } // namespace
 
 struct SfnExecutor::Outcome
@@ -176,6 +194,7 @@ struct SfnExecutor::Outcome
     Json output;
     QString error;
     QString cause;
+    Json assigned; // the variables the state set (Assign), for its StateExited event
 
     static Outcome failed(QString error, QString cause)
     {
@@ -185,6 +204,7 @@ struct SfnExecutor::Outcome
         o.cause = std::move(cause);
         return o;
     }
+    static Outcome failed(const Error &e) { return failed(e.code, e.message); }
 };
 
 // A branch of work that may be called off: a Parallel branch or a Map iteration whose
@@ -194,6 +214,9 @@ struct SfnExecutor::Scope
     std::shared_ptr<Scope> parent;
     bool cancelled = false;
     QByteArray parentSpanId; // the span states in this scope nest under
+    // Workflow variables assigned in this scope: a Parallel branch or Map iteration sees its
+    // parents' and keeps its own.
+    Json variables = Json::object();
 
     bool isCancelled() const { return cancelled || (parent && parent->isCancelled()); }
 };
@@ -211,12 +234,16 @@ struct SfnExecutor::Run
     Finished finished;
     QList<SfnHistoryEvent> history;
     QList<SfnHistoryEvent> unsaved;
-    bool flushPosted = false;
+    bool flushPosted = false; // in m_dirty
+    bool finishPending = false; // ended: `finished` is told once that is saved
     int inFlight = 0; // tasks, calls and posted transitions
     QSet<Clock::TimerId> timers;
     QString currentState;
     bool timedOut = false;
     bool readsInput = false; // the definition names $$.Execution.Input
+    // The definition can read the context object ($$, $states.context, a task token): else
+    // states get an empty one, which nothing reads.
+    bool readsContext = true;
     bool checkpointDirty = false; // the checkpoint changed since the last save
 };
 
@@ -276,6 +303,8 @@ qint64 SfnExecutor::schedule(
 Json SfnExecutor::contextObject(
     const std::shared_ptr<Run> &run, const QString &state, int retryCount) const
 {
+    if (!run->readsContext)
+        return Json::object();
     // The execution's input only for definitions that read it ($$.Execution.Input): every
     // state (every Map iteration) gets a copy of the context.
     Json input = Json::object();
@@ -286,11 +315,63 @@ Json SfnExecutor::contextObject(
     return Json {{"Execution",
                      {{"Id", toStd(run->execution.arn)}, {"Name", toStd(run->execution.name)},
                          {"Input", std::move(input)}, {"RoleArn", toStd(run->machine.roleArn)},
-                         {"StartTime", toStd(iso(run->execution.startMs))}}},
+                         {"StartTime", iso(run->execution.startMs)}}},
         {"StateMachine", {{"Id", toStd(run->machine.arn)}, {"Name", toStd(run->machine.name)}}},
         {"State",
-            {{"Name", toStd(state)}, {"EnteredTime", toStd(iso(m_context.clock->nowMs()))},
+            {{"Name", toStd(state)}, {"EnteredTime", iso(m_context.clock->nowMs())},
                 {"RetryCount", retryCount}}}};
+}
+
+Result<Json> SfnExecutor::jsonata(const std::shared_ptr<Scope> &scope, const AslState &state,
+    const QString &field, const Json &value, const Json &states)
+{
+    if (!JsonataEvaluator::hasExpressions(value))
+        return value;
+    if (!m_jsonata)
+        m_jsonata = std::make_unique<JsonataEvaluator>();
+    // The variables in scope, inner scopes' over outer ones', and $states.
+    std::vector<const Scope *> chain;
+    for (const Scope *sc = scope.get(); sc; sc = sc->parent.get())
+        chain.push_back(sc);
+    Json bindings = Json::object();
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        for (auto v = (*it)->variables.begin(); v != (*it)->variables.end(); ++v)
+            bindings[v.key()] = v.value();
+    }
+    bindings["states"] = states;
+    auto result = m_jsonata->evaluate(value, bindings, field);
+    if (!result)
+        return makeError(result.error().code,
+            QStringLiteral("An error occurred while executing the state '%1'. %2")
+                .arg(state.name, result.error().message));
+    return result;
+}
+
+Result<Json> SfnExecutor::assign(const std::shared_ptr<Scope> &scope, const AslState &state,
+    const std::optional<Json> &assign, const Json &states, const Json &value, const Json &context)
+{
+    if (!assign || !assign->is_object() || assign->empty())
+        return Json();
+    Json values;
+    if (state.isJsonata()) {
+        auto v = jsonata(scope, state, QStringLiteral("Assign"), *assign, states);
+        if (!v)
+            return v.error();
+        values = std::move(*v);
+    } else {
+        auto v = applyPayloadTemplate(*assign, value, context);
+        if (!v)
+            return v.error();
+        values = std::move(*v);
+    }
+    if (!values.is_object())
+        return Json();
+    Json listed = Json::object();
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        listed[it.key()] = toJsonBytes(it.value()).toStdString();
+        scope->variables[it.key()] = it.value();
+    }
+    return listed;
 }
 
 void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details)
@@ -305,10 +386,54 @@ void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type,
     if (run->express)
         return;
     run->unsaved.append(std::move(e));
-    if (!run->flushPosted) {
-        run->flushPosted = true;
-        QMetaObject::invokeMethod(
-            this, [this, run] { flushEvents(run); }, Qt::QueuedConnection);
+    markDirty(run);
+}
+
+void SfnExecutor::markDirty(const std::shared_ptr<Run> &run)
+{
+    if (run->flushPosted)
+        return;
+    run->flushPosted = true;
+    m_dirty.push_back(run);
+    if (!m_flushScheduled) {
+        m_flushScheduled = true;
+        QTimer::singleShot(kFlushDelayMs, this, [this] { flushDirty(); });
+    }
+}
+
+void SfnExecutor::flushDirty(bool notify)
+{
+    m_flushScheduled = false;
+    std::vector<std::shared_ptr<Run>> runs;
+    QList<SfnStore::Progress> progress;
+    for (const auto &weak : m_dirty) {
+        auto run = weak.lock();
+        if (!run || !run->flushPosted)
+            continue; // gone, or flushed on its own since (it ended)
+        run->flushPosted = false;
+        if (run->unsaved.isEmpty() && !run->checkpointDirty)
+            continue;
+        progress.append(
+            {&run->execution.arn, &run->unsaved, run->checkpointDirty ? &run->execution : nullptr});
+        runs.push_back(std::move(run));
+    }
+    m_dirty.clear();
+    if (progress.isEmpty() || !m_context.store)
+        return;
+    if (const auto saved = m_context.store->saveProgress(progress); !saved)
+        qWarning("tarmac: stepfunctions: history not saved: %s", qPrintable(saved.error().message));
+    for (const auto &run : runs) {
+        run->unsaved.clear();
+        run->checkpointDirty = false;
+    }
+    for (const auto &run : runs) {
+        if (!run->finishPending)
+            continue;
+        run->finishPending = false;
+        if (notify && run->finished) {
+            auto f = std::move(run->finished);
+            f(run->execution);
+        }
     }
 }
 
@@ -355,6 +480,9 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
     run->parsed = std::move(parsed);
     run->express = machine.type == QLatin1String("EXPRESS");
     run->readsInput = machine.definition.contains("Execution.Input");
+    run->readsContext = machine.definition.contains("$$")
+        || machine.definition.contains("states.context")
+        || machine.definition.contains(".waitForTaskToken");
     run->finished = std::move(finished);
     run->spanId = TraceContext::newSpanId();
     run->startNs = m_context.clock->nowNs();
@@ -368,6 +496,8 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
     if (resume && !run->execution.checkpointState.isEmpty()) {
         state = run->execution.checkpointState;
         inputText = run->execution.checkpointInput;
+        if (auto vars = parseJson(run->execution.checkpointVariables); vars && vars->is_object())
+            run->root->variables = std::move(*vars);
         if (m_context.store) {
             if (auto h = m_context.store->history(run->execution.arn))
                 run->history = *h;
@@ -445,7 +575,13 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
     e.checkpointState.clear();
     e.checkpointInput.clear();
     run->checkpointDirty = true;
-    flushEvents(run);
+    // A standard execution's end is saved with the others' progress; who waits for it is told
+    // once it is (what DescribeExecution answers then is durable).
+    const bool deferred = m_context.store && !run->express;
+    if (deferred) {
+        run->finishPending = true;
+        markDirty(run);
+    }
     // The terminal's line (ConsoleLog): how the execution ended, an error for a failure.
     if (m_context.tracer) {
         LogRecord line;
@@ -477,7 +613,7 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
     m_finishedOrder.append(e.arn);
     while (m_finishedOrder.size() > kKeepFinished) // the oldest finished one goes
         m_finished.remove(m_finishedOrder.takeFirst());
-    if (run->finished) {
+    if (run->finished && !deferred) {
         auto f = std::move(run->finished);
         f(e);
     }
@@ -491,6 +627,7 @@ bool SfnExecutor::stop(const QString &executionArn, const QString &error, const 
     run->execution.error = error;
     run->execution.cause = cause;
     finish(run, Outcome::failed(QStringLiteral("States.Aborted"), cause));
+    flushDirty(); // StopExecution answers once the end is saved
     return true;
 }
 
@@ -505,12 +642,18 @@ void SfnExecutor::stopAll()
     }
     m_runs.clear();
     m_tokens.clear();
+    flushDirty(false); // ended ones not saved yet: saved, no one told (Tarmac stops)
 }
 
 void SfnExecutor::flushAll()
 {
-    for (const auto &run : std::as_const(m_runs))
-        flushEvents(run);
+    for (const auto &run : std::as_const(m_runs)) {
+        if (!run->flushPosted && (!run->unsaved.isEmpty() || run->checkpointDirty)) {
+            run->flushPosted = true;
+            m_dirty.push_back(run);
+        }
+    }
+    flushDirty(); // also the ended ones not saved yet
 }
 
 std::optional<SfnExecution> SfnExecutor::running(const QString &executionArn) const
@@ -546,10 +689,13 @@ QList<BusyItem> SfnExecutor::busy(bool includeFuture) const
 }
 
 void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
-    const AslStateMachine *machine, const QString &name, Json input, Done done)
+    const AslStateMachine *machine, const QString &name, Json inputValue, Done done)
 {
     if (run->done || scope->isCancelled())
         return;
+    // The state's input and context, shared by what runs later (no copy per callback).
+    const auto inputShared = std::make_shared<const Json>(std::move(inputValue));
+    const Json &input = *inputShared;
     const AslState *found = machine->state(name);
     if (!found) {
         done(Outcome::failed(
@@ -564,17 +710,22 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             // Saved with this turn's history events (flushEvents), in one transaction.
             run->execution.checkpointState = name;
             run->execution.checkpointInput = toJsonBytes(input);
+            run->execution.checkpointVariables = toJsonBytes(run->root->variables);
             run->checkpointDirty = true;
         }
     }
     const QString type = typeName(s);
     addEvent(run, type + QStringLiteral("StateEntered"),
         {{"stateEnteredEventDetails",
-            {{"name", toStd(name)}, {"input", toJsonBytes(input).toStdString()},
+            {{"name", toStd(name)},
+                {"input",
+                    top && !run->express ? run->execution.checkpointInput.toStdString()
+                                         : toJsonBytes(input).toStdString()},
                 {"inputDetails", {{"truncated", false}}}}}});
     const QByteArray spanId = TraceContext::newSpanId();
     const qint64 startNs = m_context.clock->nowNs();
-    const Json context = contextObject(run, name, 0);
+    const auto contextShared = std::make_shared<const Json>(contextObject(run, name, 0));
+    const Json &context = *contextShared;
 
     // The state is over: its span, its exit event, and the next state or the end.
     auto leave = [this, run, scope, machine, found, type, spanId, startNs, done](
@@ -582,8 +733,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         if (run->done || scope->isCancelled())
             return;
         const AslState &st = *found;
-        recordSpan(run, spanId, scope->parentSpanId, QStringLiteral("%1 %2").arg(type, st.name),
-            type, startNs,
+        recordSpan(run, spanId, scope->parentSpanId, QString(type + u' ' + st.name), type, startNs,
             o.ok ? QString() : QStringLiteral("%1: %2").arg(o.error, o.cause.left(300)),
             {{QStringLiteral("aws.stepfunctions.state"), st.name},
                 {QStringLiteral("aws.stepfunctions.state_type"), type}});
@@ -591,13 +741,20 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             done(std::move(o));
             return;
         }
-        if (st.type != AslState::Type::Fail)
+        if (st.type != AslState::Type::Fail) {
+            Json details
+                = {{"name", toStd(st.name)}, {"output", toJsonBytes(o.output).toStdString()},
+                    {"outputDetails", {{"truncated", false}}}};
+            if (o.assigned.is_object()) {
+                details["assignedVariables"] = std::move(o.assigned);
+                details["assignedVariablesDetails"] = {{"truncated", false}};
+            }
             addEvent(run, type + QStringLiteral("StateExited"),
-                {{"stateExitedEventDetails",
-                    {{"name", toStd(st.name)}, {"output", toJsonBytes(o.output).toStdString()},
-                        {"outputDetails", {{"truncated", false}}}}}});
+                {{"stateExitedEventDetails", std::move(details)}});
+        }
+        // A Catcher's (or a Choice rule's) Next goes on even from a state that would end.
         const std::optional<QString> target = next ? next : st.next;
-        if (!target || st.end || st.type == AslState::Type::Succeed) {
+        if (!target || (st.end && !next) || st.type == AslState::Type::Succeed) {
             done(std::move(o));
             return;
         }
@@ -606,52 +763,130 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                 enterState(run, scope, machine, *target, std::move(output), done);
             });
     };
-    const auto fail
-        = [leave](const Error &e) { leave(Outcome::failed(e.code, e.message), std::nullopt); };
-    // ResultPath and OutputPath on a state's result.
-    const auto output = [found, input, context](const Json &result) -> Result<Json> {
-        auto merged = applyResultPath(input, result, found->resultPath);
-        if (!merged)
-            return merged.error();
-        return applyOutputPath(*merged, found->outputPath, context);
+    const auto fail = [leave](const Error &e) { leave(Outcome::failed(e), std::nullopt); };
+    // How a state that did its work ends: JSONPath: ResultPath and OutputPath on `result`;
+    // JSONata: Output (`result` when the state has none) evaluated with $states.result. Then
+    // Assign, evaluated before any variable changes, as Output is. `assignValue`: what a
+    // JSONPath Assign's paths read.
+    const bool jsonataState = s.isJsonata();
+    const auto exit
+        = [this, scope, found, inputShared, contextShared, jsonataState](const Json &result,
+              bool hasResult, const Json &assignValue, const std::optional<Json> &outputField,
+              const std::optional<Json> &assignField) -> Result<Outcome> {
+        const AslState &st = *found;
+        const Json &input = *inputShared;
+        const Json &context = *contextShared;
+        Json states; // $states, for JSONata
+        if (jsonataState) {
+            states = {{"input", input}, {"context", context}};
+            if (hasResult)
+                states["result"] = result;
+        }
+        Outcome o;
+        if (jsonataState) {
+            if (outputField) {
+                auto v = jsonata(scope, st, QStringLiteral("Output"), *outputField, states);
+                if (!v)
+                    return v.error();
+                o.output = std::move(*v);
+            } else {
+                o.output = result;
+            }
+        } else {
+            auto merged = applyResultPath(input, result, st.resultPath);
+            if (!merged)
+                return merged.error();
+            auto out = applyOutputPath(*merged, st.outputPath, context);
+            if (!out)
+                return out.error();
+            o.output = std::move(*out);
+        }
+        auto assigned = assign(scope, st, assignField, states, assignValue, context);
+        if (!assigned)
+            return assigned.error();
+        o.assigned = std::move(*assigned);
+        return o;
+    };
+    const auto field = [&s](const char *key) -> std::optional<Json> {
+        if (!s.isJsonata())
+            return std::nullopt;
+        const auto it = s.jsonata.find(key);
+        return it == s.jsonata.end() ? std::nullopt : std::optional<Json>(*it);
+    };
+    const auto statesInput = [&input, &context] {
+        return Json {{"input", input}, {"context", context}};
     };
 
-    auto effective = applyInputPath(input, s.inputPath, context);
-    if (!effective) {
-        fail(effective.error());
-        return;
+    Json effectiveInput = input;
+    if (!jsonataState) {
+        auto effective = applyInputPath(input, s.inputPath, context);
+        if (!effective) {
+            fail(effective.error());
+            return;
+        }
+        effectiveInput = std::move(*effective);
     }
+    const Json &effective = effectiveInput;
     switch (s.type) {
     case AslState::Type::Pass: {
-        Json result = *effective;
+        Json result = effective;
         if (s.result) {
             result = *s.result;
         } else if (s.parameters) {
-            auto p = applyPayloadTemplate(*s.parameters, *effective, context);
+            auto p = applyPayloadTemplate(*s.parameters, effective, context);
             if (!p) {
                 fail(p.error());
                 return;
             }
             result = *p;
         }
-        auto out = output(result);
-        if (!out)
-            fail(out.error());
+        // A JSONata Pass state's Output reads $states.input; it has no result.
+        auto o = exit(result, false, result, field("Output"), s.assign);
+        if (!o)
+            fail(o.error());
         else
-            leave({true, *out, {}, {}}, std::nullopt);
+            leave(std::move(*o), std::nullopt);
         return;
     }
     case AslState::Type::Succeed: {
-        auto out = applyOutputPath(*effective, s.outputPath, context);
+        if (jsonataState) {
+            auto o = exit(input, false, input, field("Output"), std::nullopt);
+            if (!o)
+                fail(o.error());
+            else
+                leave(std::move(*o), std::nullopt);
+            return;
+        }
+        auto out = applyOutputPath(effective, s.outputPath, context);
         if (!out)
             fail(out.error());
         else
-            leave({true, *out, {}, {}}, std::nullopt);
+            leave({true, *out, {}, {}, {}}, std::nullopt);
         return;
     }
     case AslState::Type::Fail: {
         QString error = s.error.value_or(QString());
         QString cause = s.cause.value_or(QString());
+        if (jsonataState) {
+            for (auto [key, slot] : {std::pair {"Error", &error}, std::pair {"Cause", &cause}}) {
+                const auto value = field(key);
+                if (!value)
+                    continue;
+                auto v = jsonata(scope, s, QLatin1String(key), *value, statesInput());
+                if (!v) {
+                    fail(v.error());
+                    return;
+                }
+                if (!v->is_string()) {
+                    fail(makeError(QString(AslErrors::QueryEvaluationError),
+                        QStringLiteral("An error occurred while executing the state '%1'. The "
+                                       "field '%2' must be a string, not %3")
+                            .arg(s.name, QLatin1String(key), aslJsonText(*v).left(200))));
+                    return;
+                }
+                *slot = fromStd(v->get<std::string>());
+            }
+        }
         if (s.errorPath) {
             auto v = evaluatePathOrIntrinsic(*s.errorPath, input, context);
             if (v && v->is_string())
@@ -666,25 +901,109 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         return;
     }
     case AslState::Type::Choice: {
-        auto next = selectChoice(s.choices, s.defaultState, *effective, context);
+        if (jsonataState) {
+            // The first rule whose Condition is true; its Output and Assign, else the state's.
+            std::optional<QString> next = s.defaultState;
+            std::optional<Json> outputField = field("Output");
+            std::optional<Json> assignField = s.assign;
+            bool matched = false;
+            const auto choices = s.jsonata.find("Choices");
+            for (size_t i = 0; choices != s.jsonata.end() && choices->is_array()
+                 && i < choices->size() && !matched;
+                 ++i) {
+                const Json &rule = (*choices)[i];
+                const auto condition = rule.find("Condition");
+                if (!rule.is_object() || condition == rule.end())
+                    continue;
+                auto v = jsonata(scope, s, QStringLiteral("Condition"), *condition, statesInput());
+                if (!v) {
+                    fail(v.error());
+                    return;
+                }
+                if (!v->is_boolean()) {
+                    fail(makeError(QString(AslErrors::QueryEvaluationError),
+                        QStringLiteral("An error occurred while executing the state '%1'. The "
+                                       "Condition of Choices[%2] must evaluate to a boolean, "
+                                       "not %3")
+                            .arg(s.name)
+                            .arg(i)
+                            .arg(aslJsonText(*v).left(200))));
+                    return;
+                }
+                if (!v->get<bool>())
+                    continue;
+                matched = true;
+                next = s.choices.size() > i ? std::optional<QString>(s.choices[i].next)
+                                            : std::nullopt;
+                if (const auto o = rule.find("Output"); o != rule.end())
+                    outputField = *o;
+                if (const auto a = rule.find("Assign"); a != rule.end())
+                    assignField = *a;
+            }
+            if (!next) {
+                fail(makeError(QString(AslErrors::NoChoiceMatched),
+                    QStringLiteral("No Choice Rule matched and no Default is specified")));
+                return;
+            }
+            auto o = exit(input, false, input, outputField, assignField);
+            if (!o)
+                fail(o.error());
+            else
+                leave(std::move(*o), next);
+            return;
+        }
+        auto next = selectChoice(s.choices, s.defaultState, effective, context);
         if (!next) {
             fail(next.error());
             return;
         }
-        auto out = applyOutputPath(*effective, s.outputPath, context);
-        if (!out)
+        auto out = applyOutputPath(effective, s.outputPath, context);
+        if (!out) {
             fail(out.error());
-        else
-            leave({true, *out, {}, {}}, *next);
+            return;
+        }
+        Outcome o {true, *out, {}, {}, {}};
+        auto assigned = assign(scope, s, s.assign, Json(), effective, context);
+        if (!assigned) {
+            fail(assigned.error());
+            return;
+        }
+        o.assigned = std::move(*assigned);
+        leave(std::move(o), *next);
         return;
     }
     case AslState::Type::Wait: {
         qint64 dueNs = 0;
         const qint64 now = m_context.clock->nowNs();
-        if (s.seconds) {
-            dueNs = now + qint64(*s.seconds * double(kNsPerSecond));
+        std::optional<double> seconds = s.seconds;
+        std::optional<QString> timestamp = s.timestamp;
+        if (jsonataState) {
+            if (const auto v = field("Seconds"); v && v->is_string()) {
+                auto e = jsonata(scope, s, QStringLiteral("Seconds"), *v, statesInput());
+                if (!e || !e->is_number() || e->get<double>() < 0) {
+                    fail(!e ? e.error()
+                            : makeError(QString(AslErrors::QueryEvaluationError),
+                                QStringLiteral("An error occurred while executing the state "
+                                               "'%1'. The field 'Seconds' must be a "
+                                               "non-negative number, not %2")
+                                    .arg(s.name, aslJsonText(*e).left(200))));
+                    return;
+                }
+                seconds = e->get<double>();
+            }
+            if (const auto v = field("Timestamp"); v && v->is_string()) {
+                auto e = jsonata(scope, s, QStringLiteral("Timestamp"), *v, statesInput());
+                if (!e) {
+                    fail(e.error());
+                    return;
+                }
+                timestamp = e->is_string() ? fromStd(e->get<std::string>()) : QString();
+            }
+        }
+        if (seconds) {
+            dueNs = now + qint64(*seconds * double(kNsPerSecond));
         } else if (s.secondsPath) {
-            auto v = selectReferencePath(*s.secondsPath, *effective, context);
+            auto v = selectReferencePath(*s.secondsPath, effective, context);
             if (!v || !v->is_number() || v->get<double>() < 0) {
                 fail(makeError(QString(AslErrors::Runtime),
                     QStringLiteral("The SecondsPath parameter does not reference a valid "
@@ -694,14 +1013,15 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             }
             dueNs = now + qint64(v->get<double>() * double(kNsPerSecond));
         } else {
-            QString stamp = s.timestamp.value_or(QString());
+            QString stamp = timestamp.value_or(QString());
             if (s.timestampPath) {
-                auto v = selectReferencePath(*s.timestampPath, *effective, context);
+                auto v = selectReferencePath(*s.timestampPath, effective, context);
                 stamp = v && v->is_string() ? fromStd(v->get<std::string>()) : QString();
             }
             const auto at = parseAslTimestamp(stamp);
             if (!at) {
-                fail(makeError(QString(AslErrors::Runtime),
+                fail(makeError(
+                    QString(jsonataState ? AslErrors::QueryEvaluationError : AslErrors::Runtime),
                     QStringLiteral(
                         "The TimestampPath parameter does not reference a valid ISO-8601 "
                         "extended offset date-time format string: %1")
@@ -710,14 +1030,27 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             }
             dueNs = *at;
         }
-        auto out = applyOutputPath(*effective, s.outputPath, context);
-        if (!out) {
-            fail(out.error());
+        Result<Outcome> o = Outcome();
+        if (jsonataState) {
+            o = exit(input, false, input, field("Output"), s.assign);
+        } else {
+            auto out = applyOutputPath(effective, s.outputPath, context);
+            if (!out) {
+                fail(out.error());
+                return;
+            }
+            Outcome waited {true, *out, {}, {}, {}};
+            auto assigned = assign(scope, s, s.assign, Json(), effective, context);
+            if (assigned)
+                waited.assigned = std::move(*assigned);
+            o = assigned ? Result<Outcome>(std::move(waited)) : Result<Outcome>(assigned.error());
+        }
+        if (!o) {
+            fail(o.error());
             return;
         }
-        schedule(run, dueNs - now, [leave, result = *out] {
-            leave({true, result, {}, {}}, std::nullopt);
-        });
+        schedule(
+            run, dueNs - now, [leave, result = std::move(*o)] { leave(result, std::nullopt); });
         return;
     }
     case AslState::Type::Task:
@@ -727,7 +1060,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
     }
 
     // Task, Parallel and Map: the work, then Retry and Catch on its error, then ResultSelector,
-    // ResultPath and OutputPath on its result.
+    // ResultPath and OutputPath (JSONata: Output) on its result, and Assign.
     struct Attempt
     {
         std::vector<int> retries; // per retrier
@@ -736,41 +1069,45 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
     auto attempt = std::make_shared<Attempt>();
     attempt->retries.assign(s.retry.size(), 0);
     auto runOnce = std::make_shared<std::function<void()>>();
-    const Json original = input;
+    const auto originalShared = inputShared;
     // The function holds itself weakly (no cycle): what is in flight (a task's callback, a
     // retry's timer) holds it while it may run again.
     std::weak_ptr<std::function<void()>> weakRunOnce = runOnce;
-    *runOnce = [this, run, scope, found, original, context, spanId, attempt, weakRunOnce, leave,
-                   output]() {
+    *runOnce = [this, run, scope, found, originalShared, contextShared, spanId, attempt,
+                   weakRunOnce, leave, exit, field, jsonataState]() {
         const auto runOnce = weakRunOnce.lock();
         if (!runOnce)
             return;
         const AslState &st = *found;
+        const Json &original = *originalShared;
+        const Json &context = *contextShared;
         Json ctx = context;
         ctx["State"]["RetryCount"] = attempt->count;
-        auto eff = applyInputPath(original, st.inputPath, ctx);
-        const auto onResult = [this, run, scope, found, original, ctx, attempt, runOnce, leave,
-                                  output](Outcome o) {
+        Result<Json> eff = original;
+        if (!jsonataState)
+            eff = applyInputPath(original, st.inputPath, ctx);
+        const auto onResult = [this, run, scope, found, originalShared, ctx, attempt, runOnce,
+                                  leave, exit, field, jsonataState](Outcome o) {
             if (run->done || scope->isCancelled())
                 return;
             const AslState &st = *found;
+            const Json &original = *originalShared;
             if (o.ok) {
                 Json result = o.output;
                 if (st.resultSelector) {
                     auto selected = applyPayloadTemplate(*st.resultSelector, result, ctx);
                     if (!selected) {
-                        leave(Outcome::failed(selected.error().code, selected.error().message),
-                            std::nullopt);
+                        leave(Outcome::failed(selected.error()), std::nullopt);
                         return;
                     }
                     result = *selected;
                 }
-                auto out = output(result);
+                auto out = exit(result, true, result, field("Output"), st.assign);
                 if (!out) {
-                    leave(Outcome::failed(out.error().code, out.error().message), std::nullopt);
+                    leave(Outcome::failed(out.error()), std::nullopt);
                     return;
                 }
-                leave({true, *out, {}, {}}, std::nullopt);
+                leave(std::move(*out), std::nullopt);
                 return;
             }
             // Retry: the first retrier that names the error, while it has attempts left.
@@ -787,28 +1124,60 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             }
             if (const AslCatcher *c = findCatcher(st.catchers, o.error)) {
                 const Json errorOutput = {{"Error", toStd(o.error)}, {"Cause", toStd(o.cause)}};
-                auto merged = applyResultPath(original, errorOutput, c->resultPath);
-                if (!merged) {
-                    leave(
-                        Outcome::failed(merged.error().code, merged.error().message), std::nullopt);
+                const Json states
+                    = {{"input", original}, {"context", ctx}, {"errorOutput", errorOutput}};
+                Outcome caught;
+                if (jsonataState) {
+                    caught.output = errorOutput;
+                    if (c->output) {
+                        auto v = jsonata(scope, st, QStringLiteral("Output"), *c->output, states);
+                        if (!v) {
+                            leave(Outcome::failed(v.error()), std::nullopt);
+                            return;
+                        }
+                        caught.output = std::move(*v);
+                    }
+                } else {
+                    auto merged = applyResultPath(original, errorOutput, c->resultPath);
+                    if (!merged) {
+                        leave(Outcome::failed(merged.error()), std::nullopt);
+                        return;
+                    }
+                    caught.output = std::move(*merged);
+                }
+                auto assigned = assign(scope, st, c->assign, states, errorOutput, ctx);
+                if (!assigned) {
+                    leave(Outcome::failed(assigned.error()), std::nullopt);
                     return;
                 }
-                leave({true, *merged, {}, {}}, c->next);
+                caught.assigned = std::move(*assigned);
+                leave(std::move(caught), c->next);
                 return;
             }
             leave(std::move(o), std::nullopt);
         };
         if (!eff) {
-            onResult(Outcome::failed(eff.error().code, eff.error().message));
+            onResult(Outcome::failed(eff.error()));
             return;
         }
         switch (st.type) {
         case AslState::Type::Task:
             runTask(run, scope, st, *eff, ctx, spanId, onResult);
             return;
-        case AslState::Type::Parallel:
+        case AslState::Type::Parallel: {
+            // JSONata: Arguments, when given, is what every branch starts with.
+            if (const auto args = field("Arguments")) {
+                auto v = jsonata(scope, st, QStringLiteral("Arguments"), *args,
+                    {{"input", original}, {"context", ctx}});
+                if (!v) {
+                    onResult(Outcome::failed(v.error()));
+                    return;
+                }
+                eff = std::move(*v);
+            }
             runParallel(run, scope, st, *eff, spanId, onResult);
             return;
+        }
         default:
             runMap(run, scope, st, *eff, ctx, spanId, onResult);
             return;
@@ -829,7 +1198,34 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
         context["Task"] = {{"Token", toStd(token)}};
     }
     Json parameters = effective;
-    if (state.parameters) {
+    std::optional<int> timeoutSeconds = state.timeoutSeconds;
+    if (state.isJsonata()) {
+        // Arguments (the state's input when it has none) and TimeoutSeconds may be JSONata.
+        const Json states = {{"input", effective}, {"context", context}};
+        if (const auto args = state.jsonata.find("Arguments"); args != state.jsonata.end()) {
+            auto p = jsonata(scope, state, QStringLiteral("Arguments"), *args, states);
+            if (!p) {
+                done(Outcome::failed(p.error()));
+                return;
+            }
+            parameters = std::move(*p);
+        }
+        if (const auto t = state.jsonata.find("TimeoutSeconds");
+            t != state.jsonata.end() && t->is_string()) {
+            auto v = jsonata(scope, state, QStringLiteral("TimeoutSeconds"), *t, states);
+            if (!v || !v->is_number_integer() || v->get<qint64>() <= 0) {
+                done(Outcome::failed(!v ? v.error()
+                                        : makeError(QString(AslErrors::QueryEvaluationError),
+                                            QStringLiteral("An error occurred while executing "
+                                                           "the state '%1'. The field "
+                                                           "'TimeoutSeconds' must be a positive "
+                                                           "integer, not %2")
+                                                .arg(state.name, aslJsonText(*v).left(200)))));
+                return;
+            }
+            timeoutSeconds = int(std::min<qint64>(v->get<qint64>(), 99999999));
+        }
+    } else if (state.parameters) {
         auto p = applyPayloadTemplate(*state.parameters, effective, context);
         if (!p) {
             done(Outcome::failed(p.error().code, p.error().message));
@@ -845,8 +1241,8 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
         *settled = true;
         done(std::move(o));
     };
-    if (state.timeoutSeconds && *state.timeoutSeconds > 0) {
-        const int seconds = *state.timeoutSeconds;
+    if (timeoutSeconds && *timeoutSeconds > 0) {
+        const int seconds = *timeoutSeconds;
         schedule(run, qint64(seconds) * kNsPerSecond, [once, seconds] {
             once(Outcome::failed(QString(AslErrors::Timeout),
                 QStringLiteral("Task timed out after %1 seconds").arg(seconds)));
@@ -1266,10 +1662,44 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
 
 void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
     const AslState &state, const Json &effective, const Json &context, const QByteArray &spanId,
-    Done done)
+    Done done, const Json *readItems)
 {
+    // An ItemReader: the items are read from S3 first.
+    if (state.itemReader && !readItems) {
+        auto plan = aslItemReaderPlan(*state.itemReader, effective, context);
+        if (!plan) {
+            done(Outcome::failed(plan.error()));
+            return;
+        }
+        const AslState *found = &state;
+        readS3Items(run, *plan, spanId,
+            [this, run, scope, found, effective, context, spanId, done](Result<Json> items) {
+                if (!items) {
+                    done(Outcome::failed(items.error()));
+                    return;
+                }
+                runMap(run, scope, *found, effective, context, spanId, done, &*items);
+            });
+        return;
+    }
     Json items;
-    if (state.itemsPath) {
+    const bool jsonataState = state.isJsonata();
+    const Json statesInput
+        = jsonataState ? Json {{"input", effective}, {"context", context}} : Json();
+    if (readItems) {
+        items = *readItems;
+    } else if (jsonataState) {
+        // Items: an array, or a JSONata expression giving one; the input when it is not given.
+        items = effective;
+        if (const auto it = state.jsonata.find("Items"); it != state.jsonata.end()) {
+            auto v = jsonata(scope, state, QStringLiteral("Items"), *it, statesInput);
+            if (!v) {
+                done(Outcome::failed(v.error()));
+                return;
+            }
+            items = std::move(*v);
+        }
+    } else if (state.itemsPath) {
         auto selected = selectReferencePath(*state.itemsPath, effective, context);
         if (!selected) {
             done(Outcome::failed(selected.error().code, selected.error().message));
@@ -1278,6 +1708,13 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         items = *selected;
     } else {
         items = effective;
+    }
+    if (!items.is_array() && jsonataState) {
+        done(Outcome::failed(QString(AslErrors::QueryEvaluationError),
+            QStringLiteral("An error occurred while executing the state '%1'. The field 'Items' "
+                           "must be an array, not %2")
+                .arg(state.name, aslJsonText(items).left(200))));
+        return;
     }
     if (!items.is_array()) {
         done(Outcome::failed(QString(AslErrors::Runtime),
@@ -1292,6 +1729,18 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         return;
     }
     int concurrency = state.maxConcurrency;
+    if (jsonataState) {
+        if (const auto m = state.jsonata.find("MaxConcurrency");
+            m != state.jsonata.end() && m->is_string()) {
+            auto v = jsonata(scope, state, QStringLiteral("MaxConcurrency"), *m, statesInput);
+            if (!v) {
+                done(Outcome::failed(v.error()));
+                return;
+            }
+            if (v->is_number_integer())
+                concurrency = int(std::clamp<qint64>(v->get<qint64>(), 0, 1000000));
+        }
+    }
     if (state.maxConcurrencyPath) {
         auto v = selectReferencePath(*state.maxConcurrencyPath, effective, context);
         if (v && v->is_number_integer())
@@ -1299,12 +1748,49 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
     }
     if (concurrency <= 0)
         concurrency = 1000; // no limit: every item at once, within reason
+    std::optional<Json> selector = state.parameters;
+    // An ItemBatcher: each iteration gets a batch of items (each through ItemSelector first).
+    if (state.itemBatcher) {
+        if (selector) {
+            for (size_t i = 0; i < items.size(); ++i) {
+                Json itemContext = context;
+                itemContext["Map"] = {{"Item", {{"Index", i}, {"Value", items[i]}}}};
+                auto selected = jsonataState
+                    ? jsonata(scope, state, QStringLiteral("ItemSelector"), *selector,
+                        {{"input", effective}, {"context", itemContext}})
+                    : applyPayloadTemplate(*selector, effective, itemContext);
+                if (!selected) {
+                    done(Outcome::failed(selected.error()));
+                    return;
+                }
+                items[i] = std::move(*selected);
+            }
+            selector.reset();
+        }
+        auto batches = aslBatchItems(*state.itemBatcher, items, effective, context);
+        if (!batches) {
+            done(Outcome::failed(batches.error()));
+            return;
+        }
+        items = std::move(*batches);
+    }
+    const bool distributed = state.processorMode == QLatin1String("DISTRIBUTED");
+    const QString mapRunArn = distributed
+        ? QStringLiteral("arn:aws:states:%1:%2:mapRun:%3/%4:%5")
+              .arg(m_context.region, m_context.accountId, run->machine.name,
+                  state.label.isEmpty() ? state.name : state.label,
+                  QUuid::createUuid().toString(QUuid::WithoutBraces))
+        : QString();
     addEvent(run, QStringLiteral("MapStateStarted"),
         {{"mapStateStartedEventDetails", {{"length", items.size()}}}});
+    if (distributed)
+        addEvent(run, QStringLiteral("MapRunStarted"),
+            {{"mapRunStartedEventDetails", {{"mapRunArn", toStd(mapRunArn)}}}});
     struct Join
     {
         Json items;
         Json results = Json::array();
+        std::vector<AslChildExecution> children; // for a ResultWriter
         size_t next = 0;
         size_t left = 0;
         int running = 0;
@@ -1317,19 +1803,63 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
     join->left = join->items.size();
     for (size_t i = 0; i < join->items.size(); ++i)
         join->results.push_back(nullptr);
+    if (state.resultWriter)
+        join->children.resize(join->items.size());
     const QString name = state.name;
-    const std::optional<Json> selector = state.parameters;
     const std::optional<int> toleratedCount = state.toleratedFailureCount;
     const std::optional<double> toleratedPercent = state.toleratedFailurePercentage;
+    // Every iteration is over: the results (through a ResultWriter: written to S3, and the
+    // Map's result says where).
+    const AslState *mapState = &state;
+    const auto succeed = [this, run, join, mapState, mapRunArn, distributed, effective, context,
+                             spanId, done]() {
+        const auto ended = [this, run, distributed, mapRunArn, done](Outcome o) {
+            if (distributed)
+                addEvent(run,
+                    o.ok ? QStringLiteral("MapRunSucceeded") : QStringLiteral("MapRunFailed"),
+                    o.ok ? Json::object()
+                         : Json {{"mapRunFailedEventDetails",
+                             {{"error", toStd(o.error)}, {"cause", toStd(o.cause)}}}});
+            addEvent(run,
+                o.ok ? QStringLiteral("MapStateSucceeded") : QStringLiteral("MapStateFailed"),
+                Json::object());
+            done(std::move(o));
+        };
+        if (!mapState->resultWriter) {
+            ended({true, std::move(join->results), {}, {}});
+            return;
+        }
+        auto plan = aslResultWriterPlan(*mapState->resultWriter, effective, context);
+        if (!plan) {
+            ended(Outcome::failed(plan.error()));
+            return;
+        }
+        auto written = aslWriteResults(*plan, mapRunArn, join->children);
+        if (!written) {
+            ended(Outcome::failed(written.error()));
+            return;
+        }
+        auto objects = std::make_shared<std::vector<AslResultObject>>(std::move(written->objects));
+        const QString bucket = written->bucket;
+        putS3Objects(run, bucket, objects, 0, spanId,
+            [ended, result = std::move(written->stateResult)](Result<void> put) {
+                if (!put)
+                    ended(Outcome::failed(
+                        QString(AslErrors::ResultWriterFailed), put.error().message));
+                else
+                    ended({true, result, {}, {}});
+            });
+    };
     if (join->left == 0) {
-        addEvent(run, QStringLiteral("MapStateSucceeded"), Json::object());
-        done({true, join->results, {}, {}});
+        join->over = true;
+        succeed();
         return;
     }
     auto launch = std::make_shared<std::function<void()>>();
     std::weak_ptr<std::function<void()>> weakLaunch = launch; // no cycle: iterations hold it
     *launch = [this, run, scope, processor, spanId, join, weakLaunch, name, selector, effective,
-                  context, concurrency, toleratedCount, toleratedPercent, done] {
+                  context, concurrency, toleratedCount, toleratedPercent, done, jsonataState,
+                  found = &state, succeed, mapRunArn] {
         const auto launch = weakLaunch.lock();
         if (!launch)
             return;
@@ -1340,7 +1870,10 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             itemContext["Map"] = {{"Item", {{"Index", index}, {"Value", join->items[index]}}}};
             Json input = join->items[index];
             if (selector) {
-                auto selected = applyPayloadTemplate(*selector, effective, itemContext);
+                auto selected = jsonataState
+                    ? jsonata(scope, *found, QStringLiteral("ItemSelector"), *selector,
+                        {{"input", effective}, {"context", itemContext}})
+                    : applyPayloadTemplate(*selector, effective, itemContext);
                 if (!selected) {
                     join->over = true;
                     addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
@@ -1355,16 +1888,39 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             join->scopes.push_back(itemScope);
             addEvent(run, QStringLiteral("MapIterationStarted"),
                 {{"mapIterationStartedEventDetails", {{"name", toStd(name)}, {"index", index}}}});
+            if (!join->children.empty()) {
+                AslChildExecution &child = join->children[index];
+                child.name = QStringLiteral("%1").arg(index);
+                child.executionArn = QString(mapRunArn).replace(
+                                         QLatin1String(":mapRun:"), QLatin1String(":execution:"))
+                    + u'/' + child.name;
+                child.stateMachineArn
+                    = QString(mapRunArn)
+                          .section(u':', 0, -2)
+                          .replace(QLatin1String(":mapRun:"), QLatin1String(":stateMachine:"));
+                child.input = input;
+                child.status = QStringLiteral("RUNNING");
+                child.startDateMs = m_context.clock->nowMs();
+            }
             post(run,
                 [this, run, itemScope, processor, input = std::move(input), join, index, launch,
-                    name, toleratedCount, toleratedPercent, done]() mutable {
+                    name, toleratedCount, toleratedPercent, done, succeed]() mutable {
                     enterState(run, itemScope, processor, processor->startAt, std::move(input),
                         [this, run, join, index, launch, name, toleratedCount, toleratedPercent,
-                            done](Outcome o) {
+                            done, succeed](Outcome o) {
                             if (join->over)
                                 return;
                             --join->running;
                             --join->left;
+                            if (!join->children.empty()) {
+                                AslChildExecution &child = join->children[index];
+                                child.status
+                                    = o.ok ? QStringLiteral("SUCCEEDED") : QStringLiteral("FAILED");
+                                child.output = o.ok ? o.output : Json();
+                                child.error = o.error;
+                                child.cause = o.cause;
+                                child.stopDateMs = m_context.clock->nowMs();
+                            }
                             const Json details = {{"name", toStd(name)}, {"index", index}};
                             if (!o.ok) {
                                 addEvent(run, QStringLiteral("MapIterationFailed"),
@@ -1399,8 +1955,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                             }
                             if (join->left == 0) {
                                 join->over = true;
-                                addEvent(run, QStringLiteral("MapStateSucceeded"), Json::object());
-                                done({true, std::move(join->results), {}, {}});
+                                succeed();
                                 return;
                             }
                             (*launch)();
@@ -1409,6 +1964,152 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         }
     };
     (*launch)();
+}
+
+void SfnExecutor::s3Call(const std::shared_ptr<Run> &run, const QByteArray &verb,
+    const QString &bucket, const QString &key, const QUrlQuery &query, const QByteArray &body,
+    const QByteArray &spanId, std::function<void(Result<QByteArray>)> done)
+{
+    QUrl url = m_context.edgeUrl;
+    url.setPath(QStringLiteral("/%1/%2").arg(bucket, key), QUrl::DecodedMode);
+    url.setQuery(query);
+    TraceContext trace;
+    trace.traceId = run->execution.traceId;
+    trace.parentSpanId = spanId;
+    QNetworkRequest request(url);
+    request.setRawHeader("traceparent", trace.toTraceparent());
+    request.setRawHeader("Authorization", authorization("s3"));
+    request.setRawHeader("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+    QNetworkReply *reply = m_http->sendCustomRequest(request, verb, body);
+    ++run->inFlight;
+    connect(reply, &QNetworkReply::finished, this, [run, reply, bucket, key, done] {
+        reply->deleteLater();
+        --run->inFlight;
+        if (run->done)
+            return;
+        const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        const QByteArray answer = reply->readAll();
+        if (status >= 200 && status < 300) {
+            done(answer);
+            return;
+        }
+        const QString code = xmlElement(answer, "Code");
+        done(makeError(code.isEmpty() ? QStringLiteral("S3.Failed") : QStringLiteral("S3.") + code,
+            QStringLiteral("s3://%1/%2: %3")
+                .arg(bucket, key, status ? xmlElement(answer, "Message") : reply->errorString())));
+    });
+}
+
+void SfnExecutor::readS3Items(const std::shared_ptr<Run> &run, const AslItemReaderPlan &plan,
+    const QByteArray &spanId, std::function<void(Result<Json>)> done)
+{
+    const auto failed
+        = [](const Error &e) { return makeError(QString(AslErrors::ItemReaderFailed), e.message); };
+    if (plan.action == QLatin1String("listObjectsV2")) {
+        listS3Items(run, plan, QString(), Json::array(), spanId, std::move(done));
+        return;
+    }
+    QUrlQuery query;
+    if (!plan.versionId.isEmpty())
+        query.addQueryItem(QStringLiteral("versionId"), plan.versionId);
+    s3Call(run, "GET", plan.bucket, plan.key, query, {}, spanId,
+        [this, run, plan, spanId, done, failed](Result<QByteArray> body) {
+            if (!body) {
+                done(failed(body.error()));
+                return;
+            }
+            if (plan.inputType != QLatin1String("MANIFEST")) {
+                auto items = aslReadItems(plan, *body);
+                done(items ? std::move(items) : Result<Json>(failed(items.error())));
+                return;
+            }
+            // An S3 inventory: its manifest names the data files, read one after the other.
+            auto files = aslInventoryPlans(plan, *body);
+            if (!files) {
+                done(failed(files.error()));
+                return;
+            }
+            readS3Files(run,
+                std::make_shared<const std::vector<AslItemReaderPlan>>(std::move(*files)), 0,
+                Json::array(), plan.maxItems, spanId, done);
+        });
+}
+
+void SfnExecutor::readS3Files(const std::shared_ptr<Run> &run,
+    std::shared_ptr<const std::vector<AslItemReaderPlan>> files, size_t index, Json items,
+    std::optional<qint64> maxItems, const QByteArray &spanId,
+    std::function<void(Result<Json>)> done)
+{
+    if (index >= files->size() || (maxItems && qint64(items.size()) >= *maxItems)) {
+        done(std::move(items));
+        return;
+    }
+    const AslItemReaderPlan &file = (*files)[index];
+    s3Call(run, "GET", file.bucket, file.key, {}, {}, spanId,
+        [this, run, files, index, items = std::move(items), maxItems, spanId, done](
+            Result<QByteArray> body) mutable {
+            auto read = body ? aslReadItems((*files)[index], *body) : Result<Json>(body.error());
+            if (!read) {
+                done(makeError(QString(AslErrors::ItemReaderFailed), read.error().message));
+                return;
+            }
+            for (Json &item : *read) {
+                if (maxItems && qint64(items.size()) >= *maxItems)
+                    break;
+                items.push_back(std::move(item));
+            }
+            readS3Files(run, files, index + 1, std::move(items), maxItems, spanId, done);
+        });
+}
+
+void SfnExecutor::listS3Items(const std::shared_ptr<Run> &run, const AslItemReaderPlan &plan,
+    const QString &token, Json items, const QByteArray &spanId,
+    std::function<void(Result<Json>)> done)
+{
+    QUrlQuery query;
+    query.addQueryItem(QStringLiteral("list-type"), QStringLiteral("2"));
+    if (!plan.prefix.isEmpty())
+        query.addQueryItem(QStringLiteral("prefix"), plan.prefix);
+    if (!token.isEmpty())
+        query.addQueryItem(QStringLiteral("continuation-token"), token);
+    s3Call(run, "GET", plan.bucket, QString(), query, {}, spanId,
+        [this, run, plan, items = std::move(items), spanId, done](Result<QByteArray> body) mutable {
+            std::optional<qint64> left;
+            if (plan.maxItems)
+                left = *plan.maxItems - qint64(items.size());
+            auto page = body ? aslListedItems(*body, left) : Result<AslListedPage>(body.error());
+            if (!page) {
+                done(makeError(QString(AslErrors::ItemReaderFailed), page.error().message));
+                return;
+            }
+            for (Json &item : page->items)
+                items.push_back(std::move(item));
+            const bool full = plan.maxItems && qint64(items.size()) >= *plan.maxItems;
+            if (page->nextContinuationToken.isEmpty() || full) {
+                done(std::move(items));
+                return;
+            }
+            listS3Items(run, plan, page->nextContinuationToken, std::move(items), spanId, done);
+        });
+}
+
+void SfnExecutor::putS3Objects(const std::shared_ptr<Run> &run, const QString &bucket,
+    std::shared_ptr<std::vector<AslResultObject>> objects, size_t index, const QByteArray &spanId,
+    std::function<void(Result<void>)> done)
+{
+    if (index >= objects->size()) {
+        done({});
+        return;
+    }
+    const AslResultObject &object = (*objects)[index];
+    s3Call(run, "PUT", bucket, object.key, {}, object.body, spanId,
+        [this, run, bucket, objects, index, spanId, done](Result<QByteArray> put) {
+            if (!put) {
+                done(put.error());
+                return;
+            }
+            putS3Objects(run, bucket, objects, index + 1, spanId, done);
+        });
 }
 
 Result<void> SfnExecutor::sendTaskSuccess(const QString &token, const Json &output)

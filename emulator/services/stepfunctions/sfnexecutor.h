@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "services/stepfunctions/asldefinition.h"
+#include "services/stepfunctions/aslitemio.h"
 #include "services/stepfunctions/sfnstore.h"
 #include "trace/span.h"
 
@@ -15,23 +16,29 @@
 #include <memory>
 
 class QNetworkAccessManager;
+class QUrlQuery;
 
 namespace tarmac {
 
 class DeliverySink;
+class JsonataEvaluator;
 class Tracer;
 
-// Runs executions of state machines (Amazon States Language, JSONPath), on the engine's
-// thread: every state in order, its input and output processed as Step Functions does
-// (aslpath.h), Task states through the Dispatcher (Lambda functions, plain ARN or
-// `arn:aws:states:::lambda:invoke`, `.waitForTaskToken`) or through the edge port as a client
-// (the optimized SQS, SNS, DynamoDB, EventBridge and Step Functions integrations and
-// `aws-sdk:SERVICE:ACTION`), Choice, Wait (on the engine's clock, so a frozen clock holds it
-// and an advance passes it), Succeed, Fail, Parallel and inline Map (MaxConcurrency), Retry
-// and Catch with AWS's error names, TimeoutSeconds and HeartbeatSeconds. Each state is a span
-// on the execution's trace and events in its history (GetExecutionHistory's types and
-// fields). A standard execution is saved at every top-level state, so that one running when
-// Tarmac was killed resumes from the state it was in.
+// Runs executions of state machines (Amazon States Language, JSONPath and JSONata
+// (jsonata.h), workflow variables), on the engine's thread: every state in order, its input
+// and output processed as Step Functions does (aslpath.h), Task states through the Dispatcher
+// (Lambda functions, plain ARN or `arn:aws:states:::lambda:invoke`, `.waitForTaskToken`) or
+// through the edge port as a client (the optimized SQS, SNS, DynamoDB, EventBridge and Step
+// Functions integrations and `aws-sdk:SERVICE:ACTION`), Choice, Wait (on the engine's clock,
+// so a frozen clock holds it and an advance passes it), Succeed, Fail, Parallel, Map (inline,
+// and distributed: items an ItemReader reads from S3, an ItemBatcher's batches, a
+// ResultWriter's files; aslitemio.h), Retry and Catch with AWS's error names, TimeoutSeconds
+// and HeartbeatSeconds. Each state is a span on the execution's trace and events in its
+// history (GetExecutionHistory's types and fields). A standard execution's progress (history
+// and its checkpoint: the top-level state it is in, that state's input, the variables) is
+// saved a few milliseconds after it is made, with every other execution's in one
+// transaction, so that one running when Tarmac was killed resumes from the state it was in;
+// its end is reported once it is saved.
 class SfnExecutor : public QObject
 {
     Q_OBJECT
@@ -97,9 +104,28 @@ private:
         Done done);
     void runParallel(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const AslState &state, const Json &effective, const QByteArray &spanId, Done done);
+    // `readItems`: what the Map's ItemReader read (runMap reads them first, then comes back).
     void runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const AslState &state, const Json &effective, const Json &context, const QByteArray &spanId,
-        Done done);
+        Done done, const Json *readItems = nullptr);
+    // A distributed Map's S3 work, as a client of the edge port on the execution's trace: one
+    // call (path style), the items an ItemReader names (an object, an inventory's files, or a
+    // listing's pages), and a ResultWriter's objects, one after the other.
+    void s3Call(const std::shared_ptr<Run> &run, const QByteArray &verb, const QString &bucket,
+        const QString &key, const QUrlQuery &query, const QByteArray &body,
+        const QByteArray &spanId, std::function<void(Result<QByteArray>)> done);
+    void readS3Items(const std::shared_ptr<Run> &run, const AslItemReaderPlan &plan,
+        const QByteArray &spanId, std::function<void(Result<Json>)> done);
+    void readS3Files(const std::shared_ptr<Run> &run,
+        std::shared_ptr<const std::vector<AslItemReaderPlan>> files, size_t index, Json items,
+        std::optional<qint64> maxItems, const QByteArray &spanId,
+        std::function<void(Result<Json>)> done);
+    void listS3Items(const std::shared_ptr<Run> &run, const AslItemReaderPlan &plan,
+        const QString &token, Json items, const QByteArray &spanId,
+        std::function<void(Result<Json>)> done);
+    void putS3Objects(const std::shared_ptr<Run> &run, const QString &bucket,
+        std::shared_ptr<std::vector<AslResultObject>> objects, size_t index,
+        const QByteArray &spanId, std::function<void(Result<void>)> done);
     void finish(const std::shared_ptr<Run> &run, const Outcome &outcome);
     // TaskSucceeded or TaskFailed in the history.
     void taskEnded(const std::shared_ptr<Run> &run, const QString &resourceType,
@@ -108,11 +134,27 @@ private:
     Result<void> resolveToken(const QString &token, Outcome outcome);
     void addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details);
     void flushEvents(const std::shared_ptr<Run> &run);
+    // Every run's events and checkpoint not saved yet, in one transaction: progress is saved
+    // a few milliseconds after it is made, many transitions at a time. Then, when `notify`,
+    // those that ended are reported to their `finished`.
+    void flushDirty(bool notify = true);
+    void markDirty(const std::shared_ptr<Run> &run);
     Json contextObject(const std::shared_ptr<Run> &run, const QString &state, int retryCount) const;
     // The SigV4-shaped header of a call to the edge port in `scope` (signatures are checked
     // only when Tarmac is told to).
     QByteArray authorization(const char *scope) const;
     qint64 schedule(const std::shared_ptr<Run> &run, qint64 delayNs, std::function<void()> fn);
+    // A JSONata state's field `value` with its "{% … %}" expressions evaluated: $states is
+    // `states` (input, context, result, errorOutput), the other variables are the workflow's
+    // as `scope` sees them.
+    Result<Json> jsonata(const std::shared_ptr<Scope> &scope, const AslState &state,
+        const QString &field, const Json &value, const Json &states);
+    // An Assign field's values (JSONata: evaluated with `states`; JSONPath: its payload
+    // template applied to `value`), set in `scope` once all are evaluated. The names and values
+    // set, as the StateExited event lists them.
+    Result<Json> assign(const std::shared_ptr<Scope> &scope, const AslState &state,
+        const std::optional<Json> &assign, const Json &states, const Json &value,
+        const Json &context);
     void recordSpan(const std::shared_ptr<Run> &run, const QByteArray &spanId,
         const QByteArray &parent, const QString &name, const QString &operation, qint64 startNs,
         const QString &error, Attributes attributes);
@@ -124,6 +166,9 @@ private:
     QHash<QString, std::shared_ptr<Run>> m_finished;
     QList<QString> m_finishedOrder; // their ARNs, oldest first
     QHash<QString, std::shared_ptr<TokenWait>> m_tokens;
+    std::unique_ptr<JsonataEvaluator> m_jsonata; // started by the first JSONata expression
+    std::vector<std::weak_ptr<Run>> m_dirty; // runs with progress not saved yet
+    bool m_flushScheduled = false;
 };
 
 } // namespace tarmac

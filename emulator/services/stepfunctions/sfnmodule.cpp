@@ -9,6 +9,7 @@
 
 #include <QPointer>
 #include <QRegularExpression>
+#include <QThread>
 #include <QUuid>
 
 #include <algorithm>
@@ -158,6 +159,8 @@ SfnModule::SfnModule(QObject *parent)
 
 SfnModule::~SfnModule()
 {
+    if (m_targets)
+        m_targets->remove(this);
     m_api->module = nullptr;
     m_executor.reset();
 }
@@ -187,7 +190,49 @@ Result<void> SfnModule::start(const EngineContext &context)
     if (auto r = load(); !r)
         return r;
     m_api->module = this;
+    m_targets = context.messageTargets;
+    if (m_targets)
+        m_targets->add(QStringLiteral("states"), this);
     return {};
+}
+
+Result<void> SfnModule::deliverMessage(const QString &arn, const TargetMessage &message)
+{
+    Result<void> result;
+    const auto deliver = [&] {
+        if (!m_executor) {
+            result = makeError(QStringLiteral("ServiceUnavailable"),
+                QStringLiteral("Step Functions has stopped"), 503);
+            return;
+        }
+        const Json body = {{"stateMachineArn", toStd(arn)}, {"input", message.body.toStdString()}};
+        auto started = startExecution(body, message.traceId, false,
+            [this](const SfnExecution &e) { m_executions.insert(e.arn, e); });
+        if (!started) {
+            // A state machine that is gone is a target that does not exist: not retried.
+            const bool missing = started.error().code == QLatin1String("StateMachineDoesNotExist");
+            result = missing ? makeError(
+                         QStringLiteral("ResourceNotFoundException"), started.error().message, 400)
+                             : Result<void>(started.error());
+        }
+    };
+    if (QThread::currentThread() == thread())
+        deliver();
+    else
+        QMetaObject::invokeMethod(this, deliver, Qt::BlockingQueuedConnection);
+    return result;
+}
+
+bool SfnModule::targetExists(const QString &arn) const
+{
+    bool exists = false;
+    const auto look = [&] { exists = machine(arn) != nullptr; };
+    if (QThread::currentThread() == thread())
+        look();
+    else
+        QMetaObject::invokeMethod(
+            const_cast<SfnModule *>(this), look, Qt::BlockingQueuedConnection);
+    return exists;
 }
 
 Result<void> SfnModule::load()
@@ -239,6 +284,9 @@ Result<void> SfnModule::load()
 
 void SfnModule::stop()
 {
+    if (m_targets)
+        m_targets->remove(this);
+    m_targets = nullptr;
     m_api->module = nullptr; // requests from now on: 503
     if (m_executor)
         m_executor->stopAll();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "services/messagetargets.h"
 #include "services/servicemodule.h"
 #include "services/stepfunctions/asldefinition.h"
 #include "services/stepfunctions/sfnstore.h"
@@ -19,7 +20,9 @@ class SfnExecutor;
 // (X-Amz-Target AWSStepFunctions.*) at the edge port, run by SfnExecutor on the engine's
 // clock and Dispatcher; state machines from templates (AWS::StepFunctions::StateMachine,
 // AWS::Serverless::StateMachine; sfnresources.h). Operations run on the engine's thread.
-class SfnModule : public ServiceModule
+// State machines are message targets ("states" ARNs): an EventBridge rule's or a schedule's
+// event starts an execution with the event as its input.
+class SfnModule : public ServiceModule, public MessageTarget
 {
     Q_OBJECT
 public:
@@ -36,6 +39,7 @@ public:
     QList<BusyItem> busy(bool includeFuture) const override;
 
     QList<const ResourceType *> resourceTypes() const override;
+    QStringList messageTargetServices() const override { return {QStringLiteral("states")}; }
     Result<void> putResource(const StackResource &resource, const StackResource *previous) override;
     Result<QString> deleteResource(const StackResource &resource) override;
 
@@ -46,6 +50,12 @@ public:
     // when the execution ends).
     void call(const QString &operation, const Json &body, const QByteArray &traceId,
         const QByteArray &requestId, const HttpResponder &responder);
+
+    // MessageTarget: StartExecution of the state machine `arn` with the message as its input
+    // (a standard execution is saved before it returns). Any thread: the work is done on the
+    // engine's.
+    Result<void> deliverMessage(const QString &arn, const TargetMessage &message) override;
+    bool targetExists(const QString &arn) const override;
 
 private:
     struct Machine
@@ -81,6 +91,7 @@ private:
     QHash<QString, SfnExecution> m_executions; // by ARN: standard ones, and finished express
     QList<QString> m_executionOrder; // ARNs, oldest first
     Clock *m_clock = nullptr;
+    MessageTargets *m_targets = nullptr;
     QString m_region;
     QString m_accountId;
 };

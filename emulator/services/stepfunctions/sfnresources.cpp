@@ -8,6 +8,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QSet>
 
 #include <cstring>
 
@@ -193,7 +194,9 @@ Result<DefinitionSource> readSamDefinition(
     return DefinitionSource {property, toJsonBytes(parsed->root())};
 }
 
-// SAM events of a state machine: read for their shape, reported as not emulated.
+// SAM events of a state machine: each must name a type SAM knows. Those Tarmac expands
+// (samEventTypes()) became rules and schedules when the template was loaded; the loader
+// reported the others as not emulated.
 Result<void> checkSamEvents(const QString &logicalId, const Json &p, ResourceCheck &check)
 {
     if (!p.contains("Events"))
@@ -216,11 +219,202 @@ Result<void> checkSamEvents(const QString &logicalId, const Json &p, ResourceChe
                 QStringLiteral("Event with id [%1] is invalid. Resource dict has missing or "
                                "invalid value for key Type. Event Type is: %2.")
                     .arg(name, type.isEmpty() ? QStringLiteral("None") : type));
-        check.unsupported(type, {QStringLiteral("Events"), name},
-            QStringLiteral("the state machine is not started by %1 events yet").arg(type));
     }
     return {};
 }
+
+Json getAtt(const QString &logicalId, const char *attribute)
+{
+    return Json {{"Fn::GetAtt", Json::array({logicalId.toStdString(), attribute})}};
+}
+
+Json refTo(const QString &logicalId)
+{
+    return Json {{"Ref", logicalId.toStdString()}};
+}
+
+// Properties of an event the transform passes on as they are written.
+void copyKeys(const Json &from, Json &to, std::initializer_list<const char *> keys)
+{
+    for (const char *key : keys) {
+        if (from.contains(key))
+            to[key] = from[key];
+    }
+}
+
+// The properties of an event that are not among `known`, for the fidelity report.
+void reportUnknown(
+    const Json &p, const QSet<QString> &known, const QString &type, EventExpansion &out)
+{
+    for (auto it = p.begin(); it != p.end(); ++it) {
+        if (!known.contains(qs(it.key())))
+            out.unsupported.append({qs(it.key()),
+                QStringLiteral("not a property Tarmac knows for a state machine's %1 events")
+                    .arg(type)});
+    }
+}
+
+// The role SAM makes for EventBridge or the Scheduler to call StartExecution with,
+// `{event's logical id}Role`, unless the event names one (RoleArn): what the target's RoleArn
+// is. IAM is not enforced; the role is there so that the template's references to it hold.
+Json targetRole(const Json &p, const QString &eventId, EventExpansion &out)
+{
+    if (p.contains("RoleArn"))
+        return p["RoleArn"];
+    const QString role = eventId + QStringLiteral("Role");
+    out.resources.append(ExpandedResource {role, QStringLiteral("AWS::IAM::Role"), Json::object()});
+    return getAtt(role, "Arn");
+}
+
+// An event's DeadLetterConfig as SAM turns it into the target's: an Arn as it is, or Type SQS,
+// for which SAM makes a queue (QueueLogicalId, or the event's logical id plus "Queue").
+Result<Json> deadLetterConfig(const Json &config, const QString &eventId, EventExpansion &out)
+{
+    if (!config.is_object())
+        return makeError(QStringLiteral("InvalidEvent"),
+            QStringLiteral("DeadLetterConfig must be a map with Arn or Type."));
+    if (config.contains("Arn"))
+        return Json {{"Arn", config["Arn"]}};
+    if (config.contains("Type") && config["Type"] == Json("SQS")) {
+        QString queue = eventId + QStringLiteral("Queue");
+        if (config.contains("QueueLogicalId") && config["QueueLogicalId"].is_string())
+            queue = qs(config["QueueLogicalId"].get<std::string>());
+        out.resources.append(
+            ExpandedResource {queue, QStringLiteral("AWS::SQS::Queue"), Json::object()});
+        return Json {{"Arn", getAtt(queue, "Arn")}};
+    }
+    return makeError(QStringLiteral("InvalidEvent"),
+        QStringLiteral("No 'Arn' or 'Type' property provided for DeadLetterConfig"));
+}
+
+// Schedule, CloudWatchEvent and EventBridgeRule: an AWS::Events::Rule `{StateMachine}{Event}`
+// whose target is the state machine (Ref: its ARN), with the role EventBridge starts
+// executions as. EventBridge hands the target the event, or Input, InputPath or the
+// InputTransformer's result, and that is the execution's input.
+class RuleEventType : public FunctionEventType
+{
+public:
+    RuleEventType(const char *type, bool schedule)
+        : m_type(QLatin1String(type))
+        , m_schedule(schedule)
+    { }
+
+    QString type() const override { return m_type; }
+
+    Result<EventExpansion> expand(const FunctionEvent &e) const override
+    {
+        const Json &p = e.properties;
+        const char *required = m_schedule ? "Schedule" : "Pattern";
+        if (!p.contains(required))
+            return makeError(QStringLiteral("InvalidEvent"),
+                QStringLiteral("Missing required property '%1'.").arg(QLatin1String(required)));
+        EventExpansion out;
+        const QString ruleId = e.functionLogicalId + e.name;
+        QString targetId = ruleId + QStringLiteral("StepFunctionsTarget");
+        if (p.contains("Target")) {
+            const Json &t = p["Target"];
+            if (!t.is_object() || !t.contains("Id") || !t["Id"].is_string())
+                return makeError(QStringLiteral("InvalidEvent"),
+                    QStringLiteral("Target must be a map with a string Id."));
+            targetId = qs(t["Id"].get<std::string>());
+        }
+        Json target = {{"Arn", refTo(e.functionLogicalId)}, {"Id", targetId.left(64).toStdString()},
+            {"RoleArn", targetRole(p, ruleId, out)}};
+        copyKeys(p, target, {"Input", "RetryPolicy"});
+        if (p.contains("DeadLetterConfig")) {
+            auto dlq = deadLetterConfig(p["DeadLetterConfig"], ruleId, out);
+            if (!dlq)
+                return dlq.error();
+            target["DeadLetterConfig"] = *dlq;
+        }
+        Json rule = Json::object();
+        QSet<QString> known = {QStringLiteral("Target"), QStringLiteral("DeadLetterConfig"),
+            QStringLiteral("RetryPolicy"), QStringLiteral("Input"), QStringLiteral("State"),
+            QStringLiteral("RoleArn")};
+        if (m_schedule) {
+            rule["ScheduleExpression"] = p["Schedule"];
+            known += {QStringLiteral("Schedule"), QStringLiteral("Name"),
+                QStringLiteral("Description"), QStringLiteral("Enabled")};
+            copyKeys(p, rule, {"Name", "Description"});
+            // Enabled is the older switch; State, when given, wins.
+            if (p.contains("Enabled") && p["Enabled"].is_boolean())
+                rule["State"] = p["Enabled"].get<bool>() ? "ENABLED" : "DISABLED";
+        } else {
+            rule["EventPattern"] = p["Pattern"];
+            known += {QStringLiteral("Pattern"), QStringLiteral("EventBusName"),
+                QStringLiteral("InputPath"), QStringLiteral("InputTransformer"),
+                QStringLiteral("RuleName")};
+            copyKeys(p, rule, {"EventBusName"});
+            if (p.contains("RuleName"))
+                rule["Name"] = p["RuleName"];
+            copyKeys(p, target, {"InputPath", "InputTransformer"});
+        }
+        copyKeys(p, rule, {"State"});
+        rule["Targets"] = Json::array({std::move(target)});
+        reportUnknown(p, known, m_type, out);
+        out.resources.prepend(
+            ExpandedResource {ruleId, QStringLiteral("AWS::Events::Rule"), std::move(rule)});
+        return out;
+    }
+
+private:
+    QString m_type;
+    bool m_schedule;
+};
+
+// ScheduleV2: an AWS::Scheduler::Schedule `{StateMachine}{Event}` (named so unless OmitName)
+// whose target is the state machine; the Scheduler hands it Input (by default an empty
+// object), which is the execution's input.
+class ScheduleV2EventType : public FunctionEventType
+{
+public:
+    QString type() const override { return QStringLiteral("ScheduleV2"); }
+
+    Result<EventExpansion> expand(const FunctionEvent &e) const override
+    {
+        const Json &p = e.properties;
+        if (!p.contains("ScheduleExpression"))
+            return makeError(QStringLiteral("InvalidEvent"),
+                QStringLiteral("Missing required property 'ScheduleExpression'."));
+        EventExpansion out;
+        const QString id = e.functionLogicalId + e.name;
+        Json target = {{"Arn", refTo(e.functionLogicalId)}, {"RoleArn", targetRole(p, id, out)}};
+        copyKeys(p, target, {"Input", "RetryPolicy"});
+        if (p.contains("DeadLetterConfig")) {
+            auto dlq = deadLetterConfig(p["DeadLetterConfig"], id, out);
+            if (!dlq)
+                return dlq.error();
+            target["DeadLetterConfig"] = *dlq;
+        }
+        Json schedule = {{"ScheduleExpression", p["ScheduleExpression"]},
+            {"FlexibleTimeWindow",
+                p.contains("FlexibleTimeWindow") ? p["FlexibleTimeWindow"]
+                                                 : Json {{"Mode", "OFF"}}}};
+        QSet<QString> known
+            = {QStringLiteral("ScheduleExpression"), QStringLiteral("FlexibleTimeWindow"),
+                QStringLiteral("RoleArn"), QStringLiteral("Input"), QStringLiteral("RetryPolicy"),
+                QStringLiteral("DeadLetterConfig"), QStringLiteral("OmitName"),
+                QStringLiteral("PermissionsBoundary")};
+        for (const char *key : {"Name", "GroupName", "State", "StartDate", "EndDate", "Description",
+                 "ScheduleExpressionTimezone", "KmsKeyArn"}) {
+            known.insert(QLatin1String(key));
+            copyKeys(p, schedule, {key});
+        }
+        const bool omitName = p.contains("OmitName") && p["OmitName"] == Json(true);
+        if (!p.contains("Name") && !omitName)
+            schedule["Name"] = id.left(64).toStdString();
+        schedule["Target"] = std::move(target);
+        reportUnknown(p, known, type(), out);
+        out.resources.prepend(
+            ExpandedResource {id, QStringLiteral("AWS::Scheduler::Schedule"), std::move(schedule)});
+        return out;
+    }
+};
+
+const RuleEventType g_scheduleEvent("Schedule", true);
+const RuleEventType g_cloudWatchEvent("CloudWatchEvent", false);
+const RuleEventType g_bridgeEvent("EventBridgeRule", false);
+const ScheduleV2EventType g_scheduleV2Event;
 
 Result<Json> checkStateMachine(const StackResource &resource, ResourceCheck &check, const Shape &s)
 {
@@ -376,6 +570,8 @@ public:
     {
         return checkStateMachine(resource, check, kSamShape);
     }
+
+    QList<const FunctionEventType *> eventTypes() const override { return samEventTypes(); }
 };
 
 const StateMachineType g_stateMachine;
@@ -403,6 +599,11 @@ const ResourceType &stateMachineType()
 const ResourceType &samStateMachineType()
 {
     return g_samStateMachine;
+}
+
+QList<const FunctionEventType *> samEventTypes()
+{
+    return {&g_scheduleEvent, &g_cloudWatchEvent, &g_bridgeEvent, &g_scheduleV2Event};
 }
 
 QString applySubstitutions(const QString &text, const QMap<QString, QString> &substitutions)

@@ -26,15 +26,25 @@ struct StackResource;
 // made of the resource is kept with it (StackResource::details) for putResource, which reads
 // it back with stateMachineSpec().
 //
-// Not read: a definition in S3 (DefinitionS3Location, a DefinitionUri {Bucket, Key}); SAM
-// events (Schedule, EventBridgeRule, Api, …), AutoPublishAlias and DeploymentPreference: all
-// reported as not emulated. IAM, logging, tracing and tags are accepted without effect.
+// SAM's events of a state machine are expanded as the SAM transform expands them, into
+// resources the events service runs: Schedule, CloudWatchEvent and EventBridgeRule into an
+// AWS::Events::Rule `{StateMachine}{Event}` whose target is the state machine (Id
+// `{Rule}StepFunctionsTarget`, or Target.Id), ScheduleV2 into an AWS::Scheduler::Schedule; each
+// with the role SAM makes for it, `{Rule}Role`, unless RoleArn is given. The state machine
+// without Role has the role SAM makes for it too, `{StateMachine}Role` (the loader makes it).
+//
+// Not read: a definition in S3 (DefinitionS3Location, a DefinitionUri {Bucket, Key}); the Api
+// and HttpApi events, AutoPublishAlias and DeploymentPreference: all reported as not
+// emulated. IAM, logging, tracing and tags are accepted without effect.
 namespace sfnresources {
 
 // AWS::StepFunctions::StateMachine, AWS::Serverless::StateMachine.
 const QList<const ResourceType *> &types();
 const ResourceType &stateMachineType();
 const ResourceType &samStateMachineType();
+// The SAM event types a state machine's Events are expanded with (the SAM type's
+// eventTypes()): Schedule, CloudWatchEvent, EventBridgeRule, ScheduleV2.
+QList<const FunctionEventType *> samEventTypes();
 
 // A state machine as a template sets it, for CreateStateMachine.
 struct StateMachineSpec

@@ -45,6 +45,10 @@ CREATE TABLE sfn_history (
     PRIMARY KEY (execution_arn, id)
 );
 )sql"},
+    // Workflow variables (Assign) are part of the checkpoint.
+    {2, R"sql(
+ALTER TABLE sfn_executions ADD COLUMN checkpoint_variables BLOB NOT NULL DEFAULT '{}';
+)sql"},
 };
 
 } // namespace
@@ -119,8 +123,8 @@ Result<QList<SfnExecution>> SfnStore::executions() const
     QList<SfnExecution> out;
     auto read = m_store->write([&](Database &db) -> Result<void> {
         auto s = db.prepare("SELECT arn, machine_arn, name, status, input, output, error, cause, "
-                            "start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input "
-                            "FROM sfn_executions ORDER BY seq");
+                            "start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input, "
+                            "checkpoint_variables FROM sfn_executions ORDER BY seq");
         if (!s)
             return s.error();
         return s->forEachRow([&] {
@@ -138,6 +142,7 @@ Result<QList<SfnExecution>> SfnStore::executions() const
             e.traceId = s->blob(10);
             e.checkpointState = s->text(11);
             e.checkpointInput = s->blob(12);
+            e.checkpointVariables = s->blob(13);
             out.append(std::move(e));
         });
     });
@@ -152,12 +157,14 @@ Result<void> writeExecution(Database &db, const SfnExecution &e)
 {
     auto s = db.cached(
         "INSERT INTO sfn_executions (arn, machine_arn, name, status, input, output, error, "
-        "cause, start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
+        "cause, start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input, "
+        "checkpoint_variables) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
         "status = excluded.status, output = excluded.output, error = excluded.error, "
         "cause = excluded.cause, stop_ms = excluded.stop_ms, "
         "checkpoint_state = excluded.checkpoint_state, "
-        "checkpoint_input = excluded.checkpoint_input");
+        "checkpoint_input = excluded.checkpoint_input, "
+        "checkpoint_variables = excluded.checkpoint_variables");
     if (!s)
         return s.error();
     return (*s)
@@ -174,6 +181,7 @@ Result<void> writeExecution(Database &db, const SfnExecution &e)
         .bind(11, e.traceId)
         .bind(12, e.checkpointState)
         .bind(13, e.checkpointInput)
+        .bind(14, e.checkpointVariables)
         .exec();
 }
 
@@ -225,6 +233,28 @@ Result<void> SfnStore::saveProgress(const QString &executionArn,
         if (execution) {
             if (auto r = writeExecution(db, *execution); !r)
                 return r;
+        }
+        return tx.commit();
+    });
+}
+
+Result<void> SfnStore::saveProgress(const QList<Progress> &progress)
+{
+    if (progress.isEmpty())
+        return {};
+    return m_store->write([&](Database &db) -> Result<void> {
+        Transaction tx(db);
+        if (!tx.began())
+            return tx.began();
+        for (const Progress &p : progress) {
+            if (p.events) {
+                if (auto r = writeEvents(db, *p.executionArn, *p.events); !r)
+                    return r;
+            }
+            if (p.execution) {
+                if (auto r = writeExecution(db, *p.execution); !r)
+                    return r;
+            }
         }
         return tx.commit();
     });

@@ -45,6 +45,7 @@ struct SfnExecution
     // input, so that a restart after a crash resumes there.
     QString checkpointState;
     QByteArray checkpointInput;
+    QByteArray checkpointVariables = "{}"; // the workflow's variables then (Assign), an object
 };
 
 // One event of GetExecutionHistory.
@@ -76,6 +77,14 @@ public:
     // Events and, when given, the execution's row (its checkpoint), in one transaction.
     Result<void> saveProgress(const QString &executionArn, const QList<SfnHistoryEvent> &events,
         const SfnExecution *execution);
+    // Several executions' progress (events and, when given, the row), in one transaction.
+    struct Progress
+    {
+        const QString *executionArn = nullptr;
+        const QList<SfnHistoryEvent> *events = nullptr;
+        const SfnExecution *execution = nullptr; // or null
+    };
+    Result<void> saveProgress(const QList<Progress> &progress);
     Result<QList<SfnHistoryEvent>> history(const QString &executionArn) const;
 
 private:

@@ -356,6 +356,63 @@ private slots:
             R"({"StartAt":"A","States":{"A":{"Type":"Succeed"}}}]},"A":{"Type":"Succeed"}}})",
             {QStringLiteral("DUPLICATE_STATE_NAME /States/P/Branches[0]/States/A")},
             "Duplicate State name: A");
+        // Each query language has its own input and output fields.
+        row("JSONPath field in a JSONata state",
+            R"({"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass",)"
+            R"("InputPath":"$.x","End":true}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/InputPath")},
+            "The field 'InputPath' is not supported when the QueryLanguage is JSONata");
+        row("JSONata field in a JSONPath state",
+            R"({"StartAt":"A","States":{"A":{"Type":"Pass","Output":{"a":1},"End":true}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/Output")},
+            "The field 'Output' is not supported when the QueryLanguage is JSONPath");
+        row("ResultPath on a JSONata catcher",
+            R"({"QueryLanguage":"JSONata","StartAt":"T","States":{"T":{"Type":"Task",)"
+            R"("Resource":"arn:aws:states:::lambda:invoke","End":true,)"
+            R"("Catch":[{"ErrorEquals":["States.ALL"],"Next":"T","ResultPath":"$.e"}]}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/T/Catch[0]/ResultPath")},
+            "The field 'ResultPath' is not supported when the QueryLanguage is JSONata");
+        row("a Condition that is not an expression",
+            R"({"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice",)"
+            R"("Choices":[{"Condition":"$.x","Next":"E"}]},"E":{"Type":"Succeed"}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/C/Choices[0]/Condition")},
+            "must be a JSONata expression or a BOOLEAN");
+        row("JSONata rule's Next is checked",
+            R"({"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice",)"
+            R"("Choices":[{"Condition":"{% true %}","Next":"Nope"}],"Default":"E"},)"
+            R"("E":{"Type":"Succeed"}}})",
+            {QStringLiteral("MISSING_TRANSITION_TARGET /States/C/Choices[0]/Next")},
+            "Missing 'Next' target: Nope");
+        row("bad variable name",
+            R"({"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"9lives":1},"End":true}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/Assign/9lives")},
+            "The variable name '9lives' is not valid");
+        row("Assign not an object",
+            R"({"StartAt":"A","States":{"A":{"Type":"Pass","Assign":[1],"End":true}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/Assign")},
+            "The value for the field 'Assign' must be an OBJECT");
+    }
+
+    // JSONata states: numbers and timestamps may be expressions, read as the state runs.
+    void jsonataExpressionsInNumberFields()
+    {
+        auto parsed = parseAslDefinition(R"({"QueryLanguage":"JSONata","StartAt":"W","States":{
+            "W":{"Type":"Wait","Seconds":"{% $states.input.s %}","Next":"T"},
+            "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+                 "TimeoutSeconds":"{% 5 %}","Arguments":{"FunctionName":"f"},"Next":"M"},
+            "M":{"Type":"Map","Items":"{% [1,2] %}","MaxConcurrency":"{% 1 %}","Next":"X",
+                 "ItemProcessor":{"StartAt":"I","States":{"I":{"Type":"Pass","End":true}}}},
+            "X":{"Type":"Wait","Timestamp":"{% $now() %}","Next":"C"},
+            "C":{"Type":"Choice","Choices":[{"Condition":"{% true %}","Next":"E",
+                 "Assign":{"x":1},"Output":"{% 1 %}"}],"Default":"E"},
+            "E":{"Type":"Succeed","Output":{"a":"{% $x %}"}}}})");
+        QVERIFY2(parsed, qPrintable(parsed ? QString() : parsed.error().message));
+        const AslState *t = parsed->state(u"T");
+        QVERIFY(t && t->isJsonata());
+        QVERIFY(!t->timeoutSeconds);
+        QCOMPARE(t->jsonata["TimeoutSeconds"].get<std::string>(), std::string("{% 5 %}"));
+        QCOMPARE(parsed->state(u"C")->choices.size(), size_t(1));
+        QCOMPARE(parsed->state(u"C")->choices[0].next, QStringLiteral("E"));
     }
 
     void diagnostics()

@@ -90,6 +90,17 @@ const char *kRetried = R"({"StartAt": "T", "States": {"T": {"Type": "Task",
     "End": true},
   "Caught": {"Type": "Pass", "End": true}}})";
 
+// Whether `actual` is the JSON text `expected` (printed when not).
+bool sameJson(const QByteArray &actual, const char *expected)
+{
+    const auto a = parseJson(actual);
+    const Json e = Json::parse(expected);
+    if (a && *a == e)
+        return true;
+    qWarning("actual %s, expected %s", actual.constData(), e.dump().c_str());
+    return false;
+}
+
 } // namespace
 
 // The executor on a manual clock: retry intervals, back-off and catch as the clock moves;
@@ -210,6 +221,116 @@ private slots:
         QVERIFY(f.ended);
         QCOMPARE(f.ended->error, QStringLiteral("States.HeartbeatTimeout"));
         QVERIFY(!f.executor.sendTaskSuccess(token, Json::object())); // used up
+    }
+
+    // JSONata states (through the reference implementation): Arguments, Output, Assign and
+    // variables across states, Choice Conditions, Map Items and ItemSelector, Parallel
+    // Arguments, a Wait whose Seconds is an expression, and a Fail's Error from one.
+    void jsonataStatesTransformAndAssign()
+    {
+        Fixture f;
+        f.sink.scripts[QStringLiteral("price")] = {R"({"price": 12})"};
+        f.start(R"({"QueryLanguage": "JSONata", "StartAt": "Init", "States": {
+  "Init": {"Type": "Pass", "Assign": {"symbol": "{% $states.input.symbol %}", "limit": 10},
+           "Output": {"n": "{% $count($states.input.lots) %}", "lots": "{% $states.input.lots %}"},
+           "Next": "Price"},
+  "Price": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Arguments": {"FunctionName": "price", "Payload": {"symbol": "{% $symbol %}"}},
+            "Output": "{% $merge([$states.input, {'price': $states.result.Payload.price}]) %}",
+            "Assign": {"paid": "{% $states.result.Payload.price * $limit %}"},
+            "Next": "Expensive?"},
+  "Expensive?": {"Type": "Choice", "Choices": [
+      {"Condition": "{% $states.input.price > $limit %}", "Next": "Split",
+       "Assign": {"verdict": "expensive"}}],
+      "Default": "Split", "Assign": {"verdict": "cheap"}},
+  "Split": {"Type": "Map", "Items": "{% $states.input.lots %}",
+            "ItemSelector": {"lot": "{% $states.context.Map.Item.Value %}",
+                             "at": "{% $states.context.Map.Item.Index %}"},
+            "ItemProcessor": {"StartAt": "Each", "States": {
+                "Each": {"Type": "Pass", "Output": "{% $states.input.lot * $limit + $states.input.at %}",
+                         "End": true}}},
+            "Assign": {"lots": "{% $states.result %}"},
+            "Next": "Both"},
+  "Both": {"Type": "Parallel", "Arguments": {"total": "{% $sum($states.input) %}"},
+           "Branches": [
+             {"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input.total %}", "End": true}}},
+             {"StartAt": "B", "States": {"B": {"Type": "Pass", "Output": "{% $verdict %}", "End": true}}}],
+           "Next": "Nap"},
+  "Nap": {"Type": "Wait", "Seconds": "{% $states.input[0] %}", "Next": "Done"},
+  "Done": {"Type": "Succeed", "Output": {"symbol": "{% $symbol %}", "paid": "{% $paid %}",
+           "lots": "{% $lots %}", "both": "{% $states.input %}", "verdict": "{% $verdict %}"}}}})",
+            R"({"symbol": "ACME", "lots": [1, 2, 3]})");
+        f.settle();
+        QCOMPARE(f.sink.calls.size(), 1);
+        QVERIFY(sameJson(f.sink.calls[0].payload, R"({"symbol": "ACME"})"));
+        QVERIFY(!f.ended); // the Wait: 10 + 21 + 32 = 63 seconds
+        f.clock.advanceMs(62'000);
+        f.settle();
+        QVERIFY(!f.ended);
+        f.clock.advanceMs(1'000);
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
+        QVERIFY(sameJson(f.ended->output, R"({"symbol": "ACME", "paid": 120,
+            "lots": [10, 21, 32], "both": [63, "expensive"], "verdict": "expensive"})"));
+    }
+
+    // A JSONata Catch: Output from $states.errorOutput, Assign; an expression that gives
+    // nothing is States.QueryEvaluationError, which a catcher can take too.
+    void jsonataCatchAndQueryErrors()
+    {
+        Fixture f;
+        f.sink.scripts[QStringLiteral("f")] = {"!Boom"};
+        f.start(R"({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+  "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+        "Catch": [{"ErrorEquals": ["Boom"], "Next": "Missing",
+                   "Output": {"caught": "{% $states.errorOutput.Error %}", "was": "{% $states.input %}"},
+                   "Assign": {"why": "{% $states.errorOutput.Cause %}"}}],
+        "End": true},
+  "Missing": {"Type": "Pass", "Output": "{% $states.input.nothing.here %}", "End": true,
+              "Comment": "gives undefined"}}})",
+            R"({"a": 1})");
+        f.settle();
+        QVERIFY(f.ended);
+        QVERIFY2(f.ended->status == QLatin1String("FAILED"), f.ended->output.constData());
+        QCOMPARE(f.ended->error, QStringLiteral("States.QueryEvaluationError"));
+        QVERIFY2(f.ended->cause.contains(QLatin1String("returned nothing (undefined)"))
+                && f.ended->cause.contains(QLatin1String("'Output'"))
+                && f.ended->cause.contains(QLatin1String("'Missing'")),
+            qPrintable(f.ended->cause));
+
+        Fixture g;
+        g.sink.scripts[QStringLiteral("f")] = {"!Boom"};
+        g.start(R"({"QueryLanguage": "JSONata", "StartAt": "T", "States": {
+  "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+        "Catch": [{"ErrorEquals": ["Boom"], "Next": "Report",
+                   "Output": {"caught": "{% $states.errorOutput.Error %}", "was": "{% $states.input %}"},
+                   "Assign": {"why": "{% $states.errorOutput.Error & '!' %}"}}],
+        "End": true},
+  "Report": {"Type": "Fail", "Error": "{% $why %}", "Cause": "{% $string($states.input) %}"}}})",
+            R"({"a": 1})");
+        g.settle();
+        QVERIFY(g.ended);
+        QCOMPARE(g.ended->status, QStringLiteral("FAILED"));
+        QCOMPARE(g.ended->error, QStringLiteral("Boom!"));
+        QVERIFY(sameJson(g.ended->cause.toUtf8(), R"({"caught": "Boom", "was": {"a": 1}})"));
+    }
+
+    // Variables set by a JSONPath state's Assign (`.$` paths on its result) are read by a
+    // later JSONata state.
+    void jsonPathAssignFeedsJsonata()
+    {
+        Fixture f;
+        f.start(R"({"StartAt": "P", "States": {
+  "P": {"Type": "Pass", "Parameters": {"v.$": "$.x"}, "Assign": {"seen.$": "$.v", "fixed": 7},
+        "Next": "Q"},
+  "Q": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% [$seen, $fixed] %}",
+        "End": true}}})",
+            R"({"x": "hi"})");
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
+        QVERIFY(sameJson(f.ended->output, R"(["hi", 7])"));
     }
 };
 

@@ -1,10 +1,12 @@
 // The state machine types in templates: AWS::StepFunctions::StateMachine and SAM's
 // AWS::Serverless::StateMachine, loaded through the real StackLoader (definitions from a map,
 // a string, a local file; substitutions; identity; the fidelity report; errors with
-// positions), and their checks called directly for what a template file makes awkward.
+// positions; SAM events expanded into rules and schedules, and the roles SAM makes), and
+// their checks called directly for what a template file makes awkward.
 #include "services/stepfunctions/sfnresources.h"
 
 #include "engine/stackloader.h"
+#include "services/events/eventsresources.h"
 #include "template/stack.h"
 
 #include <QDir>
@@ -46,6 +48,8 @@ public:
         return f.write(text) == text.size();
     }
 
+    // With the state machine types, and the rule and schedule types of the events service,
+    // which the state machines' events expand into.
     Result<Stack> load(const QByteArray &text) const
     {
         if (!write(QStringLiteral("template.yaml"), text))
@@ -53,6 +57,8 @@ public:
         StackLoader::Options o;
         o.stackName = QStringLiteral("demo");
         o.resourceTypes = types();
+        o.resourceTypes += eventsresources::eventBridgeTypes();
+        o.resourceTypes += eventsresources::schedulerTypes();
         return StackLoader::loadFile(templatePath(), o);
     }
 
@@ -375,15 +381,11 @@ Outputs:
         QVERIFY(role);
         QCOMPARE(role->type, QStringLiteral("AWS::IAM::Role"));
 
-        // Each event, reported where it is.
-        const FidelityItem *schedule = reported(*stack, QStringLiteral("Schedule"));
-        QVERIFY(schedule);
-        QCOMPARE(schedule->level, FidelityItem::Level::Unsupported);
-        QCOMPARE(schedule->path, QStringLiteral("Resources.Machine.Properties.Events.Nightly"));
-        QVERIFY(schedule->location.isValid());
-        const FidelityItem *rule = reported(*stack, QStringLiteral("EventBridgeRule"));
-        QVERIFY(rule);
-        QCOMPARE(rule->path, QStringLiteral("Resources.Machine.Properties.Events.Orders"));
+        // The events became rules (samEventsExpand has the details), not report items.
+        QVERIFY(!reported(*stack, QStringLiteral("Schedule")));
+        QVERIFY(!reported(*stack, QStringLiteral("EventBridgeRule")));
+        QVERIFY(stack->resource(QStringLiteral("MachineNightly")));
+        QVERIFY(stack->resource(QStringLiteral("MachineOrders")));
         const FidelityItem *policies = reported(*stack, QStringLiteral("Policies"));
         QVERIFY(policies);
         QCOMPARE(policies->level, FidelityItem::Level::Ignored);
@@ -506,7 +508,198 @@ Resources:
                 QStringLiteral("DefinitionUri@DefinitionUri")}));
     }
 
-    void everySamEventTypeIsReported()
+    // What the SAM transform makes of a state machine's events, through the loader: rules and
+    // schedules whose target is the state machine, started as the role SAM makes for each.
+    void samEventsExpand()
+    {
+        Project project;
+        auto stack = project.load(kSamHeader + R"(Resources:
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Name: trader
+      Definition:
+        StartAt: Done
+        States:
+          Done:
+            Type: Succeed
+      Events:
+        Hourly:
+          Type: Schedule
+          Properties:
+            Schedule: rate(1 hour)
+            Enabled: false
+            Input: '{"from": "schedule"}'
+            DeadLetterConfig:
+              Type: SQS
+        Orders:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: shop
+            RuleName: orders-to-trader
+            Pattern:
+              source: [shop.orders]
+            InputPath: $.detail
+            Target:
+              Id: TraderTarget
+            RetryPolicy:
+              MaximumRetryAttempts: 3
+        Legacy:
+          Type: CloudWatchEvent
+          Properties:
+            Pattern: {"source": ["legacy"]}
+            RoleArn: arn:aws:iam::000000000000:role/given
+        Nightly:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: cron(0 2 * * ? *)
+            Input: '{"from": "scheduler"}'
+            Colour: blue
+        Post:
+          Type: Api
+          Properties:
+            Path: /trade
+            Method: post
+Outputs:
+  MachineRole:
+    Value: !GetAtt MachineRole.Arn
+  HourlyRole:
+    Value: !GetAtt MachineHourlyRole.Arn
+  OrdersRule:
+    Value: !GetAtt MachineOrders.Arn
+  NightlySchedule:
+    Value: !Ref MachineNightly
+)");
+        QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
+        const QString machineArn = QLatin1String(kArnPrefix) + QStringLiteral("trader");
+        const QByteArray arnJson = '"' + machineArn.toUtf8() + '"';
+
+        // Schedule: a disabled rule, its input, a dead-letter queue made for it.
+        const StackResource *hourly = stack->resource(QStringLiteral("MachineHourly"));
+        QVERIFY(hourly);
+        QCOMPARE(hourly->type, QStringLiteral("AWS::Events::Rule"));
+        QVERIFY(hourly->implicit);
+        const Json &h = hourly->properties;
+        QCOMPARE(at(h, {"ScheduleExpression"}), QByteArray("\"rate(1 hour)\""));
+        QCOMPARE(at(h, {"State"}), QByteArray("\"DISABLED\""));
+        QVERIFY(h["Targets"].is_array() && h["Targets"].size() == 1);
+        const Json &ht = h["Targets"][0];
+        QCOMPARE(at(ht, {"Arn"}), arnJson);
+        QCOMPARE(at(ht, {"Id"}), QByteArray("\"MachineHourlyStepFunctionsTarget\""));
+        QCOMPARE(at(ht, {"Input"}), QByteArray("\"{\\\"from\\\": \\\"schedule\\\"}\""));
+        const QString hourlyRole = outputOf(*stack, QStringLiteral("HourlyRole"));
+        QVERIFY2(hourlyRole.startsWith(
+                     QStringLiteral("arn:aws:iam::000000000000:role/demo-MachineHourlyRole-")),
+            qPrintable(hourlyRole));
+        QCOMPARE(at(ht, {"RoleArn"}), '"' + hourlyRole.toUtf8() + '"');
+        const StackResource *queue = stack->resource(QStringLiteral("MachineHourlyQueue"));
+        QVERIFY(queue);
+        QCOMPARE(queue->type, QStringLiteral("AWS::SQS::Queue"));
+        QVERIFY(hourly->dependsOn.contains(QStringLiteral("Machine")));
+        QVERIFY(hourly->dependsOn.contains(QStringLiteral("MachineHourlyQueue")));
+
+        // EventBridgeRule: bus, name, pattern, the target's id, input path and retries.
+        const StackResource *orders = stack->resource(QStringLiteral("MachineOrders"));
+        QVERIFY(orders);
+        const Json &o = orders->properties;
+        QCOMPARE(at(o, {"Name"}), QByteArray("\"orders-to-trader\""));
+        QCOMPARE(at(o, {"EventBusName"}), QByteArray("\"shop\""));
+        QCOMPARE(at(o, {"EventPattern"}), QByteArray("{\"source\":[\"shop.orders\"]}"));
+        const Json &ot = o["Targets"][0];
+        QCOMPARE(at(ot, {"Arn"}), arnJson);
+        QCOMPARE(at(ot, {"Id"}), QByteArray("\"TraderTarget\""));
+        QCOMPARE(at(ot, {"InputPath"}), QByteArray("\"$.detail\""));
+        QCOMPARE(at(ot, {"RetryPolicy", "MaximumRetryAttempts"}), QByteArray("3"));
+        QVERIFY(stack->resource(QStringLiteral("MachineOrdersRole")));
+        QCOMPARE(outputOf(*stack, QStringLiteral("OrdersRule")),
+            QStringLiteral("arn:aws:events:us-east-1:000000000000:rule/shop/orders-to-trader"));
+
+        // CloudWatchEvent with its own role: none is made.
+        const StackResource *legacy = stack->resource(QStringLiteral("MachineLegacy"));
+        QVERIFY(legacy);
+        QCOMPARE(at(legacy->properties["Targets"][0], {"RoleArn"}),
+            QByteArray("\"arn:aws:iam::000000000000:role/given\""));
+        QVERIFY(!stack->resource(QStringLiteral("MachineLegacyRole")));
+
+        // ScheduleV2: a schedule named after the event, the state machine its target.
+        const StackResource *nightly = stack->resource(QStringLiteral("MachineNightly"));
+        QVERIFY(nightly);
+        QCOMPARE(nightly->type, QStringLiteral("AWS::Scheduler::Schedule"));
+        const Json &n = nightly->properties;
+        QCOMPARE(at(n, {"Name"}), QByteArray("\"MachineNightly\""));
+        QCOMPARE(at(n, {"ScheduleExpression"}), QByteArray("\"cron(0 2 * * ? *)\""));
+        QCOMPARE(at(n, {"FlexibleTimeWindow", "Mode"}), QByteArray("\"OFF\""));
+        QCOMPARE(at(n, {"Target", "Arn"}), arnJson);
+        QVERIFY(at(n, {"Target", "RoleArn"})
+                    .startsWith("\"arn:aws:iam::000000000000:role/demo-MachineNightlyRole-"));
+        QCOMPARE(
+            outputOf(*stack, QStringLiteral("NightlySchedule")), QStringLiteral("MachineNightly"));
+        const FidelityItem *colour = reported(*stack, QStringLiteral("Colour"));
+        QVERIFY(colour);
+        QCOMPARE(colour->path,
+            QStringLiteral("Resources.Machine.Properties.Events.Nightly.Properties.Colour"));
+
+        // Api is not expanded yet: reported where it is.
+        const FidelityItem *api = reported(*stack, QStringLiteral("Api"));
+        QVERIFY(api);
+        QCOMPARE(api->level, FidelityItem::Level::Unsupported);
+        QCOMPARE(api->kind, FidelityItem::Kind::EventType);
+        QCOMPARE(api->path, QStringLiteral("Resources.Machine.Properties.Events.Post"));
+        QVERIFY(!stack->resource(QStringLiteral("ServerlessRestApi")));
+
+        // The state machine's own role, as SAM names it; CloudFormation's name for it.
+        const QString machineRole = outputOf(*stack, QStringLiteral("MachineRole"));
+        QVERIFY2(machineRole.startsWith(
+                     QStringLiteral("arn:aws:iam::000000000000:role/demo-MachineRole-")),
+            qPrintable(machineRole));
+    }
+
+    void samEventErrors_data()
+    {
+        QTest::addColumn<QByteArray>("event");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("schedule without Schedule")
+            << QByteArray("Type: Schedule\n          Properties: {Input: '{}'}")
+            << QStringLiteral(
+                   "Event with id [E] is invalid. Missing required property 'Schedule'.");
+        QTest::newRow("rule without Pattern")
+            << QByteArray("Type: EventBridgeRule\n          Properties: {}")
+            << QStringLiteral("Event with id [E] is invalid. Missing required property 'Pattern'.");
+        QTest::newRow("ScheduleV2 without expression")
+            << QByteArray("Type: ScheduleV2\n          Properties: {}")
+            << QStringLiteral(
+                   "Event with id [E] is invalid. Missing required property 'ScheduleExpression'.");
+        QTest::newRow("target without Id")
+            << QByteArray("Type: Schedule\n          Properties: {Schedule: rate(1 hour), "
+                          "Target: {}}")
+            << QStringLiteral(
+                   "Event with id [E] is invalid. Target must be a map with a string Id.");
+        QTest::newRow("dead-letter config without Arn or Type")
+            << QByteArray("Type: Schedule\n          Properties: {Schedule: rate(1 hour), "
+                          "DeadLetterConfig: {Type: SNS}}")
+            << QStringLiteral("Event with id [E] is invalid. No 'Arn' or 'Type' property provided "
+                              "for DeadLetterConfig");
+    }
+
+    void samEventErrors()
+    {
+        QFETCH(QByteArray, event);
+        QFETCH(QString, message);
+        Project project;
+        auto stack = project.load(kSamHeader + R"(Resources:
+  Machine:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition: {StartAt: Done, States: {Done: {Type: Succeed}}}
+      Events:
+        E:
+          )" + event
+            + "\n");
+        QVERIFY(!stack);
+        QVERIFY2(stack.error().message.contains(message), qPrintable(stack.error().message));
+    }
+
+    void samEventTypesAreChecked()
     {
         FakeCheck check;
         const Json properties = j(R"j({
@@ -521,11 +714,11 @@ Resources:
         QVERIFY(properties.is_object());
         auto details = checked(samStateMachineType(), properties, check);
         QVERIFY(details);
-        QCOMPARE(check.reported,
-            (QStringList {QStringLiteral("Schedule@Events.E1"),
-                QStringLiteral("ScheduleV2@Events.E2"), QStringLiteral("CloudWatchEvent@Events.E3"),
-                QStringLiteral("EventBridgeRule@Events.E4"), QStringLiteral("Api@Events.E5"),
-                QStringLiteral("HttpApi@Events.E6")}));
+        // The loader expanded them or reported them (samEventsExpand): the check only reads
+        // their types.
+        QCOMPARE(check.reported, QStringList());
+        QCOMPARE(samStateMachineType().eventTypes().size(), 4);
+        QVERIFY(stateMachineType().eventTypes().isEmpty());
 
         FakeCheck unknown;
         const Json sqsEvent = j(R"j({
