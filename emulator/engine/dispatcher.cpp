@@ -185,11 +185,11 @@ void Dispatcher::updateRecord(qint64 sequence, const char *sql,
     });
 }
 
-int Dispatcher::matchBreakpoint(const Delivery &d)
+const Breakpoint *Dispatcher::findBreakpoint(const Delivery &d) const
 {
     // Under m_mutex. The payload is parsed only when a breakpoint looks into it.
     std::optional<Result<Json>> parsed;
-    for (Breakpoint &bp : m_breakpoints) {
+    for (const Breakpoint &bp : m_breakpoints) {
         if (!bp.enabled)
             continue;
         if (!bp.functionName.isEmpty() && bp.functionName != d.functionName)
@@ -202,10 +202,32 @@ int Dispatcher::matchBreakpoint(const Delivery &d)
             if (!*parsed || !bp.predicate->matches(parsed->value()))
                 continue;
         }
-        ++bp.hits;
-        return bp.id;
+        return &bp;
+    }
+    return nullptr;
+}
+
+int Dispatcher::matchBreakpoint(const Delivery &d)
+{
+    // Under m_mutex.
+    const Breakpoint *found = findBreakpoint(d);
+    if (!found)
+        return 0;
+    for (Breakpoint &bp : m_breakpoints) {
+        if (bp.id == found->id) {
+            ++bp.hits;
+            return bp.id;
+        }
     }
     return 0;
+}
+
+bool Dispatcher::wouldHold(const Delivery &delivery) const
+{
+    QMutexLocker lock(&m_mutex);
+    if (m_shutdown)
+        return false;
+    return m_paused || findBreakpoint(delivery) != nullptr;
 }
 
 PendingDelivery Dispatcher::toPending(const Entry &e)
@@ -372,7 +394,7 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
                     s.bind(4, e.originalPayload);
             });
     }
-    if (!target) {
+    if (!target && !e.delivery.runLocally) {
         complete(std::move(e), QStringLiteral("undelivered"), QStringLiteral("ServiceException"),
             QStringLiteral("no function runner is attached to the dispatcher"));
         return;
@@ -400,6 +422,17 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
               QMutexLocker lock(&m_mutex);
               m_running.remove(entry.delivery.id);
           };
+    if (out.runLocally) {
+        // The source's own work: it goes on with the payload as released, and is delivered.
+        const auto local = std::move(out.runLocally);
+        const auto finished = std::move(out.done);
+        local(out.payload);
+        DeliveryResult r;
+        r.delivered = true;
+        r.requestId = out.id;
+        finished(r);
+        return;
+    }
     target(std::move(out));
 }
 

@@ -121,6 +121,7 @@ public:
 
     void submit(Delivery delivery) override;
     Result<void> submitAsync(Delivery delivery) override;
+    bool wouldHold(const Delivery &delivery) const override;
 
     void pause();
     // Unpauses and releases everything pending, oldest first. Breakpoints stay.
@@ -169,6 +170,8 @@ private:
     };
 
     int matchBreakpoint(const Delivery &delivery);
+    // The first enabled breakpoint that holds `delivery`, or null. Under m_mutex.
+    const Breakpoint *findBreakpoint(const Delivery &delivery) const;
     void dispatch(Entry entry, bool recordedAsDelivering);
     void finish(const Entry &entry, const DeliveryResult &result, qint64 startedNs,
         const std::function<void(const DeliveryResult &)> &done);

@@ -51,6 +51,12 @@ struct Delivery
     // starts here (API Gateway's 29 s), so that a delivery held at a breakpoint or in the
     // stepper does not time out while the developer looks at it.
     std::function<void()> started;
+    // A delivery whose work is its source's own, not a function's (a Step Functions state
+    // about to run, held so that the developer can step it and edit its input): when it goes,
+    // at once or released with its payload perhaps edited, the Dispatcher calls this with the
+    // payload instead of handing it to the function runner, and it is then done (delivered).
+    // Called on an arbitrary thread. Such a delivery is recorded, held and stepped like any.
+    std::function<void(const QByteArray &payload)> runLocally;
 };
 
 // What happens to an asynchronous invocation that fails (Lambda's
@@ -80,6 +86,14 @@ public:
     // crash, then delivered, retried and sent to its destinations as Lambda does, by the
     // engine's policy. `done` is not called. Delivery::id, when empty, gets a request id.
     virtual Result<void> submitAsync(Delivery delivery) = 0;
+    // Whether submit() would hold this delivery now (delivery is paused, or a breakpoint
+    // matches it): a source with work of its own to step (Delivery::runLocally) submits it
+    // only then, and otherwise goes on at once.
+    virtual bool wouldHold(const Delivery &delivery) const
+    {
+        Q_UNUSED(delivery);
+        return false;
+    }
 };
 
 // The asynchronous policy's view of a function's EventInvokeConfig and ARN, offered by the

@@ -82,6 +82,20 @@ class StepFunctionsTest(unittest.TestCase):
             self.assertIn(t, types)
         self.assertEqual(types.count("TaskFailed"), 2)  # the retried attempts
         self.assertEqual(types.count("MapIterationStarted"), 3)
+        # The timeline's spans: each state's input and output, the rule that chose where the
+        # Choice went, and a span (a lane) for each Parallel branch and Map iteration.
+        spans = self.execution_spans(started["executionArn"])
+        route = [a for name, a in spans if name == "Choice Route"][0]
+        self.assertEqual(route["aws.stepfunctions.choice"],
+                         "Choices[0]: ($.validation.total NumericGreaterThan 100) And (Not "
+                         "(($.order.rush IsPresent true) And ($.order.rush BooleanEquals true))) "
+                         "→ Approval")
+        self.assertEqual(json.loads(route["aws.stepfunctions.input"])["order"]["id"], "o-1")
+        self.assertIn("aws.stepfunctions.output", route)
+        names = [name for name, _ in spans]
+        self.assertEqual(sorted(n for n in names if n.startswith("Branch ")), ["Branch 1", "Branch 2"])
+        self.assertEqual(sorted(n for n in names if n.startswith("Iteration ")),
+                         ["Iteration 0", "Iteration 1", "Iteration 2"])
 
         # A bad quantity: the ValueError is caught and the workflow fails as the Fail state says.
         bad = self.start(ORDER, {"order": dict(order, id="o-2", qty=0)})
@@ -267,6 +281,129 @@ class StepFunctionsTest(unittest.TestCase):
         self.assertEqual((d["status"], d["error"]), ("FAILED", "States.ItemReaderFailed"), d)
         self.assertIn("nope.csv", d["cause"])
 
+    def test_test_state(self):
+        """TestState (boto3, its host prefix off): one state run on its own, with DEBUG's
+        inspection data, mocks, a retrier's RETRIABLE, a catcher's CAUGHT_ERROR, a Choice's next
+        state, a JSONata state with variables, a state of a whole machine, and a real function."""
+        sfn = boto3_client(self.t, "stepfunctions", inject_host_prefix=False)
+        role = "arn:aws:iam::000000000000:role/r"
+
+        def test(state, **kw):
+            return sfn.test_state(definition=json.dumps(state), roleArn=role, **kw)
+
+        r = test({"Type": "Pass", "Parameters": {"greeting.$": "States.Format('hi {}', $.name)"},
+                  "ResultPath": "$.out", "Next": "After"},
+                 input='{"name": "ann"}', inspectionLevel="DEBUG")
+        self.assertEqual((r["status"], r["nextState"]), ("SUCCEEDED", "After"))
+        self.assertEqual(json.loads(r["output"]), {"name": "ann", "out": {"greeting": "hi ann"}})
+        data = r["inspectionData"]
+        self.assertEqual(json.loads(data["input"]), {"name": "ann"})
+        self.assertEqual(json.loads(data["afterParameters"]), {"greeting": "hi ann"})
+        self.assertEqual(json.loads(data["afterResultPath"]),
+                         {"name": "ann", "out": {"greeting": "hi ann"}})
+
+        task = {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "nowhere", "Payload.$": "$"},
+                "ResultSelector": {"price.$": "$.Payload.price"}, "End": True}
+        r = test(task, input='{"sku": "x"}', inspectionLevel="DEBUG",
+                 mock={"result": json.dumps({"Payload": {"price": 7}, "StatusCode": 200})})
+        self.assertEqual((r["status"], json.loads(r["output"])), ("SUCCEEDED", {"price": 7}))
+        self.assertNotIn("nextState", r)
+        self.assertEqual(json.loads(r["inspectionData"]["afterResultSelector"]), {"price": 7})
+
+        retried = dict(task, Retry=[{"ErrorEquals": ["Busy"], "MaxAttempts": 2}])
+        r = test(retried, mock={"errorOutput": {"error": "Busy", "cause": "try later"}})
+        self.assertEqual((r["status"], r["error"], r["cause"]), ("RETRIABLE", "Busy", "try later"))
+        r = test(retried, mock={"errorOutput": {"error": "Busy", "cause": "try later"}},
+                 stateConfiguration={"retrierRetryCount": 2})
+        self.assertEqual((r["status"], r["error"]), ("FAILED", "Busy"))  # its attempts are spent
+        caught = dict(task, Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.e",
+                                    "Next": "Handle"}])
+        r = test(caught, input='{"a": 1}', mock={"errorOutput": {"error": "Boom", "cause": "c"}})
+        self.assertEqual((r["status"], r["nextState"]), ("CAUGHT_ERROR", "Handle"))
+        self.assertEqual(json.loads(r["output"]), {"a": 1, "e": {"Error": "Boom", "Cause": "c"}})
+
+        choice = {"Type": "Choice", "Default": "Other",
+                  "Choices": [{"Variable": "$.n", "NumericGreaterThan": 10, "Next": "Big"}]}
+        self.assertEqual(test(choice, input='{"n": 11}')["nextState"], "Big")
+        self.assertEqual(test(choice, input='{"n": 1}')["nextState"], "Other")
+
+        r = test({"Type": "Pass", "QueryLanguage": "JSONata", "End": True,
+                  "Output": "{% $states.input.n * $factor %}", "Assign": {"seen": "{% $factor %}"}},
+                 input='{"n": 6}', variables='{"factor": 7}', inspectionLevel="DEBUG")
+        self.assertEqual((r["status"], json.loads(r["output"])), ("SUCCEEDED", 42))
+        self.assertEqual(json.loads(r["inspectionData"]["variables"]), {"factor": 7, "seen": 7})
+
+        machine = {"StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Next": "B"},
+            "B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:"
+                                              + self.function_name("PriceFunction"), "End": True}}}
+        r = sfn.test_state(definition=json.dumps(machine), stateName="B", roleArn=role,
+                           input='{"sku": "plum"}')
+        self.assertEqual((r["status"], json.loads(r["output"])),
+                         ("SUCCEEDED", {"sku": "plum", "price": 40}))
+
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            test({"Type": "Pass", "Next": 5})
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidDefinition")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            sfn.test_state(definition=json.dumps(machine), roleArn=role)
+        self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+
+    def test_stepper_holds_a_state_and_runs_it_on_the_edited_input(self):
+        """A breakpoint on a state (MACHINE/STATE, origin stepfunctions.state): the execution
+        waits before it, the stepper lists it with its input, and it runs on the input as
+        released; a paused stepper holds every state, stepped one at a time."""
+        definition = {"StartAt": "Greet", "States": {
+            "Greet": {"Type": "Pass", "Parameters": {"hello.$": "$.name"}, "Next": "Done"},
+            "Done": {"Type": "Succeed"}}}
+        machine = self.sfn.create_state_machine(
+            name="stepped", definition=json.dumps(definition),
+            roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        status, bp = tarmac_json(self.t, "/_tarmac/dispatch/breakpoints", "POST",
+                                 {"function": "stepped/Greet", "origin": "stepfunctions.state"})
+        self.assertEqual(status, 201, bp)
+        try:
+            run = self.start(machine, {"name": "ann"})
+            pending = wait_for(lambda: [p for p in tarmac_json(self.t, "/_tarmac/dispatch/pending")[1]["pending"]
+                                        if p["function"] == "stepped/Greet"], what="the held state")
+            self.assertEqual(pending[0]["origin"], "stepfunctions.state")
+            self.assertEqual(pending[0]["payload"], {"name": "ann"})
+            self.assertEqual(self.sfn.describe_execution(executionArn=run["executionArn"])["status"],
+                             "RUNNING")
+            status, _ = tarmac_json(self.t, "/_tarmac/dispatch/pending/%s/deliver" % pending[0]["id"],
+                                    "POST", {"payload": {"name": "bo"}})
+            self.assertEqual(status, 200)
+            d = finished(self.sfn, run["executionArn"])
+            self.assertEqual(json.loads(d["output"]), {"hello": "bo"})
+        finally:
+            tarmac_json(self.t, "/_tarmac/dispatch/breakpoints/%s" % bp["id"], "DELETE")
+        # Paused: each state waits for a step.
+        self.assertEqual(tarmac_json(self.t, "/_tarmac/dispatch/pause", "POST")[0], 200)
+        try:
+            run = self.start(machine, {"name": "cy"})
+            for state in ("stepped/Greet", "stepped/Done"):
+                wait_for(lambda: [p for p in tarmac_json(self.t, "/_tarmac/dispatch/pending")[1]["pending"]
+                                  if p["function"] == state], what=state + " held")
+                self.assertEqual(tarmac_json(self.t, "/_tarmac/dispatch/step", "POST")[0], 200)
+            d = finished(self.sfn, run["executionArn"])
+            self.assertEqual(json.loads(d["output"]), {"hello": "cy"})
+        finally:
+            tarmac_json(self.t, "/_tarmac/dispatch/resume", "POST")
+
+    def execution_spans(self, arn):
+        """(name, {attribute: value}) of the spans of an execution, from /_tarmac/traces."""
+        def attrs(span):
+            return {a["key"]: list(a["value"].values())[0] for a in span.get("attributes", [])}
+
+        def spans():
+            _, doc = tarmac_json(self.t, "/_tarmac/traces?limit=2000")
+            found = [(s["name"], attrs(s)) for rs in doc["resourceSpans"]
+                     for ss in rs["scopeSpans"] for s in ss["spans"]]
+            found = [(n, a) for n, a in found if a.get("aws.stepfunctions.execution_arn") == arn]
+            return found if any(n.endswith(" execution") for n, _ in found) else None
+        return wait_for(spans, what="the execution's spans")
+
     def function_name(self, logical):
         lam = boto3_client(self.t, "lambda")
         names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]
@@ -449,7 +586,12 @@ class StepFunctionsTest(unittest.TestCase):
                 ("GetExecutionHistory", {"executionArn": ORDER, "reverseOrder": True, "maxResults": 1}),
                 ("SendTaskFailure", {"taskToken": "t", "error": "e", "cause": "c"}),
                 ("StopExecution", {"executionArn": ORDER, "error": "e"}),
-                ("ValidateStateMachineDefinition", {"definition": "{}"})]:
+                ("ValidateStateMachineDefinition", {"definition": "{}"}),
+                ("TestState", {"definition": '{"Type": "Pass", "End": true}', "input": "{}",
+                               "inspectionLevel": "DEBUG", "variables": "{}", "context": "{}",
+                               "stateName": "S", "roleArn": "r", "revealSecrets": False,
+                               "mock": {"result": "{}", "errorOutput": {"error": "e"}},
+                               "stateConfiguration": {"retrierRetryCount": 1}})]:
             for field in body:
                 for wrong in (1, True, [], {}, None, 1.5):
                     if wrong == body[field]:

@@ -236,7 +236,8 @@ private:
         if (it->is_string()) {
             const QString text = fromStd(it->get<std::string>());
             auto path = AslPath::parse(text);
-            if (path && (!reference || (path->isReferencePath() && !path->isContextPath())))
+            if (path && path->variable().isEmpty()
+                && (!reference || (path->isReferencePath() && !path->isContextPath())))
                 return text;
         }
         add(kSchema,

@@ -743,6 +743,13 @@ Result<AslPath> AslPath::parse(QStringView text)
     if (trimmed.startsWith(u"$$")) {
         path.m_context = true;
         start = 2;
+    } else if (trimmed.size() > 1 && (trimmed[1].isLetter() || trimmed[1] == u'_')) {
+        // A workflow variable: $name, then the path into its value.
+        while (start < trimmed.size()
+            && ((trimmed[start].isLetterOrNumber() && trimmed[start].unicode() < 128)
+                || trimmed[start] == u'_'))
+            ++start;
+        path.m_variable = trimmed.sliced(1, start - 1).toString();
     }
     PathParser parser(trimmed.sliced(start));
     if (auto e = parser.parseSteps(path.m_steps, false))
@@ -757,18 +764,53 @@ bool AslPath::isDefinite() const
 
 QString AslPath::normalized() const
 {
-    return QString((m_context ? QStringLiteral("$$") : QStringLiteral("$"))
+    return QString((m_context ? QStringLiteral("$$") : QStringLiteral("$")) + m_variable
         + normalizedSteps(m_steps, qsizetype(m_steps.size())));
+}
+
+namespace {
+thread_local const Json *tl_variables = nullptr;
+} // namespace
+
+AslVariables::AslVariables(const Json *variables)
+    : m_previous(tl_variables)
+{
+    tl_variables = variables;
+}
+
+AslVariables::~AslVariables()
+{
+    tl_variables = m_previous;
+}
+
+const Json *AslVariables::current()
+{
+    return tl_variables;
 }
 
 Result<Json> AslPath::evaluate(const Json &input, const Json &context) const
 {
-    const Json &root = m_context ? context : input;
+    const Json *variable = nullptr;
+    if (!m_variable.isEmpty()) {
+        const auto unassigned = [this] {
+            return runtimeError(
+                QStringLiteral("No results for path: $%1 (no variable %1 is assigned)")
+                    .arg(m_variable));
+        };
+        const Json *variables = AslVariables::current();
+        if (!variables || !variables->is_object())
+            return unassigned();
+        const auto it = variables->find(toStd(m_variable));
+        if (it == variables->end())
+            return unassigned();
+        variable = &*it;
+    }
+    const Json &root = variable ? *variable : m_context ? context : input;
     std::vector<const Json *> found;
     qsizetype failedAfter = 0;
     if (!walk(m_steps, &root, root, found, &failedAfter)) {
         return runtimeError(QString(QStringLiteral("No results for path: ")
-            + (m_context ? QStringLiteral("$$") : QStringLiteral("$"))
+            + (m_context ? QStringLiteral("$$") : QStringLiteral("$")) + m_variable
             + normalizedSteps(m_steps, failedAfter)));
     }
     if (isDefinite())

@@ -63,6 +63,8 @@ public:
 
     QString text() const { return m_text; }
     bool isContextPath() const { return m_context; }
+    // `$name…`: a path into the workflow variable `name` (AslVariables), else empty.
+    QString variable() const { return m_variable; }
     bool isDefinite() const;
     bool isReferencePath() const { return isDefinite(); }
     // The canonical form Jayway quotes in its messages: $['a']['b'][0].
@@ -82,6 +84,23 @@ private:
     std::vector<Step> m_steps;
     QString m_text;
     bool m_context = false;
+    QString m_variable;
+};
+
+// The workflow variables that `$name` paths read while one of these lives (on this thread):
+// the executor puts those a state sees in place while it evaluates the state's paths. Null:
+// there are none, and such a path selects nothing.
+class AslVariables
+{
+public:
+    explicit AslVariables(const Json *variables);
+    ~AslVariables();
+    AslVariables(const AslVariables &) = delete;
+    AslVariables &operator=(const AslVariables &) = delete;
+    static const Json *current();
+
+private:
+    const Json *m_previous;
 };
 
 // InputPath: null (nullopt) gives {}; otherwise what the path selects from the input.

@@ -182,6 +182,37 @@ Json optimizedParameters(const QString &service, const QString &action, Json p)
     return p;
 }
 
+// A Choice rule as a line for the state's span: "$.n NumericGreaterThan 10".
+QString describeRule(const AslChoiceRule &rule)
+{
+    switch (rule.kind) {
+    case AslChoiceRule::Kind::Comparison:
+        return rule.variable + u' ' + aslComparisonName(rule.comparison, rule.valueIsPath) + u' '
+            + (rule.valueIsPath && rule.value.is_string() ? fromStd(rule.value.get<std::string>())
+                                                          : aslJsonText(rule.value));
+    case AslChoiceRule::Kind::Not:
+        return QStringLiteral("Not (")
+            + (rule.rules.empty() ? QString() : describeRule(rule.rules.front())) + u')';
+    case AslChoiceRule::Kind::And:
+    case AslChoiceRule::Kind::Or: {
+        QStringList parts;
+        for (const AslChoiceRule &r : rule.rules)
+            parts.append(u'(' + describeRule(r) + u')');
+        return parts.join(
+            rule.kind == AslChoiceRule::Kind::And ? QLatin1String(" And ") : QLatin1String(" Or "));
+    }
+    }
+    return {};
+}
+
+// What a span shows of a state's input or output: its JSON, cut at 4 KB.
+QString spanJson(const QByteArray &json)
+{
+    constexpr int kMax = 4096;
+    return json.size() <= kMax ? QString::fromUtf8(json)
+                               : QString::fromUtf8(json.left(kMax)) + QStringLiteral("…");
+}
+
 // How long progress (history events, checkpoints) waits to be saved with other executions'.
 // An execution killed in that window resumes from an earlier state (which runs again).
 constexpr int kFlushDelayMs = 5;
@@ -195,6 +226,7 @@ struct SfnExecutor::Outcome
     QString error;
     QString cause;
     Json assigned; // the variables the state set (Assign), for its StateExited event
+    QString choice; // a Choice state: the rule that chose where to go, for its span
 
     static Outcome failed(QString error, QString cause)
     {
@@ -244,6 +276,18 @@ struct SfnExecutor::Run
     // The definition can read the context object ($$, $states.context, a task token): else
     // states get an empty one, which nothing reads.
     bool readsContext = true;
+    // Workflow variables can be set (the definition has Assign, or TestState gives some):
+    // JSONPath `$name` paths are given them.
+    bool usesVariables = true;
+    // TestState: one state, then stop; what it saw and how it ended.
+    struct Test
+    {
+        TestOptions options;
+        QString status;
+        QString nextState;
+        Json inspection = Json::object();
+    };
+    std::shared_ptr<Test> test;
     bool checkpointDirty = false; // the checkpoint changed since the last save
 };
 
@@ -303,6 +347,8 @@ qint64 SfnExecutor::schedule(
 Json SfnExecutor::contextObject(
     const std::shared_ptr<Run> &run, const QString &state, int retryCount) const
 {
+    if (run->test && run->test->options.context)
+        return *run->test->options.context; // TestState's own
     if (!run->readsContext)
         return Json::object();
     // The execution's input only for definitions that read it ($$.Execution.Input): every
@@ -322,6 +368,28 @@ Json SfnExecutor::contextObject(
                 {"RetryCount", retryCount}}}};
 }
 
+Json SfnExecutor::visibleVariables(const std::shared_ptr<Scope> &scope)
+{
+    // Inner scopes' over outer ones'.
+    std::vector<const Scope *> chain;
+    for (const Scope *sc = scope.get(); sc; sc = sc->parent.get())
+        chain.push_back(sc);
+    Json variables = Json::object();
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        for (auto v = (*it)->variables.begin(); v != (*it)->variables.end(); ++v)
+            variables[v.key()] = v.value();
+    }
+    return variables;
+}
+
+std::optional<Json> SfnExecutor::pathVariables(
+    const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope)
+{
+    if (!run->usesVariables)
+        return std::nullopt;
+    return visibleVariables(scope);
+}
+
 Result<Json> SfnExecutor::jsonata(const std::shared_ptr<Scope> &scope, const AslState &state,
     const QString &field, const Json &value, const Json &states)
 {
@@ -329,15 +397,8 @@ Result<Json> SfnExecutor::jsonata(const std::shared_ptr<Scope> &scope, const Asl
         return value;
     if (!m_jsonata)
         m_jsonata = std::make_unique<JsonataEvaluator>();
-    // The variables in scope, inner scopes' over outer ones', and $states.
-    std::vector<const Scope *> chain;
-    for (const Scope *sc = scope.get(); sc; sc = sc->parent.get())
-        chain.push_back(sc);
-    Json bindings = Json::object();
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-        for (auto v = (*it)->variables.begin(); v != (*it)->variables.end(); ++v)
-            bindings[v.key()] = v.value();
-    }
+    // The variables in scope and $states.
+    Json bindings = visibleVariables(scope);
     bindings["states"] = states;
     auto result = m_jsonata->evaluate(value, bindings, field);
     if (!result)
@@ -372,6 +433,61 @@ Result<Json> SfnExecutor::assign(const std::shared_ptr<Scope> &scope, const AslS
         scope->variables[it.key()] = it.value();
     }
     return listed;
+}
+
+void SfnExecutor::inspect(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+    const char *what, const Json &value)
+{
+    if (run->test && scope == run->root) // the state tested, not those in its branches
+        run->test->inspection[what] = toJsonBytes(value).toStdString();
+}
+
+void SfnExecutor::testState(std::shared_ptr<const AslStateMachine> machine,
+    const QString &stateName, const Json &input, TestOptions options,
+    std::function<void(TestResult)> done)
+{
+    auto run = std::make_shared<Run>();
+    run->express = true; // nothing saved, no history kept
+    run->parsed = std::move(machine);
+    run->machine.name = QStringLiteral("TestState");
+    run->machine.arn = QStringLiteral("arn:aws:states:%1:%2:stateMachine:TestState")
+                           .arg(m_context.region, m_context.accountId);
+    run->execution.name = QStringLiteral("TestState");
+    run->execution.arn = QStringLiteral("arn:aws:states:%1:%2:execution:TestState:%3")
+                             .arg(m_context.region, m_context.accountId,
+                                 QUuid::createUuid().toString(QUuid::WithoutBraces));
+    run->execution.input = toJsonBytes(input);
+    run->execution.startMs = m_context.clock->nowMs();
+    run->execution.traceId = TraceContext::newTrace(*m_context.clock).traceId;
+    run->readsInput = true;
+    run->spanId = TraceContext::newSpanId();
+    run->startNs = m_context.clock->nowNs();
+    run->root->parentSpanId = run->spanId;
+    run->root->variables = options.variables.is_object() ? options.variables : Json::object();
+    run->test = std::make_shared<Run::Test>();
+    run->test->options = std::move(options);
+    post(run, [this, run, stateName, input, done]() {
+        enterState(
+            run, run->root, run->parsed.get(), stateName, input, [this, run, done](Outcome o) {
+                if (run->done)
+                    return;
+                run->done = true;
+                run->root->cancelled = true;
+                for (Clock::TimerId id : std::as_const(run->timers))
+                    m_context.clock->cancel(id);
+                TestResult r;
+                r.status = !run->test->status.isEmpty() ? run->test->status
+                    : o.ok                              ? QStringLiteral("SUCCEEDED")
+                                                        : QStringLiteral("FAILED");
+                r.output = std::move(o.output);
+                r.error = o.error;
+                r.cause = o.cause;
+                r.nextState = run->test->nextState;
+                r.inspection = std::move(run->test->inspection);
+                r.inspection["variables"] = toJsonBytes(run->root->variables).toStdString();
+                done(std::move(r));
+            });
+    });
 }
 
 void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details)
@@ -480,6 +596,7 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
     run->parsed = std::move(parsed);
     run->express = machine.type == QLatin1String("EXPRESS");
     run->readsInput = machine.definition.contains("Execution.Input");
+    run->usesVariables = machine.definition.contains("\"Assign\"");
     run->readsContext = machine.definition.contains("$$")
         || machine.definition.contains("states.context")
         || machine.definition.contains(".waitForTaskToken");
@@ -689,10 +806,61 @@ QList<BusyItem> SfnExecutor::busy(bool includeFuture) const
 }
 
 void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
-    const AslStateMachine *machine, const QString &name, Json inputValue, Done done)
+    const AslStateMachine *machine, const QString &name, Json inputValue, Done done, bool released)
 {
     if (run->done || scope->isCancelled())
         return;
+    // The stepper: while delivery is paused, or a breakpoint matches the state (its name is
+    // MACHINE/STATE, its origin "stepfunctions.state"), the state waits before it starts, as
+    // a delivery the developer steps, and runs on the input as released (edited, perhaps).
+    if (!released && !run->test && m_context.deliveries) {
+        Delivery d;
+        d.functionName = run->machine.name + u'/' + name;
+        d.origin = QStringLiteral("stepfunctions.state");
+        d.traceId = run->execution.traceId;
+        d.parentSpanId = scope->parentSpanId;
+        d.faultsApplied = true; // not a function's: no faults
+        if (m_context.deliveries->wouldHold(d)) {
+            d.payload = toJsonBytes(inputValue);
+            ++run->inFlight;
+            QPointer<SfnExecutor> self(this);
+            const auto goOn = [self, run, scope, machine, name, done](
+                                  std::optional<QByteArray> payload) {
+                if (!self)
+                    return; // the executor is gone (Tarmac stopped)
+                QMetaObject::invokeMethod(
+                    self.data(),
+                    [self, run, scope, machine, name, done, payload] {
+                        --run->inFlight;
+                        if (run->done || scope->isCancelled())
+                            return;
+                        if (!payload) {
+                            done(Outcome::failed(QStringLiteral("Tarmac.Dropped"),
+                                QStringLiteral("The state %1 was dropped in the stepper")
+                                    .arg(name)));
+                            return;
+                        }
+                        auto input = parseJson(*payload);
+                        if (!input) {
+                            done(Outcome::failed(QString(AslErrors::Runtime),
+                                QStringLiteral("The input released for the state %1 is not "
+                                               "JSON: %2")
+                                    .arg(name, input.error().message)));
+                            return;
+                        }
+                        self->enterState(run, scope, machine, name, std::move(*input), done, true);
+                    },
+                    Qt::QueuedConnection);
+            };
+            d.runLocally = [goOn](const QByteArray &payload) { goOn(payload); };
+            d.done = [goOn](const DeliveryResult &r) {
+                if (!r.delivered) // dropped, or Tarmac stopping
+                    goOn(std::nullopt);
+            };
+            m_context.deliveries->submit(std::move(d));
+            return;
+        }
+    }
     // The state's input and context, shared by what runs later (no copy per callback).
     const auto inputShared = std::make_shared<const Json>(std::move(inputValue));
     const Json &input = *inputShared;
@@ -715,36 +883,45 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         }
     }
     const QString type = typeName(s);
+    const QByteArray inputText
+        = top && !run->express ? run->execution.checkpointInput : toJsonBytes(input);
     addEvent(run, type + QStringLiteral("StateEntered"),
         {{"stateEnteredEventDetails",
-            {{"name", toStd(name)},
-                {"input",
-                    top && !run->express ? run->execution.checkpointInput.toStdString()
-                                         : toJsonBytes(input).toStdString()},
+            {{"name", toStd(name)}, {"input", inputText.toStdString()},
                 {"inputDetails", {{"truncated", false}}}}}});
     const QByteArray spanId = TraceContext::newSpanId();
     const qint64 startNs = m_context.clock->nowNs();
     const auto contextShared = std::make_shared<const Json>(contextObject(run, name, 0));
     const Json &context = *contextShared;
+    // `$name` paths read the variables this state sees.
+    const std::optional<Json> variables = pathVariables(run, scope);
+    const AslVariables variablesInPlace(variables ? &*variables : nullptr);
 
     // The state is over: its span, its exit event, and the next state or the end.
-    auto leave = [this, run, scope, machine, found, type, spanId, startNs, done](
+    auto leave = [this, run, scope, machine, found, type, spanId, startNs, inputText, done](
                      Outcome o, std::optional<QString> next) {
         if (run->done || scope->isCancelled())
             return;
         const AslState &st = *found;
+        // The span shows what the state took and gave, and for a Choice, what chose.
+        const QByteArray outputText = o.ok ? toJsonBytes(o.output) : QByteArray();
+        Attributes attributes {{QStringLiteral("aws.stepfunctions.state"), st.name},
+            {QStringLiteral("aws.stepfunctions.state_type"), type},
+            {QStringLiteral("aws.stepfunctions.input"), spanJson(inputText)}};
+        if (o.ok)
+            attributes.append({QStringLiteral("aws.stepfunctions.output"), spanJson(outputText)});
+        if (!o.choice.isEmpty())
+            attributes.append({QStringLiteral("aws.stepfunctions.choice"), o.choice});
         recordSpan(run, spanId, scope->parentSpanId, QString(type + u' ' + st.name), type, startNs,
             o.ok ? QString() : QStringLiteral("%1: %2").arg(o.error, o.cause.left(300)),
-            {{QStringLiteral("aws.stepfunctions.state"), st.name},
-                {QStringLiteral("aws.stepfunctions.state_type"), type}});
+            std::move(attributes));
         if (!o.ok) {
             done(std::move(o));
             return;
         }
         if (st.type != AslState::Type::Fail) {
-            Json details
-                = {{"name", toStd(st.name)}, {"output", toJsonBytes(o.output).toStdString()},
-                    {"outputDetails", {{"truncated", false}}}};
+            Json details = {{"name", toStd(st.name)}, {"output", outputText.toStdString()},
+                {"outputDetails", {{"truncated", false}}}};
             if (o.assigned.is_object()) {
                 details["assignedVariables"] = std::move(o.assigned);
                 details["assignedVariablesDetails"] = {{"truncated", false}};
@@ -754,6 +931,12 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         }
         // A Catcher's (or a Choice rule's) Next goes on even from a state that would end.
         const std::optional<QString> target = next ? next : st.next;
+        if (run->test && scope == run->root) { // TestState: the state tested is over
+            if (target && !(st.end && !next))
+                run->test->nextState = *target;
+            done(std::move(o));
+            return;
+        }
         if (!target || (st.end && !next) || st.type == AslState::Type::Succeed) {
             done(std::move(o));
             return;
@@ -770,7 +953,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
     // JSONPath Assign's paths read.
     const bool jsonataState = s.isJsonata();
     const auto exit
-        = [this, scope, found, inputShared, contextShared, jsonataState](const Json &result,
+        = [this, run, scope, found, inputShared, contextShared, jsonataState](const Json &result,
               bool hasResult, const Json &assignValue, const std::optional<Json> &outputField,
               const std::optional<Json> &assignField) -> Result<Outcome> {
         const AslState &st = *found;
@@ -796,6 +979,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             auto merged = applyResultPath(input, result, st.resultPath);
             if (!merged)
                 return merged.error();
+            inspect(run, scope, "afterResultPath", *merged);
             auto out = applyOutputPath(*merged, st.outputPath, context);
             if (!out)
                 return out.error();
@@ -825,7 +1009,9 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             return;
         }
         effectiveInput = std::move(*effective);
+        inspect(run, scope, "afterInputPath", effectiveInput);
     }
+    inspect(run, scope, "input", input);
     const Json &effective = effectiveInput;
     switch (s.type) {
     case AslState::Type::Pass: {
@@ -839,6 +1025,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                 return;
             }
             result = *p;
+            inspect(run, scope, "afterParameters", result);
         }
         // A JSONata Pass state's Output reads $states.input; it has no result.
         auto o = exit(result, false, result, field("Output"), s.assign);
@@ -907,6 +1094,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             std::optional<Json> outputField = field("Output");
             std::optional<Json> assignField = s.assign;
             bool matched = false;
+            QString choice;
             const auto choices = s.jsonata.find("Choices");
             for (size_t i = 0; choices != s.jsonata.end() && choices->is_array()
                  && i < choices->size() && !matched;
@@ -935,6 +1123,11 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                 matched = true;
                 next = s.choices.size() > i ? std::optional<QString>(s.choices[i].next)
                                             : std::nullopt;
+                choice = QStringLiteral("Choices[%1]: %2 → %3")
+                             .arg(i)
+                             .arg(condition->is_string() ? fromStd(condition->get<std::string>())
+                                                         : aslJsonText(*condition),
+                                 next.value_or(QString()));
                 if (const auto o = rule.find("Output"); o != rule.end())
                     outputField = *o;
                 if (const auto a = rule.find("Assign"); a != rule.end())
@@ -945,16 +1138,42 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                     QStringLiteral("No Choice Rule matched and no Default is specified")));
                 return;
             }
+            if (!matched)
+                choice = QStringLiteral("Default → %1").arg(next.value_or(QString()));
             auto o = exit(input, false, input, outputField, assignField);
-            if (!o)
+            if (!o) {
                 fail(o.error());
-            else
-                leave(std::move(*o), next);
+                return;
+            }
+            o->choice = choice;
+            leave(std::move(*o), next);
             return;
         }
-        auto next = selectChoice(s.choices, s.defaultState, effective, context);
+        // The first rule that holds, else the Default (selectChoice's order, with the index).
+        std::optional<QString> next;
+        QString choice;
+        for (size_t i = 0; i < s.choices.size() && !next; ++i) {
+            auto holds = evaluateChoiceRule(s.choices[i], effective, context);
+            if (!holds) {
+                fail(holds.error());
+                return;
+            }
+            if (*holds) {
+                next = s.choices[i].next;
+                choice = QStringLiteral("Choices[%1]: %2 → %3")
+                             .arg(i)
+                             .arg(describeRule(s.choices[i]), *next);
+            }
+        }
+        if (!next && s.defaultState) {
+            next = s.defaultState;
+            choice = QStringLiteral("Default → %1").arg(*next);
+        }
         if (!next) {
-            fail(next.error());
+            fail(makeError(QString(AslErrors::NoChoiceMatched),
+                QStringLiteral("No choice rule matched the input and the Choice state has no "
+                               "Default: %1")
+                    .arg(aslJsonText(effective).left(500))));
             return;
         }
         auto out = applyOutputPath(effective, s.outputPath, context);
@@ -963,6 +1182,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             return;
         }
         Outcome o {true, *out, {}, {}, {}};
+        o.choice = choice;
         auto assigned = assign(scope, s, s.assign, Json(), effective, context);
         if (!assigned) {
             fail(assigned.error());
@@ -1081,6 +1301,8 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         const AslState &st = *found;
         const Json &original = *originalShared;
         const Json &context = *contextShared;
+        const std::optional<Json> variables = pathVariables(run, scope);
+        const AslVariables variablesInPlace(variables ? &*variables : nullptr);
         Json ctx = context;
         ctx["State"]["RetryCount"] = attempt->count;
         Result<Json> eff = original;
@@ -1092,8 +1314,11 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                 return;
             const AslState &st = *found;
             const Json &original = *originalShared;
+            const std::optional<Json> variables = pathVariables(run, scope);
+            const AslVariables variablesInPlace(variables ? &*variables : nullptr);
             if (o.ok) {
                 Json result = o.output;
+                inspect(run, scope, "result", result);
                 if (st.resultSelector) {
                     auto selected = applyPayloadTemplate(*st.resultSelector, result, ctx);
                     if (!selected) {
@@ -1101,6 +1326,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                         return;
                     }
                     result = *selected;
+                    inspect(run, scope, "afterResultSelector", result);
                 }
                 auto out = exit(result, true, result, field("Output"), st.assign);
                 if (!out) {
@@ -1114,9 +1340,16 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             for (size_t i = 0; i < st.retry.size(); ++i) {
                 if (!aslErrorMatches(st.retry[i].errorEquals, o.error))
                     continue;
-                const auto delay = aslRetryDelaySeconds(st.retry[i], attempt->retries[i] + 1);
+                const int before = run->test ? run->test->options.retryCount : 0;
+                const auto delay
+                    = aslRetryDelaySeconds(st.retry[i], attempt->retries[i] + 1 + before);
                 if (!delay)
                     break;
+                if (run->test && scope == run->root) { // TestState: it would be retried
+                    run->test->status = QStringLiteral("RETRIABLE");
+                    leave(std::move(o), std::nullopt);
+                    return;
+                }
                 ++attempt->retries[i];
                 ++attempt->count;
                 schedule(run, qint64(*delay * double(kNsPerSecond)), [runOnce] { (*runOnce)(); });
@@ -1151,6 +1384,8 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                     return;
                 }
                 caught.assigned = std::move(*assigned);
+                if (run->test && scope == run->root)
+                    run->test->status = QStringLiteral("CAUGHT_ERROR");
                 leave(std::move(caught), c->next);
                 return;
             }
@@ -1232,6 +1467,19 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
             return;
         }
         parameters = *p;
+    }
+    inspect(run, scope, state.isJsonata() ? "afterArguments" : "afterParameters", parameters);
+    if (run->test && scope == run->root
+        && (run->test->options.mockResult || run->test->options.mockError)) {
+        // TestState's mock: the task answers without calling its resource.
+        const auto &options = run->test->options;
+        post(run, [options, done] {
+            if (options.mockError)
+                done(Outcome::failed(options.mockError->first, options.mockError->second));
+            else
+                done({true, *options.mockResult, {}, {}, {}});
+        });
+        return;
     }
     // TimeoutSeconds: States.Timeout when the task has not answered in time.
     auto settled = std::make_shared<bool>(false);
@@ -1631,32 +1879,41 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
         return;
     }
     for (int i = 0; i < n; ++i) {
+        // Each branch is a span (a lane of the timeline) holding its states.
         auto branchScope = std::make_shared<Scope>();
         branchScope->parent = scope;
-        branchScope->parentSpanId = spanId;
+        branchScope->parentSpanId = TraceContext::newSpanId();
         join->scopes.push_back(branchScope);
         const AslStateMachine *branch = &state.branches[size_t(i)];
-        post(run, [this, run, branchScope, branch, effective, join, i, done] {
-            enterState(run, branchScope, branch, branch->startAt, effective,
-                [this, run, join, i, done](Outcome o) {
-                    if (join->over)
-                        return;
-                    if (!o.ok) {
-                        join->over = true;
-                        for (const auto &s : join->scopes)
-                            s->cancelled = true;
-                        addEvent(run, QStringLiteral("ParallelStateFailed"), Json::object());
-                        done(std::move(o));
-                        return;
-                    }
-                    join->results[size_t(i)] = std::move(o.output);
-                    if (--join->left == 0) {
-                        join->over = true;
-                        addEvent(run, QStringLiteral("ParallelStateSucceeded"), Json::object());
-                        done({true, std::move(join->results), {}, {}});
-                    }
-                });
-        });
+        const qint64 branchStartNs = m_context.clock->nowNs();
+        post(
+            run, [this, run, branchScope, branch, effective, join, i, spanId, branchStartNs, done] {
+                enterState(run, branchScope, branch, branch->startAt, effective,
+                    [this, run, join, i, spanId, branchStartNs, span = branchScope->parentSpanId,
+                        done](Outcome o) {
+                        if (join->over)
+                            return;
+                        recordSpan(run, span, spanId, QStringLiteral("Branch %1").arg(i + 1),
+                            QStringLiteral("Branch"), branchStartNs,
+                            o.ok ? QString()
+                                 : QStringLiteral("%1: %2").arg(o.error, o.cause.left(300)),
+                            {{QStringLiteral("aws.stepfunctions.branch"), QString::number(i)}});
+                        if (!o.ok) {
+                            join->over = true;
+                            for (const auto &s : join->scopes)
+                                s->cancelled = true;
+                            addEvent(run, QStringLiteral("ParallelStateFailed"), Json::object());
+                            done(std::move(o));
+                            return;
+                        }
+                        join->results[size_t(i)] = std::move(o.output);
+                        if (--join->left == 0) {
+                            join->over = true;
+                            addEvent(run, QStringLiteral("ParallelStateSucceeded"), Json::object());
+                            done({true, std::move(join->results), {}, {}});
+                        }
+                    });
+            });
     }
 }
 
@@ -1682,6 +1939,8 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             });
         return;
     }
+    const std::optional<Json> variables = pathVariables(run, scope);
+    const AslVariables variablesInPlace(variables ? &*variables : nullptr);
     Json items;
     const bool jsonataState = state.isJsonata();
     const Json statesInput
@@ -1863,6 +2122,8 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         const auto launch = weakLaunch.lock();
         if (!launch)
             return;
+        const std::optional<Json> variables = pathVariables(run, scope);
+        const AslVariables variablesInPlace(variables ? &*variables : nullptr);
         while (!join->over && join->running < concurrency && join->next < join->items.size()) {
             const size_t index = join->next++;
             ++join->running;
@@ -1882,10 +2143,12 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                 }
                 input = *selected;
             }
+            // Each iteration is a span (a lane of the timeline) holding its states.
             auto itemScope = std::make_shared<Scope>();
             itemScope->parent = scope;
-            itemScope->parentSpanId = spanId;
+            itemScope->parentSpanId = TraceContext::newSpanId();
             join->scopes.push_back(itemScope);
+            const qint64 itemStartNs = m_context.clock->nowNs();
             addEvent(run, QStringLiteral("MapIterationStarted"),
                 {{"mapIterationStartedEventDetails", {{"name", toStd(name)}, {"index", index}}}});
             if (!join->children.empty()) {
@@ -1904,12 +2167,20 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             }
             post(run,
                 [this, run, itemScope, processor, input = std::move(input), join, index, launch,
-                    name, toleratedCount, toleratedPercent, done, succeed]() mutable {
+                    name, toleratedCount, toleratedPercent, done, succeed, spanId,
+                    itemStartNs]() mutable {
                     enterState(run, itemScope, processor, processor->startAt, std::move(input),
                         [this, run, join, index, launch, name, toleratedCount, toleratedPercent,
-                            done, succeed](Outcome o) {
+                            done, succeed, spanId, itemStartNs,
+                            span = itemScope->parentSpanId](Outcome o) {
                             if (join->over)
                                 return;
+                            recordSpan(run, span, spanId, QStringLiteral("Iteration %1").arg(index),
+                                QStringLiteral("Iteration"), itemStartNs,
+                                o.ok ? QString()
+                                     : QStringLiteral("%1: %2").arg(o.error, o.cause.left(300)),
+                                {{QStringLiteral("aws.stepfunctions.map_index"),
+                                    QString::number(index)}});
                             --join->running;
                             --join->left;
                             if (!join->children.empty()) {

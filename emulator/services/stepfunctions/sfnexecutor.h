@@ -79,6 +79,32 @@ public:
     Result<void> sendTaskFailure(const QString &token, const QString &error, const QString &cause);
     Result<void> sendTaskHeartbeat(const QString &token);
 
+    // TestState: runs the state `stateName` of `machine` once, on `input` with `variables`
+    // (an object) set, and stops where it would go next. `mockResult` / `mockError`: a Task
+    // state answers with these instead of calling its resource. A retrier that would retry
+    // ends it RETRIABLE (no wait); a catcher that takes its error ends it CAUGHT_ERROR.
+    struct TestResult
+    {
+        QString status; // SUCCEEDED, FAILED, RETRIABLE, CAUGHT_ERROR
+        Json output;
+        QString error;
+        QString cause;
+        QString nextState;
+        // inspectionData: input, afterInputPath, afterParameters, afterArguments, result,
+        // afterResultSelector, afterResultPath, variables (each as JSON text).
+        Json inspection = Json::object();
+    };
+    struct TestOptions
+    {
+        Json variables = Json::object();
+        std::optional<Json> context; // the context object, else one made as for an execution
+        std::optional<Json> mockResult;
+        std::optional<std::pair<QString, QString>> mockError; // error, cause
+        int retryCount = 0; // what $$.State.RetryCount and the retriers start from
+    };
+    void testState(std::shared_ptr<const AslStateMachine> machine, const QString &stateName,
+        const Json &input, TestOptions options, std::function<void(TestResult)> done);
+
     // What settle waits for: executions with work under way (a task, a transition), and those
     // waiting on the clock when `includeFuture`.
     QList<BusyItem> busy(bool includeFuture) const;
@@ -91,8 +117,10 @@ private:
     using Done = std::function<void(Outcome)>;
 
     void post(const std::shared_ptr<Run> &run, std::function<void()> fn);
+    // `released`: the stepper held the state and has let it go.
     void enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
-        const AslStateMachine *machine, const QString &name, Json input, Done done);
+        const AslStateMachine *machine, const QString &name, Json input, Done done,
+        bool released = false);
     void runTask(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const AslState &state, const Json &effective, Json context, const QByteArray &spanId,
         Done done);
@@ -133,6 +161,9 @@ private:
     // A .waitForTaskToken task's token came back: the task ends with `outcome`.
     Result<void> resolveToken(const QString &token, Outcome outcome);
     void addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details);
+    // TestState's inspectionData: `value` as it stood at `what` (nothing for executions).
+    void inspect(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
+        const char *what, const Json &value);
     void flushEvents(const std::shared_ptr<Run> &run);
     // Every run's events and checkpoint not saved yet, in one transaction: progress is saved
     // a few milliseconds after it is made, many transitions at a time. Then, when `notify`,
@@ -149,6 +180,11 @@ private:
     // as `scope` sees them.
     Result<Json> jsonata(const std::shared_ptr<Scope> &scope, const AslState &state,
         const QString &field, const Json &value, const Json &states);
+    // The workflow variables `scope` sees, inner scopes' over outer ones'; for JSONPath
+    // paths, only when the run can have any.
+    static Json visibleVariables(const std::shared_ptr<Scope> &scope);
+    static std::optional<Json> pathVariables(
+        const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope);
     // An Assign field's values (JSONata: evaluated with `states`; JSONPath: its payload
     // template applied to `value`), set in `scope` once all are evaluated. The names and values
     // set, as the StateExited event lists them.

@@ -359,6 +359,21 @@ void SfnModule::call(const QString &operation, const Json &body, const QByteArra
                 {"startDate", epochSeconds(started->startMs)}});
         return;
     }
+    if (operation == QLatin1String("TestState")) {
+        // Answered when the state has run (the answer outlives this call).
+        const auto reply = [responder, requestId](const Result<Json> &r) {
+            if (!r) {
+                responder.send(awsErrorResponse(AwsProtocol::Json, r.error(), requestId));
+                return;
+            }
+            HttpResponse response = HttpResponse::json(200, toJsonBytes(*r));
+            response.headers.set("Content-Type", "application/x-amz-json-1.0");
+            responder.send(std::move(response));
+        };
+        if (auto started = testState(body, reply); !started)
+            reply(started.error());
+        return;
+    }
     using Operation = Result<Json> (*)(SfnModule &, const Json &);
     static const QHash<QString, Operation> operations = {
         {QStringLiteral("CreateStateMachine"),
@@ -799,6 +814,139 @@ Result<Json> SfnModule::validateDefinition(const Json &body) const
     }
     return Json {
         {"result", v.ok() ? "OK" : "FAIL"}, {"diagnostics", diagnostics}, {"truncated", false}};
+}
+
+Result<void> SfnModule::testState(const Json &body, std::function<void(const Result<Json> &)> done)
+{
+    JsonFields f(body);
+    auto definitionText = required(f, "definition");
+    if (!definitionText)
+        return definitionText.error();
+    const auto stateName = f.string("stateName");
+    const auto input = f.string("input");
+    const auto level = f.string("inspectionLevel");
+    const auto variables = f.string("variables");
+    const auto context = f.string("context");
+    f.string("roleArn");
+    f.boolean("revealSecrets");
+    JsonFields mock = f.object("mock");
+    const auto mockResult = mock.string("result");
+    JsonFields mockError = mock.object("errorOutput");
+    const auto mockErrorName = mockError.string("error");
+    const auto mockCause = mockError.string("cause");
+    mock.string("fieldValidationMode");
+    JsonFields config = f.object("stateConfiguration");
+    const auto retryCount = config.integer("retrierRetryCount");
+    if (!f.ok())
+        return invalid("ValidationException", f.error()->message());
+    if (level && *level != QLatin1String("INFO") && *level != QLatin1String("DEBUG")
+        && *level != QLatin1String("TRACE"))
+        return invalid("ValidationException",
+            QStringLiteral("1 validation error detected: Value '%1' at 'inspectionLevel' failed "
+                           "to satisfy constraint: Member must satisfy enum value set: [INFO, "
+                           "DEBUG, TRACE]")
+                .arg(level->left(100)));
+    const auto invalidDefinition = [](const QString &why) {
+        return invalid(
+            "InvalidDefinition", QStringLiteral("Invalid State Machine Definition: '%1'").arg(why));
+    };
+    auto definition = parseJson(definitionText->toUtf8());
+    if (!definition || !definition->is_object())
+        return invalidDefinition(
+            QStringLiteral("INVALID_JSON_DESCRIPTION: the definition is not a JSON object"));
+    // A whole state machine and the state's name in it, or one state on its own.
+    Json stateJson;
+    QString name = stateName.value_or(QStringLiteral("TestState"));
+    QString language = QStringLiteral("JSONPath");
+    if (const auto states = definition->find("States"); states != definition->end()) {
+        if (!stateName)
+            return invalid("ValidationException",
+                QStringLiteral("stateName is required when the definition is a state machine"));
+        const auto found = states->is_object() ? states->find(toStd(name)) : states->end();
+        if (!states->is_object() || found == states->end())
+            return invalid("ValidationException",
+                QStringLiteral("The state machine has no state named %1").arg(name.left(100)));
+        stateJson = *found;
+        if (const auto q = definition->find("QueryLanguage");
+            q != definition->end() && q->is_string())
+            language = fromStd(q->get<std::string>());
+    } else {
+        stateJson = *definition;
+    }
+    if (!stateJson.is_object())
+        return invalidDefinition(
+            QStringLiteral("SCHEMA_VALIDATION_FAILED: a State must be an OBJECT"));
+    // The states it may go to, as states that end: the state is validated as in a machine.
+    Json states = Json::object();
+    const auto target = [&](const Json &v) {
+        if (v.is_string() && v.get<std::string>() != toStd(name))
+            states[v.get<std::string>()] = {{"Type", "Succeed"}};
+    };
+    if (const auto n = stateJson.find("Next"); n != stateJson.end())
+        target(*n);
+    if (const auto d = stateJson.find("Default"); d != stateJson.end())
+        target(*d);
+    for (const char *list : {"Choices", "Catch"}) {
+        const auto it = stateJson.find(list);
+        if (it == stateJson.end() || !it->is_array())
+            continue;
+        for (const Json &rule : *it) {
+            if (const auto n = rule.is_object() ? rule.find("Next") : rule.end();
+                rule.is_object() && n != rule.end())
+                target(*n);
+        }
+    }
+    states[toStd(name)] = stateJson;
+    const Json machineJson
+        = {{"QueryLanguage", toStd(language)}, {"StartAt", toStd(name)}, {"States", states}};
+    auto parsed = parseAslDefinition(toJsonBytes(machineJson));
+    if (!parsed)
+        return parsed.error();
+    auto inputJson = parseJson(input.value_or(QStringLiteral("{}")).toUtf8());
+    if (!inputJson)
+        return invalid("InvalidExecutionInput",
+            QStringLiteral("Invalid State Machine Execution Input: 'Unexpected input'"));
+    SfnExecutor::TestOptions options;
+    if (variables) {
+        auto v = parseJson(variables->toUtf8());
+        if (!v || !v->is_object())
+            return invalid("ValidationException",
+                QStringLiteral("variables must be a JSON object of variable names"));
+        options.variables = std::move(*v);
+    }
+    if (context) {
+        auto c = parseJson(context->toUtf8());
+        if (!c || !c->is_object())
+            return invalid("ValidationException", QStringLiteral("context must be a JSON object"));
+        options.context = std::move(*c);
+    }
+    if (mockResult) {
+        auto r = parseJson(mockResult->toUtf8());
+        if (!r)
+            return invalid("ValidationException", QStringLiteral("mock.result must be JSON"));
+        options.mockResult = std::move(*r);
+    } else if (mockError.isSet()) {
+        options.mockError = {mockErrorName.value_or(QString()), mockCause.value_or(QString())};
+    }
+    options.retryCount = std::max(retryCount.value_or(0), 0);
+    const bool debug = level && *level != QLatin1String("INFO");
+    m_executor->testState(std::make_shared<const AslStateMachine>(std::move(*parsed)), name,
+        *inputJson, std::move(options), [debug, done](SfnExecutor::TestResult r) {
+            Json out = {{"status", toStd(r.status)}};
+            if (r.status == QLatin1String("SUCCEEDED") || r.status == QLatin1String("CAUGHT_ERROR"))
+                out["output"] = toJsonBytes(r.output).toStdString();
+            if (!r.error.isEmpty() || r.status == QLatin1String("FAILED")
+                || r.status == QLatin1String("RETRIABLE")) {
+                out["error"] = toStd(r.error);
+                out["cause"] = toStd(r.cause);
+            }
+            if (!r.nextState.isEmpty())
+                out["nextState"] = toStd(r.nextState);
+            if (debug)
+                out["inspectionData"] = std::move(r.inspection);
+            done(out);
+        });
+    return {};
 }
 
 QList<const ResourceType *> SfnModule::resourceTypes() const

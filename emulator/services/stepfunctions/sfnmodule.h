@@ -77,6 +77,8 @@ private:
     Result<Json> getExecutionHistory(const Json &body);
     Result<Json> sendTask(const QString &operation, const Json &body);
     Result<Json> validateDefinition(const Json &body) const;
+    // TestState: `done` with the answer once the state has run (an error before it runs).
+    Result<void> testState(const Json &body, std::function<void(const Result<Json> &)> done);
 
     Result<void> load();
     Result<void> putMachine(SfnMachine row);

@@ -210,6 +210,47 @@ private slots:
         QVERIFY(!m_dispatcher->release(id)); // no longer pending
     }
 
+    // A source's own work (Delivery::runLocally): never handed to the target; held, stepped
+    // and edited like any delivery, then recorded as delivered. wouldHold() says when a source
+    // needs to submit it at all.
+    void localWorkIsHeldAndRunsOnTheReleasedPayload()
+    {
+        Delivery d = delivery(
+            QStringLiteral("machine/State"), "{\"v\":1}", QStringLiteral("stepfunctions.state"));
+        QVERIFY(!m_dispatcher->wouldHold(d));
+        QList<QByteArray> ran;
+        d.runLocally = [&ran](const QByteArray &payload) { ran.append(payload); };
+        Caller caller;
+        d.done = caller.done();
+
+        Breakpoint bp;
+        bp.origin = QStringLiteral("stepfunctions.state");
+        auto added = m_dispatcher->addBreakpoint(bp);
+        QVERIFY(added);
+        QVERIFY(m_dispatcher->wouldHold(d));
+        Delivery other = delivery(QStringLiteral("f"), "{}");
+        QVERIFY(!m_dispatcher->wouldHold(other));
+        QCOMPARE(m_dispatcher->breakpoints().first().hits, 0); // asking is not a hit
+
+        m_dispatcher->submit(d);
+        QCOMPARE(m_dispatcher->pending().size(), 1);
+        QVERIFY(ran.isEmpty());
+        const QByteArray id = m_dispatcher->pending().first().id;
+        QVERIFY(m_dispatcher->release(id, QByteArray("{\"v\":2}")));
+        QCOMPARE(ran, QList<QByteArray> {QByteArray("{\"v\":2}")});
+        QCOMPARE(m_target.received.size(), 0); // not a function's
+        QCOMPARE(caller.calls, 1);
+        QVERIFY(caller.last.delivered);
+        QCOMPARE(m_dispatcher->record(id)->status, QStringLiteral("succeeded"));
+
+        QVERIFY(m_dispatcher->removeBreakpoint(added->id));
+        QVERIFY(!m_dispatcher->wouldHold(d));
+        m_dispatcher->pause();
+        QVERIFY(m_dispatcher->wouldHold(other));
+        m_dispatcher->shutdown();
+        QVERIFY(!m_dispatcher->wouldHold(other));
+    }
+
     void dropFinishesWithoutRunning()
     {
         Caller caller;

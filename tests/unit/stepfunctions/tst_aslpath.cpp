@@ -333,6 +333,36 @@ private slots:
         QCOMPARE(indefinite.error().code, QStringLiteral("States.Runtime"));
         QVERIFY(!selectReferencePath(u"$.missing", input));
     }
+
+    // `$name` paths read the workflow variables in place (AslVariables), and nothing without.
+    void variablePaths()
+    {
+        const Json vars = Json::parse(R"({"order": {"items": [{"sku": "a"}, {"sku": "b"}]},
+            "n": 3})");
+        auto path = AslPath::parse(u"$order.items[1].sku");
+        QVERIFY(path);
+        QCOMPARE(path->variable(), QStringLiteral("order"));
+        QVERIFY(!path->isContextPath());
+        QVERIFY(!path->evaluate(Json::object())); // no variables in place
+        {
+            const AslVariables inPlace(&vars);
+            auto v = path->evaluate(Json::object());
+            QVERIFY(v && *v == Json("b"));
+            auto all = AslPath::parse(u"$order.items[*].sku")->evaluate(Json::object());
+            QVERIFY(all && *all == Json::parse(R"(["a", "b"])"));
+            auto whole = evaluatePathOrIntrinsic(u"$n", Json::object(), Json());
+            QVERIFY(whole && *whole == Json(3));
+            auto missing = AslPath::parse(u"$nope")->evaluate(Json::object());
+            QVERIFY(!missing);
+            QVERIFY(missing.error().message.contains(QLatin1String("$nope")));
+            auto t = applyPayloadTemplate(
+                Json::parse(R"({"x.$": "$n", "y.$": "$.a"})"), Json::parse(R"({"a": 1})"), Json());
+            QVERIFY(t && *t == Json::parse(R"({"x": 3, "y": 1})"));
+        }
+        QVERIFY(!path->evaluate(Json::object())); // out of place again
+        QCOMPARE(AslPath::parse(u"$.a")->variable(), QString());
+        QCOMPARE(AslPath::parse(u"$$.Execution")->variable(), QString());
+    }
 };
 
 QTEST_GUILESS_MAIN(TestAslPath)

@@ -317,20 +317,38 @@ private slots:
     }
 
     // Variables set by a JSONPath state's Assign (`.$` paths on its result) are read by a
-    // later JSONata state.
+    // later JSONata state, and by JSONPath paths, intrinsics and Choice rules as $name.
     void jsonPathAssignFeedsJsonata()
     {
         Fixture f;
-        f.start(R"({"StartAt": "P", "States": {
+        f.start(R"asl({"StartAt": "P", "States": {
   "P": {"Type": "Pass", "Parameters": {"v.$": "$.x"}, "Assign": {"seen.$": "$.v", "fixed": 7},
         "Next": "Q"},
   "Q": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% [$seen, $fixed] %}",
-        "End": true}}})",
+        "Next": "R"},
+  "R": {"Type": "Pass", "Parameters": {"both.$": "$", "seen.$": "$seen",
+        "again.$": "States.Format('{} {}', $seen, $fixed)"}, "Next": "S"},
+  "S": {"Type": "Choice", "Choices": [{"Variable": "$fixed", "NumericEquals": 7, "Next": "T"}]},
+  "T": {"Type": "Pass", "Parameters": {"missing.$": "$nothing"}, "End": true}}})asl",
             R"({"x": "hi"})");
         f.settle();
         QVERIFY(f.ended);
-        QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
-        QVERIFY(sameJson(f.ended->output, R"(["hi", 7])"));
+        // JSONPath reads them as $name; one never assigned selects nothing.
+        QCOMPARE(f.ended->status, QStringLiteral("FAILED"));
+        QCOMPARE(f.ended->error, QStringLiteral("States.Runtime"));
+        QVERIFY2(f.ended->cause.contains(QLatin1String("$nothing")), qPrintable(f.ended->cause));
+        const SfnExecution &e = *f.ended;
+        QVERIFY(e.cause.size() > 0);
+        const auto history = f.executor.history(e.arn);
+        QVERIFY(history);
+        QByteArray rOutput;
+        for (const SfnHistoryEvent &h : *history) {
+            if (h.type == QLatin1String("PassStateExited")
+                && h.details["stateExitedEventDetails"]["name"] == "R")
+                rOutput = QByteArray::fromStdString(
+                    h.details["stateExitedEventDetails"]["output"].get<std::string>());
+        }
+        QVERIFY(sameJson(rOutput, R"({"both": ["hi", 7], "seen": "hi", "again": "hi 7"})"));
     }
 };
 
