@@ -462,10 +462,13 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
         &m_finish);
     if (m_tracer) {
         const bool succeeded = status == QLatin1String("succeeded");
+        // A source's own work (runLocally) is drawn with its source ("stepfunctions.state":
+        // stepfunctions), not as a function.
+        const bool local = bool(e.delivery.runLocally);
         Span span = makeSpan({.traceId = e.delivery.traceId,
             .spanId = e.spanId,
             .parentSpanId = e.delivery.parentSpanId,
-            .service = QStringLiteral("tarmac"),
+            .service = local ? e.delivery.origin.section(u'.', 0, 0) : QStringLiteral("tarmac"),
             .operation = QStringLiteral("Dispatch"),
             .name = QStringLiteral("dispatch ") + e.delivery.functionName,
             .kind = SpanKindInternal,
@@ -476,9 +479,10 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
                 {QStringLiteral("tarmac.delivery_id"), QString::fromLatin1(e.delivery.id)},
                 {QStringLiteral("tarmac.origin"), e.delivery.origin},
                 {QStringLiteral("tarmac.status"), status},
-                {QStringLiteral("faas.name"), e.delivery.functionName},
                 {QStringLiteral("tarmac.held_ns"), startedNs - e.submittedNs},
             }});
+        span.attributes.append({local ? QStringLiteral("tarmac.held") : QStringLiteral("faas.name"),
+            e.delivery.functionName});
         if (e.breakpointId)
             span.attributes.append({QStringLiteral("tarmac.breakpoint"), e.breakpointId});
         if (!e.delivery.fault.isEmpty())

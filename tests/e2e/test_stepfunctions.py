@@ -404,6 +404,77 @@ class StepFunctionsTest(unittest.TestCase):
             return found if any(n.endswith(" execution") for n, _ in found) else None
         return wait_for(spans, what="the execution's spans")
 
+    def test_every_history_event_is_shaped_as_aws_models_it(self):
+        """Every event of real executions (every state type, retries, a catch, a callback, a
+        Map, a Parallel, a Wait; a JSONata workflow with variables) checked field by field
+        against botocore's model of GetExecutionHistory, on the wire: the event's type is one
+        AWS names, its details member is the one AWS gives that type, and every field of it is
+        one the model has, of the model's type, with the model's required fields there."""
+        import botocore.session
+        model = botocore.session.get_session().get_service_model("stepfunctions")
+        event_shape = model.shape_for("HistoryEvent")
+        types = set(model.shape_for("HistoryEventType").enum)
+        scalar = {"string": str, "boolean": bool, "long": int, "integer": int,
+                  "timestamp": (int, float), "double": (int, float)}
+
+        def check(value, shape, where):
+            if shape.type_name == "structure":
+                self.assertIsInstance(value, dict, where)
+                for k in value:
+                    self.assertIn(k, shape.members, "%s: %s is not in AWS's model" % (where, k))
+                    check(value[k], shape.members[k], where + "." + k)
+                for k in shape.required_members:
+                    self.assertIn(k, value, "%s: %s is required" % (where, k))
+            elif shape.type_name == "map":
+                for k, v in value.items():
+                    check(v, shape.value, where + "." + k)
+            elif shape.type_name == "list":
+                for i, v in enumerate(value):
+                    check(v, shape.member, "%s[%d]" % (where, i))
+            else:
+                self.assertIsInstance(value, scalar[shape.type_name], where)
+
+        def details_member(event_type):
+            for state in ("Task", "Pass", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map"):
+                for phase in ("Entered", "Exited"):
+                    if event_type == state + "State" + phase:
+                        return "state%sEventDetails" % phase
+            return event_type[0].lower() + event_type[1:] + "EventDetails"
+
+        order = {"id": "o-9", "qty": 3, "price": 50, "items": ["apple", "kiwi"]}
+        arns = [self.start(ORDER, {"order": order})["executionArn"],
+                self.start(ORDER, {"order": dict(order, qty=0)})["executionArn"]]
+        definition = {"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+            "A": {"Type": "Pass", "Assign": {"x": "{% $states.input.n %}"}, "Next": "B"},
+            "B": {"Type": "Wait", "Seconds": 0, "Next": "C"},
+            "C": {"Type": "Succeed", "Output": "{% $x %}"}}}
+        jsonata = self.sfn.create_state_machine(
+            name="history-shapes", definition=json.dumps(definition),
+            roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        arns.append(self.start(jsonata, {"n": 1})["executionArn"])
+        seen = set()
+        for arn in arns:
+            finished(self.sfn, arn)
+            status, page = self.call("GetExecutionHistory",
+                                     {"executionArn": arn, "maxResults": 1000})
+            self.assertEqual(status, 200, page)
+            for k in page:
+                self.assertIn(k, model.operation_model("GetExecutionHistory").output_shape.members)
+            for e in page["events"]:
+                where = "%s #%d %s" % (arn.split(":")[-1], e["id"], e["type"])
+                self.assertIn(e["type"], types, where)
+                check(e, event_shape, where)
+                present = [k for k in e if k.endswith("EventDetails")]
+                self.assertLessEqual(len(present), 1, where)
+                if present:
+                    self.assertEqual(present[0], details_member(e["type"]), where)
+                seen.add(e["type"])
+        for t in ("ExecutionStarted", "TaskStateEntered", "LambdaFunctionScheduled",
+                  "LambdaFunctionFailed", "TaskSubmitted", "MapIterationSucceeded",
+                  "ParallelStateSucceeded", "WaitStateExited", "FailStateEntered",
+                  "ExecutionFailed", "ExecutionSucceeded", "PassStateExited"):
+            self.assertIn(t, seen)
+
     def function_name(self, logical):
         lam = boto3_client(self.t, "lambda")
         names = [f["FunctionName"] for f in lam.list_functions()["Functions"]]

@@ -3,9 +3,9 @@ tests/e2e/templates/sfn-events: the events become an EventBridge rule and schedu
 target is the state machine (as the SAM transform makes them); a matching PutEvents starts an
 execution with the event's detail as its input (InputPath); a rate Schedule and a rate
 ScheduleV2 start one each, with their Input, when the clock is advanced an hour; the roles SAM
-makes for the state machine and for each event. (The executions need the Step Functions
-module to take `states` ARNs as a MessageTarget, which EventBridge and the Scheduler hand
-their targets to.) The Api event (POST to the API port, answered
+makes for the state machine and for each event. (The Step Functions module takes `states`
+ARNs as a MessageTarget, which EventBridge and the Scheduler hand their targets to.) The Api
+event (POST to the API port, answered
 with StartExecution's executionArn and startDate) is not emulated yet and is checked to be in
 the fidelity report."""
 import json
