@@ -1434,6 +1434,7 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
     }
     Json parameters = effective;
     std::optional<int> timeoutSeconds = state.timeoutSeconds;
+    std::optional<int> heartbeatSeconds = state.heartbeatSeconds;
     if (state.isJsonata()) {
         // Arguments (the state's input when it has none) and TimeoutSeconds may be JSONata.
         const Json states = {{"input", effective}, {"context", context}};
@@ -1445,22 +1446,44 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
             }
             parameters = std::move(*p);
         }
-        if (const auto t = state.jsonata.find("TimeoutSeconds");
-            t != state.jsonata.end() && t->is_string()) {
-            auto v = jsonata(scope, state, QStringLiteral("TimeoutSeconds"), *t, states);
+        for (auto [field, slot] : {std::pair {"TimeoutSeconds", &timeoutSeconds},
+                 std::pair {"HeartbeatSeconds", &heartbeatSeconds}}) {
+            const auto t = state.jsonata.find(field);
+            if (t == state.jsonata.end() || !t->is_string())
+                continue;
+            auto v = jsonata(scope, state, QLatin1String(field), *t, states);
             if (!v || !v->is_number_integer() || v->get<qint64>() <= 0) {
-                done(Outcome::failed(!v ? v.error()
-                                        : makeError(QString(AslErrors::QueryEvaluationError),
-                                            QStringLiteral("An error occurred while executing "
-                                                           "the state '%1'. The field "
-                                                           "'TimeoutSeconds' must be a positive "
-                                                           "integer, not %2")
-                                                .arg(state.name, aslJsonText(*v).left(200)))));
+                done(Outcome::failed(
+                    !v ? v.error()
+                       : makeError(QString(AslErrors::QueryEvaluationError),
+                           QStringLiteral("An error occurred while executing "
+                                          "the state '%1'. The field '%2' must "
+                                          "be a positive integer, not %3")
+                               .arg(state.name, QLatin1String(field), aslJsonText(*v).left(200)))));
                 return;
             }
-            timeoutSeconds = int(std::min<qint64>(v->get<qint64>(), 99999999));
+            *slot = int(std::min<qint64>(v->get<qint64>(), 99999999));
         }
-    } else if (state.parameters) {
+    } else {
+        // TimeoutSecondsPath and HeartbeatSecondsPath: a positive integer in the input.
+        for (auto [field, path, slot] :
+            {std::tuple {"TimeoutSecondsPath", &state.timeoutSecondsPath, &timeoutSeconds},
+                std::tuple {
+                    "HeartbeatSecondsPath", &state.heartbeatSecondsPath, &heartbeatSeconds}}) {
+            if (!*path)
+                continue;
+            auto v = selectReferencePath(**path, effective, context);
+            if (!v || !v->is_number_integer() || v->get<qint64>() <= 0) {
+                done(Outcome::failed(QString(AslErrors::Runtime),
+                    QStringLiteral("The %1 parameter does not reference a valid positive "
+                                   "integer value: %2")
+                        .arg(QLatin1String(field), **path)));
+                return;
+            }
+            *slot = int(std::min<qint64>(v->get<qint64>(), 99999999));
+        }
+    }
+    if (!state.isJsonata() && state.parameters) {
         auto p = applyPayloadTemplate(*state.parameters, effective, context);
         if (!p) {
             done(Outcome::failed(p.error().code, p.error().message));
@@ -1500,7 +1523,8 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
     // payload, the function's answer the result.
     if (resource.startsWith(QLatin1String("arn:aws:lambda:"))) {
         const QString function = resource.section(u':', 6);
-        invokeLambda(run, state, function, toJsonBytes(parameters), false, false, {}, spanId, once);
+        invokeLambda(run, state, function, toJsonBytes(parameters), false, false, {},
+            heartbeatSeconds, spanId, once);
         return;
     }
     const QLatin1String integration("arn:aws:states:::");
@@ -1531,7 +1555,8 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
         const QByteArray bytes = payload == parameters.end() ? QByteArray("{}")
             : payload->is_string() ? QByteArray::fromStdString(payload->get<std::string>())
                                    : toJsonBytes(*payload);
-        invokeLambda(run, state, function, bytes, true, waitForToken, token, spanId, once);
+        invokeLambda(
+            run, state, function, bytes, true, waitForToken, token, heartbeatSeconds, spanId, once);
         return;
     }
     if (waitForToken) {
@@ -1561,7 +1586,7 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
 
 void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &state,
     const QString &function, const QByteArray &payload, bool wrapped, bool waitForToken,
-    const QString &token, const QByteArray &spanId, Done done)
+    const QString &token, std::optional<int> heartbeatSeconds, const QByteArray &spanId, Done done)
 {
     const QString name = function.section(u':', 0, 0);
     const QString qualifier = function.section(u':', 1, 1);
@@ -1588,8 +1613,8 @@ void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &
         auto wait = std::make_shared<TokenWait>();
         wait->run = run;
         wait->done = done;
-        if (state.heartbeatSeconds && *state.heartbeatSeconds > 0) {
-            wait->heartbeatSeconds = *state.heartbeatSeconds;
+        if (heartbeatSeconds && *heartbeatSeconds > 0) {
+            wait->heartbeatSeconds = *heartbeatSeconds;
             std::weak_ptr<TokenWait> weak = wait;
             wait->onHeartbeat = [this, token, weak] {
                 auto w = weak.lock();
@@ -2033,6 +2058,46 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         }
         items = std::move(*batches);
     }
+    // How many failed iterations the Map tolerates: the fields, their ...Path forms (JSONPath)
+    // or expressions (JSONata).
+    std::optional<int> toleratedCount = state.toleratedFailureCount;
+    std::optional<double> toleratedPercent = state.toleratedFailurePercentage;
+    for (const bool percent : {false, true}) {
+        const char *field = percent ? "ToleratedFailurePercentage" : "ToleratedFailureCount";
+        Result<Json> value = Json();
+        QString what;
+        if (jsonataState) {
+            const auto it = state.jsonata.find(field);
+            if (it == state.jsonata.end() || !it->is_string())
+                continue;
+            value = jsonata(scope, state, QLatin1String(field), *it, statesInput);
+            what = QLatin1String(field);
+        } else {
+            const std::optional<QString> &path
+                = percent ? state.toleratedFailurePercentagePath : state.toleratedFailureCountPath;
+            if (!path)
+                continue;
+            value = selectReferencePath(*path, effective, context);
+            what = QLatin1String(field) + QStringLiteral("Path ") + *path;
+        }
+        const double max = percent ? 100.0 : 99999999.0;
+        if (!value || !value->is_number() || value->get<double>() < 0 || value->get<double>() > max
+            || (!percent && !value->is_number_integer())) {
+            done(Outcome::failed(jsonataState ? QString(AslErrors::QueryEvaluationError)
+                                              : QString(AslErrors::Runtime),
+                QStringLiteral("%1 does not give a valid %2 for the state '%3'%4")
+                    .arg(what,
+                        percent ? QStringLiteral("percentage (0 to 100)")
+                                : QStringLiteral("non-negative integer"),
+                        state.name,
+                        value ? QString() : QStringLiteral(": ") + value.error().message)));
+            return;
+        }
+        if (percent)
+            toleratedPercent = value->get<double>();
+        else
+            toleratedCount = int(value->get<qint64>());
+    }
     const bool distributed = state.processorMode == QLatin1String("DISTRIBUTED");
     const QString mapRunArn = distributed
         ? QStringLiteral("arn:aws:states:%1:%2:mapRun:%3/%4:%5")
@@ -2065,8 +2130,6 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
     if (state.resultWriter)
         join->children.resize(join->items.size());
     const QString name = state.name;
-    const std::optional<int> toleratedCount = state.toleratedFailureCount;
-    const std::optional<double> toleratedPercent = state.toleratedFailurePercentage;
     // Every iteration is over: the results (through a ResultWriter: written to S3, and the
     // Map's result says where).
     const AslState *mapState = &state;

@@ -126,7 +126,8 @@ private:
         Done done);
     void invokeLambda(const std::shared_ptr<Run> &run, const AslState &state,
         const QString &function, const QByteArray &payload, bool wrapped, bool waitForToken,
-        const QString &token, const QByteArray &spanId, Done done);
+        const QString &token, std::optional<int> heartbeatSeconds, const QByteArray &spanId,
+        Done done);
     void callService(const std::shared_ptr<Run> &run, const AslState &state, const QString &service,
         const QString &action, const Json &parameters, int sync, const QByteArray &spanId,
         Done done);

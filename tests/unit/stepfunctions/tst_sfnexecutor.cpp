@@ -223,6 +223,107 @@ private slots:
         QVERIFY(!f.executor.sendTaskSuccess(token, Json::object())); // used up
     }
 
+    // TimeoutSecondsPath and HeartbeatSecondsPath read the input; JSONata's HeartbeatSeconds
+    // is an expression; a value that is not a positive integer fails the state.
+    void timeoutsFromTheInput()
+    {
+        const char *token = R"({"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "HeartbeatSecondsPath": "$.beat", "TimeoutSecondsPath": "$.limit",
+            "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+            "End": true}}})";
+        {
+            Fixture f;
+            f.start(token, R"({"beat": 3, "limit": 100})");
+            f.settle();
+            f.clock.advanceMs(2999);
+            f.settle();
+            QVERIFY(!f.ended);
+            f.clock.advanceMs(1);
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->error, QStringLiteral("States.HeartbeatTimeout"));
+        }
+        {
+            Fixture f;
+            f.start(token, R"({"beat": 50, "limit": 7})");
+            f.settle();
+            f.clock.advanceMs(7000);
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->error, QStringLiteral("States.Timeout"));
+        }
+        {
+            Fixture f;
+            f.start(token, R"({"beat": "soon", "limit": 7})");
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->error, QStringLiteral("States.Runtime"));
+            QVERIFY2(f.ended->cause.contains(QLatin1String("HeartbeatSecondsPath")),
+                qPrintable(f.ended->cause));
+            QCOMPARE(f.sink.calls.size(), 0);
+        }
+        {
+            Fixture f;
+            f.start(R"({"QueryLanguage": "JSONata", "StartAt": "T", "States": {"T": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                "HeartbeatSeconds": "{% $states.input.beat * 2 %}",
+                "Arguments": {"FunctionName": "f",
+                              "Payload": {"token": "{% $states.context.Task.Token %}"}},
+                "End": true}}})",
+                R"({"beat": 2})");
+            f.settle();
+            QCOMPARE(f.sink.calls.size(), 1);
+            f.clock.advanceMs(3999);
+            f.settle();
+            QVERIFY(!f.ended);
+            f.clock.advanceMs(1);
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->error, QStringLiteral("States.HeartbeatTimeout"));
+        }
+    }
+
+    // ToleratedFailureCountPath (JSONPath) and a ToleratedFailurePercentage expression
+    // (JSONata): failed iterations within the threshold leave the Map succeeding.
+    void toleratedFailuresFromTheInput()
+    {
+        const char *map = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ToleratedFailureCountPath": "$.ok", "ItemsPath": "$.items",
+            "ItemProcessor": {"StartAt": "F", "States": {"F": {"Type": "Task",
+                "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f", "End": true}}}}}})";
+        {
+            Fixture f;
+            f.sink.scripts[QStringLiteral("f")] = {"!Bad", R"({"v":1})", "!Bad"};
+            f.start(map, R"({"ok": 2, "items": [1, 2, 3]})");
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
+        }
+        {
+            Fixture f;
+            f.sink.scripts[QStringLiteral("f")] = {"!Bad", R"({"v":1})", "!Bad"};
+            f.start(map, R"({"ok": 1, "items": [1, 2, 3]})");
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->error, QStringLiteral("States.ExceedToleratedFailureThreshold"));
+        }
+        {
+            Fixture f;
+            f.sink.scripts[QStringLiteral("f")] = {"!Bad", R"({"v":1})", R"({"v":2})", "!Bad"};
+            f.start(R"({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {
+                "Type": "Map", "End": true, "Items": "{% $states.input.items %}",
+                "ToleratedFailurePercentage": "{% $states.input.pct %}",
+                "ItemProcessor": {"StartAt": "F", "States": {"F": {"Type": "Task",
+                    "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+                    "End": true}}}}}})",
+                R"({"pct": 50, "items": [1, 2, 3, 4]})");
+            f.settle();
+            QVERIFY(f.ended);
+            QCOMPARE(f.ended->status, QStringLiteral("SUCCEEDED"));
+        }
+    }
+
     // JSONata states (through the reference implementation): Arguments, Output, Assign and
     // variables across states, Choice Conditions, Map Items and ItemSelector, Parallel
     // Arguments, a Wait whose Seconds is an expression, and a Fail's Error from one.
