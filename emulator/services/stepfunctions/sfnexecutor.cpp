@@ -390,6 +390,14 @@ std::optional<Json> SfnExecutor::pathVariables(
     return visibleVariables(scope);
 }
 
+void SfnExecutor::prepareJsonata()
+{
+    if (!m_jsonata) {
+        m_jsonata = std::make_unique<JsonataEvaluator>();
+        m_jsonata->prestart();
+    }
+}
+
 Result<Json> SfnExecutor::jsonata(const std::shared_ptr<Scope> &scope, const AslState &state,
     const QString &field, const Json &value, const Json &states)
 {

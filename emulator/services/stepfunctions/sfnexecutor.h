@@ -68,6 +68,8 @@ public:
     void stopAll();
     // Writes every running execution's history events and checkpoint not written yet.
     void flushAll();
+    // A state machine that uses JSONata is there: its evaluator starts loading now.
+    void prepareJsonata();
     // A running execution as it stands, or nullopt.
     std::optional<SfnExecution> running(const QString &executionArn) const;
     // The history of an execution that is running or ran in this process (standard ones are

@@ -248,6 +248,8 @@ Result<void> SfnModule::load()
                 qPrintable(parsed.error().message));
             continue;
         }
+        if (row.definition.contains("\"JSONata\""))
+            m_executor->prepareJsonata();
         m_machines.insert(
             row.arn, Machine {row, std::make_shared<const AslStateMachine>(std::move(*parsed))});
     }
@@ -433,6 +435,8 @@ Result<void> SfnModule::putMachine(SfnMachine row)
         return invalid("InvalidDefinition", parsed.error().message);
     if (auto r = m_store->saveMachine(row); !r)
         return r;
+    if (row.definition.contains("\"JSONata\""))
+        m_executor->prepareJsonata();
     m_machines.insert(
         row.arn, Machine {row, std::make_shared<const AslStateMachine>(std::move(*parsed))});
     return {};
