@@ -378,6 +378,22 @@ class StepFunctionsTest(unittest.TestCase):
             self.assertEqual(json.loads(d["output"]), {"hello": "bo"})
         finally:
             tarmac_json(self.t, "/_tarmac/dispatch/breakpoints/%s" % bp["id"], "DELETE")
+        # A breakpoint's condition reads the state's input: only the matching run waits.
+        status, bp = tarmac_json(self.t, "/_tarmac/dispatch/breakpoints", "POST",
+                                 {"function": "stepped/Greet", "path": "$.name", "value": "dee"})
+        self.assertEqual(status, 201, bp)
+        try:
+            other = self.start(machine, {"name": "eve"})
+            self.assertEqual(finished(self.sfn, other["executionArn"])["status"], "SUCCEEDED")
+            run = self.start(machine, {"name": "dee"})
+            held = wait_for(lambda: [p for p in tarmac_json(self.t, "/_tarmac/dispatch/pending")[1]["pending"]
+                                     if p["function"] == "stepped/Greet"], what="the held state")
+            self.assertEqual(held[0]["payload"], {"name": "dee"})
+            tarmac_json(self.t, "/_tarmac/dispatch/pending/%s/deliver" % held[0]["id"], "POST", {})
+            self.assertEqual(json.loads(finished(self.sfn, run["executionArn"])["output"]),
+                             {"hello": "dee"})
+        finally:
+            tarmac_json(self.t, "/_tarmac/dispatch/breakpoints/%s" % bp["id"], "DELETE")
         # Paused: each state waits for a step.
         self.assertEqual(tarmac_json(self.t, "/_tarmac/dispatch/pause", "POST")[0], 200)
         try:

@@ -60,14 +60,6 @@ const std::initializer_list<const char *> kJsonPathOnlyFields = {"InputPath", "O
     "MaxConcurrencyPath", "ToleratedFailurePercentagePath", "ToleratedFailureCountPath"};
 const std::initializer_list<const char *> kJsonataOnlyFields = {"Arguments", "Output", "Items"};
 
-bool isJsonataExpression(const Json &v)
-{
-    if (!v.is_string())
-        return false;
-    const std::string &s = v.get_ref<const std::string &>();
-    return s.size() >= 4 && s.compare(0, 2, "{%") == 0 && s.compare(s.size() - 2, 2, "%}") == 0;
-}
-
 const TypeInfo *typeInfo(QStringView name)
 {
     for (const TypeInfo &t : kTypes) {
@@ -200,7 +192,7 @@ private:
         const auto it = obj.find(key);
         if (it == obj.end())
             return std::nullopt;
-        if (m_jsonataState && isJsonataExpression(*it))
+        if (m_jsonataState && aslIsJsonataExpression(*it))
             return std::nullopt; // evaluated as the state runs
         if (!it->is_number() || (whole && !isWholeNumber(*it)) || it->get<double>() < min
             || it->get<double>() > max) {
@@ -691,7 +683,7 @@ private:
                 if (condition == c.end() || !c.contains("Next"))
                     add(kSchema, QStringLiteral("These fields are required: [Condition, Next]"),
                         here);
-                else if (!condition->is_boolean() && !isJsonataExpression(*condition))
+                else if (!condition->is_boolean() && !aslIsJsonataExpression(*condition))
                     add(kSchema,
                         QStringLiteral("The value for the field 'Condition' must be a JSONata "
                                        "expression or a BOOLEAN"),
@@ -733,7 +725,7 @@ private:
         s.secondsPath = referencePath(json, "SecondsPath", location);
         s.timestamp = string(json, "Timestamp", location);
         if (s.timestamp && !parseAslTimestamp(*s.timestamp)
-            && !(m_jsonataState && isJsonataExpression(json["Timestamp"])))
+            && !(m_jsonataState && aslIsJsonataExpression(json["Timestamp"])))
             add(kSchema,
                 QStringLiteral("The value for the field 'Timestamp' must be a valid RFC3339 "
                                "timestamp"),
@@ -925,6 +917,14 @@ const AslState *AslStateMachine::state(QStringView name) const
             return &s;
     }
     return nullptr;
+}
+
+bool aslIsJsonataExpression(const Json &value)
+{
+    if (!value.is_string())
+        return false;
+    const std::string &s = value.get_ref<const std::string &>();
+    return s.size() >= 4 && s.compare(0, 2, "{%") == 0 && s.compare(s.size() - 2, 2, "%}") == 0;
 }
 
 AslValidation validateAslDefinition(const QByteArray &definition)

@@ -185,6 +185,9 @@ const AslCatcher *findCatcher(const std::vector<AslCatcher> &catchers, QStringVi
 std::optional<double> aslRetryDelaySeconds(
     const AslRetrier &retrier, int attempt, const AslRandomSource &random = {});
 
+// Whether `value` is a JSONata expression: a string "{% … %}", nothing before or after.
+bool aslIsJsonataExpression(const Json &value);
+
 // The type's name as the definition spells it ("Task").
 QString aslStateTypeName(AslState::Type type);
 

@@ -1,5 +1,6 @@
 #include "services/stepfunctions/jsonata.h"
 
+#include "services/stepfunctions/asldefinition.h"
 #include "services/stepfunctions/aslpath.h"
 
 #include <QDeadlineTimer>
@@ -15,11 +16,6 @@ namespace {
 // How long an evaluation may take before the process is taken for hung: longer than the
 // script's own limit on one expression (five seconds), plus its start.
 constexpr int kAnswerTimeoutMs = 15000;
-
-bool isExpression(const std::string &s)
-{
-    return s.size() >= 4 && s.compare(0, 2, "{%") == 0 && s.compare(s.size() - 2, 2, "%}") == 0;
-}
 
 Error queryError(const QString &message)
 {
@@ -50,7 +46,7 @@ JsonataEvaluator::~JsonataEvaluator()
 bool JsonataEvaluator::hasExpressions(const Json &value)
 {
     if (value.is_string())
-        return isExpression(value.get_ref<const std::string &>());
+        return aslIsJsonataExpression(value);
     if (value.is_array() || value.is_object()) {
         for (const Json &v : value) {
             if (hasExpressions(v))

@@ -182,6 +182,24 @@ Json optimizedParameters(const QString &service, const QString &action, Json p)
     return p;
 }
 
+// An error of a JSONata state, worded as Step Functions words it: "An error occurred while
+// executing the state 'NAME'. WHAT".
+Error stateError(const AslState &state, const QString &what,
+    const QString &code = QString(AslErrors::QueryEvaluationError))
+{
+    return makeError(code,
+        QStringLiteral("An error occurred while executing the state '%1'. %2")
+            .arg(state.name, what));
+}
+
+// A JSONata field whose expression gave a value of the wrong kind.
+Error wrongValue(const AslState &state, QLatin1String field, const char *wanted, const Json &value)
+{
+    return stateError(state,
+        QStringLiteral("The field '%1' must be %2, not %3")
+            .arg(field, QLatin1String(wanted), aslJsonText(value).left(200)));
+}
+
 // A Choice rule as a line for the state's span: "$.n NumericGreaterThan 10".
 QString describeRule(const AslChoiceRule &rule)
 {
@@ -410,9 +428,7 @@ Result<Json> SfnExecutor::jsonata(const std::shared_ptr<Scope> &scope, const Asl
     bindings["states"] = states;
     auto result = m_jsonata->evaluate(value, bindings, field);
     if (!result)
-        return makeError(result.error().code,
-            QStringLiteral("An error occurred while executing the state '%1'. %2")
-                .arg(state.name, result.error().message));
+        return stateError(state, result.error().message, result.error().code);
     return result;
 }
 
@@ -533,7 +549,7 @@ void SfnExecutor::flushDirty(bool notify)
     for (const auto &weak : m_dirty) {
         auto run = weak.lock();
         if (!run || !run->flushPosted)
-            continue; // gone, or flushed on its own since (it ended)
+            continue; // gone, or listed twice
         run->flushPosted = false;
         if (run->unsaved.isEmpty() && !run->checkpointDirty)
             continue;
@@ -559,20 +575,6 @@ void SfnExecutor::flushDirty(bool notify)
             f(run->execution);
         }
     }
-}
-
-void SfnExecutor::flushEvents(const std::shared_ptr<Run> &run)
-{
-    run->flushPosted = false;
-    if ((run->unsaved.isEmpty() && !run->checkpointDirty) || !m_context.store || run->express)
-        return;
-    const auto saved = m_context.store->saveProgress(
-        run->execution.arn, run->unsaved, run->checkpointDirty ? &run->execution : nullptr);
-    if (!saved)
-        qWarning("tarmac: stepfunctions: %s: history not saved: %s", qPrintable(run->execution.arn),
-            qPrintable(saved.error().message));
-    run->unsaved.clear();
-    run->checkpointDirty = false;
 }
 
 void SfnExecutor::recordSpan(const std::shared_ptr<Run> &run, const QByteArray &spanId,
@@ -763,21 +765,18 @@ void SfnExecutor::stopAll()
         run->root->cancelled = true;
         for (Clock::TimerId id : std::as_const(run->timers))
             m_context.clock->cancel(id);
-        flushEvents(run);
+        markDirty(run);
     }
     m_runs.clear();
     m_tokens.clear();
-    flushDirty(false); // ended ones not saved yet: saved, no one told (Tarmac stops)
+    // Every run's progress and the ended ones not saved yet: saved, no one told (Tarmac stops).
+    flushDirty(false);
 }
 
 void SfnExecutor::flushAll()
 {
-    for (const auto &run : std::as_const(m_runs)) {
-        if (!run->flushPosted && (!run->unsaved.isEmpty() || run->checkpointDirty)) {
-            run->flushPosted = true;
-            m_dirty.push_back(run);
-        }
-    }
+    for (const auto &run : std::as_const(m_runs))
+        markDirty(run);
     flushDirty(); // also the ended ones not saved yet
 }
 
@@ -818,6 +817,9 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
 {
     if (run->done || scope->isCancelled())
         return;
+    // The input's text, once: the stepper's payload (a breakpoint's condition reads it), the
+    // checkpoint's and the StateEntered event's.
+    const QByteArray inputText = toJsonBytes(inputValue);
     // The stepper: while delivery is paused, or a breakpoint matches the state (its name is
     // MACHINE/STATE, its origin "stepfunctions.state"), the state waits before it starts, as
     // a delivery the developer steps, and runs on the input as released (edited, perhaps).
@@ -828,8 +830,8 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         d.traceId = run->execution.traceId;
         d.parentSpanId = scope->parentSpanId;
         d.faultsApplied = true; // not a function's: no faults
+        d.payload = inputText;
         if (m_context.deliveries->wouldHold(d)) {
-            d.payload = toJsonBytes(inputValue);
             ++run->inFlight;
             QPointer<SfnExecutor> self(this);
             const auto goOn = [self, run, scope, machine, name, done](
@@ -883,16 +885,14 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
     if (top) {
         run->currentState = name;
         if (!run->express) {
-            // Saved with this turn's history events (flushEvents), in one transaction.
+            // Saved with the history events (flushDirty), in one transaction.
             run->execution.checkpointState = name;
-            run->execution.checkpointInput = toJsonBytes(input);
+            run->execution.checkpointInput = inputText;
             run->execution.checkpointVariables = toJsonBytes(run->root->variables);
             run->checkpointDirty = true;
         }
     }
     const QString type = typeName(s);
-    const QByteArray inputText
-        = top && !run->express ? run->execution.checkpointInput : toJsonBytes(input);
     addEvent(run, type + QStringLiteral("StateEntered"),
         {{"stateEnteredEventDetails",
             {{"name", toStd(name)}, {"input", inputText.toStdString()},
@@ -1073,10 +1073,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                     return;
                 }
                 if (!v->is_string()) {
-                    fail(makeError(QString(AslErrors::QueryEvaluationError),
-                        QStringLiteral("An error occurred while executing the state '%1'. The "
-                                       "field '%2' must be a string, not %3")
-                            .arg(s.name, QLatin1String(key), aslJsonText(*v).left(200))));
+                    fail(wrongValue(s, QLatin1String(key), "a string", *v));
                     return;
                 }
                 *slot = fromStd(v->get<std::string>());
@@ -1117,11 +1114,9 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                     return;
                 }
                 if (!v->is_boolean()) {
-                    fail(makeError(QString(AslErrors::QueryEvaluationError),
-                        QStringLiteral("An error occurred while executing the state '%1'. The "
-                                       "Condition of Choices[%2] must evaluate to a boolean, "
-                                       "not %3")
-                            .arg(s.name)
+                    fail(stateError(s,
+                        QStringLiteral("The Condition of Choices[%1] must evaluate to a boolean, "
+                                       "not %2")
                             .arg(i)
                             .arg(aslJsonText(*v).left(200))));
                     return;
@@ -1210,11 +1205,7 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
                 auto e = jsonata(scope, s, QStringLiteral("Seconds"), *v, statesInput());
                 if (!e || !e->is_number() || e->get<double>() < 0) {
                     fail(!e ? e.error()
-                            : makeError(QString(AslErrors::QueryEvaluationError),
-                                QStringLiteral("An error occurred while executing the state "
-                                               "'%1'. The field 'Seconds' must be a "
-                                               "non-negative number, not %2")
-                                    .arg(s.name, aslJsonText(*e).left(200))));
+                            : wrongValue(s, QLatin1String("Seconds"), "a non-negative number", *e));
                     return;
                 }
                 seconds = e->get<double>();
@@ -1461,13 +1452,9 @@ void SfnExecutor::runTask(const std::shared_ptr<Run> &run, const std::shared_ptr
                 continue;
             auto v = jsonata(scope, state, QLatin1String(field), *t, states);
             if (!v || !v->is_number_integer() || v->get<qint64>() <= 0) {
-                done(Outcome::failed(
-                    !v ? v.error()
-                       : makeError(QString(AslErrors::QueryEvaluationError),
-                           QStringLiteral("An error occurred while executing "
-                                          "the state '%1'. The field '%2' must "
-                                          "be a positive integer, not %3")
-                               .arg(state.name, QLatin1String(field), aslJsonText(*v).left(200)))));
+                done(Outcome::failed(!v
+                        ? v.error()
+                        : wrongValue(state, QLatin1String(field), "a positive integer", *v)));
                 return;
             }
             *slot = int(std::min<qint64>(v->get<qint64>(), 99999999));
@@ -2002,10 +1989,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         items = effective;
     }
     if (!items.is_array() && jsonataState) {
-        done(Outcome::failed(QString(AslErrors::QueryEvaluationError),
-            QStringLiteral("An error occurred while executing the state '%1'. The field 'Items' "
-                           "must be an array, not %2")
-                .arg(state.name, aslJsonText(items).left(200))));
+        done(Outcome::failed(wrongValue(state, QLatin1String("Items"), "an array", items)));
         return;
     }
     if (!items.is_array()) {

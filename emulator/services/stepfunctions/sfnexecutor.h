@@ -167,7 +167,6 @@ private:
     // TestState's inspectionData: `value` as it stood at `what` (nothing for executions).
     void inspect(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const char *what, const Json &value);
-    void flushEvents(const std::shared_ptr<Run> &run);
     // Every run's events and checkpoint not saved yet, in one transaction: progress is saved
     // a few milliseconds after it is made, many transitions at a time. Then, when `notify`,
     // those that ended are reported to their `finished`.

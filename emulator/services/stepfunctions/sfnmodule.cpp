@@ -328,7 +328,8 @@ QString SfnModule::machineArn(const QString &name) const
 void SfnModule::call(const QString &operation, const Json &body, const QByteArray &traceId,
     const QByteArray &requestId, const HttpResponder &responder)
 {
-    const auto answer = [&responder, &requestId](const Result<Json> &r) {
+    // The answer; by value, since StartSyncExecution and TestState answer later.
+    const auto answer = [responder, requestId](const Result<Json> &r) {
         if (!r) {
             responder.send(awsErrorResponse(AwsProtocol::Json, r.error(), requestId));
             return;
@@ -341,16 +342,14 @@ void SfnModule::call(const QString &operation, const Json &body, const QByteArra
         || operation == QLatin1String("StartSyncExecution")) {
         const bool sync = operation == QLatin1String("StartSyncExecution");
         auto started = startExecution(
-            body, traceId, sync, [this, sync, responder, requestId](const SfnExecution &e) {
+            body, traceId, sync, [this, sync, answer](const SfnExecution &e) {
                 m_executions.insert(e.arn, e);
                 if (!sync)
                     return;
                 Json out = executionJson(e, true);
                 out["billingDetails"] = {{"billedMemoryUsedInMB", 64},
                     {"billedDurationInMilliseconds", std::max<qint64>(100, e.stopMs - e.startMs)}};
-                HttpResponse response = HttpResponse::json(200, toJsonBytes(out));
-                response.headers.set("Content-Type", "application/x-amz-json-1.0");
-                responder.send(std::move(response));
+                answer(out);
             });
         if (!started) {
             answer(started.error());
@@ -362,18 +361,9 @@ void SfnModule::call(const QString &operation, const Json &body, const QByteArra
         return;
     }
     if (operation == QLatin1String("TestState")) {
-        // Answered when the state has run (the answer outlives this call).
-        const auto reply = [responder, requestId](const Result<Json> &r) {
-            if (!r) {
-                responder.send(awsErrorResponse(AwsProtocol::Json, r.error(), requestId));
-                return;
-            }
-            HttpResponse response = HttpResponse::json(200, toJsonBytes(*r));
-            response.headers.set("Content-Type", "application/x-amz-json-1.0");
-            responder.send(std::move(response));
-        };
-        if (auto started = testState(body, reply); !started)
-            reply(started.error());
+        // Answered when the state has run.
+        if (auto started = testState(body, answer); !started)
+            answer(started.error());
         return;
     }
     using Operation = Result<Json> (*)(SfnModule &, const Json &);

@@ -213,31 +213,6 @@ Result<void> SfnStore::saveExecution(const SfnExecution &e)
     return m_store->write([&](Database &db) { return writeExecution(db, e); });
 }
 
-Result<void> SfnStore::appendEvents(
-    const QString &executionArn, const QList<SfnHistoryEvent> &events)
-{
-    return saveProgress(executionArn, events, nullptr);
-}
-
-Result<void> SfnStore::saveProgress(const QString &executionArn,
-    const QList<SfnHistoryEvent> &events, const SfnExecution *execution)
-{
-    if (events.isEmpty() && !execution)
-        return {};
-    return m_store->write([&](Database &db) -> Result<void> {
-        Transaction tx(db);
-        if (!tx.began())
-            return tx.began();
-        if (auto r = writeEvents(db, executionArn, events); !r)
-            return r;
-        if (execution) {
-            if (auto r = writeExecution(db, *execution); !r)
-                return r;
-        }
-        return tx.commit();
-    });
-}
-
 Result<void> SfnStore::saveProgress(const QList<Progress> &progress)
 {
     if (progress.isEmpty())

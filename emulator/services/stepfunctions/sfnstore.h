@@ -73,10 +73,6 @@ public:
 
     Result<QList<SfnExecution>> executions() const;
     Result<void> saveExecution(const SfnExecution &execution);
-    Result<void> appendEvents(const QString &executionArn, const QList<SfnHistoryEvent> &events);
-    // Events and, when given, the execution's row (its checkpoint), in one transaction.
-    Result<void> saveProgress(const QString &executionArn, const QList<SfnHistoryEvent> &events,
-        const SfnExecution *execution);
     // Several executions' progress (events and, when given, the row), in one transaction.
     struct Progress
     {
