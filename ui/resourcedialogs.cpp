@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "engine/engine.h"
 #include "engine/stackcommands.h"
+#include "services/servicemodule.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
 #include "ui/logview.h"
@@ -11,19 +12,24 @@
 #include <QComboBox>
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLineEdit>
 #include <QLocale>
 #include <QMimeDatabase>
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QPushButton>
+#include <QStringDecoder>
 #include <QTableWidget>
+#include <QTemporaryFile>
 #include <QThreadPool>
 #include <QVBoxLayout>
 
@@ -168,77 +174,354 @@ ItemBrowser::ItemBrowser(
     , m_host(host)
     , m_kind(kind)
     , m_name(name)
+    , m_searchBox(new QWidget)
     , m_table(new QTableWidget)
+    , m_more(new QPushButton(tr("More…")))
     , m_status(new QLabel)
 {
     setWindowTitle(
         kind == QLatin1String("bucket") ? tr("s3://%1").arg(name) : tr("%1 %2").arg(kind, name));
     setObjectName(QStringLiteral("itemBrowser"));
-    m_table->setColumnCount(3);
-    m_table->setHorizontalHeaderLabels({tr("Key"), tr("Size"), tr("Last modified")});
-    m_table->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    m_table->setColumnCount(4);
+    m_table->setHorizontalHeaderLabels({tr("Key"), tr("Size"), tr("Last modified"), tr("Item")});
+    m_table->horizontalHeader()->setStretchLastSection(true);
     m_table->verticalHeader()->hide();
     m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->setObjectName(QStringLiteral("items"));
+    m_searchBox->setObjectName(QStringLiteral("search"));
+    m_searchBox->hide();
+    m_more->setObjectName(QStringLiteral("more"));
+    m_more->hide();
+    m_status->setObjectName(QStringLiteral("status"));
+    m_status->setWordWrap(true);
     auto *uploadButton = new QPushButton(tr("Upload…"));
     auto *downloadButton = new QPushButton(tr("Download…"));
+    auto *editButton = new QPushButton(tr("Edit…"));
     auto *deleteButton = new QPushButton(tr("Delete"));
     auto *refreshButton = new QPushButton(tr("Refresh"));
     auto *buttons = new QHBoxLayout;
     buttons->addWidget(uploadButton);
     buttons->addWidget(downloadButton);
+    buttons->addWidget(editButton);
     buttons->addWidget(deleteButton);
     buttons->addStretch();
     buttons->addWidget(refreshButton);
+    auto *footer = new QHBoxLayout;
+    footer->addWidget(m_status, 1);
+    footer->addWidget(m_more);
     auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_searchBox);
     layout->addLayout(buttons);
     layout->addWidget(m_table, 1);
-    layout->addWidget(m_status);
-    resize(640, 420);
+    layout->addLayout(footer);
+    resize(760, 480);
     connect(uploadButton, &QPushButton::clicked, this, &ItemBrowser::chooseUpload);
     connect(downloadButton, &QPushButton::clicked, this, &ItemBrowser::chooseDownload);
+    connect(editButton, &QPushButton::clicked, this, [this] {
+        if (const QString key = selectedKey(); !key.isEmpty())
+            edit(key);
+    });
+    connect(m_table, &QTableWidget::cellDoubleClicked, this,
+        [this](int row) { edit(m_table->item(row, 0)->text()); });
     connect(deleteButton, &QPushButton::clicked, this, &ItemBrowser::removeSelected);
     connect(refreshButton, &QPushButton::clicked, this, &ItemBrowser::refresh);
+    connect(m_more, &QPushButton::clicked, this, &ItemBrowser::more);
     connect(this, &ItemBrowser::changed, this, &ItemBrowser::refresh);
     connect(this, &ItemBrowser::failed, m_status, &QLabel::setText);
+    // The search form, when the resource's catalog entry has one.
+    m_host->call<QList<CatalogSearchField>>(
+        this,
+        [kind, name](Engine &engine) {
+            for (const CatalogEntry &e : engine.catalog()) {
+                if (e.kind == kind && e.name == name)
+                    return e.search;
+            }
+            return QList<CatalogSearchField>();
+        },
+        [this](const QList<CatalogSearchField> &fields) {
+            if (!fields.isEmpty())
+                buildSearch(fields);
+        });
     refresh();
+}
+
+void ItemBrowser::buildSearch(const QList<CatalogSearchField> &fields)
+{
+    auto *grid = new QGridLayout(m_searchBox);
+    grid->setContentsMargins(0, 0, 0, 0);
+    int row = 0;
+    int column = 0;
+    for (const CatalogSearchField &f : fields) {
+        QWidget *input;
+        if (!f.choices.isEmpty()) {
+            auto *box = new QComboBox;
+            box->addItems(f.choices);
+            input = box;
+        } else {
+            auto *line = new QLineEdit;
+            line->setPlaceholderText(f.placeholder);
+            line->setClearButtonEnabled(true);
+            line->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+            connect(line, &QLineEdit::returnPressed, this, [this] { search(searchFields()); });
+            input = line;
+        }
+        input->setObjectName(QStringLiteral("search-") + f.id);
+        m_fields.insert(f.id, input);
+        auto *label = new QLabel(f.label);
+        label->setBuddy(input);
+        // Choices side by side on the first row; each text field on a row of its own.
+        if (f.choices.isEmpty()) {
+            if (column > 0) {
+                ++row;
+                column = 0;
+            }
+            grid->addWidget(label, row, 0);
+            grid->addWidget(input, row, 1, 1, 5);
+            ++row;
+        } else {
+            grid->addWidget(label, row, column);
+            grid->addWidget(input, row, column + 1);
+            column += 2;
+        }
+    }
+    if (column > 0)
+        ++row;
+    auto *searchButton = new QPushButton(tr("Search"));
+    searchButton->setObjectName(QStringLiteral("searchButton"));
+    searchButton->setDefault(true);
+    auto *allButton = new QPushButton(tr("Show all"));
+    allButton->setObjectName(QStringLiteral("showAll"));
+    auto *row2 = new QHBoxLayout;
+    row2->addStretch();
+    row2->addWidget(allButton);
+    row2->addWidget(searchButton);
+    grid->addLayout(row2, row, 0, 1, 6);
+    grid->setColumnStretch(5, 1);
+    connect(searchButton, &QPushButton::clicked, this, [this] { search(searchFields()); });
+    connect(allButton, &QPushButton::clicked, this, &ItemBrowser::showAll);
+    m_searchBox->show();
+    emit searchReady();
+}
+
+QMap<QString, QString> ItemBrowser::searchFields() const
+{
+    QMap<QString, QString> out;
+    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
+        if (auto *box = qobject_cast<QComboBox *>(it.value()))
+            out.insert(it.key(), box->currentText());
+        else if (auto *line = qobject_cast<QLineEdit *>(it.value()))
+            out.insert(it.key(), line->text());
+    }
+    return out;
+}
+
+QString ItemBrowser::statusText() const
+{
+    return m_status->text();
+}
+
+void ItemBrowser::search(const QMap<QString, QString> &fields)
+{
+    m_searching = true;
+    m_search = fields;
+    // The form shows what is searched for, however the search came.
+    for (auto it = fields.begin(); it != fields.end(); ++it) {
+        if (auto *box = qobject_cast<QComboBox *>(m_fields.value(it.key())))
+            box->setCurrentText(it.value());
+        else if (auto *line = qobject_cast<QLineEdit *>(m_fields.value(it.key())))
+            line->setText(it.value());
+    }
+    load(false);
+}
+
+void ItemBrowser::showAll()
+{
+    m_searching = false;
+    m_search.clear();
+    load(false);
 }
 
 void ItemBrowser::refresh()
 {
+    load(false);
+}
+
+void ItemBrowser::more()
+{
+    load(true);
+}
+
+void ItemBrowser::load(bool append)
+{
     const QString kind = m_kind;
     const QString name = m_name;
+    const QString after = append ? m_next : QString();
+    const bool searching = m_searching;
+    const QMap<QString, QString> fields = m_search;
+    m_more->setEnabled(false);
     m_host->call<Result<CatalogPage>>(
         this,
-        [kind, name](Engine &engine) -> Result<CatalogPage> {
+        [kind, name, after, searching, fields](Engine &engine) -> Result<CatalogPage> {
             auto owner = ownerOf(engine, kind);
             if (!owner)
                 return owner.error();
-            return (*owner)->browse(kind, name, QString(), 1000);
+            return searching ? (*owner)->search(kind, name, fields, after, 1000)
+                             : (*owner)->browse(kind, name, after, 1000);
         },
-        [this](Result<CatalogPage> r) {
+        [this, append, searching](Result<CatalogPage> r) {
             if (!r) {
-                emit failed(r.error().message);
+                m_more->setEnabled(true);
+                emit failed(searching ? tr("The search failed: %1").arg(r.error().message)
+                                      : r.error().message);
                 return;
             }
-            m_table->setRowCount(int(r->items.size()));
-            for (int i = 0; i < r->items.size(); ++i) {
-                const CatalogItem &o = r->items[i];
-                m_table->setItem(i, 0, new QTableWidgetItem(o.key));
-                auto *size = new QTableWidgetItem(
-                    QLocale().formattedDataSize(o.size, 1, QLocale::DataSizeTraditionalFormat));
-                size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-                m_table->setItem(i, 1, size);
-                m_table->setItem(i, 2,
-                    new QTableWidgetItem(
-                        o.modifiedNs ? format::clock(o.modifiedNs, 0) : QString()));
-            }
-            m_status->setText(r->items.isEmpty() ? tr("It is empty. Upload… puts a file in it.")
-                    : r->truncated               ? tr("The first %1 items.").arg(r->items.size())
-                                   : tr("%n item(s).", nullptr, int(r->items.size())));
-            emit listed();
+            showPage(*r, append);
         });
+}
+
+void ItemBrowser::showPage(const CatalogPage &page, bool append)
+{
+    const int first = append ? m_table->rowCount() : 0;
+    m_table->setRowCount(first + int(page.items.size()));
+    bool modified = false;
+    bool detail = false;
+    for (int i = 0; i < page.items.size(); ++i) {
+        const CatalogItem &o = page.items[i];
+        const int row = first + i;
+        m_table->setItem(row, 0, new QTableWidgetItem(o.key));
+        auto *size = new QTableWidgetItem(
+            QLocale().formattedDataSize(o.size, 1, QLocale::DataSizeTraditionalFormat));
+        size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        m_table->setItem(row, 1, size);
+        m_table->setItem(row, 2,
+            new QTableWidgetItem(o.modifiedNs ? format::clock(o.modifiedNs, 0) : QString()));
+        auto *line = new QTableWidgetItem(o.detail);
+        line->setToolTip(o.detail);
+        m_table->setItem(row, 3, line);
+        modified = modified || o.modifiedNs != 0;
+        detail = detail || !o.detail.isEmpty();
+    }
+    if (!append) {
+        m_table->setColumnHidden(2, !modified);
+        m_table->setColumnHidden(3, !detail);
+        m_table->resizeColumnToContents(0);
+        m_table->setColumnWidth(0, std::min(m_table->columnWidth(0), width() / 2));
+    }
+    m_next = page.truncated
+        ? (page.next.isEmpty() && !page.items.isEmpty() ? page.items.last().key : page.next)
+        : QString();
+    m_more->setVisible(page.truncated);
+    m_more->setEnabled(true);
+    const int shown = m_table->rowCount();
+    if (m_searching)
+        m_status->setText(page.truncated ? tr("The first %1 matches; More… reads on.").arg(shown)
+                : shown == 0             ? tr("Nothing matches.")
+                : shown == 1             ? tr("1 match.")
+                                         : tr("%1 matches.").arg(shown));
+    else
+        m_status->setText(shown == 0 ? tr("It is empty. Upload… puts a file in it.")
+                : page.truncated     ? tr("The first %n item(s); More… reads on.", nullptr, shown)
+                                     : tr("%n item(s).", nullptr, shown));
+    emit listed();
+}
+
+QString ItemBrowser::selectedKey() const
+{
+    const int row = m_table->currentRow();
+    return row >= 0 && m_table->item(row, 0) ? m_table->item(row, 0)->text() : QString();
+}
+
+QDialog *ItemBrowser::edit(const QString &key)
+{
+    auto *dialog = new QDialog(this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->setObjectName(QStringLiteral("itemEditor"));
+    dialog->setWindowTitle(tr("Edit %1").arg(key));
+    auto *editor = new QPlainTextEdit;
+    editor->setObjectName(QStringLiteral("itemText"));
+    editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    editor->setReadOnly(true);
+    editor->setPlaceholderText(tr("Reading…"));
+    auto *note = new QLabel(tr("Save puts this back as the item %1 (a new message, for a "
+                               "queue).")
+                                .arg(key));
+    note->setWordWrap(true);
+    auto *save = new QPushButton(tr("Save"));
+    save->setObjectName(QStringLiteral("save"));
+    save->setEnabled(false);
+    auto *cancel = new QPushButton(tr("Cancel"));
+    auto *row = new QHBoxLayout;
+    row->addWidget(note, 1);
+    row->addWidget(cancel);
+    row->addWidget(save);
+    auto *layout = new QVBoxLayout(dialog);
+    layout->addWidget(editor, 1);
+    layout->addLayout(row);
+    dialog->resize(560, 420);
+    connect(cancel, &QPushButton::clicked, dialog, &QDialog::reject);
+    readItem(dialog, key, [editor, note, save](Result<CatalogItemBody> r) {
+        constexpr qsizetype kMaxEdit = 1024 * 1024;
+        if (!r) {
+            note->setText(r.error().message);
+            return;
+        }
+        if (!r->file.isEmpty() || r->data.size() > kMaxEdit) {
+            note->setText(QObject::tr("Too big to edit here: Download… it instead."));
+            return;
+        }
+        QStringDecoder utf8(QStringDecoder::Utf8);
+        const QString text = utf8(r->data);
+        if (utf8.hasError()) {
+            note->setText(QObject::tr("Not text: Download… it instead."));
+            return;
+        }
+        editor->setPlainText(text);
+        editor->setReadOnly(false);
+        save->setEnabled(true);
+    });
+    connect(save, &QPushButton::clicked, this, [this, dialog, editor, key] {
+        // putItem takes a file (a bucket's objects may be big): the text goes through one,
+        // removed once the service has answered.
+        QTemporaryFile staged(QDir::temp().filePath(QStringLiteral("tarmac-edit-XXXXXX")));
+        staged.setAutoRemove(false);
+        if (!staged.open() || staged.write(editor->toPlainText().toUtf8()) < 0 || !staged.flush()) {
+            emit failed(tr("cannot stage the edit: %1").arg(staged.errorString()));
+            staged.remove();
+            return;
+        }
+        const QString file = staged.fileName();
+        staged.close();
+        const QString kind = m_kind;
+        const QString name = m_name;
+        QPointer<ItemBrowser> guard(this);
+        QPointer<QDialog> open(dialog);
+        m_host->post([kind, name, key, file, guard, open](Engine &engine) {
+            const auto report = [guard, open, file](Result<void> r) {
+                QMetaObject::invokeMethod(
+                    qApp,
+                    [guard, open, file, r] {
+                        QFile::remove(file);
+                        if (!guard)
+                            return;
+                        if (!r) {
+                            emit guard->failed(r.error().message);
+                            return;
+                        }
+                        if (open)
+                            open->accept();
+                        emit guard->changed();
+                    },
+                    Qt::QueuedConnection);
+            };
+            auto owner = ownerOf(engine, kind);
+            if (!owner)
+                return report(owner.error());
+            (*owner)->putItem(kind, name, key, file, report);
+        });
+    });
+    dialog->show();
+    return dialog;
 }
 
 void ItemBrowser::upload(const QString &file, const QString &key)
@@ -271,48 +554,54 @@ void ItemBrowser::upload(const QString &file, const QString &key)
 
 void ItemBrowser::download(const QString &key, const QString &file)
 {
-    const QString kind = m_kind;
-    const QString name = m_name;
     QPointer<ItemBrowser> guard(this);
     // The body is inline (small) or a file to copy.
+    readItem(this, key, [guard, file](Result<CatalogItemBody> r) {
+        if (!guard)
+            return;
+        if (!r) {
+            emit guard->failed(r.error().message);
+            return;
+        }
+        QThreadPool::globalInstance()->start([guard, file, data = r->data, blob = r->file] {
+            QString error;
+            QFile::remove(file);
+            if (blob.isEmpty()) {
+                QFile out(file);
+                if (!out.open(QIODevice::WriteOnly) || out.write(data) != data.size())
+                    error = out.errorString();
+            } else if (!QFile::copy(blob, file)) {
+                error = QObject::tr("cannot write %1").arg(file);
+            }
+            QMetaObject::invokeMethod(
+                qApp,
+                [guard, file, error] {
+                    if (!guard)
+                        return;
+                    if (error.isEmpty())
+                        emit guard->downloaded(file);
+                    else
+                        emit guard->failed(error);
+                },
+                Qt::QueuedConnection);
+        });
+    });
+}
+
+void ItemBrowser::readItem(
+    QObject *context, const QString &key, std::function<void(Result<CatalogItemBody>)> done)
+{
+    const QString kind = m_kind;
+    const QString name = m_name;
     m_host->call<Result<CatalogItemBody>>(
-        this,
+        context,
         [kind, name, key](Engine &engine) -> Result<CatalogItemBody> {
             auto owner = ownerOf(engine, kind);
             if (!owner)
                 return owner.error();
             return (*owner)->readItem(kind, name, key);
         },
-        [guard, file](Result<CatalogItemBody> r) {
-            if (!guard)
-                return;
-            if (!r) {
-                emit guard->failed(r.error().message);
-                return;
-            }
-            QThreadPool::globalInstance()->start([guard, file, data = r->data, blob = r->file] {
-                QString error;
-                QFile::remove(file);
-                if (blob.isEmpty()) {
-                    QFile out(file);
-                    if (!out.open(QIODevice::WriteOnly) || out.write(data) != data.size())
-                        error = out.errorString();
-                } else if (!QFile::copy(blob, file)) {
-                    error = QObject::tr("cannot write %1").arg(file);
-                }
-                QMetaObject::invokeMethod(
-                    qApp,
-                    [guard, file, error] {
-                        if (!guard)
-                            return;
-                        if (error.isEmpty())
-                            emit guard->downloaded(file);
-                        else
-                            emit guard->failed(error);
-                    },
-                    Qt::QueuedConnection);
-            });
-        });
+        std::move(done));
 }
 
 void ItemBrowser::remove(const QString &key)
@@ -345,10 +634,9 @@ void ItemBrowser::chooseUpload()
 
 void ItemBrowser::chooseDownload()
 {
-    const int row = m_table->currentRow();
-    if (row < 0)
+    const QString key = selectedKey();
+    if (key.isEmpty())
         return;
-    const QString key = m_table->item(row, 0)->text();
     const QString file
         = QFileDialog::getSaveFileName(this, tr("Save %1").arg(key), QFileInfo(key).fileName());
     if (!file.isEmpty())
@@ -357,9 +645,8 @@ void ItemBrowser::chooseDownload()
 
 void ItemBrowser::removeSelected()
 {
-    const int row = m_table->currentRow();
-    if (row >= 0)
-        remove(m_table->item(row, 0)->text());
+    if (const QString key = selectedKey(); !key.isEmpty())
+        remove(key);
 }
 
 } // namespace tarmac

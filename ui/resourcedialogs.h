@@ -3,6 +3,7 @@
 #include "functions/delivery.h"
 
 #include <QDialog>
+#include <QMap>
 
 class QComboBox;
 class QLabel;
@@ -13,6 +14,9 @@ class QTableWidget;
 namespace tarmac {
 
 class EngineHost;
+struct CatalogItemBody;
+struct CatalogPage;
+struct CatalogSearchField;
 
 // Invoke… for one function: an event editor (checked as JSON while typing) filled from
 // the sample events `tarmac events generate` knows, and the result (response or error, the
@@ -48,9 +52,12 @@ private:
 };
 
 // The items a resource holds (a bucket's objects, …; its "browse" action in the resource
-// catalog), the first thousand by key, with Upload…, Download… and Delete. Works through the
-// owning service's catalog interface (ServiceModule::browse, readItem, putItem, deleteItem)
-// on the engine's thread, so it knows no service; file copies happen off the GUI thread.
+// catalog), a thousand at a time by key (More… reads on), with Upload…, Download…, Edit… and
+// Delete; and, for a resource whose catalog entry has search fields (a table's Query and
+// Scan), a search form whose matches replace the list until Show all. Works through the
+// owning service's catalog interface (ServiceModule::browse, search, readItem, putItem,
+// deleteItem) on the engine's thread, so it knows no service; file copies happen off the
+// GUI thread.
 class ItemBrowser : public QDialog
 {
     Q_OBJECT
@@ -59,26 +66,51 @@ public:
         EngineHost *host, const QString &kind, const QString &name, QWidget *parent = nullptr);
 
     QTableWidget *table() const { return m_table; }
+    QString statusText() const;
+    // The list again from the start (the search's matches while one is shown).
     void refresh();
+    void more();
+    // Shows the items that match (search field ids to what is typed), as the form's Search
+    // button does with what is in the form; showAll() goes back to every item.
+    void search(const QMap<QString, QString> &fields);
+    void showAll();
+    // The search form's fields as typed (empty before the entry's fields arrive).
+    QMap<QString, QString> searchFields() const;
     void upload(const QString &file, const QString &key);
     void download(const QString &key, const QString &file);
     void remove(const QString &key);
+    // Edit…: the item's content in an editor; saving puts it back (putItem with its key).
+    QDialog *edit(const QString &key);
 
 signals:
     void changed();
     void listed();
+    void searchReady(); // the search form is built (never for a resource without one)
     void failed(const QString &message);
     void downloaded(const QString &file);
 
 private:
+    void load(bool append);
+    void showPage(const CatalogPage &page, bool append);
+    void buildSearch(const QList<CatalogSearchField> &fields);
     void chooseUpload();
     void chooseDownload();
     void removeSelected();
+    QString selectedKey() const;
+    // The item's content, to `done` on the GUI thread while `context` lives.
+    void readItem(
+        QObject *context, const QString &key, std::function<void(Result<CatalogItemBody>)> done);
 
     EngineHost *m_host;
     QString m_kind;
     QString m_name;
+    QWidget *m_searchBox;
+    QMap<QString, QWidget *> m_fields; // search field id → QComboBox or QLineEdit
+    bool m_searching = false;
+    QMap<QString, QString> m_search; // the search shown
+    QString m_next; // where More… starts
     QTableWidget *m_table;
+    QPushButton *m_more;
     QLabel *m_status;
 };
 

@@ -26,6 +26,17 @@ Json catalogEntryJson(const CatalogEntry &e, const Engine &engine)
         {"name", toStd(e.name)}, {"arn", toStd(e.arn)}, {"status", toStd(e.status)},
         {"counts", counts ? *counts : Json::object()}, {"properties", properties},
         {"actions", actions}};
+    if (!e.search.isEmpty()) {
+        Json fields = Json::array();
+        for (const CatalogSearchField &field : e.search) {
+            Json choices = Json::array();
+            for (const QString &c : field.choices)
+                choices.push_back(toStd(c));
+            fields.push_back({{"id", toStd(field.id)}, {"label", toStd(field.label)},
+                {"placeholder", toStd(field.placeholder)}, {"choices", choices}});
+        }
+        out["search"] = fields;
+    }
     if (!e.warning.isEmpty())
         out["warning"] = toStd(e.warning);
     return out;
@@ -52,6 +63,29 @@ Result<CatalogEntry> find(const Engine &engine, const Json &params)
     }
     return makeError(QStringLiteral("ResourceNotFoundException"),
         QStringLiteral("no %1 named %2").arg(*kind, *name));
+}
+
+Error noOwner(const CatalogEntry &entry)
+{
+    return makeError(QStringLiteral("ResourceNotFoundException"),
+        QStringLiteral("no running service shows %1 resources").arg(entry.kind));
+}
+
+Json pageJson(const CatalogPage &page)
+{
+    Json items = Json::array();
+    for (const CatalogItem &item : page.items) {
+        Json i = {{"key", toStd(item.key)}, {"size", item.size}, {"detail", toStd(item.detail)}};
+        i["modified"] = item.modifiedNs > 0
+            ? Json(toStd(QDateTime::fromMSecsSinceEpoch(item.modifiedNs / 1'000'000, Qt::UTC)
+                             .toString(Qt::ISODateWithMs)))
+            : Json(nullptr);
+        items.push_back(std::move(i));
+    }
+    Json out = {{"items", items}, {"truncated", page.truncated}};
+    if (!page.next.isEmpty())
+        out["next"] = toStd(page.next);
+    return out;
 }
 
 } // namespace
@@ -93,23 +127,42 @@ void addCatalogMethods(JsonRpc &rpc, const IdeContext &context)
             return invalidParams(f.error()->message());
         ServiceModule *owner = e->catalogModule(entry->kind);
         if (!owner)
-            return makeError(QStringLiteral("ResourceNotFoundException"),
-                QStringLiteral("no running service shows %1 resources").arg(entry->kind));
+            return noOwner(*entry);
         auto page = owner->browse(entry->kind, entry->name, after.value_or(QString()),
             std::clamp(max.value_or(100), 1, 1000));
         if (!page)
             return page.error();
-        Json items = Json::array();
-        for (const CatalogItem &item : page->items) {
-            Json i
-                = {{"key", toStd(item.key)}, {"size", item.size}, {"detail", toStd(item.detail)}};
-            i["modified"] = item.modifiedNs > 0
-                ? Json(toStd(QDateTime::fromMSecsSinceEpoch(item.modifiedNs / 1'000'000, Qt::UTC)
-                                 .toString(Qt::ISODateWithMs)))
-                : Json(nullptr);
-            items.push_back(std::move(i));
+        return pageJson(*page);
+    });
+    add("resources.search", [](Engine *e, const Json &params) -> Result<Json> {
+        auto entry = find(*e, params);
+        if (!entry)
+            return entry.error();
+        JsonFields f(params);
+        const auto after = f.string("after");
+        const auto max = f.integer("max");
+        const auto fields = f.stringMap("fields");
+        if (!f.ok())
+            return invalidParams(f.error()->message());
+        if (entry->search.isEmpty())
+            return makeError(QStringLiteral("InvalidAction"),
+                QStringLiteral("%1 %2 offers no search").arg(entry->kind, entry->name));
+        const QMap<QString, QString> given = fields.value_or(QMap<QString, QString>());
+        for (auto it = given.begin(); it != given.end(); ++it) {
+            const auto known = std::find_if(entry->search.begin(), entry->search.end(),
+                [&](const CatalogSearchField &s) { return s.id == it.key(); });
+            if (known == entry->search.end())
+                return invalidParams(QStringLiteral("%1 is not a search field of %2 %3")
+                                         .arg(it.key(), entry->kind, entry->name));
         }
-        return Json {{"items", items}, {"truncated", page->truncated}};
+        ServiceModule *owner = e->catalogModule(entry->kind);
+        if (!owner)
+            return noOwner(*entry);
+        auto page = owner->search(entry->kind, entry->name, given, after.value_or(QString()),
+            std::clamp(max.value_or(100), 1, 1000));
+        if (!page)
+            return page.error();
+        return pageJson(*page);
     });
     add("resources.action", [](Engine *e, const Json &params) -> Result<Json> {
         auto entry = find(*e, params);

@@ -65,6 +65,12 @@ Result<void> ServiceModule::deleteItem(const QString &kind, const QString &, con
     return noCatalogAction(*this, kind, "delete an item of");
 }
 
+Result<CatalogPage> ServiceModule::search(const QString &kind, const QString &,
+    const QMap<QString, QString> &, const QString &, int) const
+{
+    return noCatalogAction(*this, kind, "search");
+}
+
 Result<QString> ServiceModule::runAction(
     const QString &kind, const QString &, const QString &action)
 {

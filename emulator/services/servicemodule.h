@@ -97,6 +97,18 @@ struct CatalogKind
     QString emptyText; // what to do to have one
 };
 
+// A field of a resource's search form (a table's Query and Scan): the desktop's item browser
+// and the IDE API show these fields, and the service reads what was typed in them.
+struct CatalogSearchField
+{
+    QString id; // "filter"
+    QString label; // "Filter"
+    QString placeholder; // an example of what it takes ("price > :min")
+    QStringList choices; // a fixed list, the first being the default; empty: free text
+
+    friend bool operator==(const CatalogSearchField &, const CatalogSearchField &) = default;
+};
+
 // One live resource in the catalog.
 struct CatalogEntry
 {
@@ -113,6 +125,8 @@ struct CatalogEntry
     // What it offers: "browse" (its items), "invoke", and actions runAction() does ("purge",
     // "redrive"), which the desktop shows as buttons and the IDE API as commands.
     QStringList actions;
+    // The search its items offer beyond key order (ServiceModule::search); empty: none.
+    QList<CatalogSearchField> search;
     QString warning; // something wrong with it
 
     friend bool operator==(const CatalogEntry &, const CatalogEntry &) = default;
@@ -132,6 +146,9 @@ struct CatalogPage
 {
     QList<CatalogItem> items;
     bool truncated = false; // more after the last
+    // Where a search's next page starts (its `after`), when truncated; a browse's next page
+    // starts after its last item's key.
+    QString next;
 };
 
 // An item's content: a small one in `data`, a big one as a file to copy (off the engine's
@@ -281,6 +298,11 @@ public:
     virtual Result<void> deleteItem(const QString &kind, const QString &name, const QString &key);
     virtual void putItem(const QString &kind, const QString &name, const QString &key,
         const QString &file, std::function<void(Result<void>)> done);
+    // The items that match a search (the entry's `search` fields, by id, as typed; a field
+    // left out is empty), at most `max`, from `after` (a previous page's `next`). A search the
+    // service refuses is its own error, with its message for the user. On the engine's thread.
+    virtual Result<CatalogPage> search(const QString &kind, const QString &name,
+        const QMap<QString, QString> &fields, const QString &after, int max) const;
     // One of an entry's other actions ("purge"): what it did, as a phrase for the user
     // ("purged 12 messages"). On the engine's thread.
     virtual Result<QString> runAction(

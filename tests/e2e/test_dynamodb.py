@@ -67,6 +67,87 @@ class DynamoDbTest(unittest.TestCase):
             self.assertEqual(self.t.get_json("/_tarmac/health")[1]["services"]["dynamodb"],
                              "running")
 
+    def test_search_a_table_over_the_ide_port(self):
+        """The desktop's table search, as the IDE API offers it: the table's search fields in
+        its catalog entry, resources.search running Query and Scan (an index, a filter, plain
+        values, order, pages with `next`), and DynamoDB's own errors."""
+        if not self.t:
+            self.skipTest("needs Tarmac's IDE port")
+        from test_serve import ws_connect, ws_recv, ws_send_text
+        name = self.table_name("search")
+        self.ddb.create_table(
+            TableName=name, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"}
+                                  for a in ("pk", "sk", "state")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{"IndexName": "byState",
+                                     "KeySchema": [{"AttributeName": "state", "KeyType": "HASH"}],
+                                     "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+        for i in range(25):
+            self.ddb.put_item(TableName=name, Item={
+                "pk": {"S": "p%d" % (i % 2)}, "sk": {"S": "%02d" % i},
+                "state": {"S": "open" if i % 5 else "done"}, "n": {"N": str(i)}})
+        token = open(os.path.join(self.t.state, "ide-token")).read().strip()
+        s, _ = ws_connect(self.t.ide, token=token)
+        self.addCleanup(s.close)
+
+        def call(method, **params):
+            ws_send_text(s, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                        "params": params}))
+            return json.loads(ws_recv(s)[1])
+        entry = call("resources.get", kind="table", name=name)["result"]
+        fields = {f["id"]: f for f in entry["search"]}
+        self.assertEqual(list(fields), ["operation", "index", "key", "filter", "values", "order"])
+        self.assertEqual(fields["operation"]["choices"], ["Scan", "Query"])
+        self.assertEqual(fields["index"]["choices"], [name, "byState"])
+
+        def search(**fields_and_page):
+            page = {k: fields_and_page.pop(k) for k in ("after", "max") if k in fields_and_page}
+            return call("resources.search", kind="table", name=name, fields=fields_and_page,
+                        **page)
+
+        def keys(result):
+            return [json.loads(i["key"])["sk"]["S"] for i in result["result"]["items"]]
+        # Query, newest first, with a filter; the values are plain JSON.
+        got = search(operation="Query", key="#pk = :p AND #sk BETWEEN :a AND :b",
+                     filter="#n >= :min", values='{":p": "p1", ":a": "03", ":b": "15", ":min": 9}',
+                     order="descending")
+        self.assertEqual(keys(got), ["15", "13", "11", "09"])
+        self.assertFalse(got["result"]["truncated"])
+        self.assertEqual(got["result"]["items"][0]["detail"], 'n: 15, state: "done"')
+        # The index (keys only), a page at a time.
+        first = search(operation="Query", index="byState", key="#state = :s",
+                       values='{":s": "done"}', max=3)
+        self.assertEqual(len(first["result"]["items"]), 3)
+        self.assertTrue(first["result"]["truncated"])
+        rest = search(operation="Query", index="byState", key="#state = :s",
+                      values='{":s": "done"}', max=3, after=first["result"]["next"])
+        self.assertEqual(sorted(keys(first) + keys(rest)), ["00", "05", "10", "15", "20"])
+        self.assertNotIn("next", rest["result"])
+        # A Scan with a typed value.
+        got = search(operation="Scan", filter="contains(#sk, :one)", values='{":one": {"S": "1"}}')
+        self.assertEqual(sorted(keys(got)), ["01", "10", "11", "12", "13", "14", "15", "16",
+                                             "17", "18", "19", "21"])
+        # DynamoDB's errors, as DynamoDB words them.
+        bad = search(operation="Query", key="#pk = :p", values="{}")["error"]
+        self.assertEqual((bad["code"], bad["data"]["type"]), (-32000, "ValidationException"))
+        self.assertIn("is not defined; attribute value: :p", bad["message"])
+        bad = search(operation="Query", key="#nope = :p", values='{":p": "x"}')["error"]
+        self.assertEqual(bad["data"]["type"], "ValidationException")
+        bad = search(operation="Query", index="nope", key="pk = :p")["error"]
+        self.assertEqual(bad["data"]["type"], "ValidationException")
+        self.assertEqual(call("resources.search", kind="table", name=name,
+                              fields={"bogus": "x"})["error"]["code"], -32602)
+        self.assertEqual(call("resources.search", kind="table", name=name,
+                              fields={"key": 5})["error"]["code"], -32602)
+        self.assertEqual(call("resources.search", kind="table", name=name,
+                              after=json.dumps({"pk": 1}), fields={})["error"]["data"]["type"],
+                         "SerializationException")  # as DynamoDB answers such a start key
+        nothing = call("resources.search", kind="queue", name="nope")["error"]
+        self.assertEqual(nothing["data"]["type"], "ResourceNotFoundException")
+        self.assertEqual(self.t.get_json("/_tarmac/health")[1]["status"], "ok")
+
     def test_boto3_resource_api(self):
         resource = boto3.resource("dynamodb", endpoint_url=self.edge, region_name="us-east-1",
                                   aws_access_key_id="test", aws_secret_access_key="test",

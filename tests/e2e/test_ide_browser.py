@@ -338,6 +338,46 @@ class IdeBrowserConsole(unittest.TestCase):
         self.assertFalse(page.js(log_shown('EVENT {"n": 3}')))
         self.assertEqual([c for c in page.console() if "exceptionDetails" in c], [])
 
+    def test_table_search(self):
+        """A table's search form (from its catalog entry's fields) runs a Query in the page;
+        DynamoDB's refusal is shown; "all" lists every item again."""
+        ddb = boto3_client(self.t, "dynamodb")
+        ddb.create_table(TableName="console-notes", BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                               {"AttributeName": "sk", "AttributeType": "N"}],
+                         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                    {"AttributeName": "sk", "KeyType": "RANGE"}])
+        for i in range(6):
+            ddb.put_item(TableName="console-notes", Item={
+                "pk": {"S": "a" if i < 4 else "b"}, "sk": {"N": str(i)}, "text": {"S": "n%d" % i}})
+        page = self.open_page()
+        page.navigate(self.console_url())
+        node = "li.resource[data-name=console-notes]"
+        page.click(node + " button[data-action=browse]")
+        page.wait("document.querySelectorAll('%s ul.browse li').length === 6" % node,
+                  "the table's items")
+        page.js("(() => { const s = document.querySelector('%s form.search "
+                "select[name=operation]'); s.value = 'Query'; "
+                "s.dispatchEvent(new Event('input')); })()" % node)
+        page.type_into(node + " form.search input[name=key]", "#pk = :p AND #sk >= :min")
+        page.type_into(node + " form.search input[name=values]", '{":p": "a", ":min": 2}')
+        page.click(node + " form.search button[type=submit]")
+        page.wait("document.querySelectorAll('%s ul.browse li').length === 2" % node,
+                  "the Query's matches")
+        self.assertEqual(page.js("[...document.querySelectorAll('%s ul.browse .item-detail')]"
+                                 ".map(e => e.textContent)" % node), ['text: "n2"', 'text: "n3"'])
+        # The form keeps what was typed across the list's redraw.
+        self.assertEqual(page.js("document.querySelector('%s form.search input[name=key]').value"
+                                 % node), "#pk = :p AND #sk >= :min")
+        page.type_into(node + " form.search input[name=values]", '{":p": "a"}')
+        page.click(node + " form.search button[type=submit]")
+        page.wait("(document.querySelector('%s .error') || {}).textContent"
+                  "?.includes('attribute value: :min')" % node, "DynamoDB's message")
+        page.click(node + " form.search button.all")
+        page.wait("document.querySelectorAll('%s ul.browse li').length === 6" % node,
+                  "every item again")
+        self.assertEqual([c for c in page.console() if "exceptionDetails" in c], [])
+
     def test_wrong_token_is_refused(self):
         page = self.open_page()
         right = self.console_url()

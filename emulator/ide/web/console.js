@@ -42,6 +42,7 @@
     names: new Map(),       // physical function name → logical id
     collapsed: new Set(),   // kinds folded by the user
     browsed: new Map(),     // kind/name → items (or an error) shown under a resource
+    searches: new Map(),    // kind/name → its search form's fields as typed
     pending: new Map(),     // delivery id → {delivery, node, original}
     paused: false,
     pendingFetch: null,
@@ -424,8 +425,50 @@
       el('span', { className: 'res-status' }, r.status || ''),
       el('span', { className: 'res-actions' }, ...buttons)),
     r.warning ? el('div', { className: 'res-warning' }, r.warning) : null);
-    if (state.browsed.has(key)) li.append(browseNode(state.browsed.get(key)));
+    if (state.browsed.has(key)) {
+      if (Array.isArray(r.search) && r.search.length) li.append(searchForm(r, key));
+      li.append(browseNode(state.browsed.get(key)));
+    }
     return li;
+  }
+
+  // A resource's search (a table's Query and Scan): the fields its catalog entry lists; the
+  // matches replace the browsed items until "all".
+  function searchForm(r, key) {
+    if (!state.searches.has(key)) state.searches.set(key, {});
+    const typed = state.searches.get(key);
+    const form = el('form', { className: 'search', dataset: { testid: 'search' } });
+    for (const f of r.search) {
+      const choices = Array.isArray(f.choices) ? f.choices : [];
+      const input = choices.length
+        ? el('select', { name: f.id }, ...choices.map((c) => el('option', { value: c }, c)))
+        : el('input', { name: f.id, type: 'text', placeholder: f.placeholder || '',
+          spellcheck: false });
+      if (typed[f.id] !== undefined) input.value = typed[f.id];
+      input.addEventListener('input', () => { typed[f.id] = input.value; });
+      form.append(el('label', { className: choices.length ? 'choice' : 'text' },
+        el('span', {}, f.label), input));
+    }
+    const all = el('button', { type: 'button', className: 'all' }, 'all');
+    form.append(el('span', { className: 'search-buttons' }, all,
+      el('button', { type: 'submit', className: 'primary' }, 'search')));
+    const show = async (method, params) => {
+      try {
+        state.browsed.set(key, await call(method, { kind: r.kind, name: r.name, ...params }));
+      } catch (e) {
+        state.browsed.set(key, e);
+      }
+      renderResources();
+    };
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const fields = {};
+      for (const f of r.search) fields[f.id] = form.elements[f.id].value;
+      Object.assign(typed, fields);
+      show('resources.search', { fields });
+    });
+    all.addEventListener('click', () => show('resources.items', {}));
+    return form;
   }
 
   function browseNode(result) {

@@ -2,6 +2,7 @@
 
 #include "services/dynamodb/ddbapi.h"
 #include "services/dynamodb/ddbresources.h"
+#include "services/dynamodb/ddbsearch.h"
 #include "services/dynamodb/ddbstreamsource.h"
 #include "services/dynamodb/dynamodb.h"
 #include "services/eventsourcemappings.h"
@@ -280,6 +281,7 @@ QList<CatalogEntry> DynamoDbModule::catalog() const
             e.properties.append({tr("TTL attribute"), t->ttlAttribute});
         e.tooltip = e.arn;
         e.actions = {QStringLiteral("browse")};
+        e.search = ddbsearch::fields(*t);
         out.append(e);
     }
     return out;
@@ -296,14 +298,37 @@ Result<CatalogPage> DynamoDbModule::browse(
     auto items = m_model->browse(name, after, limit + 1);
     if (!items)
         return items.error();
+    const auto table = findTable(name);
     CatalogPage page;
     page.truncated = items->size() > limit;
     for (qsizetype i = 0; i < std::min<qsizetype>(items->size(), limit); ++i) {
         const auto &[key, item] = items->at(i);
-        page.items.append(
-            {key, qint64(item.dump().size()), 0, tr("%n attribute(s)", nullptr, int(item.size()))});
+        page.items.append({key, qint64(item.dump().size()), 0,
+            table ? ddbsearch::preview(*table, item) : QString()});
     }
     return page;
+}
+
+std::shared_ptr<const DdbTable> DynamoDbModule::findTable(const QString &name) const
+{
+    for (const auto &t : m_model->tables()) {
+        if (t->name == name)
+            return t;
+    }
+    return nullptr;
+}
+
+Result<CatalogPage> DynamoDbModule::search(const QString &kind, const QString &name,
+    const QMap<QString, QString> &fields, const QString &after, int max) const
+{
+    if (kind != kTableKind)
+        return ServiceModule::search(kind, name, fields, after, max);
+    if (!m_model)
+        return notRunning();
+    if (const auto table = findTable(name))
+        return ddbsearch::run(*m_model, *table, fields, after, max);
+    return makeError(QStringLiteral("ResourceNotFoundException"),
+        QStringLiteral("Requested resource not found: Table: %1 not found").arg(name));
 }
 
 Result<CatalogItemBody> DynamoDbModule::readItem(

@@ -10,6 +10,7 @@
 namespace tarmac {
 
 class DdbStreamSource;
+struct DdbTable;
 class DynamoDb;
 class DynamoDbJsonApi;
 
@@ -17,7 +18,8 @@ class DynamoDbJsonApi;
 // table's stream as an event source for functions (DdbStreamSource, registered with the
 // engine's event-source mappings), TTL expiry on the engine's clock, AWS::DynamoDB::Table and
 // AWS::Serverless::SimpleTable in templates with SAM's DynamoDB event, and tables in the
-// resource catalog (their items to browse, edit and delete). Wiring only.
+// resource catalog (their items to browse, search with Query and Scan, edit and delete).
+// Wiring only.
 class DynamoDbModule : public ServiceModule
 {
     Q_OBJECT
@@ -47,11 +49,15 @@ public:
     Result<void> deleteItem(const QString &kind, const QString &name, const QString &key) override;
     void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
         std::function<void(Result<void>)> done) override;
+    Result<CatalogPage> search(const QString &kind, const QString &name,
+        const QMap<QString, QString> &fields, const QString &after, int max) const override;
 
     // The model, for the streams API's module (null before start).
     DynamoDb *model() const { return m_model.get(); }
 
 private:
+    // The table named so, or null (after start).
+    std::shared_ptr<const DdbTable> findTable(const QString &name) const;
     // TTL: a timer of the clock at the earliest expiry; re-armed when a write sets an earlier
     // one (any thread).
     void armExpiry(qint64 seconds);
