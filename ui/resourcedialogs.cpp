@@ -223,7 +223,7 @@ ItemBrowser::ItemBrowser(
             edit(key);
     });
     connect(m_table, &QTableWidget::cellDoubleClicked, this,
-        [this](int row) { edit(m_table->item(row, 0)->text()); });
+        [this](int row) { edit(m_table->item(row, 0)->data(Qt::UserRole).toString()); });
     connect(deleteButton, &QPushButton::clicked, this, &ItemBrowser::removeSelected);
     connect(refreshButton, &QPushButton::clicked, this, &ItemBrowser::refresh);
     connect(m_more, &QPushButton::clicked, this, &ItemBrowser::more);
@@ -389,7 +389,9 @@ void ItemBrowser::showPage(const CatalogPage &page, bool append)
     for (int i = 0; i < page.items.size(); ++i) {
         const CatalogItem &o = page.items[i];
         const int row = first + i;
-        m_table->setItem(row, 0, new QTableWidgetItem(o.key));
+        auto *key = new QTableWidgetItem(o.label.isEmpty() ? o.key : o.label);
+        key->setData(Qt::UserRole, o.key);
+        m_table->setItem(row, 0, key);
         auto *size = new QTableWidgetItem(
             QLocale().formattedDataSize(o.size, 1, QLocale::DataSizeTraditionalFormat));
         size->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
@@ -426,10 +428,21 @@ void ItemBrowser::showPage(const CatalogPage &page, bool append)
     emit listed();
 }
 
+QString ItemBrowser::labelOf(const QString &key) const
+{
+    for (int row = 0; row < m_table->rowCount(); ++row) {
+        if (const auto *item = m_table->item(row, 0);
+            item && item->data(Qt::UserRole).toString() == key)
+            return item->text();
+    }
+    return key;
+}
+
 QString ItemBrowser::selectedKey() const
 {
     const int row = m_table->currentRow();
-    return row >= 0 && m_table->item(row, 0) ? m_table->item(row, 0)->text() : QString();
+    return row >= 0 && m_table->item(row, 0) ? m_table->item(row, 0)->data(Qt::UserRole).toString()
+                                             : QString();
 }
 
 QDialog *ItemBrowser::edit(const QString &key)
@@ -437,7 +450,7 @@ QDialog *ItemBrowser::edit(const QString &key)
     auto *dialog = new QDialog(this);
     dialog->setAttribute(Qt::WA_DeleteOnClose);
     dialog->setObjectName(QStringLiteral("itemEditor"));
-    dialog->setWindowTitle(tr("Edit %1").arg(key));
+    dialog->setWindowTitle(tr("Edit %1").arg(labelOf(key)));
     auto *editor = new QPlainTextEdit;
     editor->setObjectName(QStringLiteral("itemText"));
     editor->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
@@ -445,7 +458,7 @@ QDialog *ItemBrowser::edit(const QString &key)
     editor->setPlaceholderText(tr("Reading…"));
     auto *note = new QLabel(tr("Save puts this back as the item %1 (a new message, for a "
                                "queue).")
-                                .arg(key));
+                                .arg(labelOf(key)));
     note->setWordWrap(true);
     auto *save = new QPushButton(tr("Save"));
     save->setObjectName(QStringLiteral("save"));
@@ -637,8 +650,9 @@ void ItemBrowser::chooseDownload()
     const QString key = selectedKey();
     if (key.isEmpty())
         return;
+    const QString label = labelOf(key);
     const QString file
-        = QFileDialog::getSaveFileName(this, tr("Save %1").arg(key), QFileInfo(key).fileName());
+        = QFileDialog::getSaveFileName(this, tr("Save %1").arg(label), QFileInfo(label).fileName());
     if (!file.isEmpty())
         download(key, file);
 }

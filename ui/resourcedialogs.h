@@ -97,6 +97,7 @@ private:
     void chooseDownload();
     void removeSelected();
     QString selectedKey() const;
+    QString labelOf(const QString &key) const; // what the list shows for it
     // The item's content, to `done` on the GUI thread while `context` lives.
     void readItem(
         QObject *context, const QString &key, std::function<void(Result<CatalogItemBody>)> done);

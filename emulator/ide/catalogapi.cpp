@@ -76,6 +76,8 @@ Json pageJson(const CatalogPage &page)
     Json items = Json::array();
     for (const CatalogItem &item : page.items) {
         Json i = {{"key", toStd(item.key)}, {"size", item.size}, {"detail", toStd(item.detail)}};
+        if (!item.label.isEmpty())
+            i["label"] = toStd(item.label);
         i["modified"] = item.modifiedNs > 0
             ? Json(toStd(QDateTime::fromMSecsSinceEpoch(item.modifiedNs / 1'000'000, Qt::UTC)
                              .toString(Qt::ISODateWithMs)))

@@ -136,10 +136,11 @@ struct CatalogEntry
 // "browse" action.
 struct CatalogItem
 {
-    QString key;
+    QString key; // what readItem and deleteItem take
     qint64 size = 0;
     qint64 modifiedNs = 0; // 0: not known
     QString detail; // one line more, or empty
+    QString label; // what the browser shows for it, when not its key (an object's version)
 };
 
 struct CatalogPage

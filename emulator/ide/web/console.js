@@ -477,7 +477,7 @@
     if (!items.length) return el('div', { className: 'browse empty' }, 'empty');
     return el('ul', { className: 'browse' },
       ...items.map((i) => el('li', {},
-        el('span', { className: 'item-key' }, i.key),
+        el('span', { className: 'item-key' }, i.label || i.key),
         i.detail ? el('span', { className: 'item-detail' }, i.detail) : null,
         el('span', { className: 'item-size' }, `${i.size} B`))),
       result.truncated ? el('li', { className: 'empty' }, '…') : null);

@@ -29,6 +29,9 @@ namespace tarmac {
 namespace {
 
 const QLatin1String kBucketKind("bucket");
+// The bucket search's "show" choices.
+const QString kCurrentObjects = QStringLiteral("current objects");
+const QString kEveryVersion = QStringLiteral("every version");
 
 Error notRunning()
 {
@@ -414,6 +417,8 @@ QList<CatalogEntry> S3Module::catalog() const
         e.properties = {{QStringLiteral("Region"), b.region}};
         e.properties += bucketProperties(b);
         e.actions = {QStringLiteral("browse")};
+        e.search = {{QStringLiteral("prefix"), tr("Prefix"), QStringLiteral("photos/2024/"), {}},
+            {QStringLiteral("show"), tr("Show"), QString(), {kCurrentObjects, kEveryVersion}}};
         out.append(e);
     }
     return out;
@@ -550,9 +555,15 @@ Result<CatalogItemBody> S3Module::readItem(
         return ServiceModule::readItem(kind, name, key);
     if (!m_store)
         return notRunning();
-    auto o = m_store->object(name, key.toUtf8());
+    const auto [objectKey, version] = versionKey(key);
+    auto o
+        = version ? m_store->version(name, objectKey, version) : m_store->object(name, objectKey);
     if (!o)
         return o.error();
+    if (o->deleteMarker)
+        return makeError(QStringLiteral("MethodNotAllowed"),
+            tr("version %1 of %2 is a delete marker: it has no content")
+                .arg(QString::fromUtf8(o->versionName()), QString::fromUtf8(objectKey)));
     if (!o->system.isEmpty()
         && s3sse::fromStoredForm(S3Store::parseHeaders(o->system)).isCustomer())
         return makeError(QStringLiteral("InvalidRequest"),
@@ -570,10 +581,85 @@ Result<void> S3Module::deleteItem(const QString &kind, const QString &name, cons
         return ServiceModule::deleteItem(kind, name, key);
     if (!m_store)
         return notRunning();
-    auto r = m_store->deleteObject(name, key.toUtf8());
+    const auto [objectKey, version] = versionKey(key);
+    // A version goes for good, unless object lock keeps it (as S3 refuses, without the
+    // governance bypass); the current object gets a delete marker on a versioned bucket.
+    S3Store::VersionGuard guard;
+    if (version && m_store->objectLockEnabled(name))
+        guard = [now = m_clock ? m_clock->nowNs() : 0](const S3Object &v) {
+            return s3objectlock::checkDelete(s3objectlock::lockOf(v), now, false);
+        };
+    auto r = m_store->deleteObject(name, objectKey, {}, version, guard);
     if (!r)
         return r.error();
     return {};
+}
+
+std::pair<QByteArray, std::optional<QByteArray>> S3Module::versionKey(const QString &key)
+{
+    const qsizetype nul = key.indexOf(QChar(0));
+    if (nul < 0)
+        return {key.toUtf8(), std::nullopt};
+    return {key.left(nul).toUtf8(), key.mid(nul + 1).toUtf8()};
+}
+
+Result<CatalogPage> S3Module::search(const QString &kind, const QString &name,
+    const QMap<QString, QString> &fields, const QString &after, int max) const
+{
+    if (kind != kBucketKind)
+        return ServiceModule::search(kind, name, fields, after, max);
+    if (!m_store)
+        return notRunning();
+    const QByteArray prefix = fields.value(QStringLiteral("prefix")).toUtf8();
+    const QString show = fields.value(QStringLiteral("show"), kCurrentObjects);
+    if (show != kCurrentObjects && show != kEveryVersion)
+        return makeError(QStringLiteral("InvalidArgument"),
+            tr("show is \"%1\" or \"%2\", not \"%3\"").arg(kCurrentObjects, kEveryVersion, show));
+    CatalogPage out;
+    if (show == kCurrentObjects) {
+        S3ListQuery q;
+        q.prefix = prefix;
+        q.maxKeys = std::clamp(max, 1, 1000);
+        q.after = after.toUtf8();
+        auto page = m_store->listObjects(name, q);
+        if (!page)
+            return page.error();
+        out.truncated = page->truncated;
+        for (const S3Object &o : page->objects)
+            out.items.append(
+                CatalogItem {QString::fromUtf8(o.key), o.size, o.lastModifiedNs, itemDetail(o)});
+        if (out.truncated)
+            out.next = QString::fromUtf8(page->last);
+        return out;
+    }
+    // Every version, newest first within a key; each item's key names its version.
+    S3VersionQuery q;
+    q.prefix = prefix;
+    q.maxKeys = std::clamp(max, 1, 1000);
+    if (!after.isEmpty()) {
+        const auto [key, version] = versionKey(after);
+        q.keyMarker = key;
+        q.versionIdMarker = version.value_or(QByteArray());
+    }
+    auto page = m_store->listObjectVersions(name, q);
+    if (!page)
+        return page.error();
+    out.truncated = page->truncated;
+    for (const S3Object &v : page->versions) {
+        QStringList parts {tr("version %1").arg(QString::fromUtf8(v.versionName())),
+            v.isLatest ? tr("latest") : tr("noncurrent")};
+        if (v.deleteMarker)
+            parts.append(tr("delete marker"));
+        if (const QString more = itemDetail(v); !more.isEmpty())
+            parts.append(more);
+        const QString objectKey = QString::fromUtf8(v.key);
+        out.items.append(CatalogItem {objectKey + QChar(0) + QString::fromUtf8(v.versionName()),
+            v.size, v.lastModifiedNs, parts.join(QStringLiteral(" · ")), objectKey});
+    }
+    if (out.truncated)
+        out.next = QString::fromUtf8(page->nextKeyMarker) + QChar(0)
+            + QString::fromUtf8(page->nextVersionIdMarker);
+    return out;
 }
 
 void S3Module::putItem(const QString &kind, const QString &name, const QString &key,
@@ -599,7 +685,9 @@ void S3Module::putItem(const QString &kind, const QString &name, const QString &
                         return done(staged.error());
                     S3ObjectAttributes attributes;
                     attributes.headers.append({QByteArrayLiteral("content-type"), type.toUtf8()});
-                    auto put = self->m_store->putObject(name, key.toUtf8(), *staged, attributes);
+                    // An edited version becomes the object's new current version.
+                    auto put = self->m_store->putObject(
+                        name, versionKey(key).first, *staged, attributes);
                     if (!put)
                         return done(put.error());
                     done({});

@@ -3,6 +3,7 @@
 #include "services/servicemodule.h"
 
 #include <memory>
+#include <optional>
 
 namespace tarmac {
 
@@ -53,6 +54,11 @@ public:
     Result<CatalogItemBody> readItem(
         const QString &kind, const QString &name, const QString &key) const override;
     Result<void> deleteItem(const QString &kind, const QString &name, const QString &key) override;
+    // The bucket's search: objects under a prefix, current ones or every version (an item's
+    // key is then the object's key, a NUL and the version's id, which readItem and
+    // deleteItem take: reading that version, deleting it for good).
+    Result<CatalogPage> search(const QString &kind, const QString &name,
+        const QMap<QString, QString> &fields, const QString &after, int max) const override;
     void putItem(const QString &kind, const QString &name, const QString &key, const QString &file,
         std::function<void(Result<void>)> done) override;
     // A bucket's objects are counted up to this many, so that a huge bucket costs little.
@@ -67,6 +73,8 @@ private:
     // What the desktop shows about a bucket and an object beyond their names and sizes.
     QList<std::pair<QString, QString>> bucketProperties(const S3Bucket &bucket) const;
     QString itemDetail(const S3Object &object) const;
+    // A catalog item's key as the object's key and, for a version's item, its version.
+    static std::pair<QByteArray, std::optional<QByteArray>> versionKey(const QString &key);
 
     Store *m_state = nullptr;
     const Clock *m_clock = nullptr;

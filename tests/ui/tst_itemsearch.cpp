@@ -1,8 +1,10 @@
-// A DynamoDB table in the desktop's item browser: its items listed with a line about each,
-// the search form the table's catalog entry brings (Query and Scan on the table or an index,
-// key condition, filter, values typed as plain JSON, order), DynamoDB's own message for a
-// search it refuses, More… past a page, and Edit… putting an item back. The browser knows
-// no service: the form and every answer come from the DynamoDB module's catalog.
+// The desktop's item browser with a search form. A DynamoDB table: its items listed with a
+// line about each, the search form the table's catalog entry brings (Query and Scan on the
+// table or an index, key condition, filter, values typed as plain JSON, order), DynamoDB's
+// own message for a search it refuses, More… past a page, and Edit… putting an item back. A
+// versioned bucket: every version of its objects (delete markers too), one version read,
+// edited into a new current version, and deleted for good. The browser knows no service: the
+// forms and every answer come from the DynamoDB and S3 modules' catalogs.
 
 #include "engine/engine.h"
 #include "services/servicemodule.h"
@@ -67,26 +69,39 @@ QString lineOf(const QTableWidget *t, const QString &pkSk)
     return {};
 }
 
+constexpr char kBucketTemplate[] = R"(Resources:
+  History:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: history
+      VersioningConfiguration: {Status: Enabled}
+)";
+
+// An ephemeral engine's options for a project of one template.
+Engine::Options projectWith(const QTemporaryDir &project, const char *templateText)
+{
+    QFile t(project.filePath(QStringLiteral("template.yaml")));
+    if (!t.open(QIODevice::WriteOnly) || t.write(templateText) < 0)
+        qFatal("cannot write the template");
+    t.close();
+    Engine::Options o;
+    o.projectPath = project.path();
+    o.ephemeral = true;
+    o.edgePort = o.idePort = 0;
+    o.ports.insert(QStringLiteral("api"), 0);
+    return o;
+}
+
 } // namespace
 
-class TestTableResources : public QObject
+class TestItemSearch : public QObject
 {
     Q_OBJECT
 private slots:
     void searchAndEditATable()
     {
         QTemporaryDir project;
-        QFile t(project.filePath(QStringLiteral("template.yaml")));
-        QVERIFY(t.open(QIODevice::WriteOnly));
-        t.write(kTemplate);
-        t.close();
-
-        Engine::Options o;
-        o.projectPath = project.path();
-        o.ephemeral = true;
-        o.edgePort = o.idePort = 0;
-        o.ports.insert(QStringLiteral("api"), 0);
-        EngineHost host(o);
+        EngineHost host(projectWith(project, kTemplate));
         ResourceModel model;
         ResourcesView view(&host, &model);
         QSignalSpy started(&host, &EngineHost::started);
@@ -253,7 +268,114 @@ private slots:
         browser->close();
         host.stop();
     }
+
+    void versionsOfABucket()
+    {
+        QTemporaryDir project;
+        EngineHost host(projectWith(project, kBucketTemplate));
+        QSignalSpy started(&host, &EngineHost::started);
+        host.start();
+        QVERIFY(started.wait(20000));
+
+        ItemBrowser browser(&host, QStringLiteral("bucket"), QStringLiteral("history"));
+        browser.resize(900, 420);
+        browser.show();
+        QSignalSpy listed(&browser, &ItemBrowser::listed);
+        QSignalSpy failed(&browser, &ItemBrowser::failed);
+        QSignalSpy downloaded(&browser, &ItemBrowser::downloaded);
+        QTRY_VERIFY(browser.findChild<QWidget *>(QStringLiteral("search"))->isVisible());
+        // Three versions of doc.txt, one of other.txt; then doc.txt deleted (a delete marker).
+        const auto upload = [&](const QString &key, const QByteArray &content) {
+            const QString file = project.filePath(QStringLiteral("upload"));
+            QFile f(file);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(content);
+            f.close();
+            listed.clear();
+            browser.upload(file, key);
+            QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), 10000);
+        };
+        upload(QStringLiteral("doc.txt"), "v1");
+        upload(QStringLiteral("doc.txt"), "v2");
+        upload(QStringLiteral("doc.txt"), "v3");
+        upload(QStringLiteral("other.txt"), "other");
+        listed.clear();
+        browser.remove(QStringLiteral("doc.txt"));
+        QTRY_VERIFY(!listed.isEmpty());
+        QCOMPARE(column(browser.table(), 0), QStringList {QStringLiteral("other.txt")});
+
+        // Every version under a prefix, newest first.
+        auto *show = browser.findChild<QComboBox *>(QStringLiteral("search-show"));
+        QVERIFY(show);
+        QCOMPARE(show->itemText(1), QStringLiteral("every version"));
+        listed.clear();
+        browser.search({{QStringLiteral("prefix"), QStringLiteral("doc")},
+            {QStringLiteral("show"), QStringLiteral("every version")}});
+        QTRY_VERIFY(!listed.isEmpty());
+        QCOMPARE(column(browser.table(), 0), QStringList(4, QStringLiteral("doc.txt")));
+        const QStringList details = column(browser.table(), 3);
+        QVERIFY2(details[0].endsWith(QStringLiteral(" · latest · delete marker")),
+            qPrintable(details[0]));
+        for (int i = 1; i < 4; ++i)
+            QVERIFY2(details[i].endsWith(QStringLiteral(" · noncurrent")), qPrintable(details[i]));
+        const auto keyAt
+            = [&](int row) { return browser.table()->item(row, 0)->data(Qt::UserRole).toString(); };
+        QVERIFY(keyAt(1).startsWith(QStringLiteral("doc.txt") + QChar(0)));
+        QTest::qWait(200);
+        const QString shots = qEnvironmentVariable("TARMAC_SCREENSHOTS");
+        if (!shots.isEmpty())
+            QVERIFY(browser.grab().save(shots + QStringLiteral("/bucket-versions.png")));
+
+        // One version's content; a delete marker has none.
+        const QString back = project.filePath(QStringLiteral("back"));
+        browser.download(keyAt(2), back);
+        QVERIFY(downloaded.wait(10000));
+        QFile b(back);
+        QVERIFY(b.open(QIODevice::ReadOnly));
+        QCOMPARE(b.readAll(), QByteArray("v2"));
+        failed.clear();
+        browser.download(keyAt(0), back);
+        QTRY_VERIFY(!failed.isEmpty());
+        QVERIFY2(failed.last().first().toString().contains(QLatin1String("is a delete marker")),
+            qPrintable(failed.last().first().toString()));
+
+        // The oldest version, edited: the object's new current version.
+        QDialog *editor = browser.edit(keyAt(3));
+        auto *text = editor->findChild<QPlainTextEdit *>(QStringLiteral("itemText"));
+        QTRY_VERIFY(!text->isReadOnly());
+        QCOMPARE(text->toPlainText(), QStringLiteral("v1"));
+        text->setPlainText(QStringLiteral("v1, restored"));
+        listed.clear();
+        editor->findChild<QPushButton *>(QStringLiteral("save"))->click();
+        QTRY_VERIFY(!listed.isEmpty());
+        QCOMPARE(browser.table()->rowCount(), 5);
+        QVERIFY(column(browser.table(), 3)[0].endsWith(QStringLiteral(" · latest")));
+
+        // A version deleted for good.
+        const QString v2 = keyAt(3);
+        listed.clear();
+        browser.remove(v2);
+        QTRY_VERIFY(!listed.isEmpty());
+        QCOMPARE(browser.table()->rowCount(), 4);
+        for (int i = 0; i < 4; ++i)
+            QVERIFY(keyAt(i) != v2);
+
+        // Current objects only, under a prefix; then everything.
+        listed.clear();
+        browser.search({{QStringLiteral("prefix"), QStringLiteral("d")},
+            {QStringLiteral("show"), QStringLiteral("current objects")}});
+        QTRY_VERIFY(!listed.isEmpty());
+        QCOMPARE(column(browser.table(), 0), QStringList {QStringLiteral("doc.txt")});
+        QCOMPARE(browser.table()->item(0, 1)->text(), QStringLiteral("12 bytes"));
+        listed.clear();
+        browser.showAll();
+        QTRY_VERIFY(!listed.isEmpty());
+        QCOMPARE(column(browser.table(), 0),
+            (QStringList {QStringLiteral("doc.txt"), QStringLiteral("other.txt")}));
+        QCOMPARE(failed.size(), 1);
+        host.stop();
+    }
 };
 
-QTEST_MAIN(TestTableResources)
-#include "tst_tableresources.moc"
+QTEST_MAIN(TestItemSearch)
+#include "tst_itemsearch.moc"
