@@ -174,7 +174,7 @@ class FidelityReport(unittest.TestCase):
         ("37:9", "unsupported event type IoTRule"),
         ("47:7", "unsupported value Runtime: java21"),
         ("52:7", "unsupported property WebsiteConfiguration"),
-        ("54:7", "unsupported property LifecycleConfiguration"),
+        ("54:7", "unsupported property ReplicationConfiguration"),
         ("63:3", "unsupported resource type AWS::EC2::VPC"),
         ("68:3", "unsupported resource type AWS::EC2::Subnet"),
         ("74:3", "unsupported resource type AWS::Glue::Workflow"),

@@ -315,10 +315,16 @@ Result<void> S3Module::putResource(const StackResource &resource, const StackRes
         return settings.error();
     const QString &name = resource.physicalId;
     if (!previous) {
-        auto r = m_store->createBucket(name, m_region);
+        auto r = m_store->createBucket(name, m_region, settings->objectLockEnabled);
         if (!r && r.error().code != QLatin1String("BucketAlreadyOwnedByYou"))
             return r.error();
     }
+    if (settings->objectLockEnabled && !m_store->objectLockEnabled(name)) {
+        if (auto r = m_store->enableObjectLock(name); !r)
+            return r.error();
+    }
+    if (auto r = putBucketDocuments(name, *settings, previous); !r)
+        return r;
     const std::pair<S3Store::BucketDocument, QByteArray> documents[] = {
         {S3Store::BucketDocument::Cors,
             settings->cors.isEmpty() ? QByteArray() : s3xml::renderCors(settings->cors)},
@@ -343,6 +349,48 @@ Result<void> S3Module::putResource(const StackResource &resource, const StackRes
     // A configuration that changed tells its queues, as S3 does when one is put.
     if (m_notifier && before && *before != documents[2].second)
         m_notifier->sendTestEvents(name, settings->notification, newRequestId());
+    return {};
+}
+
+Result<void> S3Module::putBucketDocuments(
+    const QString &name, const s3resources::BucketSettings &settings, const StackResource *previous)
+{
+    // What the template sets replaces what the API set; what it stops setting is removed.
+    // What neither the template nor its last version set is the API's to keep.
+    s3resources::BucketSettings before;
+    if (previous) {
+        if (auto b = s3resources::readBucket(previous->logicalId, previous->properties, nullptr))
+            before = *b;
+    }
+    QByteArray acl;
+    if (!settings.cannedAcl.isEmpty()) {
+        auto canned = s3access::cannedBucketAcl(settings.cannedAcl, s3access::defaultAccount());
+        if (!canned)
+            return canned.error();
+        acl = s3access::aclToStorage(*canned);
+    }
+    const struct
+    {
+        S3Store::BucketDocument which;
+        QByteArray now;
+        bool was;
+    } documents[] = {
+        {S3Store::BucketDocument::Encryption, settings.encryption, !before.encryption.isEmpty()},
+        {S3Store::BucketDocument::PublicAccessBlock, settings.publicAccessBlock,
+            !before.publicAccessBlock.isEmpty()},
+        {S3Store::BucketDocument::Ownership, settings.ownership, !before.ownership.isEmpty()},
+        {S3Store::BucketDocument::Lifecycle, settings.lifecycle, !before.lifecycle.isEmpty()},
+        {S3Store::BucketDocument::ObjectLock, settings.objectLock, !before.objectLock.isEmpty()},
+        {S3Store::BucketDocument::Acl, acl, !before.cannedAcl.isEmpty()},
+    };
+    for (const auto &d : documents) {
+        if (d.now.isEmpty() && !d.was)
+            continue;
+        if (auto r = m_store->setBucketDocument(name, d.which, d.now); !r)
+            return r.error();
+    }
+    if (m_lifecycle && (!settings.lifecycle.isEmpty() || !before.lifecycle.isEmpty()))
+        m_lifecycle->configurationChanged(name);
     return {};
 }
 

@@ -15,6 +15,9 @@ class S3Notifier;
 class S3RestApi;
 class S3Store;
 class Store;
+namespace s3resources {
+struct BucketSettings;
+}
 
 // Tarmac's S3: the model (S3Store), its wire API on the edge port (S3RestApi) and the bridge
 // from object events to function deliveries (S3Notifier), wired at start.
@@ -73,6 +76,9 @@ private:
     // What the desktop shows about a bucket and an object beyond their names and sizes.
     QList<std::pair<QString, QString>> bucketProperties(const S3Bucket &bucket) const;
     QString itemDetail(const S3Object &object) const;
+    // A template's encryption, access, lifecycle and lock settings, put as the API puts them.
+    Result<void> putBucketDocuments(const QString &name,
+        const s3resources::BucketSettings &settings, const StackResource *previous);
     // A catalog item's key as the object's key and, for a version's item, its version.
     static std::pair<QByteArray, std::optional<QByteArray>> versionKey(const QString &key);
 

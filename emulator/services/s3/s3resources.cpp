@@ -1,5 +1,9 @@
 #include "services/s3/s3resources.h"
 
+#include "services/s3/s3access.h"
+#include "services/s3/s3lifecycle.h"
+#include "services/s3/s3objectlock.h"
+#include "services/s3/s3sse.h"
 #include "template/intrinsics.h"
 #include "template/stack.h"
 
@@ -43,17 +47,15 @@ public:
                 {"Tags", E, ""},
                 {"NotificationConfiguration", E, ""},
                 {"VersioningConfiguration", E, ""},
-                {"BucketEncryption", I,
-                    "applied through PutBucketEncryption only, not from templates"},
-                {"PublicAccessBlockConfiguration", I,
-                    "access control is enforced only under --verify-signatures, and set by its API "
-                    "calls"},
-                {"OwnershipControls", I,
-                    "access control is enforced only under --verify-signatures, and set by its API "
-                    "calls"},
-                {"AccessControl", I,
-                    "access control is enforced only under --verify-signatures, and set by its API "
-                    "calls"},
+                {"BucketEncryption", E, ""},
+                {"LifecycleConfiguration", E, ""},
+                {"ObjectLockEnabled", E, ""},
+                {"ObjectLockConfiguration", E, ""},
+                {"PublicAccessBlockConfiguration", E,
+                    "kept; access control is enforced under --verify-signatures"},
+                {"OwnershipControls", E,
+                    "kept; access control is enforced under --verify-signatures"},
+                {"AccessControl", E, "kept; access control is enforced under --verify-signatures"},
                 {"AccelerateConfiguration", I, "there is nothing to accelerate locally"},
                 {"MetricsConfigurations", I, "no CloudWatch metrics"},
             },
@@ -169,6 +171,257 @@ const FunctionEventType &s3EventType()
 {
     return g_event;
 }
+
+// --- CloudFormation's bucket settings as the S3 documents the API keeps ------------------
+// Each property is written as the XML body its Put… call takes and read back by that call's
+// own parser, so a template is checked exactly as the API checks a request.
+
+namespace {
+
+QString escaped(const QString &text)
+{
+    return text.toHtmlEscaped();
+}
+
+QString scalar(const Json &value)
+{
+    QString s;
+    IntrinsicResolver::scalarToString(value, &s);
+    return s;
+}
+
+// `<Name>value</Name>` for a scalar property that is there; empty otherwise.
+QString element(const char *name, const Json &object, const char *property)
+{
+    if (!object.is_object() || !object.contains(property))
+        return {};
+    const QString n = QLatin1String(name);
+    return u'<' + n + u'>' + escaped(scalar(object[property])) + QStringLiteral("</") + n + u'>';
+}
+
+QString wrap(const char *name, const QString &inner)
+{
+    const QString n = QLatin1String(name);
+    return u'<' + n + u'>' + inner + QStringLiteral("</") + n + u'>';
+}
+
+const Json &member(const Json &object, const char *name)
+{
+    static const Json none;
+    return object.is_object() && object.contains(name) ? object[name] : none;
+}
+
+QString encryptionXml(const Json &p)
+{
+    QString rules;
+    const Json &list = member(p, "ServerSideEncryptionConfiguration");
+    if (list.is_array()) {
+        for (const Json &r : list) {
+            const Json &byDefault = member(r, "ServerSideEncryptionByDefault");
+            rules += wrap("Rule",
+                (byDefault.is_object() ? wrap("ApplyServerSideEncryptionByDefault",
+                     element("SSEAlgorithm", byDefault, "SSEAlgorithm")
+                         + element("KMSMasterKeyID", byDefault, "KMSMasterKeyID"))
+                                       : QString())
+                    + element("BucketKeyEnabled", r, "BucketKeyEnabled"));
+        }
+    }
+    return wrap("ServerSideEncryptionConfiguration", rules);
+}
+
+QString publicAccessBlockXml(const Json &p)
+{
+    return wrap("PublicAccessBlockConfiguration",
+        element("BlockPublicAcls", p, "BlockPublicAcls")
+            + element("IgnorePublicAcls", p, "IgnorePublicAcls")
+            + element("BlockPublicPolicy", p, "BlockPublicPolicy")
+            + element("RestrictPublicBuckets", p, "RestrictPublicBuckets"));
+}
+
+QString ownershipXml(const Json &p)
+{
+    QString rules;
+    const Json &list = member(p, "Rules");
+    if (list.is_array()) {
+        for (const Json &r : list)
+            rules += wrap("Rule", element("ObjectOwnership", r, "ObjectOwnership"));
+    }
+    return wrap("OwnershipControls", rules);
+}
+
+// CloudFormation's rule properties, as PutBucketLifecycleConfiguration's elements.
+QString lifecycleRuleXml(const Json &r)
+{
+    // The filter: a prefix, tags and sizes; more than one of them go in an And.
+    QStringList conditions;
+    if (r.contains("Prefix"))
+        conditions.append(element("Prefix", r, "Prefix"));
+    for (const Json &t : member(r, "TagFilters"))
+        conditions.append(wrap("Tag", element("Key", t, "Key") + element("Value", t, "Value")));
+    if (r.contains("ObjectSizeGreaterThan"))
+        conditions.append(element("ObjectSizeGreaterThan", r, "ObjectSizeGreaterThan"));
+    if (r.contains("ObjectSizeLessThan"))
+        conditions.append(element("ObjectSizeLessThan", r, "ObjectSizeLessThan"));
+    QString out = element("ID", r, "Id");
+    out += wrap("Filter",
+        conditions.size() > 1 ? wrap("And", conditions.join(QString()))
+                              : conditions.join(QString()));
+    out += element("Status", r, "Status");
+    const auto transition = [](const Json &t, bool noncurrent) {
+        return wrap(noncurrent ? "NoncurrentVersionTransition" : "Transition",
+            (noncurrent
+                    ? element("NoncurrentDays", t, "TransitionInDays")
+                        + element("NewerNoncurrentVersions", t, "NewerNoncurrentVersions")
+                    : element("Days", t, "TransitionInDays") + element("Date", t, "TransitionDate"))
+                + element("StorageClass", t, "StorageClass"));
+    };
+    for (const Json &t : member(r, "Transitions"))
+        out += transition(t, false);
+    if (r.contains("Transition"))
+        out += transition(r["Transition"], false);
+    if (r.contains("ExpirationInDays") || r.contains("ExpirationDate")
+        || r.contains("ExpiredObjectDeleteMarker"))
+        out += wrap("Expiration",
+            element("Days", r, "ExpirationInDays") + element("Date", r, "ExpirationDate")
+                + element("ExpiredObjectDeleteMarker", r, "ExpiredObjectDeleteMarker"));
+    for (const Json &t : member(r, "NoncurrentVersionTransitions"))
+        out += transition(t, true);
+    if (r.contains("NoncurrentVersionTransition"))
+        out += transition(r["NoncurrentVersionTransition"], true);
+    const Json &noncurrent = member(r, "NoncurrentVersionExpiration");
+    if (noncurrent.is_object())
+        out += wrap("NoncurrentVersionExpiration",
+            element("NoncurrentDays", noncurrent, "NoncurrentDays")
+                + element("NewerNoncurrentVersions", noncurrent, "NewerNoncurrentVersions"));
+    else if (r.contains("NoncurrentVersionExpirationInDays"))
+        out += wrap("NoncurrentVersionExpiration",
+            element("NoncurrentDays", r, "NoncurrentVersionExpirationInDays"));
+    const Json &abort = member(r, "AbortIncompleteMultipartUpload");
+    if (abort.is_object())
+        out += wrap("AbortIncompleteMultipartUpload",
+            element("DaysAfterInitiation", abort, "DaysAfterInitiation"));
+    return wrap("Rule", out);
+}
+
+QString objectLockXml(const Json &p)
+{
+    const Json &retention = member(member(p, "Rule"), "DefaultRetention");
+    return wrap("ObjectLockConfiguration",
+        QStringLiteral("<ObjectLockEnabled>Enabled</ObjectLockEnabled>")
+            + (retention.is_object() ? wrap("Rule",
+                   wrap("DefaultRetention",
+                       element("Mode", retention, "Mode") + element("Days", retention, "Days")
+                           + element("Years", retention, "Years")))
+                                     : QString()));
+}
+
+// An API error about a property's document, for a template: the property, then what is
+// wrong (without the API's words about XML, which the template did not write).
+QString templateMessage(const char *property, const Error &e)
+{
+    static const QString xml = QStringLiteral(
+        "The XML you provided was not well-formed or did not validate against our published "
+        "schema: ");
+    QString message = e.message;
+    if (message.startsWith(xml))
+        message = message.mid(xml.size());
+    return QLatin1String(property) + QStringLiteral(": ") + message;
+}
+
+// "PublicRead" → "public-read", as x-amz-acl names canned ACLs.
+QString cannedAclName(const QString &cloudFormationName)
+{
+    QString out;
+    for (const QChar c : cloudFormationName) {
+        if (c.isUpper() && !out.isEmpty())
+            out += u'-';
+        out += c.toLower();
+    }
+    return out;
+}
+
+Result<void> readBucketDocuments(const Json &p, BucketSettings &out,
+    const std::function<Error(const QStringList &, const QString &)> &fail)
+{
+    const auto document
+        = [&](const char *property, auto parse, auto render, QByteArray &into) -> Result<void> {
+        if (!p.contains(property))
+            return {};
+        auto parsed = parse(p[property]);
+        if (!parsed)
+            return fail({QLatin1String(property)}, templateMessage(property, parsed.error()));
+        into = render(*parsed);
+        return {};
+    };
+    if (auto r = document(
+            "BucketEncryption",
+            [](const Json &v) { return s3sse::parseBucketEncryption(encryptionXml(v).toUtf8()); },
+            [](const s3sse::BucketEncryption &c) { return s3sse::renderBucketEncryption(c); },
+            out.encryption);
+        !r)
+        return r;
+    if (auto r = document(
+            "PublicAccessBlockConfiguration",
+            [](const Json &v) {
+                return s3access::parsePublicAccessBlock(publicAccessBlockXml(v).toUtf8());
+            },
+            [](const S3PublicAccessBlock &b) { return s3access::renderPublicAccessBlock(b); },
+            out.publicAccessBlock);
+        !r)
+        return r;
+    if (auto r = document(
+            "OwnershipControls",
+            [](const Json &v) {
+                return s3access::parseOwnershipControls(ownershipXml(v).toUtf8());
+            },
+            [](S3ObjectOwnership o) { return s3access::renderOwnershipControls(o); },
+            out.ownership);
+        !r)
+        return r;
+    if (auto r = document(
+            "LifecycleConfiguration",
+            [](const Json &v) {
+                QString rules;
+                for (const Json &rule : member(v, "Rules"))
+                    rules += lifecycleRuleXml(rule);
+                return s3lifecycle::parseConfiguration(
+                    wrap("LifecycleConfiguration", rules).toUtf8(),
+                    scalar(member(v, "TransitionDefaultMinimumObjectSize")).toUtf8());
+            },
+            [](const s3lifecycle::Configuration &c) { return s3lifecycle::renderConfiguration(c); },
+            out.lifecycle);
+        !r)
+        return r;
+    if (auto r = document(
+            "ObjectLockConfiguration",
+            [](const Json &v) {
+                return s3objectlock::parseConfiguration(objectLockXml(v).toUtf8());
+            },
+            [](const s3objectlock::Configuration &c) {
+                return s3objectlock::renderConfiguration(c);
+            },
+            out.objectLock);
+        !r)
+        return r;
+    if (p.contains("ObjectLockEnabled")) {
+        const QString on = scalar(p["ObjectLockEnabled"]);
+        if (on != QLatin1String("true") && on != QLatin1String("false"))
+            return fail({QStringLiteral("ObjectLockEnabled")}, QStringLiteral("true or false"));
+        out.objectLockEnabled = on == QLatin1String("true");
+    }
+    if (!out.objectLock.isEmpty() && !out.objectLockEnabled)
+        return fail({QStringLiteral("ObjectLockConfiguration")},
+            QStringLiteral("needs ObjectLockEnabled: true"));
+    if (p.contains("AccessControl")) {
+        out.cannedAcl = cannedAclName(scalar(p["AccessControl"]));
+        if (auto acl = s3access::cannedBucketAcl(out.cannedAcl, s3access::defaultAccount()); !acl)
+            return fail(
+                {QStringLiteral("AccessControl")}, templateMessage("AccessControl", acl.error()));
+    }
+    return {};
+}
+
+} // namespace
 
 Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, ResourceCheck *check)
 {
@@ -318,6 +571,8 @@ Result<BucketSettings> readBucket(const QString &logicalId, const Json &p, Resou
             }
         }
     }
+    if (auto r = readBucketDocuments(p, out, fail); !r)
+        return r.error();
     return out;
 }
 

@@ -28,6 +28,14 @@ struct BucketSettings
     QList<s3xml::Tag> tags;
     s3xml::NotificationConfiguration notification;
     std::optional<S3Versioning> versioning; // VersioningConfiguration's Status
+    // The documents the API's Put… calls keep, as they keep them (empty: not in the template).
+    QByteArray encryption; // BucketEncryption
+    QByteArray publicAccessBlock; // PublicAccessBlockConfiguration
+    QByteArray ownership; // OwnershipControls
+    QByteArray lifecycle; // LifecycleConfiguration
+    QByteArray objectLock; // ObjectLockConfiguration
+    bool objectLockEnabled = false; // ObjectLockEnabled
+    QString cannedAcl; // AccessControl, as x-amz-acl names it ("public-read")
 };
 Result<BucketSettings> readBucket(
     const QString &logicalId, const Json &properties, ResourceCheck *check);
