@@ -168,6 +168,117 @@ void InvokeDialog::showResult(const DeliveryResult &r)
     emit finished(r);
 }
 
+FieldForm::FieldForm(const QList<CatalogField> &fields, const QString &prefix, QWidget *parent)
+    : QWidget(parent)
+    , m_grid(new QGridLayout(this))
+{
+    m_grid->setContentsMargins(0, 0, 0, 0);
+    int column = 0;
+    for (const CatalogField &f : fields) {
+        QWidget *input;
+        if (!f.choices.isEmpty()) {
+            auto *box = new QComboBox;
+            box->addItems(f.choices);
+            input = box;
+        } else if (f.multiline) {
+            auto *text = new QPlainTextEdit(f.value);
+            text->setPlaceholderText(f.placeholder);
+            text->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+            text->setMinimumHeight(90);
+            input = text;
+        } else {
+            auto *line = new QLineEdit(f.value);
+            line->setPlaceholderText(f.placeholder);
+            line->setClearButtonEnabled(true);
+            line->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+            connect(line, &QLineEdit::returnPressed, this, &FieldForm::submitted);
+            input = line;
+        }
+        input->setObjectName(prefix + f.id);
+        m_inputs.insert(f.id, input);
+        auto *label = new QLabel(f.label);
+        label->setBuddy(input);
+        // Choices side by side on the first row; each text field on a row of its own.
+        if (f.choices.isEmpty()) {
+            if (column > 0) {
+                ++m_rows;
+                column = 0;
+            }
+            m_grid->addWidget(label, m_rows, 0, f.multiline ? Qt::AlignTop : Qt::Alignment());
+            m_grid->addWidget(input, m_rows, 1, 1, 5);
+            if (f.multiline) {
+                m_grid->setRowStretch(m_rows, 1); // a body takes the room there is
+                m_grows = true;
+            }
+            ++m_rows;
+        } else {
+            m_grid->addWidget(label, m_rows, column);
+            m_grid->addWidget(input, m_rows, column + 1);
+            column += 2;
+        }
+    }
+    if (column > 0)
+        ++m_rows;
+    m_grid->setColumnStretch(5, 1);
+}
+
+void FieldForm::addRow(QLayout *layout)
+{
+    m_grid->addLayout(layout, m_rows++, 0, 1, 6);
+}
+
+QMap<QString, QString> FieldForm::values() const
+{
+    QMap<QString, QString> out;
+    for (auto it = m_inputs.begin(); it != m_inputs.end(); ++it) {
+        if (auto *box = qobject_cast<QComboBox *>(it.value()))
+            out.insert(it.key(), box->currentText());
+        else if (auto *line = qobject_cast<QLineEdit *>(it.value()))
+            out.insert(it.key(), line->text());
+        else if (auto *text = qobject_cast<QPlainTextEdit *>(it.value()))
+            out.insert(it.key(), text->toPlainText());
+    }
+    return out;
+}
+
+void FieldForm::setValues(const QMap<QString, QString> &values)
+{
+    for (auto it = values.begin(); it != values.end(); ++it) {
+        QWidget *input = m_inputs.value(it.key());
+        if (auto *box = qobject_cast<QComboBox *>(input))
+            box->setCurrentText(it.value());
+        else if (auto *line = qobject_cast<QLineEdit *>(input))
+            line->setText(it.value());
+        else if (auto *text = qobject_cast<QPlainTextEdit *>(input))
+            text->setPlainText(it.value());
+    }
+}
+
+ActionDialog::ActionDialog(const QString &title, const QList<CatalogField> &fields, QWidget *parent)
+    : QDialog(parent)
+    , m_form(new FieldForm(fields, QStringLiteral("field-")))
+{
+    setWindowTitle(title);
+    setObjectName(QStringLiteral("actionDialog"));
+    auto *run = new QPushButton(tr("Run"));
+    run->setObjectName(QStringLiteral("run"));
+    run->setDefault(true);
+    auto *cancel = new QPushButton(tr("Cancel"));
+    auto *row = new QHBoxLayout;
+    row->addStretch();
+    row->addWidget(cancel);
+    row->addWidget(run);
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(m_form, m_form->grows() ? 1 : 0);
+    if (!m_form->grows())
+        layout->addStretch(1);
+    layout->addLayout(row);
+    resize(520, m_form->grows() ? 360 : 160);
+    connect(run, &QPushButton::clicked, this, &QDialog::accept);
+    connect(cancel, &QPushButton::clicked, this, &QDialog::reject);
+    connect(m_form, &FieldForm::submitted, this, &QDialog::accept);
+}
+
 ItemBrowser::ItemBrowser(
     EngineHost *host, const QString &kind, const QString &name, QWidget *parent)
     : QDialog(parent)
@@ -230,74 +341,39 @@ ItemBrowser::ItemBrowser(
     connect(this, &ItemBrowser::changed, this, &ItemBrowser::refresh);
     connect(this, &ItemBrowser::failed, m_status, &QLabel::setText);
     // The search form, when the resource's catalog entry has one.
-    m_host->call<QList<CatalogSearchField>>(
+    m_host->call<QList<CatalogField>>(
         this,
         [kind, name](Engine &engine) {
             for (const CatalogEntry &e : engine.catalog()) {
                 if (e.kind == kind && e.name == name)
                     return e.search;
             }
-            return QList<CatalogSearchField>();
+            return QList<CatalogField>();
         },
-        [this](const QList<CatalogSearchField> &fields) {
+        [this](const QList<CatalogField> &fields) {
             if (!fields.isEmpty())
                 buildSearch(fields);
         });
     refresh();
 }
 
-void ItemBrowser::buildSearch(const QList<CatalogSearchField> &fields)
+void ItemBrowser::buildSearch(const QList<CatalogField> &fields)
 {
-    auto *grid = new QGridLayout(m_searchBox);
-    grid->setContentsMargins(0, 0, 0, 0);
-    int row = 0;
-    int column = 0;
-    for (const CatalogSearchField &f : fields) {
-        QWidget *input;
-        if (!f.choices.isEmpty()) {
-            auto *box = new QComboBox;
-            box->addItems(f.choices);
-            input = box;
-        } else {
-            auto *line = new QLineEdit;
-            line->setPlaceholderText(f.placeholder);
-            line->setClearButtonEnabled(true);
-            line->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-            connect(line, &QLineEdit::returnPressed, this, [this] { search(searchFields()); });
-            input = line;
-        }
-        input->setObjectName(QStringLiteral("search-") + f.id);
-        m_fields.insert(f.id, input);
-        auto *label = new QLabel(f.label);
-        label->setBuddy(input);
-        // Choices side by side on the first row; each text field on a row of its own.
-        if (f.choices.isEmpty()) {
-            if (column > 0) {
-                ++row;
-                column = 0;
-            }
-            grid->addWidget(label, row, 0);
-            grid->addWidget(input, row, 1, 1, 5);
-            ++row;
-        } else {
-            grid->addWidget(label, row, column);
-            grid->addWidget(input, row, column + 1);
-            column += 2;
-        }
-    }
-    if (column > 0)
-        ++row;
+    m_form = new FieldForm(fields, QStringLiteral("search-"));
     auto *searchButton = new QPushButton(tr("Search"));
     searchButton->setObjectName(QStringLiteral("searchButton"));
     searchButton->setDefault(true);
     auto *allButton = new QPushButton(tr("Show all"));
     allButton->setObjectName(QStringLiteral("showAll"));
-    auto *row2 = new QHBoxLayout;
-    row2->addStretch();
-    row2->addWidget(allButton);
-    row2->addWidget(searchButton);
-    grid->addLayout(row2, row, 0, 1, 6);
-    grid->setColumnStretch(5, 1);
+    auto *buttons = new QHBoxLayout;
+    buttons->addStretch();
+    buttons->addWidget(allButton);
+    buttons->addWidget(searchButton);
+    m_form->addRow(buttons);
+    auto *layout = new QVBoxLayout(m_searchBox);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_form);
+    connect(m_form, &FieldForm::submitted, this, [this] { search(searchFields()); });
     connect(searchButton, &QPushButton::clicked, this, [this] { search(searchFields()); });
     connect(allButton, &QPushButton::clicked, this, &ItemBrowser::showAll);
     m_searchBox->show();
@@ -306,14 +382,7 @@ void ItemBrowser::buildSearch(const QList<CatalogSearchField> &fields)
 
 QMap<QString, QString> ItemBrowser::searchFields() const
 {
-    QMap<QString, QString> out;
-    for (auto it = m_fields.begin(); it != m_fields.end(); ++it) {
-        if (auto *box = qobject_cast<QComboBox *>(it.value()))
-            out.insert(it.key(), box->currentText());
-        else if (auto *line = qobject_cast<QLineEdit *>(it.value()))
-            out.insert(it.key(), line->text());
-    }
-    return out;
+    return m_form ? m_form->values() : QMap<QString, QString>();
 }
 
 QString ItemBrowser::statusText() const
@@ -326,12 +395,8 @@ void ItemBrowser::search(const QMap<QString, QString> &fields)
     m_searching = true;
     m_search = fields;
     // The form shows what is searched for, however the search came.
-    for (auto it = fields.begin(); it != fields.end(); ++it) {
-        if (auto *box = qobject_cast<QComboBox *>(m_fields.value(it.key())))
-            box->setCurrentText(it.value());
-        else if (auto *line = qobject_cast<QLineEdit *>(m_fields.value(it.key())))
-            line->setText(it.value());
-    }
+    if (m_form)
+        m_form->setValues(fields);
     load(false);
 }
 

@@ -6,6 +6,8 @@
 #include <QMap>
 
 class QComboBox;
+class QGridLayout;
+class QLayout;
 class QLabel;
 class QPlainTextEdit;
 class QPushButton;
@@ -16,7 +18,7 @@ namespace tarmac {
 class EngineHost;
 struct CatalogItemBody;
 struct CatalogPage;
-struct CatalogSearchField;
+struct CatalogField;
 
 // Invoke… for one function: an event editor (checked as JSON while typing) filled from
 // the sample events `tarmac events generate` knows, and the result (response or error, the
@@ -49,6 +51,43 @@ private:
     QPushButton *m_invoke;
     QLabel *m_status;
     QPlainTextEdit *m_result;
+};
+
+// A form for a catalog entry's fields (CatalogField: a search's, an action's): a list for a
+// field of choices (side by side), a line or a box of text for the others (a row each). Each
+// input is named prefix + the field's id.
+class FieldForm : public QWidget
+{
+    Q_OBJECT
+public:
+    FieldForm(const QList<CatalogField> &fields, const QString &prefix, QWidget *parent = nullptr);
+
+    QMap<QString, QString> values() const; // by field id, as typed
+    void setValues(const QMap<QString, QString> &values);
+    void addRow(QLayout *layout); // below the fields (buttons)
+    bool grows() const { return m_grows; } // a field of several lines takes the room there is
+
+signals:
+    void submitted(); // Return in a line of text
+
+private:
+    QGridLayout *m_grid;
+    QMap<QString, QWidget *> m_inputs;
+    int m_rows = 0;
+    bool m_grows = false;
+};
+
+// What an action asks for before it runs (a route's "send request": method, path, body).
+class ActionDialog : public QDialog
+{
+    Q_OBJECT
+public:
+    ActionDialog(
+        const QString &title, const QList<CatalogField> &fields, QWidget *parent = nullptr);
+    FieldForm *form() const { return m_form; }
+
+private:
+    FieldForm *m_form;
 };
 
 // The items a resource holds (a bucket's objects, …; its "browse" action in the resource
@@ -92,7 +131,7 @@ signals:
 private:
     void load(bool append);
     void showPage(const CatalogPage &page, bool append);
-    void buildSearch(const QList<CatalogSearchField> &fields);
+    void buildSearch(const QList<CatalogField> &fields);
     void chooseUpload();
     void chooseDownload();
     void removeSelected();
@@ -106,7 +145,7 @@ private:
     QString m_kind;
     QString m_name;
     QWidget *m_searchBox;
-    QMap<QString, QWidget *> m_fields; // search field id → QComboBox or QLineEdit
+    FieldForm *m_form = nullptr; // the search's, once the entry's fields arrive
     bool m_searching = false;
     QMap<QString, QString> m_search; // the search shown
     QString m_next; // where More… starts

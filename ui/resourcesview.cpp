@@ -202,10 +202,38 @@ void ResourcesView::updateButtons()
 
 void ResourcesView::runAction(const QString &kind, const QString &name, const QString &action)
 {
+    // An action that asks for something first (its fields in the catalog) opens a form.
+    m_host->call<QList<CatalogField>>(
+        this,
+        [kind, name, action](Engine &engine) {
+            for (const CatalogEntry &e : engine.catalog()) {
+                if (e.kind == kind && e.name == name)
+                    return e.actionFields.value(action);
+            }
+            return QList<CatalogField>();
+        },
+        [this, kind, name, action](const QList<CatalogField> &fields) {
+            if (fields.isEmpty())
+                return runActionWith(kind, name, action, {});
+            QString title = action;
+            title[0] = title[0].toUpper();
+            auto *dialog = new ActionDialog(tr("%1: %2").arg(title, name), fields, this);
+            dialog->setAttribute(Qt::WA_DeleteOnClose);
+            connect(dialog, &QDialog::accepted, this, [this, dialog, kind, name, action] {
+                runActionWith(kind, name, action, dialog->form()->values());
+            });
+            dialog->show();
+            emit actionDialogShown(dialog);
+        });
+}
+
+void ResourcesView::runActionWith(const QString &kind, const QString &name, const QString &action,
+    const QMap<QString, QString> &fields)
+{
     m_host->call<Result<QString>>(
         this,
-        [kind, name, action](
-            Engine &engine) { return engine.runCatalogAction(kind, name, action); },
+        [kind, name, action, fields](
+            Engine &engine) { return engine.runCatalogAction(kind, name, action, fields); },
         [this](Result<QString> r) {
             m_outcome->setText(r ? *r : tr("Failed: %1").arg(r.error().message));
             m_outcome->show();

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <QMap>
 #include <QWidget>
+
+class QDialog;
 
 class QLabel;
 class QPushButton;
@@ -29,9 +32,15 @@ public:
     QWidget *invoke(const QString &function);
     // The item browser of a resource that offers "browse".
     QWidget *browse(const QString &kind, const QString &name);
-    // Runs one of a resource's other actions; the outcome shows under the buttons.
+    // Runs one of a resource's other actions; the outcome shows under the buttons. An action
+    // with fields (a route's "send request") asks for them first, in an ActionDialog.
     void runAction(const QString &kind, const QString &name, const QString &action);
+    void runActionWith(const QString &kind, const QString &name, const QString &action,
+        const QMap<QString, QString> &fields);
     QString lastOutcome() const;
+
+signals:
+    void actionDialogShown(QDialog *dialog);
 
 protected:
     void showEvent(QShowEvent *event) override;

@@ -788,14 +788,14 @@ ServiceModule *Engine::catalogModule(const QString &kind) const
     return nullptr;
 }
 
-Result<QString> Engine::runCatalogAction(
-    const QString &kind, const QString &name, const QString &action) const
+Result<QString> Engine::runCatalogAction(const QString &kind, const QString &name,
+    const QString &action, const QMap<QString, QString> &fields) const
 {
     ServiceModule *owner = catalogModule(kind);
     if (!owner)
         return makeError(QStringLiteral("ResourceNotFoundException"),
             QStringLiteral("no running service shows %1 resources").arg(kind));
-    return owner->runAction(kind, name, action);
+    return owner->runActionWith(kind, name, action, fields);
 }
 
 QUrl Engine::ideUrl() const

@@ -129,10 +129,11 @@ public:
     QList<CatalogEntry> catalog() const;
     // The module that shows resources of that kind, or null.
     ServiceModule *catalogModule(const QString &kind) const;
-    // One of a resource's other actions ("purge": ServiceModule::runAction), through the
-    // module that shows its kind: what it did, as a phrase for the user.
-    Result<QString> runCatalogAction(
-        const QString &kind, const QString &name, const QString &action) const;
+    // One of a resource's other actions ("purge": ServiceModule::runActionWith), with what
+    // was typed in its fields, through the module that shows its kind: what it did, as a
+    // phrase for the user.
+    Result<QString> runCatalogAction(const QString &kind, const QString &name,
+        const QString &action, const QMap<QString, QString> &fields = {}) const;
 
     // Tarmac's own pages and controls at /_tarmac/<name>… on the edge port, for the layers
     // above (the IDE's browser console). Before start() binds the edge port, or from

@@ -10,6 +10,35 @@
 
 namespace tarmac {
 
+namespace {
+
+Json fieldsJson(const QList<CatalogField> &fields)
+{
+    Json out = Json::array();
+    for (const CatalogField &field : fields) {
+        Json choices = Json::array();
+        for (const QString &c : field.choices)
+            choices.push_back(toStd(c));
+        out.push_back({{"id", toStd(field.id)}, {"label", toStd(field.label)},
+            {"placeholder", toStd(field.placeholder)}, {"choices", choices},
+            {"value", toStd(field.value)}, {"multiline", field.multiline}});
+    }
+    return out;
+}
+
+// Field ids a request names that the form does not have: the first, or empty.
+QString unknownField(const QMap<QString, QString> &given, const QList<CatalogField> &fields)
+{
+    for (auto it = given.begin(); it != given.end(); ++it) {
+        if (std::none_of(fields.begin(), fields.end(),
+                [&](const CatalogField &f) { return f.id == it.key(); }))
+            return it.key();
+    }
+    return {};
+}
+
+} // namespace
+
 Json catalogEntryJson(const CatalogEntry &e, const Engine &engine)
 {
     const QString logical = engine.logicalName(e.physicalId.isEmpty() ? e.name : e.physicalId);
@@ -26,16 +55,13 @@ Json catalogEntryJson(const CatalogEntry &e, const Engine &engine)
         {"name", toStd(e.name)}, {"arn", toStd(e.arn)}, {"status", toStd(e.status)},
         {"counts", counts ? *counts : Json::object()}, {"properties", properties},
         {"actions", actions}};
-    if (!e.search.isEmpty()) {
-        Json fields = Json::array();
-        for (const CatalogSearchField &field : e.search) {
-            Json choices = Json::array();
-            for (const QString &c : field.choices)
-                choices.push_back(toStd(c));
-            fields.push_back({{"id", toStd(field.id)}, {"label", toStd(field.label)},
-                {"placeholder", toStd(field.placeholder)}, {"choices", choices}});
-        }
-        out["search"] = fields;
+    if (!e.search.isEmpty())
+        out["search"] = fieldsJson(e.search);
+    if (!e.actionFields.isEmpty()) {
+        Json actionFields = Json::object();
+        for (auto it = e.actionFields.begin(); it != e.actionFields.end(); ++it)
+            actionFields[toStd(it.key())] = fieldsJson(it.value());
+        out["actionFields"] = actionFields;
     }
     if (!e.warning.isEmpty())
         out["warning"] = toStd(e.warning);
@@ -150,13 +176,9 @@ void addCatalogMethods(JsonRpc &rpc, const IdeContext &context)
             return makeError(QStringLiteral("InvalidAction"),
                 QStringLiteral("%1 %2 offers no search").arg(entry->kind, entry->name));
         const QMap<QString, QString> given = fields.value_or(QMap<QString, QString>());
-        for (auto it = given.begin(); it != given.end(); ++it) {
-            const auto known = std::find_if(entry->search.begin(), entry->search.end(),
-                [&](const CatalogSearchField &s) { return s.id == it.key(); });
-            if (known == entry->search.end())
-                return invalidParams(QStringLiteral("%1 is not a search field of %2 %3")
-                                         .arg(it.key(), entry->kind, entry->name));
-        }
+        if (const QString unknown = unknownField(given, entry->search); !unknown.isEmpty())
+            return invalidParams(QStringLiteral("%1 is not a search field of %2 %3")
+                                     .arg(unknown, entry->kind, entry->name));
         ServiceModule *owner = e->catalogModule(entry->kind);
         if (!owner)
             return noOwner(*entry);
@@ -172,7 +194,10 @@ void addCatalogMethods(JsonRpc &rpc, const IdeContext &context)
             return entry.error();
         JsonFields f(params);
         const auto action = f.string("action");
-        if (!f.ok() || !action)
+        const auto fields = f.stringMap("fields");
+        if (!f.ok())
+            return invalidParams(f.error()->message());
+        if (!action)
             return invalidParams(QStringLiteral("params need an action (a string)"));
         if (!entry->actions.contains(*action) || *action == QLatin1String("browse")
             || *action == QLatin1String("invoke"))
@@ -180,7 +205,12 @@ void addCatalogMethods(JsonRpc &rpc, const IdeContext &context)
                 QStringLiteral("%1 %2 offers %3, not %4")
                     .arg(entry->kind, entry->name, entry->actions.join(QStringLiteral(", ")),
                         *action));
-        auto done = e->runCatalogAction(entry->kind, entry->name, *action);
+        const QMap<QString, QString> given = fields.value_or(QMap<QString, QString>());
+        if (const QString unknown = unknownField(given, entry->actionFields.value(*action));
+            !unknown.isEmpty())
+            return invalidParams(
+                QStringLiteral("%1 is not a field of %2's %3").arg(unknown, entry->name, *action));
+        auto done = e->runCatalogAction(entry->kind, entry->name, *action, given);
         if (!done)
             return done.error();
         return Json {{"result", toStd(*done)}};

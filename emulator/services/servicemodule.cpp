@@ -77,6 +77,13 @@ Result<QString> ServiceModule::runAction(
     return noCatalogAction(*this, kind, qPrintable(action));
 }
 
+Result<QString> ServiceModule::runActionWith(const QString &kind, const QString &name,
+    const QString &action, const QMap<QString, QString> &fields)
+{
+    Q_UNUSED(fields);
+    return runAction(kind, name, action);
+}
+
 void ServiceModule::putItem(const QString &kind, const QString &, const QString &, const QString &,
     std::function<void(Result<void>)> done)
 {

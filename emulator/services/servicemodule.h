@@ -97,16 +97,19 @@ struct CatalogKind
     QString emptyText; // what to do to have one
 };
 
-// A field of a resource's search form (a table's Query and Scan): the desktop's item browser
-// and the IDE API show these fields, and the service reads what was typed in them.
-struct CatalogSearchField
+// A field of a resource's search form (a table's Query and Scan) or of an action that asks
+// for something first (a route's "send request": method, path, body): the desktop and the
+// IDE API show these fields, and the service reads what was typed in them.
+struct CatalogField
 {
     QString id; // "filter"
     QString label; // "Filter"
     QString placeholder; // an example of what it takes ("price > :min")
     QStringList choices; // a fixed list, the first being the default; empty: free text
+    QString value; // free text filled in at first
+    bool multiline = false; // free text of several lines (a body)
 
-    friend bool operator==(const CatalogSearchField &, const CatalogSearchField &) = default;
+    friend bool operator==(const CatalogField &, const CatalogField &) = default;
 };
 
 // One live resource in the catalog.
@@ -126,7 +129,9 @@ struct CatalogEntry
     // "redrive"), which the desktop shows as buttons and the IDE API as commands.
     QStringList actions;
     // The search its items offer beyond key order (ServiceModule::search); empty: none.
-    QList<CatalogSearchField> search;
+    QList<CatalogField> search;
+    // The fields an action asks for before it runs (ServiceModule::runActionWith), by action.
+    QMap<QString, QList<CatalogField>> actionFields;
     QString warning; // something wrong with it
 
     friend bool operator==(const CatalogEntry &, const CatalogEntry &) = default;
@@ -308,6 +313,10 @@ public:
     // ("purged 12 messages"). On the engine's thread.
     virtual Result<QString> runAction(
         const QString &kind, const QString &name, const QString &action);
+    // An action with what was typed in its fields (CatalogEntry::actionFields, by id; a field
+    // left out is empty). By default: runAction(), the fields unread.
+    virtual Result<QString> runActionWith(const QString &kind, const QString &name,
+        const QString &action, const QMap<QString, QString> &fields);
 };
 
 // Modules beyond the build's own list (a test's own service): every engine created after this

@@ -427,6 +427,31 @@ class ApiGatewayTest(unittest.TestCase):
         self.assertIn("sent GET", json.dumps(answer))
         wait_for(lambda: any("GET" in line and "/v2/simple answered 200" in line
                              for line in self.t.stderr_lines), timeout=10, what="the answer")
+        # "send request" asks for a method, path, content type and body first; what is typed
+        # goes out as the request.
+        name = "ANY /v2/any/{proxy+} · ServerlessHttpApi"
+        fields = {f["id"]: f for f in routes[name]["actionFields"]["send request"]}
+        self.assertEqual(fields["method"]["choices"][:2], ["GET", "POST"])
+        self.assertEqual(fields["path"]["value"], "/v2/any/example")
+        self.assertTrue(fields["body"]["multiline"])
+        answer = call("resources.action", kind="route", name=name, action="send request",
+                      fields={"method": "PUT", "path": "/v2/any/from/the/ide",
+                              "contentType": "application/json", "body": '{"sent": "typed"}'})
+        self.assertIn("sent PUT", json.dumps(answer))
+        wait_for(lambda: any("PUT" in line and "/v2/any/from/the/ide answered 201" in line
+                             for line in self.t.stderr_lines), timeout=10, what="the answer")
+        records = call("deliveries.list", function="Echo2", bodies=True)["result"]
+        event = next(r["payload"] for r in records["deliveries"]
+                     if r["payload"]["rawPath"] == "/v2/any/from/the/ide")
+        self.assertEqual((event["requestContext"]["http"]["method"], event["body"],
+                          event["headers"]["content-type"]),
+                         ("PUT", '{"sent": "typed"}', "application/json"))
+        bad = call("resources.action", kind="route", name=name, action="send request",
+                   fields={"path": "no-slash"})["error"]
+        self.assertEqual(bad["data"]["type"], "BadRequestException")
+        bad = call("resources.action", kind="route", name=name, action="send request",
+                   fields={"nope": "x"})["error"]
+        self.assertEqual(bad["code"], -32602)
 
     def test_apis_in_plain_cloudformation(self):
         status, _, body = urlopen(self.by_id(self.outputs["PlainRestId"], "live", "/cfn/9"))

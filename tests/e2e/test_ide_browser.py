@@ -281,7 +281,7 @@ class IdeBrowserConsole(unittest.TestCase):
         page.wait(log_shown('EVENT {"hello": "browser"}'), "the function's log line")
         # Each line: time, level, source (the function by its logical id), text.
         line = page.js("[...[...document.querySelectorAll('#logs .log-line')].find(r => "
-                       "r.textContent.includes('EVENT {')).children].map(c => c.textContent)")
+                       "r.textContent.includes('EVENT {\"hello')).children].map(c => c.textContent)")
         self.assertRegex(line[0], r"^\d\d:\d\d:\d\d\.\d{3}$")
         self.assertEqual(line[1:], ["INFO", "Echo", 'EVENT {"hello": "browser"}'])
         page.wait("[...document.querySelectorAll('#spans .span-row')].some(r => "
@@ -376,6 +376,24 @@ class IdeBrowserConsole(unittest.TestCase):
         page.click(node + " form.search button.all")
         page.wait("document.querySelectorAll('%s ul.browse li').length === 6" % node,
                   "every item again")
+        self.assertEqual([c for c in page.console() if "exceptionDetails" in c], [])
+
+    def test_action_with_fields(self):
+        """A route's "send request" asks for its fields in the page; what is typed is sent."""
+        page = self.open_page()
+        page.navigate(self.console_url())
+        node = "li.resource[data-kind=route]"
+        page.click(node + " button[data-action='send request']")
+        page.wait("!!document.querySelector('%s form.action-form textarea[name=body]')" % node,
+                  "the action's fields")
+        self.assertEqual(page.js("document.querySelector('%s form.action-form input[name=path]')"
+                                 ".value" % node), "/echo")
+        page.type_into(node + " form.action-form textarea[name=body]", '{"from": "the page"}')
+        page.click(node + " form.action-form button[type=submit]")
+        page.wait("!document.querySelector('%s form.action-form')" % node, "the form to close")
+        wait_for(lambda: any("POST" in line and "/echo answered 200" in line
+                             and "the page" in line for line in self.t.stderr_lines),
+                 timeout=10, what="the request's answer")
         self.assertEqual([c for c in page.console() if "exceptionDetails" in c], [])
 
     def test_wrong_token_is_refused(self):

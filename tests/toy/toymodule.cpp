@@ -157,6 +157,17 @@ QList<CatalogKind> ToyModule::catalogKinds() const
         QStringLiteral("No toy things yet: a template with a Tarmac::Toy::Thing.")}};
 }
 
+Result<QString> ToyModule::runActionWith(const QString &kind, const QString &name,
+    const QString &action, const QMap<QString, QString> &fields)
+{
+    if (kind != QLatin1String("toything") || action != QLatin1String("paint")
+        || !m_things.contains(name))
+        return ServiceModule::runActionWith(kind, name, action, fields);
+    m_things[name].colour = fields.value(QStringLiteral("colour"));
+    return QStringLiteral("painted %1 %2: %3")
+        .arg(name, m_things[name].colour, fields.value(QStringLiteral("note")));
+}
+
 QList<CatalogEntry> ToyModule::catalog() const
 {
     QList<CatalogEntry> out;
@@ -169,7 +180,12 @@ QList<CatalogEntry> ToyModule::catalog() const
         e.status
             = QStringLiteral("%1 · %2 subscriber(s)").arg(it->colour).arg(it->subscriptions.size());
         e.properties = {{QStringLiteral("Colour"), it->colour}};
-        e.actions = {QStringLiteral("browse")};
+        e.actions = {QStringLiteral("browse"), QStringLiteral("paint")};
+        e.actionFields.insert(QStringLiteral("paint"),
+            {{QStringLiteral("colour"), QStringLiteral("Colour"), QString(),
+                 {QStringLiteral("red"), QStringLiteral("green"), QStringLiteral("blue")}},
+                {QStringLiteral("note"), QStringLiteral("Note"), QStringLiteral("why"), {},
+                    QStringLiteral("for a test")}});
         out.append(e);
     }
     return out;

@@ -11,7 +11,8 @@ namespace tarmac {
 // - a SAM function event type, Toy (`Properties: {Thing: !Ref T}`), which expands into a
 //   Tarmac::Toy::Subscription naming the function's ARN,
 // - a catalog kind ("toything") whose entries count their subscribers and offer "browse"
-//   (a thing's items are its subscriptions),
+//   (a thing's items are its subscriptions) and "paint", an action with fields (a colour
+//   to choose and a note),
 // - a sample event, toy-poke,
 // - a service entry in /_tarmac/health (every module has one).
 // What the stack applied is kept in memory: enough to observe it.
@@ -33,6 +34,8 @@ public:
     QList<CatalogEntry> catalog() const override;
     Result<CatalogPage> browse(
         const QString &kind, const QString &name, const QString &after, int max) const override;
+    Result<QString> runActionWith(const QString &kind, const QString &name, const QString &action,
+        const QMap<QString, QString> &fields) override;
 
     struct Thing
     {

@@ -3,10 +3,15 @@
 // catalog and includes no service's header.
 #include "toymodule.h"
 #include "ui/enginehost.h"
+#include "ui/resourcedialogs.h"
 #include "ui/resourcemodel.h"
+#include "ui/resourcesview.h"
 
 #include <QAbstractItemModelTester>
+#include <QComboBox>
 #include <QFile>
+#include <QLineEdit>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -58,13 +63,37 @@ private slots:
         QCOMPARE(widget.data(ResourceModel::StatusRole).toString(),
             QStringLiteral("green · 0 subscriber(s) · widget"));
         QCOMPARE(widget.data(ResourceModel::ActionsRole).toStringList(),
-            QStringList {QStringLiteral("browse")});
+            (QStringList {QStringLiteral("browse"), QStringLiteral("paint")}));
         QVERIFY(widget.data(Qt::ToolTipRole).toString().contains(QLatin1String("arn:aws:toy:")));
         // The buckets kind comes from S3's catalog the same way.
         bool buckets = false;
         for (int r = 0; r < model.rowCount(); ++r)
             buckets = buckets || model.index(r, 0).data().toString() == QLatin1String("Buckets");
         QVERIFY(buckets);
+
+        // An action with fields asks for them first; what is typed reaches the service.
+        ResourcesView view(&host, &model);
+        view.show();
+        QSignalSpy shown(&view, &ResourcesView::actionDialogShown);
+        view.runAction(
+            QStringLiteral("toything"), QStringLiteral("widget"), QStringLiteral("paint"));
+        QTRY_COMPARE(shown.size(), 1);
+        auto *dialog = qobject_cast<ActionDialog *>(shown.first().first().value<QDialog *>());
+        QVERIFY(dialog);
+        auto *colour = dialog->findChild<QComboBox *>(QStringLiteral("field-colour"));
+        auto *note = dialog->findChild<QLineEdit *>(QStringLiteral("field-note"));
+        QVERIFY(colour && note);
+        QCOMPARE(note->text(), QStringLiteral("for a test")); // the field's value
+        colour->setCurrentText(QStringLiteral("blue"));
+        note->setText(QStringLiteral("typed"));
+        if (const QString shots = qEnvironmentVariable("TARMAC_SCREENSHOTS"); !shots.isEmpty()) {
+            QTest::qWait(200);
+            QVERIFY(dialog->grab().save(shots + QStringLiteral("/action-dialog.png")));
+        }
+        dialog->findChild<QPushButton *>(QStringLiteral("run"))->click();
+        QTRY_COMPARE(view.lastOutcome(), QStringLiteral("painted widget blue: typed"));
+        QTRY_COMPARE(
+            model.items(QStringLiteral("toything")).first().status.left(4), QStringLiteral("blue"));
     }
 };
 

@@ -43,6 +43,7 @@
     collapsed: new Set(),   // kinds folded by the user
     browsed: new Map(),     // kind/name → items (or an error) shown under a resource
     searches: new Map(),    // kind/name → its search form's fields as typed
+    actionForms: new Map(), // kind/name → {action, typed}: an action's fields, shown
     pending: new Map(),     // delivery id → {delivery, node, original}
     paused: false,
     pendingFetch: null,
@@ -425,11 +426,61 @@
       el('span', { className: 'res-status' }, r.status || ''),
       el('span', { className: 'res-actions' }, ...buttons)),
     r.warning ? el('div', { className: 'res-warning' }, r.warning) : null);
+    if (state.actionForms.has(key)) li.append(actionForm(r, key));
     if (state.browsed.has(key)) {
       if (Array.isArray(r.search) && r.search.length) li.append(searchForm(r, key));
       li.append(browseNode(state.browsed.get(key)));
     }
     return li;
+  }
+
+  // An action that asks for fields first (a route's "send request").
+  function actionForm(r, key) {
+    const { action, typed } = state.actionForms.get(key);
+    const fields = r.actionFields[action];
+    const form = el('form', { className: 'search action-form', dataset: { action } });
+    addFields(form, fields, typed);
+    const cancel = el('button', { type: 'button', className: 'cancel' }, 'cancel');
+    form.append(el('span', { className: 'search-buttons' }, cancel,
+      el('button', { type: 'submit', className: 'primary' }, action)));
+    cancel.addEventListener('click', () => { state.actionForms.delete(key); renderResources(); });
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        const done = await call('resources.action',
+          { kind: r.kind, name: r.name, action, fields: fieldValues(form, fields) });
+        notice(done.result || `${action}: done`, 'info');
+        state.actionForms.delete(key);
+        renderResources();
+      } catch (e) {
+        notice(`${action}: ${errorText(e)}`);
+      }
+    });
+    return form;
+  }
+
+  // Inputs for a catalog entry's fields (a search's, an action's) in `form`, keeping what is
+  // typed in `typed` across redraws.
+  function addFields(form, fields, typed) {
+    for (const f of fields) {
+      const choices = Array.isArray(f.choices) ? f.choices : [];
+      const input = choices.length
+        ? el('select', { name: f.id }, ...choices.map((c) => el('option', { value: c }, c)))
+        : f.multiline
+          ? el('textarea', { name: f.id, rows: 4, placeholder: f.placeholder || '', spellcheck: false })
+          : el('input', { name: f.id, type: 'text', placeholder: f.placeholder || '',
+            spellcheck: false });
+      input.value = typed[f.id] !== undefined ? typed[f.id] : (choices.length ? choices[0] : f.value || '');
+      input.addEventListener('input', () => { typed[f.id] = input.value; });
+      form.append(el('label', { className: choices.length ? 'choice' : 'text' },
+        el('span', {}, f.label), input));
+    }
+  }
+
+  function fieldValues(form, fields) {
+    const out = {};
+    for (const f of fields) out[f.id] = form.elements[f.id].value;
+    return out;
   }
 
   // A resource's search (a table's Query and Scan): the fields its catalog entry lists; the
@@ -438,17 +489,7 @@
     if (!state.searches.has(key)) state.searches.set(key, {});
     const typed = state.searches.get(key);
     const form = el('form', { className: 'search', dataset: { testid: 'search' } });
-    for (const f of r.search) {
-      const choices = Array.isArray(f.choices) ? f.choices : [];
-      const input = choices.length
-        ? el('select', { name: f.id }, ...choices.map((c) => el('option', { value: c }, c)))
-        : el('input', { name: f.id, type: 'text', placeholder: f.placeholder || '',
-          spellcheck: false });
-      if (typed[f.id] !== undefined) input.value = typed[f.id];
-      input.addEventListener('input', () => { typed[f.id] = input.value; });
-      form.append(el('label', { className: choices.length ? 'choice' : 'text' },
-        el('span', {}, f.label), input));
-    }
+    addFields(form, r.search, typed);
     const all = el('button', { type: 'button', className: 'all' }, 'all');
     form.append(el('span', { className: 'search-buttons' }, all,
       el('button', { type: 'submit', className: 'primary' }, 'search')));
@@ -462,8 +503,7 @@
     };
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
-      const fields = {};
-      for (const f of r.search) fields[f.id] = form.elements[f.id].value;
+      const fields = fieldValues(form, r.search);
       Object.assign(typed, fields);
       show('resources.search', { fields });
     });
@@ -495,6 +535,13 @@
           state.browsed.set(key, e);
         }
       }
+      renderResources();
+      return;
+    }
+    const fields = r.actionFields && r.actionFields[action];
+    if (Array.isArray(fields) && fields.length) {
+      if (state.actionForms.has(key) && state.actionForms.get(key).action === action) state.actionForms.delete(key);
+      else state.actionForms.set(key, { action, typed: {} });
       renderResources();
       return;
     }

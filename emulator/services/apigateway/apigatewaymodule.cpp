@@ -265,24 +265,43 @@ QString samplePath(const ApiRoute &route)
 Result<QString> ApiGatewayModule::runAction(
     const QString &kind, const QString &name, const QString &action)
 {
+    return runActionWith(kind, name, action, {});
+}
+
+// "send request": the route's method, its path with examples for its parameters, no body;
+// or what its fields say.
+Result<QString> ApiGatewayModule::runActionWith(const QString &kind, const QString &name,
+    const QString &action, const QMap<QString, QString> &fields)
+{
     if (kind != QLatin1String("route") || action != QLatin1String("send request"))
-        return ServiceModule::runAction(kind, name, action);
+        return ServiceModule::runActionWith(kind, name, action, fields);
     const auto snapshot = m_port ? m_port->apis() : ApiSnapshot::make({});
     for (const auto &api : snapshot->apis) {
         for (const ApiRoute &route : api->routes) {
             if (routeName(*api, route) != name)
                 continue;
+            const QString path = fields.value(QStringLiteral("path")).trimmed();
+            if (!path.isEmpty() && !path.startsWith(u'/'))
+                return makeError(QStringLiteral("BadRequestException"),
+                    QStringLiteral("the path starts with /, as %1 does").arg(samplePath(route)));
             QString url = apiUrl(*api);
             url.chop(1);
-            url += samplePath(route);
-            const QByteArray method = route.method == QLatin1String("ANY")
-                ? QByteArray("GET")
-                : route.method.toLatin1();
+            url += path.isEmpty() ? samplePath(route) : path;
+            const QString given = fields.value(QStringLiteral("method")).trimmed();
+            const QByteArray method = !given.isEmpty() ? given.toLatin1()
+                : route.method == QLatin1String("ANY") ? QByteArray("GET")
+                                                       : route.method.toLatin1();
             if (!m_network)
                 m_network = new QNetworkAccessManager(this);
             QNetworkRequest request {QUrl(url)};
             request.setTransferTimeout(60'000);
-            QNetworkReply *reply = m_network->sendCustomRequest(request, method);
+            const QByteArray body = fields.value(QStringLiteral("body")).toUtf8();
+            const QString type = fields.value(QStringLiteral("contentType")).trimmed();
+            if (!type.isEmpty() && !body.isEmpty())
+                request.setHeader(QNetworkRequest::ContentTypeHeader, type);
+            QNetworkReply *reply = body.isEmpty()
+                ? m_network->sendCustomRequest(request, method)
+                : m_network->sendCustomRequest(request, method, body);
             QElapsedTimer timer;
             timer.start();
             connect(reply, &QNetworkReply::finished, this, [reply, timer, method, url] {
@@ -350,6 +369,19 @@ QList<CatalogEntry> ApiGatewayModule::catalog() const
             if (const ApiAuthorizer *a = api->authorizerFor(r))
                 route.properties.append({QStringLiteral("Authorizer"), a->name});
             route.actions = {QStringLiteral("send request")};
+            const QStringList methods = r.method == QLatin1String("ANY")
+                ? QStringList {QStringLiteral("GET"), QStringLiteral("POST"), QStringLiteral("PUT"),
+                    QStringLiteral("PATCH"), QStringLiteral("DELETE"), QStringLiteral("HEAD"),
+                    QStringLiteral("OPTIONS")}
+                : QStringList {r.method};
+            route.actionFields.insert(QStringLiteral("send request"),
+                {{QStringLiteral("method"), QStringLiteral("Method"), QString(), methods},
+                    {QStringLiteral("path"), QStringLiteral("Path"), samplePath(r), {},
+                        samplePath(r)},
+                    {QStringLiteral("contentType"), QStringLiteral("Content type"),
+                        QStringLiteral("application/json"), {}, QStringLiteral("application/json")},
+                    {QStringLiteral("body"), QStringLiteral("Body"), QStringLiteral("{}"), {},
+                        QString(), true}});
             out.append(route);
         }
     }

@@ -50,6 +50,8 @@ public:
     // filled in, through the API port; the answer goes to the log and the timeline.
     Result<QString> runAction(
         const QString &kind, const QString &name, const QString &action) override;
+    Result<QString> runActionWith(const QString &kind, const QString &name, const QString &action,
+        const QMap<QString, QString> &fields) override;
 
 private:
     struct Stage

@@ -85,7 +85,7 @@ QString shortValue(const Json &typed)
 
 } // namespace
 
-QList<CatalogSearchField> fields(const DdbTable &table)
+QList<CatalogField> fields(const DdbTable &table)
 {
     QStringList indexes {table.name};
     for (const DdbIndex &i : table.indexes)

@@ -19,7 +19,7 @@ struct DdbTable;
 namespace ddbsearch {
 
 // The form for one table: operation, index, key condition, filter, values, order.
-QList<CatalogSearchField> fields(const DdbTable &table);
+QList<CatalogField> fields(const DdbTable &table);
 
 // The Scan or Query request the form's fields make (without Limit and ExclusiveStartKey).
 // `#name` placeholders need no names: each stands for the attribute it spells. Values are a

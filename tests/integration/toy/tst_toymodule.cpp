@@ -149,7 +149,7 @@ private slots:
         }
         QCOMPARE(widget.name, QStringLiteral("widget"));
         QCOMPARE(widget.status, QStringLiteral("red · 1 subscriber(s)"));
-        QCOMPARE(widget.actions, QStringList {QStringLiteral("browse")});
+        QCOMPARE(widget.actions, (QStringList {QStringLiteral("browse"), QStringLiteral("paint")}));
         auto page
             = toy->browse(QStringLiteral("toything"), QStringLiteral("widget"), QString(), 10);
         QVERIFY(page);
