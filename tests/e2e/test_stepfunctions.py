@@ -538,6 +538,31 @@ class StepFunctionsTest(unittest.TestCase):
             sync.start_sync_execution(stateMachineArn=ORDER, input="{}")
         self.assertEqual(e.exception.response["Error"]["Code"], "StateMachineTypeNotSupported")
 
+    def test_start_an_execution_from_the_catalog(self):
+        """The state machine's "start execution" over the IDE port (the desktop's Actions
+        menu): a name and an input typed into its fields start an execution."""
+        from test_serve import ws_connect, ws_recv, ws_send_text
+        token = open(os.path.join(self.t.state, "ide-token")).read().strip()
+        s, _ = ws_connect(self.t.ide, token=token)
+        self.addCleanup(s.close)
+
+        def call(method, **params):
+            ws_send_text(s, json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                                        "params": params}))
+            return json.loads(ws_recv(s)[1])
+        machine = EXPRESS.split(":")[-1]
+        entry = call("resources.get", kind="stateMachine", name=machine)["result"]
+        self.assertEqual(entry["actions"], ["start execution"])
+        self.assertEqual([f["id"] for f in entry["actionFields"]["start execution"]],
+                         ["name", "input"])
+        started = call("resources.action", kind="stateMachine", name=machine,
+                       action="start execution",
+                       fields={"name": "from-the-ide", "input": '{"sku": "pear", "index": 0}'})
+        self.assertIn(":express:%s:from-the-ide:" % machine, started["result"]["result"])
+        bad = call("resources.action", kind="stateMachine", name=machine,
+                   action="start execution", fields={"input": "{nope"})["error"]
+        self.assertEqual(bad["data"]["type"], "InvalidExecutionInput")
+
     def test_api_with_the_aws_cli_and_its_errors(self):
         env = self.t.client_env()
 

@@ -18,6 +18,8 @@ namespace tarmac {
 
 namespace {
 
+const QString kStartExecution = QStringLiteral("start execution");
+
 constexpr QByteArrayView kTargetPrefix = "AWSStepFunctions.";
 constexpr int kMaxKeptExecutions = 10'000;
 
@@ -990,6 +992,26 @@ Result<QString> SfnModule::deleteResource(const StackResource &resource)
     return QStringLiteral("state machine %1 deleted").arg(spec->name);
 }
 
+Result<QString> SfnModule::runActionWith(const QString &kind, const QString &name,
+    const QString &action, const QMap<QString, QString> &fields)
+{
+    if (kind != QLatin1String("stateMachine") || action != kStartExecution)
+        return ServiceModule::runActionWith(kind, name, action, fields);
+    const auto it = std::find_if(m_machines.cbegin(), m_machines.cend(),
+        [&](const Machine &m) { return m.row.name == name; });
+    if (it == m_machines.cend())
+        return noMachine(name);
+    Json body = {{"stateMachineArn", toStd(it->row.arn)},
+        {"input", toStd(fields.value(QStringLiteral("input"), QStringLiteral("{}")))}};
+    if (const QString given = fields.value(QStringLiteral("name")).trimmed(); !given.isEmpty())
+        body["name"] = toStd(given);
+    auto started = startExecution(body, QByteArray(), false,
+        [this](const SfnExecution &e) { m_executions.insert(e.arn, e); });
+    if (!started)
+        return started.error();
+    return QStringLiteral("started %1").arg(started->arn);
+}
+
 QList<CatalogKind> SfnModule::catalogKinds() const
 {
     return {{QStringLiteral("stateMachine"), QStringLiteral("State machines"),
@@ -1022,6 +1044,12 @@ QList<CatalogEntry> SfnModule::catalog() const
                            .arg(c.first);
         entry.properties = {{QStringLiteral("Type"), m.row.type},
             {QStringLiteral("States"), QString::number(m.parsed->states.size())}};
+        entry.actions = {kStartExecution};
+        entry.actionFields.insert(kStartExecution,
+            {{QStringLiteral("name"), QStringLiteral("Name"),
+                 QStringLiteral("a unique name, or empty for a UUID"), {}},
+                {QStringLiteral("input"), QStringLiteral("Input"), QStringLiteral("{}"), {},
+                    QStringLiteral("{}"), true}});
         out.append(std::move(entry));
     }
     std::sort(out.begin(), out.end(),

@@ -45,6 +45,9 @@ public:
 
     QList<CatalogKind> catalogKinds() const override;
     QList<CatalogEntry> catalog() const override;
+    // "start execution", with a name and an input.
+    Result<QString> runActionWith(const QString &kind, const QString &name, const QString &action,
+        const QMap<QString, QString> &fields) override;
 
     // One API call (engine thread): answers through `responder` (StartSyncExecution answers
     // when the execution ends).
