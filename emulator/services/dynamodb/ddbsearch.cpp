@@ -17,6 +17,13 @@ const QString kQuery = QStringLiteral("Query");
 constexpr int kMaxPages = 50; // pages read for one search page, at most
 constexpr qsizetype kPreviewChars = 160;
 
+// Scan when the field is left out or empty.
+QString operationOf(const QMap<QString, QString> &fields)
+{
+    const QString operation = fields.value(QStringLiteral("operation")).trimmed();
+    return operation.isEmpty() ? kScan : operation;
+}
+
 Error invalid(const QString &message)
 {
     return makeError(QStringLiteral("ValidationException"), message);
@@ -138,7 +145,7 @@ Json typedValue(const Json &plain)
 
 Result<Json> request(const DdbTable &table, const QMap<QString, QString> &fields)
 {
-    const QString operation = fields.value(QStringLiteral("operation"), kScan).trimmed();
+    const QString operation = operationOf(fields);
     if (operation != kScan && operation != kQuery)
         return invalid(QObject::tr("the operation is Scan or Query, not %1").arg(operation));
     const QString index = fields.value(QStringLiteral("index")).trimmed();
@@ -192,7 +199,7 @@ Result<CatalogPage> run(DynamoDb &model, const DdbTable &table,
     auto base = request(table, fields);
     if (!base)
         return base.error();
-    const QString operation = fields.value(QStringLiteral("operation"), kScan).trimmed();
+    const QString operation = operationOf(fields);
     Json startKey;
     if (!after.isEmpty()) {
         auto k = parseJson(after.toUtf8());

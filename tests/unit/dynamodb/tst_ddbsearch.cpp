@@ -95,6 +95,9 @@ private slots:
         r = ddbsearch::request(notes(), {});
         QVERIFY(r);
         QCOMPARE(text(*r), QByteArray(R"({"TableName":"notes"})"));
+        r = ddbsearch::request(notes(), {{QStringLiteral("operation"), QStringLiteral(" ")}});
+        QVERIFY(r);
+        QCOMPARE(text(*r), QByteArray(R"({"TableName":"notes"})"));
     }
 
     void refused_data()
