@@ -2,18 +2,20 @@
 // (services/apigateway): a request's path, query string, headers and body made into payload
 // 1.0 and 2.0 events after route matching, a function's answer mapped to an HTTP response
 // (both formats), an OpenAPI document imported into routes, a token a JWT authorizer
-// checks, and an IAM policy an authorizer returns.
+// checks, an IAM policy an authorizer returns, and a mapping template (a non-proxy
+// integration's) applied to a request body.
 //
 // The input's first byte picks the reader. For requests, the rest is cut at newlines: the
 // method, the path and query, then header lines ("Name: value"), and after an empty line the
 // body. Whatever comes, nothing may throw or crash, and what comes out must hold together: an
 // event is a JSON object with the keys its format always has; a mapped response has an HTTP
 // status and header values without line breaks; an import's routes have a method, a path and
-// a function.
+// a function or an integration it runs; a template either renders or says why not.
 
 #include "services/apigateway/apiauthorizers.h"
 #include "services/apigateway/apievents.h"
 #include "services/apigateway/apijwt.h"
+#include "services/apigateway/apimapping.h"
 #include "services/apigateway/apiopenapi.h"
 
 #include "http/httpmessage.h"
@@ -78,7 +80,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    const int reader = data[0] % 6;
+    const int reader = data[0] % 7;
     const QByteArray bytes(reinterpret_cast<const char *>(data) + 1, qsizetype(size) - 1);
     switch (reader) {
     case 0: { // a request through route matching into both event formats
@@ -143,7 +145,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!imported)
                 continue;
             for (const ApiRoute &r : imported->routes) {
-                FUZZ_CHECK(!r.method.isEmpty() && !r.path.isEmpty() && !r.function.isEmpty());
+                FUZZ_CHECK(!r.method.isEmpty() && !r.path.isEmpty() && r.served());
                 FUZZ_CHECK(http || r.payloadVersion == 1);
             }
         }
@@ -172,6 +174,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (answer.kind == AuthorizerAnswer::Kind::Policy)
                 (void)authorizerContext(answer, http, http ? 2 : 1);
         }
+        break;
+    }
+    case 6: { // a mapping template (up to the first blank line) applied to a body (the rest)
+        const qsizetype blank = bytes.indexOf("\n\n");
+        auto t = MappingTemplate::parse(QString::fromUtf8(blank < 0 ? bytes : bytes.left(blank)));
+        if (!t) {
+            FUZZ_CHECK(!t.error().message.isEmpty());
+            break;
+        }
+        MappingInput in;
+        in.body = blank < 0 ? QByteArray() : bytes.mid(blank + 2);
+        in.pathParameters = {{QStringLiteral("id"), QStringLiteral("7")}};
+        in.query = {{"q", "1"}};
+        in.headers = {{"Content-Type", "application/json"}};
+        in.context = {{"requestId", "r"}, {"identity", {{"sourceIp", "127.0.0.1"}}}};
+        auto out = t->render(in);
+        FUZZ_CHECK(out || !out.error().message.isEmpty());
+        (void)escapeJavaScript(QString::fromUtf8(in.body));
         break;
     }
     }

@@ -948,7 +948,10 @@ private:
                 = TemplateDocument::childPath(path, QStringLiteral("Properties"));
             if (!props.is_object())
                 return error(propsPath, QStringLiteral("the Properties of an event are a map"));
-            if (const FunctionEventType *offered = eventType(type, own)) {
+            const FunctionEventType *offered = eventType(type, own);
+            if (!offered && !own.isEmpty())
+                offered = eventTypeAlsoFor(type, m_resources[index].type);
+            if (offered) {
                 if (auto r = expandOffered(*offered, id, name, props, path, propsPath); !r)
                     return r;
                 continue;
@@ -970,6 +973,17 @@ private:
     {
         for (const FunctionEventType *t : own.isEmpty() ? m_options.eventTypes : own) {
             if (t->type() == type)
+                return t;
+        }
+        return nullptr;
+    }
+
+    // A service's event type that also wires events of this resource type.
+    const FunctionEventType *eventTypeAlsoFor(
+        const QString &type, const QString &resourceType) const
+    {
+        for (const FunctionEventType *t : m_options.eventTypes) {
+            if (t->type() == type && t->alsoFor(resourceType))
                 return t;
         }
         return nullptr;

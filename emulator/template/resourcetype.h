@@ -233,6 +233,15 @@ class FunctionEventType
 public:
     virtual ~FunctionEventType();
     virtual QString type() const = 0; // "SQS"
+    // Whether it also expands the events of resources of this type, a type that expands its
+    // own (ResourceType::eventTypes()) but leaves this event type to the service it wires (a
+    // state machine's Api event is API Gateway's route). The expansion then finds the
+    // resource's type through FunctionEvent::typeOf.
+    virtual bool alsoFor(const QString &resourceType) const
+    {
+        Q_UNUSED(resourceType);
+        return false;
+    }
     virtual Result<EventExpansion> expand(const FunctionEvent &event) const = 0;
 };
 

@@ -46,6 +46,10 @@ Resources:
         V2Quick:
           Type: HttpApi
           Properties: {Path: /v2/quick, Method: get, TimeoutInMillis: 1000}
+  Custom:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.custom
   Echo2:
     Type: AWS::Serverless::Function
     Properties:
@@ -120,6 +124,23 @@ Resources:
           /doc-mock:
             get:
               x-amazon-apigateway-integration: {type: mock}
+          /doc-custom/{name}:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: POST
+                uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Custom.Arn}/invocations
+                requestTemplates:
+                  application/json: '{"name": "$input.params(''name'')", "body": $input.json(''$'')}'
+                responses:
+                  default:
+                    statusCode: "200"
+                    responseTemplates:
+                      application/json: '{"said": "$input.path(''$.greeting'')", "got": $input.json(''$.got'')}'
+                  "Bad.*":
+                    statusCode: "400"
+                    responseTemplates:
+                      application/json: '{"error": "$input.path(''$.errorMessage'')"}'
   PlainRest:
     Type: AWS::ApiGateway::RestApi
     Properties: {Name: plain-rest}
@@ -203,6 +224,11 @@ def fail(event, context):
 def slow(event, context):
     time.sleep(3)
     return {"statusCode": 200, "body": "late"}
+
+def custom(event, context):
+    if event["name"] == "bad":
+        raise ValueError("Bad name: " + event["name"])
+    return {"greeting": "hello " + event["name"], "got": event["body"]}
 """
 
 # The keys of AWS's sample events (Lambda developer guide, sample-apps/java-events/events/
@@ -405,6 +431,21 @@ class ApiGatewayTest(unittest.TestCase):
         _, health = self.t.get_json("/_tarmac/health")
         subjects = [i["subject"] for i in health["template"]["fidelity"]["items"]]
         self.assertTrue(any("mock" in s for s in subjects), subjects)
+
+    def test_lambda_custom_integration(self):
+        # type: aws with a function's uri: the request template is the function's event, its
+        # answer goes through the response template; an error's message picks the response.
+        doc = self.outputs["DocId"]
+        headers = {"Content-Type": "application/json"}
+        status, out, body = urlopen(self.by_id(doc, "docs", "/doc-custom/ana"), data=b'{"x": 1}',
+                                    headers=headers, method="POST")
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body), {"said": "hello ana", "got": {"x": 1}})
+        self.assertTrue(out["Content-Type"].startswith("application/json"), dict(out))
+        status, _, body = urlopen(self.by_id(doc, "docs", "/doc-custom/bad"), data=b"{}",
+                                  headers=headers, method="POST")
+        self.assertEqual(status, 400, body)
+        self.assertEqual(json.loads(body), {"error": "Bad name: bad"})
 
     def test_apis_and_routes_in_the_catalog(self):
         from test_serve import ws_connect, ws_recv, ws_send_text

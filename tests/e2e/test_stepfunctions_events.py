@@ -5,9 +5,10 @@ execution with the event's detail as its input (InputPath); a rate Schedule and 
 ScheduleV2 start one each, with their Input, when the clock is advanced an hour; the roles SAM
 makes for the state machine and for each event. (The Step Functions module takes `states`
 ARNs as a MessageTarget, which EventBridge and the Scheduler hand their targets to.) The Api
-event (POST to the API port, answered
-with StartExecution's executionArn and startDate) is not emulated yet and is checked to be in
-the fidelity report."""
+event is API Gateway's AWS integration with StartExecution and SAM's request template: a POST
+to the API port starts an execution with the body as its input and is answered with
+StartExecution's own answer. The Direct API's AWS integrations call DynamoDB and Step
+Functions with their request and response templates."""
 import json
 import os
 import unittest
@@ -107,19 +108,100 @@ class StepFunctionsEventsTest(unittest.TestCase):
         finally:
             self.clock("resume")
 
-    def test_api_event_is_reported_not_served(self):
-        items = self.health["template"]["fidelity"]["items"]
-        api = [i for i in items if i["subject"] == "Api"]
-        self.assertEqual(len(api), 1, items)
-        self.assertEqual(api[0]["level"], "unsupported")
-        req = urllib.request.Request(self.t.api + "/Prod/trades", data=b'{"sku": "kiwi"}',
-                                     method="POST", headers={"Content-Type": "application/json"})
+    def post(self, path, body, content_type="application/json", method="POST"):
+        req = urllib.request.Request(self.t.api + path, data=body, method=method,
+                                     headers={"Content-Type": content_type})
         try:
             with urllib.request.urlopen(req, timeout=10) as r:
-                status = r.status
+                return r.status, r.read(), r.headers
         except urllib.error.HTTPError as e:
-            status = e.code
-        self.assertNotEqual(status, 200)
+            return e.code, e.read(), e.headers
+
+    def test_api_event_starts_an_execution_with_the_body(self):
+        status, body, headers = self.post("/trades", b'{"sku": "kiwi", "qty": 3}')
+        self.assertEqual(status, 200, body)
+        answer = json.loads(body)  # StartExecution's own answer, passed through
+        self.assertTrue(answer["executionArn"].startswith(
+            "arn:aws:states:us-east-1:000000000000:execution:echo:"), answer)
+        self.assertIsInstance(answer["startDate"], (int, float))
+        described = self.sfn.describe_execution(executionArn=answer["executionArn"])
+        self.assertEqual(json.loads(described["input"]), {"sku": "kiwi", "qty": 3})
+        # The execution is on the request's trace, under its span.
+        trace_id = headers["x-amzn-trace-id"].split("Root=")[1].split(";")[0]
+        def found():
+            _, traces = self.t.get_json("/_tarmac/traces")
+            spans = [s for rs in traces["resourceSpans"] for ss in rs["scopeSpans"]
+                     for s in ss["spans"]]
+            mine = [s for s in spans
+                    if s["traceId"] == trace_id.replace("1-", "", 1).replace("-", "")]
+            api = [s for s in mine if not s.get("parentSpanId")]
+            below = [s for s in mine if api and s.get("parentSpanId") == api[0]["spanId"]]
+            return (api, below) if below else None
+        api, below = wait_for(found, timeout=10, what="the StartExecution span under the request")
+        attrs = {a["key"]: list(a["value"].values())[0] for a in api[0].get("attributes", [])}
+        self.assertEqual(attrs.get("aws.apigateway.integration"), "states:StartExecution", attrs)
+
+    def test_api_event_without_unescape_refuses_a_quote_as_aws_does(self):
+        # $util.escapeJavaScript turns ' into \', which is not JSON: Step Functions refuses
+        # the request, and the integration's "400" response passes its error on.
+        status, body, _ = self.post("/trades", json.dumps({"note": "it's"}).encode())
+        self.assertEqual(status, 400, body)
+        # UnescapeMappingTemplate: true puts the quote back.
+        status, body, _ = self.post("/trades/unescaped", json.dumps({"note": "it's"}).encode())
+        self.assertEqual(status, 200, body)
+        described = self.sfn.describe_execution(executionArn=json.loads(body)["executionArn"])
+        self.assertEqual(json.loads(described["input"]), {"note": "it's"})
+
+    def test_api_event_role_and_no_fidelity_item(self):
+        items = self.health["template"]["fidelity"]["items"]
+        self.assertFalse([i for i in items if i["subject"] == "Api"], items)
+        outputs = self.health["template"]["outputs"]
+        self.assertIn("EchoTradeRole", outputs["TradeRoleArn"])
+
+    def test_aws_integration_puts_an_item_with_the_templates(self):
+        dynamodb = boto3_client(self.t, "dynamodb")
+        table = self.health["template"]["outputs"]["NotesTable"]
+        status, body, headers = self.post("/notes/n-1", json.dumps({"text": "it's \"ok\""}).encode(),
+                                          method="PUT")
+        self.assertEqual(status, 201, body)  # the default response's status and template
+        self.assertEqual(json.loads(body), {"saved": "n-1", "by": "PUT"})
+        self.assertTrue(headers["Content-Type"].startswith("application/json"), dict(headers))
+        item = dynamodb.get_item(TableName=table, Key={"id": {"S": "n-1"}})["Item"]
+        self.assertEqual(item["text"]["S"], 'it\'s "ok"')
+        # PutItem's own refusal (a key over 2048 bytes) selects the 4\d{2} response, whose
+        # body is DynamoDB's error as it came.
+        status, body, _ = self.post("/notes/" + "k" * 2100, b'{"text": "x"}', method="PUT")
+        self.assertEqual(status, 400, body)
+        self.assertIn("ValidationException", json.loads(body)["__type"])
+        # No template for text/plain and passthroughBehavior: never.
+        status, body, _ = self.post("/notes/n-2", b"hello", content_type="text/plain", method="PUT")
+        self.assertEqual(status, 415, body)
+        self.assertEqual(json.loads(body), {"message": "Unsupported Media Type"})
+        # A body the template reads as JSON and that is not.
+        status, body, _ = self.post("/notes/n-3", b"{not json", method="PUT")
+        self.assertEqual(status, 400, body)
+        self.assertIn("Could not parse request body into json", json.loads(body)["message"])
+
+    def test_aws_integration_passes_a_body_through(self):
+        request = {"stateMachineArn": ECHO, "input": json.dumps({"via": "passthrough"})}
+        status, body, _ = self.post("/start", json.dumps(request).encode())
+        self.assertEqual(status, 200, body)
+        arn = json.loads(body)["executionArn"]
+        described = self.sfn.describe_execution(executionArn=arn)
+        self.assertEqual(json.loads(described["input"]), {"via": "passthrough"})
+        # The default response takes every status: the service's own error comes back as 200,
+        # as on AWS.
+        status, body, _ = self.post("/start", b'{"stateMachineArn": "nope"}')
+        self.assertEqual(status, 200, body)
+        self.assertIn("__type", json.loads(body))
+
+    def test_template_with_a_directive_is_reported_not_served(self):
+        items = self.health["template"]["fidelity"]["items"]
+        reported = [i for i in items if "GET /directive" in json.dumps(i)]
+        self.assertTrue(reported, items)
+        self.assertIn("#set", json.dumps(reported))
+        status, _, _ = self.post("/directive", None, method="GET")
+        self.assertEqual(status, 403)  # a REST API's answer for no route
 
 
 if __name__ == "__main__":

@@ -46,7 +46,7 @@ Result<void> ApiGatewayModule::start(const EngineContext &context)
     m_region = context.region;
     m_portUrl = context.portUrls.value(QStringLiteral("api"));
     if (m_port)
-        m_port->start(context.deliveries, this, context.region, context.accountId);
+        m_port->start(context.deliveries, this, context.region, context.accountId, context.edgeUrl);
     publish(); // the APIs made through the management API before
     return {};
 }
@@ -242,6 +242,19 @@ QString apiName(const ApiDefinition &api)
 }
 
 // A route's name in the catalog: its key first, so that a narrow panel keeps what matters.
+// What a route calls: "Fn:live (payload 2.0)", "states:StartExecution", "Fn (Lambda custom)".
+QString integrationText(const ApiRoute &r)
+{
+    const QString function = r.function + (r.qualifier.isEmpty() ? QString() : u':' + r.qualifier);
+    if (r.service && r.service->service == u"lambda")
+        return function + QStringLiteral(" (Lambda custom integration)");
+    if (r.service)
+        return r.service->service + u':' + r.service->action;
+    return function
+        + (r.payloadVersion == 2 ? QStringLiteral(" (payload 2.0)")
+                                 : QStringLiteral(" (payload 1.0)"));
+}
+
 QString routeName(const ApiDefinition &api, const ApiRoute &route)
 {
     return route.routeKey() + QStringLiteral(" · ") + apiName(api);
@@ -342,10 +355,7 @@ QList<CatalogEntry> ApiGatewayModule::catalog() const
         e.properties.append({QStringLiteral("Stage"), api->stage});
         e.properties.append({QStringLiteral("URL"), apiUrl(*api)});
         for (const ApiRoute &r : api->routes)
-            e.properties.append({r.routeKey(),
-                r.function + (r.qualifier.isEmpty() ? QString() : u':' + r.qualifier)
-                    + (r.payloadVersion == 2 ? QStringLiteral(" (payload 2.0)")
-                                             : QStringLiteral(" (payload 1.0)"))});
+            e.properties.append({r.routeKey(), integrationText(r)});
         e.tooltip = apiUrl(*api);
         QStringList warnings = api->unsupported;
         for (const QString &c : snapshot->conflicts) {
@@ -359,13 +369,18 @@ QList<CatalogEntry> ApiGatewayModule::catalog() const
             route.kind = QStringLiteral("route");
             route.name = routeName(*api, r);
             route.arn = e.arn + QStringLiteral("/routes/") + r.routeKey();
-            route.status
-                = QStringLiteral("→ %1 · payload %2")
-                      .arg(r.functionLogicalId.isEmpty() ? r.function : r.functionLogicalId,
+            const QString target = r.functionLogicalId.isEmpty() ? r.function : r.functionLogicalId;
+            route.status = r.service
+                ? QStringLiteral("→ %1 · %2:%3")
+                      .arg(target.isEmpty() ? r.service->service : target, r.service->service,
+                          r.service->action)
+                : QStringLiteral("→ %1 · payload %2")
+                      .arg(target,
                           r.payloadVersion == 2 ? QStringLiteral("2.0") : QStringLiteral("1.0"));
             route.tooltip = apiUrl(*api).chopped(1) + samplePath(r);
             route.properties = {{QStringLiteral("API"), apiName(*api)},
-                {QStringLiteral("Function"), r.function}, {QStringLiteral("Defined by"), r.origin}};
+                {QStringLiteral("Integration"), integrationText(r)},
+                {QStringLiteral("Defined by"), r.origin}};
             if (const ApiAuthorizer *a = api->authorizerFor(r))
                 route.properties.append({QStringLiteral("Authorizer"), a->name});
             route.actions = {QStringLiteral("send request")};

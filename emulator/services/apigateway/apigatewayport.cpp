@@ -7,10 +7,14 @@
 #include "services/apigateway/apiauthorizers.h"
 #include "services/apigateway/apievents.h"
 #include "services/apigateway/apijwt.h"
+#include "services/apigateway/apiopenapi.h"
 #include "trace/tracecontext.h"
 
 #include <QDeadlineTimer>
+#include <QNetworkAccessManager>
+#include <QNetworkReply>
 #include <QPointer>
+#include <QRegularExpression>
 #include <QTimer>
 
 #include <map>
@@ -263,12 +267,233 @@ struct ApiGatewayPort::State
     const Clock *clock = nullptr;
     QString region = QStringLiteral("us-east-1");
     QString accountId = QStringLiteral("000000000000");
+    QUrl edgeUrl;
+    // Where AWS integrations' calls are made: the timer context's thread, with a client made
+    // there on the first call (a child of the context) and used only there.
+    QPointer<QObject> context;
+    std::shared_ptr<QPointer<QNetworkAccessManager>> http
+        = std::make_shared<QPointer<QNetworkAccessManager>>();
 
     void authorize(const std::shared_ptr<Call> &call, const ApiAuthorizer &authorizer);
     void decide(const std::shared_ptr<Call> &call, const QString &arn,
         const AuthorizerAnswer &answer, bool cached);
     void integrate(const std::shared_ptr<Call> &call);
+    // A non-proxy integration: the request mapped, the action called, the answer mapped.
+    void integrateService(const std::shared_ptr<Call> &call);
 };
+
+namespace {
+
+// What a mapping template reads of a call's request.
+MappingInput mappingInput(const Call &call)
+{
+    MappingInput in;
+    const ApiRequest &r = call.request;
+    in.body = r.body;
+    in.pathParameters = call.match.pathParameters;
+    in.query = decodeQuery(r.query);
+    const auto &fields = call.headers.fields();
+    for (qsizetype i = 0; i < fields.size(); ++i)
+        in.headers.append({call.headers.rawName(i), fields[i].second});
+    in.stageVariables = call.api().stageVariables;
+    const ApiRoute &route = call.route();
+    const std::string resource
+        = (route.path == QLatin1String("$default") ? QStringLiteral("/") : route.path)
+              .toStdString();
+    in.context = {{"requestId", r.requestId.toStdString()}, {"httpMethod", r.method.toStdString()},
+        {"resourcePath", resource},
+        {"path",
+            (call.api().stage == QLatin1String("$default") ? QString() : u'/' + call.api().stage)
+                    .toStdString()
+                + QString::fromUtf8(r.path).toStdString()},
+        {"stage", call.api().stage.toStdString()}, {"apiId", call.api().id.toStdString()},
+        {"accountId", r.accountId.toStdString()}, {"domainName", r.domainName.toStdString()},
+        {"requestTimeEpoch", r.timeMs}, {"requestTime", apiRequestTime(r.timeMs).toStdString()},
+        {"protocol", "HTTP/1.1"},
+        {"identity",
+            {{"sourceIp", r.sourceIp.toStdString()}, {"userAgent", r.userAgent.toStdString()}}}};
+    if (!r.authorizer.is_null())
+        in.context["authorizer"] = r.authorizer;
+    return in;
+}
+
+// The integration response for an answer: the first whose pattern matches all of `selector`
+// (the status code; a function's error message), else the default; null when none fits.
+const ApiServiceIntegration::Response *selectResponse(
+    const ApiServiceIntegration &s, const QString &selector, bool useDefault)
+{
+    for (const ApiServiceIntegration::Response &r : s.responses) {
+        if (r.pattern.isEmpty()) {
+            if (useDefault)
+                return &r;
+            continue;
+        }
+        if (!selector.isEmpty()
+            && QRegularExpression(QRegularExpression::anchoredPattern(r.pattern))
+                   .match(selector)
+                   .hasMatch())
+            return &r;
+    }
+    return nullptr;
+}
+
+// The client's answer from the integration's: the selected response's status and template
+// (application/json's, else its first), or the answer as it is.
+void answerFromIntegration(
+    Call &call, const QString &selector, bool useDefault, const QByteArray &answer)
+{
+    const ApiServiceIntegration &s = *call.route().service;
+    const ApiServiceIntegration::Response *r = selectResponse(s, selector, useDefault);
+    if (!r) {
+        qWarning("tarmac: apigateway: %s %s: no integration response of %s %s matches %s, and "
+                 "there is no default",
+            call.request.method.constData(), call.request.path.constData(), qPrintable(s.service),
+            qPrintable(s.action), qPrintable(selector));
+        finish(call, message(500, "Internal server error"));
+        return;
+    }
+    HttpResponse out;
+    out.status = r->status;
+    out.headers.set("content-type", "application/json");
+    out.body = answer;
+    if (!r->templates.isEmpty()) {
+        const auto t = r->templates.constFind(QStringLiteral("application/json"));
+        MappingInput in = mappingInput(call);
+        in.body = answer;
+        auto body = (t == r->templates.cend() ? r->templates.cbegin() : t)->render(in);
+        if (!body) {
+            qWarning("tarmac: apigateway: %s %s: the response template failed: %s",
+                call.request.method.constData(), call.request.path.constData(),
+                qPrintable(body.error().message));
+            finish(call, message(500, "Internal server error"));
+            return;
+        }
+        out.body = std::move(*body);
+    }
+    finish(call, std::move(out));
+}
+
+// The error message of a function's error answer ({"errorMessage": …}), or its text.
+QString functionErrorMessage(const QByteArray &payload)
+{
+    auto parsed = parseJson(payload);
+    if (parsed && parsed->is_object()) {
+        const auto it = parsed->find("errorMessage");
+        if (it != parsed->end() && it->is_string())
+            return QString::fromStdString(it->get<std::string>());
+    }
+    return QString::fromUtf8(payload);
+}
+
+} // namespace
+
+void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
+{
+    const ApiServiceIntegration &s = *call->route().service;
+    call->spanAttributes.append(
+        {QStringLiteral("aws.apigateway.integration"), s.service + u':' + s.action});
+    // The body: the request template for its content type, or the body as it came.
+    const QByteArray type = call->headers.value("content-type").split(';').first().trimmed();
+    const QString contentType
+        = type.isEmpty() ? QStringLiteral("application/json") : QString::fromUtf8(type).toLower();
+    QByteArray body;
+    const auto t = s.requestTemplates.constFind(contentType);
+    if (t != s.requestTemplates.cend()) {
+        auto rendered = t->render(mappingInput(*call));
+        if (!rendered) {
+            finish(*call,
+                HttpResponse::json(
+                    400, toJsonBytes(Json {{"message", rendered.error().message.toStdString()}})));
+            return;
+        }
+        body = std::move(*rendered);
+    } else if (s.passthrough == ApiServiceIntegration::Passthrough::WhenNoMatch
+        || (s.passthrough == ApiServiceIntegration::Passthrough::WhenNoTemplates
+            && s.requestTemplates.isEmpty())) {
+        body = call->request.body;
+    } else {
+        finish(*call, message(415, "Unsupported Media Type"));
+        return;
+    }
+    const int timeoutMs
+        = call->route().timeoutMs > 0 ? call->route().timeoutMs : call->api().defaultTimeoutMs();
+
+    if (s.service == u"lambda") { // Lambda's custom integration
+        Delivery d;
+        d.functionName = call->route().function;
+        d.qualifier = call->route().qualifier;
+        d.payload = body;
+        d.origin = QStringLiteral("apigateway");
+        d.traceId = call->traceId;
+        d.parentSpanId = call->spanId;
+        d.started = [timeouts = timeouts.get(), weak = std::weak_ptr<Call>(call), timeoutMs] {
+            if (timeouts)
+                timeouts->add(monotonicMs() + timeoutMs, weak);
+        };
+        d.done = [call](const DeliveryResult &result) {
+            if (!result.delivered) {
+                qWarning("tarmac: apigateway: %s %s: function %s did not run: %s",
+                    call->request.method.constData(), call->request.path.constData(),
+                    qPrintable(call->route().function), qPrintable(result.errorMessage));
+                finish(*call, integrationFailed(call->api()));
+                return;
+            }
+            // A success takes the default response; an error the one its message selects.
+            if (result.functionError)
+                answerFromIntegration(
+                    *call, functionErrorMessage(result.payload), false, result.payload);
+            else
+                answerFromIntegration(*call, QString(), true, result.payload);
+        };
+        deliveries->submit(std::move(d));
+        return;
+    }
+
+    const AwsJsonService *json = awsJsonService(s.service);
+    if (!json || !context || edgeUrl.isEmpty()) {
+        finish(*call, integrationFailed(call->api()));
+        return;
+    }
+    QNetworkRequest request(edgeUrl);
+    request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray(json->contentType));
+    request.setRawHeader("X-Amz-Target", QByteArray(json->targetPrefix) + s.action.toUtf8());
+    // API Gateway calls with the integration's role; signatures are not checked for it here.
+    request.setRawHeader("Authorization",
+        "AWS4-HMAC-SHA256 Credential=apigateway/20260101/" + region.toUtf8() + '/'
+            + s.service.toUtf8() + "/aws4_request, SignedHeaders=host, Signature=0");
+    request.setRawHeader(
+        "traceparent", TraceContext {call->traceId, call->spanId, true, {}}.toTraceparent());
+    request.setTransferTimeout(timeoutMs);
+    QMetaObject::invokeMethod(
+        context.data(),
+        [context = context, http = http, request, body, call] {
+            if (!context) {
+                finish(*call, integrationFailed(call->api()));
+                return;
+            }
+            if (!*http)
+                *http = new QNetworkAccessManager(context.data());
+            QNetworkReply *reply = (*http)->post(request, body);
+            QObject::connect(reply, &QNetworkReply::finished, reply, [reply, call] {
+                reply->deleteLater();
+                const int status
+                    = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                if (status == 0) {
+                    const bool late = reply->error() == QNetworkReply::OperationCanceledError
+                        || reply->error() == QNetworkReply::TimeoutError;
+                    qWarning("tarmac: apigateway: %s %s: %s", call->request.method.constData(),
+                        call->request.path.constData(), qPrintable(reply->errorString()));
+                    finish(*call,
+                        late ? (call->api().http ? message(503, "Service Unavailable")
+                                                 : message(504, "Endpoint request timed out"))
+                             : integrationFailed(call->api()));
+                    return;
+                }
+                answerFromIntegration(*call, QString::number(status), true, reply->readAll());
+            });
+        },
+        Qt::QueuedConnection);
+}
 
 // An authorizer's answer for this request: from the cache by identity, else from the
 // authorizer function (a delivery like any other, on the request's trace).
@@ -350,6 +575,10 @@ void ApiGatewayPort::State::decide(const std::shared_ptr<Call> &call, const QStr
 void ApiGatewayPort::State::integrate(const std::shared_ptr<Call> &call)
 {
     const ApiRoute &route = call->route();
+    if (route.service) {
+        integrateService(call);
+        return;
+    }
     Delivery d;
     d.functionName = route.function;
     d.qualifier = route.qualifier;
@@ -430,12 +659,14 @@ ApiGatewayPort::ApiGatewayPort(Tracer *tracer, const Clock *clock)
 ApiGatewayPort::~ApiGatewayPort() = default;
 
 void ApiGatewayPort::start(DeliverySink *deliveries, QObject *timerContext, const QString &region,
-    const QString &accountId)
+    const QString &accountId, const QUrl &edgeUrl)
 {
     m_state->deliveries = deliveries;
     m_state->region = region;
     m_state->accountId = accountId;
     m_state->timeouts = std::make_unique<IntegrationTimeouts>(timerContext);
+    m_state->edgeUrl = edgeUrl;
+    m_state->context = timerContext;
 }
 
 void ApiGatewayPort::clearAuthorizerCache()

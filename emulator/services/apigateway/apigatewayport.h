@@ -6,6 +6,7 @@
 #include <QMutex>
 #include <QObject>
 #include <QSet>
+#include <QUrl>
 
 #include <memory>
 
@@ -43,7 +44,9 @@ struct ApiSnapshot
 // integration timeout (29 s for REST APIs, 30 s for HTTP APIs, or the route's own) counts
 // from when the delivery goes to the function, so one held at a breakpoint waits. Every
 // request is a span on its trace, parent of the function's invocation; X-Amzn-Trace-Id in
-// the response names the trace.
+// the response names the trace. A non-proxy integration (type AWS) maps the request with its
+// request template, calls the service's action on the edge port (or the function) and maps
+// the answer with the integration response its status code (or error message) selects.
 class ApiGatewayPort : public HttpHandler
 {
 public:
@@ -52,8 +55,9 @@ public:
 
     // Where deliveries go, and the account the events name. `timerContext` lives on a thread
     // with an event loop (the engine's): the timeouts' timer runs there.
+    // `edgeUrl`: where AWS integrations call the services (Step Functions' StartExecution).
     void start(DeliverySink *deliveries, QObject *timerContext, const QString &region,
-        const QString &accountId);
+        const QString &accountId, const QUrl &edgeUrl = {});
     // Authorizers' answers are forgotten (the APIs changed).
     void clearAuthorizerCache();
     void setApis(std::shared_ptr<const ApiSnapshot> apis);

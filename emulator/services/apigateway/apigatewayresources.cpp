@@ -26,6 +26,7 @@ const char kHttpApi[] = "AWS::ApiGatewayV2::Api";
 const char kHttpStage[] = "AWS::ApiGatewayV2::Stage";
 const char kSamApi[] = "AWS::Serverless::Api";
 const char kSamHttpApi[] = "AWS::Serverless::HttpApi";
+const char kSamStateMachine[] = "AWS::Serverless::StateMachine";
 const char kApiKey[] = "AWS::ApiGateway::ApiKey";
 const char kRestResource[] = "AWS::ApiGateway::Resource";
 const char kRestMethod[] = "AWS::ApiGateway::Method";
@@ -389,15 +390,27 @@ public:
         return m_http ? QStringLiteral("HttpApi") : QStringLiteral("Api");
     }
 
+    // A SAM state machine's Api event: a route that starts an execution (REST APIs only, as
+    // in SAM).
+    bool alsoFor(const QString &resourceType) const override
+    {
+        return !m_http && resourceType == QLatin1String(kSamStateMachine);
+    }
+
     Result<EventExpansion> expand(const FunctionEvent &e) const override
     {
         const Json &p = e.properties;
         const char *idKey = m_http ? "ApiId" : "RestApiId";
+        const bool machine
+            = e.typeOf && e.typeOf(e.functionLogicalId) == QLatin1String(kSamStateMachine);
         EventExpansion out;
-        Json route = {{"Function", {{"Ref", e.functionLogicalId.toStdString()}}},
+        Json route = {
+            {machine ? "StateMachine" : "Function", {{"Ref", e.functionLogicalId.toStdString()}}},
             {"FunctionLogicalId", e.functionLogicalId.toStdString()},
             {"Origin",
                 QStringLiteral("event %1 of %2").arg(e.name, e.functionLogicalId).toStdString()}};
+        if (machine && p.contains("UnescapeMappingTemplate"))
+            route["UnescapeMappingTemplate"] = p["UnescapeMappingTemplate"];
         if (!m_http || p.contains("Path") || p.contains("Method")) {
             for (const char *key : {"Path", "Method"}) {
                 if (!p.contains(key) || !p[key].is_string())
@@ -444,8 +457,13 @@ public:
             if (!m_http && e.propertiesOf)
                 stage = jsonText(e.propertiesOf(api).value("StageName", Json()));
         }
-        out.resources.append(
-            ExpandedResource {e.functionLogicalId + e.name + QStringLiteral("Permission") + stage,
+        if (machine) // the role API Gateway starts executions with, as SAM makes it
+            out.resources.append(
+                ExpandedResource {e.functionLogicalId + e.name + QStringLiteral("Role"),
+                    QStringLiteral("AWS::IAM::Role"), Json::object()});
+        else
+            out.resources.append(ExpandedResource {
+                e.functionLogicalId + e.name + QStringLiteral("Permission") + stage,
                 QStringLiteral("AWS::Lambda::Permission"),
                 {{"Action", "lambda:InvokeFunction"},
                     {"FunctionName", {{"Ref", e.functionLogicalId.toStdString()}}},
@@ -455,14 +473,18 @@ public:
             const QString key = QString::fromStdString(it.key());
             if (key == QLatin1String("Path") || key == QLatin1String("Method")
                 || key == QLatin1String(idKey) || key == QLatin1String("Auth")
+                || (machine && key == QLatin1String("UnescapeMappingTemplate"))
                 || (m_http
                     && (key == QLatin1String("PayloadFormatVersion")
                         || key == QLatin1String("TimeoutInMillis"))))
                 continue;
             out.unsupported.append({key, QStringLiteral("not applied to the route locally")});
         }
-        out.cycleHint = QStringLiteral(
-            "the API names the function (its route), so the function cannot refer to the API");
+        out.cycleHint = machine
+            ? QStringLiteral("the API names the state machine (its route), so the state machine "
+                             "cannot refer to the API")
+            : QStringLiteral(
+                "the API names the function (its route), so the function cannot refer to the API");
         return out;
     }
 
@@ -624,8 +646,13 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
         ApiRoute route;
         route.method = jsonText(r.value("Method", Json()));
         route.path = jsonText(r.value("Path", Json()));
-        QString function = jsonText(r.value("Function", Json()));
-        route.function = integrationFunction(function, &route.qualifier);
+        const QString machine = jsonText(r.value("StateMachine", Json()));
+        if (!machine.isEmpty())
+            route.service = startExecutionIntegration(
+                machine, r.value("UnescapeMappingTemplate", Json(false)) == Json(true));
+        else
+            route.function
+                = integrationFunction(jsonText(r.value("Function", Json())), &route.qualifier);
         route.origin = jsonText(r.value("Origin", Json()));
         route.functionLogicalId = jsonText(r.value("FunctionLogicalId", Json()));
         route.payloadVersion
@@ -634,9 +661,10 @@ Result<QList<ApiRoute>> eventRoutes(const Json &list, bool http)
         qint64 timeout = 0;
         if (r.contains("TimeoutInMillis") && wholeNumber(r["TimeoutInMillis"], &timeout))
             route.timeoutMs = int(qBound(qint64(50), timeout, qint64(30000)));
-        if (route.path.isEmpty() || route.function.isEmpty())
+        if (route.path.isEmpty() || !route.served())
             return makeError(QStringLiteral("InvalidEvent"),
-                QStringLiteral("the route of %1 names no path or no function").arg(route.origin));
+                QStringLiteral("the route of %1 names no path, or no function or state machine")
+                    .arg(route.origin));
         if (route.path != QLatin1String("$default") && !route.path.startsWith(u'/'))
             route.path.prepend(u'/');
         if (r.contains("Auth") && r["Auth"].is_object()) {
@@ -843,18 +871,31 @@ std::optional<ApiPart> partOf(const StackResource &resource)
         const Json integration = p.value("Integration", Json::object());
         const QString type
             = integration.is_object() ? jsonText(integration.value("Type", Json())) : QString();
-        if (type == QLatin1String("AWS_PROXY"))
+        QString why;
+        if (type == QLatin1String("AWS_PROXY")) {
             part.route.function = integrationFunction(
                 jsonText(integration.value("Uri", Json())), &part.route.qualifier);
+        } else if (type == QLatin1String("AWS")) {
+            auto service
+                = readMethodIntegration(integration, &part.route.function, &part.route.qualifier);
+            if (service)
+                part.route.service = std::make_shared<const ApiServiceIntegration>(*service);
+            else
+                why = service.error().message;
+        }
         qint64 timeout = 0;
         if (integration.is_object() && integration.contains("TimeoutInMillis")
             && wholeNumber(integration["TimeoutInMillis"], &timeout))
             part.route.timeoutMs = int(qBound(qint64(50), timeout, qint64(29'000)));
-        part.unsupported = part.route.function.isEmpty()
-            ? QStringLiteral("%1 %2: integration type %3 is not emulated (Lambda proxy is)")
-                  .arg(resource.logicalId, part.route.method,
-                      type.isEmpty() ? QStringLiteral("(none)") : type)
-            : QString();
+        if (!why.isEmpty())
+            part.unsupported
+                = QStringLiteral("%1 %2: %3").arg(resource.logicalId, part.route.method, why);
+        else if (!part.route.served())
+            part.unsupported
+                = QStringLiteral("%1 %2: integration type %3 is not emulated (Lambda proxy and "
+                                 "AWS are)")
+                      .arg(resource.logicalId, part.route.method,
+                          type.isEmpty() ? QStringLiteral("(none)") : type);
     } else if (resource.type == QLatin1String(kHttpIntegration)) {
         part.kind = ApiPart::Kind::Integration;
         const QString type = jsonText(p.value("IntegrationType", Json()));
@@ -908,7 +949,7 @@ QList<ApiRoute> assembleRoutes(
     for (const ApiPart &p : parts) {
         if (p.apiId != apiId)
             continue;
-        if (p.kind == ApiPart::Kind::Method && !p.route.function.isEmpty()) {
+        if (p.kind == ApiPart::Kind::Method && p.route.served()) {
             ApiRoute r = p.route;
             r.path = pathOf(p.parentId);
             if (!r.path.isEmpty())

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "services/apigateway/apimapping.h"
+
 #include <QByteArray>
 #include <QHash>
 #include <QList>
@@ -54,7 +56,31 @@ struct ApiAuthorizer
     std::shared_ptr<const Json> keys; // the JWKS document, once read; null until then
 };
 
-// One route: a method and a path template, integrated with a function by Lambda proxy.
+// A non-proxy integration (type "aws"): an action of an AWS service Tarmac emulates, called
+// on the edge port (Step Functions' StartExecution, DynamoDB's PutItem, …), or a function
+// invoked with what the request template makes of the request (Lambda's custom
+// integration). The request templates make the body; the answer's status code (a function's
+// error message) picks the integration response, whose template makes the client's body.
+struct ApiServiceIntegration
+{
+    QString service; // "states", "dynamodb", "events"; "lambda": `function` on the route
+    QString action; // "StartExecution"
+    QMap<QString, MappingTemplate> requestTemplates; // by content type, lower case
+    // What a body whose content type has no template does: passed through when no template
+    // matches (WHEN_NO_MATCH), only when there are no templates (WHEN_NO_TEMPLATES), never.
+    enum class Passthrough { WhenNoMatch, WhenNoTemplates, Never };
+    Passthrough passthrough = Passthrough::WhenNoMatch;
+    struct Response
+    {
+        QString pattern; // a regular expression; empty: the default response
+        int status = 200;
+        QMap<QString, MappingTemplate> templates; // responseTemplates, by content type
+    };
+    QList<Response> responses; // in the order written
+};
+
+// One route: a method and a path template, integrated with a function by Lambda proxy, or
+// (`service`) by a non-proxy integration.
 struct ApiRoute
 {
     QString method; // "GET", …, or "ANY"
@@ -69,6 +95,13 @@ struct ApiRoute
     QStringList scopes; // JWT: the scopes a token must have one of
     bool apiKeyRequired = false; // REST: x-api-key must be one of the stack's keys
     QString functionLogicalId; // the template's name for the function, when an event made it
+    std::shared_ptr<const ApiServiceIntegration> service; // null: Lambda proxy
+
+    // Whether the route is served: it has a function or an integration Tarmac runs.
+    bool served() const
+    {
+        return !function.isEmpty() || (service && service->service != u"lambda");
+    }
 
     // "GET /items/{id}", "$default": an HTTP API's route key
     QString routeKey() const;

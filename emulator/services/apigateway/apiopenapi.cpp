@@ -1,5 +1,6 @@
 #include "services/apigateway/apiopenapi.h"
 
+#include <QRegularExpression>
 #include <QSet>
 
 namespace tarmac {
@@ -34,7 +35,197 @@ const Json *member(const Json &o, std::initializer_list<const char *> keys)
     return nullptr;
 }
 
+const AwsJsonService kJsonServices[] = {
+    {"states", "AWSStepFunctions.", "application/x-amz-json-1.0"},
+    {"dynamodb", "DynamoDB_20120810.", "application/x-amz-json-1.0"},
+    {"events", "AWSEvents.", "application/x-amz-json-1.1"},
+};
+
+Error notServed(const QString &why)
+{
+    return makeError(QStringLiteral("BadRequestException"), why);
+}
+
+// A template of each content type, checked.
+Result<QMap<QString, MappingTemplate>> templates(const Json &map, const char *what)
+{
+    QMap<QString, MappingTemplate> out;
+    if (map.is_null())
+        return out;
+    if (!map.is_object())
+        return notServed(QStringLiteral("%1 is not a map").arg(QLatin1String(what)));
+    for (auto it = map.begin(); it != map.end(); ++it) {
+        const QString type = QString::fromStdString(it.key()).trimmed().toLower();
+        auto t = MappingTemplate::parse(jsonText(it.value()));
+        if (!t)
+            return notServed(
+                QStringLiteral("%1 %2: %3").arg(QLatin1String(what), type, t.error().message));
+        out.insert(type, std::move(*t));
+    }
+    return out;
+}
+
+// The integration's uri: an action of a JSON service, or a function.
+Result<void> readUri(
+    const QString &uri, ApiServiceIntegration &out, QString *function, QString *qualifier)
+{
+    if (uri.contains(QLatin1String(":lambda:path/"))) {
+        *function = integrationFunction(uri, qualifier);
+        if (function->isEmpty())
+            return notServed(QStringLiteral("the integration's uri names no function"));
+        out.service = QStringLiteral("lambda");
+        out.action = QStringLiteral("Invoke");
+        return {};
+    }
+    // arn:aws:apigateway:us-east-1:states:action/StartExecution
+    const QStringList parts = uri.split(u':');
+    const QString tail = parts.size() == 6 ? parts[5] : QString();
+    if (parts.size() != 6 || parts[2] != QLatin1String("apigateway")
+        || !tail.startsWith(QLatin1String("action/")))
+        return notServed(QStringLiteral("the AWS integration's uri %1 is not called locally "
+                                        "(actions of Step Functions, DynamoDB and EventBridge "
+                                        "and Lambda functions are)")
+                             .arg(uri));
+    out.service = parts[4];
+    out.action = tail.mid(7);
+    if (!awsJsonService(out.service) || out.action.isEmpty())
+        return notServed(QStringLiteral("%1 actions are not called locally (Step Functions', "
+                                        "DynamoDB's and EventBridge's are)")
+                             .arg(out.service));
+    return {};
+}
+
+Result<ApiServiceIntegration::Passthrough> passthrough(const Json &value)
+{
+    if (!value.is_null() && !value.is_string())
+        return notServed(QStringLiteral("passthroughBehavior is not a string"));
+    const QString text = jsonText(value);
+    const QString t = text.toUpper();
+    if (t.isEmpty() || t == QLatin1String("WHEN_NO_MATCH"))
+        return ApiServiceIntegration::Passthrough::WhenNoMatch;
+    if (t == QLatin1String("WHEN_NO_TEMPLATES"))
+        return ApiServiceIntegration::Passthrough::WhenNoTemplates;
+    if (t == QLatin1String("NEVER"))
+        return ApiServiceIntegration::Passthrough::Never;
+    return notServed(QStringLiteral("passthroughBehavior %1 is not one of WHEN_NO_MATCH, "
+                                    "WHEN_NO_TEMPLATES and NEVER")
+                         .arg(text));
+}
+
+Result<ApiServiceIntegration::Response> response(
+    const QString &pattern, const Json &statusCode, const Json &responseTemplates)
+{
+    ApiServiceIntegration::Response r;
+    r.pattern = pattern;
+    if (!r.pattern.isEmpty() && !QRegularExpression(r.pattern).isValid())
+        return notServed(
+            QStringLiteral("the selection pattern %1 is not a regular expression").arg(r.pattern));
+    const double number = statusCode.is_number() ? statusCode.get<double>() : 0;
+    const QString status = statusCode.is_number()
+        ? (number >= 0 && number < 1000 ? QString::number(int(number)) : QStringLiteral("?"))
+        : jsonText(statusCode);
+    bool ok = false;
+    r.status = status.toInt(&ok);
+    if (!ok || r.status < 100 || r.status > 599)
+        return notServed(QStringLiteral("a response's statusCode %1 is not an HTTP status")
+                             .arg(status.isEmpty() ? QStringLiteral("(none)") : status));
+    auto t = templates(responseTemplates, "responseTemplates");
+    if (!t)
+        return t.error();
+    r.templates = std::move(*t);
+    return r;
+}
+
 } // namespace
+
+const AwsJsonService *awsJsonService(const QString &service)
+{
+    for (const AwsJsonService &s : kJsonServices) {
+        if (service == QLatin1String(s.service))
+            return &s;
+    }
+    return nullptr;
+}
+
+Result<ApiServiceIntegration> readServiceIntegration(
+    const Json &integration, QString *function, QString *qualifier)
+{
+    ApiServiceIntegration out;
+    if (!integration.is_object())
+        return notServed(QStringLiteral("the integration is not a map"));
+    if (auto r = readUri(jsonText(integration.value("uri", Json())), out, function, qualifier); !r)
+        return r.error();
+    auto request = templates(integration.value("requestTemplates", Json()), "requestTemplates");
+    if (!request)
+        return request.error();
+    out.requestTemplates = std::move(*request);
+    auto behavior = passthrough(integration.value("passthroughBehavior", Json()));
+    if (!behavior)
+        return behavior.error();
+    out.passthrough = *behavior;
+    const Json responses = integration.value("responses", Json::object());
+    if (!responses.is_object())
+        return notServed(QStringLiteral("responses is not a map"));
+    QList<ApiServiceIntegration::Response> defaults;
+    for (auto it = responses.begin(); it != responses.end(); ++it) {
+        const Json &r = it.value();
+        if (!r.is_object())
+            return notServed(QStringLiteral("a response is not a map"));
+        const QString key = QString::fromStdString(it.key());
+        auto read = response(key == QLatin1String("default") ? QString() : key,
+            r.value("statusCode", Json()), r.value("responseTemplates", Json()));
+        if (!read)
+            return read.error();
+        (read->pattern.isEmpty() ? defaults : out.responses).append(std::move(*read));
+    }
+    out.responses += defaults;
+    return out;
+}
+
+Result<ApiServiceIntegration> readMethodIntegration(
+    const Json &integration, QString *function, QString *qualifier)
+{
+    if (!integration.is_object())
+        return notServed(QStringLiteral("Integration is not a map"));
+    // The OpenAPI spelling of the same settings.
+    Json o = Json::object();
+    o["uri"] = integration.value("Uri", Json());
+    o["requestTemplates"] = integration.value("RequestTemplates", Json());
+    o["passthroughBehavior"] = integration.value("PassthroughBehavior", Json());
+    Json responses = Json::object();
+    const Json list = integration.value("IntegrationResponses", Json::array());
+    if (!list.is_array())
+        return notServed(QStringLiteral("IntegrationResponses is not a list"));
+    for (const Json &r : list) {
+        if (!r.is_object())
+            return notServed(QStringLiteral("an integration response is not a map"));
+        const QString pattern = jsonText(r.value("SelectionPattern", Json()));
+        responses[pattern.isEmpty() ? std::string("default") : pattern.toStdString()]
+            = {{"statusCode", r.value("StatusCode", Json())},
+                {"responseTemplates", r.value("ResponseTemplates", Json())}};
+    }
+    o["responses"] = std::move(responses);
+    return readServiceIntegration(o, function, qualifier);
+}
+
+std::shared_ptr<const ApiServiceIntegration> startExecutionIntegration(
+    const QString &stateMachineArn, bool unescape)
+{
+    // The SAM transform's own request template, and its two responses.
+    const QString input = unescape
+        ? QStringLiteral("$util.escapeJavaScript($input.json('$')).replaceAll(\"\\\\'\",\"'\")")
+        : QStringLiteral("$util.escapeJavaScript($input.json('$'))");
+    auto t
+        = MappingTemplate::parse(QStringLiteral("{\"input\": \"%1\", \"stateMachineArn\": \"%2\"}")
+                                     .arg(input, stateMachineArn));
+    auto out = std::make_shared<ApiServiceIntegration>();
+    out->service = QStringLiteral("states");
+    out->action = QStringLiteral("StartExecution");
+    if (t)
+        out->requestTemplates.insert(QStringLiteral("application/json"), std::move(*t));
+    out->responses = {{QStringLiteral("200"), 200, {}}, {QStringLiteral("400"), 400, {}}};
+    return out;
+}
 
 QString jsonText(const Json &value)
 {
@@ -258,21 +449,32 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
                 continue;
             }
             const QString type = jsonText(integration->value("type", Json())).toLower();
-            if (type != QLatin1String("aws_proxy")) {
-                out.unsupported.append(
-                    QStringLiteral("%1: integration type %2 is not emulated (Lambda proxy is)")
-                        .arg(key, type.isEmpty() ? QStringLiteral("(none)") : type));
-                continue;
-            }
             ApiRoute route;
             route.method = verb;
             route.path = path;
-            route.function = integrationFunction(
-                jsonText(integration->value("uri", Json())), &route.qualifier);
-            if (route.function.isEmpty()) {
+            if (type == QLatin1String("aws")) {
+                auto service
+                    = readServiceIntegration(*integration, &route.function, &route.qualifier);
+                if (!service) {
+                    out.unsupported.append(
+                        QStringLiteral("%1: %2").arg(key, service.error().message));
+                    continue;
+                }
+                route.service = std::make_shared<const ApiServiceIntegration>(*service);
+            } else if (type != QLatin1String("aws_proxy")) {
                 out.unsupported.append(
-                    QStringLiteral("%1: the integration's uri names no function").arg(key));
+                    QStringLiteral(
+                        "%1: integration type %2 is not emulated (Lambda proxy and AWS are)")
+                        .arg(key, type.isEmpty() ? QStringLiteral("(none)") : type));
                 continue;
+            } else {
+                route.function = integrationFunction(
+                    jsonText(integration->value("uri", Json())), &route.qualifier);
+                if (route.function.isEmpty()) {
+                    out.unsupported.append(
+                        QStringLiteral("%1: the integration's uri names no function").arg(key));
+                    continue;
+                }
             }
             const QString format = jsonText(integration->value("payloadFormatVersion", Json()));
             route.payloadVersion

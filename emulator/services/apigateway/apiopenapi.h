@@ -33,6 +33,30 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http);
 // ARN or name (an HTTP API's integration) as well. Empty when it names no function.
 QString integrationFunction(const QString &uri, QString *qualifier);
 
+// A non-proxy integration (x-amazon-apigateway-integration of type "aws", keys as OpenAPI
+// writes them: uri, requestTemplates, passthroughBehavior, responses): an action of a
+// JSON-protocol service Tarmac emulates, or a function by Lambda's custom integration (its
+// name and qualifier then in `function`). An error says why it is not served.
+Result<ApiServiceIntegration> readServiceIntegration(
+    const Json &integration, QString *function, QString *qualifier);
+// The same for a CloudFormation AWS::ApiGateway::Method's Integration (Type AWS, Uri,
+// RequestTemplates, PassthroughBehavior, IntegrationResponses).
+Result<ApiServiceIntegration> readMethodIntegration(
+    const Json &integration, QString *function, QString *qualifier);
+// What the SAM transform makes of a state machine's Api event: StartExecution with the
+// request's JSON body as the execution's input (`unescape`: UnescapeMappingTemplate).
+std::shared_ptr<const ApiServiceIntegration> startExecutionIntegration(
+    const QString &stateMachineArn, bool unescape);
+
+// The JSON-protocol services a non-proxy integration calls on the edge port.
+struct AwsJsonService
+{
+    const char *service; // as in the integration's uri
+    const char *targetPrefix; // X-Amz-Target
+    const char *contentType;
+};
+const AwsJsonService *awsJsonService(const QString &service);
+
 // A string's text; empty for anything else.
 QString jsonText(const Json &value);
 // A string as a list of one, a list's strings (anything else left out).

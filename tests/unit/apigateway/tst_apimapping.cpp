@@ -1,0 +1,317 @@
+// API Gateway mapping templates (the Velocity subset Tarmac evaluates), $util.escapeJavaScript,
+// and reading non-proxy ("aws") integrations from OpenAPI and CloudFormation.
+#include "services/apigateway/apimapping.h"
+#include "services/apigateway/apiopenapi.h"
+
+#include <QTest>
+
+using namespace tarmac;
+
+namespace {
+
+MappingInput request(const QByteArray &body)
+{
+    MappingInput in;
+    in.body = body;
+    in.pathParameters = {{QStringLiteral("id"), QStringLiteral("42")}};
+    in.query = {{"q", "a b"}, {"id", "from-query"}};
+    in.headers = {{"Content-Type", "application/json"}, {"X-Trace", "t-1"}};
+    in.stageVariables.insert(QStringLiteral("table"), QStringLiteral("notes"));
+    in.context = {{"requestId", "req-1"}, {"httpMethod", "POST"}, {"stage", "Prod"},
+        {"identity", {{"sourceIp", "127.0.0.1"}}}};
+    return in;
+}
+
+Json j(const char *text)
+{
+    auto parsed = parseJson(QByteArray(text));
+    Q_ASSERT(parsed);
+    return *parsed;
+}
+
+QByteArray render(const QString &text, const MappingInput &in)
+{
+    auto t = MappingTemplate::parse(text);
+    if (!t)
+        return "PARSE ERROR: " + t.error().message.toUtf8();
+    auto out = t->render(in);
+    return out ? *out : "RENDER ERROR: " + out.error().message.toUtf8();
+}
+
+} // namespace
+
+class TestApiMapping : public QObject
+{
+    Q_OBJECT
+private slots:
+    void references_data();
+    void references();
+    void refused_data();
+    void refused();
+    void bodyThatIsNotJson();
+    void escapeJavaScript_data();
+    void escapeJavaScript();
+    void startExecutionTemplates();
+    void openApiIntegrations();
+    void integrationsNotServed_data();
+    void integrationsNotServed();
+};
+
+void TestApiMapping::references_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("expected");
+    const QByteArray note = R"({"title":"it's","tags":["a","b"],"n":3})";
+    QTest::newRow("text") << "plain {text}" << note << QByteArray("plain {text}");
+    QTest::newRow("body") << "[$input.body]" << note << "[" + note + "]";
+    QTest::newRow("json whole") << "$input.json('$')" << note << note;
+    QTest::newRow("json member") << "$input.json('$.title')" << note << QByteArray(R"("it's")");
+    QTest::newRow("json list") << "$input.json('$.tags')" << note
+                               << QByteArray(R"(["a","b"])");
+    QTest::newRow("json of nothing") << "$input.json('$')" << QByteArray() << QByteArray("{}");
+    QTest::newRow("json missing") << "[$input.json('$.nope')]" << note << QByteArray("[]");
+    QTest::newRow("path string") << "$input.path('$.title')" << note << QByteArray("it's");
+    QTest::newRow("path number") << "$input.path('$.n')" << note << QByteArray("3");
+    QTest::newRow("path size") << "$input.path('$.tags').size()" << note << QByteArray("2");
+    QTest::newRow("path get") << "$input.path('$.tags').get(1)" << note << QByteArray("b");
+    QTest::newRow("params: path first") << "$input.params('id')" << note << QByteArray("42");
+    QTest::newRow("params: query") << "$input.params('q')" << note << QByteArray("a b");
+    QTest::newRow("params: header, any case")
+        << "$input.params('x-trace')" << note << QByteArray("t-1");
+    QTest::newRow("params: none") << "[$input.params('zz')]" << note << QByteArray("[]");
+    QTest::newRow("params map") << "$input.params().header.get('X-Trace')" << note
+                                << QByteArray("t-1");
+    QTest::newRow("params path map")
+        << "$input.params().path.id" << note << QByteArray("42");
+    QTest::newRow("context") << "$context.requestId/$context.identity.sourceIp" << note
+                             << QByteArray("req-1/127.0.0.1");
+    QTest::newRow("braced") << "${context.stage}x" << note << QByteArray("Prodx");
+    QTest::newRow("stage variable") << "$stageVariables.table" << note << QByteArray("notes");
+    QTest::newRow("undefined stays") << "$nothing.here and $context.nope" << note
+                                     << QByteArray("$nothing.here and $context.nope");
+    QTest::newRow("quiet undefined") << "[$!context.nope]" << note << QByteArray("[]");
+    QTest::newRow("dollar text") << "cost: $5 $ (x)" << note << QByteArray("cost: $5 $ (x)");
+    QTest::newRow("sentence end") << "$context.stage." << note << QByteArray("Prod.");
+    QTest::newRow("escape") << R"($util.escapeJavaScript($input.json('$.title')))" << note
+                            << QByteArray(R"(\"it\'s\")");
+    QTest::newRow("unescape quotes")
+        << R"($util.escapeJavaScript($input.json('$.title')).replaceAll("\\'","'"))" << note
+        << QByteArray(R"(\"it's\")");
+    QTest::newRow("replaceAll groups")
+        << R"t($input.path('$.title').replaceAll("(i)(t)", "$2$1\$"))t" << note
+        << QByteArray("ti$'s");
+    QTest::newRow("replace") << "$input.path('$.title').replace(\"'\", '')" << note
+                             << QByteArray("its");
+    QTest::newRow("case") << "$context.stage.toUpperCase()$context.stage.toLowerCase()"
+                          << note << QByteArray("PRODprod");
+    QTest::newRow("length") << "$context.stage.length()" << note << QByteArray("4");
+    QTest::newRow("substring") << "$context.stage.substring(1, 3)" << note
+                               << QByteArray("ro");
+    QTest::newRow("bad substring") << "$context.stage.substring(3, 1)" << note
+                                   << QByteArray("$context.stage.substring(3, 1)");
+    QTest::newRow("unknown method") << "$context.stage.frobnicate()" << note
+                                    << QByteArray("$context.stage.frobnicate()");
+    QTest::newRow("url") << "$util.urlEncode('a b/é')|$util.urlDecode('a+b%2F')" << note
+                         << QByteArray("a+b%2F%C3%A9|a b/");
+    QTest::newRow("base64") << "$util.base64Encode('hi')|$util.base64Decode('aGk=')" << note
+                            << QByteArray("aGk=|hi");
+    QTest::newRow("parseJson") << "$util.parseJson('{\"a\": [1, 2]}').a.get(0)" << note
+                               << QByteArray("1");
+    QTest::newRow("comments") << "a## a comment\nb#* block\n *#c" << note << QByteArray("abc");
+    QTest::newRow("hash text") << "#1 and #{x" << note << QByteArray("#1 and #{x");
+    QTest::newRow("doubled quotes") << "$util.escapeJavaScript('it''s')" << note
+                                    << QByteArray(R"(it\'s)");
+}
+
+void TestApiMapping::references()
+{
+    QFETCH(QString, text);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, expected);
+    QCOMPARE(render(text, request(body)), expected);
+}
+
+void TestApiMapping::refused_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("set") << "#set($a = 1)$a" << "line 1: the directive #set";
+    QTest::newRow("if, line 2") << "{\n#if($x)y#end}" << "line 2: the directive #if";
+    QTest::newRow("braced directive") << "#{foreach}" << "the directive #foreach";
+    QTest::newRow("open comment") << "a #* b" << "a #* comment is not closed";
+    QTest::newRow("open brace") << "${context.stage" << "${ without its }";
+    QTest::newRow("open call") << "$input.json('$'" << "a method call without its )";
+    QTest::newRow("open string") << "$input.json('$)" << "a string without its closing";
+    QTest::newRow("bad argument") << "$input.json(@)" << "a method's argument";
+}
+
+void TestApiMapping::refused()
+{
+    QFETCH(QString, text);
+    QFETCH(QString, message);
+    auto t = MappingTemplate::parse(text);
+    QVERIFY(!t);
+    QVERIFY2(t.error().message.contains(message), qPrintable(t.error().message));
+}
+
+void TestApiMapping::bodyThatIsNotJson()
+{
+    auto t = MappingTemplate::parse(QStringLiteral("{\"x\": $input.json('$')}"));
+    QVERIFY(t);
+    auto out = t->render(request("{not json"));
+    QVERIFY(!out);
+    QVERIFY(out.error().message.startsWith(
+        QLatin1String("Could not parse request body into json:")));
+    // $input.body never parses it.
+    auto body = MappingTemplate::parse(QStringLiteral("$input.body"));
+    QCOMPARE(*body->render(request("{not json")), QByteArray("{not json"));
+}
+
+void TestApiMapping::escapeJavaScript_data()
+{
+    QTest::addColumn<QString>("in");
+    QTest::addColumn<QString>("out");
+    QTest::newRow("quotes") << R"(a'b"c)" << R"(a\'b\"c)";
+    QTest::newRow("backslash and slash") << R"(a\b/c)" << R"(a\\b\/c)";
+    QTest::newRow("controls") << QStringLiteral("\n\t\r\b\f\x01")
+                              << QStringLiteral(R"(\n\t\r\b\f\u0001)");
+    QTest::newRow("non-ASCII") << QStringLiteral("é€😀")
+                               << QStringLiteral(R"(\u00E9\u20AC\uD83D\uDE00)");
+    QTest::newRow("DEL stays") << QStringLiteral("\x7f") << QStringLiteral("\x7f");
+}
+
+void TestApiMapping::escapeJavaScript()
+{
+    QFETCH(QString, in);
+    QFETCH(QString, out);
+    QCOMPARE(tarmac::escapeJavaScript(in), out);
+}
+
+// The SAM transform's template for a state machine's Api event, both ways.
+void TestApiMapping::startExecutionTemplates()
+{
+    const QString arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:M");
+    const QByteArray body = R"({"note": "it's", "n": [1]})";
+    auto plain = startExecutionIntegration(arn, false);
+    QCOMPARE(plain->service, QStringLiteral("states"));
+    QCOMPARE(plain->action, QStringLiteral("StartExecution"));
+    QCOMPARE(plain->responses.size(), 2);
+    QCOMPARE(plain->responses[1].pattern, QStringLiteral("400"));
+    const MappingTemplate &t = plain->requestTemplates[QStringLiteral("application/json")];
+    const QByteArray escaped = *t.render(request(body));
+    // Velocity's escape leaves \' in the JSON, which JSON parsers refuse, as on AWS.
+    QCOMPARE(escaped,
+        R"({"input": "{\"note\": \"it\'s\", \"n\": [1]}", "stateMachineArn": ")" + arn.toUtf8()
+            + "\"}");
+    QVERIFY(!parseJson(escaped));
+    auto unescaped = startExecutionIntegration(arn, true);
+    const QByteArray fixed
+        = *unescaped->requestTemplates[QStringLiteral("application/json")].render(
+            request(body));
+    auto parsed = parseJson(fixed);
+    QVERIFY2(parsed, fixed.constData());
+    QCOMPARE((*parsed)["stateMachineArn"].get<std::string>(), arn.toStdString());
+    QVERIFY(*parseJson(QByteArray::fromStdString((*parsed)["input"].get<std::string>()))
+        == *parseJson(body));
+}
+
+void TestApiMapping::openApiIntegrations()
+{
+    QString function, qualifier;
+    const Json dynamo = j(R"({"type": "aws",
+        "uri": "arn:aws:apigateway:us-east-1:dynamodb:action/PutItem",
+        "passthroughBehavior": "never",
+        "requestTemplates": {"Application/JSON": "{\"TableName\": \"$stageVariables.t\"}"},
+        "responses": {
+            "default": {"statusCode": "200", "responseTemplates": {"application/json": "{}"}},
+            "4\\d{2}": {"statusCode": 400}}})");
+    auto r = readServiceIntegration(dynamo, &function, &qualifier);
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QCOMPARE(r->service, QStringLiteral("dynamodb"));
+    QCOMPARE(r->action, QStringLiteral("PutItem"));
+    QVERIFY(r->requestTemplates.contains(QStringLiteral("application/json")));
+    QCOMPARE(r->passthrough, ApiServiceIntegration::Passthrough::Never);
+    QCOMPARE(r->responses.size(), 2); // the default last
+    QCOMPARE(r->responses[0].pattern, QStringLiteral("4\\d{2}"));
+    QCOMPARE(r->responses[0].status, 400);
+    QVERIFY(r->responses[1].pattern.isEmpty());
+    QVERIFY(function.isEmpty());
+
+    const Json lambda = j(R"({"type": "aws", "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:Fn:live/invocations"})");
+    r = readServiceIntegration(lambda, &function, &qualifier);
+    QVERIFY(r);
+    QCOMPARE(r->service, QStringLiteral("lambda"));
+    QCOMPARE(function, QStringLiteral("Fn"));
+    QCOMPARE(qualifier, QStringLiteral("live"));
+
+    // CloudFormation's spelling.
+    function.clear();
+    const Json method = j(R"({"Type": "AWS",
+        "Uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+        "RequestTemplates": {"application/json": "$input.body"},
+        "IntegrationResponses": [{"StatusCode": "200"},
+            {"StatusCode": "400", "SelectionPattern": "4.."}]})");
+    r = readMethodIntegration(method, &function, &qualifier);
+    QVERIFY(r);
+    QCOMPARE(r->action, QStringLiteral("StartExecution"));
+    QCOMPARE(r->responses.size(), 2);
+    QCOMPARE(r->responses[0].pattern, QStringLiteral("4.."));
+}
+
+void TestApiMapping::integrationsNotServed_data()
+{
+    QTest::addColumn<QByteArray>("integration");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("not a map") << QByteArray("[1]") << "not a map";
+    QTest::newRow("sqs path") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:sqs:path/000000000000/q"})")
+                              << "is not called locally";
+    QTest::newRow("kinesis") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"})")
+                             << "kinesis actions are not called locally";
+    QTest::newRow("no uri") << QByteArray(R"({"type": "aws"})") << "is not called locally";
+    QTest::newRow("directive") << QByteArray(
+        R"t({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "requestTemplates": {"application/json": "#set($x = 1)"}})t")
+                               << "the directive #set";
+    QTest::newRow("templates not a map") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "requestTemplates": "x"})") << "requestTemplates is not a map";
+    QTest::newRow("bad passthrough") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "passthroughBehavior": 3})") << "passthroughBehavior";
+    QTest::newRow("bad status") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "responses": {"default": {"statusCode": "abc"}}})") << "not an HTTP status";
+    QTest::newRow("huge status") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "responses": {"default": {"statusCode": 1e300}}})") << "not an HTTP status";
+    QTest::newRow("bad pattern") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "responses": {"(": {"statusCode": 400}}})") << "not a regular expression";
+    QTest::newRow("response not a map") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+            "responses": {"default": 7}})") << "a response is not a map";
+    QTest::newRow("lambda without function") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:lambda:path/nothing"})")
+                                             << "names no function";
+}
+
+void TestApiMapping::integrationsNotServed()
+{
+    QFETCH(QByteArray, integration);
+    QFETCH(QString, message);
+    QString function, qualifier;
+    auto r = readServiceIntegration(j(integration.constData()), &function, &qualifier);
+    QVERIFY(!r);
+    QVERIFY2(r.error().message.contains(message), qPrintable(r.error().message));
+    // CloudFormation's spelling refuses what is not a map or a list where one belongs.
+    QVERIFY(!readMethodIntegration(Json(3), &function, &qualifier));
+    QVERIFY(!readMethodIntegration(j(R"({"IntegrationResponses": 3})"), &function, &qualifier));
+    QVERIFY(
+        !readMethodIntegration(j(R"({"IntegrationResponses": [1]})"), &function, &qualifier));
+}
+
+QTEST_GUILESS_MAIN(TestApiMapping)
+#include "tst_apimapping.moc"
