@@ -282,6 +282,9 @@ struct SfnExecutor::Run
     QByteArray spanId;
     qint64 startNs = 0;
     Finished finished;
+    int events = 0; // history events so far (the last one's id)
+    // An express execution's history; a standard one's is in the store once saved, and in
+    // `unsaved` until then (so that no event is built twice or kept in memory twice).
     QList<SfnHistoryEvent> history;
     QList<SfnHistoryEvent> unsaved;
     bool flushPosted = false; // in m_dirty
@@ -517,14 +520,15 @@ void SfnExecutor::testState(std::shared_ptr<const AslStateMachine> machine,
 void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details)
 {
     SfnHistoryEvent e;
-    e.id = int(run->history.size()) + 1;
+    e.id = ++run->events;
     e.previousId = e.id - 1;
     e.timestampMs = m_context.clock->nowMs();
     e.type = type;
     e.details = std::move(details);
-    run->history.append(e);
-    if (run->express)
+    if (run->express) {
+        run->history.append(std::move(e));
         return;
+    }
     run->unsaved.append(std::move(e));
     markDirty(run);
 }
@@ -627,7 +631,7 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
             run->root->variables = std::move(*vars);
         if (m_context.store) {
             if (auto h = m_context.store->history(run->execution.arn))
-                run->history = *h;
+                run->events = int(h->size());
         }
     } else {
         addEvent(run, QStringLiteral("ExecutionStarted"),
@@ -788,14 +792,26 @@ std::optional<SfnExecution> SfnExecutor::running(const QString &executionArn) co
     return run->execution;
 }
 
-std::optional<QList<SfnHistoryEvent>> SfnExecutor::history(const QString &executionArn) const
+std::optional<QList<SfnHistoryEvent>> SfnExecutor::history(const QString &executionArn)
 {
     auto run = m_runs.value(executionArn);
     if (!run)
         run = m_finished.value(executionArn);
     if (!run)
         return std::nullopt;
-    return run->history;
+    if (run->express)
+        return run->history;
+    // A standard execution's: what is not saved yet is saved now, then all of it is read.
+    if (!run->unsaved.isEmpty() || run->checkpointDirty) {
+        markDirty(run);
+        flushDirty();
+    }
+    if (!m_context.store)
+        return QList<SfnHistoryEvent> {};
+    auto stored = m_context.store->history(executionArn);
+    if (!stored)
+        return std::nullopt;
+    return *stored;
 }
 
 QList<BusyItem> SfnExecutor::busy(bool includeFuture) const

@@ -72,9 +72,9 @@ public:
     void prepareJsonata();
     // A running execution as it stands, or nullopt.
     std::optional<SfnExecution> running(const QString &executionArn) const;
-    // The history of an execution that is running or ran in this process (standard ones are
-    // also in the store; express ones only here).
-    std::optional<QList<SfnHistoryEvent>> history(const QString &executionArn) const;
+    // The history of an execution that is running or ran in this process: an express one's
+    // from memory, a standard one's from the store (what is not saved yet is saved first).
+    std::optional<QList<SfnHistoryEvent>> history(const QString &executionArn);
 
     // SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat for a `.waitForTaskToken` task.
     Result<void> sendTaskSuccess(const QString &token, const Json &output);
