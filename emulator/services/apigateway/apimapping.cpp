@@ -413,9 +413,11 @@ private:
             for (const auto &[name, value] : in.pathParameters)
                 path[name.toStdString()] = value.toStdString();
             for (const auto &[name, value] : in.query)
-                query[QString::fromUtf8(name).toStdString()] = QString::fromUtf8(value).toStdString();
+                query[QString::fromUtf8(name).toStdString()]
+                    = QString::fromUtf8(value).toStdString();
             for (const auto &[name, value] : in.headers)
-                header[QString::fromUtf8(name).toStdString()] = QString::fromUtf8(value).toStdString();
+                header[QString::fromUtf8(name).toStdString()]
+                    = QString::fromUtf8(value).toStdString();
             if (a.empty())
                 return Json {{"path", path}, {"querystring", query}, {"header", header}};
             // A path parameter, else the query string's, else a header (by any case).

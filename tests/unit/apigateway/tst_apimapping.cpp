@@ -67,8 +67,7 @@ void TestApiMapping::references_data()
     QTest::newRow("body") << "[$input.body]" << note << "[" + note + "]";
     QTest::newRow("json whole") << "$input.json('$')" << note << note;
     QTest::newRow("json member") << "$input.json('$.title')" << note << QByteArray(R"("it's")");
-    QTest::newRow("json list") << "$input.json('$.tags')" << note
-                               << QByteArray(R"(["a","b"])");
+    QTest::newRow("json list") << "$input.json('$.tags')" << note << QByteArray(R"(["a","b"])");
     QTest::newRow("json of nothing") << "$input.json('$')" << QByteArray() << QByteArray("{}");
     QTest::newRow("json missing") << "[$input.json('$.nope')]" << note << QByteArray("[]");
     QTest::newRow("path string") << "$input.path('$.title')" << note << QByteArray("it's");
@@ -82,8 +81,7 @@ void TestApiMapping::references_data()
     QTest::newRow("params: none") << "[$input.params('zz')]" << note << QByteArray("[]");
     QTest::newRow("params map") << "$input.params().header.get('X-Trace')" << note
                                 << QByteArray("t-1");
-    QTest::newRow("params path map")
-        << "$input.params().path.id" << note << QByteArray("42");
+    QTest::newRow("params path map") << "$input.params().path.id" << note << QByteArray("42");
     QTest::newRow("context") << "$context.requestId/$context.identity.sourceIp" << note
                              << QByteArray("req-1/127.0.0.1");
     QTest::newRow("braced") << "${context.stage}x" << note << QByteArray("Prodx");
@@ -103,15 +101,14 @@ void TestApiMapping::references_data()
         << QByteArray("ti$'s");
     QTest::newRow("replace") << "$input.path('$.title').replace(\"'\", '')" << note
                              << QByteArray("its");
-    QTest::newRow("case") << "$context.stage.toUpperCase()$context.stage.toLowerCase()"
-                          << note << QByteArray("PRODprod");
+    QTest::newRow("case") << "$context.stage.toUpperCase()$context.stage.toLowerCase()" << note
+                          << QByteArray("PRODprod");
     QTest::newRow("length") << "$context.stage.length()" << note << QByteArray("4");
-    QTest::newRow("substring") << "$context.stage.substring(1, 3)" << note
-                               << QByteArray("ro");
-    QTest::newRow("bad substring") << "$context.stage.substring(3, 1)" << note
-                                   << QByteArray("$context.stage.substring(3, 1)");
-    QTest::newRow("unknown method") << "$context.stage.frobnicate()" << note
-                                    << QByteArray("$context.stage.frobnicate()");
+    QTest::newRow("substring") << "$context.stage.substring(1, 3)" << note << QByteArray("ro");
+    QTest::newRow("bad substring")
+        << "$context.stage.substring(3, 1)" << note << QByteArray("$context.stage.substring(3, 1)");
+    QTest::newRow("unknown method")
+        << "$context.stage.frobnicate()" << note << QByteArray("$context.stage.frobnicate()");
     QTest::newRow("url") << "$util.urlEncode('a b/é')|$util.urlDecode('a+b%2F')" << note
                          << QByteArray("a+b%2F%C3%A9|a b/");
     QTest::newRow("base64") << "$util.base64Encode('hi')|$util.base64Decode('aGk=')" << note
@@ -120,8 +117,8 @@ void TestApiMapping::references_data()
                                << QByteArray("1");
     QTest::newRow("comments") << "a## a comment\nb#* block\n *#c" << note << QByteArray("abc");
     QTest::newRow("hash text") << "#1 and #{x" << note << QByteArray("#1 and #{x");
-    QTest::newRow("doubled quotes") << "$util.escapeJavaScript('it''s')" << note
-                                    << QByteArray(R"(it\'s)");
+    QTest::newRow("doubled quotes")
+        << "$util.escapeJavaScript('it''s')" << note << QByteArray(R"(it\'s)");
 }
 
 void TestApiMapping::references()
@@ -136,14 +133,22 @@ void TestApiMapping::refused_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("message");
-    QTest::newRow("set") << "#set($a = 1)$a" << "line 1: the directive #set";
-    QTest::newRow("if, line 2") << "{\n#if($x)y#end}" << "line 2: the directive #if";
-    QTest::newRow("braced directive") << "#{foreach}" << "the directive #foreach";
-    QTest::newRow("open comment") << "a #* b" << "a #* comment is not closed";
-    QTest::newRow("open brace") << "${context.stage" << "${ without its }";
-    QTest::newRow("open call") << "$input.json('$'" << "a method call without its )";
-    QTest::newRow("open string") << "$input.json('$)" << "a string without its closing";
-    QTest::newRow("bad argument") << "$input.json(@)" << "a method's argument";
+    QTest::newRow("set") << "#set($a = 1)$a"
+                         << "line 1: the directive #set";
+    QTest::newRow("if, line 2") << "{\n#if($x)y#end}"
+                                << "line 2: the directive #if";
+    QTest::newRow("braced directive") << "#{foreach}"
+                                      << "the directive #foreach";
+    QTest::newRow("open comment") << "a #* b"
+                                  << "a #* comment is not closed";
+    QTest::newRow("open brace") << "${context.stage"
+                                << "${ without its }";
+    QTest::newRow("open call") << "$input.json('$'"
+                               << "a method call without its )";
+    QTest::newRow("open string") << "$input.json('$)"
+                                 << "a string without its closing";
+    QTest::newRow("bad argument") << "$input.json(@)"
+                                  << "a method's argument";
 }
 
 void TestApiMapping::refused()
@@ -161,8 +166,8 @@ void TestApiMapping::bodyThatIsNotJson()
     QVERIFY(t);
     auto out = t->render(request("{not json"));
     QVERIFY(!out);
-    QVERIFY(out.error().message.startsWith(
-        QLatin1String("Could not parse request body into json:")));
+    QVERIFY(
+        out.error().message.startsWith(QLatin1String("Could not parse request body into json:")));
     // $input.body never parses it.
     auto body = MappingTemplate::parse(QStringLiteral("$input.body"));
     QCOMPARE(*body->render(request("{not json")), QByteArray("{not json"));
@@ -172,8 +177,10 @@ void TestApiMapping::escapeJavaScript_data()
 {
     QTest::addColumn<QString>("in");
     QTest::addColumn<QString>("out");
-    QTest::newRow("quotes") << R"(a'b"c)" << R"(a\'b\"c)";
-    QTest::newRow("backslash and slash") << R"(a\b/c)" << R"(a\\b\/c)";
+    QTest::newRow("quotes") << R"(a'b"c)"
+                            << R"(a\'b\"c)";
+    QTest::newRow("backslash and slash") << R"(a\b/c)"
+                                         << R"(a\\b\/c)";
     QTest::newRow("controls") << QStringLiteral("\n\t\r\b\f\x01")
                               << QStringLiteral(R"(\n\t\r\b\f\u0001)");
     QTest::newRow("non-ASCII") << QStringLiteral("é€😀")
@@ -207,8 +214,7 @@ void TestApiMapping::startExecutionTemplates()
     QVERIFY(!parseJson(escaped));
     auto unescaped = startExecutionIntegration(arn, true);
     const QByteArray fixed
-        = *unescaped->requestTemplates[QStringLiteral("application/json")].render(
-            request(body));
+        = *unescaped->requestTemplates[QStringLiteral("application/json")].render(request(body));
     auto parsed = parseJson(fixed);
     QVERIFY2(parsed, fixed.constData());
     QCOMPARE((*parsed)["stateMachineArn"].get<std::string>(), arn.toStdString());
@@ -238,7 +244,8 @@ void TestApiMapping::openApiIntegrations()
     QVERIFY(r->responses[1].pattern.isEmpty());
     QVERIFY(function.isEmpty());
 
-    const Json lambda = j(R"({"type": "aws", "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:Fn:live/invocations"})");
+    const Json lambda = j(
+        R"({"type": "aws", "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:000000000000:function:Fn:live/invocations"})");
     r = readServiceIntegration(lambda, &function, &qualifier);
     QVERIFY(r);
     QCOMPARE(r->service, QStringLiteral("lambda"));
@@ -280,22 +287,27 @@ void TestApiMapping::integrationsNotServed_data()
             "requestTemplates": "x"})") << "requestTemplates is not a map";
     QTest::newRow("bad passthrough") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
-            "passthroughBehavior": 3})") << "passthroughBehavior";
+            "passthroughBehavior": 3})")
+                                     << "passthroughBehavior";
     QTest::newRow("bad status") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
-            "responses": {"default": {"statusCode": "abc"}}})") << "not an HTTP status";
+            "responses": {"default": {"statusCode": "abc"}}})")
+                                << "not an HTTP status";
     QTest::newRow("huge status") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
-            "responses": {"default": {"statusCode": 1e300}}})") << "not an HTTP status";
+            "responses": {"default": {"statusCode": 1e300}}})")
+                                 << "not an HTTP status";
     QTest::newRow("bad pattern") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
-            "responses": {"(": {"statusCode": 400}}})") << "not a regular expression";
+            "responses": {"(": {"statusCode": 400}}})")
+                                 << "not a regular expression";
     QTest::newRow("response not a map") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
-            "responses": {"default": 7}})") << "a response is not a map";
-    QTest::newRow("lambda without function") << QByteArray(
-        R"({"uri": "arn:aws:apigateway:us-east-1:lambda:path/nothing"})")
-                                             << "names no function";
+            "responses": {"default": 7}})")
+                                        << "a response is not a map";
+    QTest::newRow("lambda without function")
+        << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:lambda:path/nothing"})")
+        << "names no function";
 }
 
 void TestApiMapping::integrationsNotServed()
@@ -309,8 +321,7 @@ void TestApiMapping::integrationsNotServed()
     // CloudFormation's spelling refuses what is not a map or a list where one belongs.
     QVERIFY(!readMethodIntegration(Json(3), &function, &qualifier));
     QVERIFY(!readMethodIntegration(j(R"({"IntegrationResponses": 3})"), &function, &qualifier));
-    QVERIFY(
-        !readMethodIntegration(j(R"({"IntegrationResponses": [1]})"), &function, &qualifier));
+    QVERIFY(!readMethodIntegration(j(R"({"IntegrationResponses": [1]})"), &function, &qualifier));
 }
 
 QTEST_GUILESS_MAIN(TestApiMapping)
