@@ -204,6 +204,50 @@ class StepFunctionsTest(unittest.TestCase):
         self.assertEqual(v["result"], "FAIL")
         self.assertIn("InputPath", v["diagnostics"][0]["message"])
 
+    def test_jsonata_distributed_map_evaluates_its_reader_and_writer(self):
+        """A JSONata Map's ItemReader and ResultWriter: Arguments and ReaderConfig are
+        expressions over the input."""
+        s3 = boto3_client(self.t, "s3")
+        s3.create_bucket(Bucket="sfn-jsonata-items")
+        s3.put_object(Bucket="sfn-jsonata-items", Key="in/list.json",
+                      Body=json.dumps([{"n": i} for i in range(5)]).encode())
+        definition = {"QueryLanguage": "JSONata", "StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "End": True,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                           "ReaderConfig": {"InputType": "JSON",
+                                            "MaxItems": "{% $states.input.max %}"},
+                           "Arguments": {"Bucket": "{% $states.input.bucket %}",
+                                         "Key": "{% 'in/' & $states.input.file %}"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                              "StartAt": "Double", "States": {"Double": {
+                                  "Type": "Pass", "End": True,
+                                  "Output": {"doubled": "{% $states.input.n * 2 %}"}}}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                             "Arguments": {"Bucket": "{% $states.input.bucket %}",
+                                           "Prefix": "{% 'out-' & $states.input.file %}"}}}}}
+        machine = self.sfn.create_state_machine(
+            name="jsonata-distributed", definition=json.dumps(definition),
+            roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        run = self.start(machine, {"bucket": "sfn-jsonata-items", "file": "list.json", "max": 3})
+        d = finished(self.sfn, run["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        details = json.loads(d["output"])["ResultWriterDetails"]
+        self.assertEqual(details["Bucket"], "sfn-jsonata-items")
+        self.assertTrue(details["Key"].startswith("out-list.json/"), details)
+        manifest = json.loads(s3.get_object(Bucket="sfn-jsonata-items",
+                                            Key=details["Key"])["Body"].read())
+        succeeded = json.loads(s3.get_object(
+            Bucket="sfn-jsonata-items",
+            Key=manifest["ResultFiles"]["SUCCEEDED"][0]["Key"])["Body"].read())
+        # MaxItems from the input: the first three items only.
+        self.assertEqual(sorted(json.loads(r["Output"])["doubled"] for r in succeeded), [0, 2, 4])
+        # An Arguments expression that gives no object fails the state as a runtime error.
+        definition["States"]["Each"]["ItemReader"]["Arguments"] = "{% $states.input.file %}"
+        self.sfn.update_state_machine(stateMachineArn=machine, definition=json.dumps(definition))
+        d = finished(self.sfn, self.start(machine, {"bucket": "b", "file": "f", "max": 1})
+                     ["executionArn"])
+        self.assertEqual((d["status"], d["error"]), ("FAILED", "States.Runtime"), d)
+
     def test_distributed_map_reads_and_writes_s3(self):
         """A distributed Map: items from a CSV object (ItemReader), batches of them
         (ItemBatcher), a Node function per item, and a ResultWriter's manifest and result files

@@ -1953,13 +1953,58 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
     }
 }
 
+Result<Json> SfnExecutor::jsonataS3Call(const std::shared_ptr<Scope> &scope, const AslState &state,
+    const Json &object, const QString &field, const Json &effective, const Json &context)
+{
+    if (!state.isJsonata() || !object.is_object())
+        return object;
+    // A JSONata state's ItemReader or ResultWriter: Arguments (and ReaderConfig, WriterConfig)
+    // evaluated, then read as the JSONPath form's literal Parameters.
+    const Json states = {{"input", effective}, {"context", context}};
+    Json out = object;
+    for (const char *config : {"ReaderConfig", "WriterConfig"}) {
+        if (const auto it = out.find(config); it != out.end()) {
+            auto v = jsonata(scope, state, field + u'.' + QLatin1String(config), *it, states);
+            if (!v)
+                return v.error();
+            *it = std::move(*v);
+        }
+    }
+    if (const auto it = out.find("Arguments"); it != out.end()) {
+        auto v = jsonata(scope, state, field + QStringLiteral(".Arguments"), *it, states);
+        if (!v)
+            return v.error();
+        if (!v->is_object())
+            return makeError(QString(AslErrors::Runtime),
+                QStringLiteral("The Arguments of %1 must give an OBJECT").arg(field));
+        // Literal values: a key ending in ".$" is not a path here.
+        Json parameters = Json::object();
+        for (auto m = v->begin(); m != v->end(); ++m) {
+            std::string key = m.key();
+            if (key.size() >= 2 && key.compare(key.size() - 2, 2, ".$") == 0)
+                return makeError(QString(AslErrors::Runtime),
+                    QStringLiteral("The Arguments of %1 name a field ending in '.$'").arg(field));
+            parameters[std::move(key)] = m.value();
+        }
+        out.erase("Arguments");
+        out["Parameters"] = std::move(parameters);
+    }
+    return out;
+}
+
 void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
     const AslState &state, const Json &effective, const Json &context, const QByteArray &spanId,
     Done done, const Json *readItems)
 {
     // An ItemReader: the items are read from S3 first.
     if (state.itemReader && !readItems) {
-        auto plan = aslItemReaderPlan(*state.itemReader, effective, context);
+        auto reader = jsonataS3Call(
+            scope, state, *state.itemReader, QStringLiteral("ItemReader"), effective, context);
+        if (!reader) {
+            done(Outcome::failed(reader.error()));
+            return;
+        }
+        auto plan = aslItemReaderPlan(*reader, effective, context);
         if (!plan) {
             done(Outcome::failed(plan.error()));
             return;
@@ -2141,8 +2186,8 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
     // Every iteration is over: the results (through a ResultWriter: written to S3, and the
     // Map's result says where).
     const AslState *mapState = &state;
-    const auto succeed = [this, run, join, mapState, mapRunArn, distributed, effective, context,
-                             spanId, done]() {
+    const auto succeed = [this, run, scope, join, mapState, mapRunArn, distributed, effective,
+                             context, spanId, done]() {
         const auto ended = [this, run, distributed, mapRunArn, done](Outcome o) {
             if (distributed)
                 addEvent(run,
@@ -2159,7 +2204,13 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             ended({true, std::move(join->results), {}, {}});
             return;
         }
-        auto plan = aslResultWriterPlan(*mapState->resultWriter, effective, context);
+        auto writer = jsonataS3Call(scope, *mapState, *mapState->resultWriter,
+            QStringLiteral("ResultWriter"), effective, context);
+        if (!writer) {
+            ended(Outcome::failed(writer.error()));
+            return;
+        }
+        auto plan = aslResultWriterPlan(*writer, effective, context);
         if (!plan) {
             ended(Outcome::failed(plan.error()));
             return;

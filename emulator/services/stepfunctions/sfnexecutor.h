@@ -130,6 +130,10 @@ private:
         const QString &function, const QByteArray &payload, bool wrapped, bool waitForToken,
         const QString &token, std::optional<int> heartbeatSeconds, const QByteArray &spanId,
         Done done);
+    // A JSONata Map state's ItemReader or ResultWriter with its Arguments and configuration
+    // evaluated (as literal Parameters); any other one as it is.
+    Result<Json> jsonataS3Call(const std::shared_ptr<Scope> &scope, const AslState &state,
+        const Json &object, const QString &field, const Json &effective, const Json &context);
     void callService(const std::shared_ptr<Run> &run, const AslState &state, const QString &service,
         const QString &action, const Json &parameters, int sync, const QByteArray &spanId,
         Done done);
