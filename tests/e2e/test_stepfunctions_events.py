@@ -184,9 +184,14 @@ class StepFunctionsEventsTest(unittest.TestCase):
 
     def test_aws_integration_passes_a_body_through(self):
         request = {"stateMachineArn": ECHO, "input": json.dumps({"via": "passthrough"})}
-        status, body, _ = self.post("/start", json.dumps(request).encode())
+        status, body, headers = self.post("/start", json.dumps(request).encode())
         self.assertEqual(status, 200, body)
         arn = json.loads(body)["executionArn"]
+        # The response's header mappings: a literal, a field of the body, a header of the answer.
+        self.assertEqual(headers["Cache-Control"], "no-store")
+        self.assertEqual(headers["X-Execution-Arn"], arn)
+        self.assertTrue(headers["X-Service-Type"].startswith("application/x-amz-json"),
+                        dict(headers))
         described = self.sfn.describe_execution(executionArn=arn)
         self.assertEqual(json.loads(described["input"]), {"via": "passthrough"})
         # The default response takes every status: the service's own error comes back as 200,

@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/jsonpath.h"
 #include "functions/delivery.h"
 #include "http/edgerouter.h"
 #include "services/apigateway/apiauthorizers.h"
@@ -337,10 +338,42 @@ const ApiServiceIntegration::Response *selectResponse(
     return nullptr;
 }
 
-// The client's answer from the integration's: the selected response's status and template
-// (application/json's, else its first), or the answer as it is.
-void answerFromIntegration(
-    Call &call, const QString &selector, bool useDefault, const QByteArray &answer)
+// A response parameter's value: a 'literal', a header of the integration's answer, its body or
+// a field of it (a string as it is, anything else as JSON); empty when there is none.
+QByteArray responseParameter(const QString &source, const QByteArray &answer,
+    const QList<std::pair<QByteArray, QByteArray>> &answerHeaders)
+{
+    if (source.startsWith(u'\''))
+        return source.mid(1, source.size() - 2).toUtf8();
+    const QLatin1String header("integration.response.header.");
+    if (source.startsWith(header)) {
+        const QByteArray name = source.mid(header.size()).toUtf8().toLower();
+        for (const auto &[n, v] : answerHeaders) {
+            if (n.toLower() == name)
+                return v;
+        }
+        return {};
+    }
+    if (source == QLatin1String("integration.response.body"))
+        return answer;
+    auto body = parseJson(answer);
+    const QString jsonPath
+        = QStringLiteral("$.") + source.mid(QLatin1String("integration.response.body.").size());
+    auto path = JsonPath::parse(jsonPath);
+    if (!body || !path)
+        return {};
+    const auto found = path->select(*body);
+    if (found.empty())
+        return {};
+    const Json &v = *found.front();
+    return v.is_string() ? QByteArray::fromStdString(v.get<std::string>())
+                         : QByteArray::fromStdString(v.dump());
+}
+
+// The client's answer from the integration's: the selected response's status, template
+// (application/json's, else its first) and header mappings, or the answer as it is.
+void answerFromIntegration(Call &call, const QString &selector, bool useDefault,
+    const QByteArray &answer, const QList<std::pair<QByteArray, QByteArray>> &answerHeaders = {})
 {
     const ApiServiceIntegration &s = *call.route().service;
     const ApiServiceIntegration::Response *r = selectResponse(s, selector, useDefault);
@@ -355,6 +388,11 @@ void answerFromIntegration(
     HttpResponse out;
     out.status = r->status;
     out.headers.set("content-type", "application/json");
+    for (const auto &[name, source] : r->headers) {
+        const QByteArray value = responseParameter(source, answer, answerHeaders);
+        if (!value.isEmpty() && !value.contains('\r') && !value.contains('\n'))
+            out.headers.set(name.toLower(), value);
+    }
     out.body = answer;
     if (!r->templates.isEmpty()) {
         const auto t = r->templates.constFind(QStringLiteral("application/json"));
@@ -489,7 +527,8 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
                              : integrationFailed(call->api()));
                     return;
                 }
-                answerFromIntegration(*call, QString::number(status), true, reply->readAll());
+                answerFromIntegration(*call, QString::number(status), true, reply->readAll(),
+                    reply->rawHeaderPairs());
             });
         },
         Qt::QueuedConnection);

@@ -75,6 +75,9 @@ struct ApiServiceIntegration
         QString pattern; // a regular expression; empty: the default response
         int status = 200;
         QMap<QString, MappingTemplate> templates; // responseTemplates, by content type
+        // responseParameters: a header of the client's answer and where its value comes from
+        // ("'no-store'", "integration.response.header.X", "integration.response.body.a.b").
+        QList<std::pair<QByteArray, QString>> headers;
     };
     QList<Response> responses; // in the order written
 };

@@ -112,8 +112,37 @@ Result<ApiServiceIntegration::Passthrough> passthrough(const Json &value)
                          .arg(text));
 }
 
-Result<ApiServiceIntegration::Response> response(
-    const QString &pattern, const Json &statusCode, const Json &responseTemplates)
+// responseParameters: method.response.header.NAME from a 'literal', an integration response
+// header, or the integration response's body or a field of it.
+Result<QList<std::pair<QByteArray, QString>>> responseHeaders(const Json &parameters)
+{
+    QList<std::pair<QByteArray, QString>> out;
+    if (parameters.is_null())
+        return out;
+    if (!parameters.is_object())
+        return notServed(QStringLiteral("responseParameters is not a map"));
+    const QLatin1String target("method.response.header.");
+    for (auto it = parameters.begin(); it != parameters.end(); ++it) {
+        const QString key = QString::fromStdString(it.key());
+        const QString source = jsonText(it.value());
+        const bool literal
+            = source.size() >= 2 && source.startsWith(u'\'') && source.endsWith(u'\'');
+        const bool fromAnswer = source.startsWith(QLatin1String("integration.response.header."))
+            || source == QLatin1String("integration.response.body")
+            || source.startsWith(QLatin1String("integration.response.body."));
+        if (!key.startsWith(target) || key.size() == target.size() || !it.value().is_string()
+            || (!literal && !fromAnswer))
+            return notServed(QStringLiteral("the response parameter %1: %2 is not mapped locally "
+                                            "(headers from 'literals', integration.response."
+                                            "header.* and integration.response.body[.*] are)")
+                                 .arg(key, QString::fromStdString(it.value().dump())));
+        out.append({key.mid(target.size()).toUtf8(), source});
+    }
+    return out;
+}
+
+Result<ApiServiceIntegration::Response> response(const QString &pattern, const Json &statusCode,
+    const Json &responseTemplates, const Json &responseParameters)
 {
     ApiServiceIntegration::Response r;
     r.pattern = pattern;
@@ -133,6 +162,10 @@ Result<ApiServiceIntegration::Response> response(
     if (!t)
         return t.error();
     r.templates = std::move(*t);
+    auto headers = responseHeaders(responseParameters);
+    if (!headers)
+        return headers.error();
+    r.headers = std::move(*headers);
     return r;
 }
 
@@ -173,7 +206,8 @@ Result<ApiServiceIntegration> readServiceIntegration(
             return notServed(QStringLiteral("a response is not a map"));
         const QString key = QString::fromStdString(it.key());
         auto read = response(key == QLatin1String("default") ? QString() : key,
-            r.value("statusCode", Json()), r.value("responseTemplates", Json()));
+            r.value("statusCode", Json()), r.value("responseTemplates", Json()),
+            r.value("responseParameters", Json()));
         if (!read)
             return read.error();
         (read->pattern.isEmpty() ? defaults : out.responses).append(std::move(*read));
@@ -202,7 +236,8 @@ Result<ApiServiceIntegration> readMethodIntegration(
         const QString pattern = jsonText(r.value("SelectionPattern", Json()));
         responses[pattern.isEmpty() ? std::string("default") : pattern.toStdString()]
             = {{"statusCode", r.value("StatusCode", Json())},
-                {"responseTemplates", r.value("ResponseTemplates", Json())}};
+                {"responseTemplates", r.value("ResponseTemplates", Json())},
+                {"responseParameters", r.value("ResponseParameters", Json())}};
     }
     o["responses"] = std::move(responses);
     return readServiceIntegration(o, function, qualifier);

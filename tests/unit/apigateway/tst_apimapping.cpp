@@ -257,13 +257,21 @@ void TestApiMapping::openApiIntegrations()
     const Json method = j(R"({"Type": "AWS",
         "Uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
         "RequestTemplates": {"application/json": "$input.body"},
-        "IntegrationResponses": [{"StatusCode": "200"},
+        "IntegrationResponses": [{"StatusCode": "200", "ResponseParameters": {
+                "method.response.header.Cache-Control": "'no-store'",
+                "method.response.header.X-Arn": "integration.response.body.executionArn",
+                "method.response.header.X-Id": "integration.response.header.x-amzn-RequestId"}},
             {"StatusCode": "400", "SelectionPattern": "4.."}]})");
     r = readMethodIntegration(method, &function, &qualifier);
     QVERIFY(r);
     QCOMPARE(r->action, QStringLiteral("StartExecution"));
     QCOMPARE(r->responses.size(), 2);
     QCOMPARE(r->responses[0].pattern, QStringLiteral("4.."));
+    const QList<std::pair<QByteArray, QString>> headers = r->responses[1].headers;
+    QCOMPARE(headers.size(), 3);
+    QCOMPARE(headers[0].first, QByteArray("Cache-Control"));
+    QCOMPARE(headers[0].second, QStringLiteral("'no-store'"));
+    QCOMPARE(headers[1].second, QStringLiteral("integration.response.body.executionArn"));
 }
 
 void TestApiMapping::integrationsNotServed_data()
@@ -301,6 +309,25 @@ void TestApiMapping::integrationsNotServed_data()
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
             "responses": {"(": {"statusCode": 400}}})")
                                  << "not a regular expression";
+    QTest::newRow("parameters not a map")
+        << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+                "responses": {"default": {"statusCode": 200, "responseParameters": 1}}})")
+        << "responseParameters is not a map";
+    QTest::newRow("parameter for the body")
+        << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+                "responses": {"default": {"statusCode": 200, "responseParameters":
+                {"method.response.body": "'x'"}}}})")
+        << "is not mapped locally";
+    QTest::newRow("parameter from the context")
+        << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+                "responses": {"default": {"statusCode": 200, "responseParameters":
+                {"method.response.header.X": "context.requestId"}}}})")
+        << "is not mapped locally";
+    QTest::newRow("parameter not a string")
+        << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
+                "responses": {"default": {"statusCode": 200, "responseParameters":
+                {"method.response.header.X": 3}}}})")
+        << "is not mapped locally";
     QTest::newRow("response not a map") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
             "responses": {"default": 7}})")
