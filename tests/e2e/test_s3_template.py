@@ -11,6 +11,7 @@ import unittest
 import botocore.exceptions
 
 from harness import Tarmac, boto3_client, code_of, run_tarmac
+from lambda_support import wait_for
 
 TEMPLATE = """\
 Resources:
@@ -143,6 +144,73 @@ class S3TemplateSettingsTest(unittest.TestCase):
                 r = run_tarmac("check", project)
                 self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
                 self.assertIn(prop.strip(), r.stdout + r.stderr)
+
+
+RELOAD_V1 = """\
+Resources:
+  Store:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: tpl-reload
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault: {SSEAlgorithm: "aws:kms", KMSMasterKeyID: alias/app}
+      PublicAccessBlockConfiguration: {BlockPublicAcls: true, IgnorePublicAcls: true}
+"""
+
+RELOAD_V2 = """\
+Resources:
+  Store:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: tpl-reload
+      PublicAccessBlockConfiguration: {BlockPublicPolicy: true}
+"""
+
+
+class S3TemplateReloadTest(unittest.TestCase):
+    def write(self, path, text):
+        # As editors do: a new file renamed over the old one.
+        with open(path + ".swp", "w") as f:
+            f.write(text)
+        os.replace(path + ".swp", path)
+
+    def test_a_setting_the_template_stops_naming_is_removed(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        template = os.path.join(tmp.name, "template.yaml")
+        self.write(template, RELOAD_V1)
+        with Tarmac(project=tmp.name) as t:
+            s3 = boto3_client(t, "s3")
+            rule = s3.get_bucket_encryption(Bucket="tpl-reload")[
+                "ServerSideEncryptionConfiguration"]["Rules"][0]
+            self.assertEqual(rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"], "aws:kms")
+            # A setting only the API made: the template never names it.
+            s3.put_bucket_lifecycle_configuration(Bucket="tpl-reload", LifecycleConfiguration={
+                "Rules": [{"ID": "api", "Status": "Enabled", "Filter": {"Prefix": "x/"},
+                           "Expiration": {"Days": 3}}]})
+
+            self.write(template, RELOAD_V2)
+
+            def reloaded():
+                block = s3.get_public_access_block(Bucket="tpl-reload")[
+                    "PublicAccessBlockConfiguration"]
+                return block.get("BlockPublicPolicy") and block
+            block = wait_for(reloaded, timeout=20, what="the reloaded template's settings")
+            # Changed as the template now says, not merged with what it said before.
+            self.assertFalse(block.get("BlockPublicAcls"), block)
+            # Encryption the template stopped naming is gone: no KMS default any more.
+            try:
+                rules = s3.get_bucket_encryption(Bucket="tpl-reload")[
+                    "ServerSideEncryptionConfiguration"]["Rules"]
+                algorithms = [r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] for r in rules]
+                self.assertNotIn("aws:kms", algorithms)
+            except botocore.exceptions.ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"],
+                                 "ServerSideEncryptionConfigurationNotFoundError")
+            # The API's own setting stays.
+            rules = s3.get_bucket_lifecycle_configuration(Bucket="tpl-reload")["Rules"]
+            self.assertEqual([r["ID"] for r in rules], ["api"])
 
 
 if __name__ == "__main__":
