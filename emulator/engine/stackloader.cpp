@@ -948,10 +948,7 @@ private:
                 = TemplateDocument::childPath(path, QStringLiteral("Properties"));
             if (!props.is_object())
                 return error(propsPath, QStringLiteral("the Properties of an event are a map"));
-            const FunctionEventType *offered = eventType(type, own);
-            if (!offered && !own.isEmpty())
-                offered = eventTypeAlsoFor(type, m_resources[index].type);
-            if (offered) {
+            if (const FunctionEventType *offered = eventType(type, own, m_resources[index].type)) {
                 if (auto r = expandOffered(*offered, id, name, props, path, propsPath); !r)
                     return r;
                 continue;
@@ -968,20 +965,18 @@ private:
         return {};
     }
 
-    const FunctionEventType *eventType(
-        const QString &type, const QList<const FunctionEventType *> &own = {}) const
+    // A function's event type, from the services' types; or a resource's of a type that
+    // expands its own events (`own`): one of those, else a service's type that also wires
+    // events of that resource type.
+    const FunctionEventType *eventType(const QString &type,
+        const QList<const FunctionEventType *> &own, const QString &resourceType) const
     {
         for (const FunctionEventType *t : own.isEmpty() ? m_options.eventTypes : own) {
             if (t->type() == type)
                 return t;
         }
-        return nullptr;
-    }
-
-    // A service's event type that also wires events of this resource type.
-    const FunctionEventType *eventTypeAlsoFor(
-        const QString &type, const QString &resourceType) const
-    {
+        if (own.isEmpty())
+            return nullptr;
         for (const FunctionEventType *t : m_options.eventTypes) {
             if (t->type() == type && t->alsoFor(resourceType))
                 return t;

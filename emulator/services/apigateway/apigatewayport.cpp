@@ -9,13 +9,13 @@
 #include "services/apigateway/apievents.h"
 #include "services/apigateway/apijwt.h"
 #include "services/apigateway/apiopenapi.h"
+#include "services/edgecalls.h"
 #include "trace/tracecontext.h"
 
 #include <QDeadlineTimer>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
 #include <QPointer>
-#include <QRegularExpression>
 #include <QTimer>
 
 #include <map>
@@ -44,6 +44,11 @@ struct Call
 
     const ApiDefinition &api() const { return *match.api; }
     const ApiRoute &route() const { return *match.route; }
+    // The route's integration timeout, else the API's default.
+    int timeoutMs() const
+    {
+        return route().timeoutMs > 0 ? route().timeoutMs : api().defaultTimeoutMs();
+    }
 };
 
 // The headers every answer of the API port carries: the trace, and API Gateway's request id.
@@ -74,6 +79,13 @@ HttpResponse noRoute(bool rest)
 HttpResponse integrationFailed(const ApiDefinition &api)
 {
     return api.http ? message(500, "Internal Server Error") : message(502, "Internal server error");
+}
+
+// An integration that did not answer within its timeout: a REST API's 504, an HTTP API's 503.
+HttpResponse integrationTimedOut(const ApiDefinition &api)
+{
+    return api.http ? message(503, "Service Unavailable")
+                    : message(504, "Endpoint request timed out");
 }
 
 QByteArray joined(const QStringList &list)
@@ -245,9 +257,7 @@ private:
                      "integration timeout",
                 call->request.method.constData(), call->request.path.constData(),
                 qPrintable(call->route().function));
-            finish(*call,
-                call->api().http ? message(503, "Service Unavailable")
-                                 : message(504, "Endpoint request timed out"));
+            finish(*call, integrationTimedOut(call->api()));
         }
     }
 
@@ -281,7 +291,29 @@ struct ApiGatewayPort::State
     void integrate(const std::shared_ptr<Call> &call);
     // A non-proxy integration: the request mapped, the action called, the answer mapped.
     void integrateService(const std::shared_ptr<Call> &call);
+    // The route's function with this payload, on the request's trace; the integration timeout
+    // counts from when it reaches the function.
+    Delivery functionDelivery(const std::shared_ptr<Call> &call, QByteArray payload);
 };
+
+Delivery ApiGatewayPort::State::functionDelivery(
+    const std::shared_ptr<Call> &call, QByteArray payload)
+{
+    const ApiRoute &route = call->route();
+    Delivery d;
+    d.functionName = route.function;
+    d.qualifier = route.qualifier;
+    d.payload = std::move(payload);
+    d.origin = QStringLiteral("apigateway");
+    d.traceId = call->traceId;
+    d.parentSpanId = call->spanId;
+    d.started = [timeouts = timeouts.get(), weak = std::weak_ptr<Call>(call),
+                    timeoutMs = call->timeoutMs()] {
+        if (timeouts)
+            timeouts->add(monotonicMs() + timeoutMs, weak);
+    };
+    return d;
+}
 
 namespace {
 
@@ -329,10 +361,7 @@ const ApiServiceIntegration::Response *selectResponse(
                 return &r;
             continue;
         }
-        if (!selector.isEmpty()
-            && QRegularExpression(QRegularExpression::anchoredPattern(r.pattern))
-                   .match(selector)
-                   .hasMatch())
+        if (!selector.isEmpty() && r.selection.match(selector).hasMatch())
             return &r;
     }
     return nullptr;
@@ -453,21 +482,8 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
         finish(*call, message(415, "Unsupported Media Type"));
         return;
     }
-    const int timeoutMs
-        = call->route().timeoutMs > 0 ? call->route().timeoutMs : call->api().defaultTimeoutMs();
-
     if (s.service == u"lambda") { // Lambda's custom integration
-        Delivery d;
-        d.functionName = call->route().function;
-        d.qualifier = call->route().qualifier;
-        d.payload = body;
-        d.origin = QStringLiteral("apigateway");
-        d.traceId = call->traceId;
-        d.parentSpanId = call->spanId;
-        d.started = [timeouts = timeouts.get(), weak = std::weak_ptr<Call>(call), timeoutMs] {
-            if (timeouts)
-                timeouts->add(monotonicMs() + timeoutMs, weak);
-        };
+        Delivery d = functionDelivery(call, std::move(body));
         d.done = [call](const DeliveryResult &result) {
             if (!result.delivered) {
                 qWarning("tarmac: apigateway: %s %s: function %s did not run: %s",
@@ -487,7 +503,7 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
         return;
     }
 
-    const AwsJsonService *json = awsJsonService(s.service);
+    const EdgeJsonService *json = edgeJsonService(s.service);
     if (!json || !context || edgeUrl.isEmpty()) {
         finish(*call, integrationFailed(call->api()));
         return;
@@ -496,12 +512,10 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray(json->contentType));
     request.setRawHeader("X-Amz-Target", QByteArray(json->targetPrefix) + s.action.toUtf8());
     // API Gateway calls with the integration's role; signatures are not checked for it here.
-    request.setRawHeader("Authorization",
-        "AWS4-HMAC-SHA256 Credential=apigateway/20260101/" + region.toUtf8() + '/'
-            + s.service.toUtf8() + "/aws4_request, SignedHeaders=host, Signature=0");
+    request.setRawHeader("Authorization", edgeAuthorization("apigateway", region, json->scope));
     request.setRawHeader(
         "traceparent", TraceContext {call->traceId, call->spanId, true, {}}.toTraceparent());
-    request.setTransferTimeout(timeoutMs);
+    request.setTransferTimeout(call->timeoutMs());
     QMetaObject::invokeMethod(
         context.data(),
         [context = context, http = http, request, body, call] {
@@ -522,9 +536,7 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
                     qWarning("tarmac: apigateway: %s %s: %s", call->request.method.constData(),
                         call->request.path.constData(), qPrintable(reply->errorString()));
                     finish(*call,
-                        late ? (call->api().http ? message(503, "Service Unavailable")
-                                                 : message(504, "Endpoint request timed out"))
-                             : integrationFailed(call->api()));
+                        late ? integrationTimedOut(call->api()) : integrationFailed(call->api()));
                     return;
                 }
                 answerFromIntegration(*call, QString::number(status), true, reply->readAll(),
@@ -618,19 +630,9 @@ void ApiGatewayPort::State::integrate(const std::shared_ptr<Call> &call)
         integrateService(call);
         return;
     }
-    Delivery d;
-    d.functionName = route.function;
-    d.qualifier = route.qualifier;
-    d.payload = route.payloadVersion == 2 ? buildEventV2(call->match, call->request)
-                                          : buildEventV1(call->match, call->request);
-    d.origin = QStringLiteral("apigateway");
-    d.traceId = call->traceId;
-    d.parentSpanId = call->spanId;
-    const int timeoutMs = route.timeoutMs > 0 ? route.timeoutMs : call->api().defaultTimeoutMs();
-    d.started = [timeouts = timeouts.get(), weak = std::weak_ptr<Call>(call), timeoutMs] {
-        if (timeouts)
-            timeouts->add(monotonicMs() + timeoutMs, weak);
-    };
+    Delivery d = functionDelivery(call,
+        route.payloadVersion == 2 ? buildEventV2(call->match, call->request)
+                                  : buildEventV1(call->match, call->request));
     d.done = [call](const DeliveryResult &result) {
         const ApiDefinition &api = call->api();
         const ApiRoute &route = call->route();

@@ -408,7 +408,7 @@ private:
         }
         if (s.name == QLatin1String("path") && a.size() == 1)
             return select(first);
-        if (s.name == QLatin1String("params") && s.call) {
+        if (s.name == QLatin1String("params") && s.call && a.empty()) {
             Json path = Json::object(), query = Json::object(), header = Json::object();
             for (const auto &[name, value] : in.pathParameters)
                 path[name.toStdString()] = value.toStdString();
@@ -418,14 +418,22 @@ private:
             for (const auto &[name, value] : in.headers)
                 header[QString::fromUtf8(name).toStdString()]
                     = QString::fromUtf8(value).toStdString();
-            if (a.empty())
-                return Json {{"path", path}, {"querystring", query}, {"header", header}};
-            // A path parameter, else the query string's, else a header (by any case).
-            const std::string key = first.toStdString();
-            if (path.contains(key))
-                return path[key];
-            if (query.contains(key))
-                return query[key];
+            return Json {{"path", path}, {"querystring", query}, {"header", header}};
+        }
+        if (s.name == QLatin1String("params") && s.call) {
+            // A path parameter, else the query string's (its last value), else a header (by
+            // any case).
+            for (const auto &[name, value] : in.pathParameters) {
+                if (name == first)
+                    return Json(value.toStdString());
+            }
+            std::optional<Json> fromQuery;
+            for (const auto &[name, value] : in.query) {
+                if (QString::fromUtf8(name) == first)
+                    fromQuery = Json(QString::fromUtf8(value).toStdString());
+            }
+            if (fromQuery)
+                return fromQuery;
             for (const auto &[name, value] : in.headers) {
                 if (QString::fromUtf8(name).compare(first, Qt::CaseInsensitive) == 0)
                     return Json(QString::fromUtf8(value).toStdString());

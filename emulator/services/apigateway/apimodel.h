@@ -6,6 +6,7 @@
 #include <QHash>
 #include <QList>
 #include <QMap>
+#include <QRegularExpression>
 #include <QString>
 #include <QStringList>
 
@@ -73,6 +74,7 @@ struct ApiServiceIntegration
     struct Response
     {
         QString pattern; // a regular expression; empty: the default response
+        QRegularExpression selection; // the pattern, matching a whole status or message
         int status = 200;
         QMap<QString, MappingTemplate> templates; // responseTemplates, by content type
         // responseParameters: a header of the client's answer and where its value comes from

@@ -35,12 +35,6 @@ const Json *member(const Json &o, std::initializer_list<const char *> keys)
     return nullptr;
 }
 
-const AwsJsonService kJsonServices[] = {
-    {"states", "AWSStepFunctions.", "application/x-amz-json-1.0"},
-    {"dynamodb", "DynamoDB_20120810.", "application/x-amz-json-1.0"},
-    {"events", "AWSEvents.", "application/x-amz-json-1.1"},
-};
-
 Error notServed(const QString &why)
 {
     return makeError(QStringLiteral("BadRequestException"), why);
@@ -88,7 +82,7 @@ Result<void> readUri(
                              .arg(uri));
     out.service = parts[4];
     out.action = tail.mid(7);
-    if (!awsJsonService(out.service) || out.action.isEmpty())
+    if (!calledLocally(out.service) || out.action.isEmpty())
         return notServed(QStringLiteral("%1 actions are not called locally (Step Functions', "
                                         "DynamoDB's and EventBridge's are)")
                              .arg(out.service));
@@ -146,7 +140,8 @@ Result<ApiServiceIntegration::Response> response(const QString &pattern, const J
 {
     ApiServiceIntegration::Response r;
     r.pattern = pattern;
-    if (!r.pattern.isEmpty() && !QRegularExpression(r.pattern).isValid())
+    r.selection = QRegularExpression(QRegularExpression::anchoredPattern(pattern));
+    if (!r.selection.isValid())
         return notServed(
             QStringLiteral("the selection pattern %1 is not a regular expression").arg(r.pattern));
     const double number = statusCode.is_number() ? statusCode.get<double>() : 0;
@@ -171,13 +166,10 @@ Result<ApiServiceIntegration::Response> response(const QString &pattern, const J
 
 } // namespace
 
-const AwsJsonService *awsJsonService(const QString &service)
+bool calledLocally(const QString &service)
 {
-    for (const AwsJsonService &s : kJsonServices) {
-        if (service == QLatin1String(s.service))
-            return &s;
-    }
-    return nullptr;
+    // SQS's and SNS's AWS integrations speak their query protocol, which is not called here.
+    return service == u"states" || service == u"dynamodb" || service == u"events";
 }
 
 Result<ApiServiceIntegration> readServiceIntegration(
@@ -258,7 +250,10 @@ std::shared_ptr<const ApiServiceIntegration> startExecutionIntegration(
     out->action = QStringLiteral("StartExecution");
     if (t)
         out->requestTemplates.insert(QStringLiteral("application/json"), std::move(*t));
-    out->responses = {{QStringLiteral("200"), 200, {}}, {QStringLiteral("400"), 400, {}}};
+    for (const char *status : {"200", "400"}) {
+        if (auto r = response(QLatin1String(status), Json(status), Json(), Json()))
+            out->responses.append(std::move(*r));
+    }
     return out;
 }
 

@@ -48,14 +48,9 @@ Result<ApiServiceIntegration> readMethodIntegration(
 std::shared_ptr<const ApiServiceIntegration> startExecutionIntegration(
     const QString &stateMachineArn, bool unescape);
 
-// The JSON-protocol services a non-proxy integration calls on the edge port.
-struct AwsJsonService
-{
-    const char *service; // as in the integration's uri
-    const char *targetPrefix; // X-Amz-Target
-    const char *contentType;
-};
-const AwsJsonService *awsJsonService(const QString &service);
+// Whether a non-proxy integration's `action/` uri names a service Tarmac calls on the edge
+// port (its JSON protocol: Step Functions, DynamoDB, EventBridge).
+bool calledLocally(const QString &service);
 
 // A string's text; empty for anything else.
 QString jsonText(const Json &value);

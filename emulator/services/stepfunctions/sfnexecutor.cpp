@@ -1,6 +1,7 @@
 #include "services/stepfunctions/sfnexecutor.h"
 
 #include "functions/delivery.h"
+#include "services/edgecalls.h"
 #include "services/stepfunctions/aslchoice.h"
 #include "services/stepfunctions/aslitemio.h"
 #include "services/stepfunctions/jsonata.h"
@@ -60,35 +61,6 @@ QString newToken()
     for (char &c : bytes)
         c = char(QRandomGenerator::global()->bounded(256));
     return QString::fromLatin1(bytes.toBase64(QByteArray::Base64UrlEncoding));
-}
-
-// The edge's JSON protocol for a service Tarmac runs: its X-Amz-Target prefix, content type
-// and the prefix of the errors a task gets from it ("DynamoDb.ConditionalCheckFailedException").
-struct JsonService
-{
-    const char *name; // as in the integration's ARN
-    const char *targetPrefix;
-    const char *contentType;
-    const char *errorPrefix;
-    const char *scope; // the SigV4 scope's service
-};
-
-const JsonService kJsonServices[] = {
-    {"sqs", "AmazonSQS.", "application/x-amz-json-1.0", "SQS", "sqs"},
-    {"dynamodb", "DynamoDB_20120810.", "application/x-amz-json-1.0", "DynamoDb", "dynamodb"},
-    {"events", "AWSEvents.", "application/x-amz-json-1.1", "EventBridge", "events"},
-    {"eventbridge", "AWSEvents.", "application/x-amz-json-1.1", "EventBridge", "events"},
-    {"sfn", "AWSStepFunctions.", "application/x-amz-json-1.0", "StepFunctions", "states"},
-    {"states", "AWSStepFunctions.", "application/x-amz-json-1.0", "StepFunctions", "states"},
-};
-
-const JsonService *jsonService(const QString &name)
-{
-    for (const JsonService &s : kJsonServices) {
-        if (name == QLatin1String(s.name))
-            return &s;
-    }
-    return nullptr;
 }
 
 // Form fields for a Query-protocol call (SNS): nested members flattened as the SDKs do.
@@ -347,9 +319,7 @@ void SfnExecutor::post(const std::shared_ptr<Run> &run, std::function<void()> fn
 
 QByteArray SfnExecutor::authorization(const char *scope) const
 {
-    return QByteArray("AWS4-HMAC-SHA256 Credential=stepfunctions/20260101/")
-        + m_context.region.toUtf8() + '/' + scope
-        + "/aws4_request, SignedHeaders=host, Signature=0";
+    return edgeAuthorization("stepfunctions", m_context.region, scope);
 }
 
 qint64 SfnExecutor::schedule(
@@ -1746,7 +1716,7 @@ void SfnExecutor::callService(const std::shared_ptr<Run> &run, const AslState &s
     request.setRawHeader("traceparent", trace.toTraceparent());
     QNetworkReply *reply = nullptr;
     QString errorPrefix;
-    const JsonService *json = jsonService(service);
+    const EdgeJsonService *json = edgeJsonService(service);
     if (json) {
         errorPrefix = QLatin1String(json->errorPrefix);
         request.setHeader(QNetworkRequest::ContentTypeHeader, QByteArray(json->contentType));
