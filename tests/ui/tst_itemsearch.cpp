@@ -283,8 +283,11 @@ private slots:
         QSignalSpy listed(&browser, &ItemBrowser::listed);
         QSignalSpy failed(&browser, &ItemBrowser::failed);
         QSignalSpy downloaded(&browser, &ItemBrowser::downloaded);
+        QSignalSpy changed(&browser, &ItemBrowser::changed);
         QTRY_VERIFY(browser.findChild<QWidget *>(QStringLiteral("search"))->isVisible());
         // Three versions of doc.txt, one of other.txt; then doc.txt deleted (a delete marker).
+        // Each upload is stored before the next begins (`changed`: a listing may come from an
+        // earlier refresh), so the versions have the order they were written in.
         const auto upload = [&](const QString &key, const QByteArray &content) {
             const QString file = project.filePath(QStringLiteral("upload"));
             QFile f(file);
@@ -292,7 +295,9 @@ private slots:
             f.write(content);
             f.close();
             listed.clear();
+            changed.clear();
             browser.upload(file, key);
+            QTRY_VERIFY_WITH_TIMEOUT(!changed.isEmpty(), 10000);
             QTRY_VERIFY_WITH_TIMEOUT(!listed.isEmpty(), 10000);
         };
         upload(QStringLiteral("doc.txt"), "v1");
