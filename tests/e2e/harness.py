@@ -57,8 +57,9 @@ class Tarmac:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, env=self.env,
                                      start_new_session=True, cwd=self.cwd)
-        threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines),
-                         daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._drain, args=(self.proc.stderr, self.stderr_lines),
+                                               daemon=True)
+        self._stderr_reader.start()
         ready = threading.Event()
 
         def read_stdout():
@@ -82,6 +83,21 @@ class Tarmac:
         for line in stream:
             lines.append(line.rstrip("\n"))
 
+    def wait_log(self, match, timeout=10.0):
+        """The first stderr line containing `match` (a string) or for which `match` (a
+        callable) is true, waiting for it: the log is read by a thread, so a line Tarmac wrote
+        before its ready line or before it answered a request can still be on its way."""
+        test = match if callable(match) else (lambda line: match in line)
+        deadline = time.monotonic() + timeout
+        while True:
+            found = next((line for line in list(self.stderr_lines) if test(line)), None)
+            if found is not None:
+                return found
+            if time.monotonic() >= deadline:
+                raise AssertionError("no log line matching %r in %.1f s; last lines:\n%s"
+                                     % (match, timeout, "\n".join(self.stderr_lines[-20:])))
+            time.sleep(0.02)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -99,6 +115,7 @@ class Tarmac:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        self._stderr_reader.join(5)  # every line it wrote, read
         return self.proc.returncode
 
     def kill9(self):

@@ -546,7 +546,7 @@ class ApiGatewayTest(unittest.TestCase):
         self.assertEqual(urlopen(self.url("/fails"))[0], 502)
         self.assertEqual(urlopen(self.url("/v2/fails"))[0], 500)
         # The reason is in Tarmac's log.
-        time.sleep(0.2)
+        self.t.wait_log("statusCode must be an integer")
         log = "\n".join(self.t.stderr_lines)
         self.assertIn("malformed Lambda proxy response from function", log)
         self.assertIn("statusCode must be an integer", log)

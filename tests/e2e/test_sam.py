@@ -76,7 +76,7 @@ class TemplatesRun(unittest.TestCase):
                              r"^arn:aws:iam::000000000000:role/sam-s3-trigger-ProcessFunctionRole-[A-Z0-9]{13}$")
             self.assertRegex(outputs["ProcessFunctionArn"],
                              r"^arn:aws:lambda:us-east-1:000000000000:function:sam-s3-trigger-ProcessFunction-")
-            self.assertTrue(any("ignored property Policies" in line for line in t.stderr_lines), t.stderr_lines)
+            t.wait_log("ignored property Policies")
 
             s3 = boto3_client(t, "s3")
             self.assertEqual({b["Name"] for b in s3.list_buckets()["Buckets"]}, {source, destination})
@@ -217,6 +217,7 @@ class FidelityReport(unittest.TestCase):
 
     def test_serve_reports_at_start_and_in_health_and_runs_the_rest(self):
         with Tarmac(project=template("unsupported")) as t:
+            t.wait_log("tarmac: state in ")  # written after the report
             stderr = "\n".join(t.stderr_lines)
             self.assertIn("14 thing(s) Tarmac does not emulate, 2 it accepts and ignores", stderr)
             self.assertEqual(self.found(stderr), sorted(self.EXPECTED))
@@ -352,7 +353,7 @@ class LiveReload(unittest.TestCase):
                 lam.get_function(FunctionName="reload-doomed")
             # The bucket that did not change kept its objects.
             self.assertEqual(s3.get_object(Bucket="reload-data", Key="keep.txt")["Body"].read(), b"precious")
-            self.assertTrue(any("template.yaml reloaded: " in line for line in t.stderr_lines))
+            t.wait_log("template.yaml reloaded: ")
 
             # A template that no longer loads leaves the stack running and says why.
             self.write(template_path, V2.replace("      Handler: app.second\n", "      Handler: [app.second\n"))

@@ -141,7 +141,7 @@ class PytestPlugin(unittest.TestCase):
                 trace = tarmac.spans(trace_id=delivered[0]["traceId"])
                 assert "/demo-uploads/notes/kit.txt" in [s["attrs"].get("url.path") for s in trace]
                 assert tarmac.traces(since_ns=start)["resourceSpans"]
-                assert any("summarised s3://demo-uploads/notes/kit.txt" in line for line in tarmac.stderr)
+                assert "(8 bytes)" in tarmac.wait_for_log("summarised s3://demo-uploads/notes/kit.txt")
             """,
             "test_b.py": seen + """
             def test_second_module(tarmac):
@@ -169,16 +169,10 @@ class PytestPlugin(unittest.TestCase):
 
     def test_a_failed_test_leaves_its_traces(self):
         self.suite({"test_fails.py": """
-            import time
-
             def upload(tarmac, key):
-                start = tarmac.now_ns()
                 tarmac.client("s3").put_object(Bucket="demo-uploads", Key=key, Body=b"some words")
                 # Until the summariser's line is in Tarmac's log (and so in this test's .log).
-                deadline = time.monotonic() + 30
-                while (not any("summarised s3://demo-uploads/" + key in line for line in tarmac.stderr)
-                       and time.monotonic() < deadline):
-                    time.sleep(0.1)
+                tarmac.wait_for_log("summarised s3://demo-uploads/" + key, timeout=30)
 
             def test_passes(tarmac):
                 upload(tarmac, "notes/passes.txt")

@@ -351,6 +351,25 @@ export class Tarmac {
       credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
   }
 
+  // Waits until a log line (stderr) from index sinceLine on contains text; resolves to it. The
+  // log is read as Tarmac writes it, so a line can arrive a moment after the delivery that
+  // printed it is recorded. Rejects after timeoutMs with an error coded as node:assert's failures are.
+  async waitForLog(text, { timeoutMs = 10_000, sinceLine = 0 } = {}) {
+    const deadline = Date.now() + timeoutMs;
+    for (let seen = sinceLine; ; ) {
+      const found = this.stderr.slice(seen).find((l) => l.includes(text));
+      if (found !== undefined) return found;
+      seen = Math.max(seen, this.stderr.length);
+      if (Date.now() >= deadline) {
+        const e = new Error(`no log line with ${JSON.stringify(text)} in ${timeoutMs} ms; `
+          + `last lines:\n${this.stderr.slice(-20).join('\n')}`);
+        e.code = 'ERR_ASSERTION';
+        throw e;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   // -- failure artifacts -----------------------------------------------------------------------
 
   // Where a test starts: Tarmac's clock and the number of log lines so far.

@@ -489,6 +489,23 @@ class Tarmac:
         args.update(kwargs)
         return boto3.client(service, **args)
 
+    def wait_for_log(self, text, timeout=10.0, since_line=0):
+        """Waits until a log line (stderr) from `since_line` on contains `text`; returns it.
+        The log is read as Tarmac writes it, so a line can arrive a moment after the
+        delivery that printed it is recorded. Raises AssertionError after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        seen = since_line
+        while True:
+            lines = self.stderr[seen:]
+            for line in lines:
+                if text in line:
+                    return line
+            seen += len(lines)
+            if time.monotonic() >= deadline:
+                raise AssertionError("no log line with %r in %.1f s; last lines:\n%s"
+                                     % (text, timeout, "\n".join(self.stderr[-20:])))
+            time.sleep(0.02)
+
     # -- failure artifacts -------------------------------------------------------------------------
 
     def mark(self):

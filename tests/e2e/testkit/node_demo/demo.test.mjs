@@ -74,6 +74,7 @@ async function stats() {
 test('an upload is summarised', async () => {
   await put('notes/a.txt', 'hello world\nhello tarmac\n');
   await tarmac().settle();
+  assert.match(await tarmac().waitForLog('summarised s3://demo-uploads/notes/a.txt'), /\(25 bytes\)/);
   const summary = await text(SUMMARIES, 'summaries/notes/a.txt.txt');
   assert.match(summary, /^lines: 2$/m);
   assert.match(summary, /^words: 4$/m);

@@ -60,6 +60,7 @@ def stats(tarmac):
 def test_upload_is_summarised(tarmac, s3):
     s3.put_object(Bucket=UPLOADS, Key="notes/a.txt", Body=b"hello world\nhello tarmac\n")
     tarmac.settle()
+    assert "(25 bytes)" in tarmac.wait_for_log("summarised s3://demo-uploads/notes/a.txt")
     summary = s3.get_object(Bucket=SUMMARIES, Key="summaries/notes/a.txt.txt")["Body"].read().decode()
     assert "lines: 2" in summary
     assert "words: 4" in summary
