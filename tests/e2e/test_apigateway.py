@@ -3,8 +3,10 @@ implicit REST (payload 1.0) and HTTP (2.0) APIs, an explicit REST API with binar
 and CORS, and an OpenAPI DefinitionBody. Events are compared with the keys of AWS's own sample
 events; answers with API Gateway's (404/403/502/500/504/503/413)."""
 import base64
+import http.server
 import json
 import os
+import socket
 import subprocess
 import tempfile
 import threading
@@ -121,9 +123,10 @@ Resources:
                 httpMethod: POST
                 timeoutInMillis: 1000
                 uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Slow.Arn}/invocations
-          /doc-mock:
+          /doc-private:
             get:
-              x-amazon-apigateway-integration: {type: mock}
+              x-amazon-apigateway-integration:
+                {type: http_proxy, uri: "http://nlb.internal/", connectionType: VPC_LINK}
           /doc-custom/{name}:
             post:
               x-amazon-apigateway-integration:
@@ -426,11 +429,11 @@ class ApiGatewayTest(unittest.TestCase):
         self.assertEqual(event["requestContext"]["apiId"], doc)
         # Its paths are also at their plain paths.
         self.assertEqual(urlopen(self.url("/doc/x"))[0], 200)
-        # A mock integration is not served (and said in the fidelity report).
-        self.assertEqual(urlopen(self.by_id(doc, "docs", "/doc-mock"))[0], 403)
+        # A private integration is not served (and said in the fidelity report).
+        self.assertEqual(urlopen(self.by_id(doc, "docs", "/doc-private"))[0], 403)
         _, health = self.t.get_json("/_tarmac/health")
         subjects = [i["subject"] for i in health["template"]["fidelity"]["items"]]
-        self.assertTrue(any("mock" in s for s in subjects), subjects)
+        self.assertTrue(any("VPC link" in s for s in subjects), subjects)
 
     def test_lambda_custom_integration(self):
         # type: aws with a function's uri: the request template is the function's event, its
@@ -1025,3 +1028,255 @@ class ManagementTest(unittest.TestCase):
                     self.assertIn(field, ("Description", "RouteKey", "Tags", "Name"), (field, value))
             # Still alive and answering.
             self.assertIsInstance(v2.get_apis()["Items"], list)
+
+
+INTEGRATIONS_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Site:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Variables: {key: from-the-stage}
+      DefinitionBody:
+        openapi: "3.0.1"
+        info: {title: site, version: "1"}
+        paths:
+          /site/{proxy+}:
+            x-amazon-apigateway-any-method:
+              x-amazon-apigateway-integration:
+                type: http_proxy
+                httpMethod: ANY
+                uri: BACKEND/backend/{proxy}
+                requestParameters:
+                  integration.request.path.proxy: method.request.path.proxy
+                  integration.request.header.X-Stage: "'v1'"
+          /things/{id}:
+            get:
+              x-amazon-apigateway-integration:
+                type: http
+                httpMethod: POST
+                uri: BACKEND/lookup/{id}
+                requestParameters:
+                  integration.request.path.id: method.request.path.id
+                  integration.request.querystring.verbose: method.request.querystring.v
+                  integration.request.header.X-Caller: method.request.header.X-Who
+                  integration.request.header.X-Key: stageVariables.key
+                requestTemplates:
+                  application/json: '{"id": "$input.params(''id'')", "stage": "$context.stage"}'
+                responses:
+                  "404":
+                    statusCode: "404"
+                    responseTemplates:
+                      application/json: '{"missing": "$input.params(''id'')"}'
+                  default:
+                    statusCode: "200"
+                    responseParameters:
+                      method.response.header.X-Backend: integration.response.header.X-Backend
+                    responseTemplates:
+                      application/json: '{"thing": $input.json(''$'')}'
+          /down:
+            get:
+              x-amazon-apigateway-integration: {type: http_proxy, httpMethod: GET, uri: "DOWN/x"}
+          /mock:
+            options:
+              x-amazon-apigateway-integration:
+                type: mock
+                requestTemplates: {application/json: '{"statusCode": 200}'}
+                responses:
+                  default:
+                    statusCode: "200"
+                    responseParameters:
+                      method.response.header.Access-Control-Allow-Origin: "'*'"
+                      method.response.header.Access-Control-Allow-Methods: "'GET,OPTIONS'"
+            get:
+              x-amazon-apigateway-integration:
+                type: mock
+                requestTemplates:
+                  application/json: '{"statusCode": $input.params(''code'')}'
+                responses:
+                  "4\\\\d{2}":
+                    statusCode: "404"
+                    responseTemplates:
+                      application/json: '{"message": "no such thing on $context.stage"}'
+                  default:
+                    statusCode: "200"
+                    responseTemplates:
+                      application/json: '{"mocked": true, "stage": "$context.stage"}'
+  Proxy2:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: proxy2, ProtocolType: HTTP}
+  Proxy2Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Proxy2
+      IntegrationType: HTTP_PROXY
+      IntegrationMethod: ANY
+      IntegrationUri: BACKEND/v2/{proxy}
+      PayloadFormatVersion: "1.0"
+  Proxy2Route:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Proxy2
+      RouteKey: ANY /v2/{proxy+}
+      Target: !Sub integrations/${Proxy2Integration}
+  Proxy2Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Proxy2, StageName: $default, AutoDeploy: true}
+Outputs:
+  SiteId: {Value: !Ref Site}
+  Proxy2Id: {Value: !Ref Proxy2}
+"""
+
+
+class Backend(http.server.BaseHTTPRequestHandler):
+    """Answers every request with what it received, as JSON; /lookup/missing is a 404 and
+    /backend/redirect a 302."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path, _, query = self.path.partition("?")
+        seen = {"method": self.command, "path": path, "query": query,
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "body": body.decode("utf-8", "replace")}
+        status = {"PUT": 201}.get(self.command, 200)
+        if path == "/lookup/missing":
+            status = 404
+        extra = []
+        if path == "/backend/redirect":
+            status, extra = 302, [("Location", "/elsewhere")]
+        out = json.dumps(seen).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Backend", "yes")
+        self.send_header("Set-Cookie", "a=1")
+        self.send_header("Set-Cookie", "b=2")
+        for name, value in extra:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = answer
+
+
+class HttpAndMockIntegrationTest(unittest.TestCase):
+    """HTTP proxy, HTTP (templates and parameter mappings) and mock integrations, against a
+    backend on this machine."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Backend)
+        threading.Thread(target=cls.backend.serve_forever, daemon=True).start()
+        base = "http://127.0.0.1:%d" % cls.backend.server_address[1]
+        closed = socket.socket()
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        cls.closed = closed
+        template = (INTEGRATIONS_TEMPLATE.replace("BACKEND", base)
+                    .replace("DOWN", "http://127.0.0.1:%d" % closed.getsockname()[1]))
+        start_project(cls, template, {})
+        cls.site = cls.outputs["SiteId"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+        cls.tmp.cleanup()
+        cls.backend.shutdown()
+        cls.closed.close()
+
+    def site_url(self, path):
+        return "%s/_aws/execute-api/%s/v1%s" % (self.t.api, self.site, path)
+
+    def test_http_proxy_passes_the_request_and_the_answer(self):
+        r = requests.put(self.site_url("/site/a/b%20c?x=1&x=2"), data=b"raw \xff bytes",
+                         headers={"X-Custom": "1", "Content-Type": "application/octet-stream"},
+                         allow_redirects=False, timeout=20)
+        self.assertEqual(r.status_code, 201, r.text)
+        seen = r.json()
+        self.assertEqual(seen["method"], "PUT")
+        self.assertEqual(seen["path"], "/backend/a/b%20c")
+        self.assertEqual(seen["query"], "x=1&x=2")
+        self.assertEqual(seen["headers"]["x-custom"], "1")
+        self.assertEqual(seen["headers"]["x-stage"], "v1")
+        self.assertEqual(seen["headers"]["content-type"], "application/octet-stream")
+        self.assertEqual(seen["headers"]["host"], "127.0.0.1:%d" % self.backend.server_address[1])
+        self.assertIn("x-forwarded-for", seen["headers"])
+        self.assertEqual(seen["body"], "raw \ufffd bytes")
+        self.assertEqual(r.headers["X-Backend"], "yes")
+        self.assertEqual(r.raw.headers.getlist("Set-Cookie"), ["a=1", "b=2"])
+        self.assertTrue(r.headers["apigw-requestid"])
+        # A redirect is the client's to follow.
+        r = requests.get(self.site_url("/site/redirect"), allow_redirects=False, timeout=20)
+        self.assertEqual((r.status_code, r.headers["Location"]), (302, "/elsewhere"))
+        # The same at the plain path.
+        r = requests.delete(self.t.api + "/site/x", timeout=20)
+        self.assertEqual((r.status_code, r.json()["method"]), (200, "DELETE"))
+
+    def test_http_api_proxy(self):
+        proxy2 = self.outputs["Proxy2Id"]
+        r = requests.post("%s/_aws/execute-api/%s/v2/deep/path?q=1" % (self.t.api, proxy2),
+                          json={"a": 1}, timeout=20)
+        self.assertEqual(r.status_code, 200, r.text)
+        seen = r.json()
+        self.assertEqual((seen["method"], seen["path"], seen["query"]), ("POST", "/v2/deep/path", "q=1"))
+        self.assertEqual(json.loads(seen["body"]), {"a": 1})
+
+    def test_http_integration_maps_the_request_and_the_answer(self):
+        r = requests.get(self.site_url("/things/42?v=yes"), headers={"X-Who": "me"}, timeout=20)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.headers["Content-Type"], "application/json")
+        self.assertEqual(r.headers["X-Backend"], "yes")
+        self.assertNotIn("Set-Cookie", r.headers)  # only what responseParameters map
+        seen = r.json()["thing"]
+        self.assertEqual((seen["method"], seen["path"], seen["query"]), ("POST", "/lookup/42", "verbose=yes"))
+        self.assertEqual(json.loads(seen["body"]), {"id": "42", "stage": "v1"})
+        self.assertEqual(seen["headers"]["x-caller"], "me")
+        self.assertEqual(seen["headers"]["x-key"], "from-the-stage")
+        self.assertEqual(seen["headers"]["content-type"], "application/json")
+        self.assertNotIn("x-who", seen["headers"])  # a non-proxy passes only what is mapped
+        # The backend's 404 selects the 404 response.
+        r = requests.get(self.site_url("/things/missing"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (404, {"missing": "missing"}))
+
+    def test_unreachable_backend(self):
+        r = requests.get(self.site_url("/down"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (500, {"message": "Internal server error"}))
+        self.t.wait_log("/down")
+
+    def test_mock_integration(self):
+        # A CORS preflight answered by the mock's literal headers.
+        r = requests.options(self.site_url("/mock"), timeout=20)
+        self.assertEqual(r.status_code, 200)
+        self.assertEqual(r.headers["Access-Control-Allow-Origin"], "*")
+        self.assertEqual(r.headers["Access-Control-Allow-Methods"], "GET,OPTIONS")
+        self.assertEqual(r.content, b"")
+        # The request template's statusCode selects the response.
+        r = requests.get(self.site_url("/mock?code=200"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (200, {"mocked": True, "stage": "v1"}))
+        r = requests.get(self.site_url("/mock?code=404"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (404, {"message": "no such thing on v1"}))
+        # No statusCode: API Gateway's 500, and the reason in the log.
+        r = requests.get(self.site_url("/mock"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (500, {"message": "Internal server error"}))
+        self.t.wait_log("the mock integration's request has no statusCode")
+        # Each integration on the request's span.
+        spans = self.t.get_json("/_tarmac/traces")[1]
+        self.assertIn('"mock"', json.dumps(spans))
+
+    def test_quick_create_with_a_url_target(self):
+        v2 = boto3_client(self.t, "apigatewayv2")
+        base = "http://127.0.0.1:%d/quick" % self.backend.server_address[1]
+        api = v2.create_api(Name="quick-proxy", ProtocolType="HTTP", Target=base)["ApiId"]
+        self.addCleanup(v2.delete_api, ApiId=api)
+        r = requests.get("%s/_aws/execute-api/%s/ignored?z=9" % (self.t.api, api), timeout=20)
+        self.assertEqual(r.status_code, 200, r.text)
+        # No {proxy} in the uri: the backend gets the uri's own path, and the query string.
+        self.assertEqual((r.json()["path"], r.json()["query"]), ("/quick", "z=9"))
+        with self.assertRaises(v2.exceptions.BadRequestException):
+            v2.create_api(Name="bad", ProtocolType="HTTP", Target="ftp://files.example/")

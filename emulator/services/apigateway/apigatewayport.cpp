@@ -291,6 +291,17 @@ struct ApiGatewayPort::State
     void integrate(const std::shared_ptr<Call> &call);
     // A non-proxy integration: the request mapped, the action called, the answer mapped.
     void integrateService(const std::shared_ptr<Call> &call);
+    // An HTTP request made for a call on the context's thread; `answered` gets the reply
+    // when one came, the call is answered with the integration's failure or timeout if not.
+    // `backend`: an HTTP integration's endpoint, which answers for itself; one that cannot be
+    // reached is the integration's configuration error (a 500).
+    void callHttp(const std::shared_ptr<Call> &call, const QNetworkRequest &request,
+        const QByteArray &method, const QByteArray &body, bool backend,
+        std::function<void(QNetworkReply *)> answered);
+    // An HTTP integration's request, with its method.
+    void callBackend(const std::shared_ptr<Call> &call, const ApiServiceIntegration &s,
+        const QNetworkRequest &request, const QByteArray &body,
+        std::function<void(QNetworkReply *)> answered);
     // The route's function with this payload, on the request's trace; the integration timeout
     // counts from when it reaches the function.
     Delivery functionDelivery(const std::shared_ptr<Call> &call, QByteArray payload);
@@ -452,13 +463,266 @@ QString functionErrorMessage(const QByteArray &payload)
     return QString::fromUtf8(payload);
 }
 
+// A mock integration's answer: the integration request's statusCode ({"statusCode": 200}, what
+// the request template made) selects the integration response; no body, the default one.
+void answerMock(Call &call, const QByteArray &body)
+{
+    QString selector;
+    if (!body.trimmed().isEmpty()) {
+        auto parsed = parseJson(body);
+        const Json *code = nullptr;
+        if (parsed && parsed->is_object()) {
+            const auto it = parsed->find("statusCode");
+            if (it != parsed->end())
+                code = &*it;
+        }
+        double status = 0;
+        if (code && code->is_number())
+            status = code->get<double>();
+        else if (code && code->is_string())
+            status = QString::fromStdString(code->get<std::string>()).toDouble();
+        if (status < 100 || status > 599 || status != double(int(status))) {
+            qWarning("tarmac: apigateway: %s %s: the mock integration's request has no "
+                     "statusCode between 100 and 599 (its request template makes it, e.g. "
+                     "{\"statusCode\": 200}): %s",
+                call.request.method.constData(), call.request.path.constData(),
+                body.left(200).constData());
+            finish(call, message(500, "Internal server error"));
+            return;
+        }
+        selector = QString::number(int(status));
+    }
+    answerFromIntegration(call, selector, true, QByteArray());
+}
+
+bool hopByHop(const QByteArray &lowerName)
+{
+    static const QSet<QByteArray> names
+        = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+            "transfer-encoding", "upgrade", "host", "content-length", "expect", "proxy-connection"};
+    return names.contains(lowerName);
+}
+
+// The first value of a query parameter (decoded), or nothing.
+std::optional<QByteArray> queryValue(const QByteArray &rawQuery, const QByteArray &name)
+{
+    for (const auto &[n, v] : decodeQuery(rawQuery)) {
+        if (n == name)
+            return v;
+    }
+    return std::nullopt;
+}
+
+// The value of a requestParameters source for this call; nothing when the request lacks it.
+std::optional<QByteArray> parameterValue(const Call &call, const QString &source)
+{
+    if (source.startsWith(u'\''))
+        return source.mid(1, source.size() - 2).toUtf8();
+    const auto after = [&](QLatin1String prefix) {
+        return source.startsWith(prefix) ? std::optional<QString>(source.mid(prefix.size()))
+                                         : std::nullopt;
+    };
+    if (const auto name = after(QLatin1String("method.request.path."))) {
+        for (const auto &[n, v] : call.match.pathParameters) {
+            if (n == *name)
+                return v.toUtf8();
+        }
+        return std::nullopt;
+    }
+    if (const auto name = after(QLatin1String("method.request.querystring.")))
+        return queryValue(call.request.query, name->toUtf8());
+    if (const auto name = after(QLatin1String("method.request.header."))) {
+        const QByteArray lower = name->toUtf8().toLower();
+        if (!call.headers.contains(lower))
+            return std::nullopt;
+        return call.headers.value(lower);
+    }
+    if (const auto name = after(QLatin1String("stageVariables."))) {
+        const auto &vars = call.api().stageVariables;
+        const auto it = vars.constFind(*name);
+        return it == vars.cend() ? std::nullopt : std::optional<QByteArray>(it->toUtf8());
+    }
+    return std::nullopt;
+}
+
+// An HTTP integration's request: the uri with its {name} placeholders filled (the mapped path
+// parameter, else the route's own of that name), the mapped query parameters (a proxy also
+// passes the client's query string) and headers (a proxy also passes the client's).
+QNetworkRequest httpIntegrationRequest(const Call &call, const ApiServiceIntegration &s)
+{
+    const bool proxy = s.service == u"http_proxy";
+    QList<std::pair<QString, QByteArray>> path, query, headers;
+    for (const auto &[target, source] : s.requestParameters) {
+        const auto value = parameterValue(call, source);
+        if (!value)
+            continue;
+        const qsizetype dot = target.indexOf(u'.');
+        const QString kind = target.left(dot), name = target.mid(dot + 1);
+        (kind == QLatin1String("path")                 ? path
+                : kind == QLatin1String("querystring") ? query
+                                                       : headers)
+            .append({name, *value});
+    }
+    QString uri;
+    for (qsizetype i = 0; i < s.uri.size();) {
+        const qsizetype open = s.uri.indexOf(u'{', i);
+        const qsizetype close = open < 0 ? -1 : s.uri.indexOf(u'}', open);
+        if (close < 0) {
+            uri += s.uri.mid(i);
+            break;
+        }
+        uri += s.uri.mid(i, open - i);
+        QString name = s.uri.mid(open + 1, close - open - 1);
+        if (name.endsWith(u'+'))
+            name.chop(1);
+        std::optional<QByteArray> value;
+        for (const auto &[n, v] : path) {
+            if (n == name)
+                value = v;
+        }
+        if (!value) {
+            for (const auto &[n, v] : call.match.pathParameters) {
+                if (n == name || n == name + u'+')
+                    value = v.toUtf8();
+            }
+        }
+        uri += QString::fromLatin1(
+            QUrl::toPercentEncoding(QString::fromUtf8(value.value_or(QByteArray())), "/"));
+        i = close + 1;
+    }
+    QByteArray queryText = QUrl(uri).query(QUrl::FullyEncoded).toUtf8();
+    const auto appendQuery = [&](const QByteArray &part) {
+        if (part.isEmpty())
+            return;
+        if (!queryText.isEmpty())
+            queryText += '&';
+        queryText += part;
+    };
+    if (proxy)
+        appendQuery(call.request.query);
+    for (const auto &[name, value] : query)
+        appendQuery(QUrl::toPercentEncoding(name) + '='
+            + QUrl::toPercentEncoding(QString::fromUtf8(value)));
+    QUrl url(uri);
+    url.setQuery(queryText.isEmpty() ? QString() : QString::fromUtf8(queryText), QUrl::StrictMode);
+    QNetworkRequest request(url);
+    if (proxy) {
+        const auto &fields = call.headers.fields();
+        for (qsizetype i = 0; i < fields.size(); ++i) {
+            if (!hopByHop(fields[i].first))
+                request.setRawHeader(call.headers.rawName(i), fields[i].second);
+        }
+        for (const auto &[name, value] : call.request.added)
+            request.setRawHeader(name, value);
+        // Without one, Qt would ask for gzip and hand over the body inflated.
+        if (!call.headers.contains("accept-encoding"))
+            request.setRawHeader("Accept-Encoding", "identity");
+    }
+    for (const auto &[name, value] : headers) {
+        if (!value.contains('\r') && !value.contains('\n'))
+            request.setRawHeader(name.toUtf8(), value);
+    }
+    // The backend's redirects and cookies are the client's to follow and keep.
+    request.setAttribute(
+        QNetworkRequest::RedirectPolicyAttribute, QNetworkRequest::ManualRedirectPolicy);
+    request.setAttribute(QNetworkRequest::CookieLoadControlAttribute, QNetworkRequest::Manual);
+    request.setAttribute(QNetworkRequest::CookieSaveControlAttribute, QNetworkRequest::Manual);
+    request.setTransferTimeout(call.timeoutMs());
+    return request;
+}
+
+// An HTTP proxy integration's answer: the backend's as it is, but for hop-by-hop headers; its
+// Date and Server are kept as x-amzn-Remapped-Date and -Server, as API Gateway keeps them.
+HttpResponse proxiedAnswer(QNetworkReply *reply)
+{
+    HttpResponse out;
+    out.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    for (const auto &[name, value] : reply->rawHeaderPairs()) {
+        QByteArray lower = name.toLower();
+        if (hopByHop(lower))
+            continue;
+        if (lower == "date" || lower == "server")
+            lower.prepend("x-amzn-remapped-");
+        // Qt joins repeated Set-Cookie headers with newlines: one header each again.
+        for (const QByteArray &one : value.split('\n')) {
+            if (!one.contains('\r'))
+                out.headers.add(lower, one);
+        }
+    }
+    out.body = reply->readAll();
+    return out;
+}
+
+QString integrationName(const ApiServiceIntegration &s)
+{
+    if (s.service == u"mock")
+        return s.service;
+    if (s.service.startsWith(QLatin1String("http")))
+        return s.service + u':' + s.httpMethod + u' ' + s.uri;
+    return s.service + u':' + s.action;
+}
+
 } // namespace
+
+void ApiGatewayPort::State::callBackend(const std::shared_ptr<Call> &call,
+    const ApiServiceIntegration &s, const QNetworkRequest &request, const QByteArray &body,
+    std::function<void(QNetworkReply *)> answered)
+{
+    const QByteArray method
+        = s.httpMethod == QLatin1String("ANY") ? call->request.method : s.httpMethod.toUtf8();
+    callHttp(call, request, method, body, true, std::move(answered));
+}
+
+void ApiGatewayPort::State::callHttp(const std::shared_ptr<Call> &call,
+    const QNetworkRequest &request, const QByteArray &method, const QByteArray &body, bool backend,
+    std::function<void(QNetworkReply *)> answered)
+{
+    const HttpResponse failed = backend ? (call->api().http ? message(500, "Internal Server Error")
+                                                            : message(500, "Internal server error"))
+                                        : integrationFailed(call->api());
+    if (!context) {
+        finish(*call, failed);
+        return;
+    }
+    QMetaObject::invokeMethod(
+        context.data(),
+        [context = context, http = http, request, method, body, call, failed,
+            answered = std::move(answered)] {
+            if (!context) {
+                finish(*call, failed);
+                return;
+            }
+            if (!*http)
+                *http = new QNetworkAccessManager(context.data());
+            QNetworkReply *reply = (*http)->sendCustomRequest(request, method, body);
+            QObject::connect(
+                reply, &QNetworkReply::finished, reply, [reply, call, answered, failed] {
+                    reply->deleteLater();
+                    const int status
+                        = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                    if (status == 0) {
+                        const bool late = reply->error() == QNetworkReply::OperationCanceledError
+                            || reply->error() == QNetworkReply::TimeoutError;
+                        qWarning("tarmac: apigateway: %s %s: %s", call->request.method.constData(),
+                            call->request.path.constData(), qPrintable(reply->errorString()));
+                        finish(*call, late ? integrationTimedOut(call->api()) : failed);
+                        return;
+                    }
+                    answered(reply);
+                });
+        },
+        Qt::QueuedConnection);
+}
 
 void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
 {
     const ApiServiceIntegration &s = *call->route().service;
-    call->spanAttributes.append(
-        {QStringLiteral("aws.apigateway.integration"), s.service + u':' + s.action});
+    call->spanAttributes.append({QStringLiteral("aws.apigateway.integration"), integrationName(s)});
+    if (s.service == u"http_proxy") {
+        callBackend(call, s, httpIntegrationRequest(*call, s), call->request.body,
+            [call](QNetworkReply *reply) { finish(*call, proxiedAnswer(reply)); });
+        return;
+    }
     // The body: the request template for its content type, or the body as it came.
     const QByteArray type = call->headers.value("content-type").split(';').first().trimmed();
     const QString contentType
@@ -480,6 +744,23 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
         body = call->request.body;
     } else {
         finish(*call, message(415, "Unsupported Media Type"));
+        return;
+    }
+    if (s.service == u"mock") {
+        answerMock(*call, body);
+        return;
+    }
+    if (s.service == u"http") {
+        QNetworkRequest request = httpIntegrationRequest(*call, s);
+        if (t != s.requestTemplates.cend())
+            request.setRawHeader("Content-Type", "application/json");
+        else if (call->headers.contains("content-type"))
+            request.setRawHeader("Content-Type", call->headers.value("content-type"));
+        callBackend(call, s, request, body, [call](QNetworkReply *reply) {
+            answerFromIntegration(*call,
+                QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
+                true, reply->readAll(), reply->rawHeaderPairs());
+        });
         return;
     }
     if (s.service == u"lambda") { // Lambda's custom integration
@@ -504,7 +785,7 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     }
 
     const EdgeJsonService *json = edgeJsonService(s.service);
-    if (!json || !context || edgeUrl.isEmpty()) {
+    if (!json || edgeUrl.isEmpty()) {
         finish(*call, integrationFailed(call->api()));
         return;
     }
@@ -516,34 +797,11 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     request.setRawHeader(
         "traceparent", TraceContext {call->traceId, call->spanId, true, {}}.toTraceparent());
     request.setTransferTimeout(call->timeoutMs());
-    QMetaObject::invokeMethod(
-        context.data(),
-        [context = context, http = http, request, body, call] {
-            if (!context) {
-                finish(*call, integrationFailed(call->api()));
-                return;
-            }
-            if (!*http)
-                *http = new QNetworkAccessManager(context.data());
-            QNetworkReply *reply = (*http)->post(request, body);
-            QObject::connect(reply, &QNetworkReply::finished, reply, [reply, call] {
-                reply->deleteLater();
-                const int status
-                    = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-                if (status == 0) {
-                    const bool late = reply->error() == QNetworkReply::OperationCanceledError
-                        || reply->error() == QNetworkReply::TimeoutError;
-                    qWarning("tarmac: apigateway: %s %s: %s", call->request.method.constData(),
-                        call->request.path.constData(), qPrintable(reply->errorString()));
-                    finish(*call,
-                        late ? integrationTimedOut(call->api()) : integrationFailed(call->api()));
-                    return;
-                }
-                answerFromIntegration(*call, QString::number(status), true, reply->readAll(),
-                    reply->rawHeaderPairs());
-            });
-        },
-        Qt::QueuedConnection);
+    callHttp(call, request, "POST", body, false, [call](QNetworkReply *reply) {
+        answerFromIntegration(*call,
+            QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
+            true, reply->readAll(), reply->rawHeaderPairs());
+    });
 }
 
 // An authorizer's answer for this request: from the cache by identity, else from the

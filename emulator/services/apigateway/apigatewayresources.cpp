@@ -875,7 +875,8 @@ std::optional<ApiPart> partOf(const StackResource &resource)
         if (type == QLatin1String("AWS_PROXY")) {
             part.route.function = integrationFunction(
                 jsonText(integration.value("Uri", Json())), &part.route.qualifier);
-        } else if (type == QLatin1String("AWS")) {
+        } else if (type == QLatin1String("AWS") || type == QLatin1String("MOCK")
+            || type == QLatin1String("HTTP") || type == QLatin1String("HTTP_PROXY")) {
             auto service
                 = readMethodIntegration(integration, &part.route.function, &part.route.qualifier);
             if (service)
@@ -892,26 +893,44 @@ std::optional<ApiPart> partOf(const StackResource &resource)
                 = QStringLiteral("%1 %2: %3").arg(resource.logicalId, part.route.method, why);
         else if (!part.route.served())
             part.unsupported
-                = QStringLiteral("%1 %2: integration type %3 is not emulated (Lambda proxy and "
-                                 "AWS are)")
+                = QStringLiteral("%1 %2: integration type %3 is not emulated (Lambda proxy, "
+                                 "AWS, MOCK, HTTP and HTTP_PROXY are)")
                       .arg(resource.logicalId, part.route.method,
                           type.isEmpty() ? QStringLiteral("(none)") : type);
     } else if (resource.type == QLatin1String(kHttpIntegration)) {
         part.kind = ApiPart::Kind::Integration;
         const QString type = jsonText(p.value("IntegrationType", Json()));
-        if (type == QLatin1String("AWS_PROXY"))
+        QString why;
+        if (type == QLatin1String("AWS_PROXY")) {
             part.route.function = integrationFunction(
                 jsonText(p.value("IntegrationUri", Json())), &part.route.qualifier);
+        } else if (type == QLatin1String("HTTP_PROXY")) {
+            // An HTTP API's parameter mappings ("overwrite:path", …) are another language
+            // than a REST API's; an integration that has them is reported, not half served.
+            Json o = {{"type", "http_proxy"}, {"uri", p.value("IntegrationUri", Json())},
+                {"httpMethod", p.value("IntegrationMethod", Json("ANY"))},
+                {"connectionType", p.value("ConnectionType", Json())}};
+            auto service = p.contains("RequestParameters") || p.contains("ResponseParameters")
+                ? Result<ApiServiceIntegration>(makeError(QStringLiteral("BadRequestException"),
+                    QStringLiteral("an HTTP API's parameter mappings are not applied locally")))
+                : readServiceIntegration(o, nullptr, nullptr);
+            if (service)
+                part.route.service = std::make_shared<const ApiServiceIntegration>(*service);
+            else
+                why = service.error().message;
+        }
         part.route.payloadVersion
             = jsonText(p.value("PayloadFormatVersion", Json("2.0"))) == QLatin1String("1.0") ? 1
                                                                                              : 2;
         qint64 timeout = 0;
         if (p.contains("TimeoutInMillis") && wholeNumber(p["TimeoutInMillis"], &timeout))
             part.route.timeoutMs = int(qBound(qint64(50), timeout, qint64(30'000)));
-        part.unsupported = part.route.function.isEmpty()
-            ? QStringLiteral("%1: integration type %2 is not emulated (Lambda proxy is)")
-                  .arg(resource.logicalId, type)
-            : QString();
+        if (!why.isEmpty())
+            part.unsupported = QStringLiteral("%1: %2").arg(resource.logicalId, why);
+        else if (!part.route.served())
+            part.unsupported = QStringLiteral(
+                "%1: integration type %2 is not emulated (Lambda proxy and HTTP proxy are)")
+                                   .arg(resource.logicalId, type);
     } else if (resource.type == QLatin1String(kHttpRoute)) {
         part.kind = ApiPart::Kind::Route;
         const QString key = jsonText(p.value("RouteKey", Json()));
@@ -957,7 +976,7 @@ QList<ApiRoute> assembleRoutes(
         } else if (p.kind == ApiPart::Kind::Route) {
             const ApiPart *integration = byId.value(p.parentId);
             if (!integration || integration->kind != ApiPart::Kind::Integration
-                || integration->route.function.isEmpty())
+                || !integration->route.served())
                 continue;
             ApiRoute r = integration->route;
             r.method = p.route.method;

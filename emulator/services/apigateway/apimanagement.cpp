@@ -13,6 +13,12 @@ namespace tarmac {
 
 namespace {
 
+// create-api --target URL: an HTTP proxy integration of every method.
+Json httpTarget(const QString &url)
+{
+    return {{"type", "http_proxy"}, {"uri", url.toStdString()}, {"httpMethod", "ANY"}};
+}
+
 Error badRequest(const QString &message)
 {
     return Error {QStringLiteral("BadRequestException"), message, 400};
@@ -138,8 +144,11 @@ Result<Json> ManagedApis::create(const Json &request)
                 ? QStringLiteral("WebSocket APIs are not emulated")
                 : QStringLiteral("Invalid protocolType %1: HTTP or WEBSOCKET").arg(*protocol));
     QString qualifier;
-    if (target && integrationFunction(*target, &qualifier).isEmpty())
-        return badRequest(QStringLiteral("Invalid target %1: a Lambda function ARN").arg(*target));
+    if (target && integrationFunction(*target, &qualifier).isEmpty()
+        && !readServiceIntegration(httpTarget(*target), nullptr, nullptr))
+        return badRequest(
+            QStringLiteral("Invalid target %1: a Lambda function ARN or an http(s) URL")
+                .arg(*target));
     Json record = Json::object();
     record["name"] = name->toStdString();
     record["protocolType"] = "HTTP";
@@ -228,8 +237,12 @@ QList<ApiDefinition> ManagedApis::definitions() const
                 route.method = space < 0 ? QStringLiteral("ANY") : key.left(space).toUpper();
                 route.path = key.mid(space + 1);
             }
-            route.function = integrationFunction(
-                QString::fromStdString(r.value("target", std::string())), &route.qualifier);
+            const QString target = QString::fromStdString(r.value("target", std::string()));
+            route.function = integrationFunction(target, &route.qualifier);
+            if (route.function.isEmpty()) {
+                if (auto http = readServiceIntegration(httpTarget(target), nullptr, nullptr))
+                    route.service = std::make_shared<const ApiServiceIntegration>(*http);
+            }
             route.payloadVersion = 2;
             route.origin = QStringLiteral("create-api --target");
             api.routes.append(route);

@@ -64,8 +64,17 @@ struct ApiAuthorizer
 // error message) picks the integration response, whose template makes the client's body.
 struct ApiServiceIntegration
 {
-    QString service; // "states", "dynamodb", "events"; "lambda": `function` on the route
+    // "states", "dynamodb", "events" (AWS integrations); "lambda": `function` on the route;
+    // "mock"; "http" (HTTP with mapping templates) and "http_proxy" (the request as it came)
+    QString service;
     QString action; // "StartExecution"
+    QString uri; // http and http_proxy: "http://localhost:8080/items/{id}"
+    QString httpMethod; // http and http_proxy: "GET", …; "ANY": the request's own
+    // requestParameters (http and http_proxy): where a parameter of the integration's request
+    // comes from. target: "path.id", "querystring.q", "header.X-Key" (after
+    // "integration.request."); source: "method.request.path.id", "method.request.querystring.q",
+    // "method.request.header.X", "stageVariables.v", "'literal'".
+    QList<std::pair<QString, QString>> requestParameters;
     QMap<QString, MappingTemplate> requestTemplates; // by content type, lower case
     // What a body whose content type has no template does: passed through when no template
     // matches (WHEN_NO_MATCH), only when there are no templates (WHEN_NO_TEMPLATES), never.

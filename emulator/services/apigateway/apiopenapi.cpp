@@ -2,6 +2,7 @@
 
 #include <QRegularExpression>
 #include <QSet>
+#include <QUrl>
 
 namespace tarmac {
 
@@ -164,6 +165,42 @@ Result<ApiServiceIntegration::Response> response(const QString &pattern, const J
     return r;
 }
 
+// requestParameters of an HTTP integration: integration.request.{path,querystring,header}.NAME
+// from method.request.{path,querystring,header}.NAME, stageVariables.NAME or a 'literal'.
+Result<QList<std::pair<QString, QString>>> requestParameters(const Json &parameters)
+{
+    QList<std::pair<QString, QString>> out;
+    if (parameters.is_null())
+        return out;
+    if (!parameters.is_object())
+        return notServed(QStringLiteral("requestParameters is not a map"));
+    const QLatin1String target("integration.request.");
+    for (auto it = parameters.begin(); it != parameters.end(); ++it) {
+        const QString key = QString::fromStdString(it.key());
+        const QString source = jsonText(it.value());
+        const QString where = key.mid(target.size());
+        const bool targetOk = key.startsWith(target)
+            && (where.startsWith(QLatin1String("path."))
+                || where.startsWith(QLatin1String("querystring."))
+                || where.startsWith(QLatin1String("header.")))
+            && !where.endsWith(u'.');
+        const bool literal
+            = source.size() >= 2 && source.startsWith(u'\'') && source.endsWith(u'\'');
+        const bool sourceOk = literal || source.startsWith(QLatin1String("method.request.path."))
+            || source.startsWith(QLatin1String("method.request.querystring."))
+            || source.startsWith(QLatin1String("method.request.header."))
+            || source.startsWith(QLatin1String("stageVariables."));
+        if (!targetOk || !sourceOk || !it.value().is_string())
+            return notServed(QStringLiteral("the request parameter %1: %2 is not mapped locally "
+                                            "(path, querystring and header parameters from the "
+                                            "method request's, stage variables and 'literals' "
+                                            "are)")
+                                 .arg(key, QString::fromStdString(it.value().dump())));
+        out.append({where, source});
+    }
+    return out;
+}
+
 } // namespace
 
 bool calledLocally(const QString &service)
@@ -178,8 +215,41 @@ Result<ApiServiceIntegration> readServiceIntegration(
     ApiServiceIntegration out;
     if (!integration.is_object())
         return notServed(QStringLiteral("the integration is not a map"));
-    if (auto r = readUri(jsonText(integration.value("uri", Json())), out, function, qualifier); !r)
-        return r.error();
+    const QString type = jsonText(integration.value("type", Json("aws"))).toLower();
+    const QString uri = jsonText(integration.value("uri", Json()));
+    if (type == QLatin1String("aws")) {
+        if (auto r = readUri(uri, out, function, qualifier); !r)
+            return r.error();
+    } else if (type == QLatin1String("mock")) {
+        out.service = QStringLiteral("mock");
+    } else if (type == QLatin1String("http") || type == QLatin1String("http_proxy")) {
+        const QUrl url(uri); // tolerant: {placeholders} are filled per request
+        if (!url.isValid() || (url.scheme() != u"http" && url.scheme() != u"https")
+            || url.host().isEmpty())
+            return notServed(QStringLiteral("the HTTP integration's uri %1 is not an http:// or "
+                                            "https:// URL")
+                                 .arg(uri.isEmpty() ? QStringLiteral("(none)") : uri));
+        if (jsonText(integration.value("connectionType", Json())).toUpper()
+            == QLatin1String("VPC_LINK"))
+            return notServed(QStringLiteral("private integrations (through a VPC link) are not "
+                                            "emulated"));
+        out.service = type;
+        out.uri = uri;
+        out.httpMethod = jsonText(integration.value("httpMethod", Json("ANY"))).toUpper();
+        if (out.httpMethod.isEmpty() || out.httpMethod.contains(u' '))
+            return notServed(QStringLiteral("the HTTP integration's httpMethod is not a method"));
+        auto parameters = requestParameters(integration.value("requestParameters", Json()));
+        if (!parameters)
+            return parameters.error();
+        out.requestParameters = std::move(*parameters);
+        if (type == QLatin1String("http_proxy"))
+            return out; // the request and the answer pass as they are
+    } else {
+        return notServed(
+            QStringLiteral("integration type %1 is not emulated (Lambda proxy, AWS, mock, HTTP "
+                           "and HTTP proxy are)")
+                .arg(type.isEmpty() ? QStringLiteral("(none)") : type));
+    }
     auto request = templates(integration.value("requestTemplates", Json()), "requestTemplates");
     if (!request)
         return request.error();
@@ -215,7 +285,11 @@ Result<ApiServiceIntegration> readMethodIntegration(
         return notServed(QStringLiteral("Integration is not a map"));
     // The OpenAPI spelling of the same settings.
     Json o = Json::object();
+    o["type"] = jsonText(integration.value("Type", Json())).toLower().toStdString();
     o["uri"] = integration.value("Uri", Json());
+    o["httpMethod"] = integration.value("IntegrationHttpMethod", Json());
+    o["requestParameters"] = integration.value("RequestParameters", Json());
+    o["connectionType"] = integration.value("ConnectionType", Json());
     o["requestTemplates"] = integration.value("RequestTemplates", Json());
     o["passthroughBehavior"] = integration.value("PassthroughBehavior", Json());
     Json responses = Json::object();
@@ -482,7 +556,7 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
             ApiRoute route;
             route.method = verb;
             route.path = path;
-            if (type == QLatin1String("aws")) {
+            if (type != QLatin1String("aws_proxy")) {
                 auto service
                     = readServiceIntegration(*integration, &route.function, &route.qualifier);
                 if (!service) {
@@ -491,12 +565,6 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http)
                     continue;
                 }
                 route.service = std::make_shared<const ApiServiceIntegration>(*service);
-            } else if (type != QLatin1String("aws_proxy")) {
-                out.unsupported.append(
-                    QStringLiteral(
-                        "%1: integration type %2 is not emulated (Lambda proxy and AWS are)")
-                        .arg(key, type.isEmpty() ? QStringLiteral("(none)") : type));
-                continue;
             } else {
                 route.function = integrationFunction(
                     jsonText(integration->value("uri", Json())), &route.qualifier);

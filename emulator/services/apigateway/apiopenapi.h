@@ -33,14 +33,17 @@ Result<OpenApiImport> importOpenApi(const Json &document, bool http);
 // ARN or name (an HTTP API's integration) as well. Empty when it names no function.
 QString integrationFunction(const QString &uri, QString *qualifier);
 
-// A non-proxy integration (x-amazon-apigateway-integration of type "aws", keys as OpenAPI
-// writes them: uri, requestTemplates, passthroughBehavior, responses): an action of a
-// JSON-protocol service Tarmac emulates, or a function by Lambda's custom integration (its
-// name and qualifier then in `function`). An error says why it is not served.
+// An integration other than a Lambda proxy (x-amazon-apigateway-integration of type "aws",
+// "mock", "http" or "http_proxy", keys as OpenAPI writes them: type, uri, httpMethod,
+// requestParameters, requestTemplates, passthroughBehavior, responses): an action of a
+// JSON-protocol service Tarmac emulates, a function by Lambda's custom integration (its name
+// and qualifier then in `function`), a mock, or an HTTP endpoint. An error says why it is not
+// served.
 Result<ApiServiceIntegration> readServiceIntegration(
     const Json &integration, QString *function, QString *qualifier);
-// The same for a CloudFormation AWS::ApiGateway::Method's Integration (Type AWS, Uri,
-// RequestTemplates, PassthroughBehavior, IntegrationResponses).
+// The same for a CloudFormation AWS::ApiGateway::Method's Integration (Type AWS, MOCK, HTTP or
+// HTTP_PROXY, Uri, IntegrationHttpMethod, RequestParameters, RequestTemplates,
+// PassthroughBehavior, IntegrationResponses).
 Result<ApiServiceIntegration> readMethodIntegration(
     const Json &integration, QString *function, QString *qualifier);
 // What the SAM transform makes of a state machine's Api event: StartExecution with the

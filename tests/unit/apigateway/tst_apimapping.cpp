@@ -272,6 +272,48 @@ void TestApiMapping::openApiIntegrations()
     QCOMPARE(headers[0].first, QByteArray("Cache-Control"));
     QCOMPARE(headers[0].second, QStringLiteral("'no-store'"));
     QCOMPARE(headers[1].second, QStringLiteral("integration.response.body.executionArn"));
+
+    // A mock: what its request template says selects the response.
+    r = readServiceIntegration(j(R"({"type": "MOCK",
+        "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+        "responses": {"default": {"statusCode": "200", "responseParameters":
+            {"method.response.header.Access-Control-Allow-Origin": "'*'"}}}})"),
+        &function, &qualifier);
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QCOMPARE(r->service, QStringLiteral("mock"));
+    QCOMPARE(r->responses.size(), 1);
+    QCOMPARE(r->responses[0].headers[0].second, QStringLiteral("'*'"));
+
+    // HTTP, with its method and parameter mappings; a proxy's templates and responses are
+    // not read (it passes the request and the answer as they are).
+    r = readServiceIntegration(j(R"({"type": "http", "httpMethod": "post",
+        "uri": "http://localhost:8080/items/{id}",
+        "requestParameters": {"integration.request.path.id": "method.request.path.id",
+            "integration.request.querystring.v": "method.request.querystring.verbose",
+            "integration.request.header.X-Key": "stageVariables.key",
+            "integration.request.header.X-Fixed": "'yes'"},
+        "responses": {"default": {"statusCode": 200}}})"),
+        &function, &qualifier);
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QCOMPARE(r->service, QStringLiteral("http"));
+    QCOMPARE(r->httpMethod, QStringLiteral("POST"));
+    QCOMPARE(r->uri, QStringLiteral("http://localhost:8080/items/{id}"));
+    QCOMPARE(r->requestParameters.size(), 4);
+    QVERIFY(r->requestParameters.contains(
+        std::pair(QStringLiteral("path.id"), QStringLiteral("method.request.path.id"))));
+    QVERIFY(r->requestParameters.contains(
+        std::pair(QStringLiteral("header.X-Fixed"), QStringLiteral("'yes'"))));
+    QCOMPARE(r->responses.size(), 1);
+    r = readMethodIntegration(j(R"({"Type": "HTTP_PROXY", "IntegrationHttpMethod": "ANY",
+        "Uri": "https://backend.example/{proxy}",
+        "RequestParameters": {"integration.request.path.proxy": "method.request.path.proxy"},
+        "IntegrationResponses": [{"StatusCode": "200"}]})"),
+        &function, &qualifier);
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QCOMPARE(r->service, QStringLiteral("http_proxy"));
+    QCOMPARE(r->httpMethod, QStringLiteral("ANY"));
+    QCOMPARE(r->requestParameters.size(), 1);
+    QVERIFY(r->responses.isEmpty());
 }
 
 void TestApiMapping::integrationsNotServed_data()
@@ -332,6 +374,36 @@ void TestApiMapping::integrationsNotServed_data()
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
             "responses": {"default": 7}})")
                                         << "a response is not a map";
+    QTest::newRow("unknown type") << QByteArray(R"({"type": "grpc", "uri": "x"})")
+                                  << "integration type grpc is not emulated";
+    QTest::newRow("http without uri") << QByteArray(R"({"type": "http"})") << "(none) is not an";
+    QTest::newRow("http to ftp") << QByteArray(
+        R"({"type": "http_proxy", "uri": "ftp://files.example/x"})")
+                                 << "is not an http:// or https:// URL";
+    QTest::newRow("http without host")
+        << QByteArray(R"({"type": "http_proxy", "uri": "http:///x"})") << "is not an http://";
+    QTest::newRow("vpc link") << QByteArray(R"({"type": "http_proxy", "uri": "http://nlb.internal",
+        "connectionType": "VPC_LINK"})")
+                              << "VPC link";
+    QTest::newRow("bad method") << QByteArray(R"({"type": "http", "uri": "http://h",
+        "httpMethod": "GET /x"})")
+                                << "httpMethod is not a method";
+    QTest::newRow("request parameters not a map") << QByteArray(R"({"type": "http",
+        "uri": "http://h", "requestParameters": [1]})")
+                                                  << "requestParameters is not a map";
+    QTest::newRow("request parameter to the body") << QByteArray(R"({"type": "http",
+        "uri": "http://h", "requestParameters": {"integration.request.body": "'x'"}})")
+                                                   << "is not mapped locally";
+    QTest::newRow("request parameter from the context") << QByteArray(R"({"type": "http",
+        "uri": "http://h", "requestParameters":
+        {"integration.request.header.X": "context.requestId"}})")
+                                                        << "is not mapped locally";
+    QTest::newRow("request parameter without a name") << QByteArray(R"({"type": "http",
+        "uri": "http://h", "requestParameters": {"integration.request.header.": "'x'"}})")
+                                                      << "is not mapped locally";
+    QTest::newRow("request parameter not a string") << QByteArray(R"({"type": "http",
+        "uri": "http://h", "requestParameters": {"integration.request.header.X": 1}})")
+                                                    << "is not mapped locally";
     QTest::newRow("lambda without function")
         << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:lambda:path/nothing"})")
         << "names no function";

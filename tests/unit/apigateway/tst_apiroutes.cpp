@@ -216,7 +216,7 @@ paths:
     x-amazon-apigateway-any-method:
       x-amazon-apigateway-integration: {type: AWS_PROXY, uri: "arn:aws:lambda:us-east-1:1:function:Any"}
     put:
-      x-amazon-apigateway-integration: {type: http_proxy, uri: "https://example.com"}
+      x-amazon-apigateway-integration: {type: http_proxy, uri: "https://example.com", connectionType: VPC_LINK}
     delete:
       responses: {}
   $default:
@@ -237,8 +237,8 @@ paths:
     QVERIFY(r->cors);
     QCOMPARE(r->cors->allowOrigins, L({"https://app.example"}));
     QCOMPARE(r->cors->maxAge, 300);
-    QCOMPARE(r->unsupported.size(), 2); // the http_proxy integration; the operation without one
-    QVERIFY(r->unsupported.join(u'\n').contains(QLatin1String("http_proxy")));
+    QCOMPARE(r->unsupported.size(), 2); // the private integration; the operation without one
+    QVERIFY(r->unsupported.join(u'\n').contains(QLatin1String("VPC link")));
 }
 
 void TestApiRoutes::swagger2()
