@@ -1104,6 +1104,33 @@ Resources:
                     statusCode: "200"
                     responseTemplates:
                       application/json: '{"mocked": true, "stage": "$context.stage"}'
+          /scope:
+            get:
+              x-amazon-apigateway-integration:
+                type: mock
+                requestTemplates:
+                  application/json: |
+                    {
+                      #if( $input.params('scope') == "internal" )
+                        "statusCode": 200
+                      #else
+                        "statusCode": 500
+                      #end
+                    }
+                responses:
+                  "5\\\\d{2}":
+                    statusCode: "500"
+                    responseTemplates:
+                      application/json: '{"message": "The invoked method is not supported on the API resource."}'
+                  default:
+                    statusCode: "200"
+                    responseTemplates:
+                      application/json: |
+                        {"scope": "$input.params('scope')", "tags": [
+                        #foreach($t in $input.params().querystring.tags.split(','))
+                          "$t.trim()"#if($foreach.hasNext),#end
+                        #end
+                        ]}
   Proxy2:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: proxy2, ProtocolType: HTTP}
@@ -1261,6 +1288,13 @@ class HttpAndMockIntegrationTest(unittest.TestCase):
         self.assertEqual((r.status_code, r.json()), (200, {"mocked": True, "stage": "v1"}))
         r = requests.get(self.site_url("/mock?code=404"), timeout=20)
         self.assertEqual((r.status_code, r.json()), (404, {"message": "no such thing on v1"}))
+        # The documentation's mock, with #if in its request template and #foreach in its
+        # response template.
+        r = requests.get(self.site_url("/scope?scope=internal&tags=a,%20b"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (200, {"scope": "internal", "tags": ["a", "b"]}))
+        r = requests.get(self.site_url("/scope?scope=public"), timeout=20)
+        self.assertEqual(r.status_code, 500)
+        self.assertEqual(r.json(), {"message": "The invoked method is not supported on the API resource."})
         # No statusCode: API Gateway's 500, and the reason in the log.
         r = requests.get(self.site_url("/mock"), timeout=20)
         self.assertEqual((r.status_code, r.json()), (500, {"message": "Internal server error"}))

@@ -393,7 +393,7 @@ class IdeBrowserConsole(unittest.TestCase):
         page.wait("!document.querySelector('%s form.action-form')" % node, "the form to close")
         wait_for(lambda: any("POST" in line and "/echo answered 200" in line
                              and "the page" in line for line in self.t.stderr_lines),
-                 timeout=10, what="the request's answer")
+                 timeout=30, what="the request's answer (a cold function, on a busy machine)")
         self.assertEqual([c for c in page.console() if "exceptionDetails" in c], [])
 
     def test_wrong_token_is_refused(self):

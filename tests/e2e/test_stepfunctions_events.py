@@ -204,7 +204,7 @@ class StepFunctionsEventsTest(unittest.TestCase):
         items = self.health["template"]["fidelity"]["items"]
         reported = [i for i in items if "GET /directive" in json.dumps(i)]
         self.assertTrue(reported, items)
-        self.assertIn("#set", json.dumps(reported))
+        self.assertIn("#macro", json.dumps(reported))
         status, _, _ = self.post("/directive", None, method="GET")
         self.assertEqual(status, 403)  # a REST API's answer for no route
 

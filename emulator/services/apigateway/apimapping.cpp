@@ -6,6 +6,11 @@
 #include <QRegularExpression>
 #include <QUrl>
 
+#include <QHash>
+#include <QScopeGuard>
+
+#include <cmath>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -13,7 +18,22 @@ namespace tarmac {
 
 struct MappingTemplate::Expression
 {
-    enum class Kind { String, Number, Boolean, Reference };
+    // Binary: `op` of args[0] and args[1]; Not: of args[0]; List: args; Map: keys and values
+    // alternating in args; Range: [args[0]..args[1]]; Interpolated: a "string" with references,
+    // its parts in `inner`.
+    enum class Kind {
+        String,
+        Number,
+        Boolean,
+        Null,
+        Reference,
+        Binary,
+        Not,
+        List,
+        Map,
+        Range,
+        Interpolated
+    };
     struct Step
     {
         QString name;
@@ -23,17 +43,26 @@ struct MappingTemplate::Expression
 
     Kind kind = Kind::String;
     QString text; // a string's value; a reference's source, written when it names nothing
-    qint64 number = 0;
+    Json number; // a whole or decimal number
     bool boolean = false;
     bool quiet = false; // $!name
-    QString root; // input, util, context, stageVariables, or another name
+    QString root; // input, util, context, stageVariables, or a variable's name
     std::vector<Step> steps;
+    QString op; // Binary: ||, &&, ==, !=, <, >, <=, >=, +, -, *, /, %
+    std::vector<Expression> args;
+    std::shared_ptr<const std::vector<Part>> inner;
 };
 
+// Text, a reference, or a directive: #set($name = value), #if(value) body #elseif(…) … #else
+// otherwise #end, #foreach($name in value) body #end.
 struct MappingTemplate::Part
 {
-    QString text;
-    std::optional<Expression> reference;
+    enum class Kind { Text, Reference, Set, If, Foreach };
+    Kind kind = Kind::Text;
+    QString text; // Text: the text; Set and Foreach: the variable's name
+    std::optional<Expression> reference; // Reference: it; Set and Foreach: the value
+    std::vector<std::pair<Expression, std::vector<Part>>> branches; // If: conditions, bodies
+    std::vector<Part> body; // Foreach: its body; If: the #else body
 };
 
 namespace {
@@ -41,8 +70,13 @@ namespace {
 using Expression = MappingTemplate::Expression;
 using Part = MappingTemplate::Part;
 
-const char *const kDirectives[] = {"set", "if", "elseif", "else", "end", "foreach", "macro",
-    "parse", "include", "stop", "break", "define", "evaluate"};
+// Directives evaluated locally, and the others, which make a template refused.
+const char *const kEvaluated[] = {"set", "if", "elseif", "else", "end", "foreach"};
+const char *const kRefused[] = {"macro", "parse", "include", "stop", "break", "define", "evaluate"};
+// The most iterations a template's #foreach loops make in all, and the most characters it
+// writes: a body is at most 10 MB, a range is not bounded by it.
+constexpr qint64 kMaxIterations = 100'000;
+constexpr qsizetype kMaxOutput = 16 * 1024 * 1024;
 
 bool identStart(QChar c)
 {
@@ -61,15 +95,34 @@ public:
         : s(text)
     { }
 
-    Result<QList<Part>> parse()
+    Result<std::vector<Part>> parse()
     {
-        QList<Part> parts;
+        QString ended;
+        auto parts = block(&ended);
+        if (!m_error.isEmpty())
+            return failure(m_error);
+        if (!ended.isEmpty())
+            return failure(
+                QStringLiteral("#%1 without the #if or #foreach it belongs to").arg(ended));
+        return parts;
+    }
+
+private:
+    // Parts up to the end of the text or to an #elseif, #else or #end (its name in `ended`;
+    // for #elseif, the condition in m_condition).
+    std::vector<Part> block(QString *ended)
+    {
+        std::vector<Part> parts;
         QString text;
         const auto flush = [&] {
-            if (!text.isEmpty())
-                parts.append(Part {std::exchange(text, QString()), std::nullopt});
+            if (!text.isEmpty()) {
+                Part p;
+                p.text = std::exchange(text, QString());
+                parts.push_back(std::move(p));
+            }
         };
-        while (i < s.size()) {
+        ended->clear();
+        while (i < s.size() && m_error.isEmpty()) {
             const QChar c = s[i];
             if (c == u'#' && i + 1 < s.size()) {
                 const QChar next = s[i + 1];
@@ -80,30 +133,60 @@ public:
                 }
                 if (next == u'*') {
                     const qsizetype end = s.indexOf(QLatin1String("*#"), i + 2);
-                    if (end < 0)
-                        return failure(QStringLiteral("a #* comment is not closed"));
+                    if (end < 0) {
+                        m_error = QStringLiteral("a #* comment is not closed");
+                        break;
+                    }
                     i = end + 2;
                     continue;
                 }
-                qsizetype w = i + 1 + (next == u'{' ? 1 : 0);
+                const bool braced = next == u'{';
+                qsizetype w = i + 1 + (braced ? 1 : 0);
                 const qsizetype from = w;
                 while (w < s.size() && s[w].isLetter())
                     ++w;
                 const QString word = s.mid(from, w - from);
-                for (const char *d : kDirectives) {
-                    if (word == QLatin1String(d))
-                        return failure(
-                            QStringLiteral("the directive #%1 is not evaluated locally").arg(word));
+                for (const char *d : kRefused) {
+                    if (word == QLatin1String(d)) {
+                        m_error = QStringLiteral("the directive #%1 is not evaluated locally")
+                                      .arg(word);
+                        return parts;
+                    }
+                }
+                bool evaluated = false;
+                for (const char *d : kEvaluated)
+                    evaluated = evaluated || word == QLatin1String(d);
+                if (evaluated && (!braced || (w < s.size() && s[w] == u'}'))) {
+                    Line line;
+                    line.start = s.lastIndexOf(u'\n', i - 1) + 1;
+                    line.directive = i;
+                    line.alone = text.size() >= i - line.start
+                        && QStringView(s).mid(line.start, i - line.start).trimmed().isEmpty();
+                    i = w + (braced ? 1 : 0);
+                    std::optional<Part> part = directive(word, ended, text, line);
+                    if (!m_error.isEmpty())
+                        return parts;
+                    if (!part || part->kind == Part::Kind::Set)
+                        gobble(text, line); // #if and #foreach did after their heads
+                    flush();
+                    if (!ended->isEmpty())
+                        return parts;
+                    if (part)
+                        parts.push_back(std::move(*part));
+                    continue;
                 }
             }
             if (c == u'$') {
                 const qsizetype at = i;
                 auto e = reference();
                 if (!m_error.isEmpty())
-                    return failure(m_error);
+                    break;
                 if (e) {
                     flush();
-                    parts.append(Part {QString(), std::move(*e)});
+                    Part p;
+                    p.kind = Part::Kind::Reference;
+                    p.reference = std::move(*e);
+                    parts.push_back(std::move(p));
                     continue;
                 }
                 i = at + 1;
@@ -114,6 +197,331 @@ public:
         }
         flush();
         return parts;
+    }
+
+    // Where a directive is on its line, and whether only spaces come before it there.
+    struct Line
+    {
+        qsizetype start = 0;
+        qsizetype directive = 0;
+        bool alone = false;
+    };
+
+    // After a directive's head: when nothing but spaces is around it on its line, the line
+    // goes, the spaces before it (the end of `text`) and the line end after it too.
+    void gobble(QString &text, const Line &line)
+    {
+        qsizetype k = i;
+        while (k < s.size() && (s[k] == u' ' || s[k] == u'\t' || s[k] == u'\r'))
+            ++k;
+        if (line.alone && (k >= s.size() || s[k] == u'\n')) {
+            text.chop(line.directive - line.start);
+            i = k < s.size() ? k + 1 : k;
+        }
+    }
+
+    // After a directive's name: its arguments and, for #if and #foreach, its body up to #end.
+    // #elseif, #else and #end end the block being read (ended). `text`: the text before it.
+    std::optional<Part> directive(
+        const QString &word, QString *ended, QString &text, const Line &line)
+    {
+        if (word == QLatin1String("else") || word == QLatin1String("end")) {
+            *ended = word;
+            return std::nullopt;
+        }
+        spaces();
+        if (i >= s.size() || s[i] != u'(') {
+            m_error = QStringLiteral("#%1 without its (").arg(word);
+            return std::nullopt;
+        }
+        ++i;
+        if (m_nesting >= 100) {
+            m_error = QStringLiteral("directives nested over 100 deep");
+            return std::nullopt;
+        }
+        ++m_nesting;
+        const auto leave = qScopeGuard([this] { --m_nesting; });
+        Part p;
+        if (word == QLatin1String("set")) {
+            spaces();
+            auto target = i < s.size() && s[i] == u'$' ? reference() : std::nullopt;
+            if (!m_error.isEmpty())
+                return std::nullopt;
+            if (!target || !target->steps.empty()) {
+                m_error = QStringLiteral("#set sets a $name");
+                return std::nullopt;
+            }
+            spaces();
+            if (i >= s.size() || s[i] != u'=') {
+                m_error = QStringLiteral("#set without its =");
+                return std::nullopt;
+            }
+            ++i;
+            p.kind = Part::Kind::Set;
+            p.text = target->root;
+            p.reference = closing();
+            return m_error.isEmpty() ? std::optional<Part>(std::move(p)) : std::nullopt;
+        }
+        if (word == QLatin1String("foreach")) {
+            spaces();
+            auto variable = i < s.size() && s[i] == u'$' ? reference() : std::nullopt;
+            spaces();
+            if (!m_error.isEmpty())
+                return std::nullopt;
+            if (!variable || !variable->steps.empty() || ident() != QLatin1String("in")) {
+                m_error = QStringLiteral("#foreach is #foreach($name in list)");
+                return std::nullopt;
+            }
+            p.kind = Part::Kind::Foreach;
+            p.text = variable->root;
+            p.reference = closing();
+            if (!m_error.isEmpty())
+                return std::nullopt;
+            gobble(text, line);
+            QString end;
+            p.body = block(&end);
+            if (!m_error.isEmpty())
+                return std::nullopt;
+            if (end != QLatin1String("end")) {
+                m_error = end.isEmpty() ? QStringLiteral("#foreach without its #end")
+                                        : QStringLiteral("#%1 in a #foreach").arg(end);
+                return std::nullopt;
+            }
+            return p;
+        }
+        auto condition = closing();
+        if (!m_error.isEmpty())
+            return std::nullopt;
+        if (word == QLatin1String("elseif")) {
+            *ended = word;
+            m_condition = std::move(condition);
+            return std::nullopt;
+        }
+        // #if: branches until #end.
+        gobble(text, line);
+        p.kind = Part::Kind::If;
+        while (true) {
+            QString end;
+            std::vector<Part> body = block(&end);
+            if (!m_error.isEmpty())
+                return std::nullopt;
+            p.branches.emplace_back(std::move(*condition), std::move(body));
+            if (end == QLatin1String("elseif")) {
+                condition = std::move(m_condition);
+                continue;
+            }
+            if (end == QLatin1String("else")) {
+                p.body = block(&end);
+                if (!m_error.isEmpty())
+                    return std::nullopt;
+                if (end != QLatin1String("end")) {
+                    m_error = end.isEmpty() ? QStringLiteral("#if without its #end")
+                                            : QStringLiteral("#%1 after #else").arg(end);
+                    return std::nullopt;
+                }
+                return p;
+            }
+            if (end != QLatin1String("end")) {
+                m_error = QStringLiteral("#if without its #end");
+                return std::nullopt;
+            }
+            return p;
+        }
+    }
+
+    // An expression and the ) that closes the directive.
+    std::optional<Expression> closing()
+    {
+        auto e = expression();
+        if (!m_error.isEmpty())
+            return std::nullopt;
+        spaces();
+        if (!e || i >= s.size() || s[i] != u')') {
+            m_error = QStringLiteral("a directive's expression without its )");
+            return std::nullopt;
+        }
+        ++i;
+        return e;
+    }
+
+    // Velocity's operators, loosest first: || (or), && (and), ! (not), comparisons (== != < >
+    // <= >=, eq ne lt gt le ge), + -, * / %.
+    std::optional<Expression> expression()
+    {
+        if (++m_depth > 200) {
+            m_error = QStringLiteral("an expression nested too deep");
+            --m_depth;
+            return std::nullopt;
+        }
+        auto e = binary(0);
+        --m_depth;
+        return e;
+    }
+
+    // The operators of one level (0: ||, 1: &&, 2: comparisons, 3: + -, 4: * / %), their
+    // operands the next level's; ! comes between && and the comparisons.
+    std::optional<Expression> binary(int level)
+    {
+        static const std::vector<std::vector<std::pair<const char *, const char *>>> ops = {
+            {{"||", "||"}, {"or", "||"}}, {{"&&", "&&"}, {"and", "&&"}},
+            {{"==", "=="}, {"!=", "!="}, {"<=", "<="}, {">=", ">="}, {"<", "<"}, {">", ">"},
+                {"eq", "=="}, {"ne", "!="}, {"le", "<="}, {"ge", ">="}, {"lt", "<"}, {"gt", ">"}},
+            {{"+", "+"}, {"-", "-"}}, {{"*", "*"}, {"/", "/"}, {"%", "%"}}};
+        if (level >= int(ops.size()))
+            return primary();
+        const auto operand = [&]() -> std::optional<Expression> {
+            if (level == 1)
+                return negation();
+            return binary(level + 1);
+        };
+        auto lhs = operand();
+        while (lhs) {
+            spaces();
+            const char *found = nullptr;
+            qsizetype length = 0;
+            for (const auto &[spelling, op] : ops[size_t(level)]) {
+                const QLatin1String word(spelling);
+                if (QStringView(s).mid(i, word.size()) != word)
+                    continue;
+                if (QChar(word[0]).isLetter() && i + word.size() < s.size()
+                    && identChar(s[i + word.size()]))
+                    continue;
+                found = op;
+                length = word.size();
+                break;
+            }
+            if (!found)
+                return lhs;
+            i += length;
+            auto rhs = operand();
+            if (!rhs) {
+                if (m_error.isEmpty())
+                    m_error = QStringLiteral("%1 without its right-hand side")
+                                  .arg(QLatin1String(found));
+                return std::nullopt;
+            }
+            Expression b;
+            b.kind = Expression::Kind::Binary;
+            b.op = QLatin1String(found);
+            b.args.push_back(std::move(*lhs));
+            b.args.push_back(std::move(*rhs));
+            lhs = std::move(b);
+            if (level == 2)
+                return lhs; // comparisons do not chain
+        }
+        return lhs;
+    }
+
+    // ! (not) and what it negates; else a comparison.
+    std::optional<Expression> negation()
+    {
+        spaces();
+        qsizetype length = 0;
+        if (i < s.size() && s[i] == u'!' && (i + 1 >= s.size() || s[i + 1] != u'='))
+            length = 1;
+        else if (QStringView(s).mid(i, 3) == QLatin1String("not")
+            && (i + 3 >= s.size() || !identChar(s[i + 3])))
+            length = 3;
+        if (length == 0)
+            return binary(2);
+        i += length;
+        if (++m_depth > 200) {
+            m_error = QStringLiteral("an expression nested too deep");
+            --m_depth;
+            return std::nullopt;
+        }
+        auto operand = negation();
+        --m_depth;
+        if (!operand)
+            return std::nullopt;
+        Expression n;
+        n.kind = Expression::Kind::Not;
+        n.args.push_back(std::move(*operand));
+        return n;
+    }
+
+    // A value: ( expression ), [list], [a..b], {map}, a string, a number, true, false, null,
+    // a reference.
+    std::optional<Expression> primary()
+    {
+        spaces();
+        if (i >= s.size())
+            return std::nullopt;
+        const QChar c = s[i];
+        if (c == u'(') {
+            ++i;
+            auto e = expression();
+            spaces();
+            if (!e || i >= s.size() || s[i] != u')') {
+                if (m_error.isEmpty())
+                    m_error = QStringLiteral("a ( without its )");
+                return std::nullopt;
+            }
+            ++i;
+            return e;
+        }
+        if (c == u'[' || c == u'{') {
+            const QChar close = c == u'[' ? u']' : u'}';
+            ++i;
+            Expression e;
+            e.kind = c == u'[' ? Expression::Kind::List : Expression::Kind::Map;
+            spaces();
+            if (i < s.size() && s[i] == close) {
+                ++i;
+                return e;
+            }
+            while (true) {
+                auto item = expression();
+                if (!item)
+                    return std::nullopt;
+                e.args.push_back(std::move(*item));
+                spaces();
+                if (e.kind == Expression::Kind::List && e.args.size() == 1
+                    && s.mid(i, 2) == QLatin1String("..")) {
+                    i += 2;
+                    auto to = expression();
+                    spaces();
+                    if (!to || i >= s.size() || s[i] != u']') {
+                        if (m_error.isEmpty())
+                            m_error = QStringLiteral("a range is [from..to]");
+                        return std::nullopt;
+                    }
+                    ++i;
+                    e.kind = Expression::Kind::Range;
+                    e.args.push_back(std::move(*to));
+                    return e;
+                }
+                if (e.kind == Expression::Kind::Map) {
+                    if (i >= s.size() || s[i] != u':') {
+                        m_error = QStringLiteral("a map's key without its :");
+                        return std::nullopt;
+                    }
+                    ++i;
+                    auto value = expression();
+                    if (!value)
+                        return std::nullopt;
+                    e.args.push_back(std::move(*value));
+                    spaces();
+                }
+                if (i < s.size() && s[i] == u',') {
+                    ++i;
+                    continue;
+                }
+                if (i < s.size() && s[i] == close) {
+                    ++i;
+                    return e;
+                }
+                m_error = QStringLiteral("a list or map without its %1").arg(close);
+                return std::nullopt;
+            }
+        }
+        if (s.mid(i, 4) == QLatin1String("null") && (i + 4 >= s.size() || !identChar(s[i + 4]))) {
+            i += 4;
+            Expression e;
+            e.kind = Expression::Kind::Null;
+            return e;
+        }
+        return argument();
     }
 
 private:
@@ -229,7 +637,10 @@ private:
                         continue;
                     }
                     ++i;
-                    return e;
+                    if (c == u'"' && e.text.contains(u'$'))
+                        interpolate(e);
+                    return m_error.isEmpty() ? std::optional<Expression>(std::move(e))
+                                             : std::nullopt;
                 }
                 e.text += s[i++];
             }
@@ -240,9 +651,20 @@ private:
             const qsizetype from = i++;
             while (i < s.size() && s[i].isDigit())
                 ++i;
+            bool decimal = false;
+            if (i + 1 < s.size() && s[i] == u'.' && s[i + 1].isDigit()) {
+                decimal = true;
+                ++i;
+                while (i < s.size() && s[i].isDigit())
+                    ++i;
+            }
             bool ok = false;
+            const QString digits = s.mid(from, i - from);
             e.kind = Expression::Kind::Number;
-            e.number = s.mid(from, i - from).toLongLong(&ok);
+            if (decimal)
+                e.number = digits.toDouble(&ok);
+            else
+                e.number = digits.toLongLong(&ok);
             return ok ? std::optional<Expression>(std::move(e)) : std::nullopt;
         }
         if (c == u'$')
@@ -259,6 +681,31 @@ private:
     const QString &s;
     qsizetype i = 0;
     QString m_error;
+    std::optional<Expression> m_condition; // an #elseif's, for the #if it belongs to
+    int m_depth = 0;
+    int m_nesting = 0; // #if and #foreach inside each other
+
+    // A "string" with references in it: its parts, rendered when it is evaluated.
+    void interpolate(Expression &e)
+    {
+        const QString inner = e.text;
+        Parser parser(inner);
+        parser.m_depth = m_depth + 1;
+        if (parser.m_depth > 50) {
+            m_error = QStringLiteral("strings nested too deep");
+            return;
+        }
+        QString ended;
+        auto parts = parser.block(&ended);
+        if (!parser.m_error.isEmpty() || !ended.isEmpty()) {
+            m_error = parser.m_error.isEmpty()
+                ? QStringLiteral("#%1 in a string without its #if or #foreach").arg(ended)
+                : parser.m_error;
+            return;
+        }
+        e.kind = Expression::Kind::Interpolated;
+        e.inner = std::make_shared<const std::vector<Part>>(std::move(parts));
+    }
 };
 
 QString text(const std::optional<Json> &v)
@@ -314,15 +761,143 @@ public:
 
     QString error;
 
+    // Writes the parts to `out`; false on an error (in `error`).
+    bool render(const std::vector<Part> &parts, QString &out)
+    {
+        for (const Part &p : parts) {
+            if (!error.isEmpty())
+                return false;
+            if (out.size() > kMaxOutput) {
+                error = QStringLiteral("the mapping template's output is over %1 MB")
+                            .arg(kMaxOutput / (1024 * 1024));
+                return false;
+            }
+            switch (p.kind) {
+            case Part::Kind::Text:
+                out += p.text;
+                break;
+            case Part::Kind::Reference: {
+                const std::optional<Json> v = eval(*p.reference);
+                if (!error.isEmpty())
+                    return false;
+                if (!v || v->is_null())
+                    out += p.reference->quiet ? QString() : p.reference->text;
+                else
+                    out += text(v);
+                break;
+            }
+            case Part::Kind::Set: {
+                // As Velocity's: a value that names nothing leaves the variable as it was.
+                std::optional<Json> v = eval(*p.reference);
+                if (v && !v->is_null())
+                    vars.insert(p.text, std::move(*v));
+                break;
+            }
+            case Part::Kind::If: {
+                const std::vector<Part> *chosen = &p.body;
+                for (const auto &[condition, body] : p.branches) {
+                    if (truthy(eval(condition))) {
+                        chosen = &body;
+                        break;
+                    }
+                }
+                if (!error.isEmpty() || !render(*chosen, out))
+                    return false;
+                break;
+            }
+            case Part::Kind::Foreach: {
+                const std::optional<Json> list = eval(*p.reference);
+                if (!error.isEmpty())
+                    return false;
+                std::vector<Json> items;
+                if (list && list->is_array())
+                    items.assign(list->begin(), list->end());
+                else if (list && list->is_object())
+                    for (const Json &v : *list) // a map's values, as Velocity iterates them
+                        items.push_back(v);
+                const std::optional<Json> outerLoop = lookup(QStringLiteral("foreach"));
+                const std::optional<Json> outerValue = lookup(p.text);
+                for (size_t k = 0; k < items.size(); ++k) {
+                    if (++iterations > kMaxIterations) {
+                        error = QStringLiteral("the mapping template's loops ran over %1 times")
+                                    .arg(kMaxIterations);
+                        return false;
+                    }
+                    vars.insert(p.text, items[k]);
+                    vars.insert(QStringLiteral("foreach"),
+                        Json {{"index", qint64(k)}, {"count", qint64(k + 1)},
+                            {"hasNext", k + 1 < items.size()}, {"first", k == 0},
+                            {"last", k + 1 == items.size()}});
+                    vars.insert(QStringLiteral("velocityCount"), Json(qint64(k + 1)));
+                    if (!render(p.body, out))
+                        return false;
+                }
+                restore(QStringLiteral("foreach"), outerLoop);
+                restore(p.text, outerValue);
+                break;
+            }
+            }
+        }
+        return error.isEmpty();
+    }
+
     std::optional<Json> eval(const Expression &e)
     {
         switch (e.kind) {
         case Expression::Kind::String:
             return Json(e.text.toStdString());
         case Expression::Kind::Number:
-            return Json(e.number);
+            return e.number;
         case Expression::Kind::Boolean:
             return Json(e.boolean);
+        case Expression::Kind::Null:
+            return std::nullopt;
+        case Expression::Kind::Not:
+            return Json(!truthy(eval(e.args[0])));
+        case Expression::Kind::Binary:
+            return binary(e);
+        case Expression::Kind::List: {
+            Json list = Json::array();
+            for (const Expression &item : e.args) {
+                auto v = eval(item);
+                list.push_back(v ? std::move(*v) : Json());
+            }
+            return list;
+        }
+        case Expression::Kind::Map: {
+            Json map = Json::object();
+            for (size_t k = 0; k + 1 < e.args.size(); k += 2) {
+                auto v = eval(e.args[k + 1]);
+                map[text(eval(e.args[k])).toStdString()] = v ? std::move(*v) : Json();
+            }
+            return map;
+        }
+        case Expression::Kind::Range: {
+            const auto from = eval(e.args[0]), to = eval(e.args[1]);
+            if (!from || !to || !from->is_number_integer() || !to->is_number_integer())
+                return std::nullopt;
+            const qint64 a = from->get<qint64>(), b = to->get<qint64>();
+            if (qAbs(b - a) >= kMaxIterations) {
+                error = QStringLiteral("the range [%1..%2] is over %3 long")
+                            .arg(a)
+                            .arg(b)
+                            .arg(kMaxIterations);
+                return std::nullopt;
+            }
+            Json list = Json::array();
+            for (qint64 k = a;; k += a <= b ? 1 : -1) {
+                list.push_back(k);
+                if (k == b)
+                    break;
+            }
+            return list;
+        }
+        case Expression::Kind::Interpolated: {
+            QString out;
+            if (!render(*e.inner, out))
+                return std::nullopt;
+            return Json(out.toStdString());
+        }
         case Expression::Kind::Reference:
             break;
         }
@@ -336,10 +911,12 @@ public:
         } else if (e.root == QLatin1String("context")) {
             current = in.context;
         } else if (e.root == QLatin1String("stageVariables")) {
-            Json vars = Json::object();
+            Json stage = Json::object();
             for (auto it = in.stageVariables.cbegin(); it != in.stageVariables.cend(); ++it)
-                vars[it.key().toStdString()] = it.value().toStdString();
-            current = std::move(vars);
+                stage[it.key().toStdString()] = it.value().toStdString();
+            current = std::move(stage);
+        } else {
+            current = lookup(e.root);
         }
         for (; k < e.steps.size() && current && error.isEmpty(); ++k)
             current = step(*current, e.steps[k]);
@@ -347,6 +924,89 @@ public:
     }
 
 private:
+    std::optional<Json> lookup(const QString &name) const
+    {
+        const auto it = vars.constFind(name);
+        return it == vars.cend() ? std::nullopt : std::optional<Json>(*it);
+    }
+
+    void restore(const QString &name, const std::optional<Json> &value)
+    {
+        if (value)
+            vars.insert(name, *value);
+        else
+            vars.remove(name);
+    }
+
+    // Velocity 1.7's: null and false are false, everything else true.
+    static bool truthy(const std::optional<Json> &v)
+    {
+        return v && !v->is_null() && (!v->is_boolean() || v->get<bool>());
+    }
+
+    std::optional<Json> binary(const Expression &e)
+    {
+        const QString &op = e.op;
+        if (op == u"||")
+            return Json(truthy(eval(e.args[0])) || truthy(eval(e.args[1])));
+        if (op == u"&&")
+            return Json(truthy(eval(e.args[0])) && truthy(eval(e.args[1])));
+        const std::optional<Json> a = eval(e.args[0]), b = eval(e.args[1]);
+        const bool numbers = a && b && a->is_number() && b->is_number();
+        if (op == u"==" || op == u"!=") {
+            bool same;
+            if (!a || a->is_null() || !b || b->is_null())
+                same = (!a || a->is_null()) && (!b || b->is_null());
+            else if (numbers)
+                same = a->get<double>() == b->get<double>();
+            else
+                same = text(a) == text(b); // other kinds: by their text, as Velocity does
+            return Json(op == u"==" ? same : !same);
+        }
+        if (op == u"<" || op == u">" || op == u"<=" || op == u">=") {
+            int order;
+            if (numbers) {
+                const double x = a->get<double>(), y = b->get<double>();
+                order = x < y ? -1 : (x > y ? 1 : 0);
+            } else if (a && b && a->is_string() && b->is_string()) {
+                order = text(a).compare(text(b));
+            } else {
+                return Json(false);
+            }
+            return Json(op == u"<" ? order < 0
+                    : op == u">"   ? order > 0
+                    : op == u"<="  ? order <= 0
+                                   : order >= 0);
+        }
+        if (!numbers)
+            return std::nullopt; // Velocity's arithmetic is on numbers only
+        if (a->is_number_integer() && b->is_number_integer()) {
+            const qint64 x = a->get<qint64>(), y = b->get<qint64>();
+            qint64 r = 0;
+            if (op == u"+" && !qAddOverflow(x, y, &r))
+                return Json(r);
+            if (op == u"-" && !qSubOverflow(x, y, &r))
+                return Json(r);
+            if (op == u"*" && !qMulOverflow(x, y, &r))
+                return Json(r);
+            if ((op == u"/" || op == u"%") && y != 0
+                && !(x == std::numeric_limits<qint64>::min() && y == -1))
+                return Json(op == u"/" ? x / y : x % y);
+            if (op == u"/" || op == u"%")
+                return std::nullopt;
+        }
+        const double x = a->get<double>(), y = b->get<double>();
+        if (op == u"+")
+            return Json(x + y);
+        if (op == u"-")
+            return Json(x - y);
+        if (op == u"*")
+            return Json(x * y);
+        if (y == 0)
+            return std::nullopt;
+        return Json(op == u"/" ? x / y : std::fmod(x, y));
+    }
+
     std::vector<std::optional<Json>> args(const Expression::Step &s)
     {
         std::vector<std::optional<Json>> out;
@@ -503,6 +1163,25 @@ private:
                 return Json(str.startsWith(text(a[0])));
             if (m == QLatin1String("endsWith") && a.size() == 1)
                 return Json(str.endsWith(text(a[0])));
+            if (m == QLatin1String("split") && a.size() == 1) {
+                // Java's String.split: a regular expression; trailing empty strings dropped.
+                const QRegularExpression re(text(a[0]));
+                if (!re.isValid())
+                    return std::nullopt;
+                QStringList pieces = str.split(re);
+                while (!pieces.isEmpty() && pieces.last().isEmpty())
+                    pieces.removeLast();
+                Json list = Json::array();
+                for (const QString &piece : pieces)
+                    list.push_back(piece.toStdString());
+                return list;
+            }
+            if (m == QLatin1String("indexOf") && a.size() == 1)
+                return Json(qint64(str.indexOf(text(a[0]))));
+            if (m == QLatin1String("equals") && a.size() == 1)
+                return Json(a[0] && a[0]->is_string() && str == text(a[0]));
+            if (m == QLatin1String("isEmpty") && a.empty())
+                return Json(str.isEmpty());
             if (m == QLatin1String("substring") && !a.empty() && a.size() <= 2) {
                 const qint64 from = a[0] && a[0]->is_number_integer() ? a[0]->get<qint64>() : -1;
                 const qint64 to = a.size() == 2
@@ -539,6 +1218,8 @@ private:
 
     const MappingInput &in;
     std::optional<Json> m_body;
+    QHash<QString, Json> vars; // #set's and #foreach's
+    qint64 iterations = 0;
 };
 
 } // namespace
@@ -550,7 +1231,7 @@ Result<MappingTemplate> MappingTemplate::parse(const QString &text)
     if (!parts)
         return parts.error();
     MappingTemplate t;
-    t.m_parts = std::make_shared<const QList<Part>>(std::move(*parts));
+    t.m_parts = std::make_shared<const std::vector<Part>>(std::move(*parts));
     return t;
 }
 
@@ -560,19 +1241,8 @@ Result<QByteArray> MappingTemplate::render(const MappingInput &input) const
     if (!m_parts)
         return QByteArray();
     Evaluator evaluator(input);
-    for (const Part &p : *m_parts) {
-        if (!p.reference) {
-            out += p.text;
-            continue;
-        }
-        const std::optional<Json> v = evaluator.eval(*p.reference);
-        if (!evaluator.error.isEmpty())
-            return makeError(QStringLiteral("BadRequestException"), evaluator.error);
-        if (!v || v->is_null())
-            out += p.reference->quiet ? QString() : p.reference->text;
-        else
-            out += text(v);
-    }
+    if (!evaluator.render(*m_parts, out))
+        return makeError(QStringLiteral("BadRequestException"), evaluator.error);
     return out.toUtf8();
 }
 

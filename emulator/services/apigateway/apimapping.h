@@ -9,6 +9,7 @@
 #include <QString>
 
 #include <memory>
+#include <vector>
 
 namespace tarmac {
 
@@ -33,10 +34,17 @@ struct MappingInput
 // - $context.* and $stageVariables.*;
 // - $util.escapeJavaScript, parseJson, urlEncode, urlDecode, base64Encode, base64Decode;
 // - on strings: replaceAll (Java regular expressions), replace, toLowerCase, toUpperCase,
-//   trim, length, contains, startsWith, endsWith, substring; on maps and lists: get, size,
-//   containsKey.
-// Comments (## and #* *#) are dropped. Directives (#set, #if, #foreach, …) are not evaluated:
-// parse() refuses a template that has one, so that its route is reported, not served wrong.
+//   trim, length, contains, startsWith, endsWith, substring, split, indexOf, equals,
+//   isEmpty; on maps and lists: get, size, isEmpty, containsKey.
+// Directives: #set($name = value), #if(condition) … #elseif(…) … #else … #end and
+// #foreach($item in list) … #end (with $foreach.index, .count, .hasNext, .first, .last and
+// $velocityCount), conditions and values in Velocity's expressions (|| && ! and or not,
+// == != < > <= >= and eq ne lt gt le ge, + - * / %, parentheses, [lists], [1..3] ranges,
+// {"maps": …}, "strings with $references", null); Velocity 1.7's truth (null and false are
+// false). A directive alone on its line takes the line with it. Comments (## and #* *#) are
+// dropped. The other directives (#macro, #parse, #include, #stop, #break, #define, #evaluate)
+// are not evaluated: parse() refuses a template that has one, so that its route is reported,
+// not served wrong.
 // As in Velocity, a reference that names nothing is written as it stands ($! writes nothing
 // instead). Maps and lists are written as JSON (Velocity writes Java's {key=value});
 // $input.json('$') is the body as it came, other paths' values are written with their keys
@@ -54,7 +62,7 @@ public:
     struct Part;
 
 private:
-    std::shared_ptr<const QList<Part>> m_parts;
+    std::shared_ptr<const std::vector<Part>> m_parts;
 };
 
 // Velocity's $util.escapeJavaScript: quotes, backslashes and '/' escaped, control and

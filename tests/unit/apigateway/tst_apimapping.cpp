@@ -46,6 +46,8 @@ class TestApiMapping : public QObject
 private slots:
     void references_data();
     void references();
+    void directives_data();
+    void directives();
     void refused_data();
     void refused();
     void bodyThatIsNotJson();
@@ -133,12 +135,56 @@ void TestApiMapping::refused_data()
 {
     QTest::addColumn<QString>("text");
     QTest::addColumn<QString>("message");
-    QTest::newRow("set") << "#set($a = 1)$a"
-                         << "line 1: the directive #set";
-    QTest::newRow("if, line 2") << "{\n#if($x)y#end}"
-                                << "line 2: the directive #if";
-    QTest::newRow("braced directive") << "#{foreach}"
-                                      << "the directive #foreach";
+    QTest::newRow("macro") << "#macro(m)x#end"
+                           << "line 1: the directive #macro";
+    QTest::newRow("include, line 2") << "{\n#include('x')}"
+                                     << "line 2: the directive #include";
+    QTest::newRow("braced directive") << "#{break}"
+                                      << "the directive #break";
+    QTest::newRow("if without end") << "#if(true)x"
+                                    << "#if without its #end";
+    QTest::newRow("else without end") << "#if(true)x#else y"
+                                      << "#if without its #end";
+    QTest::newRow("stray end") << "x#end"
+                               << "#end without the #if or #foreach";
+    QTest::newRow("stray else") << "#else"
+                                << "#else without the #if or #foreach";
+    QTest::newRow("stray elseif") << "#elseif(true)"
+                                  << "#elseif without the #if";
+    QTest::newRow("elseif after else") << "#if(true)#else#elseif(true)#end"
+                                       << "#elseif after #else";
+    QTest::newRow("if without (") << "#if true"
+                                  << "#if without its (";
+    QTest::newRow("if without )") << "#if(true x"
+                                  << "without its )";
+    QTest::newRow("empty condition") << "#if()x#end"
+                                     << "without its )";
+    QTest::newRow("set a property") << "#set($a.b = 1)"
+                                    << "#set sets a $name";
+    QTest::newRow("set without =") << "#set($a 1)"
+                                   << "#set without its =";
+    QTest::newRow("foreach syntax") << "#foreach($a of $b)#end"
+                                    << "#foreach($name in list)";
+    QTest::newRow("foreach without end") << "#foreach($a in [1])x"
+                                         << "#foreach without its #end";
+    QTest::newRow("else in foreach") << "#foreach($a in [1])#else#end"
+                                     << "#else in a #foreach";
+    QTest::newRow("open list") << "#set($a = [1, 2)"
+                               << "without its ]";
+    QTest::newRow("map without colon") << "#set($a = {'k' 1})"
+                                       << "without its :";
+    QTest::newRow("bad range") << "#set($a = [1..])"
+                               << "[from..to]";
+    QTest::newRow("dangling operator") << "#if(1 +)#end"
+                                       << "+ without its right-hand side";
+    QTest::newRow("deep") << QString(QStringLiteral("#if(") + QString(300, u'(') + u'1'
+        + QString(300, u')') + QStringLiteral(")#end"))
+                          << "nested too deep";
+    QTest::newRow("nested too deep")
+        << QString(QStringLiteral("#if(true)").repeated(101) + QStringLiteral("#end").repeated(101))
+        << "directives nested over 100 deep";
+    QTest::newRow("string with a stray end") << "#set($a = \"x$a#end\")"
+                                             << "#end in a string";
     QTest::newRow("open comment") << "a #* b"
                                   << "a #* comment is not closed";
     QTest::newRow("open brace") << "${context.stage"
@@ -149,6 +195,97 @@ void TestApiMapping::refused_data()
                                  << "a string without its closing";
     QTest::newRow("bad argument") << "$input.json(@)"
                                   << "a method's argument";
+}
+
+void TestApiMapping::directives_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("body");
+    QTest::addColumn<QByteArray>("expected");
+    const QByteArray note
+        = R"({"title":"t","tags":["a","b","c"],"n":3,"ok":true,"m":{"x":1,"y":2}})";
+    QTest::newRow("set") << "#set($a = 1)$a" << note << QByteArray("1");
+    QTest::newRow("set from input")
+        << "#set($t = $input.path('$.tags'))$t.size():$t.get(0)" << note << QByteArray("3:a");
+    QTest::newRow("set null keeps")
+        << "#set($a = 1)#set($a = $input.path('$.none'))$a" << note << QByteArray("1");
+    QTest::newRow("if true") << "#if($input.path('$.ok'))yes#end" << note << QByteArray("yes");
+    QTest::newRow("if missing") << "#if($input.path('$.nope'))yes#{else}no#end" << note
+                                << QByteArray("no");
+    QTest::newRow("if empty string is true") << "#if('')yes#end" << note << QByteArray("yes");
+    QTest::newRow("elseif") << "#if($input.path('$.n') == 1)one#elseif($input.path('$.n') == 3)"
+                               "three#{else}other#end"
+                            << note << QByteArray("three");
+    QTest::newRow("params") << "#if($input.params('q') == 'a b')q#end" << note << QByteArray("q");
+    QTest::newRow("comparisons") << "#if(2 > 1 && 1 <= 1 && 'a' < 'b' && 3 != 4 && !(1 == 2))ok#end"
+                                 << note << QByteArray("ok");
+    QTest::newRow("words") << "#if(2 gt 1 and not false or false)ok#end" << note
+                           << QByteArray("ok");
+    QTest::newRow("number equals decimal") << "#if(3 == 3.0)ok#end" << note << QByteArray("ok");
+    QTest::newRow("string equals number text") << "#if('3' == 3)ok#end" << note << QByteArray("ok");
+    QTest::newRow("null equals null") << "#if($nothing == $none)ok#end" << note << QByteArray("ok");
+    QTest::newRow("arithmetic") << "#set($a = 7)#set($b = ($a + 3) * 2 - 10 / 3 % 2)$b" << note
+                                << QByteArray("19");
+    QTest::newRow("decimal arithmetic") << "#set($a = 1.5 * 2)$a" << note << QByteArray("3.0");
+    QTest::newRow("division by zero")
+        << "#set($a = 1)#set($a = 1 / 0)$a" << note << QByteArray("1");
+    QTest::newRow("overflow") << "#set($a = 1)#set($a = 9223372036854775807 + 1)$a" << note
+                              << QByteArray("9.223372036854776e+18");
+    QTest::newRow("foreach")
+        << "[#foreach($t in $input.path('$.tags'))\"$t\"#if($foreach.hasNext),#end#end]" << note
+        << QByteArray(R"(["a","b","c"])");
+    QTest::newRow("foreach index") << "#foreach($t in ['x', 'y'])$foreach.index$foreach.count"
+                                      "$velocityCount#end"
+                                   << note << QByteArray("011122");
+    QTest::newRow("foreach map values")
+        << "#foreach($v in $input.path('$.m'))$v#end" << note << QByteArray("12");
+    QTest::newRow("foreach nothing")
+        << "[#foreach($v in $input.path('$.none'))$v#end]" << note << QByteArray("[]");
+    QTest::newRow("foreach range") << "#foreach($i in [1..3])$i#end#foreach($i in [2..0])$i#end"
+                                   << note << QByteArray("123210");
+    QTest::newRow("nested foreach") << "#foreach($a in [1, 2])#foreach($b in ['x'])$a$b"
+                                       "$foreach.index#end$foreach.index;#end"
+                                    << note << QByteArray("1x00;2x01;");
+    QTest::newRow("loop variable restored")
+        << "#set($t = 'kept')#foreach($t in [1])#end$t" << note << QByteArray("kept");
+    QTest::newRow("split") << "#set($s = 'a, b,,c,,')#foreach($p in $s.split(',\\s*'))[$p]#end"
+                           << note << QByteArray("[a][b][][c]");
+    QTest::newRow("string tests") << "#set($s = 'abc')#set($e = '')"
+                                     "#if($s.equals('abc') && $e.isEmpty() && !$s.isEmpty())"
+                                     "$context.stage.indexOf('o')#end"
+                                  << note << QByteArray("2");
+    QTest::newRow("map literal") << "#set($m = {'a': 1, \"b\": [2]})$m.a$m.b.get(0)$m.size()"
+                                 << note << QByteArray("122");
+    QTest::newRow("interpolated string")
+        << "#set($s = \"id-$input.params('id')\")$s" << note << QByteArray("id-42");
+    QTest::newRow("single quotes are literal")
+        << "#set($s = 'id-$x')$s" << note << QByteArray("id-$x");
+    QTest::newRow("lines") << "{\n  #set($a = 1)\n  #if(true)\n  \"a\": $a\n  #end\n}" << note
+                           << QByteArray("{\n  \"a\": 1\n}");
+    QTest::newRow("inline directives keep the line") << "a #if(true)b#end c\n"
+                                                     << note << QByteArray("a b c\n");
+    QTest::newRow("DynamoDB items")
+        << "{\"items\": [#foreach($elem in $input.path('$.tags')){\"S\": \"$elem\"}"
+           "#if($foreach.hasNext),#end#end]}"
+        << note << QByteArray(R"({"items": [{"S": "a"},{"S": "b"},{"S": "c"}]})");
+    QTest::newRow("mock from the docs")
+        << "{\n  #if( $input.params('scope') == \"internal\" )\n    \"statusCode\": 200\n"
+           "  #else\n    \"statusCode\": 500\n  #end\n}"
+        << note << QByteArray("{\n    \"statusCode\": 500\n}");
+    QTest::newRow("too many iterations")
+        << "#foreach($a in [1..99999])#foreach($b in [1..2])#end#end" << note
+        << QByteArray("RENDER ERROR: the mapping template's loops ran over 100000 times");
+    QTest::newRow("range too long") << "#foreach($a in [0..100000])#end" << note
+                                    << QByteArray("RENDER ERROR: the range [0..100000] is over "
+                                                  "100000 long");
+}
+
+void TestApiMapping::directives()
+{
+    QFETCH(QString, text);
+    QFETCH(QByteArray, body);
+    QFETCH(QByteArray, expected);
+    QCOMPARE(render(text, request(body)), expected);
 }
 
 void TestApiMapping::refused()
@@ -330,8 +467,8 @@ void TestApiMapping::integrationsNotServed_data()
     QTest::newRow("no uri") << QByteArray(R"({"type": "aws"})") << "is not called locally";
     QTest::newRow("directive") << QByteArray(
         R"t({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
-            "requestTemplates": {"application/json": "#set($x = 1)"}})t")
-                               << "the directive #set";
+            "requestTemplates": {"application/json": "#macro(x)y#end"}})t")
+                               << "the directive #macro";
     QTest::newRow("templates not a map") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:states:action/StartExecution",
             "requestTemplates": "x"})") << "requestTemplates is not a map";
