@@ -1131,6 +1131,67 @@ Resources:
                           "$t.trim()"#if($foreach.hasNext),#end
                         #end
                         ]}
+          /queue:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: POST
+                uri: arn:aws:apigateway:us-east-1:sqs:path/000000000000/api-queue
+                requestParameters:
+                  integration.request.header.Content-Type: "'application/x-www-form-urlencoded'"
+                requestTemplates:
+                  application/json: Action=SendMessage&MessageBody=$util.urlEncode($input.body)
+                responses:
+                  default:
+                    statusCode: "200"
+                    responseTemplates:
+                      application/json: '{"queued": true}'
+          /notify:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: POST
+                uri: arn:aws:apigateway:us-east-1:sns:action/Publish
+                requestParameters:
+                  integration.request.querystring.TopicArn: "'arn:aws:sns:us-east-1:000000000000:api-topic'"
+                  integration.request.querystring.Message: method.request.querystring.text
+                responses:
+                  "4\\\\d{2}":
+                    statusCode: "400"
+                  default:
+                    statusCode: "200"
+                    responseTemplates:
+                      application/json: '{"published": true}'
+          /files/{key}:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: GET
+                uri: arn:aws:apigateway:us-east-1:s3:path/api-files/{key}
+                requestParameters:
+                  integration.request.path.key: method.request.path.key
+                responses:
+                  "404":
+                    statusCode: "404"
+                  default:
+                    statusCode: "200"
+                    responseParameters:
+                      method.response.header.Content-Type: integration.response.header.Content-Type
+  ApiQueue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: api-queue}
+  TopicQueue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: api-topic-queue}
+  ApiTopic:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: api-topic
+      Subscription:
+        - {Protocol: sqs, Endpoint: !GetAtt TopicQueue.Arn}
+  Files:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: api-files}
   Proxy2:
     Type: AWS::ApiGatewayV2::Api
     Properties: {Name: proxy2, ProtocolType: HTTP}
@@ -1302,6 +1363,29 @@ class HttpAndMockIntegrationTest(unittest.TestCase):
         # Each integration on the request's span.
         spans = self.t.get_json("/_tarmac/traces")[1]
         self.assertIn('"mock"', json.dumps(spans))
+
+    def test_aws_integrations_by_path_and_query_protocol(self):
+        # API Gateway in front of SQS, SNS and S3, as their own HTTP APIs.
+        r = requests.post(self.site_url("/queue"), json={"order": 7}, timeout=20)
+        self.assertEqual((r.status_code, r.json()), (200, {"queued": True}), r.text)
+        sqs = boto3_client(self.t, "sqs")
+        url = sqs.get_queue_url(QueueName="api-queue")["QueueUrl"]
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+        self.assertEqual(json.loads(got[0]["Body"]), {"order": 7})
+        r = requests.post(self.site_url("/notify?text=hello%20topic"), timeout=20)
+        self.assertEqual((r.status_code, r.json()), (200, {"published": True}), r.text)
+        url = sqs.get_queue_url(QueueName="api-topic-queue")["QueueUrl"]
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"]
+        self.assertEqual(json.loads(got[0]["Body"])["Message"], "hello topic")
+        # No text: SNS's own 400 selects the 400 response.
+        self.assertEqual(requests.post(self.site_url("/notify"), timeout=20).status_code, 400)
+        s3 = boto3_client(self.t, "s3")
+        s3.put_object(Bucket="api-files", Key="docs/a b.txt", Body=b"file body",
+                      ContentType="text/plain")
+        r = requests.get(self.site_url("/files/docs%2Fa%20b.txt"), timeout=20)
+        self.assertEqual((r.status_code, r.content), (200, b"file body"))
+        self.assertEqual(r.headers["Content-Type"], "text/plain")
+        self.assertEqual(requests.get(self.site_url("/files/none"), timeout=20).status_code, 404)
 
     def test_quick_create_with_a_url_target(self):
         v2 = boto3_client(self.t, "apigatewayv2")

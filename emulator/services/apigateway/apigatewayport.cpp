@@ -548,7 +548,8 @@ std::optional<QByteArray> parameterValue(const Call &call, const QString &source
 // An HTTP integration's request: the uri with its {name} placeholders filled (the mapped path
 // parameter, else the route's own of that name), the mapped query parameters (a proxy also
 // passes the client's query string) and headers (a proxy also passes the client's).
-QNetworkRequest httpIntegrationRequest(const Call &call, const ApiServiceIntegration &s)
+QNetworkRequest httpIntegrationRequest(
+    const Call &call, const ApiServiceIntegration &s, const QString &uriTemplate)
 {
     const bool proxy = s.service == u"http_proxy";
     QList<std::pair<QString, QByteArray>> path, query, headers;
@@ -564,15 +565,15 @@ QNetworkRequest httpIntegrationRequest(const Call &call, const ApiServiceIntegra
             .append({name, *value});
     }
     QString uri;
-    for (qsizetype i = 0; i < s.uri.size();) {
-        const qsizetype open = s.uri.indexOf(u'{', i);
-        const qsizetype close = open < 0 ? -1 : s.uri.indexOf(u'}', open);
+    for (qsizetype i = 0; i < uriTemplate.size();) {
+        const qsizetype open = uriTemplate.indexOf(u'{', i);
+        const qsizetype close = open < 0 ? -1 : uriTemplate.indexOf(u'}', open);
         if (close < 0) {
-            uri += s.uri.mid(i);
+            uri += uriTemplate.mid(i);
             break;
         }
-        uri += s.uri.mid(i, open - i);
-        QString name = s.uri.mid(open + 1, close - open - 1);
+        uri += uriTemplate.mid(i, open - i);
+        QString name = uriTemplate.mid(open + 1, close - open - 1);
         if (name.endsWith(u'+'))
             name.chop(1);
         std::optional<QByteArray> value;
@@ -657,7 +658,7 @@ QString integrationName(const ApiServiceIntegration &s)
 {
     if (s.service == u"mock")
         return s.service;
-    if (s.service.startsWith(QLatin1String("http")))
+    if (s.service.startsWith(QLatin1String("http")) || !s.uri.isEmpty())
         return s.service + u':' + s.httpMethod + u' ' + s.uri;
     return s.service + u':' + s.action;
 }
@@ -719,7 +720,7 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     const ApiServiceIntegration &s = *call->route().service;
     call->spanAttributes.append({QStringLiteral("aws.apigateway.integration"), integrationName(s)});
     if (s.service == u"http_proxy") {
-        callBackend(call, s, httpIntegrationRequest(*call, s), call->request.body,
+        callBackend(call, s, httpIntegrationRequest(*call, s, s.uri), call->request.body,
             [call](QNetworkReply *reply) { finish(*call, proxiedAnswer(reply)); });
         return;
     }
@@ -750,12 +751,17 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
         answerMock(*call, body);
         return;
     }
-    if (s.service == u"http") {
-        QNetworkRequest request = httpIntegrationRequest(*call, s);
+    const auto setContentType = [&](QNetworkRequest &request) {
+        if (request.hasRawHeader("Content-Type")) // mapped
+            return;
         if (t != s.requestTemplates.cend())
             request.setRawHeader("Content-Type", "application/json");
         else if (call->headers.contains("content-type"))
             request.setRawHeader("Content-Type", call->headers.value("content-type"));
+    };
+    if (s.service == u"http") {
+        QNetworkRequest request = httpIntegrationRequest(*call, s, s.uri);
+        setContentType(request);
         callBackend(call, s, request, body, [call](QNetworkReply *reply) {
             answerFromIntegration(*call,
                 QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
@@ -784,6 +790,30 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
         return;
     }
 
+    if (!s.uri.isEmpty() || queryProtocol(s.service)) {
+        // The service's own HTTP API on the edge port: a path (S3, SQS, SNS), or Action=… of
+        // the query protocol (SQS, SNS), with the mapped parameters.
+        if (edgeUrl.isEmpty()) {
+            finish(*call, integrationFailed(call->api()));
+            return;
+        }
+        const QString base = edgeUrl.toString(QUrl::RemovePath | QUrl::RemoveQuery);
+        QNetworkRequest request = httpIntegrationRequest(
+            *call, s, base + (s.uri.isEmpty() ? QStringLiteral("/?Action=") + s.action : s.uri));
+        setContentType(request);
+        request.setRawHeader("Authorization",
+            edgeAuthorization("apigateway", region, s.service.toLatin1().constData()));
+        request.setRawHeader(
+            "traceparent", TraceContext {call->traceId, call->spanId, true, {}}.toTraceparent());
+        const QByteArray method
+            = s.httpMethod == QLatin1String("ANY") ? call->request.method : s.httpMethod.toUtf8();
+        callHttp(call, request, method, body, false, [call](QNetworkReply *reply) {
+            answerFromIntegration(*call,
+                QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
+                true, reply->readAll(), reply->rawHeaderPairs());
+        });
+        return;
+    }
     const EdgeJsonService *json = edgeJsonService(s.service);
     if (!json || edgeUrl.isEmpty()) {
         finish(*call, integrationFailed(call->api()));

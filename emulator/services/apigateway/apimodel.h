@@ -68,9 +68,13 @@ struct ApiServiceIntegration
     // "mock"; "http" (HTTP with mapping templates) and "http_proxy" (the request as it came)
     QString service;
     QString action; // "StartExecution"
-    QString uri; // http and http_proxy: "http://localhost:8080/items/{id}"
-    QString httpMethod; // http and http_proxy: "GET", …; "ANY": the request's own
-    // requestParameters (http and http_proxy): where a parameter of the integration's request
+    // http and http_proxy: "http://localhost:8080/items/{id}"; AWS by path (S3, SQS, SNS):
+    // the path, "/000000000000/queue"
+    QString uri;
+    // http, http_proxy, and AWS by path or by the query protocol: "GET", …; "ANY": the
+    // request's own
+    QString httpMethod;
+    // requestParameters (those same): where a parameter of the integration's request
     // comes from. target: "path.id", "querystring.q", "header.X-Key" (after
     // "integration.request."); source: "method.request.path.id", "method.request.querystring.q",
     // "method.request.header.X", "stageVariables.v", "'literal'".

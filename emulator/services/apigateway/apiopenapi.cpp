@@ -72,21 +72,33 @@ Result<void> readUri(
         out.action = QStringLiteral("Invoke");
         return {};
     }
-    // arn:aws:apigateway:us-east-1:states:action/StartExecution
+    // arn:aws:apigateway:us-east-1:states:action/StartExecution,
+    // arn:aws:apigateway:us-east-1:sqs:path/000000000000/queue
     const QStringList parts = uri.split(u':');
     const QString tail = parts.size() == 6 ? parts[5] : QString();
-    if (parts.size() != 6 || parts[2] != QLatin1String("apigateway")
-        || !tail.startsWith(QLatin1String("action/")))
+    const bool action = tail.startsWith(QLatin1String("action/"));
+    const bool path = tail.startsWith(QLatin1String("path/"));
+    if (parts.size() != 6 || parts[2] != QLatin1String("apigateway") || (!action && !path))
         return notServed(QStringLiteral("the AWS integration's uri %1 is not called locally "
-                                        "(actions of Step Functions, DynamoDB and EventBridge "
-                                        "and Lambda functions are)")
+                                        "(actions of Step Functions, DynamoDB, EventBridge, SQS "
+                                        "and SNS, paths of S3, SQS and SNS, and Lambda functions "
+                                        "are)")
                              .arg(uri));
     out.service = parts[4];
-    out.action = tail.mid(7);
-    if (!calledLocally(out.service) || out.action.isEmpty())
-        return notServed(QStringLiteral("%1 actions are not called locally (Step Functions', "
-                                        "DynamoDB's and EventBridge's are)")
+    if (action) {
+        out.action = tail.mid(7);
+        if (out.action.isEmpty() || (!calledLocally(out.service) && !queryProtocol(out.service)))
+            return notServed(QStringLiteral("%1 actions are not called locally (Step "
+                                            "Functions', DynamoDB's, EventBridge's, SQS's and "
+                                            "SNS's are)")
+                                 .arg(out.service));
+        return {};
+    }
+    if (!queryProtocol(out.service) && out.service != u"s3")
+        return notServed(QStringLiteral("%1 paths are not called locally (S3's, SQS's and SNS's "
+                                        "are)")
                              .arg(out.service));
+    out.uri = tail.mid(4); // "/000000000000/queue", placeholders and all
     return {};
 }
 
@@ -205,8 +217,12 @@ Result<QList<std::pair<QString, QString>>> requestParameters(const Json &paramet
 
 bool calledLocally(const QString &service)
 {
-    // SQS's and SNS's AWS integrations speak their query protocol, which is not called here.
     return service == u"states" || service == u"dynamodb" || service == u"events";
+}
+
+bool queryProtocol(const QString &service)
+{
+    return service == u"sqs" || service == u"sns";
 }
 
 Result<ApiServiceIntegration> readServiceIntegration(
@@ -220,6 +236,16 @@ Result<ApiServiceIntegration> readServiceIntegration(
     if (type == QLatin1String("aws")) {
         if (auto r = readUri(uri, out, function, qualifier); !r)
             return r.error();
+        if (!out.uri.isEmpty() || queryProtocol(out.service)) {
+            // Called as the service's own HTTP API: the method and parameters matter.
+            out.httpMethod = jsonText(integration.value("httpMethod", Json("POST"))).toUpper();
+            if (out.httpMethod.isEmpty() || out.httpMethod.contains(u' '))
+                return notServed(QStringLiteral("the integration's httpMethod is not a method"));
+            auto parameters = requestParameters(integration.value("requestParameters", Json()));
+            if (!parameters)
+                return parameters.error();
+            out.requestParameters = std::move(*parameters);
+        }
     } else if (type == QLatin1String("mock")) {
         out.service = QStringLiteral("mock");
     } else if (type == QLatin1String("http") || type == QLatin1String("http_proxy")) {

@@ -52,8 +52,11 @@ std::shared_ptr<const ApiServiceIntegration> startExecutionIntegration(
     const QString &stateMachineArn, bool unescape);
 
 // Whether a non-proxy integration's `action/` uri names a service Tarmac calls on the edge
-// port (its JSON protocol: Step Functions, DynamoDB, EventBridge).
+// port by its JSON protocol (Step Functions, DynamoDB, EventBridge).
 bool calledLocally(const QString &service);
+// Whether API Gateway calls the service's actions by the query protocol (SQS, SNS): Action=…
+// with the request's mapped parameters and body.
+bool queryProtocol(const QString &service);
 
 // A string's text; empty for anything else.
 QString jsonText(const Json &value);

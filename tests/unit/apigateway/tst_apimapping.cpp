@@ -410,6 +410,27 @@ void TestApiMapping::openApiIntegrations()
     QCOMPARE(headers[0].second, QStringLiteral("'no-store'"));
     QCOMPARE(headers[1].second, QStringLiteral("integration.response.body.executionArn"));
 
+    // SQS by its path and SNS by the query protocol: a method and parameter mappings.
+    r = readServiceIntegration(j(R"({"type": "aws", "httpMethod": "post",
+        "uri": "arn:aws:apigateway:us-east-1:sqs:path/000000000000/{queue}",
+        "requestParameters": {"integration.request.path.queue": "stageVariables.queue",
+            "integration.request.header.Content-Type": "'application/x-www-form-urlencoded'"},
+        "requestTemplates": {"application/json": "Action=SendMessage&MessageBody=$input.body"}})"),
+        &function, &qualifier);
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QCOMPARE(r->service, QStringLiteral("sqs"));
+    QCOMPARE(r->uri, QStringLiteral("/000000000000/{queue}"));
+    QVERIFY(r->action.isEmpty());
+    QCOMPARE(r->httpMethod, QStringLiteral("POST"));
+    QCOMPARE(r->requestParameters.size(), 2);
+    r = readServiceIntegration(
+        j(R"({"type": "aws", "uri": "arn:aws:apigateway:us-east-1:sns:action/Publish"})"),
+        &function, &qualifier);
+    QVERIFY2(r, qPrintable(r ? QString() : r.error().message));
+    QCOMPARE(r->action, QStringLiteral("Publish"));
+    QVERIFY(r->uri.isEmpty());
+    QCOMPARE(r->httpMethod, QStringLiteral("POST"));
+
     // A mock: what its request template says selects the response.
     r = readServiceIntegration(j(R"({"type": "MOCK",
         "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
@@ -458,9 +479,15 @@ void TestApiMapping::integrationsNotServed_data()
     QTest::addColumn<QByteArray>("integration");
     QTest::addColumn<QString>("message");
     QTest::newRow("not a map") << QByteArray("[1]") << "not a map";
-    QTest::newRow("sqs path") << QByteArray(
-        R"({"uri": "arn:aws:apigateway:us-east-1:sqs:path/000000000000/q"})")
-                              << "is not called locally";
+    QTest::newRow("kinesis path") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:kinesis:path/streams/s"})")
+                                  << "kinesis paths are not called locally";
+    QTest::newRow("no path or action")
+        << QByteArray(R"({"uri": "arn:aws:apigateway:us-east-1:sqs:000000000000/q"})")
+        << "is not called locally";
+    QTest::newRow("query action, bad method") << QByteArray(
+        R"({"uri": "arn:aws:apigateway:us-east-1:sns:action/Publish", "httpMethod": ""})")
+                                              << "httpMethod is not a method";
     QTest::newRow("kinesis") << QByteArray(
         R"({"uri": "arn:aws:apigateway:us-east-1:kinesis:action/PutRecord"})")
                              << "kinesis actions are not called locally";
