@@ -1398,3 +1398,130 @@ class HttpAndMockIntegrationTest(unittest.TestCase):
         self.assertEqual((r.json()["path"], r.json()["query"]), ("/quick", "z=9"))
         with self.assertRaises(v2.exceptions.BadRequestException):
             v2.create_api(Name="bad", ProtocolType="HTTP", Target="ftp://files.example/")
+
+
+CFN_AUTH_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.11, CodeUri: src, Timeout: 10}
+Resources:
+  Backend: {Type: AWS::Serverless::Function, Properties: {Handler: app.backend}}
+  TokenFn: {Type: AWS::Serverless::Function, Properties: {Handler: app.token}}
+  RequestFn: {Type: AWS::Serverless::Function, Properties: {Handler: app.request}}
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties: {Name: cfn-auth}
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: items}
+  Tenants:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: tenants}
+  Open:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Api, ParentId: !GetAtt Api.RootResourceId, PathPart: open}
+  TokenAuth:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      RestApiId: !Ref Api
+      Name: token-auth
+      Type: TOKEN
+      IdentitySource: method.request.header.Authorization
+      IdentityValidationExpression: "^Bearer .+$"
+      AuthorizerResultTtlInSeconds: 0
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${TokenFn.Arn}/invocations
+  RequestAuth:
+    Type: AWS::ApiGateway::Authorizer
+    Properties:
+      RestApiId: !Ref Api
+      Name: request-auth
+      Type: REQUEST
+      IdentitySource: method.request.header.X-User, method.request.querystring.tenant
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${RequestFn.Arn}/invocations
+  ItemsGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Items
+      HttpMethod: GET
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref TokenAuth
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Backend.Arn}/invocations
+  TenantsGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Tenants
+      HttpMethod: GET
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref RequestAuth
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Backend.Arn}/invocations
+  OpenGet:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref Open
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: AWS_PROXY
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Backend.Arn}/invocations
+  Deployment:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: [ItemsGet, TenantsGet, OpenGet]
+    Properties: {RestApiId: !Ref Api}
+  Stage:
+    Type: AWS::ApiGateway::Stage
+    Properties: {RestApiId: !Ref Api, DeploymentId: !Ref Deployment, StageName: prod}
+Outputs:
+  ApiId: {Value: !Ref Api}
+  TokenAuthId: {Value: !Ref TokenAuth}
+"""
+
+
+class CloudFormationAuthorizerTest(unittest.TestCase):
+    """AWS::ApiGateway::Authorizer resources on a plain CloudFormation REST API."""
+
+    @classmethod
+    def setUpClass(cls):
+        start_project(cls, CFN_AUTH_TEMPLATE, {"app.py": AUTH_APP})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+        cls.tmp.cleanup()
+
+    def url(self, path):
+        return "%s/_aws/execute-api/%s/prod%s" % (self.t.api, self.outputs["ApiId"], path)
+
+    def test_token_authorizer(self):
+        self.assertRegex(self.outputs["TokenAuthId"], r"^[a-z0-9]{6}$")
+        r = requests.get(self.url("/items"), headers={"Authorization": "Bearer allow"}, timeout=30)
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["principalId"], "alice")
+        self.assertEqual(r.json()["user"], "alice")
+        r = requests.get(self.url("/items"), headers={"Authorization": "Bearer deny"}, timeout=30)
+        self.assertEqual((r.status_code, r.json()["Message"]),
+                         (403, "User is not authorized to access this resource with an explicit deny"))
+        # No token, or one the validation expression refuses: 401 without calling the function.
+        self.assertEqual(requests.get(self.url("/items"), timeout=30).status_code, 401)
+        self.assertEqual(requests.get(self.url("/items"), headers={"Authorization": "Basic x"},
+                                      timeout=30).status_code, 401)
+
+    def test_request_authorizer_and_an_open_method(self):
+        r = requests.get(self.url("/tenants?tenant=t1"), headers={"X-User": "alice"}, timeout=30)
+        self.assertEqual((r.status_code, r.json()["tenant"]), (200, "t1"), r.text)
+        r = requests.get(self.url("/tenants?tenant=t2"), headers={"X-User": "alice"}, timeout=30)
+        self.assertEqual(r.status_code, 403)
+        # A missing identity source: 401.
+        self.assertEqual(requests.get(self.url("/tenants?tenant=t1"), timeout=30).status_code, 401)
+        r = requests.get(self.url("/open"), timeout=30)
+        self.assertEqual((r.status_code, r.json()), (200, None))

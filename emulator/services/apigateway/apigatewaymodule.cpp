@@ -174,6 +174,7 @@ void ApiGatewayModule::publish()
         auto served = std::make_shared<ApiDefinition>(a);
         served->routes += apigatewayresources::assembleRoutes(
             a.id, apigatewayresources::rootResourceId(a.id), parts);
+        served->authorizers += apigatewayresources::assembleAuthorizers(a.id, parts);
         for (ApiAuthorizer &authorizer : served->authorizers) {
             if (authorizer.kind != ApiAuthorizer::Kind::Jwt || authorizer.keys
                 || !authorizer.jwks.startsWith(QLatin1String("http")))

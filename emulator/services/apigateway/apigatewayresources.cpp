@@ -30,6 +30,7 @@ const char kSamStateMachine[] = "AWS::Serverless::StateMachine";
 const char kApiKey[] = "AWS::ApiGateway::ApiKey";
 const char kRestResource[] = "AWS::ApiGateway::Resource";
 const char kRestMethod[] = "AWS::ApiGateway::Method";
+const char kRestAuthorizer[] = "AWS::ApiGateway::Authorizer";
 const char kHttpIntegration[] = "AWS::ApiGatewayV2::Integration";
 const char kHttpRoute[] = "AWS::ApiGatewayV2::Route";
 
@@ -583,14 +584,23 @@ const StableIdType g_restResource(
 const StableIdType g_restMethod(
     {kRestMethod, E, "",
         {{"RestApiId", E, ""}, {"ResourceId", E, ""}, {"HttpMethod", E, ""}, {"Integration", E, ""},
-            {"ApiKeyRequired", E, ""}, {"AuthorizationType", I, "authorizers are SAM's Auth here"},
-            {"AuthorizerId", U, "AWS::ApiGateway::Authorizer is not run"},
+            {"ApiKeyRequired", E, ""}, {"AuthorizationType", E, ""}, {"AuthorizerId", E, ""},
             {"AuthorizationScopes", I, "not checked"},
             {"MethodResponses", I, "Lambda proxy answers for itself"},
             {"RequestParameters", I, "not validated"}, {"RequestModels", I, "not validated"},
             {"RequestValidatorId", I, "not validated"}, {"OperationName", I, "not kept"}},
         "method"},
     6, "MethodId");
+const StableIdType g_restAuthorizer(
+    {kRestAuthorizer, E, "",
+        {{"RestApiId", E, ""}, {"Name", E, ""}, {"Type", E, ""}, {"AuthorizerUri", E, ""},
+            {"IdentitySource", E, ""}, {"IdentityValidationExpression", E, ""},
+            {"AuthorizerResultTtlInSeconds", E, ""},
+            {"AuthorizerCredentials", I, "IAM is not enforced"},
+            {"ProviderARNs", U, "Cognito user pool authorizers are not run"},
+            {"AuthType", I, "not kept"}},
+        "authorizer"},
+    6, "AuthorizerId");
 const StableIdType g_httpIntegration(
     {kHttpIntegration, E, "",
         {{"ApiId", E, ""}, {"IntegrationType", E, ""}, {"IntegrationUri", E, ""},
@@ -684,7 +694,7 @@ QList<const ResourceType *> resourceTypes()
 {
     return {&g_samApi, &g_samHttpApi, &g_restApi, &g_httpApi, &g_restStage, &g_httpStage,
         &g_deployment, &g_apiKey, &g_usagePlan, &g_usagePlanKey, &g_restResource, &g_restMethod,
-        &g_httpIntegration, &g_httpRoute};
+        &g_restAuthorizer, &g_httpIntegration, &g_httpRoute};
 }
 
 QList<const FunctionEventType *> functionEventTypes()
@@ -854,11 +864,45 @@ std::optional<ApiPart> partOf(const StackResource &resource)
     ApiPart part;
     part.id = resource.physicalId;
     part.logicalId = resource.logicalId;
-    part.apiId = jsonText(p.value(
-        resource.type == QLatin1String(kRestResource) || resource.type == QLatin1String(kRestMethod)
+    part.apiId = jsonText(p.value(resource.type == QLatin1String(kRestResource)
+                || resource.type == QLatin1String(kRestMethod)
+                || resource.type == QLatin1String(kRestAuthorizer)
             ? "RestApiId"
             : "ApiId",
         Json()));
+    if (resource.type == QLatin1String(kRestAuthorizer)) {
+        // A Lambda TOKEN or REQUEST authorizer, as SAM's Auth makes them.
+        part.kind = ApiPart::Kind::Authorizer;
+        ApiAuthorizer a;
+        a.name = resource.physicalId;
+        const QString type = jsonText(p.value("Type", Json("TOKEN"))).toUpper();
+        a.function = integrationFunction(jsonText(p.value("AuthorizerUri", Json())), &a.qualifier);
+        for (const QString &source :
+            jsonText(p.value("IdentitySource", Json())).split(u',', Qt::SkipEmptyParts))
+            a.identitySources.append(source.trimmed());
+        a.validationExpression = jsonText(p.value("IdentityValidationExpression", Json()));
+        qint64 ttl = 300;
+        if (p.contains("AuthorizerResultTtlInSeconds"))
+            wholeNumber(p["AuthorizerResultTtlInSeconds"], &ttl);
+        a.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
+        if (type == QLatin1String("TOKEN") || type == QLatin1String("REQUEST")) {
+            a.kind = type == QLatin1String("TOKEN") ? ApiAuthorizer::Kind::Token
+                                                    : ApiAuthorizer::Kind::Request;
+            if (a.kind == ApiAuthorizer::Kind::Token && a.identitySources.isEmpty())
+                a.identitySources = {QStringLiteral("method.request.header.Authorization")};
+            if (a.function.isEmpty())
+                part.unsupported = QStringLiteral("%1: AuthorizerUri names no function; "
+                                                  "its methods answer 500")
+                                       .arg(resource.logicalId);
+        } else {
+            part.unsupported = QStringLiteral("%1: %2 authorizers are not run; its methods "
+                                              "answer 500")
+                                   .arg(resource.logicalId, type);
+        }
+        part.authorizer = std::move(a);
+        part.route.origin = resource.logicalId;
+        return part;
+    }
     if (resource.type == QLatin1String(kRestResource)) {
         part.kind = ApiPart::Kind::Resource;
         part.parentId = jsonText(p.value("ParentId", Json()));
@@ -868,6 +912,12 @@ std::optional<ApiPart> partOf(const StackResource &resource)
         part.parentId = jsonText(p.value("ResourceId", Json()));
         part.route.method = jsonText(p.value("HttpMethod", Json())).toUpper();
         part.route.apiKeyRequired = p.value("ApiKeyRequired", Json(false)) == Json(true);
+        // CUSTOM: the Lambda authorizer AuthorizerId names; NONE, AWS_IAM (IAM is not
+        // enforced) and the rest: no authorizer.
+        if (jsonText(p.value("AuthorizationType", Json())).toUpper() == QLatin1String("CUSTOM"))
+            part.route.authorizer = jsonText(p.value("AuthorizerId", Json()));
+        else
+            part.route.authorizer = QStringLiteral("NONE");
         const Json integration = p.value("Integration", Json::object());
         const QString type
             = integration.is_object() ? jsonText(integration.value("Type", Json())) : QString();
@@ -984,6 +1034,16 @@ QList<ApiRoute> assembleRoutes(
             r.origin = p.route.origin;
             out.append(r);
         }
+    }
+    return out;
+}
+
+QList<ApiAuthorizer> assembleAuthorizers(const QString &apiId, const QList<ApiPart> &parts)
+{
+    QList<ApiAuthorizer> out;
+    for (const ApiPart &p : parts) {
+        if (p.apiId == apiId && p.kind == ApiPart::Kind::Authorizer && p.authorizer)
+            out.append(*p.authorizer);
     }
     return out;
 }

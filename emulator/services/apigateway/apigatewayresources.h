@@ -41,7 +41,7 @@ std::optional<std::pair<QString, QString>> apiKeyOf(const StackResource &resourc
 // parent) or method (its integration), an HTTP API's integration or route.
 struct ApiPart
 {
-    enum class Kind { Resource, Method, Integration, Route };
+    enum class Kind { Resource, Method, Integration, Route, Authorizer };
     Kind kind = Kind::Resource;
     QString id; // its physical id
     QString logicalId;
@@ -49,12 +49,16 @@ struct ApiPart
     QString parentId; // a resource's parent, a method's resource, a route's integration
     QString pathPart;
     ApiRoute route; // a method's or an integration's function, a route's key
-    QString unsupported; // an integration that is not Lambda proxy
+    // An AWS::ApiGateway::Authorizer, named by its physical id (a method's AuthorizerId).
+    std::optional<ApiAuthorizer> authorizer;
+    QString unsupported; // what of it is not served, for the log
 };
 std::optional<ApiPart> partOf(const StackResource &resource);
 // An API's routes from its parts.
 QList<ApiRoute> assembleRoutes(
     const QString &apiId, const QString &rootResourceId, const QList<ApiPart> &parts);
+// An API's authorizers from its parts.
+QList<ApiAuthorizer> assembleAuthorizers(const QString &apiId, const QList<ApiPart> &parts);
 // A REST API's root resource id (its RootResourceId attribute).
 QString rootResourceId(const QString &apiId);
 
