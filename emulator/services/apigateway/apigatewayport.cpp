@@ -495,6 +495,9 @@ void answerMock(Call &call, const QByteArray &body)
     answerFromIntegration(call, selector, true, QByteArray());
 }
 
+// The most of an integration's answer API Gateway takes.
+constexpr qint64 kMaxIntegrationAnswer = 10 * 1024 * 1024;
+
 bool hopByHop(const QByteArray &lowerName)
 {
     static const QSet<QByteArray> names
@@ -608,10 +611,17 @@ QNetworkRequest httpIntegrationRequest(
     url.setQuery(queryText.isEmpty() ? QString() : QString::fromUtf8(queryText), QUrl::StrictMode);
     QNetworkRequest request(url);
     if (proxy) {
+        // A header sent more than once goes as one, its values joined.
         const auto &fields = call.headers.fields();
         for (qsizetype i = 0; i < fields.size(); ++i) {
-            if (!hopByHop(fields[i].first))
-                request.setRawHeader(call.headers.rawName(i), fields[i].second);
+            if (hopByHop(fields[i].first))
+                continue;
+            const QByteArray name = call.headers.rawName(i);
+            const QByteArray had = request.rawHeader(name);
+            request.setRawHeader(name,
+                had.isEmpty()
+                    ? fields[i].second
+                    : had + (fields[i].first == "cookie" ? "; " : ", ") + fields[i].second);
         }
         for (const auto &[name, value] : call.request.added)
             request.setRawHeader(name, value);
@@ -696,11 +706,27 @@ void ApiGatewayPort::State::callHttp(const std::shared_ptr<Call> &call,
             if (!*http)
                 *http = new QNetworkAccessManager(context.data());
             QNetworkReply *reply = (*http)->sendCustomRequest(request, method, body);
+            // An answer over API Gateway's 10 MB is not read to its end (nor kept).
+            auto tooLarge = std::make_shared<bool>(false);
+            QObject::connect(reply, &QNetworkReply::downloadProgress, reply,
+                [reply, tooLarge](qint64 received, qint64 total) {
+                    if (!*tooLarge && qMax(received, total) > kMaxIntegrationAnswer) {
+                        *tooLarge = true;
+                        reply->abort();
+                    }
+                });
             QObject::connect(
-                reply, &QNetworkReply::finished, reply, [reply, call, answered, failed] {
+                reply, &QNetworkReply::finished, reply, [reply, call, answered, failed, tooLarge] {
                     reply->deleteLater();
                     const int status
                         = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+                    if (*tooLarge) {
+                        qWarning("tarmac: apigateway: %s %s: the integration's answer is over "
+                                 "10 MB",
+                            call->request.method.constData(), call->request.path.constData());
+                        finish(*call, failed);
+                        return;
+                    }
                     if (status == 0) {
                         const bool late = reply->error() == QNetworkReply::OperationCanceledError
                             || reply->error() == QNetworkReply::TimeoutError;
