@@ -1305,9 +1305,11 @@ class HttpAndMockIntegrationTest(unittest.TestCase):
         self.assertEqual(r.raw.headers.getlist("Set-Cookie"), ["a=1", "b=2"])
         self.assertTrue(r.headers["apigw-requestid"])
         # A header sent twice arrives once, joined; a body over 10 MB is not taken.
-        status, _, body = curl(self.site_url("/site/twice"), "-H", "X-Multi: one",
+        status, _, body = curl("-g", self.site_url('/site/twice?a=|"x"'), "-H", "X-Multi: one",
                                "-H", "X-Multi: two")
-        self.assertEqual((status, json.loads(body)["headers"]["x-multi"]), (200, "one, two"))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["headers"]["x-multi"], "one, two")
+        self.assertEqual(json.loads(body)["query"], "a=%7C%22x%22")
         r = requests.get(self.site_url("/site/huge"), timeout=60)
         self.assertEqual((r.status_code, r.json()), (500, {"message": "Internal server error"}))
         self.t.wait_log("the integration's answer is over 10 MB")

@@ -608,7 +608,7 @@ QNetworkRequest httpIntegrationRequest(
         appendQuery(QUrl::toPercentEncoding(name) + '='
             + QUrl::toPercentEncoding(QString::fromUtf8(value)));
     QUrl url(uri);
-    url.setQuery(queryText.isEmpty() ? QString() : QString::fromUtf8(queryText), QUrl::StrictMode);
+    url.setQuery(queryText.isEmpty() ? QString() : QString::fromUtf8(queryText)); // tolerant
     QNetworkRequest request(url);
     if (proxy) {
         // A header sent more than once goes as one, its values joined.
