@@ -1539,3 +1539,148 @@ class CloudFormationAuthorizerTest(unittest.TestCase):
         self.assertEqual(requests.get(self.url("/tenants?tenant=t1"), timeout=30).status_code, 401)
         r = requests.get(self.url("/open"), timeout=30)
         self.assertEqual((r.status_code, r.json()), (200, None))
+
+
+CFN_V2_AUTH_TEMPLATE = """\
+AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.11, CodeUri: src, Timeout: 10}
+Resources:
+  Backend: {Type: AWS::Serverless::Function, Properties: {Handler: app.backend}}
+  SimpleFn: {Type: AWS::Serverless::Function, Properties: {Handler: app.simple}}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: cfn-v2-auth, ProtocolType: HTTP}
+  Integration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationUri: !GetAtt Backend.Arn
+      PayloadFormatVersion: "2.0"
+  SimpleAuth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties:
+      ApiId: !Ref Api
+      Name: simple
+      AuthorizerType: REQUEST
+      AuthorizerUri: !Sub arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${SimpleFn.Arn}/invocations
+      AuthorizerPayloadFormatVersion: "2.0"
+      EnableSimpleResponses: true
+      IdentitySource: [$request.header.X-Key]
+  JwtAuth:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Metadata:
+      Tarmac: {Jwks: JWKS_URL}
+    Properties:
+      ApiId: !Ref Api
+      Name: jwt
+      AuthorizerType: JWT
+      IdentitySource: [$request.header.Authorization]
+      JwtConfiguration: {Issuer: "https://issuer.example", Audience: [my-app]}
+  SimpleRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /simple
+      AuthorizationType: CUSTOM
+      AuthorizerId: !Ref SimpleAuth
+      Target: !Sub integrations/${Integration}
+  JwtRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /jwt
+      AuthorizationType: JWT
+      AuthorizerId: !Ref JwtAuth
+      AuthorizationScopes: [items/read]
+      Target: !Sub integrations/${Integration}
+  OpenRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /open
+      Target: !Sub integrations/${Integration}
+  Stage:
+    Type: AWS::ApiGatewayV2::Stage
+    Properties: {ApiId: !Ref Api, StageName: $default, AutoDeploy: true}
+Outputs:
+  ApiId: {Value: !Ref Api}
+"""
+
+
+class CloudFormationHttpApiAuthorizerTest(unittest.TestCase):
+    """AWS::ApiGatewayV2::Authorizer resources (Lambda with simple responses, JWT with keys
+    from a URL) on a plain CloudFormation HTTP API."""
+
+    @classmethod
+    def setUpClass(cls):
+        try:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        except ImportError:
+            raise unittest.SkipTest("python3-cryptography is not installed")
+        cls.hashes, cls.padding = hashes, padding
+        cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        numbers = cls.key.public_key().public_numbers()
+        jwks = json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                                     "n": b64url(numbers.n.to_bytes(256, "big")),
+                                     "e": b64url(numbers.e.to_bytes(3, "big"))}]}).encode()
+
+        class Keys(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(jwks)))
+                self.end_headers()
+                self.wfile.write(jwks)
+
+        cls.keys = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Keys)
+        threading.Thread(target=cls.keys.serve_forever, daemon=True).start()
+        url = "http://127.0.0.1:%d/jwks.json" % cls.keys.server_address[1]
+        start_project(cls, CFN_V2_AUTH_TEMPLATE.replace("JWKS_URL", url), {"app.py": AUTH_APP})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.t.stop()
+        cls.tmp.cleanup()
+        cls.keys.shutdown()
+
+    def url(self, path):
+        return "%s/_aws/execute-api/%s%s" % (self.t.api, self.outputs["ApiId"], path)
+
+    def token(self, **claims):
+        body = {"iss": "https://issuer.example", "aud": "my-app", "sub": "user-1",
+                "exp": int(time.time()) + 600, "scope": "items/read"}
+        body.update(claims)
+        head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
+        payload = b64url(json.dumps(body).encode())
+        signature = self.key.sign((head + "." + payload).encode(), self.padding.PKCS1v15(),
+                                  self.hashes.SHA256())
+        return head + "." + payload + "." + b64url(signature)
+
+    def test_lambda_authorizer_with_simple_responses(self):
+        r = requests.get(self.url("/simple"), headers={"X-Key": "let me in"}, timeout=30)
+        self.assertEqual((r.status_code, r.json()), (200, {"lambda": {"who": "bob"}}), r.text)
+        r = requests.get(self.url("/simple"), headers={"X-Key": "no"}, timeout=30)
+        self.assertEqual(r.status_code, 403)
+        self.assertEqual(requests.get(self.url("/simple"), timeout=30).status_code, 401)
+        r = requests.get(self.url("/open"), timeout=30)
+        self.assertEqual((r.status_code, r.json()), (200, None))
+
+    def test_jwt_authorizer_with_keys_from_a_url(self):
+        # The keys are fetched when the API is published: until they are in, 401.
+        good = {"Authorization": "Bearer " + self.token()}
+        wait_for(lambda: requests.get(self.url("/jwt"), headers=good, timeout=30).status_code == 200,
+                 timeout=20, what="the JWT route to let a good token in")
+        r = requests.get(self.url("/jwt"), headers=good, timeout=30)
+        self.assertEqual(r.json()["jwt"]["claims"]["sub"], "user-1")
+        wrong_scope = {"Authorization": "Bearer " + self.token(scope="items/write")}
+        self.assertEqual(requests.get(self.url("/jwt"), headers=wrong_scope, timeout=30).status_code, 403)
+        wrong_audience = {"Authorization": "Bearer " + self.token(aud="other")}
+        self.assertEqual(requests.get(self.url("/jwt"), headers=wrong_audience, timeout=30).status_code, 401)
+        self.assertEqual(requests.get(self.url("/jwt"), timeout=30).status_code, 401)

@@ -31,6 +31,7 @@ const char kApiKey[] = "AWS::ApiGateway::ApiKey";
 const char kRestResource[] = "AWS::ApiGateway::Resource";
 const char kRestMethod[] = "AWS::ApiGateway::Method";
 const char kRestAuthorizer[] = "AWS::ApiGateway::Authorizer";
+const char kHttpAuthorizer[] = "AWS::ApiGatewayV2::Authorizer";
 const char kHttpIntegration[] = "AWS::ApiGatewayV2::Integration";
 const char kHttpRoute[] = "AWS::ApiGatewayV2::Route";
 
@@ -601,6 +602,16 @@ const StableIdType g_restAuthorizer(
             {"AuthType", I, "not kept"}},
         "authorizer"},
     6, "AuthorizerId");
+const StableIdType g_httpAuthorizer(
+    {kHttpAuthorizer, E, "",
+        {{"ApiId", E, ""}, {"Name", E, ""}, {"AuthorizerType", E, ""}, {"AuthorizerUri", E, ""},
+            {"IdentitySource", E, ""}, {"JwtConfiguration", E, ""},
+            {"AuthorizerPayloadFormatVersion", E, ""}, {"EnableSimpleResponses", E, ""},
+            {"AuthorizerResultTtlInSeconds", E, ""},
+            {"AuthorizerCredentialsArn", I, "IAM is not enforced"},
+            {"IdentityValidationExpression", I, "WebSocket APIs only"}},
+        "authorizer"},
+    6, "AuthorizerId");
 const StableIdType g_httpIntegration(
     {kHttpIntegration, E, "",
         {{"ApiId", E, ""}, {"IntegrationType", E, ""}, {"IntegrationUri", E, ""},
@@ -611,11 +622,9 @@ const StableIdType g_httpIntegration(
     7, "IntegrationId");
 const StableIdType g_httpRoute(
     {kHttpRoute, E, "",
-        {{"ApiId", E, ""}, {"RouteKey", E, ""}, {"Target", E, ""},
-            {"AuthorizationType", I, "authorizers are SAM's Auth here"},
-            {"AuthorizerId", U, "AWS::ApiGatewayV2::Authorizer is not run"},
-            {"AuthorizationScopes", I, "not checked"}, {"OperationName", I, "not kept"},
-            {"ApiKeyRequired", I, "HTTP APIs have no API keys"}},
+        {{"ApiId", E, ""}, {"RouteKey", E, ""}, {"Target", E, ""}, {"AuthorizationType", E, ""},
+            {"AuthorizerId", E, ""}, {"AuthorizationScopes", E, ""},
+            {"OperationName", I, "not kept"}, {"ApiKeyRequired", I, "HTTP APIs have no API keys"}},
         "route"},
     7, "RouteId");
 const StableIdType g_apiKey(
@@ -694,7 +703,7 @@ QList<const ResourceType *> resourceTypes()
 {
     return {&g_samApi, &g_samHttpApi, &g_restApi, &g_httpApi, &g_restStage, &g_httpStage,
         &g_deployment, &g_apiKey, &g_usagePlan, &g_usagePlanKey, &g_restResource, &g_restMethod,
-        &g_restAuthorizer, &g_httpIntegration, &g_httpRoute};
+        &g_restAuthorizer, &g_httpAuthorizer, &g_httpIntegration, &g_httpRoute};
 }
 
 QList<const FunctionEventType *> functionEventTypes()
@@ -903,6 +912,53 @@ std::optional<ApiPart> partOf(const StackResource &resource)
         part.route.origin = resource.logicalId;
         return part;
     }
+    if (resource.type == QLatin1String(kHttpAuthorizer)) {
+        // A Lambda REQUEST or a JWT authorizer, as SAM's Auth makes them for HTTP APIs.
+        part.kind = ApiPart::Kind::Authorizer;
+        ApiAuthorizer a;
+        a.name = resource.physicalId;
+        const QString type = jsonText(p.value("AuthorizerType", Json())).toUpper();
+        a.identitySources = jsonStrings(p.value("IdentitySource", Json()));
+        qint64 ttl = 0;
+        if (p.contains("AuthorizerResultTtlInSeconds"))
+            wholeNumber(p["AuthorizerResultTtlInSeconds"], &ttl);
+        a.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
+        if (type == QLatin1String("JWT")) {
+            a.kind = ApiAuthorizer::Kind::Jwt;
+            const Json jwt = p.value("JwtConfiguration", Json::object());
+            a.issuer = jsonText(jwt.is_object() ? jwt.value("Issuer", Json()) : Json());
+            a.audience = jsonStrings(jwt.is_object() ? jwt.value("Audience", Json()) : Json());
+            if (a.identitySources.isEmpty())
+                a.identitySources = {QStringLiteral("$request.header.Authorization")};
+            a.ttlSeconds = 0;
+            a.jwks = jwksLocation(resource, jsonText(p.value("Name", Json())));
+            if (a.jwks.isEmpty() && a.issuer.startsWith(QLatin1String("http")))
+                a.jwks = a.issuer + QStringLiteral("/.well-known/jwks.json");
+            if (!a.jwks.startsWith(QLatin1String("http")))
+                part.unsupported = QStringLiteral("%1: its keys are read from an http(s) URL "
+                                                  "(Metadata: {Tarmac: {Jwks: URL}}, or the "
+                                                  "issuer's); %2 is not one, so its routes "
+                                                  "answer 401")
+                                       .arg(resource.logicalId,
+                                           a.jwks.isEmpty() ? QStringLiteral("(none)") : a.jwks);
+        } else {
+            a.kind = ApiAuthorizer::Kind::Request;
+            a.function
+                = integrationFunction(jsonText(p.value("AuthorizerUri", Json())), &a.qualifier);
+            a.payloadVersion = jsonText(p.value("AuthorizerPayloadFormatVersion", Json()))
+                    == QLatin1String("1.0")
+                ? 1
+                : 2;
+            a.simpleResponses = p.value("EnableSimpleResponses", Json(false)) == Json(true);
+            if (type != QLatin1String("REQUEST") || a.function.isEmpty())
+                part.unsupported = QStringLiteral("%1: %2 names no Lambda function to run; its "
+                                                  "routes answer 500")
+                                       .arg(resource.logicalId, type);
+        }
+        part.authorizer = std::move(a);
+        part.route.origin = resource.logicalId;
+        return part;
+    }
     if (resource.type == QLatin1String(kRestResource)) {
         part.kind = ApiPart::Kind::Resource;
         part.parentId = jsonText(p.value("ParentId", Json()));
@@ -987,6 +1043,11 @@ std::optional<ApiPart> partOf(const StackResource &resource)
         const qsizetype space = key.indexOf(u' ');
         part.route.method = space < 0 ? QStringLiteral("ANY") : key.left(space).toUpper();
         part.route.path = space < 0 ? key : key.mid(space + 1);
+        const QString auth = jsonText(p.value("AuthorizationType", Json())).toUpper();
+        part.route.authorizer = auth == QLatin1String("JWT") || auth == QLatin1String("CUSTOM")
+            ? jsonText(p.value("AuthorizerId", Json()))
+            : QStringLiteral("NONE");
+        part.route.scopes = jsonStrings(p.value("AuthorizationScopes", Json()));
         // Target: "integrations/{IntegrationId}"
         part.parentId = jsonText(p.value("Target", Json())).section(u'/', -1);
     } else {
@@ -1032,6 +1093,8 @@ QList<ApiRoute> assembleRoutes(
             r.method = p.route.method;
             r.path = p.route.path;
             r.origin = p.route.origin;
+            r.authorizer = p.route.authorizer;
+            r.scopes = p.route.scopes;
             out.append(r);
         }
     }
