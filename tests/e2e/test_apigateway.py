@@ -891,6 +891,28 @@ def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+def rsa_jwks(key):
+    """A JWKS document with `key`'s public half as key k1."""
+    numbers = key.public_key().public_numbers()
+    return {"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
+                      "n": b64url(numbers.n.to_bytes(256, "big")),
+                      "e": b64url(numbers.e.to_bytes(3, "big"))}]}
+
+
+def signed_jwt(key, kid="k1", **claims):
+    """An RS256 token from https://issuer.example for my-app, scope items/read, signed by
+    `key`; `claims` replace or add claims."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+    body = {"iss": "https://issuer.example", "aud": "my-app", "sub": "user-1",
+            "exp": int(time.time()) + 600, "scope": "items/read"}
+    body.update(claims)
+    head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
+    payload = b64url(json.dumps(body).encode())
+    signature = key.sign((head + "." + payload).encode(), padding.PKCS1v15(), hashes.SHA256())
+    return head + "." + payload + "." + b64url(signature)
+
+
 class JwtTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
@@ -900,29 +922,16 @@ class JwtTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         try:
-            from cryptography.hazmat.primitives import hashes
-            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+            from cryptography.hazmat.primitives.asymmetric import rsa
         except ImportError:
             raise unittest.SkipTest("python3-cryptography is not installed")
-        cls.hashes, cls.padding = hashes, padding
         cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         cls.other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        numbers = cls.key.public_key().public_numbers()
-        jwks = {"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
-                          "n": b64url(numbers.n.to_bytes(256, "big")),
-                          "e": b64url(numbers.e.to_bytes(3, "big"))}]}
         start_project(cls, JWT_TEMPLATE, {"app.py": AUTH_APP.split("\ndef policy")[0] + "\n"},
-                      {"keys/jwks.json": json.dumps(jwks)})
+                      {"keys/jwks.json": json.dumps(rsa_jwks(cls.key))})
 
     def token(self, key=None, kid="k1", **claims):
-        body = {"iss": "https://issuer.example", "aud": "my-app", "sub": "user-1",
-                "exp": int(time.time()) + 600, "scope": "items/read"}
-        body.update(claims)
-        head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": kid}).encode())
-        payload = b64url(json.dumps(body).encode())
-        signature = (key or self.key).sign((head + "." + payload).encode(),
-                                           self.padding.PKCS1v15(), self.hashes.SHA256())
-        return head + "." + payload + "." + b64url(signature)
+        return signed_jwt(key or self.key, kid, **claims)
 
     def get(self, path, token=None):
         headers = {"Authorization": "Bearer " + token} if token else {}
@@ -1617,16 +1626,11 @@ class CloudFormationHttpApiAuthorizerTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         try:
-            from cryptography.hazmat.primitives import hashes
-            from cryptography.hazmat.primitives.asymmetric import padding, rsa
+            from cryptography.hazmat.primitives.asymmetric import rsa
         except ImportError:
             raise unittest.SkipTest("python3-cryptography is not installed")
-        cls.hashes, cls.padding = hashes, padding
         cls.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        numbers = cls.key.public_key().public_numbers()
-        jwks = json.dumps({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "use": "sig",
-                                     "n": b64url(numbers.n.to_bytes(256, "big")),
-                                     "e": b64url(numbers.e.to_bytes(3, "big"))}]}).encode()
+        jwks = json.dumps(rsa_jwks(cls.key)).encode()
 
         class Keys(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args):
@@ -1654,14 +1658,7 @@ class CloudFormationHttpApiAuthorizerTest(unittest.TestCase):
         return "%s/_aws/execute-api/%s%s" % (self.t.api, self.outputs["ApiId"], path)
 
     def token(self, **claims):
-        body = {"iss": "https://issuer.example", "aud": "my-app", "sub": "user-1",
-                "exp": int(time.time()) + 600, "scope": "items/read"}
-        body.update(claims)
-        head = b64url(json.dumps({"alg": "RS256", "typ": "JWT", "kid": "k1"}).encode())
-        payload = b64url(json.dumps(body).encode())
-        signature = self.key.sign((head + "." + payload).encode(), self.padding.PKCS1v15(),
-                                  self.hashes.SHA256())
-        return head + "." + payload + "." + b64url(signature)
+        return signed_jwt(self.key, **claims)
 
     def test_lambda_authorizer_with_simple_responses(self):
         r = requests.get(self.url("/simple"), headers={"X-Key": "let me in"}, timeout=30)

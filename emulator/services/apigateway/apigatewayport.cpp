@@ -298,10 +298,6 @@ struct ApiGatewayPort::State
     void callHttp(const std::shared_ptr<Call> &call, const QNetworkRequest &request,
         const QByteArray &method, const QByteArray &body, bool backend,
         std::function<void(QNetworkReply *)> answered);
-    // An HTTP integration's request, with its method.
-    void callBackend(const std::shared_ptr<Call> &call, const ApiServiceIntegration &s,
-        const QNetworkRequest &request, const QByteArray &body,
-        std::function<void(QNetworkReply *)> answered);
     // The route's function with this payload, on the request's trace; the integration timeout
     // counts from when it reaches the function.
     Delivery functionDelivery(const std::shared_ptr<Call> &call, QByteArray payload);
@@ -664,6 +660,20 @@ HttpResponse proxiedAnswer(QNetworkReply *reply)
     return out;
 }
 
+// The method of an integration's HTTP call: its httpMethod, or for ANY the request's own.
+QByteArray integrationMethod(const Call &call, const ApiServiceIntegration &s)
+{
+    return s.httpMethod == QLatin1String("ANY") ? call.request.method : s.httpMethod.toUtf8();
+}
+
+// A non-proxy integration's answer over HTTP: its status selects the integration response.
+void answerByStatus(Call &call, QNetworkReply *reply)
+{
+    answerFromIntegration(call,
+        QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()), true,
+        reply->readAll(), reply->rawHeaderPairs());
+}
+
 QString integrationName(const ApiServiceIntegration &s)
 {
     if (s.service == u"mock")
@@ -674,15 +684,6 @@ QString integrationName(const ApiServiceIntegration &s)
 }
 
 } // namespace
-
-void ApiGatewayPort::State::callBackend(const std::shared_ptr<Call> &call,
-    const ApiServiceIntegration &s, const QNetworkRequest &request, const QByteArray &body,
-    std::function<void(QNetworkReply *)> answered)
-{
-    const QByteArray method
-        = s.httpMethod == QLatin1String("ANY") ? call->request.method : s.httpMethod.toUtf8();
-    callHttp(call, request, method, body, true, std::move(answered));
-}
 
 void ApiGatewayPort::State::callHttp(const std::shared_ptr<Call> &call,
     const QNetworkRequest &request, const QByteArray &method, const QByteArray &body, bool backend,
@@ -746,7 +747,8 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     const ApiServiceIntegration &s = *call->route().service;
     call->spanAttributes.append({QStringLiteral("aws.apigateway.integration"), integrationName(s)});
     if (s.service == u"http_proxy") {
-        callBackend(call, s, httpIntegrationRequest(*call, s, s.uri), call->request.body,
+        callHttp(call, httpIntegrationRequest(*call, s, s.uri), integrationMethod(*call, s),
+            call->request.body, true,
             [call](QNetworkReply *reply) { finish(*call, proxiedAnswer(reply)); });
         return;
     }
@@ -788,11 +790,8 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     if (s.service == u"http") {
         QNetworkRequest request = httpIntegrationRequest(*call, s, s.uri);
         setContentType(request);
-        callBackend(call, s, request, body, [call](QNetworkReply *reply) {
-            answerFromIntegration(*call,
-                QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
-                true, reply->readAll(), reply->rawHeaderPairs());
-        });
+        callHttp(call, request, integrationMethod(*call, s), body, true,
+            [call](QNetworkReply *reply) { answerByStatus(*call, reply); });
         return;
     }
     if (s.service == u"lambda") { // Lambda's custom integration
@@ -831,13 +830,8 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
             edgeAuthorization("apigateway", region, s.service.toLatin1().constData()));
         request.setRawHeader(
             "traceparent", TraceContext {call->traceId, call->spanId, true, {}}.toTraceparent());
-        const QByteArray method
-            = s.httpMethod == QLatin1String("ANY") ? call->request.method : s.httpMethod.toUtf8();
-        callHttp(call, request, method, body, false, [call](QNetworkReply *reply) {
-            answerFromIntegration(*call,
-                QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
-                true, reply->readAll(), reply->rawHeaderPairs());
-        });
+        callHttp(call, request, integrationMethod(*call, s), body, false,
+            [call](QNetworkReply *reply) { answerByStatus(*call, reply); });
         return;
     }
     const EdgeJsonService *json = edgeJsonService(s.service);
@@ -853,11 +847,8 @@ void ApiGatewayPort::State::integrateService(const std::shared_ptr<Call> &call)
     request.setRawHeader(
         "traceparent", TraceContext {call->traceId, call->spanId, true, {}}.toTraceparent());
     request.setTransferTimeout(call->timeoutMs());
-    callHttp(call, request, "POST", body, false, [call](QNetworkReply *reply) {
-        answerFromIntegration(*call,
-            QString::number(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt()),
-            true, reply->readAll(), reply->rawHeaderPairs());
-    });
+    callHttp(call, request, "POST", body, false,
+        [call](QNetworkReply *reply) { answerByStatus(*call, reply); });
 }
 
 // An authorizer's answer for this request: from the cache by identity, else from the

@@ -56,15 +56,29 @@ QMap<QString, QString> stringMap(const Json &v)
 // Where a JWT authorizer's keys are (API Gateway finds them through the issuer; a local
 // issuer has none to find): the resource's Metadata, `Tarmac: {Jwks: {Name: FILE-OR-URL}}`
 // or one `Jwks: FILE-OR-URL` for all; else {issuer}/.well-known/jwks.json.
-QString jwksLocation(const StackResource &resource, const QString &authorizer)
+QString jwksLocation(
+    const StackResource &resource, const QString &authorizer, const QString &issuer)
 {
     const Json &m = resource.metadata;
-    if (!m.is_object() || !m.contains("Tarmac") || !m["Tarmac"].is_object())
-        return {};
-    const Json jwks = m["Tarmac"].value("Jwks", Json());
-    if (jwks.is_object())
-        return jsonText(jwks.value(authorizer.toStdString(), Json()));
-    return jsonText(jwks);
+    QString named;
+    if (m.is_object() && m.contains("Tarmac") && m["Tarmac"].is_object()) {
+        const Json jwks = m["Tarmac"].value("Jwks", Json());
+        named = jwks.is_object() ? jsonText(jwks.value(authorizer.toStdString(), Json()))
+                                 : jsonText(jwks);
+    }
+    if (named.isEmpty() && issuer.startsWith(QLatin1String("http")))
+        return issuer + QStringLiteral("/.well-known/jwks.json");
+    return named;
+}
+
+// An authorizer's result TTL in seconds from `key` of `object`, 0 to 3600 (`fallback` when
+// it is not there).
+int ttlSeconds(const Json &object, const char *key, qint64 fallback)
+{
+    qint64 ttl = fallback;
+    if (object.is_object() && object.contains(key))
+        wholeNumber(object[key], &ttl);
+    return int(qBound(qint64(0), ttl, qint64(3600)));
 }
 
 // SAM's Auth: {DefaultAuthorizer, ApiKeyRequired, Authorizers: {Name: {FunctionArn,
@@ -111,10 +125,7 @@ Result<void> readAuth(const Json &auth, ApiDefinition &api)
             if (out.function.isEmpty())
                 return makeError(QStringLiteral("InvalidResourceException"),
                     QStringLiteral("Authorizer %1: FunctionArn names no function").arg(out.name));
-            qint64 ttl = 300;
-            if (identity.is_object() && identity.contains("ReauthorizeEvery"))
-                wholeNumber(identity["ReauthorizeEvery"], &ttl);
-            out.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
+            out.ttlSeconds = ttlSeconds(identity, "ReauthorizeEvery", 300);
             if (api.http) {
                 out.kind = ApiAuthorizer::Kind::Request;
                 out.payloadVersion = jsonText(a.value("AuthorizerPayloadFormatVersion", Json()))
@@ -799,9 +810,7 @@ Result<ApiDefinition> definitionOf(const StackResource &resource)
     for (ApiAuthorizer &a : api.authorizers) {
         if (a.kind != ApiAuthorizer::Kind::Jwt)
             continue;
-        a.jwks = jwksLocation(resource, a.name);
-        if (a.jwks.isEmpty() && a.issuer.startsWith(QLatin1String("http")))
-            a.jwks = a.issuer + QStringLiteral("/.well-known/jwks.json");
+        a.jwks = jwksLocation(resource, a.name, a.issuer);
         if (read.is_object() && read.contains(a.name.toStdString()))
             a.keys = std::make_shared<const Json>(read[a.name.toStdString()]);
     }
@@ -890,10 +899,7 @@ std::optional<ApiPart> partOf(const StackResource &resource)
             jsonText(p.value("IdentitySource", Json())).split(u',', Qt::SkipEmptyParts))
             a.identitySources.append(source.trimmed());
         a.validationExpression = jsonText(p.value("IdentityValidationExpression", Json()));
-        qint64 ttl = 300;
-        if (p.contains("AuthorizerResultTtlInSeconds"))
-            wholeNumber(p["AuthorizerResultTtlInSeconds"], &ttl);
-        a.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
+        a.ttlSeconds = ttlSeconds(p, "AuthorizerResultTtlInSeconds", 300);
         if (type == QLatin1String("TOKEN") || type == QLatin1String("REQUEST")) {
             a.kind = type == QLatin1String("TOKEN") ? ApiAuthorizer::Kind::Token
                                                     : ApiAuthorizer::Kind::Request;
@@ -919,10 +925,7 @@ std::optional<ApiPart> partOf(const StackResource &resource)
         a.name = resource.physicalId;
         const QString type = jsonText(p.value("AuthorizerType", Json())).toUpper();
         a.identitySources = jsonStrings(p.value("IdentitySource", Json()));
-        qint64 ttl = 0;
-        if (p.contains("AuthorizerResultTtlInSeconds"))
-            wholeNumber(p["AuthorizerResultTtlInSeconds"], &ttl);
-        a.ttlSeconds = int(qBound(qint64(0), ttl, qint64(3600)));
+        a.ttlSeconds = ttlSeconds(p, "AuthorizerResultTtlInSeconds", 0);
         if (type == QLatin1String("JWT")) {
             a.kind = ApiAuthorizer::Kind::Jwt;
             const Json jwt = p.value("JwtConfiguration", Json::object());
@@ -931,9 +934,7 @@ std::optional<ApiPart> partOf(const StackResource &resource)
             if (a.identitySources.isEmpty())
                 a.identitySources = {QStringLiteral("$request.header.Authorization")};
             a.ttlSeconds = 0;
-            a.jwks = jwksLocation(resource, jsonText(p.value("Name", Json())));
-            if (a.jwks.isEmpty() && a.issuer.startsWith(QLatin1String("http")))
-                a.jwks = a.issuer + QStringLiteral("/.well-known/jwks.json");
+            a.jwks = jwksLocation(resource, jsonText(p.value("Name", Json())), a.issuer);
             if (!a.jwks.startsWith(QLatin1String("http")))
                 part.unsupported = QStringLiteral("%1: its keys are read from an http(s) URL "
                                                   "(Metadata: {Tarmac: {Jwks: URL}}, or the "

@@ -213,6 +213,20 @@ Result<QList<std::pair<QString, QString>>> requestParameters(const Json &paramet
     return out;
 }
 
+// An integration called over HTTP: its httpMethod and requestParameters.
+Result<void> readHttpCall(
+    const Json &integration, const char *defaultMethod, ApiServiceIntegration &out)
+{
+    out.httpMethod = jsonText(integration.value("httpMethod", Json(defaultMethod))).toUpper();
+    if (out.httpMethod.isEmpty() || out.httpMethod.contains(u' '))
+        return notServed(QStringLiteral("the integration's httpMethod is not a method"));
+    auto parameters = requestParameters(integration.value("requestParameters", Json()));
+    if (!parameters)
+        return parameters.error();
+    out.requestParameters = std::move(*parameters);
+    return {};
+}
+
 } // namespace
 
 bool calledLocally(const QString &service)
@@ -236,15 +250,10 @@ Result<ApiServiceIntegration> readServiceIntegration(
     if (type == QLatin1String("aws")) {
         if (auto r = readUri(uri, out, function, qualifier); !r)
             return r.error();
+        // Called as the service's own HTTP API: the method and parameters matter.
         if (!out.uri.isEmpty() || queryProtocol(out.service)) {
-            // Called as the service's own HTTP API: the method and parameters matter.
-            out.httpMethod = jsonText(integration.value("httpMethod", Json("POST"))).toUpper();
-            if (out.httpMethod.isEmpty() || out.httpMethod.contains(u' '))
-                return notServed(QStringLiteral("the integration's httpMethod is not a method"));
-            auto parameters = requestParameters(integration.value("requestParameters", Json()));
-            if (!parameters)
-                return parameters.error();
-            out.requestParameters = std::move(*parameters);
+            if (auto r = readHttpCall(integration, "POST", out); !r)
+                return r.error();
         }
     } else if (type == QLatin1String("mock")) {
         out.service = QStringLiteral("mock");
@@ -261,13 +270,8 @@ Result<ApiServiceIntegration> readServiceIntegration(
                                             "emulated"));
         out.service = type;
         out.uri = uri;
-        out.httpMethod = jsonText(integration.value("httpMethod", Json("ANY"))).toUpper();
-        if (out.httpMethod.isEmpty() || out.httpMethod.contains(u' '))
-            return notServed(QStringLiteral("the HTTP integration's httpMethod is not a method"));
-        auto parameters = requestParameters(integration.value("requestParameters", Json()));
-        if (!parameters)
-            return parameters.error();
-        out.requestParameters = std::move(*parameters);
+        if (auto r = readHttpCall(integration, "ANY", out); !r)
+            return r.error();
         if (type == QLatin1String("http_proxy"))
             return out; // the request and the answer pass as they are
     } else {
