@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
+#include "base/wakeablethread.h"
 #include "store/store.h"
 #include "trace/tracecontext.h"
 #include "trace/tracer.h"
@@ -86,25 +87,8 @@ Dispatcher::Dispatcher(Store *store, Tracer *tracer, const Clock *clock, QObject
 Dispatcher::~Dispatcher()
 {
     shutdown();
-    // Finalized under the store's lock, like every other use of them.
-    if (m_store)
-        m_store->write([this](Database &) {
-            m_insert.reset();
-            m_finish.reset();
-        });
-}
-
-Statement *Dispatcher::prepared(Database &db, std::unique_ptr<Statement> &cache, const char *sql)
-{
-    if (!cache) {
-        auto s = db.prepare(sql);
-        if (!s) {
-            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
-            return nullptr;
-        }
-        cache = std::make_unique<Statement>(std::move(*s));
-    }
-    return cache.get();
+    m_recordWriter.reset(); // its run in progress ends first
+    flushRecords();
 }
 
 Result<void> Dispatcher::open()
@@ -113,9 +97,65 @@ Result<void> Dispatcher::open()
         return {};
     if (auto r = m_store->migrateModule(QStringLiteral("dispatcher"), kMigrations); !r)
         return r;
-    return m_store->write([](Database &db) -> Result<void> {
-        return db.exec("UPDATE dispatcher_deliveries SET status = 'interrupted' "
-                       "WHERE status IN ('held', 'delivering')");
+    const Result<qint64> last = m_store->write([](Database &db) -> Result<qint64> {
+        if (auto r = db.exec("UPDATE dispatcher_deliveries SET status = 'interrupted' "
+                             "WHERE status IN ('held', 'delivering')");
+            !r)
+            return r.error();
+        // AUTOINCREMENT's counter, which outlives deleted rows, or the newest row.
+        auto s = db.prepare("SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+                            "'dispatcher_deliveries'), 0), coalesce((SELECT max(seq) FROM "
+                            "dispatcher_deliveries), 0))");
+        if (!s)
+            return s.error();
+        auto row = s->step();
+        if (!row)
+            return row.error();
+        return *row ? s->int64(0) : qint64(0);
+    });
+    if (!last)
+        return last.error();
+    m_lastSequence = *last;
+    m_recordWriter = std::make_unique<WakeableThread>(
+        "tarmac-records", [this] { flushRecords(); }, std::chrono::milliseconds(kRecordGatherMs));
+    return {};
+}
+
+void Dispatcher::enqueueWrite(RecordWrite write)
+{
+    {
+        std::lock_guard lock(m_writesMutex);
+        m_writes.push_back(std::move(write));
+    }
+    if (m_recordWriter)
+        m_recordWriter->wake();
+    else
+        flushRecords(); // not opened (a test's dispatcher): written at once
+}
+
+void Dispatcher::flushRecords() const
+{
+    if (!m_store)
+        return;
+    std::lock_guard flushing(m_flushMutex);
+    std::vector<RecordWrite> writes;
+    {
+        std::lock_guard lock(m_writesMutex);
+        writes.swap(m_writes);
+    }
+    if (writes.empty())
+        return;
+    m_store->write([&](Database &db) {
+        Transaction tx(db);
+        if (!tx.began())
+            qWarning("tarmac: dispatcher: %s", qPrintable(tx.began().error().message));
+        for (const RecordWrite &write : writes)
+            write(db);
+        if (tx.began()) {
+            if (auto r = tx.commit(); !r)
+                qWarning("tarmac: dispatcher: cannot record %zu deliveries: %s", writes.size(),
+                    qPrintable(r.error().message));
+        }
     });
 }
 
@@ -129,57 +169,57 @@ qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
 {
     if (!m_store)
         return 0;
+    const qint64 sequence = ++m_lastSequence;
     const Delivery &d = e.delivery;
-    return m_store->write([&](Database &db) -> qint64 {
-        Statement *s = prepared(db, m_insert,
-            "INSERT INTO dispatcher_deliveries (id, function, qualifier, origin, async, status, "
-            "payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, started_ns) "
-            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
-        if (!s)
-            return 0;
-        s->bind(1, QString::fromLatin1(d.id))
-            .bind(2, d.functionName)
-            .bind(3, d.qualifier)
-            .bind(4, d.origin)
-            .bind(5, d.async ? 1 : 0)
-            .bind(6, status)
-            .bind(7, d.payload)
-            .bind(8, QString::fromLatin1(d.traceId))
-            .bind(9, QString::fromLatin1(e.spanId))
-            .bind(10, QString::fromLatin1(d.parentSpanId))
-            .bind(11, e.submittedNs)
-            .bind(12, e.breakpointId)
-            .bind(13, status == QLatin1String("delivering") ? e.submittedNs : qint64(0));
-        if (auto r = s->exec(); !r) {
-            qWarning("tarmac: dispatcher: cannot record delivery %s: %s", d.id.constData(),
-                qPrintable(r.error().message));
-            return 0;
-        }
-        return db.lastInsertRowId();
-    });
+    enqueueWrite(
+        [sequence, status, id = QString::fromLatin1(d.id), function = d.functionName,
+            qualifier = d.qualifier, origin = d.origin, async = d.async, payload = d.payload,
+            traceId = QString::fromLatin1(d.traceId), spanId = QString::fromLatin1(e.spanId),
+            parentSpanId = QString::fromLatin1(d.parentSpanId), submittedNs = e.submittedNs,
+            breakpointId = e.breakpointId](Database &db) {
+            Result<Statement *> s = db.cached(
+                "INSERT INTO dispatcher_deliveries (seq, id, function, qualifier, origin, async, "
+                "status, payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, "
+                "started_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
+            if (!s) {
+                qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
+                return;
+            }
+            (*s)->bind(1, sequence)
+                .bind(2, id)
+                .bind(3, function)
+                .bind(4, qualifier)
+                .bind(5, origin)
+                .bind(6, async ? 1 : 0)
+                .bind(7, status)
+                .bind(8, payload)
+                .bind(9, traceId)
+                .bind(10, spanId)
+                .bind(11, parentSpanId)
+                .bind(12, submittedNs)
+                .bind(13, breakpointId)
+                .bind(14, status == QLatin1String("delivering") ? submittedNs : qint64(0));
+            if (auto r = (*s)->exec(); !r)
+                qWarning("tarmac: dispatcher: cannot record delivery %s: %s", qPrintable(id),
+                    qPrintable(r.error().message));
+        });
+    return sequence;
 }
 
-void Dispatcher::updateRecord(qint64 sequence, const char *sql,
-    const std::function<void(Statement &)> &bind, std::unique_ptr<Statement> *cache)
+void Dispatcher::updateRecord(
+    qint64 sequence, const char *sql, std::function<void(Statement &)> bind)
 {
     if (!m_store || sequence <= 0)
         return;
-    m_store->write([&](Database &db) {
-        std::optional<Statement> once;
-        Statement *s = nullptr;
-        if (cache) {
-            s = prepared(db, *cache, sql);
-        } else if (auto p = db.prepare(sql)) {
-            once = std::move(*p);
-            s = &*once;
-        }
+    enqueueWrite([sequence, sql, bind = std::move(bind)](Database &db) {
+        Result<Statement *> s = db.cached(sql);
         if (!s) {
-            qWarning("tarmac: dispatcher: cannot prepare an update");
+            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
             return;
         }
-        bind(*s);
-        s->bind(1, sequence);
-        if (auto r = s->exec(); !r)
+        bind(**s);
+        (*s)->bind(1, sequence);
+        if (auto r = (*s)->exec(); !r)
             qWarning("tarmac: dispatcher: cannot update delivery %lld: %s", sequence,
                 qPrintable(r.error().message));
     });
@@ -386,12 +426,12 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
             "UPDATE dispatcher_deliveries SET status = 'delivering', started_ns = ?2, payload = "
             "?3, "
             "original_payload = ?4 WHERE seq = ?1",
-            [&](Statement &s) {
-                s.bind(2, startedNs).bind(3, e.delivery.payload);
-                if (e.originalPayload.isNull())
+            [startedNs, payload = e.delivery.payload, original = e.originalPayload](Statement &s) {
+                s.bind(2, startedNs).bind(3, payload);
+                if (original.isNull())
                     s.bindNull(4);
                 else
-                    s.bind(4, e.originalPayload);
+                    s.bind(4, original);
             });
     }
     if (!target && !e.delivery.runLocally) {
@@ -446,20 +486,19 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
     else
         status = r.errorType == QLatin1String("Tarmac.Dropped") ? QStringLiteral("dropped")
                                                                 : QStringLiteral("undelivered");
-    updateRecord(
-        e.sequence,
+    updateRecord(e.sequence,
         "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, duration_ns = ?4, result "
         "= ?5, "
         "error_type = ?6, error_message = ?7 WHERE seq = ?1",
-        [&](Statement &s) {
+        [status, finishedNs, durationNs = r.durationNs, payload = r.payload,
+            errorType = r.errorType, message = r.errorMessage](Statement &s) {
             s.bind(2, status)
                 .bind(3, finishedNs)
-                .bind(4, r.durationNs)
-                .bind(5, r.payload)
-                .bind(6, r.errorType)
-                .bind(7, r.errorMessage);
-        },
-        &m_finish);
+                .bind(4, durationNs)
+                .bind(5, payload)
+                .bind(6, errorType)
+                .bind(7, message);
+        });
     if (m_tracer) {
         const bool succeeded = status == QLatin1String("succeeded");
         // A source's own work (runLocally) is drawn with its source ("stepfunctions.state":
@@ -506,7 +545,8 @@ void Dispatcher::complete(
     updateRecord(e.sequence,
         "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, error_type = ?4, "
         "error_message = ?5 WHERE seq = ?1",
-        [&](Statement &s) { s.bind(2, status).bind(3, now).bind(4, errorType).bind(5, message); });
+        [status, now, errorType, message](
+            Statement &s) { s.bind(2, status).bind(3, now).bind(4, errorType).bind(5, message); });
     emit finished(e.delivery.id, status);
     if (e.delivery.done)
         std::exchange(e.delivery.done, nullptr)(r);
@@ -687,6 +727,7 @@ Result<QList<DeliveryRecord>> Dispatcher::records(const QString &function, int l
 {
     if (!m_store)
         return QList<DeliveryRecord>();
+    flushRecords();
     return m_store->write([&](Database &db) -> Result<QList<DeliveryRecord>> {
         auto s = db.prepare(std::string(kSelect)
             + (function.isEmpty() ? "WHERE ?1 = '' " : "WHERE function = ?1 ")
@@ -706,6 +747,7 @@ Result<DeliveryRecord> Dispatcher::record(const QByteArray &id) const
 {
     if (!m_store)
         return makeError(QStringLiteral("NotFound"), QStringLiteral("no store"), 404);
+    flushRecords();
     return m_store->write([&](Database &db) -> Result<DeliveryRecord> {
         auto s = db.prepare(std::string(kSelect) + "WHERE id = ?1 ORDER BY seq DESC LIMIT 1");
         if (!s)

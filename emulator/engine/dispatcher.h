@@ -10,9 +10,12 @@
 #include <QMutex>
 #include <QObject>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <vector>
 
 namespace tarmac {
 
@@ -21,6 +24,7 @@ class Database;
 class Statement;
 class Store;
 class Tracer;
+class WakeableThread;
 
 // Where the Dispatcher holds deliveries: a function, an event source, a payload condition.
 // Empty fields match everything; a breakpoint with no field set holds every delivery.
@@ -99,9 +103,12 @@ public:
     Dispatcher(Store *store, Tracer *tracer, const Clock *clock, QObject *parent = nullptr);
     ~Dispatcher() override;
 
-    // Creates its tables (module "dispatcher") and marks deliveries a previous run left
-    // unfinished as interrupted.
+    // Creates its tables (module "dispatcher"), marks deliveries a previous run left
+    // unfinished as interrupted, and starts the record writer.
     Result<void> open();
+    // Commits the record writes still waiting for the record writer (records() and record()
+    // do it first; the engine before it copies or replaces the rows). Any thread.
+    void flushRecords() const;
     // Where deliveries go; until set, released deliveries fail as undelivered.
     void setTarget(Target target);
 
@@ -178,10 +185,11 @@ private:
     void complete(
         Entry entry, const QString &status, const QString &errorType, const QString &message);
     qint64 insertRecord(const Entry &entry, const QString &status);
-    void updateRecord(qint64 sequence, const char *sql,
-        const std::function<void(Statement &)> &bind, std::unique_ptr<Statement> *cache = nullptr);
-    // A statement prepared once and kept (under the store's lock, like every use of it).
-    Statement *prepared(Database &db, std::unique_ptr<Statement> &cache, const char *sql);
+    // `sql` is a string literal (Database::cached); `bind` binds ?2… from its own copies,
+    // since it runs later, on the record writer.
+    void updateRecord(qint64 sequence, const char *sql, std::function<void(Statement &)> bind);
+    using RecordWrite = std::function<void(Database &db)>;
+    void enqueueWrite(RecordWrite write);
     static PendingDelivery toPending(const Entry &entry);
 
     Store *m_store;
@@ -206,9 +214,20 @@ private:
     QHash<QByteArray, Running> m_running; // by delivery id
     QHash<QByteArray, Running> m_delayed; // by an injected fault, by delivery id
 
-    // The two writes every delivery makes; used only inside Store::write.
-    std::unique_ptr<Statement> m_insert;
-    std::unique_ptr<Statement> m_finish;
+    // The records are written behind the deliveries: every delivery inserts its row and
+    // updates it when it ends, and committing each write on its own (two transactions per
+    // delivery, and the WAL traffic they make) was the largest cost of an invocation. The
+    // writes queue here in the order they were made and the record writer commits what has
+    // gathered (at most kRecordGatherMs' worth) in one transaction. Sequence numbers are
+    // handed out here. A kill -9 can lose the records of the last moments, like the trace
+    // writer's spans; what a source acknowledged is kept by the source itself (a queue's
+    // message, an asynchronous invocation's row), never by these records.
+    static constexpr int kRecordGatherMs = 50;
+    std::atomic<qint64> m_lastSequence {0};
+    mutable std::mutex m_writesMutex;
+    mutable std::vector<RecordWrite> m_writes; // under m_writesMutex
+    mutable std::mutex m_flushMutex; // one flush at a time, so batches commit in order
+    std::unique_ptr<WakeableThread> m_recordWriter;
 };
 
 } // namespace tarmac

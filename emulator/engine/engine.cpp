@@ -626,6 +626,7 @@ Result<void> Engine::saveState(const QString &dir)
         if (auto r = module->flushState(); !r)
             return r;
     }
+    m_dispatcher->flushRecords();
     if (auto r = m_store->copyInto(dir + QStringLiteral("/tarmac.db")); !r)
         return r;
     if (auto r = linkTree(m_store->blobs().root(), dir + QStringLiteral("/blobs")); !r)
@@ -664,6 +665,7 @@ Result<void> Engine::replaceState(const QString &snapshotDir, bool recycleFuncti
             return r;
         alsoSql += module->replacedRowsSql();
     }
+    m_dispatcher->flushRecords(); // before the rows go, not written over them after
     if (auto r = m_store->replaceRows(
             reset ? QString() : snapshotDir + QStringLiteral("/tarmac.db"), alsoSql);
         !r)

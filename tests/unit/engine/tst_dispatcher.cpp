@@ -466,6 +466,54 @@ private slots:
         QVERIFY(next.pending().isEmpty());
     }
 
+    // The records are written behind the deliveries: the record writer commits them within
+    // a moment without anyone reading them, in the order they were made.
+    void recordsReachTheDatabaseWithoutARead()
+    {
+        for (int i = 0; i < 50; ++i)
+            m_dispatcher->submit(delivery(QStringLiteral("w"), QByteArray::number(i)));
+        for (int i = 0; i < 50; ++i)
+            m_target.finish(QByteArray::number(i * 10));
+        auto reader = m_store->openReader();
+        QVERIFY(reader);
+        auto count = [&] {
+            auto s = (*reader)->prepare("SELECT count(*), sum(status = 'succeeded'), "
+                                        "sum(CAST(result AS INTEGER)) FROM dispatcher_deliveries");
+            if (!s || !s->step())
+                return QString();
+            return QStringLiteral("%1 %2 %3").arg(s->int64(0)).arg(s->int64(1)).arg(s->int64(2));
+        };
+        // 50 rows, all finished, each with its own result (10 * (0 + 1 + … + 49)).
+        QTRY_COMPARE_WITH_TIMEOUT(count(), QStringLiteral("50 50 12250"), 5000);
+    }
+
+    // Sequence numbers come from the dispatcher, not SQLite: a dispatcher opened later on the
+    // same state goes on after the last one, also after rows were deleted.
+    void sequencesGoOnAcrossDispatchers()
+    {
+        m_dispatcher->submit(delivery(QStringLiteral("a"), "{}"));
+        m_dispatcher->submit(delivery(QStringLiteral("a"), "{}"));
+        m_target.finish();
+        m_target.finish();
+        const auto first = m_dispatcher->records();
+        QVERIFY(first);
+        QCOMPARE(first->size(), 2);
+        const qint64 last = first->first().sequence;
+        m_dispatcher.reset(); // flushes
+        QVERIFY(m_store->write(
+            [](Database &db) { return db.exec("DELETE FROM dispatcher_deliveries"); }));
+        m_dispatcher = std::make_unique<Dispatcher>(m_store.get(), nullptr, m_clock.get());
+        QVERIFY(m_dispatcher->open());
+        m_dispatcher->setTarget(m_target.target());
+        m_dispatcher->submit(delivery(QStringLiteral("b"), "{}"));
+        m_target.finish();
+        const auto next = m_dispatcher->records();
+        QVERIFY(next);
+        QCOMPARE(next->size(), 1);
+        QCOMPARE(next->first().sequence, last + 1);
+        QCOMPARE(next->first().status, QStringLiteral("succeeded"));
+    }
+
     void recordsAreListedNewestFirst()
     {
         for (int i = 0; i < 5; ++i) {
