@@ -165,6 +165,8 @@ private:
     QElapsedTimer m_invokeTimer;
     qint64 m_initDurationNs = 0;
     qint64 m_peakRss = 0;
+    static constexpr qint64 kPeakReadMs = 1000;
+    QElapsedTimer m_peakRead; // when VmHWM was last read at the end of an invocation
     Outcome m_initError;
     bool m_hasInitError = false;
     bool m_memoryExceeded = false;
