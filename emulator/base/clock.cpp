@@ -92,9 +92,10 @@ public:
     void close();
 
 private:
-    // With the lock held: whoever fires timers in the clock's present mode looks again;
-    // `earliestChanged` false spares the real-time thread a wake-up it does not need.
-    void reconsider(std::unique_lock<std::mutex> &lock, bool earliestChanged = true);
+    // With the lock held: whoever fires timers in the clock's present mode looks again.
+    // `onlyIfSooner` (a timer was added) wakes the real-time thread only when the earliest
+    // timer is now due before the time it sleeps until.
+    void reconsider(std::unique_lock<std::mutex> &lock, bool onlyIfSooner = false);
     void queue(Timers::node_type node);
     void runQueued(Key limit);
     void kick();
@@ -113,6 +114,10 @@ private:
     bool m_kickPosted = false;
     bool m_closed = false;
     std::thread m_waiter;
+    // The clock time the real-time thread looks again at by itself; max while it waits for
+    // a notification only. A timer due later needs no wake-up: a function's idle timer,
+    // made again after every invocation, otherwise woke the thread for nothing.
+    qint64 m_sleepsUntilNs = std::numeric_limits<qint64>::max();
 };
 
 Clock::TimerId ClockTimers::add(qint64 dueNs, QObject *context, std::function<void()> fn)
@@ -136,10 +141,9 @@ Clock::TimerId ClockTimers::add(qint64 dueNs, QObject *context, std::function<vo
         QObject::disconnect(watch);
         return 0;
     }
-    const auto it
-        = m_waiting.emplace(Key {dueNs, id}, Timer {context, std::move(fn), watch, std::nullopt});
+    m_waiting.emplace(Key {dueNs, id}, Timer {context, std::move(fn), watch, std::nullopt});
     m_dueOf.insert(id, dueNs);
-    reconsider(lock, it.first == m_waiting.begin());
+    reconsider(lock, true);
     return id;
 }
 
@@ -277,7 +281,7 @@ void ClockTimers::changed()
     reconsider(lock);
 }
 
-void ClockTimers::reconsider(std::unique_lock<std::mutex> &lock, bool earliestChanged)
+void ClockTimers::reconsider(std::unique_lock<std::mutex> &lock, bool onlyIfSooner)
 {
     Q_UNUSED(lock);
     if (m_closed || m_steps > 0)
@@ -288,7 +292,7 @@ void ClockTimers::reconsider(std::unique_lock<std::mutex> &lock, bool earliestCh
             return;
         if (!m_waiter.joinable())
             m_waiter = std::thread([this] { wait(); });
-        else if (earliestChanged)
+        else if (!onlyIfSooner || m_waiting.begin()->first.first < m_sleepsUntilNs)
             m_wake.notify_one();
         return;
     case Clock::TimerMode::Stepped:
@@ -331,15 +335,18 @@ void ClockTimers::wait()
     pthread_setname_np(pthread_self(), "tarmac-clock");
     std::unique_lock lock(m_mutex);
     while (!m_closed) {
-        if (m_steps > 0 || m_waiting.empty()
-            || m_clock->timerMode() != Clock::TimerMode::RealTime) {
+        if (m_steps > 0 || m_clock->timerMode() != Clock::TimerMode::RealTime) {
+            m_sleepsUntilNs = std::numeric_limits<qint64>::max();
             m_wake.wait(lock);
             continue;
         }
         const qint64 now = m_clock->currentNs();
-        const qint64 due = m_waiting.begin()->first.first;
+        const qint64 due
+            = m_waiting.empty() ? now + kLongestWaitNs : m_waiting.begin()->first.first;
         if (due > now) {
-            m_wake.wait_for(lock, std::chrono::nanoseconds(qMin(due - now, kLongestWaitNs)));
+            const qint64 waitNs = qMin(due - now, kLongestWaitNs);
+            m_sleepsUntilNs = now + waitNs;
+            m_wake.wait_for(lock, std::chrono::nanoseconds(waitNs));
             continue;
         }
         while (!m_waiting.empty() && m_waiting.begin()->first.first <= now)

@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <limits>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -231,10 +232,22 @@ HttpConnection::~HttpConnection()
 
 void HttpConnection::armTimer(int ms)
 {
-    if (ms > 0)
+    if (ms <= 0) {
+        disarmTimer();
+        return;
+    }
+    using namespace std::chrono;
+    m_deadline = steady_clock::now() + milliseconds(ms);
+    if (!m_timer.isActive() || m_timerDue > m_deadline) {
         m_timer.start(ms);
-    else
-        m_timer.stop();
+        m_timerDue = m_deadline;
+    }
+}
+
+void HttpConnection::disarmTimer()
+{
+    // The timer may run on: when it fires, there is no limit to enforce.
+    m_deadline = std::chrono::steady_clock::time_point::max();
 }
 
 void HttpConnection::onReadable()
@@ -457,7 +470,7 @@ void HttpConnection::dispatch()
     m_closeAfterResponse = !request.keepAlive || m_shuttingDown;
     m_headRequest = request.method == "HEAD";
     m_phase = Phase::Handling;
-    m_timer.stop();
+    disarmTimer(); // the handler owns the time (a function may run for minutes)
     auto state = std::make_shared<ResponderState>(this, ++m_sequence);
     m_responder = state;
     handleGuarded(m_server->handler(), std::move(request), HttpResponder(std::move(state)));
@@ -638,6 +651,18 @@ void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
 
 void HttpConnection::onTimeout()
 {
+    using namespace std::chrono;
+    if (m_deadline == steady_clock::time_point::max())
+        return;
+    const auto now = steady_clock::now();
+    if (now < m_deadline) {
+        // Fired for an earlier limit since moved on (or a coarse timer's early firing).
+        const auto left = duration_cast<milliseconds>(m_deadline - now) + milliseconds(1);
+        m_timer.start(int(qMin<qint64>(left.count(), std::numeric_limits<int>::max())));
+        m_timerDue = m_deadline;
+        return;
+    }
+    m_deadline = steady_clock::time_point::max();
     switch (m_phase) {
     case Phase::Reading:
         sendErrorAndClose(408, QByteArrayLiteral("Request timed out"));

@@ -8,6 +8,7 @@
 #include <QPointer>
 #include <QTimer>
 
+#include <chrono>
 #include <memory>
 
 #include <sys/types.h>
@@ -52,6 +53,7 @@ private:
     void onBytesWritten();
     void afterResponse();
     void armTimer(int ms);
+    void disarmTimer();
     void onTimeout();
     void closeNow();
 
@@ -67,7 +69,13 @@ private:
     bool m_closeWhenFlushed = false;
     QHostAddress m_peerAddress;
     quint16 m_localPort = 0;
+    // The phase's time limit: the timer is restarted only when the limit comes sooner than it
+    // would fire; otherwise, when it fires early, it is set again for what is left. Moving
+    // the limit on every request (stop at the head, start after the answer) cost more than
+    // the rest of a small request's bookkeeping.
     QTimer m_timer;
+    std::chrono::steady_clock::time_point m_deadline = std::chrono::steady_clock::time_point::max();
+    std::chrono::steady_clock::time_point m_timerDue;
     HttpRequestParser m_parser;
     QByteArray m_in;
     qsizetype m_inOffset = 0;

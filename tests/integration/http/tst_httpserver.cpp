@@ -535,6 +535,37 @@ private slots:
         QVERIFY(waitClosed(s, 2000));
     }
 
+    // The keep-alive limit starts again after every answer: a connection used more often
+    // than the limit stays open past its first deadline, and closes one limit after its last
+    // answer (the connection's timer is not restarted per request, only checked when it fires).
+    void keepAliveLimitMovesWithEachAnswer()
+    {
+        ServerThread server;
+        server.options.keepAliveTimeoutMs = 600;
+        server.start();
+        QTRY_VERIFY(server.port != 0);
+        QTcpSocket s;
+        s.connectToHost(QHostAddress::LocalHost, server.port);
+        QVERIFY(s.waitForConnected(3000));
+        QElapsedTimer t;
+        t.start();
+        QByteArray buffer;
+        Response r;
+        for (int i = 0; i < 5; ++i) {
+            s.write("GET /again HTTP/1.1\r\nHost: x\r\n\r\n");
+            QVERIFY(readResponse(s, buffer, &r));
+            QCOMPARE(r.status, 200);
+            QTest::qWait(300);
+        }
+        QVERIFY(t.elapsed() >= 1500); // well past the first deadline, still open
+        QCOMPARE(s.state(), QAbstractSocket::ConnectedState);
+        t.restart();
+        QVERIFY(waitClosed(s, 3000));
+        QVERIFY2(t.elapsed() >= 200 && t.elapsed() < 2000, QByteArray::number(t.elapsed()));
+        server.quit();
+        server.wait();
+    }
+
     void stalledClientIsDropped()
     {
         QTcpSocket s;
