@@ -121,12 +121,8 @@ Result<void> Dispatcher::open()
     return {};
 }
 
-void Dispatcher::enqueueWrite(RecordWrite write)
+void Dispatcher::wakeRecordWriter()
 {
-    {
-        std::lock_guard lock(m_writesMutex);
-        m_writes.push_back(std::move(write));
-    }
     if (m_recordWriter)
         m_recordWriter->wake();
     else
@@ -138,23 +134,73 @@ void Dispatcher::flushRecords() const
     if (!m_store)
         return;
     std::lock_guard flushing(m_flushMutex);
-    std::vector<RecordWrite> writes;
+    QList<DeliveryRecord> rows;
     {
-        std::lock_guard lock(m_writesMutex);
-        writes.swap(m_writes);
+        std::lock_guard lock(m_rowsMutex);
+        rows.reserve(qsizetype(m_changed.size()));
+        for (const qint64 sequence : m_changed) {
+            const auto row = m_rows.find(sequence);
+            if (row == m_rows.end())
+                continue;
+            row->changed = false;
+            rows.append(row->record);
+            if (row->final)
+                m_rows.erase(row);
+        }
+        m_changed.clear();
     }
-    if (writes.empty())
+    if (rows.isEmpty())
         return;
     m_store->write([&](Database &db) {
         Transaction tx(db);
         if (!tx.began())
             qWarning("tarmac: dispatcher: %s", qPrintable(tx.began().error().message));
-        for (const RecordWrite &write : writes)
-            write(db);
+        for (const DeliveryRecord &r : std::as_const(rows)) {
+            Result<Statement *> s = db.cached(
+                "INSERT OR REPLACE INTO dispatcher_deliveries (seq, id, function, qualifier, "
+                "origin, async, status, payload, original_payload, trace_id, span_id, "
+                "parent_span_id, submitted_ns, started_ns, finished_ns, duration_ns, result, "
+                "error_type, error_message, breakpoint_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+                "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)");
+            if (!s) {
+                qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
+                return;
+            }
+            Statement &st = **s;
+            st.bind(1, r.sequence)
+                .bind(2, QString::fromLatin1(r.id))
+                .bind(3, r.functionName)
+                .bind(4, r.qualifier)
+                .bind(5, r.origin)
+                .bind(6, r.async ? 1 : 0)
+                .bind(7, r.status)
+                .bind(8, r.payload)
+                .bind(10, QString::fromLatin1(r.traceId))
+                .bind(11, QString::fromLatin1(r.spanId))
+                .bind(12, QString::fromLatin1(r.parentSpanId))
+                .bind(13, r.submittedNs)
+                .bind(14, r.startedNs)
+                .bind(15, r.finishedNs)
+                .bind(16, r.durationNs)
+                .bind(18, r.errorType)
+                .bind(19, r.errorMessage)
+                .bind(20, r.breakpointId);
+            if (r.originalPayload.isNull())
+                st.bindNull(9);
+            else
+                st.bind(9, r.originalPayload);
+            if (r.result.isNull())
+                st.bindNull(17);
+            else
+                st.bind(17, r.result);
+            if (auto done = st.exec(); !done)
+                qWarning("tarmac: dispatcher: cannot record delivery %s: %s", r.id.constData(),
+                    qPrintable(done.error().message));
+        }
         if (tx.began()) {
             if (auto r = tx.commit(); !r)
-                qWarning("tarmac: dispatcher: cannot record %zu deliveries: %s", writes.size(),
-                    qPrintable(r.error().message));
+                qWarning("tarmac: dispatcher: cannot record %lld deliveries: %s",
+                    qlonglong(rows.size()), qPrintable(r.error().message));
         }
     });
 }
@@ -169,60 +215,52 @@ qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
 {
     if (!m_store)
         return 0;
-    const qint64 sequence = ++m_lastSequence;
     const Delivery &d = e.delivery;
-    enqueueWrite(
-        [sequence, status, id = QString::fromLatin1(d.id), function = d.functionName,
-            qualifier = d.qualifier, origin = d.origin, async = d.async, payload = d.payload,
-            traceId = QString::fromLatin1(d.traceId), spanId = QString::fromLatin1(e.spanId),
-            parentSpanId = QString::fromLatin1(d.parentSpanId), submittedNs = e.submittedNs,
-            breakpointId = e.breakpointId](Database &db) {
-            Result<Statement *> s = db.cached(
-                "INSERT INTO dispatcher_deliveries (seq, id, function, qualifier, origin, async, "
-                "status, payload, trace_id, span_id, parent_span_id, submitted_ns, breakpoint_id, "
-                "started_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)");
-            if (!s) {
-                qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
-                return;
-            }
-            (*s)->bind(1, sequence)
-                .bind(2, id)
-                .bind(3, function)
-                .bind(4, qualifier)
-                .bind(5, origin)
-                .bind(6, async ? 1 : 0)
-                .bind(7, status)
-                .bind(8, payload)
-                .bind(9, traceId)
-                .bind(10, spanId)
-                .bind(11, parentSpanId)
-                .bind(12, submittedNs)
-                .bind(13, breakpointId)
-                .bind(14, status == QLatin1String("delivering") ? submittedNs : qint64(0));
-            if (auto r = (*s)->exec(); !r)
-                qWarning("tarmac: dispatcher: cannot record delivery %s: %s", qPrintable(id),
-                    qPrintable(r.error().message));
-        });
+    Row row;
+    DeliveryRecord &r = row.record;
+    r.sequence = ++m_lastSequence;
+    r.id = d.id;
+    r.functionName = d.functionName;
+    r.qualifier = d.qualifier;
+    r.origin = d.origin;
+    r.async = d.async;
+    r.status = status;
+    r.payload = d.payload.isNull() ? QByteArray("") : d.payload;
+    r.traceId = d.traceId;
+    r.spanId = e.spanId;
+    r.parentSpanId = d.parentSpanId;
+    r.submittedNs = e.submittedNs;
+    r.startedNs = status == QLatin1String("delivering") ? e.submittedNs : 0;
+    r.breakpointId = e.breakpointId;
+    row.changed = true;
+    const qint64 sequence = r.sequence;
+    {
+        std::lock_guard lock(m_rowsMutex);
+        m_rows.insert(sequence, std::move(row));
+        m_changed.push_back(sequence);
+    }
+    wakeRecordWriter();
     return sequence;
 }
 
 void Dispatcher::updateRecord(
-    qint64 sequence, const char *sql, std::function<void(Statement &)> bind)
+    qint64 sequence, bool final, const std::function<void(DeliveryRecord &)> &change)
 {
     if (!m_store || sequence <= 0)
         return;
-    enqueueWrite([sequence, sql, bind = std::move(bind)](Database &db) {
-        Result<Statement *> s = db.cached(sql);
-        if (!s) {
-            qWarning("tarmac: dispatcher: %s", qPrintable(s.error().message));
-            return;
+    {
+        std::lock_guard lock(m_rowsMutex);
+        const auto row = m_rows.find(sequence);
+        if (row == m_rows.end())
+            return; // ended and written already: nothing changes a row after that
+        change(row->record);
+        row->final = row->final || final;
+        if (!row->changed) {
+            row->changed = true;
+            m_changed.push_back(sequence);
         }
-        bind(**s);
-        (*s)->bind(1, sequence);
-        if (auto r = (*s)->exec(); !r)
-            qWarning("tarmac: dispatcher: cannot update delivery %lld: %s", sequence,
-                qPrintable(r.error().message));
-    });
+    }
+    wakeRecordWriter();
 }
 
 const Breakpoint *Dispatcher::findBreakpoint(const Delivery &d) const
@@ -422,17 +460,12 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
     }
     const qint64 startedNs = recordedAsDelivering ? e.submittedNs : m_clock->nowNs();
     if (!recordedAsDelivering) {
-        updateRecord(e.sequence,
-            "UPDATE dispatcher_deliveries SET status = 'delivering', started_ns = ?2, payload = "
-            "?3, "
-            "original_payload = ?4 WHERE seq = ?1",
-            [startedNs, payload = e.delivery.payload, original = e.originalPayload](Statement &s) {
-                s.bind(2, startedNs).bind(3, payload);
-                if (original.isNull())
-                    s.bindNull(4);
-                else
-                    s.bind(4, original);
-            });
+        updateRecord(e.sequence, false, [&](DeliveryRecord &r) {
+            r.status = QStringLiteral("delivering");
+            r.startedNs = startedNs;
+            r.payload = e.delivery.payload.isNull() ? QByteArray("") : e.delivery.payload;
+            r.originalPayload = e.originalPayload;
+        });
     }
     if (!target && !e.delivery.runLocally) {
         complete(std::move(e), QStringLiteral("undelivered"), QStringLiteral("ServiceException"),
@@ -486,19 +519,14 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
     else
         status = r.errorType == QLatin1String("Tarmac.Dropped") ? QStringLiteral("dropped")
                                                                 : QStringLiteral("undelivered");
-    updateRecord(e.sequence,
-        "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, duration_ns = ?4, result "
-        "= ?5, "
-        "error_type = ?6, error_message = ?7 WHERE seq = ?1",
-        [status, finishedNs, durationNs = r.durationNs, payload = r.payload,
-            errorType = r.errorType, message = r.errorMessage](Statement &s) {
-            s.bind(2, status)
-                .bind(3, finishedNs)
-                .bind(4, durationNs)
-                .bind(5, payload)
-                .bind(6, errorType)
-                .bind(7, message);
-        });
+    updateRecord(e.sequence, true, [&](DeliveryRecord &record) {
+        record.status = status;
+        record.finishedNs = finishedNs;
+        record.durationNs = r.durationNs;
+        record.result = r.payload;
+        record.errorType = r.errorType;
+        record.errorMessage = r.errorMessage;
+    });
     if (m_tracer) {
         const bool succeeded = status == QLatin1String("succeeded");
         // A source's own work (runLocally) is drawn with its source ("stepfunctions.state":
@@ -542,11 +570,12 @@ void Dispatcher::complete(
     r.errorMessage = message;
     r.requestId = e.delivery.id;
     const qint64 now = m_clock->nowNs();
-    updateRecord(e.sequence,
-        "UPDATE dispatcher_deliveries SET status = ?2, finished_ns = ?3, error_type = ?4, "
-        "error_message = ?5 WHERE seq = ?1",
-        [status, now, errorType, message](
-            Statement &s) { s.bind(2, status).bind(3, now).bind(4, errorType).bind(5, message); });
+    updateRecord(e.sequence, true, [&](DeliveryRecord &record) {
+        record.status = status;
+        record.finishedNs = now;
+        record.errorType = errorType;
+        record.errorMessage = message;
+    });
     emit finished(e.delivery.id, status);
     if (e.delivery.done)
         std::exchange(e.delivery.done, nullptr)(r);

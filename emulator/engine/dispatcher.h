@@ -185,11 +185,10 @@ private:
     void complete(
         Entry entry, const QString &status, const QString &errorType, const QString &message);
     qint64 insertRecord(const Entry &entry, const QString &status);
-    // `sql` is a string literal (Database::cached); `bind` binds ?2… from its own copies,
-    // since it runs later, on the record writer.
-    void updateRecord(qint64 sequence, const char *sql, std::function<void(Statement &)> bind);
-    using RecordWrite = std::function<void(Database &db)>;
-    void enqueueWrite(RecordWrite write);
+    // Changes the row of a delivery still in memory; `final` when the delivery has ended.
+    void updateRecord(
+        qint64 sequence, bool final, const std::function<void(DeliveryRecord &)> &change);
+    void wakeRecordWriter();
     static PendingDelivery toPending(const Entry &entry);
 
     Store *m_store;
@@ -214,19 +213,27 @@ private:
     QHash<QByteArray, Running> m_running; // by delivery id
     QHash<QByteArray, Running> m_delayed; // by an injected fault, by delivery id
 
-    // The records are written behind the deliveries: every delivery inserts its row and
-    // updates it when it ends, and committing each write on its own (two transactions per
-    // delivery, and the WAL traffic they make) was the largest cost of an invocation. The
-    // writes queue here in the order they were made and the record writer commits what has
-    // gathered (at most kRecordGatherMs' worth) in one transaction. Sequence numbers are
-    // handed out here. A kill -9 can lose the records of the last moments, like the trace
-    // writer's spans; what a source acknowledged is kept by the source itself (a queue's
-    // message, an asynchronous invocation's row), never by these records.
+    // The records are written behind the deliveries: committing a delivery's row when it
+    // starts and again when it ends (two transactions per delivery, and the WAL traffic they
+    // made) was the largest cost of an invocation. A delivery's row lives here from its
+    // submission until it has ended and been written; every change marks it changed, and the
+    // record writer writes what changed (at most kRecordGatherMs' worth, one statement per
+    // row, however often it changed) in one transaction. Sequence numbers are handed out
+    // here. A kill -9 can lose the records of the last moments, like the trace writer's spans;
+    // what a source acknowledged is kept by the source itself (a queue's message, an
+    // asynchronous invocation's row), never by these records.
     static constexpr int kRecordGatherMs = 50;
+    struct Row
+    {
+        DeliveryRecord record;
+        bool changed = false; // listed in m_changed
+        bool final = false; // the delivery has ended: forgotten once written
+    };
     std::atomic<qint64> m_lastSequence {0};
-    mutable std::mutex m_writesMutex;
-    mutable std::vector<RecordWrite> m_writes; // under m_writesMutex
-    mutable std::mutex m_flushMutex; // one flush at a time, so batches commit in order
+    mutable std::mutex m_rowsMutex;
+    mutable QHash<qint64, Row> m_rows; // by sequence, under m_rowsMutex
+    mutable std::vector<qint64> m_changed; // in the order they changed, under m_rowsMutex
+    mutable std::mutex m_flushMutex; // one flush at a time, so a row's states land in order
     std::unique_ptr<WakeableThread> m_recordWriter;
 };
 

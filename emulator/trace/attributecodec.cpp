@@ -11,6 +11,23 @@ namespace {
 
 void appendJsonString(QByteArray &out, const QString &text)
 {
+    // Most keys and values are plain ASCII with nothing to escape: copied straight across,
+    // without a UTF-8 copy of the string and a check per byte.
+    const auto *chars = reinterpret_cast<const char16_t *>(text.utf16());
+    const qsizetype size = text.size();
+    bool plain = true;
+    for (qsizetype i = 0; i < size && plain; ++i)
+        plain = chars[i] >= 0x20 && chars[i] < 0x7f && chars[i] != u'"' && chars[i] != u'\\';
+    if (plain) {
+        const qsizetype at = out.size();
+        out.resize(at + size + 2);
+        char *to = out.data() + at;
+        *to++ = '"';
+        for (qsizetype i = 0; i < size; ++i)
+            *to++ = char(chars[i]);
+        *to = '"';
+        return;
+    }
     const QByteArray utf8 = text.toUtf8();
     out += '"';
     for (const char c : utf8) {

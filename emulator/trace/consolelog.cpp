@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <ctime>
+#include <limits>
 
 namespace tarmac {
 
@@ -341,9 +343,31 @@ QByteArray ConsoleLog::formatLog(const LogRecord &log, const QHash<QString, QStr
 
 QByteArray ConsoleLog::timeText(qint64 ns) const
 {
-    const QDateTime t
-        = QDateTime::fromMSecsSinceEpoch(ns / 1'000'000, m_options.utc ? Qt::UTC : Qt::LocalTime);
-    return coloured(t.toString(QStringLiteral("HH:mm:ss.zzz")).toLatin1(), kDim);
+    // "HH:mm:ss.zzz". The time of day is worked out once a second (per thread), the
+    // milliseconds on every line: QDateTime's local time looked at the time zone file on
+    // every line, a fifth of the cost of writing a span.
+    struct Second
+    {
+        qint64 second = std::numeric_limits<qint64>::min();
+        bool utc = false;
+        char text[16] = {};
+    };
+    thread_local Second cached;
+    const qint64 ms = ns >= 0 ? ns / 1'000'000 : (ns - 999'999) / 1'000'000;
+    const qint64 second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    if (cached.second != second || cached.utc != m_options.utc) {
+        const auto t = std::time_t(second);
+        std::tm tm {};
+        const bool ok
+            = m_options.utc ? gmtime_r(&t, &tm) != nullptr : localtime_r(&t, &tm) != nullptr;
+        std::snprintf(cached.text, sizeof cached.text, "%02d:%02d:%02d", ok ? tm.tm_hour : 0,
+            ok ? tm.tm_min : 0, ok ? tm.tm_sec : 0);
+        cached.second = second;
+        cached.utc = m_options.utc;
+    }
+    char text[32];
+    const int n = std::snprintf(text, sizeof text, "%s.%03d", cached.text, int(ms - second * 1000));
+    return coloured(QByteArray(text, qBound(0, n, int(sizeof text) - 1)), kDim);
 }
 
 QByteArray ConsoleLog::coloured(const QByteArray &text, const char *colour) const

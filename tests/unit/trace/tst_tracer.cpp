@@ -94,6 +94,9 @@ private slots:
             Attribute(QStringLiteral("infinite"), std::numeric_limits<double>::infinity()),
             Attribute(QStringLiteral("quote\"key"),
                 QStringLiteral("back\\slash \"quoted\"\n\ttab \u0001 \u00e9\u2603")),
+            Attribute(QStringLiteral("plain"), QStringLiteral("GET /a?b=c&d=e~")),
+            Attribute(
+                QStringLiteral("astral \U0001F600"), QStringLiteral("\u007f del, \U0001F680")),
         };
         const Span bare = makeSpan(1, 2, 2'000, 3'000);
         tracer->record(full);
