@@ -39,6 +39,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (archive->entries().size() <= 8) {
         static QTemporaryDir parent;
         QTemporaryDir dir(parent.path() + QStringLiteral("/x-XXXXXX"));
+        if (!parent.isValid() || !dir.isValid())
+            return 0; // an empty path would have been the working directory
         (void)archive->extractTo(dir.path());
         // Nothing outside the folder: the parent holds only the folder itself.
         FUZZ_CHECK(QDir(parent.path())

@@ -198,6 +198,10 @@ Result<QByteArray> ZipArchive::read(const Entry &e, qint64 maxSize) const
 
 Result<void> ZipArchive::extractTo(const QString &folder) const
 {
+    // QDir("") is the working directory: an archive must never land there by mistake.
+    if (folder.isEmpty())
+        return makeError(QStringLiteral("ServiceException"),
+            QStringLiteral("no folder to extract the archive into"), 500);
     const QDir root(folder);
     qint64 budget = m_limits.maxTotalSize;
     for (const Entry &e : m_entries) {

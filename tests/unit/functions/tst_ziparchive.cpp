@@ -113,6 +113,23 @@ class TestZipArchive : public QObject
 {
     Q_OBJECT
 private slots:
+    // An empty folder is not the working directory: nothing is extracted there (a fuzz
+    // run whose temporary folder could not be made once left folders in the checkout).
+    void extractingIntoNoFolderIsRefused()
+    {
+        const QByteArray zip = makeZip(
+            {{"stray-dir-from-test/", {}, 040755, false}, {"stray-dir-from-test/x.txt", "x"}});
+        auto archive = ZipArchive::open(zip);
+        QVERIFY(archive);
+        QTemporaryDir cwd;
+        const QString before = QDir::currentPath();
+        QVERIFY(QDir::setCurrent(cwd.path()));
+        const Result<void> r = archive->extractTo(QString());
+        QDir::setCurrent(before);
+        QVERIFY(!r);
+        QVERIFY(QDir(cwd.path()).entryList(QDir::AllEntries | QDir::NoDotAndDotDot).isEmpty());
+    }
+
     void extractsFilesFoldersAndModes()
     {
         const QByteArray zip = makeZip({
