@@ -225,7 +225,7 @@ qint64 Dispatcher::insertRecord(const Entry &e, const QString &status)
     r.origin = d.origin;
     r.async = d.async;
     r.status = status;
-    r.payload = d.payload.isNull() ? QByteArray("") : d.payload;
+    r.payload = d.payload;
     r.traceId = d.traceId;
     r.spanId = e.spanId;
     r.parentSpanId = d.parentSpanId;
@@ -463,7 +463,7 @@ void Dispatcher::dispatch(Entry e, bool recordedAsDelivering)
         updateRecord(e.sequence, false, [&](DeliveryRecord &r) {
             r.status = QStringLiteral("delivering");
             r.startedNs = startedNs;
-            r.payload = e.delivery.payload.isNull() ? QByteArray("") : e.delivery.payload;
+            r.payload = e.delivery.payload;
             r.originalPayload = e.originalPayload;
         });
     }

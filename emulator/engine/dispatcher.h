@@ -20,8 +20,6 @@
 namespace tarmac {
 
 class Clock;
-class Database;
-class Statement;
 class Store;
 class Tracer;
 class WakeableThread;

@@ -6,6 +6,7 @@
 #include <QMutexLocker>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <limits>
@@ -353,8 +354,9 @@ QByteArray ConsoleLog::timeText(qint64 ns) const
         char text[16] = {};
     };
     thread_local Second cached;
-    const qint64 ms = ns >= 0 ? ns / 1'000'000 : (ns - 999'999) / 1'000'000;
-    const qint64 second = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    using namespace std::chrono;
+    const qint64 ms = floor<milliseconds>(nanoseconds(ns)).count();
+    const qint64 second = floor<seconds>(milliseconds(ms)).count();
     if (cached.second != second || cached.utc != m_options.utc) {
         const auto t = std::time_t(second);
         std::tm tm {};

@@ -6,6 +6,7 @@
 #include <QCryptographicHash>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -175,7 +176,8 @@ QString apiRequestTime(qint64 ms)
     // the cost of building a small event.
     static constexpr std::array<const char *, 12> kMonths {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const auto seconds = std::time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
+    const auto seconds = std::time_t(
+        std::chrono::floor<std::chrono::seconds>(std::chrono::milliseconds(ms)).count());
     std::tm t {};
     if (!gmtime_r(&seconds, &t))
         return {};
