@@ -59,7 +59,9 @@ void insert(Node &root, const QByteArray &key, const QString &value)
     for (const QByteArray &part : key.split('.')) {
         if (node->value)
             return;
-        node = &node->children[part.toStdString()];
+        // As UTF-8 (a malformed sequence becomes U+FFFD): the names become JSON keys, and
+        // nlohmann throws when it writes a string that is not UTF-8.
+        node = &node->children[QString::fromUtf8(part).toStdString()];
     }
     if (!node->value && node->children.empty())
         node->value = value;
@@ -213,7 +215,8 @@ void appendScalar(QByteArray &out, const Json &value)
     else if (value.is_boolean())
         out += value.get<bool>() ? "true" : "false";
     else if (!value.is_null())
-        out += QByteArray::fromStdString(value.dump());
+        out += QByteArray::fromStdString(
+            value.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
 void appendElement(

@@ -94,6 +94,12 @@ void TestSqsQuery::badActions()
     // Garbage keys and values are only values.
     QVERIFY(
         sqsquery::toJsonRequest("Action=ListQueues&%ZZ=%&..=.&a.1.=&=", {}, QStringLiteral("/")));
+    // A name that is not UTF-8 (a fuzzer's find: nlohmann throws when it writes such a string,
+    // and the XML answer's numbers and lists are written by it) is read as UTF-8.
+    auto notUtf8
+        = sqsquery::toJsonRequest("Action=ListQueues&Foo.%FF%FE=1", {}, QStringLiteral("/"));
+    QVERIFY(notUtf8);
+    QVERIFY(QByteArray::fromStdString(notUtf8->body.dump()).contains("\xef\xbf\xbd\xef\xbf\xbd"));
 }
 
 void TestSqsQuery::xmlAnswers()
