@@ -125,7 +125,5 @@ QByteArray reasonPhrase(int status);
 QByteArray percentDecode(const QByteArray &in, bool plusAsSpace);
 // A query string's parameters in order, decoded ('+' as space); "a" alone is ("a", "").
 QList<std::pair<QByteArray, QByteArray>> decodeQuery(const QByteArray &query);
-// Well-formed UTF-8: no overlong forms, surrogates or code points above U+10FFFF.
-bool isValidUtf8(const QByteArray &bytes);
 
 } // namespace tarmac

@@ -1,5 +1,7 @@
 #include "http/httprequestparser.h"
 
+#include "base/jsonwriter.h"
+
 #include <QDir>
 #include <QTemporaryFile>
 

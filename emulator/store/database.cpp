@@ -128,6 +128,24 @@ Statement &Statement::bind(int index, std::string_view text)
         sqlite3_uint64(text.size()), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
+Statement &Statement::bindInPlace(int index, std::string_view text)
+{
+    if (!beginBind())
+        return *this;
+    return endBind(sqlite3_bind_text64(m_stmt, index, text.empty() ? "" : text.data(),
+        sqlite3_uint64(text.size()), SQLITE_STATIC, SQLITE_UTF8));
+}
+
+Statement &Statement::bindBlobInPlace(int index, QByteArrayView bytes)
+{
+    if (!beginBind())
+        return *this;
+    if (bytes.isEmpty())
+        return endBind(sqlite3_bind_zeroblob(m_stmt, index, 0));
+    return endBind(sqlite3_bind_blob64(
+        m_stmt, index, bytes.data(), sqlite3_uint64(bytes.size()), SQLITE_STATIC));
+}
+
 Statement &Statement::bindNull(int index)
 {
     if (!beginBind())

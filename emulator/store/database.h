@@ -41,6 +41,11 @@ public:
     Statement &bind(int index, const QString &value);
     Statement &bind(int index, const QByteArray &value); // as a BLOB
     Statement &bind(int index, std::string_view text); // as TEXT
+    // TEXT or a BLOB that SQLite reads where it is instead of copying it: the bytes must stay
+    // as they are until the statement has run (exec(), or step() until done), and must be
+    // bound again before it runs again.
+    Statement &bindInPlace(int index, std::string_view text);
+    Statement &bindBlobInPlace(int index, QByteArrayView bytes);
     Statement &bindNull(int index);
 
     // Steps once: true when a row is available, false when done. Errors come back as Error.

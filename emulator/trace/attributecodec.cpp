@@ -1,9 +1,9 @@
 #include "trace/attributecodec.h"
 
 #include "base/json.h"
+#include "base/jsonwriter.h"
 
 #include <cmath>
-#include <cstdio>
 
 namespace tarmac {
 
@@ -12,13 +12,17 @@ namespace {
 void appendJsonString(QByteArray &out, const QString &text)
 {
     // Most keys and values are plain ASCII with nothing to escape: copied straight across,
+    // read through constData() (utf16() copies a string that does not end in a null),
     // without a UTF-8 copy of the string and a check per byte.
-    const auto *chars = reinterpret_cast<const char16_t *>(text.utf16());
+    const auto *chars = reinterpret_cast<const char16_t *>(text.constData());
     const qsizetype size = text.size();
-    bool plain = true;
-    for (qsizetype i = 0; i < size && plain; ++i)
-        plain = chars[i] >= 0x20 && chars[i] < 0x7f && chars[i] != u'"' && chars[i] != u'\\';
-    if (plain) {
+    // Counted without an early exit, so that the compiler can check many characters at a time.
+    qsizetype special = 0;
+    for (qsizetype i = 0; i < size; ++i) {
+        const char16_t c = chars[i];
+        special += (c < 0x20) | (c >= 0x7f) | (c == u'"') | (c == u'\\');
+    }
+    if (special == 0) {
         const qsizetype at = out.size();
         out.resize(at + size + 2);
         char *to = out.data() + at;
@@ -28,36 +32,7 @@ void appendJsonString(QByteArray &out, const QString &text)
         *to = '"';
         return;
     }
-    const QByteArray utf8 = text.toUtf8();
-    out += '"';
-    for (const char c : utf8) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(c));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    out += '"';
+    tarmac::appendJsonString(out, QByteArrayView(text.toUtf8()));
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 #include <QRandomGenerator>
 
 #include <array>
+#include <atomic>
 #include <random>
 
 namespace tarmac {
@@ -212,14 +213,13 @@ TraceContext TraceContext::newTrace(const Clock &clock)
     // The X-Ray epoch field is 32 bits; past 2106 it wraps rather than widening the id.
     const quint64 seconds = quint64(clock.nowNs() / 1'000'000'000) & 0xffffffffu;
     writeHex(out, seconds, 8);
-    std::mt19937_64 &rng = randomEngine();
-    quint64 hi = 0;
-    quint64 lo = 0;
-    // The random part alone is kept non-zero, so even a clock at the epoch yields a valid id.
-    while (hi == 0 && lo == 0) {
-        hi = rng() & 0xffffffffu;
-        lo = rng();
-    }
+    // Then a counter, from a random start, and 64 random bits: ids made in the same second
+    // follow each other, so the trace store's index on them grows at its end instead of
+    // taking each new id at a random place (a page split and a cold page every few inserts).
+    // Still unique: no two ids share the second and the counter within 2^32 traces.
+    static std::atomic<quint32> counter {quint32(randomEngine()())};
+    const quint64 hi = counter.fetch_add(1, std::memory_order_relaxed);
+    const quint64 lo = nonZeroRandom(); // non-zero: even a clock at the epoch gives a valid id
     writeHex(out + 8, hi, 8);
     writeHex(out + 16, lo, 16);
     return ctx;

@@ -235,6 +235,23 @@ void TestApiEvents::v2JoinsAndCookies()
     // HTTP APIs hand the path over decoded, with the stage it was called on.
     JCOMPARE(e["rawPath"], Json("/dev/a b/c"));
     JCOMPARE(e["pathParameters"]["proxy"], Json("a b/c"));
+
+    // The event is written by hand: values are escaped, and names that are not UTF-8 and
+    // read as the same text (U+FFFD) are written once, the first one kept.
+    Fixture g(true);
+    g.headers.add("X-Quote", "say \"hi\"\\\t");
+    g.headers.add("X-\xff", "first");
+    g.headers.add("X-\xfe", "second");
+    g.request.query = "%FF=1&%FE=2&ok=%22";
+    const auto m = g.table.match(g.request.method, pathSegments(g.request.path));
+    QVERIFY(m);
+    const QByteArray bytes = buildEventV2(*m, g.request);
+    const auto parsed = parseJson(bytes);
+    QVERIFY2(parsed, bytes.constData());
+    JCOMPARE((*parsed)["headers"]["x-quote"], Json("say \"hi\"\\\t"));
+    JCOMPARE((*parsed)["headers"]["x-\xef\xbf\xbd"], Json("first"));
+    QCOMPARE(bytes.count("x-\xef\xbf\xbd"), 1);
+    JCOMPARE((*parsed)["queryStringParameters"], Json({{"\xef\xbf\xbd", "1"}, {"ok", "\""}}));
 }
 
 void TestApiEvents::v2OmitsAbsentParts()

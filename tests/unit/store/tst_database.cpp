@@ -272,6 +272,36 @@ private slots:
         QVERIFY(first && *first);
     }
 
+    void bindInPlaceReadsTheCallersBytes()
+    {
+        QVERIFY(m_db->exec("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT, b BLOB)"));
+        Result<Statement> insert = m_db->prepare("INSERT INTO t(k, v, b) VALUES (?1, ?2, ?3)");
+        QVERIFY(insert);
+        // One buffer reused for every row, as the trace writer reuses it: each row stores what
+        // the buffer held when it ran, and empty text is TEXT, an empty blob a BLOB, not NULL.
+        QByteArray buffer;
+        for (int i = 0; i < 3; ++i) {
+            buffer = QByteArray("row ") + QByteArray::number(i) + "\xc3\xa9";
+            const std::string_view text = i == 2
+                ? std::string_view()
+                : std::string_view(buffer.constData(), size_t(buffer.size()));
+            insert->bind(1, i).bindInPlace(2, text).bindBlobInPlace(
+                3, i == 2 ? QByteArrayView() : QByteArrayView(buffer));
+            QVERIFY(insert->exec());
+        }
+        Result<Statement> read
+            = m_db->prepare("SELECT v, typeof(v), b, typeof(b) FROM t ORDER BY k");
+        QVERIFY(read);
+        QStringList rows;
+        QVERIFY(read->forEachRow([&] {
+            rows.append(read->text(0) + u'|' + read->text(1) + u'|'
+                + QString::fromUtf8(read->blob(2)) + u'|' + read->text(3));
+        }));
+        QCOMPARE(rows,
+            QStringList({QStringLiteral("row 0é|text|row 0é|blob"),
+                QStringLiteral("row 1é|text|row 1é|blob"), QStringLiteral("|text||blob")}));
+    }
+
     void errorsAreResults_data()
     {
         QTest::addColumn<QByteArray>("sql");

@@ -282,6 +282,18 @@ private slots:
         QVERIFY(TraceContext::fromXRay(child.toXRay()) == child);
         QVERIFY(TraceContext::fromTraceparent(child.toTraceparent()) == child);
 
+        // Ids of the same second follow each other (the trace store's index grows at its end);
+        // the 32-bit counter after the seconds may wrap once, from ffffffff to 00000000.
+        int descents = 0;
+        QByteArray previous = b.traceId;
+        for (int i = 0; i < 1000; ++i) {
+            const QByteArray next = TraceContext::newTrace(clock).traceId;
+            QCOMPARE(next.left(8), QByteArrayLiteral("58406520"));
+            descents += next < previous ? 1 : 0;
+            previous = next;
+        }
+        QVERIFY(descents <= 1);
+
         ManualClock epoch(0);
         const TraceContext z = TraceContext::newTrace(epoch);
         QCOMPARE(z.traceId.left(8), QByteArrayLiteral("00000000"));

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <QByteArray>
+#include <QByteArrayView>
+#include <QString>
+#include <QVarLengthArray>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace tarmac {
+
+// Well-formed UTF-8: no overlong forms, surrogates or code points above U+10FFFF.
+bool isValidUtf8(QByteArrayView bytes);
+
+// `text` as a JSON string, quoted and escaped as nlohmann::json writes it (", \, the control
+// characters; nothing else, not even non-ASCII). Bytes that are not UTF-8 are read as UTF-8
+// first (each malformed sequence becomes U+FFFD), so the result is always valid JSON.
+void appendJsonString(QByteArray &out, QByteArrayView text);
+
+// JSON written straight into bytes, for documents made on every request (an API Gateway
+// event): building an nlohmann::json tree and then writing it costs several times as much.
+// Members are written in the order given; the caller keeps an object's keys distinct.
+//
+//   JsonWriter w;
+//   w.beginObject().key("version").string("2.0").key("n").number(3).endObject();
+//   QByteArray bytes = w.take();
+class JsonWriter
+{
+public:
+    explicit JsonWriter(qsizetype reserve = 1024);
+
+    JsonWriter &beginObject();
+    JsonWriter &endObject();
+    JsonWriter &beginArray();
+    JsonWriter &endArray();
+    // UTF-8 names and strings; the overloads for char arrays and QByteArray keep a call from
+    // being ambiguous with the QString one.
+    JsonWriter &key(QByteArrayView name);
+    JsonWriter &key(const char *name) { return key(QByteArrayView(name)); }
+    JsonWriter &key(const QByteArray &name) { return key(QByteArrayView(name)); }
+    JsonWriter &key(const QString &name);
+    JsonWriter &string(QByteArrayView text);
+    JsonWriter &string(const char *text) { return string(QByteArrayView(text)); }
+    JsonWriter &string(const QByteArray &text) { return string(QByteArrayView(text)); }
+    JsonWriter &string(const QString &text);
+    JsonWriter &number(qint64 n);
+    JsonWriter &boolean(bool b);
+    JsonWriter &null();
+    // A value already built as nlohmann::json (an authorizer's context).
+    JsonWriter &value(const nlohmann::json &v);
+
+    QByteArray take() { return std::move(m_out); }
+
+private:
+    void beforeValue();
+
+    QByteArray m_out;
+    // Per open object or array: whether a member has been written yet.
+    QVarLengthArray<bool, 16> m_hasMember;
+    bool m_afterKey = false;
+};
+
+} // namespace tarmac

@@ -1,0 +1,121 @@
+// JsonWriter and appendJsonString: what they write reads back (through nlohmann) as the
+// document meant, strings are escaped as nlohmann escapes them, bytes that are not UTF-8
+// still make valid JSON, and isValidUtf8 refuses what is not UTF-8.
+#include "base/json.h"
+#include "base/jsonwriter.h"
+
+#include <QTest>
+
+using namespace tarmac;
+
+class TestJsonWriter : public QObject
+{
+    Q_OBJECT
+private slots:
+    void nestedDocument();
+    void stringsAsNlohmannWritesThem_data();
+    void stringsAsNlohmannWritesThem();
+    void notUtf8StillMakesJson();
+    void utf8Validation_data();
+    void utf8Validation();
+};
+
+void TestJsonWriter::nestedDocument()
+{
+    JsonWriter w(0);
+    w.beginObject();
+    w.key("version").string("2.0");
+    w.key("empty").beginObject().endObject();
+    w.key("list").beginArray();
+    w.string(QStringLiteral("é")).number(-42).boolean(true).boolean(false).null();
+    w.beginArray().endArray();
+    w.beginObject().key(QStringLiteral("k")).string(QByteArray("v")).endObject();
+    w.endArray();
+    w.key(QByteArray("big")).number(std::numeric_limits<qint64>::min());
+    w.key("given").value(Json {{"a", {1, 2}}, {"b", nullptr}});
+    w.endObject();
+    const QByteArray bytes = w.take();
+    const auto parsed = parseJson(bytes);
+    QVERIFY2(parsed, bytes.constData());
+    const Json expected = {{"version", "2.0"}, {"empty", Json::object()},
+        {"list", {"é", -42, true, false, nullptr, Json::array(), {{"k", "v"}}}},
+        {"big", std::numeric_limits<qint64>::min()}, {"given", {{"a", {1, 2}}, {"b", nullptr}}}};
+    QVERIFY2(*parsed == expected, bytes.constData());
+    // Members in the order written.
+    QVERIFY(bytes.startsWith("{\"version\":\"2.0\",\"empty\":{},\"list\":[\"é\",-42,true"));
+}
+
+void TestJsonWriter::stringsAsNlohmannWritesThem_data()
+{
+    QTest::addColumn<QByteArray>("text");
+    QTest::newRow("plain") << QByteArray("hello world");
+    QTest::newRow("empty") << QByteArray("");
+    QTest::newRow("quote and backslash") << QByteArray("a\"b\\c");
+    QTest::newRow("named controls") << QByteArray("\b\f\n\r\t");
+    QTest::newRow("other controls") << QByteArray("\x01\x1f\x7f", 3);
+    QTest::newRow("nul") << QByteArray("a\0b", 3);
+    QTest::newRow("slash stays") << QByteArray("</script>");
+    QTest::newRow("two-byte") << QByteArray("caf\xc3\xa9");
+    QTest::newRow("astral") << QByteArray("\xf0\x9f\x98\x80 smile");
+}
+
+void TestJsonWriter::stringsAsNlohmannWritesThem()
+{
+    QFETCH(QByteArray, text);
+    QByteArray out;
+    appendJsonString(out, text);
+    const std::string expected = Json(std::string(text.constData(), size_t(text.size()))).dump();
+    QCOMPARE(out, QByteArray::fromStdString(expected));
+}
+
+void TestJsonWriter::notUtf8StillMakesJson()
+{
+    // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate, and a
+    // code point past U+10FFFF: each read as U+FFFD, the rest kept.
+    const QByteArray bad("a\x80"
+                         "b\xe2\x82"
+                         "c\xc0\xaf"
+                         "d\xed\xa0\x80"
+                         "e\xf4\x90\x80\x80"
+                         "f");
+    JsonWriter w;
+    w.beginObject().key(bad).string(bad).endObject();
+    const QByteArray bytes = w.take();
+    const auto parsed = parseJson(bytes);
+    QVERIFY2(parsed && parsed->is_object() && parsed->size() == 1, bytes.constData());
+    const std::string value = parsed->begin().value().get<std::string>();
+    QCOMPARE(parsed->begin().key(), value);
+    const QString text = QString::fromStdString(value);
+    QVERIFY(text.startsWith(u'a') && text.endsWith(u'f'));
+    QVERIFY(text.contains(QChar(0xFFFD)));
+    for (const char c : QByteArray("bcde"))
+        QVERIFY(text.contains(QLatin1Char(c)));
+}
+
+void TestJsonWriter::utf8Validation_data()
+{
+    QTest::addColumn<QByteArray>("bytes");
+    QTest::addColumn<bool>("valid");
+    QTest::newRow("ascii") << QByteArray("abc") << true;
+    QTest::newRow("empty") << QByteArray() << true;
+    QTest::newRow("two, three and four bytes")
+        << QByteArray("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") << true;
+    QTest::newRow("U+10FFFF") << QByteArray("\xf4\x8f\xbf\xbf") << true;
+    QTest::newRow("lone continuation") << QByteArray("\x80") << false;
+    QTest::newRow("truncated at the end") << QByteArray("ab\xe2\x82") << false;
+    QTest::newRow("overlong") << QByteArray("\xc0\xaf") << false;
+    QTest::newRow("overlong three bytes") << QByteArray("\xe0\x80\xaf") << false;
+    QTest::newRow("surrogate") << QByteArray("\xed\xa0\x80") << false;
+    QTest::newRow("past U+10FFFF") << QByteArray("\xf4\x90\x80\x80") << false;
+    QTest::newRow("five-byte form") << QByteArray("\xf8\x88\x80\x80\x80") << false;
+}
+
+void TestJsonWriter::utf8Validation()
+{
+    QFETCH(QByteArray, bytes);
+    QFETCH(bool, valid);
+    QCOMPARE(isValidUtf8(bytes), valid);
+}
+
+QTEST_GUILESS_MAIN(TestJsonWriter)
+#include "tst_jsonwriter.moc"
