@@ -3,32 +3,23 @@
 #include <QRandomGenerator>
 
 #include <array>
-#include <chrono>
 #include <random>
 
 namespace tarmac {
 
-namespace {
-
-// A per-thread generator seeded once: QUuid::createUuid() asks the kernel for randomness on
-// every call, and ids are made on every request.
-std::mt19937_64 &generator()
+QByteArray newRequestId()
 {
+    // A version-4 UUID from a per-thread generator seeded once: QUuid::createUuid() asks the
+    // kernel for randomness on every call, and this runs on every request.
     thread_local std::mt19937_64 rng = [] {
         std::array<quint32, 8> seed;
         QRandomGenerator::system()->fillRange(seed.data(), seed.size());
         std::seed_seq seq(seed.begin(), seed.end());
         return std::mt19937_64(seq);
     }();
-    return rng;
-}
-
-// The 128 bits as "xxxxxxxx-xxxx-Vxxx-yxxx-xxxxxxxxxxxx" with version `version` and RFC 4122's
-// variant.
-QByteArray uuidText(quint64 hi, quint64 lo, unsigned version)
-{
-    hi = (hi & ~quint64(0xF000)) | (quint64(version) << 12);
-    lo = (lo & ~(quint64(0xC) << 60)) | (quint64(0x8) << 60);
+    quint64 hi = rng(), lo = rng();
+    hi = (hi & ~quint64(0xF000)) | 0x4000; // version 4
+    lo = (lo & ~(quint64(0xC) << 60)) | (quint64(0x8) << 60); // RFC 4122 variant
     static const char digits[] = "0123456789abcdef";
     QByteArray out(36, Qt::Uninitialized);
     char *p = out.data();
@@ -41,26 +32,6 @@ QByteArray uuidText(quint64 hi, quint64 lo, unsigned version)
         ++written;
     }
     return out;
-}
-
-} // namespace
-
-QByteArray newRequestId()
-{
-    std::mt19937_64 &rng = generator();
-    const quint64 hi = rng();
-    return uuidText(hi, rng(), 4);
-}
-
-QByteArray newTimeOrderedId()
-{
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-    std::mt19937_64 &rng = generator();
-    // unix_ts_ms (48 bits), the version, rand_a (12 bits); the variant and rand_b (62 bits).
-    const quint64 hi = (quint64(ms) << 16) | (rng() & 0xFFF);
-    return uuidText(hi, rng(), 7);
 }
 
 } // namespace tarmac

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "base/utf8.h"
+
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>
@@ -8,9 +10,6 @@
 #include <nlohmann/json_fwd.hpp>
 
 namespace tarmac {
-
-// Well-formed UTF-8: no overlong forms, surrogates or code points above U+10FFFF.
-bool isValidUtf8(QByteArrayView bytes);
 
 // `text` as a JSON string, quoted and escaped as nlohmann::json writes it (", \, the control
 // characters; nothing else, not even non-ASCII). Bytes that are not UTF-8 are read as UTF-8

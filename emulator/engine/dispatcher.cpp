@@ -368,7 +368,7 @@ void Dispatcher::submit(Delivery delivery)
                 // The same event once more, as at-least-once delivery sometimes does: its
                 // result goes nowhere (the source sees the original's).
                 Delivery copy = delivery;
-                copy.id = newTimeOrderedId();
+                copy.id = newRequestId();
                 copy.done = nullptr;
                 copy.started = nullptr;
                 copy.fault = fault->description + QStringLiteral(" (the copy)");
@@ -378,7 +378,7 @@ void Dispatcher::submit(Delivery delivery)
             }
             case FaultAction::Kind::Delay: {
                 if (delivery.id.isEmpty())
-                    delivery.id = newTimeOrderedId();
+                    delivery.id = newRequestId();
                 const QByteArray id = delivery.id;
                 {
                     QMutexLocker lock(&m_mutex);
@@ -406,7 +406,7 @@ void Dispatcher::submit(Delivery delivery)
     }
     Entry e;
     if (delivery.id.isEmpty())
-        delivery.id = newTimeOrderedId();
+        delivery.id = newRequestId();
     if (delivery.qualifier.isEmpty())
         delivery.qualifier = QStringLiteral("$LATEST");
     if (delivery.traceId.size() != 32)

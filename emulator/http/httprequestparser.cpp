@@ -1,6 +1,6 @@
 #include "http/httprequestparser.h"
 
-#include "base/jsonwriter.h"
+#include "base/utf8.h"
 
 #include <QDir>
 #include <QTemporaryFile>

@@ -391,9 +391,14 @@ class IdeBrowserConsole(unittest.TestCase):
         page.type_into(node + " form.action-form textarea[name=body]", '{"from": "the page"}')
         page.click(node + " form.action-form button[type=submit]")
         page.wait("!document.querySelector('%s form.action-form')" % node, "the form to close")
+        # The function logs the event it got (the answer's excerpt in the log is its first
+        # 200 bytes, where the event's body need not be).
         wait_for(lambda: any("POST" in line and "/echo answered 200" in line
-                             and "the page" in line for line in self.t.stderr_lines),
+                             for line in self.t.stderr_lines),
                  timeout=30, what="the request's answer (a cold function, on a busy machine)")
+        wait_for(lambda: any("EVENT" in line and '"routeKey": "POST /echo"' in line
+                             and "the page" in line for line in self.t.stderr_lines),
+                 timeout=10, what="the function's log of the event with the typed body")
         self.assertEqual([c for c in page.console() if "exceptionDetails" in c], [])
 
     def test_wrong_token_is_refused(self):

@@ -1,10 +1,8 @@
-#include "base/ids.h"
 #include "base/json.h"
 #include "http/awserror.h"
 #include "services/lambda/lambdarestapi.h"
 #include "services/s3/s3restapi.h"
 
-#include <QDateTime>
 #include <QRegularExpression>
 #include <QTest>
 #include <QXmlStreamReader>
@@ -114,26 +112,6 @@ private slots:
             QVERIFY2(uuid.match(QString::fromLatin1(id)).hasMatch(), id.constData());
             seen.insert(id);
         }
-        QCOMPARE(seen.size(), 1000);
-    }
-
-    void timeOrderedIdsAreVersion7UuidsInOrder()
-    {
-        // RFC 9562: 48 bits of Unix milliseconds, version 7, RFC 4122's variant.
-        static const QRegularExpression uuid(QStringLiteral(
-            "^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"));
-        const qint64 before = QDateTime::currentMSecsSinceEpoch();
-        const QByteArray first = newTimeOrderedId();
-        QVERIFY2(uuid.match(QString::fromLatin1(first)).hasMatch(), first.constData());
-        const qint64 ms = QByteArray(first.left(8) + first.mid(9, 4)).toLongLong(nullptr, 16);
-        QVERIFY(ms >= before && ms <= QDateTime::currentMSecsSinceEpoch());
-        // A later millisecond sorts later.
-        QTest::qWait(3);
-        const QByteArray later = newTimeOrderedId();
-        QVERIFY(later > first);
-        QSet<QByteArray> seen;
-        for (int i = 0; i < 1000; ++i)
-            seen.insert(newTimeOrderedId());
         QCOMPARE(seen.size(), 1000);
     }
 };
