@@ -1,6 +1,7 @@
 #include "base/jsonwriter.h"
 
 #include "base/json.h"
+#include "base/utf8.h"
 
 #include <cstdio>
 

@@ -1,7 +1,5 @@
 #pragma once
 
-#include "base/utf8.h"
-
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QString>

@@ -2,6 +2,7 @@
 
 #include "base/json.h"
 #include "base/jsonwriter.h"
+#include "base/utf8.h"
 #include "http/httpmessage.h"
 
 #include <QCryptographicHash>

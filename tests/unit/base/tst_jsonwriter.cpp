@@ -3,6 +3,7 @@
 // still make valid JSON, and isValidUtf8 refuses what is not UTF-8.
 #include "base/json.h"
 #include "base/jsonwriter.h"
+#include "base/utf8.h"
 
 #include <QTest>
 
