@@ -115,8 +115,9 @@ void addServeOptions(QCommandLineParser &p)
     p.addOption({QStringLiteral("io-threads"), QStringLiteral("Edge port I/O threads (default 2)."),
         QStringLiteral("N"), QStringLiteral("2")});
     p.addOption({QStringLiteral("verify-signatures"),
-        QStringLiteral("Check SigV4 signatures of S3 requests against --credentials, and enforce "
-                       "S3 ACLs, bucket policies and public access blocks per account.")});
+        QStringLiteral("Check S3 requests' signatures (SigV4 and SigV2, signed within 15 minutes "
+                       "of now) against --credentials, and enforce S3 ACLs, bucket policies and "
+                       "public access blocks per account.")});
     p.addOption({QStringLiteral("credentials"),
         QStringLiteral("Credentials file ([profile] aws_access_key_id / "
                        "aws_secret_access_key, aws_account_id for the profile's account) for "

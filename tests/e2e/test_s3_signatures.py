@@ -1,4 +1,5 @@
-"""`tarmac serve --verify-signatures --credentials FILE`: SigV4 checked on S3 requests."""
+"""`tarmac serve --verify-signatures --credentials FILE`: SigV4 and SigV2 checked on S3 requests,
+with the request time within S3's 15 minutes."""
 import http.client
 import os
 import subprocess
@@ -10,8 +11,10 @@ import urllib.parse
 import urllib.request
 
 import boto3
+import botocore.auth
 import botocore.config
 import botocore.exceptions
+from unittest import mock
 
 from harness import Tarmac, run_tarmac
 
@@ -101,6 +104,83 @@ class S3SignatureTest(unittest.TestCase):
         self.assertIn(b"expired", ctx.exception.read())
         # Nothing was written by the refused PUT.
         self.assertEqual(self.client().list_objects_v2(Bucket="guarded")["KeyCount"], 0)
+
+    def v2_client(self, key=KEY, secret=SECRET):
+        return boto3.client("s3", endpoint_url=self.tarmac.edge, region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret,
+                            config=botocore.config.Config(signature_version="s3",
+                                                          retries={"max_attempts": 1}))
+
+    def error_of(self, call, *args, **kwargs):
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            call(*args, **kwargs)
+        r = ctx.exception.response
+        return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"]
+
+    def test_sigv2_authorization_headers(self):
+        # boto3's legacy signer (HmacV1Auth): "Authorization: AWS AKID:signature".
+        s3 = self.v2_client()
+        s3.create_bucket(Bucket="signed-v2")
+        s3.put_object(Bucket="signed-v2", Key="a b/c+d.txt", Body=b"v2 body", Metadata={"x": "y z"},
+                      ContentType="text/plain")
+        got = s3.get_object(Bucket="signed-v2", Key="a b/c+d.txt")
+        self.assertEqual(got["Body"].read(), b"v2 body")
+        self.assertEqual(got["Metadata"], {"x": "y z"})
+        # Subresources are part of what is signed.
+        s3.put_bucket_versioning(Bucket="signed-v2",
+                                 VersioningConfiguration={"Status": "Enabled"})
+        self.assertEqual(s3.get_bucket_versioning(Bucket="signed-v2")["Status"], "Enabled")
+        s3.put_object_tagging(Bucket="signed-v2", Key="a b/c+d.txt",
+                              Tagging={"TagSet": [{"Key": "k", "Value": "v"}]})
+        self.assertEqual(s3.list_objects_v2(Bucket="signed-v2", Prefix="a b/")["KeyCount"], 1)
+        # The same refusals as SigV4's, and nothing written by them.
+        self.assertEqual(self.error_of(self.v2_client(secret="wrong").put_object,
+                                       Bucket="signed-v2", Key="no", Body=b"x"),
+                         (403, "SignatureDoesNotMatch"))
+        self.assertEqual(self.error_of(self.v2_client(key="AKIDUNKNOWN").list_buckets),
+                         (403, "InvalidAccessKeyId"))
+        self.assertNotIn("Contents", s3.list_objects_v2(Bucket="signed-v2", Prefix="no"))
+        # A header that is not "AWS AKID:signature".
+        conn = http.client.HTTPConnection("127.0.0.1", int(self.tarmac.edge.rsplit(":", 1)[1]),
+                                          timeout=10)
+        conn.request("GET", "/signed-v2", headers={"Authorization": "AWS HAHAHA"})
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        self.assertEqual(r.status, 400)
+        self.assertIn(b"<Code>InvalidArgument</Code>", body)
+
+    def put_with_amz_date(self, client, value):
+        def add_date(request, **kwargs):
+            request.headers["x-amz-date"] = value
+        client.meta.events.register("before-sign.s3.PutObject", add_date)
+        return self.error_of(client.put_object, Bucket="dated", Key="k", Body=b"x")
+
+    def test_request_time_checked(self):
+        self.client().create_bucket(Bucket="dated")
+        # SigV2: a time that is not one, or before 1970, is refused; one more than 15 minutes
+        # from now is too skewed (the signature itself is right).
+        for value, expected in [("Bad Date", (403, "AccessDenied")),
+                                ("", (403, "AccessDenied")),
+                                ("Tue, 07 Jul 1950 21:53:04 GMT", (403, "AccessDenied")),
+                                ("Tue, 07 Jul 2010 21:53:04 GMT", (403, "RequestTimeTooSkewed")),
+                                ("Tue, 07 Jul 9999 21:53:04 GMT", (403, "RequestTimeTooSkewed"))]:
+            self.assertEqual(self.put_with_amz_date(self.v2_client(), value), expected, value)
+        # SigV4: a client whose clock is 20 minutes behind, or ahead.
+        real = botocore.auth.get_current_datetime
+        for minutes in (-20, 20):
+            with mock.patch("botocore.auth.get_current_datetime",
+                            lambda *a, m=minutes, **k: real(*a, **k)
+                            + __import__("datetime").timedelta(minutes=m)):
+                self.assertEqual(self.error_of(self.client().put_object, Bucket="dated",
+                                               Key="k", Body=b"x"),
+                                 (403, "RequestTimeTooSkewed"))
+        # 10 minutes off is within S3's 15.
+        with mock.patch("botocore.auth.get_current_datetime",
+                        lambda *a, **k: real(*a, **k)
+                        - __import__("datetime").timedelta(minutes=10)):
+            self.client().put_object(Bucket="dated", Key="k", Body=b"x")
+        self.assertEqual(self.client().list_objects_v2(Bucket="dated")["KeyCount"], 1)
 
     def test_flag_needs_credentials(self):
         r = run_tarmac("serve", "--verify-signatures", "--port", "0", "--ephemeral")

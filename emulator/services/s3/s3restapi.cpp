@@ -453,7 +453,8 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
     const bool formPost = call.request.method == "POST" && call.key.isEmpty()
         && !(call.flags & FlagDelete) && call.request.header("authorization").isEmpty();
     if (m_verifier && call.request.method != "OPTIONS" && !formPost) {
-        auto v = m_verifier->verify(call.request, m_clock->nowNs() / 1'000'000'000);
+        auto v = m_verifier->verify(
+            call.request, m_clock->nowNs() / 1'000'000'000, QDateTime::currentSecsSinceEpoch());
         if (!v) {
             verified = false;
             call.operation = QStringLiteral("Unauthorized");

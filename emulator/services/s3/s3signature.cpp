@@ -10,6 +10,7 @@
 #include <QFile>
 
 #include <algorithm>
+#include <cstdlib>
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -101,6 +102,60 @@ bool isSubresource(const QByteArray &name)
     return names.contains(name);
 }
 
+// The end of every SigV2 StringToSign: CanonicalizedAmzHeaders (x-amz-* names lower-case and
+// sorted, a repeated name's values joined with commas) and CanonicalizedResource (the bucket of
+// a virtual-hosted request, the path as sent, the subresources sorted).
+QByteArray v2CanonicalTail(const HttpRequest &request)
+{
+    QList<std::pair<QByteArray, QByteArray>> amz;
+    for (const auto &[name, value] : request.headers.fields()) {
+        if (!name.startsWith("x-amz-"))
+            continue;
+        const QByteArray v = collapseSpaces(value);
+        bool joined = false;
+        for (auto &[seen, values] : amz) {
+            if (seen == name) {
+                values += ',' + v;
+                joined = true;
+                break;
+            }
+        }
+        if (!joined)
+            amz.append({name, v});
+    }
+    std::sort(amz.begin(), amz.end());
+    QByteArray out;
+    for (const auto &[name, value] : std::as_const(amz))
+        out += name + ':' + value + '\n';
+    const QString hostBucket = s3BucketFromHost(request.header("host"));
+    if (!hostBucket.isEmpty())
+        out += '/' + hostBucket.toUtf8();
+    out += request.path;
+    // A bucket's own resource is "/bucket/" in either style (a path-style "/bucket" too).
+    if (hostBucket.isEmpty() && request.path.size() > 1 && request.path.indexOf('/', 1) < 0)
+        out += '/';
+    QList<std::pair<QByteArray, QByteArray>> sub;
+    for (const auto &[name, value] : request.queryItems()) {
+        if (isSubresource(name))
+            sub.append({name, value});
+    }
+    std::sort(sub.begin(), sub.end());
+    for (qsizetype i = 0; i < sub.size(); ++i) {
+        out += i == 0 ? '?' : '&';
+        out += sub[i].first;
+        if (!sub[i].second.isEmpty() || request.query.contains(QByteArray(sub[i].first + '=')))
+            out += '=' + sub[i].second;
+    }
+    return out;
+}
+
+Error v2Mismatch()
+{
+    return s3errors::signatureDoesNotMatch(
+        QStringLiteral("The request signature we calculated does not match the signature you "
+                       "provided. Check your key and signing method."));
+}
+
 } // namespace
 
 Result<void> S3SignatureVerifier::checkPresignedExpiry(
@@ -151,43 +206,86 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
     if (auto r = checkPresignedExpiry(request, nowSeconds); !r)
         return r.error();
     const qint64 expires = request.queryItem("Expires").toLongLong();
-    QByteArray resource;
-    const QString hostBucket = s3BucketFromHost(request.header("host"));
-    if (!hostBucket.isEmpty())
-        resource = '/' + hostBucket.toUtf8();
-    resource += request.path;
-    QList<std::pair<QByteArray, QByteArray>> sub;
-    for (const auto &[name, value] : request.queryItems()) {
-        if (isSubresource(name))
-            sub.append({name, value});
-    }
-    std::sort(sub.begin(), sub.end());
-    for (qsizetype i = 0; i < sub.size(); ++i) {
-        resource += i == 0 ? '?' : '&';
-        resource += sub[i].first;
-        if (!sub[i].second.isEmpty() || request.query.contains(QByteArray(sub[i].first + '=')))
-            resource += '=' + sub[i].second;
-    }
-    QList<std::pair<QByteArray, QByteArray>> amz;
-    for (const auto &[name, value] : request.headers.fields()) {
-        if (name.startsWith("x-amz-"))
-            amz.append({name, value.trimmed()});
-    }
-    std::sort(amz.begin(), amz.end());
-    QByteArray amzHeaders;
-    for (const auto &[name, value] : std::as_const(amz))
-        amzHeaders += name + ':' + value + '\n';
     const QByteArray toSign = request.method + '\n' + request.header("content-md5") + '\n'
-        + request.header("content-type") + '\n' + QByteArray::number(expires) + '\n' + amzHeaders
-        + resource;
+        + request.header("content-type") + '\n' + QByteArray::number(expires) + '\n'
+        + v2CanonicalTail(request);
     const QByteArray expected = hmacSha1(*secret, toSign).toBase64();
     if (!constantTimeEqual(expected, request.queryItem("Signature")))
-        return s3errors::signatureDoesNotMatch(
-            QStringLiteral("The request signature we calculated does not match the signature "
-                           "you provided. Check your key and signing method."));
+        return v2Mismatch();
     Verified v;
     v.accessKeyId = accessKey;
     return v;
+}
+
+Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Header(
+    const HttpRequest &request, qint64 wallSeconds) const
+{
+    // "AWS AKID:signature" (AWS's RESTAuthentication): the key id never holds a colon.
+    const QByteArray credentials = request.header("authorization").mid(4).trimmed();
+    const qsizetype colon = credentials.indexOf(':');
+    if (colon <= 0 || colon == credentials.size() - 1)
+        return s3errors::invalidArgument(QStringLiteral("AWS authorization header is invalid.  "
+                                                        "Expected AwsAccessKeyId:signature"));
+    const QByteArray accessKey = credentials.left(colon);
+    const QByteArray signature = credentials.mid(colon + 1);
+    // x-amz-date stands in for Date (which some clients cannot set); either must be there.
+    const bool amzDate = request.headers.contains("x-amz-date");
+    const QByteArray date = request.header(amzDate ? "x-amz-date" : "date");
+    if (auto r = checkRequestTime(date, false, wallSeconds); !r)
+        return r.error();
+    const auto secret = m_secrets.constFind(accessKey);
+    if (secret == m_secrets.constEnd())
+        return s3errors::invalidAccessKeyId();
+    const QByteArray head = request.method + '\n' + request.header("content-md5") + '\n'
+        + request.header("content-type") + '\n';
+    const QByteArray tail = v2CanonicalTail(request);
+    // With x-amz-date the Date line is empty, as AWS documents; botocore's HmacV1Auth signs
+    // the Date header it adds anyway, so that form is accepted too.
+    QList<QByteArray> dateLines = {amzDate ? QByteArray() : date};
+    if (amzDate && request.headers.contains("date"))
+        dateLines.append(request.header("date"));
+    for (const QByteArray &line : std::as_const(dateLines)) {
+        if (constantTimeEqual(hmacSha1(*secret, head + line + '\n' + tail).toBase64(), signature)) {
+            Verified v;
+            v.accessKeyId = accessKey;
+            return v;
+        }
+    }
+    return v2Mismatch();
+}
+
+Result<void> S3SignatureVerifier::checkRequestTime(
+    const QByteArray &value, bool iso8601, qint64 wallSeconds)
+{
+    QDateTime at;
+    if (iso8601) {
+        at = QDateTime::fromString(QString::fromLatin1(value), QStringLiteral("yyyyMMddTHHmmssZ"));
+        at.setTimeSpec(Qt::UTC);
+    } else {
+        at = parseHttpDate(value);
+    }
+    // A time before 1970 is refused as malformed, as S3 refuses it, not as skewed.
+    if (!at.isValid() || at.toSecsSinceEpoch() < 0)
+        return denied(QStringLiteral("AWS authentication requires a valid Date or x-amz-date "
+                                     "header"));
+    if (std::abs(at.toSecsSinceEpoch() - wallSeconds) > kMaxSkewSeconds)
+        return makeError(QStringLiteral("RequestTimeTooSkewed"),
+            QStringLiteral("The difference between the request time and the current time is too "
+                           "large."),
+            403);
+    return {};
+}
+
+QDateTime S3SignatureVerifier::parseHttpDate(const QByteArray &value)
+{
+    // RFC 1123 ("Tue, 27 Mar 2007 19:36:42 GMT" or "+0000"), the form HTTP's Date takes.
+    // The day's name is left out: Qt refuses a date whose name is wrong, S3 reads past it.
+    QString text = QString::fromLatin1(value.trimmed());
+    if (const qsizetype comma = text.indexOf(u','); comma >= 0 && comma <= 9)
+        text = text.mid(comma + 1).trimmed();
+    if (text.endsWith(QLatin1String(" GMT")) || text.endsWith(QLatin1String(" UTC")))
+        text = text.chopped(4) + QStringLiteral(" +0000");
+    return QDateTime::fromString(text, Qt::RFC2822Date);
 }
 
 QByteArray S3SignatureVerifier::uriEncode(const QByteArray &bytes, bool keepSlash)
@@ -294,7 +392,7 @@ void S3SignatureVerifier::addCredentials(
 }
 
 Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
-    const HttpRequest &request, qint64 nowSeconds) const
+    const HttpRequest &request, qint64 nowSeconds, qint64 wallSeconds) const
 {
     AuthFields f;
     const QByteArray authorization = request.header("authorization");
@@ -323,8 +421,11 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
         // Unsigned: an anonymous request, which only public ACLs and policies allow.
         if (authorization.isEmpty())
             return Verified {};
+        if (authorization.startsWith("AWS "))
+            return verifyV2Header(request, wallSeconds);
         if (!authorization.startsWith("AWS4-HMAC-SHA256 "))
-            return denied(QStringLiteral("Only AWS4-HMAC-SHA256 signatures are accepted"));
+            return denied(QStringLiteral("Only AWS4-HMAC-SHA256 and AWS (SigV2) signatures are "
+                                         "accepted"));
         for (const QByteArray &part : authorization.mid(17).split(',')) {
             const QByteArray p = part.trimmed();
             if (p.startsWith("Credential=")) {
@@ -349,6 +450,12 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
     if (f.accessKey.isEmpty() || f.signature.size() != 64 || f.signedHeaders.isEmpty()
         || f.amzDate.size() != 16)
         return denied(QStringLiteral("Malformed SigV4 authorization"));
+    // A signed request is good for 15 minutes either side of its time; a presigned URL, until
+    // it expires (checked above).
+    if (!presigned) {
+        if (auto r = checkRequestTime(f.amzDate, true, wallSeconds); !r)
+            return r.error();
+    }
     const auto secret = m_secrets.constFind(f.accessKey);
     if (secret == m_secrets.constEnd())
         return s3errors::invalidAccessKeyId();

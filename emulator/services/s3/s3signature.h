@@ -5,6 +5,7 @@
 #include "services/s3/s3access.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QHash>
 #include <QString>
 
@@ -21,10 +22,11 @@ struct HttpRequest;
 // from. Secrets come from a shared-credentials style file: [profile] sections with
 // aws_access_key_id and aws_secret_access_key.
 //
-// SigV2 is accepted for presigned URLs only (boto3 still makes those by default); SigV4a and
-// SigV2 Authorization headers are refused as AccessDenied when verifying. It does not
-// enforce the 15-minute clock skew on header-signed requests; presigned URLs are refused once
-// they expire.
+// SigV2 is accepted too, in presigned URLs (boto3 still makes those by default) and in
+// Authorization headers ("AWS AKID:signature"); SigV4a is refused as AccessDenied. A request
+// signed in a header must carry a time (x-amz-date or Date) within 15 minutes of the real time
+// (RequestTimeTooSkewed otherwise, whatever the engine's clock says); presigned URLs are
+// refused once they expire on the engine's clock.
 class S3SignatureVerifier
 {
 public:
@@ -44,8 +46,17 @@ public:
         std::optional<AwsChunkedDecoder::Signing> chunkSigning;
         QByteArray accessKeyId; // empty: an anonymous (unsigned) request
     };
-    // `nowSeconds` is the Unix time, for presigned URL expiry.
-    Result<Verified> verify(const HttpRequest &request, qint64 nowSeconds) const;
+    // `nowSeconds` is the engine clock's Unix time, for presigned URL expiry; `wallSeconds` the
+    // real one, for the skew of header-signed requests (a client signs with its own clock).
+    Result<Verified> verify(
+        const HttpRequest &request, qint64 nowSeconds, qint64 wallSeconds) const;
+    // How far a header-signed request's time may be from the real time (S3's 15 minutes).
+    static constexpr qint64 kMaxSkewSeconds = 15 * 60;
+    // The request time check: AccessDenied when it is missing or malformed (`iso8601`:
+    // x-amz-date's yyyyMMddTHHmmssZ, else an HTTP date), RequestTimeTooSkewed when too far.
+    static Result<void> checkRequestTime(const QByteArray &value, bool iso8601, qint64 wallSeconds);
+    // An HTTP (RFC 1123) date, "GMT" included; invalid when it is not one.
+    static QDateTime parseHttpDate(const QByteArray &value);
     // A presigned URL's lifetime (SigV4 X-Amz-Date + X-Amz-Expires, at most a week; SigV2
     // Expires): checked on every request, verified or not, since it needs no secret.
     static Result<void> checkPresignedExpiry(const HttpRequest &request, qint64 nowSeconds);
@@ -74,6 +85,8 @@ private:
     // Presigned URLs in the legacy SigV2 query form (AWSAccessKeyId, Expires, Signature), which
     // is what boto3 still generates for S3 by default.
     Result<Verified> verifyV2Query(const HttpRequest &request, qint64 nowSeconds) const;
+    // An Authorization header in the legacy SigV2 form, "AWS AKID:signature".
+    Result<Verified> verifyV2Header(const HttpRequest &request, qint64 wallSeconds) const;
 
     QHash<QByteArray, QByteArray> m_secrets; // access key id → secret
     QHash<QByteArray, S3Account> m_accounts; // access key id → account
