@@ -78,7 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (const bool iso : {false, true}) {
         for (const char *name : {"x-amz-date", "date"}) {
             const auto t = S3SignatureVerifier::checkRequestTime(r.header(name), iso, now);
-            FUZZ_CHECK(t.ok() == S3SignatureVerifier::checkRequestTime(r.header(name), iso, now).ok());
+            FUZZ_CHECK(
+                t.ok() == S3SignatureVerifier::checkRequestTime(r.header(name), iso, now).ok());
             FUZZ_CHECK(t || knownRefusal(t.error()));
         }
     }

@@ -101,6 +101,14 @@ HttpResponse EdgeRouter::bodyTooLarge(const HttpRequest &head) const
     return HttpHandler::bodyTooLarge(head);
 }
 
+HttpResponse EdgeRouter::requestTimeout(const HttpRequest &head) const
+{
+    const ServiceMatch match = detectService(head);
+    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+        return handler->requestTimeout(head);
+    return HttpHandler::requestTimeout(head);
+}
+
 HttpResponse EdgeRouter::internalError(const HttpRequest &head, const QString &message) const
 {
     if (head.path.startsWith("/_tarmac/"))

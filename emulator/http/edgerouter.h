@@ -40,6 +40,7 @@ public:
 
     qint64 maxBodySize(const HttpRequest &head) const override;
     HttpResponse bodyTooLarge(const HttpRequest &head) const override;
+    HttpResponse requestTimeout(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
     // The service's own InternalError shape, as for bodyTooLarge().
     HttpResponse internalError(const HttpRequest &head, const QString &message) const override;

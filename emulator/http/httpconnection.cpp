@@ -98,6 +98,11 @@ HttpResponse HttpHandler::bodyTooLarge(const HttpRequest &) const
     return HttpResponse::json(413, QByteArrayLiteral("{\"message\":\"Request body too large\"}"));
 }
 
+HttpResponse HttpHandler::requestTimeout(const HttpRequest &) const
+{
+    return HttpResponse::json(408, QByteArrayLiteral("{\"message\":\"Request timed out\"}"));
+}
+
 HttpResponse HttpHandler::internalError(const HttpRequest &, const QString &message) const
 {
     return HttpResponse::json(
@@ -665,6 +670,15 @@ void HttpConnection::onTimeout()
     m_deadline = steady_clock::time_point::max();
     switch (m_phase) {
     case Phase::Reading:
+        if (m_parser.state() == HttpRequestParser::State::Body) {
+            // The head is in: the service answers in its own shape (S3's RequestTimeout).
+            m_closeAfterResponse = true;
+            HttpResponse refusal = m_server->handler()->requestTimeout(m_parser.request());
+            m_phase = Phase::Handling;
+            writeResponse(refusal, false);
+            afterResponse();
+            break;
+        }
         sendErrorAndClose(408, QByteArrayLiteral("Request timed out"));
         break;
     case Phase::Handling:

@@ -49,6 +49,10 @@ public:
     // The answer when a body exceeds maxBodySize(head) (sent before the body is read, then the
     // connection closes), so a service can refuse in its own error shape. Default: JSON 413.
     virtual HttpResponse bodyTooLarge(const HttpRequest &head) const;
+    // The answer when the head has arrived but the body stopped coming for the server's body
+    // idle limit (sent, then the connection closes), in the service's own shape. Default: a
+    // JSON 408.
+    virtual HttpResponse requestTimeout(const HttpRequest &head) const;
     // A complete request. Must lead to exactly one responder.send(). Whatever it throws is
     // caught by the caller (handleGuarded) and answered with internalError(): an exception
     // is a bug to fix, but never the end of the process.

@@ -229,14 +229,11 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
     r.path = q < 0 ? target : target.left(q);
     r.query = q < 0 ? QByteArray() : target.mid(q + 1);
 
-    const QByteArray expect = r.headers.value("expect");
-    if (!expect.isEmpty()) {
-        if (expect.compare("100-continue", Qt::CaseInsensitive) != 0) {
-            s->fail(417, QByteArrayLiteral("Unsupported expectation"));
-            return -1;
-        }
+    // 100-continue is the one expectation HTTP/1.1 defines. Another is ignored rather than
+    // refused with 417 (which RFC 9110 allows): AWS's front doors answer such a request as if
+    // the header were not there.
+    if (r.headers.value("expect").compare("100-continue", Qt::CaseInsensitive) == 0)
         s->m_expectContinue = true;
-    }
 
     s->m_bodyLimit = s->m_headCallback ? s->m_headCallback(r) : -1;
     const bool hasLength = (p->flags & F_CHUNKED) == 0 && p->content_length != ULLONG_MAX;

@@ -1,6 +1,7 @@
 """S3 core paths where Tarmac differed from AWS (issue 24's list), and GetObjectAttributes, with
 boto3, the aws CLI and the JavaScript SDK v3. Expectations from AWS's S3 API reference."""
 import base64
+import http.client
 import json
 import os
 import subprocess
@@ -112,6 +113,39 @@ class S3CorePathsTest(unittest.TestCase):
         self.assertEqual([t["Key"] for t in
                           self.s3.get_object_tagging(Bucket="core", Key="enc")["TagSet"]],
                          ["alpha", "zeta"])
+
+    def raw_put(self, key, headers, body=b"bar"):
+        port = int(self.tarmac.edge.rsplit(":", 1)[1])
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.putrequest("PUT", "/core/" + key, skip_accept_encoding=True)
+        for name, value in headers:
+            conn.putheader(name, value)
+        conn.endheaders()
+        conn.send(body)
+        r = conn.getresponse()
+        answer = r.status, r.read()
+        conn.close()
+        return answer
+
+    def test_upload_headers_as_s3_reads_them(self):
+        length = ("Content-Length", "3")
+        # Content-MD5 that is empty or not an MD5 is InvalidDigest; another body's, BadDigest.
+        for value, code in [("", b"InvalidDigest"), ("YWJyYWNhZGFicmE=", b"InvalidDigest"),
+                            ("rL0Y20zC+Fzt72VPzMSk2A==", b"BadDigest")]:
+            status, body = self.raw_put("md5", [length, ("Content-MD5", value)])
+            self.assertEqual(status, 400, value)
+            self.assertIn(b"<Code>" + code + b"</Code>", body)
+        self.assertEqual(self.raw_put("md5", [length, ("Content-MD5", base64.b64encode(
+            __import__("hashlib").md5(b"bar").digest()).decode())])[0], 200)
+        # An upload without Content-Length (and not chunked) is 411 MissingContentLength.
+        status, body = self.raw_put("nolength", [], body=b"")
+        self.assertEqual(status, 411)
+        self.assertIn(b"<Code>MissingContentLength</Code>", body)
+        with self.assertRaises(botocore.exceptions.ClientError):
+            self.s3.head_object(Bucket="core", Key="nolength")
+        # An expectation other than 100-continue is ignored, as S3 ignores it.
+        self.assertEqual(self.raw_put("expect", [length, ("Expect", "200")])[0], 200)
+        self.assertEqual(self.s3.get_object(Bucket="core", Key="expect")["Body"].read(), b"bar")
 
     def test_expired_presigned_url_refused(self):
         self.s3.put_object(Bucket="core", Key="p", Body=b"x")

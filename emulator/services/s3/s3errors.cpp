@@ -150,11 +150,11 @@ Error invalidDigest(const QString &message)
     return e("InvalidDigest", message, 400);
 }
 
-Result<void> checkContentMd5(const QByteArray &header, const QByteArray &md5)
+Result<void> checkContentMd5(const std::optional<QByteArray> &header, const QByteArray &md5)
 {
-    if (header.isEmpty())
+    if (!header)
         return {};
-    const QByteArray raw = QByteArray::fromBase64(header);
+    const QByteArray raw = QByteArray::fromBase64(*header);
     if (raw.size() != 16)
         return invalidDigest(QStringLiteral("The Content-MD5 you specified is not valid."));
     if (raw != md5)

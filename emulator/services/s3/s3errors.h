@@ -5,6 +5,8 @@
 #include <QByteArray>
 #include <QString>
 
+#include <optional>
+
 // S3's error vocabulary (PROTOCOLS.md §4.4): the model returns these, and only the wire API
 // turns them into S3's XML error body. Codes and statuses are S3's own.
 namespace tarmac::s3errors {
@@ -29,9 +31,9 @@ Error invalidArgument(const QString &message);
 Error invalidRequest(const QString &message);
 Error badDigest(const QString &message);
 Error invalidDigest(const QString &message);
-// A Content-MD5 value (base64, empty when not sent) against the body's raw MD5: InvalidDigest
-// when it is not an MD5 at all, BadDigest when it differs.
-Result<void> checkContentMd5(const QByteArray &header, const QByteArray &md5);
+// A Content-MD5 value (base64; nullopt when not sent) against the body's raw MD5: InvalidDigest
+// when it is not an MD5 at all (an empty value included), BadDigest when it differs.
+Result<void> checkContentMd5(const std::optional<QByteArray> &header, const QByteArray &md5);
 Error methodNotAllowed();
 Error signatureDoesNotMatch(const QString &message);
 Error invalidAccessKeyId();

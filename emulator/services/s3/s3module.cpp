@@ -92,6 +92,12 @@ public:
         return t ? t->bodyTooLarge(head) : HttpHandler::bodyTooLarge(head);
     }
 
+    HttpResponse requestTimeout(const HttpRequest &head) const override
+    {
+        HttpHandler *t = m_target.load(std::memory_order_acquire);
+        return t ? t->requestTimeout(head) : HttpHandler::requestTimeout(head);
+    }
+
     HttpResponse internalError(const HttpRequest &head, const QString &message) const override
     {
         HttpHandler *t = m_target.load(std::memory_order_acquire);

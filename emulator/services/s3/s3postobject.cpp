@@ -203,7 +203,10 @@ S3PostObject::Outcome S3PostObject::run(
                              : element("MaxSizeAllowed", QByteArray::number(range.second))));
         }
     }
-    if (auto checked = s3errors::checkContentMd5(upload->form.value("content-md5"), body.md5);
+    if (auto checked = s3errors::checkContentMd5(upload->form.contains("content-md5")
+                ? std::optional(upload->form.value("content-md5"))
+                : std::nullopt,
+            body.md5);
         !checked)
         return refuse(checked.error());
     if (!claimedChecksum.isEmpty() && claimedChecksum != body.checksum.toBase64())

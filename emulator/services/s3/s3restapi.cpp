@@ -37,6 +37,14 @@ const QByteArray kOwnerId
     = QByteArrayLiteral("75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a");
 const QString kOwnerName = QStringLiteral("tarmac");
 
+// The Content-MD5 a request sent, empty or not; nullopt when it sent none.
+std::optional<QByteArray> contentMd5Of(const HttpRequest &request)
+{
+    if (!request.headers.contains("content-md5"))
+        return std::nullopt;
+    return request.header("content-md5");
+}
+
 struct FlagName
 {
     const char *name;
@@ -384,6 +392,17 @@ qint64 S3RestApi::maxBodySize(const HttpRequest &head) const
         return kXmlBodyLimit;
     }
     return kXmlBodyLimit;
+}
+
+HttpResponse S3RestApi::requestTimeout(const HttpRequest &head) const
+{
+    const Error e = makeError(QStringLiteral("RequestTimeout"),
+        QStringLiteral("Your socket connection to the server was not read from or written to "
+                       "within the timeout period. Idle connections will be closed."),
+        400);
+    HttpResponse r = awsErrorResponse(AwsProtocol::RestXml, e, newRequestId(), head.path);
+    r.service = QStringLiteral("s3");
+    return r;
 }
 
 HttpResponse S3RestApi::bodyTooLarge(const HttpRequest &head) const
@@ -1266,7 +1285,7 @@ HttpResponse S3RestApi::deleteObjects(S3Call &call)
 {
     const QByteArray body = call.request.body.toByteArray();
     if (auto r = s3errors::checkContentMd5(
-            call.header("content-md5"), Digest::hash(Digest::Algorithm::Md5, body));
+            contentMd5Of(call.request), Digest::hash(Digest::Algorithm::Md5, body));
         !r)
         return error(call, r.error());
     auto request = s3xml::parseDelete(body);
@@ -1666,6 +1685,10 @@ Result<S3StagedBody> S3RestApi::stageUpload(
     S3BodyStager::Options options;
     options.awsChunked = contentSha.startsWith("STREAMING-")
         || r.header("content-encoding").contains("aws-chunked");
+    // An upload says how long it is (S3 takes no chunked transfer coding without it either).
+    if (!r.headers.contains("content-length") && !r.headers.contains("transfer-encoding"))
+        return makeError(QStringLiteral("MissingContentLength"),
+            QStringLiteral("You must provide the Content-Length HTTP header."), 411);
     const QByteArray decodedLength = r.header("x-amz-decoded-content-length");
     if (!decodedLength.isEmpty()) {
         bool ok = false;
@@ -1729,7 +1752,7 @@ Result<S3StagedBody> S3RestApi::stageUpload(
         return refuse(s3errors::invalidRequest(QStringLiteral("The decoded body's length does "
                                                               "not match "
                                                               "x-amz-decoded-content-length")));
-    if (auto checked = s3errors::checkContentMd5(r.header("content-md5"), body.md5); !checked)
+    if (auto checked = s3errors::checkContentMd5(contentMd5Of(r), body.md5); !checked)
         return refuse(checked.error());
     if (contentSha.size() == 64 && contentSha.toLower() != body.sha256Hex)
         return refuse(makeError(QStringLiteral("XAmzContentSHA256Mismatch"),

@@ -48,6 +48,8 @@ public:
     qint64 maxBodySize(const HttpRequest &head) const override;
     // EntityTooLarge for uploads over 5 GiB (answered before the body is read).
     HttpResponse bodyTooLarge(const HttpRequest &head) const override;
+    // 400 RequestTimeout, S3's answer to a body that stopped coming.
+    HttpResponse requestTimeout(const HttpRequest &head) const override;
     void handle(HttpRequest &&request, HttpResponder responder) override;
     // S3's XML InternalError (500).
     HttpResponse internalError(const HttpRequest &head, const QString &message) const override;
