@@ -129,31 +129,33 @@ Tracer::~Tracer()
 
 void Tracer::record(Span span)
 {
-    QMutexLocker lock(&m_mutex);
-    const qsizetype pending = m_pendingSpans.size() + m_pendingLogs.size();
-    if (pending >= m_options.maxPending) {
-        ++m_dropped;
-        return;
-    }
-    m_pendingSpans.append(std::move(span));
-    ++m_accepted;
-    // Wake the writer only on the edges it waits for: the first record of a batch (it sleeps
-    // untimed when idle) and a full batch; everything in between costs no system call.
-    if (pending == 0 || pending + 1 == m_options.batchSize)
-        m_wakeWriter.wakeOne();
+    accept([&] { m_pendingSpans.append(std::move(span)); });
 }
 
 void Tracer::record(LogRecord log)
 {
-    QMutexLocker lock(&m_mutex);
-    const qsizetype pending = m_pendingSpans.size() + m_pendingLogs.size();
-    if (pending >= m_options.maxPending) {
-        ++m_dropped;
-        return;
+    accept([&] { m_pendingLogs.append(std::move(log)); });
+}
+
+template<typename Append>
+void Tracer::accept(Append &&append)
+{
+    bool wake = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        const qsizetype pending = m_pendingSpans.size() + m_pendingLogs.size();
+        if (pending >= m_options.maxPending) {
+            ++m_dropped;
+            return;
+        }
+        append();
+        ++m_accepted;
+        // Wake the writer only on the edges it waits for: the first record while it sleeps
+        // untimed (idle), and a full batch; everything in between costs no system call.
+        wake = (pending == 0 && m_writerIdle) || pending + 1 == m_options.batchSize;
     }
-    m_pendingLogs.append(std::move(log));
-    ++m_accepted;
-    if (pending == 0 || pending + 1 == m_options.batchSize)
+    // After the unlock: woken under the mutex, the writer would at once block on it again.
+    if (wake)
         m_wakeWriter.wakeOne();
 }
 
@@ -187,18 +189,29 @@ void Tracer::writerLoop()
 {
     QMutexLocker lock(&m_mutex);
     const auto pendingCount = [this] { return m_pendingSpans.size() + m_pendingLogs.size(); };
-    for (;;) {
-        while (!m_stop && pendingCount() == 0)
-            m_wakeWriter.wait(&m_mutex);
-        if (pendingCount() == 0)
-            break; // stopping, and nothing left to write
-
-        // Let the batch fill for one interval, unless it is already full or someone waits.
+    // Waits one interval for the batch to fill, unless it is full, someone flushes or the
+    // tracer stops.
+    const auto gather = [&] {
         const QDeadlineTimer deadline(m_options.flushIntervalMs);
         while (!m_stop && pendingCount() < m_options.batchSize && m_flushTarget <= m_done
             && !deadline.hasExpired()) {
             m_wakeWriter.wait(&m_mutex, deadline);
         }
+    };
+    bool gathered = false; // what is pending has been gathered for an interval already
+    for (;;) {
+        if (!m_stop && pendingCount() == 0) {
+            gathered = false;
+            m_writerIdle = true;
+            while (!m_stop && pendingCount() == 0)
+                m_wakeWriter.wait(&m_mutex);
+            m_writerIdle = false;
+        }
+        if (pendingCount() == 0)
+            break; // stopping, and nothing left to write
+
+        if (!gathered)
+            gather();
 
         QList<Span> spans;
         QList<LogRecord> logs;
@@ -220,6 +233,12 @@ void Tracer::writerLoop()
             m_failed += quint64(spans.size() + logs.size());
         m_done = upTo;
         m_batchDone.wakeAll();
+
+        // Stay awake one more interval before idling: records of a steady trickle then join
+        // the next batch without waking this thread, which wakes once per batch (at the
+        // interval's end) instead of twice (at the batch's first record, and its end).
+        gather();
+        gathered = true;
     }
 }
 

@@ -94,6 +94,9 @@ signals:
 private:
     Tracer(QString path, Options options, QObject *parent);
     void writerLoop();
+    // Appends a record (`append` runs under the mutex) and wakes the writer when it must.
+    template<typename Append>
+    void accept(Append &&append);
     Result<void> writeBatch(const QList<Span> &spans, const QList<LogRecord> &logs);
 
     const QString m_path;
@@ -111,6 +114,7 @@ private:
     quint64 m_dropped = 0;
     quint64 m_failed = 0;
     bool m_stop = false;
+    bool m_writerIdle = false; // the writer sleeps until a record comes
 
     // Owned by the writer thread once it runs.
     std::unique_ptr<Database> m_writeDb;
