@@ -191,6 +191,87 @@ class S3CorePathsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(json.loads(r.stdout)["ObjectSize"], 3)
 
+    def error_code(self, call):
+        with self.assertRaises(botocore.exceptions.ClientError) as ctx:
+            call()
+        return code_of(ctx)
+
+    def test_kept_configurations(self):
+        """Website, logging, requester pays, acceleration and replication: kept and given back as
+        S3 gives them (tools such as Terraform read every one of them for each bucket)."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="configs")
+        s3.create_bucket(Bucket="config-logs")
+        # Without a configuration: S3's own answers.
+        self.assertEqual(self.error_code(lambda: s3.get_bucket_website(Bucket="configs")),
+                         "NoSuchWebsiteConfiguration")
+        self.assertEqual(self.error_code(lambda: s3.get_bucket_replication(Bucket="configs")),
+                         "ReplicationConfigurationNotFoundError")
+        self.assertNotIn("LoggingEnabled", s3.get_bucket_logging(Bucket="configs"))
+        self.assertEqual(s3.get_bucket_request_payment(Bucket="configs")["Payer"], "BucketOwner")
+        self.assertNotIn("Status", s3.get_bucket_accelerate_configuration(Bucket="configs"))
+        # Set, read back, removed.
+        s3.put_bucket_website(Bucket="configs", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "error.html"}})
+        site = s3.get_bucket_website(Bucket="configs")
+        self.assertEqual(site["IndexDocument"]["Suffix"], "index.html")
+        self.assertEqual(site["ErrorDocument"]["Key"], "error.html")
+        s3.delete_bucket_website(Bucket="configs")
+        self.assertEqual(self.error_code(lambda: s3.get_bucket_website(Bucket="configs")),
+                         "NoSuchWebsiteConfiguration")
+        s3.put_bucket_logging(Bucket="configs", BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": "config-logs", "TargetPrefix": "configs/"}})
+        self.assertEqual(s3.get_bucket_logging(Bucket="configs")["LoggingEnabled"],
+                         {"TargetBucket": "config-logs", "TargetPrefix": "configs/"})
+        s3.put_bucket_logging(Bucket="configs", BucketLoggingStatus={})
+        self.assertNotIn("LoggingEnabled", s3.get_bucket_logging(Bucket="configs"))
+        s3.put_bucket_request_payment(Bucket="configs",
+                                      RequestPaymentConfiguration={"Payer": "Requester"})
+        self.assertEqual(s3.get_bucket_request_payment(Bucket="configs")["Payer"], "Requester")
+        s3.put_bucket_accelerate_configuration(Bucket="configs",
+                                               AccelerateConfiguration={"Status": "Enabled"})
+        self.assertEqual(s3.get_bucket_accelerate_configuration(Bucket="configs")["Status"],
+                         "Enabled")
+        replication = {"Role": "arn:aws:iam::000000000000:role/replication", "Rules": [{
+            "ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {"Prefix": ""},
+            "DeleteMarkerReplication": {"Status": "Disabled"},
+            "Destination": {"Bucket": "arn:aws:s3:::config-logs"}}]}
+        self.assertEqual(self.error_code(lambda: s3.put_bucket_replication(
+            Bucket="configs", ReplicationConfiguration=replication)), "InvalidRequest")
+        s3.put_bucket_versioning(Bucket="configs", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_replication(Bucket="configs", ReplicationConfiguration=replication)
+        got = s3.get_bucket_replication(Bucket="configs")["ReplicationConfiguration"]
+        self.assertEqual(got["Role"], replication["Role"])
+        self.assertEqual(got["Rules"][0]["Destination"]["Bucket"], "arn:aws:s3:::config-logs")
+        s3.delete_bucket_replication(Bucket="configs")
+        self.assertEqual(self.error_code(lambda: s3.get_bucket_replication(Bucket="configs")),
+                         "ReplicationConfigurationNotFoundError")
+        # Refusals, with S3's codes.
+        self.assertEqual(self.error_code(lambda: s3.put_bucket_website(
+            Bucket="configs", WebsiteConfiguration={"ErrorDocument": {"Key": "e.html"}})),
+            "InvalidArgument")
+        self.assertEqual(self.error_code(lambda: s3.put_bucket_logging(
+            Bucket="configs", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "no-such-logs", "TargetPrefix": "x/"}})),
+            "InvalidTargetBucketForLogging")
+        self.assertEqual(self.error_code(lambda: s3.put_bucket_website(
+            Bucket="no-such-bucket-here", WebsiteConfiguration={
+                "IndexDocument": {"Suffix": "index.html"}})), "NoSuchBucket")
+        # The aws CLI reads them the same way.
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1")
+        r = subprocess.run(["aws", "--endpoint-url", self.tarmac.edge, "--output", "json",
+                            "s3api", "get-bucket-request-payment", "--bucket", "configs"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["Payer"], "Requester")
+        r = subprocess.run(["aws", "--endpoint-url", self.tarmac.edge, "s3", "website",
+                            "s3://configs/", "--index-document", "index.html"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(s3.get_bucket_website(Bucket="configs")["IndexDocument"]["Suffix"],
+                         "index.html")
+
     def test_javascript_sdk(self):
         run_node_script(self, self.tarmac, "s3-core.js", "ok core")
 

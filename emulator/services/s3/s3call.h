@@ -45,6 +45,11 @@ enum S3Flag : quint32 {
     FlagPublicAccessBlock = 1 << 21,
     FlagOwnership = 1 << 22,
     FlagLifecycle = 1 << 23,
+    FlagWebsite = 1 << 24,
+    FlagLogging = 1 << 25,
+    FlagRequestPayment = 1 << 26,
+    FlagAccelerate = 1 << 27,
+    FlagReplication = 1 << 28,
 };
 
 // One request on its way through the API.

@@ -88,6 +88,12 @@ QString iamAction(const S3Call &call)
                 "PutBucketOwnershipControls"},
             {FlagLifecycle, "GetLifecycleConfiguration", "PutLifecycleConfiguration",
                 "PutLifecycleConfiguration"},
+            {FlagWebsite, "GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite"},
+            {FlagLogging, "GetBucketLogging", "PutBucketLogging", nullptr},
+            {FlagRequestPayment, "GetBucketRequestPayment", "PutBucketRequestPayment", nullptr},
+            {FlagAccelerate, "GetAccelerateConfiguration", "PutAccelerateConfiguration", nullptr},
+            {FlagReplication, "GetReplicationConfiguration", "PutReplicationConfiguration",
+                "PutReplicationConfiguration"},
         };
         for (const Row &row : rows) {
             if (!(f & row.flag))

@@ -71,12 +71,12 @@ constexpr FlagName kFlags[] = {
     {"policy", FlagPolicy},
     {"policyStatus", FlagPolicyStatus},
     {"lifecycle", FlagLifecycle},
-    {"website", FlagUnsupported},
-    {"replication", FlagUnsupported},
+    {"website", FlagWebsite},
+    {"replication", FlagReplication},
     {"encryption", FlagEncryption},
-    {"logging", FlagUnsupported},
-    {"requestPayment", FlagUnsupported},
-    {"accelerate", FlagUnsupported},
+    {"logging", FlagLogging},
+    {"requestPayment", FlagRequestPayment},
+    {"accelerate", FlagAccelerate},
     {"inventory", FlagUnsupported},
     {"analytics", FlagUnsupported},
     {"metrics", FlagUnsupported},
@@ -603,6 +603,10 @@ HttpResponse S3RestApi::dispatch(S3Call &call)
     if (call.key.isEmpty() && (f & FlagLifecycle)
         && (method == "GET" || method == "PUT" || method == "DELETE"))
         return lifecycleDocument(call);
+    if (call.key.isEmpty()
+        && (f & (FlagWebsite | FlagLogging | FlagRequestPayment | FlagAccelerate | FlagReplication))
+        && (method == "GET" || method == "PUT" || method == "DELETE"))
+        return configurationDocument(call);
     if (call.key.isEmpty()) {
         if (method == "GET") {
             if (f & FlagLocation) {
@@ -1472,6 +1476,160 @@ HttpResponse S3RestApi::lifecycleDocument(S3Call &call)
     if (m_lifecycleChanged)
         m_lifecycleChanged(call.bucket);
     return r;
+}
+
+HttpResponse S3RestApi::configurationDocument(S3Call &call)
+{
+    using Doc = S3Store::BucketDocument;
+    struct Kind
+    {
+        quint32 flag;
+        Doc document;
+        const char *root; // the document's root element
+        const char *get, *put, *del; // operation names; del null: S3 has no DELETE for it
+        // GET without a configuration: an error code (404), else this document.
+        const char *missingCode, *missingMessage, *missingDocument;
+    };
+    static const Kind kinds[] = {
+        {FlagWebsite, Doc::Website, "WebsiteConfiguration", "GetBucketWebsite", "PutBucketWebsite",
+            "DeleteBucketWebsite", "NoSuchWebsiteConfiguration",
+            "The specified bucket does not have a website configuration", nullptr},
+        {FlagLogging, Doc::Logging, "BucketLoggingStatus", "GetBucketLogging", "PutBucketLogging",
+            nullptr, nullptr, nullptr,
+            "<BucketLoggingStatus xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"},
+        {FlagRequestPayment, Doc::RequestPayment, "RequestPaymentConfiguration",
+            "GetBucketRequestPayment", "PutBucketRequestPayment", nullptr, nullptr, nullptr,
+            "<RequestPaymentConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+            "<Payer>BucketOwner</Payer></RequestPaymentConfiguration>"},
+        {FlagAccelerate, Doc::Accelerate, "AccelerateConfiguration",
+            "GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", nullptr,
+            nullptr, nullptr,
+            "<AccelerateConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"/>"},
+        {FlagReplication, Doc::Replication, "ReplicationConfiguration", "GetBucketReplication",
+            "PutBucketReplication", "DeleteBucketReplication",
+            "ReplicationConfigurationNotFoundError", "The replication configuration was not found",
+            nullptr},
+    };
+    const Kind *kind = &kinds[0];
+    for (const Kind &k : kinds) {
+        if (call.flags & k.flag) {
+            kind = &k;
+            break;
+        }
+    }
+    const QByteArray &method = call.request.method;
+    if (method == "GET") {
+        call.operation = QLatin1String(kind->get);
+        auto document = m_store->bucketDocument(call.bucket, kind->document);
+        if (!document)
+            return error(call, document.error());
+        if (!document->isEmpty())
+            return xmlResponse(*document);
+        if (kind->missingCode)
+            return error(call,
+                makeError(
+                    QLatin1String(kind->missingCode), QLatin1String(kind->missingMessage), 404));
+        return xmlResponse(
+            QByteArray("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n") + kind->missingDocument);
+    }
+    if (method == "DELETE" && !kind->del) {
+        call.operation = QStringLiteral("Unknown");
+        return error(call, s3errors::methodNotAllowed());
+    }
+    QByteArray document;
+    if (method == "PUT") {
+        call.operation = QLatin1String(kind->put);
+        if (auto b = m_store->checkBucket(call.bucket); !b)
+            return error(call, b.error());
+        document = call.request.body.toByteArray();
+        auto parsed = s3xml::parse(document);
+        if (!parsed)
+            return error(call, parsed.error());
+        if (parsed->name != QLatin1String(kind->root))
+            return error(call,
+                s3errors::malformedXml(
+                    QStringLiteral("the root element must be %1").arg(QLatin1String(kind->root))));
+        if (auto checked = checkConfiguration(call, kind->flag, *parsed); !checked)
+            return error(call, checked.error());
+    } else {
+        call.operation = QLatin1String(kind->del);
+    }
+    if (auto stored = m_store->setBucketDocument(call.bucket, kind->document, document); !stored)
+        return error(call, stored.error());
+    return emptyResponse(method == "PUT" ? 200 : 204);
+}
+
+Result<void> S3RestApi::checkConfiguration(
+    const S3Call &call, quint32 flag, const XmlElement &root) const
+{
+    const auto invalid = [](const QString &message) { return s3errors::invalidArgument(message); };
+    switch (flag) {
+    case FlagWebsite: {
+        const XmlElement *redirect = root.child(u"RedirectAllRequestsTo");
+        if (redirect) {
+            if (redirect->childText(u"HostName").isEmpty())
+                return s3errors::malformedXml(QStringLiteral("RedirectAllRequestsTo needs a "
+                                                             "HostName"));
+            if (root.child(u"IndexDocument") || root.child(u"ErrorDocument")
+                || root.child(u"RoutingRules"))
+                return invalid(QStringLiteral("RedirectAllRequestsTo cannot be provided in "
+                                              "conjunction with other Routing/Redirect "
+                                              "configurations."));
+            return {};
+        }
+        const XmlElement *index = root.child(u"IndexDocument");
+        const QString suffix = index ? index->childText(u"Suffix") : QString();
+        if (suffix.isEmpty())
+            return invalid(QStringLiteral("A value for IndexDocument Suffix must be provided if "
+                                          "RedirectAllRequestsTo is empty"));
+        if (suffix.contains(u'/'))
+            return invalid(QStringLiteral("The IndexDocument Suffix is not well formed"));
+        if (const XmlElement *e = root.child(u"ErrorDocument"); e && e->childText(u"Key").isEmpty())
+            return invalid(QStringLiteral("The ErrorDocument Key is not well formed"));
+        return {};
+    }
+    case FlagLogging: {
+        const XmlElement *enabled = root.child(u"LoggingEnabled");
+        if (!enabled)
+            return {}; // logging off
+        const QString target = enabled->childText(u"TargetBucket");
+        if (target.isEmpty() || !enabled->child(u"TargetPrefix"))
+            return s3errors::malformedXml(QStringLiteral("LoggingEnabled needs a TargetBucket "
+                                                         "and a TargetPrefix"));
+        if (!m_store->checkBucket(target))
+            return makeError(QStringLiteral("InvalidTargetBucketForLogging"),
+                QStringLiteral("The target bucket for logging does not exist"), 400);
+        return {};
+    }
+    case FlagRequestPayment: {
+        const QString payer = root.childText(u"Payer");
+        if (payer != QLatin1String("Requester") && payer != QLatin1String("BucketOwner"))
+            return s3errors::malformedXml(QStringLiteral("Payer is Requester or BucketOwner"));
+        return {};
+    }
+    case FlagAccelerate: {
+        const QString status = root.childText(u"Status");
+        if (status != QLatin1String("Enabled") && status != QLatin1String("Suspended"))
+            return s3errors::malformedXml(QStringLiteral("Status is Enabled or Suspended"));
+        if (call.bucket.contains(u'.'))
+            return s3errors::invalidRequest(QStringLiteral("S3 Transfer Acceleration is not "
+                                                           "supported for buckets with periods "
+                                                           "(.) in their names"));
+        return {};
+    }
+    case FlagReplication: {
+        if (m_store->versioning(call.bucket) != S3Versioning::Enabled)
+            return s3errors::invalidRequest(QStringLiteral("Versioning must be 'Enabled' on the "
+                                                           "bucket to apply a replication "
+                                                           "configuration"));
+        if (root.childText(u"Role").isEmpty() || !root.child(u"Rule"))
+            return s3errors::malformedXml(QStringLiteral("a replication configuration needs a "
+                                                         "Role and at least one Rule"));
+        return {};
+    }
+    default:
+        return {};
+    }
 }
 
 HttpResponse S3RestApi::bucketEncryptionDocument(S3Call &call)

@@ -17,6 +17,7 @@ class S3SignatureVerifier;
 class Tracer;
 struct S3BucketAccess;
 struct S3Call;
+struct XmlElement;
 namespace s3xml {
 struct CorsRule;
 }
@@ -87,6 +88,11 @@ private:
     HttpResponse objectLockConfiguration(S3Call &call); // Get/PutObjectLockConfiguration
     HttpResponse objectLockSettings(S3Call &call); // Get/PutObjectRetention, Get/PutObjectLegalHold
     HttpResponse lifecycleDocument(S3Call &call); // Get/Put/DeleteBucketLifecycleConfiguration
+    // Website, logging, requester pays, acceleration and replication: validated, kept and
+    // given back as S3 does, without acting on them (no website endpoint, no access logs).
+    HttpResponse configurationDocument(S3Call &call);
+    // A configuration document's checks beyond its schema (flag: which one).
+    Result<void> checkConfiguration(const S3Call &call, quint32 flag, const XmlElement &root) const;
     std::shared_ptr<const s3lifecycle::Configuration> lifecycle(const QString &bucket);
     // x-amz-expiration, when a lifecycle rule will expire the object.
     void addExpirationHeader(HttpResponse &r, const S3Object &o);

@@ -87,6 +87,14 @@ const std::vector<Migration> kMigrations = {
         "CREATE TABLE s3_completed (upload_id TEXT PRIMARY KEY, bucket TEXT NOT NULL,"
         "  key BLOB NOT NULL, etag TEXT NOT NULL, version_id TEXT NOT NULL,"
         "  checksum_alg TEXT NOT NULL, checksum TEXT NOT NULL, completed_ns INTEGER NOT NULL);"},
+    // Configurations kept and given back, not acted on: website, server access logging,
+    // requester pays, transfer acceleration, replication.
+    {7,
+        "ALTER TABLE s3_buckets ADD COLUMN website BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN logging BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN request_payment BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN accelerate BLOB;"
+        "ALTER TABLE s3_buckets ADD COLUMN replication BLOB;"},
 };
 
 // The columns both object tables share, in readObject's order.
@@ -387,8 +395,9 @@ Result<void> forgetUpload(Database &db, const QByteArray &uploadId)
 const char *documentColumn(S3Store::BucketDocument which)
 {
     static const char *const columns[] = {"tagging", "cors", "notification", "policy", "acl",
-        "public_access_block", "ownership", "encryption", "lifecycle", "object_lock_configuration"};
-    static_assert(std::size(columns) == size_t(S3Store::BucketDocument::ObjectLock) + 1);
+        "public_access_block", "ownership", "encryption", "lifecycle", "object_lock_configuration",
+        "website", "logging", "request_payment", "accelerate", "replication"};
+    static_assert(std::size(columns) == size_t(S3Store::BucketDocument::Replication) + 1);
     return columns[int(which)];
 }
 

@@ -337,6 +337,11 @@ public:
         Encryption,
         Lifecycle,
         ObjectLock,
+        Website,
+        Logging,
+        RequestPayment,
+        Accelerate,
+        Replication,
     };
     Result<QByteArray> bucketDocument(const QString &bucket, BucketDocument which);
     Result<void> setBucketDocument(
