@@ -756,7 +756,17 @@ bool S3Store::isValidBucketName(const QString &name)
         if (allNumbers)
             return false;
     }
-    return !name.startsWith(QLatin1String("xn--")) && !name.endsWith(QLatin1String("-s3alias"));
+    // Prefixes and suffixes S3 keeps for itself (access point aliases, Object Lambda, Multi-Region
+    // Access Points, directory and table buckets).
+    for (const char *prefix : {"xn--", "sthree-", "amzn-s3-demo-"}) {
+        if (name.startsWith(QLatin1String(prefix)))
+            return false;
+    }
+    for (const char *suffix : {"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"}) {
+        if (name.endsWith(QLatin1String(suffix)))
+            return false;
+    }
+    return true;
 }
 
 QList<S3Bucket> S3Store::listBuckets()

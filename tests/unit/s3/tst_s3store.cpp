@@ -195,9 +195,11 @@ void TestS3Store::buckets()
     QCOMPARE(again.error().code, QStringLiteral("BucketAlreadyOwnedByYou"));
     QCOMPARE(m_s3->createBucket(QStringLiteral("Bad_Name"), {}).error().code,
         QStringLiteral("InvalidBucketName"));
-    for (const char *bad : {"ab", "-ab", "ab-", "a..b", "10.0.0.1", "xn--abc", "a.-b"})
+    for (const char *bad : {"ab", "-ab", "ab-", "a..b", "10.0.0.1", "xn--abc", "a.-b", "sthree-abc",
+             "sthree-configurator", "amzn-s3-demo-bucket", "abc-s3alias", "abc--ol-s3", "abc.mrap",
+             "abc--x-s3", "abc--table-s3"})
         QVERIFY2(!S3Store::isValidBucketName(QString::fromLatin1(bad)), bad);
-    for (const char *good : {"abc", "my.bucket-1", "0ab", "a-b.c"})
+    for (const char *good : {"abc", "my.bucket-1", "0ab", "a-b.c", "three-abc", "abc-ol-s3"})
         QVERIFY2(S3Store::isValidBucketName(QString::fromLatin1(good)), good);
     QVERIFY(m_s3->putObject(QStringLiteral("b-one"), "k", stage("v"), {}));
     QCOMPARE(
