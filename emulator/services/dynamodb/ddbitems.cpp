@@ -290,22 +290,36 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
     Json before, after;
     bool failed = false;
     std::optional<qint64> expiry;
+    // A plain PutItem (no condition, no old values asked for, no index or stream to keep) needs
+    // of the item it replaces only its size, for the capacity it consumes: it is not parsed.
+    const DdbTable &table = **t;
+    const bool oldSizeOnly = kind == PreparedWrite::Put && !w->condition
+        && rv == QLatin1String("NONE") && table.indexes.isEmpty() && !table.streamEnabled;
+    qint64 oldSize = 0;
     auto done = m_store->write([&](Database &db) -> Result<void> {
         Transaction tx(db);
         if (!tx.began())
             return tx.began();
-        auto old = readItem(db, **t, w->key);
-        if (!old)
-            return old.error();
-        before = std::move(*old);
-        if (!w->conditionHolds(before)) {
-            failed = true;
-            return {};
+        if (oldSizeOnly) {
+            auto size = readItemSize(db, table, w->key);
+            if (!size)
+                return size.error();
+            oldSize = *size;
+            after = std::move(w->item);
+        } else {
+            auto old = readItem(db, table, w->key);
+            if (!old)
+                return old.error();
+            before = std::move(*old);
+            if (!w->conditionHolds(before)) {
+                failed = true;
+                return {};
+            }
+            auto updated = w->after(before);
+            if (!updated)
+                return updated.error();
+            after = std::move(*updated);
         }
-        auto updated = w->after(before);
-        if (!updated)
-            return updated.error();
-        after = std::move(*updated);
         if (auto e = writeItem(db, **t, w->key, before, after, originOf(info)); !e)
             return e;
         auto c = tx.commit();
@@ -334,8 +348,8 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
     }
     if (attributes.is_object() && !attributes.empty())
         out["Attributes"] = attributes;
-    const qint64 size
-        = qMax(after.is_null() ? 0 : itemSize(after), before.is_null() ? 0 : itemSize(before));
+    const qint64 size = qMax(
+        after.is_null() ? 0 : itemSize(after), before.is_null() ? oldSize : itemSize(before));
     if (Json c = consumedCapacity(info, r, **t, writeUnits(size)); !c.is_null())
         out["ConsumedCapacity"] = c;
     info.spanAttributes.append({QStringLiteral("aws.dynamodb.table_names"), (*t)->name});

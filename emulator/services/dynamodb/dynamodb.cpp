@@ -1377,6 +1377,18 @@ Result<Json> DynamoDb::readItem(Database &db, const DdbTable &table, const Key &
     return item;
 }
 
+Result<qint64> DynamoDb::readItemSize(Database &db, const DdbTable &table, const Key &key) const
+{
+    auto st = db.cached("SELECT size FROM ddb_items WHERE tbl = ? AND h = ? AND pk = ? AND sk = ?");
+    if (!st)
+        return st.error();
+    (*st)->bind(1, table.id).bind(2, key.hash).bind(3, key.pk).bind(4, key.sk);
+    qint64 size = 0;
+    if (auto read = (*st)->forEachRow([&] { size = (*st)->int64(0); }); !read)
+        return read.error();
+    return size;
+}
+
 QByteArray DynamoDb::itemCacheKey(const DdbTable &table, const Key &key)
 {
     QByteArray out;

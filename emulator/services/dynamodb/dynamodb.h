@@ -184,6 +184,8 @@ private:
 
     // Inside the writer connection, in a transaction: the item at `key`, or null JSON.
     Result<Json> readItem(Database &db, const DdbTable &table, const Key &key) const;
+    // The stored size of an item (0 when there is none), without reading the item.
+    Result<qint64> readItemSize(Database &db, const DdbTable &table, const Key &key) const;
     // Who made a write: a request (its trace goes with the stream record), or TTL.
     struct Origin
     {

@@ -188,6 +188,22 @@ void TestDynamoDb::putGetConditionsAndReturnValues()
         "v":{"N":"2"}},"ReturnValues":"ALL_OLD","ConditionExpression":"v = :one",
         "ExpressionAttributeValues":{":one":{"N":"1.5"}}})j"));
     JCOMPARE(old["Attributes"]["v"], J(R"j({"N":"1.5"})j"));
+    // A put consumes the write units of the larger of the item it writes and the one it
+    // replaces (a plain put reads only the old item's size).
+    Json big = J(R"j({"TableName":"tbl","Item":{"pk":{"S":"c"},"sk":{"N":"1"}}})j");
+    big["Item"]["v"] = {{"S", std::string(1500, 'x')}};
+    QVERIFY(call("PutItem", big));
+    const auto units = [&](const char *item) {
+        Json put = {{"TableName", "tbl"}, {"ReturnConsumedCapacity", "TOTAL"}};
+        put["Item"] = J(item);
+        return ok("PutItem", put)["ConsumedCapacity"]["CapacityUnits"].get<double>();
+    };
+    QCOMPARE(units(R"j({"pk":{"S":"c"},"sk":{"N":"1"},"v":{"S":"small"}})j"), 2.0);
+    QCOMPARE(units(R"j({"pk":{"S":"c"},"sk":{"N":"1"},"v":{"S":"small"}})j"), 1.0);
+    QCOMPARE(units(R"j({"pk":{"S":"c"},"sk":{"N":"2"},"v":{"S":"new"}})j"), 1.0);
+    JCOMPARE(ok("GetItem",
+                 J(R"j({"TableName":"tbl","Key":{"pk":{"S":"c"},"sk":{"N":"1"}}})j"))["Item"]["v"],
+        J(R"j({"S":"small"})j"));
     // Key mistakes.
     QCOMPARE(call("GetItem", J(R"j({"TableName":"tbl","Key":{"pk":{"S":"a"}}})j")).error().message,
         QStringLiteral("The provided key element does not match the schema"));
