@@ -1,6 +1,7 @@
 """An S3 bucket's settings from a template, as CloudFormation's AWS::S3::Bucket properties
 write them (BucketEncryption, PublicAccessBlockConfiguration, OwnershipControls,
-AccessControl, LifecycleConfiguration, ObjectLockEnabled and ObjectLockConfiguration): read
+AccessControl, LifecycleConfiguration, ObjectLockEnabled and ObjectLockConfiguration, and the
+kept WebsiteConfiguration, LoggingConfiguration and AccelerateConfiguration): read
 back with boto3 as the API's Get… calls answer them, applied to new objects, and checked by
 `tarmac check` with the messages the API's own Put… calls give. Written from CloudFormation's
 AWS::S3::Bucket reference."""
@@ -56,6 +57,25 @@ Resources:
       AccessControl: PublicRead
       OwnershipControls:
         Rules: [{ObjectOwnership: ObjectWriter}]
+  Site:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: tpl-site
+      WebsiteConfiguration:
+        IndexDocument: index.html
+        ErrorDocument: error.html
+        RoutingRules:
+          - RoutingRuleCondition: {KeyPrefixEquals: docs/}
+            RedirectRule: {ReplaceKeyPrefixWith: documents/, HttpRedirectCode: "301"}
+      LoggingConfiguration:
+        DestinationBucketName: !Ref Public
+        LogFilePrefix: site/
+      AccelerateConfiguration: {AccelerationStatus: Enabled}
+  SelfLogged:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: tpl-self-logged
+      LoggingConfiguration: {LogFilePrefix: own/}
 """
 
 
@@ -109,6 +129,21 @@ class S3TemplateSettingsTest(unittest.TestCase):
         self.assertEqual(self.s3.get_bucket_ownership_controls(Bucket="tpl-public")[
             "OwnershipControls"]["Rules"], [{"ObjectOwnership": "ObjectWriter"}])
 
+    def test_kept_configurations_read_back(self):
+        site = self.s3.get_bucket_website(Bucket="tpl-site")
+        self.assertEqual(site["IndexDocument"], {"Suffix": "index.html"})
+        self.assertEqual(site["ErrorDocument"], {"Key": "error.html"})
+        self.assertEqual(site["RoutingRules"], [{
+            "Condition": {"KeyPrefixEquals": "docs/"},
+            "Redirect": {"HttpRedirectCode": "301", "ReplaceKeyPrefixWith": "documents/"}}])
+        self.assertEqual(self.s3.get_bucket_logging(Bucket="tpl-site")["LoggingEnabled"],
+                         {"TargetBucket": "tpl-public", "TargetPrefix": "site/"})
+        # Without DestinationBucketName a bucket logs to itself.
+        self.assertEqual(self.s3.get_bucket_logging(Bucket="tpl-self-logged")["LoggingEnabled"],
+                         {"TargetBucket": "tpl-self-logged", "TargetPrefix": "own/"})
+        self.assertEqual(self.s3.get_bucket_accelerate_configuration(Bucket="tpl-site")["Status"],
+                         "Enabled")
+
     def test_new_objects_get_the_buckets_settings(self):
         put = self.s3.put_object(Bucket="tpl-secure", Key="logs/a.txt", Body=b"hello")
         self.assertEqual(put["ServerSideEncryption"], "aws:kms")
@@ -135,6 +170,8 @@ class S3TemplateSettingsTest(unittest.TestCase):
                                         " AbortIncompleteMultipartUpload: {DaysAfterInitiation: 1}}]}"),
             "ObjectLockConfiguration": ("{ObjectLockEnabled: Enabled, Rule: {DefaultRetention: "
                                         "{Mode: GOVERNANCE}}}"),
+            "WebsiteConfiguration": "{IndexDocument: pages/index.html}",
+            "AccelerateConfiguration": "{AccelerationStatus: Fast}",
         }
         for prop, value in bad.items():
             with self.subTest(prop), tempfile.TemporaryDirectory() as project:

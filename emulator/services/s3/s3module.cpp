@@ -375,6 +375,9 @@ Result<void> S3Module::putBucketDocuments(
             return canned.error();
         acl = s3access::aclToStorage(*canned);
     }
+    QByteArray logging = settings.logging;
+    logging.replace(QByteArrayLiteral("<TargetBucket></TargetBucket>"),
+        QByteArray("<TargetBucket>" + name.toUtf8() + "</TargetBucket>"));
     const struct
     {
         S3Store::BucketDocument which;
@@ -388,6 +391,9 @@ Result<void> S3Module::putBucketDocuments(
         {S3Store::BucketDocument::Lifecycle, settings.lifecycle, !before.lifecycle.isEmpty()},
         {S3Store::BucketDocument::ObjectLock, settings.objectLock, !before.objectLock.isEmpty()},
         {S3Store::BucketDocument::Acl, acl, !before.cannedAcl.isEmpty()},
+        {S3Store::BucketDocument::Website, settings.website, !before.website.isEmpty()},
+        {S3Store::BucketDocument::Logging, logging, !before.logging.isEmpty()},
+        {S3Store::BucketDocument::Accelerate, settings.accelerate, !before.accelerate.isEmpty()},
     };
     for (const auto &d : documents) {
         if (d.now.isEmpty() && !d.was)

@@ -1,5 +1,7 @@
 #include "services/s3/s3resources.h"
 
+#include "services/s3/s3configs.h"
+
 #include "services/s3/s3access.h"
 #include "services/s3/s3lifecycle.h"
 #include "services/s3/s3objectlock.h"
@@ -56,7 +58,13 @@ public:
                 {"OwnershipControls", E,
                     "kept; access control is enforced under --verify-signatures"},
                 {"AccessControl", E, "kept; access control is enforced under --verify-signatures"},
-                {"AccelerateConfiguration", I, "there is nothing to accelerate locally"},
+                // Kept for the API's Get… calls, but what they configure does not happen here.
+                {"AccelerateConfiguration", I,
+                    "kept (GetBucketAccelerateConfiguration); there is nothing to accelerate "
+                    "locally"},
+                {"WebsiteConfiguration", I,
+                    "kept (GetBucketWebsite); no website endpoint serves the bucket"},
+                {"LoggingConfiguration", I, "kept (GetBucketLogging); no access logs are written"},
                 {"MetricsConfigurations", I, "no CloudWatch metrics"},
             },
             "bucket"};
@@ -227,6 +235,59 @@ QString encryptionXml(const Json &p)
         }
     }
     return wrap("ServerSideEncryptionConfiguration", rules);
+}
+
+QString websiteXml(const Json &p)
+{
+    QString inner;
+    const Json &redirectAll = member(p, "RedirectAllRequestsTo");
+    if (redirectAll.is_object())
+        inner += wrap("RedirectAllRequestsTo",
+            element("HostName", redirectAll, "HostName")
+                + element("Protocol", redirectAll, "Protocol"));
+    if (p.is_object() && p.contains("IndexDocument"))
+        inner += wrap("IndexDocument", element("Suffix", p, "IndexDocument"));
+    if (p.is_object() && p.contains("ErrorDocument"))
+        inner += wrap("ErrorDocument", element("Key", p, "ErrorDocument"));
+    const Json &rules = member(p, "RoutingRules");
+    if (rules.is_array()) {
+        QString list;
+        for (const Json &r : rules) {
+            const Json &condition = member(r, "RoutingRuleCondition");
+            const Json &redirect = member(r, "RedirectRule");
+            list += wrap("RoutingRule",
+                (condition.is_object() ? wrap("Condition",
+                     element(
+                         "HttpErrorCodeReturnedEquals", condition, "HttpErrorCodeReturnedEquals")
+                         + element("KeyPrefixEquals", condition, "KeyPrefixEquals"))
+                                       : QString())
+                    + wrap("Redirect",
+                        element("HostName", redirect, "HostName")
+                            + element("HttpRedirectCode", redirect, "HttpRedirectCode")
+                            + element("Protocol", redirect, "Protocol")
+                            + element("ReplaceKeyPrefixWith", redirect, "ReplaceKeyPrefixWith")
+                            + element("ReplaceKeyWith", redirect, "ReplaceKeyWith")));
+        }
+        inner += wrap("RoutingRules", list);
+    }
+    return wrap("WebsiteConfiguration", inner);
+}
+
+// TargetBucket is left empty when the template names none: the bucket logs to itself, and its
+// name is known only once it is made.
+QString loggingXml(const Json &p)
+{
+    return wrap("BucketLoggingStatus",
+        wrap("LoggingEnabled",
+            (p.is_object() && p.contains("DestinationBucketName")
+                    ? element("TargetBucket", p, "DestinationBucketName")
+                    : QStringLiteral("<TargetBucket></TargetBucket>"))
+                + wrap("TargetPrefix", escaped(scalar(member(p, "LogFilePrefix"))))));
+}
+
+QString accelerateXml(const Json &p)
+{
+    return wrap("AccelerateConfiguration", element("Status", p, "AccelerationStatus"));
 }
 
 QString publicAccessBlockXml(const Json &p)
@@ -401,6 +462,39 @@ Result<void> readBucketDocuments(const Json &p, BucketSettings &out,
                 return s3objectlock::renderConfiguration(c);
             },
             out.objectLock);
+        !r)
+        return r;
+    // Kept as given, checked as the API's Put… calls check them.
+    const auto kept = [&](const char *property, const QString &xml, const char *root, auto check,
+                          QByteArray &into) -> Result<void> {
+        if (!p.contains(property))
+            return {};
+        const QByteArray document = xml.toUtf8();
+        auto parsed = s3xml::parse(document);
+        if (!parsed)
+            return fail({QLatin1String(property)}, templateMessage(property, parsed.error()));
+        if (parsed->name != QLatin1String(root))
+            return fail(
+                {QLatin1String(property)}, QStringLiteral("not a %1").arg(QLatin1String(root)));
+        if (auto r = check(*parsed); !r)
+            return fail({QLatin1String(property)}, templateMessage(property, r.error()));
+        into = document;
+        return {};
+    };
+    if (auto r = kept("WebsiteConfiguration", websiteXml(p.value("WebsiteConfiguration", Json())),
+            "WebsiteConfiguration", s3configs::checkWebsite, out.website);
+        !r)
+        return r;
+    if (auto r = kept(
+            "LoggingConfiguration", loggingXml(p.value("LoggingConfiguration", Json())),
+            "BucketLoggingStatus", [](const XmlElement &) { return Result<void>(); }, out.logging);
+        !r)
+        return r;
+    if (auto r = kept(
+            "AccelerateConfiguration", accelerateXml(p.value("AccelerateConfiguration", Json())),
+            "AccelerateConfiguration",
+            [](const XmlElement &e) { return s3configs::checkAccelerate(e, QString()); },
+            out.accelerate);
         !r)
         return r;
     if (p.contains("ObjectLockEnabled")) {

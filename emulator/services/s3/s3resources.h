@@ -34,6 +34,9 @@ struct BucketSettings
     QByteArray ownership; // OwnershipControls
     QByteArray lifecycle; // LifecycleConfiguration
     QByteArray objectLock; // ObjectLockConfiguration
+    QByteArray website; // WebsiteConfiguration
+    QByteArray logging; // LoggingConfiguration (an empty TargetBucket: the bucket itself)
+    QByteArray accelerate; // AccelerateConfiguration
     bool objectLockEnabled = false; // ObjectLockEnabled
     QString cannedAcl; // AccessControl, as x-amz-acl names it ("public-read")
 };

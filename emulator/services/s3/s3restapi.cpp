@@ -6,6 +6,7 @@
 #include "http/awserror.h"
 #include "http/servicedetector.h"
 #include "services/s3/s3bodystager.h"
+#include "services/s3/s3configs.h"
 #include "services/s3/s3errors.h"
 #include "services/s3/s3lifecycle.h"
 #include "services/s3/s3lifecyclerunner.h"
@@ -1562,71 +1563,28 @@ HttpResponse S3RestApi::configurationDocument(S3Call &call)
 Result<void> S3RestApi::checkConfiguration(
     const S3Call &call, quint32 flag, const XmlElement &root) const
 {
-    const auto invalid = [](const QString &message) { return s3errors::invalidArgument(message); };
     switch (flag) {
-    case FlagWebsite: {
-        const XmlElement *redirect = root.child(u"RedirectAllRequestsTo");
-        if (redirect) {
-            if (redirect->childText(u"HostName").isEmpty())
-                return s3errors::malformedXml(QStringLiteral("RedirectAllRequestsTo needs a "
-                                                             "HostName"));
-            if (root.child(u"IndexDocument") || root.child(u"ErrorDocument")
-                || root.child(u"RoutingRules"))
-                return invalid(QStringLiteral("RedirectAllRequestsTo cannot be provided in "
-                                              "conjunction with other Routing/Redirect "
-                                              "configurations."));
-            return {};
-        }
-        const XmlElement *index = root.child(u"IndexDocument");
-        const QString suffix = index ? index->childText(u"Suffix") : QString();
-        if (suffix.isEmpty())
-            return invalid(QStringLiteral("A value for IndexDocument Suffix must be provided if "
-                                          "RedirectAllRequestsTo is empty"));
-        if (suffix.contains(u'/'))
-            return invalid(QStringLiteral("The IndexDocument Suffix is not well formed"));
-        if (const XmlElement *e = root.child(u"ErrorDocument"); e && e->childText(u"Key").isEmpty())
-            return invalid(QStringLiteral("The ErrorDocument Key is not well formed"));
-        return {};
-    }
+    case FlagWebsite:
+        return s3configs::checkWebsite(root);
     case FlagLogging: {
+        if (auto r = s3configs::checkLogging(root); !r)
+            return r;
         const XmlElement *enabled = root.child(u"LoggingEnabled");
-        if (!enabled)
-            return {}; // logging off
-        const QString target = enabled->childText(u"TargetBucket");
-        if (target.isEmpty() || !enabled->child(u"TargetPrefix"))
-            return s3errors::malformedXml(QStringLiteral("LoggingEnabled needs a TargetBucket "
-                                                         "and a TargetPrefix"));
-        if (!m_store->checkBucket(target))
+        if (enabled && !m_store->checkBucket(enabled->childText(u"TargetBucket")))
             return makeError(QStringLiteral("InvalidTargetBucketForLogging"),
                 QStringLiteral("The target bucket for logging does not exist"), 400);
         return {};
     }
-    case FlagRequestPayment: {
-        const QString payer = root.childText(u"Payer");
-        if (payer != QLatin1String("Requester") && payer != QLatin1String("BucketOwner"))
-            return s3errors::malformedXml(QStringLiteral("Payer is Requester or BucketOwner"));
-        return {};
-    }
-    case FlagAccelerate: {
-        const QString status = root.childText(u"Status");
-        if (status != QLatin1String("Enabled") && status != QLatin1String("Suspended"))
-            return s3errors::malformedXml(QStringLiteral("Status is Enabled or Suspended"));
-        if (call.bucket.contains(u'.'))
-            return s3errors::invalidRequest(QStringLiteral("S3 Transfer Acceleration is not "
-                                                           "supported for buckets with periods "
-                                                           "(.) in their names"));
-        return {};
-    }
-    case FlagReplication: {
+    case FlagRequestPayment:
+        return s3configs::checkRequestPayment(root);
+    case FlagAccelerate:
+        return s3configs::checkAccelerate(root, call.bucket);
+    case FlagReplication:
         if (m_store->versioning(call.bucket) != S3Versioning::Enabled)
             return s3errors::invalidRequest(QStringLiteral("Versioning must be 'Enabled' on the "
                                                            "bucket to apply a replication "
                                                            "configuration"));
-        if (root.childText(u"Role").isEmpty() || !root.child(u"Rule"))
-            return s3errors::malformedXml(QStringLiteral("a replication configuration needs a "
-                                                         "Role and at least one Rule"));
-        return {};
-    }
+        return s3configs::checkReplication(root);
     default:
         return {};
     }
