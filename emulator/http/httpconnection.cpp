@@ -427,11 +427,7 @@ void HttpConnection::processInput()
         switch (m_parser.state()) {
         case HttpRequestParser::State::Error:
             if (m_parser.errorStatus() == 413) {
-                m_closeAfterResponse = true;
-                HttpResponse refusal = m_server->handler()->bodyTooLarge(m_parser.request());
-                m_phase = Phase::Handling;
-                writeResponse(refusal, false);
-                afterResponse();
+                sendAndClose(m_server->handler()->bodyTooLarge(m_parser.request()));
                 break;
             }
             sendErrorAndClose(m_parser.errorStatus(), m_parser.errorReason());
@@ -646,9 +642,13 @@ void HttpConnection::afterResponse()
 
 void HttpConnection::sendErrorAndClose(int status, const QByteArray &reason)
 {
+    sendAndClose(
+        HttpResponse::json(status, QByteArray("{\"message\":\"") + reason + QByteArray("\"}")));
+}
+
+void HttpConnection::sendAndClose(HttpResponse response)
+{
     m_closeAfterResponse = true;
-    HttpResponse response
-        = HttpResponse::json(status, QByteArray("{\"message\":\"") + reason + QByteArray("\"}"));
     m_phase = Phase::Handling;
     writeResponse(response, false);
     afterResponse();
@@ -672,11 +672,7 @@ void HttpConnection::onTimeout()
     case Phase::Reading:
         if (m_parser.state() == HttpRequestParser::State::Body) {
             // The head is in: the service answers in its own shape (S3's RequestTimeout).
-            m_closeAfterResponse = true;
-            HttpResponse refusal = m_server->handler()->requestTimeout(m_parser.request());
-            m_phase = Phase::Handling;
-            writeResponse(refusal, false);
-            afterResponse();
+            sendAndClose(m_server->handler()->requestTimeout(m_parser.request()));
             break;
         }
         sendErrorAndClose(408, QByteArrayLiteral("Request timed out"));

@@ -47,6 +47,8 @@ private:
     void dispatch();
     void writeResponse(HttpResponse &response, bool headRequest);
     void sendErrorAndClose(int status, const QByteArray &reason);
+    // An answer the server makes itself (a refusal), then the connection closes.
+    void sendAndClose(HttpResponse response);
     void streamFile();
     bool sendFileBody();
     bool copyFileBody();
