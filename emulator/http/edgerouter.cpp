@@ -93,18 +93,21 @@ qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
     return match.service == QLatin1String("s3") ? kS3MaxPut : kApiBodyLimit;
 }
 
+HttpHandler *EdgeRouter::serviceHandler(const HttpRequest &head) const
+{
+    return m_registry->handlerFor(detectService(head).service);
+}
+
 HttpResponse EdgeRouter::bodyTooLarge(const HttpRequest &head) const
 {
-    const ServiceMatch match = detectService(head);
-    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+    if (HttpHandler *handler = serviceHandler(head))
         return handler->bodyTooLarge(head);
     return HttpHandler::bodyTooLarge(head);
 }
 
 HttpResponse EdgeRouter::requestTimeout(const HttpRequest &head) const
 {
-    const ServiceMatch match = detectService(head);
-    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+    if (HttpHandler *handler = serviceHandler(head))
         return handler->requestTimeout(head);
     return HttpHandler::requestTimeout(head);
 }
@@ -113,8 +116,7 @@ HttpResponse EdgeRouter::internalError(const HttpRequest &head, const QString &m
 {
     if (head.path.startsWith("/_tarmac/"))
         return HttpHandler::internalError(head, message);
-    const ServiceMatch match = detectService(head);
-    if (HttpHandler *handler = m_registry->handlerFor(match.service))
+    if (HttpHandler *handler = serviceHandler(head))
         return handler->internalError(head, message);
     return HttpHandler::internalError(head, message);
 }

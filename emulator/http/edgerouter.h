@@ -58,6 +58,8 @@ public:
 private:
     // To the service's handler (or its refusal when it has none running).
     void route(HttpRequest &&request, HttpResponder responder, const ServiceMatch &match);
+    // The handler of the service a request's head names; nullptr when none runs.
+    HttpHandler *serviceHandler(const HttpRequest &head) const;
 
     ServiceRegistry *m_registry;
     Tracer *m_tracer;

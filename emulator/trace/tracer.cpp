@@ -198,20 +198,18 @@ void Tracer::writerLoop()
             m_wakeWriter.wait(&m_mutex, deadline);
         }
     };
-    bool gathered = false; // what is pending has been gathered for an interval already
     for (;;) {
         if (!m_stop && pendingCount() == 0) {
-            gathered = false;
+            // Idle until a record comes, then let its batch fill. Records found here otherwise
+            // were gathered during the last batch's extra interval (below).
             m_writerIdle = true;
             while (!m_stop && pendingCount() == 0)
                 m_wakeWriter.wait(&m_mutex);
             m_writerIdle = false;
+            gather();
         }
         if (pendingCount() == 0)
             break; // stopping, and nothing left to write
-
-        if (!gathered)
-            gather();
 
         QList<Span> spans;
         QList<LogRecord> logs;
@@ -238,7 +236,6 @@ void Tracer::writerLoop()
         // the next batch without waking this thread, which wakes once per batch (at the
         // interval's end) instead of twice (at the batch's first record, and its end).
         gather();
-        gathered = true;
     }
 }
 

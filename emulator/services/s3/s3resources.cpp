@@ -464,37 +464,34 @@ Result<void> readBucketDocuments(const Json &p, BucketSettings &out,
             out.objectLock);
         !r)
         return r;
-    // Kept as given, checked as the API's Put… calls check them.
-    const auto kept = [&](const char *property, const QString &xml, const char *root, auto check,
-                          QByteArray &into) -> Result<void> {
-        if (!p.contains(property))
-            return {};
-        const QByteArray document = xml.toUtf8();
-        auto parsed = s3xml::parse(document);
-        if (!parsed)
-            return fail({QLatin1String(property)}, templateMessage(property, parsed.error()));
-        if (parsed->name != QLatin1String(root))
-            return fail(
-                {QLatin1String(property)}, QStringLiteral("not a %1").arg(QLatin1String(root)));
-        if (auto r = check(*parsed); !r)
-            return fail({QLatin1String(property)}, templateMessage(property, r.error()));
-        into = document;
-        return {};
+    // Kept as the API keeps them: the property as the document's XML, which the API's Put…
+    // call would have to accept.
+    const auto keptAs = [](QString (*toXml)(const Json &), auto check) {
+        return [toXml, check](const Json &v) -> Result<QByteArray> {
+            QByteArray xml = toXml(v).toUtf8();
+            auto parsed = s3xml::parse(xml);
+            if (!parsed)
+                return parsed.error();
+            if (auto r = check(*parsed); !r)
+                return r.error();
+            return xml;
+        };
     };
-    if (auto r = kept("WebsiteConfiguration", websiteXml(p.value("WebsiteConfiguration", Json())),
-            "WebsiteConfiguration", s3configs::checkWebsite, out.website);
+    const auto asIs = [](const QByteArray &xml) { return xml; };
+    if (auto r = document(
+            "WebsiteConfiguration", keptAs(websiteXml, s3configs::checkWebsite), asIs, out.website);
         !r)
         return r;
-    if (auto r = kept(
-            "LoggingConfiguration", loggingXml(p.value("LoggingConfiguration", Json())),
-            "BucketLoggingStatus", [](const XmlElement &) { return Result<void>(); }, out.logging);
+    // Its TargetBucket may be left empty for the bucket itself, which checkLogging refuses.
+    if (auto r = document("LoggingConfiguration",
+            keptAs(loggingXml, [](const XmlElement &) { return Result<void>(); }), asIs,
+            out.logging);
         !r)
         return r;
-    if (auto r = kept(
-            "AccelerateConfiguration", accelerateXml(p.value("AccelerateConfiguration", Json())),
-            "AccelerateConfiguration",
-            [](const XmlElement &e) { return s3configs::checkAccelerate(e, QString()); },
-            out.accelerate);
+    if (auto r = document("AccelerateConfiguration",
+            keptAs(accelerateXml,
+                [](const XmlElement &e) { return s3configs::checkAccelerate(e, QString()); }),
+            asIs, out.accelerate);
         !r)
         return r;
     if (p.contains("ObjectLockEnabled")) {

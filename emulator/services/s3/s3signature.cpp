@@ -149,7 +149,17 @@ QByteArray v2CanonicalTail(const HttpRequest &request)
     return out;
 }
 
-Error v2Mismatch()
+// X-Amz-Date's ISO 8601 basic form, "20130524T000000Z", in UTC; invalid when it is not that.
+QDateTime parseAmzDate(const QByteArray &value)
+{
+    QDateTime at
+        = QDateTime::fromString(QString::fromLatin1(value), QStringLiteral("yyyyMMddTHHmmssZ"));
+    at.setTimeSpec(Qt::UTC);
+    return at;
+}
+
+// The answer to any signature that does not verify (SigV4, SigV2, a form's policy).
+Error signatureMismatch()
 {
     return s3errors::signatureDoesNotMatch(
         QStringLiteral("The request signature we calculated does not match the signature you "
@@ -174,13 +184,10 @@ Result<void> S3SignatureVerifier::checkPresignedExpiry(
         if (expires > 604800)
             return malformed(QStringLiteral("X-Amz-Expires must be less than a week (in seconds) "
                                             "that is 604800 seconds"));
-        QDateTime signedAt
-            = QDateTime::fromString(QString::fromLatin1(request.queryItem("X-Amz-Date")),
-                QStringLiteral("yyyyMMddTHHmmssZ"));
+        const QDateTime signedAt = parseAmzDate(request.queryItem("X-Amz-Date"));
         if (!signedAt.isValid())
             return malformed(QStringLiteral("X-Amz-Date must be in the ISO8601 Long Format "
                                             "\"yyyyMMdd'T'HHmmss'Z'\""));
-        signedAt.setTimeSpec(Qt::UTC);
         if (signedAt.toSecsSinceEpoch() + expires < nowSeconds)
             return denied(QStringLiteral("Request has expired"));
         return {};
@@ -211,7 +218,7 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Query(
         + v2CanonicalTail(request);
     const QByteArray expected = hmacSha1(*secret, toSign).toBase64();
     if (!constantTimeEqual(expected, request.queryItem("Signature")))
-        return v2Mismatch();
+        return signatureMismatch();
     Verified v;
     v.accessKeyId = accessKey;
     return v;
@@ -251,19 +258,13 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verifyV2Header(
             return v;
         }
     }
-    return v2Mismatch();
+    return signatureMismatch();
 }
 
 Result<void> S3SignatureVerifier::checkRequestTime(
     const QByteArray &value, bool iso8601, qint64 wallSeconds)
 {
-    QDateTime at;
-    if (iso8601) {
-        at = QDateTime::fromString(QString::fromLatin1(value), QStringLiteral("yyyyMMddTHHmmssZ"));
-        at.setTimeSpec(Qt::UTC);
-    } else {
-        at = parseHttpDate(value);
-    }
+    const QDateTime at = iso8601 ? parseAmzDate(value) : parseHttpDate(value);
     // A time before 1970 is refused as malformed, as S3 refuses it, not as skewed.
     if (!at.isValid() || at.toSecsSinceEpoch() < 0)
         return denied(QStringLiteral("AWS authentication requires a valid Date or x-amz-date "
@@ -500,9 +501,7 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
     const QByteArray key = signingKey(*secret, f.date, f.region, f.service);
     const QByteArray expected = hmacSha256(key, toSign).toHex();
     if (!constantTimeEqual(expected, f.signature))
-        return s3errors::signatureDoesNotMatch(
-            QStringLiteral("The request signature we calculated does not match the signature "
-                           "you provided. Check your key and signing method."));
+        return signatureMismatch();
     Verified v;
     v.accessKeyId = f.accessKey;
     if (payloadHash.startsWith("STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
@@ -513,17 +512,12 @@ Result<S3SignatureVerifier::Verified> S3SignatureVerifier::verify(
 Result<void> S3SignatureVerifier::verifyPostPolicy(
     const QByteArray &policy, const PostSignature &fields) const
 {
-    const auto mismatch = [] {
-        return s3errors::signatureDoesNotMatch(
-            QStringLiteral("The request signature we calculated does not match the signature "
-                           "you provided. Check your key and signing method."));
-    };
     if (!fields.accessKeyId.isEmpty() || !fields.signatureV2.isEmpty()) {
         const auto secret = m_secrets.constFind(fields.accessKeyId);
         if (secret == m_secrets.constEnd())
             return s3errors::invalidAccessKeyId();
         if (!constantTimeEqual(hmacSha1(*secret, policy).toBase64(), fields.signatureV2))
-            return mismatch();
+            return signatureMismatch();
         return {};
     }
     if (fields.algorithm.isEmpty() && fields.credential.isEmpty() && fields.signature.isEmpty())
@@ -544,7 +538,7 @@ Result<void> S3SignatureVerifier::verifyPostPolicy(
         return s3errors::invalidAccessKeyId();
     const QByteArray key = signingKey(*secret, scope[1], scope[2], scope[3]);
     if (!constantTimeEqual(hmacSha256(key, policy).toHex(), fields.signature.toLower()))
-        return mismatch();
+        return signatureMismatch();
     return {};
 }
 
