@@ -1,6 +1,7 @@
 #include "template/resourcetype.h"
 
 #include <QCryptographicHash>
+#include <QDir>
 
 #include <cmath>
 
@@ -17,6 +18,14 @@ ResourceIdentity ResourceType::identity(
     return id;
 }
 ResourceCheck::~ResourceCheck() = default;
+
+QString ResourceCheck::localPath(const QString &path) const
+{
+    // QDir takes a leading ':' for a resource compiled into the program, and an absolute path:
+    // unchanged, "::src" would be created in the working folder by a build.
+    const QString relative = path.startsWith(u':') ? QStringLiteral("./") + path : path;
+    return QDir::cleanPath(QDir(baseDir()).absoluteFilePath(relative));
+}
 FunctionEventType::~FunctionEventType() = default;
 
 const PropertySupport *ResourceTypeInfo::property(const QString &name) const

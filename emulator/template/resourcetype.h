@@ -97,6 +97,9 @@ public:
     virtual Error error(const QStringList &property, const QString &message) const = 0;
     // The folder relative code and content paths start from (the template's).
     virtual QString baseDir() const = 0;
+    // A code or content path of the template as a local path: relative paths start from
+    // baseDir(). A path such as ":src" is a relative one here, not one of Qt's resources.
+    QString localPath(const QString &path) const;
     // A resource loaded before this one (everything it refers to is), by physical id (what
     // Ref gives: a layer version's ARN), or null.
     virtual const StackResource *loaded(const QString &physicalId) const = 0;

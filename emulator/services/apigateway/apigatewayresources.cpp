@@ -262,7 +262,7 @@ public:
                     {QStringLiteral("DefinitionUri")},
                     QStringLiteral("only a local file is read (an S3 location is not)"));
             } else {
-                const QString file = QDir(check.baseDir()).absoluteFilePath(path);
+                const QString file = check.localPath(path);
                 QFile f(file);
                 if (!f.open(QIODevice::ReadOnly))
                     return check.error({QStringLiteral("DefinitionUri")},
@@ -296,7 +296,7 @@ public:
                 continue;
             const QString path
                 = a.jwks.startsWith(QLatin1String("file://")) ? a.jwks.mid(7) : a.jwks;
-            QFile f(QDir(check.baseDir()).absoluteFilePath(path));
+            QFile f(check.localPath(path));
             auto keys = f.open(QIODevice::ReadOnly)
                 ? parseJson(f.readAll())
                 : Result<Json>(Error {QStringLiteral("NotFound"), {}});

@@ -199,8 +199,7 @@ public:
                     f.layerDirs.append(dir);
                 } else if (!mapped.isEmpty()) {
                     // A public layer (Powertools, …) given as a local folder: a local layer.
-                    const QString folder
-                        = QDir::cleanPath(QDir(m_check.baseDir()).absoluteFilePath(mapped));
+                    const QString folder = m_check.localPath(mapped);
                     if (!QFileInfo(folder).isDir())
                         return m_check.error({QStringLiteral("Layers"), QString::number(i)},
                             QStringLiteral("the folder %1 given for layer %2 does not exist")
@@ -383,7 +382,7 @@ private:
     // The absolute folder, or empty (reported) for an archive.
     Result<QString> codeFolder(const QString &uri, const char *property)
     {
-        const QString dir = QDir::cleanPath(QDir(m_check.baseDir()).absoluteFilePath(uri));
+        const QString dir = m_check.localPath(uri);
         const QFileInfo info(dir);
         if (!info.exists())
             return m_check.error({QLatin1String(property)},
@@ -632,7 +631,7 @@ public:
             return Json();
         }
         const QString uri = qs(content.get<std::string>());
-        const QString dir = QDir::cleanPath(QDir(check.baseDir()).absoluteFilePath(uri));
+        const QString dir = check.localPath(uri);
         const QFileInfo info(dir);
         if (!info.exists())
             return check.error({QLatin1String(key)},

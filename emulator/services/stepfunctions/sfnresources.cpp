@@ -179,7 +179,7 @@ Result<DefinitionSource> readSamDefinition(
         check.unsupported(property, {property}, QLatin1String(kS3Definition));
         return DefinitionSource {property, std::nullopt};
     }
-    const QString file = QDir::cleanPath(QDir(check.baseDir()).absoluteFilePath(path));
+    const QString file = check.localPath(path);
     QFile f(file);
     if (!QFileInfo(file).isFile() || !f.open(QIODevice::ReadOnly))
         return check.error({property}, QStringLiteral("cannot read %1").arg(file));

@@ -151,6 +151,7 @@ private slots:
     void errors_data();
     void errors();
     void codeUriDefaultsToTheTemplateFolder();
+    void colonPathsAreRelative();
     void parametersWithoutValues();
     void unresolvableOutputsAreReported();
     void samDropsUnknownResourceKeys();
@@ -947,6 +948,19 @@ void TestStackLoader::codeUriDefaultsToTheTemplateFolder()
           "    Properties: {Handler: a.b, Runtime: nodejs20.x}\n");
     QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
     QCOMPARE(firstSpec(*stack).codeDir, QDir::cleanPath(p.path()));
+}
+
+void TestStackLoader::colonPathsAreRelative()
+{
+    // Qt reads ":src" as a resource compiled into the program (an absolute path): a template's
+    // ":src" is the template folder's own, and nothing is made in the working folder.
+    Project p;
+    QVERIFY(QDir().mkpath(p.path() + QStringLiteral("/:src")));
+    auto stack = p.load(kHeader
+        + "Resources:\n  F:\n    Type: AWS::Serverless::Function\n"
+          "    Properties: {CodeUri: ':src', Handler: a.b, Runtime: nodejs20.x}\n");
+    QVERIFY2(stack, stack ? "" : qPrintable(stack.error().message));
+    QCOMPARE(firstSpec(*stack).codeDir, QDir::cleanPath(p.path()) + QStringLiteral("/:src"));
 }
 
 void TestStackLoader::parametersWithoutValues()
