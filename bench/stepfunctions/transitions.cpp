@@ -1,13 +1,16 @@
 // Step Functions: the interpreter's own cost per state transition, without HTTP or a client.
 //
-// SfnExecutor runs executions of the benchmark's 10-state Pass workflow (bench/stepfunctions/
-// run's: each state a Pass with a small Parameters, a constant and one `.$` path) on this
-// process's event loop, as the engine's thread runs them, with what it has in Tarmac: the
-// system clock, a Tracer writing every state's span to SQLite on its own thread, and for
-// STANDARD executions the state store (history and checkpoint saved every turn). --executions
-// of them are run, --concurrency at a time, after a warm-up; the figures are the CPU of the
-// event loop's thread (CLOCK_THREAD_CPUTIME_ID) and of the whole process (getrusage: the
-// tracer's and SQLite's threads too) per state transition, and transitions per second.
+// SfnExecutor runs executions of the benchmark's workflows (bench/stepfunctions/run's): the
+// 10-state Pass workflow (each state a Pass with a small Parameters, a constant and one `.$`
+// path) and the 5-task Lambda workflow (each state a Task whose Resource is a function's ARN;
+// here the Dispatcher is one that answers every invoke at once with `{}`, so the figure is the
+// Task states' own cost, the function's excluded) on this process's event loop, as the engine's
+// thread runs them, with what it has in Tarmac: the system clock, a Tracer writing every state's
+// span to SQLite on its own thread, and for STANDARD executions the state store (history and
+// checkpoint saved every turn). --executions of them are run, --concurrency at a time, after a
+// warm-up; the figures are the CPU of the event loop's thread (CLOCK_THREAD_CPUTIME_ID) and of the
+// whole process (getrusage: the tracer's and SQLite's threads too) per state transition, and
+// transitions per second.
 //
 //   build/bin/bench_sfn_transitions [--executions 20000] [--concurrency 8] [--reps 3]
 //
@@ -50,6 +53,22 @@ public:
     Result<void> submitAsync(Delivery) override { return {}; }
 };
 
+QByteArray taskDefinition()
+{
+    QByteArray states;
+    for (int i = 1; i <= 5; ++i) {
+        if (i > 1)
+            states += ',';
+        states += QByteArray(R"("T)") + QByteArray::number(i)
+            + R"(": {"Type": "Task", "Resource": )"
+              R"("arn:aws:lambda:us-east-1:000000000000:function:Fn", )"
+            + (i < 5 ? QByteArray(R"("Next": "T)") + QByteArray::number(i + 1) + '"'
+                     : QByteArray(R"("End": true)"))
+            + '}';
+    }
+    return R"({"Comment": "bench: 5 Lambda tasks", "StartAt": "T1", "States": {)" + states + "}}";
+}
+
 QByteArray passDefinition()
 {
     QByteArray states;
@@ -90,7 +109,7 @@ struct Figures
 
 Figures run(SfnExecutor &executor, const SfnMachine &machine,
     const std::shared_ptr<const AslStateMachine> &parsed, int executions, int concurrency,
-    int *serial)
+    int transitionsEach, int *serial)
 {
     QEventLoop loop;
     int started = 0;
@@ -123,7 +142,7 @@ Figures run(SfnExecutor &executor, const SfnMachine &machine,
     for (int i = 0; i < std::min(concurrency, executions); ++i)
         startOne();
     loop.exec();
-    const double transitions = double(executions) * 10;
+    const double transitions = double(executions) * transitionsEach;
     return {(threadCpuUs() - thread0) / transitions, (processCpuUs() - process0) / transitions,
         transitions / (double(wall.nsecsElapsed()) / 1e9)};
 }
@@ -161,40 +180,49 @@ int main(int argc, char **argv)
     NoFunctions functions;
     SfnExecutor executor({&clock, tracer->get(), &functions, &sfnStore, QUrl(),
         QStringLiteral("us-east-1"), QStringLiteral("000000000000")});
-    auto parsed = parseAslDefinition(passDefinition());
-    if (!parsed)
-        qFatal("%s", qPrintable(parsed.error().message));
-    const auto machineAsl = std::make_shared<const AslStateMachine>(std::move(*parsed));
-
-    std::printf("Step Functions interpreter: 10-state Pass workflow, %d executions per run, "
-                "%d at a time, median of %d runs\n\n",
+    std::printf("Step Functions interpreter: %d executions per run, %d at a time, median of %d "
+                "runs\n\n",
         executions, concurrency, reps);
-    std::printf("| type | transitions/s | engine thread CPU µs / transition | process CPU µs / "
-                "transition | goal ≤ 50 µs |\n|---|---|---|---|---|\n");
+    std::printf("| workflow | type | transitions/s | engine thread CPU µs / transition | process "
+                "CPU µs / transition | goal ≤ 50 µs |\n|---|---|---|---|---|---|\n");
     int serial = 0;
-    for (const char *type : {"EXPRESS", "STANDARD"}) {
-        SfnMachine m;
-        m.name = QStringLiteral("bench");
-        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:bench");
-        m.type = QString::fromLatin1(type);
-        m.definition = passDefinition();
-        run(executor, m, machineAsl, std::max(executions / 10, concurrency), concurrency,
-            &serial); // warm-up
-        std::vector<Figures> figures;
-        for (int r = 0; r < reps; ++r)
-            figures.push_back(run(executor, m, machineAsl, executions, concurrency, &serial));
-        const auto median = [&](double Figures::*f) {
-            std::vector<double> v;
-            for (const Figures &x : figures)
-                v.push_back(x.*f);
-            std::sort(v.begin(), v.end());
-            return v[v.size() / 2];
-        };
-        const double process = median(&Figures::processUsPerTransition);
-        std::printf("| %s | %.0f | %.1f | %.1f | %s |\n", type,
-            median(&Figures::transitionsPerSecond), median(&Figures::threadUsPerTransition),
-            process, process <= 50 ? "✓" : "✗");
-        std::fflush(stdout);
+    struct Workflow
+    {
+        const char *name;
+        QByteArray definition;
+        int transitions;
+    };
+    for (const Workflow &w : {Workflow {"10-state Pass", passDefinition(), 10},
+             Workflow {"5-task Lambda (invokes answered at once)", taskDefinition(), 5}}) {
+        auto parsed = parseAslDefinition(w.definition);
+        if (!parsed)
+            qFatal("%s", qPrintable(parsed.error().message));
+        const auto machineAsl = std::make_shared<const AslStateMachine>(std::move(*parsed));
+        for (const char *type : {"EXPRESS", "STANDARD"}) {
+            SfnMachine m;
+            m.name = QStringLiteral("bench");
+            m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:bench");
+            m.type = QString::fromLatin1(type);
+            m.definition = w.definition;
+            run(executor, m, machineAsl, std::max(executions / 10, concurrency), concurrency,
+                w.transitions, &serial); // warm-up
+            std::vector<Figures> figures;
+            for (int r = 0; r < reps; ++r)
+                figures.push_back(
+                    run(executor, m, machineAsl, executions, concurrency, w.transitions, &serial));
+            const auto median = [&](double Figures::*f) {
+                std::vector<double> v;
+                for (const Figures &x : figures)
+                    v.push_back(x.*f);
+                std::sort(v.begin(), v.end());
+                return v[v.size() / 2];
+            };
+            const double process = median(&Figures::processUsPerTransition);
+            std::printf("| %s | %s | %.0f | %.1f | %.1f | %s |\n", w.name, type,
+                median(&Figures::transitionsPerSecond), median(&Figures::threadUsPerTransition),
+                process, process <= 50 ? "✓" : "✗");
+            std::fflush(stdout);
+        }
     }
     (*tracer)->flush();
     return 0;

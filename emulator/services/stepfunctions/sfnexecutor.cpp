@@ -1,5 +1,6 @@
 #include "services/stepfunctions/sfnexecutor.h"
 
+#include "base/jsonwriter.h"
 #include "functions/delivery.h"
 #include "services/edgecalls.h"
 #include "services/stepfunctions/aslchoice.h"
@@ -256,9 +257,11 @@ struct SfnExecutor::Run
     Finished finished;
     int events = 0; // history events so far (the last one's id)
     // An express execution's history; a standard one's is in the store once saved, and in
-    // `unsaved` until then (so that no event is built twice or kept in memory twice).
-    QList<SfnHistoryEvent> history;
-    QList<SfnHistoryEvent> unsaved;
+    // `unsaved` until then (so that no event is built twice or kept in memory twice). Both are
+    // history lines (appendHistoryLine).
+    QByteArray history;
+    QByteArray unsaved;
+    int firstUnsaved = 0; // the id of unsaved's first event
     bool flushPosted = false; // in m_dirty
     bool finishPending = false; // ended: `finished` is told once that is saved
     int inFlight = 0; // tasks, calls and posted transitions
@@ -489,17 +492,21 @@ void SfnExecutor::testState(std::shared_ptr<const AslStateMachine> machine,
 
 void SfnExecutor::addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details)
 {
-    SfnHistoryEvent e;
-    e.id = ++run->events;
-    e.previousId = e.id - 1;
-    e.timestampMs = m_context.clock->nowMs();
-    e.type = type;
-    e.details = std::move(details);
+    addEventJson(run, type, toJsonBytes(details));
+}
+
+void SfnExecutor::addEventJson(
+    const std::shared_ptr<Run> &run, const QString &type, QByteArrayView details)
+{
+    const int id = ++run->events;
+    const qint64 timestampMs = m_context.clock->nowMs();
     if (run->express) {
-        run->history.append(std::move(e));
+        appendHistoryLine(run->history, id, timestampMs, type, details);
         return;
     }
-    run->unsaved.append(std::move(e));
+    if (run->unsaved.isEmpty())
+        run->firstUnsaved = id;
+    appendHistoryLine(run->unsaved, id, timestampMs, type, details);
     markDirty(run);
 }
 
@@ -527,8 +534,8 @@ void SfnExecutor::flushDirty(bool notify)
         run->flushPosted = false;
         if (run->unsaved.isEmpty() && !run->checkpointDirty)
             continue;
-        progress.append(
-            {&run->execution.arn, &run->unsaved, run->checkpointDirty ? &run->execution : nullptr});
+        progress.append({&run->execution.arn, &run->unsaved, run->firstUnsaved,
+            run->checkpointDirty ? &run->execution : nullptr});
         runs.push_back(std::move(run));
     }
     m_dirty.clear();
@@ -600,8 +607,8 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
         if (auto vars = parseJson(run->execution.checkpointVariables); vars && vars->is_object())
             run->root->variables = std::move(*vars);
         if (m_context.store) {
-            if (auto h = m_context.store->history(run->execution.arn))
-                run->events = int(h->size());
+            if (auto h = m_context.store->history(run->execution.arn); h && !h->isEmpty())
+                run->events = h->last().id;
         }
     } else {
         addEvent(run, QStringLiteral("ExecutionStarted"),
@@ -769,8 +776,11 @@ std::optional<QList<SfnHistoryEvent>> SfnExecutor::history(const QString &execut
         run = m_finished.value(executionArn);
     if (!run)
         return std::nullopt;
-    if (run->express)
-        return run->history;
+    if (run->express) {
+        QMap<int, SfnHistoryEvent> byId;
+        readHistoryLines(run->history, byId);
+        return QList<SfnHistoryEvent>(byId.begin(), byId.end());
+    }
     // A standard execution's: what is not saved yet is saved now, then all of it is read.
     if (!run->unsaved.isEmpty() || run->checkpointDirty) {
         markDirty(run);
@@ -879,10 +889,14 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
         }
     }
     const QString type = typeName(s);
-    addEvent(run, type + QStringLiteral("StateEntered"),
-        {{"stateEnteredEventDetails",
-            {{"name", toStd(name)}, {"input", inputText.toStdString()},
-                {"inputDetails", {{"truncated", false}}}}}});
+    {
+        JsonWriter w(inputText.size() + 128);
+        w.beginObject().key("stateEnteredEventDetails").beginObject();
+        w.key("name").string(name).key("input").string(inputText);
+        w.key("inputDetails").beginObject().key("truncated").boolean(false).endObject();
+        w.endObject().endObject();
+        addEventJson(run, type + QStringLiteral("StateEntered"), w.take());
+    }
     const QByteArray spanId = TraceContext::newSpanId();
     const qint64 startNs = m_context.clock->nowNs();
     const auto contextShared = std::make_shared<const Json>(contextObject(run, name, 0));
@@ -914,14 +928,17 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             return;
         }
         if (st.type != AslState::Type::Fail) {
-            Json details = {{"name", toStd(st.name)}, {"output", outputText.toStdString()},
-                {"outputDetails", {{"truncated", false}}}};
+            JsonWriter w(outputText.size() + 128);
+            w.beginObject().key("stateExitedEventDetails").beginObject();
+            w.key("name").string(st.name).key("output").string(outputText);
+            w.key("outputDetails").beginObject().key("truncated").boolean(false).endObject();
             if (o.assigned.is_object()) {
-                details["assignedVariables"] = std::move(o.assigned);
-                details["assignedVariablesDetails"] = {{"truncated", false}};
+                w.key("assignedVariables").value(o.assigned);
+                w.key("assignedVariablesDetails").beginObject();
+                w.key("truncated").boolean(false).endObject();
             }
-            addEvent(run, type + QStringLiteral("StateExited"),
-                {{"stateExitedEventDetails", std::move(details)}});
+            w.endObject().endObject();
+            addEventJson(run, type + QStringLiteral("StateExited"), w.take());
         }
         // A Catcher's (or a Choice rule's) Next goes on even from a state that would end.
         const std::optional<QString> target = next ? next : st.next;

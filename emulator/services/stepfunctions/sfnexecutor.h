@@ -168,6 +168,8 @@ private:
     // A .waitForTaskToken task's token came back: the task ends with `outcome`.
     Result<void> resolveToken(const QString &token, Outcome outcome);
     void addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details);
+    // The same with the details already written as JSON (an object).
+    void addEventJson(const std::shared_ptr<Run> &run, const QString &type, QByteArrayView details);
     // TestState's inspectionData: `value` as it stood at `what` (nothing for executions).
     void inspect(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const char *what, const Json &value);

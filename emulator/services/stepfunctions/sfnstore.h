@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QMap>
 #include <QString>
 
 #include <optional>
@@ -58,6 +59,14 @@ struct SfnHistoryEvent
     Json details; // {"stateEnteredEventDetails": {...}}
 };
 
+// A history as it is kept and stored: one JSON line per event, {"id", "previousEventId",
+// "timestamp", "type", "details"}. Written once when the event happens; read back only for
+// GetExecutionHistory (a list of events, each a tree of JSON values, costs many allocations).
+void appendHistoryLine(
+    QByteArray &lines, int id, qint64 timestampMs, const QString &type, QByteArrayView details);
+// The events of `lines`, added to `byId` (a later line with the same id replaces one before).
+void readHistoryLines(const QByteArray &lines, QMap<int, SfnHistoryEvent> &byId);
+
 // Step Functions' rows in the state database: state machines, standard executions and their
 // histories. Engine thread.
 class SfnStore
@@ -77,7 +86,8 @@ public:
     struct Progress
     {
         const QString *executionArn = nullptr;
-        const QList<SfnHistoryEvent> *events = nullptr;
+        const QByteArray *events = nullptr; // history lines (appendHistoryLine)
+        int firstEventId = 0; // the first one's id
         const SfnExecution *execution = nullptr; // or null
     };
     Result<void> saveProgress(const QList<Progress> &progress);
