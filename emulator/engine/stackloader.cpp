@@ -778,9 +778,13 @@ private:
             applyGlobals(m_resources[i]);
             addSamApiParts(i);
             if (m_resources[i].type == QLatin1String("AWS::Serverless::StateMachine")
-                && !m_resources[i].rawProperties.contains("Role"))
-                addImplicit(m_resources[i].logicalId + QStringLiteral("Role"),
-                    QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
+                && !m_resources[i].rawProperties.contains("Role")) {
+                // SAM's transform gives the state machine `Role: !GetAtt {Id}Role.Arn`: the role
+                // is made first, and its ARN is what the state machine shows.
+                const QString role = m_resources[i].logicalId + QStringLiteral("Role");
+                addImplicit(role, QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
+                m_resources[i].dependsOn.append(role);
+            }
             // A SAM type that expands its own Events (a state machine's), with its own types.
             if (const ResourceType *t = offeredType(m_resources[i].type);
                 t && !t->eventTypes().isEmpty()) {
@@ -792,8 +796,11 @@ private:
                 continue;
             const QString id = m_resources[i].logicalId;
             const QString path = m_resources[i].path;
-            if (!m_resources[i].rawProperties.contains("Role"))
+            if (!m_resources[i].rawProperties.contains("Role")) {
+                // `Role: !GetAtt {Id}Role.Arn`, as the SAM transform writes it.
                 addImplicit(id + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path);
+                m_resources[i].dependsOn.append(id + QStringLiteral("Role"));
+            }
             addFunctionParts(i);
             if (auto r = expandEvents(i); !r)
                 return r;
@@ -1369,6 +1376,16 @@ private:
                         return &s;
                 }
                 return nullptr;
+            }
+            Json attribute(const QString &logicalId, const QString &name) const override
+            {
+                const auto it = m_loader.m_index.constFind(logicalId);
+                if (it == m_loader.m_index.cend())
+                    return Json();
+                const Resource &r = m_loader.m_resources[*it];
+                if (!r.included || !r.resolved)
+                    return Json();
+                return r.identity.attributes.value(name, Json());
             }
 
         private:

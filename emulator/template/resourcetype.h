@@ -103,6 +103,14 @@ public:
     // A resource loaded before this one (everything it refers to is), by physical id (what
     // Ref gives: a layer version's ARN), or null.
     virtual const StackResource *loaded(const QString &physicalId) const = 0;
+    // What Fn::GetAtt gives for an attribute of a resource loaded before this one, by logical
+    // id (the Arn of the role the SAM transform made for it), or null.
+    virtual Json attribute(const QString &logicalId, const QString &name) const
+    {
+        Q_UNUSED(logicalId);
+        Q_UNUSED(name);
+        return Json();
+    }
     // The local folder given for a layer version ARN that is not in the template (a public
     // layer: `--layer ARN=DIR`; an ARN without its version matches every version), or empty.
     virtual QString layerFolder(const QString &arn) const

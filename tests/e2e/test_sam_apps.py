@@ -235,6 +235,9 @@ class SamApps(unittest.TestCase):
             self.assertEqual(outputs["HelloFunctionAliasInSub"], "alias " + function + ":live")
             self.assertEqual(outputs["HelloFunctionVersion"], function + ":1")
             lam = boto3_client(t, "lambda", read_timeout=60)
+            # The role the SAM transform made is the function's, as GetAtt gives it.
+            self.assertEqual(lam.get_function(FunctionName=function)["Configuration"]["Role"],
+                             outputs["HelloFunctionIamRole"])
             # The function, its alias (by ARN, and by name and qualifier) and its version all
             # run the newest code, as an AutoPublishAlias alias does after a deployment.
             for name, qualifier in ((physical_name(t, "HelloFunction"), None),

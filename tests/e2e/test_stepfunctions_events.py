@@ -78,10 +78,9 @@ class StepFunctionsEventsTest(unittest.TestCase):
         self.assertTrue(outputs["EchoRoleArn"].startswith(
             "arn:aws:iam::000000000000:role/"), outputs)
         self.assertIn("EchoRole", outputs["EchoRoleArn"])
+        # The state machine's role is the one SAM made, with the name GetAtt gives.
         described = self.sfn.describe_state_machine(stateMachineArn=ECHO)
-        self.assertTrue(described["roleArn"].startswith("arn:aws:iam::000000000000:role/"),
-                        described["roleArn"])
-        self.assertIn("EchoRole", described["roleArn"])
+        self.assertEqual(described["roleArn"], outputs["EchoRoleArn"])
 
     def test_put_events_starts_an_execution_with_the_detail(self):
         answer = self.events.put_events(Entries=[

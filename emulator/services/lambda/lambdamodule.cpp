@@ -212,10 +212,12 @@ Result<void> LambdaModule::putResource(const StackResource &resource, const Stac
     if (!spec->autoPublishAlias.isEmpty())
         f.qualifiers = {spec->autoPublishAlias, QStringLiteral("1")};
     f.persistent = false; // the template defines it again on every start
-    // The role SAM would make (IAM is not enforced; GetFunction shows it).
-    f.role = QStringLiteral("arn:aws:iam::%1:role/%2Role")
-                 .arg(m_functions->arnFor(resource.physicalId).section(u':', 4, 4),
-                     resource.logicalId);
+    // The template's role, or the one SAM makes (IAM is not enforced; GetFunction shows it).
+    f.role = !spec->role.isEmpty()
+        ? spec->role
+        : QStringLiteral("arn:aws:iam::%1:role/%2Role")
+              .arg(
+                  m_functions->arnFor(resource.physicalId).section(u':', 4, 4), resource.logicalId);
     if (spec->eventInvokeConfig) {
         EventInvokeConfig config;
         config.maximumRetryAttempts = spec->eventInvokeConfig->maximumRetryAttempts.value_or(2);

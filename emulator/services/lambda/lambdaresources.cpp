@@ -112,6 +112,13 @@ public:
             return m_check.error(
                 {}, QStringLiteral("the function %1 needs a Handler").arg(m_r.logicalId));
         f.description = string("Description");
+        f.role = string("Role");
+        if (sam && !m_p.contains("Role")) {
+            const Json made
+                = m_check.attribute(m_r.logicalId + QStringLiteral("Role"), QStringLiteral("Arn"));
+            if (made.is_string())
+                f.role = qs(made.get<std::string>());
+        }
         if (sam)
             f.autoPublishAlias = string("AutoPublishAlias");
 
@@ -782,7 +789,7 @@ Json FunctionSpec::toJson() const
     Json j = {{"runnable", runnable}, {"runtime", runtime.toStdString()},
         {"handler", handler.toStdString()}, {"codeDir", codeDir.toStdString()},
         {"inlineCode", inlineCode.toStdString()}, {"description", description.toStdString()},
-        {"timeoutSeconds", timeoutSeconds}, {"memoryMb", memoryMb},
+        {"role", role.toStdString()}, {"timeoutSeconds", timeoutSeconds}, {"memoryMb", memoryMb},
         {"ephemeralStorageMb", ephemeralStorageMb}, {"environment", stringMapJson(environment)},
         {"tags", stringMapJson(tags)}, {"sourceDir", sourceDir.toStdString()},
         {"buildMethod", buildMethod.toStdString()}, {"buildProperties", buildProperties},
@@ -824,6 +831,7 @@ FunctionSpec FunctionSpec::fromJson(const Json &j)
     f.autoPublishAlias = stringOf(j, "autoPublishAlias");
     f.inlineCode = QByteArray::fromStdString(j.value("inlineCode", std::string()));
     f.description = stringOf(j, "description");
+    f.role = stringOf(j, "role");
     f.timeoutSeconds = optionalInt(j, "timeoutSeconds").value_or(3);
     f.memoryMb = optionalInt(j, "memoryMb").value_or(128);
     f.ephemeralStorageMb = optionalInt(j, "ephemeralStorageMb").value_or(512);

@@ -41,6 +41,9 @@ struct FunctionSpec
     QString autoPublishAlias; // SAM: the alias (and version 1) invocations may name
     QByteArray inlineCode; // InlineCode / Code.ZipFile
     QString description;
+    // The execution role's ARN: Role, or that of the role the SAM transform made ({Id}Role).
+    // IAM is not enforced; GetFunction shows it.
+    QString role;
     int timeoutSeconds = 3;
     int memoryMb = 128;
     int ephemeralStorageMb = 512;

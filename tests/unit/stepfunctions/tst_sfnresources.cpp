@@ -364,6 +364,8 @@ Outputs:
     Value: !Ref Machine
   Name:
     Value: !GetAtt Machine.Name
+  RoleArn:
+    Value: !GetAtt MachineRole.Arn
 )");
         QVERIFY2(stack, qPrintable(stack ? QString() : stack.error().message));
         const Json definition = definitionOf(*stack, QStringLiteral("Machine"));
@@ -375,11 +377,17 @@ Outputs:
         QVERIFY2(name.startsWith(QStringLiteral("demo-Machine-")), qPrintable(name));
         QCOMPARE(outputOf(*stack, QStringLiteral("Ref")), QLatin1String(kArnPrefix) + name);
         QCOMPARE(specOf(*stack, QStringLiteral("Machine")).type, QStringLiteral("STANDARD"));
-        QVERIFY(specOf(*stack, QStringLiteral("Machine")).roleArn.isEmpty());
-        // The SAM transform's role.
+        // The SAM transform's role, made first: the state machine's role is its ARN, what
+        // Fn::GetAtt MachineRole.Arn gives.
         const StackResource *role = stack->resource(QStringLiteral("MachineRole"));
         QVERIFY(role);
         QCOMPARE(role->type, QStringLiteral("AWS::IAM::Role"));
+        QVERIFY2(role->physicalId.startsWith(QStringLiteral("demo-MachineRole-")),
+            qPrintable(role->physicalId));
+        QCOMPARE(specOf(*stack, QStringLiteral("Machine")).roleArn,
+            QStringLiteral("arn:aws:iam::000000000000:role/") + role->physicalId);
+        QCOMPARE(outputOf(*stack, QStringLiteral("RoleArn")),
+            specOf(*stack, QStringLiteral("Machine")).roleArn);
 
         // The events became rules (samEventsExpand has the details), not report items.
         QVERIFY(!reported(*stack, QStringLiteral("Schedule")));
