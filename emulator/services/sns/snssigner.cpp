@@ -37,7 +37,11 @@ using MdPtr = std::unique_ptr<EVP_MD, OpenSslFree<EVP_MD_free>>;
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, OpenSslFree<EVP_MD_CTX_free>>;
 using ExtensionPtr = std::unique_ptr<X509_EXTENSION, OpenSslFree<X509_EXTENSION_free>>;
 
-constexpr int keyBits = 2048;
+// RSA 1024 for keys made now: signing one message with RSA 2048 took 0.62 ms, 60% of a publish
+// to ten queues, where 1024 takes 0.09 ms. The key signs messages that never leave the machine
+// and protects nothing; verifiers (sns-validator, the SDKs' validators) check the signature,
+// not the key's size. A 2048-bit key already in a state folder is used as it is.
+constexpr int keyBits = 1024;
 constexpr int validDays = 3650;
 constexpr qint64 maxPemSize = 1 << 20;
 const char *const commonName = "sns.amazonaws.com";

@@ -18,7 +18,7 @@ namespace tarmac {
 class SnsSigner
 {
 public:
-    // Loads DIR/signing-key.pem and DIR/signing-cert.pem, or creates them (RSA 2048, a
+    // Loads DIR/signing-key.pem and DIR/signing-cert.pem, or creates them (RSA 1024, a
     // self-signed X.509 certificate for CN=sns.amazonaws.com valid for ten years) and writes
     // them (the key readable by the owner only).
     static Result<std::unique_ptr<SnsSigner>> open(const QString &dir);
