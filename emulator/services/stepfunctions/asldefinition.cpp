@@ -217,6 +217,8 @@ private:
     }
 
     // InputPath, OutputPath, ResultPath, ItemsPath: absent keeps `fallback`, null is nullopt.
+    // A variable (`$name.field`) may be read by any of them but ResultPath, which is where the
+    // result goes in the input.
     std::optional<QString> pathField(const Json &obj, const char *key, const QString &location,
         bool reference, const std::optional<QString> &fallback)
     {
@@ -228,7 +230,7 @@ private:
         if (it->is_string()) {
             const QString text = fromStd(it->get<std::string>());
             auto path = AslPath::parse(text);
-            if (path && path->variable().isEmpty()
+            if (path && (path->variable().isEmpty() || qstrcmp(key, "ResultPath") != 0)
                 && (!reference || (path->isReferencePath() && !path->isContextPath())))
                 return text;
         }

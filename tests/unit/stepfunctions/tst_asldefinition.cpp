@@ -321,6 +321,9 @@ private slots:
         row("ResultPath not a reference path",
             R"({"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$.a[*]","End":true}}})",
             {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/ResultPath")}, "ReferencePath");
+        row("a variable in ResultPath",
+            R"({"StartAt":"A","States":{"A":{"Type":"Pass","ResultPath":"$v.a","End":true}}})",
+            {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/ResultPath")}, "ReferencePath");
         row("InputPath not a path",
             R"({"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"a","End":true}}})",
             {QStringLiteral("SCHEMA_VALIDATION_FAILED /States/A/InputPath")}, "valid JSONPath");

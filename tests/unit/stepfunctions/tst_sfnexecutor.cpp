@@ -4,6 +4,7 @@
 
 #include <QSignalSpy>
 #include <QTest>
+#include <QTimer>
 
 using namespace tarmac;
 
@@ -32,8 +33,12 @@ public:
         } else {
             r.payload = next;
         }
-        d.done(r);
+        if (later) // as a function answers: on a later turn of the event loop
+            QTimer::singleShot(0, [done = d.done, r] { done(r); });
+        else
+            d.done(r);
     }
+    bool later = false;
     Result<void> submitAsync(Delivery) override { return {}; }
 
     struct Call
@@ -450,6 +455,36 @@ private slots:
                     h.details["stateExitedEventDetails"]["output"].get<std::string>());
         }
         QVERIFY(sameJson(rOutput, R"({"both": ["hi", 7], "seen": "hi", "again": "hi 7"})"));
+    }
+
+    // AWS: a variable can be read by any JSONPath field but ResultPath; a Task's OutputPath
+    // and Assign read the variables as the state found them, once its function answers.
+    void variablesInPathFields()
+    {
+        Fixture f;
+        f.sink.later = true;
+        f.sink.scripts[QStringLiteral("f")] = {R"({"n": 5})"};
+        f.start(R"asl({"StartAt": "P", "States": {
+  "P": {"Type": "Pass", "Assign": {"order": {"id": "o-1", "items": [1, 2, 3]}, "k": 2,
+        "list": [7, 8]},
+        "Next": "In"},
+  "In": {"Type": "Pass", "InputPath": "$order", "Next": "T"},
+  "T": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:f",
+        "Assign": {"got.$": "$.n", "k2.$": "$k"}, "OutputPath": "$order", "Next": "M"},
+  "M": {"Type": "Map", "ItemsPath": "$list",
+        "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+        "ResultPath": "$.mapped", "Next": "Last"},
+  "Last": {"Type": "Pass", "Parameters": {"in.$": "$", "got.$": "$got", "k2.$": "$k2"},
+           "End": true}}})asl");
+        f.settle();
+        QVERIFY(f.ended);
+        QVERIFY2(f.ended->status == QLatin1String("SUCCEEDED"),
+            qPrintable(f.ended->error + u' ' + f.ended->cause));
+        QCOMPARE(f.sink.calls.size(), 1);
+        QVERIFY(sameJson(f.sink.calls.first().payload, R"({"id": "o-1", "items": [1, 2, 3]})"));
+        // T's output is the variable $order; M maps the variable $list into it.
+        QVERIFY(sameJson(f.ended->output,
+            R"({"in": {"id": "o-1", "items": [1, 2, 3], "mapped": [7, 8]}, "got": 5, "k2": 2})"));
     }
 };
 
