@@ -833,6 +833,40 @@ class StepFunctionsDurabilityTest(unittest.TestCase):
             finally:
                 again.stop()
 
+    def test_kill_9_inside_a_parallel_resumes_inside_it(self):
+        """A branch that had ended is not run again; the one that was waiting goes on."""
+        definition = {"StartAt": "Par", "States": {"Par": {"Type": "Parallel", "End": True, "Branches": [
+            {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "quick", "End": True}}},
+            {"StartAt": "Before", "States": {
+                "Before": {"Type": "Pass", "Result": {"step": 1}, "Next": "Nap"},
+                "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "After"},
+                "After": {"Type": "Pass", "End": True}}}]}}}
+        with Tarmac(project=PROJECT) as t:
+            sfn = boto3_client(t, "stepfunctions")
+            machine = sfn.create_state_machine(name="parallel-nap", definition=json.dumps(definition),
+                                               roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+            run = sfn.start_execution(stateMachineArn=machine, name="inside")
+            wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(sfn, run["executionArn"])),
+                     what="the Wait state")
+            time.sleep(0.3)
+            t.kill9()
+            again = Tarmac(project=PROJECT, state=t.state).start()
+            try:
+                sfn = boto3_client(again, "stepfunctions")
+                # The waiting branch is in its Wait state again before the clock moves.
+                wait_for(lambda: [e["type"] for e in history(sfn, run["executionArn"])].count("WaitStateEntered") == 2,
+                         what="the Wait state, resumed")
+                status, state = tarmac_json(again, "/_tarmac/clock/advance", "POST", {"seconds": 3600})
+                self.assertEqual(status, 200, state)
+                d = finished(sfn, run["executionArn"], timeout=20)
+                self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", ["quick", {"step": 1}]))
+                entered = [e["stateEnteredEventDetails"]["name"] for e in history(sfn, run["executionArn"])
+                           if "stateEnteredEventDetails" in e]
+                # Par is entered again (its branches go on); Quick and Before ran once, Nap twice.
+                self.assertEqual(sorted(entered), ["After", "Before", "Nap", "Nap", "Par", "Par", "Quick"])
+            finally:
+                again.stop()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -204,6 +204,32 @@ QString spanJson(const QByteArray &json)
                                : QString::fromUtf8(json.left(kMax)) + QStringLiteral("…");
 }
 
+// The saved marks a resumed execution goes on from: those of branches and iterations of
+// `topState`, each inside a branch or iteration that was (still running) in the state its key
+// names. The others are left from states the execution had already left.
+QHash<QString, SfnScopeMark> resumableMarks(
+    const QList<SfnScopeMark> &marks, const QString &topState)
+{
+    const QChar separator(SfnScopeMark::separator);
+    QHash<QString, const SfnScopeMark *> byKey;
+    for (const SfnScopeMark &m : marks)
+        byKey.insert(m.key, &m);
+    QHash<QString, SfnScopeMark> out;
+    for (const SfnScopeMark &m : marks) {
+        const QStringList parts = m.key.split(separator);
+        if (parts.size() < 2 || parts.size() % 2 != 0 || parts.first() != topState)
+            continue;
+        bool valid = true;
+        for (qsizetype j = 2; j < parts.size() && valid; j += 2) {
+            const SfnScopeMark *parent = byKey.value(parts.mid(0, j).join(separator));
+            valid = parent && parent->outcome.isEmpty() && parent->state == parts[j];
+        }
+        if (valid)
+            out.insert(m.key, m);
+    }
+    return out;
+}
+
 // How long progress (history events, checkpoints) waits to be saved with other executions'.
 // An execution killed in that window resumes from an earlier state (which runs again).
 constexpr int kFlushDelayMs = 5;
@@ -240,6 +266,9 @@ struct SfnExecutor::Scope
     // Workflow variables assigned in this scope: a Parallel branch or Map iteration sees its
     // parents' and keeps its own.
     Json variables = Json::object();
+    // A branch's or iteration's name in the checkpoint (SfnScopeMark::key); empty for the
+    // execution's own scope.
+    QString key;
 
     bool isCancelled() const { return cancelled || (parent && parent->isCancelled()); }
 };
@@ -262,6 +291,13 @@ struct SfnExecutor::Run
     QByteArray history;
     QByteArray unsaved;
     int firstUnsaved = 0; // the id of unsaved's first event
+    // Where the branches and iterations of the top-level state stand (standard executions),
+    // not saved yet; clearMarks: the saved ones are out of date (the top-level state changed).
+    QList<SfnScopeMark> unsavedMarks;
+    bool clearMarks = false;
+    bool marksSaved = false; // the store may hold marks of this execution
+    // A resumed execution's marks, each taken when its branch or iteration starts again.
+    QHash<QString, SfnScopeMark> resumeMarks;
     bool flushPosted = false; // in m_dirty
     bool finishPending = false; // ended: `finished` is told once that is saved
     int inFlight = 0; // tasks, calls and posted transitions
@@ -522,6 +558,45 @@ void SfnExecutor::markDirty(const std::shared_ptr<Run> &run)
     }
 }
 
+void SfnExecutor::markScope(const std::shared_ptr<Run> &run, SfnScopeMark mark)
+{
+    if (run->express || !m_context.store || mark.key.isEmpty())
+        return;
+    for (SfnScopeMark &m : run->unsavedMarks) {
+        if (m.key == mark.key) {
+            m = std::move(mark);
+            markDirty(run);
+            return;
+        }
+    }
+    run->unsavedMarks.append(std::move(mark));
+    markDirty(run);
+}
+
+QString SfnExecutor::childKey(
+    const std::shared_ptr<Scope> &scope, const QString &state, qsizetype index)
+{
+    QString key = scope->key;
+    if (!key.isEmpty())
+        key += QChar(SfnScopeMark::separator);
+    return key + state + QChar(SfnScopeMark::separator) + QString::number(index);
+}
+
+std::optional<SfnScopeMark> SfnExecutor::takeResumeMark(
+    const std::shared_ptr<Run> &run, const QString &key)
+{
+    if (key.isEmpty())
+        return std::nullopt;
+    const auto it = run->resumeMarks.find(key);
+    if (it == run->resumeMarks.end())
+        return std::nullopt;
+    SfnScopeMark mark = std::move(*it);
+    run->resumeMarks.erase(it);
+    if (!mark.outcome.isEmpty())
+        markScope(run, mark); // saved again: the restart cleared the marks
+    return mark;
+}
+
 void SfnExecutor::flushDirty(bool notify)
 {
     m_flushScheduled = false;
@@ -532,10 +607,11 @@ void SfnExecutor::flushDirty(bool notify)
         if (!run || !run->flushPosted)
             continue; // gone, or listed twice
         run->flushPosted = false;
-        if (run->unsaved.isEmpty() && !run->checkpointDirty)
+        if (run->unsaved.isEmpty() && !run->checkpointDirty && run->unsavedMarks.isEmpty()
+            && !run->clearMarks)
             continue;
         progress.append({&run->execution.arn, &run->unsaved, run->firstUnsaved,
-            run->checkpointDirty ? &run->execution : nullptr});
+            run->checkpointDirty ? &run->execution : nullptr, run->clearMarks, &run->unsavedMarks});
         runs.push_back(std::move(run));
     }
     m_dirty.clear();
@@ -546,6 +622,12 @@ void SfnExecutor::flushDirty(bool notify)
     for (const auto &run : runs) {
         run->unsaved.clear();
         run->checkpointDirty = false;
+        if (run->clearMarks)
+            run->marksSaved = false;
+        if (!run->unsavedMarks.isEmpty())
+            run->marksSaved = true;
+        run->unsavedMarks.clear();
+        run->clearMarks = false;
     }
     for (const auto &run : runs) {
         if (!run->finishPending)
@@ -609,6 +691,10 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
         if (m_context.store) {
             if (auto h = m_context.store->history(run->execution.arn); h && !h->isEmpty())
                 run->events = h->last().id;
+            if (auto marks = m_context.store->scopeMarks(run->execution.arn)) {
+                run->marksSaved = !marks->isEmpty();
+                run->resumeMarks = resumableMarks(*marks, state);
+            }
         }
     } else {
         addEvent(run, QStringLiteral("ExecutionStarted"),
@@ -683,6 +769,8 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
     e.checkpointState.clear();
     e.checkpointInput.clear();
     run->checkpointDirty = true;
+    run->clearMarks = run->marksSaved; // nothing resumes any more
+    run->unsavedMarks.clear();
     // A standard execution's end is saved with the others' progress; who waits for it is told
     // once it is (what DescribeExecution answers then is durable).
     const bool deferred = m_context.store && !run->express;
@@ -886,7 +974,13 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             run->execution.checkpointInput = inputText;
             run->execution.checkpointVariables = toJsonBytes(run->root->variables);
             run->checkpointDirty = true;
+            // The branches and iterations of the state before are over.
+            run->clearMarks = run->marksSaved;
+            run->unsavedMarks.clear();
         }
+    } else if (!run->express && !scope->key.isEmpty()) {
+        markScope(run,
+            {scope->key, name, inputText, toJsonBytes(scope->variables), QString(), QByteArray()});
     }
     const QString type = typeName(s);
     {
@@ -1906,14 +2000,41 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
         auto branchScope = std::make_shared<Scope>();
         branchScope->parent = scope;
         branchScope->parentSpanId = TraceContext::newSpanId();
+        branchScope->key = childKey(scope, state.name, i);
         join->scopes.push_back(branchScope);
         const AslStateMachine *branch = &state.branches[size_t(i)];
         const qint64 branchStartNs = m_context.clock->nowNs();
-        post(
-            run, [this, run, branchScope, branch, effective, join, i, spanId, branchStartNs, done] {
-                enterState(run, branchScope, branch, branch->startAt, effective,
+        // A resumed execution: a branch that had ended is not run again; one that was running
+        // goes on from the state it was in.
+        QString startAt = branch->startAt;
+        Json branchInput = effective;
+        if (auto mark = takeResumeMark(run, branchScope->key)) {
+            if (mark->outcome == QLatin1String("SUCCEEDED")) {
+                auto output = parseJson(mark->output);
+                join->results[size_t(i)] = output ? *output : Json();
+                if (--join->left == 0) {
+                    join->over = true;
+                    addEvent(run, QStringLiteral("ParallelStateSucceeded"), Json::object());
+                    done({true, std::move(join->results), {}, {}});
+                    return;
+                }
+                continue;
+            }
+            if (mark->outcome.isEmpty() && branch->state(mark->state)) {
+                auto input = parseJson(mark->input);
+                auto variables = parseJson(mark->variables);
+                startAt = mark->state;
+                branchInput = input ? *input : Json::object();
+                if (variables && variables->is_object())
+                    branchScope->variables = std::move(*variables);
+            }
+        }
+        post(run,
+            [this, run, branchScope, branch, startAt, branchInput = std::move(branchInput), join, i,
+                spanId, branchStartNs, done] {
+                enterState(run, branchScope, branch, startAt, branchInput,
                     [this, run, join, i, spanId, branchStartNs, span = branchScope->parentSpanId,
-                        done](Outcome o) {
+                        key = branchScope->key, done](Outcome o) {
                         if (join->over)
                             return;
                         recordSpan(run, span, spanId, QStringLiteral("Branch %1").arg(i + 1),
@@ -1929,6 +2050,9 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
                             done(std::move(o));
                             return;
                         }
+                        markScope(run,
+                            {key, QString(), QByteArray(), QByteArrayLiteral("{}"),
+                                QStringLiteral("SUCCEEDED"), toJsonBytes(o.output)});
                         join->results[size_t(i)] = std::move(o.output);
                         if (--join->left == 0) {
                             join->over = true;
@@ -2235,6 +2359,25 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         const AslVariables variablesInPlace(variables ? &*variables : nullptr);
         while (!join->over && join->running < concurrency && join->next < join->items.size()) {
             const size_t index = join->next++;
+            // A resumed execution: an iteration that had ended is not run again; one that was
+            // running goes on from the state it was in. A distributed Map (its iterations are
+            // records of the ResultWriter) runs again from its beginning.
+            const QString key = join->children.empty()
+                ? childKey(scope, found->name, qsizetype(index))
+                : QString();
+            std::optional<SfnScopeMark> mark = takeResumeMark(run, key);
+            if (mark && !mark->outcome.isEmpty()) {
+                auto output = parseJson(mark->output);
+                join->results[index] = output ? *output : Json();
+                if (mark->outcome == QLatin1String("FAILED"))
+                    ++join->failures;
+                if (--join->left == 0) {
+                    join->over = true;
+                    succeed();
+                    return;
+                }
+                continue;
+            }
             ++join->running;
             Json itemContext = context;
             itemContext["Map"] = {{"Item", {{"Index", index}, {"Value", join->items[index]}}}};
@@ -2256,7 +2399,17 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             auto itemScope = std::make_shared<Scope>();
             itemScope->parent = scope;
             itemScope->parentSpanId = TraceContext::newSpanId();
+            itemScope->key = key;
             join->scopes.push_back(itemScope);
+            QString startAt = processor->startAt;
+            if (mark && processor->state(mark->state)) {
+                auto saved = parseJson(mark->input);
+                auto variables = parseJson(mark->variables);
+                startAt = mark->state;
+                input = saved ? *saved : Json::object();
+                if (variables && variables->is_object())
+                    itemScope->variables = std::move(*variables);
+            }
             const qint64 itemStartNs = m_context.clock->nowNs();
             addEvent(run, QStringLiteral("MapIterationStarted"),
                 {{"mapIterationStartedEventDetails", {{"name", toStd(name)}, {"index", index}}}});
@@ -2275,12 +2428,12 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                 child.startDateMs = m_context.clock->nowMs();
             }
             post(run,
-                [this, run, itemScope, processor, input = std::move(input), join, index, launch,
-                    name, toleratedCount, toleratedPercent, done, succeed, spanId,
+                [this, run, itemScope, processor, startAt, input = std::move(input), join, index,
+                    launch, name, toleratedCount, toleratedPercent, done, succeed, spanId,
                     itemStartNs]() mutable {
-                    enterState(run, itemScope, processor, processor->startAt, std::move(input),
+                    enterState(run, itemScope, processor, startAt, std::move(input),
                         [this, run, join, index, launch, name, toleratedCount, toleratedPercent,
-                            done, succeed, spanId, itemStartNs,
+                            done, succeed, spanId, itemStartNs, key = itemScope->key,
                             span = itemScope->parentSpanId](Outcome o) {
                             if (join->over)
                                 return;
@@ -2328,9 +2481,16 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                                 }
                                 join->results[index]
                                     = {{"Error", toStd(o.error)}, {"Cause", toStd(o.cause)}};
+                                markScope(run,
+                                    {key, QString(), QByteArray(), QByteArrayLiteral("{}"),
+                                        QStringLiteral("FAILED"),
+                                        toJsonBytes(join->results[index])});
                             } else {
                                 addEvent(run, QStringLiteral("MapIterationSucceeded"),
                                     {{"mapIterationSucceededEventDetails", details}});
+                                markScope(run,
+                                    {key, QString(), QByteArray(), QByteArrayLiteral("{}"),
+                                        QStringLiteral("SUCCEEDED"), toJsonBytes(o.output)});
                                 join->results[index] = std::move(o.output);
                             }
                             if (join->left == 0) {

@@ -168,6 +168,13 @@ private:
     // A .waitForTaskToken task's token came back: the task ends with `outcome`.
     Result<void> resolveToken(const QString &token, Outcome outcome);
     void addEvent(const std::shared_ptr<Run> &run, const QString &type, Json details);
+    // A branch's or iteration's progress, saved with the next flush (standard executions).
+    void markScope(const std::shared_ptr<Run> &run, SfnScopeMark mark);
+    // The key of `scope`'s branch or iteration `index` of `state`.
+    static QString childKey(
+        const std::shared_ptr<Scope> &scope, const QString &state, qsizetype index);
+    // A resumed execution's mark for this branch or iteration, if it has one (taken once).
+    std::optional<SfnScopeMark> takeResumeMark(const std::shared_ptr<Run> &run, const QString &key);
     // The same with the details already written as JSON (an object).
     void addEventJson(const std::shared_ptr<Run> &run, const QString &type, QByteArrayView details);
     // TestState's inspectionData: `value` as it stood at `what` (nothing for executions).

@@ -67,6 +67,20 @@ INSERT INTO sfn_history_chunks (execution_arn, first_id, events)
     FROM sfn_history;
 DROP TABLE sfn_history;
 )sql"},
+    // Where each Parallel branch and Map iteration of the top-level state in progress stands,
+    // so that a restart resumes inside them (SfnScopeMark).
+    {4, R"sql(
+CREATE TABLE sfn_scope_marks (
+    execution_arn TEXT NOT NULL,
+    scope_key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    input BLOB NOT NULL,
+    variables BLOB NOT NULL,
+    outcome TEXT NOT NULL,
+    output BLOB NOT NULL,
+    PRIMARY KEY (execution_arn, scope_key)
+);
+)sql"},
 };
 
 } // namespace
@@ -229,6 +243,33 @@ Result<void> SfnStore::saveProgress(const QList<Progress> &progress)
         if (!tx.began())
             return tx.began();
         for (const Progress &p : progress) {
+            if (p.clearMarks) {
+                auto clear = db.cached("DELETE FROM sfn_scope_marks WHERE execution_arn = ?");
+                if (!clear)
+                    return clear.error();
+                if (auto r = (*clear)->bind(1, *p.executionArn).exec(); !r)
+                    return r;
+            }
+            if (p.marks && !p.marks->isEmpty()) {
+                auto put = db.cached("INSERT OR REPLACE INTO sfn_scope_marks (execution_arn, "
+                                     "scope_key, state, input, variables, outcome, output) "
+                                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
+                if (!put)
+                    return put.error();
+                for (const SfnScopeMark &m : *p.marks) {
+                    if (auto r = (*put)
+                                     ->bind(1, *p.executionArn)
+                                     .bind(2, m.key)
+                                     .bind(3, m.state)
+                                     .bind(4, m.input)
+                                     .bind(5, m.variables)
+                                     .bind(6, m.outcome)
+                                     .bind(7, m.output)
+                                     .exec();
+                        !r)
+                        return r;
+                }
+            }
             if (p.events && !p.events->isEmpty()) {
                 if (auto r = writeEvents(db, *p.executionArn, p.firstEventId, *p.events); !r)
                     return r;
@@ -256,6 +297,24 @@ Result<QList<SfnHistoryEvent>> SfnStore::history(const QString &executionArn) co
     if (!read)
         return read.error();
     return QList<SfnHistoryEvent>(byId.begin(), byId.end());
+}
+
+Result<QList<SfnScopeMark>> SfnStore::scopeMarks(const QString &executionArn) const
+{
+    QList<SfnScopeMark> out;
+    auto read = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT scope_key, state, input, variables, outcome, output FROM "
+                            "sfn_scope_marks WHERE execution_arn = ?");
+        if (!s)
+            return s.error();
+        s->bind(1, executionArn);
+        return s->forEachRow([&] {
+            out.append({s->text(0), s->text(1), s->blob(2), s->blob(3), s->text(4), s->blob(5)});
+        });
+    });
+    if (!read)
+        return read.error();
+    return out;
 }
 
 void appendHistoryLine(

@@ -59,6 +59,21 @@ struct SfnHistoryEvent
     Json details; // {"stateEnteredEventDetails": {...}}
 };
 
+// Where a Parallel branch or a Map iteration of a standard execution's top-level state stands,
+// so that a restart resumes inside it rather than running the whole state again. `key` names
+// the branch or iteration from the top: STATE, index, then STATE, index for each level inside,
+// joined by SfnScopeMark::separator.
+struct SfnScopeMark
+{
+    static constexpr char16_t separator = u'\x1f';
+    QString key;
+    QString state; // the state it is in (empty once it ended)
+    QByteArray input; // that state's input
+    QByteArray variables = "{}"; // the variables it assigned itself
+    QString outcome; // empty while it runs; SUCCEEDED or FAILED once it ended
+    QByteArray output; // its output, or for a FAILED one {"Error", "Cause"}
+};
+
 // A history as it is kept and stored: one JSON line per event, {"id", "previousEventId",
 // "timestamp", "type", "details"}. Written once when the event happens; read back only for
 // GetExecutionHistory (a list of events, each a tree of JSON values, costs many allocations).
@@ -89,9 +104,12 @@ public:
         const QByteArray *events = nullptr; // history lines (appendHistoryLine)
         int firstEventId = 0; // the first one's id
         const SfnExecution *execution = nullptr; // or null
+        bool clearMarks = false; // the scope marks saved before go (first)
+        const QList<SfnScopeMark> *marks = nullptr; // marks written or replaced
     };
     Result<void> saveProgress(const QList<Progress> &progress);
     Result<QList<SfnHistoryEvent>> history(const QString &executionArn) const;
+    Result<QList<SfnScopeMark>> scopeMarks(const QString &executionArn) const;
 
 private:
     Store *m_store;

@@ -1,8 +1,10 @@
 #include "base/clock.h"
 #include "functions/delivery.h"
 #include "services/stepfunctions/sfnexecutor.h"
+#include "store/store.h"
 
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
 
@@ -485,6 +487,103 @@ private slots:
         // T's output is the variable $order; M maps the variable $list into it.
         QVERIFY(sameJson(f.ended->output,
             R"({"in": {"id": "o-1", "items": [1, 2, 3], "mapped": [7, 8]}, "got": 5, "k2": 2})"));
+    }
+
+    // A standard execution stopped inside a Parallel or a Map (Tarmac killed) resumes inside
+    // it: a branch or iteration that had ended is not run again, one that was running goes on
+    // from the state it was in, and the others start.
+    void resumeInsideParallelAndMap()
+    {
+        QTemporaryDir dir;
+        auto opened = Store::open(dir.path());
+        QVERIFY(opened);
+        SfnStore store(opened->get());
+        QVERIFY(store.open());
+        ManualClock clock {1'800'000'000'000'000'000};
+        ScriptedSink sink {&clock};
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.definition = R"asl({"StartAt": "Par", "States": {
+  "Par": {"Type": "Parallel", "Next": "M", "Branches": [
+    {"StartAt": "A1", "States": {
+      "A1": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:a",
+             "End": true}}},
+    {"StartAt": "B1", "States": {
+      "B1": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:b",
+             "Next": "B2"},
+      "B2": {"Type": "Wait", "Seconds": 3600, "Next": "B3"},
+      "B3": {"Type": "Pass", "Result": [1, 2, 3], "End": true}}}]},
+  "M": {"Type": "Map", "ItemsPath": "$[1]", "MaxConcurrency": 1, "ItemProcessor": {
+    "StartAt": "I1", "States": {
+      "I1": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:i",
+             "ResultPath": null, "Next": "I2"},
+      "I2": {"Type": "Wait", "Seconds": 3600, "End": true}}}, "End": true}}})asl";
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY(parsed);
+        const auto machine = std::make_shared<const AslStateMachine>(std::move(*parsed));
+        const SfnExecutor::Context context {&clock, nullptr, &sink, &store, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        const auto calls = [&sink](const char *function) {
+            return std::count_if(
+                sink.calls.cbegin(), sink.calls.cend(), [function](const ScriptedSink::Call &c) {
+                    return c.function == QLatin1String(function);
+                });
+        };
+        const auto settle = [] {
+            for (int i = 0; i < 50; ++i)
+                QCoreApplication::processEvents();
+        };
+        std::optional<SfnExecution> ended;
+        // Runs the stored execution again, as a restarted Tarmac does.
+        const auto resume = [&](SfnExecutor &executor) {
+            auto stored = store.executions();
+            QVERIFY(stored && stored->size() == 1);
+            QCOMPARE(stored->first().status, QStringLiteral("RUNNING"));
+            executor.start(
+                stored->first(), m, machine, true, [&ended](const SfnExecution &e) { ended = e; });
+        };
+        {
+            SfnExecutor first(context);
+            SfnExecution e;
+            e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:execution:m:e");
+            e.machineArn = m.arn;
+            e.name = QStringLiteral("e");
+            e.input = "{}";
+            e.startMs = clock.nowMs();
+            QVERIFY(store.saveExecution(e));
+            first.start(e, m, machine, false, [&ended](const SfnExecution &x) { ended = x; });
+            settle();
+            QCOMPARE(calls("a"), 1); // branch A ended; branch B waits in B2
+            QCOMPARE(calls("b"), 1);
+            first.flushAll();
+        } // Tarmac stops in the Parallel
+        {
+            SfnExecutor second(context);
+            resume(second);
+            settle();
+            QCOMPARE(calls("a"), 1); // not again: its branch had ended
+            QCOMPARE(calls("b"), 1); // not again: its branch goes on in B2
+            clock.advanceMs(3'600'000);
+            settle();
+            QCOMPARE(calls("i"), 1); // the Map's first iteration waits in I2
+            second.flushAll();
+        } // …and in the Map
+        SfnExecutor third(context);
+        resume(third);
+        settle();
+        QCOMPARE(calls("i"), 1);
+        for (int i = 0; i < 3; ++i) {
+            clock.advanceMs(3'600'000);
+            settle();
+        }
+        third.flushAll(); // a standard execution's end is told once it is saved
+        QVERIFY(ended);
+        QVERIFY2(ended->status == QLatin1String("SUCCEEDED"), qPrintable(ended->cause));
+        QCOMPARE(calls("i"), 3); // iterations 1 and 2 ran once each, iteration 0 was not rerun
+        QVERIFY(sameJson(ended->output, "[1, 2, 3]")); // iteration 0 went on with its own input
+        QCOMPARE(calls("a"), 1);
+        QCOMPARE(calls("b"), 1);
     }
 };
 

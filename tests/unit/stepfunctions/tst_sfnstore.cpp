@@ -96,7 +96,7 @@ void TestSfnStore::rowsPerEventAreMigrated()
     // The database as version 2 left it: a row per event.
     auto downgraded = db.write([](Database &d) -> Result<void> {
         const QByteArray sql
-            = "DROP TABLE sfn_history_chunks;"
+            = "DROP TABLE sfn_history_chunks; DROP TABLE sfn_scope_marks;"
               "CREATE TABLE sfn_history (execution_arn TEXT NOT NULL, id INTEGER NOT "
               "NULL, previous_id INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, type "
               "TEXT NOT NULL, details BLOB NOT NULL, PRIMARY KEY (execution_arn, id));"
