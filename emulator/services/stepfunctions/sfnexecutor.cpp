@@ -269,6 +269,8 @@ struct SfnExecutor::Scope
     // A branch's or iteration's name in the checkpoint (SfnScopeMark::key); empty for the
     // execution's own scope.
     QString key;
+    // The state it is in has branches or iterations with marks: they go when it leaves it.
+    bool childrenMarked = false;
 
     bool isCancelled() const { return cancelled || (parent && parent->isCancelled()); }
 };
@@ -295,6 +297,9 @@ struct SfnExecutor::Run
     // not saved yet; clearMarks: the saved ones are out of date (the top-level state changed).
     QList<SfnScopeMark> unsavedMarks;
     bool clearMarks = false;
+    // Saved marks under these keys go (a branch left a Parallel or Map: its branches' marks
+    // would be taken for those of its next visit).
+    QStringList clearPrefixes;
     bool marksSaved = false; // the store may hold marks of this execution
     // A resumed execution's marks, each taken when its branch or iteration starts again.
     QHash<QString, SfnScopeMark> resumeMarks;
@@ -608,10 +613,11 @@ void SfnExecutor::flushDirty(bool notify)
             continue; // gone, or listed twice
         run->flushPosted = false;
         if (run->unsaved.isEmpty() && !run->checkpointDirty && run->unsavedMarks.isEmpty()
-            && !run->clearMarks)
+            && !run->clearMarks && run->clearPrefixes.isEmpty())
             continue;
         progress.append({&run->execution.arn, &run->unsaved, run->firstUnsaved,
-            run->checkpointDirty ? &run->execution : nullptr, run->clearMarks, &run->unsavedMarks});
+            run->checkpointDirty ? &run->execution : nullptr, run->clearMarks, &run->unsavedMarks,
+            &run->clearPrefixes});
         runs.push_back(std::move(run));
     }
     m_dirty.clear();
@@ -628,6 +634,7 @@ void SfnExecutor::flushDirty(bool notify)
             run->marksSaved = true;
         run->unsavedMarks.clear();
         run->clearMarks = false;
+        run->clearPrefixes.clear();
     }
     for (const auto &run : runs) {
         if (!run->finishPending)
@@ -977,8 +984,16 @@ void SfnExecutor::enterState(const std::shared_ptr<Run> &run, const std::shared_
             // The branches and iterations of the state before are over.
             run->clearMarks = run->marksSaved;
             run->unsavedMarks.clear();
+            run->clearPrefixes.clear();
         }
     } else if (!run->express && !scope->key.isEmpty()) {
+        if (scope->childrenMarked) {
+            scope->childrenMarked = false;
+            const QString prefix = scope->key + QChar(SfnScopeMark::separator);
+            run->unsavedMarks.removeIf(
+                [&prefix](const SfnScopeMark &m) { return m.key.startsWith(prefix); });
+            run->clearPrefixes.append(prefix);
+        }
         markScope(run,
             {scope->key, name, inputText, toJsonBytes(scope->variables), QString(), QByteArray()});
     }
@@ -2001,6 +2016,7 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
         branchScope->parent = scope;
         branchScope->parentSpanId = TraceContext::newSpanId();
         branchScope->key = childKey(scope, state.name, i);
+        scope->childrenMarked = true;
         join->scopes.push_back(branchScope);
         const AslStateMachine *branch = &state.branches[size_t(i)];
         const qint64 branchStartNs = m_context.clock->nowNs();
@@ -2365,6 +2381,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             const QString key = join->children.empty()
                 ? childKey(scope, found->name, qsizetype(index))
                 : QString();
+            scope->childrenMarked = scope->childrenMarked || !key.isEmpty();
             std::optional<SfnScopeMark> mark = takeResumeMark(run, key);
             if (mark && !mark->outcome.isEmpty()) {
                 auto output = parseJson(mark->output);

@@ -250,6 +250,22 @@ Result<void> SfnStore::saveProgress(const QList<Progress> &progress)
                 if (auto r = (*clear)->bind(1, *p.executionArn).exec(); !r)
                     return r;
             }
+            if (p.clearPrefixes && !p.clearPrefixes->isEmpty()) {
+                // The keys from PREFIX up to (not including) PREFIX with its last character,
+                // the separator, one higher: every key under it, through the primary key.
+                auto clear = db.cached("DELETE FROM sfn_scope_marks WHERE execution_arn = ? "
+                                       "AND scope_key >= ? AND scope_key < ?");
+                if (!clear)
+                    return clear.error();
+                for (const QString &prefix : *p.clearPrefixes) {
+                    QString end = prefix;
+                    end.back() = QChar(end.back().unicode() + 1);
+                    if (auto r
+                        = (*clear)->bind(1, *p.executionArn).bind(2, prefix).bind(3, end).exec();
+                        !r)
+                        return r;
+                }
+            }
             if (p.marks && !p.marks->isEmpty()) {
                 auto put = db.cached("INSERT OR REPLACE INTO sfn_scope_marks (execution_arn, "
                                      "scope_key, state, input, variables, outcome, output) "

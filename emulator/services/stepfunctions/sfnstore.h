@@ -7,6 +7,7 @@
 #include <QList>
 #include <QMap>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -106,6 +107,8 @@ public:
         const SfnExecution *execution = nullptr; // or null
         bool clearMarks = false; // the scope marks saved before go (first)
         const QList<SfnScopeMark> *marks = nullptr; // marks written or replaced
+        // Saved marks whose keys start with one of these go (before `marks` are written).
+        const QStringList *clearPrefixes = nullptr;
     };
     Result<void> saveProgress(const QList<Progress> &progress);
     Result<QList<SfnHistoryEvent>> history(const QString &executionArn) const;

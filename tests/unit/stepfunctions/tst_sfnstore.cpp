@@ -17,6 +17,7 @@ private slots:
     void linesRoundTrip();
     void chunksAreReadInOrder();
     void rowsPerEventAreMigrated();
+    void scopeMarks();
 };
 
 namespace {
@@ -122,6 +123,49 @@ void TestSfnStore::rowsPerEventAreMigrated()
     QCOMPARE(history->at(1).timestampMs, qint64(20));
     QCOMPARE(history->at(1).details["stateEnteredEventDetails"]["name"].get<std::string>(),
         std::string("P1"));
+}
+
+void TestSfnStore::scopeMarks()
+{
+    QTemporaryDir dir;
+    auto opened = Store::open(dir.path());
+    QVERIFY(opened);
+    SfnStore store(opened->get());
+    QVERIFY(store.open());
+    const QChar sep(SfnScopeMark::separator);
+    const QString a0 = QStringLiteral("A") + sep + QStringLiteral("0");
+    const QString a1 = QStringLiteral("A") + sep + QStringLiteral("1");
+    const QString inner = a0 + sep + QStringLiteral("B") + sep + QStringLiteral("0");
+    const QList<SfnScopeMark> marks {{a0, QStringLiteral("B"), "{}", "{}", QString(), QByteArray()},
+        {inner, QStringLiteral("X"), "{\"n\":1}", "{}", QString(), QByteArray()},
+        {a1, QString(), QByteArray(), "{}", QStringLiteral("SUCCEEDED"), "[1]"}};
+    const QString arn = kArn;
+    SfnStore::Progress put;
+    put.executionArn = &arn;
+    put.marks = &marks;
+    QVERIFY(store.saveProgress({put}));
+    auto read = store.scopeMarks(kArn);
+    QVERIFY(read);
+    QCOMPARE(read->size(), 3);
+    // A branch left B: the marks under it go, its own and its sibling's stay.
+    const QStringList prefixes {a0 + sep};
+    SfnStore::Progress clear;
+    clear.executionArn = &arn;
+    clear.clearPrefixes = &prefixes;
+    QVERIFY(store.saveProgress({clear}));
+    read = store.scopeMarks(kArn);
+    QVERIFY(read);
+    QStringList keys;
+    for (const SfnScopeMark &m : *read)
+        keys << m.key;
+    keys.sort();
+    QCOMPARE(keys, QStringList({a0, a1}));
+    // The top-level state changed: all of them go.
+    SfnStore::Progress all;
+    all.executionArn = &arn;
+    all.clearMarks = true;
+    QVERIFY(store.saveProgress({all}));
+    QVERIFY(store.scopeMarks(kArn)->isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestSfnStore)
