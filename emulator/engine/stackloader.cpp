@@ -733,6 +733,18 @@ private:
         m_resources.append(std::move(r));
     }
 
+    // A SAM function or state machine that names no Role gets `Role: !GetAtt {Id}Role.Arn`
+    // from the transform: the role is made, and loaded first (its ARN is what the resource
+    // shows, ResourceCheck::madeRoleArn).
+    void addMadeRole(qsizetype i)
+    {
+        if (m_resources[i].rawProperties.contains("Role"))
+            return;
+        const QString role = m_resources[i].logicalId + QStringLiteral("Role");
+        addImplicit(role, QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
+        m_resources[i].dependsOn.append(role);
+    }
+
     static Json refTo(const QString &logicalId) { return Json {{"Ref", logicalId.toStdString()}}; }
     static Json getAttOf(const QString &logicalId, const char *attribute)
     {
@@ -777,14 +789,8 @@ private:
             // Globals first: they decide whether a function has a Role.
             applyGlobals(m_resources[i]);
             addSamApiParts(i);
-            if (m_resources[i].type == QLatin1String("AWS::Serverless::StateMachine")
-                && !m_resources[i].rawProperties.contains("Role")) {
-                // SAM's transform gives the state machine `Role: !GetAtt {Id}Role.Arn`: the role
-                // is made first, and its ARN is what the state machine shows.
-                const QString role = m_resources[i].logicalId + QStringLiteral("Role");
-                addImplicit(role, QStringLiteral("AWS::IAM::Role"), m_resources[i].path);
-                m_resources[i].dependsOn.append(role);
-            }
+            if (m_resources[i].type == QLatin1String("AWS::Serverless::StateMachine"))
+                addMadeRole(i);
             // A SAM type that expands its own Events (a state machine's), with its own types.
             if (const ResourceType *t = offeredType(m_resources[i].type);
                 t && !t->eventTypes().isEmpty()) {
@@ -794,13 +800,7 @@ private:
             }
             if (m_resources[i].type != kSamFunction)
                 continue;
-            const QString id = m_resources[i].logicalId;
-            const QString path = m_resources[i].path;
-            if (!m_resources[i].rawProperties.contains("Role")) {
-                // `Role: !GetAtt {Id}Role.Arn`, as the SAM transform writes it.
-                addImplicit(id + QStringLiteral("Role"), QStringLiteral("AWS::IAM::Role"), path);
-                m_resources[i].dependsOn.append(id + QStringLiteral("Role"));
-            }
+            addMadeRole(i);
             addFunctionParts(i);
             if (auto r = expandEvents(i); !r)
                 return r;

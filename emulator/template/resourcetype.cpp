@@ -19,6 +19,12 @@ ResourceIdentity ResourceType::identity(
 }
 ResourceCheck::~ResourceCheck() = default;
 
+QString ResourceCheck::madeRoleArn(const QString &logicalId) const
+{
+    const Json arn = attribute(logicalId + QStringLiteral("Role"), QStringLiteral("Arn"));
+    return arn.is_string() ? QString::fromStdString(arn.get<std::string>()) : QString();
+}
+
 QString ResourceCheck::localPath(const QString &path) const
 {
     // QDir takes a leading ':' for a resource compiled into the program, and an absolute path:

@@ -111,6 +111,9 @@ public:
         Q_UNUSED(name);
         return Json();
     }
+    // The ARN of the role the SAM transform made for a function or state machine that names
+    // none ({Id}Role), as attribute() gives it, or empty.
+    QString madeRoleArn(const QString &logicalId) const;
     // The local folder given for a layer version ARN that is not in the template (a public
     // layer: `--layer ARN=DIR`; an ARN without its version matches every version), or empty.
     virtual QString layerFolder(const QString &arn) const

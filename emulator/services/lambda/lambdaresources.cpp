@@ -113,12 +113,8 @@ public:
                 {}, QStringLiteral("the function %1 needs a Handler").arg(m_r.logicalId));
         f.description = string("Description");
         f.role = string("Role");
-        if (sam && !m_p.contains("Role")) {
-            const Json made
-                = m_check.attribute(m_r.logicalId + QStringLiteral("Role"), QStringLiteral("Arn"));
-            if (made.is_string())
-                f.role = qs(made.get<std::string>());
-        }
+        if (sam && !m_p.contains("Role"))
+            f.role = m_check.madeRoleArn(m_r.logicalId);
         if (sam)
             f.autoPublishAlias = string("AutoPublishAlias");
 

@@ -602,6 +602,19 @@ std::optional<SfnScopeMark> SfnExecutor::takeResumeMark(
     return mark;
 }
 
+void SfnExecutor::goOnFrom(const SfnScopeMark &mark, const AslStateMachine &machine, Scope &scope,
+    QString &startAt, Json &input)
+{
+    if (!mark.outcome.isEmpty() || !machine.state(mark.state))
+        return;
+    auto saved = parseJson(mark.input);
+    auto variables = parseJson(mark.variables);
+    startAt = mark.state;
+    input = saved ? std::move(*saved) : Json::object();
+    if (variables && variables->is_object())
+        scope.variables = std::move(*variables);
+}
+
 void SfnExecutor::flushDirty(bool notify)
 {
     m_flushScheduled = false;
@@ -2036,14 +2049,7 @@ void SfnExecutor::runParallel(const std::shared_ptr<Run> &run, const std::shared
                 }
                 continue;
             }
-            if (mark->outcome.isEmpty() && branch->state(mark->state)) {
-                auto input = parseJson(mark->input);
-                auto variables = parseJson(mark->variables);
-                startAt = mark->state;
-                branchInput = input ? *input : Json::object();
-                if (variables && variables->is_object())
-                    branchScope->variables = std::move(*variables);
-            }
+            goOnFrom(*mark, *branch, *branchScope, startAt, branchInput);
         }
         post(run,
             [this, run, branchScope, branch, startAt, branchInput = std::move(branchInput), join, i,
@@ -2419,14 +2425,8 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             itemScope->key = key;
             join->scopes.push_back(itemScope);
             QString startAt = processor->startAt;
-            if (mark && processor->state(mark->state)) {
-                auto saved = parseJson(mark->input);
-                auto variables = parseJson(mark->variables);
-                startAt = mark->state;
-                input = saved ? *saved : Json::object();
-                if (variables && variables->is_object())
-                    itemScope->variables = std::move(*variables);
-            }
+            if (mark)
+                goOnFrom(*mark, *processor, *itemScope, startAt, input);
             const qint64 itemStartNs = m_context.clock->nowNs();
             addEvent(run, QStringLiteral("MapIterationStarted"),
                 {{"mapIterationStartedEventDetails", {{"name", toStd(name)}, {"index", index}}}});

@@ -175,6 +175,10 @@ private:
         const std::shared_ptr<Scope> &scope, const QString &state, qsizetype index);
     // A resumed execution's mark for this branch or iteration, if it has one (taken once).
     std::optional<SfnScopeMark> takeResumeMark(const std::shared_ptr<Run> &run, const QString &key);
+    // A branch or iteration that was running in one of `machine`'s states (its mark) goes on
+    // there: that state into `startAt`, its input into `input`, its variables into `scope`.
+    static void goOnFrom(const SfnScopeMark &mark, const AslStateMachine &machine, Scope &scope,
+        QString &startAt, Json &input);
     // The same with the details already written as JSON (an object).
     void addEventJson(const std::shared_ptr<Run> &run, const QString &type, QByteArrayView details);
     // TestState's inspectionData: `value` as it stood at `what` (nothing for executions).

@@ -456,11 +456,7 @@ Result<Json> checkStateMachine(const StackResource &resource, ResourceCheck &che
             return check.error({QLatin1String(s.roleProperty)},
                 QStringLiteral("%1 must be a string").arg(QLatin1String(s.roleProperty)));
     } else if (s.sam) {
-        // The role the SAM transform made: its ARN as Fn::GetAtt gives it.
-        const Json made
-            = check.attribute(resource.logicalId + QStringLiteral("Role"), QStringLiteral("Arn"));
-        if (made.is_string())
-            roleArn = qs(made.get<std::string>());
+        roleArn = check.madeRoleArn(resource.logicalId); // the role the SAM transform made
     }
 
     QMap<QString, QString> substitutions;

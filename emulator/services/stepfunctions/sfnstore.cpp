@@ -227,6 +227,53 @@ Result<void> writeEvents(
     return (*s)->bind(1, executionArn).bind(2, firstId).bind(3, lines).exec();
 }
 
+// A save's scope marks: those cleared (all, or under prefixes), then those written.
+Result<void> writeMarks(Database &db, const SfnStore::Progress &p)
+{
+    const QString &arn = *p.executionArn;
+    if (p.clearMarks) {
+        auto clear = db.cached("DELETE FROM sfn_scope_marks WHERE execution_arn = ?");
+        if (!clear)
+            return clear.error();
+        if (auto r = (*clear)->bind(1, arn).exec(); !r)
+            return r;
+    }
+    if (p.clearPrefixes && !p.clearPrefixes->isEmpty()) {
+        // The keys from PREFIX up to (not including) PREFIX with its last character, the
+        // separator, one higher: every key under it, through the primary key.
+        auto clear = db.cached("DELETE FROM sfn_scope_marks WHERE execution_arn = ? "
+                               "AND scope_key >= ? AND scope_key < ?");
+        if (!clear)
+            return clear.error();
+        for (const QString &prefix : *p.clearPrefixes) {
+            QString end = prefix;
+            end.back() = QChar(end.back().unicode() + 1);
+            if (auto r = (*clear)->bind(1, arn).bind(2, prefix).bind(3, end).exec(); !r)
+                return r;
+        }
+    }
+    if (!p.marks || p.marks->isEmpty())
+        return {};
+    auto put = db.cached("INSERT OR REPLACE INTO sfn_scope_marks (execution_arn, scope_key, "
+                         "state, input, variables, outcome, output) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!put)
+        return put.error();
+    for (const SfnScopeMark &m : *p.marks) {
+        if (auto r = (*put)
+                         ->bind(1, arn)
+                         .bind(2, m.key)
+                         .bind(3, m.state)
+                         .bind(4, m.input)
+                         .bind(5, m.variables)
+                         .bind(6, m.outcome)
+                         .bind(7, m.output)
+                         .exec();
+            !r)
+            return r;
+    }
+    return {};
+}
+
 } // namespace
 
 Result<void> SfnStore::saveExecution(const SfnExecution &e)
@@ -243,49 +290,8 @@ Result<void> SfnStore::saveProgress(const QList<Progress> &progress)
         if (!tx.began())
             return tx.began();
         for (const Progress &p : progress) {
-            if (p.clearMarks) {
-                auto clear = db.cached("DELETE FROM sfn_scope_marks WHERE execution_arn = ?");
-                if (!clear)
-                    return clear.error();
-                if (auto r = (*clear)->bind(1, *p.executionArn).exec(); !r)
-                    return r;
-            }
-            if (p.clearPrefixes && !p.clearPrefixes->isEmpty()) {
-                // The keys from PREFIX up to (not including) PREFIX with its last character,
-                // the separator, one higher: every key under it, through the primary key.
-                auto clear = db.cached("DELETE FROM sfn_scope_marks WHERE execution_arn = ? "
-                                       "AND scope_key >= ? AND scope_key < ?");
-                if (!clear)
-                    return clear.error();
-                for (const QString &prefix : *p.clearPrefixes) {
-                    QString end = prefix;
-                    end.back() = QChar(end.back().unicode() + 1);
-                    if (auto r
-                        = (*clear)->bind(1, *p.executionArn).bind(2, prefix).bind(3, end).exec();
-                        !r)
-                        return r;
-                }
-            }
-            if (p.marks && !p.marks->isEmpty()) {
-                auto put = db.cached("INSERT OR REPLACE INTO sfn_scope_marks (execution_arn, "
-                                     "scope_key, state, input, variables, outcome, output) "
-                                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
-                if (!put)
-                    return put.error();
-                for (const SfnScopeMark &m : *p.marks) {
-                    if (auto r = (*put)
-                                     ->bind(1, *p.executionArn)
-                                     .bind(2, m.key)
-                                     .bind(3, m.state)
-                                     .bind(4, m.input)
-                                     .bind(5, m.variables)
-                                     .bind(6, m.outcome)
-                                     .bind(7, m.output)
-                                     .exec();
-                        !r)
-                        return r;
-                }
-            }
+            if (auto r = writeMarks(db, p); !r)
+                return r;
             if (p.events && !p.events->isEmpty()) {
                 if (auto r = writeEvents(db, *p.executionArn, p.firstEventId, *p.events); !r)
                     return r;
