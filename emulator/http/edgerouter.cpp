@@ -87,7 +87,9 @@ qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
     // A query-protocol form names its service in the body, which has not arrived yet.
     if (head.header("content-type").startsWith("application/x-www-form-urlencoded"))
         return kApiBodyLimit;
-    const ServiceMatch match = detectService(head);
+    if (!head.serviceMatch)
+        head.serviceMatch = detectService(head);
+    const ServiceMatch &match = *head.serviceMatch;
     if (HttpHandler *handler = m_registry->handlerFor(match.service))
         return handler->maxBodySize(head);
     return match.service == QLatin1String("s3") ? kS3MaxPut : kApiBodyLimit;
@@ -144,7 +146,9 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
 
-    const ServiceMatch match = detectService(request);
+    if (!request.serviceMatch)
+        request.serviceMatch = detectService(request);
+    const ServiceMatch match = *request.serviceMatch;
     const QString service = match.service.isEmpty() ? QStringLiteral("unknown") : match.service;
     std::optional<RequestFault> fault;
     if (m_faultHook && !match.service.isEmpty())

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <ctime>
 #include <limits>
+#include <memory>
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -278,13 +279,16 @@ bool HttpConnection::fillInput()
         m_in.remove(0, m_inOffset);
         m_inOffset = 0;
     }
+    // Reads go through one scratch buffer per I/O thread, and only what came is kept: a
+    // small request allocates a small buffer, and no 64 KiB block is taken and freed per
+    // request (glibc consolidates its free lists whenever one that size is freed).
+    thread_local const std::unique_ptr<char[]> scratch(new char[kReadChunk]);
     bool open = true;
     while (m_in.size() < kReadAhead) {
-        const qsizetype had = m_in.size();
-        const qsizetype room = qMin(kReadChunk, kReadAhead - had);
-        m_in.resize(had + room);
-        const ssize_t n = ::read(m_fd, m_in.data() + had, size_t(room));
-        m_in.resize(had + qMax<ssize_t>(n, 0));
+        const qsizetype room = qMin(kReadChunk, kReadAhead - m_in.size());
+        const ssize_t n = ::read(m_fd, scratch.get(), size_t(room));
+        if (n > 0)
+            m_in.append(scratch.get(), qsizetype(n));
         if (n > 0) {
             if (n < room)
                 break; // drained: the notifier says when more comes

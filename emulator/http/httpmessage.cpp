@@ -4,13 +4,85 @@
 #include <QFile>
 #include <QTemporaryFile>
 
+#include <array>
+
 namespace tarmac {
 
-void HttpHeaders::add(QByteArray name, QByteArray value)
+namespace {
+
+struct KnownName
 {
-    QByteArray lower = name.toLower();
-    // The name as sent only when it differs: a null array costs nothing.
-    m_rawNames.append(lower == name ? QByteArray() : std::move(name));
+    QByteArray lower;
+    QByteArray usual; // the spelling most senders use
+};
+
+// Header names most requests and responses carry. A name found here costs no allocation.
+const std::array<KnownName, 34> &knownNames()
+{
+    static const std::array<KnownName, 34> names = {{
+        {QByteArrayLiteral("host"), QByteArrayLiteral("Host")},
+        {QByteArrayLiteral("user-agent"), QByteArrayLiteral("User-Agent")},
+        {QByteArrayLiteral("accept"), QByteArrayLiteral("Accept")},
+        {QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("Accept-Encoding")},
+        {QByteArrayLiteral("connection"), QByteArrayLiteral("Connection")},
+        {QByteArrayLiteral("content-type"), QByteArrayLiteral("Content-Type")},
+        {QByteArrayLiteral("content-length"), QByteArrayLiteral("Content-Length")},
+        {QByteArrayLiteral("content-md5"), QByteArrayLiteral("Content-MD5")},
+        {QByteArrayLiteral("content-encoding"), QByteArrayLiteral("Content-Encoding")},
+        {QByteArrayLiteral("transfer-encoding"), QByteArrayLiteral("Transfer-Encoding")},
+        {QByteArrayLiteral("expect"), QByteArrayLiteral("Expect")},
+        {QByteArrayLiteral("authorization"), QByteArrayLiteral("Authorization")},
+        {QByteArrayLiteral("date"), QByteArrayLiteral("Date")},
+        {QByteArrayLiteral("server"), QByteArrayLiteral("Server")},
+        {QByteArrayLiteral("etag"), QByteArrayLiteral("ETag")},
+        {QByteArrayLiteral("last-modified"), QByteArrayLiteral("Last-Modified")},
+        {QByteArrayLiteral("x-amz-date"), QByteArrayLiteral("X-Amz-Date")},
+        {QByteArrayLiteral("x-amz-target"), QByteArrayLiteral("X-Amz-Target")},
+        {QByteArrayLiteral("x-amz-content-sha256"), QByteArrayLiteral("X-Amz-Content-SHA256")},
+        {QByteArrayLiteral("x-amz-security-token"), QByteArrayLiteral("X-Amz-Security-Token")},
+        {QByteArrayLiteral("x-amz-user-agent"), QByteArrayLiteral("X-Amz-User-Agent")},
+        {QByteArrayLiteral("x-amz-request-id"), QByteArrayLiteral("x-amz-request-id")},
+        {QByteArrayLiteral("x-amz-id-2"), QByteArrayLiteral("x-amz-id-2")},
+        {QByteArrayLiteral("x-amz-crc32"), QByteArrayLiteral("x-amz-crc32")},
+        {QByteArrayLiteral("x-amzn-requestid"), QByteArrayLiteral("x-amzn-RequestId")},
+        {QByteArrayLiteral("x-amzn-trace-id"), QByteArrayLiteral("X-Amzn-Trace-Id")},
+        {QByteArrayLiteral("x-amzn-query-error"), QByteArrayLiteral("x-amzn-query-error")},
+        {QByteArrayLiteral("amz-sdk-invocation-id"), QByteArrayLiteral("amz-sdk-invocation-id")},
+        {QByteArrayLiteral("amz-sdk-request"), QByteArrayLiteral("amz-sdk-request")},
+        {QByteArrayLiteral("lambda-runtime-aws-request-id"),
+            QByteArrayLiteral("Lambda-Runtime-Aws-Request-Id")},
+        {QByteArrayLiteral("lambda-runtime-deadline-ms"),
+            QByteArrayLiteral("Lambda-Runtime-Deadline-Ms")},
+        {QByteArrayLiteral("lambda-runtime-invoked-function-arn"),
+            QByteArrayLiteral("Lambda-Runtime-Invoked-Function-Arn")},
+        {QByteArrayLiteral("lambda-runtime-trace-id"),
+            QByteArrayLiteral("Lambda-Runtime-Trace-Id")},
+        {QByteArrayLiteral("x-amz-function-error"), QByteArrayLiteral("X-Amz-Function-Error")},
+    }};
+    return names;
+}
+
+} // namespace
+
+void HttpHeaders::add(QByteArrayView name, QByteArray value)
+{
+    if (m_fields.capacity() == 0) {
+        // One allocation for the usual number of fields, not one per doubling.
+        m_fields.reserve(16);
+        m_rawNames.reserve(16);
+    }
+    for (const KnownName &known : knownNames()) {
+        if (known.lower.size() != name.size() || known.lower.compare(name, Qt::CaseInsensitive))
+            continue;
+        // The name as sent only when it differs: a null array costs nothing.
+        m_rawNames.append(known.lower == name ? QByteArray()
+                : known.usual == name         ? known.usual
+                                              : name.toByteArray());
+        m_fields.append({known.lower, std::move(value)});
+        return;
+    }
+    QByteArray lower = name.toByteArray().toLower();
+    m_rawNames.append(lower == name ? QByteArray() : name.toByteArray());
     m_fields.append({std::move(lower), std::move(value)});
 }
 
@@ -20,24 +92,24 @@ QByteArray HttpHeaders::rawName(qsizetype index) const
     return raw.isNull() ? m_fields.at(index).first : raw;
 }
 
-void HttpHeaders::set(const QByteArray &name, QByteArray value)
+void HttpHeaders::set(QByteArrayView name, QByteArray value)
 {
     remove(name);
     add(name, std::move(value));
 }
 
-void HttpHeaders::remove(const QByteArray &name)
+void HttpHeaders::remove(QByteArrayView name)
 {
-    const QByteArray lower = name.toLower();
     for (qsizetype i = m_fields.size() - 1; i >= 0; --i) {
-        if (m_fields[i].first == lower) {
+        const QByteArray &field = m_fields[i].first;
+        if (field.size() == name.size() && field.compare(name, Qt::CaseInsensitive) == 0) {
             m_fields.removeAt(i);
             m_rawNames.removeAt(i);
         }
     }
 }
 
-bool HttpHeaders::contains(const QByteArray &name) const
+bool HttpHeaders::contains(QByteArrayView name) const
 {
     for (const Field &f : m_fields) {
         if (f.first.size() == name.size() && f.first.compare(name, Qt::CaseInsensitive) == 0)
@@ -46,7 +118,7 @@ bool HttpHeaders::contains(const QByteArray &name) const
     return false;
 }
 
-QByteArray HttpHeaders::value(const QByteArray &name) const
+QByteArray HttpHeaders::value(QByteArrayView name) const
 {
     for (const Field &f : m_fields) {
         if (f.first.size() == name.size() && f.first.compare(name, Qt::CaseInsensitive) == 0)

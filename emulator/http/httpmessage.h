@@ -1,11 +1,14 @@
 #pragma once
 
+#include "http/servicedetector.h"
+
 #include <QByteArray>
 #include <QHostAddress>
 #include <QList>
 #include <QString>
 
 #include <memory>
+#include <optional>
 #include <utility>
 
 class QIODevice;
@@ -15,19 +18,21 @@ namespace tarmac {
 
 // Header fields in arrival order. Names are stored lower-cased (HTTP names are
 // case-insensitive), and also as sent (rawName: API Gateway's 1.0 events keep the client's
-// spelling); values are kept byte for byte.
+// spelling); values are kept byte for byte. Names are looked up case-insensitively.
 class HttpHeaders
 {
 public:
     using Field = std::pair<QByteArray, QByteArray>;
 
-    void add(QByteArray name, QByteArray value);
+    // The names SDKs, browsers and curl send (and Tarmac answers with) are shared static
+    // arrays: adding one allocates only its value.
+    void add(QByteArrayView name, QByteArray value);
     // Replaces every field of that name with one.
-    void set(const QByteArray &name, QByteArray value);
-    void remove(const QByteArray &name);
-    bool contains(const QByteArray &name) const;
+    void set(QByteArrayView name, QByteArray value);
+    void remove(QByteArrayView name);
+    bool contains(QByteArrayView name) const;
     // The first value of that name, or an empty array.
-    QByteArray value(const QByteArray &name) const;
+    QByteArray value(QByteArrayView name) const;
     const QList<Field> &fields() const { return m_fields; }
     // The name of fields()[index] as it was added ("Content-Type").
     QByteArray rawName(qsizetype index) const;
@@ -86,8 +91,12 @@ struct HttpRequest
     QByteArray traceId;
     QByteArray spanId;
     QByteArray parentSpanId;
+    // The edge port's reading of the service this request is for, kept by its first look
+    // (the body size limit, when the head arrives) for routing. Unset for query-protocol
+    // forms until their body has come: they name their service there.
+    mutable std::optional<ServiceMatch> serviceMatch;
 
-    QByteArray header(const QByteArray &name) const { return headers.value(name); }
+    QByteArray header(QByteArrayView name) const { return headers.value(name); }
     // The path with percent-escapes decoded (not '+' in paths).
     QByteArray decodedPath() const;
     // The value of a query parameter, decoded ('+' as space); hasQueryItem for presence.

@@ -128,9 +128,9 @@ bool HttpRequestParser::countHeaderBytes(size_t len)
 void HttpRequestParser::commitHeader()
 {
     if (!m_field.isEmpty())
-        m_request.headers.add(std::move(m_field), std::move(m_value));
-    m_field.clear();
-    m_value.clear();
+        m_request.headers.add(m_field, std::move(m_value));
+    m_field.resize(0); // its buffer serves the next name
+    m_value = QByteArray();
     m_lastWasValue = false;
 }
 
