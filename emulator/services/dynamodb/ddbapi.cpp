@@ -231,9 +231,13 @@ void DynamoDbJsonApi::handle(HttpRequest &&request, HttpResponder responder)
         r.headers.add("x-amzn-RequestId", request.requestId);
     }
     r.spanAttributes = std::move(info.spanAttributes);
-    if (info.capacityUnits > 0)
+    if (info.capacityUnits > 0) {
+        // Whole units are the common case, and formatting a double is slow.
+        const double units = info.capacityUnits;
+        const bool whole = units < 1e15 && units == double(qint64(units));
         r.spanAttributes.append({QStringLiteral("aws.dynamodb.consumed_capacity"),
-            QString::number(info.capacityUnits)});
+            whole ? QString::number(qint64(units)) : QString::number(units)});
+    }
     send(std::move(r));
 }
 

@@ -126,6 +126,7 @@ struct PreparedWrite
     DynamoDb::Key key;
     Json keyJson; // the key attributes
     Json item; // Put's
+    qint64 size = 0; // itemSize(item)
     std::optional<DdbCondition> condition;
     std::optional<DdbUpdate> update;
     bool returnOldOnFailure = false;
@@ -195,7 +196,7 @@ static Result<PreparedWrite> prepareWrite(
         auto item = requiredMember(r, "Item", Json::value_t::object, "item");
         if (!item)
             return item.error();
-        auto checked = checkItem(**item);
+        auto checked = checkItem(**item, &w.size);
         if (!checked)
             return checked.error();
         auto key = itemKey(*table, *checked);
@@ -301,10 +302,17 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
         if (!tx.began())
             return tx.began();
         if (oldSizeOnly) {
-            auto size = readItemSize(db, table, w->key);
-            if (!size)
-                return size.error();
-            oldSize = *size;
+            // The item it replaces matters only if it could have cost more write units than
+            // this one: not when no item of the table ever has.
+            auto largest = largestItemSize(db, table);
+            if (!largest)
+                return largest.error();
+            if (writeUnits(*largest) > writeUnits(w->size)) {
+                auto size = readItemSize(db, table, w->key);
+                if (!size)
+                    return size.error();
+                oldSize = *size;
+            }
             after = std::move(w->item);
         } else {
             auto old = readItem(db, table, w->key);
@@ -320,7 +328,8 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
                 return updated.error();
             after = std::move(*updated);
         }
-        if (auto e = writeItem(db, **t, w->key, before, after, originOf(info)); !e)
+        const qint64 afterSize = oldSizeOnly ? w->size : -1;
+        if (auto e = writeItem(db, **t, w->key, before, after, originOf(info), afterSize); !e)
             return e;
         auto c = tx.commit();
         expiry = std::exchange(m_pendingExpiry, std::nullopt);
@@ -348,8 +357,8 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
     }
     if (attributes.is_object() && !attributes.empty())
         out["Attributes"] = attributes;
-    const qint64 size = qMax(
-        after.is_null() ? 0 : itemSize(after), before.is_null() ? oldSize : itemSize(before));
+    const qint64 afterSize = oldSizeOnly ? w->size : after.is_null() ? 0 : itemSize(after);
+    const qint64 size = qMax(afterSize, before.is_null() ? oldSize : itemSize(before));
     if (Json c = consumedCapacity(info, r, **t, writeUnits(size)); !c.is_null())
         out["ConsumedCapacity"] = c;
     info.spanAttributes.append({QStringLiteral("aws.dynamodb.table_names"), (*t)->name});

@@ -4,6 +4,7 @@
 
 #include <QStringList>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <string_view>
@@ -30,9 +31,16 @@ QString invalid(const QString &message)
 
 bool isType(const std::string &key)
 {
-    static const std::set<std::string> types
-        = {"S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
-    return types.count(key) > 0;
+    switch (key.size()) {
+    case 1:
+        return key[0] == 'S' || key[0] == 'N' || key[0] == 'B' || key[0] == 'M' || key[0] == 'L';
+    case 2:
+        return key[1] == 'S' && (key[0] == 'S' || key[0] == 'N' || key[0] == 'B');
+    case 4:
+        return key == "BOOL" || key == "NULL";
+    default:
+        return false;
+    }
 }
 
 // Coral's words for a JSON value that is not the string or boolean a member wants: the token
@@ -261,6 +269,72 @@ bool hasDuplicates(const Json &set)
     return false;
 }
 
+// An integer as DynamoDB writes it back ("0", "-12", no leading zero, within 38 digits): its
+// normal form is itself, so the decimal parser need not see it.
+bool isPlainInteger(const std::string &text)
+{
+    const size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+    const size_t digits = text.size() - sign;
+    if (digits == 0 || digits > 38)
+        return false;
+    if (text[sign] == '0')
+        return text == "0";
+    for (size_t i = sign; i < text.size(); ++i) {
+        if (text[i] < '0' || text[i] > '9')
+            return false;
+    }
+    return true;
+}
+
+// Whether shapeValue would answer `v` itself: the usual request, every member already typed
+// as it should be. Allocates nothing, so the usual case skips the paths shapeValue builds.
+bool alreadyShaped(const Json &v, int depth)
+{
+    if (depth > kDdbMaxNestingDepth)
+        return true; // shapeValue answers it as it is
+    if (!v.is_object())
+        return false;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+        const std::string &type = it.key();
+        const Json &m = it.value();
+        if (m.is_null() || !isType(type))
+            return false;
+        if (type == "S" || type == "N") {
+            if (!m.is_string())
+                return false;
+        } else if (type == "B") {
+            if (blobError(m, QString()))
+                return false;
+        } else if (type == "BOOL" || type == "NULL") {
+            if (!m.is_boolean())
+                return false;
+        } else if (type == "SS" || type == "NS" || type == "BS") {
+            if (!m.is_array())
+                return false;
+            for (const Json &member : m) {
+                if (type == "BS" ? member.is_null() || blobError(member, QString()).has_value()
+                                 : !member.is_string())
+                    return false;
+            }
+        } else if (type == "L") {
+            if (!m.is_array())
+                return false;
+            for (const Json &element : m) {
+                if (!alreadyShaped(element, depth + 1))
+                    return false;
+            }
+        } else { // M
+            if (!m.is_object())
+                return false;
+            for (const Json &member : m) {
+                if (!alreadyShaped(member, depth + 1))
+                    return false;
+            }
+        }
+    }
+    return true;
+}
+
 // The second step, on shapeValue's copy: what the value means, in DynamoDB's order and words,
 // normalising numbers in place.
 std::optional<Error> validateValue(Json &v, int depth)
@@ -276,6 +350,8 @@ std::optional<Error> validateValue(Json &v, int depth)
         const std::string &type = it.key();
         Json &m = it.value();
         if (type == "N") {
+            if (isPlainInteger(*m.get_ptr<const Json::string_t *>()))
+                continue;
             auto number = DdbNumber::parse(fromStd(*m.get_ptr<const Json::string_t *>()));
             if (!number)
                 return number.error();
@@ -296,6 +372,8 @@ std::optional<Error> validateValue(Json &v, int depth)
             }
             if (type == "NS") {
                 for (Json &member : m) {
+                    if (isPlainInteger(*member.get_ptr<const Json::string_t *>()))
+                        continue;
                     auto number
                         = DdbNumber::parse(fromStd(*member.get_ptr<const Json::string_t *>()));
                     if (!number)
@@ -355,6 +433,35 @@ int compareBytes(const char *a, size_t aSize, const char *b, size_t bSize)
     return aSize == bSize ? 0 : (aSize < bSize ? -1 : 1);
 }
 
+// DdbNumber::storedSize of a plain integer (isPlainInteger), without parsing it.
+int plainIntegerSize(const std::string &text)
+{
+    if (text == "0")
+        return 1;
+    const bool negative = text[0] == '-';
+    const int digits = int(text.size()) - (negative ? 1 : 0);
+    int count = digits;
+    while (text[size_t(count - 1 + (negative ? 1 : 0))] == '0')
+        --count; // trailing zeros are not stored
+    const int exponent = digits - 1;
+    const int pairs = (count + 1) / 2 + ((count % 2 == 0 && exponent % 2 == 0) ? 1 : 0);
+    return 1 + pairs + (negative ? 1 : 0);
+}
+
+// The stored size of a number member, or nullopt when it is not a number.
+std::optional<int> numberSize(const Json &member)
+{
+    const auto *s = member.get_ptr<const Json::string_t *>();
+    if (!s)
+        return std::nullopt;
+    if (isPlainInteger(*s))
+        return plainIntegerSize(*s);
+    auto number = DdbNumber::parse(fromStd(*s));
+    if (!number)
+        return std::nullopt;
+    return number->storedSize();
+}
+
 std::optional<DdbNumber> numberOf(const Json &member)
 {
     const auto *s = member.get_ptr<const Json::string_t *>();
@@ -395,7 +502,7 @@ std::optional<std::set<std::string>> setOf(const Json &set, std::string_view typ
 
 Result<Json> checkValue(const Json &value, const QString &path)
 {
-    auto shaped = shapeValue(value, path, 1);
+    auto shaped = alreadyShaped(value, 1) ? Result<Json>(value) : shapeValue(value, path, 1);
     if (!shaped)
         return shaped.error();
     if (auto e = validateValue(*shaped, 1))
@@ -403,18 +510,20 @@ Result<Json> checkValue(const Json &value, const QString &path)
     return shaped;
 }
 
-Result<Json> checkItem(const Json &item)
+Result<Json> checkItem(const Json &item, qint64 *size)
 {
     if (!item.is_object())
         return mapMismatch(item);
     // Every value's shape before any value's meaning, as the request is read before it is
     // validated.
-    Json out = Json::object();
-    for (auto it = item.begin(); it != item.end(); ++it) {
-        auto shaped = shapeValue(it.value(), fromStd(it.key()), 1);
-        if (!shaped)
-            return shaped.error();
-        out[it.key()] = std::move(shaped).value();
+    const bool shaped = std::all_of(
+        item.begin(), item.end(), [](const Json &value) { return alreadyShaped(value, 1); });
+    Json out = shaped ? item : Json::object();
+    for (auto it = item.begin(); !shaped && it != item.end(); ++it) {
+        auto value = shapeValue(it.value(), fromStd(it.key()), 1);
+        if (!value)
+            return value.error();
+        out[it.key()] = std::move(value).value();
     }
     for (auto it = out.begin(); it != out.end(); ++it) {
         if (it.key().empty())
@@ -426,8 +535,11 @@ Result<Json> checkItem(const Json &item)
         if (auto e = validateValue(it.value(), 1))
             return *e;
     }
-    if (itemSize(out) > kDdbMaxItemSize)
+    const qint64 bytes = itemSize(out);
+    if (bytes > kDdbMaxItemSize)
         return validation(QStringLiteral("Item size has exceeded the maximum allowed size"));
+    if (size)
+        *size = bytes;
     return out;
 }
 
@@ -446,10 +558,8 @@ qint64 valueSize(const Json &value)
     const auto *s = m->get_ptr<const Json::string_t *>();
     if (type == "S")
         return s ? qint64(s->size()) : 0;
-    if (type == "N") {
-        auto number = numberOf(*m);
-        return number ? number->storedSize() : 0;
-    }
+    if (type == "N")
+        return numberSize(*m).value_or(0);
     if (type == "B")
         return s ? base64DecodedSize(*s) : 0;
     if (type == "BOOL" || type == "NULL")
@@ -466,8 +576,8 @@ qint64 valueSize(const Json &value)
                 size += qint64(text->size());
             } else if (type == "BS") {
                 size += base64DecodedSize(*text);
-            } else if (auto number = numberOf(member)) {
-                size += number->storedSize();
+            } else {
+                size += numberSize(member).value_or(0);
             }
         }
         return size;

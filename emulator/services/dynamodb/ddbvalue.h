@@ -32,8 +32,9 @@ inline constexpr qsizetype kDdbMaxAttributeNameSize = 65535;
 Result<Json> checkValue(const Json &value, const QString &path);
 
 // An item: every value's shape first, then names (not empty, at most 65535 bytes) and values,
-// then the size against 400 KB ("Item size has exceeded the maximum allowed size").
-Result<Json> checkItem(const Json &item);
+// then the size against 400 KB ("Item size has exceeded the maximum allowed size"), which
+// `size` is given when asked for.
+Result<Json> checkItem(const Json &item, qint64 *size = nullptr);
 
 // Sizes as DynamoDB counts them ("Item sizes and formats" in its developer guide): an item is
 // its names' UTF-8 bytes plus its values; S its UTF-8 bytes, N DdbNumber::storedSize(), B its

@@ -522,8 +522,7 @@ Result<void> DynamoDb::reload()
     }
     return m_store->write([this](Database &db) -> Result<void> {
         // The cache would answer items that are no longer in the rows.
-        m_itemCache.clear();
-        m_itemCacheBytes = 0;
+        forgetItems();
         m_nextSequence.clear();
         m_tables.clear();
         return load(db);
@@ -720,8 +719,7 @@ Result<Json> DynamoDb::createTable(const Json &r, const QString &streamLabel)
         t.streamLabel = streamLabel.isEmpty() ? labelText(newStreamLabelNs()) : streamLabel;
     // A table of this id may have left rows behind if Tarmac stopped while deleting it.
     auto cleared = m_store->write([&](Database &db) -> Result<void> {
-        m_itemCache.clear();
-        m_itemCacheBytes = 0;
+        forgetItems();
         for (const char *sql : {"DELETE FROM ddb_items WHERE tbl = ?",
                  "DELETE FROM ddb_index WHERE tbl = ?", "DELETE FROM ddb_stream WHERE tbl = ?"}) {
             auto st = db.prepare(sql);
@@ -842,8 +840,7 @@ Result<QString> DynamoDb::deleteTableByName(const QString &name)
             if (items == 0)
                 items = db.changes();
         }
-        m_itemCache.clear();
-        m_itemCacheBytes = 0;
+        forgetItems();
         auto st = db.prepare("DELETE FROM ddb_tables WHERE name = ?");
         if (!st)
             return st.error();
@@ -1389,6 +1386,28 @@ Result<qint64> DynamoDb::readItemSize(Database &db, const DdbTable &table, const
     return size;
 }
 
+Result<qint64> DynamoDb::largestItemSize(Database &db, const DdbTable &table)
+{
+    if (const auto it = m_largestItem.constFind(table.id); it != m_largestItem.cend())
+        return *it;
+    auto st = db.cached("SELECT max(size) FROM ddb_items WHERE tbl = ?");
+    if (!st)
+        return st.error();
+    (*st)->bind(1, table.id);
+    qint64 largest = 0;
+    if (auto read = (*st)->forEachRow([&] { largest = (*st)->int64(0); }); !read)
+        return read.error();
+    m_largestItem.insert(table.id, largest);
+    return largest;
+}
+
+void DynamoDb::forgetItems()
+{
+    m_itemCache.clear();
+    m_itemCacheBytes = 0;
+    m_largestItem.clear();
+}
+
 QByteArray DynamoDb::itemCacheKey(const DdbTable &table, const Key &key)
 {
     QByteArray out;
@@ -1417,7 +1436,7 @@ void DynamoDb::cacheItem(const QByteArray &cacheKey, const CachedItem &item)
 }
 
 Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key &key,
-    const Json &before, const Json &after, const Origin &origin)
+    const Json &before, const Json &after, const Origin &origin, qint64 afterSize)
 {
     if (before.is_null() && after.is_null())
         return {};
@@ -1439,13 +1458,18 @@ Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key 
                              " VALUES (?, ?, ?, ?, ?, ?, ?)");
         if (!put)
             return put.error();
+        const qint64 size = afterSize >= 0 ? afterSize : itemSize(after);
+        // Kept before the write: should it roll back, the bound is only higher than it need be.
+        if (const auto largest = m_largestItem.find(table.id);
+            largest != m_largestItem.end() && *largest < size)
+            *largest = size;
         (*put)
             ->bind(1, table.id)
             .bind(2, key.hash)
             .bind(3, key.pk)
             .bind(4, key.sk)
             .bind(5, std::string_view(after.dump()))
-            .bind(6, itemSize(after));
+            .bind(6, size);
         if (const auto ttl = ttlOf(after, table.ttlAttribute)) {
             (*put)->bind(7, *ttl);
             if (!m_pendingExpiry || *ttl < *m_pendingExpiry)

@@ -186,6 +186,9 @@ private:
     Result<Json> readItem(Database &db, const DdbTable &table, const Key &key) const;
     // The stored size of an item (0 when there is none), without reading the item.
     Result<qint64> readItemSize(Database &db, const DdbTable &table, const Key &key) const;
+    // The size of the largest item the table may hold (never less): a replaced item cannot
+    // have consumed more write units than this. Read once per table, then kept by writeItem.
+    Result<qint64> largestItemSize(Database &db, const DdbTable &table);
     // Who made a write: a request (its trace goes with the stream record), or TTL.
     struct Origin
     {
@@ -195,9 +198,9 @@ private:
     };
     static Origin originOf(const DdbCallInfo &info) { return {false, info.traceId, info.spanId}; }
     // Writes `after` (null: delete) in place of `before` (null: none), with the indexes, TTL
-    // and stream record.
+    // and stream record. `afterSize`: itemSize(after), when the caller knows it.
     Result<void> writeItem(Database &db, const DdbTable &table, const Key &key, const Json &before,
-        const Json &after, const Origin &origin);
+        const Json &after, const Origin &origin, qint64 afterSize = -1);
     Result<void> rebuildIndex(Database &db, const DdbTable &table, const DdbIndex &index);
     Result<void> refreshTtl(Database &db, const DdbTable &table);
     void afterWrite(const QList<TablePtr> &tables, std::optional<qint64> earliestExpiry);
@@ -231,6 +234,9 @@ private:
     void cacheItem(const QByteArray &cacheKey, const CachedItem &item);
     QHash<QByteArray, CachedItem> m_itemCache;
     qint64 m_itemCacheBytes = 0;
+    QHash<qint64, qint64> m_largestItem; // by table id: see largestItemSize
+    // Forgets what the two above know (tables dropped, emptied or restored).
+    void forgetItems();
 
     // Transactions' ClientRequestTokens, for 10 minutes.
     struct Token

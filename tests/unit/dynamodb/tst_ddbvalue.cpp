@@ -2,6 +2,7 @@
 // steps (shape: SerializationException; meaning: ValidationException) with its messages,
 // normalised as stored; item sizes as DynamoDB counts them, against its limits; ordering and
 // equality of values, and key bytes whose memcmp order is the values' order.
+#include "services/dynamodb/ddbnumber.h"
 #include "services/dynamodb/ddbvalue.h"
 
 #include <QRandomGenerator>
@@ -174,6 +175,7 @@ private slots:
     void itemSizeLimit();
     void valueSize_data();
     void valueSize();
+    void integerSizesAsTheParserSays();
     void itemSize_data();
     void itemSize();
     void compareValues_data();
@@ -645,6 +647,33 @@ void TestDdbValue::valueSize()
     QFETCH(QByteArray, value);
     QFETCH(qint64, size);
     QCOMPARE(tarmac::valueSize(json(value)), size);
+}
+
+// Plain integers are sized without the decimal parser, and checked without it: both must
+// agree with it, whatever the digits, zeros and sign.
+void TestDdbValue::integerSizesAsTheParserSays()
+{
+    QStringList texts = {QStringLiteral("0"), QStringLiteral("10"), QStringLiteral("100"),
+        QStringLiteral("-100"), QStringLiteral("1010"), QStringLiteral("99"),
+        QStringLiteral("12345678901234567890123456789012345678"),
+        QStringLiteral("-10000000000000000000000000000000000000")};
+    auto *random = QRandomGenerator::global();
+    for (int i = 0; i < 2000; ++i) {
+        QString digits = QString::number(random->bounded(1, 10));
+        const int more = random->bounded(0, 38);
+        for (int k = 0; k < more; ++k)
+            digits += QChar(u'0' + (random->bounded(3) == 0 ? 0 : random->bounded(10)));
+        texts.append(random->bounded(2) ? digits : u'-' + digits);
+    }
+    for (const QString &text : std::as_const(texts)) {
+        const auto number = tarmac::DdbNumber::parse(text);
+        QVERIFY2(number, qPrintable(text));
+        const tarmac::Json value = {{"N", text.toStdString()}};
+        QCOMPARE(tarmac::valueSize(value), qint64(number->storedSize()));
+        const auto checked = tarmac::checkValue(value, QStringLiteral("n"));
+        QVERIFY2(checked, qPrintable(text));
+        QCOMPARE(QString::fromStdString((*checked)["N"].get<std::string>()), number->toString());
+    }
 }
 
 void TestDdbValue::itemSize_data()
