@@ -582,11 +582,10 @@ std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
     waiter->visibility = visibility;
     waiter->systemNames = systemNames;
     waiter->attributeNames = names.value_or(QStringList());
-    auto queueWait = m_store->attributes(*queue, {QStringLiteral("ReceiveMessageWaitTimeSeconds")});
+    auto queueWait = m_store->attribute(*queue, QStringLiteral("ReceiveMessageWaitTimeSeconds"));
     if (!queueWait)
         return call.fail(queueWait.error());
-    const int seconds
-        = wait.value_or(queueWait->value(QStringLiteral("ReceiveMessageWaitTimeSeconds")).toInt());
+    const int seconds = wait.value_or(queueWait->toInt());
     auto got = m_store->receive(*queue, waiter->max, visibility);
     if (!got)
         return call.fail(got.error());

@@ -10,6 +10,7 @@
 #include <QRegularExpression>
 #include <QSet>
 
+#include <algorithm>
 #include <limits>
 
 namespace tarmac {
@@ -204,6 +205,9 @@ Result<void> SqsStore::open()
             " group_id TEXT NOT NULL, deduplication_id TEXT NOT NULL);"
             "CREATE INDEX sqs_messages_queue ON sqs_messages (queue, seq);"},
         {2, "ALTER TABLE sqs_messages ADD COLUMN dead_letter_source TEXT NOT NULL DEFAULT '';"},
+        // Every send and delete paid for a second b-tree that only PurgeQueue and DeleteQueue
+        // read (the queues live in memory): they scan the table instead.
+        {3, "DROP INDEX sqs_messages_queue;"},
     };
     if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
@@ -476,20 +480,27 @@ Result<QMap<QString, QString>> SqsStore::attributes(
         return noQueue();
     const qint64 now = m_clock->nowMs();
     const_cast<SqsStore *>(this)->dropExpired(*q, now);
-    qint64 visible = 0, inFlight = 0, delayed = 0;
-    for (const auto &[seq, m] : q->messages) {
-        if (m.visibleMs <= now)
-            ++visible;
-        else if (m.receiveCount > 0)
-            ++inFlight;
-        else
-            ++delayed;
-    }
     QMap<QString, QString> all = q->attributes;
     all.insert(QStringLiteral("QueueArn"), arnOf(name));
-    all.insert(QStringLiteral("ApproximateNumberOfMessages"), QString::number(visible));
-    all.insert(QStringLiteral("ApproximateNumberOfMessagesNotVisible"), QString::number(inFlight));
-    all.insert(QStringLiteral("ApproximateNumberOfMessagesDelayed"), QString::number(delayed));
+    // The counts walk every message: only when asked for (a receive reads its queue's wait).
+    const bool counts = std::any_of(names.cbegin(), names.cend(), [](const QString &n) {
+        return n == u"All" || n.startsWith(u"ApproximateNumberOfMessages");
+    });
+    if (counts) {
+        qint64 visible = 0, inFlight = 0, delayed = 0;
+        for (const auto &[seq, m] : q->messages) {
+            if (m.visibleMs <= now)
+                ++visible;
+            else if (m.receiveCount > 0)
+                ++inFlight;
+            else
+                ++delayed;
+        }
+        all.insert(QStringLiteral("ApproximateNumberOfMessages"), QString::number(visible));
+        all.insert(
+            QStringLiteral("ApproximateNumberOfMessagesNotVisible"), QString::number(inFlight));
+        all.insert(QStringLiteral("ApproximateNumberOfMessagesDelayed"), QString::number(delayed));
+    }
     all.insert(QStringLiteral("CreatedTimestamp"), QString::number(q->createdMs / 1000));
     all.insert(QStringLiteral("LastModifiedTimestamp"), QString::number(q->modifiedMs / 1000));
     if (names.contains(QStringLiteral("All")))
@@ -503,6 +514,15 @@ Result<QMap<QString, QString>> SqsStore::attributes(
             out.insert(n, all.value(n));
     }
     return out;
+}
+
+Result<QString> SqsStore::attribute(const QString &name, const QString &attribute) const
+{
+    QMutexLocker lock(&m_mutex);
+    Queue *q = find(name);
+    if (!q)
+        return noQueue();
+    return q->attributes.value(attribute);
 }
 
 Result<void> SqsStore::setAttributes(const QString &name, const QMap<QString, QString> &given)
@@ -569,8 +589,8 @@ Result<QStringList> SqsStore::deadLetterSources(const QString &name) const
     const QString arn = arnOf(name);
     QStringList out;
     for (const auto &[source, q] : m_queues) {
-        const auto policy
-            = parseJson(q->attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
+        const QString text = q->attributes.value(QStringLiteral("RedrivePolicy"));
+        const auto policy = text.isEmpty() ? Result<Json>(Json()) : parseJson(text.toUtf8());
         if (policy && policy->is_object()
             && policy->value("deadLetterTargetArn", std::string()) == arn.toStdString())
             out.append(source);

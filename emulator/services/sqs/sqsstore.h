@@ -120,6 +120,9 @@ public:
     // The named attributes ("All" for every one), with the computed ones
     // (ApproximateNumberOfMessages…, QueueArn, CreatedTimestamp…).
     Result<QMap<QString, QString>> attributes(const QString &name, const QStringList &names) const;
+    // One attribute the queue was given or defaults to (not a computed one such as QueueArn),
+    // or empty: what a receive reads on every call, without building the map above.
+    Result<QString> attribute(const QString &name, const QString &attribute) const;
     Result<void> setAttributes(const QString &name, const QMap<QString, QString> &attributes);
     Result<QMap<QString, QString>> tags(const QString &name) const;
     Result<void> tag(const QString &name, const QMap<QString, QString> &tags);
