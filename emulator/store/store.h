@@ -60,10 +60,11 @@ public:
     Store(const Store &) = delete;
     Store &operator=(const Store &) = delete;
 
-    // WAL frames after which the checkpointer thread copies the WAL into the database, and
-    // after which the writer does it itself because the checkpointer fell behind.
-    static constexpr int kCheckpointFrames = 1000;
-    static constexpr int kWriterCheckpointFrames = 16 * kCheckpointFrames;
+    // WAL frames after which the checkpointer thread copies the WAL into the database (16 MB:
+    // a page written many times in between is copied once), and after which the writer does
+    // it itself because the checkpointer fell behind.
+    static constexpr int kCheckpointFrames = 4000;
+    static constexpr int kWriterCheckpointFrames = 4 * kCheckpointFrames;
 
 private:
     Store() = default;
