@@ -617,8 +617,12 @@ Result<void> SqsStore::insertMessage(Database &db, const QString &queue, const M
                     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st)
         return st.error();
-    const std::string attributes = toJsonBytes(attributesJson(m.attributes)).toStdString();
-    const std::string system = toJsonBytes(attributesJson(m.systemAttributes)).toStdString();
+    // Most messages carry no attributes of either kind: "{}" without a JSON tree.
+    const auto text = [](const SqsAttributes &a) {
+        return a.isEmpty() ? std::string("{}") : toJsonBytes(attributesJson(a)).toStdString();
+    };
+    const std::string attributes = text(m.attributes);
+    const std::string system = text(m.systemAttributes);
     return (*st)
         ->bind(1, m.seq)
         .bind(2, queue)
