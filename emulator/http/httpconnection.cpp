@@ -287,9 +287,8 @@ bool HttpConnection::fillInput()
     while (m_in.size() < kReadAhead) {
         const qsizetype room = qMin(kReadChunk, kReadAhead - m_in.size());
         const ssize_t n = ::read(m_fd, scratch.get(), size_t(room));
-        if (n > 0)
-            m_in.append(scratch.get(), qsizetype(n));
         if (n > 0) {
+            m_in.append(scratch.get(), qsizetype(n));
             if (n < room)
                 break; // drained: the notifier says when more comes
             continue;

@@ -185,6 +185,37 @@ private slots:
         parser.feed("abc", 3);
         QCOMPARE(parser.state(), HttpRequestParser::State::Complete);
     }
+
+    // Names are kept lower-cased and as sent, whether Tarmac knows the name (its arrays are
+    // shared) or not, in its usual spelling or another; look-ups ignore case.
+    void headerNamesAsSent()
+    {
+        const Parsed p = parseAll("POST / HTTP/1.1\r\nHost: h\r\ncontent-type: a/b\r\n"
+                                  "X-Amz-Target: T.Op\r\nX-AMZ-DATE: d\r\nX-Custom-Thing: c\r\n"
+                                  "lower-only: l\r\nContent-Length: 0\r\n\r\n",
+            7);
+        QCOMPARE(p.requests.size(), 1);
+        HttpHeaders h = p.requests[0].headers;
+        const QList<QByteArray> lower = {"host", "content-type", "x-amz-target", "x-amz-date",
+            "x-custom-thing", "lower-only", "content-length"};
+        const QList<QByteArray> sent = {"Host", "content-type", "X-Amz-Target", "X-AMZ-DATE",
+            "X-Custom-Thing", "lower-only", "Content-Length"};
+        QCOMPARE(h.size(), lower.size());
+        for (qsizetype i = 0; i < h.size(); ++i) {
+            QCOMPARE(h.fields()[i].first, lower[i]);
+            QCOMPARE(h.rawName(i), sent[i]);
+        }
+        QCOMPARE(h.value("x-amz-date"), QByteArray("d"));
+        QCOMPARE(h.value("X-CUSTOM-THING"), QByteArray("c"));
+        QVERIFY(h.contains("Content-Type"));
+        QVERIFY(!h.contains("content-typ"));
+        h.set("CONTENT-TYPE", "c/d");
+        QCOMPARE(h.value("content-type"), QByteArray("c/d"));
+        QCOMPARE(h.rawName(h.size() - 1), QByteArray("CONTENT-TYPE"));
+        h.remove("x-custom-thing");
+        QVERIFY(!h.contains("X-Custom-Thing"));
+        QCOMPARE(h.size(), lower.size() - 1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHttpRequestParser)
