@@ -17,6 +17,14 @@ constexpr qint64 kMiB = 1024 * 1024;
 constexpr qint64 kS3MaxPut = 5LL * 1024 * kMiB; // AWS's single-PUT limit
 constexpr qint64 kApiBodyLimit = 16 * kMiB; // Lambda's 6 MB payload plus base64 room
 
+// The request's service, detected by its first look and kept in the request.
+const ServiceMatch &serviceOf(const HttpRequest &request)
+{
+    if (!request.serviceMatch)
+        request.serviceMatch = detectService(request);
+    return *request.serviceMatch;
+}
+
 } // namespace
 
 void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Tracer *tracer,
@@ -87,9 +95,7 @@ qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
     // A query-protocol form names its service in the body, which has not arrived yet.
     if (head.header("content-type").startsWith("application/x-www-form-urlencoded"))
         return kApiBodyLimit;
-    if (!head.serviceMatch)
-        head.serviceMatch = detectService(head);
-    const ServiceMatch &match = *head.serviceMatch;
+    const ServiceMatch &match = serviceOf(head);
     if (HttpHandler *handler = m_registry->handlerFor(match.service))
         return handler->maxBodySize(head);
     return match.service == QLatin1String("s3") ? kS3MaxPut : kApiBodyLimit;
@@ -146,9 +152,7 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
 
-    if (!request.serviceMatch)
-        request.serviceMatch = detectService(request);
-    const ServiceMatch match = *request.serviceMatch;
+    const ServiceMatch match = serviceOf(request); // a copy: the request moves on
     const QString service = match.service.isEmpty() ? QStringLiteral("unknown") : match.service;
     std::optional<RequestFault> fault;
     if (m_faultHook && !match.service.isEmpty())

@@ -297,6 +297,8 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
     const bool oldSizeOnly = kind == PreparedWrite::Put && !w->condition
         && rv == QLatin1String("NONE") && table.indexes.isEmpty() && !table.streamEnabled;
     qint64 oldSize = 0;
+    // A put writes its item as checked, whose size prepareWrite measured; -1: measure `after`.
+    const qint64 putSize = kind == PreparedWrite::Put ? w->size : -1;
     auto done = m_store->write([&](Database &db) -> Result<void> {
         Transaction tx(db);
         if (!tx.began())
@@ -307,7 +309,7 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
             auto largest = largestItemSize(db, table);
             if (!largest)
                 return largest.error();
-            if (writeUnits(*largest) > writeUnits(w->size)) {
+            if (writeUnits(*largest) > writeUnits(putSize)) {
                 auto size = readItemSize(db, table, w->key);
                 if (!size)
                     return size.error();
@@ -328,8 +330,7 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
                 return updated.error();
             after = std::move(*updated);
         }
-        const qint64 afterSize = oldSizeOnly ? w->size : -1;
-        if (auto e = writeItem(db, **t, w->key, before, after, originOf(info), afterSize); !e)
+        if (auto e = writeItem(db, **t, w->key, before, after, originOf(info), putSize); !e)
             return e;
         auto c = tx.commit();
         expiry = std::exchange(m_pendingExpiry, std::nullopt);
@@ -357,7 +358,7 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
     }
     if (attributes.is_object() && !attributes.empty())
         out["Attributes"] = attributes;
-    const qint64 afterSize = oldSizeOnly ? w->size : after.is_null() ? 0 : itemSize(after);
+    const qint64 afterSize = putSize >= 0 ? putSize : after.is_null() ? 0 : itemSize(after);
     const qint64 size = qMax(afterSize, before.is_null() ? oldSize : itemSize(before));
     if (Json c = consumedCapacity(info, r, **t, writeUnits(size)); !c.is_null())
         out["ConsumedCapacity"] = c;

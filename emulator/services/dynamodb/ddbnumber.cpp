@@ -245,12 +245,15 @@ Result<DdbNumber> DdbNumber::subtract(const DdbNumber &other) const
 
 int DdbNumber::storedSize() const
 {
-    if (isZero())
-        return 1;
+    return isZero() ? 1 : storedSize(m_count, m_exponent, m_negative);
+}
+
+int DdbNumber::storedSize(int count, int exponent, bool negative)
+{
     // Digits go in base-100 pairs aligned on the decimal point (1.2 is 01|20, 12 is 12): an
     // even count needs one pair more when the leading digit starts a pair of its own.
-    const int pairs = (m_count + 1) / 2 + ((m_count % 2 == 0 && m_exponent % 2 == 0) ? 1 : 0);
-    return 1 + pairs + (m_negative ? 1 : 0);
+    const int pairs = (count + 1) / 2 + ((count % 2 == 0 && exponent % 2 == 0) ? 1 : 0);
+    return 1 + pairs + (negative ? 1 : 0);
 }
 
 QByteArray DdbNumber::sortKey() const

@@ -52,6 +52,9 @@ public:
     // digits aligned on the decimal point, and one more for a negative number (what DynamoDB
     // measures; its guide rounds this to "1 byte per two significant digits + 1 byte").
     int storedSize() const;
+    // The same for a non-zero number of `count` significant digits whose leading digit has
+    // `exponent`: what a caller that has not parsed the number (a plain integer) can use.
+    static int storedSize(int count, int exponent, bool negative);
 
     // Bytes whose memcmp order is the numbers' order (a SQLite BLOB index on N keys).
     QByteArray sortKey() const;

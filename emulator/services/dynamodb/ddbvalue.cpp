@@ -443,23 +443,7 @@ int plainIntegerSize(const std::string &text)
     int count = digits;
     while (text[size_t(count - 1 + (negative ? 1 : 0))] == '0')
         --count; // trailing zeros are not stored
-    const int exponent = digits - 1;
-    const int pairs = (count + 1) / 2 + ((count % 2 == 0 && exponent % 2 == 0) ? 1 : 0);
-    return 1 + pairs + (negative ? 1 : 0);
-}
-
-// The stored size of a number member, or nullopt when it is not a number.
-std::optional<int> numberSize(const Json &member)
-{
-    const auto *s = member.get_ptr<const Json::string_t *>();
-    if (!s)
-        return std::nullopt;
-    if (isPlainInteger(*s))
-        return plainIntegerSize(*s);
-    auto number = DdbNumber::parse(fromStd(*s));
-    if (!number)
-        return std::nullopt;
-    return number->storedSize();
+    return DdbNumber::storedSize(count, digits - 1, negative);
 }
 
 std::optional<DdbNumber> numberOf(const Json &member)
@@ -471,6 +455,16 @@ std::optional<DdbNumber> numberOf(const Json &member)
     if (!number)
         return std::nullopt;
     return *number;
+}
+
+// The stored size of a number member, or nullopt when it is not a number.
+std::optional<int> numberSize(const Json &member)
+{
+    if (const auto *s = member.get_ptr<const Json::string_t *>(); s && isPlainInteger(*s))
+        return plainIntegerSize(*s);
+    if (auto number = numberOf(member))
+        return number->storedSize();
+    return std::nullopt;
 }
 
 // A set's members as comparable texts (numbers normalised, binaries decoded), or nullopt
@@ -516,14 +510,16 @@ Result<Json> checkItem(const Json &item, qint64 *size)
         return mapMismatch(item);
     // Every value's shape before any value's meaning, as the request is read before it is
     // validated.
-    const bool shaped = std::all_of(
-        item.begin(), item.end(), [](const Json &value) { return alreadyShaped(value, 1); });
+    const bool shaped
+        = std::all_of(item.begin(), item.end(), [](const Json &v) { return alreadyShaped(v, 1); });
     Json out = shaped ? item : Json::object();
-    for (auto it = item.begin(); !shaped && it != item.end(); ++it) {
-        auto value = shapeValue(it.value(), fromStd(it.key()), 1);
-        if (!value)
-            return value.error();
-        out[it.key()] = std::move(value).value();
+    if (!shaped) {
+        for (auto it = item.begin(); it != item.end(); ++it) {
+            auto value = shapeValue(it.value(), fromStd(it.key()), 1);
+            if (!value)
+                return value.error();
+            out[it.key()] = std::move(value).value();
+        }
     }
     for (auto it = out.begin(); it != out.end(); ++it) {
         if (it.key().empty())

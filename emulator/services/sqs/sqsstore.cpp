@@ -179,6 +179,16 @@ struct SqsStore::Queue
     {
         return attributes.value(QLatin1String(attribute)).toInt();
     }
+    // The RedrivePolicy as an object, or null: most queues have none, and an empty text is
+    // not parsed (a receive reads this on every call).
+    Json redrivePolicy() const
+    {
+        const QString text = attributes.value(QStringLiteral("RedrivePolicy"));
+        if (text.isEmpty())
+            return Json();
+        auto policy = parseJson(text.toUtf8());
+        return policy && policy->is_object() ? std::move(*policy) : Json();
+    }
 };
 
 SqsStore::SqsStore(Store *store, const Clock *clock, QString region, QString accountId)
@@ -589,10 +599,9 @@ Result<QStringList> SqsStore::deadLetterSources(const QString &name) const
     const QString arn = arnOf(name);
     QStringList out;
     for (const auto &[source, q] : m_queues) {
-        const QString text = q->attributes.value(QStringLiteral("RedrivePolicy"));
-        const auto policy = text.isEmpty() ? Result<Json>(Json()) : parseJson(text.toUtf8());
-        if (policy && policy->is_object()
-            && policy->value("deadLetterTargetArn", std::string()) == arn.toStdString())
+        const Json policy = q->redrivePolicy();
+        if (policy.is_object()
+            && policy.value("deadLetterTargetArn", std::string()) == arn.toStdString())
             out.append(source);
     }
     return out;
@@ -910,9 +919,9 @@ Result<void> SqsStore::moveRows(Database &db, const QList<MovedRow> &rows, qint6
 Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
 {
     // Called with m already out of q.
-    const auto policy = parseJson(q.attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
-    const QString target = policy && policy->is_object()
-        ? fromStd(policy->value("deadLetterTargetArn", std::string())).section(u':', 5)
+    const Json policy = q.redrivePolicy();
+    const QString target = policy.is_object()
+        ? fromStd(policy.value("deadLetterTargetArn", std::string())).section(u':', 5)
         : QString();
     Queue *dlq = find(target);
     if (!dlq)
@@ -950,10 +959,9 @@ Result<QList<SqsMessage>> SqsStore::receive(
     const int timeout = visibilityTimeout.value_or(q->number("VisibilityTimeout"));
     int maxReceives = 0;
     {
-        const auto policy
-            = parseJson(q->attributes.value(QStringLiteral("RedrivePolicy")).toUtf8());
-        if (policy && policy->is_object() && policy->contains("maxReceiveCount")) {
-            const Json &m = (*policy)["maxReceiveCount"];
+        const Json policy = q->redrivePolicy();
+        if (policy.is_object() && policy.contains("maxReceiveCount")) {
+            const Json &m = policy["maxReceiveCount"];
             maxReceives = m.is_number_integer() ? m.get<int>()
                 : m.is_string()                 ? fromStd(m.get<std::string>()).toInt()
                                                 : 0;
