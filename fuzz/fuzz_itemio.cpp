@@ -78,6 +78,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 FUZZ_CHECK(part.inputType == QLatin1String("CSV") && !part.csvHeaders.isEmpty());
         }
     } else {
+        // An inventory's file (gzip when it starts as gzip does): a CSV plan with GIVEN headers.
+        plan.inventoryFile = plan.inputType == QLatin1String("CSV") && (options & 0x40);
         auto items = aslReadItems(plan, body);
         if (items) {
             FUZZ_CHECK(items->is_array());
@@ -89,6 +91,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(!items.error().code.isEmpty());
         }
     }
+
+    // Any bytes through gunzip, with a small ceiling (a bomb stops at it).
+    auto inflated = aslGunzip(body, 1 << 20);
+    FUZZ_CHECK(inflated ? inflated->size() <= (1 << 20) : !inflated.error().code.isEmpty());
 
     auto page = aslListedItems(body, plan.maxItems);
     if (page) {

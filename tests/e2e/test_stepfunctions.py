@@ -293,6 +293,59 @@ class StepFunctionsTest(unittest.TestCase):
         types = [e["type"] for e in history(self.sfn, run["executionArn"])]
         for t in ("MapRunStarted", "MapRunSucceeded", "MapStateSucceeded"):
             self.assertIn(t, types)
+        self.assertNotIn("MapIterationStarted", types)  # its iterations are executions
+
+        # The Map Run and its child executions, through the API.
+        map_run = out["MapRunArn"]
+        child_machine = "arn:aws:states:us-east-1:000000000000:stateMachine:distributed-prices/Prices"
+        runs = self.sfn.list_map_runs(executionArn=run["executionArn"])["mapRuns"]
+        self.assertEqual([(r["mapRunArn"], r["stateMachineArn"], r["executionArn"]) for r in runs],
+                         [(map_run, child_machine, run["executionArn"])])
+        self.assertIn("stopDate", runs[0])
+        described = self.sfn.describe_map_run(mapRunArn=map_run)
+        self.assertEqual((described["status"], described["maxConcurrency"], described["executionArn"],
+                          described["toleratedFailureCount"]),
+                         ("SUCCEEDED", 2, run["executionArn"], 0), described)
+        counts = described["executionCounts"]
+        self.assertEqual((counts["total"], counts["succeeded"], counts["pending"], counts["running"],
+                          counts["failed"], counts["resultsWritten"]), (3, 3, 0, 0, 0, 3), counts)
+        self.assertEqual((described["itemCounts"]["total"], described["itemCounts"]["succeeded"]),
+                         (3, 3))
+        children = self.sfn.list_executions(mapRunArn=map_run)["executions"]
+        self.assertEqual(sorted(c["executionArn"] for c in children),
+                         sorted(r["ExecutionArn"] for r in succeeded))
+        for c in children:
+            self.assertEqual((c["status"], c["mapRunArn"], c["stateMachineArn"]),
+                             ("SUCCEEDED", map_run, child_machine), c)
+            self.assertTrue(c["executionArn"].endswith(":execution:distributed-prices/Prices:" + c["name"]))
+        child = self.sfn.describe_execution(executionArn=children[0]["executionArn"])
+        self.assertEqual(child["mapRunArn"], map_run)
+        self.assertIn(json.loads(child["input"])["sku"], ("apple", "ki,wi", "fig"))
+        child_types = [e["type"] for e in history(self.sfn, child["executionArn"])]
+        self.assertEqual((child_types[0], child_types[-1]), ("ExecutionStarted", "ExecutionSucceeded"))
+        self.assertIn("LambdaFunctionSucceeded", child_types)
+        # The parent's own listing does not hold its children.
+        listed = self.sfn.list_executions(stateMachineArn=machine)["executions"]
+        self.assertEqual([e["executionArn"] for e in listed], [run["executionArn"]])
+        # Errors: a Map Run that is not there, an ended one updated, both ARNs or neither.
+        for call in (lambda: self.sfn.describe_map_run(mapRunArn=map_run + "x"),
+                     lambda: self.sfn.list_executions(mapRunArn=map_run + "x")):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                call()
+            self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFound")
+        for kw, code in (({"mapRunArn": map_run, "maxConcurrency": 5}, "ValidationException"),
+                         ({"mapRunArn": map_run + "x", "maxConcurrency": 5}, "ResourceNotFound"),
+                         ({"mapRunArn": map_run}, "ValidationException"),
+                         ({"mapRunArn": "nope", "maxConcurrency": 5}, "InvalidArn")):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                self.sfn.update_map_run(**kw)
+            self.assertEqual(e.exception.response["Error"]["Code"], code, kw)
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.sfn.list_executions(stateMachineArn=machine, mapRunArn=map_run)
+        self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.sfn.list_map_runs(executionArn=run["executionArn"] + "x")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ExecutionDoesNotExist")
 
         # A listing's objects, in batches of two.
         listing = {"StartAt": "Each", "States": {"Each": {
@@ -313,6 +366,35 @@ class StepFunctionsTest(unittest.TestCase):
         self.assertEqual(json.loads(d["output"]), [
             {"keys": ["logs/0.txt", "logs/1.txt"], "from": "listing", "sizes": [1, 2]},
             {"keys": ["logs/2.txt"], "from": "listing", "sizes": [3]}])
+
+        # An S3 Inventory: its manifest.json names gzipped CSV files, as S3 writes them.
+        import gzip
+        s3.put_object(Bucket="sfn-items", Key="inv/data/a.csv.gz",
+                      Body=gzip.compress(b'"sfn-items","photos/1.jpg","10"\n"sfn-items","photos/2.jpg","20"\n'))
+        s3.put_object(Bucket="sfn-items", Key="inv/data/b.csv.gz",
+                      Body=gzip.compress(b'"sfn-items","photos/3.jpg","30"\n'))
+        s3.put_object(Bucket="sfn-items", Key="inv/manifest.json", Body=json.dumps({
+            "sourceBucket": "sfn-items", "destinationBucket": "arn:aws:s3:::sfn-items",
+            "version": "2016-11-30", "fileFormat": "CSV", "fileSchema": "Bucket, Key, Size",
+            "files": [{"key": "inv/data/a.csv.gz", "size": 1, "MD5checksum": "x"},
+                      {"key": "inv/data/b.csv.gz", "size": 1, "MD5checksum": "y"}]}).encode())
+        inventory = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "End": True,
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                           "ReaderConfig": {"InputType": "MANIFEST"},
+                           "Parameters": {"Bucket": "sfn-items", "Key": "inv/manifest.json"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                              "StartAt": "Key", "States": {"Key": {
+                                  "Type": "Pass", "End": True,
+                                  "Parameters": {"key.$": "$.Key", "size.$": "$.Size"}}}}}}}
+        machine = self.sfn.create_state_machine(
+            name="distributed-inventory", definition=json.dumps(inventory),
+            roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+        d = finished(self.sfn, self.start(machine, {})["executionArn"])
+        self.assertEqual(d["status"], "SUCCEEDED", d)
+        self.assertEqual(json.loads(d["output"]), [
+            {"key": "photos/1.jpg", "size": "10"}, {"key": "photos/2.jpg", "size": "20"},
+            {"key": "photos/3.jpg", "size": "30"}])
 
         # An object that is not there: States.ItemReaderFailed.
         each = {k: v for k, v in definition["States"]["Each"].items() if k != "ResultWriter"}
@@ -743,6 +825,11 @@ class StepFunctionsTest(unittest.TestCase):
                 ("SendTaskFailure", {"taskToken": "t", "error": "e", "cause": "c"}),
                 ("StopExecution", {"executionArn": ORDER, "error": "e"}),
                 ("ValidateStateMachineDefinition", {"definition": "{}"}),
+                ("DescribeMapRun", {"mapRunArn": "arn:aws:states:us-east-1:000000000000:mapRun:m/M:x"}),
+                ("ListMapRuns", {"executionArn": ORDER, "maxResults": 1, "nextToken": "1"}),
+                ("UpdateMapRun", {"mapRunArn": "arn:aws:states:us-east-1:000000000000:mapRun:m/M:x", "maxConcurrency": 1,
+                                  "toleratedFailurePercentage": 1.5, "toleratedFailureCount": 1}),
+                ("ListExecutions", {"mapRunArn": "arn:aws:states:us-east-1:000000000000:mapRun:m/M:x", "maxResults": 1}),
                 ("TestState", {"definition": '{"Type": "Pass", "End": true}', "input": "{}",
                                "inspectionLevel": "DEBUG", "variables": "{}", "context": "{}",
                                "stateName": "S", "roleArn": "r", "revealSecrets": False,
@@ -864,6 +951,63 @@ class StepFunctionsDurabilityTest(unittest.TestCase):
                            if "stateEnteredEventDetails" in e]
                 # Par is entered again (its branches go on); Quick and Before ran once, Nap twice.
                 self.assertEqual(sorted(entered), ["After", "Before", "Nap", "Nap", "Par", "Par", "Quick"])
+            finally:
+                again.stop()
+
+    def test_kill_9_inside_a_distributed_map_goes_on_with_its_map_run(self):
+        """The Map Run and its children survive: the child that was waiting resumes, the ended
+        one is not run again, and the rest start; one Map Run, three children."""
+        definition = {"StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "End": True, "MaxConcurrency": 2, "Label": "Naps",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "Choose", "States": {
+                                  "Choose": {"Type": "Choice", "Default": "Nap", "Choices": [
+                                      {"Variable": "$", "NumericEquals": 0, "Next": "Quick"}]},
+                                  "Quick": {"Type": "Pass", "Result": "quick", "End": True},
+                                  "Nap": {"Type": "Wait", "Seconds": 3600, "End": True}}}}}}
+        with Tarmac(project=PROJECT) as t:
+            sfn = boto3_client(t, "stepfunctions")
+            machine = sfn.create_state_machine(name="distributed-nap", definition=json.dumps(definition),
+                                               roleArn="arn:aws:iam::000000000000:role/r")["stateMachineArn"]
+            run = sfn.start_execution(stateMachineArn=machine, name="inside", input="[0, 1, 2]")
+
+            def map_run():
+                runs = sfn.list_map_runs(executionArn=run["executionArn"])["mapRuns"]
+                return runs[0]["mapRunArn"] if runs else None
+            arn = wait_for(map_run, what="the Map Run")
+            # Item 0 ended; items 1 and 2 wait (MaxConcurrency 2: item 2 took item 0's place).
+            wait_for(lambda: sfn.describe_map_run(mapRunArn=arn)["executionCounts"]["running"] == 2,
+                     what="two children waiting")
+            waiting = [e["executionArn"] for e in sfn.list_executions(mapRunArn=arn)["executions"]
+                       if e["status"] == "RUNNING"]
+            self.assertEqual(len(waiting), 2)
+            time.sleep(0.3)  # the child's progress is written as its state is entered
+            t.kill9()
+            again = Tarmac(project=PROJECT, state=t.state).start()
+            try:
+                sfn = boto3_client(again, "stepfunctions")
+                # Each waiting child is in its Wait state again before the clock moves.
+                wait_for(lambda: all([e["type"] for e in history(sfn, child)].count("WaitStateEntered") == 2
+                                     for child in waiting),
+                         what="the children's Wait states, resumed")
+                self.assertEqual(sfn.describe_map_run(mapRunArn=arn)["executionCounts"]["running"], 2)
+                status, state = tarmac_json(again, "/_tarmac/clock/advance", "POST", {"seconds": 3600})
+                self.assertEqual(status, 200, state)
+                d = finished(sfn, run["executionArn"], timeout=20)
+                self.assertEqual((d["status"], json.loads(d["output"])), ("SUCCEEDED", ["quick", 1, 2]))
+                self.assertEqual([r["mapRunArn"] for r in sfn.list_map_runs(executionArn=run["executionArn"])["mapRuns"]],
+                                 [arn])
+                counts = sfn.describe_map_run(mapRunArn=arn)["executionCounts"]
+                self.assertEqual((counts["succeeded"], counts["total"], counts["aborted"]), (3, 3, 0), counts)
+                children = sfn.list_executions(mapRunArn=arn)["executions"]
+                self.assertEqual(len(children), 3)
+                # The children that waited through the kill went on from their Wait state
+                # (entered again, as a resumed execution's state is), not from the start.
+                for child in waiting:
+                    types = [e["type"] for e in history(sfn, child)]
+                    self.assertEqual(types.count("ChoiceStateEntered"), 1, types)
+                    self.assertEqual(types.count("WaitStateEntered"), 2, types)
+                    self.assertEqual(types[-1], "ExecutionSucceeded")
             finally:
                 again.stop()
 

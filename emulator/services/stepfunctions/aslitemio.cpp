@@ -7,6 +7,8 @@
 #include <QUrl>
 #include <QXmlStreamReader>
 
+#include <zlib.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -578,6 +580,15 @@ Result<Json> aslReadItems(const AslItemReaderPlan &plan, const QByteArray &objec
         return runtimeError(QStringLiteral("aslReadItems reads the object of an s3:getObject "
                                            "ItemReader; listings go through aslListedItems"));
     QByteArrayView body(objectBody);
+    QByteArray inflated;
+    if (plan.inventoryFile && body.startsWith("\x1F\x8B")) {
+        auto unzipped = aslGunzip(body);
+        if (!unzipped)
+            return readerError(QStringLiteral("The S3 Inventory file %1: %2")
+                                   .arg(objectName(plan), unzipped.error().message));
+        inflated = std::move(*unzipped);
+        body = inflated;
+    }
     if (body.startsWith("\xEF\xBB\xBF"))
         body = body.sliced(3);
     if (plan.inputType == QLatin1String("JSON"))
@@ -644,9 +655,58 @@ Result<std::vector<AslItemReaderPlan>> aslInventoryPlans(
         part.csvHeaders = headers;
         part.csvDelimiter = QStringLiteral("COMMA");
         part.maxItems = plan.maxItems;
+        part.inventoryFile = true;
         plans.push_back(std::move(part));
     }
     return plans;
+}
+
+Result<QByteArray> aslGunzip(QByteArrayView gzip, qint64 maxBytes)
+{
+    if (!gzip.startsWith("\x1F\x8B"))
+        return readerError(QStringLiteral("not gzip"));
+    z_stream z {};
+    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
+        return readerError(QStringLiteral("zlib did not start"));
+    QByteArray out;
+    char chunk[65536];
+    qsizetype at = 0;
+    int rc = Z_OK;
+    while (at < gzip.size()) {
+        const qsizetype take = std::min<qsizetype>(gzip.size() - at, 1 << 30);
+        z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(gzip.data() + at));
+        z.avail_in = uInt(take);
+        do {
+            z.next_out = reinterpret_cast<Bytef *>(chunk);
+            z.avail_out = sizeof chunk;
+            rc = inflate(&z, Z_NO_FLUSH);
+            if (rc != Z_OK && rc != Z_STREAM_END) {
+                inflateEnd(&z);
+                return readerError(QStringLiteral("the gzip stream is corrupt or cut short"));
+            }
+            out.append(chunk, qsizetype(sizeof chunk - z.avail_out));
+            if (out.size() > maxBytes) {
+                inflateEnd(&z);
+                return readerError(
+                    QStringLiteral("it inflates to more than %1 bytes").arg(maxBytes));
+            }
+        } while (z.avail_out == 0 && rc != Z_STREAM_END);
+        at += take - qsizetype(z.avail_in);
+        if (rc == Z_STREAM_END) {
+            // Another member may follow (concatenated gzip files read as one).
+            if (at < gzip.size() && gzip.sliced(at).startsWith("\x1F\x8B")) {
+                inflateReset(&z);
+                continue;
+            }
+            break;
+        }
+        if (z.avail_in == 0 && at >= gzip.size())
+            break;
+    }
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END)
+        return readerError(QStringLiteral("the gzip stream is cut short"));
+    return out;
 }
 
 Result<AslListedPage> aslListedItems(

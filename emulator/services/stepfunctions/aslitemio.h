@@ -24,9 +24,10 @@ namespace tarmac {
 // "States.ResultWriterFailed" for results that cannot be written.
 //
 // Known limits: Parameters only (no JSONata Arguments); InputType PARQUET is refused; MANIFEST
-// reads S3 Inventory manifests whose files are CSV (not ORC or Parquet, and not Athena
-// manifests); the result files hold Standard child executions' records (Express children's
-// records, which AWS shapes differently, are written the same way).
+// reads S3 Inventory manifests whose files are CSV, gzipped as S3 Inventory writes them or
+// plain (not ORC or Parquet, and not Athena manifests); the result files hold Standard child
+// executions' records (Express children's records, which AWS shapes differently, are written the
+// same way).
 
 // Step Functions' ceiling for MaxItems; 0 (or no MaxItems) means no limit.
 inline constexpr qint64 kAslMaxItemsCeiling = 100000000;
@@ -54,6 +55,8 @@ struct AslItemReaderPlan
     // nullopt for no limit. A reader that reads several S3 responses (pages, inventory files)
     // counts across all of them.
     std::optional<qint64> maxItems;
+    // An S3 Inventory's data file: gunzipped first when it is gzip (S3 writes `*.csv.gz`).
+    bool inventoryFile = false;
 };
 
 // An ItemReader object as the definition has it: Resource "arn:aws:states:::s3:getObject" or
@@ -74,12 +77,17 @@ Result<Json> aslReadItems(const AslItemReaderPlan &plan, const QByteArray &objec
 
 // A MANIFEST plan's object, an S3 Inventory manifest.json: one plan per data file it lists
 // (getObject from the inventory's destination bucket, InputType CSV with the manifest's
-// fileSchema as GIVEN headers, MaxItems carried over). The caller fetches each file, gunzips
-// it, and reads it with aslReadItems, counting MaxItems across the files; each item is a row,
+// fileSchema as GIVEN headers, MaxItems carried over). The caller fetches each file and reads
+// it with aslReadItems (which gunzips it), counting MaxItems across the files; each item is a row,
 // {"Bucket": ..., "Key": ..., ...} as the schema names the columns. "States.ItemReaderFailed"
 // for a manifest that is not one, or an inventory in ORC or Parquet.
 Result<std::vector<AslItemReaderPlan>> aslInventoryPlans(
     const AslItemReaderPlan &plan, const QByteArray &manifestBody);
+
+// A gzip member's bytes (RFC 1952; several members one after the other, as `cat a.gz b.gz`
+// makes, are read as one), at most `maxBytes` of them: "States.ItemReaderFailed" for bytes
+// that are not gzip, a truncated or corrupt stream, or more than `maxBytes` inflated.
+Result<QByteArray> aslGunzip(QByteArrayView gzip, qint64 maxBytes = qint64(1) << 30);
 
 // The items of one ListObjectsV2 page, and where the next page starts.
 struct AslListedPage

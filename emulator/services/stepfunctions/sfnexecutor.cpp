@@ -326,6 +326,22 @@ struct SfnExecutor::Run
     };
     std::shared_ptr<Test> test;
     bool checkpointDirty = false; // the checkpoint changed since the last save
+    // A distributed Map's child execution: its execution span nests under the Map state's.
+    QByteArray parentSpanId;
+    // Its distributed Maps' child executions running, and its Map Runs in progress: both end
+    // (ABORTED) when it does.
+    QSet<QString> children;
+    QSet<QString> mapRuns;
+    // A resumed execution's Map Runs that were in progress, by SfnMapRun::stateKey: the
+    // distributed Map goes on with its Map Run (taken once).
+    QHash<QString, SfnMapRun> resumeMapRuns;
+};
+
+struct SfnExecutor::MapRunState
+{
+    SfnMapRun row;
+    // UpdateMapRun's new settings, for the Map state in progress.
+    std::function<void(std::optional<int>, std::optional<double>, std::optional<qint64>)> update;
 };
 
 struct SfnExecutor::TokenWait
@@ -683,7 +699,16 @@ void SfnExecutor::recordSpan(const std::shared_ptr<Run> &run, const QByteArray &
 void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
     std::shared_ptr<const AslStateMachine> parsed, bool resume, Finished finished)
 {
+    startRun(std::move(execution), machine, std::move(parsed), resume, std::move(finished),
+        QByteArray());
+}
+
+std::shared_ptr<SfnExecutor::Run> SfnExecutor::startRun(SfnExecution execution,
+    const SfnMachine &machine, std::shared_ptr<const AslStateMachine> parsed, bool resume,
+    Finished finished, const QByteArray &parentSpanId)
+{
     auto run = std::make_shared<Run>();
+    run->parentSpanId = parentSpanId;
     run->execution = std::move(execution);
     run->machine = machine;
     run->parsed = std::move(parsed);
@@ -715,6 +740,13 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
                 run->marksSaved = !marks->isEmpty();
                 run->resumeMarks = resumableMarks(*marks, state);
             }
+            if (auto mapRuns = m_context.store->mapRuns()) {
+                for (const SfnMapRun &r : std::as_const(*mapRuns)) {
+                    if (r.executionArn == run->execution.arn
+                        && r.status == QLatin1String("RUNNING"))
+                        run->resumeMapRuns.insert(r.stateKey, r);
+                }
+            }
         }
     } else {
         addEvent(run, QStringLiteral("ExecutionStarted"),
@@ -743,6 +775,7 @@ void SfnExecutor::start(SfnExecution execution, const SfnMachine &machine,
         enterState(run, run->root, top, state, std::move(input),
             [this, run](Outcome o) { finish(run, o); });
     });
+    return run;
 }
 
 void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
@@ -762,6 +795,23 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
         } else {
             ++it;
         }
+    }
+    // Its distributed Maps end with it: their children are aborted, their Map Runs too.
+    for (const QString &arn : std::exchange(run->children, {})) {
+        if (const auto child = m_runs.value(arn)) {
+            child->execution.cause = QStringLiteral("The parent execution %1 ended")
+                                         .arg(run->execution.arn.section(u':', -1));
+            finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
+        }
+    }
+    for (const QString &arn : std::exchange(run->mapRuns, {})) {
+        const auto mapRun = m_mapRuns.take(arn);
+        if (!mapRun)
+            continue;
+        mapRun->row.status = QStringLiteral("ABORTED");
+        mapRun->row.stopMs = m_context.clock->nowMs();
+        addEvent(run, QStringLiteral("MapRunAborted"), Json::object());
+        saveMapRun(mapRun->row);
     }
     SfnExecution &e = run->execution;
     e.stopMs = m_context.clock->nowMs();
@@ -798,8 +848,9 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
         run->finishPending = true;
         markDirty(run);
     }
-    // The terminal's line (ConsoleLog): how the execution ended, an error for a failure.
-    if (m_context.tracer) {
+    // The terminal's line (ConsoleLog): how the execution ended, an error for a failure (a
+    // distributed Map's children: only a failure, not a line per item).
+    if (m_context.tracer && (e.mapRunArn.isEmpty() || e.status != QLatin1String("SUCCEEDED"))) {
         LogRecord line;
         line.timeNs = m_context.clock->nowNs();
         line.traceId = e.traceId;
@@ -817,7 +868,7 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
                                     .arg(e.name, e.status, e.error, e.cause.left(500));
         m_context.tracer->record(std::move(line));
     }
-    recordSpan(run, run->spanId, QByteArray(),
+    recordSpan(run, run->spanId, run->parentSpanId,
         QStringLiteral("%1 execution").arg(run->machine.name), QStringLiteral("Execution"),
         run->startNs,
         e.status == QLatin1String("SUCCEEDED") ? QString()
@@ -2216,6 +2267,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         if (v && v->is_number_integer())
             concurrency = int(v->get<qint64>());
     }
+    const int configuredConcurrency = std::max(concurrency, 0);
     if (concurrency <= 0)
         concurrency = 1000; // no limit: every item at once, within reason
     std::optional<Json> selector = state.parameters;
@@ -2285,17 +2337,6 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             toleratedCount = int(value->get<qint64>());
     }
     const bool distributed = state.processorMode == QLatin1String("DISTRIBUTED");
-    const QString mapRunArn = distributed
-        ? QStringLiteral("arn:aws:states:%1:%2:mapRun:%3/%4:%5")
-              .arg(m_context.region, m_context.accountId, run->machine.name,
-                  state.label.isEmpty() ? state.name : state.label,
-                  QUuid::createUuid().toString(QUuid::WithoutBraces))
-        : QString();
-    addEvent(run, QStringLiteral("MapStateStarted"),
-        {{"mapStateStartedEventDetails", {{"length", items.size()}}}});
-    if (distributed)
-        addEvent(run, QStringLiteral("MapRunStarted"),
-            {{"mapRunStartedEventDetails", {{"mapRunArn", toStd(mapRunArn)}}}});
     struct Join
     {
         Json items;
@@ -2307,27 +2348,125 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         int failures = 0;
         bool over = false;
         std::vector<std::shared_ptr<Scope>> scopes;
+        int concurrency = 0;
+        std::optional<int> toleratedCount;
+        std::optional<double> toleratedPercent;
+        // A distributed Map: its Map Run, and the children's state machine (the ItemProcessor).
+        std::shared_ptr<MapRunState> mapRun;
+        SfnMachine childMachine;
+        std::shared_ptr<const AslStateMachine> childParsed;
+        bool resumedRun = false; // the Map Run was in progress when Tarmac stopped
     };
     auto join = std::make_shared<Join>();
     join->items = std::move(items);
     join->left = join->items.size();
+    join->concurrency = concurrency;
+    join->toleratedCount = toleratedCount;
+    join->toleratedPercent = toleratedPercent;
     for (size_t i = 0; i < join->items.size(); ++i)
         join->results.push_back(nullptr);
     if (state.resultWriter)
         join->children.resize(join->items.size());
-    const QString name = state.name;
+    const bool batched = bool(state.itemBatcher);
+    // How many items an iteration (a child execution) has: a batch's, or one.
+    const auto itemsOf = [join, batched](size_t index) -> qint64 {
+        const Json &v = join->items[index];
+        if (batched && v.is_object()) {
+            const auto it = v.find("Items");
+            if (it != v.end() && it->is_array())
+                return qint64(it->size());
+        }
+        return 1;
+    };
+    addEvent(run, QStringLiteral("MapStateStarted"),
+        {{"mapStateStartedEventDetails", {{"length", join->items.size()}}}});
+    if (distributed) {
+        // A Map Run: each iteration a child workflow execution of the ItemProcessor. A resumed
+        // execution goes on with the one it had started.
+        // Without a Label, Step Functions makes one: here a UUID named by the state machine and
+        // the state, so that a resumed execution's children keep their state machine's ARN.
+        const QString label = state.label.isEmpty()
+            ? QUuid::createUuidV5(QUuid(), run->machine.arn + u'/' + state.name)
+                  .toString(QUuid::WithoutBraces)
+            : state.label;
+        const QString stateKey = scope->key.isEmpty()
+            ? state.name
+            : scope->key + QChar(SfnScopeMark::separator) + state.name;
+        join->mapRun = std::make_shared<MapRunState>();
+        SfnMapRun &row = join->mapRun->row;
+        if (const auto it = run->resumeMapRuns.constFind(stateKey);
+            it != run->resumeMapRuns.cend()) {
+            row = *it;
+            run->resumeMapRuns.erase(it);
+            join->resumedRun = true;
+        } else {
+            row.arn = QStringLiteral("arn:aws:states:%1:%2:mapRun:%3/%4:%5")
+                          .arg(m_context.region, m_context.accountId, run->machine.name, label,
+                              QUuid::createUuid().toString(QUuid::WithoutBraces));
+            row.startMs = m_context.clock->nowMs();
+        }
+        row.executionArn = run->execution.arn;
+        row.stateKey = stateKey;
+        row.machineArn = QStringLiteral("arn:aws:states:%1:%2:stateMachine:%3/%4")
+                             .arg(m_context.region, m_context.accountId, run->machine.name, label);
+        row.status = QStringLiteral("RUNNING");
+        row.stopMs = 0;
+        row.maxConcurrency = configuredConcurrency;
+        row.toleratedFailurePercentage = toleratedPercent.value_or(0.0);
+        row.toleratedFailureCount = toleratedCount.value_or(0);
+        row.executions = {};
+        row.executions.total = row.executions.pending = qint64(join->items.size());
+        row.items = {};
+        for (size_t i = 0; i < join->items.size(); ++i)
+            row.items.total += itemsOf(i);
+        row.items.pending = row.items.total;
+        SfnMachine &child = join->childMachine;
+        child.arn = row.machineArn;
+        child.name = run->machine.name + u'/' + label;
+        child.type
+            = state.executionType.isEmpty() ? QStringLiteral("STANDARD") : state.executionType;
+        child.definition = run->machine.definition; // what its states may read ($$, variables)
+        child.roleArn = run->machine.roleArn;
+        child.createdMs = child.updatedMs = row.startMs;
+        join->childParsed = std::shared_ptr<const AslStateMachine>(run->parsed, processor);
+        m_mapRuns.insert(row.arn, join->mapRun);
+        run->mapRuns.insert(row.arn);
+        addEvent(run, QStringLiteral("MapRunStarted"),
+            {{"mapRunStartedEventDetails", {{"mapRunArn", toStd(row.arn)}}}});
+        saveMapRun(row);
+    }
+    // The Map Run ends with the Map state: its status saved, the children still running
+    // aborted.
+    const auto closeMapRun = [this, run, join](const Outcome &o) {
+        if (!join->mapRun || join->mapRun->row.status != QLatin1String("RUNNING"))
+            return;
+        SfnMapRun &row = join->mapRun->row;
+        row.status = o.ok ? QStringLiteral("SUCCEEDED") : QStringLiteral("FAILED");
+        row.stopMs = m_context.clock->nowMs();
+        m_mapRuns.remove(row.arn);
+        run->mapRuns.remove(row.arn);
+        addEvent(run, o.ok ? QStringLiteral("MapRunSucceeded") : QStringLiteral("MapRunFailed"),
+            o.ok ? Json::object()
+                 : Json {{"mapRunFailedEventDetails",
+                     {{"error", toStd(o.error)}, {"cause", toStd(o.cause)}}}});
+        saveMapRun(row);
+        const QSet<QString> running = run->children;
+        for (const QString &arn : running) {
+            const auto child = m_runs.value(arn);
+            if (!child || child->execution.mapRunArn != row.arn)
+                continue;
+            run->children.remove(arn);
+            child->execution.cause = QStringLiteral("The Map Run ended %1").arg(row.status);
+            finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
+        }
+    };
     // Every iteration is over: the results (through a ResultWriter: written to S3, and the
     // Map's result says where).
     const AslState *mapState = &state;
-    const auto succeed = [this, run, scope, join, mapState, mapRunArn, distributed, effective,
-                             context, spanId, done]() {
-        const auto ended = [this, run, distributed, mapRunArn, done](Outcome o) {
-            if (distributed)
-                addEvent(run,
-                    o.ok ? QStringLiteral("MapRunSucceeded") : QStringLiteral("MapRunFailed"),
-                    o.ok ? Json::object()
-                         : Json {{"mapRunFailedEventDetails",
-                             {{"error", toStd(o.error)}, {"cause", toStd(o.cause)}}}});
+    const auto succeed = [this, run, scope, join, mapState, closeMapRun, effective, context, spanId,
+                             done]() {
+        const auto ended = [this, run, closeMapRun, done](Outcome o) {
+            closeMapRun(o);
             addEvent(run,
                 o.ok ? QStringLiteral("MapStateSucceeded") : QStringLiteral("MapStateFailed"),
                 Json::object());
@@ -2348,6 +2487,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             ended(Outcome::failed(plan.error()));
             return;
         }
+        const QString mapRunArn = join->mapRun ? join->mapRun->row.arn : QString();
         auto written = aslWriteResults(*plan, mapRunArn, join->children);
         if (!written) {
             ended(Outcome::failed(written.error()));
@@ -2356,12 +2496,17 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
         auto objects = std::make_shared<std::vector<AslResultObject>>(std::move(written->objects));
         const QString bucket = written->bucket;
         putS3Objects(run, bucket, objects, 0, spanId,
-            [ended, result = std::move(written->stateResult)](Result<void> put) {
-                if (!put)
+            [ended, join, result = std::move(written->stateResult)](Result<void> put) {
+                if (!put) {
                     ended(Outcome::failed(
                         QString(AslErrors::ResultWriterFailed), put.error().message));
-                else
-                    ended({true, result, {}, {}});
+                    return;
+                }
+                if (join->mapRun) {
+                    join->mapRun->row.executions.resultsWritten = qint64(join->children.size());
+                    join->mapRun->row.items.resultsWritten = join->mapRun->row.items.total;
+                }
+                ended({true, result, {}, {}});
             });
     };
     if (join->left == 0) {
@@ -2371,22 +2516,154 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
     }
     auto launch = std::make_shared<std::function<void()>>();
     std::weak_ptr<std::function<void()>> weakLaunch = launch; // no cycle: iterations hold it
+    const QString name = state.name;
+    // An iteration ended (inline: its states; distributed: its child execution).
+    const auto iterationEnded = [this, run, join, weakLaunch, name, distributed, closeMapRun,
+                                    succeed, done](size_t index, const QString &key, Outcome o) {
+        if (join->over)
+            return;
+        --join->running;
+        --join->left;
+        const Json details = {{"name", toStd(name)}, {"index", index}};
+        if (!o.ok) {
+            if (!distributed)
+                addEvent(run, QStringLiteral("MapIterationFailed"),
+                    {{"mapIterationFailedEventDetails", details}});
+            ++join->failures;
+            const double total = double(join->items.size());
+            const bool tolerated = (join->toleratedCount && join->failures <= *join->toleratedCount)
+                || (join->toleratedPercent
+                    && double(join->failures) * 100.0 / total <= *join->toleratedPercent);
+            if (!tolerated) {
+                join->over = true;
+                for (const auto &s : join->scopes)
+                    s->cancelled = true;
+                if (join->toleratedCount || join->toleratedPercent)
+                    o = Outcome::failed(QString(AslErrors::ExceedToleratedFailureThreshold),
+                        QStringLiteral("The specified tolerated failure threshold was exceeded"));
+                closeMapRun(o);
+                addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
+                done(std::move(o));
+                return;
+            }
+            join->results[index] = {{"Error", toStd(o.error)}, {"Cause", toStd(o.cause)}};
+            markScope(run,
+                {key, QString(), QByteArray(), QByteArrayLiteral("{}"), QStringLiteral("FAILED"),
+                    toJsonBytes(join->results[index])});
+        } else {
+            if (!distributed)
+                addEvent(run, QStringLiteral("MapIterationSucceeded"),
+                    {{"mapIterationSucceededEventDetails", details}});
+            markScope(run,
+                {key, QString(), QByteArray(), QByteArrayLiteral("{}"), QStringLiteral("SUCCEEDED"),
+                    toJsonBytes(o.output)});
+            join->results[index] = std::move(o.output);
+        }
+        if (join->left == 0) {
+            join->over = true;
+            succeed();
+            return;
+        }
+        if (const auto launch = weakLaunch.lock())
+            (*launch)();
+    };
+    // A child execution's end, as an iteration's outcome (and its ResultWriter record).
+    const auto childEnded = [join](size_t index, const SfnExecution &e) {
+        const auto json = [](const QByteArray &text) {
+            auto v = parseJson(text);
+            return v ? std::move(*v) : Json();
+        };
+        if (!join->children.empty()) {
+            AslChildExecution &child = join->children[index];
+            child.name = e.name;
+            child.executionArn = e.arn;
+            child.stateMachineArn = e.machineArn;
+            child.input = json(e.input);
+            child.status = e.status;
+            child.output = e.status == QLatin1String("SUCCEEDED") ? json(e.output) : Json();
+            child.error = e.error;
+            child.cause = e.cause;
+            child.startDateMs = e.startMs;
+            child.stopDateMs = e.stopMs;
+        }
+        if (e.status == QLatin1String("SUCCEEDED"))
+            return Outcome {true, json(e.output), {}, {}};
+        return Outcome::failed(
+            e.error.isEmpty() ? QStringLiteral("States.") + e.status : e.error, e.cause);
+    };
+    // A distributed Map's iteration: a child execution of the ItemProcessor, named by the Map
+    // Run and the item's index (so that a resumed Map Run finds the ones it had started).
+    const auto startChild = [this, run, join, spanId, childEnded, iterationEnded, itemsOf](
+                                size_t index, Json input,
+                                const std::shared_ptr<std::function<void()>> &launch) {
+        const auto mapRun = join->mapRun;
+        const QString childName = QUuid::createUuidV5(
+            QUuid::fromString(mapRun->row.arn.section(u':', -1)), QString::number(index))
+                                      .toString(QUuid::WithoutBraces);
+        const QString arn
+            = QStringLiteral("arn:aws:states:%1:%2:execution:%3:%4")
+                  .arg(m_context.region, m_context.accountId, join->childMachine.name, childName);
+        const qint64 items = itemsOf(index);
+        Finished finished = [this, run, mapRun, index, items, launch, childEnded, iterationEnded](
+                                const SfnExecution &e) {
+            run->children.remove(e.arn);
+            mapRun->row.executions.move(QStringLiteral("RUNNING"), e.status);
+            mapRun->row.items.move(QStringLiteral("RUNNING"), e.status, items);
+            if (m_context.childExecutionChanged)
+                m_context.childExecutionChanged(e);
+            if (mapRun->row.status != QLatin1String("RUNNING")) {
+                saveMapRun(mapRun->row); // its counts, after it ended
+                return;
+            }
+            Q_UNUSED(launch); // held: the Map goes on when it ends
+            iterationEnded(index, QString(), childEnded(index, e));
+        };
+        mapRun->row.executions.move(QStringLiteral("PENDING"), QStringLiteral("RUNNING"));
+        mapRun->row.items.move(QStringLiteral("PENDING"), QStringLiteral("RUNNING"), items);
+        std::optional<SfnExecution> before;
+        if (join->resumedRun && m_context.store) {
+            if (auto stored = m_context.store->execution(arn); stored && *stored)
+                before = std::move(**stored);
+        }
+        if (before && before->status != QLatin1String("RUNNING")) {
+            post(run, [finished, e = *before] { finished(e); }); // it ended before the restart
+            return;
+        }
+        const bool resume = before.has_value();
+        SfnExecution child;
+        if (resume) {
+            child = std::move(*before);
+        } else {
+            child.arn = arn;
+            child.machineArn = join->childMachine.arn;
+            child.name = childName;
+            child.input = toJsonBytes(input);
+            child.startMs = m_context.clock->nowMs();
+            child.traceId = run->execution.traceId;
+            child.mapRunArn = mapRun->row.arn;
+        }
+        run->children.insert(arn);
+        const auto started = startRun(std::move(child), join->childMachine, join->childParsed,
+            resume, std::move(finished), spanId);
+        if (m_context.childExecutionChanged)
+            m_context.childExecutionChanged(started->execution);
+    };
     *launch = [this, run, scope, processor, spanId, join, weakLaunch, name, selector, effective,
-                  context, concurrency, toleratedCount, toleratedPercent, done, jsonataState,
-                  found = &state, succeed, mapRunArn] {
+                  context, jsonataState, found = &state, succeed, iterationEnded, childEnded,
+                  startChild, distributed, done] {
         const auto launch = weakLaunch.lock();
         if (!launch)
             return;
         const std::optional<Json> variables = pathVariables(run, scope);
         const AslVariables variablesInPlace(variables ? &*variables : nullptr);
-        while (!join->over && join->running < concurrency && join->next < join->items.size()) {
+        while (
+            !join->over && join->running < join->concurrency && join->next < join->items.size()) {
             const size_t index = join->next++;
             // A resumed execution: an iteration that had ended is not run again; one that was
-            // running goes on from the state it was in. A distributed Map (its iterations are
-            // records of the ResultWriter) runs again from its beginning.
-            const QString key = join->children.empty()
-                ? childKey(scope, found->name, qsizetype(index))
-                : QString();
+            // running goes on from the state it was in. A distributed Map's iterations are
+            // child executions, which resume themselves.
+            const QString key
+                = distributed ? QString() : childKey(scope, found->name, qsizetype(index));
             scope->childrenMarked = scope->childrenMarked || !key.isEmpty();
             std::optional<SfnScopeMark> mark = takeResumeMark(run, key);
             if (mark && !mark->outcome.isEmpty()) {
@@ -2412,11 +2689,27 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                     : applyPayloadTemplate(*selector, effective, itemContext);
                 if (!selected) {
                     join->over = true;
+                    const Outcome failed = Outcome::failed(selected.error());
+                    if (join->mapRun) {
+                        SfnMapRun &row = join->mapRun->row;
+                        row.status = QStringLiteral("FAILED");
+                        row.stopMs = m_context.clock->nowMs();
+                        m_mapRuns.remove(row.arn);
+                        run->mapRuns.remove(row.arn);
+                        addEvent(run, QStringLiteral("MapRunFailed"),
+                            {{"mapRunFailedEventDetails",
+                                {{"error", toStd(failed.error)}, {"cause", toStd(failed.cause)}}}});
+                        saveMapRun(row);
+                    }
                     addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
-                    done(Outcome::failed(selected.error().code, selected.error().message));
+                    done(failed);
                     return;
                 }
                 input = *selected;
+            }
+            if (distributed) {
+                startChild(index, std::move(input), launch);
+                continue;
             }
             // Each iteration is a span (a lane of the timeline) holding its states.
             auto itemScope = std::make_shared<Scope>();
@@ -2432,26 +2725,17 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                 {{"mapIterationStartedEventDetails", {{"name", toStd(name)}, {"index", index}}}});
             if (!join->children.empty()) {
                 AslChildExecution &child = join->children[index];
-                child.name = QStringLiteral("%1").arg(index);
-                child.executionArn = QString(mapRunArn).replace(
-                                         QLatin1String(":mapRun:"), QLatin1String(":execution:"))
-                    + u'/' + child.name;
-                child.stateMachineArn
-                    = QString(mapRunArn)
-                          .section(u':', 0, -2)
-                          .replace(QLatin1String(":mapRun:"), QLatin1String(":stateMachine:"));
+                child.name = QString::number(index);
                 child.input = input;
                 child.status = QStringLiteral("RUNNING");
                 child.startDateMs = m_context.clock->nowMs();
             }
             post(run,
                 [this, run, itemScope, processor, startAt, input = std::move(input), join, index,
-                    launch, name, toleratedCount, toleratedPercent, done, succeed, spanId,
-                    itemStartNs]() mutable {
+                    launch, iterationEnded, spanId, itemStartNs]() mutable {
                     enterState(run, itemScope, processor, startAt, std::move(input),
-                        [this, run, join, index, launch, name, toleratedCount, toleratedPercent,
-                            done, succeed, spanId, itemStartNs, key = itemScope->key,
-                            span = itemScope->parentSpanId](Outcome o) {
+                        [this, run, join, index, launch, iterationEnded, spanId, itemStartNs,
+                            key = itemScope->key, span = itemScope->parentSpanId](Outcome o) {
                             if (join->over)
                                 return;
                             recordSpan(run, span, spanId, QStringLiteral("Iteration %1").arg(index),
@@ -2460,8 +2744,6 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                                      : QStringLiteral("%1: %2").arg(o.error, o.cause.left(300)),
                                 {{QStringLiteral("aws.stepfunctions.map_index"),
                                     QString::number(index)}});
-                            --join->running;
-                            --join->left;
                             if (!join->children.empty()) {
                                 AslChildExecution &child = join->children[index];
                                 child.status
@@ -2471,55 +2753,29 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                                 child.cause = o.cause;
                                 child.stopDateMs = m_context.clock->nowMs();
                             }
-                            const Json details = {{"name", toStd(name)}, {"index", index}};
-                            if (!o.ok) {
-                                addEvent(run, QStringLiteral("MapIterationFailed"),
-                                    {{"mapIterationFailedEventDetails", details}});
-                                ++join->failures;
-                                const double total = double(join->items.size());
-                                const bool tolerated
-                                    = (toleratedCount && join->failures <= *toleratedCount)
-                                    || (toleratedPercent
-                                        && double(join->failures) * 100.0 / total
-                                            <= *toleratedPercent);
-                                if (!tolerated) {
-                                    join->over = true;
-                                    for (const auto &s : join->scopes)
-                                        s->cancelled = true;
-                                    addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
-                                    if (toleratedCount || toleratedPercent)
-                                        o = Outcome::failed(
-                                            QString(AslErrors::ExceedToleratedFailureThreshold),
-                                            QStringLiteral(
-                                                "The specified tolerated failure threshold "
-                                                "was exceeded"));
-                                    done(std::move(o));
-                                    return;
-                                }
-                                join->results[index]
-                                    = {{"Error", toStd(o.error)}, {"Cause", toStd(o.cause)}};
-                                markScope(run,
-                                    {key, QString(), QByteArray(), QByteArrayLiteral("{}"),
-                                        QStringLiteral("FAILED"),
-                                        toJsonBytes(join->results[index])});
-                            } else {
-                                addEvent(run, QStringLiteral("MapIterationSucceeded"),
-                                    {{"mapIterationSucceededEventDetails", details}});
-                                markScope(run,
-                                    {key, QString(), QByteArray(), QByteArrayLiteral("{}"),
-                                        QStringLiteral("SUCCEEDED"), toJsonBytes(o.output)});
-                                join->results[index] = std::move(o.output);
-                            }
-                            if (join->left == 0) {
-                                join->over = true;
-                                succeed();
-                                return;
-                            }
-                            (*launch)();
+                            iterationEnded(index, key, std::move(o));
                         });
                 });
         }
     };
+    if (join->mapRun) {
+        // UpdateMapRun: the Map goes on with the new settings (more children at once now).
+        std::weak_ptr<Join> weakJoin = join;
+        join->mapRun->update = [weakJoin, weakLaunch](std::optional<int> concurrency,
+                                   std::optional<double> percent, std::optional<qint64> count) {
+            const auto join = weakJoin.lock();
+            if (!join)
+                return;
+            if (concurrency)
+                join->concurrency = *concurrency > 0 ? *concurrency : 1000;
+            if (percent)
+                join->toleratedPercent = *percent;
+            if (count)
+                join->toleratedCount = int(std::min<qint64>(*count, 99999999));
+            if (const auto launch = weakLaunch.lock())
+                (*launch)();
+        };
+    }
     (*launch)();
 }
 
@@ -2667,6 +2923,43 @@ void SfnExecutor::putS3Objects(const std::shared_ptr<Run> &run, const QString &b
             }
             putS3Objects(run, bucket, objects, index + 1, spanId, done);
         });
+}
+
+std::optional<SfnMapRun> SfnExecutor::mapRun(const QString &mapRunArn) const
+{
+    const auto it = m_mapRuns.constFind(mapRunArn);
+    if (it == m_mapRuns.cend())
+        return std::nullopt;
+    return (*it)->row;
+}
+
+bool SfnExecutor::updateMapRun(const QString &mapRunArn, std::optional<int> maxConcurrency,
+    std::optional<double> toleratedFailurePercentage, std::optional<qint64> toleratedFailureCount)
+{
+    const auto it = m_mapRuns.constFind(mapRunArn);
+    if (it == m_mapRuns.cend())
+        return false;
+    const std::shared_ptr<MapRunState> state = *it;
+    if (maxConcurrency)
+        state->row.maxConcurrency = *maxConcurrency;
+    if (toleratedFailurePercentage)
+        state->row.toleratedFailurePercentage = *toleratedFailurePercentage;
+    if (toleratedFailureCount)
+        state->row.toleratedFailureCount = *toleratedFailureCount;
+    saveMapRun(state->row);
+    if (state->update)
+        state->update(maxConcurrency, toleratedFailurePercentage, toleratedFailureCount);
+    return true;
+}
+
+void SfnExecutor::saveMapRun(const SfnMapRun &row)
+{
+    if (m_context.store) {
+        if (auto r = m_context.store->saveMapRun(row); !r)
+            qWarning("tarmac: stepfunctions: map run not saved: %s", qPrintable(r.error().message));
+    }
+    if (m_context.mapRunChanged)
+        m_context.mapRunChanged(row);
 }
 
 Result<void> SfnExecutor::sendTaskSuccess(const QString &token, const Json &output)

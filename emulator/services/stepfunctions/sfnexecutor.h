@@ -52,6 +52,11 @@ public:
         QUrl edgeUrl;
         QString region;
         QString accountId;
+        // A distributed Map's child execution started or ended, and a Map Run started, ended
+        // or was updated (the module keeps them for DescribeExecution, ListExecutions and
+        // DescribeMapRun).
+        std::function<void(const SfnExecution &)> childExecutionChanged;
+        std::function<void(const SfnMapRun &)> mapRunChanged;
     };
     explicit SfnExecutor(Context context, QObject *parent = nullptr);
     ~SfnExecutor() override;
@@ -75,6 +80,14 @@ public:
     // The history of an execution that is running or ran in this process: an express one's
     // from memory, a standard one's from the store (what is not saved yet is saved first).
     std::optional<QList<SfnHistoryEvent>> history(const QString &executionArn);
+
+    // A Map Run in progress, its counts as they stand, or nullopt.
+    std::optional<SfnMapRun> mapRun(const QString &mapRunArn) const;
+    // UpdateMapRun: a Map Run in progress runs with these from now on. False when it is not
+    // in progress.
+    bool updateMapRun(const QString &mapRunArn, std::optional<int> maxConcurrency,
+        std::optional<double> toleratedFailurePercentage,
+        std::optional<qint64> toleratedFailureCount);
 
     // SendTaskSuccess / SendTaskFailure / SendTaskHeartbeat for a `.waitForTaskToken` task.
     Result<void> sendTaskSuccess(const QString &token, const Json &output);
@@ -116,9 +129,16 @@ private:
     struct Scope;
     struct Outcome;
     struct TokenWait;
+    struct MapRunState;
     using Done = std::function<void(Outcome)>;
 
     void post(const std::shared_ptr<Run> &run, std::function<void()> fn);
+    // start(), for a child execution too: its execution span nests under `parentSpanId`.
+    std::shared_ptr<Run> startRun(SfnExecution execution, const SfnMachine &machine,
+        std::shared_ptr<const AslStateMachine> parsed, bool resume, Finished finished,
+        const QByteArray &parentSpanId);
+    // A Map Run's row changed: saved, and the module told.
+    void saveMapRun(const SfnMapRun &row);
     // `released`: the stepper held the state and has let it go.
     void enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const AslStateMachine *machine, const QString &name, Json input, Done done,
@@ -221,6 +241,7 @@ private:
     QHash<QString, std::shared_ptr<Run>> m_finished;
     QList<QString> m_finishedOrder; // their ARNs, oldest first
     QHash<QString, std::shared_ptr<TokenWait>> m_tokens;
+    QHash<QString, std::shared_ptr<MapRunState>> m_mapRuns; // in progress, by ARN
     std::unique_ptr<JsonataEvaluator> m_jsonata; // started by the first JSONata expression
     std::vector<std::weak_ptr<Run>> m_dirty; // runs with progress not saved yet
     bool m_flushScheduled = false;

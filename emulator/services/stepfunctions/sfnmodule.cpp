@@ -13,6 +13,7 @@
 #include <QUuid>
 
 #include <algorithm>
+#include <cmath>
 
 namespace tarmac {
 
@@ -188,6 +189,12 @@ Result<void> SfnModule::start(const EngineContext &context)
     ec.edgeUrl = context.edgeUrl;
     ec.region = context.region;
     ec.accountId = context.accountId;
+    ec.childExecutionChanged = [this](const SfnExecution &e) { keepExecution(e); };
+    ec.mapRunChanged = [this](const SfnMapRun &r) {
+        if (!m_mapRuns.contains(r.arn))
+            m_mapRunOrder.append(r.arn);
+        m_mapRuns.insert(r.arn, r);
+    };
     m_executor = std::make_unique<SfnExecutor>(ec);
     if (auto r = load(); !r)
         return r;
@@ -264,8 +271,18 @@ Result<void> SfnModule::load()
     for (const SfnExecution &e : *executions) {
         m_executions.insert(e.arn, e);
         m_executionOrder.append(e.arn);
-        if (e.status == QLatin1String("RUNNING"))
+        // A distributed Map's child goes on when its parent's Map state does.
+        if (e.status == QLatin1String("RUNNING") && e.mapRunArn.isEmpty())
             resume.append(e);
+    }
+    auto mapRuns = m_store->mapRuns();
+    if (!mapRuns)
+        return mapRuns.error();
+    m_mapRuns.clear();
+    m_mapRunOrder.clear();
+    for (const SfnMapRun &r : *mapRuns) {
+        m_mapRuns.insert(r.arn, r);
+        m_mapRunOrder.append(r.arn);
     }
     // Executions that were running when Tarmac stopped go on from their last state, once
     // every module has started (their functions are there).
@@ -388,6 +405,12 @@ void SfnModule::call(const QString &operation, const Json &body, const QByteArra
             [](SfnModule &m, const Json &b) { return m.listExecutions(b); }},
         {QStringLiteral("GetExecutionHistory"),
             [](SfnModule &m, const Json &b) { return m.getExecutionHistory(b); }},
+        {QStringLiteral("DescribeMapRun"),
+            [](SfnModule &m, const Json &b) { return m.describeMapRun(b); }},
+        {QStringLiteral("ListMapRuns"),
+            [](SfnModule &m, const Json &b) { return m.listMapRuns(b); }},
+        {QStringLiteral("UpdateMapRun"),
+            [](SfnModule &m, const Json &b) { return m.updateMapRun(b); }},
         {QStringLiteral("SendTaskSuccess"),
             [](SfnModule &m, const Json &b) {
                 return m.sendTask(QStringLiteral("SendTaskSuccess"), b);
@@ -604,6 +627,17 @@ Result<SfnExecution> SfnModule::startExecution(const Json &body, const QByteArra
     e.input = inputText;
     e.startMs = m_clock->nowMs();
     e.traceId = traceId;
+    keepExecution(e);
+    m_executor->start(e, m->row, m->parsed, false, std::move(finished));
+    return e;
+}
+
+void SfnModule::keepExecution(const SfnExecution &e)
+{
+    if (m_executions.contains(e.arn)) {
+        m_executions.insert(e.arn, e);
+        return;
+    }
     m_executions.insert(e.arn, e);
     m_executionOrder.append(e.arn);
     while (m_executionOrder.size() > kMaxKeptExecutions) {
@@ -611,8 +645,6 @@ Result<SfnExecution> SfnModule::startExecution(const Json &body, const QByteArra
         if (m_executions.value(oldest).status != QLatin1String("RUNNING"))
             m_executions.remove(oldest);
     }
-    m_executor->start(e, m->row, m->parsed, false, std::move(finished));
-    return e;
 }
 
 Json SfnModule::executionJson(const SfnExecution &e, bool full) const
@@ -634,6 +666,8 @@ Json SfnModule::executionJson(const SfnExecution &e, bool full) const
         out["error"] = toStd(e.error);
     if (!e.cause.isEmpty())
         out["cause"] = toStd(e.cause);
+    if (!e.mapRunArn.isEmpty())
+        out["mapRunArn"] = toStd(e.mapRunArn);
     if (!e.traceId.isEmpty())
         out["traceHeader"]
             = QByteArray("Root=1-" + e.traceId.left(8) + '-' + e.traceId.mid(8)).toStdString();
@@ -676,14 +710,23 @@ Result<Json> SfnModule::stopExecution(const Json &body)
 Result<Json> SfnModule::listExecutions(const Json &body) const
 {
     JsonFields f(body);
-    auto arn = required(f, "stateMachineArn");
-    if (!arn)
-        return arn.error();
+    const auto machineArn = f.string("stateMachineArn");
+    const auto mapRunArn = f.string("mapRunArn");
     const auto status = f.string("statusFilter");
     if (!f.ok())
         return invalid("ValidationException", f.error()->message());
-    if (!machine(*arn))
-        return noMachine(*arn);
+    // A state machine's executions, or a Map Run's children: one of the two.
+    if (bool(machineArn) == bool(mapRunArn))
+        return invalid("ValidationException",
+            QStringLiteral("Must provide a StateMachine ARN or a MapRun ARN, not both"));
+    const QString arn = machineArn ? *machineArn : *mapRunArn;
+    if (!arn.startsWith(QLatin1String("arn:aws:states:")))
+        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn.left(300)));
+    if (machineArn && !machine(arn))
+        return noMachine(arn);
+    if (mapRunArn && !m_mapRuns.contains(arn))
+        return invalid(
+            "ResourceNotFound", QStringLiteral("Resource not found: '%1'").arg(arn.left(300)));
     QList<SfnExecution> all;
     for (auto it = m_executionOrder.crbegin(); it != m_executionOrder.crend(); ++it) {
         auto e = m_executor->running(*it);
@@ -693,7 +736,8 @@ Result<Json> SfnModule::listExecutions(const Json &body) const
                 continue;
             e = *found;
         }
-        if (e->machineArn != *arn || e->arn.contains(QLatin1String(":express:")))
+        if ((machineArn ? e->machineArn : e->mapRunArn) != arn
+            || e->arn.contains(QLatin1String(":express:")))
             continue;
         if (status && e->status != *status)
             continue;
@@ -703,8 +747,12 @@ Result<Json> SfnModule::listExecutions(const Json &body) const
     if (!range)
         return range.error();
     Json list = Json::array();
-    for (int i = range->first; i < range->second; ++i)
-        list.push_back(executionJson(all[i], false));
+    for (int i = range->first; i < range->second; ++i) {
+        Json item = executionJson(all[i], false);
+        if (mapRunArn) // AWS names the Map Run only when it was asked for
+            item["mapRunArn"] = toStd(arn);
+        list.push_back(std::move(item));
+    }
     Json out = {{"executions", list}};
     if (range->second < all.size())
         out["nextToken"] = std::to_string(range->second);
@@ -758,6 +806,124 @@ Result<Json> SfnModule::getExecutionHistory(const Json &body)
     if (range->second < events.size())
         out["nextToken"] = std::to_string(range->second);
     return out;
+}
+
+namespace {
+
+Error noMapRun(const QString &arn)
+{
+    return invalid(
+        "ResourceNotFound", QStringLiteral("Resource not found: '%1'").arg(arn.left(300)));
+}
+
+Result<QString> mapRunArnOf(JsonFields &f)
+{
+    auto arn = required(f, "mapRunArn");
+    if (arn && !arn->startsWith(QLatin1String("arn:aws:states:")))
+        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn->left(300)));
+    return arn;
+}
+
+} // namespace
+
+Result<Json> SfnModule::describeMapRun(const Json &body) const
+{
+    JsonFields f(body);
+    auto arn = mapRunArnOf(f);
+    if (!arn)
+        return arn.error();
+    std::optional<SfnMapRun> r = m_executor->mapRun(*arn);
+    if (!r) {
+        const auto it = m_mapRuns.constFind(*arn);
+        if (it == m_mapRuns.cend())
+            return noMapRun(*arn);
+        r = *it;
+    }
+    Json out = {{"mapRunArn", toStd(r->arn)}, {"executionArn", toStd(r->executionArn)},
+        {"status", toStd(r->status)}, {"startDate", epochSeconds(r->startMs)},
+        {"maxConcurrency", r->maxConcurrency},
+        {"toleratedFailurePercentage", r->toleratedFailurePercentage},
+        {"toleratedFailureCount", r->toleratedFailureCount}, {"itemCounts", r->items.toJson()},
+        {"executionCounts", r->executions.toJson()}, {"redriveCount", 0}};
+    if (r->status != QLatin1String("RUNNING") && r->stopMs > 0)
+        out["stopDate"] = epochSeconds(r->stopMs);
+    return out;
+}
+
+Result<Json> SfnModule::listMapRuns(const Json &body) const
+{
+    JsonFields f(body);
+    auto arn = required(f, "executionArn");
+    if (!arn)
+        return arn.error();
+    if (!arn->startsWith(QLatin1String("arn:aws:states:")))
+        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn->left(300)));
+    if (!m_executions.contains(*arn) && !m_executor->running(*arn))
+        return noExecution(*arn);
+    QList<const SfnMapRun *> runs;
+    for (const QString &id : m_mapRunOrder) {
+        const auto it = m_mapRuns.constFind(id);
+        if (it != m_mapRuns.cend() && it->executionArn == *arn)
+            runs.append(&*it);
+    }
+    auto range = page(f, int(runs.size()));
+    if (!range)
+        return range.error();
+    Json list = Json::array();
+    for (int i = range->first; i < range->second; ++i) {
+        const SfnMapRun &r = *runs[i];
+        Json item = {{"executionArn", toStd(r.executionArn)}, {"mapRunArn", toStd(r.arn)},
+            {"stateMachineArn", toStd(r.machineArn)}, {"startDate", epochSeconds(r.startMs)}};
+        if (r.status != QLatin1String("RUNNING") && r.stopMs > 0)
+            item["stopDate"] = epochSeconds(r.stopMs);
+        list.push_back(std::move(item));
+    }
+    Json out = {{"mapRuns", list}};
+    if (range->second < runs.size())
+        out["nextToken"] = std::to_string(range->second);
+    return out;
+}
+
+Result<Json> SfnModule::updateMapRun(const Json &body)
+{
+    JsonFields f(body);
+    auto arn = mapRunArnOf(f);
+    if (!arn)
+        return arn.error();
+    const auto concurrency = f.integer("maxConcurrency");
+    const auto percent = f.number("toleratedFailurePercentage");
+    const auto count = f.number("toleratedFailureCount");
+    if (!f.ok())
+        return invalid("ValidationException", f.error()->message());
+    if (!concurrency && !percent && !count)
+        return invalid("ValidationException",
+            QStringLiteral("At least one of maxConcurrency, toleratedFailurePercentage and "
+                           "toleratedFailureCount must be given"));
+    if (concurrency && *concurrency < 0)
+        return invalid("ValidationException",
+            QStringLiteral("1 validation error detected: Value '%1' at 'maxConcurrency' failed "
+                           "to satisfy constraint: Member must have value greater than or equal "
+                           "to 0")
+                .arg(*concurrency));
+    if (percent && !(*percent >= 0 && *percent <= 100))
+        return invalid("ValidationException",
+            QStringLiteral("1 validation error detected: Value at 'toleratedFailurePercentage' "
+                           "failed to satisfy constraint: Member must have value between 0 and "
+                           "100"));
+    if (count && !(*count >= 0 && *count == std::floor(*count) && *count < 1e15))
+        return invalid("ValidationException",
+            QStringLiteral("1 validation error detected: Value at 'toleratedFailureCount' "
+                           "failed to satisfy constraint: Member must be a whole number greater "
+                           "than or equal to 0"));
+    if (!m_executor->updateMapRun(*arn, concurrency, percent,
+            count ? std::optional<qint64>(qint64(*count)) : std::nullopt)) {
+        if (!m_mapRuns.contains(*arn))
+            return noMapRun(*arn);
+        return invalid("ValidationException",
+            QStringLiteral("The Map Run %1 has ended: it cannot be updated")
+                .arg(arn->section(u':', -1)));
+    }
+    return Json::object();
 }
 
 Result<Json> SfnModule::sendTask(const QString &operation, const Json &body)

@@ -78,6 +78,11 @@ private:
     Result<Json> stopExecution(const Json &body);
     Result<Json> listExecutions(const Json &body) const;
     Result<Json> getExecutionHistory(const Json &body);
+    Result<Json> describeMapRun(const Json &body) const;
+    Result<Json> listMapRuns(const Json &body) const;
+    Result<Json> updateMapRun(const Json &body);
+    // An execution started or changed (a distributed Map's child: the executor tells).
+    void keepExecution(const SfnExecution &e);
     Result<Json> sendTask(const QString &operation, const Json &body);
     Result<Json> validateDefinition(const Json &body) const;
     // TestState: `done` with the answer once the state has run (an error before it runs).
@@ -95,6 +100,8 @@ private:
     QHash<QString, Machine> m_machines; // by ARN
     QHash<QString, SfnExecution> m_executions; // by ARN: standard ones, and finished express
     QList<QString> m_executionOrder; // ARNs, oldest first
+    QHash<QString, SfnMapRun> m_mapRuns; // by ARN, as last saved (the executor has live counts)
+    QList<QString> m_mapRunOrder; // ARNs, oldest first
     Clock *m_clock = nullptr;
     MessageTargets *m_targets = nullptr;
     QString m_region;

@@ -81,7 +81,50 @@ CREATE TABLE sfn_scope_marks (
     PRIMARY KEY (execution_arn, scope_key)
 );
 )sql"},
+    // Distributed Maps' child workflow executions and their Map Runs.
+    {5, R"sql(
+ALTER TABLE sfn_executions ADD COLUMN map_run_arn TEXT NOT NULL DEFAULT '';
+CREATE TABLE sfn_map_runs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    arn TEXT NOT NULL UNIQUE,
+    execution_arn TEXT NOT NULL,
+    state_key TEXT NOT NULL,
+    machine_arn TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    stop_ms INTEGER NOT NULL,
+    max_concurrency INTEGER NOT NULL,
+    tolerated_percentage REAL NOT NULL,
+    tolerated_count INTEGER NOT NULL,
+    counts BLOB NOT NULL
+);
+)sql"},
 };
+
+constexpr const char *kExecutionColumns
+    = "arn, machine_arn, name, status, input, output, error, cause, start_ms, stop_ms, trace_id, "
+      "checkpoint_state, checkpoint_input, checkpoint_variables, map_run_arn";
+
+SfnExecution readExecution(const Statement &s)
+{
+    SfnExecution e;
+    e.arn = s.text(0);
+    e.machineArn = s.text(1);
+    e.name = s.text(2);
+    e.status = s.text(3);
+    e.input = s.blob(4);
+    e.output = s.blob(5);
+    e.error = s.text(6);
+    e.cause = s.text(7);
+    e.startMs = s.int64(8);
+    e.stopMs = s.int64(9);
+    e.traceId = s.blob(10);
+    e.checkpointState = s.text(11);
+    e.checkpointInput = s.blob(12);
+    e.checkpointVariables = s.blob(13);
+    e.mapRunArn = s.text(14);
+    return e;
+}
 
 } // namespace
 
@@ -154,29 +197,11 @@ Result<QList<SfnExecution>> SfnStore::executions() const
 {
     QList<SfnExecution> out;
     auto read = m_store->write([&](Database &db) -> Result<void> {
-        auto s = db.prepare("SELECT arn, machine_arn, name, status, input, output, error, cause, "
-                            "start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input, "
-                            "checkpoint_variables FROM sfn_executions ORDER BY seq");
+        auto s = db.prepare(
+            std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions ORDER BY seq");
         if (!s)
             return s.error();
-        return s->forEachRow([&] {
-            SfnExecution e;
-            e.arn = s->text(0);
-            e.machineArn = s->text(1);
-            e.name = s->text(2);
-            e.status = s->text(3);
-            e.input = s->blob(4);
-            e.output = s->blob(5);
-            e.error = s->text(6);
-            e.cause = s->text(7);
-            e.startMs = s->int64(8);
-            e.stopMs = s->int64(9);
-            e.traceId = s->blob(10);
-            e.checkpointState = s->text(11);
-            e.checkpointInput = s->blob(12);
-            e.checkpointVariables = s->blob(13);
-            out.append(std::move(e));
-        });
+        return s->forEachRow([&] { out.append(readExecution(*s)); });
     });
     if (!read)
         return read.error();
@@ -190,8 +215,8 @@ Result<void> writeExecution(Database &db, const SfnExecution &e)
     auto s = db.cached(
         "INSERT INTO sfn_executions (arn, machine_arn, name, status, input, output, error, "
         "cause, start_ms, stop_ms, trace_id, checkpoint_state, checkpoint_input, "
-        "checkpoint_variables) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
+        "checkpoint_variables, map_run_arn) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (arn) DO UPDATE SET "
         "status = excluded.status, output = excluded.output, error = excluded.error, "
         "cause = excluded.cause, stop_ms = excluded.stop_ms, "
         "checkpoint_state = excluded.checkpoint_state, "
@@ -214,6 +239,7 @@ Result<void> writeExecution(Database &db, const SfnExecution &e)
         .bind(12, e.checkpointState)
         .bind(13, e.checkpointInput)
         .bind(14, e.checkpointVariables)
+        .bind(15, e.mapRunArn)
         .exec();
 }
 
@@ -337,6 +363,136 @@ Result<QList<SfnScopeMark>> SfnStore::scopeMarks(const QString &executionArn) co
     if (!read)
         return read.error();
     return out;
+}
+
+Result<std::optional<SfnExecution>> SfnStore::execution(const QString &arn) const
+{
+    std::optional<SfnExecution> out;
+    auto read = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare(
+            std::string("SELECT ") + kExecutionColumns + " FROM sfn_executions WHERE arn = ?");
+        if (!s)
+            return s.error();
+        s->bind(1, arn);
+        return s->forEachRow([&] { out = readExecution(*s); });
+    });
+    if (!read)
+        return read.error();
+    return out;
+}
+
+Result<QList<SfnMapRun>> SfnStore::mapRuns() const
+{
+    QList<SfnMapRun> out;
+    auto read = m_store->write([&](Database &db) -> Result<void> {
+        auto s = db.prepare("SELECT arn, execution_arn, state_key, machine_arn, status, start_ms, "
+                            "stop_ms, max_concurrency, tolerated_percentage, tolerated_count, "
+                            "counts FROM sfn_map_runs ORDER BY seq");
+        if (!s)
+            return s.error();
+        return s->forEachRow([&] {
+            SfnMapRun r;
+            r.arn = s->text(0);
+            r.executionArn = s->text(1);
+            r.stateKey = s->text(2);
+            r.machineArn = s->text(3);
+            r.status = s->text(4);
+            r.startMs = s->int64(5);
+            r.stopMs = s->int64(6);
+            r.maxConcurrency = int(s->int64(7));
+            r.toleratedFailurePercentage = s->real(8);
+            r.toleratedFailureCount = s->int64(9);
+            if (auto counts = parseJson(s->blob(10)); counts && counts->is_object()) {
+                r.executions = SfnMapRunCounts::fromJson(counts->value("executions", Json()));
+                r.items = SfnMapRunCounts::fromJson(counts->value("items", Json()));
+            }
+            out.append(std::move(r));
+        });
+    });
+    if (!read)
+        return read.error();
+    return out;
+}
+
+Result<void> SfnStore::saveMapRun(const SfnMapRun &r)
+{
+    const QByteArray counts
+        = toJsonBytes(Json {{"executions", r.executions.toJson()}, {"items", r.items.toJson()}});
+    return m_store->write([&](Database &db) -> Result<void> {
+        auto s
+            = db.cached("INSERT INTO sfn_map_runs (arn, execution_arn, state_key, machine_arn, "
+                        "status, start_ms, stop_ms, max_concurrency, tolerated_percentage, "
+                        "tolerated_count, counts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (arn) DO UPDATE SET status = excluded.status, "
+                        "stop_ms = excluded.stop_ms, max_concurrency = excluded.max_concurrency, "
+                        "tolerated_percentage = excluded.tolerated_percentage, "
+                        "tolerated_count = excluded.tolerated_count, counts = excluded.counts");
+        if (!s)
+            return s.error();
+        return (*s)
+            ->bind(1, r.arn)
+            .bind(2, r.executionArn)
+            .bind(3, r.stateKey)
+            .bind(4, r.machineArn)
+            .bind(5, r.status)
+            .bind(6, r.startMs)
+            .bind(7, r.stopMs)
+            .bind(8, qint64(r.maxConcurrency))
+            .bind(9, r.toleratedFailurePercentage)
+            .bind(10, r.toleratedFailureCount)
+            .bind(11, counts)
+            .exec();
+    });
+}
+
+void SfnMapRunCounts::move(const QString &from, const QString &to, qint64 n)
+{
+    const auto slot = [this](const QString &status) -> qint64 * {
+        if (status == QLatin1String("PENDING"))
+            return &pending;
+        if (status == QLatin1String("RUNNING"))
+            return &running;
+        if (status == QLatin1String("SUCCEEDED"))
+            return &succeeded;
+        if (status == QLatin1String("FAILED"))
+            return &failed;
+        if (status == QLatin1String("TIMED_OUT"))
+            return &timedOut;
+        if (status == QLatin1String("ABORTED"))
+            return &aborted;
+        return nullptr;
+    };
+    if (qint64 *f = slot(from))
+        *f -= n;
+    if (qint64 *t = slot(to))
+        *t += n;
+}
+
+Json SfnMapRunCounts::toJson() const
+{
+    return Json {{"pending", pending}, {"running", running}, {"succeeded", succeeded},
+        {"failed", failed}, {"timedOut", timedOut}, {"aborted", aborted}, {"total", total},
+        {"resultsWritten", resultsWritten}, {"failuresNotRedrivable", 0}, {"pendingRedrive", 0}};
+}
+
+SfnMapRunCounts SfnMapRunCounts::fromJson(const Json &json)
+{
+    SfnMapRunCounts c;
+    if (!json.is_object())
+        return c;
+    const auto number = [&json](const char *key) -> qint64 {
+        const auto it = json.find(key);
+        return it != json.end() && it->is_number_integer() ? it->get<qint64>() : 0;
+    };
+    c.pending = number("pending");
+    c.running = number("running");
+    c.succeeded = number("succeeded");
+    c.failed = number("failed");
+    c.timedOut = number("timedOut");
+    c.aborted = number("aborted");
+    c.total = number("total");
+    c.resultsWritten = number("resultsWritten");
+    return c;
 }
 
 void appendHistoryLine(

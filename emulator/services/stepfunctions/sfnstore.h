@@ -48,6 +48,46 @@ struct SfnExecution
     QString checkpointState;
     QByteArray checkpointInput;
     QByteArray checkpointVariables = "{}"; // the workflow's variables then (Assign), an object
+    // A child workflow execution of a distributed Map: the Map Run that started it.
+    QString mapRunArn;
+};
+
+// How many of a Map Run's child executions (or of their items) are in each state, as
+// DescribeMapRun's executionCounts and itemCounts give them.
+struct SfnMapRunCounts
+{
+    qint64 pending = 0;
+    qint64 running = 0;
+    qint64 succeeded = 0;
+    qint64 failed = 0;
+    qint64 timedOut = 0;
+    qint64 aborted = 0;
+    qint64 total = 0;
+    qint64 resultsWritten = 0;
+
+    // One of `n` moves from the state `from` to the state `to` (an execution's status:
+    // RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED; "PENDING" for not started).
+    void move(const QString &from, const QString &to, qint64 n = 1);
+    Json toJson() const;
+    static SfnMapRunCounts fromJson(const Json &json);
+};
+
+// A Map Run: the child workflow executions a distributed Map state started, and the settings
+// they run under (DescribeMapRun).
+struct SfnMapRun
+{
+    QString arn; // arn:aws:states:REGION:ACCOUNT:mapRun:MACHINE/LABEL:UUID
+    QString executionArn; // the execution whose Map state started it
+    QString stateKey; // which Map state of it: the scope key (SfnScopeMark) and the state's name
+    QString machineArn; // the children's: arn:...:stateMachine:MACHINE/LABEL
+    QString status = QStringLiteral("RUNNING"); // SUCCEEDED, FAILED, ABORTED
+    qint64 startMs = 0;
+    qint64 stopMs = 0;
+    int maxConcurrency = 0; // 0: no limit
+    double toleratedFailurePercentage = 0;
+    qint64 toleratedFailureCount = 0;
+    SfnMapRunCounts executions;
+    SfnMapRunCounts items;
 };
 
 // One event of GetExecutionHistory.
@@ -113,6 +153,11 @@ public:
     Result<void> saveProgress(const QList<Progress> &progress);
     Result<QList<SfnHistoryEvent>> history(const QString &executionArn) const;
     Result<QList<SfnScopeMark>> scopeMarks(const QString &executionArn) const;
+
+    // One stored execution, or nullopt.
+    Result<std::optional<SfnExecution>> execution(const QString &arn) const;
+    Result<QList<SfnMapRun>> mapRuns() const;
+    Result<void> saveMapRun(const SfnMapRun &run);
 
 private:
     Store *m_store;

@@ -517,6 +517,38 @@ void TestAslItemIo::inventory()
     QCOMPARE(text(*items),
         QByteArray(R"([{"Bucket":"source","Key":"photos/a.jpg",)"
                    R"("LastModifiedDate":"2023-01-01T00:00:00.000Z","Size":"1024"}])"));
+
+    // S3 writes inventory files gzipped (*.csv.gz): read through gunzip, two gzip members
+    // one after the other as one file.
+    const QByteArray one("\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x53\x4a\x52\xd2\x51\xca\x36"
+                         "\x54\xe2\x52\x02\x33\x8c\x94\xb8\x00\xd2\x65\xba\x67\x12\x00\x00\x00",
+        34);
+    const QByteArray two("\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x53\x4a\x52\xd2\x51\xca\x36"
+                         "\x56\xe2\x02\x00\x24\x0c\xe0\xc6\x09\x00\x00\x00",
+        29);
+    const QByteArray both = one + two;
+    auto unzipped = aslGunzip(both);
+    QVERIFY(unzipped.ok());
+    QCOMPARE(*unzipped, QByteArray("\"b\",\"k1\"\n\"b\",\"k2\"\n\"b\",\"k3\"\n"));
+    AslItemReaderPlan keys = first;
+    keys.csvHeaders = {QStringLiteral("Bucket"), QStringLiteral("Key")};
+    keys.maxItems.reset();
+    items = aslReadItems(keys, both);
+    QVERIFY(items.ok());
+    QCOMPARE(text(*items),
+        QByteArray(R"([{"Bucket":"b","Key":"k1"},{"Bucket":"b","Key":"k2"},)"
+                   R"({"Bucket":"b","Key":"k3"}])"));
+    // Cut short, corrupt, too large, or not gzip: the reader's error.
+    QCOMPARE(aslGunzip(one.left(20)).error().code, QStringLiteral("States.ItemReaderFailed"));
+    QByteArray corrupt = one;
+    corrupt[12] = '\xff';
+    QCOMPARE(aslReadItems(keys, corrupt).error().code, QStringLiteral("States.ItemReaderFailed"));
+    QVERIFY(!aslGunzip(one, 5).ok());
+    QVERIFY(!aslGunzip("plain").ok());
+    // A getObject of a gzip object is not gunzipped: only inventory files are.
+    AslItemReaderPlan plain = keys;
+    plain.inventoryFile = false;
+    QVERIFY(!aslReadItems(plain, one).ok() || text(*aslReadItems(plain, one)) != text(*items));
 }
 
 void TestAslItemIo::inventoryErrors_data()

@@ -489,6 +489,255 @@ private slots:
             R"({"in": {"id": "o-1", "items": [1, 2, 3], "mapped": [7, 8]}, "got": 5, "k2": 2})"));
     }
 
+    // A distributed Map: each item a child execution of the ItemProcessor (its own ARN,
+    // name, history and end), counted by its Map Run; UpdateMapRun's MaxConcurrency lets more
+    // run at once.
+    void distributedMapRunsChildExecutions()
+    {
+        ManualClock clock {1'800'000'000'000'000'000};
+        ScriptedSink sink {&clock};
+        QHash<QString, SfnExecution> children;
+        QList<SfnMapRun> mapRuns;
+        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
+        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
+        SfnExecutor executor(context);
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.type = QStringLiteral("EXPRESS");
+        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "Label": "Each", "MaxConcurrency": 1, "ItemsPath": "$.items",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                "ExecutionType": "EXPRESS"}, "StartAt": "W", "States": {
+                "W": {"Type": "Wait", "Seconds": 10, "Next": "P"},
+                "P": {"Type": "Pass", "Parameters": {"v.$": "$", "id.$": "$$.Execution.Id"},
+                      "End": true}}}}}})";
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY(parsed);
+        SfnExecution e;
+        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
+        e.machineArn = m.arn;
+        e.name = QStringLiteral("e");
+        e.input = R"({"items": [1, 2, 3, 4]})";
+        e.startMs = clock.nowMs();
+        std::optional<SfnExecution> ended;
+        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
+            [&ended](const SfnExecution &x) { ended = x; });
+        const auto settle = [] {
+            for (int i = 0; i < 50; ++i)
+                QCoreApplication::processEvents();
+        };
+        settle();
+        QCOMPARE(mapRuns.size(), 1);
+        const QString runArn = mapRuns.first().arn;
+        QVERIFY2(runArn.startsWith(
+                     QLatin1String("arn:aws:states:us-east-1:000000000000:mapRun:m/Each:")),
+            qPrintable(runArn));
+        QCOMPARE(children.size(), 1); // MaxConcurrency 1
+        auto run = executor.mapRun(runArn);
+        QVERIFY(run);
+        QCOMPARE(run->executions.running, 1);
+        QCOMPARE(run->executions.pending, 3);
+        QCOMPARE(run->executions.total, 4);
+        QCOMPARE(run->maxConcurrency, 1);
+        // UpdateMapRun: the rest start now.
+        QVERIFY(executor.updateMapRun(runArn, 3, std::nullopt, std::nullopt));
+        settle();
+        QCOMPARE(children.size(), 3);
+        QCOMPARE(executor.mapRun(runArn)->executions.running, 3);
+        QCOMPARE(executor.mapRun(runArn)->maxConcurrency, 3);
+        for (const SfnExecution &c : std::as_const(children)) {
+            QCOMPARE(c.mapRunArn, runArn);
+            QCOMPARE(c.machineArn,
+                QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m/Each"));
+            QCOMPARE(c.arn,
+                QStringLiteral("arn:aws:states:us-east-1:000000000000:execution:m/Each:") + c.name);
+            QCOMPARE(c.status, QStringLiteral("RUNNING"));
+            QVERIFY(executor.running(c.arn)); // an execution of its own
+        }
+        for (int i = 0; i < 3; ++i) {
+            clock.advanceMs(10'000);
+            settle();
+        }
+        QVERIFY(ended);
+        QVERIFY2(ended->status == QLatin1String("SUCCEEDED"), qPrintable(ended->cause));
+        const Json out = *parseJson(ended->output);
+        QCOMPARE(out.size(), size_t(4));
+        for (size_t i = 0; i < 4; ++i) {
+            QCOMPARE(out[i]["v"].get<int>(), int(i + 1));
+            // $$.Execution.Id in a child is the child's own ARN.
+            const QString id = QString::fromStdString(out[i]["id"].get<std::string>());
+            QVERIFY(children.contains(id));
+            QCOMPARE(children[id].status, QStringLiteral("SUCCEEDED"));
+            const auto h = executor.history(id); // EXPRESS children: kept in memory
+            QVERIFY(h && !h->isEmpty());
+            QCOMPARE(h->first().type, QStringLiteral("ExecutionStarted"));
+            QCOMPARE(h->last().type, QStringLiteral("ExecutionSucceeded"));
+        }
+        QVERIFY(!executor.mapRun(runArn)); // ended
+        const SfnMapRun &last = mapRuns.last();
+        QCOMPARE(last.status, QStringLiteral("SUCCEEDED"));
+        QCOMPARE(last.executions.succeeded, 4);
+        QCOMPARE(last.executions.running + last.executions.pending, 0);
+        QCOMPARE(last.items.succeeded, 4);
+        QVERIFY(last.stopMs >= last.startMs);
+        // The parent's history: the Map Run's events, not its children's.
+        QStringList types;
+        const auto parentHistory = executor.history(e.arn);
+        QVERIFY(parentHistory);
+        for (const SfnHistoryEvent &h : *parentHistory)
+            types.append(h.type);
+        QVERIFY(types.contains(QStringLiteral("MapRunStarted")));
+        QVERIFY(types.contains(QStringLiteral("MapRunSucceeded")));
+        QVERIFY(!types.contains(QStringLiteral("MapIterationStarted")));
+    }
+
+    // A child that fails past the tolerated count fails the Map: its Map Run FAILED, the
+    // children still running ABORTED.
+    void distributedMapFailureAbortsTheOtherChildren()
+    {
+        ManualClock clock {1'800'000'000'000'000'000};
+        ScriptedSink sink {&clock};
+        QHash<QString, SfnExecution> children;
+        QList<SfnMapRun> mapRuns;
+        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
+        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
+        SfnExecutor executor(context);
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.type = QStringLiteral("EXPRESS");
+        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ToleratedFailureCount": 1,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "C",
+              "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0,
+                    "Next": "W"}], "Default": "F"},
+                "W": {"Type": "Wait", "Seconds": 10, "End": true},
+                "F": {"Type": "Fail", "Error": "Bad", "Cause": "item"}}}}}})";
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY(parsed);
+        SfnExecution e;
+        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
+        e.machineArn = m.arn;
+        e.name = QStringLiteral("e");
+        e.input = "[0, 1, 0, 2]";
+        e.startMs = clock.nowMs();
+        std::optional<SfnExecution> ended;
+        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
+            [&ended](const SfnExecution &x) { ended = x; });
+        for (int i = 0; i < 50; ++i)
+            QCoreApplication::processEvents();
+        QVERIFY(ended);
+        QCOMPARE(ended->status, QStringLiteral("FAILED"));
+        QCOMPARE(ended->error, QStringLiteral("States.ExceedToleratedFailureThreshold"));
+        const SfnMapRun &last = mapRuns.last();
+        QCOMPARE(last.status, QStringLiteral("FAILED"));
+        QCOMPARE(last.executions.failed, 2);
+        QCOMPARE(last.executions.aborted, 2); // the two waiting ones
+        QCOMPARE(last.executions.running, 0);
+        QCOMPARE(last.toleratedFailureCount, 1);
+        int aborted = 0;
+        for (const SfnExecution &c : std::as_const(children)) {
+            QVERIFY(!executor.running(c.arn));
+            aborted += c.status == QLatin1String("ABORTED");
+        }
+        QCOMPARE(aborted, 2);
+    }
+
+    // A standard execution stopped inside a distributed Map goes on with the same Map Run:
+    // the child that was waiting resumes where it was, none runs twice, and the Map Run ends
+    // with every child counted.
+    void resumeADistributedMapWithItsChildren()
+    {
+        QTemporaryDir dir;
+        auto opened = Store::open(dir.path());
+        QVERIFY(opened);
+        SfnStore store(opened->get());
+        QVERIFY(store.open());
+        ManualClock clock {1'800'000'000'000'000'000};
+        ScriptedSink sink {&clock};
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.definition = R"asl({"StartAt": "M", "States": {
+  "M": {"Type": "Map", "MaxConcurrency": 1, "End": true, "ItemProcessor": {
+    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+    "StartAt": "I1", "States": {
+      "I1": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:000000000000:function:i",
+             "ResultPath": null, "Next": "I2"},
+      "I2": {"Type": "Wait", "Seconds": 3600, "End": true}}}}}})asl";
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY(parsed);
+        const auto machine = std::make_shared<const AslStateMachine>(std::move(*parsed));
+        const SfnExecutor::Context context {&clock, nullptr, &sink, &store, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        const auto settle = [] {
+            for (int i = 0; i < 50; ++i)
+                QCoreApplication::processEvents();
+        };
+        const QString arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:execution:m:e");
+        std::optional<SfnExecution> ended;
+        QString runArn;
+        {
+            SfnExecutor first(context);
+            SfnExecution e;
+            e.arn = arn;
+            e.machineArn = m.arn;
+            e.name = QStringLiteral("e");
+            e.input = "[1, 2, 3]";
+            e.startMs = clock.nowMs();
+            QVERIFY(store.saveExecution(e));
+            first.start(e, m, machine, false, [&ended](const SfnExecution &x) { ended = x; });
+            settle();
+            QCOMPARE(sink.calls.size(), 1); // the first child waits in I2
+            auto runs = store.mapRuns();
+            QVERIFY(runs && runs->size() == 1);
+            runArn = runs->first().arn;
+            first.flushAll();
+        } // Tarmac stops
+        {
+            auto stored = store.executions();
+            QVERIFY(stored);
+            QCOMPARE(stored->size(), 2); // the parent and its first child, both RUNNING
+            for (const SfnExecution &x : *stored)
+                QCOMPARE(x.status, QStringLiteral("RUNNING"));
+        }
+        SfnExecutor second(context);
+        auto parent = store.execution(arn);
+        QVERIFY(parent && *parent);
+        second.start(**parent, m, machine, true, [&ended](const SfnExecution &x) { ended = x; });
+        settle();
+        QCOMPARE(sink.calls.size(), 1); // not again: the child goes on in I2
+        for (int i = 0; i < 3; ++i) {
+            clock.advanceMs(3'600'000);
+            settle();
+            second.flushAll();
+            settle();
+        }
+        second.flushAll(); // the parent's end is told once it is saved
+        QVERIFY(ended);
+        QVERIFY2(ended->status == QLatin1String("SUCCEEDED"), qPrintable(ended->cause));
+        QVERIFY(sameJson(ended->output, "[1, 2, 3]"));
+        QCOMPARE(sink.calls.size(), 3);
+        auto runs = store.mapRuns();
+        QVERIFY(runs && runs->size() == 1);
+        QCOMPARE(runs->first().arn, runArn); // the same Map Run
+        QCOMPARE(runs->first().status, QStringLiteral("SUCCEEDED"));
+        QCOMPARE(runs->first().executions.succeeded, 3);
+        auto all = store.executions();
+        QVERIFY(all);
+        QCOMPARE(all->size(), 4);
+        for (const SfnExecution &x : *all) {
+            QCOMPARE(x.status, QStringLiteral("SUCCEEDED"));
+            QCOMPARE(x.mapRunArn, x.arn == arn ? QString() : runArn);
+        }
+    }
+
     // A standard execution stopped inside a Parallel or a Map (Tarmac killed) resumes inside
     // it: a branch or iteration that had ended is not run again, one that was running goes on
     // from the state it was in, and the others start.

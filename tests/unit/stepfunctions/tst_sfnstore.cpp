@@ -18,6 +18,7 @@ private slots:
     void chunksAreReadInOrder();
     void rowsPerEventAreMigrated();
     void scopeMarks();
+    void mapRunsAndTheirChildren();
 };
 
 namespace {
@@ -97,7 +98,8 @@ void TestSfnStore::rowsPerEventAreMigrated()
     // The database as version 2 left it: a row per event.
     auto downgraded = db.write([](Database &d) -> Result<void> {
         const QByteArray sql
-            = "DROP TABLE sfn_history_chunks; DROP TABLE sfn_scope_marks;"
+            = "DROP TABLE sfn_history_chunks; DROP TABLE sfn_scope_marks; DROP TABLE sfn_map_runs;"
+              "ALTER TABLE sfn_executions DROP COLUMN map_run_arn;"
               "CREATE TABLE sfn_history (execution_arn TEXT NOT NULL, id INTEGER NOT "
               "NULL, previous_id INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, type "
               "TEXT NOT NULL, details BLOB NOT NULL, PRIMARY KEY (execution_arn, id));"
@@ -166,6 +168,67 @@ void TestSfnStore::scopeMarks()
     all.clearMarks = true;
     QVERIFY(store.saveProgress({all}));
     QVERIFY(store.scopeMarks(kArn)->isEmpty());
+}
+
+// A Map Run saved, updated and read back; a child execution keeps its Map Run's ARN and is
+// found by its own.
+void TestSfnStore::mapRunsAndTheirChildren()
+{
+    QTemporaryDir dir;
+    auto opened = Store::open(dir.path());
+    QVERIFY(opened);
+    SfnStore store(opened->get());
+    QVERIFY(store.open());
+    SfnMapRun run;
+    run.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:mapRun:m/L:r1");
+    run.executionArn = kArn;
+    run.stateKey = QStringLiteral("Each");
+    run.machineArn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m/L");
+    run.startMs = 100;
+    run.maxConcurrency = 2;
+    run.toleratedFailurePercentage = 12.5;
+    run.toleratedFailureCount = 3;
+    run.executions.total = run.executions.pending = 4;
+    run.items.total = run.items.pending = 9;
+    QVERIFY(store.saveMapRun(run));
+    run.executions.move(QStringLiteral("PENDING"), QStringLiteral("RUNNING"));
+    run.executions.move(QStringLiteral("RUNNING"), QStringLiteral("FAILED"));
+    run.items.move(QStringLiteral("PENDING"), QStringLiteral("SUCCEEDED"), 5);
+    run.status = QStringLiteral("FAILED");
+    run.stopMs = 200;
+    run.maxConcurrency = 7;
+    QVERIFY(store.saveMapRun(run));
+    auto runs = store.mapRuns();
+    QVERIFY(runs);
+    QCOMPARE(runs->size(), 1);
+    const SfnMapRun &r = runs->first();
+    QCOMPARE(r.arn, run.arn);
+    QCOMPARE(r.executionArn, kArn);
+    QCOMPARE(r.stateKey, QStringLiteral("Each"));
+    QCOMPARE(r.machineArn, run.machineArn);
+    QCOMPARE(r.status, QStringLiteral("FAILED"));
+    QCOMPARE(r.startMs, 100);
+    QCOMPARE(r.stopMs, 200);
+    QCOMPARE(r.maxConcurrency, 7);
+    QCOMPARE(r.toleratedFailurePercentage, 12.5);
+    QCOMPARE(r.toleratedFailureCount, 3);
+    QCOMPARE(r.executions.pending, 3);
+    QCOMPARE(r.executions.failed, 1);
+    QCOMPARE(r.executions.running, 0);
+    QCOMPARE(r.executions.total, 4);
+    QCOMPARE(r.items.pending, 4);
+    QCOMPARE(r.items.succeeded, 5);
+    QCOMPARE(r.items.toJson()["total"].get<qint64>(), 9);
+
+    SfnExecution child = execution();
+    child.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:execution:m/L:c1");
+    child.mapRunArn = run.arn;
+    QVERIFY(store.saveExecution(child));
+    auto found = store.execution(child.arn);
+    QVERIFY(found && *found);
+    QCOMPARE((*found)->mapRunArn, run.arn);
+    QVERIFY(store.execution(QStringLiteral("arn:none"))
+        && !*store.execution(QStringLiteral("arn:none")));
 }
 
 QTEST_GUILESS_MAIN(TestSfnStore)
