@@ -1774,11 +1774,13 @@ void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &
         addEvent(run, QStringLiteral("TaskStarted"),
             {{"taskStartedEventDetails", {{"resourceType", "lambda"}, {"resource", "invoke"}}}});
     } else {
-        addEvent(run, QStringLiteral("LambdaFunctionScheduled"),
-            {{"lambdaFunctionScheduledEventDetails",
-                {{"resource", toStd(state.resource)}, {"input", payload.toStdString()},
-                    {"inputDetails", {{"truncated", false}}}}}});
-        addEvent(run, QStringLiteral("LambdaFunctionStarted"), Json::object());
+        JsonWriter w(payload.size() + state.resource.size() + 128);
+        w.beginObject().key("lambdaFunctionScheduledEventDetails").beginObject();
+        w.key("resource").string(state.resource).key("input").string(payload);
+        w.key("inputDetails").beginObject().key("truncated").boolean(false).endObject();
+        w.endObject().endObject();
+        addEventJson(run, QStringLiteral("LambdaFunctionScheduled"), w.take());
+        addEventJson(run, QStringLiteral("LambdaFunctionStarted"), "{}");
     }
     if (waitForToken) {
         auto wait = std::make_shared<TokenWait>();
@@ -1818,7 +1820,7 @@ void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &
                     return;
                 Outcome o;
                 auto parsed = parseJson(r.payload);
-                const Json response = parsed ? *parsed : Json(r.payload.toStdString());
+                Json response = parsed ? std::move(*parsed) : Json(r.payload.toStdString());
                 if (!r.delivered) {
                     o = Outcome::failed(
                         QStringLiteral("Lambda.%1")
@@ -1841,8 +1843,8 @@ void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &
                                 {"HttpStatusCode", 200}}},
                         {"SdkResponseMetadata", {{"RequestId", r.requestId.toStdString()}}},
                         {"StatusCode", 200}};
-                } else {
-                    o.output = r.payload.isEmpty() ? Json() : response;
+                } else if (!r.payload.isEmpty()) {
+                    o.output = std::move(response);
                 }
                 if (waitForToken) {
                     // The function ran; the task goes on when its token comes back (or fails
@@ -1865,10 +1867,19 @@ void SfnExecutor::invokeLambda(const std::shared_ptr<Run> &run, const AslState &
                 if (wrapped) {
                     self->taskEnded(run, QStringLiteral("lambda"), QStringLiteral("invoke"), o);
                 } else if (o.ok) {
-                    self->addEvent(run, QStringLiteral("LambdaFunctionSucceeded"),
-                        {{"lambdaFunctionSucceededEventDetails",
-                            {{"output", toJsonBytes(o.output).toStdString()},
-                                {"outputDetails", {{"truncated", false}}}}}});
+                    // The function's answer as it came (it parsed to the output).
+                    const QByteArray output
+                        = r.payload.isEmpty() ? QByteArrayLiteral("null") : r.payload;
+                    JsonWriter w(output.size() + 96);
+                    w.beginObject().key("lambdaFunctionSucceededEventDetails").beginObject();
+                    w.key("output").string(parsed ? output : toJsonBytes(o.output));
+                    w.key("outputDetails")
+                        .beginObject()
+                        .key("truncated")
+                        .boolean(false)
+                        .endObject();
+                    w.endObject().endObject();
+                    self->addEventJson(run, QStringLiteral("LambdaFunctionSucceeded"), w.take());
                 } else {
                     self->addEvent(run, QStringLiteral("LambdaFunctionFailed"),
                         {{"lambdaFunctionFailedEventDetails",

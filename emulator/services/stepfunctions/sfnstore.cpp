@@ -5,6 +5,9 @@
 
 #include "base/jsonwriter.h"
 
+#include <algorithm>
+#include <charconv>
+
 namespace tarmac {
 
 namespace {
@@ -498,14 +501,34 @@ SfnMapRunCounts SfnMapRunCounts::fromJson(const Json &json)
 void appendHistoryLine(
     QByteArray &lines, int id, qint64 timestampMs, const QString &type, QByteArrayView details)
 {
+    // Written for every event of every execution: numbers and the (ASCII) type go in without
+    // a temporary each.
+    const qsizetype needed = lines.size() + details.size() + type.size() + 80;
+    if (needed > lines.capacity())
+        lines.reserve(std::max(needed, 2 * lines.capacity()));
+    char number[24];
+    const auto appendNumber = [&lines, &number](qint64 n) {
+        const auto end = std::to_chars(number, number + sizeof number, n).ptr;
+        lines.append(number, end - number);
+    };
     lines += "{\"id\":";
-    lines += QByteArray::number(id);
+    appendNumber(id);
     lines += ",\"previousEventId\":";
-    lines += QByteArray::number(id - 1);
+    appendNumber(id - 1);
     lines += ",\"timestamp\":";
-    lines += QByteArray::number(timestampMs);
+    appendNumber(timestampMs);
     lines += ",\"type\":";
-    appendJsonString(lines, type.toUtf8());
+    const bool plain = std::all_of(type.cbegin(), type.cend(), [](QChar c) {
+        return c.unicode() >= 0x20 && c.unicode() < 0x7f && c != u'"' && c != u'\\';
+    });
+    if (plain) {
+        lines += '"';
+        for (const QChar c : type)
+            lines += char(c.unicode());
+        lines += '"';
+    } else {
+        appendJsonString(lines, type.toUtf8());
+    }
     lines += ",\"details\":";
     lines += details;
     lines += "}\n";
