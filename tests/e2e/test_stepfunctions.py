@@ -145,6 +145,177 @@ class StepFunctionsTest(unittest.TestCase):
         reverse = self.sfn.get_execution_history(executionArn=run["executionArn"], reverseOrder=True)
         self.assertEqual(reverse["events"][0]["type"], "ExecutionSucceeded")
 
+    def test_histories_match_those_aws_recorded(self):
+        """Histories event by event, id, previousEventId, type and details, against what AWS
+        answered for the same workflows (GetExecutionHistory recorded from AWS by LocalStack's
+        snapshot tests: tests/aws/services/stepfunctions/v2/base and scenarios). Note AWS's
+        previousEventId: 0 for the first state's entry, and what the event before had for an
+        Exited after a Map's or Parallel's Succeeded, a Map's next iteration and a Map's
+        failure after its iteration's."""
+        role = "arn:aws:iam::000000000000:role/r"
+        entered = lambda name, value: {"stateEnteredEventDetails": {  # noqa: E731
+            "name": name, "input": value, "inputDetails": {"truncated": False}}}
+        exited = lambda name, value: {"stateExitedEventDetails": {  # noqa: E731
+            "name": name, "output": value, "outputDetails": {"truncated": False}}}
+        started = lambda value: {"executionStartedEventDetails": {  # noqa: E731
+            "input": value, "inputDetails": {"truncated": False}, "roleArn": role}}
+        succeeded = lambda value: {"executionSucceededEventDetails": {  # noqa: E731
+            "output": value, "outputDetails": {"truncated": False}}}
+        item = lambda kind, index: {"mapIteration%sEventDetails" % kind: {  # noqa: E731
+            "index": index, "name": "MapState"}}
+        caught = {"Error": "HandleItemFailError", "Cause": "HandleItemFailCause"}
+        cases = {
+            "pass-result": ({"StartAt": "State_1", "States": {"State_1": {
+                "Type": "Pass", "Result": {"Arg1": "argument1"}, "End": True}}}, {}, [
+                (1, 0, "ExecutionStarted", started({})),
+                (2, 0, "PassStateEntered", entered("State_1", {})),
+                (3, 2, "PassStateExited", exited("State_1", {"Arg1": "argument1"})),
+                (4, 3, "ExecutionSucceeded", succeeded({"Arg1": "argument1"}))]),
+            "fail": ({"StartAt": "FailState", "States": {"FailState": {
+                "Type": "Fail", "Error": "SomeFailure",
+                "Cause": "This state machines raises a 'SomeFailure' failure."}}}, {}, [
+                (1, 0, "ExecutionStarted", started({})),
+                (2, 0, "FailStateEntered", entered("FailState", {})),
+                (3, 2, "ExecutionFailed", {"executionFailedEventDetails": {
+                    "error": "SomeFailure",
+                    "cause": "This state machines raises a 'SomeFailure' failure."}})]),
+            "choice": ({"StartAt": "ChoiceStateX", "States": {
+                "ChoiceStateX": {"Type": "Choice", "Default": "Other", "Choices": [
+                    {"And": [{"Variable": "$.type", "StringEquals": "Private"},
+                             {"Variable": "$.value", "NumericGreaterThanEquals": 20},
+                             {"Variable": "$.value", "NumericLessThan": 30}],
+                     "Next": "ValueInTwenties"}]},
+                "ValueInTwenties": {"Type": "Pass", "End": True},
+                "Other": {"Type": "Pass", "End": True}}}, {"type": "Private", "value": 22}, [
+                (1, 0, "ExecutionStarted", started({"type": "Private", "value": 22})),
+                (2, 0, "ChoiceStateEntered", entered("ChoiceStateX", {"type": "Private", "value": 22})),
+                (3, 2, "ChoiceStateExited", exited("ChoiceStateX", {"type": "Private", "value": 22})),
+                (4, 3, "PassStateEntered", entered("ValueInTwenties", {"type": "Private", "value": 22})),
+                (5, 4, "PassStateExited", exited("ValueInTwenties", {"type": "Private", "value": 22})),
+                (6, 5, "ExecutionSucceeded", succeeded({"type": "Private", "value": 22}))]),
+            "wait-timestamp": ({"StartAt": "WaitUntil", "States": {"WaitUntil": {
+                "Type": "Wait", "Timestamp": "2016-03-14T01:59:00Z", "End": True}}}, {}, [
+                (1, 0, "ExecutionStarted", started({})),
+                (2, 0, "WaitStateEntered", entered("WaitUntil", {})),
+                (3, 2, "WaitStateExited", exited("WaitUntil", {})),
+                (4, 3, "ExecutionSucceeded", succeeded({}))]),
+            "map": ({"StartAt": "StartState", "States": {
+                "StartState": {"Type": "Pass", "Result": {"arr": [1, "Hello"]}, "Next": "MapState"},
+                "MapState": {"Type": "Map", "ItemsPath": "$.arr", "ResultPath": None,
+                             "MaxConcurrency": 1, "Next": "Final",
+                             "ItemProcessor": {"StartAt": "HandleItem", "States": {
+                                 "HandleItem": {"Type": "Pass", "End": True}}}},
+                "Final": {"Type": "Pass", "End": True}}}, {}, [
+                (1, 0, "ExecutionStarted", started({})),
+                (2, 0, "PassStateEntered", entered("StartState", {})),
+                (3, 2, "PassStateExited", exited("StartState", {"arr": [1, "Hello"]})),
+                (4, 3, "MapStateEntered", entered("MapState", {"arr": [1, "Hello"]})),
+                (5, 4, "MapStateStarted", {"mapStateStartedEventDetails": {"length": 2}}),
+                (6, 5, "MapIterationStarted", item("Started", 0)),
+                (7, 6, "PassStateEntered", entered("HandleItem", 1)),
+                (8, 7, "PassStateExited", exited("HandleItem", 1)),
+                (9, 8, "MapIterationSucceeded", item("Succeeded", 0)),
+                (10, 8, "MapIterationStarted", item("Started", 1)),
+                (11, 10, "PassStateEntered", entered("HandleItem", "Hello")),
+                (12, 11, "PassStateExited", exited("HandleItem", "Hello")),
+                (13, 12, "MapIterationSucceeded", item("Succeeded", 1)),
+                (14, 13, "MapStateSucceeded", {}),
+                (15, 13, "MapStateExited", exited("MapState", {"arr": [1, "Hello"]})),
+                (16, 15, "PassStateEntered", entered("Final", {"arr": [1, "Hello"]})),
+                (17, 16, "PassStateExited", exited("Final", {"arr": [1, "Hello"]})),
+                (18, 17, "ExecutionSucceeded", succeeded({"arr": [1, "Hello"]}))]),
+            "map-catch": ({"StartAt": "StartState", "States": {
+                "StartState": {"Type": "Pass", "Result": {"arr": [1]}, "Next": "MapState"},
+                "MapState": {"Type": "Map", "ItemsPath": "$.arr", "End": True,
+                             "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "FinalCaught"}],
+                             "ItemProcessor": {"StartAt": "HandleItemFail", "States": {
+                                 "HandleItemFail": {"Type": "Fail", "Error": "HandleItemFailError",
+                                                    "Cause": "HandleItemFailCause"}}}},
+                "FinalCaught": {"Type": "Pass", "End": True}}}, {}, [
+                (1, 0, "ExecutionStarted", started({})),
+                (2, 0, "PassStateEntered", entered("StartState", {})),
+                (3, 2, "PassStateExited", exited("StartState", {"arr": [1]})),
+                (4, 3, "MapStateEntered", entered("MapState", {"arr": [1]})),
+                (5, 4, "MapStateStarted", {"mapStateStartedEventDetails": {"length": 1}}),
+                (6, 5, "MapIterationStarted", item("Started", 0)),
+                (7, 6, "FailStateEntered", entered("HandleItemFail", 1)),
+                (8, 7, "MapIterationFailed", item("Failed", 0)),
+                (9, 7, "MapStateFailed", {}),
+                (10, 9, "MapStateExited", exited("MapState", caught)),
+                (11, 10, "PassStateEntered", entered("FinalCaught", caught)),
+                (12, 11, "PassStateExited", exited("FinalCaught", caught)),
+                (13, 12, "ExecutionSucceeded", succeeded(caught))]),
+            "parallel-catch": ({"StartAt": "ParallelState", "States": {
+                "ParallelState": {"Type": "Parallel", "End": True,
+                                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "FinalCaught"}],
+                                  "Branches": [{"StartAt": "Branch1", "States": {"Branch1": {
+                                      "Type": "Fail", "Error": "FailureType",
+                                      "Cause": "Cause description"}}}]},
+                "FinalCaught": {"Type": "Pass", "End": True}}}, {}, [
+                (1, 0, "ExecutionStarted", started({})),
+                (2, 0, "ParallelStateEntered", entered("ParallelState", {})),
+                (3, 2, "ParallelStateStarted", {}),
+                (4, 3, "FailStateEntered", entered("Branch1", {})),
+                (5, 4, "ParallelStateFailed", {}),
+                (6, 5, "ParallelStateExited", exited("ParallelState", {
+                    "Error": "FailureType", "Cause": "Cause description"})),
+                (7, 6, "PassStateEntered", entered("FinalCaught", {
+                    "Error": "FailureType", "Cause": "Cause description"})),
+                (8, 7, "PassStateExited", exited("FinalCaught", {
+                    "Error": "FailureType", "Cause": "Cause description"})),
+                (9, 8, "ExecutionSucceeded", succeeded({
+                    "Error": "FailureType", "Cause": "Cause description"}))]),
+            "distributed": ({"StartAt": "MapState", "States": {
+                "MapState": {"Type": "Map", "Next": "Finish",
+                             "ItemSelector": {"constantValue": "constant", "mapValue.$": "$$.Map.Item.Value"},
+                             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                                                                   "ExecutionType": "STANDARD"},
+                                               "StartAt": "HandleItem", "States": {
+                                                   "HandleItem": {"Type": "Pass", "End": True}}}},
+                "Finish": {"Type": "Succeed"}}}, ["Hello", "World"], [
+                (1, 0, "ExecutionStarted", started(["Hello", "World"])),
+                (2, 0, "MapStateEntered", entered("MapState", ["Hello", "World"])),
+                (3, 2, "MapStateStarted", {"mapStateStartedEventDetails": {"length": 2}}),
+                (4, 3, "MapRunStarted", None),
+                (5, 4, "MapRunSucceeded", {}),
+                (6, 5, "MapStateSucceeded", {}),
+                (7, 5, "MapStateExited", exited("MapState", [
+                    {"constantValue": "constant", "mapValue": "Hello"},
+                    {"constantValue": "constant", "mapValue": "World"}])),
+                (8, 7, "SucceedStateEntered", entered("Finish", [
+                    {"constantValue": "constant", "mapValue": "Hello"},
+                    {"constantValue": "constant", "mapValue": "World"}])),
+                (9, 8, "SucceedStateExited", exited("Finish", [
+                    {"constantValue": "constant", "mapValue": "Hello"},
+                    {"constantValue": "constant", "mapValue": "World"}])),
+                (10, 9, "ExecutionSucceeded", succeeded([
+                    {"constantValue": "constant", "mapValue": "Hello"},
+                    {"constantValue": "constant", "mapValue": "World"}]))]),
+        }
+
+        def parsed(details):
+            # AWS's input and output fields are JSON text: compared as the values they hold.
+            out = {}
+            for key, value in details.items():
+                if isinstance(value, dict):
+                    value = {k: (json.loads(v) if k in ("input", "output") else v) for k, v in value.items()}
+                out[key] = value
+            return out
+
+        for name, (definition, payload, expected) in cases.items():
+            machine = self.sfn.create_state_machine(
+                name="aws-recorded-" + name, definition=json.dumps(definition), roleArn=role)
+            run = self.start(machine["stateMachineArn"], payload)
+            finished(self.sfn, run["executionArn"])
+            events = history(self.sfn, run["executionArn"])
+            self.assertEqual([(e["id"], e["previousEventId"], e["type"]) for e in events],
+                             [(i, p, t) for i, p, t, _ in expected], name)
+            for e, (_, _, kind, details) in zip(events, expected):
+                if details is None:
+                    continue
+                actual = {k: v for k, v in e.items() if k not in ("id", "previousEventId", "timestamp", "type")}
+                self.assertEqual(parsed(actual), details, (name, kind))
+
     def test_jsonata_workflow_with_variables(self):
         """QueryLanguage JSONata: Arguments, Output, Assign, Conditions and Items evaluated by
         JSONata's reference implementation, a Node function priced through lambda:invoke, and a

@@ -287,6 +287,8 @@ struct SfnExecutor::Run
     qint64 startNs = 0;
     Finished finished;
     int events = 0; // history events so far (the last one's id)
+    QString lastType; // the last event's type and previousEventId
+    int lastPrevious = 0;
     // An express execution's history; a standard one's is in the store once saved, and in
     // `unsaved` until then (so that no event is built twice or kept in memory twice). Both are
     // history lines (appendHistoryLine).
@@ -557,13 +559,30 @@ void SfnExecutor::addEventJson(
 {
     const int id = ++run->events;
     const qint64 timestampMs = m_context.clock->nowMs();
+    // previousEventId as AWS's histories have it: the event before, but 0 for the first
+    // state's entry; an Exited after a Map's or Parallel's Succeeded, a Map's next iteration
+    // after one that succeeded, and a Map's failure after its iteration's, have what that
+    // event had.
+    int previous = id - 1;
+    if (id == 2 && type.endsWith(QLatin1String("StateEntered"))) {
+        previous = 0;
+    } else if ((run->lastType.endsWith(QLatin1String("StateSucceeded"))
+                   && type.endsWith(QLatin1String("StateExited")))
+        || (run->lastType == QLatin1String("MapIterationSucceeded")
+            && type == QLatin1String("MapIterationStarted"))
+        || (run->lastType == QLatin1String("MapIterationFailed")
+            && type == QLatin1String("MapStateFailed"))) {
+        previous = run->lastPrevious;
+    }
+    run->lastType = type;
+    run->lastPrevious = previous;
     if (run->express) {
-        appendHistoryLine(run->history, id, timestampMs, type, details);
+        appendHistoryLine(run->history, id, timestampMs, type, details, previous);
         return;
     }
     if (run->unsaved.isEmpty())
         run->firstUnsaved = id;
-    appendHistoryLine(run->unsaved, id, timestampMs, type, details);
+    appendHistoryLine(run->unsaved, id, timestampMs, type, details, previous);
     markDirty(run);
 }
 
@@ -734,8 +753,11 @@ std::shared_ptr<SfnExecutor::Run> SfnExecutor::startRun(SfnExecution execution,
         if (auto vars = parseJson(run->execution.checkpointVariables); vars && vars->is_object())
             run->root->variables = std::move(*vars);
         if (m_context.store) {
-            if (auto h = m_context.store->history(run->execution.arn); h && !h->isEmpty())
+            if (auto h = m_context.store->history(run->execution.arn); h && !h->isEmpty()) {
                 run->events = h->last().id;
+                run->lastType = h->last().type;
+                run->lastPrevious = h->last().previousId;
+            }
             if (auto marks = m_context.store->scopeMarks(run->execution.arn)) {
                 run->marksSaved = !marks->isEmpty();
                 run->resumeMarks = resumableMarks(*marks, state);

@@ -498,8 +498,8 @@ SfnMapRunCounts SfnMapRunCounts::fromJson(const Json &json)
     return c;
 }
 
-void appendHistoryLine(
-    QByteArray &lines, int id, qint64 timestampMs, const QString &type, QByteArrayView details)
+void appendHistoryLine(QByteArray &lines, int id, qint64 timestampMs, const QString &type,
+    QByteArrayView details, int previousId)
 {
     // Written for every event of every execution: numbers and the (ASCII) type go in without
     // a temporary each.
@@ -514,7 +514,7 @@ void appendHistoryLine(
     lines += "{\"id\":";
     appendNumber(id);
     lines += ",\"previousEventId\":";
-    appendNumber(id - 1);
+    appendNumber(previousId);
     lines += ",\"timestamp\":";
     appendNumber(timestampMs);
     lines += ",\"type\":";

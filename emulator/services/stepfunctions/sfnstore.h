@@ -118,8 +118,14 @@ struct SfnScopeMark
 // A history as it is kept and stored: one JSON line per event, {"id", "previousEventId",
 // "timestamp", "type", "details"}. Written once when the event happens; read back only for
 // GetExecutionHistory (a list of events, each a tree of JSON values, costs many allocations).
-void appendHistoryLine(
-    QByteArray &lines, int id, qint64 timestampMs, const QString &type, QByteArrayView details);
+void appendHistoryLine(QByteArray &lines, int id, qint64 timestampMs, const QString &type,
+    QByteArrayView details, int previousId);
+// The same with the event before it as its previous one (id - 1).
+inline void appendHistoryLine(
+    QByteArray &lines, int id, qint64 timestampMs, const QString &type, QByteArrayView details)
+{
+    appendHistoryLine(lines, id, timestampMs, type, details, id - 1);
+}
 // The events of `lines`, added to `byId` (a later line with the same id replaces one before).
 void readHistoryLines(const QByteArray &lines, QMap<int, SfnHistoryEvent> &byId);
 
