@@ -293,6 +293,48 @@ class StepFunctionsTest(unittest.TestCase):
                     {"constantValue": "constant", "mapValue": "World"}]))]),
         }
 
+        # A Lambda task (its function answers), and one whose function raises, retried once
+        # and caught (AWS's cause is the runtime's error document: errorMessage, errorType,
+        # requestId, stackTrace).
+        price = "arn:aws:lambda:us-east-1:000000000000:function:" + self.function_name("PriceFunction")
+        validate = "arn:aws:lambda:us-east-1:000000000000:function:" + self.function_name("ValidateFunction")
+        priced = {"sku": "ab", "price": 20}
+        cases["lambda"] = ({"StartAt": "StartTask", "States": {
+            "StartTask": {"Type": "Task", "Resource": price, "Next": "Final"},
+            "Final": {"Type": "Pass", "End": True}}}, {"sku": "ab"}, [
+            (1, 0, "ExecutionStarted", started({"sku": "ab"})),
+            (2, 0, "TaskStateEntered", entered("StartTask", {"sku": "ab"})),
+            (3, 2, "LambdaFunctionScheduled", {"lambdaFunctionScheduledEventDetails": {
+                "input": {"sku": "ab"}, "inputDetails": {"truncated": False}, "resource": price}}),
+            (4, 3, "LambdaFunctionStarted", {}),
+            (5, 4, "LambdaFunctionSucceeded", {"lambdaFunctionSucceededEventDetails": {
+                "output": priced, "outputDetails": {"truncated": False}}}),
+            (6, 5, "TaskStateExited", exited("StartTask", priced)),
+            (7, 6, "PassStateEntered", entered("Final", priced)),
+            (8, 7, "PassStateExited", exited("Final", priced)),
+            (9, 8, "ExecutionSucceeded", succeeded(priced))])
+        bad = {"qty": 0, "price": 5}
+        cases["lambda-retry-catch"] = ({"StartAt": "InvokeLambdaWithRetry", "States": {
+            "InvokeLambdaWithRetry": {"Type": "Task", "Resource": validate, "End": True,
+                                      "Retry": [{"ErrorEquals": ["ValueError"], "IntervalSeconds": 1,
+                                                 "MaxAttempts": 1}],
+                                      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "HandleError"}]},
+            "HandleError": {"Type": "Pass", "End": True}}}, bad, [
+            (1, 0, "ExecutionStarted", started(bad)),
+            (2, 0, "TaskStateEntered", entered("InvokeLambdaWithRetry", bad)),
+            (3, 2, "LambdaFunctionScheduled", {"lambdaFunctionScheduledEventDetails": {
+                "input": bad, "inputDetails": {"truncated": False}, "resource": validate}}),
+            (4, 3, "LambdaFunctionStarted", {}),
+            (5, 4, "LambdaFunctionFailed", None),
+            (6, 5, "LambdaFunctionScheduled", {"lambdaFunctionScheduledEventDetails": {
+                "input": bad, "inputDetails": {"truncated": False}, "resource": validate}}),
+            (7, 6, "LambdaFunctionStarted", {}),
+            (8, 7, "LambdaFunctionFailed", None),
+            (9, 8, "TaskStateExited", None),
+            (10, 9, "PassStateEntered", None),
+            (11, 10, "PassStateExited", None),
+            (12, 11, "ExecutionSucceeded", None)])
+
         def parsed(details):
             # AWS's input and output fields are JSON text: compared as the values they hold.
             out = {}
@@ -311,6 +353,16 @@ class StepFunctionsTest(unittest.TestCase):
             self.assertEqual([(e["id"], e["previousEventId"], e["type"]) for e in events],
                              [(i, p, t) for i, p, t, _ in expected], name)
             for e, (_, _, kind, details) in zip(events, expected):
+                if kind == "LambdaFunctionFailed":
+                    failed = e["lambdaFunctionFailedEventDetails"]
+                    self.assertEqual(failed["error"], "ValueError")
+                    cause = json.loads(failed["cause"])
+                    self.assertEqual(set(cause), {"errorMessage", "errorType", "requestId", "stackTrace"})
+                    self.assertEqual((cause["errorMessage"], cause["errorType"]), ("bad quantity 0", "ValueError"))
+                if kind == "TaskStateExited" and details is None:
+                    out = json.loads(e["stateExitedEventDetails"]["output"])
+                    self.assertEqual((set(out), out["Error"]), ({"Error", "Cause"}, "ValueError"))
+                    self.assertEqual(json.loads(out["Cause"])["errorMessage"], "bad quantity 0")
                 if details is None:
                     continue
                 actual = {k: v for k, v in e.items() if k not in ("id", "previousEventId", "timestamp", "type")}
