@@ -818,14 +818,8 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
             ++it;
         }
     }
-    // Its distributed Maps end with it: their children are aborted, their Map Runs too.
-    for (const QString &arn : std::exchange(run->children, {})) {
-        if (const auto child = m_runs.value(arn)) {
-            child->execution.cause = QStringLiteral("The parent execution %1 ended")
-                                         .arg(run->execution.arn.section(u':', -1));
-            finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
-        }
-    }
+    // Its distributed Maps end with it: their Map Runs ABORTED first (so that a child's end
+    // only counts there), then their children still running.
     for (const QString &arn : std::exchange(run->mapRuns, {})) {
         const auto mapRun = m_mapRuns.take(arn);
         if (!mapRun)
@@ -834,6 +828,13 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
         mapRun->row.stopMs = m_context.clock->nowMs();
         addEvent(run, QStringLiteral("MapRunAborted"), Json::object());
         saveMapRun(mapRun->row);
+    }
+    for (const QString &arn : std::exchange(run->children, {})) {
+        if (const auto child = m_runs.value(arn)) {
+            child->execution.cause = QStringLiteral("The parent execution %1 ended")
+                                         .arg(run->execution.arn.section(u':', -1));
+            finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
+        }
     }
     SfnExecution &e = run->execution;
     e.stopMs = m_context.clock->nowMs();

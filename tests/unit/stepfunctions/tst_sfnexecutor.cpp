@@ -649,6 +649,67 @@ private slots:
         QCOMPARE(aborted, 2);
     }
 
+    // StopExecution of the parent while its distributed Map runs: the Map Run ends ABORTED,
+    // then every child still running (express ones end at once), and the parent's history
+    // ends with its own abort, nothing of the Map after it.
+    void stoppingTheParentAbortsItsMapRunAndChildren()
+    {
+        ManualClock clock {1'800'000'000'000'000'000};
+        ScriptedSink sink {&clock};
+        QHash<QString, SfnExecution> children;
+        QList<SfnMapRun> mapRuns;
+        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
+        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
+        SfnExecutor executor(context);
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.type = QStringLiteral("EXPRESS");
+        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
+                "ExecutionType": "EXPRESS"}, "StartAt": "W", "States": {
+                "W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})";
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY(parsed);
+        SfnExecution e;
+        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
+        e.machineArn = m.arn;
+        e.name = QStringLiteral("e");
+        e.input = "[1, 2, 3]";
+        e.startMs = clock.nowMs();
+        std::optional<SfnExecution> ended;
+        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
+            [&ended](const SfnExecution &x) { ended = x; });
+        for (int i = 0; i < 50; ++i)
+            QCoreApplication::processEvents();
+        QCOMPARE(children.size(), 3);
+        QVERIFY(executor.stop(e.arn, QStringLiteral("Stop"), QStringLiteral("asked")));
+        for (int i = 0; i < 50; ++i)
+            QCoreApplication::processEvents();
+        QVERIFY(ended);
+        QCOMPARE(ended->status, QStringLiteral("ABORTED"));
+        for (const SfnExecution &c : std::as_const(children))
+            QCOMPARE(c.status, QStringLiteral("ABORTED"));
+        const SfnMapRun &last = mapRuns.last();
+        QCOMPARE(last.status, QStringLiteral("ABORTED"));
+        QCOMPARE(last.executions.aborted, 3);
+        QCOMPARE(last.executions.running, 0);
+        const auto h = executor.history(e.arn);
+        QVERIFY(h);
+        QStringList types;
+        for (const SfnHistoryEvent &x : *h)
+            types.append(x.type);
+        QCOMPARE(types.last(), QStringLiteral("ExecutionAborted"));
+        QCOMPARE(types.at(types.size() - 2), QStringLiteral("MapRunAborted"));
+        QVERIFY(!types.contains(QStringLiteral("MapStateFailed")));
+        clock.advanceMs(10'000); // the children's timers are gone: nothing more happens
+        for (int i = 0; i < 50; ++i)
+            QCoreApplication::processEvents();
+        QCOMPARE(executor.history(e.arn)->size(), h->size());
+    }
+
     // A standard execution stopped inside a distributed Map goes on with the same Map Run:
     // the child that was waiting resumes where it was, none runs twice, and the Map Run ends
     // with every child counted.
