@@ -2684,7 +2684,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
     };
     *launch = [this, run, scope, processor, spanId, join, weakLaunch, name, selector, effective,
                   context, jsonataState, found = &state, succeed, iterationEnded, childEnded,
-                  startChild, distributed, done] {
+                  startChild, distributed, done, closeMapRun] {
         const auto launch = weakLaunch.lock();
         if (!launch)
             return;
@@ -2724,17 +2724,7 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
                 if (!selected) {
                     join->over = true;
                     const Outcome failed = Outcome::failed(selected.error());
-                    if (join->mapRun) {
-                        SfnMapRun &row = join->mapRun->row;
-                        row.status = QStringLiteral("FAILED");
-                        row.stopMs = m_context.clock->nowMs();
-                        m_mapRuns.remove(row.arn);
-                        run->mapRuns.remove(row.arn);
-                        addEvent(run, QStringLiteral("MapRunFailed"),
-                            {{"mapRunFailedEventDetails",
-                                {{"error", toStd(failed.error)}, {"cause", toStd(failed.cause)}}}});
-                        saveMapRun(row);
-                    }
+                    closeMapRun(failed); // the children already started end ABORTED
                     addEvent(run, QStringLiteral("MapStateFailed"), Json::object());
                     done(failed);
                     return;

@@ -710,6 +710,49 @@ private slots:
         QCOMPARE(executor.history(e.arn)->size(), h->size());
     }
 
+    // An ItemSelector that fails on a later item fails the Map: the children it had started
+    // end ABORTED with the Map Run FAILED.
+    void distributedSelectorFailureAbortsStartedChildren()
+    {
+        ManualClock clock {1'800'000'000'000'000'000};
+        ScriptedSink sink {&clock};
+        QHash<QString, SfnExecution> children;
+        QList<SfnMapRun> mapRuns;
+        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
+        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
+        SfnExecutor executor(context);
+        SfnMachine m;
+        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
+        m.name = QStringLiteral("m");
+        m.type = QStringLiteral("EXPRESS");
+        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "ItemSelector": {"v.$": "$$.Map.Item.Value.x"},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "W",
+              "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})";
+        auto parsed = parseAslDefinition(m.definition);
+        QVERIFY(parsed);
+        SfnExecution e;
+        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
+        e.machineArn = m.arn;
+        e.name = QStringLiteral("e");
+        e.input = R"([{"x": 1}, {"y": 2}])";
+        e.startMs = clock.nowMs();
+        std::optional<SfnExecution> ended;
+        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
+            [&ended](const SfnExecution &x) { ended = x; });
+        for (int i = 0; i < 50; ++i)
+            QCoreApplication::processEvents();
+        QVERIFY(ended);
+        QCOMPARE(ended->status, QStringLiteral("FAILED"));
+        QCOMPARE(ended->error, QStringLiteral("States.Runtime"));
+        QCOMPARE(children.size(), 1);
+        QCOMPARE(children.begin()->status, QStringLiteral("ABORTED"));
+        QCOMPARE(mapRuns.last().status, QStringLiteral("FAILED"));
+        QCOMPARE(mapRuns.last().executions.aborted, 1);
+    }
+
     // A standard execution stopped inside a distributed Map goes on with the same Map Run:
     // the child that was waiting resumes where it was, none runs twice, and the Map Run ends
     // with every child counted.
