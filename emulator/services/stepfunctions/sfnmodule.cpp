@@ -718,7 +718,8 @@ Result<Json> SfnModule::listExecutions(const Json &body) const
     // A state machine's executions, or a Map Run's children: one of the two.
     if (bool(machineArn) == bool(mapRunArn))
         return invalid("ValidationException",
-            QStringLiteral("Must provide a StateMachine ARN or a MapRun ARN, not both"));
+            machineArn ? QStringLiteral("Provide a stateMachineArn or a mapRunArn, not both")
+                       : QStringLiteral("Provide a stateMachineArn or a mapRunArn"));
     const QString arn = machineArn ? *machineArn : *mapRunArn;
     if (!arn.startsWith(QLatin1String("arn:aws:states:")))
         return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn.left(300)));
