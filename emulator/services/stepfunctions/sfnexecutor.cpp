@@ -818,23 +818,12 @@ void SfnExecutor::finish(const std::shared_ptr<Run> &run, const Outcome &o)
             ++it;
         }
     }
-    // Its distributed Maps end with it: their Map Runs ABORTED first (so that a child's end
-    // only counts there), then their children still running.
+    // Its distributed Maps end with it, ABORTED, and their children still running with them.
     for (const QString &arn : std::exchange(run->mapRuns, {})) {
-        const auto mapRun = m_mapRuns.take(arn);
-        if (!mapRun)
-            continue;
-        mapRun->row.status = QStringLiteral("ABORTED");
-        mapRun->row.stopMs = m_context.clock->nowMs();
-        addEvent(run, QStringLiteral("MapRunAborted"), Json::object());
-        saveMapRun(mapRun->row);
-    }
-    for (const QString &arn : std::exchange(run->children, {})) {
-        if (const auto child = m_runs.value(arn)) {
-            child->execution.cause = QStringLiteral("The parent execution %1 ended")
-                                         .arg(run->execution.arn.section(u':', -1));
-            finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
-        }
+        if (const auto mapRun = m_mapRuns.value(arn))
+            endMapRun(run, mapRun->row, QStringLiteral("ABORTED"), Outcome(),
+                QStringLiteral("The parent execution %1 ended")
+                    .arg(run->execution.arn.section(u':', -1)));
     }
     SfnExecution &e = run->execution;
     e.stopMs = m_context.clock->nowMs();
@@ -2469,30 +2458,12 @@ void SfnExecutor::runMap(const std::shared_ptr<Run> &run, const std::shared_ptr<
             {{"mapRunStartedEventDetails", {{"mapRunArn", toStd(row.arn)}}}});
         saveMapRun(row);
     }
-    // The Map Run ends with the Map state: its status saved, the children still running
-    // aborted.
+    // The Map Run ends with the Map state.
     const auto closeMapRun = [this, run, join](const Outcome &o) {
         if (!join->mapRun || join->mapRun->row.status != QLatin1String("RUNNING"))
             return;
-        SfnMapRun &row = join->mapRun->row;
-        row.status = o.ok ? QStringLiteral("SUCCEEDED") : QStringLiteral("FAILED");
-        row.stopMs = m_context.clock->nowMs();
-        m_mapRuns.remove(row.arn);
-        run->mapRuns.remove(row.arn);
-        addEvent(run, o.ok ? QStringLiteral("MapRunSucceeded") : QStringLiteral("MapRunFailed"),
-            o.ok ? Json::object()
-                 : Json {{"mapRunFailedEventDetails",
-                     {{"error", toStd(o.error)}, {"cause", toStd(o.cause)}}}});
-        saveMapRun(row);
-        const QSet<QString> running = run->children;
-        for (const QString &arn : running) {
-            const auto child = m_runs.value(arn);
-            if (!child || child->execution.mapRunArn != row.arn)
-                continue;
-            run->children.remove(arn);
-            child->execution.cause = QStringLiteral("The Map Run ended %1").arg(row.status);
-            finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
-        }
+        const QString status = o.ok ? QStringLiteral("SUCCEEDED") : QStringLiteral("FAILED");
+        endMapRun(run, join->mapRun->row, status, o, QStringLiteral("The Map Run ended ") + status);
     };
     // Every iteration is over: the results (through a ResultWriter: written to S3, and the
     // Map's result says where).
@@ -2974,6 +2945,34 @@ bool SfnExecutor::updateMapRun(const QString &mapRunArn, std::optional<int> maxC
     if (state->update)
         state->update(maxConcurrency, toleratedFailurePercentage, toleratedFailureCount);
     return true;
+}
+
+void SfnExecutor::endMapRun(const std::shared_ptr<Run> &run, SfnMapRun &row, const QString &status,
+    const Outcome &failure, const QString &childCause)
+{
+    row.status = status;
+    row.stopMs = m_context.clock->nowMs();
+    m_mapRuns.remove(row.arn);
+    run->mapRuns.remove(row.arn);
+    if (status == QLatin1String("SUCCEEDED"))
+        addEvent(run, QStringLiteral("MapRunSucceeded"), Json::object());
+    else if (status == QLatin1String("ABORTED"))
+        addEvent(run, QStringLiteral("MapRunAborted"), Json::object());
+    else
+        addEvent(run, QStringLiteral("MapRunFailed"),
+            {{"mapRunFailedEventDetails",
+                {{"error", toStd(failure.error)}, {"cause", toStd(failure.cause)}}}});
+    // Saved ended first: a child that ends at once (EXPRESS) then only counts there.
+    saveMapRun(row);
+    const QSet<QString> running = run->children;
+    for (const QString &arn : running) {
+        const auto child = m_runs.value(arn);
+        if (!child || child->execution.mapRunArn != row.arn)
+            continue;
+        run->children.remove(arn);
+        child->execution.cause = childCause;
+        finish(child, Outcome::failed(QStringLiteral("States.Aborted"), QString()));
+    }
 }
 
 void SfnExecutor::saveMapRun(const SfnMapRun &row)

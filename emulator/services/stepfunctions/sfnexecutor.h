@@ -139,6 +139,11 @@ private:
         const QByteArray &parentSpanId);
     // A Map Run's row changed: saved, and the module told.
     void saveMapRun(const SfnMapRun &row);
+    // A Map Run of `run` ends with `status` (SUCCEEDED, FAILED with `failure`'s error and
+    // cause, or ABORTED): its event in the history, its row saved, then its children still
+    // running ABORTED with `childCause`.
+    void endMapRun(const std::shared_ptr<Run> &run, SfnMapRun &row, const QString &status,
+        const Outcome &failure, const QString &childCause);
     // `released`: the stepper held the state and has let it go.
     void enterState(const std::shared_ptr<Run> &run, const std::shared_ptr<Scope> &scope,
         const AslStateMachine *machine, const QString &name, Json input, Done done,

@@ -66,6 +66,31 @@ Result<QString> required(JsonFields &f, const char *key)
     return *v;
 }
 
+Error noMapRun(const QString &arn)
+{
+    return invalid(
+        "ResourceNotFound", QStringLiteral("Resource not found: '%1'").arg(arn.left(300)));
+}
+
+bool isStatesArn(const QString &arn)
+{
+    return arn.startsWith(QLatin1String("arn:aws:states:"));
+}
+
+Error invalidArn(const QString &arn)
+{
+    return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn.left(300)));
+}
+
+// A required member that is a Step Functions ARN, or the error AWS answers.
+Result<QString> requiredArn(JsonFields &f, const char *key)
+{
+    auto arn = required(f, key);
+    if (arn && !isStatesArn(*arn))
+        return invalidArn(*arn);
+    return arn;
+}
+
 // A page of a list (maxResults, nextToken as the index to start at).
 Result<std::pair<int, int>> page(JsonFields &f, int size)
 {
@@ -546,11 +571,9 @@ Result<Json> SfnModule::updateStateMachine(const Json &body)
 Result<Json> SfnModule::deleteStateMachine(const Json &body)
 {
     JsonFields f(body);
-    auto arn = required(f, "stateMachineArn");
+    auto arn = requiredArn(f, "stateMachineArn");
     if (!arn)
         return arn.error();
-    if (!arn->startsWith(QLatin1String("arn:aws:states:")))
-        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn->left(300)));
     if (machine(*arn)) {
         if (auto r = m_store->deleteMachine(*arn); !r)
             return r.error();
@@ -677,11 +700,9 @@ Json SfnModule::executionJson(const SfnExecution &e, bool full) const
 Result<Json> SfnModule::describeExecution(const Json &body) const
 {
     JsonFields f(body);
-    auto arn = required(f, "executionArn");
+    auto arn = requiredArn(f, "executionArn");
     if (!arn)
         return arn.error();
-    if (!arn->startsWith(QLatin1String("arn:aws:states:")))
-        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn->left(300)));
     if (auto running = m_executor->running(*arn))
         return executionJson(*running, true);
     const auto it = m_executions.constFind(*arn);
@@ -721,13 +742,12 @@ Result<Json> SfnModule::listExecutions(const Json &body) const
             machineArn ? QStringLiteral("Provide a stateMachineArn or a mapRunArn, not both")
                        : QStringLiteral("Provide a stateMachineArn or a mapRunArn"));
     const QString arn = machineArn ? *machineArn : *mapRunArn;
-    if (!arn.startsWith(QLatin1String("arn:aws:states:")))
-        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn.left(300)));
+    if (!isStatesArn(arn))
+        return invalidArn(arn);
     if (machineArn && !machine(arn))
         return noMachine(arn);
     if (mapRunArn && !m_mapRuns.contains(arn))
-        return invalid(
-            "ResourceNotFound", QStringLiteral("Resource not found: '%1'").arg(arn.left(300)));
+        return noMapRun(arn);
     QList<SfnExecution> all;
     for (auto it = m_executionOrder.crbegin(); it != m_executionOrder.crend(); ++it) {
         auto e = m_executor->running(*it);
@@ -809,28 +829,10 @@ Result<Json> SfnModule::getExecutionHistory(const Json &body)
     return out;
 }
 
-namespace {
-
-Error noMapRun(const QString &arn)
-{
-    return invalid(
-        "ResourceNotFound", QStringLiteral("Resource not found: '%1'").arg(arn.left(300)));
-}
-
-Result<QString> mapRunArnOf(JsonFields &f)
-{
-    auto arn = required(f, "mapRunArn");
-    if (arn && !arn->startsWith(QLatin1String("arn:aws:states:")))
-        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn->left(300)));
-    return arn;
-}
-
-} // namespace
-
 Result<Json> SfnModule::describeMapRun(const Json &body) const
 {
     JsonFields f(body);
-    auto arn = mapRunArnOf(f);
+    auto arn = requiredArn(f, "mapRunArn");
     if (!arn)
         return arn.error();
     std::optional<SfnMapRun> r = m_executor->mapRun(*arn);
@@ -854,11 +856,9 @@ Result<Json> SfnModule::describeMapRun(const Json &body) const
 Result<Json> SfnModule::listMapRuns(const Json &body) const
 {
     JsonFields f(body);
-    auto arn = required(f, "executionArn");
+    auto arn = requiredArn(f, "executionArn");
     if (!arn)
         return arn.error();
-    if (!arn->startsWith(QLatin1String("arn:aws:states:")))
-        return invalid("InvalidArn", QStringLiteral("Invalid Arn: '%1'").arg(arn->left(300)));
     if (!m_executions.contains(*arn) && !m_executor->running(*arn))
         return noExecution(*arn);
     QList<const SfnMapRun *> runs;
@@ -888,7 +888,7 @@ Result<Json> SfnModule::listMapRuns(const Json &body) const
 Result<Json> SfnModule::updateMapRun(const Json &body)
 {
     JsonFields f(body);
-    auto arn = mapRunArnOf(f);
+    auto arn = requiredArn(f, "mapRunArn");
     if (!arn)
         return arn.error();
     const auto concurrency = f.integer("maxConcurrency");

@@ -58,11 +58,24 @@ private:
 
 struct Fixture
 {
+    static inline const QString kArn
+        = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
     ManualClock clock {1'800'000'000'000'000'000};
     ScriptedSink sink {&clock};
-    SfnExecutor executor {SfnExecutor::Context {&clock, nullptr, &sink, nullptr, QUrl(),
-        QStringLiteral("us-east-1"), QStringLiteral("000000000000")}};
+    // A distributed Map's children and Map Runs as the executor reports them.
+    QHash<QString, SfnExecution> children;
+    QList<SfnMapRun> mapRuns;
+    SfnExecutor executor {context()};
     std::optional<SfnExecution> ended;
+
+    SfnExecutor::Context context()
+    {
+        SfnExecutor::Context c {&clock, nullptr, &sink, nullptr, QUrl(),
+            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
+        c.childExecutionChanged = [this](const SfnExecution &e) { children.insert(e.arn, e); };
+        c.mapRunChanged = [this](const SfnMapRun &r) { mapRuns.append(r); };
+        return c;
+    }
 
     void start(const char *definition, const char *input = "{}")
     {
@@ -74,7 +87,7 @@ struct Fixture
         auto parsed = parseAslDefinition(m.definition);
         QVERIFY2(parsed, qPrintable(parsed ? QString() : parsed.error().message));
         SfnExecution e;
-        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
+        e.arn = kArn;
         e.machineArn = m.arn;
         e.name = QStringLiteral("e");
         e.input = input;
@@ -494,90 +507,64 @@ private slots:
     // run at once.
     void distributedMapRunsChildExecutions()
     {
-        ManualClock clock {1'800'000'000'000'000'000};
-        ScriptedSink sink {&clock};
-        QHash<QString, SfnExecution> children;
-        QList<SfnMapRun> mapRuns;
-        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
-            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
-        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
-        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
-        SfnExecutor executor(context);
-        SfnMachine m;
-        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
-        m.name = QStringLiteral("m");
-        m.type = QStringLiteral("EXPRESS");
-        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        Fixture f;
+        f.start(R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
             "Label": "Each", "MaxConcurrency": 1, "ItemsPath": "$.items",
             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
                 "ExecutionType": "EXPRESS"}, "StartAt": "W", "States": {
                 "W": {"Type": "Wait", "Seconds": 10, "Next": "P"},
                 "P": {"Type": "Pass", "Parameters": {"v.$": "$", "id.$": "$$.Execution.Id"},
-                      "End": true}}}}}})";
-        auto parsed = parseAslDefinition(m.definition);
-        QVERIFY(parsed);
-        SfnExecution e;
-        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
-        e.machineArn = m.arn;
-        e.name = QStringLiteral("e");
-        e.input = R"({"items": [1, 2, 3, 4]})";
-        e.startMs = clock.nowMs();
-        std::optional<SfnExecution> ended;
-        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
-            [&ended](const SfnExecution &x) { ended = x; });
-        const auto settle = [] {
-            for (int i = 0; i < 50; ++i)
-                QCoreApplication::processEvents();
-        };
-        settle();
-        QCOMPARE(mapRuns.size(), 1);
-        const QString runArn = mapRuns.first().arn;
+                      "End": true}}}}}})",
+            R"({"items": [1, 2, 3, 4]})");
+        f.settle();
+        QCOMPARE(f.mapRuns.size(), 1);
+        const QString runArn = f.mapRuns.first().arn;
         QVERIFY2(runArn.startsWith(
                      QLatin1String("arn:aws:states:us-east-1:000000000000:mapRun:m/Each:")),
             qPrintable(runArn));
-        QCOMPARE(children.size(), 1); // MaxConcurrency 1
-        auto run = executor.mapRun(runArn);
+        QCOMPARE(f.children.size(), 1); // MaxConcurrency 1
+        auto run = f.executor.mapRun(runArn);
         QVERIFY(run);
         QCOMPARE(run->executions.running, 1);
         QCOMPARE(run->executions.pending, 3);
         QCOMPARE(run->executions.total, 4);
         QCOMPARE(run->maxConcurrency, 1);
         // UpdateMapRun: the rest start now.
-        QVERIFY(executor.updateMapRun(runArn, 3, std::nullopt, std::nullopt));
-        settle();
-        QCOMPARE(children.size(), 3);
-        QCOMPARE(executor.mapRun(runArn)->executions.running, 3);
-        QCOMPARE(executor.mapRun(runArn)->maxConcurrency, 3);
-        for (const SfnExecution &c : std::as_const(children)) {
+        QVERIFY(f.executor.updateMapRun(runArn, 3, std::nullopt, std::nullopt));
+        f.settle();
+        QCOMPARE(f.children.size(), 3);
+        QCOMPARE(f.executor.mapRun(runArn)->executions.running, 3);
+        QCOMPARE(f.executor.mapRun(runArn)->maxConcurrency, 3);
+        for (const SfnExecution &c : std::as_const(f.children)) {
             QCOMPARE(c.mapRunArn, runArn);
             QCOMPARE(c.machineArn,
                 QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m/Each"));
             QCOMPARE(c.arn,
                 QStringLiteral("arn:aws:states:us-east-1:000000000000:execution:m/Each:") + c.name);
             QCOMPARE(c.status, QStringLiteral("RUNNING"));
-            QVERIFY(executor.running(c.arn)); // an execution of its own
+            QVERIFY(f.executor.running(c.arn)); // an execution of its own
         }
         for (int i = 0; i < 3; ++i) {
-            clock.advanceMs(10'000);
-            settle();
+            f.clock.advanceMs(10'000);
+            f.settle();
         }
-        QVERIFY(ended);
-        QVERIFY2(ended->status == QLatin1String("SUCCEEDED"), qPrintable(ended->cause));
-        const Json out = *parseJson(ended->output);
+        QVERIFY(f.ended);
+        QVERIFY2(f.ended->status == QLatin1String("SUCCEEDED"), qPrintable(f.ended->cause));
+        const Json out = *parseJson(f.ended->output);
         QCOMPARE(out.size(), size_t(4));
         for (size_t i = 0; i < 4; ++i) {
             QCOMPARE(out[i]["v"].get<int>(), int(i + 1));
             // $$.Execution.Id in a child is the child's own ARN.
             const QString id = QString::fromStdString(out[i]["id"].get<std::string>());
-            QVERIFY(children.contains(id));
-            QCOMPARE(children[id].status, QStringLiteral("SUCCEEDED"));
-            const auto h = executor.history(id); // EXPRESS children: kept in memory
+            QVERIFY(f.children.contains(id));
+            QCOMPARE(f.children[id].status, QStringLiteral("SUCCEEDED"));
+            const auto h = f.executor.history(id); // EXPRESS children: kept in memory
             QVERIFY(h && !h->isEmpty());
             QCOMPARE(h->first().type, QStringLiteral("ExecutionStarted"));
             QCOMPARE(h->last().type, QStringLiteral("ExecutionSucceeded"));
         }
-        QVERIFY(!executor.mapRun(runArn)); // ended
-        const SfnMapRun &last = mapRuns.last();
+        QVERIFY(!f.executor.mapRun(runArn)); // ended
+        const SfnMapRun &last = f.mapRuns.last();
         QCOMPARE(last.status, QStringLiteral("SUCCEEDED"));
         QCOMPARE(last.executions.succeeded, 4);
         QCOMPARE(last.executions.running + last.executions.pending, 0);
@@ -585,7 +572,7 @@ private slots:
         QVERIFY(last.stopMs >= last.startMs);
         // The parent's history: the Map Run's events, not its children's.
         QStringList types;
-        const auto parentHistory = executor.history(e.arn);
+        const auto parentHistory = f.executor.history(Fixture::kArn);
         QVERIFY(parentHistory);
         for (const SfnHistoryEvent &h : *parentHistory)
             types.append(h.type);
@@ -598,52 +585,29 @@ private slots:
     // children still running ABORTED.
     void distributedMapFailureAbortsTheOtherChildren()
     {
-        ManualClock clock {1'800'000'000'000'000'000};
-        ScriptedSink sink {&clock};
-        QHash<QString, SfnExecution> children;
-        QList<SfnMapRun> mapRuns;
-        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
-            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
-        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
-        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
-        SfnExecutor executor(context);
-        SfnMachine m;
-        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
-        m.name = QStringLiteral("m");
-        m.type = QStringLiteral("EXPRESS");
-        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        Fixture f;
+        f.start(R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
             "ToleratedFailureCount": 1,
             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "C",
               "States": {
                 "C": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 0,
                     "Next": "W"}], "Default": "F"},
                 "W": {"Type": "Wait", "Seconds": 10, "End": true},
-                "F": {"Type": "Fail", "Error": "Bad", "Cause": "item"}}}}}})";
-        auto parsed = parseAslDefinition(m.definition);
-        QVERIFY(parsed);
-        SfnExecution e;
-        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
-        e.machineArn = m.arn;
-        e.name = QStringLiteral("e");
-        e.input = "[0, 1, 0, 2]";
-        e.startMs = clock.nowMs();
-        std::optional<SfnExecution> ended;
-        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
-            [&ended](const SfnExecution &x) { ended = x; });
-        for (int i = 0; i < 50; ++i)
-            QCoreApplication::processEvents();
-        QVERIFY(ended);
-        QCOMPARE(ended->status, QStringLiteral("FAILED"));
-        QCOMPARE(ended->error, QStringLiteral("States.ExceedToleratedFailureThreshold"));
-        const SfnMapRun &last = mapRuns.last();
+                "F": {"Type": "Fail", "Error": "Bad", "Cause": "item"}}}}}})",
+            "[0, 1, 0, 2]");
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("FAILED"));
+        QCOMPARE(f.ended->error, QStringLiteral("States.ExceedToleratedFailureThreshold"));
+        const SfnMapRun &last = f.mapRuns.last();
         QCOMPARE(last.status, QStringLiteral("FAILED"));
         QCOMPARE(last.executions.failed, 2);
         QCOMPARE(last.executions.aborted, 2); // the two waiting ones
         QCOMPARE(last.executions.running, 0);
         QCOMPARE(last.toleratedFailureCount, 1);
         int aborted = 0;
-        for (const SfnExecution &c : std::as_const(children)) {
-            QVERIFY(!executor.running(c.arn));
+        for (const SfnExecution &c : std::as_const(f.children)) {
+            QVERIFY(!f.executor.running(c.arn));
             aborted += c.status == QLatin1String("ABORTED");
         }
         QCOMPARE(aborted, 2);
@@ -654,49 +618,25 @@ private slots:
     // ends with its own abort, nothing of the Map after it.
     void stoppingTheParentAbortsItsMapRunAndChildren()
     {
-        ManualClock clock {1'800'000'000'000'000'000};
-        ScriptedSink sink {&clock};
-        QHash<QString, SfnExecution> children;
-        QList<SfnMapRun> mapRuns;
-        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
-            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
-        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
-        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
-        SfnExecutor executor(context);
-        SfnMachine m;
-        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
-        m.name = QStringLiteral("m");
-        m.type = QStringLiteral("EXPRESS");
-        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        Fixture f;
+        f.start(R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED",
                 "ExecutionType": "EXPRESS"}, "StartAt": "W", "States": {
-                "W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})";
-        auto parsed = parseAslDefinition(m.definition);
-        QVERIFY(parsed);
-        SfnExecution e;
-        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
-        e.machineArn = m.arn;
-        e.name = QStringLiteral("e");
-        e.input = "[1, 2, 3]";
-        e.startMs = clock.nowMs();
-        std::optional<SfnExecution> ended;
-        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
-            [&ended](const SfnExecution &x) { ended = x; });
-        for (int i = 0; i < 50; ++i)
-            QCoreApplication::processEvents();
-        QCOMPARE(children.size(), 3);
-        QVERIFY(executor.stop(e.arn, QStringLiteral("Stop"), QStringLiteral("asked")));
-        for (int i = 0; i < 50; ++i)
-            QCoreApplication::processEvents();
-        QVERIFY(ended);
-        QCOMPARE(ended->status, QStringLiteral("ABORTED"));
-        for (const SfnExecution &c : std::as_const(children))
+                "W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})",
+            "[1, 2, 3]");
+        f.settle();
+        QCOMPARE(f.children.size(), 3);
+        QVERIFY(f.executor.stop(Fixture::kArn, QStringLiteral("Stop"), QStringLiteral("asked")));
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("ABORTED"));
+        for (const SfnExecution &c : std::as_const(f.children))
             QCOMPARE(c.status, QStringLiteral("ABORTED"));
-        const SfnMapRun &last = mapRuns.last();
+        const SfnMapRun &last = f.mapRuns.last();
         QCOMPARE(last.status, QStringLiteral("ABORTED"));
         QCOMPARE(last.executions.aborted, 3);
         QCOMPARE(last.executions.running, 0);
-        const auto h = executor.history(e.arn);
+        const auto h = f.executor.history(Fixture::kArn);
         QVERIFY(h);
         QStringList types;
         for (const SfnHistoryEvent &x : *h)
@@ -704,53 +644,29 @@ private slots:
         QCOMPARE(types.last(), QStringLiteral("ExecutionAborted"));
         QCOMPARE(types.at(types.size() - 2), QStringLiteral("MapRunAborted"));
         QVERIFY(!types.contains(QStringLiteral("MapStateFailed")));
-        clock.advanceMs(10'000); // the children's timers are gone: nothing more happens
-        for (int i = 0; i < 50; ++i)
-            QCoreApplication::processEvents();
-        QCOMPARE(executor.history(e.arn)->size(), h->size());
+        f.clock.advanceMs(10'000); // the children's timers are gone: nothing more happens
+        f.settle();
+        QCOMPARE(f.executor.history(Fixture::kArn)->size(), h->size());
     }
 
     // An ItemSelector that fails on a later item fails the Map: the children it had started
     // end ABORTED with the Map Run FAILED.
     void distributedSelectorFailureAbortsStartedChildren()
     {
-        ManualClock clock {1'800'000'000'000'000'000};
-        ScriptedSink sink {&clock};
-        QHash<QString, SfnExecution> children;
-        QList<SfnMapRun> mapRuns;
-        SfnExecutor::Context context {&clock, nullptr, &sink, nullptr, QUrl(),
-            QStringLiteral("us-east-1"), QStringLiteral("000000000000")};
-        context.childExecutionChanged = [&](const SfnExecution &e) { children.insert(e.arn, e); };
-        context.mapRunChanged = [&](const SfnMapRun &r) { mapRuns.append(r); };
-        SfnExecutor executor(context);
-        SfnMachine m;
-        m.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:stateMachine:m");
-        m.name = QStringLiteral("m");
-        m.type = QStringLiteral("EXPRESS");
-        m.definition = R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+        Fixture f;
+        f.start(R"({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
             "ItemSelector": {"v.$": "$$.Map.Item.Value.x"},
             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "W",
-              "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})";
-        auto parsed = parseAslDefinition(m.definition);
-        QVERIFY(parsed);
-        SfnExecution e;
-        e.arn = QStringLiteral("arn:aws:states:us-east-1:000000000000:express:m:e:1");
-        e.machineArn = m.arn;
-        e.name = QStringLiteral("e");
-        e.input = R"([{"x": 1}, {"y": 2}])";
-        e.startMs = clock.nowMs();
-        std::optional<SfnExecution> ended;
-        executor.start(e, m, std::make_shared<const AslStateMachine>(std::move(*parsed)), false,
-            [&ended](const SfnExecution &x) { ended = x; });
-        for (int i = 0; i < 50; ++i)
-            QCoreApplication::processEvents();
-        QVERIFY(ended);
-        QCOMPARE(ended->status, QStringLiteral("FAILED"));
-        QCOMPARE(ended->error, QStringLiteral("States.Runtime"));
-        QCOMPARE(children.size(), 1);
-        QCOMPARE(children.begin()->status, QStringLiteral("ABORTED"));
-        QCOMPARE(mapRuns.last().status, QStringLiteral("FAILED"));
-        QCOMPARE(mapRuns.last().executions.aborted, 1);
+              "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})",
+            R"([{"x": 1}, {"y": 2}])");
+        f.settle();
+        QVERIFY(f.ended);
+        QCOMPARE(f.ended->status, QStringLiteral("FAILED"));
+        QCOMPARE(f.ended->error, QStringLiteral("States.Runtime"));
+        QCOMPARE(f.children.size(), 1);
+        QCOMPARE(f.children.begin()->status, QStringLiteral("ABORTED"));
+        QCOMPARE(f.mapRuns.last().status, QStringLiteral("FAILED"));
+        QCOMPARE(f.mapRuns.last().executions.aborted, 1);
     }
 
     // A standard execution stopped inside a distributed Map goes on with the same Map Run:
