@@ -5,6 +5,7 @@
 #include <QTemporaryFile>
 
 #include <array>
+#include <cstring>
 
 namespace tarmac {
 
@@ -64,6 +65,29 @@ const std::array<KnownName, 34> &knownNames()
 
 } // namespace
 
+namespace {
+
+// Whether a name needs no folding: the stored names are lower-case, and so are the names the
+// code asks for, so that a look-up is a plain comparison.
+bool isLowerName(QByteArrayView name)
+{
+    for (const char c : name) {
+        if (c >= 'A' && c <= 'Z')
+            return false;
+    }
+    return true;
+}
+
+bool sameName(const QByteArray &stored, QByteArrayView name, bool lower)
+{
+    if (stored.size() != name.size())
+        return false;
+    return lower ? std::memcmp(stored.constData(), name.data(), size_t(name.size())) == 0
+                 : stored.compare(name, Qt::CaseInsensitive) == 0;
+}
+
+} // namespace
+
 void HttpHeaders::add(QByteArrayView name, QByteArray value)
 {
     if (m_fields.capacity() == 0) {
@@ -71,19 +95,34 @@ void HttpHeaders::add(QByteArrayView name, QByteArray value)
         m_fields.reserve(16);
         m_rawNames.reserve(16);
     }
+    // The name folded once, on the stack when it is of a usual length, then compared plainly.
+    char folded[64];
+    QByteArray longName;
+    char *lower = folded;
+    if (name.size() > qsizetype(sizeof folded)) {
+        longName.resize(name.size());
+        lower = longName.data();
+    }
+    bool wasLower = true;
+    for (qsizetype i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        wasLower = wasLower && !(c >= 'A' && c <= 'Z');
+        lower[i] = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+    }
+    const QByteArrayView lowerName(lower, name.size());
     for (const KnownName &known : knownNames()) {
-        if (known.lower.size() != name.size() || known.lower.compare(name, Qt::CaseInsensitive))
+        if (known.lower.size() != name.size()
+            || std::memcmp(known.lower.constData(), lower, size_t(name.size())) != 0)
             continue;
         // The name as sent only when it differs: a null array costs nothing.
-        m_rawNames.append(known.lower == name ? QByteArray()
-                : known.usual == name         ? known.usual
-                                              : name.toByteArray());
+        m_rawNames.append(wasLower    ? QByteArray()
+                : known.usual == name ? known.usual
+                                      : name.toByteArray());
         m_fields.append({known.lower, std::move(value)});
         return;
     }
-    QByteArray lower = name.toByteArray().toLower();
-    m_rawNames.append(lower == name ? QByteArray() : name.toByteArray());
-    m_fields.append({std::move(lower), std::move(value)});
+    m_rawNames.append(wasLower ? QByteArray() : name.toByteArray());
+    m_fields.append({lowerName.toByteArray(), std::move(value)});
 }
 
 QByteArray HttpHeaders::rawName(qsizetype index) const
@@ -100,9 +139,9 @@ void HttpHeaders::set(QByteArrayView name, QByteArray value)
 
 void HttpHeaders::remove(QByteArrayView name)
 {
+    const bool lower = isLowerName(name);
     for (qsizetype i = m_fields.size() - 1; i >= 0; --i) {
-        const QByteArray &field = m_fields[i].first;
-        if (field.size() == name.size() && field.compare(name, Qt::CaseInsensitive) == 0) {
+        if (sameName(m_fields[i].first, name, lower)) {
             m_fields.removeAt(i);
             m_rawNames.removeAt(i);
         }
@@ -111,8 +150,9 @@ void HttpHeaders::remove(QByteArrayView name)
 
 bool HttpHeaders::contains(QByteArrayView name) const
 {
+    const bool lower = isLowerName(name);
     for (const Field &f : m_fields) {
-        if (f.first.size() == name.size() && f.first.compare(name, Qt::CaseInsensitive) == 0)
+        if (sameName(f.first, name, lower))
             return true;
     }
     return false;
@@ -120,8 +160,9 @@ bool HttpHeaders::contains(QByteArrayView name) const
 
 QByteArray HttpHeaders::value(QByteArrayView name) const
 {
+    const bool lower = isLowerName(name);
     for (const Field &f : m_fields) {
-        if (f.first.size() == name.size() && f.first.compare(name, Qt::CaseInsensitive) == 0)
+        if (sameName(f.first, name, lower))
             return f.second;
     }
     return {};

@@ -127,9 +127,10 @@ bool HttpRequestParser::countHeaderBytes(size_t len)
 
 void HttpRequestParser::commitHeader()
 {
-    if (!m_field.isEmpty())
-        m_request.headers.add(m_field, std::move(m_value));
-    m_field.resize(0); // its buffer serves the next name
+    if (!m_field.empty())
+        m_request.headers.add(
+            QByteArrayView(m_field.data(), qsizetype(m_field.size())), std::move(m_value));
+    m_field.clear(); // its buffer serves the next name
     m_value = QByteArray();
     m_lastWasValue = false;
 }
@@ -156,7 +157,7 @@ int HttpRequestParser::onHeaderField(http_parser *p, const char *at, size_t len)
         return 1;
     if (s->m_lastWasValue)
         s->commitHeader();
-    s->m_field.append(at, qsizetype(len));
+    s->m_field.append(at, len);
     return 0;
 }
 
@@ -167,7 +168,11 @@ int HttpRequestParser::onHeaderValue(http_parser *p, const char *at, size_t len)
     // in several pieces, and the limit must not depend on how the bytes arrived.
     if (!s->countHeaderBytes(len + (s->m_lastWasValue ? 0 : 4)))
         return 1;
-    s->m_value.append(at, qsizetype(len));
+    // Most values come whole: one allocation of their size, without append's growth.
+    if (s->m_value.isEmpty())
+        s->m_value = QByteArray(at, qsizetype(len));
+    else
+        s->m_value.append(at, qsizetype(len));
     s->m_lastWasValue = true;
     return 0;
 }
@@ -194,7 +199,9 @@ int HttpRequestParser::onHeadersComplete(http_parser *p)
     }
     r.versionMajor = p->http_major;
     r.versionMinor = p->http_minor;
-    r.method = QByteArray(http_method_str(http_method(p->method)));
+    // http_parser's method names are static: the request refers to them without a copy.
+    const char *method = http_method_str(http_method(p->method));
+    r.method = QByteArray::fromRawData(method, qsizetype(std::strlen(method)));
     r.keepAlive = http_should_keep_alive(p) != 0;
 
     if (r.target.isEmpty() || !isValidUtf8(r.target)) {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 class QTemporaryFile;
 
@@ -84,7 +85,7 @@ private:
     http_parser_settings m_settings;
     State m_state = State::Head;
     HttpRequest m_request;
-    QByteArray m_field;
+    std::string m_field; // keeps its buffer from one name to the next
     QByteArray m_value;
     bool m_lastWasValue = false;
     qint64 m_headerBytes = 0;

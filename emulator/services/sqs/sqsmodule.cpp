@@ -323,6 +323,11 @@ void SqsModule::stop()
         m_api->stop();
 }
 
+Result<void> SqsModule::flushState()
+{
+    return m_store ? m_store->saveReceives() : Result<void>();
+}
+
 Result<void> SqsModule::reloadState()
 {
     if (!m_store)

@@ -31,6 +31,7 @@ public:
     void stop() override;
     // Reads the queues again (SqsStore::reload()), forgets the move tasks, answers or re-arms
     // the long polls and wakes the mappings of every queue there was or is.
+    Result<void> flushState() override;
     Result<void> reloadState() override;
     // AWS::SQS::Queue (and QueuePolicy, accepted), SAM's SQS event (sqsresources).
     QList<const ResourceType *> resourceTypes() const override;

@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/json.h"
+#include "base/wakeablethread.h"
 #include "services/sqs/sqsrequests.h"
 
 #include <QCryptographicHash>
@@ -33,6 +34,13 @@ Error noQueue()
 Error invalidValue(const QString &message)
 {
     return sqsError(QStringLiteral("InvalidParameterValue"), message);
+}
+
+Error invalidHandle(const QString &receiptHandle)
+{
+    return sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
+        QStringLiteral("The input receipt handle \"%1\" is not a valid receipt handle.")
+            .arg(receiptHandle));
 }
 
 // The settable attributes, their defaults and their ranges.
@@ -173,6 +181,7 @@ struct SqsStore::Queue
         qint64 seq;
     };
     QHash<QString, Sent> deduplication; // FIFO: id → the first send, for 5 minutes
+    std::set<qint64> unsaved; // received since the last saveReceives(), by sequence
     qint64 lastPurgeMs = std::numeric_limits<qint64>::min() / 2;
 
     int number(const char *attribute) const
@@ -198,7 +207,13 @@ SqsStore::SqsStore(Store *store, const Clock *clock, QString region, QString acc
     , m_accountId(std::move(accountId))
 { }
 
-SqsStore::~SqsStore() = default;
+SqsStore::~SqsStore()
+{
+    m_saver.reset();
+    QMutexLocker lock(&m_mutex);
+    if (auto r = saveReceivesLocked(); !r)
+        qWarning("tarmac: sqs: cannot save the last receives: %s", qPrintable(r.error().message));
+}
 
 Result<void> SqsStore::open()
 {
@@ -222,7 +237,63 @@ Result<void> SqsStore::open()
     if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
     QMutexLocker lock(&m_mutex);
-    return load();
+    if (auto r = load(); !r)
+        return r;
+    m_saver = std::make_unique<WakeableThread>(
+        "tarmac-sqs-save",
+        [this] {
+            if (auto r = saveReceives(); !r)
+                qWarning("tarmac: sqs: cannot save receives: %s", qPrintable(r.error().message));
+        },
+        std::chrono::milliseconds(kReceiveSaveDelayMs));
+    return {};
+}
+
+Result<void> SqsStore::saveReceives()
+{
+    QMutexLocker lock(&m_mutex);
+    return saveReceivesLocked();
+}
+
+// Under m_mutex, so that no newer row (a visibility change, a move) is overwritten by these
+// older values.
+Result<void> SqsStore::saveReceivesLocked()
+{
+    if (m_unsaved == 0)
+        return {};
+    auto r = m_store->write([&](Database &db) -> Result<void> {
+        Transaction t(db);
+        if (!t.began())
+            return t.began().error();
+        auto st = db.cached("UPDATE sqs_messages SET visible_ms = ?, receive_count = ?,"
+                            " first_receive_ms = ?, generation = ? WHERE seq = ?");
+        if (!st)
+            return st.error();
+        for (const auto &[name, q] : m_queues) {
+            for (const qint64 seq : q->unsaved) {
+                const auto it = q->messages.find(seq);
+                if (it == q->messages.end())
+                    continue; // deleted, expired or moved since: its row says so already
+                const Message &m = it->second;
+                if (auto e = (*st)
+                                 ->bind(1, m.visibleMs)
+                                 .bind(2, m.receiveCount)
+                                 .bind(3, m.firstReceiveMs)
+                                 .bind(4, m.generation)
+                                 .bind(5, m.seq)
+                                 .exec();
+                    !e)
+                    return e;
+            }
+        }
+        return t.commit();
+    });
+    if (!r)
+        return r; // kept: the next save tries again
+    for (const auto &[name, q] : m_queues)
+        q->unsaved.clear();
+    m_unsaved = 0;
+    return {};
 }
 
 Result<void> SqsStore::reload()
@@ -232,6 +303,7 @@ Result<void> SqsStore::reload()
     // before (a function's batch still running, a client's) names no message sent after.
     QMutexLocker lock(&m_mutex);
     m_queues.clear();
+    m_unsaved = 0; // the receives of the rows that went
     return load();
 }
 
@@ -991,7 +1063,6 @@ Result<QList<SqsMessage>> SqsStore::receive(
         }
     }
     QList<SqsMessage> out;
-    QList<Message *> changed;
     for (const qint64 seq : std::as_const(picked)) {
         auto it = q->messages.find(seq);
         Message &m = it->second;
@@ -1010,7 +1081,9 @@ Result<QList<SqsMessage>> SqsStore::receive(
         if (m.firstReceiveMs == 0)
             m.firstReceiveMs = now;
         index(*q, m);
-        changed.append(&m);
+        q->unsaved.insert(m.seq);
+        if (m_unsaved++ == 0)
+            m_saver->wake(); // the first receive since the last save starts the saver's wait
         SqsMessage s;
         s.messageId = m.id;
         s.receiptHandle = handleFor(*q, m);
@@ -1034,31 +1107,6 @@ Result<QList<SqsMessage>> SqsStore::receive(
             sys.insert(a.key(), QString::fromUtf8(a->value));
         out.append(s);
     }
-    auto r = m_store->write([&](Database &db) -> Result<void> {
-        if (changed.isEmpty())
-            return {};
-        Transaction t(db);
-        if (!t.began())
-            return t.began().error();
-        auto st = db.cached("UPDATE sqs_messages SET visible_ms = ?, receive_count = ?,"
-                            " first_receive_ms = ?, generation = ? WHERE seq = ?");
-        if (!st)
-            return st.error();
-        for (const Message *m : std::as_const(changed)) {
-            if (auto e = (*st)
-                             ->bind(1, m->visibleMs)
-                             .bind(2, m->receiveCount)
-                             .bind(3, m->firstReceiveMs)
-                             .bind(4, m->generation)
-                             .bind(5, m->seq)
-                             .exec();
-                !e)
-                return e;
-        }
-        return t.commit();
-    });
-    if (!r)
-        return r.error();
     return out;
 }
 
@@ -1069,25 +1117,24 @@ Result<void> SqsStore::deleteMessage(const QString &name, const QString &receipt
     if (!q)
         return noQueue();
     const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
-    const Error invalid = sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
-        QStringLiteral("The input receipt handle \"%1\" is not a valid receipt handle.")
-            .arg(receiptHandle));
+    const auto invalid = [&] { return invalidHandle(receiptHandle); };
     if (!handle)
-        return invalid;
+        return invalid();
     auto it = q->messages.find(handle->first);
     const qint64 now = m_clock->nowMs();
     if (it == q->messages.end())
         return {}; // deleted already: SQS answers success
     Message &m = it->second;
-    if (m.generation != handle->second) {
+    if (handle->second < m.generation) {
         // An older receipt: a standard queue answers success and keeps the message (it was
         // received again since); FIFO refuses it.
         if (q->fifo)
-            return invalid;
+            return invalid();
         return {};
     }
-    if (q->fifo && m.visibleMs <= now)
-        return invalid; // its visibility timeout ended: the handle expired
+    // A newer receipt than the row knows comes from a receive a crash lost: it is current.
+    if (q->fifo && handle->second == m.generation && m.visibleMs <= now)
+        return invalid(); // its visibility timeout ended: the handle expired
     if (auto r = removeMessages({m.seq}); !r)
         return r;
     unindex(*q, m);
@@ -1105,7 +1152,7 @@ Result<void> SqsStore::deleteMessages(const QString &name, const QStringList &re
     for (const QString &handle : receiptHandles) {
         const auto h = sqsrequests::parseReceiptHandle(handle);
         const auto it = h ? q->messages.find(h->first) : q->messages.end();
-        if (it != q->messages.end() && it->second.generation == h->second)
+        if (it != q->messages.end() && h->second >= it->second.generation)
             seqs.append(h->first);
     }
     if (auto r = removeMessages(seqs); !r)
@@ -1134,12 +1181,14 @@ Result<void> SqsStore::changeVisibility(
         const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
         auto it = handle ? q->messages.find(handle->first) : q->messages.end();
         const qint64 now = m_clock->nowMs();
-        if (!handle || it == q->messages.end() || it->second.generation != handle->second)
-            return sqsError(QStringLiteral("ReceiptHandleIsInvalid"),
-                QStringLiteral("The input receipt handle \"%1\" is not a valid receipt handle.")
-                    .arg(receiptHandle));
+        if (!handle || it == q->messages.end() || handle->second < it->second.generation)
+            return invalidHandle(receiptHandle);
         Message &m = it->second;
-        if (m.visibleMs <= now)
+        // A newer receipt than the row knows comes from a receive a crash lost: the message
+        // is that receive's again.
+        const bool lostReceive = handle->second > m.generation;
+        m.generation = handle->second;
+        if (!lostReceive && m.visibleMs <= now)
             return sqsError(QStringLiteral("MessageNotInflight"),
                 QStringLiteral("Value %1 for parameter ReceiptHandle is invalid. Reason: Message "
                                "does not exist or is not available for visibility timeout "

@@ -20,6 +20,7 @@
 namespace tarmac {
 
 class Clock;
+class WakeableThread;
 
 // A message attribute as SQS carries it: DataType "String", "Number" or "Binary", each
 // optionally with a custom ".suffix"; String and Number values are text, Binary is bytes.
@@ -92,8 +93,14 @@ struct SqsMessage
 //   deduplication by id or content over 5 minutes; SequenceNumber.
 // - RedrivePolicy: a message received maxReceiveCount times goes to the dead-letter queue
 //   instead of being received again.
-// - A send is acknowledged once its row is committed: nothing acknowledged is lost to a
-//   crash; messages in flight at a crash come back when their visibility timeout ends.
+// - A send, a delete and a visibility change are acknowledged once their rows are committed:
+//   nothing acknowledged is lost to a crash. A receive changes no row at once: the received
+//   messages' visibility, receive count and receipt generation are written within
+//   kReceiveSaveDelayMs, in one transaction for every receive of that time (most of them,
+//   deleted by then, are not written at all). A kill -9 may lose that moment's receives:
+//   those messages are visible again at the restart, with the receive count they had, which
+//   is SQS's at-least-once delivery; a receipt handle of such a receive still deletes its
+//   message. Messages in flight at a crash otherwise come back when their timeout ends.
 //
 // Known limits: no long polling here (the wire API waits on messageAvailable()); KMS and
 // policy attributes are kept and not enforced.
@@ -104,6 +111,8 @@ public:
     ~SqsStore();
 
     Result<void> open();
+    // Writes the receives not written yet (see above); flushState() and the destructor call it.
+    Result<void> saveReceives();
     // The tables' rows were replaced (a reset, a snapshot restored): forgets the queues and
     // messages held in memory (their deduplication and purge times too) and reads them again.
     // Calls no callback: the caller wakes whoever waits on the queues.
@@ -181,12 +190,14 @@ public:
     static QString md5Hex(const QByteArray &bytes);
 
     static constexpr int kDeduplicationWindowMs = 5 * 60 * 1000;
+    static constexpr int kReceiveSaveDelayMs = 50;
 
 private:
     struct Queue;
     struct Message;
 
     Queue *find(const QString &name) const; // under m_mutex
+    Result<void> saveReceivesLocked(); // under m_mutex
     Result<void> load(); // the rows into m_queues, under m_mutex
     Result<void> persistQueue(const Queue &q);
     Result<void> persistMessage(const QString &queue, const Message &m);
@@ -220,6 +231,8 @@ private:
     std::map<QString, std::unique_ptr<Queue>> m_queues;
     qint64 m_nextSeq = 1;
     std::function<void(const QString &)> m_messageAvailable;
+    qsizetype m_unsaved = 0; // receives not written yet, in every queue (under m_mutex)
+    std::unique_ptr<WakeableThread> m_saver; // writes them kReceiveSaveDelayMs after a wake
 };
 
 } // namespace tarmac

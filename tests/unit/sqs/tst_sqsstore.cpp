@@ -61,6 +61,7 @@ private slots:
     void purgeOncePerMinute();
     void sizeLimit();
     void survivesReopen();
+    void receivesAreSavedBehind();
     void reloadAfterRowsReplaced();
 
 private:
@@ -475,7 +476,7 @@ void TestSqsStore::survivesReopen()
     QVERIFY(sent);
     QVERIFY(m_sqs->send(q, body("in flight")));
     QCOMPARE(m_sqs->receive(q, 1)->at(0).body, QByteArray("kept"));
-    reopen(); // what a restart after kill -9 finds: acknowledged messages, in flight ones too
+    reopen(); // a restart: acknowledged messages, the one in flight too
     QCOMPARE(m_sqs->tags(q)->value(QStringLiteral("team")), QStringLiteral("a"));
     QCOMPARE(m_sqs->attributes(q, {QStringLiteral("VisibilityTimeout")})
                  ->value(QStringLiteral("VisibilityTimeout")),
@@ -493,6 +494,69 @@ void TestSqsStore::survivesReopen()
     QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));
 }
 
+// A receive writes no row: its visibility, count and receipt are written within
+// kReceiveSaveDelayMs, together with the receives of that time. What a kill -9 leaves is the
+// rows committed (copyInto() copies exactly those): a receive not saved yet is lost, its
+// message visible again with the count it had, and its receipt handle still deletes it.
+void TestSqsStore::receivesAreSavedBehind()
+{
+    const QString q = QStringLiteral("behind");
+    const QString f = QStringLiteral("behind.fifo");
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(
+        m_sqs->createQueue(f, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(m_sqs->send(q, body("first")));
+    QVERIFY(m_sqs->send(q, body("second")));
+    QVERIFY(m_sqs->send(f, fifo("ordered", QStringLiteral("g"))));
+    const auto first = m_sqs->receive(q, 1);
+    QCOMPARE(bodies(*first), QByteArrayList {"first"});
+    QVERIFY(m_sqs->saveReceives());
+    const auto second = m_sqs->receive(q, 1); // not saved when the "crash" comes
+    QCOMPARE(bodies(*second), QByteArrayList {"second"});
+    const auto ordered = m_sqs->receive(f, 1);
+    QCOMPARE(bodies(*ordered), QByteArrayList {"ordered"});
+
+    QTemporaryDir crashed;
+    QVERIFY(m_db->copyInto(crashed.path() + QStringLiteral("/tarmac.db")));
+    {
+        auto store = Store::open(crashed.path());
+        QVERIFY(store);
+        SqsStore after((*store).get(), m_clock.get(), QStringLiteral("us-east-1"),
+            QStringLiteral("000000000000"));
+        QVERIFY(after.open());
+        // The saved receive holds; the lost one's message is back, received once more.
+        const auto again = after.receive(q, 10);
+        QCOMPARE(bodies(*again), QByteArrayList {"second"});
+        QCOMPARE(again->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+            QStringLiteral("1"));
+        // Receipts given before the crash, a lost receive's too, delete their messages.
+        QVERIFY(after.deleteMessage(q, first->at(0).receiptHandle));
+        QVERIFY(after.deleteMessage(q, second->at(0).receiptHandle));
+        QVERIFY(after.deleteMessage(f, ordered->at(0).receiptHandle)); // not "expired"
+        m_clock->advanceNs(61 * kSecond);
+        QVERIFY(after.receive(q, 10)->isEmpty());
+        QVERIFY(after.receive(f, 10)->isEmpty());
+    }
+
+    // Without a crash, the saver writes them within its delay.
+    const QString r = QStringLiteral("saved");
+    QVERIFY(
+        m_sqs->createQueue(r, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(m_sqs->send(r, body("third")));
+    QCOMPARE(bodies(*m_sqs->receive(r, 1)), QByteArrayList {"third"});
+    QTest::qWait(SqsStore::kReceiveSaveDelayMs + 200);
+    QTemporaryDir later;
+    QVERIFY(m_db->copyInto(later.path() + QStringLiteral("/tarmac.db")));
+    auto store = Store::open(later.path());
+    QVERIFY(store);
+    SqsStore saved(
+        (*store).get(), m_clock.get(), QStringLiteral("us-east-1"), QStringLiteral("000000000000"));
+    QVERIFY(saved.open());
+    QVERIFY(saved.exists(r));
+    QVERIFY(saved.receive(r, 10)->isEmpty()); // in flight
+}
+
 void TestSqsStore::reloadAfterRowsReplaced()
 {
     const QString q = QStringLiteral("snap");
@@ -507,6 +571,7 @@ void TestSqsStore::reloadAfterRowsReplaced()
     const auto received = m_sqs->receive(q, 1);
     QCOMPARE(bodies(*received), QByteArrayList {"in flight"});
     const QString staleHandle = received->at(0).receiptHandle;
+    QVERIFY(m_sqs->saveReceives()); // as the engine's flushState() before a snapshot
     // What a snapshot keeps, then a reset.
     QVERIFY(m_db->write([](Database &db) {
         return db.exec("CREATE TEMP TABLE saved_queues AS SELECT * FROM sqs_queues;"
