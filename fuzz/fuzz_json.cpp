@@ -1,6 +1,7 @@
 // parseJson's reader against nlohmann's parser on any input: both read it or both refuse it,
 // and what they read is the same document with the same types (base/json.cpp).
 #include "base/json.h"
+#include "base/jsoncompare.h"
 #include "fuzzsupport.h"
 
 #include <cstddef>

@@ -1,4 +1,5 @@
 #include "base/json.h"
+#include "base/jsoncompare.h"
 
 #include <charconv>
 #include <climits>

@@ -19,9 +19,6 @@ using Json = nlohmann::json;
 // The one place that calls nlohmann::json::parse: it never throws.
 Result<Json> parseJson(const QByteArray &bytes);
 Result<Json> parseJson(std::string_view bytes);
-// Whether two documents are equal with the same types throughout: nlohmann's == takes 1
-// (unsigned), 1 (signed) and 1.0 as equal, and 0.0 as -0.0. For tests of the reader.
-bool identicalJson(const Json &a, const Json &b);
 
 QByteArray toJsonBytes(const Json &value, int indent = -1);
 

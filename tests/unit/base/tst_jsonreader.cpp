@@ -2,6 +2,7 @@
 // number types, strings and repeated keys) and the same ones refused. fuzz/fuzz_json.cpp
 // compares the two on generated input.
 #include "base/json.h"
+#include "base/jsoncompare.h"
 
 #include <QTest>
 
