@@ -1126,7 +1126,9 @@ class StepFunctionsDurabilityTest(unittest.TestCase):
             run = sfn.start_execution(stateMachineArn=SLEEP, name="survivor", input='{"n": 1}')
             wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(sfn, run["executionArn"])),
                      what="the Wait state")
-            time.sleep(0.3)  # the checkpoint and history are written as the state is entered
+            # The checkpoint and history are written within milliseconds of the state's entry;
+            # a second leaves room for a machine busy with other tests.
+            time.sleep(1.0)
             t.kill9()
             again = Tarmac(project=PROJECT, state=t.state).start()
             try:
@@ -1158,7 +1160,7 @@ class StepFunctionsDurabilityTest(unittest.TestCase):
             run = sfn.start_execution(stateMachineArn=machine, name="inside")
             wait_for(lambda: any(e["type"] == "WaitStateEntered" for e in history(sfn, run["executionArn"])),
                      what="the Wait state")
-            time.sleep(0.3)
+            time.sleep(1.0)  # as above
             t.kill9()
             again = Tarmac(project=PROJECT, state=t.state).start()
             try:
@@ -1204,7 +1206,14 @@ class StepFunctionsDurabilityTest(unittest.TestCase):
             waiting = [e["executionArn"] for e in sfn.list_executions(mapRunArn=arn)["executions"]
                        if e["status"] == "RUNNING"]
             self.assertEqual(len(waiting), 2)
-            time.sleep(0.3)  # the child's progress is written as its state is entered
+            # Each waiting child in its Wait state (running since its start, it may still be at
+            # its Choice), then what the executor writes every few milliseconds written now (a
+            # snapshot flushes every module first), so that the kill comes after the children's
+            # progress however busy the machine: this test is about resuming the Map Run.
+            wait_for(lambda: all("WaitStateEntered" in [e["type"] for e in history(sfn, child)]
+                                 for child in waiting), what="the children's Wait states")
+            status, _ = tarmac_json(t, "/_tarmac/snapshots/before-kill", "POST", {})
+            self.assertLess(status, 300)
             t.kill9()
             again = Tarmac(project=PROJECT, state=t.state).start()
             try:
