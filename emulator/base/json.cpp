@@ -68,9 +68,12 @@ private:
             return false;
         switch (*m_p) {
         case '{':
-            return object(out, depth);
         case '[':
-            return array(out, depth);
+            if (depth >= kMaxDepth) {
+                m_tooDeep = true;
+                return false;
+            }
+            return *m_p == '{' ? object(out, depth + 1) : array(out, depth + 1);
         case '"': {
             ++m_p;
             std::string text;
@@ -90,60 +93,47 @@ private:
         }
     }
 
-    bool object(Json &out, int depth)
+    // An object's members or an array's items, from its opening bracket to `close`: `item`
+    // reads one, and commas separate them.
+    template<typename Item>
+    bool items(char close, Item &&item)
     {
-        if (depth >= kMaxDepth) {
-            m_tooDeep = true;
-            return false;
-        }
         ++m_p;
-        out = Json::object();
-        auto &members = *out.get_ptr<Json::object_t *>();
         skipSpace();
-        if (take('}'))
+        if (take(close))
             return true;
         for (;;) {
-            if (!take('"'))
+            if (!item())
                 return false;
+            skipSpace();
+            if (!take(','))
+                return take(close);
+            skipSpace();
+        }
+    }
+
+    bool object(Json &out, int depth)
+    {
+        out = Json::object();
+        auto &members = *out.get_ptr<Json::object_t *>();
+        return items('}', [&] {
             std::string key;
-            if (!string(key))
+            if (!take('"') || !string(key))
                 return false;
             skipSpace();
             if (!take(':'))
                 return false;
             skipSpace();
             // A repeated key: its slot is read again, and the last value stays (as nlohmann).
-            if (!value(members[std::move(key)], depth + 1))
-                return false;
-            skipSpace();
-            if (take(','))
-                skipSpace();
-            else
-                return take('}');
-        }
+            return value(members[std::move(key)], depth);
+        });
     }
 
     bool array(Json &out, int depth)
     {
-        if (depth >= kMaxDepth) {
-            m_tooDeep = true;
-            return false;
-        }
-        ++m_p;
         out = Json::array();
-        auto &items = *out.get_ptr<Json::array_t *>();
-        skipSpace();
-        if (take(']'))
-            return true;
-        for (;;) {
-            if (!value(items.emplace_back(), depth + 1))
-                return false;
-            skipSpace();
-            if (take(','))
-                skipSpace();
-            else
-                return take(']');
-        }
+        auto &list = *out.get_ptr<Json::array_t *>();
+        return items(']', [&] { return value(list.emplace_back(), depth); });
     }
 
     bool literal(const char *word, qsizetype size)

@@ -63,10 +63,6 @@ const std::array<KnownName, 34> &knownNames()
     return names;
 }
 
-} // namespace
-
-namespace {
-
 // Whether a name needs no folding: the stored names are lower-case, and so are the names the
 // code asks for, so that a look-up is a plain comparison.
 bool isLowerName(QByteArrayView name)

@@ -259,7 +259,8 @@ Result<void> SqsStore::saveReceives()
 // older values.
 Result<void> SqsStore::saveReceivesLocked()
 {
-    if (m_unsaved == 0)
+    if (std::all_of(m_queues.begin(), m_queues.end(),
+            [](const auto &entry) { return entry.second->unsaved.empty(); }))
         return {};
     auto r = m_store->write([&](Database &db) -> Result<void> {
         Transaction t(db);
@@ -289,10 +290,9 @@ Result<void> SqsStore::saveReceivesLocked()
         return t.commit();
     });
     if (!r)
-        return r; // kept: the next save tries again
+        return r; // kept: the next receive's wake tries again
     for (const auto &[name, q] : m_queues)
         q->unsaved.clear();
-    m_unsaved = 0;
     return {};
 }
 
@@ -302,8 +302,7 @@ Result<void> SqsStore::reload()
     // reset: it only grows past the rows' sequences, so that a receipt handle given out
     // before (a function's batch still running, a client's) names no message sent after.
     QMutexLocker lock(&m_mutex);
-    m_queues.clear();
-    m_unsaved = 0; // the receives of the rows that went
+    m_queues.clear(); // with the receives of the rows that went
     return load();
 }
 
@@ -1082,8 +1081,6 @@ Result<QList<SqsMessage>> SqsStore::receive(
             m.firstReceiveMs = now;
         index(*q, m);
         q->unsaved.insert(m.seq);
-        if (m_unsaved++ == 0)
-            m_saver->wake(); // the first receive since the last save starts the saver's wait
         SqsMessage s;
         s.messageId = m.id;
         s.receiptHandle = handleFor(*q, m);
@@ -1107,6 +1104,9 @@ Result<QList<SqsMessage>> SqsStore::receive(
             sys.insert(a.key(), QString::fromUtf8(a->value));
         out.append(s);
     }
+    // The first receive since the saver's last run starts its wait; later ones join that run.
+    if (!out.isEmpty())
+        m_saver->wake();
     return out;
 }
 
@@ -1117,9 +1117,8 @@ Result<void> SqsStore::deleteMessage(const QString &name, const QString &receipt
     if (!q)
         return noQueue();
     const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
-    const auto invalid = [&] { return invalidHandle(receiptHandle); };
     if (!handle)
-        return invalid();
+        return invalidHandle(receiptHandle);
     auto it = q->messages.find(handle->first);
     const qint64 now = m_clock->nowMs();
     if (it == q->messages.end())
@@ -1129,12 +1128,12 @@ Result<void> SqsStore::deleteMessage(const QString &name, const QString &receipt
         // An older receipt: a standard queue answers success and keeps the message (it was
         // received again since); FIFO refuses it.
         if (q->fifo)
-            return invalid();
+            return invalidHandle(receiptHandle);
         return {};
     }
     // A newer receipt than the row knows comes from a receive a crash lost: it is current.
     if (q->fifo && handle->second == m.generation && m.visibleMs <= now)
-        return invalid(); // its visibility timeout ended: the handle expired
+        return invalidHandle(receiptHandle); // its visibility timeout ended: it expired
     if (auto r = removeMessages({m.seq}); !r)
         return r;
     unindex(*q, m);

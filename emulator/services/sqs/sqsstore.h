@@ -231,8 +231,7 @@ private:
     std::map<QString, std::unique_ptr<Queue>> m_queues;
     qint64 m_nextSeq = 1;
     std::function<void(const QString &)> m_messageAvailable;
-    qsizetype m_unsaved = 0; // receives not written yet, in every queue (under m_mutex)
-    std::unique_ptr<WakeableThread> m_saver; // writes them kReceiveSaveDelayMs after a wake
+    std::unique_ptr<WakeableThread> m_saver; // saveReceives() kReceiveSaveDelayMs after a wake
 };
 
 } // namespace tarmac
