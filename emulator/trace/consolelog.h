@@ -21,7 +21,8 @@ QString logSeverityName(int severity);
 // output prefixed with the function's name and request id, and failed deliveries, retries and
 // errors, in colour on a terminal. It formats what the tracer commits (Tracer::batchWritten),
 // so the request path pays nothing for it: the lines reach the terminal with the trace
-// writer's batches, at most ~100 ms after the fact.
+// writer's batches, at most ~100 ms after the fact (~500 ms while records keep coming at 50 a
+// second or more; see Tracer).
 //
 // Levels: quiet (nothing), errors (server errors, failed invocations and deliveries, retries,
 // function lines at ERROR or above), info (every request but Tarmac's own /_tarmac/ ones,

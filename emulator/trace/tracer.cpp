@@ -6,6 +6,7 @@
 #include "trace/tracerows.h"
 
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QLoggingCategory>
 #include <QThread>
 #include <QVarLengthArray>
@@ -191,13 +192,14 @@ void Tracer::writerLoop()
     const auto pendingCount = [this] { return m_pendingSpans.size() + m_pendingLogs.size(); };
     // Waits one interval for the batch to fill, unless it is full, someone flushes or the
     // tracer stops.
-    const auto gather = [&] {
-        const QDeadlineTimer deadline(m_options.flushIntervalMs);
+    const auto gather = [&](int intervalMs) {
+        const QDeadlineTimer deadline(intervalMs);
         while (!m_stop && pendingCount() < m_options.batchSize && m_flushTarget <= m_done
             && !deadline.hasExpired()) {
             m_wakeWriter.wait(&m_mutex, deadline);
         }
     };
+    QElapsedTimer sinceLastBatch; // invalid after an idle writer: its first batch sets no rate
     for (;;) {
         if (!m_stop && pendingCount() == 0) {
             // Idle until a record comes, then let its batch fill. Records found here otherwise
@@ -206,7 +208,8 @@ void Tracer::writerLoop()
             while (!m_stop && pendingCount() == 0)
                 m_wakeWriter.wait(&m_mutex);
             m_writerIdle = false;
-            gather();
+            sinceLastBatch.invalidate();
+            gather(m_options.flushIntervalMs);
         }
         if (pendingCount() == 0)
             break; // stopping, and nothing left to write
@@ -217,6 +220,13 @@ void Tracer::writerLoop()
         logs.swap(m_pendingLogs);
         const quint64 upTo = m_accepted;
         lock.unlock();
+
+        // The rate these records came at, over the time since the last batch was taken.
+        const qint64 records = spans.size() + logs.size();
+        const bool busy = sinceLastBatch.isValid()
+            && records * 1000 >= qint64(m_options.busyRecordsPerSecond)
+                    * qMax<qint64>(1, sinceLastBatch.elapsed());
+        sinceLastBatch.start();
 
         const Result<void> written = writeBatch(spans, logs);
         if (written) {
@@ -235,7 +245,7 @@ void Tracer::writerLoop()
         // Stay awake one more interval before idling: records of a steady trickle then join
         // the next batch without waking this thread, which wakes once per batch (at the
         // interval's end) instead of twice (at the batch's first record, and its end).
-        gather();
+        gather(busy ? m_options.busyFlushIntervalMs : m_options.flushIntervalMs);
     }
 }
 

@@ -1201,8 +1201,11 @@ class StepFunctionsDurabilityTest(unittest.TestCase):
                 return runs[0]["mapRunArn"] if runs else None
             arn = wait_for(map_run, what="the Map Run")
             # Item 0 ended; items 1 and 2 wait (MaxConcurrency 2: item 2 took item 0's place).
-            wait_for(lambda: sfn.describe_map_run(mapRunArn=arn)["executionCounts"]["running"] == 2,
-                     what="two children waiting")
+            # Two running alone is also true before item 0 has ended.
+            def counts():
+                c = sfn.describe_map_run(mapRunArn=arn)["executionCounts"]
+                return c["succeeded"] == 1 and c["running"] == 2
+            wait_for(counts, what="item 0 ended and two children waiting")
             waiting = [e["executionArn"] for e in sfn.list_executions(mapRunArn=arn)["executions"]
                        if e["status"] == "RUNNING"]
             self.assertEqual(len(waiting), 2)

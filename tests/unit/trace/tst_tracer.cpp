@@ -6,6 +6,7 @@
 #include <QTest>
 #include <QThread>
 
+#include <atomic>
 #include <cmath>
 #include <limits>
 
@@ -312,6 +313,61 @@ private slots:
         QVERIFY(batches >= 1);
         for (int i = 0; i < 5000; ++i)
             QCOMPARE(seenSpans.at(i).spanId, hexId(quint64(i) + 1, 16));
+    }
+
+    // A record made by hand is written after the short interval; while records keep coming
+    // at busyRecordsPerSecond or more, batches are written at the long one; once they stop,
+    // a record made by hand is quick again.
+    void commitsLessOftenWhileRecordsKeepComing()
+    {
+        Tracer::Options options;
+        options.flushIntervalMs = 20;
+        options.busyRecordsPerSecond = 50;
+        options.busyFlushIntervalMs = 600;
+        auto tracer = openTracer(options);
+        QVERIFY(tracer);
+        std::atomic<int> batches {0};
+        std::atomic<qint64> lastWrittenNs {0};
+        QElapsedTimer clock;
+        clock.start();
+        connect(
+            tracer.get(), &Tracer::batchWritten, tracer.get(),
+            [&](const QList<Span> &, const QList<LogRecord> &) {
+                ++batches;
+                lastWrittenNs = clock.nsecsElapsed();
+            },
+            Qt::DirectConnection);
+        quint64 id = 0;
+        // Milliseconds from one record to its batch's end; -1 if it is never written.
+        const auto byHand = [&]() -> qint64 {
+            const int before = batches;
+            const qint64 madeNs = clock.nsecsElapsed();
+            tracer->record(makeSpan(1, ++id, 0, 1));
+            if (!QTest::qWaitFor([&] { return batches > before; }, 5000))
+                return -1;
+            return (lastWrittenNs - madeNs) / 1'000'000;
+        };
+
+        const qint64 first = byHand();
+        QVERIFY2(first >= 0 && first < 400, "the short interval, not the long one");
+        QTest::qWait(200); // the writer idles again
+
+        // 250 records a second for a second: about 50 batches at 20 ms, a handful at 600 ms.
+        const int before = batches;
+        QElapsedTimer steady;
+        steady.start();
+        while (steady.elapsed() < 1000) {
+            tracer->record(makeSpan(2, ++id, 0, 1));
+            QThread::msleep(4);
+        }
+        const int during = batches - before;
+        QVERIFY2(during <= 6, qPrintable(QString::number(during) + QStringLiteral(" batches")));
+        tracer->flush();
+        QCOMPARE(tracer->spans({})->size(), qsizetype(id));
+
+        QTest::qWait(1000); // one long interval without records: the writer idles
+        const qint64 again = byHand();
+        QVERIFY2(again >= 0 && again < 400, "quick again once the records stopped");
     }
 
     void dropsAndCountsBeyondTheCap()
