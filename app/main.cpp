@@ -1,5 +1,6 @@
 // The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
 // line"). Parsing and wiring only; the engine does the work.
+#include "app/desktoplauncher.h"
 #include "base/json.h"
 #include "base/terminationsignals.h"
 #include "engine/dispatcher.h"
@@ -32,13 +33,11 @@
 #include <QUrlQuery>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <unistd.h>
-
-#ifdef TARMAC_HAVE_UI
-#include "ui/desktop.h"
-#endif
 
 using namespace tarmac;
 
@@ -1421,7 +1420,7 @@ int runEventsGenerate(const QStringList &args)
     return printResult(generateSampleEvent(p.positionalArguments().first(), values));
 }
 
-[[maybe_unused]] bool hasDisplay()
+bool hasDisplay()
 {
     return !qEnvironmentVariableIsEmpty("DISPLAY")
         || !qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY")
@@ -1521,24 +1520,40 @@ int main(int argc, char **argv)
     }
 
     // `tarmac [PROJECT] [options]`: the desktop app, or serve where there is no display.
-#ifdef TARMAC_HAVE_UI
     if (hasDisplay()) {
-        // The desktop takes serve's options, checked the same way, and one of its own.
-        QCommandLineParser p;
-        addServeOptions(p);
-        p.addOption({QStringLiteral("automation"),
-            QStringLiteral("Take commands on standard input (screenshots, tests).")});
-        if (auto done = parseCommandLine(p, args, QString()))
-            return *done;
-        auto options = engineOptions(p, ConsoleLog::Level::Errors);
-        if (!options) {
-            printErr(options.error().message);
-            return kExitUsage;
+        if (!isDesktopExecutable()) {
+            // Beside this executable, whatever name or link it was started through.
+            const QString desktop
+                = QFileInfo(QFileInfo(QStringLiteral("/proc/self/exe")).canonicalFilePath())
+                      .absolutePath()
+                + QStringLiteral("/tarmac-desktop");
+            if (QFileInfo::exists(desktop)) {
+                const QByteArray path = QFile::encodeName(desktop);
+                execv(path.constData(), argv);
+                printErr(QStringLiteral("cannot start the desktop app %1: %2")
+                             .arg(desktop, QString::fromLocal8Bit(std::strerror(errno))));
+                return kExitUsage;
+            }
+            printErr(QStringLiteral(
+                "this build has no desktop app: running headless, as `tarmac serve`"));
+        } else {
+            // The desktop takes serve's options, checked the same way, and one of its own.
+            QCommandLineParser p;
+            addServeOptions(p);
+            p.addOption({QStringLiteral("automation"),
+                QStringLiteral("Take commands on standard input (screenshots, tests).")});
+            if (auto done = parseCommandLine(p, args, QString()))
+                return *done;
+            auto options = engineOptions(p, ConsoleLog::Level::Errors);
+            if (!options) {
+                printErr(options.error().message);
+                return kExitUsage;
+            }
+            return runDesktopApp(argc, argv, *options, p.isSet(QStringLiteral("automation")));
         }
-        return runDesktop(argc, argv, *options, p.isSet(QStringLiteral("automation")));
+    } else {
+        printErr(QStringLiteral("no display: running headless, as `tarmac serve`"));
     }
-#endif
-    printErr(QStringLiteral("no display: running headless, as `tarmac serve`"));
     qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     return runServe(app, args);

@@ -399,6 +399,16 @@ class DesktopExit(unittest.TestCase):
             with urllib.request.urlopen(m.group(1) + "/_tarmac/health", timeout=10) as r:
                 state = json.loads(r.read())["state"]["dir"]
             self.assertTrue(os.path.isdir(state))
+            # `tarmac` became the desktop app in the same process (exec), so that a headless
+            # Tarmac never loads Qt Widgets: `tarmac` itself does not link them.
+            desktop = os.path.join(os.path.dirname(os.path.realpath(TARMAC)), "tarmac-desktop")
+            if os.path.exists(desktop):
+                self.assertEqual(os.path.realpath("/proc/%d/exe" % proc.pid), os.path.realpath(desktop))
+                with open("/proc/%d/maps" % proc.pid) as f:
+                    self.assertIn("libQt6Widgets", f.read())
+                libs = subprocess.run(["ldd", TARMAC], capture_output=True, text=True).stdout
+                self.assertNotIn("libQt6Widgets", libs)
+                self.assertNotIn("libQt6Gui", libs)
             proc.send_signal(sig)
             code = proc.wait(30)
             self.assertEqual(code, 0, proc.stderr.read())
