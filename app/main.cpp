@@ -1,5 +1,6 @@
-// The `tarmac` executable: the desktop app and the command-line tools (DESIGN.md, "Command
-// line"). Parsing and wiring only; the engine does the work.
+// The `tarmac` and `tarmac-desktop` executables: the command-line tools and the desktop app
+// (DESIGN.md, "Command line"; app/desktoplauncher.h: why two). Parsing and wiring only; the
+// engine does the work.
 #include "app/desktoplauncher.h"
 #include "base/json.h"
 #include "base/terminationsignals.h"
