@@ -1,5 +1,6 @@
 #include "base/json.h"
 #include "base/jsoncompare.h"
+#include "base/utf8.h"
 
 #include <charconv>
 #include <climits>
@@ -168,36 +169,12 @@ private:
             } else if (c < 0x80) {
                 ++m_p;
             } else {
-                const int length = utf8Sequence();
+                const int length = utf8SequenceLength(m_p, m_end - m_p);
                 if (length == 0)
                     return false;
                 m_p += length;
             }
         }
-    }
-
-    // The length of the well-formed UTF-8 sequence at m_p (RFC 3629), or 0.
-    int utf8Sequence() const
-    {
-        const auto *p = reinterpret_cast<const unsigned char *>(m_p);
-        const qsizetype left = m_end - m_p;
-        const auto in = [&](qsizetype i, unsigned lo, unsigned hi) {
-            return i < left && p[i] >= lo && p[i] <= hi;
-        };
-        const unsigned c = p[0];
-        if (c >= 0xC2 && c <= 0xDF)
-            return in(1, 0x80, 0xBF) ? 2 : 0;
-        if (c >= 0xE0 && c <= 0xEF) {
-            const unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
-            const unsigned hi = c == 0xED ? 0x9F : 0xBF;
-            return in(1, lo, hi) && in(2, 0x80, 0xBF) ? 3 : 0;
-        }
-        if (c >= 0xF0 && c <= 0xF4) {
-            const unsigned lo = c == 0xF0 ? 0x90 : 0x80;
-            const unsigned hi = c == 0xF4 ? 0x8F : 0xBF;
-            return in(1, lo, hi) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
-        }
-        return 0;
     }
 
     int hex4()
