@@ -1,5 +1,6 @@
 #include "base/json.h"
 #include "base/jsoncompare.h"
+#include "base/jsonwriter.h"
 #include "base/utf8.h"
 
 #include <charconv>
@@ -386,6 +387,8 @@ Result<Json> parseJson(const QByteArray &bytes)
 
 QByteArray toJsonBytes(const Json &value, int indent)
 {
+    if (indent < 0)
+        return jsonBytes(value);
     const std::string s = value.dump(indent, ' ', false, Json::error_handler_t::replace);
     return QByteArray(s.data(), qsizetype(s.size()));
 }

@@ -14,6 +14,13 @@ namespace tarmac {
 // first (each malformed sequence becomes U+FFFD), so the result is always valid JSON.
 void appendJsonString(QByteArray &out, QByteArrayView text);
 
+// `value` appended as compact JSON, byte for byte what nlohmann::json's dump() writes (with
+// invalid UTF-8 replaced), without building a std::string first: strings are copied a run of
+// plain characters at a time instead of one character at a time.
+void appendJson(QByteArray &out, const nlohmann::json &value);
+// The same, as its own bytes (what toJsonBytes returns without an indent).
+QByteArray jsonBytes(const nlohmann::json &value);
+
 // JSON written straight into bytes, for documents made on every request (an API Gateway
 // event): building an nlohmann::json tree and then writing it costs several times as much.
 // Members are written in the order given; the caller keeps an object's keys distinct.

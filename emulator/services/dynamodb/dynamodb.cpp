@@ -157,6 +157,19 @@ Result<std::optional<qint64>> intMember(const Json &r, const char *name)
 
 namespace {
 
+// A document as JSON text for a TEXT column, written without nlohmann's std::string; the bytes
+// live to the end of the statement that binds them.
+struct JsonText
+{
+    QByteArray bytes;
+    operator std::string_view() const { return {bytes.constData(), size_t(bytes.size())}; }
+};
+
+JsonText jsonText(const Json &value)
+{
+    return {toJsonBytes(value)};
+}
+
 // A key attribute's value: its type must be the schema's, not empty, within `maxBytes`.
 Result<QByteArray> keyBytes(const Json &value, const QString &name, const QString &type,
     qint64 maxBytes, bool inItem, bool range)
@@ -1468,7 +1481,7 @@ Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key 
             .bind(2, key.hash)
             .bind(3, key.pk)
             .bind(4, key.sk)
-            .bind(5, std::string_view(after.dump()))
+            .bind(5, jsonText(after))
             .bind(6, size);
         if (const auto ttl = ttlOf(after, table.ttlAttribute)) {
             (*put)->bind(7, *ttl);
@@ -1568,7 +1581,7 @@ Result<void> DynamoDb::writeItem(Database &db, const DdbTable &table, const Key 
         .bind(2, seq)
         .bind(3, table.streamLabel)
         .bind(4, m_clock->nowNs())
-        .bind(5, std::string_view(record.dump()))
+        .bind(5, jsonText(record))
         .bind(6, origin.traceId)
         .bind(7, origin.spanId)
         .exec();

@@ -17,6 +17,8 @@ private slots:
     void stringsAsNlohmannWritesThem_data();
     void stringsAsNlohmannWritesThem();
     void notUtf8StillMakesJson();
+    void documentsAsNlohmannWritesThem_data();
+    void documentsAsNlohmannWritesThem();
     void utf8Validation_data();
     void utf8Validation();
 };
@@ -91,6 +93,39 @@ void TestJsonWriter::notUtf8StillMakesJson()
     QVERIFY(text.contains(QChar(0xFFFD)));
     for (const char c : QByteArray("bcde"))
         QVERIFY(text.contains(QLatin1Char(c)));
+}
+
+void TestJsonWriter::documentsAsNlohmannWritesThem_data()
+{
+    QTest::addColumn<Json>("value");
+    const std::string notUtf8("a\x80"
+                              "b\xe2\x82"
+                              "c\xc0\xaf"
+                              "d\xed\xa0\x80"
+                              "e");
+    QTest::newRow("null") << Json();
+    QTest::newRow("true") << Json(true);
+    QTest::newRow("false") << Json(false);
+    QTest::newRow("zero") << Json(0);
+    QTest::newRow("int64 min") << Json(std::numeric_limits<qint64>::min());
+    QTest::newRow("uint64 max") << Json(std::numeric_limits<quint64>::max());
+    QTest::newRow("doubles") << Json {0.1, -0.0, 1e300, 3.0, 2.5e-8, 123456789.125};
+    QTest::newRow("empty object") << Json::object();
+    QTest::newRow("empty array") << Json::array();
+    QTest::newRow("escapes") << Json {{"a\"\\\n\x01", "\b\f\r\t\x1f\x7f</"}, {"é", "😀"}};
+    QTest::newRow("not UTF-8, value and key") << Json {{notUtf8, notUtf8}};
+    QTest::newRow("nested") << Json {{"Messages", {{{"Body", "x"}, {"Attributes", {{"N", "1"}}}}}},
+        {"Count", 1}, {"Empty", Json::array({Json::object()})}, {"Ratio", 0.5}};
+}
+
+void TestJsonWriter::documentsAsNlohmannWritesThem()
+{
+    QFETCH(Json, value);
+    const std::string expected = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+    QCOMPARE(toJsonBytes(value), QByteArray::fromStdString(expected));
+    QByteArray appended("x");
+    appendJson(appended, value);
+    QCOMPARE(appended, "x" + QByteArray::fromStdString(expected));
 }
 
 void TestJsonWriter::utf8Validation_data()
