@@ -28,6 +28,7 @@
 #include <QLockFile>
 #include <QNetworkAccessManager>
 #include <QNetworkReply>
+#include <QProcessEnvironment>
 #include <QSet>
 #include <QThread>
 #include <QTimer>
@@ -132,6 +133,13 @@ void addServeOptions(QCommandLineParser &p)
         QStringLiteral("text (coloured on a terminal unless NO_COLOR is set) or json (one "
                        "object per line)."),
         QStringLiteral("FORMAT"), QStringLiteral("text")});
+    p.addOption({QStringLiteral("otlp-endpoint"),
+        QStringLiteral("Stream spans and logs over OTLP/HTTP to this collector (a base URL: "
+                       "/v1/traces and /v1/logs are added; e.g. http://127.0.0.1:4318). "
+                       "Default: $OTEL_EXPORTER_OTLP_ENDPOINT; headers from "
+                       "$OTEL_EXPORTER_OTLP_HEADERS, http/json with "
+                       "OTEL_EXPORTER_OTLP_PROTOCOL=http/json."),
+        QStringLiteral("URL")});
     p.addPositionalArgument(QStringLiteral("PROJECT"),
         QStringLiteral("Folder with template.yaml, or a template file."),
         QStringLiteral("[PROJECT]"));
@@ -223,6 +231,13 @@ Result<Engine::Options> engineOptions(
     console.colour = console.format == ConsoleLog::Format::Text && ::isatty(STDERR_FILENO)
         && qEnvironmentVariableIsEmpty("NO_COLOR") && qgetenv("TERM") != QByteArrayLiteral("dumb");
     o.console = console;
+    auto otlp = OtlpExporter::fromSettings(
+        p.value(QStringLiteral("otlp-endpoint")), QProcessEnvironment::systemEnvironment());
+    if (!otlp)
+        return otlp.error();
+    o.otlp = std::move(*otlp);
+    if (o.otlp && console.level == ConsoleLog::Level::Quiet)
+        o.otlp->report = [](const QString &) {};
     const QStringList positional = p.positionalArguments();
     if (positional.size() > 1)
         return makeError(QStringLiteral("Usage"), QStringLiteral("more than one PROJECT given"));
@@ -356,6 +371,12 @@ int runServe(QCoreApplication &app, const QStringList &args)
             Qt::QueuedConnection);
     }
     engine.console()->message(LogSeverityInfo, QStringLiteral("tarmac: ") + engine.stateLine());
+    if (const auto &otlp = engine.options().otlp) {
+        engine.console()->message(LogSeverityInfo,
+            QStringLiteral("tarmac: streaming spans to %1 and logs to %2 (OTLP/HTTP, %3)")
+                .arg(otlp->tracesUrl.toString(), otlp->logsUrl.toString(),
+                    otlp->json ? QStringLiteral("JSON") : QStringLiteral("protobuf")));
+    }
     engine.console()->message(LogSeverityInfo,
         QStringLiteral("tarmac: IDE console %1/_tarmac/ide/#token=%2 (STATE/ide.json and "
                        "STATE/ide-token for editors)")

@@ -86,6 +86,7 @@ Engine::~Engine()
     m_dispatcher.reset();
     m_runner.reset();
     m_tracer.reset();
+    m_otlp.reset(); // sends the tracer's last batch (within OtlpExporter::stopDeadlineMs)
 }
 
 void Engine::stopWork()
@@ -365,14 +366,21 @@ Result<void> Engine::openState()
         return startError(
             QStringLiteral("cannot open the trace store: %1").arg(tracer.error().message));
     m_tracer = std::move(*tracer);
-    if (m_options.console) {
+    if (m_options.console)
         m_console = std::make_unique<ConsoleLog>(*m_options.console);
-        ConsoleLog *console = m_console.get();
-        // On the writer thread, after each commit: the request path never waits for it.
+    if (m_options.otlp)
+        m_otlp = std::make_unique<OtlpExporter>(*m_options.otlp);
+    if (m_console || m_otlp) {
+        // On the writer thread, after each commit: the request path never waits for the
+        // terminal, and the exporter only queues (a thread of its own sends).
         connect(
             m_tracer.get(), &Tracer::batchWritten, m_tracer.get(),
-            [console](const QList<Span> &spans, const QList<LogRecord> &logs) {
-                console->write(spans, logs);
+            [console = m_console.get(), otlp = m_otlp.get()](
+                const QList<Span> &spans, const QList<LogRecord> &logs) {
+                if (console)
+                    console->write(spans, logs);
+                if (otlp)
+                    otlp->enqueue(spans, logs);
             },
             Qt::DirectConnection);
     }
@@ -539,6 +547,8 @@ void Engine::onServerDrained()
     if (--m_draining > 0)
         return;
     m_tracer->flush();
+    if (m_otlp)
+        m_otlp->flush(OtlpExporter::stopDeadlineMs);
     for (const auto &e : m_registry->entries())
         m_registry->setState(e.name, ServiceState::Stopped);
     m_running = false;

@@ -7,6 +7,7 @@
 #include "functions/delivery.h"
 #include "services/servicemodule.h"
 #include "trace/consolelog.h"
+#include "trace/otlpexporter.h"
 
 #include <QHash>
 #include <QHostAddress>
@@ -78,6 +79,8 @@ public:
         QHash<QString, QString> serviceOptions;
         // What the terminal shows (requests, function output, errors): none when unset.
         std::optional<ConsoleLog::Options> console;
+        // Where spans and logs stream as they are written (--otlp-endpoint): none when unset.
+        std::optional<OtlpExporter::Options> otlp;
         // Makes the IDE port's server (ide/: makeIdePort), on idePort; unset: no IDE port.
         std::function<std::unique_ptr<IdePort>(Engine &engine)> ide;
     };
@@ -245,6 +248,7 @@ private:
     std::unique_ptr<Store> m_store;
     // Before the tracer: the tracer's last batch, written as it closes, reaches the console.
     std::unique_ptr<ConsoleLog> m_console;
+    std::unique_ptr<OtlpExporter> m_otlp; // outlives the tracer, whose last batch it sends
     std::unique_ptr<Tracer> m_tracer;
     std::unique_ptr<RuntimeRegistry> m_runtimes;
     std::unique_ptr<FunctionRunner> m_runner;

@@ -1,0 +1,356 @@
+#include "trace/otlpprotobuf.h"
+
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tarmac::otlp {
+
+namespace {
+
+// How a member of the JSON document is written (protobuf wire types in brackets).
+enum class Type {
+    Message, // a nested message [length-delimited]
+    String, // [length-delimited]
+    HexBytes, // trace and span ids: hex in OTLP/JSON, bytes in protobuf [length-delimited]
+    Base64Bytes, // AnyValue.bytesValue [length-delimited]
+    Fixed64, // timestamps: decimal strings in OTLP/JSON [64-bit]
+    Fixed32, // flags [32-bit]
+    Varint, // enums and counts [varint]
+    Int64, // AnyValue.intValue: a decimal string or a number [varint]
+    Bool, // [varint]
+    Double, // [64-bit]; "NaN", "Infinity", "-Infinity" as strings
+};
+
+struct MessageSchema;
+using SchemaRef = const MessageSchema &(*)();
+
+struct Field
+{
+    std::string_view name; // lowerCamelCase, as OTLP/JSON spells it
+    int number;
+    Type type;
+    SchemaRef message = nullptr;
+};
+
+struct MessageSchema
+{
+    std::vector<Field> fields;
+};
+
+// opentelemetry-proto's messages, by field number; the schemas refer to each other through
+// functions, so that AnyValue, ArrayValue and KeyValue can nest.
+const MessageSchema &anyValue();
+
+const MessageSchema &keyValue()
+{
+    static const MessageSchema s {
+        {{"key", 1, Type::String}, {"value", 2, Type::Message, anyValue}}};
+    return s;
+}
+
+const MessageSchema &arrayValue()
+{
+    static const MessageSchema s {{{"values", 1, Type::Message, anyValue}}};
+    return s;
+}
+
+const MessageSchema &keyValueList()
+{
+    static const MessageSchema s {{{"values", 1, Type::Message, keyValue}}};
+    return s;
+}
+
+const MessageSchema &anyValue()
+{
+    static const MessageSchema s {{{"stringValue", 1, Type::String}, {"boolValue", 2, Type::Bool},
+        {"intValue", 3, Type::Int64}, {"doubleValue", 4, Type::Double},
+        {"arrayValue", 5, Type::Message, arrayValue},
+        {"kvlistValue", 6, Type::Message, keyValueList}, {"bytesValue", 7, Type::Base64Bytes}}};
+    return s;
+}
+
+const MessageSchema &resource()
+{
+    static const MessageSchema s {
+        {{"attributes", 1, Type::Message, keyValue}, {"droppedAttributesCount", 2, Type::Varint}}};
+    return s;
+}
+
+const MessageSchema &scope()
+{
+    static const MessageSchema s {{{"name", 1, Type::String}, {"version", 2, Type::String},
+        {"attributes", 3, Type::Message, keyValue}, {"droppedAttributesCount", 4, Type::Varint}}};
+    return s;
+}
+
+const MessageSchema &event()
+{
+    static const MessageSchema s {{{"timeUnixNano", 1, Type::Fixed64}, {"name", 2, Type::String},
+        {"attributes", 3, Type::Message, keyValue}, {"droppedAttributesCount", 4, Type::Varint}}};
+    return s;
+}
+
+const MessageSchema &link()
+{
+    static const MessageSchema s {{{"traceId", 1, Type::HexBytes}, {"spanId", 2, Type::HexBytes},
+        {"traceState", 3, Type::String}, {"attributes", 4, Type::Message, keyValue},
+        {"droppedAttributesCount", 5, Type::Varint}, {"flags", 6, Type::Fixed32}}};
+    return s;
+}
+
+const MessageSchema &status()
+{
+    static const MessageSchema s {{{"message", 2, Type::String}, {"code", 3, Type::Varint}}};
+    return s;
+}
+
+const MessageSchema &span()
+{
+    static const MessageSchema s {{{"traceId", 1, Type::HexBytes}, {"spanId", 2, Type::HexBytes},
+        {"traceState", 3, Type::String}, {"parentSpanId", 4, Type::HexBytes},
+        {"name", 5, Type::String}, {"kind", 6, Type::Varint},
+        {"startTimeUnixNano", 7, Type::Fixed64}, {"endTimeUnixNano", 8, Type::Fixed64},
+        {"attributes", 9, Type::Message, keyValue}, {"droppedAttributesCount", 10, Type::Varint},
+        {"events", 11, Type::Message, event}, {"droppedEventsCount", 12, Type::Varint},
+        {"links", 13, Type::Message, link}, {"droppedLinksCount", 14, Type::Varint},
+        {"status", 15, Type::Message, status}, {"flags", 16, Type::Fixed32}}};
+    return s;
+}
+
+const MessageSchema &scopeSpans()
+{
+    static const MessageSchema s {{{"scope", 1, Type::Message, scope},
+        {"spans", 2, Type::Message, span}, {"schemaUrl", 3, Type::String}}};
+    return s;
+}
+
+const MessageSchema &resourceSpans()
+{
+    static const MessageSchema s {{{"resource", 1, Type::Message, resource},
+        {"scopeSpans", 2, Type::Message, scopeSpans}, {"schemaUrl", 3, Type::String}}};
+    return s;
+}
+
+const MessageSchema &traceRequest()
+{
+    static const MessageSchema s {{{"resourceSpans", 1, Type::Message, resourceSpans}}};
+    return s;
+}
+
+const MessageSchema &logRecord()
+{
+    static const MessageSchema s {
+        {{"timeUnixNano", 1, Type::Fixed64}, {"severityNumber", 2, Type::Varint},
+            {"severityText", 3, Type::String}, {"body", 5, Type::Message, anyValue},
+            {"attributes", 6, Type::Message, keyValue}, {"droppedAttributesCount", 7, Type::Varint},
+            {"flags", 8, Type::Fixed32}, {"traceId", 9, Type::HexBytes},
+            {"spanId", 10, Type::HexBytes}, {"observedTimeUnixNano", 11, Type::Fixed64}}};
+    return s;
+}
+
+const MessageSchema &scopeLogs()
+{
+    static const MessageSchema s {{{"scope", 1, Type::Message, scope},
+        {"logRecords", 2, Type::Message, logRecord}, {"schemaUrl", 3, Type::String}}};
+    return s;
+}
+
+const MessageSchema &resourceLogs()
+{
+    static const MessageSchema s {{{"resource", 1, Type::Message, resource},
+        {"scopeLogs", 2, Type::Message, scopeLogs}, {"schemaUrl", 3, Type::String}}};
+    return s;
+}
+
+const MessageSchema &logsRequest()
+{
+    static const MessageSchema s {{{"resourceLogs", 1, Type::Message, resourceLogs}}};
+    return s;
+}
+
+enum WireType : uint32_t { Varint = 0, I64 = 1, Len = 2, I32 = 5 };
+
+void putVarint(std::string &out, uint64_t v)
+{
+    while (v >= 0x80) {
+        out += char(v | 0x80);
+        v >>= 7;
+    }
+    out += char(v);
+}
+
+void putTag(std::string &out, int number, WireType wire)
+{
+    putVarint(out, (uint64_t(number) << 3) | wire);
+}
+
+void putLittleEndian(std::string &out, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; ++i)
+        out += char((v >> (8 * i)) & 0xff);
+}
+
+void putBytes(std::string &out, int number, std::string_view bytes)
+{
+    putTag(out, number, Len);
+    putVarint(out, bytes.size());
+    out.append(bytes);
+}
+
+// A JSON integer, or a decimal string of one (OTLP/JSON's 64-bit integers).
+std::optional<int64_t> integerOf(const Json &v)
+{
+    if (v.is_number_integer())
+        return v.get<int64_t>();
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (std::isfinite(d) && d >= -9.2e18 && d <= 9.2e18)
+            return int64_t(d);
+        return std::nullopt;
+    }
+    if (v.is_string()) {
+        const std::string &s = *v.get_ptr<const Json::string_t *>();
+        if (s.empty())
+            return std::nullopt;
+        char *end = nullptr;
+        errno = 0;
+        const long long n = std::strtoll(s.c_str(), &end, 10);
+        if (errno || end != s.c_str() + s.size())
+            return std::nullopt;
+        return int64_t(n);
+    }
+    return std::nullopt;
+}
+
+std::optional<uint64_t> unsignedOf(const Json &v)
+{
+    if (v.is_number_unsigned())
+        return v.get<uint64_t>();
+    if (v.is_string()) {
+        const std::string &s = *v.get_ptr<const Json::string_t *>();
+        if (s.empty() || s[0] == '-')
+            return std::nullopt;
+        char *end = nullptr;
+        errno = 0;
+        const unsigned long long n = std::strtoull(s.c_str(), &end, 10);
+        if (errno || end != s.c_str() + s.size())
+            return std::nullopt;
+        return uint64_t(n);
+    }
+    if (const auto n = integerOf(v))
+        return uint64_t(*n);
+    return std::nullopt;
+}
+
+void encodeMessage(std::string &out, const Json &object, const MessageSchema &schema);
+
+void encodeField(std::string &out, const Field &field, const Json &v)
+{
+    switch (field.type) {
+    case Type::Message: {
+        if (!v.is_object())
+            return;
+        std::string inner;
+        encodeMessage(inner, v, field.message());
+        putBytes(out, field.number, inner);
+        return;
+    }
+    case Type::String:
+        if (v.is_string())
+            putBytes(out, field.number, *v.get_ptr<const Json::string_t *>());
+        return;
+    case Type::HexBytes:
+    case Type::Base64Bytes: {
+        if (!v.is_string())
+            return;
+        const std::string &text = *v.get_ptr<const Json::string_t *>();
+        const QByteArray raw = QByteArray::fromRawData(text.data(), qsizetype(text.size()));
+        const QByteArray bytes
+            = field.type == Type::HexBytes ? QByteArray::fromHex(raw) : QByteArray::fromBase64(raw);
+        if (!bytes.isEmpty())
+            putBytes(out, field.number, std::string_view(bytes.constData(), size_t(bytes.size())));
+        return;
+    }
+    case Type::Fixed64:
+        if (const auto n = unsignedOf(v)) {
+            putTag(out, field.number, I64);
+            putLittleEndian(out, *n, 8);
+        }
+        return;
+    case Type::Fixed32:
+        if (const auto n = unsignedOf(v)) {
+            putTag(out, field.number, I32);
+            putLittleEndian(out, *n & 0xffffffffu, 4);
+        }
+        return;
+    case Type::Varint:
+    case Type::Int64:
+        // A negative enum or int64 is ten bytes of two's complement, as protobuf writes it.
+        if (const auto n = integerOf(v)) {
+            putTag(out, field.number, Varint);
+            putVarint(out, uint64_t(*n));
+        } else if (const auto u = unsignedOf(v)) {
+            putTag(out, field.number, Varint);
+            putVarint(out, *u);
+        }
+        return;
+    case Type::Bool:
+        if (v.is_boolean()) {
+            putTag(out, field.number, Varint);
+            putVarint(out, v.get<bool>() ? 1 : 0);
+        }
+        return;
+    case Type::Double: {
+        double d = 0;
+        if (v.is_number()) {
+            d = v.get<double>();
+        } else if (v == "NaN") {
+            d = std::numeric_limits<double>::quiet_NaN();
+        } else if (v == "Infinity") {
+            d = std::numeric_limits<double>::infinity();
+        } else if (v == "-Infinity") {
+            d = -std::numeric_limits<double>::infinity();
+        } else {
+            return;
+        }
+        putTag(out, field.number, I64);
+        putLittleEndian(out, std::bit_cast<uint64_t>(d), 8);
+        return;
+    }
+    }
+}
+
+void encodeMessage(std::string &out, const Json &object, const MessageSchema &schema)
+{
+    for (const Field &field : schema.fields) {
+        const auto it = object.find(field.name);
+        if (it == object.end())
+            continue;
+        if (it->is_array()) {
+            for (const Json &element : *it)
+                encodeField(out, field, element);
+        } else {
+            encodeField(out, field, *it);
+        }
+    }
+}
+
+} // namespace
+
+QByteArray jsonToProtobuf(const Json &document, Signal signal)
+{
+    std::string out;
+    if (document.is_object())
+        encodeMessage(out, document, signal == Signal::Traces ? traceRequest() : logsRequest());
+    return QByteArray(out.data(), qsizetype(out.size()));
+}
+
+} // namespace tarmac::otlp
