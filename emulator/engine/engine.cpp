@@ -159,7 +159,9 @@ Result<void> Engine::startFunctions()
             [this](const QString &name) { return logicalName(name); }});
     m_edgeRouter->addInternalRoute(QByteArray(DispatcherApi::prefix), m_dispatcherApi.get());
     m_traceApi = std::make_unique<TraceApi>(m_tracer.get());
+    m_otlpReceiver = std::make_unique<OtlpReceiverApi>(m_tracer.get());
     m_edgeRouter->addInternalRoute(QByteArray(TraceApi::prefix), m_traceApi.get());
+    m_edgeRouter->addClaimedRoute(&OtlpReceiverApi::isExport, m_otlpReceiver.get());
     m_clockApi = std::make_unique<ClockApi>(m_clock);
     m_edgeRouter->addInternalRoute(QByteArray(ClockApi::prefix), m_clockApi.get());
     m_faults = std::make_unique<FaultInjector>(

@@ -42,6 +42,7 @@ class ServiceModule;
 class ServiceRegistry;
 class StackApplier;
 class TraceApi;
+class OtlpReceiverApi;
 class ClockApi;
 class FaultInjector;
 class TestControl;
@@ -255,6 +256,7 @@ private:
     std::unique_ptr<Dispatcher> m_dispatcher;
     std::unique_ptr<DispatcherApi> m_dispatcherApi;
     std::unique_ptr<TraceApi> m_traceApi;
+    std::unique_ptr<OtlpReceiverApi> m_otlpReceiver;
     std::unique_ptr<ClockApi> m_clockApi;
     std::unique_ptr<FaultInjector> m_faults;
     std::unique_ptr<TestControl> m_testControl;

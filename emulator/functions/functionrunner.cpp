@@ -566,8 +566,13 @@ QProcessEnvironment FunctionRunner::environmentFor(
     set("AWS_SESSION_TOKEN", QStringLiteral("test"));
     set("AWS_XRAY_CONTEXT_MISSING", QStringLiteral("LOG_ERROR"));
     set("TZ", QStringLiteral(":UTC"));
-    if (m_options.edgeUrl.isValid())
+    if (m_options.edgeUrl.isValid()) {
         set("AWS_ENDPOINT_URL", m_options.edgeUrl.toString());
+        // A function's own OpenTelemetry SDK exports to Tarmac's receiver on the edge port
+        // (/v1/traces, /v1/logs), as an ADOT layer's exports go to its collector on Lambda;
+        // the function's configuration can point it elsewhere.
+        set("OTEL_EXPORTER_OTLP_ENDPOINT", m_options.edgeUrl.toString());
+    }
     for (auto it = launch.environment.cbegin(); it != launch.environment.cend(); ++it)
         env.insert(it.key(), it.value());
     addLayerPaths(env, config.layerDirs);

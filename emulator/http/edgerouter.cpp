@@ -88,8 +88,24 @@ void EdgeRouter::addInternalRoute(const QByteArray &prefix, HttpHandler *handler
     m_internal.append({prefix, handler});
 }
 
+void EdgeRouter::addClaimedRoute(Claim claims, HttpHandler *handler)
+{
+    m_claimed.append({std::move(claims), handler});
+}
+
+HttpHandler *EdgeRouter::claimedBy(const HttpRequest &head) const
+{
+    for (const auto &[claims, handler] : m_claimed) {
+        if (claims(head))
+            return handler;
+    }
+    return nullptr;
+}
+
 qint64 EdgeRouter::maxBodySize(const HttpRequest &head) const
 {
+    if (HttpHandler *handler = claimedBy(head))
+        return handler->maxBodySize(head);
     if (head.path.startsWith("/_tarmac/"))
         return kApiBodyLimit;
     // A query-protocol form names its service in the body, which has not arrived yet.
@@ -149,6 +165,10 @@ void EdgeRouter::handle(HttpRequest &&request, HttpResponder responder)
         }
         responder.send(HttpResponse::json(404,
             QByteArrayLiteral(R"({"__type":"NotFound","message":"No such Tarmac endpoint"})")));
+        return;
+    }
+    if (HttpHandler *handler = claimedBy(request)) {
+        handleGuarded(handler, std::move(request), std::move(responder), QStringLiteral("tarmac"));
         return;
     }
 

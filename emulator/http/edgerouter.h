@@ -48,6 +48,11 @@ public:
     // Extra handlers for /_tarmac/<name>… (the dispatcher's controls). Add them before the
     // engine prints its ready line (module start): the list is not locked.
     void addInternalRoute(const QByteArray &prefix, HttpHandler *handler);
+    // A handler for requests that are not AWS calls, which `claims` recognises by their head
+    // (the OTLP receiver's POST /v1/traces); asked before a service is looked for. They get no
+    // span of their own: what they carry is traces. Add them before the port listens.
+    using Claim = std::function<bool(const HttpRequest &head)>;
+    void addClaimedRoute(Claim claims, HttpHandler *handler);
 
     // Asked for every request to a service (not Tarmac's own): a fault to inject, or none.
     // Set it before the port listens; it is called on I/O threads.
@@ -65,6 +70,8 @@ private:
     Tracer *m_tracer;
     const Clock *m_clock;
     QList<std::pair<QByteArray, HttpHandler *>> m_internal;
+    QList<std::pair<Claim, HttpHandler *>> m_claimed;
+    HttpHandler *claimedBy(const HttpRequest &head) const;
     FaultHook m_faultHook;
 };
 

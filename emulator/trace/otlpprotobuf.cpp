@@ -1,7 +1,11 @@
 #include "trace/otlpprotobuf.h"
 
+#include "base/utf8.h"
+
+#include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -343,13 +347,242 @@ void encodeMessage(std::string &out, const Json &object, const MessageSchema &sc
     }
 }
 
+// The members the .proto files declare `repeated`: lists in OTLP/JSON.
+bool isRepeated(std::string_view name)
+{
+    static constexpr std::string_view kRepeated[] = {"resourceSpans", "resourceLogs", "scopeSpans",
+        "scopeLogs", "spans", "logRecords", "attributes", "events", "links", "values"};
+    return std::find(std::begin(kRepeated), std::end(kRepeated), name) != std::end(kRepeated);
+}
+
+struct Reader
+{
+    const unsigned char *p;
+    const unsigned char *end;
+    QString problem;
+
+    bool fail(const QString &why)
+    {
+        if (problem.isEmpty())
+            problem = why;
+        return false;
+    }
+    bool varint(uint64_t *out)
+    {
+        uint64_t v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            if (p == end)
+                return fail(QStringLiteral("a varint is cut short"));
+            const unsigned char b = *p++;
+            v |= uint64_t(b & 0x7f) << shift;
+            if (!(b & 0x80)) {
+                *out = v;
+                return true;
+            }
+        }
+        return fail(QStringLiteral("a varint is longer than ten bytes"));
+    }
+    bool fixed(int bytes, uint64_t *out)
+    {
+        if (end - p < bytes)
+            return fail(QStringLiteral("a fixed-size field is cut short"));
+        uint64_t v = 0;
+        for (int i = 0; i < bytes; ++i)
+            v |= uint64_t(p[i]) << (8 * i);
+        p += bytes;
+        *out = v;
+        return true;
+    }
+};
+
+bool decodeMessage(
+    Reader &r, const unsigned char *end, const MessageSchema &schema, Json *out, int depth);
+
+// One field's value, read as `field` says, into OTLP/JSON.
+bool decodeValue(Reader &r, const Field &field, uint32_t wire, Json *value, int depth)
+{
+    const auto expect = [&](WireType w) {
+        return wire == w
+            || r.fail(QStringLiteral("field %1 (%2) has wire type %3")
+                          .arg(field.number)
+                          .arg(QLatin1String(field.name.data(), qsizetype(field.name.size())))
+                          .arg(wire));
+    };
+    switch (field.type) {
+    case Type::Message:
+    case Type::String:
+    case Type::HexBytes:
+    case Type::Base64Bytes: {
+        uint64_t length = 0;
+        if (!expect(Len) || !r.varint(&length))
+            return false;
+        if (length > uint64_t(r.end - r.p))
+            return r.fail(QStringLiteral("a length-delimited field runs past its message"));
+        const unsigned char *start = r.p;
+        const unsigned char *stop = r.p + length;
+        if (field.type == Type::Message) {
+            *value = Json::object();
+            if (!decodeMessage(r, stop, field.message(), value, depth + 1))
+                return false;
+            r.p = stop;
+            return true;
+        }
+        r.p = stop;
+        const QByteArrayView bytes(reinterpret_cast<const char *>(start), qsizetype(length));
+        if (field.type == Type::String) {
+            if (!isValidUtf8(bytes))
+                return r.fail(QStringLiteral("a string is not UTF-8"));
+            *value = std::string(bytes.data(), size_t(bytes.size()));
+        } else if (field.type == Type::HexBytes) {
+            *value = bytes.toByteArray().toHex().toStdString();
+        } else {
+            *value = bytes.toByteArray().toBase64().toStdString();
+        }
+        return true;
+    }
+    case Type::Fixed64:
+    case Type::Double: {
+        uint64_t v = 0;
+        if (!expect(I64) || !r.fixed(8, &v))
+            return false;
+        if (field.type == Type::Fixed64) {
+            *value = std::to_string(v);
+        } else {
+            const double d = std::bit_cast<double>(v);
+            if (std::isnan(d))
+                *value = "NaN";
+            else if (std::isinf(d))
+                *value = d > 0 ? "Infinity" : "-Infinity";
+            else
+                *value = d;
+        }
+        return true;
+    }
+    case Type::Fixed32: {
+        uint64_t v = 0;
+        if (!expect(I32) || !r.fixed(4, &v))
+            return false;
+        *value = v;
+        return true;
+    }
+    case Type::Varint:
+    case Type::Int64:
+    case Type::Bool: {
+        uint64_t v = 0;
+        if (!expect(Varint) || !r.varint(&v))
+            return false;
+        if (field.type == Type::Bool)
+            *value = v != 0;
+        else if (field.type == Type::Int64)
+            *value = std::to_string(int64_t(v));
+        else
+            *value = int64_t(v);
+        return true;
+    }
+    }
+    return false;
+}
+
+bool skipField(Reader &r, uint32_t wire)
+{
+    uint64_t v = 0;
+    switch (wire) {
+    case Varint:
+        return r.varint(&v);
+    case I64:
+        return r.fixed(8, &v);
+    case I32:
+        return r.fixed(4, &v);
+    case Len:
+        if (!r.varint(&v))
+            return false;
+        if (v > uint64_t(r.end - r.p))
+            return r.fail(QStringLiteral("a length-delimited field runs past its message"));
+        r.p += v;
+        return true;
+    default:
+        return r.fail(QStringLiteral("wire type %1 is not one OTLP uses").arg(wire));
+    }
+}
+
+bool decodeMessage(
+    Reader &r, const unsigned char *end, const MessageSchema &schema, Json *out, int depth)
+{
+    if (depth > 64)
+        return r.fail(QStringLiteral("messages nest more than 64 deep"));
+    const unsigned char *outerEnd = r.end;
+    r.end = end;
+    while (r.p < end) {
+        uint64_t key = 0;
+        if (!r.varint(&key))
+            return false;
+        const auto number = int(std::min<uint64_t>(key >> 3, INT32_MAX));
+        const auto wire = uint32_t(key & 7);
+        if (number == 0)
+            return r.fail(QStringLiteral("field number 0"));
+        const auto field = std::find_if(schema.fields.begin(), schema.fields.end(),
+            [number](const Field &f) { return f.number == number; });
+        if (field == schema.fields.end()) {
+            if (!skipField(r, wire))
+                return false;
+            continue;
+        }
+        Json value;
+        if (!decodeValue(r, *field, wire, &value, depth))
+            return false;
+        const std::string name(field->name);
+        if (isRepeated(field->name)) {
+            Json &list = (*out)[name];
+            if (!list.is_array())
+                list = Json::array();
+            list.push_back(std::move(value));
+        } else {
+            (*out)[name] = std::move(value);
+        }
+    }
+    r.end = outerEnd;
+    return true;
+}
+
 } // namespace
+
+Result<Json> protobufToJson(QByteArrayView data, Signal signal)
+{
+    Reader r {reinterpret_cast<const unsigned char *>(data.data()),
+        reinterpret_cast<const unsigned char *>(data.data()) + data.size(), {}};
+    Json out = Json::object();
+    if (!decodeMessage(
+            r, r.end, signal == Signal::Traces ? traceRequest() : logsRequest(), &out, 0))
+        return makeError(QStringLiteral("InvalidArgument"),
+            QStringLiteral("The protobuf body does not decode: %1").arg(r.problem), 400);
+    return out;
+}
 
 QByteArray jsonToProtobuf(const Json &document, Signal signal)
 {
     std::string out;
     if (document.is_object())
         encodeMessage(out, document, signal == Signal::Traces ? traceRequest() : logsRequest());
+    return QByteArray(out.data(), qsizetype(out.size()));
+}
+
+QByteArray partialSuccessToProtobuf(qint64 rejected, const QString &message)
+{
+    std::string inner;
+    putTag(inner, 1, Varint);
+    putVarint(inner, uint64_t(rejected));
+    putBytes(inner, 2, message.toStdString());
+    std::string out;
+    putBytes(out, 1, inner);
+    return QByteArray(out.data(), qsizetype(out.size()));
+}
+
+QByteArray statusToProtobuf(int code, const QString &message)
+{
+    std::string out;
+    putTag(out, 1, Varint);
+    putVarint(out, uint64_t(code));
+    putBytes(out, 2, message.toStdString());
     return QByteArray(out.data(), qsizetype(out.size()));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "base/json.h"
+#include "base/result.h"
 #include "trace/otlpexport.h"
 
 #include <QByteArray>
@@ -16,6 +17,17 @@ namespace tarmac::otlp {
 enum class Signal { Traces, Logs };
 
 QByteArray jsonToProtobuf(const Json &document, Signal signal);
+// The other way, for Tarmac's own receiver (/v1/traces, /v1/logs on the edge port): the
+// request as OTLP/JSON (ids as hex, 64-bit integers as decimal strings). Fields it does not
+// know are skipped; a body that is not protobuf (cut short, a wire type that does not fit the
+// field, a string not UTF-8, messages nested over 64 deep) is an error.
+Result<Json> protobufToJson(QByteArrayView data, Signal signal);
+
+// A receiver's answers: Export{Trace,Logs}ServiceResponse with partial_success {rejected
+// (rejected_spans or rejected_log_records, both field 1), error_message}; and the
+// google.rpc.Status of a refused request (code 3: INVALID_ARGUMENT).
+QByteArray partialSuccessToProtobuf(qint64 rejected, const QString &message);
+QByteArray statusToProtobuf(int code, const QString &message);
 
 inline QByteArray tracesToProtobuf(const QList<Span> &spans, const ExportOptions &options = {})
 {

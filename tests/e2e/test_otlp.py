@@ -10,12 +10,13 @@ import socket
 import time
 import unittest
 
-from harness import Tarmac, boto3_client, run_tarmac
+from harness import Tarmac, boto3_client, run_node_script, run_tarmac
 from lambda_support import physical_name
 from otlp_receiver import OtlpReceiver, attributes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ECHO = os.path.join(HERE, "templates", "ide-echo")
+TRACED = os.path.join(HERE, "templates", "otlp-function")
 
 
 def free_port():
@@ -136,6 +137,90 @@ class OtlpExport(unittest.TestCase):
             self.assertTrue(r.stderr.startswith("tarmac: "), r.stderr)
             self.assertIn(words, r.stderr)
             self.assertEqual(len(r.stderr.strip().splitlines()), 1, r.stderr)
+
+
+class OtlpReceiver_(unittest.TestCase):
+    """Tarmac's own receiver: POST /v1/traces and /v1/logs on the edge port."""
+
+    def test_opentelemetry_js_sdk_exports_in_protobuf_and_json(self):
+        with Tarmac(ephemeral=True, env=clean_env()) as t:
+            run_node_script(self, t, "otlp-sdk.js", "ok otlp sdk")
+
+    def test_a_functions_own_span_joins_its_invocation(self):
+        with Tarmac(project=TRACED, env=clean_env()) as t:
+            lam = boto3_client(t, "lambda")
+            out = json.loads(lam.invoke(FunctionName=physical_name(t, "Traced"))["Payload"].read())
+            self.assertEqual(out["answers"], [{}, {}], out)
+            deadline = time.monotonic() + 10
+            while True:
+                _, doc = t.get_json("/_tarmac/traces?trace=" + out["traceId"])
+                spans = {s["spanId"]: dict(s, service=attributes(rs["resource"])["service.name"])
+                         for rs in doc["resourceSpans"] for ss in rs["scopeSpans"] for s in ss["spans"]}
+                logs = [l for rl in doc["resourceLogs"] for sl in rl["scopeLogs"] for l in sl["logRecords"]]
+                if out["spanId"] in spans and out["parent"] in spans and any(
+                        l["body"].get("stringValue") == "sdk says hi" for l in logs):
+                    break
+                self.assertLess(time.monotonic(), deadline, json.dumps(doc)[:3000])
+                time.sleep(0.1)
+            mine = spans[out["spanId"]]
+            self.assertEqual(mine["name"], "fn-work")
+            self.assertEqual(mine["service"], "traced-fn")
+            self.assertEqual(mine["parentSpanId"], out["parent"])
+            self.assertEqual(attributes(mine)["work.items"], 3)
+            # Its parent is Tarmac's span of the invocation, within the same trace.
+            self.assertEqual(spans[out["parent"]]["traceId"], out["traceId"])
+            line = [l for l in logs if l["body"].get("stringValue") == "sdk says hi"][0]
+            self.assertEqual((line["spanId"], line["severityNumber"]), (out["spanId"], 13))
+
+    def test_bad_exports_get_a_collectors_answers(self):
+        import urllib.error
+        import urllib.request
+        with Tarmac(ephemeral=True, env=clean_env()) as t:
+            def post(path, body, ctype, encoding=None):
+                headers = {"Content-Type": ctype}
+                if encoding:
+                    headers["Content-Encoding"] = encoding
+                req = urllib.request.Request(t.edge + path, data=body, headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=5) as r:
+                        return r.status, r.read()
+                except urllib.error.HTTPError as e:
+                    return e.code, e.read()
+            good = {"traceId": "5759e988bd862e3fe1be46a994272793", "spanId": "eee19b7ec3c1b174",
+                    "name": "ok", "startTimeUnixNano": "1705314600000000000",
+                    "endTimeUnixNano": "1705314600123000000"}
+            # Every member of a span, every wrong type: the rest of the batch is kept, the
+            # bad ones counted as rejected, nothing crashes.
+            wrong = [None, True, 7, 1.5, "x", [], {}, [1, {"a": 2}]]
+            spans = [good]
+            for key in ("traceId", "spanId", "parentSpanId", "name", "kind", "startTimeUnixNano",
+                        "endTimeUnixNano", "attributes", "status", "events", "links"):
+                spans += [dict(good, **{key: w}) for w in wrong]
+            spans += [dict(good, attributes=[w]) for w in wrong]
+            spans += [dict(good, attributes=[{"key": w, "value": w}]) for w in wrong]
+            spans += [dict(good, status={"code": w, "message": w}) for w in wrong]
+            status, body = post("/v1/traces", json.dumps({"resourceSpans": [
+                {"resource": {"attributes": w}, "scopeSpans": [{"spans": spans}]} for w in wrong]}).encode(),
+                "application/json")
+            self.assertEqual(status, 200, body)
+            rejected = int(json.loads(body)["partialSuccess"]["rejectedSpans"])
+            self.assertGreater(rejected, 0)
+            self.assertLess(rejected, len(spans) * len(wrong))
+            for doc in ([], 5, "x", None, {"resourceSpans": 5}, {"resourceSpans": [5, "x", None]}):
+                status, body = post("/v1/traces", json.dumps(doc).encode(), "application/json")
+                self.assertIn(status, (200, 400), (doc, body))
+            logs = [{"timeUnixNano": w, "severityNumber": w, "body": w, "traceId": w, "spanId": w,
+                     "attributes": w} for w in wrong]
+            status, body = post("/v1/logs", json.dumps({"resourceLogs": [{"scopeLogs": [
+                {"logRecords": logs}]}]}).encode(), "application/json")
+            self.assertEqual(status, 200, body)
+            # All but the two whose time is a number (7 and 1.5 ns, read as OTLP/JSON allows).
+            self.assertEqual(int(json.loads(body)["partialSuccess"]["rejectedLogRecords"]), len(wrong) - 2)
+            self.assertEqual(post("/v1/traces", b"{", "application/json")[0], 400)
+            status, body = post("/v1/logs", b"\x0a\xff\xff", "application/x-protobuf")
+            self.assertEqual(status, 400)
+            self.assertIn(b"does not decode", body)
+            self.assertEqual(post("/v1/traces", b"{}", "application/json", "gzip")[0], 415)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 // OTLP/HTTP export: the protobuf encoding byte for byte against opentelemetry-proto's field
 // numbers, the settings as the SDKs read them, and the exporter against a collector that
-// refuses, fails, or is not there.
+// refuses, fails, or is not there; and the receiver's side: protobuf decoded back, and
+// records read from OTLP/JSON.
 #include "trace/otlpexporter.h"
+#include "trace/otlpimport.h"
 #include "trace/otlpprotobuf.h"
 
 #include <QMutex>
@@ -37,6 +39,20 @@ QByteArray bytes(std::initializer_list<int> list)
     for (int b : list)
         out += char(b);
     return out;
+}
+
+// Protobuf field `number`, length-delimited, holding `payload`.
+QByteArray lengthDelimited(int number, const QByteArray &payload)
+{
+    QByteArray out;
+    out += char((number << 3) | 2);
+    quint64 n = quint64(payload.size());
+    while (n >= 0x80) {
+        out += char(n | 0x80);
+        n >>= 7;
+    }
+    out += char(n);
+    return out + payload;
 }
 
 // A collector on the test's thread: answers each request with the next status of `statuses`
@@ -143,6 +159,85 @@ private slots:
         QVERIFY(pb.contains(bytes({0x2a, 0x04, 0x0a, 0x02, 'h', 'i'}))); // body (5)
         QVERIFY(pb.contains(bytes({0x4a, 0x10, 1, 2, 3}))); // trace_id (9)
         QVERIFY(pb.contains(bytes({0x52, 0x08, 0x11, 0x12}))); // span_id (10)
+    }
+
+    void protobufRoundTrip()
+    {
+        Span span = sampleSpan();
+        LogRecord log;
+        log.timeNs = 5;
+        log.traceId = span.traceId;
+        log.spanId = span.spanId;
+        log.source = QStringLiteral("svc");
+        log.severity = 13;
+        log.text = QStringLiteral("héllo");
+        log.requestId = QStringLiteral("req-1");
+
+        auto traces = otlp::protobufToJson(otlp::tracesToProtobuf({span}), otlp::Signal::Traces);
+        QVERIFY(traces);
+        QVERIFY2(*traces == otlp::tracesToJson({span}), traces->dump().c_str());
+        const otlp::Imported spans = otlp::importTraces(*traces);
+        QCOMPARE(spans.rejected, qint64(0));
+        QCOMPARE(spans.spans.size(), 1);
+        QCOMPARE(spans.spans.first(), span);
+
+        auto logs = otlp::protobufToJson(otlp::logsToProtobuf({log}), otlp::Signal::Logs);
+        QVERIFY(logs);
+        QVERIFY2(*logs == otlp::logsToJson({log}), logs->dump().c_str());
+        const otlp::Imported records = otlp::importLogs(*logs);
+        QCOMPARE(records.logs.size(), 1);
+        QCOMPARE(records.logs.first(), log);
+    }
+
+    void protobufThatIsNotOtlp_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QString>("problem");
+        QTest::newRow("cut varint") << bytes({0x0a, 0xff}) << QStringLiteral("cut short");
+        QTest::newRow("length past end")
+            << bytes({0x0a, 0x05, 0x01}) << QStringLiteral("runs past");
+        QTest::newRow("wrong wire type") << bytes({0x08, 0x01}) << QStringLiteral("wire type 0");
+        QTest::newRow("group") << bytes({0x0b}) << QStringLiteral("wire type 3");
+        QTest::newRow("field 0") << bytes({0x00, 0x01}) << QStringLiteral("field number 0");
+        // ResourceSpans{resource{attributes{key: "\xff"}}}: a string that is not UTF-8.
+        QTest::newRow("not utf-8") << bytes({0x0a, 0x07, 0x0a, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0xff})
+                                   << QStringLiteral("not UTF-8");
+        QTest::newRow("unknown fields skipped") << bytes({0x78, 0x01, 0x0a, 0x00}) << QString();
+    }
+
+    void protobufThatIsNotOtlp()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QString, problem);
+        const auto r = otlp::protobufToJson(body, otlp::Signal::Traces);
+        if (problem.isEmpty()) {
+            QVERIFY(r);
+            return;
+        }
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(problem), qPrintable(r.error().message));
+    }
+
+    void deepNestingIsRefused()
+    {
+        // A log record's body: an AnyValue whose array_value (5) holds values (1) that are
+        // AnyValues again, 100 deep.
+        QByteArray any;
+        for (int i = 0; i < 100; ++i)
+            any = lengthDelimited(5, lengthDelimited(1, any));
+        const QByteArray request
+            = lengthDelimited(1, lengthDelimited(2, lengthDelimited(2, lengthDelimited(5, any))));
+        const auto r = otlp::protobufToJson(request, otlp::Signal::Logs);
+        QVERIFY(!r);
+        QVERIFY2(
+            r.error().message.contains(QStringLiteral("64 deep")), qPrintable(r.error().message));
+        // 20 deep is fine.
+        any.clear();
+        for (int i = 0; i < 20; ++i)
+            any = lengthDelimited(5, lengthDelimited(1, any));
+        QVERIFY(otlp::protobufToJson(
+            lengthDelimited(1, lengthDelimited(2, lengthDelimited(2, lengthDelimited(5, any)))),
+            otlp::Signal::Logs));
     }
 
     void settingsAsTheSdksReadThem()
