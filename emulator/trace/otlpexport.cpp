@@ -3,6 +3,7 @@
 #include <QHash>
 #include <QIODevice>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -168,6 +169,52 @@ void writeGroup(ChunkWriter &w, const QString &service, const std::vector<qsizet
     w.raw("]}]}");
 }
 
+// AWS's service ids (botocore's serviceId, what OpenTelemetry's AWS SDK instrumentations put in
+// rpc.service) for Tarmac's service names; a name not here is its own id.
+QString rpcService(const QString &service)
+{
+    static const QHash<QString, QString> ids {{QStringLiteral("s3"), QStringLiteral("S3")},
+        {QStringLiteral("sqs"), QStringLiteral("SQS")},
+        {QStringLiteral("dynamodb"), QStringLiteral("DynamoDB")},
+        {QStringLiteral("dynamodbstreams"), QStringLiteral("DynamoDB Streams")},
+        {QStringLiteral("lambda"), QStringLiteral("Lambda")},
+        {QStringLiteral("sts"), QStringLiteral("STS")},
+        {QStringLiteral("iam"), QStringLiteral("IAM")},
+        {QStringLiteral("events"), QStringLiteral("EventBridge")},
+        {QStringLiteral("logs"), QStringLiteral("CloudWatch Logs")},
+        {QStringLiteral("scheduler"), QStringLiteral("Scheduler")},
+        {QStringLiteral("sns"), QStringLiteral("SNS")},
+        {QStringLiteral("stepfunctions"), QStringLiteral("SFN")},
+        {QStringLiteral("apigateway"), QStringLiteral("API Gateway")}};
+    return ids.value(service, service);
+}
+
+bool hasAttribute(const Span &span, QLatin1String key)
+{
+    return std::any_of(span.attributes.cbegin(), span.attributes.cend(),
+        [&](const Attribute &a) { return a.key == key; });
+}
+
+// OpenTelemetry's semantic conventions that a stored span implies, added on the way out
+// rather than stored with every span: an AWS API request (a server span with an AWS request
+// id) is an RPC (rpc.system "aws-api", rpc.service, rpc.method), and SQS's are messaging too.
+void addImpliedAttributes(const Span &span, Json &attributes)
+{
+    if (span.kind != SpanKindServer || span.operation.isEmpty()
+        || span.service == QLatin1String("tarmac")
+        || !hasAttribute(span, QLatin1String("aws.request_id")))
+        return;
+    const auto add = [&](const char *key, const QString &value) {
+        if (!hasAttribute(span, QLatin1String(key)))
+            attributes.push_back({{"key", key}, {"value", {{"stringValue", utf8(value)}}}});
+    };
+    add("rpc.system", QStringLiteral("aws-api"));
+    add("rpc.service", rpcService(span.service));
+    add("rpc.method", span.operation);
+    if (span.service == QLatin1String("sqs"))
+        add("messaging.system", QStringLiteral("aws_sqs"));
+}
+
 } // namespace
 
 Json anyValue(const AttributeValue &value)
@@ -213,6 +260,7 @@ Json spanToJson(const Span &span)
     j["startTimeUnixNano"] = int64String(span.startNs);
     j["endTimeUnixNano"] = int64String(span.endNs);
     Json attributes = attributesToJson(span.attributes);
+    addImpliedAttributes(span, attributes);
     if (!span.operation.isEmpty()) {
         attributes.push_back(
             {{"key", "tarmac.operation"}, {"value", {{"stringValue", utf8(span.operation)}}}});

@@ -77,6 +77,10 @@ class OtlpExport(unittest.TestCase):
                 sent = r.wait_for(r.spans, lambda s: attributes(s).get("tarmac.operation") == "SendMessage")
                 self.assertEqual(sent[0]["service"], "sqs")
                 self.assertEqual(attributes(sent[0])["http.response.status_code"], 200)
+                # OpenTelemetry's semantic conventions for an AWS API call and a queue.
+                for key, value in (("rpc.system", "aws-api"), ("rpc.service", "SQS"),
+                                   ("rpc.method", "SendMessage"), ("messaging.system", "aws_sqs")):
+                    self.assertEqual(attributes(sent[0]).get(key), value, key)
                 req = r.requests[0]
                 self.assertEqual(req["path"], "/v1/traces")
                 self.assertEqual(req["content_type"], "application/json")

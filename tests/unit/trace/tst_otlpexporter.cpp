@@ -145,6 +145,28 @@ private slots:
         QVERIFY(pb.contains(QByteArray("\x0a\x0cservice.name\x12\x05\x0a\x03svc", 21)));
     }
 
+    void awsCallsAreRpcSpans()
+    {
+        Span call = sampleSpan();
+        call.service = QStringLiteral("dynamodb");
+        call.operation = QStringLiteral("PutItem");
+        call.attributes = {{QStringLiteral("aws.request_id"), QStringLiteral("r-1")}};
+        Span internal = call;
+        internal.kind = SpanKindInternal;
+        const Json doc = otlp::tracesToJson({call, internal});
+        const Json &spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"];
+        QStringList keys;
+        for (const Json &a : spans[0]["attributes"])
+            keys.append(QString::fromStdString(a["key"].get<std::string>()) + u'='
+                + QString::fromStdString(a["value"].value("stringValue", std::string())));
+        QVERIFY2(keys.contains(QStringLiteral("rpc.system=aws-api"))
+                && keys.contains(QStringLiteral("rpc.service=DynamoDB"))
+                && keys.contains(QStringLiteral("rpc.method=PutItem"))
+                && !keys.contains(QStringLiteral("messaging.system=aws_sqs")),
+            qPrintable(keys.join(u' ')));
+        QCOMPARE(spans[1]["attributes"].size(), size_t(2)); // aws.request_id, tarmac.operation
+    }
+
     void logInProtobuf()
     {
         LogRecord log;
