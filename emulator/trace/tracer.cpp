@@ -200,8 +200,12 @@ void Tracer::writerLoop()
         }
     };
     QElapsedTimer sinceLastBatch; // invalid after an idle writer: its first batch sets no rate
+    // A writer that starts late (a loaded machine) finds records waiting: it comes from idle
+    // all the same, and lets their batch fill for an interval before it takes it.
+    bool starting = true;
     for (;;) {
-        if (!m_stop && pendingCount() == 0) {
+        if (!m_stop && (pendingCount() == 0 || starting)) {
+            starting = false;
             // Idle until a record comes, then let its batch fill. Records found here otherwise
             // were gathered during the last batch's extra interval (below).
             m_writerIdle = true;
