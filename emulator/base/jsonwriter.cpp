@@ -261,10 +261,9 @@ void appendJson(QByteArray &out, const Json &value)
 
 QByteArray jsonBytes(const Json &value)
 {
-    std::string text;
-    text.reserve(256);
-    jsonInto(text, value);
-    return QByteArray(text.data(), qsizetype(text.size()));
+    QByteArray out;
+    appendJson(out, value);
+    return out;
 }
 
 } // namespace tarmac

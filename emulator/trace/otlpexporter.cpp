@@ -425,14 +425,15 @@ OtlpExporter::Answer OtlpExporter::post(const QUrl &url, const QByteArray &body)
     if (c.hostPort != hostPort)
         c.close();
 
-    QByteArray request = "POST "
-        + url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment)
+    QByteArray target
+        = url.toEncoded(QUrl::RemoveScheme | QUrl::RemoveAuthority | QUrl::RemoveFragment);
+    if (target.isEmpty())
+        target = "/";
+    QByteArray request = "POST " + target
         + " HTTP/1.1\r\nHost: " + url.authority(QUrl::FullyEncoded).toUtf8()
         + "\r\nUser-Agent: tarmac/" TARMAC_VERSION "\r\nContent-Type: "
         + (m_options.json ? "application/json" : "application/x-protobuf")
         + "\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";
-    if (request.startsWith("POST  "))
-        request.replace(0, 6, "POST / ");
     for (const auto &[name, value] : m_options.headers)
         request += name + ": " + value + "\r\n";
     request += "\r\n";

@@ -1,6 +1,7 @@
 #include "trace/otlpimport.h"
 
 #include "base/jsonwriter.h"
+#include "trace/otlpprotobuf.h"
 
 #include <cmath>
 #include <optional>
@@ -39,28 +40,10 @@ std::optional<QString> text(const Json &object, std::string_view name)
     return QString::fromStdString(*v->get_ptr<const Json::string_t *>());
 }
 
-// 64-bit integers: decimal strings in OTLP/JSON, numbers accepted too.
+// OTLP/JSON's 64-bit integers (otlp::integerOf) of a member that may be missing.
 std::optional<qint64> integer(const Json *v)
 {
-    if (!v)
-        return std::nullopt;
-    if (v->is_number_integer())
-        return v->get<qint64>();
-    if (v->is_number_float()) {
-        const double d = v->get<double>();
-        if (std::isfinite(d) && std::abs(d) < 9.2e18)
-            return qint64(d);
-        return std::nullopt;
-    }
-    if (v->is_string()) {
-        bool ok = false;
-        const qint64 n
-            = QByteArray::fromStdString(*v->get_ptr<const Json::string_t *>()).toLongLong(&ok);
-        if (ok)
-            return n;
-        // fixed64 timestamps past INT64_MAX do not exist before the year 2262.
-    }
-    return std::nullopt;
+    return v ? integerOf(*v) : std::nullopt;
 }
 
 // An enum by number or by its protobuf name ("SPAN_KIND_SERVER" -> 2).
@@ -235,32 +218,32 @@ void importLog(Imported &out, const Json &l, const QString &service)
     out.logs.append(std::move(log));
 }
 
-} // namespace
-
-Imported importTraces(const Json &request)
+// Every record of a request (resources, their scopes, their records), each read by `one` with
+// its resource's service name.
+Imported importEach(const Json &request, std::string_view resources, std::string_view scopes,
+    std::string_view records, void (*one)(Imported &, const Json &, const QString &))
 {
     Imported out;
-    for (const Json &resource : list(request, "resourceSpans")) {
+    for (const Json &resource : list(request, resources)) {
         const QString service = serviceOf(resource);
-        for (const Json &scope : list(resource, "scopeSpans")) {
-            for (const Json &span : list(scope, "spans"))
-                importSpan(out, span, service);
+        for (const Json &scope : list(resource, scopes)) {
+            for (const Json &record : list(scope, records))
+                one(out, record, service);
         }
     }
     return out;
 }
 
+} // namespace
+
+Imported importTraces(const Json &request)
+{
+    return importEach(request, "resourceSpans", "scopeSpans", "spans", importSpan);
+}
+
 Imported importLogs(const Json &request)
 {
-    Imported out;
-    for (const Json &resource : list(request, "resourceLogs")) {
-        const QString service = serviceOf(resource);
-        for (const Json &scope : list(resource, "scopeLogs")) {
-            for (const Json &log : list(scope, "logRecords"))
-                importLog(out, log, service);
-        }
-    }
-    return out;
+    return importEach(request, "resourceLogs", "scopeLogs", "logRecords", importLog);
 }
 
 } // namespace tarmac::otlp

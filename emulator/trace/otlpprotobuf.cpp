@@ -17,6 +17,30 @@
 
 namespace tarmac::otlp {
 
+std::optional<qint64> integerOf(const Json &v)
+{
+    if (v.is_number_integer())
+        return v.get<qint64>();
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        if (std::isfinite(d) && d >= -9.2e18 && d <= 9.2e18)
+            return qint64(d);
+        return std::nullopt;
+    }
+    if (v.is_string()) {
+        const std::string &s = *v.get_ptr<const Json::string_t *>();
+        if (s.empty())
+            return std::nullopt;
+        char *end = nullptr;
+        errno = 0;
+        const long long n = std::strtoll(s.c_str(), &end, 10);
+        if (errno || end != s.c_str() + s.size())
+            return std::nullopt;
+        return qint64(n);
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 // How a member of the JSON document is written (protobuf wire types in brackets).
@@ -207,31 +231,6 @@ void putBytes(std::string &out, int number, std::string_view bytes)
     putTag(out, number, Len);
     putVarint(out, bytes.size());
     out.append(bytes);
-}
-
-// A JSON integer, or a decimal string of one (OTLP/JSON's 64-bit integers).
-std::optional<int64_t> integerOf(const Json &v)
-{
-    if (v.is_number_integer())
-        return v.get<int64_t>();
-    if (v.is_number_float()) {
-        const double d = v.get<double>();
-        if (std::isfinite(d) && d >= -9.2e18 && d <= 9.2e18)
-            return int64_t(d);
-        return std::nullopt;
-    }
-    if (v.is_string()) {
-        const std::string &s = *v.get_ptr<const Json::string_t *>();
-        if (s.empty())
-            return std::nullopt;
-        char *end = nullptr;
-        errno = 0;
-        const long long n = std::strtoll(s.c_str(), &end, 10);
-        if (errno || end != s.c_str() + s.size())
-            return std::nullopt;
-        return int64_t(n);
-    }
-    return std::nullopt;
 }
 
 std::optional<uint64_t> unsignedOf(const Json &v)

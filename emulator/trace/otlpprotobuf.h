@@ -6,6 +6,8 @@
 
 #include <QByteArray>
 
+#include <optional>
+
 namespace tarmac::otlp {
 
 // OTLP's binary encoding (opentelemetry-proto: ExportTraceServiceRequest and
@@ -17,6 +19,9 @@ namespace tarmac::otlp {
 enum class Signal { Traces, Logs };
 
 QByteArray jsonToProtobuf(const Json &document, Signal signal);
+// OTLP/JSON's 64-bit integer: a decimal string, or a JSON number (which receivers accept too);
+// nullopt for anything else or out of range.
+std::optional<qint64> integerOf(const Json &value);
 // The other way, for Tarmac's own receiver (/v1/traces, /v1/logs on the edge port): the
 // request as OTLP/JSON (ids as hex, 64-bit integers as decimal strings). Fields it does not
 // know are skipped; a body that is not protobuf (cut short, a wire type that does not fit the
