@@ -538,7 +538,11 @@ void Dispatcher::finish(const Entry &e, const DeliveryResult &r, qint64 startedN
             .service = local ? e.delivery.origin.section(u'.', 0, 0) : QStringLiteral("tarmac"),
             .operation = QStringLiteral("Dispatch"),
             .name = QStringLiteral("dispatch ") + e.delivery.functionName,
-            .kind = SpanKindInternal,
+            // OpenTelemetry's FaaS conventions: the invoker's side of a synchronous
+            // invocation is a client, of an asynchronous one (an event handed over) a producer.
+            .kind = local          ? SpanKindInternal
+                : e.delivery.async ? SpanKindProducer
+                                   : SpanKindClient,
             .startNs = e.submittedNs,
             .endNs = finishedNs,
             .error = succeeded ? QString() : (r.errorType.isEmpty() ? status : r.errorType),

@@ -289,7 +289,13 @@ class Replay(unittest.TestCase):
             self.assertEqual(status, 200, summary)
             self.assertIn("words: 8", summary)
             self.assertEqual(call(t, "GET", "/summaries"), (200, '["notes/today.txt.txt"]'))
+            # The API's authorizer saw the same requests: its deliveries are there too.
             r = run_tarmac("record", "export", "--edge", t.edge, "--origin", "apigateway")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertEqual(sorted(json.loads(l)["target"] for l in r.stdout.splitlines()),
+                             ["ApiFunction"] * 3 + ["AuthorizerFunction"] * 3)
+            r = run_tarmac("record", "export", "--edge", t.edge, "--origin", "apigateway",
+                           "--function", "ApiFunction")
             self.assertEqual(r.returncode, 0, r.stderr)
             lines = [json.loads(l) for l in r.stdout.splitlines()]
             self.assertEqual(len(lines), 3, r.stdout)

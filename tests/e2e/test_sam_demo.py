@@ -44,7 +44,7 @@ class Demo(unittest.TestCase):
             wait_for(lambda: "  UploadsBucketName: demo-uploads" in t.stdout_lines, timeout=5, what="outputs")
             self.assertEqual(t.stdout_lines[1], "Outputs:")
             self.assertIn("  SummariesBucketName: demo-summaries", t.stdout_lines)
-            report = ("tarmac: template.yaml: stack demo, 11 resource(s) (+15 made by the SAM "
+            report = ("tarmac: template.yaml: stack demo, 14 resource(s) (+20 made by the SAM "
                       "transform), everything emulated")
             wait_for(lambda: report in t.stderr_lines, timeout=5, what=report)
 
@@ -159,10 +159,14 @@ class DemoApi(unittest.TestCase):
                     return None
                 trace = [s for s in spans if s["traceId"] == puts[0]["traceId"]]
                 roots = [s for s in trace if not s.get("parentSpanId")]
-                invocations = [s for s in trace if s["name"].endswith(" invoke")]
-                # The API's function, the summariser, the indexer and the notes' counter.
-                return (roots, invocations) if len(invocations) == 4 and roots else None
-            roots, invocations = wait_for(linked, timeout=15, what="one trace from the request")
+                invoked = " ".join(s["name"] for s in trace if s["name"].endswith(" invoke"))
+                # The authorizer, the API's function, the summariser, the indexer, the notes'
+                # counter and the event bus's activity function.
+                every = all(f in invoked for f in ("AuthorizerFunction", "ApiFunction",
+                            "SummarizeFunction", "IndexFunction", "CounterFunction",
+                            "ActivityFunction"))
+                return (roots, invoked) if every and roots else None
+            roots, _ = wait_for(linked, timeout=15, what="one trace from the request")
             self.assertEqual(len(roots), 1)
             self.assertEqual(attr(roots[0], "url.path"), "/_aws/execute-api/%s/uploads/notes/api.txt"
                              % url.rsplit("/", 1)[1])

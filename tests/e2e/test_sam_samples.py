@@ -8,38 +8,15 @@ its output must hold TEXT, waited for (up to 20 s) where the app works asynchron
 default ports in the commands (4566, 3000) are replaced by the test Tarmac's.
 """
 import os
-import re
 import subprocess
 import time
 import unittest
 
 from harness import Tarmac
+from readme_session import readme_steps
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLES = os.path.join(HERE, "templates", "sam-samples")
-EXPECT = re.compile(r"^# → (.*)$")
-
-
-def readme_steps(path):
-    """[(command, [expected texts])] from the README's ```sh blocks."""
-    steps = []
-    in_block = False
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if line.startswith("```"):
-                in_block = line.strip() == "```sh" if not in_block else False
-                continue
-            if not in_block or not line.strip():
-                continue
-            m = EXPECT.match(line)
-            if m:
-                steps[-1][1].append(m.group(1))
-            elif not line.startswith("#"):
-                steps.append((line, []))
-    return steps
-
-
 class SamSamples(unittest.TestCase):
     def run_readme(self, name):
         folder = os.path.join(SAMPLES, name)

@@ -516,6 +516,9 @@ void S3RestApi::handle(HttpRequest &&request, HttpResponder responder)
     response.headers.add("x-amz-id-2", call.request.requestId);
     response.service = QStringLiteral("s3");
     response.operation = call.operation;
+    // OpenTelemetry's AWS SDK convention names the bucket on the call's own span too.
+    if (!call.bucket.isEmpty())
+        response.spanAttributes.append({QStringLiteral("aws.s3.bucket"), call.bucket});
 
     if (m_tracer) {
         Span span = makeSpan({.traceId = call.request.traceId,

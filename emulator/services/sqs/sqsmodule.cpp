@@ -3,12 +3,14 @@
 #include "base/ids.h"
 #include "base/json.h"
 
+#include "base/clock.h"
 #include "services/sqs/sqseventsource.h"
 #include "services/sqs/sqsjsonapi.h"
 #include "services/sqs/sqsrequests.h"
 #include "services/sqs/sqsresources.h"
 #include "services/sqs/sqsstore.h"
 #include "trace/tracecontext.h"
+#include "trace/tracer.h"
 
 #include <QFile>
 #include <QLocale>
@@ -16,6 +18,44 @@
 #include <limits>
 
 namespace tarmac {
+
+namespace {
+
+// A message moved to its dead-letter queue: a line in the terminal (a warning: something
+// failed for good) and a span, both in the sender's trace when the message carries one.
+void deadLettered(Tracer *tracer, const Clock &clock, const SqsStore::DeadLettered &d)
+{
+    const qint64 nowNs = clock.nowNs();
+    const auto context = TraceContext::fromXRay(d.traceHeader.toLatin1());
+    const QByteArray traceId = context ? context->traceId : TraceContext::newTrace(clock).traceId;
+    const QByteArray spanId = TraceContext::newSpanId();
+    LogRecord log;
+    log.timeNs = nowNs;
+    log.traceId = traceId;
+    log.spanId = spanId;
+    log.source = QStringLiteral("sqs");
+    log.severity = LogSeverityWarn;
+    log.text = QStringLiteral("%1: message %2 moved to the dead-letter queue %3 after %4 receives")
+                   .arg(d.queue, d.messageId, d.deadLetterQueue)
+                   .arg(d.receiveCount);
+    tracer->record(std::move(log));
+    tracer->record(makeSpan({.traceId = traceId,
+        .spanId = spanId,
+        .parentSpanId = context ? context->parentSpanId : QByteArray(),
+        .service = QStringLiteral("sqs"),
+        .operation = QStringLiteral("MoveToDeadLetterQueue"),
+        .name = d.queue + QStringLiteral(" dead-letter"),
+        .kind = SpanKindProducer,
+        .startNs = nowNs,
+        .endNs = nowNs,
+        .attributes = {{QStringLiteral("messaging.system"), QStringLiteral("aws_sqs")},
+            {QStringLiteral("messaging.destination.name"), d.deadLetterQueue},
+            {QStringLiteral("messaging.message.id"), d.messageId},
+            {QStringLiteral("tarmac.sqs.source_queue"), d.queue},
+            {QStringLiteral("tarmac.sqs.receive_count"), qint64(d.receiveCount)}}}));
+}
+
+} // namespace
 
 SqsModule::SqsModule(QObject *parent)
     : ServiceModule(parent)
@@ -55,6 +95,11 @@ Result<void> SqsModule::start(const EngineContext &context)
         if (mappings)
             mappings->wake(store->arnOf(queue));
     });
+    if (Tracer *tracer = context.tracer) {
+        const Clock *clock = context.clock;
+        m_store->setDeadLettered(
+            [tracer, clock](const SqsStore::DeadLettered &d) { deadLettered(tracer, *clock, d); });
+    }
     m_edgeUrl = context.edgeUrl;
     m_targets = context.messageTargets;
     if (m_targets)

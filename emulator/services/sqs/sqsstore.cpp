@@ -998,6 +998,7 @@ Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
     if (!dlq)
         return makeError(QStringLiteral("Internal"), QStringLiteral("no dead-letter queue"));
     const qint64 oldSeq = m.seq;
+    const int receiveCount = m.receiveCount;
     m.seq = m_nextSeq++;
     resetForMove(m, *dlq, nowMs, q.name);
     auto r = m_store->write([&](Database &db) {
@@ -1005,6 +1006,9 @@ Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
     });
     if (!r)
         return r;
+    if (m_deadLettered)
+        m_deadLettered({q.name, dlq->name, m.id, receiveCount,
+            QString::fromLatin1(m.systemAttributes.value(QStringLiteral("AWSTraceHeader")).value)});
     index(*dlq, m);
     dlq->messages.emplace(m.seq, std::move(m));
     return {};
@@ -1409,6 +1413,11 @@ int SqsStore::receivableCount(const QString &name, int cap) const
 void SqsStore::setMessageAvailable(std::function<void(const QString &)> callback)
 {
     m_messageAvailable = std::move(callback);
+}
+
+void SqsStore::setDeadLettered(std::function<void(const DeadLettered &)> callback)
+{
+    m_deadLettered = std::move(callback);
 }
 
 void SqsStore::notify(const QString &queue)

@@ -183,6 +183,18 @@ public:
     // Called (outside the lock) with the queue's name whenever a message may have become
     // receivable: a send, a visibility change to 0, a purge's end. Set once, before use.
     void setMessageAvailable(std::function<void(const QString &queue)> callback);
+    // A message that its queue's RedrivePolicy moved to the dead-letter queue.
+    struct DeadLettered
+    {
+        QString queue;
+        QString deadLetterQueue;
+        QString messageId;
+        int receiveCount = 0;
+        QString traceHeader; // its AWSTraceHeader, or empty
+    };
+    // Called (under the store's lock: record, do not call back) for each such move. Set once,
+    // before use.
+    void setDeadLettered(std::function<void(const DeadLettered &)> callback);
 
     // AWS's MD5 of message attributes (what SDKs verify): the names sorted, each encoded as
     // length-prefixed name, data type, a transport byte (1 string, 2 binary) and value.
@@ -231,6 +243,7 @@ private:
     std::map<QString, std::unique_ptr<Queue>> m_queues;
     qint64 m_nextSeq = 1;
     std::function<void(const QString &)> m_messageAvailable;
+    std::function<void(const DeadLettered &)> m_deadLettered;
     std::unique_ptr<WakeableThread> m_saver; // saveReceives() kReceiveSaveDelayMs after a wake
 };
 

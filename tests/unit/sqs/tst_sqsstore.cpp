@@ -307,14 +307,28 @@ void TestSqsStore::redriveToDeadLetterQueue()
                            "\"maxReceiveCount\":\"2\"}")}},
         {}));
     QCOMPARE(*m_sqs->deadLetterSources(dlq), QStringList {q});
-    auto sent = m_sqs->send(q, body("poison"));
+    QList<SqsStore::DeadLettered> told; // what the terminal and the trace are told
+    m_sqs->setDeadLettered([&told](const SqsStore::DeadLettered &d) { told.append(d); });
+    SqsSendRequest poison = body("poison");
+    const QString header = QStringLiteral("Root=1-5759e988-bd862e3fe1be46a994272793;"
+                                          "Parent=53995c3f42cd8ad8;Sampled=1");
+    poison.systemAttributes.insert(
+        QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), header.toLatin1()});
+    auto sent = m_sqs->send(q, poison);
     for (int i = 1; i <= 2; ++i) {
         auto got = m_sqs->receive(q, 1, 0);
         QCOMPARE(got->size(), 1);
         QCOMPARE(got->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
             QString::number(i));
     }
+    QVERIFY(told.isEmpty());
     QVERIFY(m_sqs->receive(q, 1, 0)->isEmpty()); // the third receive moves it instead
+    QCOMPARE(told.size(), 1);
+    QCOMPARE(told[0].queue, q);
+    QCOMPARE(told[0].deadLetterQueue, dlq);
+    QCOMPARE(told[0].messageId, sent->messageId);
+    QCOMPARE(told[0].receiveCount, 2);
+    QCOMPARE(told[0].traceHeader, header);
     auto dead = m_sqs->receive(dlq, 10);
     QCOMPARE(dead->size(), 1);
     QCOMPARE(dead->at(0).messageId, sent->messageId);
