@@ -1,6 +1,6 @@
 """The apps SAM users start from (templates/sam-samples/: `sam init`'s hello worlds in Python and Node.js and the
 serverless-patterns shapes: a scheduled job, a DynamoDB stream processor, S3 -> function ->
-DynamoDB, an EventBridge fan-out), each started unchanged and driven by the commands of its
+DynamoDB, an EventBridge fan-out, an SQS worker with a dead-letter queue), each started unchanged and driven by the commands of its
 own README, run as a user would run them: the aws CLI and curl.
 
 A README's ```sh block is run line by line with bash; a `# → TEXT` line under a command means
@@ -63,6 +63,9 @@ class SamSamples(unittest.TestCase):
 
     def test_eventbridge_fanout(self):
         self.run_readme("eventbridge-fanout")
+
+    def test_sqs_worker(self):
+        self.run_readme("sqs-worker")
 
     def test_every_sample_has_its_test(self):
         tested = {n[len("test_"):].replace("_", "-") for n in dir(self) if n.startswith("test_")}
