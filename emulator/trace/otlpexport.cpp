@@ -200,9 +200,12 @@ bool hasAttribute(const Span &span, QLatin1String key)
 // id) is an RPC (rpc.system "aws-api", rpc.service, rpc.method), and SQS's are messaging too.
 void addImpliedAttributes(const Span &span, Json &attributes)
 {
+    // A request to an API's own routes (the API port: aws.apigateway.api_id) is an HTTP
+    // server's, not a call of an AWS API.
     if (span.kind != SpanKindServer || span.operation.isEmpty()
         || span.service == QLatin1String("tarmac")
-        || !hasAttribute(span, QLatin1String("aws.request_id")))
+        || !hasAttribute(span, QLatin1String("aws.request_id"))
+        || hasAttribute(span, QLatin1String("aws.apigateway.api_id")))
         return;
     const auto add = [&](const char *key, const QString &value) {
         if (!hasAttribute(span, QLatin1String(key)))

@@ -149,6 +149,8 @@ class DemoSession(unittest.TestCase):
                 self.assertLessEqual(int(s["endTimeUnixNano"]), int(parent["endTimeUnixNano"]),
                                      "%s ends after its parent %s" % (s["name"], parent["name"]))
         self.assertEqual({kind(s) for s in trace}, {SERVER, CLIENT, PRODUCER, CONSUMER, INTERNAL})
+        # The API's routes are HTTP, not AWS calls.
+        self.assertIsNone(attr(root, "rpc.system"))
 
         # The AWS calls the functions made, as clients of the AWS APIs.
         calls = [s for s in trace if attr(s, "rpc.system") == "aws-api"]

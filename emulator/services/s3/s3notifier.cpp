@@ -128,12 +128,19 @@ void S3Notifier::onEvent(const S3Event &event)
         const QByteArray payload = record(event, target.id, m_region);
         if (target.kind != QLatin1String("CloudFunction")) {
             // A queue (or a topic): the record is the message, on the request's trace.
+            // The message's parent is the hand-over's span, so that the consumer's poll
+            // hangs under it.
             QString undeliverable = QStringLiteral("no service takes messages for it");
             if (m_targets && m_targets->handles(target.arn)) {
-                auto sent = m_targets->deliver(
-                    target.arn, {payload, event.origin.traceId, event.origin.spanId, {}});
-                if (sent)
+                const bool traced = m_tracer && !event.origin.traceId.isEmpty();
+                const QByteArray spanId = traced ? TraceContext::newSpanId() : QByteArray();
+                auto sent = m_targets->deliver(target.arn,
+                    {payload, event.origin.traceId, traced ? spanId : event.origin.spanId, {}});
+                if (sent) {
+                    if (traced)
+                        m_tracer->record(notifySpan(event, target.arn, spanId, {}));
                     continue;
+                }
                 undeliverable = sent.error().message;
             }
             reportUndeliverable(event, target.arn, undeliverable);
@@ -172,21 +179,9 @@ void S3Notifier::reportUndeliverable(
         return;
     // The event has nowhere to go. Say so where the user looks.
     const QString key = QString::fromUtf8(event.key);
-    const qint64 now = m_clock->nowNs();
-    Span span = makeSpan({.traceId = event.origin.traceId,
-        .parentSpanId = event.origin.spanId,
-        .service = QStringLiteral("s3"),
-        .operation = QStringLiteral("Notify"),
-        .name = QStringLiteral("S3 notify ") + target,
-        .kind = SpanKindProducer,
-        .startNs = now,
-        .endNs = now,
-        .error = QStringLiteral("undeliverable: ") + reason,
-        .attributes = {{QStringLiteral("aws.s3.bucket"), event.bucket},
-            {QStringLiteral("aws.s3.key"), key}, {QStringLiteral("s3.event"), event.eventName},
-            {QStringLiteral("messaging.destination.name"), target}}});
+    Span span = notifySpan(event, target, {}, QStringLiteral("undeliverable: ") + reason);
     LogRecord log;
-    log.timeNs = now;
+    log.timeNs = span.startNs;
     log.traceId = span.traceId;
     log.spanId = span.spanId;
     log.source = QStringLiteral("s3");
@@ -195,6 +190,29 @@ void S3Notifier::reportUndeliverable(
                    .arg(event.eventName, event.bucket, key, target, reason);
     m_tracer->record(std::move(span));
     m_tracer->record(std::move(log));
+}
+
+Span S3Notifier::notifySpan(
+    const S3Event &event, const QString &target, QByteArray spanId, const QString &error) const
+{
+    const qint64 now = m_clock->nowNs();
+    Span span = makeSpan({.traceId = event.origin.traceId,
+        .spanId = std::move(spanId),
+        .parentSpanId = event.origin.spanId,
+        .service = QStringLiteral("s3"),
+        .operation = QStringLiteral("Notify"),
+        .name = QStringLiteral("S3 notify ") + target.section(u':', -1),
+        .kind = SpanKindProducer,
+        .startNs = now,
+        .endNs = now,
+        .error = error,
+        .attributes = {{QStringLiteral("aws.s3.bucket"), event.bucket},
+            {QStringLiteral("aws.s3.key"), QString::fromUtf8(event.key)},
+            {QStringLiteral("s3.event"), event.eventName},
+            {QStringLiteral("messaging.destination.name"), target}}});
+    if (target.startsWith(QLatin1String("arn:aws:sqs:")))
+        span.attributes.append({QStringLiteral("messaging.system"), QStringLiteral("aws_sqs")});
+    return span;
 }
 
 Result<void> S3Notifier::checkTargets(const s3xml::NotificationConfiguration &configuration) const

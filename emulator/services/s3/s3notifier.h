@@ -22,6 +22,8 @@ class Tracer;
 // record as a message (MessageTargets). An event that cannot be queued (no service for the
 // target, a failed write) is recorded as undeliverable: a log line and an error span.
 // Thread-safe; bucket configurations are cached and re-read after invalidate().
+struct Span;
+
 class S3Notifier
 {
 public:
@@ -50,6 +52,10 @@ public:
 private:
     std::shared_ptr<const s3xml::NotificationConfiguration> configuration(const QString &bucket);
     void reportUndeliverable(const S3Event &event, const QString &target, const QString &reason);
+    // The hand-over of an event to a queue or topic (a producer span under the request), with
+    // the error when it had nowhere to go.
+    Span notifySpan(
+        const S3Event &event, const QString &target, QByteArray spanId, const QString &error) const;
 
     S3Store *m_store;
     DeliverySink *m_sink;

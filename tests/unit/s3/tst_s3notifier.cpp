@@ -3,6 +3,7 @@
 #include "base/clock.h"
 #include "base/json.h"
 #include "functions/delivery.h"
+#include "services/messagetargets.h"
 #include "store/store.h"
 #include "trace/tracequery.h"
 #include "trace/tracer.h"
@@ -158,6 +159,57 @@ private slots:
         QVERIFY2(logs->first().text.contains(
                      QStringLiteral("undeliverable to function resize: disk full")),
             qPrintable(logs->first().text));
+    }
+
+    void queueTargetGetsTheRecordUnderAProducerSpan()
+    {
+        struct Queue : MessageTarget
+        {
+            Result<void> deliverMessage(const QString &arn, const TargetMessage &m) override
+            {
+                got.append({arn, m});
+                return {};
+            }
+            bool targetExists(const QString &) const override { return true; }
+            QList<std::pair<QString, TargetMessage>> got;
+        } queue;
+        MessageTargets targets;
+        targets.add(QStringLiteral("sqs"), &queue);
+        const QString arn = QStringLiteral("arn:aws:sqs:us-east-1:000000000000:jobs");
+        QVERIFY(
+            m_s3->setBucketDocument(QStringLiteral("photos"), S3Store::BucketDocument::Notification,
+                "<NotificationConfiguration><QueueConfiguration><Id>q</Id><Queue>" + arn.toUtf8()
+                    + "</Queue><Event>s3:ObjectCreated:*</Event></QueueConfiguration>"
+                      "</NotificationConfiguration>"));
+        auto tracer = Tracer::open(m_dir->filePath(QStringLiteral("traces.db")));
+        QVERIFY(tracer);
+        RecordingSink sink;
+        S3Notifier notifier(m_s3.get(), &sink, tracer->get(), &m_clock, QStringLiteral("us-east-1"),
+            QStringLiteral("000000000000"));
+        notifier.setMessageTargets(&targets);
+        const S3Event event = makeEvent(QStringLiteral("ObjectCreated:Put"), "a.txt");
+        notifier.onEvent(event);
+        targets.remove(&queue);
+        QCOMPARE(queue.got.size(), 1);
+        QCOMPARE(queue.got[0].first, arn);
+        const TargetMessage &m = queue.got[0].second;
+        QVERIFY(parseJson(m.body)->contains("Records"));
+        // The message's parent is the hand-over, a producer under the request's span.
+        QCOMPARE(m.traceId, event.origin.traceId);
+        (*tracer)->flush();
+        auto query = TraceQuery::open(m_dir->filePath(QStringLiteral("traces.db")));
+        QVERIFY(query);
+        auto spans = (*query)->trace(event.origin.traceId);
+        QVERIFY(spans);
+        QCOMPARE(spans->size(), 1);
+        const Span &notify = spans->first();
+        QCOMPARE(notify.name, QStringLiteral("S3 notify jobs"));
+        QCOMPARE(notify.kind, int(SpanKindProducer));
+        QCOMPARE(notify.spanId, m.parentSpanId);
+        QCOMPARE(notify.parentSpanId, event.origin.spanId);
+        QVERIFY(notify.attributes.contains(
+            {QStringLiteral("messaging.system"), QStringLiteral("aws_sqs")}));
+        QCOMPARE(notify.statusCode, 0);
     }
 
 private:

@@ -153,7 +153,13 @@ private slots:
         call.attributes = {{QStringLiteral("aws.request_id"), QStringLiteral("r-1")}};
         Span internal = call;
         internal.kind = SpanKindInternal;
-        const Json doc = otlp::tracesToJson({call, internal});
+        // A request to an API's own route is an HTTP server's span, not an AWS call.
+        Span route = call;
+        route.service = QStringLiteral("apigateway");
+        route.operation = QStringLiteral("GET /notes");
+        route.attributes.append(
+            {QStringLiteral("aws.apigateway.api_id"), QStringLiteral("a1b2c3d4e5")});
+        const Json doc = otlp::tracesToJson({call, internal, route});
         const Json &spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"];
         QStringList keys;
         for (const Json &a : spans[0]["attributes"])
@@ -165,6 +171,15 @@ private slots:
                 && !keys.contains(QStringLiteral("messaging.system=aws_sqs")),
             qPrintable(keys.join(u' ')));
         QCOMPARE(spans[1]["attributes"].size(), size_t(2)); // aws.request_id, tarmac.operation
+        // (under a resource of its own: service.name apigateway)
+        size_t routeAttributes = 0;
+        for (const Json &r : doc["resourceSpans"]) {
+            for (const Json &s : r["scopeSpans"][0]["spans"]) {
+                if (s["name"] == route.name.toStdString())
+                    routeAttributes = s["attributes"].size();
+            }
+        }
+        QCOMPARE(routeAttributes, size_t(3)); // and aws.apigateway.api_id
     }
 
     void logInProtobuf()
