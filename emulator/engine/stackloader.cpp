@@ -1344,6 +1344,12 @@ private:
                 m_loader.report(Level::Unsupported, value ? Kind::Value : Kind::Property, subject,
                     pathOf(property), note);
             }
+            void ignored(const QString &subject, const QStringList &property, const QString &note,
+                bool value) override
+            {
+                m_loader.report(Level::Ignored, value ? Kind::Value : Kind::Property, subject,
+                    pathOf(property), note);
+            }
             Error error(const QStringList &property, const QString &message) const override
             {
                 return m_loader.error(pathOf(property), message);

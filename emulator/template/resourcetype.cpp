@@ -19,6 +19,8 @@ ResourceIdentity ResourceType::identity(
 }
 ResourceCheck::~ResourceCheck() = default;
 
+void ResourceCheck::ignored(const QString &, const QStringList &, const QString &, bool) { }
+
 QString ResourceCheck::madeRoleArn(const QString &logicalId) const
 {
     const Json arn = attribute(logicalId + QStringLiteral("Role"), QStringLiteral("Arn"));

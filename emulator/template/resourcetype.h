@@ -92,6 +92,10 @@ public:
     virtual void unsupported(const QString &subject, const QStringList &property,
         const QString &note, bool value = false)
         = 0;
+    // An item of the report that Tarmac accepts and deliberately leaves without effect
+    // locally (an observability layer, …), with what happens instead.
+    virtual void ignored(const QString &subject, const QStringList &property, const QString &note,
+        bool value = false);
     // The error CloudFormation would give for the property (the resource itself when empty),
     // with its position.
     virtual Error error(const QStringList &property, const QString &message) const = 0;

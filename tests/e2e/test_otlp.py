@@ -151,6 +151,13 @@ class OtlpReceiver_(unittest.TestCase):
             run_node_script(self, t, "otlp-sdk.js", "ok otlp sdk")
 
     def test_a_functions_own_span_joins_its_invocation(self):
+        # The ADOT layer and its exec wrapper are reported, and the function runs without them.
+        r = run_tarmac("check", TRACED)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("ignored value layer arn:aws:lambda:us-east-1:901920570463:layer:"
+                      "aws-otel-python-amd64-ver-1-25-0:1", r.stdout)
+        self.assertIn("ignored value AWS_LAMBDA_EXEC_WRAPPER /opt/otel-instrument", r.stdout)
+        self.assertIn("everything runs; 2 thing(s) accepted and ignored", r.stdout)
         with Tarmac(project=TRACED, env=clean_env()) as t:
             lam = boto3_client(t, "lambda")
             out = json.loads(lam.invoke(FunctionName=physical_name(t, "Traced"))["Payload"].read())

@@ -44,6 +44,23 @@ bool runtimeIsEmulated(const QString &runtime)
         || runtime.startsWith(QLatin1String("provided"));
 }
 
+// The public OpenTelemetry layers (arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION): the
+// AWS Distro for OpenTelemetry's (aws-otel-*, and AWSOpenTelemetryDistro* of Application
+// Signals) and the OpenTelemetry Lambda project's (opentelemetry-*).
+bool isOpenTelemetryLayer(const QString &arn)
+{
+    const QStringList parts = arn.split(u':');
+    if (parts.size() != 8 || parts[0] != QLatin1String("arn") || parts[5] != QLatin1String("layer"))
+        return false;
+    const QString &account = parts[4];
+    const QString &name = parts[6];
+    return (account == QLatin1String("901920570463") && name.startsWith(QLatin1String("aws-otel-")))
+        || (account == QLatin1String("615299751070")
+            && name.startsWith(QLatin1String("AWSOpenTelemetryDistro")))
+        || (account == QLatin1String("184161586896")
+            && name.startsWith(QLatin1String("opentelemetry-")));
+}
+
 QList<PropertySupport> functionCommon()
 {
     return {
@@ -189,6 +206,7 @@ public:
             if (!m_p["Layers"].is_array())
                 return m_check.error({QStringLiteral("Layers")},
                     QStringLiteral("Layers is a list of layer version ARNs"));
+            bool openTelemetryLayer = false;
             for (size_t i = 0; i < m_p["Layers"].size(); ++i) {
                 const Json &l = m_p["Layers"][i];
                 const QString arn = l.is_string() ? qs(l.get<std::string>()) : QString();
@@ -208,6 +226,15 @@ public:
                             QStringLiteral("the folder %1 given for layer %2 does not exist")
                                 .arg(folder, arn));
                     f.layerDirs.append(folder);
+                } else if (isOpenTelemetryLayer(arn)) {
+                    openTelemetryLayer = true;
+                    m_check.ignored(QStringLiteral("layer ") + arn,
+                        {QStringLiteral("Layers"), QString::number(i)},
+                        QStringLiteral("an OpenTelemetry layer (ADOT or OpenTelemetry Lambda) is "
+                                       "not run locally: Tarmac traces the function itself, and "
+                                       "an OpenTelemetry SDK in the function's own code exports "
+                                       "to Tarmac's receiver (OTEL_EXPORTER_OTLP_ENDPOINT)"),
+                        true);
                 } else {
                     m_check.unsupported(QStringLiteral("layer ") + arn,
                         {QStringLiteral("Layers"), QString::number(i)},
@@ -215,6 +242,18 @@ public:
                                        "or given with --layer ARN=DIR, are available"),
                         true);
                 }
+            }
+            // The layer's exec wrapper (/opt/otel-instrument, /opt/otel-handler, …) is not
+            // there: the function starts without it rather than not at all.
+            const QString wrapper = f.environment.value(QStringLiteral("AWS_LAMBDA_EXEC_WRAPPER"));
+            if (openTelemetryLayer && wrapper.startsWith(QLatin1String("/opt/otel"))) {
+                f.environment.remove(QStringLiteral("AWS_LAMBDA_EXEC_WRAPPER"));
+                m_check.ignored(QStringLiteral("AWS_LAMBDA_EXEC_WRAPPER ") + wrapper,
+                    {QStringLiteral("Environment"), QStringLiteral("Variables"),
+                        QStringLiteral("AWS_LAMBDA_EXEC_WRAPPER")},
+                    QStringLiteral("the wrapper comes with the OpenTelemetry layer: the function "
+                                   "starts without it"),
+                    true);
             }
         }
         if (sam && m_p.contains("EventInvokeConfig")) {
