@@ -2,6 +2,7 @@
 
 #include "base/json.h"
 #include "engine/dispatcher.h"
+#include "trace/span.h"
 #include "trace/tracequery.h"
 #include "ui/enginehost.h"
 #include "ui/format.h"
@@ -37,21 +38,6 @@ struct TraceResult
     QList<Span> spans;
     QList<LogRecord> logs;
 };
-
-QString valueText(const AttributeValue &v)
-{
-    return std::visit(
-        [](const auto &x) -> QString {
-            using V = std::decay_t<decltype(x)>;
-            if constexpr (std::is_same_v<V, QString>)
-                return x;
-            else if constexpr (std::is_same_v<V, bool>)
-                return x ? QStringLiteral("true") : QStringLiteral("false");
-            else
-                return QString::number(x);
-        },
-        v);
-}
 
 Json valueJson(const AttributeValue &v)
 {
@@ -95,7 +81,7 @@ QString attributeValue(const Span &s, const QStringList &keys)
     for (const QString &k : keys) {
         for (const Attribute &a : s.attributes) {
             if (a.key == k)
-                return valueText(a.value);
+                return attributeText(a.value);
         }
     }
     return {};
@@ -434,7 +420,7 @@ void InspectorWidget::showSpan()
     if (!s->parentSpanId.isEmpty())
         row(tr("parent span"), QString::fromLatin1(s->parentSpanId));
     for (const Attribute &a : s->attributes)
-        row(a.key, valueText(a.value));
+        row(a.key, attributeText(a.value));
     m_attributes->resizeColumnToContents(0);
 
     m_payload->setPlainText(LogView::prettyText(attributeValue(*s, payloadKeys())));

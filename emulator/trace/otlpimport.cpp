@@ -193,19 +193,8 @@ void importLog(Imported &out, const Json &l, const QString &service)
     log.severity = int(std::min<qint64>(integer(member(l, "severityNumber")).value_or(0), 24));
     if (log.severity < 0)
         log.severity = 0;
-    if (const auto body = anyValue(member(l, "body"))) {
-        log.text = std::visit(
-            [](const auto &v) -> QString {
-                using V = std::decay_t<decltype(v)>;
-                if constexpr (std::is_same_v<V, QString>)
-                    return v;
-                else if constexpr (std::is_same_v<V, bool>)
-                    return v ? QStringLiteral("true") : QStringLiteral("false");
-                else
-                    return QString::number(v);
-            },
-            *body);
-    }
+    if (const auto body = anyValue(member(l, "body")))
+        log.text = attributeText(*body);
     // Ids that are not valid leave the record without a trace, as OTLP says to read them.
     log.traceId = hexId(member(l, "traceId"), 32).value_or(QByteArray());
     log.spanId = log.traceId.isEmpty() ? QByteArray()

@@ -5,6 +5,7 @@
 #include <QMetaType>
 #include <QString>
 
+#include <type_traits>
 #include <variant>
 
 namespace tarmac {
@@ -115,6 +116,22 @@ struct SpanSpec
     Attributes attributes;
 };
 Span makeSpan(SpanSpec spec);
+
+// An attribute's value as text: a string as it is, true/false, a number in decimal.
+inline QString attributeText(const AttributeValue &value)
+{
+    return std::visit(
+        [](const auto &v) -> QString {
+            using V = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<V, QString>)
+                return v;
+            else if constexpr (std::is_same_v<V, bool>)
+                return v ? QStringLiteral("true") : QStringLiteral("false");
+            else
+                return QString::number(v);
+        },
+        value);
+}
 
 // One log line: a function's stdout/stderr line or an emulator message, tied to the
 // invocation's request and span when it has one (empty ids otherwise).

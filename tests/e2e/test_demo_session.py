@@ -165,7 +165,6 @@ class DemoSession(unittest.TestCase):
                 self.assertTrue(attr(s, "aws.dynamodb.table_names"), s["name"])
             if attr(s, "rpc.service") == "SQS":
                 self.assertEqual(attr(s, "messaging.system"), "aws_sqs")
-        self.assertTrue(all("status" in s for s in trace if s.get("status", {}).get("code")))
 
         # Every line every invocation printed carries its trace and span.
         invocation_logs = [r for _, r in logs if attr(r, "faas.invocation_id")]

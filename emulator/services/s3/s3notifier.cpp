@@ -133,12 +133,12 @@ void S3Notifier::onEvent(const S3Event &event)
             QString undeliverable = QStringLiteral("no service takes messages for it");
             if (m_targets && m_targets->handles(target.arn)) {
                 const bool traced = m_tracer && !event.origin.traceId.isEmpty();
-                const QByteArray spanId = traced ? TraceContext::newSpanId() : QByteArray();
-                auto sent = m_targets->deliver(target.arn,
-                    {payload, event.origin.traceId, traced ? spanId : event.origin.spanId, {}});
+                const QByteArray parent = traced ? TraceContext::newSpanId() : event.origin.spanId;
+                auto sent
+                    = m_targets->deliver(target.arn, {payload, event.origin.traceId, parent, {}});
                 if (sent) {
                     if (traced)
-                        m_tracer->record(notifySpan(event, target.arn, spanId, {}));
+                        m_tracer->record(notifySpan(event, target.arn, parent, {}));
                     continue;
                 }
                 undeliverable = sent.error().message;

@@ -13,6 +13,7 @@ namespace tarmac {
 class Clock;
 class DeliverySink;
 class MessageTargets;
+struct Span;
 class Tracer;
 
 // Turns the model's object events into S3 event notification records (PROTOCOLS.md §3.3,
@@ -22,8 +23,6 @@ class Tracer;
 // record as a message (MessageTargets). An event that cannot be queued (no service for the
 // target, a failed write) is recorded as undeliverable: a log line and an error span.
 // Thread-safe; bucket configurations are cached and re-read after invalidate().
-struct Span;
-
 class S3Notifier
 {
 public:

@@ -1,9 +1,9 @@
 #include "services/sqs/sqsmodule.h"
 
+#include "base/clock.h"
 #include "base/ids.h"
 #include "base/json.h"
 
-#include "base/clock.h"
 #include "services/sqs/sqseventsource.h"
 #include "services/sqs/sqsjsonapi.h"
 #include "services/sqs/sqsrequests.h"
