@@ -486,6 +486,9 @@ void TestSqsStore::survivesReopen()
     SqsSendRequest r = body("kept");
     r.attributes.insert(
         QStringLiteral("kind"), {QStringLiteral("Binary"), QByteArray("\x00\x01", 2)});
+    // Text that the stored column must escape: quotes, a backslash, a newline, non-ASCII.
+    const QByteArray note = QStringLiteral("\"ünï\" \\ tab\there\n").toUtf8();
+    r.attributes.insert(QStringLiteral("note \"1\""), {QStringLiteral("String.ä"), note});
     auto sent = m_sqs->send(q, r);
     QVERIFY(sent);
     QVERIFY(m_sqs->send(q, body("in flight")));
@@ -503,6 +506,9 @@ void TestSqsStore::survivesReopen()
     QCOMPARE(bodies(*back), QByteArrayList {"kept"});
     QCOMPARE(back->at(0).md5OfAttributes, sent->md5OfAttributes);
     QCOMPARE(back->at(0).attributes.value(QStringLiteral("kind")).value, QByteArray("\x00\x01", 2));
+    QCOMPARE(back->at(0).attributes.value(QStringLiteral("note \"1\"")).value, note);
+    QCOMPARE(back->at(0).attributes.value(QStringLiteral("note \"1\"")).dataType,
+        QStringLiteral("String.ä"));
     QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("2"));
     QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));

@@ -1,15 +1,20 @@
-// The least an HTTP server must do for a botocore PutObject, and nothing more: one thread,
-// epoll, read the head, answer `100 Continue`, read the body, answer 200. It stores nothing
-// and computes nothing. bench/s3/run measures its CPU per 4 KiB PUT next to Tarmac's, as the
-// floor of HTTP and the loopback kernel work on this machine (nginx answers before reading
-// the body, so it costs less than any server that stores what it is sent).
+// The least an HTTP server must do for a client's request, and nothing more: one thread,
+// epoll, read the head, answer `100 Continue`, read the body, answer. It computes nothing and
+// keeps nothing on disk. The benchmarks measure its CPU per operation next to Tarmac's, as the
+// floor of HTTP and the loopback kernel work on this machine.
 //
-//   bench_putfloor PORT
+//   bench_floor PORT          answers every request 200 with an empty body (bench/s3/run:
+//                             a 4 KiB PutObject; nginx answers before reading the body, so it
+//                             costs less than any server that stores what it is sent)
+//   bench_floor PORT sqs      answers the SQS JSON protocol's CreateQueue, GetQueueUrl,
+//                             ListQueues, SendMessage, ReceiveMessage and DeleteMessage from
+//                             a queue in memory (bench/sqs/run); no MD5s, no ids worth the name
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <string_view>
 
@@ -27,6 +32,8 @@ struct Connection
     int fd = -1;
     std::string in;
     long long bodyLeft = -1; // -1: reading a head
+    std::string head; // kept only in sqs mode
+    std::string body;
 };
 
 // Where `needle` (lower case) starts in `head`, ignoring case; npos when it does not.
@@ -50,6 +57,58 @@ long long contentLength(std::string_view head)
     return at == std::string_view::npos
         ? 0
         : std::atoll(std::string(head.substr(at + kName.size(), 24)).c_str());
+}
+
+bool g_sqs = false;
+std::deque<std::string> g_queue; // message bodies, as the JSON strings they were sent as
+long long g_count = 0;
+
+// The JSON string value of `"name": "…"` in `body`, still escaped; empty when there is none.
+std::string_view jsonString(std::string_view body, std::string_view name)
+{
+    const std::string key = "\"" + std::string(name) + "\"";
+    size_t at = body.find(key);
+    if (at == std::string_view::npos)
+        return {};
+    at += key.size();
+    while (at < body.size() && (body[at] == ' ' || body[at] == ':'))
+        ++at;
+    if (at >= body.size() || body[at] != '"')
+        return {};
+    size_t end = ++at;
+    while (end < body.size() && body[end] != '"')
+        end += body[end] == '\\' ? 2 : 1;
+    return body.substr(at, std::min(end, body.size()) - at);
+}
+
+// The answer to one SQS JSON request: its operation is the X-Amz-Target after "AmazonSQS.".
+std::string sqsAnswer(std::string_view head, std::string_view body)
+{
+    static constexpr std::string_view kTarget = "\r\nx-amz-target: amazonsqs.";
+    const size_t at = findCaseless(head, kTarget);
+    const std::string_view rest
+        = at == std::string_view::npos ? std::string_view() : head.substr(at + kTarget.size());
+    const std::string_view op = rest.substr(0, rest.find('\r'));
+    std::string json = "{}";
+    if (op == "SendMessage") {
+        g_queue.emplace_back(jsonString(body, "MessageBody"));
+        json = "{\"MessageId\":\"" + std::to_string(++g_count) + "\"}";
+    } else if (op == "ReceiveMessage") {
+        if (!g_queue.empty()) {
+            const std::string id = std::to_string(++g_count);
+            json = "{\"Messages\":[{\"MessageId\":\"" + id + "\",\"ReceiptHandle\":\"" + id
+                + "\",\"Body\":\"" + g_queue.front() + "\"}]}";
+            g_queue.pop_front();
+        }
+    } else if (op == "CreateQueue" || op == "GetQueueUrl") {
+        json = "{\"QueueUrl\":\"http://127.0.0.1/000000000000/"
+            + std::string(jsonString(body, "QueueName")) + "\"}";
+    } else if (op == "ListQueues") {
+        json = "{\"QueueUrls\":[]}";
+    }
+    return "HTTP/1.1 200 OK\r\nserver: floor\r\ncontent-type: application/x-amz-json-1.0\r\n"
+           "content-length: "
+        + std::to_string(json.size()) + "\r\n\r\n" + json;
 }
 
 void sendAll(int fd, std::string_view bytes)
@@ -82,16 +141,26 @@ bool serve(Connection &c)
                 c.bodyLeft = contentLength(head);
                 if (findCaseless(head, "100-continue") != std::string_view::npos)
                     sendAll(c.fd, "HTTP/1.1 100 Continue\r\n\r\n");
+                if (g_sqs) {
+                    c.head.assign(head);
+                    c.body.clear();
+                }
                 c.in.erase(0, end + 4);
             }
             if (c.bodyLeft > 0) {
                 const long long take = std::min<long long>(c.bodyLeft, (long long)c.in.size());
+                if (g_sqs)
+                    c.body.append(c.in, 0, size_t(take));
                 c.in.erase(0, size_t(take));
                 c.bodyLeft -= take;
                 if (c.bodyLeft > 0)
                     break;
             }
             c.bodyLeft = -1;
+            if (g_sqs) {
+                sendAll(c.fd, sqsAnswer(c.head, c.body));
+                continue;
+            }
             sendAll(c.fd,
                 "HTTP/1.1 200 OK\r\nserver: floor\r\ncontent-length: 0\r\n"
                 "etag: \"00000000000000000000000000000000\"\r\n\r\n");
@@ -103,8 +172,9 @@ bool serve(Connection &c)
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        std::fprintf(stderr, "usage: bench_putfloor PORT\n");
+    g_sqs = argc == 3 && std::strcmp(argv[2], "sqs") == 0;
+    if (argc != 2 && !g_sqs) {
+        std::fprintf(stderr, "usage: bench_floor PORT [sqs]\n");
         return 2;
     }
     const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -116,7 +186,7 @@ int main(int argc, char **argv)
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0
         || ::listen(listener, 1024) != 0) {
-        std::perror("bench_putfloor: listen");
+        std::perror("bench_floor: listen");
         return 1;
     }
     const int poller = ::epoll_create1(EPOLL_CLOEXEC);
@@ -124,7 +194,7 @@ int main(int argc, char **argv)
     event.events = EPOLLIN;
     event.data.ptr = nullptr;
     ::epoll_ctl(poller, EPOLL_CTL_ADD, listener, &event);
-    std::printf("listening on 127.0.0.1:%s\n", argv[1]);
+    std::printf("ready: listening on http://127.0.0.1:%s\n", argv[1]);
     std::fflush(stdout);
     for (;;) {
         epoll_event events[64];
