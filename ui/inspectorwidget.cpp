@@ -416,7 +416,7 @@ void InspectorWidget::showSpan()
     row(tr("service"), s->service);
     if (!s->operation.isEmpty())
         row(tr("operation"), s->operation);
-    row(tr("kind"), QString::number(s->kind));
+    row(tr("kind"), QString::fromLatin1(spanKindName(s->kind)));
     if (!s->parentSpanId.isEmpty())
         row(tr("parent span"), QString::fromLatin1(s->parentSpanId));
     for (const Attribute &a : s->attributes)

@@ -9,24 +9,6 @@ Json idOrNull(const QByteArray &id)
     return id.isEmpty() ? Json(nullptr) : Json(id.toStdString());
 }
 
-const char *kindName(int kind)
-{
-    switch (kind) {
-    case SpanKindInternal:
-        return "internal";
-    case SpanKindServer:
-        return "server";
-    case SpanKindClient:
-        return "client";
-    case SpanKindProducer:
-        return "producer";
-    case SpanKindConsumer:
-        return "consumer";
-    default:
-        return "unspecified";
-    }
-}
-
 Json attributeValue(const AttributeValue &v)
 {
     return std::visit(
@@ -76,7 +58,7 @@ Json span(const Span &s)
     Json j = {{"traceId", s.traceId.toStdString()}, {"spanId", s.spanId.toStdString()},
         {"parentSpanId", idOrNull(s.parentSpanId)}, {"name", toStd(s.name)},
         {"service", toStd(s.service)}, {"operation", toStd(s.operation)},
-        {"function", toStd(TraceQuery::functionOf(s))}, {"kind", kindName(s.kind)},
+        {"function", toStd(TraceQuery::functionOf(s))}, {"kind", spanKindName(s.kind)},
         {"start", ms(s.startNs)}, {"end", ms(s.endNs)}, {"durationMs", ms(s.endNs - s.startNs)},
         {"status", statusName(s.statusCode)}, {"attributes", std::move(attributes)}};
     if (!s.statusMessage.isEmpty())
@@ -88,9 +70,9 @@ Json spanSummary(const TraceQuery::SpanSummary &s)
 {
     return Json {{"traceId", s.traceId.toStdString()}, {"spanId", s.spanId.toStdString()},
         {"parentSpanId", idOrNull(s.parentSpanId)}, {"name", toStd(s.name)},
-        {"service", toStd(s.service)}, {"function", toStd(s.function)}, {"kind", kindName(s.kind)},
-        {"start", ms(s.startNs)}, {"end", ms(s.endNs)}, {"durationMs", ms(s.endNs - s.startNs)},
-        {"status", statusName(s.statusCode)}};
+        {"service", toStd(s.service)}, {"function", toStd(s.function)},
+        {"kind", spanKindName(s.kind)}, {"start", ms(s.startNs)}, {"end", ms(s.endNs)},
+        {"durationMs", ms(s.endNs - s.startNs)}, {"status", statusName(s.statusCode)}};
 }
 
 Json log(const LogRecord &l)

@@ -20,6 +20,25 @@ enum SpanKind : int {
     SpanKindConsumer = 5,
 };
 
+// The kind as OpenTelemetry names it ("server", "producer", …), for people and the IDE API.
+constexpr const char *spanKindName(int kind)
+{
+    switch (kind) {
+    case SpanKindInternal:
+        return "internal";
+    case SpanKindServer:
+        return "server";
+    case SpanKindClient:
+        return "client";
+    case SpanKindProducer:
+        return "producer";
+    case SpanKindConsumer:
+        return "consumer";
+    default:
+        return "unspecified";
+    }
+}
+
 // OTLP Status.StatusCode.
 enum SpanStatus : int {
     SpanStatusUnset = 0,

@@ -110,6 +110,13 @@ private slots:
         const QByteArray json = window.inspector()->selectedJson();
         QVERIFY(json.contains("\"url.path\": \"/_tarmac/health\""));
         QVERIFY(json.contains("\"trace\""));
+        // What a person reads in the attribute table: the kind by its name, not OTLP's number.
+        const auto *attributes
+            = window.inspector()->findChild<QTreeWidget *>(QStringLiteral("inspectorAttributes"));
+        QVERIFY(attributes);
+        const auto kind = attributes->findItems(QStringLiteral("kind"), Qt::MatchExactly, 0);
+        QCOMPARE(kind.size(), 1);
+        QCOMPARE(kind.first()->text(1), QStringLiteral("server"));
 
         const QImage shot = window.grab().toImage();
         QVERIFY(!shot.isNull());
