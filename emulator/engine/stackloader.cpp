@@ -22,9 +22,27 @@ const QLatin1String kSamFunction("AWS::Serverless::Function");
 using Level = FidelityItem::Level;
 using Kind = FidelityItem::Kind;
 
+// A template's text as a QString. A leading byte-order mark is kept (QString::fromUtf8 drops
+// it), so that a name read back with toStdString() finds its member again.
 QString qs(const std::string &s)
 {
-    return QString::fromStdString(s);
+    QString out = QString::fromStdString(s);
+    if (s.starts_with("\xEF\xBB\xBF") && !out.startsWith(QChar(0xFEFF)))
+        out.prepend(QChar(0xFEFF));
+    return out;
+}
+
+// The member `key` of `object`, or null. A name that went through QString may not be the
+// template's bytes (malformed UTF-8 comes back as U+FFFD), and const operator[] on a missing
+// key is undefined behaviour: it read past a node when a fuzzed template named a resource
+// "\uFEFFQ".
+const Json &memberOf(const Json &object, const QString &key)
+{
+    static const Json null;
+    if (!object.is_object())
+        return null;
+    const auto it = object.find(key.toStdString());
+    return it == object.end() ? null : *it;
 }
 
 // A resource of the template while the stack is being built.
@@ -451,7 +469,7 @@ private:
                 return error(path,
                     QStringLiteral("Template format error: Parameter name %1 is non alphanumeric")
                         .arg(name));
-            const Json &p = params[name.toStdString()];
+            const Json &p = memberOf(params, name);
             if (!p.is_object() || !p.contains("Type") || !p["Type"].is_string())
                 return error(path, QStringLiteral("the parameter %1 needs a Type").arg(name));
             if (auto known = checkParameterType(p, path); !known)
@@ -620,7 +638,7 @@ private:
                 return error(path,
                     QStringLiteral("Template format error: Resource name %1 is non alphanumeric.")
                         .arg(id));
-            const Json &body = resources[id.toStdString()];
+            const Json &body = memberOf(resources, id);
             if (!body.is_object() || !body.contains("Type") || !body["Type"].is_string())
                 return error(path, QStringLiteral("the resource %1 needs a Type").arg(id));
             const bool samType
@@ -946,7 +964,7 @@ private:
             return error(eventsPath, QStringLiteral("Events is a map of events"));
         for (const QString &name : keysOf(eventsPath, events)) {
             const QString path = TemplateDocument::childPath(eventsPath, name);
-            const Json &event = events[name.toStdString()];
+            const Json &event = memberOf(events, name);
             if (!event.is_object() || !event.contains("Type") || !event["Type"].is_string())
                 return error(path, QStringLiteral("the event %1 needs a Type").arg(name));
             const QString type = qs(event["Type"].get<std::string>());
@@ -1156,7 +1174,7 @@ private:
                 }
             }
             for (const QString &key : std::as_const(r.propertyOrder)) {
-                const Json &value = r.rawProperties[key.toStdString()];
+                const Json &value = memberOf(r.rawProperties, key);
                 // A SAM function's events are not properties of the function it makes: they
                 // become resources that depend on it.
                 const bool events = r.type == kSamFunction && key == QLatin1String("Events");
@@ -1250,8 +1268,7 @@ private:
         for (const QString &key : std::as_const(r.propertyOrder)) {
             if (r.type == kSamFunction && key == QLatin1String("Events"))
                 continue;
-            auto v = m_resolver.resolve(
-                r.rawProperties[key.toStdString()], r.propertyPaths.value(key));
+            auto v = m_resolver.resolve(memberOf(r.rawProperties, key), r.propertyPaths.value(key));
             if (!v)
                 return v.error();
             if (!IntrinsicResolver::isNoValue(*v))
@@ -1416,7 +1433,7 @@ private:
             return error(QStringLiteral("/Outputs"), QStringLiteral("Outputs is a map of outputs"));
         for (const QString &name : keysOf(QStringLiteral("/Outputs"), outputs)) {
             const QString path = TemplateDocument::childPath(QStringLiteral("/Outputs"), name);
-            const Json &o = outputs[name.toStdString()];
+            const Json &o = memberOf(outputs, name);
             if (!isAlphanumeric(name))
                 return error(path,
                     QStringLiteral("Template format error: Output name %1 is non alphanumeric")

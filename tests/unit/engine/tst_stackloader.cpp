@@ -883,6 +883,14 @@ void TestStackLoader::errors_data()
     QTest::newRow("non alphanumeric id")
         << QByteArray("Resources:\n  my-bucket: {Type: AWS::S3::Bucket}\n")
         << QStringLiteral("Resource name my-bucket is non alphanumeric");
+    // A byte-order mark inside the template (a fuzzed input): the name keeps it, and is refused
+    // rather than looked up as "Q".
+    QTest::newRow("byte-order mark in an id") << QByteArray(
+        "Resources:\n  A: {Type: AWS::S3::Bucket}\n  \xEF\xBB\xBFQ: {Type: "
+        "AWS::S3::Bucket}\n") << QStringLiteral("Resource name \uFEFFQ is non alphanumeric");
+    QTest::newRow("byte-order mark in an output name") << QByteArray(
+        "Resources:\n  A: {Type: AWS::S3::Bucket}\nOutputs:\n  \xEF\xBB\xBFO: "
+        "{Value: x}\n") << QStringLiteral("Output name \uFEFFO is non alphanumeric");
     QTest::newRow("unknown reference")
         << QByteArray("Resources:\n  A:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: "
                       "!Ref Nope}\n")
