@@ -31,6 +31,17 @@ inline QString fromStd(const std::string &s)
     return QString::fromStdString(s);
 }
 
+// The member `name` of `object`, or null when it has none (or is not an object): const
+// operator[] on a missing key is undefined behaviour, not null.
+inline const Json &memberOrNull(const Json &object, std::string_view name)
+{
+    static const Json null;
+    if (!object.is_object())
+        return null;
+    const auto it = object.find(name);
+    return it == object.end() ? null : *it;
+}
+
 // A field of client JSON that does not have the type its request says: where it is, in the
 // lower-camel member path AWS's validation messages use ("ephemeralStorage.size",
 // "architectures.1.member"), what it had to be, and what came.

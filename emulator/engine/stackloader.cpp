@@ -32,17 +32,13 @@ QString qs(const std::string &s)
     return out;
 }
 
-// The member `key` of `object`, or null. A name that went through QString may not be the
-// template's bytes (malformed UTF-8 comes back as U+FFFD), and const operator[] on a missing
-// key is undefined behaviour: it read past a node when a fuzzed template named a resource
+// The member of `object` named by a name the loader listed (a name that went through QString
+// may not be the template's bytes: malformed UTF-8 comes back as U+FFFD), or null. A missing
+// key read with const operator[] read past a node when a fuzzed template named a resource
 // "\uFEFFQ".
 const Json &memberOf(const Json &object, const QString &key)
 {
-    static const Json null;
-    if (!object.is_object())
-        return null;
-    const auto it = object.find(key.toStdString());
-    return it == object.end() ? null : *it;
+    return memberOrNull(object, key.toStdString());
 }
 
 // A resource of the template while the stack is being built.

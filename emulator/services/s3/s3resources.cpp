@@ -213,19 +213,13 @@ QString wrap(const char *name, const QString &inner)
     return u'<' + n + u'>' + inner + QStringLiteral("</") + n + u'>';
 }
 
-const Json &member(const Json &object, const char *name)
-{
-    static const Json none;
-    return object.is_object() && object.contains(name) ? object[name] : none;
-}
-
 QString encryptionXml(const Json &p)
 {
     QString rules;
-    const Json &list = member(p, "ServerSideEncryptionConfiguration");
+    const Json &list = memberOrNull(p, "ServerSideEncryptionConfiguration");
     if (list.is_array()) {
         for (const Json &r : list) {
-            const Json &byDefault = member(r, "ServerSideEncryptionByDefault");
+            const Json &byDefault = memberOrNull(r, "ServerSideEncryptionByDefault");
             rules += wrap("Rule",
                 (byDefault.is_object() ? wrap("ApplyServerSideEncryptionByDefault",
                      element("SSEAlgorithm", byDefault, "SSEAlgorithm")
@@ -240,7 +234,7 @@ QString encryptionXml(const Json &p)
 QString websiteXml(const Json &p)
 {
     QString inner;
-    const Json &redirectAll = member(p, "RedirectAllRequestsTo");
+    const Json &redirectAll = memberOrNull(p, "RedirectAllRequestsTo");
     if (redirectAll.is_object())
         inner += wrap("RedirectAllRequestsTo",
             element("HostName", redirectAll, "HostName")
@@ -249,12 +243,12 @@ QString websiteXml(const Json &p)
         inner += wrap("IndexDocument", element("Suffix", p, "IndexDocument"));
     if (p.is_object() && p.contains("ErrorDocument"))
         inner += wrap("ErrorDocument", element("Key", p, "ErrorDocument"));
-    const Json &rules = member(p, "RoutingRules");
+    const Json &rules = memberOrNull(p, "RoutingRules");
     if (rules.is_array()) {
         QString list;
         for (const Json &r : rules) {
-            const Json &condition = member(r, "RoutingRuleCondition");
-            const Json &redirect = member(r, "RedirectRule");
+            const Json &condition = memberOrNull(r, "RoutingRuleCondition");
+            const Json &redirect = memberOrNull(r, "RedirectRule");
             list += wrap("RoutingRule",
                 (condition.is_object() ? wrap("Condition",
                      element(
@@ -282,7 +276,7 @@ QString loggingXml(const Json &p)
             (p.is_object() && p.contains("DestinationBucketName")
                     ? element("TargetBucket", p, "DestinationBucketName")
                     : QStringLiteral("<TargetBucket></TargetBucket>"))
-                + wrap("TargetPrefix", escaped(scalar(member(p, "LogFilePrefix"))))));
+                + wrap("TargetPrefix", escaped(scalar(memberOrNull(p, "LogFilePrefix"))))));
 }
 
 QString accelerateXml(const Json &p)
@@ -302,7 +296,7 @@ QString publicAccessBlockXml(const Json &p)
 QString ownershipXml(const Json &p)
 {
     QString rules;
-    const Json &list = member(p, "Rules");
+    const Json &list = memberOrNull(p, "Rules");
     if (list.is_array()) {
         for (const Json &r : list)
             rules += wrap("Rule", element("ObjectOwnership", r, "ObjectOwnership"));
@@ -317,7 +311,7 @@ QString lifecycleRuleXml(const Json &r)
     QStringList conditions;
     if (r.contains("Prefix"))
         conditions.append(element("Prefix", r, "Prefix"));
-    for (const Json &t : member(r, "TagFilters"))
+    for (const Json &t : memberOrNull(r, "TagFilters"))
         conditions.append(wrap("Tag", element("Key", t, "Key") + element("Value", t, "Value")));
     if (r.contains("ObjectSizeGreaterThan"))
         conditions.append(element("ObjectSizeGreaterThan", r, "ObjectSizeGreaterThan"));
@@ -336,7 +330,7 @@ QString lifecycleRuleXml(const Json &r)
                     : element("Days", t, "TransitionInDays") + element("Date", t, "TransitionDate"))
                 + element("StorageClass", t, "StorageClass"));
     };
-    for (const Json &t : member(r, "Transitions"))
+    for (const Json &t : memberOrNull(r, "Transitions"))
         out += transition(t, false);
     if (r.contains("Transition"))
         out += transition(r["Transition"], false);
@@ -345,11 +339,11 @@ QString lifecycleRuleXml(const Json &r)
         out += wrap("Expiration",
             element("Days", r, "ExpirationInDays") + element("Date", r, "ExpirationDate")
                 + element("ExpiredObjectDeleteMarker", r, "ExpiredObjectDeleteMarker"));
-    for (const Json &t : member(r, "NoncurrentVersionTransitions"))
+    for (const Json &t : memberOrNull(r, "NoncurrentVersionTransitions"))
         out += transition(t, true);
     if (r.contains("NoncurrentVersionTransition"))
         out += transition(r["NoncurrentVersionTransition"], true);
-    const Json &noncurrent = member(r, "NoncurrentVersionExpiration");
+    const Json &noncurrent = memberOrNull(r, "NoncurrentVersionExpiration");
     if (noncurrent.is_object())
         out += wrap("NoncurrentVersionExpiration",
             element("NoncurrentDays", noncurrent, "NoncurrentDays")
@@ -357,7 +351,7 @@ QString lifecycleRuleXml(const Json &r)
     else if (r.contains("NoncurrentVersionExpirationInDays"))
         out += wrap("NoncurrentVersionExpiration",
             element("NoncurrentDays", r, "NoncurrentVersionExpirationInDays"));
-    const Json &abort = member(r, "AbortIncompleteMultipartUpload");
+    const Json &abort = memberOrNull(r, "AbortIncompleteMultipartUpload");
     if (abort.is_object())
         out += wrap("AbortIncompleteMultipartUpload",
             element("DaysAfterInitiation", abort, "DaysAfterInitiation"));
@@ -366,7 +360,7 @@ QString lifecycleRuleXml(const Json &r)
 
 QString objectLockXml(const Json &p)
 {
-    const Json &retention = member(member(p, "Rule"), "DefaultRetention");
+    const Json &retention = memberOrNull(memberOrNull(p, "Rule"), "DefaultRetention");
     return wrap("ObjectLockConfiguration",
         QStringLiteral("<ObjectLockEnabled>Enabled</ObjectLockEnabled>")
             + (retention.is_object() ? wrap("Rule",
@@ -443,11 +437,11 @@ Result<void> readBucketDocuments(const Json &p, BucketSettings &out,
             "LifecycleConfiguration",
             [](const Json &v) {
                 QString rules;
-                for (const Json &rule : member(v, "Rules"))
+                for (const Json &rule : memberOrNull(v, "Rules"))
                     rules += lifecycleRuleXml(rule);
                 return s3lifecycle::parseConfiguration(
                     wrap("LifecycleConfiguration", rules).toUtf8(),
-                    scalar(member(v, "TransitionDefaultMinimumObjectSize")).toUtf8());
+                    scalar(memberOrNull(v, "TransitionDefaultMinimumObjectSize")).toUtf8());
             },
             [](const s3lifecycle::Configuration &c) { return s3lifecycle::renderConfiguration(c); },
             out.lifecycle);
