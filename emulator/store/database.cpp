@@ -253,7 +253,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &path, const Opti
     const int flags
         = (options.readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
         | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-    const int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &db->m_db, flags, nullptr);
+    const int rc = sqlite3_open_v2(QFile::encodeName(path).constData(), &db->m_db, flags,
+        options.processExclusive ? "unix-excl" : nullptr);
     if (rc != SQLITE_OK)
         return storeError(db->m_db, QStringLiteral("cannot open ") + path);
 

@@ -112,6 +112,11 @@ public:
         // synchronous=NORMAL in WAL is durable across a process crash (kill -9); FULL also
         // across power loss.
         bool synchronousFull = false;
+        // Only this process opens the file (the state folder's lock says so): SQLite's
+        // "unix-excl" VFS then locks the file once, for the process, and keeps the WAL's
+        // index in memory, so a transaction takes no file locks (six fcntl calls per write
+        // commit, two per read, otherwise). Connections of this process share it as usual.
+        bool processExclusive = false;
     };
 
     ~Database();

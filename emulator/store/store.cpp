@@ -20,7 +20,10 @@ const std::vector<Migration> kStoreMigrations = {
 Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
 {
     std::unique_ptr<Store> store(new Store);
-    auto db = Database::open(stateDir + QStringLiteral("/tarmac.db"));
+    // The state folder's lock keeps every other process out of tarmac.db.
+    Database::Options options;
+    options.processExclusive = true;
+    auto db = Database::open(stateDir + QStringLiteral("/tarmac.db"), options);
     if (!db)
         return db.error();
     store->m_db = std::move(*db);
@@ -29,7 +32,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
     store->m_blobs = std::make_unique<BlobStore>(stateDir + QStringLiteral("/blobs"));
     if (auto r = store->m_blobs->init(); !r)
         return r.error();
-    auto checkpointDb = Database::open(store->m_db->path());
+    auto checkpointDb = Database::open(store->m_db->path(), options);
     if (!checkpointDb)
         return checkpointDb.error();
     store->m_checkpointDb = std::move(*checkpointDb);
@@ -93,6 +96,7 @@ Result<std::unique_ptr<Database>> Store::openReader() const
 {
     Database::Options options;
     options.readOnly = true;
+    options.processExclusive = true;
     return Database::open(m_db->path(), options);
 }
 

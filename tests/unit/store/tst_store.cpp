@@ -2,11 +2,14 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 
 #include <atomic>
+
+#include <sqlite3.h>
 
 using namespace tarmac;
 
@@ -160,6 +163,54 @@ private slots:
             return count && count->step().ok() ? count->int64(0) : -1;
         });
         QCOMPARE(rows, qint64(commits));
+    }
+
+    // The state folder's lock keeps other processes out, so the store's connections lock the
+    // file once for the process ("unix-excl") and keep the WAL index in memory: no file lock
+    // per transaction. Readers of this process still see each commit at once; another process
+    // is refused while the store is open, and reads the file as usual once it has closed.
+    void connectionsShareOneProcessLock()
+    {
+        QTemporaryDir dir;
+        const QString database = dir.path() + QStringLiteral("/tarmac.db");
+        const auto vfsOf = [](Database &db) {
+            char *name = nullptr;
+            sqlite3_file_control(db.handle(), "main", SQLITE_FCNTL_VFSNAME, &name);
+            const QByteArray result(name);
+            sqlite3_free(name);
+            return result;
+        };
+        const auto countFromAnotherProcess = [&] {
+            QProcess python;
+            python.start(QStringLiteral("python3"),
+                {QStringLiteral("-c"),
+                    QStringLiteral("import sqlite3,sys\n"
+                                   "c = sqlite3.connect(sys.argv[1], timeout=0.2)\n"
+                                   "try: print(c.execute('SELECT count(*) FROM t').fetchone()[0])\n"
+                                   "except sqlite3.OperationalError as e: print(e)"),
+                    database});
+            python.waitForFinished(20000);
+            return python.readAllStandardOutput().trimmed();
+        };
+        {
+            auto opened = Store::open(dir.path());
+            QVERIFY(opened);
+            Store &store = **opened;
+            QVERIFY(store.migrateModule(QStringLiteral("t"), {{1, "CREATE TABLE t (n INTEGER);"}}));
+            auto reader = store.openReader();
+            QVERIFY(reader);
+            QCOMPARE(vfsOf(**reader), QByteArray("unix-excl"));
+            QCOMPARE(store.write([&](Database &db) { return vfsOf(db); }), QByteArray("unix-excl"));
+            for (int i = 1; i <= 3; ++i) {
+                QVERIFY(store.write(
+                    [](Database &db) { return db.exec("INSERT INTO t VALUES (1)").ok(); }));
+                auto count = (*reader)->prepare("SELECT count(*) FROM t");
+                QVERIFY(count && *count->step());
+                QCOMPARE(count->int64(0), qint64(i));
+            }
+            QCOMPARE(countFromAnotherProcess(), QByteArray("database is locked"));
+        }
+        QCOMPARE(countFromAnotherProcess(), QByteArray("3"));
     }
 
     void writesFromManyThreadsAreSerialised()
