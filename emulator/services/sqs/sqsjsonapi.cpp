@@ -457,15 +457,14 @@ HttpResponse SqsJsonApi::setQueueAttributes(Call &call)
 // The sender's trace goes with the message (AWSTraceHeader, as X-Ray's SDKs put it there), so
 // that the send, the delivery and what the consumer calls join one trace. Not echoed in
 // MD5OfMessageSystemAttributes when the client sent no system attributes of its own.
-static void carryTrace(const HttpRequest &request, SqsSendRequest &send, bool *added)
+static void carryTrace(const HttpRequest &request, SqsSendRequest &send)
 {
-    *added = false;
     if (send.systemAttributes.contains(QStringLiteral("AWSTraceHeader"))
         || request.traceId.size() != 32)
         return;
     send.systemAttributes.insert(QStringLiteral("AWSTraceHeader"),
         {QStringLiteral("String"), TraceContext {request.traceId, request.spanId}.toXRay()});
-    *added = true;
+    send.traceHeaderAdded = true;
 }
 
 HttpResponse SqsJsonApi::sendMessage(Call &call)
@@ -476,13 +475,10 @@ HttpResponse SqsJsonApi::sendMessage(Call &call)
     auto request = sqsrequests::readSend(*call.fields);
     if (!request)
         return call.fail(request.error());
-    bool traced = false;
-    carryTrace(call.request, *request, &traced);
+    carryTrace(call.request, *request);
     auto sent = m_store->send(*queue, *request);
     if (!sent)
         return call.fail(sent.error());
-    if (traced)
-        sent->md5OfSystemAttributes.clear();
     return call.ok(sendResultJson(*sent));
 }
 
@@ -521,7 +517,6 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
     QStringList ids;
     QList<std::optional<Error>> refused;
     QList<SqsSendRequest> requests;
-    QList<bool> traced;
     auto r = forEachEntry(*call.fields, [&](JsonFields &entry, const QString &id) {
         ids.append(id);
         auto request = sqsrequests::readSend(entry);
@@ -530,10 +525,8 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
             return;
         }
         refused.append(std::nullopt);
-        bool added = false;
-        carryTrace(call.request, *request, &added);
+        carryTrace(call.request, *request);
         requests.append(*request);
-        traced.append(added);
     });
     if (!r)
         return call.fail(r.error());
@@ -550,10 +543,7 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
             failed.push_back(failedEntry(ids[i], sent[k].error()));
             continue;
         }
-        SqsSendResult result = *sent[k];
-        if (traced[k])
-            result.md5OfSystemAttributes.clear();
-        Json s = sendResultJson(result);
+        Json s = sendResultJson(*sent[k]);
         s["Id"] = toStd(ids[i]);
         ok.push_back(s);
     }

@@ -137,9 +137,11 @@ Result<std::pair<QString, SqsSendRequest>> SqsModule::sendFor(
     for (auto it = message.attributes.cbegin(); it != message.attributes.cend(); ++it)
         send.attributes.insert(it.key(), {it.value().first, it.value().second.toUtf8()});
     const TraceContext trace {message.traceId, message.parentSpanId};
-    if (trace.isValid())
+    if (trace.isValid()) {
         send.systemAttributes.insert(
             QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), trace.toXRay()});
+        send.traceHeaderAdded = true;
+    }
     return std::pair {queue, send};
 }
 

@@ -866,7 +866,7 @@ Result<SqsSendResult> SqsStore::prepareSend(
     result.messageId = m.id;
     result.md5OfBody = m.md5OfBody;
     result.md5OfAttributes = m.md5OfAttributes;
-    if (!m.systemAttributes.isEmpty())
+    if (!m.systemAttributes.isEmpty() && !request.traceHeaderAdded)
         result.md5OfSystemAttributes = md5OfAttributes(m.systemAttributes);
     if (q->fifo)
         result.sequenceNumber = QString::number(m.seq).rightJustified(20, u'0');

@@ -41,6 +41,9 @@ struct SqsSendRequest
     std::optional<int> delaySeconds; // nullopt: the queue's DelaySeconds
     SqsAttributes attributes; // MessageAttributes
     SqsAttributes systemAttributes; // MessageSystemAttributes (AWSTraceHeader)
+    // The AWSTraceHeader was added by Tarmac (the sender's trace), not sent: the answer then has
+    // no MD5OfMessageSystemAttributes, which the client would not expect, and none is computed.
+    bool traceHeaderAdded = false;
     QString groupId; // FIFO: MessageGroupId
     QString deduplicationId; // FIFO: MessageDeduplicationId (or the body's SHA-256)
 };

@@ -56,6 +56,7 @@ private slots:
     void deleteWithOldAndBadHandles();
     void changeVisibility();
     void redriveToDeadLetterQueue();
+    void systemAttributesMd5OnlyWhenSent();
     void moveTasksRedriveToTheSource();
     void fifoGroupsAndDeduplication();
     void purgeOncePerMinute();
@@ -333,6 +334,34 @@ void TestSqsStore::redriveToDeadLetterQueue()
     QCOMPARE(dead->size(), 1);
     QCOMPARE(dead->at(0).messageId, sent->messageId);
     QCOMPARE(dead->at(0).body, QByteArray("poison"));
+}
+
+// A client's own AWSTraceHeader gets MD5OfMessageSystemAttributes back (SDKs check it); the
+// one Tarmac adds from the sender's trace is kept the same but gets none, and costs no MD5.
+void TestSqsStore::systemAttributesMd5OnlyWhenSent()
+{
+    const QString q = QStringLiteral("traced");
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    const QString header = QStringLiteral("Root=1-5759e988-bd862e3fe1be46a994272793;"
+                                          "Parent=53995c3f42cd8ad8;Sampled=1");
+    SqsSendRequest sent = body("sent");
+    sent.systemAttributes.insert(
+        QStringLiteral("AWSTraceHeader"), {QStringLiteral("String"), header.toLatin1()});
+    SqsSendRequest added = sent;
+    added.body = "added";
+    added.traceHeaderAdded = true;
+    auto first = m_sqs->send(q, sent);
+    QVERIFY(first);
+    QCOMPARE(first->md5OfSystemAttributes, SqsStore::md5OfAttributes(sent.systemAttributes));
+    QCOMPARE(first->md5OfSystemAttributes.size(), 32);
+    auto second = m_sqs->send(q, added);
+    QVERIFY(second);
+    QVERIFY(second->md5OfSystemAttributes.isEmpty());
+    const auto got = m_sqs->receive(q, 10, 0);
+    QVERIFY(got);
+    QCOMPARE(got->size(), 2);
+    for (const auto &m : *got)
+        QCOMPARE(m.systemAttributes.value(QStringLiteral("AWSTraceHeader")), header);
 }
 
 void TestSqsStore::moveTasksRedriveToTheSource()
