@@ -2,6 +2,7 @@
 
 #include "base/clock.h"
 #include "base/json.h"
+#include "base/jsonwriter.h"
 #include "http/awserror.h"
 #include "services/sqs/sqsmovetasks.h"
 #include "services/sqs/sqsquery.h"
@@ -95,7 +96,17 @@ struct SqsJsonApi::Call
     {
         if (query)
             return xml(200, sqsquery::toXml(operation, out, request.requestId));
-        HttpResponse r = HttpResponse::json(200, toJsonBytes(out));
+        return okBytes(out.is_object() && out.empty() ? QByteArrayLiteral("{}") : toJsonBytes(out));
+    }
+    // The same from JSON already written (the answers made on every send and receive). The
+    // query protocol reads it back: its XML is made from the JSON shape.
+    HttpResponse okBytes(QByteArray json) const
+    {
+        if (query) {
+            auto parsed = parseJson(json); // what this file wrote: always an object
+            return ok(parsed ? *parsed : Json::object());
+        }
+        HttpResponse r = HttpResponse::json(200, std::move(json));
         r.headers.set("content-type", "application/x-amz-json-1.0");
         r.headers.add("x-amzn-requestid", request.requestId);
         return tagged(std::move(r));
@@ -195,48 +206,81 @@ bool wanted(const QStringList &names, const QString &name)
     return false;
 }
 
-Json messageJson(const SqsMessage &m, const QStringList &systemNames, const QStringList &names)
+// A received message, written straight as JSON (members in the order nlohmann::json writes
+// them, so the bytes are what they were); `names` picks the message attributes.
+void writeMessage(
+    JsonWriter &w, const SqsMessage &m, const QStringList &systemNames, const QStringList &names)
 {
-    Json out = {{"MessageId", toStd(m.messageId)}, {"ReceiptHandle", toStd(m.receiptHandle)},
-        {"MD5OfBody", toStd(m.md5OfBody)}, {"Body", m.body.toStdString()}};
-    Json attributes = Json::object();
+    w.beginObject();
+    const bool allSystem = systemNames.contains(QStringLiteral("All"));
+    bool hasAttributes = false;
     for (auto it = m.systemAttributes.cbegin(); it != m.systemAttributes.cend(); ++it) {
-        if (systemNames.contains(QStringLiteral("All")) || systemNames.contains(it.key()))
-            attributes[toStd(it.key())] = toStd(it.value());
+        if (!allSystem && !systemNames.contains(it.key()))
+            continue;
+        if (!hasAttributes)
+            w.key("Attributes").beginObject();
+        hasAttributes = true;
+        w.key(it.key()).string(it.value());
     }
-    if (!attributes.empty())
-        out["Attributes"] = attributes;
+    if (hasAttributes)
+        w.endObject();
+    w.key("Body").string(m.body);
+    w.key("MD5OfBody").string(m.md5OfBody);
     SqsAttributes chosen;
     for (auto it = m.attributes.cbegin(); it != m.attributes.cend(); ++it) {
         if (wanted(names, it.key()))
             chosen.insert(it.key(), it.value());
     }
     if (!chosen.isEmpty()) {
-        Json a = Json::object();
+        w.key("MD5OfMessageAttributes").string(SqsStore::md5OfAttributes(chosen));
+        w.key("MessageAttributes").beginObject();
         for (auto it = chosen.cbegin(); it != chosen.cend(); ++it) {
-            Json v = {{"DataType", toStd(it->dataType)}};
-            if (it->isBinary())
-                v["BinaryValue"] = it->value.toBase64().toStdString();
-            else
-                v["StringValue"] = it->value.toStdString();
-            a[toStd(it.key())] = v;
+            w.key(it.key()).beginObject();
+            if (it->isBinary()) {
+                w.key("BinaryValue").string(it->value.toBase64());
+                w.key("DataType").string(it->dataType);
+            } else {
+                w.key("DataType").string(it->dataType);
+                w.key("StringValue").string(it->value);
+            }
+            w.endObject();
         }
-        out["MessageAttributes"] = a;
-        out["MD5OfMessageAttributes"] = toStd(SqsStore::md5OfAttributes(chosen));
+        w.endObject();
     }
-    return out;
+    w.key("MessageId").string(m.messageId);
+    w.key("ReceiptHandle").string(m.receiptHandle);
+    w.endObject();
 }
 
-Json sendResultJson(const SqsSendResult &s)
+// ReceiveMessage's answer: {"Messages": [...]}, or {} when none came.
+QByteArray receiveResultBytes(
+    const QList<SqsMessage> &got, const QStringList &systemNames, const QStringList &names)
 {
-    Json out = {{"MessageId", toStd(s.messageId)}, {"MD5OfMessageBody", toStd(s.md5OfBody)}};
+    if (got.isEmpty())
+        return QByteArrayLiteral("{}");
+    JsonWriter w(512 + 1024 * got.size());
+    w.beginObject().key("Messages").beginArray();
+    for (const SqsMessage &m : got)
+        writeMessage(w, m, systemNames, names);
+    w.endArray().endObject();
+    return w.take();
+}
+
+// One send's answer (a batch entry also has its Id), in nlohmann::json's member order.
+void writeSendResult(JsonWriter &w, const SqsSendResult &s, const QString *batchId = nullptr)
+{
+    w.beginObject();
+    if (batchId)
+        w.key("Id").string(*batchId);
     if (!s.md5OfAttributes.isEmpty())
-        out["MD5OfMessageAttributes"] = toStd(s.md5OfAttributes);
+        w.key("MD5OfMessageAttributes").string(s.md5OfAttributes);
+    w.key("MD5OfMessageBody").string(s.md5OfBody);
     if (!s.md5OfSystemAttributes.isEmpty())
-        out["MD5OfMessageSystemAttributes"] = toStd(s.md5OfSystemAttributes);
+        w.key("MD5OfMessageSystemAttributes").string(s.md5OfSystemAttributes);
+    w.key("MessageId").string(s.messageId);
     if (!s.sequenceNumber.isEmpty())
-        out["SequenceNumber"] = toStd(s.sequenceNumber);
-    return out;
+        w.key("SequenceNumber").string(s.sequenceNumber);
+    w.endObject();
 }
 
 } // namespace
@@ -479,7 +523,9 @@ HttpResponse SqsJsonApi::sendMessage(Call &call)
     auto sent = m_store->send(*queue, *request);
     if (!sent)
         return call.fail(sent.error());
-    return call.ok(sendResultJson(*sent));
+    JsonWriter w(256);
+    writeSendResult(w, *sent);
+    return call.okBytes(w.take());
 }
 
 namespace {
@@ -531,7 +577,9 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
     if (!r)
         return call.fail(r.error());
     const QList<Result<SqsSendResult>> sent = m_store->sendBatch(*queue, requests);
-    Json ok = Json::array(), failed = Json::array();
+    Json failed = Json::array();
+    JsonWriter successful(256 * (ids.size() + 1));
+    successful.beginArray();
     qsizetype next = 0;
     for (qsizetype i = 0; i < ids.size(); ++i) {
         if (refused[i]) {
@@ -543,11 +591,12 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
             failed.push_back(failedEntry(ids[i], sent[k].error()));
             continue;
         }
-        Json s = sendResultJson(*sent[k]);
-        s["Id"] = toStd(ids[i]);
-        ok.push_back(s);
+        writeSendResult(successful, *sent[k], &ids[i]);
     }
-    return call.ok({{"Successful", ok}, {"Failed", failed}});
+    successful.endArray();
+    // {"Failed": [...], "Successful": [...]}, the members in nlohmann::json's order.
+    return call.okBytes(QByteArrayLiteral("{\"Failed\":") + jsonBytes(failed)
+        + QByteArrayLiteral(",\"Successful\":") + successful.take() + '}');
 }
 
 std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
@@ -579,15 +628,8 @@ std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
     auto got = m_store->receive(*queue, waiter->max, visibility);
     if (!got)
         return call.fail(got.error());
-    if (!got->isEmpty() || seconds == 0) {
-        Json list = Json::array();
-        for (const SqsMessage &m : *got)
-            list.push_back(messageJson(m, systemNames, waiter->attributeNames));
-        Json out = Json::object();
-        if (!list.empty())
-            out["Messages"] = list;
-        return call.ok(out);
-    }
+    if (!got->isEmpty() || seconds == 0)
+        return call.okBytes(receiveResultBytes(*got, systemNames, waiter->attributeNames));
     // Long poll: answered by the next send (messageAvailable), a message becoming visible,
     // or the end of the wait.
     auto held = std::make_shared<Call>();
@@ -649,14 +691,9 @@ bool SqsJsonApi::serve(Waiter &waiter, bool final)
     if (!waiter.done && (got.isEmpty() && !final && !waiter.call->responder.isCancelled()))
         return false;
     if (!waiter.done) {
-        Json list = Json::array();
-        for (const SqsMessage &m : std::as_const(got))
-            list.push_back(messageJson(m, waiter.systemNames, waiter.attributeNames));
-        Json out = Json::object();
-        if (!list.empty())
-            out["Messages"] = list;
         waiter.done = true;
-        waiter.call->responder.send(waiter.call->ok(out));
+        waiter.call->responder.send(waiter.call->okBytes(
+            receiveResultBytes(got, waiter.systemNames, waiter.attributeNames)));
     }
     m_clock->cancel(waiter.deadline);
     if (waiter.wake)
