@@ -15,7 +15,6 @@ namespace {
 
 constexpr Support E = Support::Emulated;
 constexpr Support I = Support::Ignored;
-constexpr Support U = Support::Unsupported;
 
 QString qs(const std::string &s)
 {
