@@ -125,19 +125,24 @@ struct PreparedWrite
     std::shared_ptr<const DdbTable> table;
     DynamoDb::Key key;
     Json keyJson; // the key attributes
-    Json item; // Put's
+    // Put's item: the request's own when it came as it is stored (not copied: the request
+    // outlives the write), else `reshaped`. Read it with putItem().
+    const Json *sentItem = nullptr;
+    Json reshaped;
     qint64 size = 0; // itemSize(item)
     std::optional<DdbCondition> condition;
     std::optional<DdbUpdate> update;
     bool returnOldOnFailure = false;
     std::unique_ptr<Expressions> expressions;
 
+    const Json &putItem() const { return reshaped.is_null() ? *sentItem : reshaped; }
+
     // The item after this write, or the update's error.
     Result<Json> after(const Json &before) const
     {
         switch (kind) {
         case Put:
-            return item;
+            return putItem();
         case Delete:
             return Json();
         case Check:
@@ -196,15 +201,17 @@ static Result<PreparedWrite> prepareWrite(
         auto item = requiredMember(r, "Item", Json::value_t::object, "item");
         if (!item)
             return item.error();
-        auto checked = checkItem(**item, &w.size);
+        auto checked = checkItemInPlace(**item, &w.size);
         if (!checked)
             return checked.error();
-        auto key = itemKey(*table, *checked);
+        w.sentItem = *item;
+        if (*checked)
+            w.reshaped = std::move(**checked);
+        auto key = itemKey(*table, w.putItem());
         if (!key)
             return key.error();
         w.key = *key;
-        w.item = std::move(*checked);
-        w.keyJson = keyAttributes(*table, w.item);
+        w.keyJson = keyAttributes(*table, w.putItem());
     } else {
         auto key = member(r, "Key", Json::value_t::object);
         if (!key)
@@ -315,7 +322,6 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
                     return size.error();
                 oldSize = *size;
             }
-            after = std::move(w->item);
         } else {
             auto old = readItem(db, table, w->key);
             if (!old)
@@ -330,7 +336,9 @@ Result<Json> DynamoDb::writeOne(const Json &r, DdbCallInfo &info, int kind)
                 return updated.error();
             after = std::move(*updated);
         }
-        if (auto e = writeItem(db, **t, w->key, before, after, originOf(info), putSize); !e)
+        // A plain put writes the item as checked, without a copy.
+        const Json &written = oldSizeOnly ? w->putItem() : after;
+        if (auto e = writeItem(db, **t, w->key, before, written, originOf(info), putSize); !e)
             return e;
         auto c = tx.commit();
         expiry = std::exchange(m_pendingExpiry, std::nullopt);
@@ -624,7 +632,7 @@ Result<Json> DynamoDb::batchWriteItem(const Json &r, DdbCallInfo &info)
             auto before = readItem(db, *w.table, w.key);
             if (!before)
                 return before.error();
-            const Json after = w.kind == PreparedWrite::Put ? w.item : Json();
+            const Json after = w.kind == PreparedWrite::Put ? w.putItem() : Json();
             if (auto e = writeItem(db, *w.table, w.key, *before, after, originOf(info)); !e)
                 return e;
             units[w.table->name] += writeUnits(qMax(

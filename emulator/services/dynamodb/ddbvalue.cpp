@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 #include <string_view>
+#include <type_traits>
 
 namespace tarmac {
 
@@ -336,9 +337,12 @@ bool alreadyShaped(const Json &v, int depth)
 }
 
 // The second step, on shapeValue's copy: what the value means, in DynamoDB's order and words,
-// normalising numbers in place.
-std::optional<Error> validateValue(Json &v, int depth)
+// normalising numbers in place. On a const value it only reads: a number that is not already
+// as it is stored sets *denormal instead (the caller then validates a copy).
+template<typename J>
+std::optional<Error> validateValue(J &v, int depth, bool *denormal = nullptr)
 {
+    constexpr bool kInPlace = !std::is_const_v<J>;
     if (depth > kDdbMaxNestingDepth)
         return validation(QStringLiteral("Nesting Levels have exceeded supported limits: "
                                          "Attributes in the item have nested levels beyond "
@@ -348,16 +352,19 @@ std::optional<Error> validateValue(Json &v, int depth)
                                          "one of the supported datatypes"));
     for (auto it = v.begin(); it != v.end(); ++it) {
         const std::string &type = it.key();
-        Json &m = it.value();
+        J &m = it.value();
         if (type == "N") {
-            if (isPlainInteger(*m.get_ptr<const Json::string_t *>()))
+            if (isPlainInteger(*m.template get_ptr<const Json::string_t *>()))
                 continue;
-            auto number = DdbNumber::parse(fromStd(*m.get_ptr<const Json::string_t *>()));
+            auto number = DdbNumber::parse(fromStd(*m.template get_ptr<const Json::string_t *>()));
             if (!number)
                 return number.error();
-            m = toStd(number->toString());
+            if constexpr (kInPlace)
+                m = toStd(number->toString());
+            else
+                *denormal = true;
         } else if (type == "NULL") {
-            if (!*m.get_ptr<const Json::boolean_t *>())
+            if (!*m.template get_ptr<const Json::boolean_t *>())
                 return validation(
                     invalid(QStringLiteral("Null attribute value types must have the value of "
                                            "true")));
@@ -371,14 +378,17 @@ std::optional<Error> validateValue(Json &v, int depth)
                 return validation(invalid(QStringLiteral("Binary sets should not be empty")));
             }
             if (type == "NS") {
-                for (Json &member : m) {
-                    if (isPlainInteger(*member.get_ptr<const Json::string_t *>()))
+                for (J &member : m) {
+                    if (isPlainInteger(*member.template get_ptr<const Json::string_t *>()))
                         continue;
-                    auto number
-                        = DdbNumber::parse(fromStd(*member.get_ptr<const Json::string_t *>()));
+                    auto number = DdbNumber::parse(
+                        fromStd(*member.template get_ptr<const Json::string_t *>()));
                     if (!number)
                         return number.error();
-                    member = toStd(number->toString());
+                    if constexpr (kInPlace)
+                        member = toStd(number->toString());
+                    else
+                        *denormal = true;
                 }
             }
             // Numbers compare normalised: ["1", "1.0"] holds one number twice.
@@ -394,13 +404,13 @@ std::optional<Error> validateValue(Json &v, int depth)
                                 .arg(listText(m))));
             }
         } else if (type == "L") {
-            for (Json &element : m) {
-                if (auto e = validateValue(element, depth + 1))
+            for (J &element : m) {
+                if (auto e = validateValue(element, depth + 1, denormal))
                     return e;
             }
         } else if (type == "M") {
             for (auto member = m.begin(); member != m.end(); ++member) {
-                if (auto e = validateValue(member.value(), depth + 1))
+                if (auto e = validateValue(member.value(), depth + 1, denormal))
                     return e;
             }
         }
@@ -506,32 +516,59 @@ Result<Json> checkValue(const Json &value, const QString &path)
 
 Result<Json> checkItem(const Json &item, qint64 *size)
 {
+    auto checked = checkItemInPlace(item, size);
+    if (!checked)
+        return checked.error();
+    return *checked ? std::move(**checked) : item;
+}
+
+Result<std::optional<Json>> checkItemInPlace(const Json &item, qint64 *size)
+{
     if (!item.is_object())
         return mapMismatch(item);
     // Every value's shape before any value's meaning, as the request is read before it is
     // validated.
     const bool shaped
         = std::all_of(item.begin(), item.end(), [](const Json &v) { return alreadyShaped(v, 1); });
-    Json out = shaped ? item : Json::object();
+    std::optional<Json> out;
     if (!shaped) {
+        out = Json::object();
         for (auto it = item.begin(); it != item.end(); ++it) {
             auto value = shapeValue(it.value(), fromStd(it.key()), 1);
             if (!value)
                 return value.error();
-            out[it.key()] = std::move(value).value();
+            (*out)[it.key()] = std::move(value).value();
         }
     }
-    for (auto it = out.begin(); it != out.end(); ++it) {
-        if (it.key().empty())
-            return validation(QStringLiteral("Empty attribute name"));
-        if (qsizetype(it.key().size()) > kDdbMaxAttributeNameSize)
-            return validation(QStringLiteral("Attribute name is too large, must be less than "
-                                             "%1 bytes")
-                                  .arg(kDdbMaxAttributeNameSize + 1));
-        if (auto e = validateValue(it.value(), 1))
+    // Names and values, first error first. An item already in shape is read where it is; it is
+    // copied only when a number in it is to be normalised.
+    const auto check = [](auto &checked, bool *denormal) -> std::optional<Error> {
+        for (auto it = checked.begin(); it != checked.end(); ++it) {
+            if (it.key().empty())
+                return validation(QStringLiteral("Empty attribute name"));
+            if (qsizetype(it.key().size()) > kDdbMaxAttributeNameSize)
+                return validation(QStringLiteral("Attribute name is too large, must be less "
+                                                 "than %1 bytes")
+                                      .arg(kDdbMaxAttributeNameSize + 1));
+            if (auto e = validateValue(it.value(), 1, denormal))
+                return e;
+        }
+        return std::nullopt;
+    };
+    if (out) {
+        if (auto e = check(*out, nullptr))
             return *e;
+    } else {
+        bool denormal = false;
+        if (auto e = check(item, &denormal))
+            return *e;
+        if (denormal) {
+            out = item;
+            if (auto e = check(*out, nullptr))
+                return *e;
+        }
     }
-    const qint64 bytes = itemSize(out);
+    const qint64 bytes = itemSize(out ? *out : item);
     if (bytes > kDdbMaxItemSize)
         return validation(QStringLiteral("Item size has exceeded the maximum allowed size"));
     if (size)

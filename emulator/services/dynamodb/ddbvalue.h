@@ -35,6 +35,9 @@ Result<Json> checkValue(const Json &value, const QString &path);
 // then the size against 400 KB ("Item size has exceeded the maximum allowed size"), which
 // `size` is given when asked for.
 Result<Json> checkItem(const Json &item, qint64 *size = nullptr);
+// The same without copying an item that is already as it is stored (the common case): no
+// value when `item` itself is the checked item, else the checked copy.
+Result<std::optional<Json>> checkItemInPlace(const Json &item, qint64 *size = nullptr);
 
 // Sizes as DynamoDB counts them ("Item sizes and formats" in its developer guide): an item is
 // its names' UTF-8 bytes plus its values; S its UTF-8 bytes, N DdbNumber::storedSize(), B its

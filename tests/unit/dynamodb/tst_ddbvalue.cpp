@@ -171,6 +171,7 @@ private slots:
     void checkValue();
     void checkItem_data();
     void checkItem();
+    void checkItemInPlaceCopiesOnlyWhenNeeded();
     void itemSizeLimit_data();
     void itemSizeLimit();
     void valueSize_data();
@@ -513,6 +514,28 @@ void TestDdbValue::checkItem()
     QFETCH(QString, message);
     const auto r = tarmac::checkItem(json(input));
     compareOutcome(r, expected, code, message);
+    // The same without a copy: none is made when the item is already as it is stored.
+    const Json in = json(input);
+    const auto inPlace = tarmac::checkItemInPlace(in);
+    QCOMPARE(bool(inPlace), bool(r));
+    if (r)
+        QVERIFY((*inPlace ? **inPlace : in) == *r);
+}
+
+// A request's item is checked where it is, and copied only when something in it changes.
+void TestDdbValue::checkItemInPlaceCopiesOnlyWhenNeeded()
+{
+    qint64 size = 0;
+    const Json plain = json(R"j({"id":{"S":"1"},"n":{"N":"10"},"l":{"L":[{"N":"-3"}]}})j");
+    const auto same = tarmac::checkItemInPlace(plain, &size);
+    QVERIFY(same);
+    QVERIFY(!same->has_value());
+    QCOMPARE(size, tarmac::itemSize(plain));
+    const Json fraction = json(R"j({"id":{"S":"1"},"l":{"L":[{"N":"1.50"}]}})j");
+    const auto normalised = tarmac::checkItemInPlace(fraction);
+    QVERIFY(normalised && normalised->has_value());
+    QVERIFY(**normalised == json(R"j({"id":{"S":"1"},"l":{"L":[{"N":"1.5"}]}})j"));
+    QVERIFY(fraction == json(R"j({"id":{"S":"1"},"l":{"L":[{"N":"1.50"}]}})j")); // untouched
 }
 
 // 400 KB is 409600 bytes of names and values: one byte more is refused (dynalite's cases,
