@@ -124,7 +124,7 @@ struct PreparedWrite
     enum Kind { Put, Delete, Update, Check } kind = Put;
     std::shared_ptr<const DdbTable> table;
     DynamoDb::Key key;
-    Json keyJson; // the key attributes
+    Json keyJson; // the key attributes (Delete, Update, Check)
     // Put's item: the request's own when it came as it is stored (not copied: the request
     // outlives the write), else `reshaped`. Read it with putItem().
     const Json *sentItem = nullptr;
@@ -210,8 +210,7 @@ static Result<PreparedWrite> prepareWrite(
         auto key = itemKey(*table, w.putItem());
         if (!key)
             return key.error();
-        w.key = *key;
-        w.keyJson = keyAttributes(*table, w.putItem());
+        w.key = *key; // keyJson stays empty: only an update starts from it
     } else {
         auto key = member(r, "Key", Json::value_t::object);
         if (!key)
