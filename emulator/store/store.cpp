@@ -15,15 +15,21 @@ const std::vector<Migration> kStoreMigrations = {
         "CREATE TABLE schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL);"},
 };
 
+// Every connection to tarmac.db: the state folder's lock keeps every other process out.
+Database::Options stateOptions(bool readOnly)
+{
+    Database::Options options;
+    options.readOnly = readOnly;
+    options.processExclusive = true;
+    return options;
+}
+
 } // namespace
 
 Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
 {
     std::unique_ptr<Store> store(new Store);
-    // The state folder's lock keeps every other process out of tarmac.db.
-    Database::Options options;
-    options.processExclusive = true;
-    auto db = Database::open(stateDir + QStringLiteral("/tarmac.db"), options);
+    auto db = Database::open(stateDir + QStringLiteral("/tarmac.db"), stateOptions(false));
     if (!db)
         return db.error();
     store->m_db = std::move(*db);
@@ -32,7 +38,7 @@ Result<std::unique_ptr<Store>> Store::open(const QString &stateDir)
     store->m_blobs = std::make_unique<BlobStore>(stateDir + QStringLiteral("/blobs"));
     if (auto r = store->m_blobs->init(); !r)
         return r.error();
-    auto checkpointDb = Database::open(store->m_db->path(), options);
+    auto checkpointDb = Database::open(store->m_db->path(), stateOptions(false));
     if (!checkpointDb)
         return checkpointDb.error();
     store->m_checkpointDb = std::move(*checkpointDb);
@@ -94,10 +100,7 @@ void Store::runCheckpointHooks()
 
 Result<std::unique_ptr<Database>> Store::openReader() const
 {
-    Database::Options options;
-    options.readOnly = true;
-    options.processExclusive = true;
-    return Database::open(m_db->path(), options);
+    return Database::open(m_db->path(), stateOptions(true));
 }
 
 Result<void> Store::migrateModule(const QString &module, const std::vector<Migration> &migrations)

@@ -129,7 +129,7 @@ struct PreparedWrite
     // outlives the write), else `reshaped`. Read it with putItem().
     const Json *sentItem = nullptr;
     Json reshaped;
-    qint64 size = 0; // itemSize(item)
+    qint64 size = 0; // itemSize(putItem())
     std::optional<DdbCondition> condition;
     std::optional<DdbUpdate> update;
     bool returnOldOnFailure = false;

@@ -96,7 +96,7 @@ struct SqsJsonApi::Call
     {
         if (query)
             return xml(200, sqsquery::toXml(operation, out, request.requestId));
-        return okBytes(out.is_object() && out.empty() ? QByteArrayLiteral("{}") : toJsonBytes(out));
+        return okBytes(toJsonBytes(out));
     }
     // The same from JSON already written (the answers made on every send and receive). The
     // query protocol reads it back: its XML is made from the JSON shape.
@@ -578,8 +578,7 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
         return call.fail(r.error());
     const QList<Result<SqsSendResult>> sent = m_store->sendBatch(*queue, requests);
     Json failed = Json::array();
-    JsonWriter successful(256 * (ids.size() + 1));
-    successful.beginArray();
+    QList<std::pair<qsizetype, qsizetype>> succeeded; // (entry, its send)
     qsizetype next = 0;
     for (qsizetype i = 0; i < ids.size(); ++i) {
         if (refused[i]) {
@@ -591,12 +590,15 @@ HttpResponse SqsJsonApi::sendMessageBatch(Call &call)
             failed.push_back(failedEntry(ids[i], sent[k].error()));
             continue;
         }
-        writeSendResult(successful, *sent[k], &ids[i]);
+        succeeded.append({i, k});
     }
-    successful.endArray();
-    // {"Failed": [...], "Successful": [...]}, the members in nlohmann::json's order.
-    return call.okBytes(QByteArrayLiteral("{\"Failed\":") + jsonBytes(failed)
-        + QByteArrayLiteral(",\"Successful\":") + successful.take() + '}');
+    // The members in nlohmann::json's order.
+    JsonWriter w(256 * (ids.size() + 1));
+    w.beginObject().key("Failed").value(failed).key("Successful").beginArray();
+    for (const auto &[i, k] : std::as_const(succeeded))
+        writeSendResult(w, *sent[k], &ids[i]);
+    w.endArray().endObject();
+    return call.okBytes(w.take());
 }
 
 std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
