@@ -372,7 +372,7 @@ void SqsModule::stop()
 
 Result<void> SqsModule::flushState()
 {
-    return m_store ? m_store->saveReceives() : Result<void>();
+    return m_store ? m_store->writeBehind() : Result<void>();
 }
 
 Result<void> SqsModule::reloadState()

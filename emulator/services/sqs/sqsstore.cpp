@@ -8,18 +8,41 @@
 #include "services/sqs/sqsrequests.h"
 
 #include <QCryptographicHash>
+#include <QFile>
+#include <QFileInfo>
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSet>
+#include <QVarLengthArray>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <limits>
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace tarmac {
 
 namespace {
 
 const char kModule[] = "sqs";
+
+// A record of the deletes journal: the message's sequence and the same xor this, in the
+// machine's byte order. A record that does not check out (a write cut short) ends the journal.
+constexpr quint64 kJournalCheck = 0x5153'4465'6c65'7465ull;
+struct JournalRecord
+{
+    qint64 seq;
+    quint64 check;
+};
+static_assert(sizeof(JournalRecord) == 16);
+
+QString errnoText()
+{
+    return QString::fromLocal8Bit(std::strerror(errno));
+}
 
 Error sqsError(const QString &code, const QString &message)
 {
@@ -187,7 +210,7 @@ struct SqsStore::Queue
         qint64 seq;
     };
     QHash<QString, Sent> deduplication; // FIFO: id → the first send, for 5 minutes
-    std::set<qint64> unsaved; // received since the last saveReceives(), by sequence
+    std::set<qint64> unsaved; // received since the last writeBehind(), by sequence
     qint64 lastPurgeMs = std::numeric_limits<qint64>::min() / 2;
 
     int number(const char *attribute) const
@@ -217,8 +240,12 @@ SqsStore::~SqsStore()
 {
     m_saver.reset();
     QMutexLocker lock(&m_mutex);
-    if (auto r = saveReceivesLocked(); !r)
-        qWarning("tarmac: sqs: cannot save the last receives: %s", qPrintable(r.error().message));
+    if (auto r = writeBehindLocked(); !r)
+        qWarning("tarmac: sqs: cannot save the last receives and deletes: %s (the deletes "
+                 "are applied at the next start)",
+            qPrintable(r.error().message));
+    if (m_journal >= 0)
+        ::close(m_journal);
 }
 
 Result<void> SqsStore::open()
@@ -243,29 +270,106 @@ Result<void> SqsStore::open()
     if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
     QMutexLocker lock(&m_mutex);
+    if (auto r = openJournal(); !r)
+        return r;
     if (auto r = load(); !r)
         return r;
     m_saver = std::make_unique<WakeableThread>(
         "tarmac-sqs-save",
         [this] {
-            if (auto r = saveReceives(); !r)
-                qWarning("tarmac: sqs: cannot save receives: %s", qPrintable(r.error().message));
+            if (auto r = writeBehind(); !r)
+                qWarning("tarmac: sqs: cannot save receives and deletes: %s",
+                    qPrintable(r.error().message));
         },
-        std::chrono::milliseconds(kReceiveSaveDelayMs));
+        std::chrono::milliseconds(kWriteBehindDelayMs));
     return {};
 }
 
-Result<void> SqsStore::saveReceives()
+Result<void> SqsStore::openJournal()
+{
+    const QString database = m_store->databasePath();
+    if (database.isEmpty() || database == QLatin1String(":memory:"))
+        return {}; // nowhere to keep it: deletes commit their rows
+    const QString path = QFileInfo(database).absolutePath() + QStringLiteral("/sqs-deletes");
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return makeError(QStringLiteral("InternalError"),
+            QStringLiteral("cannot open %1: %2").arg(path, errnoText()), 500);
+    m_journal = fd;
+    // What a crash left: deletes acknowledged whose rows were not removed yet.
+    QList<qint64> seqs;
+    JournalRecord records[256];
+    for (off_t at = 0;;) {
+        const ssize_t n = ::pread(fd, records, sizeof records, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return makeError(QStringLiteral("InternalError"),
+                QStringLiteral("cannot read %1: %2").arg(path, errnoText()), 500);
+        const qsizetype whole = qsizetype(n) / qsizetype(sizeof(JournalRecord));
+        qsizetype i = 0;
+        for (; i < whole && (quint64(records[i].seq) ^ kJournalCheck) == records[i].check; ++i)
+            seqs.append(records[i].seq);
+        if (i < qsizetype(std::size(records)))
+            break; // the end, or a record that does not check out
+        at += n;
+    }
+    for (const qint64 seq : std::as_const(seqs))
+        m_nextSeq = std::max(m_nextSeq, seq + 1); // a handle given for it names no later message
+    if (auto r = removeMessages(seqs); !r)
+        return r;
+    return forgetJournal();
+}
+
+Result<void> SqsStore::forgetJournal()
+{
+    m_removeSoon.clear();
+    m_journalEnd = 0;
+    if (m_journal >= 0 && ::ftruncate(m_journal, 0) != 0)
+        return makeError(QStringLiteral("InternalError"),
+            QStringLiteral("cannot empty the SQS deletes journal: %1").arg(errnoText()), 500);
+    return {};
+}
+
+Result<void> SqsStore::removeSoon(const QList<qint64> &seqs)
+{
+    if (seqs.isEmpty())
+        return {};
+    if (m_journal < 0)
+        return removeMessages(seqs);
+    QVarLengthArray<JournalRecord, 16> records;
+    for (const qint64 seq : seqs)
+        records.append({seq, quint64(seq) ^ kJournalCheck});
+    const size_t bytes = size_t(records.size()) * sizeof(JournalRecord);
+    ssize_t written;
+    do
+        written = ::pwrite(m_journal, records.data(), bytes, off_t(m_journalEnd));
+    while (written < 0 && errno == EINTR);
+    if (written != ssize_t(bytes)) {
+        // A full disk, say: the rows go now instead. A part written is written over next time;
+        // if a crash comes first, what it names is deleted already.
+        qWarning("tarmac: sqs: cannot write the deletes journal (%s): deleting at once",
+            qPrintable(written < 0 ? errnoText() : QStringLiteral("short write")));
+        return removeMessages(seqs);
+    }
+    m_journalEnd += qint64(bytes);
+    m_removeSoon.append(seqs);
+    m_saver->wake();
+    return {};
+}
+
+Result<void> SqsStore::writeBehind()
 {
     QMutexLocker lock(&m_mutex);
-    return saveReceivesLocked();
+    return writeBehindLocked();
 }
 
 // Under m_mutex, so that no newer row (a visibility change, a move) is overwritten by these
 // older values.
-Result<void> SqsStore::saveReceivesLocked()
+Result<void> SqsStore::writeBehindLocked()
 {
-    if (std::all_of(m_queues.begin(), m_queues.end(),
+    if (m_removeSoon.isEmpty()
+        && std::all_of(m_queues.begin(), m_queues.end(),
             [](const auto &entry) { return entry.second->unsaved.empty(); }))
         return {};
     auto r = m_store->write([&](Database &db) -> Result<void> {
@@ -293,12 +397,26 @@ Result<void> SqsStore::saveReceivesLocked()
                     return e;
             }
         }
+        if (!m_removeSoon.isEmpty()) {
+            auto del = db.cached("DELETE FROM sqs_messages WHERE seq = ?");
+            if (!del)
+                return del.error();
+            for (const qint64 seq : std::as_const(m_removeSoon)) {
+                if (auto e = (*del)->bind(1, seq).exec(); !e)
+                    return e;
+            }
+        }
         return t.commit();
     });
     if (!r)
-        return r; // kept: the next receive's wake tries again
+        return r; // kept: the next receive's or delete's wake tries again
     for (const auto &[name, q] : m_queues)
         q->unsaved.clear();
+    // The journal's records are applied: the next ones are written over them. Those left
+    // past the end name rows gone for good (sequences are not given out twice), so a crash
+    // that reads them deletes nothing.
+    m_removeSoon.clear();
+    m_journalEnd = 0;
     return {};
 }
 
@@ -309,6 +427,9 @@ Result<void> SqsStore::reload()
     // before (a function's batch still running, a client's) names no message sent after.
     QMutexLocker lock(&m_mutex);
     m_queues.clear(); // with the receives of the rows that went
+    // And the deletes: their sequences may name rows of the state that came.
+    if (auto r = forgetJournal(); !r)
+        return r;
     return load();
 }
 
@@ -1140,7 +1261,7 @@ Result<void> SqsStore::deleteMessage(const QString &name, const QString &receipt
     // A newer receipt than the row knows comes from a receive a crash lost: it is current.
     if (q->fifo && handle->second == m.generation && m.visibleMs <= now)
         return invalidHandle(receiptHandle); // its visibility timeout ended: it expired
-    if (auto r = removeMessages({m.seq}); !r)
+    if (auto r = removeSoon({m.seq}); !r)
         return r;
     unindex(*q, m);
     q->messages.erase(it);
@@ -1160,7 +1281,7 @@ Result<void> SqsStore::deleteMessages(const QString &name, const QStringList &re
         if (it != q->messages.end() && h->second >= it->second.generation)
             seqs.append(h->first);
     }
-    if (auto r = removeMessages(seqs); !r)
+    if (auto r = removeSoon(seqs); !r)
         return r;
     for (const qint64 seq : std::as_const(seqs)) {
         const auto it = q->messages.find(seq);

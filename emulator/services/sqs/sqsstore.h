@@ -96,14 +96,20 @@ struct SqsMessage
 //   deduplication by id or content over 5 minutes; SequenceNumber.
 // - RedrivePolicy: a message received maxReceiveCount times goes to the dead-letter queue
 //   instead of being received again.
-// - A send, a delete and a visibility change are acknowledged once their rows are committed:
-//   nothing acknowledged is lost to a crash. A receive changes no row at once: the received
-//   messages' visibility, receive count and receipt generation are written within
-//   kReceiveSaveDelayMs, in one transaction for every receive of that time (most of them,
-//   deleted by then, are not written at all). A kill -9 may lose that moment's receives:
-//   those messages are visible again at the restart, with the receive count they had, which
-//   is SQS's at-least-once delivery; a receipt handle of such a receive still deletes its
-//   message. Messages in flight at a crash otherwise come back when their timeout ends.
+// - A send and a visibility change are acknowledged once their rows are committed; a
+//   delete once it is written to the deletes journal (`sqs-deletes`, next to the database:
+//   16 bytes in one write, where a transaction of its own cost a third of a receive+delete).
+//   Nothing acknowledged is lost to a crash: the journal is in the file system's cache as soon
+//   as the write returns, as the database's own commits are.
+// - A receive changes no row at once. The rows of both, the received messages' visibility,
+//   receive count and receipt generation and the deleted messages' removal, are written
+//   behind: within kWriteBehindDelayMs, in one transaction for everything of that time (a
+//   message received and deleted in it is only removed). A kill -9 may lose that moment's
+//   receives: those messages are visible again at the restart, with the receive count they
+//   had, which is SQS's at-least-once delivery; a receipt handle of such a receive still
+//   deletes its message. The deletes of that moment are in the journal, which open() applies
+//   to the rows before it reads them. Messages in flight at a crash otherwise come back when
+//   their timeout ends.
 //
 // Known limits: no long polling here (the wire API waits on messageAvailable()); KMS and
 // policy attributes are kept and not enforced.
@@ -114,8 +120,9 @@ public:
     ~SqsStore();
 
     Result<void> open();
-    // Writes the receives not written yet (see above); flushState() and the destructor call it.
-    Result<void> saveReceives();
+    // Writes the receives and deletes not written yet (see above); flushState() and the
+    // destructor call it.
+    Result<void> writeBehind();
     // The tables' rows were replaced (a reset, a snapshot restored): forgets the queues and
     // messages held in memory (their deduplication and purge times too) and reads them again.
     // Calls no callback: the caller wakes whoever waits on the queues.
@@ -205,14 +212,20 @@ public:
     static QString md5Hex(const QByteArray &bytes);
 
     static constexpr int kDeduplicationWindowMs = 5 * 60 * 1000;
-    static constexpr int kReceiveSaveDelayMs = 50;
+    static constexpr int kWriteBehindDelayMs = 50;
 
 private:
     struct Queue;
     struct Message;
 
     Queue *find(const QString &name) const; // under m_mutex
-    Result<void> saveReceivesLocked(); // under m_mutex
+    Result<void> writeBehindLocked(); // under m_mutex
+    // The deletes journal: opened at open(), its deletes applied to the rows and m_nextSeq
+    // moved past them; removeSoon() records deletes there (one write) for writeBehind() to
+    // apply; forgetJournal() empties it (the rows were replaced).
+    Result<void> openJournal(); // under m_mutex
+    Result<void> removeSoon(const QList<qint64> &seqs); // under m_mutex
+    Result<void> forgetJournal(); // under m_mutex
     Result<void> load(); // the rows into m_queues, under m_mutex
     Result<void> persistQueue(const Queue &q);
     Result<void> persistMessage(const QString &queue, const Message &m);
@@ -247,7 +260,10 @@ private:
     qint64 m_nextSeq = 1;
     std::function<void(const QString &)> m_messageAvailable;
     std::function<void(const DeadLettered &)> m_deadLettered;
-    std::unique_ptr<WakeableThread> m_saver; // saveReceives() kReceiveSaveDelayMs after a wake
+    std::unique_ptr<WakeableThread> m_saver; // writeBehind() kWriteBehindDelayMs after a wake
+    int m_journal = -1; // the deletes journal's descriptor; -1 without one (deletes commit)
+    qint64 m_journalEnd = 0; // where the next record goes: 0 after each writeBehind()
+    QList<qint64> m_removeSoon; // journaled deletes whose rows writeBehind() has not removed
 };
 
 } // namespace tarmac

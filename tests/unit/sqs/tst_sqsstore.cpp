@@ -1,12 +1,15 @@
 // SqsStore: the queue model on the manual clock: visibility, delay, retention, receive counts
 // and timestamps, redrive to a dead-letter queue, FIFO groups, deduplication and sequence
-// numbers, persistence across a reopen, a reload after the rows were replaced (a reset, a
-// snapshot restored), and the attribute MD5 against published values.
+// numbers, persistence across a reopen, deletes journaled and applied after a crash, a reload after
+// the rows were replaced (a reset, a snapshot restored), and the attribute MD5 against published
+// values.
 #include "base/clock.h"
 #include "services/sqs/sqsmovetasks.h"
 #include "services/sqs/sqsstore.h"
 #include "store/store.h"
 
+#include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -40,6 +43,36 @@ QByteArrayList bodies(const QList<SqsMessage> &messages)
     return out;
 }
 
+// The state a crash or a copy left in `dir`, opened as a restart opens it; null on failure.
+struct Reopened
+{
+    std::unique_ptr<Store> store;
+    std::unique_ptr<SqsStore> sqs; // destroyed first
+};
+
+Reopened openState(const QString &dir, const Clock *clock)
+{
+    auto store = Store::open(dir);
+    if (!store)
+        return {};
+    Reopened out;
+    out.store = std::move(*store);
+    out.sqs = std::make_unique<SqsStore>(
+        out.store.get(), clock, QStringLiteral("us-east-1"), QStringLiteral("000000000000"));
+    if (!out.sqs->open())
+        return {};
+    return out;
+}
+
+// The rows once the write-behind has had its time: copied into `dir` and opened.
+Reopened afterWriteBehind(Store &live, const QTemporaryDir &dir, const Clock *clock)
+{
+    QTest::qWait(SqsStore::kWriteBehindDelayMs + 200);
+    if (!live.copyInto(dir.path() + QStringLiteral("/tarmac.db")))
+        return {};
+    return openState(dir.path(), clock);
+}
+
 } // namespace
 
 class TestSqsStore : public QObject
@@ -63,6 +96,7 @@ private slots:
     void sizeLimit();
     void survivesReopen();
     void receivesAreSavedBehind();
+    void deletesSurviveACrashThroughTheJournal();
     void reloadAfterRowsReplaced();
 
 private:
@@ -544,7 +578,7 @@ void TestSqsStore::survivesReopen()
 }
 
 // A receive writes no row: its visibility, count and receipt are written within
-// kReceiveSaveDelayMs, together with the receives of that time. What a kill -9 leaves is the
+// kWriteBehindDelayMs, together with the receives of that time. What a kill -9 leaves is the
 // rows committed (copyInto() copies exactly those): a receive not saved yet is lost, its
 // message visible again with the count it had, and its receipt handle still deletes it.
 void TestSqsStore::receivesAreSavedBehind()
@@ -560,7 +594,7 @@ void TestSqsStore::receivesAreSavedBehind()
     QVERIFY(m_sqs->send(f, fifo("ordered", QStringLiteral("g"))));
     const auto first = m_sqs->receive(q, 1);
     QCOMPARE(bodies(*first), QByteArrayList {"first"});
-    QVERIFY(m_sqs->saveReceives());
+    QVERIFY(m_sqs->writeBehind());
     const auto second = m_sqs->receive(q, 1); // not saved when the "crash" comes
     QCOMPARE(bodies(*second), QByteArrayList {"second"});
     const auto ordered = m_sqs->receive(f, 1);
@@ -569,11 +603,9 @@ void TestSqsStore::receivesAreSavedBehind()
     QTemporaryDir crashed;
     QVERIFY(m_db->copyInto(crashed.path() + QStringLiteral("/tarmac.db")));
     {
-        auto store = Store::open(crashed.path());
-        QVERIFY(store);
-        SqsStore after((*store).get(), m_clock.get(), QStringLiteral("us-east-1"),
-            QStringLiteral("000000000000"));
-        QVERIFY(after.open());
+        Reopened afterState = openState(crashed.path(), m_clock.get());
+        QVERIFY(afterState.sqs);
+        SqsStore &after = *afterState.sqs;
         // The saved receive holds; the lost one's message is back, received once more.
         const auto again = after.receive(q, 10);
         QCOMPARE(bodies(*again), QByteArrayList {"second"});
@@ -594,16 +626,82 @@ void TestSqsStore::receivesAreSavedBehind()
         m_sqs->createQueue(r, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
     QVERIFY(m_sqs->send(r, body("third")));
     QCOMPARE(bodies(*m_sqs->receive(r, 1)), QByteArrayList {"third"});
-    QTest::qWait(SqsStore::kReceiveSaveDelayMs + 200);
     QTemporaryDir later;
-    QVERIFY(m_db->copyInto(later.path() + QStringLiteral("/tarmac.db")));
-    auto store = Store::open(later.path());
-    QVERIFY(store);
-    SqsStore saved(
-        (*store).get(), m_clock.get(), QStringLiteral("us-east-1"), QStringLiteral("000000000000"));
-    QVERIFY(saved.open());
+    Reopened savedState = afterWriteBehind(*m_db, later, m_clock.get());
+    QVERIFY(savedState.sqs);
+    SqsStore &saved = *savedState.sqs;
     QVERIFY(saved.exists(r));
     QVERIFY(saved.receive(r, 10)->isEmpty()); // in flight
+}
+
+// A delete is acknowledged once the deletes journal has it; its row goes with the next
+// write-behind. The crash here comes between the two: the rows as they were committed before
+// the deletes, the journal as the deletes left it. Opening applies the journal: the deleted
+// messages stay deleted, the others come back, and no later message takes a deleted one's
+// sequence (its old receipt handle must not delete the newcomer).
+void TestSqsStore::deletesSurviveACrashThroughTheJournal()
+{
+    const QString q = QStringLiteral("journaled");
+    const QString f = QStringLiteral("journaled.fifo");
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(m_sqs->createQueue(f, {}, {}));
+    for (const QByteArray text : {"one", "two", "three"})
+        QVERIFY(m_sqs->send(q, body(text)));
+    QVERIFY(m_sqs->send(f, fifo("ordered", QStringLiteral("g"))));
+    const auto received = m_sqs->receive(q, 10);
+    QCOMPARE(bodies(*received), (QByteArrayList {"one", "two", "three"}));
+    const auto ordered = m_sqs->receive(f, 1);
+    QVERIFY(m_sqs->writeBehind());
+    QTemporaryDir crashed;
+    QVERIFY(m_db->copyInto(crashed.path() + QStringLiteral("/tarmac.db")));
+
+    const QString journal = m_dir->path() + QStringLiteral("/sqs-deletes");
+    QVERIFY(m_sqs->deleteMessage(q, received->at(0).receiptHandle)); // "one"
+    QVERIFY(m_sqs->deleteMessage(q, received->at(2).receiptHandle)); // "three": the last sequence
+    QVERIFY(m_sqs->deleteMessage(f, ordered->at(0).receiptHandle));
+    QCOMPARE(QFileInfo(journal).size(), 3 * 16); // acknowledged: written
+    QVERIFY(QFile::copy(journal, crashed.path() + QStringLiteral("/sqs-deletes")));
+    // A write cut short by the crash: not a record, and no delete was acknowledged for it.
+    {
+        QFile torn(crashed.path() + QStringLiteral("/sqs-deletes"));
+        QVERIFY(torn.open(QIODevice::Append));
+        QVERIFY(torn.write(QByteArray(9, '\x02')) == 9);
+    }
+
+    {
+        Reopened afterState = openState(crashed.path(), m_clock.get());
+        QVERIFY(afterState.sqs);
+        SqsStore &after = *afterState.sqs;
+        QCOMPARE(QFileInfo(crashed.path() + QStringLiteral("/sqs-deletes")).size(), 0);
+        auto rows = afterState.store->write([](Database &db) -> Result<qint64> {
+            auto st = db.prepare("SELECT count(*) FROM sqs_messages");
+            if (!st)
+                return st.error();
+            qint64 n = 0;
+            if (auto r = st->forEachRow([&] { n = st->int64(0); }); !r)
+                return r.error();
+            return n;
+        });
+        QCOMPARE(*rows, qint64(1)); // "two"; the journal's rows are gone from the file too
+        QVERIFY(after.send(q, body("newcomer")));
+        QVERIFY(after.deleteMessage(q, received->at(2).receiptHandle)); // names nothing now
+        m_clock->advanceNs(61 * kSecond);
+        // In the order they became visible.
+        QCOMPARE(bodies(*after.receive(q, 10)), (QByteArrayList {"newcomer", "two"}));
+        QVERIFY(after.receive(f, 10)->isEmpty());
+    }
+
+    // Without a crash, the write-behind removes the rows within its delay; the journal's next
+    // records are written over the applied ones.
+    QTemporaryDir later;
+    Reopened savedState = afterWriteBehind(*m_db, later, m_clock.get());
+    QVERIFY(savedState.sqs);
+    SqsStore &saved = *savedState.sqs;
+    m_clock->advanceNs(61 * kSecond);
+    QCOMPARE(bodies(*saved.receive(q, 10)), QByteArrayList {"two"});
+    QVERIFY(m_sqs->deleteMessage(q, received->at(1).receiptHandle));
+    QCOMPARE(QFileInfo(journal).size(), 3 * 16);
 }
 
 void TestSqsStore::reloadAfterRowsReplaced()
@@ -620,7 +718,7 @@ void TestSqsStore::reloadAfterRowsReplaced()
     const auto received = m_sqs->receive(q, 1);
     QCOMPARE(bodies(*received), QByteArrayList {"in flight"});
     const QString staleHandle = received->at(0).receiptHandle;
-    QVERIFY(m_sqs->saveReceives()); // as the engine's flushState() before a snapshot
+    QVERIFY(m_sqs->writeBehind()); // as the engine's flushState() before a snapshot
     // What a snapshot keeps, then a reset.
     QVERIFY(m_db->write([](Database &db) {
         return db.exec("CREATE TEMP TABLE saved_queues AS SELECT * FROM sqs_queues;"
