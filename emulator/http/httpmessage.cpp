@@ -301,7 +301,7 @@ HttpResponse HttpResponse::text(int status, QByteArray body, QByteArray contentT
     return r;
 }
 
-QByteArray reasonPhrase(int status)
+QByteArrayView reasonPhrase(int status)
 {
     switch (status) {
     case 100:

@@ -130,7 +130,7 @@ struct HttpResponse
         int status, QByteArray body, QByteArray contentType = "text/plain; charset=utf-8");
 };
 
-QByteArray reasonPhrase(int status);
+QByteArrayView reasonPhrase(int status); // a static text
 QByteArray percentDecode(const QByteArray &in, bool plusAsSpace);
 // A query string's parameters in order, decoded ('+' as space); "a" alone is ("a", "").
 QList<std::pair<QByteArray, QByteArray>> decodeQuery(const QByteArray &query);

@@ -106,9 +106,10 @@ struct SqsJsonApi::Call
             auto parsed = parseJson(json); // what this file wrote: always an object
             return ok(parsed ? *parsed : Json::object());
         }
-        HttpResponse r = HttpResponse::json(200, std::move(json));
-        r.headers.set("content-type", "application/x-amz-json-1.0");
+        HttpResponse r;
+        r.headers.add("content-type", "application/x-amz-json-1.0");
         r.headers.add("x-amzn-requestid", request.requestId);
+        r.body = std::move(json);
         return tagged(std::move(r));
     }
     HttpResponse fail(const Error &error) const
@@ -763,7 +764,7 @@ HttpResponse SqsJsonApi::deleteMessage(Call &call)
         return call.fail(missing("ReceiptHandle"));
     if (auto r = m_store->deleteMessage(*queue, *handle); !r)
         return call.fail(r.error());
-    return call.ok(Json::object());
+    return call.okBytes(QByteArrayLiteral("{}"));
 }
 
 HttpResponse SqsJsonApi::deleteMessageBatch(Call &call)

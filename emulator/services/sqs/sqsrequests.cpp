@@ -3,6 +3,8 @@
 #include <QRegularExpression>
 #include <QSet>
 
+#include <charconv>
+
 namespace tarmac::sqsrequests {
 
 Error sqsError(const QString &code, const QString &message)
@@ -18,17 +20,21 @@ Error missing(const char *parameter)
 
 Result<QString> queueFromUrl(const QString &url)
 {
-    QString path = url;
+    // The last non-empty segment of the path (of the URL after its scheme and host).
+    QStringView path(url);
     const qsizetype scheme = path.indexOf(QLatin1String("://"));
     if (scheme >= 0) {
         const qsizetype slash = path.indexOf(u'/', scheme + 3);
-        path = slash < 0 ? QString() : path.mid(slash);
+        path = slash < 0 ? QStringView() : path.mid(slash);
     }
-    const QStringList parts = path.split(u'/', Qt::SkipEmptyParts);
-    if (parts.isEmpty())
+    qsizetype end = path.size();
+    while (end > 0 && path[end - 1] == u'/')
+        --end;
+    if (end == 0)
         return sqsError(QStringLiteral("InvalidAddress"),
             QStringLiteral("The address %1 is not valid for this endpoint.").arg(url));
-    return parts.last();
+    const qsizetype start = path.first(end).lastIndexOf(u'/') + 1;
+    return path.sliced(start, end - start).toString();
 }
 
 QString queueFromArn(const QString &arn)
@@ -168,15 +174,32 @@ std::optional<std::pair<qint64, qint64>> parseReceiptHandle(const QString &handl
 {
     if (handle.size() > 4096)
         return std::nullopt;
-    const QByteArray raw = QByteArray::fromBase64(
-        handle.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
-    const QList<QByteArray> parts = raw.split(':');
-    if (parts.size() < 4)
+    // SEQ:GENERATION:QUEUE:NONCE in base64url; the queue and nonce are not read.
+    char latin1[4096];
+    for (qsizetype i = 0; i < handle.size(); ++i) {
+        const char16_t c = handle[i].unicode();
+        if (c > 0x7f)
+            return std::nullopt; // not base64
+        latin1[i] = char(c);
+    }
+    const auto decoded
+        = QByteArray::fromBase64Encoding(QByteArray::fromRawData(latin1, handle.size()),
+            QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    if (!decoded)
         return std::nullopt;
-    bool ok1 = false, ok2 = false;
-    const qint64 seq = parts[0].toLongLong(&ok1);
-    const qint64 generation = parts[1].toLongLong(&ok2);
-    if (!ok1 || !ok2 || seq <= 0 || generation <= 0)
+    const QByteArrayView raw(*decoded);
+    if (raw.count(':') < 3)
+        return std::nullopt;
+    const auto number = [](QByteArrayView text) -> qint64 {
+        qint64 value = 0;
+        const auto [end, error] = std::from_chars(text.begin(), text.end(), value);
+        return error == std::errc() && end == text.end() && value > 0 ? value : 0;
+    };
+    const qsizetype first = raw.indexOf(':');
+    const qsizetype second = raw.indexOf(':', first + 1);
+    const qint64 seq = number(raw.first(first));
+    const qint64 generation = number(raw.sliced(first + 1, second - first - 1));
+    if (seq == 0 || generation == 0)
         return std::nullopt;
     return std::make_pair(seq, generation);
 }

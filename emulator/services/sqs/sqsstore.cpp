@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <limits>
 
@@ -213,6 +214,30 @@ struct SqsStore::Queue
     std::set<qint64> unsaved; // received since the last writeBehind(), by sequence
     qint64 lastPurgeMs = std::numeric_limits<qint64>::min() / 2;
 
+    // What every send and receive reads, taken from the attributes when they are set.
+    int delaySeconds = 0;
+    int maximumMessageSize = 0;
+    int retentionSeconds = 0;
+    int visibilityTimeout = 0;
+    int maxReceiveCount = 0; // the RedrivePolicy's; 0 without one
+
+    // `attributes` is set here only, so that the numbers above follow it.
+    void setAttributes(QMap<QString, QString> to)
+    {
+        attributes = std::move(to);
+        delaySeconds = number("DelaySeconds");
+        maximumMessageSize = number("MaximumMessageSize");
+        retentionSeconds = number("MessageRetentionPeriod");
+        visibilityTimeout = number("VisibilityTimeout");
+        maxReceiveCount = 0;
+        const Json policy = redrivePolicy();
+        if (policy.is_object() && policy.contains("maxReceiveCount")) {
+            const Json &m = policy["maxReceiveCount"];
+            maxReceiveCount = m.is_number_integer() ? m.get<int>()
+                : m.is_string()                     ? fromStd(m.get<std::string>()).toInt()
+                                                    : 0;
+        }
+    }
     int number(const char *attribute) const
     {
         return attributes.value(QLatin1String(attribute)).toInt();
@@ -444,7 +469,7 @@ Result<void> SqsStore::load()
             auto q = std::make_unique<Queue>();
             q->name = queues->text(0);
             q->fifo = queues->int64(1) != 0;
-            q->attributes = stringMapFrom(jsonColumn(queues->blob(2)));
+            q->setAttributes(stringMapFrom(jsonColumn(queues->blob(2))));
             q->tags = stringMapFrom(jsonColumn(queues->blob(3)));
             q->createdMs = queues->int64(4);
             q->modifiedMs = queues->int64(5);
@@ -626,7 +651,7 @@ Result<void> SqsStore::createQueue(
     auto q = std::make_unique<Queue>();
     q->name = name;
     q->fifo = fifo;
-    q->attributes = attributes;
+    q->setAttributes(attributes);
     q->tags = tags;
     q->createdMs = q->modifiedMs = m_clock->nowMs();
     if (auto r = persistQueue(*q); !r)
@@ -749,11 +774,11 @@ Result<void> SqsStore::setAttributes(const QString &name, const QMap<QString, QS
         else
             attributes.insert(it.key(), *v);
     }
-    const QMap<QString, QString> before = q->attributes;
-    q->attributes = attributes;
+    QMap<QString, QString> before = q->attributes;
+    q->setAttributes(std::move(attributes));
     q->modifiedMs = m_clock->nowMs();
     if (auto r = persistQueue(*q); !r) {
-        q->attributes = before;
+        q->setAttributes(std::move(before));
         return r;
     }
     return {};
@@ -870,7 +895,7 @@ Result<void> SqsStore::removeMessages(const QList<qint64> &seqs)
 
 void SqsStore::dropExpired(Queue &q, qint64 nowMs)
 {
-    const qint64 retentionMs = qint64(q.number("MessageRetentionPeriod")) * 1000;
+    const qint64 retentionMs = qint64(q.retentionSeconds) * 1000;
     QList<qint64> gone;
     while (!q.messages.empty() && q.messages.begin()->second.sentMs + retentionMs <= nowMs) {
         unindex(q, q.messages.begin()->second);
@@ -913,7 +938,7 @@ Result<SqsSendResult> SqsStore::prepareSend(
     qint64 size = request.body.size();
     for (auto it = request.attributes.cbegin(); it != request.attributes.cend(); ++it)
         size += it.key().toUtf8().size() + it->dataType.toUtf8().size() + it->value.size();
-    const int maxSize = q->number("MaximumMessageSize");
+    const int maxSize = q->maximumMessageSize;
     if (size > maxSize)
         return invalidValue(QStringLiteral("One or more parameters are invalid. Reason: "
                                            "Message must be shorter than %1 bytes.")
@@ -982,7 +1007,7 @@ Result<SqsSendResult> SqsStore::prepareSend(
                 entry.messageId = m.id;
         }
     }
-    const int delay = request.delaySeconds.value_or(q->number("DelaySeconds"));
+    const int delay = request.delaySeconds.value_or(q->delaySeconds);
     m.visibleMs = now + qint64(delay) * 1000;
     result.messageId = m.id;
     result.md5OfBody = m.md5OfBody;
@@ -1068,8 +1093,19 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
 
 QString SqsStore::handleFor(const Queue &q, const Message &m) const
 {
-    const QByteArray raw = QByteArray::number(m.seq) + ':' + QByteArray::number(m.generation) + ':'
-        + q.name.toUtf8() + ':' + QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+    // SEQ:GENERATION:QUEUE:NONCE (base 36), in base64url.
+    const QByteArray name = q.name.toUtf8();
+    QByteArray raw(qsizetype(3 * 21 + 3) + name.size(), Qt::Uninitialized);
+    char *at = raw.data();
+    char *const end = at + raw.size();
+    at = std::to_chars(at, end, m.seq).ptr;
+    *at++ = ':';
+    at = std::to_chars(at, end, m.generation).ptr;
+    *at++ = ':';
+    at = std::copy(name.cbegin(), name.cend(), at);
+    *at++ = ':';
+    at = std::to_chars(at, end, QRandomGenerator::global()->generate64(), 36).ptr;
+    raw.truncate(at - raw.data());
     return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 
@@ -1154,17 +1190,8 @@ Result<QList<SqsMessage>> SqsStore::receive(
         return noQueue();
     const qint64 now = m_clock->nowMs();
     dropExpired(*q, now);
-    const int timeout = visibilityTimeout.value_or(q->number("VisibilityTimeout"));
-    int maxReceives = 0;
-    {
-        const Json policy = q->redrivePolicy();
-        if (policy.is_object() && policy.contains("maxReceiveCount")) {
-            const Json &m = policy["maxReceiveCount"];
-            maxReceives = m.is_number_integer() ? m.get<int>()
-                : m.is_string()                 ? fromStd(m.get<std::string>()).toInt()
-                                                : 0;
-        }
-    }
+    const int timeout = visibilityTimeout.value_or(q->visibilityTimeout);
+    const int maxReceives = q->maxReceiveCount;
     // Candidates: visible messages; for FIFO, in send order with a group held back behind a
     // message of it that is in flight or delayed.
     QList<qint64> picked;
