@@ -203,8 +203,11 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
     ::setsockopt(m_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     sockaddr_storage address {};
     socklen_t length = sizeof address;
-    if (::getpeername(m_fd, reinterpret_cast<sockaddr *>(&address), &length) == 0)
-        m_peerAddress.setAddress(reinterpret_cast<const sockaddr *>(&address));
+    if (::getpeername(m_fd, reinterpret_cast<sockaddr *>(&address), &length) == 0) {
+        auto peer = std::make_shared<QHostAddress>();
+        peer->setAddress(reinterpret_cast<const sockaddr *>(&address));
+        m_peerAddress = std::move(peer);
+    }
     length = sizeof address;
     if (::getsockname(m_fd, reinterpret_cast<sockaddr *>(&address), &length) == 0) {
         m_localPort = address.ss_family == AF_INET6
@@ -471,7 +474,7 @@ void HttpConnection::dispatch()
     HttpRequest request = m_parser.takeRequest();
     m_parser.reset();
     m_sentContinue = false;
-    request.peerAddress = m_peerAddress;
+    request.peer = m_peerAddress;
     request.localPort = m_localPort;
     m_closeAfterResponse = !request.keepAlive || m_shuttingDown;
     m_headRequest = request.method == "HEAD";

@@ -69,7 +69,7 @@ private:
     QByteArray m_out; // output the kernel did not take yet, from m_outOffset
     qsizetype m_outOffset = 0;
     bool m_closeWhenFlushed = false;
-    QHostAddress m_peerAddress;
+    std::shared_ptr<const QHostAddress> m_peerAddress; // each request shares it
     quint16 m_localPort = 0;
     // The phase's time limit: the timer is restarted only when the limit comes sooner than it
     // would fire; otherwise, when it fires early, it is set again for what is left. Moving

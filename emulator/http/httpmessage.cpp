@@ -287,7 +287,7 @@ HttpResponse HttpResponse::json(int status, QByteArray body)
 {
     HttpResponse r;
     r.status = status;
-    r.headers.add("content-type", "application/json");
+    r.headers.add("content-type", QByteArrayLiteral("application/json"));
     r.body = std::move(body);
     return r;
 }

@@ -83,7 +83,10 @@ struct HttpRequest
     HttpHeaders headers;
     HttpBody body;
     bool keepAlive = true;
-    QHostAddress peerAddress;
+    // The client's address (shared with its connection: a QHostAddress of its own would be
+    // allocated for every request, and most never look at it).
+    std::shared_ptr<const QHostAddress> peer;
+    QHostAddress peerAddress() const { return peer ? *peer : QHostAddress(); }
     quint16 localPort = 0;
     // Set by the front door: the request id answered to the client, and the request's
     // place in a trace (32 and 16 lower-case hex digits).

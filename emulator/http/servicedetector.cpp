@@ -62,6 +62,18 @@ const ServiceInfo &serviceInfo(QByteArrayView service)
     Q_UNREACHABLE();
 }
 
+// The service's name as a match carries it: made once per service, shared by every match.
+const QString &serviceName(const ServiceInfo &info)
+{
+    static const QList<QString> names = [] {
+        QList<QString> out;
+        for (const ServiceInfo &i : kServices)
+            out.append(QString::fromLatin1(i.service));
+        return out;
+    }();
+    return names.at(&info - kServices);
+}
+
 // Query-protocol services by the Version they send; the Action alone is ambiguous.
 struct QueryVersion
 {
@@ -434,9 +446,10 @@ const ServiceInfo *serviceForHost(QByteArrayView host)
 ServiceMatch finish(const ServiceInfo &info, const RequestFacts &facts, QString region)
 {
     ServiceMatch match;
-    match.service = QString::fromLatin1(info.service);
+    match.service = serviceName(info);
     match.region = std::move(region);
-    match.protocol = info.protocol.toByteArray();
+    // The table's own bytes, not a copy: it is static.
+    match.protocol = QByteArray::fromRawData(info.protocol.data(), info.protocol.size());
 
     // SQS speaks json (new clients) or query (old ones) on the same signing name and paths.
     if (info.service == "sqs" && !facts.isAwsJson() && targetPrefix(facts.target) != "AmazonSQS")
@@ -502,8 +515,10 @@ ServiceMatch detectService(const HttpRequest &request)
 {
     const RequestFacts facts(request);
     const CredentialScope scope = credentialScope(request);
-    QString region = QString::fromLatin1(
-        isRegionLike(scope.region) ? QByteArrayView(scope.region) : kDefaultRegion);
+    static const QString defaultRegion = QString::fromLatin1(kDefaultRegion);
+    QString region = isRegionLike(scope.region) && scope.region != kDefaultRegion
+        ? QString::fromLatin1(scope.region)
+        : defaultRegion;
 
     // 1. The signing name. A signed request for a service we do not know stays unknown: every
     //    rule below is a guess, and the signature already said what it is not.

@@ -1139,7 +1139,7 @@ void ApiGatewayPort::handle(HttpRequest &&request, HttpResponder responder)
     in.query = request.query;
     in.headers = &call->headers;
     in.body = request.body.toByteArray();
-    in.sourceIp = sourceIp(request.peerAddress);
+    in.sourceIp = sourceIp(request.peerAddress());
     in.userAgent = QString::fromUtf8(request.header("user-agent"));
     in.requestId = requestId;
     in.timeMs = m_clock->nowMs();

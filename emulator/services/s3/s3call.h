@@ -94,7 +94,8 @@ struct S3Call
     }
     S3Origin origin() const
     {
-        return {request.requestId, request.traceId, request.spanId, request.peerAddress.toString()};
+        return {
+            request.requestId, request.traceId, request.spanId, request.peerAddress().toString()};
     }
 };
 

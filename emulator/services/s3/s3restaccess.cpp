@@ -151,7 +151,7 @@ S3ConditionContext conditionsOf(const S3Call &call, qint64 nowNs, const S3Object
 {
     S3ConditionContext c;
     const HttpRequest &r = call.request;
-    c.set(QStringLiteral("aws:SourceIp"), r.peerAddress.toString());
+    c.set(QStringLiteral("aws:SourceIp"), r.peerAddress().toString());
     c.set(QStringLiteral("aws:SecureTransport"), QStringLiteral("false"));
     c.set(QStringLiteral("aws:CurrentTime"), s3xml::isoTime(nowNs));
     c.set(QStringLiteral("aws:EpochTime"), QString::number(nowNs / 1'000'000'000));

@@ -91,7 +91,8 @@ std::optional<EventBatch> SqsEventSource::receive(const EventSourceMapping &mapp
     QStringList handles;
     for (const SqsMessage &m : std::as_const(messages)) {
         Json attributes = Json::object();
-        for (auto it = m.systemAttributes.cbegin(); it != m.systemAttributes.cend(); ++it)
+        const QMap<QString, QString> system = m.systemAttributes();
+        for (auto it = system.cbegin(); it != system.cend(); ++it)
             attributes[toStd(it.key())] = toStd(it.value());
         Json messageAttributes = Json::object();
         for (auto it = m.attributes.cbegin(); it != m.attributes.cend(); ++it) {
@@ -113,8 +114,8 @@ std::optional<EventBatch> SqsEventSource::receive(const EventSourceMapping &mapp
         batch.records.append({m.messageId, record});
         handles.append(m.receiptHandle);
         if (batch.traceId.isEmpty()) {
-            const auto [trace, parent]
-                = traceOf(m.systemAttributes.value(QStringLiteral("AWSTraceHeader")));
+            const auto [trace, parent] = traceOf(QString::fromUtf8(
+                m.sentSystemAttributes.value(QStringLiteral("AWSTraceHeader")).value));
             batch.traceId = trace;
             batch.parentSpanId = parent;
         }

@@ -107,7 +107,7 @@ struct SqsJsonApi::Call
             return ok(parsed ? *parsed : Json::object());
         }
         HttpResponse r;
-        r.headers.add("content-type", "application/x-amz-json-1.0");
+        r.headers.add("content-type", QByteArrayLiteral("application/x-amz-json-1.0"));
         r.headers.add("x-amzn-requestid", request.requestId);
         r.body = std::move(json);
         return tagged(std::move(r));
@@ -213,18 +213,21 @@ void writeMessage(
     JsonWriter &w, const SqsMessage &m, const QStringList &systemNames, const QStringList &names)
 {
     w.beginObject();
-    const bool allSystem = systemNames.contains(QStringLiteral("All"));
-    bool hasAttributes = false;
-    for (auto it = m.systemAttributes.cbegin(); it != m.systemAttributes.cend(); ++it) {
-        if (!allSystem && !systemNames.contains(it.key()))
-            continue;
-        if (!hasAttributes)
-            w.key("Attributes").beginObject();
-        hasAttributes = true;
-        w.key(it.key()).string(it.value());
+    if (!systemNames.isEmpty()) {
+        const bool allSystem = systemNames.contains(QStringLiteral("All"));
+        const QMap<QString, QString> system = m.systemAttributes();
+        bool hasAttributes = false;
+        for (auto it = system.cbegin(); it != system.cend(); ++it) {
+            if (!allSystem && !systemNames.contains(it.key()))
+                continue;
+            if (!hasAttributes)
+                w.key("Attributes").beginObject();
+            hasAttributes = true;
+            w.key(it.key()).string(it.value());
+        }
+        if (hasAttributes)
+            w.endObject();
     }
-    if (hasAttributes)
-        w.endObject();
     w.key("Body").string(m.body);
     w.key("MD5OfBody").string(m.md5OfBody);
     SqsAttributes chosen;
@@ -321,9 +324,52 @@ HttpResponse SqsJsonApi::internalError(const HttpRequest &head, const QString &m
     return call.fail(makeError(QStringLiteral("InternalFailure"), message, 500));
 }
 
+// The operations, by name; ReceiveMessage is answered apart (a long poll may wait). The names
+// are literals: an operation's name costs no allocation per call.
+struct SqsJsonApi::Operation
+{
+    QString name;
+    HttpResponse (SqsJsonApi::*handler)(Call &); // null: ReceiveMessage
+};
+
+const SqsJsonApi::Operation *SqsJsonApi::operationNamed(QAnyStringView name)
+{
+    static const Operation operations[] = {
+        {QStringLiteral("SendMessage"), &SqsJsonApi::sendMessage},
+        {QStringLiteral("ReceiveMessage"), nullptr},
+        {QStringLiteral("DeleteMessage"), &SqsJsonApi::deleteMessage},
+        {QStringLiteral("SendMessageBatch"), &SqsJsonApi::sendMessageBatch},
+        {QStringLiteral("DeleteMessageBatch"), &SqsJsonApi::deleteMessageBatch},
+        {QStringLiteral("ChangeMessageVisibility"), &SqsJsonApi::changeMessageVisibility},
+        {QStringLiteral("ChangeMessageVisibilityBatch"), &SqsJsonApi::changeMessageVisibilityBatch},
+        {QStringLiteral("GetQueueUrl"), &SqsJsonApi::getQueueUrl},
+        {QStringLiteral("CreateQueue"), &SqsJsonApi::createQueue},
+        {QStringLiteral("ListQueues"), &SqsJsonApi::listQueues},
+        {QStringLiteral("DeleteQueue"), &SqsJsonApi::deleteQueue},
+        {QStringLiteral("GetQueueAttributes"), &SqsJsonApi::getQueueAttributes},
+        {QStringLiteral("SetQueueAttributes"), &SqsJsonApi::setQueueAttributes},
+        {QStringLiteral("PurgeQueue"), &SqsJsonApi::purgeQueue},
+        {QStringLiteral("TagQueue"), &SqsJsonApi::tagQueue},
+        {QStringLiteral("UntagQueue"), &SqsJsonApi::untagQueue},
+        {QStringLiteral("ListQueueTags"), &SqsJsonApi::listQueueTags},
+        {QStringLiteral("ListDeadLetterSourceQueues"), &SqsJsonApi::listDeadLetterSourceQueues},
+        {QStringLiteral("AddPermission"), &SqsJsonApi::addPermission},
+        {QStringLiteral("RemovePermission"), &SqsJsonApi::removePermission},
+        {QStringLiteral("StartMessageMoveTask"), &SqsJsonApi::startMessageMoveTask},
+        {QStringLiteral("CancelMessageMoveTask"), &SqsJsonApi::cancelMessageMoveTask},
+        {QStringLiteral("ListMessageMoveTasks"), &SqsJsonApi::listMessageMoveTasks},
+    };
+    for (const Operation &op : operations) {
+        if (QAnyStringView::equal(op.name, name))
+            return &op;
+    }
+    return nullptr;
+}
+
 void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
 {
     auto call = std::make_shared<Call>();
+    const Operation *operation = nullptr;
     call->request = std::move(request);
     call->responder = responder;
     const QByteArray target = call->request.header("x-amz-target");
@@ -337,9 +383,12 @@ void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
             return;
         }
         call->operation = translated->operation;
+        operation = operationNamed(call->operation);
         call->body = std::move(translated->body);
     } else {
-        call->operation = QString::fromUtf8(target.mid(kTargetPrefix.size()));
+        const QByteArrayView name = QByteArrayView(target).sliced(kTargetPrefix.size());
+        operation = operationNamed(name);
+        call->operation = operation ? operation->name : QString::fromUtf8(name);
         const QByteArray bytes = call->request.body.toByteArray();
         auto json = parseJson(bytes.isEmpty() ? QByteArray("{}") : bytes);
         if (!json || !json->is_object()) {
@@ -355,48 +404,19 @@ void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
         return;
     }
     call->fields = std::make_unique<JsonFields>(call->body);
-    if (call->operation == QLatin1String("ReceiveMessage")) {
-        // A long poll keeps the call and answers later.
+    if (!operation) {
+        responder.send(call->fail(makeError(QStringLiteral("UnknownOperationException"),
+            QStringLiteral("Tarmac's SQS does not implement %1 yet").arg(call->operation), 400)));
+        return;
+    }
+    if (!operation->handler) {
+        // ReceiveMessage: a long poll keeps the call and answers later.
         auto answer = receiveMessage(*call);
         if (answer)
             responder.send(std::move(*answer));
         return;
     }
-    responder.send(dispatch(*call));
-}
-
-HttpResponse SqsJsonApi::dispatch(Call &call)
-{
-    using Handler = HttpResponse (SqsJsonApi::*)(Call &);
-    static const QHash<QString, Handler> operations = {
-        {QStringLiteral("CreateQueue"), &SqsJsonApi::createQueue},
-        {QStringLiteral("GetQueueUrl"), &SqsJsonApi::getQueueUrl},
-        {QStringLiteral("ListQueues"), &SqsJsonApi::listQueues},
-        {QStringLiteral("DeleteQueue"), &SqsJsonApi::deleteQueue},
-        {QStringLiteral("GetQueueAttributes"), &SqsJsonApi::getQueueAttributes},
-        {QStringLiteral("SetQueueAttributes"), &SqsJsonApi::setQueueAttributes},
-        {QStringLiteral("SendMessage"), &SqsJsonApi::sendMessage},
-        {QStringLiteral("SendMessageBatch"), &SqsJsonApi::sendMessageBatch},
-        {QStringLiteral("DeleteMessage"), &SqsJsonApi::deleteMessage},
-        {QStringLiteral("DeleteMessageBatch"), &SqsJsonApi::deleteMessageBatch},
-        {QStringLiteral("ChangeMessageVisibility"), &SqsJsonApi::changeMessageVisibility},
-        {QStringLiteral("ChangeMessageVisibilityBatch"), &SqsJsonApi::changeMessageVisibilityBatch},
-        {QStringLiteral("PurgeQueue"), &SqsJsonApi::purgeQueue},
-        {QStringLiteral("TagQueue"), &SqsJsonApi::tagQueue},
-        {QStringLiteral("UntagQueue"), &SqsJsonApi::untagQueue},
-        {QStringLiteral("ListQueueTags"), &SqsJsonApi::listQueueTags},
-        {QStringLiteral("ListDeadLetterSourceQueues"), &SqsJsonApi::listDeadLetterSourceQueues},
-        {QStringLiteral("AddPermission"), &SqsJsonApi::addPermission},
-        {QStringLiteral("RemovePermission"), &SqsJsonApi::removePermission},
-        {QStringLiteral("StartMessageMoveTask"), &SqsJsonApi::startMessageMoveTask},
-        {QStringLiteral("CancelMessageMoveTask"), &SqsJsonApi::cancelMessageMoveTask},
-        {QStringLiteral("ListMessageMoveTasks"), &SqsJsonApi::listMessageMoveTasks},
-    };
-    const auto it = operations.constFind(call.operation);
-    if (it == operations.cend())
-        return call.fail(makeError(QStringLiteral("UnknownOperationException"),
-            QStringLiteral("Tarmac's SQS does not implement %1 yet").arg(call.operation), 400));
-    return (this->*(*it))(call);
+    responder.send((this->*(operation->handler))(*call));
 }
 
 HttpResponse SqsJsonApi::createQueue(Call &call)
@@ -618,23 +638,27 @@ std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
             QStringLiteral("Value %1 for parameter WaitTimeSeconds is invalid. Reason: Must be "
                            ">= 0 and <= 20, if provided.")
                 .arg(*wait)));
+    int seconds = wait.value_or(0);
+    if (!wait) {
+        auto queueWait
+            = m_store->attribute(*queue, QStringLiteral("ReceiveMessageWaitTimeSeconds"));
+        if (!queueWait)
+            return call.fail(queueWait.error());
+        seconds = queueWait->toInt();
+    }
+    auto got = m_store->receive(*queue, max.value_or(1), visibility);
+    if (!got)
+        return call.fail(got.error());
+    if (!got->isEmpty() || seconds == 0)
+        return call.okBytes(receiveResultBytes(*got, systemNames, names.value_or(QStringList())));
+    // Long poll: answered by the next send (messageAvailable), a message becoming visible,
+    // or the end of the wait.
     auto waiter = std::make_shared<Waiter>();
     waiter->queue = *queue;
     waiter->max = max.value_or(1);
     waiter->visibility = visibility;
     waiter->systemNames = systemNames;
     waiter->attributeNames = names.value_or(QStringList());
-    auto queueWait = m_store->attribute(*queue, QStringLiteral("ReceiveMessageWaitTimeSeconds"));
-    if (!queueWait)
-        return call.fail(queueWait.error());
-    const int seconds = wait.value_or(queueWait->toInt());
-    auto got = m_store->receive(*queue, waiter->max, visibility);
-    if (!got)
-        return call.fail(got.error());
-    if (!got->isEmpty() || seconds == 0)
-        return call.okBytes(receiveResultBytes(*got, systemNames, waiter->attributeNames));
-    // Long poll: answered by the next send (messageAvailable), a message becoming visible,
-    // or the end of the wait.
     auto held = std::make_shared<Call>();
     held->request = std::move(call.request);
     held->responder = call.responder;

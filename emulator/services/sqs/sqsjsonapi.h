@@ -52,7 +52,9 @@ public:
 private:
     struct Call;
     struct Waiter;
-    HttpResponse dispatch(Call &call);
+    struct Operation;
+    // The operation of that name (as the protocol names it), or null.
+    static const Operation *operationNamed(QAnyStringView name);
     HttpResponse createQueue(Call &call);
     HttpResponse getQueueUrl(Call &call);
     HttpResponse listQueues(Call &call);

@@ -1242,26 +1242,39 @@ Result<QList<SqsMessage>> SqsStore::receive(
         s.md5OfBody = m.md5OfBody;
         s.md5OfAttributes = m.md5OfAttributes;
         s.attributes = m.attributes;
-        auto &sys = s.systemAttributes;
-        sys.insert(QStringLiteral("SenderId"), m_accountId);
-        sys.insert(QStringLiteral("SentTimestamp"), QString::number(m.sentMs));
-        sys.insert(QStringLiteral("ApproximateReceiveCount"), QString::number(m.receiveCount));
-        sys.insert(
-            QStringLiteral("ApproximateFirstReceiveTimestamp"), QString::number(m.firstReceiveMs));
-        if (q->fifo) {
-            sys.insert(QStringLiteral("MessageGroupId"), m.groupId);
-            sys.insert(QStringLiteral("MessageDeduplicationId"), m.deduplicationId);
-            sys.insert(
-                QStringLiteral("SequenceNumber"), QString::number(m.seq).rightJustified(20, u'0'));
-        }
-        for (auto a = m.systemAttributes.cbegin(); a != m.systemAttributes.cend(); ++a)
-            sys.insert(a.key(), QString::fromUtf8(a->value));
-        out.append(s);
+        s.senderId = m_accountId;
+        s.sentMs = m.sentMs;
+        s.receiveCount = m.receiveCount;
+        s.firstReceiveMs = m.firstReceiveMs;
+        s.fifo = q->fifo;
+        s.groupId = m.groupId;
+        s.deduplicationId = m.deduplicationId;
+        s.sequence = m.seq;
+        s.sentSystemAttributes = m.systemAttributes;
+        out.append(std::move(s));
     }
     // The first receive since the saver's last run starts its wait; later ones join that run.
     if (!out.isEmpty())
         m_saver->wake();
     return out;
+}
+
+QMap<QString, QString> SqsMessage::systemAttributes() const
+{
+    QMap<QString, QString> sys;
+    sys.insert(QStringLiteral("SenderId"), senderId);
+    sys.insert(QStringLiteral("SentTimestamp"), QString::number(sentMs));
+    sys.insert(QStringLiteral("ApproximateReceiveCount"), QString::number(receiveCount));
+    sys.insert(QStringLiteral("ApproximateFirstReceiveTimestamp"), QString::number(firstReceiveMs));
+    if (fifo) {
+        sys.insert(QStringLiteral("MessageGroupId"), groupId);
+        sys.insert(QStringLiteral("MessageDeduplicationId"), deduplicationId);
+        sys.insert(
+            QStringLiteral("SequenceNumber"), QString::number(sequence).rightJustified(20, u'0'));
+    }
+    for (auto a = sentSystemAttributes.cbegin(); a != sentSystemAttributes.cend(); ++a)
+        sys.insert(a.key(), QString::fromUtf8(a->value));
+    return sys;
 }
 
 Result<void> SqsStore::deleteMessage(const QString &name, const QString &receiptHandle)

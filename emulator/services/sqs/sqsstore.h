@@ -79,9 +79,21 @@ struct SqsMessage
     QString md5OfBody;
     QString md5OfAttributes;
     SqsAttributes attributes;
+    // What the system attributes are made of; systemAttributes() names them.
+    QString senderId;
+    qint64 sentMs = 0;
+    int receiveCount = 0;
+    qint64 firstReceiveMs = 0;
+    bool fifo = false;
+    QString groupId;
+    QString deduplicationId;
+    qint64 sequence = 0;
+    SqsAttributes sentSystemAttributes; // MessageSystemAttributes (AWSTraceHeader)
+
     // SenderId, SentTimestamp, ApproximateReceiveCount, ApproximateFirstReceiveTimestamp,
     // and for FIFO MessageGroupId, MessageDeduplicationId, SequenceNumber; AWSTraceHeader.
-    QMap<QString, QString> systemAttributes;
+    // Made when asked: most receives ask for none of them.
+    QMap<QString, QString> systemAttributes() const;
 };
 
 // The queue service's model: standard and FIFO queues with SQS's semantics, kept in the

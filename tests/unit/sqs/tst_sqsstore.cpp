@@ -240,12 +240,12 @@ void TestSqsStore::visibilityAndRedelivery()
     QVERIFY(first);
     QCOMPARE(first->size(), 1);
     QCOMPARE(first->at(0).messageId, sent->messageId);
-    QCOMPARE(first->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+    QCOMPARE(first->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("1"));
-    QCOMPARE(first->at(0).systemAttributes.value(QStringLiteral("SentTimestamp")),
+    QCOMPARE(first->at(0).systemAttributes().value(QStringLiteral("SentTimestamp")),
         QString::number(sentAt));
     QCOMPARE(
-        first->at(0).systemAttributes.value(QStringLiteral("ApproximateFirstReceiveTimestamp")),
+        first->at(0).systemAttributes().value(QStringLiteral("ApproximateFirstReceiveTimestamp")),
         QString::number(sentAt + 2000));
     QVERIFY(m_sqs->receive(q, 10)->isEmpty()); // in flight
     auto counts = m_sqs->attributes(q,
@@ -258,10 +258,10 @@ void TestSqsStore::visibilityAndRedelivery()
     auto second = m_sqs->receive(q, 10, 0);
     QVERIFY(second);
     QCOMPARE(second->size(), 1);
-    QCOMPARE(second->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+    QCOMPARE(second->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("2"));
     QCOMPARE(
-        second->at(0).systemAttributes.value(QStringLiteral("ApproximateFirstReceiveTimestamp")),
+        second->at(0).systemAttributes().value(QStringLiteral("ApproximateFirstReceiveTimestamp")),
         QString::number(sentAt + 2000));
     QVERIFY(m_sqs->deleteMessage(q, second->at(0).receiptHandle));
     QVERIFY(m_sqs->receive(q, 10)->isEmpty());
@@ -353,7 +353,7 @@ void TestSqsStore::redriveToDeadLetterQueue()
     for (int i = 1; i <= 2; ++i) {
         auto got = m_sqs->receive(q, 1, 0);
         QCOMPARE(got->size(), 1);
-        QCOMPARE(got->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QCOMPARE(got->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
             QString::number(i));
     }
     QVERIFY(told.isEmpty());
@@ -395,7 +395,7 @@ void TestSqsStore::systemAttributesMd5OnlyWhenSent()
     QVERIFY(got);
     QCOMPARE(got->size(), 2);
     for (const auto &m : *got)
-        QCOMPARE(m.systemAttributes.value(QStringLiteral("AWSTraceHeader")), header);
+        QCOMPARE(m.systemAttributes().value(QStringLiteral("AWSTraceHeader")), header);
 }
 
 void TestSqsStore::moveTasksRedriveToTheSource()
@@ -442,7 +442,7 @@ void TestSqsStore::moveTasksRedriveToTheSource()
     QCOMPARE(tasks.cancel(*handle).error().code, QStringLiteral("ResourceNotFoundException"));
     auto back = m_sqs->receive(q, 10, 30);
     QCOMPARE(bodies(*back), (QByteArrayList {"p2", "p3"}));
-    QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+    QCOMPARE(back->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("1"));
 
     // Unpaced, to a named queue: everything visible at once.
@@ -572,7 +572,7 @@ void TestSqsStore::survivesReopen()
     QCOMPARE(back->at(0).attributes.value(QStringLiteral("note \"1\"")).value, note);
     QCOMPARE(back->at(0).attributes.value(QStringLiteral("note \"1\"")).dataType,
         QStringLiteral("String.ä"));
-    QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+    QCOMPARE(back->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("2"));
     QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));
 }
@@ -609,7 +609,7 @@ void TestSqsStore::receivesAreSavedBehind()
         // The saved receive holds; the lost one's message is back, received once more.
         const auto again = after.receive(q, 10);
         QCOMPARE(bodies(*again), QByteArrayList {"second"});
-        QCOMPARE(again->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+        QCOMPARE(again->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
             QStringLiteral("1"));
         // Receipts given before the crash, a lost receive's too, delete their messages.
         QVERIFY(after.deleteMessage(q, first->at(0).receiptHandle));
@@ -755,7 +755,7 @@ void TestSqsStore::reloadAfterRowsReplaced()
     m_clock->advanceNs(20 * kSecond); // the restored message's visibility timeout
     const auto back = m_sqs->receive(q, 10);
     QCOMPARE(bodies(*back), QByteArrayList {"in flight"});
-    QCOMPARE(back->at(0).systemAttributes.value(QStringLiteral("ApproximateReceiveCount")),
+    QCOMPARE(back->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
         QStringLiteral("2"));
     QVERIFY(m_sqs->deleteMessage(q, back->at(0).receiptHandle));
     QCOMPARE(bodies(*m_sqs->receive(f, 10)), QByteArrayList {"once"});
