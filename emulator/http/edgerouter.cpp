@@ -40,41 +40,30 @@ void beginRequestSpan(HttpRequest &request, const HttpResponder &responder, Trac
     request.spanId = TraceContext::newSpanId();
 
     const qint64 startNs = clock->nowNs();
-    responder.onSend([tracer, clock, startNs, service, operation, method = request.method,
-                         path = request.path, requestId = request.requestId,
-                         traceId = request.traceId, spanId = request.spanId,
-                         parent = request.parentSpanId, extra](HttpResponse &response) {
-        if (!response.headers.contains("x-amzn-requestid")
-            && !response.headers.contains("x-amz-request-id"))
-            response.headers.add("x-amzn-requestid", requestId);
-        if (!tracer)
-            return;
-        const QString spanService = response.service.isEmpty() ? service : response.service;
-        Attributes attributes = {
-            {QStringLiteral("http.request.method"), QString::fromLatin1(method)},
-            {QStringLiteral("url.path"), QString::fromUtf8(path)},
-            {QStringLiteral("http.response.status_code"), response.status},
-            {QStringLiteral("aws.request_id"), QString::fromLatin1(requestId)},
-        };
-        for (const auto &[key, value] : std::as_const(response.spanAttributes))
-            attributes.append({key, value});
-        for (const auto &[key, value] : extra)
-            attributes.append({key, value});
-        const QString spanOperation = response.operation.isEmpty() ? operation : response.operation;
-        tracer->record(makeSpan({.traceId = traceId,
-            .spanId = spanId,
-            .parentSpanId = parent,
-            .service = spanService,
-            .operation = spanOperation,
-            // Without an operation: "s3 GET".
-            .name = spanOperation.isEmpty() ? spanService + u' ' + QString::fromLatin1(method)
-                                            : QString(),
-            .kind = SpanKindServer,
-            .startNs = startNs,
-            .endNs = clock->nowNs(),
-            .failed = response.status >= 500,
-            .attributes = std::move(attributes)}));
-    });
+    responder.onSend(
+        [tracer, clock, startNs, service, operation, method = request.method, path = request.path,
+            requestId = request.requestId, traceId = request.traceId, spanId = request.spanId,
+            parent = request.parentSpanId, extra](HttpResponse &response) {
+            if (!response.headers.contains("x-amzn-requestid")
+                && !response.headers.contains("x-amz-request-id"))
+                response.headers.add("x-amzn-requestid", requestId);
+            if (!tracer)
+                return;
+            RequestSpan span {.traceId = traceId,
+                .spanId = spanId,
+                .parentSpanId = parent,
+                .service = response.service.isEmpty() ? service : response.service,
+                .operation = response.operation.isEmpty() ? operation : response.operation,
+                .method = method,
+                .path = path,
+                .requestId = requestId,
+                .status = response.status,
+                .startNs = startNs,
+                .endNs = clock->nowNs(),
+                .attributes = response.spanAttributes};
+            span.attributes.append(extra);
+            tracer->record(std::move(span));
+        });
 }
 
 EdgeRouter::EdgeRouter(ServiceRegistry *registry, Tracer *tracer, const Clock *clock)

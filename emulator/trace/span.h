@@ -136,6 +136,28 @@ struct SpanSpec
 };
 Span makeSpan(SpanSpec spec);
 
+// A front door's request, as its server span is recorded: the fields the span is made of,
+// shared with the request and its answer rather than converted, so that the request's thread
+// pays for a few reference counts. The tracer's writer thread makes the span (toSpan()), with
+// the other records of its batch.
+struct RequestSpan
+{
+    QByteArray traceId;
+    QByteArray spanId;
+    QByteArray parentSpanId;
+    QString service;
+    QString operation; // empty: the span is named "service METHOD"
+    QByteArray method;
+    QByteArray path;
+    QByteArray requestId;
+    int status = 0;
+    qint64 startNs = 0;
+    qint64 endNs = 0;
+    QList<std::pair<QString, QString>> attributes; // after the HTTP ones, as key and text
+
+    Span toSpan() const;
+};
+
 // An attribute's value as text: a string as it is, true/false, a number in decimal.
 inline QString attributeText(const AttributeValue &value)
 {

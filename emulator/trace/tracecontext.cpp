@@ -271,6 +271,30 @@ QByteArray TraceContext::toTraceparent() const
     return out;
 }
 
+Span RequestSpan::toSpan() const
+{
+    Attributes all = {
+        {QStringLiteral("http.request.method"), QString::fromLatin1(method)},
+        {QStringLiteral("url.path"), QString::fromUtf8(path)},
+        {QStringLiteral("http.response.status_code"), status},
+        {QStringLiteral("aws.request_id"), QString::fromLatin1(requestId)},
+    };
+    for (const auto &[key, value] : attributes)
+        all.append({key, value});
+    return makeSpan({.traceId = traceId,
+        .spanId = spanId,
+        .parentSpanId = parentSpanId,
+        .service = service,
+        .operation = operation,
+        // Without an operation: "s3 GET".
+        .name = operation.isEmpty() ? service + u' ' + QString::fromLatin1(method) : QString(),
+        .kind = SpanKindServer,
+        .startNs = startNs,
+        .endNs = endNs,
+        .failed = status >= 500,
+        .attributes = std::move(all)});
+}
+
 Span makeSpan(SpanSpec spec)
 {
     Span span;

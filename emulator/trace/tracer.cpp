@@ -133,6 +133,11 @@ void Tracer::record(Span span)
     accept([&] { m_pendingSpans.append(std::move(span)); });
 }
 
+void Tracer::record(RequestSpan span)
+{
+    accept([&] { m_pendingSpans.append(std::move(span)); });
+}
+
 void Tracer::record(LogRecord log)
 {
     accept([&] { m_pendingLogs.append(std::move(log)); });
@@ -218,12 +223,21 @@ void Tracer::writerLoop()
         if (pendingCount() == 0)
             break; // stopping, and nothing left to write
 
-        QList<Span> spans;
+        QList<std::variant<Span, RequestSpan>> pending;
         QList<LogRecord> logs;
-        spans.swap(m_pendingSpans);
+        pending.swap(m_pendingSpans);
         logs.swap(m_pendingLogs);
         const quint64 upTo = m_accepted;
         lock.unlock();
+        QList<Span> spans;
+        spans.reserve(pending.size());
+        for (auto &record : pending) {
+            if (Span *span = std::get_if<Span>(&record))
+                spans.append(std::move(*span));
+            else
+                spans.append(std::get<RequestSpan>(record).toSpan());
+        }
+        pending = {};
 
         // The rate these records came at, over the time since the last batch was taken.
         const qint64 records = spans.size() + logs.size();

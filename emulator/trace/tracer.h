@@ -11,6 +11,7 @@
 
 #include <limits>
 #include <memory>
+#include <variant>
 
 class QThread;
 
@@ -77,6 +78,7 @@ public:
 
     // Thread-safe and O(1); never touches SQLite on the caller's thread.
     void record(Span span);
+    void record(RequestSpan span); // made into a Span on the writer's thread
     void record(LogRecord log);
 
     // Blocks until everything recorded before the call is committed (or has failed to be).
@@ -116,7 +118,7 @@ private:
     mutable QMutex m_mutex;
     QWaitCondition m_wakeWriter;
     QWaitCondition m_batchDone;
-    QList<Span> m_pendingSpans;
+    QList<std::variant<Span, RequestSpan>> m_pendingSpans; // in record order
     QList<LogRecord> m_pendingLogs;
     quint64 m_accepted = 0; // records ever accepted; a flush waits for m_done to reach it
     quint64 m_done = 0; // records the writer has finished with (committed or failed)

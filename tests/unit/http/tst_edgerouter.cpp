@@ -208,6 +208,18 @@ private slots:
         QCOMPARE(s.operation, QStringLiteral("FakeOperation"));
         QCOMPARE(s.parentSpanId, QByteArray("00f067aa0ba902b7"));
         QCOMPARE(s.statusCode, SpanStatusUnset);
+        QCOMPARE(s.kind, int(SpanKindServer));
+        // The HTTP attributes first, made on the writer's thread from the request's fields.
+        QStringList keys;
+        for (const Attribute &attribute : s.attributes)
+            keys.append(attribute.key);
+        QCOMPARE(keys.mid(0, 4),
+            (QStringList {QStringLiteral("http.request.method"), QStringLiteral("url.path"),
+                QStringLiteral("http.response.status_code"), QStringLiteral("aws.request_id")}));
+        QCOMPARE(attributeText(s.attributes[0].value), QStringLiteral("POST"));
+        QCOMPARE(attributeText(s.attributes[1].value), QStringLiteral("/"));
+        QCOMPARE(s.attributes[2].value, AttributeValue(qint64(200)));
+        QCOMPARE(attributeText(s.attributes[3].value), QString::fromLatin1(requestId));
     }
 
     void knownButNotRunning()
