@@ -13,7 +13,6 @@
 #include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSet>
-#include <QVarLengthArray>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,23 +21,31 @@
 #include <limits>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace tarmac {
+
+struct SqsJournalRecord
+{
+    qint64 seq;
+    quint64 check;
+};
+static_assert(sizeof(SqsJournalRecord) == 16);
 
 namespace {
 
 const char kModule[] = "sqs";
 
 // A record of the deletes journal: the message's sequence and the same xor this, in the
-// machine's byte order. A record that does not check out (a write cut short) ends the journal.
+// machine's byte order. A record that does not check out (zeros, a write cut short) ends the
+// journal.
 constexpr quint64 kJournalCheck = 0x5153'4465'6c65'7465ull;
-struct JournalRecord
+
+bool isRecord(const SqsJournalRecord &r)
 {
-    qint64 seq;
-    quint64 check;
-};
-static_assert(sizeof(JournalRecord) == 16);
+    return r.seq > 0 && (quint64(r.seq) ^ kJournalCheck) == r.check;
+}
 
 QString errnoText()
 {
@@ -269,8 +276,8 @@ SqsStore::~SqsStore()
         qWarning("tarmac: sqs: cannot save the last receives and deletes: %s (the deletes "
                  "are applied at the next start)",
             qPrintable(r.error().message));
-    if (m_journal >= 0)
-        ::close(m_journal);
+    if (m_journal)
+        ::munmap(m_journal, kJournalRecords * sizeof(SqsJournalRecord));
 }
 
 Result<void> SqsStore::open()
@@ -320,27 +327,22 @@ Result<void> SqsStore::openJournal()
     if (fd < 0)
         return makeError(QStringLiteral("InternalError"),
             QStringLiteral("cannot open %1: %2").arg(path, errnoText()), 500);
-    m_journal = fd;
+    const size_t bytes = kJournalRecords * sizeof(SqsJournalRecord);
+    void *map = ::ftruncate(fd, off_t(bytes)) == 0
+        ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        : MAP_FAILED;
+    const QString failure = errnoText();
+    ::close(fd); // the mapping keeps the file
+    if (map == MAP_FAILED)
+        return makeError(QStringLiteral("InternalError"),
+            QStringLiteral("cannot map %1: %2").arg(path, failure), 500);
+    m_journal = static_cast<SqsJournalRecord *>(map);
     // What a crash left: deletes acknowledged whose rows were not removed yet.
     QList<qint64> seqs;
-    JournalRecord records[256];
-    for (off_t at = 0;;) {
-        const ssize_t n = ::pread(fd, records, sizeof records, at);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return makeError(QStringLiteral("InternalError"),
-                QStringLiteral("cannot read %1: %2").arg(path, errnoText()), 500);
-        const qsizetype whole = qsizetype(n) / qsizetype(sizeof(JournalRecord));
-        qsizetype i = 0;
-        for (; i < whole && (quint64(records[i].seq) ^ kJournalCheck) == records[i].check; ++i)
-            seqs.append(records[i].seq);
-        if (i < qsizetype(std::size(records)))
-            break; // the end, or a record that does not check out
-        at += n;
+    for (qsizetype i = 0; i < kJournalRecords && isRecord(m_journal[i]); ++i) {
+        seqs.append(m_journal[i].seq);
+        m_nextSeq = std::max(m_nextSeq, m_journal[i].seq + 1); // its handle names no later message
     }
-    for (const qint64 seq : std::as_const(seqs))
-        m_nextSeq = std::max(m_nextSeq, seq + 1); // a handle given for it names no later message
     if (auto r = removeMessages(seqs); !r)
         return r;
     return forgetJournal();
@@ -350,9 +352,8 @@ Result<void> SqsStore::forgetJournal()
 {
     m_removeSoon.clear();
     m_journalEnd = 0;
-    if (m_journal >= 0 && ::ftruncate(m_journal, 0) != 0)
-        return makeError(QStringLiteral("InternalError"),
-            QStringLiteral("cannot empty the SQS deletes journal: %1").arg(errnoText()), 500);
+    if (m_journal)
+        std::memset(static_cast<void *>(m_journal), 0, kJournalRecords * sizeof(SqsJournalRecord));
     return {};
 }
 
@@ -360,24 +361,11 @@ Result<void> SqsStore::removeSoon(const QList<qint64> &seqs)
 {
     if (seqs.isEmpty())
         return {};
-    if (m_journal < 0)
-        return removeMessages(seqs);
-    QVarLengthArray<JournalRecord, 16> records;
+    if (!m_journal || m_journalEnd + seqs.size() > kJournalRecords)
+        return removeMessages(seqs); // no journal, or the write-behind is that far behind
+    // Stores into the file's pages: in the page cache, and so past a kill -9, at once.
     for (const qint64 seq : seqs)
-        records.append({seq, quint64(seq) ^ kJournalCheck});
-    const size_t bytes = size_t(records.size()) * sizeof(JournalRecord);
-    ssize_t written;
-    do
-        written = ::pwrite(m_journal, records.data(), bytes, off_t(m_journalEnd));
-    while (written < 0 && errno == EINTR);
-    if (written != ssize_t(bytes)) {
-        // A full disk, say: the rows go now instead. A part written is written over next time;
-        // if a crash comes first, what it names is deleted already.
-        qWarning("tarmac: sqs: cannot write the deletes journal (%s): deleting at once",
-            qPrintable(written < 0 ? errnoText() : QStringLiteral("short write")));
-        return removeMessages(seqs);
-    }
-    m_journalEnd += qint64(bytes);
+        m_journal[m_journalEnd++] = {seq, quint64(seq) ^ kJournalCheck};
     m_removeSoon.append(seqs);
     m_saver->wake();
     return {};
