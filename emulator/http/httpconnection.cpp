@@ -563,6 +563,8 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     QByteArray out(size, Qt::Uninitialized);
     char *at = out.data();
     const auto put = [&at](QByteArrayView bytes) {
+        if (bytes.isEmpty())
+            return; // an empty array's data() may be null, which memcpy must not be given
         std::memcpy(at, bytes.data(), size_t(bytes.size()));
         at += bytes.size();
     };

@@ -90,6 +90,20 @@ public:
             responder.send(HttpResponse::text(200, body));
             return;
         }
+        if (request.path == "/answer-empty") {
+            // No body, and a header without a value: nothing to copy, which the writer must
+            // not hand memcpy as a null pointer (UBSan).
+            HttpResponse r;
+            r.headers.add("x-empty", QByteArray());
+            responder.send(std::move(r));
+            return;
+        }
+        if (request.path == "/answer-no-content") {
+            HttpResponse r;
+            r.status = 204;
+            responder.send(std::move(r));
+            return;
+        }
         if (request.path == "/file") {
             HttpResponse r;
             r.bodyFile = filePath;
@@ -141,15 +155,17 @@ struct Response
     QByteArray head;
     QByteArray body;
     bool closed = false;
-    QByteArray header(const QByteArray &name) const
+    std::optional<QByteArray> field(const QByteArray &name) const
     {
         for (const QByteArray &line : head.split('\n')) {
             const qsizetype colon = line.indexOf(':');
             if (colon > 0 && line.left(colon).trimmed().compare(name, Qt::CaseInsensitive) == 0)
                 return line.mid(colon + 1).trimmed();
         }
-        return {};
+        return std::nullopt;
     }
+    QByteArray header(const QByteArray &name) const { return field(name).value_or(QByteArray()); }
+    bool hasHeader(const QByteArray &name) const { return field(name).has_value(); }
 };
 
 // Reads one response from a blocking socket, leaving later bytes in `buffer`.
@@ -641,6 +657,28 @@ private slots:
         QVERIFY(readResponse(s, buffer, &r, true));
         QCOMPARE(r.status, 200);
         QVERIFY(r.header("content-length").toInt() > 0);
+        QVERIFY(readResponse(s, buffer, &r));
+        QVERIFY(r.body.startsWith("GET /after"));
+    }
+
+    void emptyAnswers()
+    {
+        QTcpSocket s;
+        connectTo(s);
+        s.write("GET /answer-empty HTTP/1.1\r\nHost: x\r\n\r\nGET /answer-no-content "
+                "HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+        QByteArray buffer;
+        Response r;
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.header("content-length"), QByteArray("0"));
+        QVERIFY(r.body.isEmpty());
+        QVERIFY(r.hasHeader("x-empty"));
+        QCOMPARE(r.header("x-empty"), QByteArray());
+        QVERIFY(readResponse(s, buffer, &r));
+        QCOMPARE(r.status, 204);
+        QVERIFY(!r.hasHeader("content-length"));
         QVERIFY(readResponse(s, buffer, &r));
         QVERIFY(r.body.startsWith("GET /after"));
     }
