@@ -9,8 +9,6 @@
 #include <QThread>
 
 #include <cerrno>
-#include <charconv>
-#include <cstring>
 #include <ctime>
 #include <limits>
 #include <memory>
@@ -527,73 +525,40 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
         }
     }
 
-    // The size first, then one buffer written in place: appending piece by piece was a tenth
-    // of a small request's work.
-    const auto sent = [&](const QByteArray &name) {
-        if (name == "content-length")
-            return headRequest && !noBody; // a HEAD answer may state the body it would send
-        return name != "connection" && name != "transfer-encoding";
-    };
+    QByteArray out;
+    out.reserve(256 + response.headers.size() * 48 + (headRequest ? 0 : response.body.size()));
+    out += "HTTP/1.1 ";
+    out += QByteArray::number(response.status);
+    out += ' ';
+    out += reasonPhrase(response.status);
+    out += "\r\nserver: tarmac\r\ndate: ";
+    out += httpDate();
+    out += "\r\n";
     bool hasLength = false;
-    qsizetype headers = 0;
     for (const auto &[name, value] : response.headers.fields()) {
-        if (!sent(name))
+        if (name == "content-length") {
+            // A HEAD answer may state the length of the body it would have sent.
+            if (!headRequest || noBody)
+                continue;
+            hasLength = true;
+        }
+        if (name == "connection" || name == "transfer-encoding")
             continue;
-        hasLength = hasLength || name == "content-length";
-        headers += name.size() + 2 + value.size() + 2;
+        out += name;
+        out += ": ";
+        out += value;
+        out += "\r\n";
     }
-    char status[12];
-    const qsizetype statusSize
-        = std::to_chars(status, status + sizeof status, response.status).ptr - status;
-    const QByteArrayView reason = reasonPhrase(response.status);
-    const QByteArray &date = httpDate();
-    char lengthDigits[24];
-    const bool addLength = !noBody && !hasLength;
-    const QByteArrayView lengthText(lengthDigits,
-        addLength ? std::to_chars(lengthDigits, lengthDigits + sizeof lengthDigits, length).ptr
-                - lengthDigits
-                  : 0);
-    constexpr QByteArrayView kServer = "\r\nserver: tarmac\r\ndate: ";
-    constexpr QByteArrayView kLength = "content-length: ";
-    constexpr QByteArrayView kClose = "connection: close\r\n";
-    const bool withBody = !headRequest && !noBody && response.bodyFile.isEmpty();
-    const qsizetype size = 9 + statusSize + 1 + reason.size() + kServer.size() + date.size() + 2
-        + headers + (addLength ? kLength.size() + lengthText.size() + 2 : 0)
-        + (m_closeAfterResponse ? kClose.size() : 0) + 2 + (withBody ? response.body.size() : 0);
-    QByteArray out(size, Qt::Uninitialized);
-    char *at = out.data();
-    const auto put = [&at](QByteArrayView bytes) {
-        if (bytes.isEmpty())
-            return; // an empty array's data() may be null, which memcpy must not be given
-        std::memcpy(at, bytes.data(), size_t(bytes.size()));
-        at += bytes.size();
-    };
-    put("HTTP/1.1 ");
-    put(QByteArrayView(status, statusSize));
-    put(" ");
-    put(reason);
-    put(kServer);
-    put(date);
-    put("\r\n");
-    for (const auto &[name, value] : response.headers.fields()) {
-        if (!sent(name))
-            continue;
-        put(name);
-        put(": ");
-        put(value);
-        put("\r\n");
-    }
-    if (addLength) {
-        put(kLength);
-        put(lengthText);
-        put("\r\n");
+    if (!noBody && !hasLength) {
+        out += "content-length: ";
+        out += QByteArray::number(length);
+        out += "\r\n";
     }
     if (m_closeAfterResponse)
-        put(kClose);
-    put("\r\n");
-    if (withBody)
-        put(response.body);
-    Q_ASSERT(at == out.constData() + out.size());
+        out += "connection: close\r\n";
+    out += "\r\n";
+    if (!headRequest && !noBody && response.bodyFile.isEmpty())
+        out += response.body;
     sendBytes(out);
 }
 

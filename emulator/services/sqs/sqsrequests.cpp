@@ -174,17 +174,10 @@ std::optional<std::pair<qint64, qint64>> parseReceiptHandle(const QString &handl
 {
     if (handle.size() > 4096)
         return std::nullopt;
-    // SEQ:GENERATION:QUEUE:NONCE in base64url; the queue and nonce are not read.
-    char latin1[4096];
-    for (qsizetype i = 0; i < handle.size(); ++i) {
-        const char16_t c = handle[i].unicode();
-        if (c > 0x7f)
-            return std::nullopt; // not base64
-        latin1[i] = char(c);
-    }
-    const auto decoded
-        = QByteArray::fromBase64Encoding(QByteArray::fromRawData(latin1, handle.size()),
-            QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
+    // SEQ:GENERATION:QUEUE:NONCE in base64url; the queue and nonce are not read. A character
+    // beyond Latin-1 becomes '?', which is not base64 either.
+    const auto decoded = QByteArray::fromBase64Encoding(
+        handle.toLatin1(), QByteArray::Base64UrlEncoding | QByteArray::AbortOnBase64DecodingErrors);
     if (!decoded)
         return std::nullopt;
     const QByteArrayView raw(*decoded);

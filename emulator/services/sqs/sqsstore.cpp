@@ -16,7 +16,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <limits>
 
@@ -345,16 +344,16 @@ Result<void> SqsStore::openJournal()
     }
     if (auto r = removeMessages(seqs); !r)
         return r;
-    return forgetJournal();
+    forgetJournal();
+    return {};
 }
 
-Result<void> SqsStore::forgetJournal()
+void SqsStore::forgetJournal()
 {
     m_removeSoon.clear();
     m_journalEnd = 0;
     if (m_journal)
         std::memset(static_cast<void *>(m_journal), 0, kJournalRecords * sizeof(SqsJournalRecord));
-    return {};
 }
 
 Result<void> SqsStore::removeSoon(const QList<qint64> &seqs)
@@ -410,15 +409,8 @@ Result<void> SqsStore::writeBehindLocked()
                     return e;
             }
         }
-        if (!m_removeSoon.isEmpty()) {
-            auto del = db.cached("DELETE FROM sqs_messages WHERE seq = ?");
-            if (!del)
-                return del.error();
-            for (const qint64 seq : std::as_const(m_removeSoon)) {
-                if (auto e = (*del)->bind(1, seq).exec(); !e)
-                    return e;
-            }
-        }
+        if (auto e = deleteRows(db, m_removeSoon); !e)
+            return e;
         return t.commit();
     });
     if (!r)
@@ -440,9 +432,7 @@ Result<void> SqsStore::reload()
     // before (a function's batch still running, a client's) names no message sent after.
     QMutexLocker lock(&m_mutex);
     m_queues.clear(); // with the receives of the rows that went
-    // And the deletes: their sequences may name rows of the state that came.
-    if (auto r = forgetJournal(); !r)
-        return r;
+    forgetJournal(); // and the deletes: their sequences may name rows of the state that came
     return load();
 }
 
@@ -870,15 +860,22 @@ Result<void> SqsStore::removeMessages(const QList<qint64> &seqs)
         Transaction t(db);
         if (!t.began())
             return t.began().error();
-        auto st = db.cached("DELETE FROM sqs_messages WHERE seq = ?");
-        if (!st)
-            return st.error();
-        for (const qint64 seq : seqs) {
-            if (auto r = (*st)->bind(1, seq).exec(); !r)
-                return r;
-        }
+        if (auto r = deleteRows(db, seqs); !r)
+            return r;
         return t.commit();
     });
+}
+
+Result<void> SqsStore::deleteRows(Database &db, const QList<qint64> &seqs)
+{
+    auto st = db.cached("DELETE FROM sqs_messages WHERE seq = ?");
+    if (!st)
+        return st.error();
+    for (const qint64 seq : seqs) {
+        if (auto r = (*st)->bind(1, seq).exec(); !r)
+            return r;
+    }
+    return {};
 }
 
 void SqsStore::dropExpired(Queue &q, qint64 nowMs)
@@ -1081,19 +1078,8 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
 
 QString SqsStore::handleFor(const Queue &q, const Message &m) const
 {
-    // SEQ:GENERATION:QUEUE:NONCE (base 36), in base64url.
-    const QByteArray name = q.name.toUtf8();
-    QByteArray raw(qsizetype(3 * 21 + 3) + name.size(), Qt::Uninitialized);
-    char *at = raw.data();
-    char *const end = at + raw.size();
-    at = std::to_chars(at, end, m.seq).ptr;
-    *at++ = ':';
-    at = std::to_chars(at, end, m.generation).ptr;
-    *at++ = ':';
-    at = std::copy(name.cbegin(), name.cend(), at);
-    *at++ = ':';
-    at = std::to_chars(at, end, QRandomGenerator::global()->generate64(), 36).ptr;
-    raw.truncate(at - raw.data());
+    const QByteArray raw = QByteArray::number(m.seq) + ':' + QByteArray::number(m.generation) + ':'
+        + q.name.toUtf8() + ':' + QByteArray::number(QRandomGenerator::global()->generate64(), 36);
     return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 

@@ -236,18 +236,19 @@ private:
     Queue *find(const QString &name) const; // under m_mutex
     Result<void> writeBehindLocked(); // under m_mutex
     // The deletes journal: opened at open(), its deletes applied to the rows and m_nextSeq
-    // moved past them; removeSoon() records deletes there (one write) for writeBehind() to
-    // apply; forgetJournal() empties it (the rows were replaced).
+    // moved past them; removeSoon() stores deletes there for writeBehind() to apply;
+    // forgetJournal() empties it (the rows were replaced).
     Result<void> openJournal(); // under m_mutex
     Result<void> removeSoon(const QList<qint64> &seqs); // under m_mutex
-    Result<void> forgetJournal(); // under m_mutex
+    void forgetJournal(); // under m_mutex
     Result<void> load(); // the rows into m_queues, under m_mutex
     Result<void> persistQueue(const Queue &q);
     Result<void> persistMessage(const QString &queue, const Message &m);
     static Result<void> insertMessage(Database &db, const QString &queue, const Message &m);
     Result<SqsSendResult> prepareSend(
         Queue *q, const SqsSendRequest &request, Message *out, bool *duplicate);
-    Result<void> removeMessages(const QList<qint64> &seqs);
+    Result<void> removeMessages(const QList<qint64> &seqs); // in a transaction of its own
+    static Result<void> deleteRows(Database &db, const QList<qint64> &seqs); // in the caller's
     void dropExpired(Queue &q, qint64 nowMs);
     void index(Queue &q, const Message &m);
     void unindex(Queue &q, const Message &m);
