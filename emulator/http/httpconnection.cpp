@@ -5,7 +5,6 @@
 #include <QDateTime>
 #include <QFile>
 #include <QMutex>
-#include <QSocketNotifier>
 #include <QThread>
 
 #include <cerrno>
@@ -212,11 +211,9 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
             ? ntohs(reinterpret_cast<const sockaddr_in6 *>(&address)->sin6_port)
             : ntohs(reinterpret_cast<const sockaddr_in *>(&address)->sin_port);
     }
-    m_readNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Read, this);
-    connect(m_readNotifier, &QSocketNotifier::activated, this, &HttpConnection::onReadable);
-    m_writeNotifier = new QSocketNotifier(m_fd, QSocketNotifier::Write, this);
-    m_writeNotifier->setEnabled(false);
-    connect(m_writeNotifier, &QSocketNotifier::activated, this, &HttpConnection::onWritable);
+    m_watch = std::make_unique<FdWatch>(
+        m_fd, this, [this] { onReadable(); }, [this] { onWritable(); });
+    m_watch->setReadEnabled(true);
     // Until a first byte arrives the connection is idle; then the head's deadline runs.
     armTimer(m_options.keepAliveTimeoutMs);
     if (server->m_shuttingDown.load())
@@ -225,9 +222,8 @@ HttpConnection::HttpConnection(qintptr socketDescriptor, HttpServer *server)
 
 HttpConnection::~HttpConnection()
 {
-    // The notifiers go before the descriptor is closed (and can be reused by another socket).
-    delete m_readNotifier;
-    delete m_writeNotifier;
+    // The watch goes before the descriptor is closed (and can be reused by another socket).
+    m_watch.reset();
     if (m_fd >= 0)
         ::close(m_fd);
     if (auto state = m_responder.lock()) {
@@ -293,7 +289,7 @@ bool HttpConnection::fillInput()
         if (n > 0) {
             m_in.append(scratch.get(), qsizetype(n));
             if (n < room)
-                break; // drained: the notifier says when more comes
+                break; // drained: the watch says when more comes
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -303,7 +299,7 @@ bool HttpConnection::fillInput()
         open = false; // end of stream, or an error such as a reset
         break;
     }
-    m_readNotifier->setEnabled(open && m_in.size() < kReadAhead);
+    m_watch->setReadEnabled(open && m_in.size() < kReadAhead);
     return open;
 }
 
@@ -326,7 +322,7 @@ qsizetype HttpConnection::writeNow(const char *data, qsizetype size)
     return done;
 }
 
-// Writes now what the kernel takes; the rest waits in m_out for the write notifier.
+// Writes now what the kernel takes; the rest waits in m_out for the socket to take it.
 void HttpConnection::sendBytes(const QByteArray &bytes)
 {
     if (m_closed || bytes.isEmpty())
@@ -345,7 +341,7 @@ void HttpConnection::sendBytes(const QByteArray &bytes)
         m_outOffset = 0;
     }
     m_out.append(bytes.constData() + done, bytes.size() - done);
-    m_writeNotifier->setEnabled(true);
+    m_watch->setWriteEnabled(true);
 }
 
 // Returns whether everything pending is out.
@@ -369,10 +365,10 @@ void HttpConnection::onWritable()
 {
     if (m_closed)
         return;
-    m_writeNotifier->setEnabled(false);
+    m_watch->setWriteEnabled(false);
     if (!flushOutput()) {
         if (!m_closed)
-            m_writeNotifier->setEnabled(true);
+            m_watch->setWriteEnabled(true);
         return;
     }
     if (m_closeWhenFlushed) {
@@ -397,7 +393,7 @@ void HttpConnection::closeAfterFlush()
         return;
     }
     m_closeWhenFlushed = true;
-    m_readNotifier->setEnabled(false);
+    m_watch->setReadEnabled(false);
 }
 
 void HttpConnection::processInput()
@@ -413,8 +409,8 @@ void HttpConnection::processInput()
             m_in.resize(0); // keeps its capacity while a request streams through
             m_inOffset = 0;
             // Input held back at kReadAhead is read again now that it has been consumed;
-            // otherwise the read notifier says when more comes.
-            if (m_readNotifier->isEnabled() || m_closeWhenFlushed)
+            // otherwise the watch says when more comes.
+            if (m_watch->isReadEnabled() || m_closeWhenFlushed)
                 break;
             if (!fillInput()) {
                 QMetaObject::invokeMethod(this, &HttpConnection::closeNow, Qt::QueuedConnection);
@@ -579,11 +575,11 @@ void HttpConnection::streamFile()
 // The body goes from the page cache to the socket inside the kernel (sendfile): no read into
 // this process, no copy through the socket's buffer. On loopback the pages are handed over by
 // reference, so an 8 MiB GET costs the server a fraction of a millisecond. Returns whether the
-// body is done; otherwise the socket's write notifier calls back.
+// body is done; otherwise the watch calls back once the socket takes more.
 bool HttpConnection::sendFileBody()
 {
     if (bytesToWrite() > 0)
-        return false; // the head goes first: the write notifier calls back once it is out
+        return false; // the head goes first: the watch calls back once it is out
     constexpr qint64 kMaxPerCall = 16 * 1024 * 1024;
     while (m_fileRemaining > 0) {
         const ssize_t n = ::sendfile(
@@ -596,7 +592,7 @@ bool HttpConnection::sendFileBody()
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            m_writeNotifier->setEnabled(true);
+            m_watch->setWriteEnabled(true);
             return false;
         }
         if (n < 0 && !m_sentWithSendfile && (errno == EINVAL || errno == ENOSYS)) {
@@ -707,14 +703,10 @@ void HttpConnection::closeNow()
         return;
     m_closed = true;
     m_timer.stop();
-    // Off before the descriptor closes: a level-triggered notifier on a closed stream would
-    // fire on every turn of the loop. Deleted later, as this may run inside their signal.
-    for (QSocketNotifier *notifier : {m_readNotifier, m_writeNotifier}) {
-        notifier->setEnabled(false);
-        notifier->deleteLater();
-    }
-    m_readNotifier = nullptr;
-    m_writeNotifier = nullptr;
+    // Off before the descriptor closes: a level-triggered watch on a closed stream would
+    // fire on every turn of the loop.
+    if (m_watch)
+        m_watch->stop();
     if (m_fd >= 0) {
         ::close(m_fd);
         m_fd = -1;

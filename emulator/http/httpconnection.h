@@ -1,5 +1,6 @@
 #pragma once
 
+#include "base/ioeventdispatcher.h"
 #include "http/httpserver.h"
 
 #include <QElapsedTimer>
@@ -14,7 +15,6 @@
 #include <sys/types.h>
 
 class QFile;
-class QSocketNotifier;
 
 namespace tarmac {
 
@@ -64,8 +64,8 @@ private:
     // The socket itself, non-blocking, read and written with system calls: QTcpSocket would
     // add an ioctl per read, a copy through its ring buffers each way and a signal per event.
     int m_fd = -1;
-    QSocketNotifier *m_readNotifier = nullptr;
-    QSocketNotifier *m_writeNotifier = nullptr; // output pending, or a file body waiting
+    // Reading while open; writing while output is pending or a file body waits.
+    std::unique_ptr<FdWatch> m_watch;
     QByteArray m_out; // output the kernel did not take yet, from m_outOffset
     qsizetype m_outOffset = 0;
     bool m_closeWhenFlushed = false;

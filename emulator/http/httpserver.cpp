@@ -1,5 +1,6 @@
 #include "http/httpserver.h"
 
+#include "base/ioeventdispatcher.h"
 #include "http/httpconnection.h"
 
 #include <QThread>
@@ -32,6 +33,7 @@ HttpServer::HttpServer(HttpHandler *handler, Options options, QObject *parent)
     for (int i = 0; i < m_options.ioThreads; ++i) {
         auto *thread = new QThread(this);
         thread->setObjectName(QStringLiteral("tarmac-io-%1").arg(i));
+        thread->setEventDispatcher(new IoEventDispatcher);
         auto *context = new QObject; // parent of that thread's connections
         context->moveToThread(thread);
         connect(thread, &QThread::finished, context, &QObject::deleteLater);

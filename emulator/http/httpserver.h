@@ -19,7 +19,8 @@ namespace tarmac {
 // timeouts, graceful shutdown. It routes nothing: one HttpHandler serves the port.
 //
 // With ioThreads > 0 connections are spread over that many threads (the handler must then be
-// thread-safe); with 0 they live on the server's own thread.
+// thread-safe), each running an IoEventDispatcher; with 0 they live on the server's own
+// thread, whatever its dispatcher.
 class HttpServer : public QTcpServer
 {
     Q_OBJECT

@@ -758,7 +758,7 @@ class SqsDurabilityTest(unittest.TestCase):
         for i in range(50):
             sqs.send_message(QueueUrl=url, MessageBody="m%d" % i)
         in_flight = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=5)["Messages"]
-        # Deletes acknowledged just before the kill, within the write-behind's 50 ms: the
+        # Deletes acknowledged just before the kill, within the write-behind's 500 ms: the
         # deletes journal has them, and they stay deleted.
         deleted = in_flight[1:3]
         sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": "a", "ReceiptHandle": deleted[0]["ReceiptHandle"]}])
