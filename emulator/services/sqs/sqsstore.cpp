@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <limits>
 
 #include <fcntl.h>
@@ -217,6 +218,7 @@ struct SqsStore::Queue
         qint64 seq;
     };
     QHash<QString, Sent> deduplication; // FIFO: id → the first send, for 5 minutes
+    std::deque<std::pair<qint64, QString>> deduplicationOrder; // (expiresMs, id), oldest first
     std::set<qint64> unsaved; // received since the last writeBehind(), by sequence
     qint64 lastPurgeMs = std::numeric_limits<qint64>::min() / 2;
 
@@ -483,8 +485,8 @@ Result<void> SqsStore::load()
             m.deduplicationId = messages->text(12);
             m.deadLetterSource = messages->text(13);
             if (q->fifo && !m.deduplicationId.isEmpty())
-                q->deduplication.insert(
-                    m.deduplicationId, {m.sentMs + kDeduplicationWindowMs, m.id, m.seq});
+                remember(
+                    *q, deduplicationKey(*q, m), m.sentMs + kDeduplicationWindowMs, m.id, m.seq);
             index(*q, m);
             q->messages.emplace(m.seq, std::move(m));
         });
@@ -888,12 +890,28 @@ void SqsStore::dropExpired(Queue &q, qint64 nowMs)
         q.messages.erase(q.messages.begin());
     }
     (void)removeMessages(gone); // a row left behind is dropped again at the next open
-    for (auto it = q.deduplication.begin(); it != q.deduplication.end();) {
-        if (it->expiresMs <= nowMs)
-            it = q.deduplication.erase(it);
-        else
-            ++it;
+    // Oldest first: each receive and send looks at the expired ones only.
+    while (!q.deduplicationOrder.empty() && q.deduplicationOrder.front().first <= nowMs) {
+        const auto &[expiresMs, key] = q.deduplicationOrder.front();
+        if (const auto it = q.deduplication.constFind(key);
+            it != q.deduplication.cend() && it->expiresMs == expiresMs)
+            q.deduplication.erase(it);
+        q.deduplicationOrder.pop_front();
     }
+}
+
+QString SqsStore::deduplicationKey(const Queue &q, const Message &m)
+{
+    return q.attributes.value(QStringLiteral("DeduplicationScope")) == QLatin1String("messageGroup")
+        ? m.groupId + u'\n' + m.deduplicationId
+        : m.deduplicationId;
+}
+
+void SqsStore::remember(
+    Queue &q, const QString &key, qint64 expiresMs, const QString &messageId, qint64 seq)
+{
+    q.deduplicationOrder.emplace_back(expiresMs, key);
+    q.deduplication.insert(key, {expiresMs, messageId, seq});
 }
 
 QString SqsStore::md5Hex(const QByteArray &bytes)
@@ -945,6 +963,7 @@ Result<SqsSendResult> SqsStore::prepareSend(
         = request.attributes.isEmpty() ? QString() : md5OfAttributes(request.attributes);
     m.systemAttributes = request.systemAttributes;
     m.sentMs = now;
+    QString deduplicationKeyOfSend;
     if (q->fifo) {
         if (request.groupId.isEmpty())
             return sqsError(QStringLiteral("MissingParameter"),
@@ -967,11 +986,9 @@ Result<SqsSendResult> SqsStore::prepareSend(
                 QCryptographicHash::hash(request.body, QCryptographicHash::Sha256).toHex());
         }
         dropExpired(*q, now);
-        const QString key = q->attributes.value(QStringLiteral("DeduplicationScope"))
-                == QLatin1String("messageGroup")
-            ? m.groupId + u'\n' + m.deduplicationId
-            : m.deduplicationId;
-        if (const auto seen = q->deduplication.constFind(key); seen != q->deduplication.cend()) {
+        deduplicationKeyOfSend = deduplicationKey(*q, m);
+        if (const auto seen = q->deduplication.constFind(deduplicationKeyOfSend);
+            seen != q->deduplication.cend() && seen->expiresMs > now) {
             // Accepted, not delivered again: the first send's answer.
             result.messageId = seen->messageId;
             result.md5OfBody = m.md5OfBody;
@@ -980,18 +997,11 @@ Result<SqsSendResult> SqsStore::prepareSend(
             *duplicate = true;
             return result;
         }
-        m.seq = m_nextSeq++;
-        q->deduplication.insert(key, {now + kDeduplicationWindowMs, QString(), m.seq});
-    } else {
-        m.seq = m_nextSeq++;
     }
+    m.seq = m_nextSeq++;
     m.id = QString::fromLatin1(newRequestId());
-    if (q->fifo) {
-        for (auto &entry : q->deduplication) {
-            if (entry.seq == m.seq)
-                entry.messageId = m.id;
-        }
-    }
+    if (q->fifo)
+        remember(*q, deduplicationKeyOfSend, now + kDeduplicationWindowMs, m.id, m.seq);
     const int delay = request.delaySeconds.value_or(q->delaySeconds);
     m.visibleMs = now + qint64(delay) * 1000;
     result.messageId = m.id;

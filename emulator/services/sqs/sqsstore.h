@@ -254,6 +254,11 @@ private:
     Result<void> removeMessages(const QList<qint64> &seqs); // in a transaction of its own
     static Result<void> deleteRows(Database &db, const QList<qint64> &seqs); // in the caller's
     void dropExpired(Queue &q, qint64 nowMs);
+    // A FIFO send's deduplication key (its group's too under DeduplicationScope messageGroup),
+    // and the record of it for kDeduplicationWindowMs.
+    static QString deduplicationKey(const Queue &q, const Message &m);
+    static void remember(
+        Queue &q, const QString &key, qint64 expiresMs, const QString &messageId, qint64 seq);
     void index(Queue &q, const Message &m);
     void unindex(Queue &q, const Message &m);
     Result<void> moveToDeadLetter(Queue &q, Message m, qint64 nowMs);

@@ -121,6 +121,7 @@ private slots:
     void systemAttributesMd5OnlyWhenSent();
     void moveTasksRedriveToTheSource();
     void fifoGroupsAndDeduplication();
+    void deduplicationByGroupSurvivesReopen();
     void purgeOncePerMinute();
     void sizeLimit();
     void survivesReopen();
@@ -539,6 +540,32 @@ void TestSqsStore::fifoGroupsAndDeduplication()
     SqsSendRequest delayed = fifo("d", QStringLiteral("a"));
     delayed.delaySeconds = 5;
     QCOMPARE(m_sqs->send(q, delayed).error().code, QStringLiteral("InvalidParameterValue"));
+}
+
+// DeduplicationScope messageGroup: the same id in two groups is two messages, and a restart
+// keeps both records (it read them back under the id alone once). The window still ends.
+void TestSqsStore::deduplicationByGroupSurvivesReopen()
+{
+    const QString q = QStringLiteral("scoped.fifo");
+    QVERIFY(m_sqs->createQueue(q,
+        {{QStringLiteral("DeduplicationScope"), QStringLiteral("messageGroup")},
+            {QStringLiteral("FifoThroughputLimit"), QStringLiteral("perMessageGroupId")}},
+        {}));
+    const auto inA = m_sqs->send(q, fifo("one", QStringLiteral("a"), QStringLiteral("id-1")));
+    const auto inB = m_sqs->send(q, fifo("two", QStringLiteral("b"), QStringLiteral("id-1")));
+    QVERIFY(inA && inB);
+    QVERIFY(inA->messageId != inB->messageId);
+    m_clock->advanceNs(60 * kSecond);
+    reopen();
+    QCOMPARE(m_sqs->send(q, fifo("one", QStringLiteral("a"), QStringLiteral("id-1")))->messageId,
+        inA->messageId);
+    QCOMPARE(m_sqs->send(q, fifo("two", QStringLiteral("b"), QStringLiteral("id-1")))->messageId,
+        inB->messageId);
+    QCOMPARE(m_sqs->receive(q, 10)->size(), 2);
+    m_clock->advanceNs(SqsStore::kDeduplicationWindowMs * 1'000'000LL);
+    const auto later = m_sqs->send(q, fifo("one", QStringLiteral("a"), QStringLiteral("id-1")));
+    QVERIFY(later);
+    QVERIFY(later->messageId != inA->messageId);
 }
 
 void TestSqsStore::purgeOncePerMinute()
