@@ -8,6 +8,7 @@
 #include <QThread>
 
 #include <cerrno>
+#include <charconv>
 #include <ctime>
 #include <limits>
 #include <memory>
@@ -165,6 +166,15 @@ const QByteArray &httpDate()
                      .toLatin1();
     }
     return cached;
+}
+
+// QByteArray::number() goes through QLocale's digit conversion: hundreds of instructions
+// for a status code.
+void appendNumber(QByteArray &out, qint64 value)
+{
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+    out.append(digits, end - digits);
 }
 
 bool statusHasNoBody(int status)
@@ -524,7 +534,7 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     QByteArray out;
     out.reserve(256 + response.headers.size() * 48 + (headRequest ? 0 : response.body.size()));
     out += "HTTP/1.1 ";
-    out += QByteArray::number(response.status);
+    appendNumber(out, response.status);
     out += ' ';
     out += reasonPhrase(response.status);
     out += "\r\nserver: tarmac\r\ndate: ";
@@ -547,7 +557,7 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     }
     if (!noBody && !hasLength) {
         out += "content-length: ";
-        out += QByteArray::number(length);
+        appendNumber(out, length);
         out += "\r\n";
     }
     if (m_closeAfterResponse)

@@ -208,6 +208,11 @@ void Tracer::writerLoop()
     // A writer that starts late (a loaded machine) finds records waiting: it comes from idle
     // all the same, and lets their batch fill for an interval before it takes it.
     bool starting = true;
+    // Swapped with the pending lists at each batch and cleared after it, so that the I/O
+    // threads append into the capacity of the batch before last rather than grow a list from
+    // nothing each time.
+    QList<std::variant<Span, RequestSpan>> pending;
+    QList<LogRecord> logs;
     for (;;) {
         if (!m_stop && (pendingCount() == 0 || starting)) {
             starting = false;
@@ -223,8 +228,6 @@ void Tracer::writerLoop()
         if (pendingCount() == 0)
             break; // stopping, and nothing left to write
 
-        QList<std::variant<Span, RequestSpan>> pending;
-        QList<LogRecord> logs;
         pending.swap(m_pendingSpans);
         logs.swap(m_pendingLogs);
         const quint64 upTo = m_accepted;
@@ -237,7 +240,7 @@ void Tracer::writerLoop()
             else
                 spans.append(std::get<RequestSpan>(record).toSpan());
         }
-        pending = {};
+        pending.clear();
 
         // The rate these records came at, over the time since the last batch was taken.
         const qint64 records = spans.size() + logs.size();
@@ -257,6 +260,7 @@ void Tracer::writerLoop()
         lock.relock();
         if (!written)
             m_failed += quint64(spans.size() + logs.size());
+        logs.clear();
         m_done = upTo;
         m_batchDone.wakeAll();
 

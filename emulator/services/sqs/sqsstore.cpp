@@ -358,16 +358,19 @@ void SqsStore::forgetJournal()
         std::memset(static_cast<void *>(m_journal), 0, kJournalRecords * sizeof(SqsJournalRecord));
 }
 
-Result<void> SqsStore::removeSoon(const QList<qint64> &seqs)
+Result<void> SqsStore::removeSoon(std::span<const qint64> seqs)
 {
-    if (seqs.isEmpty())
+    if (seqs.empty())
         return {};
-    if (!m_journal || m_journalEnd + seqs.size() > kJournalRecords)
-        return removeMessages(seqs); // no journal, or the write-behind is that far behind
+    if (!m_journal || m_journalEnd + qsizetype(seqs.size()) > kJournalRecords) {
+        // No journal, or the write-behind is that far behind.
+        return removeMessages(QList<qint64>(seqs.begin(), seqs.end()));
+    }
     // Stores into the file's pages: in the page cache, and so past a kill -9, at once.
-    for (const qint64 seq : seqs)
+    for (const qint64 seq : seqs) {
         m_journal[m_journalEnd++] = {seq, quint64(seq) ^ kJournalCheck};
-    m_removeSoon.append(seqs);
+        m_removeSoon.append(seq);
+    }
     m_saver->wake();
     return {};
 }
@@ -1285,7 +1288,7 @@ Result<void> SqsStore::deleteMessage(const QString &name, const QString &receipt
     // A newer receipt than the row knows comes from a receive a crash lost: it is current.
     if (q->fifo && handle->second == m.generation && m.visibleMs <= now)
         return invalidHandle(receiptHandle); // its visibility timeout ended: it expired
-    if (auto r = removeSoon({m.seq}); !r)
+    if (auto r = removeSoon(std::span(&m.seq, 1)); !r)
         return r;
     unindex(*q, m);
     q->messages.erase(it);
@@ -1305,7 +1308,7 @@ Result<void> SqsStore::deleteMessages(const QString &name, const QStringList &re
         if (it != q->messages.end() && h->second >= it->second.generation)
             seqs.append(h->first);
     }
-    if (auto r = removeSoon(seqs); !r)
+    if (auto r = removeSoon(std::span(seqs.constData(), size_t(seqs.size()))); !r)
         return r;
     for (const qint64 seq : std::as_const(seqs)) {
         const auto it = q->messages.find(seq);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 
 namespace tarmac {
 
@@ -243,7 +244,7 @@ private:
     // moved past them; removeSoon() stores deletes there for writeBehind() to apply;
     // forgetJournal() empties it (the rows were replaced).
     Result<void> openJournal(); // under m_mutex
-    Result<void> removeSoon(const QList<qint64> &seqs); // under m_mutex
+    Result<void> removeSoon(std::span<const qint64> seqs); // under m_mutex
     void forgetJournal(); // under m_mutex
     Result<void> load(); // the rows into m_queues, under m_mutex
     Result<void> persistQueue(const Queue &q);
