@@ -5,12 +5,13 @@
 #include <QTimerEvent>
 
 #include <cerrno>
-#include <chrono>
 #include <climits>
 #include <cstring>
+#include <ctime>
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -20,6 +21,7 @@ namespace {
 // epoll_event::data of the wake-up descriptor; a watched one's is (serial << 32) | fd, and
 // serials start at 1.
 constexpr std::uint64_t kWakeData = ~std::uint64_t(0);
+constexpr std::uint64_t kTimerData = ~std::uint64_t(1);
 constexpr int kReadyPerWait = 64;
 constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 constexpr std::uint32_t kWriteEvents = EPOLLOUT | EPOLLHUP | EPOLLERR;
@@ -30,17 +32,23 @@ IoEventDispatcher::IoEventDispatcher()
 {
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
     m_wakeFd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (m_epoll < 0 || m_wakeFd < 0)
+    m_timerFd = ::timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+    if (m_epoll < 0 || m_wakeFd < 0 || m_timerFd < 0)
         qFatal("tarmac: cannot create an I/O thread's epoll set: %s", std::strerror(errno));
-    epoll_event event {};
-    event.events = EPOLLIN;
-    event.data.u64 = kWakeData;
-    if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wakeFd, &event) != 0)
-        qFatal("tarmac: cannot watch an I/O thread's wake-up descriptor: %s", std::strerror(errno));
+    for (const auto &[fd, data] :
+        {std::pair(m_wakeFd, kWakeData), std::pair(m_timerFd, kTimerData)}) {
+        epoll_event event {};
+        event.events = EPOLLIN;
+        event.data.u64 = data;
+        if (::epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &event) != 0)
+            qFatal(
+                "tarmac: cannot watch an I/O thread's own descriptors: %s", std::strerror(errno));
+    }
 }
 
 IoEventDispatcher::~IoEventDispatcher()
 {
+    ::close(m_timerFd);
     ::close(m_wakeFd);
     ::close(m_epoll);
 }
@@ -50,11 +58,12 @@ IoEventDispatcher *IoEventDispatcher::current()
     return qobject_cast<IoEventDispatcher *>(QAbstractEventDispatcher::instance());
 }
 
+// CLOCK_MONOTONIC, the timer descriptor's clock.
 qint64 IoEventDispatcher::nowNs()
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-        std::chrono::steady_clock::now().time_since_epoch())
-        .count();
+    timespec now {};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return qint64(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
 IoEventDispatcher::Fd &IoEventDispatcher::slot(int fd)
@@ -180,6 +189,11 @@ bool IoEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
             ++handled;
             continue;
         }
+        if (ready[i].data.u64 == kTimerData) {
+            std::uint64_t expirations;
+            (void)!::read(m_timerFd, &expirations, sizeof expirations);
+            continue; // the timers below say what was due
+        }
         if (includeNotifiers) {
             dispatch(ready[i].data.u64, ready[i].events);
             ++handled;
@@ -190,15 +204,29 @@ bool IoEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     return handled > 0;
 }
 
-// Milliseconds until the next timer is due (rounded up: never early), or -1 without one.
-int IoEventDispatcher::waitMs() const
+int IoEventDispatcher::waitMs()
 {
     if (m_due.empty())
-        return -1;
-    const qint64 left = m_due.begin()->first.first - nowNs();
-    if (left <= 0)
+        return -1; // an armed descriptor may wake the thread once for nothing
+    const qint64 due = m_due.begin()->first.first;
+    if (due <= nowNs())
         return 0;
-    return int(qMin<qint64>((left + 999'999) / 1'000'000, INT_MAX));
+    armTimerFd(due);
+    return -1;
+}
+
+void IoEventDispatcher::armTimerFd(qint64 dueNs)
+{
+    if (dueNs == m_armedNs)
+        return;
+    itimerspec when {};
+    when.it_value.tv_sec = time_t(dueNs / 1'000'000'000);
+    when.it_value.tv_nsec = long(dueNs % 1'000'000'000);
+    if (::timerfd_settime(m_timerFd, TFD_TIMER_ABSTIME, &when, nullptr) != 0) {
+        qWarning("tarmac: cannot arm an I/O thread's timer: %s", std::strerror(errno));
+        return;
+    }
+    m_armedNs = dueNs;
 }
 
 int IoEventDispatcher::activateTimers()

@@ -20,7 +20,9 @@ namespace tarmac {
 // which emits a signal to its slot: at a client's pace, a sixth of a small request's CPU on
 // its I/O thread went there.
 //
-// Timers fire no earlier than they are due, to the millisecond, whatever their type.
+// Timers fire no earlier than they are due, whatever their type. The earliest of them arms a
+// timer descriptor in the set, rearmed only when the earliest changes: a wait with a timeout
+// would set and cancel a kernel timer each time the thread sleeps.
 class IoEventDispatcher final : public QAbstractEventDispatcher
 {
     Q_OBJECT
@@ -82,11 +84,14 @@ private:
     void update(int fd);
     void dispatch(std::uint64_t data, std::uint32_t events);
     int activateTimers();
-    int waitMs() const;
+    int waitMs(); // 0 when a timer is due; otherwise -1, the timer descriptor armed for it
+    void armTimerFd(qint64 dueNs);
     static qint64 nowNs();
 
     int m_epoll = -1;
     int m_wakeFd = -1;
+    int m_timerFd = -1; // armed for the earliest timer: the wait itself has no timeout
+    qint64 m_armedNs = 0; // what m_timerFd is armed for; 0 when disarmed
     std::atomic<bool> m_wakePending {false};
     std::atomic<bool> m_interrupt {false};
     std::vector<Fd> m_fds; // by descriptor

@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <deque>
 #include <limits>
@@ -1089,10 +1090,24 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
     return results;
 }
 
+// "seq:generation:queue:random", base64url; parseReceiptHandle() reads it back. The numbers
+// go through to_chars: QByteArray::number() takes QLocale's path, 4,000 instructions a receive.
 QString SqsStore::handleFor(const Queue &q, const Message &m) const
 {
-    const QByteArray raw = QByteArray::number(m.seq) + ':' + QByteArray::number(m.generation) + ':'
-        + q.name.toUtf8() + ':' + QByteArray::number(QRandomGenerator::global()->generate64(), 36);
+    char numbers[64];
+    char *end = std::to_chars(numbers, numbers + 20, m.seq).ptr;
+    *end++ = ':';
+    end = std::to_chars(end, end + 20, m.generation).ptr;
+    *end++ = ':';
+    QByteArray raw;
+    raw.reserve(64 + q.name.size() * 3);
+    raw.append(numbers, end - numbers);
+    raw += q.name.toUtf8();
+    raw += ':';
+    end = std::to_chars(
+        numbers, numbers + sizeof numbers, QRandomGenerator::global()->generate64(), 36)
+              .ptr;
+    raw.append(numbers, end - numbers);
     return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 

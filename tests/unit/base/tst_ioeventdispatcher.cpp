@@ -142,6 +142,41 @@ private slots:
             QVERIFY(repeating[i] >= 10 * (i + 1));
     }
 
+    // The wait has no timeout of its own: the timer descriptor must follow the earliest timer
+    // as timers start, move and stop while the thread sleeps.
+    void theEarliestTimerWakesTheSleepingLoop()
+    {
+        LoopThread loop;
+        QElapsedTimer clock;
+        std::atomic<qint64> movedFiredAt {-1}, laterFiredAt {-1};
+        QTimer *moved = nullptr, *first = nullptr, *later = nullptr;
+        loop.run([&] {
+            clock.start();
+            moved = new QTimer(loop.context());
+            moved->setSingleShot(true);
+            QObject::connect(moved, &QTimer::timeout, [&] { movedFiredAt = clock.elapsed(); });
+            moved->start(5000);
+            first = new QTimer(loop.context());
+            first->setSingleShot(true);
+            first->start(1000);
+            later = new QTimer(loop.context());
+            later->setSingleShot(true);
+            QObject::connect(later, &QTimer::timeout, [&] { laterFiredAt = clock.elapsed(); });
+            later->start(1500);
+        });
+        QTest::qWait(30);
+        loop.run([&] {
+            moved->start(50); // earlier than anything armed: the descriptor must move
+            first->stop(); // the next one after it is later's
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(movedFiredAt.load() >= 0, 2000);
+        QVERIFY2(movedFiredAt.load() >= 80 && movedFiredAt.load() < 600,
+            qPrintable(QString::number(movedFiredAt.load())));
+        QTRY_VERIFY_WITH_TIMEOUT(laterFiredAt.load() >= 0, 4000);
+        QVERIFY2(laterFiredAt.load() >= 1500 && laterFiredAt.load() < 2500,
+            qPrintable(QString::number(laterFiredAt.load())));
+    }
+
     void aTimerStoppedByAnotherDoesNotFire()
     {
         LoopThread loop;
