@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <string>
+#include <type_traits>
 
 namespace tarmac {
 
@@ -19,6 +20,20 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
     table['"'] = table['\\'] = true;
     return table;
 }();
+
+// Whether `chars` (bytes or UTF-16 units) are all printable ASCII other than '"' and '\\',
+// which a JSON string holds as they are: keys, ids, digests and most values. Counted without
+// an early exit, so that the compiler can look at many at a time.
+template<typename Char>
+bool isPlainAscii(const Char *chars, qsizetype size)
+{
+    qsizetype special = 0;
+    for (qsizetype i = 0; i < size; ++i) {
+        const auto c = std::make_unsigned_t<Char>(chars[i]);
+        special += (c < 0x20) | (c >= 0x7f) | (c == '"') | (c == '\\');
+    }
+    return special == 0;
+}
 
 // `utf8` quoted and escaped into a std::string or a QByteArray: a run of plain bytes is found
 // with the table and copied at once.
@@ -141,6 +156,12 @@ void jsonInto(std::string &out, const Json &value)
 
 void appendJsonString(QByteArray &out, QByteArrayView text)
 {
+    if (isPlainAscii(text.data(), text.size())) {
+        out += '"';
+        out += text;
+        out += '"';
+        return;
+    }
     if (isValidUtf8(text)) {
         escapeInto(out, std::string_view(text.data(), size_t(text.size())));
     } else {
@@ -206,9 +227,34 @@ JsonWriter &JsonWriter::key(QByteArrayView name)
     return *this;
 }
 
+namespace {
+
+// A QString as a JSON string: plain ASCII copied across without a UTF-8 copy of it.
+void appendQStringJson(QByteArray &out, const QString &text)
+{
+    const auto *chars = reinterpret_cast<const char16_t *>(text.constData());
+    if (!isPlainAscii(chars, text.size())) {
+        tarmac::appendJsonString(out, QByteArrayView(text.toUtf8()));
+        return;
+    }
+    const qsizetype at = out.size();
+    out.resize(at + text.size() + 2);
+    char *to = out.data() + at;
+    *to++ = '"';
+    for (qsizetype i = 0; i < text.size(); ++i)
+        *to++ = char(chars[i]);
+    *to = '"';
+}
+
+} // namespace
+
 JsonWriter &JsonWriter::key(const QString &name)
 {
-    return key(QByteArrayView(name.toUtf8()));
+    beforeValue();
+    appendQStringJson(m_out, name);
+    m_out += ':';
+    m_afterKey = true;
+    return *this;
 }
 
 JsonWriter &JsonWriter::string(QByteArrayView text)
@@ -220,13 +266,16 @@ JsonWriter &JsonWriter::string(QByteArrayView text)
 
 JsonWriter &JsonWriter::string(const QString &text)
 {
-    return string(QByteArrayView(text.toUtf8()));
+    beforeValue();
+    appendQStringJson(m_out, text);
+    return *this;
 }
 
 JsonWriter &JsonWriter::number(qint64 n)
 {
     beforeValue();
-    m_out += QByteArray::number(n);
+    char digits[24];
+    m_out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
     return *this;
 }
 

@@ -69,6 +69,12 @@ void TestJsonWriter::stringsAsNlohmannWritesThem()
     appendJsonString(out, text);
     const std::string expected = Json(std::string(text.constData(), size_t(text.size()))).dump();
     QCOMPARE(out, QByteArray::fromStdString(expected));
+    // The QString overloads (plain ASCII copied straight from UTF-16) write the same bytes.
+    const QString asString = QString::fromUtf8(text);
+    JsonWriter fromString, fromBytes;
+    fromString.beginObject().key(asString).string(asString).endObject();
+    fromBytes.beginObject().key(text).string(text).endObject();
+    QCOMPARE(fromString.take(), fromBytes.take());
 }
 
 void TestJsonWriter::notUtf8StillMakesJson()
