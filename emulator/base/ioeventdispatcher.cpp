@@ -174,7 +174,7 @@ bool IoEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     if (m_interrupt.load(std::memory_order_relaxed))
         return false;
 
-    const int timeout = !canWait ? 0 : includeTimers ? waitMs() : -1;
+    const int timeout = !canWait ? 0 : includeTimers ? waitTimeout() : -1;
     epoll_event ready[kReadyPerWait];
     const int n = ::epoll_wait(m_epoll, ready, kReadyPerWait, timeout);
     if (n < 0 && errno != EINTR)
@@ -204,11 +204,11 @@ bool IoEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     return handled > 0;
 }
 
-int IoEventDispatcher::waitMs()
+int IoEventDispatcher::waitTimeout()
 {
     if (m_due.empty())
         return -1; // an armed descriptor may wake the thread once for nothing
-    const qint64 due = m_due.begin()->first.first;
+    const qint64 due = m_due.begin()->first;
     if (due <= nowNs())
         return 0;
     armTimerFd(due);
@@ -234,12 +234,12 @@ int IoEventDispatcher::activateTimers()
     if (m_due.empty())
         return 0;
     const qint64 now = nowNs();
-    if (m_due.begin()->first.first > now)
+    if (m_due.begin()->first > now)
         return 0;
     // The timers due now, each fired once in this pass even when its interval is shorter
     // than the pass (or zero); each looked up again, as an earlier one may have stopped it.
     std::vector<int> due;
-    for (auto it = m_due.begin(); it != m_due.end() && it->first.first <= now; ++it)
+    for (auto it = m_due.begin(); it != m_due.end() && it->first <= now; ++it)
         due.push_back(it->second);
     int fired = 0;
     for (const int id : due) {
@@ -250,7 +250,7 @@ int IoEventDispatcher::activateTimers()
         m_due.erase({t.dueNs, id});
         const qint64 interval = t.intervalMs * 1'000'000;
         t.dueNs = t.dueNs + interval > now ? t.dueNs + interval : now + interval;
-        m_due.emplace(std::pair(t.dueNs, id), id);
+        m_due.emplace(t.dueNs, id);
         t.firing = true; // not again while its handler runs (a nested event loop)
         QObject *object = t.object;
         QTimerEvent event(id);
@@ -293,7 +293,7 @@ void IoEventDispatcher::registerTimer(
     unregisterTimer(timerId);
     const qint64 due = nowNs() + qMax<qint64>(interval, 0) * 1'000'000;
     m_timers.emplace(timerId, Timer {qMax<qint64>(interval, 0), timerType, object, due});
-    m_due.emplace(std::pair(due, timerId), timerId);
+    m_due.emplace(due, timerId);
 }
 
 bool IoEventDispatcher::unregisterTimer(int timerId)

@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <map>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -84,7 +84,7 @@ private:
     void update(int fd);
     void dispatch(std::uint64_t data, std::uint32_t events);
     int activateTimers();
-    int waitMs(); // 0 when a timer is due; otherwise -1, the timer descriptor armed for it
+    int waitTimeout(); // 0 when a timer is due; otherwise -1, the timer descriptor armed for it
     void armTimerFd(qint64 dueNs);
     static qint64 nowNs();
 
@@ -97,7 +97,7 @@ private:
     std::vector<Fd> m_fds; // by descriptor
     std::uint32_t m_nextSerial = 1;
     std::unordered_map<int, Timer> m_timers;
-    std::map<std::pair<qint64, int>, int> m_due; // (due, id): the timers in firing order
+    std::set<std::pair<qint64, int>> m_due; // (due, id): the timers in firing order
 };
 
 // One descriptor's readiness, called back on the current thread: straight from the

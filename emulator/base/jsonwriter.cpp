@@ -227,14 +227,11 @@ JsonWriter &JsonWriter::key(QByteArrayView name)
     return *this;
 }
 
-namespace {
-
-// A QString as a JSON string: plain ASCII copied across without a UTF-8 copy of it.
-void appendQStringJson(QByteArray &out, const QString &text)
+void appendJsonString(QByteArray &out, const QString &text)
 {
     const auto *chars = reinterpret_cast<const char16_t *>(text.constData());
     if (!isPlainAscii(chars, text.size())) {
-        tarmac::appendJsonString(out, QByteArrayView(text.toUtf8()));
+        appendJsonString(out, QByteArrayView(text.toUtf8()));
         return;
     }
     const qsizetype at = out.size();
@@ -246,12 +243,10 @@ void appendQStringJson(QByteArray &out, const QString &text)
     *to = '"';
 }
 
-} // namespace
-
 JsonWriter &JsonWriter::key(const QString &name)
 {
     beforeValue();
-    appendQStringJson(m_out, name);
+    appendJsonString(m_out, name);
     m_out += ':';
     m_afterKey = true;
     return *this;
@@ -267,15 +262,14 @@ JsonWriter &JsonWriter::string(QByteArrayView text)
 JsonWriter &JsonWriter::string(const QString &text)
 {
     beforeValue();
-    appendQStringJson(m_out, text);
+    appendJsonString(m_out, text);
     return *this;
 }
 
 JsonWriter &JsonWriter::number(qint64 n)
 {
     beforeValue();
-    char digits[24];
-    m_out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr - digits);
+    appendNumber(m_out, n);
     return *this;
 }
 

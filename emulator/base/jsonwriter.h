@@ -7,12 +7,29 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include <charconv>
+
 namespace tarmac {
 
 // `text` as a JSON string, quoted and escaped as nlohmann::json writes it (", \, the control
 // characters; nothing else, not even non-ASCII). Bytes that are not UTF-8 are read as UTF-8
 // first (each malformed sequence becomes U+FFFD), so the result is always valid JSON.
 void appendJsonString(QByteArray &out, QByteArrayView text);
+// The same for a QString: plain ASCII is copied across without a UTF-8 copy of it.
+void appendJsonString(QByteArray &out, const QString &text);
+inline void appendJsonString(QByteArray &out, const QByteArray &text)
+{
+    appendJsonString(out, QByteArrayView(text));
+}
+
+// `n` in `base` (digits, then lower-case letters), as JSON and HTTP heads write numbers:
+// through to_chars, where QByteArray::number() takes QLocale's path.
+template<typename Integer>
+void appendNumber(QByteArray &out, Integer n, int base = 10)
+{
+    char digits[72];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, n, base).ptr - digits);
+}
 
 // `value` appended as compact JSON, byte for byte what nlohmann::json's dump() writes (with
 // invalid UTF-8 replaced), without building a std::string first: strings are copied a run of

@@ -1,6 +1,7 @@
 #include "http/httpconnection.h"
 
 #include "base/json.h"
+#include "base/jsonwriter.h"
 
 #include <QDateTime>
 #include <QFile>
@@ -8,7 +9,6 @@
 #include <QThread>
 
 #include <cerrno>
-#include <charconv>
 #include <ctime>
 #include <limits>
 #include <memory>
@@ -166,15 +166,6 @@ const QByteArray &httpDate()
                      .toLatin1();
     }
     return cached;
-}
-
-// QByteArray::number() goes through QLocale's digit conversion: hundreds of instructions
-// for a status code.
-void appendNumber(QByteArray &out, qint64 value)
-{
-    char digits[24];
-    const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
-    out.append(digits, end - digits);
 }
 
 bool statusHasNoBody(int status)

@@ -7,36 +7,6 @@
 
 namespace tarmac {
 
-namespace {
-
-void appendJsonString(QByteArray &out, const QString &text)
-{
-    // Most keys and values are plain ASCII with nothing to escape: copied straight across,
-    // read through constData() (utf16() copies a string that does not end in a null),
-    // without a UTF-8 copy of the string and a check per byte.
-    const auto *chars = reinterpret_cast<const char16_t *>(text.constData());
-    const qsizetype size = text.size();
-    // Counted without an early exit, so that the compiler can check many characters at a time.
-    qsizetype special = 0;
-    for (qsizetype i = 0; i < size; ++i) {
-        const char16_t c = chars[i];
-        special += (c < 0x20) | (c >= 0x7f) | (c == u'"') | (c == u'\\');
-    }
-    if (special == 0) {
-        const qsizetype at = out.size();
-        out.resize(at + size + 2);
-        char *to = out.data() + at;
-        *to++ = '"';
-        for (qsizetype i = 0; i < size; ++i)
-            *to++ = char(chars[i]);
-        *to = '"';
-        return;
-    }
-    tarmac::appendJsonString(out, QByteArrayView(text.toUtf8()));
-}
-
-} // namespace
-
 // Written by hand rather than through nlohmann::json: it runs once per span on the writer
 // thread, which at tens of thousands of requests a second is a real share of a core.
 QByteArray encodeAttributes(const Attributes &attributes)

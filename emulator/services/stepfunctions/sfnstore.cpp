@@ -6,7 +6,6 @@
 #include "base/jsonwriter.h"
 
 #include <algorithm>
-#include <charconv>
 
 namespace tarmac {
 
@@ -506,29 +505,14 @@ void appendHistoryLine(QByteArray &lines, int id, qint64 timestampMs, const QStr
     const qsizetype needed = lines.size() + details.size() + type.size() + 80;
     if (needed > lines.capacity())
         lines.reserve(std::max(needed, 2 * lines.capacity()));
-    char number[24];
-    const auto appendNumber = [&lines, &number](qint64 n) {
-        const auto end = std::to_chars(number, number + sizeof number, n).ptr;
-        lines.append(number, end - number);
-    };
     lines += "{\"id\":";
-    appendNumber(id);
+    appendNumber(lines, id);
     lines += ",\"previousEventId\":";
-    appendNumber(previousId);
+    appendNumber(lines, previousId);
     lines += ",\"timestamp\":";
-    appendNumber(timestampMs);
+    appendNumber(lines, timestampMs);
     lines += ",\"type\":";
-    const bool plain = std::all_of(type.cbegin(), type.cend(), [](QChar c) {
-        return c.unicode() >= 0x20 && c.unicode() < 0x7f && c != u'"' && c != u'\\';
-    });
-    if (plain) {
-        lines += '"';
-        for (const QChar c : type)
-            lines += char(c.unicode());
-        lines += '"';
-    } else {
-        appendJsonString(lines, type.toUtf8());
-    }
+    appendJsonString(lines, type);
     lines += ",\"details\":";
     lines += details;
     lines += "}\n";
