@@ -152,6 +152,8 @@ constexpr qint64 kFileChunk = 256 * 1024;
 // this size, and a client that pipelines while a request is handled stops being read here.
 constexpr qsizetype kReadAhead = 256 * 1024;
 constexpr qsizetype kReadChunk = 64 * 1024;
+// Buffers up to this size are kept for the next request or response rather than freed.
+constexpr qsizetype kKeptBuffer = 16 * 1024;
 
 // The Date header, formatted once a second per thread.
 const QByteArray &httpDate()
@@ -522,7 +524,10 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
         }
     }
 
-    QByteArray out;
+    // One buffer per I/O thread, kept between responses (sendBytes() copies what the socket
+    // does not take at once): no allocation per response, and the same memory each time.
+    thread_local QByteArray out;
+    out.resize(0);
     out.reserve(256 + response.headers.size() * 48 + (headRequest ? 0 : response.body.size()));
     out += "HTTP/1.1 ";
     appendNumber(out, response.status);
@@ -557,6 +562,8 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     if (!headRequest && !noBody && response.bodyFile.isEmpty())
         out += response.body;
     sendBytes(out);
+    if (out.capacity() > kKeptBuffer)
+        out = QByteArray(); // a large body's room is not held for the next answer
 }
 
 void HttpConnection::streamFile()
@@ -638,7 +645,12 @@ void HttpConnection::afterResponse()
     armTimer(m_phase == Phase::Idle ? m_options.keepAliveTimeoutMs : m_options.headerTimeoutMs);
     processInput();
     if (m_phase == Phase::Idle && !m_closed && m_inOffset >= m_in.size()) {
-        m_in = QByteArray(); // an idle keep-alive connection holds no buffer
+        // An idle keep-alive connection holds no large buffer; a small one serves the next
+        // request without an allocation.
+        if (m_in.capacity() > kKeptBuffer)
+            m_in = QByteArray();
+        else
+            m_in.resize(0);
         m_inOffset = 0;
     }
 }

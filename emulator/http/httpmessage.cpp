@@ -18,49 +18,79 @@ struct KnownName
 };
 
 // Header names most requests and responses carry. A name found here costs no allocation.
-const std::array<KnownName, 34> &knownNames()
+// Sorted by length: a look-up compares only the names of its own length (a request adds a
+// dozen fields, a response half as many, and each used to walk the whole list).
+constexpr int kKnownNames = 34;
+const std::array<KnownName, kKnownNames> &knownNames()
 {
-    static const std::array<KnownName, 34> names = {{
-        {QByteArrayLiteral("host"), QByteArrayLiteral("Host")},
-        {QByteArrayLiteral("user-agent"), QByteArrayLiteral("User-Agent")},
-        {QByteArrayLiteral("accept"), QByteArrayLiteral("Accept")},
-        {QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("Accept-Encoding")},
-        {QByteArrayLiteral("connection"), QByteArrayLiteral("Connection")},
-        {QByteArrayLiteral("content-type"), QByteArrayLiteral("Content-Type")},
-        {QByteArrayLiteral("content-length"), QByteArrayLiteral("Content-Length")},
-        {QByteArrayLiteral("content-md5"), QByteArrayLiteral("Content-MD5")},
-        {QByteArrayLiteral("content-encoding"), QByteArrayLiteral("Content-Encoding")},
-        {QByteArrayLiteral("transfer-encoding"), QByteArrayLiteral("Transfer-Encoding")},
-        {QByteArrayLiteral("expect"), QByteArrayLiteral("Expect")},
-        {QByteArrayLiteral("authorization"), QByteArrayLiteral("Authorization")},
+    static const std::array<KnownName, kKnownNames> names = {{
         {QByteArrayLiteral("date"), QByteArrayLiteral("Date")},
-        {QByteArrayLiteral("server"), QByteArrayLiteral("Server")},
         {QByteArrayLiteral("etag"), QByteArrayLiteral("ETag")},
-        {QByteArrayLiteral("last-modified"), QByteArrayLiteral("Last-Modified")},
+        {QByteArrayLiteral("host"), QByteArrayLiteral("Host")},
+        {QByteArrayLiteral("accept"), QByteArrayLiteral("Accept")},
+        {QByteArrayLiteral("expect"), QByteArrayLiteral("Expect")},
+        {QByteArrayLiteral("server"), QByteArrayLiteral("Server")},
+        {QByteArrayLiteral("connection"), QByteArrayLiteral("Connection")},
+        {QByteArrayLiteral("user-agent"), QByteArrayLiteral("User-Agent")},
         {QByteArrayLiteral("x-amz-date"), QByteArrayLiteral("X-Amz-Date")},
-        {QByteArrayLiteral("x-amz-target"), QByteArrayLiteral("X-Amz-Target")},
-        {QByteArrayLiteral("x-amz-content-sha256"), QByteArrayLiteral("X-Amz-Content-SHA256")},
-        {QByteArrayLiteral("x-amz-security-token"), QByteArrayLiteral("X-Amz-Security-Token")},
-        {QByteArrayLiteral("x-amz-user-agent"), QByteArrayLiteral("X-Amz-User-Agent")},
-        {QByteArrayLiteral("x-amz-request-id"), QByteArrayLiteral("x-amz-request-id")},
         {QByteArrayLiteral("x-amz-id-2"), QByteArrayLiteral("x-amz-id-2")},
+        {QByteArrayLiteral("content-md5"), QByteArrayLiteral("Content-MD5")},
         {QByteArrayLiteral("x-amz-crc32"), QByteArrayLiteral("x-amz-crc32")},
-        {QByteArrayLiteral("x-amzn-requestid"), QByteArrayLiteral("x-amzn-RequestId")},
-        {QByteArrayLiteral("x-amzn-trace-id"), QByteArrayLiteral("X-Amzn-Trace-Id")},
-        {QByteArrayLiteral("x-amzn-query-error"), QByteArrayLiteral("x-amzn-query-error")},
-        {QByteArrayLiteral("amz-sdk-invocation-id"), QByteArrayLiteral("amz-sdk-invocation-id")},
+        {QByteArrayLiteral("content-type"), QByteArrayLiteral("Content-Type")},
+        {QByteArrayLiteral("x-amz-target"), QByteArrayLiteral("X-Amz-Target")},
+        {QByteArrayLiteral("authorization"), QByteArrayLiteral("Authorization")},
+        {QByteArrayLiteral("last-modified"), QByteArrayLiteral("Last-Modified")},
+        {QByteArrayLiteral("content-length"), QByteArrayLiteral("Content-Length")},
+        {QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("Accept-Encoding")},
         {QByteArrayLiteral("amz-sdk-request"), QByteArrayLiteral("amz-sdk-request")},
-        {QByteArrayLiteral("lambda-runtime-aws-request-id"),
-            QByteArrayLiteral("Lambda-Runtime-Aws-Request-Id")},
-        {QByteArrayLiteral("lambda-runtime-deadline-ms"),
-            QByteArrayLiteral("Lambda-Runtime-Deadline-Ms")},
-        {QByteArrayLiteral("lambda-runtime-invoked-function-arn"),
-            QByteArrayLiteral("Lambda-Runtime-Invoked-Function-Arn")},
+        {QByteArrayLiteral("x-amzn-trace-id"), QByteArrayLiteral("X-Amzn-Trace-Id")},
+        {QByteArrayLiteral("content-encoding"), QByteArrayLiteral("Content-Encoding")},
+        {QByteArrayLiteral("x-amz-request-id"), QByteArrayLiteral("x-amz-request-id")},
+        {QByteArrayLiteral("x-amz-user-agent"), QByteArrayLiteral("X-Amz-User-Agent")},
+        {QByteArrayLiteral("x-amzn-requestid"), QByteArrayLiteral("x-amzn-RequestId")},
+        {QByteArrayLiteral("transfer-encoding"), QByteArrayLiteral("Transfer-Encoding")},
+        {QByteArrayLiteral("x-amzn-query-error"), QByteArrayLiteral("x-amzn-query-error")},
+        {QByteArrayLiteral("x-amz-content-sha256"), QByteArrayLiteral("X-Amz-Content-SHA256")},
+        {QByteArrayLiteral("x-amz-function-error"), QByteArrayLiteral("X-Amz-Function-Error")},
+        {QByteArrayLiteral("x-amz-security-token"), QByteArrayLiteral("X-Amz-Security-Token")},
+        {QByteArrayLiteral("amz-sdk-invocation-id"), QByteArrayLiteral("amz-sdk-invocation-id")},
         {QByteArrayLiteral("lambda-runtime-trace-id"),
             QByteArrayLiteral("Lambda-Runtime-Trace-Id")},
-        {QByteArrayLiteral("x-amz-function-error"), QByteArrayLiteral("X-Amz-Function-Error")},
+        {QByteArrayLiteral("lambda-runtime-deadline-ms"),
+            QByteArrayLiteral("Lambda-Runtime-Deadline-Ms")},
+        {QByteArrayLiteral("lambda-runtime-aws-request-id"),
+            QByteArrayLiteral("Lambda-Runtime-Aws-Request-Id")},
+        {QByteArrayLiteral("lambda-runtime-invoked-function-arn"),
+            QByteArrayLiteral("Lambda-Runtime-Invoked-Function-Arn")},
     }};
     return names;
+}
+
+// The known name equal to `lower` (already folded), or null.
+const KnownName *knownName(QByteArrayView lower)
+{
+    constexpr int kLongest = 40;
+    // firstOfLength[n], firstOfLength[n + 1]: the range of the names n bytes long.
+    static const std::array<quint8, kLongest + 2> firstOfLength = [] {
+        std::array<quint8, kLongest + 2> first {};
+        const auto &names = knownNames();
+        int at = 0;
+        for (int n = 0; n <= kLongest + 1; ++n) {
+            while (at < kKnownNames && names[at].lower.size() < n)
+                ++at;
+            first[n] = quint8(at);
+        }
+        return first;
+    }();
+    const qsizetype n = lower.size();
+    if (n > kLongest)
+        return nullptr;
+    const auto &names = knownNames();
+    for (int i = firstOfLength[n]; i < firstOfLength[n + 1]; ++i) {
+        if (std::memcmp(names[i].lower.constData(), lower.data(), size_t(n)) == 0)
+            return &names[i];
+    }
+    return nullptr;
 }
 
 // Whether a name needs no folding: the stored names are lower-case, and so are the names the
@@ -106,15 +136,12 @@ void HttpHeaders::add(QByteArrayView name, QByteArray value)
         lower[i] = (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
     }
     const QByteArrayView lowerName(lower, name.size());
-    for (const KnownName &known : knownNames()) {
-        if (known.lower.size() != name.size()
-            || std::memcmp(known.lower.constData(), lower, size_t(name.size())) != 0)
-            continue;
+    if (const KnownName *known = knownName(lowerName)) {
         // The name as sent only when it differs: a null array costs nothing.
-        m_rawNames.append(wasLower    ? QByteArray()
-                : known.usual == name ? known.usual
-                                      : name.toByteArray());
-        m_fields.append({known.lower, std::move(value)});
+        m_rawNames.append(wasLower     ? QByteArray()
+                : known->usual == name ? known->usual
+                                       : name.toByteArray());
+        m_fields.append({known->lower, std::move(value)});
         return;
     }
     m_rawNames.append(wasLower ? QByteArray() : name.toByteArray());

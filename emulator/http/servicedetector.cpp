@@ -196,14 +196,14 @@ CredentialScope parseScope(QByteArrayView credential, bool sigV4a, QByteArrayVie
     const int fields = sigV4a ? 4 : 5;
     if (credential.count('/') < fields - 1 || fieldFromEnd(credential, 0) != "aws4_request")
         return scope;
-    scope.signingName = fieldFromEnd(credential, 1).toByteArray();
+    scope.signingName = fieldFromEnd(credential, 1);
     if (sigV4a) {
         const qsizetype comma = regionSet.indexOf(',');
         const QByteArrayView first = (comma < 0 ? regionSet : regionSet.first(comma)).trimmed();
         if (isRegionLike(first))
-            scope.region = first.toByteArray();
+            scope.region = first;
     } else {
-        scope.region = fieldFromEnd(credential, 2).toByteArray();
+        scope.region = fieldFromEnd(credential, 2);
     }
     return scope;
 }
@@ -266,7 +266,6 @@ public:
     explicit RequestFacts(const HttpRequest &request)
         : target(request.header(QByteArrayLiteral("x-amz-target")))
         , contentType(request.header(QByteArrayLiteral("content-type")))
-        , host(hostName(request.header(QByteArrayLiteral("host"))))
         , path(request.path)
         , method(request.method)
         , m_request(request)
@@ -297,9 +296,16 @@ public:
         return formValue(formBody(), name).value_or(QByteArray());
     }
 
+    // Host without port, lower-cased: made on first use (a signed request never asks).
+    const QByteArray &host() const
+    {
+        if (!m_host)
+            m_host = hostName(m_request.header(QByteArrayLiteral("host")));
+        return *m_host;
+    }
+
     const QByteArray target;
     const QByteArray contentType;
-    const QByteArray host;
     const QByteArrayView path;
     const QByteArrayView method;
 
@@ -318,6 +324,7 @@ private:
     }
 
     const HttpRequest &m_request;
+    mutable std::optional<QByteArray> m_host;
     mutable std::optional<QByteArray> m_formBody;
 };
 
@@ -470,7 +477,7 @@ ServiceMatch finish(const ServiceInfo &info, const RequestFacts &facts, QString 
         match.operation = QString::fromLatin1(targetOperation(facts.target));
     else if (match.protocol == "query")
         match.operation = QString::fromUtf8(facts.queryParameter("Action"));
-    else if (info.service == "lambda" && isFunctionUrlHost(facts.host))
+    else if (info.service == "lambda" && isFunctionUrlHost(facts.host()))
         match.operation = QStringLiteral("InvokeFunctionUrl");
     return match;
 }
@@ -504,11 +511,12 @@ CredentialScope credentialScope(const HttpRequest &request)
         return {};
     const QByteArray algorithm = formValue(request.query, "X-Amz-Algorithm").value_or(QByteArray());
     const bool sigV4a = algorithm == "AWS4-ECDSA-P256-SHA256";
-    const QByteArray credential
-        = formValue(request.query, "X-Amz-Credential").value_or(QByteArray());
-    const QByteArray regionSet
-        = formValue(request.query, "X-Amz-Region-Set").value_or(QByteArray());
-    return parseScope(credential, sigV4a, regionSet);
+    QByteArray credential = formValue(request.query, "X-Amz-Credential").value_or(QByteArray());
+    QByteArray regionSet = formValue(request.query, "X-Amz-Region-Set").value_or(QByteArray());
+    CredentialScope scope = parseScope(credential, sigV4a, regionSet);
+    // Decoded copies: the scope keeps them (a move keeps their bytes where the views point).
+    scope.decoded = {std::move(credential), std::move(regionSet)};
+    return scope;
 }
 
 ServiceMatch detectService(const HttpRequest &request)
@@ -534,7 +542,7 @@ ServiceMatch detectService(const HttpRequest &request)
             return finish(*info, facts, region);
         ServiceMatch unknown;
         unknown.region = region;
-        unknown.signingName = QByteArray(scope.signingName);
+        unknown.signingName = scope.signingName.toByteArray();
         if (!facts.target.isEmpty())
             unknown.protocol = QByteArrayLiteral("json");
         else if (facts.isForm())
@@ -578,11 +586,11 @@ ServiceMatch detectService(const HttpRequest &request)
         return finish(serviceInfo("xray"), facts, region);
 
     // 4. Hosts: a function URL, an S3-style host, or a regional endpoint name.
-    if (isFunctionUrlHost(facts.host))
+    if (isFunctionUrlHost(facts.host()))
         return finish(serviceInfo("lambda"), facts, region);
-    if (s3LabelIndex(facts.host) >= 0)
+    if (s3LabelIndex(facts.host()) >= 0)
         return finish(serviceInfo("s3"), facts, region);
-    if (const ServiceInfo *info = serviceForHost(facts.host))
+    if (const ServiceInfo *info = serviceForHost(facts.host()))
         return finish(*info, facts, region);
 
     // 5. Query-protocol Action + Version, from the query string of a request to "/" or from a

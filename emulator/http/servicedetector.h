@@ -4,6 +4,8 @@
 #include <QByteArrayView>
 #include <QString>
 
+#include <array>
+
 namespace tarmac {
 
 struct HttpRequest;
@@ -33,10 +35,15 @@ struct ServiceMatch
 // Where the request's SigV4 credential scope says it is going, from the Authorization header
 // or, for presigned URLs, the X-Amz-Credential query parameter. Empty fields when absent or
 // unparseable; SigV4a scopes carry no region (it comes from X-Amz-Region-Set, if concrete).
+// Views into the request's Authorization header (or query): valid while the request's head
+// is unchanged.
 struct CredentialScope
 {
-    QByteArray signingName;
-    QByteArray region;
+    QByteArrayView signingName;
+    QByteArrayView region;
+    // What the views point into when it is not the request's own head: the presigned URL's
+    // decoded parameters.
+    std::array<QByteArray, 2> decoded;
 
     bool isValid() const { return !signingName.isEmpty(); }
 };

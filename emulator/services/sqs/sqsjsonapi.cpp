@@ -262,7 +262,12 @@ QByteArray receiveResultBytes(
 {
     if (got.isEmpty())
         return QByteArrayLiteral("{}");
-    JsonWriter w(512 + 1024 * got.size());
+    // Room for a message without attributes (ids, digests, handle), so that a small answer
+    // comes from the allocator's per-thread cache (not over 1 KiB); more grows the buffer.
+    qsizetype room = 128;
+    for (const SqsMessage &m : got)
+        room += m.body.size() + 384;
+    JsonWriter w(room);
     w.beginObject().key("Messages").beginArray();
     for (const SqsMessage &m : got)
         writeMessage(w, m, systemNames, names);

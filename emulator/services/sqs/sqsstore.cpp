@@ -199,6 +199,9 @@ struct SqsStore::Message
     QString groupId;
     QString deduplicationId;
     QString deadLetterSource; // in a dead-letter queue: the queue it came from
+    // Its entry in its queue's byVisible, set by index(): unindex() erases it without a
+    // search of the tree (each level a cache miss when the queue has sat idle).
+    std::map<std::pair<qint64, qint64>, Message *>::iterator visibleAt;
 };
 
 struct SqsStore::Queue
@@ -210,7 +213,9 @@ struct SqsStore::Queue
     qint64 createdMs = 0;
     qint64 modifiedMs = 0;
     std::map<qint64, Message> messages; // by sequence: send order
-    std::set<std::pair<qint64, qint64>> byVisible; // (visibleMs, seq)
+    // (visibleMs, seq) → the message in `messages` (whose nodes stay put): a receive finds
+    // its messages without a look-up by sequence.
+    std::map<std::pair<qint64, qint64>, Message *> byVisible;
     struct Sent
     {
         qint64 expiresMs;
@@ -219,7 +224,9 @@ struct SqsStore::Queue
     };
     QHash<QString, Sent> deduplication; // FIFO: id → the first send, for 5 minutes
     std::deque<std::pair<qint64, QString>> deduplicationOrder; // (expiresMs, id), oldest first
-    std::set<qint64> unsaved; // received since the last writeBehind(), by sequence
+    // Received since the last writeBehind(), by sequence; a message received twice is here
+    // twice, and one deleted since is skipped then (an append costs no search of a tree).
+    std::vector<qint64> unsaved;
     qint64 lastPurgeMs = std::numeric_limits<qint64>::min() / 2;
 
     // What every send and receive reads, taken from the attributes when they are set.
@@ -436,6 +443,7 @@ Result<void> SqsStore::reload()
     // reset: it only grows past the rows' sequences, so that a receipt handle given out
     // before (a function's batch still running, a client's) names no message sent after.
     QMutexLocker lock(&m_mutex);
+    m_lastFound = nullptr;
     m_queues.clear(); // with the receives of the rows that went
     forgetJournal(); // and the deletes: their sequences may name rows of the state that came
     return load();
@@ -490,16 +498,32 @@ Result<void> SqsStore::load()
             if (q->fifo && !m.deduplicationId.isEmpty())
                 remember(
                     *q, deduplicationKey(*q, m), m.sentMs + kDeduplicationWindowMs, m.id, m.seq);
-            index(*q, m);
-            q->messages.emplace(m.seq, std::move(m));
+            place(*q, std::move(m));
         });
     });
 }
 
 SqsStore::Queue *SqsStore::find(const QString &name) const
 {
+    // Clients mostly work one queue at a time: the queue found last is compared first,
+    // before a walk of the tree of names (a cache miss a level on a machine just woken).
+    if (m_lastFound && m_lastFound->name == name)
+        return m_lastFound;
     const auto it = m_queues.find(name);
-    return it == m_queues.end() ? nullptr : it->second.get();
+    if (it == m_queues.end())
+        return nullptr;
+    m_lastFound = it->second.get();
+    return m_lastFound;
+}
+
+auto SqsStore::findMessage(Queue &q, qint64 seq)
+{
+    // A queue is consumed from its front: the oldest message is the one most often asked
+    // for (a delete after a receive), and the first node costs no walk of the tree.
+    const auto first = q.messages.begin();
+    if (first != q.messages.end() && first->first == seq)
+        return first;
+    return q.messages.find(seq);
 }
 
 bool SqsStore::exists(const QString &name) const
@@ -683,6 +707,7 @@ Result<void> SqsStore::deleteQueue(const QString &name)
     });
     if (!r)
         return r;
+    m_lastFound = nullptr;
     m_queues.erase(name);
     return {};
 }
@@ -813,14 +838,26 @@ Result<QStringList> SqsStore::deadLetterSources(const QString &name) const
     return out;
 }
 
-void SqsStore::index(Queue &q, const Message &m)
+SqsStore::Message &SqsStore::place(Queue &q, Message &&m)
 {
-    q.byVisible.insert({m.visibleMs, m.seq});
+    const auto [at, inserted] = q.messages.emplace(m.seq, std::move(m));
+    Message &placed = at->second;
+    if (inserted) // sequences are never given twice: always
+        index(q, placed);
+    return placed;
+}
+
+void SqsStore::index(Queue &q, Message &m)
+{
+    // Most entries go last: a receive's new visibility time is the latest, and so is a send's
+    // when nothing is in flight. The hint saves the walk down the tree when it is right.
+    m.visibleAt = q.byVisible.emplace_hint(q.byVisible.end(), std::pair(m.visibleMs, m.seq), &m);
 }
 
 void SqsStore::unindex(Queue &q, const Message &m)
 {
-    q.byVisible.erase({m.visibleMs, m.seq});
+    Q_ASSERT(m.visibleAt->second == &m || m.visibleAt->first.second == m.seq);
+    q.byVisible.erase(m.visibleAt);
 }
 
 Result<void> SqsStore::insertMessage(Database &db, const QString &queue, const Message &m)
@@ -1080,8 +1117,7 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
         for (Made &m : made) {
             if (m.message.visibleMs <= now && !available.contains(m.queue->name))
                 available.append(m.queue->name);
-            index(*m.queue, m.message);
-            m.queue->messages.emplace(m.message.seq, std::move(m.message));
+            place(*m.queue, std::move(m.message));
         }
     }
     for (const QString &name : std::as_const(available))
@@ -1162,8 +1198,7 @@ Result<void> SqsStore::moveToDeadLetter(Queue &q, Message m, qint64 nowMs)
     if (m_deadLettered)
         m_deadLettered({q.name, dlq->name, m.id, receiveCount,
             QString::fromLatin1(m.systemAttributes.value(QStringLiteral("AWSTraceHeader")).value)});
-    index(*dlq, m);
-    dlq->messages.emplace(m.seq, std::move(m));
+    place(*dlq, std::move(m));
     return {};
 }
 
@@ -1188,35 +1223,35 @@ Result<QList<SqsMessage>> SqsStore::receive(
     const int maxReceives = q->maxReceiveCount;
     // Candidates: visible messages; for FIFO, in send order with a group held back behind a
     // message of it that is in flight or delayed.
-    QList<qint64> picked;
+    QVarLengthArray<Message *, 10> picked;
     if (q->fifo) {
         QSet<QString> blocked;
-        for (const auto &[seq, m] : q->messages) {
+        for (auto &[seq, m] : q->messages) {
             if (blocked.contains(m.groupId))
                 continue;
             if (m.visibleMs > now) {
                 blocked.insert(m.groupId);
                 continue;
             }
-            picked.append(seq);
+            picked.append(&m);
             if (picked.size() == max)
                 break;
         }
     } else {
-        for (auto it = q->byVisible.begin(); it != q->byVisible.end() && it->first <= now; ++it) {
+        for (auto it = q->byVisible.begin(); it != q->byVisible.end() && it->first.first <= now;
+             ++it) {
             picked.append(it->second);
             if (picked.size() == max)
                 break;
         }
     }
     QList<SqsMessage> out;
-    for (const qint64 seq : std::as_const(picked)) {
-        auto it = q->messages.find(seq);
-        Message &m = it->second;
+    for (Message *picks : std::as_const(picked)) {
+        Message &m = *picks;
         if (maxReceives > 0 && m.receiveCount >= maxReceives) {
             Message moving = std::move(m);
             unindex(*q, moving);
-            q->messages.erase(it);
+            q->messages.erase(moving.seq);
             if (auto r = moveToDeadLetter(*q, std::move(moving), now); !r)
                 return r.error();
             continue;
@@ -1228,7 +1263,7 @@ Result<QList<SqsMessage>> SqsStore::receive(
         if (m.firstReceiveMs == 0)
             m.firstReceiveMs = now;
         index(*q, m);
-        q->unsaved.insert(m.seq);
+        q->unsaved.push_back(m.seq);
         SqsMessage s;
         s.messageId = m.id;
         s.receiptHandle = handleFor(*q, m);
@@ -1280,7 +1315,7 @@ Result<void> SqsStore::deleteMessage(const QString &name, const QString &receipt
     const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
     if (!handle)
         return invalidHandle(receiptHandle);
-    auto it = q->messages.find(handle->first);
+    auto it = findMessage(*q, handle->first);
     const qint64 now = m_clock->nowMs();
     if (it == q->messages.end())
         return {}; // deleted already: SQS answers success
@@ -1311,14 +1346,14 @@ Result<void> SqsStore::deleteMessages(const QString &name, const QStringList &re
     QList<qint64> seqs;
     for (const QString &handle : receiptHandles) {
         const auto h = sqsrequests::parseReceiptHandle(handle);
-        const auto it = h ? q->messages.find(h->first) : q->messages.end();
+        const auto it = h ? findMessage(*q, h->first) : q->messages.end();
         if (it != q->messages.end() && h->second >= it->second.generation)
             seqs.append(h->first);
     }
     if (auto r = removeSoon(std::span(seqs.constData(), size_t(seqs.size()))); !r)
         return r;
     for (const qint64 seq : std::as_const(seqs)) {
-        const auto it = q->messages.find(seq);
+        const auto it = findMessage(*q, seq);
         unindex(*q, it->second);
         q->messages.erase(it);
     }
@@ -1339,7 +1374,7 @@ Result<void> SqsStore::changeVisibility(
         if (!q)
             return noQueue();
         const auto handle = sqsrequests::parseReceiptHandle(receiptHandle);
-        auto it = handle ? q->messages.find(handle->first) : q->messages.end();
+        auto it = handle ? findMessage(*q, handle->first) : q->messages.end();
         const qint64 now = m_clock->nowMs();
         if (!handle || it == q->messages.end() || handle->second < it->second.generation)
             return invalidHandle(receiptHandle);
@@ -1455,8 +1490,7 @@ Result<int> SqsStore::moveMessages(const QString &source, const QString &destina
             unindex(*from, m);
             m.seq = m_nextSeq++;
             resetForMove(m, *mv.to, now, QString());
-            index(*mv.to, m);
-            mv.to->messages.emplace(m.seq, std::move(m));
+            place(*mv.to, std::move(m));
             woken.insert(mv.to->name);
             ++moved;
         }
@@ -1550,7 +1584,7 @@ std::optional<qint64> SqsStore::nextVisibleMs(const QString &name) const
     Queue *q = find(name);
     if (!q || q->byVisible.empty())
         return std::nullopt;
-    return q->byVisible.begin()->first;
+    return q->byVisible.begin()->first.first;
 }
 
 int SqsStore::receivableCount(const QString &name, int cap) const
@@ -1561,8 +1595,8 @@ int SqsStore::receivableCount(const QString &name, int cap) const
         return 0;
     const qint64 now = m_clock->nowMs();
     int n = 0;
-    for (auto it = q->byVisible.begin(); it != q->byVisible.end() && it->first <= now && n < cap;
-         ++it)
+    for (auto it = q->byVisible.begin();
+         it != q->byVisible.end() && it->first.first <= now && n < cap; ++it)
         ++n;
     return n;
 }

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <span>
+#include <vector>
 
 namespace tarmac {
 
@@ -239,6 +240,8 @@ private:
     struct Message;
 
     Queue *find(const QString &name) const; // under m_mutex
+    // The message of that sequence in q.messages (or its end), the oldest looked at first.
+    static auto findMessage(Queue &q, qint64 seq);
     Result<void> writeBehindLocked(); // under m_mutex
     // The deletes journal: opened at open(), its deletes applied to the rows and m_nextSeq
     // moved past them; removeSoon() stores deletes there for writeBehind() to apply;
@@ -260,8 +263,10 @@ private:
     static QString deduplicationKey(const Queue &q, const Message &m);
     static void remember(
         Queue &q, const QString &key, qint64 expiresMs, const QString &messageId, qint64 seq);
-    void index(Queue &q, const Message &m);
-    void unindex(Queue &q, const Message &m);
+    // Puts a message in its queue (messages and byVisible): the message as placed.
+    static Message &place(Queue &q, Message &&m);
+    static void index(Queue &q, Message &m);
+    static void unindex(Queue &q, const Message &m);
     Result<void> moveToDeadLetter(Queue &q, Message m, qint64 nowMs);
     // A message moved to another queue starts over there: visible now, never received;
     // `source` is the queue it was dead-lettered from, or empty.
@@ -283,6 +288,7 @@ private:
     QString m_accountId;
     mutable QMutex m_mutex;
     std::map<QString, std::unique_ptr<Queue>> m_queues;
+    mutable Queue *m_lastFound = nullptr; // find()'s last answer; null when queues go
     qint64 m_nextSeq = 1;
     std::function<void(const QString &)> m_messageAvailable;
     std::function<void(const DeadLettered &)> m_deadLettered;

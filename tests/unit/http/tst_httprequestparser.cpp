@@ -216,6 +216,40 @@ private slots:
         QVERIFY(!h.contains("X-Custom-Thing"));
         QCOMPARE(h.size(), lower.size() - 1);
     }
+
+    // The names of the usual fields (and a long one) are the table's own shared bytes, found
+    // in any spelling; others are copies of their own.
+    void usualHeaderNamesAreShared()
+    {
+        const QList<QByteArray> usual = {"Date", "ETag", "Host", "Accept", "Expect", "Server",
+            "Connection", "User-Agent", "X-Amz-Date", "x-amz-id-2", "Content-MD5", "x-amz-crc32",
+            "Content-Type", "X-Amz-Target", "Authorization", "Last-Modified", "Content-Length",
+            "Accept-Encoding", "amz-sdk-request", "X-Amzn-Trace-Id", "Content-Encoding",
+            "x-amz-request-id", "X-Amz-User-Agent", "x-amzn-RequestId", "Transfer-Encoding",
+            "x-amzn-query-error", "X-Amz-Content-SHA256", "X-Amz-Function-Error",
+            "X-Amz-Security-Token", "amz-sdk-invocation-id", "Lambda-Runtime-Trace-Id",
+            "Lambda-Runtime-Deadline-Ms", "Lambda-Runtime-Aws-Request-Id",
+            "Lambda-Runtime-Invoked-Function-Arn"};
+        for (const QByteArray &name : usual) {
+            HttpHeaders a, b;
+            a.add(name, "1");
+            b.add(name.toUpper(), "2");
+            QCOMPARE(a.fields()[0].first, name.toLower());
+            QCOMPARE(b.fields()[0].first, name.toLower());
+            QVERIFY2(a.fields()[0].first.constData() == b.fields()[0].first.constData(),
+                name.constData());
+            QCOMPARE(a.rawName(0), name);
+            QCOMPARE(b.rawName(0), name.toUpper());
+        }
+        for (const QByteArray &name :
+            {QByteArray("x-custom"), QByteArray("hos"), QByteArray(41, 'h')}) {
+            HttpHeaders a, b;
+            a.add(name, "1");
+            b.add(name, "2");
+            QCOMPARE(a.fields()[0].first, name);
+            QVERIFY(a.fields()[0].first.constData() != b.fields()[0].first.constData());
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestHttpRequestParser)

@@ -114,6 +114,7 @@ private slots:
     void createIsIdempotentOrRefused();
     void attributesAreChecked();
     void visibilityAndRedelivery();
+    void outOfOrderDeletesAndQueueChurn();
     void delayAndRetention();
     void deleteWithOldAndBadHandles();
     void changeVisibility();
@@ -298,6 +299,64 @@ void TestSqsStore::visibilityAndRedelivery()
     QCOMPARE(m_sqs->receive(q, 11).error().code, QStringLiteral("InvalidParameterValue"));
     QCOMPARE(m_sqs->receive(QStringLiteral("none"), 1).error().code,
         QStringLiteral("QueueDoesNotExist"));
+}
+
+// Deletes and visibility changes in any order, not only the oldest message first, and queues
+// deleted and made again under the same name while another is in use: the store's indexes
+// (a message's place in the visibility order, the queue found last) follow every change.
+void TestSqsStore::outOfOrderDeletesAndQueueChurn()
+{
+    const QString q = QStringLiteral("q"), r = QStringLiteral("r");
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("30")}}, {}));
+    QVERIFY(m_sqs->createQueue(r, {}, {}));
+    for (int i = 0; i < 6; ++i)
+        QVERIFY(m_sqs->send(q, body("m" + QByteArray::number(i))));
+    QVERIFY(m_sqs->send(r, body("other")));
+    auto got = m_sqs->receive(q, 6);
+    QVERIFY(got);
+    QCOMPARE(got->size(), 6);
+    QMap<QByteArray, QString> handles;
+    for (const SqsMessage &m : *got)
+        handles.insert(m.body, m.receiptHandle);
+    QCOMPARE(m_sqs->receive(r, 1)->size(), 1); // the other queue in between
+    // A message in the middle, then the newest, then one made visible again and received.
+    QVERIFY(m_sqs->deleteMessage(q, handles.value("m3")));
+    QVERIFY(m_sqs->deleteMessage(q, handles.value("m5")));
+    QVERIFY(m_sqs->changeVisibility(q, handles.value("m1"), 0));
+    auto again = m_sqs->receive(q, 10);
+    QVERIFY(again);
+    QCOMPARE(again->size(), 1);
+    QCOMPARE(again->at(0).body, QByteArray("m1"));
+    QVERIFY(m_sqs->deleteMessage(q, again->at(0).receiptHandle));
+    QVERIFY(m_sqs->deleteMessage(q, handles.value("m0"))); // the oldest
+    auto counts = m_sqs->attributes(q, {QStringLiteral("ApproximateNumberOfMessagesNotVisible")});
+    QCOMPARE(counts->value(QStringLiteral("ApproximateNumberOfMessagesNotVisible")),
+        QStringLiteral("2")); // m2 and m4
+    m_clock->advanceNs(31 * kSecond);
+    auto rest = m_sqs->receive(q, 10);
+    QVERIFY(rest);
+    QStringList bodies;
+    for (const SqsMessage &m : *rest)
+        bodies.append(QString::fromUtf8(m.body));
+    bodies.sort();
+    QCOMPARE(bodies, (QStringList {QStringLiteral("m2"), QStringLiteral("m4")}));
+
+    // The queue goes and comes back under its name; the other stays usable throughout.
+    QVERIFY(m_sqs->deleteQueue(q));
+    QCOMPARE(m_sqs->receive(q, 1).error().code, QStringLiteral("QueueDoesNotExist"));
+    QVERIFY(m_sqs->createQueue(q, {}, {}));
+    QVERIFY(m_sqs->receive(q, 10)->isEmpty()); // nothing of the queue before
+    QVERIFY(m_sqs->send(q, body("new")));
+    QCOMPARE(m_sqs->receive(q, 10)->at(0).body, QByteArray("new"));
+    QVERIFY(m_sqs->send(r, body("still")));
+    m_clock->advanceNs(31 * kSecond);
+    QCOMPARE(m_sqs->receive(r, 10)->size(), 2);
+    QVERIFY(m_sqs->writeBehind()); // the receives saved: in flight still after a reload
+    QVERIFY(m_sqs->reload());
+    QCOMPARE(m_sqs->receive(r, 10)->size(), 0);
+    m_clock->advanceNs(31 * kSecond);
+    QCOMPARE(m_sqs->receive(r, 10)->size(), 2);
 }
 
 void TestSqsStore::delayAndRetention()
