@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 namespace tarmac {
 
@@ -69,23 +70,22 @@ const std::array<KnownName, kKnownNames> &knownNames()
 // The known name equal to `lower` (already folded), or null.
 const KnownName *knownName(QByteArrayView lower)
 {
-    constexpr int kLongest = 40;
-    // firstOfLength[n], firstOfLength[n + 1]: the range of the names n bytes long.
-    static const std::array<quint8, kLongest + 2> firstOfLength = [] {
-        std::array<quint8, kLongest + 2> first {};
-        const auto &names = knownNames();
+    const auto &names = knownNames();
+    // firstOfLength[n], firstOfLength[n + 1]: the range of the names n bytes long, up to the
+    // longest (the table's last).
+    static const std::vector<quint8> firstOfLength = [&names] {
+        std::vector<quint8> first(size_t(names.back().lower.size()) + 2);
         int at = 0;
-        for (int n = 0; n <= kLongest + 1; ++n) {
-            while (at < kKnownNames && names[at].lower.size() < n)
+        for (size_t n = 0; n < first.size(); ++n) {
+            while (at < kKnownNames && names[at].lower.size() < qsizetype(n))
                 ++at;
             first[n] = quint8(at);
         }
         return first;
     }();
     const qsizetype n = lower.size();
-    if (n > kLongest)
+    if (size_t(n) + 1 >= firstOfLength.size())
         return nullptr;
-    const auto &names = knownNames();
     for (int i = firstOfLength[n]; i < firstOfLength[n + 1]; ++i) {
         if (std::memcmp(names[i].lower.constData(), lower.data(), size_t(n)) == 0)
             return &names[i];

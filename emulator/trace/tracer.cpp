@@ -253,14 +253,14 @@ void Tracer::writerLoop()
         if (written) {
             emit batchWritten(spans, logs);
         } else {
-            qCWarning(lcTracer).noquote() << "dropped a batch of" << (spans.size() + logs.size())
-                                          << "trace records:" << written.error().message;
+            qCWarning(lcTracer).noquote()
+                << "dropped a batch of" << records << "trace records:" << written.error().message;
         }
 
+        logs.clear(); // before the lock: the I/O threads do not wait for the frees
         lock.relock();
         if (!written)
-            m_failed += quint64(spans.size() + logs.size());
-        logs.clear();
+            m_failed += quint64(records);
         m_done = upTo;
         m_batchDone.wakeAll();
 

@@ -838,13 +838,11 @@ Result<QStringList> SqsStore::deadLetterSources(const QString &name) const
     return out;
 }
 
-SqsStore::Message &SqsStore::place(Queue &q, Message &&m)
+void SqsStore::place(Queue &q, Message &&m)
 {
     const auto [at, inserted] = q.messages.emplace(m.seq, std::move(m));
-    Message &placed = at->second;
     if (inserted) // sequences are never given twice: always
-        index(q, placed);
-    return placed;
+        index(q, at->second);
 }
 
 void SqsStore::index(Queue &q, Message &m)
@@ -856,7 +854,7 @@ void SqsStore::index(Queue &q, Message &m)
 
 void SqsStore::unindex(Queue &q, const Message &m)
 {
-    Q_ASSERT(m.visibleAt->second == &m || m.visibleAt->first.second == m.seq);
+    Q_ASSERT(m.visibleAt->first.second == m.seq); // `m` may be a copy moved out of its node
     q.byVisible.erase(m.visibleAt);
 }
 

@@ -263,8 +263,8 @@ private:
     static QString deduplicationKey(const Queue &q, const Message &m);
     static void remember(
         Queue &q, const QString &key, qint64 expiresMs, const QString &messageId, qint64 seq);
-    // Puts a message in its queue (messages and byVisible): the message as placed.
-    static Message &place(Queue &q, Message &&m);
+    // Puts a message in its queue: in messages, and in byVisible.
+    static void place(Queue &q, Message &&m);
     static void index(Queue &q, Message &m);
     static void unindex(Queue &q, const Message &m);
     Result<void> moveToDeadLetter(Queue &q, Message m, qint64 nowMs);
