@@ -4,6 +4,11 @@
 
 namespace tarmac {
 
+// 64 random bits from a generator of this thread's own, seeded once from the system source:
+// ids are drawn on every request from several threads, and a shared generator (or
+// QRandomGenerator::global()) serialises them on its lock. Not for secrets.
+quint64 random64();
+
 // A random version-4 UUID string ("1b4e28ba-2fa1-4d2e-8f3a-…"), as AWS request ids look.
 // Cheap enough for every request; thread-safe.
 QByteArray newRequestId();

@@ -151,6 +151,7 @@ private:
     {
         const char *run = m_p;
         for (;;) {
+            m_p += jsonPlainRun(m_p, m_end - m_p);
             if (m_p == m_end)
                 return false;
             const auto c = static_cast<unsigned char>(*m_p);

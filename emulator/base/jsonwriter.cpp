@@ -21,20 +21,6 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
     return table;
 }();
 
-// Whether `chars` (bytes or UTF-16 units) are all printable ASCII other than '"' and '\\',
-// which a JSON string holds as they are: keys, ids, digests and most values. Counted without
-// an early exit, so that the compiler can look at many at a time.
-template<typename Char>
-bool isPlainAscii(const Char *chars, qsizetype size)
-{
-    qsizetype special = 0;
-    for (qsizetype i = 0; i < size; ++i) {
-        const auto c = std::make_unsigned_t<Char>(chars[i]);
-        special += (c < 0x20) | (c >= 0x7f) | (c == '"') | (c == '\\');
-    }
-    return special == 0;
-}
-
 // `utf8` quoted and escaped into a std::string or a QByteArray: a run of plain bytes is found
 // with the table and copied at once.
 template<typename Out>
@@ -156,7 +142,7 @@ void jsonInto(std::string &out, const Json &value)
 
 void appendJsonString(QByteArray &out, QByteArrayView text)
 {
-    if (isPlainAscii(text.data(), text.size())) {
+    if (jsonPlainRun(text.data(), text.size()) == text.size()) {
         out += '"';
         out += text;
         out += '"';
@@ -230,7 +216,7 @@ JsonWriter &JsonWriter::key(QByteArrayView name)
 void appendJsonString(QByteArray &out, const QString &text)
 {
     const auto *chars = reinterpret_cast<const char16_t *>(text.constData());
-    if (!isPlainAscii(chars, text.size())) {
+    if (jsonPlainRun(chars, text.size()) != text.size()) {
         appendJsonString(out, QByteArrayView(text.toUtf8()));
         return;
     }

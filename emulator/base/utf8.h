@@ -2,6 +2,10 @@
 
 #include <QByteArrayView>
 
+#include <bit>
+#include <cstring>
+#include <type_traits>
+
 namespace tarmac {
 
 // The length of the well-formed UTF-8 sequence that starts at `p`, with `left` bytes from `p`
@@ -30,6 +34,46 @@ inline int utf8SequenceLength(const char *p, qsizetype left)
         return in(1, lo, hi) && in(2, 0x80, 0xBF) && in(3, 0x80, 0xBF) ? 4 : 0;
     }
     return 0;
+}
+
+// How many characters from `p` (bytes or UTF-16 units, `size` of them) a JSON string holds as
+// they are: printable ASCII other than '"' and '\\' (so not below 0x20, nor 0x7F and above).
+// Looks at eight bytes at a time: keys, ids, digests and most message bodies are such runs,
+// and a loop over single characters (GCC does not vectorise one at -O2) was the biggest part
+// of writing and reading them.
+template<typename Char>
+inline qsizetype jsonPlainRun(const Char *p, qsizetype size)
+{
+    static_assert(sizeof(Char) == 1 || sizeof(Char) == 2);
+    using Unit = std::make_unsigned_t<Char>;
+    qsizetype i = 0;
+    if constexpr (std::endian::native == std::endian::little) {
+        constexpr int bits = 8 * sizeof(Char);
+        constexpr quint64 lane = (quint64(1) << bits) - 1;
+        constexpr quint64 ones = ~quint64(0) / lane; // 0x0101… or 0x0001…
+        constexpr quint64 highs = ones << (bits - 1);
+        constexpr quint64 nonAscii = ones * (lane & ~quint64(0x7F));
+        // A word's characters below n (or equal to c), flagged in their top bit. The lowest
+        // flag is always right (a false one only ever sits above a true one), which is all
+        // the search needs.
+        const auto below = [](quint64 w, quint64 n) { return (w - ones * n) & ~w & highs; };
+        const auto equal = [&](quint64 w, quint64 c) { return below(w ^ (ones * c), 1); };
+        constexpr qsizetype perWord = 8 / sizeof(Char);
+        for (; i + perWord <= size; i += perWord) {
+            quint64 w;
+            std::memcpy(&w, p + i, 8);
+            const quint64 stop
+                = (w & nonAscii) | below(w, 0x20) | equal(w, 0x7F) | equal(w, '"') | equal(w, '\\');
+            if (stop != 0)
+                return i + std::countr_zero(stop) / bits;
+        }
+    }
+    for (; i < size; ++i) {
+        const auto c = Unit(p[i]);
+        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\')
+            break;
+    }
+    return i;
 }
 
 // Well-formed UTF-8: no overlong forms, surrogates or code points above U+10FFFF.

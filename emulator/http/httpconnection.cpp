@@ -18,6 +18,7 @@
 #include <netinet/tcp.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -306,12 +307,25 @@ bool HttpConnection::fillInput()
     return open;
 }
 
-// Writes from `data` what the kernel takes now: the count, or -1 once the peer is gone.
-qsizetype HttpConnection::writeNow(const char *data, qsizetype size)
+// Writes `head` then `body` (if any) in one system call, as much as the kernel takes now: the
+// count, or -1 once the peer is gone.
+qsizetype HttpConnection::writeNow(QByteArrayView head, QByteArrayView body)
 {
+    const qsizetype size = head.size() + body.size();
     qsizetype done = 0;
     while (done < size) {
-        const ssize_t n = ::send(m_fd, data + done, size_t(size - done), MSG_NOSIGNAL);
+        iovec parts[2];
+        int count = 0;
+        if (done < head.size())
+            parts[count++] = {const_cast<char *>(head.data() + done), size_t(head.size() - done)};
+        const qsizetype bodyDone = qMax<qsizetype>(0, done - head.size());
+        if (bodyDone < body.size())
+            parts[count++]
+                = {const_cast<char *>(body.data() + bodyDone), size_t(body.size() - bodyDone)};
+        msghdr message {};
+        message.msg_iov = parts;
+        message.msg_iovlen = size_t(count);
+        const ssize_t n = ::sendmsg(m_fd, &message, MSG_NOSIGNAL);
         if (n > 0) {
             done += n;
             continue;
@@ -325,32 +339,35 @@ qsizetype HttpConnection::writeNow(const char *data, qsizetype size)
     return done;
 }
 
-// Writes now what the kernel takes; the rest waits in m_out for the socket to take it.
-void HttpConnection::sendBytes(const QByteArray &bytes)
+// Writes now what the kernel takes; the rest waits in m_out for the socket to take it. The
+// head and the body go separately, so that a body is not copied behind its head first.
+void HttpConnection::sendBytes(QByteArrayView head, QByteArrayView body)
 {
-    if (m_closed || bytes.isEmpty())
+    if (m_closed || (head.isEmpty() && body.isEmpty()))
         return;
     qsizetype done = 0;
     if (bytesToWrite() == 0) {
-        done = writeNow(bytes.constData(), bytes.size());
+        done = writeNow(head, body);
         if (done < 0) {
             // The peer is gone; whoever wrote learns it from the closed connection.
             QMetaObject::invokeMethod(this, &HttpConnection::closeNow, Qt::QueuedConnection);
             return;
         }
-        if (done == bytes.size())
+        if (done == head.size() + body.size())
             return;
         m_out.clear();
         m_outOffset = 0;
     }
-    m_out.append(bytes.constData() + done, bytes.size() - done);
+    if (done < head.size())
+        m_out.append(head.sliced(done));
+    m_out.append(body.sliced(qMax<qsizetype>(0, done - head.size())));
     m_watch->setWriteEnabled(true);
 }
 
 // Returns whether everything pending is out.
 bool HttpConnection::flushOutput()
 {
-    const qsizetype n = writeNow(m_out.constData() + m_outOffset, bytesToWrite());
+    const qsizetype n = writeNow(QByteArrayView(m_out).sliced(m_outOffset));
     if (n >= 0 && n < bytesToWrite()) {
         m_outOffset += n;
         return false;
@@ -528,7 +545,7 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     // does not take at once): no allocation per response, and the same memory each time.
     thread_local QByteArray out;
     out.resize(0);
-    out.reserve(256 + response.headers.size() * 48 + (headRequest ? 0 : response.body.size()));
+    out.reserve(256 + response.headers.size() * 48);
     out += "HTTP/1.1 ";
     appendNumber(out, response.status);
     out += ' ';
@@ -559,9 +576,8 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     if (m_closeAfterResponse)
         out += "connection: close\r\n";
     out += "\r\n";
-    if (!headRequest && !noBody && response.bodyFile.isEmpty())
-        out += response.body;
-    sendBytes(out);
+    const bool bodyHere = !headRequest && !noBody && response.bodyFile.isEmpty();
+    sendBytes(out, bodyHere ? QByteArrayView(response.body) : QByteArrayView());
     if (out.capacity() > kKeptBuffer)
         out = QByteArray(); // a large body's room is not held for the next answer
 }

@@ -37,8 +37,8 @@ private:
 
     void onReadable();
     bool fillInput();
-    qsizetype writeNow(const char *data, qsizetype size);
-    void sendBytes(const QByteArray &bytes);
+    qsizetype writeNow(QByteArrayView head, QByteArrayView body = {});
+    void sendBytes(QByteArrayView head, QByteArrayView body = {});
     bool flushOutput();
     void onWritable();
     void closeAfterFlush();

@@ -116,11 +116,8 @@ bool sameName(const QByteArray &stored, QByteArrayView name, bool lower)
 
 void HttpHeaders::add(QByteArrayView name, QByteArray value)
 {
-    if (m_fields.capacity() == 0) {
-        // One allocation for the usual number of fields, not one per doubling.
-        m_fields.reserve(16);
-        m_rawNames.reserve(16);
-    }
+    if (m_fields.capacity() == 0)
+        reserve(4); // an answer's usual few; the request parser reserves a request's dozen
     // The name folded once, on the stack when it is of a usual length, then compared plainly.
     char folded[64];
     QByteArray longName;
@@ -146,6 +143,12 @@ void HttpHeaders::add(QByteArrayView name, QByteArray value)
     }
     m_rawNames.append(wasLower ? QByteArray() : name.toByteArray());
     m_fields.append({lowerName.toByteArray(), std::move(value)});
+}
+
+void HttpHeaders::reserve(qsizetype fields)
+{
+    m_fields.reserve(fields);
+    m_rawNames.reserve(fields);
 }
 
 QByteArray HttpHeaders::rawName(qsizetype index) const

@@ -27,6 +27,8 @@ public:
     // The names SDKs, browsers and curl send (and Tarmac answers with) are shared static
     // arrays: adding one allocates only its value.
     void add(QByteArrayView name, QByteArray value);
+    // Room for that many fields in one allocation (the first add() makes room for a few).
+    void reserve(qsizetype fields);
     // Replaces every field of that name with one.
     void set(QByteArrayView name, QByteArray value);
     void remove(QByteArrayView name);

@@ -5,34 +5,44 @@
 #include <QDir>
 #include <QTemporaryFile>
 
+#include <array>
 #include <cstring>
+#include <string_view>
 
 namespace tarmac {
 
 namespace {
 
 // RFC 9110 token characters: what a header field name may be made of.
+constexpr std::array<bool, 256> kTokenChars = [] {
+    std::array<bool, 256> table {};
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[size_t(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[size_t(c)] = true;
+    for (int c = '0'; c <= '9'; ++c)
+        table[size_t(c)] = true;
+    for (const char c : std::string_view("!#$%&'*+-.^_`|~"))
+        table[size_t(quint8(c))] = true;
+    return table;
+}();
+
 bool isToken(const QByteArray &name)
 {
-    if (name.isEmpty())
-        return false;
-    for (const char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || (c != 0 && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
-        if (!ok)
-            return false;
-    }
-    return true;
+    bool ok = !name.isEmpty();
+    for (const char c : name)
+        ok &= kTokenChars[quint8(c)];
+    return ok;
 }
 
-// Whether a field value holds a NUL, CR or LF: one pass, without an early exit so that the
-// compiler can look at many bytes at a time (three searches cost ten times as much).
+// Whether a field value holds a NUL, CR or LF: memchr looks at many bytes at a time (a loop
+// over the bytes looked at one, as GCC's -O2 does not vectorise it).
 bool hasLineBreakOrNul(const QByteArray &value)
 {
-    bool found = false;
-    for (const char c : value)
-        found |= (c == '\0') | (c == '\r') | (c == '\n');
-    return found;
+    const char *data = value.constData();
+    const size_t size = size_t(value.size());
+    return std::memchr(data, '\n', size) || std::memchr(data, '\r', size)
+        || std::memchr(data, '\0', size);
 }
 
 HttpRequestParser *self(http_parser *p)
@@ -137,6 +147,8 @@ bool HttpRequestParser::countHeaderBytes(size_t len)
 
 void HttpRequestParser::commitHeader()
 {
+    if (m_request.headers.size() == 0)
+        m_request.headers.reserve(16); // one allocation for the dozen fields SDKs send
     if (!m_field.empty())
         m_request.headers.add(
             QByteArrayView(m_field.data(), qsizetype(m_field.size())), std::move(m_value));

@@ -1,13 +1,10 @@
 #include "trace/tracecontext.h"
 
 #include "base/clock.h"
+#include "base/ids.h"
 #include "trace/span.h"
 
-#include <QRandomGenerator>
-
-#include <array>
 #include <atomic>
-#include <random>
 
 namespace tarmac {
 
@@ -69,25 +66,11 @@ void writeHex(char *out, quint64 value, int digits)
     }
 }
 
-// One engine per thread: ids are drawn on every request from many threads, and a shared
-// generator would serialise them on its lock. Seeded from the system source so threads
-// (and runs) never share a sequence.
-std::mt19937_64 &randomEngine()
-{
-    thread_local std::mt19937_64 engine = [] {
-        std::array<quint32, 8> seed;
-        QRandomGenerator::system()->fillRange(seed.data(), seed.size());
-        std::seed_seq seq(seed.begin(), seed.end());
-        return std::mt19937_64(seq);
-    }();
-    return engine;
-}
-
 quint64 nonZeroRandom()
 {
     quint64 v = 0;
     while (v == 0)
-        v = randomEngine()();
+        v = random64();
     return v;
 }
 
@@ -217,7 +200,7 @@ TraceContext TraceContext::newTrace(const Clock &clock)
     // follow each other, so the trace store's index on them grows at its end instead of
     // taking each new id at a random place (a page split and a cold page every few inserts).
     // Still unique: no two ids share the second and the counter within 2^32 traces.
-    static std::atomic<quint32> counter {quint32(randomEngine()())};
+    static std::atomic<quint32> counter {quint32(random64())};
     const quint64 hi = counter.fetch_add(1, std::memory_order_relaxed);
     const quint64 lo = nonZeroRandom(); // non-zero: even a clock at the epoch gives a valid id
     writeHex(out + 8, hi, 8);

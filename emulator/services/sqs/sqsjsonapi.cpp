@@ -70,7 +70,7 @@ struct SqsJsonApi::Call
     HttpResponder responder;
     QString operation;
     Json body;
-    std::unique_ptr<JsonFields> fields;
+    std::optional<JsonFields> fields; // over body, made in place
     bool query = false; // the query protocol: form fields in, XML out
 
     // The response as the front door's span records it.
@@ -378,7 +378,7 @@ void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
     call->request = std::move(request);
     call->responder = responder;
     const QByteArray target = call->request.header("x-amz-target");
-    if (!target.startsWith(QByteArray(kTargetPrefix.data(), kTargetPrefix.size()))) {
+    if (!target.startsWith(QByteArrayView(kTargetPrefix.data(), kTargetPrefix.size()))) {
         // The query protocol (Action=…), as SDKs before late 2023 speak it.
         call->query = true;
         auto translated = sqsquery::toJsonRequest(call->request.body.toByteArray(),
@@ -408,7 +408,7 @@ void SqsJsonApi::handle(HttpRequest &&request, HttpResponder responder)
             QStringLiteral("the sqs module has not started"), 503)));
         return;
     }
-    call->fields = std::make_unique<JsonFields>(call->body);
+    call->fields.emplace(call->body);
     if (!operation) {
         responder.send(call->fail(makeError(QStringLiteral("UnknownOperationException"),
             QStringLiteral("Tarmac's SQS does not implement %1 yet").arg(call->operation), 400)));
@@ -643,6 +643,12 @@ std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
             QStringLiteral("Value %1 for parameter WaitTimeSeconds is invalid. Reason: Must be "
                            ">= 0 and <= 20, if provided.")
                 .arg(*wait)));
+    auto got = m_store->receive(*queue, max.value_or(1), visibility);
+    if (!got)
+        return call.fail(got.error());
+    if (!got->isEmpty())
+        return call.okBytes(receiveResultBytes(*got, systemNames, names.value_or(QStringList())));
+    // Nothing now: the request's wait, or the queue's (read only here, where it matters).
     int seconds = wait.value_or(0);
     if (!wait) {
         auto queueWait
@@ -651,10 +657,7 @@ std::optional<HttpResponse> SqsJsonApi::receiveMessage(Call &call)
             return call.fail(queueWait.error());
         seconds = queueWait->toInt();
     }
-    auto got = m_store->receive(*queue, max.value_or(1), visibility);
-    if (!got)
-        return call.fail(got.error());
-    if (!got->isEmpty() || seconds == 0)
+    if (seconds == 0)
         return call.okBytes(receiveResultBytes(*got, systemNames, names.value_or(QStringList())));
     // Long poll: answered by the next send (messageAvailable), a message becoming visible,
     // or the end of the wait.

@@ -10,7 +10,6 @@
 #include <QCryptographicHash>
 #include <QFile>
 #include <QFileInfo>
-#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QSet>
 
@@ -1127,13 +1126,14 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
 QString SqsStore::handleFor(const Queue &q, const Message &m) const
 {
     QByteArray raw;
+    raw.reserve(64 + q.name.size() * 3); // one allocation
     appendNumber(raw, m.seq);
     raw += ':';
     appendNumber(raw, m.generation);
     raw += ':';
     raw += q.name.toUtf8();
     raw += ':';
-    appendNumber(raw, QRandomGenerator::global()->generate64(), 36);
+    appendNumber(raw, random64(), 36);
     return QString::fromLatin1(raw.toBase64(QByteArray::Base64UrlEncoding));
 }
 

@@ -411,7 +411,14 @@ private slots:
         QVERIFY(readResponse(s, buffer, &r, false, 20000));
         QCOMPARE(r.status, 200);
         QCOMPARE(r.body.size(), 8 * 1024 * 1024);
-        QCOMPARE(r.body.at(8 * 1024 * 1024 - 1), char('a' + (8 * 1024 * 1024 - 1) % 23));
+        // Every byte in its place: the head and the body leave in one call, and the rest of
+        // a partial write waits for the socket.
+        qsizetype wrong = -1;
+        for (qsizetype i = 0; i < r.body.size() && wrong < 0; ++i) {
+            if (r.body.at(i) != char('a' + i % 23))
+                wrong = i;
+        }
+        QCOMPARE(wrong, -1);
         QVERIFY(readResponse(s, buffer, &r));
         QVERIFY(r.body.startsWith(QByteArrayLiteral("GET /one ")));
     }

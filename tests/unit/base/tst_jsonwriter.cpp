@@ -7,6 +7,9 @@
 
 #include <QTest>
 
+#include <string>
+#include <type_traits>
+
 using namespace tarmac;
 
 class TestJsonWriter : public QObject
@@ -21,6 +24,7 @@ private slots:
     void documentsAsNlohmannWritesThem();
     void utf8Validation_data();
     void utf8Validation();
+    void plainRunFindsTheFirstSpecialCharacter();
 };
 
 void TestJsonWriter::nestedDocument()
@@ -160,4 +164,52 @@ void TestJsonWriter::utf8Validation()
 }
 
 QTEST_GUILESS_MAIN(TestJsonWriter)
+namespace {
+
+// One character at a time: what jsonPlainRun must agree with.
+template<typename Char>
+qsizetype plainRunByCharacter(const Char *p, qsizetype size)
+{
+    for (qsizetype i = 0; i < size; ++i) {
+        const auto c = std::make_unsigned_t<Char>(p[i]);
+        if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\')
+            return i;
+    }
+    return size;
+}
+
+} // namespace
+
+// Every character value at every place of strings up to three words long (so each lane of a
+// word, and the tail after the last whole word), alone and behind an earlier special one: the
+// word-at-a-time search stops where a search one character at a time stops.
+void TestJsonWriter::plainRunFindsTheFirstSpecialCharacter()
+{
+    for (qsizetype size = 0; size <= 24; ++size) {
+        for (qsizetype at = 0; at < size; ++at) {
+            QByteArray bytes(size, 'a');
+            std::u16string units(size_t(size), u'a');
+            for (int c = 0; c < 256; ++c) {
+                bytes[at] = char(c);
+                QCOMPARE(jsonPlainRun(bytes.constData(), size),
+                    plainRunByCharacter(bytes.constData(), size));
+                if (at + 1 < size) {
+                    QByteArray later = bytes;
+                    later[at + 1] = '"';
+                    QCOMPARE(jsonPlainRun(later.constData(), size),
+                        plainRunByCharacter(later.constData(), size));
+                }
+            }
+            for (const char16_t c :
+                {0x00, 0x1F, 0x20, 0x21, 0x22, 0x5B, 0x5C, 0x5D, 0x7E, 0x7F, 0x80, 0xA2, 0xDC, 0xFF,
+                    0x100, 0x122, 0x15C, 0x17F, 0x2022, 0x7F22, 0x8000, 0xD800, 0xFF5C, 0xFFFF}) {
+                units[size_t(at)] = c;
+                QCOMPARE(jsonPlainRun(units.data(), size), plainRunByCharacter(units.data(), size));
+            }
+        }
+    }
+    const QByteArray body = QByteArray(300, 'x') + '"' + QByteArray(10, 'y');
+    QCOMPARE(jsonPlainRun(body.constData(), body.size()), 300);
+}
+
 #include "tst_jsonwriter.moc"
