@@ -4,91 +4,106 @@
 #include <QFile>
 #include <QTemporaryFile>
 
+#include <algorithm>
 #include <array>
 #include <cstring>
+#include <iterator>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tarmac {
 
 namespace {
 
+// Header names most requests and responses carry, as lower-case and as most senders spell them.
+// Sorted by length: a look-up compares only the names of its own length (a request adds a
+// dozen fields, a response half as many). The texts are literals, side by side in the binary,
+// so a look-up reads a few cache lines rather than one per name; a name found here costs no
+// allocation (the field shares the literal).
+constexpr std::pair<std::string_view, std::string_view> kKnownNames[] = {
+    {"date", "Date"},
+    {"etag", "ETag"},
+    {"host", "Host"},
+    {"accept", "Accept"},
+    {"expect", "Expect"},
+    {"server", "Server"},
+    {"connection", "Connection"},
+    {"user-agent", "User-Agent"},
+    {"x-amz-date", "X-Amz-Date"},
+    {"x-amz-id-2", "x-amz-id-2"},
+    {"content-md5", "Content-MD5"},
+    {"x-amz-crc32", "x-amz-crc32"},
+    {"content-type", "Content-Type"},
+    {"x-amz-target", "X-Amz-Target"},
+    {"authorization", "Authorization"},
+    {"last-modified", "Last-Modified"},
+    {"content-length", "Content-Length"},
+    {"accept-encoding", "Accept-Encoding"},
+    {"amz-sdk-request", "amz-sdk-request"},
+    {"x-amzn-trace-id", "X-Amzn-Trace-Id"},
+    {"content-encoding", "Content-Encoding"},
+    {"x-amz-request-id", "x-amz-request-id"},
+    {"x-amz-user-agent", "X-Amz-User-Agent"},
+    {"x-amzn-requestid", "x-amzn-RequestId"},
+    {"transfer-encoding", "Transfer-Encoding"},
+    {"x-amzn-query-error", "x-amzn-query-error"},
+    {"x-amz-content-sha256", "X-Amz-Content-SHA256"},
+    {"x-amz-function-error", "X-Amz-Function-Error"},
+    {"x-amz-security-token", "X-Amz-Security-Token"},
+    {"amz-sdk-invocation-id", "amz-sdk-invocation-id"},
+    {"lambda-runtime-trace-id", "Lambda-Runtime-Trace-Id"},
+    {"lambda-runtime-deadline-ms", "Lambda-Runtime-Deadline-Ms"},
+    {"lambda-runtime-aws-request-id", "Lambda-Runtime-Aws-Request-Id"},
+    {"lambda-runtime-invoked-function-arn", "Lambda-Runtime-Invoked-Function-Arn"},
+};
+constexpr int kKnownCount = int(std::size(kKnownNames));
+static_assert(std::is_sorted(std::begin(kKnownNames), std::end(kKnownNames),
+                  [](const auto &a, const auto &b) { return a.first.size() < b.first.size(); }),
+    "knownName() looks among the names of one length: keep them sorted by length");
+
 struct KnownName
 {
     QByteArray lower;
-    QByteArray usual; // the spelling most senders use
+    QByteArray usual;
 };
 
-// Header names most requests and responses carry. A name found here costs no allocation.
-// Sorted by length: a look-up compares only the names of its own length (a request adds a
-// dozen fields, a response half as many, and each used to walk the whole list).
-constexpr int kKnownNames = 34;
-const std::array<KnownName, kKnownNames> &knownNames()
+// The names as arrays that refer to the literals (static: no copy, no reference count).
+const std::array<KnownName, kKnownCount> &knownNames()
 {
-    static const std::array<KnownName, kKnownNames> names = {{
-        {QByteArrayLiteral("date"), QByteArrayLiteral("Date")},
-        {QByteArrayLiteral("etag"), QByteArrayLiteral("ETag")},
-        {QByteArrayLiteral("host"), QByteArrayLiteral("Host")},
-        {QByteArrayLiteral("accept"), QByteArrayLiteral("Accept")},
-        {QByteArrayLiteral("expect"), QByteArrayLiteral("Expect")},
-        {QByteArrayLiteral("server"), QByteArrayLiteral("Server")},
-        {QByteArrayLiteral("connection"), QByteArrayLiteral("Connection")},
-        {QByteArrayLiteral("user-agent"), QByteArrayLiteral("User-Agent")},
-        {QByteArrayLiteral("x-amz-date"), QByteArrayLiteral("X-Amz-Date")},
-        {QByteArrayLiteral("x-amz-id-2"), QByteArrayLiteral("x-amz-id-2")},
-        {QByteArrayLiteral("content-md5"), QByteArrayLiteral("Content-MD5")},
-        {QByteArrayLiteral("x-amz-crc32"), QByteArrayLiteral("x-amz-crc32")},
-        {QByteArrayLiteral("content-type"), QByteArrayLiteral("Content-Type")},
-        {QByteArrayLiteral("x-amz-target"), QByteArrayLiteral("X-Amz-Target")},
-        {QByteArrayLiteral("authorization"), QByteArrayLiteral("Authorization")},
-        {QByteArrayLiteral("last-modified"), QByteArrayLiteral("Last-Modified")},
-        {QByteArrayLiteral("content-length"), QByteArrayLiteral("Content-Length")},
-        {QByteArrayLiteral("accept-encoding"), QByteArrayLiteral("Accept-Encoding")},
-        {QByteArrayLiteral("amz-sdk-request"), QByteArrayLiteral("amz-sdk-request")},
-        {QByteArrayLiteral("x-amzn-trace-id"), QByteArrayLiteral("X-Amzn-Trace-Id")},
-        {QByteArrayLiteral("content-encoding"), QByteArrayLiteral("Content-Encoding")},
-        {QByteArrayLiteral("x-amz-request-id"), QByteArrayLiteral("x-amz-request-id")},
-        {QByteArrayLiteral("x-amz-user-agent"), QByteArrayLiteral("X-Amz-User-Agent")},
-        {QByteArrayLiteral("x-amzn-requestid"), QByteArrayLiteral("x-amzn-RequestId")},
-        {QByteArrayLiteral("transfer-encoding"), QByteArrayLiteral("Transfer-Encoding")},
-        {QByteArrayLiteral("x-amzn-query-error"), QByteArrayLiteral("x-amzn-query-error")},
-        {QByteArrayLiteral("x-amz-content-sha256"), QByteArrayLiteral("X-Amz-Content-SHA256")},
-        {QByteArrayLiteral("x-amz-function-error"), QByteArrayLiteral("X-Amz-Function-Error")},
-        {QByteArrayLiteral("x-amz-security-token"), QByteArrayLiteral("X-Amz-Security-Token")},
-        {QByteArrayLiteral("amz-sdk-invocation-id"), QByteArrayLiteral("amz-sdk-invocation-id")},
-        {QByteArrayLiteral("lambda-runtime-trace-id"),
-            QByteArrayLiteral("Lambda-Runtime-Trace-Id")},
-        {QByteArrayLiteral("lambda-runtime-deadline-ms"),
-            QByteArrayLiteral("Lambda-Runtime-Deadline-Ms")},
-        {QByteArrayLiteral("lambda-runtime-aws-request-id"),
-            QByteArrayLiteral("Lambda-Runtime-Aws-Request-Id")},
-        {QByteArrayLiteral("lambda-runtime-invoked-function-arn"),
-            QByteArrayLiteral("Lambda-Runtime-Invoked-Function-Arn")},
-    }};
+    static const std::array<KnownName, kKnownCount> names = [] {
+        std::array<KnownName, kKnownCount> out;
+        for (int i = 0; i < kKnownCount; ++i) {
+            const auto &[lower, usual] = kKnownNames[i];
+            out[size_t(i)] = {QByteArray::fromRawData(lower.data(), qsizetype(lower.size())),
+                QByteArray::fromRawData(usual.data(), qsizetype(usual.size()))};
+        }
+        return out;
+    }();
     return names;
 }
 
 // The known name equal to `lower` (already folded), or null.
 const KnownName *knownName(QByteArrayView lower)
 {
-    const auto &names = knownNames();
     // firstOfLength[n], firstOfLength[n + 1]: the range of the names n bytes long, up to the
     // longest (the table's last).
-    static const std::vector<quint8> firstOfLength = [&names] {
-        std::vector<quint8> first(size_t(names.back().lower.size()) + 2);
+    static constexpr auto firstOfLength = [] {
+        std::array<quint8, kKnownNames[kKnownCount - 1].first.size() + 2> first {};
         int at = 0;
         for (size_t n = 0; n < first.size(); ++n) {
-            while (at < kKnownNames && names[at].lower.size() < qsizetype(n))
+            while (at < kKnownCount && kKnownNames[at].first.size() < n)
                 ++at;
             first[n] = quint8(at);
         }
         return first;
     }();
-    const qsizetype n = lower.size();
-    if (size_t(n) + 1 >= firstOfLength.size())
+    const size_t n = size_t(lower.size());
+    if (n + 1 >= firstOfLength.size())
         return nullptr;
     for (int i = firstOfLength[n]; i < firstOfLength[n + 1]; ++i) {
-        if (std::memcmp(names[i].lower.constData(), lower.data(), size_t(n)) == 0)
-            return &names[i];
+        if (std::memcmp(kKnownNames[i].first.data(), lower.data(), n) == 0)
+            return &knownNames()[size_t(i)];
     }
     return nullptr;
 }
