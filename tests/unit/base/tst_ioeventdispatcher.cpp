@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QMutex>
 #include <QPointer>
+#include <QScopeGuard>
 #include <QSocketNotifier>
 #include <QTest>
 #include <QThread>
@@ -301,7 +302,17 @@ private slots:
         std::atomic<int> newcomerCalls {0};
         std::atomic<bool> replaced {false};
         std::atomic<bool> reused {false};
+        std::atomic<bool> placed {false}; // the callback has finished: `reused` is known
         SocketPair *pairs[2] = {&a, &b};
+        // The watches belong to the loop's thread: they go there, whichever way the test ends
+        // (a skip or a failed check returns early, and the loop may still be dispatching).
+        const auto dropWatches = qScopeGuard([&] {
+            loop.run([&] {
+                for (auto &w : watches)
+                    w.reset();
+                newcomerWatch.reset();
+            });
+        });
         loop.run([&] {
             for (int i = 0; i < 2; ++i) {
                 watches[i] = std::make_unique<FdWatch>(
@@ -319,6 +330,7 @@ private slots:
                         newcomerWatch = std::make_unique<FdWatch>(
                             newcomer->fd[0], loop.context(), [&] { ++newcomerCalls; }, [] {});
                         newcomerWatch->setReadEnabled(true);
+                        placed = true;
                     },
                     [] {});
             }
@@ -328,16 +340,11 @@ private slots:
             watches[0]->setReadEnabled(true);
             watches[1]->setReadEnabled(true);
         });
-        QTRY_VERIFY(replaced.load());
+        QTRY_VERIFY(placed.load());
         if (!reused.load())
             QSKIP("the new socket did not take the closed descriptor's number");
         QTest::qWait(50);
         QCOMPARE(newcomerCalls.load(), 0);
-        loop.run([&] {
-            for (auto &w : watches)
-                w.reset();
-            newcomerWatch.reset();
-        });
     }
 
     void socketNotifiersWorkOnIt()
