@@ -7,6 +7,13 @@
 
 namespace tarmac {
 
+void writeHex(char *out, quint64 value, int digits)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    for (int i = digits - 1; i >= 0; --i, value >>= 4)
+        out[i] = hex[value & 0xF];
+}
+
 quint64 random64()
 {
     thread_local std::mt19937_64 engine = [] {
@@ -25,22 +32,16 @@ QByteArray newRequestId()
     lo = (lo & ~(quint64(0xC) << 60)) | (quint64(0x8) << 60); // RFC 4122 variant
     QByteArray out(36, Qt::Uninitialized);
     char *p = out.data();
-    // 8-4-4-4-12 hex digits, each group written from its last digit back.
-    const auto group = [&p](quint64 value, int digits) {
-        static constexpr char hex[] = "0123456789abcdef";
-        for (int i = digits - 1; i >= 0; --i, value >>= 4)
-            p[i] = hex[value & 0xF];
-        p += digits;
-    };
-    group(hi >> 32, 8);
-    *p++ = '-';
-    group(hi >> 16, 4);
-    *p++ = '-';
-    group(hi, 4);
-    *p++ = '-';
-    group(lo >> 48, 4);
-    *p++ = '-';
-    group(lo, 12);
+    // 8-4-4-4-12 hex digits.
+    writeHex(p, hi >> 32, 8);
+    p[8] = '-';
+    writeHex(p + 9, hi >> 16, 4);
+    p[13] = '-';
+    writeHex(p + 14, hi, 4);
+    p[18] = '-';
+    writeHex(p + 19, lo >> 48, 4);
+    p[23] = '-';
+    writeHex(p + 24, lo, 12);
     return out;
 }
 

@@ -9,6 +9,9 @@ namespace tarmac {
 // QRandomGenerator::global()) serialises them on its lock. Not for secrets.
 quint64 random64();
 
+// The low `digits` hex digits of `value`, lower-case, written to out[0 .. digits).
+void writeHex(char *out, quint64 value, int digits);
+
 // A random version-4 UUID string ("1b4e28ba-2fa1-4d2e-8f3a-…"), as AWS request ids look.
 // Cheap enough for every request; thread-safe.
 QByteArray newRequestId();

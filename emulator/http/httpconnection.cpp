@@ -579,7 +579,7 @@ void HttpConnection::writeResponse(HttpResponse &response, bool headRequest)
     const bool bodyHere = !headRequest && !noBody && response.bodyFile.isEmpty();
     sendBytes(out, bodyHere ? QByteArrayView(response.body) : QByteArrayView());
     if (out.capacity() > kKeptBuffer)
-        out = QByteArray(); // a large body's room is not held for the next answer
+        out = QByteArray(); // an unusually large head's room is not held for the next answer
 }
 
 void HttpConnection::streamFile()

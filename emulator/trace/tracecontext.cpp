@@ -14,8 +14,6 @@ namespace {
 // not a trace header worth forwarding.
 constexpr qsizetype MaxXRayHeader = 1024;
 
-constexpr char HexDigits[] = "0123456789abcdef";
-
 bool isLowerHex(char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
@@ -56,14 +54,6 @@ bool appendLowerHex(QByteArray &out, QByteArrayView v)
         out.append(c);
     }
     return true;
-}
-
-void writeHex(char *out, quint64 value, int digits)
-{
-    for (int i = digits - 1; i >= 0; --i) {
-        out[i] = HexDigits[value & 0xf];
-        value >>= 4;
-    }
 }
 
 quint64 nonZeroRandom()
