@@ -10,7 +10,6 @@
 #include <iterator>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 namespace tarmac {
 
