@@ -6,6 +6,7 @@
 #include "base/jsonwriter.h"
 #include "base/wakeablethread.h"
 #include "services/sqs/sqsrequests.h"
+#include "services/sqs/sqssendjournal.h"
 
 #include <QCryptographicHash>
 #include <QFile>
@@ -206,6 +207,7 @@ struct SqsStore::Message
 struct SqsStore::Queue
 {
     QString name;
+    QByteArray nameUtf8; // as the sends journal's records hold it
     bool fifo = false;
     QMap<QString, QString> attributes; // settable ones, with their defaults
     QMap<QString, QString> tags;
@@ -268,6 +270,23 @@ struct SqsStore::Queue
     }
 };
 
+SqsStore::Queue *SqsStore::findUtf8(QByteArrayView name) const
+{
+    if (m_lastFound && m_lastFound->nameUtf8 == name)
+        return m_lastFound;
+    return find(QString::fromUtf8(name));
+}
+
+auto SqsStore::findMessage(Queue &q, qint64 seq)
+{
+    // A queue is consumed from its front: the oldest message is the one most often asked
+    // for (a delete after a receive), and the first node costs no walk of the tree.
+    const auto first = q.messages.begin();
+    if (first != q.messages.end() && first->first == seq)
+        return first;
+    return q.messages.find(seq);
+}
+
 SqsStore::SqsStore(Store *store, const Clock *clock, QString region, QString accountId)
     : m_store(store)
     , m_clock(clock)
@@ -309,6 +328,10 @@ Result<void> SqsStore::open()
     if (auto r = m_store->migrateModule(QLatin1String(kModule), migrations); !r)
         return r;
     QMutexLocker lock(&m_mutex);
+    // The sends a crash left before the deletes: a message sent and deleted since the last
+    // write-behind is in both.
+    if (auto r = openSendJournal(); !r)
+        return r;
     if (auto r = openJournal(); !r)
         return r;
     if (auto r = load(); !r)
@@ -321,6 +344,68 @@ Result<void> SqsStore::open()
                     qPrintable(r.error().message));
         },
         std::chrono::milliseconds(kWriteBehindDelayMs));
+    return {};
+}
+
+namespace {
+
+// A journaled send's row, unless the message has one already: a visibility change wrote it,
+// or a crash came after the write-behind committed it and before the journal started over.
+Result<void> insertJournaled(Database &db, const SqsSendJournal::Entry &e)
+{
+    auto st = db.cached("INSERT OR IGNORE INTO sqs_messages (seq, queue, message_id, body,"
+                        " attributes, system_attributes, sent_ms, visible_ms, receive_count,"
+                        " first_receive_ms, generation, group_id, deduplication_id,"
+                        " dead_letter_source) VALUES (?,?,?,?,?,?,?,?,0,0,0,?,?,'')");
+    if (!st)
+        return st.error();
+    const auto text = [](QByteArrayView v) { return std::string_view(v.data(), size_t(v.size())); };
+    return (*st)
+        ->bind(1, e.seq)
+        .bindInPlace(2, text(e.queue))
+        .bindInPlace(3, text(e.messageId))
+        .bindBlobInPlace(4, e.body)
+        .bindInPlace(5, text(e.attributes))
+        .bindInPlace(6, text(e.systemAttributes))
+        .bind(7, e.sentMs)
+        .bind(8, e.visibleMs)
+        .bindInPlace(9, text(e.groupId))
+        .bindInPlace(10, text(e.deduplicationId))
+        .exec();
+}
+
+} // namespace
+
+Result<void> SqsStore::openSendJournal()
+{
+    const QString database = m_store->databasePath();
+    if (database.isEmpty() || database == QLatin1String(":memory:"))
+        return {}; // nowhere to keep it: sends commit their rows
+    auto journal = std::make_unique<SqsSendJournal>();
+    if (auto r = journal->open(
+            QFileInfo(database).absolutePath() + QStringLiteral("/sqs-sends"), kSendJournalBytes);
+        !r)
+        return r;
+    if (!journal->isEmpty()) {
+        // Sends acknowledged whose rows were not written yet.
+        auto r = m_store->write([&](Database &db) -> Result<void> {
+            Transaction t(db);
+            if (!t.began())
+                return t.began().error();
+            Result<void> inserted;
+            journal->forEach([&](const SqsSendJournal::Entry &e) {
+                if (inserted)
+                    inserted = insertJournaled(db, e);
+            });
+            if (!inserted)
+                return inserted;
+            return t.commit();
+        });
+        if (!r)
+            return r;
+        journal->clear();
+    }
+    m_sends = std::move(journal);
     return {};
 }
 
@@ -368,9 +453,14 @@ Result<void> SqsStore::removeSoon(std::span<const qint64> seqs)
 {
     if (seqs.empty())
         return {};
-    if (!m_journal || m_journalEnd + qsizetype(seqs.size()) > kJournalRecords) {
-        // No journal, or the write-behind is that far behind.
+    if (!m_journal)
         return removeMessages(QList<qint64>(seqs.begin(), seqs.end()));
+    if (m_journalEnd + qsizetype(seqs.size()) > kJournalRecords) {
+        // The write-behind is that far behind: it runs now, and the journal starts over.
+        if (auto r = writeBehindLocked(); !r)
+            return r;
+        if (qsizetype(seqs.size()) > kJournalRecords)
+            return removeMessages(QList<qint64>(seqs.begin(), seqs.end()));
     }
     // Stores into the file's pages: in the page cache, and so past a kill -9, at once.
     for (const qint64 seq : seqs) {
@@ -391,7 +481,7 @@ Result<void> SqsStore::writeBehind()
 // older values.
 Result<void> SqsStore::writeBehindLocked()
 {
-    if (m_removeSoon.isEmpty()
+    if (m_removeSoon.isEmpty() && (!m_sends || m_sends->isEmpty())
         && std::all_of(m_queues.begin(), m_queues.end(),
             [](const auto &entry) { return entry.second->unsaved.empty(); }))
         return {};
@@ -399,6 +489,18 @@ Result<void> SqsStore::writeBehindLocked()
         Transaction t(db);
         if (!t.began())
             return t.began().error();
+        if (m_sends) {
+            // The sends first, as they were sent: the receives below update their rows. A
+            // message gone since (deleted, expired) gets none.
+            Result<void> inserted;
+            m_sends->forEach([&](const SqsSendJournal::Entry &e) {
+                Queue *q = inserted ? findUtf8(e.queue) : nullptr;
+                if (q && findMessage(*q, e.seq) != q->messages.end())
+                    inserted = insertJournaled(db, e);
+            });
+            if (!inserted)
+                return inserted;
+        }
         auto st = db.cached("UPDATE sqs_messages SET visible_ms = ?, receive_count = ?,"
                             " first_receive_ms = ?, generation = ? WHERE seq = ?");
         if (!st)
@@ -428,12 +530,23 @@ Result<void> SqsStore::writeBehindLocked()
         return r; // kept: the next receive's or delete's wake tries again
     for (const auto &[name, q] : m_queues)
         q->unsaved.clear();
-    // The journal's records are applied: the next ones are written over them. Those left
-    // past the end name rows gone for good (sequences are not given out twice), so a crash
-    // that reads them deletes nothing.
+    // The journal's records are applied: zeroed (a few pages at most), so that no crash reads
+    // them again, not even after a snapshot brought their rows back; the next go over them.
+    if (m_journal)
+        std::memset(
+            static_cast<void *>(m_journal), 0, size_t(m_journalEnd) * sizeof(SqsJournalRecord));
     m_removeSoon.clear();
     m_journalEnd = 0;
+    if (m_sends)
+        m_sends->clear();
     return {};
+}
+
+Result<void> SqsStore::saveSendsLocked()
+{
+    if (!m_sends || m_sends->isEmpty())
+        return {};
+    return writeBehindLocked();
 }
 
 Result<void> SqsStore::reload()
@@ -445,6 +558,8 @@ Result<void> SqsStore::reload()
     m_lastFound = nullptr;
     m_queues.clear(); // with the receives of the rows that went
     forgetJournal(); // and the deletes: their sequences may name rows of the state that came
+    if (m_sends)
+        m_sends->clear(); // the engine's flushState() wrote them before the rows were replaced
     return load();
 }
 
@@ -458,6 +573,7 @@ Result<void> SqsStore::load()
         auto read = queues->forEachRow([&] {
             auto q = std::make_unique<Queue>();
             q->name = queues->text(0);
+            q->nameUtf8 = q->name.toUtf8();
             q->fifo = queues->int64(1) != 0;
             q->setAttributes(stringMapFrom(jsonColumn(queues->blob(2))));
             q->tags = stringMapFrom(jsonColumn(queues->blob(3)));
@@ -513,16 +629,6 @@ SqsStore::Queue *SqsStore::find(const QString &name) const
         return nullptr;
     m_lastFound = it->second.get();
     return m_lastFound;
-}
-
-auto SqsStore::findMessage(Queue &q, qint64 seq)
-{
-    // A queue is consumed from its front: the oldest message is the one most often asked
-    // for (a delete after a receive), and the first node costs no walk of the tree.
-    const auto first = q.messages.begin();
-    if (first != q.messages.end() && first->first == seq)
-        return first;
-    return q.messages.find(seq);
 }
 
 bool SqsStore::exists(const QString &name) const
@@ -656,6 +762,7 @@ Result<void> SqsStore::createQueue(
     }
     auto q = std::make_unique<Queue>();
     q->name = name;
+    q->nameUtf8 = name.toUtf8();
     q->fifo = fifo;
     q->setAttributes(attributes);
     q->tags = tags;
@@ -690,6 +797,8 @@ Result<void> SqsStore::deleteQueue(const QString &name)
     QMutexLocker lock(&m_mutex);
     if (!find(name))
         return noQueue();
+    if (auto r = saveSendsLocked(); !r)
+        return r;
     auto r = m_store->write([&](Database &db) -> Result<void> {
         Transaction t(db);
         if (!t.began())
@@ -1073,7 +1182,7 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
     QStringList available;
     {
         QMutexLocker lock(&m_mutex);
-        // One transaction for them all: each message is acknowledged once it is committed.
+        // Each message is acknowledged once it is journaled, or committed.
         struct Made
         {
             Queue *queue;
@@ -1093,18 +1202,52 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
             if (results.last() && !duplicate)
                 made.push_back({q, std::move(m), results.size() - 1});
         }
-        auto written = m_store->write([&](Database &db) -> Result<void> {
-            if (made.empty())
-                return {};
-            Transaction t(db);
-            if (!t.began())
-                return t.began().error();
-            for (const Made &m : made) {
-                if (auto r = insertMessage(db, m.queue->name, m.message); !r)
-                    return r;
+        // Stores the sends' records when the journal has room for all of them (after a
+        // write-behind when it has to): whether it did.
+        const auto journalSends = [&] {
+            if (!m_sends)
+                return false;
+            struct Texts
+            {
+                QByteArray id, attributes, system, groupId, deduplicationId;
+            };
+            std::vector<Texts> texts;
+            std::vector<SqsSendJournal::Entry> entries;
+            texts.reserve(made.size());
+            entries.reserve(made.size());
+            qsizetype bytes = 0;
+            for (const Made &one : made) {
+                const Message &m = one.message;
+                const Texts &t = texts.emplace_back(Texts {m.id.toLatin1(),
+                    attributesText(m.attributes), attributesText(m.systemAttributes),
+                    m.groupId.toUtf8(), m.deduplicationId.toUtf8()});
+                entries.push_back({m.seq, m.sentMs, m.visibleMs, one.queue->nameUtf8, t.id, m.body,
+                    t.attributes, t.system, t.groupId, t.deduplicationId});
+                bytes += SqsSendJournal::recordBytes(entries.back());
             }
-            return t.commit();
-        });
+            if (!m_sends->fits(bytes) && !m_sends->isEmpty())
+                (void)writeBehindLocked(); // when it fails, the journal stays full
+            if (!m_sends->fits(bytes))
+                return false;
+            for (const SqsSendJournal::Entry &e : entries)
+                m_sends->append(e);
+            m_saver->wake();
+            return true;
+        };
+        Result<void> written;
+        if (!made.empty() && !journalSends()) {
+            // Too large for the journal, or no journal: one transaction for them all.
+            written = m_store->write([&](Database &db) -> Result<void> {
+                Transaction t(db);
+                if (!t.began())
+                    return t.began().error();
+                for (const Made &m : made) {
+                    if (auto r = insertMessage(db, m.queue->name, m.message); !r)
+                        return r;
+                }
+                return t.commit();
+            });
+        }
         if (!written) {
             for (const Made &m : made)
                 results[m.answers] = written.error();
@@ -1247,6 +1390,8 @@ Result<QList<SqsMessage>> SqsStore::receive(
     for (Message *picks : std::as_const(picked)) {
         Message &m = *picks;
         if (maxReceives > 0 && m.receiveCount >= maxReceives) {
+            if (auto r = saveSendsLocked(); !r) // the row moved must be there
+                return r.error();
             Message moving = std::move(m);
             unindex(*q, moving);
             q->messages.erase(moving.seq);
@@ -1412,6 +1557,8 @@ Result<int> SqsStore::purge(const QString &name)
             QStringLiteral("Only one PurgeQueue operation on %1 is allowed every 60 seconds.")
                 .arg(name));
     dropExpired(*q, now);
+    if (auto r = saveSendsLocked(); !r)
+        return r.error();
     auto r = m_store->write([&](Database &db) -> Result<void> {
         auto st = db.prepare("DELETE FROM sqs_messages WHERE queue = ?");
         if (!st)
@@ -1476,6 +1623,8 @@ Result<int> SqsStore::moveMessages(const QString &source, const QString &destina
         }
         if (moves.empty())
             return outcome ? Result<int>(0) : Result<int>(outcome.error());
+        if (auto r = saveSendsLocked(); !r) // the rows moved must be there
+            return r.error();
         QList<MovedRow> rows;
         for (const Move &mv : moves)
             rows.append({mv.seq, m_nextSeq + rows.size(), mv.to->name, QString()});
@@ -1553,6 +1702,8 @@ Result<void> SqsStore::deleteById(const QString &name, const QString &messageId)
     for (auto it = q->messages.begin(); it != q->messages.end(); ++it) {
         if (it->second.id != messageId)
             continue;
+        if (auto r = saveSendsLocked(); !r)
+            return r;
         if (auto r = removeMessages({it->first}); !r)
             return r;
         unindex(*q, it->second);

@@ -4,6 +4,7 @@
 #include "store/store.h"
 
 #include <QByteArray>
+#include <QByteArrayView>
 #include <QHash>
 #include <QList>
 #include <QMap>
@@ -22,6 +23,7 @@
 namespace tarmac {
 
 class Clock;
+class SqsSendJournal;
 class WakeableThread;
 struct SqsJournalRecord;
 
@@ -111,20 +113,24 @@ struct SqsMessage
 //   deduplication by id or content over 5 minutes; SequenceNumber.
 // - RedrivePolicy: a message received maxReceiveCount times goes to the dead-letter queue
 //   instead of being received again.
-// - A send and a visibility change are acknowledged once their rows are committed; a
-//   delete once it is in the deletes journal (`sqs-deletes`, next to the database, mapped
-//   into memory: 16 bytes stored, no system call, where a transaction of its own cost a third
-//   of a receive+delete). Nothing acknowledged is lost to a crash: the mapped file's pages are
-//   the file system's cache, as the database's own commits are.
-// - A receive changes no row at once. The rows of both, the received messages' visibility,
-//   receive count and receipt generation and the deleted messages' removal, are written
-//   behind: within kWriteBehindDelayMs, in one transaction for everything of that time (a
-//   message received and deleted in it is only removed). A kill -9 may lose that moment's
-//   receives: those messages are visible again at the restart, with the receive count they
-//   had, which is SQS's at-least-once delivery; a receipt handle of such a receive still
-//   deletes its message. The deletes of that moment are in the journal, which open() applies
-//   to the rows before it reads them. Messages in flight at a crash otherwise come back when
-//   their timeout ends.
+// - A send is acknowledged once its record is in the sends journal (`sqs-sends`, next to the
+//   database, mapped into memory: SqsSendJournal), a delete once it is in the deletes journal
+//   (`sqs-deletes`, also mapped: 16 bytes stored), a visibility change once its row is
+//   committed. Storing into a mapped file makes no system call, where a send's transaction of
+//   its own cost a fifth of the send and a delete's a third of a receive+delete. Nothing
+//   acknowledged is lost to a crash: the mapped files' pages are the file system's cache, as
+//   the database's own commits are.
+// - A receive changes no row at once. The rows of all three, the sent messages, the received
+//   messages' visibility, receive count and receipt generation, and the deleted messages'
+//   removal, are written behind: within kWriteBehindDelayMs, in one transaction for
+//   everything of that time (a message sent and deleted in it never gets a row), after which
+//   both journals start over. A kill -9 may lose that moment's receives: those messages are
+//   visible again at the restart, with the receive count they had, which is SQS's
+//   at-least-once delivery; a receipt handle of such a receive still deletes its message.
+//   open() applies both journals to the rows before it reads them, the sends first. Messages
+//   in flight at a crash otherwise come back when their timeout ends.
+// - What changes rows at once (a purge, a queue's deletion, a move to another queue, a delete
+//   by id) writes the journaled sends first, so that none comes back after it.
 //
 // Known limits: no long polling here (the wire API waits on messageAvailable()); KMS and
 // policy attributes are kept and not enforced.
@@ -135,8 +141,8 @@ public:
     ~SqsStore();
 
     Result<void> open();
-    // Writes the receives and deletes not written yet (see above); flushState() and the
-    // destructor call it.
+    // Writes the sends, receives and deletes not written yet (see above); flushState() and
+    // the destructor call it.
     Result<void> writeBehind();
     // The tables' rows were replaced (a reset, a snapshot restored): forgets the queues and
     // messages held in memory (their deduplication and purge times too) and reads them again.
@@ -234,6 +240,9 @@ public:
     // Deletes the journal holds between two write-behinds (512 KiB mapped; a drain deletes
     // about 19,000 messages a second); past them, a delete commits.
     static constexpr qsizetype kJournalRecords = 32768;
+    // The sends journal's size: the file is sparse, and holds a write-behind's sends at a
+    // drain's pace. A send that does not fit writes the journal's sends first.
+    static constexpr qsizetype kSendJournalBytes = 32 << 20;
 
 private:
     struct Queue;
@@ -243,6 +252,10 @@ private:
     // The message of that sequence in q.messages (or its end), the oldest looked at first.
     static auto findMessage(Queue &q, qint64 seq);
     Result<void> writeBehindLocked(); // under m_mutex
+    // writeBehindLocked() when sends are journaled: before rows change at once.
+    Result<void> saveSendsLocked();
+    Result<void> openSendJournal(); // replays what a crash left; under m_mutex
+    Queue *findUtf8(QByteArrayView name) const; // under m_mutex
     // The deletes journal: opened at open(), its deletes applied to the rows and m_nextSeq
     // moved past them; removeSoon() stores deletes there for writeBehind() to apply;
     // forgetJournal() empties it (the rows were replaced).
@@ -298,6 +311,7 @@ private:
     SqsJournalRecord *m_journal = nullptr;
     qsizetype m_journalEnd = 0; // where the next record goes: 0 after each writeBehind()
     QList<qint64> m_removeSoon; // journaled deletes whose rows writeBehind() has not removed
+    std::unique_ptr<SqsSendJournal> m_sends; // null without a database file
 };
 
 } // namespace tarmac

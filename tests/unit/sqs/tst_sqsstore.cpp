@@ -1,11 +1,12 @@
 // SqsStore: the queue model on the manual clock: visibility, delay, retention, receive counts
 // and timestamps, redrive to a dead-letter queue, FIFO groups, deduplication and sequence
-// numbers, persistence across a reopen, deletes journaled and applied after a crash, a reload after
-// the rows were replaced (a reset, a snapshot restored), and the attribute MD5 against published
-// values.
+// numbers, persistence across a reopen, sends and deletes journaled and applied after a crash, a
+// reload after the rows were replaced (a reset, a snapshot restored), and the attribute MD5
+// against published values.
 #include "base/clock.h"
 #include "services/sqs/sqsmovetasks.h"
 #include "services/sqs/sqsrequests.h"
+#include "services/sqs/sqssendjournal.h"
 #include "services/sqs/sqsstore.h"
 #include "store/store.h"
 
@@ -93,6 +94,35 @@ qint64 seqOf(const SqsMessage &m)
         .first;
 }
 
+// What a kill -9 leaves at this moment: the rows committed, and both journals as they are
+// (mapped files: what was stored into them is in the file).
+bool copyCrashState(Store &live, const QString &from, const QString &to)
+{
+    if (!live.copyInto(to + QStringLiteral("/tarmac.db")))
+        return false;
+    for (const char *journal : {"/sqs-sends", "/sqs-deletes"}) {
+        if (!QFile::copy(from + QLatin1String(journal), to + QLatin1String(journal)))
+            return false;
+    }
+    return true;
+}
+
+// How many rows the state's messages table holds for `queue` (every queue when empty).
+qint64 rowCount(Store &store, const QString &queue = {})
+{
+    auto rows = store.write([&](Database &db) -> Result<qint64> {
+        auto st = db.prepare("SELECT count(*) FROM sqs_messages WHERE ?1 = '' OR queue = ?1");
+        if (!st)
+            return st.error();
+        st->bind(1, queue);
+        qint64 n = -1;
+        if (auto r = st->forEachRow([&] { n = st->int64(0); }); !r)
+            return r.error();
+        return n;
+    });
+    return rows ? *rows : -1;
+}
+
 // The rows once the write-behind has had its time: copied into `dir` and opened.
 Reopened afterWriteBehind(Store &live, const QTemporaryDir &dir, const Clock *clock)
 {
@@ -128,6 +158,8 @@ private slots:
     void survivesReopen();
     void receivesAreSavedBehind();
     void deletesSurviveACrashThroughTheJournal();
+    void sendsSurviveACrashThroughTheJournal();
+    void journaledSendsAreWrittenBeforeRowsChange();
     void reloadAfterRowsReplaced();
 
 private:
@@ -820,6 +852,155 @@ void TestSqsStore::deletesSurviveACrashThroughTheJournal()
     QCOMPARE(bodies(*saved.receive(q, 10)), QByteArrayList {"two"});
     QVERIFY(m_sqs->deleteMessage(q, received->at(1).receiptHandle));
     QCOMPARE(journalSeqs(journal).first(), seqOf(received->at(1)));
+}
+
+// A send is acknowledged once the sends journal has it; its row comes with the next
+// write-behind. The crash here comes between the two: the rows as committed (the queues, and
+// the one message whose visibility changed since), both journals as the sends and a delete
+// left them, and a record cut short after the last. Opening writes the journaled sends' rows,
+// then applies the deletes: the deleted message stays deleted, the others come back as they
+// were sent (the receive was not saved), the committed visibility change holds, FIFO
+// deduplication holds, and no later send takes a journaled one's sequence.
+void TestSqsStore::sendsSurviveACrashThroughTheJournal()
+{
+    const QString q = QStringLiteral("sent");
+    const QString f = QStringLiteral("sent.fifo");
+    QVERIFY(
+        m_sqs->createQueue(q, {{QStringLiteral("VisibilityTimeout"), QStringLiteral("60")}}, {}));
+    QVERIFY(m_sqs->createQueue(f, {}, {}));
+    SqsSendRequest withAttributes = body("with attributes");
+    withAttributes.attributes.insert(
+        QStringLiteral("kind"), {QStringLiteral("Binary"), QByteArray("\x00\xff", 2)});
+    const auto sent = m_sqs->send(q, withAttributes);
+    QVERIFY(sent);
+    QVERIFY(m_sqs->send(q, body("deleted")));
+    QVERIFY(m_sqs->send(q, body("held")));
+    const auto dedup = m_sqs->send(f, fifo("ordered", QStringLiteral("g")));
+    QVERIFY(dedup);
+    QCOMPARE(rowCount(*m_db), qint64(0)); // acknowledged, journaled, no row yet
+    const auto received = m_sqs->receive(q, 10);
+    QCOMPARE(bodies(*received), (QByteArrayList {"with attributes", "deleted", "held"}));
+    QVERIFY(m_sqs->deleteMessage(q, received->at(1).receiptHandle));
+    QVERIFY(m_sqs->changeVisibility(q, received->at(2).receiptHandle, 600)); // committed now
+    QCOMPARE(rowCount(*m_db), qint64(1));
+
+    QTemporaryDir crashed;
+    QVERIFY(copyCrashState(*m_db, m_dir->path(), crashed.path()));
+    const QString crashedSends = crashed.path() + QStringLiteral("/sqs-sends");
+    {
+        // A record cut short: its head written but for the check.
+        SqsSendJournal journal;
+        QVERIFY(journal.open(crashedSends, SqsStore::kSendJournalBytes));
+        qsizetype end = SqsSendJournal::kHeadBytes;
+        int records = 0;
+        journal.forEach([&](const SqsSendJournal::Entry &e) {
+            end += SqsSendJournal::recordBytes(e);
+            ++records;
+        });
+        QCOMPARE(records, 4);
+        QFile torn(crashedSends);
+        QVERIFY(torn.open(QIODevice::ReadWrite));
+        QVERIFY(torn.seek(SqsSendJournal::kHeadBytes + 8));
+        QByteArray head = torn.read(64); // the first record's head after its check
+        head[16] = char(head[16] + 40); // another sequence
+        QVERIFY(torn.seek(end + 8));
+        QCOMPARE(torn.write(head), qint64(64));
+    }
+
+    {
+        Reopened afterState = openState(crashed.path(), m_clock.get());
+        QVERIFY(afterState.sqs);
+        SqsStore &after = *afterState.sqs;
+        QCOMPARE(rowCount(*afterState.store, q), qint64(2)); // "deleted" applied after its send
+        QCOMPARE(rowCount(*afterState.store, f), qint64(1));
+        {
+            SqsSendJournal replayed; // started over: nothing replays twice
+            QVERIFY(replayed.open(crashedSends, SqsStore::kSendJournalBytes));
+            QVERIFY(replayed.isEmpty());
+        }
+        const auto again = after.receive(q, 10);
+        QCOMPARE(bodies(*again), QByteArrayList {"with attributes"});
+        QCOMPARE(again->at(0).messageId, sent->messageId);
+        QCOMPARE(again->at(0).md5OfAttributes, sent->md5OfAttributes);
+        QCOMPARE(
+            again->at(0).attributes.value(QStringLiteral("kind")).value, QByteArray("\x00\xff", 2));
+        QCOMPARE(again->at(0).systemAttributes().value(QStringLiteral("ApproximateReceiveCount")),
+            QStringLiteral("1"));
+        QCOMPARE(after.send(f, fifo("ordered", QStringLiteral("g")))->messageId, dedup->messageId);
+        const auto newcomer = after.send(q, body("newcomer"));
+        QVERIFY(newcomer);
+        QVERIFY(after.deleteMessage(q, received->at(1).receiptHandle)); // names nothing now
+        const auto fresh = after.receive(q, 10);
+        QCOMPARE(bodies(*fresh), QByteArrayList {"newcomer"});
+        QVERIFY(seqOf(fresh->at(0)) > seqOf(received->at(2)));
+        m_clock->advanceNs(601 * kSecond);
+        // In the order they became visible.
+        QCOMPARE(bodies(*after.receive(q, 10)),
+            (QByteArrayList {"with attributes", "newcomer", "held"}));
+        QCOMPARE(bodies(*after.receive(f, 10)), QByteArrayList {"ordered"});
+    }
+
+    // Without a crash, the write-behind writes the rows within its delay (the message deleted
+    // meanwhile gets none), and the journal starts over: its next record goes over the first,
+    // and the old ones after it do not come back.
+    QTemporaryDir later;
+    {
+        Reopened savedState = afterWriteBehind(*m_db, later, m_clock.get());
+        QVERIFY(savedState.sqs);
+        QCOMPARE(rowCount(*savedState.store, q), qint64(2));
+        QCOMPARE(rowCount(*savedState.store, f), qint64(1));
+    }
+    QVERIFY(m_sqs->send(q, body("after the write-behind")));
+    QTemporaryDir again;
+    QVERIFY(copyCrashState(*m_db, m_dir->path(), again.path()));
+    Reopened againState = openState(again.path(), m_clock.get());
+    QVERIFY(againState.sqs);
+    QCOMPARE(rowCount(*againState.store, q), qint64(3));
+    m_clock->advanceNs(601 * kSecond);
+    QCOMPARE(bodies(*againState.sqs->receive(q, 10)),
+        (QByteArrayList {"with attributes", "held", "after the write-behind"}));
+}
+
+// What changes rows at once writes the journaled sends first: after a purge, a delete by id,
+// a queue's deletion or a move to the dead-letter queue, a crash brings none of them back.
+void TestSqsStore::journaledSendsAreWrittenBeforeRowsChange()
+{
+    const QString purged = QStringLiteral("purged");
+    const QString byId = QStringLiteral("by-id");
+    const QString gone = QStringLiteral("gone");
+    const QString dlq = QStringLiteral("dead");
+    const QString work = QStringLiteral("work");
+    for (const QString &name : {purged, byId, gone, dlq})
+        QVERIFY(m_sqs->createQueue(name, {}, {}));
+    QVERIFY(m_sqs->createQueue(work,
+        {{QStringLiteral("RedrivePolicy"),
+            QStringLiteral("{\"deadLetterTargetArn\":\"arn:aws:sqs:us-east-1:000000000000:dead\","
+                           "\"maxReceiveCount\":\"1\"}")}},
+        {}));
+    QVERIFY(m_sqs->send(purged, body("p1")));
+    QVERIFY(m_sqs->send(purged, body("p2")));
+    QCOMPARE(*m_sqs->purge(purged), 2);
+    const auto byIdSent = m_sqs->send(byId, body("by id"));
+    QVERIFY(m_sqs->send(byId, body("kept")));
+    QVERIFY(m_sqs->deleteById(byId, byIdSent->messageId));
+    QVERIFY(m_sqs->send(gone, body("orphan")));
+    QVERIFY(m_sqs->deleteQueue(gone));
+    QVERIFY(m_sqs->send(work, body("poison")));
+    QCOMPARE(m_sqs->receive(work, 1, 0)->size(), 1);
+    QVERIFY(m_sqs->receive(work, 1, 0)->isEmpty()); // moved to the dead-letter queue
+    QVERIFY(m_sqs->send(work, body("after the move"))); // journaled again
+
+    QTemporaryDir crashed;
+    QVERIFY(copyCrashState(*m_db, m_dir->path(), crashed.path()));
+    Reopened afterState = openState(crashed.path(), m_clock.get());
+    QVERIFY(afterState.sqs);
+    SqsStore &after = *afterState.sqs;
+    QCOMPARE(rowCount(*afterState.store, gone), qint64(0));
+    QVERIFY(!after.exists(gone));
+    QVERIFY(after.receive(purged, 10)->isEmpty());
+    QCOMPARE(bodies(*after.receive(byId, 10)), QByteArrayList {"kept"});
+    QCOMPARE(bodies(*after.receive(dlq, 10)), QByteArrayList {"poison"});
+    QCOMPARE(bodies(*after.receive(work, 10)), QByteArrayList {"after the move"});
 }
 
 void TestSqsStore::reloadAfterRowsReplaced()
