@@ -71,7 +71,8 @@ qsizetype padded(qsizetype bytes)
 Error journalError(const QString &what, const QString &path)
 {
     return makeError(QStringLiteral("InternalError"),
-        QStringLiteral("cannot %1 %2: %3").arg(what, path, QString::fromLocal8Bit(std::strerror(errno))),
+        QStringLiteral("cannot %1 %2: %3")
+            .arg(what, path, QString::fromLocal8Bit(std::strerror(errno))),
         500);
 }
 
@@ -90,7 +91,8 @@ Result<void> SqsSendJournal::open(const QString &path, qsizetype capacity)
         return journalError(QStringLiteral("open"), path);
     // Sized once; pages the records never reach take no disk.
     struct stat st = {};
-    if (::fstat(fd, &st) != 0 || (st.st_size != capacity && ::ftruncate(fd, off_t(capacity)) != 0)) {
+    if (::fstat(fd, &st) != 0
+        || (st.st_size != capacity && ::ftruncate(fd, off_t(capacity)) != 0)) {
         auto e = journalError(QStringLiteral("size"), path);
         ::close(fd);
         return e;
@@ -148,7 +150,8 @@ void SqsSendJournal::append(const Entry &entry)
     const quint64 check = checkOf(head);
     // The fields and the head first, the check last: a record that checks out is whole.
     std::memcpy(at + 8, reinterpret_cast<const char *>(&head) + 8, sizeof(RecordHead) - 8);
-    std::atomic_ref<quint64>(*reinterpret_cast<quint64 *>(at)).store(check, std::memory_order_release);
+    std::atomic_ref<quint64>(*reinterpret_cast<quint64 *>(at))
+        .store(check, std::memory_order_release);
     m_end += recordBytes(entry);
 }
 
