@@ -55,6 +55,7 @@ public:
     // Stores a record; the caller checked that it fits.
     void append(const Entry &entry);
     bool isEmpty() const { return m_end == kHeadBytes; }
+    qsizetype bytesUsed() const { return m_end; }
 
     // Calls `f` with each record stored, in order (after open(): what a crash left). The
     // entry's bytes are the file's, valid until the next clear().

@@ -1231,7 +1231,12 @@ QList<Result<SqsSendResult>> SqsStore::sendToQueues(
                 return false;
             for (const SqsSendJournal::Entry &e : entries)
                 m_sends->append(e);
-            m_saver->wake();
+            // A write-behind holds the lock while it writes: past a few MiB of sends, it
+            // runs at once rather than gather more.
+            if (m_sends->bytesUsed() >= kSendJournalBytes / 8)
+                m_saver->hurry();
+            else
+                m_saver->wake();
             return true;
         };
         Result<void> written;
