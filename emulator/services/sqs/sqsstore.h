@@ -241,7 +241,7 @@ public:
     // about 19,000 messages a second); past them, a delete commits.
     static constexpr qsizetype kJournalRecords = 32768;
     // The sends journal's size: the file is sparse, and holds a write-behind's sends at a
-    // drain's pace. Past an eighth of it, the write-behind runs at once; a send that does not
+    // drain's pace. Past a 64th of it, the write-behind runs at once; a send that does not
     // fit writes the journal's sends first.
     static constexpr qsizetype kSendJournalBytes = 32 << 20;
 
