@@ -9,7 +9,6 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 namespace tarmac {
@@ -84,27 +83,32 @@ SqsSendJournal::~SqsSendJournal()
         ::munmap(m_map, size_t(m_capacity));
 }
 
-Result<void> SqsSendJournal::open(const QString &path, qsizetype capacity)
+Result<char *> mapJournalFile(const QString &path, qsizetype bytes)
 {
     const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return journalError(QStringLiteral("open"), path);
-    // Sized once; pages the records never reach take no disk.
-    struct stat st = {};
-    if (::fstat(fd, &st) != 0
-        || (st.st_size != capacity && ::ftruncate(fd, off_t(capacity)) != 0)) {
+    if (::ftruncate(fd, off_t(bytes)) != 0) {
         auto e = journalError(QStringLiteral("size"), path);
         ::close(fd);
         return e;
     }
-    void *map = ::mmap(nullptr, size_t(capacity), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    void *map = ::mmap(nullptr, size_t(bytes), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (map == MAP_FAILED) {
         auto e = journalError(QStringLiteral("map"), path);
         ::close(fd);
         return e;
     }
     ::close(fd); // the mapping keeps the file
-    m_map = static_cast<char *>(map);
+    return static_cast<char *>(map);
+}
+
+Result<void> SqsSendJournal::open(const QString &path, qsizetype capacity)
+{
+    auto map = mapJournalFile(path, capacity);
+    if (!map)
+        return map.error();
+    m_map = *map;
     m_capacity = capacity;
     FileHead head;
     std::memcpy(&head, m_map, sizeof(head));

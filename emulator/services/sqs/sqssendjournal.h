@@ -9,6 +9,11 @@
 
 namespace tarmac {
 
+// Opens `path` (made when it is not there), sizes it to `bytes` (pages never written take no
+// disk) and maps it shared, read-write: what both SQS journals are kept in. The mapping keeps
+// the file; munmap() it.
+Result<char *> mapJournalFile(const QString &path, qsizetype bytes);
+
 // The sends journal (`sqs-sends`, next to the database): a file mapped into memory where a
 // sent message is acknowledged once its record is stored, its row written later by the
 // queue's write-behind. A store into a shared mapping is in the file system's cache at once,

@@ -9,20 +9,16 @@
 #include "services/sqs/sqssendjournal.h"
 
 #include <QCryptographicHash>
-#include <QFile>
 #include <QFileInfo>
 #include <QRegularExpression>
 #include <QSet>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <limits>
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 namespace tarmac {
 
@@ -45,11 +41,6 @@ constexpr quint64 kJournalCheck = 0x5153'4465'6c65'7465ull;
 bool isRecord(const SqsJournalRecord &r)
 {
     return r.seq > 0 && (quint64(r.seq) ^ kJournalCheck) == r.check;
-}
-
-QString errnoText()
-{
-    return QString::fromLocal8Bit(std::strerror(errno));
 }
 
 Error sqsError(const QString &code, const QString &message)
@@ -376,15 +367,21 @@ Result<void> insertJournaled(Database &db, const SqsSendJournal::Entry &e)
 
 } // namespace
 
-Result<void> SqsStore::openSendJournal()
+QString SqsStore::journalPath(const char *name) const
 {
     const QString database = m_store->databasePath();
     if (database.isEmpty() || database == QLatin1String(":memory:"))
+        return {};
+    return QFileInfo(database).absolutePath() + u'/' + QLatin1String(name);
+}
+
+Result<void> SqsStore::openSendJournal()
+{
+    const QString path = journalPath("sqs-sends");
+    if (path.isEmpty())
         return {}; // nowhere to keep it: sends commit their rows
     auto journal = std::make_unique<SqsSendJournal>();
-    if (auto r = journal->open(
-            QFileInfo(database).absolutePath() + QStringLiteral("/sqs-sends"), kSendJournalBytes);
-        !r)
+    if (auto r = journal->open(path, kSendJournalBytes); !r)
         return r;
     if (!journal->isEmpty()) {
         // Sends acknowledged whose rows were not written yet.
@@ -411,24 +408,13 @@ Result<void> SqsStore::openSendJournal()
 
 Result<void> SqsStore::openJournal()
 {
-    const QString database = m_store->databasePath();
-    if (database.isEmpty() || database == QLatin1String(":memory:"))
+    const QString path = journalPath("sqs-deletes");
+    if (path.isEmpty())
         return {}; // nowhere to keep it: deletes commit their rows
-    const QString path = QFileInfo(database).absolutePath() + QStringLiteral("/sqs-deletes");
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return makeError(QStringLiteral("InternalError"),
-            QStringLiteral("cannot open %1: %2").arg(path, errnoText()), 500);
-    const size_t bytes = kJournalRecords * sizeof(SqsJournalRecord);
-    void *map = ::ftruncate(fd, off_t(bytes)) == 0
-        ? ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
-        : MAP_FAILED;
-    const QString failure = errnoText();
-    ::close(fd); // the mapping keeps the file
-    if (map == MAP_FAILED)
-        return makeError(QStringLiteral("InternalError"),
-            QStringLiteral("cannot map %1: %2").arg(path, failure), 500);
-    m_journal = static_cast<SqsJournalRecord *>(map);
+    auto map = mapJournalFile(path, kJournalRecords * sizeof(SqsJournalRecord));
+    if (!map)
+        return map.error();
+    m_journal = reinterpret_cast<SqsJournalRecord *>(*map);
     // What a crash left: deletes acknowledged whose rows were not removed yet.
     QList<qint64> seqs;
     for (qsizetype i = 0; i < kJournalRecords && isRecord(m_journal[i]); ++i) {

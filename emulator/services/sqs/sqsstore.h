@@ -238,7 +238,7 @@ public:
     // (1.7 us at 500 ms).
     static constexpr int kWriteBehindDelayMs = 500;
     // Deletes the journal holds between two write-behinds (512 KiB mapped; a drain deletes
-    // about 19,000 messages a second); past them, a delete commits.
+    // about 19,000 messages a second); past them, the write-behind runs first.
     static constexpr qsizetype kJournalRecords = 32768;
     // The sends journal's size: the file is sparse, and holds a write-behind's sends at a
     // drain's pace. Past a 64th of it, the write-behind runs at once; a send that does not
@@ -256,6 +256,8 @@ private:
     // writeBehindLocked() when sends are journaled: before rows change at once.
     Result<void> saveSendsLocked();
     Result<void> openSendJournal(); // replays what a crash left; under m_mutex
+    // The file of that name beside the database, or empty when the database has none.
+    QString journalPath(const char *name) const;
     Queue *findUtf8(QByteArrayView name) const; // under m_mutex
     // The deletes journal: opened at open(), its deletes applied to the rows and m_nextSeq
     // moved past them; removeSoon() stores deletes there for writeBehind() to apply;
